@@ -1,0 +1,161 @@
+/*
+ * cubrt/arch.h - THE contract between portable cubrt code and a platform.
+ *
+ * Portable code (src/) reaches the machine only through the functions
+ * declared here. A platform (platform/x86 for bare metal, platform/host for
+ * a Linux process used by the unit tests) implements every one of them.
+ * Each declaration states what it must do, from which execution context it
+ * may be called (boot / task / irq, see DESIGN.md) and its effect on the
+ * interrupt state.
+ */
+#ifndef CUBRT_ARCH_H
+#define CUBRT_ARCH_H
+
+#include <cubrt/base.h>
+
+/* ------------------------------------------------------------------ console */
+
+/* Writes one byte to the console, polling until it is accepted. A '\n' is
+ * sent as "\r\n" on a serial line. Contexts: any. IRQ state: unchanged. */
+void cub_arch_console_putc(char c);
+
+/* Returns the next received console byte (0..255) or -CUB_EAGAIN when none
+ * is waiting. Never blocks. Contexts: any. */
+int cub_arch_console_getc(void);
+
+/* --------------------------------------------------------------------- exit */
+
+/* Ends the machine (or process) with status, already checked to be in
+ * 0..125 by cub_exit(). Contexts: any. Interrupts are disabled first. */
+CUB_NORETURN void cub_arch_exit(int status);
+
+/* ------------------------------------------------------------ boot memory */
+
+struct cub_mem_region {
+	uintptr_t base;		/* page aligned */
+	size_t len;		/* page multiple, > 0 */
+};
+
+/*
+ * The RAM the frame allocator may own: page-aligned, sorted by address,
+ * non-overlapping, and already excluding the loaded image, boot structures
+ * (page tables, boot stacks, loader info, modules) and firmware regions.
+ * Sets *regions and returns their count. Contexts: boot (the array stays
+ * valid forever).
+ */
+size_t cub_arch_mem_regions(const struct cub_mem_region **regions);
+
+/* Bounds of the loaded image [lo, hi), page aligned. Contexts: any. */
+void cub_arch_image_range(uintptr_t *lo, uintptr_t *hi);
+
+/* ---------------------------------------------------------------- paging */
+
+#define CUB_PROT_NONE  0u
+#define CUB_PROT_READ  1u
+#define CUB_PROT_WRITE 2u
+#define CUB_PROT_EXEC  4u
+
+/*
+ * Page-granular address-space primitives. src/mem validates ranges and
+ * policy (image overlap, W^X); these only edit the page tables.
+ *  map:     va -> pa with prot (CUB_PROT_NONE maps nothing and is the
+ *           same as unmap); replaces an existing mapping. May allocate a
+ *           page-table page through the frame allocator: -CUB_ENOMEM.
+ *  unmap:   -CUB_ENOENT when va was not mapped.
+ *  query:   0 and *pa and *prot when mapped, -CUB_ENOENT otherwise.
+ * Every change is visible to the calling CPU on return (TLB invalidated).
+ * va and pa are page aligned. Contexts: boot, task (not irq).
+ */
+int cub_arch_page_map(uintptr_t va, uintptr_t pa, unsigned prot);
+int cub_arch_page_unmap(uintptr_t va);
+int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot);
+
+/*
+ * Where the platform takes page-table pages from once the frame allocator
+ * runs (src/mem registers it at init); before that it uses a boot pool.
+ * alloc returns a zeroed, identity-mapped page or 0. Contexts: boot.
+ */
+void cub_arch_set_table_allocator(uintptr_t (*alloc)(void));
+
+/* True when [addr, addr+len) can be read without faulting. Contexts: any. */
+bool cub_arch_addr_readable(uintptr_t addr, size_t len);
+
+/* ------------------------------------------------------------ interrupts */
+
+/* Disables interrupts and returns the previous state for restore; nestable.
+ * Contexts: any. */
+unsigned long cub_arch_irq_save(void);
+void cub_arch_irq_restore(unsigned long state);
+void cub_arch_irq_enable(void);
+void cub_arch_irq_disable(void);
+bool cub_arch_irq_enabled(void);
+
+/* True while running an interrupt handler (irq context). Contexts: any. */
+bool cub_arch_in_irq(void);
+
+/* ------------------------------------------------------------------ time */
+
+/* Monotonic nanoseconds since boot. Contexts: any. */
+uint64_t cub_arch_clock_ns(void);
+
+/*
+ * Arms the one-shot timer for an absolute cub_arch_clock_ns() deadline,
+ * replacing any earlier arming; deadline 0 disarms. When it expires the
+ * platform calls the handler given to cub_arch_timer_set_handler() in irq
+ * context. A deadline in the past fires as soon as possible.
+ * Contexts: any, with interrupts disabled.
+ */
+void cub_arch_timer_arm(uint64_t deadline_ns);
+void cub_arch_timer_set_handler(void (*fn)(void));
+
+/*
+ * Waits for the next interrupt: enables interrupts and halts atomically
+ * (no wake-up lost between the check and the halt), returns with interrupts
+ * disabled after at least one handler ran. Contexts: task, interrupts
+ * disabled on entry. Never a busy loop.
+ */
+void cub_arch_idle(void);
+
+/* The boot command line (runner arguments after the image), "" if none.
+ * Contexts: any. */
+const char *cub_arch_cmdline(void);
+
+/* ------------------------------------------------------- execution state */
+
+/*
+ * A suspended execution context. The saved registers live on the suspended
+ * stack; the struct holds only the stack pointer (see switch.S for the
+ * layout of the saved frame).
+ */
+struct cub_arch_ctx {
+	uintptr_t sp;
+};
+
+/*
+ * Prepares ctx so that the first cub_arch_ctx_switch() to it calls
+ * entry(arg) on the stack [stack_lo, stack_lo + size). entry must never
+ * return. Contexts: any.
+ */
+void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
+		       void (*entry)(void *), void *arg);
+
+/*
+ * Saves the callee-saved state into *from and resumes *to. Returns when
+ * somebody switches back to from. Contexts: task (or boot, to start the
+ * scheduler). IRQ state: unchanged (it belongs to the caller).
+ */
+void cub_arch_ctx_switch(struct cub_arch_ctx *from, struct cub_arch_ctx *to);
+
+/* --------------------------------------------------------- diagnostics */
+
+/* The current frame pointer (for backtraces). Contexts: any. */
+uintptr_t cub_arch_frame_pointer(void);
+
+/*
+ * Name of the function containing addr, with *off set to addr's offset in
+ * it; NULL when the image carries no symbol table or addr is in none.
+ * Contexts: any.
+ */
+const char *cub_arch_symbol(uintptr_t addr, uintptr_t *off);
+
+#endif

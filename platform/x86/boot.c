@@ -1,0 +1,42 @@
+/*
+ * boot.c - the first C code on bare metal: bring the machine to a state
+ * where portable cubrt can run, then hand over to cubi_runtime_start.
+ *
+ * Order matters: the console first (so everything after can report), then
+ * descriptor tables (so a fault from here on gets a report instead of a
+ * triple fault), then the stack-protector guard, memory map, final page
+ * tables (page 0 and the boot stack guard unmapped, W^X image), symbols
+ * and the clock.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/runtime.h>
+
+#include "../../src/core/fault.h"
+#include "x86.h"
+
+CUB_NORETURN __attribute__((no_stack_protector))
+void cubi_x86_boot(uint32_t magic, uintptr_t info);
+
+CUB_NORETURN __attribute__((no_stack_protector))
+void cubi_x86_boot(uint32_t magic, uintptr_t info)
+{
+	uintptr_t mod;
+	size_t len;
+
+	cubi_x86_serial_init();
+	cubi_x86_cpu_init();
+	cubi_x86_ssp_init();
+	cubi_x86_memmap_init(magic, info);
+	cubi_x86_paging_init();
+	cubi_fault_add_guard((uintptr_t)cubi_boot_stack_guard,
+			     (uintptr_t)cubi_boot_stack_bottom, "the boot stack");
+	if (cubi_x86_boot_module(&mod, &len))
+		cubi_x86_symbols_init(mod, len);
+	cubi_x86_clock_init();
+	cubi_runtime_start();
+}
+
+const char *cub_arch_cmdline(void)
+{
+	return cubi_x86_cmdline();
+}

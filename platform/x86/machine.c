@@ -1,0 +1,98 @@
+/*
+ * machine.c - exit, interrupt-flag control and the stack-protector guard.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/fmt.h>
+#include <cubrt/panic.h>
+
+#include "x86.h"
+
+/* QEMU -device isa-debug-exit,iobase=0xf4,iosize=4: QEMU exits with
+ * (value << 1) | 1. We write status + 1, so QEMU's own exit codes 0 (reset
+ * with -no-reboot) and 1 (QEMU error) never mean a guest status;
+ * scripts/run maps (code - 3) / 2 back to the status. */
+#define DEBUG_EXIT_PORT 0xF4
+
+CUB_NORETURN void cub_arch_exit(int status)
+{
+	__asm__ volatile("cli");
+	outl(DEBUG_EXIT_PORT, (uint32_t)status + 1);
+	/* No exit device (plain QEMU or real hardware): say so and halt. */
+	cub_printk("cubrt: exit status %d (no isa-debug-exit device); halted\n",
+		   status);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+unsigned long cub_arch_irq_save(void)
+{
+	unsigned long flags = read_rflags();
+
+	__asm__ volatile("cli" ::: "memory");
+	return flags & X86_RFLAGS_IF;
+}
+
+void cub_arch_irq_restore(unsigned long state)
+{
+	if (state & X86_RFLAGS_IF)
+		__asm__ volatile("sti" ::: "memory");
+}
+
+void cub_arch_irq_enable(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+}
+
+void cub_arch_irq_disable(void)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
+
+bool cub_arch_irq_enabled(void)
+{
+	return read_rflags() & X86_RFLAGS_IF;
+}
+
+uintptr_t cub_arch_frame_pointer(void)
+{
+	return (uintptr_t)__builtin_frame_address(0);
+}
+
+/*
+ * -fstack-protector-strong with -mstack-protector-guard=global compares
+ * frames against this word. It starts non-zero (so a zero-filled overrun
+ * is caught even before boot randomises it) and is set from RDRAND/TSC in
+ * cubi_x86_ssp_init, which runs before any protected frame is live.
+ */
+uintptr_t __stack_chk_guard = 0x595e9fbd94fda700ull;
+
+CUB_NORETURN void __stack_chk_fail(void)
+{
+	cub_panic("stack smashing detected (stack protector canary overwritten)");
+}
+
+static bool rdrand(uint64_t *v)
+{
+	uint32_t r[4];
+	unsigned char ok;
+
+	cpuid(1, 0, r);
+	if (!(r[2] & (1u << 30)))
+		return false;
+	for (int i = 0; i < 10; i++) {
+		__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+__attribute__((no_stack_protector)) void cubi_x86_ssp_init(void)
+{
+	uint64_t v;
+
+	if (!rdrand(&v))
+		v = rdtsc() * 0x9E3779B97F4A7C15ull;
+	v &= ~0xFFull;	/* a NUL low byte stops string overruns reading it */
+	__stack_chk_guard ^= v;
+}

@@ -1,0 +1,242 @@
+/*
+ * paging.c - x86-64 4-level page tables for the single address space.
+ *
+ * Invariants:
+ *  - physical memory listed by the firmware (below X86_PHYS_LIMIT) and the
+ *    APIC window are identity mapped; everything else is unmapped;
+ *  - page 0 and the boot stack's guard page are never mapped;
+ *  - the image is text R+X, rodata R, data/bss R+W; all other mappings
+ *    are NX (EFER.NXE and CR0.WP are set by boot.S);
+ *  - intermediate entries are always P|RW (never NX): leaves decide;
+ *  - a 2 MiB page is split into 512 4 KiB entries with the same
+ *    attributes before any 4 KiB page inside it changes.
+ * Locking: the tables are edited with interrupts disabled (the only other
+ * reader, the fault reporter, tolerates any consistent state).
+ */
+#include <cubrt/arch.h>
+#include <cubrt/panic.h>
+#include <cubrt/string.h>
+
+#include "x86.h"
+
+#define PTE_P   (1ull << 0)
+#define PTE_RW  (1ull << 1)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_PS  (1ull << 7)
+#define PTE_NX  (1ull << 63)
+#define PTE_ADDR 0x000FFFFFFFFFF000ull
+#define LARGE (2ull << 20)
+#define POOL_PAGES 40
+#define APIC_LO 0xFEC00000ull
+#define APIC_HI 0xFF000000ull
+
+static uint8_t pool[POOL_PAGES][CUB_PAGE_SIZE] __attribute__((aligned(4096)));
+static size_t pool_used;
+static uintptr_t (*table_alloc_fn)(void);
+static uint64_t *pml4;
+
+void cub_arch_set_table_allocator(uintptr_t (*alloc)(void))
+{
+	table_alloc_fn = alloc;
+}
+
+static uint64_t *table_alloc(void)
+{
+	uintptr_t p = 0;
+
+	if (pool_used < POOL_PAGES)
+		p = (uintptr_t)pool[pool_used++];
+	else if (table_alloc_fn)
+		p = table_alloc_fn();
+	if (p)
+		cub_memset((void *)p, 0, CUB_PAGE_SIZE);
+	return (uint64_t *)p;
+}
+
+static unsigned index_of(uintptr_t va, int level)
+{
+	return (va >> (12 + 9 * (level - 1))) & 511;
+}
+
+/* Replaces the 2 MiB leaf *pde by a table of 4 KiB leaves. */
+static int split_large(uint64_t *pde)
+{
+	uint64_t *pt = table_alloc();
+	uint64_t base = *pde & PTE_ADDR & ~(LARGE - 1);
+	uint64_t attrs = *pde & ~PTE_ADDR & ~PTE_PS;
+
+	if (!pt)
+		return -CUB_ENOMEM;
+	for (unsigned i = 0; i < 512; i++)
+		pt[i] = (base + i * CUB_PAGE_SIZE) | attrs;
+	*pde = (uint64_t)(uintptr_t)pt | PTE_P | PTE_RW;
+	return 0;
+}
+
+/*
+ * Returns the entry for va at stop_level (1 = 4 KiB leaf, 2 = 2 MiB),
+ * creating tables (create) and splitting a large page above it. With
+ * !create returns NULL where a table is missing; *large is set when the
+ * walk ended early at a 2 MiB leaf.
+ */
+static uint64_t *walk(uintptr_t va, int stop_level, bool create, bool *large)
+{
+	uint64_t *table = pml4;
+
+	*large = false;
+	for (int level = 4; level > stop_level; level--) {
+		uint64_t *e = &table[index_of(va, level)];
+
+		if (!(*e & PTE_P)) {
+			uint64_t *t;
+
+			if (!create || !(t = table_alloc()))
+				return NULL;
+			*e = (uint64_t)(uintptr_t)t | PTE_P | PTE_RW;
+		} else if (*e & PTE_PS) {
+			if (!create) {
+				*large = true;
+				return e;
+			}
+			if (split_large(e))
+				return NULL;
+		}
+		table = (uint64_t *)(uintptr_t)(*e & PTE_ADDR);
+	}
+	return &table[index_of(va, stop_level)];
+}
+
+static uint64_t prot_bits(unsigned prot)
+{
+	uint64_t bits = PTE_P;
+
+	if (prot & CUB_PROT_WRITE)
+		bits |= PTE_RW;
+	if (!(prot & CUB_PROT_EXEC))
+		bits |= PTE_NX;
+	return bits;
+}
+
+int cub_arch_page_map(uintptr_t va, uintptr_t pa, unsigned prot)
+{
+	unsigned long irq;
+	bool large;
+	uint64_t *e;
+
+	if (prot == CUB_PROT_NONE) {
+		int rc = cub_arch_page_unmap(va);
+
+		return rc == -CUB_ENOENT ? 0 : rc;
+	}
+	irq = cub_arch_irq_save();
+	e = walk(va, 1, true, &large);
+	if (e) {
+		*e = (pa & PTE_ADDR) | prot_bits(prot);
+		invlpg(va);
+	}
+	cub_arch_irq_restore(irq);
+	return e ? 0 : -CUB_ENOMEM;
+}
+
+int cub_arch_page_unmap(uintptr_t va)
+{
+	unsigned long irq = cub_arch_irq_save();
+	bool large;
+	uint64_t *e = walk(va, 1, false, &large);
+	int rc = -CUB_ENOENT;
+
+	if (e && large) {
+		/* Split (allocates) so only this 4 KiB page goes. */
+		e = walk(va, 1, true, &large);
+		if (!e)
+			rc = -CUB_ENOMEM;
+	}
+	if (e && (*e & PTE_P)) {
+		*e = 0;
+		invlpg(va);
+		rc = 0;
+	}
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot)
+{
+	bool large;
+	uint64_t *e = walk(va, 1, false, &large);
+	uint64_t v;
+
+	if (!e || !(*e & PTE_P))
+		return -CUB_ENOENT;
+	v = *e;
+	if (pa)
+		*pa = large ? (uintptr_t)((v & PTE_ADDR & ~(LARGE - 1)) | (va & (LARGE - 1)))
+			    : (uintptr_t)(v & PTE_ADDR);
+	if (prot)
+		*prot = CUB_PROT_READ | (v & PTE_RW ? CUB_PROT_WRITE : 0) |
+			(v & PTE_NX ? 0 : CUB_PROT_EXEC);
+	return 0;
+}
+
+bool cub_arch_addr_readable(uintptr_t addr, size_t len)
+{
+	uintptr_t p = CUB_ALIGN_DOWN(addr, CUB_PAGE_SIZE);
+
+	if (addr + len < addr)
+		return false;
+	if (!pml4)
+		return true;	/* boot.S's tables: the first 4 GiB, all present */
+	for (; p < addr + len; p += CUB_PAGE_SIZE)
+		if (cub_arch_page_query(p, NULL, NULL))
+			return false;
+	return true;
+}
+
+/* Identity-maps [lo, hi) rounded out to 2 MiB with large pages. */
+static void map_large(uint64_t lo, uint64_t hi, uint64_t extra)
+{
+	bool large;
+
+	for (uint64_t a = CUB_ALIGN_DOWN(lo, LARGE); a < hi; a += LARGE) {
+		uint64_t *e = walk((uintptr_t)a, 2, true, &large);
+
+		if (!e)
+			cub_panic("paging: boot table pool exhausted at %lx",
+				  (unsigned long)a);
+		if (!(*e & PTE_P))
+			*e = a | PTE_P | PTE_RW | PTE_PS | PTE_NX | extra;
+	}
+}
+
+static void protect_image(void)
+{
+	uintptr_t a;
+	int rc = 0;
+
+	for (a = (uintptr_t)__image_start; a < (uintptr_t)__text_end; a += CUB_PAGE_SIZE)
+		rc |= cub_arch_page_map(a, a, CUB_PROT_READ | CUB_PROT_EXEC);
+	for (; a < (uintptr_t)__rodata_end; a += CUB_PAGE_SIZE)
+		rc |= cub_arch_page_map(a, a, CUB_PROT_READ);
+	for (; a < (uintptr_t)__image_end; a += CUB_PAGE_SIZE)
+		rc |= cub_arch_page_map(a, a, CUB_PROT_READ | CUB_PROT_WRITE);
+	rc |= cub_arch_page_unmap(0);
+	rc |= cub_arch_page_unmap((uintptr_t)cubi_boot_stack_guard);
+	if (rc)
+		cub_panic("paging: cannot protect the image (%d)", rc);
+}
+
+void cubi_x86_paging_init(void)
+{
+	uint64_t ranges[32][2];
+	size_t n = cubi_x86_firmware_ranges(ranges, CUB_ARRAY_SIZE(ranges));
+
+	pml4 = table_alloc();
+	for (size_t i = 0; i < n; i++)
+		if (ranges[i][0] < X86_PHYS_LIMIT)
+			map_large(ranges[i][0], CUB_MIN(ranges[i][1], X86_PHYS_LIMIT), 0);
+	map_large((uintptr_t)__image_start, (uintptr_t)__image_end, 0);
+	map_large(APIC_LO, APIC_HI, PTE_PCD | PTE_PWT);
+	protect_image();
+	write_cr3((uint64_t)(uintptr_t)pml4);
+}

@@ -1,0 +1,108 @@
+/*
+ * trap.c - CPU exception reports.
+ *
+ * Every exception 0-31 ends here in a report (name, error code, RIP with
+ * symbol, RSP, CR2 and its decoding for page faults, all registers, the
+ * coroutine, a backtrace) followed by exit status CUB_EXIT_FAULT. Device
+ * interrupts (32-255) are handed to the irq layer once it registers.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/fmt.h>
+
+#include "../../src/core/fault.h"
+#include "x86.h"
+
+_Static_assert(offsetof(struct x86_trap_frame, vector) == 15 * 8, "traps.S layout");
+_Static_assert(offsetof(struct x86_trap_frame, rip) == 17 * 8, "traps.S layout");
+_Static_assert(sizeof(struct x86_trap_frame) == 22 * 8, "traps.S layout");
+
+static const char *const names[32] = {
+	"divide error (#DE)", "debug (#DB)", "non-maskable interrupt (NMI)",
+	"breakpoint (#BP)", "overflow (#OF)", "bound range exceeded (#BR)",
+	"invalid opcode (#UD)", "device not available (#NM)",
+	"double fault (#DF)", "coprocessor segment overrun",
+	"invalid TSS (#TS)", "segment not present (#NP)",
+	"stack-segment fault (#SS)", "general protection fault (#GP)",
+	"page fault (#PF)", "reserved (15)", "x87 floating-point error (#MF)",
+	"alignment check (#AC)", "machine check (#MC)",
+	"SIMD floating-point exception (#XM)", "virtualization exception (#VE)",
+	"control protection exception (#CP)", "reserved (22)", "reserved (23)",
+	"reserved (24)", "reserved (25)", "reserved (26)", "reserved (27)",
+	"hypervisor injection (#HV)", "VMM communication (#VC)",
+	"security exception (#SX)", "reserved (31)",
+};
+
+static void (*irq_handler)(unsigned vector);
+static volatile int in_fault;
+static volatile int irq_depth;
+
+void cubi_x86_set_irq_handler(void (*fn)(unsigned vector))
+{
+	irq_handler = fn;
+}
+
+bool cub_arch_in_irq(void)
+{
+	return irq_depth > 0;
+}
+
+static void page_fault_detail(const struct x86_trap_frame *f, uint64_t cr2)
+{
+	char owner[48];
+
+	cub_printk("  CR2 %016lx  (%s %s, %s mode%s)\n", (unsigned long)cr2,
+		   f->error & 16 ? "instruction fetch from" :
+		   f->error & 2 ? "write to" : "read from",
+		   f->error & 1 ? "protected page" : "unmapped page",
+		   f->error & 4 ? "user" : "kernel",
+		   f->error & 8 ? ", reserved bit set" : "");
+	if (cubi_fault_guard_owner((uintptr_t)cr2, owner, sizeof(owner)))
+		cub_printk("  stack overflow: hit the guard page of %s\n", owner);
+	else if (cr2 < CUB_PAGE_SIZE)
+		cub_printk("  NULL pointer dereference\n");
+	else if ((f->error & 17) == 17)
+		cub_printk("  execute from a non-executable (NX) page\n");
+}
+
+static void print_registers(const struct x86_trap_frame *f)
+{
+	cub_printk("  RAX %016lx  RBX %016lx  RCX %016lx\n", f->rax, f->rbx, f->rcx);
+	cub_printk("  RDX %016lx  RSI %016lx  RDI %016lx\n", f->rdx, f->rsi, f->rdi);
+	cub_printk("  RBP %016lx  RSP %016lx  R8  %016lx\n", f->rbp, f->rsp, f->r8);
+	cub_printk("  R9  %016lx  R10 %016lx  R11 %016lx\n", f->r9, f->r10, f->r11);
+	cub_printk("  R12 %016lx  R13 %016lx  R14 %016lx\n", f->r12, f->r13, f->r14);
+	cub_printk("  R15 %016lx  RFLAGS %08lx  CS %04lx  SS %04lx\n", f->r15,
+		   f->rflags, f->cs, f->ss);
+}
+
+static CUB_NORETURN void fault_report(const struct x86_trap_frame *f)
+{
+	uint64_t cr2 = read_cr2();
+
+	if (in_fault++) {
+		cub_printk("\nfault: %s while reporting a fault; giving up\n",
+			   names[f->vector & 31]);
+		cubi_fault_exit();
+	}
+	cub_printk("\n*** cubrt fault ***\nfault: %s, vector %lu, error code 0x%lx\n",
+		   names[f->vector], f->vector, f->error);
+	cub_printk("  RIP ");
+	cubi_print_addr(f->rip);
+	cub_printk("\n  RSP %016lx\n", f->rsp);
+	if (f->vector == 14)
+		page_fault_detail(f, cr2);
+	cubi_fault_print_context();
+	print_registers(f);
+	cubi_backtrace_print(f->rbp);
+	cubi_fault_exit();
+}
+
+void cubi_x86_trap(struct x86_trap_frame *f)
+{
+	if (f->vector < 32)
+		fault_report(f);
+	irq_depth++;
+	if (irq_handler)
+		irq_handler((unsigned)f->vector);
+	irq_depth--;
+}

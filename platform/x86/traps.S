@@ -1,0 +1,105 @@
+/*
+ * traps.S - interrupt and exception entry stubs.
+ *
+ * Every vector runs on an IST stack (set in cpu.c), so the CPU never writes
+ * below the interrupted code's stack pointer: code compiled with a red
+ * zone survives interrupts, and a stack overflow into a guard page still
+ * gets a working stack for its report. Each stub pushes a dummy error code
+ * where the CPU does not push one, then the vector number, and jumps to
+ * trap_common, which saves the general registers in struct x86_trap_frame
+ * order (x86.h) and calls cubi_x86_trap(frame).
+ */
+	.text
+	.code64
+
+.macro TRAP_NOERR vec
+	.balign 16
+	pushq $0
+	pushq $\vec
+	jmp trap_common
+.endm
+
+.macro TRAP_ERR vec
+	.balign 16
+	pushq $\vec
+	jmp trap_common
+.endm
+
+	/* Stubs are 16 bytes apart: cpu.c computes stub = base + 16 * vec. */
+	.balign 16
+	.globl cubi_x86_trap_stubs
+cubi_x86_trap_stubs:
+	TRAP_NOERR 0
+	TRAP_NOERR 1
+	TRAP_NOERR 2
+	TRAP_NOERR 3
+	TRAP_NOERR 4
+	TRAP_NOERR 5
+	TRAP_NOERR 6
+	TRAP_NOERR 7
+	TRAP_ERR   8
+	TRAP_NOERR 9
+	TRAP_ERR   10
+	TRAP_ERR   11
+	TRAP_ERR   12
+	TRAP_ERR   13
+	TRAP_ERR   14
+	TRAP_NOERR 15
+	TRAP_NOERR 16
+	TRAP_ERR   17
+	TRAP_NOERR 18
+	TRAP_NOERR 19
+	TRAP_NOERR 20
+	TRAP_ERR   21
+	TRAP_NOERR 22
+	TRAP_NOERR 23
+	TRAP_NOERR 24
+	TRAP_NOERR 25
+	TRAP_NOERR 26
+	TRAP_NOERR 27
+	TRAP_NOERR 28
+	TRAP_ERR   29
+	TRAP_ERR   30
+	TRAP_NOERR 31
+	.set vec, 32
+	.rept 224
+	TRAP_NOERR vec
+	.set vec, vec + 1
+	.endr
+
+trap_common:
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	movq %rsp, %rdi			/* 16-byte aligned: 22 quadwords pushed */
+	call cubi_x86_trap
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp			/* vector, error code */
+	iretq
