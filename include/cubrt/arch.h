@@ -109,6 +109,18 @@ void cub_arch_timer_arm(uint64_t deadline_ns);
 void cub_arch_timer_set_handler(void (*fn)(void));
 
 /*
+ * Registers fn to run at the end of every interrupt that returns to task
+ * context (not nested in another handler): on the interrupted coroutine's
+ * own stack, below its red zone, with interrupts disabled, no longer in irq
+ * context. fn may switch coroutines with cub_arch_ctx_switch(); the
+ * interrupted state (all registers, SSE included) is restored when this
+ * coroutine is switched back to and fn returns. This is how a wake-up from
+ * an interrupt handler, or preemption, switches "on interrupt exit".
+ * Contexts: boot.
+ */
+void cub_arch_set_irq_exit_hook(void (*fn)(void));
+
+/*
  * Waits for the next interrupt: enables interrupts and halts atomically
  * (no wake-up lost between the check and the halt), returns with interrupts
  * disabled after at least one handler ran. Contexts: task, interrupts
