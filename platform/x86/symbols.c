@@ -36,6 +36,7 @@ struct elf64_sym {
 };
 
 #define SHT_SYMTAB 2
+#define STT_OBJECT 1
 #define STT_FUNC 2
 
 static const struct elf64_sym *syms;
@@ -82,7 +83,10 @@ const char *cub_arch_symbol(uintptr_t addr, uintptr_t *off)
 	for (size_t i = 0; i < nsyms; i++) {
 		const struct elf64_sym *s = &syms[i];
 
-		if ((s->info & 0xF) != STT_FUNC || s->value > addr ||
+		unsigned type = s->info & 0xF;
+
+		/* Objects too: a jump into data names the array it hit. */
+		if ((type != STT_FUNC && type != STT_OBJECT) || s->value > addr ||
 		    s->name >= strtab_len)
 			continue;
 		if (s->size && addr >= s->value + s->size)

@@ -64,16 +64,26 @@ void cubi_fault_print_context(void)
 		cub_printk("  coroutine: (none: boot context)\n");
 }
 
-void cubi_print_addr(uintptr_t addr)
+/*
+ * A return address may sit just past its function's last byte (a call to
+ * a noreturn function ends it), so callers pass is_ret to look up addr-1.
+ */
+static void print_addr(uintptr_t addr, bool is_ret)
 {
 	uintptr_t off = 0;
-	const char *sym = cub_arch_symbol(addr, &off);
+	const char *sym = cub_arch_symbol(addr - is_ret, &off);
 
+	off += is_ret;
 	if (sym)
 		cub_printk("0x%016lx <%s+0x%lx>", (unsigned long)addr, sym,
 			   (unsigned long)off);
 	else
 		cub_printk("0x%016lx", (unsigned long)addr);
+}
+
+void cubi_print_addr(uintptr_t addr)
+{
+	print_addr(addr, false);
 }
 
 /*
@@ -95,7 +105,7 @@ void cubi_backtrace_print(uintptr_t fp)
 		if (!ret)
 			return;
 		cub_printk("  #%-2d ", i);
-		cubi_print_addr(ret);
+		print_addr(ret, true);
 		cub_printk("\n");
 		if (next <= fp)
 			return;
