@@ -20,3 +20,5 @@ floor_entry:
 	outl %eax, %dx
 1:	hlt
 	jmp 1b
+
+	.section .note.GNU-stack, "", @progbits

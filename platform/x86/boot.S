@@ -169,3 +169,5 @@ cubi_boot_stack_guard:
 cubi_boot_stack_bottom:
 	.skip BOOT_STACK_SIZE
 cubi_boot_stack_top:
+
+	.section .note.GNU-stack, "", @progbits
