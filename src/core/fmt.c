@@ -5,9 +5,17 @@
  * allocates, so it is safe in irq context and inside a panic. Every
  * produced character goes through the sink exactly once and is counted.
  */
+#include <limits.h>
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
 #include <cubrt/string.h>
+
+/*
+ * Field widths are clamped to this: a diagnostics formatter has no use for
+ * wider fields, and an absurd width from a bad format or '*' argument must
+ * not spin for seconds or overflow the int character count.
+ */
+#define WIDTH_MAX 4096
 
 struct spec {
 	bool left, zero;
@@ -90,6 +98,20 @@ static void fmt_string(struct out *o, const struct spec *sp, const char *s)
 		pad(o, ' ', sp->width - n);
 }
 
+/*
+ * Reads decimal digits at *f into *v, saturating at INT_MAX: a malformed
+ * format must not overflow (undefined behaviour) while it is parsed.
+ */
+static const char *parse_digits(const char *f, int *v)
+{
+	for (; *f >= '0' && *f <= '9'; f++) {
+		int d = *f - '0';
+
+		*v = *v > (INT_MAX - d) / 10 ? INT_MAX : *v * 10 + d;
+	}
+	return f;
+}
+
 /* Parses flags, width, precision and length; returns the conversion char. */
 static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 {
@@ -103,15 +125,18 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 			break;
 	}
 	if (*f == '*') {
-		sp->width = va_arg(*ap, int);
-		if (sp->width < 0) {
+		int w = va_arg(*ap, int);
+
+		if (w < 0) {
 			sp->left = true;
-			sp->width = -sp->width;
+			w = w < -WIDTH_MAX ? WIDTH_MAX : -w;
 		}
+		sp->width = w;
 		f++;
 	}
-	while (*f >= '0' && *f <= '9')
-		sp->width = sp->width * 10 + (*f++ - '0');
+	f = parse_digits(f, &sp->width);
+	if (sp->width > WIDTH_MAX)
+		sp->width = WIDTH_MAX;
 	if (*f == '.') {
 		f++;
 		sp->prec = 0;
@@ -119,8 +144,11 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 			sp->prec = va_arg(*ap, int);
 			f++;
 		}
-		while (*f >= '0' && *f <= '9')
-			sp->prec = sp->prec * 10 + (*f++ - '0');
+		if (sp->prec >= 0)
+			f = parse_digits(f, &sp->prec);
+		else	/* negative '*' precision: as if none was given */
+			while (*f >= '0' && *f <= '9')
+				f++;
 	}
 	if (*f == 'h') {
 		sp->len = -1;

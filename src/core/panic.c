@@ -166,12 +166,13 @@ const char *cub_strerror(int err)
 		{ CUB_ETIMEDOUT, "ETIMEDOUT" }, { CUB_ECANCELED, "ECANCELED" },
 	};
 
-	if (err < 0)
-		err = -err;
-	if (err == 0)
+	/* Magnitude as unsigned: -INT_MIN would overflow. */
+	unsigned code = err < 0 ? 0U - (unsigned)err : (unsigned)err;
+
+	if (code == 0)
 		return "OK";
 	for (size_t i = 0; i < CUB_ARRAY_SIZE(names); i++)
-		if (names[i].code == err)
+		if ((unsigned)names[i].code == code)
 			return names[i].name;
 	return "E?";
 }
