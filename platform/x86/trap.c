@@ -4,7 +4,14 @@
  * Every exception 0-31 ends here in a report (name, error code, RIP with
  * symbol, RSP, CR2 and its decoding for page faults, all registers, the
  * coroutine, a backtrace) followed by exit status CUB_EXIT_FAULT. Device
- * interrupts (32-255) are handed to the irq layer once it registers.
+ * interrupts (32-255) are handed to the irq layer (intr.c), then, when the
+ * interrupt returns to task context, traps.S runs the irq-exit hook on the
+ * interrupted stack.
+ *
+ * Invariants: irq_depth counts the device-interrupt handlers running (0 or
+ * 1: handlers run with IF clear and never enable it); the exit hook is
+ * returned to traps.S only when irq_depth is back to 0 and the interrupted
+ * code had interrupts enabled (so it was not in a critical section).
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -33,8 +40,15 @@ static const char *const names[32] = {
 };
 
 static void (*irq_handler)(unsigned vector);
+static void (*exit_hook)(void);
 static volatile int in_fault;
 static volatile int irq_depth;
+
+/* Contexts: boot. */
+void cub_arch_set_irq_exit_hook(void (*fn)(void))
+{
+	exit_hook = fn;
+}
 
 void cubi_x86_set_irq_handler(void (*fn)(unsigned vector))
 {
@@ -97,6 +111,14 @@ static CUB_NORETURN void fault_report(const struct x86_trap_frame *f)
 	cubi_fault_exit();
 }
 
+/*
+ * Called by traps.S for every vector. Leaves in cubi_x86_exit_call the
+ * irq-exit hook for traps.S to call on the interrupted stack, or NULL to
+ * return directly (read by traps.S right after this returns, with
+ * interrupts still disabled). Contexts: irq (interrupts disabled).
+ */
+void (*cubi_x86_exit_call)(void);
+
 void cubi_x86_trap(struct x86_trap_frame *f)
 {
 	if (f->vector < 32)
@@ -105,4 +127,6 @@ void cubi_x86_trap(struct x86_trap_frame *f)
 	if (irq_handler)
 		irq_handler((unsigned)f->vector);
 	irq_depth--;
+	cubi_x86_exit_call = irq_depth == 0 && (f->rflags & X86_RFLAGS_IF) ?
+			     exit_hook : NULL;
 }

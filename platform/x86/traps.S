@@ -7,7 +7,8 @@
  * gets a working stack for its report. Each stub pushes a dummy error code
  * where the CPU does not push one, then the vector number, and jumps to
  * trap_common, which saves the general registers in struct x86_trap_frame
- * order (x86.h) and calls cubi_x86_trap(frame).
+ * order (x86.h) and the x87/SSE state (FXSAVE: application code may use
+ * SSE, handlers may too), and calls cubi_x86_trap(frame).
  */
 	.text
 	.code64
@@ -67,6 +68,18 @@ cubi_x86_trap_stubs:
 	.set vec, vec + 1
 	.endr
 
+/*
+ * The full frame, lowest address first: the FXSAVE image (x87/SSE state,
+ * 512 bytes, 16-byte aligned), struct x86_trap_frame (general registers,
+ * vector, error code, hardware frame). cubi_x86_trap gets the address of
+ * the struct x86_trap_frame part and leaves in cubi_x86_exit_call NULL, or
+ * the irq-exit hook to run on the interrupted stack (see trap.c).
+ */
+#define FX_SIZE 512
+#define FRAME_SIZE (FX_SIZE + 22 * 8)	/* 688, a multiple of 16 */
+#define FRAME_RSP (FX_SIZE + 20 * 8)	/* offset of the interrupted RSP */
+#define RED_ZONE 128
+
 trap_common:
 	pushq %rax
 	pushq %rbx
@@ -84,8 +97,16 @@ trap_common:
 	pushq %r14
 	pushq %r15
 	cld
-	movq %rsp, %rdi			/* 16-byte aligned: 22 quadwords pushed */
+	subq $FX_SIZE, %rsp		/* 16-byte aligned: 22 quadwords pushed */
+	fxsave64 (%rsp)
+	leaq FX_SIZE(%rsp), %rdi
 	call cubi_x86_trap
+	movq cubi_x86_exit_call(%rip), %rax
+	testq %rax, %rax
+	jnz irq_exit_hook
+trap_restore:
+	fxrstor64 (%rsp)
+	addq $FX_SIZE, %rsp
 	popq %r15
 	popq %r14
 	popq %r13
@@ -103,3 +124,24 @@ trap_common:
 	popq %rax
 	addq $16, %rsp			/* vector, error code */
 	iretq
+
+/*
+ * Returning to task context with an exit hook (in %rax): move the whole
+ * frame off the shared IST stack onto the interrupted stack, below its
+ * red zone, and call the hook there with interrupts still disabled. The
+ * hook may switch coroutines; whenever this one is resumed, the hook
+ * returns here and the frame restores it exactly. The hardware frame moves
+ * with the rest, so iretq also restores the interrupted RSP.
+ */
+irq_exit_hook:
+	movq FRAME_RSP(%rsp), %rdi
+	subq $RED_ZONE, %rdi
+	andq $-16, %rdi
+	subq $FRAME_SIZE, %rdi
+	movq %rsp, %rsi
+	movq %rdi, %rdx
+	movl $(FRAME_SIZE / 8), %ecx
+	rep movsq
+	movq %rdx, %rsp			/* 16-byte aligned for the call */
+	call *%rax
+	jmp trap_restore

@@ -1,0 +1,61 @@
+/*
+ * util.h - helpers shared by the irq QEMU tests: checks that end the
+ * machine with a message, and a PIT channel-0 interrupt source.
+ */
+#ifndef IRQ_TEST_UTIL_H
+#define IRQ_TEST_UTIL_H
+
+#include <cubrt/arch.h>
+#include <cubrt/fmt.h>
+#include <cubrt/irq.h>
+#include <cubrt/panic.h>
+
+#define CHECK(cond)                                                       \
+	do {                                                              \
+		if (!(cond)) {                                            \
+			cub_printk("FAIL %s:%d: %s\n", __FILE__, __LINE__, \
+				   #cond);                                \
+			cub_exit(1);                                      \
+		}                                                         \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                    \
+	do {                                                              \
+		long long a_ = (long long)(a), b_ = (long long)(b);       \
+		if (a_ != b_) {                                           \
+			cub_printk("FAIL %s:%d: %s == %lld, want %lld\n",  \
+				   __FILE__, __LINE__, #a, a_, b_);       \
+			cub_exit(1);                                      \
+		}                                                         \
+	} while (0)
+
+static inline void pit_outb(unsigned short port, unsigned char v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+/* PIT channel 0 as a rate generator (ISA line 0) at about hz; 0 stops it. */
+static inline void pit_periodic(unsigned hz)
+{
+	unsigned count = hz ? 1193182u / hz : 0;
+
+	if (!hz) {
+		pit_outb(0x43, 0x30);	/* mode 0 with no count: silent */
+		return;
+	}
+	pit_outb(0x43, 0x34);		/* channel 0, lo/hi, mode 2 */
+	pit_outb(0x40, count & 0xFF);
+	pit_outb(0x40, (count >> 8) & 0xFF);
+}
+
+/* Spins with interrupts enabled for ms milliseconds of the clock. */
+static inline void spin_ms(unsigned ms)
+{
+	uint64_t end = cub_arch_clock_ns() + ms * 1000000ull;
+
+	cub_arch_irq_enable();
+	while (cub_arch_clock_ns() < end)
+		__asm__ volatile("pause");
+}
+
+#endif
