@@ -77,8 +77,11 @@ int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot);
  */
 void cub_arch_set_table_allocator(uintptr_t (*alloc)(void));
 
-/* True when [addr, addr+len) can be read without faulting. Contexts: any. */
+/* True when [addr, addr+len) can be read (written) without faulting.
+ * An empty range is always accessible; a range that wraps never is.
+ * Contexts: any. */
 bool cub_arch_addr_readable(uintptr_t addr, size_t len);
+bool cub_arch_addr_writable(uintptr_t addr, size_t len);
 
 /* ------------------------------------------------------------ interrupts */
 
@@ -97,6 +100,10 @@ bool cub_arch_in_irq(void);
 
 /* Monotonic nanoseconds since boot. Contexts: any. */
 uint64_t cub_arch_clock_ns(void);
+
+/* Wall-clock nanoseconds since the Unix epoch (x86: the CMOS RTC read at
+ * boot plus the monotonic clock; host: CLOCK_REALTIME). Contexts: any. */
+uint64_t cub_arch_wallclock_ns(void);
 
 /*
  * Arms the one-shot timer for an absolute cub_arch_clock_ns() deadline,
@@ -157,6 +164,10 @@ void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
  * scheduler). IRQ state: unchanged (it belongs to the caller).
  */
 void cub_arch_ctx_switch(struct cub_arch_ctx *from, struct cub_arch_ctx *to);
+
+/* Fills *v with a hardware random number (x86: RDRAND; host: getrandom);
+ * false when the platform has none. Contexts: any. */
+bool cub_arch_random(uint64_t *v);
 
 /* --------------------------------------------------------- diagnostics */
 

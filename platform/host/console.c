@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -108,6 +110,36 @@ bool cub_arch_addr_readable(uintptr_t addr, size_t len)
 	return true;
 }
 
+/*
+ * Writability, probed the same way: copy the bytes out through the pipe
+ * and back in with read(), which fails with EFAULT on a read-only or
+ * unmapped page and otherwise rewrites the same bytes. Not atomic against
+ * a concurrent writer; the host uses it only in single-threaded tests.
+ */
+bool cub_arch_addr_writable(uintptr_t addr, size_t len)
+{
+	char sink[256];
+
+	if (addr + len < addr)
+		return false;
+	if (probe_pipe[0] < 0 && pipe2(probe_pipe, O_CLOEXEC | O_NONBLOCK))
+		return false;
+	while (read(probe_pipe[0], sink, sizeof(sink)) > 0)
+		;
+	while (len) {
+		size_t n = len < sizeof(sink) ? len : sizeof(sink);
+		ssize_t w = write(probe_pipe[1], (const void *)addr, n);
+
+		if (w <= 0)
+			return false;
+		if (read(probe_pipe[0], (void *)addr, (size_t)w) != w)
+			return false;
+		addr += (size_t)w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
 /* Host binaries are not symbolised in-process; reports give addresses
  * (feed them to addr2line -e <binary>). */
 const char *cub_arch_symbol(uintptr_t addr, uintptr_t *off)
@@ -115,4 +147,17 @@ const char *cub_arch_symbol(uintptr_t addr, uintptr_t *off)
 	(void)addr;
 	(void)off;
 	return NULL;
+}
+
+uint64_t cub_arch_wallclock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool cub_arch_random(uint64_t *v)
+{
+	return getrandom(v, sizeof(*v), 0) == (ssize_t)sizeof(*v);
 }

@@ -87,6 +87,11 @@ static bool rdrand(uint64_t *v)
 	return false;
 }
 
+bool cub_arch_random(uint64_t *v)
+{
+	return rdrand(v);
+}
+
 __attribute__((no_stack_protector)) void cubi_x86_ssp_init(void)
 {
 	uint64_t v;

@@ -179,18 +179,29 @@ int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot)
 	return 0;
 }
 
-bool cub_arch_addr_readable(uintptr_t addr, size_t len)
+static bool accessible(uintptr_t addr, size_t len, unsigned need)
 {
 	uintptr_t p = CUB_ALIGN_DOWN(addr, CUB_PAGE_SIZE);
+	unsigned prot;
 
 	if (addr + len < addr)
 		return false;
 	if (!pml4)
 		return true;	/* boot.S's tables: the first 4 GiB, all present */
 	for (; p < addr + len; p += CUB_PAGE_SIZE)
-		if (cub_arch_page_query(p, NULL, NULL))
+		if (cub_arch_page_query(p, NULL, &prot) || (prot & need) != need)
 			return false;
 	return true;
+}
+
+bool cub_arch_addr_readable(uintptr_t addr, size_t len)
+{
+	return accessible(addr, len, CUB_PROT_READ);
+}
+
+bool cub_arch_addr_writable(uintptr_t addr, size_t len)
+{
+	return accessible(addr, len, CUB_PROT_READ | CUB_PROT_WRITE);
 }
 
 /* Identity-maps [lo, hi) rounded out to 2 MiB with large pages. */
