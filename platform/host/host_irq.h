@@ -1,16 +1,27 @@
 /*
- * host_irq.h - the host platform's emulated interrupt line (irq.c).
- * Signal handlers call cubi_host_irq_raise(); the platform's interrupt
- * sources (the one-shot timer) install their dispatch with set_deliver.
+ * host_irq.h - the host platform's emulated interrupt line (irq.c) and
+ * clock (clock.c). Signal handlers call cubi_host_irq_raise(); the
+ * platform's interrupt sources (the one-shot timer, timer.c) install their
+ * dispatch with set_deliver.
  */
 #ifndef CUBRT_HOST_IRQ_H
 #define CUBRT_HOST_IRQ_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
+/* The interrupt handler irq.c runs (timer.c's dispatch). */
 void cubi_host_irq_set_deliver(void (*fn)(void));
+/* From a signal handler: take the interrupt now if enabled, else mark it
+ * pending (taken when interrupts are enabled again). */
 void cubi_host_irq_raise(void);
+/* Runs the handler in irq context, interrupts disabled, no exit hook
+ * (cub_arch_idle uses it). */
 void cubi_host_irq_run(void);
 bool cubi_host_irq_pending(void);
+
+/* clock.c: raw CLOCK_MONOTONIC, and its value at cub_arch_clock_ns() 0. */
+uint64_t cubi_host_monotonic_ns(void);
+uint64_t cubi_host_clock_base(void);
 
 #endif

@@ -8,6 +8,11 @@
  * makes save/restore a plain load/store, cheap enough for the scheduler's
  * fast paths, while keeping the semantics of cli/sti.
  *
+ * An interrupt taken while returning to task context (not from idle, not
+ * nested) ends with the irq-exit hook (arch.h): it runs with interrupts
+ * disabled, outside irq context, and may switch coroutines; the loop in
+ * take_pending resumes when this coroutine is switched back to.
+ *
  * Invariants: irq_on is only written by the interrupted thread of control
  * (handlers run with it false and restore it on return); pending is set by
  * the signal handler and cleared by whoever runs the pending handler.
@@ -22,6 +27,7 @@ static volatile sig_atomic_t irq_on = 1;
 static volatile sig_atomic_t pending;
 static volatile int irq_depth;
 static void (*deliver)(void);
+static void (*exit_hook)(void);
 
 void cubi_host_irq_set_deliver(void (*fn)(void))
 {
@@ -43,19 +49,40 @@ void cubi_host_irq_run(void)
 	irq_on = was;
 }
 
+/* Takes pending interrupts while enabled, each followed by the exit hook. */
+static void take_pending(void)
+{
+	while (pending && irq_on) {
+		irq_on = 0;
+		irq_depth++;
+		pending = 0;
+		if (deliver)
+			deliver();
+		irq_depth--;
+		if (exit_hook && irq_depth == 0)
+			exit_hook();
+		irq_on = 1;
+	}
+}
+
 /* Called from the signal handler: run now, or later if disabled. */
 void cubi_host_irq_raise(void)
 {
+	pending = 1;
 	if (irq_on)
-		cubi_host_irq_run();
-	else
-		pending = 1;
+		take_pending();
 }
 
 static inline void run_pending(void)
 {
-	while (pending && irq_on)
-		cubi_host_irq_run();
+	if (CUB_UNLIKELY(pending))
+		take_pending();
+}
+
+/* Contexts: boot. */
+void cub_arch_set_irq_exit_hook(void (*fn)(void))
+{
+	exit_hook = fn;
 }
 
 unsigned long cub_arch_irq_save(void)

@@ -1,17 +1,30 @@
 /*
  * runtime.c - portable start-up: initialise the subsystems in layer order,
- * then run the application's cub_main() and exit with its status.
+ * then run the application's cub_main() as the first coroutine and exit
+ * with its status (as in Go, the program ends when cub_main returns, even
+ * if other coroutines are still running).
  */
 #include <cubrt/arch.h>
 #include <cubrt/panic.h>
 #include <cubrt/runtime.h>
+#include <cubrt/sched.h>
 
 const char *cub_cmdline(void)
 {
 	return cub_arch_cmdline();
 }
 
+/* The first coroutine. Contexts: task. */
+static void *main_coro(void *arg)
+{
+	(void)arg;
+	cub_exit(cub_main());
+}
+
 CUB_NORETURN void cubi_runtime_start(void)
 {
-	cub_exit(cub_main());
+	int rc = cub_sched_run(main_coro, NULL, NULL);
+
+	cub_panic("cubi_runtime_start: the scheduler returned (%s)",
+		  cub_strerror(rc));
 }

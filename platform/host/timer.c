@@ -1,0 +1,118 @@
+/*
+ * timer.c - the host's one-shot timer, idle and irq-exit hook.
+ *
+ * The one-shot timer is a POSIX timer on CLOCK_MONOTONIC that raises
+ * SIGALRM; its signal handler raises the software interrupt (irq.c), which
+ * runs the scheduler's timer handler at once when interrupts are enabled
+ * or marks it pending otherwise. SIGALRM is installed with SA_NODEFER so
+ * that a coroutine switch made from the irq-exit hook (preemption, inside
+ * the signal handler) does not leave the signal blocked for the coroutine
+ * switched to; nesting is prevented by the software flag instead.
+ *
+ * Idle blocks SIGALRM, then sigsuspend()s until the handler has marked an
+ * interrupt pending: no wake-up is lost between the check and the wait,
+ * and the process sleeps in the kernel rather than spinning.
+ *
+ * Invariants: the timer and the handler are created once, on first use,
+ * and again in a forked child (POSIX timers are not inherited).
+ */
+#define _GNU_SOURCE
+#include <cubrt/arch.h>
+#include <cubrt/panic.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "host_irq.h"
+
+static timer_t timer;
+static bool created;
+static void (*handler)(void);
+
+static void on_sigalrm(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	cubi_host_irq_raise();
+	errno = saved;
+}
+
+static void deliver(void)
+{
+	if (handler)
+		handler();
+}
+
+static void forget_timer(void)
+{
+	created = false;
+}
+
+static void create(void)
+{
+	static bool atfork;
+	struct sigevent ev;
+	struct sigaction sa;
+
+	if (created)
+		return;
+	if (!atfork && pthread_atfork(NULL, NULL, forget_timer) == 0)
+		atfork = true;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigalrm;
+	sa.sa_flags = SA_RESTART | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL))
+		cub_panic("host timer: sigaction failed");
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGALRM;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &timer))
+		cub_panic("host timer: timer_create failed (errno %d)", errno);
+	cubi_host_irq_set_deliver(deliver);
+	created = true;
+}
+
+/* Contexts: boot. */
+void cub_arch_timer_set_handler(void (*fn)(void))
+{
+	create();
+	handler = fn;
+}
+
+/* Contexts: any, interrupts disabled. */
+void cub_arch_timer_arm(uint64_t deadline_ns)
+{
+	struct itimerspec its;
+	uint64_t abs;
+
+	create();
+	memset(&its, 0, sizeof(its));
+	if (deadline_ns) {
+		abs = cubi_host_clock_base() + deadline_ns;
+		its.it_value.tv_sec = (time_t)(abs / 1000000000ull);
+		its.it_value.tv_nsec = (long)(abs % 1000000000ull);
+	}
+	if (timer_settime(timer, TIMER_ABSTIME, &its, NULL))
+		cub_panic("host timer: timer_settime failed (errno %d)", errno);
+}
+
+/* Contexts: task, interrupts disabled on entry and on return. */
+void cub_arch_idle(void)
+{
+	sigset_t block, old, wait;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	wait = old;
+	sigdelset(&wait, SIGALRM);
+	while (!cubi_host_irq_pending())
+		sigsuspend(&wait);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	cubi_host_irq_run();
+}

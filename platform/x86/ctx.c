@@ -1,0 +1,110 @@
+/*
+ * ctx.c - building the first frame of a new execution context for
+ * switch.S (shared by the x86 and host ports), and on the host the
+ * stack registration that lets valgrind follow coroutine switches.
+ *
+ * Invariants: a suspended context's sp points at a CTX_FRAME_SIZE frame
+ * laid out as switch.S documents; a new context's frame resumes at
+ * cubi_ctx_start with r12 = entry, r13 = arg and, after the frame is
+ * popped, a 16-byte aligned stack pointer (so entry sees the ABI's
+ * "rsp + 8 is 16-byte aligned" at its first instruction).
+ */
+#include <cubrt/arch.h>
+#include <cubrt/panic.h>
+
+/* The frame switch.S pushes, lowest address first. */
+struct ctx_frame {
+	uint32_t mxcsr;
+	uint16_t fpucw;
+	uint16_t pad;
+	uint64_t r15, r14, r13, r12, rbx, rbp;
+	uint64_t rip;
+};
+
+/* Offsets hard-coded in switch.S. */
+_Static_assert(offsetof(struct ctx_frame, mxcsr) == 0, "switch.S layout");
+_Static_assert(offsetof(struct ctx_frame, fpucw) == 4, "switch.S layout");
+_Static_assert(offsetof(struct ctx_frame, r15) == 8, "switch.S layout");
+_Static_assert(offsetof(struct ctx_frame, r14) == 16, "switch.S layout");
+_Static_assert(offsetof(struct ctx_frame, r13) == 24, "switch.S layout");
+_Static_assert(offsetof(struct ctx_frame, r12) == 32, "switch.S layout");
+_Static_assert(offsetof(struct ctx_frame, rbx) == 40, "switch.S layout");
+_Static_assert(offsetof(struct ctx_frame, rbp) == 48, "switch.S layout");
+_Static_assert(offsetof(struct ctx_frame, rip) == 56, "switch.S layout");
+_Static_assert(sizeof(struct ctx_frame) == 64, "switch.S layout");
+_Static_assert(offsetof(struct cub_arch_ctx, sp) == 0, "switch.S layout");
+
+/* MXCSR: all exceptions masked, round to nearest; x87: same, 64-bit
+ * precision (the values the ABI specifies at process start). */
+#define MXCSR_DEFAULT 0x1F80u
+#define FPUCW_DEFAULT 0x037Fu
+
+extern char cubi_ctx_start[];
+
+#if __STDC_HOSTED__ && __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+
+/*
+ * Valgrind must be told where each stack is, or it takes a switch for a
+ * huge stack-pointer move. Stacks are reused after a coroutine ends, so a
+ * small open-addressing table keyed by the stack's low address keeps one
+ * registration per stack instead of one per coroutine. Used only when
+ * running under valgrind; touched with interrupts disabled by the caller
+ * (the scheduler) or before the scheduler runs.
+ */
+#define VG_SLOTS (1u << 18)
+
+static struct {
+	uintptr_t lo;
+	unsigned id;
+} vg_table[VG_SLOTS];
+
+static void vg_register(uintptr_t lo, uintptr_t hi)
+{
+	size_t i = (size_t)((lo >> 12) * 0x9E3779B97F4A7C15ull >> 46);
+
+	if (!RUNNING_ON_VALGRIND)
+		return;
+	for (size_t n = 0; n < VG_SLOTS; n++, i = (i + 1) & (VG_SLOTS - 1)) {
+		if (vg_table[i].lo == lo) {
+			VALGRIND_STACK_CHANGE(vg_table[i].id, lo, hi);
+			return;
+		}
+		if (!vg_table[i].lo) {
+			vg_table[i].lo = lo;
+			vg_table[i].id = VALGRIND_STACK_REGISTER(lo, hi);
+			return;
+		}
+	}
+	(void)VALGRIND_STACK_REGISTER(lo, hi);	/* table full: untracked */
+}
+#else
+static void vg_register(uintptr_t lo, uintptr_t hi)
+{
+	(void)lo;
+	(void)hi;
+}
+#endif
+
+/* Contexts: any (the stack is not in use yet). */
+void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
+		       void (*entry)(void *), void *arg)
+{
+	uintptr_t lo = (uintptr_t)stack_lo;
+	uintptr_t top = CUB_ALIGN_DOWN(lo + size, 16);
+	struct ctx_frame *f;
+
+	if (!stack_lo || size < 2 * sizeof(*f) || top < lo + sizeof(*f))
+		cub_panic("cub_arch_ctx_init: stack too small (%lu bytes)",
+			  (unsigned long)size);
+	f = (struct ctx_frame *)(top - sizeof(*f));
+	*f = (struct ctx_frame){
+		.mxcsr = MXCSR_DEFAULT,
+		.fpucw = FPUCW_DEFAULT,
+		.r12 = (uint64_t)(uintptr_t)entry,
+		.r13 = (uint64_t)(uintptr_t)arg,
+		.rip = (uint64_t)(uintptr_t)cubi_ctx_start,
+	};
+	ctx->sp = (uintptr_t)f;
+	vg_register(lo, lo + size);
+}

@@ -1,0 +1,72 @@
+/*
+ * switch.S - coroutine context switch, shared by the x86 and host ports.
+ *
+ * cub_arch_ctx_switch(from, to) saves exactly what the SysV x86-64 ABI
+ * makes callee-saved: rbx, rbp, r12-r15, the MXCSR control bits and the
+ * x87 control word. Everything else is caller-saved and already dead at a
+ * call. The saved frame lives on the suspended stack; ctx->sp points at it:
+ *
+ *	sp + 0   MXCSR (32 bits), x87 control word (16 bits), 16 bits pad
+ *	sp + 8   r15
+ *	sp + 16  r14
+ *	sp + 24  r13
+ *	sp + 32  r12
+ *	sp + 40  rbx
+ *	sp + 48  rbp
+ *	sp + 56  resume address (the caller's return address)
+ *
+ * ctx.c builds the same frame for a new coroutine and checks the offsets
+ * with _Static_assert (CTX_FRAME_* below must match it).
+ *
+ * Resuming pops the resume address and jumps to it indirectly: after a
+ * stack switch a `ret` would be predicted from the return stack buffer,
+ * which holds the *old* coroutine's caller, and so would always mispredict.
+ * The indirect branch predictor learns the alternating targets instead.
+ */
+	.text
+
+/* void cub_arch_ctx_switch(struct cub_arch_ctx *from, struct cub_arch_ctx *to) */
+	.globl cub_arch_ctx_switch
+	.type cub_arch_ctx_switch, @function
+	.p2align 4
+cub_arch_ctx_switch:
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	subq $8, %rsp
+	stmxcsr (%rsp)
+	fnstcw 4(%rsp)
+	movq %rsp, (%rdi)
+	/* Fall through: resume `to`. */
+	movq (%rsi), %rsp
+	ldmxcsr (%rsp)
+	fldcw 4(%rsp)
+	addq $8, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
+	popq %rcx
+	jmp *%rcx
+	.size cub_arch_ctx_switch, . - cub_arch_ctx_switch
+
+/*
+ * First resume of a new context (ctx.c puts this address in the frame):
+ * r12 = entry, r13 = arg, rsp 16-byte aligned. entry must not return; if
+ * it does, the ud2 makes that an invalid-opcode fault, not a wild return.
+ */
+	.globl cubi_ctx_start
+	.type cubi_ctx_start, @function
+cubi_ctx_start:
+	movq %r13, %rdi
+	xorl %ebp, %ebp
+	callq *%r12
+	ud2
+	.size cubi_ctx_start, . - cubi_ctx_start
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,438 @@
+/*
+ * coro.c - coroutines and the run queue.
+ *
+ * Invariants (with those of struct cub_coro in sched_impl.h):
+ *  - exactly one coroutine is RUNNING while the scheduler runs (cur), and
+ *    every switch happens with interrupts disabled: whoever resumes
+ *    restores its own interrupt state (see park.h);
+ *  - cur switches directly to the next ready coroutine, never through a
+ *    scheduler context; a coroutine that ends cannot free the stack it is
+ *    running on, so it leaves itself in `reap` and the coroutine it
+ *    switches to frees it right after the switch (after_switch);
+ *  - the run queue is FIFO: ready() appends, the scheduler pops the head.
+ * Critical sections: interrupts disabled, protecting cubi_sched, every
+ * coroutine record and `reap` (sched_impl.h).
+ */
+#include <cubrt/arch.h>
+#include <cubrt/fmt.h>
+#include <cubrt/panic.h>
+#include <cubrt/sched.h>
+
+#include "../core/fault.h"
+#include "sched_impl.h"
+
+#define CANARY 0x5c0b7acc0deadbeeull
+
+struct cubi_sched cubi_sched = {
+	.runq = CUB_LIST_INIT(cubi_sched.runq),
+	.all = CUB_LIST_INIT(cubi_sched.all),
+};
+
+static struct cub_arch_ctx boot_ctx;	/* cub_sched_run's caller */
+static struct cub_coro *reap;		/* ended, to free after the switch */
+static uint64_t next_id = 1;
+static bool running, initialised;
+
+/* ------------------------------------------------------------- stacks */
+
+static uint64_t *canary_of(struct cub_coro *c)
+{
+	return (uint64_t *)c->stack_lo;
+}
+
+static void check_canary(struct cub_coro *c)
+{
+	if (c->small && *canary_of(c) != (CANARY ^ (uintptr_t)c->stack_lo))
+		cub_panic("stack overflow: coroutine %s overran its %lu-byte "
+			  "small stack (canary destroyed)", cub_coro_name(c),
+			  (unsigned long)c->stack_size);
+}
+
+static void release(struct cub_coro *c)
+{
+	cub_list_del(&c->all);
+	cubi_stk_free(c->stack_lo, c->alloc_size);
+}
+
+/* Runs on the coroutine we just switched to, interrupts disabled. */
+static inline void after_switch(void)
+{
+	if (CUB_UNLIKELY(reap != NULL)) {
+		struct cub_coro *c = reap;
+
+		reap = NULL;
+		release(c);
+	}
+}
+
+/* ------------------------------------------------------------ switching */
+
+static void switch_to(struct cub_coro *prev, struct cub_coro *next)
+{
+	check_canary(prev);
+	next->state = CUB_CORO_RUNNING;
+	cubi_sched.cur = next;
+	cubi_sched.switches++;
+	cub_arch_ctx_switch(&prev->ctx, &next->ctx);
+	after_switch();
+}
+
+static CUB_NORETURN void deadlock(void);
+
+/*
+ * Pops the next ready coroutine, idling until an interrupt readies one.
+ * Returns NULL when no coroutine is left at all. Interrupts disabled.
+ */
+static struct cub_coro *take_next(void)
+{
+	struct cub_list *n;
+
+	while (!(n = cub_list_pop_front(&cubi_sched.runq))) {
+		if (cubi_sched.live == 0)
+			return NULL;
+		if (!cubi_timer_any() && cubi_sched.irq_waiters == 0)
+			deadlock();
+		cubi_sched.idling = true;
+		cub_arch_idle();
+		cubi_sched.idling = false;
+	}
+	return cub_container_of(n, struct cub_coro, link);
+}
+
+/* Gives the CPU to the next ready coroutine; cur's state is already set
+ * (READY and queued, PARKED or DONE). Interrupts disabled. */
+static void schedule(void)
+{
+	struct cub_coro *prev = cubi_sched.cur;
+	struct cub_coro *next = take_next();
+
+	if (!next) {
+		check_canary(prev);
+		cubi_sched.cur = NULL;
+		cub_arch_ctx_switch(&prev->ctx, &boot_ctx);
+		cub_panic("schedule: a finished coroutine was resumed");
+	}
+	if (next == prev) {
+		prev->state = CUB_CORO_RUNNING;
+		return;
+	}
+	switch_to(prev, next);
+}
+
+/* ----------------------------------------------------------- lifecycle */
+
+static CUB_NORETURN void finish(void *result);
+
+static void coro_entry(void *p)
+{
+	struct cub_coro *c = p;
+
+	after_switch();
+	cub_arch_irq_enable();
+	finish(c->fn(c->arg));
+}
+
+static int check_attr(const struct cub_coro_attr *a, size_t *size, bool *small)
+{
+	*small = a && (a->flags & CUB_CORO_SMALL);
+	*size = *small ? CUB_CORO_STACK_SMALL : CUB_CORO_STACK_DEFAULT;
+	if (!a)
+		return 0;
+	if (a->flags & ~CUB_CORO_SMALL)
+		return -CUB_EINVAL;
+	if (a->stack_size) {
+		if (a->stack_size < CUB_CORO_STACK_MIN ||
+		    a->stack_size > ((size_t)1 << 40))
+			return -CUB_EINVAL;
+		*size = a->stack_size;
+	}
+	return 0;
+}
+
+/* Contexts: task, boot. */
+int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
+		   const struct cub_coro_attr *attr)
+{
+	size_t size, alloc;
+	struct cub_coro *c;
+	unsigned long irq;
+	bool small;
+	void *lo;
+	int rc;
+
+	if (!fn)
+		return -CUB_EINVAL;
+	if ((rc = check_attr(attr, &size, &small)))
+		return rc;
+	alloc = CUB_ALIGN_UP(size, CUB_PAGE_SIZE);
+	irq = cub_arch_irq_save();
+	lo = cubi_stk_alloc(alloc);
+	if (!lo) {
+		cub_arch_irq_restore(irq);
+		return -CUB_ENOMEM;
+	}
+	c = (struct cub_coro *)((char *)lo + alloc - sizeof(*c));
+	c = (struct cub_coro *)CUB_ALIGN_DOWN((uintptr_t)c, 64);
+	*c = (struct cub_coro){
+		.stack_lo = lo, .alloc_size = alloc,
+		.stack_size = (size_t)((char *)c - (char *)lo),
+		.fn = fn, .arg = arg, .name = attr ? attr->name : NULL,
+		.id = next_id++, .state = CUB_CORO_READY,
+		.joinable = out != NULL, .small = small,
+	};
+	if (small)
+		*canary_of(c) = CANARY ^ (uintptr_t)lo;
+	cub_arch_ctx_init(&c->ctx, lo, c->stack_size, coro_entry, c);
+	cub_list_push_back(&cubi_sched.all, &c->all);
+	cub_list_push_back(&cubi_sched.runq, &c->link);
+	cubi_sched.live++;
+	if (running)
+		cubi_preempt_kick();
+	cub_arch_irq_restore(irq);
+	if (out)
+		*out = c;
+	return 0;
+}
+
+static CUB_NORETURN void finish(void *result)
+{
+	struct cub_coro *c = cubi_sched.cur;
+
+	cub_arch_irq_disable();
+	c->result = result;
+	c->state = CUB_CORO_DONE;
+	cubi_sched.live--;
+	if (c->joiner)
+		cubi_sched_ready(c->joiner);
+	if (!c->joinable)
+		reap = c;
+	schedule();
+	cub_panic("cub_coro_exit: a finished coroutine was resumed");
+}
+
+/* Contexts: task. */
+CUB_NORETURN void cub_coro_exit(void *result)
+{
+	cubi_sched_assert_can_block("cub_coro_exit");
+	finish(result);
+}
+
+/* Contexts: task. */
+void cub_coro_yield(void)
+{
+	struct cub_coro *prev = cubi_sched.cur;
+	struct cub_list *n;
+	unsigned long irq;
+
+	cubi_sched_assert_can_block("cub_coro_yield");
+	irq = cub_arch_irq_save();
+	n = cub_list_pop_front(&cubi_sched.runq);
+	if (n) {
+		prev->state = CUB_CORO_READY;
+		cub_list_push_back(&cubi_sched.runq, &prev->link);
+		switch_to(prev, cub_container_of(n, struct cub_coro, link));
+	}
+	cub_arch_irq_restore(irq);
+}
+
+/* Contexts: task. */
+int cub_coro_join(struct cub_coro *c, void **result)
+{
+	unsigned long irq;
+
+	cubi_sched_assert_can_block("cub_coro_join");
+	if (!c || !c->joinable)
+		return -CUB_EINVAL;
+	if (c == cubi_sched.cur)
+		return -CUB_EDEADLK;
+	irq = cub_arch_irq_save();
+	if (c->joiner) {
+		cub_arch_irq_restore(irq);
+		return -CUB_EINVAL;
+	}
+	if (c->state != CUB_CORO_DONE) {
+		c->joiner = cubi_sched.cur;
+		cubi_sched_park("join");
+	}
+	if (result)
+		*result = c->result;
+	release(c);
+	cub_arch_irq_restore(irq);
+	return 0;
+}
+
+/* Preemption (irq-exit hook), interrupts disabled: like a yield. */
+void cubi_sched_preempt_switch(void)
+{
+	struct cub_coro *prev = cubi_sched.cur;
+	struct cub_list *n;
+
+	if (!prev || prev->state != CUB_CORO_RUNNING || cubi_sched.idling)
+		return;
+	n = cub_list_pop_front(&cubi_sched.runq);
+	if (!n)
+		return;
+	prev->state = CUB_CORO_READY;
+	cub_list_push_back(&cubi_sched.runq, &prev->link);
+	switch_to(prev, cub_container_of(n, struct cub_coro, link));
+}
+
+/* ------------------------------------------------------------- park.h */
+
+void cubi_sched_assert_can_block(const char *api)
+{
+	if (CUB_UNLIKELY(cub_arch_in_irq()))
+		cub_panic("%s: blocking call from interrupt context", api);
+	if (CUB_UNLIKELY(!cubi_sched.cur))
+		cub_panic("%s: called outside a coroutine", api);
+}
+
+/* Contexts: task; interrupts disabled. */
+void cubi_sched_park(const char *what)
+{
+	struct cub_coro *c = cubi_sched.cur;
+
+	cubi_sched_assert_can_block(what);
+	if (CUB_UNLIKELY(cub_arch_irq_enabled()))
+		cub_panic("cubi_sched_park(%s): interrupts enabled", what);
+	c->wait = what;
+	if (c->state == CUB_CORO_RUNNING)
+		c->state = CUB_CORO_PARKED;
+	schedule();
+	c->wait = NULL;
+}
+
+/* Contexts: task; interrupts disabled. */
+void cubi_sched_park_irq(const char *what)
+{
+	struct cub_coro *c = cubi_sched.cur;
+
+	cubi_sched.irq_waiters++;
+	c->irq_wait = true;
+	cubi_sched_park(what);
+	c->irq_wait = false;
+	cubi_sched.irq_waiters--;
+}
+
+/* Contexts: any. */
+void cubi_sched_ready(struct cub_coro *c)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	if (CUB_UNLIKELY(c->state != CUB_CORO_PARKED &&
+			 c->state != CUB_CORO_RUNNING))
+		cub_panic("cubi_sched_ready: coroutine %s is %s, not parked",
+			  cub_coro_name(c), cub_coro_state_name(c->state));
+	c->state = CUB_CORO_READY;
+	cub_list_push_back(&cubi_sched.runq, &c->link);
+	cubi_preempt_kick();
+	cub_arch_irq_restore(irq);
+}
+
+/* ------------------------------------------------------------ queries */
+
+struct cub_coro *cub_coro_self(void)
+{
+	return cubi_sched.cur;
+}
+
+const char *cub_coro_name(const struct cub_coro *c)
+{
+	struct cub_coro *m = (struct cub_coro *)c;
+
+	if (!c)
+		return "(none)";
+	if (c->name)
+		return c->name;
+	if (!m->namebuf[0])
+		cub_snprintf(m->namebuf, sizeof(m->namebuf), "coro#%lu",
+			     (unsigned long)c->id);
+	return m->namebuf;
+}
+
+uint64_t cub_coro_id(const struct cub_coro *c)
+{
+	return c ? c->id : 0;
+}
+
+static const char *current_name(void)
+{
+	return cubi_sched.cur ? cub_coro_name(cubi_sched.cur) : NULL;
+}
+
+/* ------------------------------------------------------------ running */
+
+static CUB_NORETURN void deadlock(void)
+{
+	cub_printk("\nfatal error: all coroutines are asleep - deadlock!\n\n");
+	cub_coro_ps();
+	cubi_fault_exit();
+}
+
+static void init_once(void)
+{
+	static const struct cubi_fault_hooks hooks = {
+		.current_name = current_name,
+	};
+
+	if (initialised)
+		return;
+	initialised = true;
+	cubi_fault_set_hooks(&hooks);
+	cubi_timer_setup();
+	cubi_preempt_setup();
+}
+
+/* Contexts: boot. */
+int cub_sched_run(cub_coro_fn fn, void *arg, void **result)
+{
+	struct cub_coro *first;
+	unsigned long irq;
+	int rc;
+
+	if (!fn)
+		return -CUB_EINVAL;
+	if (running || cubi_sched.cur)
+		return -CUB_EBUSY;
+	init_once();
+	if ((rc = cub_coro_spawn(&first, fn, arg, &(struct cub_coro_attr){
+						 .name = "main" })))
+		return rc;
+	irq = cub_arch_irq_save();
+	/* fn runs first, ahead of coroutines spawned at boot. */
+	cub_list_del(&first->link);
+	cub_list_push_front(&cubi_sched.runq, &first->link);
+	running = true;
+	cubi_sched.cur = cub_container_of(cub_list_pop_front(&cubi_sched.runq),
+					  struct cub_coro, link);
+	cubi_sched.cur->state = CUB_CORO_RUNNING;
+	cub_arch_ctx_switch(&boot_ctx, &cubi_sched.cur->ctx);
+	after_switch();
+	running = false;
+	if (result)
+		*result = first->result;
+	release(first);
+	cub_arch_irq_restore(irq);
+	return 0;
+}
+
+/*
+ * Test hook (host): forgets a scheduler run that was left by a longjmp
+ * (e.g. out of a deadlock or panic report), freeing every coroutine's
+ * stack. Contexts: boot, after the run was abandoned.
+ */
+void cubi_sched_abandon(void)
+{
+	struct cub_list *n;
+
+	while ((n = cub_list_pop_front(&cubi_sched.all)))
+		cubi_stk_free(cub_container_of(n, struct cub_coro, all)->stack_lo,
+			      cub_container_of(n, struct cub_coro, all)->alloc_size);
+	cub_list_init(&cubi_sched.runq);
+	cubi_sched.cur = NULL;
+	cubi_sched.live = 0;
+	cubi_sched.irq_waiters = 0;
+	cubi_sched.idling = false;
+	reap = NULL;
+	running = false;
+}

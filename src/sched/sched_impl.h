@@ -1,0 +1,104 @@
+/*
+ * sched_impl.h - private state shared by the scheduler's files: the
+ * coroutine record (coro.c), the timer queue (timer.c), sync objects
+ * (sync.c) and preemption (preempt.c). Not for other subsystems: they use
+ * park.h and the public headers.
+ *
+ * Critical sections: everything here is protected by disabling interrupts
+ * (cub_arch_irq_save/restore); cubrt runs on one CPU and interrupt
+ * handlers may wake coroutines and expire timers. There are no locks and
+ * so no lock order.
+ */
+#ifndef CUBRT_SCHED_IMPL_H
+#define CUBRT_SCHED_IMPL_H
+
+#include <cubrt/arch.h>
+#include <cubrt/list.h>
+#include <cubrt/sched.h>
+#include <cubrt/time.h>
+
+#include "park.h"
+#include "tmpstack.h"
+
+/*
+ * A coroutine. The record lives at the top of its own stack, above the
+ * first frame, so spawning costs one stack allocation and nothing else.
+ *
+ * Invariants:
+ *  - state READY    <=> link is on the run queue;
+ *  - state RUNNING  <=> this is sched.cur;
+ *  - state PARKED: link is free for the blocking primitive's use only
+ *    through its own waiter record (link stays self-linked), wait names
+ *    the wait;
+ *  - state DONE: only joinable coroutines stay in this state (on the all
+ *    list) until cub_coro_join releases them;
+ *  - all links every coroutine not yet released, oldest first.
+ */
+struct cub_coro {
+	struct cub_arch_ctx ctx;	/* saved sp while not running */
+	struct cub_list link;		/* run queue */
+	struct cub_list all;		/* sched.all */
+	void *stack_lo;
+	size_t stack_size;		/* bytes below this record usable */
+	size_t alloc_size;		/* the whole allocation */
+	cub_coro_fn fn;
+	void *arg;
+	void *result;
+	const char *name;		/* NULL: namebuf, filled lazily */
+	const char *wait;		/* what a parked coroutine waits on */
+	struct cub_coro *joiner;	/* coroutine blocked in join on us */
+	uint64_t id;
+	uint8_t state;			/* enum cub_coro_state */
+	bool joinable;
+	bool small;			/* canary-checked stack, no guard page */
+	bool irq_wait;			/* parked by cubi_sched_park_irq */
+	char namebuf[24];
+};
+
+/* The scheduler's state (coro.c). */
+struct cubi_sched {
+	struct cub_coro *cur;		/* running coroutine or NULL */
+	struct cub_list runq;		/* READY coroutines, FIFO */
+	struct cub_list all;		/* every unreleased coroutine */
+	size_t live;			/* coroutines not DONE */
+	size_t irq_waiters;		/* parked by cubi_sched_park_irq */
+	uint64_t switches;		/* context switches so far */
+	bool idling;			/* in cub_arch_idle, cur is parked */
+};
+
+extern struct cubi_sched cubi_sched;
+
+/* timer.c: true while any timer is pending (idle can wait for it). */
+bool cubi_timer_any(void);
+/* timer.c: registers the platform timer handler. Contexts: boot. */
+void cubi_timer_setup(void);
+/* timer.c: arms the platform timer for min(earliest timer, extra) when
+ * that changed; extra 0 = none. Interrupts disabled. */
+void cubi_timer_rearm(void);
+
+/* preempt.c: time slice handling. */
+void cubi_preempt_setup(void);
+/* Called with interrupts disabled whenever the run queue gains a
+ * coroutine while another runs; starts the slice tick when needed. */
+void cubi_preempt_kick(void);
+/* The slice tick's deadline or 0 (timer.c arms for it too). */
+uint64_t cubi_preempt_deadline(void);
+/* Called from the timer interrupt when the tick deadline passed. */
+void cubi_preempt_tick(uint64_t now);
+
+/* coro.c: switch away from the running (preempted) coroutine to the next
+ * ready one; interrupts disabled. */
+void cubi_sched_preempt_switch(void);
+
+/* Stacks: thin wrappers so coro.c does not depend on the allocator. */
+static inline void *cubi_stk_alloc(size_t size)
+{
+	return cubi_tmpstack_alloc(size);
+}
+
+static inline void cubi_stk_free(void *p, size_t size)
+{
+	cubi_tmpstack_free(p, size);
+}
+
+#endif

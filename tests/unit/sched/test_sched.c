@@ -1,0 +1,407 @@
+/*
+ * test_sched.c - host unit tests for the scheduler: every shared scenario
+ * (scen_*.c, also booted in QEMU), plus what only the host can check:
+ * deadlock and misuse reports (in forked children, because a report ends
+ * the process), spawn failure when memory runs out, 100,000 coroutines
+ * alive at once, and preemption of coroutines that never yield.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <cubrt/arch.h>
+#include <cubrt/panic.h>
+#include <cubrt/sched.h>
+#include <cubrt/sync.h>
+#include <cubrt/time.h>
+
+#include "host.h"
+#include "scenarios.h"
+#include "sched_hooks.h"
+
+static void run_scenario(void **state)
+{
+	const struct scenario *s = *state;
+	const char *err = sched_scenario_run(s);
+
+	if (err)
+		fail_msg("scenario %s: %s", s->name, err);
+}
+
+/* ------------------------------------------------- reports, in children */
+
+#define TEXT_MAX 16384
+
+struct outcome {
+	int status;
+	char text[TEXT_MAX];
+};
+
+static char child_text[TEXT_MAX];
+static int report_fd = -1;
+
+static void child_exit(int status)
+{
+	size_t n = strlen(child_text);
+
+	if (write(report_fd, child_text, n) != (ssize_t)n)
+		_exit(99);
+	_exit(status);
+}
+
+/* Runs fn(arg) under cub_sched_run in a child with the console captured;
+ * returns its exit status and output. */
+static void run_child(void *(*fn)(void *), struct outcome *o)
+{
+	int p[2];
+	pid_t pid;
+	int st;
+	ssize_t n, len = 0;
+
+	memset(o, 0, sizeof(*o));
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		report_fd = p[1];
+		cubi_host_capture_console(child_text, sizeof(child_text));
+		cubi_host_set_exit_hook(child_exit);
+		cub_sched_run(fn, NULL, NULL);
+		cub_exit(0);
+	}
+	close(p[1]);
+	while ((n = read(p[0], o->text + len, sizeof(o->text) - 1 - len)) > 0)
+		len += n;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	o->status = WEXITSTATUS(st);
+	if (o->status != 0)
+		printf("child output:\n%s\n", o->text);
+}
+
+static struct cub_mutex dl_mutex = CUB_MUTEX_INIT(dl_mutex);
+
+static void *dl_locker(void *arg)
+{
+	(void)arg;
+	cub_mutex_lock(&dl_mutex);
+	return NULL;
+}
+
+static void *dl_main(void *arg)
+{
+	struct cub_coro *c;
+
+	(void)arg;
+	cub_mutex_lock(&dl_mutex);
+	cub_coro_spawn(&c, dl_locker, NULL, &(struct cub_coro_attr){
+			       .name = "stuck-locker" });
+	cub_coro_join(c, NULL);
+	return NULL;
+}
+
+static void test_deadlock_report(void **state)
+{
+	struct outcome o;
+
+	(void)state;
+	run_child(dl_main, &o);
+	assert_int_equal(o.status, CUB_EXIT_FAULT);
+	assert_non_null(strstr(o.text, "all coroutines are asleep - deadlock!"));
+	assert_non_null(strstr(o.text, "stuck-locker"));
+	assert_non_null(strstr(o.text, "mutex lock"));
+	assert_non_null(strstr(o.text, "main"));
+	assert_non_null(strstr(o.text, "join"));
+}
+
+static void *finishes(void *arg)
+{
+	(void)arg;
+	return NULL;
+}
+
+static void *misuse_unlock(void *arg)
+{
+	struct cub_mutex m = CUB_MUTEX_INIT(m);
+
+	(void)arg;
+	cub_mutex_unlock(&m);
+	return NULL;
+}
+
+static void *misuse_wg(void *arg)
+{
+	struct cub_wg wg = CUB_WG_INIT(wg);
+
+	(void)arg;
+	cub_wg_add(&wg, -1);
+	return NULL;
+}
+
+static void *misuse_relock(void *arg)
+{
+	struct cub_mutex m = CUB_MUTEX_INIT(m);
+
+	(void)arg;
+	cub_mutex_lock(&m);
+	cub_mutex_lock(&m);
+	return NULL;
+}
+
+static void sleep_in_irq(struct cub_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	cub_sleep(1);
+}
+
+static void *misuse_irq_block(void *arg)
+{
+	struct cub_timer t;
+
+	(void)arg;
+	cub_timer_init(&t, sleep_in_irq, NULL);
+	cub_timer_start(&t, 0);
+	cub_sleep(CUB_NSEC_PER_SEC);
+	return NULL;
+}
+
+static void *misuse_yield_outside(void *arg)
+{
+	(void)arg;
+	/* Leave the scheduler's books as if no coroutine ran. */
+	cub_coro_spawn(NULL, finishes, NULL, NULL);
+	return NULL;
+}
+
+/* Recursion that writes every byte of its frames (a canary between two
+ * written bytes would otherwise survive). */
+__attribute__((noinline)) static void overflow(int depth)
+{
+	volatile char buf[512];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)depth;
+	if (depth)
+		overflow(depth - 1);
+	buf[1] = buf[0];	/* no tail call: every frame stays live */
+}
+
+static void *small_overflow(void *arg)
+{
+	(void)arg;
+	overflow(24);	/* ~12 KiB on a 4 KiB stack */
+	cub_coro_yield();
+	return NULL;
+}
+
+static void *misuse_small_overflow(void *arg)
+{
+	struct cub_coro *c;
+
+	(void)arg;
+	cub_coro_spawn(&c, small_overflow, NULL, &(struct cub_coro_attr){
+			       .name = "tiny", .flags = CUB_CORO_SMALL });
+	cub_coro_join(c, NULL);
+	return NULL;
+}
+
+static void expect_panic(void *(*fn)(void *), const char *msg)
+{
+	struct outcome o;
+
+	run_child(fn, &o);
+	assert_int_equal(o.status, CUB_EXIT_FAULT);
+	if (!strstr(o.text, msg))
+		fail_msg("report lacks \"%s\":\n%s", msg, o.text);
+}
+
+static void test_misuse(void **state)
+{
+	(void)state;
+	expect_panic(misuse_unlock, "cub_mutex_unlock: mutex not held by main");
+	expect_panic(misuse_wg, "cub_wg_add: count 0, delta -1: out of range");
+	expect_panic(misuse_relock, "cub_mutex_lock: main already holds");
+	expect_panic(misuse_irq_block,
+		     "cub_sleep: blocking call from interrupt context");
+	expect_panic(misuse_small_overflow, "stack overflow: coroutine tiny");
+	(void)misuse_yield_outside;
+}
+
+static void test_outside_coroutine(void **state)
+{
+	struct outcome o;
+
+	(void)state;
+	assert_null(cub_coro_self());
+	assert_int_equal(cub_sched_run(NULL, NULL, NULL), -CUB_EINVAL);
+	run_child(NULL, &o);	/* fn NULL: run fails, child exits 0 */
+	assert_int_equal(o.status, 0);
+}
+
+/* ---------------------------------------------------------- run-level */
+
+static void *nested_run(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)cub_sched_run(finishes, NULL, NULL);
+}
+
+static void test_nested_run(void **state)
+{
+	void *r;
+
+	(void)state;
+	assert_int_equal(cub_sched_run(nested_run, NULL, &r), 0);
+	assert_int_equal((intptr_t)r, -CUB_EBUSY);
+}
+
+static void *spawn_until_oom(void *arg)
+{
+	struct cub_coro *c[64];
+	int n = 0, rc = 0;
+
+	(void)arg;
+	while (n < 64 && (rc = cub_coro_spawn(&c[n], finishes, NULL,
+			&(struct cub_coro_attr){ .stack_size = (size_t)1 << 36 })) == 0)
+		n++;
+	for (int i = 0; i < n; i++)
+		cub_coro_join(c[i], NULL);
+	return (void *)(intptr_t)rc;
+}
+
+static void test_spawn_oom(void **state)
+{
+	void *r;
+
+	(void)state;
+	assert_int_equal(cub_sched_run(spawn_until_oom, NULL, &r), 0);
+	assert_int_equal((intptr_t)r, -CUB_ENOMEM);
+	/* The scheduler still works afterwards. */
+	run_scenario(&(void *){ (void *)&sched_scenarios[0] });
+}
+
+#define MANY 100000
+
+static struct cub_wg many_started = CUB_WG_INIT(many_started);
+static struct cub_wg many_go = CUB_WG_INIT(many_go);
+static long many_sum;
+
+static void *many_body(void *arg)
+{
+	cub_wg_done(&many_started);
+	cub_wg_wait(&many_go);
+	many_sum += (long)(intptr_t)arg;
+	return NULL;
+}
+
+static void *many_main(void *arg)
+{
+	(void)arg;
+	cub_wg_init(&many_started);
+	cub_wg_init(&many_go);
+	cub_wg_add(&many_started, MANY);
+	cub_wg_add(&many_go, 1);
+	for (long i = 0; i < MANY; i++)
+		if (cub_coro_spawn(NULL, many_body, (void *)(intptr_t)i,
+				   &(struct cub_coro_attr){
+					   .flags = CUB_CORO_SMALL }))
+			return (void *)"spawn failed";
+	cub_wg_wait(&many_started);
+	/* All MANY are alive now, parked on many_go. */
+	if (cub_coro_list(NULL, 0) != MANY + 1)
+		return (void *)"wrong live count";
+	cub_wg_done(&many_go);
+	return NULL;
+}
+
+static void test_many(void **state)
+{
+	void *r = NULL;
+
+	(void)state;
+	many_sum = 0;
+	assert_int_equal(cub_sched_run(many_main, NULL, &r), 0);
+	assert_null(r);
+	assert_int_equal(many_sum, (long)MANY * (MANY - 1) / 2);
+}
+
+/* ----------------------------------------------------------- preemption */
+
+static volatile long spins[2];
+static volatile bool spun_out[2];
+
+/*
+ * Never yields: it spins until the other spinner has made progress since
+ * this one started (or has ended), which needs the other to run while this
+ * one is mid-loop: only preemption can do that.
+ */
+static void *spinner(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	long start = spins[1 - me];
+
+	while (!spun_out[1 - me] && spins[1 - me] < start + 1000)
+		spins[me]++;
+	spun_out[me] = true;
+	return NULL;
+}
+
+static void *preempt_main(void *arg)
+{
+	struct cub_coro *a, *b;
+
+	(void)arg;
+	spins[0] = spins[1] = 0;
+	spun_out[0] = spun_out[1] = false;
+	cub_coro_spawn(&a, spinner, (void *)0, NULL);
+	cub_coro_spawn(&b, spinner, (void *)1, NULL);
+	cub_coro_join(a, NULL);
+	cub_coro_join(b, NULL);
+	return NULL;
+}
+
+static void test_preempt(void **state)
+{
+	uint64_t before = cubi_preempt_count();
+	uint64_t old = cubi_preempt_set_slice(2 * CUB_NSEC_PER_MSEC);
+
+	(void)state;
+	assert_int_equal(cub_sched_run(preempt_main, NULL, NULL), 0);
+	cubi_preempt_set_slice(old);
+	assert_true(spins[0] >= 1000 && spins[1] > 0);
+	assert_true(cubi_preempt_count() > before);
+}
+
+int main(void)
+{
+	struct CMUnitTest tests[32];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < sched_scenario_count; i++)
+		tests[n++] = (struct CMUnitTest){ sched_scenarios[i].name,
+			run_scenario, NULL, NULL, (void *)&sched_scenarios[i] };
+	for (unsigned i = 0; i < sched_sync_scenario_count; i++)
+		tests[n++] = (struct CMUnitTest){ sched_sync_scenarios[i].name,
+			run_scenario, NULL, NULL,
+			(void *)&sched_sync_scenarios[i] };
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_deadlock_report);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_misuse);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_outside_coroutine);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nested_run);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spawn_oom);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_many);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_preempt);
+	return _cmocka_run_group_tests("sched", tests, n, NULL, NULL);
+}
