@@ -1,0 +1,233 @@
+/*
+ * chan.c - channels: unbuffered rendezvous and buffered rings with Go's
+ * semantics (see include/cubrt/chan.h).
+ *
+ * Invariants (all under the irq-off critical section; one CPU):
+ *  - 0 <= len <= cap; buffered elements are buf[head], buf[head+1], ...
+ *    modulo cap, oldest first;
+ *  - recvq non-empty implies len == 0 and !closed (a receiver parks only
+ *    when nothing is buffered, and close empties recvq);
+ *  - sendq non-empty implies len == cap and !closed;
+ *  - so recvq and sendq are never both non-empty;
+ *  - every queued waiter belongs to a coroutine parked in cub_chan_send/
+ *    recv or cub_select; once woken, that coroutine never touches the
+ *    channel again (the waker did all the work, zero values included); a select's waiters are withdrawn from all queues
+ *    the moment one of them fires (cubi_waiter_fire), so queues never hold
+ *    stale entries and a non-empty queue means a real partner.
+ *
+ * Critical section: cub_arch_irq_save/restore protects every field of
+ * every channel and every waiter record while it is queued; there is no
+ * lock order because there is only one "lock".
+ */
+#include <cubrt/arch.h>
+#include <cubrt/chan.h>
+#include <cubrt/heap.h>
+#include <cubrt/panic.h>
+#include <cubrt/sched.h>
+
+#include "../sched/park.h"
+#include "chan_impl.h"
+
+int cub_chan_init(struct cub_chan *c, size_t elem_size, size_t cap, void *buf)
+{
+	if (!c || elem_size > CUB_CHAN_ELEM_MAX)
+		return -CUB_EINVAL;
+	if (cap && elem_size && (!buf || cap > SIZE_MAX / elem_size))
+		return -CUB_EINVAL;
+	c->buf = buf;
+	c->elem_size = elem_size;
+	c->cap = cap;
+	c->len = 0;
+	c->head = 0;
+	cub_list_init(&c->recvq);
+	cub_list_init(&c->sendq);
+	c->closed = false;
+	c->allocated = false;
+	return 0;
+}
+
+int cub_chan_new(struct cub_chan **out, size_t elem_size, size_t cap)
+{
+	struct cub_chan *c;
+	size_t bytes;
+	int err;
+
+	if (!out || elem_size > CUB_CHAN_ELEM_MAX ||
+	    (elem_size && cap > (SIZE_MAX - sizeof(*c)) / elem_size))
+		return -CUB_EINVAL;
+	bytes = cap * elem_size;
+	c = cub_malloc(sizeof(*c) + bytes);
+	if (!c)
+		return -CUB_ENOMEM;
+	err = cub_chan_init(c, elem_size, cap, bytes ? (void *)(c + 1) : NULL);
+	CUB_ASSERT(err == 0);
+	c->allocated = true;
+	*out = c;
+	return 0;
+}
+
+int cub_chan_free(struct cub_chan *c)
+{
+	unsigned long s;
+	bool busy;
+
+	if (!c)
+		return 0;
+	if (!c->allocated)
+		return -CUB_EINVAL;
+	s = cub_arch_irq_save();
+	busy = !cub_list_empty(&c->recvq) || !cub_list_empty(&c->sendq);
+	cub_arch_irq_restore(s);
+	if (busy)
+		return -CUB_EBUSY;
+	c->allocated = false;
+	cub_free(c);
+	return 0;
+}
+
+void cubi_waiter_fire(struct cubi_chan_waiter *w, bool ok)
+{
+	w->ok = ok;
+	w->done = true;
+	if (w->sel) {
+		struct cubi_select *sel = w->sel;
+
+		CUB_ASSERT(sel->fired == -1);
+		sel->fired = (int)(cub_container_of(w, struct cub_select_case, w) -
+				   sel->cases);
+		cubi_select_unlink(sel);
+	}
+	cubi_sched_ready(w->coro);
+}
+
+/* Parks the caller on q with w until a partner or close completes it.
+ * Interrupts disabled; task context checked by the caller. */
+static bool park_on(struct cub_list *q, void *elem, const char *what)
+{
+	struct cubi_chan_waiter w;
+
+	w.coro = cub_coro_self();
+	w.elem = elem;
+	w.sel = NULL;
+	w.ok = false;
+	w.done = false;
+	cub_list_push_back(q, &w.link);
+	cubi_sched_park(what);
+	if (CUB_UNLIKELY(!w.done))
+		cub_panic("%s: woken without completion", what);
+	return w.ok;
+}
+
+int cub_chan_send(struct cub_chan *c, const void *elem)
+{
+	unsigned long s;
+	int r;
+
+	if (CUB_UNLIKELY(!c || (!elem && c->elem_size)))
+		return -CUB_EINVAL;
+	s = cub_arch_irq_save();
+	r = cubi_chan_send_locked(c, elem);
+	if (CUB_UNLIKELY(r == -CUB_EAGAIN)) {
+		cubi_sched_assert_can_block("cub_chan_send");
+		r = park_on(&c->sendq, (void *)elem, "chan send") ? 0 : -CUB_EPIPE;
+	}
+	cub_arch_irq_restore(s);
+	return r;
+}
+
+int cub_chan_recv(struct cub_chan *c, void *elem)
+{
+	unsigned long s;
+	int r;
+
+	if (CUB_UNLIKELY(!c))
+		return -CUB_EINVAL;
+	s = cub_arch_irq_save();
+	r = cubi_chan_recv_locked(c, elem);
+	if (CUB_UNLIKELY(r == -CUB_EAGAIN)) {
+		cubi_sched_assert_can_block("cub_chan_recv");
+		r = park_on(&c->recvq, elem, "chan receive");
+	}
+	cub_arch_irq_restore(s);
+	return r;
+}
+
+int cub_chan_try_send(struct cub_chan *c, const void *elem)
+{
+	unsigned long s;
+	int r;
+
+	if (CUB_UNLIKELY(!c || (!elem && c->elem_size)))
+		return -CUB_EINVAL;
+	s = cub_arch_irq_save();
+	r = cubi_chan_send_locked(c, elem);
+	cub_arch_irq_restore(s);
+	return r;
+}
+
+int cub_chan_try_recv(struct cub_chan *c, void *elem)
+{
+	unsigned long s;
+	int r;
+
+	if (CUB_UNLIKELY(!c))
+		return -CUB_EINVAL;
+	s = cub_arch_irq_save();
+	r = cubi_chan_recv_locked(c, elem);
+	cub_arch_irq_restore(s);
+	return r;
+}
+
+int cub_chan_send_isr(struct cub_chan *c, const void *elem)
+{
+	return cub_chan_try_send(c, elem);
+}
+
+int cub_chan_recv_isr(struct cub_chan *c, void *elem)
+{
+	return cub_chan_try_recv(c, elem);
+}
+
+int cub_chan_close(struct cub_chan *c)
+{
+	struct cubi_chan_waiter *w;
+	unsigned long s;
+
+	if (!c)
+		return -CUB_EINVAL;
+	s = cub_arch_irq_save();
+	if (c->closed) {
+		cub_arch_irq_restore(s);
+		return -CUB_EBADF;
+	}
+	c->closed = true;
+	/*
+	 * The closer writes the receivers' zero values: a woken receiver
+	 * never touches the channel again, so the channel's storage may end
+	 * right after close returns (e.g. on the closer's stack).
+	 */
+	while ((w = cubi_pop_waiter(&c->recvq))) {
+		if (w->elem)
+			cub_memset(w->elem, 0, c->elem_size);
+		cubi_waiter_fire(w, false);
+	}
+	while ((w = cubi_pop_waiter(&c->sendq)))
+		cubi_waiter_fire(w, false);
+	cub_arch_irq_restore(s);
+	return 0;
+}
+
+size_t cub_chan_len(const struct cub_chan *c)
+{
+	return c ? c->len : 0;
+}
+
+size_t cub_chan_cap(const struct cub_chan *c)
+{
+	return c ? c->cap : 0;
+}
+
+bool cub_chan_closed(const struct cub_chan *c)
+{
+	return c && c->closed;
+}

@@ -1,0 +1,169 @@
+/*
+ * chan_impl.h - private interface between chan.c, select.c and timerchan.c.
+ *
+ * Every function here expects interrupts disabled (the caller's critical
+ * section protects the channel, its queues and every waiter on them).
+ */
+#ifndef CUBRT_CHAN_IMPL_H
+#define CUBRT_CHAN_IMPL_H
+
+#include <cubrt/chan.h>
+#include <cubrt/string.h>
+
+/*
+ * The shared state of one blocked select, on the selecting coroutine's
+ * stack. fired is the index of the case that completed, or -1 while none
+ * did (or CUBI_SELECT_TIMEOUT when its deadline passed first).
+ */
+struct cubi_select {
+	struct cub_select_case *cases;
+	size_t n;
+	struct cub_coro *coro;
+	int fired;
+};
+
+#define CUBI_SELECT_TIMEOUT (-2)
+
+/* Copies one element; constant small sizes become plain moves. */
+static inline void cubi_elem_copy(void *dst, const void *src, size_t n)
+{
+	switch (n) {
+	case 0:
+		return;
+	case 1:
+		__builtin_memcpy(dst, src, 1);
+		return;
+	case 2:
+		__builtin_memcpy(dst, src, 2);
+		return;
+	case 4:
+		__builtin_memcpy(dst, src, 4);
+		return;
+	case 8:
+		__builtin_memcpy(dst, src, 8);
+		return;
+	case 16:
+		__builtin_memcpy(dst, src, 16);
+		return;
+	default:
+		cub_memcpy(dst, src, n);
+	}
+}
+
+/* Readiness, as a select sees it (no stale waiters are ever queued). */
+static inline bool cubi_chan_can_recv(const struct cub_chan *c)
+{
+	return c->len > 0 || c->closed || !cub_list_empty(&c->sendq);
+}
+
+static inline bool cubi_chan_can_send(const struct cub_chan *c)
+{
+	return c->closed || c->len < c->cap || !cub_list_empty(&c->recvq);
+}
+
+/*
+ * Completes a parked waiter w (already unlinked from its queue): records
+ * ok, withdraws the other cases of its select, readies its coroutine.
+ */
+void cubi_waiter_fire(struct cubi_chan_waiter *w, bool ok);
+
+/* Withdraws every case of a select from its channel queues. */
+void cubi_select_unlink(struct cubi_select *sel);
+
+/* The fast paths are inlined into every operation (chan.c, select.c). */
+#define CUBI_CHAN_INLINE inline __attribute__((always_inline))
+
+static inline unsigned char *cubi_slot(struct cub_chan *c, size_t i)
+{
+	return c->buf + i * c->elem_size;
+}
+
+/*
+ * Non-blocking send/receive of one element, interrupts disabled.
+ * send: 0, -CUB_EAGAIN, -CUB_EPIPE. recv: 1, 0 (closed), -CUB_EAGAIN.
+ */
+static inline struct cubi_chan_waiter *cubi_pop_waiter(struct cub_list *q)
+{
+	struct cub_list *n = cub_list_pop_front(q);
+
+	return n ? cub_container_of(n, struct cubi_chan_waiter, link) : NULL;
+}
+
+static CUBI_CHAN_INLINE int cubi_chan_send_locked(struct cub_chan *c,
+						 const void *elem)
+{
+	struct cubi_chan_waiter *w;
+	size_t tail;
+
+	if (CUB_UNLIKELY(c->closed))
+		return -CUB_EPIPE;
+	w = cubi_pop_waiter(&c->recvq);
+	if (w) {
+		/* Straight into the parked receiver's destination. */
+		if (w->elem)
+			cubi_elem_copy(w->elem, elem, c->elem_size);
+		cubi_waiter_fire(w, true);
+		return 0;
+	}
+	if (c->len == c->cap)
+		return -CUB_EAGAIN;
+	tail = c->head + c->len;
+	if (tail >= c->cap)
+		tail -= c->cap;
+	cubi_elem_copy(cubi_slot(c, tail), elem, c->elem_size);
+	c->len++;
+	return 0;
+}
+
+/* Takes the oldest buffered element; refills from a parked sender, whose
+ * value becomes the newest so FIFO order holds. */
+static CUBI_CHAN_INLINE void cubi_recv_buffered(struct cub_chan *c, void *elem)
+{
+	struct cubi_chan_waiter *w;
+	unsigned char *p = cubi_slot(c, c->head);
+
+	if (elem)
+		cubi_elem_copy(elem, p, c->elem_size);
+	w = cubi_pop_waiter(&c->sendq);
+	if (w) {
+		/* The ring was full: the freed slot is the new tail. */
+		cubi_elem_copy(p, w->elem, c->elem_size);
+		if (++c->head == c->cap)
+			c->head = 0;
+		cubi_waiter_fire(w, true);
+		return;
+	}
+	if (++c->head == c->cap)
+		c->head = 0;
+	c->len--;
+}
+
+static CUBI_CHAN_INLINE int cubi_chan_recv_locked(struct cub_chan *c, void *elem)
+{
+	struct cubi_chan_waiter *w;
+
+	if (c->len > 0) {
+		cubi_recv_buffered(c, elem);
+		return 1;
+	}
+	w = cubi_pop_waiter(&c->sendq);
+	if (w) {
+		/* Unbuffered: straight from the parked sender's source. */
+		if (elem)
+			cubi_elem_copy(elem, w->elem, c->elem_size);
+		cubi_waiter_fire(w, true);
+		return 1;
+	}
+	if (c->closed) {
+		if (elem)
+			cub_memset(elem, 0, c->elem_size);
+		return 0;
+	}
+	return -CUB_EAGAIN;
+}
+
+
+/* Test hook: reseeds the generator that picks among ready select cases. */
+void cubi_select_seed(uint64_t seed);
+
+#endif
