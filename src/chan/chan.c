@@ -85,21 +85,6 @@ int cub_chan_free(struct cub_chan *c)
 	return 0;
 }
 
-void cubi_waiter_fire(struct cubi_chan_waiter *w, bool ok)
-{
-	w->ok = ok;
-	w->done = true;
-	if (w->sel) {
-		struct cubi_select *sel = w->sel;
-
-		CUB_ASSERT(sel->fired == -1);
-		sel->fired = (int)(cub_container_of(w, struct cub_select_case, w) -
-				   sel->cases);
-		cubi_select_unlink(sel);
-	}
-	cubi_sched_ready(w->coro);
-}
-
 /* Parks the caller on q with w until a partner or close completes it.
  * Interrupts disabled; task context checked by the caller. */
 static bool park_on(struct cub_list *q, void *elem, const char *what)

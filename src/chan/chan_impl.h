@@ -10,6 +10,8 @@
 #include <cubrt/chan.h>
 #include <cubrt/string.h>
 
+#include "../sched/park.h"
+
 /*
  * The shared state of one blocked select, on the selecting coroutine's
  * stack. fired is the index of the case that completed, or -1 while none
@@ -61,11 +63,23 @@ static inline bool cubi_chan_can_send(const struct cub_chan *c)
 	return c->closed || c->len < c->cap || !cub_list_empty(&c->recvq);
 }
 
+/* Completes a select's waiter: see cubi_waiter_fire. */
+void cubi_select_fire(struct cubi_chan_waiter *w, bool ok);
+
 /*
  * Completes a parked waiter w (already unlinked from its queue): records
  * ok, withdraws the other cases of its select, readies its coroutine.
  */
-void cubi_waiter_fire(struct cubi_chan_waiter *w, bool ok);
+static inline void cubi_waiter_fire(struct cubi_chan_waiter *w, bool ok)
+{
+	if (w->sel) {
+		cubi_select_fire(w, ok);
+		return;
+	}
+	w->ok = ok;
+	w->done = true;
+	cubi_sched_ready(w->coro);
+}
 
 /* Withdraws every case of a select from its channel queues. */
 void cubi_select_unlink(struct cubi_select *sel);

@@ -120,6 +120,19 @@ static int perform(struct cub_select_case *cases, int i)
 	return i;
 }
 
+void cubi_select_fire(struct cubi_chan_waiter *w, bool ok)
+{
+	struct cubi_select *sel = w->sel;
+
+	w->ok = ok;
+	w->done = true;
+	CUB_ASSERT(sel->fired == -1);
+	sel->fired = (int)(cub_container_of(w, struct cub_select_case, w) -
+			   sel->cases);
+	cubi_select_unlink(sel);
+	cubi_sched_ready(w->coro);
+}
+
 void cubi_select_unlink(struct cubi_select *sel)
 {
 	size_t i;

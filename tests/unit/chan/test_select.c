@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <cubrt/arch.h>
 #include <cubrt/chan.h>
 #include <cubrt/mem.h>
 #include <cubrt/sched.h>
@@ -225,6 +226,84 @@ static void test_shared_waiters(void **state)
 {
 	(void)state;
 	chan_test_run(shared_main, NULL);
+}
+
+/* One select may send and receive on the same channel (Go allows it). */
+static void *both_dirs_main(void *arg)
+{
+	struct cub_chan c;
+	int out = 5, in = 0, r;
+	struct cub_select_case k[2] = { SEND(&c, &out), RECV(&c, &in) };
+	struct peer p = { &c, 0, -99 }, q = { &c, 9, -99 };
+	struct cub_coro *co;
+
+	(void)arg;
+	cub_chan_init(&c, sizeof(int), 0, NULL);
+	cub_coro_spawn(&co, peer_recv, &p, NULL);
+	r = cub_select(k, 2);
+	cub_coro_join(co, NULL);
+	assert_int_equal(r, 0);
+	assert_int_equal(p.v, 5);
+	cub_coro_spawn(&co, peer_send, &q, NULL);
+	r = cub_select(k, 2);
+	cub_coro_join(co, NULL);
+	assert_int_equal(r, 1);
+	assert_int_equal(in, 9);
+	return NULL;
+}
+
+static void test_both_directions(void **state)
+{
+	(void)state;
+	chan_test_run(both_dirs_main, NULL);
+}
+
+static void isr_close(struct cub_timer *t, void *arg)
+{
+	(void)t;
+	assert_int_equal(cub_chan_close(arg), 0);
+}
+
+/* A timer callback (irq context) completes a parked select. */
+static void isr_send(struct cub_timer *t, void *arg)
+{
+	static int v = 1234;
+
+	(void)t;
+	assert_true(cub_arch_in_irq());
+	assert_int_equal(cub_chan_send_isr(arg, &v), 0);
+}
+
+static void *isr_select_main(void *arg)
+{
+	struct cub_chan a, b;
+	struct cub_timer t;
+	int x = 0, y = 0;
+	struct cub_select_case k[2] = { RECV(&a, &x), RECV(&b, &y) };
+
+	(void)arg;
+	cub_chan_init(&a, sizeof(int), 0, NULL);
+	cub_chan_init(&b, sizeof(int), 0, NULL);
+	cub_timer_init(&t, isr_send, &b);
+	cub_timer_start(&t, cub_time_now() + CUB_NSEC_PER_MSEC);
+	assert_int_equal(cub_select(k, 2), 1);
+	assert_true(k[1].ok);
+	assert_int_equal(y, 1234);
+	assert_int_equal(cub_chan_try_send(&a, &x), -CUB_EAGAIN);
+	/* And a close from irq context wakes a parked select with !ok. */
+	cub_timer_init(&t, isr_close, &a);
+	cub_timer_start(&t, cub_time_now() + CUB_NSEC_PER_MSEC);
+	x = 3;
+	assert_int_equal(cub_select_timeout(k, 2, CUB_NSEC_PER_SEC), 0);
+	assert_false(k[0].ok);
+	assert_int_equal(x, 0);
+	return NULL;
+}
+
+static void test_isr_wakes_select(void **state)
+{
+	(void)state;
+	chan_test_run(isr_select_main, NULL);
 }
 
 /* -------------------------------------------------------- fairness */
@@ -465,6 +544,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_closed_cases),
 		cmocka_unit_test(test_blocking_wake),
 		cmocka_unit_test(test_shared_waiters),
+		cmocka_unit_test(test_both_directions),
+		cmocka_unit_test(test_isr_wakes_select),
 		cmocka_unit_test(test_fairness),
 		cmocka_unit_test(test_fairness_two),
 		cmocka_unit_test(test_all_disabled_deadlock),
