@@ -194,6 +194,7 @@ void cubi_x86_irq_init(void)
 	cubi_irq_set_chip(&chip);
 	cubi_x86_set_irq_handler(intr);
 	cubi_x86_timer_init(apic_mode);
+	cubi_x86_serial_irq_init();
 	cub_snprintf(chip_name, sizeof(chip_name), "%s; timer: %s",
 		     apic_mode ? how : "8259 PIC", cubi_x86_timer_mode());
 }

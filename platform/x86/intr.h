@@ -68,6 +68,9 @@ void cubi_x86_ioapic_set_masked(unsigned gsi, bool masked);
 void cubi_x86_timer_init(bool apic);
 const char *cubi_x86_timer_mode(void);
 
+/* serial.c */
+void cubi_x86_serial_irq_init(void);
+
 /* intr.c */
 void cubi_x86_irq_init(void);
 uint64_t cubi_x86_tsc_hz(void);		/* clock.c */

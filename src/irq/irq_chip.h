@@ -46,4 +46,10 @@ void cubi_irq_dispatch(unsigned line);
 /* Counts a spurious interrupt (no source; no handler, no EOI). Contexts: irq. */
 void cubi_irq_spurious(void);
 
+/* Console input (console.c): the platform declares at boot that its
+ * receive interrupt will call cubi_irq_console_input() whenever bytes for
+ * cub_arch_console_getc() arrive. Contexts: boot / irq. */
+void cubi_irq_console_set_irq_driven(void);
+void cubi_irq_console_input(void);
+
 #endif
