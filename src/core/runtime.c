@@ -5,6 +5,7 @@
  * if other coroutines are still running).
  */
 #include <cubrt/arch.h>
+#include <cubrt/mem.h>
 #include <cubrt/panic.h>
 #include <cubrt/runtime.h>
 #include <cubrt/sched.h>
@@ -23,7 +24,10 @@ static void *main_coro(void *arg)
 
 CUB_NORETURN void cubi_runtime_start(void)
 {
-	int rc = cub_sched_run(main_coro, NULL, NULL);
+	int rc;
+
+	cubi_mem_init();	/* first: frames, heap and stacks */
+	rc = cub_sched_run(main_coro, NULL, NULL);
 
 	cub_panic("cubi_runtime_start: the scheduler returned (%s)",
 		  cub_strerror(rc));
