@@ -3,9 +3,11 @@
  *
  * Invariants: every IDT vector is an interrupt gate (IF cleared on entry)
  * running on an IST stack, so entry never touches the interrupted stack:
- *   IST1  exceptions and device interrupts (never nested: IF=0 in handlers,
- *         and a fault inside a fault handler ends the machine);
- *   IST2  double fault;   IST3  NMI and machine check.
+ *   IST1  exceptions (a fault inside a fault handler ends the machine);
+ *   IST2  double fault;   IST3  NMI and machine check;
+ *   IST4  device interrupts 32-255 (never nested: IF=0 in handlers; a
+ *         fault inside a handler gets IST1, so its report can still walk
+ *         the handler's frames on IST4).
  * The tables are written once at boot, before interrupts are enabled.
  */
 #include <cubrt/string.h>
@@ -50,6 +52,7 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 static uint8_t ist_fault[IST_FAULT_SIZE] __attribute__((aligned(16)));
 static uint8_t ist_df[IST_SMALL_SIZE] __attribute__((aligned(16)));
 static uint8_t ist_nmi[IST_SMALL_SIZE] __attribute__((aligned(16)));
+static uint8_t ist_irq[IST_FAULT_SIZE] __attribute__((aligned(16)));
 
 static void gdt_init(void)
 {
@@ -107,10 +110,11 @@ void cubi_x86_cpu_init(void)
 	tss.ist[0] = (uint64_t)(uintptr_t)(ist_fault + sizeof(ist_fault));
 	tss.ist[1] = (uint64_t)(uintptr_t)(ist_df + sizeof(ist_df));
 	tss.ist[2] = (uint64_t)(uintptr_t)(ist_nmi + sizeof(ist_nmi));
+	tss.ist[3] = (uint64_t)(uintptr_t)(ist_irq + sizeof(ist_irq));
 	tss.iomap_base = sizeof(tss);
 	gdt_init();
 	for (unsigned v = 0; v < 256; v++)
-		set_gate(v, 1);
+		set_gate(v, v < 32 ? 1 : 4);
 	set_gate(8, 2);		/* #DF */
 	set_gate(2, 3);		/* NMI */
 	set_gate(18, 3);	/* #MC */

@@ -153,7 +153,9 @@ static bool apic_init(const char **how)
 			m.isa_gsi[0] = 2;	/* the PC convention */
 		pins = cubi_x86_ioapic_init(NULL);
 		*how = "local APIC, I/O APIC at default 0xFEC00000 (no ACPI MADT)";
-		cub_printk("irq: no ACPI MADT; using the I/O APIC at 0xFEC00000\n");
+		cub_printk("irq: %s; using the I/O APIC at 0xFEC00000\n",
+			   have_madt ? "the ACPI MADT lists no I/O APIC" :
+				       "no ACPI MADT");
 	} else {
 		pins = cubi_x86_ioapic_init(&m);
 		*how = "local APIC, I/O APIC from ACPI MADT";

@@ -1,6 +1,7 @@
 /*
- * blocking.c - a handler that calls a blocking API panics naming it.
- * The command line picks the API; vector 0x70 is raised with `int`.
+ * blocking.c - a handler that calls a blocking API panics naming it; a
+ * handler that faults gets a full report with its own frames. The command
+ * line picks the misdeed; vector 0x70 is raised with `int`.
  */
 #include <cubrt/chan.h>
 #include <cubrt/irq.h>
@@ -12,6 +13,7 @@
 
 static struct cub_chan *ch;
 static struct cub_irq_event ev;
+static volatile uint32_t *volatile null_ptr;
 
 static void bad_handler(void *ctx)
 {
@@ -25,6 +27,8 @@ static void bad_handler(void *ctx)
 		cub_irq_event_wait(&ev);
 	else if (!cub_strcmp(what, "recv"))
 		cub_chan_recv(ch, &v);
+	else if (!cub_strcmp(what, "fault"))
+		*null_ptr = 1;
 	else
 		cub_sleep(1000);
 }
