@@ -28,7 +28,7 @@ typedef void *(*cub_coro_fn)(void *arg);
 
 /* Default and smallest stack sizes (bytes). */
 #define CUB_CORO_STACK_DEFAULT (64u * 1024)
-#define CUB_CORO_STACK_SMALL   (4u * 1024)
+#define CUB_CORO_STACK_SMALL   (4096u - 16)	/* one page with its canary */
 #define CUB_CORO_STACK_MIN     (2u * 1024)
 
 struct cub_coro_attr {
@@ -36,9 +36,9 @@ struct cub_coro_attr {
 				 * valid while the coroutine lives; NULL:
 				 * "coro#<id>" */
 	size_t stack_size;	/* 0: CUB_CORO_STACK_DEFAULT (or _SMALL with
-				 * CUB_CORO_SMALL); at least CUB_CORO_STACK_MIN;
-				 * rounded up to whole pages, and includes the
-				 * coroutine's record (about 200 bytes) */
+				 * CUB_CORO_SMALL); usable bytes, at least
+				 * CUB_CORO_STACK_MIN, at most 64 MiB;
+				 * guarded stacks round up to whole pages */
 	unsigned flags;		/* CUB_CORO_* */
 };
 
@@ -50,7 +50,7 @@ struct cub_coro_attr {
  * with out == NULL it is detached and vanishes when it ends.
  * Returns 0, -CUB_EINVAL (fn NULL, stack_size below the minimum or
  * unknown flags) or -CUB_ENOMEM (no memory for the stack).
- * Contexts: task, boot (queued until cub_sched_run), irq.
+ * Contexts: task, boot (queued until cub_sched_run).
  */
 int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 		   const struct cub_coro_attr *attr);
@@ -107,7 +107,7 @@ struct cub_coro_info {
 	enum cub_coro_state state;
 	const char *wait;	/* what a parked coroutine waits on, else NULL */
 	size_t stack_size;
-	size_t stack_used;	/* high-water mark (bytes ever touched) */
+	size_t stack_used;	/* bytes in use now (depth of its frame) */
 };
 
 /*
@@ -117,7 +117,15 @@ struct cub_coro_info {
  */
 size_t cub_coro_list(struct cub_coro_info *out, size_t max);
 
-/* Prints a `ps`-like table of the live coroutines. Contexts: any. */
+/*
+ * High-water mark of c's stack: bytes ever written (a stack reused from an
+ * ended coroutine keeps that one's mark). Scans the stack's unused part,
+ * which valgrind reports as reads of undefined memory. Contexts: any.
+ */
+size_t cub_coro_stack_peak(const struct cub_coro *c);
+
+/* Prints a `ps`-like table of the live coroutines (with the peak of each
+ * stack). Contexts: any. */
 void cub_coro_ps(void);
 
 /* "ready", "running", "parked" or "done". */

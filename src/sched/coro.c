@@ -15,13 +15,16 @@
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
+#include <cubrt/heap.h>
+#include <cubrt/mem.h>
 #include <cubrt/panic.h>
 #include <cubrt/sched.h>
+#include <cubrt/string.h>
 
 #include "../core/fault.h"
 #include "sched_impl.h"
 
-#define CANARY 0x5c0b7acc0deadbeeull
+#define CACHE_MAX 64		/* ended records kept per stack class */
 
 struct cubi_sched cubi_sched = {
 	.runq = CUB_LIST_INIT(cubi_sched.runq),
@@ -33,25 +36,94 @@ static struct cub_coro *reap;		/* ended, to free after the switch */
 static uint64_t next_id = 1;
 static bool running, initialised;
 
+/*
+ * Ended records with their stacks, by class: [0] default guarded stacks,
+ * [1] default small stacks. Reusing them makes a spawn cost a few stores
+ * instead of a heap and a stack allocation. A reused stack is not zeroed
+ * again, so its high-water mark (ps) covers earlier coroutines too.
+ */
+static struct cub_list cache[2] = { CUB_LIST_INIT(cache[0]),
+				    CUB_LIST_INIT(cache[1]) };
+static unsigned ncached[2];
+
 /* ------------------------------------------------------------- stacks */
 
-static uint64_t *canary_of(struct cub_coro *c)
+static int class_of(size_t size, bool small)
 {
-	return (uint64_t *)c->stack_lo;
+	if (size == (small ? CUB_CORO_STACK_SMALL : CUB_CORO_STACK_DEFAULT))
+		return small;
+	return -1;
 }
 
 static void check_canary(struct cub_coro *c)
 {
-	if (c->small && *canary_of(c) != (CANARY ^ (uintptr_t)c->stack_lo))
+	if (c->small && CUB_UNLIKELY(!cub_stack_check(&c->stack)))
 		cub_panic("stack overflow: coroutine %s overran its %lu-byte "
 			  "small stack (canary destroyed)", cub_coro_name(c),
-			  (unsigned long)c->stack_size);
+			  (unsigned long)c->stack.size);
 }
 
+/* Drops an ended record: into the cache, or back to the allocators.
+ * Interrupts disabled. */
 static void release(struct cub_coro *c)
 {
+	int cls = class_of(c->stack.size, c->small);
+
 	cub_list_del(&c->all);
-	cubi_stk_free(c->stack_lo, c->alloc_size);
+	check_canary(c);
+	if (cls >= 0 && ncached[cls] < CACHE_MAX) {
+		cub_list_push_front(&cache[cls], &c->cached);
+		ncached[cls]++;
+		return;
+	}
+	cub_stack_free(&c->stack);
+	cub_free(c);
+}
+
+/* A record with a stack of the given class, or NULL. */
+static struct cub_coro *new_record(size_t size, bool small)
+{
+	int cls = class_of(size, small);
+	struct cub_list *n = NULL;
+	struct cub_coro *c;
+	unsigned long irq;
+
+	if (cls >= 0) {
+		irq = cub_arch_irq_save();
+		if ((n = cub_list_pop_front(&cache[cls])))
+			ncached[cls]--;
+		cub_arch_irq_restore(irq);
+		if (n)
+			return cub_container_of(n, struct cub_coro, cached);
+	}
+	c = cub_malloc(sizeof(*c));
+	if (!c)
+		return NULL;
+	if (cub_stack_alloc(&c->stack, size,
+			    small ? CUB_STACK_NOGUARD : 0) != 0) {
+		cub_free(c);
+		return NULL;
+	}
+	cub_list_init(&c->cached);
+	return c;
+}
+
+/* "coro#<id>" without the formatter's cost (spawn is a hot path). */
+static void default_name(struct cub_coro *c)
+{
+	char digits[20], *p = c->namebuf;
+	uint64_t v = c->id;
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	cub_memcpy(p, "coro#", 5);
+	p += 5;
+	while (n)
+		*p++ = digits[--n];
+	*p = '\0';
 }
 
 /* Runs on the coroutine we just switched to, interrupts disabled. */
@@ -73,6 +145,8 @@ static void switch_to(struct cub_coro *prev, struct cub_coro *next)
 	next->state = CUB_CORO_RUNNING;
 	cubi_sched.cur = next;
 	cubi_sched.switches++;
+	if (CUB_UNLIKELY(prev->tls != next->tls))
+		cub_arch_set_tls(next->tls);
 	cub_arch_ctx_switch(&prev->ctx, &next->ctx);
 	after_switch();
 }
@@ -142,7 +216,7 @@ static int check_attr(const struct cub_coro_attr *a, size_t *size, bool *small)
 		return -CUB_EINVAL;
 	if (a->stack_size) {
 		if (a->stack_size < CUB_CORO_STACK_MIN ||
-		    a->stack_size > ((size_t)1 << 40))
+		    a->stack_size > CUB_STACK_MAX)
 			return -CUB_EINVAL;
 		*size = a->stack_size;
 	}
@@ -153,36 +227,37 @@ static int check_attr(const struct cub_coro_attr *a, size_t *size, bool *small)
 int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 		   const struct cub_coro_attr *attr)
 {
-	size_t size, alloc;
 	struct cub_coro *c;
 	unsigned long irq;
+	size_t size;
 	bool small;
-	void *lo;
 	int rc;
 
 	if (!fn)
 		return -CUB_EINVAL;
 	if ((rc = check_attr(attr, &size, &small)))
 		return rc;
-	alloc = CUB_ALIGN_UP(size, CUB_PAGE_SIZE);
-	irq = cub_arch_irq_save();
-	lo = cubi_stk_alloc(alloc);
-	if (!lo) {
-		cub_arch_irq_restore(irq);
+	if (!initialised)
+		cubi_mem_init();
+	if (!(c = new_record(size, small)))
 		return -CUB_ENOMEM;
-	}
-	c = (struct cub_coro *)((char *)lo + alloc - sizeof(*c));
-	c = (struct cub_coro *)CUB_ALIGN_DOWN((uintptr_t)c, 64);
-	*c = (struct cub_coro){
-		.stack_lo = lo, .alloc_size = alloc,
-		.stack_size = (size_t)((char *)c - (char *)lo),
-		.fn = fn, .arg = arg, .name = attr ? attr->name : NULL,
-		.id = next_id++, .state = CUB_CORO_READY,
-		.joinable = out != NULL, .small = small,
-	};
-	if (small)
-		*canary_of(c) = CANARY ^ (uintptr_t)lo;
-	cub_arch_ctx_init(&c->ctx, lo, c->stack_size, coro_entry, c);
+	c->fn = fn;
+	c->arg = arg;
+	c->result = NULL;
+	c->wait = NULL;
+	c->joiner = NULL;
+	c->tls = cubi_sched.cur ? cubi_sched.cur->tls : 0;
+	c->state = CUB_CORO_READY;
+	c->joinable = out != NULL;
+	c->small = small;
+	c->irq_wait = false;
+	irq = cub_arch_irq_save();
+	c->id = next_id++;
+	c->name = attr ? attr->name : NULL;
+	if (!c->name)
+		default_name(c);
+	cub_stack_set_name(&c->stack, cub_coro_name(c));
+	cub_arch_ctx_init(&c->ctx, c->stack.lo, c->stack.size, coro_entry, c);
 	cub_list_push_back(&cubi_sched.all, &c->all);
 	cub_list_push_back(&cubi_sched.runq, &c->link);
 	cubi_sched.live++;
@@ -342,12 +417,8 @@ const char *cub_coro_name(const struct cub_coro *c)
 
 	if (!c)
 		return "(none)";
-	if (c->name)
-		return c->name;
-	if (!m->namebuf[0])
-		cub_snprintf(m->namebuf, sizeof(m->namebuf), "coro#%lu",
-			     (unsigned long)c->id);
-	return m->namebuf;
+	(void)m;
+	return c->name ? c->name : c->namebuf;
 }
 
 uint64_t cub_coro_id(const struct cub_coro *c)
@@ -377,6 +448,7 @@ static void init_once(void)
 
 	if (initialised)
 		return;
+	cubi_mem_init();
 	initialised = true;
 	cubi_fault_set_hooks(&hooks);
 	cubi_timer_setup();
@@ -406,6 +478,7 @@ int cub_sched_run(cub_coro_fn fn, void *arg, void **result)
 	cubi_sched.cur = cub_container_of(cub_list_pop_front(&cubi_sched.runq),
 					  struct cub_coro, link);
 	cubi_sched.cur->state = CUB_CORO_RUNNING;
+	cub_arch_set_tls(cubi_sched.cur->tls);
 	cub_arch_ctx_switch(&boot_ctx, &cubi_sched.cur->ctx);
 	after_switch();
 	running = false;
@@ -425,9 +498,12 @@ void cubi_sched_abandon(void)
 {
 	struct cub_list *n;
 
-	while ((n = cub_list_pop_front(&cubi_sched.all)))
-		cubi_stk_free(cub_container_of(n, struct cub_coro, all)->stack_lo,
-			      cub_container_of(n, struct cub_coro, all)->alloc_size);
+	while ((n = cub_list_pop_front(&cubi_sched.all))) {
+		struct cub_coro *c = cub_container_of(n, struct cub_coro, all);
+
+		cub_stack_free(&c->stack);
+		cub_free(c);
+	}
 	cub_list_init(&cubi_sched.runq);
 	cubi_sched.cur = NULL;
 	cubi_sched.live = 0;
@@ -435,4 +511,14 @@ void cubi_sched_abandon(void)
 	cubi_sched.idling = false;
 	reap = NULL;
 	running = false;
+}
+
+void cubi_sched_set_tls(uint64_t base)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	if (cubi_sched.cur)
+		cubi_sched.cur->tls = base;
+	cub_arch_set_tls(base);
+	cub_arch_irq_restore(irq);
 }

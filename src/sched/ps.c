@@ -19,18 +19,21 @@ const char *cub_coro_state_name(enum cub_coro_state s)
 	return (unsigned)s < CUB_ARRAY_SIZE(names) ? names[s] : "?";
 }
 
-/* Bytes of c's stack in use now: the saved frame's depth, or for the
- * running coroutine the current stack pointer's. */
-static size_t stack_in_use(const struct cub_coro *c)
+/* Bytes of c's stack in use now: the depth of its saved frame, or of the
+ * current frame for the running coroutine. Reads nothing on the stack. */
+static size_t stack_used(const struct cub_coro *c)
 {
-	uintptr_t top = (uintptr_t)c->stack_lo + c->stack_size;
-	uintptr_t sp = c->ctx.sp;
+	uintptr_t top = (uintptr_t)c->stack.lo + c->stack.size;
+	uintptr_t sp = c == cubi_sched.cur ? cub_arch_frame_pointer() : c->ctx.sp;
 
-	if (c == cubi_sched.cur)
-		sp = cub_arch_frame_pointer();
-	if (c->state == CUB_CORO_DONE || sp < (uintptr_t)c->stack_lo || sp > top)
+	if (c->state == CUB_CORO_DONE)
 		return 0;
-	return top - sp;
+	return sp > (uintptr_t)c->stack.lo && sp <= top ? top - sp : 0;
+}
+
+size_t cub_coro_stack_peak(const struct cub_coro *c)
+{
+	return c && c->state != CUB_CORO_DONE ? cub_stack_used(&c->stack) : 0;
 }
 
 static void fill(struct cub_coro_info *i, const struct cub_coro *c)
@@ -40,8 +43,8 @@ static void fill(struct cub_coro_info *i, const struct cub_coro *c)
 		.name = cub_coro_name(c),
 		.state = (enum cub_coro_state)c->state,
 		.wait = c->state == CUB_CORO_PARKED ? c->wait : NULL,
-		.stack_size = c->stack_size,
-		.stack_used = stack_in_use(c),
+		.stack_size = c->stack.size,
+		.stack_used = stack_used(c),
 	};
 }
 
@@ -69,15 +72,19 @@ void cub_coro_ps(void)
 	struct cub_coro_info i;
 	struct cub_list *n;
 
-	cub_printk("%8s  %-20s %-8s %8s %8s  %s\n", "ID", "NAME", "STATE",
-		   "STACK", "USED", "WAITING ON");
+	cub_printk("%8s  %-20s %-8s %8s %8s %8s  %s\n", "ID", "NAME",
+		   "STATE", "STACK", "USED", "PEAK", "WAITING ON");
 	for (n = cubi_sched.all.next; n != &cubi_sched.all; n = n->next) {
-		fill(&i, cub_container_of(n, struct cub_coro, all));
-		cub_printk("%8lu  %-20s %-8s %8lu %8lu  %s\n",
+		struct cub_coro *c = cub_container_of(n, struct cub_coro, all);
+
+		fill(&i, c);
+		cub_printk("%8lu  %-20s %-8s %8lu %8lu %8lu  %s\n",
 			   (unsigned long)i.id, i.name,
 			   cub_coro_state_name(i.state),
 			   (unsigned long)i.stack_size,
-			   (unsigned long)i.stack_used, i.wait ? i.wait : "");
+			   (unsigned long)i.stack_used,
+			   (unsigned long)cub_coro_stack_peak(c),
+			   i.wait ? i.wait : "");
 	}
 	cub_arch_irq_restore(irq);
 }

@@ -15,4 +15,11 @@ uint64_t cubi_preempt_set_slice(uint64_t ns);
 /* How many times a coroutine was preempted so far. Contexts: any. */
 uint64_t cubi_preempt_count(void);
 
+/*
+ * Sets the running coroutine's thread pointer (FS base on x86): loaded
+ * whenever it is switched to, inherited by coroutines it spawns. Used by
+ * the syscall shim for Linux threads (arch_prctl, clone). Contexts: task.
+ */
+void cubi_sched_set_tls(uint64_t base);
+
 #endif

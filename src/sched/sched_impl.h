@@ -15,14 +15,16 @@
 #include <cubrt/arch.h>
 #include <cubrt/list.h>
 #include <cubrt/sched.h>
+#include <cubrt/stack.h>
 #include <cubrt/time.h>
 
 #include "park.h"
-#include "tmpstack.h"
 
 /*
- * A coroutine. The record lives at the top of its own stack, above the
- * first frame, so spawning costs one stack allocation and nothing else.
+ * A coroutine. The record comes from the heap (the stack allocator wants
+ * its struct cub_stack at a fixed address, here inside the record); ended
+ * records keep their stack and are cached for the next spawn of the same
+ * class (coro.c), so the common spawn allocates nothing.
  *
  * Invariants:
  *  - state READY    <=> link is on the run queue;
@@ -38,9 +40,8 @@ struct cub_coro {
 	struct cub_arch_ctx ctx;	/* saved sp while not running */
 	struct cub_list link;		/* run queue */
 	struct cub_list all;		/* sched.all */
-	void *stack_lo;
-	size_t stack_size;		/* bytes below this record usable */
-	size_t alloc_size;		/* the whole allocation */
+	struct cub_stack stack;		/* from <cubrt/stack.h> */
+	struct cub_list cached;		/* on a record cache (coro.c) */
 	cub_coro_fn fn;
 	void *arg;
 	void *result;
@@ -48,11 +49,13 @@ struct cub_coro {
 	const char *wait;		/* what a parked coroutine waits on */
 	struct cub_coro *joiner;	/* coroutine blocked in join on us */
 	uint64_t id;
+	uint64_t tls;			/* thread pointer (FS base) it runs with;
+					 * inherited at spawn, loaded at switch */
 	uint8_t state;			/* enum cub_coro_state */
 	bool joinable;
 	bool small;			/* canary-checked stack, no guard page */
 	bool irq_wait;			/* parked by cubi_sched_park_irq */
-	char namebuf[24];
+	char namebuf[24];		/* "coro#<id>" for unnamed ones */
 };
 
 /* The scheduler's state (coro.c). */
@@ -89,16 +92,5 @@ void cubi_preempt_tick(uint64_t now);
 /* coro.c: switch away from the running (preempted) coroutine to the next
  * ready one; interrupts disabled. */
 void cubi_sched_preempt_switch(void);
-
-/* Stacks: thin wrappers so coro.c does not depend on the allocator. */
-static inline void *cubi_stk_alloc(size_t size)
-{
-	return cubi_tmpstack_alloc(size);
-}
-
-static inline void cubi_stk_free(void *p, size_t size)
-{
-	cubi_tmpstack_free(p, size);
-}
 
 #endif

@@ -190,7 +190,8 @@ static void *scen_ps(void *arg)
 	}
 	CHECK(seen);
 	CHECK(cub_strcmp(cub_coro_state_name(CUB_CORO_RUNNING), "running") == 0);
-	cub_coro_ps();
+	/* cub_coro_stack_peak and cub_coro_ps read dead stack memory, which
+	 * valgrind flags: the host deadlock test (a child) shows the table. */
 	cub_mutex_unlock(&m);
 	CHECK(cub_coro_join(c, NULL) == 0);
 	return NULL;
