@@ -15,6 +15,8 @@
  * completes it for real. Every sent value is unique (sender, sequence), so
  * a lost, duplicated or reordered value is a mismatch.
  *
+ * The reference model is model_ref.c (shared state: model.h).
+ *
  * usage: model_chan [SEED [OPS]]   (or env CUB_SEED / CUB_OPS)
  * The seed is printed; the same seed replays the same run.
  */
@@ -29,66 +31,11 @@
 #include <cubrt/sched.h>
 
 #include "chan_impl.h"
+#include "model.h"
 
-#define NCORO 12
-#define NCHAN 5
-#define MAXCAP 8
-#define MAXSZ 128
-#define MAXK 4
-#define QMAX (NCORO * MAXK)
-
-static const size_t caps[NCHAN] = { 0, 0, 1, 3, 8 };
-static const size_t sizes[NCHAN] = { 8, 24, 8, 100, 8 };
-
-struct val {
-	unsigned char b[MAXSZ];
-};
-
-struct qent {
-	int coro, k;
-};
-
-struct mchan {
-	bool closed;
-	struct val buf[MAXCAP];
-	int head, len;
-	struct qent sendq[QMAX], recvq[QMAX];
-	int nsend, nrecv;
-};
-
-struct mcase {
-	int chan;		/* -1: disabled */
-	unsigned dir;
-	struct val v;		/* value to send */
-};
-
-/* A worker as the model sees it. */
-struct mcoro {
-	bool live, parked;
-	struct mcase cases[MAXK];
-	int ncase;
-	/* Filled when the model completes the parked operation. */
-	bool done, ok;
-	int fired;
-	struct val got;
-};
-
-static struct cub_chan chans[NCHAN];
-static unsigned char bufs[NCHAN][MAXCAP * MAXSZ];
-static struct mchan model[NCHAN];
-static struct mcoro mc[NCORO];
-static uint64_t seed, ops_total, ops_done;
+static uint64_t ops_total;
 static long long ops_per_coro;
-static int running = -1;
-static unsigned long long n_sent, n_recv, n_closed_recv, n_close, n_reopen,
-	n_select, n_block;
-
-static void die(const char *what, int who)
-{
-	fprintf(stderr, "model_chan: MISMATCH (%s) in coroutine %d after %" PRIu64
-		" ops; reproduce with seed %" PRIu64 "\n", what, who, ops_done, seed);
-	exit(1);
-}
+static unsigned long long n_reopen, n_select;
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -109,161 +56,6 @@ static void make_val(struct val *v, int from, uint32_t seq, size_t size)
 	for (i = 8; i < size; i++)
 		v->b[i] = (unsigned char)(from * 13 + seq * 7 + i);
 }
-
-/* ------------------------------------------------------------ the model */
-
-static void q_remove(struct qent *q, int *n, int coro)
-{
-	int i, j = 0;
-
-	for (i = 0; i < *n; i++)
-		if (q[i].coro != coro)
-			q[j++] = q[i];
-	*n = j;
-}
-
-static struct qent q_pop(struct qent *q, int *n)
-{
-	struct qent e = q[0];
-
-	memmove(q, q + 1, (size_t)(*n - 1) * sizeof(*q));
-	(*n)--;
-	return e;
-}
-
-/* The model completes parked coroutine e.coro's case e.k. */
-static void complete(struct qent e, bool ok, const struct val *got)
-{
-	struct mcoro *m = &mc[e.coro];
-	int c;
-
-	if (!m->parked || m->done)
-		die("model completes a coroutine that is not parked", e.coro);
-	for (c = 0; c < NCHAN; c++) {
-		q_remove(model[c].sendq, &model[c].nsend, e.coro);
-		q_remove(model[c].recvq, &model[c].nrecv, e.coro);
-	}
-	m->parked = false;
-	m->done = true;
-	m->ok = ok;
-	m->fired = e.k;
-	memset(&m->got, 0, sizeof(m->got));
-	if (got)
-		m->got = *got;
-}
-
-static bool m_can_send(int c)
-{
-	struct mchan *m = &model[c];
-
-	return m->closed || m->nrecv > 0 || (size_t)m->len < caps[c];
-}
-
-static bool m_can_recv(int c)
-{
-	struct mchan *m = &model[c];
-
-	return m->closed || m->len > 0 || m->nsend > 0;
-}
-
-/* A send the model knows can proceed; returns ok. */
-static bool m_send(int c, const struct val *v)
-{
-	struct mchan *m = &model[c];
-
-	if (m->closed)
-		return false;
-	if (m->nrecv) {
-		complete(q_pop(m->recvq, &m->nrecv), true, v);
-		n_recv++;		/* by the parked receiver */
-	} else {
-		m->buf[(m->head + m->len) % (int)caps[c]] = *v;
-		m->len++;
-	}
-	n_sent++;
-	return true;
-}
-
-/* A receive the model knows can proceed; returns ok and the value. */
-static bool m_recv(int c, struct val *out)
-{
-	struct mchan *m = &model[c];
-	struct qent e;
-
-	memset(out, 0, sizeof(*out));
-	if (m->len) {
-		*out = m->buf[m->head];
-		m->head = (m->head + 1) % (int)caps[c];
-		m->len--;
-		if (m->nsend) {
-			e = q_pop(m->sendq, &m->nsend);
-			m->buf[(m->head + m->len) % (int)caps[c]] =
-				mc[e.coro].cases[e.k].v;
-			m->len++;
-			complete(e, true, NULL);
-			n_sent++;	/* by the parked sender */
-		}
-	} else if (m->nsend) {
-		e = q_pop(m->sendq, &m->nsend);
-		*out = mc[e.coro].cases[e.k].v;
-		complete(e, true, NULL);
-		n_sent++;		/* by the parked sender */
-	} else {
-		if (!m->closed)
-			die("model receive on an empty open channel", running);
-		n_closed_recv++;
-		return false;
-	}
-	n_recv++;
-	return true;
-}
-
-static int m_close(int c)
-{
-	struct mchan *m = &model[c];
-
-	if (m->closed)
-		return -CUB_EBADF;
-	m->closed = true;
-	while (m->nrecv)
-		complete(q_pop(m->recvq, &m->nrecv), false, NULL);
-	while (m->nsend)
-		complete(q_pop(m->sendq, &m->nsend), false, NULL);
-	n_close++;
-	return 0;
-}
-
-/* True when some live worker other than self can run. */
-static bool others_runnable(int self)
-{
-	int i;
-
-	for (i = 0; i < NCORO; i++)
-		if (i != self && mc[i].live && !mc[i].parked)
-			return true;
-	return false;
-}
-
-/* Parks worker self on every enabled case of mc[self].cases. */
-static void m_park(int self)
-{
-	struct mcoro *m = &mc[self];
-	int k, c;
-
-	m->parked = true;
-	m->done = false;
-	for (k = 0; k < m->ncase; k++) {
-		c = m->cases[k].chan;
-		if (c < 0)
-			continue;
-		if (m->cases[k].dir == CUB_SELECT_SEND)
-			model[c].sendq[model[c].nsend++] = (struct qent){ self, k };
-		else
-			model[c].recvq[model[c].nrecv++] = (struct qent){ self, k };
-	}
-	n_block++;
-}
-
 
 /* ----------------------------------------------------------- the workers */
 

@@ -1,7 +1,7 @@
 /*
  * test_chan.c - channels: init and argument checks, buffered ordering,
  * rendezvous, close rules with parked senders and receivers, FIFO waiter
- * order, element sizes from 1 byte to several KiB, irq-context use.
+ * order, element sizes from 1 byte to several KiB.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -422,87 +422,6 @@ static void test_elem_sizes(void **state)
 	chan_test_run(sizes_main, NULL);
 }
 
-/* --------------------------------------------------------- irq context */
-
-/* A timer callback (irq context) feeds a coroutine through _isr calls. */
-struct isr_feed {
-	struct cub_chan c;
-	int buf[4];
-	struct cub_timer t;
-	int next, n, dropped;
-};
-
-static void feed_tick(struct cub_timer *t, void *arg)
-{
-	struct isr_feed *f = arg;
-
-	assert_true(cub_arch_in_irq());
-	if (cub_chan_send_isr(&f->c, &f->next) == 0)
-		f->next++;
-	else
-		f->dropped++;
-	if (f->next < f->n)
-		cub_timer_start(t, cub_time_now() + 20000);
-	else
-		assert_int_equal(cub_chan_close(&f->c), 0);
-}
-
-static void *isr_main(void *arg)
-{
-	struct isr_feed f;
-	int v, want = 0;
-
-	(void)arg;
-	assert_int_equal(cub_chan_init(&f.c, sizeof(int), 4, f.buf), 0);
-	f.next = 0;
-	f.n = 200;
-	f.dropped = 0;
-	cub_timer_init(&f.t, feed_tick, &f);
-	cub_timer_start(&f.t, cub_time_now() + 20000);
-	while (cub_chan_recv(&f.c, &v) == 1)
-		assert_int_equal(v, want++);
-	assert_int_equal(want, 200);
-	return NULL;
-}
-
-static void test_isr_feed(void **state)
-{
-	(void)state;
-	chan_test_run(isr_main, NULL);
-}
-
-static void block_in_irq(struct cub_timer *t, void *arg)
-{
-	int v = 0;
-
-	(void)t;
-	cub_chan_send(arg, &v);
-}
-
-static void *irq_block_main(void *arg)
-{
-	struct cub_chan c;
-	struct cub_timer t;
-
-	(void)arg;
-	cub_chan_init(&c, sizeof(int), 0, NULL);
-	cub_timer_init(&t, block_in_irq, &c);
-	cub_timer_start(&t, cub_time_now());
-	cub_sleep(50 * CUB_NSEC_PER_MSEC);
-	return NULL;
-}
-
-static void test_block_in_irq_panics(void **state)
-{
-	(void)state;
-	chan_test_expect_fault("irq-block",
-			       "cub_chan_send: blocking call from interrupt context", NULL);
-}
-
-static const struct chan_scenario scenarios[] = {
-	{ "irq-block", irq_block_main },
-};
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,11 +435,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_close_parked),
 		cmocka_unit_test(test_full_ring_senders),
 		cmocka_unit_test(test_elem_sizes),
-		cmocka_unit_test(test_isr_feed),
-		cmocka_unit_test(test_block_in_irq_panics),
 	};
 
 	cubi_mem_init();
-	chan_test_child(argc, argv, scenarios, CUB_ARRAY_SIZE(scenarios));
+	chan_test_child(argc, argv, NULL, 0);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /*
  * test_select.c - select: ready cases, default, disabled cases, argument
  * checks, blocking wake-up by send/receive/close, fairness (chi-square),
- * deadlock report with every case disabled, deadlines, tickers.
+ * deadlock report with every case disabled.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -258,54 +258,6 @@ static void test_both_directions(void **state)
 	chan_test_run(both_dirs_main, NULL);
 }
 
-static void isr_close(struct cub_timer *t, void *arg)
-{
-	(void)t;
-	assert_int_equal(cub_chan_close(arg), 0);
-}
-
-/* A timer callback (irq context) completes a parked select. */
-static void isr_send(struct cub_timer *t, void *arg)
-{
-	static int v = 1234;
-
-	(void)t;
-	assert_true(cub_arch_in_irq());
-	assert_int_equal(cub_chan_send_isr(arg, &v), 0);
-}
-
-static void *isr_select_main(void *arg)
-{
-	struct cub_chan a, b;
-	struct cub_timer t;
-	int x = 0, y = 0;
-	struct cub_select_case k[2] = { RECV(&a, &x), RECV(&b, &y) };
-
-	(void)arg;
-	cub_chan_init(&a, sizeof(int), 0, NULL);
-	cub_chan_init(&b, sizeof(int), 0, NULL);
-	cub_timer_init(&t, isr_send, &b);
-	cub_timer_start(&t, cub_time_now() + CUB_NSEC_PER_MSEC);
-	assert_int_equal(cub_select(k, 2), 1);
-	assert_true(k[1].ok);
-	assert_int_equal(y, 1234);
-	assert_int_equal(cub_chan_try_send(&a, &x), -CUB_EAGAIN);
-	/* And a close from irq context wakes a parked select with !ok. */
-	cub_timer_init(&t, isr_close, &a);
-	cub_timer_start(&t, cub_time_now() + CUB_NSEC_PER_MSEC);
-	x = 3;
-	assert_int_equal(cub_select_timeout(k, 2, CUB_NSEC_PER_SEC), 0);
-	assert_false(k[0].ok);
-	assert_int_equal(x, 0);
-	return NULL;
-}
-
-static void test_isr_wakes_select(void **state)
-{
-	(void)state;
-	chan_test_run(isr_select_main, NULL);
-}
-
 /* -------------------------------------------------------- fairness */
 
 #define NCASES 5
@@ -412,124 +364,6 @@ static void test_recv_deadlock(void **state)
 	chan_test_expect_fault("recv-deadlock", "deadlock", "chan receive");
 }
 
-/* -------------------------------------------------------- deadlines */
-
-static void *deadline_main(void *arg)
-{
-	struct cub_chan a;
-	int v = 0;
-	struct cub_select_case k[1] = { RECV(&a, &v) };
-	uint64_t t0, dl;
-	struct peer p = { &a, 77, -99 };
-	struct cub_coro *co;
-
-	(void)arg;
-	cub_chan_init(&a, sizeof(int), 0, NULL);
-	/* Expiry. */
-	t0 = cub_time_now();
-	dl = t0 + 2 * CUB_NSEC_PER_MSEC;
-	assert_int_equal(cub_select_deadline(k, 1, dl), -CUB_ETIMEDOUT);
-	assert_true(cub_time_now() >= dl);
-	assert_int_equal(cub_select_timeout(k, 1, CUB_NSEC_PER_MSEC),
-			 -CUB_ETIMEDOUT);
-	/* The withdrawn case left no waiter behind. */
-	assert_int_equal(cub_chan_try_send(&a, &v), -CUB_EAGAIN);
-	/* A deadline in the past: immediate. */
-	assert_int_equal(cub_select_deadline(k, 1, 0), -CUB_ETIMEDOUT);
-	assert_int_equal(cub_chan_recv_deadline(&a, &v, 1), -CUB_ETIMEDOUT);
-	assert_int_equal(cub_chan_send_deadline(&a, &v, 1), -CUB_ETIMEDOUT);
-	/* A case fires first: the timer is cancelled, nothing fires later. */
-	cub_coro_spawn(&co, peer_send, &p, NULL);
-	assert_int_equal(cub_chan_recv_deadline(&a, &v,
-		cub_time_now() + 5 * CUB_NSEC_PER_MSEC), 1);
-	assert_int_equal(v, 77);
-	cub_coro_join(co, NULL);
-	p.v = 78;
-	cub_coro_spawn(&co, peer_recv, &p, NULL);
-	v = 79;
-	assert_int_equal(cub_chan_send_deadline(&a, &v,
-		cub_time_now() + 5 * CUB_NSEC_PER_MSEC), 0);
-	cub_coro_join(co, NULL);
-	assert_int_equal(p.v, 79);
-	cub_sleep(10 * CUB_NSEC_PER_MSEC);	/* a stale timer would fault */
-	cub_chan_close(&a);
-	assert_int_equal(cub_chan_send_deadline(&a, &v, UINT64_MAX), -CUB_EPIPE);
-	assert_int_equal(cub_chan_recv_deadline(&a, &v, UINT64_MAX), 0);
-	return NULL;
-}
-
-static void test_deadline(void **state)
-{
-	(void)state;
-	chan_test_run(deadline_main, NULL);
-}
-
-/* -------------------------------------------------------- tickers */
-
-static void *ticker_main(void *arg)
-{
-	struct cub_ticker t, once;
-	struct cub_ticker *heap_t;
-	uint64_t stamp, prev = 0, t0 = cub_time_now();
-	int i;
-
-	(void)arg;
-	assert_int_equal(cub_ticker_init(NULL, 1, 0), -CUB_EINVAL);
-	assert_int_equal(cub_ticker_init(&t, 0, 0), -CUB_EINVAL);
-	assert_int_equal(cub_ticker_init(&t, 1, 8), -CUB_EINVAL);
-	assert_int_equal(cub_ticker_new(NULL, 1, 0), -CUB_EINVAL);
-
-	assert_int_equal(cub_ticker_init(&t, CUB_NSEC_PER_MSEC, 0), 0);
-	for (i = 0; i < 5; i++) {
-		assert_int_equal(cub_chan_recv(cub_ticker_chan(&t), &stamp), 1);
-		assert_true(stamp > prev);
-		assert_true(stamp >= t0 + (uint64_t)(i + 1) * CUB_NSEC_PER_MSEC);
-		prev = stamp;
-	}
-	assert_true(cub_ticker_stop(&t));
-	assert_false(cub_ticker_stop(&t));
-	cub_sleep(5 * CUB_NSEC_PER_MSEC);
-	/* At most the tick buffered before the stop, then nothing. */
-	if (cub_chan_try_recv(cub_ticker_chan(&t), &stamp) == 1)
-		assert_true(stamp > prev);
-	assert_int_equal(cub_chan_try_recv(cub_ticker_chan(&t), &stamp),
-			 -CUB_EAGAIN);
-
-	/* One-shot (Go's time.After) composes with select as a timeout. */
-	assert_int_equal(cub_ticker_init(&once, 2 * CUB_NSEC_PER_MSEC,
-					 CUB_TICKER_ONCE), 0);
-	{
-		struct cub_chan never;
-		int v;
-		struct cub_select_case k[2] = {
-			RECV(&never, &v), RECV(cub_ticker_chan(&once), &stamp) };
-
-		cub_chan_init(&never, sizeof(int), 0, NULL);
-		assert_int_equal(cub_select(k, 2), 1);
-		assert_true(k[1].ok);
-	}
-	assert_false(cub_ticker_stop(&once));	/* already fired */
-	cub_sleep(4 * CUB_NSEC_PER_MSEC);
-	assert_int_equal(cub_chan_try_recv(cub_ticker_chan(&once), &stamp),
-			 -CUB_EAGAIN);
-
-	/* A slow receiver sees dropped ticks, never a backlog. */
-	assert_int_equal(cub_ticker_new(&heap_t, CUB_NSEC_PER_MSEC / 4, 0), 0);
-	cub_sleep(5 * CUB_NSEC_PER_MSEC);
-	assert_true(cub_chan_len(cub_ticker_chan(heap_t)) <= 1);
-	assert_int_equal(cub_chan_recv(cub_ticker_chan(heap_t), &stamp), 1);
-	assert_int_equal(cub_ticker_free(heap_t), 0);
-	assert_int_equal(cub_ticker_free(&t), -CUB_EINVAL);
-	assert_int_equal(cub_ticker_free(NULL), 0);
-	return NULL;
-}
-
-static void test_ticker(void **state)
-{
-	(void)state;
-	chan_test_run(ticker_main, NULL);
-}
-
 static const struct chan_scenario scenarios[] = {
 	{ "all-disabled", all_disabled_main },
 	{ "recv-deadlock", recv_deadlock_main },
@@ -545,13 +379,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_blocking_wake),
 		cmocka_unit_test(test_shared_waiters),
 		cmocka_unit_test(test_both_directions),
-		cmocka_unit_test(test_isr_wakes_select),
 		cmocka_unit_test(test_fairness),
 		cmocka_unit_test(test_fairness_two),
 		cmocka_unit_test(test_all_disabled_deadlock),
 		cmocka_unit_test(test_recv_deadlock),
-		cmocka_unit_test(test_deadline),
-		cmocka_unit_test(test_ticker),
 	};
 
 	cubi_mem_init();
