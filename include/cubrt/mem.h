@@ -19,6 +19,7 @@
 #ifndef CUBRT_MEM_H
 #define CUBRT_MEM_H
 
+#include <cubrt/arch.h>	/* CUB_PROT_* */
 #include <cubrt/base.h>
 
 /* ---------------------------------------------------------------- init */

@@ -45,12 +45,13 @@ void *memalign(size_t align, size_t n)
 	return cub_aligned_alloc(align, n);
 }
 
-/* POSIX: align must be a power of two multiple of sizeof(void *). */
+/* POSIX: align must be a power of two multiple of sizeof(void *); cubrt's
+ * heap aligns up to a page (larger: EINVAL). */
 int posix_memalign(void **out, size_t align, size_t n)
 {
 	void *p;
 
-	if (align < sizeof(void *) || (align & (align - 1)))
+	if (align < sizeof(void *) || (align & (align - 1)) || align > CUB_PAGE_SIZE)
 		return CUB_EINVAL;
 	p = cub_aligned_alloc(align, n);
 	if (!p)

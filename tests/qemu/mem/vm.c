@@ -1,0 +1,92 @@
+/*
+ * vm.c - the paging API on bare metal: map a frame at a fresh address,
+ * read it back through the identity map, alias it read-only, change
+ * protections (NX honoured: code runs only once mapped executable),
+ * unmap, and every validation error. Exit 0 when all holds.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/fmt.h>
+#include <cubrt/mem.h>
+#include <cubrt/runtime.h>
+#include <cubrt/string.h>
+
+#define VA (512ull << 30)	/* far above the identity map */
+#define PG CUB_PAGE_SIZE
+#define RW (CUB_PROT_READ | CUB_PROT_WRITE)
+#define CHECK(c) do { if (!(c)) { cub_printk("vm: FAIL: %s (line %d)\n", #c, __LINE__); return 1; } } while (0)
+
+static int round_trips(void)
+{
+	uintptr_t pa = cub_frame_alloc_run(2, CUB_FRAME_ZERO), got;
+	unsigned prot;
+
+	CHECK(cub_vm_query(VA, NULL, NULL) == -CUB_ENOENT);
+	CHECK(cub_vm_map(VA, pa, 2 * PG, RW) == 0);
+	CHECK(cub_vm_query(VA + PG + 5, &got, &prot) == 0);
+	CHECK(got == pa + PG + 5 && prot == RW);
+	cub_strlcpy((char *)(VA + PG), "mapped", 16);
+	CHECK(cub_strcmp((char *)(pa + PG), "mapped") == 0);
+	CHECK(cub_vm_map(VA + 8 * PG, pa + PG, PG, CUB_PROT_READ) == 0);
+	CHECK(cub_strcmp((char *)(VA + 8 * PG), "mapped") == 0);
+	CHECK(cub_vm_protect(VA, 2 * PG, CUB_PROT_READ) == 0);
+	CHECK(cub_vm_query(VA, NULL, &prot) == 0 && prot == CUB_PROT_READ);
+	CHECK(cub_vm_protect(VA, 3 * PG, RW) == -CUB_ENOENT);	/* hole */
+	CHECK(cub_vm_query(VA, NULL, &prot) == 0 && prot == CUB_PROT_READ);
+	CHECK(cub_vm_protect(VA, 2 * PG, RW) == 0);
+	((char *)VA)[0] = 'x';
+	CHECK(cub_vm_unmap(VA, 9 * PG) == 0);
+	CHECK(cub_vm_query(VA, NULL, NULL) == -CUB_ENOENT);
+	CHECK(cub_vm_query(VA + 8 * PG, NULL, NULL) == -CUB_ENOENT);
+	CHECK(((char *)pa)[0] == 'x');
+	cub_frame_free_run(pa, 2);
+	cub_printk("vm: map/alias/protect/unmap round trips ok\n");
+	return 0;
+}
+
+static int exec(void)
+{
+	static const unsigned char code[] = { 0xB8, 42, 0, 0, 0, 0xC3 };
+	uintptr_t pa = cub_frame_alloc(CUB_FRAME_ZERO);
+	unsigned prot;
+
+	CHECK(cub_vm_map(VA, pa, PG, RW) == 0);
+	cub_memcpy((void *)VA, code, sizeof(code));
+	CHECK(cub_vm_map(VA, pa, PG, RW | CUB_PROT_EXEC) == -CUB_EPERM);	/* W^X */
+	CHECK(cub_vm_protect(VA, PG, CUB_PROT_READ | CUB_PROT_EXEC) == 0);
+	CHECK(cub_vm_query(VA, NULL, &prot) == 0 && prot == (CUB_PROT_READ | CUB_PROT_EXEC));
+	CHECK(((int (*)(void))VA)() == 42);
+	CHECK(cub_vm_unmap(VA, PG) == 0);
+	cub_frame_free(pa);
+	cub_printk("vm: code runs from a R+X mapping\n");
+	return 0;
+}
+
+static int validation(void)
+{
+	uintptr_t lo, hi, pa = cub_frame_alloc(0);
+
+	cub_arch_image_range(&lo, &hi);
+	CHECK(cub_vm_map(VA + 1, pa, PG, RW) == -CUB_EINVAL);
+	CHECK(cub_vm_map(VA, pa + 8, PG, RW) == -CUB_EINVAL);
+	CHECK(cub_vm_map(VA, pa, 100, RW) == -CUB_EINVAL);
+	CHECK(cub_vm_map(VA, pa, 0, RW) == -CUB_EINVAL);
+	CHECK(cub_vm_map(VA, pa, SIZE_MAX & ~(PG - 1), RW) == -CUB_EINVAL);
+	CHECK(cub_vm_map(CUB_VM_LIMIT - PG, pa, 2 * PG, RW) == -CUB_EINVAL);
+	CHECK(cub_vm_map(VA, pa, PG, 16) == -CUB_EINVAL);
+	CHECK(cub_vm_map(0, pa, PG, RW) == -CUB_EPERM);
+	CHECK(cub_vm_map(lo, pa, PG, RW) == -CUB_EPERM);
+	CHECK(cub_vm_protect(hi - PG, 2 * PG, RW) == -CUB_EPERM);
+	CHECK(cub_vm_unmap(lo - PG, PG * 2) == -CUB_EPERM);
+	CHECK(cub_vm_query(CUB_VM_LIMIT + PG, NULL, NULL) == -CUB_ENOENT);
+	cub_frame_free(pa);
+	cub_printk("vm: bad requests rejected\n");
+	return 0;
+}
+
+int cub_main(void)
+{
+	if (round_trips() || exec() || validation())
+		return 1;
+	cub_printk("vm: ok\n");
+	return 0;
+}
