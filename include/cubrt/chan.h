@@ -25,7 +25,9 @@
  *       -CUB_EINVAL (bad argument).
  *
  * Execution contexts: the blocking calls (cub_chan_send, cub_chan_recv,
- * cub_select with no default) are task-only and panic in irq context. The
+ * cub_select with no default) are task-only: in irq context they panic
+ * when they would block ("chan send: blocking call from interrupt
+ * context"; one that can complete at once behaves like a try call). The
  * non-blocking calls (try/_isr, close, len, cap, cub_select_try) may be
  * called from any context; a coroutine they wake runs when the scheduler
  * gets to it (after an interrupt: on interrupt exit, when it should run).

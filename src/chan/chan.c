@@ -85,8 +85,12 @@ int cub_chan_free(struct cub_chan *c)
 	return 0;
 }
 
-/* Parks the caller on q with w until a partner or close completes it.
- * Interrupts disabled; task context checked by the caller. */
+/*
+ * Parks the caller on q until a partner or close completes its record.
+ * Interrupts disabled. cubi_sched_park panics in irq context ("chan send:
+ * blocking call from interrupt context"); a call that completes without
+ * blocking is harmless there, like a try call.
+ */
 static bool park_on(struct cub_list *q, void *elem, const char *what)
 {
 	struct cubi_chan_waiter w;
@@ -112,10 +116,8 @@ int cub_chan_send(struct cub_chan *c, const void *elem)
 		return -CUB_EINVAL;
 	s = cub_arch_irq_save();
 	r = cubi_chan_send_locked(c, elem);
-	if (CUB_UNLIKELY(r == -CUB_EAGAIN)) {
-		cubi_sched_assert_can_block("cub_chan_send");
+	if (CUB_UNLIKELY(r == -CUB_EAGAIN))
 		r = park_on(&c->sendq, (void *)elem, "chan send") ? 0 : -CUB_EPIPE;
-	}
 	cub_arch_irq_restore(s);
 	return r;
 }
@@ -129,10 +131,8 @@ int cub_chan_recv(struct cub_chan *c, void *elem)
 		return -CUB_EINVAL;
 	s = cub_arch_irq_save();
 	r = cubi_chan_recv_locked(c, elem);
-	if (CUB_UNLIKELY(r == -CUB_EAGAIN)) {
-		cubi_sched_assert_can_block("cub_chan_recv");
+	if (CUB_UNLIKELY(r == -CUB_EAGAIN))
 		r = park_on(&c->recvq, elem, "chan receive");
-	}
 	cub_arch_irq_restore(s);
 	return r;
 }

@@ -195,7 +195,7 @@ static int park_select(struct cub_select_case *cases, size_t n,
 
 /* The common body; deadline 0 with timed = false means "no deadline". */
 static int do_select(struct cub_select_case *cases, size_t n, bool block,
-		     bool timed, uint64_t deadline_ns, const char *api)
+		     bool timed, uint64_t deadline_ns)
 {
 	struct cub_timer timer;
 	unsigned long s;
@@ -204,8 +204,6 @@ static int do_select(struct cub_select_case *cases, size_t n, bool block,
 	r = validate(cases, n);
 	if (r)
 		return r;
-	if (block && CUB_UNLIKELY(cub_arch_in_irq()))
-		cubi_sched_assert_can_block(api);
 	s = cub_arch_irq_save();
 	r = pick_ready(cases, n);
 	if (r >= 0)
@@ -222,19 +220,18 @@ static int do_select(struct cub_select_case *cases, size_t n, bool block,
 
 int cub_select(struct cub_select_case *cases, size_t n)
 {
-	return do_select(cases, n, true, false, 0, "cub_select");
+	return do_select(cases, n, true, false, 0);
 }
 
 int cub_select_try(struct cub_select_case *cases, size_t n)
 {
-	return do_select(cases, n, false, false, 0, "cub_select_try");
+	return do_select(cases, n, false, false, 0);
 }
 
 int cub_select_deadline(struct cub_select_case *cases, size_t n,
 			uint64_t deadline_ns)
 {
-	return do_select(cases, n, true, true, deadline_ns,
-			 "cub_select_deadline");
+	return do_select(cases, n, true, true, deadline_ns);
 }
 
 int cub_select_timeout(struct cub_select_case *cases, size_t n,
@@ -244,7 +241,7 @@ int cub_select_timeout(struct cub_select_case *cases, size_t n,
 	uint64_t dl = timeout_ns > UINT64_MAX - now ? UINT64_MAX :
 		      now + timeout_ns;
 
-	return do_select(cases, n, true, true, dl, "cub_select_timeout");
+	return do_select(cases, n, true, true, dl);
 }
 
 int cub_chan_send_deadline(struct cub_chan *c, const void *elem,

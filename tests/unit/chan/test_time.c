@@ -236,7 +236,7 @@ static void test_block_in_irq_panics(void **state)
 {
 	(void)state;
 	chan_test_expect_fault("irq-block",
-			       "cub_chan_send: blocking call from interrupt context", NULL);
+			       "chan send: blocking call from interrupt context", NULL);
 }
 
 static void isr_close(struct cub_timer *t, void *arg)
