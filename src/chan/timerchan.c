@@ -33,6 +33,10 @@ static void tick(struct cub_timer *tm, void *arg)
 		t->period = 0;
 		return;
 	}
+	if (t->period > UINT64_MAX - t->next) {		/* beyond time's end */
+		t->period = 0;
+		return;
+	}
 	t->next += t->period;
 	if (t->next <= now) {
 		late = now - t->next;

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <cubrt/arch.h>
 #include <cubrt/chan.h>
 #include <cubrt/mem.h>
 #include <cubrt/sched.h>
@@ -248,10 +249,17 @@ static void op_reopen(struct worker *w, int c)
 	n_reopen++;
 }
 
+/*
+ * One random operation. Interrupts stay disabled from the model update to
+ * the real call's return, so that with preemption configured no other
+ * coroutine runs in between (a parked call lets others run, as it must;
+ * each resumes with its own interrupt state).
+ */
 static void one_op(struct worker *w)
 {
 	unsigned pick = (unsigned)(rnd(&w->rng) % 100);
 	int c = (int)(rnd(&w->rng) % NCHAN);
+	unsigned long s = cub_arch_irq_save();
 
 	if (pick < 24)
 		op_send(w, c, false);
@@ -270,10 +278,11 @@ static void one_op(struct worker *w)
 	else
 		op_reopen(w, c);
 	ops_done++;
+	cub_arch_irq_restore(s);
 }
 
 /* Before leaving, make sure the others are not all parked for good. */
-static void leave(struct worker *w)
+static void leave_locked(struct worker *w)
 {
 	int c;
 
@@ -294,6 +303,14 @@ static void leave(struct worker *w)
 			if (mc[c].live)
 				die("live workers left parked", w->id);
 	}
+}
+
+static void leave(struct worker *w)
+{
+	unsigned long s = cub_arch_irq_save();
+
+	leave_locked(w);
+	cub_arch_irq_restore(s);
 }
 
 static void *worker(void *arg)
