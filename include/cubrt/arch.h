@@ -71,6 +71,13 @@ int cub_arch_page_unmap(uintptr_t va);
 int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot);
 
 /*
+ * A virtual range [*lo, *hi) that nothing else maps, for clients that pick
+ * their own addresses (the syscall shim's mmap, loaded programs). Contexts:
+ * any.
+ */
+void cub_arch_vm_window(uintptr_t *lo, uintptr_t *hi);
+
+/*
  * Where the platform takes page-table pages from once the frame allocator
  * runs (src/mem registers it at init); before that it uses a boot pool.
  * alloc returns a zeroed, identity-mapped page or 0. Contexts: boot.
@@ -164,6 +171,11 @@ void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
  * scheduler). IRQ state: unchanged (it belongs to the caller).
  */
 void cub_arch_ctx_switch(struct cub_arch_ctx *from, struct cub_arch_ctx *to);
+
+/* Loads the thread pointer of the coroutine being switched to (x86: the
+ * FS base, which Linux programs' TLS uses; host: recorded only, the
+ * process's FS belongs to its libc). Contexts: any, interrupts disabled. */
+void cub_arch_set_tls(uint64_t base);
 
 /* Fills *v with a hardware random number (x86: RDRAND; host: getrandom);
  * false when the platform has none. Contexts: any. */

@@ -21,6 +21,7 @@
 #define CUB_EBADF      9
 #define CUB_EAGAIN    11
 #define CUB_ENOMEM    12
+#define CUB_EACCES    13
 #define CUB_EFAULT    14
 #define CUB_EBUSY     16
 #define CUB_EEXIST    17

@@ -4,7 +4,7 @@
  * Conversions: %d %i %u %x %X %p %s %c %% with the length modifiers
  * hh, h, l, ll, z and t, a field width (number or '*'), the flags '-'
  * (left-justify) and '0' (zero-pad), and a precision for %s ("%.*s").
- * A NULL %s prints "(null)". Unknown conversions are printed verbatim so
+ * Field widths are capped at 4096. A NULL %s prints "(null)". Unknown conversions are printed verbatim so
  * a bad format string is visible rather than silently eaten.
  *
  * The formatter never allocates and is safe in every context (boot, task,

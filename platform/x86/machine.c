@@ -63,10 +63,12 @@ uintptr_t cub_arch_frame_pointer(void)
  * frames against this word. It starts non-zero (so a zero-filled overrun
  * is caught even before boot randomises it) and is set from RDRAND/TSC in
  * cubi_x86_ssp_init, which runs before any protected frame is live.
+ * Both are weak: a Linux program image links musl, whose libc.a defines
+ * them too (and sets the guard from AT_RANDOM); then musl's win.
  */
-uintptr_t __stack_chk_guard = 0x595e9fbd94fda700ull;
+__attribute__((weak)) uintptr_t __stack_chk_guard = 0x595e9fbd94fda700ull;
 
-CUB_NORETURN void __stack_chk_fail(void)
+__attribute__((weak)) CUB_NORETURN void __stack_chk_fail(void)
 {
 	cub_panic("stack smashing detected (stack protector canary overwritten)");
 }
@@ -85,6 +87,11 @@ static bool rdrand(uint64_t *v)
 			return true;
 	}
 	return false;
+}
+
+void cub_arch_set_tls(uint64_t base)
+{
+	wrmsr(X86_MSR_FS_BASE, base);
 }
 
 bool cub_arch_random(uint64_t *v)

@@ -204,6 +204,17 @@ bool cub_arch_addr_writable(uintptr_t addr, size_t len)
 	return accessible(addr, len, CUB_PROT_READ | CUB_PROT_WRITE);
 }
 
+/*
+ * Above the identity map (< X86_PHYS_LIMIT) and the APIC window: 64 GiB up
+ * to 127 TiB, the lower canonical half minus a margin. Linux programs for
+ * cubrt are linked at 64 GiB (docs/shim.md).
+ */
+void cub_arch_vm_window(uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = 64ull << 30;
+	*hi = 127ull << 40;
+}
+
 /* Identity-maps [lo, hi) rounded out to 2 MiB with large pages. */
 static void map_large(uint64_t lo, uint64_t hi, uint64_t extra)
 {

@@ -61,6 +61,7 @@ __attribute__((noinline)) static void do_assert(void)
 }
 
 /* Unbounded recursion on the boot stack runs into its guard page. */
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
 __attribute__((noinline)) static int recurse(int n)
 {
 	volatile char pad[256];

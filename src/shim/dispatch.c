@@ -1,0 +1,71 @@
+/*
+ * dispatch.c - the system-call table and its entry point.
+ *
+ * Invariants: table[nr] is NULL for every number the shim does not
+ * implement; those return -ENOSYS and are logged once per number (the
+ * `logged` bitmap only ever gains bits). The table is constant, so
+ * dispatch itself needs no locking; handlers protect their own state.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/fmt.h>
+
+#include "shim_impl.h"
+
+#define NR(n, fn) [n] = cubi_sys_##fn
+
+static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
+	NR(0, read), NR(1, write), NR(2, open), NR(3, close), NR(5, fstat),
+	NR(8, lseek), NR(9, mmap), NR(10, mprotect), NR(11, munmap),
+	NR(12, brk), NR(13, rt_sigaction), NR(14, rt_sigprocmask),
+	NR(16, ioctl), NR(19, readv), NR(20, writev), NR(24, sched_yield),
+	NR(28, madvise), NR(35, nanosleep), NR(39, getpid), NR(56, clone),
+	NR(60, exit), NR(62, kill), NR(63, uname), NR(72, fcntl),
+	NR(96, gettimeofday), NR(102, getuid), NR(104, getuid),
+	NR(107, getuid), NR(108, getuid), NR(110, getppid),
+	NR(131, sigaltstack), NR(158, arch_prctl), NR(186, gettid),
+	NR(200, tkill), NR(201, time), NR(202, futex),
+	NR(204, sched_getaffinity), NR(218, set_tid_address),
+	NR(228, clock_gettime), NR(229, clock_getres),
+	NR(230, clock_nanosleep), NR(231, exit_group), NR(234, tgkill),
+	NR(257, openat), NR(273, set_robust_list), NR(302, prlimit64),
+	NR(318, getrandom),
+};
+
+static uint64_t logged[(CUBI_SYS_MAX + 64) / 64 + 1];
+
+static long unknown(long nr)
+{
+	const char *name = cub_shim_name(nr);
+	unsigned long irq = cub_arch_irq_save();
+	bool first = true;
+
+	if (nr >= 0 && nr <= CUBI_SYS_MAX) {
+		first = !(logged[nr / 64] & (1ull << (nr % 64)));
+		logged[nr / 64] |= 1ull << (nr % 64);
+	}
+	cub_arch_irq_restore(irq);
+	if (first)
+		cub_printk("shim: unimplemented syscall %s (%ld): -ENOSYS\n",
+			   name ? name : "?", nr);
+	return -CUB_ENOSYS;
+}
+
+long cub_shim_syscall(struct cub_shim_regs *r)
+{
+	long nr = (long)r->rax;
+
+	if (nr < 0 || nr > CUBI_SYS_MAX || !table[nr])
+		return unknown(nr);
+	return table[nr](r);
+}
+
+long cub_shim_call(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
+{
+	struct cub_shim_regs r = {
+		.rax = (uint64_t)nr, .rdi = (uint64_t)a0, .rsi = (uint64_t)a1,
+		.rdx = (uint64_t)a2, .r10 = (uint64_t)a3, .r8 = (uint64_t)a4,
+		.r9 = (uint64_t)a5,
+	};
+
+	return cub_shim_syscall(&r);
+}

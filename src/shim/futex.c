@@ -1,0 +1,220 @@
+/*
+ * futex.c - FUTEX_WAIT/WAKE/REQUEUE/CMP_REQUEUE/WAIT_BITSET/WAKE_BITSET.
+ *
+ * Invariants: every waiting thread has one struct waiter on its own stack,
+ * linked into buckets[hash(uaddr)] while it waits; `woken` or `timed_out`
+ * is set by whoever unlinks it, and only that party readies the coroutine.
+ * One address space: PRIVATE and shared futexes are the same. Critical
+ * sections (irq_save) cover the value check and the enqueue, so a wake
+ * between them cannot be lost; the timeout timer runs in irq context and
+ * takes the same path.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/sched.h>
+#include <cubrt/time.h>
+
+#include "../sched/park.h"
+#include "shim_impl.h"
+
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CLOCK_REALTIME 256
+#define NBUCKETS 64
+#define NSEC 1000000000ull
+
+struct waiter {
+	struct cub_list link;
+	uintptr_t uaddr;
+	uint32_t bitset;
+	struct cub_coro *coro;
+	struct cub_timer timer;
+	bool woken, timed_out;
+};
+
+static struct cub_list buckets[NBUCKETS];
+static bool buckets_ready;
+
+static struct cub_list *bucket(uintptr_t uaddr)
+{
+	if (!buckets_ready) {
+		for (size_t i = 0; i < NBUCKETS; i++)
+			cub_list_init(&buckets[i]);
+		buckets_ready = true;
+	}
+	return &buckets[(uaddr >> 2) * 0x9E3779B1u % NBUCKETS];
+}
+
+static void on_timeout(struct cub_timer *t, void *arg)
+{
+	struct waiter *w = arg;
+
+	(void)t;
+	if (!cub_list_linked(&w->link))
+		return;		/* already woken */
+	cub_list_del(&w->link);
+	w->timed_out = true;
+	cubi_sched_ready(w->coro);
+}
+
+/* Called with interrupts disabled. */
+static int wake_locked(uintptr_t uaddr, int n, uint32_t bitset)
+{
+	struct cub_list *head = bucket(uaddr), *pos, *tmp;
+	int woken = 0;
+
+	cub_list_for_each_safe(pos, tmp, head) {
+		struct waiter *w = cub_container_of(pos, struct waiter, link);
+
+		if (woken >= n)
+			break;
+		if (w->uaddr != uaddr || !(w->bitset & bitset))
+			continue;
+		cub_list_del(&w->link);
+		w->woken = true;
+		cubi_sched_ready(w->coro);
+		woken++;
+	}
+	return woken;
+}
+
+int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset)
+{
+	unsigned long irq = cub_arch_irq_save();
+	int woken = wake_locked(uaddr, n, bitset);
+
+	cub_arch_irq_restore(irq);
+	return woken;
+}
+
+/* Converts the timeout argument into an absolute monotonic deadline. */
+static int deadline_of(uintptr_t uts, bool absolute, bool realtime, uint64_t *out)
+{
+	int64_t ts[2];
+	uint64_t ns, now;
+
+	*out = 0;
+	if (!uts)
+		return 0;
+	if (cubi_copy_in(ts, uts, sizeof(ts)))
+		return -CUB_EFAULT;
+	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= (int64_t)NSEC)
+		return -CUB_EINVAL;
+	ns = (uint64_t)ts[0] > UINT64_MAX / NSEC - 1 ? UINT64_MAX / 2
+						   : (uint64_t)ts[0] * NSEC + (uint64_t)ts[1];
+	now = cub_time_now();
+	if (absolute && realtime) {
+		uint64_t wall = cub_arch_wallclock_ns();
+
+		ns = ns > wall ? now + (ns - wall) : now;
+	} else if (!absolute) {
+		ns = now + ns < now ? UINT64_MAX / 2 : now + ns;
+	}
+	*out = ns ? ns : 1;
+	return 0;
+}
+
+static long futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline, uint32_t bitset)
+{
+	struct waiter w = { .uaddr = uaddr, .bitset = bitset, .coro = cub_coro_self() };
+	unsigned long irq;
+
+	cubi_sched_assert_can_block("futex wait");
+	cub_list_init(&w.link);
+	cub_timer_init(&w.timer, on_timeout, &w);
+	irq = cub_arch_irq_save();
+	if (*(volatile uint32_t *)uaddr != val) {
+		cub_arch_irq_restore(irq);
+		return -CUB_EAGAIN;
+	}
+	if (deadline && deadline <= cub_time_now()) {
+		cub_arch_irq_restore(irq);
+		return -CUB_ETIMEDOUT;
+	}
+	cub_list_push_back(bucket(uaddr), &w.link);
+	if (deadline)
+		cub_timer_start(&w.timer, deadline);
+	while (!w.woken && !w.timed_out)
+		cubi_sched_park("futex");
+	cub_timer_stop(&w.timer);
+	cub_arch_irq_restore(irq);
+	return w.woken ? 0 : -CUB_ETIMEDOUT;
+}
+
+/* Wakes n waiters on uaddr and moves up to n2 others to uaddr2. */
+static long futex_requeue(uintptr_t uaddr, uintptr_t uaddr2, int n, int n2,
+			  bool cmp, uint32_t val3)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cub_list *pos, *tmp;
+	long done;
+
+	if (cmp && *(volatile uint32_t *)uaddr != val3) {
+		cub_arch_irq_restore(irq);
+		return -CUB_EAGAIN;
+	}
+	done = wake_locked(uaddr, n, ~0u);
+	cub_list_for_each_safe(pos, tmp, bucket(uaddr)) {
+		struct waiter *w = cub_container_of(pos, struct waiter, link);
+
+		if (n2 <= 0)
+			break;
+		if (w->uaddr != uaddr)
+			continue;
+		cub_list_del(&w->link);
+		w->uaddr = uaddr2;
+		cub_list_push_back(bucket(uaddr2), &w->link);
+		n2--;
+		done++;
+	}
+	cub_arch_irq_restore(irq);
+	return done;
+}
+
+CUBI_SYS(futex)
+{
+	uintptr_t uaddr = A0(r);
+	unsigned op = (unsigned)A1(r) & ~(unsigned)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+	bool realtime = A1(r) & FUTEX_CLOCK_REALTIME;
+	uint32_t val = (uint32_t)A2(r), val3 = (uint32_t)A5(r);
+	uint64_t deadline;
+	int rc;
+
+	if (uaddr % 4)
+		return -CUB_EINVAL;
+	if (realtime && op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET)
+		return -CUB_ENOSYS;
+	switch (op) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		if (op == FUTEX_WAIT_BITSET && !val3)
+			return -CUB_EINVAL;
+		if (!cubi_user_readable(uaddr, 4))
+			return -CUB_EFAULT;
+		rc = deadline_of(A3(r), op == FUTEX_WAIT_BITSET, realtime, &deadline);
+		if (rc)
+			return rc;
+		return futex_wait(uaddr, val, deadline, op == FUTEX_WAIT ? ~0u : val3);
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		if (op == FUTEX_WAKE_BITSET && !val3)
+			return -CUB_EINVAL;
+		if ((int)val < 0)
+			return -CUB_EINVAL;
+		return cubi_futex_wake(uaddr, (int)val, op == FUTEX_WAKE ? ~0u : val3);
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+		if ((int)val < 0 || (int)A3(r) < 0 || A4(r) % 4)
+			return -CUB_EINVAL;
+		if (!cubi_user_readable(uaddr, 4) || !cubi_user_readable(A4(r), 4))
+			return -CUB_EFAULT;
+		return futex_requeue(uaddr, A4(r), (int)val, (int)A3(r),
+				     op == FUTEX_CMP_REQUEUE, val3);
+	default:
+		return -CUB_ENOSYS;
+	}
+}

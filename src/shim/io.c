@@ -1,0 +1,198 @@
+/*
+ * io.c - file descriptors 0, 1 and 2: the serial console.
+ *
+ * cubrt has no file system: fds 0-2 exist from boot (all three are the
+ * console; writes go out through cub_arch_console_putc, reads come from
+ * the console input), every other fd is -EBADF and opening a path is
+ * -ENOENT. The console is not reported as a terminal (TIOCGWINSZ and
+ * TCGETS give -ENOTTY), so a libc fully buffers stdout and flushes at exit.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#include "shim_impl.h"
+
+#define MAX_RW (0x7ffff000ul)	/* Linux's MAX_RW_COUNT */
+#define IOV_MAX 1024
+#define TIOCGWINSZ 0x5413
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+#define O_RDWR 2
+#define S_IFCHR 0020000
+
+struct iovec_user {
+	uint64_t base, len;
+};
+
+static bool is_console(uint64_t fd)
+{
+	return fd <= 2;
+}
+
+static long console_write(uintptr_t buf, size_t n)
+{
+	if (n > MAX_RW)
+		n = MAX_RW;
+	if (!cubi_user_readable(buf, n))
+		return -CUB_EFAULT;
+	for (size_t i = 0; i < n; i++)
+		cub_arch_console_putc(((const char *)buf)[i]);
+	return (long)n;
+}
+
+/*
+ * Blocks until at least one byte arrived, then returns what is waiting (up
+ * to n). Waits in 1 ms sleeps: the coroutine is parked, not spinning.
+ */
+static long console_read(uintptr_t buf, size_t n)
+{
+	size_t got = 0;
+	int c;
+
+	if (n == 0)
+		return 0;
+	if (!cubi_user_writable(buf, n))
+		return -CUB_EFAULT;
+	while ((c = cub_arch_console_getc()) < 0)
+		cub_sleep(CUB_NSEC_PER_MSEC);
+	do {
+		((char *)buf)[got++] = (char)c;
+	} while (got < n && (c = cub_arch_console_getc()) >= 0);
+	return (long)got;
+}
+
+CUBI_SYS(write)
+{
+	if (!is_console(A0(r)))
+		return -CUB_EBADF;
+	return console_write(A1(r), A2(r));
+}
+
+CUBI_SYS(read)
+{
+	if (!is_console(A0(r)))
+		return -CUB_EBADF;
+	return console_read(A1(r), A2(r));
+}
+
+/*
+ * Validates an iovec array in place (it must stay readable: handlers run
+ * on the caller's CPU with nothing else unmapping it); returns the total.
+ */
+static long check_iov(uintptr_t uiov, uint64_t cnt)
+{
+	const struct iovec_user *iov = (const void *)uiov;
+	uint64_t total = 0;
+
+	if ((int64_t)cnt < 0 || cnt > IOV_MAX)
+		return -CUB_EINVAL;
+	if (!cubi_user_readable(uiov, cnt * sizeof(*iov)))
+		return -CUB_EFAULT;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if ((int64_t)iov[i].len < 0 || total + iov[i].len < total)
+			return -CUB_EINVAL;
+		total += iov[i].len;
+	}
+	return total > MAX_RW ? -CUB_EINVAL : (long)total;
+}
+
+static long do_iov(struct cub_shim_regs *r, bool out)
+{
+	const struct iovec_user *iov = (const void *)A1(r);
+	long total, done = 0;
+
+	if (!is_console(A0(r)))
+		return -CUB_EBADF;
+	total = check_iov(A1(r), A2(r));
+	if (total < 0)
+		return total;
+	for (uint64_t i = 0; i < A2(r); i++) {
+		long n;
+
+		if (!iov[i].len)
+			continue;
+		if (!out)	/* readv: one read into the first buffer */
+			return console_read(iov[i].base, iov[i].len);
+		n = console_write(iov[i].base, iov[i].len);
+		if (n < 0)
+			return done ? done : n;
+		done += n;
+	}
+	return done;
+}
+
+CUBI_SYS(writev)
+{
+	return do_iov(r, true);
+}
+
+CUBI_SYS(readv)
+{
+	return do_iov(r, false);
+}
+
+CUBI_SYS(ioctl)
+{
+	if (!is_console(A0(r)))
+		return -CUB_EBADF;
+	return -CUB_ENOTTY;	/* TIOCGWINSZ, TCGETS, ...: not a terminal */
+}
+
+CUBI_SYS(close)
+{
+	return is_console(A0(r)) ? 0 : -CUB_EBADF;
+}
+
+CUBI_SYS(fcntl)
+{
+	if (!is_console(A0(r)))
+		return -CUB_EBADF;
+	switch (A1(r)) {
+	case F_GETFD:
+	case F_SETFD:
+	case F_SETFL:
+		return 0;
+	case F_GETFL:
+		return O_RDWR;
+	default:
+		return -CUB_EINVAL;
+	}
+}
+
+static long no_files(uintptr_t path)
+{
+	char buf[256];
+	int rc = cubi_copy_str_in(buf, path, sizeof(buf));
+
+	return rc == -CUB_EFAULT ? rc : -CUB_ENOENT;
+}
+
+CUBI_SYS(openat)
+{
+	return no_files(A1(r));
+}
+
+CUBI_SYS(open)
+{
+	return no_files(A0(r));
+}
+
+CUBI_SYS(lseek)
+{
+	return is_console(A0(r)) ? -CUB_ESPIPE : -CUB_EBADF;
+}
+
+/* struct stat (x86-64): st_mode at offset 24, 144 bytes in all. */
+CUBI_SYS(fstat)
+{
+	uint8_t st[144] = { 0 };
+	uint32_t mode = S_IFCHR | 0620;
+
+	if (!is_console(A0(r)))
+		return -CUB_EBADF;
+	cub_memcpy(st + 24, &mode, sizeof(mode));
+	return cubi_copy_out(A1(r), st, sizeof(st));
+}

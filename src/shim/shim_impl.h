@@ -1,0 +1,114 @@
+/*
+ * shim_impl.h - private interface of the syscall shim (src/shim).
+ *
+ * Every handler takes the caller's saved registers and returns the value
+ * for rax (>= 0 or -errno). Handlers validate every pointer with the
+ * uaccess helpers before touching it.
+ */
+#ifndef CUBRT_SHIM_IMPL_H
+#define CUBRT_SHIM_IMPL_H
+
+#include <cubrt/base.h>
+#include <cubrt/list.h>
+#include <cubrt/shim.h>
+
+typedef long (*cubi_sys_fn)(struct cub_shim_regs *r);
+
+#define A0(r) ((r)->rdi)
+#define A1(r) ((r)->rsi)
+#define A2(r) ((r)->rdx)
+#define A3(r) ((r)->r10)
+#define A4(r) ((r)->r8)
+#define A5(r) ((r)->r9)
+
+/* Linux errno values cubrt's base.h lacks. */
+#define CUB_ESPIPE 29
+#define CUB_ENOEXEC 8
+#define CUB_ECHILD 10
+#define CUB_EOPNOTSUPP 95
+
+/* Highest syscall number the dispatcher knows (clone3 is 435). */
+#define CUBI_SYS_MAX 450
+
+/* ------------------------------------------------------------ uaccess */
+
+/* True when [p, p+len) is mapped readable (writable) by the program. */
+bool cubi_user_readable(uintptr_t p, size_t len);
+bool cubi_user_writable(uintptr_t p, size_t len);
+/* Copy with checks: 0 or -CUB_EFAULT. len 0 always succeeds. */
+int cubi_copy_in(void *dst, uintptr_t src, size_t len);
+int cubi_copy_out(uintptr_t dst, const void *src, size_t len);
+/* Copies a NUL-terminated string of at most max bytes (incl. NUL). */
+int cubi_copy_str_in(char *dst, uintptr_t src, size_t max);
+
+/* ------------------------------------------------------------ handlers */
+
+#define CUBI_SYS(name) long cubi_sys_##name(struct cub_shim_regs *r)
+
+/* io.c */
+CUBI_SYS(read); CUBI_SYS(write); CUBI_SYS(readv); CUBI_SYS(writev);
+CUBI_SYS(ioctl); CUBI_SYS(close); CUBI_SYS(fcntl); CUBI_SYS(openat);
+CUBI_SYS(open); CUBI_SYS(lseek); CUBI_SYS(fstat);
+/* time.c */
+CUBI_SYS(clock_gettime); CUBI_SYS(clock_getres); CUBI_SYS(gettimeofday);
+CUBI_SYS(nanosleep); CUBI_SYS(clock_nanosleep); CUBI_SYS(time);
+/* misc.c */
+CUBI_SYS(uname); CUBI_SYS(getrandom); CUBI_SYS(rt_sigaction);
+CUBI_SYS(rt_sigprocmask); CUBI_SYS(sigaltstack); CUBI_SYS(getpid);
+CUBI_SYS(getppid); CUBI_SYS(getuid); CUBI_SYS(sched_getaffinity);
+CUBI_SYS(sched_yield); CUBI_SYS(kill); CUBI_SYS(tgkill); CUBI_SYS(tkill);
+CUBI_SYS(prlimit64); CUBI_SYS(madvise);
+/* mm.c */
+CUBI_SYS(mmap); CUBI_SYS(munmap); CUBI_SYS(mprotect); CUBI_SYS(brk);
+/* thread.c */
+CUBI_SYS(clone); CUBI_SYS(exit); CUBI_SYS(exit_group);
+CUBI_SYS(set_tid_address); CUBI_SYS(gettid); CUBI_SYS(arch_prctl);
+CUBI_SYS(set_robust_list);
+/* futex.c */
+CUBI_SYS(futex);
+
+/* ------------------------------------------------------------ threads */
+
+/*
+ * A Linux thread: a coroutine plus the per-thread state Linux keeps.
+ * Lives in the thread's coroutine stack frame of thread_main (thread.c) or,
+ * for the initial thread, in static storage.
+ */
+struct cubi_thread {
+	int tid;
+	struct cub_coro *coro;
+	uint64_t fs_base;
+	uintptr_t clear_child_tid;	/* user address, 0 = none */
+	struct cub_list link;		/* all threads; irq-save protected */
+};
+
+/* The calling thread; creates the record for a coroutine that has none
+ * (the first caller becomes the initial thread, tid 1). */
+struct cubi_thread *cubi_thread_self(void);
+
+/* Wakes up to n waiters on the futex word at uaddr; returns the count. */
+int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset);
+
+/* Platform: continue a Linux thread at regs (rip, rsp, all registers). */
+CUB_NORETURN void cubi_shim_resume(const struct cub_shim_regs *regs);
+
+/* mm.c: map a range (fixed or anywhere); set the brk base. */
+long cubi_mm_map(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace);
+void cubi_mm_set_brk(uintptr_t base);
+
+/* What start.c needs to know of a loaded program. */
+struct cubi_program {
+	uintptr_t entry;	/* AT_ENTRY, where execution starts */
+	uintptr_t phdr;		/* AT_PHDR: its program headers in memory */
+	unsigned phnum;		/* AT_PHNUM */
+};
+
+/* Builds the initial stack and jumps to pg->entry in the running
+ * coroutine; returns only on error (-CUB_EINVAL, -CUB_ENOMEM). */
+int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
+		    char *const envp[]);
+
+/* Ends the whole program (exit_group): flushes nothing, exits the machine. */
+CUB_NORETURN void cubi_shim_exit_program(int status);
+
+#endif

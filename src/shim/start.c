@@ -1,0 +1,117 @@
+/*
+ * start.c - start a Linux program: its initial stack and first registers.
+ *
+ * The stack a Linux x86-64 kernel gives a new process, from the top: the
+ * 16 AT_RANDOM bytes and the strings, then (16-byte aligned at rsp) argc,
+ * argv[], NULL, envp[], NULL, and the auxiliary vector. musl's _start
+ * reads all of it: argv/envp for main, AT_PHDR/AT_PHNUM to find PT_TLS,
+ * AT_RANDOM for the stack-protector canary, AT_PAGESZ, AT_HWCAP.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/string.h>
+
+#include "../sched/sched_hooks.h"
+#include "shim_impl.h"
+
+#define STACK_SIZE (2u << 20)
+#define MAX_STRINGS 64
+#define AT_NULL 0
+#define AT_PHDR 3
+#define AT_PHENT 4
+#define AT_PHNUM 5
+#define AT_PAGESZ 6
+#define AT_BASE 7
+#define AT_ENTRY 9
+#define AT_UID 11
+#define AT_EUID 12
+#define AT_GID 13
+#define AT_EGID 14
+#define AT_PLATFORM 15
+#define AT_HWCAP 16
+#define AT_CLKTCK 17
+#define AT_SECURE 23
+#define AT_RANDOM 25
+#define AT_EXECFN 31
+
+/* Pushes a string (or bytes) at the top of the stack being built. */
+static uintptr_t push_bytes(uintptr_t *sp, const void *p, size_t n)
+{
+	*sp -= n;
+	cub_memcpy((void *)*sp, p, n);
+	return *sp;
+}
+
+static size_t count(char *const v[])
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/* Builds argc, argv, envp and auxv below top; returns the initial rsp. */
+static uintptr_t build_stack(const struct cubi_program *pg, uintptr_t top, int argc,
+			     char *const argv[], char *const envp[])
+{
+	size_t envc = count(envp), nwords, i = 0;
+	uintptr_t sp = top, strs[2 * MAX_STRINGS], platform, random;
+	uint64_t rnd[2] = { 0, 0 }, *w;
+
+	cub_arch_random(&rnd[0]);
+	rnd[1] = cub_arch_wallclock_ns() ^ cub_arch_clock_ns() ^ rnd[0] * 31;
+	random = push_bytes(&sp, rnd, sizeof(rnd));
+	platform = push_bytes(&sp, "x86_64", 7);
+	for (int a = 0; a < argc; a++)
+		strs[a] = push_bytes(&sp, argv[a], cub_strlen(argv[a]) + 1);
+	for (size_t e = 0; e < envc; e++)
+		strs[argc + e] = push_bytes(&sp, envp[e], cub_strlen(envp[e]) + 1);
+	nwords = 1 + (size_t)argc + 1 + envc + 1 + 2 * 17;
+	sp = CUB_ALIGN_DOWN(sp - nwords * 8, 16);
+	w = (uint64_t *)sp;
+	w[i++] = (uint64_t)argc;
+	for (int a = 0; a < argc; a++)
+		w[i++] = strs[a];
+	w[i++] = 0;
+	for (size_t e = 0; e < envc; e++)
+		w[i++] = strs[argc + e];
+	w[i++] = 0;
+#define AUX(k, v) (w[i++] = (k), w[i++] = (uint64_t)(v))
+	AUX(AT_PHDR, pg->phdr);
+	AUX(AT_PHENT, 56);
+	AUX(AT_PHNUM, pg->phnum);
+	AUX(AT_PAGESZ, CUB_PAGE_SIZE);
+	AUX(AT_BASE, 0);
+	AUX(AT_ENTRY, pg->entry);
+	AUX(AT_UID, 0);
+	AUX(AT_EUID, 0);
+	AUX(AT_GID, 0);
+	AUX(AT_EGID, 0);
+	AUX(AT_PLATFORM, platform);
+	AUX(AT_HWCAP, 0x178bfbff);	/* fpu..sse2: what x86-64 guarantees */
+	AUX(AT_CLKTCK, 100);
+	AUX(AT_SECURE, 0);
+	AUX(AT_RANDOM, random);
+	AUX(AT_EXECFN, argc ? strs[0] : 0);
+	AUX(AT_NULL, 0);
+#undef AUX
+	return sp;
+}
+
+int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
+		    char *const envp[])
+{
+	struct cub_shim_regs regs = { .rflags = 0x202, .cs = 0x08, .ss = 0x10 };
+	long stack;
+
+	if (argc < 0 || argc > MAX_STRINGS || count(envp) > MAX_STRINGS)
+		return -CUB_EINVAL;
+	stack = cubi_mm_map(0, STACK_SIZE, CUB_PROT_READ | CUB_PROT_WRITE, false, false);
+	if (stack < 0)
+		return (int)stack;
+	regs.rsp = build_stack(pg, (uintptr_t)stack + STACK_SIZE, argc, argv, envp);
+	regs.rip = pg->entry;
+	cubi_thread_self();	/* the running coroutine becomes tid 1 */
+	cubi_sched_set_tls(0);
+	cubi_shim_resume(&regs);
+}

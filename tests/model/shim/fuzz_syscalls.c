@@ -1,0 +1,174 @@
+/*
+ * fuzz_syscalls.c - random system calls with random arguments from many
+ * threads (coroutines): cubrt must never crash, and every result must be
+ * a valid return value or -errno (-4095..-1).
+ *
+ * Arguments are drawn from classes: zero, small integers, random 64-bit
+ * values, wild pointers (canonical and not, page 0, a read-only page),
+ * and pointers into a scratch area that is followed by an
+ * inaccessible guard page. Calls that by design end the program or block
+ * forever are steered: exit/exit_group/clone are skipped, signals to self
+ * use signal 0, console reads and unbounded waits are skipped, sleeps get
+ * a tiny timeout. When a scratch pointer is among the arguments, lengths
+ * stay small, so a valid call cannot write past the scratch area.
+ *
+ * usage: fuzz_syscalls [SEED [OPS]]   (also CUBRT_SEED); prints the seed.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <cubrt/mem.h>
+#include <cubrt/sched.h>
+#include <cubrt/shim.h>
+
+#include "host.h"
+
+#define THREADS 8
+#define SCRATCH (64 * 1024)
+
+static uint64_t seed, ops = 200000;
+static unsigned char *scratch, *readonly;
+static long done, bad;
+static char console[1 << 16];
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* One argument; *ptr_used is set when it points into the scratch area. */
+static long arg(uint64_t *s, bool allow_big, bool *ptr_used)
+{
+	switch (rnd(s) % 9) {
+	case 0: return 0;
+	case 1: return (long)(rnd(s) % 11) - 5;
+	case 2: return allow_big ? (long)rnd(s) : (long)(rnd(s) % 4096);
+	case 3: return (long)(0xdead00000000ull + (rnd(s) % 65536) * 8);
+	case 4: return (long)(0x8000000000000000ull | rnd(s));	/* non-canonical */
+	case 5: return (long)(rnd(s) % 4096);			/* page 0 */
+	case 6: return (long)(uintptr_t)(readonly + rnd(s) % 4096);	/* read-only page */
+	default:
+		*ptr_used = true;
+		return (long)(uintptr_t)(scratch + rnd(s) % (SCRATCH / 2));
+	}
+}
+
+/* Rewrites calls that would end the program or never return. */
+static bool steer(long nr, long a[6], uint64_t *s)
+{
+	switch (nr) {
+	case 56: case 60: case 231: case 435:	/* clone, exit, exit_group, clone3 */
+		return false;
+	case 0: case 19:			/* read/readv from the console */
+		return a[0] > 2 || a[0] < 0;
+	case 62: a[1] = 0; return true;		/* kill: probe only */
+	case 200: a[1] = 0; return true;	/* tkill */
+	case 234: a[2] = 0; return true;	/* tgkill */
+	case 35: case 230: {			/* sleeps: 0..1 ms */
+		int64_t *ts = (int64_t *)(void *)(scratch + SCRATCH / 2);
+		ts[0] = 0;
+		ts[1] = (int64_t)(rnd(s) % 1000000);
+		a[nr == 35 ? 0 : 2] = (long)(uintptr_t)ts;
+		if (nr == 230)
+			a[1] = 0;
+		return true;
+	}
+	case 202: {				/* futex: waits get a 0..1 ms timeout */
+		int64_t *ts = (int64_t *)(void *)(scratch + SCRATCH / 2 + 64);
+		long op = a[1] & ~(long)0x180;
+
+		if (op == 0 || op == 9) {
+			ts[0] = 0;
+			ts[1] = (int64_t)(rnd(s) % 1000000);
+			a[3] = (long)(uintptr_t)ts;
+			a[1] &= 0x7f;	/* relative (op 0) or monotonic absolute */
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
+static void *fuzzer(void *arg0)
+{
+	uint64_t s = seed ^ ((uint64_t)(uintptr_t)arg0 * 0x9E3779B97F4A7C15ull);
+	long n = (long)(ops / THREADS);
+
+	if (!s)
+		s = 1;
+	for (long i = 0; i < n; i++) {
+		long nr = rnd(&s) % 4 ? (long)(rnd(&s) % 340) : (long)rnd(&s) % 500 - 20;
+		long a[6];
+		bool ptr = false, ok;
+		long r;
+
+		for (int k = 0; k < 6; k++)
+			a[k] = arg(&s, true, &ptr);
+		if (ptr)	/* keep lengths small beside valid pointers */
+			for (int k = 0; k < 6; k++)
+				if ((uint64_t)a[k] >= 4096 && !((uintptr_t)a[k] >= (uintptr_t)scratch &&
+				    (uintptr_t)a[k] < (uintptr_t)scratch + SCRATCH))
+					a[k] = a[k] & 0xfff;
+		if (!steer(nr, a, &s))
+			continue;
+		r = cub_shim_call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		ok = r >= -4095;
+		done++;
+		if (!ok) {
+			bad++;
+			fprintf(stderr, "fuzz: syscall %ld(%lx, %lx, %lx, ...) returned %ld\n",
+				nr, a[0], a[1], a[2], r);
+		}
+		if (i % 64 == 0)
+			cub_coro_yield();
+	}
+	return NULL;
+}
+
+static void *run_all(void *unused)
+{
+	struct cub_coro *t[THREADS];
+
+	(void)unused;
+	for (long i = 0; i < THREADS; i++)
+		cub_coro_spawn(&t[i], fuzzer, (void *)i, NULL);
+	for (int i = 0; i < THREADS; i++)
+		cub_coro_join(t[i], NULL);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *env = getenv("CUBRT_SEED");
+	unsigned char *area;
+
+	seed = argc > 1 ? strtoull(argv[1], NULL, 0) : env ? strtoull(env, NULL, 0)
+			: (uint64_t)time(NULL);
+	if (argc > 2)
+		ops = strtoull(argv[2], NULL, 0);
+	printf("fuzz_syscalls: seed %llu, %llu calls from %d threads (reproduce: %s %llu)\n",
+	       (unsigned long long)seed, (unsigned long long)ops, THREADS, argv[0],
+	       (unsigned long long)seed);
+	fflush(stdout);
+	area = mmap(NULL, SCRATCH + 2 * 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED || mprotect(area + SCRATCH, 4096, PROT_NONE) ||
+	    mprotect(area + SCRATCH + 4096, 4096, PROT_READ))
+		return 2;
+	scratch = area;
+	readonly = area + SCRATCH + 4096;
+	cubi_mem_init();
+	cubi_host_capture_console(console, sizeof(console));	/* random writes */
+	cub_sched_run(run_all, NULL, NULL);
+	cubi_host_capture_console(NULL, 0);
+	printf("fuzz_syscalls: %ld calls, %ld invalid results\n", done, bad);
+	return bad ? 1 : 0;
+}
