@@ -11,7 +11,8 @@
  * Invariants: irq_depth counts the device-interrupt handlers running (0 or
  * 1: handlers run with IF clear and never enable it); the exit hook is
  * returned to traps.S only when irq_depth is back to 0 and the interrupted
- * code had interrupts enabled (so it was not in a critical section).
+ * code ran in ring 0 (its stack is ours to write) with interrupts enabled
+ * (so it was not in a critical section).
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -127,6 +128,6 @@ void cubi_x86_trap(struct x86_trap_frame *f)
 	if (irq_handler)
 		irq_handler((unsigned)f->vector);
 	irq_depth--;
-	cubi_x86_exit_call = irq_depth == 0 && (f->rflags & X86_RFLAGS_IF) ?
-			     exit_hook : NULL;
+	cubi_x86_exit_call = irq_depth == 0 && (f->rflags & X86_RFLAGS_IF) &&
+			     (f->cs & 3) == 0 ? exit_hook : NULL;
 }
