@@ -1,9 +1,10 @@
 /*
- * storm.c - an interrupt storm loses nothing: for STORM_MS the PIT fires
- * at 20 kHz and its handler sends sequence numbers on a buffered channel
- * (cub_chan_send_isr); meanwhile a producer and a consumer exchange
- * numbered messages over an unbuffered channel, and sleepers wake every
- * few hundred microseconds on the APIC timer. Every interrupt's message
+ * storm.c - an interrupt storm loses nothing: for STORM_IRQS interrupts
+ * (at most STORM_MAX_MS) the PIT fires at 20 kHz and its handler sends
+ * sequence numbers on a buffered channel (cub_chan_send_isr); meanwhile
+ * a producer and a consumer exchange numbered messages over an unbuffered
+ * channel, and sleepers wake every few hundred microseconds on the APIC
+ * timer. Every interrupt's message
  * must arrive in order, every task message must arrive in order, and
  * every sleeper must complete all its wake-ups.
  */
@@ -13,7 +14,8 @@
 
 #include "util.h"
 
-#define STORM_MS 2000
+#define STORM_IRQS 30000	/* 1.5 s at 20 kHz, longer on a loaded host */
+#define STORM_MAX_MS 20000
 #define SLEEPERS 4
 
 static struct cub_chan *isr_ch, *task_ch;
@@ -91,6 +93,7 @@ int cub_main(void)
 	struct cub_coro *r, *p, *c, *s[SLEEPERS];
 	void *got_isr, *sent, *recvd;
 	uint64_t pit0 = cub_irq_count(CUB_IRQ_PIT);
+	uint64_t t_end = cub_time_now() + STORM_MAX_MS * CUB_NSEC_PER_MSEC;
 
 	CHECK_EQ(cub_chan_new(&isr_ch, sizeof(uint64_t), 4096), 0);
 	CHECK_EQ(cub_chan_new(&task_ch, sizeof(uint64_t), 0), 0);
@@ -101,7 +104,11 @@ int cub_main(void)
 		CHECK_EQ(cub_coro_spawn(&s[i], sleeper, (void *)(uintptr_t)i, NULL), 0);
 	CHECK_EQ(cub_irq_register(CUB_IRQ_PIT, pit_handler, NULL), 0);
 	pit_periodic(20000);
-	cub_sleep(STORM_MS * CUB_NSEC_PER_MSEC);
+	/* Counted in PIT interrupts, which keep real time: the TSC clock
+	 * can be calibrated far off on a loaded host. */
+	while (cub_time_now() < t_end &&
+	       cub_irq_count(CUB_IRQ_PIT) - pit0 < STORM_IRQS)
+		cub_sleep(10 * CUB_NSEC_PER_MSEC);
 	stop = true;
 	pit_periodic(0);
 	CHECK_EQ(cub_irq_unregister(CUB_IRQ_PIT), 0);
