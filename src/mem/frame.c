@@ -129,7 +129,11 @@ static bool owned(size_t f)
 /* First index of n free frames at or after word `hint`, or SIZE_MAX. */
 static size_t find_run(size_t n)
 {
-	size_t i = hint * WORD_BITS;
+	size_t i;
+
+	while (hint < nwords && bitmap[hint] == ~0ull)
+		hint++;		/* keeps "all ones below hint" */
+	i = hint * WORD_BITS;
 
 	while (i + n <= nframes) {
 		size_t j;
