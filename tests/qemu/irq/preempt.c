@@ -14,8 +14,12 @@
 uint64_t cubi_preempt_set_slice(uint64_t ns);
 uint64_t cubi_preempt_count(void);
 
+#define MIN_PREEMPTIONS 6
+#define MAX_ROUNDS 200
+
 static volatile uint64_t ticks;
 static volatile unsigned rounds_done[3];
+static uint64_t p0;
 
 static void tick(void *ctx)
 {
@@ -29,7 +33,10 @@ static void *spinner(void *arg)
 	unsigned id = (unsigned)(uintptr_t)arg;
 	struct spin_state in, out;
 
-	for (unsigned r = 0; r < 3; r++) {
+	/* At least 3 rounds, and until the scheduler preempted enough (a
+	 * slice is 1 ms of the TSC clock, whatever its calibration). */
+	for (unsigned r = 0; r < 3 || (cubi_preempt_count() - p0 < MIN_PREEMPTIONS &&
+				       r < MAX_ROUNDS); r++) {
 		spin_fill(&in, 100 * id + r);
 		irq_test_spin(&ticks, ticks + 300, &out, &in);
 		spin_check(&out, &in, cub_coro_name(cub_coro_self()));
@@ -42,7 +49,6 @@ int cub_main(void)
 {
 	static const char *const names[3] = { "spin0", "spin1", "spin2" };
 	struct cub_coro *c[3];
-	uint64_t p0;
 
 	CHECK_EQ(cub_irq_register(CUB_IRQ_PIT, tick, NULL), 0);
 	pit_periodic(20000);
@@ -58,11 +64,11 @@ int cub_main(void)
 	cubi_preempt_set_slice(0);
 	pit_periodic(0);
 	for (unsigned i = 0; i < 3; i++)
-		CHECK_EQ(rounds_done[i], 3);
+		CHECK(rounds_done[i] >= 3);
 	cub_printk("preemptions from the irq-exit hook: %lu, %lu interrupts\n",
 		   (unsigned long)(cubi_preempt_count() - p0),
 		   (unsigned long)ticks);
-	CHECK(cubi_preempt_count() - p0 >= 6);
+	CHECK(cubi_preempt_count() - p0 >= MIN_PREEMPTIONS);
 	cub_printk("irq preempt: ok\n");
 	return 0;
 }

@@ -58,4 +58,19 @@ static inline void spin_ms(unsigned ms)
 		__asm__ volatile("pause");
 }
 
+/*
+ * Spins with interrupts enabled until *v >= want or max_ms of the clock
+ * pass. Waiting for events rather than for time keeps tests correct when
+ * the TSC was calibrated far off on a loaded host.
+ */
+static inline void spin_until(volatile unsigned *v, unsigned want,
+			      unsigned max_ms)
+{
+	uint64_t end = cub_arch_clock_ns() + max_ms * 1000000ull;
+
+	cub_arch_irq_enable();
+	while (*v < want && cub_arch_clock_ns() < end)
+		__asm__ volatile("pause");
+}
+
 #endif
