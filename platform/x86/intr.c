@@ -29,6 +29,7 @@
 static bool apic_mode;
 static int16_t line_vec[CUB_IRQ_DEVICE_LINES];
 static uint16_t line_gsi[CUB_IRQ_DEVICE_LINES];
+static bool line_level[CUB_IRQ_DEVICE_LINES];
 static uint16_t vec_line[256];
 static volatile uint64_t irq_seen;
 
@@ -61,9 +62,14 @@ static int chip_vector(unsigned line)
 	return (int)(line - CUB_IRQ_DEVICE_LINES);
 }
 
+static bool chip_level(unsigned line)
+{
+	return line < CUB_IRQ_DEVICE_LINES && line_level[line];
+}
+
 static char chip_name[96];
 static const struct cubi_irq_chip chip = {
-	chip_name, chip_check, chip_set_masked, chip_vector,
+	chip_name, chip_check, chip_set_masked, chip_vector, chip_level,
 };
 
 /* PIC mode: vectors 0x20-0x2F are ISA lines; 0x27/0x2F may be spurious. */
@@ -112,9 +118,9 @@ static void route_isa(const struct x86_madt *m, unsigned dest)
 			continue;
 		line_gsi[l] = (uint16_t)gsi;
 		line_vec[l] = (int16_t)(VEC_GSI + gsi);
+		line_level[l] = (f & MPS_TRIG_LEVEL) == MPS_TRIG_LEVEL;
 		vec_line[VEC_GSI + gsi] = (uint16_t)l;
-		cubi_x86_ioapic_route(gsi, VEC_GSI + gsi,
-				      (f & MPS_TRIG_LEVEL) == MPS_TRIG_LEVEL,
+		cubi_x86_ioapic_route(gsi, VEC_GSI + gsi, line_level[l],
 				      (f & MPS_POL_LOW) == MPS_POL_LOW, dest);
 	}
 }
@@ -131,6 +137,7 @@ static void route_gsi(const struct x86_madt *m, unsigned dest)
 			continue;
 		line_gsi[g] = (uint16_t)g;
 		line_vec[g] = (int16_t)(VEC_GSI + g);
+		line_level[g] = true;
 		vec_line[VEC_GSI + g] = (uint16_t)g;
 		cubi_x86_ioapic_route(g, VEC_GSI + g, true, true, dest);
 	}

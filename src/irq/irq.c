@@ -5,7 +5,9 @@
  *  - lines[l].fn != NULL  <=>  line l is registered; its ctx is the one
  *    given with it. A registered line passed chip->check() once.
  *  - lines[l].masked mirrors what was last asked of the controller; a line
- *    is masked while it has no handler unless somebody unmasked it.
+ *    is masked while it has no handler unless somebody unmasked it (and
+ *    a level-triggered one is masked again at its first unhandled
+ *    interrupt).
  *  - lines[l].reported is set at the first unhandled interrupt on l and
  *    cleared when a handler is registered, so each "episode" of unhandled
  *    interrupts is reported once.
@@ -250,6 +252,8 @@ void cubi_irq_dispatch(unsigned line)
 	totals.unhandled++;
 	if (!l->reported && !l->fn)
 		report_unhandled(line);
+	if (!l->fn && chip && chip->level && chip->level(line))
+		set_masked(line, true);	/* it would never stop */
 }
 
 /* Contexts: irq. */

@@ -23,6 +23,10 @@ struct cubi_irq_chip {
 	void (*set_masked)(unsigned line, bool masked);
 	/* The vector line arrives on, or -1. */
 	int (*vector)(unsigned line);
+	/* True for a level-triggered line (may be NULL: none are). An
+	 * unhandled level-triggered line would interrupt forever, so the
+	 * table masks it after counting and reporting. */
+	bool (*level)(unsigned line);
 };
 
 /* Installs the controller; lines stay masked until registered.

@@ -254,8 +254,14 @@ static int fake_vector(unsigned line)
 	return line < 16 ? (int)(0x30 + line) : (int)(line - CUB_IRQ_DEVICE_LINES);
 }
 
+/* Lines 8..15 are level triggered. */
+static bool fake_level(unsigned line)
+{
+	return line >= 8 && line < 16;
+}
+
 static const struct cubi_irq_chip fake = {
-	"fake", fake_check, fake_set_masked, fake_vector,
+	"fake", fake_check, fake_set_masked, fake_vector, fake_level,
 };
 
 static void test_chip(void **state)
@@ -290,6 +296,31 @@ static void test_chip(void **state)
 	assert_int_equal(st.vector, -1);	/* not routable */
 }
 
+static void test_level_unhandled_masked(void **state)
+{
+	struct cub_irq_stat st;
+
+	(void)state;
+	cubi_irq_set_chip(&fake);
+	cubi_host_capture_console(console, sizeof(console));
+	/* Edge-triggered line 3: counted, stays unmasked. */
+	assert_int_equal(cub_irq_unmask(3), 0);
+	cubi_irq_dispatch(3);
+	assert_int_equal(cub_irq_stat(3, &st), 0);
+	assert_false(st.masked);
+	/* Level-triggered line 13: counted, reported, masked. */
+	assert_int_equal(cub_irq_unmask(13), 0);
+	assert_false(last_masked);
+	cubi_irq_dispatch(13);
+	cubi_host_capture_console(NULL, 0);
+	assert_int_equal(cub_irq_stat(13, &st), 0);
+	assert_true(st.masked);
+	assert_true(last_masked);
+	assert_int_equal(last_line, 13);
+	assert_int_equal(st.count, 1);
+	assert_non_null(strstr(console, "unhandled interrupt on line 13"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_runtime_line),
 		cmocka_unit_test(test_save_restore),
 		cmocka_unit_test(test_chip),
+		cmocka_unit_test(test_level_unhandled_masked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
