@@ -11,9 +11,10 @@
  *  - so recvq and sendq are never both non-empty;
  *  - every queued waiter belongs to a coroutine parked in cub_chan_send/
  *    recv or cub_select; once woken, that coroutine never touches the
- *    channel again (the waker did all the work, zero values included); a select's waiters are withdrawn from all queues
- *    the moment one of them fires (cubi_waiter_fire), so queues never hold
- *    stale entries and a non-empty queue means a real partner.
+ *    channel again (the waker did all the work, zero values included);
+ *  - a select's waiters are withdrawn from all queues the moment one of
+ *    them fires (cubi_waiter_fire), so queues never hold stale entries and
+ *    a non-empty queue means a real partner.
  *
  * Critical section: cub_arch_irq_save/restore protects every field of
  * every channel and every waiter record while it is queued; there is no
@@ -28,6 +29,7 @@
 #include "../sched/park.h"
 #include "chan_impl.h"
 
+/* Contexts: any (c not in use). */
 int cub_chan_init(struct cub_chan *c, size_t elem_size, size_t cap, void *buf)
 {
 	if (!c || elem_size > CUB_CHAN_ELEM_MAX)
@@ -46,6 +48,7 @@ int cub_chan_init(struct cub_chan *c, size_t elem_size, size_t cap, void *buf)
 	return 0;
 }
 
+/* Channel and ring in one heap block. Contexts: task (the heap). */
 int cub_chan_new(struct cub_chan **out, size_t elem_size, size_t cap)
 {
 	struct cub_chan *c;
@@ -66,6 +69,7 @@ int cub_chan_new(struct cub_chan **out, size_t elem_size, size_t cap)
 	return 0;
 }
 
+/* Contexts: task. */
 int cub_chan_free(struct cub_chan *c)
 {
 	unsigned long s;
@@ -107,6 +111,7 @@ static bool park_on(struct cub_list *q, void *elem, const char *what)
 	return w.ok;
 }
 
+/* Contexts: task (irq: only when it completes at once). */
 int cub_chan_send(struct cub_chan *c, const void *elem)
 {
 	unsigned long s;
@@ -122,6 +127,7 @@ int cub_chan_send(struct cub_chan *c, const void *elem)
 	return r;
 }
 
+/* Contexts: task (irq: only when it completes at once). */
 int cub_chan_recv(struct cub_chan *c, void *elem)
 {
 	unsigned long s;
@@ -137,6 +143,7 @@ int cub_chan_recv(struct cub_chan *c, void *elem)
 	return r;
 }
 
+/* Contexts: any. */
 int cub_chan_try_send(struct cub_chan *c, const void *elem)
 {
 	unsigned long s;
@@ -150,6 +157,7 @@ int cub_chan_try_send(struct cub_chan *c, const void *elem)
 	return r;
 }
 
+/* Contexts: any. */
 int cub_chan_try_recv(struct cub_chan *c, void *elem)
 {
 	unsigned long s;
@@ -163,6 +171,7 @@ int cub_chan_try_recv(struct cub_chan *c, void *elem)
 	return r;
 }
 
+/* The irq-handler names. Contexts: any. */
 int cub_chan_send_isr(struct cub_chan *c, const void *elem)
 {
 	return cub_chan_try_send(c, elem);
@@ -173,6 +182,7 @@ int cub_chan_recv_isr(struct cub_chan *c, void *elem)
 	return cub_chan_try_recv(c, elem);
 }
 
+/* Contexts: any. */
 int cub_chan_close(struct cub_chan *c)
 {
 	struct cubi_chan_waiter *w;
@@ -202,6 +212,7 @@ int cub_chan_close(struct cub_chan *c)
 	return 0;
 }
 
+/* Unlocked reads of one word: a snapshot, as in Go. Contexts: any. */
 size_t cub_chan_len(const struct cub_chan *c)
 {
 	return c ? c->len : 0;

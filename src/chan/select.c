@@ -28,6 +28,7 @@
 
 static uint64_t rng_state = 0x853c49e6748fea9bULL;
 
+/* Contexts: any. */
 void cubi_select_seed(uint64_t seed)
 {
 	unsigned long s = cub_arch_irq_save();
@@ -120,6 +121,7 @@ static int perform(struct cub_select_case *cases, int i)
 	return i;
 }
 
+/* Interrupts disabled; any context. */
 void cubi_select_fire(struct cubi_chan_waiter *w, bool ok)
 {
 	struct cubi_select *sel = w->sel;
@@ -133,6 +135,7 @@ void cubi_select_fire(struct cubi_chan_waiter *w, bool ok)
 	cubi_sched_ready(w->coro);
 }
 
+/* Interrupts disabled; any context. */
 void cubi_select_unlink(struct cubi_select *sel)
 {
 	size_t i;
@@ -218,22 +221,26 @@ static int do_select(struct cub_select_case *cases, size_t n, bool block,
 	return r;
 }
 
+/* Contexts: task (irq: only when a case is ready). */
 int cub_select(struct cub_select_case *cases, size_t n)
 {
 	return do_select(cases, n, true, false, 0);
 }
 
+/* Contexts: any. */
 int cub_select_try(struct cub_select_case *cases, size_t n)
 {
 	return do_select(cases, n, false, false, 0);
 }
 
+/* Contexts: task. */
 int cub_select_deadline(struct cub_select_case *cases, size_t n,
 			uint64_t deadline_ns)
 {
 	return do_select(cases, n, true, true, deadline_ns);
 }
 
+/* Contexts: task. */
 int cub_select_timeout(struct cub_select_case *cases, size_t n,
 		       uint64_t timeout_ns)
 {
@@ -244,6 +251,7 @@ int cub_select_timeout(struct cub_select_case *cases, size_t n,
 	return do_select(cases, n, true, true, dl);
 }
 
+/* A one-case select. Contexts: task. */
 int cub_chan_send_deadline(struct cub_chan *c, const void *elem,
 			   uint64_t deadline_ns)
 {
@@ -259,6 +267,7 @@ int cub_chan_send_deadline(struct cub_chan *c, const void *elem,
 	return k.ok ? 0 : -CUB_EPIPE;
 }
 
+/* A one-case select. Contexts: task. */
 int cub_chan_recv_deadline(struct cub_chan *c, void *elem,
 			   uint64_t deadline_ns)
 {

@@ -45,6 +45,7 @@ static void tick(struct cub_timer *tm, void *arg)
 	cub_timer_start(&t->timer, t->next);
 }
 
+/* Contexts: any (t idle: never started, or stopped). */
 int cub_ticker_init(struct cub_ticker *t, uint64_t period_ns, unsigned flags)
 {
 	int err;
@@ -67,6 +68,7 @@ int cub_ticker_init(struct cub_ticker *t, uint64_t period_ns, unsigned flags)
 	return 0;
 }
 
+/* Contexts: task (the heap). */
 int cub_ticker_new(struct cub_ticker **out, uint64_t period_ns,
 		   unsigned flags)
 {
@@ -85,11 +87,13 @@ int cub_ticker_new(struct cub_ticker **out, uint64_t period_ns,
 	return 0;
 }
 
+/* Contexts: any. */
 struct cub_chan *cub_ticker_chan(struct cub_ticker *t)
 {
 	return t ? &t->chan : NULL;
 }
 
+/* Contexts: any. */
 bool cub_ticker_stop(struct cub_ticker *t)
 {
 	unsigned long s;
@@ -105,6 +109,7 @@ bool cub_ticker_stop(struct cub_ticker *t)
 	return was;
 }
 
+/* Contexts: task. */
 int cub_ticker_free(struct cub_ticker *t)
 {
 	unsigned long s;
