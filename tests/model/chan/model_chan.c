@@ -13,7 +13,9 @@
  * time, so model and channels move in lock step; an operation the model
  * says will block is completed in the model by the partner (or close) that
  * completes it for real. Every sent value is unique (sender, sequence), so
- * a lost, duplicated or reordered value is a mismatch.
+ * a lost, duplicated or reordered value is a mismatch. A quarter of the
+ * blocking calls carry a (far) deadline, so select's timer is armed and
+ * cancelled throughout.
  *
  * The reference model is model_ref.c (shared state: model.h).
  *
@@ -30,6 +32,7 @@
 #include <cubrt/chan.h>
 #include <cubrt/mem.h>
 #include <cubrt/sched.h>
+#include <cubrt/time.h>
 
 #include "chan_impl.h"
 #include "model.h"
@@ -65,6 +68,16 @@ struct worker {
 	uint64_t rng;
 	uint32_t seq;
 };
+
+/*
+ * A deadline that never passes during the run: the blocking call arms and
+ * cancels a timer (exercising that path under load) yet completes exactly
+ * like the plain call, so the model needs no notion of time.
+ */
+static uint64_t far_deadline(void)
+{
+	return cub_time_now() + 3600 * CUB_NSEC_PER_SEC;
+}
 
 static void check_bytes(int self, const void *got, const struct val *want,
 			size_t size)
@@ -111,7 +124,8 @@ static void op_send(struct worker *w, int c, bool try)
 		mc[self].ncase = 1;
 		mc[self].cases[0] = (struct mcase){ c, CUB_SELECT_SEND, v };
 		m_park(self);
-		r = cub_chan_send(&chans[c], v.b);
+		r = rnd(&w->rng) & 3 ? cub_chan_send(&chans[c], v.b) :
+		    cub_chan_send_deadline(&chans[c], v.b, far_deadline());
 		check_woken(self);
 		if (r != (mc[self].ok ? 0 : -CUB_EPIPE))
 			die("parked send status", self);
@@ -142,7 +156,8 @@ static void op_recv(struct worker *w, int c, bool try)
 		mc[self].ncase = 1;
 		mc[self].cases[0] = (struct mcase){ .chan = c, .dir = CUB_SELECT_RECV };
 		m_park(self);
-		r = cub_chan_recv(&chans[c], got);
+		r = rnd(&w->rng) & 3 ? cub_chan_recv(&chans[c], got) :
+		    cub_chan_recv_deadline(&chans[c], got, far_deadline());
 		check_woken(self);
 		if (r != (mc[self].ok ? 1 : 0))
 			die("parked receive status", self);
@@ -194,7 +209,9 @@ static void op_select(struct worker *w, bool try)
 					break;
 			if (c < n) {	/* at least one enabled case */
 				m_park(self);
-				r = cub_select(k, (size_t)n);
+				r = rnd(&w->rng) & 3 ? cub_select(k, (size_t)n) :
+				    cub_select_deadline(k, (size_t)n,
+							far_deadline());
 				check_woken(self);
 				if (r != mc[self].fired || k[r].ok != mc[self].ok)
 					die("parked select fired another case", self);
