@@ -103,14 +103,15 @@ int cub_chan_free(struct cub_chan *c);
  * 0), blocking until a receiver takes it or buffer space frees up.
  * Returns 0, -CUB_EPIPE when the channel is closed (before or while
  * waiting: the value was not sent), -CUB_EINVAL for a NULL channel or elem.
- * Contexts: task (panics in irq context).
+ * Contexts: task (in irq context it panics if it would block).
  */
 int cub_chan_send(struct cub_chan *c, const void *elem);
 
 /*
  * Receives into elem (may be NULL to discard), blocking until a value or
  * close arrives. Returns 1 (value), 0 (closed and drained; elem zeroed) or
- * -CUB_EINVAL for a NULL channel. Contexts: task (panics in irq context).
+ * -CUB_EINVAL for a NULL channel. Contexts: task (in irq context it panics
+ * if it would block).
  */
 int cub_chan_recv(struct cub_chan *c, void *elem);
 
@@ -175,7 +176,8 @@ struct cub_select_case {
  * When several are ready, one is chosen uniformly at random. With no
  * enabled case it blocks forever (the scheduler reports the deadlock when
  * nothing else can run). Returns -CUB_EINVAL for NULL cases with n > 0 or
- * an invalid dir. Contexts: task (panics in irq context).
+ * an invalid dir or a send case with a NULL elem (elem_size > 0).
+ * Contexts: task (in irq context it panics if it would block).
  */
 int cub_select(struct cub_select_case *cases, size_t n);
 
