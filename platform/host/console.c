@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,9 +86,9 @@ uintptr_t cub_arch_frame_pointer(void)
 
 /*
  * Accessibility of host memory, from the kernel's own record of the
- * process's mappings (/proc/self/maps). No probe touches the memory or
- * passes it to a system call, so sanitizers and valgrind stay quiet about
- * wild pointers. [addr, addr+len) must be covered by contiguous mappings
+ * process's mappings (/proc/self/maps): the slow fallback of vm_probe
+ * below. Nothing touches the memory, so sanitizers and valgrind stay quiet
+ * about wild pointers. [addr, addr+len) must be covered by contiguous mappings
  * that all carry the wanted permissions ('r', and 'w' for writes).
  */
 static bool maps_allow(uintptr_t addr, size_t len, bool write)
@@ -123,14 +124,61 @@ static bool maps_allow(uintptr_t addr, size_t len, bool write)
 	return want >= end;
 }
 
+/*
+ * The fast probe: the kernel copies through process_vm_readv/writev on our
+ * own pid and answers EFAULT for inaccessible memory; sanitizers and
+ * valgrind check only the local buffers of these calls, never the probed
+ * range. Writability copies the bytes out and back (not atomic against a
+ * concurrent writer: host tests probe from one thread). Returns -1 when
+ * the kernel refuses the call itself (e.g. a seccomp filter): then the
+ * maps walk decides.
+ */
+static int vm_probe(uintptr_t addr, size_t len, bool write)
+{
+	static int unavailable;
+	char buf[512];
+
+	if (unavailable)
+		return -1;
+	for (size_t done = 0; done < len;) {
+		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		struct iovec local = { buf, n };
+		struct iovec remote = { (void *)(addr + done), n };
+		ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+
+		if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
+			unavailable = 1;
+			return -1;
+		}
+		if (r != (ssize_t)n)
+			return 0;
+		if (write && process_vm_writev(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)n)
+			return 0;
+		done += n;
+	}
+	return 1;
+}
+
+static bool accessible(uintptr_t addr, size_t len, bool write)
+{
+	int r;
+
+	if (addr + len < addr)
+		return false;
+	if (len == 0)
+		return true;
+	r = vm_probe(addr, len, write);
+	return r >= 0 ? r == 1 : maps_allow(addr, len, write);
+}
+
 bool cub_arch_addr_readable(uintptr_t addr, size_t len)
 {
-	return maps_allow(addr, len, false);
+	return accessible(addr, len, false);
 }
 
 bool cub_arch_addr_writable(uintptr_t addr, size_t len)
 {
-	return maps_allow(addr, len, true);
+	return accessible(addr, len, true);
 }
 
 /* Host binaries are not symbolised in-process; reports give addresses
