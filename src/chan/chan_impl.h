@@ -26,9 +26,14 @@ struct cubi_select {
 
 #define CUBI_SELECT_TIMEOUT (-2)
 
-/* Copies one element; constant small sizes become plain moves. */
+/* Copies one element; small power-of-two sizes become plain moves, the
+ * word size tested first (the common case, no jump table). */
 static inline void cubi_elem_copy(void *dst, const void *src, size_t n)
 {
+	if (CUB_LIKELY(n == 8)) {
+		__builtin_memcpy(dst, src, 8);
+		return;
+	}
 	switch (n) {
 	case 0:
 		return;
@@ -40,9 +45,6 @@ static inline void cubi_elem_copy(void *dst, const void *src, size_t n)
 		return;
 	case 4:
 		__builtin_memcpy(dst, src, 4);
-		return;
-	case 8:
-		__builtin_memcpy(dst, src, 8);
 		return;
 	case 16:
 		__builtin_memcpy(dst, src, 16);
