@@ -243,7 +243,9 @@ static struct blk *live_block(struct cub_heap *h, void *p, const char *who)
 	    (b->size_flags & F_LAST) || bsize(b) < MIN_BLOCK)
 		cubi_heap_bad_pointer(h, who, p);
 	if (bfree(b))
-		cub_panic("%s: double free of 0x%lx", who, (unsigned long)p);
+		cub_panic(cub_strcmp(who, "cub_free") ? "%s: 0x%lx was already freed (use after free)"
+						      : "%s: double free of 0x%lx",
+			  who, (unsigned long)p);
 	if (!hdr_ok(h, next_phys(b)))
 		cub_panic("%s: heap block header at 0x%lx overwritten (buffer overrun from 0x%lx?)",
 			  who, (unsigned long)next_phys(b), (unsigned long)p);

@@ -107,6 +107,16 @@ static void double_free_merged(void *arg)
 	cub_heap_free(&heap, b);
 }
 
+static void realloc_freed(void *arg)
+{
+	void *p = cub_heap_alloc(&heap, 100);
+
+	(void)arg;
+	cub_heap_alloc(&heap, 10);
+	cub_heap_free(&heap, p);
+	(void)cub_heap_realloc(&heap, p, 200);
+}
+
 static void free_foreign(void *arg)
 {
 	int local;
@@ -176,6 +186,8 @@ static void test_misuse(void **state)
 	(void)state;
 	assert_dies_with(double_free, NULL, "cub_free: double free of 0x");
 	assert_dies_with(double_free_merged, NULL, "cub_free: double free of 0x");
+	assert_dies_with(realloc_freed, NULL, "cub_realloc: 0x");
+	assert_dies_with(realloc_freed, NULL, "was already freed (use after free)");
 	assert_dies_with(free_foreign, NULL, "was not returned by the heap");
 	assert_dies_with(free_interior, NULL, "was not returned by the heap (it points into block 0x");
 	assert_dies_with(overrun_free_victim, NULL, "header of block 0x");
