@@ -8,8 +8,8 @@
  * TCGETS give -ENOTTY), so a libc fully buffers stdout and flushes at exit.
  */
 #include <cubrt/arch.h>
+#include <cubrt/irq.h>
 #include <cubrt/string.h>
-#include <cubrt/time.h>
 
 #include "shim_impl.h"
 
@@ -45,23 +45,18 @@ static long console_write(uintptr_t buf, size_t n)
 
 /*
  * Blocks until at least one byte arrived, then returns what is waiting (up
- * to n). Waits in 1 ms sleeps: the coroutine is parked, not spinning.
+ * to n), through the interrupt-driven console (cub_console_read: the
+ * UART's receive interrupt wakes the parked reader).
  */
 static long console_read(uintptr_t buf, size_t n)
 {
-	size_t got = 0;
-	int c;
-
 	if (n == 0)
 		return 0;
+	if (n > MAX_RW)
+		n = MAX_RW;
 	if (!cubi_user_writable(buf, n))
 		return -CUB_EFAULT;
-	while ((c = cub_arch_console_getc()) < 0)
-		cub_sleep(CUB_NSEC_PER_MSEC);
-	do {
-		((char *)buf)[got++] = (char)c;
-	} while (got < n && (c = cub_arch_console_getc()) >= 0);
-	return (long)got;
+	return cub_console_read((void *)buf, n);
 }
 
 CUBI_SYS(write)
