@@ -298,25 +298,34 @@ CUBI_SYS(munmap)
 	return rc;
 }
 
-CUBI_SYS(mprotect)
+/*
+ * Checks the (addr, len) of mprotect/madvise: 1 with *end set to go on, 0
+ * for an empty range (nothing to do), -EINVAL, or -ENOMEM when it wraps.
+ */
+static int user_range(uintptr_t addr, uint64_t len, uintptr_t *end)
 {
-	uintptr_t addr = A0(r);
-	uint64_t len = A1(r);
-	unsigned prot = (unsigned)A2(r);
-	unsigned long irq;
-	int rc = 0;
-
-	if (addr % PG || (A2(r) & ~(uint64_t)PROT_MASK) || len > UINT64_MAX - PG)
+	if (addr % PG || len > UINT64_MAX - PG)
 		return -CUB_EINVAL;
 	if (len == 0)
 		return 0;
-	len = CUB_ALIGN_UP(len, PG);
+	*end = addr + CUB_ALIGN_UP(len, PG);
+	return *end > addr ? 1 : -CUB_ENOMEM;
+}
+
+CUBI_SYS(mprotect)
+{
+	uintptr_t addr = A0(r), end;
+	unsigned prot = (unsigned)A2(r);
+	unsigned long irq;
+	int rc;
+
+	if (A2(r) & ~(uint64_t)PROT_MASK)
+		return -CUB_EINVAL;
+	if ((rc = user_range(addr, A1(r), &end)) <= 0)
+		return rc;
 	irq = cub_arch_irq_save();
-	if (!covered(addr, addr + len))
-		rc = -CUB_ENOMEM;
-	else if (split_at(addr) || split_at(addr + len))
-		rc = -CUB_ENOMEM;
-	for (size_t i = find(addr); !rc && i < nvmas && vmas[i].start < addr + len; i++) {
+	rc = !covered(addr, end) || split_at(addr) || split_at(end) ? -CUB_ENOMEM : 0;
+	for (size_t i = find(addr); !rc && i < nvmas && vmas[i].start < end; i++) {
 		vmas[i].prot = prot;
 		rc = set_range(vmas[i].start, vmas[i].end, prot);
 	}
@@ -326,21 +335,19 @@ CUBI_SYS(mprotect)
 
 CUBI_SYS(madvise)
 {
-	uintptr_t addr = A0(r);
-	uint64_t len = A1(r), advice = A2(r);
+	uintptr_t addr = A0(r), end;
+	uint64_t advice = A2(r);
 	unsigned long irq;
-	int rc = 0;
+	int rc;
 
-	if (addr % PG || len > UINT64_MAX - PG || advice > 25)
+	if (advice > 25)
 		return -CUB_EINVAL;
-	if (len == 0)
-		return 0;
-	len = CUB_ALIGN_UP(len, PG);
+	if ((rc = user_range(addr, A1(r), &end)) <= 0)
+		return rc;
 	irq = cub_arch_irq_save();
-	if (!covered(addr, addr + len))
-		rc = -CUB_ENOMEM;
+	rc = covered(addr, end) ? 0 : -CUB_ENOMEM;
 	/* DONTNEED/FREE: the next access sees zeroes, as Linux's fresh pages. */
-	for (uintptr_t va = addr; !rc && va < addr + len &&
+	for (uintptr_t va = addr; !rc && va < end &&
 	     (advice == MADV_DONTNEED || advice == MADV_FREE); va += PG) {
 		uintptr_t pa;
 
