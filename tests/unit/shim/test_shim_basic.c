@@ -96,6 +96,10 @@ static void test_fd_calls(void **state)
 	assert_int_equal(SYS3(SYS_read, 5, out, 1), -CUB_EBADF);
 	assert_int_equal(SYS3(SYS_read, 0, WILD, 1), -CUB_EFAULT);
 	assert_int_equal(SYS3(SYS_read, 0, out, 0), 0);
+	assert_int_equal(SYS3(SYS_readv, 0, out, -1), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_readv, 0, WILD, 1), -CUB_EFAULT);
+	assert_int_equal(SYS3(SYS_readv, 8, out, 1), -CUB_EBADF);
+	assert_int_equal(SYS3(SYS_readv, 0, out, 0), 0);
 }
 
 static void test_clocks(void **state)
@@ -136,9 +140,17 @@ static void test_identity(void **state)
 	char uts[6][65];
 	uint64_t mask = 0;
 	int tidword = 5;
+	int64_t t = 0;
 
 	(void)state;
+
 	assert_int_equal(SYS0(SYS_getpid), 1);
+	assert_int_equal(SYS0(110), 0);			/* getppid */
+	assert_int_equal(SYS0(102), 0);			/* getuid */
+	assert_int_equal(SYS0(108), 0);			/* getegid */
+	assert_true(SYS1(201, &t) > 1700000000);	/* time */
+	assert_true(SYS1(201, NULL) - t <= 1);
+	assert_int_equal(SYS1(201, WILD), -CUB_EFAULT);
 	assert_int_equal(SYS1(SYS_uname, uts), 0);
 	assert_string_equal(uts[0], "Linux");
 	assert_string_equal(uts[4], "x86_64");
