@@ -18,6 +18,10 @@
  * ctx.c builds the same frame for a new coroutine and checks the offsets
  * with _Static_assert (CTX_FRAME_* below must match it).
  *
+ * The control words are always saved, but reloaded only when they differ
+ * from the ones being left (ldmxcsr/fldcw are slow and the values almost
+ * never change): the effect is the same as reloading every time.
+ *
  * Resuming pops the resume address and jumps to it indirectly: after a
  * stack switch a `ret` would be predicted from the return stack buffer,
  * which holds the *old* coroutine's caller, and so would always mispredict.
@@ -39,12 +43,16 @@ cub_arch_ctx_switch:
 	subq $8, %rsp
 	stmxcsr (%rsp)
 	fnstcw 4(%rsp)
+	movl (%rsp), %eax		/* the control words being left */
+	movzwl 4(%rsp), %edx
 	movq %rsp, (%rdi)
 	/* Fall through: resume `to`. */
 	movq (%rsi), %rsp
-	ldmxcsr (%rsp)
-	fldcw 4(%rsp)
-	addq $8, %rsp
+	cmpl (%rsp), %eax
+	jne 3f
+	cmpw 4(%rsp), %dx
+	jne 3f
+2:	addq $8, %rsp
 	popq %r15
 	popq %r14
 	popq %r13
@@ -53,6 +61,9 @@ cub_arch_ctx_switch:
 	popq %rbp
 	popq %rcx
 	jmp *%rcx
+3:	ldmxcsr (%rsp)
+	fldcw 4(%rsp)
+	jmp 2b
 	.size cub_arch_ctx_switch, . - cub_arch_ctx_switch
 
 /*

@@ -105,10 +105,11 @@ static struct cub_coro *new_record(size_t size, bool small)
 		return NULL;
 	}
 	cub_list_init(&c->cached);
+	c->stack_name = NULL;
 	return c;
 }
 
-/* "coro#<id>" without the formatter's cost (spawn is a hot path). */
+/* Fills in "coro#<id>" (lazily: spawn is a hot path). */
 static void default_name(struct cub_coro *c)
 {
 	char digits[20], *p = c->namebuf;
@@ -251,12 +252,16 @@ int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 	c->joinable = out != NULL;
 	c->small = small;
 	c->irq_wait = false;
+	c->name = attr ? attr->name : NULL;
+	c->namebuf[0] = '\0';
+	if (c->stack_name != c->name) {
+		/* Unnamed: overflow reports still name the coroutine through
+		 * the fault hook's current_name. */
+		c->stack_name = c->name;
+		cub_stack_set_name(&c->stack, c->name);
+	}
 	irq = cub_arch_irq_save();
 	c->id = next_id++;
-	c->name = attr ? attr->name : NULL;
-	if (!c->name)
-		default_name(c);
-	cub_stack_set_name(&c->stack, cub_coro_name(c));
 	cub_arch_ctx_init(&c->ctx, c->stack.lo, c->stack.size, coro_entry, c);
 	cub_list_push_back(&cubi_sched.all, &c->all);
 	cub_list_push_back(&cubi_sched.runq, &c->link);
@@ -299,8 +304,11 @@ void cub_coro_yield(void)
 	struct cub_list *n;
 	unsigned long irq;
 
-	cubi_sched_assert_can_block("cub_coro_yield");
 	irq = cub_arch_irq_save();
+	/* Interrupts were on, so this is no interrupt handler: the checks
+	 * cost a call only on the unusual path. */
+	if (CUB_UNLIKELY(!irq || !prev))
+		cubi_sched_assert_can_block("cub_coro_yield");
 	n = cub_list_pop_front(&cubi_sched.runq);
 	if (n) {
 		prev->state = CUB_CORO_READY;
@@ -368,8 +376,6 @@ void cubi_sched_park(const char *what)
 	struct cub_coro *c = cubi_sched.cur;
 
 	cubi_sched_assert_can_block(what);
-	if (CUB_UNLIKELY(cub_arch_irq_enabled()))
-		cub_panic("cubi_sched_park(%s): interrupts enabled", what);
 	c->wait = what;
 	if (c->state == CUB_CORO_RUNNING)
 		c->state = CUB_CORO_PARKED;
@@ -417,8 +423,11 @@ const char *cub_coro_name(const struct cub_coro *c)
 
 	if (!c)
 		return "(none)";
-	(void)m;
-	return c->name ? c->name : c->namebuf;
+	if (c->name)
+		return c->name;
+	if (!m->namebuf[0])
+		default_name(m);
+	return m->namebuf;
 }
 
 uint64_t cub_coro_id(const struct cub_coro *c)

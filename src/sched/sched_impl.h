@@ -46,6 +46,7 @@ struct cub_coro {
 	void *arg;
 	void *result;
 	const char *name;		/* NULL: namebuf, filled lazily */
+	const char *stack_name;		/* last given to cub_stack_set_name */
 	const char *wait;		/* what a parked coroutine waits on */
 	struct cub_coro *joiner;	/* coroutine blocked in join on us */
 	uint64_t id;

@@ -407,6 +407,9 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--child") == 0)
 		return child_main(argv[2]);
+	/* Never early is checked strictly; lateness only loosely, because a
+	 * loaded CI machine (or valgrind) can stall the process for long. */
+	sched_sleep_slack_ns = 2 * CUB_NSEC_PER_SEC;
 	if (!realpath(argv[0], self_path))
 		snprintf(self_path, sizeof(self_path), "%s", argv[0]);
 
