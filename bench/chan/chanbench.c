@@ -2,7 +2,7 @@
  * chanbench - channel and select workloads (issue 5), the peer of
  * chanbench_go.go (same structure, GOMAXPROCS=1).
  *
- * usage: chanbench w3|w4a|w4b|w5a|w5b|w7 [N]
+ * usage: chanbench w3|w4a|w4b|w5a|w5b|w7|w7c [N]
  *   w3   ping-pong over two unbuffered channels      ns per message
  *   w4a  capacity-1 send then receive, one coroutine ns per send+receive
  *   w4b  producer -> consumer over capacity 128      ns per message
@@ -11,8 +11,11 @@
  *        (+ the try-send that makes that case ready)
  *   w7   close of a channel with 1000 parked receivers, until all of
  *        them ran again                              ns per waiter
+ *   w7c  w7, timing only the close call (waking all 1000, before any
+ *        of them runs)                               ns per waiter
  * Prints `result: <value> ns/op`.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +204,7 @@ static void *w5b(void *arg)
 
 static struct cub_chan w7_chans[W7_ROUNDS];
 static int w7_woken;
+static bool w7_close_only;	/* w7c: report the close call alone */
 
 static void *w7_waiter(void *arg)
 {
@@ -217,7 +221,7 @@ static void *w7_waiter(void *arg)
 static void *w7(void *arg)
 {
 	const struct cub_coro_attr small = { "waiter", 0, CUB_CORO_SMALL };
-	uint64_t total = 0, t0;
+	uint64_t total = 0, close_only = 0, t0;
 	int r, i;
 
 	(void)arg;
@@ -230,12 +234,15 @@ static void *w7(void *arg)
 		w7_woken = 0;
 		t0 = cub_time_now();
 		cub_chan_close(&w7_chans[r]);
+		close_only += cub_time_now() - t0;
 		while (w7_woken < W7_WAITERS)
 			cub_coro_yield();	/* they run and re-park */
 		total += cub_time_now() - t0;
 	}
 	n_ops = (long)W7_ROUNDS * W7_WAITERS;
 	result = (double)total / (double)n_ops;
+	if (w7_close_only)
+		result = (double)close_only / (double)n_ops;
 	return NULL;
 }
 
@@ -248,7 +255,7 @@ int main(int argc, char **argv)
 	} w[] = {
 		{ "w3", w3, 10000000 }, { "w4a", w4a, 50000000 },
 		{ "w4b", w4b, 20000000 }, { "w5a", w5a, 10000000 },
-		{ "w5b", w5b, 20000000 }, { "w7", w7, 0 },
+		{ "w5b", w5b, 20000000 }, { "w7", w7, 0 }, { "w7c", w7, 1 },
 	};
 	size_t i;
 
@@ -257,11 +264,12 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], w[i].name))
 			continue;
 		n_ops = argc > 2 ? atol(argv[2]) : w[i].n;
+		w7_close_only = !strcmp(w[i].name, "w7c");
 		if (cub_sched_run(w[i].fn, NULL, NULL))
 			return 1;
 		printf("result: %.2f ns/op\n", result);
 		return 0;
 	}
-	fprintf(stderr, "usage: chanbench w3|w4a|w4b|w5a|w5b|w7 [N]\n");
+	fprintf(stderr, "usage: chanbench w3|w4a|w4b|w5a|w5b|w7|w7c [N]\n");
 	return 2;
 }

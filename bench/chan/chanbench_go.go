@@ -1,7 +1,7 @@
 // chanbench_go - the Go peer of bench/chan/chanbench.c: the same channel
 // and select workloads, run with GOMAXPROCS=1 by scripts/bench.
 //
-// usage: chanbench_go w3|w4a|w4b|w5a|w5b|w7 [N]; prints `result: X ns/op`.
+// usage: chanbench_go w3|w4a|w4b|w5a|w5b|w7|w7c [N]; prints `result: X ns/op`.
 package main
 
 import (
@@ -129,7 +129,9 @@ func w5b(n int) float64 {
 	return float64(time.Since(t0).Nanoseconds()) / float64(n)
 }
 
-func w7() float64 {
+// w7 times close until every waiter ran again; with closeAlone (w7c), the
+// close call alone.
+func w7(closeAlone bool) float64 {
 	const waiters, rounds = 1000, 200
 	var chans [rounds]chan struct{}
 	for r := range chans {
@@ -145,26 +147,30 @@ func w7() float64 {
 		}()
 	}
 	runtime.Gosched()
-	var total time.Duration
+	var total, closeOnly time.Duration
 	for r := 0; r < rounds; r++ {
 		woken = 0
 		t0 := time.Now()
 		close(chans[r])
+		closeOnly += time.Since(t0)
 		for woken < waiters {
 			runtime.Gosched()
 		}
 		total += time.Since(t0)
+	}
+	if closeAlone {
+		total = closeOnly
 	}
 	return float64(total.Nanoseconds()) / float64(waiters*rounds)
 }
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: chanbench_go w3|w4a|w4b|w5a|w5b|w7 [N]")
+		fmt.Fprintln(os.Stderr, "usage: chanbench_go w3|w4a|w4b|w5a|w5b|w7|w7c [N]")
 		os.Exit(2)
 	}
 	defaults := map[string]int{"w3": 10000000, "w4a": 50000000, "w4b": 20000000,
-		"w5a": 10000000, "w5b": 20000000, "w7": 0}
+		"w5a": 10000000, "w5b": 20000000, "w7": 0, "w7c": 0}
 	n, ok := defaults[os.Args[1]]
 	if !ok {
 		fmt.Fprintln(os.Stderr, "chanbench_go: unknown workload", os.Args[1])
@@ -186,7 +192,9 @@ func main() {
 	case "w5b":
 		r = w5b(n)
 	case "w7":
-		r = w7()
+		r = w7(false)
+	case "w7c":
+		r = w7(true)
 	}
 	fmt.Printf("result: %.2f ns/op\n", r)
 }
