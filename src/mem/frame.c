@@ -53,6 +53,19 @@ static inline void bit_clear(size_t i)
 	bitmap[i / WORD_BITS] &= ~(1ull << (i % WORD_BITS));
 }
 
+/* Clears bits [first, first+cnt), whole words at a time where it can. */
+static void clear_range(size_t first, size_t cnt)
+{
+	size_t f = first, end = first + cnt;
+
+	for (; f < end && f % WORD_BITS; f++)
+		bit_clear(f);
+	for (; f + WORD_BITS <= end; f += WORD_BITS)
+		bitmap[f / WORD_BITS] = 0;
+	for (; f < end; f++)
+		bit_clear(f);
+}
+
 void cubi_frame_set_pristine_zero(void)
 {
 	pristine_zero = true;
@@ -101,8 +114,7 @@ void cubi_frame_init_regions(const struct cub_mem_region *r, size_t n)
 		size_t first = (regions[i].base - span_lo) / CUB_PAGE_SIZE;
 		size_t cnt = regions[i].len / CUB_PAGE_SIZE;
 
-		for (size_t f = first; f < first + cnt; f++)
-			bit_clear(f);
+		clear_range(first, cnt);
 		total += cnt;
 	}
 	for (uintptr_t a = meta_lo; a < meta_hi; a += CUB_PAGE_SIZE)
