@@ -77,26 +77,35 @@ CUBI_SYS(read)
  * Validates an iovec array in place (it must stay readable: handlers run
  * on the caller's CPU with nothing else unmapping it); returns the total.
  */
+/* Entry i of a checked iovec array (which need not be aligned). */
+static struct iovec_user iov_at(uintptr_t uiov, uint64_t i)
+{
+	struct iovec_user e;
+
+	cub_memcpy(&e, (const void *)(uiov + i * sizeof(e)), sizeof(e));
+	return e;
+}
+
 static long check_iov(uintptr_t uiov, uint64_t cnt)
 {
-	const struct iovec_user *iov = (const void *)uiov;
 	uint64_t total = 0;
 
 	if ((int64_t)cnt < 0 || cnt > IOV_MAX)
 		return -CUB_EINVAL;
-	if (!cubi_user_readable(uiov, cnt * sizeof(*iov)))
+	if (!cubi_user_readable(uiov, cnt * sizeof(struct iovec_user)))
 		return -CUB_EFAULT;
 	for (uint64_t i = 0; i < cnt; i++) {
-		if ((int64_t)iov[i].len < 0 || total + iov[i].len < total)
+		struct iovec_user e = iov_at(uiov, i);
+
+		if ((int64_t)e.len < 0 || total + e.len < total)
 			return -CUB_EINVAL;
-		total += iov[i].len;
+		total += e.len;
 	}
 	return total > MAX_RW ? -CUB_EINVAL : (long)total;
 }
 
 static long do_iov(struct cub_shim_regs *r, bool out)
 {
-	const struct iovec_user *iov = (const void *)A1(r);
 	long total, done = 0;
 
 	if (!is_console(A0(r)))
@@ -105,13 +114,14 @@ static long do_iov(struct cub_shim_regs *r, bool out)
 	if (total < 0)
 		return total;
 	for (uint64_t i = 0; i < A2(r); i++) {
+		struct iovec_user e = iov_at(A1(r), i);
 		long n;
 
-		if (!iov[i].len)
+		if (!e.len)
 			continue;
 		if (!out)	/* readv: one read into the first buffer */
-			return console_read(iov[i].base, iov[i].len);
-		n = console_write(iov[i].base, iov[i].len);
+			return console_read(e.base, e.len);
+		n = console_write(e.base, e.len);
 		if (n < 0)
 			return done ? done : n;
 		done += n;

@@ -53,7 +53,9 @@ static long arg(uint64_t *s, bool allow_big, bool *ptr_used)
 	case 3: return (long)(0xdead00000000ull + (rnd(s) % 65536) * 8);
 	case 4: return (long)(0x8000000000000000ull | rnd(s));	/* non-canonical */
 	case 5: return (long)(rnd(s) % 4096);			/* page 0 */
-	case 6: return (long)(uintptr_t)(readonly + rnd(s) % 4096);	/* read-only page */
+	case 6:					/* read-only page */
+		*ptr_used = true;
+		return (long)(uintptr_t)(readonly + rnd(s) % 4096);
 	default:
 		*ptr_used = true;
 		return (long)(uintptr_t)(scratch + rnd(s) % (SCRATCH / 2));
@@ -115,7 +117,7 @@ static void *fuzzer(void *arg0)
 		if (ptr)	/* keep lengths small beside valid pointers */
 			for (int k = 0; k < 6; k++)
 				if ((uint64_t)a[k] >= 4096 && !((uintptr_t)a[k] >= (uintptr_t)scratch &&
-				    (uintptr_t)a[k] < (uintptr_t)scratch + SCRATCH))
+				    (uintptr_t)a[k] < (uintptr_t)scratch + SCRATCH + 2 * 4096))
 					a[k] = a[k] & 0xfff;
 		if (!steer(nr, a, &s))
 			continue;
@@ -158,10 +160,12 @@ int main(int argc, char **argv)
 	       (unsigned long long)seed, (unsigned long long)ops, THREADS, argv[0],
 	       (unsigned long long)seed);
 	fflush(stdout);
-	area = mmap(NULL, SCRATCH + 2 * 4096, PROT_READ | PROT_WRITE,
+	/* [scratch][guard][read-only page][guard] */
+	area = mmap(NULL, SCRATCH + 3 * 4096, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (area == MAP_FAILED || mprotect(area + SCRATCH, 4096, PROT_NONE) ||
-	    mprotect(area + SCRATCH + 4096, 4096, PROT_READ))
+	    mprotect(area + SCRATCH + 4096, 4096, PROT_READ) ||
+	    mprotect(area + SCRATCH + 2 * 4096, 4096, PROT_NONE))
 		return 2;
 	scratch = area;
 	readonly = area + SCRATCH + 4096;
