@@ -12,9 +12,14 @@
 
 /* The interrupt handler irq.c runs (timer.c's dispatch). */
 void cubi_host_irq_set_deliver(void (*fn)(void));
-/* From a signal handler: take the interrupt now if enabled, else mark it
- * pending (taken when interrupts are enabled again). */
+/* From a signal handler (ucontext: its third argument): take the
+ * interrupt now if enabled, else mark it pending (taken when interrupts
+ * are enabled again). raise is the same without a context (no irq-exit
+ * hook). */
+void cubi_host_irq_signal(void *ucontext);
 void cubi_host_irq_raise(void);
+/* irqexit.S: runs the irq-exit hook on the interrupted stack. */
+void cubi_host_irq_exit(void);
 /* Runs the handler in irq context, interrupts disabled, no exit hook
  * (cub_arch_idle uses it). */
 void cubi_host_irq_run(void);

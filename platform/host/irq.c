@@ -8,18 +8,27 @@
  * makes save/restore a plain load/store, cheap enough for the scheduler's
  * fast paths, while keeping the semantics of cli/sti.
  *
- * An interrupt taken while returning to task context (not from idle, not
- * nested) ends with the irq-exit hook (arch.h): it runs with interrupts
- * disabled, outside irq context, and may switch coroutines; the loop in
- * take_pending resumes when this coroutine is switched back to.
+ * Stacks: the signal handler runs on an alternate signal stack (timer.c),
+ * like an x86 interrupt on its IST stack, so a signal frame (3.5 KiB with
+ * AVX-512 state) never lands on a small coroutine stack. The handler runs
+ * the interrupt there. The irq-exit hook (arch.h) must instead run on the
+ * interrupted coroutine's stack, since it may switch coroutines: when one
+ * is registered, the handler rewrites the interrupted context to "call"
+ * cubi_host_irq_exit_tramp (irqexit.S) below the red zone; the trampoline
+ * saves the caller-saved registers and the full XSAVE state, runs
+ * irq_exit() (the hook, then interrupts back on), restores everything and
+ * returns to the interrupted instruction. Interrupts stay disabled from
+ * the signal until the hook has run.
  *
  * Invariants: irq_on is only written by the interrupted thread of control
  * (handlers run with it false and restore it on return); pending is set by
  * the signal handler and cleared by whoever runs the pending handler.
  */
+#define _GNU_SOURCE
 #include <cubrt/arch.h>
 
 #include <signal.h>
+#include <ucontext.h>
 
 #include "host_irq.h"
 
@@ -28,6 +37,8 @@ static volatile sig_atomic_t pending;
 static volatile int irq_depth;
 static void (*deliver)(void);
 static void (*exit_hook)(void);
+
+extern char cubi_host_irq_exit_tramp[];
 
 void cubi_host_irq_set_deliver(void (*fn)(void))
 {
@@ -49,7 +60,8 @@ void cubi_host_irq_run(void)
 	irq_on = was;
 }
 
-/* Takes pending interrupts while enabled, each followed by the exit hook. */
+/* Takes pending interrupts while enabled, each followed by the exit hook
+ * (we are on a task stack here: cub_arch_irq_restore/enable). */
 static void take_pending(void)
 {
 	while (pending && irq_on) {
@@ -65,12 +77,53 @@ static void take_pending(void)
 	}
 }
 
-/* Called from the signal handler: run now, or later if disabled. */
-void cubi_host_irq_raise(void)
+/* Called by the trampoline on the interrupted stack, interrupts off. */
+void cubi_host_irq_exit(void)
+{
+	if (exit_hook)
+		exit_hook();
+	irq_on = 1;
+	take_pending();
+}
+
+/* Makes the interrupted context call the trampoline when the signal
+ * handler returns: push the interrupted rip below the red zone. */
+static void redirect(ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	uint64_t *sp = (uint64_t *)(uintptr_t)(g[REG_RSP] - 128);
+
+	*--sp = (uint64_t)g[REG_RIP];
+	g[REG_RSP] = (greg_t)(uintptr_t)sp;
+	g[REG_RIP] = (greg_t)(uintptr_t)cubi_host_irq_exit_tramp;
+}
+
+/*
+ * The signal handler's part (timer.c), on the alternate signal stack:
+ * take the interrupt now if enabled, else mark it pending.
+ */
+void cubi_host_irq_signal(void *ucontext)
 {
 	pending = 1;
-	if (irq_on)
-		take_pending();
+	if (!irq_on || irq_depth)
+		return;
+	irq_on = 0;
+	while (pending) {
+		irq_depth++;
+		pending = 0;
+		if (deliver)
+			deliver();
+		irq_depth--;
+	}
+	if (exit_hook && ucontext)
+		redirect(ucontext);	/* the trampoline turns irq_on back on */
+	else
+		irq_on = 1;
+}
+
+void cubi_host_irq_raise(void)
+{
+	cubi_host_irq_signal(NULL);
 }
 
 static inline void run_pending(void)
@@ -79,7 +132,8 @@ static inline void run_pending(void)
 		take_pending();
 }
 
-/* Contexts: boot. */
+/* Contexts: boot (and any, interrupts disabled: the scheduler installs
+ * the hook only while preemption is on). */
 void cub_arch_set_irq_exit_hook(void (*fn)(void))
 {
 	exit_hook = fn;

@@ -2,12 +2,12 @@
  * timer.c - the host's one-shot timer, idle and irq-exit hook.
  *
  * The one-shot timer is a POSIX timer on CLOCK_MONOTONIC that raises
- * SIGALRM; its signal handler raises the software interrupt (irq.c), which
- * runs the scheduler's timer handler at once when interrupts are enabled
- * or marks it pending otherwise. SIGALRM is installed with SA_NODEFER so
- * that a coroutine switch made from the irq-exit hook (preemption, inside
- * the signal handler) does not leave the signal blocked for the coroutine
- * switched to; nesting is prevented by the software flag instead.
+ * SIGALRM; its signal handler runs on an alternate signal stack (never on
+ * a coroutine's possibly small stack) and raises the software interrupt
+ * (irq.c), which runs the scheduler's timer handler at once when
+ * interrupts are enabled or marks it pending otherwise. SA_NODEFER: a
+ * nested signal only marks the interrupt pending (the software flag is
+ * off in handlers), so it need not be blocked.
  *
  * Idle blocks SIGALRM, then sigsuspend()s until the handler has marked an
  * interrupt pending: no wake-up is lost between the check and the wait,
@@ -31,14 +31,28 @@
 static timer_t timer;
 static bool created;
 static void (*handler)(void);
+static char altstack[64 * 1024] __attribute__((aligned(64)));
 
-static void on_sigalrm(int sig)
+/* Bytes of XSAVE area the irq-exit trampoline reserves (irqexit.S). */
+uint64_t cubi_host_xsave_size;
+
+static void on_sigalrm(int sig, siginfo_t *info, void *uc)
 {
 	int saved = errno;
 
 	(void)sig;
-	cubi_host_irq_raise();
+	(void)info;
+	cubi_host_irq_signal(uc);
 	errno = saved;
+}
+
+static void xsave_init(void)
+{
+	unsigned a, b, c, d;
+
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+			 : "a"(0xD), "c"(0));
+	cubi_host_xsave_size = CUB_ALIGN_UP((uint64_t)b, 64);
 }
 
 static void deliver(void)
@@ -62,9 +76,14 @@ static void create(void)
 		return;
 	if (!atfork && pthread_atfork(NULL, NULL, forget_timer) == 0)
 		atfork = true;
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+
+	if (sigaltstack(&ss, NULL))
+		cub_panic("host timer: sigaltstack failed");
+	xsave_init();
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigalrm;
-	sa.sa_flags = SA_RESTART | SA_NODEFER;
+	sa.sa_sigaction = on_sigalrm;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGALRM, &sa, NULL))
 		cub_panic("host timer: sigaction failed");

@@ -1,0 +1,239 @@
+/*
+ * model_sched.c - randomized model tests of the scheduler (suite 'model').
+ *
+ *  1. The timer queue against a shadow model: random starts, restarts and
+ *     stops of 256 timers (with many equal deadlines), checking every
+ *     cub_timer_stop/pending answer; then all pending timers expire and
+ *     must fire exactly once each, in (deadline, start order) order.
+ *  2. A random workload of coroutines doing yields, short sleeps, mutex
+ *     sections, condition-variable hand-offs and wait-group joins, with
+ *     its invariants checked (mutual exclusion, every token consumed,
+ *     every coroutine finished, no deadlock).
+ *
+ * usage: model_sched [SEED [ROUNDS]]  (or CUBRT_SEED=SEED); the seed is
+ * printed first so that a failing run can be replayed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cubrt/sched.h>
+#include <cubrt/sync.h>
+#include <cubrt/time.h>
+
+#define NT 256
+#define OPS 3000
+
+static uint64_t rng;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+#define FAIL(...)                                                       \
+	do {                                                            \
+		printf("FAIL (seed %lu): ", (unsigned long)seed);       \
+		printf(__VA_ARGS__);                                    \
+		printf("\n");                                           \
+		exit(1);                                                \
+	} while (0)
+
+static uint64_t seed;
+
+/* ------------------------------------------------------------- timers */
+
+static struct cub_timer timers[NT];
+static struct {
+	bool pending;
+	uint64_t deadline;
+	uint64_t order;		/* model start order (the tie-break) */
+	int fired;
+} model[NT];
+static int fire_seq[NT], nfired;
+static bool fired_early;
+static uint64_t phase_end;
+
+static void on_fire(struct cub_timer *t, void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	(void)t;
+	model[i].fired++;
+	if (nfired < NT)
+		fire_seq[nfired++] = i;
+	if (cub_time_now() < phase_end)
+		fired_early = true;
+}
+
+static int by_deadline(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	if (model[x].deadline != model[y].deadline)
+		return model[x].deadline < model[y].deadline ? -1 : 1;
+	return model[x].order < model[y].order ? -1 : 1;
+}
+
+/* One round; returns false when the machine stalled past the op phase
+ * (a timer could have fired early: the round proves nothing). */
+static bool timer_round(void)
+{
+	uint64_t base = cub_time_now() + 300 * CUB_NSEC_PER_MSEC, order = 0;
+	int expect[NT], n = 0;
+
+	phase_end = base;
+	fired_early = false;
+	nfired = 0;
+	memset(model, 0, sizeof(model));
+	for (int i = 0; i < NT; i++)
+		cub_timer_init(&timers[i], on_fire, (void *)(intptr_t)i);
+	for (int op = 0; op < OPS; op++) {
+		int i = (int)(rnd() % NT);
+
+		if (cub_time_now() >= base - 50 * CUB_NSEC_PER_MSEC)
+			return false;
+		if (rnd() % 3) {
+			/* 64 distinct deadlines for 256 timers: many ties. */
+			model[i].deadline = base + (rnd() % 64) * 1000;
+			model[i].order = order++;
+			model[i].pending = true;
+			cub_timer_start(&timers[i], model[i].deadline);
+		} else {
+			bool was = cub_timer_stop(&timers[i]);
+
+			if (was != model[i].pending)
+				FAIL("timer %d: stop returned %d, model %d", i,
+				     was, model[i].pending);
+			model[i].pending = false;
+		}
+		if (cub_timer_pending(&timers[i]) != model[i].pending)
+			FAIL("timer %d: pending disagrees with the model", i);
+	}
+	for (int i = 0; i < NT; i++)
+		if (model[i].pending)
+			expect[n++] = i;
+	qsort(expect, (size_t)n, sizeof(int), by_deadline);
+	cub_sleep_until(base + 64 * 1000 + CUB_NSEC_PER_MSEC);
+	if (fired_early)
+		return false;
+	if (nfired != n)
+		FAIL("%d timers fired, %d were pending", nfired, n);
+	for (int k = 0; k < n; k++)
+		if (fire_seq[k] != expect[k])
+			FAIL("fire #%d: timer %d, model says %d", k, fire_seq[k],
+			     expect[k]);
+	for (int i = 0; i < NT; i++)
+		if (model[i].fired != (model[i].pending ? 1 : 0) ||
+		    cub_timer_pending(&timers[i]))
+			FAIL("timer %d fired %d times", i, model[i].fired);
+	return true;
+}
+
+/* ----------------------------------------------------------- workload */
+
+#define NW 24
+
+static struct cub_mutex mu = CUB_MUTEX_INIT(mu);
+static struct cub_cond cv = CUB_COND_INIT(cv);
+static struct cub_wg wg = CUB_WG_INIT(wg);
+static int inside, tokens, produced, consumed, finished;
+
+static void *worker(void *arg)
+{
+	uint64_t s = (uint64_t)(uintptr_t)arg;
+
+	for (int step = 0; step < 200; step++) {
+		s = s * 6364136223846793005ull + 1442695040888963407ull;
+		switch ((s >> 33) % 6) {
+		case 0:
+			cub_coro_yield();
+			break;
+		case 1:
+			cub_sleep((s >> 40) % 200 * CUB_NSEC_PER_USEC);
+			break;
+		case 2:	/* a mutex section that yields inside */
+			cub_mutex_lock(&mu);
+			if (inside++)
+				FAIL("two coroutines inside the mutex");
+			cub_coro_yield();
+			inside--;
+			cub_mutex_unlock(&mu);
+			break;
+		case 3:	/* produce a token */
+			cub_mutex_lock(&mu);
+			tokens++;
+			produced++;
+			cub_cond_signal(&cv);
+			cub_mutex_unlock(&mu);
+			break;
+		default: /* consume a token, waiting a little for one */
+			cub_mutex_lock(&mu);
+			if (tokens == 0)
+				cub_cond_timedwait(&cv, &mu, cub_time_now() +
+						   100 * CUB_NSEC_PER_USEC);
+			if (tokens > 0) {
+				tokens--;
+				consumed++;
+			}
+			cub_mutex_unlock(&mu);
+			break;
+		}
+	}
+	finished++;
+	cub_wg_done(&wg);
+	return NULL;
+}
+
+static void workload_round(void)
+{
+	inside = tokens = produced = consumed = finished = 0;
+	cub_wg_add(&wg, NW);
+	for (int i = 0; i < NW; i++)
+		if (cub_coro_spawn(NULL, worker, (void *)(uintptr_t)rnd(),
+				   i % 2 ? &(struct cub_coro_attr){
+					   .flags = CUB_CORO_SMALL } : NULL))
+			FAIL("spawn failed");
+	cub_wg_wait(&wg);
+	if (finished != NW || produced - consumed != tokens || inside)
+		FAIL("workload: finished %d produced %d consumed %d tokens %d",
+		     finished, produced, consumed, tokens);
+}
+
+static long rounds = 5;
+
+static void *model_main(void *arg)
+{
+	int stalled = 0;
+
+	(void)arg;
+	for (long r = 0; r < rounds; r++) {
+		if (!timer_round())
+			stalled++;
+		workload_round();
+	}
+	if (stalled == rounds)
+		printf("note: every timer round stalled; timer order unchecked\n");
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *env = getenv("CUBRT_SEED");
+
+	seed = argc > 1 ? strtoull(argv[1], NULL, 0) :
+	       env ? strtoull(env, NULL, 0) : (uint64_t)cub_time_now() ^ 0x9e37;
+	if (argc > 2)
+		rounds = atol(argv[2]);
+	rng = seed ? seed : 1;
+	printf("seed: %lu (replay: model_sched %lu %ld)\n", (unsigned long)seed,
+	       (unsigned long)seed, rounds);
+	fflush(stdout);
+	if (cub_sched_run(model_main, NULL, NULL))
+		FAIL("cub_sched_run failed");
+	printf("ok: %ld rounds\n", rounds);
+	return 0;
+}
