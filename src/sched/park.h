@@ -31,6 +31,14 @@ struct cub_coro;
 void cubi_sched_park(const char *what);
 
 /*
+ * Like cubi_sched_park, for a wait that only an interrupt can end (a
+ * device event): while such a coroutine is parked, an otherwise idle
+ * system halts until the next interrupt instead of reporting a deadlock.
+ * Contexts and preconditions as cubi_sched_park.
+ */
+void cubi_sched_park_irq(const char *what);
+
+/*
  * Makes c runnable at the tail of the run queue (FIFO). Contexts: any,
  * irq included. Precondition: c is parked, or is the running coroutine
  * inside the critical section that will park it.
