@@ -22,9 +22,8 @@
 #include <cubrt/string.h>
 
 #include "../core/fault.h"
+#include "sched_hooks.h"
 #include "sched_impl.h"
-
-#define CACHE_MAX 64		/* ended records kept per stack class */
 
 struct cubi_sched cubi_sched = {
 	.runq = CUB_LIST_INIT(cubi_sched.runq),
@@ -34,98 +33,9 @@ struct cubi_sched cubi_sched = {
 static struct cub_arch_ctx boot_ctx;	/* cub_sched_run's caller */
 static struct cub_coro *reap;		/* ended, to free after the switch */
 static uint64_t next_id = 1;
+static uint64_t loaded_tls;		/* last given to cub_arch_set_tls */
+static uint64_t boot_tls;		/* inherited by spawns at boot */
 static bool running, initialised;
-
-/*
- * Ended records with their stacks, by class: [0] default guarded stacks,
- * [1] default small stacks. Reusing them makes a spawn cost a few stores
- * instead of a heap and a stack allocation. A reused stack is not zeroed
- * again, so its high-water mark (ps) covers earlier coroutines too.
- */
-static struct cub_list cache[2] = { CUB_LIST_INIT(cache[0]),
-				    CUB_LIST_INIT(cache[1]) };
-static unsigned ncached[2];
-
-/* ------------------------------------------------------------- stacks */
-
-static int class_of(size_t size, bool small)
-{
-	if (size == (small ? CUB_CORO_STACK_SMALL : CUB_CORO_STACK_DEFAULT))
-		return small;
-	return -1;
-}
-
-static void check_canary(struct cub_coro *c)
-{
-	if (c->small && CUB_UNLIKELY(!cub_stack_check(&c->stack)))
-		cub_panic("stack overflow: coroutine %s overran its %lu-byte "
-			  "small stack (canary destroyed)", cub_coro_name(c),
-			  (unsigned long)c->stack.size);
-}
-
-/* Drops an ended record: into the cache, or back to the allocators.
- * Interrupts disabled. */
-static void release(struct cub_coro *c)
-{
-	int cls = class_of(c->stack.size, c->small);
-
-	cub_list_del(&c->all);
-	check_canary(c);
-	if (cls >= 0 && ncached[cls] < CACHE_MAX) {
-		cub_list_push_front(&cache[cls], &c->cached);
-		ncached[cls]++;
-		return;
-	}
-	cub_stack_free(&c->stack);
-	cub_free(c);
-}
-
-/* A record with a stack of the given class, or NULL. */
-static struct cub_coro *new_record(size_t size, bool small)
-{
-	int cls = class_of(size, small);
-	struct cub_list *n = NULL;
-	struct cub_coro *c;
-	unsigned long irq;
-
-	if (cls >= 0) {
-		irq = cub_arch_irq_save();
-		if ((n = cub_list_pop_front(&cache[cls])))
-			ncached[cls]--;
-		cub_arch_irq_restore(irq);
-		if (n)
-			return cub_container_of(n, struct cub_coro, cached);
-	}
-	c = cub_malloc(sizeof(*c));
-	if (!c)
-		return NULL;
-	if (cub_stack_alloc(&c->stack, size,
-			    small ? CUB_STACK_NOGUARD : 0) != 0) {
-		cub_free(c);
-		return NULL;
-	}
-	cub_list_init(&c->cached);
-	c->stack_name = NULL;
-	return c;
-}
-
-/* Fills in "coro#<id>" (lazily: spawn is a hot path). */
-static void default_name(struct cub_coro *c)
-{
-	char digits[20], *p = c->namebuf;
-	uint64_t v = c->id;
-	int n = 0;
-
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	cub_memcpy(p, "coro#", 5);
-	p += 5;
-	while (n)
-		*p++ = digits[--n];
-	*p = '\0';
-}
 
 /* Runs on the coroutine we just switched to, interrupts disabled. */
 static inline void after_switch(void)
@@ -134,7 +44,7 @@ static inline void after_switch(void)
 		struct cub_coro *c = reap;
 
 		reap = NULL;
-		release(c);
+		cubi_coro_release(c);
 	}
 }
 
@@ -142,10 +52,14 @@ static inline void after_switch(void)
 
 static void switch_to(struct cub_coro *prev, struct cub_coro *next)
 {
-	check_canary(prev);
+	cubi_coro_check_canary(prev);
 	next->state = CUB_CORO_RUNNING;
 	cubi_sched.cur = next;
 	cubi_sched.switches++;
+	if (CUB_UNLIKELY(next->tls != loaded_tls)) {
+		loaded_tls = next->tls;
+		cub_arch_set_tls(next->tls);
+	}
 	if (CUB_UNLIKELY(prev->tls != next->tls))
 		cub_arch_set_tls(next->tls);
 	cub_arch_ctx_switch(&prev->ctx, &next->ctx);
@@ -182,7 +96,7 @@ static void schedule(void)
 	struct cub_coro *next = take_next();
 
 	if (!next) {
-		check_canary(prev);
+		cubi_coro_check_canary(prev);
 		cubi_sched.cur = NULL;
 		cub_arch_ctx_switch(&prev->ctx, &boot_ctx);
 		cub_panic("schedule: a finished coroutine was resumed");
@@ -240,14 +154,14 @@ int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 		return rc;
 	if (!initialised)
 		cubi_mem_init();
-	if (!(c = new_record(size, small)))
+	if (!(c = cubi_coro_new_record(size, small)))
 		return -CUB_ENOMEM;
 	c->fn = fn;
 	c->arg = arg;
 	c->result = NULL;
 	c->wait = NULL;
 	c->joiner = NULL;
-	c->tls = cubi_sched.cur ? cubi_sched.cur->tls : 0;
+	c->tls = cubi_sched.cur ? cubi_sched.cur->tls : boot_tls;
 	c->state = CUB_CORO_READY;
 	c->joinable = out != NULL;
 	c->small = small;
@@ -262,6 +176,7 @@ int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 	}
 	irq = cub_arch_irq_save();
 	c->id = next_id++;
+	c->tls = cubi_sched.cur ? cubi_sched.cur->tls : boot_tls;
 	cub_arch_ctx_init(&c->ctx, c->stack.lo, c->stack.size, coro_entry, c);
 	cub_list_push_back(&cubi_sched.all, &c->all);
 	cub_list_push_back(&cubi_sched.runq, &c->link);
@@ -339,9 +254,26 @@ int cub_coro_join(struct cub_coro *c, void **result)
 	}
 	if (result)
 		*result = c->result;
-	release(c);
+	cubi_coro_release(c);
 	cub_arch_irq_restore(irq);
 	return 0;
+}
+
+/* Contexts: task, boot (sets what coroutines spawned at boot inherit). */
+void cubi_sched_set_tls(uint64_t base)
+{
+	unsigned long irq;
+
+	if (cub_arch_in_irq())
+		cub_panic("cubi_sched_set_tls: called from interrupt context");
+	irq = cub_arch_irq_save();
+	if (cubi_sched.cur)
+		cubi_sched.cur->tls = base;
+	else
+		boot_tls = base;
+	loaded_tls = base;
+	cub_arch_set_tls(base);
+	cub_arch_irq_restore(irq);
 }
 
 /* Preemption (irq-exit hook), interrupts disabled: like a yield. */
@@ -426,7 +358,7 @@ const char *cub_coro_name(const struct cub_coro *c)
 	if (c->name)
 		return c->name;
 	if (!m->namebuf[0])
-		default_name(m);
+		cubi_coro_default_name(m);
 	return m->namebuf;
 }
 
@@ -493,41 +425,7 @@ int cub_sched_run(cub_coro_fn fn, void *arg, void **result)
 	running = false;
 	if (result)
 		*result = first->result;
-	release(first);
+	cubi_coro_release(first);
 	cub_arch_irq_restore(irq);
 	return 0;
-}
-
-/*
- * Test hook (host): forgets a scheduler run that was left by a longjmp
- * (e.g. out of a deadlock or panic report), freeing every coroutine's
- * stack. Contexts: boot, after the run was abandoned.
- */
-void cubi_sched_abandon(void)
-{
-	struct cub_list *n;
-
-	while ((n = cub_list_pop_front(&cubi_sched.all))) {
-		struct cub_coro *c = cub_container_of(n, struct cub_coro, all);
-
-		cub_stack_free(&c->stack);
-		cub_free(c);
-	}
-	cub_list_init(&cubi_sched.runq);
-	cubi_sched.cur = NULL;
-	cubi_sched.live = 0;
-	cubi_sched.irq_waiters = 0;
-	cubi_sched.idling = false;
-	reap = NULL;
-	running = false;
-}
-
-void cubi_sched_set_tls(uint64_t base)
-{
-	unsigned long irq = cub_arch_irq_save();
-
-	if (cubi_sched.cur)
-		cubi_sched.cur->tls = base;
-	cub_arch_set_tls(base);
-	cub_arch_irq_restore(irq);
 }

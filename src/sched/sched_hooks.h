@@ -18,7 +18,9 @@ uint64_t cubi_preempt_count(void);
 /*
  * Sets the running coroutine's thread pointer (FS base on x86): loaded
  * whenever it is switched to, inherited by coroutines it spawns. Used by
- * the syscall shim for Linux threads (arch_prctl, clone). Contexts: task.
+ * the syscall shim for Linux threads (arch_prctl, clone). From boot
+ * context it sets what coroutines spawned at boot inherit.
+ * Contexts: task, boot.
  */
 void cubi_sched_set_tls(uint64_t base);
 

@@ -72,6 +72,12 @@ struct cubi_sched {
 
 extern struct cubi_sched cubi_sched;
 
+/* record.c: records with stacks (see there). */
+struct cub_coro *cubi_coro_new_record(size_t size, bool small);
+void cubi_coro_release(struct cub_coro *c);	/* interrupts disabled */
+void cubi_coro_check_canary(struct cub_coro *c);
+void cubi_coro_default_name(struct cub_coro *c);
+
 /* timer.c: true while any timer is pending (idle can wait for it). */
 bool cubi_timer_any(void);
 /* timer.c: registers the platform timer handler. Contexts: boot. */

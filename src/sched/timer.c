@@ -152,15 +152,6 @@ void cubi_timer_setup(void)
 	cub_arch_timer_set_handler(timer_interrupt);
 }
 
-/* Test hook (host): forgets every pending timer (their storage may be
- * gone after an abandoned run). Contexts: boot. */
-void cubi_timer_reset(void)
-{
-	root = NULL;
-	armed = 0;
-	cub_arch_timer_arm(0);
-}
-
 /* ------------------------------------------------------------- public */
 
 uint64_t cub_time_now(void)

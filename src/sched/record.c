@@ -1,0 +1,108 @@
+/*
+ * record.c - coroutine records and their stacks: allocation from the heap
+ * and <cubrt/stack.h>, a cache of ended records, canary checks, default
+ * names.
+ *
+ * Invariants: a cached record is on exactly one cache list (by stack
+ * class), is on no scheduler list and owns a live stack of its class;
+ * ncached[i] counts cache[i].
+ * Critical sections: interrupts disabled, protecting the caches.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/heap.h>
+#include <cubrt/panic.h>
+#include <cubrt/stack.h>
+#include <cubrt/string.h>
+
+#include "sched_impl.h"
+
+#define CACHE_MAX 64		/* ended records kept per stack class */
+
+/*
+ * Ended records with their stacks, by class: [0] default guarded stacks,
+ * [1] default small stacks. Reusing them makes a spawn cost a few stores
+ * instead of a heap and a stack allocation. A reused stack is not zeroed
+ * again, so its high-water mark (ps) covers earlier coroutines too.
+ */
+static struct cub_list cache[2] = { CUB_LIST_INIT(cache[0]),
+				    CUB_LIST_INIT(cache[1]) };
+static unsigned ncached[2];
+
+static int class_of(size_t size, bool small)
+{
+	if (size == (small ? CUB_CORO_STACK_SMALL : CUB_CORO_STACK_DEFAULT))
+		return small;
+	return -1;
+}
+
+void cubi_coro_check_canary(struct cub_coro *c)
+{
+	if (c->small && CUB_UNLIKELY(!cub_stack_check(&c->stack)))
+		cub_panic("stack overflow: coroutine %s overran its %lu-byte "
+			  "small stack (canary destroyed)", cub_coro_name(c),
+			  (unsigned long)c->stack.size);
+}
+
+/* Drops an ended record: into the cache, or back to the allocators.
+ * Interrupts disabled. */
+void cubi_coro_release(struct cub_coro *c)
+{
+	int cls = class_of(c->stack.size, c->small);
+
+	cub_list_del(&c->all);
+	cubi_coro_check_canary(c);
+	if (cls >= 0 && ncached[cls] < CACHE_MAX) {
+		cub_list_push_front(&cache[cls], &c->cached);
+		ncached[cls]++;
+		return;
+	}
+	cub_stack_free(&c->stack);
+	cub_free(c);
+}
+
+/* A record with a stack of the given class, or NULL. */
+struct cub_coro *cubi_coro_new_record(size_t size, bool small)
+{
+	int cls = class_of(size, small);
+	struct cub_list *n = NULL;
+	struct cub_coro *c;
+	unsigned long irq;
+
+	if (cls >= 0) {
+		irq = cub_arch_irq_save();
+		if ((n = cub_list_pop_front(&cache[cls])))
+			ncached[cls]--;
+		cub_arch_irq_restore(irq);
+		if (n)
+			return cub_container_of(n, struct cub_coro, cached);
+	}
+	c = cub_malloc(sizeof(*c));
+	if (!c)
+		return NULL;
+	if (cub_stack_alloc(&c->stack, size,
+			    small ? CUB_STACK_NOGUARD : 0) != 0) {
+		cub_free(c);
+		return NULL;
+	}
+	cub_list_init(&c->cached);
+	c->stack_name = NULL;
+	return c;
+}
+
+/* Fills in "coro#<id>" (lazily: spawn is a hot path). */
+void cubi_coro_default_name(struct cub_coro *c)
+{
+	char digits[20], *p = c->namebuf;
+	uint64_t v = c->id;
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	cub_memcpy(p, "coro#", 5);
+	p += 5;
+	while (n)
+		*p++ = digits[--n];
+	*p = '\0';
+}
