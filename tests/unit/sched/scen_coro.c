@@ -189,10 +189,21 @@ static void *scen_ps(void *arg)
 		      info[i].stack_used < info[i].stack_size);
 	}
 	CHECK(seen);
+	CHECK(cub_coro_list(info, 1) == n);	/* count even when truncated */
+	CHECK(info[0].state == CUB_CORO_RUNNING);	/* main, the oldest */
+	CHECK(info[0].id == cub_coro_id(cub_coro_self()));
 	CHECK(cub_strcmp(cub_coro_state_name(CUB_CORO_RUNNING), "running") == 0);
+	CHECK(cub_strcmp(cub_coro_state_name(CUB_CORO_DONE), "done") == 0);
 	/* cub_coro_stack_peak and cub_coro_ps read dead stack memory, which
 	 * valgrind flags: the host deadlock test (a child) shows the table. */
 	cub_mutex_unlock(&m);
+	cub_coro_yield();	/* the waiter takes the mutex and ends */
+	n = cub_coro_list(info, CUB_ARRAY_SIZE(info));
+	seen = false;
+	for (size_t i = 0; i < n && i < CUB_ARRAY_SIZE(info); i++)
+		if (cub_strcmp(info[i].name, "waiter") == 0)
+			seen = info[i].state == CUB_CORO_DONE && !info[i].wait;
+	CHECK(seen);		/* ended, kept until joined */
 	CHECK(cub_coro_join(c, NULL) == 0);
 	return NULL;
 }
