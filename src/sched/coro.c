@@ -60,8 +60,6 @@ static void switch_to(struct cub_coro *prev, struct cub_coro *next)
 		loaded_tls = next->tls;
 		cub_arch_set_tls(next->tls);
 	}
-	if (CUB_UNLIKELY(prev->tls != next->tls))
-		cub_arch_set_tls(next->tls);
 	cub_arch_ctx_switch(&prev->ctx, &next->ctx);
 	after_switch();
 }
@@ -176,7 +174,6 @@ int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 	}
 	irq = cub_arch_irq_save();
 	c->id = next_id++;
-	c->tls = cubi_sched.cur ? cubi_sched.cur->tls : boot_tls;
 	cub_arch_ctx_init(&c->ctx, c->stack.lo, c->stack.size, coro_entry, c);
 	cub_list_push_back(&cubi_sched.all, &c->all);
 	cub_list_push_back(&cubi_sched.runq, &c->link);
@@ -419,10 +416,13 @@ int cub_sched_run(cub_coro_fn fn, void *arg, void **result)
 	cubi_sched.cur = cub_container_of(cub_list_pop_front(&cubi_sched.runq),
 					  struct cub_coro, link);
 	cubi_sched.cur->state = CUB_CORO_RUNNING;
-	cub_arch_set_tls(cubi_sched.cur->tls);
+	loaded_tls = cubi_sched.cur->tls;
+	cub_arch_set_tls(loaded_tls);
 	cub_arch_ctx_switch(&boot_ctx, &cubi_sched.cur->ctx);
 	after_switch();
 	running = false;
+	loaded_tls = boot_tls;		/* the boot context's own */
+	cub_arch_set_tls(boot_tls);
 	if (result)
 		*result = first->result;
 	cubi_coro_release(first);
