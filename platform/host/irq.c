@@ -32,6 +32,17 @@
 
 #include "host_irq.h"
 
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#else
+#define VALGRIND_MAKE_MEM_UNDEFINED(p, n) ((void)(p), (void)(n))
+#endif
+
+/* Stack the trampoline may use below the interrupted stack pointer: red
+ * zone, return address, saved registers, the XSAVE area and the hook's
+ * frames up to its switch (valgrind is told it is in use). */
+#define TRAMP_STACK 8192
+
 static volatile sig_atomic_t irq_on = 1;
 static volatile sig_atomic_t pending;
 static volatile int irq_depth;
@@ -93,6 +104,9 @@ static void redirect(ucontext_t *uc)
 	greg_t *g = uc->uc_mcontext.gregs;
 	uint64_t *sp = (uint64_t *)(uintptr_t)(g[REG_RSP] - 128);
 
+	/* Memcheck keeps memory below the stack pointer unaddressable, and
+	 * does not see the stack grow when sigreturn moves it. */
+	VALGRIND_MAKE_MEM_UNDEFINED((char *)sp - TRAMP_STACK, TRAMP_STACK);
 	*--sp = (uint64_t)g[REG_RIP];
 	g[REG_RSP] = (greg_t)(uintptr_t)sp;
 	g[REG_RIP] = (greg_t)(uintptr_t)cubi_host_irq_exit_tramp;
