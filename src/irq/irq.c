@@ -124,6 +124,21 @@ int cub_irq_unregister(unsigned line)
 	return rc;
 }
 
+/*
+ * True while an application handler is registered and unmasked: an
+ * interrupt may still arrive and wake a coroutine (e.g. by sending on a
+ * channel), so the scheduler idles instead of reporting a deadlock.
+ * Runtime lines (timer, console) do not count: the scheduler knows their
+ * waiters itself. Contexts: any, interrupts disabled.
+ */
+bool cubi_irq_can_wake(void)
+{
+	for (unsigned l = 0; l < CUB_IRQ_LINES; l++)
+		if (lines[l].fn && !lines[l].runtime && !lines[l].masked)
+			return true;
+	return false;
+}
+
 static int mask_op(unsigned line, bool masked)
 {
 	unsigned long s;

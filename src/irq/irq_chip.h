@@ -47,6 +47,10 @@ int cubi_irq_register_runtime(unsigned line, cub_irq_fn fn, void *ctx,
  */
 void cubi_irq_dispatch(unsigned line);
 
+/* For the scheduler's deadlock check: an unmasked application handler is
+ * registered (irq.c). Contexts: any, interrupts disabled. */
+bool cubi_irq_can_wake(void);
+
 /* Counts a spurious interrupt (no source; no handler, no EOI). Contexts: irq. */
 void cubi_irq_spurious(void);
 

@@ -23,6 +23,7 @@
 
 #include "../core/fault.h"
 #include "sched_hooks.h"
+#include "../irq/irq_chip.h"
 #include "sched_impl.h"
 
 struct cubi_sched cubi_sched = {
@@ -77,7 +78,8 @@ static struct cub_coro *take_next(void)
 	while (!(n = cub_list_pop_front(&cubi_sched.runq))) {
 		if (cubi_sched.live == 0)
 			return NULL;
-		if (!cubi_timer_any() && cubi_sched.irq_waiters == 0)
+		if (!cubi_timer_any() && cubi_sched.irq_waiters == 0 &&
+		    !cubi_irq_can_wake())
 			deadlock();
 		cubi_sched.idling = true;
 		cub_arch_idle();
