@@ -81,14 +81,20 @@ size_t cub_frame_total_count(void);
  */
 #define CUB_VM_LIMIT 0x0000800000000000ull
 
+/* Physical addresses are below 2^52 (the x86-64 architectural maximum). */
+#define CUB_PA_LIMIT 0x0010000000000000ull
+
 /*
  * Maps [va, va+len) to [pa, pa+len) with prot (CUB_PROT_* from arch.h),
  * replacing existing mappings. CUB_PROT_NONE unmaps.
  * Returns 0, or
  *   -CUB_EINVAL  va, pa or len not page aligned, len 0, a range that wraps
- *                or ends above CUB_VM_LIMIT, unknown prot bits;
- *   -CUB_EPERM   the range touches page 0 or the loaded image, or prot is
- *                writable and executable while W^X is enforced;
+ *                or ends above CUB_VM_LIMIT (pa: CUB_PA_LIMIT), unknown
+ *                prot bits;
+ *   -CUB_EPERM   the range touches page 0 or the loaded image, pa covers
+ *                the image's frames with a writable or executable prot
+ *                (a read-only alias is allowed), or prot is writable and
+ *                executable while W^X is enforced;
  *   -CUB_ENOMEM  no frame for a page table (pages mapped by this call are
  *                unmapped again; mappings it replaced are lost).
  * Contexts: boot, task.

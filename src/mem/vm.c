@@ -3,8 +3,9 @@
  * cub_arch_page_* hooks, plus memory start-up (cubi_mem_init).
  *
  * Invariants: no call here ever maps page 0, changes a page of the loaded
- * image, or (while wx_enforced) creates a writable+executable page; a
- * rejected request changes nothing.
+ * image, maps the image's frames writable or executable a second time, or
+ * (while wx_enforced) creates a writable+executable page; a rejected
+ * request changes nothing.
  * Locking: none of its own. The page tables are edited by the platform
  * with interrupts disabled per page; callers serialise range operations on
  * the same range (one CPU, task context).
@@ -47,14 +48,31 @@ static int check_range(uintptr_t va, size_t len, unsigned prot)
 	return 0;
 }
 
+/*
+ * The frames of the image may be aliased read-only, never writable or
+ * executable: that would undo the image's W^X protection through a
+ * second mapping. Physical addresses beyond x86-64's 52 bits do not exist.
+ */
+static int check_pa(uintptr_t pa, size_t len, unsigned prot)
+{
+	uintptr_t lo, hi;
+
+	if (!CUB_IS_ALIGNED(pa, CUB_PAGE_SIZE) || pa + len < pa || pa + len > CUB_PA_LIMIT)
+		return -CUB_EINVAL;
+	cub_arch_image_range(&lo, &hi);
+	if (pa < hi && pa + len > lo && (prot & (CUB_PROT_WRITE | CUB_PROT_EXEC)))
+		return -CUB_EPERM;
+	return 0;
+}
+
 int cub_vm_map(uintptr_t va, uintptr_t pa, size_t len, unsigned prot)
 {
 	int rc = check_range(va, len, prot);
 
 	if (rc)
 		return rc;
-	if (!CUB_IS_ALIGNED(pa, CUB_PAGE_SIZE) || pa + len < pa)
-		return -CUB_EINVAL;
+	if ((rc = check_pa(pa, len, prot)))
+		return rc;
 	for (size_t off = 0; off < len; off += CUB_PAGE_SIZE) {
 		rc = cub_arch_page_map(va + off, pa + off, prot);
 		if (rc) {

@@ -66,6 +66,12 @@ static int validation(void)
 	uintptr_t lo, hi, pa = cub_frame_alloc(0);
 
 	cub_arch_image_range(&lo, &hi);
+	/* The kernel text may be aliased read-only, never writable. */
+	CHECK(cub_vm_map(VA, lo, PG, RW) == -CUB_EPERM);
+	CHECK(cub_vm_map(VA, lo, PG, CUB_PROT_READ | CUB_PROT_EXEC) == -CUB_EPERM);
+	CHECK(cub_vm_map(VA, lo, PG, CUB_PROT_READ) == 0);
+	CHECK(cub_memcmp((void *)VA, (void *)lo, PG) == 0);
+	CHECK(cub_vm_unmap(VA, PG) == 0);
 	CHECK(cub_vm_map(VA + 1, pa, PG, RW) == -CUB_EINVAL);
 	CHECK(cub_vm_map(VA, pa + 8, PG, RW) == -CUB_EINVAL);
 	CHECK(cub_vm_map(VA, pa, 100, RW) == -CUB_EINVAL);

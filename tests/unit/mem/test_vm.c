@@ -119,6 +119,10 @@ static void test_validation(void **state)
 	assert_int_equal(cub_vm_protect(img, PG, RW), -CUB_EPERM);
 	assert_int_equal(cub_vm_unmap(img - PG, 2 * PG), -CUB_EPERM);
 	assert_int_equal(cub_vm_map(wlo, pa, PG, RW | CUB_PROT_EXEC), -CUB_EPERM);
+	/* No writable or executable second mapping of the image's frames. */
+	assert_int_equal(cub_vm_map(wlo, img, PG, RW), -CUB_EPERM);
+	assert_int_equal(cub_vm_map(wlo, img, PG, CUB_PROT_READ | CUB_PROT_EXEC), -CUB_EPERM);
+	assert_int_equal(cub_vm_map(wlo, 1ull << 52, PG, RW), -CUB_EINVAL);
 	assert_int_equal(cub_vm_query(wlo, NULL, NULL), -CUB_ENOENT);	/* unchanged */
 	/* The host cannot map outside its arena and window. */
 	assert_int_equal(cub_vm_map(whi, pa, PG, RW), -CUB_EINVAL);
