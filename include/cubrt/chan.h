@@ -29,8 +29,10 @@
  * when they would block ("chan send: blocking call from interrupt
  * context"; one that can complete at once behaves like a try call). The
  * non-blocking calls (try/_isr, close, len, cap, cub_select_try) may be
- * called from any context; a coroutine they wake runs when the scheduler
- * gets to it (after an interrupt: on interrupt exit, when it should run).
+ * called from any context; a coroutine they wake joins the run queue. When
+ * an interrupt handler wakes it while the CPU idles, it runs as soon as
+ * the interrupt returns; while another coroutine runs, at that one's next
+ * blocking call or yield (with preemption on, at the end of its slice).
  *
  * Channel state is protected by disabling interrupts (cubrt runs on one
  * CPU): every operation is one cub_arch_irq_save/restore critical section.

@@ -17,7 +17,10 @@
  * stack, never blocking (a blocking API panics naming itself). The runtime
  * acknowledges the controller (end of interrupt) after the handler returns.
  * A handler may wake coroutines (channel _isr calls, cub_irq_event_signal);
- * the switch to a woken coroutine happens on interrupt exit.
+ * a woken coroutine is queued (FIFO). If the CPU was idle it runs as soon
+ * as the interrupt returns; otherwise when the running coroutine blocks or
+ * yields, or, with preemption on, at the end of its time slice (the
+ * irq-exit hook switches then).
  *
  * Interrupts on a line without a handler are counted and reported once on
  * the console, never fatal; spurious interrupts are counted and ignored.
