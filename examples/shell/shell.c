@@ -146,35 +146,59 @@ static int cmd_sleep(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Demo coroutines: each owns one name slot while it lives (ps keeps
+ * pointing at the name), so at most MAX_DEMOS run at once. Slots are taken
+ * and released by coroutines, never by interrupt handlers: no locking.
+ */
+#define MAX_DEMOS 64
+
+static char demo_names[MAX_DEMOS][12];
+static bool demo_busy[MAX_DEMOS];
+
 /* A demo coroutine: ticks a few times at its own pace, then ends. */
 static void *demo(void *arg)
 {
-	unsigned k = (unsigned)(uintptr_t)arg;
+	unsigned slot = (unsigned)(uintptr_t)arg;
 
 	for (unsigned i = 0; i < 50; i++)
-		cub_sleep((k % 5 + 1) * 100 * CUB_NSEC_PER_MSEC);
+		cub_sleep((slot % 5 + 1) * 100 * CUB_NSEC_PER_MSEC);
+	demo_busy[slot] = false;
 	return NULL;
+}
+
+static int free_slot(void)
+{
+	for (int i = 0; i < MAX_DEMOS; i++)
+		if (!demo_busy[i])
+			return i;
+	return -1;
 }
 
 static int cmd_spawn(int argc, char **argv)
 {
 	static unsigned next;
-	static char names[64][12];
 	long n;
 
-	if (argc != 2 || cub_parse_long(argv[1], &n) || n < 1 || n > 64) {
-		cub_printk("usage: spawn N   (1..64 demo coroutines)\n");
+	if (argc != 2 || cub_parse_long(argv[1], &n) || n < 1 || n > MAX_DEMOS) {
+		cub_printk("usage: spawn N   (1..%d demo coroutines)\n", MAX_DEMOS);
 		return 1;
 	}
 	for (long i = 0; i < n; i++) {
-		unsigned id = next++;
-		struct cub_coro_attr a = { .name = names[id % 64],
-					   .flags = CUB_CORO_SMALL };
+		int slot = free_slot();
+		struct cub_coro_attr a = { .flags = CUB_CORO_SMALL };
 		int rc;
 
-		cub_snprintf(names[id % 64], sizeof(names[0]), "demo%u", id);
-		rc = cub_coro_spawn(NULL, demo, (void *)(uintptr_t)id, &a);
+		if (slot < 0) {
+			cub_printk("spawn: %d demo coroutines are running already\n", MAX_DEMOS);
+			return 1;
+		}
+		cub_snprintf(demo_names[slot], sizeof(demo_names[0]), "demo%u", next++);
+		a.name = demo_names[slot];
+		demo_busy[slot] = true;
+		rc = cub_coro_spawn(NULL, demo, (void *)(uintptr_t)slot, &a);
 		if (rc) {
+			demo_busy[slot] = false;
 			cub_printk("spawn: %s\n", cub_strerror(rc));
 			return 1;
 		}
