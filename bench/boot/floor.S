@@ -9,7 +9,7 @@
 	.section .multiboot, "a"
 	.balign 4
 hdr:	.long MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
-	.long hdr, __image_start, __data_end, __image_end, floor_entry
+	.long hdr, __image_start, floor_end, floor_end, floor_entry
 
 	.section .boot32, "ax"
 	.code32
@@ -20,5 +20,6 @@ floor_entry:
 	outl %eax, %dx
 1:	hlt
 	jmp 1b
+floor_end:
 
 	.section .note.GNU-stack, "", @progbits
