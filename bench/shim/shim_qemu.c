@@ -30,13 +30,16 @@ static inline uint64_t tsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* A system call with three arguments; the fourth (r10: futex's timeout)
+ * is zero, as the C library passes it. */
 static inline long sys3(long nr, long a, long b, long c)
 {
+	register long r10 __asm__("r10") = 0;
 	long ret;
 
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
 			 : "rcx", "r11", "memory");
 	return ret;
 }
