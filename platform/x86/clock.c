@@ -1,6 +1,6 @@
 /*
  * clock.c - the monotonic clock: the TSC, calibrated at boot against the
- * PIT (a fixed 1.193182 MHz timer): the median of three 2 ms windows.
+ * PIT (a fixed 1.193182 MHz timer): the median of three 1 ms windows.
  *
  * Invariants: ns = (tsc - tsc0) * mult >> 32 with mult = 2^32 * 1e9 / hz,
  * computed once at boot; the result never goes backwards on one CPU.
@@ -14,7 +14,7 @@
 #define PIT_CH2 0x42
 #define PIT_CMD 0x43
 #define PIT_GATE 0x61
-#define CAL_MS 2	/* 2386 PIT ticks: +-1 tick is 0.04% */
+#define CAL_MS 1	/* 1193 PIT ticks: +-1 tick is 0.08% */
 
 static uint64_t tsc0;
 static uint64_t tsc_hz;
