@@ -82,6 +82,7 @@ int cub_main(void)
 	const char *mode = cub_cmdline();
 	uint64_t t0, per;
 
+	cub_shim_init();
 	if (!cub_strcmp(mode, "syscall")) {
 		t0 = tsc();
 		for (int i = 0; i < CALLS; i++)

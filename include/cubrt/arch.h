@@ -177,6 +177,12 @@ void cub_arch_ctx_switch(struct cub_arch_ctx *from, struct cub_arch_ctx *to);
  * process's FS belongs to its libc). Contexts: any, interrupts disabled. */
 void cub_arch_set_tls(uint64_t base);
 
+/* Makes the `syscall` instruction enter cub_shim_syscall() (x86: EFER.SCE,
+ * STAR, LSTAR, FMASK; host: nothing, tests call the dispatcher). Until
+ * then SYSCALL raises #UD, so images without the shim do not carry it.
+ * Contexts: boot, task. */
+void cub_arch_syscall_enable(void);
+
 /* Fills *v with a hardware random number (x86: RDRAND; host: getrandom);
  * false when the platform has none. Contexts: any. */
 bool cub_arch_random(uint64_t *v);

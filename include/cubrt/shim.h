@@ -29,6 +29,14 @@ struct cub_shim_regs {
 };
 
 /*
+ * Enables the `syscall` instruction (until then it faults with #UD, and an
+ * image that never calls this does not link the shim at all). Program
+ * starts (cub_shim_exec, scripts/musl-image images) call it; code that
+ * executes `syscall` itself calls it first. Idempotent. Contexts: boot, task.
+ */
+void cub_shim_init(void);
+
+/*
  * Dispatches the call described by regs (number in rax, arguments in rdi,
  * rsi, rdx, r10, r8, r9) and returns the value for rax. clone reads the
  * whole frame to start the child where the parent continues. Unknown

@@ -209,3 +209,8 @@ void cub_arch_set_tls(uint64_t base)
 {
 	(void)base;
 }
+
+/* Host tests call the shim's dispatcher directly. */
+void cub_arch_syscall_enable(void)
+{
+}

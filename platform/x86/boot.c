@@ -35,7 +35,6 @@ void cubi_x86_boot(uint32_t magic, uintptr_t info)
 		cubi_x86_symbols_init(mod, len);
 	cubi_x86_clock_init();
 	cubi_x86_rtc_init();
-	cubi_x86_syscall_init();
 	cubi_x86_irq_init();
 	cubi_runtime_start();
 }

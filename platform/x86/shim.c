@@ -1,6 +1,7 @@
 /*
  * shim.c - x86 side of the syscall shim: the SYSCALL MSRs.
  */
+#include <cubrt/arch.h>
 #include <cubrt/shim.h>
 
 #include "../../src/shim/shim_impl.h"
@@ -20,8 +21,8 @@ _Static_assert(sizeof(struct cub_shim_regs) == 18 * 8, "syscall.S frame size");
 extern char cubi_x86_syscall_entry[];
 
 /* Enables SYSCALL: entry point, kernel CS/SS, and the RFLAGS bits
- * cleared on entry (IF, DF, TF, AC). Contexts: boot. */
-void cubi_x86_syscall_init(void)
+ * cleared on entry (IF, DF, TF, AC). Idempotent. Contexts: boot, task. */
+void cub_arch_syscall_enable(void)
 {
 	wrmsr(X86_MSR_EFER, rdmsr(X86_MSR_EFER) | EFER_SCE);
 	wrmsr(MSR_STAR, ((uint64_t)(X86_SEL_KDATA | 3) << 48) |

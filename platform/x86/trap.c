@@ -106,6 +106,11 @@ static CUB_NORETURN void fault_report(const struct x86_trap_frame *f)
 	cub_printk("\n  RSP %016lx\n", f->rsp);
 	if (f->vector == 14)
 		page_fault_detail(f, cr2);
+	/* SYSCALL raises #UD until the shim has enabled it. */
+	if (f->vector == 6 && cub_arch_addr_readable(f->rip, 2) &&
+	    ((const uint8_t *)f->rip)[0] == 0x0F && ((const uint8_t *)f->rip)[1] == 0x05)
+		cub_printk("  a `syscall` instruction: call cub_shim_init() first "
+			   "(Linux programs built with scripts/musl-image do)\n");
 	cubi_fault_print_context();
 	print_registers(f);
 	cubi_backtrace_print(f->rbp);

@@ -138,7 +138,6 @@ size_t cubi_x86_firmware_ranges(uint64_t (*out)[2], size_t max);
 void cubi_x86_ssp_init(void);
 void cubi_x86_clock_init(void);
 void cubi_x86_rtc_init(void);
-void cubi_x86_syscall_init(void);
 void cubi_x86_set_irq_handler(void (*fn)(unsigned vector));
 const char *cubi_x86_cmdline(void);
 

@@ -50,6 +50,11 @@ static long unknown(long nr)
 	return -CUB_ENOSYS;
 }
 
+void cub_shim_init(void)
+{
+	cub_arch_syscall_enable();
+}
+
 long cub_shim_syscall(struct cub_shim_regs *r)
 {
 	long nr = (long)r->rax;

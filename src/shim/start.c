@@ -106,6 +106,7 @@ int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
 
 	if (argc < 0 || argc > MAX_STRINGS || count(envp) > MAX_STRINGS)
 		return -CUB_EINVAL;
+	cub_shim_init();
 	stack = cubi_mm_map(0, STACK_SIZE, CUB_PROT_READ | CUB_PROT_WRITE, false, false);
 	if (stack < 0)
 		return (int)stack;

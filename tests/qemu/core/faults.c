@@ -50,6 +50,12 @@ __attribute__((noinline)) static void fault_ud(void)
 	__asm__ volatile("ud2");
 }
 
+/* SYSCALL before the shim enabled it: #UD, with a hint in the report. */
+__attribute__((noinline)) static void raw_syscall(void)
+{
+	__asm__ volatile("mov $39, %%eax; syscall" ::: "rax", "rcx", "r11", "memory");
+}
+
 __attribute__((noinline)) static void do_panic(void)
 {
 	cub_panic("test panic %d", 42);
@@ -110,6 +116,7 @@ static const struct {
 	{ "divide", fault_divide },	{ "null", fault_null },
 	{ "nx", fault_nx },		{ "write-text", fault_write_text },
 	{ "write-rodata", fault_write_rodata }, { "ud", fault_ud },
+	{ "syscall", raw_syscall },
 	{ "panic", do_panic },		{ "assert", do_assert },
 	{ "stack-overflow", overflow_boot_stack },
 	{ "stack-smash", smash_stack },	{ "spin", spin },

@@ -5,6 +5,7 @@
  */
 #include <cubrt/fmt.h>
 #include <cubrt/runtime.h>
+#include <cubrt/shim.h>
 
 long abi_probe(long nr, const long args[3], long *violations);
 
@@ -24,6 +25,7 @@ int cub_main(void)
 {
 	static const char msg[] = "written through the syscall instruction\n";
 
+	cub_shim_init();
 	expect("getpid", 39, 0, 0, 0, 1);
 	expect("write(1, msg)", 1, 1, (long)msg, sizeof(msg) - 1, sizeof(msg) - 1);
 	expect("write(1, 0x10) EFAULT", 1, 1, 0x10, 5, -14);
