@@ -95,7 +95,8 @@ int cub_chan_free(struct cub_chan *c)
  * blocking call from interrupt context"); a call that completes without
  * blocking is harmless there, like a try call.
  */
-static bool park_on(struct cub_list *q, void *elem, const char *what)
+static inline __attribute__((always_inline)) bool
+park_on(struct cub_list *q, void *elem, const char *what)
 {
 	struct cubi_chan_waiter w;
 

@@ -26,6 +26,10 @@
 #include "../irq/irq_chip.h"
 #include "sched_impl.h"
 
+/* Switch paths: see schedule(). */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
+
 struct cubi_sched cubi_sched = {
 	.runq = CUB_LIST_INIT(cubi_sched.runq),
 	.all = CUB_LIST_INIT(cubi_sched.all),
@@ -51,7 +55,8 @@ static inline void after_switch(void)
 
 /* ------------------------------------------------------------ switching */
 
-static void switch_to(struct cub_coro *prev, struct cub_coro *next)
+static ALWAYS_INLINE void switch_to(struct cub_coro *prev,
+					struct cub_coro *next)
 {
 	cubi_coro_check_canary(prev);
 	next->state = CUB_CORO_RUNNING;
@@ -68,10 +73,11 @@ static void switch_to(struct cub_coro *prev, struct cub_coro *next)
 static CUB_NORETURN void deadlock(void);
 
 /*
- * Pops the next ready coroutine, idling until an interrupt readies one.
- * Returns NULL when no coroutine is left at all. Interrupts disabled.
+ * The run queue is empty: idles until an interrupt readies a coroutine
+ * and pops it. Returns NULL when no coroutine is left at all. Interrupts
+ * disabled.
  */
-static struct cub_coro *take_next(void)
+static NOINLINE struct cub_coro *take_next_idle(void)
 {
 	struct cub_list *n;
 
@@ -88,19 +94,44 @@ static struct cub_coro *take_next(void)
 	return cub_container_of(n, struct cub_coro, link);
 }
 
-/* Gives the CPU to the next ready coroutine; cur's state is already set
- * (READY and queued, PARKED or DONE). Interrupts disabled. */
-static void schedule(void)
+/* Pops the next ready coroutine, idling while there is none; NULL when
+ * no coroutine is left at all. Interrupts disabled. */
+static inline struct cub_coro *take_next(void)
+{
+	struct cub_list *n = cub_list_pop_front(&cubi_sched.runq);
+
+	if (CUB_UNLIKELY(!n))
+		return take_next_idle();
+	return cub_container_of(n, struct cub_coro, link);
+}
+
+/* The last coroutine ended: back to cub_sched_run's caller. */
+static NOINLINE CUB_NORETURN void switch_to_boot(struct cub_coro *prev)
+{
+	cubi_coro_check_canary(prev);
+	cubi_sched.cur = NULL;
+	cub_arch_ctx_switch(&prev->ctx, &boot_ctx);
+	cub_panic("schedule: a finished coroutine was resumed");
+}
+
+/*
+ * Gives the CPU to the next ready coroutine; cur's state is already set
+ * (READY and queued, PARKED or DONE). Interrupts disabled.
+ *
+ * Always inlined, like switch_to and cubi_sched_park: a switch resumes
+ * the other coroutine with a jump, so the call into cub_arch_ctx_switch
+ * leaves one return-stack-buffer entry behind and every `ret` the resumed
+ * coroutine then executes on its way back to its caller is predicted from
+ * the wrong stack. Each call level between the blocking API and the
+ * switch costs one such misprediction per switch.
+ */
+static ALWAYS_INLINE void schedule(void)
 {
 	struct cub_coro *prev = cubi_sched.cur;
 	struct cub_coro *next = take_next();
 
-	if (!next) {
-		cubi_coro_check_canary(prev);
-		cubi_sched.cur = NULL;
-		cub_arch_ctx_switch(&prev->ctx, &boot_ctx);
-		cub_panic("schedule: a finished coroutine was resumed");
-	}
+	if (CUB_UNLIKELY(!next))
+		switch_to_boot(prev);
 	if (next == prev) {
 		prev->state = CUB_CORO_RUNNING;
 		return;
@@ -211,6 +242,22 @@ CUB_NORETURN void cub_coro_exit(void *result)
 	finish(result);
 }
 
+/* Yield with interrupts disabled on entry (or outside a coroutine). */
+static NOINLINE void yield_irq_off(unsigned long irq)
+{
+	struct cub_coro *prev = cubi_sched.cur;
+	struct cub_list *n;
+
+	cubi_sched_assert_can_block("cub_coro_yield");
+	n = cub_list_pop_front(&cubi_sched.runq);
+	if (n) {
+		prev->state = CUB_CORO_READY;
+		cub_list_push_back(&cubi_sched.runq, &prev->link);
+		switch_to(prev, cub_container_of(n, struct cub_coro, link));
+	}
+	cub_arch_irq_restore(irq);
+}
+
 /* Contexts: task. */
 void cub_coro_yield(void)
 {
@@ -220,16 +267,19 @@ void cub_coro_yield(void)
 
 	irq = cub_arch_irq_save();
 	/* Interrupts were on, so this is no interrupt handler: the checks
-	 * cost a call only on the unusual path. */
-	if (CUB_UNLIKELY(!irq || !prev))
-		cubi_sched_assert_can_block("cub_coro_yield");
+	 * cost a call only on the unusual path, and the fast path knows
+	 * the state to restore (nothing to keep across the switch). */
+	if (CUB_UNLIKELY(!irq || !prev)) {
+		yield_irq_off(irq);
+		return;
+	}
 	n = cub_list_pop_front(&cubi_sched.runq);
 	if (n) {
 		prev->state = CUB_CORO_READY;
 		cub_list_push_back(&cubi_sched.runq, &prev->link);
 		switch_to(prev, cub_container_of(n, struct cub_coro, link));
 	}
-	cub_arch_irq_restore(irq);
+	cub_arch_irq_enable();
 }
 
 /* Contexts: task. */
@@ -301,8 +351,9 @@ void cubi_sched_assert_can_block(const char *api)
 		cub_panic("%s: called outside a coroutine", api);
 }
 
-/* Contexts: task; interrupts disabled. */
-void cubi_sched_park(const char *what)
+/* Contexts: task; interrupts disabled. Inlined into its callers (also
+ * across files with link-time optimisation): see schedule(). */
+ALWAYS_INLINE void cubi_sched_park(const char *what)
 {
 	struct cub_coro *c = cubi_sched.cur;
 
