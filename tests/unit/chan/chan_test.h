@@ -92,4 +92,28 @@ static inline void chan_test_expect_fault(const char *name, const char *msg,
 	print_message("%s: fault report as expected\n", name);
 }
 
+/* A coroutine that does one blocking send or receive of v on c and keeps
+ * the result in r (shared by the blocking and deadline tests). */
+struct peer {
+	struct cub_chan *c;
+	int v;
+	int r;
+};
+
+static inline void *peer_send(void *arg)
+{
+	struct peer *p = arg;
+
+	p->r = cub_chan_send(p->c, &p->v);
+	return NULL;
+}
+
+static inline void *peer_recv(void *arg)
+{
+	struct peer *p = arg;
+
+	p->r = cub_chan_recv(p->c, &p->v);
+	return NULL;
+}
+
 #endif

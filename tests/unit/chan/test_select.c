@@ -107,28 +107,6 @@ static void test_closed_cases(void **state)
 
 /* -------------------------------------------------------- blocking */
 
-struct peer {
-	struct cub_chan *c;
-	int v;
-	int r;
-};
-
-static void *peer_send(void *arg)
-{
-	struct peer *p = arg;
-
-	p->r = cub_chan_send(p->c, &p->v);
-	return NULL;
-}
-
-static void *peer_recv(void *arg)
-{
-	struct peer *p = arg;
-
-	p->r = cub_chan_recv(p->c, &p->v);
-	return NULL;
-}
-
 static void *peer_close(void *arg)
 {
 	struct peer *p = arg;

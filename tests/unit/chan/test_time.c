@@ -22,28 +22,6 @@
 #define RECV(ch, p) { .chan = (ch), .dir = CUB_SELECT_RECV, .elem = (p) }
 #define SEND(ch, p) { .chan = (ch), .dir = CUB_SELECT_SEND, .elem = (p) }
 
-struct peer {
-	struct cub_chan *c;
-	int v;
-	int r;
-};
-
-static void *peer_send(void *arg)
-{
-	struct peer *p = arg;
-
-	p->r = cub_chan_send(p->c, &p->v);
-	return NULL;
-}
-
-static void *peer_recv(void *arg)
-{
-	struct peer *p = arg;
-
-	p->r = cub_chan_recv(p->c, &p->v);
-	return NULL;
-}
-
 /* -------------------------------------------------------- deadlines */
 
 static void *deadline_main(void *arg)
