@@ -172,6 +172,18 @@ void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
  */
 void cub_arch_ctx_switch(struct cub_arch_ctx *from, struct cub_arch_ctx *to);
 
+/*
+ * Like cub_arch_ctx_switch, for a function that ends with this call (a
+ * tail call): when from is resumed, on_resume() runs on from's stack and
+ * control then returns to the *caller's caller* with an indirect jump.
+ * Resuming a coroutine with an indirect jump rather than `ret` keeps the
+ * return-stack buffer, which still holds the other coroutine's return
+ * addresses, from mispredicting the return into the resumed one.
+ * Contexts and IRQ state as cub_arch_ctx_switch.
+ */
+void cub_arch_ctx_switch_then(struct cub_arch_ctx *from,
+			      struct cub_arch_ctx *to, void (*on_resume)(void));
+
 /* Loads the thread pointer of the coroutine being switched to (x86: the
  * FS base, which Linux programs' TLS uses; host: recorded only, the
  * process's FS belongs to its libc). Contexts: any, interrupts disabled. */

@@ -67,6 +67,40 @@ cub_arch_ctx_switch:
 	.size cub_arch_ctx_switch, . - cub_arch_ctx_switch
 
 /*
+ * void cub_arch_ctx_switch_then(from, to, void (*on_resume)(void))
+ *
+ * Like cub_arch_ctx_switch, for a caller that tail-calls it: when `from`
+ * is resumed, on_resume() runs first (on from's stack) and then control
+ * goes back to the caller's caller *by an indirect jump*. The frame is the
+ * common one with resume address = then_resume, and above it on_resume and
+ * the caller's return address:
+ *
+ *	sp + 56  then_resume		(the common frame's resume address)
+ *	sp + 64  on_resume
+ *	sp + 72  return address
+ *
+ * So a coroutine that yields returns to its loop without executing any
+ * `ret` whose return-stack-buffer entry belongs to the other coroutine.
+ */
+	.globl cub_arch_ctx_switch_then
+	.type cub_arch_ctx_switch_then, @function
+	.p2align 4
+cub_arch_ctx_switch_then:
+	pushq %rdx
+	leaq then_resume(%rip), %rax
+	pushq %rax
+	jmp cub_arch_ctx_switch
+	.size cub_arch_ctx_switch_then, . - cub_arch_ctx_switch_then
+
+/* rsp -> on_resume, 16-byte aligned (one push below the return address). */
+	.p2align 4
+then_resume:
+	callq *(%rsp)
+	addq $8, %rsp
+	popq %rcx
+	jmp *%rcx
+
+/*
  * First resume of a new context (ctx.c puts this address in the frame):
  * r12 = entry, r13 = arg, rsp 16-byte aligned. entry must not return; if
  * it does, the ud2 makes that an invalid-opcode fault, not a wild return.

@@ -55,8 +55,9 @@ static inline void after_switch(void)
 
 /* ------------------------------------------------------------ switching */
 
-static ALWAYS_INLINE void switch_to(struct cub_coro *prev,
-					struct cub_coro *next)
+/* Everything a switch from prev to next does before the register switch. */
+static ALWAYS_INLINE void switch_prepare(struct cub_coro *prev,
+					 struct cub_coro *next)
 {
 	cubi_coro_check_canary(prev);
 	next->state = CUB_CORO_RUNNING;
@@ -66,8 +67,22 @@ static ALWAYS_INLINE void switch_to(struct cub_coro *prev,
 		loaded_tls = next->tls;
 		cub_arch_set_tls(next->tls);
 	}
+}
+
+static ALWAYS_INLINE void switch_to(struct cub_coro *prev,
+					struct cub_coro *next)
+{
+	switch_prepare(prev, next);
 	cub_arch_ctx_switch(&prev->ctx, &next->ctx);
 	after_switch();
+}
+
+/* A coroutine suspended in cub_coro_yield's fast path resumes here (see
+ * cub_arch_ctx_switch_then): it entered with interrupts on. */
+static void yield_resumed(void)
+{
+	after_switch();
+	cub_arch_irq_enable();
 }
 
 static CUB_NORETURN void deadlock(void);
@@ -261,7 +276,7 @@ static NOINLINE void yield_irq_off(unsigned long irq)
 /* Contexts: task. */
 void cub_coro_yield(void)
 {
-	struct cub_coro *prev = cubi_sched.cur;
+	struct cub_coro *prev = cubi_sched.cur, *next;
 	struct cub_list *n;
 	unsigned long irq;
 
@@ -274,12 +289,15 @@ void cub_coro_yield(void)
 		return;
 	}
 	n = cub_list_pop_front(&cubi_sched.runq);
-	if (n) {
-		prev->state = CUB_CORO_READY;
-		cub_list_push_back(&cubi_sched.runq, &prev->link);
-		switch_to(prev, cub_container_of(n, struct cub_coro, link));
+	if (!n) {
+		cub_arch_irq_enable();
+		return;
 	}
-	cub_arch_irq_enable();
+	prev->state = CUB_CORO_READY;
+	cub_list_push_back(&cubi_sched.runq, &prev->link);
+	next = cub_container_of(n, struct cub_coro, link);
+	switch_prepare(prev, next);
+	cub_arch_ctx_switch_then(&prev->ctx, &next->ctx, yield_resumed);
 }
 
 /* Contexts: task. */
