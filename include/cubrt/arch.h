@@ -174,15 +174,17 @@ void cub_arch_ctx_switch(struct cub_arch_ctx *from, struct cub_arch_ctx *to);
 
 /*
  * Like cub_arch_ctx_switch, for a function that ends with this call (a
- * tail call): when from is resumed, on_resume() runs on from's stack and
- * control then returns to the *caller's caller* with an indirect jump.
- * Resuming a coroutine with an indirect jump rather than `ret` keeps the
- * return-stack buffer, which still holds the other coroutine's return
- * addresses, from mispredicting the return into the resumed one.
- * Contexts and IRQ state as cub_arch_ctx_switch.
+ * tail call, `return cub_arch_ctx_switch_then(...)`): when from is
+ * resumed, on_resume() runs on from's stack and its result is returned
+ * to the *caller's caller* with an indirect jump. Resuming a coroutine
+ * with an indirect jump rather than `ret` keeps the return-stack buffer,
+ * which still holds the other coroutine's return addresses, from
+ * mispredicting the return into the resumed one. Without the tail call
+ * (an unoptimised build) it still works: the caller just returns the
+ * value itself. Contexts and IRQ state as cub_arch_ctx_switch.
  */
-void cub_arch_ctx_switch_then(struct cub_arch_ctx *from,
-			      struct cub_arch_ctx *to, void (*on_resume)(void));
+int cub_arch_ctx_switch_then(struct cub_arch_ctx *from,
+			     struct cub_arch_ctx *to, int (*on_resume)(void));
 
 /* Loads the thread pointer of the coroutine being switched to (x86: the
  * FS base, which Linux programs' TLS uses; host: recorded only, the

@@ -67,11 +67,12 @@ cub_arch_ctx_switch:
 	.size cub_arch_ctx_switch, . - cub_arch_ctx_switch
 
 /*
- * void cub_arch_ctx_switch_then(from, to, void (*on_resume)(void))
+ * int cub_arch_ctx_switch_then(from, to, int (*on_resume)(void))
  *
  * Like cub_arch_ctx_switch, for a caller that tail-calls it: when `from`
  * is resumed, on_resume() runs first (on from's stack) and then control
- * goes back to the caller's caller *by an indirect jump*. The frame is the
+ * goes back to the caller's caller *by an indirect jump*, with
+ * on_resume's result still in eax. The frame is the
  * common one with resume address = then_resume, and above it on_resume and
  * the caller's return address:
  *
@@ -92,7 +93,8 @@ cub_arch_ctx_switch_then:
 	jmp cub_arch_ctx_switch
 	.size cub_arch_ctx_switch_then, . - cub_arch_ctx_switch_then
 
-/* rsp -> on_resume, 16-byte aligned (one push below the return address). */
+/* rsp -> on_resume, 16-byte aligned (one push below the return address);
+ * rax holds on_resume's result from here to the caller. */
 	.p2align 4
 then_resume:
 	callq *(%rsp)

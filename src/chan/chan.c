@@ -90,26 +90,55 @@ int cub_chan_free(struct cub_chan *c)
 }
 
 /*
- * Parks the caller on q until a partner or close completes its record.
- * Interrupts disabled. cubi_sched_park panics in irq context ("chan send:
- * blocking call from interrupt context"); a call that completes without
- * blocking is harmless there, like a try call.
+ * The blocking halves of send and receive park by tail call (park.h): the
+ * resumed coroutine returns straight to its caller by an indirect jump.
+ * Their waiter is the one in the coroutine record, since the caller's
+ * frame is gone while parked.
  */
-static inline __attribute__((always_inline)) bool
-park_on(struct cub_list *q, void *elem, const char *what)
+static struct cubi_chan_waiter *waiter_done(struct cub_coro *self,
+					    const char *what)
 {
-	struct cubi_chan_waiter w;
+	struct cubi_chan_waiter *w = cubi_sched_waiter(self);
 
-	w.coro = cub_coro_self();
-	w.elem = elem;
-	w.sel = NULL;
-	w.ok = false;
-	w.done = false;
-	cub_list_push_back(q, &w.link);
-	cubi_sched_park(what);
-	if (CUB_UNLIKELY(!w.done))
+	if (CUB_UNLIKELY(!w->done))
 		cub_panic("%s: woken without completion", what);
-	return w.ok;
+	return w;
+}
+
+static int send_resumed(struct cub_coro *self)
+{
+	return waiter_done(self, "chan send")->ok ? 0 : -CUB_EPIPE;
+}
+
+static int recv_resumed(struct cub_coro *self)
+{
+	return waiter_done(self, "chan receive")->ok;
+}
+
+/*
+ * Queues the running coroutine's waiter on q and parks it; returns the
+ * operation's result once a partner or close completed the record (with
+ * interrupts restored to s). Interrupts disabled. cubi_sched_park_tail
+ * panics in irq context ("chan send: blocking call from interrupt
+ * context"); a call that completes without blocking is harmless there,
+ * like a try call.
+ */
+static __attribute__((noinline)) int park_on(struct cub_list *q, void *elem,
+					     unsigned long s, bool send)
+{
+	struct cubi_chan_waiter *w;
+
+	cubi_sched_assert_can_block(send ? "chan send" : "chan receive");
+	w = cubi_sched_waiter(cub_coro_self());
+	w->coro = cub_coro_self();
+	w->elem = elem;
+	w->sel = NULL;
+	w->ok = false;
+	w->done = false;
+	cub_list_push_back(q, &w->link);
+	if (send)
+		return cubi_sched_park_tail("chan send", s, send_resumed);
+	return cubi_sched_park_tail("chan receive", s, recv_resumed);
 }
 
 /* Contexts: task (irq: only when it completes at once). */
@@ -123,7 +152,7 @@ int cub_chan_send(struct cub_chan *c, const void *elem)
 	s = cub_arch_irq_save();
 	r = cubi_chan_send_locked(c, elem);
 	if (CUB_UNLIKELY(r == -CUB_EAGAIN))
-		r = park_on(&c->sendq, (void *)elem, "chan send") ? 0 : -CUB_EPIPE;
+		return park_on(&c->sendq, (void *)elem, s, true);
 	cub_arch_irq_restore(s);
 	return r;
 }
@@ -139,7 +168,7 @@ int cub_chan_recv(struct cub_chan *c, void *elem)
 	s = cub_arch_irq_save();
 	r = cubi_chan_recv_locked(c, elem);
 	if (CUB_UNLIKELY(r == -CUB_EAGAIN))
-		r = park_on(&c->recvq, elem, "chan receive");
+		return park_on(&c->recvq, elem, s, false);
 	cub_arch_irq_restore(s);
 	return r;
 }

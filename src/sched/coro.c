@@ -79,10 +79,24 @@ static ALWAYS_INLINE void switch_to(struct cub_coro *prev,
 
 /* A coroutine suspended in cub_coro_yield's fast path resumes here (see
  * cub_arch_ctx_switch_then): it entered with interrupts on. */
-static void yield_resumed(void)
+static int yield_resumed(void)
 {
 	after_switch();
 	cub_arch_irq_enable();
+	return 0;
+}
+
+/* A coroutine parked by cubi_sched_park_tail resumes here. */
+static int park_tail_resumed(void)
+{
+	struct cub_coro *c = cubi_sched.cur;
+	int r;
+
+	after_switch();
+	c->wait = NULL;
+	r = c->on_resume(c);
+	cub_arch_irq_restore(c->park_irq);
+	return r;
 }
 
 static CUB_NORETURN void deadlock(void);
@@ -381,6 +395,40 @@ ALWAYS_INLINE void cubi_sched_park(const char *what)
 		c->state = CUB_CORO_PARKED;
 	schedule();
 	c->wait = NULL;
+}
+
+/* Contexts: task; interrupts disabled (restored to irq on return). */
+int cubi_sched_park_tail(const char *what, unsigned long irq,
+			 cubi_resume_fn on_resume)
+{
+	struct cub_coro *prev = cubi_sched.cur, *next;
+
+	cubi_sched_assert_can_block(what);
+	prev->wait = what;
+	prev->on_resume = on_resume;
+	prev->park_irq = irq;
+	if (prev->state == CUB_CORO_RUNNING)
+		prev->state = CUB_CORO_PARKED;
+	next = take_next();
+	if (CUB_UNLIKELY(!next))
+		switch_to_boot(prev);
+	if (CUB_UNLIKELY(next == prev)) {
+		int r;
+
+		prev->state = CUB_CORO_RUNNING;
+		prev->wait = NULL;
+		r = on_resume(prev);
+		cub_arch_irq_restore(irq);
+		return r;
+	}
+	switch_prepare(prev, next);
+	return cub_arch_ctx_switch_then(&prev->ctx, &next->ctx,
+					park_tail_resumed);
+}
+
+struct cubi_chan_waiter *cubi_sched_waiter(struct cub_coro *c)
+{
+	return &c->waiter;
 }
 
 /* Contexts: task; interrupts disabled. */

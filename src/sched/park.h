@@ -21,6 +21,7 @@
 #include <cubrt/base.h>
 
 struct cub_coro;
+struct cubi_chan_waiter;
 
 /*
  * Blocks the running coroutine until cubi_sched_ready() names it. `what`
@@ -29,6 +30,32 @@ struct cub_coro;
  * Precondition: interrupts disabled; they are disabled again on return.
  */
 void cubi_sched_park(const char *what);
+
+/*
+ * Parking by tail call, for a blocking call whose work after the wake-up
+ * is a function of its coroutine alone:
+ *
+ *	irq = cub_arch_irq_save();
+ *	... fast path: cub_arch_irq_restore(irq); return result; ...
+ *	w = cubi_sched_waiter(cub_coro_self());  ... queue w on the object ...
+ *	return cubi_sched_park_tail("chan receive", irq, recv_resumed);
+ *
+ * Once readied, the coroutine runs on_resume(self) on its own stack,
+ * interrupts go back to `irq`, and on_resume's result is returned *to the
+ * blocking call's caller by an indirect jump* (cub_arch_ctx_switch_then).
+ * A resumed coroutine then executes no `ret` predicted from the other
+ * coroutine's return addresses, which saves a branch misprediction per
+ * switch. The price: the caller's frame is gone while it is parked, so
+ * its waiter record is the one in its coroutine record (at most one such
+ * wait per coroutine at a time; select keeps its records in the caller's
+ * case array). Contexts and preconditions as cubi_sched_park.
+ */
+typedef int (*cubi_resume_fn)(struct cub_coro *self);
+int cubi_sched_park_tail(const char *what, unsigned long irq,
+			 cubi_resume_fn on_resume);
+
+/* The waiter record of c used with cubi_sched_park_tail. Contexts: any. */
+struct cubi_chan_waiter *cubi_sched_waiter(struct cub_coro *c);
 
 /*
  * Like cubi_sched_park, for a wait that only an interrupt can end (a

@@ -13,6 +13,7 @@
 #define CUBRT_SCHED_IMPL_H
 
 #include <cubrt/arch.h>
+#include <cubrt/chan.h>
 #include <cubrt/list.h>
 #include <cubrt/sched.h>
 #include <cubrt/stack.h>
@@ -48,6 +49,9 @@ struct cub_coro {
 	const char *name;		/* NULL: namebuf, filled lazily */
 	const char *stack_name;		/* last given to cub_stack_set_name */
 	const char *wait;		/* what a parked coroutine waits on */
+	cubi_resume_fn on_resume;	/* cubi_sched_park_tail's, while parked */
+	unsigned long park_irq;		/* irq state to restore at that resume */
+	struct cubi_chan_waiter waiter;	/* see cubi_sched_waiter */
 	struct cub_coro *joiner;	/* coroutine blocked in join on us */
 	uint64_t id;
 	uint64_t tls;			/* thread pointer (FS base) it runs with;
