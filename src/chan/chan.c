@@ -92,13 +92,16 @@ int cub_chan_free(struct cub_chan *c)
 /*
  * The blocking halves of send and receive park by tail call (park.h): the
  * resumed coroutine returns straight to its caller by an indirect jump.
- * Their waiter is the one in the coroutine record, since the caller's
- * frame is gone while parked.
+ * Their waiter is in the coroutine's park area, since the caller's frame
+ * is gone while parked.
  */
+_Static_assert(sizeof(struct cubi_chan_waiter) <= CUBI_PARK_AREA,
+	       "park area too small for a channel waiter");
+
 static struct cubi_chan_waiter *waiter_done(struct cub_coro *self,
 					    const char *what)
 {
-	struct cubi_chan_waiter *w = cubi_sched_waiter(self);
+	struct cubi_chan_waiter *w = cubi_sched_park_area(self);
 
 	if (CUB_UNLIKELY(!w->done))
 		cub_panic("%s: woken without completion", what);
@@ -129,7 +132,7 @@ static __attribute__((noinline)) int park_on(struct cub_list *q, void *elem,
 	struct cubi_chan_waiter *w;
 
 	cubi_sched_assert_can_block(send ? "chan send" : "chan receive");
-	w = cubi_sched_waiter(cub_coro_self());
+	w = cubi_sched_park_area(cub_coro_self());
 	w->coro = cub_coro_self();
 	w->elem = elem;
 	w->sel = NULL;

@@ -4,14 +4,15 @@
  *
  * Invariants (under the irq-off critical section, like chan.c):
  *  - a blocked select has exactly one waiter record per enabled case queued
- *    on that case's channel, all pointing at one struct cubi_select on the
- *    selecting coroutine's stack; disabled cases' records are self-linked;
+ *    on that case's channel (the records are in the caller's case array),
+ *    all pointing at one struct cubi_select in the selecting coroutine's
+ *    park area; disabled cases' records are self-linked;
  *  - sel.fired goes from -1 to a case index or CUBI_SELECT_TIMEOUT exactly
  *    once, and in the same critical section every record of that select is
  *    withdrawn (cubi_select_unlink), so no channel queue ever holds a record
  *    of a select that already fired;
  *  - the deadline timer, when armed, is stopped (or has run) before the
- *    select returns, so it never touches a dead stack frame.
+ *    select returns, so it never touches the park area of a later wait.
  *
  * Fairness: among the ready cases one is chosen uniformly at random (count
  * them, draw an index); the generator state is protected by the critical
@@ -157,20 +158,59 @@ static void select_expired(struct cub_timer *t, void *arg)
 	cubi_sched_ready(sel->coro);
 }
 
-/* Queues one record per enabled case, parks, returns the fired index or
- * -CUB_ETIMEDOUT. Interrupts off, task context. */
-static int park_select(struct cub_select_case *cases, size_t n,
-		       struct cub_timer *timer, uint64_t deadline_ns)
+/*
+ * A blocked select parks by tail call (park.h): its shared state and
+ * deadline timer live in the coroutine's park area, its per-case records
+ * in the caller's case array.
+ */
+struct select_park {
+	struct cubi_select sel;
+	struct cub_timer timer;
+	bool timed;
+};
+
+_Static_assert(sizeof(struct select_park) <= CUBI_PARK_AREA,
+	       "park area too small for a select");
+
+/* Runs on the woken selector, interrupts off: the fired index or
+ * -CUB_ETIMEDOUT. */
+static int select_resumed(struct cub_coro *self)
 {
-	struct cubi_select sel = { cases, n, cub_coro_self(), -1 };
+	struct select_park *p = cubi_sched_park_area(self);
+	int fired = p->sel.fired;
+
+	if (p->timed && fired != CUBI_SELECT_TIMEOUT)
+		cub_timer_stop(&p->timer);
+	if (fired == CUBI_SELECT_TIMEOUT)
+		return -CUB_ETIMEDOUT;
+	if (CUB_UNLIKELY(fired < 0))
+		cub_panic("cub_select: woken without completion");
+	/* The waker filled in elem (zeros on close); the channel may be
+	 * gone already. */
+	p->sel.cases[fired].ok = p->sel.cases[fired].w.ok;
+	return fired;
+}
+
+/* Queues one record per enabled case and parks; returns what
+ * select_resumed does, with interrupts restored to s. Interrupts off,
+ * task context. */
+static __attribute__((noinline)) int
+park_select(struct cub_select_case *cases, size_t n, bool timed,
+	    uint64_t deadline_ns, unsigned long s)
+{
+	struct select_park *p;
 	struct cub_select_case *k;
 	size_t i;
 
+	cubi_sched_assert_can_block("select");
+	p = cubi_sched_park_area(cub_coro_self());
+	p->sel = (struct cubi_select){ cases, n, cub_coro_self(), -1 };
+	p->timed = timed;
 	for (i = 0; i < n; i++) {
 		k = &cases[i];
-		k->w.coro = sel.coro;
+		k->w.coro = p->sel.coro;
 		k->w.elem = k->elem;
-		k->w.sel = &sel;
+		k->w.sel = &p->sel;
 		k->w.ok = false;
 		k->w.done = false;
 		cub_list_init(&k->w.link);
@@ -179,28 +219,17 @@ static int park_select(struct cub_select_case *cases, size_t n,
 		cub_list_push_back(k->dir == CUB_SELECT_RECV ? &k->chan->recvq :
 				   &k->chan->sendq, &k->w.link);
 	}
-	if (timer) {
-		cub_timer_init(timer, select_expired, &sel);
-		cub_timer_start(timer, deadline_ns);
+	if (timed) {
+		cub_timer_init(&p->timer, select_expired, &p->sel);
+		cub_timer_start(&p->timer, deadline_ns);
 	}
-	cubi_sched_park("select");
-	if (timer && sel.fired != CUBI_SELECT_TIMEOUT)
-		cub_timer_stop(timer);
-	if (sel.fired == CUBI_SELECT_TIMEOUT)
-		return -CUB_ETIMEDOUT;
-	if (CUB_UNLIKELY(sel.fired < 0))
-		cub_panic("cub_select: woken without completion");
-	/* The waker filled in elem (zeros on close); the channel may be
-	 * gone already. */
-	cases[sel.fired].ok = cases[sel.fired].w.ok;
-	return sel.fired;
+	return cubi_sched_park_tail("select", s, select_resumed);
 }
 
 /* The common body; deadline 0 with timed = false means "no deadline". */
 static int do_select(struct cub_select_case *cases, size_t n, bool block,
 		     bool timed, uint64_t deadline_ns)
 {
-	struct cub_timer timer;
 	unsigned long s;
 	int r;
 
@@ -216,7 +245,7 @@ static int do_select(struct cub_select_case *cases, size_t n, bool block,
 	else if (timed && deadline_ns <= cub_time_now())
 		r = -CUB_ETIMEDOUT;
 	else
-		r = park_select(cases, n, timed ? &timer : NULL, deadline_ns);
+		return park_select(cases, n, timed, deadline_ns, s);
 	cub_arch_irq_restore(s);
 	return r;
 }

@@ -426,9 +426,9 @@ int cubi_sched_park_tail(const char *what, unsigned long irq,
 					park_tail_resumed);
 }
 
-struct cubi_chan_waiter *cubi_sched_waiter(struct cub_coro *c)
+void *cubi_sched_park_area(struct cub_coro *c)
 {
-	return &c->waiter;
+	return c->park_area;
 }
 
 /* Contexts: task; interrupts disabled. */

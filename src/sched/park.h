@@ -21,7 +21,6 @@
 #include <cubrt/base.h>
 
 struct cub_coro;
-struct cubi_chan_waiter;
 
 /*
  * Blocks the running coroutine until cubi_sched_ready() names it. `what`
@@ -46,16 +45,22 @@ void cubi_sched_park(const char *what);
  * A resumed coroutine then executes no `ret` predicted from the other
  * coroutine's return addresses, which saves a branch misprediction per
  * switch. The price: the caller's frame is gone while it is parked, so
- * its waiter record is the one in its coroutine record (at most one such
- * wait per coroutine at a time; select keeps its records in the caller's
- * case array). Contexts and preconditions as cubi_sched_park.
+ * whatever the wait needs to keep (its waiter record, a select's shared
+ * state and deadline timer) lives in the coroutine's park area; a select's
+ * per-case records stay in the caller's case array. Contexts and
+ * preconditions as cubi_sched_park.
  */
 typedef int (*cubi_resume_fn)(struct cub_coro *self);
 int cubi_sched_park_tail(const char *what, unsigned long irq,
 			 cubi_resume_fn on_resume);
 
-/* The waiter record of c used with cubi_sched_park_tail. Contexts: any. */
-struct cubi_chan_waiter *cubi_sched_waiter(struct cub_coro *c);
+/*
+ * The park area of c: CUBI_PARK_AREA bytes, 16-byte aligned, owned by the
+ * one tail-parked wait c is in (or about to enter); each user checks with
+ * _Static_assert that its record fits. Contexts: any.
+ */
+#define CUBI_PARK_AREA 112
+void *cubi_sched_park_area(struct cub_coro *c);
 
 /*
  * Like cubi_sched_park, for a wait that only an interrupt can end (a

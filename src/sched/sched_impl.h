@@ -13,7 +13,6 @@
 #define CUBRT_SCHED_IMPL_H
 
 #include <cubrt/arch.h>
-#include <cubrt/chan.h>
 #include <cubrt/list.h>
 #include <cubrt/sched.h>
 #include <cubrt/stack.h>
@@ -51,7 +50,8 @@ struct cub_coro {
 	const char *wait;		/* what a parked coroutine waits on */
 	cubi_resume_fn on_resume;	/* cubi_sched_park_tail's, while parked */
 	unsigned long park_irq;		/* irq state to restore at that resume */
-	struct cubi_chan_waiter waiter;	/* see cubi_sched_waiter */
+	/* cubi_sched_park_area: the tail-parked wait's records. */
+	_Alignas(16) unsigned char park_area[CUBI_PARK_AREA];
 	struct cub_coro *joiner;	/* coroutine blocked in join on us */
 	uint64_t id;
 	uint64_t tls;			/* thread pointer (FS base) it runs with;
