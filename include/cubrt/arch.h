@@ -172,6 +172,10 @@ void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
  */
 void cub_arch_ctx_switch(struct cub_arch_ctx *from, struct cub_arch_ctx *to);
 
+/* Resumes *to and never returns: for a context that has ended (nothing of
+ * it is saved). Contexts and IRQ state as cub_arch_ctx_switch. */
+CUB_NORETURN void cub_arch_ctx_jump(struct cub_arch_ctx *to);
+
 /*
  * Like cub_arch_ctx_switch, for a function that ends with this call (a
  * tail call, `return cub_arch_ctx_switch_then(...)`): when from is

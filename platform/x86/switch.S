@@ -47,6 +47,7 @@ cub_arch_ctx_switch:
 	movzwl 4(%rsp), %edx
 	movq %rsp, (%rdi)
 	/* Fall through: resume `to`. */
+.Lresume:				/* rsi = to; eax, dx = current words */
 	movq (%rsi), %rsp
 	cmpl (%rsp), %eax
 	jne 3f
@@ -65,6 +66,23 @@ cub_arch_ctx_switch:
 	fldcw 4(%rsp)
 	jmp 2b
 	.size cub_arch_ctx_switch, . - cub_arch_ctx_switch
+
+/*
+ * void cub_arch_ctx_jump(to): resumes `to` without saving anything, for a
+ * context that has ended (its stack may be freed once `to` runs).
+ */
+	.globl cub_arch_ctx_jump
+	.type cub_arch_ctx_jump, @function
+	.p2align 4
+cub_arch_ctx_jump:
+	subq $8, %rsp
+	stmxcsr (%rsp)
+	fnstcw 4(%rsp)
+	movl (%rsp), %eax
+	movzwl 4(%rsp), %edx
+	movq %rdi, %rsi
+	jmp .Lresume
+	.size cub_arch_ctx_jump, . - cub_arch_ctx_jump
 
 /*
  * int cub_arch_ctx_switch_then(from, to, int (*on_resume)(void))

@@ -250,7 +250,7 @@ int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 
 static CUB_NORETURN void finish(void *result)
 {
-	struct cub_coro *c = cubi_sched.cur;
+	struct cub_coro *c = cubi_sched.cur, *next;
 
 	cub_arch_irq_disable();
 	c->result = result;
@@ -260,8 +260,12 @@ static CUB_NORETURN void finish(void *result)
 		cubi_sched_ready(c->joiner);
 	if (!c->joinable)
 		reap = c;
-	schedule();
-	cub_panic("cub_coro_exit: a finished coroutine was resumed");
+	/* Like schedule(), but nothing of c needs saving. */
+	next = take_next();
+	if (CUB_UNLIKELY(!next))
+		switch_to_boot(c);
+	switch_prepare(c, next);
+	cub_arch_ctx_jump(&next->ctx);
 }
 
 /* Contexts: task. */
@@ -314,6 +318,24 @@ void cub_coro_yield(void)
 	cub_arch_ctx_switch_then(&prev->ctx, &next->ctx, yield_resumed);
 }
 
+/* A join parks by tail call (park.h); its arguments wait in the park area. */
+struct join_park {
+	struct cub_coro *target;
+	void **result;
+};
+
+_Static_assert(sizeof(struct join_park) <= CUBI_PARK_AREA, "park area");
+
+static int join_resumed(struct cub_coro *self)
+{
+	struct join_park *p = (void *)self->park_area;
+
+	if (p->result)
+		*p->result = p->target->result;
+	cubi_coro_release(p->target);
+	return 0;
+}
+
 /* Contexts: task. */
 int cub_coro_join(struct cub_coro *c, void **result)
 {
@@ -330,8 +352,12 @@ int cub_coro_join(struct cub_coro *c, void **result)
 		return -CUB_EINVAL;
 	}
 	if (c->state != CUB_CORO_DONE) {
+		struct join_park *p = (void *)cubi_sched.cur->park_area;
+
+		p->target = c;
+		p->result = result;
 		c->joiner = cubi_sched.cur;
-		cubi_sched_park("join");
+		return cubi_sched_park_tail("join", irq, join_resumed);
 	}
 	if (result)
 		*result = c->result;
