@@ -71,7 +71,9 @@ struct cub_chan {
 	size_t elem_size;
 	size_t cap;
 	size_t len;			/* buffered elements */
-	size_t head;			/* ring index of the oldest element */
+	size_t head;			/* byte offset of the oldest element */
+	size_t tail;			/* byte offset of the next free slot */
+	size_t bytes;			/* ring size: cap * elem_size */
 	struct cub_list recvq;		/* parked receivers, FIFO */
 	struct cub_list sendq;		/* parked senders, FIFO */
 	bool closed;

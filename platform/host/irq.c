@@ -73,7 +73,8 @@ void cubi_host_irq_run(void)
 
 /* Takes pending interrupts while enabled, each followed by the exit hook
  * (we are on a task stack here: cub_arch_irq_restore/enable). */
-static void take_pending(void)
+/* Out of line and cold: every cub_arch_irq_restore would inline it. */
+static __attribute__((noinline, cold)) void take_pending(void)
 {
 	while (pending && irq_on) {
 		irq_on = 0;

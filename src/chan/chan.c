@@ -3,8 +3,9 @@
  * semantics (see include/cubrt/chan.h).
  *
  * Invariants (all under the irq-off critical section; one CPU):
- *  - 0 <= len <= cap; buffered elements are buf[head], buf[head+1], ...
- *    modulo cap, oldest first;
+ *  - 0 <= len <= cap; the buffered elements start at byte offset head
+ *    of buf, one every elem_size bytes modulo bytes (= cap * elem_size),
+ *    oldest first; tail = head + len * elem_size modulo bytes;
  *  - recvq non-empty implies len == 0 and !closed (a receiver parks only
  *    when nothing is buffered, and close empties recvq);
  *  - sendq non-empty implies len == cap and !closed;
@@ -41,6 +42,8 @@ int cub_chan_init(struct cub_chan *c, size_t elem_size, size_t cap, void *buf)
 	c->cap = cap;
 	c->len = 0;
 	c->head = 0;
+	c->tail = 0;
+	c->bytes = cap * elem_size;
 	cub_list_init(&c->recvq);
 	cub_list_init(&c->sendq);
 	c->closed = false;
@@ -144,36 +147,67 @@ static __attribute__((noinline)) int park_on(struct cub_list *q, void *elem,
 	return cubi_sched_park_tail("chan receive", s, recv_resumed);
 }
 
-/* Contexts: task (irq: only when it completes at once). */
-int cub_chan_send(struct cub_chan *c, const void *elem)
+/*
+ * Blocking send and receive: the buffered case inline, everything else
+ * (a partner to wake, close, parking) in a tail-called slow half, so the
+ * fast path needs no stack frame.
+ */
+static __attribute__((noinline)) int send_slow(struct cub_chan *c,
+					       const void *elem,
+					       unsigned long s)
 {
-	unsigned long s;
-	int r;
+	int r = cubi_chan_send_locked(c, elem);
 
-	if (CUB_UNLIKELY(!c || (!elem && c->elem_size)))
-		return -CUB_EINVAL;
-	s = cub_arch_irq_save();
-	r = cubi_chan_send_locked(c, elem);
 	if (CUB_UNLIKELY(r == -CUB_EAGAIN))
 		return park_on(&c->sendq, (void *)elem, s, true);
 	cub_arch_irq_restore(s);
 	return r;
 }
 
-/* Contexts: task (irq: only when it completes at once). */
-int cub_chan_recv(struct cub_chan *c, void *elem)
+static __attribute__((noinline)) int recv_slow(struct cub_chan *c,
+					       void *elem, unsigned long s)
 {
-	unsigned long s;
-	int r;
+	int r = cubi_chan_recv_locked(c, elem);
 
-	if (CUB_UNLIKELY(!c))
-		return -CUB_EINVAL;
-	s = cub_arch_irq_save();
-	r = cubi_chan_recv_locked(c, elem);
 	if (CUB_UNLIKELY(r == -CUB_EAGAIN))
 		return park_on(&c->recvq, elem, s, false);
 	cub_arch_irq_restore(s);
 	return r;
+}
+
+/* Contexts: task (irq: only when it completes at once). */
+int cub_chan_send(struct cub_chan *c, const void *elem)
+{
+	unsigned long s;
+
+	if (CUB_UNLIKELY(!c || (!elem && c->elem_size)))
+		return -CUB_EINVAL;
+	s = cub_arch_irq_save();
+	/* Room in the ring and nobody to hand to (recvq empty, not closed). */
+	if (CUB_LIKELY(c->len < c->cap && cub_list_empty(&c->recvq) &&
+		       !c->closed)) {
+		cubi_ring_put(c, elem);
+		cub_arch_irq_restore(s);
+		return 0;
+	}
+	return send_slow(c, elem, s);
+}
+
+/* Contexts: task (irq: only when it completes at once). */
+int cub_chan_recv(struct cub_chan *c, void *elem)
+{
+	unsigned long s;
+
+	if (CUB_UNLIKELY(!c))
+		return -CUB_EINVAL;
+	s = cub_arch_irq_save();
+	/* Something buffered and no parked sender to refill from. */
+	if (CUB_LIKELY(c->len > 0 && cub_list_empty(&c->sendq))) {
+		cubi_ring_take(c, elem);
+		cub_arch_irq_restore(s);
+		return 1;
+	}
+	return recv_slow(c, elem, s);
 }
 
 /* Contexts: any. */

@@ -89,9 +89,12 @@ void cubi_select_unlink(struct cubi_select *sel);
 /* The fast paths are inlined into every operation (chan.c, select.c). */
 #define CUBI_CHAN_INLINE inline __attribute__((always_inline))
 
-static inline unsigned char *cubi_slot(struct cub_chan *c, size_t i)
+/* Advances a ring offset by one element. Offsets, not indices, keep a
+ * multiply off the fast paths. */
+static inline size_t cubi_ring_next(const struct cub_chan *c, size_t off)
 {
-	return c->buf + i * c->elem_size;
+	off += c->elem_size;
+	return off == c->bytes ? 0 : off;
 }
 
 /*
@@ -105,11 +108,34 @@ static inline struct cubi_chan_waiter *cubi_pop_waiter(struct cub_list *q)
 	return n ? cub_container_of(n, struct cubi_chan_waiter, link) : NULL;
 }
 
+/* Appends to the ring; len < cap. */
+static CUBI_CHAN_INLINE void cubi_ring_put(struct cub_chan *c,
+					   const void *elem)
+{
+	size_t tail = c->tail, size = c->elem_size;
+
+	cubi_elem_copy(c->buf + tail, elem, size);
+	tail += size;
+	c->tail = tail == c->bytes ? 0 : tail;
+	c->len++;
+}
+
+/* Takes the oldest element from the ring; len > 0, sendq empty. */
+static CUBI_CHAN_INLINE void cubi_ring_take(struct cub_chan *c, void *elem)
+{
+	size_t head = c->head, size = c->elem_size;
+
+	if (elem)
+		cubi_elem_copy(elem, c->buf + head, size);
+	head += size;
+	c->head = head == c->bytes ? 0 : head;
+	c->len--;
+}
+
 static CUBI_CHAN_INLINE int cubi_chan_send_locked(struct cub_chan *c,
 						 const void *elem)
 {
 	struct cubi_chan_waiter *w;
-	size_t tail;
 
 	if (CUB_UNLIKELY(c->closed))
 		return -CUB_EPIPE;
@@ -123,11 +149,7 @@ static CUBI_CHAN_INLINE int cubi_chan_send_locked(struct cub_chan *c,
 	}
 	if (c->len == c->cap)
 		return -CUB_EAGAIN;
-	tail = c->head + c->len;
-	if (tail >= c->cap)
-		tail -= c->cap;
-	cubi_elem_copy(cubi_slot(c, tail), elem, c->elem_size);
-	c->len++;
+	cubi_ring_put(c, elem);
 	return 0;
 }
 
@@ -136,21 +158,20 @@ static CUBI_CHAN_INLINE int cubi_chan_send_locked(struct cub_chan *c,
 static CUBI_CHAN_INLINE void cubi_recv_buffered(struct cub_chan *c, void *elem)
 {
 	struct cubi_chan_waiter *w;
-	unsigned char *p = cubi_slot(c, c->head);
+	unsigned char *p = c->buf + c->head;
 
 	if (elem)
 		cubi_elem_copy(elem, p, c->elem_size);
+	c->head = cubi_ring_next(c, c->head);
 	w = cubi_pop_waiter(&c->sendq);
 	if (w) {
-		/* The ring was full: the freed slot is the new tail. */
+		/* The ring was full (tail == head): the freed slot is the
+		 * new tail, and the ring stays full. */
 		cubi_elem_copy(p, w->elem, c->elem_size);
-		if (++c->head == c->cap)
-			c->head = 0;
+		c->tail = c->head;
 		cubi_waiter_fire(w, true);
 		return;
 	}
-	if (++c->head == c->cap)
-		c->head = 0;
 	c->len--;
 }
 
