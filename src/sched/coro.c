@@ -470,14 +470,19 @@ void cubi_sched_park_irq(const char *what)
 }
 
 /* Contexts: any. */
+static NOINLINE CUB_NORETURN void ready_bad(struct cub_coro *c)
+{
+	cub_panic("cubi_sched_ready: coroutine %s is %s, not parked",
+		  cub_coro_name(c), cub_coro_state_name(c->state));
+}
+
 void cubi_sched_ready(struct cub_coro *c)
 {
 	unsigned long irq = cub_arch_irq_save();
 
 	if (CUB_UNLIKELY(c->state != CUB_CORO_PARKED &&
 			 c->state != CUB_CORO_RUNNING))
-		cub_panic("cubi_sched_ready: coroutine %s is %s, not parked",
-			  cub_coro_name(c), cub_coro_state_name(c->state));
+		ready_bad(c);
 	c->state = CUB_CORO_READY;
 	cub_list_push_back(&cubi_sched.runq, &c->link);
 	cubi_preempt_kick();

@@ -35,12 +35,11 @@ static int class_of(size_t size, bool small)
 	return -1;
 }
 
-void cubi_coro_check_canary(struct cub_coro *c)
+void cubi_coro_canary_failed(struct cub_coro *c)
 {
-	if (c->small && CUB_UNLIKELY(!cub_stack_check(&c->stack)))
-		cub_panic("stack overflow: coroutine %s overran its %lu-byte "
-			  "small stack (canary destroyed)", cub_coro_name(c),
-			  (unsigned long)c->stack.size);
+	cub_panic("stack overflow: coroutine %s overran its %lu-byte "
+		  "small stack (canary destroyed)", cub_coro_name(c),
+		  (unsigned long)c->stack.size);
 }
 
 /* Drops an ended record: into the cache, or back to the allocators.

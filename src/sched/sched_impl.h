@@ -79,7 +79,15 @@ extern struct cubi_sched cubi_sched;
 /* record.c: records with stacks (see there). */
 struct cub_coro *cubi_coro_new_record(size_t size, bool small);
 void cubi_coro_release(struct cub_coro *c);	/* interrupts disabled */
-void cubi_coro_check_canary(struct cub_coro *c);
+CUB_NORETURN void cubi_coro_canary_failed(struct cub_coro *c);
+
+/* Panics when the small stack of c (no guard page) lost its canary: run
+ * at every switch away from c. Inline: it is on every switch path. */
+static inline void cubi_coro_check_canary(struct cub_coro *c)
+{
+	if (c->small && CUB_UNLIKELY(!cub_stack_check(&c->stack)))
+		cubi_coro_canary_failed(c);
+}
 void cubi_coro_default_name(struct cub_coro *c);
 
 /* timer.c: true while any timer is pending (idle can wait for it). */
