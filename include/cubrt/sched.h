@@ -28,7 +28,8 @@ typedef void *(*cub_coro_fn)(void *arg);
 
 /* Default and smallest stack sizes (bytes). */
 #define CUB_CORO_STACK_DEFAULT (64u * 1024)
-#define CUB_CORO_STACK_SMALL   (4096u - 16)	/* one page with its canary */
+#define CUB_CORO_STACK_SMALL   (4096u - 16 - 448) /* one page: canary and
+						 * 8 cache colours (stack.c) */
 #define CUB_CORO_STACK_MIN     (2u * 1024)
 
 struct cub_coro_attr {

@@ -5,13 +5,16 @@
  *   K_GUARD     frames [guard][usable...]: the guard page is unmapped;
  *   K_FALLBACK  same geometry, but the platform refused to unmap the guard
  *               (host mapping budget): a canary sits at the guard's top;
- *   K_FRAMES    NOGUARD from frames: [canary][usable...];
- *   K_HEAP      NOGUARD below a page: [canary][usable] from cub_malloc.
+ *   K_FRAMES    NOGUARD from frames: [colour][canary][usable...][slack]:
+ *               the slack left in the last page shifts the stack by a
+ *               "colour" of 64-byte steps chosen from its address (below);
+ *   K_HEAP      NOGUARD up to HEAP_MAX: [canary][usable] from cub_malloc
+ *               (heap blocks are not page aligned: no colouring needed).
  * Invariants:
  *  - every non-K_GUARD stack has a 16-byte canary at [lo - 16, lo);
  *  - every live K_GUARD stack is on `live` (for fault reports);
- *  - a cached stack keeps its guard state; its usable memory holds a
- *    struct cached at lo and is zeroed again when reused;
+ *  - a cached stack keeps its guard state; it holds a struct cached at
+ *    slot_of() (lo without the colour shift) and is zeroed when reused;
  *  - a stack handed out reads as zero from lo up to what its owner wrote.
  * Locking: live, cache, cached_bytes are protected by disabling interrupts
  * (cub_arch_irq_save). Page-table edits and frame calls happen outside.
@@ -72,6 +75,34 @@ static bool canary_ok(const void *lo)
 	const uint64_t *c = (const uint64_t *)(const void *)((const char *)lo - CANARY_SIZE);
 
 	return c[0] == (CANARY ^ (uintptr_t)lo) && c[1] == ~(CANARY ^ (uintptr_t)lo);
+}
+
+/*
+ * Cache colouring of NOGUARD frame stacks. Page-aligned stacks put their
+ * top frames and canaries at the same page offsets, so the switch path's
+ * loads of many coroutines' stacks compete for the few cache sets those
+ * offsets index (and alias in the 4 KiB store-forwarding check). When the
+ * requested size leaves slack in the last page, the stack window moves up
+ * by 0..steps 64-byte steps picked from the page number, and every stack
+ * of that request gets the same usable size. The small coroutine class
+ * (CUB_CORO_STACK_SMALL) leaves 448 bytes: 8 colours.
+ */
+#define COLOUR_STEP 64u
+#define HEAP_MAX (CUB_PAGE_SIZE / 2)	/* larger NOGUARD stacks: frames */
+#define COLOUR_MAX 15u
+
+static size_t colour_steps(size_t span, size_t need)
+{
+	return CUB_MIN((span - need) / COLOUR_STEP, (size_t)COLOUR_MAX);
+}
+
+/* Where a stack's cache node sits: lo for guarded stacks, the first byte
+ * after the canary's uncoloured place for the others. */
+static uintptr_t slot_of(const struct cub_stack *st)
+{
+	if (st->kind == K_GUARD || st->kind == K_FALLBACK)
+		return (uintptr_t)st->lo;
+	return st->base + CANARY_SIZE;
 }
 
 /* Pops a cached stack of `pages` span pages; 0 when none. */
@@ -138,9 +169,10 @@ static int alloc_noguard(struct cub_stack *st, size_t size)
 {
 	size_t need = CUB_ALIGN_UP(CUB_MAX(size, (size_t)CUB_STACK_MIN), 16u) + CANARY_SIZE;
 	size_t pages = CUB_ALIGN_UP(need, CUB_PAGE_SIZE) / CUB_PAGE_SIZE;
+	size_t steps, shift;
 	uintptr_t lo;
 
-	if (need < CUB_PAGE_SIZE) {
+	if (need <= HEAP_MAX) {
 		void *p = cub_aligned_alloc(16, need);
 
 		if (!p)
@@ -149,7 +181,11 @@ static int alloc_noguard(struct cub_stack *st, size_t size)
 		st->kind = K_HEAP;
 		st->base = (uintptr_t)p;
 		st->span = need;
-	} else if ((lo = cache_take(false, pages, &st->kind)) != 0) {
+		st->lo = (void *)(st->base + CANARY_SIZE);
+		st->size = st->span - CANARY_SIZE;
+		return 0;
+	}
+	if ((lo = cache_take(false, pages, &st->kind)) != 0) {
 		st->base = lo - CANARY_SIZE;
 		st->span = pages * CUB_PAGE_SIZE;
 		cub_memset((void *)lo, 0, st->span - CANARY_SIZE);
@@ -160,8 +196,10 @@ static int alloc_noguard(struct cub_stack *st, size_t size)
 		st->kind = K_FRAMES;
 		st->span = pages * CUB_PAGE_SIZE;
 	}
-	st->lo = (void *)(st->base + CANARY_SIZE);
-	st->size = st->span - CANARY_SIZE;
+	steps = colour_steps(st->span, need);
+	shift = (st->base / CUB_PAGE_SIZE) % (steps + 1) * COLOUR_STEP;
+	st->lo = (void *)(st->base + CANARY_SIZE + shift);
+	st->size = st->span - CANARY_SIZE - steps * COLOUR_STEP;
 	return 0;
 }
 
@@ -215,7 +253,7 @@ void cub_stack_free(struct cub_stack *st)
 	if (st->kind == K_HEAP) {
 		cub_free((void *)st->base);
 	} else {
-		struct cached *c = st->lo;
+		struct cached *c = (struct cached *)slot_of(st);
 		bool keep;
 
 		irq = cub_arch_irq_save();

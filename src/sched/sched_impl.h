@@ -37,29 +37,33 @@
  *  - all links every coroutine not yet released, oldest first.
  */
 struct cub_coro {
+	/* Hot: touched by every switch, park and wake-up; kept in the
+	 * record's first cache lines (switch-heavy workloads with many
+	 * coroutines miss on each line). */
 	struct cub_arch_ctx ctx;	/* saved sp while not running */
 	struct cub_list link;		/* run queue */
-	struct cub_list all;		/* sched.all */
+	uint8_t state;			/* enum cub_coro_state */
+	bool joinable;
+	bool small;			/* canary-checked stack, no guard page */
+	bool irq_wait;			/* parked by cubi_sched_park_irq */
+	uint64_t tls;			/* thread pointer (FS base) it runs with;
+					 * inherited at spawn, loaded at switch */
+	const char *wait;		/* what a parked coroutine waits on */
+	cubi_resume_fn on_resume;	/* cubi_sched_park_tail's, while parked */
+	unsigned long park_irq;		/* irq state to restore at that resume */
 	struct cub_stack stack;		/* from <cubrt/stack.h> */
+	/* cubi_sched_park_area: the tail-parked wait's records. */
+	_Alignas(16) unsigned char park_area[CUBI_PARK_AREA];
+	/* Cold: spawn, exit, join, ps. */
+	struct cub_list all;		/* sched.all */
 	struct cub_list cached;		/* on a record cache (coro.c) */
 	cub_coro_fn fn;
 	void *arg;
 	void *result;
 	const char *name;		/* NULL: namebuf, filled lazily */
 	const char *stack_name;		/* last given to cub_stack_set_name */
-	const char *wait;		/* what a parked coroutine waits on */
-	cubi_resume_fn on_resume;	/* cubi_sched_park_tail's, while parked */
-	unsigned long park_irq;		/* irq state to restore at that resume */
-	/* cubi_sched_park_area: the tail-parked wait's records. */
-	_Alignas(16) unsigned char park_area[CUBI_PARK_AREA];
 	struct cub_coro *joiner;	/* coroutine blocked in join on us */
 	uint64_t id;
-	uint64_t tls;			/* thread pointer (FS base) it runs with;
-					 * inherited at spawn, loaded at switch */
-	uint8_t state;			/* enum cub_coro_state */
-	bool joinable;
-	bool small;			/* canary-checked stack, no guard page */
-	bool irq_wait;			/* parked by cubi_sched_park_irq */
 	char namebuf[24];		/* "coro#<id>" for unnamed ones */
 };
 

@@ -84,6 +84,38 @@ static void test_noguard(void **state)
 	assert_false(cub_stack_check(&c));	/* not allocated */
 }
 
+/* NOGUARD frame stacks with slack in their last page are shifted by a
+ * cache colour: different page offsets, same usable size, canary intact. */
+static void test_colours(void **state)
+{
+	enum { N = 16 };
+	struct cub_stack st[N];
+	unsigned seen = 0;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		uintptr_t lo;
+
+		assert_int_equal(cub_stack_alloc(&st[i], 4096 - 16 - 448,
+						 CUB_STACK_NOGUARD), 0);
+		lo = (uintptr_t)st[i].lo;
+		assert_int_equal(st[i].size, 4096 - 16 - 448);
+		assert_true(lo % 16 == 0);
+		assert_true(lo - 16 >= st[i].base);
+		assert_true(lo + st[i].size <= st[i].base + st[i].span);
+		assert_true(cub_stack_check(&st[i]));
+		seen |= 1u << ((lo % PG) / 64);
+		memset(st[i].lo, 0x5a, st[i].size);	/* all of it usable */
+		assert_true(cub_stack_check(&st[i]));
+	}
+	assert_true(__builtin_popcount(seen) > 1);
+	((char *)st[3].lo)[-8] ^= 0x40;		/* overflow into the canary */
+	assert_false(cub_stack_check(&st[3]));
+	((char *)st[3].lo)[-8] ^= 0x40;
+	for (int i = 0; i < N; i++)
+		cub_stack_free(&st[i]);
+}
+
 static void test_errors(void **state)
 {
 	struct cub_stack st;
@@ -257,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_guarded),
 		cmocka_unit_test(test_noguard),
+		cmocka_unit_test(test_colours),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_cache_reuse_and_drain),
 		cmocka_unit_test(test_overflow_reports),
