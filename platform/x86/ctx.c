@@ -61,9 +61,14 @@ static struct {
 
 static void vg_register(uintptr_t lo, uintptr_t hi)
 {
+	/* Asking valgrind costs a client-request block per call; the answer
+	 * cannot change while the process runs. */
+	static int on_valgrind = -1;
 	size_t i = (size_t)((lo >> 12) * 0x9E3779B97F4A7C15ull >> 46);
 
-	if (!RUNNING_ON_VALGRIND)
+	if (on_valgrind < 0)
+		on_valgrind = RUNNING_ON_VALGRIND ? 1 : 0;
+	if (!on_valgrind)
 		return;
 	for (size_t n = 0; n < VG_SLOTS; n++, i = (i + 1) & (VG_SLOTS - 1)) {
 		if (vg_table[i].lo == lo) {

@@ -171,6 +171,7 @@ static ALWAYS_INLINE void schedule(void)
 /* ----------------------------------------------------------- lifecycle */
 
 static CUB_NORETURN void finish(void *result);
+static inline void ready_locked(struct cub_coro *c);
 
 static void coro_entry(void *p)
 {
@@ -214,8 +215,15 @@ int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 		return rc;
 	if (!initialised)
 		cubi_mem_init();
-	if (!(c = cubi_coro_new_record(size, small)))
-		return -CUB_ENOMEM;
+	/* One critical section from the record cache to the run queue; only
+	 * a cache miss leaves it to call the allocators. */
+	irq = cub_arch_irq_save();
+	if (CUB_UNLIKELY(!(c = cubi_coro_cached_record(size, small)))) {
+		cub_arch_irq_restore(irq);
+		if (!(c = cubi_coro_alloc_record(size, small)))
+			return -CUB_ENOMEM;
+		irq = cub_arch_irq_save();
+	}
 	c->fn = fn;
 	c->arg = arg;
 	c->result = NULL;
@@ -234,7 +242,6 @@ int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 		c->stack_name = c->name;
 		cub_stack_set_name(&c->stack, c->name);
 	}
-	irq = cub_arch_irq_save();
 	c->id = next_id++;
 	cub_arch_ctx_init(&c->ctx, c->stack.lo, c->stack.size, coro_entry, c);
 	cub_list_push_back(&cubi_sched.all, &c->all);
@@ -257,7 +264,7 @@ static CUB_NORETURN void finish(void *result)
 	c->state = CUB_CORO_DONE;
 	cubi_sched.live--;
 	if (c->joiner)
-		cubi_sched_ready(c->joiner);
+		ready_locked(c->joiner);
 	if (!c->joinable)
 		reap = c;
 	/* Like schedule(), but nothing of c needs saving. */
@@ -476,16 +483,22 @@ static NOINLINE CUB_NORETURN void ready_bad(struct cub_coro *c)
 		  cub_coro_name(c), cub_coro_state_name(c->state));
 }
 
-void cubi_sched_ready(struct cub_coro *c)
+/* cubi_sched_ready's body, for callers with interrupts disabled. */
+static inline void ready_locked(struct cub_coro *c)
 {
-	unsigned long irq = cub_arch_irq_save();
-
 	if (CUB_UNLIKELY(c->state != CUB_CORO_PARKED &&
 			 c->state != CUB_CORO_RUNNING))
 		ready_bad(c);
 	c->state = CUB_CORO_READY;
 	cub_list_push_back(&cubi_sched.runq, &c->link);
 	cubi_preempt_kick();
+}
+
+void cubi_sched_ready(struct cub_coro *c)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	ready_locked(c);
 	cub_arch_irq_restore(irq);
 }
 

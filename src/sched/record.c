@@ -42,6 +42,14 @@ void cubi_coro_canary_failed(struct cub_coro *c)
 		  (unsigned long)c->stack.size);
 }
 
+/* The allocators' halves are out of line: the cached paths (every spawn
+ * after an exit) then need no stack frame. */
+static __attribute__((noinline)) void release_to_allocators(struct cub_coro *c)
+{
+	cub_stack_free(&c->stack);
+	cub_free(c);
+}
+
 /* Drops an ended record: into the cache, or back to the allocators.
  * Interrupts disabled. */
 void cubi_coro_release(struct cub_coro *c)
@@ -55,27 +63,29 @@ void cubi_coro_release(struct cub_coro *c)
 		ncached[cls]++;
 		return;
 	}
-	cub_stack_free(&c->stack);
-	cub_free(c);
+	release_to_allocators(c);
 }
 
-/* A record with a stack of the given class, or NULL. */
-struct cub_coro *cubi_coro_new_record(size_t size, bool small)
+/* A cached record with a stack of the given class, or NULL. Interrupts
+ * disabled. */
+struct cub_coro *cubi_coro_cached_record(size_t size, bool small)
 {
 	int cls = class_of(size, small);
-	struct cub_list *n = NULL;
-	struct cub_coro *c;
-	unsigned long irq;
+	struct cub_list *n;
 
-	if (cls >= 0) {
-		irq = cub_arch_irq_save();
-		if ((n = cub_list_pop_front(&cache[cls])))
-			ncached[cls]--;
-		cub_arch_irq_restore(irq);
-		if (n)
-			return cub_container_of(n, struct cub_coro, cached);
-	}
-	c = cub_malloc(sizeof(*c));
+	if (cls < 0 || !(n = cub_list_pop_front(&cache[cls])))
+		return NULL;
+	ncached[cls]--;
+	return cub_container_of(n, struct cub_coro, cached);
+}
+
+/* A new record and stack from the allocators, or NULL. Contexts: task,
+ * boot (not in a critical section: the allocators may map pages). */
+__attribute__((noinline)) struct cub_coro *
+cubi_coro_alloc_record(size_t size, bool small)
+{
+	struct cub_coro *c = cub_malloc(sizeof(*c));
+
 	if (!c)
 		return NULL;
 	if (cub_stack_alloc(&c->stack, size,

@@ -81,7 +81,8 @@ struct cubi_sched {
 extern struct cubi_sched cubi_sched;
 
 /* record.c: records with stacks (see there). */
-struct cub_coro *cubi_coro_new_record(size_t size, bool small);
+struct cub_coro *cubi_coro_cached_record(size_t size, bool small);
+struct cub_coro *cubi_coro_alloc_record(size_t size, bool small);
 void cubi_coro_release(struct cub_coro *c);	/* interrupts disabled */
 CUB_NORETURN void cubi_coro_canary_failed(struct cub_coro *c);
 
