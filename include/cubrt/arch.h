@@ -166,6 +166,14 @@ void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
 		       void (*entry)(void *), void *arg);
 
 /*
+ * The stack [stack_lo, stack_lo + size) given to cub_arch_ctx_init is about
+ * to be freed: forget whatever the platform keeps about it (host: the
+ * stack's valgrind registration). Contexts: any; the context never runs
+ * again.
+ */
+void cub_arch_ctx_forget(void *stack_lo, size_t size);
+
+/*
  * Saves the callee-saved state into *from and resumes *to. Returns when
  * somebody switches back to from. Contexts: task (or boot, to start the
  * scheduler). IRQ state: unchanged (it belongs to the caller).

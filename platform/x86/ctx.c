@@ -42,46 +42,91 @@ _Static_assert(offsetof(struct cub_arch_ctx, sp) == 0, "switch.S layout");
 extern char cubi_ctx_start[];
 
 #if __STDC_HOSTED__ && __has_include(<valgrind/valgrind.h>)
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 
 /*
  * Valgrind must be told where each stack is, or it takes a switch for a
  * huge stack-pointer move. Stacks are reused after a coroutine ends, so a
  * small open-addressing table keyed by the stack's low address keeps one
- * registration per stack instead of one per coroutine. Used only when
- * running under valgrind; touched with interrupts disabled by the caller
- * (the scheduler) or before the scheduler runs.
+ * registration per stack instead of one per coroutine. A freed stack must
+ * be deregistered (cub_arch_ctx_forget): its memory may come back as
+ * another stack with a different range, and a stale registration covering
+ * it makes valgrind take the wrong range for the current stack (and mark
+ * fresh memory below its idea of the stack pointer inaccessible). Deleted
+ * slots become tombstones. Used only when running under valgrind; touched
+ * with interrupts disabled by the caller (the scheduler) or before the
+ * scheduler runs.
  */
 #define VG_SLOTS (1u << 18)
+#define VG_TOMB ((uintptr_t)1)		/* never a stack address */
 
 static struct {
 	uintptr_t lo;
 	unsigned id;
 } vg_table[VG_SLOTS];
 
+/* Asking valgrind costs a client-request block per call; the answer
+ * cannot change while the process runs. */
+static bool on_valgrind(void)
+{
+	static int on = -1;
+
+	if (on < 0)
+		on = RUNNING_ON_VALGRIND ? 1 : 0;
+	return on;
+}
+
+static size_t vg_slot0(uintptr_t lo)
+{
+	return (size_t)((lo >> 12) * 0x9E3779B97F4A7C15ull >> 46);
+}
+
 static void vg_register(uintptr_t lo, uintptr_t hi)
 {
-	/* Asking valgrind costs a client-request block per call; the answer
-	 * cannot change while the process runs. */
-	static int on_valgrind = -1;
-	size_t i = (size_t)((lo >> 12) * 0x9E3779B97F4A7C15ull >> 46);
+	size_t i = vg_slot0(lo), free_slot = VG_SLOTS;
 
-	if (on_valgrind < 0)
-		on_valgrind = RUNNING_ON_VALGRIND ? 1 : 0;
-	if (!on_valgrind)
+	if (!on_valgrind())
 		return;
 	for (size_t n = 0; n < VG_SLOTS; n++, i = (i + 1) & (VG_SLOTS - 1)) {
 		if (vg_table[i].lo == lo) {
 			VALGRIND_STACK_CHANGE(vg_table[i].id, lo, hi);
 			return;
 		}
+		if (vg_table[i].lo == VG_TOMB && free_slot == VG_SLOTS)
+			free_slot = i;
 		if (!vg_table[i].lo) {
-			vg_table[i].lo = lo;
-			vg_table[i].id = VALGRIND_STACK_REGISTER(lo, hi);
+			if (free_slot == VG_SLOTS)
+				free_slot = i;
+			break;
+		}
+	}
+	if (free_slot == VG_SLOTS) {
+		(void)VALGRIND_STACK_REGISTER(lo, hi);	/* table full */
+		return;
+	}
+	vg_table[free_slot].lo = lo;
+	vg_table[free_slot].id = VALGRIND_STACK_REGISTER(lo, hi);
+}
+
+/* Also makes the whole stack addressable again: memcheck marked what lay
+ * below the coroutine's last stack pointer inaccessible, and the memory
+ * is about to serve the allocators. */
+static void vg_forget(uintptr_t lo, size_t size)
+{
+	size_t i = vg_slot0(lo);
+
+	if (!on_valgrind())
+		return;
+	VALGRIND_MAKE_MEM_UNDEFINED(lo, size);
+	for (size_t n = 0; n < VG_SLOTS && vg_table[i].lo;
+	     n++, i = (i + 1) & (VG_SLOTS - 1)) {
+		if (vg_table[i].lo == lo) {
+			VALGRIND_STACK_DEREGISTER(vg_table[i].id);
+			vg_table[i].lo = VG_TOMB;
 			return;
 		}
 	}
-	(void)VALGRIND_STACK_REGISTER(lo, hi);	/* table full: untracked */
 }
 #else
 static void vg_register(uintptr_t lo, uintptr_t hi)
@@ -89,7 +134,19 @@ static void vg_register(uintptr_t lo, uintptr_t hi)
 	(void)lo;
 	(void)hi;
 }
+
+static void vg_forget(uintptr_t lo, size_t size)
+{
+	(void)lo;
+	(void)size;
+}
 #endif
+
+/* Contexts: any (the context is not running). */
+void cub_arch_ctx_forget(void *stack_lo, size_t size)
+{
+	vg_forget((uintptr_t)stack_lo, size);
+}
 
 /* Contexts: any (the stack is not in use yet). */
 void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,

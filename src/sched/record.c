@@ -46,6 +46,7 @@ void cubi_coro_canary_failed(struct cub_coro *c)
  * after an exit) then need no stack frame. */
 static __attribute__((noinline)) void release_to_allocators(struct cub_coro *c)
 {
+	cub_arch_ctx_forget(c->stack.lo, c->stack.size);
 	cub_stack_free(&c->stack);
 	cub_free(c);
 }
