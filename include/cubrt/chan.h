@@ -51,9 +51,11 @@ struct cubi_select;
 #define CUB_CHAN_ELEM_MAX (64u * 1024u)
 
 /*
- * A parked send or receive (private; the fields are cubrt's). It lives on
- * the stack of the blocked coroutine: in its cub_chan_send/recv frame, or
- * inside the cub_select_case array it passed to cub_select.
+ * A parked send or receive (private; the fields are cubrt's). It belongs
+ * to the blocked coroutine: for cub_chan_send/recv it is in the coroutine
+ * record's park area (the call returns to its caller by a jump when woken,
+ * see src/sched/park.h), for select inside the cub_select_case array on
+ * the caller's stack. Never allocated.
  */
 struct cubi_chan_waiter {
 	struct cub_list link;		/* in chan sendq/recvq, or self-linked */
