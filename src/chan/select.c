@@ -62,40 +62,37 @@ static inline bool case_ready(const struct cub_select_case *k)
 	return cubi_chan_can_send(k->chan);
 }
 
-/* -CUB_EINVAL for a malformed case array. Contexts: any. */
-static int validate(const struct cub_select_case *cases, size_t n)
+static inline bool case_valid(const struct cub_select_case *k)
 {
-	size_t i;
-
-	if (!cases && n)
-		return -CUB_EINVAL;
-	if (n > INT32_MAX)
-		return -CUB_EINVAL;
-	for (i = 0; i < n; i++) {
-		const struct cub_select_case *k = &cases[i];
-
-		if (k->dir > CUB_SELECT_SEND)
-			return -CUB_EINVAL;
-		if (k->chan && k->dir == CUB_SELECT_SEND && !k->elem &&
-		    k->chan->elem_size)
-			return -CUB_EINVAL;
-	}
-	return 0;
+	if (k->dir > CUB_SELECT_SEND)
+		return false;
+	return !(k->chan && k->dir == CUB_SELECT_SEND && !k->elem &&
+		 k->chan->elem_size);
 }
 
-/* The index of a uniformly chosen ready case, or -1. Interrupts off. */
+#define NONE_READY (-1)
+
+/*
+ * Checks the case array and counts its ready cases in one pass; returns
+ * a uniformly chosen ready index, NONE_READY, or -CUB_EINVAL for a
+ * malformed array (then nothing was done). Interrupts off.
+ */
 static int pick_ready(const struct cub_select_case *cases, size_t n)
 {
 	size_t i, ready = 0, first = 0, r;
 
+	if ((!cases && n) || n > INT32_MAX)
+		return -CUB_EINVAL;
 	for (i = 0; i < n; i++) {
-		if (case_enabled(&cases[i]) && case_ready(&cases[i])) {
-			if (!ready++)
-				first = i;
-		}
+		const struct cub_select_case *k = &cases[i];
+
+		if (CUB_UNLIKELY(!case_valid(k)))
+			return -CUB_EINVAL;
+		if (case_enabled(k) && case_ready(k) && !ready++)
+			first = i;
 	}
 	if (!ready)
-		return -1;
+		return NONE_READY;
 	if (ready == 1)
 		return (int)first;
 	r = rng_below(ready);
@@ -233,13 +230,12 @@ static int do_select(struct cub_select_case *cases, size_t n, bool block,
 	unsigned long s;
 	int r;
 
-	r = validate(cases, n);
-	if (r)
-		return r;
 	s = cub_arch_irq_save();
 	r = pick_ready(cases, n);
 	if (r >= 0)
 		r = perform(cases, r);
+	else if (r == -CUB_EINVAL)
+		;
 	else if (!block)
 		r = -CUB_EAGAIN;
 	else if (timed && deadline_ns <= cub_time_now())

@@ -71,8 +71,9 @@ static void test_disabled_cases(void **state)
 static void test_bad_args(void **state)
 {
 	struct cub_chan a;
-	int abuf[1];
+	int abuf[1], v = 5;
 	struct cub_select_case k[1] = { { .chan = &a, .dir = 7 } };
+	struct cub_select_case m[2] = { RECV(&a, &v), { .chan = &a, .dir = 7 } };
 
 	(void)state;
 	cub_chan_init(&a, sizeof(int), 1, abuf);
@@ -83,6 +84,13 @@ static void test_bad_args(void **state)
 	assert_int_equal(cub_select_try(k, 1), -CUB_EINVAL);
 	assert_int_equal(cub_chan_send_deadline(NULL, abuf, 0), -CUB_EINVAL);
 	assert_int_equal(cub_chan_recv_deadline(NULL, abuf, 0), -CUB_EINVAL);
+	/* A bad case after a ready one: rejected, and nothing was done. */
+	assert_int_equal(cub_chan_try_send(&a, &v), 0);
+	v = 0;
+	assert_int_equal(cub_select_try(m, 2), -CUB_EINVAL);
+	assert_int_equal(cub_select(m, 2), -CUB_EINVAL);
+	assert_int_equal(cub_chan_len(&a), 1);
+	assert_int_equal(v, 0);
 }
 
 static void test_closed_cases(void **state)
