@@ -88,7 +88,12 @@ static bool canary_ok(const void *lo)
  * (CUB_CORO_STACK_SMALL) leaves 448 bytes: 8 colours.
  */
 #define COLOUR_STEP 64u
-#define HEAP_MAX (CUB_PAGE_SIZE / 2)	/* larger NOGUARD stacks: frames */
+/* NOGUARD stacks up to this (canary included) come from the heap: the
+ * minimum coroutine stack (2 KiB) then costs 2 KiB, not a page, and heap
+ * blocks are not page aligned, so they need no colouring. Larger ones
+ * take whole pages, whose slack colours them (the small class: 3632
+ * bytes, 448 bytes of slack). */
+#define HEAP_MAX (CUB_PAGE_SIZE * 3 / 4)
 #define COLOUR_MAX 15u
 
 static size_t colour_steps(size_t span, size_t need)

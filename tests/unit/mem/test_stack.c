@@ -109,6 +109,15 @@ static void test_colours(void **state)
 		assert_true(cub_stack_check(&st[i]));
 	}
 	assert_true(__builtin_popcount(seen) > 1);
+	{
+		/* The 2 KiB coroutine minimum stays on the heap: 2 KiB. */
+		struct cub_stack h;
+
+		assert_int_equal(cub_stack_alloc(&h, 2048, CUB_STACK_NOGUARD), 0);
+		assert_int_equal(h.span, 2048 + 16);
+		assert_true(cub_stack_check(&h));
+		cub_stack_free(&h);
+	}
 	((char *)st[3].lo)[-8] ^= 0x40;		/* overflow into the canary */
 	assert_false(cub_stack_check(&st[3]));
 	((char *)st[3].lo)[-8] ^= 0x40;
