@@ -99,7 +99,6 @@ static int park_tail_resumed(void)
 	return r;
 }
 
-static CUB_NORETURN void deadlock(void);
 
 /*
  * The run queue is empty: idles until an interrupt readies a coroutine
@@ -115,7 +114,7 @@ static NOINLINE struct cub_coro *take_next_idle(void)
 			return NULL;
 		if (!cubi_timer_any() && cubi_sched.irq_waiters == 0 &&
 		    !cubi_irq_can_wake())
-			deadlock();
+			cubi_sched_deadlock();
 		cubi_sched.idling = true;
 		cub_arch_idle();
 		cubi_sched.idling = false;
@@ -502,43 +501,11 @@ void cubi_sched_ready(struct cub_coro *c)
 	cub_arch_irq_restore(irq);
 }
 
-/* ------------------------------------------------------------ queries */
-
-struct cub_coro *cub_coro_self(void)
-{
-	return cubi_sched.cur;
-}
-
-const char *cub_coro_name(const struct cub_coro *c)
-{
-	struct cub_coro *m = (struct cub_coro *)c;
-
-	if (!c)
-		return "(none)";
-	if (c->name)
-		return c->name;
-	if (!m->namebuf[0])
-		cubi_coro_default_name(m);
-	return m->namebuf;
-}
-
-uint64_t cub_coro_id(const struct cub_coro *c)
-{
-	return c ? c->id : 0;
-}
+/* ------------------------------------------------------------ running */
 
 static const char *current_name(void)
 {
 	return cubi_sched.cur ? cub_coro_name(cubi_sched.cur) : NULL;
-}
-
-/* ------------------------------------------------------------ running */
-
-static CUB_NORETURN void deadlock(void)
-{
-	cub_printk("\nfatal error: all coroutines are asleep - deadlock!\n\n");
-	cub_coro_ps();
-	cubi_fault_exit();
 }
 
 static void init_once(void)

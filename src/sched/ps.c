@@ -1,6 +1,7 @@
 /*
- * ps.c - listing the live coroutines (cub_coro_list, cub_coro_ps) for
- * `ps`-like views and for the deadlock report.
+ * ps.c - what a coroutine is called and listing the live ones (cub_coro_*
+ * queries, cub_coro_list, cub_coro_ps) for `ps`-like views and for the
+ * deadlock report.
  *
  * Reads the scheduler's all-list inside one critical section (interrupts
  * disabled), so the listing is a consistent snapshot.
@@ -9,7 +10,40 @@
 #include <cubrt/fmt.h>
 #include <cubrt/sched.h>
 
+#include "../core/fault.h"
 #include "sched_impl.h"
+
+struct cub_coro *cub_coro_self(void)
+{
+	return cubi_sched.cur;
+}
+
+const char *cub_coro_name(const struct cub_coro *c)
+{
+	struct cub_coro *m = (struct cub_coro *)c;
+
+	if (!c)
+		return "(none)";
+	if (c->name)
+		return c->name;
+	if (!m->namebuf[0])
+		cubi_coro_default_name(m);
+	return m->namebuf;
+}
+
+uint64_t cub_coro_id(const struct cub_coro *c)
+{
+	return c ? c->id : 0;
+}
+
+/* Every coroutine left waits for something nothing can bring: report it
+ * like Go's runtime and exit with CUB_EXIT_FAULT. Interrupts disabled. */
+CUB_NORETURN void cubi_sched_deadlock(void)
+{
+	cub_printk("\nfatal error: all coroutines are asleep - deadlock!\n\n");
+	cub_coro_ps();
+	cubi_fault_exit();
+}
 
 const char *cub_coro_state_name(enum cub_coro_state s)
 {

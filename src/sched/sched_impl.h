@@ -95,6 +95,9 @@ static inline void cubi_coro_check_canary(struct cub_coro *c)
 }
 void cubi_coro_default_name(struct cub_coro *c);
 
+/* ps.c: the deadlock report; exits. Interrupts disabled. */
+CUB_NORETURN void cubi_sched_deadlock(void);
+
 /* timer.c: true while any timer is pending (idle can wait for it). */
 bool cubi_timer_any(void);
 /* timer.c: registers the platform timer handler. Contexts: boot. */
