@@ -68,13 +68,17 @@ static struct {
 
 /* Asking valgrind costs a client-request block per call; the answer
  * cannot change while the process runs. */
-static bool on_valgrind(void)
-{
-	static int on = -1;
+static int vg_on = -1;
 
-	if (on < 0)
-		on = RUNNING_ON_VALGRIND ? 1 : 0;
-	return on;
+static __attribute__((noinline, cold)) int vg_ask(void)
+{
+	vg_on = RUNNING_ON_VALGRIND ? 1 : 0;
+	return vg_on;
+}
+
+static inline bool on_valgrind(void)
+{
+	return __builtin_expect(vg_on < 0, 0) ? vg_ask() : vg_on;
 }
 
 static size_t vg_slot0(uintptr_t lo)
@@ -82,12 +86,13 @@ static size_t vg_slot0(uintptr_t lo)
 	return (size_t)((lo >> 12) * 0x9E3779B97F4A7C15ull >> 46);
 }
 
-static void vg_register(uintptr_t lo, uintptr_t hi)
+/* Out of line and cold: a client request needs a stack frame, which the
+ * hot path of cub_arch_ctx_init (every spawn) must not pay for. */
+static __attribute__((noinline, cold)) void vg_register_slow(uintptr_t lo,
+							     uintptr_t hi)
 {
 	size_t i = vg_slot0(lo), free_slot = VG_SLOTS;
 
-	if (!on_valgrind())
-		return;
 	for (size_t n = 0; n < VG_SLOTS; n++, i = (i + 1) & (VG_SLOTS - 1)) {
 		if (vg_table[i].lo == lo) {
 			VALGRIND_STACK_CHANGE(vg_table[i].id, lo, hi);
@@ -107,6 +112,12 @@ static void vg_register(uintptr_t lo, uintptr_t hi)
 	}
 	vg_table[free_slot].lo = lo;
 	vg_table[free_slot].id = VALGRIND_STACK_REGISTER(lo, hi);
+}
+
+static inline void vg_register(uintptr_t lo, uintptr_t hi)
+{
+	if (__builtin_expect(on_valgrind(), 0))
+		vg_register_slow(lo, hi);
 }
 
 /* Also makes the whole stack addressable again: memcheck marked what lay

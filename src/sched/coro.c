@@ -171,6 +171,7 @@ static ALWAYS_INLINE void schedule(void)
 
 static CUB_NORETURN void finish(void *result);
 static inline void ready_locked(struct cub_coro *c);
+static inline struct cub_coro *ready_direct(struct cub_coro *c);
 
 static void coro_entry(void *p)
 {
@@ -262,12 +263,18 @@ static CUB_NORETURN void finish(void *result)
 	c->result = result;
 	c->state = CUB_CORO_DONE;
 	cubi_sched.live--;
-	if (c->joiner)
-		ready_locked(c->joiner);
 	if (!c->joinable)
 		reap = c;
-	/* Like schedule(), but nothing of c needs saving. */
-	next = take_next();
+	/* Like schedule(), but nothing of c needs saving. A joiner that
+	 * would be readied into an empty run queue is popped right back:
+	 * hand it the CPU directly (the order is the same). */
+	if (c->joiner && cub_list_empty(&cubi_sched.runq)) {
+		next = ready_direct(c->joiner);
+	} else {
+		if (c->joiner)
+			ready_locked(c->joiner);
+		next = take_next();
+	}
 	if (CUB_UNLIKELY(!next))
 		switch_to_boot(c);
 	switch_prepare(c, next);
@@ -491,6 +498,16 @@ static inline void ready_locked(struct cub_coro *c)
 	c->state = CUB_CORO_READY;
 	cub_list_push_back(&cubi_sched.runq, &c->link);
 	cubi_preempt_kick();
+}
+
+/* ready_locked followed by taking c off the (otherwise empty) run queue:
+ * only the state check remains. Interrupts disabled. */
+static inline struct cub_coro *ready_direct(struct cub_coro *c)
+{
+	if (CUB_UNLIKELY(c->state != CUB_CORO_PARKED &&
+			 c->state != CUB_CORO_RUNNING))
+		ready_bad(c);
+	return c;
 }
 
 void cubi_sched_ready(struct cub_coro *c)

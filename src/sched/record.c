@@ -3,9 +3,9 @@
  * and <cubrt/stack.h>, a cache of ended records, canary checks, default
  * names.
  *
- * Invariants: a cached record is on exactly one cache list (by stack
- * class), is on no scheduler list and owns a live stack of its class;
- * ncached[i] counts cache[i].
+ * Invariants: a cached record is on exactly one cache (by stack class),
+ * is on no scheduler list and owns a live stack of its class; ncached[i]
+ * counts cache[i].
  * Critical sections: interrupts disabled, protecting the caches.
  */
 #include <cubrt/arch.h>
@@ -22,10 +22,11 @@
  * Ended records with their stacks, by class: [0] default guarded stacks,
  * [1] default small stacks. Reusing them makes a spawn cost a few stores
  * instead of a heap and a stack allocation. A reused stack is not zeroed
- * again, so its high-water mark (ps) covers earlier coroutines too.
+ * again, so its high-water mark (ps) covers earlier coroutines too. Each
+ * cache is a LIFO linked through next_cached (the most recently ended
+ * record has the warmest stack), ncached[i] long.
  */
-static struct cub_list cache[2] = { CUB_LIST_INIT(cache[0]),
-				    CUB_LIST_INIT(cache[1]) };
+static struct cub_coro *cache[2];
 static unsigned ncached[2];
 
 static int class_of(size_t size, bool small)
@@ -60,7 +61,8 @@ void cubi_coro_release(struct cub_coro *c)
 	cub_list_del(&c->all);
 	cubi_coro_check_canary(c);
 	if (cls >= 0 && ncached[cls] < CACHE_MAX) {
-		cub_list_push_front(&cache[cls], &c->cached);
+		c->next_cached = cache[cls];
+		cache[cls] = c;
 		ncached[cls]++;
 		return;
 	}
@@ -72,12 +74,13 @@ void cubi_coro_release(struct cub_coro *c)
 struct cub_coro *cubi_coro_cached_record(size_t size, bool small)
 {
 	int cls = class_of(size, small);
-	struct cub_list *n;
+	struct cub_coro *c;
 
-	if (cls < 0 || !(n = cub_list_pop_front(&cache[cls])))
+	if (cls < 0 || !(c = cache[cls]))
 		return NULL;
+	cache[cls] = c->next_cached;
 	ncached[cls]--;
-	return cub_container_of(n, struct cub_coro, cached);
+	return c;
 }
 
 /* A new record and stack from the allocators, or NULL. Contexts: task,
@@ -94,7 +97,6 @@ cubi_coro_alloc_record(size_t size, bool small)
 		cub_free(c);
 		return NULL;
 	}
-	cub_list_init(&c->cached);
 	c->stack_name = NULL;
 	return c;
 }

@@ -56,7 +56,7 @@ struct cub_coro {
 	_Alignas(16) unsigned char park_area[CUBI_PARK_AREA];
 	/* Cold: spawn, exit, join, ps. */
 	struct cub_list all;		/* sched.all */
-	struct cub_list cached;		/* on a record cache (coro.c) */
+	struct cub_coro *next_cached;	/* on a record cache (record.c) */
 	cub_coro_fn fn;
 	void *arg;
 	void *result;

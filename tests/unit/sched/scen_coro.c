@@ -109,6 +109,47 @@ static void *scen_join(void *arg)
 	return NULL;
 }
 
+/* A joiner woken by the end of its target queues behind coroutines that
+ * were ready first (FIFO), and runs at once when none is. */
+static void *yield_then_record(void *arg)
+{
+	cub_coro_yield();
+	order[norder++] = (int)(intptr_t)arg;
+	return NULL;
+}
+
+static void *record_yield_record(void *arg)
+{
+	order[norder++] = (int)(intptr_t)arg;
+	cub_coro_yield();
+	order[norder++] = (int)(intptr_t)arg + 2;
+	return NULL;
+}
+
+static void *scen_join_order(void *arg)
+{
+	struct cub_coro *t, *r;
+	static const int want[] = { 2, 1, 4, 5, 6, 7 };
+
+	(void)arg;
+	norder = 0;
+	CHECK(cub_coro_spawn(&t, yield_then_record, (void *)1, NULL) == 0);
+	CHECK(cub_coro_spawn(&r, record_yield_record, (void *)2, NULL) == 0);
+	/* t yields, r records 2 and yields, t records 1 and ends: r was
+	 * ready before this joiner, so r finishes (4) before we go on. */
+	CHECK(cub_coro_join(t, NULL) == 0);
+	order[norder++] = 5;
+	CHECK(cub_coro_join(r, NULL) == 0);
+	/* Nothing else ready: the target hands the CPU straight back. */
+	CHECK(cub_coro_spawn(&t, yield_then_record, (void *)6, NULL) == 0);
+	CHECK(cub_coro_join(t, NULL) == 0);
+	order[norder++] = 7;
+	CHECK(norder == 6);
+	for (unsigned k = 0; k < norder; k++)
+		CHECK(order[k] == want[k]);
+	return NULL;
+}
+
 /* -------------------------------------------------- spawn and attributes */
 
 static int detached_ran;
@@ -299,6 +340,7 @@ static void *scen_timers(void *arg)
 const struct scenario sched_scenarios[] = {
 	{ "fifo", scen_fifo },
 	{ "join", scen_join },
+	{ "join_order", scen_join_order },
 	{ "spawn", scen_spawn },
 	{ "ps", scen_ps },
 	{ "sleep", scen_sleep },
