@@ -158,18 +158,29 @@ struct cub_arch_ctx {
 };
 
 /*
+ * The stack [stack_lo, stack_lo + size) will carry execution contexts:
+ * cub_arch_ctx_init may prepare contexts on it, one after another, until
+ * cub_arch_ctx_forget. The platform notes what it must (host: registers
+ * the stack with valgrind, so that switching to it is not taken for a
+ * wild stack-pointer move). Contexts: any; before the first
+ * cub_arch_ctx_init on the stack.
+ */
+void cub_arch_ctx_adopt(void *stack_lo, size_t size);
+
+/*
  * Prepares ctx so that the first cub_arch_ctx_switch() to it calls
- * entry(arg) on the stack [stack_lo, stack_lo + size). entry must never
- * return. Contexts: any.
+ * entry(arg) on the adopted stack [stack_lo, stack_lo + size). entry must
+ * never return. Cheap enough to run at every spawn (a few stores).
+ * Contexts: any.
  */
 void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
 		       void (*entry)(void *), void *arg);
 
 /*
- * The stack [stack_lo, stack_lo + size) given to cub_arch_ctx_init is about
- * to be freed: forget whatever the platform keeps about it (host: the
- * stack's valgrind registration). Contexts: any; the context never runs
- * again.
+ * The stack [stack_lo, stack_lo + size) given to cub_arch_ctx_adopt is
+ * about to be freed: forget whatever the platform keeps about it (host:
+ * the stack's valgrind registration). Contexts: any; no context on it
+ * runs again.
  */
 void cub_arch_ctx_forget(void *stack_lo, size_t size);
 

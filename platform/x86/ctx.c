@@ -1,7 +1,8 @@
 /*
  * ctx.c - building the first frame of a new execution context for
  * switch.S (shared by the x86 and host ports), and on the host the
- * stack registration that lets valgrind follow coroutine switches.
+ * stack registration (adopt/forget) that lets valgrind follow coroutine
+ * switches.
  *
  * Invariants: a suspended context's sp points at a CTX_FRAME_SIZE frame
  * laid out as switch.S documents; a new context's frame resumes at
@@ -47,10 +48,11 @@ extern char cubi_ctx_start[];
 
 /*
  * Valgrind must be told where each stack is, or it takes a switch for a
- * huge stack-pointer move. Stacks are reused after a coroutine ends, so a
- * small open-addressing table keyed by the stack's low address keeps one
- * registration per stack instead of one per coroutine. A freed stack must
- * be deregistered (cub_arch_ctx_forget): its memory may come back as
+ * huge stack-pointer move. A stack is registered once, when adopted
+ * (cub_arch_ctx_adopt), however many coroutines it then carries; an
+ * open-addressing table keyed by the stack's low address finds the
+ * registration again (adopting the same range twice only updates it). A
+ * freed stack must be deregistered (cub_arch_ctx_forget): its memory may come back as
  * another stack with a different range, and a stale registration covering
  * it makes valgrind take the wrong range for the current stack (and mark
  * fresh memory below its idea of the stack pointer inaccessible). Deleted
@@ -153,14 +155,21 @@ static void vg_forget(uintptr_t lo, size_t size)
 }
 #endif
 
+/* Contexts: any (no context on the stack runs yet). */
+void cub_arch_ctx_adopt(void *stack_lo, size_t size)
+{
+	vg_register((uintptr_t)stack_lo, (uintptr_t)stack_lo + size);
+}
+
 /* Contexts: any (the context is not running). */
 void cub_arch_ctx_forget(void *stack_lo, size_t size)
 {
 	vg_forget((uintptr_t)stack_lo, size);
 }
 
-/* Contexts: any (the stack is not in use yet). */
-void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
+/* Contexts: any (the stack is not in use yet). Inlined into spawn with
+ * link-time optimisation (a few stores; the call would cost more). */
+__attribute__((always_inline)) inline void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
 		       void (*entry)(void *), void *arg)
 {
 	uintptr_t lo = (uintptr_t)stack_lo;
@@ -187,5 +196,4 @@ void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
 		.rip = (uint64_t)(uintptr_t)cubi_ctx_start,
 	};
 	ctx->sp = (uintptr_t)f;
-	vg_register(lo, lo + size);
 }

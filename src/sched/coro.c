@@ -199,9 +199,43 @@ static int check_attr(const struct cub_coro_attr *a, size_t *size, bool *small)
 	return 0;
 }
 
-/* Contexts: task, boot. */
-int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
-		   const struct cub_coro_attr *attr)
+/* Fills in a record for a new coroutine and queues it. Interrupts
+ * disabled. */
+static ALWAYS_INLINE void spawn_locked(struct cub_coro *c, cub_coro_fn fn,
+				       void *arg, bool joinable,
+				       const char *name, bool small)
+{
+	c->fn = fn;
+	c->arg = arg;
+	c->result = NULL;
+	c->wait = NULL;
+	c->joiner = NULL;
+	c->tls = cubi_sched.cur ? cubi_sched.cur->tls : boot_tls;
+	c->state = CUB_CORO_READY;
+	c->joinable = joinable;
+	c->small = small;
+	c->irq_wait = false;
+	c->name = name;
+	c->namebuf[0] = '\0';
+	if (CUB_UNLIKELY(c->stack_name != name)) {
+		/* Unnamed: overflow reports still name the coroutine through
+		 * the fault hook's current_name. */
+		c->stack_name = name;
+		cub_stack_set_name(&c->stack, name);
+	}
+	c->id = next_id++;
+	cub_arch_ctx_init(&c->ctx, c->stack.lo, c->stack.size, coro_entry, c);
+	cub_list_push_back(&cubi_sched.all, &c->all);
+	cub_list_push_back(&cubi_sched.runq, &c->link);
+	cubi_sched.live++;
+	if (running)
+		cubi_preempt_kick();
+}
+
+/* cub_coro_spawn in general: any attributes, allocating when the record
+ * cache has nothing of the class. */
+static NOINLINE int spawn_slow(struct cub_coro **out, cub_coro_fn fn,
+			       void *arg, const struct cub_coro_attr *attr)
 {
 	struct cub_coro *c;
 	unsigned long irq;
@@ -224,34 +258,37 @@ int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 			return -CUB_ENOMEM;
 		irq = cub_arch_irq_save();
 	}
-	c->fn = fn;
-	c->arg = arg;
-	c->result = NULL;
-	c->wait = NULL;
-	c->joiner = NULL;
-	c->tls = cubi_sched.cur ? cubi_sched.cur->tls : boot_tls;
-	c->state = CUB_CORO_READY;
-	c->joinable = out != NULL;
-	c->small = small;
-	c->irq_wait = false;
-	c->name = attr ? attr->name : NULL;
-	c->namebuf[0] = '\0';
-	if (c->stack_name != c->name) {
-		/* Unnamed: overflow reports still name the coroutine through
-		 * the fault hook's current_name. */
-		c->stack_name = c->name;
-		cub_stack_set_name(&c->stack, c->name);
-	}
-	c->id = next_id++;
-	cub_arch_ctx_init(&c->ctx, c->stack.lo, c->stack.size, coro_entry, c);
-	cub_list_push_back(&cubi_sched.all, &c->all);
-	cub_list_push_back(&cubi_sched.runq, &c->link);
-	cubi_sched.live++;
-	if (running)
-		cubi_preempt_kick();
-	cub_arch_irq_restore(irq);
+	spawn_locked(c, fn, arg, out != NULL, attr ? attr->name : NULL, small);
 	if (out)
 		*out = c;
+	cub_arch_irq_restore(irq);
+	return 0;
+}
+
+/*
+ * Contexts: task, boot. The common spawn (no attributes, a cached record)
+ * stays in this function, which then needs no stack frame: nothing is
+ * live across its only call (the rare pending-interrupt check in
+ * cub_arch_irq_restore), as *out is stored before it.
+ */
+int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
+		   const struct cub_coro_attr *attr)
+{
+	struct cub_coro *c;
+	unsigned long irq;
+
+	if (CUB_UNLIKELY(attr || !fn || !initialised))
+		return spawn_slow(out, fn, arg, attr);
+	irq = cub_arch_irq_save();
+	c = cubi_coro_cached_record(CUB_CORO_STACK_DEFAULT, false);
+	if (CUB_UNLIKELY(!c)) {
+		cub_arch_irq_restore(irq);
+		return spawn_slow(out, fn, arg, attr);
+	}
+	spawn_locked(c, fn, arg, out != NULL, NULL, false);
+	if (out)
+		*out = c;
+	cub_arch_irq_restore(irq);
 	return 0;
 }
 

@@ -97,6 +97,7 @@ cubi_coro_alloc_record(size_t size, bool small)
 		cub_free(c);
 		return NULL;
 	}
+	cub_arch_ctx_adopt(c->stack.lo, c->stack.size);
 	c->stack_name = NULL;
 	return c;
 }

@@ -90,6 +90,7 @@ static void test_switch_and_jump(void **state)
 
 	(void)state;
 	assert_int_equal(get_mxcsr() & 0xFFC0u, MXCSR_DEFAULT);
+	cub_arch_ctx_adopt(stack_b, sizeof(stack_b));
 	cub_arch_ctx_init(&b_ctx, stack_b, sizeof(stack_b), b_control_words,
 			  NULL);
 	cub_arch_ctx_switch(&main_ctx, &b_ctx);
@@ -148,6 +149,7 @@ static void test_switch_then(void **state)
 
 	(void)state;
 	step = hook_calls = 0;
+	cub_arch_ctx_adopt(stack_b, sizeof(stack_b));
 	cub_arch_ctx_init(&b_ctx, stack_b, sizeof(stack_b), b_bounce, NULL);
 	r = switch_then_plus_one();
 	assert_int_equal(r, 42);
