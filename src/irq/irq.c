@@ -151,7 +151,7 @@ static int mask_op(unsigned line, bool masked)
 	s = cub_arch_irq_save();
 	set_masked(line, masked);
 	cub_arch_irq_restore(s);
-	return rc;
+	return 0;
 }
 
 /* Contexts: any. */

@@ -315,11 +315,11 @@ bool cub_stack_guarded(const struct cub_stack *st)
 
 size_t cub_stack_used(const struct cub_stack *st)
 {
-	const uint64_t *p = st->lo;
-	const uint64_t *end = (const uint64_t *)(const void *)((const char *)st->lo + st->size);
+	const uint64_t *p = st->lo, *end;
 
 	if (!p)
 		return 0;
+	end = (const uint64_t *)(const void *)((const char *)st->lo + st->size);
 	while (p < end && *p == 0)
 		p++;
 	return (size_t)((const char *)end - (const char *)p);
