@@ -52,13 +52,13 @@ extern char cubi_ctx_start[];
  * (cub_arch_ctx_adopt), however many coroutines it then carries; an
  * open-addressing table keyed by the stack's low address finds the
  * registration again (adopting the same range twice only updates it). A
- * freed stack must be deregistered (cub_arch_ctx_forget): its memory may come back as
- * another stack with a different range, and a stale registration covering
- * it makes valgrind take the wrong range for the current stack (and mark
- * fresh memory below its idea of the stack pointer inaccessible). Deleted
- * slots become tombstones. Used only when running under valgrind; touched
- * with interrupts disabled by the caller (the scheduler) or before the
- * scheduler runs.
+ * freed stack must be deregistered (cub_arch_ctx_forget): its memory may
+ * come back as another stack with a different range, and a stale
+ * registration covering it makes valgrind take the wrong range for the
+ * current stack (and mark fresh memory below its idea of the stack
+ * pointer inaccessible). Deleted slots become tombstones. Used only when
+ * running under valgrind; touched with interrupts disabled by the caller
+ * (the scheduler) or before the scheduler runs.
  */
 #define VG_SLOTS (1u << 18)
 #define VG_TOMB ((uintptr_t)1)		/* never a stack address */
@@ -169,8 +169,9 @@ void cub_arch_ctx_forget(void *stack_lo, size_t size)
 
 /* Contexts: any (the stack is not in use yet). Inlined into spawn with
  * link-time optimisation (a few stores; the call would cost more). */
-__attribute__((always_inline)) inline void cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
-		       void (*entry)(void *), void *arg)
+__attribute__((always_inline)) inline void
+cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
+		  void (*entry)(void *), void *arg)
 {
 	uintptr_t lo = (uintptr_t)stack_lo;
 	uintptr_t top = CUB_ALIGN_DOWN(lo + size, 16);

@@ -267,9 +267,9 @@ static NOINLINE int spawn_slow(struct cub_coro **out, cub_coro_fn fn,
 
 /*
  * Contexts: task, boot. The common spawn (no attributes, a cached record)
- * stays in this function, which then needs no stack frame: nothing is
- * live across its only call (the rare pending-interrupt check in
- * cub_arch_irq_restore), as *out is stored before it.
+ * stays in this function, which then saves no callee-saved registers:
+ * nothing is live across its only call (the rare pending-interrupt check
+ * in cub_arch_irq_restore), as *out is stored before it.
  */
 int cub_coro_spawn(struct cub_coro **out, cub_coro_fn fn, void *arg,
 		   const struct cub_coro_attr *attr)
