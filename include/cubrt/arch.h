@@ -149,12 +149,14 @@ const char *cub_arch_cmdline(void);
 /* ------------------------------------------------------- execution state */
 
 /*
- * A suspended execution context. The saved registers live on the suspended
- * stack; the struct holds only the stack pointer (see switch.S for the
- * layout of the saved frame).
+ * A suspended execution context: its stack pointer and callee-saved
+ * registers, 56 bytes (one cache line with room to spare, so a record can
+ * keep a few hot fields next to it). The resume address and the control
+ * words stay on the suspended stack (see switch.S for why and the layout).
  */
 struct cub_arch_ctx {
 	uintptr_t sp;
+	uint64_t rbx, rbp, r12, r13, r14, r15;
 };
 
 /*

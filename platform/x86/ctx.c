@@ -4,36 +4,38 @@
  * stack registration (adopt/forget) that lets valgrind follow coroutine
  * switches.
  *
- * Invariants: a suspended context's sp points at a CTX_FRAME_SIZE frame
- * laid out as switch.S documents; a new context's frame resumes at
- * cubi_ctx_start with r12 = entry, r13 = arg and, after the frame is
- * popped, a 16-byte aligned stack pointer (so entry sees the ABI's
+ * Invariants: a suspended context's sp points at a struct ctx_frame laid
+ * out as switch.S documents, its callee-saved registers are in the struct
+ * cub_arch_ctx; a new context's frame resumes at cubi_ctx_start with
+ * r12 = entry, r13 = arg and, after the frame is popped, a 16-byte
+ * aligned stack pointer (so entry sees the ABI's
  * "rsp + 8 is 16-byte aligned" at its first instruction).
  */
 #include <cubrt/arch.h>
 #include <cubrt/panic.h>
 
-/* The frame switch.S pushes, lowest address first. */
+/* The frame switch.S leaves on a suspended stack, lowest address first;
+ * the registers are in struct cub_arch_ctx. */
 struct ctx_frame {
 	uint32_t mxcsr;
 	uint16_t fpucw;
 	uint16_t pad;
-	uint64_t r15, r14, r13, r12, rbx, rbp;
 	uint64_t rip;
 };
 
 /* Offsets hard-coded in switch.S. */
 _Static_assert(offsetof(struct ctx_frame, mxcsr) == 0, "switch.S layout");
 _Static_assert(offsetof(struct ctx_frame, fpucw) == 4, "switch.S layout");
-_Static_assert(offsetof(struct ctx_frame, r15) == 8, "switch.S layout");
-_Static_assert(offsetof(struct ctx_frame, r14) == 16, "switch.S layout");
-_Static_assert(offsetof(struct ctx_frame, r13) == 24, "switch.S layout");
-_Static_assert(offsetof(struct ctx_frame, r12) == 32, "switch.S layout");
-_Static_assert(offsetof(struct ctx_frame, rbx) == 40, "switch.S layout");
-_Static_assert(offsetof(struct ctx_frame, rbp) == 48, "switch.S layout");
-_Static_assert(offsetof(struct ctx_frame, rip) == 56, "switch.S layout");
-_Static_assert(sizeof(struct ctx_frame) == 64, "switch.S layout");
+_Static_assert(offsetof(struct ctx_frame, rip) == 8, "switch.S layout");
+_Static_assert(sizeof(struct ctx_frame) == 16, "switch.S layout");
 _Static_assert(offsetof(struct cub_arch_ctx, sp) == 0, "switch.S layout");
+_Static_assert(offsetof(struct cub_arch_ctx, rbx) == 8, "switch.S layout");
+_Static_assert(offsetof(struct cub_arch_ctx, rbp) == 16, "switch.S layout");
+_Static_assert(offsetof(struct cub_arch_ctx, r12) == 24, "switch.S layout");
+_Static_assert(offsetof(struct cub_arch_ctx, r13) == 32, "switch.S layout");
+_Static_assert(offsetof(struct cub_arch_ctx, r14) == 40, "switch.S layout");
+_Static_assert(offsetof(struct cub_arch_ctx, r15) == 48, "switch.S layout");
+_Static_assert(sizeof(struct cub_arch_ctx) == 56, "switch.S layout");
 
 /* MXCSR: all exceptions masked, round to nearest; x87: same, 64-bit
  * precision (the values the ABI specifies at process start). */
@@ -185,16 +187,21 @@ cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
 	if (size >= 4 * CUB_PAGE_SIZE)
 		top -= ((lo >> 12) & 15) * 64;
 
-	if (!stack_lo || size < 2 * sizeof(*f) || top < lo + sizeof(*f))
+	if (!stack_lo || size < 128 || top < lo + sizeof(*f))
 		cub_panic("cub_arch_ctx_init: stack too small (%lu bytes)",
 			  (unsigned long)size);
 	f = (struct ctx_frame *)(top - sizeof(*f));
-	*f = (struct ctx_frame){
-		.mxcsr = MXCSR_DEFAULT,
-		.fpucw = FPUCW_DEFAULT,
-		.r12 = (uint64_t)(uintptr_t)entry,
-		.r13 = (uint64_t)(uintptr_t)arg,
-		.rip = (uint64_t)(uintptr_t)cubi_ctx_start,
-	};
+	f->mxcsr = MXCSR_DEFAULT;
+	f->fpucw = FPUCW_DEFAULT;
+	f->pad = 0;
+	f->rip = (uint64_t)(uintptr_t)cubi_ctx_start;
+	/* Field by field: a compound literal of this size can become
+	 * `rep stos`, whose start-up cost would dominate a spawn. */
 	ctx->sp = (uintptr_t)f;
+	ctx->rbx = 0;
+	ctx->rbp = 0;
+	ctx->r12 = (uint64_t)(uintptr_t)entry;
+	ctx->r13 = (uint64_t)(uintptr_t)arg;
+	ctx->r14 = 0;
+	ctx->r15 = 0;
 }

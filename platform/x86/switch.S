@@ -4,19 +4,25 @@
  * cub_arch_ctx_switch(from, to) saves exactly what the SysV x86-64 ABI
  * makes callee-saved: rbx, rbp, r12-r15, the MXCSR control bits and the
  * x87 control word. Everything else is caller-saved and already dead at a
- * call. The saved frame lives on the suspended stack; ctx->sp points at it:
+ * call.
+ *
+ * The registers go into the context struct itself (the coroutine record),
+ * not onto the suspended stack: resuming then needs no load from that
+ * stack before the resumed code can run. Only values that feed predicted
+ * branches stay on the stack, in a 16-byte frame at ctx->sp:
  *
  *	sp + 0   MXCSR (32 bits), x87 control word (16 bits), 16 bits pad
- *	sp + 8   r15
- *	sp + 16  r14
- *	sp + 24  r13
- *	sp + 32  r12
- *	sp + 40  rbx
- *	sp + 48  rbp
- *	sp + 56  resume address (the caller's return address)
+ *	sp + 8   resume address (the caller's return address)
+ *
+ * Why: with many coroutines the stack of the one being resumed is cold
+ * (out of every cache), while its record was just touched by whoever
+ * readied it. Loading rbx..r15 from a cold stack stalls the resumed code
+ * for a full memory latency; a cold resume address or control word only
+ * delays the retirement of correctly predicted branches, and the CPU
+ * overlaps that miss with the work that follows.
  *
  * ctx.c builds the same frame for a new coroutine and checks the offsets
- * with _Static_assert (CTX_FRAME_* below must match it).
+ * with _Static_assert (CTX_* below must match struct cub_arch_ctx).
  *
  * The control words are always saved, but reloaded only when they differ
  * from the ones being left (ldmxcsr/fldcw are slow and the values almost
@@ -29,37 +35,46 @@
  */
 	.text
 
+/* struct cub_arch_ctx offsets (ctx.c checks them with _Static_assert). */
+#define CTX_SP		0
+#define CTX_RBX		8
+#define CTX_RBP		16
+#define CTX_R12		24
+#define CTX_R13		32
+#define CTX_R14		40
+#define CTX_R15		48
+
 /* void cub_arch_ctx_switch(struct cub_arch_ctx *from, struct cub_arch_ctx *to) */
 	.globl cub_arch_ctx_switch
 	.type cub_arch_ctx_switch, @function
 	.p2align 4
 cub_arch_ctx_switch:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
 	subq $8, %rsp
 	stmxcsr (%rsp)
 	fnstcw 4(%rsp)
 	movl (%rsp), %eax		/* the control words being left */
 	movzwl 4(%rsp), %edx
-	movq %rsp, (%rdi)
+	movq %rsp, CTX_SP(%rdi)
+	movq %rbx, CTX_RBX(%rdi)
+	movq %rbp, CTX_RBP(%rdi)
+	movq %r12, CTX_R12(%rdi)
+	movq %r13, CTX_R13(%rdi)
+	movq %r14, CTX_R14(%rdi)
+	movq %r15, CTX_R15(%rdi)
 	/* Fall through: resume `to`. */
 .Lresume:				/* rsi = to; eax, dx = current words */
-	movq (%rsi), %rsp
+	movq CTX_SP(%rsi), %rsp
+	movq CTX_RBX(%rsi), %rbx
+	movq CTX_RBP(%rsi), %rbp
+	movq CTX_R12(%rsi), %r12
+	movq CTX_R13(%rsi), %r13
+	movq CTX_R14(%rsi), %r14
+	movq CTX_R15(%rsi), %r15
 	cmpl (%rsp), %eax
 	jne 3f
 	cmpw 4(%rsp), %dx
 	jne 3f
 2:	addq $8, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
 	popq %rcx
 	jmp *%rcx
 3:	ldmxcsr (%rsp)
@@ -90,13 +105,13 @@ cub_arch_ctx_jump:
  * Like cub_arch_ctx_switch, for a caller that tail-calls it: when `from`
  * is resumed, on_resume() runs first (on from's stack) and then control
  * goes back to the caller's caller *by an indirect jump*, with
- * on_resume's result still in eax. The frame is the
- * common one with resume address = then_resume, and above it on_resume and
- * the caller's return address:
+ * on_resume's result still in eax. The frame is the common one with
+ * resume address = then_resume, and above it on_resume and the caller's
+ * return address:
  *
- *	sp + 56  then_resume		(the common frame's resume address)
- *	sp + 64  on_resume
- *	sp + 72  return address
+ *	sp + 8   then_resume		(the common frame's resume address)
+ *	sp + 16  on_resume
+ *	sp + 24  return address
  *
  * So a coroutine that yields returns to its loop without executing any
  * `ret` whose return-stack-buffer entry belongs to the other coroutine.
