@@ -21,7 +21,7 @@
  * delays the retirement of correctly predicted branches, and the CPU
  * overlaps that miss with the work that follows.
  *
- * ctx.c builds the same frame for a new coroutine and checks the offsets
+ * ctx.c builds the frame and context of a new coroutine and checks the offsets
  * with _Static_assert (CTX_* below must match struct cub_arch_ctx).
  *
  * The control words are always saved, but reloaded only when they differ
