@@ -22,6 +22,11 @@ extern const unsigned sched_scenario_count;
 extern const struct scenario sched_sync_scenarios[];
 extern const unsigned sched_sync_scenario_count;
 
+/* scen_preempt.c: two spinners that never yield both progress; run with
+ * preemption on. sched_preempt_spins: each one's iterations. */
+void *sched_preempt_scenario(void *arg);
+extern volatile long sched_preempt_spins[2];
+
 /* Runs one scenario under cub_sched_run; returns NULL or the failure. */
 const char *sched_scenario_run(const struct scenario *s);
 
