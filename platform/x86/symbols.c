@@ -10,34 +10,8 @@
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
 
+#include "../../src/core/elf.h"
 #include "x86.h"
-
-struct elf64_ehdr {
-	unsigned char ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_shdr {
-	uint32_t name, type;
-	uint64_t flags, addr, offset, size;
-	uint32_t link, info;
-	uint64_t addralign, entsize;
-};
-
-struct elf64_sym {
-	uint32_t name;
-	unsigned char info, other;
-	uint16_t shndx;
-	uint64_t value, size;
-};
-
-#define SHT_SYMTAB 2
-#define STT_OBJECT 1
-#define STT_FUNC 2
 
 static const struct elf64_sym *syms;
 static size_t nsyms;

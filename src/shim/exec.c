@@ -10,49 +10,27 @@
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
 
+#include "../core/elf.h"
 #include "shim_impl.h"
 
-#define PT_LOAD 1
-#define PT_INTERP 3
-#define PT_PHDR 6
-#define PF_X 1
-#define PF_W 2
-#define PF_R 4
-#define ET_EXEC 2
-#define ET_DYN 3
 #define DYN_BIAS (80ull << 30)	/* static-pie load address; see mm.c */
-
-
-struct ehdr {
-	unsigned char ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
 
 struct image {
 	const uint8_t *file;
 	size_t len;
-	const struct ehdr *eh;
-	const struct phdr *ph;
+	const struct elf64_ehdr *eh;
+	const struct elf64_phdr *ph;
 	uintptr_t bias, phdr_addr, end;
 };
 
 static int check_header(struct image *im)
 {
-	const struct ehdr *eh = (const void *)im->file;
+	const struct elf64_ehdr *eh = (const void *)im->file;
 
 	if (im->len < sizeof(*eh) || cub_memcmp(eh->ident, "\177ELF\2\1", 6) ||
 	    eh->machine != 62 || (eh->type != ET_EXEC && eh->type != ET_DYN) ||
-	    eh->phentsize != sizeof(struct phdr) || eh->phnum == 0 ||
-	    eh->phoff > im->len || eh->phnum * sizeof(struct phdr) > im->len - eh->phoff)
+	    eh->phentsize != sizeof(struct elf64_phdr) || eh->phnum == 0 ||
+	    eh->phoff > im->len || eh->phnum * sizeof(struct elf64_phdr) > im->len - eh->phoff)
 		return -CUB_EINVAL;
 	im->eh = eh;
 	im->ph = (const void *)(im->file + eh->phoff);
@@ -68,7 +46,7 @@ static unsigned seg_prot(uint32_t flags)
 
 /* Maps one PT_LOAD segment writable, copies its file bytes, then applies
  * its real protection. */
-static int load_segment(struct image *im, const struct phdr *p)
+static int load_segment(struct image *im, const struct elf64_phdr *p)
 {
 	uintptr_t va = p->vaddr + im->bias;
 	uintptr_t lo = CUB_ALIGN_DOWN(va, CUB_PAGE_SIZE);
@@ -93,7 +71,7 @@ static int load_segment(struct image *im, const struct phdr *p)
 static int load_segments(struct image *im)
 {
 	for (unsigned i = 0; i < im->eh->phnum; i++) {
-		const struct phdr *p = &im->ph[i];
+		const struct elf64_phdr *p = &im->ph[i];
 		int rc;
 
 		if (p->type == PT_INTERP)

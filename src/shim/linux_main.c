@@ -18,20 +18,12 @@
 #include <cubrt/runtime.h>
 #include <cubrt/string.h>
 
+#include "../core/elf.h"
 #include "../sched/sched_hooks.h"
 #include "shim_impl.h"
 
 #define MAX_WORDS 64
 #define SLICE_NS (10u * 1000 * 1000)
-
-struct elf_header {
-	unsigned char ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum;
-};
 
 extern char __image_start[];
 extern void _start(void);		/* musl's crt1.o */
@@ -58,7 +50,7 @@ static int split(char *s, char *words[], int max)
 
 int cub_main(void)
 {
-	const struct elf_header *eh = (const void *)__image_start;
+	const struct elf64_ehdr *eh = (const void *)__image_start;
 	char *words[MAX_WORDS], *argv[MAX_WORDS + 2], *envp[MAX_WORDS + 1];
 	int n, argc = 0, envc = 0, i = 0, rc;
 
