@@ -56,33 +56,34 @@ void cubi_host_irq_set_deliver(void (*fn)(void))
 	deliver = fn;
 }
 
-/* Runs the interrupt "handler" as the CPU would: in irq context, with
- * interrupts disabled, then restores the interrupted state. */
-void cubi_host_irq_run(void)
+/* One pass of the interrupt "handler", as the CPU would run it: in irq
+ * context with interrupts disabled (left disabled). */
+static void run_handler(void)
 {
-	sig_atomic_t was = irq_on;
-
 	irq_on = 0;
 	irq_depth++;
 	pending = 0;
 	if (deliver)
 		deliver();
 	irq_depth--;
+}
+
+/* Runs the handler, then restores the interrupted state. */
+void cubi_host_irq_run(void)
+{
+	sig_atomic_t was = irq_on;
+
+	run_handler();
 	irq_on = was;
 }
 
 /* Takes pending interrupts while enabled, each followed by the exit hook
- * (we are on a task stack here: cub_arch_irq_restore/enable). */
-/* Out of line and cold: every cub_arch_irq_restore would inline it. */
+ * (we are on a task stack here: cub_arch_irq_restore/enable). Out of line
+ * and cold: every cub_arch_irq_restore would inline it. */
 static __attribute__((noinline, cold)) void take_pending(void)
 {
 	while (pending && irq_on) {
-		irq_on = 0;
-		irq_depth++;
-		pending = 0;
-		if (deliver)
-			deliver();
-		irq_depth--;
+		run_handler();
 		if (exit_hook && irq_depth == 0)
 			exit_hook();
 		irq_on = 1;
