@@ -5,11 +5,11 @@
  * switches.
  *
  * Invariants: a suspended context's sp points at a struct ctx_frame laid
- * out as switch.S documents, its callee-saved registers are in the struct
- * cub_arch_ctx; a new context's frame resumes at cubi_ctx_start with
- * r12 = entry, r13 = arg and, after the frame is popped, a 16-byte
- * aligned stack pointer (so entry sees the ABI's
- * "rsp + 8 is 16-byte aligned" at its first instruction).
+ * out as switch.S documents, and its callee-saved registers are in the
+ * struct cub_arch_ctx; a new context's frame resumes at cubi_ctx_start
+ * with r12 = entry, r13 = arg and, after the frame is popped, a 16-byte
+ * aligned stack pointer (so entry sees the ABI's "rsp + 8 is 16-byte
+ * aligned" at its first instruction).
  */
 #include <cubrt/arch.h>
 #include <cubrt/panic.h>
@@ -187,6 +187,8 @@ cub_arch_ctx_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
 	if (size >= 4 * CUB_PAGE_SIZE)
 		top -= ((lo >> 12) & 15) * 64;
 
+	/* 128: the frame plus room for entry's first frames; real stacks
+	 * are at least CUB_STACK_MIN, this only catches nonsense. */
 	if (!stack_lo || size < 128 || top < lo + sizeof(*f))
 		cub_panic("cub_arch_ctx_init: stack too small (%lu bytes)",
 			  (unsigned long)size);
