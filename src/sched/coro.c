@@ -99,7 +99,6 @@ static int park_tail_resumed(void)
 	return r;
 }
 
-
 /*
  * The run queue is empty: idles until an interrupt readies a coroutine
  * and pops it. Returns NULL when no coroutine is left at all. Interrupts
