@@ -169,7 +169,9 @@ static void clone_and_join(void)
 	uint64_t flags = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 |
 			 0x100000 | 0x200000 | 0x1000000;
 	uint64_t rflags;
-	uint64_t *top = &child_stack[8192 - 2];
+	/* child_main is entered as if called: rsp at a return address,
+	 * rsp + 8 16-byte aligned (clang's code relies on it). */
+	uint64_t *top = &child_stack[8192 - 1];
 	struct cub_shim_regs r = { 0 };
 	long tid;
 
