@@ -69,7 +69,7 @@ struct cubi_chan_waiter {
 /* A channel. Initialise with cub_chan_init() or allocate with cub_chan_new().
  * The fields are private. */
 struct cub_chan {
-	unsigned char *buf;		/* ring of cap elements (NULL when cap 0) */
+	unsigned char *buf;		/* ring of cap elements (a dummy if none) */
 	size_t elem_size;
 	size_t cap;
 	size_t len;			/* buffered elements */

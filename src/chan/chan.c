@@ -30,6 +30,8 @@
 #include "../sched/park.h"
 #include "chan_impl.h"
 
+static unsigned char chan_no_ring;
+
 /* Contexts: any (c not in use). */
 int cub_chan_init(struct cub_chan *c, size_t elem_size, size_t cap, void *buf)
 {
@@ -37,7 +39,10 @@ int cub_chan_init(struct cub_chan *c, size_t elem_size, size_t cap, void *buf)
 		return -CUB_EINVAL;
 	if (cap && elem_size && (!buf || cap > SIZE_MAX / elem_size))
 		return -CUB_EINVAL;
-	c->buf = buf;
+	/* Element-free rings (cap 0, or zero-size elements) point at a
+	 * dummy byte: the ring code forms buf + offset with offset 0, and
+	 * NULL + 0 is undefined behaviour in C. */
+	c->buf = buf ? buf : &chan_no_ring;
 	c->elem_size = elem_size;
 	c->cap = cap;
 	c->len = 0;

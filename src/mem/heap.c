@@ -233,11 +233,15 @@ static struct blk *take_or_grow(struct cub_heap *h, size_t size, const char *who
 /* Checks that p is a live block of h and returns it; panics otherwise. */
 static struct blk *live_block(struct cub_heap *h, void *p, const char *who)
 {
-	struct blk *b = blk_of(p);
+	uintptr_t up = (uintptr_t)p;
+	struct blk *b;
 
-	if ((uintptr_t)p % CUB_HEAP_ALIGN || (uintptr_t)b < h->lo ||
-	    (uintptr_t)p >= h->hi ||
-	    (h->probe && cub_arch_page_query((uintptr_t)b & ~(CUB_PAGE_SIZE - 1),
+	/* Range first, in integers: blk_of() on a wild pointer (say 0x10)
+	 * would be pointer arithmetic outside any object. */
+	if (up % CUB_HEAP_ALIGN || up < h->lo + HDR || up >= h->hi)
+		cubi_heap_bad_pointer(h, who, p);
+	b = blk_of(p);
+	if ((h->probe && cub_arch_page_query((uintptr_t)b & ~(CUB_PAGE_SIZE - 1),
 					     NULL, NULL)) ||
 	    !hdr_ok(h, b) ||
 	    (b->size_flags & F_LAST) || bsize(b) < MIN_BLOCK)

@@ -189,8 +189,14 @@ static void *worker(void *arg)
 }
 
 /* ASan's redzones inflate the workers' frames past the small class
- * (CUB_CORO_STACK_SMALL): give them room, still canary-checked. */
-#if defined(__SANITIZE_ADDRESS__)
+ * (CUB_CORO_STACK_SMALL): give them room, still canary-checked. GCC
+ * says ASan with __SANITIZE_ADDRESS__, clang 14 only with __has_feature. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CUB_MODEL_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(CUB_MODEL_ASAN)
 #define SMALL_STACK (3u * 4096)
 #else
 #define SMALL_STACK 0u			/* CUB_CORO_STACK_SMALL */
