@@ -19,7 +19,7 @@
  *
  * The reference model is model_ref.c (shared state: model.h).
  *
- * usage: model_chan [SEED [OPS]]   (or env CUB_SEED / CUB_OPS)
+ * usage: model_chan [SEED [OPS]]   (or $CUBRT_SEED, $CUBRT_OPS)
  * The seed is printed; the same seed replays the same run.
  */
 #include <inttypes.h>
@@ -374,8 +374,8 @@ int main(int argc, char **argv)
 	unsigned long long left = 0;
 	int c;
 
-	seed = arg_or_env(argc, argv, 1, "CUB_SEED", (uint64_t)time(NULL));
-	ops_total = arg_or_env(argc, argv, 2, "CUB_OPS", 1200000);
+	seed = arg_or_env(argc, argv, 1, "CUBRT_SEED", (uint64_t)time(NULL));
+	ops_total = arg_or_env(argc, argv, 2, "CUBRT_OPS", 1200000);
 	ops_per_coro = (long long)((ops_total + NCORO - 1) / NCORO);
 	printf("model_chan: seed %" PRIu64 " (replay: model_chan %" PRIu64
 	       "), %d coroutines, %d channels, %llu ops\n", seed, seed, NCORO,
