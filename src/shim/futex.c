@@ -118,7 +118,8 @@ static int deadline_of(uintptr_t uts, bool absolute, bool realtime, uint64_t *ou
 	return 0;
 }
 
-static long futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline, uint32_t bitset)
+long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
+		     uint32_t bitset)
 {
 	struct waiter w = { .uaddr = uaddr, .bitset = bitset, .coro = cub_coro_self() };
 	unsigned long irq;
@@ -198,7 +199,8 @@ CUBI_SYS(futex)
 		rc = deadline_of(A3(r), op == FUTEX_WAIT_BITSET, realtime, &deadline);
 		if (rc)
 			return rc;
-		return futex_wait(uaddr, val, deadline, op == FUTEX_WAIT ? ~0u : val3);
+		return cubi_futex_wait(uaddr, val, deadline,
+				       op == FUTEX_WAIT ? ~0u : val3);
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
 		if (op == FUTEX_WAKE_BITSET && !val3)

@@ -1,10 +1,10 @@
 /*
- * io.c - file descriptors 0, 1 and 2: the serial console.
+ * io.c - the descriptor calls: fds 0, 1 and 2 are the serial console,
+ * higher ones go to the fd layer (fd.c: pipes and epoll instances).
  *
  * cubrt has no file system: fds 0-2 exist from boot (all three are the
  * console; writes go out through cub_arch_console_putc, reads come from
- * the console input), every other fd is -EBADF and opening a path is
- * -ENOENT. The console is not reported as a terminal (TIOCGWINSZ and
+ * the console input) and opening a path is -ENOENT. The console is not reported as a terminal (TIOCGWINSZ and
  * TCGETS give -ENOTTY), so a libc fully buffers stdout and flushes at exit.
  */
 #include <cubrt/arch.h>
@@ -62,15 +62,23 @@ static long console_read(uintptr_t buf, size_t n)
 CUBI_SYS(write)
 {
 	if (!is_console(A0(r)))
-		return -CUB_EBADF;
+		return cubi_fd_write(A0(r), A1(r), A2(r));
 	return console_write(A1(r), A2(r));
 }
 
 CUBI_SYS(read)
 {
 	if (!is_console(A0(r)))
-		return -CUB_EBADF;
+		return cubi_fd_read(A0(r), A1(r), A2(r));
 	return console_read(A1(r), A2(r));
+}
+
+/* One iovec segment through read or write, on any descriptor. */
+static long segment_io(uint64_t fd, struct iovec_user e, bool out)
+{
+	if (is_console(fd))
+		return out ? console_write(e.base, e.len) : console_read(e.base, e.len);
+	return out ? cubi_fd_write(fd, e.base, e.len) : cubi_fd_read(fd, e.base, e.len);
 }
 
 /*
@@ -108,7 +116,7 @@ static long do_iov(struct cub_shim_regs *r, bool out)
 {
 	long total, done = 0;
 
-	if (!is_console(A0(r)))
+	if (!is_console(A0(r)) && !cubi_fd_valid(A0(r)))
 		return -CUB_EBADF;
 	total = check_iov(A1(r), A2(r));
 	if (total < 0)
@@ -120,11 +128,13 @@ static long do_iov(struct cub_shim_regs *r, bool out)
 		if (!e.len)
 			continue;
 		if (!out)	/* readv: one read into the first buffer */
-			return console_read(e.base, e.len);
-		n = console_write(e.base, e.len);
+			return segment_io(A0(r), e, false);
+		n = segment_io(A0(r), e, true);
 		if (n < 0)
 			return done ? done : n;
 		done += n;
+		if ((uint64_t)n < e.len)
+			break;	/* a short write (non-blocking pipe) */
 	}
 	return done;
 }
@@ -142,19 +152,19 @@ CUBI_SYS(readv)
 CUBI_SYS(ioctl)
 {
 	if (!is_console(A0(r)))
-		return -CUB_EBADF;
+		return cubi_fd_ioctl(A0(r));
 	return -CUB_ENOTTY;	/* TIOCGWINSZ, TCGETS, ...: not a terminal */
 }
 
 CUBI_SYS(close)
 {
-	return is_console(A0(r)) ? 0 : -CUB_EBADF;
+	return is_console(A0(r)) ? 0 : cubi_fd_close(A0(r));
 }
 
 CUBI_SYS(fcntl)
 {
 	if (!is_console(A0(r)))
-		return -CUB_EBADF;
+		return cubi_fd_fcntl(A0(r), (unsigned)A1(r), A2(r));
 	switch (A1(r)) {
 	case F_GETFD:
 	case F_SETFD:
@@ -187,7 +197,7 @@ CUBI_SYS(open)
 
 CUBI_SYS(lseek)
 {
-	return is_console(A0(r)) ? -CUB_ESPIPE : -CUB_EBADF;
+	return is_console(A0(r)) || cubi_fd_valid(A0(r)) ? -CUB_ESPIPE : -CUB_EBADF;
 }
 
 /* struct stat (x86-64): st_mode at offset 24, 144 bytes in all. */
@@ -196,7 +206,7 @@ CUBI_SYS(fstat)
 	uint8_t st[144] = { 0 };
 	uint32_t mode = S_IFCHR | 0620;
 
-	if (!is_console(A0(r)))
+	if (!is_console(A0(r)) && cubi_fd_fstat(A0(r), &mode))
 		return -CUB_EBADF;
 	cub_memcpy(st + 24, &mode, sizeof(mode));
 	return cubi_copy_out(A1(r), st, sizeof(st));

@@ -6,7 +6,8 @@
  * libc or runtime that installs handlers at start-up works), but never
  * invoked. A signal sent to the program itself with kill/tkill/tgkill ends
  * it like the default action would: a report naming the signal and exit
- * status CUB_EXIT_FAULT (abort() ends this way). Signal 0 probes.
+ * status CUB_EXIT_FAULT (abort() ends this way), or is dropped if that
+ * action is to ignore it. Signal 0 probes.
  * State here is global (one process) and protected by irq_save.
  */
 #include <cubrt/arch.h>
@@ -25,6 +26,7 @@
 #define GRND_ALL 7u	/* NONBLOCK | RANDOM | INSECURE */
 #define RLIM_NLIMITS 16
 #define RLIMIT_STACK 3
+#define RLIMIT_NOFILE 7
 #define PID 1
 
 struct ksigaction {
@@ -187,12 +189,15 @@ CUBI_SYS(sched_getaffinity)
 	return sizeof(one);
 }
 
-/* The default action of a signal sent to ourselves: end the program. */
+/* The default action of a signal sent to ourselves: end the program, or
+ * nothing for the signals Linux ignores by default (SIGCHLD, SIGCONT,
+ * SIGURG, SIGWINCH). Go's runtime sends itself SIGURG to preempt a
+ * goroutine; without delivery, goroutines are preempted at calls only. */
 static long self_signal(uint64_t sig)
 {
 	if (sig > NSIG)
 		return -CUB_EINVAL;
-	if (sig == 0)
+	if (sig == 0 || sig == 17 || sig == 18 || sig == 23 || sig == 28)
 		return 0;
 	cub_panic("program killed by signal %lu%s", (unsigned long)sig,
 		  sig == 6 ? " (SIGABRT: abort)" : "");
@@ -223,17 +228,36 @@ CUBI_SYS(tkill)
 	return self_signal(A1(r));
 }
 
-CUBI_SYS(prlimit64)
+/* Limits: RLIMIT_STACK 8 MiB, RLIMIT_NOFILE the descriptor table, the
+ * rest unlimited. New limits are checked and ignored. */
+static long limits(uint64_t res, uintptr_t unew, uintptr_t uold)
 {
 	uint64_t lim[2] = { UINT64_MAX, UINT64_MAX };
 
+	if (res >= RLIM_NLIMITS)
+		return -CUB_EINVAL;
+	if (res == RLIMIT_STACK)
+		lim[0] = 8ull << 20;
+	if (res == RLIMIT_NOFILE)
+		lim[0] = lim[1] = CUBI_FD_MAX;
+	if (unew && !cubi_user_readable(unew, sizeof(lim)))
+		return -CUB_EFAULT;
+	return uold ? cubi_copy_out(uold, lim, sizeof(lim)) : 0;
+}
+
+CUBI_SYS(prlimit64)
+{
 	if (A0(r) != 0 && A0(r) != PID)
 		return -CUB_ESRCH;
-	if (A1(r) >= RLIM_NLIMITS)
-		return -CUB_EINVAL;
-	if (A1(r) == RLIMIT_STACK)
-		lim[0] = 8ull << 20;
-	if (A2(r) && !cubi_user_readable(A2(r), sizeof(lim)))
-		return -CUB_EFAULT;
-	return A3(r) ? cubi_copy_out(A3(r), lim, sizeof(lim)) : 0;
+	return limits(A1(r), A2(r), A3(r));
+}
+
+CUBI_SYS(getrlimit)
+{
+	return A1(r) ? limits(A0(r), 0, A1(r)) : -CUB_EFAULT;
+}
+
+CUBI_SYS(setrlimit)
+{
+	return A1(r) ? limits(A0(r), A1(r), 0) : -CUB_EFAULT;
 }

@@ -26,6 +26,7 @@ typedef long (*cubi_sys_fn)(struct cub_shim_regs *r);
 #define CUB_ENOEXEC 8
 #define CUB_ECHILD 10
 #define CUB_EOPNOTSUPP 95
+#define CUB_EMFILE 24
 
 /* Highest syscall number the dispatcher knows (clone3 is 435). */
 #define CUBI_SYS_MAX 450
@@ -66,6 +67,77 @@ CUBI_SYS(set_tid_address); CUBI_SYS(gettid); CUBI_SYS(arch_prctl);
 CUBI_SYS(set_robust_list);
 /* futex.c */
 CUBI_SYS(futex);
+/* pipe.c, epoll.c */
+CUBI_SYS(pipe); CUBI_SYS(pipe2); CUBI_SYS(epoll_create);
+CUBI_SYS(epoll_create1); CUBI_SYS(epoll_ctl); CUBI_SYS(epoll_wait);
+CUBI_SYS(epoll_pwait);
+/* misc.c (limits) */
+CUBI_SYS(getrlimit); CUBI_SYS(setrlimit);
+
+/* -------------------------------------------------------------- files */
+
+/* Linux open flags and epoll event bits the fd layer uses. */
+#define CUBI_O_ACCMODE 3u
+#define CUBI_O_WRONLY 1u
+#define CUBI_O_RDWR 2u
+#define CUBI_O_NONBLOCK 04000u
+#define CUBI_O_CLOEXEC 02000000u
+#define CUBI_EPOLLIN 0x001u
+#define CUBI_EPOLLOUT 0x004u
+#define CUBI_EPOLLERR 0x008u
+#define CUBI_EPOLLHUP 0x010u
+#define CUBI_EPOLLRDNORM 0x040u
+#define CUBI_EPOLLWRNORM 0x100u
+#define CUBI_EPOLLRDHUP 0x2000u
+
+/* Descriptors 3 .. CUBI_FD_MAX - 1 (0-2 are the console, io.c). */
+#define CUBI_FD_MAX 256
+
+struct cubi_file;
+
+/*
+ * What a kind of file does. Every op runs inside the fd layer's critical
+ * section (interrupts disabled), so it must not block or allocate: read
+ * and write return -CUB_EAGAIN when the call would have to wait, and the
+ * fd layer (fd.c) then waits for cubi_io_changed() or, with O_NONBLOCK,
+ * returns -EAGAIN. Buffers are already checked with the uaccess helpers.
+ * release runs when the descriptor is closed and returns memory for the
+ * caller to free once the critical section is over (or NULL).
+ */
+struct cubi_file_ops {
+	long (*read)(struct cubi_file *f, void *buf, size_t n);
+	long (*write)(struct cubi_file *f, const void *buf, size_t n);
+	uint32_t (*poll)(struct cubi_file *f);	/* CUBI_EPOLL* bits true now */
+	void *(*release)(struct cubi_file *f);
+	uint32_t mode;				/* fstat's st_mode */
+};
+
+/* An open file: one per descriptor (there is no dup). */
+struct cubi_file {
+	const struct cubi_file_ops *ops;
+	unsigned flags;		/* access mode | CUBI_O_NONBLOCK (F_GETFL) */
+	uint64_t gen;		/* bumped whenever its readiness may change */
+};
+
+/* fd.c: descriptor table and blocking. Contexts: task. */
+long cubi_fd_install(struct cubi_file *f, bool cloexec);	/* irq off */
+void cubi_fd_uninstall(long fd);	/* irq off; no release */
+struct cubi_file *cubi_fd_file(uint64_t fd);			/* irq off */
+bool cubi_fd_valid(uint64_t fd);		/* open now (a snapshot) */
+void cubi_io_changed(void);					/* irq off */
+/* Waits until cubi_io_changed() after the critical section that read
+ * *seq began (seq sampled inside it), or until deadline (0 = none):
+ * 0 or -CUB_ETIMEDOUT. */
+int cubi_io_wait(uint32_t seq, uint64_t deadline);
+uint32_t cubi_io_seq(void);					/* irq off */
+long cubi_fd_read(uint64_t fd, uintptr_t buf, size_t n);
+long cubi_fd_write(uint64_t fd, uintptr_t buf, size_t n);
+long cubi_fd_close(uint64_t fd);
+long cubi_fd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg);
+long cubi_fd_fstat(uint64_t fd, uint32_t *mode);
+long cubi_fd_ioctl(uint64_t fd);
+/* epoll.c: drops f from every epoll interest list (f is closing). */
+void cubi_epoll_forget(struct cubi_file *f);			/* irq off */
 
 /* ------------------------------------------------------------ threads */
 
@@ -88,6 +160,10 @@ struct cubi_thread *cubi_thread_self(void);
 
 /* Wakes up to n waiters on the futex word at uaddr; returns the count. */
 int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset);
+/* Waits while *uaddr == val (checked with the enqueue, atomically), until
+ * woken or deadline (0 = none): 0, -CUB_EAGAIN or -CUB_ETIMEDOUT. */
+long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
+		     uint32_t bitset);
 
 /* Platform: continue a Linux thread at regs (rip, rsp, all registers). */
 CUB_NORETURN void cubi_shim_resume(const struct cub_shim_regs *regs);

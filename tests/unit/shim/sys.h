@@ -19,6 +19,7 @@
 #define SYS_ioctl 16
 #define SYS_readv 19
 #define SYS_writev 20
+#define SYS_pipe 22
 #define SYS_sched_yield 24
 #define SYS_madvise 28
 #define SYS_nanosleep 35
@@ -29,20 +30,28 @@
 #define SYS_uname 63
 #define SYS_fcntl 72
 #define SYS_gettimeofday 96
+#define SYS_getrlimit 97
 #define SYS_sigaltstack 131
 #define SYS_arch_prctl 158
+#define SYS_setrlimit 160
 #define SYS_gettid 186
 #define SYS_tkill 200
 #define SYS_futex 202
 #define SYS_sched_getaffinity 204
+#define SYS_epoll_create 213
 #define SYS_set_tid_address 218
 #define SYS_clock_gettime 228
 #define SYS_clock_getres 229
 #define SYS_clock_nanosleep 230
 #define SYS_exit_group 231
+#define SYS_epoll_wait 232
+#define SYS_epoll_ctl 233
 #define SYS_tgkill 234
 #define SYS_openat 257
 #define SYS_set_robust_list 273
+#define SYS_epoll_pwait 281
+#define SYS_epoll_create1 291
+#define SYS_pipe2 293
 #define SYS_prlimit64 302
 #define SYS_getrandom 318
 

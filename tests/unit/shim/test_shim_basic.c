@@ -216,6 +216,12 @@ static void test_signals(void **state)
 	assert_int_equal(SYS2(SYS_kill, 1, 99), -CUB_EINVAL);
 	assert_int_equal(SYS3(SYS_tgkill, 2, 1, 0), -CUB_ESRCH);
 	assert_int_equal(SYS3(SYS_tgkill, 0, 1, 0), -CUB_EINVAL);
+	/* Signals whose default action is to ignore them are dropped
+	 * (SIGURG is how Go's runtime asks a thread to preempt itself). */
+	assert_int_equal(SYS3(SYS_tgkill, 1, 1, 23), 0);
+	assert_int_equal(SYS2(SYS_kill, 1, 17), 0);
+	assert_int_equal(SYS2(SYS_tkill, 1, 28), 0);
+	assert_int_equal(SYS2(SYS_kill, 0, 18), 0);
 }
 
 static void test_random_and_limits(void **state)
@@ -232,8 +238,18 @@ static void test_random_and_limits(void **state)
 	assert_int_equal(SYS3(SYS_getrandom, a, 0, 0), 0);
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 3, NULL, lim), 0);
 	assert_int_equal(lim[0], 8 << 20);
-	assert_int_equal(SYS4(SYS_prlimit64, 0, 7, NULL, lim), 0);
+	assert_int_equal(SYS4(SYS_prlimit64, 0, 1, NULL, lim), 0);
 	assert_int_equal(lim[0], UINT64_MAX);
+	assert_int_equal(SYS4(SYS_prlimit64, 0, 7, NULL, lim), 0);	/* NOFILE */
+	assert_int_equal(lim[0], 256);
+	assert_int_equal(lim[1], 256);
+	assert_int_equal(SYS2(SYS_getrlimit, 3, lim), 0);
+	assert_int_equal(lim[0], 8 << 20);
+	assert_int_equal(SYS2(SYS_getrlimit, 16, lim), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_getrlimit, 3, NULL), -CUB_EFAULT);
+	assert_int_equal(SYS2(SYS_getrlimit, 3, WILD), -CUB_EFAULT);
+	assert_int_equal(SYS2(SYS_setrlimit, 7, lim), 0);	/* accepted, ignored */
+	assert_int_equal(SYS2(SYS_setrlimit, 7, WILD), -CUB_EFAULT);
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 16, NULL, lim), -CUB_EINVAL);
 	assert_int_equal(SYS4(SYS_prlimit64, 5, 3, NULL, lim), -CUB_ESRCH);
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 3, NULL, WILD), -CUB_EFAULT);

@@ -1,0 +1,243 @@
+/*
+ * epoll.c - epoll_create/create1, epoll_ctl, epoll_wait/pwait over the
+ * fd layer's files (pipes; Go's runtime parks its idle threads in
+ * epoll_pwait with its timer deadline as the timeout).
+ *
+ * Level-triggered by default; EPOLLET reports a file again only after its
+ * readiness may have changed (its gen moved since the last report: a
+ * superset of Linux's edges, which edge-triggered callers tolerate since
+ * they read until -EAGAIN anyway); EPOLLONESHOT disarms an entry after it
+ * fired until EPOLL_CTL_MOD. The console (fds 0-2) and epoll instances
+ * cannot be watched (-EPERM, -EINVAL).
+ *
+ * Invariants: an instance holds at most one entry per file and only
+ * files that are open (closing a file drops it from every instance,
+ * cubi_epoll_forget); every instance is on `instances`. Locking: the fd
+ * layer's critical section (interrupts disabled), see fd.c.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/heap.h>
+#include <cubrt/list.h>
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#include "shim_impl.h"
+
+#define EPOLL_CTL_ADD 1
+#define EPOLL_CTL_DEL 2
+#define EPOLL_CTL_MOD 3
+#define EPOLLEXCLUSIVE (1u << 28)
+#define EPOLLWAKEUP (1u << 29)
+#define EPOLLONESHOT (1u << 30)
+#define EPOLLET (1u << 31)
+#define EPOLL_KNOWN (0x3fffu | EPOLLEXCLUSIVE | EPOLLWAKEUP | EPOLLONESHOT | EPOLLET)
+#define EVENT_SIZE 12		/* struct epoll_event is packed on x86-64 */
+#define MAX_EVENTS (0x7fffffff / EVENT_SIZE)
+
+struct entry {
+	struct cubi_file *file;	/* NULL: free slot */
+	uint32_t events;
+	uint64_t data;
+	uint64_t seen;		/* file->gen at the last EPOLLET report */
+	bool armed;		/* false after an EPOLLONESHOT report */
+};
+
+struct epoll {
+	struct cubi_file file;
+	struct cub_list link;		/* instances */
+	unsigned start;			/* where the next scan begins (fairness) */
+	struct entry e[CUBI_FD_MAX];	/* one file per descriptor at most */
+};
+
+static struct cub_list instances = CUB_LIST_INIT(instances);
+
+static struct epoll *of_file(struct cubi_file *f)
+{
+	return cub_container_of(f, struct epoll, file);
+}
+
+static void *ep_release(struct cubi_file *f)
+{
+	struct epoll *ep = of_file(f);
+
+	cub_list_del(&ep->link);
+	return ep;
+}
+
+/* No read, write or poll: an instance cannot be watched (see ctl). */
+static const struct cubi_file_ops ep_ops = {
+	.release = ep_release, .mode = 0600,
+};
+
+void cubi_epoll_forget(struct cubi_file *f)
+{
+	struct cub_list *pos;
+
+	cub_list_for_each(pos, &instances) {
+		struct epoll *ep = cub_container_of(pos, struct epoll, link);
+
+		for (size_t i = 0; i < CUBI_FD_MAX; i++)
+			if (ep->e[i].file == f)
+				ep->e[i].file = NULL;
+	}
+}
+
+static long create(unsigned flags)
+{
+	struct epoll *ep = cub_calloc(1, sizeof(*ep));
+	unsigned long irq;
+	long fd;
+
+	if (!ep)
+		return -CUB_ENOMEM;
+	ep->file = (struct cubi_file){ &ep_ops, CUBI_O_RDWR, 0 };
+	irq = cub_arch_irq_save();
+	fd = cubi_fd_install(&ep->file, flags & CUBI_O_CLOEXEC);
+	if (fd >= 0)
+		cub_list_push_back(&instances, &ep->link);
+	cub_arch_irq_restore(irq);
+	if (fd < 0)
+		cub_free(ep);
+	return fd;
+}
+
+CUBI_SYS(epoll_create)
+{
+	return (int)A0(r) <= 0 ? -CUB_EINVAL : create(0);
+}
+
+CUBI_SYS(epoll_create1)
+{
+	return A0(r) & ~(uint64_t)CUBI_O_CLOEXEC ? -CUB_EINVAL : create(CUBI_O_CLOEXEC & A0(r));
+}
+
+static struct entry *find(struct epoll *ep, struct cubi_file *f)
+{
+	for (size_t i = 0; i < CUBI_FD_MAX; i++)
+		if (ep->e[i].file == f)
+			return &ep->e[i];
+	return NULL;
+}
+
+/* One epoll_ctl operation; interrupts disabled. */
+static long ctl_locked(uint64_t epfd, int op, uint64_t fd, uint32_t events, uint64_t data)
+{
+	struct cubi_file *ef = cubi_fd_file(epfd), *f = cubi_fd_file(fd);
+	struct entry *e;
+
+	if (!ef || (!f && fd > 2))
+		return -CUB_EBADF;
+	if (ef->ops != &ep_ops || fd == epfd || (f && f->ops == &ep_ops))
+		return -CUB_EINVAL;
+	if (!f)
+		return -CUB_EPERM;	/* the console: not pollable here */
+	e = find(of_file(ef), f);
+	if (op == EPOLL_CTL_ADD) {
+		if (e)
+			return -CUB_EEXIST;
+		e = find(of_file(ef), NULL);	/* a slot is always free */
+	} else if (!e) {
+		return -CUB_ENOENT;
+	}
+	if (op == EPOLL_CTL_DEL) {
+		e->file = NULL;
+		return 0;
+	}
+	if (op == EPOLL_CTL_MOD && (events & EPOLLEXCLUSIVE))
+		return -CUB_EINVAL;
+	*e = (struct entry){ .file = f, .events = events, .data = data,
+			     .seen = f->gen - 1, .armed = true };
+	cubi_io_changed();	/* a waiter may have a new ready entry */
+	return 0;
+}
+
+CUBI_SYS(epoll_ctl)
+{
+	int op = (int)A1(r);
+	uint8_t ev[EVENT_SIZE] = { 0 };
+	uint32_t events;
+	uint64_t data;
+	unsigned long irq;
+	long rc;
+
+	if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD && op != EPOLL_CTL_DEL)
+		return -CUB_EINVAL;
+	if (op != EPOLL_CTL_DEL && cubi_copy_in(ev, A3(r), sizeof(ev)))
+		return -CUB_EFAULT;
+	cub_memcpy(&events, ev, 4);
+	cub_memcpy(&data, ev + 4, 8);
+	if (op != EPOLL_CTL_DEL && (events & ~EPOLL_KNOWN))
+		return -CUB_EINVAL;
+	irq = cub_arch_irq_save();
+	rc = ctl_locked(A0(r), op, A2(r), events, data);
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+/* Reports ready entries into the (checked) user array; irq disabled. */
+static int collect(struct epoll *ep, uintptr_t uev, int max)
+{
+	int n = 0;
+
+	for (unsigned k = 0; k < CUBI_FD_MAX && n < max; k++) {
+		struct entry *e = &ep->e[(ep->start + k) % CUBI_FD_MAX];
+		uint32_t ready;
+
+		if (!e->file || !e->armed)
+			continue;
+		ready = e->file->ops->poll(e->file) &
+			(e->events | CUBI_EPOLLERR | CUBI_EPOLLHUP);
+		if (!ready || ((e->events & EPOLLET) && e->seen == e->file->gen))
+			continue;
+		e->seen = e->file->gen;
+		e->armed = !(e->events & EPOLLONESHOT);
+		cub_memcpy((void *)(uev + (size_t)n * EVENT_SIZE), &ready, 4);
+		cub_memcpy((void *)(uev + (size_t)n * EVENT_SIZE + 4), &e->data, 8);
+		n++;
+	}
+	ep->start = (ep->start + 1) % CUBI_FD_MAX;
+	return n;
+}
+
+/* epoll_wait(epfd, events, max, timeout_ms): blocks while nothing is
+ * ready, at most timeout_ms (negative: no limit, 0: just look). */
+static long wait_events(uint64_t epfd, uintptr_t uev, int max, int timeout)
+{
+	uint64_t deadline = 0;
+	bool expired = false;
+
+	if (max <= 0 || max > MAX_EVENTS)
+		return -CUB_EINVAL;
+	if (!cubi_user_writable(uev, (size_t)max * EVENT_SIZE))
+		return -CUB_EFAULT;
+	if (timeout > 0)
+		deadline = cub_time_now() + (uint64_t)timeout * 1000000u;
+	for (;;) {
+		unsigned long irq = cub_arch_irq_save();
+		struct cubi_file *f = cubi_fd_file(epfd);
+		uint32_t seq = cubi_io_seq();
+		long n;
+
+		if (!f || f->ops != &ep_ops)
+			n = f ? -CUB_EINVAL : -CUB_EBADF;
+		else
+			n = collect(of_file(f), uev, max);
+		cub_arch_irq_restore(irq);
+		if (n != 0 || timeout == 0 || expired)
+			return n;
+		expired = cubi_io_wait(seq, deadline) == -CUB_ETIMEDOUT;
+	}
+}
+
+CUBI_SYS(epoll_wait)
+{
+	return wait_events(A0(r), A1(r), (int)A2(r), (int)A3(r));
+}
+
+/* The signal mask is checked and ignored: cubrt delivers no signals. */
+CUBI_SYS(epoll_pwait)
+{
+	if (A4(r) && A5(r) != 8)
+		return -CUB_EINVAL;
+	return wait_events(A0(r), A1(r), (int)A2(r), (int)A3(r));
+}

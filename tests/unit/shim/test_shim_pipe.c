@@ -1,0 +1,371 @@
+/*
+ * test_shim_pipe.c - pipes and epoll through the dispatcher: descriptor
+ * errors, ring contents and capacity, PIPE_BUF atomicity, end of file and
+ * EPIPE, O_NONBLOCK, level/edge/one-shot readiness, and (inside the
+ * scheduler) readers, writers and epoll waiters that block and are woken
+ * by other coroutines, with and without timeouts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <cubrt/mem.h>
+#include <cubrt/sched.h>
+#include <cubrt/time.h>
+#include "sys.h"
+
+#define O_NONBLOCK 04000
+#define O_CLOEXEC 02000000
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+#define EPOLLIN 0x001u
+#define EPOLLOUT 0x004u
+#define EPOLLERR 0x008u
+#define EPOLLHUP 0x010u
+#define EPOLLONESHOT (1u << 30)
+#define EPOLLET (1u << 31)
+#define ADD 1
+#define DEL 2
+#define MOD 3
+#define CAP 16384
+
+struct __attribute__((packed)) ev {
+	uint32_t events;
+	uint64_t data;
+};
+
+static int fds[2];
+static char big[3 * CAP], got[3 * CAP];
+
+static void make(int flags)
+{
+	assert_int_equal(SYS2(SYS_pipe2, fds, flags), 0);
+}
+
+static void shut(void)
+{
+	assert_int_equal(SYS1(SYS_close, fds[0]), 0);
+	assert_int_equal(SYS1(SYS_close, fds[1]), 0);
+}
+
+static long ctl(int ep, int op, int fd, uint32_t events, uint64_t data)
+{
+	struct ev e = { events, data };
+
+	return SYS4(SYS_epoll_ctl, ep, op, fd, &e);
+}
+
+static long wait_for(int ep, struct ev *out, int max, int timeout)
+{
+	return SYS4(SYS_epoll_wait, ep, out, max, timeout);
+}
+
+static void *run(void (*body)(void))
+{
+	void *res;
+
+	assert_int_equal(cub_sched_run((cub_coro_fn)(void *)body, NULL, &res), 0);
+	return res;
+}
+
+/* ---------------------------------------------------------------- pipes */
+
+static void test_pipe_descriptors(void **state)
+{
+	uint8_t st[144];
+	uint32_t mode;
+
+	(void)state;
+	assert_int_equal(SYS2(SYS_pipe2, fds, 1), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_pipe2, WILD, 0), -CUB_EFAULT);
+	assert_int_equal(SYS1(SYS_pipe, NULL), -CUB_EFAULT);
+	assert_int_equal(SYS1(SYS_pipe, fds), 0);
+	assert_int_equal(fds[0], 3);
+	assert_int_equal(fds[1], 4);
+	assert_int_equal(SYS3(SYS_write, fds[0], "x", 1), -CUB_EBADF);
+	assert_int_equal(SYS3(SYS_read, fds[1], got, 1), -CUB_EBADF);
+	assert_int_equal(SYS2(SYS_fcntl, fds[0], F_GETFL), 0);
+	assert_int_equal(SYS2(SYS_fcntl, fds[1], F_GETFL), 1);
+	assert_int_equal(SYS3(SYS_fcntl, fds[1], F_SETFL, O_NONBLOCK | 1), 0);
+	assert_int_equal(SYS2(SYS_fcntl, fds[1], F_GETFL), 1 | O_NONBLOCK);
+	assert_int_equal(SYS2(SYS_fcntl, fds[0], F_GETFD), 0);
+	assert_int_equal(SYS3(SYS_fcntl, fds[0], F_SETFD, 1), 0);
+	assert_int_equal(SYS2(SYS_fcntl, fds[0], F_GETFD), 1);
+	assert_int_equal(SYS3(SYS_fcntl, fds[0], 0, 10), -CUB_EINVAL);	/* F_DUPFD */
+	assert_int_equal(SYS2(SYS_fstat, fds[0], st), 0);
+	memcpy(&mode, st + 24, 4);
+	assert_int_equal(mode & 0170000, 0010000);	/* a FIFO */
+	assert_int_equal(SYS3(SYS_lseek, fds[0], 0, 0), -29);
+	assert_int_equal(SYS3(SYS_ioctl, fds[0], 0x5413, st), -CUB_ENOTTY);
+	assert_int_equal(SYS3(SYS_read, fds[0], WILD, 4), -CUB_EFAULT);
+	assert_int_equal(SYS3(SYS_write, fds[1], WILD, 4), -CUB_EFAULT);
+	shut();
+	assert_int_equal(SYS1(SYS_close, fds[0]), -CUB_EBADF);
+	assert_int_equal(SYS3(SYS_read, fds[0], got, 1), -CUB_EBADF);
+	assert_int_equal(SYS2(SYS_fcntl, fds[0], F_GETFL), -CUB_EBADF);
+	assert_int_equal(SYS2(SYS_fstat, fds[0], st), -CUB_EBADF);
+	assert_int_equal(SYS3(SYS_lseek, fds[0], 0, 0), -CUB_EBADF);
+	make(O_CLOEXEC);
+	assert_int_equal(SYS2(SYS_fcntl, fds[1], F_GETFD), 1);
+	shut();
+}
+
+static void test_pipe_data(void **state)
+{
+	struct { const void *base; size_t len; } iov[2] = { { "ab", 2 }, { "cde", 3 } };
+
+	(void)state;
+	make(O_NONBLOCK);
+	assert_int_equal(SYS3(SYS_read, fds[0], got, 4), -CUB_EAGAIN);
+	assert_int_equal(SYS3(SYS_read, fds[0], got, 0), 0);
+	assert_int_equal(SYS3(SYS_write, fds[1], "hello", 5), 5);
+	assert_int_equal(SYS3(SYS_read, fds[0], got, 3), 3);
+	assert_memory_equal(got, "hel", 3);
+	assert_int_equal(SYS3(SYS_writev, fds[1], iov, 2), 5);
+	assert_int_equal(SYS3(SYS_read, fds[0], got, 100), 7);
+	assert_memory_equal(got, "loabcde", 7);
+	assert_int_equal(SYS1(SYS_close, fds[1]), 0);
+	assert_int_equal(SYS3(SYS_read, fds[0], got, 4), 0);	/* end of file */
+	assert_int_equal(SYS1(SYS_close, fds[0]), 0);
+
+	make(O_NONBLOCK);
+	assert_int_equal(SYS1(SYS_close, fds[0]), 0);
+	assert_int_equal(SYS3(SYS_write, fds[1], "x", 1), -CUB_EPIPE);
+	assert_int_equal(SYS1(SYS_close, fds[1]), 0);
+}
+
+/* Capacity, wrap-around and PIPE_BUF atomicity, without blocking. */
+static void test_pipe_capacity(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7 + i / 251);
+	make(O_NONBLOCK);
+	assert_int_equal(SYS3(SYS_write, fds[1], big, 3 * CAP), CAP);	/* partial */
+	assert_int_equal(SYS3(SYS_write, fds[1], big, 1), -CUB_EAGAIN);
+	assert_int_equal(SYS3(SYS_read, fds[0], got, 100), 100);
+	assert_int_equal(SYS3(SYS_write, fds[1], big, 200), -CUB_EAGAIN);	/* atomic */
+	assert_int_equal(SYS3(SYS_write, fds[1], big + CAP, 5000), 100);	/* > PIPE_BUF */
+	assert_int_equal(SYS3(SYS_read, fds[0], got, 3 * CAP), CAP);
+	assert_memory_equal(got, big + 100, CAP - 100);
+	assert_memory_equal(got + CAP - 100, big + CAP, 100);	/* wrapped */
+	shut();
+}
+
+/* A reader blocks on an empty pipe until another coroutine writes; a
+ * writer blocks on a full one until it is drained; a 48 KiB blocking
+ * write goes through a 16 KiB pipe intact. */
+static void *reader(void *arg)
+{
+	size_t n = (size_t)arg, have = 0;
+
+	while (have < n) {
+		long r = SYS3(SYS_read, fds[0], got + have, n - have);
+
+		if (r <= 0)
+			return (void *)(intptr_t)(r ? r : -1000);
+		have += (size_t)r;
+	}
+	return (void *)have;
+}
+
+static void blocking_body(void)
+{
+	struct cub_coro *c;
+	void *res;
+
+	make(0);
+	assert_int_equal(cub_coro_spawn(&c, reader, (void *)5, NULL), 0);
+	cub_coro_yield();	/* the reader parks on the empty pipe */
+	assert_int_equal(SYS3(SYS_write, fds[1], "12345", 5), 5);
+	assert_int_equal(cub_coro_join(c, &res), 0);
+	assert_int_equal((intptr_t)res, 5);
+	assert_memory_equal(got, "12345", 5);
+
+	assert_int_equal(cub_coro_spawn(&c, reader, (void *)sizeof(big), NULL), 0);
+	assert_int_equal(SYS3(SYS_write, fds[1], big, sizeof(big)), sizeof(big));
+	assert_int_equal(cub_coro_join(c, &res), 0);
+	assert_int_equal((intptr_t)res, sizeof(big));
+	assert_memory_equal(got, big, sizeof(big));
+
+	assert_int_equal(cub_coro_spawn(&c, reader, (void *)10, NULL), 0);
+	cub_coro_yield();
+	assert_int_equal(SYS3(SYS_write, fds[1], "abc", 3), 3);
+	assert_int_equal(SYS1(SYS_close, fds[1]), 0);	/* EOF ends the read */
+	assert_int_equal(cub_coro_join(c, &res), 0);
+	assert_int_equal((intptr_t)res, -1000);
+	assert_int_equal(SYS1(SYS_close, fds[0]), 0);
+}
+
+static void test_pipe_blocking(void **state)
+{
+	(void)state;
+	run(blocking_body);
+}
+
+static void test_pipe_emfile(void **state)
+{
+	int made = 0;
+	long rc;
+
+	(void)state;
+	while ((rc = SYS2(SYS_pipe2, fds, 0)) == 0)
+		made++;
+	assert_int_equal(rc, -24);	/* EMFILE */
+	assert_int_equal(made, (256 - 3) / 2);
+	for (int fd = 3; fd < 256; fd++)
+		assert_int_equal(SYS1(SYS_close, fd), fd < 3 + 2 * made ? 0 : -CUB_EBADF);
+}
+
+/* ---------------------------------------------------------------- epoll */
+
+static void test_epoll_errors(void **state)
+{
+	struct ev out[2];
+	int ep;
+
+	(void)state;
+	assert_int_equal(SYS1(SYS_epoll_create, 0), -CUB_EINVAL);
+	assert_int_equal(SYS1(SYS_epoll_create1, 1), -CUB_EINVAL);
+	ep = (int)SYS1(SYS_epoll_create1, O_CLOEXEC);
+	assert_true(ep >= 3);
+	assert_int_equal(SYS2(SYS_fcntl, ep, F_GETFD), 1);
+	make(0);
+	assert_int_equal(ctl(fds[0], ADD, fds[1], EPOLLOUT, 0), -CUB_EINVAL);
+	assert_int_equal(ctl(ep, ADD, 1, EPOLLOUT, 0), -CUB_EPERM);	/* console */
+	assert_int_equal(ctl(ep, ADD, ep, EPOLLIN, 0), -CUB_EINVAL);
+	assert_int_equal(ctl(ep, ADD, 99, EPOLLIN, 0), -CUB_EBADF);
+	assert_int_equal(ctl(99, ADD, fds[0], EPOLLIN, 0), -CUB_EBADF);
+	assert_int_equal(ctl(ep, 7, fds[0], EPOLLIN, 0), -CUB_EINVAL);
+	assert_int_equal(ctl(ep, ADD, fds[0], 1u << 20, 0), -CUB_EINVAL);
+	assert_int_equal(SYS4(SYS_epoll_ctl, ep, ADD, fds[0], WILD), -CUB_EFAULT);
+	assert_int_equal(ctl(ep, MOD, fds[0], EPOLLIN, 0), -CUB_ENOENT);
+	assert_int_equal(ctl(ep, DEL, fds[0], 0, 0), -CUB_ENOENT);
+	assert_int_equal(ctl(ep, ADD, fds[0], EPOLLIN, 0), 0);
+	assert_int_equal(ctl(ep, ADD, fds[0], EPOLLIN, 0), -CUB_EEXIST);
+	assert_int_equal(wait_for(ep, out, 0, 0), -CUB_EINVAL);
+	assert_int_equal(wait_for(ep, (struct ev *)WILD, 2, 0), -CUB_EFAULT);
+	assert_int_equal(wait_for(99, out, 2, 0), -CUB_EBADF);
+	assert_int_equal(wait_for(fds[0], out, 2, 0), -CUB_EINVAL);
+	assert_int_equal(SYS6(SYS_epoll_pwait, ep, out, 2, 0, out, 4), -CUB_EINVAL);
+	assert_int_equal(SYS6(SYS_epoll_pwait, ep, out, 2, 0, out, 8), 0);
+	assert_int_equal(SYS3(SYS_read, ep, out, 1), -CUB_EINVAL);
+	assert_int_equal(SYS1(SYS_close, ep), 0);
+	shut();
+}
+
+static void test_epoll_readiness(void **state)
+{
+	struct ev out[4];
+	int ep = (int)SYS1(SYS_epoll_create, 1);
+
+	(void)state;
+	make(O_NONBLOCK);
+	assert_int_equal(ctl(ep, ADD, fds[0], EPOLLIN, 11), 0);
+	assert_int_equal(wait_for(ep, out, 4, 0), 0);
+	assert_int_equal(SYS3(SYS_write, fds[1], "a", 1), 1);
+	assert_int_equal(wait_for(ep, out, 4, 0), 1);
+	assert_int_equal(out[0].events, EPOLLIN);
+	assert_int_equal(out[0].data, 11);
+	assert_int_equal(wait_for(ep, out, 4, 0), 1);	/* level-triggered */
+
+	assert_int_equal(ctl(ep, MOD, fds[0], EPOLLIN | EPOLLET, 12), 0);
+	assert_int_equal(wait_for(ep, out, 4, 0), 1);
+	assert_int_equal(out[0].data, 12);
+	assert_int_equal(wait_for(ep, out, 4, 0), 0);	/* no new edge */
+	assert_int_equal(SYS3(SYS_write, fds[1], "b", 1), 1);
+	assert_int_equal(wait_for(ep, out, 4, 0), 1);
+
+	assert_int_equal(ctl(ep, MOD, fds[0], EPOLLIN | EPOLLONESHOT, 13), 0);
+	assert_int_equal(wait_for(ep, out, 4, 0), 1);
+	assert_int_equal(SYS3(SYS_write, fds[1], "c", 1), 1);
+	assert_int_equal(wait_for(ep, out, 4, 0), 0);	/* disarmed */
+	assert_int_equal(ctl(ep, MOD, fds[0], EPOLLIN, 14), 0);
+	assert_int_equal(wait_for(ep, out, 4, 0), 1);
+
+	assert_int_equal(ctl(ep, ADD, fds[1], EPOLLOUT, 15), 0);
+	assert_int_equal(wait_for(ep, out, 4, 0), 2);
+	assert_int_equal(wait_for(ep, out, 1, 0), 1);	/* maxevents */
+	assert_int_equal(SYS3(SYS_read, fds[0], got, 10), 3);
+	assert_int_equal(wait_for(ep, out, 4, 0), 1);
+	assert_int_equal(out[0].events, EPOLLOUT);
+	assert_int_equal(out[0].data, 15);
+	assert_int_equal(ctl(ep, DEL, fds[1], 0, 0), 0);
+	assert_int_equal(wait_for(ep, out, 4, 0), 0);
+
+	assert_int_equal(SYS1(SYS_close, fds[1]), 0);	/* the reader sees HUP */
+	assert_int_equal(wait_for(ep, out, 4, 0), 1);
+	assert_int_equal(out[0].events, EPOLLHUP);
+	assert_int_equal(SYS1(SYS_close, fds[0]), 0);	/* dropped from the set */
+	make(O_NONBLOCK);				/* same numbers again */
+	assert_int_equal(SYS3(SYS_write, fds[1], "d", 1), 1);
+	assert_int_equal(wait_for(ep, out, 4, 0), 0);
+	assert_int_equal(ctl(ep, ADD, fds[1], EPOLLOUT, 16), 0);
+	assert_int_equal(SYS1(SYS_close, fds[0]), 0);	/* the writer sees ERR */
+	assert_int_equal(wait_for(ep, out, 4, 0), 1);
+	assert_int_equal(out[0].events, EPOLLERR);
+	assert_int_equal(SYS1(SYS_close, fds[1]), 0);
+	assert_int_equal(SYS1(SYS_close, ep), 0);
+}
+
+/* epoll_wait with a timeout returns 0 no earlier than it; without one it
+ * sleeps until another coroutine writes (Go's netpollBreak). */
+static void *late_writer(void *arg)
+{
+	(void)arg;
+	cub_sleep_until(cub_time_now() + 20000000);
+	return (void *)SYS3(SYS_write, fds[1], "w", 1);
+}
+
+static void epoll_blocking_body(void)
+{
+	struct ev out[2];
+	int ep = (int)SYS1(SYS_epoll_create1, 0);
+	struct cub_coro *c;
+	uint64_t t0;
+	void *res;
+
+	make(0);
+	assert_int_equal(ctl(ep, ADD, fds[0], EPOLLIN, 7), 0);
+	t0 = cub_time_now();
+	assert_int_equal(wait_for(ep, out, 2, 30), 0);
+	assert_true(cub_time_now() - t0 >= 30000000);
+	assert_int_equal(cub_coro_spawn(&c, late_writer, NULL, NULL), 0);
+	t0 = cub_time_now();
+	assert_int_equal(SYS6(SYS_epoll_pwait, ep, out, 2, -1, NULL, 0), 1);
+	assert_true(cub_time_now() - t0 >= 20000000);
+	assert_int_equal(out[0].data, 7);
+	assert_int_equal(cub_coro_join(c, &res), 0);
+	assert_int_equal((intptr_t)res, 1);
+	assert_int_equal(SYS1(SYS_close, ep), 0);
+	shut();
+}
+
+static void test_epoll_blocking(void **state)
+{
+	(void)state;
+	run(epoll_blocking_body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pipe_descriptors),
+		cmocka_unit_test(test_pipe_data),
+		cmocka_unit_test(test_pipe_capacity),
+		cmocka_unit_test(test_pipe_blocking),
+		cmocka_unit_test(test_pipe_emfile),
+		cmocka_unit_test(test_epoll_errors),
+		cmocka_unit_test(test_epoll_readiness),
+		cmocka_unit_test(test_epoll_blocking),
+	};
+
+	cubi_mem_init();	/* pipes and epoll instances live on the heap */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
