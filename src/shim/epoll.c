@@ -225,7 +225,7 @@ static long wait_events(uint64_t epfd, uintptr_t uev, int max, int timeout)
 		cub_arch_irq_restore(irq);
 		if (n != 0 || timeout == 0 || expired)
 			return n;
-		expired = cubi_io_wait(seq, deadline) == -CUB_ETIMEDOUT;
+		expired = cubi_io_wait(seq, deadline, "epoll wait") == -CUB_ETIMEDOUT;
 	}
 }
 

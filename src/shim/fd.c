@@ -77,9 +77,9 @@ void cubi_io_changed(void)
 	cubi_futex_wake((uintptr_t)&io_seq, 0x7fffffff, ~0u);
 }
 
-int cubi_io_wait(uint32_t seq, uint64_t deadline)
+int cubi_io_wait(uint32_t seq, uint64_t deadline, const char *what)
 {
-	long rc = cubi_futex_wait((uintptr_t)&io_seq, seq, deadline, ~0u);
+	long rc = cubi_futex_wait((uintptr_t)&io_seq, seq, deadline, ~0u, what);
 
 	return rc == -CUB_ETIMEDOUT ? (int)rc : 0;
 }
@@ -129,7 +129,7 @@ static long transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 		if (r < 0 && (r != -CUB_EAGAIN || nonblock))
 			return done ? (long)done : r;
 		if (r == -CUB_EAGAIN)
-			cubi_io_wait(seq, 0);
+			cubi_io_wait(seq, 0, out ? "pipe write" : "pipe read");
 	}
 }
 

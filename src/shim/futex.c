@@ -119,12 +119,12 @@ static int deadline_of(uintptr_t uts, bool absolute, bool realtime, uint64_t *ou
 }
 
 long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
-		     uint32_t bitset)
+		     uint32_t bitset, const char *what)
 {
 	struct waiter w = { .uaddr = uaddr, .bitset = bitset, .coro = cub_coro_self() };
 	unsigned long irq;
 
-	cubi_sched_assert_can_block("futex wait");
+	cubi_sched_assert_can_block(what);
 	cub_list_init(&w.link);
 	cub_timer_init(&w.timer, on_timeout, &w);
 	irq = cub_arch_irq_save();
@@ -140,7 +140,7 @@ long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 	if (deadline)
 		cub_timer_start(&w.timer, deadline);
 	while (!w.woken && !w.timed_out)
-		cubi_sched_park("futex");
+		cubi_sched_park(what);
 	cub_timer_stop(&w.timer);
 	cub_arch_irq_restore(irq);
 	return w.woken ? 0 : -CUB_ETIMEDOUT;
@@ -200,7 +200,7 @@ CUBI_SYS(futex)
 		if (rc)
 			return rc;
 		return cubi_futex_wait(uaddr, val, deadline,
-				       op == FUTEX_WAIT ? ~0u : val3);
+				       op == FUTEX_WAIT ? ~0u : val3, "futex");
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
 		if (op == FUTEX_WAKE_BITSET && !val3)

@@ -128,7 +128,7 @@ void cubi_io_changed(void);					/* irq off */
 /* Waits until cubi_io_changed() after the critical section that read
  * *seq began (seq sampled inside it), or until deadline (0 = none):
  * 0 or -CUB_ETIMEDOUT. */
-int cubi_io_wait(uint32_t seq, uint64_t deadline);
+int cubi_io_wait(uint32_t seq, uint64_t deadline, const char *what);
 uint32_t cubi_io_seq(void);					/* irq off */
 long cubi_fd_read(uint64_t fd, uintptr_t buf, size_t n);
 long cubi_fd_write(uint64_t fd, uintptr_t buf, size_t n);
@@ -161,9 +161,10 @@ struct cubi_thread *cubi_thread_self(void);
 /* Wakes up to n waiters on the futex word at uaddr; returns the count. */
 int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset);
 /* Waits while *uaddr == val (checked with the enqueue, atomically), until
- * woken or deadline (0 = none): 0, -CUB_EAGAIN or -CUB_ETIMEDOUT. */
+ * woken or deadline (0 = none): 0, -CUB_EAGAIN or -CUB_ETIMEDOUT. `what`
+ * names the wait in ps and deadlock reports. */
 long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
-		     uint32_t bitset);
+		     uint32_t bitset, const char *what);
 
 /* Platform: continue a Linux thread at regs (rip, rsp, all registers). */
 CUB_NORETURN void cubi_shim_resume(const struct cub_shim_regs *regs);
@@ -183,6 +184,15 @@ struct cubi_program {
  * coroutine; returns only on error (-CUB_EINVAL, -CUB_ENOMEM). */
 int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
 		    char *const envp[]);
+
+/* args.c: the boot command line as argv (argv[0] = name) and envp, both
+ * NULL-terminated; returns argc. */
+#define CUBI_ARGS_MAX 64
+int cubi_shim_cmdline_args(const char *name, char *argv[CUBI_ARGS_MAX + 2],
+			   char *envp[CUBI_ARGS_MAX + 1]);
+
+/* The time slice program images run their Linux threads with. */
+#define CUBI_LINUX_SLICE_NS (10u * 1000 * 1000)
 
 /* Ends the whole program (exit_group): flushes nothing, exits the machine. */
 CUB_NORETURN void cubi_shim_exit_program(int status);

@@ -8,8 +8,8 @@
  * and pointers into a scratch area that is followed by an
  * inaccessible guard page. Calls that by design end the program or block
  * forever are steered: exit/exit_group/clone are skipped, signals to self
- * use signal 0, console reads and unbounded waits are skipped, sleeps get
- * a tiny timeout. When a scratch pointer is among the arguments, lengths
+ * use signal 0, console reads and unbounded waits are skipped, sleeps and
+ * epoll waits get a tiny timeout, pipes are always non-blocking. When a scratch pointer is among the arguments, lengths
  * stay small, so a valid call cannot write past the scratch area.
  *
  * usage: fuzz_syscalls [SEED [OPS]]   (also CUBRT_SEED); prints the seed.
@@ -70,6 +70,15 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		return false;
 	case 0: case 19:			/* read/readv from the console */
 		return a[0] > 2 || a[0] < 0;
+	case 22: return false;			/* pipe: blocking ends */
+	case 293: a[1] |= 04000; return true;	/* pipe2: O_NONBLOCK always */
+	case 72:				/* fcntl F_SETFL: keep it */
+		if (a[1] == 4)
+			a[2] |= 04000;
+		return true;
+	case 232: case 281:			/* epoll waits: 0..2 ms */
+		a[3] = (long)(rnd(s) % 3);
+		return true;
 	case 62: a[1] = 0; return true;		/* kill: probe only */
 	case 200: a[1] = 0; return true;	/* tkill */
 	case 234: a[2] = 0; return true;	/* tgkill */
