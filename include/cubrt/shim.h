@@ -52,9 +52,11 @@ long cub_shim_call(long nr, long a0, long a1, long a2, long a3, long a4, long a5
 const char *cub_shim_name(long nr);
 
 /*
- * Starts a static Linux x86-64 ELF executable image (e.g. built by
- * `musl-gcc -static`) in the running coroutine: loads its segments at their
- * link addresses, builds the Linux initial stack (argc, argv, envp, auxv
+ * Starts a static Linux x86-64 ELF executable image (e.g. a static-pie
+ * built with musl, or a Go program linked inside the VM window, as
+ * scripts/go-image does) in the running coroutine: loads its segments at
+ * their link addresses (ET_EXEC, which must lie in the VM window) or at a
+ * fixed bias (static-pie), builds the Linux initial stack (argc, argv, envp, auxv
  * with AT_PHDR/AT_PHNUM/AT_PHENT/AT_PAGESZ/AT_RANDOM/AT_ENTRY) and jumps to
  * its entry. Returns only on error (-CUB_ENOEXEC-style codes: -CUB_EINVAL
  * for a malformed image, -CUB_ENOMEM, -CUB_EBUSY when its addresses are
