@@ -133,22 +133,24 @@ static long transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 	}
 }
 
-long cubi_fd_read(uint64_t fd, uintptr_t buf, size_t n)
+/* read and write: the count clamped as Linux does, the buffer checked. */
+static long checked_transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 {
 	if (n > MAX_RW)
 		n = MAX_RW;
-	if (n && !cubi_user_writable(buf, n))
-		return cubi_fd_file(fd) ? -CUB_EFAULT : -CUB_EBADF;
-	return transfer(fd, buf, n, false);
+	if (n && !(out ? cubi_user_readable(buf, n) : cubi_user_writable(buf, n)))
+		return cubi_fd_valid(fd) ? -CUB_EFAULT : -CUB_EBADF;
+	return transfer(fd, buf, n, out);
+}
+
+long cubi_fd_read(uint64_t fd, uintptr_t buf, size_t n)
+{
+	return checked_transfer(fd, buf, n, false);
 }
 
 long cubi_fd_write(uint64_t fd, uintptr_t buf, size_t n)
 {
-	if (n > MAX_RW)
-		n = MAX_RW;
-	if (n && !cubi_user_readable(buf, n))
-		return cubi_fd_file(fd) ? -CUB_EFAULT : -CUB_EBADF;
-	return transfer(fd, buf, n, true);
+	return checked_transfer(fd, buf, n, true);
 }
 
 long cubi_fd_close(uint64_t fd)
