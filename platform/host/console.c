@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <cubrt/arch.h>
+#include <cubrt/panic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -213,4 +214,14 @@ void cub_arch_set_tls(uint64_t base)
 /* Host tests call the shim's dispatcher directly. */
 void cub_arch_syscall_enable(void)
 {
+}
+
+/* Nothing delivers signals on the host (its tests call the shim's
+ * delivery code directly), so an rt_sigreturn here is a stray one. */
+struct cubi_sigctx;
+CUB_NORETURN void cubi_shim_resume_full(const struct cubi_sigctx *ctx);
+CUB_NORETURN void cubi_shim_resume_full(const struct cubi_sigctx *ctx)
+{
+	(void)ctx;
+	cub_panic("rt_sigreturn: signal handlers do not run on the host");
 }

@@ -10,7 +10,9 @@
  * frame, save the SSE/x87 state (a blocking call lets other threads run),
  * re-enable interrupts if the caller had them, and call
  * cub_shim_syscall(). Return: rax = result, rcx = rip and r11 = rflags as
- * after SYSRET, every other register and the SSE state as they were.
+ * after SYSRET, every other register and the SSE state as they were -
+ * unless a signal is taken on the way out (cubi_x86_syscall_exit_hook
+ * then points the frame at its handler).
  */
 	.text
 	.code64
@@ -53,7 +55,13 @@ cubi_x86_syscall_entry:
 	call cub_shim_syscall
 	cli
 	movq %rax, F_RAX(%rbx)
-	fxrstor (%rsp)
+	movq cubi_x86_syscall_exit_hook(%rip), %rax
+	testq %rax, %rax
+	jz 2f
+	movq %rbx, %rdi			/* signals: may redirect the frame */
+	movq %rsp, %rsi			/* to a handler (platform/x86/shim.c) */
+	call *%rax
+2:	fxrstor (%rsp)
 	movq %rbx, %rsp
 	popq %r15
 	popq %r14
@@ -107,6 +115,9 @@ cubi_shim_resume:
 	.bss
 	.balign 8
 saved_rsp:
+	.quad 0
+	.globl cubi_x86_syscall_exit_hook
+cubi_x86_syscall_exit_hook:		/* NULL until cub_arch_syscall_enable */
 	.quad 0
 
 	.section .note.GNU-stack, "", @progbits

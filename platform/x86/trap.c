@@ -124,6 +124,9 @@ static CUB_NORETURN void fault_report(const struct x86_trap_frame *f)
  * interrupts still disabled). Contexts: irq (interrupts disabled).
  */
 void (*cubi_x86_exit_call)(void);
+/* Signal delivery at interrupt exit (platform/x86/shim.c sets it when
+ * the syscall shim is enabled; traps.S calls it after the exit hook). */
+void (*cubi_x86_trap_signal_hook)(struct x86_trap_frame *f, void *fx);
 
 void cubi_x86_trap(struct x86_trap_frame *f)
 {

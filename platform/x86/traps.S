@@ -131,7 +131,9 @@ trap_restore:
  * red zone, and call the hook there with interrupts still disabled. The
  * hook may switch coroutines; whenever this one is resumed, the hook
  * returns here and the frame restores it exactly. The hardware frame moves
- * with the rest, so iretq also restores the interrupted RSP.
+ * with the rest, so iretq also restores the interrupted RSP. With the
+ * syscall shim on, a pending signal may then redirect the frame into its
+ * handler (cubi_x86_trap_signal_hook).
  */
 irq_exit_hook:
 	movq FRAME_RSP(%rsp), %rdi
@@ -143,5 +145,11 @@ irq_exit_hook:
 	movl $(FRAME_SIZE / 8), %ecx
 	rep movsq
 	movq %rdx, %rsp			/* 16-byte aligned for the call */
+	call *%rax
+	movq cubi_x86_trap_signal_hook(%rip), %rax
+	testq %rax, %rax
+	jz trap_restore
+	leaq FX_SIZE(%rsp), %rdi	/* a signal may redirect the frame to */
+	movq %rsp, %rsi			/* its handler (platform/x86/shim.c) */
 	call *%rax
 	jmp trap_restore

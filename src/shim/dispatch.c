@@ -17,6 +17,7 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(0, read), NR(1, write), NR(2, open), NR(3, close), NR(5, fstat),
 	NR(8, lseek), NR(9, mmap), NR(10, mprotect), NR(11, munmap),
 	NR(12, brk), NR(13, rt_sigaction), NR(14, rt_sigprocmask),
+	NR(15, rt_sigreturn),
 	NR(16, ioctl), NR(19, readv), NR(20, writev), NR(22, pipe),
 	NR(24, sched_yield), NR(28, madvise), NR(35, nanosleep),
 	NR(39, getpid), NR(56, clone), NR(60, exit), NR(62, kill),

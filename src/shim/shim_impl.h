@@ -54,11 +54,12 @@ CUBI_SYS(open); CUBI_SYS(lseek); CUBI_SYS(fstat);
 CUBI_SYS(clock_gettime); CUBI_SYS(clock_getres); CUBI_SYS(gettimeofday);
 CUBI_SYS(nanosleep); CUBI_SYS(clock_nanosleep); CUBI_SYS(time);
 /* misc.c */
-CUBI_SYS(uname); CUBI_SYS(getrandom); CUBI_SYS(rt_sigaction);
-CUBI_SYS(rt_sigprocmask); CUBI_SYS(sigaltstack); CUBI_SYS(getpid);
+CUBI_SYS(uname); CUBI_SYS(getrandom); CUBI_SYS(getpid);
 CUBI_SYS(getppid); CUBI_SYS(getuid); CUBI_SYS(sched_getaffinity);
-CUBI_SYS(sched_yield); CUBI_SYS(kill); CUBI_SYS(tgkill); CUBI_SYS(tkill);
-CUBI_SYS(prlimit64); CUBI_SYS(madvise);
+CUBI_SYS(sched_yield); CUBI_SYS(prlimit64); CUBI_SYS(madvise);
+/* signal.c */
+CUBI_SYS(rt_sigaction); CUBI_SYS(rt_sigprocmask); CUBI_SYS(sigaltstack);
+CUBI_SYS(kill); CUBI_SYS(tgkill); CUBI_SYS(tkill);
 /* mm.c */
 CUBI_SYS(mmap); CUBI_SYS(munmap); CUBI_SYS(mprotect); CUBI_SYS(brk);
 /* thread.c */
@@ -73,6 +74,8 @@ CUBI_SYS(epoll_create1); CUBI_SYS(epoll_ctl); CUBI_SYS(epoll_wait);
 CUBI_SYS(epoll_pwait);
 /* misc.c (limits) */
 CUBI_SYS(getrlimit); CUBI_SYS(setrlimit);
+/* signal.c */
+CUBI_SYS(rt_sigreturn);
 
 /* -------------------------------------------------------------- files */
 
@@ -146,13 +149,61 @@ void cubi_epoll_forget(struct cubi_file *f);			/* irq off */
  * Lives in the thread's coroutine stack frame of thread_main (thread.c) or,
  * for the initial thread, in static storage.
  */
+struct cubi_altstack {			/* Linux's stack_t */
+	uint64_t sp;
+	int32_t flags, pad;
+	uint64_t size;
+};
+
 struct cubi_thread {
 	int tid;
 	struct cub_coro *coro;
 	uint64_t fs_base;
 	uintptr_t clear_child_tid;	/* user address, 0 = none */
 	struct cub_list link;		/* all threads; irq-save protected */
+	/* Signals (signal.c), irq-save protected: bit sig-1 of each. */
+	uint64_t sigmask;		/* blocked */
+	uint64_t pending;		/* sent, not yet delivered */
+	uint64_t pending_kill;		/* of those, sent by kill (SI_USER) */
+	struct cubi_altstack altstack;	/* sigaltstack */
 };
+
+/* A new thread's signal state: the creator's mask, no alternate stack. */
+#define CUBI_THREAD_SIGNALS(mask) \
+	.sigmask = (mask), .altstack = { 0, 2 /* SS_DISABLE */, 0, 0 }
+
+/* The thread record of coroutine c, or NULL (irq off). */
+struct cubi_thread *cubi_thread_find(struct cub_coro *c);
+/* The live thread with this tid, or NULL. */
+struct cubi_thread *cubi_thread_by_tid(int64_t tid);
+/* A thread that leaves drops its undelivered signals (irq off). */
+void cubi_signal_thread_gone(struct cubi_thread *t);
+
+/*
+ * A thread's registers on its way back to program code, in the order of
+ * Linux's struct sigcontext, plus its x87/SSE state (the 512-byte FXSAVE
+ * image it resumes with). The platform fills one from its syscall or
+ * interrupt frame, lets signal.c redirect it into a handler, and writes
+ * it back (platform/x86/shim.c).
+ */
+struct cubi_sigctx {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, rflags;
+	void *fx;
+};
+
+/* True when some thread may have a signal to take (cheap; irq off). */
+bool cubi_signal_pending(void);
+/* Takes the running thread's next deliverable signal: writes a Linux
+ * signal frame on its stack (or its alternate stack) and points ctx at
+ * the handler. False when there is none. Interrupts disabled. */
+bool cubi_signal_deliver(struct cubi_sigctx *ctx);
+/* rt_sigreturn's work: reads the frame a handler returned from (sp is
+ * the stack pointer after its `ret` into the restorer) into ctx, and
+ * restores the thread's mask. 0 or -CUB_EFAULT/-CUB_EINVAL. */
+int cubi_signal_restore(uintptr_t sp, struct cubi_sigctx *ctx);
+/* Platform: resumes ctx exactly (every register, flags, SSE state). */
+CUB_NORETURN void cubi_shim_resume_full(const struct cubi_sigctx *ctx);
 
 /* The calling thread; creates the record for a coroutine that has none
  * (the first caller becomes the initial thread, tid 1). */

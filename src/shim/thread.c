@@ -47,7 +47,8 @@
 #define THREAD_CORO_STACK (16u * 1024)	/* only the shim runs on it */
 
 static struct cub_list threads = CUB_LIST_INIT(threads);
-static struct cubi_thread initial = { .tid = 1, .link = CUB_LIST_INIT(initial.link) };
+static struct cubi_thread initial = { .tid = 1, .link = CUB_LIST_INIT(initial.link),
+				      CUBI_THREAD_SIGNALS(0) };
 static int next_tid = 2;
 static int live_threads;
 
@@ -62,21 +63,43 @@ struct start {
 	volatile bool taken;
 };
 
-struct cubi_thread *cubi_thread_self(void)
+struct cubi_thread *cubi_thread_find(struct cub_coro *c)
 {
-	struct cub_coro *me = cub_coro_self();
-	unsigned long irq = cub_arch_irq_save();
-	struct cubi_thread *found = &initial;
 	struct cub_list *pos;
 
 	cub_list_for_each(pos, &threads) {
 		struct cubi_thread *t = cub_container_of(pos, struct cubi_thread, link);
 
-		if (t->coro == me) {
-			found = t;
-			break;
-		}
+		if (t->coro == c)
+			return t;
 	}
+	return NULL;
+}
+
+struct cubi_thread *cubi_thread_by_tid(int64_t tid)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_thread *found = NULL;
+	struct cub_list *pos;
+
+	cub_list_for_each(pos, &threads) {
+		struct cubi_thread *t = cub_container_of(pos, struct cubi_thread, link);
+
+		if (t->tid == tid)
+			found = t;
+	}
+	cub_arch_irq_restore(irq);
+	return found;
+}
+
+struct cubi_thread *cubi_thread_self(void)
+{
+	struct cub_coro *me = cub_coro_self();
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_thread *found = cubi_thread_find(me);
+
+	if (!found)
+		found = &initial;
 	if (found == &initial && !cub_list_linked(&initial.link)) {
 		initial.coro = me;
 		cub_list_push_back(&threads, &initial.link);
@@ -89,7 +112,8 @@ struct cubi_thread *cubi_thread_self(void)
 static void *thread_main(void *arg)
 {
 	struct start *st = arg;
-	struct cubi_thread self = { .tid = st->tid, .coro = cub_coro_self() };
+	struct cubi_thread self = { .tid = st->tid, .coro = cub_coro_self(),
+				    CUBI_THREAD_SIGNALS(st->parent->sigmask) };
 	struct cub_shim_regs regs = st->regs;
 	unsigned long irq;
 
@@ -169,6 +193,7 @@ CUBI_SYS(exit)
 		cubi_futex_wake(t->clear_child_tid, 1, ~0u);
 	irq = cub_arch_irq_save();
 	cub_list_del(&t->link);
+	cubi_signal_thread_gone(t);
 	left = --live_threads;
 	cub_arch_irq_restore(irq);
 	if (left == 0)	/* the last thread: the process ends */

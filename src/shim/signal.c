@@ -1,0 +1,376 @@
+/*
+ * signal.c - signals within the program: rt_sigaction, rt_sigprocmask,
+ * sigaltstack, kill/tkill/tgkill, and delivery to handlers with Linux's
+ * x86-64 signal frame and rt_sigreturn.
+ *
+ * Only the program signals itself (there is no other process), so every
+ * signal comes from kill, tkill or tgkill. One with a handler becomes
+ * pending on its target thread and is delivered on that thread's way back
+ * to program code: when a system call returns (any thread) or when an
+ * interrupt returns into code outside cubrt's image, i.e. a separately
+ * loaded program such as Go (the platform decides, platform/x86/shim.c).
+ * A thread blocked in a system call takes it when the call completes; the
+ * call is not interrupted with EINTR. Default actions: SIGCHLD, SIGCONT,
+ * SIGURG and SIGWINCH are dropped, every other signal ends the program
+ * with a report naming it (abort ends this way); SIG_IGN drops.
+ *
+ * Delivery builds what Linux builds: below the red zone (and below the
+ * platform's own frame, which sits there) or at the top of the alternate
+ * stack (SA_ONSTACK), the FXSAVE image, then the
+ * rt_sigframe - return address (sa_restorer), ucontext (its mcontext is
+ * the interrupted registers), siginfo - and enters the handler with rdi =
+ * signal, rsi = &info, rdx = &uc, sa_mask and the signal blocked.
+ * rt_sigreturn reads it back, so a handler may change the context it
+ * returns to (Go's asynchronous preemption does exactly that).
+ *
+ * Locking: actions, every thread's signal fields and `npending` are
+ * protected by irq_save; delivery runs with interrupts disabled.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/panic.h>
+#include <cubrt/sched.h>
+#include <cubrt/string.h>
+
+#include "shim_impl.h"
+
+#define NSIG 64
+#define SIGKILL 9
+#define SIGSTOP 19
+#define SIG_DFL 0
+#define SIG_IGN 1
+#define SA_NODEFER 0x40000000u
+#define SA_RESETHAND 0x80000000u
+#define SA_ONSTACK 0x08000000u
+#define SA_RESTORER 0x04000000u
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define MINSIGSTKSZ 2048
+#define SI_USER 0
+#define SI_TKILL (-6)
+#define PID 1
+#define RED_ZONE 128
+#define FX_SIZE 512
+#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
+#define FIX_FLAGS 0x50dd5ull	/* AC OF DF TF SF ZF AF PF CF RF */
+#define CANONICAL(a) ((a) < 0x0000800000000000ull || (a) >= 0xffff800000000000ull)
+
+#define BIT(sig) (1ull << ((sig) - 1))
+
+struct ksigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+/* Linux's x86-64 struct ucontext and struct rt_sigframe. */
+struct mcontext {
+	uint64_t gregs[18];		/* struct cubi_sigctx's order */
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate;
+	uint64_t reserved[8];
+};
+
+struct ucontext {
+	uint64_t flags, link;
+	struct cubi_altstack stack;
+	struct mcontext mc;
+	uint64_t sigmask;
+};
+
+struct siginfo {
+	int32_t signo, errno_, code, pad;
+	int32_t pid, uid;
+	uint8_t rest[104];
+};
+
+struct rt_sigframe {
+	uint64_t pretcode;
+	struct ucontext uc;
+	struct siginfo info;
+};
+
+_Static_assert(sizeof(struct mcontext) == 256, "Linux sigcontext layout");
+_Static_assert(sizeof(struct ucontext) == 304, "Linux ucontext layout");
+_Static_assert(sizeof(struct siginfo) == 128, "Linux siginfo layout");
+_Static_assert(sizeof(struct cubi_sigctx) == 18 * 8 + sizeof(void *),
+	       "cubi_sigctx: 18 registers in sigcontext order, then fx");
+
+static struct ksigaction actions[NSIG + 1];
+static unsigned npending;	/* pending bits over all threads */
+
+/* ----------------------------------------------------------- actions */
+
+CUBI_SYS(rt_sigaction)
+{
+	uint64_t sig = A0(r);
+	struct ksigaction act, old;
+	unsigned long irq;
+
+	if (A3(r) != 8 || sig < 1 || sig > NSIG)
+		return -CUB_EINVAL;
+	if (A1(r) && (sig == SIGKILL || sig == SIGSTOP))
+		return -CUB_EINVAL;
+	if (A1(r) && cubi_copy_in(&act, A1(r), sizeof(act)))
+		return -CUB_EFAULT;
+	if (A2(r) && !cubi_user_writable(A2(r), sizeof(old)))
+		return -CUB_EFAULT;
+	irq = cub_arch_irq_save();
+	old = actions[sig];
+	if (A1(r))
+		actions[sig] = act;
+	cub_arch_irq_restore(irq);
+	return A2(r) ? cubi_copy_out(A2(r), &old, sizeof(old)) : 0;
+}
+
+CUBI_SYS(rt_sigprocmask)
+{
+	struct cubi_thread *t = cubi_thread_self();
+	uint64_t how = A0(r), set = 0, old;
+	unsigned long irq;
+
+	if (A3(r) != 8)
+		return -CUB_EINVAL;
+	if (A1(r) && how > 2)
+		return -CUB_EINVAL;
+	if (A1(r) && cubi_copy_in(&set, A1(r), sizeof(set)))
+		return -CUB_EFAULT;
+	if (A2(r) && !cubi_user_writable(A2(r), sizeof(old)))
+		return -CUB_EFAULT;
+	set &= ~UNBLOCKABLE;
+	irq = cub_arch_irq_save();
+	old = t->sigmask;
+	if (A1(r))
+		t->sigmask = how == 0 ? old | set : how == 1 ? old & ~set : set;
+	cub_arch_irq_restore(irq);
+	return A2(r) ? cubi_copy_out(A2(r), &old, sizeof(old)) : 0;
+}
+
+static bool on_altstack(const struct cubi_altstack *a, uint64_t sp)
+{
+	return !(a->flags & SS_DISABLE) && sp > a->sp && sp - a->sp <= a->size;
+}
+
+CUBI_SYS(sigaltstack)
+{
+	struct cubi_thread *t = cubi_thread_self();
+	struct cubi_altstack ss, old = t->altstack;
+	bool on = on_altstack(&old, r->rsp);
+
+	if (A0(r)) {
+		if (cubi_copy_in(&ss, A0(r), sizeof(ss)))
+			return -CUB_EFAULT;
+		if (ss.flags & ~SS_DISABLE)
+			return -CUB_EINVAL;
+		if (!(ss.flags & SS_DISABLE) && ss.size < MINSIGSTKSZ)
+			return -CUB_ENOMEM;
+		if (on)
+			return -CUB_EPERM;	/* not while running on it */
+	}
+	if (on)
+		old.flags |= SS_ONSTACK;
+	if (A1(r) && cubi_copy_out(A1(r), &old, sizeof(old)))
+		return -CUB_EFAULT;
+	if (A0(r))
+		t->altstack = ss.flags & SS_DISABLE ?
+			(struct cubi_altstack){ 0, SS_DISABLE, 0, 0 } : ss;
+	return 0;
+}
+
+/* ------------------------------------------------------------ sending */
+
+static bool ignored_by_default(uint64_t sig)
+{
+	return sig == 17 || sig == 18 || sig == 23 || sig == 28;
+}
+
+/* Sends sig to thread t. Signal 0 only probes. */
+static long send(struct cubi_thread *t, uint64_t sig, bool by_kill)
+{
+	struct ksigaction act;
+	unsigned long irq;
+
+	if (sig > NSIG)
+		return -CUB_EINVAL;
+	if (sig == 0)
+		return 0;
+	irq = cub_arch_irq_save();
+	act = actions[sig];
+	if (act.handler > SIG_IGN && !(t->pending & BIT(sig))) {
+		t->pending |= BIT(sig);
+		if (by_kill)
+			t->pending_kill |= BIT(sig);
+		npending++;
+	}
+	cub_arch_irq_restore(irq);
+	if (act.handler == SIG_DFL && !ignored_by_default(sig))
+		cub_panic("program killed by signal %lu%s", (unsigned long)sig,
+			  sig == 6 ? " (SIGABRT: abort)" : "");
+	return 0;
+}
+
+/* The live thread with this tid, or NULL. */
+static struct cubi_thread *thread_with_tid(int64_t tid)
+{
+	struct cubi_thread *self = cubi_thread_self();
+
+	if (tid == self->tid)
+		return self;
+	return cubi_thread_by_tid(tid);
+}
+
+CUBI_SYS(kill)
+{
+	int64_t pid = (int64_t)A0(r);
+
+	if (pid != PID && pid != 0 && pid != -1)
+		return -CUB_ESRCH;
+	return send(cubi_thread_self(), A1(r), true);
+}
+
+CUBI_SYS(tgkill)
+{
+	struct cubi_thread *t;
+
+	if ((int64_t)A0(r) <= 0 || (int64_t)A1(r) <= 0)
+		return -CUB_EINVAL;
+	if (A0(r) != PID || !(t = thread_with_tid((int64_t)A1(r))))
+		return A2(r) > NSIG ? -CUB_EINVAL : -CUB_ESRCH;
+	return send(t, A2(r), false);
+}
+
+CUBI_SYS(tkill)
+{
+	struct cubi_thread *t;
+
+	if ((int64_t)A0(r) <= 0)
+		return -CUB_EINVAL;
+	if (!(t = thread_with_tid((int64_t)A0(r))))
+		return A1(r) > NSIG ? -CUB_EINVAL : -CUB_ESRCH;
+	return send(t, A1(r), false);
+}
+
+void cubi_signal_thread_gone(struct cubi_thread *t)
+{
+	npending -= (unsigned)__builtin_popcountll(t->pending);
+	t->pending = t->pending_kill = 0;
+}
+
+/* ----------------------------------------------------------- delivery */
+
+bool cubi_signal_pending(void)
+{
+	return npending != 0;
+}
+
+/* Where the frame goes: below the red zone, or atop the alternate stack. */
+static uint64_t frame_top(const struct cubi_thread *t, const struct ksigaction *a,
+			  uint64_t sp)
+{
+	if ((a->flags & SA_ONSTACK) && !(t->altstack.flags & SS_DISABLE) &&
+	    !on_altstack(&t->altstack, sp))
+		return t->altstack.sp + t->altstack.size;
+	return sp - RED_ZONE;
+}
+
+/* Writes the frame for sig at frame (checked writable); fx below it. */
+static void write_frame(struct rt_sigframe *f, uint64_t fx, const struct cubi_thread *t,
+			const struct ksigaction *a, const struct cubi_sigctx *ctx,
+			int sig)
+{
+	cub_memset(f, 0, sizeof(*f));
+	f->pretcode = a->restorer;
+	f->uc.stack = t->altstack;
+	if (on_altstack(&t->altstack, ctx->rsp))
+		f->uc.stack.flags |= SS_ONSTACK;
+	cub_memcpy(f->uc.mc.gregs, ctx, sizeof(f->uc.mc.gregs));
+	f->uc.mc.cs = 0x08;
+	f->uc.mc.ss = 0x10;
+	f->uc.mc.oldmask = t->sigmask;
+	f->uc.mc.fpstate = fx;
+	f->uc.sigmask = t->sigmask;
+	cub_memcpy((void *)fx, ctx->fx, FX_SIZE);
+	f->info.signo = sig;
+	f->info.code = (t->pending_kill & BIT(sig)) ? SI_USER : SI_TKILL;
+	f->info.pid = PID;
+}
+
+bool cubi_signal_deliver(struct cubi_sigctx *ctx)
+{
+	struct cub_coro *me = cub_coro_self();
+	struct cubi_thread *t = me ? cubi_thread_find(me) : NULL;
+	uint64_t ready = t ? t->pending & ~t->sigmask : 0, top, fx, frame;
+	struct ksigaction a;
+	int sig;
+
+	if (!ready)
+		return false;
+	sig = __builtin_ctzll(ready) + 1;
+	a = actions[sig];
+	top = frame_top(t, &a, ctx->rsp);
+	/* On the thread's own stack, the platform's frame (the registers it
+	 * will restore) and this call chain lie just below the red zone:
+	 * the signal frame goes further down, below everything in use. */
+	if (top == ctx->rsp - RED_ZONE)
+		top = CUB_MIN(top, (uint64_t)(uintptr_t)__builtin_frame_address(0) - 2048);
+	fx = CUB_ALIGN_DOWN(top - FX_SIZE, 64);
+	frame = CUB_ALIGN_DOWN(fx - sizeof(struct rt_sigframe), 16) - 8;
+	if (a.handler <= SIG_IGN) {	/* reset since it was sent */
+		t->pending &= ~BIT(sig);
+		npending--;
+		return false;
+	}
+	if (!(a.flags & SA_RESTORER) || !cubi_user_writable(frame, top - frame))
+		cub_panic("signal %d: cannot enter its handler (%s)", sig,
+			  a.flags & SA_RESTORER ? "no room for the signal frame"
+						: "no SA_RESTORER");
+	write_frame((struct rt_sigframe *)frame, fx, t, &a, ctx, sig);
+	t->pending &= ~BIT(sig);
+	t->pending_kill &= ~BIT(sig);
+	npending--;
+	t->sigmask |= (a.mask | (a.flags & SA_NODEFER ? 0 : BIT(sig))) & ~UNBLOCKABLE;
+	if (a.flags & SA_RESETHAND)
+		actions[sig].handler = SIG_DFL;
+	ctx->rsp = frame;
+	ctx->rip = a.handler;
+	ctx->rdi = (uint64_t)sig;
+	ctx->rsi = frame + offsetof(struct rt_sigframe, info);
+	ctx->rdx = frame + offsetof(struct rt_sigframe, uc);
+	ctx->rax = 0;
+	ctx->rflags &= ~0x500ull;	/* DF and TF, as Linux clears them */
+	return true;
+}
+
+/* ------------------------------------------------------------- return */
+
+int cubi_signal_restore(uintptr_t sp, struct cubi_sigctx *ctx)
+{
+	const struct rt_sigframe *f = (const struct rt_sigframe *)(sp - 8);
+	struct cubi_thread *t = cubi_thread_self();
+	const struct mcontext *mc;
+	unsigned long irq;
+
+	if (!cubi_user_readable((uintptr_t)f, sizeof(*f)))
+		return -CUB_EFAULT;
+	mc = &f->uc.mc;
+	if (!cubi_user_readable(mc->fpstate, FX_SIZE) || mc->fpstate % 16)
+		return -CUB_EFAULT;
+	cub_memcpy(ctx, mc->gregs, sizeof(mc->gregs));
+	if (!CANONICAL(ctx->rip) || !CANONICAL(ctx->rsp))
+		return -CUB_EINVAL;
+	ctx->rflags = (ctx->rflags & FIX_FLAGS) | 0x202;	/* IF and bit 1 */
+	ctx->fx = (void *)(uintptr_t)mc->fpstate;
+	irq = cub_arch_irq_save();
+	t->sigmask = f->uc.sigmask & ~UNBLOCKABLE;
+	cub_arch_irq_restore(irq);
+	return 0;
+}
+
+CUBI_SYS(rt_sigreturn)
+{
+	struct cubi_sigctx ctx;
+	int rc = cubi_signal_restore(r->rsp, &ctx);
+
+	if (rc)
+		cub_panic("rt_sigreturn: no valid signal frame at 0x%lx (%s)",
+			  (unsigned long)r->rsp - 8, cub_strerror(rc));
+	cubi_shim_resume_full(&ctx);
+}
