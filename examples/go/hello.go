@@ -2,7 +2,7 @@
 // library, booted on cubrt: scripts/go-image builds it into an image and
 // cubrt's syscall shim runs it (goroutines on Linux threads that are
 // cubrt coroutines, the timer heap parked in epoll_pwait, the garbage
-// collector on mmap'd memory).
+// collector on mmap'd memory, asynchronous preemption by SIGURG).
 //
 //	scripts/go-image -o hello.img examples/go/hello.go
 //	scripts/run hello.img WHO=you one two  # NAME=value: environment
@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -112,6 +113,27 @@ func garbage() string {
 	return fmt.Sprintf("%d blocks kept, collector ran: %v", len(keys), ms.NumGC > 0)
 }
 
+// preemption starts a goroutine that loops without calling anything
+// and checks that the rest of the program still runs, a garbage
+// collection (which stops the world) included: Go preempts such a loop by
+// sending its thread SIGURG, and cubrt delivers it to Go's handler.
+func preemption() string {
+	var stop int32
+	done := make(chan int)
+	go func() {
+		spins := 0
+		for atomic.LoadInt32(&stop) == 0 { // an intrinsic, not a call
+			spins++
+		}
+		done <- spins
+	}()
+	time.Sleep(20 * time.Millisecond)
+	runtime.GC()
+	atomic.StoreInt32(&stop, 1)
+	<-done
+	return "main and the collector ran beside a call-free loop"
+}
+
 func main() {
 	who := os.Getenv("WHO")
 	if who == "" {
@@ -124,6 +146,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "deadlock" {
 		<-make(chan int)
 	}
+	fmt.Printf("preemption: %s\n", preemption())
 	p := sieve(100)
 	fmt.Printf("sieve: the 100th prime is %d\n", p[len(p)-1])
 	fmt.Printf("squares: %d\n", squares(8, 1000))

@@ -174,6 +174,9 @@ struct cubi_thread {
 
 /* The thread record of coroutine c, or NULL (irq off). */
 struct cubi_thread *cubi_thread_find(struct cub_coro *c);
+/* cubi_thread_self without creating a record: NULL before the first
+ * system call (irq off). */
+struct cubi_thread *cubi_thread_current(void);
 /* The live thread with this tid, or NULL. */
 struct cubi_thread *cubi_thread_by_tid(int64_t tid);
 /* A thread that leaves drops its undelivered signals (irq off). */

@@ -295,8 +295,7 @@ static void write_frame(struct rt_sigframe *f, uint64_t fx, const struct cubi_th
 
 bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 {
-	struct cub_coro *me = cub_coro_self();
-	struct cubi_thread *t = me ? cubi_thread_find(me) : NULL;
+	struct cubi_thread *t = cub_coro_self() ? cubi_thread_current() : NULL;
 	uint64_t ready = t ? t->pending & ~t->sigmask : 0, top, fx, frame;
 	struct ksigaction a;
 	int sig;

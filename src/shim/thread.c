@@ -76,6 +76,13 @@ struct cubi_thread *cubi_thread_find(struct cub_coro *c)
 	return NULL;
 }
 
+struct cubi_thread *cubi_thread_current(void)
+{
+	struct cubi_thread *t = cubi_thread_find(cub_coro_self());
+
+	return t ? t : cub_list_linked(&initial.link) ? &initial : NULL;
+}
+
 struct cubi_thread *cubi_thread_by_tid(int64_t tid)
 {
 	unsigned long irq = cub_arch_irq_save();

@@ -1,0 +1,245 @@
+/*
+ * test_shim_signal.c - signal delivery without running a handler: a
+ * signal sent with kill/tgkill becomes pending, cubi_signal_deliver turns
+ * a register context into Linux's x86-64 frame (checked field by field)
+ * aimed at the handler, and cubi_signal_restore (rt_sigreturn's half)
+ * gives the context back. Masks, SIG_IGN, default actions, SA_RESETHAND,
+ * SA_NODEFER and the alternate stack too. Runs inside the scheduler:
+ * signals belong to threads, and threads are coroutines.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <cubrt/mem.h>
+#include <cubrt/sched.h>
+#include "shim_impl.h"
+#include "sys.h"
+
+#define SYS_rt_sigreturn 15
+#define SIGUSR1 10
+#define SIGUSR2 12
+#define SIGURG 23
+#define SA_SIGINFO 4u
+#define SA_ONSTACK 0x08000000u
+#define SA_RESTORER 0x04000000u
+#define SA_NODEFER 0x40000000u
+#define SA_RESETHAND 0x80000000u
+#define HANDLER 0x1111000ul
+#define RESTORER 0x2222000ul
+#define BIT(s) (1ull << ((s) - 1))
+
+struct ksigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+/* Offsets in Linux's rt_sigframe (after the return address). */
+#define UC 8
+#define UC_STACK (UC + 16)
+#define MC (UC + 40)
+#define MC_OLDMASK (MC + 18 * 8 + 8 + 2 * 8)
+#define MC_FPSTATE (MC + 23 * 8)
+#define UC_SIGMASK (UC + 296)
+#define INFO (UC + 304)
+
+static _Alignas(64) uint8_t stack[32768], alt[8192];
+static _Alignas(16) uint8_t fx[512];
+
+static void *run(void (*body)(void))
+{
+	void *res;
+
+	assert_int_equal(cub_sched_run((cub_coro_fn)(void *)body, NULL, &res), 0);
+	return res;
+}
+
+static void set_action(int sig, uint64_t handler, uint64_t flags, uint64_t mask)
+{
+	struct ksigaction a = { handler, flags | SA_RESTORER, RESTORER, mask };
+
+	assert_int_equal(SYS4(SYS_rt_sigaction, sig, &a, NULL, 8), 0);
+}
+
+static uint64_t blocked(void)
+{
+	uint64_t m = ~0ull;
+
+	assert_int_equal(SYS4(SYS_rt_sigprocmask, 0, NULL, &m, 8), 0);
+	return m;
+}
+
+static void set_blocked(uint64_t m)
+{
+	assert_int_equal(SYS4(SYS_rt_sigprocmask, 2, &m, NULL, 8), 0);
+}
+
+/* A context with distinct register values, interrupted at `sp`. */
+static struct cubi_sigctx context(uint64_t sp)
+{
+	struct cubi_sigctx c;
+	uint64_t *g = (uint64_t *)&c;
+
+	for (int i = 0; i < 18; i++)
+		g[i] = 0x1000 + (uint64_t)i;
+	c.rsp = sp;
+	c.rip = 0x3333000;
+	c.rflags = 0x202 | 0x400;	/* DF set: the handler gets it clear */
+	c.fx = fx;
+	for (size_t i = 0; i < sizeof(fx); i++)
+		fx[i] = (uint8_t)(i * 3);
+	return c;
+}
+
+static uint64_t at(uint64_t addr)
+{
+	uint64_t v;
+
+	memcpy(&v, (const void *)addr, sizeof(v));
+	return v;
+}
+
+static void deliver_body(void)
+{
+	uint64_t top = (uint64_t)(uintptr_t)(stack + sizeof(stack)) - 8;
+	struct cubi_sigctx c = context(top), orig = c, back;
+	uint64_t f;
+
+	set_blocked(0);
+	set_action(SIGUSR1, HANDLER, SA_SIGINFO, BIT(SIGUSR2));
+	assert_false(cubi_signal_deliver(&c));		/* nothing sent */
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR1), 0);
+	assert_true(cubi_signal_pending());
+	assert_true(cubi_signal_deliver(&c));
+	f = c.rsp;
+	assert_int_equal(c.rip, HANDLER);
+	assert_int_equal(c.rdi, SIGUSR1);
+	assert_int_equal(c.rsi, f + INFO);
+	assert_int_equal(c.rdx, f + UC);
+	assert_int_equal(c.rflags & 0x400, 0);
+	assert_int_equal((f + 8) % 16, 0);		/* as after a call */
+	assert_true(f + 8 + 304 + 128 + 512 <= top - 128);
+	assert_int_equal(at(f), RESTORER);
+	assert_memory_equal((void *)(f + MC), &orig, 18 * 8);
+	assert_int_equal(at(f + UC_SIGMASK), 0);
+	assert_int_equal(at(f + MC_OLDMASK), 0);
+	assert_int_equal(at(f + MC_FPSTATE) % 64, 0);
+	assert_memory_equal((void *)at(f + MC_FPSTATE), fx, sizeof(fx));
+	assert_int_equal(*(int32_t *)(f + INFO), SIGUSR1);
+	assert_int_equal(*(int32_t *)(f + INFO + 8), 0);	/* SI_USER */
+	assert_int_equal(*(int32_t *)(f + INFO + 16), 1);	/* pid */
+	assert_int_equal(blocked(), BIT(SIGUSR1) | BIT(SIGUSR2));
+	assert_false(cubi_signal_deliver(&c));
+
+	/* rt_sigreturn: the handler returned into the restorer (ret: +8). */
+	assert_int_equal(cubi_signal_restore(f + 8, &back), 0);
+	assert_memory_equal(&back, &orig, 18 * 8);
+	assert_memory_equal(back.fx, fx, sizeof(fx));
+	assert_int_equal(blocked(), 0);
+
+	/* tgkill to ourselves: SI_TKILL. */
+	c = orig;
+	assert_int_equal(SYS3(SYS_tgkill, 1, SYS0(SYS_gettid), SIGUSR1), 0);
+	assert_true(cubi_signal_deliver(&c));
+	assert_int_equal(*(int32_t *)(c.rsp + INFO + 8), -6);
+	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
+}
+
+static void test_deliver_and_return(void **state)
+{
+	(void)state;
+	run(deliver_body);
+}
+
+static void rules_body(void)
+{
+	uint64_t top = (uint64_t)(uintptr_t)(stack + sizeof(stack));
+	struct cubi_sigctx c = context(top), back;
+	struct ksigaction a;
+
+	set_blocked(BIT(SIGUSR1));		/* blocked: stays pending */
+	set_action(SIGUSR1, HANDLER, 0, 0);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR1), 0);
+	assert_false(cubi_signal_deliver(&c));
+	set_blocked(0);
+	assert_true(cubi_signal_deliver(&c));
+	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
+
+	c = context(top);			/* SIG_IGN and default-ignored */
+	set_action(SIGUSR2, 1, 0, 0);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGURG), 0);
+	assert_false(cubi_signal_deliver(&c));
+
+	set_action(SIGUSR2, HANDLER, SA_RESETHAND | SA_NODEFER, 0);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);
+	assert_true(cubi_signal_deliver(&c));
+	assert_int_equal(blocked(), 0);		/* SA_NODEFER */
+	assert_int_equal(SYS4(SYS_rt_sigaction, SIGUSR2, NULL, &a, 8), 0);
+	assert_int_equal(a.handler, 0);		/* SA_RESETHAND */
+
+	assert_int_equal(SYS3(SYS_tgkill, 1, 999, SIGUSR1), -CUB_ESRCH);
+	assert_int_equal(SYS2(SYS_tkill, 999, SIGUSR1), -CUB_ESRCH);
+	assert_int_equal(SYS2(SYS_kill, 1, 65), -CUB_EINVAL);
+	assert_int_equal(cubi_signal_restore(WILD, &back), -CUB_EFAULT);
+	memset(stack, 0, sizeof(stack));	/* rip 0 is canonical, fpstate 0 not */
+	assert_int_equal(cubi_signal_restore((uintptr_t)stack + 8, &back), -CUB_EFAULT);
+}
+
+static void test_masks_and_actions(void **state)
+{
+	(void)state;
+	run(rules_body);
+}
+
+static void altstack_body(void)
+{
+	struct { uint64_t sp; int32_t flags, pad; uint64_t size; } ss = {
+		(uintptr_t)alt, 0, 0, sizeof(alt) }, old;
+	uint64_t lo = (uintptr_t)alt, hi = lo + sizeof(alt);
+	struct cubi_sigctx c = context((uintptr_t)(stack + sizeof(stack))), back;
+
+	set_blocked(0);
+	assert_int_equal(SYS2(SYS_sigaltstack, &ss, NULL), 0);
+	set_action(SIGUSR1, HANDLER, SA_ONSTACK, 0);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR1), 0);
+	assert_true(cubi_signal_deliver(&c));
+	assert_true(c.rsp >= lo && c.rsp < hi);
+	assert_int_equal(at(c.rsp + UC_STACK), lo);		/* uc_stack.ss_sp */
+	assert_int_equal(at(c.rsp + UC_STACK + 8) & 1, 0);	/* not SS_ONSTACK */
+	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
+
+	/* Already on the alternate stack: the next frame goes below. */
+	c = context(hi - 1024);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR1), 0);
+	assert_true(cubi_signal_deliver(&c));
+	assert_true(c.rsp >= lo && c.rsp < hi - 1024 - 128);
+	assert_int_equal(at(c.rsp + UC_STACK + 8) & 1, 1);	/* SS_ONSTACK */
+	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
+
+	assert_int_equal(SYS2(SYS_sigaltstack, NULL, &old), 0);
+	assert_int_equal(old.sp, lo);
+	ss.flags = 2;					/* SS_DISABLE */
+	assert_int_equal(SYS2(SYS_sigaltstack, &ss, NULL), 0);
+}
+
+static void test_altstack(void **state)
+{
+	(void)state;
+	run(altstack_body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deliver_and_return),
+		cmocka_unit_test(test_masks_and_actions),
+		cmocka_unit_test(test_altstack),
+	};
+
+	cubi_mem_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
