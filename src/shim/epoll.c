@@ -234,7 +234,8 @@ CUBI_SYS(epoll_wait)
 	return wait_events(A0(r), A1(r), (int)A2(r), (int)A3(r));
 }
 
-/* The signal mask is checked and ignored: cubrt delivers no signals. */
+/* The signal mask is checked and ignored (a wait is never interrupted by
+ * a signal: signal.c delivers when the call returns). */
 CUBI_SYS(epoll_pwait)
 {
 	if (A4(r) && A5(r) != 8)

@@ -7,7 +7,7 @@
  * the pipe is empty and a writer exists, and returns 0 (end of file) once
  * every writer closed; a write of at most PIPE_BUF bytes goes in whole or
  * waits, a longer one may go in pieces; writing with no reader left fails
- * with -EPIPE (Linux also raises SIGPIPE; cubrt delivers no signals).
+ * with -EPIPE (Linux also raises SIGPIPE; the shim does not).
  *
  * Invariants: 0 <= len <= PIPE_CAP; the bytes start at head (mod
  * PIPE_CAP); rd_open/wr_open say which ends still have a descriptor; the
