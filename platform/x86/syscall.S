@@ -5,7 +5,10 @@
  * Programs run in ring 0, so SYSCALL neither switches stacks nor changes
  * privilege. On entry (IF, DF, TF, AC cleared by IA32_FMASK): rcx = return
  * rip, r11 = rflags, rsp = the caller's stack, possibly with live data in
- * the 128-byte red zone below it. We step over the red zone, align, build
+ * the 128-byte red zone below it. A Linux thread's call moves to its
+ * coroutine's kernel stack (cubi_sched_set_kstack), as Linux moves to the
+ * kernel stack: a program stack may be small (a goroutine's). Any other
+ * caller's call stays on its stack: we step over the red zone, align, build
  * a struct cub_shim_regs (include/cubrt/shim.h) whose tail is an iretq
  * frame, save the SSE/x87 state (a blocking call lets other threads run),
  * re-enable interrupts if the caller had them, and call
@@ -14,6 +17,8 @@
  * unless a signal is taken on the way out (cubi_x86_syscall_exit_hook
  * then points the frame at its handler).
  */
+#include "../../src/sched/sched_hooks.h"
+
 	.text
 	.code64
 
@@ -23,9 +28,19 @@
 
 	.globl cubi_x86_syscall_entry
 cubi_x86_syscall_entry:
-	movq %rsp, saved_rsp(%rip)	/* IF=0 and one CPU: a safe scratch */
-	leaq -128(%rsp), %rsp
-	andq $-16, %rsp
+	movq %rsp, saved_rsp(%rip)	/* IF=0 and one CPU: safe scratches */
+	movq %rax, saved_rax(%rip)
+	movq cubi_sched(%rip), %rax	/* the running coroutine: a Linux */
+	testq %rax, %rax		/* thread runs the call on its own */
+	jz 1f				/* (kernel) stack, not the program's */
+	movq CUBI_CORO_KSTACK_OFFSET(%rax), %rax
+	testq %rax, %rax
+	jz 1f
+	movq %rax, %rsp
+	jmp 2f
+1:	leaq -128(%rsp), %rsp		/* else below the caller's red zone */
+2:	andq $-16, %rsp
+	movq saved_rax(%rip), %rax
 	pushq $0x10			/* ss */
 	pushq saved_rsp(%rip)		/* rsp */
 	pushq %r11			/* rflags */
@@ -115,6 +130,8 @@ cubi_shim_resume:
 	.bss
 	.balign 8
 saved_rsp:
+	.quad 0
+saved_rax:
 	.quad 0
 	.globl cubi_x86_syscall_exit_hook
 cubi_x86_syscall_exit_hook:		/* NULL until cub_arch_syscall_enable */

@@ -10,6 +10,8 @@
  * order (x86.h) and the x87/SSE state (FXSAVE: application code may use
  * SSE, handlers may too), and calls cubi_x86_trap(frame).
  */
+#include "../../src/sched/sched_hooks.h"
+
 	.text
 	.code64
 
@@ -77,6 +79,7 @@ cubi_x86_trap_stubs:
  */
 #define FX_SIZE 512
 #define FRAME_SIZE (FX_SIZE + 22 * 8)	/* 688, a multiple of 16 */
+#define FRAME_RIP (FX_SIZE + 17 * 8)	/* offset of the interrupted RIP */
 #define FRAME_RSP (FX_SIZE + 20 * 8)	/* offset of the interrupted RSP */
 #define RED_ZONE 128
 
@@ -128,7 +131,9 @@ trap_restore:
 /*
  * Returning to task context with an exit hook (in %rax): move the whole
  * frame off the shared IST stack onto the interrupted stack, below its
- * red zone, and call the hook there with interrupts still disabled. The
+ * red zone - or, for a Linux thread interrupted in a separately loaded
+ * program, onto its kernel stack (see syscall.S) - and call the hook
+ * there with interrupts still disabled. The
  * hook may switch coroutines; whenever this one is resumed, the hook
  * returns here and the frame restores it exactly. The hardware frame moves
  * with the rest, so iretq also restores the interrupted RSP. With the
@@ -138,7 +143,21 @@ trap_restore:
 irq_exit_hook:
 	movq FRAME_RSP(%rsp), %rdi
 	subq $RED_ZONE, %rdi
-	andq $-16, %rdi
+	movq cubi_sched(%rip), %rcx	/* a Linux thread interrupted in */
+	testq %rcx, %rcx		/* program code outside cubrt's image */
+	jz 1f				/* (Go) runs the hook on its kernel */
+	movq CUBI_CORO_KSTACK_OFFSET(%rcx), %rcx	/* stack instead */
+	testq %rcx, %rcx
+	jz 1f
+	movq FRAME_RIP(%rsp), %rdx
+	leaq __image_start(%rip), %rsi
+	cmpq %rsi, %rdx
+	jb 2f
+	leaq __image_end(%rip), %rsi
+	cmpq %rsi, %rdx
+	jb 1f
+2:	movq %rcx, %rdi
+1:	andq $-16, %rdi
 	subq $FRAME_SIZE, %rdi
 	movq %rsp, %rsi
 	movq %rdi, %rdx

@@ -223,6 +223,7 @@ static ALWAYS_INLINE void spawn_locked(struct cub_coro *c, cub_coro_fn fn,
 		cub_stack_set_name(&c->stack, name);
 	}
 	c->id = next_id++;
+	c->kstack = 0;
 	cub_arch_ctx_init(&c->ctx, c->stack.lo, c->stack.size, coro_entry, c);
 	cub_list_push_back(&cubi_sched.all, &c->all);
 	cub_list_push_back(&cubi_sched.runq, &c->link);
@@ -499,6 +500,16 @@ int cubi_sched_park_tail(const char *what, unsigned long irq,
 	switch_prepare(prev, next);
 	return cub_arch_ctx_switch_then(&prev->ctx, &next->ctx,
 					park_tail_resumed);
+}
+
+_Static_assert(offsetof(struct cubi_sched, cur) == 0, "platform asm reads cubi_sched.cur");
+_Static_assert(offsetof(struct cub_coro, kstack) == CUBI_CORO_KSTACK_OFFSET,
+	       "sched_hooks.h CUBI_CORO_KSTACK_OFFSET");
+
+/* Contexts: task. */
+void cubi_sched_set_kstack(uintptr_t top)
+{
+	cubi_sched.cur->kstack = top;
 }
 
 void *cubi_sched_park_area(struct cub_coro *c)

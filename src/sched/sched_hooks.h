@@ -5,6 +5,11 @@
 #ifndef CUBRT_SCHED_HOOKS_H
 #define CUBRT_SCHED_HOOKS_H
 
+/* For platform assembly: where the running coroutine's record is
+ * (cubi_sched's first field) and where its kernel stack top is in it. */
+#define CUBI_CORO_KSTACK_OFFSET 304
+
+#ifndef __ASSEMBLER__
 #include <cubrt/base.h>
 
 /* Sets the preemption time slice in ns (0: off; the 'preempt' build
@@ -23,5 +28,16 @@ uint64_t cubi_preempt_count(void);
  * Contexts: task, boot.
  */
 void cubi_sched_set_tls(uint64_t base);
+
+/*
+ * Sets the running coroutine's kernel stack top: when it runs program
+ * code on a stack of the program's own (a Linux thread), the platform
+ * takes its system calls and interrupt exits on its coroutine stack below
+ * `top` instead, as Linux takes them on a kernel stack, so that cubrt's
+ * frames never land on a small program stack (a goroutine's). 0: none.
+ * Reset at spawn. Contexts: task.
+ */
+void cubi_sched_set_kstack(uintptr_t top);
+#endif
 
 #endif

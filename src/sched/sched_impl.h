@@ -62,7 +62,14 @@ struct cub_coro {
 	_Alignas(16) unsigned char park_area[CUBI_PARK_AREA];
 	/* Cold: spawn, exit, join, ps. */
 	struct cub_list all;		/* sched.all */
-	struct cub_coro *next_cached;	/* on a record cache (record.c) */
+	union {
+		struct cub_coro *next_cached;	/* ended: on a record cache
+						 * (record.c) */
+		uintptr_t kstack;	/* alive: 0, or where the platform runs
+					 * system calls and interrupt exits that
+					 * come from program code on another
+					 * stack (cubi_sched_set_kstack) */
+	};
 	cub_coro_fn fn;
 	void *arg;
 	void *result;

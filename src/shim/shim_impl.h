@@ -220,6 +220,10 @@ int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset);
 long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 		     uint32_t bitset, const char *what);
 
+/* An address safely below the caller's frame on the running stack: a
+ * Linux thread's kernel stack top, set before it enters program code. */
+uintptr_t cubi_stack_below_caller(void);
+
 /* Platform: continue a Linux thread at regs (rip, rsp, all registers). */
 CUB_NORETURN void cubi_shim_resume(const struct cub_shim_regs *regs);
 

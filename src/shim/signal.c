@@ -15,8 +15,9 @@
  * with a report naming it (abort ends this way); SIG_IGN drops.
  *
  * Delivery builds what Linux builds: below the red zone (and below the
- * platform's own frame, which sits there) or at the top of the alternate
- * stack (SA_ONSTACK), the FXSAVE image, then the
+ * platform's own frame if that sits there, for a caller without a kernel
+ * stack) or at the top of the alternate stack (SA_ONSTACK), the FXSAVE
+ * image, then the
  * rt_sigframe - return address (sa_restorer), ucontext (its mcontext is
  * the interrupted registers), siginfo - and enters the handler with rdi =
  * signal, rsi = &info, rdx = &uc, sa_mask and the signal blocked.
@@ -52,6 +53,7 @@
 #define FX_SIZE 512
 #define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
 #define FIX_FLAGS 0x50dd5ull	/* AC OF DF TF SF ZF AF PF CF RF */
+#define SAME_STACK (1ull << 20)	/* `here` this close below: one stack */
 #define CANONICAL(a) ((a) < 0x0000800000000000ull || (a) >= 0xffff800000000000ull)
 
 #define BIT(sig) (1ull << ((sig) - 1))
@@ -296,7 +298,7 @@ static void write_frame(struct rt_sigframe *f, uint64_t fx, const struct cubi_th
 bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 {
 	struct cubi_thread *t = cub_coro_self() ? cubi_thread_current() : NULL;
-	uint64_t ready = t ? t->pending & ~t->sigmask : 0, top, fx, frame;
+	uint64_t ready = t ? t->pending & ~t->sigmask : 0, top, fx, frame, here;
 	struct ksigaction a;
 	int sig;
 
@@ -305,15 +307,18 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 	sig = __builtin_ctzll(ready) + 1;
 	a = actions[sig];
 	top = frame_top(t, &a, ctx->rsp);
-	/* On the thread's own stack, the platform's frame (the registers it
-	 * will restore) and this call chain lie just below the red zone:
-	 * the signal frame goes further down, below everything in use. */
-	if (top == ctx->rsp - RED_ZONE)
-		top = CUB_MIN(top, (uint64_t)(uintptr_t)__builtin_frame_address(0) - 2048);
+	/* A caller without a kernel stack (cubi_sched_set_kstack) has the
+	 * platform's frame (the registers it will restore) and this call
+	 * chain just below its red zone: the signal frame goes further
+	 * down, below everything in use. */
+	here = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+	if (top == ctx->rsp - RED_ZONE && here < top && top - here < SAME_STACK)
+		top = here - 2048;
 	fx = CUB_ALIGN_DOWN(top - FX_SIZE, 64);
 	frame = CUB_ALIGN_DOWN(fx - sizeof(struct rt_sigframe), 16) - 8;
 	if (a.handler <= SIG_IGN) {	/* reset since it was sent */
 		t->pending &= ~BIT(sig);
+		t->pending_kill &= ~BIT(sig);
 		npending--;
 		return false;
 	}

@@ -114,5 +114,6 @@ int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
 	regs.rip = pg->entry;
 	cubi_thread_self();	/* the running coroutine becomes tid 1 */
 	cubi_sched_set_tls(0);
+	cubi_sched_set_kstack(cubi_stack_below_caller());
 	cubi_shim_resume(&regs);
 }

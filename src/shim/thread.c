@@ -63,6 +63,11 @@ struct start {
 	volatile bool taken;
 };
 
+__attribute__((noinline)) uintptr_t cubi_stack_below_caller(void)
+{
+	return CUB_ALIGN_DOWN((uintptr_t)__builtin_frame_address(0) - 64, 16);
+}
+
 struct cubi_thread *cubi_thread_find(struct cub_coro *c)
 {
 	struct cub_list *pos;
@@ -135,6 +140,7 @@ static void *thread_main(void *arg)
 	cub_arch_irq_restore(irq);
 	st->taken = true;	/* st is dead from here on */
 	cubi_sched_set_tls(self.fs_base);
+	cubi_sched_set_kstack(cubi_stack_below_caller());
 	regs.rax = 0;
 	cubi_shim_resume(&regs);
 }
