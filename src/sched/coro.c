@@ -223,7 +223,6 @@ static ALWAYS_INLINE void spawn_locked(struct cub_coro *c, cub_coro_fn fn,
 		cub_stack_set_name(&c->stack, name);
 	}
 	c->id = next_id++;
-	c->kstack = 0;
 	cub_arch_ctx_init(&c->ctx, c->stack.lo, c->stack.size, coro_entry, c);
 	cub_list_push_back(&cubi_sched.all, &c->all);
 	cub_list_push_back(&cubi_sched.runq, &c->link);

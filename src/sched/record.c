@@ -79,6 +79,7 @@ struct cub_coro *cubi_coro_cached_record(size_t size, bool small)
 	if (cls < 0 || !(c = cache[cls]))
 		return NULL;
 	cache[cls] = c->next_cached;
+	c->kstack = 0;		/* the union's other half, from here on */
 	ncached[cls]--;
 	return c;
 }
@@ -99,6 +100,7 @@ cubi_coro_alloc_record(size_t size, bool small)
 	}
 	cub_arch_ctx_adopt(c->stack.lo, c->stack.size);
 	c->stack_name = NULL;
+	c->kstack = 0;
 	return c;
 }
 

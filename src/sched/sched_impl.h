@@ -65,10 +65,11 @@ struct cub_coro {
 	union {
 		struct cub_coro *next_cached;	/* ended: on a record cache
 						 * (record.c) */
-		uintptr_t kstack;	/* alive: 0, or where the platform runs
-					 * system calls and interrupt exits that
-					 * come from program code on another
-					 * stack (cubi_sched_set_kstack) */
+		uintptr_t kstack;	/* taken off a cache or new: 0, or
+					 * where the platform runs system calls
+					 * and interrupt exits that come from
+					 * program code on another stack
+					 * (cubi_sched_set_kstack) */
 	};
 	cub_coro_fn fn;
 	void *arg;
