@@ -27,8 +27,18 @@ _Static_assert(sizeof(struct cub_shim_regs) == 18 * 8, "syscall.S frame size");
 extern void (*cubi_x86_syscall_exit_hook)(struct cub_shim_regs *r, void *fx);
 extern void (*cubi_x86_trap_signal_hook)(struct x86_trap_frame *f, void *fx);
 
+static void deliver_at_syscall_exit(struct cub_shim_regs *r, void *fx);
+static void deliver_at_trap_exit(struct x86_trap_frame *f, void *fx);
+
 /* A system call returns: rcx and r11 are what SYSRET would leave. */
 static void syscall_exit(struct cub_shim_regs *r, void *fx)
+{
+	if (CUB_LIKELY(!cubi_signal_pending()))
+		return;
+	deliver_at_syscall_exit(r, fx);
+}
+
+static __attribute__((noinline)) void deliver_at_syscall_exit(struct cub_shim_regs *r, void *fx)
 {
 	struct cubi_sigctx c = {
 		.r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->rflags,
@@ -38,7 +48,7 @@ static void syscall_exit(struct cub_shim_regs *r, void *fx)
 		.rip = r->rip, .rflags = r->rflags, .fx = fx,
 	};
 
-	if (!cubi_signal_pending() || !cubi_signal_deliver(&c))
+	if (!cubi_signal_deliver(&c))
 		return;
 	r->rdi = c.rdi;
 	r->rsi = c.rsi;
@@ -54,6 +64,13 @@ static void syscall_exit(struct cub_shim_regs *r, void *fx)
  * image, take signals at system-call returns only). */
 static void trap_exit(struct x86_trap_frame *f, void *fx)
 {
+	if (CUB_LIKELY(!cubi_signal_pending()))
+		return;
+	deliver_at_trap_exit(f, fx);
+}
+
+static __attribute__((noinline)) void deliver_at_trap_exit(struct x86_trap_frame *f, void *fx)
+{
 	struct cubi_sigctx c = {
 		.r8 = f->r8, .r9 = f->r9, .r10 = f->r10, .r11 = f->r11,
 		.r12 = f->r12, .r13 = f->r13, .r14 = f->r14, .r15 = f->r15,
@@ -62,8 +79,7 @@ static void trap_exit(struct x86_trap_frame *f, void *fx)
 		.rip = f->rip, .rflags = f->rflags, .fx = fx,
 	};
 
-	if (!cubi_signal_pending() ||
-	    (f->rip >= (uintptr_t)__image_start && f->rip < (uintptr_t)__image_end) ||
+	if ((f->rip >= (uintptr_t)__image_start && f->rip < (uintptr_t)__image_end) ||
 	    !cubi_signal_deliver(&c))
 		return;
 	f->rdi = c.rdi;

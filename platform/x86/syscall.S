@@ -70,6 +70,8 @@ cubi_x86_syscall_entry:
 	call cub_shim_syscall
 	cli
 	movq %rax, F_RAX(%rbx)
+	cmpl $0, cubi_signal_npending(%rip)
+	je 2f
 	movq cubi_x86_syscall_exit_hook(%rip), %rax
 	testq %rax, %rax
 	jz 2f

@@ -195,7 +195,9 @@ struct cubi_sigctx {
 	void *fx;
 };
 
-/* True when some thread may have a signal to take (cheap; irq off). */
+/* Signals pending over all threads (read by syscall.S); true when some
+ * thread may have a signal to take (cheap; irq off). */
+extern unsigned cubi_signal_npending;
 bool cubi_signal_pending(void);
 /* Takes the running thread's next deliverable signal: writes a Linux
  * signal frame on its stack (or its alternate stack) and points ctx at

@@ -24,8 +24,8 @@
  * rt_sigreturn reads it back, so a handler may change the context it
  * returns to (Go's asynchronous preemption does exactly that).
  *
- * Locking: actions, every thread's signal fields and `npending` are
- * protected by irq_save; delivery runs with interrupts disabled.
+ * Locking: actions, every thread's signal fields and cubi_signal_npending
+ * are protected by irq_save; delivery runs with interrupts disabled.
  */
 #include <cubrt/arch.h>
 #include <cubrt/panic.h>
@@ -97,7 +97,8 @@ _Static_assert(sizeof(struct cubi_sigctx) == 18 * 8 + sizeof(void *),
 	       "cubi_sigctx: 18 registers in sigcontext order, then fx");
 
 static struct ksigaction actions[NSIG + 1];
-static unsigned npending;	/* pending bits over all threads */
+/* Pending bits over all threads; syscall.S reads it to skip delivery. */
+unsigned cubi_signal_npending;
 
 /* ----------------------------------------------------------- actions */
 
@@ -200,7 +201,7 @@ static long send(struct cubi_thread *t, uint64_t sig, bool by_kill)
 		t->pending |= BIT(sig);
 		if (by_kill)
 			t->pending_kill |= BIT(sig);
-		npending++;
+		cubi_signal_npending++;
 	}
 	cub_arch_irq_restore(irq);
 	if (act.handler == SIG_DFL && !ignored_by_default(sig))
@@ -252,7 +253,7 @@ CUBI_SYS(tkill)
 
 void cubi_signal_thread_gone(struct cubi_thread *t)
 {
-	npending -= (unsigned)__builtin_popcountll(t->pending);
+	cubi_signal_npending -= (unsigned)__builtin_popcountll(t->pending);
 	t->pending = t->pending_kill = 0;
 }
 
@@ -260,7 +261,7 @@ void cubi_signal_thread_gone(struct cubi_thread *t)
 
 bool cubi_signal_pending(void)
 {
-	return npending != 0;
+	return cubi_signal_npending != 0;
 }
 
 /* Where the frame goes: below the red zone, or atop the alternate stack. */
@@ -319,7 +320,7 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 	if (a.handler <= SIG_IGN) {	/* reset since it was sent */
 		t->pending &= ~BIT(sig);
 		t->pending_kill &= ~BIT(sig);
-		npending--;
+		cubi_signal_npending--;
 		return false;
 	}
 	if (!(a.flags & SA_RESTORER) || !cubi_user_writable(frame, top - frame))
@@ -329,7 +330,7 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 	write_frame((struct rt_sigframe *)frame, fx, t, &a, ctx, sig);
 	t->pending &= ~BIT(sig);
 	t->pending_kill &= ~BIT(sig);
-	npending--;
+	cubi_signal_npending--;
 	t->sigmask |= (a.mask | (a.flags & SA_NODEFER ? 0 : BIT(sig))) & ~UNBLOCKABLE;
 	if (a.flags & SA_RESETHAND)
 		actions[sig].handler = SIG_DFL;
