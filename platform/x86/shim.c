@@ -27,68 +27,56 @@ _Static_assert(sizeof(struct cub_shim_regs) == 18 * 8, "syscall.S frame size");
 extern void (*cubi_x86_syscall_exit_hook)(struct cub_shim_regs *r, void *fx);
 extern void (*cubi_x86_trap_signal_hook)(struct x86_trap_frame *f, void *fx);
 
-static void deliver_at_syscall_exit(struct cub_shim_regs *r, void *fx);
-static void deliver_at_trap_exit(struct x86_trap_frame *f, void *fx);
+/* A cubi_sigctx from a frame naming the general registers (struct
+ * cub_shim_regs or struct x86_trap_frame), with rcx and r11 given. */
+#define SIGCTX_OF(f, rcx_, r11_, fx_) (struct cubi_sigctx){		\
+	.r8 = (f)->r8, .r9 = (f)->r9, .r10 = (f)->r10, .r11 = (r11_),	\
+	.r12 = (f)->r12, .r13 = (f)->r13, .r14 = (f)->r14, .r15 = (f)->r15, \
+	.rdi = (f)->rdi, .rsi = (f)->rsi, .rbp = (f)->rbp, .rbx = (f)->rbx, \
+	.rdx = (f)->rdx, .rax = (f)->rax, .rcx = (rcx_), .rsp = (f)->rsp, \
+	.rip = (f)->rip, .rflags = (f)->rflags, .fx = (fx_) }
+
+/* What entering a handler changed, back into the frame. */
+#define ENTER_HANDLER(f, c) do {					\
+	(f)->rdi = (c).rdi; (f)->rsi = (c).rsi; (f)->rdx = (c).rdx;	\
+	(f)->rax = (c).rax; (f)->rsp = (c).rsp; (f)->rip = (c).rip;	\
+	(f)->rflags = (c).rflags;					\
+} while (0)
 
 /* A system call returns: rcx and r11 are what SYSRET would leave. */
-static void syscall_exit(struct cub_shim_regs *r, void *fx)
+static __attribute__((noinline)) void deliver_at_syscall_exit(struct cub_shim_regs *r,
+							      void *fx)
 {
-	if (CUB_LIKELY(!cubi_signal_pending()))
-		return;
-	deliver_at_syscall_exit(r, fx);
+	struct cubi_sigctx c = SIGCTX_OF(r, r->rip, r->rflags, fx);
+
+	if (cubi_signal_deliver(&c))
+		ENTER_HANDLER(r, c);
 }
 
-static __attribute__((noinline)) void deliver_at_syscall_exit(struct cub_shim_regs *r, void *fx)
+static void syscall_exit(struct cub_shim_regs *r, void *fx)
 {
-	struct cubi_sigctx c = {
-		.r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->rflags,
-		.r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
-		.rdi = r->rdi, .rsi = r->rsi, .rbp = r->rbp, .rbx = r->rbx,
-		.rdx = r->rdx, .rax = r->rax, .rcx = r->rip, .rsp = r->rsp,
-		.rip = r->rip, .rflags = r->rflags, .fx = fx,
-	};
-
-	if (!cubi_signal_deliver(&c))
-		return;
-	r->rdi = c.rdi;
-	r->rsi = c.rsi;
-	r->rdx = c.rdx;
-	r->rax = c.rax;
-	r->rsp = c.rsp;
-	r->rip = c.rip;
-	r->rflags = c.rflags;
+	if (CUB_UNLIKELY(cubi_signal_pending()))
+		deliver_at_syscall_exit(r, fx);
 }
 
 /* An interrupt returns into a separately loaded program (code outside
  * cubrt's image: cubrt's own code, and a musl program linked into the
  * image, take signals at system-call returns only). */
-static void trap_exit(struct x86_trap_frame *f, void *fx)
+static __attribute__((noinline)) void deliver_at_trap_exit(struct x86_trap_frame *f,
+							   void *fx)
 {
-	if (CUB_LIKELY(!cubi_signal_pending()))
+	struct cubi_sigctx c = SIGCTX_OF(f, f->rcx, f->r11, fx);
+
+	if (f->rip >= (uintptr_t)__image_start && f->rip < (uintptr_t)__image_end)
 		return;
-	deliver_at_trap_exit(f, fx);
+	if (cubi_signal_deliver(&c))
+		ENTER_HANDLER(f, c);
 }
 
-static __attribute__((noinline)) void deliver_at_trap_exit(struct x86_trap_frame *f, void *fx)
+static void trap_exit(struct x86_trap_frame *f, void *fx)
 {
-	struct cubi_sigctx c = {
-		.r8 = f->r8, .r9 = f->r9, .r10 = f->r10, .r11 = f->r11,
-		.r12 = f->r12, .r13 = f->r13, .r14 = f->r14, .r15 = f->r15,
-		.rdi = f->rdi, .rsi = f->rsi, .rbp = f->rbp, .rbx = f->rbx,
-		.rdx = f->rdx, .rax = f->rax, .rcx = f->rcx, .rsp = f->rsp,
-		.rip = f->rip, .rflags = f->rflags, .fx = fx,
-	};
-
-	if ((f->rip >= (uintptr_t)__image_start && f->rip < (uintptr_t)__image_end) ||
-	    !cubi_signal_deliver(&c))
-		return;
-	f->rdi = c.rdi;
-	f->rsi = c.rsi;
-	f->rdx = c.rdx;
-	f->rax = c.rax;
-	f->rsp = c.rsp;
-	f->rip = c.rip;
-	f->rflags = c.rflags;
+	if (CUB_UNLIKELY(cubi_signal_pending()))
+		deliver_at_trap_exit(f, fx);
 }
 
 extern char cubi_x86_syscall_entry[];
