@@ -511,6 +511,11 @@ void cubi_sched_set_kstack(uintptr_t top)
 	cubi_sched.cur->kstack = top;
 }
 
+uintptr_t cubi_sched_kstack(void)
+{
+	return cubi_sched.cur ? cubi_sched.cur->kstack : 0;
+}
+
 void *cubi_sched_park_area(struct cub_coro *c)
 {
 	return c->park_area;

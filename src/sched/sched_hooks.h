@@ -38,6 +38,8 @@ void cubi_sched_set_tls(uint64_t base);
  * Reset at spawn. Contexts: task.
  */
 void cubi_sched_set_kstack(uintptr_t top);
+/* The running coroutine's kernel stack top, 0 for none. Contexts: task. */
+uintptr_t cubi_sched_kstack(void);
 #endif
 
 #endif

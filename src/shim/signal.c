@@ -32,6 +32,7 @@
 #include <cubrt/sched.h>
 #include <cubrt/string.h>
 
+#include "../sched/sched_hooks.h"
 #include "shim_impl.h"
 
 #define NSIG 64
@@ -53,7 +54,6 @@
 #define FX_SIZE 512
 #define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
 #define FIX_FLAGS 0x50dd5ull	/* AC OF DF TF SF ZF AF PF CF RF */
-#define SAME_STACK (1ull << 20)	/* `here` this close below: one stack */
 #define CANONICAL(a) ((a) < 0x0000800000000000ull || (a) >= 0xffff800000000000ull)
 
 #define BIT(sig) (1ull << ((sig) - 1))
@@ -313,7 +313,7 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 	 * chain just below its red zone: the signal frame goes further
 	 * down, below everything in use. */
 	here = (uint64_t)(uintptr_t)__builtin_frame_address(0);
-	if (top == ctx->rsp - RED_ZONE && here < top && top - here < SAME_STACK)
+	if (top == ctx->rsp - RED_ZONE && !cubi_sched_kstack() && here < top)
 		top = here - 2048;
 	fx = CUB_ALIGN_DOWN(top - FX_SIZE, 64);
 	frame = CUB_ALIGN_DOWN(fx - sizeof(struct rt_sigframe), 16) - 8;
