@@ -2,7 +2,8 @@
 // library, booted on cubrt: scripts/go-image builds it into an image and
 // cubrt's syscall shim runs it (goroutines on Linux threads that are
 // cubrt coroutines, the timer heap parked in epoll_pwait, the garbage
-// collector on mmap'd memory, asynchronous preemption by SIGURG).
+// collector on mmap'd memory, asynchronous preemption by SIGURG,
+// os/signal).
 //
 //	scripts/go-image -o hello.img examples/go/hello.go
 //	scripts/run hello.img WHO=you one two  # NAME=value: environment
@@ -14,10 +15,12 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -134,6 +137,21 @@ func preemption() string {
 	return "main and the collector ran beside a call-free loop"
 }
 
+// signals sends the program SIGUSR1 and receives it through os/signal:
+// the shim runs Go's handler, which forwards it to the channel.
+func signals() string {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGUSR1)
+	defer signal.Stop(c)
+	syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+	select {
+	case s := <-c:
+		return "received " + s.String()
+	case <-time.After(time.Second):
+		return "nothing arrived"
+	}
+}
+
 func main() {
 	who := os.Getenv("WHO")
 	if who == "" {
@@ -152,5 +170,6 @@ func main() {
 	fmt.Printf("squares: %d\n", squares(8, 1000))
 	fmt.Printf("timers: %s\n", timers())
 	fmt.Printf("garbage: %s\n", garbage())
+	fmt.Printf("signals: %s\n", signals())
 	fmt.Println("goodbye")
 }
