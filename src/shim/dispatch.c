@@ -63,9 +63,14 @@ long cub_shim_syscall(struct cub_shim_regs *r)
 {
 	long nr = (long)r->rax;
 
+	long ret;
+
 	if (nr < 0 || nr > CUBI_SYS_MAX || !table[nr])
 		return unknown(nr);
-	return table[nr](r);
+	ret = table[nr](r);
+	if (CUB_UNLIKELY(ret == -CUB_EINTR))
+		cubi_signal_note_eintr(nr);
+	return ret;
 }
 
 long cub_shim_call(long nr, long a0, long a1, long a2, long a3, long a4, long a5)

@@ -225,7 +225,10 @@ static long wait_events(uint64_t epfd, uintptr_t uev, int max, int timeout)
 		cub_arch_irq_restore(irq);
 		if (n != 0 || timeout == 0 || expired)
 			return n;
-		expired = cubi_io_wait(seq, deadline, "epoll wait") == -CUB_ETIMEDOUT;
+		n = cubi_io_wait(seq, deadline, "epoll wait");
+		if (n == -CUB_EINTR)
+			return n;	/* never restarted, as on Linux */
+		expired = n == -CUB_ETIMEDOUT;
 	}
 }
 
@@ -234,8 +237,8 @@ CUBI_SYS(epoll_wait)
 	return wait_events(A0(r), A1(r), (int)A2(r), (int)A3(r));
 }
 
-/* The signal mask is checked and ignored (a wait is never interrupted by
- * a signal: signal.c delivers when the call returns). */
+/* The signal mask is checked and ignored (signal.c delivers when the
+ * call returns; a signal with a handler ends the wait with EINTR). */
 CUBI_SYS(epoll_pwait)
 {
 	if (A4(r) && A5(r) != 8)

@@ -81,7 +81,7 @@ int cubi_io_wait(uint32_t seq, uint64_t deadline, const char *what)
 {
 	long rc = cubi_futex_wait((uintptr_t)&io_seq, seq, deadline, ~0u, what);
 
-	return rc == -CUB_ETIMEDOUT ? (int)rc : 0;
+	return rc == -CUB_ETIMEDOUT || rc == -CUB_EINTR ? (int)rc : 0;
 }
 
 /* The file at fd checked for reading or writing (irq off): NULL with
@@ -128,8 +128,9 @@ static long transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 			return (long)done;
 		if (r < 0 && (r != -CUB_EAGAIN || nonblock))
 			return done ? (long)done : r;
-		if (r == -CUB_EAGAIN)
-			cubi_io_wait(seq, 0, out ? "pipe write" : "pipe read");
+		if (r == -CUB_EAGAIN &&
+		    cubi_io_wait(seq, 0, out ? "pipe write" : "pipe read") == -CUB_EINTR)
+			return done ? (long)done : -CUB_EINTR;
 	}
 }
 

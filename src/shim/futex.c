@@ -2,8 +2,10 @@
  * futex.c - FUTEX_WAIT/WAKE/REQUEUE/CMP_REQUEUE/WAIT_BITSET/WAKE_BITSET.
  *
  * Invariants: every waiting thread has one struct waiter on its own stack,
- * linked into buckets[hash(uaddr)] while it waits; `woken` or `timed_out`
- * is set by whoever unlinks it, and only that party readies the coroutine.
+ * linked into buckets[hash(uaddr)] while it waits (and named by its
+ * thread's `sleeping`); `woken`, `timed_out` or `interrupted` (a signal
+ * with a handler, signal.c) is set by whoever unlinks it, and only that
+ * party readies the coroutine.
  * One address space: PRIVATE and shared futexes are the same. Critical
  * sections (irq_save) cover the value check and the enqueue, so a wake
  * between them cannot be lost; the timeout timer runs in irq context and
@@ -33,7 +35,7 @@ struct waiter {
 	uint32_t bitset;
 	struct cub_coro *coro;
 	struct cub_timer timer;
-	bool woken, timed_out;
+	bool woken, timed_out, interrupted;
 };
 
 static struct cub_list buckets[NBUCKETS];
@@ -58,6 +60,17 @@ static void on_timeout(struct cub_timer *t, void *arg)
 		return;		/* already woken */
 	cub_list_del(&w->link);
 	w->timed_out = true;
+	cubi_sched_ready(w->coro);
+}
+
+void cubi_futex_interrupt(void *waiter)
+{
+	struct waiter *w = waiter;
+
+	if (!cub_list_linked(&w->link))
+		return;		/* already woken or timed out */
+	cub_list_del(&w->link);
+	w->interrupted = true;
 	cubi_sched_ready(w->coro);
 }
 
@@ -122,12 +135,14 @@ long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 		     uint32_t bitset, const char *what)
 {
 	struct waiter w = { .uaddr = uaddr, .bitset = bitset, .coro = cub_coro_self() };
+	struct cubi_thread *t;
 	unsigned long irq;
 
 	cubi_sched_assert_can_block(what);
 	cub_list_init(&w.link);
 	cub_timer_init(&w.timer, on_timeout, &w);
 	irq = cub_arch_irq_save();
+	t = cubi_thread_current();
 	if (*(volatile uint32_t *)uaddr != val) {
 		cub_arch_irq_restore(irq);
 		return -CUB_EAGAIN;
@@ -136,13 +151,23 @@ long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 		cub_arch_irq_restore(irq);
 		return -CUB_ETIMEDOUT;
 	}
+	if (t && cubi_signal_deliverable(t)) {
+		cub_arch_irq_restore(irq);
+		return -CUB_EINTR;	/* a handler is due: do not sleep */
+	}
 	cub_list_push_back(bucket(uaddr), &w.link);
 	if (deadline)
 		cub_timer_start(&w.timer, deadline);
-	while (!w.woken && !w.timed_out)
+	if (t)
+		t->sleeping = &w;
+	while (!w.woken && !w.timed_out && !w.interrupted)
 		cubi_sched_park(what);
+	if (t)
+		t->sleeping = NULL;
 	cub_timer_stop(&w.timer);
 	cub_arch_irq_restore(irq);
+	if (w.interrupted)
+		return -CUB_EINTR;
 	return w.woken ? 0 : -CUB_ETIMEDOUT;
 }
 

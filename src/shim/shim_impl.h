@@ -129,8 +129,8 @@ struct cubi_file *cubi_fd_file(uint64_t fd);			/* irq off */
 bool cubi_fd_valid(uint64_t fd);		/* open now (a snapshot) */
 void cubi_io_changed(void);					/* irq off */
 /* Waits until cubi_io_changed() after the critical section that read
- * *seq began (seq sampled inside it), or until deadline (0 = none):
- * 0 or -CUB_ETIMEDOUT. */
+ * *seq began (seq sampled inside it), until deadline (0 = none) or a
+ * signal: 0, -CUB_ETIMEDOUT or -CUB_EINTR. */
 int cubi_io_wait(uint32_t seq, uint64_t deadline, const char *what);
 uint32_t cubi_io_seq(void);					/* irq off */
 long cubi_fd_read(uint64_t fd, uintptr_t buf, size_t n);
@@ -166,6 +166,9 @@ struct cubi_thread {
 	uint64_t pending;		/* sent, not yet delivered */
 	uint64_t pending_kill;		/* of those, sent by kill (SI_USER) */
 	struct cubi_altstack altstack;	/* sigaltstack */
+	void *sleeping;			/* its futex waiter while blocked */
+	long restart_nr;		/* 1 + a call a signal interrupted, to
+					 * restart with SA_RESTART, or 0 */
 };
 
 /* A new thread's signal state: the creator's mask, no alternate stack. */
@@ -199,6 +202,11 @@ struct cubi_sigctx {
  * thread may have a signal to take (cheap; irq off). */
 extern unsigned cubi_signal_npending;
 bool cubi_signal_pending(void);
+/* True when thread t has a pending signal it does not block (irq off). */
+bool cubi_signal_deliverable(const struct cubi_thread *t);
+/* The dispatcher saw call nr end with -CUB_EINTR: remember it, so that a
+ * handler with SA_RESTART restarts it. */
+void cubi_signal_note_eintr(long nr);
 /* Takes the running thread's next deliverable signal: writes a Linux
  * signal frame on its stack (or its alternate stack) and points ctx at
  * the handler. False when there is none. Interrupts disabled. */
@@ -217,10 +225,14 @@ struct cubi_thread *cubi_thread_self(void);
 /* Wakes up to n waiters on the futex word at uaddr; returns the count. */
 int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset);
 /* Waits while *uaddr == val (checked with the enqueue, atomically), until
- * woken or deadline (0 = none): 0, -CUB_EAGAIN or -CUB_ETIMEDOUT. `what`
- * names the wait in ps and deadlock reports. */
+ * woken, deadline (0 = none) or a signal with a handler for the calling
+ * thread: 0, -CUB_EAGAIN, -CUB_ETIMEDOUT or -CUB_EINTR. `what` names the
+ * wait in ps and deadlock reports. Every blocking call of the shim but
+ * console input waits here, so every one can be interrupted. */
 long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 		     uint32_t bitset, const char *what);
+/* Ends a thread's wait with -CUB_EINTR (its `sleeping`; irq off). */
+void cubi_futex_interrupt(void *waiter);
 
 /* An address safely below the caller's frame on the running stack: a
  * Linux thread's kernel stack top, set before it enters program code. */

@@ -9,8 +9,10 @@
  * to program code: when a system call returns (any thread) or when an
  * interrupt returns into code outside cubrt's image, i.e. a separately
  * loaded program such as Go (the platform decides, platform/x86/shim.c).
- * A thread blocked in a system call takes it when the call completes; the
- * call is not interrupted with EINTR. Default actions: SIGCHLD, SIGCONT,
+ * A thread blocked in a system call is woken: the call fails with EINTR,
+ * or with SA_RESTART runs again after the handler (read, write, readv,
+ * writev, futex; never sleeps or epoll waits, as on Linux). Default
+ * actions: SIGCHLD, SIGCONT,
  * SIGURG and SIGWINCH are dropped, every other signal ends the program
  * with a report naming it (abort ends this way); SIG_IGN drops.
  *
@@ -44,6 +46,7 @@
 #define SA_RESETHAND 0x80000000u
 #define SA_ONSTACK 0x08000000u
 #define SA_RESTORER 0x04000000u
+#define SA_RESTART 0x10000000u
 #define SS_ONSTACK 1
 #define SS_DISABLE 2
 #define MINSIGSTKSZ 2048
@@ -203,6 +206,8 @@ static long send(struct cubi_thread *t, uint64_t sig, bool by_kill)
 			t->pending_kill |= BIT(sig);
 		cubi_signal_npending++;
 	}
+	if (act.handler > SIG_IGN && !(t->sigmask & BIT(sig)) && t->sleeping)
+		cubi_futex_interrupt(t->sleeping);	/* its call: -EINTR */
 	cub_arch_irq_restore(irq);
 	if (act.handler == SIG_DFL && !ignored_by_default(sig))
 		cub_panic("program killed by signal %lu%s", (unsigned long)sig,
@@ -262,6 +267,37 @@ void cubi_signal_thread_gone(struct cubi_thread *t)
 bool cubi_signal_pending(void)
 {
 	return cubi_signal_npending != 0;
+}
+
+bool cubi_signal_deliverable(const struct cubi_thread *t)
+{
+	return (t->pending & ~t->sigmask) != 0;
+}
+
+/* Calls Linux restarts after a handler with SA_RESTART (read, write,
+ * readv, writev, futex); sleeps and epoll waits fail with EINTR. */
+void cubi_signal_note_eintr(long nr)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_thread *t = cubi_thread_current();
+
+	if (t)	/* nr + 1: read is number 0 */
+		t->restart_nr = nr == 0 || nr == 1 || nr == 19 || nr == 20 ||
+				nr == 202 ? nr + 1 : 0;
+	cub_arch_irq_restore(irq);
+}
+
+/* An interrupted call whose handler has SA_RESTART runs again once the
+ * handler returns: the saved context goes back to the syscall
+ * instruction with the call's number in rax, as Linux does it. */
+static void restart_if_asked(struct cubi_thread *t, const struct ksigaction *a,
+			     struct cubi_sigctx *ctx)
+{
+	if (t->restart_nr && (int64_t)ctx->rax == -CUB_EINTR && (a->flags & SA_RESTART)) {
+		ctx->rip -= 2;		/* `syscall` is 0f 05 */
+		ctx->rax = (uint64_t)t->restart_nr - 1;
+	}
+	t->restart_nr = 0;
 }
 
 /* Where the frame goes: below the red zone, or atop the alternate stack. */
@@ -327,6 +363,7 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 		cub_panic("signal %d: cannot enter its handler (%s)", sig,
 			  a.flags & SA_RESTORER ? "no room for the signal frame"
 						: "no SA_RESTORER");
+	restart_if_asked(t, &a, ctx);
 	write_frame((struct rt_sigframe *)frame, fx, t, &a, ctx, sig);
 	t->pending &= ~BIT(sig);
 	t->pending_kill &= ~BIT(sig);

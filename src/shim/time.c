@@ -110,12 +110,32 @@ CUBI_SYS(time)
 	return t;
 }
 
-static long sleep_ns(uint64_t ns)
+/* Sleeps wait on a futex word nobody wakes, so that a signal with a
+ * handler can interrupt them like any other blocking call (futex.c). */
+static uint32_t sleep_word;
+
+/* Sleeps ns; -CUB_EINTR with *left set when a signal interrupted it. */
+static long sleep_ns(uint64_t ns, uint64_t *left)
 {
 	uint64_t now = cub_time_now();
+	uint64_t until = now + ns < now ? UINT64_MAX / 2 : now + ns;
+	long rc = cubi_futex_wait((uintptr_t)&sleep_word, 0, until ? until : 1,
+				  ~0u, "sleep");
 
-	cub_sleep_until(now + ns < now ? UINT64_MAX : now + ns);
-	return 0;
+	if (rc != -CUB_EINTR)
+		return 0;
+	now = cub_time_now();
+	*left = until > now ? until - now : 0;
+	return rc;
+}
+
+/* Stores a remaining time for nanosleep's rem (checked writable). */
+static void put_rem(uintptr_t urem, uint64_t ns)
+{
+	struct timespec_user ts = { (int64_t)(ns / NSEC), (int64_t)(ns % NSEC) };
+
+	if (urem)
+		cubi_copy_out(urem, &ts, sizeof(ts));
 }
 
 CUBI_SYS(nanosleep)
@@ -127,7 +147,10 @@ CUBI_SYS(nanosleep)
 		return rc;
 	if (A1(r) && !cubi_user_writable(A1(r), sizeof(struct timespec_user)))
 		return -CUB_EFAULT;
-	return sleep_ns(ns);	/* never interrupted: rem is left alone */
+	rc = (int)sleep_ns(ns, &ns);
+	if (rc == -CUB_EINTR)
+		put_rem(A1(r), ns);
+	return rc;
 }
 
 CUBI_SYS(clock_nanosleep)
@@ -144,7 +167,12 @@ CUBI_SYS(clock_nanosleep)
 	rc = get_ts(A2(r), &ns);
 	if (rc)
 		return rc;
-	if (!(A1(r) & TIMER_ABSTIME))
-		return sleep_ns(ns);
-	return sleep_ns(ns > now ? ns - now : 0);
+	if (A1(r) & TIMER_ABSTIME)	/* absolute: no remaining time */
+		return sleep_ns(ns > now ? ns - now : 0, &ns);
+	if (A3(r) && !cubi_user_writable(A3(r), sizeof(struct timespec_user)))
+		return -CUB_EFAULT;
+	rc = (int)sleep_ns(ns, &ns);
+	if (rc == -CUB_EINTR)
+		put_rem(A3(r), ns);
+	return rc;
 }

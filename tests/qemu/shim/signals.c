@@ -4,14 +4,18 @@
  * registers (SSE included) intact afterwards; a blocked signal waits for
  * sigprocmask to unblock it; SA_ONSTACK runs the handler on the
  * sigaltstack; pthread_kill reaches the target thread; SIGURG's default
- * action ignores it. Prints one line per check and a summary.
+ * action ignores it; blocked read and nanosleep calls are interrupted
+ * (EINTR, or a restart with SA_RESTART). One line per check, a summary.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static volatile int hits, last_code, last_signo, on_alt;
 static volatile pthread_t handled_by;
@@ -46,6 +50,59 @@ static int check(const char *what, int ok)
 {
 	printf("%s: %s\n", what, ok ? "ok" : "FAILED");
 	return ok;
+}
+
+/* Blocking calls interrupted by pthread_kill: read without SA_RESTART
+ * fails with EINTR, read with SA_RESTART carries on, nanosleep fails with
+ * EINTR and the time left. */
+static int fds[2];
+static volatile int stage;
+static volatile long results[3];
+
+static void *blocked_reader(void *arg)
+{
+	struct timespec ts = { 5, 0 }, rem = { 0, 0 };
+	char c;
+
+	(void)arg;
+	stage = 1;
+	results[0] = read(fds[0], &c, 1) < 0 && errno == EINTR;
+	stage = 2;
+	results[1] = read(fds[0], &c, 1) == 1 && c == 'x';
+	stage = 3;
+	results[2] = nanosleep(&ts, &rem) < 0 && errno == EINTR && rem.tv_sec >= 4;
+	return NULL;
+}
+
+static void wait_stage(int n)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	while (stage < n)
+		sched_yield();
+	nanosleep(&ts, NULL);	/* it is inside the call by now */
+}
+
+static int interrupted_calls(void)
+{
+	pthread_t t;
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+	int before = hits;
+
+	pipe(fds);
+	install(SIGUSR2, 0);
+	pthread_create(&t, NULL, blocked_reader, NULL);
+	wait_stage(1);
+	pthread_kill(t, SIGUSR2);
+	wait_stage(2);
+	install(SIGUSR2, SA_RESTART);
+	pthread_kill(t, SIGUSR2);
+	nanosleep(&ts, NULL);	/* handled, and the read restarted */
+	write(fds[1], "x", 1);
+	wait_stage(3);
+	pthread_kill(t, SIGUSR2);
+	pthread_join(t, NULL);
+	return results[0] && results[1] && results[2] && hits == before + 3;
 }
 
 /* Keeps making system calls until main's signal has been handled here. */
@@ -94,6 +151,8 @@ int main(void)
 
 	raise(SIGURG);
 	passed += check("SIGURG is ignored by default", hits == 4);
-	printf("signals: %d of 6 checks passed\n", passed);
-	return passed == 6 ? 0 : 1;
+	passed += check("blocked calls: EINTR, SA_RESTART, nanosleep's rest",
+			interrupted_calls());
+	printf("signals: %d of 7 checks passed\n", passed);
+	return passed == 7 ? 0 : 1;
 }

@@ -4,7 +4,8 @@
  * a register context into Linux's x86-64 frame (checked field by field)
  * aimed at the handler, and cubi_signal_restore (rt_sigreturn's half)
  * gives the context back. Masks, SIG_IGN, default actions, SA_RESETHAND,
- * SA_NODEFER and the alternate stack too. Runs inside the scheduler:
+ * SA_NODEFER, the alternate stack, blocking calls (futex, nanosleep,
+ * pipe read, epoll wait) ended by EINTR, and SA_RESTART too. Runs inside the scheduler:
  * signals belong to threads, and threads are coroutines.
  */
 #include <setjmp.h>
@@ -232,12 +233,129 @@ static void test_altstack(void **state)
 	run(altstack_body);
 }
 
+/* --------------------------------------------- interrupted system calls */
+
+static volatile uint32_t word;
+static int pipefd[2];
+
+/* Runs one blocking call in a coroutine of the same (initial) thread
+ * identity as main, so a signal to tid 1 reaches it. */
+static void *blocker(void *arg)
+{
+	int64_t ts[2] = { 10, 0 }, rem[2] = { -1, -1 };
+	char buf[4];
+	struct { uint32_t ev; uint64_t data; } __attribute__((packed)) evs[1];
+	long rc = -1;
+
+	switch ((int)(intptr_t)arg) {
+	case 0: rc = SYS6(SYS_futex, &word, 0, 0, NULL, NULL, 0); break;
+	case 1:
+		rc = SYS2(SYS_nanosleep, ts, rem);
+		if (rc == -CUB_EINTR && !(rem[0] > 8 && rem[0] <= 10))
+			rc = -1000;	/* rem must hold the time left */
+		break;
+	case 2: rc = SYS3(SYS_read, pipefd[0], buf, sizeof(buf)); break;
+	case 3: rc = SYS4(SYS_epoll_wait, pipefd[1], evs, 1, -1); break;
+	}
+	return (void *)rc;
+}
+
+/* Takes the signal a blocker's interruption left pending (nothing runs
+ * handlers on the host) so the next call does not fail at once. */
+static void drain(int sig)
+{
+	struct cubi_sigctx c = context((uintptr_t)(stack + sizeof(stack))), back;
+
+	assert_true(cubi_signal_deliver(&c));
+	assert_int_equal(c.rdi, sig);
+	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
+}
+
+static void interrupt_body(void)
+{
+	struct cub_coro *c;
+	void *res;
+
+	set_blocked(0);
+	set_action(SIGUSR1, HANDLER, 0, 0);
+	assert_int_equal(SYS2(SYS_pipe2, pipefd, 0), 0);
+	for (long kind = 0; kind < 4; kind++) {
+		if (kind == 3) {	/* an epoll instance watching the pipe */
+			pipefd[1] = (int)SYS1(SYS_epoll_create1, 0);
+			struct { uint32_t ev; uint64_t data; } __attribute__((packed)) e = { 1, 0 };
+			assert_int_equal(SYS4(SYS_epoll_ctl, pipefd[1], 1, pipefd[0], &e), 0);
+		}
+		assert_int_equal(cub_coro_spawn(&c, blocker, (void *)kind, NULL), 0);
+		cub_coro_yield();	/* it blocks */
+		assert_int_equal(SYS3(SYS_tgkill, 1, 1, SIGUSR1), 0);
+		assert_int_equal(cub_coro_join(c, &res), 0);
+		assert_int_equal((intptr_t)res, -CUB_EINTR);
+		drain(SIGUSR1);
+	}
+
+	/* Blocked signals do not interrupt; the call completes normally. */
+	set_blocked(BIT(SIGUSR1));
+	assert_int_equal(cub_coro_spawn(&c, blocker, (void *)0, NULL), 0);
+	cub_coro_yield();
+	assert_int_equal(SYS3(SYS_tgkill, 1, 1, SIGUSR1), 0);
+	cub_coro_yield();
+	assert_int_equal(SYS6(SYS_futex, &word, 1, 1, NULL, NULL, 0), 1);
+	assert_int_equal(cub_coro_join(c, &res), 0);
+	assert_int_equal((intptr_t)res, 0);
+
+	/* A handler already due: the call does not sleep at all. */
+	set_blocked(0);
+	assert_int_equal(SYS6(SYS_futex, &word, 0, 0, NULL, NULL, 0), -CUB_EINTR);
+	drain(SIGUSR1);
+}
+
+static void test_interrupted_calls(void **state)
+{
+	(void)state;
+	run(interrupt_body);
+}
+
+/* SA_RESTART: the interrupted call's context goes back to its syscall
+ * instruction with its number, instead of returning EINTR. */
+static void restart_body(void)
+{
+	uint64_t sp = (uintptr_t)(stack + sizeof(stack));
+	struct cubi_sigctx c = context(sp), back;
+
+	set_blocked(0);
+	set_action(SIGUSR2, HANDLER, 0x10000000u /* SA_RESTART */, 0);
+	c.rax = (uint64_t)-CUB_EINTR;
+	cubi_signal_note_eintr(0);	/* read */
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);
+	assert_true(cubi_signal_deliver(&c));
+	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
+	assert_int_equal(back.rip, 0x3333000 - 2);
+	assert_int_equal(back.rax, 0);
+
+	c = context(sp);		/* nanosleep is never restarted */
+	c.rax = (uint64_t)-CUB_EINTR;
+	cubi_signal_note_eintr(35);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);
+	assert_true(cubi_signal_deliver(&c));
+	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
+	assert_int_equal(back.rip, 0x3333000);
+	assert_int_equal(back.rax, (uint64_t)-CUB_EINTR);
+}
+
+static void test_restart(void **state)
+{
+	(void)state;
+	run(restart_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deliver_and_return),
 		cmocka_unit_test(test_masks_and_actions),
 		cmocka_unit_test(test_altstack),
+		cmocka_unit_test(test_interrupted_calls),
+		cmocka_unit_test(test_restart),
 	};
 
 	cubi_mem_init();
