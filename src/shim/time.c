@@ -138,19 +138,25 @@ static void put_rem(uintptr_t urem, uint64_t ns)
 		cubi_copy_out(urem, &ts, sizeof(ts));
 }
 
+/* A relative sleep; when a signal ends it, the time left goes to urem. */
+static long relative_sleep(uint64_t ns, uintptr_t urem)
+{
+	long rc;
+
+	if (urem && !cubi_user_writable(urem, sizeof(struct timespec_user)))
+		return -CUB_EFAULT;
+	rc = sleep_ns(ns, &ns);
+	if (rc == -CUB_EINTR)
+		put_rem(urem, ns);
+	return rc;
+}
+
 CUBI_SYS(nanosleep)
 {
 	uint64_t ns;
 	int rc = get_ts(A0(r), &ns);
 
-	if (rc)
-		return rc;
-	if (A1(r) && !cubi_user_writable(A1(r), sizeof(struct timespec_user)))
-		return -CUB_EFAULT;
-	rc = (int)sleep_ns(ns, &ns);
-	if (rc == -CUB_EINTR)
-		put_rem(A1(r), ns);
-	return rc;
+	return rc ? rc : relative_sleep(ns, A1(r));
 }
 
 CUBI_SYS(clock_nanosleep)
@@ -169,10 +175,5 @@ CUBI_SYS(clock_nanosleep)
 		return rc;
 	if (A1(r) & TIMER_ABSTIME)	/* absolute: no remaining time */
 		return sleep_ns(ns > now ? ns - now : 0, &ns);
-	if (A3(r) && !cubi_user_writable(A3(r), sizeof(struct timespec_user)))
-		return -CUB_EFAULT;
-	rc = (int)sleep_ns(ns, &ns);
-	if (rc == -CUB_EINTR)
-		put_rem(A3(r), ns);
-	return rc;
+	return relative_sleep(ns, A3(r));
 }
