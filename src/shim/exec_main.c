@@ -26,8 +26,9 @@ int cub_main(void)
 	int rc;
 
 	cubi_preempt_set_slice(CUBI_LINUX_SLICE_NS);
+	/* As integers: the two labels are different objects to C. */
 	rc = cub_shim_exec(cubi_exec_program,
-			   (size_t)(cubi_exec_program_end - cubi_exec_program),
+			   (uintptr_t)cubi_exec_program_end - (uintptr_t)cubi_exec_program,
 			   argc, argv, envp);
 	cub_panic("exec: cannot start %s: %s", cubi_linux_program_name,
 		  cub_strerror(rc));
