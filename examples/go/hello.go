@@ -9,10 +9,12 @@
 //	scripts/run hello.img WHO=you one two  # NAME=value: environment
 //
 // With the argument "panic" or "deadlock" it shows Go's own reports for
-// those (exit status 2); otherwise it exits with status 0.
+// those (exit status 2); with "echo" it copies console lines until
+// "quit"; otherwise it exits with status 0.
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/signal"
@@ -152,6 +154,25 @@ func signals() string {
 	}
 }
 
+// echo copies the serial console's lines until "quit", while a ticker
+// goroutine keeps the scheduler busy: a blocking read on fd 0 parks its
+// thread, and Go hands its P to the others meanwhile.
+func echo() {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	go func() {
+		for range tick.C {
+		}
+	}()
+	in := bufio.NewScanner(os.Stdin)
+	n := 0
+	for in.Scan() && in.Text() != "quit" {
+		n++
+		fmt.Printf("echo: [%s]\n", in.Text())
+	}
+	fmt.Printf("echo: %d lines\n", n)
+}
+
 func main() {
 	who := os.Getenv("WHO")
 	if who == "" {
@@ -163,6 +184,10 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "deadlock" {
 		<-make(chan int)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "echo" {
+		echo()
+		return
 	}
 	fmt.Printf("preemption: %s\n", preemption())
 	p := sieve(100)
