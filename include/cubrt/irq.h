@@ -144,14 +144,20 @@ void cub_irq_event_signal(struct cub_irq_event *ev);
 
 /*
  * Reads up to n console bytes into buf, blocking the coroutine until at
- * least one is there; returns the count (>0) or -CUB_EINVAL. Bytes are
- * raw: no echo, no line editing (examples/shell does its own). On x86 the
- * UART's receive interrupt wakes the reader; where the platform has no
- * input interrupt the reader polls every millisecond. One reader at a
- * time. Contexts: task only (panics naming cub_console_read in irq
- * context, as does cub_irq_event_wait).
+ * least one is there; returns the count (>0), -CUB_EINVAL, or -CUB_EINTR
+ * when cub_console_interrupt() ended the wait. Bytes are raw: no echo, no
+ * line editing (examples/shell does its own). On x86 the UART's receive
+ * interrupt wakes the reader; where the platform has no input interrupt
+ * the reader polls every millisecond. One reader at a time. Contexts:
+ * task only (panics naming cub_console_read in irq context, as does
+ * cub_irq_event_wait).
  */
 int cub_console_read(void *buf, size_t n);
+
+/* Makes a cub_console_read that is waiting return -CUB_EINTR (the shim:
+ * a signal for the reading thread); no effect when nobody waits.
+ * Contexts: any. */
+void cub_console_interrupt(void);
 
 /* True when console input is interrupt driven. Contexts: any. */
 bool cub_console_irq_driven(void);

@@ -9,7 +9,9 @@
  *
  * Invariants: irq_driven is set once at boot by the platform; input_ev
  * has at most one waiter (readers are serialised by the caller: one
- * coroutine owns the console, like a terminal's foreground process).
+ * coroutine owns the console, like a terminal's foreground process);
+ * `waiting` is true exactly while that reader waits, and `interrupted`
+ * is only set then (cub_console_interrupt, under irq_save).
  */
 #include <cubrt/arch.h>
 #include <cubrt/irq.h>
@@ -20,6 +22,7 @@
 
 static struct cub_irq_event input_ev = { NULL, false, "console input" };
 static bool irq_driven;
+static volatile bool waiting, interrupted;	/* a reader's wait; its end */
 
 /* Contexts: boot. */
 void cubi_irq_console_set_irq_driven(void)
@@ -64,9 +67,27 @@ int cub_console_read(void *buf, size_t n)
 		got = drain(buf, n);
 		if (got)
 			return (int)CUB_MIN(got, (size_t)0x7FFFFFFF);
+		waiting = true;
 		if (irq_driven)
 			cub_irq_event_wait(&input_ev);
 		else
 			cub_sleep(CUB_NSEC_PER_MSEC);
+		waiting = false;
+		if (interrupted) {
+			interrupted = false;
+			return -CUB_EINTR;
+		}
 	}
+}
+
+/* Contexts: any. */
+void cub_console_interrupt(void)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	if (waiting) {
+		interrupted = true;
+		cub_irq_event_signal(&input_ev);
+	}
+	cub_arch_irq_restore(irq);
 }

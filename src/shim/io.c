@@ -46,17 +46,32 @@ static long console_write(uintptr_t buf, size_t n)
 /*
  * Blocks until at least one byte arrived, then returns what is waiting (up
  * to n), through the interrupt-driven console (cub_console_read: the
- * UART's receive interrupt wakes the parked reader).
+ * UART's receive interrupt wakes the parked reader). A signal with a
+ * handler for the reading thread ends the wait with -EINTR.
  */
 static long console_read(uintptr_t buf, size_t n)
 {
+	struct cubi_thread *t;
+	unsigned long irq;
+	long rc;
+
 	if (n == 0)
 		return 0;
 	if (n > MAX_RW)
 		n = MAX_RW;
 	if (!cubi_user_writable(buf, n))
 		return -CUB_EFAULT;
-	return cub_console_read((void *)buf, n);
+	t = cubi_thread_self();
+	irq = cub_arch_irq_save();
+	if (cubi_signal_deliverable(t)) {
+		cub_arch_irq_restore(irq);
+		return -CUB_EINTR;	/* a handler is due: do not block */
+	}
+	t->console_wait = true;		/* signal.c may interrupt the read */
+	cub_arch_irq_restore(irq);
+	rc = cub_console_read((void *)buf, n);
+	t->console_wait = false;
+	return rc;
 }
 
 CUBI_SYS(write)

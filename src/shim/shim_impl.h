@@ -167,6 +167,7 @@ struct cubi_thread {
 	uint64_t pending_kill;		/* of those, sent by kill (SI_USER) */
 	struct cubi_altstack altstack;	/* sigaltstack */
 	void *sleeping;			/* its futex waiter while blocked */
+	bool console_wait;		/* blocked in a console read */
 	long restart_nr;		/* 1 + a call a signal interrupted, to
 					 * restart with SA_RESTART, or 0 */
 };
@@ -228,7 +229,8 @@ int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset);
  * woken, deadline (0 = none) or a signal with a handler for the calling
  * thread: 0, -CUB_EAGAIN, -CUB_ETIMEDOUT or -CUB_EINTR. `what` names the
  * wait in ps and deadlock reports. Every blocking call of the shim but
- * console input waits here, so every one can be interrupted. */
+ * console input waits here (that one: io.c, cub_console_interrupt), so
+ * every one can be interrupted. */
 long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 		     uint32_t bitset, const char *what);
 /* Ends a thread's wait with -CUB_EINTR (its `sleeping`; irq off). */

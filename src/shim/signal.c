@@ -9,10 +9,10 @@
  * to program code: when a system call returns (any thread) or when an
  * interrupt returns into code outside cubrt's image, i.e. a separately
  * loaded program such as Go (the platform decides, platform/x86/shim.c).
- * A thread blocked in a system call is woken: the call fails with EINTR,
- * or with SA_RESTART runs again after the handler (read, write, readv,
- * writev, futex; never sleeps or epoll waits, as on Linux). Default
- * actions: SIGCHLD, SIGCONT,
+ * A thread blocked in a system call (console input included) is woken:
+ * the call fails with EINTR, or with SA_RESTART runs again after the
+ * handler (read, write, readv, writev, futex; never sleeps or epoll
+ * waits, as on Linux). Default actions: SIGCHLD, SIGCONT,
  * SIGURG and SIGWINCH are dropped, every other signal ends the program
  * with a report naming it (abort ends this way); SIG_IGN drops.
  *
@@ -30,6 +30,7 @@
  * are protected by irq_save; delivery runs with interrupts disabled.
  */
 #include <cubrt/arch.h>
+#include <cubrt/irq.h>
 #include <cubrt/panic.h>
 #include <cubrt/sched.h>
 #include <cubrt/string.h>
@@ -208,6 +209,8 @@ static long send(struct cubi_thread *t, uint64_t sig, bool by_kill)
 	}
 	if (act.handler > SIG_IGN && !(t->sigmask & BIT(sig)) && t->sleeping)
 		cubi_futex_interrupt(t->sleeping);	/* its call: -EINTR */
+	if (act.handler > SIG_IGN && !(t->sigmask & BIT(sig)) && t->console_wait)
+		cub_console_interrupt();
 	cub_arch_irq_restore(irq);
 	if (act.handler == SIG_DFL && !ignored_by_default(sig))
 		cub_panic("program killed by signal %lu%s", (unsigned long)sig,

@@ -4,8 +4,8 @@
  * registers (SSE included) intact afterwards; a blocked signal waits for
  * sigprocmask to unblock it; SA_ONSTACK runs the handler on the
  * sigaltstack; pthread_kill reaches the target thread; SIGURG's default
- * action ignores it; blocked read and nanosleep calls are interrupted
- * (EINTR, or a restart with SA_RESTART). One line per check, a summary.
+ * action ignores it; blocked pipe and console reads and nanosleep are
+ * interrupted (EINTR, or a restart with SA_RESTART). One line per check, a summary.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -54,10 +54,10 @@ static int check(const char *what, int ok)
 
 /* Blocking calls interrupted by pthread_kill: read without SA_RESTART
  * fails with EINTR, read with SA_RESTART carries on, nanosleep fails with
- * EINTR and the time left. */
+ * EINTR and the time left, a console read fails with EINTR. */
 static int fds[2];
 static volatile int stage;
-static volatile long results[3];
+static volatile long results[4];
 
 static void *blocked_reader(void *arg)
 {
@@ -71,6 +71,8 @@ static void *blocked_reader(void *arg)
 	results[1] = read(fds[0], &c, 1) == 1 && c == 'x';
 	stage = 3;
 	results[2] = nanosleep(&ts, &rem) < 0 && errno == EINTR && rem.tv_sec >= 4;
+	stage = 4;	/* the console: no input ever comes in this test */
+	results[3] = read(0, &c, 1) < 0 && errno == EINTR;
 	return NULL;
 }
 
@@ -101,8 +103,12 @@ static int interrupted_calls(void)
 	write(fds[1], "x", 1);
 	wait_stage(3);
 	pthread_kill(t, SIGUSR2);
+	install(SIGUSR2, 0);	/* a console read would restart otherwise */
+	wait_stage(4);
+	pthread_kill(t, SIGUSR2);
 	pthread_join(t, NULL);
-	return results[0] && results[1] && results[2] && hits == before + 3;
+	return results[0] && results[1] && results[2] && results[3] &&
+	       hits == before + 4;
 }
 
 /* Keeps making system calls until main's signal has been handled here. */
@@ -151,7 +157,7 @@ int main(void)
 
 	raise(SIGURG);
 	passed += check("SIGURG is ignored by default", hits == 4);
-	passed += check("blocked calls: EINTR, SA_RESTART, nanosleep's rest",
+	passed += check("blocked calls: EINTR, SA_RESTART, nanosleep, console",
 			interrupted_calls());
 	printf("signals: %d of 7 checks passed\n", passed);
 	return passed == 7 ? 0 : 1;
