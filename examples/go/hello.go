@@ -121,21 +121,35 @@ func garbage() string {
 // preemption starts a goroutine that loops without calling anything
 // and checks that the rest of the program still runs, a garbage
 // collection (which stops the world) included: Go preempts such a loop by
-// sending its thread SIGURG, and cubrt delivers it to Go's handler.
+// sending its thread SIGURG, and cubrt delivers it to Go's handler. The
+// loop does floating-point work; redoing it afterwards must give the same
+// bits, so the preemptions kept its SSE registers intact.
 func preemption() string {
 	var stop int32
-	done := make(chan int)
+	type result struct {
+		n int
+		x float64
+	}
+	done := make(chan result)
 	go func() {
-		spins := 0
+		n, x := 0, 1.0
 		for atomic.LoadInt32(&stop) == 0 { // an intrinsic, not a call
-			spins++
+			x = x*1.0000001 + 0.5
+			n++
 		}
-		done <- spins
+		done <- result{n, x}
 	}()
 	time.Sleep(20 * time.Millisecond)
 	runtime.GC()
 	atomic.StoreInt32(&stop, 1)
-	<-done
+	r := <-done
+	x := 1.0
+	for i := 0; i < r.n; i++ {
+		x = x*1.0000001 + 0.5
+	}
+	if x != r.x {
+		return fmt.Sprintf("the loop's floats were corrupted (%v vs %v)", r.x, x)
+	}
 	return "main and the collector ran beside a call-free loop"
 }
 
