@@ -10,7 +10,9 @@
 //
 // With the argument "panic" or "deadlock" it shows Go's own reports for
 // those (exit status 2); with "echo" it copies console lines until
-// "quit"; otherwise it exits with status 0.
+// "quit"; with "files" it uses the file system (booted with
+// `scripts/run --files tests/qemu/shim/fsroot`); otherwise it exits with
+// status 0.
 package main
 
 import (
@@ -18,8 +20,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -187,6 +191,50 @@ func echo() {
 	fmt.Printf("echo: %d lines\n", n)
 }
 
+// files reads the boot archive's files, then makes, lists, renames and
+// removes a tree under /tmp: os, bufio and path/filepath over the shim's
+// in-memory file system.
+func files() string {
+	greeting, err := os.ReadFile("/etc/greeting.txt")
+	if err != nil {
+		return err.Error()
+	}
+	f, err := os.Open("/data/numbers.txt")
+	if err != nil {
+		return err.Error()
+	}
+	lines := 0
+	for in := bufio.NewScanner(f); in.Scan(); lines++ {
+	}
+	f.Close()
+	walked := 0
+	filepath.WalkDir("/data", func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			walked++
+		}
+		return err
+	})
+	dir := "/tmp/go/a/b"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err.Error()
+	}
+	for i := 0; i < 3; i++ {
+		name := filepath.Join(dir, fmt.Sprintf("f%d", i))
+		if err := os.WriteFile(name, []byte(strings.Repeat("x", i+1)), 0o644); err != nil {
+			return err.Error()
+		}
+	}
+	if err := os.Rename(filepath.Join(dir, "f2"), "/tmp/go/moved"); err != nil {
+		return err.Error()
+	}
+	ents, _ := os.ReadDir(dir)
+	moved, _ := os.ReadFile("/tmp/go/moved")
+	os.RemoveAll("/tmp/go")
+	_, err = os.Stat("/tmp/go")
+	return fmt.Sprintf("%q, %d lines, walk found %d files, %d left after a rename, moved %q, removed %v",
+		strings.TrimSpace(string(greeting)), lines, walked, len(ents), moved, os.IsNotExist(err))
+}
+
 func main() {
 	who := os.Getenv("WHO")
 	if who == "" {
@@ -198,6 +246,10 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "deadlock" {
 		<-make(chan int)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "files" {
+		fmt.Printf("files: %s\n", files())
+		return
 	}
 	if len(os.Args) > 1 && os.Args[1] == "echo" {
 		echo()

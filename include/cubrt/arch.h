@@ -146,6 +146,15 @@ void cub_arch_idle(void);
  * Contexts: any. */
 const char *cub_arch_cmdline(void);
 
+/*
+ * Boot module i (0, 1, ...: multiboot modules in the order the loader
+ * gave them, e.g. QEMU's -initrd "a,b"): its bytes, readable in place
+ * forever. False past the last one. scripts/run passes the image itself as
+ * module 0 (symbols for fault reports) and `--files` archives after it.
+ * Host: none. Contexts: any.
+ */
+bool cub_arch_boot_module(unsigned i, const void **base, size_t *len);
+
 /* ------------------------------------------------------- execution state */
 
 /*

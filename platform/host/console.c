@@ -48,6 +48,15 @@ const char *cub_arch_cmdline(void)
 	return cmdline;
 }
 
+/* The host boots without modules. */
+bool cub_arch_boot_module(unsigned i, const void **base, size_t *len)
+{
+	(void)i;
+	(void)base;
+	(void)len;
+	return false;
+}
+
 void cub_arch_console_putc(char c)
 {
 	if (capture_buf) {

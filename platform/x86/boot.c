@@ -21,7 +21,7 @@ void cubi_x86_boot(uint32_t magic, uintptr_t info);
 CUB_NORETURN __attribute__((no_stack_protector))
 void cubi_x86_boot(uint32_t magic, uintptr_t info)
 {
-	uintptr_t mod;
+	const void *mod;
 	size_t len;
 
 	cubi_x86_serial_init();
@@ -31,8 +31,8 @@ void cubi_x86_boot(uint32_t magic, uintptr_t info)
 	cubi_x86_paging_init();
 	cubi_fault_add_guard((uintptr_t)cubi_boot_stack_guard,
 			     (uintptr_t)cubi_boot_stack_bottom, "the boot stack");
-	if (cubi_x86_boot_module(&mod, &len))
-		cubi_x86_symbols_init(mod, len);
+	if (cub_arch_boot_module(0, &mod, &len))	/* the image, by scripts/run */
+		cubi_x86_symbols_init((uintptr_t)mod, len);
 	cubi_x86_clock_init();
 	cubi_x86_rtc_init();
 	cubi_x86_irq_init();

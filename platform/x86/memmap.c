@@ -5,8 +5,10 @@
  * Invariants of the result (see cub_arch_mem_regions in arch.h): regions
  * are page aligned, sorted, disjoint, and exclude the first 1 MiB (BIOS,
  * real-mode structures), the image, the multiboot info, memory map,
- * command line and modules. The module (the image's own ELF file, passed
- * by scripts/run for symbolised reports) stays reserved forever.
+ * command line and modules. Modules stay reserved forever: the first is
+ * normally the image's own ELF file (passed by scripts/run for symbolised
+ * reports), the others what the application reads (cub_arch_boot_module;
+ * the shim unpacks cpio archives into its file system).
  */
 #include <cubrt/arch.h>
 #include <cubrt/panic.h>
@@ -19,7 +21,8 @@
 #define MB_INFO_MODS (1u << 3)
 #define MB_INFO_MMAP (1u << 6)
 #define MAX_REGIONS 32
-#define MAX_RESERVED 16
+#define MAX_RESERVED 24
+#define MAX_MODULES 8
 #define CMDLINE_MAX 1024
 
 struct mb_info {
@@ -47,7 +50,8 @@ static struct cub_mem_region regions[MAX_REGIONS];
 static size_t nregions;
 static struct range reserved[MAX_RESERVED];
 static size_t nreserved;
-static struct range module;
+static struct range modules[MAX_MODULES];	/* multiboot modules, in order */
+static unsigned nmodules;
 static char cmdline[CMDLINE_MAX];
 static struct range ram_ranges[MAX_REGIONS];	/* every e820 range, any type */
 static size_t nram;
@@ -118,9 +122,11 @@ static void reserve_boot_info(const struct mb_info *mbi)
 		const struct mb_mod *m = (const void *)(uintptr_t)mbi->mods_addr;
 
 		reserve(mbi->mods_addr, mbi->mods_addr + mbi->mods_count * sizeof(*m));
-		module = (struct range){ m[0].start, m[0].end };
-		for (uint32_t i = 0; i < mbi->mods_count; i++)
+		for (uint32_t i = 0; i < mbi->mods_count; i++) {
 			reserve(m[i].start, m[i].end);
+			if (nmodules < MAX_MODULES)
+				modules[nmodules++] = (struct range){ m[i].start, m[i].end };
+		}
 	}
 }
 
@@ -172,12 +178,12 @@ size_t cubi_x86_firmware_ranges(uint64_t (*out)[2], size_t max)
 	return n;
 }
 
-bool cubi_x86_boot_module(uintptr_t *base, size_t *len)
+bool cub_arch_boot_module(unsigned i, const void **base, size_t *len)
 {
-	if (module.hi <= module.lo)
+	if (i >= nmodules || modules[i].hi <= modules[i].lo)
 		return false;
-	*base = (uintptr_t)module.lo;
-	*len = (size_t)(module.hi - module.lo);
+	*base = (const void *)(uintptr_t)modules[i].lo;
+	*len = (size_t)(modules[i].hi - modules[i].lo);
 	return true;
 }
 

@@ -132,8 +132,6 @@ void cubi_x86_trap(struct x86_trap_frame *f);
  * allocator): bounded so the boot page-table pool always suffices. */
 #define X86_PHYS_LIMIT (16ull << 30)
 
-/* Multiboot: the first module (the image itself, passed by scripts/run). */
-bool cubi_x86_boot_module(uintptr_t *base, size_t *len);
 size_t cubi_x86_firmware_ranges(uint64_t (*out)[2], size_t max);
 void cubi_x86_ssp_init(void);
 void cubi_x86_clock_init(void);

@@ -33,6 +33,17 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(234, tgkill), NR(257, openat), NR(273, set_robust_list),
 	NR(281, epoll_pwait), NR(291, epoll_create1), NR(293, pipe2),
 	NR(302, prlimit64), NR(318, getrandom),
+	/* files: fd.c, fs.c */
+	NR(4, stat), NR(6, lstat), NR(17, pread64), NR(18, pwrite64),
+	NR(21, access), NR(32, dup), NR(33, dup2), NR(74, fsync),
+	NR(75, fsync), NR(76, truncate), NR(77, ftruncate), NR(79, getcwd),
+	NR(80, chdir), NR(81, fchdir), NR(82, rename), NR(83, mkdir),
+	NR(84, rmdir), NR(85, creat), NR(87, unlink), NR(89, readlink),
+	NR(90, chmod), NR(91, fchmod), NR(95, umask), NR(217, getdents64),
+	NR(258, mkdirat), NR(262, newfstatat), NR(263, unlinkat),
+	NR(264, renameat), NR(267, readlinkat), NR(268, fchmodat),
+	NR(269, faccessat), NR(280, utimensat), NR(292, dup3),
+	NR(316, renameat2), NR(439, faccessat2),
 };
 
 static uint64_t logged[(CUBI_SYS_MAX + 64) / 64 + 1];

@@ -7,12 +7,12 @@
  * readiness may have changed (its gen moved since the last report: a
  * superset of Linux's edges, which edge-triggered callers tolerate since
  * they read until -EAGAIN anyway); EPOLLONESHOT disarms an entry after it
- * fired until EPOLL_CTL_MOD. The console (fds 0-2) and epoll instances
- * cannot be watched (-EPERM, -EINVAL).
+ * fired until EPOLL_CTL_MOD. The console, regular files and directories
+ * (no poll op) and epoll instances cannot be watched (-EPERM, -EINVAL).
  *
- * Invariants: an instance holds at most one entry per file and only
- * files that are open (closing a file drops it from every instance,
- * cubi_epoll_forget); every instance is on `instances`. Locking: the fd
+ * Invariants: an instance holds at most one entry per file (a file's dup'd
+ * descriptors share it) and only files that are open (the last close of
+ * a file drops it from every instance, cubi_epoll_forget); every instance is on `instances`. Locking: the fd
  * layer's critical section (interrupts disabled), see fd.c.
  */
 #include <cubrt/arch.h>
@@ -90,7 +90,7 @@ static long create(unsigned flags)
 
 	if (!ep)
 		return -CUB_ENOMEM;
-	ep->file = (struct cubi_file){ &ep_ops, CUBI_O_RDWR, 0 };
+	ep->file = (struct cubi_file){ &ep_ops, CUBI_O_RDWR, 0, 0 };
 	irq = cub_arch_irq_save();
 	fd = cubi_fd_install(&ep->file, flags & CUBI_O_CLOEXEC);
 	if (fd >= 0)
@@ -125,12 +125,12 @@ static long ctl_locked(uint64_t epfd, int op, uint64_t fd, uint32_t events, uint
 	struct cubi_file *ef = cubi_fd_file(epfd), *f = cubi_fd_file(fd);
 	struct entry *e;
 
-	if (!ef || (!f && fd > 2))
+	if (!ef || !f)
 		return -CUB_EBADF;
-	if (ef->ops != &ep_ops || fd == epfd || (f && f->ops == &ep_ops))
+	if (ef->ops != &ep_ops || fd == epfd || f->ops == &ep_ops)
 		return -CUB_EINVAL;
-	if (!f)
-		return -CUB_EPERM;	/* the console: not pollable here */
+	if (!f->ops->poll)
+		return -CUB_EPERM;	/* console, regular files: as on Linux */
 	e = find(of_file(ef), f);
 	if (op == EPOLL_CTL_ADD) {
 		if (e)

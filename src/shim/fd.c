@@ -1,20 +1,26 @@
 /*
- * fd.c - file descriptors 3 and up: the table, the generic read, write,
- * close, fcntl, fstat and ioctl paths, and how a call waits.
+ * fd.c - the descriptor table (0-255) and the generic calls on it: read,
+ * write, close, dup, fcntl, fstat, lseek, ioctl, and how a call waits.
  *
- * Files are pipe ends (pipe.c) and epoll instances (epoll.c); 0-2 stay
- * the console (io.c). A descriptor owns its file (there is no dup), so
- * closing it releases the file.
+ * Files are the console (io.c: fds 0-2 at boot), pipe ends (pipe.c),
+ * epoll instances (epoll.c), and regular files and directories
+ * (file.c). Descriptors share files: dup gives a second descriptor for
+ * the same open file (its position and flags), so a file counts its
+ * references (descriptors, plus calls in progress on it outside the
+ * table's critical section) and is released when the last one goes.
  *
- * Locking: the table, every file and everything their ops touch are
- * protected by disabling interrupts (one CPU; a preemption tick or a
- * device interrupt can switch threads at any other point). Ops never
- * block inside that critical section; a call that must wait samples
- * io_seq inside it and then sleeps on io_seq as a futex word, so a change
- * between the two (cubi_io_changed bumps io_seq and wakes every waiter)
- * is never lost: the futex compares the word atomically with its enqueue.
- * One word for all files means waiters re-check after unrelated changes;
- * with a handful of threads that is cheaper than per-file wait queues.
+ * Locking: the table, every file's refs and flags, and everything the
+ * read/write/poll/release ops touch are protected by disabling
+ * interrupts (one CPU; a preemption tick or a device interrupt can switch
+ * threads at any other point). Those ops never block inside that
+ * critical section; a call that must wait samples io_seq inside it and
+ * then sleeps on io_seq as a futex word, so a change between the two
+ * (cubi_io_changed bumps io_seq and wakes every waiter) is never lost:
+ * the futex compares the word atomically with its enqueue. One word for
+ * all files means waiters re-check after unrelated changes; with a
+ * handful of threads that is cheaper than per-file wait queues.
+ * The io/seek/stat/free ops instead run with interrupts enabled on a
+ * file the caller holds a reference to (they lock or wait on their own).
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
@@ -22,39 +28,58 @@
 
 #include "shim_impl.h"
 
+#define F_DUPFD 0
 #define F_GETFD 1
 #define F_SETFD 2
 #define F_GETFL 3
 #define F_SETFL 4
+#define F_DUPFD_CLOEXEC 1030
 #define FD_CLOEXEC 1
+#define O_APPEND 02000u
 #define MAX_RW (0x7ffff000ul)	/* Linux's MAX_RW_COUNT */
 
+/* Invariant: file != NULL <=> the descriptor is open; each open
+ * descriptor holds one of its file's refs. 0-2 start as the console. */
 static struct {
 	struct cubi_file *file;
 	bool cloexec;
-} table[CUBI_FD_MAX];
+} table[CUBI_FD_MAX] = {
+	[0] = { &cubi_console_file, false },
+	[1] = { &cubi_console_file, false },
+	[2] = { &cubi_console_file, false },
+};
 static uint32_t io_seq;
+
+/* The lowest free descriptor >= min, or -CUB_EMFILE (irq off). */
+static long lowest_free(long min)
+{
+	for (long fd = min; fd < CUBI_FD_MAX; fd++)
+		if (!table[fd].file)
+			return fd;
+	return -CUB_EMFILE;
+}
 
 long cubi_fd_install(struct cubi_file *f, bool cloexec)
 {
-	for (int fd = 3; fd < CUBI_FD_MAX; fd++) {
-		if (!table[fd].file) {
-			table[fd].file = f;
-			table[fd].cloexec = cloexec;
-			return fd;
-		}
+	long fd = lowest_free(0);
+
+	if (fd >= 0) {
+		table[fd].file = f;
+		table[fd].cloexec = cloexec;
+		f->refs++;
 	}
-	return -CUB_EMFILE;
+	return fd;
 }
 
 void cubi_fd_uninstall(long fd)
 {
+	table[fd].file->refs--;
 	table[fd].file = NULL;
 }
 
 struct cubi_file *cubi_fd_file(uint64_t fd)
 {
-	return fd >= 3 && fd < CUBI_FD_MAX ? table[fd].file : NULL;
+	return fd < CUBI_FD_MAX ? table[fd].file : NULL;
 }
 
 bool cubi_fd_valid(uint64_t fd)
@@ -64,6 +89,41 @@ bool cubi_fd_valid(uint64_t fd)
 
 	cub_arch_irq_restore(irq);
 	return open;
+}
+
+struct cubi_file *cubi_fd_get(uint64_t fd)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_file *f = cubi_fd_file(fd);
+
+	if (f)
+		f->refs++;
+	cub_arch_irq_restore(irq);
+	return f;
+}
+
+/* Drops a reference (irq off); the last one releases the file and
+ * returns what cubi_file_free_after must free, else NULL. */
+static void *put_locked(struct cubi_file *f)
+{
+	if (--f->refs)
+		return NULL;
+	cubi_epoll_forget(f);
+	cubi_io_changed();	/* waiters on it must look again */
+	return f->ops->release(f);
+}
+
+void cubi_file_put(struct cubi_file *f)
+{
+	const struct cubi_file_ops *ops = f->ops;
+	unsigned long irq = cub_arch_irq_save();
+	void *mem = put_locked(f);
+
+	cub_arch_irq_restore(irq);
+	if (mem && ops->free)
+		ops->free(mem);
+	else if (mem)
+		cub_free(mem);
 }
 
 uint32_t cubi_io_seq(void)
@@ -85,20 +145,33 @@ int cubi_io_wait(uint32_t seq, uint64_t deadline, const char *what)
 }
 
 /* The file at fd checked for reading or writing (irq off): NULL with
- * *err = -EBADF (not open, or the wrong end of a pipe) or -EINVAL (a file
- * that cannot be read or written, like an epoll instance). */
+ * *err = -EBADF (not open, or not open for that) or -EINVAL (a file that
+ * cannot be read or written, like an epoll instance). */
 static struct cubi_file *rw_file(uint64_t fd, bool out, long *err)
 {
 	struct cubi_file *f = cubi_fd_file(fd);
 	unsigned acc = f ? f->flags & CUBI_O_ACCMODE : 0;
 
 	*err = -CUB_EBADF;
-	if (!f || acc == (out ? 0u : CUBI_O_WRONLY))
+	if (!f || acc == (out ? 0u : CUBI_O_WRONLY) || acc == 3)
 		return NULL;
 	*err = -CUB_EINVAL;
+	if (f->ops->io)
+		return f;
 	return (out ? f->ops->write != NULL : f->ops->read != NULL) ? f : NULL;
 }
 
+/* A file with an io op (console, regular file, directory): the op does
+ * the whole call, with interrupts enabled and a reference held. off < 0:
+ * at the file position. */
+static long direct_io(struct cubi_file *f, uintptr_t buf, size_t n,
+		      int64_t off, bool out)
+{
+	long r = f->ops->io(f, (void *)buf, n, off, out);
+
+	cubi_file_put(f);
+	return r;
+}
 /*
  * Runs a read or write op, waiting while it would block unless the file
  * is non-blocking. A blocking write goes on until all n bytes are in
@@ -116,6 +189,11 @@ static long transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 		struct cubi_file *f = rw_file(fd, out, &r);
 		bool nonblock = f && (f->flags & CUBI_O_NONBLOCK);
 
+		if (f && f->ops->io) {
+			f->refs++;
+			cub_arch_irq_restore(irq);
+			return direct_io(f, buf, n, -1, out);
+		}
 		if (f)
 			r = out ? f->ops->write(f, (const char *)buf + done, n - done)
 				: f->ops->read(f, (char *)buf, n);
@@ -158,27 +236,84 @@ long cubi_fd_close(uint64_t fd)
 {
 	unsigned long irq = cub_arch_irq_save();
 	struct cubi_file *f = cubi_fd_file(fd);
-	void *mem;
 
-	if (!f) {
-		cub_arch_irq_restore(irq);
-		return -CUB_EBADF;
-	}
-	table[fd].file = NULL;
-	cubi_epoll_forget(f);
-	mem = f->ops->release(f);
-	cubi_io_changed();
+	if (f)
+		table[fd].file = NULL;	/* its ref passes to the put below */
 	cub_arch_irq_restore(irq);
-	cub_free(mem);
+	if (!f)
+		return -CUB_EBADF;
+	cubi_file_put(f);
 	return 0;
+}
+
+/*
+ * Makes newfd (>= 0) a second descriptor of oldfd's file (irq off). exact:
+ * newfd itself, closing what it had (returned in *old for the caller to
+ * put); else the lowest free descriptor >= newfd.
+ */
+static long dup_locked(uint64_t oldfd, long newfd, bool exact, bool cloexec,
+		       struct cubi_file **old)
+{
+	struct cubi_file *f = cubi_fd_file(oldfd);
+
+	*old = NULL;
+	if (!f)
+		return -CUB_EBADF;
+	if (newfd < 0 || newfd >= CUBI_FD_MAX)
+		return exact ? -CUB_EBADF : -CUB_EINVAL;
+	if (!exact && (newfd = lowest_free(newfd)) < 0)
+		return newfd;
+	*old = table[newfd].file;
+	table[newfd].file = f;
+	table[newfd].cloexec = cloexec;
+	f->refs++;
+	return newfd;
+}
+
+static long dup_to(uint64_t oldfd, long newfd, bool exact, bool cloexec)
+{
+	struct cubi_file *old;
+	unsigned long irq = cub_arch_irq_save();
+	long r = dup_locked(oldfd, newfd, exact, cloexec, &old);
+
+	cub_arch_irq_restore(irq);
+	if (old)
+		cubi_file_put(old);
+	return r;
+}
+
+CUBI_SYS(dup)
+{
+	return dup_to(A0(r), 0, false, false);
+}
+
+/* dup2(fd, fd) checks fd and changes nothing; dup3 refuses it. */
+CUBI_SYS(dup2)
+{
+	if (A0(r) == A1(r))
+		return cubi_fd_valid(A0(r)) ? (long)A0(r) : -CUB_EBADF;
+	return dup_to(A0(r), (long)(int)A1(r), true, false);
+}
+
+CUBI_SYS(dup3)
+{
+	if (A2(r) & ~(uint64_t)CUBI_O_CLOEXEC)
+		return -CUB_EINVAL;
+	if (A0(r) == A1(r))
+		return -CUB_EINVAL;
+	return dup_to(A0(r), (long)(int)A1(r), true, A2(r) != 0);
 }
 
 long cubi_fd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg)
 {
-	unsigned long irq = cub_arch_irq_save();
-	struct cubi_file *f = cubi_fd_file(fd);
+	unsigned long irq;
+	struct cubi_file *f;
 	long r = 0;
 
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return dup_to(fd, (long)(int)arg, false, cmd == F_DUPFD_CLOEXEC);
+	irq = cub_arch_irq_save();
+	f = cubi_fd_file(fd);
 	if (!f)
 		r = -CUB_EBADF;
 	else if (cmd == F_GETFD)
@@ -187,9 +322,10 @@ long cubi_fd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg)
 		table[fd].cloexec = arg & FD_CLOEXEC;
 	else if (cmd == F_GETFL)
 		r = f->flags;
-	else if (cmd == F_SETFL)	/* only O_NONBLOCK can change, as on Linux */
-		f->flags = (f->flags & ~CUBI_O_NONBLOCK) | (arg & CUBI_O_NONBLOCK);
-	else	/* F_DUPFD and the rest: descriptors are never shared */
+	else if (cmd == F_SETFL)	/* only these can change, as on Linux */
+		f->flags = (f->flags & ~(CUBI_O_NONBLOCK | O_APPEND)) |
+			   (arg & (CUBI_O_NONBLOCK | O_APPEND));
+	else
 		r = -CUB_EINVAL;
 	if (cmd == F_SETFL && f)
 		cubi_io_changed();	/* a waiter may now have to return */
@@ -197,23 +333,72 @@ long cubi_fd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg)
 	return r;
 }
 
-long cubi_fd_fstat(uint64_t fd, uint32_t *mode)
+int cubi_fd_stat(uint64_t fd, struct cubi_rstat *st)
 {
-	unsigned long irq = cub_arch_irq_save();
-	struct cubi_file *f = cubi_fd_file(fd);
+	struct cubi_file *f = cubi_fd_get(fd);
+	int r = 0;
 
-	if (f)
-		*mode = f->ops->mode;
-	cub_arch_irq_restore(irq);
-	return f ? 0 : -CUB_EBADF;
+	if (!f)
+		return -CUB_EBADF;
+	if (f->ops->stat) {
+		r = f->ops->stat(f, st);
+	} else {
+		*st = (struct cubi_rstat){ .mode = f->ops->mode, .nlink = 1,
+			.ino = (uintptr_t)f / 16 };
+	}
+	cubi_file_put(f);
+	return r;
 }
 
-/* No ioctl applies to pipes or epoll instances. */
+long cubi_fd_seek(uint64_t fd, int64_t off, int whence)
+{
+	struct cubi_file *f = cubi_fd_get(fd);
+	long r;
+
+	if (!f)
+		return -CUB_EBADF;
+	r = f->ops->seek ? f->ops->seek(f, off, whence) : -CUB_ESPIPE;
+	cubi_file_put(f);
+	return r;
+}
+
+bool cubi_fd_seekable(uint64_t fd)
+{
+	struct cubi_file *f = cubi_fd_get(fd);
+	bool seekable = f && f->ops->seek;
+
+	if (f)
+		cubi_file_put(f);
+	return seekable;
+}
+
+/* pread64/pwrite64: at offset off, the file position untouched. */
+long cubi_fd_pio(uint64_t fd, uintptr_t buf, size_t n, int64_t off, bool out)
+{
+	unsigned long irq;
+	struct cubi_file *f;
+	long r;
+
+	if (off < 0)
+		return -CUB_EINVAL;
+	if (n > MAX_RW)
+		n = MAX_RW;
+	if (n && !(out ? cubi_user_readable(buf, n) : cubi_user_writable(buf, n)))
+		return cubi_fd_valid(fd) ? -CUB_EFAULT : -CUB_EBADF;
+	irq = cub_arch_irq_save();
+	f = rw_file(fd, out, &r);
+	if (f && !f->ops->seek) {
+		f = NULL;
+		r = -CUB_ESPIPE;
+	}
+	if (f)
+		f->refs++;
+	cub_arch_irq_restore(irq);
+	return f ? direct_io(f, buf, n, off, out) : r;
+}
+
+/* No ioctl applies to any file cubrt has (the console is no terminal). */
 long cubi_fd_ioctl(uint64_t fd)
 {
-	unsigned long irq = cub_arch_irq_save();
-	struct cubi_file *f = cubi_fd_file(fd);
-
-	cub_arch_irq_restore(irq);
-	return f ? -CUB_ENOTTY : -CUB_EBADF;
+	return cubi_fd_valid(fd) ? -CUB_ENOTTY : -CUB_EBADF;
 }

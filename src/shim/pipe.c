@@ -144,8 +144,8 @@ static long make_pipe(uintptr_t ufds, uint64_t flags)
 	p = cub_malloc(sizeof(*p));
 	if (!p)
 		return -CUB_ENOMEM;
-	p->rd = (struct cubi_file){ &rd_ops, (unsigned)flags & CUBI_O_NONBLOCK, 0 };
-	p->wr = (struct cubi_file){ &wr_ops, CUBI_O_WRONLY | ((unsigned)flags & CUBI_O_NONBLOCK), 0 };
+	p->rd = (struct cubi_file){ &rd_ops, (unsigned)flags & CUBI_O_NONBLOCK, 0, 0 };
+	p->wr = (struct cubi_file){ &wr_ops, CUBI_O_WRONLY | ((unsigned)flags & CUBI_O_NONBLOCK), 0, 0 };
 	p->rd_open = p->wr_open = true;
 	p->head = p->len = 0;
 	irq = cub_arch_irq_save();

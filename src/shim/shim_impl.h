@@ -12,6 +12,8 @@
 #include <cubrt/list.h>
 #include <cubrt/shim.h>
 
+#include "ramfs.h"
+
 typedef long (*cubi_sys_fn)(struct cub_shim_regs *r);
 
 #define A0(r) ((r)->rdi)
@@ -68,6 +70,18 @@ CUBI_SYS(set_tid_address); CUBI_SYS(gettid); CUBI_SYS(arch_prctl);
 CUBI_SYS(set_robust_list);
 /* futex.c */
 CUBI_SYS(futex);
+/* fd.c */
+CUBI_SYS(dup); CUBI_SYS(dup2); CUBI_SYS(dup3);
+/* fs.c */
+CUBI_SYS(stat); CUBI_SYS(lstat); CUBI_SYS(newfstatat); CUBI_SYS(access);
+CUBI_SYS(faccessat); CUBI_SYS(faccessat2); CUBI_SYS(pread64);
+CUBI_SYS(pwrite64); CUBI_SYS(getdents64); CUBI_SYS(mkdir);
+CUBI_SYS(mkdirat); CUBI_SYS(rmdir); CUBI_SYS(unlink); CUBI_SYS(unlinkat);
+CUBI_SYS(rename); CUBI_SYS(renameat); CUBI_SYS(renameat2);
+CUBI_SYS(truncate); CUBI_SYS(ftruncate); CUBI_SYS(fsync);
+CUBI_SYS(getcwd); CUBI_SYS(chdir); CUBI_SYS(fchdir); CUBI_SYS(readlink);
+CUBI_SYS(readlinkat); CUBI_SYS(umask); CUBI_SYS(chmod); CUBI_SYS(fchmod);
+CUBI_SYS(fchmodat); CUBI_SYS(utimensat); CUBI_SYS(creat);
 /* pipe.c, epoll.c */
 CUBI_SYS(pipe); CUBI_SYS(pipe2); CUBI_SYS(epoll_create);
 CUBI_SYS(epoll_create1); CUBI_SYS(epoll_ctl); CUBI_SYS(epoll_wait);
@@ -99,34 +113,56 @@ CUBI_SYS(rt_sigreturn);
 struct cubi_file;
 
 /*
- * What a kind of file does. Every op runs inside the fd layer's critical
- * section (interrupts disabled), so it must not block or allocate: read
- * and write return -CUB_EAGAIN when the call would have to wait, and the
- * fd layer (fd.c) then waits for cubi_io_changed() or, with O_NONBLOCK,
- * returns -EAGAIN. Buffers are already checked with the uaccess helpers.
- * release runs when the descriptor is closed and returns memory for the
- * caller to free once the critical section is over (or NULL).
+ * What a kind of file does. read, write, poll and release run inside the
+ * fd layer's critical section (interrupts disabled), so they must not
+ * block or allocate: read and write return -CUB_EAGAIN when the call
+ * would have to wait, and the fd layer (fd.c) then waits for
+ * cubi_io_changed() or, with O_NONBLOCK, returns -EAGAIN. Buffers are
+ * already checked with the uaccess helpers. release runs when the last
+ * reference goes and returns memory to free once the critical section is
+ * over (or NULL): with `free`, or with cub_free when that is NULL.
+ *
+ * A file with an `io` op (the console, regular files, directories) does
+ * its reads and writes itself instead, with interrupts enabled and a
+ * reference held, and may lock or wait on its own: off >= 0 is the
+ * offset (pread/pwrite), off < 0 means at the file position. seek (NULL:
+ * -ESPIPE; not NULL also means "a regular file": reads never wait),
+ * stat (NULL: from mode) and free run the same way.
  */
 struct cubi_file_ops {
 	long (*read)(struct cubi_file *f, void *buf, size_t n);
 	long (*write)(struct cubi_file *f, const void *buf, size_t n);
+	long (*io)(struct cubi_file *f, void *buf, size_t n, int64_t off, bool out);
+	long (*seek)(struct cubi_file *f, int64_t off, int whence);
+	int (*stat)(struct cubi_file *f, struct cubi_rstat *st);
 	uint32_t (*poll)(struct cubi_file *f);	/* CUBI_EPOLL* bits true now */
 	void *(*release)(struct cubi_file *f);
+	void (*free)(void *mem);
 	uint32_t mode;				/* fstat's st_mode */
 };
 
-/* An open file: one per descriptor (there is no dup). */
+/* An open file (Linux's open file description): shared by the
+ * descriptors dup made of it. */
 struct cubi_file {
 	const struct cubi_file_ops *ops;
-	unsigned flags;		/* access mode | CUBI_O_NONBLOCK (F_GETFL) */
+	unsigned flags;		/* access mode | CUBI_O_NONBLOCK | O_APPEND
+				 * (F_GETFL) */
 	uint64_t gen;		/* bumped whenever its readiness may change */
+	unsigned refs;		/* descriptors + calls in progress (irq off) */
 };
+
+/* io.c: the serial console, fds 0-2 at boot. */
+extern struct cubi_file cubi_console_file;
 
 /* fd.c: descriptor table and blocking. Contexts: task. */
 long cubi_fd_install(struct cubi_file *f, bool cloexec);	/* irq off */
 void cubi_fd_uninstall(long fd);	/* irq off; no release */
 struct cubi_file *cubi_fd_file(uint64_t fd);			/* irq off */
 bool cubi_fd_valid(uint64_t fd);		/* open now (a snapshot) */
+/* The file at fd with a reference for the caller, or NULL. */
+struct cubi_file *cubi_fd_get(uint64_t fd);
+/* Drops a reference taken with cubi_fd_get (interrupts enabled). */
+void cubi_file_put(struct cubi_file *f);
 void cubi_io_changed(void);					/* irq off */
 /* Waits until cubi_io_changed() after the critical section that read
  * *seq began (seq sampled inside it), until deadline (0 = none) or a
@@ -135,12 +171,54 @@ int cubi_io_wait(uint32_t seq, uint64_t deadline, const char *what);
 uint32_t cubi_io_seq(void);					/* irq off */
 long cubi_fd_read(uint64_t fd, uintptr_t buf, size_t n);
 long cubi_fd_write(uint64_t fd, uintptr_t buf, size_t n);
+long cubi_fd_pio(uint64_t fd, uintptr_t buf, size_t n, int64_t off, bool out);
 long cubi_fd_close(uint64_t fd);
 long cubi_fd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg);
-long cubi_fd_fstat(uint64_t fd, uint32_t *mode);
+int cubi_fd_stat(uint64_t fd, struct cubi_rstat *st);
+long cubi_fd_seek(uint64_t fd, int64_t off, int whence);
+bool cubi_fd_seekable(uint64_t fd);
 long cubi_fd_ioctl(uint64_t fd);
 /* epoll.c: drops f from every epoll interest list (f is closing). */
 void cubi_epoll_forget(struct cubi_file *f);			/* irq off */
+
+/* -------------------------------------------------------- file system */
+
+/* fs.c: the file-system lock (a coroutine mutex) over ramfs, path walks,
+ * open files' positions and the working directory. Order: take it before
+ * disabling interrupts, never inside that. Contexts: task. */
+void cubi_fs_lock(void);
+void cubi_fs_unlock(void);
+/* fs.c: creates /tmp and unpacks every boot module that is a cpio
+ * archive into the tree; logs what it did. Contexts: task, once. */
+void cubi_fs_boot(void);
+
+/* path.c: a path split into the directory that holds its last component
+ * and that component. len 0: the path names dir itself ("/", or a last
+ * component "." or ".." — then dot is true). slash: a trailing '/'. */
+struct cubi_walk {
+	struct cubi_rnode *dir;
+	const char *name;
+	size_t len;
+	bool slash;
+	bool dot;
+};
+/* Walks path from start (a relative path) or the root: 0, -CUB_ENOENT
+ * (empty path, a missing directory), -CUB_ENOTDIR, -CUB_ENAMETOOLONG. */
+int cubi_path_walk(struct cubi_rnode *start, const char *path,
+		   struct cubi_walk *w);
+/* The node path names: a walk plus the lookup of the last component. */
+int cubi_path_resolve(struct cubi_rnode *start, const char *path,
+		      struct cubi_rnode **out);
+
+/* file.c: open files of ramfs nodes. cubi_file_open holds n and returns
+ * a file with no reference yet (to install), or NULL (no memory); flags
+ * are the open flags it keeps (access mode, O_NONBLOCK, O_APPEND). fs
+ * lock held. cubi_file_node: the node of a ramfs file, else NULL. */
+struct cubi_file *cubi_file_open(struct cubi_rnode *n, unsigned flags);
+struct cubi_rnode *cubi_file_node(struct cubi_file *f);
+/* getdents64 into the user buffer (checked): bytes, 0 at the end,
+ * -CUB_ENOTDIR, -CUB_EINVAL (too small for the next entry). */
+long cubi_file_getdents(struct cubi_file *f, uintptr_t buf, size_t n);
 
 /* ------------------------------------------------------------ threads */
 

@@ -8,7 +8,8 @@
  * and pointers into a scratch area that is followed by an
  * inaccessible guard page. Calls that by design end the program or block
  * forever are steered: exit/exit_group/clone are skipped, signals to self
- * use signal 0, console reads and unbounded waits are skipped, sleeps and
+ * use signal 0, console reads (on whatever descriptor dup put the console)
+ * and unbounded waits are skipped, sleeps and
  * epoll waits get a tiny timeout, pipes are always non-blocking. When a scratch pointer is among the arguments, lengths
  * stay small, so a valid call cannot write past the scratch area.
  *
@@ -63,6 +64,19 @@ static long arg(uint64_t *s, bool allow_big, bool *ptr_used)
 }
 
 /* Rewrites calls that would end the program or never return. */
+/* True when fd is the console (dup may have copied it anywhere): a read
+ * would wait for input that never comes. */
+static bool is_console(long fd)
+{
+	uint8_t st[144];
+	uint32_t mode;
+
+	if (cub_shim_call(5, fd, (long)(uintptr_t)st, 0, 0, 0, 0) != 0)
+		return false;
+	memcpy(&mode, st + 24, 4);
+	return (mode & 0170000) == 0020000;
+}
+
 static bool steer(long nr, long a[6], uint64_t *s)
 {
 	switch (nr) {
@@ -70,7 +84,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 	case 15:				/* rt_sigreturn: no frame, ends it */
 		return false;
 	case 0: case 19:			/* read/readv from the console */
-		return a[0] > 2 || a[0] < 0;
+		return !is_console(a[0]);
 	case 22: return false;			/* pipe: blocking ends */
 	case 293: a[1] |= 04000; return true;	/* pipe2: O_NONBLOCK always */
 	case 72:				/* fcntl F_SETFL: keep it */

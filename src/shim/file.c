@@ -1,0 +1,221 @@
+/*
+ * file.c - open files of the ramfs tree: regular files (read, write,
+ * lseek, pread/pwrite through the fd layer's io op) and directories
+ * (getdents64, lseek to rewind or to a d_off cookie).
+ *
+ * Locking: an open file's position and cookie, and its node, are
+ * protected by the fs lock (cubi_fs_lock), which every op here takes:
+ * they run with interrupts enabled and a reference to the file held
+ * (fd.c). Dup'd descriptors share one struct rfile and so one position,
+ * as on Linux.
+ */
+#include <cubrt/heap.h>
+#include <cubrt/string.h>
+
+#include "shim_impl.h"
+
+#define O_APPEND 02000u
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+#define SEEK_DATA 3
+#define SEEK_HOLE 4
+#define CUB_ENXIO 6
+#define DT_DIR 4
+#define DT_REG 8
+#define DIRENT_HEAD 19		/* d_ino, d_off, d_reclen, d_type */
+
+struct rfile {
+	struct cubi_file file;
+	struct cubi_rnode *node;	/* held while the file is open */
+	uint64_t pos;			/* files: offset; dirs: readdir cookie */
+};
+
+static const struct cubi_file_ops reg_ops, dir_ops;
+
+static struct rfile *of_file(struct cubi_file *f)
+{
+	return cub_container_of(f, struct rfile, file);
+}
+
+struct cubi_rnode *cubi_file_node(struct cubi_file *f)
+{
+	return f->ops == &reg_ops || f->ops == &dir_ops ? of_file(f)->node : NULL;
+}
+
+struct cubi_file *cubi_file_open(struct cubi_rnode *n, unsigned flags)
+{
+	struct rfile *rf = cub_malloc(sizeof(*rf));
+
+	if (!rf)
+		return NULL;
+	*rf = (struct rfile){
+		.file = { cubi_ramfs_is_dir(n) ? &dir_ops : &reg_ops, flags, 0, 0 },
+		.node = n,
+	};
+	cubi_ramfs_get(n);
+	return &rf->file;
+}
+
+/* Reads or writes at off, or at (and advancing) the position. */
+static long reg_io(struct cubi_file *f, void *buf, size_t n, int64_t off,
+		   bool out)
+{
+	struct rfile *rf = of_file(f);
+	uint64_t at;
+	long r;
+
+	cubi_fs_lock();
+	at = off >= 0 ? (uint64_t)off : rf->pos;
+	if (out && (f->flags & O_APPEND)) {	/* Linux: even for pwrite */
+		struct cubi_rstat st;
+
+		cubi_ramfs_stat(rf->node, &st);
+		at = st.size;
+	}
+	r = out ? cubi_ramfs_write(rf->node, buf, n, at)
+		: cubi_ramfs_read(rf->node, buf, n, at);
+	if (r > 0 && off < 0)
+		rf->pos = at + (uint64_t)r;
+	cubi_fs_unlock();
+	return r;
+}
+
+/* The new position for lseek on a file of `size` bytes, or -errno. */
+static long reg_target(uint64_t pos, uint64_t size, int64_t off, int whence)
+{
+	int64_t base;
+
+	switch (whence) {
+	case SEEK_SET: base = 0; break;
+	case SEEK_CUR: base = (int64_t)pos; break;
+	case SEEK_END: base = (int64_t)size; break;
+	case SEEK_DATA:
+	case SEEK_HOLE:	/* no holes are tracked: all data, then EOF */
+		if (off < 0 || (uint64_t)off >= size)
+			return off < 0 ? -CUB_EINVAL : -CUB_ENXIO;
+		return whence == SEEK_DATA ? off : (long)size;
+	default: return -CUB_EINVAL;
+	}
+	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+		return -CUB_EINVAL;
+	return (long)(base + off);
+}
+
+static long reg_seek(struct cubi_file *f, int64_t off, int whence)
+{
+	struct rfile *rf = of_file(f);
+	struct cubi_rstat st;
+	long r;
+
+	cubi_fs_lock();
+	cubi_ramfs_stat(rf->node, &st);
+	r = reg_target(rf->pos, st.size, off, whence);
+	if (r >= 0)
+		rf->pos = (uint64_t)r;
+	cubi_fs_unlock();
+	return r;
+}
+
+static int node_stat(struct cubi_file *f, struct cubi_rstat *st)
+{
+	cubi_fs_lock();
+	cubi_ramfs_stat(of_file(f)->node, st);
+	cubi_fs_unlock();
+	return 0;
+}
+
+/* A directory is not read or written as bytes. */
+static long dir_io(struct cubi_file *f, void *buf, size_t n, int64_t off,
+		   bool out)
+{
+	(void)f, (void)buf, (void)n, (void)off;
+	return out ? -CUB_EBADF : -CUB_EISDIR;
+}
+
+/* Directories seek by cookie: SEEK_SET to 0 (rewinddir) or to a d_off
+ * from getdents64 (seekdir), SEEK_CUR 0 (telldir). */
+static long dir_seek(struct cubi_file *f, int64_t off, int whence)
+{
+	struct rfile *rf = of_file(f);
+	long r = -CUB_EINVAL;
+
+	cubi_fs_lock();
+	if (whence == SEEK_SET && off >= 0)
+		rf->pos = (uint64_t)off;
+	if ((whence == SEEK_SET && off >= 0) || (whence == SEEK_CUR && off == 0))
+		r = (long)rf->pos;
+	cubi_fs_unlock();
+	return r;
+}
+
+/* Interrupts are disabled here: the node goes later, in rfile_free. */
+static void *rfile_release(struct cubi_file *f)
+{
+	return of_file(f);
+}
+
+static void rfile_free(void *mem)
+{
+	struct rfile *rf = mem;
+
+	cubi_fs_lock();
+	cubi_ramfs_put(rf->node);
+	cubi_fs_unlock();
+	cub_free(rf);
+}
+
+static const struct cubi_file_ops reg_ops = {
+	.io = reg_io, .seek = reg_seek, .stat = node_stat,
+	.release = rfile_release, .free = rfile_free, .mode = CUBI_S_IFREG,
+};
+static const struct cubi_file_ops dir_ops = {
+	.io = dir_io, .seek = dir_seek, .stat = node_stat,
+	.release = rfile_release, .free = rfile_free, .mode = CUBI_S_IFDIR,
+};
+
+/* One linux_dirent64 record at dst (8-byte aligned length). */
+static size_t put_dirent(char *dst, const struct cubi_rdirent *e, size_t reclen)
+{
+	uint16_t len16 = (uint16_t)reclen;
+	int64_t next = (int64_t)e->next;
+	uint8_t type = (e->mode & CUBI_S_IFMT) == CUBI_S_IFDIR ? DT_DIR : DT_REG;
+
+	cub_memset(dst, 0, reclen);
+	cub_memcpy(dst, &e->ino, 8);
+	cub_memcpy(dst + 8, &next, 8);
+	cub_memcpy(dst + 16, &len16, 2);
+	dst[18] = (char)type;
+	cub_memcpy(dst + DIRENT_HEAD, e->name, e->len);
+	return reclen;
+}
+
+long cubi_file_getdents(struct cubi_file *f, uintptr_t buf, size_t n)
+{
+	struct rfile *rf;
+	struct cubi_rdirent e;
+	size_t used = 0;
+	long r = 0;
+
+	if (f->ops != &dir_ops)
+		return -CUB_ENOTDIR;
+	rf = of_file(f);
+	cubi_fs_lock();
+	for (;;) {
+		uint64_t cookie = rf->pos;
+		size_t reclen;
+
+		r = cubi_ramfs_readdir(rf->node, &cookie, &e);
+		if (r <= 0)
+			break;
+		reclen = CUB_ALIGN_UP(DIRENT_HEAD + e.len + 1, 8);
+		if (used + reclen > n) {
+			r = used ? 0 : -CUB_EINVAL;
+			break;
+		}
+		used += put_dirent((char *)buf + used, &e, reclen);
+		rf->pos = cookie;
+	}
+	cubi_fs_unlock();
+	return r < 0 ? r : (long)used;
+}

@@ -1,0 +1,535 @@
+/*
+ * ramfs.c - the shim's in-memory file system: directories and regular
+ * files on the heap (the contract is ramfs.h).
+ *
+ * A directory keeps its entries on a list in creation order; the node is
+ * its own entry (no hard links: one name per node). Each entry carries a
+ * per-directory sequence number, and a readdir cookie is a sequence
+ * number ("continue at the first entry numbered >= cookie"), so a cookie
+ * stays meaningful when entries before or after it come and go. Cookies
+ * 0 and 1 are "." and "..". A file keeps its bytes in one heap buffer
+ * grown geometrically; a gap written over reads as zeros because the
+ * buffer is zero-filled whenever the size grows.
+ *
+ * Invariants:
+ *  - linked (the node has a name) <=> it is on parent->d.children; then
+ *    parent is a linked directory, so parent pointers lead to the root,
+ *    which is linked, static, never freed and its own parent. An unlinked
+ *    node is on no list and is its own parent (its old parent may be
+ *    freed while the node is still held).
+ *  - a directory's children are in increasing seq order: an entry takes
+ *    the directory's next_seq (starting at 2, only growing) whenever it
+ *    is added, a rename into the directory included.
+ *  - d.nentries / d.nsubdirs count the children / those that are
+ *    directories; a directory is only unlinked when empty, so an
+ *    unlinked directory never has children (and takes none).
+ *  - d.hint is NULL or a child of the directory (where readdir resumes).
+ *  - a node other than the root is freed exactly when it is unlinked and
+ *    its refs (holds) are 0.
+ *  - files: f.size <= f.cap, f.data holds f.cap bytes (NULL when 0);
+ *    bytes past f.size are stale until the size grows over them.
+ *
+ * Locking: none here; callers hold the fs lock (ramfs.h).
+ */
+#include <cubrt/arch.h>
+#include <cubrt/heap.h>
+#include <cubrt/list.h>
+#include <cubrt/panic.h>
+#include <cubrt/string.h>
+
+#include "ramfs.h"
+
+#define PERM_BITS 07777u
+#define DIRENT_SIZE 32		/* what stat reports per directory entry */
+#define FIRST_SEQ 2		/* cookies 0 and 1 are "." and ".." */
+#define MIN_CAP 64		/* smallest file buffer worth allocating */
+
+struct cubi_rnode {
+	struct cub_list entry;		/* in parent->d.children while linked */
+	struct cubi_rnode *parent;
+	uint64_t seq;			/* position in the parent's listing */
+	uint64_t ino;
+	uint64_t atime, mtime, ctime;
+	uint32_t mode;			/* type | permission bits */
+	uint32_t refs;			/* holds (open files, cwd, ...) */
+	bool linked;
+	union {
+		struct {		/* directory */
+			struct cub_list children;
+			struct cubi_rnode *hint;
+			uint64_t next_seq;
+			uint32_t nentries, nsubdirs;
+		} d;
+		struct {		/* regular file */
+			unsigned char *data;
+			size_t size, cap;
+		} f;
+	};
+	uint16_t nlen;
+	char name[CUBI_NAME_MAX + 1];	/* NUL-terminated for readdir */
+};
+
+static struct cubi_rnode root_node;
+static bool root_ready;
+static uint64_t next_ino = 1;		/* the root takes 1 */
+
+static uint64_t now(void)
+{
+	return cub_arch_wallclock_ns();
+}
+
+static bool dir_p(const struct cubi_rnode *n)
+{
+	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFDIR;
+}
+
+static struct cubi_rnode *of_entry(struct cub_list *l)
+{
+	return cub_container_of(l, struct cubi_rnode, entry);
+}
+
+/* A fresh, unlinked node of type `type` (CUBI_S_IFDIR or _IFREG). */
+static void node_init(struct cubi_rnode *n, uint32_t type, uint32_t perm)
+{
+	uint64_t t = now();
+
+	cub_memset(n, 0, sizeof(*n));
+	cub_list_init(&n->entry);
+	n->parent = n;
+	n->ino = next_ino++;
+	n->mode = type | (perm & PERM_BITS);
+	n->atime = n->mtime = n->ctime = t;
+	if (type == CUBI_S_IFDIR) {
+		cub_list_init(&n->d.children);
+		n->d.next_seq = FIRST_SEQ;
+	}
+}
+
+struct cubi_rnode *cubi_ramfs_root(void)
+{
+	if (!root_ready) {
+		node_init(&root_node, CUBI_S_IFDIR, 0755);
+		root_node.linked = true;
+		root_ready = true;
+	}
+	return &root_node;
+}
+
+/* Names reach the tree only through create and rename: checking them
+ * there keeps "." / ".." / '/' out of every directory. */
+static void check_name(const char *name, size_t len)
+{
+	if (len == 0 || len > CUBI_NAME_MAX)
+		cub_panic("cubi_ramfs: name length %zu", len);
+	for (size_t i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == '\0')
+			cub_panic("cubi_ramfs: a name with '/' or NUL");
+	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+		cub_panic("cubi_ramfs: \".\" or \"..\" as a name");
+}
+
+static struct cubi_rnode *find(struct cubi_rnode *dir, const char *name,
+			       size_t len)
+{
+	struct cub_list *l;
+
+	cub_list_for_each(l, &dir->d.children) {
+		struct cubi_rnode *n = of_entry(l);
+
+		if (n->nlen == len && cub_memcmp(n->name, name, len) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+/* Gives unlinked node n the name `name` in linked directory dir, last in
+ * its listing. */
+static void attach(struct cubi_rnode *dir, struct cubi_rnode *n,
+		   const char *name, size_t len)
+{
+	cub_memcpy(n->name, name, len);
+	n->name[len] = '\0';
+	n->nlen = (uint16_t)len;
+	n->seq = dir->d.next_seq++;
+	n->parent = dir;
+	n->linked = true;
+	cub_list_push_back(&dir->d.children, &n->entry);
+	dir->d.nentries++;
+	if (dir_p(n))
+		dir->d.nsubdirs++;
+	dir->mtime = dir->ctime = now();
+}
+
+/* Takes n's name away (n stays allocated: see drop). */
+static void detach(struct cubi_rnode *n)
+{
+	struct cubi_rnode *dir = n->parent;
+
+	CUB_ASSERT(n->linked && n != &root_node);
+	cub_list_del(&n->entry);
+	dir->d.nentries--;
+	if (dir_p(n))
+		dir->d.nsubdirs--;
+	if (dir->d.hint == n)
+		dir->d.hint = NULL;
+	n->parent = n;
+	n->linked = false;
+	dir->mtime = dir->ctime = n->ctime = now();
+}
+
+/* Frees n if nothing keeps it alive any more. */
+static void drop(struct cubi_rnode *n)
+{
+	if (n->linked || n->refs || n == &root_node)
+		return;
+	if (!dir_p(n))
+		cub_free(n->f.data);
+	cub_free(n);
+}
+
+/*
+ * Unlinks everything under the root, children before their directory,
+ * without recursion (the tree may be deep): descend into the first child
+ * while it is a non-empty directory, else unlink it; an emptied
+ * directory is then the first child of its parent again.
+ */
+void cubi_ramfs_reset(void)
+{
+	struct cubi_rnode *root = cubi_ramfs_root(), *d = root;
+
+	for (;;) {
+		struct cub_list *l = cub_list_first(&d->d.children);
+		struct cubi_rnode *c;
+
+		if (!l) {
+			if (d == root)
+				break;
+			d = d->parent;
+			continue;
+		}
+		c = of_entry(l);
+		if (dir_p(c) && !cub_list_empty(&c->d.children)) {
+			d = c;
+			continue;
+		}
+		detach(c);
+		drop(c);	/* a held node lives on, nameless */
+	}
+	root->d.next_seq = FIRST_SEQ;
+	root->d.hint = NULL;
+}
+
+struct cubi_rnode *cubi_ramfs_parent(struct cubi_rnode *dir)
+{
+	CUB_ASSERT(dir_p(dir));
+	return dir->parent;
+}
+
+bool cubi_ramfs_is_dir(const struct cubi_rnode *n)
+{
+	return dir_p(n);
+}
+
+int cubi_ramfs_lookup(struct cubi_rnode *dir, const char *name, size_t len,
+		      struct cubi_rnode **out)
+{
+	struct cubi_rnode *n;
+
+	if (!dir_p(dir))
+		return -CUB_ENOTDIR;
+	if ((n = find(dir, name, len)) == NULL)
+		return -CUB_ENOENT;
+	*out = n;
+	return 0;
+}
+
+int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
+		      uint32_t mode, struct cubi_rnode **out)
+{
+	uint32_t type = (mode & CUBI_S_IFMT) == CUBI_S_IFDIR ? CUBI_S_IFDIR
+							     : CUBI_S_IFREG;
+	struct cubi_rnode *n;
+
+	if (!dir_p(dir))
+		return -CUB_ENOTDIR;
+	if (!dir->linked)
+		return -CUB_ENOENT;
+	check_name(name, len);
+	if ((n = find(dir, name, len)) != NULL) {
+		*out = n;
+		return -CUB_EEXIST;
+	}
+	if ((n = cub_malloc(sizeof(*n))) == NULL)
+		return -CUB_ENOMEM;
+	node_init(n, type, mode);
+	attach(dir, n, name, len);
+	*out = n;
+	return 0;
+}
+
+int cubi_ramfs_unlink(struct cubi_rnode *dir, const char *name, size_t len,
+		      bool rmdir)
+{
+	struct cubi_rnode *n;
+
+	if (!dir_p(dir))
+		return -CUB_ENOTDIR;
+	if ((n = find(dir, name, len)) == NULL)
+		return -CUB_ENOENT;
+	if (rmdir && !dir_p(n))
+		return -CUB_ENOTDIR;
+	if (rmdir && n->d.nentries)
+		return -CUB_ENOTEMPTY;
+	if (!rmdir && dir_p(n))
+		return -CUB_EISDIR;
+	detach(n);
+	drop(n);
+	return 0;
+}
+
+/* True when d is dir or lies below it (d linked, so the walk ends). */
+static bool in_subtree(struct cubi_rnode *d, const struct cubi_rnode *dir)
+{
+	for (;; d = d->parent) {
+		if (d == dir)
+			return true;
+		if (d == &root_node)
+			return false;
+	}
+}
+
+/* May src take dst's name (dst != src)? Linux's type rules. */
+static int may_replace(const struct cubi_rnode *src,
+		       const struct cubi_rnode *dst)
+{
+	if (!dir_p(dst))
+		return dir_p(src) ? -CUB_ENOTDIR : 0;
+	if (!dir_p(src))
+		return -CUB_EISDIR;
+	return dst->d.nentries ? -CUB_ENOTEMPTY : 0;
+}
+
+/*
+ * The checks run in Linux's order (do_renameat2, vfs_rename): the source,
+ * noreplace, the subtree trap, the same node, then the target's type. A
+ * target that is an ancestor of the source holds it, so it fails as
+ * non-empty (or as a directory, for a file).
+ */
+int cubi_ramfs_rename(struct cubi_rnode *fdir, const char *from, size_t flen,
+		      struct cubi_rnode *tdir, const char *to, size_t tlen,
+		      bool noreplace)
+{
+	struct cubi_rnode *src, *dst;
+	int rc;
+
+	if (!dir_p(fdir) || !dir_p(tdir))
+		return -CUB_ENOTDIR;
+	if ((src = find(fdir, from, flen)) == NULL || !tdir->linked)
+		return -CUB_ENOENT;
+	check_name(to, tlen);
+	dst = find(tdir, to, tlen);
+	if (dst && noreplace)
+		return -CUB_EEXIST;
+	if (dir_p(src) && in_subtree(tdir, src))
+		return -CUB_EINVAL;
+	if (dst == src)
+		return 0;
+	if (dst) {
+		if ((rc = may_replace(src, dst)) != 0)
+			return rc;
+		detach(dst);
+		drop(dst);
+	}
+	detach(src);		/* src stays allocated: not dropped */
+	attach(tdir, src, to, tlen);
+	return 0;
+}
+
+void cubi_ramfs_get(struct cubi_rnode *n)
+{
+	n->refs++;
+	CUB_ASSERT(n->refs != 0);
+}
+
+void cubi_ramfs_put(struct cubi_rnode *n)
+{
+	CUB_ASSERT(n->refs > 0);
+	n->refs--;
+	drop(n);
+}
+
+/* Makes room for `need` bytes: doubling (amortised O(1) appends), or
+ * exactly `need` when the doubled block cannot be had. */
+static int reserve(struct cubi_rnode *n, uint64_t need)
+{
+	size_t cap = CUB_MAX(n->f.cap * 2, (size_t)MIN_CAP);
+	unsigned char *p;
+
+	if (cap < need)
+		cap = (size_t)need;
+	p = cub_realloc(n->f.data, cap);
+	if (!p && cap > need) {
+		cap = (size_t)need;
+		p = cub_realloc(n->f.data, cap);
+	}
+	if (!p)
+		return -CUB_ENOSPC;
+	n->f.data = p;
+	n->f.cap = cap;
+	return 0;
+}
+
+/* Sets the size of file n (size <= CUBI_FILE_MAX): growth reads as zeros;
+ * a file shrunk to under a quarter of its buffer gives memory back. */
+static int resize(struct cubi_rnode *n, uint64_t size)
+{
+	int rc;
+
+	if (size > n->f.cap && (rc = reserve(n, size)) != 0)
+		return rc;
+	if (size > n->f.size) {
+		cub_memset(n->f.data + n->f.size, 0, (size_t)size - n->f.size);
+	} else if (size == 0) {
+		cub_free(n->f.data);
+		n->f.data = NULL;
+		n->f.cap = 0;
+	} else if (size < n->f.cap / 4) {
+		unsigned char *p = cub_realloc(n->f.data, (size_t)size);
+
+		if (p) {	/* else keep the larger buffer: still valid */
+			n->f.data = p;
+			n->f.cap = (size_t)size;
+		}
+	}
+	n->f.size = (size_t)size;
+	return 0;
+}
+
+long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off)
+{
+	size_t k;
+
+	if (dir_p(n))
+		return -CUB_EISDIR;
+	n->atime = now();
+	if (off >= n->f.size)
+		return 0;
+	k = CUB_MIN(len, n->f.size - (size_t)off);
+	cub_memcpy(buf, n->f.data + off, k);
+	return (long)k;
+}
+
+long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
+		      uint64_t off)
+{
+	int rc;
+
+	if (dir_p(n))
+		return -CUB_EISDIR;
+	if (len == 0)		/* Linux: no size change, no time update */
+		return 0;
+	if (off > CUBI_FILE_MAX || len > CUBI_FILE_MAX - off)
+		return -CUB_EFBIG;
+	if (off + len > n->f.size && (rc = resize(n, off + len)) != 0)
+		return rc;
+	cub_memcpy(n->f.data + off, buf, len);
+	n->mtime = n->ctime = now();
+	return (long)len;
+}
+
+int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size)
+{
+	int rc;
+
+	if (dir_p(n))
+		return -CUB_EISDIR;
+	if (size > CUBI_FILE_MAX)
+		return -CUB_EFBIG;
+	if (size == n->f.size)	/* tmpfs: times change with the size only */
+		return 0;
+	if ((rc = resize(n, size)) != 0)
+		return rc;
+	n->mtime = n->ctime = now();
+	return 0;
+}
+
+void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st)
+{
+	st->ino = n->ino;
+	st->mode = n->mode;
+	if (dir_p(n)) {
+		st->nlink = n->linked ? 2 + n->d.nsubdirs : 0;
+		st->size = (uint64_t)n->d.nentries * DIRENT_SIZE;
+	} else {
+		st->nlink = n->linked ? 1 : 0;
+		st->size = n->f.size;
+	}
+	st->atime = n->atime;
+	st->mtime = n->mtime;
+	st->ctime = n->ctime;
+}
+
+void cubi_ramfs_chmod(struct cubi_rnode *n, uint32_t perm)
+{
+	n->mode = (n->mode & CUBI_S_IFMT) | (perm & PERM_BITS);
+	n->ctime = now();
+}
+
+void cubi_ramfs_set_times(struct cubi_rnode *n, uint64_t atime, uint64_t mtime)
+{
+	if (atime != UINT64_MAX)
+		n->atime = atime;
+	if (mtime != UINT64_MAX)
+		n->mtime = mtime;
+	n->ctime = now();
+}
+
+static void fill(struct cubi_rdirent *ent, const struct cubi_rnode *n,
+		 const char *name, size_t len, uint64_t next)
+{
+	ent->ino = n->ino;
+	ent->mode = n->mode & CUBI_S_IFMT;
+	ent->next = next;
+	ent->len = len;
+	cub_memcpy(ent->name, name, len);
+	ent->name[len] = '\0';
+}
+
+/* The first child of dir numbered >= cookie, or NULL. A listing asks for
+ * the entry after the one it got last, so start there when we can
+ * (linear listings stay O(n) overall instead of O(n^2)). */
+static struct cubi_rnode *seek(struct cubi_rnode *dir, uint64_t cookie)
+{
+	struct cub_list *head = &dir->d.children, *l = head;
+	struct cubi_rnode *h = dir->d.hint;
+
+	if (h && h->seq < cookie)
+		l = &h->entry;
+	for (l = l->next; l != head; l = l->next)
+		if (of_entry(l)->seq >= cookie)
+			return of_entry(l);
+	return NULL;
+}
+
+int cubi_ramfs_readdir(struct cubi_rnode *dir, uint64_t *cookie,
+		       struct cubi_rdirent *ent)
+{
+	struct cubi_rnode *n;
+
+	if (!dir_p(dir))
+		return -CUB_ENOTDIR;
+	if (!dir->linked)
+		return -CUB_ENOENT;
+	if (*cookie == 0) {
+		fill(ent, dir, ".", 1, 1);
+	} else if (*cookie == 1) {
+		fill(ent, dir->parent, "..", 2, FIRST_SEQ);
+	} else {
+		if ((n = seek(dir, *cookie)) == NULL)
+			return 0;
+		fill(ent, n, n->name, n->nlen, n->seq + 1);
+		dir->d.hint = n;
+	}
+	*cookie = ent->next;
+	return 1;
+}

@@ -1,0 +1,165 @@
+/*
+ * ramfs.h - the shim's file system: directories and regular files kept in
+ * heap memory (like Linux's tmpfs), filled at boot from a cpio archive.
+ *
+ * This layer knows nodes and names, not paths or descriptors: path walks
+ * (path.c), open files (file.c) and the system calls (fs.c) sit on top.
+ * Names are (pointer, length) pairs: one path component, never "", "."
+ * or "..", never containing '/', at most CUBI_NAME_MAX bytes; callers
+ * check that (-CUB_ENAMETOOLONG, ...) before calling in.
+ *
+ * Locking: none inside. Every call must hold the file-system lock
+ * (cubi_fs_lock/unlock, a coroutine mutex): ramfs allocates, so it must
+ * not run with interrupts disabled, and nothing here blocks otherwise.
+ *
+ * Lifetime: a node lives while it has a name (a directory entry) or a
+ * hold (an open file, a working directory). cubi_ramfs_unlink and
+ * cubi_ramfs_rename drop names; the last cubi_ramfs_put of a nameless
+ * node frees it and its data. The root always lives.
+ *
+ * Errors are negative cubrt/Linux errno values (CUB_E*).
+ */
+#ifndef CUBRT_SHIM_RAMFS_H
+#define CUBRT_SHIM_RAMFS_H
+
+#include <cubrt/base.h>
+
+/* Linux errno values the file system adds to base.h's. */
+#define CUB_EXDEV 18
+#define CUB_ENOTDIR 20
+#define CUB_EISDIR 21
+#define CUB_EFBIG 27
+#define CUB_ENAMETOOLONG 36
+#define CUB_ENOTEMPTY 39
+#define CUB_ELOOP 40
+
+#define CUBI_NAME_MAX 255		/* bytes of one component (NAME_MAX) */
+#define CUBI_S_IFMT 0170000u
+#define CUBI_S_IFDIR 0040000u
+#define CUBI_S_IFREG 0100000u
+#define CUBI_S_IFCHR 0020000u
+#define CUBI_S_IFIFO 0010000u
+
+struct cubi_rnode;
+
+/* What stat reports of a node. Times are wall-clock ns since 1970. */
+struct cubi_rstat {
+	uint64_t ino;
+	uint32_t mode;		/* CUBI_S_IFDIR or _IFREG | permission bits */
+	uint32_t nlink;		/* dirs: 2 + subdirectories; files: 1, or 0
+				 * once unlinked */
+	uint64_t size;		/* files: bytes; dirs: entries * 32 */
+	uint64_t atime, mtime, ctime;
+};
+
+/* One directory entry as cubi_ramfs_readdir returns it. */
+struct cubi_rdirent {
+	uint64_t ino;
+	uint32_t mode;		/* its node's type bits (CUBI_S_IFMT) */
+	uint64_t next;		/* cookie that continues after this entry */
+	size_t len;
+	char name[CUBI_NAME_MAX + 1];	/* NUL-terminated */
+};
+
+/* The root directory ("/"), created on first use. Never NULL. */
+struct cubi_rnode *cubi_ramfs_root(void);
+
+/* Frees every node but the root and empties it (host tests). */
+void cubi_ramfs_reset(void);
+
+/* dir's parent; the root is its own parent. dir must be a directory. */
+struct cubi_rnode *cubi_ramfs_parent(struct cubi_rnode *dir);
+
+/* True when n is a directory. */
+bool cubi_ramfs_is_dir(const struct cubi_rnode *n);
+
+/* The entry `name` of directory dir: 0 and *out, -CUB_ENOENT, or
+ * -CUB_ENOTDIR when dir is not a directory. *out is not held. */
+int cubi_ramfs_lookup(struct cubi_rnode *dir, const char *name, size_t len,
+		      struct cubi_rnode **out);
+
+/*
+ * Creates `name` in directory dir: a directory when mode has
+ * CUBI_S_IFDIR, else a regular file (mode's permission bits are kept;
+ * the caller applied the umask). 0 and *out (not held), -CUB_EEXIST
+ * (the name exists: *out is set to it all the same), -CUB_ENOTDIR, or
+ * -CUB_ENOENT when dir was removed (an unlinked directory takes no new
+ * entries), -CUB_ENOMEM.
+ */
+int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
+		      uint32_t mode, struct cubi_rnode **out);
+
+/*
+ * Removes the entry `name` from dir. rmdir true: it must be an empty
+ * directory (-CUB_ENOTDIR if not a directory, -CUB_ENOTEMPTY); false:
+ * it must not be a directory (-CUB_EISDIR). -CUB_ENOENT when absent.
+ */
+int cubi_ramfs_unlink(struct cubi_rnode *dir, const char *name, size_t len,
+		      bool rmdir);
+
+/*
+ * Moves entry `from` of directory fdir to `to` in tdir, replacing what is
+ * there, with Linux's rules: replacing a directory needs a directory
+ * (-CUB_EISDIR for a file onto a directory, -CUB_ENOTDIR for a directory
+ * onto a file) that is empty (-CUB_ENOTEMPTY); a directory may not move
+ * into itself or below itself (-CUB_EINVAL); renaming onto the same node
+ * is a no-op. noreplace: -CUB_EEXIST when `to` exists. -CUB_ENOENT when
+ * `from` is absent.
+ */
+int cubi_ramfs_rename(struct cubi_rnode *fdir, const char *from, size_t flen,
+		      struct cubi_rnode *tdir, const char *to, size_t tlen,
+		      bool noreplace);
+
+/* A hold keeps n (and, for a directory, nothing else) alive. */
+void cubi_ramfs_get(struct cubi_rnode *n);
+void cubi_ramfs_put(struct cubi_rnode *n);
+
+/*
+ * Regular files. read: bytes copied from offset off (0 at or past the
+ * end). write: all n bytes at off, the file growing (a gap reads as
+ * zeros); -CUB_ENOSPC when memory runs out, -CUB_EFBIG past
+ * CUBI_FILE_MAX. Both update the times (read: atime; write: mtime,
+ * ctime). -CUB_EISDIR for a directory.
+ */
+#define CUBI_FILE_MAX ((uint64_t)1 << 40)
+long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off);
+long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
+		      uint64_t off);
+/* Sets a file's size (zero-filling growth): 0, -CUB_EISDIR, -CUB_EFBIG,
+ * -CUB_ENOSPC. */
+int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size);
+
+void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st);
+/* chmod: replaces the permission bits (07777). */
+void cubi_ramfs_chmod(struct cubi_rnode *n, uint32_t perm);
+/* utimensat: sets atime/mtime (ns since 1970); UINT64_MAX leaves one. */
+void cubi_ramfs_set_times(struct cubi_rnode *n, uint64_t atime, uint64_t mtime);
+
+/*
+ * Directory listing. *cookie starts at 0; each call fills *ent with the
+ * next entry and returns 1, or returns 0 at the end. The listing starts
+ * with "." and "..", then every entry in creation order. Entries created
+ * or removed during a listing are either listed once or not at all; no
+ * other entry is skipped or repeated (cookies stay valid across changes).
+ * -CUB_ENOTDIR for a file, -CUB_ENOENT for a removed directory.
+ */
+int cubi_ramfs_readdir(struct cubi_rnode *dir, uint64_t *cookie,
+		       struct cubi_rdirent *ent);
+
+/*
+ * Unpacks a cpio archive in the "newc" format (magic 070701, or 070702
+ * with checksums, which are not verified) into the tree under root:
+ * directories and regular files with their permission bits and mtime;
+ * missing parent directories are created; an existing file is replaced;
+ * "." and leading "./" or "/" in names are ignored. Symbolic links and
+ * device nodes are skipped (counted in *skipped when not NULL). Stops at
+ * the "TRAILER!!!" entry. Returns the number of entries created, or
+ * -CUB_EINVAL for a malformed archive (bad magic, a field that is not
+ * hex, a name or size running past len, a path component that is "..",
+ * empty or too long) after unpacking the entries before the bad one, or
+ * -CUB_ENOSPC.
+ */
+long cubi_cpio_unpack(const void *archive, size_t len, struct cubi_rnode *root,
+		      unsigned *skipped);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * files.c - files in an unmodified musl program on the shim's in-memory
+ * file system, booted with `scripts/run --files tests/qemu/shim/fsroot`:
+ * the boot archive's files (stdio reads, stat, a listing), files made in
+ * /tmp (write, read back, append, truncate, seek, pread/pwrite), the
+ * directory calls (mkdir, rename, unlink, rmdir, chdir, getcwd, openat),
+ * dup/dup2 (stdout redirected into a file and back) and the errors
+ * programs rely on. One line per check, then a summary.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int passed, total;
+
+static void check(const char *what, int ok)
+{
+	total++;
+	passed += !!ok;
+	printf("%s: %s\n", what, ok ? "ok" : "FAILED");
+}
+
+/* The whole of a small file, NUL-terminated, or NULL. */
+static char *slurp(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void boot_archive(void)
+{
+	char *s = slurp("/etc/greeting.txt");
+	struct stat st;
+	long sum = 0, x;
+	FILE *f;
+
+	check("archive file read", s && strcmp(s, "hello from the boot archive\n") == 0);
+	f = fopen("/data/numbers.txt", "r");
+	while (f && fscanf(f, "%ld", &x) == 1)
+		sum += x;
+	if (f)
+		fclose(f);
+	check("archive file of 1000 lines", sum == 500500);
+	check("stat of an archive file", stat("/data/numbers.txt", &st) == 0 &&
+	      S_ISREG(st.st_mode) && st.st_size == 3893);
+	check("stat of an archive directory", stat("/data/sub", &st) == 0 &&
+	      S_ISDIR(st.st_mode) && stat("/data/sub/leaf.txt", &st) == 0);
+}
+
+static void listing(void)
+{
+	DIR *d = opendir("/data");
+	struct dirent *e;
+	int seen = 0, dots = 0;
+
+	while (d && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, "numbers.txt") == 0 && e->d_type == DT_REG)
+			seen |= 1;
+		else if (strcmp(e->d_name, "sub") == 0 && e->d_type == DT_DIR)
+			seen |= 2;
+		else if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			dots++;
+		else
+			seen |= 4;
+	}
+	if (d)
+		closedir(d);
+	check("readdir lists a directory", seen == 3 && dots == 2);
+}
+
+static void write_read(void)
+{
+	FILE *f = fopen("/tmp/out.txt", "w");
+	char *s;
+	int fd;
+	char c[4] = { 0 };
+
+	for (int i = 0; f && i < 3; i++)
+		fprintf(f, "line %d\n", i);
+	check("fopen w and fclose", f && fclose(f) == 0);
+	s = slurp("/tmp/out.txt");
+	check("written file reads back", s && strcmp(s, "line 0\nline 1\nline 2\n") == 0);
+	f = fopen("/tmp/out.txt", "a");
+	if (f) {
+		fputs("more\n", f);
+		fclose(f);
+	}
+	s = slurp("/tmp/out.txt");
+	check("append", s && strcmp(s, "line 0\nline 1\nline 2\nmore\n") == 0);
+	fd = open("/tmp/out.txt", O_RDWR);
+	check("lseek SEEK_END", lseek(fd, 0, SEEK_END) == 26);
+	check("pread leaves the offset", pread(fd, c, 3, 5) == 3 && strcmp(c, "0\nl") == 0 &&
+	      lseek(fd, 0, SEEK_CUR) == 26);
+	check("pwrite in the middle", pwrite(fd, "X", 1, 0) == 1);
+	check("ftruncate", ftruncate(fd, 4) == 0 && close(fd) == 0);
+	s = slurp("/tmp/out.txt");
+	check("content after pwrite and truncate", s && strcmp(s, "Xine") == 0);
+}
+
+static void directories(void)
+{
+	char cwd[256];
+	struct stat st;
+	int dfd, fd;
+
+	check("mkdir", mkdir("/tmp/d", 0755) == 0 && mkdir("/tmp/d/e", 0700) == 0);
+	check("mkdir of an existing name: EEXIST", mkdir("/tmp/d", 0755) == -1 && errno == EEXIST);
+	check("rename a file into a directory",
+	      rename("/tmp/out.txt", "/tmp/d/e/moved.txt") == 0 &&
+	      stat("/tmp/out.txt", &st) == -1 && errno == ENOENT &&
+	      stat("/tmp/d/e/moved.txt", &st) == 0 && st.st_size == 4);
+	check("rmdir of a full directory: ENOTEMPTY", rmdir("/tmp/d/e") == -1 && errno == ENOTEMPTY);
+	check("chdir and getcwd", chdir("/tmp/d/e") == 0 && getcwd(cwd, sizeof(cwd)) &&
+	      strcmp(cwd, "/tmp/d/e") == 0);
+	check("relative open after chdir", access("moved.txt", R_OK) == 0 &&
+	      access("../e/./moved.txt", F_OK) == 0);
+	dfd = open("/tmp/d", O_RDONLY | O_DIRECTORY);
+	fd = openat(dfd, "e/new.txt", O_CREAT | O_WRONLY | O_EXCL, 0644);
+	check("openat relative to a directory descriptor", dfd >= 0 && fd >= 0 &&
+	      write(fd, "n", 1) == 1 && close(fd) == 0);
+	check("O_EXCL on an existing file: EEXIST",
+	      openat(dfd, "e/new.txt", O_CREAT | O_EXCL | O_WRONLY, 0644) == -1 && errno == EEXIST);
+	close(dfd);
+	check("unlink and rmdir", unlink("/tmp/d/e/new.txt") == 0 &&
+	      unlink("/tmp/d/e/moved.txt") == 0 && chdir("/") == 0 &&
+	      rmdir("/tmp/d/e") == 0 && rmdir("/tmp/d") == 0);
+}
+
+static void errors_and_dup(void)
+{
+	char *s;
+	int fd, saved;
+
+	check("open of a missing file: ENOENT", open("/nope", O_RDONLY) == -1 && errno == ENOENT);
+	check("a file as a directory: ENOTDIR",
+	      open("/etc/greeting.txt/x", O_RDONLY) == -1 && errno == ENOTDIR);
+	check("write-open of a directory: EISDIR", open("/tmp", O_WRONLY) == -1 && errno == EISDIR);
+	check("unlink of a directory: EISDIR", unlink("/tmp") == -1 && errno == EISDIR);
+	fflush(stdout);
+	saved = dup(1);
+	fd = open("/tmp/captured", O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	dup2(fd, 1);
+	close(fd);
+	printf("this line goes to a file\n");
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	s = slurp("/tmp/captured");
+	check("dup2 redirects stdout into a file", s && strcmp(s, "this line goes to a file\n") == 0);
+}
+
+int main(void)
+{
+	boot_archive();
+	listing();
+	write_read();
+	directories();
+	errors_and_dup();
+	printf("files: %d of %d checks passed\n", passed, total);
+	return passed == total ? 0 : 1;
+}

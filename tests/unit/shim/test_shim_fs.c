@@ -1,0 +1,540 @@
+/*
+ * test_shim_fs.c - the file-system calls through the dispatcher: open and
+ * its flags, reads and writes at the position and at offsets, lseek,
+ * stat, directory listings, the name calls (mkdir, rename, unlink,
+ * rmdir), the working directory, dup and its sharing of the position,
+ * and the error every bad argument gets. Each test runs in a coroutine
+ * (the fs lock is a coroutine mutex) on a fresh tree.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <cubrt/mem.h>
+#include <cubrt/sched.h>
+#include "shim_impl.h"
+#include "sys.h"
+
+#define SYS_stat 4
+#define SYS_lstat 6
+#define SYS_pread64 17
+#define SYS_pwrite64 18
+#define SYS_access 21
+#define SYS_dup 32
+#define SYS_dup2 33
+#define SYS_fsync 74
+#define SYS_truncate 76
+#define SYS_ftruncate 77
+#define SYS_getcwd 79
+#define SYS_chdir 80
+#define SYS_fchdir 81
+#define SYS_rename 82
+#define SYS_mkdir 83
+#define SYS_rmdir 84
+#define SYS_creat 85
+#define SYS_unlink 87
+#define SYS_readlink 89
+#define SYS_chmod 90
+#define SYS_umask 95
+#define SYS_getdents64 217
+#define SYS_newfstatat 262
+#define SYS_unlinkat 263
+#define SYS_renameat2 316
+#define SYS_utimensat 280
+#define SYS_dup3 292
+
+#define O_WRONLY 1
+#define O_RDWR 2
+#define O_CREAT 0100
+#define O_EXCL 0200
+#define O_TRUNC 01000
+#define O_APPEND 02000
+#define O_DIRECTORY 0200000
+#define O_CLOEXEC 02000000
+#define O_TMPFILE (020000000 | O_DIRECTORY)
+#define AT_FDCWD (-100)
+#define AT_EMPTY_PATH 0x1000
+#define AT_REMOVEDIR 0x200
+#define ENOTDIR 20
+#define EISDIR 21
+#define ENOTEMPTY 39
+#define ENAMETOOLONG 36
+#define EMFILE 24
+#define ESPIPE 29
+#define ENXIO 6
+#define EOPNOTSUPP 95
+
+struct kstat {			/* Linux x86-64 struct stat */
+	uint64_t dev, ino, nlink;
+	uint32_t mode, uid, gid, pad;
+	uint64_t rdev;
+	int64_t size, blksize, blocks;
+	int64_t atime, atime_ns, mtime, mtime_ns, ctime, ctime_ns;
+	int64_t reserved[3];
+};
+
+static char buf[8192];
+
+static void (*body_fn)(void);
+
+/* In the coroutine: an emptied tree (every file of the last test is
+ * closed), the working directory "/". */
+static void *fresh_then_body(void *arg)
+{
+	(void)arg;
+	assert_int_equal(SYS1(SYS_chdir, "/"), 0);
+	cubi_fs_lock();
+	cubi_ramfs_reset();
+	cubi_fs_unlock();
+	body_fn();
+	return NULL;
+}
+
+static void run(void (*body)(void))
+{
+	void *res;
+
+	body_fn = body;
+	assert_int_equal(cub_sched_run(fresh_then_body, NULL, &res), 0);
+}
+
+/* A fresh file with content s: its descriptor (read-write). */
+static int make(const char *path, const char *s)
+{
+	int fd = (int)SYS4(SYS_openat, AT_FDCWD, path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+
+	assert_true(fd >= 3);
+	assert_int_equal(SYS3(SYS_write, fd, s, strlen(s)), (long)strlen(s));
+	return fd;
+}
+
+static long kstat(const char *path, struct kstat *st)
+{
+	return SYS2(SYS_stat, path, st);
+}
+
+/* ----------------------------------------------------------------- open */
+
+static void open_body(void)
+{
+	static char longpath[5000], longname[300];
+	int fd = make("/f", "data");
+
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	memset(longname, 'b', sizeof(longname) - 1);
+	longname[0] = '/';
+	assert_int_equal(SYS2(SYS_open, "", 0), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_open, WILD, 0), -CUB_EFAULT);
+	assert_int_equal(SYS2(SYS_open, longpath, 0), -ENAMETOOLONG);
+	assert_int_equal(SYS3(SYS_open, longname, O_CREAT, 0644), -ENAMETOOLONG);
+	assert_int_equal(SYS2(SYS_open, "/missing", 0), -CUB_ENOENT);
+	assert_int_equal(SYS3(SYS_open, "/missing/x", O_CREAT, 0644), -CUB_ENOENT);
+	assert_int_equal(SYS3(SYS_open, "/new/", O_CREAT, 0644), -EISDIR);
+	assert_int_equal(SYS2(SYS_open, "/f/", 0), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_open, "/f/x", 0), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_open, "/f", O_DIRECTORY), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_open, "/", O_WRONLY), -EISDIR);
+	assert_int_equal(SYS3(SYS_open, ".", O_CREAT, 0644), -EISDIR);
+	assert_int_equal(SYS3(SYS_open, "/f", O_CREAT | O_EXCL, 0644), -CUB_EEXIST);
+	assert_int_equal(SYS3(SYS_open, "/", O_CREAT | O_EXCL, 0644), -CUB_EEXIST);
+	assert_int_equal(SYS3(SYS_open, "/tmpf", O_TMPFILE | O_RDWR, 0600), -EOPNOTSUPP);
+	assert_int_equal(SYS4(SYS_openat, 200, "rel", 0, 0), -CUB_EBADF);
+	assert_int_equal(SYS4(SYS_openat, fd, "rel", 0, 0), -ENOTDIR);
+	assert_int_equal(SYS4(SYS_openat, 200, "/f", 0, 0), 4);	/* absolute: dirfd unused */
+	assert_int_equal(SYS1(SYS_close, 4), 0);
+	assert_int_equal(SYS2(SYS_creat, "/c", 0600), 4);
+	assert_int_equal(SYS3(SYS_read, 4, buf, 1), -CUB_EBADF);	/* write-only */
+	assert_int_equal(SYS1(SYS_close, 4), 0);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	/* O_TRUNC empties, and "//f/./" style paths are one name. */
+	fd = (int)SYS3(SYS_open, "//./f", O_RDWR | O_TRUNC, 0);
+	assert_true(fd >= 3);
+	assert_int_equal(SYS3(SYS_read, fd, buf, sizeof(buf)), 0);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
+static void test_open(void **state)
+{
+	(void)state;
+	run(open_body);
+}
+
+/* ------------------------------------------------------ reads and writes */
+
+static void rw_body(void)
+{
+	struct { void *base; size_t len; } iov[2] = { { buf, 3 }, { buf + 10, 10 } };
+	int fd = make("/f", "hello world"), ro, pipefd[2];
+
+	assert_int_equal(SYS3(SYS_lseek, fd, 0, 1), 11);		/* SEEK_CUR */
+	assert_int_equal(SYS3(SYS_lseek, fd, -5, 2), 6);		/* SEEK_END */
+	assert_int_equal(SYS3(SYS_read, fd, buf, 100), 5);
+	assert_memory_equal(buf, "world", 5);
+	assert_int_equal(SYS3(SYS_read, fd, buf, 100), 0);		/* EOF */
+	assert_int_equal(SYS3(SYS_lseek, fd, -1, 0), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_lseek, fd, 0, 9), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_lseek, fd, 3, 3), 3);		/* SEEK_DATA */
+	assert_int_equal(SYS3(SYS_lseek, fd, 3, 4), 11);		/* SEEK_HOLE */
+	assert_int_equal(SYS3(SYS_lseek, fd, 11, 3), -ENXIO);
+	/* A write past the end leaves a gap of zeros. */
+	assert_int_equal(SYS3(SYS_lseek, fd, 20, 0), 20);
+	assert_int_equal(SYS3(SYS_write, fd, "!", 1), 1);
+	assert_int_equal(SYS4(SYS_pread64, fd, buf, 100, 9), 12);
+	assert_memory_equal(buf, "ld\0\0\0\0\0\0\0\0\0!", 12);
+	assert_int_equal(SYS4(SYS_pwrite64, fd, "H", 1, 0), 1);
+	assert_int_equal(SYS4(SYS_pread64, fd, buf, 1, -1), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_lseek, fd, 0, 1), 21);	/* pwrite kept it */
+	assert_int_equal(SYS3(SYS_lseek, fd, 0, 0), 0);
+	assert_int_equal(SYS3(SYS_readv, fd, iov, 2), 13);	/* both segments */
+	assert_memory_equal(buf, "Hel", 3);
+	assert_memory_equal(buf + 10, "lo world\0\0", 10);
+	/* Read-only descriptors, directories, pipes. */
+	ro = (int)SYS2(SYS_open, "/f", 0);
+	assert_int_equal(SYS3(SYS_write, ro, "x", 1), -CUB_EBADF);
+	assert_int_equal(SYS2(SYS_ftruncate, ro, 0), -CUB_EINVAL);
+	assert_int_equal(SYS1(SYS_close, ro), 0);
+	ro = (int)SYS2(SYS_open, "/", O_DIRECTORY);
+	assert_int_equal(SYS3(SYS_read, ro, buf, 1), -EISDIR);
+	assert_int_equal(SYS1(SYS_close, ro), 0);
+	assert_int_equal(SYS1(SYS_pipe, pipefd), 0);
+	assert_int_equal(SYS4(SYS_pread64, pipefd[0], buf, 1, 0), -ESPIPE);
+	assert_int_equal(SYS3(SYS_lseek, pipefd[0], 0, 0), -ESPIPE);
+	assert_int_equal(SYS1(SYS_close, pipefd[0]), 0);
+	assert_int_equal(SYS1(SYS_close, pipefd[1]), 0);
+	assert_int_equal(SYS1(SYS_fsync, fd), 0);
+	assert_int_equal(SYS1(SYS_fsync, 99), -CUB_EBADF);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
+static void append_truncate_body(void)
+{
+	int fd = make("/f", "abc"), ap;
+
+	ap = (int)SYS2(SYS_open, "/f", O_WRONLY | O_APPEND);
+	assert_int_equal(SYS3(SYS_write, fd, "X", 1), 1);	/* at 3 */
+	assert_int_equal(SYS3(SYS_write, ap, "yz", 2), 2);	/* at the end */
+	assert_int_equal(SYS4(SYS_pwrite64, ap, "!", 1, 0), 1);	/* Linux: end too */
+	assert_int_equal(SYS4(SYS_pread64, fd, buf, 100, 0), 7);
+	assert_memory_equal(buf, "abcXyz!", 7);
+	assert_int_equal(SYS2(SYS_ftruncate, fd, 2), 0);
+	assert_int_equal(SYS2(SYS_ftruncate, fd, -1), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_truncate, "/f", 4), 0);
+	assert_int_equal(SYS2(SYS_truncate, "/", 0), -EISDIR);
+	assert_int_equal(SYS4(SYS_pread64, fd, buf, 100, 0), 4);
+	assert_memory_equal(buf, "ab\0\0", 4);
+	assert_int_equal(SYS1(SYS_close, ap), 0);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
+static void test_rw(void **state)
+{
+	(void)state;
+	run(rw_body);
+	run(append_truncate_body);
+}
+
+/* ----------------------------------------------------------------- stat */
+
+static void stat_body(void)
+{
+	struct kstat a, b;
+	int fd = make("/f", "12345"), pipefd[2];
+
+	assert_int_equal(kstat("/f", &a), 0);
+	assert_int_equal(a.mode, 0100644);
+	assert_int_equal(a.size, 5);
+	assert_int_equal(a.nlink, 1);
+	assert_int_equal(a.blksize, 4096);
+	assert_true(a.mtime > 1600000000);	/* the wall clock, not 0 */
+	assert_int_equal(SYS2(SYS_fstat, fd, &b), 0);
+	assert_int_equal(a.ino, b.ino);
+	assert_int_equal(SYS4(SYS_newfstatat, AT_FDCWD, "f", &b, 0), 0);
+	assert_int_equal(a.ino, b.ino);
+	assert_int_equal(SYS4(SYS_newfstatat, fd, "", &b, AT_EMPTY_PATH), 0);
+	assert_int_equal(a.ino, b.ino);
+	assert_int_equal(SYS4(SYS_newfstatat, fd, "", &b, 0), -CUB_ENOENT);
+	assert_int_equal(SYS4(SYS_newfstatat, AT_FDCWD, "/f", &b, 0x4), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_lstat, "/", &b), 0);
+	assert_int_equal(b.mode & 0170000, 0040000);
+	assert_int_equal(b.nlink, 2);
+	assert_int_equal(kstat("/f", (void *)WILD), -CUB_EFAULT);
+	assert_int_equal(SYS2(SYS_fstat, 99, &b), -CUB_EBADF);
+	assert_int_equal(SYS2(SYS_fstat, 0, &b), 0);
+	assert_int_equal(b.mode & 0170000, 0020000);	/* the console */
+	assert_int_equal(SYS1(SYS_pipe, pipefd), 0);
+	assert_int_equal(SYS4(SYS_newfstatat, pipefd[0], "", &b, AT_EMPTY_PATH), 0);
+	assert_int_equal(b.mode & 0170000, 0010000);
+	assert_int_equal(SYS1(SYS_close, pipefd[0]), 0);
+	assert_int_equal(SYS1(SYS_close, pipefd[1]), 0);
+	/* Attributes. */
+	assert_int_equal(SYS2(SYS_chmod, "/f", 0755), 0);
+	assert_int_equal(kstat("/f", &a), 0);
+	assert_int_equal(a.mode, 0100755);
+	{
+		int64_t ts[4] = { 100, 5, 200, (1l << 30) - 2 };	/* mtime omitted */
+
+		assert_int_equal(SYS4(SYS_utimensat, AT_FDCWD, "/f", ts, 0), 0);
+		assert_int_equal(kstat("/f", &b), 0);
+		assert_int_equal(b.atime, 100);
+		assert_int_equal(b.atime_ns, 5);
+		assert_int_equal(b.mtime, a.mtime);
+		ts[1] = 1000000000;
+		assert_int_equal(SYS4(SYS_utimensat, AT_FDCWD, "/f", ts, 0), -CUB_EINVAL);
+		assert_int_equal(SYS4(SYS_utimensat, fd, NULL, NULL, 0), 0);
+	}
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
+static void test_stat(void **state)
+{
+	(void)state;
+	run(stat_body);
+}
+
+/* ------------------------------------------------------------ directories */
+
+/* Names getdents64 returns for the directory at fd, in order, joined
+ * by spaces, using a buffer of bufsize bytes per call. */
+static const char *listing(int fd, size_t bufsize)
+{
+	static char names[1024];
+	char dents[512];
+	long n;
+
+	names[0] = '\0';
+	assert_true(bufsize <= sizeof(dents));
+	while ((n = SYS3(SYS_getdents64, fd, dents, bufsize)) > 0) {
+		for (long off = 0; off < n;) {
+			uint16_t reclen;
+
+			memcpy(&reclen, dents + off + 16, 2);
+			assert_int_equal(reclen % 8, 0);
+			strcat(names, names[0] ? " " : "");
+			strcat(names, dents + off + 19);
+			off += reclen;
+		}
+	}
+	assert_int_equal(n, 0);
+	return names;
+}
+
+static void dirs_body(void)
+{
+	int d;
+
+	assert_int_equal(SYS2(SYS_mkdir, "/a", 0755), 0);
+	assert_int_equal(SYS2(SYS_mkdir, "/a", 0755), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_mkdir, "/a/..", 0755), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_mkdir, "/x/y", 0755), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_mkdir, "/a/b", 0755), 0);
+	assert_int_equal(SYS1(SYS_close, make("/a/f1", "1")), 0);
+	assert_int_equal(SYS1(SYS_close, make("/a/f2", "2")), 0);
+	d = (int)SYS2(SYS_open, "/a", O_DIRECTORY);
+	assert_string_equal(listing(d, 512), ". .. b f1 f2");
+	assert_int_equal(SYS3(SYS_getdents64, d, buf, 512), 0);	/* at the end */
+	assert_int_equal(SYS3(SYS_lseek, d, 0, 0), 0);		/* rewinddir */
+	assert_string_equal(listing(d, 24), ". .. b f1 f2");	/* one per call */
+	assert_int_equal(SYS3(SYS_lseek, d, 0, 0), 0);
+	assert_int_equal(SYS3(SYS_getdents64, d, buf, 10), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_getdents64, d, WILD, 100), -CUB_EFAULT);
+	assert_int_equal(SYS3(SYS_getdents64, 0, buf, 100), -ENOTDIR);
+	assert_int_equal(SYS3(SYS_getdents64, 99, buf, 100), -CUB_EBADF);
+	/* Removal. */
+	assert_int_equal(SYS1(SYS_rmdir, "/a"), -ENOTEMPTY);
+	assert_int_equal(SYS1(SYS_rmdir, "/a/f1"), -ENOTDIR);
+	assert_int_equal(SYS1(SYS_rmdir, "/a/."), -CUB_EINVAL);
+	assert_int_equal(SYS1(SYS_rmdir, "/"), -CUB_EBUSY);
+	assert_int_equal(SYS1(SYS_unlink, "/a/b"), -EISDIR);
+	assert_int_equal(SYS1(SYS_unlink, "/a/f1/"), -ENOTDIR);
+	assert_int_equal(SYS1(SYS_unlink, "/a/f1"), 0);
+	assert_int_equal(SYS1(SYS_unlink, "/a/f1"), -CUB_ENOENT);
+	assert_int_equal(SYS3(SYS_unlinkat, d, "b", AT_REMOVEDIR), 0);
+	assert_int_equal(SYS3(SYS_unlinkat, d, "f2", 0x1), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_unlinkat, d, "f2", 0), 0);
+	assert_int_equal(SYS3(SYS_lseek, d, 0, 0), 0);
+	assert_string_equal(listing(d, 512), ". ..");
+	assert_int_equal(SYS1(SYS_rmdir, "/a"), 0);
+	/* The open directory is gone: no new entries, an empty listing. */
+	assert_int_equal(SYS4(SYS_openat, d, "n", O_CREAT | O_WRONLY, 0644), -CUB_ENOENT);
+	assert_int_equal(SYS1(SYS_close, d), 0);
+}
+
+static void rename_body(void)
+{
+	struct kstat st;
+
+	assert_int_equal(SYS2(SYS_mkdir, "/d", 0755), 0);
+	assert_int_equal(SYS2(SYS_mkdir, "/d/sub", 0755), 0);
+	assert_int_equal(SYS2(SYS_mkdir, "/e", 0755), 0);
+	assert_int_equal(SYS1(SYS_close, make("/f", "f")), 0);
+	assert_int_equal(SYS1(SYS_close, make("/g", "g")), 0);
+	assert_int_equal(SYS2(SYS_rename, "/f", "/d"), -EISDIR);
+	assert_int_equal(SYS2(SYS_rename, "/d", "/f"), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_rename, "/d", "/d/sub/x"), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_rename, "/e", "/d"), -ENOTEMPTY);
+	assert_int_equal(SYS2(SYS_rename, "/f/", "/h"), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_rename, "/nope", "/h"), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_rename, "/", "/h"), -CUB_EBUSY);
+	assert_int_equal(SYS2(SYS_rename, "/d/.", "/h"), -CUB_EINVAL);
+	assert_int_equal(SYS6(SYS_renameat2, AT_FDCWD, "/f", AT_FDCWD, "/g", 1, 0), -CUB_EEXIST);
+	assert_int_equal(SYS6(SYS_renameat2, AT_FDCWD, "/f", AT_FDCWD, "/g", 2, 0), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_rename, "/f", "/g"), 0);	/* replaces g */
+	assert_int_equal(kstat("/f", &st), -CUB_ENOENT);
+	assert_int_equal(SYS4(SYS_pread64, (int)SYS2(SYS_open, "/g", 0), buf, 9, 0), 1);
+	assert_int_equal(buf[0], 'f');
+	assert_int_equal(SYS1(SYS_close, 3), 0);
+	assert_int_equal(SYS2(SYS_rename, "/d/", "/e/"), 0);	/* onto an empty dir */
+	assert_int_equal(kstat("/e/sub", &st), 0);
+	assert_int_equal(SYS2(SYS_rename, "/e", "/e"), 0);
+}
+
+static void test_dirs(void **state)
+{
+	(void)state;
+	run(dirs_body);
+	run(rename_body);
+}
+
+/* ------------------------------------------------- working directory */
+
+static void cwd_body(void)
+{
+	char small[4];
+	int d;
+
+	assert_int_equal(SYS2(SYS_getcwd, buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "/");
+	assert_int_equal(SYS2(SYS_mkdir, "/p", 0755), 0);
+	assert_int_equal(SYS2(SYS_mkdir, "/p/q", 0755), 0);
+	assert_int_equal(SYS1(SYS_chdir, "/p/q"), 0);
+	assert_int_equal(SYS2(SYS_getcwd, buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "/p/q");
+	assert_int_equal(SYS2(SYS_getcwd, small, sizeof(small)), -CUB_ERANGE);
+	assert_int_equal(SYS2(SYS_getcwd, WILD, 100), -CUB_EFAULT);
+	assert_int_equal(SYS1(SYS_close, make("rel", "r")), 0);
+	assert_int_equal(SYS2(SYS_access, "/p/q/rel", 4), 0);
+	assert_int_equal(SYS2(SYS_access, "../q/./rel", 0), 0);
+	assert_int_equal(SYS2(SYS_access, "rel", 1), -CUB_EACCES);	/* 0644 */
+	assert_int_equal(SYS2(SYS_access, "rel", 8), -CUB_EINVAL);
+	assert_int_equal(SYS1(SYS_chdir, "rel"), -ENOTDIR);
+	assert_int_equal(SYS1(SYS_chdir, "../../.."), 0);		/* "/" */
+	assert_int_equal(SYS2(SYS_getcwd, buf, sizeof(buf)), 2);
+	d = (int)SYS2(SYS_open, "/p", O_DIRECTORY);
+	assert_int_equal(SYS1(SYS_fchdir, d), 0);
+	assert_int_equal(SYS2(SYS_getcwd, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "/p");
+	assert_int_equal(SYS1(SYS_fchdir, 0), -ENOTDIR);
+	assert_int_equal(SYS3(SYS_readlink, "q/rel", buf, 10), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_readlink, "q/none", buf, 10), -CUB_ENOENT);
+	assert_int_equal(SYS1(SYS_close, d), 0);
+	/* A removed working directory has no path. */
+	assert_int_equal(SYS1(SYS_chdir, "/p/q"), 0);
+	assert_int_equal(SYS1(SYS_unlink, "rel"), 0);
+	assert_int_equal(SYS1(SYS_rmdir, "/p/q"), 0);
+	assert_int_equal(SYS2(SYS_getcwd, buf, sizeof(buf)), -CUB_ENOENT);
+	assert_int_equal(SYS3(SYS_open, "new", O_CREAT | O_WRONLY, 0644), -CUB_ENOENT);
+	/* umask applies to new files and directories. */
+	assert_int_equal(SYS1(SYS_chdir, "/"), 0);
+	assert_int_equal(SYS1(SYS_umask, 077), 022);
+	assert_int_equal(SYS1(SYS_close, make("/u", "")), 0);
+	assert_int_equal(SYS1(SYS_umask, 022), 077);
+	{
+		struct kstat st;
+
+		assert_int_equal(kstat("/u", &st), 0);
+		assert_int_equal(st.mode, 0100600);
+	}
+}
+
+static void test_cwd(void **state)
+{
+	(void)state;
+	run(cwd_body);
+}
+
+/* ------------------------------------------------------------------ dup */
+
+static void dup_body(void)
+{
+	int fd = make("/f", "abcdef"), d;
+
+	assert_int_equal(SYS3(SYS_lseek, fd, 1, 0), 1);
+	d = (int)SYS1(SYS_dup, fd);
+	assert_int_equal(d, fd + 1);
+	assert_int_equal(SYS3(SYS_read, d, buf, 2), 2);	/* shares the offset */
+	assert_int_equal(SYS3(SYS_lseek, fd, 0, 1), 3);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	assert_int_equal(SYS3(SYS_read, d, buf, 9), 3);	/* still open */
+	assert_int_equal(SYS2(SYS_dup2, d, d), d);
+	assert_int_equal(SYS2(SYS_dup2, 99, d), -CUB_EBADF);
+	assert_int_equal(SYS2(SYS_dup2, d, 256), -CUB_EBADF);
+	assert_int_equal(SYS3(SYS_dup3, d, d, 0), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_dup3, d, 9, 1), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_dup3, d, 9, O_CLOEXEC), 9);
+	assert_int_equal(SYS2(SYS_fcntl, 9, 1), 1);		/* FD_CLOEXEC */
+	assert_int_equal(SYS3(SYS_fcntl, d, 1030, 20), 20);	/* F_DUPFD_CLOEXEC */
+	assert_int_equal(SYS2(SYS_fcntl, 20, 1), 1);
+	assert_int_equal(SYS3(SYS_fcntl, d, 0, 20), 21);	/* lowest free >= 20 */
+	assert_int_equal(SYS3(SYS_fcntl, d, 0, 300), -CUB_EINVAL);
+	for (int i = 9; i <= 21; i++)
+		SYS1(SYS_close, i);
+	/* stdout into a file and back: the console file survives. */
+	assert_int_equal(SYS2(SYS_dup2, 1, 10), 10);
+	assert_int_equal(SYS2(SYS_dup2, d, 1), 1);
+	assert_int_equal(SYS3(SYS_write, 1, "XY", 2), 2);
+	assert_int_equal(SYS2(SYS_dup2, 10, 1), 1);
+	assert_int_equal(SYS1(SYS_close, 10), 0);
+	assert_int_equal(SYS4(SYS_pread64, d, buf, 10, 0), 8);
+	assert_memory_equal(buf, "abcdefXY", 8);
+	assert_int_equal(SYS1(SYS_close, d), 0);
+	/* Every descriptor taken: EMFILE. */
+	fd = make("/g", "");
+	while ((d = (int)SYS1(SYS_dup, fd)) >= 0)
+		;
+	assert_int_equal(d, -EMFILE);
+	for (int i = 3; i < 256; i++)
+		assert_int_equal(SYS1(SYS_close, i), 0);
+}
+
+/* An unlinked open file keeps its data until the last close. */
+static void unlinked_body(void)
+{
+	struct kstat st;
+	int fd = make("/f", "kept");
+
+	assert_int_equal(SYS1(SYS_unlink, "/f"), 0);
+	assert_int_equal(kstat("/f", &st), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_fstat, fd, &st), 0);
+	assert_int_equal(st.nlink, 0);
+	assert_int_equal(SYS4(SYS_pread64, fd, buf, 10, 0), 4);
+	assert_memory_equal(buf, "kept", 4);
+	assert_int_equal(SYS1(SYS_close, make("/f", "new")), 0);	/* a new file */
+	assert_int_equal(SYS4(SYS_pread64, fd, buf, 10, 0), 4);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
+static void test_dup(void **state)
+{
+	(void)state;
+	run(dup_body);
+	run(unlinked_body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_rw),
+		cmocka_unit_test(test_stat),
+		cmocka_unit_test(test_dirs),
+		cmocka_unit_test(test_cwd),
+		cmocka_unit_test(test_dup),
+	};
+
+	cubi_mem_init();	/* the tree and open files live on the heap */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
