@@ -516,6 +516,16 @@ uintptr_t cubi_sched_kstack(void)
 	return cubi_sched.cur ? cubi_sched.cur->kstack : 0;
 }
 
+void cubi_sched_set_owner(void *owner)
+{
+	cubi_sched.cur->owner = owner;
+}
+
+void *cubi_sched_owner(void)
+{
+	return cubi_sched.cur ? cubi_sched.cur->owner : NULL;
+}
+
 void *cubi_sched_park_area(struct cub_coro *c)
 {
 	return c->park_area;

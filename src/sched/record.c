@@ -80,6 +80,7 @@ struct cub_coro *cubi_coro_cached_record(size_t size, bool small)
 		return NULL;
 	cache[cls] = c->next_cached;
 	c->kstack = 0;		/* the union's other half, from here on */
+	c->owner = NULL;
 	ncached[cls]--;
 	return c;
 }
@@ -101,6 +102,7 @@ cubi_coro_alloc_record(size_t size, bool small)
 	cub_arch_ctx_adopt(c->stack.lo, c->stack.size);
 	c->stack_name = NULL;
 	c->kstack = 0;
+	c->owner = NULL;
 	return c;
 }
 

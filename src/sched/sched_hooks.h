@@ -40,6 +40,15 @@ void cubi_sched_set_tls(uint64_t base);
 void cubi_sched_set_kstack(uintptr_t top);
 /* The running coroutine's kernel stack top, 0 for none. Contexts: task. */
 uintptr_t cubi_sched_kstack(void);
+
+/*
+ * One word in the running coroutine's record for the subsystem that runs
+ * it (the shim: the Linux thread it is), found again without a search.
+ * NULL at spawn. cubi_sched_owner is NULL outside a coroutine.
+ * Contexts: task.
+ */
+void cubi_sched_set_owner(void *owner);
+void *cubi_sched_owner(void);
 #endif
 
 #endif

@@ -71,6 +71,8 @@ struct cub_coro {
 					 * program code on another stack
 					 * (cubi_sched_set_kstack) */
 	};
+	void *owner;			/* taken off a cache or new: NULL, or
+					 * what cubi_sched_set_owner gave */
 	cub_coro_fn fn;
 	void *arg;
 	void *result;

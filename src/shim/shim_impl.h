@@ -254,8 +254,6 @@ struct cubi_thread {
 #define CUBI_THREAD_SIGNALS(mask) \
 	.sigmask = (mask), .altstack = { 0, 2 /* SS_DISABLE */, 0, 0 }
 
-/* The thread record of coroutine c, or NULL (irq off). */
-struct cubi_thread *cubi_thread_find(struct cub_coro *c);
 /* cubi_thread_self without creating a record: NULL before the first
  * system call (irq off). */
 struct cubi_thread *cubi_thread_current(void);

@@ -68,22 +68,9 @@ __attribute__((noinline)) uintptr_t cubi_stack_below_caller(void)
 	return CUB_ALIGN_DOWN((uintptr_t)__builtin_frame_address(0) - 64, 16);
 }
 
-struct cubi_thread *cubi_thread_find(struct cub_coro *c)
-{
-	struct cub_list *pos;
-
-	cub_list_for_each(pos, &threads) {
-		struct cubi_thread *t = cub_container_of(pos, struct cubi_thread, link);
-
-		if (t->coro == c)
-			return t;
-	}
-	return NULL;
-}
-
 struct cubi_thread *cubi_thread_current(void)
 {
-	struct cubi_thread *t = cubi_thread_find(cub_coro_self());
+	struct cubi_thread *t = cubi_sched_owner();
 
 	return t ? t : cub_list_linked(&initial.link) ? &initial : NULL;
 }
@@ -108,12 +95,14 @@ struct cubi_thread *cubi_thread_self(void)
 {
 	struct cub_coro *me = cub_coro_self();
 	unsigned long irq = cub_arch_irq_save();
-	struct cubi_thread *found = cubi_thread_find(me);
+	struct cubi_thread *found = cubi_sched_owner();
 
 	if (!found)
 		found = &initial;
 	if (found == &initial && !cub_list_linked(&initial.link)) {
 		initial.coro = me;
+		if (me)
+			cubi_sched_set_owner(&initial);
 		cub_list_push_back(&threads, &initial.link);
 		live_threads++;
 	}
@@ -137,6 +126,7 @@ static void *thread_main(void *arg)
 	irq = cub_arch_irq_save();
 	cub_list_push_back(&threads, &self.link);
 	live_threads++;
+	cubi_sched_set_owner(&self);
 	cub_arch_irq_restore(irq);
 	st->taken = true;	/* st is dead from here on */
 	cubi_sched_set_tls(self.fs_base);
