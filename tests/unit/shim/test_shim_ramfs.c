@@ -118,20 +118,22 @@ static void expect_data(struct cubi_rnode *n, const void *s, size_t len)
 	assert_memory_equal(buf, s, len);
 }
 
-static uint32_t nlink(struct cubi_rnode *n)
+static struct cubi_rstat st_of(struct cubi_rnode *n)
 {
 	struct cubi_rstat st;
 
 	cubi_ramfs_stat(n, &st);
-	return st.nlink;
+	return st;
+}
+
+static uint32_t nlink(struct cubi_rnode *n)
+{
+	return st_of(n).nlink;
 }
 
 static uint64_t ino(struct cubi_rnode *n)
 {
-	struct cubi_rstat st;
-
-	cubi_ramfs_stat(n, &st);
-	return st.ino;
+	return st_of(n).ino;
 }
 
 /* Lists dir into names (joined with ' ', "." and ".." included). */
@@ -929,18 +931,12 @@ static struct cubi_rnode *at(const char *p)
 
 static uint64_t mtime_of(struct cubi_rnode *n)
 {
-	struct cubi_rstat st;
-
-	cubi_ramfs_stat(n, &st);
-	return st.mtime;
+	return st_of(n).mtime;
 }
 
 static uint32_t mode_of(struct cubi_rnode *n)
 {
-	struct cubi_rstat st;
-
-	cubi_ramfs_stat(n, &st);
-	return st.mode;
+	return st_of(n).mode;
 }
 
 static void test_cpio_basic(void **state)
