@@ -56,6 +56,7 @@ static void unpack_modules(void)
 			cub_printk("shim: boot module %u: bad cpio archive (%ld); "
 				   "unpacked what came before\n", i, n);
 	}
+	cubi_dev_populate(cubi_ramfs_root());
 }
 
 void cubi_fs_lock(void)
@@ -208,19 +209,25 @@ static long open_op(struct cubi_rnode *start, const char *path, void *arg)
 	unsigned acc = o->flags & O_ACCMODE;
 	struct cubi_rnode *n;
 	long rc = open_node(start, path, o, &n);
+	unsigned keep = acc | (o->flags & (CUBI_O_NONBLOCK | O_APPEND));
+	struct cubi_rstat st;
 
 	if (rc)
 		return rc;
+	cubi_ramfs_stat(n, &st);
 	if (cubi_ramfs_is_dir(n)) {
 		if (acc != 0 || (o->flags & (O_TRUNC | O_CREAT)))
 			return -CUB_EISDIR;
 	} else if (o->flags & O_DIRECTORY) {
 		return -CUB_ENOTDIR;
+	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFCHR) {
+		o->file = cubi_dev_open(st.rdev, keep, &rc);	/* O_TRUNC: no effect */
+		return o->file ? 0 : rc;
 	} else if ((o->flags & O_TRUNC) && acc != 0 &&
 		   (rc = cubi_ramfs_truncate(n, 0)) != 0) {
 		return rc;
 	}
-	o->file = cubi_file_open(n, acc | (o->flags & (CUBI_O_NONBLOCK | O_APPEND)));
+	o->file = cubi_file_open(n, keep);
 	return o->file ? 0 : -CUB_ENOMEM;
 }
 
@@ -272,6 +279,7 @@ static int put_stat(uintptr_t ubuf, const struct cubi_rstat *st)
 	b[1] = st->ino;
 	b[2] = st->nlink;
 	cub_memcpy(&b[3], ids, sizeof(ids));	/* st_gid and pad stay 0 */
+	b[5] = st->rdev;
 	b[6] = st->size;
 	b[7] = 4096;				/* st_blksize */
 	b[8] = (st->size + 511) / 512;		/* st_blocks */

@@ -54,12 +54,17 @@ CUBI_SYS(getrandom)
 		len = 0x1ffffff;	/* Linux caps one call at 32 MiB - 1 */
 	if (!cubi_user_writable(buf, len))
 		return -CUB_EFAULT;
+	cubi_random_fill((void *)buf, len);
+	return (long)len;
+}
+
+void cubi_random_fill(void *buf, size_t len)
+{
 	for (size_t i = 0; i < len; i += 8) {
 		uint64_t v = next_random();
 
-		cub_memcpy((void *)(buf + i), &v, len - i < 8 ? len - i : 8);
+		cub_memcpy((char *)buf + i, &v, len - i < 8 ? len - i : 8);
 	}
-	return (long)len;
 }
 
 CUBI_SYS(getpid)

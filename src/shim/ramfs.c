@@ -65,6 +65,7 @@ struct cubi_rnode {
 			size_t size, cap;
 		} f;
 	};
+	uint32_t rdev;			/* character devices: dev_t */
 	uint16_t nlen;
 	char name[CUBI_NAME_MAX + 1];	/* NUL-terminated for readdir */
 };
@@ -243,11 +244,27 @@ int cubi_ramfs_lookup(struct cubi_rnode *dir, const char *name, size_t len,
 	return 0;
 }
 
+/* Devices keep no bytes: the file calls refuse them. */
+static bool dev_p(const struct cubi_rnode *n)
+{
+	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFCHR;
+}
+
+int cubi_ramfs_mknod(struct cubi_rnode *dir, const char *name, size_t len,
+		     uint32_t mode, uint32_t rdev, struct cubi_rnode **out)
+{
+	int rc = cubi_ramfs_create(dir, name, len, CUBI_S_IFCHR | (mode & PERM_BITS), out);
+
+	if (rc == 0)
+		(*out)->rdev = rdev;
+	return rc;
+}
+
 int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
 		      uint32_t mode, struct cubi_rnode **out)
 {
-	uint32_t type = (mode & CUBI_S_IFMT) == CUBI_S_IFDIR ? CUBI_S_IFDIR
-							     : CUBI_S_IFREG;
+	uint32_t fmt = mode & CUBI_S_IFMT;
+	uint32_t type = fmt == CUBI_S_IFDIR || fmt == CUBI_S_IFCHR ? fmt : CUBI_S_IFREG;
 	struct cubi_rnode *n;
 
 	if (!dir_p(dir))
@@ -411,6 +428,8 @@ long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off)
 
 	if (dir_p(n))
 		return -CUB_EISDIR;
+	if (dev_p(n))
+		return -CUB_EINVAL;
 	n->atime = now();
 	if (off >= n->f.size)
 		return 0;
@@ -426,6 +445,8 @@ long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 
 	if (dir_p(n))
 		return -CUB_EISDIR;
+	if (dev_p(n))
+		return -CUB_EINVAL;
 	if (len == 0)		/* Linux: no size change, no time update */
 		return 0;
 	if (off > CUBI_FILE_MAX || len > CUBI_FILE_MAX - off)
@@ -443,6 +464,8 @@ int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size)
 
 	if (dir_p(n))
 		return -CUB_EISDIR;
+	if (dev_p(n))
+		return -CUB_EINVAL;
 	if (size > CUBI_FILE_MAX)
 		return -CUB_EFBIG;
 	if (size == n->f.size)	/* tmpfs: times change with the size only */
@@ -467,6 +490,7 @@ void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st)
 	st->atime = n->atime;
 	st->mtime = n->mtime;
 	st->ctime = n->ctime;
+	st->rdev = n->rdev;
 }
 
 void cubi_ramfs_chmod(struct cubi_rnode *n, uint32_t perm)

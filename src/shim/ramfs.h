@@ -25,6 +25,7 @@
 #include <cubrt/base.h>
 
 /* Linux errno values the file system adds to base.h's. */
+#define CUB_ENXIO 6
 #define CUB_EXDEV 18
 #define CUB_ENOTDIR 20
 #define CUB_EISDIR 21
@@ -50,6 +51,7 @@ struct cubi_rstat {
 				 * once unlinked */
 	uint64_t size;		/* files: bytes; dirs: entries * 32 */
 	uint64_t atime, mtime, ctime;
+	uint32_t rdev;		/* character devices: Linux's dev_t */
 };
 
 /* One directory entry as cubi_ramfs_readdir returns it. */
@@ -90,6 +92,16 @@ int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
 		      uint32_t mode, struct cubi_rnode **out);
 
 /*
+ * Creates the character device node `name` in dir (mode: permission
+ * bits; rdev: its Linux device number, e.g. 0x103 for 1:3, /dev/null).
+ * The node has no bytes: cubi_ramfs_read/write/truncate refuse it with
+ * -CUB_EINVAL, and opening it is the caller's business (dev.c). Errors
+ * as cubi_ramfs_create.
+ */
+int cubi_ramfs_mknod(struct cubi_rnode *dir, const char *name, size_t len,
+		     uint32_t mode, uint32_t rdev, struct cubi_rnode **out);
+
+/*
  * Removes the entry `name` from dir. rmdir true: it must be an empty
  * directory (-CUB_ENOTDIR if not a directory, -CUB_ENOTEMPTY); false:
  * it must not be a directory (-CUB_EISDIR). -CUB_ENOENT when absent.
@@ -119,14 +131,14 @@ void cubi_ramfs_put(struct cubi_rnode *n);
  * end). write: all n bytes at off, the file growing (a gap reads as
  * zeros); -CUB_ENOSPC when memory runs out, -CUB_EFBIG past
  * CUBI_FILE_MAX. Both update the times (read: atime; write: mtime,
- * ctime). -CUB_EISDIR for a directory.
+ * ctime). -CUB_EISDIR for a directory, -CUB_EINVAL for a device.
  */
 #define CUBI_FILE_MAX ((uint64_t)1 << 40)
 long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off);
 long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 		      uint64_t off);
 /* Sets a file's size (zero-filling growth): 0, -CUB_EISDIR, -CUB_EFBIG,
- * -CUB_ENOSPC. */
+ * -CUB_ENOSPC, -CUB_EINVAL (a device). */
 int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size);
 
 void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st);

@@ -220,6 +220,14 @@ struct cubi_rnode *cubi_file_node(struct cubi_file *f);
  * -CUB_ENOTDIR, -CUB_EINVAL (too small for the next entry). */
 long cubi_file_getdents(struct cubi_file *f, uintptr_t buf, size_t n);
 
+/* dev.c: /dev's device nodes (null, zero, full, random, urandom) made
+ * under root; opening device rdev: a file with no reference yet, or NULL
+ * and *err (-CUB_ENXIO: no such device, -CUB_ENOMEM). fs lock held. */
+void cubi_dev_populate(struct cubi_rnode *root);
+struct cubi_file *cubi_dev_open(uint32_t rdev, unsigned flags, long *err);
+/* misc.c: len random bytes (getrandom's source). */
+void cubi_random_fill(void *buf, size_t len);
+
 /* ------------------------------------------------------------ threads */
 
 /*

@@ -4,8 +4,8 @@
  * the boot archive's files (stdio reads, stat, a listing), files made in
  * /tmp (write, read back, append, truncate, seek, pread/pwrite), the
  * directory calls (mkdir, rename, unlink, rmdir, chdir, getcwd, openat),
- * dup/dup2 (stdout redirected into a file and back) and the errors
- * programs rely on. One line per check, then a summary.
+ * dup/dup2 (stdout redirected into a file and back), /dev/null and
+ * /dev/urandom, and the errors programs rely on. One line per check, then a summary.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -139,6 +139,17 @@ static void directories(void)
 	      rmdir("/tmp/d/e") == 0 && rmdir("/tmp/d") == 0);
 }
 
+static void devices(void)
+{
+	unsigned char r[32] = { 0 }, zeros[32] = { 0 };
+	FILE *f = fopen("/dev/null", "w");
+	int fd = open("/dev/urandom", O_RDONLY);
+
+	check("/dev/null swallows writes", f && fprintf(f, "nothing\n") == 8 && fclose(f) == 0);
+	check("/dev/urandom gives bytes", fd >= 0 && read(fd, r, sizeof(r)) == sizeof(r) &&
+	      memcmp(r, zeros, sizeof(r)) != 0 && close(fd) == 0);
+}
+
 static void errors_and_dup(void)
 {
 	char *s;
@@ -169,6 +180,7 @@ int main(void)
 	write_read();
 	directories();
 	errors_and_dup();
+	devices();
 	printf("files: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
 }

@@ -3,7 +3,7 @@
  * its flags, reads and writes at the position and at offsets, lseek,
  * stat, directory listings, the name calls (mkdir, rename, unlink,
  * rmdir), the working directory, dup and its sharing of the position,
- * and the error every bad argument gets. Each test runs in a coroutine
+ * the /dev devices, and the error every bad argument gets. Each test runs in a coroutine
  * (the fs lock is a coroutine mutex) on a fresh tree.
  */
 #include <setjmp.h>
@@ -81,14 +81,15 @@ static char buf[8192];
 
 static void (*body_fn)(void);
 
-/* In the coroutine: an emptied tree (every file of the last test is
- * closed), the working directory "/". */
+/* In the coroutine: an emptied tree but for /dev (every file of the last
+ * test is closed), the working directory "/". */
 static void *fresh_then_body(void *arg)
 {
 	(void)arg;
 	assert_int_equal(SYS1(SYS_chdir, "/"), 0);
 	cubi_fs_lock();
 	cubi_ramfs_reset();
+	cubi_dev_populate(cubi_ramfs_root());
 	cubi_fs_unlock();
 	body_fn();
 	return NULL;
@@ -260,7 +261,7 @@ static void stat_body(void)
 	assert_int_equal(SYS4(SYS_newfstatat, AT_FDCWD, "/f", &b, 0x4), -CUB_EINVAL);
 	assert_int_equal(SYS2(SYS_lstat, "/", &b), 0);
 	assert_int_equal(b.mode & 0170000, 0040000);
-	assert_int_equal(b.nlink, 2);
+	assert_int_equal(b.nlink, 3);	/* "/", and /dev below it */
 	assert_int_equal(kstat("/f", (void *)WILD), -CUB_EFAULT);
 	assert_int_equal(SYS2(SYS_fstat, 99, &b), -CUB_EBADF);
 	assert_int_equal(SYS2(SYS_fstat, 0, &b), 0);
@@ -517,6 +518,49 @@ static void unlinked_body(void)
 	assert_int_equal(SYS1(SYS_close, fd), 0);
 }
 
+/* ------------------------------------------------------------ devices */
+
+static void dev_body(void)
+{
+	struct kstat st;
+	char rnd[64] = { 0 }, none[64] = { 0 };
+	int null = (int)SYS2(SYS_open, "/dev/null", O_RDWR | O_TRUNC);
+	int zero = (int)SYS2(SYS_open, "/dev/zero", 0);
+	int full = (int)SYS2(SYS_open, "/dev/full", O_WRONLY);
+	int urnd = (int)SYS2(SYS_open, "/dev/urandom", 0);
+
+	assert_true(null >= 3 && zero >= 3 && full >= 3 && urnd >= 3);
+	assert_int_equal(SYS3(SYS_write, null, "gone", 4), 4);
+	assert_int_equal(SYS3(SYS_read, null, buf, 10), 0);
+	memset(buf, 1, 10);
+	assert_int_equal(SYS3(SYS_read, zero, buf, 10), 10);
+	assert_memory_equal(buf, none, 10);
+	assert_int_equal(SYS3(SYS_write, full, "x", 1), -CUB_ENOSPC);
+	assert_int_equal(SYS3(SYS_read, urnd, rnd, sizeof(rnd)), 64);
+	assert_memory_not_equal(rnd, none, sizeof(rnd));
+	assert_int_equal(SYS3(SYS_lseek, null, 100, 0), 0);
+	assert_int_equal(SYS2(SYS_ftruncate, null, 0), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_fstat, null, &st), 0);
+	assert_int_equal(st.mode, 0020666);
+	assert_int_equal(st.rdev, 0x103);
+	assert_int_equal(kstat("/dev/urandom", &st), 0);
+	assert_int_equal(st.rdev, 0x109);
+	assert_int_equal(SYS2(SYS_open, "/dev/null", O_DIRECTORY), -ENOTDIR);
+	assert_int_equal(SYS1(SYS_close, null), 0);
+	assert_int_equal(SYS1(SYS_close, zero), 0);
+	assert_int_equal(SYS1(SYS_close, full), 0);
+	assert_int_equal(SYS1(SYS_close, urnd), 0);
+	null = (int)SYS2(SYS_open, "/dev", O_DIRECTORY);
+	assert_string_equal(listing(null, 512), ". .. null zero full random urandom");
+	assert_int_equal(SYS1(SYS_close, null), 0);
+}
+
+static void test_dev(void **state)
+{
+	(void)state;
+	run(dev_body);
+}
+
 static void test_dup(void **state)
 {
 	(void)state;
@@ -533,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_dirs),
 		cmocka_unit_test(test_cwd),
 		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_dev),
 	};
 
 	cubi_mem_init();	/* the tree and open files live on the heap */

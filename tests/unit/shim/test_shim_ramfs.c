@@ -815,6 +815,33 @@ static void test_chmod(void **state)
 	assert_int_equal(st.nlink, 1);
 }
 
+/* Device nodes: a type and a number, no bytes. */
+static void test_mknod(void **state)
+{
+	struct cubi_rnode *n, *again;
+	struct cubi_rstat st;
+	struct cubi_rdirent e;
+	uint64_t cookie = 2;
+
+	(void)state;
+	assert_int_equal(cubi_ramfs_mknod(R, "null", 4, 0666, 0x103, &n), 0);
+	assert_int_equal(cubi_ramfs_mknod(R, "null", 4, 0666, 0x105, &again), -CUB_EEXIST);
+	assert_ptr_equal(again, n);
+	cubi_ramfs_stat(n, &st);
+	assert_int_equal(st.mode, CUBI_S_IFCHR | 0666);
+	assert_int_equal(st.rdev, 0x103);
+	assert_int_equal(st.size, 0);
+	assert_int_equal(st.nlink, 1);
+	assert_false(cubi_ramfs_is_dir(n));
+	assert_int_equal(cubi_ramfs_read(n, &st, 1, 0), -CUB_EINVAL);
+	assert_int_equal(cubi_ramfs_write(n, "x", 1, 0), -CUB_EINVAL);
+	assert_int_equal(cubi_ramfs_truncate(n, 0), -CUB_EINVAL);
+	assert_int_equal(cubi_ramfs_readdir(R, &cookie, &e), 1);
+	assert_int_equal(e.mode, CUBI_S_IFCHR);
+	assert_int_equal(cubi_ramfs_unlink(R, "null", 4, true), -CUB_ENOTDIR);
+	assert_int_equal(cubi_ramfs_unlink(R, "null", 4, false), 0);
+}
+
 /* A deep tree (reset is not recursive) with held nodes in it. */
 static void test_reset(void **state)
 {
@@ -1521,6 +1548,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mknod, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlink_held_file, setup, teardown),

@@ -1,0 +1,110 @@
+/*
+ * dev.c - the character devices in /dev: null, zero, full, random and
+ * urandom, as Linux numbers them (major 1). The fs creates their nodes
+ * at boot (cubi_dev_populate); opening one gives a file whose io op is
+ * the device (no position, no lock: nothing is shared).
+ */
+#include <cubrt/heap.h>
+#include <cubrt/string.h>
+
+#include "shim_impl.h"
+
+#define DEV(major, minor) (((major) << 8) | (minor))	/* Linux's dev_t */
+
+enum dev_kind { DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM };
+
+static const struct {
+	const char *name;
+	uint32_t rdev;
+	enum dev_kind kind;
+} devices[] = {
+	{ "null", DEV(1, 3), DEV_NULL },
+	{ "zero", DEV(1, 5), DEV_ZERO },
+	{ "full", DEV(1, 7), DEV_FULL },
+	{ "random", DEV(1, 8), DEV_RANDOM },
+	{ "urandom", DEV(1, 9), DEV_RANDOM },
+};
+
+struct devfile {
+	struct cubi_file file;
+	enum dev_kind kind;
+	uint32_t rdev;
+};
+
+static struct devfile *of_file(struct cubi_file *f)
+{
+	return cub_container_of(f, struct devfile, file);
+}
+
+/* Reads: null ends at once, zero and full give zeros, random random
+ * bytes. Writes: full has no space, the others take everything. */
+static long dev_io(struct cubi_file *f, void *buf, size_t n, int64_t off,
+		   bool out)
+{
+	enum dev_kind kind = of_file(f)->kind;
+
+	(void)off;
+	if (out)
+		return kind == DEV_FULL ? -CUB_ENOSPC : (long)n;
+	if (kind == DEV_NULL)
+		return 0;
+	if (kind == DEV_RANDOM)
+		cubi_random_fill(buf, n);
+	else
+		cub_memset(buf, 0, n);
+	return (long)n;
+}
+
+/* Seeking a device succeeds and means nothing, as on Linux. */
+static long dev_seek(struct cubi_file *f, int64_t off, int whence)
+{
+	(void)f, (void)off, (void)whence;
+	return 0;
+}
+
+static int dev_stat(struct cubi_file *f, struct cubi_rstat *st)
+{
+	*st = (struct cubi_rstat){ .ino = (uintptr_t)f / 16, .nlink = 1,
+		.mode = CUBI_S_IFCHR | 0666, .rdev = of_file(f)->rdev };
+	return 0;
+}
+
+static void *dev_release(struct cubi_file *f)
+{
+	return of_file(f);
+}
+
+static const struct cubi_file_ops dev_ops = {
+	.io = dev_io, .seek = dev_seek, .stat = dev_stat,
+	.release = dev_release, .mode = CUBI_S_IFCHR | 0666,
+};
+
+struct cubi_file *cubi_dev_open(uint32_t rdev, unsigned flags, long *err)
+{
+	struct devfile *d;
+
+	for (size_t i = 0; i < CUB_ARRAY_SIZE(devices); i++) {
+		if (devices[i].rdev != rdev)
+			continue;
+		if (!(d = cub_malloc(sizeof(*d)))) {
+			*err = -CUB_ENOMEM;
+			return NULL;
+		}
+		*d = (struct devfile){ { &dev_ops, flags, 0, 0 }, devices[i].kind, rdev };
+		return &d->file;
+	}
+	*err = -CUB_ENXIO;	/* a node with no device behind it */
+	return NULL;
+}
+
+void cubi_dev_populate(struct cubi_rnode *root)
+{
+	struct cubi_rnode *dev, *n;
+
+	if (cubi_ramfs_create(root, "dev", 3, CUBI_S_IFDIR | 0755, &dev) &&
+	    !cubi_ramfs_is_dir(dev))
+		return;		/* an archive put a file there */
+	for (size_t i = 0; i < CUB_ARRAY_SIZE(devices); i++)
+		cubi_ramfs_mknod(dev, devices[i].name, cub_strlen(devices[i].name),
+				 0666, devices[i].rdev, &n);
+}
