@@ -59,16 +59,14 @@ static void syscall_exit(struct cub_shim_regs *r, void *fx)
 		deliver_at_syscall_exit(r, fx);
 }
 
-/* An interrupt returns into a separately loaded program (code outside
- * cubrt's image: cubrt's own code, and a musl program linked into the
- * image, take signals at system-call returns only). */
+/* An interrupt returns into a Linux thread's program code (traps.S
+ * calls this only then: cubrt's own code takes signals at the system
+ * call's return). */
 static __attribute__((noinline)) void deliver_at_trap_exit(struct x86_trap_frame *f,
 							   void *fx)
 {
 	struct cubi_sigctx c = SIGCTX_OF(f, f->rcx, f->r11, fx);
 
-	if (f->rip >= (uintptr_t)__image_start && f->rip < (uintptr_t)__image_end)
-		return;
 	if (cubi_signal_deliver(&c))
 		ENTER_HANDLER(f, c);
 }

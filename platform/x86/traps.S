@@ -130,33 +130,40 @@ trap_restore:
 
 /*
  * Returning to task context with an exit hook (in %rax): move the whole
- * frame off the shared IST stack onto the interrupted stack, below its
- * red zone - or, for a Linux thread interrupted in a separately loaded
- * program, onto its kernel stack (see syscall.S) - and call the hook
- * there with interrupts still disabled. The
- * hook may switch coroutines; whenever this one is resumed, the hook
- * returns here and the frame restores it exactly. The hardware frame moves
- * with the rest, so iretq also restores the interrupted RSP. With the
- * syscall shim on, a pending signal may then redirect the frame into its
- * handler (cubi_x86_trap_signal_hook).
+ * frame off the shared IST stack and call the hook there with interrupts
+ * still disabled. Where: below the interrupted stack's red zone - or,
+ * for a Linux thread interrupted in program code, on its kernel stack
+ * (see syscall.S). "Program code" is told by the stack: a Linux thread
+ * runs cubrt's code (system calls) on its coroutine stack and program
+ * code on stacks of the program's own, so an interrupted rsp outside
+ * [stack.lo, stack.lo + size) of the running coroutine, which has a
+ * kernel stack, is program code - linked into the image (musl) or loaded
+ * separately (Go). The hook may switch coroutines; whenever this one is
+ * resumed, the hook returns here and the frame restores it exactly. The
+ * hardware frame moves with the rest, so iretq also restores the
+ * interrupted RSP. For program code, with the syscall shim on, a pending
+ * signal may then redirect the frame into its handler
+ * (cubi_x86_trap_signal_hook). %ebx carries "program code" across the
+ * hook (callee-saved; the interrupted rbx is in the frame).
  */
 irq_exit_hook:
+	xorl %ebx, %ebx
 	movq FRAME_RSP(%rsp), %rdi
 	subq $RED_ZONE, %rdi
-	movq cubi_sched(%rip), %rcx	/* a Linux thread interrupted in */
-	testq %rcx, %rcx		/* program code outside cubrt's image */
-	jz 1f				/* (Go) runs the hook on its kernel */
-	movq CUBI_CORO_KSTACK_OFFSET(%rcx), %rcx	/* stack instead */
+	movq cubi_sched(%rip), %rcx	/* the running coroutine */
 	testq %rcx, %rcx
 	jz 1f
-	movq FRAME_RIP(%rsp), %rdx
-	leaq __image_start(%rip), %rsi
+	cmpq $0, CUBI_CORO_KSTACK_OFFSET(%rcx)
+	je 1f				/* not a Linux thread */
+	movq FRAME_RSP(%rsp), %rdx
+	movq CUBI_CORO_STACK_LO_OFFSET(%rcx), %rsi
 	cmpq %rsi, %rdx
-	jb 2f
-	leaq __image_end(%rip), %rsi
+	jb 2f				/* below its coroutine stack */
+	addq CUBI_CORO_STACK_SIZE_OFFSET(%rcx), %rsi
 	cmpq %rsi, %rdx
-	jb 1f
-2:	movq %rcx, %rdi
+	jb 1f				/* on it: cubrt's code */
+2:	movq CUBI_CORO_KSTACK_OFFSET(%rcx), %rdi
+	movl $1, %ebx
 1:	andq $-16, %rdi
 	subq $FRAME_SIZE, %rdi
 	movq %rsp, %rsi
@@ -165,6 +172,8 @@ irq_exit_hook:
 	rep movsq
 	movq %rdx, %rsp			/* 16-byte aligned for the call */
 	call *%rax
+	testl %ebx, %ebx
+	jz trap_restore
 	movq cubi_x86_trap_signal_hook(%rip), %rax
 	testq %rax, %rax
 	jz trap_restore

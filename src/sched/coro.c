@@ -504,6 +504,10 @@ int cubi_sched_park_tail(const char *what, unsigned long irq,
 _Static_assert(offsetof(struct cubi_sched, cur) == 0, "platform asm reads cubi_sched.cur");
 _Static_assert(offsetof(struct cub_coro, kstack) == CUBI_CORO_KSTACK_OFFSET,
 	       "sched_hooks.h CUBI_CORO_KSTACK_OFFSET");
+_Static_assert(offsetof(struct cub_coro, stack.lo) == CUBI_CORO_STACK_LO_OFFSET,
+	       "sched_hooks.h CUBI_CORO_STACK_LO_OFFSET");
+_Static_assert(offsetof(struct cub_coro, stack.size) == CUBI_CORO_STACK_SIZE_OFFSET,
+	       "sched_hooks.h CUBI_CORO_STACK_SIZE_OFFSET");
 
 /* Contexts: task. */
 void cubi_sched_set_kstack(uintptr_t top)

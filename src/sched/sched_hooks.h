@@ -8,6 +8,10 @@
 /* For platform assembly: where the running coroutine's record is
  * (cubi_sched's first field) and where its kernel stack top is in it. */
 #define CUBI_CORO_KSTACK_OFFSET 304
+/* ... and its stack's bounds: lo, and size (struct cub_stack's first
+ * fields), which tell cubrt's frames from a Linux thread's program code. */
+#define CUBI_CORO_STACK_LO_OFFSET 112
+#define CUBI_CORO_STACK_SIZE_OFFSET 120
 
 #ifndef __ASSEMBLER__
 #include <cubrt/base.h>

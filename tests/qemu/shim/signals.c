@@ -5,7 +5,9 @@
  * sigprocmask to unblock it; SA_ONSTACK runs the handler on the
  * sigaltstack; pthread_kill reaches the target thread; SIGURG's default
  * action ignores it; blocked pipe and console reads and nanosleep are
- * interrupted (EINTR, or a restart with SA_RESTART). One line per check, a summary.
+ * interrupted (EINTR, or a restart with SA_RESTART); a thread looping
+ * without system calls takes its signal when an interrupt returns into
+ * it. One line per check, a summary.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -120,6 +122,44 @@ static void *target(void *arg)
 	return NULL;
 }
 
+/* Never makes a system call: only an interrupt (the time slice) can
+ * bring it main's signal. */
+static volatile int spinning, spin_start;
+
+static void *spinner(void *arg)
+{
+	volatile unsigned long n = 0;
+
+	(void)arg;
+	spinning = 1;
+	while (hits == spin_start)
+		n++;
+	return NULL;
+}
+
+/* A thread in a call-free loop takes a signal at an interrupt's return
+ * (within 2 s; the program ends even if the spinner never stops). */
+static int spinner_interrupted(void)
+{
+	struct timespec t0, now;
+	pthread_t t;
+
+	spin_start = hits;
+	pthread_create(&t, NULL, spinner, NULL);
+	while (!spinning)	/* in its loop: past its last system call */
+		sched_yield();
+	pthread_kill(t, SIGUSR1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		sched_yield();	/* keeps two threads runnable: slices tick */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (hits == spin_start && now.tv_sec - t0.tv_sec < 2);
+	if (hits != spin_start + 1)
+		return 0;
+	pthread_join(t, NULL);
+	return pthread_equal(handled_by, t);
+}
+
 int main(void)
 {
 	volatile double x = 1.5, y;
@@ -159,6 +199,8 @@ int main(void)
 	passed += check("SIGURG is ignored by default", hits == 4);
 	passed += check("blocked calls: EINTR, SA_RESTART, nanosleep, console",
 			interrupted_calls());
-	printf("signals: %d of 7 checks passed\n", passed);
-	return passed == 7 ? 0 : 1;
+	passed += check("a call-free loop takes a signal at an interrupt",
+			spinner_interrupted());
+	printf("signals: %d of 8 checks passed\n", passed);
+	return passed == 8 ? 0 : 1;
 }
