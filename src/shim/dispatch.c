@@ -44,6 +44,12 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(264, renameat), NR(267, readlinkat), NR(268, fchmodat),
 	NR(269, faccessat), NR(280, utimensat), NR(292, dup3),
 	NR(316, renameat2), NR(439, faccessat2),
+	/* sockets: socket.c, socket_io.c (loopback TCP, AF_UNIX pairs) */
+	NR(41, socket), NR(42, connect), NR(43, accept), NR(44, sendto),
+	NR(45, recvfrom), NR(46, sendmsg), NR(47, recvmsg), NR(48, shutdown),
+	NR(49, bind), NR(50, listen), NR(51, getsockname),
+	NR(52, getpeername), NR(53, socketpair), NR(54, setsockopt),
+	NR(55, getsockopt), NR(288, accept4),
 };
 
 static uint64_t logged[(CUBI_SYS_MAX + 64) / 64 + 1];

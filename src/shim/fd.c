@@ -181,6 +181,7 @@ static long direct_io(struct cubi_file *f, uintptr_t buf, size_t n,
 static long transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 {
 	size_t done = 0;
+	bool waited = false;
 
 	for (;;) {
 		unsigned long irq = cub_arch_irq_save();
@@ -193,6 +194,13 @@ static long transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 			f->refs++;
 			cub_arch_irq_restore(irq);
 			return direct_io(f, buf, n, -1, out);
+		}
+		/* After a wait another thread may have unmapped the buffer:
+		 * check it again where nothing can change it any more. */
+		if (f && waited && !(out ? cubi_user_readable(buf + done, n - done)
+					 : cubi_user_writable(buf, n))) {
+			f = NULL;
+			r = -CUB_EFAULT;
 		}
 		if (f)
 			r = out ? f->ops->write(f, (const char *)buf + done, n - done)
@@ -209,6 +217,7 @@ static long transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 		if (r == -CUB_EAGAIN &&
 		    cubi_io_wait(seq, 0, out ? "pipe write" : "pipe read") == -CUB_EINTR)
 			return done ? (long)done : -CUB_EINTR;
+		waited = true;
 	}
 }
 

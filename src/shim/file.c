@@ -66,6 +66,12 @@ static long reg_io(struct cubi_file *f, void *buf, size_t n, int64_t off,
 	long r;
 
 	cubi_fs_lock();
+	/* Waiting for the lock, the buffer may have been unmapped. */
+	if (!(out ? cubi_user_readable((uintptr_t)buf, n)
+		  : cubi_user_writable((uintptr_t)buf, n))) {
+		cubi_fs_unlock();
+		return -CUB_EFAULT;
+	}
 	at = off >= 0 ? (uint64_t)off : rf->pos;
 	if (out && (f->flags & O_APPEND)) {	/* Linux: even for pwrite */
 		struct cubi_rstat st;

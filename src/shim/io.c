@@ -21,20 +21,28 @@ struct iovec_user {
 	uint64_t base, len;
 };
 
+#define CONSOLE_CHUNK 256	/* bytes one console read returns at most */
+
 /*
  * Blocks until at least one byte arrived, then returns what is waiting (up
- * to n), through the interrupt-driven console (cub_console_read: the
- * UART's receive interrupt wakes the parked reader). A signal with a
- * handler for the reading thread ends the wait with -EINTR.
+ * to n, at most CONSOLE_CHUNK), through the interrupt-driven console
+ * (cub_console_read: the UART's receive interrupt wakes the parked
+ * reader). A signal with a handler for the reading thread ends the wait
+ * with -EINTR. The bytes go through a buffer of the shim's own and a
+ * checked copy: while the reader waited, another thread may have
+ * unmapped the program's buffer.
  */
 static long console_read(void *buf, size_t n)
 {
+	char chunk[CONSOLE_CHUNK];
 	struct cubi_thread *t;
 	unsigned long irq;
 	long rc;
 
 	if (n == 0)
 		return 0;
+	if (n > sizeof(chunk))
+		n = sizeof(chunk);
 	t = cubi_thread_self();
 	irq = cub_arch_irq_save();
 	if (cubi_signal_deliverable(t)) {
@@ -43,8 +51,10 @@ static long console_read(void *buf, size_t n)
 	}
 	t->console_wait = true;		/* signal.c may interrupt the read */
 	cub_arch_irq_restore(irq);
-	rc = cub_console_read(buf, n);
+	rc = cub_console_read(chunk, n);
 	t->console_wait = false;
+	if (rc > 0 && cubi_copy_out((uintptr_t)buf, chunk, (size_t)rc))
+		return -CUB_EFAULT;
 	return rc;
 }
 

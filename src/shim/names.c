@@ -224,6 +224,7 @@ static const char *const names[CUBI_SYS_MAX + 1] = {
 	[280] = "utimensat",
 	[281] = "epoll_pwait",
 	[284] = "eventfd",
+	[288] = "accept4",
 	[290] = "eventfd2",
 	[291] = "epoll_create1",
 	[292] = "dup3",

@@ -29,6 +29,19 @@ typedef long (*cubi_sys_fn)(struct cub_shim_regs *r);
 #define CUB_ECHILD 10
 #define CUB_EOPNOTSUPP 95
 #define CUB_EMFILE 24
+#define CUB_ENOTSOCK 88
+#define CUB_EMSGSIZE 90
+#define CUB_ENOPROTOOPT 92
+#define CUB_EPROTONOSUPPORT 93
+#define CUB_ESOCKTNOSUPPORT 94
+#define CUB_EAFNOSUPPORT 97
+#define CUB_EADDRINUSE 98
+#define CUB_EADDRNOTAVAIL 99
+#define CUB_ENETUNREACH 101
+#define CUB_ECONNRESET 104
+#define CUB_EISCONN 106
+#define CUB_ENOTCONN 107
+#define CUB_ECONNREFUSED 111
 
 /* Highest syscall number the dispatcher knows (clone3 is 435). */
 #define CUBI_SYS_MAX 450
@@ -86,6 +99,12 @@ CUBI_SYS(fchmodat); CUBI_SYS(utimensat); CUBI_SYS(creat);
 CUBI_SYS(pipe); CUBI_SYS(pipe2); CUBI_SYS(epoll_create);
 CUBI_SYS(epoll_create1); CUBI_SYS(epoll_ctl); CUBI_SYS(epoll_wait);
 CUBI_SYS(epoll_pwait);
+/* socket.c, socket_io.c */
+CUBI_SYS(socket); CUBI_SYS(connect); CUBI_SYS(accept); CUBI_SYS(accept4);
+CUBI_SYS(sendto); CUBI_SYS(recvfrom); CUBI_SYS(sendmsg); CUBI_SYS(recvmsg);
+CUBI_SYS(shutdown); CUBI_SYS(bind); CUBI_SYS(listen);
+CUBI_SYS(getsockname); CUBI_SYS(getpeername); CUBI_SYS(socketpair);
+CUBI_SYS(setsockopt); CUBI_SYS(getsockopt);
 /* misc.c (limits) */
 CUBI_SYS(getrlimit); CUBI_SYS(setrlimit);
 /* signal.c */

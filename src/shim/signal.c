@@ -277,16 +277,28 @@ bool cubi_signal_deliverable(const struct cubi_thread *t)
 	return (t->pending & ~t->sigmask) != 0;
 }
 
-/* Calls Linux restarts after a handler with SA_RESTART (read, write,
- * readv, writev, futex); sleeps and epoll waits fail with EINTR. */
+/* Calls Linux restarts after a handler with SA_RESTART: read, write,
+ * readv, writev, futex, and on sockets accept, accept4, connect's wait
+ * for queue room, sendto, recvfrom, sendmsg, recvmsg; sleeps and epoll
+ * waits fail with EINTR. */
+static bool restartable(long nr)
+{
+	switch (nr) {
+	case 0: case 1: case 19: case 20: case 202:
+	case 42: case 43: case 44: case 45: case 46: case 47: case 288:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void cubi_signal_note_eintr(long nr)
 {
 	unsigned long irq = cub_arch_irq_save();
 	struct cubi_thread *t = cubi_thread_current();
 
 	if (t)	/* nr + 1: read is number 0 */
-		t->restart_nr = nr == 0 || nr == 1 || nr == 19 || nr == 20 ||
-				nr == 202 ? nr + 1 : 0;
+		t->restart_nr = restartable(nr) ? nr + 1 : 0;
 	cub_arch_irq_restore(irq);
 }
 

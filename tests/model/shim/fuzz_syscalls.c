@@ -10,7 +10,10 @@
  * forever are steered: exit/exit_group/clone are skipped, signals to self
  * use signal 0, console reads (on whatever descriptor dup put the console)
  * and unbounded waits are skipped, sleeps and
- * epoll waits get a tiny timeout, pipes are always non-blocking. When a scratch pointer is among the arguments, lengths
+ * epoll waits get a tiny timeout, pipes and sockets are always made
+ * non-blocking (pipe2, socket, socketpair, accept4 get the flag), and
+ * calls that could wait on a blocking socket (one plain accept made) are
+ * skipped. When a scratch pointer is among the arguments, lengths
  * stay small, so a valid call cannot write past the scratch area.
  *
  * usage: fuzz_syscalls [SEED [OPS]]   (also CUBRT_SEED); prints the seed.
@@ -77,14 +80,89 @@ static bool is_console(long fd)
 	return (mode & 0170000) == 0020000;
 }
 
+/* True when fd is a socket without O_NONBLOCK (accept gives those): a
+ * read, write, accept or connect on it could wait forever. */
+static bool is_blocking_socket(long fd)
+{
+	uint8_t st[144];
+	uint32_t mode;
+
+	if (cub_shim_call(5, fd, (long)(uintptr_t)st, 0, 0, 0, 0) != 0)
+		return false;
+	memcpy(&mode, st + 24, 4);
+	return (mode & 0170000) == 0140000 &&
+	       !(cub_shim_call(72, fd, 3, 0, 0, 0, 0) & 04000);	/* F_GETFL */
+}
+
+/* Sockets made and ports listened on lately (any thread): socket calls
+ * often aim there, so that connect finds listeners and accept finds
+ * connections among all the descriptors random calls leave open. */
+static long recent_fd[16];
+static unsigned recent_port[8], n_fd, n_port;
+
+static void note_result(long nr, const long a[6], long r)
+{
+	uint8_t sa[16];
+	int len = sizeof(sa);
+
+	if ((nr == 41 || nr == 43 || nr == 288) && r >= 0)
+		recent_fd[n_fd++ % 16] = r;
+	if (nr == 50 && r == 0 &&
+	    cub_shim_call(51, a[0], (long)(uintptr_t)sa, (long)(uintptr_t)&len, 0, 0, 0) == 0)
+		recent_port[n_port++ % 8] = (unsigned)sa[2] << 8 | sa[3];
+}
+
+/* Points a[1], a[2] at a sockaddr_in for 127.0.0.1 or 0.0.0.0 and a port
+ * listened on lately, or port 0. */
+static void aim_sockaddr(long a[6], uint64_t *s)
+{
+	uint8_t *sa = scratch + SCRATCH / 2 + 128;
+	unsigned port = rnd(s) % 4 && n_port ? recent_port[rnd(s) % CUB_MIN(n_port, 8u)] : 0;
+
+	memset(sa, 0, 16);
+	sa[0] = 2;				/* AF_INET */
+	sa[2] = (uint8_t)(port >> 8);
+	sa[3] = (uint8_t)port;
+	if (rnd(s) % 2)
+		sa[4] = 127, sa[7] = 1;
+	a[1] = (long)(uintptr_t)sa;
+	a[2] = 16;
+}
+
 static bool steer(long nr, long a[6], uint64_t *s)
 {
+	if (((nr >= 42 && nr <= 55 && nr != 53) || nr == 288 || nr <= 1) &&
+	    n_fd && rnd(s) % 2)		/* socket calls, read, write: a socket */
+		a[0] = recent_fd[rnd(s) % CUB_MIN(n_fd, 16u)];
 	switch (nr) {
 	case 56: case 60: case 231: case 435:	/* clone, exit, exit_group, clone3 */
 	case 15:				/* rt_sigreturn: no frame, ends it */
 		return false;
 	case 0: case 19:			/* read/readv from the console */
-		return !is_console(a[0]);
+		return !is_console(a[0]) && !is_blocking_socket(a[0]);
+	case 1: case 20:			/* write/writev, */
+	case 42:				/* connect: often a listener */
+		if (rnd(s) % 2)
+			aim_sockaddr(a, s);
+		return !is_blocking_socket(a[0]);
+	case 43:				/* accept, */
+	case 44: case 45: case 46: case 47:	/* send/recv calls */
+		return !is_blocking_socket(a[0]);
+	case 41: case 53:			/* socket, socketpair: */
+		if (rnd(s) % 2) {		/* often a kind that exists */
+			a[0] = nr == 53 || rnd(s) % 4 == 0 ? 1 : 2;
+			a[1] = 1 | (a[1] & 02000000);
+			a[2] = 0;
+		}
+		a[1] |= 04000;			/* SOCK_NONBLOCK always */
+		return true;
+	case 49:				/* bind: often loopback */
+		if (rnd(s) % 2)
+			aim_sockaddr(a, s);
+		return true;
+	case 288:				/* accept4 */
+		a[3] |= 04000;
+		return !is_blocking_socket(a[0]);
 	case 22: return false;			/* pipe: blocking ends */
 	case 293: a[1] |= 04000; return true;	/* pipe2: O_NONBLOCK always */
 	case 72:				/* fcntl F_SETFL: keep it */
@@ -146,6 +224,7 @@ static void *fuzzer(void *arg0)
 		if (!steer(nr, a, &s))
 			continue;
 		r = cub_shim_call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		note_result(nr, a, r);
 		ok = r >= -4095;
 		done++;
 		if (!ok) {

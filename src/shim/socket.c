@@ -1,0 +1,711 @@
+/*
+ * socket.c - Linux's socket calls for a network of one machine: TCP over
+ * IPv4 loopback (127.0.0.0/8; 0.0.0.0 as a destination means the machine
+ * itself) and AF_UNIX stream pairs (socketpair), in memory. Enough for Go's
+ * net package (Listen/Accept/Dial, deadlines through epoll) and for C
+ * programs' socket/bind/listen/accept/connect/send/recv.
+ *
+ * A connection is two sockets, each with its own receive ring: a write
+ * copies into the peer's ring (partially when it is nearly full; -EAGAIN
+ * when it is full, and the caller waits like a pipe writer), a read takes
+ * from the socket's own ring. connect completes at once: it creates the
+ * server side's socket, queues it on the listener's accept queue and
+ * connects both ends; accept takes the oldest queued one. There is no
+ * handshake, no TIME_WAIT and no SIGPIPE (-EPIPE only, as for pipes).
+ *
+ * Choices where Linux leaves room or where this is simpler than Linux:
+ *  - AF_INET6 and other families: -EAFNOSUPPORT (Go then uses IPv4 only);
+ *    SOCK_DGRAM and other types: -ESOCKTNOSUPPORT. socket(AF_UNIX,
+ *    SOCK_STREAM) makes a socket, but bind, listen and connect on it give
+ *    -EOPNOTSUPP: AF_UNIX connections come from socketpair only.
+ *  - Ports conflict when their addresses overlap (equal, or one is
+ *    0.0.0.0); SO_REUSEADDR/SO_REUSEPORT are recorded and change nothing.
+ *    An accepted socket shares its listener's port and holds none itself.
+ *    Ephemeral ports (bind to port 0, listen and connect unbound) come
+ *    from 32768-60999, round robin.
+ *  - A full accept queue (max(backlog, 1) entries, at most 4096; a
+ *    negative backlog means 4096 as on Linux): a blocking connect waits
+ *    until accept makes room, a non-blocking one fails with -EAGAIN (as
+ *    Linux's AF_UNIX connect does; loopback TCP cannot say EINPROGRESS
+ *    here without a half-open state).
+ *  - A listener that closes (or shutdown(SHUT_RD) on it) resets its
+ *    queued connections: their clients read -ECONNRESET once (SO_ERROR
+ *    too), then end of file; writes then fail with -EPIPE.
+ *  - Closing a connected socket drops its unread data; the peer reads
+ *    what is in its own ring, then end of file; its writes fail -EPIPE.
+ *  - Reading or writing a socket that is not connected: -ENOTCONN (Linux
+ *    gives -EPIPE for a write on an unconnected TCP socket).
+ *  - getsockopt with *optlen < 4: -EINVAL (Linux truncates).
+ *
+ * Invariants: a socket is on `bound` iff it holds its port (in_table);
+ * state CONNECTED with peer NULL means the peer is gone (closed, or the
+ * connection was reset); a.peer == &b iff b.peer == &a; a socket on a
+ * listener's queue has no descriptor yet (refs 0), listener points back
+ * to it, and the listener's qlen counts the queue; each ring holds len <=
+ * RING bytes from head (mod RING). Every change of what a socket's poll
+ * op reports bumps the gen of that socket (and of its peer, when theirs
+ * changes) and calls cubi_io_changed().
+ *
+ * This file has the sockets, ports and connections; socket_io.c moves
+ * the data and has the options (socket.h is their interface).
+ *
+ * Locking: the fd layer's critical section (interrupts disabled, see
+ * fd.c) around every look at or change of socket state, the port table
+ * and the queues. Allocation and freeing happen outside it: connect and
+ * socketpair allocate first; a released listener's queued sockets are
+ * freed by the free op, after the critical section.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/heap.h>
+#include <cubrt/list.h>
+#include <cubrt/string.h>
+
+#include "socket.h"
+
+#define AF_INET6 10
+#define SOCK_TYPE_MASK 0xf
+#define SOCK_MAX 11		/* types Linux knows: below this */
+#define SOCK_FLAGS (CUBI_O_NONBLOCK | CUBI_O_CLOEXEC)
+#define SHUT_RD 0
+#define SHUT_WR 1
+#define S_IFSOCK 0140000u
+#define BACKLOG_MAX 4096u
+#define EPH_LO 32768u		/* Linux's default ip_local_port_range */
+#define EPH_HI 60999u
+#define LOOPBACK 0x7f000001u	/* 127.0.0.1 */
+#define NEED_SOCK 1		/* connect_locked: allocate, then retry */
+
+/* A socket address as the program sees it (sockaddr_in or the bare
+ * sa_family of an unnamed AF_UNIX socket). */
+struct saddr {
+	uint8_t b[CUBI_SIN_SIZE];
+	uint32_t len;
+};
+
+static struct cub_list bound = CUB_LIST_INIT(bound);
+static unsigned next_port = EPH_LO;	/* where the ephemeral search begins */
+static const struct cubi_file_ops sock_ops;
+
+static struct cubi_sock *of_file(struct cubi_file *f)
+{
+	return cub_container_of(f, struct cubi_sock, file);
+}
+
+struct cubi_sock *cubi_sock_at(uint64_t fd, long *err)
+{
+	struct cubi_file *f = cubi_fd_file(fd);
+
+	*err = f ? -CUB_ENOTSOCK : -CUB_EBADF;
+	return f && f->ops == &sock_ops ? of_file(f) : NULL;
+}
+
+long cubi_sock_domain(uint64_t fd)
+{
+	unsigned long irq = cub_arch_irq_save();
+	long rc;
+	struct cubi_sock *s = cubi_sock_at(fd, &rc);
+
+	if (s)
+		rc = s->domain;
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+void cubi_sock_changed(struct cubi_sock *s)
+{
+	s->file.gen++;
+	if (s->peer)
+		s->peer->file.gen++;
+	cubi_io_changed();
+}
+
+/* Resets a listener's queued connections (irq off): their clients get
+ * ECONNRESET; the sockets stay on the queue, detached, to be freed. */
+static void reset_queue(struct cubi_sock *l)
+{
+	struct cub_list *pos;
+
+	cub_list_for_each(pos, &l->queue) {
+		struct cubi_sock *q = cub_container_of(pos, struct cubi_sock, qlink);
+		struct cubi_sock *c = q->peer;
+
+		q->listener = NULL;
+		q->peer = NULL;
+		if (c) {
+			c->peer = NULL;
+			c->err = CUB_ECONNRESET;
+			c->file.gen++;
+		}
+	}
+	cubi_io_changed();
+}
+
+/* Frees every socket on q (interrupts enabled; nothing refers to them). */
+static void free_queue(struct cub_list *q)
+{
+	while (!cub_list_empty(q))
+		cub_free(cub_container_of(cub_list_pop_front(q), struct cubi_sock, qlink));
+}
+
+/* The last close: detach from the port table, the peer and the queue. */
+static void *sock_release(struct cubi_file *f)
+{
+	struct cubi_sock *s = of_file(f);
+
+	if (s->in_table)
+		cub_list_del(&s->link);
+	if (s->state == CUBI_SOCK_LISTENING)
+		reset_queue(s);
+	if (s->peer) {
+		s->peer->file.gen++;
+		s->peer->peer = NULL;
+	}
+	cubi_io_changed();
+	return s;
+}
+
+static void sock_free(void *mem)
+{
+	struct cubi_sock *s = mem;
+
+	free_queue(&s->queue);	/* a listener's reset connections */
+	cub_free(s);
+}
+
+static const struct cubi_file_ops sock_ops = {
+	.read = cubi_sock_read, .write = cubi_sock_write, .poll = cubi_sock_poll,
+	.release = sock_release, .free = sock_free, .mode = S_IFSOCK | 0777,
+};
+
+/* ------------------------------------------------- creating sockets */
+
+/* A new socket with no reference yet, or NULL (no memory). */
+static struct cubi_sock *sock_new(int domain, unsigned flags)
+{
+	struct cubi_sock *s = cub_malloc(sizeof(*s));
+
+	if (!s)
+		return NULL;
+	cub_memset(s, 0, offsetof(struct cubi_sock, ring));
+	s->file = (struct cubi_file){ &sock_ops, CUBI_O_RDWR | (flags & CUBI_O_NONBLOCK), 0, 0 };
+	s->domain = domain;
+	s->state = CUBI_SOCK_UNCONNECTED;
+	cub_list_init(&s->queue);
+	s->opt[CUBI_OPT_KEEPIDLE] = 7200;	/* Linux's defaults */
+	s->opt[CUBI_OPT_KEEPINTVL] = 75;
+	s->opt[CUBI_OPT_KEEPCNT] = 9;
+	return s;
+}
+
+/* socket's and socketpair's (pair) checks of domain, type and protocol,
+ * in Linux's order; *flags gets SOCK_NONBLOCK|SOCK_CLOEXEC. */
+static long check_kind(int domain, int type, int proto, bool pair, unsigned *flags)
+{
+	int kind = type & SOCK_TYPE_MASK;
+
+	*flags = (unsigned)type & ~(unsigned)SOCK_TYPE_MASK;
+	if (*flags & ~SOCK_FLAGS)
+		return -CUB_EINVAL;
+	if (pair && (domain == CUBI_AF_INET || domain == AF_INET6))
+		return -CUB_EOPNOTSUPP;	/* families without pairs */
+	if (domain != CUBI_AF_INET && domain != CUBI_AF_UNIX)
+		return -CUB_EAFNOSUPPORT;
+	if (kind >= SOCK_MAX)
+		return -CUB_EINVAL;
+	if (kind != CUBI_SOCK_STREAM)
+		return -CUB_ESOCKTNOSUPPORT;
+	if (proto != 0 && proto != (domain == CUBI_AF_INET ? CUBI_IPPROTO_TCP : CUBI_AF_UNIX))
+		return -CUB_EPROTONOSUPPORT;
+	return 0;
+}
+
+CUBI_SYS(socket)
+{
+	unsigned flags;
+	long fd = check_kind((int)A0(r), (int)A1(r), (int)A2(r), false, &flags);
+	struct cubi_sock *s;
+	unsigned long irq;
+
+	if (fd)
+		return fd;
+	s = sock_new((int)A0(r), flags);
+	if (!s)
+		return -CUB_ENOMEM;
+	irq = cub_arch_irq_save();
+	fd = cubi_fd_install(&s->file, flags & CUBI_O_CLOEXEC);
+	cub_arch_irq_restore(irq);
+	if (fd < 0)
+		cub_free(s);
+	return fd;
+}
+
+/* Installs a connected pair (irq off): 0, or -EMFILE with nothing done. */
+static long install_pair(struct cubi_sock *a, struct cubi_sock *b, bool cloexec, int fds[2])
+{
+	fds[0] = (int)cubi_fd_install(&a->file, cloexec);
+	if (fds[0] < 0)
+		return fds[0];
+	fds[1] = (int)cubi_fd_install(&b->file, cloexec);
+	if (fds[1] < 0) {
+		cubi_fd_uninstall(fds[0]);
+		return fds[1];
+	}
+	a->state = b->state = CUBI_SOCK_CONNECTED;
+	a->peer = b;
+	b->peer = a;
+	return 0;
+}
+
+/* socketpair(AF_UNIX, SOCK_STREAM[|flags], 0, int sv[2]). */
+CUBI_SYS(socketpair)
+{
+	unsigned flags;
+	long rc = check_kind((int)A0(r), (int)A1(r), (int)A2(r), true, &flags);
+	struct cubi_sock *a, *b;
+	unsigned long irq;
+	int fds[2];
+
+	if (rc)
+		return rc;
+	if (!cubi_user_writable(A3(r), sizeof(fds)))
+		return -CUB_EFAULT;
+	a = sock_new(CUBI_AF_UNIX, flags);
+	b = a ? sock_new(CUBI_AF_UNIX, flags) : NULL;
+	if (!b) {
+		cub_free(a);
+		return -CUB_ENOMEM;
+	}
+	irq = cub_arch_irq_save();
+	rc = install_pair(a, b, flags & CUBI_O_CLOEXEC, fds);
+	cub_arch_irq_restore(irq);
+	if (rc) {
+		cub_free(a);
+		cub_free(b);
+		return rc;
+	}
+	if (cubi_copy_out(A3(r), fds, sizeof(fds)) == 0)
+		return 0;
+	cubi_fd_close(fds[0]);	/* unmapped meanwhile: undo, like pipe2 */
+	cubi_fd_close(fds[1]);
+	return -CUB_EFAULT;
+}
+
+/* ----------------------------------------------------------- addresses */
+
+long cubi_sock_addr_in(uintptr_t u, int len, uint8_t buf[CUBI_ADDR_MAX])
+{
+	if (len < 0 || len > CUBI_ADDR_MAX)
+		return -CUB_EINVAL;
+	cub_memset(buf, 0, CUBI_ADDR_MAX);
+	return cubi_copy_in(buf, u, (size_t)len);
+}
+
+static int sa_family(const uint8_t *a)
+{
+	return a[0] | a[1] << 8;	/* sa_family_t: host order (x86) */
+}
+
+static uint16_t sa_port(const uint8_t *a)
+{
+	return (uint16_t)(a[2] << 8 | a[3]);	/* network order */
+}
+
+static uint32_t sa_addr(const uint8_t *a)
+{
+	return (uint32_t)a[4] << 24 | (uint32_t)a[5] << 16 | (uint32_t)a[6] << 8 | a[7];
+}
+
+/* The address of s (or of its peer) as getsockname shows it (irq off). */
+static void sock_addr(const struct cubi_sock *s, bool peer, struct saddr *sa)
+{
+	uint32_t addr = peer ? s->peer_addr : s->addr;
+	uint16_t port = peer ? s->peer_port : s->port;
+
+	cub_memset(sa, 0, sizeof(*sa));
+	sa->b[0] = (uint8_t)s->domain;
+	sa->len = 2;			/* AF_UNIX: unnamed */
+	if (s->domain != CUBI_AF_INET)
+		return;
+	sa->len = CUBI_SIN_SIZE;
+	sa->b[2] = (uint8_t)(port >> 8);
+	sa->b[3] = (uint8_t)port;
+	for (int i = 0; i < 4; i++)
+		sa->b[4 + i] = (uint8_t)(addr >> (24 - 8 * i));
+}
+
+long cubi_sock_addr_out_ok(uintptr_t uaddr, uintptr_t ulen)
+{
+	int len;
+
+	if (cubi_copy_in(&len, ulen, sizeof(len)))
+		return -CUB_EFAULT;
+	if (len < 0)
+		return -CUB_EINVAL;
+	if (!cubi_user_writable(ulen, sizeof(len)) ||
+	    !cubi_user_writable(uaddr, CUB_MIN((size_t)len, CUBI_SIN_SIZE)))
+		return -CUB_EFAULT;
+	return 0;
+}
+
+/* Linux's move_addr_to_user: copies min(*ulen, sa->len) bytes, then
+ * stores sa->len in *ulen (a longer address is truncated). */
+static long addr_out(uintptr_t uaddr, uintptr_t ulen, const struct saddr *sa)
+{
+	long rc = cubi_sock_addr_out_ok(uaddr, ulen);
+	int len;
+
+	if (rc)
+		return rc;
+	cub_memcpy(&len, (const void *)ulen, sizeof(len));
+	if (cubi_copy_out(uaddr, sa->b, CUB_MIN((size_t)len, sa->len)) ||
+	    cubi_copy_out(ulen, &sa->len, sizeof(sa->len)))
+		return -CUB_EFAULT;
+	return 0;
+}
+
+static bool is_loopback(uint32_t addr)
+{
+	return addr >> 24 == 127;
+}
+
+/* True when port on addr overlaps a bound socket's (irq off). */
+static bool port_taken(uint32_t addr, uint16_t port)
+{
+	struct cub_list *pos;
+
+	cub_list_for_each(pos, &bound) {
+		struct cubi_sock *b = cub_container_of(pos, struct cubi_sock, link);
+
+		if (b->port == port && (!b->addr || !addr || b->addr == addr))
+			return true;
+	}
+	return false;
+}
+
+/* Binds s to addr:port; port 0 picks a free ephemeral port (irq off). */
+static long bind_to(struct cubi_sock *s, uint32_t addr, uint16_t port)
+{
+	for (unsigned i = 0; !port && i <= EPH_HI - EPH_LO; i++) {
+		uint16_t p = (uint16_t)next_port;
+
+		next_port = next_port == EPH_HI ? EPH_LO : next_port + 1;
+		if (!port_taken(0, p))
+			port = p;
+	}
+	if (!port || port_taken(addr, port))
+		return -CUB_EADDRINUSE;
+	s->addr = addr;
+	s->port = port;
+	s->in_table = true;
+	cub_list_push_back(&bound, &s->link);
+	return 0;
+}
+
+/* ------------------------------------------------------ bind, listen */
+
+static long bind_locked(struct cubi_sock *s, const uint8_t *a, int len)
+{
+	uint32_t addr = sa_addr(a);
+
+	if (s->domain != CUBI_AF_INET)
+		return -CUB_EOPNOTSUPP;
+	if ((unsigned)len < CUBI_SIN_SIZE)
+		return -CUB_EINVAL;
+	if (sa_family(a) != CUBI_AF_INET)
+		return -CUB_EAFNOSUPPORT;
+	if (addr && !is_loopback(addr))
+		return -CUB_EADDRNOTAVAIL;
+	if (s->port || s->state != CUBI_SOCK_UNCONNECTED)
+		return -CUB_EINVAL;	/* bound already */
+	return bind_to(s, addr, sa_port(a));
+}
+
+/* bind(fd, addr, len): the descriptor is checked before the address. */
+CUBI_SYS(bind)
+{
+	uint8_t a[CUBI_ADDR_MAX];
+	long cerr = cubi_sock_addr_in(A1(r), (int)A2(r), a), rc;
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
+
+	if (s)
+		rc = cerr ? cerr : bind_locked(s, a, (int)A2(r));
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+/* listen(fd, backlog): an unbound socket gets an ephemeral port on
+ * 0.0.0.0; listening again only changes the backlog. */
+static long listen_locked(struct cubi_sock *s, int backlog)
+{
+	long rc;
+
+	if (s->domain != CUBI_AF_INET)
+		return -CUB_EOPNOTSUPP;
+	if (s->state == CUBI_SOCK_CONNECTED)
+		return -CUB_EINVAL;
+	if (!s->port && (rc = bind_to(s, 0, 0)) != 0)
+		return rc;
+	if ((unsigned)backlog > BACKLOG_MAX)
+		backlog = BACKLOG_MAX;
+	s->backlog = backlog ? (unsigned)backlog : 1;
+	s->state = CUBI_SOCK_LISTENING;
+	cubi_sock_changed(s);	/* also lets a connect waiting for room look again */
+	return 0;
+}
+
+CUBI_SYS(listen)
+{
+	long rc;
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
+
+	if (s)
+		rc = listen_locked(s, (int)A1(r));
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+/* ------------------------------------------------------------ connect */
+
+/* The listener for a connection to addr:port (irq off), or NULL. */
+static struct cubi_sock *find_listener(uint32_t addr, uint16_t port)
+{
+	struct cub_list *pos;
+
+	cub_list_for_each(pos, &bound) {
+		struct cubi_sock *l = cub_container_of(pos, struct cubi_sock, link);
+
+		if (l->state == CUBI_SOCK_LISTENING && l->port == port && (!l->addr || l->addr == addr))
+			return l;
+	}
+	return NULL;
+}
+
+/* Connects client c to the new socket srv and queues srv on listener l;
+ * dst is the address c connected to (irq off). */
+static void join(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock *l, uint32_t dst)
+{
+	if (!c->addr)
+		c->addr = LOOPBACK;	/* the source address loopback routes use */
+	c->state = srv->state = CUBI_SOCK_CONNECTED;
+	c->peer = srv;
+	srv->peer = c;
+	c->peer_addr = srv->addr = dst;
+	c->peer_port = srv->port = l->port;
+	srv->peer_addr = c->addr;
+	srv->peer_port = c->port;
+	srv->listener = l;
+	cub_list_push_back(&l->queue, &srv->qlink);
+	l->qlen++;
+	l->file.gen++;
+	cubi_sock_changed(c);
+}
+
+/* One connect attempt (irq off): 0, -errno, -EAGAIN while the accept
+ * queue is full, or NEED_SOCK when it would succeed given srv. */
+static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struct cubi_sock *srv)
+{
+	uint32_t dst = sa_addr(a);
+	struct cubi_sock *l;
+	long rc;
+
+	if (s->domain != CUBI_AF_INET)
+		return -CUB_EOPNOTSUPP;
+	if ((unsigned)len < 2)
+		return -CUB_EINVAL;
+	if (s->state != CUBI_SOCK_UNCONNECTED)
+		return s->state == CUBI_SOCK_CONNECTED ? -CUB_EISCONN : -CUB_EINVAL;
+	if ((unsigned)len < CUBI_SIN_SIZE)
+		return -CUB_EINVAL;
+	if (sa_family(a) != CUBI_AF_INET)
+		return -CUB_EAFNOSUPPORT;
+	dst = dst ? dst : LOOPBACK;	/* 0.0.0.0: this machine */
+	if (!is_loopback(dst))
+		return -CUB_ENETUNREACH;
+	l = find_listener(dst, sa_port(a));
+	if (!l)
+		return -CUB_ECONNREFUSED;
+	if (l->qlen >= l->backlog)
+		return -CUB_EAGAIN;
+	if (!srv)
+		return NEED_SOCK;
+	if (!s->port && (rc = bind_to(s, LOOPBACK, 0)) != 0)
+		return -CUB_EADDRNOTAVAIL;	/* no ephemeral port left */
+	join(s, srv, l, dst);
+	return 0;
+}
+
+/* connect(fd, addr, len): completes at once (loopback), even on a
+ * non-blocking socket; waits only while the listener's queue is full. */
+CUBI_SYS(connect)
+{
+	uint8_t a[CUBI_ADDR_MAX];
+	long cerr = cubi_sock_addr_in(A1(r), (int)A2(r), a), rc;
+	struct cubi_sock *srv = NULL;
+
+	for (;;) {
+		unsigned long irq = cub_arch_irq_save();
+		uint32_t seq = cubi_io_seq();
+		struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
+		bool nonblock = s && (s->file.flags & CUBI_O_NONBLOCK);
+
+		if (s)
+			rc = cerr ? cerr : connect_locked(s, a, (int)A2(r), srv);
+		cub_arch_irq_restore(irq);
+		if (rc == NEED_SOCK && (srv = sock_new(CUBI_AF_INET, 0)) != NULL)
+			continue;
+		if (rc == NEED_SOCK)
+			rc = -CUB_ENOMEM;
+		if (rc != -CUB_EAGAIN || nonblock)
+			break;
+		if (cubi_io_wait(seq, 0, "connect") == -CUB_EINTR) {
+			rc = -CUB_EINTR;
+			break;
+		}
+	}
+	if (rc)
+		cub_free(srv);
+	return rc;
+}
+
+/* ------------------------------------------------------------- accept */
+
+/* Takes l's oldest queued connection into a new descriptor (irq off):
+ * the descriptor, -EAGAIN (queue empty) or -EMFILE (left queued). */
+static long accept_locked(struct cubi_sock *l, unsigned flags, struct saddr *peer)
+{
+	struct cubi_sock *q;
+	long fd;
+
+	if (cub_list_empty(&l->queue))
+		return -CUB_EAGAIN;
+	q = cub_container_of(cub_list_first(&l->queue), struct cubi_sock, qlink);
+	fd = cubi_fd_install(&q->file, flags & CUBI_O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	cub_list_del(&q->qlink);
+	l->qlen--;
+	q->listener = NULL;
+	q->file.flags = CUBI_O_RDWR | (flags & CUBI_O_NONBLOCK);
+	sock_addr(q, true, peer);
+	l->file.gen++;
+	cubi_sock_changed(q);	/* also: a connect waiting for room looks again */
+	return fd;
+}
+
+/* accept4(fd, addr, addrlen, flags): the address is checked up front so
+ * that a bad one does not lose the connection. */
+static long do_accept(uint64_t fd, uintptr_t uaddr, uintptr_t ulen, uint64_t flags)
+{
+	long aerr = uaddr ? cubi_sock_addr_out_ok(uaddr, ulen) : 0, rc;
+	struct saddr peer;
+
+	if (flags & ~(uint64_t)SOCK_FLAGS)
+		return -CUB_EINVAL;
+	for (;;) {
+		unsigned long irq = cub_arch_irq_save();
+		uint32_t seq = cubi_io_seq();
+		struct cubi_sock *s = cubi_sock_at(fd, &rc);
+		bool nonblock = s && (s->file.flags & CUBI_O_NONBLOCK);
+
+		if (s && s->state != CUBI_SOCK_LISTENING)
+			rc = -CUB_EINVAL;
+		else if (s)
+			rc = aerr ? aerr : accept_locked(s, (unsigned)flags, &peer);
+		cub_arch_irq_restore(irq);
+		if (rc != -CUB_EAGAIN || nonblock)
+			break;
+		if (cubi_io_wait(seq, 0, "accept") == -CUB_EINTR)
+			return -CUB_EINTR;
+	}
+	if (rc >= 0 && uaddr && addr_out(uaddr, ulen, &peer)) {
+		cubi_fd_close((uint64_t)rc);	/* unmapped meanwhile */
+		return -CUB_EFAULT;
+	}
+	return rc;
+}
+
+CUBI_SYS(accept)
+{
+	return do_accept(A0(r), A1(r), A2(r), 0);
+}
+
+CUBI_SYS(accept4)
+{
+	return do_accept(A0(r), A1(r), A2(r), A3(r));
+}
+
+/* ------------------------------------------------- shutdown and names */
+
+/* A listener stops listening (shutdown SHUT_RD/SHUT_RDWR, irq off): its
+ * queue is reset and moved to dead, a waiting accept fails -EINVAL. */
+static void unlisten(struct cubi_sock *l, struct cub_list *dead)
+{
+	reset_queue(l);
+	while (!cub_list_empty(&l->queue))
+		cub_list_push_back(dead, cub_list_pop_front(&l->queue));
+	l->qlen = 0;
+	l->state = CUBI_SOCK_UNCONNECTED;
+	cubi_sock_changed(l);
+}
+
+static long shutdown_locked(struct cubi_sock *s, int how, struct cub_list *dead)
+{
+	if (how < SHUT_RD || how > 2)
+		return -CUB_EINVAL;
+	if (s->state == CUBI_SOCK_LISTENING) {
+		if (how != SHUT_WR)
+			unlisten(s, dead);
+		return 0;
+	}
+	if (s->state != CUBI_SOCK_CONNECTED)
+		return -CUB_ENOTCONN;
+	if (how != SHUT_WR)
+		s->rd_shut = true;
+	if (how != SHUT_RD)
+		s->wr_shut = true;	/* the peer reads end of file */
+	cubi_sock_changed(s);
+	return 0;
+}
+
+CUBI_SYS(shutdown)
+{
+	struct cub_list dead = CUB_LIST_INIT(dead);
+	long rc;
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
+
+	if (s)
+		rc = shutdown_locked(s, (int)A1(r), &dead);
+	cub_arch_irq_restore(irq);
+	free_queue(&dead);
+	return rc;
+}
+
+/* getsockname (peer false) and getpeername: 0.0.0.0:0 while unbound. */
+static long name_of(struct cub_shim_regs *r, bool peer)
+{
+	struct saddr sa;
+	long rc;
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
+
+	if (s)
+		rc = peer && s->state != CUBI_SOCK_CONNECTED ? -CUB_ENOTCONN : 0;
+	if (s && !rc)
+		sock_addr(s, peer, &sa);
+	cub_arch_irq_restore(irq);
+	return rc ? rc : addr_out(A1(r), A2(r), &sa);
+}
+
+CUBI_SYS(getsockname)
+{
+	return name_of(r, false);
+}
+
+CUBI_SYS(getpeername)
+{
+	return name_of(r, true);
+}
+

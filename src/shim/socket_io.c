@@ -1,0 +1,545 @@
+/*
+ * socket_io.c - the data side of the sockets (socket.c has the sockets
+ * and connections; socket.h is the interface): the receive rings, the
+ * read/write/poll ops the fd layer runs, sendto/recvfrom,
+ * sendmsg/recvmsg (iovecs only, no control data) and setsockopt/
+ * getsockopt (options recorded; none changes behaviour).
+ *
+ * A socket's ring holds what its peer sent and it has not read; a send
+ * appends to the peer's ring what fits (-EAGAIN when it is full, and the
+ * caller waits or, non-blocking, fails), a receive takes from the front
+ * of its own. End of file: our SHUT_RD, or the peer's SHUT_WR or close,
+ * once the ring is empty. A send fails with -EPIPE after our SHUT_WR or
+ * the peer's close (a reset connection: -ECONNRESET once first); with
+ * AF_UNIX also after the peer's SHUT_RD, as on Linux.
+ *
+ * Invariants: 0 <= len <= CUBI_SOCK_RING, the bytes start at head (mod
+ * CUBI_SOCK_RING); every change of what cubi_sock_poll reports goes
+ * through cubi_sock_changed. Locking: the fd layer's critical section
+ * (interrupts disabled) around every look at a socket; the calls check
+ * user buffers before entering it and wait outside it (cubi_io_wait with
+ * the sequence sampled inside), like fd.c's transfer.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/list.h>
+#include <cubrt/string.h>
+
+#include "socket.h"
+
+#define MSG_PEEK 0x2u
+#define MSG_DONTWAIT 0x40u
+#define MSG_WAITALL 0x100u
+#define MSG_NOSIGNAL 0x4000u
+#define MSG_MORE 0x8000u
+#define MSG_CMSG_CLOEXEC 0x40000000u
+#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
+#define RECV_FLAGS (MSG_PEEK | MSG_DONTWAIT | MSG_WAITALL | MSG_NOSIGNAL | MSG_CMSG_CLOEXEC)
+#define MAX_RW (0x7ffff000ul)	/* Linux's MAX_RW_COUNT */
+#define IOV_MAX 1024
+
+static struct cubi_sock *of_sock(struct cubi_file *f)
+{
+	return cub_container_of(f, struct cubi_sock, file);
+}
+
+/* ------------------------------------------------------------- rings */
+
+/* Copies up to n bytes from s's ring, skip bytes in, into buf; takes them
+ * out of the ring unless peek. */
+static size_t ring_get(struct cubi_sock *s, void *buf, size_t n, size_t skip, bool peek)
+{
+	size_t k = CUB_MIN(n, s->len - skip);
+	size_t at = (s->head + skip) % CUBI_SOCK_RING;
+	size_t first = CUB_MIN(k, CUBI_SOCK_RING - at);
+
+	cub_memcpy(buf, s->ring + at, first);
+	cub_memcpy((unsigned char *)buf + first, s->ring, k - first);
+	if (!peek) {
+		s->head = (s->head + k) % CUBI_SOCK_RING;
+		s->len -= k;
+	}
+	return k;
+}
+
+/* Appends what fits of buf[0..n) to s's ring; returns the count. */
+static size_t ring_put(struct cubi_sock *s, const void *buf, size_t n)
+{
+	size_t k = CUB_MIN(n, CUBI_SOCK_RING - s->len);
+	size_t tail = (s->head + s->len) % CUBI_SOCK_RING;
+	size_t first = CUB_MIN(k, CUBI_SOCK_RING - tail);
+
+	cub_memcpy(s->ring + tail, buf, first);
+	cub_memcpy(s->ring, (const unsigned char *)buf + first, k - first);
+	s->len += k;
+	return k;
+}
+
+/* Nothing more will arrive: SHUT_RD here, the peer gone or SHUT_WR. */
+static bool at_eof(const struct cubi_sock *s)
+{
+	return s->rd_shut || !s->peer || s->peer->wr_shut;
+}
+
+/* A write fails at once (-EPIPE or the pending error) instead of
+ * waiting: our SHUT_WR, the peer gone, or (AF_UNIX, as on Linux) the
+ * peer's SHUT_RD. */
+static bool send_broken(const struct cubi_sock *s)
+{
+	return s->wr_shut || !s->peer || (s->domain == CUBI_AF_UNIX && s->peer->rd_shut);
+}
+
+/* One receive attempt (irq off; buf checked): bytes, 0 at end of file,
+ * -EAGAIN while the caller must wait. skip: peek that far in. */
+static long recv_locked(struct cubi_sock *s, void *buf, size_t n, size_t skip, bool peek)
+{
+	long e = -s->err;
+
+	if (s->state != CUBI_SOCK_CONNECTED)
+		return -CUB_ENOTCONN;
+	if (n == 0)
+		return 0;
+	if (s->len > skip) {
+		size_t k = ring_get(s, buf, n, skip, peek);
+
+		if (!peek)
+			cubi_sock_changed(s);	/* room for the peer's writes */
+		return (long)k;
+	}
+	if (e) {
+		s->err = 0;
+		cubi_sock_changed(s);
+		return e;
+	}
+	return at_eof(s) ? 0 : -CUB_EAGAIN;
+}
+
+/* One send attempt (irq off; buf checked): bytes, or -EAGAIN while the
+ * peer's ring is full. */
+static long send_locked(struct cubi_sock *s, const void *buf, size_t n)
+{
+	size_t k;
+
+	if (s->state != CUBI_SOCK_CONNECTED)
+		return -CUB_ENOTCONN;
+	if (send_broken(s) && s->err) {		/* reset: say so once */
+		long e = -s->err;
+
+		s->err = 0;
+		cubi_sock_changed(s);
+		return e;
+	}
+	if (send_broken(s))
+		return -CUB_EPIPE;
+	if (n == 0)
+		return 0;
+	k = ring_put(s->peer, buf, n);
+	if (k == 0)
+		return -CUB_EAGAIN;
+	cubi_sock_changed(s);
+	return (long)k;
+}
+
+/* ------------------------------------------------------------ file ops */
+
+long cubi_sock_read(struct cubi_file *f, void *buf, size_t n)
+{
+	return recv_locked(of_sock(f), buf, n, 0, false);
+}
+
+long cubi_sock_write(struct cubi_file *f, const void *buf, size_t n)
+{
+	return send_locked(of_sock(f), buf, n);
+}
+
+/* Linux's tcp_poll, as far as it applies: an unconnected socket is
+ * writable and hung up; a listener is readable with a queued connection. */
+uint32_t cubi_sock_poll(struct cubi_file *f)
+{
+	struct cubi_sock *s = of_sock(f);
+	uint32_t ev = s->err ? CUBI_EPOLLERR : 0;
+
+	if (s->state == CUBI_SOCK_LISTENING)
+		return cub_list_empty(&s->queue) ? ev : ev | CUBI_EPOLLIN | CUBI_EPOLLRDNORM;
+	if (s->state == CUBI_SOCK_UNCONNECTED)
+		return ev | CUBI_EPOLLOUT | CUBI_EPOLLWRNORM | CUBI_EPOLLHUP;
+	if (s->len || at_eof(s))
+		ev |= CUBI_EPOLLIN | CUBI_EPOLLRDNORM;
+	if (at_eof(s))
+		ev |= CUBI_EPOLLRDHUP;
+	if (!s->peer || (at_eof(s) && s->wr_shut))
+		ev |= CUBI_EPOLLHUP;
+	if (!s->wr_shut && (send_broken(s) || s->peer->len < CUBI_SOCK_RING))
+		ev |= CUBI_EPOLLOUT | CUBI_EPOLLWRNORM;
+	return ev;
+}
+
+/* ------------------------------------------------------- send and recv */
+
+/*
+ * Moves up to n bytes between the (checked) buffer and socket fd, like
+ * the fd layer's transfer but with the send/recv flags: MSG_DONTWAIT
+ * makes this one call non-blocking, a blocking send goes on until all n
+ * bytes are in, a receive returns what is there (MSG_WAITALL: waits for n
+ * bytes unless end of file comes first). skip: MSG_PEEK that far in.
+ * The callers checked the buffer; each attempt checks again what it may
+ * touch, inside the critical section, since another thread may have
+ * unmapped it while this one waited.
+ */
+static long xfer(uint64_t fd, uintptr_t buf, size_t n, unsigned flags, bool out, size_t skip)
+{
+	bool peek = flags & MSG_PEEK, all = out || (flags & MSG_WAITALL);
+	size_t done = 0;
+
+	for (;;) {
+		unsigned long irq = cub_arch_irq_save();
+		uint32_t seq = cubi_io_seq();
+		long r;
+		struct cubi_sock *s = cubi_sock_at(fd, &r);
+		bool nonblock = !s || (s->file.flags & CUBI_O_NONBLOCK) || (flags & MSG_DONTWAIT);
+		size_t most = CUB_MIN(n - done, CUBI_SOCK_RING);	/* one attempt's */
+
+		if (s && !(out ? cubi_user_readable(buf + done, most)
+			       : cubi_user_writable(buf + done, most)))
+			r = -CUB_EFAULT;
+		else if (s && out)
+			r = send_locked(s, (const char *)buf + done, n - done);
+		else if (s)
+			r = recv_locked(s, (char *)buf + done, n - done, peek ? skip + done : 0, peek);
+		cub_arch_irq_restore(irq);
+		if (r >= 0)
+			done += (size_t)r;
+		if (r >= 0 && (r == 0 || done == n || nonblock || !all))
+			return (long)done;
+		if (r < 0 && (r != -CUB_EAGAIN || nonblock))
+			return done ? (long)done : r;
+		if (r == -CUB_EAGAIN &&
+		    cubi_io_wait(seq, 0, out ? "socket send" : "socket recv") == -CUB_EINTR)
+			return done ? (long)done : -CUB_EINTR;
+	}
+}
+
+/* sendto's destination on a connected stream socket: checked like Linux's
+ * move_addr_to_kernel, then ignored (TCP) or refused (AF_UNIX: -EISCONN). */
+static long check_dest(long domain, uintptr_t u, int len)
+{
+	uint8_t a[CUBI_ADDR_MAX];
+	long rc = cubi_sock_addr_in(u, len, a);
+
+	if (rc == 0 && domain == CUBI_AF_UNIX && len > 0)
+		rc = -CUB_EISCONN;
+	return rc;
+}
+
+/* sendto(fd, buf, n, flags, dest, destlen). */
+CUBI_SYS(sendto)
+{
+	long domain = cubi_sock_domain(A0(r)), rc;
+	size_t n = CUB_MIN(A2(r), MAX_RW);
+
+	if (domain < 0)
+		return domain;
+	if ((unsigned)A3(r) & ~SEND_FLAGS)
+		return -CUB_EOPNOTSUPP;
+	if (A4(r) && (rc = check_dest(domain, A4(r), (int)A5(r))) != 0)
+		return rc;
+	if (!cubi_user_readable(A1(r), n))
+		return -CUB_EFAULT;
+	return xfer(A0(r), A1(r), n, (unsigned)A3(r), true, 0);
+}
+
+/* recvfrom(fd, buf, n, flags, src, srclen): a connected stream socket
+ * reports no source address (*srclen = 0), as on Linux. */
+CUBI_SYS(recvfrom)
+{
+	long domain = cubi_sock_domain(A0(r)), rc;
+	size_t n = CUB_MIN(A2(r), MAX_RW);
+	int zero = 0;
+
+	if (domain < 0)
+		return domain;
+	if ((unsigned)A3(r) & ~RECV_FLAGS)
+		return -CUB_EOPNOTSUPP;
+	if (A4(r) && (rc = cubi_sock_addr_out_ok(A4(r), A5(r))) != 0)
+		return rc;
+	if (!cubi_user_writable(A1(r), n))
+		return -CUB_EFAULT;
+	rc = xfer(A0(r), A1(r), n, (unsigned)A3(r), false, 0);
+	if (rc >= 0 && A4(r) && cubi_copy_out(A5(r), &zero, sizeof(zero)))
+		return -CUB_EFAULT;
+	return rc;
+}
+
+/* ----------------------------------------------------- sendmsg, recvmsg */
+
+struct msghdr_user {		/* Linux's struct msghdr on x86-64 */
+	uint64_t name;
+	uint32_t namelen, pad0;
+	uint64_t iov, iovlen, control, controllen;
+	int32_t flags, pad1;
+};
+
+struct iovec_user {
+	uint64_t base, len;
+};
+
+/* The header and its iovecs, checked (buffers readable for sending,
+ * writable for receiving; total at most MAX_RW). */
+static long msg_in(uintptr_t umsg, struct msghdr_user *m, bool out)
+{
+	uint64_t total = 0;
+
+	if (cubi_copy_in(m, umsg, sizeof(*m)) ||
+	    (!out && !cubi_user_writable(umsg, sizeof(*m))))
+		return -CUB_EFAULT;
+	if (m->iovlen > IOV_MAX)
+		return -CUB_EMSGSIZE;
+	if (!cubi_user_readable(m->iov, m->iovlen * sizeof(struct iovec_user)))
+		return -CUB_EFAULT;
+	for (uint64_t i = 0; i < m->iovlen; i++) {
+		struct iovec_user e;
+
+		cub_memcpy(&e, (const void *)(m->iov + i * sizeof(e)), sizeof(e));
+		if ((int64_t)e.len < 0 || (total += e.len) > MAX_RW)
+			return -CUB_EINVAL;
+		if (!(out ? cubi_user_readable(e.base, e.len) : cubi_user_writable(e.base, e.len)))
+			return -CUB_EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * The iovecs one by one. Sending: each segment like send (all of it
+ * unless non-blocking). Receiving: the first non-empty segment may wait,
+ * the following ones take only what is already there (MSG_WAITALL: each
+ * waits), peeking further in with MSG_PEEK.
+ */
+static long msg_xfer(uint64_t fd, const struct msghdr_user *m, unsigned flags, bool out)
+{
+	size_t done = 0;
+
+	for (uint64_t i = 0; i < m->iovlen; i++) {
+		struct iovec_user e;
+		long n;
+
+		/* Read again (msg_in checked it): the program may have
+		 * changed or unmapped it while an earlier segment waited. */
+		if (cubi_copy_in(&e, m->iov + i * sizeof(e), sizeof(e)))
+			return done ? (long)done : -CUB_EFAULT;
+		if (!e.len)
+			continue;
+		n = xfer(fd, e.base, CUB_MIN(e.len, MAX_RW - done), flags, out, done);
+		if (n < 0)
+			return done ? (long)done : n;
+		done += (size_t)n;
+		if ((uint64_t)n < e.len)
+			break;
+		if (!out && !(flags & MSG_WAITALL))
+			flags |= MSG_DONTWAIT;
+	}
+	return (long)done;
+}
+
+/* sendmsg(fd, msg, flags): iovecs only; control data: -EINVAL. */
+CUBI_SYS(sendmsg)
+{
+	long domain = cubi_sock_domain(A0(r)), rc;
+	struct msghdr_user m;
+
+	if (domain < 0)
+		return domain;
+	if ((rc = msg_in(A1(r), &m, true)) != 0)
+		return rc;
+	if ((unsigned)A2(r) & ~SEND_FLAGS)
+		return -CUB_EOPNOTSUPP;
+	if (m.controllen)
+		return -CUB_EINVAL;
+	if (m.name && (rc = check_dest(domain, m.name, (int)m.namelen)) != 0)
+		return rc;
+	return msg_xfer(A0(r), &m, (unsigned)A2(r), true);
+}
+
+/* recvmsg(fd, msg, flags): no source address (msg_namelen 0), no
+ * control data (msg_controllen 0), msg_flags 0. */
+CUBI_SYS(recvmsg)
+{
+	long domain = cubi_sock_domain(A0(r)), rc;
+	struct msghdr_user m;
+
+	if (domain < 0)
+		return domain;
+	if ((rc = msg_in(A1(r), &m, false)) != 0)
+		return rc;
+	if ((unsigned)A2(r) & ~RECV_FLAGS)
+		return -CUB_EOPNOTSUPP;
+	rc = msg_xfer(A0(r), &m, (unsigned)A2(r), false);
+	if (rc < 0)
+		return rc;
+	if (m.name)
+		m.namelen = 0;
+	m.controllen = 0;
+	m.flags = 0;
+	if (cubi_copy_out(A1(r), &m, sizeof(m)))
+		return -CUB_EFAULT;
+	return rc;
+}
+
+/* ------------------------------------------------------------- options */
+
+#define SO_TYPE 3
+#define SO_ERROR 4
+#define SO_SNDBUF 7
+#define SO_RCVBUF 8
+#define SO_LINGER 13
+#define SO_ACCEPTCONN 30
+#define SO_PROTOCOL 38
+#define SO_DOMAIN 39
+
+/* The recorded options: level, name and the values setsockopt takes
+ * (max == 0: a boolean, stored as 0/1). */
+static const struct {
+	int level, name, min, max;
+} optdef[CUBI_OPT_N] = {
+	[CUBI_OPT_REUSEADDR] = { CUBI_SOL_SOCKET, 2, 0, 0 },
+	[CUBI_OPT_BROADCAST] = { CUBI_SOL_SOCKET, 6, 0, 0 },
+	[CUBI_OPT_KEEPALIVE] = { CUBI_SOL_SOCKET, 9, 0, 0 },
+	[CUBI_OPT_REUSEPORT] = { CUBI_SOL_SOCKET, 15, 0, 0 },
+	[CUBI_OPT_NODELAY] = { CUBI_IPPROTO_TCP, 1, 0, 0 },
+	[CUBI_OPT_KEEPIDLE] = { CUBI_IPPROTO_TCP, 4, 1, 32767 },	/* Linux's limits */
+	[CUBI_OPT_KEEPINTVL] = { CUBI_IPPROTO_TCP, 5, 1, 32767 },
+	[CUBI_OPT_KEEPCNT] = { CUBI_IPPROTO_TCP, 6, 1, 127 },
+};
+
+static int find_opt(int level, int name)
+{
+	for (int i = 0; i < CUBI_OPT_N; i++)
+		if (optdef[i].level == level && optdef[i].name == name)
+			return i;
+	return -1;
+}
+
+/* Levels a socket of this domain has: 0, -ENOPROTOOPT or (IPPROTO_TCP on
+ * AF_UNIX, as on Linux) -EOPNOTSUPP. */
+static long check_level(long domain, int level)
+{
+	if (level == CUBI_SOL_SOCKET)
+		return 0;
+	if (domain == CUBI_AF_UNIX)
+		return -CUB_EOPNOTSUPP;
+	return level == CUBI_IPPROTO_TCP ? 0 : -CUB_ENOPROTOOPT;
+}
+
+static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[2])
+{
+	int i = find_opt(level, name);
+
+	if (level == CUBI_SOL_SOCKET && name == SO_LINGER) {
+		s->linger[0] = v[0] != 0;
+		s->linger[1] = v[1];
+		return 0;
+	}
+	if (level == CUBI_SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF))
+		return 0;	/* the ring's size is fixed */
+	if (i < 0)
+		return -CUB_ENOPROTOOPT;
+	if (optdef[i].max && (v[0] < optdef[i].min || v[0] > optdef[i].max))
+		return -CUB_EINVAL;
+	s->opt[i] = optdef[i].max ? v[0] : v[0] != 0;
+	return 0;
+}
+
+/* setsockopt(fd, level, name, val, len): int values (SO_LINGER: struct
+ * linger, 8 bytes); len below that: -EINVAL. */
+CUBI_SYS(setsockopt)
+{
+	int level = (int)A1(r), name = (int)A2(r), len = (int)A4(r), v[2] = { 0, 0 };
+	size_t size = level == CUBI_SOL_SOCKET && name == SO_LINGER ? 8 : 4;
+	long rc = cubi_sock_domain(A0(r));
+	unsigned long irq;
+	struct cubi_sock *s;
+
+	if (rc < 0)
+		return rc;
+	if (len < 0)
+		return -CUB_EINVAL;
+	if ((rc = check_level(rc, level)) != 0)
+		return rc;
+	if ((size_t)len < size)
+		return -CUB_EINVAL;
+	if (cubi_copy_in(v, A3(r), size))
+		return -CUB_EFAULT;
+	irq = cub_arch_irq_save();
+	s = cubi_sock_at(A0(r), &rc);
+	if (s)
+		rc = setopt_locked(s, level, name, v);
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+/* The read-only SOL_SOCKET options, or -1: not one of them. */
+static int sol_value(const struct cubi_sock *s, int name)
+{
+	switch (name) {
+	case SO_TYPE: return CUBI_SOCK_STREAM;
+	case SO_ACCEPTCONN: return s->state == CUBI_SOCK_LISTENING;
+	case SO_PROTOCOL: return s->domain == CUBI_AF_INET ? CUBI_IPPROTO_TCP : 0;
+	case SO_DOMAIN: return s->domain;
+	case SO_SNDBUF: case SO_RCVBUF: return (int)CUBI_SOCK_RING;
+	default: return -1;
+	}
+}
+
+/* An option's value into v, its size into *size (irq off). */
+static long getopt_locked(struct cubi_sock *s, int level, int name, int v[2], size_t *size)
+{
+	int i = find_opt(level, name);
+
+	*size = 4;
+	if (i >= 0) {
+		v[0] = s->opt[i];
+	} else if (level != CUBI_SOL_SOCKET) {
+		return -CUB_ENOPROTOOPT;
+	} else if (name == SO_ERROR) {
+		v[0] = s->err;
+		s->err = 0;
+		cubi_sock_changed(s);
+	} else if (name == SO_LINGER) {
+		v[0] = s->linger[0];
+		v[1] = s->linger[1];
+		*size = 8;
+	} else {
+		v[0] = sol_value(s, name);
+		if (v[0] < 0)
+			return -CUB_ENOPROTOOPT;
+	}
+	return 0;
+}
+
+/* getsockopt(fd, level, name, val, lenp): copies min(*lenp, size). */
+CUBI_SYS(getsockopt)
+{
+	int level = (int)A1(r), name = (int)A2(r), len, v[2] = { 0, 0 };
+	long rc = cubi_sock_domain(A0(r));
+	size_t size = 4;
+	unsigned long irq;
+	struct cubi_sock *s;
+
+	if (rc < 0)
+		return rc;
+	if (cubi_copy_in(&len, A4(r), sizeof(len)))
+		return -CUB_EFAULT;
+	if (len < 4)
+		return -CUB_EINVAL;	/* negative too */
+	if ((rc = check_level(rc, level)) != 0)
+		return rc;
+	irq = cub_arch_irq_save();
+	s = cubi_sock_at(A0(r), &rc);
+	if (s)
+		rc = getopt_locked(s, level, name, v, &size);
+	cub_arch_irq_restore(irq);
+	if (rc)
+		return rc;
+	len = (int)CUB_MIN((size_t)len, size);
+	if (cubi_copy_out(A3(r), v, (size_t)len) || cubi_copy_out(A4(r), &len, sizeof(len)))
+		return -CUB_EFAULT;
+	return 0;
+}

@@ -1,0 +1,197 @@
+/*
+ * sockets.c - loopback sockets in an unmodified musl program: a threaded
+ * echo server on 127.0.0.1 (a port from bind(0), read back with
+ * getsockname), clients that connect, send and read the echo, more data
+ * than the socket buffers hold, end of file after shutdown, a
+ * non-blocking accept, socketpair, and the errors programs rely on
+ * (ECONNREFUSED, EADDRINUSE, EAFNOSUPPORT, ENOTCONN, EPIPE). One line per
+ * check, then a summary.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CLIENTS 4
+#define BIG (256 * 1024)
+
+static int passed, total;
+static char big_out[BIG], big_in[BIG];
+
+static void check(const char *what, int ok)
+{
+	total++;
+	passed += !!ok;
+	printf("%s: %s\n", what, ok ? "ok" : "FAILED");
+}
+
+static struct sockaddr_in loopback(unsigned short port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+/* Reads exactly n bytes (or until end of file): the count. */
+static size_t read_all(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n && (r = read(fd, buf + got, n - got)) > 0)
+		got += (size_t)r;
+	return got;
+}
+
+/* Echoes one connection until its end of file. */
+static void *echo(void *arg)
+{
+	int fd = (int)(long)arg;
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			break;
+	close(fd);
+	return NULL;
+}
+
+/* Accepts CLIENTS + 1 connections, one echo thread each. */
+static void *server(void *arg)
+{
+	int ls = (int)(long)arg;
+	pthread_t t[CLIENTS + 1];
+
+	for (int i = 0; i < CLIENTS + 1; i++) {
+		int fd = accept(ls, NULL, NULL);
+
+		pthread_create(&t[i], NULL, echo, (void *)(long)fd);
+	}
+	for (int i = 0; i < CLIENTS + 1; i++)
+		pthread_join(t[i], NULL);
+	return NULL;
+}
+
+static unsigned short port;
+
+static void *client(void *arg)
+{
+	struct sockaddr_in a = loopback(port);
+	char msg[64], got[64];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	long ok;
+
+	snprintf(msg, sizeof(msg), "message from client %ld", (long)arg);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	     write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg) &&
+	     read_all(fd, got, strlen(msg)) == strlen(msg) &&
+	     memcmp(got, msg, strlen(msg)) == 0;
+	close(fd);
+	return (void *)ok;
+}
+
+/* Sends big_out, then shuts its side down: the server sees end of file
+ * and closes, so the reader sees it too. */
+static void *big_writer(void *arg)
+{
+	int fd = (int)(long)arg;
+	size_t sent = 0;
+	ssize_t n;
+
+	while (sent < BIG && (n = write(fd, big_out + sent, BIG - sent)) > 0)
+		sent += (size_t)n;
+	return (void *)(long)(sent == BIG && shutdown(fd, SHUT_WR) == 0);
+}
+
+static void echo_server(void)
+{
+	struct sockaddr_in a = loopback(0), b;
+	socklen_t len = sizeof(a);
+	int ls = socket(AF_INET, SOCK_STREAM, 0), fd, good = 0;
+	pthread_t srv, c[CLIENTS];
+	void *res;
+
+	check("bind 127.0.0.1:0 and listen", ls >= 0 &&
+	      bind(ls, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(ls, 16) == 0);
+	check("getsockname gives the port", getsockname(ls, (struct sockaddr *)&a, &len) == 0 &&
+	      a.sin_family == AF_INET && (port = ntohs(a.sin_port)) != 0);
+	b = loopback(port);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	check("a second bind of the port: EADDRINUSE",
+	      bind(fd, (struct sockaddr *)&b, sizeof(b)) == -1 && errno == EADDRINUSE);
+	close(fd);
+	pthread_create(&srv, NULL, server, (void *)(long)ls);
+	for (long i = 0; i < CLIENTS; i++)
+		pthread_create(&c[i], NULL, client, (void *)i);
+	for (int i = 0; i < CLIENTS; i++) {
+		pthread_join(c[i], &res);
+		good += res != NULL;
+	}
+	check("concurrent clients get their echo", good == CLIENTS);
+
+	/* 256 KiB through the echo: more than both buffers hold, so the
+	 * writer blocks until the server reads and writes back. */
+	for (int i = 0; i < BIG; i++)
+		big_out[i] = (char)(i * 7 + i / 251);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	connect(fd, (struct sockaddr *)&b, sizeof(b));
+	pthread_create(&c[0], NULL, big_writer, (void *)(long)fd);
+	check("256 KiB echoed intact, then end of file",
+	      read_all(fd, big_in, BIG) == BIG && memcmp(big_in, big_out, BIG) == 0 &&
+	      read(fd, big_in, 1) == 0);
+	pthread_join(c[0], &res);
+	check("the writer's shutdown(SHUT_WR) ended the echo", res != NULL);
+	close(fd);
+	close(ls);
+	pthread_join(srv, NULL);
+}
+
+static void errors(void)
+{
+	struct sockaddr_in a = loopback(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), sv[2];
+	char c = 'x';
+
+	check("connect to a closed port: ECONNREFUSED",
+	      connect(fd, (struct sockaddr *)&a, sizeof(a)) == -1 && errno == ECONNREFUSED);
+	check("write unconnected: ENOTCONN or EPIPE",
+	      write(fd, &c, 1) == -1 && (errno == ENOTCONN || errno == EPIPE));
+	close(fd);
+	check("IPv6: EAFNOSUPPORT", socket(AF_INET6, SOCK_STREAM, 0) == -1 &&
+	      errno == EAFNOSUPPORT);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	a = loopback(0);
+	check("non-blocking accept with nobody waiting: EAGAIN",
+	      bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 1) == 0 &&
+	      accept(fd, NULL, NULL) == -1 && errno == EAGAIN);
+	close(fd);
+	check("socketpair carries both ways", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 &&
+	      write(sv[0], "a", 1) == 1 && read(sv[1], &c, 1) == 1 && c == 'a' &&
+	      write(sv[1], "z", 1) == 1 && read(sv[0], &c, 1) == 1 && c == 'z');
+	close(sv[1]);
+	check("after the peer closed: data, end of file, EPIPE",
+	      read(sv[0], &c, 1) == 0 && write(sv[0], &c, 1) == -1 && errno == EPIPE);
+	close(sv[0]);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	echo_server();
+	errors();
+	printf("sockets: %d of %d checks passed\n", passed, total);
+	return passed == total ? 0 : 1;
+}
