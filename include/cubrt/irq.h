@@ -162,4 +162,13 @@ void cub_console_interrupt(void);
 /* True when console input is interrupt driven. Contexts: any. */
 bool cub_console_irq_driven(void);
 
+/* True when a cub_console_read would return at once (input is waiting).
+ * Contexts: any. */
+bool cub_console_input_ready(void);
+
+/* fn runs, in irq context, whenever console input arrives on an
+ * interrupt-driven console (the shim wakes poll/select with it); NULL
+ * removes it. Contexts: boot, task. */
+void cub_console_set_input_hook(void (*fn)(void));
+
 #endif

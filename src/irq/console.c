@@ -23,6 +23,8 @@
 static struct cub_irq_event input_ev = { NULL, false, "console input" };
 static bool irq_driven;
 static volatile bool waiting, interrupted;	/* a reader's wait; its end */
+static int peeked = -1;		/* a byte cub_console_input_ready took, or -1 */
+static void (*input_hook)(void);
 
 /* Contexts: boot. */
 void cubi_irq_console_set_irq_driven(void)
@@ -34,6 +36,28 @@ void cubi_irq_console_set_irq_driven(void)
 void cubi_irq_console_input(void)
 {
 	cub_irq_event_signal(&input_ev);
+	if (input_hook)
+		input_hook();
+}
+
+/* Contexts: boot, task. */
+void cub_console_set_input_hook(void (*fn)(void))
+{
+	input_hook = fn;
+}
+
+/* Contexts: any. A byte is taken from the platform to find out, and kept
+ * for the next read (irq-save: a reader in another coroutine may drain). */
+bool cub_console_input_ready(void)
+{
+	unsigned long irq = cub_arch_irq_save();
+	bool ready;
+
+	if (peeked < 0)
+		peeked = cub_arch_console_getc();
+	ready = peeked >= 0;
+	cub_arch_irq_restore(irq);
+	return ready;
 }
 
 /* Contexts: any. */
@@ -46,7 +70,14 @@ bool cub_console_irq_driven(void)
 static size_t drain(unsigned char *p, size_t n)
 {
 	size_t got = 0;
+	unsigned long irq = cub_arch_irq_save();
 	int c;
+
+	if (n && peeked >= 0) {
+		p[got++] = (unsigned char)peeked;
+		peeked = -1;
+	}
+	cub_arch_irq_restore(irq);
 
 	while (got < n && (c = cub_arch_console_getc()) >= 0)
 		p[got++] = (unsigned char)c;

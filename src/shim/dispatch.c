@@ -33,6 +33,8 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(234, tgkill), NR(257, openat), NR(273, set_robust_list),
 	NR(281, epoll_pwait), NR(291, epoll_create1), NR(293, pipe2),
 	NR(302, prlimit64), NR(318, getrandom),
+	/* poll.c */
+	NR(7, poll), NR(23, select), NR(270, pselect6), NR(271, ppoll),
 	/* files: fd.c, fs.c */
 	NR(4, stat), NR(6, lstat), NR(17, pread64), NR(18, pwrite64),
 	NR(21, access), NR(32, dup), NR(33, dup2), NR(74, fsync),

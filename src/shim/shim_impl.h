@@ -95,6 +95,8 @@ CUBI_SYS(truncate); CUBI_SYS(ftruncate); CUBI_SYS(fsync);
 CUBI_SYS(getcwd); CUBI_SYS(chdir); CUBI_SYS(fchdir); CUBI_SYS(readlink);
 CUBI_SYS(readlinkat); CUBI_SYS(umask); CUBI_SYS(chmod); CUBI_SYS(fchmod);
 CUBI_SYS(fchmodat); CUBI_SYS(utimensat); CUBI_SYS(creat);
+/* poll.c */
+CUBI_SYS(poll); CUBI_SYS(ppoll); CUBI_SYS(select); CUBI_SYS(pselect6);
 /* pipe.c, epoll.c */
 CUBI_SYS(pipe); CUBI_SYS(pipe2); CUBI_SYS(epoll_create);
 CUBI_SYS(epoll_create1); CUBI_SYS(epoll_ctl); CUBI_SYS(epoll_wait);

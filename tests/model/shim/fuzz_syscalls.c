@@ -169,6 +169,17 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		if (a[1] == 4)
 			a[2] |= 04000;
 		return true;
+	case 7:					/* poll: 0..2 ms */
+		a[2] = (long)(rnd(s) % 3);
+		return true;
+	case 23: case 270: case 271: {		/* select, pselect6, ppoll: */
+		int64_t *ts = (int64_t *)(void *)(scratch + SCRATCH / 2 + 192);
+						/* 0..1 ms, never forever */
+		ts[0] = 0;
+		ts[1] = (int64_t)(rnd(s) % (nr == 23 ? 1000 : 1000000));
+		a[nr == 271 ? 2 : 4] = (long)(uintptr_t)ts;
+		return true;
+	}
 	case 232: case 281:			/* epoll waits: 0..2 ms */
 		a[3] = (long)(rnd(s) % 3);
 		return true;

@@ -3,7 +3,8 @@
  * echo server on 127.0.0.1 (a port from bind(0), read back with
  * getsockname), clients that connect, send and read the echo, more data
  * than the socket buffers hold, end of file after shutdown, a
- * non-blocking accept, socketpair, and the errors programs rely on
+ * non-blocking accept, socketpair, poll and select on sockets, and the
+ * errors programs rely on
  * (ECONNREFUSED, EADDRINUSE, EAFNOSUPPORT, ENOTCONN, EPIPE). One line per
  * check, then a summary.
  */
@@ -12,10 +13,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -178,6 +181,35 @@ static void errors(void)
 	      bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 1) == 0 &&
 	      accept(fd, NULL, NULL) == -1 && errno == EAGAIN);
 	close(fd);
+	{
+		struct sockaddr_in la = loopback(0);
+		socklen_t len = sizeof(la);
+		int l = socket(AF_INET, SOCK_STREAM, 0), cl = socket(AF_INET, SOCK_STREAM, 0);
+		struct pollfd p = { l, POLLIN, 0 };
+
+		bind(l, (struct sockaddr *)&la, sizeof(la));
+		listen(l, 4);
+		getsockname(l, (struct sockaddr *)&la, &len);
+		check("poll: a listener is not readable while nobody connects",
+		      poll(&p, 1, 10) == 0 && p.revents == 0);
+		connect(cl, (struct sockaddr *)&la, sizeof(la));
+		check("poll: a listener is readable once a client connected",
+		      poll(&p, 1, 1000) == 1 && (p.revents & POLLIN));
+		close(cl);
+		close(l);
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
+		fd_set rd;
+		struct timeval tv = { 1, 0 };
+
+		FD_ZERO(&rd);
+		FD_SET(sv[1], &rd);
+		write(sv[0], "s", 1);
+		check("select: a socket with data is readable",
+		      select(sv[1] + 1, &rd, NULL, NULL, &tv) == 1 && FD_ISSET(sv[1], &rd));
+		close(sv[0]);
+		close(sv[1]);
+	}
 	check("socketpair carries both ways", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 &&
 	      write(sv[0], "a", 1) == 1 && read(sv[1], &c, 1) == 1 && c == 'a' &&
 	      write(sv[1], "z", 1) == 1 && read(sv[0], &c, 1) == 1 && c == 'z');
