@@ -169,6 +169,29 @@ static int vm_probe(uintptr_t addr, size_t len, bool write)
 	return 1;
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CUBI_HOST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CUBI_HOST_ASAN 1
+#endif
+
+/* Under AddressSanitizer its shadow memory (x86-64: from 0x7fff8000 to
+ * 0x10007fff8000) is mapped, so the probes below pass, but instrumented
+ * code faults reading it (the shadow of the shadow is unmapped): never
+ * the program's memory. */
+static bool in_asan_shadow(uintptr_t addr, size_t len)
+{
+#ifdef CUBI_HOST_ASAN
+	return addr < 0x10007fff8000ull && addr + len > 0x7fff8000ull;
+#else
+	(void)addr, (void)len;
+	return false;
+#endif
+}
+
 static bool accessible(uintptr_t addr, size_t len, bool write)
 {
 	int r;
@@ -177,6 +200,8 @@ static bool accessible(uintptr_t addr, size_t len, bool write)
 		return false;
 	if (len == 0)
 		return true;
+	if (in_asan_shadow(addr, len))
+		return false;
 	r = vm_probe(addr, len, write);
 	return r >= 0 ? r == 1 : maps_allow(addr, len, write);
 }

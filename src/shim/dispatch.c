@@ -33,6 +33,8 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(234, tgkill), NR(257, openat), NR(273, set_robust_list),
 	NR(281, epoll_pwait), NR(291, epoll_create1), NR(293, pipe2),
 	NR(302, prlimit64), NR(318, getrandom),
+	/* eventfd.c */
+	NR(284, eventfd), NR(290, eventfd2),
 	/* poll.c */
 	NR(7, poll), NR(23, select), NR(270, pselect6), NR(271, ppoll),
 	/* files: fd.c, fs.c */

@@ -189,6 +189,7 @@ static long transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 		long r;
 		struct cubi_file *f = rw_file(fd, out, &r);
 		bool nonblock = f && (f->flags & CUBI_O_NONBLOCK);
+		bool once = f && f->ops->one_write;
 
 		if (f && f->ops->io) {
 			f->refs++;
@@ -203,14 +204,14 @@ static long transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 			r = -CUB_EFAULT;
 		}
 		if (f)
-			r = out ? f->ops->write(f, (const char *)buf + done, n - done)
-				: f->ops->read(f, (char *)buf, n);
+			r = out ? f->ops->write(f, (const void *)(buf + done), n - done)
+				: f->ops->read(f, (void *)buf, n);
 		cub_arch_irq_restore(irq);
 		if (r >= 0 && !out)
 			return r;
 		if (r >= 0)
 			done += (size_t)r;
-		if (r >= 0 && (done == n || nonblock))
+		if (r >= 0 && (done == n || nonblock || once))
 			return (long)done;
 		if (r < 0 && (r != -CUB_EAGAIN || nonblock))
 			return done ? (long)done : r;

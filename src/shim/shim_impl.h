@@ -97,6 +97,8 @@ CUBI_SYS(readlinkat); CUBI_SYS(umask); CUBI_SYS(chmod); CUBI_SYS(fchmod);
 CUBI_SYS(fchmodat); CUBI_SYS(utimensat); CUBI_SYS(creat);
 /* poll.c */
 CUBI_SYS(poll); CUBI_SYS(ppoll); CUBI_SYS(select); CUBI_SYS(pselect6);
+/* eventfd.c */
+CUBI_SYS(eventfd); CUBI_SYS(eventfd2);
 /* pipe.c, epoll.c */
 CUBI_SYS(pipe); CUBI_SYS(pipe2); CUBI_SYS(epoll_create);
 CUBI_SYS(epoll_create1); CUBI_SYS(epoll_ctl); CUBI_SYS(epoll_wait);
@@ -160,6 +162,8 @@ struct cubi_file_ops {
 	void *(*release)(struct cubi_file *f);
 	void (*free)(void *mem);
 	uint32_t mode;				/* fstat's st_mode */
+	bool one_write;		/* a write call is one write op (eventfd),
+				 * not a loop until all bytes are in */
 };
 
 /* An open file (Linux's open file description): shared by the

@@ -202,9 +202,9 @@ static long xfer(uint64_t fd, uintptr_t buf, size_t n, unsigned flags, bool out,
 			       : cubi_user_writable(buf + done, most)))
 			r = -CUB_EFAULT;
 		else if (s && out)
-			r = send_locked(s, (const char *)buf + done, n - done);
+			r = send_locked(s, (const void *)(buf + done), n - done);
 		else if (s)
-			r = recv_locked(s, (char *)buf + done, n - done, peek ? skip + done : 0, peek);
+			r = recv_locked(s, (void *)(buf + done), n - done, peek ? skip + done : 0, peek);
 		cub_arch_irq_restore(irq);
 		if (r >= 0)
 			done += (size_t)r;

@@ -169,6 +169,8 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		if (a[1] == 4)
 			a[2] |= 04000;
 		return true;
+	case 284: return false;			/* eventfd: blocking reads */
+	case 290: a[1] |= 04000; return true;	/* eventfd2: O_NONBLOCK always */
 	case 7:					/* poll: 0..2 ms */
 		a[2] = (long)(rnd(s) % 3);
 		return true;

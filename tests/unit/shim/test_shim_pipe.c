@@ -3,7 +3,7 @@
  * errors, ring contents and capacity, PIPE_BUF atomicity, end of file and
  * EPIPE, O_NONBLOCK, level/edge/one-shot readiness, and (inside the
  * scheduler) readers, writers and epoll waiters that block and are woken
- * by other coroutines, with and without timeouts.
+ * by other coroutines, with and without timeouts; eventfd counters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -354,10 +354,59 @@ static void test_epoll_blocking(void **state)
 	run(epoll_blocking_body);
 }
 
+/* -------------------------------------------------------------- eventfd */
+
+#define SYS_eventfd2 290
+
+static void eventfd_body(void)
+{
+	uint64_t v = 0, two[2] = { 5, 7 }, big = 0xfffffffffffffffeull;
+	int e = (int)SYS2(SYS_eventfd2, 3, O_NONBLOCK), s;
+	struct ev out;
+	int ep = (int)SYS1(SYS_epoll_create1, 0);
+
+	assert_true(e >= 3);
+	assert_int_equal(SYS2(SYS_eventfd2, 0, 0x10), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_read, e, &v, 4), -CUB_EINVAL);	/* < 8 bytes */
+	assert_int_equal(SYS3(SYS_read, e, &v, 8), 8);
+	assert_int_equal(v, 3);
+	assert_int_equal(SYS3(SYS_read, e, &v, 8), -CUB_EAGAIN);	/* zeroed */
+	assert_int_equal(SYS3(SYS_write, e, two, 16), 8);	/* 8 bytes of 16 */
+	assert_int_equal(SYS3(SYS_write, e, two, 8), 8);
+	assert_int_equal(SYS3(SYS_read, e, &v, 8), 8);
+	assert_int_equal(v, 10);
+	v = UINT64_MAX;
+	assert_int_equal(SYS3(SYS_write, e, &v, 8), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_write, e, &big, 8), 8);
+	v = 1;
+	assert_int_equal(SYS3(SYS_write, e, &v, 8), -CUB_EAGAIN);	/* full */
+	assert_int_equal(ctl(ep, ADD, e, EPOLLIN | EPOLLOUT, 9), 0);
+	assert_int_equal(SYS4(SYS_epoll_wait, ep, &out, 1, 0), 1);
+	assert_int_equal(out.events, EPOLLIN);			/* not writable */
+	assert_int_equal(SYS3(SYS_read, e, &v, 8), 8);
+	assert_int_equal(SYS4(SYS_epoll_wait, ep, &out, 1, 0), 1);
+	assert_int_equal(out.events, EPOLLOUT);
+	/* Semaphore mode: one at a time; a blocking read waits for a write. */
+	s = (int)SYS2(SYS_eventfd2, 2, 1);
+	assert_int_equal(SYS3(SYS_read, s, &v, 8), 8);
+	assert_int_equal(v, 1);
+	assert_int_equal(SYS3(SYS_read, s, &v, 8), 8);
+	assert_int_equal(SYS1(SYS_close, s), 0);
+	assert_int_equal(SYS1(SYS_close, e), 0);
+	assert_int_equal(SYS1(SYS_close, ep), 0);
+}
+
+static void test_eventfd(void **state)
+{
+	(void)state;
+	run(eventfd_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipe_descriptors),
+		cmocka_unit_test(test_eventfd),
 		cmocka_unit_test(test_pipe_data),
 		cmocka_unit_test(test_pipe_capacity),
 		cmocka_unit_test(test_pipe_blocking),
