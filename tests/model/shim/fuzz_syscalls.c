@@ -66,31 +66,30 @@ static long arg(uint64_t *s, bool allow_big, bool *ptr_used)
 	}
 }
 
-/* Rewrites calls that would end the program or never return. */
-/* True when fd is the console (dup may have copied it anywhere): a read
- * would wait for input that never comes. */
-static bool is_console(long fd)
+/* fd's file type bits (fstat's st_mode & S_IFMT), 0 when not open. */
+static uint32_t type_of(long fd)
 {
 	uint8_t st[144];
 	uint32_t mode;
 
 	if (cub_shim_call(5, fd, (long)(uintptr_t)st, 0, 0, 0, 0) != 0)
-		return false;
+		return 0;
 	memcpy(&mode, st + 24, 4);
-	return (mode & 0170000) == 0020000;
+	return mode & 0170000;
+}
+
+/* True when fd is the console (dup may have copied it anywhere): a read
+ * would wait for input that never comes. */
+static bool is_console(long fd)
+{
+	return type_of(fd) == 0020000;
 }
 
 /* True when fd is a socket without O_NONBLOCK (accept gives those): a
  * read, write, accept or connect on it could wait forever. */
 static bool is_blocking_socket(long fd)
 {
-	uint8_t st[144];
-	uint32_t mode;
-
-	if (cub_shim_call(5, fd, (long)(uintptr_t)st, 0, 0, 0, 0) != 0)
-		return false;
-	memcpy(&mode, st + 24, 4);
-	return (mode & 0170000) == 0140000 &&
+	return type_of(fd) == 0140000 &&
 	       !(cub_shim_call(72, fd, 3, 0, 0, 0, 0) & 04000);	/* F_GETFL */
 }
 
@@ -129,6 +128,8 @@ static void aim_sockaddr(long a[6], uint64_t *s)
 	a[2] = 16;
 }
 
+/* Rewrites calls that would end the program or never return; false:
+ * skip the call. */
 static bool steer(long nr, long a[6], uint64_t *s)
 {
 	if (((nr >= 42 && nr <= 55 && nr != 53) || nr == 288 || nr <= 1) &&
