@@ -226,3 +226,59 @@ long cubi_file_getdents(struct cubi_file *f, uintptr_t buf, size_t n)
 	cubi_fs_unlock();
 	return r < 0 ? r : (long)used;
 }
+
+/* ------------------------------------------------------------- mmap */
+
+#define PROT_READ 1u
+#define PROT_WRITE 2u
+#define CUB_ENODEV 19
+
+/* Whether f may be mapped so: 0 or -errno (its ops and flags only). */
+static long map_check(struct cubi_file *f, unsigned prot, bool shared)
+{
+	unsigned acc = f->flags & CUBI_O_ACCMODE;
+
+	if (f->ops != &reg_ops)
+		return -CUB_ENODEV;	/* pipes, sockets, directories, ... */
+	if (acc == CUBI_O_WRONLY || acc == 3)
+		return -CUB_EACCES;	/* a mapping reads the file */
+	if (shared && (prot & PROT_WRITE))
+		return acc == CUBI_O_RDWR ? -CUB_ENODEV : -CUB_EACCES;
+	return 0;
+}
+
+/*
+ * The file's bytes are copied in when it is mapped: a private mapping is
+ * exactly that on Linux too (until the file changes under it), and a
+ * read-only shared one is a snapshot. Writable shared mappings, which
+ * would have to write back, are refused.
+ */
+long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
+		   bool shared, uint64_t off, bool fixed, bool noreplace)
+{
+	struct cubi_file *f = cubi_fd_get(fd);
+	long at;
+
+	if (!f)
+		return -CUB_EBADF;
+	if ((at = map_check(f, prot, shared)) != 0) {
+		cubi_file_put(f);
+		return at;
+	}
+	cubi_fs_lock();
+	/* Writable while it is filled (W+X: -EPERM here). */
+	at = cubi_mm_map(addr, len, prot & PROT_WRITE ? prot | PROT_READ
+					    : PROT_READ | PROT_WRITE, fixed, noreplace);
+	if (at >= 0) {
+		cubi_ramfs_read(of_file(f)->node, (void *)at, len, off);
+		if (!(prot & PROT_WRITE) && cubi_mm_protect((uintptr_t)at, len, prot)) {
+			struct cub_shim_regs u = { .rdi = (uint64_t)at, .rsi = len };
+
+			cubi_sys_munmap(&u);	/* nothing half made */
+			at = -CUB_ENOMEM;
+		}
+	}
+	cubi_fs_unlock();
+	cubi_file_put(f);
+	return at;
+}

@@ -270,10 +270,12 @@ CUBI_SYS(mmap)
 		return -CUB_EINVAL;
 	if (A5(r) % PG || (fixed && addr % PG))
 		return -CUB_EINVAL;
-	if (!(flags & MAP_ANONYMOUS))
-		return (int64_t)A4(r) >= 0 && A4(r) <= 2 ? -CUB_EACCES : -CUB_EBADF;
 	if (len > UINT64_MAX - PG)
 		return -CUB_ENOMEM;
+	if (!(flags & MAP_ANONYMOUS))		/* a file: file.c copies it in */
+		return cubi_file_map(A4(r), addr, CUB_ALIGN_UP(len, PG), (unsigned)prot,
+				     (flags & MAP_TYPE) != MAP_PRIVATE, A5(r), fixed,
+				     flags & MAP_FIXED_NOREPLACE);
 	/* MAP_SHARED anonymous memory is private to the one process anyway. */
 	return cubi_mm_map(addr, CUB_ALIGN_UP(len, PG), (unsigned)prot, fixed,
 			   flags & MAP_FIXED_NOREPLACE);
@@ -314,14 +316,18 @@ static int user_range(uintptr_t addr, uint64_t len, uintptr_t *end)
 
 CUBI_SYS(mprotect)
 {
-	uintptr_t addr = A0(r), end;
-	unsigned prot = (unsigned)A2(r);
+	if (A2(r) & ~(uint64_t)PROT_MASK)
+		return -CUB_EINVAL;
+	return cubi_mm_protect(A0(r), A1(r), (unsigned)A2(r));
+}
+
+int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
+{
+	uintptr_t end;
 	unsigned long irq;
 	int rc;
 
-	if (A2(r) & ~(uint64_t)PROT_MASK)
-		return -CUB_EINVAL;
-	if ((rc = user_range(addr, A1(r), &end)) <= 0)
+	if ((rc = user_range(addr, len, &end)) <= 0)
 		return rc;
 	irq = cub_arch_irq_save();
 	rc = !covered(addr, end) || split_at(addr) || split_at(end) ? -CUB_ENOMEM : 0;

@@ -244,6 +244,12 @@ struct cubi_rnode *cubi_file_node(struct cubi_file *f);
 /* getdents64 into the user buffer (checked): bytes, 0 at the end,
  * -CUB_ENOTDIR, -CUB_EINVAL (too small for the next entry). */
 long cubi_file_getdents(struct cubi_file *f, uintptr_t buf, size_t n);
+/* mmap of fd (not MAP_ANONYMOUS): a copy of the file's bytes from off in
+ * fresh memory (len: whole pages), then prot. shared: MAP_SHARED, only
+ * read-only (a snapshot). Returns the address or -errno (EBADF, EACCES,
+ * ENODEV: not a regular file, or a writable shared mapping). */
+long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
+		   bool shared, uint64_t off, bool fixed, bool noreplace);
 
 /* dev.c: /dev's device nodes (null, zero, full, random, urandom) made
  * under root; opening device rdev: a file with no reference yet, or NULL
@@ -352,8 +358,10 @@ uintptr_t cubi_stack_below_caller(void);
 /* Platform: continue a Linux thread at regs (rip, rsp, all registers). */
 CUB_NORETURN void cubi_shim_resume(const struct cub_shim_regs *regs);
 
-/* mm.c: map a range (fixed or anywhere); set the brk base. */
+/* mm.c: map a range (fixed or anywhere); change a range's protection
+ * (mprotect's checks and results); set the brk base. */
 long cubi_mm_map(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace);
+int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot);
 void cubi_mm_set_brk(uintptr_t base);
 
 /* What start.c needs to know of a loaded program. */

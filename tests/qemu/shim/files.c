@@ -1,7 +1,7 @@
 /*
  * files.c - files in an unmodified musl program on the shim's in-memory
  * file system, booted with `scripts/run --files tests/qemu/shim/fsroot`:
- * the boot archive's files (stdio reads, stat, a listing), files made in
+ * the boot archive's files (stdio reads, stat, mmap, a listing), files made in
  * /tmp (write, read back, append, truncate, seek, pread/pwrite), the
  * directory calls (mkdir, rename, unlink, rmdir, chdir, getcwd, openat),
  * dup/dup2 (stdout redirected into a file and back), /dev/null and
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,18 @@ static void boot_archive(void)
 	      S_ISREG(st.st_mode) && st.st_size == 3893);
 	check("stat of an archive directory", stat("/data/sub", &st) == 0 &&
 	      S_ISDIR(st.st_mode) && stat("/data/sub/leaf.txt", &st) == 0);
+}
+
+static void mapping(void)
+{
+	int fd = open("/data/numbers.txt", O_RDONLY);
+	char *p = mmap(NULL, 3893, PROT_READ, MAP_PRIVATE, fd, 0);
+
+	check("mmap of a file", p != MAP_FAILED && memcmp(p, "1\n2\n3\n", 6) == 0 &&
+	      memcmp(p + 3893 - 5, "1000\n", 5) == 0);
+	if (p != MAP_FAILED)
+		munmap(p, 3893);
+	close(fd);
 }
 
 static void listing(void)
@@ -176,6 +189,7 @@ static void errors_and_dup(void)
 int main(void)
 {
 	boot_archive();
+	mapping();
 	listing();
 	write_read();
 	directories();

@@ -3,7 +3,8 @@
  * its flags, reads and writes at the position and at offsets, lseek,
  * stat, directory listings, the name calls (mkdir, rename, unlink,
  * rmdir), the working directory, dup and its sharing of the position,
- * the /dev devices, and the error every bad argument gets. Each test runs in a coroutine
+ * the /dev devices, file mappings, and the error every bad argument
+ * gets. Each test runs in a coroutine
  * (the fs lock is a coroutine mutex) on a fresh tree.
  */
 #include <setjmp.h>
@@ -555,6 +556,62 @@ static void dev_body(void)
 	assert_int_equal(SYS1(SYS_close, null), 0);
 }
 
+/* ----------------------------------------------------------------- mmap */
+
+#define SYS_mmap 9
+#define SYS_munmap 11
+#define MAP_SHARED 1
+#define MAP_PRIVATE 2
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define PROT_EXEC 4
+#define ENODEV 19
+
+static void mmap_body(void)
+{
+	static char page2[5000];
+	int fd = make("/m", "mapped bytes"), wo, pipefd[2], d;
+	char *p;
+
+	memset(page2, 'q', sizeof(page2));
+	assert_int_equal(SYS4(SYS_pwrite64, fd, page2, sizeof(page2), 4096), sizeof(page2));
+	p = (char *)SYS6(SYS_mmap, 0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true((long)p > 0);
+	assert_memory_equal(p, "mapped bytes", 12);
+	assert_int_equal(p[4096], 'q');
+	p[0] = 'M';				/* private: the file keeps its byte */
+	assert_int_equal(SYS4(SYS_pread64, fd, buf, 1, 0), 1);
+	assert_int_equal(buf[0], 'm');
+	assert_int_equal(SYS2(SYS_munmap, p, 8192), 0);
+	/* From an offset, read-only, past the end of the file: zeros. */
+	p = (char *)SYS6(SYS_mmap, 0, 8192, PROT_READ, MAP_SHARED, fd, 4096);
+	assert_true((long)p > 0);
+	assert_int_equal(p[0], 'q');
+	assert_int_equal(p[sizeof(page2)], 0);
+	assert_int_equal(SYS2(SYS_munmap, p, 8192), 0);
+	p = (char *)SYS6(SYS_mmap, 0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	assert_true((long)p > 0);
+	assert_int_equal(SYS2(SYS_munmap, p, 4096), 0);
+	/* What cannot be mapped. */
+	assert_int_equal(SYS6(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), -ENODEV);
+	assert_int_equal(SYS6(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, fd, 100), -CUB_EINVAL);
+	assert_int_equal(SYS6(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 99, 0), -CUB_EBADF);
+	wo = (int)SYS2(SYS_open, "/m", 1);
+	assert_int_equal(SYS6(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, wo, 0), -CUB_EACCES);
+	d = (int)SYS2(SYS_open, "/", O_DIRECTORY);
+	assert_int_equal(SYS6(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, d, 0), -ENODEV);
+	assert_int_equal(SYS1(SYS_pipe, pipefd), 0);
+	assert_int_equal(SYS6(SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, pipefd[0], 0), -ENODEV);
+	for (int i = 3; i <= pipefd[1]; i++)
+		assert_int_equal(SYS1(SYS_close, i), 0);
+}
+
+static void test_mmap(void **state)
+{
+	(void)state;
+	run(mmap_body);
+}
+
 static void test_dev(void **state)
 {
 	(void)state;
@@ -578,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_cwd),
 		cmocka_unit_test(test_dup),
 		cmocka_unit_test(test_dev),
+		cmocka_unit_test(test_mmap),
 	};
 
 	cubi_mem_init();	/* the tree and open files live on the heap */
