@@ -104,6 +104,10 @@ func main() {
 	wg.Wait()
 	fmt.Printf("httpd: %d concurrent JSON requests, %d wrong\n", requests, bad.Load())
 
+	port := ln.Addr().(*net.TCPAddr).Port
+	hello, err = fetch(c, fmt.Sprintf("http://localhost:%d/hello?who=localhost", port))
+	fmt.Printf("httpd: by name: %q, err %v\n", hello, err)
+
 	big, err := fetch(c, base+"/big")
 	fmt.Printf("httpd: GET /big: %d bytes, intact %v, err %v\n", len(big),
 		big == strings.Repeat("0123456789abcdef", 1<<14), err)

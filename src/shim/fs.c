@@ -4,9 +4,9 @@
  * readlink, and the descriptor calls only files have (getdents64, pread,
  * pwrite, ftruncate, fsync, fstat).
  *
- * The tree starts with /tmp and whatever cpio archives the machine booted
- * with (boot modules: scripts/run --files); it lives in memory and is gone
- * at exit. Everything runs as root: permission bits are kept and
+ * The tree starts with /tmp, /dev, /etc/hosts and whatever cpio archives
+ * the machine booted with (boot modules: scripts/run --files); it lives in
+ * memory and is gone at exit. Everything runs as root: permission bits are kept and
  * reported, not enforced (only X_OK needs an execute bit, as for root).
  *
  * Locking: one coroutine mutex (fs_lock) serialises every walk and ramfs
@@ -38,6 +38,20 @@ static struct cubi_rnode *cwd;		/* held; NULL: the root */
 static uint32_t umask_bits = 022;
 static bool booted;
 
+/* /etc/hosts naming the loopback address, unless an archive brought
+ * one: Go's and musl's resolvers read it, so "localhost" resolves. */
+static void default_hosts(void)
+{
+	static const char hosts[] = "127.0.0.1\tlocalhost\n";
+	struct cubi_rnode *etc, *f;
+
+	if (cubi_ramfs_create(cubi_ramfs_root(), "etc", 3, CUBI_S_IFDIR | 0755, &etc) &&
+	    !cubi_ramfs_is_dir(etc))
+		return;
+	if (cubi_ramfs_create(etc, "hosts", 5, CUBI_S_IFREG | 0644, &f) == 0)
+		cubi_ramfs_write(f, hosts, sizeof(hosts) - 1, 0);
+}
+
 /* Unpacks the boot modules that are cpio archives (fs lock held). */
 static void unpack_modules(void)
 {
@@ -57,6 +71,7 @@ static void unpack_modules(void)
 				   "unpacked what came before\n", i, n);
 	}
 	cubi_dev_populate(cubi_ramfs_root());
+	default_hosts();
 }
 
 void cubi_fs_lock(void)

@@ -49,6 +49,9 @@ static void boot_archive(void)
 	FILE *f;
 
 	check("archive file read", s && strcmp(s, "hello from the boot archive\n") == 0);
+	s = slurp("/etc/hosts");
+	check("/etc/hosts beside the archive's /etc", s && strstr(s, "127.0.0.1") &&
+	      strstr(s, "localhost"));
 	f = fopen("/data/numbers.txt", "r");
 	while (f && fscanf(f, "%ld", &x) == 1)
 		sum += x;
