@@ -1,0 +1,49 @@
+/*
+ * fs_impl.h - private interface of the file-system calls (fs.c,
+ * fs_open.c, fs_names.c): the plumbing that copies a call's path in,
+ * finds the directory it is relative to and runs the call under the fs
+ * lock, and the state the lock protects.
+ */
+#ifndef CUBRT_SHIM_FS_IMPL_H
+#define CUBRT_SHIM_FS_IMPL_H
+
+#include "shim_impl.h"
+
+#define PATH_MAX 4096
+#define AT_FDCWD (-100)
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define AT_REMOVEDIR 0x200
+#define AT_NO_AUTOMOUNT 0x800
+#define AT_EMPTY_PATH 0x1000
+
+/* fs lock held: the working directory (held; NULL: the root), and the
+ * umask applied to new files and directories. */
+extern struct cubi_rnode *cubi_fs_cwd;
+extern uint32_t cubi_fs_umask;
+
+/* A call's path and the directory it is relative to. */
+struct cubi_at {
+	char *path;			/* PATH_MAX bytes from the heap: thread
+					 * stacks are small (16 KiB) */
+	struct cubi_file *dir;		/* dirfd's file (a reference) or NULL */
+};
+
+/* Before the lock: copies the path in (-EFAULT, -ENAMETOOLONG, -ENOENT
+ * for "" unless empty_ok), takes dirfd's file when the path is relative
+ * to it (-EBADF). cubi_fs_at_end undoes it, after the lock, in any case. */
+int cubi_fs_at_begin(struct cubi_at *a, long dirfd, uintptr_t upath, bool empty_ok);
+/* Under the lock: where a relative walk starts (for "", the node
+ * itself), or NULL for -ENOTDIR. */
+struct cubi_rnode *cubi_fs_at_start(struct cubi_at *a);
+void cubi_fs_at_end(struct cubi_at *a);
+
+/* A path call's work, under the lock: start is where the walk begins. */
+typedef long (*cubi_fs_path_op)(struct cubi_rnode *start, const char *path, void *arg);
+/* at_begin, the lock, op, the unlock, at_end. */
+long cubi_fs_path_call(long dirfd, uintptr_t upath, bool empty_ok, cubi_fs_path_op op,
+		       void *arg);
+/* The node a path names; "" (with AT_EMPTY_PATH) is start itself. */
+int cubi_fs_resolve(struct cubi_rnode *start, const char *path,
+		    struct cubi_rnode **out);
+
+#endif

@@ -1,0 +1,384 @@
+/*
+ * fs_names.c - the file-system calls that change names and attributes:
+ * mkdir, rmdir, unlink, rename (and their *at forms), getcwd, chdir,
+ * fchdir, readlink, umask, chmod, fchmod, fchmodat, utimensat. fs.c has
+ * the plumbing and locking; the working directory and the umask live
+ * there too (fs lock held to use them).
+ */
+#include <cubrt/arch.h>
+#include <cubrt/heap.h>
+#include <cubrt/string.h>
+
+#include "fs_impl.h"
+
+/* ------------------------------------------------------ names in dirs */
+
+static long mkdir_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct cubi_rnode *n;
+	struct cubi_walk w;
+	int rc = cubi_path_walk(start, path, &w);
+
+	if (rc)
+		return rc;
+	if (!w.len)
+		return -CUB_EEXIST;
+	return cubi_ramfs_create(w.dir, w.name, w.len, CUBI_S_IFDIR |
+				 (*(uint32_t *)arg & 07777 & ~cubi_fs_umask), &n);
+}
+
+CUBI_SYS(mkdir)
+{
+	uint32_t mode = (uint32_t)A1(r);
+
+	return cubi_fs_path_call(AT_FDCWD, A0(r), false, mkdir_op, &mode);
+}
+
+CUBI_SYS(mkdirat)
+{
+	uint32_t mode = (uint32_t)A2(r);
+
+	return cubi_fs_path_call((long)(int)A0(r), A1(r), false, mkdir_op, &mode);
+}
+
+/* unlink (rmdir false) or rmdir of a path's last component. */
+static long remove_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	bool rmdir = *(bool *)arg;
+	struct cubi_rnode *n;
+	struct cubi_walk w;
+	int rc = cubi_path_walk(start, path, &w);
+
+	if (rc)
+		return rc;
+	if (!w.len)	/* ".", "..", "/": as Linux answers each */
+		return !rmdir ? -CUB_EISDIR : w.dot ? -CUB_EINVAL : -CUB_EBUSY;
+	if (!rmdir && w.slash) {
+		rc = cubi_ramfs_lookup(w.dir, w.name, w.len, &n);
+		return rc ? rc : cubi_ramfs_is_dir(n) ? -CUB_EISDIR : -CUB_ENOTDIR;
+	}
+	return cubi_ramfs_unlink(w.dir, w.name, w.len, rmdir);
+}
+
+static long do_remove(long dirfd, uintptr_t upath, bool rmdir)
+{
+	return cubi_fs_path_call(dirfd, upath, false, remove_op, &rmdir);
+}
+
+CUBI_SYS(rmdir)
+{
+	return do_remove(AT_FDCWD, A0(r), true);
+}
+
+CUBI_SYS(unlink)
+{
+	return do_remove(AT_FDCWD, A0(r), false);
+}
+
+CUBI_SYS(unlinkat)
+{
+	if (A2(r) & ~(uint64_t)AT_REMOVEDIR)
+		return -CUB_EINVAL;
+	return do_remove((long)(int)A0(r), A1(r), A2(r) != 0);
+}
+
+#define RENAME_NOREPLACE 1u
+
+/* Both paths walked under the lock; the last components renamed. */
+static long rename_locked(struct cubi_at *from, struct cubi_at *to, bool noreplace)
+{
+	struct cubi_rnode *fs = cubi_fs_at_start(from), *ts = cubi_fs_at_start(to);
+	struct cubi_walk fw, tw;
+	long rc;
+
+	if (!fs || !ts)
+		return -CUB_ENOTDIR;
+	if ((rc = cubi_path_walk(fs, from->path, &fw)) ||
+	    (rc = cubi_path_walk(ts, to->path, &tw)))
+		return rc;
+	if (!fw.len || !tw.len)
+		return fw.dot || tw.dot ? -CUB_EINVAL : -CUB_EBUSY;
+	if (fw.slash || tw.slash) {	/* only directories take a '/' */
+		struct cubi_rnode *n;
+
+		rc = cubi_ramfs_lookup(fw.dir, fw.name, fw.len, &n);
+		if (rc == 0 && !cubi_ramfs_is_dir(n))
+			return -CUB_ENOTDIR;
+	}
+	return cubi_ramfs_rename(fw.dir, fw.name, fw.len, tw.dir, tw.name,
+				 tw.len, noreplace);
+}
+
+static long do_rename(long ofd, uintptr_t opath, long nfd, uintptr_t npath,
+		      uint64_t flags)
+{
+	struct cubi_at from, to;
+	long rc;
+
+	if (flags & ~(uint64_t)RENAME_NOREPLACE)
+		return -CUB_EINVAL;	/* RENAME_EXCHANGE, _WHITEOUT */
+	rc = cubi_fs_at_begin(&from, ofd, opath, false);
+	if (rc == 0)
+		rc = cubi_fs_at_begin(&to, nfd, npath, false);
+	else
+		to = (struct cubi_at){ NULL, NULL };
+	if (rc == 0) {
+		cubi_fs_lock();
+		rc = rename_locked(&from, &to, flags != 0);
+		cubi_fs_unlock();
+	}
+	cubi_fs_at_end(&from);
+	cubi_fs_at_end(&to);
+	return rc;
+}
+
+CUBI_SYS(rename)
+{
+	return do_rename(AT_FDCWD, A0(r), AT_FDCWD, A1(r), 0);
+}
+
+CUBI_SYS(renameat)
+{
+	return do_rename((long)(int)A0(r), A1(r), (long)(int)A2(r), A3(r), 0);
+}
+
+CUBI_SYS(renameat2)
+{
+	return do_rename((long)(int)A0(r), A1(r), (long)(int)A2(r), A3(r), A4(r));
+}
+
+/* ------------------------------------------- working directory, misc */
+
+/* Prepends "/name of n in its parent" to the path ending at *end (fs
+ * lock held): the parent's listing is searched for n's inode. */
+static int prepend_name(struct cubi_rnode *n, char *buf, size_t *end)
+{
+	struct cubi_rnode *parent = cubi_ramfs_parent(n);
+	struct cubi_rdirent e;
+	struct cubi_rstat st;
+	uint64_t cookie = 2;	/* past "." and ".." */
+	int rc;
+
+	cubi_ramfs_stat(n, &st);
+	if (st.nlink == 0)
+		return -CUB_ENOENT;	/* removed: no path leads here */
+	while ((rc = cubi_ramfs_readdir(parent, &cookie, &e)) == 1) {
+		if (e.ino != st.ino)
+			continue;
+		if (e.len + 1 > *end)
+			return -CUB_ERANGE;
+		*end -= e.len;
+		cub_memcpy(buf + *end, e.name, e.len);
+		buf[--*end] = '/';
+		return 0;
+	}
+	return rc < 0 ? rc : -CUB_ENOENT;
+}
+
+/* getcwd(buf, size): the length with the NUL, as the system call does. */
+CUBI_SYS(getcwd)
+{
+	char *buf = cub_malloc(PATH_MAX);
+	size_t end = PATH_MAX - 1;
+	long rc = 0;
+
+	if (!buf)
+		return -CUB_ENOMEM;
+	buf[end] = '\0';
+	cubi_fs_lock();
+	for (struct cubi_rnode *n = cubi_fs_cwd; n && n != cubi_ramfs_root() && !rc;
+	     n = cubi_ramfs_parent(n))
+		rc = prepend_name(n, buf, &end);
+	cubi_fs_unlock();
+	if (!rc && end == PATH_MAX - 1)
+		buf[--end] = '/';
+	if (!rc && PATH_MAX - end > A1(r))
+		rc = -CUB_ERANGE;
+	if (!rc)
+		rc = cubi_copy_out(A0(r), buf + end, PATH_MAX - end);
+	if (!rc)
+		rc = (long)(PATH_MAX - end);
+	cub_free(buf);
+	return rc;
+}
+
+/* Makes directory n the working directory (fs lock held). */
+static long set_cwd(struct cubi_rnode *n)
+{
+	if (!cubi_ramfs_is_dir(n))
+		return -CUB_ENOTDIR;
+	cubi_ramfs_get(n);
+	if (cubi_fs_cwd)
+		cubi_ramfs_put(cubi_fs_cwd);
+	cubi_fs_cwd = n;
+	return 0;
+}
+
+static long chdir_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct cubi_rnode *n;
+	int rc = cubi_path_resolve(start, path, &n);
+
+	(void)arg;
+	return rc ? rc : set_cwd(n);
+}
+
+CUBI_SYS(chdir)
+{
+	return cubi_fs_path_call(AT_FDCWD, A0(r), false, chdir_op, NULL);
+}
+
+CUBI_SYS(fchdir)
+{
+	struct cubi_file *f = cubi_fd_get(A0(r));
+	struct cubi_rnode *n;
+	long rc;
+
+	if (!f)
+		return -CUB_EBADF;
+	cubi_fs_lock();
+	n = cubi_file_node(f);
+	rc = n ? set_cwd(n) : -CUB_ENOTDIR;
+	cubi_fs_unlock();
+	cubi_file_put(f);
+	return rc;
+}
+
+/* Every name exists as itself: readlink of one is -EINVAL. */
+static long readlink_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct cubi_rnode *n;
+	int rc = cubi_path_resolve(start, path, &n);
+
+	(void)arg;
+	return rc ? rc : -CUB_EINVAL;
+}
+
+CUBI_SYS(readlink)
+{
+	if ((int)A2(r) <= 0)
+		return -CUB_EINVAL;
+	return cubi_fs_path_call(AT_FDCWD, A0(r), false, readlink_op, NULL);
+}
+
+CUBI_SYS(readlinkat)
+{
+	if ((int)A3(r) <= 0)
+		return -CUB_EINVAL;
+	return cubi_fs_path_call((long)(int)A0(r), A1(r), false, readlink_op, NULL);
+}
+
+CUBI_SYS(umask)
+{
+	uint32_t old;
+
+	cubi_fs_lock();
+	old = cubi_fs_umask;
+	cubi_fs_umask = (uint32_t)A0(r) & 0777;
+	cubi_fs_unlock();
+	return old;
+}
+
+/* chmod, or utimensat's times (times[0] atime, times[1] mtime). */
+struct attr_args {
+	bool times;
+	uint32_t mode;
+	uint64_t t[2];
+};
+
+static long attr_node(struct cubi_rnode *n, const struct attr_args *a)
+{
+	if (a->times)
+		cubi_ramfs_set_times(n, a->t[0], a->t[1]);
+	else
+		cubi_ramfs_chmod(n, a->mode & 07777);
+	return 0;
+}
+
+static long attr_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct cubi_rnode *n;
+	int rc = cubi_fs_resolve(start, path, &n);
+
+	return rc ? rc : attr_node(n, arg);
+}
+
+/* fchmod and the like: the attributes of an open ramfs file. */
+static long attr_fd(uint64_t fd, const struct attr_args *a)
+{
+	struct cubi_file *f = cubi_fd_get(fd);
+	struct cubi_rnode *n;
+	long rc;
+
+	if (!f)
+		return -CUB_EBADF;
+	cubi_fs_lock();
+	n = cubi_file_node(f);
+	rc = n ? attr_node(n, a) : 0;	/* console, pipes: nothing kept */
+	cubi_fs_unlock();
+	cubi_file_put(f);
+	return rc;
+}
+
+CUBI_SYS(chmod)
+{
+	struct attr_args a = { false, (uint32_t)A1(r), { 0, 0 } };
+
+	return cubi_fs_path_call(AT_FDCWD, A0(r), false, attr_op, &a);
+}
+
+CUBI_SYS(fchmod)
+{
+	struct attr_args a = { false, (uint32_t)A1(r), { 0, 0 } };
+
+	return attr_fd(A0(r), &a);
+}
+
+CUBI_SYS(fchmodat)
+{
+	struct attr_args a = { false, (uint32_t)A2(r), { 0, 0 } };
+
+	return cubi_fs_path_call((long)(int)A0(r), A1(r), false, attr_op, &a);
+}
+
+#define UTIME_NOW ((1l << 30) - 1)
+#define UTIME_OMIT ((1l << 30) - 2)
+
+/* utimensat's two timespecs (NULL: both now) as ns; UINT64_MAX: omit. */
+static int get_times(uintptr_t utimes, uint64_t t[2])
+{
+	int64_t ts[4];
+	uint64_t now = cub_arch_wallclock_ns();
+
+	t[0] = t[1] = now;
+	if (!utimes)
+		return 0;
+	if (cubi_copy_in(ts, utimes, sizeof(ts)))
+		return -CUB_EFAULT;
+	for (int i = 0; i < 2; i++) {
+		int64_t sec = ts[2 * i], nsec = ts[2 * i + 1];
+
+		if (nsec == UTIME_OMIT)
+			t[i] = UINT64_MAX;
+		else if (nsec != UTIME_NOW && (nsec < 0 || nsec > 999999999 || sec < 0))
+			return -CUB_EINVAL;
+		else if (nsec != UTIME_NOW)
+			t[i] = (uint64_t)sec * 1000000000u + (uint64_t)nsec;
+	}
+	return 0;
+}
+
+/* utimensat(dirfd, path, times, flags); path NULL: dirfd itself. */
+CUBI_SYS(utimensat)
+{
+	struct attr_args a = { true, 0, { 0, 0 } };
+	int rc;
+
+	if (A3(r) & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -CUB_EINVAL;
+	if ((rc = get_times(A2(r), a.t)))
+		return rc;
+	if (!A1(r))
+		return attr_fd(A0(r), &a);
+	return cubi_fs_path_call((long)(int)A0(r), A1(r), A3(r) & AT_EMPTY_PATH, attr_op, &a);
+}

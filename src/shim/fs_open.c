@@ -1,0 +1,308 @@
+/*
+ * fs_open.c - the file-system calls that open and look: open, openat,
+ * creat, stat, lstat, fstat, newfstatat, access, faccessat(2), and the
+ * descriptor calls only files have (getdents64, pread64, pwrite64,
+ * fsync, ftruncate) with truncate. fs.c has the plumbing and locking.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/string.h>
+
+#include "fs_impl.h"
+
+#define R_OK 4
+#define W_OK 2
+#define X_OK 1
+
+/* --------------------------------------------------------------- open */
+
+#define O_ACCMODE 3u
+#define O_CREAT 0100u
+#define O_EXCL 0200u
+#define O_TRUNC 01000u
+#define O_APPEND 02000u
+#define O_DIRECTORY 0200000u
+#define O_TMPFILE 020000000u
+
+struct open_args {
+	unsigned flags;
+	uint32_t mode;
+	struct cubi_file *file;		/* out */
+};
+
+/* The node open names, created with O_CREAT. */
+static long open_node(struct cubi_rnode *start, const char *path,
+		      const struct open_args *o, struct cubi_rnode **n)
+{
+	struct cubi_walk w;
+	long rc = cubi_path_walk(start, path, &w);
+
+	if (rc)
+		return rc;
+	if (!w.len) {
+		*n = w.dir;
+		return (o->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? -CUB_EEXIST : 0;
+	}
+	rc = cubi_ramfs_lookup(w.dir, w.name, w.len, n);
+	if (rc == -CUB_ENOENT && (o->flags & O_CREAT)) {
+		if (w.slash)
+			return -CUB_EISDIR;
+		return cubi_ramfs_create(w.dir, w.name, w.len, CUBI_S_IFREG |
+					 (o->mode & 07777 & ~cubi_fs_umask), n);
+	}
+	if (rc == 0 && (o->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return -CUB_EEXIST;
+	if (rc == 0 && w.slash && !cubi_ramfs_is_dir(*n))
+		return -CUB_ENOTDIR;
+	return rc;
+}
+
+static long open_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct open_args *o = arg;
+	unsigned acc = o->flags & O_ACCMODE;
+	struct cubi_rnode *n;
+	long rc = open_node(start, path, o, &n);
+	unsigned keep = acc | (o->flags & (CUBI_O_NONBLOCK | O_APPEND));
+	struct cubi_rstat st;
+
+	if (rc)
+		return rc;
+	cubi_ramfs_stat(n, &st);
+	if (cubi_ramfs_is_dir(n)) {
+		if (acc != 0 || (o->flags & (O_TRUNC | O_CREAT)))
+			return -CUB_EISDIR;
+	} else if (o->flags & O_DIRECTORY) {
+		return -CUB_ENOTDIR;
+	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFCHR) {
+		o->file = cubi_dev_open(st.rdev, keep, &rc);	/* O_TRUNC: no effect */
+		return o->file ? 0 : rc;
+	} else if ((o->flags & O_TRUNC) && acc != 0 &&
+		   (rc = cubi_ramfs_truncate(n, 0)) != 0) {
+		return rc;
+	}
+	o->file = cubi_file_open(n, keep);
+	return o->file ? 0 : -CUB_ENOMEM;
+}
+
+static long do_open(long dirfd, uintptr_t upath, unsigned flags, uint32_t mode)
+{
+	struct open_args o = { flags, mode, NULL };
+	unsigned long irq;
+	long fd;
+
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return -CUB_EOPNOTSUPP;
+	fd = cubi_fs_path_call(dirfd, upath, false, open_op, &o);
+	if (fd)
+		return fd;
+	irq = cub_arch_irq_save();
+	fd = cubi_fd_install(o.file, flags & CUBI_O_CLOEXEC);
+	cub_arch_irq_restore(irq);
+	if (fd < 0) {			/* releases it: file.c's free locks */
+		o.file->refs = 1;
+		cubi_file_put(o.file);
+	}
+	return fd;
+}
+
+CUBI_SYS(open)
+{
+	return do_open(AT_FDCWD, A0(r), (unsigned)A1(r), (uint32_t)A2(r));
+}
+
+CUBI_SYS(openat)
+{
+	return do_open((long)(int)A0(r), A1(r), (unsigned)A2(r), (uint32_t)A3(r));
+}
+
+CUBI_SYS(creat)
+{
+	return do_open(AT_FDCWD, A0(r), O_CREAT | 1 | O_TRUNC, (uint32_t)A1(r));
+}
+
+/* --------------------------------------------------------------- stat */
+
+/* Linux x86-64 struct stat (144 bytes) from a node's or file's stat. */
+static int put_stat(uintptr_t ubuf, const struct cubi_rstat *st)
+{
+	uint64_t b[18] = { 0 };
+	uint32_t ids[2] = { st->mode, 0 };	/* st_mode, st_uid */
+
+	b[0] = 1;				/* st_dev */
+	b[1] = st->ino;
+	b[2] = st->nlink;
+	cub_memcpy(&b[3], ids, sizeof(ids));	/* st_gid and pad stay 0 */
+	b[5] = st->rdev;
+	b[6] = st->size;
+	b[7] = 4096;				/* st_blksize */
+	b[8] = (st->size + 511) / 512;		/* st_blocks */
+	b[9] = st->atime / 1000000000u;
+	b[10] = st->atime % 1000000000u;
+	b[11] = st->mtime / 1000000000u;
+	b[12] = st->mtime % 1000000000u;
+	b[13] = st->ctime / 1000000000u;
+	b[14] = st->ctime % 1000000000u;
+	return cubi_copy_out(ubuf, b, sizeof(b));
+}
+
+static long stat_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct cubi_rnode *n;
+	int rc = cubi_fs_resolve(start, path, &n);
+
+	if (rc == 0)
+		cubi_ramfs_stat(n, arg);
+	return rc;
+}
+
+static long fd_stat(uint64_t fd, uintptr_t ubuf)
+{
+	struct cubi_rstat st;
+	int rc = cubi_fd_stat(fd, &st);
+
+	return rc ? rc : put_stat(ubuf, &st);
+}
+
+static long do_stat(long dirfd, uintptr_t upath, uintptr_t ubuf, uint64_t flags)
+{
+	struct cubi_rstat st;
+	char c;
+	long rc;
+
+	if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
+		return -CUB_EINVAL;
+	if ((flags & AT_EMPTY_PATH) && cubi_copy_in(&c, upath, 1) == 0 && !c &&
+	    (int)dirfd != AT_FDCWD)
+		return fd_stat((uint64_t)dirfd, ubuf);	/* any descriptor */
+	rc = cubi_fs_path_call(dirfd, upath, flags & AT_EMPTY_PATH, stat_op, &st);
+	return rc ? rc : put_stat(ubuf, &st);
+}
+
+CUBI_SYS(fstat)
+{
+	return fd_stat(A0(r), A1(r));
+}
+
+/* No symbolic links: lstat is stat. */
+CUBI_SYS(stat)
+{
+	return do_stat(AT_FDCWD, A0(r), A1(r), 0);
+}
+
+CUBI_SYS(lstat)
+{
+	return do_stat(AT_FDCWD, A0(r), A1(r), 0);
+}
+
+CUBI_SYS(newfstatat)
+{
+	return do_stat((long)(int)A0(r), A1(r), A2(r), A3(r));
+}
+
+static long access_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	unsigned mode = *(unsigned *)arg;
+	struct cubi_rnode *n;
+	struct cubi_rstat st;
+	int rc = cubi_path_resolve(start, path, &n);
+
+	if (rc)
+		return rc;
+	cubi_ramfs_stat(n, &st);
+	if ((mode & X_OK) && !cubi_ramfs_is_dir(n) && !(st.mode & 0111))
+		return -CUB_EACCES;	/* root needs one execute bit */
+	return 0;
+}
+
+static long do_access(long dirfd, uintptr_t upath, uint64_t mode, uint64_t flags)
+{
+	unsigned m = (unsigned)mode;
+
+	if (mode & ~(uint64_t)(R_OK | W_OK | X_OK) ||
+	    flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x200 /* AT_EACCESS */))
+		return -CUB_EINVAL;
+	return cubi_fs_path_call(dirfd, upath, false, access_op, &m);
+}
+
+CUBI_SYS(access)
+{
+	return do_access(AT_FDCWD, A0(r), A1(r), 0);
+}
+
+CUBI_SYS(faccessat)
+{
+	return do_access((long)(int)A0(r), A1(r), A2(r), 0);
+}
+
+CUBI_SYS(faccessat2)
+{
+	return do_access((long)(int)A0(r), A1(r), A2(r), A3(r));
+}
+
+/* ------------------------------------------------ descriptor-only calls */
+
+CUBI_SYS(getdents64)
+{
+	struct cubi_file *f;
+	long rc;
+
+	if (!cubi_user_writable(A1(r), A2(r)))
+		return cubi_fd_valid(A0(r)) ? -CUB_EFAULT : -CUB_EBADF;
+	if (!(f = cubi_fd_get(A0(r))))
+		return -CUB_EBADF;
+	rc = cubi_file_getdents(f, A1(r), A2(r));
+	cubi_file_put(f);
+	return rc;
+}
+
+CUBI_SYS(pread64)
+{
+	return cubi_fd_pio(A0(r), A1(r), A2(r), (int64_t)A3(r), false);
+}
+
+CUBI_SYS(pwrite64)
+{
+	return cubi_fd_pio(A0(r), A1(r), A2(r), (int64_t)A3(r), true);
+}
+
+/* Memory is the storage: nothing to flush. */
+CUBI_SYS(fsync)
+{
+	return cubi_fd_valid(A0(r)) ? 0 : -CUB_EBADF;
+}
+
+CUBI_SYS(ftruncate)
+{
+	struct cubi_file *f;
+	struct cubi_rnode *n;
+	long rc = -CUB_EINVAL;
+
+	if ((int64_t)A1(r) < 0)
+		return -CUB_EINVAL;
+	if (!(f = cubi_fd_get(A0(r))))
+		return -CUB_EBADF;
+	cubi_fs_lock();
+	n = cubi_file_node(f);
+	if (n && !cubi_ramfs_is_dir(n) && (f->flags & CUBI_O_ACCMODE) != 0)
+		rc = cubi_ramfs_truncate(n, A1(r));
+	cubi_fs_unlock();
+	cubi_file_put(f);
+	return rc;
+}
+
+static long truncate_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct cubi_rnode *n;
+	int rc = cubi_path_resolve(start, path, &n);
+
+	return rc ? rc : cubi_ramfs_truncate(n, *(uint64_t *)arg);
+}
+
+CUBI_SYS(truncate)
+{
+	uint64_t len = A1(r);
+
+	if ((int64_t)len < 0)
+		return -CUB_EINVAL;
+	return cubi_fs_path_call(AT_FDCWD, A0(r), false, truncate_op, &len);
+}
