@@ -155,3 +155,19 @@ int cubi_fs_resolve(struct cubi_rnode *start, const char *path,
 	}
 	return cubi_path_resolve(start, path, out);
 }
+
+long cubi_fs_fd_call(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg)
+{
+	struct cubi_file *f = cubi_fd_get(fd);
+	struct cubi_rnode *n;
+	long rc;
+
+	if (!f)
+		return -CUB_EBADF;
+	cubi_fs_lock();
+	n = cubi_file_node(f);
+	rc = n ? op(n, f, arg) : no_node;
+	cubi_fs_unlock();
+	cubi_file_put(f);	/* after the unlock: a last put takes the lock */
+	return rc;
+}

@@ -42,6 +42,13 @@ typedef long (*cubi_fs_path_op)(struct cubi_rnode *start, const char *path, void
 /* at_begin, the lock, op, the unlock, at_end. */
 long cubi_fs_path_call(long dirfd, uintptr_t upath, bool empty_ok, cubi_fs_path_op op,
 		       void *arg);
+/* A descriptor call's work on its file's node, under the lock. */
+typedef long (*cubi_fs_node_op)(struct cubi_rnode *n, struct cubi_file *f, void *arg);
+/* Runs op on the ramfs node of fd's file under the lock: -EBADF when fd
+ * is not open, no_node when its file has no node (console, pipe,
+ * socket, device). */
+long cubi_fs_fd_call(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg);
+
 /* The node a path names; "" (with AT_EMPTY_PATH) is start itself. */
 int cubi_fs_resolve(struct cubi_rnode *start, const char *path,
 		    struct cubi_rnode **out);

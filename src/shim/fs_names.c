@@ -228,20 +228,15 @@ CUBI_SYS(chdir)
 	return cubi_fs_path_call(AT_FDCWD, A0(r), false, chdir_op, NULL);
 }
 
+static long fchdir_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
+{
+	(void)f, (void)arg;
+	return set_cwd(n);
+}
+
 CUBI_SYS(fchdir)
 {
-	struct cubi_file *f = cubi_fd_get(A0(r));
-	struct cubi_rnode *n;
-	long rc;
-
-	if (!f)
-		return -CUB_EBADF;
-	cubi_fs_lock();
-	n = cubi_file_node(f);
-	rc = n ? set_cwd(n) : -CUB_ENOTDIR;
-	cubi_fs_unlock();
-	cubi_file_put(f);
-	return rc;
+	return cubi_fs_fd_call(A0(r), -CUB_ENOTDIR, fchdir_op, NULL);
 }
 
 /* Every name exists as itself: readlink of one is -EINVAL. */
@@ -303,21 +298,17 @@ static long attr_op(struct cubi_rnode *start, const char *path, void *arg)
 	return rc ? rc : attr_node(n, arg);
 }
 
-/* fchmod and the like: the attributes of an open ramfs file. */
-static long attr_fd(uint64_t fd, const struct attr_args *a)
+static long attr_fd_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
 {
-	struct cubi_file *f = cubi_fd_get(fd);
-	struct cubi_rnode *n;
-	long rc;
+	(void)f;
+	return attr_node(n, arg);
+}
 
-	if (!f)
-		return -CUB_EBADF;
-	cubi_fs_lock();
-	n = cubi_file_node(f);
-	rc = n ? attr_node(n, a) : 0;	/* console, pipes: nothing kept */
-	cubi_fs_unlock();
-	cubi_file_put(f);
-	return rc;
+/* fchmod and the like: the attributes of an open ramfs file (the
+ * console, pipes and sockets keep none: 0). */
+static long attr_fd(uint64_t fd, struct attr_args *a)
+{
+	return cubi_fs_fd_call(fd, 0, attr_fd_op, a);
 }
 
 CUBI_SYS(chmod)

@@ -271,23 +271,20 @@ CUBI_SYS(fsync)
 	return cubi_fd_valid(A0(r)) ? 0 : -CUB_EBADF;
 }
 
+static long ftruncate_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
+{
+	if (cubi_ramfs_is_dir(n) || (f->flags & CUBI_O_ACCMODE) == 0)
+		return -CUB_EINVAL;	/* not open for writing */
+	return cubi_ramfs_truncate(n, *(uint64_t *)arg);
+}
+
 CUBI_SYS(ftruncate)
 {
-	struct cubi_file *f;
-	struct cubi_rnode *n;
-	long rc = -CUB_EINVAL;
+	uint64_t len = A1(r);
 
-	if ((int64_t)A1(r) < 0)
+	if ((int64_t)len < 0)
 		return -CUB_EINVAL;
-	if (!(f = cubi_fd_get(A0(r))))
-		return -CUB_EBADF;
-	cubi_fs_lock();
-	n = cubi_file_node(f);
-	if (n && !cubi_ramfs_is_dir(n) && (f->flags & CUBI_O_ACCMODE) != 0)
-		rc = cubi_ramfs_truncate(n, A1(r));
-	cubi_fs_unlock();
-	cubi_file_put(f);
-	return rc;
+	return cubi_fs_fd_call(A0(r), -CUB_EINVAL, ftruncate_op, &len);
 }
 
 static long truncate_op(struct cubi_rnode *start, const char *path, void *arg)
