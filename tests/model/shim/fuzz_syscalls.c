@@ -13,8 +13,10 @@
  * epoll waits get a tiny timeout, pipes and sockets are always made
  * non-blocking (pipe2, socket, socketpair, accept4 get the flag), and
  * calls that could wait on a blocking socket (one plain accept made) are
- * skipped. When a scratch pointer is among the arguments, lengths
- * stay small, so a valid call cannot write past the scratch area.
+ * skipped. Path arguments often name a few shared files and directories
+ * (so that threads race to create, rename and remove them). When a
+ * scratch pointer is among the arguments, lengths stay small, so a valid
+ * call cannot write past the scratch area.
  *
  * usage: fuzz_syscalls [SEED [OPS]]   (also CUBRT_SEED); prints the seed.
  */
@@ -36,7 +38,7 @@
 
 static uint64_t seed, ops = 200000;
 static unsigned char *scratch, *readonly;
-static long done, bad;
+static long done, bad, fs_ok;	/* fs_ok: path calls that succeeded */
 static char console[1 << 16];
 
 static uint64_t rnd(uint64_t *s)
@@ -128,10 +130,57 @@ static void aim_sockaddr(long a[6], uint64_t *s)
 	a[2] = 16;
 }
 
+/* Paths the file-system calls often get instead of random bytes, so
+ * that 8 threads create, rename and remove the same few names. */
+static const char *const paths[] = {
+	"/tmp/f", "/tmp/d", "/tmp/d/f", "/tmp/d/e", "/tmp/d/e/g", "/tmp/d/",
+	"f", "d", "d/f", "./f", "..", "/", "/tmp", "/dev/null", "/etc/hosts", "",
+};
+
+/* Which arguments of call nr are paths (bit i: a[i]), 0 for none. */
+static unsigned path_args(long nr)
+{
+	switch (nr) {
+	case 2: case 4: case 6: case 21: case 76: case 80: case 83: case 84:
+	case 85: case 87: case 89: case 90:
+		return 1;			/* open ... chmod: a[0] */
+	case 82:
+		return 3;			/* rename: a[0], a[1] */
+	case 257: case 258: case 262: case 263: case 267: case 268:
+	case 269: case 280: case 439:
+		return 2;			/* the *at calls: a[1] */
+	case 264: case 316:
+		return 2 | 8;			/* renameat(2): a[1], a[3] */
+	default:
+		return 0;
+	}
+}
+
+/* Points the path arguments of nr at names from `paths` (written into
+ * the scratch area afresh: random calls scribble on it), and the *at
+ * calls' directories at the working directory half of the time. */
+static void aim_paths(long nr, long a[6], uint64_t *s)
+{
+	unsigned which = path_args(nr);
+
+	for (int i = 0; i < 6; i++) {
+		char *slot = (char *)scratch + SCRATCH / 2 + 256 + 32 * i;
+
+		if (!(which >> i & 1))
+			continue;
+		strcpy(slot, paths[rnd(s) % (sizeof(paths) / sizeof(paths[0]))]);
+		a[i] = (long)(uintptr_t)slot;
+		if (i > 0 && rnd(s) % 2)
+			a[i - 1] = -100;	/* AT_FDCWD */
+	}
+}
+
 /* Rewrites calls that would end the program or never return; false:
  * skip the call. */
 static bool steer(long nr, long a[6], uint64_t *s)
 {
+	if (path_args(nr) && rnd(s) % 2)
+		aim_paths(nr, a, s);
 	if (((nr >= 42 && nr <= 55 && nr != 53) || nr == 288 || nr <= 1) &&
 	    n_fd && rnd(s) % 2)		/* socket calls, read, write: a socket */
 		a[0] = recent_fd[rnd(s) % CUB_MIN(n_fd, 16u)];
@@ -239,6 +288,7 @@ static void *fuzzer(void *arg0)
 			continue;
 		r = cub_shim_call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		note_result(nr, a, r);
+		fs_ok += path_args(nr) && r >= 0;
 		ok = r >= -4095;
 		done++;
 		if (!ok) {
@@ -290,6 +340,7 @@ int main(int argc, char **argv)
 	cubi_host_capture_console(console, sizeof(console));	/* random writes */
 	cub_sched_run(run_all, NULL, NULL);
 	cubi_host_capture_console(NULL, 0);
-	printf("fuzz_syscalls: %ld calls, %ld invalid results\n", done, bad);
+	printf("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "
+	       "succeeded\n", done, bad, fs_ok);
 	return bad ? 1 : 0;
 }
