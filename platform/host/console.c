@@ -138,33 +138,34 @@ static bool maps_allow(uintptr_t addr, size_t len, bool write)
  * The fast probe: the kernel copies through process_vm_readv/writev on our
  * own pid and answers EFAULT for inaccessible memory; sanitizers and
  * valgrind check only the local buffers of these calls, never the probed
- * range. Writability copies the bytes out and back (not atomic against a
- * concurrent writer: host tests probe from one thread). Returns -1 when
+ * range. Protection is per page, so one byte of each page the range
+ * touches tells. Writability copies that byte out and back (not atomic
+ * against a concurrent writer: host tests probe from one thread). Returns -1 when
  * the kernel refuses the call itself (e.g. a seccomp filter): then the
  * maps walk decides.
  */
 static int vm_probe(uintptr_t addr, size_t len, bool write)
 {
 	static int unavailable;
-	char buf[512];
+	const uintptr_t page = 4096;
+	char byte;
 
 	if (unavailable)
 		return -1;
-	for (size_t done = 0; done < len;) {
-		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		struct iovec local = { buf, n };
-		struct iovec remote = { (void *)(addr + done), n };
+	/* Access is per page: one byte of every page the range touches. */
+	for (uintptr_t p = addr; p - addr < len; p = (p | (page - 1)) + 1) {
+		struct iovec local = { &byte, 1 };
+		struct iovec remote = { (void *)p, 1 };
 		ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
 
 		if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
 			unavailable = 1;
 			return -1;
 		}
-		if (r != (ssize_t)n)
+		if (r != 1)
 			return 0;
-		if (write && process_vm_writev(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)n)
+		if (write && process_vm_writev(getpid(), &local, 1, &remote, 1, 0) != 1)
 			return 0;
-		done += n;
 	}
 	return 1;
 }

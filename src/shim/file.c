@@ -65,9 +65,9 @@ static long reg_io(struct cubi_file *f, void *buf, size_t n, int64_t off,
 	uint64_t at;
 	long r;
 
-	cubi_fs_lock();
-	/* Waiting for the lock, the buffer may have been unmapped. */
-	if (!(out ? cubi_user_readable((uintptr_t)buf, n)
+	/* While it waited for the lock, the buffer may have been unmapped. */
+	if (cubi_fs_lock_waited() &&
+	    !(out ? cubi_user_readable((uintptr_t)buf, n)
 		  : cubi_user_writable((uintptr_t)buf, n))) {
 		cubi_fs_unlock();
 		return -CUB_EFAULT;

@@ -66,11 +66,20 @@ static void unpack_modules(void)
 
 void cubi_fs_lock(void)
 {
-	cub_mutex_lock(&fs_lock);
+	cubi_fs_lock_waited();
+}
+
+bool cubi_fs_lock_waited(void)
+{
+	bool waited = !cub_mutex_trylock(&fs_lock);
+
+	if (waited)
+		cub_mutex_lock(&fs_lock);
 	if (!booted) {
 		booted = true;
 		unpack_modules();
 	}
+	return waited;
 }
 
 void cubi_fs_unlock(void)

@@ -213,6 +213,9 @@ void cubi_epoll_forget(struct cubi_file *f);			/* irq off */
  * disabling interrupts, never inside that. Contexts: task. */
 void cubi_fs_lock(void);
 void cubi_fs_unlock(void);
+/* cubi_fs_lock, telling whether it had to wait for another thread (which
+ * may have changed what the caller checked before). */
+bool cubi_fs_lock_waited(void);
 /* fs.c: creates /tmp and unpacks every boot module that is a cpio
  * archive into the tree; logs what it did. Contexts: task, once. */
 void cubi_fs_boot(void);
