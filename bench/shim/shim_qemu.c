@@ -9,8 +9,13 @@
  *   futex       two coroutines handing a token back and forth with futex
  *               wait/wake through the `syscall` instruction, per hand-off
  *   yield       two coroutines handing over with cub_coro_yield (the floor)
+ *   pipe        two coroutines bouncing 64 bytes through two pipes with
+ *               read/write through the `syscall` instruction, per round trip
+ *   chan        the same with two cubrt channels of 64-byte elements (the
+ *               floor: what a program using cubrt directly pays)
  * Prints "result: N instructions".
  */
+#include <cubrt/chan.h>
 #include <cubrt/fmt.h>
 #include <cubrt/runtime.h>
 #include <cubrt/sched.h>
@@ -65,6 +70,40 @@ static void *yielder(void *arg)
 	return NULL;
 }
 
+/* Pipe round trips: side 0 writes first on pipes[0] and reads pipes[1]. */
+static int pipes[2][2];
+static struct cub_chan chans[2];
+
+static void *pipe_side(void *arg)
+{
+	int me = (int)(uintptr_t)arg;
+	char msg[64] = { 0 };
+
+	for (int i = 0; i < HANDOFFS; i++) {
+		if (me == 0)
+			sys3(1, pipes[0][1], (long)msg, sizeof(msg));
+		sys3(0, pipes[me == 0][0], (long)msg, sizeof(msg));
+		if (me == 1)
+			sys3(1, pipes[1][1], (long)msg, sizeof(msg));
+	}
+	return NULL;
+}
+
+static void *chan_side(void *arg)
+{
+	int me = (int)(uintptr_t)arg;
+	char msg[64] = { 0 };
+
+	for (int i = 0; i < HANDOFFS; i++) {
+		if (me == 0)
+			cub_chan_send(&chans[0], msg);
+		cub_chan_recv(&chans[me == 0], msg);
+		if (me == 1)
+			cub_chan_send(&chans[1], msg);
+	}
+	return NULL;
+}
+
 static uint64_t pair(cub_coro_fn fn)
 {
 	struct cub_coro *a, *b;
@@ -97,8 +136,16 @@ int cub_main(void)
 		per = pair(side);
 	} else if (!cub_strcmp(mode, "yield")) {
 		per = pair(yielder);
+	} else if (!cub_strcmp(mode, "pipe")) {
+		sys3(22, (long)pipes[0], 0, 0);
+		sys3(22, (long)pipes[1], 0, 0);
+		per = pair(pipe_side) * 2;	/* pair() counts hand-offs */
+	} else if (!cub_strcmp(mode, "chan")) {
+		cub_chan_init(&chans[0], 64, 0, NULL);
+		cub_chan_init(&chans[1], 64, 0, NULL);
+		per = pair(chan_side) * 2;
 	} else {
-		cub_printk("usage: shim_qemu syscall|call|futex|yield\n");
+		cub_printk("usage: shim_qemu syscall|call|futex|yield|pipe|chan\n");
 		return 2;
 	}
 	cub_printk("result: %lu instructions\n", (unsigned long)per);
