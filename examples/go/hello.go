@@ -10,7 +10,8 @@
 //
 // With the argument "panic" or "deadlock" it shows Go's own reports for
 // those (exit status 2); with "echo" it copies console lines until
-// "quit"; with "files" it uses the file system (booted with
+// "quit"; with "udp" it echoes datagrams over loopback; with "files" it
+// uses the file system (booted with
 // `scripts/run --files tests/qemu/shim/fsroot`); otherwise it exits with
 // status 0.
 package main
@@ -18,6 +19,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -235,6 +237,46 @@ func files() string {
 		strings.TrimSpace(string(greeting)), lines, walked, len(ents), moved, os.IsNotExist(err))
 }
 
+// udp echoes datagrams between a listener and a dialed socket over the
+// shim's loopback: addresses, message boundaries, a read deadline.
+func udp() string {
+	srv, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return err.Error()
+	}
+	defer srv.Close()
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := srv.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			srv.WriteTo(append([]byte("echo "), buf[:n]...), from)
+		}
+	}()
+	c, err := net.Dial("udp", srv.LocalAddr().String())
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	got := []string{}
+	buf := make([]byte, 2048)
+	for _, m := range []string{"one", "two", "three"} {
+		c.Write([]byte(m))
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := c.Read(buf)
+		if err != nil {
+			return err.Error()
+		}
+		got = append(got, string(buf[:n]))
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	_, err = c.Read(buf)
+	timeout := err != nil && err.(net.Error).Timeout()
+	return fmt.Sprintf("%q, then a deadline: %v", got, timeout)
+}
+
 func main() {
 	who := os.Getenv("WHO")
 	if who == "" {
@@ -246,6 +288,10 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "deadlock" {
 		<-make(chan int)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "udp" {
+		fmt.Printf("udp: %s\n", udp())
+		return
 	}
 	if len(os.Args) > 1 && os.Args[1] == "files" {
 		fmt.Printf("files: %s\n", files())

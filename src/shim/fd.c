@@ -382,6 +382,16 @@ bool cubi_fd_seekable(uint64_t fd)
 	return seekable;
 }
 
+bool cubi_fd_datagram(uint64_t fd)
+{
+	struct cubi_file *f = cubi_fd_get(fd);
+	bool datagram = f && f->ops->datagram;
+
+	if (f)
+		cubi_file_put(f);
+	return datagram;
+}
+
 /* pread64/pwrite64: at offset off, the file position untouched. */
 long cubi_fd_pio(uint64_t fd, uintptr_t buf, size_t n, int64_t off, bool out)
 {

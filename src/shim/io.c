@@ -9,6 +9,7 @@
  * stdout and flushes at exit.
  */
 #include <cubrt/arch.h>
+#include <cubrt/heap.h>
 #include <cubrt/irq.h>
 #include <cubrt/string.h>
 
@@ -129,6 +130,42 @@ static long check_iov(uintptr_t uiov, uint64_t cnt)
 }
 
 /*
+ * A datagram socket: the segments are one message, gathered into a
+ * buffer of the shim's and written once, or read once and scattered.
+ */
+static long datagram_iov(struct cub_shim_regs *r, size_t total, bool out)
+{
+	char *msg = cub_malloc(total ? total : 1);
+	long n, done = 0;
+
+	if (!msg)
+		return -CUB_ENOMEM;
+	for (uint64_t i = 0; out && i < A2(r); i++) {
+		struct iovec_user e = iov_at(A1(r), i);
+
+		if (cubi_copy_in(msg + done, e.base, e.len)) {
+			cub_free(msg);
+			return -CUB_EFAULT;
+		}
+		done += (long)e.len;
+	}
+	n = out ? cubi_fd_write(A0(r), (uintptr_t)msg, total)
+		: cubi_fd_read(A0(r), (uintptr_t)msg, total);
+	for (uint64_t i = 0, at = 0; !out && n > 0 && i < A2(r) && at < (uint64_t)n; i++) {
+		struct iovec_user e = iov_at(A1(r), i);
+		uint64_t k = CUB_MIN(e.len, (uint64_t)n - at);
+
+		if (cubi_copy_out(e.base, msg + at, k)) {
+			n = -CUB_EFAULT;
+			break;
+		}
+		at += k;
+	}
+	cub_free(msg);
+	return n;
+}
+
+/*
  * Segment by segment until one comes back short. A stream (pipe,
  * console) is read only once: a second read could wait although data
  * already arrived; a regular file's reads never wait.
@@ -143,6 +180,8 @@ static long do_iov(struct cub_shim_regs *r, bool out)
 	total = check_iov(A1(r), A2(r));
 	if (total < 0)
 		return total;
+	if (cubi_fd_datagram(A0(r)))
+		return datagram_iov(r, (size_t)total, out);
 	stream = !out && !cubi_fd_seekable(A0(r));
 	for (uint64_t i = 0; i < A2(r); i++) {
 		struct iovec_user e = iov_at(A1(r), i);

@@ -30,6 +30,7 @@ typedef long (*cubi_sys_fn)(struct cub_shim_regs *r);
 #define CUB_EOPNOTSUPP 95
 #define CUB_EMFILE 24
 #define CUB_ENOTSOCK 88
+#define CUB_EDESTADDRREQ 89
 #define CUB_EMSGSIZE 90
 #define CUB_ENOPROTOOPT 92
 #define CUB_EPROTONOSUPPORT 93
@@ -164,6 +165,8 @@ struct cubi_file_ops {
 	uint32_t mode;				/* fstat's st_mode */
 	bool one_write;		/* a write call is one write op (eventfd),
 				 * not a loop until all bytes are in */
+	bool datagram;		/* one read or write is one message (UDP):
+				 * readv/writev gather and scatter it */
 };
 
 /* An open file (Linux's open file description): shared by the
@@ -202,6 +205,7 @@ long cubi_fd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg);
 int cubi_fd_stat(uint64_t fd, struct cubi_rstat *st);
 long cubi_fd_seek(uint64_t fd, int64_t off, int whence);
 bool cubi_fd_seekable(uint64_t fd);
+bool cubi_fd_datagram(uint64_t fd);	/* its ops' datagram (a snapshot) */
 long cubi_fd_ioctl(uint64_t fd);
 /* epoll.c: drops f from every epoll interest list (f is closing). */
 void cubi_epoll_forget(struct cubi_file *f);			/* irq off */

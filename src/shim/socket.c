@@ -1,9 +1,13 @@
 /*
- * socket.c - Linux's socket calls for a network of one machine: TCP over
- * IPv4 loopback (127.0.0.0/8; 0.0.0.0 as a destination means the machine
- * itself) and AF_UNIX stream pairs (socketpair), in memory. Enough for Go's
- * net package (Listen/Accept/Dial, deadlines through epoll) and for C
- * programs' socket/bind/listen/accept/connect/send/recv.
+ * socket.c - Linux's socket calls for a network of one machine: TCP and
+ * UDP over IPv4 loopback (127.0.0.0/8; 0.0.0.0 as a destination means the
+ * machine itself) and AF_UNIX stream pairs (socketpair), in memory. Enough
+ * for Go's net package (Listen/Accept/Dial, ListenPacket/DialUDP,
+ * deadlines through epoll) and for C programs' socket/bind/listen/accept/
+ * connect/send/recv/sendto/recvfrom. UDP's data side is socket_udp.c,
+ * whose header comment has its semantics; this file creates, binds,
+ * names and shuts down UDP sockets like the others and hands connect to
+ * socket_udp.c.
  *
  * A connection is two sockets, each with its own receive ring: a write
  * copies into the peer's ring (partially when it is nearly full; -EAGAIN
@@ -15,11 +19,14 @@
  *
  * Choices where Linux leaves room or where this is simpler than Linux:
  *  - AF_INET6 and other families: -EAFNOSUPPORT (Go then uses IPv4 only);
- *    SOCK_DGRAM and other types: -ESOCKTNOSUPPORT. socket(AF_UNIX,
- *    SOCK_STREAM) makes a socket, but bind, listen and connect on it give
- *    -EOPNOTSUPP: AF_UNIX connections come from socketpair only.
+ *    types other than SOCK_STREAM, and SOCK_DGRAM but for AF_INET (UDP):
+ *    -ESOCKTNOSUPPORT. socket(AF_UNIX, SOCK_STREAM) makes a socket, but
+ *    bind, listen and connect on it give -EOPNOTSUPP: AF_UNIX connections
+ *    come from socketpair only. listen and accept on UDP: -EOPNOTSUPP.
  *  - Ports conflict when their addresses overlap (equal, or one is
- *    0.0.0.0); SO_REUSEADDR/SO_REUSEPORT are recorded and change nothing.
+ *    0.0.0.0) and the sockets have the same type: TCP and UDP ports are
+ *    separate namespaces. SO_REUSEADDR/SO_REUSEPORT are recorded and
+ *    change nothing.
  *    An accepted socket shares its listener's port and holds none itself.
  *    Ephemeral ports (bind to port 0, listen and connect unbound) come
  *    from 32768-60999, round robin.
@@ -36,6 +43,8 @@
  *  - Reading or writing a socket that is not connected: -ENOTCONN (Linux
  *    gives -EPIPE for a write on an unconnected TCP socket).
  *  - getsockopt with *optlen < 4: -EINVAL (Linux truncates).
+ *  - shutdown of a UDP socket: -ENOTCONN unless connected (Linux marks
+ *    it all the same); see socket_udp.c for what SHUT_RD/SHUT_WR do.
  *
  * Invariants: a socket is on `bound` iff it holds its port (in_table);
  * state CONNECTED with peer NULL means the peer is gone (closed, or the
@@ -75,13 +84,6 @@
 #define LOOPBACK 0x7f000001u	/* 127.0.0.1 */
 #define NEED_SOCK 1		/* connect_locked: allocate, then retry */
 
-/* A socket address as the program sees it (sockaddr_in or the bare
- * sa_family of an unnamed AF_UNIX socket). */
-struct saddr {
-	uint8_t b[CUBI_SIN_SIZE];
-	uint32_t len;
-};
-
 static struct cub_list bound = CUB_LIST_INIT(bound);
 static unsigned next_port = EPH_LO;	/* where the ephemeral search begins */
 static const struct cubi_file_ops sock_ops;
@@ -96,19 +98,29 @@ struct cubi_sock *cubi_sock_at(uint64_t fd, long *err)
 	struct cubi_file *f = cubi_fd_file(fd);
 
 	*err = f ? -CUB_ENOTSOCK : -CUB_EBADF;
-	return f && f->ops == &sock_ops ? of_file(f) : NULL;
+	return f && (f->ops == &sock_ops || f->ops == &cubi_udp_ops) ? of_file(f) : NULL;
 }
 
-long cubi_sock_domain(uint64_t fd)
+static long kind_of(uint64_t fd, bool type)
 {
 	unsigned long irq = cub_arch_irq_save();
 	long rc;
 	struct cubi_sock *s = cubi_sock_at(fd, &rc);
 
 	if (s)
-		rc = s->domain;
+		rc = type ? s->type : s->domain;
 	cub_arch_irq_restore(irq);
 	return rc;
+}
+
+long cubi_sock_domain(uint64_t fd)
+{
+	return kind_of(fd, false);
+}
+
+long cubi_sock_type(uint64_t fd)
+{
+	return kind_of(fd, true);
 }
 
 void cubi_sock_changed(struct cubi_sock *s)
@@ -179,18 +191,23 @@ static const struct cubi_file_ops sock_ops = {
 
 /* ------------------------------------------------- creating sockets */
 
-/* A new socket with no reference yet, or NULL (no memory). */
-static struct cubi_sock *sock_new(int domain, unsigned flags)
+/* A new socket with no reference yet, or NULL (no memory). A UDP
+ * socket's memory ends where the stream ring would begin. */
+static struct cubi_sock *sock_new(int domain, int type, unsigned flags)
 {
-	struct cubi_sock *s = cub_malloc(sizeof(*s));
+	bool dgram = type == CUBI_SOCK_DGRAM;
+	struct cubi_sock *s = cub_malloc(dgram ? offsetof(struct cubi_sock, ring) : sizeof(*s));
 
 	if (!s)
 		return NULL;
 	cub_memset(s, 0, offsetof(struct cubi_sock, ring));
-	s->file = (struct cubi_file){ &sock_ops, CUBI_O_RDWR | (flags & CUBI_O_NONBLOCK), 0, 0 };
+	s->file = (struct cubi_file){ dgram ? &cubi_udp_ops : &sock_ops,
+				      CUBI_O_RDWR | (flags & CUBI_O_NONBLOCK), 0, 0 };
 	s->domain = domain;
+	s->type = type;
 	s->state = CUBI_SOCK_UNCONNECTED;
 	cub_list_init(&s->queue);
+	cub_list_init(&s->dgrams);
 	s->opt[CUBI_OPT_KEEPIDLE] = 7200;	/* Linux's defaults */
 	s->opt[CUBI_OPT_KEEPINTVL] = 75;
 	s->opt[CUBI_OPT_KEEPCNT] = 9;
@@ -212,9 +229,10 @@ static long check_kind(int domain, int type, int proto, bool pair, unsigned *fla
 		return -CUB_EAFNOSUPPORT;
 	if (kind >= SOCK_MAX)
 		return -CUB_EINVAL;
-	if (kind != CUBI_SOCK_STREAM)
+	if (kind != CUBI_SOCK_STREAM && (kind != CUBI_SOCK_DGRAM || domain != CUBI_AF_INET))
 		return -CUB_ESOCKTNOSUPPORT;
-	if (proto != 0 && proto != (domain == CUBI_AF_INET ? CUBI_IPPROTO_TCP : CUBI_AF_UNIX))
+	if (proto != 0 && proto != (domain == CUBI_AF_UNIX ? CUBI_AF_UNIX :
+				    kind == CUBI_SOCK_DGRAM ? CUBI_IPPROTO_UDP : CUBI_IPPROTO_TCP))
 		return -CUB_EPROTONOSUPPORT;
 	return 0;
 }
@@ -228,7 +246,7 @@ CUBI_SYS(socket)
 
 	if (fd)
 		return fd;
-	s = sock_new((int)A0(r), flags);
+	s = sock_new((int)A0(r), (int)A1(r) & SOCK_TYPE_MASK, flags);
 	if (!s)
 		return -CUB_ENOMEM;
 	irq = cub_arch_irq_save();
@@ -269,8 +287,8 @@ CUBI_SYS(socketpair)
 		return rc;
 	if (!cubi_user_writable(A3(r), sizeof(fds)))
 		return -CUB_EFAULT;
-	a = sock_new(CUBI_AF_UNIX, flags);
-	b = a ? sock_new(CUBI_AF_UNIX, flags) : NULL;
+	a = sock_new(CUBI_AF_UNIX, CUBI_SOCK_STREAM, flags);
+	b = a ? sock_new(CUBI_AF_UNIX, CUBI_SOCK_STREAM, flags) : NULL;
 	if (!b) {
 		cub_free(a);
 		return -CUB_ENOMEM;
@@ -300,37 +318,27 @@ long cubi_sock_addr_in(uintptr_t u, int len, uint8_t buf[CUBI_ADDR_MAX])
 	return cubi_copy_in(buf, u, (size_t)len);
 }
 
-static int sa_family(const uint8_t *a)
+void cubi_sock_sin(struct cubi_saddr *sa, uint32_t addr, uint16_t port)
 {
-	return a[0] | a[1] << 8;	/* sa_family_t: host order (x86) */
-}
-
-static uint16_t sa_port(const uint8_t *a)
-{
-	return (uint16_t)(a[2] << 8 | a[3]);	/* network order */
-}
-
-static uint32_t sa_addr(const uint8_t *a)
-{
-	return (uint32_t)a[4] << 24 | (uint32_t)a[5] << 16 | (uint32_t)a[6] << 8 | a[7];
-}
-
-/* The address of s (or of its peer) as getsockname shows it (irq off). */
-static void sock_addr(const struct cubi_sock *s, bool peer, struct saddr *sa)
-{
-	uint32_t addr = peer ? s->peer_addr : s->addr;
-	uint16_t port = peer ? s->peer_port : s->port;
-
 	cub_memset(sa, 0, sizeof(*sa));
-	sa->b[0] = (uint8_t)s->domain;
-	sa->len = 2;			/* AF_UNIX: unnamed */
-	if (s->domain != CUBI_AF_INET)
-		return;
+	sa->b[0] = CUBI_AF_INET;
 	sa->len = CUBI_SIN_SIZE;
 	sa->b[2] = (uint8_t)(port >> 8);
 	sa->b[3] = (uint8_t)port;
 	for (int i = 0; i < 4; i++)
 		sa->b[4 + i] = (uint8_t)(addr >> (24 - 8 * i));
+}
+
+/* The address of s (or of its peer) as getsockname shows it (irq off). */
+static void sock_addr(const struct cubi_sock *s, bool peer, struct cubi_saddr *sa)
+{
+	if (s->domain == CUBI_AF_INET) {
+		cubi_sock_sin(sa, peer ? s->peer_addr : s->addr, peer ? s->peer_port : s->port);
+		return;
+	}
+	cub_memset(sa, 0, sizeof(*sa));
+	sa->b[0] = (uint8_t)s->domain;
+	sa->len = 2;			/* AF_UNIX: unnamed */
 }
 
 long cubi_sock_addr_out_ok(uintptr_t uaddr, uintptr_t ulen)
@@ -347,9 +355,7 @@ long cubi_sock_addr_out_ok(uintptr_t uaddr, uintptr_t ulen)
 	return 0;
 }
 
-/* Linux's move_addr_to_user: copies min(*ulen, sa->len) bytes, then
- * stores sa->len in *ulen (a longer address is truncated). */
-static long addr_out(uintptr_t uaddr, uintptr_t ulen, const struct saddr *sa)
+long cubi_sock_addr_out(uintptr_t uaddr, uintptr_t ulen, const struct cubi_saddr *sa)
 {
 	long rc = cubi_sock_addr_out_ok(uaddr, ulen);
 	int len;
@@ -368,31 +374,45 @@ static bool is_loopback(uint32_t addr)
 	return addr >> 24 == 127;
 }
 
-/* True when port on addr overlaps a bound socket's (irq off). */
-static bool port_taken(uint32_t addr, uint16_t port)
+/* True when port on addr overlaps a bound socket's of this type (irq
+ * off). */
+static bool port_taken(int type, uint32_t addr, uint16_t port)
 {
 	struct cub_list *pos;
 
 	cub_list_for_each(pos, &bound) {
 		struct cubi_sock *b = cub_container_of(pos, struct cubi_sock, link);
 
-		if (b->port == port && (!b->addr || !addr || b->addr == addr))
+		if (b->type == type && b->port == port && (!b->addr || !addr || b->addr == addr))
 			return true;
 	}
 	return false;
 }
 
-/* Binds s to addr:port; port 0 picks a free ephemeral port (irq off). */
-static long bind_to(struct cubi_sock *s, uint32_t addr, uint16_t port)
+struct cubi_sock *cubi_sock_bound(int type, uint32_t dst, uint16_t port)
 {
+	struct cub_list *pos;
+
+	cub_list_for_each(pos, &bound) {
+		struct cubi_sock *b = cub_container_of(pos, struct cubi_sock, link);
+
+		if (b->type == type && b->port == port && (!b->addr || b->addr == dst))
+			return b;
+	}
+	return NULL;
+}
+
+long cubi_sock_bind(struct cubi_sock *s, uint32_t addr, uint16_t port)
+{
+	s->port_auto = !port;
 	for (unsigned i = 0; !port && i <= EPH_HI - EPH_LO; i++) {
 		uint16_t p = (uint16_t)next_port;
 
 		next_port = next_port == EPH_HI ? EPH_LO : next_port + 1;
-		if (!port_taken(0, p))
+		if (!port_taken(s->type, 0, p))
 			port = p;
 	}
-	if (!port || port_taken(addr, port))
+	if (!port || port_taken(s->type, addr, port))
 		return -CUB_EADDRINUSE;
 	s->addr = addr;
 	s->port = port;
@@ -405,19 +425,19 @@ static long bind_to(struct cubi_sock *s, uint32_t addr, uint16_t port)
 
 static long bind_locked(struct cubi_sock *s, const uint8_t *a, int len)
 {
-	uint32_t addr = sa_addr(a);
+	uint32_t addr = cubi_sa_addr(a);
 
 	if (s->domain != CUBI_AF_INET)
 		return -CUB_EOPNOTSUPP;
 	if ((unsigned)len < CUBI_SIN_SIZE)
 		return -CUB_EINVAL;
-	if (sa_family(a) != CUBI_AF_INET)
+	if (cubi_sa_family(a) != CUBI_AF_INET)
 		return -CUB_EAFNOSUPPORT;
 	if (addr && !is_loopback(addr))
 		return -CUB_EADDRNOTAVAIL;
 	if (s->port || s->state != CUBI_SOCK_UNCONNECTED)
 		return -CUB_EINVAL;	/* bound already */
-	return bind_to(s, addr, sa_port(a));
+	return cubi_sock_bind(s, addr, cubi_sa_port(a));
 }
 
 /* bind(fd, addr, len): the descriptor is checked before the address. */
@@ -440,11 +460,11 @@ static long listen_locked(struct cubi_sock *s, int backlog)
 {
 	long rc;
 
-	if (s->domain != CUBI_AF_INET)
+	if (s->domain != CUBI_AF_INET || s->type != CUBI_SOCK_STREAM)
 		return -CUB_EOPNOTSUPP;
 	if (s->state == CUBI_SOCK_CONNECTED)
 		return -CUB_EINVAL;
-	if (!s->port && (rc = bind_to(s, 0, 0)) != 0)
+	if (!s->port && (rc = cubi_sock_bind(s, 0, 0)) != 0)
 		return rc;
 	if ((unsigned)backlog > BACKLOG_MAX)
 		backlog = BACKLOG_MAX;
@@ -506,10 +526,12 @@ static void join(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock *l
  * queue is full, or NEED_SOCK when it would succeed given srv. */
 static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struct cubi_sock *srv)
 {
-	uint32_t dst = sa_addr(a);
+	uint32_t dst = cubi_sa_addr(a);
 	struct cubi_sock *l;
 	long rc;
 
+	if (s->type == CUBI_SOCK_DGRAM)
+		return cubi_udp_connect(s, a, len);	/* records a peer */
 	if (s->domain != CUBI_AF_INET)
 		return -CUB_EOPNOTSUPP;
 	if ((unsigned)len < 2)
@@ -518,19 +540,19 @@ static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struc
 		return s->state == CUBI_SOCK_CONNECTED ? -CUB_EISCONN : -CUB_EINVAL;
 	if ((unsigned)len < CUBI_SIN_SIZE)
 		return -CUB_EINVAL;
-	if (sa_family(a) != CUBI_AF_INET)
+	if (cubi_sa_family(a) != CUBI_AF_INET)
 		return -CUB_EAFNOSUPPORT;
 	dst = dst ? dst : LOOPBACK;	/* 0.0.0.0: this machine */
 	if (!is_loopback(dst))
 		return -CUB_ENETUNREACH;
-	l = find_listener(dst, sa_port(a));
+	l = find_listener(dst, cubi_sa_port(a));
 	if (!l)
 		return -CUB_ECONNREFUSED;
 	if (l->qlen >= l->backlog)
 		return -CUB_EAGAIN;
 	if (!srv)
 		return NEED_SOCK;
-	if (!s->port && (rc = bind_to(s, LOOPBACK, 0)) != 0)
+	if (!s->port && (rc = cubi_sock_bind(s, LOOPBACK, 0)) != 0)
 		return -CUB_EADDRNOTAVAIL;	/* no ephemeral port left */
 	join(s, srv, l, dst);
 	return 0;
@@ -553,7 +575,7 @@ CUBI_SYS(connect)
 		if (s)
 			rc = cerr ? cerr : connect_locked(s, a, (int)A2(r), srv);
 		cub_arch_irq_restore(irq);
-		if (rc == NEED_SOCK && (srv = sock_new(CUBI_AF_INET, 0)) != NULL)
+		if (rc == NEED_SOCK && (srv = sock_new(CUBI_AF_INET, CUBI_SOCK_STREAM, 0)) != NULL)
 			continue;
 		if (rc == NEED_SOCK)
 			rc = -CUB_ENOMEM;
@@ -573,7 +595,7 @@ CUBI_SYS(connect)
 
 /* Takes l's oldest queued connection into a new descriptor (irq off):
  * the descriptor, -EAGAIN (queue empty) or -EMFILE (left queued). */
-static long accept_locked(struct cubi_sock *l, unsigned flags, struct saddr *peer)
+static long accept_locked(struct cubi_sock *l, unsigned flags, struct cubi_saddr *peer)
 {
 	struct cubi_sock *q;
 	long fd;
@@ -599,7 +621,7 @@ static long accept_locked(struct cubi_sock *l, unsigned flags, struct saddr *pee
 static long do_accept(uint64_t fd, uintptr_t uaddr, uintptr_t ulen, uint64_t flags)
 {
 	long aerr = uaddr ? cubi_sock_addr_out_ok(uaddr, ulen) : 0, rc;
-	struct saddr peer;
+	struct cubi_saddr peer;
 
 	if (flags & ~(uint64_t)SOCK_FLAGS)
 		return -CUB_EINVAL;
@@ -609,7 +631,9 @@ static long do_accept(uint64_t fd, uintptr_t uaddr, uintptr_t ulen, uint64_t fla
 		struct cubi_sock *s = cubi_sock_at(fd, &rc);
 		bool nonblock = s && (s->file.flags & CUBI_O_NONBLOCK);
 
-		if (s && s->state != CUBI_SOCK_LISTENING)
+		if (s && s->type != CUBI_SOCK_STREAM)
+			rc = -CUB_EOPNOTSUPP;	/* UDP */
+		else if (s && s->state != CUBI_SOCK_LISTENING)
 			rc = -CUB_EINVAL;
 		else if (s)
 			rc = aerr ? aerr : accept_locked(s, (unsigned)flags, &peer);
@@ -619,7 +643,7 @@ static long do_accept(uint64_t fd, uintptr_t uaddr, uintptr_t ulen, uint64_t fla
 		if (cubi_io_wait(seq, 0, "accept") == -CUB_EINTR)
 			return -CUB_EINTR;
 	}
-	if (rc >= 0 && uaddr && addr_out(uaddr, ulen, &peer)) {
+	if (rc >= 0 && uaddr && cubi_sock_addr_out(uaddr, ulen, &peer)) {
 		cubi_fd_close((uint64_t)rc);	/* unmapped meanwhile */
 		return -CUB_EFAULT;
 	}
@@ -686,7 +710,7 @@ CUBI_SYS(shutdown)
 /* getsockname (peer false) and getpeername: 0.0.0.0:0 while unbound. */
 static long name_of(struct cub_shim_regs *r, bool peer)
 {
-	struct saddr sa;
+	struct cubi_saddr sa;
 	long rc;
 	unsigned long irq = cub_arch_irq_save();
 	struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
@@ -696,7 +720,7 @@ static long name_of(struct cub_shim_regs *r, bool peer)
 	if (s && !rc)
 		sock_addr(s, peer, &sa);
 	cub_arch_irq_restore(irq);
-	return rc ? rc : addr_out(A1(r), A2(r), &sa);
+	return rc ? rc : cubi_sock_addr_out(A1(r), A2(r), &sa);
 }
 
 CUBI_SYS(getsockname)

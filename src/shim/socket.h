@@ -1,9 +1,10 @@
 /*
  * socket.h - the sockets' private interface between socket.c (socket
  * objects, ports, connections: socket, socketpair, bind, listen, connect,
- * accept, shutdown, names) and socket_io.c (the data: receive rings,
- * read/write/poll ops, send/recv calls, options). socket.c's header
- * comment states the semantics and invariants.
+ * accept, shutdown, names), socket_io.c (the stream data: receive rings,
+ * read/write/poll ops, send/recv calls, options) and socket_udp.c (UDP:
+ * datagram queues, its file ops and send/recv calls). socket.c's and
+ * socket_udp.c's header comments state the semantics and invariants.
  *
  * Locking: every field of a socket, the port table and the accept queues
  * are protected by the fd layer's critical section (interrupts disabled,
@@ -19,11 +20,15 @@
 #define CUBI_AF_UNIX 1
 #define CUBI_AF_INET 2
 #define CUBI_SOCK_STREAM 1
+#define CUBI_SOCK_DGRAM 2
 #define CUBI_IPPROTO_TCP 6
+#define CUBI_IPPROTO_UDP 17
 #define CUBI_SOL_SOCKET 1
 #define CUBI_SOCK_RING (64u * 1024)	/* receive ring per socket */
 #define CUBI_SIN_SIZE 16u		/* sizeof(struct sockaddr_in) */
 #define CUBI_ADDR_MAX 128		/* sizeof(struct sockaddr_storage) */
+#define CUBI_UDP_MAX 65507u		/* largest UDP payload over IPv4 */
+#define CUBI_UDP_BUDGET 212992u	/* a UDP receive queue's bytes (rmem_default) */
 
 enum cubi_sock_state { CUBI_SOCK_UNCONNECTED, CUBI_SOCK_LISTENING, CUBI_SOCK_CONNECTED };
 
@@ -32,9 +37,16 @@ enum { CUBI_OPT_REUSEADDR, CUBI_OPT_BROADCAST, CUBI_OPT_KEEPALIVE,
        CUBI_OPT_REUSEPORT, CUBI_OPT_NODELAY, CUBI_OPT_KEEPIDLE,
        CUBI_OPT_KEEPINTVL, CUBI_OPT_KEEPCNT, CUBI_OPT_N };
 
+/*
+ * A socket. A datagram (UDP) socket uses the fields up to `ring` only and
+ * is allocated without the ring (socket.c's sock_new); it never has a
+ * peer pointer or an accept queue: CONNECTED means it has a default
+ * destination, peer_addr:peer_port.
+ */
 struct cubi_sock {
 	struct cubi_file file;
 	int domain;		/* CUBI_AF_INET or CUBI_AF_UNIX */
+	int type;		/* CUBI_SOCK_STREAM or (AF_INET) CUBI_SOCK_DGRAM */
 	enum cubi_sock_state state;
 	bool in_table;		/* holds its port: on socket.c's `bound` */
 	bool rd_shut, wr_shut;	/* shutdown(SHUT_RD / SHUT_WR) of this end */
@@ -49,15 +61,55 @@ struct cubi_sock {
 	uint16_t port, peer_port;	/* 0: none */
 	int opt[CUBI_OPT_N];
 	int linger[2];		/* SO_LINGER: l_onoff (0/1), l_linger */
-	size_t head, len;	/* receive ring: len bytes from head */
+	struct cub_list dgrams;	/* UDP: received datagrams, oldest first */
+	size_t dbytes;		/* UDP: what they cost of CUBI_UDP_BUDGET */
+	bool addr_auto;		/* UDP: connect narrowed 0.0.0.0 to addr */
+	bool port_auto;		/* the port was picked (bind to port 0) */
+	size_t head, len;	/* stream: receive ring, len bytes from head */
 	unsigned char ring[CUBI_SOCK_RING];
 };
+
+/* A socket address as the program sees it (sockaddr_in, or the bare
+ * sa_family of an unnamed AF_UNIX socket). */
+struct cubi_saddr {
+	uint8_t b[CUBI_SIN_SIZE];
+	uint32_t len;
+};
+
+struct msghdr_user {		/* Linux's struct msghdr on x86-64 */
+	uint64_t name;
+	uint32_t namelen, pad0;
+	uint64_t iov, iovlen, control, controllen;
+	int32_t flags, pad1;
+};
+
+struct iovec_user {
+	uint64_t base, len;
+};
+
+/* Fields of a sockaddr (a buffer from cubi_sock_addr_in). */
+static inline int cubi_sa_family(const uint8_t *a)
+{
+	return a[0] | a[1] << 8;	/* sa_family_t: host order (x86) */
+}
+
+static inline uint16_t cubi_sa_port(const uint8_t *a)
+{
+	return (uint16_t)(a[2] << 8 | a[3]);	/* network order */
+}
+
+static inline uint32_t cubi_sa_addr(const uint8_t *a)
+{
+	return (uint32_t)a[4] << 24 | (uint32_t)a[5] << 16 | (uint32_t)a[6] << 8 | a[7];
+}
 
 /* socket.c */
 /* The socket at fd (irq off), or NULL and *err = -EBADF or -ENOTSOCK. */
 struct cubi_sock *cubi_sock_at(uint64_t fd, long *err);
-/* The domain of the socket at fd, or -EBADF/-ENOTSOCK (a snapshot). */
+/* The domain (type) of the socket at fd, or -EBADF/-ENOTSOCK (a
+ * snapshot). */
 long cubi_sock_domain(uint64_t fd);
+long cubi_sock_type(uint64_t fd);
 /* s's readiness, and its peer's, may have changed (irq off). */
 void cubi_sock_changed(struct cubi_sock *s);
 /* Linux's move_addr_to_kernel: len 0..128 (else -EINVAL), readable
@@ -66,10 +118,32 @@ long cubi_sock_addr_in(uintptr_t u, int len, uint8_t buf[CUBI_ADDR_MAX]);
 /* Checks an (addr, *addrlen) pair a call will fill: *addrlen readable
  * (-EFAULT) and >= 0 (-EINVAL), room for a sockaddr_in (-EFAULT). */
 long cubi_sock_addr_out_ok(uintptr_t uaddr, uintptr_t ulen);
+/* Linux's move_addr_to_user: copies min(*ulen, sa->len) bytes, then
+ * stores sa->len in *ulen (a longer address is truncated). */
+long cubi_sock_addr_out(uintptr_t uaddr, uintptr_t ulen, const struct cubi_saddr *sa);
+/* sa = the sockaddr_in of addr:port (host order). */
+void cubi_sock_sin(struct cubi_saddr *sa, uint32_t addr, uint16_t port);
+/* Binds s to addr:port in its type's port space; port 0 picks a free
+ * ephemeral one. 0 or -EADDRINUSE (irq off). */
+long cubi_sock_bind(struct cubi_sock *s, uint32_t addr, uint16_t port);
+/* The socket of this type bound to port on dst or on 0.0.0.0, or NULL
+ * (irq off; bind keeps such sockets from overlapping: at most one). */
+struct cubi_sock *cubi_sock_bound(int type, uint32_t dst, uint16_t port);
 
 /* socket_io.c: the read, write and poll ops (irq off). */
 long cubi_sock_read(struct cubi_file *f, void *buf, size_t n);
 long cubi_sock_write(struct cubi_file *f, const void *buf, size_t n);
 uint32_t cubi_sock_poll(struct cubi_file *f);
+
+/* socket_udp.c: the file ops of UDP sockets (sock_new uses them); the
+ * calls socket.c and socket_io.c hand UDP sockets to: connect (irq off;
+ * a is cubi_sock_addr_in's buffer), sendto, recvfrom, and sendmsg/
+ * recvmsg after the header and iovecs passed socket_io.c's checks. */
+extern const struct cubi_file_ops cubi_udp_ops;
+long cubi_udp_connect(struct cubi_sock *s, const uint8_t *a, int len);
+long cubi_udp_sendto(struct cub_shim_regs *r);
+long cubi_udp_recvfrom(struct cub_shim_regs *r);
+long cubi_udp_sendmsg(uint64_t fd, const struct msghdr_user *m, unsigned flags);
+long cubi_udp_recvmsg(uint64_t fd, uintptr_t umsg, struct msghdr_user *m, unsigned flags);
 
 #endif

@@ -1,9 +1,11 @@
 /*
- * socket_io.c - the data side of the sockets (socket.c has the sockets
- * and connections; socket.h is the interface): the receive rings, the
- * read/write/poll ops the fd layer runs, sendto/recvfrom,
+ * socket_io.c - the data side of the stream sockets (socket.c has the
+ * sockets and connections; socket.h is the interface): the receive rings,
+ * the read/write/poll ops the fd layer runs, sendto/recvfrom,
  * sendmsg/recvmsg (iovecs only, no control data) and setsockopt/
- * getsockopt (options recorded; none changes behaviour).
+ * getsockopt (options recorded; none changes behaviour). The send/recv
+ * calls hand UDP sockets to socket_udp.c (after the msghdr checks, for
+ * sendmsg/recvmsg); the options serve both kinds.
  *
  * A socket's ring holds what its peer sent and it has not read; a send
  * appends to the peer's ring what fits (-EAGAIN when it is full, and the
@@ -236,6 +238,8 @@ CUBI_SYS(sendto)
 	long domain = cubi_sock_domain(A0(r)), rc;
 	size_t n = CUB_MIN(A2(r), MAX_RW);
 
+	if (cubi_sock_type(A0(r)) == CUBI_SOCK_DGRAM)
+		return cubi_udp_sendto(r);
 	if (domain < 0)
 		return domain;
 	if ((unsigned)A3(r) & ~SEND_FLAGS)
@@ -255,6 +259,8 @@ CUBI_SYS(recvfrom)
 	size_t n = CUB_MIN(A2(r), MAX_RW);
 	int zero = 0;
 
+	if (cubi_sock_type(A0(r)) == CUBI_SOCK_DGRAM)
+		return cubi_udp_recvfrom(r);
 	if (domain < 0)
 		return domain;
 	if ((unsigned)A3(r) & ~RECV_FLAGS)
@@ -270,17 +276,6 @@ CUBI_SYS(recvfrom)
 }
 
 /* ----------------------------------------------------- sendmsg, recvmsg */
-
-struct msghdr_user {		/* Linux's struct msghdr on x86-64 */
-	uint64_t name;
-	uint32_t namelen, pad0;
-	uint64_t iov, iovlen, control, controllen;
-	int32_t flags, pad1;
-};
-
-struct iovec_user {
-	uint64_t base, len;
-};
 
 /* The header and its iovecs, checked (buffers readable for sending,
  * writable for receiving; total at most MAX_RW). */
@@ -349,6 +344,8 @@ CUBI_SYS(sendmsg)
 		return domain;
 	if ((rc = msg_in(A1(r), &m, true)) != 0)
 		return rc;
+	if (cubi_sock_type(A0(r)) == CUBI_SOCK_DGRAM)
+		return cubi_udp_sendmsg(A0(r), &m, (unsigned)A2(r));
 	if ((unsigned)A2(r) & ~SEND_FLAGS)
 		return -CUB_EOPNOTSUPP;
 	if (m.controllen)
@@ -369,6 +366,8 @@ CUBI_SYS(recvmsg)
 		return domain;
 	if ((rc = msg_in(A1(r), &m, false)) != 0)
 		return rc;
+	if (cubi_sock_type(A0(r)) == CUBI_SOCK_DGRAM)
+		return cubi_udp_recvmsg(A0(r), A1(r), &m, (unsigned)A2(r));
 	if ((unsigned)A2(r) & ~RECV_FLAGS)
 		return -CUB_EOPNOTSUPP;
 	rc = msg_xfer(A0(r), &m, (unsigned)A2(r), false);
@@ -409,8 +408,11 @@ static const struct {
 	[CUBI_OPT_KEEPCNT] = { CUBI_IPPROTO_TCP, 6, 1, 127 },
 };
 
-static int find_opt(int level, int name)
+/* s's recorded option (level, name), or -1: none (TCP's on UDP too). */
+static int find_opt(const struct cubi_sock *s, int level, int name)
 {
+	if (level == CUBI_IPPROTO_TCP && s->type != CUBI_SOCK_STREAM)
+		return -1;		/* Linux: -ENOPROTOOPT */
 	for (int i = 0; i < CUBI_OPT_N; i++)
 		if (optdef[i].level == level && optdef[i].name == name)
 			return i;
@@ -430,7 +432,7 @@ static long check_level(long domain, int level)
 
 static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[2])
 {
-	int i = find_opt(level, name);
+	int i = find_opt(s, level, name);
 
 	if (level == CUBI_SOL_SOCKET && name == SO_LINGER) {
 		s->linger[0] = v[0] != 0;
@@ -438,7 +440,7 @@ static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[
 		return 0;
 	}
 	if (level == CUBI_SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF))
-		return 0;	/* the ring's size is fixed */
+		return 0;	/* the ring's (UDP: budget's) size is fixed */
 	if (i < 0)
 		return -CUB_ENOPROTOOPT;
 	if (optdef[i].max && (v[0] < optdef[i].min || v[0] > optdef[i].max))
@@ -479,11 +481,15 @@ CUBI_SYS(setsockopt)
 static int sol_value(const struct cubi_sock *s, int name)
 {
 	switch (name) {
-	case SO_TYPE: return CUBI_SOCK_STREAM;
+	case SO_TYPE: return s->type;
 	case SO_ACCEPTCONN: return s->state == CUBI_SOCK_LISTENING;
-	case SO_PROTOCOL: return s->domain == CUBI_AF_INET ? CUBI_IPPROTO_TCP : 0;
+	case SO_PROTOCOL:
+		if (s->domain != CUBI_AF_INET)
+			return 0;
+		return s->type == CUBI_SOCK_DGRAM ? CUBI_IPPROTO_UDP : CUBI_IPPROTO_TCP;
 	case SO_DOMAIN: return s->domain;
-	case SO_SNDBUF: case SO_RCVBUF: return (int)CUBI_SOCK_RING;
+	case SO_SNDBUF: case SO_RCVBUF:	/* UDP: the receive queue's budget */
+		return (int)(s->type == CUBI_SOCK_DGRAM ? CUBI_UDP_BUDGET : CUBI_SOCK_RING);
 	default: return -1;
 	}
 }
@@ -491,9 +497,11 @@ static int sol_value(const struct cubi_sock *s, int name)
 /* An option's value into v, its size into *size (irq off). */
 static long getopt_locked(struct cubi_sock *s, int level, int name, int v[2], size_t *size)
 {
-	int i = find_opt(level, name);
+	int i = find_opt(s, level, name);
 
 	*size = 4;
+	if (level == CUBI_IPPROTO_TCP && s->type == CUBI_SOCK_DGRAM)
+		return -CUB_EOPNOTSUPP;	/* Linux's ip_getsockopt */
 	if (i >= 0) {
 		v[0] = s->opt[i];
 	} else if (level != CUBI_SOL_SOCKET) {

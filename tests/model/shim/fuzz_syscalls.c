@@ -10,10 +10,10 @@
  * forever are steered: exit/exit_group/clone are skipped, signals to self
  * use signal 0, console reads (on whatever descriptor dup put the console)
  * and unbounded waits are skipped, sleeps and
- * epoll waits get a tiny timeout, pipes and sockets are always made
- * non-blocking (pipe2, socket, socketpair, accept4 get the flag), and
- * calls that could wait on a blocking socket (one plain accept made) are
- * skipped. Path arguments often name a few shared files and directories
+ * epoll waits get a tiny timeout, pipes and sockets (TCP and UDP) are
+ * always made non-blocking (pipe2, socket, socketpair, accept4 get the
+ * flag), and calls that could wait on a blocking socket (one plain accept
+ * made) are skipped. Path arguments often name a few shared files and directories
  * (so that threads race to create, rename and remove them). When a
  * scratch pointer is among the arguments, lengths stay small, so a valid
  * call cannot write past the scratch area.
@@ -95,9 +95,10 @@ static bool is_blocking_socket(long fd)
 	       !(cub_shim_call(72, fd, 3, 0, 0, 0, 0) & 04000);	/* F_GETFL */
 }
 
-/* Sockets made and ports listened on lately (any thread): socket calls
- * often aim there, so that connect finds listeners and accept finds
- * connections among all the descriptors random calls leave open. */
+/* Sockets made and ports listened on or bound lately (any thread):
+ * socket calls often aim there, so that connect finds listeners, accept
+ * finds connections and sendto finds UDP sockets among all the
+ * descriptors random calls leave open. */
 static long recent_fd[16];
 static unsigned recent_port[8], n_fd, n_port;
 
@@ -108,14 +109,14 @@ static void note_result(long nr, const long a[6], long r)
 
 	if ((nr == 41 || nr == 43 || nr == 288) && r >= 0)
 		recent_fd[n_fd++ % 16] = r;
-	if (nr == 50 && r == 0 &&
+	if ((nr == 50 || nr == 49) && r == 0 &&
 	    cub_shim_call(51, a[0], (long)(uintptr_t)sa, (long)(uintptr_t)&len, 0, 0, 0) == 0)
 		recent_port[n_port++ % 8] = (unsigned)sa[2] << 8 | sa[3];
 }
 
-/* Points a[1], a[2] at a sockaddr_in for 127.0.0.1 or 0.0.0.0 and a port
- * listened on lately, or port 0. */
-static void aim_sockaddr(long a[6], uint64_t *s)
+/* Points a[i], a[i + 1] at a sockaddr_in for 127.0.0.1 or 0.0.0.0 and a
+ * port listened on or bound lately, or port 0. */
+static void aim_sockaddr(long a[6], uint64_t *s, int i)
 {
 	uint8_t *sa = scratch + SCRATCH / 2 + 128;
 	unsigned port = rnd(s) % 4 && n_port ? recent_port[rnd(s) % CUB_MIN(n_port, 8u)] : 0;
@@ -126,8 +127,8 @@ static void aim_sockaddr(long a[6], uint64_t *s)
 	sa[3] = (uint8_t)port;
 	if (rnd(s) % 2)
 		sa[4] = 127, sa[7] = 1;
-	a[1] = (long)(uintptr_t)sa;
-	a[2] = 16;
+	a[i] = (long)(uintptr_t)sa;
+	a[i + 1] = 16;
 }
 
 /* Paths the file-system calls often get instead of random bytes, so
@@ -193,22 +194,27 @@ static bool steer(long nr, long a[6], uint64_t *s)
 	case 1: case 20:			/* write/writev, */
 	case 42:				/* connect: often a listener */
 		if (rnd(s) % 2)
-			aim_sockaddr(a, s);
+			aim_sockaddr(a, s, 1);
+		return !is_blocking_socket(a[0]);
+	case 44:				/* sendto: often a UDP port */
+		if (rnd(s) % 2)
+			aim_sockaddr(a, s, 4);
 		return !is_blocking_socket(a[0]);
 	case 43:				/* accept, */
-	case 44: case 45: case 46: case 47:	/* send/recv calls */
+	case 45: case 46: case 47:		/* send/recv calls */
 		return !is_blocking_socket(a[0]);
 	case 41: case 53:			/* socket, socketpair: */
-		if (rnd(s) % 2) {		/* often a kind that exists */
+		if (rnd(s) % 2) {		/* often a kind that exists: */
 			a[0] = nr == 53 || rnd(s) % 4 == 0 ? 1 : 2;
-			a[1] = 1 | (a[1] & 02000000);
+			a[1] = (a[0] == 2 && rnd(s) % 3 == 0 ? 2 : 1) |	/* UDP, */
+			       (a[1] & 02000000);			/* TCP */
 			a[2] = 0;
 		}
 		a[1] |= 04000;			/* SOCK_NONBLOCK always */
 		return true;
 	case 49:				/* bind: often loopback */
 		if (rnd(s) % 2)
-			aim_sockaddr(a, s);
+			aim_sockaddr(a, s, 1);
 		return true;
 	case 288:				/* accept4 */
 		a[3] |= 04000;

@@ -234,7 +234,8 @@ static void test_socket_create(void **state)
 	assert_int_equal(SYS3(SYS_socket, AF_INET6, SOCK_STREAM, 0), -CUB_EAFNOSUPPORT);
 	assert_int_equal(SYS3(SYS_socket, AF_INET6, SOCK_STREAM | NB | CX, TCP), -CUB_EAFNOSUPPORT);
 	assert_int_equal(SYS3(SYS_socket, 99, SOCK_STREAM, 0), -CUB_EAFNOSUPPORT);
-	assert_int_equal(SYS3(SYS_socket, AF_INET, SOCK_DGRAM, 0), -CUB_ESOCKTNOSUPPORT);
+	assert_int_equal(SYS3(SYS_socket, AF_INET, SOCK_DGRAM, TCP), -CUB_EPROTONOSUPPORT);
+	assert_int_equal(SYS3(SYS_socket, AF_INET, 3, 0), -CUB_ESOCKTNOSUPPORT);	/* raw */
 	assert_int_equal(SYS3(SYS_socket, AF_INET, 0, 0), -CUB_ESOCKTNOSUPPORT);
 	assert_int_equal(SYS3(SYS_socket, AF_INET, 11, 0), -CUB_EINVAL);
 	assert_int_equal(SYS3(SYS_socket, AF_INET, SOCK_STREAM | 0x100, 0), -CUB_EINVAL);
