@@ -33,6 +33,8 @@
 #include <cubrt/sched.h>
 #include <cubrt/shim.h>
 
+#include "host_util.h"
+
 #define TRIPS 200000l
 #define FILE_OPS 500000l
 #define MSG 64
@@ -47,14 +49,6 @@ static long shim(long nr, long a, long b, long c, long d)
 static long host(long nr, long a, long b, long c, long d)
 {
 	return syscall(nr, a, b, c, d);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
 /* One side of a ping-pong: `first` writes first. fds: what it reads from
@@ -172,15 +166,6 @@ static void *file_io(void *unused)
 	if (linux_peer)
 		unlink(path);
 	return NULL;
-}
-
-static void pin_to_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	sched_setaffinity(0, sizeof(set), &set);
 }
 
 int main(int argc, char **argv)

@@ -24,18 +24,12 @@
 #include <cubrt/sched.h>
 #include <cubrt/shim.h>
 
+#include "host_util.h"
+
 #define CALLS 5000000l
 #define HANDOFFS 500000l
 
 static volatile uint32_t turn;	/* whose turn: 0 or 1 */
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 typedef long (*futex_fn)(volatile uint32_t *, long, long);
 
@@ -82,15 +76,6 @@ static void *linux_side(void *arg)
 {
 	play(linux_futex, (uint32_t)(uintptr_t)arg);
 	return NULL;
-}
-
-static void pin_to_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	sched_setaffinity(0, sizeof(set), &set);
 }
 
 int main(int argc, char **argv)

@@ -25,6 +25,14 @@
 #define CUBI_IPPROTO_UDP 17
 #define CUBI_SOL_SOCKET 1
 #define CUBI_SOCK_RING (64u * 1024)	/* receive ring per socket */
+/* send/recv flags (Linux's values) */
+#define MSG_PEEK 0x2u
+#define MSG_TRUNC 0x20u
+#define MSG_DONTWAIT 0x40u
+#define MSG_WAITALL 0x100u
+#define MSG_NOSIGNAL 0x4000u
+#define MSG_MORE 0x8000u
+#define MSG_CMSG_CLOEXEC 0x40000000u
 #define CUBI_SIN_SIZE 16u		/* sizeof(struct sockaddr_in) */
 #define CUBI_ADDR_MAX 128		/* sizeof(struct sockaddr_storage) */
 #define CUBI_UDP_MAX 65507u		/* largest UDP payload over IPv4 */

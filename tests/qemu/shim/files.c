@@ -17,14 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int passed, total;
-
-static void check(const char *what, int ok)
-{
-	total++;
-	passed += !!ok;
-	printf("%s: %s\n", what, ok ? "ok" : "FAILED");
-}
+#include "checks.h"
 
 /* The whole of a small file, NUL-terminated, or NULL. */
 static char *slurp(const char *path)

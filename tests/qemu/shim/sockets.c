@@ -22,29 +22,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "checks.h"
+
 #define CLIENTS 4
 #define BIG (256 * 1024)
 
-static int passed, total;
 static char big_out[BIG], big_in[BIG];
-
-static void check(const char *what, int ok)
-{
-	total++;
-	passed += !!ok;
-	printf("%s: %s\n", what, ok ? "ok" : "FAILED");
-}
-
-static struct sockaddr_in loopback(unsigned short port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return a;
-}
 
 /* Reads exactly n bytes (or until end of file): the count. */
 static size_t read_all(int fd, char *buf, size_t n)

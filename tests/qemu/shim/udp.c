@@ -19,26 +19,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int passed, total;
+#include "checks.h"
+
 static char big[65508];
-
-static void check(const char *what, int ok)
-{
-	total++;
-	passed += !!ok;
-	printf("%s: %s\n", what, ok ? "ok" : "FAILED");
-}
-
-static struct sockaddr_in loopback(unsigned short port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return a;
-}
 
 static struct sockaddr_in name_of(int fd)
 {
