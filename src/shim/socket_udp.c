@@ -49,9 +49,8 @@
  *    data in sendmsg: -EINVAL; recvmsg reports none.
  *  - A datagram whose copy to the program faults stays queued (-EFAULT;
  *    Linux drops it).
- *  - readv/writev go through the fd layer segment by segment (io.c): each
- *    writev segment is a datagram of its own and readv fills only the
- *    first non-empty segment. recvmsg/sendmsg scatter and gather.
+ *  - readv/writev gather into and scatter from one datagram (io.c, through
+ *    the ops' datagram flag), as do sendmsg/recvmsg.
  *  - Destinations outside 127.0.0.0/8: -ENETUNREACH (there is no network).
  *
  * Invariants: a UDP socket's dbytes is the sum of cost() over its queue
