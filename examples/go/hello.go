@@ -10,7 +10,8 @@
 //
 // With the argument "panic" or "deadlock" it shows Go's own reports for
 // those (exit status 2); with "echo" it copies console lines until
-// "quit"; with "udp" it echoes datagrams over loopback; with "files" it
+// "quit"; with "udp" it echoes datagrams over loopback, with "unix" over a
+// unix-domain socket; with "files" it
 // uses the file system (booted with
 // `scripts/run --files tests/qemu/shim/fsroot`); otherwise it exits with
 // status 0.
@@ -19,6 +20,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -277,6 +279,36 @@ func udp() string {
 	return fmt.Sprintf("%q, then a deadline: %v", got, timeout)
 }
 
+// unixSocket serves one echo over a unix-domain socket at a path in the
+// file system, and checks that the path is a socket.
+func unixSocket() string {
+	path := "/tmp/hello.sock"
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return err.Error()
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.Copy(c, c)
+	}()
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		return err.Error()
+	}
+	fmt.Fprint(c, "ping over a path")
+	c.(*net.UnixConn).CloseWrite()
+	reply, err := io.ReadAll(c)
+	c.Close()
+	st, serr := os.Stat(path)
+	isSock := serr == nil && st.Mode()&os.ModeSocket != 0
+	return fmt.Sprintf("%q, err %v, a socket file: %v", reply, err, isSock)
+}
+
 func main() {
 	who := os.Getenv("WHO")
 	if who == "" {
@@ -288,6 +320,10 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "deadlock" {
 		<-make(chan int)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "unix" {
+		fmt.Printf("unix: %s\n", unixSocket())
+		return
 	}
 	if len(os.Args) > 1 && os.Args[1] == "udp" {
 		fmt.Printf("udp: %s\n", udp())

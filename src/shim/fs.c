@@ -154,6 +154,18 @@ long cubi_fs_path_call(long dirfd, uintptr_t upath, bool empty_ok, cubi_fs_path_
 	return rc;
 }
 
+/* Runs op on a path in kernel memory, relative to the working
+ * directory, under the lock. */
+long cubi_fs_kpath_call(const char *path, cubi_fs_path_op op, void *arg)
+{
+	long rc;
+
+	cubi_fs_lock();
+	rc = op(cubi_fs_cwd ? cubi_fs_cwd : cubi_ramfs_root(), path, arg);
+	cubi_fs_unlock();
+	return rc;
+}
+
 /* The node a path names; "" (with AT_EMPTY_PATH) is start itself. */
 int cubi_fs_resolve(struct cubi_rnode *start, const char *path,
 		   struct cubi_rnode **out)

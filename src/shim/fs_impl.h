@@ -42,6 +42,10 @@ typedef long (*cubi_fs_path_op)(struct cubi_rnode *start, const char *path, void
 /* at_begin, the lock, op, the unlock, at_end. */
 long cubi_fs_path_call(long dirfd, uintptr_t upath, bool empty_ok, cubi_fs_path_op op,
 		       void *arg);
+/* The same for a path already in kernel memory (an AF_UNIX socket's
+ * sun_path), relative to the working directory: the lock, op, the
+ * unlock. Interrupts enabled (task context). */
+long cubi_fs_kpath_call(const char *path, cubi_fs_path_op op, void *arg);
 /* A descriptor call's work on its file's node, under the lock. */
 typedef long (*cubi_fs_node_op)(struct cubi_rnode *n, struct cubi_file *f, void *arg);
 /* Runs op on the ramfs node of fd's file under the lock: -EBADF when fd

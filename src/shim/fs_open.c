@@ -76,6 +76,8 @@ static long open_op(struct cubi_rnode *start, const char *path, void *arg)
 	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFCHR) {
 		o->file = cubi_dev_open(st.rdev, keep, &rc);	/* O_TRUNC: no effect */
 		return o->file ? 0 : rc;
+	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFSOCK) {
+		return -CUB_ENXIO;	/* Linux: sockets are not opened by name */
 	} else if ((o->flags & O_TRUNC) && acc != 0 &&
 		   (rc = cubi_ramfs_truncate(n, 0)) != 0) {
 		return rc;

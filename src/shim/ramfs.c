@@ -1,6 +1,7 @@
 /*
- * ramfs.c - the shim's in-memory file system: directories and regular
- * files on the heap (the contract is ramfs.h).
+ * ramfs.c - the shim's in-memory file system: directories, regular
+ * files and special nodes (devices, sockets) on the heap (the contract
+ * is ramfs.h).
  *
  * A directory keeps its entries on a list in creation order; the node is
  * its own entry (no hard links: one name per node). Each entry carries a
@@ -27,7 +28,8 @@
  *  - a node other than the root is freed exactly when it is unlinked and
  *    its refs (holds) are 0.
  *  - files: f.size <= f.cap, f.data holds f.cap bytes (NULL when 0);
- *    bytes past f.size are stale until the size grows over them.
+ *    bytes past f.size are stale until the size grows over them. Special
+ *    nodes (devices, sockets) keep f zeroed: size 0, no data.
  *
  * Locking: none here; callers hold the fs lock (ramfs.h).
  */
@@ -65,7 +67,8 @@ struct cubi_rnode {
 			size_t size, cap;
 		} f;
 	};
-	uint32_t rdev;			/* character devices: dev_t */
+	uint32_t rdev;			/* character devices: dev_t; socket
+					 * nodes: their socket's id */
 	uint16_t nlen;
 	char name[CUBI_NAME_MAX + 1];	/* NUL-terminated for readdir */
 };
@@ -89,7 +92,7 @@ static struct cubi_rnode *of_entry(struct cub_list *l)
 	return cub_container_of(l, struct cubi_rnode, entry);
 }
 
-/* A fresh, unlinked node of type `type` (CUBI_S_IFDIR or _IFREG). */
+/* A fresh, unlinked node of type `type` (CUBI_S_IF*). */
 static void node_init(struct cubi_rnode *n, uint32_t type, uint32_t perm)
 {
 	uint64_t t = now();
@@ -244,27 +247,20 @@ int cubi_ramfs_lookup(struct cubi_rnode *dir, const char *name, size_t len,
 	return 0;
 }
 
-/* Devices keep no bytes: the file calls refuse them. */
-static bool dev_p(const struct cubi_rnode *n)
+/* Devices and socket nodes keep no bytes: the file calls refuse them. */
+static bool special_p(const struct cubi_rnode *n)
 {
-	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFCHR;
+	uint32_t fmt = n->mode & CUBI_S_IFMT;
+
+	return fmt == CUBI_S_IFCHR || fmt == CUBI_S_IFSOCK;
 }
 
-int cubi_ramfs_mknod(struct cubi_rnode *dir, const char *name, size_t len,
-		     uint32_t mode, uint32_t rdev, struct cubi_rnode **out)
+/* Adds a node of type `type` named `name` to dir, with tag (a special
+ * node's rdev or socket id); errors as cubi_ramfs_create. */
+static int add_node(struct cubi_rnode *dir, const char *name, size_t len,
+		    uint32_t type, uint32_t perm, uint32_t tag,
+		    struct cubi_rnode **out)
 {
-	int rc = cubi_ramfs_create(dir, name, len, CUBI_S_IFCHR | (mode & PERM_BITS), out);
-
-	if (rc == 0)
-		(*out)->rdev = rdev;
-	return rc;
-}
-
-int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
-		      uint32_t mode, struct cubi_rnode **out)
-{
-	uint32_t fmt = mode & CUBI_S_IFMT;
-	uint32_t type = fmt == CUBI_S_IFDIR || fmt == CUBI_S_IFCHR ? fmt : CUBI_S_IFREG;
 	struct cubi_rnode *n;
 
 	if (!dir_p(dir))
@@ -278,10 +274,37 @@ int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
 	}
 	if ((n = cub_malloc(sizeof(*n))) == NULL)
 		return -CUB_ENOMEM;
-	node_init(n, type, mode);
+	node_init(n, type, perm);
+	n->rdev = tag;
 	attach(dir, n, name, len);
 	*out = n;
 	return 0;
+}
+
+int cubi_ramfs_mknod(struct cubi_rnode *dir, const char *name, size_t len,
+		     uint32_t mode, uint32_t rdev, struct cubi_rnode **out)
+{
+	return add_node(dir, name, len, CUBI_S_IFCHR, mode, rdev, out);
+}
+
+int cubi_ramfs_mksock(struct cubi_rnode *dir, const char *name, size_t len,
+		      uint32_t mode, uint32_t id, struct cubi_rnode **out)
+{
+	CUB_ASSERT(id != 0);
+	return add_node(dir, name, len, CUBI_S_IFSOCK, mode, id, out);
+}
+
+uint32_t cubi_ramfs_sock_id(const struct cubi_rnode *n)
+{
+	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFSOCK ? n->rdev : 0;
+}
+
+int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
+		      uint32_t mode, struct cubi_rnode **out)
+{
+	uint32_t type = (mode & CUBI_S_IFMT) == CUBI_S_IFDIR ? CUBI_S_IFDIR : CUBI_S_IFREG;
+
+	return add_node(dir, name, len, type, mode, 0, out);
 }
 
 int cubi_ramfs_unlink(struct cubi_rnode *dir, const char *name, size_t len,
@@ -428,7 +451,7 @@ long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off)
 
 	if (dir_p(n))
 		return -CUB_EISDIR;
-	if (dev_p(n))
+	if (special_p(n))
 		return -CUB_EINVAL;
 	n->atime = now();
 	if (off >= n->f.size)
@@ -445,7 +468,7 @@ long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 
 	if (dir_p(n))
 		return -CUB_EISDIR;
-	if (dev_p(n))
+	if (special_p(n))
 		return -CUB_EINVAL;
 	if (len == 0)		/* Linux: no size change, no time update */
 		return 0;
@@ -464,7 +487,7 @@ int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size)
 
 	if (dir_p(n))
 		return -CUB_EISDIR;
-	if (dev_p(n))
+	if (special_p(n))
 		return -CUB_EINVAL;
 	if (size > CUBI_FILE_MAX)
 		return -CUB_EFBIG;
@@ -490,7 +513,7 @@ void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st)
 	st->atime = n->atime;
 	st->mtime = n->mtime;
 	st->ctime = n->ctime;
-	st->rdev = n->rdev;
+	st->rdev = (n->mode & CUBI_S_IFMT) == CUBI_S_IFCHR ? n->rdev : 0;
 }
 
 void cubi_ramfs_chmod(struct cubi_rnode *n, uint32_t perm)

@@ -2,6 +2,10 @@
  * ramfs.h - the shim's file system: directories and regular files kept in
  * heap memory (like Linux's tmpfs), filled at boot from a cpio archive.
  *
+ * Besides directories and files, two kinds of special node have no bytes:
+ * character devices (cubi_ramfs_mknod; opened through dev.c) and sockets
+ * (cubi_ramfs_mksock: the names AF_UNIX sockets bind, socket_unix.c).
+ *
  * This layer knows nodes and names, not paths or descriptors: path walks
  * (path.c), open files (file.c) and the system calls (fs.c) sit on top.
  * Names are (pointer, length) pairs: one path component, never "", "."
@@ -40,18 +44,19 @@
 #define CUBI_S_IFREG 0100000u
 #define CUBI_S_IFCHR 0020000u
 #define CUBI_S_IFIFO 0010000u
+#define CUBI_S_IFSOCK 0140000u
 
 struct cubi_rnode;
 
 /* What stat reports of a node. Times are wall-clock ns since 1970. */
 struct cubi_rstat {
 	uint64_t ino;
-	uint32_t mode;		/* CUBI_S_IFDIR or _IFREG | permission bits */
+	uint32_t mode;		/* CUBI_S_IF* type | permission bits */
 	uint32_t nlink;		/* dirs: 2 + subdirectories; files: 1, or 0
 				 * once unlinked */
 	uint64_t size;		/* files: bytes; dirs: entries * 32 */
 	uint64_t atime, mtime, ctime;
-	uint32_t rdev;		/* character devices: Linux's dev_t */
+	uint32_t rdev;		/* character devices: Linux's dev_t; else 0 */
 };
 
 /* One directory entry as cubi_ramfs_readdir returns it. */
@@ -82,8 +87,9 @@ int cubi_ramfs_lookup(struct cubi_rnode *dir, const char *name, size_t len,
 
 /*
  * Creates `name` in directory dir: a directory when mode has
- * CUBI_S_IFDIR, else a regular file (mode's permission bits are kept;
- * the caller applied the umask). 0 and *out (not held), -CUB_EEXIST
+ * CUBI_S_IFDIR, else a regular file (other type bits are ignored; the
+ * permission bits are kept: the caller applied the umask). 0 and *out
+ * (not held), -CUB_EEXIST
  * (the name exists: *out is set to it all the same), -CUB_ENOTDIR, or
  * -CUB_ENOENT when dir was removed (an unlinked directory takes no new
  * entries), -CUB_ENOMEM.
@@ -100,6 +106,19 @@ int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
  */
 int cubi_ramfs_mknod(struct cubi_rnode *dir, const char *name, size_t len,
 		     uint32_t mode, uint32_t rdev, struct cubi_rnode **out);
+
+/*
+ * Creates the socket node `name` in dir (S_IFSOCK; mode: permission
+ * bits) carrying id, the caller's tag of the socket bound to it (not 0;
+ * stat shows rdev 0). Like a device node it has no bytes (read, write,
+ * truncate: -CUB_EINVAL); it may outlive its socket, which is what the
+ * id is for: the caller looks the id up among its live sockets
+ * (socket_unix.c). Renaming keeps the id. Errors as cubi_ramfs_create.
+ */
+int cubi_ramfs_mksock(struct cubi_rnode *dir, const char *name, size_t len,
+		      uint32_t mode, uint32_t id, struct cubi_rnode **out);
+/* The id of socket node n, or 0 when n is not a socket node. */
+uint32_t cubi_ramfs_sock_id(const struct cubi_rnode *n);
 
 /*
  * Removes the entry `name` from dir. rmdir true: it must be an empty
@@ -131,14 +150,15 @@ void cubi_ramfs_put(struct cubi_rnode *n);
  * end). write: all n bytes at off, the file growing (a gap reads as
  * zeros); -CUB_ENOSPC when memory runs out, -CUB_EFBIG past
  * CUBI_FILE_MAX. Both update the times (read: atime; write: mtime,
- * ctime). -CUB_EISDIR for a directory, -CUB_EINVAL for a device.
+ * ctime). -CUB_EISDIR for a directory, -CUB_EINVAL for a device or a
+ * socket node.
  */
 #define CUBI_FILE_MAX ((uint64_t)1 << 40)
 long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off);
 long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 		      uint64_t off);
 /* Sets a file's size (zero-filling growth): 0, -CUB_EISDIR, -CUB_EFBIG,
- * -CUB_ENOSPC, -CUB_EINVAL (a device). */
+ * -CUB_ENOSPC, -CUB_EINVAL (a device or socket node). */
 int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size);
 
 void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st);

@@ -1,28 +1,35 @@
 /*
  * socket.c - Linux's socket calls for a network of one machine: TCP and
  * UDP over IPv4 loopback (127.0.0.0/8; 0.0.0.0 as a destination means the
- * machine itself) and AF_UNIX stream pairs (socketpair), in memory. Enough
- * for Go's net package (Listen/Accept/Dial, ListenPacket/DialUDP,
- * deadlines through epoll) and for C programs' socket/bind/listen/accept/
- * connect/send/recv/sendto/recvfrom. UDP's data side is socket_udp.c,
- * whose header comment has its semantics; this file creates, binds,
- * names and shuts down UDP sockets like the others and hands connect to
- * socket_udp.c.
+ * machine itself) and AF_UNIX stream sockets (socketpair, or bound to a
+ * path or an abstract name, listening and connecting like TCP), in
+ * memory. Enough for Go's net package (Listen/Accept/Dial for "tcp" and
+ * "unix", ListenPacket/DialUDP, deadlines through epoll) and for C
+ * programs' socket/bind/listen/accept/connect/send/recv/sendto/recvfrom.
+ * UDP's data side is socket_udp.c, whose header comment has its
+ * semantics; this file creates, binds, names and shuts down UDP sockets
+ * like the others and hands connect to socket_udp.c. AF_UNIX names (bind,
+ * connect's lookup of the listener) are socket_unix.c's, whose header
+ * comment has their semantics; the connection is made here as for TCP.
  *
  * A connection is two sockets, each with its own receive ring: a write
  * copies into the peer's ring (partially when it is nearly full; -EAGAIN
  * when it is full, and the caller waits like a pipe writer), a read takes
  * from the socket's own ring. connect completes at once: it creates the
  * server side's socket, queues it on the listener's accept queue and
- * connects both ends; accept takes the oldest queued one. There is no
- * handshake, no TIME_WAIT and no SIGPIPE (-EPIPE only, as for pipes).
+ * connects both ends; accept takes the oldest queued one. The same for
+ * AF_UNIX, whose accepted socket has its listener's name and its
+ * client's (unnamed unless the client bound one), and whose client has
+ * the listener's name as its peer's. There is no handshake, no
+ * TIME_WAIT and no SIGPIPE (-EPIPE only, as for pipes).
  *
  * Choices where Linux leaves room or where this is simpler than Linux:
  *  - AF_INET6 and other families: -EAFNOSUPPORT (Go then uses IPv4 only);
  *    types other than SOCK_STREAM, and SOCK_DGRAM but for AF_INET (UDP):
- *    -ESOCKTNOSUPPORT. socket(AF_UNIX, SOCK_STREAM) makes a socket, but
- *    bind, listen and connect on it give -EOPNOTSUPP: AF_UNIX connections
- *    come from socketpair only. listen and accept on UDP: -EOPNOTSUPP.
+ *    -ESOCKTNOSUPPORT (so no AF_UNIX SOCK_DGRAM or SOCK_SEQPACKET). listen
+ *    and accept on UDP: -EOPNOTSUPP. listen on an unbound AF_UNIX socket:
+ *    -EINVAL (Linux; no autobind), on an unbound TCP one: an ephemeral
+ *    port. No SCM_RIGHTS or credentials (no control data at all).
  *  - Ports conflict when their addresses overlap (equal, or one is
  *    0.0.0.0) and the sockets have the same type: TCP and UDP ports are
  *    separate namespaces. SO_REUSEADDR/SO_REUSEPORT are recorded and
@@ -31,7 +38,8 @@
  *    Ephemeral ports (bind to port 0, listen and connect unbound) come
  *    from 32768-60999, round robin.
  *  - A full accept queue (max(backlog, 1) entries, at most 4096; a
- *    negative backlog means 4096 as on Linux): a blocking connect waits
+ *    negative backlog means 4096 as on Linux; AF_UNIX too, where Linux
+ *    queues backlog + 1): a blocking connect waits
  *    until accept makes room, a non-blocking one fails with -EAGAIN (as
  *    Linux's AF_UNIX connect does; loopback TCP cannot say EINPROGRESS
  *    here without a half-open state).
@@ -46,7 +54,8 @@
  *  - shutdown of a UDP socket: -ENOTCONN unless connected (Linux marks
  *    it all the same); see socket_udp.c for what SHUT_RD/SHUT_WR do.
  *
- * Invariants: a socket is on `bound` iff it holds its port (in_table);
+ * Invariants: a TCP or UDP socket is on `bound` iff it holds its port
+ * (in_table; AF_UNIX: socket_unix.c's invariants);
  * state CONNECTED with peer NULL means the peer is gone (closed, or the
  * connection was reset); a.peer == &b iff b.peer == &a; a socket on a
  * listener's queue has no descriptor yet (refs 0), listener points back
@@ -56,13 +65,17 @@
  * changes) and calls cubi_io_changed().
  *
  * This file has the sockets, ports and connections; socket_io.c moves
- * the data and has the options (socket.h is their interface).
+ * the data and has the options; socket_unix.c names AF_UNIX sockets
+ * (socket.h is their interface).
  *
  * Locking: the fd layer's critical section (interrupts disabled, see
  * fd.c) around every look at or change of socket state, the port table
  * and the queues. Allocation and freeing happen outside it: connect and
  * socketpair allocate first; a released listener's queued sockets are
- * freed by the free op, after the critical section.
+ * freed by the free op, after the critical section. AF_UNIX bind and
+ * connect's lookup take the fs lock first (socket_unix.c): bind holds a
+ * reference to the socket instead of the critical section, connect looks
+ * the name up between two attempts and finds the listener by id inside.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
@@ -83,6 +96,7 @@
 #define EPH_HI 60999u
 #define LOOPBACK 0x7f000001u	/* 127.0.0.1 */
 #define NEED_SOCK 1		/* connect_locked: allocate, then retry */
+#define NEED_NAME 2		/* connect_locked: look the AF_UNIX name up */
 
 static struct cub_list bound = CUB_LIST_INIT(bound);
 static unsigned next_port = EPH_LO;	/* where the ephemeral search begins */
@@ -336,9 +350,10 @@ static void sock_addr(const struct cubi_sock *s, bool peer, struct cubi_saddr *s
 		cubi_sock_sin(sa, peer ? s->peer_addr : s->addr, peer ? s->peer_port : s->port);
 		return;
 	}
-	cub_memset(sa, 0, sizeof(*sa));
-	sa->b[0] = (uint8_t)s->domain;
-	sa->len = 2;			/* AF_UNIX: unnamed */
+	if (peer)
+		cubi_unix_saddr(sa, s->un_peer, s->un_peer_len);
+	else
+		cubi_unix_saddr(sa, s->un_name, s->un_len);
 }
 
 long cubi_sock_addr_out_ok(uintptr_t uaddr, uintptr_t ulen)
@@ -427,8 +442,6 @@ static long bind_locked(struct cubi_sock *s, const uint8_t *a, int len)
 {
 	uint32_t addr = cubi_sa_addr(a);
 
-	if (s->domain != CUBI_AF_INET)
-		return -CUB_EOPNOTSUPP;
 	if ((unsigned)len < CUBI_SIN_SIZE)
 		return -CUB_EINVAL;
 	if (cubi_sa_family(a) != CUBI_AF_INET)
@@ -440,31 +453,47 @@ static long bind_locked(struct cubi_sock *s, const uint8_t *a, int len)
 	return cubi_sock_bind(s, addr, cubi_sa_port(a));
 }
 
-/* bind(fd, addr, len): the descriptor is checked before the address. */
+/* bind(fd, addr, len): the descriptor is checked before the address. An
+ * AF_UNIX bind may walk a path: it holds a reference to the socket
+ * instead of the critical section (socket_unix.c). */
 CUBI_SYS(bind)
 {
 	uint8_t a[CUBI_ADDR_MAX];
 	long cerr = cubi_sock_addr_in(A1(r), (int)A2(r), a), rc;
-	unsigned long irq = cub_arch_irq_save();
-	struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
+	struct cubi_file *f = cubi_fd_get(A0(r));
+	struct cubi_sock *s = f && (f->ops == &sock_ops || f->ops == &cubi_udp_ops) ? of_file(f) : NULL;
+	unsigned long irq;
 
-	if (s)
-		rc = cerr ? cerr : bind_locked(s, a, (int)A2(r));
-	cub_arch_irq_restore(irq);
+	if (!s)
+		rc = f ? -CUB_ENOTSOCK : -CUB_EBADF;
+	else if (cerr)
+		rc = cerr;
+	else if (s->domain == CUBI_AF_UNIX)	/* domain never changes */
+		rc = cubi_unix_bind(s, a, (int)A2(r));
+	else {
+		irq = cub_arch_irq_save();
+		rc = bind_locked(s, a, (int)A2(r));
+		cub_arch_irq_restore(irq);
+	}
+	if (f)
+		cubi_file_put(f);
 	return rc;
 }
 
-/* listen(fd, backlog): an unbound socket gets an ephemeral port on
- * 0.0.0.0; listening again only changes the backlog. */
+/* listen(fd, backlog): an unbound TCP socket gets an ephemeral port on
+ * 0.0.0.0, an unbound AF_UNIX one fails (-EINVAL, as on Linux);
+ * listening again only changes the backlog. */
 static long listen_locked(struct cubi_sock *s, int backlog)
 {
 	long rc;
 
-	if (s->domain != CUBI_AF_INET || s->type != CUBI_SOCK_STREAM)
+	if (s->type != CUBI_SOCK_STREAM)
 		return -CUB_EOPNOTSUPP;
+	if (s->domain == CUBI_AF_UNIX && !s->in_table)
+		return -CUB_EINVAL;
 	if (s->state == CUBI_SOCK_CONNECTED)
 		return -CUB_EINVAL;
-	if (!s->port && (rc = cubi_sock_bind(s, 0, 0)) != 0)
+	if (!s->port && s->domain == CUBI_AF_INET && (rc = cubi_sock_bind(s, 0, 0)) != 0)
 		return rc;
 	if ((unsigned)backlog > BACKLOG_MAX)
 		backlog = BACKLOG_MAX;
@@ -502,19 +531,15 @@ static struct cubi_sock *find_listener(uint32_t addr, uint16_t port)
 	return NULL;
 }
 
-/* Connects client c to the new socket srv and queues srv on listener l;
- * dst is the address c connected to (irq off). */
-static void join(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock *l, uint32_t dst)
+/* Connects client c to the new socket srv and queues srv on listener l
+ * (irq off). srv was allocated before an earlier attempt, when fd may
+ * have been another socket: it takes c's domain now. */
+static void enqueue(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock *l)
 {
-	if (!c->addr)
-		c->addr = LOOPBACK;	/* the source address loopback routes use */
+	srv->domain = c->domain;
 	c->state = srv->state = CUBI_SOCK_CONNECTED;
 	c->peer = srv;
 	srv->peer = c;
-	c->peer_addr = srv->addr = dst;
-	c->peer_port = srv->port = l->port;
-	srv->peer_addr = c->addr;
-	srv->peer_port = c->port;
 	srv->listener = l;
 	cub_list_push_back(&l->queue, &srv->qlink);
 	l->qlen++;
@@ -522,9 +547,57 @@ static void join(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock *l
 	cubi_sock_changed(c);
 }
 
+/* TCP: enqueue with the addresses; dst is the one c connected to. */
+static void join(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock *l, uint32_t dst)
+{
+	if (!c->addr)
+		c->addr = LOOPBACK;	/* the source address loopback routes use */
+	c->peer_addr = srv->addr = dst;
+	c->peer_port = srv->port = l->port;
+	srv->peer_addr = c->addr;
+	srv->peer_port = c->port;
+	enqueue(c, srv, l);
+}
+
+/* What a connect carries from one attempt to the next. */
+struct attempt {
+	struct cubi_sock *srv;	/* the server side, allocated, or NULL */
+	uint32_t id;		/* AF_UNIX: what the name led to (0: look) */
+};
+
+/* An AF_UNIX attempt (irq off), in Linux's order: the name (NEED_NAME
+ * until the lookup gave t->id), a live listener, our state, room in its
+ * queue. The accepted side is named like its listener and knows c's
+ * name; c knows the listener's. */
+static long unix_connect_locked(struct cubi_sock *c, struct attempt *t)
+{
+	struct cubi_sock *l, *srv = t->srv;
+
+	if (!t->id)
+		return NEED_NAME;
+	l = cubi_unix_find(t->id);
+	if (!l || l->state != CUBI_SOCK_LISTENING)
+		return -CUB_ECONNREFUSED;	/* closed, or never listened */
+	if (c->state != CUBI_SOCK_UNCONNECTED)
+		return c->state == CUBI_SOCK_CONNECTED ? -CUB_EISCONN : -CUB_EINVAL;
+	if (l->qlen >= l->backlog)
+		return -CUB_EAGAIN;
+	if (!srv)
+		return NEED_SOCK;
+	cub_memcpy(srv->un_name, l->un_name, l->un_len);
+	srv->un_len = l->un_len;
+	cub_memcpy(srv->un_peer, c->un_name, c->un_len);
+	srv->un_peer_len = c->un_len;
+	cub_memcpy(c->un_peer, l->un_name, l->un_len);
+	c->un_peer_len = l->un_len;
+	enqueue(c, srv, l);
+	return 0;
+}
+
 /* One connect attempt (irq off): 0, -errno, -EAGAIN while the accept
- * queue is full, or NEED_SOCK when it would succeed given srv. */
-static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struct cubi_sock *srv)
+ * queue is full, NEED_SOCK when it would succeed given t->srv, or
+ * NEED_NAME (AF_UNIX) to look the name up first. */
+static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struct attempt *t)
 {
 	uint32_t dst = cubi_sa_addr(a);
 	struct cubi_sock *l;
@@ -532,8 +605,8 @@ static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struc
 
 	if (s->type == CUBI_SOCK_DGRAM)
 		return cubi_udp_connect(s, a, len);	/* records a peer */
-	if (s->domain != CUBI_AF_INET)
-		return -CUB_EOPNOTSUPP;
+	if (s->domain == CUBI_AF_UNIX)
+		return unix_connect_locked(s, t);
 	if ((unsigned)len < 2)
 		return -CUB_EINVAL;
 	if (s->state != CUBI_SOCK_UNCONNECTED)
@@ -550,21 +623,23 @@ static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struc
 		return -CUB_ECONNREFUSED;
 	if (l->qlen >= l->backlog)
 		return -CUB_EAGAIN;
-	if (!srv)
+	if (!t->srv)
 		return NEED_SOCK;
 	if (!s->port && (rc = cubi_sock_bind(s, LOOPBACK, 0)) != 0)
 		return -CUB_EADDRNOTAVAIL;	/* no ephemeral port left */
-	join(s, srv, l, dst);
+	join(s, t->srv, l, dst);
 	return 0;
 }
 
 /* connect(fd, addr, len): completes at once (loopback), even on a
- * non-blocking socket; waits only while the listener's queue is full. */
+ * non-blocking socket; waits only while the listener's queue is full.
+ * An AF_UNIX name is looked up between attempts (with interrupts
+ * enabled: a path takes the fs lock), again after each wait. */
 CUBI_SYS(connect)
 {
 	uint8_t a[CUBI_ADDR_MAX];
 	long cerr = cubi_sock_addr_in(A1(r), (int)A2(r), a), rc;
-	struct cubi_sock *srv = NULL;
+	struct attempt t = { NULL, 0 };
 
 	for (;;) {
 		unsigned long irq = cub_arch_irq_save();
@@ -573,21 +648,24 @@ CUBI_SYS(connect)
 		bool nonblock = s && (s->file.flags & CUBI_O_NONBLOCK);
 
 		if (s)
-			rc = cerr ? cerr : connect_locked(s, a, (int)A2(r), srv);
+			rc = cerr ? cerr : connect_locked(s, a, (int)A2(r), &t);
 		cub_arch_irq_restore(irq);
-		if (rc == NEED_SOCK && (srv = sock_new(CUBI_AF_INET, CUBI_SOCK_STREAM, 0)) != NULL)
+		if (rc == NEED_NAME && (rc = cubi_unix_lookup(a, (int)A2(r), &t.id)) == 0)
 			continue;
+		if (rc == NEED_SOCK && (t.srv = sock_new(CUBI_AF_INET, CUBI_SOCK_STREAM, 0)) != NULL)
+			continue;	/* enqueue sets the domain */
 		if (rc == NEED_SOCK)
 			rc = -CUB_ENOMEM;
 		if (rc != -CUB_EAGAIN || nonblock)
 			break;
+		t.id = 0;
 		if (cubi_io_wait(seq, 0, "connect") == -CUB_EINTR) {
 			rc = -CUB_EINTR;
 			break;
 		}
 	}
 	if (rc)
-		cub_free(srv);
+		cub_free(t.srv);
 	return rc;
 }
 

@@ -2,13 +2,17 @@
  * socket.h - the sockets' private interface between socket.c (socket
  * objects, ports, connections: socket, socketpair, bind, listen, connect,
  * accept, shutdown, names), socket_io.c (the stream data: receive rings,
- * read/write/poll ops, send/recv calls, options) and socket_udp.c (UDP:
- * datagram queues, its file ops and send/recv calls). socket.c's and
- * socket_udp.c's header comments state the semantics and invariants.
+ * read/write/poll ops, send/recv calls, options), socket_udp.c (UDP:
+ * datagram queues, its file ops and send/recv calls) and socket_unix.c
+ * (AF_UNIX names: bind to a path or an abstract name, connect's lookup).
+ * socket.c's, socket_udp.c's and socket_unix.c's header comments state
+ * the semantics and invariants.
  *
- * Locking: every field of a socket, the port table and the accept queues
- * are protected by the fd layer's critical section (interrupts disabled,
- * fd.c); functions marked "irq off" expect it held, the others take it.
+ * Locking: every field of a socket, the port table, the AF_UNIX names
+ * and the accept queues are protected by the fd layer's critical section
+ * (interrupts disabled, fd.c); functions marked "irq off" expect it
+ * held, the others take it. socket_unix.c also takes the fs lock, before
+ * that section (never inside it).
  */
 #ifndef CUBRT_SHIM_SOCKET_H
 #define CUBRT_SHIM_SOCKET_H
@@ -35,6 +39,9 @@
 #define MSG_CMSG_CLOEXEC 0x40000000u
 #define CUBI_SIN_SIZE 16u		/* sizeof(struct sockaddr_in) */
 #define CUBI_ADDR_MAX 128		/* sizeof(struct sockaddr_storage) */
+#define CUBI_SUN_SIZE 110u		/* sizeof(struct sockaddr_un) */
+#define CUBI_SUN_NAME 109		/* an AF_UNIX name's bytes at most: a
+					 * 108-byte sun_path and its NUL */
 #define CUBI_UDP_MAX 65507u		/* largest UDP payload over IPv4 */
 #define CUBI_UDP_BUDGET 212992u	/* a UDP receive queue's bytes (rmem_default) */
 
@@ -56,12 +63,14 @@ struct cubi_sock {
 	int domain;		/* CUBI_AF_INET or CUBI_AF_UNIX */
 	int type;		/* CUBI_SOCK_STREAM or (AF_INET) CUBI_SOCK_DGRAM */
 	enum cubi_sock_state state;
-	bool in_table;		/* holds its port: on socket.c's `bound` */
+	bool in_table;		/* AF_INET: holds its port, on socket.c's
+				 * `bound`; AF_UNIX: bound by bind, on
+				 * socket_unix.c's `unix_names` */
 	bool rd_shut, wr_shut;	/* shutdown(SHUT_RD / SHUT_WR) of this end */
 	int err;		/* pending error (ECONNRESET): read, SO_ERROR */
 	struct cubi_sock *peer;	/* connected: the other end while it exists */
 	struct cubi_sock *listener;	/* queued, not accepted: whose queue */
-	struct cub_list link;	/* on `bound` (in_table) */
+	struct cub_list link;	/* on `bound` or `unix_names` (in_table) */
 	struct cub_list qlink;	/* on listener->queue */
 	struct cub_list queue;	/* listening: not yet accepted, oldest first */
 	unsigned qlen, backlog;
@@ -73,14 +82,21 @@ struct cubi_sock {
 	size_t dbytes;		/* UDP: what they cost of CUBI_UDP_BUDGET */
 	bool addr_auto;		/* UDP: connect narrowed 0.0.0.0 to addr */
 	bool port_auto;		/* the port was picked (bind to port 0) */
+	uint32_t un_id;		/* AF_UNIX, in_table: what its name leads to */
+	uint8_t un_len, un_peer_len;	/* AF_UNIX: bytes of the names */
+	char un_name[CUBI_SUN_NAME];	/* its sun_path as getsockname shows it:
+					 * a path with its NUL, or an abstract
+					 * name ('\0' first); un_len 0: unnamed */
+	char un_peer[CUBI_SUN_NAME];	/* connected: the peer's, the same way */
 	size_t head, len;	/* stream: receive ring, len bytes from head */
 	unsigned char ring[CUBI_SOCK_RING];
 };
 
-/* A socket address as the program sees it (sockaddr_in, or the bare
- * sa_family of an unnamed AF_UNIX socket). */
+/* A socket address as the program sees it: a sockaddr_in, or an AF_UNIX
+ * name (sa_family and un_len bytes of sun_path; just sa_family when
+ * unnamed; 111 bytes for a 108-byte path, as on Linux). */
 struct cubi_saddr {
-	uint8_t b[CUBI_SIN_SIZE];
+	uint8_t b[CUBI_ADDR_MAX];
 	uint32_t len;
 };
 
@@ -153,5 +169,20 @@ long cubi_udp_sendto(struct cub_shim_regs *r);
 long cubi_udp_recvfrom(struct cub_shim_regs *r);
 long cubi_udp_sendmsg(uint64_t fd, const struct msghdr_user *m, unsigned flags);
 long cubi_udp_recvmsg(uint64_t fd, uintptr_t umsg, struct msghdr_user *m, unsigned flags);
+
+/* socket_unix.c: AF_UNIX names. a is cubi_sock_addr_in's buffer (zeros
+ * past len). */
+/* bind of AF_UNIX socket s, which the caller holds a reference to
+ * (interrupts enabled: a path takes the fs lock). */
+long cubi_unix_bind(struct cubi_sock *s, const uint8_t *a, int len);
+/* connect's lookup (interrupts enabled): *id of the socket the name
+ * leads to; -EINVAL (not a sockaddr_un), the path walk's errors,
+ * -ECONNREFUSED (no socket node or no such abstract name). The socket
+ * may be gone by the time the caller looks: cubi_unix_find. */
+long cubi_unix_lookup(const uint8_t *a, int len, uint32_t *id);
+/* The socket bound with this id, or NULL (irq off). */
+struct cubi_sock *cubi_unix_find(uint32_t id);
+/* sa = the sockaddr_un of a name of n bytes (n 0: unnamed). */
+void cubi_unix_saddr(struct cubi_saddr *sa, const char *name, size_t n);
 
 #endif

@@ -14,7 +14,9 @@
  * always made non-blocking (pipe2, socket, socketpair, accept4 get the
  * flag), and calls that could wait on a blocking socket (one plain accept
  * made) are skipped. Path arguments often name a few shared files and directories
- * (so that threads race to create, rename and remove them). When a
+ * (so that threads race to create, rename and remove them); socket
+ * addresses often name a port bound lately or an AF_UNIX name (some of
+ * them those same paths). When a
  * scratch pointer is among the arguments, lengths stay small, so a valid
  * call cannot write past the scratch area.
  *
@@ -114,13 +116,37 @@ static void note_result(long nr, const long a[6], long r)
 		recent_port[n_port++ % 8] = (unsigned)sa[2] << 8 | sa[3];
 }
 
+/* Names AF_UNIX sockets bind and connect to: paths (shared with the
+ * file-system calls, so that nodes get renamed and removed under them)
+ * and an abstract one. */
+static const char *const unix_names[] = { "/tmp/s", "s", "/tmp/d/s", "/tmp/f", "\0abs" };
+
+/* Points a[i], a[i + 1] at a sockaddr_un from unix_names. */
+static void aim_sockaddr_un(long a[6], uint64_t *s, int i)
+{
+	uint8_t *sa = scratch + SCRATCH / 2 + 128;
+	const char *name = unix_names[rnd(s) % (sizeof(unix_names) / sizeof(unix_names[0]))];
+	size_t n = name[0] ? strlen(name) + 1 : 4;
+
+	memset(sa, 0, 2 + 108);
+	sa[0] = 1;				/* AF_UNIX */
+	memcpy(sa + 2, name, n);
+	a[i] = (long)(uintptr_t)sa;
+	a[i + 1] = (long)(2 + n);
+}
+
 /* Points a[i], a[i + 1] at a sockaddr_in for 127.0.0.1 or 0.0.0.0 and a
- * port listened on or bound lately, or port 0. */
+ * port listened on or bound lately, or port 0; a quarter of the time at
+ * an AF_UNIX name instead. */
 static void aim_sockaddr(long a[6], uint64_t *s, int i)
 {
 	uint8_t *sa = scratch + SCRATCH / 2 + 128;
 	unsigned port = rnd(s) % 4 && n_port ? recent_port[rnd(s) % CUB_MIN(n_port, 8u)] : 0;
 
+	if (rnd(s) % 4 == 0) {
+		aim_sockaddr_un(a, s, i);
+		return;
+	}
 	memset(sa, 0, 16);
 	sa[0] = 2;				/* AF_INET */
 	sa[2] = (uint8_t)(port >> 8);

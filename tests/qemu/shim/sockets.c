@@ -3,8 +3,9 @@
  * echo server on 127.0.0.1 (a port from bind(0), read back with
  * getsockname), clients that connect, send and read the echo, more data
  * than the socket buffers hold, end of file after shutdown, a
- * non-blocking accept, socketpair, poll and select on sockets, and the
- * errors programs rely on
+ * non-blocking accept, socketpair, poll and select on sockets, an
+ * AF_UNIX echo server bound to /tmp/echo.sock (the socket node, names,
+ * a stale node after close), and the errors programs rely on
  * (ECONNREFUSED, EADDRINUSE, EAFNOSUPPORT, ENOTCONN, EPIPE). One line per
  * check, then a summary.
  */
@@ -20,6 +21,8 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "checks.h"
@@ -202,10 +205,70 @@ static void errors(void)
 	close(sv[0]);
 }
 
+#define UPATH "/tmp/echo.sock"
+
+/* One client of the unix echo server: its message comes back. */
+static void *unix_client(void *arg)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX, .sun_path = UPATH };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	char msg[64], got[64];
+	long ok;
+
+	snprintf(msg, sizeof(msg), "unix client %ld", (long)arg);
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	     write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg) &&
+	     read_all(fd, got, strlen(msg)) == strlen(msg) &&
+	     memcmp(got, msg, strlen(msg)) == 0;
+	close(fd);
+	return (void *)ok;
+}
+
+/* The threaded echo server again, on an AF_UNIX socket bound to a path;
+ * its socket node stays after close, refusing connections, until
+ * unlinked. */
+static void unix_echo(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX, .sun_path = UPATH }, n;
+	socklen_t len = sizeof(n);
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0), fd, good = 0;
+	pthread_t srv, c[CLIENTS + 1];
+	struct stat st;
+	void *res;
+
+	check("unix: bind " UPATH " and listen", ls >= 0 &&
+	      bind(ls, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(ls, 16) == 0);
+	check("unix: stat shows a socket", stat(UPATH, &st) == 0 && S_ISSOCK(st.st_mode));
+	check("unix: getsockname gives the path",
+	      getsockname(ls, (struct sockaddr *)&n, &len) == 0 && n.sun_family == AF_UNIX &&
+	      len == sizeof(sa_family_t) + sizeof(UPATH) && strcmp(n.sun_path, UPATH) == 0);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	check("unix: a second bind of the path: EADDRINUSE",
+	      bind(fd, (struct sockaddr *)&a, sizeof(a)) == -1 && errno == EADDRINUSE);
+	close(fd);
+	pthread_create(&srv, NULL, server, (void *)(long)ls);
+	for (long i = 0; i < CLIENTS + 1; i++)
+		pthread_create(&c[i], NULL, unix_client, (void *)i);
+	for (int i = 0; i < CLIENTS + 1; i++) {
+		pthread_join(c[i], &res);
+		good += res != NULL;
+	}
+	check("unix: concurrent clients get their echo", good == CLIENTS + 1);
+	pthread_join(srv, NULL);
+	close(ls);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	check("unix: connect to the closed server's node: ECONNREFUSED",
+	      connect(fd, (struct sockaddr *)&a, sizeof(a)) == -1 && errno == ECONNREFUSED);
+	check("unix: unlink frees the name", unlink(UPATH) == 0 &&
+	      bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && unlink(UPATH) == 0);
+	close(fd);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	echo_server();
+	unix_echo();
 	errors();
 	printf("sockets: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
