@@ -128,6 +128,15 @@ static inline uint32_t cubi_sa_addr(const uint8_t *a)
 }
 
 /* socket.c */
+/* A new socket (interrupts enabled: it allocates), or NULL. */
+struct cubi_sock *cubi_sock_new(int domain, int type, unsigned flags);
+/* True for an address in 127.0.0.0/8. */
+bool cubi_sock_loopback(uint32_t addr);
+/* The listening stream socket for a connection to addr:port, or NULL
+ * (irq off). */
+struct cubi_sock *cubi_sock_find_listener(uint32_t addr, uint16_t port);
+/* s's own name, or its peer's (irq off). */
+void cubi_sock_name(const struct cubi_sock *s, bool peer, struct cubi_saddr *sa);
 /* The socket at fd (irq off), or NULL and *err = -EBADF or -ENOTSOCK. */
 struct cubi_sock *cubi_sock_at(uint64_t fd, long *err);
 /* The domain (type) of the socket at fd, or -EBADF/-ENOTSOCK (a
