@@ -73,23 +73,30 @@ static void *server(void *arg)
 	return NULL;
 }
 
+/* Connects fd to a, sends msg, reads the echo back, closes fd: 1 when
+ * the echo came back whole. */
+static long echo_once(int fd, const struct sockaddr *a, socklen_t len, const char *msg)
+{
+	size_t n = strlen(msg);
+	char got[64];
+	long ok = connect(fd, a, len) == 0 && write(fd, msg, n) == (ssize_t)n &&
+		  read_all(fd, got, n) == n && memcmp(got, msg, n) == 0;
+
+	close(fd);
+	return ok;
+}
+
 static unsigned short port;
 
 static void *client(void *arg)
 {
 	struct sockaddr_in a = loopback(port);
-	char msg[64], got[64];
+	char msg[64];
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	long ok;
 
 	snprintf(msg, sizeof(msg), "message from client %ld", (long)arg);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	     write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg) &&
-	     read_all(fd, got, strlen(msg)) == strlen(msg) &&
-	     memcmp(got, msg, strlen(msg)) == 0;
-	close(fd);
-	return (void *)ok;
+	return (void *)echo_once(fd, (struct sockaddr *)&a, sizeof(a), msg);
 }
 
 /* Sends big_out, then shuts its side down: the server sees end of file
@@ -212,16 +219,10 @@ static void *unix_client(void *arg)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX, .sun_path = UPATH };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	char msg[64], got[64];
-	long ok;
+	char msg[64];
 
 	snprintf(msg, sizeof(msg), "unix client %ld", (long)arg);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	     write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg) &&
-	     read_all(fd, got, strlen(msg)) == strlen(msg) &&
-	     memcmp(got, msg, strlen(msg)) == 0;
-	close(fd);
-	return (void *)ok;
+	return (void *)echo_once(fd, (struct sockaddr *)&a, sizeof(a), msg);
 }
 
 /* The threaded echo server again, on an AF_UNIX socket bound to a path;

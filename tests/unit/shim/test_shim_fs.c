@@ -19,6 +19,7 @@
 #include <cubrt/sched.h>
 #include "shim_impl.h"
 #include "sys.h"
+#include "fresh.h"
 
 #define SYS_stat 4
 #define SYS_lstat 6
@@ -31,7 +32,6 @@
 #define SYS_truncate 76
 #define SYS_ftruncate 77
 #define SYS_getcwd 79
-#define SYS_chdir 80
 #define SYS_fchdir 81
 #define SYS_rename 82
 #define SYS_mkdir 83
@@ -80,28 +80,10 @@ struct kstat {			/* Linux x86-64 struct stat */
 
 static char buf[8192];
 
-static void (*body_fn)(void);
-
-/* In the coroutine: an emptied tree but for /dev (every file of the last
- * test is closed), the working directory "/". */
-static void *fresh_then_body(void *arg)
-{
-	(void)arg;
-	assert_int_equal(SYS1(SYS_chdir, "/"), 0);
-	cubi_fs_lock();
-	cubi_ramfs_reset();
-	cubi_dev_populate(cubi_ramfs_root());
-	cubi_fs_unlock();
-	body_fn();
-	return NULL;
-}
-
+/* Each test body runs on an emptied tree with /dev (fresh.h). */
 static void run(void (*body)(void))
 {
-	void *res;
-
-	body_fn = body;
-	assert_int_equal(cub_sched_run(fresh_then_body, NULL, &res), 0);
+	run_fresh(body, true);
 }
 
 /* A fresh file with content s: its descriptor (read-write). */

@@ -23,10 +23,10 @@
 #include <cubrt/sched.h>
 #include "shim_impl.h"
 #include "sys.h"
+#include "fresh.h"
 #include "sock.h"
 
 #define SYS_stat 4
-#define SYS_chdir 80
 #define SYS_rename 82
 #define SYS_mkdir 83
 #define SYS_unlink 87
@@ -52,28 +52,19 @@ struct kstat {			/* Linux x86-64 struct stat */
 };
 
 static char got[256];
-static void (*body_fn)(void);
+static void (*fresh_inner)(void);
 
-/* In the coroutine: an emptied tree with /tmp, the working directory
- * "/". */
-static void *fresh_then_body(void *arg)
+static void with_tmp(void)
 {
-	(void)arg;
-	assert_int_equal(SYS1(SYS_chdir, "/"), 0);
-	cubi_fs_lock();
-	cubi_ramfs_reset();
-	cubi_fs_unlock();
 	assert_int_equal(SYS2(SYS_mkdir, "/tmp", 01777), 0);
-	body_fn();
-	return NULL;
+	fresh_inner();
 }
 
+/* Each test body runs on an emptied tree with /tmp (fresh.h). */
 static void in_coro(void (*body)(void))
 {
-	void *res;
-
-	body_fn = body;
-	assert_int_equal(cub_sched_run(fresh_then_body, NULL, &res), 0);
+	fresh_inner = body;
+	run_fresh(with_tmp, false);
 }
 
 static int usock(int flags)

@@ -1,0 +1,43 @@
+/*
+ * fresh.h - what the file-system tests share (test_shim_fs.c,
+ * test_shim_unix.c): run a test body in a coroutine (the fs lock is a
+ * coroutine mutex) on an emptied tree with the working directory "/".
+ * Every file of the previous body must be closed. Include after cmocka.h
+ * and sys.h.
+ */
+#ifndef CUBRT_TEST_SHIM_FRESH_H
+#define CUBRT_TEST_SHIM_FRESH_H
+
+#include <cubrt/sched.h>
+
+#include "shim_impl.h"
+
+#define SYS_chdir 80
+
+static void (*fresh_body)(void);
+static bool fresh_dev;		/* also /dev's devices */
+
+static inline void *fresh_then_body(void *arg)
+{
+	(void)arg;
+	assert_int_equal(SYS1(SYS_chdir, "/"), 0);
+	cubi_fs_lock();
+	cubi_ramfs_reset();
+	if (fresh_dev)
+		cubi_dev_populate(cubi_ramfs_root());
+	cubi_fs_unlock();
+	fresh_body();
+	return NULL;
+}
+
+/* Runs body on an emptied tree (dev: with /dev's devices in it). */
+static inline void run_fresh(void (*body)(void), bool dev)
+{
+	void *res;
+
+	fresh_body = body;
+	fresh_dev = dev;
+	assert_int_equal(cub_sched_run(fresh_then_body, NULL, &res), 0);
+}
+
+#endif
