@@ -10,6 +10,14 @@
  * of 4 from the archive's start; then filesize bytes of data, padded to
  * a multiple of 4. The entry named "TRAILER!!!" ends the archive.
  *
+ * A symbolic link's data is its target (GNU cpio writes no NUL; one is
+ * allowed and ends it). Hard links are entries of regular files with
+ * nlink > 1 sharing (ino, devmajor, devminor); GNU cpio sends the data
+ * with the last of them and size 0 with the others, the kernel's
+ * gen_init_cpio with the first: the first such entry makes the file,
+ * later ones add names to it (cubi_ramfs_link), and whichever brings
+ * data sets the content.
+ *
  * Invariants: the reader's pos never exceeds len, and every length read
  * from the archive is compared with what is left (len - pos) before it
  * is added to pos, so no field value can make us read outside
@@ -21,15 +29,20 @@
  * creating a directory's children updates its mtime, and children follow
  * their directory in an archive.
  */
+#include <cubrt/heap.h>
 #include <cubrt/string.h>
 
 #include "ramfs.h"
 
 #define HDR_LEN 110
 #define NFIELDS 13
+#define F_INO 0
 #define F_MODE 1
+#define F_NLINK 4
 #define F_MTIME 5
 #define F_FILESIZE 6
+#define F_DEVMAJOR 7
+#define F_DEVMINOR 8
 #define F_NAMESIZE 11
 #define NS_PER_S 1000000000ull
 #define IMPLICIT_DIR_MODE (CUBI_S_IFDIR | 0755)
@@ -40,7 +53,8 @@ struct reader {
 };
 
 struct entry {
-	uint32_t mode, mtime;
+	uint32_t mode, mtime, nlink;
+	uint32_t id[3];			/* ino, devmajor, devminor */
 	const char *name;		/* not NUL-terminated here: use nlen */
 	size_t nlen;
 	const unsigned char *data;
@@ -175,6 +189,10 @@ static int next_entry(struct reader *r, struct entry *e)
 	e->mode = f[F_MODE];
 	e->mtime = f[F_MTIME];
 	e->size = f[F_FILESIZE];
+	e->nlink = f[F_NLINK];
+	e->id[0] = f[F_INO];
+	e->id[1] = f[F_DEVMAJOR];
+	e->id[2] = f[F_DEVMINOR];
 	off = r->pos + HDR_LEN + nsize;		/* <= len: read_header */
 	if (!pad4(&off, r->len) || e->size > r->len - off)
 		return -CUB_EINVAL;
@@ -183,6 +201,11 @@ static int next_entry(struct reader *r, struct entry *e)
 	if (!pad4(&off, r->len))	/* unpadded last entry: the end */
 		off = r->len;
 	r->pos = off;
+	if ((e->mode & CUBI_S_IFMT) == CUBI_S_IFLNK) {	/* the target */
+		e->size = cub_strnlen((const char *)e->data, e->size);
+		if (e->size == 0 || e->size > CUBI_SYMLINK_MAX)
+			return -CUB_EINVAL;
+	}
 	return 1;
 }
 
@@ -236,6 +259,20 @@ static int create_err(int rc)
 	return rc == -CUB_ENOMEM ? -CUB_ENOSPC : -CUB_EINVAL;
 }
 
+/* Frees the name c in dir for a new node: an existing non-directory is
+ * unlinked (a file it shares with other names keeps them, unchanged),
+ * an empty directory removed; a non-empty one stays: -CUB_EINVAL. */
+static int make_room(struct cubi_rnode *dir, const char *c, size_t k)
+{
+	struct cubi_rnode *n;
+
+	if (cubi_ramfs_lookup(dir, c, k, &n) != 0)
+		return 0;
+	if (cubi_ramfs_unlink(dir, c, k, cubi_ramfs_is_dir(n)) != 0)
+		return -CUB_EINVAL;
+	return 0;
+}
+
 static int put_dir(struct cubi_rnode *dir, const char *c, size_t k,
 		   uint32_t perm)
 {
@@ -246,42 +283,134 @@ static int put_dir(struct cubi_rnode *dir, const char *c, size_t k,
 		cubi_ramfs_chmod(n, perm);	/* e.g. made as a parent */
 		return 0;
 	}
-	if (rc == -CUB_EEXIST) {		/* a file: replace it */
+	if (rc == -CUB_EEXIST) {		/* not a directory: replace it */
 		cubi_ramfs_unlink(dir, c, k, false);
 		rc = cubi_ramfs_create(dir, c, k, CUBI_S_IFDIR | perm, &n);
 	}
 	return rc ? create_err(rc) : 0;
 }
 
-static int put_file(struct cubi_rnode *dir, const char *c, size_t k,
-		    const struct entry *e)
+/* Sets regular file n's content (when the entry brings any: a hard link
+ * may come without), mode and mtime from e. */
+static int fill_file(struct cubi_rnode *n, const struct entry *e)
 {
-	uint32_t perm = e->mode & 07777;
-	struct cubi_rnode *n;
-	int rc = cubi_ramfs_create(dir, c, k, CUBI_S_IFREG | perm, &n);
 	long w;
 
-	if (rc == -CUB_EEXIST && !cubi_ramfs_is_dir(n)) {
+	if (e->size) {
 		cubi_ramfs_truncate(n, 0);	/* shrinking cannot fail */
-		cubi_ramfs_chmod(n, perm);
-		rc = 0;
-	} else if (rc == -CUB_EEXIST) {
-		/* Only an empty directory gives way to a file. */
-		if (cubi_ramfs_unlink(dir, c, k, true) != 0)
-			return -CUB_EINVAL;
-		rc = cubi_ramfs_create(dir, c, k, CUBI_S_IFREG | perm, &n);
+		if ((w = cubi_ramfs_write(n, e->data, e->size, 0)) < 0)
+			return (int)w;		/* -CUB_ENOSPC */
 	}
-	if (rc)
-		return create_err(rc);
-	if (e->size && (w = cubi_ramfs_write(n, e->data, e->size, 0)) < 0)
-		return (int)w;		/* -CUB_ENOSPC */
+	cubi_ramfs_chmod(n, e->mode & 07777);
 	cubi_ramfs_set_times(n, UINT64_MAX, e->mtime * NS_PER_S);
 	return 0;
 }
 
+/* A new regular file c in dir (*out) replacing what was there. */
+static int put_file(struct cubi_rnode *dir, const char *c, size_t k,
+		    const struct entry *e, struct cubi_rnode **out)
+{
+	int rc = make_room(dir, c, k);
+
+	if (rc)
+		return rc;
+	rc = cubi_ramfs_create(dir, c, k, CUBI_S_IFREG | (e->mode & 07777), out);
+	return rc ? create_err(rc) : fill_file(*out, e);
+}
+
+/* Another name c in dir for file n, an earlier entry's (a hard link). */
+static int put_hardlink(struct cubi_rnode *dir, const char *c, size_t k,
+			const struct entry *e, struct cubi_rnode *n)
+{
+	struct cubi_rnode *old;
+	int rc = 0;
+
+	if (cubi_ramfs_lookup(dir, c, k, &old) != 0 || old != n)
+		rc = make_room(dir, c, k);	/* not n's name already */
+	if (rc == 0 && (rc = cubi_ramfs_link(n, dir, c, k)) == -CUB_EEXIST)
+		rc = 0;
+	if (rc)
+		return create_err(rc);
+	return fill_file(n, e);
+}
+
+static int put_symlink(struct cubi_rnode *dir, const char *c, size_t k,
+		       const struct entry *e)
+{
+	struct cubi_rnode *n;
+	int rc = make_room(dir, c, k);
+
+	if (rc)
+		return rc;
+	rc = cubi_ramfs_symlink(dir, c, k, (const char *)e->data, e->size, &n);
+	if (rc)
+		return create_err(rc);
+	cubi_ramfs_set_times(n, UINT64_MAX, e->mtime * NS_PER_S);
+	return 0;
+}
+
+/*
+ * The files of one archive that have more names to come (nlink > 1),
+ * by their archive identity; each is held, so that a later entry
+ * replacing one of its names cannot free it.
+ */
+struct links {
+	struct hard {
+		uint32_t id[3];
+		struct cubi_rnode *node;
+	} *v;
+	size_t n, cap;
+};
+
+static struct cubi_rnode *links_find(const struct links *l, const struct entry *e)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (cub_memcmp(l->v[i].id, e->id, sizeof(e->id)) == 0)
+			return l->v[i].node;
+	return NULL;
+}
+
+static int links_add(struct links *l, const struct entry *e, struct cubi_rnode *n)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		struct hard *v = cub_realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -CUB_ENOSPC;
+		l->v = v;
+		l->cap = cap;
+	}
+	cub_memcpy(l->v[l->n].id, e->id, sizeof(e->id));
+	l->v[l->n++].node = n;
+	cubi_ramfs_get(n);
+	return 0;
+}
+
+static void links_free(struct links *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		cubi_ramfs_put(l->v[i].node);
+	cub_free(l->v);
+}
+
+/* A regular file entry: a new file, or a name for an earlier one. */
+static int put_reg(struct cubi_rnode *dir, const char *c, size_t k,
+		   const struct entry *e, struct links *l)
+{
+	struct cubi_rnode *n = e->nlink > 1 ? links_find(l, e) : NULL;
+	int rc;
+
+	if (n)
+		return put_hardlink(dir, c, k, e, n);
+	if ((rc = put_file(dir, c, k, e, &n)) != 0 || e->nlink <= 1)
+		return rc;
+	return links_add(l, e, n);
+}
+
 /* Unpacks one entry: 1 when it made a node, 0 when skipped or ignored. */
 static int apply(struct cubi_rnode *root, const struct entry *e,
-		 unsigned *skipped)
+		 struct links *l, unsigned *skipped)
 {
 	uint32_t type = e->mode & CUBI_S_IFMT;
 	struct cubi_rnode *dir;
@@ -289,15 +418,19 @@ static int apply(struct cubi_rnode *root, const struct entry *e,
 	size_t k;
 	int rc;
 
-	if (type != CUBI_S_IFDIR && type != CUBI_S_IFREG) {
-		if (skipped)	/* symbolic links, devices, fifos, sockets */
+	if (type != CUBI_S_IFDIR && type != CUBI_S_IFREG && type != CUBI_S_IFLNK) {
+		if (skipped)	/* devices, fifos, sockets */
 			++*skipped;
 		return 0;
 	}
 	if ((rc = resolve(root, e, true, &dir, &c, &k)) <= 0)
 		return rc;	/* 0: "." itself, already there */
-	rc = type == CUBI_S_IFDIR ? put_dir(dir, c, k, e->mode & 07777)
-				  : put_file(dir, c, k, e);
+	if (type == CUBI_S_IFDIR)
+		rc = put_dir(dir, c, k, e->mode & 07777);
+	else if (type == CUBI_S_IFLNK)
+		rc = put_symlink(dir, c, k, e);
+	else
+		rc = put_reg(dir, c, k, e, l);
 	return rc ? rc : 1;
 }
 
@@ -325,6 +458,7 @@ long cubi_cpio_unpack(const void *archive, size_t len, struct cubi_rnode *root,
 		      unsigned *skipped)
 {
 	struct reader r = { archive, len, 0 };
+	struct links l = { NULL, 0, 0 };
 	struct entry e;
 	size_t done = 0;	/* the entries before this offset are in */
 	long count = 0;
@@ -333,11 +467,12 @@ long cubi_cpio_unpack(const void *archive, size_t len, struct cubi_rnode *root,
 	if (skipped)
 		*skipped = 0;
 	while ((rc = next_entry(&r, &e)) > 0) {
-		if ((rc = apply(root, &e, skipped)) < 0)
+		if ((rc = apply(root, &e, &l, skipped)) < 0)
 			break;
 		count += rc;
 		done = r.pos;
 	}
+	links_free(&l);
 	set_dir_times(archive, done, root);
 	return rc < 0 ? rc : count;
 }

@@ -1,35 +1,41 @@
 /*
  * ramfs.c - the shim's in-memory file system: directories, regular
- * files and special nodes (devices, sockets) on the heap (the contract
- * is ramfs.h).
+ * files, symbolic links and special nodes (devices, sockets) on the heap
+ * (the contract is ramfs.h).
  *
- * A directory keeps its entries on a list in creation order; the node is
- * its own entry (no hard links: one name per node). Each entry carries a
+ * Names and nodes are apart, as inodes and dentries are on Linux: a
+ * directory keeps its entries (struct rname: a name and the node it
+ * names) on a list in creation order, and a node other than a directory
+ * may be named by several entries (hard links). Each entry carries a
  * per-directory sequence number, and a readdir cookie is a sequence
  * number ("continue at the first entry numbered >= cookie"), so a cookie
  * stays meaningful when entries before or after it come and go. Cookies
  * 0 and 1 are "." and "..". A file keeps its bytes in one heap buffer
  * grown geometrically; a gap written over reads as zeros because the
- * buffer is zero-filled whenever the size grows.
+ * buffer is zero-filled whenever the size grows. A symbolic link keeps
+ * its target in the same buffer, NUL-terminated for the path walk.
  *
  * Invariants:
- *  - linked (the node has a name) <=> it is on parent->d.children; then
- *    parent is a linked directory, so parent pointers lead to the root,
- *    which is linked, static, never freed and its own parent. An unlinked
- *    node is on no list and is its own parent (its old parent may be
- *    freed while the node is still held).
+ *  - an entry e is on e->dir->d.children, and e->node is allocated;
+ *    n->nlink counts the entries naming n. A directory has at most one
+ *    (d.self, NULL for the root and for a removed directory), so
+ *    parent pointers (d.self->dir) lead to the root, which is static,
+ *    never freed, never named and its own parent. A removed directory is
+ *    its own parent (its old parent may be freed while it is held).
+ *  - live(n) (the root, or nlink > 0) <=> n can be reached from the root.
  *  - a directory's children are in increasing seq order: an entry takes
  *    the directory's next_seq (starting at 2, only growing) whenever it
  *    is added, a rename into the directory included.
- *  - d.nentries / d.nsubdirs count the children / those that are
- *    directories; a directory is only unlinked when empty, so an
- *    unlinked directory never has children (and takes none).
- *  - d.hint is NULL or a child of the directory (where readdir resumes).
- *  - a node other than the root is freed exactly when it is unlinked and
- *    its refs (holds) are 0.
- *  - files: f.size <= f.cap, f.data holds f.cap bytes (NULL when 0);
- *    bytes past f.size are stale until the size grows over them. Special
- *    nodes (devices, sockets) keep f zeroed: size 0, no data.
+ *  - d.nentries / d.nsubdirs count the entries / those naming
+ *    directories; a directory is only removed when empty, so a removed
+ *    directory never has entries (and takes none).
+ *  - d.hint is NULL or an entry of the directory (where readdir resumes).
+ *  - a node other than the root is freed exactly when nlink and refs
+ *    (holds) are both 0; an entry is freed when it is removed.
+ *  - files and links: f.size <= f.cap, f.data holds f.cap bytes (NULL
+ *    when 0); bytes past f.size are stale until the size grows over
+ *    them, except a link's, whose f.data[f.size] is its NUL and which
+ *    never changes. Devices and sockets keep f zeroed: size 0, no data.
  *
  * Locking: none here; callers hold the fs lock (ramfs.h).
  */
@@ -45,32 +51,38 @@
 #define DIRENT_SIZE 32		/* what stat reports per directory entry */
 #define FIRST_SEQ 2		/* cookies 0 and 1 are "." and ".." */
 #define MIN_CAP 64		/* smallest file buffer worth allocating */
+#define LINK_PERM 0777u		/* Linux: a link's bits are not used */
+
+/* One name in a directory: entries are allocated to fit their name. */
+struct rname {
+	struct cub_list entry;		/* in dir->d.children */
+	struct cubi_rnode *dir;		/* the directory it is in */
+	struct cubi_rnode *node;	/* what it names */
+	uint64_t seq;			/* position in the dir's listing */
+	uint16_t nlen;
+	char name[];			/* nlen bytes and a NUL */
+};
 
 struct cubi_rnode {
-	struct cub_list entry;		/* in parent->d.children while linked */
-	struct cubi_rnode *parent;
-	uint64_t seq;			/* position in the parent's listing */
 	uint64_t ino;
 	uint64_t atime, mtime, ctime;
 	uint32_t mode;			/* type | permission bits */
 	uint32_t refs;			/* holds (open files, cwd, ...) */
-	bool linked;
+	uint32_t nlink;			/* entries naming it */
 	union {
 		struct {		/* directory */
 			struct cub_list children;
-			struct cubi_rnode *hint;
+			struct rname *hint, *self;
 			uint64_t next_seq;
 			uint32_t nentries, nsubdirs;
 		} d;
-		struct {		/* regular file */
+		struct {		/* regular file, symbolic link */
 			unsigned char *data;
 			size_t size, cap;
 		} f;
 	};
 	uint32_t rdev;			/* character devices: dev_t; socket
 					 * nodes: their socket's id */
-	uint16_t nlen;
-	char name[CUBI_NAME_MAX + 1];	/* NUL-terminated for readdir */
 };
 
 static struct cubi_rnode root_node;
@@ -87,19 +99,28 @@ static bool dir_p(const struct cubi_rnode *n)
 	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFDIR;
 }
 
-static struct cubi_rnode *of_entry(struct cub_list *l)
+static bool link_p(const struct cubi_rnode *n)
 {
-	return cub_container_of(l, struct cubi_rnode, entry);
+	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFLNK;
 }
 
-/* A fresh, unlinked node of type `type` (CUBI_S_IF*). */
+/* Reachable from the root: the root itself, or named somewhere. */
+static bool live(const struct cubi_rnode *n)
+{
+	return n == &root_node || n->nlink > 0;
+}
+
+static struct rname *of_entry(struct cub_list *l)
+{
+	return cub_container_of(l, struct rname, entry);
+}
+
+/* A fresh, nameless node of type `type` (CUBI_S_IF*). */
 static void node_init(struct cubi_rnode *n, uint32_t type, uint32_t perm)
 {
 	uint64_t t = now();
 
 	cub_memset(n, 0, sizeof(*n));
-	cub_list_init(&n->entry);
-	n->parent = n;
 	n->ino = next_ino++;
 	n->mode = type | (perm & PERM_BITS);
 	n->atime = n->mtime = n->ctime = t;
@@ -113,14 +134,13 @@ struct cubi_rnode *cubi_ramfs_root(void)
 {
 	if (!root_ready) {
 		node_init(&root_node, CUBI_S_IFDIR, 0755);
-		root_node.linked = true;
 		root_ready = true;
 	}
 	return &root_node;
 }
 
-/* Names reach the tree only through create and rename: checking them
- * there keeps "." / ".." / '/' out of every directory. */
+/* Names reach the tree only through new_name: checking them there keeps
+ * "." / ".." / '/' out of every directory. */
 static void check_name(const char *name, size_t len)
 {
 	if (len == 0 || len > CUBI_NAME_MAX)
@@ -132,69 +152,92 @@ static void check_name(const char *name, size_t len)
 		cub_panic("cubi_ramfs: \".\" or \"..\" as a name");
 }
 
-static struct cubi_rnode *find(struct cubi_rnode *dir, const char *name,
-			       size_t len)
+/* An entry for `name`, not in any directory yet; NULL: no memory. */
+static struct rname *new_name(const char *name, size_t len)
+{
+	struct rname *e;
+
+	check_name(name, len);
+	if ((e = cub_malloc(sizeof(*e) + len + 1)) == NULL)
+		return NULL;
+	cub_list_init(&e->entry);
+	cub_memcpy(e->name, name, len);
+	e->name[len] = '\0';
+	e->nlen = (uint16_t)len;
+	return e;
+}
+
+static struct rname *find(struct cubi_rnode *dir, const char *name, size_t len)
 {
 	struct cub_list *l;
 
 	cub_list_for_each(l, &dir->d.children) {
-		struct cubi_rnode *n = of_entry(l);
+		struct rname *e = of_entry(l);
 
-		if (n->nlen == len && cub_memcmp(n->name, name, len) == 0)
-			return n;
+		if (e->nlen == len && cub_memcmp(e->name, name, len) == 0)
+			return e;
 	}
 	return NULL;
 }
 
-/* Gives unlinked node n the name `name` in linked directory dir, last in
- * its listing. */
-static void attach(struct cubi_rnode *dir, struct cubi_rnode *n,
-		   const char *name, size_t len)
+/* Puts entry e, naming n, last in live directory dir's listing. */
+static void attach(struct cubi_rnode *dir, struct rname *e, struct cubi_rnode *n)
 {
-	cub_memcpy(n->name, name, len);
-	n->name[len] = '\0';
-	n->nlen = (uint16_t)len;
-	n->seq = dir->d.next_seq++;
-	n->parent = dir;
-	n->linked = true;
-	cub_list_push_back(&dir->d.children, &n->entry);
+	e->dir = dir;
+	e->node = n;
+	e->seq = dir->d.next_seq++;
+	cub_list_push_back(&dir->d.children, &e->entry);
 	dir->d.nentries++;
-	if (dir_p(n))
+	n->nlink++;
+	if (dir_p(n)) {
+		CUB_ASSERT(n->nlink == 1);	/* no hard links to dirs */
+		n->d.self = e;
 		dir->d.nsubdirs++;
+	}
 	dir->mtime = dir->ctime = now();
 }
 
-/* Takes n's name away (n stays allocated: see drop). */
-static void detach(struct cubi_rnode *n)
+/* Removes and frees entry e; returns its node, which stays allocated
+ * (see drop). */
+static struct cubi_rnode *detach(struct rname *e)
 {
-	struct cubi_rnode *dir = n->parent;
+	struct cubi_rnode *dir = e->dir, *n = e->node;
 
-	CUB_ASSERT(n->linked && n != &root_node);
-	cub_list_del(&n->entry);
+	CUB_ASSERT(n->nlink > 0);
+	cub_list_del(&e->entry);
 	dir->d.nentries--;
-	if (dir_p(n))
-		dir->d.nsubdirs--;
-	if (dir->d.hint == n)
+	if (dir->d.hint == e)
 		dir->d.hint = NULL;
-	n->parent = n;
-	n->linked = false;
+	if (dir_p(n)) {
+		n->d.self = NULL;
+		dir->d.nsubdirs--;
+	}
+	n->nlink--;
 	dir->mtime = dir->ctime = n->ctime = now();
+	cub_free(e);
+	return n;
 }
 
 /* Frees n if nothing keeps it alive any more. */
 static void drop(struct cubi_rnode *n)
 {
-	if (n->linked || n->refs || n == &root_node)
+	if (live(n) || n->refs)
 		return;
 	if (!dir_p(n))
 		cub_free(n->f.data);
 	cub_free(n);
 }
 
+struct cubi_rnode *cubi_ramfs_parent(struct cubi_rnode *dir)
+{
+	CUB_ASSERT(dir_p(dir));
+	return dir->d.self ? dir->d.self->dir : dir;
+}
+
 /*
  * Unlinks everything under the root, children before their directory,
  * without recursion (the tree may be deep): descend into the first child
- * while it is a non-empty directory, else unlink it; an emptied
+ * while it is a non-empty directory, else remove its entry; an emptied
  * directory is then the first child of its parent again.
  */
 void cubi_ramfs_reset(void)
@@ -208,25 +251,18 @@ void cubi_ramfs_reset(void)
 		if (!l) {
 			if (d == root)
 				break;
-			d = d->parent;
+			d = cubi_ramfs_parent(d);
 			continue;
 		}
-		c = of_entry(l);
+		c = of_entry(l)->node;
 		if (dir_p(c) && !cub_list_empty(&c->d.children)) {
 			d = c;
 			continue;
 		}
-		detach(c);
-		drop(c);	/* a held node lives on, nameless */
+		drop(detach(of_entry(l)));	/* a held node lives on */
 	}
 	root->d.next_seq = FIRST_SEQ;
 	root->d.hint = NULL;
-}
-
-struct cubi_rnode *cubi_ramfs_parent(struct cubi_rnode *dir)
-{
-	CUB_ASSERT(dir_p(dir));
-	return dir->parent;
 }
 
 bool cubi_ramfs_is_dir(const struct cubi_rnode *n)
@@ -237,22 +273,22 @@ bool cubi_ramfs_is_dir(const struct cubi_rnode *n)
 int cubi_ramfs_lookup(struct cubi_rnode *dir, const char *name, size_t len,
 		      struct cubi_rnode **out)
 {
-	struct cubi_rnode *n;
+	struct rname *e;
 
 	if (!dir_p(dir))
 		return -CUB_ENOTDIR;
-	if ((n = find(dir, name, len)) == NULL)
+	if ((e = find(dir, name, len)) == NULL)
 		return -CUB_ENOENT;
-	*out = n;
+	*out = e->node;
 	return 0;
 }
 
-/* Devices and socket nodes keep no bytes: the file calls refuse them. */
+/* Devices, sockets and links keep no bytes to read or write. */
 static bool special_p(const struct cubi_rnode *n)
 {
 	uint32_t fmt = n->mode & CUBI_S_IFMT;
 
-	return fmt == CUBI_S_IFCHR || fmt == CUBI_S_IFSOCK;
+	return fmt == CUBI_S_IFCHR || fmt == CUBI_S_IFSOCK || fmt == CUBI_S_IFLNK;
 }
 
 /* Adds a node of type `type` named `name` to dir, with tag (a special
@@ -262,21 +298,26 @@ static int add_node(struct cubi_rnode *dir, const char *name, size_t len,
 		    struct cubi_rnode **out)
 {
 	struct cubi_rnode *n;
+	struct rname *e;
 
 	if (!dir_p(dir))
 		return -CUB_ENOTDIR;
-	if (!dir->linked)
+	if (!live(dir))
 		return -CUB_ENOENT;
 	check_name(name, len);
-	if ((n = find(dir, name, len)) != NULL) {
-		*out = n;
+	if ((e = find(dir, name, len)) != NULL) {
+		*out = e->node;
 		return -CUB_EEXIST;
 	}
 	if ((n = cub_malloc(sizeof(*n))) == NULL)
 		return -CUB_ENOMEM;
+	if ((e = new_name(name, len)) == NULL) {
+		cub_free(n);
+		return -CUB_ENOMEM;
+	}
 	node_init(n, type, perm);
 	n->rdev = tag;
-	attach(dir, n, name, len);
+	attach(dir, e, n);
 	*out = n;
 	return 0;
 }
@@ -307,30 +348,90 @@ int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
 	return add_node(dir, name, len, type, mode, 0, out);
 }
 
+/* The target is copied before the node is made, so that running out of
+ * memory leaves no half-made link behind. */
+int cubi_ramfs_symlink(struct cubi_rnode *dir, const char *name, size_t len,
+		       const char *target, size_t tlen, struct cubi_rnode **out)
+{
+	unsigned char *t;
+	int rc;
+
+	if (tlen == 0)
+		return -CUB_ENOENT;
+	if (tlen > CUBI_SYMLINK_MAX)
+		return -CUB_ENAMETOOLONG;
+	if ((t = cub_malloc(tlen + 1)) == NULL)
+		return -CUB_ENOMEM;
+	cub_memcpy(t, target, tlen);
+	t[tlen] = '\0';
+	if ((rc = add_node(dir, name, len, CUBI_S_IFLNK, LINK_PERM, 0, out)) != 0) {
+		cub_free(t);
+		return rc;
+	}
+	(*out)->f.data = t;
+	(*out)->f.size = tlen;
+	(*out)->f.cap = tlen + 1;
+	return 0;
+}
+
+const char *cubi_ramfs_link_target(const struct cubi_rnode *n, size_t *len)
+{
+	if (!link_p(n))
+		return NULL;
+	*len = n->f.size;
+	return (const char *)n->f.data;
+}
+
+/* Linux's order (do_linkat, vfs_link): the new name, then the node. */
+int cubi_ramfs_link(struct cubi_rnode *n, struct cubi_rnode *dir,
+		    const char *name, size_t len)
+{
+	struct rname *e;
+
+	if (!dir_p(dir))
+		return -CUB_ENOTDIR;
+	if (!live(dir))
+		return -CUB_ENOENT;
+	if (find(dir, name, len))
+		return -CUB_EEXIST;
+	if (dir_p(n))
+		return -CUB_EPERM;
+	if (n->nlink == 0)	/* removed: no name brings it back */
+		return -CUB_ENOENT;
+	if (n->nlink == UINT32_MAX)
+		return -CUB_EMLINK;
+	if ((e = new_name(name, len)) == NULL)
+		return -CUB_ENOMEM;
+	attach(dir, e, n);
+	n->ctime = now();
+	return 0;
+}
+
 int cubi_ramfs_unlink(struct cubi_rnode *dir, const char *name, size_t len,
 		      bool rmdir)
 {
+	struct rname *e;
 	struct cubi_rnode *n;
 
 	if (!dir_p(dir))
 		return -CUB_ENOTDIR;
-	if ((n = find(dir, name, len)) == NULL)
+	if ((e = find(dir, name, len)) == NULL)
 		return -CUB_ENOENT;
+	n = e->node;
 	if (rmdir && !dir_p(n))
 		return -CUB_ENOTDIR;
 	if (rmdir && n->d.nentries)
 		return -CUB_ENOTEMPTY;
 	if (!rmdir && dir_p(n))
 		return -CUB_EISDIR;
-	detach(n);
-	drop(n);
+	drop(detach(e));
 	return 0;
 }
 
-/* True when d is dir or lies below it (d linked, so the walk ends). */
+/* True when d is dir or lies below it (d live, so the walk ends). */
 static bool in_subtree(struct cubi_rnode *d, const struct cubi_rnode *dir)
 {
-	for (;; d = d->parent) {
+	for (;; d = cubi_ramfs_parent(d)) {
 		if (d == dir)
 			return true;
 		if (d == &root_node)
@@ -351,37 +452,41 @@ static int may_replace(const struct cubi_rnode *src,
 
 /*
  * The checks run in Linux's order (do_renameat2, vfs_rename): the source,
- * noreplace, the subtree trap, the same node, then the target's type. A
- * target that is an ancestor of the source holds it, so it fails as
- * non-empty (or as a directory, for a file).
+ * noreplace, the subtree trap, the same node (two names of one file
+ * included: nothing happens), then the target's type. A target that is
+ * an ancestor of the source holds it, so it fails as non-empty (or as a
+ * directory, for a file). The new entry is allocated before anything
+ * changes, so -CUB_ENOMEM leaves both names as they were.
  */
 int cubi_ramfs_rename(struct cubi_rnode *fdir, const char *from, size_t flen,
 		      struct cubi_rnode *tdir, const char *to, size_t tlen,
 		      bool noreplace)
 {
-	struct cubi_rnode *src, *dst;
+	struct rname *se, *te, *ne;
+	struct cubi_rnode *src;
 	int rc;
 
 	if (!dir_p(fdir) || !dir_p(tdir))
 		return -CUB_ENOTDIR;
-	if ((src = find(fdir, from, flen)) == NULL || !tdir->linked)
+	if ((se = find(fdir, from, flen)) == NULL || !live(tdir))
 		return -CUB_ENOENT;
 	check_name(to, tlen);
-	dst = find(tdir, to, tlen);
-	if (dst && noreplace)
+	src = se->node;
+	te = find(tdir, to, tlen);
+	if (te && noreplace)
 		return -CUB_EEXIST;
 	if (dir_p(src) && in_subtree(tdir, src))
 		return -CUB_EINVAL;
-	if (dst == src)
+	if (te && te->node == src)
 		return 0;
-	if (dst) {
-		if ((rc = may_replace(src, dst)) != 0)
-			return rc;
-		detach(dst);
-		drop(dst);
-	}
-	detach(src);		/* src stays allocated: not dropped */
-	attach(tdir, src, to, tlen);
+	if (te && (rc = may_replace(src, te->node)) != 0)
+		return rc;
+	if ((ne = new_name(to, tlen)) == NULL)
+		return -CUB_ENOMEM;
+	if (te)
+		drop(detach(te));
+	detach(se);		/* not dropped: ne names src at once */
+	attach(tdir, ne, src);
 	return 0;
 }
 
@@ -504,11 +609,11 @@ void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st)
 	st->ino = n->ino;
 	st->mode = n->mode;
 	if (dir_p(n)) {
-		st->nlink = n->linked ? 2 + n->d.nsubdirs : 0;
+		st->nlink = live(n) ? 2 + n->d.nsubdirs : 0;
 		st->size = (uint64_t)n->d.nentries * DIRENT_SIZE;
 	} else {
-		st->nlink = n->linked ? 1 : 0;
-		st->size = n->f.size;
+		st->nlink = n->nlink;
+		st->size = n->f.size;	/* a link: its target's length */
 	}
 	st->atime = n->atime;
 	st->mtime = n->mtime;
@@ -545,10 +650,10 @@ static void fill(struct cubi_rdirent *ent, const struct cubi_rnode *n,
 /* The first child of dir numbered >= cookie, or NULL. A listing asks for
  * the entry after the one it got last, so start there when we can
  * (linear listings stay O(n) overall instead of O(n^2)). */
-static struct cubi_rnode *seek(struct cubi_rnode *dir, uint64_t cookie)
+static struct rname *seek(struct cubi_rnode *dir, uint64_t cookie)
 {
 	struct cub_list *head = &dir->d.children, *l = head;
-	struct cubi_rnode *h = dir->d.hint;
+	struct rname *h = dir->d.hint;
 
 	if (h && h->seq < cookie)
 		l = &h->entry;
@@ -561,21 +666,21 @@ static struct cubi_rnode *seek(struct cubi_rnode *dir, uint64_t cookie)
 int cubi_ramfs_readdir(struct cubi_rnode *dir, uint64_t *cookie,
 		       struct cubi_rdirent *ent)
 {
-	struct cubi_rnode *n;
+	struct rname *e;
 
 	if (!dir_p(dir))
 		return -CUB_ENOTDIR;
-	if (!dir->linked)
+	if (!live(dir))
 		return -CUB_ENOENT;
 	if (*cookie == 0) {
 		fill(ent, dir, ".", 1, 1);
 	} else if (*cookie == 1) {
-		fill(ent, dir->parent, "..", 2, FIRST_SEQ);
+		fill(ent, cubi_ramfs_parent(dir), "..", 2, FIRST_SEQ);
 	} else {
-		if ((n = seek(dir, *cookie)) == NULL)
+		if ((e = seek(dir, *cookie)) == NULL)
 			return 0;
-		fill(ent, n, n->name, n->nlen, n->seq + 1);
-		dir->d.hint = n;
+		fill(ent, e->node, e->name, e->nlen, e->seq + 1);
+		dir->d.hint = e;
 	}
 	*cookie = ent->next;
 	return 1;

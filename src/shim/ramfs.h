@@ -1,10 +1,13 @@
 /*
- * ramfs.h - the shim's file system: directories and regular files kept in
- * heap memory (like Linux's tmpfs), filled at boot from a cpio archive.
+ * ramfs.h - the shim's file system: directories, regular files and
+ * symbolic links kept in heap memory (like Linux's tmpfs), filled at boot
+ * from a cpio archive.
  *
  * Besides directories and files, two kinds of special node have no bytes:
  * character devices (cubi_ramfs_mknod; opened through dev.c) and sockets
  * (cubi_ramfs_mksock: the names AF_UNIX sockets bind, socket_unix.c).
+ * A symbolic link (cubi_ramfs_symlink) keeps only its target; following
+ * it is the path walk's business (path.c), never this layer's.
  *
  * This layer knows nodes and names, not paths or descriptors: path walks
  * (path.c), open files (file.c) and the system calls (fs.c) sit on top.
@@ -16,10 +19,12 @@
  * (cubi_fs_lock/unlock, a coroutine mutex): ramfs allocates, so it must
  * not run with interrupts disabled, and nothing here blocks otherwise.
  *
- * Lifetime: a node lives while it has a name (a directory entry) or a
- * hold (an open file, a working directory). cubi_ramfs_unlink and
- * cubi_ramfs_rename drop names; the last cubi_ramfs_put of a nameless
- * node frees it and its data. The root always lives.
+ * Names: a directory has one name (its entry in its parent); any other
+ * node may have several (hard links, cubi_ramfs_link), and nlink counts
+ * them. Lifetime: a node lives while it has a name or a hold (an open
+ * file, a working directory). cubi_ramfs_unlink and cubi_ramfs_rename
+ * drop names; the last cubi_ramfs_put of a nameless node frees it and
+ * its data. The root always lives.
  *
  * Errors are negative cubrt/Linux errno values (CUB_E*).
  */
@@ -35,6 +40,7 @@
 #define CUB_EISDIR 21
 #define CUB_EFBIG 27
 #define CUB_ENAMETOOLONG 36
+#define CUB_EMLINK 31
 #define CUB_ENOTEMPTY 39
 #define CUB_ELOOP 40
 
@@ -45,6 +51,9 @@
 #define CUBI_S_IFCHR 0020000u
 #define CUBI_S_IFIFO 0010000u
 #define CUBI_S_IFSOCK 0140000u
+#define CUBI_S_IFLNK 0120000u
+#define CUBI_SYMLINK_MAX 4095		/* bytes of a link's target: Linux's
+					 * PATH_MAX less the NUL */
 
 struct cubi_rnode;
 
@@ -52,9 +61,10 @@ struct cubi_rnode;
 struct cubi_rstat {
 	uint64_t ino;
 	uint32_t mode;		/* CUBI_S_IF* type | permission bits */
-	uint32_t nlink;		/* dirs: 2 + subdirectories; files: 1, or 0
-				 * once unlinked */
-	uint64_t size;		/* files: bytes; dirs: entries * 32 */
+	uint32_t nlink;		/* dirs: 2 + subdirectories, 0 once
+				 * removed; others: their names */
+	uint64_t size;		/* files: bytes; dirs: entries * 32;
+				 * links: the target's length */
 	uint64_t atime, mtime, ctime;
 	uint32_t rdev;		/* character devices: Linux's dev_t; else 0 */
 };
@@ -81,7 +91,8 @@ struct cubi_rnode *cubi_ramfs_parent(struct cubi_rnode *dir);
 bool cubi_ramfs_is_dir(const struct cubi_rnode *n);
 
 /* The entry `name` of directory dir: 0 and *out, -CUB_ENOENT, or
- * -CUB_ENOTDIR when dir is not a directory. *out is not held. */
+ * -CUB_ENOTDIR when dir is not a directory. *out is not held. A link is
+ * returned as itself, not followed. */
 int cubi_ramfs_lookup(struct cubi_rnode *dir, const char *name, size_t len,
 		      struct cubi_rnode **out);
 
@@ -121,9 +132,35 @@ int cubi_ramfs_mksock(struct cubi_rnode *dir, const char *name, size_t len,
 uint32_t cubi_ramfs_sock_id(const struct cubi_rnode *n);
 
 /*
- * Removes the entry `name` from dir. rmdir true: it must be an empty
- * directory (-CUB_ENOTDIR if not a directory, -CUB_ENOTEMPTY); false:
- * it must not be a directory (-CUB_EISDIR). -CUB_ENOENT when absent.
+ * Creates the symbolic link `name` in dir pointing at target (tlen
+ * bytes, no NUL among them: the caller's check). Its mode is
+ * S_IFLNK | 0777 and its size tlen; like a device node it has no bytes
+ * (read, write, truncate: -CUB_EINVAL). -CUB_ENOENT for an empty
+ * target, -CUB_ENAMETOOLONG past CUBI_SYMLINK_MAX, else errors as
+ * cubi_ramfs_create (-CUB_EEXIST sets *out to what is there).
+ */
+int cubi_ramfs_symlink(struct cubi_rnode *dir, const char *name, size_t len,
+		       const char *target, size_t tlen, struct cubi_rnode **out);
+/* The target of link n (*len bytes, NUL-terminated; valid while n lives
+ * and the fs lock is held), or NULL when n is not a symbolic link. */
+const char *cubi_ramfs_link_target(const struct cubi_rnode *n, size_t *len);
+
+/*
+ * Gives node n one more name, `name` in dir (a hard link; n's nlink and
+ * ctime change). Linux's order of errors: -CUB_ENOTDIR (dir is not a
+ * directory), -CUB_ENOENT (dir removed), -CUB_EEXIST (the name exists),
+ * -CUB_EPERM (n is a directory), -CUB_ENOENT (n has no name left: an
+ * unlinked file held open is not brought back), -CUB_EMLINK, -CUB_ENOMEM.
+ */
+int cubi_ramfs_link(struct cubi_rnode *n, struct cubi_rnode *dir,
+		    const char *name, size_t len);
+
+/*
+ * Removes the entry `name` from dir (one name: a node with others lives
+ * on). rmdir true: it must be an empty directory (-CUB_ENOTDIR if not a
+ * directory, -CUB_ENOTEMPTY); false: it must not be a directory
+ * (-CUB_EISDIR); a link is removed, not followed. -CUB_ENOENT when
+ * absent.
  */
 int cubi_ramfs_unlink(struct cubi_rnode *dir, const char *name, size_t len,
 		      bool rmdir);
@@ -134,8 +171,9 @@ int cubi_ramfs_unlink(struct cubi_rnode *dir, const char *name, size_t len,
  * (-CUB_EISDIR for a file onto a directory, -CUB_ENOTDIR for a directory
  * onto a file) that is empty (-CUB_ENOTEMPTY); a directory may not move
  * into itself or below itself (-CUB_EINVAL); renaming onto the same node
- * is a no-op. noreplace: -CUB_EEXIST when `to` exists. -CUB_ENOENT when
- * `from` is absent.
+ * (the same name, or another name of the same file) is a no-op that
+ * keeps both names, as on Linux. noreplace: -CUB_EEXIST when `to`
+ * exists. -CUB_ENOENT when `from` is absent, -CUB_ENOMEM.
  */
 int cubi_ramfs_rename(struct cubi_rnode *fdir, const char *from, size_t flen,
 		      struct cubi_rnode *tdir, const char *to, size_t tlen,
@@ -150,15 +188,15 @@ void cubi_ramfs_put(struct cubi_rnode *n);
  * end). write: all n bytes at off, the file growing (a gap reads as
  * zeros); -CUB_ENOSPC when memory runs out, -CUB_EFBIG past
  * CUBI_FILE_MAX. Both update the times (read: atime; write: mtime,
- * ctime). -CUB_EISDIR for a directory, -CUB_EINVAL for a device or a
- * socket node.
+ * ctime). -CUB_EISDIR for a directory, -CUB_EINVAL for a device, a
+ * socket node or a link.
  */
 #define CUBI_FILE_MAX ((uint64_t)1 << 40)
 long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off);
 long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 		      uint64_t off);
 /* Sets a file's size (zero-filling growth): 0, -CUB_EISDIR, -CUB_EFBIG,
- * -CUB_ENOSPC, -CUB_EINVAL (a device or socket node). */
+ * -CUB_ENOSPC, -CUB_EINVAL (a device, socket node or link). */
 int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size);
 
 void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st);
@@ -181,14 +219,20 @@ int cubi_ramfs_readdir(struct cubi_rnode *dir, uint64_t *cookie,
 /*
  * Unpacks a cpio archive in the "newc" format (magic 070701, or 070702
  * with checksums, which are not verified) into the tree under root:
- * directories and regular files with their permission bits and mtime;
- * missing parent directories are created; an existing file is replaced;
- * "." and leading "./" or "/" in names are ignored. Symbolic links and
- * device nodes are skipped (counted in *skipped when not NULL). Stops at
+ * directories, regular files and symbolic links with their permission
+ * bits and mtime, and hard links (regular-file entries with nlink > 1
+ * sharing ino, devmajor and devminor name one file, whichever entry
+ * brings its data); missing parent directories are created; an existing
+ * file or link is replaced by a new node (its other names keep the old
+ * one), an existing directory kept; "." and leading "./" or "/" in names
+ * are ignored; a link in a path is not followed (-CUB_EINVAL, as a file
+ * is). Device nodes, fifos and sockets are skipped (counted in *skipped
+ * when not NULL). Stops at
  * the "TRAILER!!!" entry. Returns the number of entries created, or
  * -CUB_EINVAL for a malformed archive (bad magic, a field that is not
  * hex, a name or size running past len, a path component that is "..",
- * empty or too long) after unpacking the entries before the bad one, or
+ * empty or too long, a link target empty or longer than
+ * CUBI_SYMLINK_MAX) after unpacking the entries before the bad one, or
  * -CUB_ENOSPC.
  */
 long cubi_cpio_unpack(const void *archive, size_t len, struct cubi_rnode *root,

@@ -26,6 +26,7 @@
 #include "ramfs.h"
 
 static struct cubi_rnode *R;		/* the root */
+static struct cubi_rstat st_tmp;
 static size_t base_blocks;		/* heap blocks at the test's start */
 
 static size_t heap_blocks(void)
@@ -116,6 +117,22 @@ static void expect_data(struct cubi_rnode *n, const void *s, size_t len)
 	assert_int_equal(st.size, len);
 	assert_int_equal(cubi_ramfs_read(n, buf, sizeof(buf), 0), (long)len);
 	assert_memory_equal(buf, s, len);
+}
+
+/* n is a symbolic link to target: mode, size, target. */
+static void expect_target(struct cubi_rnode *n, const char *target)
+{
+	size_t len = 99;
+	const char *t;
+
+	assert_non_null(n);
+	t = cubi_ramfs_link_target(n, &len);
+	assert_non_null(t);
+	assert_int_equal(len, strlen(target));
+	assert_memory_equal(t, target, len + 1);	/* and its NUL */
+	cubi_ramfs_stat(n, &st_tmp);
+	assert_int_equal(st_tmp.mode, CUBI_S_IFLNK | 0777);
+	assert_int_equal(st_tmp.size, len);
 }
 
 static struct cubi_rstat st_of(struct cubi_rnode *n)
@@ -328,7 +345,7 @@ static void test_unlink_held_file(void **state)
 	before = heap_blocks();
 	assert_int_equal(rm(R, "f", false), 0);
 	assert_null(lk(R, "f"));
-	assert_int_equal(heap_blocks(), before);	/* nothing freed yet */
+	assert_int_equal(heap_blocks(), before - 1);	/* only the name */
 	assert_int_equal(nlink(f), 0);
 	expect_data(f, "hello, world", 12);
 	put_str(f, "HELLO", 0);			/* still writable */
@@ -340,7 +357,8 @@ static void test_unlink_held_file(void **state)
 	cubi_ramfs_put(f);
 	expect_data(f, "HELLO, world", 12);	/* one hold left */
 	cubi_ramfs_put(f);			/* node and data freed */
-	assert_int_equal(heap_blocks(), before + 1 - 2);	/* + g - f, data */
+	/* + g and its name - f's name, f and its data */
+	assert_int_equal(heap_blocks(), before + 2 - 3);
 	/* get/put on a linked node frees nothing. */
 	cubi_ramfs_get(g);
 	cubi_ramfs_put(g);
@@ -420,7 +438,8 @@ static void test_rename_replace(void **state)
 	assert_ptr_equal(lk(R, "b"), a);
 	assert_null(lk(R, "a"));
 	expect_data(a, "aaa", 3);
-	assert_int_equal(heap_blocks(), before - 2);	/* b and its data */
+	/* b's node, its data and its name */
+	assert_int_equal(heap_blocks(), before - 3);
 	/* ...unless held: then it lives on, nameless. */
 	b = mkfile(R, "c");
 	put_str(b, "ccc", 0);
@@ -986,8 +1005,8 @@ static void test_cpio_basic(void **state)
 	arc_add(&a, "etc/sub/deep", CUBI_S_IFREG | 0644, 700, "d");
 	arc_end(&a);
 	arc_add(&a, "after", CUBI_S_IFREG | 0644, 1, "not unpacked");
-	assert_int_equal(unpack(&a, &skipped), 7);
-	assert_int_equal(skipped, 3);
+	assert_int_equal(unpack(&a, &skipped), 8);
+	assert_int_equal(skipped, 2);
 
 	assert_non_null(at("etc"));
 	assert_int_equal(mode_of(at("etc")), CUBI_S_IFDIR | 0700);
@@ -1006,15 +1025,16 @@ static void test_cpio_basic(void **state)
 	assert_int_equal(mode_of(at("abs/x/y")), CUBI_S_IFREG | 0600);
 	expect_data(at("sum"), "abc", 3);
 	expect_data(at("etc/sub/deep"), "d", 1);
-	assert_null(at("etc/link"));
+	expect_target(at("etc/link"), "hosts");
+	assert_int_equal(mtime_of(at("etc/link")), 1000000000ull);
 	assert_null(at("dev"));
 	assert_null(at("fifo"));
 	assert_null(at("after"));
 	/* "." changed nothing of the root. */
 	assert_int_equal(mode_of(R), CUBI_S_IFDIR | 0755);
 	expect_listing(R, ". .. etc bin abs sum");
-	expect_listing(at("etc"), ". .. hosts sub");
-	assert_int_equal(unpack(&a, NULL), 7);		/* NULL skipped */
+	expect_listing(at("etc"), ". .. hosts link sub");
+	assert_int_equal(unpack(&a, NULL), 8);		/* NULL skipped */
 }
 
 static void test_cpio_replace(void **state)
@@ -1211,7 +1231,7 @@ static void test_cpio_fuzz(void **state)
 
 		cubi_ramfs_reset();
 		r = unpack_n(&a, len, NULL);
-		assert_true(r == -CUB_EINVAL || (r >= 0 && r <= 3));
+		assert_true(r == -CUB_EINVAL || (r >= 0 && r <= 4));
 	}
 	for (int i = 0; i < 2000; i++) {
 		long r;
