@@ -13,6 +13,9 @@
  *               read/write through the `syscall` instruction, per round trip
  *   chan        the same with two cubrt channels of 64-byte elements (the
  *               floor: what a program using cubrt directly pays)
+ *   pipe-idle   pipe, while IDLE other coroutines sit blocked in read on
+ *               pipes of their own that stay empty (what unrelated
+ *               blocked threads cost the two that work)
  * Prints "result: N instructions".
  */
 #include <cubrt/chan.h>
@@ -24,6 +27,7 @@
 
 #define CALLS 20000
 #define HANDOFFS 5000
+#define IDLE 16
 
 static volatile uint32_t turn;
 
@@ -89,6 +93,15 @@ static void *pipe_side(void *arg)
 	return NULL;
 }
 
+/* Blocks in read on its own pipe until the benchmark is over. */
+static void *idle_reader(void *arg)
+{
+	char c;
+
+	sys3(0, (int)(uintptr_t)arg, (long)&c, 1);
+	return NULL;
+}
+
 static void *chan_side(void *arg)
 {
 	int me = (int)(uintptr_t)arg;
@@ -116,6 +129,26 @@ static uint64_t pair(cub_coro_fn fn)
 	return (tsc() - t0) / (2 * HANDOFFS);
 }
 
+/* The pipe round trip with IDLE blocked readers beside it. */
+static uint64_t pipe_idle(void)
+{
+	static int idle[IDLE][2];
+	struct cub_coro *c[IDLE];
+	uint64_t per;
+
+	for (int i = 0; i < IDLE; i++) {
+		sys3(22, (long)idle[i], 0, 0);
+		cub_coro_spawn(&c[i], idle_reader, (void *)(uintptr_t)idle[i][0], NULL);
+	}
+	cub_coro_yield();	/* let them block */
+	per = pair(pipe_side) * 2;
+	for (int i = 0; i < IDLE; i++) {
+		sys3(1, idle[i][1], (long)"x", 1);
+		cub_coro_join(c[i], NULL);
+	}
+	return per;
+}
+
 int cub_main(void)
 {
 	const char *mode = cub_cmdline();
@@ -140,12 +173,16 @@ int cub_main(void)
 		sys3(22, (long)pipes[0], 0, 0);
 		sys3(22, (long)pipes[1], 0, 0);
 		per = pair(pipe_side) * 2;	/* pair() counts hand-offs */
+	} else if (!cub_strcmp(mode, "pipe-idle")) {
+		sys3(22, (long)pipes[0], 0, 0);
+		sys3(22, (long)pipes[1], 0, 0);
+		per = pipe_idle();
 	} else if (!cub_strcmp(mode, "chan")) {
 		cub_chan_init(&chans[0], 64, 0, NULL);
 		cub_chan_init(&chans[1], 64, 0, NULL);
 		per = pair(chan_side) * 2;
 	} else {
-		cub_printk("usage: shim_qemu syscall|call|futex|yield|pipe|chan\n");
+		cub_printk("usage: shim_qemu syscall|call|futex|yield|pipe|pipe-idle|chan\n");
 		return 2;
 	}
 	cub_printk("result: %lu instructions\n", (unsigned long)per);

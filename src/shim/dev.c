@@ -90,7 +90,8 @@ struct cubi_file *cubi_dev_open(uint32_t rdev, unsigned flags, long *err)
 			*err = -CUB_ENOMEM;
 			return NULL;
 		}
-		*d = (struct devfile){ { &dev_ops, flags, 0, 0 }, devices[i].kind, rdev };
+		*d = (struct devfile){ { .ops = &dev_ops, .flags = flags },
+				       devices[i].kind, rdev };
 		return &d->file;
 	}
 	*err = -CUB_ENXIO;	/* a node with no device behind it */

@@ -90,7 +90,7 @@ static long create(unsigned flags)
 
 	if (!ep)
 		return -CUB_ENOMEM;
-	ep->file = (struct cubi_file){ &ep_ops, CUBI_O_RDWR, 0, 0 };
+	ep->file = (struct cubi_file){ .ops = &ep_ops, .flags = CUBI_O_RDWR };
 	irq = cub_arch_irq_save();
 	fd = cubi_fd_install(&ep->file, flags & CUBI_O_CLOEXEC);
 	if (fd >= 0)

@@ -35,7 +35,7 @@ static struct eventfd *of_file(struct cubi_file *f)
 
 static void changed(struct eventfd *e)
 {
-	e->file.gen++;
+	cubi_file_changed(&e->file);
 	cubi_io_changed();
 }
 
@@ -90,6 +90,7 @@ static const struct cubi_file_ops efd_ops = {
 	.read = efd_read, .write = efd_write, .poll = efd_poll,
 	.release = efd_release, .mode = 0600,	/* Linux: an anonymous inode */
 	.one_write = true,			/* 8 bytes of a longer write */
+	.file_wakes = true,
 };
 
 static long make(uint64_t initval, uint64_t flags)
@@ -103,7 +104,8 @@ static long make(uint64_t initval, uint64_t flags)
 	if (!(e = cub_malloc(sizeof(*e))))
 		return -CUB_ENOMEM;
 	*e = (struct eventfd){
-		.file = { &efd_ops, CUBI_O_RDWR | ((unsigned)flags & CUBI_O_NONBLOCK), 0, 0 },
+		.file = { .ops = &efd_ops,
+			  .flags = CUBI_O_RDWR | ((unsigned)flags & CUBI_O_NONBLOCK) },
 		.count = (uint32_t)initval,	/* an unsigned int in the ABI */
 		.semaphore = flags & EFD_SEMAPHORE,
 	};

@@ -86,7 +86,9 @@ static const struct cubi_file_ops console_ops = {
 };
 
 /* Three references: descriptors 0, 1 and 2 (fd.c's initial table). */
-struct cubi_file cubi_console_file = { &console_ops, CUBI_O_RDWR, 0, 3 };
+struct cubi_file cubi_console_file = {
+	.ops = &console_ops, .flags = CUBI_O_RDWR, .refs = 3,
+};
 
 CUBI_SYS(write)
 {

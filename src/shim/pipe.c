@@ -44,8 +44,8 @@ static struct pipe *of_wr(struct cubi_file *f)
 /* Both ends' readiness changed. */
 static void changed(struct pipe *p)
 {
-	p->rd.gen++;
-	p->wr.gen++;
+	cubi_file_changed(&p->rd);
+	cubi_file_changed(&p->wr);
 	cubi_io_changed();
 }
 
@@ -125,9 +125,11 @@ static void *wr_release(struct cubi_file *f)
 
 static const struct cubi_file_ops rd_ops = {
 	.read = pipe_read, .poll = rd_poll, .release = rd_release, .mode = S_IFIFO | 0600,
+	.file_wakes = true,
 };
 static const struct cubi_file_ops wr_ops = {
 	.write = pipe_write, .poll = wr_poll, .release = wr_release, .mode = S_IFIFO | 0600,
+	.file_wakes = true,
 };
 
 /* pipe2(int fds[2], flags): O_NONBLOCK and O_CLOEXEC; others -EINVAL. */
@@ -144,8 +146,9 @@ static long make_pipe(uintptr_t ufds, uint64_t flags)
 	p = cub_malloc(sizeof(*p));
 	if (!p)
 		return -CUB_ENOMEM;
-	p->rd = (struct cubi_file){ &rd_ops, (unsigned)flags & CUBI_O_NONBLOCK, 0, 0 };
-	p->wr = (struct cubi_file){ &wr_ops, CUBI_O_WRONLY | ((unsigned)flags & CUBI_O_NONBLOCK), 0, 0 };
+	p->rd = (struct cubi_file){ .ops = &rd_ops, .flags = (unsigned)flags & CUBI_O_NONBLOCK };
+	p->wr = (struct cubi_file){ .ops = &wr_ops,
+				    .flags = CUBI_O_WRONLY | ((unsigned)flags & CUBI_O_NONBLOCK) };
 	p->rd_open = p->wr_open = true;
 	p->head = p->len = 0;
 	irq = cub_arch_irq_save();

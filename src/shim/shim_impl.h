@@ -140,8 +140,9 @@ struct cubi_file;
  * What a kind of file does. read, write, poll and release run inside the
  * fd layer's critical section (interrupts disabled), so they must not
  * block or allocate: read and write return -CUB_EAGAIN when the call
- * would have to wait, and the fd layer (fd.c) then waits for
- * cubi_io_changed() or, with O_NONBLOCK, returns -EAGAIN. Buffers are
+ * would have to wait, and the fd layer (fd.c) then waits for the file to
+ * change (file_wakes) or for any cubi_io_changed(), or with O_NONBLOCK
+ * returns -EAGAIN. Buffers are
  * already checked with the uaccess helpers. release runs when the last
  * reference goes and returns memory to free once the critical section is
  * over (or NULL): with `free`, or with cub_free when that is NULL.
@@ -167,6 +168,9 @@ struct cubi_file_ops {
 				 * not a loop until all bytes are in */
 	bool datagram;		/* one read or write is one message (UDP):
 				 * readv/writev gather and scatter it */
+	bool file_wakes;	/* every readiness change goes through
+				 * cubi_file_changed, so a blocked read or
+				 * write sleeps on this file alone */
 };
 
 /* An open file (Linux's open file description): shared by the
@@ -175,8 +179,12 @@ struct cubi_file {
 	const struct cubi_file_ops *ops;
 	unsigned flags;		/* access mode | CUBI_O_NONBLOCK | O_APPEND
 				 * (F_GETFL) */
-	uint64_t gen;		/* bumped whenever its readiness may change */
+	uint64_t gen;		/* bumped whenever its readiness may change;
+				 * its low 32 bits are the futex word that
+				 * read and write wait on (file_wakes) */
 	unsigned refs;		/* descriptors + calls in progress (irq off) */
+	unsigned sleepers;	/* reads and writes blocked on gen (irq off):
+				 * with none, a change wakes nobody */
 };
 
 /* io.c: the serial console, fds 0-2 at boot. */
@@ -191,7 +199,21 @@ bool cubi_fd_valid(uint64_t fd);		/* open now (a snapshot) */
 struct cubi_file *cubi_fd_get(uint64_t fd);
 /* Drops a reference taken with cubi_fd_get (interrupts enabled). */
 void cubi_file_put(struct cubi_file *f);
-void cubi_io_changed(void);					/* irq off */
+/* Something's readiness changed: wakes poll, select, epoll_wait and the
+ * calls that wait on io_seq (irq off). */
+void cubi_io_changed(void);
+/* f's readiness changed: bumps f->gen and wakes the reads and writes
+ * blocked on f alone (irq off). A file whose ops set file_wakes calls
+ * this, then cubi_io_changed, for every change. */
+void cubi_file_changed(struct cubi_file *f);
+/* Blocking on one file the caller holds a reference to: sample
+ * cubi_file_seq(f) in the critical section that found the call must wait
+ * (irq off), then cubi_file_wait sleeps until f changed after it (or any
+ * cubi_io_changed, for a file without file_wakes), until deadline (0 =
+ * none) or a signal: 0, -CUB_ETIMEDOUT or -CUB_EINTR. */
+uint32_t cubi_file_seq(struct cubi_file *f);
+int cubi_file_wait(struct cubi_file *f, uint32_t seq, uint64_t deadline,
+		   const char *what);
 /* Waits until cubi_io_changed() after the critical section that read
  * *seq began (seq sampled inside it), until deadline (0 = none) or a
  * signal: 0, -CUB_ETIMEDOUT or -CUB_EINTR. */

@@ -214,8 +214,8 @@ struct cubi_sock *cubi_sock_new(int domain, int type, unsigned flags)
 	if (!s)
 		return NULL;
 	cub_memset(s, 0, offsetof(struct cubi_sock, ring));
-	s->file = (struct cubi_file){ dgram ? &cubi_udp_ops : &sock_ops,
-				      CUBI_O_RDWR | (flags & CUBI_O_NONBLOCK), 0, 0 };
+	s->file = (struct cubi_file){ .ops = dgram ? &cubi_udp_ops : &sock_ops,
+				      .flags = CUBI_O_RDWR | (flags & CUBI_O_NONBLOCK) };
 	s->domain = domain;
 	s->type = type;
 	s->state = CUBI_SOCK_UNCONNECTED;

@@ -3,7 +3,9 @@
  * errors, ring contents and capacity, PIPE_BUF atomicity, end of file and
  * EPIPE, O_NONBLOCK, level/edge/one-shot readiness, and (inside the
  * scheduler) readers, writers and epoll waiters that block and are woken
- * by other coroutines, with and without timeouts; eventfd counters.
+ * by other coroutines, with and without timeouts; a blocked reader is
+ * woken by its own pipe only and keeps its file when another coroutine
+ * closes the descriptor; eventfd counters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -210,6 +212,65 @@ static void test_pipe_blocking(void **state)
 	run(blocking_body);
 }
 
+/* c's state as cub_coro_list reports it. */
+static enum cub_coro_state state_of(struct cub_coro *c)
+{
+	struct cub_coro_info all[8];
+	size_t n = cub_coro_list(all, 8);
+
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++)
+		if (all[i].id == cub_coro_id(c))
+			return all[i].state;
+	fail_msg("coroutine %lu not listed", (unsigned long)cub_coro_id(c));
+	return CUB_CORO_DONE;
+}
+
+/* Traffic on another pipe leaves a blocked reader parked: right after
+ * each write or read it is not in the run queue (every change used to
+ * wake every blocked call). Closing the descriptor it reads from does
+ * not end its read either: the call holds the file, as on Linux, and a
+ * write through a second descriptor of the write end reaches it. */
+static void wake_body(void)
+{
+	int other[2], wr2;
+	struct cub_coro *c;
+	char buf[8];
+	void *res;
+
+	make(0);
+	assert_int_equal(SYS2(SYS_pipe2, other, 0), 0);
+	assert_int_equal(cub_coro_spawn(&c, reader, (void *)3, NULL), 0);
+	cub_coro_yield();
+	assert_int_equal(state_of(c), CUB_CORO_PARKED);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(SYS3(SYS_write, other[1], "z", 1), 1);
+		assert_int_equal(state_of(c), CUB_CORO_PARKED);
+		assert_int_equal(SYS3(SYS_read, other[0], buf, sizeof(buf)), 1);
+		assert_int_equal(state_of(c), CUB_CORO_PARKED);
+	}
+	wr2 = (int)SYS3(SYS_fcntl, fds[1], 0 /* F_DUPFD */, 0);
+	assert_true(wr2 >= 0);
+	assert_int_equal(SYS1(SYS_close, fds[0]), 0);
+	assert_int_equal(SYS1(SYS_close, fds[1]), 0);
+	cub_coro_yield();
+	assert_int_equal(state_of(c), CUB_CORO_PARKED);
+	assert_int_equal(SYS3(SYS_write, wr2, "xyz", 3), 3);
+	assert_int_equal(state_of(c), CUB_CORO_READY);
+	assert_int_equal(cub_coro_join(c, &res), 0);
+	assert_int_equal((intptr_t)res, 3);
+	assert_memory_equal(got, "xyz", 3);
+	assert_int_equal(SYS1(SYS_close, wr2), 0);
+	assert_int_equal(SYS1(SYS_close, other[0]), 0);
+	assert_int_equal(SYS1(SYS_close, other[1]), 0);
+}
+
+static void test_pipe_wakes_own_readers(void **state)
+{
+	(void)state;
+	run(wake_body);
+}
+
 static void test_pipe_emfile(void **state)
 {
 	int made = 0;
@@ -410,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_pipe_data),
 		cmocka_unit_test(test_pipe_capacity),
 		cmocka_unit_test(test_pipe_blocking),
+		cmocka_unit_test(test_pipe_wakes_own_readers),
 		cmocka_unit_test(test_pipe_emfile),
 		cmocka_unit_test(test_epoll_errors),
 		cmocka_unit_test(test_epoll_readiness),
