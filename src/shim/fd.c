@@ -261,8 +261,8 @@ static long blocking_rw(struct cubi_file *f, uintptr_t buf, size_t n, bool out)
 			done += (size_t)r;
 		if (r >= 0 && (done == n || nonblock || f->ops->one_write))
 			return (long)done;
-		if (r < 0 && (r != -CUB_EAGAIN || nonblock))
-			return done ? (long)done : r;
+		if (r < 0 && (r != -CUB_EAGAIN || nonblock))	/* EPIPE: SIGPIPE */
+			return done ? (long)done : out ? cubi_signal_epipe(r, false) : r;
 		if (cubi_file_wait(f, seq, 0, out ? "pipe write" : "pipe read") == -CUB_EINTR)
 			return done ? (long)done : -CUB_EINTR;
 		waited = true;

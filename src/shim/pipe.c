@@ -7,7 +7,9 @@
  * the pipe is empty and a writer exists, and returns 0 (end of file) once
  * every writer closed; a write of at most PIPE_BUF bytes goes in whole or
  * waits, a longer one may go in pieces; writing with no reader left fails
- * with -EPIPE (Linux also raises SIGPIPE; the shim does not).
+ * with -EPIPE and raises SIGPIPE on the writing thread (fd.c's transfer,
+ * through cubi_signal_epipe: a write that got some bytes in first returns
+ * their count, and the next one fails and raises it).
  *
  * Invariants: 0 <= len <= PIPE_CAP; the bytes start at head (mod
  * PIPE_CAP); rd_open/wr_open say which ends still have a descriptor; the

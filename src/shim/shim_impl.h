@@ -352,6 +352,10 @@ bool cubi_signal_deliverable(const struct cubi_thread *t);
 /* The dispatcher saw call nr end with -CUB_EINTR: remember it, so that a
  * handler with SA_RESTART restarts it. */
 void cubi_signal_note_eintr(long nr);
+/* A write-side call on a pipe or stream socket ends with rc: -EPIPE
+ * raises SIGPIPE on the calling thread unless nosignal (MSG_NOSIGNAL).
+ * Returns rc. Interrupts enabled (the default action ends the program). */
+long cubi_signal_epipe(long rc, bool nosignal);
 /* Takes the running thread's next deliverable signal: writes a Linux
  * signal frame on its stack (or its alternate stack) and points ctx at
  * the handler. False when there is none. Interrupts disabled. */

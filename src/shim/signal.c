@@ -14,7 +14,15 @@
  * handler (read, write, readv, writev, futex; never sleeps or epoll
  * waits, as on Linux). Default actions: SIGCHLD, SIGCONT,
  * SIGURG and SIGWINCH are dropped, every other signal ends the program
- * with a report naming it (abort ends this way); SIG_IGN drops.
+ * with a report naming it (abort ends this way) -- when it is sent, or,
+ * blocked then, when it is unblocked; SIG_IGN drops.
+ *
+ * The shim itself raises one signal: SIGPIPE, thread-directed at the
+ * caller of a write, writev, send, sendto or sendmsg that fails with
+ * EPIPE on a pipe or a stream socket (not with MSG_NOSIGNAL; not for
+ * datagram or seqpacket sockets, as Linux), through cubi_signal_epipe,
+ * which the two places where such calls end call (fd.c's transfer,
+ * socket_io.c's stream sends).
  *
  * Delivery builds what Linux builds: below the red zone (and below the
  * platform's own frame if that sits there, for a caller without a kernel
@@ -39,7 +47,9 @@
 #include "shim_impl.h"
 
 #define NSIG 64
+#define SIGABRT 6
 #define SIGKILL 9
+#define SIGPIPE 13
 #define SIGSTOP 19
 #define SIG_DFL 0
 #define SIG_IGN 1
@@ -189,11 +199,22 @@ static bool ignored_by_default(uint64_t sig)
 	return sig == 17 || sig == 18 || sig == 23 || sig == 28;
 }
 
-/* Sends sig to thread t. Signal 0 only probes. */
+/* A signal whose default action ends the program: the report. */
+static CUB_NORETURN void die(uint64_t sig)
+{
+	cub_panic("program killed by signal %lu%s", (unsigned long)sig,
+		  sig == SIGABRT ? " (SIGABRT: abort)" :
+		  sig == SIGPIPE ? " (SIGPIPE: write to a pipe or socket nobody reads)" : "");
+}
+
+/* Sends sig to thread t. Signal 0 only probes. A fatal signal the
+ * thread blocks waits, pending, until it is unblocked (then it kills:
+ * cubi_signal_deliver), as on Linux. */
 static long send(struct cubi_thread *t, uint64_t sig, bool by_kill)
 {
 	struct ksigaction act;
 	unsigned long irq;
+	bool fatal, blocked;
 
 	if (sig > NSIG)
 		return -CUB_EINVAL;
@@ -201,7 +222,9 @@ static long send(struct cubi_thread *t, uint64_t sig, bool by_kill)
 		return 0;
 	irq = cub_arch_irq_save();
 	act = actions[sig];
-	if (act.handler > SIG_IGN && !(t->pending & BIT(sig))) {
+	fatal = act.handler == SIG_DFL && !ignored_by_default(sig);
+	blocked = t->sigmask & BIT(sig);
+	if ((act.handler > SIG_IGN || (fatal && blocked)) && !(t->pending & BIT(sig))) {
 		t->pending |= BIT(sig);
 		if (by_kill)
 			t->pending_kill |= BIT(sig);
@@ -212,10 +235,16 @@ static long send(struct cubi_thread *t, uint64_t sig, bool by_kill)
 	if (act.handler > SIG_IGN && !(t->sigmask & BIT(sig)) && t->console_wait)
 		cub_console_interrupt();
 	cub_arch_irq_restore(irq);
-	if (act.handler == SIG_DFL && !ignored_by_default(sig))
-		cub_panic("program killed by signal %lu%s", (unsigned long)sig,
-			  sig == 6 ? " (SIGABRT: abort)" : "");
+	if (fatal && !blocked)
+		die(sig);
 	return 0;
+}
+
+long cubi_signal_epipe(long rc, bool nosignal)
+{
+	if (rc == -CUB_EPIPE && !nosignal)
+		(void)send(cubi_thread_self(), SIGPIPE, true);
+	return rc;
 }
 
 /* The live thread with this tid, or NULL. */
@@ -368,6 +397,8 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 		top = here - 2048;
 	fx = CUB_ALIGN_DOWN(top - FX_SIZE, 64);
 	frame = CUB_ALIGN_DOWN(fx - sizeof(struct rt_sigframe), 16) - 8;
+	if (a.handler == SIG_DFL && !ignored_by_default((uint64_t)sig))
+		die((uint64_t)sig);	/* blocked when sent, or reset since */
 	if (a.handler <= SIG_IGN) {	/* reset since it was sent */
 		t->pending &= ~BIT(sig);
 		t->pending_kill &= ~BIT(sig);

@@ -242,7 +242,8 @@ CUBI_SYS(sendto)
 		return rc;
 	if (!cubi_user_readable(A1(r), n))
 		return -CUB_EFAULT;
-	return xfer(A0(r), A1(r), n, (unsigned)A3(r), true, 0);
+	return cubi_signal_epipe(xfer(A0(r), A1(r), n, (unsigned)A3(r), true, 0),
+				 A3(r) & MSG_NOSIGNAL);
 }
 
 /* recvfrom(fd, buf, n, flags, src, srclen): a connected stream socket
@@ -346,7 +347,8 @@ CUBI_SYS(sendmsg)
 		return -CUB_EINVAL;
 	if (m.name && (rc = check_dest(domain, m.name, (int)m.namelen)) != 0)
 		return rc;
-	return msg_xfer(A0(r), &m, (unsigned)A2(r), true);
+	return cubi_signal_epipe(msg_xfer(A0(r), &m, (unsigned)A2(r), true),
+				 A2(r) & MSG_NOSIGNAL);
 }
 
 /* recvmsg(fd, msg, flags): no source address (msg_namelen 0), no

@@ -8,7 +8,7 @@
  * and pointers into a scratch area that is followed by an
  * inaccessible guard page. Calls that by design end the program or block
  * forever are steered: exit/exit_group/clone are skipped, signals to self
- * use signal 0, console reads (on whatever descriptor dup put the console)
+ * use signal 0, SIGPIPE is ignored (rt_sigaction leaves it so), console reads (on whatever descriptor dup put the console)
  * and unbounded waits are skipped, sleeps and
  * epoll waits get a tiny timeout, pipes and sockets (TCP and UDP) are
  * always made non-blocking (pipe2, socket, socketpair, accept4 get the
@@ -267,6 +267,10 @@ static bool steer(long nr, long a[6], uint64_t *s)
 	case 232: case 281:			/* epoll waits: 0..2 ms */
 		a[3] = (long)(rnd(s) % 3);
 		return true;
+	case 13:				/* rt_sigaction: SIGPIPE stays */
+		if (a[0] == 13)			/* ignored (EPIPE would end it) */
+			a[1] = 0;
+		return true;
 	case 62: a[1] = 0; return true;		/* kill: probe only */
 	case 200: a[1] = 0; return true;	/* tkill */
 	case 234: a[2] = 0; return true;	/* tgkill */
@@ -370,6 +374,11 @@ int main(int argc, char **argv)
 	readonly = area + SCRATCH + 4096;
 	cubi_mem_init();
 	cubi_host_capture_console(console, sizeof(console));	/* random writes */
+	{	/* writes to closed pipes and sockets: -EPIPE, no SIGPIPE */
+		uint64_t ign[4] = { 1, 0x04000000, 0, 0 };
+
+		cub_shim_call(13, 13, (long)(uintptr_t)ign, 0, 8, 0, 0);
+	}
 	cub_sched_run(run_all, NULL, NULL);
 	cubi_host_capture_console(NULL, 0);
 	printf("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "

@@ -5,7 +5,10 @@
  * scheduler) readers, writers and epoll waiters that block and are woken
  * by other coroutines, with and without timeouts; a blocked reader is
  * woken by its own pipe only and keeps its file when another coroutine
- * closes the descriptor; eventfd counters.
+ * closes the descriptor; eventfd counters. SIGPIPE: a write or writev
+ * with no reader left raises it on the writer (pending with a handler,
+ * nothing with SIG_IGN, the end of the program with the default action;
+ * blocked, it waits).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +22,8 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 #include "sys.h"
+#include "sigpipe.h"
+#include "../mem/death.h"
 
 #define O_NONBLOCK 04000
 #define O_CLOEXEC 02000000
@@ -140,6 +145,81 @@ static void test_pipe_data(void **state)
 	make(O_NONBLOCK);
 	assert_int_equal(SYS1(SYS_close, fds[0]), 0);
 	assert_int_equal(SYS3(SYS_write, fds[1], "x", 1), -CUB_EPIPE);
+	assert_int_equal(SYS1(SYS_close, fds[1]), 0);
+}
+
+/* ------------------------------------------------------------ SIGPIPE */
+
+static void sigpipe_body(void)
+{
+	struct { const void *base; size_t len; } iov[1] = { { "ab", 2 } };
+
+	set_sigpipe(SIGPIPE_HANDLER);
+	assert_false(sigpipe_taken());
+	make(O_NONBLOCK);
+	assert_int_equal(SYS3(SYS_write, fds[1], "x", 1), 1);
+	assert_false(sigpipe_taken());
+	for (int i = 0; i < 2; i++)	/* a full pipe: EAGAIN, no signal */
+		(void)SYS3(SYS_write, fds[1], big, CAP);
+	assert_int_equal(SYS3(SYS_write, fds[1], "x", 1), -CUB_EAGAIN);
+	assert_false(sigpipe_taken());
+	assert_int_equal(SYS1(SYS_close, fds[0]), 0);
+	assert_int_equal(SYS3(SYS_write, fds[1], "x", 1), -CUB_EPIPE);
+	assert_true(sigpipe_taken());
+	assert_false(sigpipe_taken());		/* once per call */
+	assert_int_equal(SYS3(SYS_writev, fds[1], iov, 1), -CUB_EPIPE);
+	assert_true(sigpipe_taken());
+	assert_int_equal(SYS3(SYS_write, 999, "x", 1), -CUB_EBADF);
+	assert_int_equal(SYS3(SYS_read, fds[1], got, 1), -CUB_EBADF);
+	assert_false(sigpipe_taken());
+	set_sigpipe(1);				/* SIG_IGN: the error alone */
+	assert_int_equal(SYS3(SYS_write, fds[1], "x", 1), -CUB_EPIPE);
+	assert_false(sigpipe_taken());
+	assert_int_equal(SYS1(SYS_close, fds[1]), 0);
+}
+
+static void test_pipe_sigpipe(void **state)
+{
+	(void)state;
+	run(sigpipe_body);
+}
+
+/* A blocked SIGPIPE with the default action: the write fails, the
+ * signal waits (pending; taken here after it became ignored). */
+static void blocked_body(void)
+{
+	uint64_t set = 1ull << (SIGPIPE - 1), none = 0;
+
+	set_sigpipe(0);
+	assert_int_equal(SYS4(SYS_rt_sigprocmask, 0, &set, NULL, 8), 0);
+	make(0);
+	assert_int_equal(SYS1(SYS_close, fds[0]), 0);
+	assert_int_equal(SYS3(SYS_write, fds[1], "x", 1), -CUB_EPIPE);
+	assert_false(sigpipe_taken());		/* blocked */
+	set_sigpipe(1);
+	assert_int_equal(SYS4(SYS_rt_sigprocmask, 2, &none, NULL, 8), 0);
+	assert_false(sigpipe_taken());		/* dropped: ignored now */
+	assert_int_equal(SYS1(SYS_close, fds[1]), 0);
+}
+
+/* In a child process: the default action ends the program. The pipe is
+ * made by the parent: the host's memory arena is shared with a forked
+ * child, whose calls must therefore leave the heap alone. */
+static void write_broken(void *unused)
+{
+	(void)unused;
+	set_sigpipe(0);
+	printf("write: %ld\n", SYS3(SYS_write, fds[1], "x", 1));
+}
+
+static void test_pipe_sigpipe_default(void **state)
+{
+	(void)state;
+	run(blocked_body);
+	make(0);
+	assert_int_equal(SYS1(SYS_close, fds[0]), 0);
+	assert_dies_with(write_broken, NULL, "program killed by signal 13 (SIGPIPE");
+	set_sigpipe(1);
 	assert_int_equal(SYS1(SYS_close, fds[1]), 0);
 }
 
@@ -470,6 +550,8 @@ int main(void)
 		cmocka_unit_test(test_eventfd),
 		cmocka_unit_test(test_pipe_data),
 		cmocka_unit_test(test_pipe_capacity),
+		cmocka_unit_test(test_pipe_sigpipe),
+		cmocka_unit_test(test_pipe_sigpipe_default),
 		cmocka_unit_test(test_pipe_blocking),
 		cmocka_unit_test(test_pipe_wakes_own_readers),
 		cmocka_unit_test(test_pipe_emfile),
@@ -479,5 +561,6 @@ int main(void)
 	};
 
 	cubi_mem_init();	/* pipes and epoll instances live on the heap */
+	set_sigpipe(1);	/* SIG_IGN: the tests of EPIPE (SIGPIPE's own set it) */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
