@@ -47,7 +47,9 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(258, mkdirat), NR(262, newfstatat), NR(263, unlinkat),
 	NR(264, renameat), NR(267, readlinkat), NR(268, fchmodat),
 	NR(269, faccessat), NR(280, utimensat), NR(292, dup3),
-	NR(316, renameat2), NR(439, faccessat2),
+	NR(316, renameat2), NR(439, faccessat2), NR(452, fchmodat2),
+	/* links: fs_names.c */
+	NR(86, link), NR(88, symlink), NR(265, linkat), NR(266, symlinkat),
 	/* sockets: socket.c, socket_io.c (loopback TCP, AF_UNIX pairs) */
 	NR(41, socket), NR(42, connect), NR(43, accept), NR(44, sendto),
 	NR(45, recvfrom), NR(46, sendmsg), NR(47, recvmsg), NR(48, shutdown),

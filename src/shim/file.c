@@ -23,6 +23,7 @@
 #define DT_CHR 2
 #define DT_DIR 4
 #define DT_REG 8
+#define DT_LNK 10
 #define DT_SOCK 12
 #define DIRENT_HEAD 19		/* d_ino, d_off, d_reclen, d_type */
 
@@ -188,7 +189,8 @@ static size_t put_dirent(char *dst, const struct cubi_rdirent *e, size_t reclen)
 	int64_t next = (int64_t)e->next;
 	uint32_t fmt = e->mode & CUBI_S_IFMT;
 	uint8_t type = fmt == CUBI_S_IFDIR ? DT_DIR : fmt == CUBI_S_IFCHR ? DT_CHR :
-		       fmt == CUBI_S_IFSOCK ? DT_SOCK : DT_REG;
+		       fmt == CUBI_S_IFSOCK ? DT_SOCK : fmt == CUBI_S_IFLNK ? DT_LNK :
+		       DT_REG;
 
 	cub_memset(dst, 0, reclen);
 	cub_memcpy(dst, &e->ino, 8);

@@ -168,13 +168,13 @@ long cubi_fs_kpath_call(const char *path, cubi_fs_path_op op, void *arg)
 
 /* The node a path names; "" (with AT_EMPTY_PATH) is start itself. */
 int cubi_fs_resolve(struct cubi_rnode *start, const char *path,
-		   struct cubi_rnode **out)
+		    enum cubi_walk_how how, struct cubi_rnode **out)
 {
 	if (!path[0]) {
 		*out = start;
 		return 0;
 	}
-	return cubi_path_resolve(start, path, out);
+	return cubi_path_resolve_how(start, path, how, out);
 }
 
 long cubi_fs_fd_call(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg)

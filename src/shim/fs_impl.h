@@ -13,6 +13,7 @@
 #define AT_FDCWD (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_REMOVEDIR 0x200
+#define AT_SYMLINK_FOLLOW 0x400
 #define AT_NO_AUTOMOUNT 0x800
 #define AT_EMPTY_PATH 0x1000
 
@@ -53,8 +54,9 @@ typedef long (*cubi_fs_node_op)(struct cubi_rnode *n, struct cubi_file *f, void 
  * socket, device). */
 long cubi_fs_fd_call(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg);
 
-/* The node a path names; "" (with AT_EMPTY_PATH) is start itself. */
+/* The node a path names, a last link followed as `how` says; ""
+ * (with AT_EMPTY_PATH) is start itself. */
 int cubi_fs_resolve(struct cubi_rnode *start, const char *path,
-		    struct cubi_rnode **out);
+		    enum cubi_walk_how how, struct cubi_rnode **out);
 
 #endif

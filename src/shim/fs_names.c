@@ -1,9 +1,14 @@
 /*
  * fs_names.c - the file-system calls that change names and attributes:
- * mkdir, rmdir, unlink, rename (and their *at forms), getcwd, chdir,
- * fchdir, readlink, umask, chmod, fchmod, fchmodat, utimensat. fs.c has
- * the plumbing and locking; the working directory and the umask live
- * there too (fs lock held to use them).
+ * mkdir, rmdir, unlink, rename, link, symlink (and their *at forms),
+ * getcwd, chdir, fchdir, readlink(at), umask, chmod, fchmod, fchmodat(2),
+ * utimensat. fs.c has the plumbing and locking; the working directory
+ * and the umask live there too (fs lock held to use them).
+ *
+ * Calls that make or remove a name never follow a symbolic link in its
+ * last component (unlink and rename act on the link, mkdir and symlink
+ * find it there: -EEXIST); the attribute calls follow it unless
+ * AT_SYMLINK_NOFOLLOW says not to.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
@@ -82,11 +87,40 @@ CUBI_SYS(unlinkat)
 	return do_remove((long)(int)A0(r), A1(r), A2(r) != 0);
 }
 
+/* A call on two paths (rename, link): its work under the lock. */
+typedef long (*two_path_op)(struct cubi_at *from, struct cubi_at *to,
+			    uint64_t flags);
+
+/* Copies both paths in (from may be "" when from_empty), then runs op
+ * under the lock. */
+static long two_path_call(long ofd, uintptr_t opath, bool from_empty, long nfd,
+			  uintptr_t npath, two_path_op op, uint64_t flags)
+{
+	struct cubi_at from, to;
+	long rc;
+
+	rc = cubi_fs_at_begin(&from, ofd, opath, from_empty);
+	if (rc == 0)
+		rc = cubi_fs_at_begin(&to, nfd, npath, false);
+	else
+		to = (struct cubi_at){ NULL, NULL };
+	if (rc == 0) {
+		cubi_fs_lock();
+		rc = op(&from, &to, flags);
+		cubi_fs_unlock();
+	}
+	cubi_fs_at_end(&from);
+	cubi_fs_at_end(&to);
+	return rc;
+}
+
 #define RENAME_NOREPLACE 1u
 
-/* Both paths walked under the lock; the last components renamed. */
-static long rename_locked(struct cubi_at *from, struct cubi_at *to, bool noreplace)
+/* Both paths walked under the lock; the last components renamed (a
+ * link is renamed, not followed). */
+static long rename_locked(struct cubi_at *from, struct cubi_at *to, uint64_t flags)
 {
+	bool noreplace = flags & RENAME_NOREPLACE;
 	struct cubi_rnode *fs = cubi_fs_at_start(from), *ts = cubi_fs_at_start(to);
 	struct cubi_walk fw, tw;
 	long rc;
@@ -112,24 +146,9 @@ static long rename_locked(struct cubi_at *from, struct cubi_at *to, bool norepla
 static long do_rename(long ofd, uintptr_t opath, long nfd, uintptr_t npath,
 		      uint64_t flags)
 {
-	struct cubi_at from, to;
-	long rc;
-
 	if (flags & ~(uint64_t)RENAME_NOREPLACE)
 		return -CUB_EINVAL;	/* RENAME_EXCHANGE, _WHITEOUT */
-	rc = cubi_fs_at_begin(&from, ofd, opath, false);
-	if (rc == 0)
-		rc = cubi_fs_at_begin(&to, nfd, npath, false);
-	else
-		to = (struct cubi_at){ NULL, NULL };
-	if (rc == 0) {
-		cubi_fs_lock();
-		rc = rename_locked(&from, &to, flags != 0);
-		cubi_fs_unlock();
-	}
-	cubi_fs_at_end(&from);
-	cubi_fs_at_end(&to);
-	return rc;
+	return two_path_call(ofd, opath, false, nfd, npath, rename_locked, flags);
 }
 
 CUBI_SYS(rename)
@@ -145,6 +164,172 @@ CUBI_SYS(renameat)
 CUBI_SYS(renameat2)
 {
 	return do_rename((long)(int)A0(r), A1(r), (long)(int)A2(r), A3(r), A4(r));
+}
+
+/* ------------------------------------------------------------- links */
+
+/* Where a call that makes a name (link, symlink) puts it: 0 and *w,
+ * -CUB_EEXIST when the path names a directory itself ("/", "."), or
+ * -CUB_ENOENT for "new/" when new is absent: only mkdir takes a '/'. */
+static int new_name_walk(struct cubi_rnode *start, const char *path,
+			 struct cubi_walk *w)
+{
+	struct cubi_rnode *n;
+	int rc = cubi_path_walk(start, path, w);
+
+	if (rc)
+		return rc;
+	if (!w->len)
+		return -CUB_EEXIST;
+	if (w->slash && cubi_ramfs_lookup(w->dir, w->name, w->len, &n) != 0)
+		return -CUB_ENOENT;
+	return 0;
+}
+
+/* linkat under the lock: from (followed with AT_SYMLINK_FOLLOW; "" with
+ * AT_EMPTY_PATH: olddirfd's own file) gets the name `to`. */
+static long link_locked(struct cubi_at *from, struct cubi_at *to, uint64_t flags)
+{
+	struct cubi_rnode *fs = cubi_fs_at_start(from), *ts = cubi_fs_at_start(to), *n;
+	struct cubi_walk w;
+	long rc;
+
+	if (!fs)	/* "": a pipe or socket lives on no mount of ours */
+		return from->path[0] ? -CUB_ENOTDIR : -CUB_EXDEV;
+	rc = cubi_fs_resolve(fs, from->path, flags & AT_SYMLINK_FOLLOW ?
+			     CUBI_WALK_FOLLOW : CUBI_WALK_NOFOLLOW, &n);
+	if (rc)
+		return rc;
+	if (!ts)
+		return -CUB_ENOTDIR;
+	if ((rc = new_name_walk(ts, to->path, &w)) != 0)
+		return rc;
+	return cubi_ramfs_link(n, w.dir, w.name, w.len);
+}
+
+/* link and linkat: a hard link; like Linux, oldpath's last link is
+ * itself linked unless AT_SYMLINK_FOLLOW. */
+static long do_link(long ofd, uintptr_t opath, long nfd, uintptr_t npath,
+		    uint64_t flags)
+{
+	if (flags & ~(uint64_t)(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+		return -CUB_EINVAL;
+	return two_path_call(ofd, opath, flags & AT_EMPTY_PATH, nfd, npath,
+			     link_locked, flags);
+}
+
+CUBI_SYS(link)
+{
+	return do_link(AT_FDCWD, A0(r), AT_FDCWD, A1(r), 0);
+}
+
+CUBI_SYS(linkat)
+{
+	return do_link((long)(int)A0(r), A1(r), (long)(int)A2(r), A3(r), A4(r));
+}
+
+struct symlink_args {
+	const char *target;
+	size_t tlen;
+};
+
+static long symlink_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct symlink_args *a = arg;
+	struct cubi_rnode *n;
+	struct cubi_walk w;
+	int rc = new_name_walk(start, path, &w);
+
+	if (rc)
+		return rc;
+	return cubi_ramfs_symlink(w.dir, w.name, w.len, a->target, a->tlen, &n);
+}
+
+/* symlink(target, linkpath): the target is copied in first and kept as
+ * it is (not walked: it may dangle); Linux's errors for it come first. */
+static long do_symlink(uintptr_t utarget, long dirfd, uintptr_t upath)
+{
+	char *t = cub_malloc(PATH_MAX);
+	struct symlink_args a = { t, 0 };
+	long rc;
+
+	if (!t)
+		return -CUB_ENOMEM;
+	rc = cubi_copy_str_in(t, utarget, PATH_MAX);
+	if (rc == -CUB_ERANGE)
+		rc = -CUB_ENAMETOOLONG;
+	else if (rc == 0 && !t[0])
+		rc = -CUB_ENOENT;
+	if (rc == 0) {
+		a.tlen = cub_strlen(t);
+		rc = cubi_fs_path_call(dirfd, upath, false, symlink_op, &a);
+	}
+	cub_free(t);
+	return rc;
+}
+
+CUBI_SYS(symlink)
+{
+	return do_symlink(A0(r), AT_FDCWD, A1(r));
+}
+
+CUBI_SYS(symlinkat)
+{
+	return do_symlink(A0(r), (long)(int)A1(r), A2(r));
+}
+
+/* readlink's target, copied out of the tree under the lock. */
+struct readlink_args {
+	char *buf;			/* CUBI_SYMLINK_MAX bytes */
+	size_t len;			/* out */
+};
+
+static long readlink_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct readlink_args *a = arg;
+	struct cubi_rnode *n;
+	const char *t;
+	int rc = cubi_path_resolve_how(start, path, CUBI_WALK_NOFOLLOW, &n);
+
+	if (rc)
+		return rc;
+	if ((t = cubi_ramfs_link_target(n, &a->len)) == NULL)
+		return -CUB_EINVAL;	/* not a link */
+	cub_memcpy(a->buf, t, a->len);
+	return 0;
+}
+
+/* readlink(at): the target cut to bufsiz bytes, no NUL, as Linux. The
+ * buffer is written after the lock (its fault is the caller's). */
+static long do_readlink(long dirfd, uintptr_t upath, uintptr_t ubuf, int bufsiz)
+{
+	struct readlink_args a = { NULL, 0 };
+	long rc;
+
+	if (bufsiz <= 0)
+		return -CUB_EINVAL;
+	if (!(a.buf = cub_malloc(CUBI_SYMLINK_MAX)))
+		return -CUB_ENOMEM;
+	rc = cubi_fs_path_call(dirfd, upath, false, readlink_op, &a);
+	if (rc == 0) {
+		size_t k = CUB_MIN(a.len, (size_t)bufsiz);
+
+		rc = cubi_copy_out(ubuf, a.buf, k);
+		if (rc == 0)
+			rc = (long)k;
+	}
+	cub_free(a.buf);
+	return rc;
+}
+
+CUBI_SYS(readlink)
+{
+	return do_readlink(AT_FDCWD, A0(r), A1(r), (int)A2(r));
+}
+
+CUBI_SYS(readlinkat)
+{
+	return do_readlink((long)(int)A0(r), A1(r), A2(r), (int)A3(r));
 }
 
 /* ------------------------------------------- working directory, misc */
@@ -239,30 +424,6 @@ CUBI_SYS(fchdir)
 	return cubi_fs_fd_call(A0(r), -CUB_ENOTDIR, fchdir_op, NULL);
 }
 
-/* Every name exists as itself: readlink of one is -EINVAL. */
-static long readlink_op(struct cubi_rnode *start, const char *path, void *arg)
-{
-	struct cubi_rnode *n;
-	int rc = cubi_path_resolve(start, path, &n);
-
-	(void)arg;
-	return rc ? rc : -CUB_EINVAL;
-}
-
-CUBI_SYS(readlink)
-{
-	if ((int)A2(r) <= 0)
-		return -CUB_EINVAL;
-	return cubi_fs_path_call(AT_FDCWD, A0(r), false, readlink_op, NULL);
-}
-
-CUBI_SYS(readlinkat)
-{
-	if ((int)A3(r) <= 0)
-		return -CUB_EINVAL;
-	return cubi_fs_path_call((long)(int)A0(r), A1(r), false, readlink_op, NULL);
-}
-
 CUBI_SYS(umask)
 {
 	uint32_t old;
@@ -274,11 +435,13 @@ CUBI_SYS(umask)
 	return old;
 }
 
-/* chmod, or utimensat's times (times[0] atime, times[1] mtime). */
+/* chmod, or utimensat's times (times[0] atime, times[1] mtime); how: a
+ * last link followed (the default) or not (AT_SYMLINK_NOFOLLOW). */
 struct attr_args {
 	bool times;
 	uint32_t mode;
 	uint64_t t[2];
+	enum cubi_walk_how how;
 };
 
 static long attr_node(struct cubi_rnode *n, const struct attr_args *a)
@@ -292,10 +455,16 @@ static long attr_node(struct cubi_rnode *n, const struct attr_args *a)
 
 static long attr_op(struct cubi_rnode *start, const char *path, void *arg)
 {
+	struct attr_args *a = arg;
 	struct cubi_rnode *n;
-	int rc = cubi_fs_resolve(start, path, &n);
+	size_t len;
+	int rc = cubi_fs_resolve(start, path, a->how, &n);
 
-	return rc ? rc : attr_node(n, arg);
+	if (rc)
+		return rc;
+	if (!a->times && cubi_ramfs_link_target(n, &len))
+		return -CUB_EOPNOTSUPP;	/* Linux: a link's mode is fixed */
+	return attr_node(n, a);
 }
 
 static long attr_fd_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
@@ -311,25 +480,38 @@ static long attr_fd(uint64_t fd, struct attr_args *a)
 	return cubi_fs_fd_call(fd, 0, attr_fd_op, a);
 }
 
+static long chmod_at(long dirfd, uintptr_t upath, uint32_t mode, uint64_t flags)
+{
+	struct attr_args a = { false, mode, { 0, 0 }, flags & AT_SYMLINK_NOFOLLOW ?
+			       CUBI_WALK_NOFOLLOW : CUBI_WALK_FOLLOW };
+
+	if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -CUB_EINVAL;
+	return cubi_fs_path_call(dirfd, upath, flags & AT_EMPTY_PATH, attr_op, &a);
+}
+
 CUBI_SYS(chmod)
 {
-	struct attr_args a = { false, (uint32_t)A1(r), { 0, 0 } };
-
-	return cubi_fs_path_call(AT_FDCWD, A0(r), false, attr_op, &a);
+	return chmod_at(AT_FDCWD, A0(r), (uint32_t)A1(r), 0);
 }
 
 CUBI_SYS(fchmod)
 {
-	struct attr_args a = { false, (uint32_t)A1(r), { 0, 0 } };
+	struct attr_args a = { false, (uint32_t)A1(r), { 0, 0 }, CUBI_WALK_FOLLOW };
 
 	return attr_fd(A0(r), &a);
 }
 
+/* fchmodat has no flags argument (libc emulates AT_SYMLINK_NOFOLLOW);
+ * fchmodat2 has: on a link itself, -EOPNOTSUPP as on Linux. */
 CUBI_SYS(fchmodat)
 {
-	struct attr_args a = { false, (uint32_t)A2(r), { 0, 0 } };
+	return chmod_at((long)(int)A0(r), A1(r), (uint32_t)A2(r), 0);
+}
 
-	return cubi_fs_path_call((long)(int)A0(r), A1(r), false, attr_op, &a);
+CUBI_SYS(fchmodat2)
+{
+	return chmod_at((long)(int)A0(r), A1(r), (uint32_t)A2(r), A3(r));
 }
 
 #define UTIME_NOW ((1l << 30) - 1)
@@ -359,10 +541,12 @@ static int get_times(uintptr_t utimes, uint64_t t[2])
 	return 0;
 }
 
-/* utimensat(dirfd, path, times, flags); path NULL: dirfd itself. */
+/* utimensat(dirfd, path, times, flags); path NULL: dirfd itself;
+ * AT_SYMLINK_NOFOLLOW: a link's own times. */
 CUBI_SYS(utimensat)
 {
-	struct attr_args a = { true, 0, { 0, 0 } };
+	struct attr_args a = { true, 0, { 0, 0 }, A3(r) & AT_SYMLINK_NOFOLLOW ?
+			       CUBI_WALK_NOFOLLOW : CUBI_WALK_FOLLOW };
 	int rc;
 
 	if (A3(r) & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))

@@ -1,6 +1,7 @@
 /*
  * fs_open.c - the file-system calls that open and look: open, openat,
- * creat, stat, lstat, fstat, newfstatat, access, faccessat(2), and the
+ * creat, stat, lstat, fstat, newfstatat, access, faccessat(2) (those
+ * with a "nofollow" flag, and lstat, see a symbolic link itself), and the
  * descriptor calls only files have (getdents64, pread64, pwrite64,
  * fsync, ftruncate) with truncate. fs.c has the plumbing and locking.
  */
@@ -21,6 +22,7 @@
 #define O_TRUNC 01000u
 #define O_APPEND 02000u
 #define O_DIRECTORY 0200000u
+#define O_NOFOLLOW 0400000u
 #define O_TMPFILE 020000000u
 
 struct open_args {
@@ -29,18 +31,25 @@ struct open_args {
 	struct cubi_file *file;		/* out */
 };
 
-/* The node open names, created with O_CREAT. */
+/*
+ * The node open names, created with O_CREAT. A last component that is a
+ * link is followed unless O_NOFOLLOW or O_EXCL says not to (O_CREAT |
+ * O_EXCL never follows: a link there, dangling or not, is -EEXIST), so
+ * O_CREAT through a dangling link creates its target, as on Linux.
+ */
 static long open_node(struct cubi_rnode *start, const char *path,
 		      const struct open_args *o, struct cubi_rnode **n)
 {
+	bool excl = (o->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
 	struct cubi_walk w;
-	long rc = cubi_path_walk(start, path, &w);
+	long rc = cubi_path_walk_how(start, path, excl || (o->flags & O_NOFOLLOW) ?
+				     CUBI_WALK_NOFOLLOW : CUBI_WALK_FOLLOW, &w);
 
 	if (rc)
 		return rc;
 	if (!w.len) {
 		*n = w.dir;
-		return (o->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? -CUB_EEXIST : 0;
+		return excl ? -CUB_EEXIST : 0;
 	}
 	rc = cubi_ramfs_lookup(w.dir, w.name, w.len, n);
 	if (rc == -CUB_ENOENT && (o->flags & O_CREAT)) {
@@ -49,7 +58,7 @@ static long open_node(struct cubi_rnode *start, const char *path,
 		return cubi_ramfs_create(w.dir, w.name, w.len, CUBI_S_IFREG |
 					 (o->mode & 07777 & ~cubi_fs_umask), n);
 	}
-	if (rc == 0 && (o->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+	if (rc == 0 && excl)
 		return -CUB_EEXIST;
 	if (rc == 0 && w.slash && !cubi_ramfs_is_dir(*n))
 		return -CUB_ENOTDIR;
@@ -68,7 +77,9 @@ static long open_op(struct cubi_rnode *start, const char *path, void *arg)
 	if (rc)
 		return rc;
 	cubi_ramfs_stat(n, &st);
-	if (cubi_ramfs_is_dir(n)) {
+	if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFLNK) {	/* O_NOFOLLOW met one */
+		return o->flags & O_DIRECTORY ? -CUB_ENOTDIR : -CUB_ELOOP;
+	} else if (cubi_ramfs_is_dir(n)) {
 		if (acc != 0 || (o->flags & (O_TRUNC | O_CREAT)))
 			return -CUB_EISDIR;
 	} else if (o->flags & O_DIRECTORY) {
@@ -147,13 +158,19 @@ static int put_stat(uintptr_t ubuf, const struct cubi_rstat *st)
 	return cubi_copy_out(ubuf, b, sizeof(b));
 }
 
+struct stat_args {
+	enum cubi_walk_how how;
+	struct cubi_rstat st;		/* out */
+};
+
 static long stat_op(struct cubi_rnode *start, const char *path, void *arg)
 {
+	struct stat_args *s = arg;
 	struct cubi_rnode *n;
-	int rc = cubi_fs_resolve(start, path, &n);
+	int rc = cubi_fs_resolve(start, path, s->how, &n);
 
 	if (rc == 0)
-		cubi_ramfs_stat(n, arg);
+		cubi_ramfs_stat(n, &s->st);
 	return rc;
 }
 
@@ -165,9 +182,11 @@ static long fd_stat(uint64_t fd, uintptr_t ubuf)
 	return rc ? rc : put_stat(ubuf, &st);
 }
 
+/* stat, lstat (AT_SYMLINK_NOFOLLOW: a link itself), newfstatat. */
 static long do_stat(long dirfd, uintptr_t upath, uintptr_t ubuf, uint64_t flags)
 {
-	struct cubi_rstat st;
+	struct stat_args s = { flags & AT_SYMLINK_NOFOLLOW ? CUBI_WALK_NOFOLLOW
+							     : CUBI_WALK_FOLLOW, { 0 } };
 	char c;
 	long rc;
 
@@ -176,8 +195,8 @@ static long do_stat(long dirfd, uintptr_t upath, uintptr_t ubuf, uint64_t flags)
 	if ((flags & AT_EMPTY_PATH) && cubi_copy_in(&c, upath, 1) == 0 && !c &&
 	    (int)dirfd != AT_FDCWD)
 		return fd_stat((uint64_t)dirfd, ubuf);	/* any descriptor */
-	rc = cubi_fs_path_call(dirfd, upath, flags & AT_EMPTY_PATH, stat_op, &st);
-	return rc ? rc : put_stat(ubuf, &st);
+	rc = cubi_fs_path_call(dirfd, upath, flags & AT_EMPTY_PATH, stat_op, &s);
+	return rc ? rc : put_stat(ubuf, &s.st);
 }
 
 CUBI_SYS(fstat)
@@ -185,7 +204,6 @@ CUBI_SYS(fstat)
 	return fd_stat(A0(r), A1(r));
 }
 
-/* No symbolic links: lstat is stat. */
 CUBI_SYS(stat)
 {
 	return do_stat(AT_FDCWD, A0(r), A1(r), 0);
@@ -193,7 +211,7 @@ CUBI_SYS(stat)
 
 CUBI_SYS(lstat)
 {
-	return do_stat(AT_FDCWD, A0(r), A1(r), 0);
+	return do_stat(AT_FDCWD, A0(r), A1(r), AT_SYMLINK_NOFOLLOW);
 }
 
 CUBI_SYS(newfstatat)
@@ -201,12 +219,17 @@ CUBI_SYS(newfstatat)
 	return do_stat((long)(int)A0(r), A1(r), A2(r), A3(r));
 }
 
+struct access_args {
+	unsigned mode;
+	enum cubi_walk_how how;
+};
+
 static long access_op(struct cubi_rnode *start, const char *path, void *arg)
 {
-	unsigned mode = *(unsigned *)arg;
+	unsigned mode = ((struct access_args *)arg)->mode;
 	struct cubi_rnode *n;
 	struct cubi_rstat st;
-	int rc = cubi_path_resolve(start, path, &n);
+	int rc = cubi_path_resolve_how(start, path, ((struct access_args *)arg)->how, &n);
 
 	if (rc)
 		return rc;
@@ -218,12 +241,13 @@ static long access_op(struct cubi_rnode *start, const char *path, void *arg)
 
 static long do_access(long dirfd, uintptr_t upath, uint64_t mode, uint64_t flags)
 {
-	unsigned m = (unsigned)mode;
+	struct access_args a = { (unsigned)mode, flags & AT_SYMLINK_NOFOLLOW ?
+				 CUBI_WALK_NOFOLLOW : CUBI_WALK_FOLLOW };
 
 	if (mode & ~(uint64_t)(R_OK | W_OK | X_OK) ||
 	    flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x200 /* AT_EACCESS */))
 		return -CUB_EINVAL;
-	return cubi_fs_path_call(dirfd, upath, false, access_op, &m);
+	return cubi_fs_path_call(dirfd, upath, false, access_op, &a);
 }
 
 CUBI_SYS(access)

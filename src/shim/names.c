@@ -214,6 +214,8 @@ static const char *const names[CUBI_SYS_MAX + 1] = {
 	[262] = "newfstatat",
 	[263] = "unlinkat",
 	[264] = "renameat",
+	[265] = "linkat",
+	[266] = "symlinkat",
 	[267] = "readlinkat",
 	[268] = "fchmodat",
 	[269] = "faccessat",
@@ -239,6 +241,7 @@ static const char *const names[CUBI_SYS_MAX + 1] = {
 	[334] = "rseq",
 	[435] = "clone3",
 	[439] = "faccessat2",
+	[452] = "fchmodat2",
 };
 
 const char *cub_shim_name(long nr)

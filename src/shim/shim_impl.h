@@ -45,7 +45,7 @@ typedef long (*cubi_sys_fn)(struct cub_shim_regs *r);
 #define CUB_ECONNREFUSED 111
 
 /* Highest syscall number the dispatcher knows (clone3 is 435). */
-#define CUBI_SYS_MAX 450
+#define CUBI_SYS_MAX 452
 
 /* ------------------------------------------------------------ uaccess */
 
@@ -96,6 +96,8 @@ CUBI_SYS(truncate); CUBI_SYS(ftruncate); CUBI_SYS(fsync);
 CUBI_SYS(getcwd); CUBI_SYS(chdir); CUBI_SYS(fchdir); CUBI_SYS(readlink);
 CUBI_SYS(readlinkat); CUBI_SYS(umask); CUBI_SYS(chmod); CUBI_SYS(fchmod);
 CUBI_SYS(fchmodat); CUBI_SYS(utimensat); CUBI_SYS(creat);
+CUBI_SYS(fchmodat2); CUBI_SYS(link); CUBI_SYS(linkat); CUBI_SYS(symlink);
+CUBI_SYS(symlinkat);
 /* poll.c */
 CUBI_SYS(poll); CUBI_SYS(ppoll); CUBI_SYS(select); CUBI_SYS(pselect6);
 /* eventfd.c */
@@ -248,7 +250,8 @@ void cubi_fs_boot(void);
 
 /* path.c: a path split into the directory that holds its last component
  * and that component. len 0: the path names dir itself ("/", or a last
- * component "." or ".." — then dot is true). slash: a trailing '/'. */
+ * component "." or ".." — then dot is true). slash: a trailing '/'.
+ * name may point into a symbolic link's target (fs lock held: valid). */
 struct cubi_walk {
 	struct cubi_rnode *dir;
 	const char *name;
@@ -256,11 +259,26 @@ struct cubi_walk {
 	bool slash;
 	bool dot;
 };
+/* Symbolic links in the middle of a path are always followed; one that
+ * is the last component: never (PARENT: calls that make or remove the
+ * name: mkdir, unlink, rename, link, symlink, bind), only with a
+ * trailing slash (NOFOLLOW: lstat, readlink, O_NOFOLLOW), or always
+ * (FOLLOW; then the walk ends on a name that is absent or no link). */
+enum cubi_walk_how { CUBI_WALK_PARENT, CUBI_WALK_NOFOLLOW, CUBI_WALK_FOLLOW };
+#define CUBI_WALK_LINKS 40	/* links followed per walk (MAXSYMLINKS) */
 /* Walks path from start (a relative path) or the root: 0, -CUB_ENOENT
- * (empty path, a missing directory), -CUB_ENOTDIR, -CUB_ENAMETOOLONG. */
+ * (empty path, a missing directory, a dangling link in the middle),
+ * -CUB_ENOTDIR, -CUB_ENAMETOOLONG, -CUB_ELOOP (more than
+ * CUBI_WALK_LINKS links). cubi_path_walk: CUBI_WALK_PARENT. */
+int cubi_path_walk_how(struct cubi_rnode *start, const char *path,
+		       enum cubi_walk_how how, struct cubi_walk *w);
 int cubi_path_walk(struct cubi_rnode *start, const char *path,
 		   struct cubi_walk *w);
-/* The node path names: a walk plus the lookup of the last component. */
+/* The node path names: a walk plus the lookup of the last component
+ * (-CUB_ENOTDIR for a trailing slash on a non-directory).
+ * cubi_path_resolve: CUBI_WALK_FOLLOW. */
+int cubi_path_resolve_how(struct cubi_rnode *start, const char *path,
+			  enum cubi_walk_how how, struct cubi_rnode **out);
 int cubi_path_resolve(struct cubi_rnode *start, const char *path,
 		      struct cubi_rnode **out);
 

@@ -3,8 +3,9 @@
  * its flags, reads and writes at the position and at offsets, lseek,
  * stat, directory listings, the name calls (mkdir, rename, unlink,
  * rmdir), the working directory, dup and its sharing of the position,
- * the /dev devices, file mappings, and the error every bad argument
- * gets. Each test runs in a coroutine
+ * the /dev devices, file mappings, symbolic and hard links (walks
+ * through links, loops, the calls that follow a link and those that do
+ * not), and the error every bad argument gets. Each test runs in a coroutine
  * (the fs lock is a coroutine mutex) on a fresh tree.
  */
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include <cubrt/mem.h>
@@ -607,6 +609,421 @@ static void test_dup(void **state)
 	run(unlinked_body);
 }
 
+/* ------------------------------------------------------------ links */
+
+#define SYS_link 86
+#define SYS_symlink 88
+#define SYS_linkat 265
+#define SYS_symlinkat 266
+#define SYS_readlinkat 267
+#define SYS_fchmodat2 452
+#define SYS_faccessat2 439
+#define O_NOFOLLOW 0400000
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define AT_SYMLINK_FOLLOW 0x400
+#define S_IFLNK 0120000
+#define DT_LNK 10
+
+static long klstat(const char *path, struct kstat *st)
+{
+	return SYS2(SYS_lstat, path, st);
+}
+
+/* The d_type getdents64 gives `name` in directory dir (-1: absent). */
+static int dtype(const char *dir, const char *name)
+{
+	char dents[1024];
+	int fd = (int)SYS2(SYS_open, dir, O_DIRECTORY), type = -1;
+	long n;
+
+	assert_true(fd >= 3);
+	while ((n = SYS3(SYS_getdents64, fd, dents, sizeof(dents))) > 0)
+		for (long off = 0; off < n;) {
+			uint16_t reclen;
+
+			memcpy(&reclen, dents + off + 16, 2);
+			if (strcmp(dents + off + 19, name) == 0)
+				type = (unsigned char)dents[off + 18];
+			off += reclen;
+		}
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	return type;
+}
+
+/* The whole content of the file at path, NUL-terminated in buf. */
+static const char *content(const char *path)
+{
+	int fd = (int)SYS2(SYS_open, path, 0);
+	long n;
+
+	assert_true(fd >= 3);
+	n = SYS3(SYS_read, fd, buf, sizeof(buf) - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	return buf;
+}
+
+/* Making links, and every bad argument symlink takes. */
+static void symlink_make_body(void)
+{
+	static char longt[5000];
+	struct kstat st, lst;
+	int d;
+
+	memset(longt, 't', sizeof(longt) - 1);
+	assert_int_equal(SYS2(SYS_mkdir, "/d", 0755), 0);
+	assert_int_equal(SYS1(SYS_close, make("/d/f", "hello")), 0);
+	assert_int_equal(SYS2(SYS_symlink, "f", "/d/l"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "/d", "/abs"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "nowhere", "/dang"), 0);
+	d = (int)SYS2(SYS_open, "/d", O_DIRECTORY);
+	assert_int_equal(SYS3(SYS_symlinkat, "../d/f", d, "up"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "x", "/d/l"), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_symlink, "x", "/dang"), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_symlink, "x", "/d"), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_symlink, "x", "/"), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_symlink, "x", "/d/."), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_symlink, "", "/e"), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_symlink, longt, "/e"), -ENAMETOOLONG);
+	assert_int_equal(SYS2(SYS_symlink, WILD, "/e"), -CUB_EFAULT);
+	assert_int_equal(SYS2(SYS_symlink, "x", WILD), -CUB_EFAULT);
+	assert_int_equal(SYS2(SYS_symlink, "x", ""), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_symlink, "x", "/no/e"), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_symlink, "x", "/d/f/e"), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_symlink, "x", "/e/"), -CUB_ENOENT);
+	assert_int_equal(SYS3(SYS_symlinkat, "x", 99, "e"), -CUB_EBADF);
+	/* A target of 4095 bytes is the longest. */
+	longt[4095] = '\0';
+	assert_int_equal(SYS2(SYS_symlink, longt, "/long"), 0);
+	assert_int_equal(klstat("/long", &lst), 0);
+	assert_int_equal(lst.size, 4095);
+	/* stat follows, lstat and AT_SYMLINK_NOFOLLOW see the link. */
+	assert_int_equal(kstat("/d/l", &st), 0);
+	assert_int_equal(st.mode, 0100644);
+	assert_int_equal(st.size, 5);
+	assert_int_equal(klstat("/d/l", &lst), 0);
+	assert_int_equal(lst.mode, S_IFLNK | 0777);
+	assert_int_equal(lst.size, 1);
+	assert_int_equal(lst.nlink, 1);
+	assert_true(lst.ino != st.ino);
+	assert_int_equal(SYS4(SYS_newfstatat, d, "l", &lst, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(lst.mode, S_IFLNK | 0777);
+	assert_int_equal(SYS4(SYS_newfstatat, d, "up", &st, 0), 0);
+	assert_int_equal(st.size, 5);
+	assert_int_equal(klstat("/abs/", &lst), 0);	/* a '/' follows */
+	assert_int_equal(lst.mode & 0170000, 0040000);
+	assert_int_equal(klstat("/d/l/", &lst), -ENOTDIR);
+	assert_int_equal(kstat("/dang", &st), -CUB_ENOENT);
+	assert_int_equal(klstat("/dang", &lst), 0);
+	assert_int_equal(SYS2(SYS_access, "/dang", 0), -CUB_ENOENT);
+	assert_int_equal(SYS4(SYS_faccessat2, AT_FDCWD, "/dang", 0, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(dtype("/d", "l"), DT_LNK);
+	assert_int_equal(dtype("/d", "f"), 8);
+	assert_int_equal(dtype("/", "abs"), DT_LNK);
+	assert_int_equal(SYS1(SYS_close, d), 0);
+}
+
+/* readlink and readlinkat: the target, cut to the buffer, no NUL. */
+static void readlink_body(void)
+{
+	int d;
+
+	assert_int_equal(SYS2(SYS_mkdir, "/d", 0755), 0);
+	assert_int_equal(SYS1(SYS_close, make("/d/f", "hello")), 0);
+	assert_int_equal(SYS2(SYS_symlink, "f", "/d/l"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "/d", "/abs"), 0);
+	memset(buf, '#', 8);
+	assert_int_equal(SYS3(SYS_readlink, "/d/l", buf, sizeof(buf)), 1);
+	assert_memory_equal(buf, "f#", 2);
+	assert_int_equal(SYS3(SYS_readlink, "/abs", buf, 1), 1);	/* cut */
+	assert_memory_equal(buf, "/#", 2);
+	assert_int_equal(SYS3(SYS_readlink, "/abs/l", buf, 8), 1);	/* via a link */
+	assert_int_equal(SYS3(SYS_readlink, "/d/f", buf, 8), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_readlink, "/d", buf, 8), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_readlink, "/abs/", buf, 8), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_readlink, "/d/l", buf, 0), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_readlink, "/d/l", buf, -1), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_readlink, "/d/l", WILD, 8), -CUB_EFAULT);
+	assert_int_equal(SYS3(SYS_readlink, WILD, buf, 8), -CUB_EFAULT);
+	assert_int_equal(SYS3(SYS_readlink, "/none", buf, 8), -CUB_ENOENT);
+	assert_int_equal(SYS3(SYS_readlink, "", buf, 8), -CUB_ENOENT);
+	d = (int)SYS2(SYS_open, "/d", O_DIRECTORY);
+	assert_int_equal(SYS4(SYS_readlinkat, d, "l", buf, 8), 1);
+	assert_int_equal(SYS4(SYS_readlinkat, 99, "l", buf, 8), -CUB_EBADF);
+	assert_int_equal(SYS4(SYS_readlinkat, d, "l", buf, 0), -CUB_EINVAL);
+	assert_int_equal(SYS1(SYS_close, d), 0);
+}
+
+/* Walks through links: relative and absolute targets, "..", loops. */
+static void symlink_walk_body(void)
+{
+	struct kstat st, root;
+	char name[16], target[16];
+	int fd;
+
+	assert_int_equal(SYS2(SYS_mkdir, "/d", 0755), 0);
+	assert_int_equal(SYS2(SYS_mkdir, "/d/sub", 0755), 0);
+	assert_int_equal(SYS1(SYS_close, make("/d/f", "hello")), 0);
+	assert_int_equal(SYS2(SYS_symlink, "f", "/d/l"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "/d", "/abs"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "../f", "/d/sub/up"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "sub/", "/d/slash"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "nowhere", "/dang"), 0);
+	assert_string_equal(content("/abs/f"), "hello");
+	assert_string_equal(content("/abs/l"), "hello");	/* two links */
+	assert_string_equal(content("/abs/sub/up"), "hello");	/* from sub */
+	assert_string_equal(content("/d/slash/up"), "hello");
+	assert_string_equal(content("/d/slash/../l"), "hello");
+	/* ".." after a link is the parent of where it led. */
+	assert_int_equal(kstat("/", &root), 0);
+	assert_int_equal(kstat("/abs/..", &st), 0);
+	assert_int_equal(st.ino, root.ino);
+	assert_int_equal(SYS2(SYS_open, "/d/l/x", 0), -ENOTDIR);	/* a file */
+	assert_int_equal(kstat("/d/l/", &st), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_open, "/dang/x", 0), -CUB_ENOENT);
+	assert_int_equal(SYS3(SYS_open, "/dang/x", O_CREAT | O_WRONLY, 0644), -CUB_ENOENT);
+	/* chdir follows; the working directory is the real one. */
+	assert_int_equal(SYS1(SYS_chdir, "/abs/sub"), 0);
+	assert_int_equal(SYS2(SYS_getcwd, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "/d/sub");
+	assert_string_equal(content("up"), "hello");
+	assert_int_equal(SYS1(SYS_chdir, "/"), 0);
+	/* Loops: ELOOP; the links themselves are there. */
+	assert_int_equal(SYS2(SYS_symlink, "loop2", "/loop1"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "loop1", "/loop2"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "self/x", "/self"), 0);
+	assert_int_equal(kstat("/loop1", &st), -CUB_ELOOP);
+	assert_int_equal(SYS2(SYS_open, "/loop2/x", 0), -CUB_ELOOP);
+	assert_int_equal(kstat("/self", &st), -CUB_ELOOP);
+	assert_int_equal(SYS3(SYS_open, "/loop1", O_CREAT | O_WRONLY, 0644), -CUB_ELOOP);
+	assert_int_equal(klstat("/loop1", &st), 0);
+	/* 40 links in a row are followed, 41 are a loop. */
+	assert_int_equal(SYS2(SYS_symlink, "/d/f", "/c0"), 0);
+	for (int i = 1; i <= 40; i++) {
+		snprintf(name, sizeof(name), "/c%d", i);
+		snprintf(target, sizeof(target), "c%d", i - 1);
+		assert_int_equal(SYS2(SYS_symlink, target, name), 0);
+	}
+	assert_int_equal(kstat("/c39", &st), 0);
+	assert_int_equal(st.size, 5);
+	assert_int_equal(kstat("/c40", &st), -CUB_ELOOP);
+	/* Nested: 40 in the middle of paths count as well. */
+	assert_int_equal(SYS2(SYS_symlink, "/c38", "/n0"), 0);
+	assert_int_equal(kstat("/n0", &st), 0);		/* 40 */
+	assert_int_equal(SYS2(SYS_symlink, "n0", "/n1"), 0);
+	assert_int_equal(kstat("/n1", &st), -CUB_ELOOP);	/* 41 */
+	fd = (int)SYS2(SYS_open, "/abs", O_DIRECTORY);
+	assert_true(fd >= 3);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
+/* open through links: O_CREAT makes a dangling link's target, O_EXCL
+ * and O_NOFOLLOW do not follow. */
+static void symlink_open_body(void)
+{
+	struct kstat st;
+	int fd;
+
+	assert_int_equal(SYS2(SYS_mkdir, "/d", 0755), 0);
+	assert_int_equal(SYS1(SYS_close, make("/d/f", "hello")), 0);
+	assert_int_equal(SYS2(SYS_symlink, "f", "/d/l"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "/d", "/abs"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "/d/new", "/mk"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "/d/also", "/mk2"), 0);
+	fd = (int)SYS3(SYS_open, "/mk", O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 3);
+	assert_int_equal(SYS3(SYS_write, fd, "made", 4), 4);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	assert_string_equal(content("/d/new"), "made");
+	assert_int_equal(kstat("/d/new", &st), 0);
+	assert_int_equal(st.mode, 0100600);
+	assert_int_equal(SYS3(SYS_open, "/mk2", O_CREAT | O_EXCL | O_WRONLY, 0600), -CUB_EEXIST);
+	assert_int_equal(SYS3(SYS_open, "/d/l", O_CREAT | O_EXCL | O_WRONLY, 0600), -CUB_EEXIST);
+	assert_int_equal(kstat("/d/also", &st), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_open, "/d/l", O_NOFOLLOW), -CUB_ELOOP);
+	assert_int_equal(SYS3(SYS_open, "/mk2", O_NOFOLLOW | O_CREAT | O_WRONLY, 0600), -CUB_ELOOP);
+	assert_int_equal(SYS2(SYS_open, "/abs", O_NOFOLLOW | O_DIRECTORY), -ENOTDIR);
+	fd = (int)SYS2(SYS_open, "/abs/", O_NOFOLLOW | O_DIRECTORY);	/* '/' follows */
+	assert_true(fd >= 3);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	fd = (int)SYS2(SYS_open, "/abs/l", O_NOFOLLOW);	/* only the last counts */
+	assert_int_equal(fd, -CUB_ELOOP);
+	fd = (int)SYS2(SYS_open, "/abs/f", O_NOFOLLOW);
+	assert_true(fd >= 3);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	fd = (int)SYS3(SYS_open, "/d/l", O_WRONLY | O_TRUNC, 0);
+	assert_true(fd >= 3);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	assert_int_equal(kstat("/d/f", &st), 0);
+	assert_int_equal(st.size, 0);			/* truncated the target */
+}
+
+/* The name calls act on a link; the attribute calls follow it unless
+ * told not to. */
+static void symlink_names_body(void)
+{
+	struct kstat st, lst;
+	int64_t ts[4] = { 100, 0, 200, 0 };
+
+	assert_int_equal(SYS2(SYS_mkdir, "/d", 0755), 0);
+	assert_int_equal(SYS1(SYS_close, make("/d/f", "hello")), 0);
+	assert_int_equal(SYS2(SYS_symlink, "f", "/d/l"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "/d", "/abs"), 0);
+	assert_int_equal(SYS2(SYS_symlink, "nowhere", "/dang"), 0);
+	assert_int_equal(SYS2(SYS_mkdir, "/dang", 0755), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_mkdir, "/abs", 0755), -CUB_EEXIST);
+	assert_int_equal(SYS1(SYS_rmdir, "/abs"), -ENOTDIR);
+	assert_int_equal(SYS1(SYS_rmdir, "/abs/"), -ENOTDIR);
+	assert_int_equal(SYS1(SYS_unlink, "/abs/"), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_rename, "/d/l", "/d/l2"), 0);	/* moves the link */
+	assert_int_equal(SYS3(SYS_readlink, "/d/l2", buf, 8), 1);
+	assert_string_equal(content("/d/l2"), "hello");
+	assert_int_equal(SYS2(SYS_rename, "/d/l2", "/l3"), 0);	/* now dangles: */
+	assert_int_equal(kstat("/l3", &st), -CUB_ENOENT);	/* "f" is from / */
+	assert_int_equal(SYS2(SYS_rename, "/l3", "/d/l"), 0);
+	assert_int_equal(SYS1(SYS_unlink, "/abs"), 0);		/* the link only */
+	assert_int_equal(klstat("/abs", &lst), -CUB_ENOENT);
+	assert_int_equal(kstat("/d", &st), 0);
+	assert_int_equal(SYS1(SYS_unlink, "/dang"), 0);
+	/* chmod follows; fchmodat2 with AT_SYMLINK_NOFOLLOW refuses a link. */
+	assert_int_equal(SYS2(SYS_chmod, "/d/l", 0600), 0);
+	assert_int_equal(kstat("/d/f", &st), 0);
+	assert_int_equal(st.mode, 0100600);
+	assert_int_equal(klstat("/d/l", &lst), 0);
+	assert_int_equal(lst.mode, S_IFLNK | 0777);
+	assert_int_equal(SYS4(SYS_fchmodat2, AT_FDCWD, "/d/l", 0644, AT_SYMLINK_NOFOLLOW),
+			 -EOPNOTSUPP);
+	assert_int_equal(SYS4(SYS_fchmodat2, AT_FDCWD, "/d/f", 0640, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(SYS4(SYS_fchmodat2, AT_FDCWD, "/d/l", 0644, 0), 0);
+	assert_int_equal(SYS4(SYS_fchmodat2, AT_FDCWD, "/d/l", 0644, 0x8), -CUB_EINVAL);
+	assert_int_equal(kstat("/d/f", &st), 0);
+	assert_int_equal(st.mode, 0100644);
+	/* utimensat: the target, or with AT_SYMLINK_NOFOLLOW the link. */
+	assert_int_equal(SYS4(SYS_utimensat, AT_FDCWD, "/d/l", ts, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(klstat("/d/l", &lst), 0);
+	assert_int_equal(lst.mtime, 200);
+	assert_int_equal(kstat("/d/l", &st), 0);
+	assert_true(st.mtime > 1600000000);
+	ts[2] = 300;
+	assert_int_equal(SYS4(SYS_utimensat, AT_FDCWD, "/d/l", ts, 0), 0);
+	assert_int_equal(kstat("/d/f", &st), 0);
+	assert_int_equal(st.mtime, 300);
+	assert_int_equal(klstat("/d/l", &lst), 0);
+	assert_int_equal(lst.mtime, 200);
+	assert_int_equal(SYS2(SYS_truncate, "/d/l", 2), 0);	/* follows */
+	assert_string_equal(content("/d/f"), "he");
+}
+
+static void test_symlinks(void **state)
+{
+	(void)state;
+	run(symlink_make_body);
+	run(readlink_body);
+	run(symlink_walk_body);
+	run(symlink_open_body);
+	run(symlink_names_body);
+}
+
+/* Hard links: names of one file, nlink, the file living on while open. */
+static void hardlink_body(void)
+{
+	struct kstat a, b;
+	int fd, d;
+
+	assert_int_equal(SYS2(SYS_mkdir, "/d", 0755), 0);
+	assert_int_equal(SYS1(SYS_close, make("/f", "data")), 0);
+	assert_int_equal(SYS2(SYS_link, "/f", "/d/g"), 0);
+	assert_int_equal(kstat("/f", &a), 0);
+	assert_int_equal(kstat("/d/g", &b), 0);
+	assert_int_equal(a.ino, b.ino);
+	assert_int_equal(a.nlink, 2);
+	assert_int_equal(dtype("/d", "g"), 8);
+	fd = (int)SYS2(SYS_open, "/d/g", O_WRONLY | O_APPEND);
+	assert_int_equal(SYS3(SYS_write, fd, "+more", 5), 5);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	assert_string_equal(content("/f"), "data+more");
+	/* Errors, in Linux's order. */
+	assert_int_equal(SYS2(SYS_link, "/f", "/d/g"), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_link, "/d", "/e"), -CUB_EPERM);
+	assert_int_equal(SYS2(SYS_link, "/d", "/f"), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_link, "/nope", "/x"), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_link, "/f", "/no/x"), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_link, "/f/", "/x"), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_link, "/f", "/x/"), -CUB_ENOENT);
+	assert_int_equal(SYS2(SYS_link, "/f", "/"), -CUB_EEXIST);
+	assert_int_equal(SYS2(SYS_link, "/f", "/f/x"), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_link, WILD, "/x"), -CUB_EFAULT);
+	assert_int_equal(SYS2(SYS_link, "/f", WILD), -CUB_EFAULT);
+	assert_int_equal(SYS2(SYS_link, "", "/x"), -CUB_ENOENT);
+	assert_int_equal(SYS6(SYS_linkat, AT_FDCWD, "/f", AT_FDCWD, "/x", 0x2, 0), -CUB_EINVAL);
+	assert_int_equal(SYS6(SYS_linkat, 99, "f", AT_FDCWD, "/x", 0, 0), -CUB_EBADF);
+	/* unlink drops one name; the other keeps the file. */
+	assert_int_equal(SYS1(SYS_unlink, "/f"), 0);
+	assert_int_equal(kstat("/d/g", &b), 0);
+	assert_int_equal(b.nlink, 1);
+	assert_string_equal(content("/d/g"), "data+more");
+	/* AT_EMPTY_PATH names an open file; once nameless it stays so. */
+	fd = (int)SYS2(SYS_open, "/d/g", 0);
+	d = (int)SYS2(SYS_open, "/d", O_DIRECTORY);
+	assert_int_equal(SYS6(SYS_linkat, fd, "", d, "h", AT_EMPTY_PATH, 0), 0);
+	assert_int_equal(SYS2(SYS_fstat, fd, &b), 0);
+	assert_int_equal(b.nlink, 2);
+	assert_int_equal(SYS6(SYS_linkat, fd, "", d, "i", 0, 0), -CUB_ENOENT);
+	assert_int_equal(SYS6(SYS_linkat, d, "", d, "i", AT_EMPTY_PATH, 0), -CUB_EPERM);
+	assert_int_equal(SYS1(SYS_unlink, "/d/g"), 0);
+	assert_int_equal(SYS1(SYS_unlink, "/d/h"), 0);
+	assert_int_equal(SYS2(SYS_fstat, fd, &b), 0);
+	assert_int_equal(b.nlink, 0);
+	assert_int_equal(SYS3(SYS_read, fd, buf, 4), 4);	/* open: alive */
+	assert_int_equal(SYS6(SYS_linkat, fd, "", d, "back", AT_EMPTY_PATH, 0), -CUB_ENOENT);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	fd = (int)SYS2(SYS_open, "/dev/null", 0);
+	assert_int_equal(SYS6(SYS_linkat, fd, "", d, "null", AT_EMPTY_PATH, 0), -CUB_EXDEV);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	assert_int_equal(SYS1(SYS_close, d), 0);
+}
+
+/* Hard links and symbolic links together, and rename's rules. */
+static void hardlink_rename_body(void)
+{
+	struct kstat a, b;
+
+	assert_int_equal(SYS1(SYS_close, make("/f", "data")), 0);
+	assert_int_equal(SYS2(SYS_symlink, "f", "/s"), 0);
+	assert_int_equal(SYS2(SYS_link, "/s", "/hs"), 0);	/* the link itself */
+	assert_int_equal(klstat("/hs", &a), 0);
+	assert_int_equal(a.mode, S_IFLNK | 0777);
+	assert_int_equal(a.nlink, 2);
+	assert_int_equal(SYS6(SYS_linkat, AT_FDCWD, "/s", AT_FDCWD, "/hf", AT_SYMLINK_FOLLOW, 0), 0);
+	assert_int_equal(klstat("/hf", &a), 0);
+	assert_int_equal(kstat("/f", &b), 0);
+	assert_int_equal(a.ino, b.ino);
+	assert_int_equal(b.nlink, 2);
+	/* Renaming one name of a file onto another: nothing happens. */
+	assert_int_equal(SYS2(SYS_rename, "/f", "/hf"), 0);
+	assert_int_equal(kstat("/f", &a), 0);
+	assert_int_equal(kstat("/hf", &b), 0);
+	assert_int_equal(b.nlink, 2);
+	assert_int_equal(SYS6(SYS_renameat2, AT_FDCWD, "/f", AT_FDCWD, "/hf", 1, 0), -CUB_EEXIST);
+	/* Replacing one name drops it only. */
+	assert_int_equal(SYS1(SYS_close, make("/other", "x")), 0);
+	assert_int_equal(SYS2(SYS_rename, "/other", "/hf"), 0);
+	assert_int_equal(kstat("/f", &a), 0);
+	assert_int_equal(a.nlink, 1);
+	assert_string_equal(content("/f"), "data");
+	assert_string_equal(content("/hf"), "x");
+	assert_int_equal(SYS2(SYS_rename, "/s", "/hs"), 0);	/* same link */
+	assert_int_equal(klstat("/s", &a), 0);
+}
+
+static void test_hardlinks(void **state)
+{
+	(void)state;
+	run(hardlink_body);
+	run(hardlink_rename_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +1035,8 @@ int main(void)
 		cmocka_unit_test(test_dup),
 		cmocka_unit_test(test_dev),
 		cmocka_unit_test(test_mmap),
+		cmocka_unit_test(test_symlinks),
+		cmocka_unit_test(test_hardlinks),
 	};
 
 	cubi_mem_init();	/* the tree and open files live on the heap */
