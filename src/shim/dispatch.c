@@ -35,6 +35,8 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(302, prlimit64), NR(318, getrandom),
 	/* eventfd.c */
 	NR(284, eventfd), NR(290, eventfd2),
+	/* timerfd.c */
+	NR(283, timerfd_create), NR(286, timerfd_settime), NR(287, timerfd_gettime),
 	/* poll.c */
 	NR(7, poll), NR(23, select), NR(270, pselect6), NR(271, ppoll),
 	/* files: fd.c, fs.c */

@@ -69,6 +69,22 @@ CUBI_SYS(open); CUBI_SYS(lseek); CUBI_SYS(fstat);
 /* time.c */
 CUBI_SYS(clock_gettime); CUBI_SYS(clock_getres); CUBI_SYS(gettimeofday);
 CUBI_SYS(nanosleep); CUBI_SYS(clock_nanosleep); CUBI_SYS(time);
+/* Linux clock ids (clock_gettime, timers). */
+#define CLOCK_REALTIME 0
+#define CLOCK_MONOTONIC 1
+#define CLOCK_PROCESS_CPUTIME_ID 2
+#define CLOCK_THREAD_CPUTIME_ID 3
+#define CLOCK_MONOTONIC_RAW 4
+#define CLOCK_REALTIME_COARSE 5
+#define CLOCK_MONOTONIC_COARSE 6
+#define CLOCK_BOOTTIME 7
+#define CLOCK_TAI 11
+/* An itimerspec {interval, value} <-> its[0], its[1] in ns: 0, -EFAULT,
+ * or (get) -EINVAL for a negative or unnormalized timespec. */
+int cubi_itimerspec_get(uintptr_t src, uint64_t its[2]);
+int cubi_itimerspec_put(uintptr_t dst, const uint64_t its[2]);
+/* timerfd.c */
+CUBI_SYS(timerfd_create); CUBI_SYS(timerfd_settime); CUBI_SYS(timerfd_gettime);
 /* misc.c */
 CUBI_SYS(uname); CUBI_SYS(getrandom); CUBI_SYS(getpid);
 CUBI_SYS(getppid); CUBI_SYS(getuid); CUBI_SYS(sched_getaffinity);

@@ -11,15 +11,6 @@
 
 #include "shim_impl.h"
 
-#define CLOCK_REALTIME 0
-#define CLOCK_MONOTONIC 1
-#define CLOCK_PROCESS_CPUTIME_ID 2
-#define CLOCK_THREAD_CPUTIME_ID 3
-#define CLOCK_MONOTONIC_RAW 4
-#define CLOCK_REALTIME_COARSE 5
-#define CLOCK_MONOTONIC_COARSE 6
-#define CLOCK_BOOTTIME 7
-#define CLOCK_TAI 11
 #define TIMER_ABSTIME 1
 #define NSEC 1000000000ull
 
@@ -68,6 +59,22 @@ static int get_ts(uintptr_t src, uint64_t *ns)
 	*ns = (uint64_t)ts.sec > UINT64_MAX / NSEC - 1 ? UINT64_MAX
 						     : (uint64_t)ts.sec * NSEC + (uint64_t)ts.nsec;
 	return 0;
+}
+
+/* An itimerspec (interval, then value) at src into its[0..1]. */
+int cubi_itimerspec_get(uintptr_t src, uint64_t its[2])
+{
+	int rc = get_ts(src, &its[0]);
+
+	return rc ? rc : get_ts(src + sizeof(struct timespec_user), &its[1]);
+}
+
+int cubi_itimerspec_put(uintptr_t dst, const uint64_t its[2])
+{
+	if (!cubi_user_writable(dst, 2 * sizeof(struct timespec_user)))
+		return -CUB_EFAULT;
+	put_ts(dst, its[0]);
+	return put_ts(dst + sizeof(struct timespec_user), its[1]);
 }
 
 CUBI_SYS(clock_gettime)
