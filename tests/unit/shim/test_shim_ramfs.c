@@ -5,8 +5,11 @@
  * file data (sparse writes, truncation, EFBIG/ENOSPC), stat fields and
  * times; cpio "newc" unpacking of good archives and malformed ones (each
  * read from a heap block of exactly its length, so an overread shows
- * under ASan); and a randomized model test (seed from $CUBRT_SEED,
- * printed on failure) comparing random operations against plain arrays.
+ * under ASan), with symbolic and hard links, and an archive GNU cpio
+ * writes; symbolic links and hard links (nlink, names outliving each
+ * other, rename between names of one file); and a randomized model test
+ * (seed from $CUBRT_SEED, printed on failure) comparing random
+ * operations, links among them, against plain arrays.
  * Every test checks that the heap holds no more blocks afterwards.
  */
 #include <setjmp.h>
@@ -861,6 +864,150 @@ static void test_mknod(void **state)
 	assert_int_equal(cubi_ramfs_unlink(R, "null", 4, false), 0);
 }
 
+/* ---------------------------------------------------------------- links */
+
+static struct cubi_rnode *mklink(struct cubi_rnode *dir, const char *name,
+				 const char *target)
+{
+	struct cubi_rnode *n = NULL;
+
+	assert_int_equal(cubi_ramfs_symlink(dir, name, strlen(name), target,
+					    strlen(target), &n), 0);
+	assert_non_null(n);
+	return n;
+}
+
+static int ln(struct cubi_rnode *n, struct cubi_rnode *dir, const char *name)
+{
+	return cubi_ramfs_link(n, dir, name, strlen(name));
+}
+
+static void test_symlink(void **state)
+{
+	static char longt[CUBI_SYMLINK_MAX + 2];
+	struct cubi_rnode *f, *l, *again = NULL, *d;
+	struct cubi_rdirent e;
+	uint64_t cookie = 2;
+	size_t len;
+
+	(void)state;
+	f = mkfile(R, "f");
+	l = mklink(R, "l", "f");
+	expect_target(l, "f");
+	assert_int_equal(st_of(l).nlink, 1);
+	assert_false(cubi_ramfs_is_dir(l));
+	assert_ptr_equal(lk(R, "l"), l);	/* lookup does not follow */
+	assert_null(cubi_ramfs_link_target(f, &len));
+	assert_null(cubi_ramfs_link_target(R, &len));
+	/* A link has no bytes of its own. */
+	assert_int_equal(cubi_ramfs_read(l, &e, 1, 0), -CUB_EINVAL);
+	assert_int_equal(cubi_ramfs_write(l, "x", 1, 0), -CUB_EINVAL);
+	assert_int_equal(cubi_ramfs_truncate(l, 0), -CUB_EINVAL);
+	expect_target(l, "f");
+	/* Errors: the name exists (*out: it), empty or long targets. */
+	assert_int_equal(cubi_ramfs_symlink(R, "f", 1, "x", 1, &again), -CUB_EEXIST);
+	assert_ptr_equal(again, f);
+	assert_int_equal(cubi_ramfs_symlink(R, "n", 1, "", 0, &again), -CUB_ENOENT);
+	memset(longt, 'a', sizeof(longt) - 1);
+	assert_int_equal(cubi_ramfs_symlink(R, "n", 1, longt, CUBI_SYMLINK_MAX + 1,
+					    &again), -CUB_ENAMETOOLONG);
+	longt[CUBI_SYMLINK_MAX] = '\0';
+	expect_target(mklink(R, "long", longt), longt);
+	assert_int_equal(cubi_ramfs_symlink(f, "n", 1, "x", 1, &again), -CUB_ENOTDIR);
+	d = mkdir_(R, "d");
+	cubi_ramfs_get(d);
+	assert_int_equal(rm(R, "d", true), 0);
+	assert_int_equal(cubi_ramfs_symlink(d, "n", 1, "x", 1, &again), -CUB_ENOENT);
+	cubi_ramfs_put(d);
+	/* readdir shows its type; unlink removes the link, not the target. */
+	assert_int_equal(cubi_ramfs_readdir(R, &cookie, &e), 1);
+	assert_int_equal(cubi_ramfs_readdir(R, &cookie, &e), 1);
+	assert_string_equal(e.name, "l");
+	assert_int_equal(e.mode, CUBI_S_IFLNK);
+	assert_int_equal(rm(R, "l", true), -CUB_ENOTDIR);
+	assert_int_equal(rm(R, "l", false), 0);
+	assert_ptr_equal(lk(R, "f"), f);
+	/* chmod and times apply to the link node itself here. */
+	l = mklink(R, "l2", "/abs/target");
+	cubi_ramfs_set_times(l, 5, 6);
+	assert_int_equal(st_of(l).mtime, 6);
+	expect_listing(R, ". .. f long l2");
+}
+
+static void test_hardlink(void **state)
+{
+	struct cubi_rnode *f, *d, *e, *g, *l;
+	struct cubi_rdirent ent;
+	uint64_t cookie = 2;
+	size_t before;
+
+	(void)state;
+	f = mkfile(R, "f");
+	put_str(f, "shared", 0);
+	d = mkdir_(R, "d");
+	assert_int_equal(ln(f, d, "g"), 0);
+	assert_int_equal(ln(f, R, "h"), 0);
+	assert_ptr_equal(lk(d, "g"), f);
+	assert_ptr_equal(lk(R, "h"), f);
+	assert_int_equal(nlink(f), 3);
+	assert_int_equal(nlink(R), 3);		/* files are no subdirectories */
+	expect_listing(R, ". .. f d h");
+	assert_int_equal(cubi_ramfs_readdir(d, &cookie, &ent), 1);
+	assert_int_equal(ent.ino, ino(f));
+	assert_int_equal(ent.mode, CUBI_S_IFREG);
+	/* Errors in Linux's order: dir, the name, then the node. */
+	assert_int_equal(ln(f, f, "x"), -CUB_ENOTDIR);
+	assert_int_equal(ln(d, R, "f"), -CUB_EEXIST);
+	assert_int_equal(ln(f, d, "g"), -CUB_EEXIST);
+	assert_int_equal(ln(d, R, "d2"), -CUB_EPERM);
+	assert_int_equal(ln(R, d, "root"), -CUB_EPERM);
+	e = mkdir_(R, "e");
+	cubi_ramfs_get(e);
+	assert_int_equal(rm(R, "e", true), 0);
+	assert_int_equal(ln(f, e, "x"), -CUB_ENOENT);
+	cubi_ramfs_put(e);
+	/* unlink drops one name at a time; the data stays with the rest. */
+	before = heap_blocks();
+	assert_int_equal(rm(R, "f", false), 0);
+	assert_int_equal(heap_blocks(), before - 1);	/* the name only */
+	assert_int_equal(nlink(f), 2);
+	expect_data(lk(d, "g"), "shared", 6);
+	/* Renaming one name onto another of the same file: a no-op. */
+	assert_int_equal(mv(R, "h", d, "g", false), 0);
+	assert_ptr_equal(lk(R, "h"), f);
+	assert_ptr_equal(lk(d, "g"), f);
+	assert_int_equal(nlink(f), 2);
+	assert_int_equal(mv(R, "h", d, "g", true), -CUB_EEXIST);
+	/* Replacing one name drops it, the file lives on by the other. */
+	g = mkfile(R, "g");
+	assert_int_equal(mv(R, "g", R, "h", false), 0);
+	assert_int_equal(nlink(f), 1);
+	assert_ptr_equal(lk(R, "h"), g);
+	/* A held file with no name left cannot get one back. */
+	cubi_ramfs_get(f);
+	assert_int_equal(rm(d, "g", false), 0);
+	assert_int_equal(nlink(f), 0);
+	assert_int_equal(ln(f, R, "back"), -CUB_ENOENT);
+	expect_data(f, "shared", 6);
+	cubi_ramfs_put(f);
+	/* Links, sockets, devices take hard links too. */
+	l = mklink(R, "l", "target");
+	assert_int_equal(ln(l, d, "l2"), 0);
+	assert_int_equal(nlink(l), 2);
+	expect_target(lk(d, "l2"), "target");
+	assert_int_equal(cubi_ramfs_mknod(R, "null", 4, 0666, 0x103, &g), 0);
+	assert_int_equal(ln(g, d, "null"), 0);
+	assert_int_equal(nlink(g), 2);
+	/* Names in many directories: reset frees all (teardown checks). */
+	for (int i = 0; i < 20; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "n%d", i);
+		assert_int_equal(ln(lk(R, "h"), i % 2 ? d : R, name), 0);
+	}
+	assert_int_equal(nlink(lk(R, "h")), 21);
+}
+
 /* A deep tree (reset is not recursive) with held nodes in it. */
 static void test_reset(void **state)
 {
@@ -908,7 +1055,10 @@ static void arc_pad(struct arc *a)
 		a->buf[a->len++] = 0;
 }
 
-/* Appends a newc entry; namesize and filesize may be forced (> 0). */
+static uint32_t arc_ino, arc_nlink;	/* arc_hard's, for one entry */
+
+/* Appends a newc entry; namesize and filesize may be forced (> 0). Its
+ * ino is unique (its offset) and nlink 1, unless arc_hard sets them. */
 static void arc_raw(struct arc *a, const char *magic, const char *name,
 		    uint32_t mode, uint32_t mtime, const void *data,
 		    size_t size, uint32_t namesize, uint32_t filesize)
@@ -918,9 +1068,11 @@ static void arc_raw(struct arc *a, const char *magic, const char *name,
 
 	assert_true(a->len + 110 + nl + size + 8 < sizeof(a->buf));
 	snprintf(hdr, sizeof(hdr), "%s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X"
-		 "%08X%08X%08X", magic, (unsigned)a->len, mode, 0u, 0u, 1u,
+		 "%08X%08X%08X", magic, arc_ino ? arc_ino : (unsigned)a->len,
+		 mode, 0u, 0u, arc_nlink ? arc_nlink : 1u,
 		 mtime, filesize ? filesize : (uint32_t)size, 0u, 0u, 0u, 0u,
 		 namesize ? namesize : (uint32_t)nl, 0u);
+	arc_ino = arc_nlink = 0;
 	assert_int_equal(strlen(hdr), 110);
 	memcpy(a->buf + a->len, hdr, 110);
 	a->len += 110;
@@ -938,6 +1090,15 @@ static void arc_add(struct arc *a, const char *name, uint32_t mode,
 {
 	arc_raw(a, "070701", name, mode, mtime, data, data ? strlen(data) : 0,
 		0, 0);
+}
+
+/* One name of a file with nlink names sharing inode ino. */
+static void arc_hard(struct arc *a, const char *name, uint32_t ino,
+		     uint32_t nlink, uint32_t mtime, const char *data)
+{
+	arc_ino = ino;
+	arc_nlink = nlink;
+	arc_add(a, name, CUBI_S_IFREG | 0644, mtime, data);
 }
 
 static void arc_end(struct arc *a)
@@ -1081,6 +1242,136 @@ static void test_cpio_replace(void **state)
 	arc_end(&a);
 	assert_int_equal(unpack(&a, NULL), -CUB_EINVAL);
 	expect_data(at("f"), "newer", 5);
+}
+
+/* Symbolic links and hard links in archives (newc as GNU cpio and the
+ * kernel's gen_init_cpio write them). */
+static void test_cpio_links(void **state)
+{
+	static struct arc a;
+	struct cubi_rnode *old;
+
+	(void)state;
+	old = mkfile(R, "was_file");
+	put_str(old, "old", 0);
+	assert_int_equal(ln(old, R, "keeps_old"), 0);
+	mkdir_(R, "was_dir");
+	a.len = 0;
+	arc_add(&a, "d", CUBI_S_IFDIR | 0755, 1, NULL);
+	/* GNU cpio: the data with the last name, size 0 before. */
+	arc_hard(&a, "d/a", 77, 3, 10, NULL);
+	arc_hard(&a, "c", 77, 3, 10, NULL);
+	arc_hard(&a, "d/b", 77, 3, 10, "hello\n");
+	/* gen_init_cpio: the data with the first. */
+	arc_hard(&a, "x", 78, 2, 20, "first");
+	arc_hard(&a, "y", 78, 2, 20, NULL);
+	arc_add(&a, "d/s", 0120777, 30, "a");			/* no NUL */
+	arc_raw(&a, "070701", "abs", 0120777, 31, "/d/b\0junk", 9, 0, 0);
+	arc_add(&a, "was_file", 0120777, 32, "d/a");		/* replaces */
+	arc_add(&a, "was_dir", 0120777, 33, "d");
+	arc_end(&a);
+	assert_int_equal(unpack(&a, NULL), 10);
+	assert_ptr_equal(at("d/a"), at("c"));
+	assert_ptr_equal(at("d/a"), at("d/b"));
+	assert_int_equal(nlink(at("c")), 3);
+	expect_data(at("c"), "hello\n", 6);
+	assert_int_equal(mtime_of(at("c")), 10 * 1000000000ull);
+	assert_ptr_equal(at("x"), at("y"));
+	assert_int_equal(nlink(at("x")), 2);
+	expect_data(at("y"), "first", 5);
+	assert_ptr_not_equal(at("x"), at("c"));
+	expect_target(at("d/s"), "a");
+	assert_int_equal(mtime_of(at("d/s")), 30 * 1000000000ull);
+	expect_target(at("abs"), "/d/b");
+	expect_target(at("was_file"), "d/a");
+	expect_target(at("was_dir"), "d");
+	/* The replaced file's other name still has the old content. */
+	expect_data(at("keeps_old"), "old", 3);
+	assert_int_equal(nlink(at("keeps_old")), 1);
+
+	/* A file entry over a link replaces the link (never writes through
+	 * it), and a hard-link set unpacked twice stays one file. */
+	a.len = 0;
+	arc_add(&a, "d/s", CUBI_S_IFREG | 0600, 40, "now a file");
+	arc_hard(&a, "d/a", 90, 2, 41, NULL);
+	arc_hard(&a, "d/a2", 90, 2, 41, "again");
+	arc_end(&a);
+	assert_int_equal(unpack(&a, NULL), 3);
+	expect_data(at("d/s"), "now a file", 10);
+	expect_data(at("d/b"), "hello\n", 6);		/* not through d/a */
+	assert_ptr_equal(at("d/a"), at("d/a2"));
+	expect_data(at("d/a2"), "again", 5);
+	assert_int_equal(nlink(at("c")), 2);		/* c and d/b */
+
+	/* Bad links: an empty target, one too long, a link as a parent. */
+	a.len = 0;
+	arc_add(&a, "e", 0120777, 1, "");
+	arc_end(&a);
+	assert_int_equal(unpack(&a, NULL), -CUB_EINVAL);
+	assert_null(at("e"));
+	a.len = 0;
+	arc_raw(&a, "070701", "e", 0120777, 1, "\0x", 2, 0, 0);
+	arc_end(&a);
+	assert_int_equal(unpack(&a, NULL), -CUB_EINVAL);
+	a.len = 0;
+	{
+		static char longt[CUBI_SYMLINK_MAX + 2];
+
+		memset(longt, 'a', sizeof(longt) - 1);
+		arc_add(&a, "e", 0120777, 1, longt);
+	}
+	arc_end(&a);
+	assert_int_equal(unpack(&a, NULL), -CUB_EINVAL);
+	assert_null(at("e"));
+	a.len = 0;
+	arc_add(&a, "was_dir/below", CUBI_S_IFREG | 0644, 1, "x");
+	arc_end(&a);
+	assert_int_equal(unpack(&a, NULL), -CUB_EINVAL);
+}
+
+/* What GNU cpio itself writes (when it is installed): a tree with hard
+ * links and symbolic links, packed as scripts/run packs --files. */
+static void test_cpio_gnu(void **state)
+{
+	char dir[] = "/tmp/cubrt_cpio_XXXXXX", cmd[512];
+	static unsigned char arc[1 << 16];
+	size_t len;
+	FILE *p;
+
+	(void)state;
+	if (system("cpio --version >/dev/null 2>&1") != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cd %s && mkdir d && printf hello > d/a && "
+		 "ln d/a d/b && ln d/a c && ln -s a d/s && ln -s /d/b abs && "
+		 "ln -s missing dangling && ln d/s d/s2", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "cd %s && find . -mindepth 1 | LC_ALL=C sort | "
+		 "cpio -o -H newc --quiet", dir);
+	assert_non_null(p = popen(cmd, "r"));
+	len = fread(arc, 1, sizeof(arc), p);
+	assert_int_equal(pclose(p), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_true(len > 0 && len < sizeof(arc));
+	{
+		void *copy = malloc(len);	/* exactly len: ASan sees overreads */
+		long r;
+
+		memcpy(copy, arc, len);
+		r = cubi_cpio_unpack(copy, len, R, NULL);
+		free(copy);
+		assert_int_equal(r, 8);		/* every entry */
+	}
+	assert_ptr_equal(at("d/a"), at("d/b"));
+	assert_ptr_equal(at("d/a"), at("c"));
+	assert_int_equal(nlink(at("c")), 3);
+	expect_data(at("d/b"), "hello", 5);
+	expect_target(at("d/s"), "a");
+	expect_target(at("abs"), "/d/b");
+	expect_target(at("dangling"), "missing");
+	/* GNU cpio sends a hard-linked symlink as two links. */
+	expect_target(at("d/s2"), "a");
 }
 
 /* A malformed archive: EINVAL, after unpacking the entries before. */
@@ -1256,7 +1547,7 @@ static void test_cpio_fuzz(void **state)
 #define MH 4			/* held handles */
 #define STEPS 4000
 
-enum { NONE, FILE_, DIR_ };
+enum { NONE, FILE_, DIR_, LINK_ };
 
 struct mfile {
 	unsigned char data[MAXF];
@@ -1269,7 +1560,8 @@ struct ment {
 	int kind;
 	int file;			/* FILE_: index in mf */
 	uint64_t seq;			/* listing order */
-	struct cubi_rnode *node;
+	struct cubi_rnode *node;	/* FILE_ and LINK_: shared by hard links */
+	char target[8];			/* LINK_ */
 };
 
 static struct mfile mf[MF];
@@ -1356,7 +1648,7 @@ static void op_unlink(int d, int k, bool rmdir)
 
 	if (e->kind == NONE)
 		MCHECK(rc == -CUB_ENOENT);
-	else if (e->kind == FILE_ && rmdir)
+	else if (e->kind != DIR_ && rmdir)
 		MCHECK(rc == -CUB_ENOTDIR);
 	else if (e->kind == DIR_ && !rmdir)
 		MCHECK(rc == -CUB_EISDIR);
@@ -1373,23 +1665,77 @@ static void op_rename(int fd, int fk, int td, int tk, bool noreplace)
 				   1, noreplace);
 	int want = 0;
 
+	bool same = s->kind != NONE && t->kind != NONE && s->node == t->node;
+
 	if (s->kind == NONE)
 		want = -CUB_ENOENT;
 	else if (t->kind != NONE && noreplace)
 		want = -CUB_EEXIST;
-	else if (s == t)
+	else if (same)		/* one name, or two names of one node */
 		want = 0;
-	else if (t->kind == DIR_ && s->kind == FILE_)
+	else if (t->kind == DIR_ && s->kind != DIR_)
 		want = -CUB_EISDIR;
-	else if (t->kind == FILE_ && s->kind == DIR_)
+	else if (t->kind != DIR_ && t->kind != NONE && s->kind == DIR_)
 		want = -CUB_ENOTDIR;
 	MCHECK(rc == want);
-	if (rc || s == t)
+	if (rc || same)
 		return;
 	me_clear(t);
 	*t = *s;
 	t->seq = mseq++;
 	s->kind = NONE;
+}
+
+/* Another name t for the node of entry s (a hard link). */
+static void op_link(int fd, int fk, int td, int tk)
+{
+	struct ment *s = &me[fd][fk], *t = &me[td][tk];
+	int rc;
+
+	if (s->kind == NONE)
+		return;
+	rc = cubi_ramfs_link(s->node, mdir[td], mname[tk], 1);
+	if (t->kind != NONE) {
+		MCHECK(rc == -CUB_EEXIST);
+	} else if (s->kind == DIR_) {
+		MCHECK(rc == -CUB_EPERM);
+	} else {
+		MCHECK(rc == 0);
+		*t = *s;
+		t->seq = mseq++;
+		if (t->kind == FILE_)
+			mf[t->file].refs++;
+	}
+}
+
+static void op_symlink(int d, int k)
+{
+	struct ment *e = &me[d][k];
+	struct cubi_rnode *n = NULL;
+	char target[8];
+	int len = snprintf(target, sizeof(target), "t%d", (int)rnd(1000));
+	int rc = cubi_ramfs_symlink(mdir[d], mname[k], 1, target, (size_t)len, &n);
+
+	if (e->kind != NONE) {
+		MCHECK(rc == -CUB_EEXIST && n == e->node);
+		return;
+	}
+	MCHECK(rc == 0);
+	e->kind = LINK_;
+	e->node = n;
+	e->seq = mseq++;
+	memcpy(e->target, target, sizeof(target));
+}
+
+/* The names the model gives node n. */
+static uint32_t model_names(const struct cubi_rnode *n)
+{
+	uint32_t c = 0;
+
+	for (int d = 0; d < MD; d++)
+		for (int k = 0; k < MN; k++)
+			c += me[d][k].kind != NONE && me[d][k].node == n;
+	return c;
 }
 
 /* A random existing file: a name or a handle; -1 if none. */
@@ -1485,8 +1831,9 @@ static void check_dir(int d)
 		MCHECK(got < n);
 		MCHECK(strcmp(e.name, mname[want[got] - me[d]]) == 0);
 		MCHECK(e.ino == ino(want[got]->node));
-		MCHECK(e.mode == (want[got]->kind == DIR_ ? CUBI_S_IFDIR
-							  : CUBI_S_IFREG));
+		MCHECK(e.mode == (want[got]->kind == DIR_ ? CUBI_S_IFDIR :
+				  want[got]->kind == LINK_ ? CUBI_S_IFLNK
+							   : CUBI_S_IFREG));
 		got++;
 	}
 	MCHECK(got == n);
@@ -1500,11 +1847,19 @@ static void check_all(void)
 		for (int k = 0; k < MN; k++) {
 			struct ment *e = &me[d][k];
 
+			size_t len = 0;
+			const char *t;
+
 			if (e->kind == FILE_) {
-				MCHECK(nlink(e->node) == 1);
+				MCHECK(nlink(e->node) == model_names(e->node));
 				check_file(e->file);
 			} else if (e->kind == DIR_) {
 				MCHECK(nlink(e->node) == 2);
+			} else if (e->kind == LINK_) {
+				MCHECK(nlink(e->node) == model_names(e->node));
+				t = cubi_ramfs_link_target(e->node, &len);
+				MCHECK(t && len == strlen(e->target) &&
+				       strcmp(t, e->target) == 0);
 			}
 		}
 	}
@@ -1517,8 +1872,12 @@ static void model_step(void)
 {
 	int r = (int)rnd(100);
 
-	if (r < 15)
+	if (r < 12)
 		op_create((int)rnd(MD), (int)rnd(MN), rnd(5) == 0);
+	else if (r < 17)
+		op_link((int)rnd(MD), (int)rnd(MN), (int)rnd(MD), (int)rnd(MN));
+	else if (r < 20)
+		op_symlink((int)rnd(MD), (int)rnd(MN));
 	else if (r < 40)
 		op_write();
 	else if (r < 50)
@@ -1569,6 +1928,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mknod, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hardlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlink_held_file, setup, teardown),
@@ -1585,6 +1946,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpio_basic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpio_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpio_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpio_gnu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpio_bad_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpio_bad_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpio_bad_paths, setup, teardown),
