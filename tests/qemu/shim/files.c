@@ -4,8 +4,9 @@
  * the boot archive's files (stdio reads, stat, mmap, a listing), files made in
  * /tmp (write, read back, append, truncate, seek, pread/pwrite), the
  * directory calls (mkdir, rename, unlink, rmdir, chdir, getcwd, openat),
- * dup/dup2 (stdout redirected into a file and back), /dev/null and
- * /dev/urandom, and the errors programs rely on. One line per check, then a summary.
+ * dup/dup2 (stdout redirected into a file and back), symbolic links
+ * (the archive's, in fsroot/etc, and new ones) and hard links, /dev/null
+ * and /dev/urandom, and the errors programs rely on. One line per check, then a summary.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -159,6 +160,61 @@ static void devices(void)
 	      memcmp(r, zeros, sizeof(r)) != 0 && close(fd) == 0);
 }
 
+/* The archive's symbolic links (fsroot/etc) and links made here. */
+static void links(void)
+{
+	char t[64] = { 0 }, *s, *real;
+	struct stat st, st2;
+	DIR *d = opendir("/etc");
+	struct dirent *e;
+	int fd, lnk = 0;
+
+	check("readlink of an archive link", readlink("/etc/greeting.link", t, sizeof(t)) == 12 &&
+	      memcmp(t, "greeting.txt", 12) == 0);
+	check("lstat sees the link, stat its target",
+	      lstat("/etc/greeting.link", &st) == 0 && S_ISLNK(st.st_mode) && st.st_size == 12 &&
+	      stat("/etc/greeting.link", &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 28);
+	s = slurp("/etc/greeting.link");
+	check("read through a relative link", s && strcmp(s, "hello from the boot archive\n") == 0);
+	check("stat through an absolute link", stat("/etc/numbers", &st) == 0 && st.st_size == 3893);
+	check("a link to a directory in a path", slurp("/etc/datadir/sub/leaf.txt") != NULL);
+	real = realpath("/etc/datadir/sub/../numbers.txt", NULL);
+	check("realpath resolves links", real && strcmp(real, "/data/numbers.txt") == 0);
+	free(real);
+	while (d && (e = readdir(d)) != NULL)
+		lnk += e->d_type == DT_LNK;
+	if (d)
+		closedir(d);
+	check("readdir: DT_LNK", lnk == 3);
+	check("readlink of a file: EINVAL", readlink("/etc/greeting.txt", t, sizeof(t)) == -1 &&
+	      errno == EINVAL);
+	check("symlink, dangling", symlink("/tmp/target", "/tmp/dangling") == 0 &&
+	      stat("/tmp/dangling", &st) == -1 && errno == ENOENT &&
+	      lstat("/tmp/dangling", &st) == 0 && S_ISLNK(st.st_mode));
+	check("symlink over a name: EEXIST", symlink("x", "/tmp/dangling") == -1 && errno == EEXIST);
+	fd = open("/tmp/dangling", O_CREAT | O_WRONLY, 0644);
+	check("O_CREAT through a dangling link makes its target", fd >= 0 &&
+	      write(fd, "via link", 8) == 8 && close(fd) == 0 &&
+	      (s = slurp("/tmp/target")) && strcmp(s, "via link") == 0);
+	check("O_NOFOLLOW on a link: ELOOP",
+	      open("/tmp/dangling", O_RDONLY | O_NOFOLLOW) == -1 && errno == ELOOP);
+	check("a loop of links: ELOOP", symlink("loop", "/tmp/loop") == 0 &&
+	      open("/tmp/loop", O_RDONLY) == -1 && errno == ELOOP);
+	check("lchmod of a link: EOPNOTSUPP",
+	      fchmodat(AT_FDCWD, "/tmp/loop", 0600, AT_SYMLINK_NOFOLLOW) == -1 &&
+	      errno == EOPNOTSUPP);
+	check("link: a second name", link("/tmp/target", "/tmp/hard") == 0 &&
+	      stat("/tmp/target", &st) == 0 && stat("/tmp/hard", &st2) == 0 &&
+	      st.st_ino == st2.st_ino && st.st_nlink == 2);
+	check("unlink drops one name", unlink("/tmp/target") == 0 &&
+	      stat("/tmp/hard", &st) == 0 && st.st_nlink == 1 &&
+	      (s = slurp("/tmp/hard")) && strcmp(s, "via link") == 0);
+	check("link of a directory: EPERM", link("/tmp", "/tmp/dirlink") == -1 && errno == EPERM);
+	check("unlink removes links, not targets", unlink("/tmp/dangling") == 0 &&
+	      unlink("/tmp/loop") == 0 && unlink("/tmp/hard") == 0 &&
+	      stat("/data/numbers.txt", &st) == 0);
+}
+
 static void errors_and_dup(void)
 {
 	char *s;
@@ -190,6 +246,7 @@ int main(void)
 	write_read();
 	directories();
 	errors_and_dup();
+	links();
 	devices();
 	printf("files: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
