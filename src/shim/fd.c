@@ -263,7 +263,7 @@ static long blocking_rw(struct cubi_file *f, uintptr_t buf, size_t n, bool out)
 			return (long)done;
 		if (r < 0 && (r != -CUB_EAGAIN || nonblock))	/* EPIPE: SIGPIPE */
 			return done ? (long)done : out ? cubi_signal_epipe(r, false) : r;
-		if (cubi_file_wait(f, seq, 0, out ? "pipe write" : "pipe read") == -CUB_EINTR)
+		if (cubi_file_wait(f, seq, 0, out ? "write" : "read") == -CUB_EINTR)
 			return done ? (long)done : -CUB_EINTR;
 		waited = true;
 	}

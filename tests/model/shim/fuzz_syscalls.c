@@ -10,8 +10,9 @@
  * forever are steered: exit/exit_group/clone are skipped, signals to self
  * use signal 0, SIGPIPE is ignored (rt_sigaction leaves it so), console reads (on whatever descriptor dup put the console)
  * and unbounded waits are skipped, sleeps and
- * epoll waits get a tiny timeout, pipes and sockets (TCP and UDP) are
- * always made non-blocking (pipe2, socket, socketpair, accept4 get the
+ * epoll waits get a tiny timeout, pipes, eventfds, timerfds and sockets
+ * (TCP and UDP) are always made non-blocking (pipe2, eventfd2,
+ * timerfd_create, socket, socketpair, accept4 get the
  * flag), and calls that could wait on a blocking socket (one plain accept
  * made) are skipped. Path arguments often name a few shared files and directories
  * (so that threads race to create, rename and remove them); socket
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cubrt/mem.h>
 #include <cubrt/sched.h>
@@ -253,6 +255,8 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		return true;
 	case 284: return false;			/* eventfd: blocking reads */
 	case 290: a[1] |= 04000; return true;	/* eventfd2: O_NONBLOCK always */
+	case 283: a[1] |= 04000; return true;	/* timerfd_create: the same (a
+						 * disarmed one never wakes) */
 	case 7:					/* poll: 0..2 ms */
 		a[2] = (long)(rnd(s) % 3);
 		return true;
@@ -326,7 +330,8 @@ static void *fuzzer(void *arg0)
 		note_result(nr, a, r);
 		fs_ok += path_args(nr) && r >= 0;
 		ok = r >= -4095;
-		done++;
+		if (++done % 1024 == 0)	/* room for a final report */
+			cubi_host_capture_console(console, sizeof(console));
 		if (!ok) {
 			bad++;
 			fprintf(stderr, "fuzz: syscall %ld(%lx, %lx, %lx, ...) returned %ld\n",
@@ -348,6 +353,19 @@ static void *run_all(void *unused)
 	for (int i = 0; i < THREADS; i++)
 		cub_coro_join(t[i], NULL);
 	return NULL;
+}
+
+/* The runtime ended the run (a panic, a fault, a deadlock report): its
+ * report went to the captured console, so show the end of that. */
+static void ended(int status)
+{
+	size_t len = strlen(console);
+	const char *tail = console + (len > 2048 ? len - 2048 : 0);
+
+	cubi_host_capture_console(NULL, 0);
+	fprintf(stderr, "fuzz_syscalls: the runtime exited with status %d (seed %llu); "
+		"the captured console ends:\n%s\n", status, (unsigned long long)seed, tail);
+	_exit(status);
 }
 
 int main(int argc, char **argv)
@@ -374,12 +392,14 @@ int main(int argc, char **argv)
 	readonly = area + SCRATCH + 4096;
 	cubi_mem_init();
 	cubi_host_capture_console(console, sizeof(console));	/* random writes */
+	cubi_host_set_exit_hook(ended);
 	{	/* writes to closed pipes and sockets: -EPIPE, no SIGPIPE */
 		uint64_t ign[4] = { 1, 0x04000000, 0, 0 };
 
 		cub_shim_call(13, 13, (long)(uintptr_t)ign, 0, 8, 0, 0);
 	}
 	cub_sched_run(run_all, NULL, NULL);
+	cubi_host_set_exit_hook(NULL);
 	cubi_host_capture_console(NULL, 0);
 	printf("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "
 	       "succeeded\n", done, bad, fs_ok);
