@@ -15,7 +15,9 @@
  * timerfd_create, socket, socketpair, accept4 get the
  * flag), and calls that could wait on a blocking socket (one plain accept
  * made) are skipped. Path arguments often name a few shared files and directories
- * (so that threads race to create, rename and remove them); socket
+ * (so that threads race to create, link, rename and remove them, and
+ * symbolic links made with those names as targets lead into each other
+ * and into loops); socket
  * addresses often name a port bound lately or an AF_UNIX name (some of
  * them those same paths). When a
  * scratch pointer is among the arguments, lengths stay small, so a valid
@@ -173,13 +175,15 @@ static unsigned path_args(long nr)
 	case 2: case 4: case 6: case 21: case 76: case 80: case 83: case 84:
 	case 85: case 87: case 89: case 90:
 		return 1;			/* open ... chmod: a[0] */
-	case 82:
-		return 3;			/* rename: a[0], a[1] */
+	case 82: case 86: case 88:
+		return 3;			/* rename, link, symlink: a[0], a[1] */
 	case 257: case 258: case 262: case 263: case 267: case 268:
-	case 269: case 280: case 439:
+	case 269: case 280: case 439: case 452:
 		return 2;			/* the *at calls: a[1] */
-	case 264: case 316:
-		return 2 | 8;			/* renameat(2): a[1], a[3] */
+	case 264: case 265: case 316:
+		return 2 | 8;			/* renameat(2), linkat: a[1], a[3] */
+	case 266:
+		return 1 | 4;			/* symlinkat: a[0] (its target), a[2] */
 	default:
 		return 0;
 	}
