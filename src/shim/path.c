@@ -65,6 +65,13 @@ static bool at_end(const char *p)
 	return *p == '\0';
 }
 
+static bool is_link(const struct cubi_rnode *n)
+{
+	size_t len;
+
+	return cubi_ramfs_link_target(n, &len) != NULL;
+}
+
 /* Goes on with link n's target in place of the component just read.
  * last: it was the last component, so nothing waits behind it. */
 static int follow(struct walker *k, struct cubi_rnode *n, bool last)
@@ -101,7 +108,7 @@ static int last_component(struct walker *k, const char *name, size_t n,
 	 * name a directory); calls that make or remove names never do. */
 	if ((how == CUBI_WALK_FOLLOW || (how == CUBI_WALK_NOFOLLOW && w->slash)) &&
 	    cubi_ramfs_lookup(k->dir, name, n, &node) == 0 &&
-	    cubi_ramfs_link_target(node, &(size_t){ 0 })) {
+	    is_link(node)) {
 		int rc = follow(k, node, true);
 
 		return rc ? rc : 1;
@@ -126,7 +133,7 @@ static int middle_component(struct walker *k, const char *name, size_t n)
 	}
 	if ((rc = cubi_ramfs_lookup(k->dir, name, n, &next)) != 0)
 		return rc;
-	if (cubi_ramfs_link_target(next, &(size_t){ 0 }))
+	if (is_link(next))
 		return follow(k, next, false);
 	if (!cubi_ramfs_is_dir(next))
 		return -CUB_ENOTDIR;
