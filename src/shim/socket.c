@@ -1,16 +1,22 @@
 /*
  * socket.c - Linux's socket calls for a network of one machine: TCP and
  * UDP over IPv4 loopback (127.0.0.0/8; 0.0.0.0 as a destination means the
- * machine itself) and AF_UNIX stream sockets (socketpair, or bound to a
- * path or an abstract name, listening and connecting like TCP), in
- * memory. Enough for Go's net package (Listen/Accept/Dial for "tcp" and
- * "unix", ListenPacket/DialUDP, deadlines through epoll) and for C
- * programs' socket/bind/listen/accept/connect/send/recv/sendto/recvfrom.
+ * machine itself) and AF_UNIX sockets of the three types -- SOCK_STREAM
+ * and SOCK_SEQPACKET (socketpair, or bound to a path or an abstract name,
+ * listening and connecting like TCP) and SOCK_DGRAM (socketpair, or
+ * bound, sending to names or a connected destination) -- with SCM_RIGHTS,
+ * in memory. Enough for Go's net package (Listen/Accept/Dial for "tcp"
+ * and "unix", ListenPacket/DialUDP, deadlines through epoll) and for C
+ * programs' socket/bind/listen/accept/connect/send/recv/sendto/recvfrom/
+ * sendmsg/recvmsg, descriptor passing included.
  * UDP's data side is socket_udp.c, whose header comment has its
  * semantics; this file creates, binds, names and shuts down UDP sockets
  * like the others and hands connect to socket_udp.c. AF_UNIX names (bind,
  * connect's lookup of the listener) are socket_unix.c's, whose header
  * comment has their semantics; the connection is made here as for TCP.
+ * AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET data are socket_umsg.c's and
+ * SCM_RIGHTS socket_rights.c's (their header comments have the
+ * semantics).
  *
  * A connection is two sockets, each with its own receive ring: a write
  * copies into the peer's ring (partially when it is nearly full; -EAGAIN
@@ -20,16 +26,21 @@
  * connects both ends; accept takes the oldest queued one. The same for
  * AF_UNIX, whose accepted socket has its listener's name and its
  * client's (unnamed unless the client bound one), and whose client has
- * the listener's name as its peer's. There is no handshake, no
- * TIME_WAIT and no SIGPIPE (-EPIPE only, as for pipes).
+ * the listener's name as its peer's; SOCK_SEQPACKET the same, with
+ * messages instead of a ring. There is no handshake and no TIME_WAIT. A
+ * send on a stream socket that fails -EPIPE raises SIGPIPE on the caller
+ * unless MSG_NOSIGNAL (socket_io.c; signal.c's cubi_signal_epipe);
+ * datagram and seqpacket sockets never raise it, as on Linux.
  *
  * Choices where Linux leaves room or where this is simpler than Linux:
  *  - AF_INET6 and other families: -EAFNOSUPPORT (Go then uses IPv4 only);
- *    types other than SOCK_STREAM, and SOCK_DGRAM but for AF_INET (UDP):
- *    -ESOCKTNOSUPPORT (so no AF_UNIX SOCK_DGRAM or SOCK_SEQPACKET). listen
- *    and accept on UDP: -EOPNOTSUPP. listen on an unbound AF_UNIX socket:
- *    -EINVAL (Linux; no autobind), on an unbound TCP one: an ephemeral
- *    port. No SCM_RIGHTS or credentials (no control data at all).
+ *    types other than SOCK_STREAM, SOCK_DGRAM and (AF_UNIX)
+ *    SOCK_SEQPACKET: -ESOCKTNOSUPPORT (AF_UNIX SOCK_RAW too, which Linux
+ *    takes as SOCK_DGRAM). listen and accept on SOCK_DGRAM: -EOPNOTSUPP.
+ *    listen on an unbound AF_UNIX socket: -EINVAL (Linux; no autobind),
+ *    on an unbound TCP one: an ephemeral port. Control data: SCM_RIGHTS
+ *    on AF_UNIX sockets only; SCM_CREDENTIALS is not supported (-EINVAL),
+ *    nor SO_PASSCRED/SO_PEERCRED (-ENOPROTOOPT); TCP and UDP take none.
  *  - Ports conflict when their addresses overlap (equal, or one is
  *    0.0.0.0) and the sockets have the same type: TCP and UDP ports are
  *    separate namespaces. SO_REUSEADDR/SO_REUSEPORT are recorded and
@@ -52,7 +63,8 @@
  *    gives -EPIPE for a write on an unconnected TCP socket).
  *  - getsockopt with *optlen < 4: -EINVAL (Linux truncates).
  *  - shutdown of a UDP socket: -ENOTCONN unless connected (Linux marks
- *    it all the same); see socket_udp.c for what SHUT_RD/SHUT_WR do.
+ *    it all the same); see socket_udp.c for what SHUT_RD/SHUT_WR do. An
+ *    AF_UNIX SOCK_DGRAM socket shuts down in any state (socket_umsg.c).
  *
  * Invariants: a TCP or UDP socket is on `bound` iff it holds its port
  * (in_table; AF_UNIX: socket_unix.c's invariants);
@@ -64,10 +76,13 @@
  * op reports bumps the gen of that socket (and of its peer, when theirs
  * changes) and calls cubi_io_changed().
  *
- * This file makes, binds, names and shuts down sockets and keeps the
- * ports; socket_conn.c connects and accepts; socket_io.c moves stream
- * data and has the options; socket_udp.c has datagrams; socket_unix.c
- * names AF_UNIX sockets (socket.h is their interface).
+ * This file makes, binds, names, shuts down and frees sockets and keeps
+ * the ports; socket_conn.c connects and accepts; socket_io.c moves stream
+ * data and has the options; socket_udp.c has datagrams and the message
+ * queue socket_umsg.c (AF_UNIX messages) shares; socket_rights.c passes
+ * descriptors; socket_unix.c names AF_UNIX sockets (socket.h is their
+ * interface). A socket's free op (destroy) closes what it still holds:
+ * unread messages and rights, a listener's unaccepted connections.
  *
  * Locking: the fd layer's critical section (interrupts disabled, see
  * fd.c) around every look at or change of socket state, the port table
@@ -106,12 +121,17 @@ static struct cubi_sock *of_file(struct cubi_file *f)
 	return cub_container_of(f, struct cubi_sock, file);
 }
 
+static bool is_sock(const struct cubi_file *f)
+{
+	return f->ops == &sock_ops || f->ops == &cubi_udp_ops || f->ops == &cubi_umsg_ops;
+}
+
 struct cubi_sock *cubi_sock_at(uint64_t fd, long *err)
 {
 	struct cubi_file *f = cubi_fd_file(fd);
 
 	*err = f ? -CUB_ENOTSOCK : -CUB_EBADF;
-	return f && (f->ops == &sock_ops || f->ops == &cubi_udp_ops) ? of_file(f) : NULL;
+	return f && is_sock(f) ? of_file(f) : NULL;
 }
 
 static long kind_of(uint64_t fd, bool type)
@@ -165,15 +185,29 @@ static void reset_queue(struct cubi_sock *l)
 	cubi_io_changed();
 }
 
+/* Frees s and what it holds (interrupts enabled; nothing refers to it):
+ * unread messages, SCM_RIGHTS in flight to it, a listener's queue. */
+static void destroy(struct cubi_sock *s);
+
 /* Frees every socket on q (interrupts enabled; nothing refers to them). */
 static void free_queue(struct cub_list *q)
 {
 	while (!cub_list_empty(q))
-		cub_free(cub_container_of(cub_list_pop_front(q), struct cubi_sock, qlink));
+		destroy(cub_container_of(cub_list_pop_front(q), struct cubi_sock, qlink));
+}
+
+static void destroy(struct cubi_sock *s)
+{
+	free_queue(&s->queue);	/* a listener's reset connections */
+	while (!cub_list_empty(&s->dgrams))
+		cubi_dgram_free(cub_container_of(cub_list_pop_front(&s->dgrams),
+						 struct cubi_dgram, link));
+	cubi_rights_drop_all(s);
+	cub_free(s);
 }
 
 /* The last close: detach from the port table, the peer and the queue. */
-static void *sock_release(struct cubi_file *f)
+void *cubi_sock_release(struct cubi_file *f)
 {
 	struct cubi_sock *s = of_file(f);
 
@@ -189,38 +223,38 @@ static void *sock_release(struct cubi_file *f)
 	return s;
 }
 
-static void sock_free(void *mem)
+void cubi_sock_free(void *mem)
 {
-	struct cubi_sock *s = mem;
-
-	free_queue(&s->queue);	/* a listener's reset connections */
-	cub_free(s);
+	destroy(mem);
 }
 
 static const struct cubi_file_ops sock_ops = {
 	.read = cubi_sock_read, .write = cubi_sock_write, .poll = cubi_sock_poll,
-	.release = sock_release, .free = sock_free, .mode = S_IFSOCK | 0777,
+	.release = cubi_sock_release, .free = cubi_sock_free, .mode = S_IFSOCK | 0777,
 };
 
 /* ------------------------------------------------- creating sockets */
 
-/* A new socket with no reference yet, or NULL (no memory). A UDP
+/* A new socket with no reference yet, or NULL (no memory). A message
  * socket's memory ends where the stream ring would begin. */
 struct cubi_sock *cubi_sock_new(int domain, int type, unsigned flags)
 {
-	bool dgram = type == CUBI_SOCK_DGRAM;
-	struct cubi_sock *s = cub_malloc(dgram ? offsetof(struct cubi_sock, ring) : sizeof(*s));
+	bool stream = type == CUBI_SOCK_STREAM;
+	struct cubi_sock *s = cub_malloc(stream ? sizeof(*s) : offsetof(struct cubi_sock, ring));
 
 	if (!s)
 		return NULL;
 	cub_memset(s, 0, offsetof(struct cubi_sock, ring));
-	s->file = (struct cubi_file){ .ops = dgram ? &cubi_udp_ops : &sock_ops,
+	s->file = (struct cubi_file){ .ops = stream ? &sock_ops :
+					     domain == CUBI_AF_INET ? &cubi_udp_ops : &cubi_umsg_ops,
 				      .flags = CUBI_O_RDWR | (flags & CUBI_O_NONBLOCK) };
 	s->domain = domain;
 	s->type = type;
 	s->state = CUBI_SOCK_UNCONNECTED;
 	cub_list_init(&s->queue);
 	cub_list_init(&s->dgrams);
+	cub_list_init(&s->rights);
+	cub_list_init(&s->stale);
 	s->opt[CUBI_OPT_KEEPIDLE] = 7200;	/* Linux's defaults */
 	s->opt[CUBI_OPT_KEEPINTVL] = 75;
 	s->opt[CUBI_OPT_KEEPCNT] = 9;
@@ -242,7 +276,8 @@ static long check_kind(int domain, int type, int proto, bool pair, unsigned *fla
 		return -CUB_EAFNOSUPPORT;
 	if (kind >= SOCK_MAX)
 		return -CUB_EINVAL;
-	if (kind != CUBI_SOCK_STREAM && (kind != CUBI_SOCK_DGRAM || domain != CUBI_AF_INET))
+	if (kind != CUBI_SOCK_STREAM && kind != CUBI_SOCK_DGRAM &&
+	    (kind != CUBI_SOCK_SEQPACKET || domain != CUBI_AF_UNIX))
 		return -CUB_ESOCKTNOSUPPORT;
 	if (proto != 0 && proto != (domain == CUBI_AF_UNIX ? CUBI_AF_UNIX :
 				    kind == CUBI_SOCK_DGRAM ? CUBI_IPPROTO_UDP : CUBI_IPPROTO_TCP))
@@ -287,7 +322,8 @@ static long install_pair(struct cubi_sock *a, struct cubi_sock *b, bool cloexec,
 	return 0;
 }
 
-/* socketpair(AF_UNIX, SOCK_STREAM[|flags], 0, int sv[2]). */
+/* socketpair(AF_UNIX, SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET
+ * [|flags], 0, int sv[2]): two sockets connected to each other. */
 CUBI_SYS(socketpair)
 {
 	unsigned flags;
@@ -300,8 +336,8 @@ CUBI_SYS(socketpair)
 		return rc;
 	if (!cubi_user_writable(A3(r), sizeof(fds)))
 		return -CUB_EFAULT;
-	a = cubi_sock_new(CUBI_AF_UNIX, CUBI_SOCK_STREAM, flags);
-	b = a ? cubi_sock_new(CUBI_AF_UNIX, CUBI_SOCK_STREAM, flags) : NULL;
+	a = cubi_sock_new(CUBI_AF_UNIX, (int)A1(r) & SOCK_TYPE_MASK, flags);
+	b = a ? cubi_sock_new(CUBI_AF_UNIX, (int)A1(r) & SOCK_TYPE_MASK, flags) : NULL;
 	if (!b) {
 		cub_free(a);
 		return -CUB_ENOMEM;
@@ -460,7 +496,7 @@ CUBI_SYS(bind)
 	uint8_t a[CUBI_ADDR_MAX];
 	long cerr = cubi_sock_addr_in(A1(r), (int)A2(r), a), rc;
 	struct cubi_file *f = cubi_fd_get(A0(r));
-	struct cubi_sock *s = f && (f->ops == &sock_ops || f->ops == &cubi_udp_ops) ? of_file(f) : NULL;
+	struct cubi_sock *s = f && is_sock(f) ? of_file(f) : NULL;
 	unsigned long irq;
 
 	if (!s)
@@ -486,7 +522,7 @@ static long listen_locked(struct cubi_sock *s, int backlog)
 {
 	long rc;
 
-	if (s->type != CUBI_SOCK_STREAM)
+	if (s->type == CUBI_SOCK_DGRAM)
 		return -CUB_EOPNOTSUPP;
 	if (s->domain == CUBI_AF_UNIX && !s->in_table)
 		return -CUB_EINVAL;
@@ -551,8 +587,9 @@ static long shutdown_locked(struct cubi_sock *s, int how, struct cub_list *dead)
 			unlisten(s, dead);
 		return 0;
 	}
-	if (s->state != CUBI_SOCK_CONNECTED)
-		return -CUB_ENOTCONN;
+	if (s->state != CUBI_SOCK_CONNECTED &&
+	    (s->domain != CUBI_AF_UNIX || s->type != CUBI_SOCK_DGRAM))
+		return -CUB_ENOTCONN;	/* AF_UNIX SOCK_DGRAM: any state */
 	if (how != SHUT_WR)
 		s->rd_shut = true;
 	if (how != SHUT_RD)

@@ -4,8 +4,10 @@
  * accept, shutdown, names), socket_io.c (the stream data: receive rings,
  * read/write/poll ops, send/recv calls, options), socket_udp.c (UDP:
  * datagram queues, its file ops and send/recv calls) and socket_unix.c
- * (AF_UNIX names: bind to a path or an abstract name, connect's lookup).
- * socket.c's, socket_udp.c's and socket_unix.c's header comments state
+ * (AF_UNIX names: bind to a path or an abstract name, connect's lookup),
+ * socket_umsg.c (AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET: messages on
+ * socket_udp.c's datagram queues) and socket_rights.c (SCM_RIGHTS:
+ * descriptors in flight on AF_UNIX sockets). Their header comments state
  * the semantics and invariants.
  *
  * Locking: every field of a socket, the port table, the AF_UNIX names
@@ -25,12 +27,14 @@
 #define CUBI_AF_INET 2
 #define CUBI_SOCK_STREAM 1
 #define CUBI_SOCK_DGRAM 2
+#define CUBI_SOCK_SEQPACKET 5
 #define CUBI_IPPROTO_TCP 6
 #define CUBI_IPPROTO_UDP 17
 #define CUBI_SOL_SOCKET 1
 #define CUBI_SOCK_RING (64u * 1024)	/* receive ring per socket */
 /* send/recv flags (Linux's values) */
 #define MSG_PEEK 0x2u
+#define MSG_CTRUNC 0x8u
 #define MSG_TRUNC 0x20u
 #define MSG_DONTWAIT 0x40u
 #define MSG_WAITALL 0x100u
@@ -44,6 +48,11 @@
 					 * 108-byte sun_path and its NUL */
 #define CUBI_UDP_MAX 65507u		/* largest UDP payload over IPv4 */
 #define CUBI_UDP_BUDGET 212992u	/* a UDP receive queue's bytes (rmem_default) */
+#define CUBI_UMSG_MAX (CUBI_UDP_BUDGET - 32)	/* an AF_UNIX message's bytes at
+						 * most (Linux: sndbuf - 32) */
+#define CUBI_SCM_MAX 253		/* descriptors per SCM_RIGHTS send (SCM_MAX_FD) */
+#define CUB_EPROTOTYPE 91
+#define CUB_ENOBUFS 105
 
 enum cubi_sock_state { CUBI_SOCK_UNCONNECTED, CUBI_SOCK_LISTENING, CUBI_SOCK_CONNECTED };
 
@@ -53,15 +62,19 @@ enum { CUBI_OPT_REUSEADDR, CUBI_OPT_BROADCAST, CUBI_OPT_KEEPALIVE,
        CUBI_OPT_KEEPINTVL, CUBI_OPT_KEEPCNT, CUBI_OPT_N };
 
 /*
- * A socket. A datagram (UDP) socket uses the fields up to `ring` only and
- * is allocated without the ring (socket.c's sock_new); it never has a
- * peer pointer or an accept queue: CONNECTED means it has a default
- * destination, peer_addr:peer_port.
+ * A socket. A message socket (UDP, AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET)
+ * uses the fields up to `ring` only and is allocated without the ring
+ * (socket.c's cubi_sock_new). A UDP socket never has a peer pointer or an
+ * accept queue: CONNECTED means it has a default destination,
+ * peer_addr:peer_port. An AF_UNIX SOCK_DGRAM one has a peer pointer when
+ * it came from socketpair, else CONNECTED means un_peer_id names its
+ * destination; SOCK_SEQPACKET connects, listens and accepts like a
+ * stream.
  */
 struct cubi_sock {
 	struct cubi_file file;
 	int domain;		/* CUBI_AF_INET or CUBI_AF_UNIX */
-	int type;		/* CUBI_SOCK_STREAM or (AF_INET) CUBI_SOCK_DGRAM */
+	int type;		/* CUBI_SOCK_STREAM, _DGRAM or (AF_UNIX) _SEQPACKET */
 	enum cubi_sock_state state;
 	bool in_table;		/* AF_INET: holds its port, on socket.c's
 				 * `bound`; AF_UNIX: bound by bind, on
@@ -78,8 +91,17 @@ struct cubi_sock {
 	uint16_t port, peer_port;	/* 0: none */
 	int opt[CUBI_OPT_N];
 	int linger[2];		/* SO_LINGER: l_onoff (0/1), l_linger */
-	struct cub_list dgrams;	/* UDP: received datagrams, oldest first */
-	size_t dbytes;		/* UDP: what they cost of CUBI_UDP_BUDGET */
+	struct cub_list dgrams;	/* messages: received ones, oldest first */
+	size_t dbytes;		/* messages: what they cost of CUBI_UDP_BUDGET */
+	uint32_t un_peer_id;	/* AF_UNIX SOCK_DGRAM connected by name: the
+				 * un_id of its destination */
+	bool dst_full;		/* AF_UNIX SOCK_DGRAM: a send found its
+				 * destination full (poll: a new EPOLLOUT edge) */
+	struct cub_list rights;	/* stream: SCM_RIGHTS on bytes of the ring,
+				 * by position (struct cubi_rights) */
+	struct cub_list stale;	/* stream: rights read() took, to close */
+	uint64_t rx_pos, rd_pos;	/* stream: bytes ever put in the ring, taken
+					 * out of it (rights' positions) */
 	bool addr_auto;		/* UDP: connect narrowed 0.0.0.0 to addr */
 	bool port_auto;		/* the port was picked (bind to port 0) */
 	uint32_t un_id;		/* AF_UNIX, in_table: what its name leads to */
@@ -109,6 +131,44 @@ struct msghdr_user {		/* Linux's struct msghdr on x86-64 */
 
 struct iovec_user {
 	uint64_t base, len;
+};
+
+/* The program's side of a message transfer: one buffer (iov 0: base, len
+ * bytes) or an iovec array (iov, len entries; read again at each use). */
+struct cubi_ubuf {
+	uintptr_t base, iov;
+	size_t len;
+};
+
+/* SCM_RIGHTS in flight: the files, one reference each. On a stream
+ * socket's `rights`, they ride with the ring's bytes [start, end) (its
+ * rx_pos counting); on a message, with the message. */
+struct cubi_rights {
+	struct cub_list link;
+	uint64_t start, end;
+	unsigned n;
+	struct cubi_file *files[];
+};
+
+/* What a receive took of SCM_RIGHTS, on the caller's stack: n files, a
+ * reference each, to install (socket_rights.c). */
+struct cubi_fdset {
+	unsigned n;
+	struct cubi_file *f[CUBI_SCM_MAX];
+};
+
+/* A queued message (UDP datagram, AF_UNIX message): the sender (UDP:
+ * addr:port; AF_UNIX: its name, name_len bytes at the start of data, 0:
+ * unnamed), rights (AF_UNIX, or NULL), len bytes of payload after the
+ * name. */
+struct cubi_dgram {
+	struct cub_list link;	/* on the receiver's dgrams */
+	uint32_t addr;
+	uint16_t port;
+	uint8_t name_len;
+	struct cubi_rights *rights;
+	size_t len;
+	unsigned char data[];
 };
 
 /* Fields of a sockaddr (a buffer from cubi_sock_addr_in). */
@@ -143,6 +203,11 @@ struct cubi_sock *cubi_sock_at(uint64_t fd, long *err);
  * snapshot). */
 long cubi_sock_domain(uint64_t fd);
 long cubi_sock_type(uint64_t fd);
+/* The file ops all sockets but UDP share: the last close (irq off) and
+ * the free after it (interrupts enabled: drops queued messages, rights,
+ * a listener's unaccepted connections). */
+void *cubi_sock_release(struct cubi_file *f);
+void cubi_sock_free(void *mem);
 /* s's readiness, and its peer's, may have changed (irq off). */
 void cubi_sock_changed(struct cubi_sock *s);
 /* Linux's move_addr_to_kernel: len 0..128 (else -EINVAL), readable
@@ -178,6 +243,57 @@ long cubi_udp_sendto(struct cub_shim_regs *r);
 long cubi_udp_recvfrom(struct cub_shim_regs *r);
 long cubi_udp_sendmsg(uint64_t fd, const struct msghdr_user *m, unsigned flags);
 long cubi_udp_recvmsg(uint64_t fd, uintptr_t umsg, struct msghdr_user *m, unsigned flags);
+
+/* socket_udp.c's datagram queue, which socket_umsg.c shares. */
+/* What a message of len bytes costs of its receiver's budget. */
+size_t cubi_dgram_cost(size_t len);
+/* Copies up to n bytes between data and u (in: from u), irq off: the
+ * bytes copied, or -EFAULT. */
+long cubi_ucopy(const struct cubi_ubuf *u, unsigned char *data, size_t n, bool in);
+/* Appends d to r's queue (irq off). */
+void cubi_dgram_queue(struct cubi_sock *r, struct cubi_dgram *d);
+/* Copies the oldest message's payload into u (irq off): the bytes
+ * copied, -EFAULT (it stays), or -EAGAIN (none). Unless peek, it leaves
+ * the queue for *dp (the caller frees it after the critical section). */
+long cubi_dgram_take(struct cubi_sock *s, const struct cubi_ubuf *u, bool peek,
+		     struct cubi_dgram **dp);
+/* The iovecs' total (socket_io.c checked them; read again): at most max,
+ * else -EMSGSIZE; -EFAULT if they went away. */
+long cubi_iov_total(const struct msghdr_user *m, size_t max);
+/* Frees a message and drops its rights (interrupts enabled; NULL: none). */
+void cubi_dgram_free(struct cubi_dgram *d);
+
+/* socket_umsg.c: AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET. The file ops;
+ * connect of a SOCK_DGRAM socket (irq off; id: what the name led to, 0
+ * for AF_UNSPEC); the calls socket_io.c hands them (after its checks of
+ * the msghdr and its iovecs). */
+extern const struct cubi_file_ops cubi_umsg_ops;
+long cubi_umsg_connect(struct cubi_sock *s, uint32_t id);
+long cubi_umsg_sendto(struct cub_shim_regs *r);
+long cubi_umsg_recvfrom(struct cub_shim_regs *r);
+long cubi_umsg_sendmsg(uint64_t fd, const struct msghdr_user *m, unsigned flags);
+long cubi_umsg_recvmsg(uint64_t fd, uintptr_t umsg, struct msghdr_user *m, unsigned flags);
+
+/* socket_rights.c: SCM_RIGHTS. */
+/* sendmsg's control data on an AF_UNIX socket: its SCM_RIGHTS
+ * descriptors, held, in *out (NULL: none). 0, -EINVAL (a bad cmsg,
+ * SCM_CREDENTIALS, another SOL_SOCKET type, more than CUBI_SCM_MAX
+ * descriptors), -EBADF, -EFAULT, -ENOBUFS (control data too long),
+ * -ENOMEM. Interrupts enabled. */
+long cubi_rights_in(const struct msghdr_user *m, struct cubi_rights **out);
+/* Drops the references and frees r (interrupts enabled; NULL: none). */
+void cubi_rights_put(struct cubi_rights *r);
+/* Adds r's files to set (irq off): moved (r->n becomes 0) or, peek,
+ * with new references. False when they do not fit (set left alone). */
+bool cubi_rights_grab(struct cubi_rights *r, struct cubi_fdset *set, bool peek);
+/* Installs set's files as descriptors in the receiver and writes their
+ * SCM_RIGHTS message into m's control buffer, as far as both have room
+ * (the rest are closed: MSG_CTRUNC in m->flags); sets m->controllen to
+ * the bytes used. cloexec: MSG_CMSG_CLOEXEC. Interrupts enabled. */
+void cubi_rights_out(struct cubi_fdset *set, struct msghdr_user *m, bool cloexec);
+/* Closes what a stream socket's rights and stale lists hold (interrupts
+ * enabled; nothing else refers to s). */
+void cubi_rights_drop_all(struct cubi_sock *s);
 
 /* socket_unix.c: AF_UNIX names. a is cubi_sock_addr_in's buffer (zeros
  * past len). */

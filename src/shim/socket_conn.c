@@ -1,6 +1,8 @@
 /*
- * socket_conn.c - stream connections: connect (TCP over loopback, AF_UNIX
- * by name through socket_unix.c) and accept/accept4. socket.c makes,
+ * socket_conn.c - connections: connect (TCP over loopback, AF_UNIX
+ * SOCK_STREAM and SOCK_SEQPACKET by name through socket_unix.c; a
+ * datagram socket's connect is handed to socket_udp.c or socket_umsg.c)
+ * and accept/accept4. socket.c makes,
  * binds, names and shuts down sockets and states the semantics, the
  * choices and the invariants these calls keep; socket.h is the interface.
  *
@@ -56,6 +58,7 @@ static void join(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock *l
 struct attempt {
 	struct cubi_sock *srv;	/* the server side, allocated, or NULL */
 	uint32_t id;		/* AF_UNIX: what the name led to (0: look) */
+	int domain, type;	/* NEED_SOCK: what srv must be */
 };
 
 /* An AF_UNIX attempt (irq off), in Linux's order: the name (NEED_NAME
@@ -69,13 +72,15 @@ static long unix_connect_locked(struct cubi_sock *c, struct attempt *t)
 	if (!t->id)
 		return NEED_NAME;
 	l = cubi_unix_find(t->id);
+	if (l && l->type != c->type)
+		return -CUB_EPROTOTYPE;		/* SOCK_STREAM vs _SEQPACKET */
 	if (!l || l->state != CUBI_SOCK_LISTENING)
 		return -CUB_ECONNREFUSED;	/* closed, or never listened */
 	if (c->state != CUBI_SOCK_UNCONNECTED)
 		return c->state == CUBI_SOCK_CONNECTED ? -CUB_EISCONN : -CUB_EINVAL;
 	if (l->qlen >= l->backlog)
 		return -CUB_EAGAIN;
-	if (!srv)
+	if (!srv || srv->type != c->type)
 		return NEED_SOCK;
 	cub_memcpy(srv->un_name, l->un_name, l->un_len);
 	srv->un_len = l->un_len;
@@ -96,8 +101,14 @@ static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struc
 	struct cubi_sock *l;
 	long rc;
 
-	if (s->type == CUBI_SOCK_DGRAM)
+	t->domain = s->domain;
+	t->type = s->type;
+	if (s->type == CUBI_SOCK_DGRAM && s->domain == CUBI_AF_INET)
 		return cubi_udp_connect(s, a, len);	/* records a peer */
+	if (s->type == CUBI_SOCK_DGRAM && (unsigned)len < 2)
+		return -CUB_EINVAL;
+	if (s->type == CUBI_SOCK_DGRAM)		/* AF_UNSPEC (0): dissolve */
+		return cubi_sa_family(a) && !t->id ? NEED_NAME : cubi_umsg_connect(s, t->id);
 	if (s->domain == CUBI_AF_UNIX)
 		return unix_connect_locked(s, t);
 	if ((unsigned)len < 2)
@@ -116,7 +127,7 @@ static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struc
 		return -CUB_ECONNREFUSED;
 	if (l->qlen >= l->backlog)
 		return -CUB_EAGAIN;
-	if (!t->srv)
+	if (!t->srv || t->srv->type != s->type)
 		return NEED_SOCK;
 	if (!s->port && (rc = cubi_sock_bind(s, LOOPBACK, 0)) != 0)
 		return -CUB_EADDRNOTAVAIL;	/* no ephemeral port left */
@@ -132,7 +143,7 @@ CUBI_SYS(connect)
 {
 	uint8_t a[CUBI_ADDR_MAX];
 	long cerr = cubi_sock_addr_in(A1(r), (int)A2(r), a), rc;
-	struct attempt t = { NULL, 0 };
+	struct attempt t = { NULL, 0, 0, 0 };
 
 	for (;;) {
 		unsigned long irq = cub_arch_irq_save();
@@ -145,8 +156,12 @@ CUBI_SYS(connect)
 		cub_arch_irq_restore(irq);
 		if (rc == NEED_NAME && (rc = cubi_unix_lookup(a, (int)A2(r), &t.id)) == 0)
 			continue;
-		if (rc == NEED_SOCK && (t.srv = cubi_sock_new(CUBI_AF_INET, CUBI_SOCK_STREAM, 0)) != NULL)
-			continue;	/* enqueue sets the domain */
+		if (rc == NEED_SOCK) {	/* (again: fd became another kind) */
+			cub_free(t.srv);
+			t.srv = cubi_sock_new(t.domain, t.type, 0);
+		}
+		if (rc == NEED_SOCK && t.srv)
+			continue;
 		if (rc == NEED_SOCK)
 			rc = -CUB_ENOMEM;
 		if (rc != -CUB_EAGAIN || nonblock)
@@ -202,8 +217,8 @@ static long do_accept(uint64_t fd, uintptr_t uaddr, uintptr_t ulen, uint64_t fla
 		struct cubi_sock *s = cubi_sock_at(fd, &rc);
 		bool nonblock = s && (s->file.flags & CUBI_O_NONBLOCK);
 
-		if (s && s->type != CUBI_SOCK_STREAM)
-			rc = -CUB_EOPNOTSUPP;	/* UDP */
+		if (s && s->type == CUBI_SOCK_DGRAM)
+			rc = -CUB_EOPNOTSUPP;	/* UDP, AF_UNIX SOCK_DGRAM */
 		else if (s && s->state != CUBI_SOCK_LISTENING)
 			rc = -CUB_EINVAL;
 		else if (s)

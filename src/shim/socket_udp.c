@@ -29,7 +29,7 @@
  *
  * Choices where Linux leaves room or where this is simpler than Linux:
  *  - The budget (CUBI_UDP_BUDGET, Linux's default rmem) counts each
- *    datagram's payload plus its record (sizeof(struct dgram), so that
+ *    datagram's payload plus its record (sizeof(struct cubi_dgram), so that
  *    empty datagrams cost memory too); a datagram must fit whole (Linux
  *    admits one while the queue is below its limit). SO_RCVBUF reads the
  *    budget; setting it changes nothing.
@@ -53,8 +53,11 @@
  *    the ops' datagram flag), as do sendmsg/recvmsg.
  *  - Destinations outside 127.0.0.0/8: -ENETUNREACH (there is no network).
  *
- * Invariants: a UDP socket's dbytes is the sum of cost() over its queue
- * and at most CUBI_UDP_BUDGET; its peer pointer is NULL and its state is
+ * The queue (cubi_dgram_queue, _take, _free) also carries socket_umsg.c's
+ * AF_UNIX messages, which add their sender's name and SCM_RIGHTS.
+ *
+ * Invariants: a UDP socket's dbytes is the sum of cubi_dgram_cost() over
+ * its queue and at most CUBI_UDP_BUDGET; its peer pointer is NULL and its state is
  * never LISTENING; CONNECTED means peer_addr:peer_port (peer_addr a 127.x
  * address) is its default destination and the only sender it receives
  * from. Every change of what udp_poll reports goes through
@@ -81,20 +84,6 @@
 #define LOOPBACK 0x7f000001u	/* 127.0.0.1 */
 #define S_IFSOCK 0140000u
 
-struct dgram {
-	struct cub_list link;	/* on the receiver's dgrams */
-	uint32_t addr;		/* the sender's, host order */
-	uint16_t port;
-	size_t len;
-	unsigned char data[];
-};
-
-/* The program's side of a transfer: one buffer (iov 0: base, len bytes)
- * or an iovec array (iov, len entries; read again at each use). */
-struct ubuf {
-	uintptr_t base, iov;
-	size_t len;
-};
 
 /* What a receive took: the sender and the datagram's real length; have
  * is false when there was none (end of file after SHUT_RD). */
@@ -110,9 +99,9 @@ static struct cubi_sock *of_file(struct cubi_file *f)
 	return cub_container_of(f, struct cubi_sock, file);
 }
 
-static size_t cost(size_t len)
+size_t cubi_dgram_cost(size_t len)
 {
-	return len + sizeof(struct dgram);
+	return len + sizeof(struct cubi_dgram);
 }
 
 /* ------------------------------------------------------------- copying */
@@ -123,7 +112,7 @@ static size_t cost(size_t len)
  * unmap them in between). The bytes copied (fewer when the buffers hold
  * less, or iovecs shrank since they were checked) or -EFAULT.
  */
-static long ucopy(const struct ubuf *u, unsigned char *data, size_t n, bool in)
+long cubi_ucopy(const struct cubi_ubuf *u, unsigned char *data, size_t n, bool in)
 {
 	uint64_t cnt = u->iov ? u->len : 1;
 	size_t done = 0;
@@ -180,9 +169,9 @@ static long dest_in(const uint8_t *a, int len, struct dest *to)
 
 /* Queues d, filled, on the socket at `to` if it takes it (irq off);
  * *dp = NULL when it did. s is the sender. */
-static void deliver(struct cubi_sock *s, const struct dest *to, struct dgram **dp)
+static void deliver(struct cubi_sock *s, const struct dest *to, struct cubi_dgram **dp)
 {
-	struct dgram *d = *dp;
+	struct cubi_dgram *d = *dp;
 	struct cubi_sock *r = cubi_sock_bound(CUBI_SOCK_DGRAM, to->addr, to->port);
 
 	if (r && r->state == CUBI_SOCK_CONNECTED &&
@@ -192,21 +181,26 @@ static void deliver(struct cubi_sock *s, const struct dest *to, struct dgram **d
 		s->err = CUB_ECONNREFUSED;	/* reported by the next call */
 		cubi_sock_changed(s);
 	}
-	if (!r || r->dbytes + cost(d->len) > CUBI_UDP_BUDGET)
+	if (!r || r->dbytes + cubi_dgram_cost(d->len) > CUBI_UDP_BUDGET)
 		return;				/* dropped */
-	cub_list_push_back(&r->dgrams, &d->link);
-	r->dbytes += cost(d->len);
+	cubi_dgram_queue(r, d);
 	*dp = NULL;
+}
+
+void cubi_dgram_queue(struct cubi_sock *r, struct cubi_dgram *d)
+{
+	cub_list_push_back(&r->dgrams, &d->link);
+	r->dbytes += cubi_dgram_cost(d->len);
 	cubi_sock_changed(r);
 }
 
 /* One send (irq off) of d->len bytes from u in d to `to` (NULL: the
  * connected peer): the length sent, or -errno. */
-static long send_locked(struct cubi_sock *s, const struct ubuf *u, const struct dest *to,
-			struct dgram **dp)
+static long send_locked(struct cubi_sock *s, const struct cubi_ubuf *u, const struct dest *to,
+			struct cubi_dgram **dp)
 {
 	struct dest peer = { s->peer_addr, s->peer_port };
-	struct dgram *d = *dp;
+	struct cubi_dgram *d = *dp;
 	long rc;
 
 	if (!s->port && cubi_sock_bind(s, s->addr, 0))
@@ -217,7 +211,7 @@ static long send_locked(struct cubi_sock *s, const struct ubuf *u, const struct 
 		return -CUB_EPIPE;
 	if (!to && s->state != CUBI_SOCK_CONNECTED)
 		return -CUB_EDESTADDRREQ;
-	rc = ucopy(u, d->data, d->len, true);
+	rc = cubi_ucopy(u, d->data, d->len, true);
 	if (rc < 0)
 		return rc;
 	d->len = (size_t)rc;
@@ -228,9 +222,9 @@ static long send_locked(struct cubi_sock *s, const struct ubuf *u, const struct 
 }
 
 /* Sends n bytes from u as one datagram from s (a reference held). */
-static long udp_send(struct cubi_sock *s, const struct ubuf *u, size_t n, const struct dest *to)
+static long udp_send(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n, const struct dest *to)
 {
-	struct dgram *d;
+	struct cubi_dgram *d;
 	unsigned long irq;
 	long rc;
 
@@ -240,6 +234,8 @@ static long udp_send(struct cubi_sock *s, const struct ubuf *u, size_t n, const 
 	if (!d)
 		return -CUB_ENOMEM;
 	d->len = n;
+	d->name_len = 0;
+	d->rights = NULL;
 	irq = cub_arch_irq_save();
 	rc = send_locked(s, u, to, &d);
 	cub_arch_irq_restore(irq);
@@ -249,41 +245,58 @@ static long udp_send(struct cubi_sock *s, const struct ubuf *u, size_t n, const 
 
 /* ------------------------------------------------------------ receive */
 
+long cubi_dgram_take(struct cubi_sock *s, const struct cubi_ubuf *u, bool peek,
+		     struct cubi_dgram **dp)
+{
+	struct cubi_dgram *d;
+	long rc;
+
+	if (cub_list_empty(&s->dgrams))
+		return -CUB_EAGAIN;
+	d = cub_container_of(cub_list_first(&s->dgrams), struct cubi_dgram, link);
+	rc = cubi_ucopy(u, d->data + d->name_len, d->len, false);
+	if (rc < 0 || peek)
+		return rc;
+	cub_list_del(&d->link);
+	s->dbytes -= cubi_dgram_cost(d->len);
+	*dp = d;
+	cubi_sock_changed(s);
+	return rc;
+}
+
+void cubi_dgram_free(struct cubi_dgram *d)
+{
+	if (d)
+		cubi_rights_put(d->rights);
+	cub_free(d);
+}
+
 /* One receive attempt (irq off): the bytes copied into u, 0 at end of
  * file (SHUT_RD, queue empty), -EAGAIN when the caller must wait, or
  * -errno. A datagram taken off the queue goes to *dp, to be freed. */
-static long recv_locked(struct cubi_sock *s, const struct ubuf *u, unsigned flags,
-			struct taken *t, struct dgram **dp)
+static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags,
+			struct taken *t, struct cubi_dgram **dp)
 {
-	struct dgram *d;
+	struct cubi_dgram *d;
 	long rc = take_err(s);
 
 	if (rc)
 		return rc;
 	if (cub_list_empty(&s->dgrams))
 		return s->rd_shut ? 0 : -CUB_EAGAIN;
-	d = cub_container_of(cub_list_first(&s->dgrams), struct dgram, link);
-	rc = ucopy(u, d->data, d->len, false);
-	if (rc < 0)
-		return rc;
+	d = cub_container_of(cub_list_first(&s->dgrams), struct cubi_dgram, link);
 	*t = (struct taken){ d->addr, d->port, d->len, true };
-	if (!(flags & MSG_PEEK)) {
-		cub_list_del(&d->link);
-		s->dbytes -= cost(d->len);
-		*dp = d;
-		cubi_sock_changed(s);
-	}
-	return rc;
+	return cubi_dgram_take(s, u, flags & MSG_PEEK, dp);
 }
 
 /* Receives one datagram into u for s (a reference held), waiting for
  * one unless non-blocking: the bytes copied, or -errno; *t says what
  * was taken. */
-static long udp_recv(struct cubi_sock *s, const struct ubuf *u, unsigned flags, struct taken *t)
+static long udp_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags, struct taken *t)
 {
 	t->have = false;
 	for (;;) {
-		struct dgram *d = NULL;
+		struct cubi_dgram *d = NULL;
 		unsigned long irq = cub_arch_irq_save();
 		uint32_t seq = cubi_io_seq();
 		bool nonblock = (s->file.flags & CUBI_O_NONBLOCK) || (flags & MSG_DONTWAIT);
@@ -303,7 +316,7 @@ static long udp_recv(struct cubi_sock *s, const struct ubuf *u, unsigned flags, 
 /* read and write (the fd layer checked buf; a reference is held). */
 static long udp_io(struct cubi_file *f, void *buf, size_t n, int64_t off, bool out)
 {
-	struct ubuf u = { (uintptr_t)buf, 0, n };
+	struct cubi_ubuf u = { (uintptr_t)buf, 0, n };
 	struct taken t;
 
 	(void)off;
@@ -343,7 +356,8 @@ static void udp_free(void *mem)
 	struct cubi_sock *s = mem;
 
 	while (!cub_list_empty(&s->dgrams))
-		cub_free(cub_container_of(cub_list_pop_front(&s->dgrams), struct dgram, link));
+		cubi_dgram_free(cub_container_of(cub_list_pop_front(&s->dgrams),
+						 struct cubi_dgram, link));
 	cub_free(s);
 }
 
@@ -426,7 +440,7 @@ static struct cubi_sock *udp_get(uint64_t fd, bool bind, long *err)
 }
 
 /* A send call: err (its arguments' checks) or the datagram's fate. */
-static long send_fd(uint64_t fd, long err, const struct ubuf *u, size_t n, const struct dest *to)
+static long send_fd(uint64_t fd, long err, const struct cubi_ubuf *u, size_t n, const struct dest *to)
 {
 	long rc;
 	struct cubi_sock *s = udp_get(fd, true, &rc);
@@ -440,7 +454,7 @@ static long send_fd(uint64_t fd, long err, const struct ubuf *u, size_t n, const
 
 /* Receives as recvmsg does: the bytes copied, or (MSG_TRUNC) the real
  * length; *t says what was taken. */
-static long recv_fd(uint64_t fd, const struct ubuf *u, unsigned flags, struct taken *t)
+static long recv_fd(uint64_t fd, const struct cubi_ubuf *u, unsigned flags, struct taken *t)
 {
 	long rc;
 	struct cubi_sock *s = udp_get(fd, false, &rc);
@@ -474,7 +488,7 @@ static long sendto_args(struct cub_shim_regs *r, struct dest *to)
 /* sendto(fd, buf, n, flags, dest, destlen) on a UDP socket. */
 long cubi_udp_sendto(struct cub_shim_regs *r)
 {
-	struct ubuf u = { A1(r), 0, A2(r) };
+	struct cubi_ubuf u = { A1(r), 0, A2(r) };
 	struct dest to;
 	long rc = sendto_args(r, &to);
 
@@ -485,7 +499,7 @@ long cubi_udp_sendto(struct cub_shim_regs *r)
  * of file (no sender). */
 long cubi_udp_recvfrom(struct cub_shim_regs *r)
 {
-	struct ubuf u = { A1(r), 0, A2(r) };
+	struct cubi_ubuf u = { A1(r), 0, A2(r) };
 	unsigned flags = (unsigned)A3(r);
 	struct cubi_saddr sa = { { 0 }, 0 };
 	struct taken t;
@@ -503,9 +517,7 @@ long cubi_udp_recvfrom(struct cub_shim_regs *r)
 	return cubi_sock_addr_out(A4(r), A5(r), &sa) ? -CUB_EFAULT : rc;
 }
 
-/* The iovecs' total (socket_io.c checked them; read again): at most
- * CUBI_UDP_MAX, else -EMSGSIZE; -EFAULT if they went away. */
-static long iov_total(const struct msghdr_user *m)
+long cubi_iov_total(const struct msghdr_user *m, size_t max)
 {
 	uint64_t total = 0;
 
@@ -514,7 +526,7 @@ static long iov_total(const struct msghdr_user *m)
 
 		if (cubi_copy_in(&e, m->iov + i * sizeof(e), sizeof(e)))
 			return -CUB_EFAULT;
-		if (e.len > CUBI_UDP_MAX || (total += e.len) > CUBI_UDP_MAX)
+		if (e.len > max || (total += e.len) > max)
 			return -CUB_EMSGSIZE;
 	}
 	return (long)total;
@@ -524,8 +536,8 @@ static long iov_total(const struct msghdr_user *m)
  * msg_name (none when msg_name or msg_namelen is 0: the peer). */
 long cubi_udp_sendmsg(uint64_t fd, const struct msghdr_user *m, unsigned flags)
 {
-	struct ubuf u = { 0, m->iov, m->iovlen };
-	long n = iov_total(m), rc = n < 0 ? n : 0;
+	struct cubi_ubuf u = { 0, m->iov, m->iovlen };
+	long n = cubi_iov_total(m, CUBI_UDP_MAX), rc = n < 0 ? n : 0;
 	uint8_t a[CUBI_ADDR_MAX];
 	struct dest to;
 	bool named = m->name && m->namelen;
@@ -546,7 +558,7 @@ long cubi_udp_sendmsg(uint64_t fd, const struct msghdr_user *m, unsigned flags)
  * data (msg_controllen 0). */
 long cubi_udp_recvmsg(uint64_t fd, uintptr_t umsg, struct msghdr_user *m, unsigned flags)
 {
-	struct ubuf u = { 0, m->iov, m->iovlen };
+	struct cubi_ubuf u = { 0, m->iov, m->iovlen };
 	struct cubi_saddr sa = { { 0 }, 0 };
 	struct taken t;
 	long rc;

@@ -1,10 +1,11 @@
 /*
- * socket_unix.c - the names of AF_UNIX stream sockets: bind to a path (a
+ * socket_unix.c - the names of AF_UNIX sockets: bind to a path (a
  * socket node in the file system) or to an abstract name (sun_path
  * starting with a NUL byte: in memory only, gone with the socket), and
- * connect's lookup of the listener a name leads to. socket.c does the
- * rest as for TCP (listen, the connection, accept, getsockname); the data
- * go through socket_io.c's rings, as for socketpair.
+ * connect's (and a SOCK_DGRAM send's) lookup of the socket a name leads
+ * to. socket.c and socket_conn.c do the rest as for TCP (listen, the
+ * connection, accept, getsockname); the data go through socket_io.c's
+ * rings (SOCK_STREAM) or socket_umsg.c's messages.
  *
  * A socket bound by bind has an id and sits on unix_names. A path's node
  * carries that id (cubi_ramfs_mksock) and lives until the program unlinks

@@ -93,7 +93,8 @@ static void test_socket_create(void **state)
 	assert_int_equal(SYS3(SYS_socket, AF_INET, 11, 0), -CUB_EINVAL);
 	assert_int_equal(SYS3(SYS_socket, AF_INET, SOCK_STREAM | 0x100, 0), -CUB_EINVAL);
 	assert_int_equal(SYS3(SYS_socket, AF_INET, SOCK_STREAM, 17), -CUB_EPROTONOSUPPORT);
-	assert_int_equal(SYS3(SYS_socket, AF_UNIX, SOCK_DGRAM, 0), -CUB_ESOCKTNOSUPPORT);
+	assert_int_equal(SYS3(SYS_socket, AF_UNIX, 4, 0), -CUB_ESOCKTNOSUPPORT);	/* RDM */
+	assert_int_equal(SYS3(SYS_socket, AF_INET, 5, 0), -CUB_ESOCKTNOSUPPORT);	/* SEQPACKET */
 	assert_int_equal(SYS3(SYS_socket, AF_UNIX, SOCK_STREAM, 6), -CUB_EPROTONOSUPPORT);
 
 	s = (int)SYS3(SYS_socket, AF_INET, SOCK_STREAM | NB | CX, TCP);
@@ -490,7 +491,7 @@ static void test_socketpair(void **state)
 	assert_int_equal(SYS4(SYS_socketpair, AF_INET, SOCK_STREAM, 0, sv), -CUB_EOPNOTSUPP);
 	assert_int_equal(SYS4(SYS_socketpair, AF_INET6, SOCK_STREAM, 0, sv), -CUB_EOPNOTSUPP);
 	assert_int_equal(SYS4(SYS_socketpair, 99, SOCK_STREAM, 0, sv), -CUB_EAFNOSUPPORT);
-	assert_int_equal(SYS4(SYS_socketpair, AF_UNIX, SOCK_DGRAM, 0, sv), -CUB_ESOCKTNOSUPPORT);
+	assert_int_equal(SYS4(SYS_socketpair, AF_UNIX, 4, 0, sv), -CUB_ESOCKTNOSUPPORT);
 	assert_int_equal(SYS4(SYS_socketpair, AF_UNIX, SOCK_STREAM, 6, sv), -CUB_EPROTONOSUPPORT);
 	assert_int_equal(SYS4(SYS_socketpair, AF_UNIX, SOCK_STREAM | 0x100, 0, sv), -CUB_EINVAL);
 	assert_int_equal(SYS4(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, WILD), -CUB_EFAULT);
