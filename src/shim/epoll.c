@@ -67,6 +67,7 @@ static void *ep_release(struct cubi_file *f)
 /* No read, write or poll: an instance cannot be watched (see ctl). */
 static const struct cubi_file_ops ep_ops = {
 	.release = ep_release, .mode = 0600,
+	.name = "anon_inode:[eventpoll]",
 };
 
 void cubi_epoll_forget(struct cubi_file *f)

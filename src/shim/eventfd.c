@@ -89,6 +89,7 @@ static void *efd_release(struct cubi_file *f)
 static const struct cubi_file_ops efd_ops = {
 	.read = efd_read, .write = efd_write, .poll = efd_poll,
 	.release = efd_release, .mode = 0600,	/* Linux: an anonymous inode */
+	.name = "anon_inode:[eventfd]",
 	.one_write = true,			/* 8 bytes of a longer write */
 	.file_wakes = true,
 };

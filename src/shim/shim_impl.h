@@ -182,6 +182,9 @@ struct cubi_file_ops {
 	void *(*release)(struct cubi_file *f);
 	void (*free)(void *mem);
 	uint32_t mode;				/* fstat's st_mode */
+	const char *name;	/* what /proc/self/fd shows for it when it has
+				 * no path (e.g. "anon_inode:[eventfd]");
+				 * NULL: from mode (procfs_fd.c) */
 	bool one_write;		/* a write call is one write op (eventfd),
 				 * not a loop until all bytes are in */
 	bool datagram;		/* one read or write is one message (UDP):
@@ -361,6 +364,9 @@ struct cubi_thread {
 struct cubi_thread *cubi_thread_current(void);
 /* The live thread with this tid, or NULL. */
 struct cubi_thread *cubi_thread_by_tid(int64_t tid);
+/* The tids of up to max live threads, in creation order; returns how
+ * many were stored (a snapshot, for /proc/1/task). */
+int cubi_thread_tids(int *tids, int max);
 /* A thread that leaves drops its undelivered signals (irq off). */
 void cubi_signal_thread_gone(struct cubi_thread *t);
 

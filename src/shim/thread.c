@@ -91,6 +91,21 @@ struct cubi_thread *cubi_thread_by_tid(int64_t tid)
 	return found;
 }
 
+int cubi_thread_tids(int *tids, int max)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cub_list *pos;
+	int n = 0;
+
+	cub_list_for_each(pos, &threads) {
+		if (n == max)
+			break;
+		tids[n++] = cub_container_of(pos, struct cubi_thread, link)->tid;
+	}
+	cub_arch_irq_restore(irq);
+	return n;
+}
+
 struct cubi_thread *cubi_thread_self(void)
 {
 	struct cub_coro *me = cub_coro_self();

@@ -108,6 +108,7 @@ static void *tfd_release(struct cubi_file *f)
 static const struct cubi_file_ops tfd_ops = {
 	.read = tfd_read, .poll = tfd_poll, .release = tfd_release,
 	.mode = 0600,		/* Linux: an anonymous inode */
+	.name = "anon_inode:[timerfd]",
 	.file_wakes = true,
 };
 
