@@ -6,8 +6,11 @@
  * non-blocking accept, socketpair, poll and select on sockets, an
  * AF_UNIX echo server bound to /tmp/echo.sock (the socket node, names,
  * a stale node after close), and the errors programs rely on
- * (ECONNREFUSED, EADDRINUSE, EAFNOSUPPORT, ENOTCONN, EPIPE). One line per
- * check, then a summary.
+ * (ECONNREFUSED, EADDRINUSE, EAFNOSUPPORT, ENOTCONN, EPIPE); an AF_UNIX
+ * datagram echo between threads (senders' names, boundaries, MSG_TRUNC)
+ * and a SOCK_SEQPACKET pair; a pipe's write end passed with SCM_RIGHTS
+ * and used by the receiver; SIGPIPE handled, ignored and suppressed by
+ * MSG_NOSIGNAL. One line per check, then a summary.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -265,12 +268,138 @@ static void unix_echo(void)
 	close(fd);
 }
 
+#define DPATH "/tmp/dgram.sock"
+#define CPATH "/tmp/dgram-client.sock"
+
+/* Echoes datagrams back to their senders until an empty one. */
+static void *dgram_echo(void *arg)
+{
+	int fd = (int)(long)arg;
+	struct sockaddr_un from;
+	char buf[256];
+	ssize_t n;
+
+	do {
+		socklen_t len = sizeof(from);
+
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
+		if (n >= 0 && len > sizeof(sa_family_t))
+			sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
+	} while (n > 0);
+	return NULL;
+}
+
+static void unix_dgram(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX, .sun_path = DPATH };
+	struct sockaddr_un c = { .sun_family = AF_UNIX, .sun_path = CPATH }, from;
+	socklen_t len = sizeof(from);
+	int srv = socket(AF_UNIX, SOCK_DGRAM, 0), cl = socket(AF_UNIX, SOCK_DGRAM, 0), sv[2];
+	char buf[64];
+	pthread_t t;
+
+	check("unix dgram: bind both ends",
+	      bind(srv, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      bind(cl, (struct sockaddr *)&c, sizeof(c)) == 0);
+	pthread_create(&t, NULL, dgram_echo, (void *)(long)srv);
+	check("unix dgram: two messages echoed, boundaries kept",
+	      sendto(cl, "ping", 4, 0, (struct sockaddr *)&a, sizeof(a)) == 4 &&
+	      sendto(cl, "pong!", 5, 0, (struct sockaddr *)&a, sizeof(a)) == 5 &&
+	      recvfrom(cl, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len) == 4 &&
+	      memcmp(buf, "ping", 4) == 0 && recv(cl, buf, sizeof(buf), 0) == 5);
+	check("unix dgram: the sender's name", len == sizeof(sa_family_t) + sizeof(DPATH) &&
+	      strcmp(from.sun_path, DPATH) == 0);
+	check("unix dgram: connect, send, MSG_TRUNC",
+	      connect(cl, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      send(cl, "truncated", 9, 0) == 9 && recv(cl, buf, 3, MSG_TRUNC) == 9 &&
+	      recv(cl, buf, sizeof(buf), MSG_DONTWAIT) == -1 && errno == EAGAIN);
+	send(cl, "", 0, 0);		/* ends the echo */
+	pthread_join(t, NULL);
+	close(srv);
+	close(cl);
+	unlink(DPATH);
+	unlink(CPATH);
+	check("seqpacket: records, then end of file",
+	      socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0 && write(sv[0], "rec", 3) == 3 &&
+	      write(sv[0], "ord", 3) == 3 && close(sv[0]) == 0 && read(sv[1], buf, 64) == 3 &&
+	      read(sv[1], buf, 64) == 3 && read(sv[1], buf, 64) == 0);
+	close(sv[1]);
+}
+
+/* A pipe's write end goes over a socketpair; the receiver writes into
+ * it, after the sender closed its own. */
+static void pass_fd(void)
+{
+	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } ctl;
+	struct iovec v = { "x", 1 };
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl.b,
+			    .msg_controllen = sizeof(ctl.b) };
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	int sv[2], p[2], got = -1;
+	char c, buf[8];
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	pipe(p);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &p[1], sizeof(int));
+	check("SCM_RIGHTS: sendmsg with a pipe's write end", sendmsg(sv[0], &m, 0) == 1);
+	close(p[1]);
+	memset(&ctl, 0, sizeof(ctl));
+	v.iov_base = &c;
+	m.msg_controllen = sizeof(ctl.b);
+	h = recvmsg(sv[1], &m, MSG_CMSG_CLOEXEC) == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (h && h->cmsg_type == SCM_RIGHTS && h->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&got, CMSG_DATA(h), sizeof(int));
+	check("SCM_RIGHTS: recvmsg installs it, close-on-exec",
+	      got >= 0 && (fcntl(got, F_GETFD) & FD_CLOEXEC) && !(m.msg_flags & MSG_CTRUNC));
+	check("SCM_RIGHTS: the received descriptor writes into the pipe",
+	      write(got, "via", 3) == 3 && read(p[0], buf, sizeof(buf)) == 3 &&
+	      memcmp(buf, "via", 3) == 0 && close(got) == 0 && read(p[0], buf, 1) == 0);
+	close(p[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static volatile sig_atomic_t pipes;
+
+static void on_sigpipe(int sig)
+{
+	pipes += sig == SIGPIPE;
+}
+
+/* SIGPIPE with a handler, ignored, and suppressed by MSG_NOSIGNAL. */
+static void sigpipe(void)
+{
+	int p[2], sv[2];
+
+	pipe(p);
+	close(p[0]);
+	signal(SIGPIPE, on_sigpipe);
+	check("SIGPIPE: a write to a pipe nobody reads runs the handler, EPIPE",
+	      write(p[1], "x", 1) == -1 && errno == EPIPE && pipes == 1);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	close(sv[1]);
+	check("SIGPIPE: send to a closed peer, but not with MSG_NOSIGNAL",
+	      send(sv[0], "x", 1, 0) == -1 && errno == EPIPE && pipes == 2 &&
+	      send(sv[0], "x", 1, MSG_NOSIGNAL) == -1 && errno == EPIPE && pipes == 2);
+	signal(SIGPIPE, SIG_IGN);
+	check("SIGPIPE ignored: EPIPE alone",
+	      write(p[1], "x", 1) == -1 && errno == EPIPE && pipes == 2);
+	close(p[1]);
+	close(sv[0]);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	echo_server();
 	unix_echo();
 	errors();
+	unix_dgram();
+	pass_fd();
+	sigpipe();
 	printf("sockets: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
 }
