@@ -78,10 +78,10 @@
  *
  * This file makes, binds, names, shuts down and frees sockets and keeps
  * the ports; socket_conn.c connects and accepts; socket_io.c moves stream
- * data and has the options; socket_udp.c has datagrams and the message
- * queue socket_umsg.c (AF_UNIX messages) shares; socket_rights.c passes
- * descriptors; socket_unix.c names AF_UNIX sockets (socket.h is their
- * interface). A socket's free op (destroy) closes what it still holds:
+ * data; socket_opt.c has the options; socket_udp.c has datagrams and the
+ * message queue socket_umsg.c (AF_UNIX messages) shares; socket_rights.c
+ * passes descriptors; socket_unix.c names AF_UNIX sockets (socket.h is
+ * their interface). A socket's free op (destroy) closes what it still holds:
  * unread messages and rights, a listener's unaccepted connections.
  *
  * Locking: the fd layer's critical section (interrupts disabled, see

@@ -1,10 +1,11 @@
 /*
  * socket.h - the sockets' private interface between socket.c (socket
- * objects, ports, connections: socket, socketpair, bind, listen, connect,
- * accept, shutdown, names), socket_io.c (the stream data: receive rings,
- * read/write/poll ops, send/recv calls, options), socket_udp.c (UDP:
- * datagram queues, its file ops and send/recv calls) and socket_unix.c
- * (AF_UNIX names: bind to a path or an abstract name, connect's lookup),
+ * objects, ports, connections: socket, socketpair, bind, listen,
+ * shutdown, names), socket_conn.c (connect, accept), socket_io.c (the
+ * stream data: receive rings, read/write/poll ops, send/recv calls),
+ * socket_opt.c (options for every kind), socket_udp.c (UDP: datagram
+ * queues, its file ops and send/recv calls), socket_unix.c (AF_UNIX
+ * names: bind to a path or an abstract name, connect's lookup),
  * socket_umsg.c (AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET: messages on
  * socket_udp.c's datagram queues) and socket_rights.c (SCM_RIGHTS:
  * descriptors in flight on AF_UNIX sockets). Their header comments state
@@ -56,7 +57,7 @@
 
 enum cubi_sock_state { CUBI_SOCK_UNCONNECTED, CUBI_SOCK_LISTENING, CUBI_SOCK_CONNECTED };
 
-/* Options recorded for getsockopt (socket_io.c); they change nothing. */
+/* Options recorded for getsockopt (socket_opt.c); they change nothing. */
 enum { CUBI_OPT_REUSEADDR, CUBI_OPT_BROADCAST, CUBI_OPT_KEEPALIVE,
        CUBI_OPT_REUSEPORT, CUBI_OPT_NODELAY, CUBI_OPT_KEEPIDLE,
        CUBI_OPT_KEEPINTVL, CUBI_OPT_KEEPCNT, CUBI_OPT_N };

@@ -1,0 +1,183 @@
+/*
+ * socket_opt.c - setsockopt and getsockopt for every kind of socket
+ * (socket.h is the interface): the options programs set are recorded and
+ * read back, none changes behaviour; the read-only ones (SO_TYPE,
+ * SO_ERROR, SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN, the buffer sizes)
+ * report the socket. Unknown options: -ENOPROTOOPT (SO_PEERCRED and
+ * SO_PASSCRED too); IPPROTO_TCP on AF_UNIX: -EOPNOTSUPP, as on Linux.
+ *
+ * Locking: the fd layer's critical section (interrupts disabled) around
+ * every look at a socket; the values are copied in before and out after.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/string.h>
+
+#include "socket.h"
+
+#define SO_TYPE 3
+#define SO_ERROR 4
+#define SO_SNDBUF 7
+#define SO_RCVBUF 8
+#define SO_LINGER 13
+#define SO_ACCEPTCONN 30
+#define SO_PROTOCOL 38
+#define SO_DOMAIN 39
+
+/* The recorded options: level, name and the values setsockopt takes
+ * (max == 0: a boolean, stored as 0/1). */
+static const struct {
+	int level, name, min, max;
+} optdef[CUBI_OPT_N] = {
+	[CUBI_OPT_REUSEADDR] = { CUBI_SOL_SOCKET, 2, 0, 0 },
+	[CUBI_OPT_BROADCAST] = { CUBI_SOL_SOCKET, 6, 0, 0 },
+	[CUBI_OPT_KEEPALIVE] = { CUBI_SOL_SOCKET, 9, 0, 0 },
+	[CUBI_OPT_REUSEPORT] = { CUBI_SOL_SOCKET, 15, 0, 0 },
+	[CUBI_OPT_NODELAY] = { CUBI_IPPROTO_TCP, 1, 0, 0 },
+	[CUBI_OPT_KEEPIDLE] = { CUBI_IPPROTO_TCP, 4, 1, 32767 },	/* Linux's limits */
+	[CUBI_OPT_KEEPINTVL] = { CUBI_IPPROTO_TCP, 5, 1, 32767 },
+	[CUBI_OPT_KEEPCNT] = { CUBI_IPPROTO_TCP, 6, 1, 127 },
+};
+
+/* s's recorded option (level, name), or -1: none (TCP's on UDP too). */
+static int find_opt(const struct cubi_sock *s, int level, int name)
+{
+	if (level == CUBI_IPPROTO_TCP && s->type != CUBI_SOCK_STREAM)
+		return -1;		/* Linux: -ENOPROTOOPT */
+	for (int i = 0; i < CUBI_OPT_N; i++)
+		if (optdef[i].level == level && optdef[i].name == name)
+			return i;
+	return -1;
+}
+
+/* Levels a socket of this domain has: 0, -ENOPROTOOPT or (IPPROTO_TCP on
+ * AF_UNIX, as on Linux) -EOPNOTSUPP. */
+static long check_level(long domain, int level)
+{
+	if (level == CUBI_SOL_SOCKET)
+		return 0;
+	if (domain == CUBI_AF_UNIX)
+		return -CUB_EOPNOTSUPP;
+	return level == CUBI_IPPROTO_TCP ? 0 : -CUB_ENOPROTOOPT;
+}
+
+static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[2])
+{
+	int i = find_opt(s, level, name);
+
+	if (level == CUBI_SOL_SOCKET && name == SO_LINGER) {
+		s->linger[0] = v[0] != 0;
+		s->linger[1] = v[1];
+		return 0;
+	}
+	if (level == CUBI_SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF))
+		return 0;	/* the ring's (UDP: budget's) size is fixed */
+	if (i < 0)
+		return -CUB_ENOPROTOOPT;
+	if (optdef[i].max && (v[0] < optdef[i].min || v[0] > optdef[i].max))
+		return -CUB_EINVAL;
+	s->opt[i] = optdef[i].max ? v[0] : v[0] != 0;
+	return 0;
+}
+
+/* setsockopt(fd, level, name, val, len): int values (SO_LINGER: struct
+ * linger, 8 bytes); len below that: -EINVAL. */
+CUBI_SYS(setsockopt)
+{
+	int level = (int)A1(r), name = (int)A2(r), len = (int)A4(r), v[2] = { 0, 0 };
+	size_t size = level == CUBI_SOL_SOCKET && name == SO_LINGER ? 8 : 4;
+	long rc = cubi_sock_domain(A0(r));
+	unsigned long irq;
+	struct cubi_sock *s;
+
+	if (rc < 0)
+		return rc;
+	if (len < 0)
+		return -CUB_EINVAL;
+	if ((rc = check_level(rc, level)) != 0)
+		return rc;
+	if ((size_t)len < size)
+		return -CUB_EINVAL;
+	if (cubi_copy_in(v, A3(r), size))
+		return -CUB_EFAULT;
+	irq = cub_arch_irq_save();
+	s = cubi_sock_at(A0(r), &rc);
+	if (s)
+		rc = setopt_locked(s, level, name, v);
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+/* The read-only SOL_SOCKET options, or -1: not one of them. */
+static int sol_value(const struct cubi_sock *s, int name)
+{
+	switch (name) {
+	case SO_TYPE: return s->type;
+	case SO_ACCEPTCONN: return s->state == CUBI_SOCK_LISTENING;
+	case SO_PROTOCOL:
+		if (s->domain != CUBI_AF_INET)
+			return 0;
+		return s->type == CUBI_SOCK_DGRAM ? CUBI_IPPROTO_UDP : CUBI_IPPROTO_TCP;
+	case SO_DOMAIN: return s->domain;
+	case SO_SNDBUF: case SO_RCVBUF:	/* messages: the receive queue's budget */
+		return (int)(s->type != CUBI_SOCK_STREAM ? CUBI_UDP_BUDGET : CUBI_SOCK_RING);
+	default: return -1;
+	}
+}
+
+/* An option's value into v, its size into *size (irq off). */
+static long getopt_locked(struct cubi_sock *s, int level, int name, int v[2], size_t *size)
+{
+	int i = find_opt(s, level, name);
+
+	*size = 4;
+	if (level == CUBI_IPPROTO_TCP && s->type == CUBI_SOCK_DGRAM)
+		return -CUB_EOPNOTSUPP;	/* Linux's ip_getsockopt */
+	if (i >= 0) {
+		v[0] = s->opt[i];
+	} else if (level != CUBI_SOL_SOCKET) {
+		return -CUB_ENOPROTOOPT;
+	} else if (name == SO_ERROR) {
+		v[0] = s->err;
+		s->err = 0;
+		cubi_sock_changed(s);
+	} else if (name == SO_LINGER) {
+		v[0] = s->linger[0];
+		v[1] = s->linger[1];
+		*size = 8;
+	} else {
+		v[0] = sol_value(s, name);
+		if (v[0] < 0)
+			return -CUB_ENOPROTOOPT;
+	}
+	return 0;
+}
+
+/* getsockopt(fd, level, name, val, lenp): copies min(*lenp, size). */
+CUBI_SYS(getsockopt)
+{
+	int level = (int)A1(r), name = (int)A2(r), len, v[2] = { 0, 0 };
+	long rc = cubi_sock_domain(A0(r));
+	size_t size = 4;
+	unsigned long irq;
+	struct cubi_sock *s;
+
+	if (rc < 0)
+		return rc;
+	if (cubi_copy_in(&len, A4(r), sizeof(len)))
+		return -CUB_EFAULT;
+	if (len < 4)
+		return -CUB_EINVAL;	/* negative too */
+	if ((rc = check_level(rc, level)) != 0)
+		return rc;
+	irq = cub_arch_irq_save();
+	s = cubi_sock_at(A0(r), &rc);
+	if (s)
+		rc = getopt_locked(s, level, name, v, &size);
+	cub_arch_irq_restore(irq);
+	if (rc)
+		return rc;
+	len = (int)CUB_MIN((size_t)len, size);
+	if (cubi_copy_out(A3(r), v, (size_t)len) || cubi_copy_out(A4(r), &len, sizeof(len)))
+		return -CUB_EFAULT;
+	return 0;
+}
