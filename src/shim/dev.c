@@ -7,7 +7,9 @@
 #include <cubrt/heap.h>
 #include <cubrt/string.h>
 
-#include "shim_impl.h"
+#include <cubrt/fmt.h>
+
+#include "procfs.h"
 
 #define DEV(major, minor) (((major) << 8) | (minor))	/* Linux's dev_t */
 
@@ -24,6 +26,8 @@ static const struct {
 	{ "random", DEV(1, 8), DEV_RANDOM },
 	{ "urandom", DEV(1, 9), DEV_RANDOM },
 };
+
+static const struct cubi_file_ops dev_ops;
 
 struct devfile {
 	struct cubi_file file;
@@ -67,6 +71,18 @@ static int dev_stat(struct cubi_file *f, struct cubi_rstat *st)
 	*st = (struct cubi_rstat){ .ino = (uintptr_t)f / 16, .nlink = 1,
 		.mode = CUBI_S_IFCHR | 0666, .rdev = of_file(f)->rdev };
 	return 0;
+}
+
+bool cubi_dev_path(struct cubi_file *f, char *buf, size_t size)
+{
+	if (f->ops != &dev_ops)
+		return false;
+	for (size_t i = 0; i < CUB_ARRAY_SIZE(devices); i++)
+		if (devices[i].rdev == of_file(f)->rdev) {
+			cub_snprintf(buf, size, "/dev/%s", devices[i].name);
+			return true;
+		}
+	return false;
 }
 
 static void *dev_release(struct cubi_file *f)

@@ -1,7 +1,11 @@
 /*
  * file.c - open files of the ramfs tree: regular files (read, write,
  * lseek, pread/pwrite through the fd layer's io op) and directories
- * (getdents64, lseek to rewind or to a d_off cookie).
+ * (getdents64, lseek to rewind or to a d_off cookie), and O_PATH files
+ * of any node (a place in the tree: fstat, fchdir, a dirfd for the *at
+ * calls, /proc/self/fd; reading, writing, seeking, listing: -EBADF).
+ * An open file remembers the directory and name it was opened by, so
+ * that /proc/self/fd can show its path (cubi_file_where).
  *
  * Locking: an open file's position and cookie, and its node, are
  * protected by the fs lock (cubi_fs_lock), which every op here takes:
@@ -12,7 +16,7 @@
 #include <cubrt/heap.h>
 #include <cubrt/string.h>
 
-#include "shim_impl.h"
+#include "fs_impl.h"
 
 #define O_APPEND 02000u
 #define SEEK_SET 0
@@ -31,32 +35,72 @@ struct rfile {
 	struct cubi_file file;
 	struct cubi_rnode *node;	/* held while the file is open */
 	uint64_t pos;			/* files: offset; dirs: readdir cookie */
+	struct cubi_rnode *dir;		/* held: where it was opened, or NULL */
+	size_t nlen;			/* and by which name (name[nlen] = 0) */
+	char name[];
 };
 
-static const struct cubi_file_ops reg_ops, dir_ops;
+static const struct cubi_file_ops reg_ops, dir_ops, path_ops;
 
 static struct rfile *of_file(struct cubi_file *f)
 {
 	return cub_container_of(f, struct rfile, file);
 }
 
+static bool node_file(const struct cubi_file *f)
+{
+	return f->ops == &reg_ops || f->ops == &dir_ops || f->ops == &path_ops;
+}
+
 struct cubi_rnode *cubi_file_node(struct cubi_file *f)
 {
-	return f->ops == &reg_ops || f->ops == &dir_ops ? of_file(f)->node : NULL;
+	return node_file(f) ? of_file(f)->node : NULL;
+}
+
+bool cubi_file_is_path(const struct cubi_file *f)
+{
+	return f->ops == &path_ops;
 }
 
 struct cubi_file *cubi_file_open(struct cubi_rnode *n, unsigned flags)
 {
-	struct rfile *rf = cub_malloc(sizeof(*rf));
+	return cubi_file_open_at(n, flags, NULL, "", 0);
+}
+
+struct cubi_file *cubi_file_open_at(struct cubi_rnode *n, unsigned flags,
+				    struct cubi_rnode *dir, const char *name,
+				    size_t len)
+{
+	struct rfile *rf = cub_malloc(sizeof(*rf) + len + 1);
+	const struct cubi_file_ops *ops = cubi_ramfs_is_dir(n) ? &dir_ops : &reg_ops;
 
 	if (!rf)
 		return NULL;
 	*rf = (struct rfile){
-		.file = { cubi_ramfs_is_dir(n) ? &dir_ops : &reg_ops, flags, 0, 0 },
-		.node = n,
+		.file = { flags & CUBI_O_PATH ? &path_ops : ops, flags, 0, 0 },
+		.node = n, .dir = dir, .nlen = len,
 	};
+	cub_memcpy(rf->name, name, len);
+	rf->name[len] = '\0';
 	cubi_ramfs_get(n);
+	if (dir)
+		cubi_ramfs_get(dir);
 	return &rf->file;
+}
+
+bool cubi_file_where(struct cubi_file *f, struct cubi_rnode **node,
+		     struct cubi_rnode **dir, const char **name, size_t *len)
+{
+	struct rfile *rf;
+
+	if (!node_file(f))
+		return false;
+	rf = of_file(f);
+	*node = rf->node;
+	*dir = rf->dir;
+	*name = rf->name;
+	*len = rf->nlen;
+	return true;
 }
 
 /* Reads or writes at off, or at (and advancing) the position. */
@@ -169,8 +213,24 @@ static void rfile_free(void *mem)
 
 	cubi_fs_lock();
 	cubi_ramfs_put(rf->node);
+	if (rf->dir)
+		cubi_ramfs_put(rf->dir);
 	cubi_fs_unlock();
 	cub_free(rf);
+}
+
+/* An O_PATH file names a place: its bytes are not for it. */
+static long path_io(struct cubi_file *f, void *buf, size_t n, int64_t off,
+		    bool out)
+{
+	(void)f, (void)buf, (void)n, (void)off, (void)out;
+	return -CUB_EBADF;
+}
+
+static long path_seek(struct cubi_file *f, int64_t off, int whence)
+{
+	(void)f, (void)off, (void)whence;
+	return -CUB_EBADF;
 }
 
 static const struct cubi_file_ops reg_ops = {
@@ -180,6 +240,10 @@ static const struct cubi_file_ops reg_ops = {
 static const struct cubi_file_ops dir_ops = {
 	.io = dir_io, .seek = dir_seek, .stat = node_stat,
 	.release = rfile_release, .free = rfile_free, .mode = CUBI_S_IFDIR,
+};
+static const struct cubi_file_ops path_ops = {
+	.io = path_io, .seek = path_seek, .stat = node_stat,
+	.release = rfile_release, .free = rfile_free, .mode = CUBI_S_IFREG,
 };
 
 /* One linux_dirent64 record at dst (8-byte aligned length). */
@@ -209,7 +273,7 @@ long cubi_file_getdents(struct cubi_file *f, uintptr_t buf, size_t n)
 	long r = 0;
 
 	if (f->ops != &dir_ops)
-		return -CUB_ENOTDIR;
+		return f->ops == &path_ops ? -CUB_EBADF : -CUB_ENOTDIR;
 	rf = of_file(f);
 	cubi_fs_lock();
 	for (;;) {
@@ -242,8 +306,8 @@ static long map_check(struct cubi_file *f, unsigned prot, bool shared)
 {
 	unsigned acc = f->flags & CUBI_O_ACCMODE;
 
-	if (f->ops != &reg_ops)
-		return -CUB_ENODEV;	/* pipes, sockets, directories, ... */
+	if (f->ops != &reg_ops)	/* pipes, sockets, directories, ... */
+		return f->ops == &path_ops ? -CUB_EBADF : -CUB_ENODEV;
 	if (acc == CUBI_O_WRONLY || acc == 3)
 		return -CUB_EACCES;	/* a mapping reads the file */
 	if (shared && (prot & PROT_WRITE))

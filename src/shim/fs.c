@@ -5,7 +5,8 @@
  * themselves: fs_open.c (open, stat, access, file descriptors) and
  * fs_names.c (names, directories, attributes).
  *
- * The tree lives in memory and is gone at exit. Everything runs as root:
+ * The tree lives in memory and is gone at exit. /proc is part of it
+ * (procfs.h). Everything runs as root:
  * permission bits are kept and reported, not enforced (only X_OK needs
  * an execute bit, as for root).
  *
@@ -22,6 +23,7 @@
 #include <cubrt/sync.h>
 
 #include "fs_impl.h"
+#include "procfs.h"
 
 static struct cub_mutex fs_lock = CUB_MUTEX_INIT(fs_lock);
 struct cubi_rnode *cubi_fs_cwd;		/* fs_impl.h */
@@ -61,6 +63,7 @@ static void unpack_modules(void)
 				   "unpacked what came before\n", i, n);
 	}
 	cubi_dev_populate(cubi_ramfs_root());
+	cubi_procfs_populate(cubi_ramfs_root());
 	default_hosts();
 }
 
@@ -75,6 +78,7 @@ bool cubi_fs_lock_waited(void)
 
 	if (waited)
 		cub_mutex_lock(&fs_lock);
+	cubi_ramfs_new_epoch();	/* /proc is refreshed afresh (ramfs.h) */
 	if (!booted) {
 		booted = true;
 		unpack_modules();

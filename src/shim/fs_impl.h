@@ -54,6 +54,24 @@ typedef long (*cubi_fs_node_op)(struct cubi_rnode *n, struct cubi_file *f, void 
  * socket, device). */
 long cubi_fs_fd_call(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg);
 
+/* file.c, beyond shim_impl.h's cubi_file_open: open flag O_PATH (a file
+ * that only names its node: fstat, fchdir, a dirfd, close; reads,
+ * writes, seeks, listings and mmap get -EBADF; any node, a link with
+ * O_NOFOLLOW included); an open that remembers the directory and name
+ * it went by (dir held; NULL: none), for /proc/self/fd; fs lock held. */
+#define CUBI_O_PATH 010000000u
+struct cubi_file *cubi_file_open_at(struct cubi_rnode *n, unsigned flags,
+				    struct cubi_rnode *dir, const char *name,
+				    size_t len);
+bool cubi_file_is_path(const struct cubi_file *f);
+/* For a file of the tree: true and its node, the directory and name it
+ * was opened by (*dir NULL: unknown); false for any other file. Only
+ * reads f (any context); the results stay valid while the fs lock is
+ * held and f was open when it was taken (a file's last put frees them
+ * under that lock). */
+bool cubi_file_where(struct cubi_file *f, struct cubi_rnode **node,
+		     struct cubi_rnode **dir, const char **name, size_t *len);
+
 /* The node a path names, a last link followed as `how` says; ""
  * (with AT_EMPTY_PATH) is start itself. */
 int cubi_fs_resolve(struct cubi_rnode *start, const char *path,

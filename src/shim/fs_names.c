@@ -447,10 +447,8 @@ struct attr_args {
 static long attr_node(struct cubi_rnode *n, const struct attr_args *a)
 {
 	if (a->times)
-		cubi_ramfs_set_times(n, a->t[0], a->t[1]);
-	else
-		cubi_ramfs_chmod(n, a->mode & 07777);
-	return 0;
+		return cubi_ramfs_set_times(n, a->t[0], a->t[1]);
+	return cubi_ramfs_chmod(n, a->mode & 07777);
 }
 
 static long attr_op(struct cubi_rnode *start, const char *path, void *arg)
@@ -469,8 +467,7 @@ static long attr_op(struct cubi_rnode *start, const char *path, void *arg)
 
 static long attr_fd_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
 {
-	(void)f;
-	return attr_node(n, arg);
+	return cubi_file_is_path(f) ? -CUB_EBADF : attr_node(n, arg);
 }
 
 /* fchmod and the like: the attributes of an open ramfs file (the

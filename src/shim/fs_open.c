@@ -9,6 +9,7 @@
 #include <cubrt/string.h>
 
 #include "fs_impl.h"
+#include "procfs.h"
 
 #define R_OK 4
 #define W_OK 2
@@ -38,31 +39,39 @@ struct open_args {
  * O_CREAT through a dangling link creates its target, as on Linux.
  */
 static long open_node(struct cubi_rnode *start, const char *path,
-		      const struct open_args *o, struct cubi_rnode **n)
+		      const struct open_args *o, struct cubi_walk *w,
+		      struct cubi_rnode **n)
 {
 	bool excl = (o->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
-	struct cubi_walk w;
 	long rc = cubi_path_walk_how(start, path, excl || (o->flags & O_NOFOLLOW) ?
-				     CUBI_WALK_NOFOLLOW : CUBI_WALK_FOLLOW, &w);
+				     CUBI_WALK_NOFOLLOW : CUBI_WALK_FOLLOW, w);
 
 	if (rc)
 		return rc;
-	if (!w.len) {
-		*n = w.dir;
+	if (!w->len) {
+		*n = w->dir;
 		return excl ? -CUB_EEXIST : 0;
 	}
-	rc = cubi_ramfs_lookup(w.dir, w.name, w.len, n);
+	rc = cubi_ramfs_lookup(w->dir, w->name, w->len, n);
 	if (rc == -CUB_ENOENT && (o->flags & O_CREAT)) {
-		if (w.slash)
+		if (w->slash)
 			return -CUB_EISDIR;
-		return cubi_ramfs_create(w.dir, w.name, w.len, CUBI_S_IFREG |
+		return cubi_ramfs_create(w->dir, w->name, w->len, CUBI_S_IFREG |
 					 (o->mode & 07777 & ~cubi_fs_umask), n);
 	}
 	if (rc == 0 && excl)
 		return -CUB_EEXIST;
-	if (rc == 0 && w.slash && !cubi_ramfs_is_dir(*n))
+	if (rc == 0 && w->slash && !cubi_ramfs_is_dir(*n))
 		return -CUB_ENOTDIR;
 	return rc;
+}
+
+/* The file of n as the walk w found it; NULL: no memory. */
+static struct cubi_file *open_at(struct cubi_rnode *n, unsigned keep,
+				 const struct cubi_walk *w)
+{
+	return w->len ? cubi_file_open_at(n, keep, w->dir, w->name, w->len)
+		      : cubi_file_open_at(n, keep, NULL, "", 0);
 }
 
 static long open_op(struct cubi_rnode *start, const char *path, void *arg)
@@ -70,14 +79,21 @@ static long open_op(struct cubi_rnode *start, const char *path, void *arg)
 	struct open_args *o = arg;
 	unsigned acc = o->flags & O_ACCMODE;
 	struct cubi_rnode *n;
-	long rc = open_node(start, path, o, &n);
+	struct cubi_walk w;
+	long rc = open_node(start, path, o, &w, &n);
 	unsigned keep = acc | (o->flags & (CUBI_O_NONBLOCK | O_APPEND));
 	struct cubi_rstat st;
+	uint64_t tag;
 
 	if (rc)
 		return rc;
 	cubi_ramfs_stat(n, &st);
-	if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFLNK) {	/* O_NOFOLLOW met one */
+	if (o->flags & CUBI_O_PATH) {	/* any node; nothing is opened */
+		if ((o->flags & O_DIRECTORY) && !cubi_ramfs_is_dir(n))
+			return -CUB_ENOTDIR;
+		o->file = open_at(n, CUBI_O_PATH, &w);
+		return o->file ? 0 : -CUB_ENOMEM;
+	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFLNK) {	/* O_NOFOLLOW met one */
 		return o->flags & O_DIRECTORY ? -CUB_ENOTDIR : -CUB_ELOOP;
 	} else if (cubi_ramfs_is_dir(n)) {
 		if (acc != 0 || (o->flags & (O_TRUNC | O_CREAT)))
@@ -89,11 +105,14 @@ static long open_op(struct cubi_rnode *start, const char *path, void *arg)
 		return o->file ? 0 : rc;
 	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFSOCK) {
 		return -CUB_ENXIO;	/* Linux: sockets are not opened by name */
+	} else if (cubi_ramfs_synth(n, &tag)) {		/* generated: /proc */
+		o->file = cubi_procfs_open(n, w.dir, w.name, w.len, keep, &rc);
+		return o->file ? 0 : rc;
 	} else if ((o->flags & O_TRUNC) && acc != 0 &&
 		   (rc = cubi_ramfs_truncate(n, 0)) != 0) {
 		return rc;
 	}
-	o->file = cubi_file_open(n, keep);
+	o->file = open_at(n, keep, &w);
 	return o->file ? 0 : -CUB_ENOMEM;
 }
 
@@ -105,6 +124,8 @@ static long do_open(long dirfd, uintptr_t upath, unsigned flags, uint32_t mode)
 
 	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return -CUB_EOPNOTSUPP;
+	if (flags & CUBI_O_PATH)	/* Linux ignores the others */
+		o.flags &= CUBI_O_PATH | CUBI_O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW;
 	fd = cubi_fs_path_call(dirfd, upath, false, open_op, &o);
 	if (fd)
 		return fd;
@@ -299,6 +320,8 @@ CUBI_SYS(fsync)
 
 static long ftruncate_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
 {
+	if (cubi_file_is_path(f))
+		return -CUB_EBADF;
 	if (cubi_ramfs_is_dir(n) || (f->flags & CUBI_O_ACCMODE) == 0)
 		return -CUB_EINVAL;	/* not open for writing */
 	return cubi_ramfs_truncate(n, *(uint64_t *)arg);

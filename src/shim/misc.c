@@ -8,7 +8,7 @@
 #include <cubrt/sched.h>
 #include <cubrt/string.h>
 
-#include "shim_impl.h"
+#include "procfs.h"
 
 #define GRND_ALL 7u	/* NONBLOCK | RANDOM | INSECURE */
 #define RLIM_NLIMITS 16
@@ -21,7 +21,8 @@ static uint64_t prng_state;
 CUBI_SYS(uname)
 {
 	static const char fields[6][65] = {
-		"Linux", "cubrt", "5.15.0-cubrt", "#1 cubrt", "x86_64", "(none)",
+		CUBI_UNAME_SYSNAME, CUBI_UNAME_NODENAME, CUBI_UNAME_RELEASE,
+		CUBI_UNAME_VERSION, CUBI_UNAME_MACHINE, "(none)",
 	};
 
 	return cubi_copy_out(A0(r), fields, sizeof(fields));

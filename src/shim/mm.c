@@ -18,6 +18,7 @@
 #include <cubrt/mem.h>
 #include <cubrt/string.h>
 
+#include "procfs.h"
 #include "shim_impl.h"
 
 #define MAX_VMAS 1024
@@ -364,6 +365,20 @@ CUBI_SYS(madvise)
 	}
 	cub_arch_irq_restore(irq);
 	return rc;
+}
+
+size_t cubi_mm_snapshot(struct cubi_vma_info *out, size_t max,
+			uintptr_t *brk_lo, uintptr_t *brk_hi)
+{
+	unsigned long irq = cub_arch_irq_save();
+	size_t n = nvmas;
+
+	for (size_t i = 0; i < n && i < max; i++)
+		out[i] = (struct cubi_vma_info){ vmas[i].start, vmas[i].end, vmas[i].prot };
+	*brk_lo = brk_base;
+	*brk_hi = CUB_ALIGN_UP(brk_cur, PG);
+	cub_arch_irq_restore(irq);
+	return n;
 }
 
 void cubi_mm_set_brk(uintptr_t base)

@@ -32,6 +32,11 @@
  *  - d.hint is NULL or an entry of the directory (where readdir resumes).
  *  - a node other than the root is freed exactly when nlink and refs
  *    (holds) are both 0; an entry is freed when it is removed.
+ *  - a sealed node (synth != NULL) changes only while owner > 0 (its
+ *    owner's refresh hook runs); a directory is refreshed at most once
+ *    per epoch (d.epoch == epoch once it was), and only removing entries
+ *    frees nodes, so nothing found since the epoch began is freed by a
+ *    refresh before the next one (ramfs.h).
  *  - files and links: f.size <= f.cap, f.data holds f.cap bytes (NULL
  *    when 0); bytes past f.size are stale until the size grows over
  *    them, except a link's, whose f.data[f.size] is its NUL and which
@@ -74,6 +79,7 @@ struct cubi_rnode {
 			struct cub_list children;
 			struct rname *hint, *self;
 			uint64_t next_seq;
+			uint64_t epoch;	/* of its last refresh */
 			uint32_t nentries, nsubdirs;
 		} d;
 		struct {		/* regular file, symbolic link */
@@ -83,11 +89,15 @@ struct cubi_rnode {
 	};
 	uint32_t rdev;			/* character devices: dev_t; socket
 					 * nodes: their socket's id */
+	const struct cubi_rsynth *synth;	/* sealed: its owner */
+	uint64_t synth_arg;
 };
 
 static struct cubi_rnode root_node;
 static bool root_ready;
 static uint64_t next_ino = 1;		/* the root takes 1 */
+static uint64_t epoch = 1;		/* directories start at 0: stale */
+static unsigned owner;			/* > 0: a refresh hook is running */
 
 static uint64_t now(void)
 {
@@ -108,6 +118,43 @@ static bool link_p(const struct cubi_rnode *n)
 static bool live(const struct cubi_rnode *n)
 {
 	return n == &root_node || n->nlink > 0;
+}
+
+/* Does the seal stop the calls from changing n? */
+static bool sealed(const struct cubi_rnode *n)
+{
+	return n->synth && !owner;
+}
+
+/* Lets a sealed directory's owner bring its entries up to date, once
+ * per epoch (see the invariants). */
+static void refresh(struct cubi_rnode *dir)
+{
+	if (!dir->synth || !dir->synth->refresh || dir->d.epoch == epoch)
+		return;
+	dir->d.epoch = epoch;
+	owner++;
+	dir->synth->refresh(dir, dir->synth_arg);
+	owner--;
+}
+
+void cubi_ramfs_seal(struct cubi_rnode *n, const struct cubi_rsynth *synth,
+		     uint64_t arg)
+{
+	n->synth = synth;
+	n->synth_arg = arg;
+}
+
+const struct cubi_rsynth *cubi_ramfs_synth(const struct cubi_rnode *n,
+					   uint64_t *arg)
+{
+	*arg = n->synth_arg;
+	return n->synth;
+}
+
+void cubi_ramfs_new_epoch(void)
+{
+	epoch++;
 }
 
 static struct rname *of_entry(struct cub_list *l)
@@ -167,10 +214,13 @@ static struct rname *new_name(const char *name, size_t len)
 	return e;
 }
 
+/* Every name is looked up here: a generated directory is refreshed
+ * first. */
 static struct rname *find(struct cubi_rnode *dir, const char *name, size_t len)
 {
 	struct cub_list *l;
 
+	refresh(dir);
 	cub_list_for_each(l, &dir->d.children) {
 		struct rname *e = of_entry(l);
 
@@ -309,6 +359,8 @@ static int add_node(struct cubi_rnode *dir, const char *name, size_t len,
 		*out = e->node;
 		return -CUB_EEXIST;
 	}
+	if (sealed(dir))
+		return -CUB_ENOENT;
 	if ((n = cub_malloc(sizeof(*n))) == NULL)
 		return -CUB_ENOMEM;
 	if ((e = new_name(name, len)) == NULL) {
@@ -394,6 +446,10 @@ int cubi_ramfs_link(struct cubi_rnode *n, struct cubi_rnode *dir,
 		return -CUB_ENOENT;
 	if (find(dir, name, len))
 		return -CUB_EEXIST;
+	if (sealed(dir))
+		return -CUB_ENOENT;
+	if (sealed(n))
+		return -CUB_EXDEV;
 	if (dir_p(n))
 		return -CUB_EPERM;
 	if (n->nlink == 0)	/* removed: no name brings it back */
@@ -420,10 +476,12 @@ int cubi_ramfs_unlink(struct cubi_rnode *dir, const char *name, size_t len,
 	n = e->node;
 	if (rmdir && !dir_p(n))
 		return -CUB_ENOTDIR;
-	if (rmdir && n->d.nentries)
-		return -CUB_ENOTEMPTY;
 	if (!rmdir && dir_p(n))
 		return -CUB_EISDIR;
+	if (sealed(dir) || sealed(n))	/* Linux: before emptiness */
+		return sealed(dir) ? -CUB_EPERM : -CUB_EBUSY;
+	if (rmdir && n->d.nentries)
+		return -CUB_ENOTEMPTY;
 	drop(detach(e));
 	return 0;
 }
@@ -468,11 +526,17 @@ int cubi_ramfs_rename(struct cubi_rnode *fdir, const char *from, size_t flen,
 
 	if (!dir_p(fdir) || !dir_p(tdir))
 		return -CUB_ENOTDIR;
+	if (sealed(fdir) != sealed(tdir))
+		return -CUB_EXDEV;	/* Linux: two mounts, checked first */
 	if ((se = find(fdir, from, flen)) == NULL || !live(tdir))
 		return -CUB_ENOENT;
+	if (sealed(fdir))
+		return -CUB_EPERM;
 	check_name(to, tlen);
 	src = se->node;
 	te = find(tdir, to, tlen);
+	if (sealed(src) || (te && sealed(te->node)))
+		return -CUB_EBUSY;	/* /proc itself: a mount point */
 	if (te && noreplace)
 		return -CUB_EEXIST;
 	if (dir_p(src) && in_subtree(tdir, src))
@@ -575,6 +639,8 @@ long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 		return -CUB_EISDIR;
 	if (special_p(n))
 		return -CUB_EINVAL;
+	if (sealed(n))
+		return -CUB_EACCES;
 	if (len == 0)		/* Linux: no size change, no time update */
 		return 0;
 	if (off > CUBI_FILE_MAX || len > CUBI_FILE_MAX - off)
@@ -594,6 +660,8 @@ int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size)
 		return -CUB_EISDIR;
 	if (special_p(n))
 		return -CUB_EINVAL;
+	if (sealed(n))
+		return -CUB_EACCES;
 	if (size > CUBI_FILE_MAX)
 		return -CUB_EFBIG;
 	if (size == n->f.size)	/* tmpfs: times change with the size only */
@@ -621,19 +689,25 @@ void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st)
 	st->rdev = (n->mode & CUBI_S_IFMT) == CUBI_S_IFCHR ? n->rdev : 0;
 }
 
-void cubi_ramfs_chmod(struct cubi_rnode *n, uint32_t perm)
+int cubi_ramfs_chmod(struct cubi_rnode *n, uint32_t perm)
 {
+	if (sealed(n))
+		return -CUB_EPERM;
 	n->mode = (n->mode & CUBI_S_IFMT) | (perm & PERM_BITS);
 	n->ctime = now();
+	return 0;
 }
 
-void cubi_ramfs_set_times(struct cubi_rnode *n, uint64_t atime, uint64_t mtime)
+int cubi_ramfs_set_times(struct cubi_rnode *n, uint64_t atime, uint64_t mtime)
 {
+	if (sealed(n))
+		return -CUB_EPERM;
 	if (atime != UINT64_MAX)
 		n->atime = atime;
 	if (mtime != UINT64_MAX)
 		n->mtime = mtime;
 	n->ctime = now();
+	return 0;
 }
 
 static void fill(struct cubi_rdirent *ent, const struct cubi_rnode *n,
@@ -672,6 +746,7 @@ int cubi_ramfs_readdir(struct cubi_rnode *dir, uint64_t *cookie,
 		return -CUB_ENOTDIR;
 	if (!live(dir))
 		return -CUB_ENOENT;
+	refresh(dir);
 	if (*cookie == 0) {
 		fill(ent, dir, ".", 1, 1);
 	} else if (*cookie == 1) {

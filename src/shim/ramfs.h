@@ -179,6 +179,45 @@ int cubi_ramfs_rename(struct cubi_rnode *fdir, const char *from, size_t flen,
 		      struct cubi_rnode *tdir, const char *to, size_t tlen,
 		      bool noreplace);
 
+/*
+ * Sealed nodes: the hook that lets a generated file system (procfs.c,
+ * under /proc) live in this tree as ordinary nodes, so that walks,
+ * links, stat, listings, working directories and open files treat its
+ * nodes like any others. cubi_ramfs_seal gives node n to an owner
+ * (synth, with arg for the owner's use); from then on the calls that
+ * would change n, or a sealed directory's entries, refuse with Linux's
+ * answers for /proc:
+ *  - create, mknod, mksock, symlink or link a name in a sealed
+ *    directory: -CUB_EEXIST when the name is there, else -CUB_ENOENT
+ *    (proc's lookup fails before anything is made);
+ *  - link a sealed node into an unsealed directory: -CUB_EXDEV;
+ *  - unlink or rmdir in a sealed directory: -CUB_EPERM after the type
+ *    checks; of a sealed node in an unsealed directory (the mount point
+ *    /proc itself): -CUB_EBUSY;
+ *  - rename between a sealed and an unsealed directory: -CUB_EXDEV;
+ *    within sealed ones: -CUB_ENOENT for a missing source, else
+ *    -CUB_EPERM; a sealed node renamed or replaced from unsealed
+ *    directories: -CUB_EBUSY;
+ *  - write, truncate: -CUB_EACCES; chmod, set_times: -CUB_EPERM.
+ * A sealed node's owner changes it only inside its refresh hook, which
+ * ramfs calls before a lookup or a listing in a sealed directory that
+ * has one, at most once per epoch, and while it runs the seal does not
+ * apply (to any node). Callers start a new epoch whenever they take the
+ * fs lock (cubi_ramfs_new_epoch), so within one hold of the lock a
+ * refresh never removes a node some walk of that hold found: nodes and
+ * link targets found under the lock stay valid until it is dropped.
+ */
+struct cubi_rsynth {
+	/* Directories: brings dir's entries up to date (NULL: never). */
+	void (*refresh)(struct cubi_rnode *dir, uint64_t arg);
+};
+void cubi_ramfs_seal(struct cubi_rnode *n, const struct cubi_rsynth *synth,
+		     uint64_t arg);
+/* n's owner and *arg, or NULL when n is not sealed. */
+const struct cubi_rsynth *cubi_ramfs_synth(const struct cubi_rnode *n,
+					   uint64_t *arg);
+void cubi_ramfs_new_epoch(void);
+
 /* A hold keeps n (and, for a directory, nothing else) alive. */
 void cubi_ramfs_get(struct cubi_rnode *n);
 void cubi_ramfs_put(struct cubi_rnode *n);
@@ -200,10 +239,12 @@ long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size);
 
 void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st);
-/* chmod: replaces the permission bits (07777). */
-void cubi_ramfs_chmod(struct cubi_rnode *n, uint32_t perm);
-/* utimensat: sets atime/mtime (ns since 1970); UINT64_MAX leaves one. */
-void cubi_ramfs_set_times(struct cubi_rnode *n, uint64_t atime, uint64_t mtime);
+/* chmod: replaces the permission bits (07777). 0, or -CUB_EPERM for a
+ * sealed node. */
+int cubi_ramfs_chmod(struct cubi_rnode *n, uint32_t perm);
+/* utimensat: sets atime/mtime (ns since 1970); UINT64_MAX leaves one.
+ * 0, or -CUB_EPERM for a sealed node. */
+int cubi_ramfs_set_times(struct cubi_rnode *n, uint64_t atime, uint64_t mtime);
 
 /*
  * Directory listing. *cookie starts at 0; each call fills *ent with the

@@ -6,12 +6,15 @@
  * argv[], NULL, envp[], NULL, and the auxiliary vector. musl's _start
  * reads all of it: argv/envp for main, AT_PHDR/AT_PHNUM to find PT_TLS,
  * AT_RANDOM for the stack-protector canary, AT_PAGESZ, AT_HWCAP.
+ * The strings lie as Linux lays them out, argv's in order and then
+ * envp's, each run contiguous: /proc/1/cmdline and environ read them
+ * there (procfs.h).
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
 
 #include "../sched/sched_hooks.h"
-#include "shim_impl.h"
+#include "procfs.h"
 
 #define STACK_SIZE (2u << 20)
 #define MAX_STRINGS 64
@@ -50,9 +53,11 @@ static size_t count(char *const v[])
 	return n;
 }
 
-/* Builds argc, argv, envp and auxv below top; returns the initial rsp. */
+/* Builds argc, argv, envp and auxv below top; returns the initial rsp.
+ * *pi: where the strings went. */
 static uintptr_t build_stack(const struct cubi_program *pg, uintptr_t top, int argc,
-			     char *const argv[], char *const envp[])
+			     char *const argv[], char *const envp[],
+			     struct cubi_proc_image *pi)
 {
 	size_t envc = count(envp), nwords, i = 0;
 	uintptr_t sp = top, strs[2 * MAX_STRINGS], platform, random;
@@ -62,10 +67,13 @@ static uintptr_t build_stack(const struct cubi_program *pg, uintptr_t top, int a
 	rnd[1] = cub_arch_wallclock_ns() ^ cub_arch_clock_ns() ^ rnd[0] * 31;
 	random = push_bytes(&sp, rnd, sizeof(rnd));
 	platform = push_bytes(&sp, "x86_64", 7);
-	for (int a = 0; a < argc; a++)
-		strs[a] = push_bytes(&sp, argv[a], cub_strlen(argv[a]) + 1);
-	for (size_t e = 0; e < envc; e++)
+	pi->env_end = sp;	/* pushed last first: the runs end up in order */
+	for (size_t e = envc; e-- > 0;)
 		strs[argc + e] = push_bytes(&sp, envp[e], cub_strlen(envp[e]) + 1);
+	pi->env_start = pi->arg_end = sp;
+	for (int a = argc; a-- > 0;)
+		strs[a] = push_bytes(&sp, argv[a], cub_strlen(argv[a]) + 1);
+	pi->arg_start = sp;
 	nwords = 1 + (size_t)argc + 1 + envc + 1 + 2 * 17;
 	sp = CUB_ALIGN_DOWN(sp - nwords * 8, 16);
 	w = (uint64_t *)sp;
@@ -102,6 +110,7 @@ int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
 		    char *const envp[])
 {
 	struct cub_shim_regs regs = { .rflags = 0x202, .cs = 0x08, .ss = 0x10 };
+	struct cubi_proc_image pi = { .exe = argc ? argv[0] : "" };
 	long stack;
 
 	if (argc < 0 || argc > MAX_STRINGS || count(envp) > MAX_STRINGS)
@@ -110,7 +119,10 @@ int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
 	stack = cubi_mm_map(0, STACK_SIZE, CUB_PROT_READ | CUB_PROT_WRITE, false, false);
 	if (stack < 0)
 		return (int)stack;
-	regs.rsp = build_stack(pg, (uintptr_t)stack + STACK_SIZE, argc, argv, envp);
+	regs.rsp = build_stack(pg, (uintptr_t)stack + STACK_SIZE, argc, argv, envp, &pi);
+	pi.stack_lo = (uintptr_t)stack;
+	pi.stack_hi = (uintptr_t)stack + STACK_SIZE;
+	cubi_procfs_set_program(&pi);
 	regs.rip = pg->entry;
 	cubi_thread_self();	/* the running coroutine becomes tid 1 */
 	cubi_sched_set_tls(0);

@@ -1,0 +1,209 @@
+/*
+ * procfs_fd.c - /proc/1/fd: one link per open descriptor, named by its
+ * number, and the paths of nodes that its links (and /proc/1/cwd) show.
+ *
+ * A descriptor's link shows what Linux's does: a file or directory of
+ * the tree, its path as the file was opened (the directory it was found
+ * in, followed to the root as it is now, and its name there - another
+ * name of the same file in that directory if the first went; once the
+ * file has no name, the one it was opened by and " (deleted)", where
+ * Linux shows its last); the console "/dev/console";
+ * a device "/dev/<name>"; a pipe "pipe:[N]", a socket "socket:[N]" (N:
+ * fstat's st_ino); epoll, eventfd and timerfd files their ops' name
+ * ("anon_inode:[eventpoll]"...). A file moved to another directory after
+ * it was opened still shows its old directory.
+ *
+ * The table is read with interrupts disabled, where no file can go, and
+ * only what it says is kept (no references: a last put under that lock
+ * would deadlock, file.c's frees take the fs lock); the nodes and names
+ * of the tree's files stay valid while the fs lock is held (fs_impl.h,
+ * cubi_file_where).
+ */
+#include <cubrt/arch.h>
+#include <cubrt/fmt.h>
+#include <cubrt/heap.h>
+#include <cubrt/string.h>
+
+#include "procfs_impl.h"
+
+#define TEXT_MAX 48
+
+/* One open descriptor as the table showed it. */
+struct fd_seen {
+	int fd;
+	bool tree;			/* a file of the tree: node, dir, name */
+	struct cubi_rnode *node, *dir;
+	const char *name;
+	size_t len;
+	char text[TEXT_MAX];		/* else its link's target */
+};
+
+/* What a file that is not in the tree shows (irq off). */
+static void describe(struct cubi_file *f, char *text)
+{
+	uint32_t fmt = f->ops->mode & CUBI_S_IFMT;
+	unsigned long ino = (unsigned long)((uintptr_t)f / 16);
+
+	if (f == &cubi_console_file)
+		cub_strlcpy(text, "/dev/console", TEXT_MAX);
+	else if (cubi_dev_path(f, text, TEXT_MAX))
+		return;
+	else if (f->ops->name)
+		cub_strlcpy(text, f->ops->name, TEXT_MAX);
+	else if (fmt == CUBI_S_IFIFO)
+		cub_snprintf(text, TEXT_MAX, "pipe:[%lu]", ino);
+	else if (fmt == CUBI_S_IFSOCK)
+		cub_snprintf(text, TEXT_MAX, "socket:[%lu]", ino);
+	else
+		cub_strlcpy(text, "anon_inode:[unknown]", TEXT_MAX);
+}
+
+/* Fills seen[] from the table; returns the count. */
+static int snapshot(struct fd_seen *seen)
+{
+	unsigned long irq = cub_arch_irq_save();
+	int n = 0;
+
+	for (int fd = 0; fd < CUBI_FD_MAX; fd++) {
+		struct cubi_file *f = cubi_fd_file((uint64_t)fd);
+		struct fd_seen *s = &seen[n];
+
+		if (!f)
+			continue;
+		s->fd = fd;
+		s->tree = cubi_file_where(f, &s->node, &s->dir, &s->name, &s->len) ||
+			  cubi_procfs_where(f, &s->node, &s->dir, &s->name, &s->len);
+		if (!s->tree)
+			describe(f, s->text);
+		n++;
+	}
+	cub_arch_irq_restore(irq);
+	return n;
+}
+
+/* Prepends dir's path to buf[*at, end): its names up to the root. False
+ * when a directory on the way was removed (no path leads there). */
+static bool dir_path(struct cubi_rnode *dir, char *buf, size_t *at)
+{
+	while (dir != cubi_ramfs_root()) {
+		struct cubi_rnode *parent = cubi_ramfs_parent(dir);
+		struct cubi_rdirent e;
+		struct cubi_rstat st;
+		uint64_t cookie = 2;		/* past "." and ".." */
+		bool found = false;
+
+		cubi_ramfs_stat(dir, &st);
+		if (parent == dir || st.nlink == 0)
+			return false;
+		while (!found && cubi_ramfs_readdir(parent, &cookie, &e) == 1)
+			found = e.ino == st.ino;
+		if (!found || e.len + 1 > *at)
+			return false;
+		*at -= e.len;
+		cub_memcpy(buf + *at, e.name, e.len);
+		buf[--*at] = '/';
+		dir = parent;
+	}
+	return true;
+}
+
+/* The name n has in dir: `name` when it still names n, else another
+ * entry naming it, else `name` (n moved away or was removed). */
+static void name_in(struct cubi_rnode *dir, struct cubi_rnode *n,
+		    const char **name, size_t *len, struct cubi_rdirent *e)
+{
+	struct cubi_rnode *m;
+	struct cubi_rstat st;
+	uint64_t cookie = 2;
+
+	if (cubi_ramfs_lookup(dir, *name, *len, &m) == 0 && m == n)
+		return;
+	cubi_ramfs_stat(n, &st);
+	while (cubi_ramfs_readdir(dir, &cookie, e) == 1)
+		if (e->ino == st.ino) {
+			*name = e->name;
+			*len = e->len;
+			return;
+		}
+}
+
+void cubi_procfs_path(struct cubi_pbuf *b, struct cubi_rnode *n,
+		      struct cubi_rnode *dir, const char *name, size_t len)
+{
+	char *buf = cub_malloc(PATH_MAX);
+	struct cubi_rdirent *e = cub_malloc(sizeof(*e));
+	struct cubi_rstat st;
+	size_t at = PATH_MAX;
+	bool whole = false;
+
+	if (!buf || !e) {
+		b->oom = true;
+		goto out;
+	}
+	cubi_ramfs_stat(n, &st);
+	if (cubi_ramfs_is_dir(n) && (whole = dir_path(n, buf, &at)) && at < PATH_MAX) {
+		cubi_pbuf_put(b, buf + at, PATH_MAX - at);
+	} else if (cubi_ramfs_is_dir(n) && whole) {
+		cubi_pbuf_put(b, "/", 1);		/* the root */
+	} else {
+		if (dir && st.nlink)
+			name_in(dir, n, &name, &len, e);
+		if (dir && dir_path(dir, buf, &at))
+			cubi_pbuf_put(b, buf + at, PATH_MAX - at);
+		cubi_pbuf_put(b, "/", 1);
+		cubi_pbuf_put(b, name, len);
+		if (st.nlink == 0)
+			cubi_pbuf_printf(b, " (deleted)");
+	}
+out:
+	cub_free(buf);
+	cub_free(e);
+}
+
+/* The link target of one descriptor into b (emptied first). */
+static void target_of(const struct fd_seen *s, struct cubi_pbuf *b)
+{
+	b->len = 0;
+	if (s->tree)
+		cubi_procfs_path(b, s->node, s->dir, s->name, s->len);
+	else
+		cubi_pbuf_put(b, s->text, cub_strlen(s->text));
+}
+
+static bool seen_fd(const struct fd_seen *seen, int n, long fd)
+{
+	for (int i = 0; i < n; i++)
+		if (seen[i].fd == fd)
+			return true;
+	return false;
+}
+
+void cubi_procfs_fd_refresh(struct cubi_rnode *dir, uint64_t arg)
+{
+	struct fd_seen *seen = cub_malloc(CUBI_FD_MAX * sizeof(*seen));
+	struct cubi_pbuf b = { NULL, 0, 0, false };
+	struct cubi_rdirent e;
+	uint64_t cookie = 2;
+	int n;
+
+	(void)arg;
+	if (!seen)
+		return;
+	n = snapshot(seen);
+	for (int i = 0; i < n; i++) {
+		char name[16];
+
+		target_of(&seen[i], &b);
+		cub_snprintf(name, sizeof(name), "%d", seen[i].fd);
+		if (!b.oom && b.len)
+			cubi_procfs_set_link(dir, name, b.p, b.len);
+	}
+	while (cubi_ramfs_readdir(dir, &cookie, &e) == 1) {
+		long fd;
+
+		if (cub_parse_long(e.name, &fd) || !seen_fd(seen, n, fd))
+			cubi_ramfs_unlink(dir, e.name, e.len, false);
+	}
+	cubi_pbuf_free(&b);
+	cub_free(seen);
+}

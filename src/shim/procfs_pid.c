@@ -1,0 +1,244 @@
+/*
+ * procfs_pid.c - the process's files in /proc/1 (cmdline, environ, comm,
+ * status, stat, maps) and its threads' in /proc/1/task/<tid> (comm,
+ * status, stat), in Linux's formats, and what start.c tells of the
+ * program (cubi_procfs_set_program).
+ *
+ * The process is pid 1 with no parent, running as root. The program's
+ * path (exe) is its argv[0] as the shim started it, made absolute: the
+ * image's name ("/files"); it is not a file of the tree, so
+ * /proc/self/exe is a link that leads nowhere, as a deleted
+ * executable's does. cmdline and environ read the strings where they lie
+ * in the program's memory, so a program that rewrites its argv is seen
+ * doing so, as on Linux. Fields nothing here knows (times, faults,
+ * signal dispositions) are 0.
+ *
+ * A thread's record lives on its own stack and goes when it exits: it is
+ * looked up and read with interrupts disabled, where it cannot go.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/heap.h>
+#include <cubrt/string.h>
+
+#include "procfs_impl.h"
+
+#define EXE_MAX 256
+#define COMM_MAX 15			/* Linux's TASK_COMM_LEN - 1 */
+#define MAX_MAPS 1024
+#define MAPS_NAME_COLUMN 73		/* Linux pads names to this column */
+
+/* Set once before the program runs (start.c), read under the fs lock. */
+static struct cubi_proc_image prog;
+static char exe[EXE_MAX];
+
+void cubi_procfs_set_program(const struct cubi_proc_image *pi)
+{
+	prog = *pi;
+	exe[0] = '\0';
+	if (pi->exe[0] && pi->exe[0] != '/')
+		cub_strlcpy(exe, "/", sizeof(exe));
+	if (pi->exe[0])
+		cub_strlcpy(exe + cub_strlen(exe), pi->exe, sizeof(exe) - cub_strlen(exe));
+	prog.exe = exe;
+}
+
+const char *cubi_procfs_exe(void)
+{
+	return exe;
+}
+
+/* A run of the program's memory, if it is still mapped. */
+static void user_bytes(struct cubi_pbuf *b, uintptr_t start, uintptr_t end)
+{
+	if (end > start && cubi_user_readable(start, end - start))
+		cubi_pbuf_put(b, (const void *)start, end - start);
+}
+
+void cubi_procfs_cmdline(struct cubi_pbuf *b, int tid)
+{
+	(void)tid;
+	user_bytes(b, prog.arg_start, prog.arg_end);
+}
+
+void cubi_procfs_environ(struct cubi_pbuf *b, int tid)
+{
+	(void)tid;
+	user_bytes(b, prog.env_start, prog.env_end);
+}
+
+/* The program's name: exe's last component, at most 15 bytes. */
+static void put_comm(struct cubi_pbuf *b)
+{
+	const char *name = exe;
+
+	for (const char *p = exe; *p; p++)
+		if (*p == '/')
+			name = p + 1;
+	cubi_pbuf_put(b, name, cub_strnlen(name, COMM_MAX));
+}
+
+void cubi_procfs_comm(struct cubi_pbuf *b, int tid)
+{
+	(void)tid;
+	put_comm(b);
+	cubi_pbuf_put(b, "\n", 1);
+}
+
+/* What status and stat tell of one thread (tid 0: the process, whose
+ * signal state is its first thread's). */
+struct thread_view {
+	int tid;
+	bool alive;
+	char state;		/* R: the reader itself, else S */
+	uint64_t sigmask, pending;
+	int nthreads;
+	size_t vm_bytes, rss_bytes;
+};
+
+static void view_thread(int tid, struct thread_view *v)
+{
+	struct cubi_thread *me = cubi_thread_current(), *t;
+	unsigned long irq;
+	int n, *tids = cubi_procfs_tids(&n);
+
+	cub_free(tids);
+	*v = (struct thread_view){ .tid = tid ? tid : 1, .nthreads = n, .state = 'S' };
+	irq = cub_arch_irq_save();
+	if ((t = cubi_thread_by_tid(v->tid)) != NULL) {
+		v->alive = true;
+		v->sigmask = t->sigmask;
+		v->pending = t->pending;
+	}
+	if (t == me || (!tid && me))
+		v->state = 'R';
+	cub_arch_irq_restore(irq);
+}
+
+/* Adds the mappings' sizes to v (all of a mapping is resident: mm.c
+ * allocates eagerly, but for PROT_NONE pages). */
+static void view_memory(struct thread_view *v)
+{
+	struct cubi_vma_info *m = cub_malloc(MAX_MAPS * sizeof(*m));
+	uintptr_t lo, hi;
+	size_t n;
+
+	if (!m)
+		return;
+	n = CUB_MIN(cubi_mm_snapshot(m, MAX_MAPS, &lo, &hi), (size_t)MAX_MAPS);
+	for (size_t i = 0; i < n; i++) {
+		v->vm_bytes += m[i].end - m[i].start;
+		if (m[i].prot != CUB_PROT_NONE)
+			v->rss_bytes += m[i].end - m[i].start;
+	}
+	cub_free(m);
+}
+
+void cubi_procfs_status(struct cubi_pbuf *b, int tid)
+{
+	struct thread_view v;
+
+	view_thread(tid, &v);
+	view_memory(&v);
+	cubi_pbuf_printf(b, "Name:\t");
+	put_comm(b);
+	cubi_pbuf_printf(b, "\nUmask:\t0%u%u%u\nState:\t%s\nTgid:\t1\nNgid:\t0\n"
+			 "Pid:\t%d\nPPid:\t0\nTracerPid:\t0\n"
+			 "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t\n",
+			 (cubi_fs_umask >> 6) & 7, (cubi_fs_umask >> 3) & 7, cubi_fs_umask & 7,
+			 v.state == 'R' ? "R (running)" : "S (sleeping)", v.tid, CUBI_FD_MAX);
+	cubi_pbuf_printf(b, "VmPeak:\t%8zu kB\nVmSize:\t%8zu kB\nVmRSS:\t%8zu kB\n"
+			 "Threads:\t%d\nSigQ:\t0/%d\n",
+			 v.vm_bytes / 1024, v.vm_bytes / 1024, v.rss_bytes / 1024,
+			 v.nthreads, 63);
+	cubi_pbuf_printf(b, "SigPnd:\t%016lx\nShdPnd:\t%016lx\nSigBlk:\t%016lx\n"
+			 "SigIgn:\t%016lx\nSigCgt:\t%016lx\n",
+			 (unsigned long)v.pending, 0ul, (unsigned long)v.sigmask, 0ul, 0ul);
+	cubi_pbuf_printf(b, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\n"
+			 "CapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n"
+			 "CapAmb:\t0000000000000000\nCpus_allowed:\t1\n"
+			 "Cpus_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\n"
+			 "nonvoluntary_ctxt_switches:\t0\n");
+}
+
+/* The one-line stat: Linux's 52 fields, those not kept 0. */
+void cubi_procfs_stat(struct cubi_pbuf *b, int tid)
+{
+	struct thread_view v;
+	uintptr_t lo, hi;
+
+	view_thread(tid, &v);
+	view_memory(&v);
+	cubi_mm_snapshot(NULL, 0, &lo, &hi);
+	cubi_pbuf_printf(b, "%d (", v.tid);
+	put_comm(b);
+	/* 3 state .. 19 nice */
+	cubi_pbuf_printf(b, ") %c 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 ", v.state);
+	/* 20 num_threads .. 28 startstack */
+	cubi_pbuf_printf(b, "%d 0 0 %zu %zu 18446744073709551615 0 0 %lu ",
+			 v.nthreads, v.vm_bytes, v.rss_bytes / CUB_PAGE_SIZE,
+			 (unsigned long)prog.stack_hi);
+	/* 29 kstkesp .. 44 cguest_time (31-34: signals) */
+	cubi_pbuf_printf(b, "0 0 %lu %lu 0 0 0 0 0 17 0 0 0 0 0 0 ",
+			 (unsigned long)v.pending, (unsigned long)v.sigmask);
+	/* 45 start_data .. 52 exit_code */
+	cubi_pbuf_printf(b, "0 0 %lu %lu %lu %lu %lu 0\n", (unsigned long)lo,
+			 (unsigned long)prog.arg_start, (unsigned long)prog.arg_end,
+			 (unsigned long)prog.env_start, (unsigned long)prog.env_end);
+}
+
+/* The name maps shows for a mapping. */
+static const char *map_name(const struct cubi_vma_info *m, uintptr_t lo, uintptr_t hi)
+{
+	if (m->start >= prog.stack_lo && m->end <= prog.stack_hi && prog.stack_hi)
+		return "[stack]";
+	if (m->start >= lo && m->end <= hi && hi > lo)
+		return "[heap]";
+	return "";
+}
+
+/* One maps line: "start-end perms offset dev inode" and a name padded
+ * to its column, as Linux prints them. */
+static void map_line(struct cubi_pbuf *b, uintptr_t start, uintptr_t end,
+		     unsigned prot, const char *name)
+{
+	size_t before = b->len;
+
+	cubi_pbuf_printf(b, "%08lx-%08lx %c%c%cp 00000000 00:00 0",
+			 (unsigned long)start, (unsigned long)end,
+			 prot & CUB_PROT_READ ? 'r' : '-', prot & CUB_PROT_WRITE ? 'w' : '-',
+			 prot & CUB_PROT_EXEC ? 'x' : '-');
+	if (name[0]) {
+		size_t col = b->len - before;
+
+		cubi_pbuf_printf(b, "%*s%s", (int)(col < MAPS_NAME_COLUMN ?
+				 MAPS_NAME_COLUMN - col : 1), "", name);
+	}
+	cubi_pbuf_put(b, "\n", 1);
+}
+
+/* Mappings mm.c split (mprotect of a part and back) are shown merged
+ * when they touch and agree, as Linux merges them. */
+void cubi_procfs_maps(struct cubi_pbuf *b, int tid)
+{
+	struct cubi_vma_info *m = cub_malloc(MAX_MAPS * sizeof(*m));
+	uintptr_t lo, hi;
+	size_t n;
+
+	(void)tid;
+	if (!m) {
+		b->oom = true;
+		return;
+	}
+	n = CUB_MIN(cubi_mm_snapshot(m, MAX_MAPS, &lo, &hi), (size_t)MAX_MAPS);
+	for (size_t i = 0; i < n;) {
+		const char *name = map_name(&m[i], lo, hi);
+		size_t j = i + 1;
+
+		while (j < n && m[j].start == m[j - 1].end && m[j].prot == m[i].prot &&
+		       cub_strcmp(map_name(&m[j], lo, hi), name) == 0)
+			j++;
+		map_line(b, m[i].start, m[j - 1].end, m[i].prot, name);
+		i = j;
+	}
+	cub_free(m);
+}
