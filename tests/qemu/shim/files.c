@@ -6,7 +6,10 @@
  * directory calls (mkdir, rename, unlink, rmdir, chdir, getcwd, openat),
  * dup/dup2 (stdout redirected into a file and back), symbolic links
  * (the archive's, in fsroot/etc, and new ones) and hard links, /dev/null
- * and /dev/urandom, and the errors programs rely on. One line per check, then a summary.
+ * and /dev/urandom, the errors programs rely on, and /proc (realpath of
+ * a relative path, /proc/self/exe, meminfo, maps, status and cmdline
+ * through stdio, /proc/self/fd listed and read, fchmodat's O_PATH and
+ * /proc/self/fd dance). One line per check, then a summary.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -238,7 +241,75 @@ static void errors_and_dup(void)
 	check("dup2 redirects stdout into a file", s && strcmp(s, "this line goes to a file\n") == 0);
 }
 
-int main(void)
+/* True when directory path lists name. */
+static int lists(const char *path, const char *name)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int seen = 0;
+
+	while (d && (e = readdir(d)) != NULL)
+		seen |= strcmp(e->d_name, name) == 0;
+	if (d)
+		closedir(d);
+	return seen;
+}
+
+/* argv0: the program's name, as the image gives it (musl_files). */
+static void proc(const char *argv0)
+{
+	char buf[256], path[64], want[64], *s, *real;
+	unsigned long kb = 0;
+	struct stat st;
+	ssize_t n;
+	int fd;
+	FILE *f;
+
+	chdir("/data/sub");
+	real = realpath("../numbers.txt", NULL);
+	check("realpath of a relative path", real && strcmp(real, "/data/numbers.txt") == 0);
+	free(real);
+	chdir("/");
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	snprintf(want, sizeof(want), "/%s", argv0);
+	check("/proc/self/exe names the program", strcmp(buf, want) == 0);
+	f = fopen("/proc/meminfo", "r");
+	check("/proc/meminfo's MemTotal", f && fgets(buf, sizeof(buf), f) &&
+	      sscanf(buf, "MemTotal: %lu kB", &kb) == 1 && kb > 1024);
+	if (f)
+		fclose(f);
+	s = slurp("/proc/self/maps");
+	check("/proc/self/maps shows the stack", s && strstr(s, "rw-p 00000000 00:00 0") &&
+	      strstr(s, "[stack]"));
+	s = slurp("/proc/self/status");
+	snprintf(want, sizeof(want), "Name:\t%.15s\n", argv0);
+	check("/proc/self/status", s && strncmp(s, want, strlen(want)) == 0 &&
+	      strstr(s, "\nPid:\t1\n"));
+	s = slurp("/proc/self/cmdline");
+	check("/proc/self/cmdline", s && strcmp(s, argv0) == 0);
+	fd = open("/data/numbers.txt", O_RDONLY);
+	snprintf(path, sizeof(path), "%d", fd);
+	check("/proc/self/fd lists the descriptors", lists("/proc/self/fd", "0") &&
+	      lists("/proc/self/fd", path));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	check("/proc/self/fd/N names the file", strcmp(buf, "/data/numbers.txt") == 0);
+	close(fd);
+	check("a closed descriptor leaves /proc/self/fd", readlink(path, buf, sizeof(buf)) < 0 &&
+	      errno == ENOENT);
+	fd = open("/tmp/modes", O_CREAT | O_WRONLY, 0644);
+	close(fd);
+	check("fchmodat AT_SYMLINK_NOFOLLOW (O_PATH, /proc/self/fd)",
+	      fchmodat(AT_FDCWD, "/tmp/modes", 0600, AT_SYMLINK_NOFOLLOW) == 0 &&
+	      stat("/tmp/modes", &st) == 0 && (st.st_mode & 0777) == 0600);
+	check("/proc is read-only", mkdir("/proc/x", 0755) < 0 && errno == ENOENT &&
+	      unlink("/proc/meminfo") < 0 && errno == EPERM &&
+	      open("/proc/meminfo", O_WRONLY) < 0 && errno == EACCES);
+}
+
+int main(int argc, char **argv)
 {
 	boot_archive();
 	mapping();
@@ -248,6 +319,7 @@ int main(void)
 	errors_and_dup();
 	links();
 	devices();
+	proc(argc ? argv[0] : "");
 	printf("files: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
 }
