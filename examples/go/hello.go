@@ -12,7 +12,7 @@
 // those (exit status 2); with "echo" it copies console lines until
 // "quit"; with "udp" it echoes datagrams over loopback, with "unix" over a
 // unix-domain socket; with "files" it
-// uses the file system (booted with
+// uses the file system and /proc (booted with
 // `scripts/run --files tests/qemu/shim/fsroot`); otherwise it exits with
 // status 0.
 package main
@@ -195,6 +195,19 @@ func echo() {
 	fmt.Printf("echo: %d lines\n", n)
 }
 
+// procfs reads /proc the way Go programs do: os.Executable (a readlink of
+// /proc/self/exe), /proc/self/status and /proc/meminfo.
+func procfs() string {
+	exe, err := os.Executable()
+	exeOK := err == nil && filepath.IsAbs(exe) && filepath.Base(exe) == filepath.Base(os.Args[0])
+	status, err := os.ReadFile("/proc/self/status")
+	statusOK := err == nil && strings.HasPrefix(string(status), "Name:\t") &&
+		strings.Contains(string(status), "\nPid:\t1\n") && strings.Contains(string(status), "\nThreads:\t")
+	meminfo, err := os.ReadFile("/proc/meminfo")
+	memOK := err == nil && strings.HasPrefix(string(meminfo), "MemTotal:")
+	return fmt.Sprintf("executable %v, status %v, meminfo %v", exeOK, statusOK, memOK)
+}
+
 // files reads the boot archive's files, then makes, lists, renames and
 // removes a tree under /tmp: os, bufio and path/filepath over the shim's
 // in-memory file system.
@@ -331,6 +344,7 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "files" {
 		fmt.Printf("files: %s\n", files())
+		fmt.Printf("proc: %s\n", procfs())
 		return
 	}
 	if len(os.Args) > 1 && os.Args[1] == "echo" {
