@@ -47,7 +47,8 @@ void cubi_procfs_stat(struct cubi_pbuf *b, int tid);
 void cubi_procfs_maps(struct cubi_pbuf *b, int tid);
 /* The program's path for /proc/1/exe ("" before one started). */
 const char *cubi_procfs_exe(void);
-/* Up to max live tids into tids (heap; NULL: no memory); *n set. */
+/* The live threads' tids in a heap array (free it; NULL: no memory),
+ * *n of them. */
 int *cubi_procfs_tids(int *n);
 
 /* procfs_fd.c: /proc/1/fd's refresh hook; the path of a node as a file
