@@ -1,8 +1,9 @@
 /*
  * fs_open.c - the file-system calls that open and look: open, openat,
  * creat (O_PATH: a file that only names its node, file.c; a generated
- * file of /proc opens through procfs.c), stat, lstat, fstat, newfstatat, access, faccessat(2) (those
- * with a "nofollow" flag, and lstat, see a symbolic link itself), and the
+ * file of /proc opens through procfs.c), stat, lstat, fstat,
+ * newfstatat, access, faccessat(2) (those with a "nofollow" flag, and
+ * lstat, see a symbolic link itself), and the
  * descriptor calls only files have (getdents64, pread64, pwrite64,
  * fsync, ftruncate) with truncate. fs.c has the plumbing and locking.
  */
