@@ -77,7 +77,7 @@ struct cubi_file *cubi_file_open_at(struct cubi_rnode *n, unsigned flags,
 	if (!rf)
 		return NULL;
 	*rf = (struct rfile){
-		.file = { flags & CUBI_O_PATH ? &path_ops : ops, flags, 0, 0 },
+		.file = { .ops = flags & CUBI_O_PATH ? &path_ops : ops, .flags = flags },
 		.node = n, .dir = dir, .nlen = len,
 	};
 	cub_memcpy(rf->name, name, len);

@@ -438,7 +438,7 @@ struct cubi_file *cubi_procfs_open(struct cubi_rnode *n, struct cubi_rnode *dir,
 		cubi_pbuf_free(&b);
 		return NULL;
 	}
-	*pf = (struct pfile){ .file = { &gen_ops, flags, 0, 0 }, .node = n,
+	*pf = (struct pfile){ .file = { .ops = &gen_ops, .flags = flags }, .node = n,
 			      .dir = dir, .text = b.p, .len = b.len, .nlen = len };
 	cub_memcpy(pf->name, name, len);
 	pf->name[len] = '\0';
