@@ -35,6 +35,13 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(302, prlimit64), NR(318, getrandom),
 	/* eventfd.c */
 	NR(284, eventfd), NR(290, eventfd2),
+	/* signal_wait.c */
+	NR(34, pause), NR(127, rt_sigpending), NR(128, rt_sigtimedwait),
+	NR(130, rt_sigsuspend),
+	/* itimer.c, ptimer.c */
+	NR(36, getitimer), NR(37, alarm), NR(38, setitimer),
+	NR(222, timer_create), NR(223, timer_settime), NR(224, timer_gettime),
+	NR(225, timer_getoverrun), NR(226, timer_delete),
 	/* timerfd.c */
 	NR(283, timerfd_create), NR(286, timerfd_settime), NR(287, timerfd_gettime),
 	/* poll.c */

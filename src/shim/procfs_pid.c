@@ -107,7 +107,7 @@ static void view_thread(int tid, struct thread_view *v)
 	if ((t = cubi_thread_by_tid(v->tid)) != NULL) {
 		v->alive = true;
 		v->sigmask = t->sigmask;
-		v->pending = t->pending;
+		v->pending = t->pending.bits;
 	}
 	if (t == me || (!tid && me))
 		v->state = 'R';

@@ -83,6 +83,12 @@ CUBI_SYS(nanosleep); CUBI_SYS(clock_nanosleep); CUBI_SYS(time);
  * or (get) -EINVAL for a negative or unnormalized timespec. */
 int cubi_itimerspec_get(uintptr_t src, uint64_t its[2]);
 int cubi_itimerspec_put(uintptr_t dst, const uint64_t its[2]);
+/* A timer's expiry as a monotonic deadline, never 0: value ns from now,
+ * or with abs at value on the monotonic or (realtime) the wall clock. */
+uint64_t cubi_timer_deadline(uint64_t value, bool abs, bool realtime);
+/* One timespec <-> ns, the same way. */
+int cubi_timespec_get(uintptr_t src, uint64_t *ns);
+int cubi_timespec_put(uintptr_t dst, uint64_t ns);
 /* timerfd.c */
 CUBI_SYS(timerfd_create); CUBI_SYS(timerfd_settime); CUBI_SYS(timerfd_gettime);
 /* misc.c */
@@ -92,6 +98,13 @@ CUBI_SYS(sched_yield); CUBI_SYS(prlimit64); CUBI_SYS(madvise);
 /* signal.c */
 CUBI_SYS(rt_sigaction); CUBI_SYS(rt_sigprocmask); CUBI_SYS(sigaltstack);
 CUBI_SYS(kill); CUBI_SYS(tgkill); CUBI_SYS(tkill);
+/* signal_wait.c */
+CUBI_SYS(pause); CUBI_SYS(rt_sigsuspend); CUBI_SYS(rt_sigpending);
+CUBI_SYS(rt_sigtimedwait);
+/* itimer.c, ptimer.c */
+CUBI_SYS(getitimer); CUBI_SYS(setitimer); CUBI_SYS(alarm);
+CUBI_SYS(timer_create); CUBI_SYS(timer_settime); CUBI_SYS(timer_gettime);
+CUBI_SYS(timer_getoverrun); CUBI_SYS(timer_delete);
 /* mm.c */
 CUBI_SYS(mmap); CUBI_SYS(munmap); CUBI_SYS(mprotect); CUBI_SYS(brk);
 /* thread.c */
@@ -338,6 +351,17 @@ struct cubi_altstack {			/* Linux's stack_t */
 	uint64_t size;
 };
 
+/* Pending signals: bit sig-1 each, and how each was sent (its siginfo
+ * si_code: CUBI_SI_USER, _TKILL, _KERNEL or _TIMER). */
+struct cubi_sigpend {
+	uint64_t bits;
+	int16_t code[64];
+};
+#define CUBI_SI_USER 0		/* kill */
+#define CUBI_SI_KERNEL 0x80	/* setitimer, alarm */
+#define CUBI_SI_TIMER (-2)	/* timer_create timers */
+#define CUBI_SI_TKILL (-6)	/* tkill, tgkill, a fault of the thread */
+
 struct cubi_thread {
 	int tid;
 	struct cub_coro *coro;
@@ -346,8 +370,11 @@ struct cubi_thread {
 	struct cub_list link;		/* all threads; irq-save protected */
 	/* Signals (signal.c), irq-save protected: bit sig-1 of each. */
 	uint64_t sigmask;		/* blocked */
-	uint64_t pending;		/* sent, not yet delivered */
-	uint64_t pending_kill;		/* of those, sent by kill (SI_USER) */
+	struct cubi_sigpend pending;	/* sent to it, not yet taken */
+	uint64_t waitset;		/* waited for in rt_sigtimedwait */
+	uint64_t suspend_saved;		/* rt_sigsuspend: the mask a handler
+					 * returns to (with suspended) */
+	bool suspended;
 	struct cubi_altstack altstack;	/* sigaltstack */
 	void *sleeping;			/* its futex waiter while blocked */
 	bool console_wait;		/* blocked in a console read */
@@ -367,6 +394,9 @@ struct cubi_thread *cubi_thread_by_tid(int64_t tid);
 /* The tids of up to max live threads, in creation order; returns how
  * many were stored (a snapshot, for /proc/1/task). */
 int cubi_thread_tids(int *tids, int max);
+/* The live threads, oldest first: the first with prev NULL, then the one
+ * after prev, NULL after the last (irq off throughout). */
+struct cubi_thread *cubi_thread_next(struct cubi_thread *prev);
 /* A thread that leaves drops its undelivered signals (irq off). */
 void cubi_signal_thread_gone(struct cubi_thread *t);
 
@@ -392,6 +422,15 @@ bool cubi_signal_deliverable(const struct cubi_thread *t);
 /* The dispatcher saw call nr end with -CUB_EINTR: remember it, so that a
  * handler with SA_RESTART restarts it. */
 void cubi_signal_note_eintr(long nr);
+/* Sends sig with si_code code to thread t, or with t NULL to the process
+ * (the thread that waits for it or does not block it). Any context,
+ * irq included: timers send from their expiry. */
+void cubi_signal_post(struct cubi_thread *t, int sig, int code);
+/* ptimer.c: what the siginfo of a timer_create timer's signal sig, taken
+ * by thread tid, says: the timer's id, its overrun count and its sigev
+ * value (irq off; all 0 if the timer is gone). */
+void cubi_ptimer_siginfo(int tid, int sig, int32_t *id, int32_t *overrun,
+			 uint64_t *value);
 /* A write-side call on a pipe or stream socket ends with rc: -EPIPE
  * raises SIGPIPE on the calling thread unless nosignal (MSG_NOSIGNAL).
  * Returns rc. Interrupts enabled (the default action ends the program). */

@@ -45,6 +45,7 @@
 
 #include "../sched/sched_hooks.h"
 #include "shim_impl.h"
+#include "signal_impl.h"
 
 #define NSIG 64
 #define SIGABRT 6
@@ -61,8 +62,6 @@
 #define SS_ONSTACK 1
 #define SS_DISABLE 2
 #define MINSIGSTKSZ 2048
-#define SI_USER 0
-#define SI_TKILL (-6)
 #define PID 1
 #define RED_ZONE 128
 #define FX_SIZE 512
@@ -92,21 +91,15 @@ struct ucontext {
 	uint64_t sigmask;
 };
 
-struct siginfo {
-	int32_t signo, errno_, code, pad;
-	int32_t pid, uid;
-	uint8_t rest[104];
-};
-
 struct rt_sigframe {
 	uint64_t pretcode;
 	struct ucontext uc;
-	struct siginfo info;
+	struct cubi_siginfo info;
 };
 
 _Static_assert(sizeof(struct mcontext) == 256, "Linux sigcontext layout");
 _Static_assert(sizeof(struct ucontext) == 304, "Linux ucontext layout");
-_Static_assert(sizeof(struct siginfo) == 128, "Linux siginfo layout");
+_Static_assert(sizeof(struct cubi_siginfo) == 128, "Linux siginfo layout");
 _Static_assert(sizeof(struct cubi_sigctx) == 18 * 8 + sizeof(void *),
 	       "cubi_sigctx: 18 registers in sigcontext order, then fx");
 
@@ -207,14 +200,84 @@ static CUB_NORETURN void die(uint64_t sig)
 		  sig == SIGPIPE ? " (SIGPIPE: write to a pipe or socket nobody reads)" : "");
 }
 
-/* Sends sig to thread t. Signal 0 only probes. A fatal signal the
- * thread blocks waits, pending, until it is unblocked (then it kills:
- * cubi_signal_deliver), as on Linux. */
-static long send(struct cubi_thread *t, uint64_t sig, bool by_kill)
+/* Process-directed signals (kill, timers): any thread that does not
+ * block one, or waits for it, takes it; the one that acts when it is
+ * sent is only woken (pick). A thread's exit leaves them here. */
+static struct cubi_sigpend proc_pending;
+
+/* Adds sig to q (irq off); one already pending stays as it was: standard
+ * signals do not queue twice. */
+static void enqueue(struct cubi_sigpend *q, uint64_t sig, int code)
 {
+	if (q->bits & BIT(sig))
+		return;
+	q->bits |= BIT(sig);
+	q->code[sig - 1] = (int16_t)code;
+	cubi_signal_npending++;
+}
+
+/* Takes pending sig off t's own queue, else the process's (irq off);
+ * returns how it was sent. */
+static int dequeue(struct cubi_thread *t, int sig)
+{
+	struct cubi_sigpend *q = t->pending.bits & BIT(sig) ? &t->pending : &proc_pending;
+
+	q->bits &= ~BIT(sig);
+	cubi_signal_npending--;
+	return q->code[sig - 1];
+}
+
+/* The signals t could take: its own and the process's (irq off). */
+static uint64_t pending_for(const struct cubi_thread *t)
+{
+	return t->pending.bits | proc_pending.bits;
+}
+
+uint64_t cubi_signal_pending_for(const struct cubi_thread *t)
+{
+	return pending_for(t);
+}
+
+/* Where a process-directed signal goes (irq off): a thread waiting for
+ * it in rt_sigtimedwait, else the oldest thread that does not block it
+ * (the main thread first, as Linux prefers), else NULL: nobody now. */
+static struct cubi_thread *pick(uint64_t bit)
+{
+	struct cubi_thread *t, *open = NULL;
+
+	for (t = cubi_thread_next(NULL); t; t = cubi_thread_next(t)) {
+		if (t->waitset & bit)
+			return t;
+		if (!open && !(t->sigmask & bit))
+			open = t;
+	}
+	return open;
+}
+
+/* Ends t's blocking call, if any, so that it takes the signal (irq off). */
+static void wake(struct cubi_thread *t)
+{
+	if (t->sleeping)
+		cubi_futex_interrupt(t->sleeping);	/* its call: -EINTR */
+	if (t->console_wait)
+		cub_console_interrupt();
+}
+
+/*
+ * Sends sig (0 only probes) to thread t, or with t NULL to the process
+ * (queued for every thread, acted on by pick's); code is its si_code. Any context, irq included (timers send from
+ * there). As on Linux: a signal the target ignores and does not block
+ * is dropped; a blocked one stays pending whatever its action, until
+ * unblocked or waited for; a fatal one kills as it arrives unless
+ * blocked or waited for (a blocked one kills once unblocked:
+ * cubi_signal_deliver).
+ */
+static long send(struct cubi_thread *t, uint64_t sig, int code)
+{
+	struct cubi_sigpend *q = t ? &t->pending : &proc_pending;
 	struct ksigaction act;
 	unsigned long irq;
-	bool fatal, blocked;
+	bool ignored, fatal, takes, waited;
 
 	if (sig > NSIG)
 		return -CUB_EINVAL;
@@ -222,28 +285,32 @@ static long send(struct cubi_thread *t, uint64_t sig, bool by_kill)
 		return 0;
 	irq = cub_arch_irq_save();
 	act = actions[sig];
+	ignored = act.handler == SIG_IGN ||
+		  (act.handler == SIG_DFL && ignored_by_default(sig));
 	fatal = act.handler == SIG_DFL && !ignored_by_default(sig);
-	blocked = t->sigmask & BIT(sig);
-	if ((act.handler > SIG_IGN || (fatal && blocked)) && !(t->pending & BIT(sig))) {
-		t->pending |= BIT(sig);
-		if (by_kill)
-			t->pending_kill |= BIT(sig);
-		cubi_signal_npending++;
-	}
-	if (act.handler > SIG_IGN && !(t->sigmask & BIT(sig)) && t->sleeping)
-		cubi_futex_interrupt(t->sleeping);	/* its call: -EINTR */
-	if (act.handler > SIG_IGN && !(t->sigmask & BIT(sig)) && t->console_wait)
-		cub_console_interrupt();
+	if (!t)		/* the process's: stays on its queue, one thread acts */
+		t = pick(BIT(sig));
+	waited = t && (t->waitset & BIT(sig));
+	takes = t && (!(t->sigmask & BIT(sig)) || waited);	/* acts now */
+	if (!(ignored && takes && !waited))
+		enqueue(q, sig, code);
+	if (takes && (act.handler > SIG_IGN || waited))
+		wake(t);
 	cub_arch_irq_restore(irq);
-	if (fatal && !blocked)
+	if (fatal && takes && !waited)
 		die(sig);
 	return 0;
+}
+
+void cubi_signal_post(struct cubi_thread *t, int sig, int code)
+{
+	(void)send(t, (uint64_t)sig, code);
 }
 
 long cubi_signal_epipe(long rc, bool nosignal)
 {
 	if (rc == -CUB_EPIPE && !nosignal)
-		(void)send(cubi_thread_self(), SIGPIPE, true);
+		(void)send(cubi_thread_self(), SIGPIPE, CUBI_SI_TKILL);
 	return rc;
 }
 
@@ -263,7 +330,8 @@ CUBI_SYS(kill)
 
 	if (pid != PID && pid != 0 && pid != -1)
 		return -CUB_ESRCH;
-	return send(cubi_thread_self(), A1(r), true);
+	(void)cubi_thread_self();	/* the caller is among the threads */
+	return send(NULL, A1(r), CUBI_SI_USER);
 }
 
 CUBI_SYS(tgkill)
@@ -274,7 +342,7 @@ CUBI_SYS(tgkill)
 		return -CUB_EINVAL;
 	if (A0(r) != PID || !(t = thread_with_tid((int64_t)A1(r))))
 		return A2(r) > NSIG ? -CUB_EINVAL : -CUB_ESRCH;
-	return send(t, A2(r), false);
+	return send(t, A2(r), CUBI_SI_TKILL);
 }
 
 CUBI_SYS(tkill)
@@ -285,13 +353,16 @@ CUBI_SYS(tkill)
 		return -CUB_EINVAL;
 	if (!(t = thread_with_tid((int64_t)A0(r))))
 		return A1(r) > NSIG ? -CUB_EINVAL : -CUB_ESRCH;
-	return send(t, A1(r), false);
+	return send(t, A1(r), CUBI_SI_TKILL);
 }
 
 void cubi_signal_thread_gone(struct cubi_thread *t)
 {
-	cubi_signal_npending -= (unsigned)__builtin_popcountll(t->pending);
-	t->pending = t->pending_kill = 0;
+	cubi_signal_npending -= (unsigned)__builtin_popcountll(t->pending.bits);
+	t->pending.bits = 0;
+	if (t->suspended)
+		cubi_signal_npending--;
+	t->suspended = false;
 }
 
 /* ----------------------------------------------------------- delivery */
@@ -303,7 +374,7 @@ bool cubi_signal_pending(void)
 
 bool cubi_signal_deliverable(const struct cubi_thread *t)
 {
-	return (t->pending & ~t->sigmask) != 0;
+	return (pending_for(t) & (~t->sigmask | t->waitset)) != 0;
 }
 
 /* Calls Linux restarts after a handler with SA_RESTART: read, write,
@@ -354,10 +425,28 @@ static uint64_t frame_top(const struct cubi_thread *t, const struct ksigaction *
 	return sp - RED_ZONE;
 }
 
-/* Writes the frame for sig at frame (checked writable); fx below it. */
+/* The siginfo of sig, sent with code: who sent it, or which timer. */
+static void fill_info(struct cubi_siginfo *info, const struct cubi_thread *t, int sig,
+		      int code)
+{
+	info->signo = sig;
+	info->code = code;
+	if (code == CUBI_SI_USER || code == CUBI_SI_TKILL) {
+		info->pid = PID;	/* si_pid; si_uid stays 0 (root) */
+	} else if (code == CUBI_SI_TIMER) {
+		uint64_t value = 0;
+
+		/* si_tid, si_overrun, then si_value: the timer's fields */
+		cubi_ptimer_siginfo(t->tid, sig, &info->pid, &info->uid, &value);
+		cub_memcpy(info->rest, &value, sizeof(value));
+	}
+}
+
+/* Writes the frame for sig at frame (checked writable); fx below it.
+ * saved: the mask rt_sigreturn gives back. */
 static void write_frame(struct rt_sigframe *f, uint64_t fx, const struct cubi_thread *t,
 			const struct ksigaction *a, const struct cubi_sigctx *ctx,
-			int sig)
+			uint64_t saved)
 {
 	cub_memset(f, 0, sizeof(*f));
 	f->pretcode = a->restorer;
@@ -367,53 +456,97 @@ static void write_frame(struct rt_sigframe *f, uint64_t fx, const struct cubi_th
 	cub_memcpy(f->uc.mc.gregs, ctx, sizeof(f->uc.mc.gregs));
 	f->uc.mc.cs = 0x08;
 	f->uc.mc.ss = 0x10;
-	f->uc.mc.oldmask = t->sigmask;
+	f->uc.mc.oldmask = saved;
 	f->uc.mc.fpstate = fx;
-	f->uc.sigmask = t->sigmask;
+	f->uc.sigmask = saved;
 	cub_memcpy((void *)fx, ctx->fx, FX_SIZE);
-	f->info.signo = sig;
-	f->info.code = (t->pending_kill & BIT(sig)) ? SI_USER : SI_TKILL;
-	f->info.pid = PID;
+}
+
+void cubi_signal_take(struct cubi_thread *t, int sig, struct cubi_siginfo *info)
+{
+	int code = dequeue(t, sig);
+
+	cub_memset(info, 0, sizeof(*info));
+	fill_info(info, t, sig, code);
+}
+
+void cubi_signal_suspend(struct cubi_thread *t, uint64_t mask)
+{
+	if (!t->suspended)
+		cubi_signal_npending++;	/* the way out must restore the mask */
+	t->suspend_saved = t->sigmask;
+	t->suspended = true;
+	t->sigmask = mask & ~UNBLOCKABLE;
+}
+
+/* rt_sigsuspend's mask ends (irq off): with restore the thread's own mask
+ * comes back now (no handler runs); otherwise the handler's frame holds
+ * it for rt_sigreturn. */
+static void end_suspend(struct cubi_thread *t, bool restore)
+{
+	if (!t->suspended)
+		return;
+	if (restore)
+		t->sigmask = t->suspend_saved;
+	t->suspended = false;
+	cubi_signal_npending--;
+}
+
+/* Where the frame for a handler with action a goes when the thread
+ * stopped at sp: its address, with *top its top and *fx the FXSAVE
+ * image's place between them. */
+static uint64_t place_frame(const struct cubi_thread *t, const struct ksigaction *a,
+			    uint64_t sp, uint64_t *top, uint64_t *fx)
+{
+	uint64_t here = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+
+	*top = frame_top(t, a, sp);
+	/* A caller without a kernel stack (cubi_sched_set_kstack) has the
+	 * platform's frame (the registers it will restore) and this call
+	 * chain just below its red zone: the signal frame goes further
+	 * down, below everything in use. */
+	if (*top == sp - RED_ZONE && !cubi_sched_kstack() && here < *top)
+		*top = here - 2048;
+	*fx = CUB_ALIGN_DOWN(*top - FX_SIZE, 64);
+	return CUB_ALIGN_DOWN(*fx - sizeof(struct rt_sigframe), 16) - 8;
 }
 
 bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 {
 	struct cubi_thread *t = cub_coro_self() ? cubi_thread_current() : NULL;
-	uint64_t ready = t ? t->pending & ~t->sigmask : 0, top, fx, frame, here;
+	uint64_t ready = t ? pending_for(t) & ~t->sigmask : 0, top, fx, frame, saved;
 	struct ksigaction a;
-	int sig;
+	struct rt_sigframe *f;
+	int sig, code;
 
-	if (!ready)
+	if (!ready) {
+		if (t)
+			end_suspend(t, true);
 		return false;
+	}
 	sig = __builtin_ctzll(ready) + 1;
 	a = actions[sig];
-	top = frame_top(t, &a, ctx->rsp);
-	/* A caller without a kernel stack (cubi_sched_set_kstack) has the
-	 * platform's frame (the registers it will restore) and this call
-	 * chain just below its red zone: the signal frame goes further
-	 * down, below everything in use. */
-	here = (uint64_t)(uintptr_t)__builtin_frame_address(0);
-	if (top == ctx->rsp - RED_ZONE && !cubi_sched_kstack() && here < top)
-		top = here - 2048;
-	fx = CUB_ALIGN_DOWN(top - FX_SIZE, 64);
-	frame = CUB_ALIGN_DOWN(fx - sizeof(struct rt_sigframe), 16) - 8;
 	if (a.handler == SIG_DFL && !ignored_by_default((uint64_t)sig))
 		die((uint64_t)sig);	/* blocked when sent, or reset since */
 	if (a.handler <= SIG_IGN) {	/* reset since it was sent */
-		t->pending &= ~BIT(sig);
-		t->pending_kill &= ~BIT(sig);
-		cubi_signal_npending--;
+		struct cubi_siginfo dropped;	/* (a timer's is sent again) */
+
+		cubi_signal_take(t, sig, &dropped);
+		end_suspend(t, true);
 		return false;
 	}
+	frame = place_frame(t, &a, ctx->rsp, &top, &fx);
 	if (!(a.flags & SA_RESTORER) || !cubi_user_writable(frame, top - frame))
 		cub_panic("signal %d: cannot enter its handler (%s)", sig,
 			  a.flags & SA_RESTORER ? "no room for the signal frame"
 						: "no SA_RESTORER");
 	restart_if_asked(t, &a, ctx);
-	write_frame((struct rt_sigframe *)frame, fx, t, &a, ctx, sig);
-	t->pending &= ~BIT(sig);
-	t->pending_kill &= ~BIT(sig);
-	cubi_signal_npending--;
+	f = (struct rt_sigframe *)frame;
+	saved = t->suspended ? t->suspend_saved : t->sigmask;
+	end_suspend(t, false);
+	code = dequeue(t, sig);
+	write_frame(f, fx, t, &a, ctx, saved);
+	fill_info(&f->info, t, sig, code);
 	t->sigmask |= (a.mask | (a.flags & SA_NODEFER ? 0 : BIT(sig))) & ~UNBLOCKABLE;
 	if (a.flags & SA_RESETHAND)
 		actions[sig].handler = SIG_DFL;

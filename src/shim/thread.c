@@ -106,6 +106,13 @@ int cubi_thread_tids(int *tids, int max)
 	return n;
 }
 
+struct cubi_thread *cubi_thread_next(struct cubi_thread *prev)
+{
+	struct cub_list *next = prev ? prev->link.next : threads.next;
+
+	return next == &threads ? NULL : cub_container_of(next, struct cubi_thread, link);
+}
+
 struct cubi_thread *cubi_thread_self(void)
 {
 	struct cub_coro *me = cub_coro_self();

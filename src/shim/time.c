@@ -61,6 +61,28 @@ static int get_ts(uintptr_t src, uint64_t *ns)
 	return 0;
 }
 
+int cubi_timespec_get(uintptr_t src, uint64_t *ns)
+{
+	return get_ts(src, ns);
+}
+
+int cubi_timespec_put(uintptr_t dst, uint64_t ns)
+{
+	return put_ts(dst, ns);
+}
+
+uint64_t cubi_timer_deadline(uint64_t value, bool abs, bool realtime)
+{
+	uint64_t now = cub_time_now(), wall;
+
+	if (!abs)
+		return now + value < now ? UINT64_MAX / 2 : now + value;
+	if (!realtime)
+		return value ? value : 1;
+	wall = cub_arch_wallclock_ns();
+	return value > wall ? now + (value - wall) : (now ? now : 1);
+}
+
 /* An itimerspec (interval, then value) at src into its[0..1]. */
 int cubi_itimerspec_get(uintptr_t src, uint64_t its[2])
 {

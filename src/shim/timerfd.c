@@ -166,19 +166,6 @@ static void current(struct timerfd *tf, uint64_t its[2])
 	its[1] = next > now ? next - now : 0;
 }
 
-/* A (relative or wall-clock absolute) expiry as monotonic ns, never 0. */
-static uint64_t deadline(struct timerfd *tf, uint64_t value, bool abs)
-{
-	uint64_t now = cub_time_now(), wall;
-
-	if (!abs)
-		return now + value < now ? UINT64_MAX / 2 : now + value;
-	if (!tf->realtime)
-		return value ? value : 1;
-	wall = cub_arch_wallclock_ns();
-	return value > wall ? now + (value - wall) : (now ? now : 1);
-}
-
 CUBI_SYS(timerfd_settime)
 {
 	uint64_t flags = A1(r), its[2], old[2];
@@ -199,7 +186,8 @@ CUBI_SYS(timerfd_settime)
 	cub_timer_stop(&tf->timer);
 	tf->ticks = 0;
 	tf->interval = its[1] ? its[0] : 0;
-	tf->next = its[1] ? deadline(tf, its[1], flags & TFD_TIMER_ABSTIME) : 0;
+	tf->next = its[1] ? cubi_timer_deadline(its[1], flags & TFD_TIMER_ABSTIME,
+						tf->realtime) : 0;
 	if (tf->next)
 		cub_timer_start(&tf->timer, tf->next);
 	cubi_file_changed(&tf->file);

@@ -7,9 +7,12 @@
  * values, wild pointers (canonical and not, page 0, a read-only page),
  * and pointers into a scratch area that is followed by an
  * inaccessible guard page. Calls that by design end the program or block
- * forever are steered: exit/exit_group/clone are skipped, signals to self
- * use signal 0, SIGPIPE is ignored (rt_sigaction leaves it so), console reads (on whatever descriptor dup put the console)
- * and unbounded waits are skipped, sleeps and
+ * forever are steered: exit/exit_group/clone, pause and sigsuspend are
+ * skipped, signals to self use signal 0, SIGPIPE and the timer signals
+ * (SIGALRM, SIGVTALRM, SIGPROF) are ignored (rt_sigaction leaves them
+ * so; timer_create timers only send them), console reads (on whatever
+ * descriptor dup put the console) and unbounded waits are skipped,
+ * sleeps, sigtimedwait and
  * epoll waits get a tiny timeout, pipes, eventfds, timerfds and sockets
  * (TCP and UDP) are always made non-blocking (pipe2, eventfd2,
  * timerfd_create, socket, socketpair, accept4 get the
@@ -210,6 +213,12 @@ static void aim_paths(long nr, long a[6], uint64_t *s)
 
 /* Rewrites calls that would end the program or never return; false:
  * skip the call. */
+/* The signals the run ignores, since their default action ends it. */
+static bool quiet_signal(long sig)
+{
+	return sig == 13 || sig == 14 || sig == 26 || sig == 27;
+}
+
 static bool steer(long nr, long a[6], uint64_t *s)
 {
 	if (path_args(nr) && rnd(s) % 2)
@@ -275,10 +284,31 @@ static bool steer(long nr, long a[6], uint64_t *s)
 	case 232: case 281:			/* epoll waits: 0..2 ms */
 		a[3] = (long)(rnd(s) % 3);
 		return true;
-	case 13:				/* rt_sigaction: SIGPIPE stays */
-		if (a[0] == 13)			/* ignored (EPIPE would end it) */
+	case 13:				/* rt_sigaction: the signals */
+		if (quiet_signal(a[0]))		/* ignored at start stay so */
 			a[1] = 0;
 		return true;
+	case 34: case 130: return false;	/* pause, sigsuspend: forever */
+	case 128: {				/* sigtimedwait: 0..1 ms */
+		int64_t *ts = (int64_t *)(void *)(scratch + SCRATCH / 2 + 128);
+
+		ts[0] = 0;
+		ts[1] = (int64_t)(rnd(s) % 1000000);
+		a[2] = (long)(uintptr_t)ts;
+		return true;
+	}
+	case 222: {				/* timer_create: its signal is */
+		int32_t *sev = (int32_t *)(void *)(scratch + SCRATCH / 2 + 256);
+		static const int32_t sigs[3] = { 14, 26, 27 };	/* ignored */
+		static const int32_t how[3] = { 0, 1, 4 };	/* SIGNAL NONE
+								 * THREAD_ID */
+		memset(sev, 0, 64);		/* one the run ignores */
+		sev[2] = sigs[rnd(s) % 3];
+		sev[3] = how[rnd(s) % 3];
+		sev[4] = (int32_t)(rnd(s) % 4);	/* a tid, perhaps a live one */
+		a[1] = rnd(s) % 4 ? (long)(uintptr_t)sev : 0;
+		return true;
+	}
 	case 62: a[1] = 0; return true;		/* kill: probe only */
 	case 200: a[1] = 0; return true;	/* tkill */
 	case 234: a[2] = 0; return true;	/* tgkill */
@@ -397,10 +427,13 @@ int main(int argc, char **argv)
 	cubi_mem_init();
 	cubi_host_capture_console(console, sizeof(console));	/* random writes */
 	cubi_host_set_exit_hook(ended);
-	{	/* writes to closed pipes and sockets: -EPIPE, no SIGPIPE */
+	{	/* writes to closed pipes and sockets: -EPIPE, no SIGPIPE;
+		 * timers and alarms signal SIGALRM, SIGVTALRM, SIGPROF */
 		uint64_t ign[4] = { 1, 0x04000000, 0, 0 };
 
-		cub_shim_call(13, 13, (long)(uintptr_t)ign, 0, 8, 0, 0);
+		for (long sig = 1; sig <= 64; sig++)
+			if (quiet_signal(sig))
+				cub_shim_call(13, sig, (long)(uintptr_t)ign, 0, 8, 0, 0);
 	}
 	cub_sched_run(run_all, NULL, NULL);
 	cubi_host_set_exit_hook(NULL);

@@ -2,11 +2,16 @@
  * timers.c - timers in an unmodified musl program on bare metal: a
  * timerfd waited for with epoll (one-shot, then periodic with the periods
  * a late read collects), a blocking timerfd read in a second thread, and
- * an absolute expiry on the wall clock. One line per check, then a
- * summary.
+ * an absolute expiry on the wall clock; alarm with pause, setitimer with
+ * a handler, timer_create with SIGEV_SIGNAL (siginfo's value and code)
+ * and SIGEV_THREAD (musl's helper thread), sigsuspend, and sigwait in a
+ * thread of its own for a kill() the main thread blocks. One line per
+ * check, then a summary.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -102,10 +107,123 @@ static void timerfd_threads(void)
 	close(fd);
 }
 
+static volatile sig_atomic_t alarms, profs, usr1_code;
+static volatile long usr1_value;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static void on_prof(int sig)
+{
+	(void)sig;
+	profs++;
+}
+
+static void on_usr1(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	usr1_code = si->si_code;
+	usr1_value = (long)si->si_value.sival_ptr;
+}
+
+static void itimers(void)
+{
+	struct itimerval it = { { 0, 2000 }, { 0, 2000 } }, off = { 0 };
+	long long t0 = mono_ns();
+
+	signal(SIGALRM, on_alarm);
+	alarm(1);
+	pause();
+	check("alarm: pause returns after the SIGALRM handler",
+	      alarms == 1 && mono_ns() - t0 >= 900 * MS);
+	signal(SIGPROF, on_prof);
+	setitimer(ITIMER_PROF, &it, NULL);
+	while (profs < 5)
+		pause();
+	setitimer(ITIMER_PROF, &off, &it);
+	check("setitimer: five SIGPROF ticks of 2 ms, then off",
+	      profs == 5 && it.it_interval.tv_usec == 2000);
+}
+
+static volatile int notified;
+
+static void on_thread_notify(union sigval v)
+{
+	notified = v.sival_int;
+}
+
+static void posix_timers(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_usr1, .sa_flags = SA_SIGINFO };
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1,
+			       .sigev_value.sival_ptr = (void *)0x5eed };
+	struct itimerspec ts = { .it_value = { 0, 5 * MS } };
+	sigset_t none, usr1;
+	timer_t t;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &none);
+	sigdelset(&none, SIGUSR1);
+	timer_create(CLOCK_MONOTONIC, &ev, &t);
+	timer_settime(t, 0, &ts, NULL);
+	sigsuspend(&none);	/* sleeps with SIGUSR1 open, until it comes */
+	check("timer_create: SIGEV_SIGNAL handler sees SI_TIMER and the value",
+	      usr1_code == SI_TIMER && usr1_value == 0x5eed);
+	timer_delete(t);
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+
+	ev = (struct sigevent){ .sigev_notify = SIGEV_THREAD,
+				.sigev_notify_function = on_thread_notify,
+				.sigev_value.sival_int = 77 };
+	check("timer_create: SIGEV_THREAD made", timer_create(CLOCK_REALTIME, &ev, &t) == 0);
+	timer_settime(t, 0, &ts, NULL);
+	for (int i = 0; i < 200 && !notified; i++)
+		usleep(1000);
+	check("timer_create: SIGEV_THREAD runs the function in a thread", notified == 77);
+	timer_delete(t);
+}
+
+static void *sigwaiter(void *arg)
+{
+	sigset_t *set = arg;
+	int sig = 0;
+
+	sigwait(set, &sig);
+	return (void *)(intptr_t)sig;
+}
+
+/* The classic pattern: every thread blocks SIGUSR2, one waits for it;
+ * a kill() to the process reaches that one. */
+static void process_signals(void)
+{
+	sigset_t set;
+	pthread_t t;
+	void *res;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_create(&t, NULL, sigwaiter, &set);
+	usleep(5000);
+	kill(getpid(), SIGUSR2);
+	pthread_join(t, &res);
+	check("kill: a signal every thread blocks reaches the sigwait thread",
+	      (intptr_t)res == SIGUSR2);
+}
+
 int main(void)
 {
 	timerfd_epoll();
 	timerfd_threads();
+	itimers();
+	posix_timers();
+	process_signals();
 	printf("timers: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
 }

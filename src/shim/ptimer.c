@@ -1,0 +1,269 @@
+/*
+ * ptimer.c - POSIX per-process timers: timer_create, timer_settime,
+ * timer_gettime, timer_getoverrun, timer_delete.
+ *
+ * A timer notifies by a signal to the process (SIGEV_SIGNAL), to one
+ * thread (SIGEV_THREAD_ID: what the C library's SIGEV_THREAD and Go's
+ * profiler use), or not at all (SIGEV_NONE: only timer_gettime shows
+ * it). Its signal carries si_code SI_TIMER, the timer's id, its
+ * sigev_value and the overrun: as on Linux the signal is queued once, and
+ * expiries while it is still pending only count as overruns, which the
+ * siginfo and timer_getoverrun report once it is taken. Clocks: REALTIME
+ * (absolute times on the wall clock), MONOTONIC, BOOTTIME, TAI, the
+ * _ALARM ones, and the CPU-time clocks, which count elapsed time here
+ * (cubrt does not account CPU time, time.c).
+ *
+ * Invariants: ids are slots of `timers` (0..MAX_TIMERS-1); a slot is in
+ * use while `used`; its cub_timer is pending exactly when next != 0;
+ * `queued` while its signal is pending and not yet taken (the taker
+ * clears it through cubi_ptimer_siginfo). Locking: irq_save around every
+ * access; the expiry runs in irq context.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/time.h>
+
+#include "shim_impl.h"
+
+#define MAX_TIMERS 64
+#define SIGEV_SIGNAL 0
+#define SIGEV_NONE 1
+#define SIGEV_THREAD 2		/* the C library's; to the kernel, SIGNAL */
+#define SIGEV_THREAD_ID 4
+#define TIMER_ABSTIME 1
+#define SIGALRM 14
+#define NSIG 64
+#define OVERRUN_MAX 0x7fffffff
+
+/* Linux's struct sigevent (64 bytes): the fields the kernel reads. */
+struct sigevent_user {
+	uint64_t value;
+	int32_t signo, notify;
+	int32_t tid;
+	int32_t pad[11];
+};
+
+struct ptimer {
+	struct cub_timer timer;
+	bool used, realtime, queued;
+	int notify, signo, tid;
+	uint64_t value;		/* sigev_value */
+	uint64_t next;		/* monotonic ns of the next expiry; 0: off */
+	uint64_t interval;
+	int overrun;		/* expiries since its signal was queued */
+	int overrun_last;	/* what the last taken signal reported */
+};
+
+static struct ptimer timers[MAX_TIMERS];
+
+static void add_overrun(struct ptimer *p, uint64_t n)
+{
+	p->overrun = n > (uint64_t)(OVERRUN_MAX - p->overrun) ? OVERRUN_MAX
+							      : p->overrun + (int)n;
+}
+
+/* One expiry (irq context): a signal, or an overrun while one waits. */
+static void expired(struct cub_timer *t, void *arg)
+{
+	struct ptimer *p = arg;
+	uint64_t now = cub_time_now(), late = 0;
+
+	(void)t;
+	if (p->interval) {
+		p->next += p->interval;
+		if (p->next <= now) {	/* whole periods went by: overruns */
+			late = (now - p->next) / p->interval + 1;
+			p->next += late * p->interval;
+		}
+		cub_timer_start(&p->timer, p->next);
+	} else {
+		p->next = 0;
+	}
+	if (p->notify == SIGEV_NONE)
+		return;
+	if (p->queued) {
+		add_overrun(p, 1 + late);
+		return;
+	}
+	p->overrun = 0;
+	add_overrun(p, late);
+	if (p->notify == SIGEV_THREAD_ID) {
+		struct cubi_thread *to = cubi_thread_by_tid(p->tid);
+
+		if (!to)
+			return;	/* the thread is gone */
+		p->queued = true;
+		cubi_signal_post(to, p->signo, CUBI_SI_TIMER);
+	} else {
+		p->queued = true;
+		cubi_signal_post(NULL, p->signo, CUBI_SI_TIMER);
+	}
+}
+
+void cubi_ptimer_siginfo(int tid, int sig, int32_t *id, int32_t *overrun,
+			 uint64_t *value)
+{
+	for (int i = 0; i < MAX_TIMERS; i++) {
+		struct ptimer *p = &timers[i];
+
+		if (!p->used || !p->queued || p->signo != sig ||
+		    (p->notify == SIGEV_THREAD_ID && p->tid != tid))
+			continue;
+		p->queued = false;
+		p->overrun_last = p->overrun;
+		p->overrun = 0;
+		*id = i;
+		*overrun = p->overrun_last;
+		*value = p->value;
+		return;
+	}
+	*id = *overrun = 0;
+	*value = 0;
+}
+
+/* Reads and checks the sigevent (NULL: SIGALRM to the process, with the
+ * timer's id as its value, filled in later) into p. */
+static int read_sigevent(uintptr_t usev, struct ptimer *p)
+{
+	struct sigevent_user sev;
+
+	if (!usev) {
+		*p = (struct ptimer){ .notify = SIGEV_SIGNAL, .signo = SIGALRM };
+		return 0;
+	}
+	if (cubi_copy_in(&sev, usev, sizeof(sev)))
+		return -CUB_EFAULT;
+	if (sev.notify == SIGEV_THREAD)
+		sev.notify = SIGEV_SIGNAL;
+	if (sev.notify != SIGEV_SIGNAL && sev.notify != SIGEV_NONE &&
+	    sev.notify != SIGEV_THREAD_ID)
+		return -CUB_EINVAL;
+	if (sev.notify != SIGEV_NONE && (sev.signo < 1 || sev.signo > NSIG))
+		return -CUB_EINVAL;
+	if (sev.notify == SIGEV_THREAD_ID && !cubi_thread_by_tid(sev.tid))
+		return -CUB_EINVAL;
+	*p = (struct ptimer){ .notify = sev.notify, .signo = sev.signo,
+			      .tid = sev.tid, .value = sev.value };
+	return 0;
+}
+
+static bool known_clock(uint64_t clk)
+{
+	return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC ||
+	       clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID ||
+	       clk == CLOCK_BOOTTIME || clk == 8 || clk == 9 || clk == CLOCK_TAI;
+}
+
+CUBI_SYS(timer_create)
+{
+	struct ptimer p;
+	unsigned long irq;
+	int id = 0, rc;
+
+	if (!known_clock(A0(r)))
+		return -CUB_EINVAL;
+	if (!cubi_user_writable(A2(r), sizeof(int32_t)))
+		return -CUB_EFAULT;
+	if ((rc = read_sigevent(A1(r), &p)) != 0)
+		return rc;
+	p.used = true;
+	p.realtime = A0(r) == CLOCK_REALTIME || A0(r) == 8 || A0(r) == CLOCK_TAI;
+	irq = cub_arch_irq_save();
+	while (id < MAX_TIMERS && timers[id].used)
+		id++;
+	if (id < MAX_TIMERS) {
+		if (!A1(r))
+			p.value = (uint64_t)id;
+		timers[id] = p;
+		cub_timer_init(&timers[id].timer, expired, &timers[id]);
+	}
+	cub_arch_irq_restore(irq);
+	if (id == MAX_TIMERS)
+		return -CUB_EAGAIN;
+	if (cubi_copy_out(A2(r), &id, sizeof(int32_t))) {
+		irq = cub_arch_irq_save();
+		timers[id].used = false;	/* unmapped meanwhile: undo */
+		cub_arch_irq_restore(irq);
+		return -CUB_EFAULT;
+	}
+	return 0;
+}
+
+/* The timer with id (irq off), or NULL. */
+static struct ptimer *timer_of(uint64_t id)
+{
+	return id < MAX_TIMERS && timers[id].used ? &timers[id] : NULL;
+}
+
+/* Its setting (irq off): interval, and time left (0 when off). */
+static void current(const struct ptimer *p, uint64_t its[2])
+{
+	uint64_t now = cub_time_now();
+
+	its[0] = p->interval;
+	its[1] = !p->next ? 0 : p->next > now ? p->next - now : 1;
+}
+
+CUBI_SYS(timer_settime)
+{
+	uint64_t its[2], old[2];
+	struct ptimer *p;
+	unsigned long irq;
+	int rc;
+
+	if (A1(r) & ~(uint64_t)TIMER_ABSTIME)
+		return -CUB_EINVAL;
+	if (!A2(r))
+		return -CUB_EINVAL;
+	if ((rc = cubi_itimerspec_get(A2(r), its)) != 0)
+		return rc;
+	if (A3(r) && !cubi_user_writable(A3(r), 32))
+		return -CUB_EFAULT;
+	irq = cub_arch_irq_save();
+	if (!(p = timer_of(A0(r)))) {
+		cub_arch_irq_restore(irq);
+		return -CUB_EINVAL;
+	}
+	current(p, old);
+	cub_timer_stop(&p->timer);
+	p->interval = its[1] ? its[0] : 0;
+	p->next = its[1] ? cubi_timer_deadline(its[1], A1(r) & TIMER_ABSTIME, p->realtime) : 0;
+	if (p->next)
+		cub_timer_start(&p->timer, p->next);
+	cub_arch_irq_restore(irq);
+	return A3(r) ? cubi_itimerspec_put(A3(r), old) : 0;
+}
+
+CUBI_SYS(timer_gettime)
+{
+	uint64_t its[2];
+	struct ptimer *p;
+	unsigned long irq = cub_arch_irq_save();
+
+	if ((p = timer_of(A0(r))) != NULL)
+		current(p, its);
+	cub_arch_irq_restore(irq);
+	return p ? cubi_itimerspec_put(A1(r), its) : -CUB_EINVAL;
+}
+
+CUBI_SYS(timer_getoverrun)
+{
+	struct ptimer *p;
+	unsigned long irq = cub_arch_irq_save();
+	long n = (p = timer_of(A0(r))) != NULL ? p->overrun_last : -CUB_EINVAL;
+
+	cub_arch_irq_restore(irq);
+	return n;
+}
+
+CUBI_SYS(timer_delete)
+{
+	struct ptimer *p;
+	unsigned long irq = cub_arch_irq_save();
+
+	if ((p = timer_of(A0(r))) != NULL) {
+		cub_timer_stop(&p->timer);
+		p->used = false;
+	}
+	cub_arch_irq_restore(irq);
+	return p ? 0 : -CUB_EINVAL;
+}
