@@ -269,6 +269,14 @@ static long blocking_rw(struct cubi_file *f, uintptr_t buf, size_t n, bool out)
 	}
 }
 
+int cubi_file_wait_put(struct cubi_file *f, uint32_t seq, const char *what)
+{
+	int rc = cubi_file_wait(f, seq, 0, what);
+
+	cubi_file_put(f);
+	return rc;
+}
+
 /* read or write on fd: the file looked up and held for the call. */
 static long transfer(uint64_t fd, uintptr_t buf, size_t n, bool out)
 {
@@ -403,8 +411,10 @@ long cubi_fd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg)
 			   (arg & (CUBI_O_NONBLOCK | O_APPEND));
 	else
 		r = -CUB_EINVAL;
-	if (cmd == F_SETFL && f)
-		cubi_io_changed();	/* a waiter may now have to return */
+	if (cmd == F_SETFL && f) {	/* a waiter may now have to return */
+		cubi_file_changed(f);
+		cubi_io_changed();
+	}
 	cub_arch_irq_restore(irq);
 	return r;
 }

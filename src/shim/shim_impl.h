@@ -248,6 +248,10 @@ void cubi_file_changed(struct cubi_file *f);
 uint32_t cubi_file_seq(struct cubi_file *f);
 int cubi_file_wait(struct cubi_file *f, uint32_t seq, uint64_t deadline,
 		   const char *what);
+/* The same for a caller that found f by its descriptor and holds no
+ * reference: it takes one (f->refs++) in that critical section, and
+ * this drops it after the wait (so f's word outlives the wait). */
+int cubi_file_wait_put(struct cubi_file *f, uint32_t seq, const char *what);
 /* Waits until cubi_io_changed() after the critical section that read
  * *seq began (seq sampled inside it), until deadline (0 = none) or a
  * signal: 0, -CUB_ETIMEDOUT or -CUB_EINTR. */

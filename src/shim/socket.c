@@ -73,8 +73,12 @@
  * listener's queue has no descriptor yet (refs 0), listener points back
  * to it, and the listener's qlen counts the queue; each ring holds len <=
  * RING bytes from head (mod RING). Every change of what a socket's poll
- * op reports bumps the gen of that socket (and of its peer, when theirs
- * changes) and calls cubi_io_changed().
+ * op reports goes through cubi_file_changed for that socket (and for its
+ * peer, when theirs changes), then cubi_io_changed(): a call blocked on
+ * one socket sleeps on that socket's word (file_wakes); only connect
+ * waiting for room in a listener's queue and an AF_UNIX datagram send
+ * waiting for room at its destination sleep on io_seq, with poll and
+ * epoll_wait.
  *
  * This file makes, binds, names, shuts down and frees sockets and keeps
  * the ports; socket_conn.c connects and accepts; socket_io.c moves stream
@@ -158,9 +162,9 @@ long cubi_sock_type(uint64_t fd)
 
 void cubi_sock_changed(struct cubi_sock *s)
 {
-	s->file.gen++;
+	cubi_file_changed(&s->file);
 	if (s->peer)
-		s->peer->file.gen++;
+		cubi_file_changed(&s->peer->file);
 	cubi_io_changed();
 }
 
@@ -179,7 +183,7 @@ static void reset_queue(struct cubi_sock *l)
 		if (c) {
 			c->peer = NULL;
 			c->err = CUB_ECONNRESET;
-			c->file.gen++;
+			cubi_file_changed(&c->file);
 		}
 	}
 	cubi_io_changed();
@@ -216,7 +220,7 @@ void *cubi_sock_release(struct cubi_file *f)
 	if (s->state == CUBI_SOCK_LISTENING)
 		reset_queue(s);
 	if (s->peer) {
-		s->peer->file.gen++;
+		cubi_file_changed(&s->peer->file);
 		s->peer->peer = NULL;
 	}
 	cubi_io_changed();
@@ -231,6 +235,7 @@ void cubi_sock_free(void *mem)
 static const struct cubi_file_ops sock_ops = {
 	.read = cubi_sock_read, .write = cubi_sock_write, .poll = cubi_sock_poll,
 	.release = cubi_sock_release, .free = cubi_sock_free, .mode = S_IFSOCK | 0777,
+	.file_wakes = true,
 };
 
 /* ------------------------------------------------- creating sockets */

@@ -38,7 +38,7 @@ static void enqueue(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock
 	srv->listener = l;
 	cub_list_push_back(&l->queue, &srv->qlink);
 	l->qlen++;
-	l->file.gen++;
+	cubi_file_changed(&l->file);
 	cubi_sock_changed(c);
 }
 
@@ -197,7 +197,7 @@ static long accept_locked(struct cubi_sock *l, unsigned flags, struct cubi_saddr
 	q->listener = NULL;
 	q->file.flags = CUBI_O_RDWR | (flags & CUBI_O_NONBLOCK);
 	cubi_sock_name(q, true, peer);
-	l->file.gen++;
+	cubi_file_changed(&l->file);
 	cubi_sock_changed(q);	/* also: a connect waiting for room looks again */
 	return fd;
 }
@@ -213,8 +213,8 @@ static long do_accept(uint64_t fd, uintptr_t uaddr, uintptr_t ulen, uint64_t fla
 		return -CUB_EINVAL;
 	for (;;) {
 		unsigned long irq = cub_arch_irq_save();
-		uint32_t seq = cubi_io_seq();
 		struct cubi_sock *s = cubi_sock_at(fd, &rc);
+		uint32_t seq = s ? cubi_file_seq(&s->file) : 0;
 		bool nonblock = s && (s->file.flags & CUBI_O_NONBLOCK);
 
 		if (s && s->type == CUBI_SOCK_DGRAM)
@@ -223,10 +223,12 @@ static long do_accept(uint64_t fd, uintptr_t uaddr, uintptr_t ulen, uint64_t fla
 			rc = -CUB_EINVAL;
 		else if (s)
 			rc = aerr ? aerr : accept_locked(s, (unsigned)flags, &peer);
+		if (rc == -CUB_EAGAIN && !nonblock)
+			s->file.refs++;		/* held while it waits on s */
 		cub_arch_irq_restore(irq);
 		if (rc != -CUB_EAGAIN || nonblock)
 			break;
-		if (cubi_io_wait(seq, 0, "accept") == -CUB_EINTR)
+		if (cubi_file_wait_put(&s->file, seq, "accept") == -CUB_EINTR)
 			return -CUB_EINTR;
 	}
 	if (rc >= 0 && uaddr && cubi_sock_addr_out(uaddr, ulen, &peer)) {

@@ -31,7 +31,7 @@
  * the first one's end > rd_pos (taken rights leave the list); every
  * change of what cubi_sock_poll reports goes through cubi_sock_changed. Locking: the fd layer's critical section
  * (interrupts disabled) around every look at a socket; the calls check
- * user buffers before entering it and wait outside it (cubi_io_wait with
+ * user buffers before entering it and wait outside it (cubi_file_wait with
  * the sequence sampled inside), like fd.c's transfer.
  */
 #include <cubrt/arch.h>
@@ -269,11 +269,12 @@ static long xfer(uint64_t fd, uintptr_t buf, size_t n, unsigned flags, bool out,
 
 	for (;;) {
 		unsigned long irq = cub_arch_irq_save();
-		uint32_t seq = cubi_io_seq();
 		long r;
 		struct cubi_sock *s = cubi_sock_at(fd, &r);
+		uint32_t seq = s ? cubi_file_seq(&s->file) : 0;
 		bool nonblock = !s || (s->file.flags & CUBI_O_NONBLOCK) || (flags & MSG_DONTWAIT);
 		size_t most = CUB_MIN(n - done, CUBI_SOCK_RING);	/* one attempt's */
+		bool wait;
 
 		if (s && !(out ? cubi_user_readable(buf + done, most)
 			       : cubi_user_writable(buf + done, most)))
@@ -283,6 +284,9 @@ static long xfer(uint64_t fd, uintptr_t buf, size_t n, unsigned flags, bool out,
 		else if (s)
 			r = recv_locked(s, (void *)(buf + done), n - done, peek ? skip + done : 0,
 					peek, skip + done == 0, x);
+		wait = r == -CUB_EAGAIN && !nonblock && !x->ended;
+		if (wait)	/* held while it waits on s's word */
+			s->file.refs++;
 		cub_arch_irq_restore(irq);
 		if (r >= 0)
 			done += (size_t)r;
@@ -292,8 +296,8 @@ static long xfer(uint64_t fd, uintptr_t buf, size_t n, unsigned flags, bool out,
 			return (long)done;	/* before further rights */
 		if (r < 0 && (r != -CUB_EAGAIN || nonblock))
 			return done ? (long)done : r;
-		if (r == -CUB_EAGAIN &&
-		    cubi_io_wait(seq, 0, out ? "socket send" : "socket recv") == -CUB_EINTR)
+		if (wait && cubi_file_wait_put(&s->file, seq, out ? "socket send" : "socket recv")
+			    == -CUB_EINTR)
 			return done ? (long)done : -CUB_EINTR;
 	}
 }

@@ -61,7 +61,7 @@
  * never LISTENING; CONNECTED means peer_addr:peer_port (peer_addr a 127.x
  * address) is its default destination and the only sender it receives
  * from. Every change of what udp_poll reports goes through
- * cubi_sock_changed (gen, cubi_io_changed).
+ * cubi_sock_changed (cubi_file_changed, cubi_io_changed).
  *
  * Locking: the fd layer's critical section (interrupts disabled) around
  * every look at a socket, its queue and the port table. The program's
@@ -298,7 +298,7 @@ static long udp_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned fl
 	for (;;) {
 		struct cubi_dgram *d = NULL;
 		unsigned long irq = cub_arch_irq_save();
-		uint32_t seq = cubi_io_seq();
+		uint32_t seq = cubi_file_seq(&s->file);
 		bool nonblock = (s->file.flags & CUBI_O_NONBLOCK) || (flags & MSG_DONTWAIT);
 		long rc = recv_locked(s, u, flags, t, &d);
 
@@ -306,7 +306,7 @@ static long udp_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned fl
 		cub_free(d);
 		if (rc != -CUB_EAGAIN || nonblock)
 			return rc;
-		if (cubi_io_wait(seq, 0, "udp recv") == -CUB_EINTR)
+		if (cubi_file_wait(&s->file, seq, 0, "udp recv") == -CUB_EINTR)
 			return -CUB_EINTR;
 	}
 }
@@ -365,6 +365,7 @@ const struct cubi_file_ops cubi_udp_ops = {
 	.io = udp_io, .poll = udp_poll, .release = udp_release, .free = udp_free,
 	.mode = S_IFSOCK | 0777,
 	.datagram = true,		/* readv/writev: one datagram (io.c) */
+	.file_wakes = true,
 };
 
 /* ------------------------------------------------------------- connect */

@@ -307,7 +307,7 @@ static long umsg_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned f
 	for (;;) {
 		struct cubi_dgram *d = NULL;
 		unsigned long irq = cub_arch_irq_save();
-		uint32_t seq = cubi_io_seq();
+		uint32_t seq = cubi_file_seq(&s->file);
 		bool nonblock = (s->file.flags & CUBI_O_NONBLOCK) || (flags & MSG_DONTWAIT);
 		long rc = recv_locked(s, u, flags, t, &d, set);
 
@@ -315,7 +315,7 @@ static long umsg_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned f
 		cubi_dgram_free(d);	/* with the rights nobody took */
 		if (rc != -CUB_EAGAIN || nonblock)
 			return rc;
-		if (cubi_io_wait(seq, 0, "unix recv") == -CUB_EINTR)
+		if (cubi_file_wait(&s->file, seq, 0, "unix recv") == -CUB_EINTR)
 			return -CUB_EINTR;
 	}
 }
@@ -344,7 +344,7 @@ static bool writable(struct cubi_sock *s)
 	bool room = !r || r->dbytes <= CUBI_UDP_BUDGET / 4;
 
 	if (room && s->dst_full)
-		s->file.gen++;
+		cubi_file_changed(&s->file);
 	s->dst_full = !room;
 	return room && !s->wr_shut;
 }
@@ -374,6 +374,7 @@ const struct cubi_file_ops cubi_umsg_ops = {
 	.io = umsg_io, .poll = umsg_poll, .release = cubi_sock_release,
 	.free = cubi_sock_free, .mode = S_IFSOCK | 0777,
 	.datagram = true,		/* readv/writev: one message (io.c) */
+	.file_wakes = true,
 };
 
 /* ---------------------------------------------------------------- calls */

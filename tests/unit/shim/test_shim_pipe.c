@@ -4,8 +4,8 @@
  * EPIPE, O_NONBLOCK, level/edge/one-shot readiness, and (inside the
  * scheduler) readers, writers and epoll waiters that block and are woken
  * by other coroutines, with and without timeouts; a blocked reader is
- * woken by its own pipe only and keeps its file when another coroutine
- * closes the descriptor; eventfd counters. SIGPIPE: a write or writev
+ * woken by its own pipe (or socket) only and keeps its file when another
+ * coroutine closes the descriptor; eventfd counters. SIGPIPE: a write or writev
  * with no reader left raises it on the writer (pending with a handler,
  * nothing with SIG_IGN, the end of the program with the default action;
  * blocked, it waits).
@@ -345,10 +345,40 @@ static void wake_body(void)
 	assert_int_equal(SYS1(SYS_close, other[1]), 0);
 }
 
+/* The same for sockets: a reader blocked on one socketpair stays
+ * parked while another pair carries data both ways. */
+static void wake_sock_body(void)
+{
+	int other[2];
+	struct cub_coro *c;
+	char buf[8];
+	void *res;
+
+	assert_int_equal(SYS4(53 /* socketpair */, 1, 1, 0, fds), 0);
+	assert_int_equal(SYS4(53, 1, 1, 0, other), 0);
+	assert_int_equal(cub_coro_spawn(&c, reader, (void *)2, NULL), 0);
+	cub_coro_yield();
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(SYS3(SYS_write, other[i % 2], "z", 1), 1);
+		assert_int_equal(state_of(c), CUB_CORO_PARKED);
+		assert_int_equal(SYS3(SYS_read, other[1 - i % 2], buf, sizeof(buf)), 1);
+		assert_int_equal(state_of(c), CUB_CORO_PARKED);
+	}
+	assert_int_equal(SYS3(SYS_write, fds[1], "ok", 2), 2);
+	assert_int_equal(state_of(c), CUB_CORO_READY);
+	assert_int_equal(cub_coro_join(c, &res), 0);
+	assert_int_equal((intptr_t)res, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(SYS1(SYS_close, fds[i]), 0);
+		assert_int_equal(SYS1(SYS_close, other[i]), 0);
+	}
+}
+
 static void test_pipe_wakes_own_readers(void **state)
 {
 	(void)state;
 	run(wake_body);
+	run(wake_sock_body);
 }
 
 static void test_pipe_emfile(void **state)
