@@ -350,7 +350,8 @@ static long gen_io(struct cubi_file *f, void *buf, size_t n, int64_t off, bool o
 	if (k && !cubi_user_writable((uintptr_t)buf, k)) {
 		r = -CUB_EFAULT;
 	} else {
-		cub_memcpy(buf, pf->text + at, k);
+		if (k)		/* text is NULL for an empty file */
+			cub_memcpy(buf, pf->text + at, k);
 		if (off < 0)
 			pf->pos = at + k;
 		r = (long)k;

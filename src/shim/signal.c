@@ -1,28 +1,17 @@
 /*
  * signal.c - signals within the program: rt_sigaction, rt_sigprocmask,
- * sigaltstack, kill/tkill/tgkill, and delivery to handlers with Linux's
- * x86-64 signal frame and rt_sigreturn.
+ * sigaltstack, and delivery to handlers with Linux's x86-64 signal frame
+ * and rt_sigreturn. How signals become pending is signal_send.c's.
  *
- * Only the program signals itself (there is no other process), so every
- * signal comes from kill, tkill or tgkill. One with a handler becomes
- * pending on its target thread and is delivered on that thread's way back
+ * A pending signal with a handler is delivered on its thread's way back
  * to program code: when a system call returns (any thread) or when an
- * interrupt returns into code outside cubrt's image, i.e. a separately
- * loaded program such as Go (the platform decides, platform/x86/shim.c).
- * A thread blocked in a system call (console input included) is woken:
- * the call fails with EINTR, or with SA_RESTART runs again after the
- * handler (read, write, readv, writev, futex; never sleeps or epoll
- * waits, as on Linux). Default actions: SIGCHLD, SIGCONT,
- * SIGURG and SIGWINCH are dropped, every other signal ends the program
- * with a report naming it (abort ends this way) -- when it is sent, or,
- * blocked then, when it is unblocked; SIG_IGN drops.
- *
- * The shim itself raises one signal: SIGPIPE, thread-directed at the
- * caller of a write, writev, send, sendto or sendmsg that fails with
- * EPIPE on a pipe or a stream socket (not with MSG_NOSIGNAL; not for
- * datagram or seqpacket sockets, as Linux), through cubi_signal_epipe,
- * which the two places where such calls end call (fd.c's transfer,
- * socket_io.c's stream sends).
+ * interrupt returns into program code (the platform decides,
+ * platform/x86/shim.c). A thread blocked in a system call (console input
+ * included) was woken when it was sent: the call fails with EINTR, or
+ * with SA_RESTART runs again after the handler (read, write, readv,
+ * writev, futex, the socket calls; never sleeps or epoll waits, as on
+ * Linux). A fatal one that was blocked when sent kills when it is
+ * unblocked (abort ends this way too).
  *
  * Delivery builds what Linux builds: below the red zone (and below the
  * platform's own frame if that sits there, for a caller without a kernel
@@ -47,13 +36,6 @@
 #include "shim_impl.h"
 #include "signal_impl.h"
 
-#define NSIG 64
-#define SIGABRT 6
-#define SIGKILL 9
-#define SIGPIPE 13
-#define SIGSTOP 19
-#define SIG_DFL 0
-#define SIG_IGN 1
 #define SA_NODEFER 0x40000000u
 #define SA_RESETHAND 0x80000000u
 #define SA_ONSTACK 0x08000000u
@@ -62,14 +44,11 @@
 #define SS_ONSTACK 1
 #define SS_DISABLE 2
 #define MINSIGSTKSZ 2048
-#define PID 1
 #define RED_ZONE 128
 #define FX_SIZE 512
-#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
 #define FIX_FLAGS 0x50dd5ull	/* AC OF DF TF SF ZF AF PF CF RF */
 #define CANONICAL(a) ((a) < 0x0000800000000000ull || (a) >= 0xffff800000000000ull)
 
-#define BIT(sig) (1ull << ((sig) - 1))
 
 struct ksigaction {
 	uint64_t handler, flags, restorer, mask;
@@ -104,6 +83,11 @@ _Static_assert(sizeof(struct cubi_sigctx) == 18 * 8 + sizeof(void *),
 	       "cubi_sigctx: 18 registers in sigcontext order, then fx");
 
 static struct ksigaction actions[NSIG + 1];
+
+uint64_t cubi_signal_handler(int sig)
+{
+	return actions[sig].handler;
+}
 /* Pending bits over all threads; syscall.S reads it to skip delivery. */
 unsigned cubi_signal_npending;
 
@@ -185,197 +169,7 @@ CUBI_SYS(sigaltstack)
 	return 0;
 }
 
-/* ------------------------------------------------------------ sending */
-
-static bool ignored_by_default(uint64_t sig)
-{
-	return sig == 17 || sig == 18 || sig == 23 || sig == 28;
-}
-
-/* A signal whose default action ends the program: the report. */
-static CUB_NORETURN void die(uint64_t sig)
-{
-	cub_panic("program killed by signal %lu%s", (unsigned long)sig,
-		  sig == SIGABRT ? " (SIGABRT: abort)" :
-		  sig == SIGPIPE ? " (SIGPIPE: write to a pipe or socket nobody reads)" : "");
-}
-
-/* Process-directed signals (kill, timers): any thread that does not
- * block one, or waits for it, takes it; the one that acts when it is
- * sent is only woken (pick). A thread's exit leaves them here. */
-static struct cubi_sigpend proc_pending;
-
-/* Adds sig to q (irq off); one already pending stays as it was: standard
- * signals do not queue twice. */
-static void enqueue(struct cubi_sigpend *q, uint64_t sig, int code)
-{
-	if (q->bits & BIT(sig))
-		return;
-	q->bits |= BIT(sig);
-	q->code[sig - 1] = (int16_t)code;
-	cubi_signal_npending++;
-}
-
-/* Takes pending sig off t's own queue, else the process's (irq off);
- * returns how it was sent. */
-static int dequeue(struct cubi_thread *t, int sig)
-{
-	struct cubi_sigpend *q = t->pending.bits & BIT(sig) ? &t->pending : &proc_pending;
-
-	q->bits &= ~BIT(sig);
-	cubi_signal_npending--;
-	return q->code[sig - 1];
-}
-
-/* The signals t could take: its own and the process's (irq off). */
-static uint64_t pending_for(const struct cubi_thread *t)
-{
-	return t->pending.bits | proc_pending.bits;
-}
-
-uint64_t cubi_signal_pending_for(const struct cubi_thread *t)
-{
-	return pending_for(t);
-}
-
-/* Where a process-directed signal goes (irq off): a thread waiting for
- * it in rt_sigtimedwait, else the oldest thread that does not block it
- * (the main thread first, as Linux prefers), else NULL: nobody now. */
-static struct cubi_thread *pick(uint64_t bit)
-{
-	struct cubi_thread *t, *open = NULL;
-
-	for (t = cubi_thread_next(NULL); t; t = cubi_thread_next(t)) {
-		if (t->waitset & bit)
-			return t;
-		if (!open && !(t->sigmask & bit))
-			open = t;
-	}
-	return open;
-}
-
-/* Ends t's blocking call, if any, so that it takes the signal (irq off). */
-static void wake(struct cubi_thread *t)
-{
-	if (t->sleeping)
-		cubi_futex_interrupt(t->sleeping);	/* its call: -EINTR */
-	if (t->console_wait)
-		cub_console_interrupt();
-}
-
-/*
- * Sends sig (0 only probes) to thread t, or with t NULL to the process
- * (queued for every thread, acted on by pick's); code is its si_code. Any context, irq included (timers send from
- * there). As on Linux: a signal the target ignores and does not block
- * is dropped; a blocked one stays pending whatever its action, until
- * unblocked or waited for; a fatal one kills as it arrives unless
- * blocked or waited for (a blocked one kills once unblocked:
- * cubi_signal_deliver).
- */
-static long send(struct cubi_thread *t, uint64_t sig, int code)
-{
-	struct cubi_sigpend *q = t ? &t->pending : &proc_pending;
-	struct ksigaction act;
-	unsigned long irq;
-	bool ignored, fatal, takes, waited;
-
-	if (sig > NSIG)
-		return -CUB_EINVAL;
-	if (sig == 0)
-		return 0;
-	irq = cub_arch_irq_save();
-	act = actions[sig];
-	ignored = act.handler == SIG_IGN ||
-		  (act.handler == SIG_DFL && ignored_by_default(sig));
-	fatal = act.handler == SIG_DFL && !ignored_by_default(sig);
-	if (!t)		/* the process's: stays on its queue, one thread acts */
-		t = pick(BIT(sig));
-	waited = t && (t->waitset & BIT(sig));
-	takes = t && (!(t->sigmask & BIT(sig)) || waited);	/* acts now */
-	if (!(ignored && takes && !waited))
-		enqueue(q, sig, code);
-	if (takes && (act.handler > SIG_IGN || waited))
-		wake(t);
-	cub_arch_irq_restore(irq);
-	if (fatal && takes && !waited)
-		die(sig);
-	return 0;
-}
-
-void cubi_signal_post(struct cubi_thread *t, int sig, int code)
-{
-	(void)send(t, (uint64_t)sig, code);
-}
-
-long cubi_signal_epipe(long rc, bool nosignal)
-{
-	if (rc == -CUB_EPIPE && !nosignal)
-		(void)send(cubi_thread_self(), SIGPIPE, CUBI_SI_TKILL);
-	return rc;
-}
-
-/* The live thread with this tid, or NULL. */
-static struct cubi_thread *thread_with_tid(int64_t tid)
-{
-	struct cubi_thread *self = cubi_thread_self();
-
-	if (tid == self->tid)
-		return self;
-	return cubi_thread_by_tid(tid);
-}
-
-CUBI_SYS(kill)
-{
-	int64_t pid = (int64_t)A0(r);
-
-	if (pid != PID && pid != 0 && pid != -1)
-		return -CUB_ESRCH;
-	(void)cubi_thread_self();	/* the caller is among the threads */
-	return send(NULL, A1(r), CUBI_SI_USER);
-}
-
-CUBI_SYS(tgkill)
-{
-	struct cubi_thread *t;
-
-	if ((int64_t)A0(r) <= 0 || (int64_t)A1(r) <= 0)
-		return -CUB_EINVAL;
-	if (A0(r) != PID || !(t = thread_with_tid((int64_t)A1(r))))
-		return A2(r) > NSIG ? -CUB_EINVAL : -CUB_ESRCH;
-	return send(t, A2(r), CUBI_SI_TKILL);
-}
-
-CUBI_SYS(tkill)
-{
-	struct cubi_thread *t;
-
-	if ((int64_t)A0(r) <= 0)
-		return -CUB_EINVAL;
-	if (!(t = thread_with_tid((int64_t)A0(r))))
-		return A1(r) > NSIG ? -CUB_EINVAL : -CUB_ESRCH;
-	return send(t, A1(r), CUBI_SI_TKILL);
-}
-
-void cubi_signal_thread_gone(struct cubi_thread *t)
-{
-	cubi_signal_npending -= (unsigned)__builtin_popcountll(t->pending.bits);
-	t->pending.bits = 0;
-	if (t->suspended)
-		cubi_signal_npending--;
-	t->suspended = false;
-}
-
 /* ----------------------------------------------------------- delivery */
-
-bool cubi_signal_pending(void)
-{
-	return cubi_signal_npending != 0;
-}
-
-bool cubi_signal_deliverable(const struct cubi_thread *t)
-{
-	return (pending_for(t) & (~t->sigmask | t->waitset)) != 0;
-}
 
 /* Calls Linux restarts after a handler with SA_RESTART: read, write,
  * readv, writev, futex, and on sockets accept, accept4, connect's wait
@@ -432,7 +226,7 @@ static void fill_info(struct cubi_siginfo *info, const struct cubi_thread *t, in
 	info->signo = sig;
 	info->code = code;
 	if (code == CUBI_SI_USER || code == CUBI_SI_TKILL) {
-		info->pid = PID;	/* si_pid; si_uid stays 0 (root) */
+		info->pid = CUBI_PID;	/* si_pid; si_uid stays 0 (root) */
 	} else if (code == CUBI_SI_TIMER) {
 		uint64_t value = 0;
 
@@ -464,19 +258,10 @@ static void write_frame(struct rt_sigframe *f, uint64_t fx, const struct cubi_th
 
 void cubi_signal_take(struct cubi_thread *t, int sig, struct cubi_siginfo *info)
 {
-	int code = dequeue(t, sig);
+	int code = cubi_signal_dequeue(t, sig);
 
 	cub_memset(info, 0, sizeof(*info));
 	fill_info(info, t, sig, code);
-}
-
-void cubi_signal_suspend(struct cubi_thread *t, uint64_t mask)
-{
-	if (!t->suspended)
-		cubi_signal_npending++;	/* the way out must restore the mask */
-	t->suspend_saved = t->sigmask;
-	t->suspended = true;
-	t->sigmask = mask & ~UNBLOCKABLE;
 }
 
 /* rt_sigsuspend's mask ends (irq off): with restore the thread's own mask
@@ -514,7 +299,7 @@ static uint64_t place_frame(const struct cubi_thread *t, const struct ksigaction
 bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 {
 	struct cubi_thread *t = cub_coro_self() ? cubi_thread_current() : NULL;
-	uint64_t ready = t ? pending_for(t) & ~t->sigmask : 0, top, fx, frame, saved;
+	uint64_t ready = t ? cubi_signal_pending_for(t) & ~t->sigmask : 0, top, fx, frame, saved;
 	struct ksigaction a;
 	struct rt_sigframe *f;
 	int sig, code;
@@ -526,8 +311,8 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 	}
 	sig = __builtin_ctzll(ready) + 1;
 	a = actions[sig];
-	if (a.handler == SIG_DFL && !ignored_by_default((uint64_t)sig))
-		die((uint64_t)sig);	/* blocked when sent, or reset since */
+	if (a.handler == SIG_DFL && !cubi_signal_ignored_by_default((uint64_t)sig))
+		cubi_signal_die((uint64_t)sig);	/* blocked when sent, or reset since */
 	if (a.handler <= SIG_IGN) {	/* reset since it was sent */
 		struct cubi_siginfo dropped;	/* (a timer's is sent again) */
 
@@ -544,7 +329,7 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 	f = (struct rt_sigframe *)frame;
 	saved = t->suspended ? t->suspend_saved : t->sigmask;
 	end_suspend(t, false);
-	code = dequeue(t, sig);
+	code = cubi_signal_dequeue(t, sig);
 	write_frame(f, fx, t, &a, ctx, saved);
 	fill_info(&f->info, t, sig, code);
 	t->sigmask |= (a.mask | (a.flags & SA_NODEFER ? 0 : BIT(sig))) & ~UNBLOCKABLE;

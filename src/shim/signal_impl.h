@@ -1,11 +1,22 @@
 /*
- * signal_impl.h - what signal.c shares with the calls that wait for
- * signals (signal_wait.c). Everything here runs with interrupts disabled.
+ * signal_impl.h - what the signal files share: signal.c (actions, masks,
+ * delivery into handlers), signal_send.c (pending sets, sending) and
+ * signal_wait.c (the calls that wait for signals). Everything here runs
+ * with interrupts disabled.
  */
 #ifndef CUBRT_SHIM_SIGNAL_IMPL_H
 #define CUBRT_SHIM_SIGNAL_IMPL_H
 
 #include "shim_impl.h"
+
+#define NSIG 64
+#define SIGKILL 9
+#define SIGSTOP 19
+#define SIG_DFL 0
+#define SIG_IGN 1
+#define BIT(sig) (1ull << ((sig) - 1))
+#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
+#define CUBI_PID 1		/* the program's process id */
 
 /* Linux's x86-64 siginfo_t: after the three ints, si_pid and si_uid
  * (kill, tkill), or si_tid and si_overrun then si_value (timers). */
@@ -15,12 +26,23 @@ struct cubi_siginfo {
 	uint8_t rest[104];
 };
 
+/* signal.c: sig's handler (SIG_DFL, SIG_IGN or an address). */
+uint64_t cubi_signal_handler(int sig);
+
+/* signal_send.c: */
+/* True for the signals whose default action is to do nothing. */
+bool cubi_signal_ignored_by_default(uint64_t sig);
+/* A signal whose default action ends the program: the report. */
+CUB_NORETURN void cubi_signal_die(uint64_t sig);
 /* The signals thread t could take: its own and the process's. */
 uint64_t cubi_signal_pending_for(const struct cubi_thread *t);
-/* Takes pending sig off t's queue (else the process's) and describes
- * it, as a handler would have seen it, in *info. */
+/* Takes pending sig off t's own set, else the process's; returns how it
+ * was sent (its si_code). */
+int cubi_signal_dequeue(struct cubi_thread *t, int sig);
+/* signal.c: takes pending sig off t's set (else the process's) and
+ * describes it, as a handler would have seen it, in *info. */
 void cubi_signal_take(struct cubi_thread *t, int sig, struct cubi_siginfo *info);
-/* rt_sigsuspend: t runs with mask until a handler runs; the handler's
+/* signal_send.c: rt_sigsuspend: t runs with mask until a handler runs; the handler's
  * frame then holds t's own mask, or the way back to the program puts it
  * back if none runs (cubi_signal_deliver). */
 void cubi_signal_suspend(struct cubi_thread *t, uint64_t mask);

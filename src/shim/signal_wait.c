@@ -23,7 +23,6 @@
 #include "signal_impl.h"
 
 #define SIGSET_SIZE 8
-#define UNBLOCKABLE ((1ull << 8) | (1ull << 18))	/* SIGKILL, SIGSTOP */
 
 static uint32_t nobody_wakes;
 
