@@ -32,12 +32,18 @@ static long sleep_for_signal(uint64_t deadline, const char *what)
 	return cubi_futex_wait((uintptr_t)&nobody_wakes, 0, deadline, ~0u, what);
 }
 
+/* pause and sigsuspend: only a signal ends them. */
+static long until_signal(const char *what)
+{
+	while (sleep_for_signal(0, what) != -CUB_EINTR)
+		;
+	return -CUB_EINTR;
+}
+
 CUBI_SYS(pause)
 {
 	(void)r;
-	while (sleep_for_signal(0, "pause") != -CUB_EINTR)
-		;
-	return -CUB_EINTR;
+	return until_signal("pause");
 }
 
 CUBI_SYS(rt_sigsuspend)
@@ -53,9 +59,7 @@ CUBI_SYS(rt_sigsuspend)
 	irq = cub_arch_irq_save();
 	cubi_signal_suspend(t, mask);
 	cub_arch_irq_restore(irq);
-	while (sleep_for_signal(0, "sigsuspend") != -CUB_EINTR)
-		;
-	return -CUB_EINTR;
+	return until_signal("sigsuspend");
 }
 
 CUBI_SYS(rt_sigpending)

@@ -57,6 +57,16 @@
 
 #define WILD 0xdead00000000l	/* never mapped on the host */
 
+/* Linux x86-64 struct stat (stat, fstat, newfstatat). */
+struct kstat {
+	uint64_t dev, ino, nlink;
+	uint32_t mode, uid, gid, pad;
+	uint64_t rdev;
+	int64_t size, blksize, blocks;
+	int64_t atime, atime_ns, mtime, mtime_ns, ctime, ctime_ns;
+	int64_t reserved[3];
+};
+
 static inline long sys(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 {
 	return cub_shim_call(nr, a0, a1, a2, a3, a4, a5);

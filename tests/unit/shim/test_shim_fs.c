@@ -71,15 +71,6 @@
 #define ENXIO 6
 #define EOPNOTSUPP 95
 
-struct kstat {			/* Linux x86-64 struct stat */
-	uint64_t dev, ino, nlink;
-	uint32_t mode, uid, gid, pad;
-	uint64_t rdev;
-	int64_t size, blksize, blocks;
-	int64_t atime, atime_ns, mtime, mtime_ns, ctime, ctime_ns;
-	int64_t reserved[3];
-};
-
 static char buf[8192];
 
 /* Each test body runs on an emptied tree with /dev (fresh.h). */

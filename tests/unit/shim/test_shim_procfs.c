@@ -67,15 +67,6 @@
 #define S_IFCHR 0020000
 #define S_IFLNK 0120000
 
-struct kstat {			/* Linux x86-64 struct stat */
-	uint64_t dev, ino, nlink;
-	uint32_t mode, uid, gid, pad;
-	uint64_t rdev;
-	int64_t size, blksize, blocks;
-	int64_t atime, atime_ns, mtime, mtime_ns, ctime, ctime_ns;
-	int64_t reserved[3];
-};
-
 static char text[16384];
 static long text_len;
 

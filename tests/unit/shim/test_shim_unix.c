@@ -54,14 +54,6 @@ struct sun {			/* struct sockaddr_un */
 	char path[108];
 };
 
-struct kstat {			/* Linux x86-64 struct stat */
-	uint64_t dev, ino, nlink;
-	uint32_t mode, uid, gid, pad;
-	uint64_t rdev;
-	int64_t size, blksize, blocks;
-	int64_t times[6], reserved[3];
-};
-
 static char got[256];
 static void (*fresh_inner)(void);
 
