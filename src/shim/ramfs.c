@@ -1,97 +1,24 @@
 /*
- * ramfs.c - the shim's in-memory file system: directories, regular
- * files, symbolic links and special nodes (devices, sockets) on the heap
- * (the contract is ramfs.h).
- *
- * Names and nodes are apart, as inodes and dentries are on Linux: a
- * directory keeps its entries (struct rname: a name and the node it
- * names) on a list in creation order, and a node other than a directory
- * may be named by several entries (hard links). Each entry carries a
- * per-directory sequence number, and a readdir cookie is a sequence
- * number ("continue at the first entry numbered >= cookie"), so a cookie
- * stays meaningful when entries before or after it come and go. Cookies
- * 0 and 1 are "." and "..". A file keeps its bytes in one heap buffer
- * grown geometrically; a gap written over reads as zeros because the
- * buffer is zero-filled whenever the size grows. A symbolic link keeps
- * its target in the same buffer, NUL-terminated for the path walk.
- *
- * Invariants:
- *  - an entry e is on e->dir->d.children, and e->node is allocated;
- *    n->nlink counts the entries naming n. A directory has at most one
- *    (d.self, NULL for the root and for a removed directory), so
- *    parent pointers (d.self->dir) lead to the root, which is static,
- *    never freed, never named and its own parent. A removed directory is
- *    its own parent (its old parent may be freed while it is held).
- *  - live(n) (the root, or nlink > 0) <=> n can be reached from the root.
- *  - a directory's children are in increasing seq order: an entry takes
- *    the directory's next_seq (starting at 2, only growing) whenever it
- *    is added, a rename into the directory included.
- *  - d.nentries / d.nsubdirs count the entries / those naming
- *    directories; a directory is only removed when empty, so a removed
- *    directory never has entries (and takes none).
- *  - d.hint is NULL or an entry of the directory (where readdir resumes).
- *  - a node other than the root is freed exactly when nlink and refs
- *    (holds) are both 0; an entry is freed when it is removed.
- *  - a sealed node (synth != NULL) changes only while owner > 0 (its
- *    owner's refresh hook runs); a directory is refreshed at most once
- *    per epoch (d.epoch == epoch once it was), and only removing entries
- *    frees nodes, so nothing found since the epoch began is freed by a
- *    refresh before the next one (ramfs.h).
- *  - files and links: f.size <= f.cap, f.data holds f.cap bytes (NULL
- *    when 0); bytes past f.size are stale until the size grows over
- *    them, except a link's, whose f.data[f.size] is its NUL and which
- *    never changes. Devices and sockets keep f zeroed: size 0, no data.
+ * ramfs.c - the shim's in-memory file system (the contract is ramfs.h):
+ * the tree itself -- nodes and their lifetime (holds; the last name or
+ * hold gone frees a node), names (entries, hard links), lookups, making
+ * nodes (directories, regular files, devices, sockets, symbolic links),
+ * link, unlink and rename, and the seal /proc puts on its nodes (the
+ * refresh hook, epochs). What a node holds (file bytes, attributes) is
+ * ramfs_data.c's, directory listings are ramfs_dir.c's; ramfs_impl.h
+ * has the structures they share and the invariants, all of which this
+ * file keeps.
  *
  * Locking: none here; callers hold the fs lock (ramfs.h).
  */
-#include <cubrt/arch.h>
 #include <cubrt/heap.h>
 #include <cubrt/list.h>
 #include <cubrt/panic.h>
 #include <cubrt/string.h>
 
-#include "ramfs.h"
+#include "ramfs_impl.h"
 
-#define PERM_BITS 07777u
-#define DIRENT_SIZE 32		/* what stat reports per directory entry */
-#define FIRST_SEQ 2		/* cookies 0 and 1 are "." and ".." */
-#define MIN_CAP 64		/* smallest file buffer worth allocating */
 #define LINK_PERM 0777u		/* Linux: a link's bits are not used */
-
-/* One name in a directory: entries are allocated to fit their name. */
-struct rname {
-	struct cub_list entry;		/* in dir->d.children */
-	struct cubi_rnode *dir;		/* the directory it is in */
-	struct cubi_rnode *node;	/* what it names */
-	uint64_t seq;			/* position in the dir's listing */
-	uint16_t nlen;
-	char name[];			/* nlen bytes and a NUL */
-};
-
-struct cubi_rnode {
-	uint64_t ino;
-	uint64_t atime, mtime, ctime;
-	uint32_t mode;			/* type | permission bits */
-	uint32_t refs;			/* holds (open files, cwd, ...) */
-	uint32_t nlink;			/* entries naming it */
-	union {
-		struct {		/* directory */
-			struct cub_list children;
-			struct rname *hint, *self;
-			uint64_t next_seq;
-			uint64_t epoch;	/* of its last refresh */
-			uint32_t nentries, nsubdirs;
-		} d;
-		struct {		/* regular file, symbolic link */
-			unsigned char *data;
-			size_t size, cap;
-		} f;
-	};
-	uint32_t rdev;			/* character devices: dev_t; socket
-					 * nodes: their socket's id */
-	const struct cubi_rsynth *synth;	/* sealed: its owner */
-	uint64_t synth_arg;
-};
 
 static struct cubi_rnode root_node;
 static bool root_ready;
@@ -99,36 +26,26 @@ static uint64_t next_ino = 1;		/* the root takes 1 */
 static uint64_t epoch = 1;		/* directories start at 0: stale */
 static unsigned owner;			/* > 0: a refresh hook is running */
 
-static uint64_t now(void)
-{
-	return cub_arch_wallclock_ns();
-}
-
-static bool dir_p(const struct cubi_rnode *n)
-{
-	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFDIR;
-}
-
 static bool link_p(const struct cubi_rnode *n)
 {
 	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFLNK;
 }
 
 /* Reachable from the root: the root itself, or named somewhere. */
-static bool live(const struct cubi_rnode *n)
+bool cubi_ramfs_live(const struct cubi_rnode *n)
 {
 	return n == &root_node || n->nlink > 0;
 }
 
 /* Does the seal stop the calls from changing n? */
-static bool sealed(const struct cubi_rnode *n)
+bool cubi_ramfs_sealed(const struct cubi_rnode *n)
 {
 	return n->synth && !owner;
 }
 
 /* Lets a sealed directory's owner bring its entries up to date, once
  * per epoch (see the invariants). */
-static void refresh(struct cubi_rnode *dir)
+void cubi_ramfs_refresh(struct cubi_rnode *dir)
 {
 	if (!dir->synth || !dir->synth->refresh || dir->d.epoch == epoch)
 		return;
@@ -155,11 +72,6 @@ const struct cubi_rsynth *cubi_ramfs_synth(const struct cubi_rnode *n,
 void cubi_ramfs_new_epoch(void)
 {
 	epoch++;
-}
-
-static struct rname *of_entry(struct cub_list *l)
-{
-	return cub_container_of(l, struct rname, entry);
 }
 
 /* A fresh, nameless node of type `type` (CUBI_S_IF*). */
@@ -220,7 +132,7 @@ static struct rname *find(struct cubi_rnode *dir, const char *name, size_t len)
 {
 	struct cub_list *l;
 
-	refresh(dir);
+	cubi_ramfs_refresh(dir);
 	cub_list_for_each(l, &dir->d.children) {
 		struct rname *e = of_entry(l);
 
@@ -271,7 +183,7 @@ static struct cubi_rnode *detach(struct rname *e)
 /* Frees n if nothing keeps it alive any more. */
 static void drop(struct cubi_rnode *n)
 {
-	if (live(n) || n->refs)
+	if (cubi_ramfs_live(n) || n->refs)
 		return;
 	if (!dir_p(n))
 		cub_free(n->f.data);
@@ -333,14 +245,6 @@ int cubi_ramfs_lookup(struct cubi_rnode *dir, const char *name, size_t len,
 	return 0;
 }
 
-/* Devices, sockets and links keep no bytes to read or write. */
-static bool special_p(const struct cubi_rnode *n)
-{
-	uint32_t fmt = n->mode & CUBI_S_IFMT;
-
-	return fmt == CUBI_S_IFCHR || fmt == CUBI_S_IFSOCK || fmt == CUBI_S_IFLNK;
-}
-
 /* Adds a node of type `type` named `name` to dir, with tag (a special
  * node's rdev or socket id); errors as cubi_ramfs_create. */
 static int add_node(struct cubi_rnode *dir, const char *name, size_t len,
@@ -352,14 +256,14 @@ static int add_node(struct cubi_rnode *dir, const char *name, size_t len,
 
 	if (!dir_p(dir))
 		return -CUB_ENOTDIR;
-	if (!live(dir))
+	if (!cubi_ramfs_live(dir))
 		return -CUB_ENOENT;
 	check_name(name, len);
 	if ((e = find(dir, name, len)) != NULL) {
 		*out = e->node;
 		return -CUB_EEXIST;
 	}
-	if (sealed(dir))
+	if (cubi_ramfs_sealed(dir))
 		return -CUB_ENOENT;
 	if ((n = cub_malloc(sizeof(*n))) == NULL)
 		return -CUB_ENOMEM;
@@ -442,13 +346,13 @@ int cubi_ramfs_link(struct cubi_rnode *n, struct cubi_rnode *dir,
 
 	if (!dir_p(dir))
 		return -CUB_ENOTDIR;
-	if (!live(dir))
+	if (!cubi_ramfs_live(dir))
 		return -CUB_ENOENT;
 	if (find(dir, name, len))
 		return -CUB_EEXIST;
-	if (sealed(dir))
+	if (cubi_ramfs_sealed(dir))
 		return -CUB_ENOENT;
-	if (sealed(n))
+	if (cubi_ramfs_sealed(n))
 		return -CUB_EXDEV;
 	if (dir_p(n))
 		return -CUB_EPERM;
@@ -478,8 +382,9 @@ int cubi_ramfs_unlink(struct cubi_rnode *dir, const char *name, size_t len,
 		return -CUB_ENOTDIR;
 	if (!rmdir && dir_p(n))
 		return -CUB_EISDIR;
-	if (sealed(dir) || sealed(n))	/* Linux: before emptiness */
-		return sealed(dir) ? -CUB_EPERM : -CUB_EBUSY;
+	/* Linux: the seal before emptiness */
+	if (cubi_ramfs_sealed(dir) || cubi_ramfs_sealed(n))
+		return cubi_ramfs_sealed(dir) ? -CUB_EPERM : -CUB_EBUSY;
 	if (rmdir && n->d.nentries)
 		return -CUB_ENOTEMPTY;
 	drop(detach(e));
@@ -526,16 +431,16 @@ int cubi_ramfs_rename(struct cubi_rnode *fdir, const char *from, size_t flen,
 
 	if (!dir_p(fdir) || !dir_p(tdir))
 		return -CUB_ENOTDIR;
-	if (sealed(fdir) != sealed(tdir))
+	if (cubi_ramfs_sealed(fdir) != cubi_ramfs_sealed(tdir))
 		return -CUB_EXDEV;	/* Linux: two mounts, checked first */
-	if ((se = find(fdir, from, flen)) == NULL || !live(tdir))
+	if ((se = find(fdir, from, flen)) == NULL || !cubi_ramfs_live(tdir))
 		return -CUB_ENOENT;
-	if (sealed(fdir))
+	if (cubi_ramfs_sealed(fdir))
 		return -CUB_EPERM;
 	check_name(to, tlen);
 	src = se->node;
 	te = find(tdir, to, tlen);
-	if (sealed(src) || (te && sealed(te->node)))
+	if (cubi_ramfs_sealed(src) || (te && cubi_ramfs_sealed(te->node)))
 		return -CUB_EBUSY;	/* /proc itself: a mount point */
 	if (te && noreplace)
 		return -CUB_EEXIST;
@@ -565,198 +470,4 @@ void cubi_ramfs_put(struct cubi_rnode *n)
 	CUB_ASSERT(n->refs > 0);
 	n->refs--;
 	drop(n);
-}
-
-/* Makes room for `need` bytes: doubling (amortised O(1) appends), or
- * exactly `need` when the doubled block cannot be had. */
-static int reserve(struct cubi_rnode *n, uint64_t need)
-{
-	size_t cap = CUB_MAX(n->f.cap * 2, (size_t)MIN_CAP);
-	unsigned char *p;
-
-	if (cap < need)
-		cap = (size_t)need;
-	p = cub_realloc(n->f.data, cap);
-	if (!p && cap > need) {
-		cap = (size_t)need;
-		p = cub_realloc(n->f.data, cap);
-	}
-	if (!p)
-		return -CUB_ENOSPC;
-	n->f.data = p;
-	n->f.cap = cap;
-	return 0;
-}
-
-/* Sets the size of file n (size <= CUBI_FILE_MAX): growth reads as zeros;
- * a file shrunk to under a quarter of its buffer gives memory back. */
-static int resize(struct cubi_rnode *n, uint64_t size)
-{
-	int rc;
-
-	if (size > n->f.cap && (rc = reserve(n, size)) != 0)
-		return rc;
-	if (size > n->f.size) {
-		cub_memset(n->f.data + n->f.size, 0, (size_t)size - n->f.size);
-	} else if (size == 0) {
-		cub_free(n->f.data);
-		n->f.data = NULL;
-		n->f.cap = 0;
-	} else if (size < n->f.cap / 4) {
-		unsigned char *p = cub_realloc(n->f.data, (size_t)size);
-
-		if (p) {	/* else keep the larger buffer: still valid */
-			n->f.data = p;
-			n->f.cap = (size_t)size;
-		}
-	}
-	n->f.size = (size_t)size;
-	return 0;
-}
-
-long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off)
-{
-	size_t k;
-
-	if (dir_p(n))
-		return -CUB_EISDIR;
-	if (special_p(n))
-		return -CUB_EINVAL;
-	n->atime = now();
-	if (off >= n->f.size)
-		return 0;
-	k = CUB_MIN(len, n->f.size - (size_t)off);
-	cub_memcpy(buf, n->f.data + off, k);
-	return (long)k;
-}
-
-long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
-		      uint64_t off)
-{
-	int rc;
-
-	if (dir_p(n))
-		return -CUB_EISDIR;
-	if (special_p(n))
-		return -CUB_EINVAL;
-	if (sealed(n))
-		return -CUB_EACCES;
-	if (len == 0)		/* Linux: no size change, no time update */
-		return 0;
-	if (off > CUBI_FILE_MAX || len > CUBI_FILE_MAX - off)
-		return -CUB_EFBIG;
-	if (off + len > n->f.size && (rc = resize(n, off + len)) != 0)
-		return rc;
-	cub_memcpy(n->f.data + off, buf, len);
-	n->mtime = n->ctime = now();
-	return (long)len;
-}
-
-int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size)
-{
-	int rc;
-
-	if (dir_p(n))
-		return -CUB_EISDIR;
-	if (special_p(n))
-		return -CUB_EINVAL;
-	if (sealed(n))
-		return -CUB_EACCES;
-	if (size > CUBI_FILE_MAX)
-		return -CUB_EFBIG;
-	if (size == n->f.size)	/* tmpfs: times change with the size only */
-		return 0;
-	if ((rc = resize(n, size)) != 0)
-		return rc;
-	n->mtime = n->ctime = now();
-	return 0;
-}
-
-void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st)
-{
-	st->ino = n->ino;
-	st->mode = n->mode;
-	if (dir_p(n)) {
-		st->nlink = live(n) ? 2 + n->d.nsubdirs : 0;
-		st->size = (uint64_t)n->d.nentries * DIRENT_SIZE;
-	} else {
-		st->nlink = n->nlink;
-		st->size = n->f.size;	/* a link: its target's length */
-	}
-	st->atime = n->atime;
-	st->mtime = n->mtime;
-	st->ctime = n->ctime;
-	st->rdev = (n->mode & CUBI_S_IFMT) == CUBI_S_IFCHR ? n->rdev : 0;
-}
-
-int cubi_ramfs_chmod(struct cubi_rnode *n, uint32_t perm)
-{
-	if (sealed(n))
-		return -CUB_EPERM;
-	n->mode = (n->mode & CUBI_S_IFMT) | (perm & PERM_BITS);
-	n->ctime = now();
-	return 0;
-}
-
-int cubi_ramfs_set_times(struct cubi_rnode *n, uint64_t atime, uint64_t mtime)
-{
-	if (sealed(n))
-		return -CUB_EPERM;
-	if (atime != UINT64_MAX)
-		n->atime = atime;
-	if (mtime != UINT64_MAX)
-		n->mtime = mtime;
-	n->ctime = now();
-	return 0;
-}
-
-static void fill(struct cubi_rdirent *ent, const struct cubi_rnode *n,
-		 const char *name, size_t len, uint64_t next)
-{
-	ent->ino = n->ino;
-	ent->mode = n->mode & CUBI_S_IFMT;
-	ent->next = next;
-	ent->len = len;
-	cub_memcpy(ent->name, name, len);
-	ent->name[len] = '\0';
-}
-
-/* The first child of dir numbered >= cookie, or NULL. A listing asks for
- * the entry after the one it got last, so start there when we can
- * (linear listings stay O(n) overall instead of O(n^2)). */
-static struct rname *seek(struct cubi_rnode *dir, uint64_t cookie)
-{
-	struct cub_list *head = &dir->d.children, *l = head;
-	struct rname *h = dir->d.hint;
-
-	if (h && h->seq < cookie)
-		l = &h->entry;
-	for (l = l->next; l != head; l = l->next)
-		if (of_entry(l)->seq >= cookie)
-			return of_entry(l);
-	return NULL;
-}
-
-int cubi_ramfs_readdir(struct cubi_rnode *dir, uint64_t *cookie,
-		       struct cubi_rdirent *ent)
-{
-	struct rname *e;
-
-	if (!dir_p(dir))
-		return -CUB_ENOTDIR;
-	if (!live(dir))
-		return -CUB_ENOENT;
-	refresh(dir);
-	if (*cookie == 0) {
-		fill(ent, dir, ".", 1, 1);
-	} else if (*cookie == 1) {
-		fill(ent, cubi_ramfs_parent(dir), "..", 2, FIRST_SEQ);
-	} else {
-		if ((e = seek(dir, *cookie)) == NULL)
-			return 0;
-		fill(ent, e->node, e->name, e->nlen, e->seq + 1);
-		dir->d.hint = e;
-	}
-	*cookie = ent->next;
-	return 1;
 }

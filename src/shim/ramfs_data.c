@@ -1,0 +1,175 @@
+/*
+ * ramfs_data.c - what a node of the shim's in-memory file system holds
+ * (ramfs.h is the contract, ramfs_impl.h the structures): a regular
+ * file's bytes in one heap buffer grown geometrically (read, write,
+ * truncate; a gap written over, or a size grown by truncate, reads as
+ * zeros) and every node's attributes (stat, chmod, times). A symbolic
+ * link's target is set when ramfs.c makes the link and never changes.
+ *
+ * Invariants (ramfs_impl.h's, as they bear on this file): f.size <=
+ * f.cap, f.data holds f.cap bytes (NULL when 0); bytes past f.size are
+ * stale until the size grows over them, so growing zero-fills them.
+ * Links, devices and sockets are never read, written or truncated here
+ * (special_p). A sealed node's bytes and attributes change only while
+ * its owner's refresh hook runs.
+ *
+ * Locking: none here; callers hold the fs lock (ramfs.h).
+ */
+#include <cubrt/heap.h>
+#include <cubrt/string.h>
+
+#include "ramfs_impl.h"
+
+#define DIRENT_SIZE 32		/* what stat reports per directory entry */
+#define MIN_CAP 64		/* smallest file buffer worth allocating */
+
+/* Devices, sockets and links keep no bytes to read or write. */
+static bool special_p(const struct cubi_rnode *n)
+{
+	uint32_t fmt = n->mode & CUBI_S_IFMT;
+
+	return fmt == CUBI_S_IFCHR || fmt == CUBI_S_IFSOCK || fmt == CUBI_S_IFLNK;
+}
+
+/* Makes room for `need` bytes: doubling (amortised O(1) appends), or
+ * exactly `need` when the doubled block cannot be had. */
+static int reserve(struct cubi_rnode *n, uint64_t need)
+{
+	size_t cap = CUB_MAX(n->f.cap * 2, (size_t)MIN_CAP);
+	unsigned char *p;
+
+	if (cap < need)
+		cap = (size_t)need;
+	p = cub_realloc(n->f.data, cap);
+	if (!p && cap > need) {
+		cap = (size_t)need;
+		p = cub_realloc(n->f.data, cap);
+	}
+	if (!p)
+		return -CUB_ENOSPC;
+	n->f.data = p;
+	n->f.cap = cap;
+	return 0;
+}
+
+/* Sets the size of file n (size <= CUBI_FILE_MAX): growth reads as zeros;
+ * a file shrunk to under a quarter of its buffer gives memory back. */
+static int resize(struct cubi_rnode *n, uint64_t size)
+{
+	int rc;
+
+	if (size > n->f.cap && (rc = reserve(n, size)) != 0)
+		return rc;
+	if (size > n->f.size) {
+		cub_memset(n->f.data + n->f.size, 0, (size_t)size - n->f.size);
+	} else if (size == 0) {
+		cub_free(n->f.data);
+		n->f.data = NULL;
+		n->f.cap = 0;
+	} else if (size < n->f.cap / 4) {
+		unsigned char *p = cub_realloc(n->f.data, (size_t)size);
+
+		if (p) {	/* else keep the larger buffer: still valid */
+			n->f.data = p;
+			n->f.cap = (size_t)size;
+		}
+	}
+	n->f.size = (size_t)size;
+	return 0;
+}
+
+long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off)
+{
+	size_t k;
+
+	if (dir_p(n))
+		return -CUB_EISDIR;
+	if (special_p(n))
+		return -CUB_EINVAL;
+	n->atime = now();
+	if (off >= n->f.size)
+		return 0;
+	k = CUB_MIN(len, n->f.size - (size_t)off);
+	cub_memcpy(buf, n->f.data + off, k);
+	return (long)k;
+}
+
+long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
+		      uint64_t off)
+{
+	int rc;
+
+	if (dir_p(n))
+		return -CUB_EISDIR;
+	if (special_p(n))
+		return -CUB_EINVAL;
+	if (cubi_ramfs_sealed(n))
+		return -CUB_EACCES;
+	if (len == 0)		/* Linux: no size change, no time update */
+		return 0;
+	if (off > CUBI_FILE_MAX || len > CUBI_FILE_MAX - off)
+		return -CUB_EFBIG;
+	if (off + len > n->f.size && (rc = resize(n, off + len)) != 0)
+		return rc;
+	cub_memcpy(n->f.data + off, buf, len);
+	n->mtime = n->ctime = now();
+	return (long)len;
+}
+
+int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size)
+{
+	int rc;
+
+	if (dir_p(n))
+		return -CUB_EISDIR;
+	if (special_p(n))
+		return -CUB_EINVAL;
+	if (cubi_ramfs_sealed(n))
+		return -CUB_EACCES;
+	if (size > CUBI_FILE_MAX)
+		return -CUB_EFBIG;
+	if (size == n->f.size)	/* tmpfs: times change with the size only */
+		return 0;
+	if ((rc = resize(n, size)) != 0)
+		return rc;
+	n->mtime = n->ctime = now();
+	return 0;
+}
+
+void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st)
+{
+	st->ino = n->ino;
+	st->mode = n->mode;
+	if (dir_p(n)) {
+		st->nlink = cubi_ramfs_live(n) ? 2 + n->d.nsubdirs : 0;
+		st->size = (uint64_t)n->d.nentries * DIRENT_SIZE;
+	} else {
+		st->nlink = n->nlink;
+		st->size = n->f.size;	/* a link: its target's length */
+	}
+	st->atime = n->atime;
+	st->mtime = n->mtime;
+	st->ctime = n->ctime;
+	st->rdev = (n->mode & CUBI_S_IFMT) == CUBI_S_IFCHR ? n->rdev : 0;
+}
+
+int cubi_ramfs_chmod(struct cubi_rnode *n, uint32_t perm)
+{
+	if (cubi_ramfs_sealed(n))
+		return -CUB_EPERM;
+	n->mode = (n->mode & CUBI_S_IFMT) | (perm & PERM_BITS);
+	n->ctime = now();
+	return 0;
+}
+
+int cubi_ramfs_set_times(struct cubi_rnode *n, uint64_t atime, uint64_t mtime)
+{
+	if (cubi_ramfs_sealed(n))
+		return -CUB_EPERM;
+	if (atime != UINT64_MAX)
+		n->atime = atime;
+	if (mtime != UINT64_MAX)
+		n->mtime = mtime;
+	n->ctime = now();
+	return 0;
+}

@@ -1,0 +1,122 @@
+/*
+ * ramfs_impl.h - what the parts of the shim's in-memory file system share:
+ * its node and name structures, their invariants and a few helpers.
+ * ramfs.c has the tree (nodes, names, lookups, link, unlink, rename, the
+ * seal), ramfs_data.c what a node holds (file bytes, attributes),
+ * ramfs_dir.c directory listings. ramfs.h is the contract for everyone
+ * else; only ramfs*.c include this header.
+ *
+ * Names and nodes are apart, as inodes and dentries are on Linux: a
+ * directory keeps its entries (struct rname: a name and the node it
+ * names) on a list in creation order, and a node other than a directory
+ * may be named by several entries (hard links). Each entry carries a
+ * per-directory sequence number, and a readdir cookie is a sequence
+ * number ("continue at the first entry numbered >= cookie"), so a cookie
+ * stays meaningful when entries before or after it come and go. Cookies
+ * 0 and 1 are "." and "..". A file keeps its bytes in one heap buffer
+ * grown geometrically; a gap written over reads as zeros because the
+ * buffer is zero-filled whenever the size grows. A symbolic link keeps
+ * its target in the same buffer, NUL-terminated for the path walk.
+ *
+ * Invariants:
+ *  - an entry e is on e->dir->d.children, and e->node is allocated;
+ *    n->nlink counts the entries naming n. A directory has at most one
+ *    (d.self, NULL for the root and for a removed directory), so
+ *    parent pointers (d.self->dir) lead to the root, which is static,
+ *    never freed, never named and its own parent. A removed directory is
+ *    its own parent (its old parent may be freed while it is held).
+ *  - live(n) (the root, or nlink > 0) <=> n can be reached from the root.
+ *  - a directory's children are in increasing seq order: an entry takes
+ *    the directory's next_seq (starting at 2, only growing) whenever it
+ *    is added, a rename into the directory included.
+ *  - d.nentries / d.nsubdirs count the entries / those naming
+ *    directories; a directory is only removed when empty, so a removed
+ *    directory never has entries (and takes none).
+ *  - d.hint is NULL or an entry of the directory (where readdir resumes).
+ *  - a node other than the root is freed exactly when nlink and refs
+ *    (holds) are both 0; an entry is freed when it is removed.
+ *  - a sealed node (synth != NULL) changes only while owner > 0 (its
+ *    owner's refresh hook runs); a directory is refreshed at most once
+ *    per epoch (d.epoch == epoch once it was), and only removing entries
+ *    frees nodes, so nothing found since the epoch began is freed by a
+ *    refresh before the next one (ramfs.h).
+ *  - files and links: f.size <= f.cap, f.data holds f.cap bytes (NULL
+ *    when 0); bytes past f.size are stale until the size grows over
+ *    them, except a link's, whose f.data[f.size] is its NUL and which
+ *    never changes. Devices and sockets keep f zeroed: size 0, no data.
+ *
+ * Locking: none here; callers hold the fs lock (ramfs.h).
+ */
+#ifndef CUBRT_SHIM_RAMFS_IMPL_H
+#define CUBRT_SHIM_RAMFS_IMPL_H
+
+#include <cubrt/arch.h>
+#include <cubrt/list.h>
+
+#include "ramfs.h"
+
+#define PERM_BITS 07777u
+#define FIRST_SEQ 2		/* cookies 0 and 1 are "." and ".." */
+
+/* One name in a directory: entries are allocated to fit their name. */
+struct rname {
+	struct cub_list entry;		/* in dir->d.children */
+	struct cubi_rnode *dir;		/* the directory it is in */
+	struct cubi_rnode *node;	/* what it names */
+	uint64_t seq;			/* position in the dir's listing */
+	uint16_t nlen;
+	char name[];			/* nlen bytes and a NUL */
+};
+
+struct cubi_rnode {
+	uint64_t ino;
+	uint64_t atime, mtime, ctime;
+	uint32_t mode;			/* type | permission bits */
+	uint32_t refs;			/* holds (open files, cwd, ...) */
+	uint32_t nlink;			/* entries naming it */
+	union {
+		struct {		/* directory */
+			struct cub_list children;
+			struct rname *hint, *self;
+			uint64_t next_seq;
+			uint64_t epoch;	/* of its last refresh */
+			uint32_t nentries, nsubdirs;
+		} d;
+		struct {		/* regular file, symbolic link */
+			unsigned char *data;
+			size_t size, cap;
+		} f;
+	};
+	uint32_t rdev;			/* character devices: dev_t; socket
+					 * nodes: their socket's id */
+	const struct cubi_rsynth *synth;	/* sealed: its owner */
+	uint64_t synth_arg;
+};
+
+/* A node's times: the wall clock (ns since 1970, as stat reports). */
+static inline uint64_t now(void)
+{
+	return cub_arch_wallclock_ns();
+}
+
+static inline bool dir_p(const struct cubi_rnode *n)
+{
+	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFDIR;
+}
+
+/* The entry a directory's d.children link belongs to. */
+static inline struct rname *of_entry(struct cub_list *l)
+{
+	return cub_container_of(l, struct rname, entry);
+}
+
+/* ramfs.c */
+/* Reachable from the root: the root itself, or named somewhere. */
+bool cubi_ramfs_live(const struct cubi_rnode *n);
+/* Does the seal stop the calls from changing n? */
+bool cubi_ramfs_sealed(const struct cubi_rnode *n);
+/* Lets a sealed directory's owner bring its entries up to date, once
+ * per epoch (see the invariants). */
+void cubi_ramfs_refresh(struct cubi_rnode *dir);
+
+#endif
