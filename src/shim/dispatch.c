@@ -59,7 +59,7 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(316, renameat2), NR(439, faccessat2), NR(452, fchmodat2),
 	/* links: fs_names.c */
 	NR(86, link), NR(88, symlink), NR(265, linkat), NR(266, symlinkat),
-	/* sockets: socket.c, socket_io.c (loopback TCP, AF_UNIX pairs) */
+	/* sockets: socket*.c (loopback TCP, AF_UNIX pairs) */
 	NR(41, socket), NR(42, connect), NR(43, accept), NR(44, sendto),
 	NR(45, recvfrom), NR(46, sendmsg), NR(47, recvmsg), NR(48, shutdown),
 	NR(49, bind), NR(50, listen), NR(51, getsockname),

@@ -10,10 +10,11 @@
  * programs' socket/bind/listen/accept/connect/send/recv/sendto/recvfrom/
  * sendmsg/recvmsg, descriptor passing included.
  * UDP's data side is socket_udp.c, whose header comment has its
- * semantics; this file creates, binds, names and shuts down UDP sockets
- * like the others and hands connect to socket_udp.c. AF_UNIX names (bind,
- * connect's lookup of the listener) are socket_unix.c's, whose header
- * comment has their semantics; the connection is made here as for TCP.
+ * semantics; this file creates, binds and shuts down UDP sockets like the
+ * others (socket_addr.c keeps their ports and names them) and hands
+ * connect to socket_udp.c. AF_UNIX names (bind, connect's lookup of the
+ * listener) are socket_unix.c's, whose header comment has their
+ * semantics; the connection is made here as for TCP.
  * AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET data are socket_umsg.c's and
  * SCM_RIGHTS socket_rights.c's (their header comments have the
  * semantics).
@@ -66,8 +67,8 @@
  *    it all the same); see socket_udp.c for what SHUT_RD/SHUT_WR do. An
  *    AF_UNIX SOCK_DGRAM socket shuts down in any state (socket_umsg.c).
  *
- * Invariants: a TCP or UDP socket is on `bound` iff it holds its port
- * (in_table; AF_UNIX: socket_unix.c's invariants);
+ * Invariants: a TCP or UDP socket is on socket_addr.c's `bound` iff it
+ * holds its port (in_table; AF_UNIX: socket_unix.c's invariants);
  * state CONNECTED with peer NULL means the peer is gone (closed, or the
  * connection was reset); a.peer == &b iff b.peer == &a; a socket on a
  * listener's queue has no descriptor yet (refs 0), listener points back
@@ -80,13 +81,15 @@
  * waiting for room at its destination sleep on io_seq, with poll and
  * epoll_wait.
  *
- * This file makes, binds, names, shuts down and frees sockets and keeps
- * the ports; socket_conn.c connects and accepts; socket_io.c moves stream
- * data; socket_opt.c has the options; socket_udp.c has datagrams and the
- * message queue socket_umsg.c (AF_UNIX messages) shares; socket_rights.c
- * passes descriptors; socket_unix.c names AF_UNIX sockets (socket.h is
- * their interface). A socket's free op (destroy) closes what it still holds:
- * unread messages and rights, a listener's unaccepted connections.
+ * This file makes, binds, listens on, shuts down and frees sockets;
+ * socket_addr.c copies addresses in and out, names sockets (getsockname,
+ * getpeername) and keeps the ports; socket_conn.c connects and accepts;
+ * socket_io.c moves stream data; socket_opt.c has the options;
+ * socket_udp.c has datagrams and the message queue socket_umsg.c (AF_UNIX
+ * messages) shares; socket_rights.c passes descriptors; socket_unix.c
+ * names AF_UNIX sockets (socket.h is their interface). A socket's free op
+ * (destroy) closes what it still holds: unread messages and rights, a
+ * listener's unaccepted connections.
  *
  * Locking: the fd layer's critical section (interrupts disabled, see
  * fd.c) around every look at or change of socket state, the port table
@@ -112,12 +115,8 @@
 #define SHUT_WR 1
 #define S_IFSOCK 0140000u
 #define BACKLOG_MAX 4096u
-#define EPH_LO 32768u		/* Linux's default ip_local_port_range */
-#define EPH_HI 60999u
 #define LOOPBACK 0x7f000001u	/* 127.0.0.1 */
 
-static struct cub_list bound = CUB_LIST_INIT(bound);
-static unsigned next_port = EPH_LO;	/* where the ephemeral search begins */
 static const struct cubi_file_ops sock_ops;
 
 static struct cubi_sock *of_file(struct cubi_file *f)
@@ -362,120 +361,6 @@ CUBI_SYS(socketpair)
 	return -CUB_EFAULT;
 }
 
-/* ----------------------------------------------------------- addresses */
-
-long cubi_sock_addr_in(uintptr_t u, int len, uint8_t buf[CUBI_ADDR_MAX])
-{
-	if (len < 0 || len > CUBI_ADDR_MAX)
-		return -CUB_EINVAL;
-	cub_memset(buf, 0, CUBI_ADDR_MAX);
-	return cubi_copy_in(buf, u, (size_t)len);
-}
-
-void cubi_sock_sin(struct cubi_saddr *sa, uint32_t addr, uint16_t port)
-{
-	cub_memset(sa, 0, sizeof(*sa));
-	sa->b[0] = CUBI_AF_INET;
-	sa->len = CUBI_SIN_SIZE;
-	sa->b[2] = (uint8_t)(port >> 8);
-	sa->b[3] = (uint8_t)port;
-	for (int i = 0; i < 4; i++)
-		sa->b[4 + i] = (uint8_t)(addr >> (24 - 8 * i));
-}
-
-/* The address of s (or of its peer) as getsockname shows it (irq off). */
-void cubi_sock_name(const struct cubi_sock *s, bool peer, struct cubi_saddr *sa)
-{
-	if (s->domain == CUBI_AF_INET) {
-		cubi_sock_sin(sa, peer ? s->peer_addr : s->addr, peer ? s->peer_port : s->port);
-		return;
-	}
-	if (peer)
-		cubi_unix_saddr(sa, s->un_peer, s->un_peer_len);
-	else
-		cubi_unix_saddr(sa, s->un_name, s->un_len);
-}
-
-long cubi_sock_addr_out_ok(uintptr_t uaddr, uintptr_t ulen)
-{
-	int len;
-
-	if (cubi_copy_in(&len, ulen, sizeof(len)))
-		return -CUB_EFAULT;
-	if (len < 0)
-		return -CUB_EINVAL;
-	if (!cubi_user_writable(ulen, sizeof(len)) ||
-	    !cubi_user_writable(uaddr, CUB_MIN((size_t)len, CUBI_SIN_SIZE)))
-		return -CUB_EFAULT;
-	return 0;
-}
-
-long cubi_sock_addr_out(uintptr_t uaddr, uintptr_t ulen, const struct cubi_saddr *sa)
-{
-	long rc = cubi_sock_addr_out_ok(uaddr, ulen);
-	int len;
-
-	if (rc)
-		return rc;
-	cub_memcpy(&len, (const void *)ulen, sizeof(len));
-	if (cubi_copy_out(uaddr, sa->b, CUB_MIN((size_t)len, sa->len)) ||
-	    cubi_copy_out(ulen, &sa->len, sizeof(sa->len)))
-		return -CUB_EFAULT;
-	return 0;
-}
-
-bool cubi_sock_loopback(uint32_t addr)
-{
-	return addr >> 24 == 127;
-}
-
-/* True when port on addr overlaps a bound socket's of this type (irq
- * off). */
-static bool port_taken(int type, uint32_t addr, uint16_t port)
-{
-	struct cub_list *pos;
-
-	cub_list_for_each(pos, &bound) {
-		struct cubi_sock *b = cub_container_of(pos, struct cubi_sock, link);
-
-		if (b->type == type && b->port == port && (!b->addr || !addr || b->addr == addr))
-			return true;
-	}
-	return false;
-}
-
-struct cubi_sock *cubi_sock_bound(int type, uint32_t dst, uint16_t port)
-{
-	struct cub_list *pos;
-
-	cub_list_for_each(pos, &bound) {
-		struct cubi_sock *b = cub_container_of(pos, struct cubi_sock, link);
-
-		if (b->type == type && b->port == port && (!b->addr || b->addr == dst))
-			return b;
-	}
-	return NULL;
-}
-
-long cubi_sock_bind(struct cubi_sock *s, uint32_t addr, uint16_t port)
-{
-	s->port_auto = !port;
-	for (unsigned i = 0; !port && i <= EPH_HI - EPH_LO; i++) {
-		uint16_t p = (uint16_t)next_port;
-
-		next_port = next_port == EPH_HI ? EPH_LO : next_port + 1;
-		if (!port_taken(s->type, 0, p))
-			port = p;
-	}
-	if (!port || port_taken(s->type, addr, port))
-		return -CUB_EADDRINUSE;
-	s->addr = addr;
-	s->port = port;
-	s->in_table = true;
-	cub_list_push_back(&bound, &s->link);
-	return 0;
-}
-
 /* ------------------------------------------------------ bind, listen */
 
 static long bind_locked(struct cubi_sock *s, const uint8_t *a, int len)
@@ -555,21 +440,7 @@ CUBI_SYS(listen)
 	return rc;
 }
 
-/* The listener for a connection to addr:port (irq off), or NULL. */
-struct cubi_sock *cubi_sock_find_listener(uint32_t addr, uint16_t port)
-{
-	struct cub_list *pos;
-
-	cub_list_for_each(pos, &bound) {
-		struct cubi_sock *l = cub_container_of(pos, struct cubi_sock, link);
-
-		if (l->state == CUBI_SOCK_LISTENING && l->port == port && (!l->addr || l->addr == addr))
-			return l;
-	}
-	return NULL;
-}
-
-/* ------------------------------------------------- shutdown and names */
+/* ---------------------------------------------------------- shutdown */
 
 /* A listener stops listening (shutdown SHUT_RD/SHUT_RDWR, irq off): its
  * queue is reset and moved to dead, a waiting accept fails -EINVAL. */
@@ -616,30 +487,3 @@ CUBI_SYS(shutdown)
 	free_queue(&dead);
 	return rc;
 }
-
-/* getsockname (peer false) and getpeername: 0.0.0.0:0 while unbound. */
-static long name_of(struct cub_shim_regs *r, bool peer)
-{
-	struct cubi_saddr sa;
-	long rc;
-	unsigned long irq = cub_arch_irq_save();
-	struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
-
-	if (s)
-		rc = peer && s->state != CUBI_SOCK_CONNECTED ? -CUB_ENOTCONN : 0;
-	if (s && !rc)
-		cubi_sock_name(s, peer, &sa);
-	cub_arch_irq_restore(irq);
-	return rc ? rc : cubi_sock_addr_out(A1(r), A2(r), &sa);
-}
-
-CUBI_SYS(getsockname)
-{
-	return name_of(r, false);
-}
-
-CUBI_SYS(getpeername)
-{
-	return name_of(r, true);
-}
-

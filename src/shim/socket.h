@@ -1,7 +1,8 @@
 /*
  * socket.h - the sockets' private interface between socket.c (socket
- * objects, ports, connections: socket, socketpair, bind, listen,
- * shutdown, names), socket_conn.c (connect, accept), socket_io.c (the
+ * objects: socket, socketpair, bind, listen, shutdown, the last close),
+ * socket_addr.c (addresses in and out, ports, names: getsockname,
+ * getpeername), socket_conn.c (connect, accept), socket_io.c (the
  * stream data: receive rings, read/write/poll ops, send/recv calls),
  * socket_opt.c (options for every kind), socket_udp.c (UDP: datagram
  * queues, its file ops and send/recv calls), socket_unix.c (AF_UNIX
@@ -77,7 +78,7 @@ struct cubi_sock {
 	int domain;		/* CUBI_AF_INET or CUBI_AF_UNIX */
 	int type;		/* CUBI_SOCK_STREAM, _DGRAM or (AF_UNIX) _SEQPACKET */
 	enum cubi_sock_state state;
-	bool in_table;		/* AF_INET: holds its port, on socket.c's
+	bool in_table;		/* AF_INET: holds its port, on socket_addr.c's
 				 * `bound`; AF_UNIX: bound by bind, on
 				 * socket_unix.c's `unix_names` */
 	bool rd_shut, wr_shut;	/* shutdown(SHUT_RD / SHUT_WR) of this end */
@@ -191,13 +192,6 @@ static inline uint32_t cubi_sa_addr(const uint8_t *a)
 /* socket.c */
 /* A new socket (interrupts enabled: it allocates), or NULL. */
 struct cubi_sock *cubi_sock_new(int domain, int type, unsigned flags);
-/* True for an address in 127.0.0.0/8. */
-bool cubi_sock_loopback(uint32_t addr);
-/* The listening stream socket for a connection to addr:port, or NULL
- * (irq off). */
-struct cubi_sock *cubi_sock_find_listener(uint32_t addr, uint16_t port);
-/* s's own name, or its peer's (irq off). */
-void cubi_sock_name(const struct cubi_sock *s, bool peer, struct cubi_saddr *sa);
 /* The socket at fd (irq off), or NULL and *err = -EBADF or -ENOTSOCK. */
 struct cubi_sock *cubi_sock_at(uint64_t fd, long *err);
 /* The domain (type) of the socket at fd, or -EBADF/-ENOTSOCK (a
@@ -211,6 +205,15 @@ void *cubi_sock_release(struct cubi_file *f);
 void cubi_sock_free(void *mem);
 /* s's readiness, and its peer's, may have changed (irq off). */
 void cubi_sock_changed(struct cubi_sock *s);
+
+/* socket_addr.c */
+/* True for an address in 127.0.0.0/8. */
+bool cubi_sock_loopback(uint32_t addr);
+/* The listening stream socket for a connection to addr:port, or NULL
+ * (irq off). */
+struct cubi_sock *cubi_sock_find_listener(uint32_t addr, uint16_t port);
+/* s's own name, or its peer's (irq off). */
+void cubi_sock_name(const struct cubi_sock *s, bool peer, struct cubi_saddr *sa);
 /* Linux's move_addr_to_kernel: len 0..128 (else -EINVAL), readable
  * (-EFAULT); buf is zero-filled past len. */
 long cubi_sock_addr_in(uintptr_t u, int len, uint8_t buf[CUBI_ADDR_MAX]);

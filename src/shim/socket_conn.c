@@ -2,9 +2,10 @@
  * socket_conn.c - connections: connect (TCP over loopback, AF_UNIX
  * SOCK_STREAM and SOCK_SEQPACKET by name through socket_unix.c; a
  * datagram socket's connect is handed to socket_udp.c or socket_umsg.c)
- * and accept/accept4. socket.c makes,
- * binds, names and shuts down sockets and states the semantics, the
- * choices and the invariants these calls keep; socket.h is the interface.
+ * and accept/accept4. socket.c makes, binds and shuts down sockets and
+ * states the semantics, the choices and the invariants these calls keep;
+ * socket_addr.c names them and keeps the ports; socket.h is the
+ * interface.
  *
  * Locking: the fd layer's critical section (interrupts disabled) around
  * every look at socket state, queues and ports; the server side of a

@@ -1,8 +1,9 @@
 /*
  * socket_udp.c - UDP: datagram sockets over IPv4 loopback (socket.c makes,
- * binds, names and shuts them down; socket.h is the interface). Enough for
- * Go's ListenPacket/DialUDP with ReadFrom/WriteTo/Read/Write and for C
- * programs' sendto/recvfrom/sendmsg/recvmsg.
+ * binds and shuts them down, socket_addr.c keeps their ports and names
+ * them; socket.h is the interface). Enough for Go's ListenPacket/DialUDP
+ * with ReadFrom/WriteTo/Read/Write and for C programs' sendto/recvfrom/
+ * sendmsg/recvmsg.
  *
  * Each socket has a queue of received datagrams (payload, sender's address
  * and port). A send copies its payload (one buffer, or iovecs gathered)

@@ -2,10 +2,10 @@
  * socket_umsg.c - AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET: messages whose
  * boundaries stay, on socket_udp.c's datagram queues, each with its
  * sender's name and any SCM_RIGHTS (socket_rights.c). socket.c makes,
- * binds (socket_unix.c: a path or an abstract name), names and shuts
- * them down; socket_conn.c connects SOCK_SEQPACKET sockets and accepts
- * them like streams; this file moves the messages and connects SOCK_DGRAM
- * sockets. socket.h is the interface.
+ * binds (socket_unix.c: a path or an abstract name) and shuts them down
+ * (socket_addr.c names them); socket_conn.c connects SOCK_SEQPACKET
+ * sockets and accepts them like streams; this file moves the messages and
+ * connects SOCK_DGRAM sockets. socket.h is the interface.
  *
  * SOCK_DGRAM (Linux's unix_dgram_*):
  *  - sendto/sendmsg with a name sends to the socket bound to it, found

@@ -3,9 +3,9 @@
  * socket node in the file system) or to an abstract name (sun_path
  * starting with a NUL byte: in memory only, gone with the socket), and
  * connect's (and a SOCK_DGRAM send's) lookup of the socket a name leads
- * to. socket.c and socket_conn.c do the rest as for TCP (listen, the
- * connection, accept, getsockname); the data go through socket_io.c's
- * rings (SOCK_STREAM) or socket_umsg.c's messages.
+ * to. socket.c, socket_conn.c and socket_addr.c do the rest as for TCP
+ * (listen, the connection, accept, getsockname); the data go through
+ * socket_io.c's rings (SOCK_STREAM) or socket_umsg.c's messages.
  *
  * A socket bound by bind has an id and sits on unix_names. A path's node
  * carries that id (cubi_ramfs_mksock) and lives until the program unlinks
@@ -30,7 +30,7 @@
  *    name is taken.
  *  - connect's lookup: -EINVAL for a bad address, the walk's errors,
  *    -ECONNREFUSED when the node is no socket node (a regular file, a
- *    directory) or the abstract name is unbound; socket.c then refuses
+ *    directory) or the abstract name is unbound; socket_conn.c then refuses
  *    when the id finds no live listening socket.
  *
  * Choices: ids are 32 bits, never 0, unique among the sockets on
