@@ -135,7 +135,7 @@ CUBI_SYS(eventfd); CUBI_SYS(eventfd2);
 CUBI_SYS(pipe); CUBI_SYS(pipe2); CUBI_SYS(epoll_create);
 CUBI_SYS(epoll_create1); CUBI_SYS(epoll_ctl); CUBI_SYS(epoll_wait);
 CUBI_SYS(epoll_pwait);
-/* socket.c, socket_io.c */
+/* socket*.c */
 CUBI_SYS(socket); CUBI_SYS(connect); CUBI_SYS(accept); CUBI_SYS(accept4);
 CUBI_SYS(sendto); CUBI_SYS(recvfrom); CUBI_SYS(sendmsg); CUBI_SYS(recvmsg);
 CUBI_SYS(shutdown); CUBI_SYS(bind); CUBI_SYS(listen);
