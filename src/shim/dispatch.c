@@ -65,6 +65,33 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(49, bind), NR(50, listen), NR(51, getsockname),
 	NR(52, getpeername), NR(53, socketpair), NR(54, setsockopt),
 	NR(55, getsockopt), NR(288, accept4),
+	/* ids.c (the gid calls share the uid ones: one user, root) */
+	NR(109, setpgid), NR(111, getpgrp), NR(112, setsid),
+	NR(105, setuid), NR(106, setuid), NR(113, setreuid),
+	NR(114, setreuid), NR(115, getgroups), NR(116, setgroups),
+	NR(117, setresuid), NR(118, getresuid), NR(119, setresuid),
+	NR(120, getresuid), NR(121, getpgid), NR(122, setfsuid),
+	NR(123, setfsuid), NR(124, getsid), NR(135, personality),
+	NR(140, getpriority), NR(141, setpriority), NR(309, getcpu),
+	/* policy.c, prctl.c */
+	NR(61, wait4), NR(142, sched_setparam), NR(143, sched_getparam),
+	NR(144, sched_setscheduler), NR(145, sched_getscheduler),
+	NR(146, sched_get_priority_max), NR(147, sched_get_priority_min),
+	NR(148, sched_rr_get_interval), NR(157, prctl),
+	NR(203, sched_setaffinity), NR(247, waitid), NR(324, membarrier),
+	/* rusage.c */
+	NR(98, getrusage), NR(99, sysinfo), NR(100, times),
+	/* mm.c, mm_extra.c */
+	NR(25, mremap), NR(26, msync), NR(27, mincore), NR(149, mlock),
+	NR(150, munlock), NR(151, mlockall), NR(152, munlockall),
+	NR(325, mlock2),
+	/* fs_extra.c, fs_attr.c, fs_xfer.c, flock.c */
+	NR(40, sendfile), NR(73, flock), NR(92, chown), NR(93, fchown),
+	NR(94, lchown), NR(132, utime), NR(133, mknod), NR(137, statfs),
+	NR(138, fstatfs), NR(162, sync), NR(221, fadvise64), NR(235, utimes),
+	NR(259, mknodat), NR(260, fchownat), NR(261, futimesat),
+	NR(285, fallocate), NR(306, syncfs), NR(326, copy_file_range),
+	NR(332, statx),
 };
 
 static uint64_t logged[(CUBI_SYS_MAX + 64) / 64 + 1];

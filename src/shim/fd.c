@@ -115,6 +115,7 @@ static void *put_locked(struct cubi_file *f)
 	if (--f->refs)
 		return NULL;
 	cubi_epoll_forget(f);
+	cubi_flock_forget(f);
 	cubi_io_changed();	/* waiters on it must look again */
 	return f->ops->release(f);
 }

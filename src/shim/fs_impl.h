@@ -72,6 +72,11 @@ bool cubi_file_is_path(const struct cubi_file *f);
 bool cubi_file_where(struct cubi_file *f, struct cubi_rnode **node,
 		     struct cubi_rnode **dir, const char **name, size_t *len);
 
+/* fs_open.c: what stat, lstat and newfstatat see at (dirfd, upath)
+ * with their flags (AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT,
+ * AT_EMPTY_PATH; others -EINVAL): 0 and *st, or -errno. */
+long cubi_fs_stat_at(long dirfd, uintptr_t upath, uint64_t flags, struct cubi_rstat *st);
+
 /* The node a path names, a last link followed as `how` says; ""
  * (with AT_EMPTY_PATH) is start itself. */
 int cubi_fs_resolve(struct cubi_rnode *start, const char *path,

@@ -205,8 +205,7 @@ static long fd_stat(uint64_t fd, uintptr_t ubuf)
 	return rc ? rc : put_stat(ubuf, &st);
 }
 
-/* stat, lstat (AT_SYMLINK_NOFOLLOW: a link itself), newfstatat. */
-static long do_stat(long dirfd, uintptr_t upath, uintptr_t ubuf, uint64_t flags)
+long cubi_fs_stat_at(long dirfd, uintptr_t upath, uint64_t flags, struct cubi_rstat *st)
 {
 	struct stat_args s = { flags & AT_SYMLINK_NOFOLLOW ? CUBI_WALK_NOFOLLOW
 							     : CUBI_WALK_FOLLOW, { 0 } };
@@ -217,9 +216,19 @@ static long do_stat(long dirfd, uintptr_t upath, uintptr_t ubuf, uint64_t flags)
 		return -CUB_EINVAL;
 	if ((flags & AT_EMPTY_PATH) && cubi_copy_in(&c, upath, 1) == 0 && !c &&
 	    (int)dirfd != AT_FDCWD)
-		return fd_stat((uint64_t)dirfd, ubuf);	/* any descriptor */
+		return cubi_fd_stat((uint64_t)dirfd, st);	/* any descriptor */
 	rc = cubi_fs_path_call(dirfd, upath, flags & AT_EMPTY_PATH, stat_op, &s);
-	return rc ? rc : put_stat(ubuf, &s.st);
+	*st = s.st;
+	return rc;
+}
+
+/* stat, lstat (AT_SYMLINK_NOFOLLOW: a link itself), newfstatat. */
+static long do_stat(long dirfd, uintptr_t upath, uintptr_t ubuf, uint64_t flags)
+{
+	struct cubi_rstat st;
+	long rc = cubi_fs_stat_at(dirfd, upath, flags, &st);
+
+	return rc ? rc : put_stat(ubuf, &st);
 }
 
 CUBI_SYS(fstat)

@@ -145,6 +145,39 @@ CUBI_SYS(setsockopt); CUBI_SYS(getsockopt);
 CUBI_SYS(getrlimit); CUBI_SYS(setrlimit);
 /* signal.c */
 CUBI_SYS(rt_sigreturn);
+/* ids.c: process identity, ids, priorities, scheduling, prctl */
+CUBI_SYS(getpgrp); CUBI_SYS(getpgid); CUBI_SYS(setpgid); CUBI_SYS(getsid);
+CUBI_SYS(setsid); CUBI_SYS(getgroups); CUBI_SYS(setgroups);
+CUBI_SYS(getresuid); CUBI_SYS(setuid); CUBI_SYS(setreuid);
+CUBI_SYS(setresuid); CUBI_SYS(setfsuid); CUBI_SYS(getpriority);
+CUBI_SYS(setpriority); CUBI_SYS(getcpu); CUBI_SYS(personality);
+/* ids.c: pid names this process (0, 1 or a live tid): 0, -CUB_EINVAL
+ * (negative) or -CUB_ESRCH. */
+int cubi_check_pid(int64_t pid);
+/* policy.c: the sched_* calls, wait4, waitid, membarrier; prctl.c */
+CUBI_SYS(sched_setaffinity); CUBI_SYS(sched_getparam);
+CUBI_SYS(sched_setparam); CUBI_SYS(sched_getscheduler);
+CUBI_SYS(sched_setscheduler); CUBI_SYS(sched_get_priority_max);
+CUBI_SYS(sched_get_priority_min); CUBI_SYS(sched_rr_get_interval);
+CUBI_SYS(wait4); CUBI_SYS(waitid); CUBI_SYS(membarrier); CUBI_SYS(prctl);
+/* rusage.c */
+CUBI_SYS(getrusage); CUBI_SYS(sysinfo); CUBI_SYS(times);
+/* mm.c, mm_extra.c */
+CUBI_SYS(mremap); CUBI_SYS(msync); CUBI_SYS(mincore); CUBI_SYS(mlock);
+CUBI_SYS(mlock2); CUBI_SYS(munlock); CUBI_SYS(mlockall); CUBI_SYS(munlockall);
+/* fs_extra.c, fs_attr.c, fs_xfer.c, flock.c */
+CUBI_SYS(statfs); CUBI_SYS(fstatfs); CUBI_SYS(statx); CUBI_SYS(sync);
+CUBI_SYS(syncfs); CUBI_SYS(fadvise64); CUBI_SYS(fallocate);
+CUBI_SYS(chown); CUBI_SYS(fchown); CUBI_SYS(lchown); CUBI_SYS(fchownat);
+CUBI_SYS(utime); CUBI_SYS(utimes); CUBI_SYS(futimesat); CUBI_SYS(mknod);
+CUBI_SYS(mknodat); CUBI_SYS(sendfile); CUBI_SYS(copy_file_range);
+CUBI_SYS(flock);
+struct cubi_file;
+struct cubi_thread;
+/* prctl.c: thread t's name (t NULL: the program's), NUL-terminated. */
+void cubi_thread_name(const struct cubi_thread *t, char name[16]);
+/* flock.c: f's flock lock goes with its last reference (irq off). */
+void cubi_flock_forget(struct cubi_file *f);
 
 /* -------------------------------------------------------------- files */
 
@@ -384,6 +417,8 @@ struct cubi_thread {
 	bool console_wait;		/* blocked in a console read */
 	long restart_nr;		/* 1 + a call a signal interrupted, to
 					 * restart with SA_RESTART, or 0 */
+	char name[16];			/* prctl PR_SET_NAME (ids.c), NUL-
+					 * terminated; "": the program's */
 };
 
 /* A new thread's signal state: the creator's mask, no alternate stack. */
@@ -479,6 +514,8 @@ CUB_NORETURN void cubi_shim_resume(const struct cub_shim_regs *regs);
 long cubi_mm_map(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace);
 int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot);
 void cubi_mm_set_brk(uintptr_t base);
+/* mm.c: true when every page of [start, end) is mapped (any prot). */
+bool cubi_mm_covered(uintptr_t start, uintptr_t end);
 
 /* What start.c needs to know of a loaded program. */
 struct cubi_program {

@@ -18,6 +18,7 @@
 #include <cubrt/arch.h>
 #include <cubrt/panic.h>
 #include <cubrt/sched.h>
+#include <cubrt/string.h>
 
 #include "../sched/sched_hooks.h"
 #include "shim_impl.h"
@@ -141,6 +142,7 @@ static void *thread_main(void *arg)
 	unsigned long irq;
 
 	self.fs_base = st->flags & CLONE_SETTLS ? st->tls : st->parent->fs_base;
+	cub_memcpy(self.name, st->parent->name, sizeof(self.name));	/* comm */
 	if (st->flags & CLONE_CHILD_CLEARTID)
 		self.clear_child_tid = st->child_tid;
 	if (st->flags & CLONE_CHILD_SETTID)

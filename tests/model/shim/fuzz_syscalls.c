@@ -17,7 +17,8 @@
  * (TCP and UDP) are always made non-blocking (pipe2, eventfd2,
  * timerfd_create, socket, socketpair, accept4 get the
  * flag), and calls that could wait on a blocking socket (one plain accept
- * made) are skipped. Path arguments often name a few shared files and directories
+ * made) are skipped; flock is always LOCK_NB, sendfile never reads
+ * the console. Path arguments often name a few shared files and directories
  * (so that threads race to create, link, rename and remove them, and
  * symbolic links made with those names as targets lead into each other
  * and into loops); socket
@@ -177,11 +178,13 @@ static unsigned path_args(long nr)
 	switch (nr) {
 	case 2: case 4: case 6: case 21: case 76: case 80: case 83: case 84:
 	case 85: case 87: case 89: case 90:
-		return 1;			/* open ... chmod: a[0] */
+	case 92: case 94: case 132: case 133: case 137: case 235:
+		return 1;			/* open ... chmod, chown...: a[0] */
 	case 82: case 86: case 88:
 		return 3;			/* rename, link, symlink: a[0], a[1] */
 	case 257: case 258: case 262: case 263: case 267: case 268:
 	case 269: case 280: case 439: case 452:
+	case 259: case 260: case 261: case 332:
 		return 2;			/* the *at calls: a[1] */
 	case 264: case 265: case 316:
 		return 2 | 8;			/* renameat(2), linkat: a[1], a[3] */
@@ -309,6 +312,15 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		a[1] = rnd(s) % 4 ? (long)(uintptr_t)sev : 0;
 		return true;
 	}
+	case 73: a[1] |= 4; return true;	/* flock: LOCK_NB always (a lock
+						 * held by a thread that never
+						 * drops it would wait forever) */
+	case 40:				/* sendfile: a few bytes, never */
+		a[3] &= 0xffff;			/* from the console or a
+						 * blocking socket */
+		return !is_console(a[1]) && !is_blocking_socket(a[1]) &&
+		       !is_blocking_socket(a[0]);
+	case 326: a[4] &= 0xffff; return true;	/* copy_file_range: files only */
 	case 62: a[1] = 0; return true;		/* kill: probe only */
 	case 200: a[1] = 0; return true;	/* tkill */
 	case 234: a[2] = 0; return true;	/* tgkill */

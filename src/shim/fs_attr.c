@@ -1,0 +1,205 @@
+/*
+ * fs_attr.c - the older and rarer attribute and node calls: chown,
+ * fchown, lchown, fchownat; utime, utimes, futimesat (through
+ * utimensat); mknod, mknodat.
+ *
+ * Owners: the tree keeps no owner (ramfs.h): every node belongs to root,
+ * the one user (ids.c). A chown to uid and gid 0 or -1 ("unchanged")
+ * succeeds and, like Linux's for a non-directory, clears the set-user-ID
+ * bit and the set-group-ID bit (when group-executable) unless both ids
+ * are -1; any other owner: -EPERM, never a change that is not kept.
+ * Nodes: mknod makes regular files (S_IFREG or type 0); fifos would need
+ * named pipes (-EOPNOTSUPP), device nodes a driver (-EPERM: only dev.c's
+ * devices exist), sockets a bound socket (-EOPNOTSUPP: bind makes them).
+ */
+#include <cubrt/arch.h>
+#include <cubrt/string.h>
+
+#include "fs_impl.h"
+
+#define ID_UNCHANGED 0xffffffffu
+#define S_ISUID 04000u
+#define S_ISGID 02000u
+#define S_IXGRP 00010u
+#define CUBI_S_IFBLK 0060000u
+
+struct chown_args {
+	uint32_t uid, gid;
+	enum cubi_walk_how how;
+};
+
+static bool id_ok(uint32_t id)
+{
+	return id == 0 || id == ID_UNCHANGED;
+}
+
+static long chown_node(struct cubi_rnode *n, const struct chown_args *a)
+{
+	struct cubi_rstat st;
+	uint64_t arg;
+	uint32_t perm;
+
+	if (cubi_ramfs_synth(n, &arg))
+		return -CUB_EPERM;		/* /proc */
+	if (!id_ok(a->uid) || !id_ok(a->gid))
+		return -CUB_EPERM;
+	cubi_ramfs_stat(n, &st);
+	if ((a->uid == ID_UNCHANGED && a->gid == ID_UNCHANGED) ||
+	    (st.mode & CUBI_S_IFMT) == CUBI_S_IFDIR || (st.mode & CUBI_S_IFMT) == CUBI_S_IFLNK)
+		return 0;
+	perm = st.mode & 07777 & ~S_ISUID;
+	if (perm & S_IXGRP)
+		perm &= ~S_ISGID;
+	return perm == (st.mode & 07777) ? 0 : cubi_ramfs_chmod(n, perm);
+}
+
+static long chown_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct chown_args *a = arg;
+	struct cubi_rnode *n;
+	int rc = cubi_fs_resolve(start, path, a->how, &n);
+
+	return rc ? rc : chown_node(n, a);
+}
+
+static long chown_fd_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
+{
+	return cubi_file_is_path(f) ? -CUB_EBADF : chown_node(n, arg);
+}
+
+static long chown_at(long dirfd, uintptr_t upath, uint64_t uid, uint64_t gid, uint64_t flags)
+{
+	struct chown_args a = { (uint32_t)uid, (uint32_t)gid, flags & AT_SYMLINK_NOFOLLOW ?
+				CUBI_WALK_NOFOLLOW : CUBI_WALK_FOLLOW };
+
+	if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -CUB_EINVAL;
+	return cubi_fs_path_call(dirfd, upath, flags & AT_EMPTY_PATH, chown_op, &a);
+}
+
+CUBI_SYS(chown)
+{
+	return chown_at(AT_FDCWD, A0(r), A1(r), A2(r), 0);
+}
+
+CUBI_SYS(lchown)
+{
+	return chown_at(AT_FDCWD, A0(r), A1(r), A2(r), AT_SYMLINK_NOFOLLOW);
+}
+
+CUBI_SYS(fchownat)
+{
+	return chown_at((long)(int)A0(r), A1(r), A2(r), A3(r), A4(r));
+}
+
+/* fchown: a file of no node (pipe, socket) is root's too. */
+CUBI_SYS(fchown)
+{
+	struct chown_args a = { (uint32_t)A1(r), (uint32_t)A2(r), CUBI_WALK_FOLLOW };
+	long rc = cubi_fs_fd_call(A0(r), 1, chown_fd_op, &a);
+
+	if (rc == 1)
+		rc = id_ok(a.uid) && id_ok(a.gid) ? 0 : -CUB_EPERM;
+	return rc;
+}
+
+/* -------------------------------------------------------------- times */
+
+/* utimensat(dirfd, path, ts, 0) with ts in kernel memory (NULL: now):
+ * the one implementation of setting times (fs_names.c). */
+static long times_at(long dirfd, uintptr_t upath, const int64_t *ts)
+{
+	struct cub_shim_regs regs = { .rdi = (uint64_t)dirfd, .rsi = upath,
+				      .rdx = (uintptr_t)ts };
+
+	if (!upath)
+		return -CUB_EFAULT;	/* utimensat's NULL path means the fd */
+	return cubi_sys_utimensat(&regs);
+}
+
+/* utimes, futimesat: two timevals (NULL: now); usec in [0, 1e6). */
+static long timevals_at(long dirfd, uintptr_t upath, uintptr_t utv)
+{
+	int64_t tv[4], ts[4];
+
+	if (!utv)
+		return times_at(dirfd, upath, NULL);
+	if (cubi_copy_in(tv, utv, sizeof(tv)))
+		return -CUB_EFAULT;
+	for (int i = 0; i < 2; i++) {
+		if (tv[2 * i + 1] < 0 || tv[2 * i + 1] >= 1000000)
+			return -CUB_EINVAL;
+		ts[2 * i] = tv[2 * i];
+		ts[2 * i + 1] = tv[2 * i + 1] * 1000;
+	}
+	return times_at(dirfd, upath, ts);
+}
+
+CUBI_SYS(utimes)
+{
+	return timevals_at(AT_FDCWD, A0(r), A1(r));
+}
+
+CUBI_SYS(futimesat)
+{
+	return timevals_at((long)(int)A0(r), A1(r), A2(r));
+}
+
+/* utime(path, {actime, modtime}): whole seconds (NULL: now). */
+CUBI_SYS(utime)
+{
+	int64_t t[2], ts[4];
+
+	if (!A1(r))
+		return times_at(AT_FDCWD, A0(r), NULL);
+	if (cubi_copy_in(t, A1(r), sizeof(t)))
+		return -CUB_EFAULT;
+	ts[0] = t[0];
+	ts[1] = 0;
+	ts[2] = t[1];
+	ts[3] = 0;
+	return times_at(AT_FDCWD, A0(r), ts);
+}
+
+/* -------------------------------------------------------------- mknod */
+
+static long mknod_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct cubi_rnode *n;
+	struct cubi_walk w;
+	int rc = cubi_path_walk(start, path, &w);
+
+	if (rc)
+		return rc;
+	if (!w.len)
+		return -CUB_EEXIST;
+	if (w.slash)	/* "name/": a directory's form, never a file's */
+		return cubi_ramfs_lookup(w.dir, w.name, w.len, &n) == 0 ? -CUB_EEXIST
+									   : -CUB_ENOENT;
+	return cubi_ramfs_create(w.dir, w.name, w.len, CUBI_S_IFREG |
+				 (*(uint32_t *)arg & 07777 & ~cubi_fs_umask), &n);
+}
+
+static long mknod_at(long dirfd, uintptr_t upath, uint32_t mode)
+{
+	switch (mode & CUBI_S_IFMT) {
+	case 0: case CUBI_S_IFREG:
+		return cubi_fs_path_call(dirfd, upath, false, mknod_op, &mode);
+	case CUBI_S_IFIFO: case CUBI_S_IFSOCK:
+		return -CUB_EOPNOTSUPP;
+	case CUBI_S_IFCHR: case CUBI_S_IFBLK: case CUBI_S_IFDIR:
+		return -CUB_EPERM;	/* Linux: a directory needs mkdir */
+	default:
+		return -CUB_EINVAL;
+	}
+}
+
+CUBI_SYS(mknod)
+{
+	return mknod_at(AT_FDCWD, A0(r), (uint32_t)A1(r));
+}
+
+CUBI_SYS(mknodat)
+{
+	return mknod_at((long)(int)A0(r), A1(r), (uint32_t)A2(r));
+}
