@@ -9,7 +9,9 @@
  * and /dev/urandom, the errors programs rely on, and /proc (realpath of
  * a relative path, /proc/self/exe, meminfo, maps, status and cmdline
  * through stdio, /proc/self/fd listed and read, fchmodat's O_PATH and
- * /proc/self/fd dance). One line per check, then a summary.
+ * /proc/self/fd dance), and the rarer file calls (statfs, sendfile,
+ * flock, posix_fallocate, utimes, chown). One line per check, then a
+ * summary.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,8 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "checks.h"
@@ -241,6 +247,39 @@ static void errors_and_dup(void)
 	check("dup2 redirects stdout into a file", s && strcmp(s, "this line goes to a file\n") == 0);
 }
 
+/* statfs, sendfile, flock, posix_fallocate, utimes, chown. */
+static void rare_calls(void)
+{
+	struct timeval tv[2] = { { 1000, 0 }, { 2000, 0 } };
+	struct statfs sf;
+	struct stat st;
+	off_t off = 1;
+	int in, out, other;
+
+	check("statfs /tmp: tmpfs with free blocks", statfs("/tmp", &sf) == 0 &&
+	      sf.f_type == 0x01021994 && sf.f_bfree > 0 && sf.f_bfree <= sf.f_blocks);
+	in = open("/tmp/sf-in", O_CREAT | O_RDWR | O_TRUNC, 0644);
+	out = open("/tmp/sf-out", O_CREAT | O_RDWR | O_TRUNC, 0644);
+	write(in, "sendfile!", 9);
+	check("sendfile from an offset", sendfile(out, in, &off, 100) == 8 && off == 9);
+	check("fstatfs of an open file", fstatfs(out, &sf) == 0 && sf.f_type == 0x01021994);
+	check("sendfile's bytes arrive", fstat(out, &st) == 0 && st.st_size == 8);
+	other = open("/tmp/sf-in", O_RDONLY);
+	check("flock: two shared locks", flock(in, LOCK_SH) == 0 && flock(other, LOCK_SH | LOCK_NB) == 0);
+	check("flock: exclusive refused with LOCK_NB",
+	      flock(other, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK);
+	close(other);
+	check("flock: close dropped the lock", flock(in, LOCK_EX | LOCK_NB) == 0);
+	check("posix_fallocate grows a file", posix_fallocate(out, 0, 4096) == 0 &&
+	      fstat(out, &st) == 0 && st.st_size == 4096);
+	check("utimes sets both times", utimes("/tmp/sf-out", tv) == 0 &&
+	      stat("/tmp/sf-out", &st) == 0 && st.st_atime == 1000 && st.st_mtime == 2000);
+	check("chown to root; to another user: EPERM", chown("/tmp/sf-out", 0, 0) == 0 &&
+	      chown("/tmp/sf-out", 1000, 1000) == -1 && errno == EPERM);
+	close(in);
+	close(out);
+}
+
 /* True when directory path lists name. */
 static int lists(const char *path, const char *name)
 {
@@ -319,6 +358,7 @@ int main(int argc, char **argv)
 	errors_and_dup();
 	links();
 	devices();
+	rare_calls();
 	proc(argc ? argv[0] : "");
 	printf("files: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
