@@ -66,21 +66,21 @@ void cubi_procfs_environ(struct cubi_pbuf *b, int tid)
 	user_bytes(b, prog.env_start, prog.env_end);
 }
 
-/* The program's name: exe's last component, at most 15 bytes. */
-static void put_comm(struct cubi_pbuf *b)
+/* Thread tid's name (tid 0: the process's, its first thread's): what
+ * prctl(PR_SET_NAME) set, else exe's last component; at most 15 bytes. */
+static void put_comm(struct cubi_pbuf *b, int tid)
 {
-	const char *name = exe;
+	char name[16];
+	unsigned long irq = cub_arch_irq_save();	/* t stays alive */
 
-	for (const char *p = exe; *p; p++)
-		if (*p == '/')
-			name = p + 1;
+	cubi_thread_name(cubi_thread_by_tid(tid ? tid : 1), name);
+	cub_arch_irq_restore(irq);
 	cubi_pbuf_put(b, name, cub_strnlen(name, COMM_MAX));
 }
 
 void cubi_procfs_comm(struct cubi_pbuf *b, int tid)
 {
-	(void)tid;
-	put_comm(b);
+	put_comm(b, tid);
 	cubi_pbuf_put(b, "\n", 1);
 }
 
@@ -140,7 +140,7 @@ void cubi_procfs_status(struct cubi_pbuf *b, int tid)
 	view_thread(tid, &v);
 	view_memory(&v);
 	cubi_pbuf_printf(b, "Name:\t");
-	put_comm(b);
+	put_comm(b, tid);
 	cubi_pbuf_printf(b, "\nUmask:\t0%u%u%u\nState:\t%s\nTgid:\t1\nNgid:\t0\n"
 			 "Pid:\t%d\nPPid:\t0\nTracerPid:\t0\n"
 			 "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t\n",
@@ -170,7 +170,7 @@ void cubi_procfs_stat(struct cubi_pbuf *b, int tid)
 	view_memory(&v);
 	cubi_mm_snapshot(NULL, 0, &lo, &hi);
 	cubi_pbuf_printf(b, "%d (", v.tid);
-	put_comm(b);
+	put_comm(b, tid);
 	/* 3 state .. 19 nice */
 	cubi_pbuf_printf(b, ") %c 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 ", v.state);
 	/* 20 num_threads .. 28 startstack */

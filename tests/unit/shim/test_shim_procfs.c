@@ -343,6 +343,13 @@ static void process_files_body(void)
 	snprintf(want, sizeof(want), "/proc/self/task/%ld/status", tid);
 	snprintf(f, sizeof(f), "\nPid:\t%ld\n", tid);
 	assert_non_null(strstr(slurp(want), f));
+	/* a name set with prctl(PR_SET_NAME) shows in comm, status, stat */
+	assert_int_equal(SYS2(157, 15 /* PR_SET_NAME */, "worker-0123456789"), 0);
+	snprintf(want, sizeof(want), "/proc/self/task/%ld/comm", tid);
+	assert_string_equal(slurp(want), "worker-01234567\n");	/* 15 bytes */
+	assert_true(strncmp(slurp("/proc/self/status"), "Name:\tworker-01234567\n", 22) == 0);
+	assert_true(strncmp(slurp("/proc/self/stat"), "1 (worker-01234567) ", 20) == 0);
+	assert_int_equal(SYS2(157, 15, "prog"), 0);
 }
 
 static void test_process_files(void **state)
