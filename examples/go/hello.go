@@ -11,7 +11,8 @@
 // With the argument "panic" or "deadlock" it shows Go's own reports for
 // those (exit status 2); with "echo" it copies console lines until
 // "quit"; with "udp" it echoes datagrams over loopback, with "unix" over a
-// unix-domain socket; with "files" it
+// unix-domain socket; with "profile" it runs the CPU profiler over a busy
+// loop (timer signals); with "files" it
 // uses the file system and /proc (booted with
 // `scripts/run --files tests/qemu/shim/fsroot`); otherwise it exits with
 // status 0.
@@ -19,6 +20,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net"
@@ -26,6 +29,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -174,6 +178,37 @@ func signals() string {
 	case <-time.After(time.Second):
 		return "nothing arrived"
 	}
+}
+
+// busy spins for d without a system call; its result keeps the loop.
+func busy(d time.Duration) uint64 {
+	x := uint64(1)
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for i := 0; i < 1000; i++ {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	return x
+}
+
+// profile runs the CPU profiler (per-thread timer_create timers whose
+// SIGPROF carries SI_TIMER, and setitimer's ITIMER_PROF) over a busy
+// loop and reports whether the loop shows in the profile's samples.
+func profile() string {
+	var buf bytes.Buffer
+
+	if err := pprof.StartCPUProfile(&buf); err != nil {
+		return "start: " + err.Error()
+	}
+	x := busy(300 * time.Millisecond)
+	pprof.StopCPUProfile()
+	zr, err := gzip.NewReader(&buf)
+	if err != nil {
+		return "gzip: " + err.Error()
+	}
+	data, err := io.ReadAll(zr)
+	return fmt.Sprintf("busy sampled: %v (err %v, %d)",
+		bytes.Contains(data, []byte("main.busy")), err, x&1)
 }
 
 // echo copies the serial console's lines until "quit", while a ticker
@@ -349,6 +384,10 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "echo" {
 		echo()
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "profile" {
+		fmt.Printf("profile: %s\n", profile())
 		return
 	}
 	fmt.Printf("preemption: %s\n", preemption())
