@@ -10,14 +10,21 @@
  * fired until EPOLL_CTL_MOD. The console, regular files and directories
  * (no poll op) and epoll instances cannot be watched (-EPERM, -EINVAL).
  *
+ * A waiter sleeps on its own instance (the instance's file word, as a
+ * read sleeps on its file's, fd.c): every entry is on its file's chain of
+ * watchers, and cubi_file_changed of a watched file wakes just the
+ * instances watching it (cubi_epoll_notify). So threads waiting in
+ * separate instances (an event loop per thread) do not wake each other.
+ *
  * Invariants: an instance holds at most one entry per file (a file's dup'd
  * descriptors share it) and only files that are open (the last close of
- * a file drops it from every instance, cubi_epoll_forget); every instance is on `instances`. Locking: the fd
- * layer's critical section (interrupts disabled), see fd.c.
+ * a file drops it from every instance, cubi_epoll_forget); an entry is in
+ * use iff its file is set, and then it is on that file's `watchers`
+ * chain (linked through `next`). Locking: the fd layer's critical
+ * section (interrupts disabled), see fd.c.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
-#include <cubrt/list.h>
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
@@ -34,8 +41,12 @@
 #define EVENT_SIZE 12		/* struct epoll_event is packed on x86-64 */
 #define MAX_EVENTS (0x7fffffff / EVENT_SIZE)
 
+struct epoll;
+
 struct entry {
 	struct cubi_file *file;	/* NULL: free slot */
+	struct entry *next;	/* the file's next watcher */
+	struct epoll *ep;	/* the instance it belongs to */
 	uint32_t events;
 	uint64_t data;
 	uint64_t seen;		/* file->gen at the last EPOLLET report */
@@ -43,24 +54,41 @@ struct entry {
 };
 
 struct epoll {
-	struct cubi_file file;
-	struct cub_list link;		/* instances */
+	struct cubi_file file;		/* its gen: what waiters sleep on */
 	unsigned start;			/* where the next scan begins (fairness) */
 	struct entry e[CUBI_FD_MAX];	/* one file per descriptor at most */
 };
-
-static struct cub_list instances = CUB_LIST_INIT(instances);
 
 static struct epoll *of_file(struct cubi_file *f)
 {
 	return cub_container_of(f, struct epoll, file);
 }
 
+/* Puts e (file set) on its file's chain of watchers. */
+static void watch(struct entry *e)
+{
+	e->next = e->file->watchers;
+	e->file->watchers = e;
+}
+
+/* Takes e off its file's chain and frees the slot. */
+static void unwatch(struct entry *e)
+{
+	struct entry **pp = (struct entry **)&e->file->watchers;
+
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	e->file = NULL;
+}
+
 static void *ep_release(struct cubi_file *f)
 {
 	struct epoll *ep = of_file(f);
 
-	cub_list_del(&ep->link);
+	for (size_t i = 0; i < CUBI_FD_MAX; i++)
+		if (ep->e[i].file)
+			unwatch(&ep->e[i]);
 	return ep;
 }
 
@@ -68,19 +96,20 @@ static void *ep_release(struct cubi_file *f)
 static const struct cubi_file_ops ep_ops = {
 	.release = ep_release, .mode = 0600,
 	.name = "anon_inode:[eventpoll]",
+	.file_wakes = true,	/* epoll_wait sleeps on the instance */
 };
 
 void cubi_epoll_forget(struct cubi_file *f)
 {
-	struct cub_list *pos;
+	for (struct entry *e = f->watchers; e; e = e->next)
+		e->file = NULL;
+	f->watchers = NULL;
+}
 
-	cub_list_for_each(pos, &instances) {
-		struct epoll *ep = cub_container_of(pos, struct epoll, link);
-
-		for (size_t i = 0; i < CUBI_FD_MAX; i++)
-			if (ep->e[i].file == f)
-				ep->e[i].file = NULL;
-	}
+void cubi_epoll_notify(struct cubi_file *f)
+{
+	for (struct entry *e = f->watchers; e; e = e->next)
+		cubi_file_changed(&e->ep->file);	/* no watchers: no loop */
 }
 
 static long create(unsigned flags)
@@ -94,8 +123,6 @@ static long create(unsigned flags)
 	ep->file = (struct cubi_file){ .ops = &ep_ops, .flags = CUBI_O_RDWR };
 	irq = cub_arch_irq_save();
 	fd = cubi_fd_install(&ep->file, flags & CUBI_O_CLOEXEC);
-	if (fd >= 0)
-		cub_list_push_back(&instances, &ep->link);
 	cub_arch_irq_restore(irq);
 	if (fd < 0)
 		cub_free(ep);
@@ -141,14 +168,17 @@ static long ctl_locked(uint64_t epfd, int op, uint64_t fd, uint32_t events, uint
 		return -CUB_ENOENT;
 	}
 	if (op == EPOLL_CTL_DEL) {
-		e->file = NULL;
+		unwatch(e);
 		return 0;
 	}
 	if (op == EPOLL_CTL_MOD && (events & EPOLLEXCLUSIVE))
 		return -CUB_EINVAL;
-	*e = (struct entry){ .file = f, .events = events, .data = data,
+	if (op == EPOLL_CTL_MOD)
+		unwatch(e);
+	*e = (struct entry){ .file = f, .ep = of_file(ef), .events = events, .data = data,
 			     .seen = f->gen - 1, .armed = true };
-	cubi_io_changed();	/* a waiter may have a new ready entry */
+	watch(e);
+	cubi_file_changed(ef);	/* a waiter may have a new ready entry */
 	return 0;
 }
 
@@ -216,17 +246,20 @@ static long wait_events(uint64_t epfd, uintptr_t uev, int max, int timeout)
 	for (;;) {
 		unsigned long irq = cub_arch_irq_save();
 		struct cubi_file *f = cubi_fd_file(epfd);
-		uint32_t seq = cubi_io_seq();
+		uint32_t seq = f ? cubi_file_seq(f) : 0;
 		long n;
 
 		if (!f || f->ops != &ep_ops)
 			n = f ? -CUB_EINVAL : -CUB_EBADF;
 		else
 			n = collect(of_file(f), uev, max);
+		if (n == 0 && timeout != 0 && !expired)
+			f->refs++;	/* held while it waits on the instance */
 		cub_arch_irq_restore(irq);
 		if (n != 0 || timeout == 0 || expired)
 			return n;
-		n = cubi_io_wait(seq, deadline, "epoll wait");
+		n = cubi_file_wait(f, seq, deadline, "epoll wait");
+		cubi_file_put(f);
 		if (n == -CUB_EINTR)
 			return n;	/* never restarted, as on Linux */
 		expired = n == -CUB_ETIMEDOUT;

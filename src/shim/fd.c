@@ -174,6 +174,8 @@ void cubi_file_changed(struct cubi_file *f)
 	f->gen++;
 	if (f->sleepers)
 		cubi_futex_wake((uintptr_t)&f->gen, 0x7fffffff, ~0u);
+	if (f->watchers)
+		cubi_epoll_notify(f);
 }
 
 /* The word a call blocked on f sleeps on. */

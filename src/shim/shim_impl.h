@@ -252,6 +252,8 @@ struct cubi_file {
 	unsigned refs;		/* descriptors + calls in progress (irq off) */
 	unsigned sleepers;	/* reads and writes blocked on gen (irq off):
 				 * with none, a change wakes nobody */
+	void *watchers;		/* the epoll entries watching it (epoll.c;
+				 * irq off), NULL: none */
 };
 
 /* io.c: the serial console, fds 0-2 at boot. */
@@ -302,6 +304,9 @@ bool cubi_fd_datagram(uint64_t fd);	/* its ops' datagram (a snapshot) */
 long cubi_fd_ioctl(uint64_t fd);
 /* epoll.c: drops f from every epoll interest list (f is closing). */
 void cubi_epoll_forget(struct cubi_file *f);			/* irq off */
+/* f's readiness changed: wakes the epoll instances watching it (irq off;
+ * cubi_file_changed calls it). */
+void cubi_epoll_notify(struct cubi_file *f);
 
 /* -------------------------------------------------------- file system */
 

@@ -519,10 +519,58 @@ static void epoll_blocking_body(void)
 	shut();
 }
 
+/* Two instances, a pipe each: a waiter in one stays parked while the
+ * other's pipe carries data, wakes for its own pipe, and an instance
+ * closed while it watches an open pipe leaves that pipe working. */
+static int ep_a;
+
+static void *ep_waiter(void *arg)
+{
+	struct ev out;
+
+	(void)arg;
+	return (void *)SYS4(SYS_epoll_wait, ep_a, &out, 1, -1);
+}
+
+static void epoll_instances_body(void)
+{
+	int other[2], ep_b = (int)SYS1(SYS_epoll_create1, 0);
+	struct cub_coro *c;
+	char buf[4];
+	void *res;
+
+	ep_a = (int)SYS1(SYS_epoll_create1, 0);
+	make(0);
+	assert_int_equal(SYS2(SYS_pipe2, other, 0), 0);
+	assert_int_equal(ctl(ep_a, ADD, fds[0], EPOLLIN, 1), 0);
+	assert_int_equal(ctl(ep_b, ADD, other[0], EPOLLIN, 2), 0);
+	assert_int_equal(cub_coro_spawn(&c, ep_waiter, NULL, NULL), 0);
+	cub_coro_yield();
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(SYS3(SYS_write, other[1], "b", 1), 1);
+		assert_int_equal(state_of(c), CUB_CORO_PARKED);
+		assert_int_equal(SYS3(SYS_read, other[0], buf, 1), 1);
+	}
+	assert_int_equal(ctl(ep_b, MOD, other[0], EPOLLIN | EPOLLOUT, 3), 0);
+	assert_int_equal(state_of(c), CUB_CORO_PARKED);
+	assert_int_equal(SYS3(SYS_write, fds[1], "a", 1), 1);
+	assert_int_equal(state_of(c), CUB_CORO_READY);
+	assert_int_equal(cub_coro_join(c, &res), 0);
+	assert_int_equal((intptr_t)res, 1);
+	assert_int_equal(SYS1(SYS_close, ep_b), 0);	/* watching other[0] */
+	assert_int_equal(SYS3(SYS_write, other[1], "b", 1), 1);
+	assert_int_equal(SYS3(SYS_read, other[0], buf, 4), 1);
+	assert_int_equal(SYS1(SYS_close, ep_a), 0);
+	assert_int_equal(SYS1(SYS_close, other[0]), 0);
+	assert_int_equal(SYS1(SYS_close, other[1]), 0);
+	shut();
+}
+
 static void test_epoll_blocking(void **state)
 {
 	(void)state;
 	run(epoll_blocking_body);
+	run(epoll_instances_body);
 }
 
 /* -------------------------------------------------------------- eventfd */
