@@ -16,6 +16,9 @@
  *   pipe-idle   pipe, while IDLE other coroutines sit blocked in read on
  *               pipes of their own that stay empty (what unrelated
  *               blocked threads cost the two that work)
+ *   epoll-idle  pipe, each side waiting in epoll_wait on its own instance
+ *               before it reads, while IDLE other coroutines wait in
+ *               epoll_wait on instances of their own (event loops)
  * Prints "result: N instructions".
  */
 #include <cubrt/chan.h>
@@ -37,6 +40,21 @@ static inline uint64_t tsc(void)
 
 	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
 	return ((uint64_t)hi << 32) | lo;
+}
+
+/* A system call with four arguments (the rest, r8 and r9, zero). */
+static inline long sys4(long nr, long a, long b, long c, long d)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = 0;
+	register long r9 __asm__("r9") = 0;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
 }
 
 /* A system call with three arguments; the fourth (r10: futex's timeout)
@@ -93,6 +111,42 @@ static void *pipe_side(void *arg)
 	return NULL;
 }
 
+/* epoll-idle: one instance per side, watching the pipe it reads. */
+static int side_ep[2];
+
+/* One epoll_wait, then the read it announced. */
+static void epoll_read(int me, char *msg)
+{
+	uint8_t ev[12];
+
+	sys4(281, side_ep[me], (long)ev, 1, -1);	/* epoll_pwait */
+	sys3(0, pipes[me == 0][0], (long)msg, 64);
+}
+
+static void *epoll_side(void *arg)
+{
+	int me = (int)(uintptr_t)arg;
+	char msg[64] = { 0 };
+
+	for (int i = 0; i < HANDOFFS; i++) {
+		if (me == 0)
+			sys3(1, pipes[0][1], (long)msg, sizeof(msg));
+		epoll_read(me, msg);
+		if (me == 1)
+			sys3(1, pipes[1][1], (long)msg, sizeof(msg));
+	}
+	return NULL;
+}
+
+/* Waits in epoll_wait on an instance of its own until the end. */
+static void *idle_poller(void *arg)
+{
+	uint8_t ev[12];
+
+	sys4(281, (int)(uintptr_t)arg, (long)ev, 1, -1);
+	return NULL;
+}
+
 /* Blocks in read on its own pipe until the benchmark is over. */
 static void *idle_reader(void *arg)
 {
@@ -127,6 +181,38 @@ static uint64_t pair(cub_coro_fn fn)
 	cub_coro_join(a, NULL);
 	cub_coro_join(b, NULL);
 	return (tsc() - t0) / (2 * HANDOFFS);
+}
+
+/* An epoll instance watching fd for input. */
+static int epoll_on(int fd)
+{
+	int ep = (int)sys3(291, 0, 0, 0);			/* epoll_create1 */
+	struct __attribute__((packed)) { uint32_t events; uint64_t data; } e = { 1, 0 };
+
+	sys4(233, ep, 1, fd, (long)&e);				/* EPOLL_CTL_ADD */
+	return ep;
+}
+
+/* The pipe round trip through epoll with IDLE idle event loops beside it. */
+static uint64_t epoll_idle(void)
+{
+	static int idle[IDLE][2];
+	struct cub_coro *c[IDLE];
+	uint64_t per;
+
+	for (int me = 0; me < 2; me++)
+		side_ep[me] = epoll_on(pipes[me == 0][0]);
+	for (int i = 0; i < IDLE; i++) {
+		sys3(22, (long)idle[i], 0, 0);
+		cub_coro_spawn(&c[i], idle_poller, (void *)(uintptr_t)epoll_on(idle[i][0]), NULL);
+	}
+	cub_coro_yield();	/* let them wait */
+	per = pair(epoll_side) * 2;
+	for (int i = 0; i < IDLE; i++) {
+		sys3(1, idle[i][1], (long)"x", 1);
+		cub_coro_join(c[i], NULL);
+	}
+	return per;
 }
 
 /* The pipe round trip with IDLE blocked readers beside it. */
@@ -177,12 +263,16 @@ int cub_main(void)
 		sys3(22, (long)pipes[0], 0, 0);
 		sys3(22, (long)pipes[1], 0, 0);
 		per = pipe_idle();
+	} else if (!cub_strcmp(mode, "epoll-idle")) {
+		sys3(22, (long)pipes[0], 0, 0);
+		sys3(22, (long)pipes[1], 0, 0);
+		per = epoll_idle();
 	} else if (!cub_strcmp(mode, "chan")) {
 		cub_chan_init(&chans[0], 64, 0, NULL);
 		cub_chan_init(&chans[1], 64, 0, NULL);
 		per = pair(chan_side) * 2;
 	} else {
-		cub_printk("usage: shim_qemu syscall|call|futex|yield|pipe|pipe-idle|chan\n");
+		cub_printk("usage: shim_qemu syscall|call|futex|yield|pipe|pipe-idle|epoll-idle|chan\n");
 		return 2;
 	}
 	cub_printk("result: %lu instructions\n", (unsigned long)per);

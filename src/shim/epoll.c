@@ -15,12 +15,19 @@
  * watchers, and cubi_file_changed of a watched file wakes just the
  * instances watching it (cubi_epoll_notify). So threads waiting in
  * separate instances (an event loop per thread) do not wake each other.
+ * A wait looks only at the entries on its instance's ready list: those
+ * whose file changed since they were last looked at (notify queues them),
+ * new or modified ones, and level-triggered ones it reported last time
+ * (they go to the back: each gets its turn when max is small).
  *
  * Invariants: an instance holds at most one entry per file (a file's dup'd
  * descriptors share it) and only files that are open (the last close of
  * a file drops it from every instance, cubi_epoll_forget); an entry is in
  * use iff its file is set, and then it is on that file's `watchers`
- * chain (linked through `next`). Locking: the fd layer's critical
+ * chain (linked through `next`); `queued` iff it is on its instance's
+ * ready list (linked through `rnext`), where a free slot may linger until
+ * the next wait drops it; a used entry off the list is not ready, or
+ * edge-triggered and unchanged since reported, or a spent one-shot. Locking: the fd layer's critical
  * section (interrupts disabled), see fd.c.
  */
 #include <cubrt/arch.h>
@@ -47,6 +54,8 @@ struct entry {
 	struct cubi_file *file;	/* NULL: free slot */
 	struct entry *next;	/* the file's next watcher */
 	struct epoll *ep;	/* the instance it belongs to */
+	struct entry *rnext;	/* next on the ready list */
+	bool queued;		/* on the ready list */
 	uint32_t events;
 	uint64_t data;
 	uint64_t seen;		/* file->gen at the last EPOLLET report */
@@ -55,7 +64,7 @@ struct entry {
 
 struct epoll {
 	struct cubi_file file;		/* its gen: what waiters sleep on */
-	unsigned start;			/* where the next scan begins (fairness) */
+	struct entry *rhead, *rtail;	/* the ready list */
 	struct entry e[CUBI_FD_MAX];	/* one file per descriptor at most */
 };
 
@@ -106,10 +115,28 @@ void cubi_epoll_forget(struct cubi_file *f)
 	f->watchers = NULL;
 }
 
+/* Puts e at the back of its instance's ready list, unless it is on it. */
+static void queue(struct entry *e)
+{
+	struct epoll *ep = e->ep;
+
+	if (e->queued)
+		return;
+	e->queued = true;
+	e->rnext = NULL;
+	if (ep->rtail)
+		ep->rtail->rnext = e;
+	else
+		ep->rhead = e;
+	ep->rtail = e;
+}
+
 void cubi_epoll_notify(struct cubi_file *f)
 {
-	for (struct entry *e = f->watchers; e; e = e->next)
+	for (struct entry *e = f->watchers; e; e = e->next) {
+		queue(e);
 		cubi_file_changed(&e->ep->file);	/* no watchers: no loop */
+	}
 }
 
 static long create(unsigned flags)
@@ -175,9 +202,14 @@ static long ctl_locked(uint64_t epfd, int op, uint64_t fd, uint32_t events, uint
 		return -CUB_EINVAL;
 	if (op == EPOLL_CTL_MOD)
 		unwatch(e);
-	*e = (struct entry){ .file = f, .ep = of_file(ef), .events = events, .data = data,
-			     .seen = f->gen - 1, .armed = true };
+	e->file = f;		/* (queued and rnext stay: it may be listed) */
+	e->ep = of_file(ef);
+	e->events = events;
+	e->data = data;
+	e->seen = f->gen - 1;
+	e->armed = true;
 	watch(e);
+	queue(e);
 	cubi_file_changed(ef);	/* a waiter may have a new ready entry */
 	return 0;
 }
@@ -205,28 +237,48 @@ CUBI_SYS(epoll_ctl)
 	return rc;
 }
 
+/* Looks at e, just taken off the ready list: the events to report, or 0
+ * (then it stays off the list until its file changes again). */
+static uint32_t look(struct entry *e)
+{
+	uint32_t ready;
+
+	if (!e->file || !e->armed)
+		return 0;
+	ready = e->file->ops->poll(e->file) & (e->events | CUBI_EPOLLERR | CUBI_EPOLLHUP);
+	if (!ready || ((e->events & EPOLLET) && e->seen == e->file->gen))
+		return 0;
+	return ready;
+}
+
 /* Reports ready entries into the (checked) user array; irq disabled. */
 static int collect(struct epoll *ep, uintptr_t uev, int max)
 {
+	struct entry *e = ep->rhead, *last = ep->rtail, *next;
 	int n = 0;
 
-	for (unsigned k = 0; k < CUBI_FD_MAX && n < max; k++) {
-		struct entry *e = &ep->e[(ep->start + k) % CUBI_FD_MAX];
+	ep->rhead = ep->rtail = NULL;	/* this look starts a new list */
+	for (; e && n < max; e = next) {
 		uint32_t ready;
 
-		if (!e->file || !e->armed)
-			continue;
-		ready = e->file->ops->poll(e->file) &
-			(e->events | CUBI_EPOLLERR | CUBI_EPOLLHUP);
-		if (!ready || ((e->events & EPOLLET) && e->seen == e->file->gen))
+		next = e->rnext;
+		e->queued = false;
+		if (!(ready = look(e)))
 			continue;
 		e->seen = e->file->gen;
 		e->armed = !(e->events & EPOLLONESHOT);
 		cub_memcpy((void *)(uev + (size_t)n * EVENT_SIZE), &ready, 4);
 		cub_memcpy((void *)(uev + (size_t)n * EVENT_SIZE + 4), &e->data, 8);
 		n++;
+		if (e->armed && !(e->events & EPOLLET))
+			queue(e);	/* level-triggered: look again next time */
 	}
-	ep->start = (ep->start + 1) % CUBI_FD_MAX;
+	if (e) {	/* no room for these: they come first next time */
+		last->rnext = ep->rhead;
+		if (!ep->rhead)
+			ep->rtail = last;
+		ep->rhead = e;
+	}
 	return n;
 }
 

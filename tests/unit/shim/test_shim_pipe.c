@@ -573,6 +573,34 @@ static void test_epoll_blocking(void **state)
 	run(epoll_instances_body);
 }
 
+/* Level-triggered entries that stay ready take turns when max is 1:
+ * three pipes with data are each reported once in three waits. */
+static void test_epoll_turns(void **state)
+{
+	int p[3][2], ep = (int)SYS1(SYS_epoll_create1, 0);
+	struct ev out;
+	unsigned seen = 0;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(SYS2(SYS_pipe2, p[i], 0), 0);
+		assert_int_equal(SYS3(SYS_write, p[i][1], "x", 1), 1);
+		assert_int_equal(ctl(ep, ADD, p[i][0], EPOLLIN, (uint64_t)i), 0);
+	}
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(wait_for(ep, &out, 1, 0), 1);
+		seen |= 1u << out.data;
+	}
+	assert_int_equal(seen, 7);
+	for (int k = 0; k < 30; k++)	/* and so on, every one in turn */
+		assert_int_equal(wait_for(ep, &out, 1, 0), 1);
+	assert_int_equal(SYS1(SYS_close, ep), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(SYS1(SYS_close, p[i][0]), 0);
+		assert_int_equal(SYS1(SYS_close, p[i][1]), 0);
+	}
+}
+
 /* -------------------------------------------------------------- eventfd */
 
 #define SYS_eventfd2 290
@@ -636,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_epoll_errors),
 		cmocka_unit_test(test_epoll_readiness),
 		cmocka_unit_test(test_epoll_blocking),
+		cmocka_unit_test(test_epoll_turns),
 	};
 
 	cubi_mem_init();	/* pipes and epoll instances live on the heap */
