@@ -35,6 +35,8 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(302, prlimit64), NR(318, getrandom),
 	/* eventfd.c */
 	NR(284, eventfd), NR(290, eventfd2),
+	/* signalfd.c */
+	NR(282, signalfd), NR(289, signalfd4),
 	/* signal_wait.c */
 	NR(34, pause), NR(127, rt_sigpending), NR(128, rt_sigtimedwait),
 	NR(130, rt_sigsuspend),

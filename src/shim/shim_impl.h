@@ -98,6 +98,8 @@ CUBI_SYS(sched_yield); CUBI_SYS(prlimit64); CUBI_SYS(madvise);
 /* signal.c */
 CUBI_SYS(rt_sigaction); CUBI_SYS(rt_sigprocmask); CUBI_SYS(sigaltstack);
 CUBI_SYS(kill); CUBI_SYS(tgkill); CUBI_SYS(tkill);
+/* signalfd.c */
+CUBI_SYS(signalfd); CUBI_SYS(signalfd4);
 /* signal_wait.c */
 CUBI_SYS(pause); CUBI_SYS(rt_sigsuspend); CUBI_SYS(rt_sigpending);
 CUBI_SYS(rt_sigtimedwait);
@@ -470,6 +472,9 @@ void cubi_signal_note_eintr(long nr);
  * (the thread that waits for it or does not block it). Any context,
  * irq included: timers send from their expiry. */
 void cubi_signal_post(struct cubi_thread *t, int sig, int code);
+/* signalfd.c: a signal with this bit became pending: wakes the readers
+ * of the signalfds whose mask has it (irq off; any context). */
+void cubi_signalfd_notify(uint64_t bit);
 /* ptimer.c: what the siginfo of a timer_create timer's signal sig, taken
  * by thread tid, says: the timer's id, its overrun count and its sigev
  * value (irq off; all 0 if the timer is gone). */

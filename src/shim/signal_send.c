@@ -137,8 +137,10 @@ static long send(struct cubi_thread *t, uint64_t sig, int code)
 		t = pick(BIT(sig));
 	waited = t && (t->waitset & BIT(sig));
 	takes = t && (!(t->sigmask & BIT(sig)) || waited);	/* acts now */
-	if (!(ignored && takes && !waited))
+	if (!(ignored && takes && !waited)) {
 		enqueue(q, sig, code);
+		cubi_signalfd_notify(BIT(sig));
+	}
 	if (takes && (handler > SIG_IGN || waited))
 		wake(t);
 	cub_arch_irq_restore(irq);

@@ -13,9 +13,9 @@
  * so; timer_create timers only send them), console reads (on whatever
  * descriptor dup put the console) and unbounded waits are skipped,
  * sleeps, sigtimedwait and
- * epoll waits get a tiny timeout, pipes, eventfds, timerfds and sockets
- * (TCP and UDP) are always made non-blocking (pipe2, eventfd2,
- * timerfd_create, socket, socketpair, accept4 get the
+ * epoll waits get a tiny timeout, pipes, eventfds, timerfds, signalfds
+ * and sockets (TCP and UDP) are always made non-blocking (pipe2,
+ * eventfd2, timerfd_create, signalfd4, socket, socketpair, accept4 get the
  * flag), and calls that could wait on a blocking socket (one plain accept
  * made) are skipped; flock is always LOCK_NB, sendfile never reads
  * the console. Path arguments often name a few shared files and directories
@@ -271,6 +271,8 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		return true;
 	case 284: return false;			/* eventfd: blocking reads */
 	case 290: a[1] |= 04000; return true;	/* eventfd2: O_NONBLOCK always */
+	case 282: return false;			/* signalfd: blocking reads */
+	case 289: a[3] |= 04000; return true;	/* signalfd4: O_NONBLOCK always */
 	case 283: a[1] |= 04000; return true;	/* timerfd_create: the same (a
 						 * disarmed one never wakes) */
 	case 7:					/* poll: 0..2 ms */

@@ -4,9 +4,10 @@
  * a late read collects), a blocking timerfd read in a second thread, and
  * an absolute expiry on the wall clock; alarm with pause, setitimer with
  * a handler, timer_create with SIGEV_SIGNAL (siginfo's value and code)
- * and SIGEV_THREAD (musl's helper thread), sigsuspend, and sigwait in a
- * thread of its own for a kill() the main thread blocks. One line per
- * check, then a summary.
+ * and SIGEV_THREAD (musl's helper thread), sigsuspend, sigwait in a
+ * thread of its own for a kill() the main thread blocks, and a timer's
+ * signal read from a signalfd that epoll watches. One line per check,
+ * then a summary.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,6 +219,36 @@ static void process_signals(void)
 	      (intptr_t)res == SIGUSR2);
 }
 
+/* An event loop's way: the timer's SIGHUP, blocked, read from a
+ * signalfd that epoll_wait reports readable. */
+static void signal_fd(void)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGHUP,
+			       .sigev_value.sival_int = 4242 };
+	struct itimerspec ts = { .it_value = { 0, 3 * MS } };
+	struct epoll_event e = { .events = EPOLLIN }, got;
+	struct signalfd_siginfo si;
+	sigset_t hup;
+	timer_t t;
+	int sfd, ep = epoll_create1(0);
+
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, NULL);
+	sfd = signalfd(-1, &hup, SFD_CLOEXEC);
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &e);
+	timer_create(CLOCK_MONOTONIC, &ev, &t);
+	timer_settime(t, 0, &ts, NULL);
+	check("signalfd: epoll_wait reports the timer's signal",
+	      epoll_wait(ep, &got, 1, 2000) == 1);
+	check("signalfd: read gives SIGHUP, SI_TIMER and the value",
+	      read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGHUP &&
+	      si.ssi_code == SI_TIMER && si.ssi_int == 4242);
+	timer_delete(t);
+	close(sfd);
+	close(ep);
+}
+
 int main(void)
 {
 	timerfd_epoll();
@@ -224,6 +256,7 @@ int main(void)
 	itimers();
 	posix_timers();
 	process_signals();
+	signal_fd();
 	printf("timers: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
 }

@@ -7,7 +7,9 @@
  * pause; setitimer/getitimer/alarm (SI_KERNEL signals, periods,
  * remaining times); timer_create and friends (SI_TIMER with the id, the
  * value and the overrun count, SIGEV_NONE, the default sigevent,
- * absolute times, deletion); every bad argument. Runs inside the
+ * absolute times, deletion); signalfd (reads with siginfo, a blocked
+ * reader and epoll woken by a signal, a timer's signal read with its
+ * overrun, mask updates); every bad argument. Runs inside the
  * scheduler; timings are milliseconds with loose upper bounds.
  */
 #include <setjmp.h>
@@ -36,6 +38,9 @@
 #define SYS_timer_gettime 224
 #define SYS_timer_getoverrun 225
 #define SYS_timer_delete 226
+#define SYS_signalfd4 289
+#define SYS_poll 7
+#define SFD_NONBLOCK 04000
 #define SIGUSR1 10
 #define SIGUSR2 12
 #define SIGALRM 14
@@ -410,6 +415,105 @@ static void test_timers(void **state)
 	run(timer_body);
 }
 
+/* ----------------------------------------------------------- signalfd */
+
+/* Linux's struct signalfd_siginfo, the fields the test reads. */
+struct sfdinfo {
+	uint32_t signo;
+	int32_t err, code;
+	uint32_t pid, uid;
+	int32_t fd;
+	uint32_t tid, band, overrun, trapno;
+	int32_t status, int_;
+	uint64_t ptr, utime, stime, addr;
+	uint8_t pad[48];
+};
+
+static int sfd_blocking;
+
+static void *sfd_reader(void *arg)
+{
+	struct sfdinfo i;
+
+	(void)arg;
+	return (void *)(SYS3(SYS_read, sfd_blocking, &i, sizeof(i)) == sizeof(i) ?
+			(intptr_t)i.signo : -1);
+}
+
+static void signalfd_body(void)
+{
+	uint64_t mask = BIT(SIGUSR1) | BIT(SIGUSR2) | BIT(9);
+	struct sfdinfo two[2];
+	struct { int32_t fd; int16_t events, revents; } p;
+	struct sigev ev = { .value = 99, .signo = SIGUSR2, .notify = 0 };
+	struct cub_coro *c;
+	int sfd, pipefd[2], id;
+	void *res;
+
+	assert_int_equal(SYS4(SYS_signalfd4, -1, &mask, 4, 0), -CUB_EINVAL);
+	assert_int_equal(SYS4(SYS_signalfd4, -1, &mask, 8, 1), -CUB_EINVAL);
+	assert_int_equal(SYS4(SYS_signalfd4, -1, 16, 8, 0), -CUB_EFAULT);
+	assert_int_equal(SYS4(SYS_signalfd4, 200, &mask, 8, 0), -CUB_EBADF);
+	assert_int_equal(SYS2(SYS_pipe2, pipefd, 0), 0);
+	assert_int_equal(SYS4(SYS_signalfd4, pipefd[0], &mask, 8, 0), -CUB_EINVAL);
+	set_blocked(BIT(SIGUSR1) | BIT(SIGUSR2));
+	sfd = (int)SYS4(SYS_signalfd4, -1, &mask, 8, SFD_NONBLOCK);
+	assert_true(sfd >= 3);
+	assert_int_equal(SYS3(SYS_read, sfd, two, 127), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_read, sfd, two, sizeof(two)), -CUB_EAGAIN);
+	p.fd = sfd;
+	p.events = 1;		/* POLLIN */
+	assert_int_equal(SYS3(SYS_poll, &p, 1, 0), 0);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR1), 0);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);
+	assert_int_equal(SYS3(SYS_poll, &p, 1, 0), 1);
+	assert_int_equal(SYS3(SYS_read, sfd, two, sizeof(two)), 2 * 128);
+	assert_int_equal(two[0].signo, SIGUSR1);
+	assert_int_equal(two[0].code, 0);	/* SI_USER */
+	assert_int_equal(two[0].pid, 1);
+	assert_int_equal(two[1].signo, SIGUSR2);
+	assert_int_equal(sigpending(), 0);
+
+	/* A timer's signal: SI_TIMER, its id, value and overrun. */
+	assert_int_equal(SYS3(SYS_timer_create, 1, &ev, &id), 0);
+	assert_int_equal(settime(id, 0, MS, MS), 0);
+	cub_sleep(6 * MS);
+	assert_int_equal(SYS3(SYS_read, sfd, two, 128), 128);
+	assert_int_equal(two[0].signo, SIGUSR2);
+	assert_int_equal(two[0].code, -2);
+	assert_int_equal(two[0].tid, (uint32_t)id);
+	assert_int_equal(two[0].ptr, 99);
+	assert_true(two[0].overrun >= 2);
+	assert_int_equal(SYS1(SYS_timer_delete, id), 0);
+	cub_sleep(2 * MS);
+	(void)SYS3(SYS_read, sfd, two, sizeof(two));	/* a last one, perhaps */
+
+	/* A blocked reader wakes for the signal; a new mask narrows it. */
+	sfd_blocking = (int)SYS4(SYS_signalfd4, -1, &mask, 8, 0);
+	assert_int_equal(cub_coro_spawn(&c, sfd_reader, NULL, NULL), 0);
+	cub_coro_yield();
+	assert_int_equal(SYS3(SYS_tgkill, 1, 1, SIGUSR2), 0);
+	assert_int_equal(cub_coro_join(c, &res), 0);
+	assert_int_equal((intptr_t)res, SIGUSR2);
+	mask = BIT(SIGUSR2);
+	assert_int_equal(SYS4(SYS_signalfd4, sfd, &mask, 8, 0), sfd);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR1), 0);
+	assert_int_equal(SYS3(SYS_read, sfd, two, 128), -CUB_EAGAIN);
+	assert_int_equal(sigpending(), BIT(SIGUSR1));
+	assert_int_equal(waitsig(BIT(SIGUSR1), (struct info *)two, 0), SIGUSR1);
+	int fds[] = { sfd, sfd_blocking, pipefd[0], pipefd[1] };
+
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(SYS1(SYS_close, fds[i]), 0);
+	set_blocked(0);
+}
+
+static void test_signalfd(void **state)
+{
+	(void)state;
+	run(signalfd_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_itimers),
 		cmocka_unit_test(test_timer_errors),
 		cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_signalfd),
 	};
 
 	cubi_mem_init();
