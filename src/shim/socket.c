@@ -85,11 +85,11 @@
  * socket_addr.c copies addresses in and out, names sockets (getsockname,
  * getpeername) and keeps the ports; socket_conn.c connects and accepts;
  * socket_io.c moves stream data; socket_opt.c has the options;
- * socket_udp.c has datagrams and the message queue socket_umsg.c (AF_UNIX
- * messages) shares; socket_rights.c passes descriptors; socket_unix.c
- * names AF_UNIX sockets (socket.h is their interface). A socket's free op
- * (destroy) closes what it still holds: unread messages and rights, a
- * listener's unaccepted connections.
+ * socket_udp.c has datagrams; socket_dgram.c the message queue UDP and
+ * socket_umsg.c (AF_UNIX messages) share; socket_rights.c passes
+ * descriptors; socket_unix.c names AF_UNIX sockets (socket.h is their
+ * interface). A socket's free op (destroy) closes what it still holds:
+ * unread messages and rights, a listener's unaccepted connections.
  *
  * Locking: the fd layer's critical section (interrupts disabled, see
  * fd.c) around every look at or change of socket state, the port table

@@ -4,13 +4,13 @@
  * socket_addr.c (addresses in and out, ports, names: getsockname,
  * getpeername), socket_conn.c (connect, accept), socket_io.c (the
  * stream data: receive rings, read/write/poll ops, send/recv calls),
- * socket_opt.c (options for every kind), socket_udp.c (UDP: datagram
- * queues, its file ops and send/recv calls), socket_unix.c (AF_UNIX
- * names: bind to a path or an abstract name, connect's lookup),
- * socket_umsg.c (AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET: messages on
- * socket_udp.c's datagram queues) and socket_rights.c (SCM_RIGHTS:
- * descriptors in flight on AF_UNIX sockets). Their header comments state
- * the semantics and invariants.
+ * socket_opt.c (options for every kind), socket_udp.c (UDP: its file
+ * ops and send/recv calls), socket_dgram.c (the message queue UDP and
+ * AF_UNIX messages share), socket_unix.c (AF_UNIX names: bind to a path
+ * or an abstract name, connect's lookup), socket_umsg.c (AF_UNIX
+ * SOCK_DGRAM and SOCK_SEQPACKET: messages on socket_dgram.c's queues)
+ * and socket_rights.c (SCM_RIGHTS: descriptors in flight on AF_UNIX
+ * sockets). Their header comments state the semantics and invariants.
  *
  * Locking: every field of a socket, the port table, the AF_UNIX names
  * and the accept queues are protected by the fd layer's critical section
@@ -248,7 +248,9 @@ long cubi_udp_recvfrom(struct cub_shim_regs *r);
 long cubi_udp_sendmsg(uint64_t fd, const struct msghdr_user *m, unsigned flags);
 long cubi_udp_recvmsg(uint64_t fd, uintptr_t umsg, struct msghdr_user *m, unsigned flags);
 
-/* socket_udp.c's datagram queue, which socket_umsg.c shares. */
+/* socket_dgram.c: the message queue (a socket's dgrams and dbytes) that
+ * socket_udp.c and socket_umsg.c share, and the copies to and from the
+ * program's buffers both use. */
 /* What a message of len bytes costs of its receiver's budget. */
 size_t cubi_dgram_cost(size_t len);
 /* Copies up to n bytes between data and u (in: from u), irq off: the

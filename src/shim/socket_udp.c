@@ -54,8 +54,8 @@
  *    the ops' datagram flag), as do sendmsg/recvmsg.
  *  - Destinations outside 127.0.0.0/8: -ENETUNREACH (there is no network).
  *
- * The queue (cubi_dgram_queue, _take, _free) also carries socket_umsg.c's
- * AF_UNIX messages, which add their sender's name and SCM_RIGHTS.
+ * The queue is socket_dgram.c's (cubi_dgram_*), which socket_umsg.c's
+ * AF_UNIX messages share, adding their sender's name and SCM_RIGHTS.
  *
  * Invariants: a UDP socket's dbytes is the sum of cubi_dgram_cost() over
  * its queue and at most CUBI_UDP_BUDGET; its peer pointer is NULL and its state is
@@ -98,38 +98,6 @@ struct taken {
 static struct cubi_sock *of_file(struct cubi_file *f)
 {
 	return cub_container_of(f, struct cubi_sock, file);
-}
-
-size_t cubi_dgram_cost(size_t len)
-{
-	return len + sizeof(struct cubi_dgram);
-}
-
-/* ------------------------------------------------------------- copying */
-
-/*
- * Copies up to n bytes between data and the program's buffers, from them
- * (in) or into them (irq off: checked and copied with nothing able to
- * unmap them in between). The bytes copied (fewer when the buffers hold
- * less, or iovecs shrank since they were checked) or -EFAULT.
- */
-long cubi_ucopy(const struct cubi_ubuf *u, unsigned char *data, size_t n, bool in)
-{
-	uint64_t cnt = u->iov ? u->len : 1;
-	size_t done = 0;
-
-	for (uint64_t i = 0; i < cnt && done < n; i++) {
-		struct iovec_user e = { u->base, u->len };
-		size_t k;
-
-		if (u->iov && cubi_copy_in(&e, u->iov + i * sizeof(e), sizeof(e)))
-			return -CUB_EFAULT;
-		k = (size_t)CUB_MIN(e.len, (uint64_t)(n - done));
-		if (in ? cubi_copy_in(data + done, e.base, k) : cubi_copy_out(e.base, data + done, k))
-			return -CUB_EFAULT;
-		done += k;
-	}
-	return (long)done;
 }
 
 /* The pending error (ECONNREFUSED), cleared, or 0 (irq off). */
@@ -188,13 +156,6 @@ static void deliver(struct cubi_sock *s, const struct dest *to, struct cubi_dgra
 	*dp = NULL;
 }
 
-void cubi_dgram_queue(struct cubi_sock *r, struct cubi_dgram *d)
-{
-	cub_list_push_back(&r->dgrams, &d->link);
-	r->dbytes += cubi_dgram_cost(d->len);
-	cubi_sock_changed(r);
-}
-
 /* One send (irq off) of d->len bytes from u in d to `to` (NULL: the
  * connected peer): the length sent, or -errno. */
 static long send_locked(struct cubi_sock *s, const struct cubi_ubuf *u, const struct dest *to,
@@ -245,32 +206,6 @@ static long udp_send(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n, c
 }
 
 /* ------------------------------------------------------------ receive */
-
-long cubi_dgram_take(struct cubi_sock *s, const struct cubi_ubuf *u, bool peek,
-		     struct cubi_dgram **dp)
-{
-	struct cubi_dgram *d;
-	long rc;
-
-	if (cub_list_empty(&s->dgrams))
-		return -CUB_EAGAIN;
-	d = cub_container_of(cub_list_first(&s->dgrams), struct cubi_dgram, link);
-	rc = cubi_ucopy(u, d->data + d->name_len, d->len, false);
-	if (rc < 0 || peek)
-		return rc;
-	cub_list_del(&d->link);
-	s->dbytes -= cubi_dgram_cost(d->len);
-	*dp = d;
-	cubi_sock_changed(s);
-	return rc;
-}
-
-void cubi_dgram_free(struct cubi_dgram *d)
-{
-	if (d)
-		cubi_rights_put(d->rights);
-	cub_free(d);
-}
 
 /* One receive attempt (irq off): the bytes copied into u, 0 at end of
  * file (SHUT_RD, queue empty), -EAGAIN when the caller must wait, or
@@ -517,21 +452,6 @@ long cubi_udp_recvfrom(struct cub_shim_regs *r)
 	if (t.have)
 		cubi_sock_sin(&sa, t.addr, t.port);
 	return cubi_sock_addr_out(A4(r), A5(r), &sa) ? -CUB_EFAULT : rc;
-}
-
-long cubi_iov_total(const struct msghdr_user *m, size_t max)
-{
-	uint64_t total = 0;
-
-	for (uint64_t i = 0; i < m->iovlen; i++) {
-		struct iovec_user e;
-
-		if (cubi_copy_in(&e, m->iov + i * sizeof(e), sizeof(e)))
-			return -CUB_EFAULT;
-		if (e.len > max || (total += e.len) > max)
-			return -CUB_EMSGSIZE;
-	}
-	return (long)total;
 }
 
 /* sendmsg on a UDP socket: the iovecs gathered into one datagram to

@@ -1,6 +1,6 @@
 /*
  * socket_umsg.c - AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET: messages whose
- * boundaries stay, on socket_udp.c's datagram queues, each with its
+ * boundaries stay, on socket_dgram.c's message queues, each with its
  * sender's name and any SCM_RIGHTS (socket_rights.c). socket.c makes,
  * binds (socket_unix.c: a path or an abstract name) and shuts them down
  * (socket_addr.c names them); socket_conn.c connects SOCK_SEQPACKET
