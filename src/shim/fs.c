@@ -2,8 +2,8 @@
  * fs.c - the file system's lock, its first tree (/tmp, /dev, /etc/hosts
  * and the boot archives), the working directory and umask, and the
  * plumbing every path call goes through (fs_impl.h). The calls
- * themselves: fs_open.c (open, stat, access, file descriptors) and
- * fs_names.c (names, directories, attributes).
+ * themselves: fs_open.c (open, stat, access, file descriptors),
+ * fs_names.c (names, directories) and fs_attr.c (attributes).
  *
  * The tree lives in memory and is gone at exit. /proc is part of it
  * (procfs.h). Everything runs as root:

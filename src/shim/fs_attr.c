@@ -1,7 +1,14 @@
 /*
- * fs_attr.c - the older and rarer attribute and node calls: chown,
- * fchown, lchown, fchownat; utime, utimes, futimesat (through
- * utimensat); mknod, mknodat.
+ * fs_attr.c - the calls that change a node's attributes: its mode
+ * (chmod, fchmod, fchmodat, fchmodat2), times (utimensat, and the older
+ * utime, utimes, futimesat through it) and owner (chown, fchown, lchown,
+ * fchownat); and the rarer node calls mknod, mknodat.
+ *
+ * The path forms follow a symbolic link in the last component unless
+ * AT_SYMLINK_NOFOLLOW (or lchown) says not to; a link's own mode is fixed
+ * (-EOPNOTSUPP, as on Linux). The descriptor forms act on an open file's
+ * node; files of no node (console, pipes, sockets) keep no attributes:
+ * fchmod and utimensat succeed, fchown takes root's ids only.
  *
  * Owners: the tree keeps no owner (ramfs.h): every node belongs to root,
  * the one user (ids.c). A chown to uid and gid 0 or -1 ("unchanged")
@@ -11,6 +18,10 @@
  * Nodes: mknod makes regular files (S_IFREG or type 0); fifos would need
  * named pipes (-EOPNOTSUPP), device nodes a driver (-EPERM: only dev.c's
  * devices exist), sockets a bound socket (-EOPNOTSUPP: bind makes them).
+ *
+ * Locking: each call does its work under the fs lock through
+ * cubi_fs_path_call or cubi_fs_fd_call (fs.c, fs_impl.h); what holds for
+ * the nodes is ramfs.h's.
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
@@ -22,6 +33,130 @@
 #define S_ISGID 02000u
 #define S_IXGRP 00010u
 #define CUBI_S_IFBLK 0060000u
+
+/* -------------------------------------------------------------- modes */
+
+/* chmod, or utimensat's times (times[0] atime, times[1] mtime); how: a
+ * last link followed (the default) or not (AT_SYMLINK_NOFOLLOW). */
+struct attr_args {
+	bool times;
+	uint32_t mode;
+	uint64_t t[2];
+	enum cubi_walk_how how;
+};
+
+static long attr_node(struct cubi_rnode *n, const struct attr_args *a)
+{
+	if (a->times)
+		return cubi_ramfs_set_times(n, a->t[0], a->t[1]);
+	return cubi_ramfs_chmod(n, a->mode & 07777);
+}
+
+static long attr_op(struct cubi_rnode *start, const char *path, void *arg)
+{
+	struct attr_args *a = arg;
+	struct cubi_rnode *n;
+	size_t len;
+	int rc = cubi_fs_resolve(start, path, a->how, &n);
+
+	if (rc)
+		return rc;
+	if (!a->times && cubi_ramfs_link_target(n, &len))
+		return -CUB_EOPNOTSUPP;	/* Linux: a link's mode is fixed */
+	return attr_node(n, a);
+}
+
+static long attr_fd_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
+{
+	return cubi_file_is_path(f) ? -CUB_EBADF : attr_node(n, arg);
+}
+
+/* fchmod and the like: the attributes of an open ramfs file (the
+ * console, pipes and sockets keep none: 0). */
+static long attr_fd(uint64_t fd, struct attr_args *a)
+{
+	return cubi_fs_fd_call(fd, 0, attr_fd_op, a);
+}
+
+static long chmod_at(long dirfd, uintptr_t upath, uint32_t mode, uint64_t flags)
+{
+	struct attr_args a = { false, mode, { 0, 0 }, flags & AT_SYMLINK_NOFOLLOW ?
+			       CUBI_WALK_NOFOLLOW : CUBI_WALK_FOLLOW };
+
+	if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -CUB_EINVAL;
+	return cubi_fs_path_call(dirfd, upath, flags & AT_EMPTY_PATH, attr_op, &a);
+}
+
+CUBI_SYS(chmod)
+{
+	return chmod_at(AT_FDCWD, A0(r), (uint32_t)A1(r), 0);
+}
+
+CUBI_SYS(fchmod)
+{
+	struct attr_args a = { false, (uint32_t)A1(r), { 0, 0 }, CUBI_WALK_FOLLOW };
+
+	return attr_fd(A0(r), &a);
+}
+
+/* fchmodat has no flags argument (libc emulates AT_SYMLINK_NOFOLLOW);
+ * fchmodat2 has: on a link itself, -EOPNOTSUPP as on Linux. */
+CUBI_SYS(fchmodat)
+{
+	return chmod_at((long)(int)A0(r), A1(r), (uint32_t)A2(r), 0);
+}
+
+CUBI_SYS(fchmodat2)
+{
+	return chmod_at((long)(int)A0(r), A1(r), (uint32_t)A2(r), A3(r));
+}
+
+#define UTIME_NOW ((1l << 30) - 1)
+#define UTIME_OMIT ((1l << 30) - 2)
+
+/* utimensat's two timespecs (NULL: both now) as ns; UINT64_MAX: omit. */
+static int get_times(uintptr_t utimes, uint64_t t[2])
+{
+	int64_t ts[4];
+	uint64_t now = cub_arch_wallclock_ns();
+
+	t[0] = t[1] = now;
+	if (!utimes)
+		return 0;
+	if (cubi_copy_in(ts, utimes, sizeof(ts)))
+		return -CUB_EFAULT;
+	for (int i = 0; i < 2; i++) {
+		int64_t sec = ts[2 * i], nsec = ts[2 * i + 1];
+
+		if (nsec == UTIME_OMIT)
+			t[i] = UINT64_MAX;
+		else if (nsec != UTIME_NOW && (nsec < 0 || nsec > 999999999 || sec < 0))
+			return -CUB_EINVAL;
+		else if (nsec != UTIME_NOW)
+			t[i] = (uint64_t)sec * 1000000000u + (uint64_t)nsec;
+	}
+	return 0;
+}
+
+/* utimensat(dirfd, path, times, flags); path NULL: dirfd itself;
+ * AT_SYMLINK_NOFOLLOW: a link's own times. */
+CUBI_SYS(utimensat)
+{
+	struct attr_args a = { true, 0, { 0, 0 }, A3(r) & AT_SYMLINK_NOFOLLOW ?
+			       CUBI_WALK_NOFOLLOW : CUBI_WALK_FOLLOW };
+	int rc;
+
+	if (A3(r) & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -CUB_EINVAL;
+	if ((rc = get_times(A2(r), a.t)))
+		return rc;
+	if (!A1(r))
+		return attr_fd(A0(r), &a);
+	return cubi_fs_path_call((long)(int)A0(r), A1(r), A3(r) & AT_EMPTY_PATH, attr_op, &a);
+}
+
+/* ------------------------------------------------------------- owners */
 
 struct chown_args {
 	uint32_t uid, gid;
@@ -106,7 +241,7 @@ CUBI_SYS(fchown)
 /* -------------------------------------------------------------- times */
 
 /* utimensat(dirfd, path, ts, 0) with ts in kernel memory (NULL: now):
- * the one implementation of setting times (fs_names.c). */
+ * the one implementation of setting times (above). */
 static long times_at(long dirfd, uintptr_t upath, const int64_t *ts)
 {
 	struct cub_shim_regs regs = { .rdi = (uint64_t)dirfd, .rsi = upath,
