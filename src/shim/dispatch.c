@@ -83,7 +83,7 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(203, sched_setaffinity), NR(247, waitid), NR(324, membarrier),
 	/* rusage.c */
 	NR(98, getrusage), NR(99, sysinfo), NR(100, times),
-	/* mm.c, mm_extra.c */
+	/* mm_remap.c, mm_extra.c */
 	NR(25, mremap), NR(26, msync), NR(27, mincore), NR(149, mlock),
 	NR(150, munlock), NR(151, mlockall), NR(152, munlockall),
 	NR(325, mlock2),

@@ -164,7 +164,7 @@ CUBI_SYS(sched_get_priority_min); CUBI_SYS(sched_rr_get_interval);
 CUBI_SYS(wait4); CUBI_SYS(waitid); CUBI_SYS(membarrier); CUBI_SYS(prctl);
 /* rusage.c */
 CUBI_SYS(getrusage); CUBI_SYS(sysinfo); CUBI_SYS(times);
-/* mm.c, mm_extra.c */
+/* mm_remap.c, mm_extra.c */
 CUBI_SYS(mremap); CUBI_SYS(msync); CUBI_SYS(mincore); CUBI_SYS(mlock);
 CUBI_SYS(mlock2); CUBI_SYS(munlock); CUBI_SYS(mlockall); CUBI_SYS(munlockall);
 /* fs_extra.c, fs_attr.c, fs_xfer.c, flock.c */

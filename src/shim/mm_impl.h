@@ -1,0 +1,54 @@
+/*
+ * mm_impl.h - what the memory files share beyond shim_impl.h's cubi_mm_*
+ * calls: mm.c's mapping table and the operations on it that mm_remap.c
+ * (mremap) is built from. The table's invariants are in mm.c's header
+ * comment. Everything here but cubi_mm_window is irq off: the caller
+ * holds the one critical section (cub_arch_irq_save) for its whole call,
+ * so that nobody sees a change half done.
+ */
+#ifndef CUBRT_SHIM_MM_IMPL_H
+#define CUBRT_SHIM_MM_IMPL_H
+
+#include "shim_impl.h"
+
+/* A mapping: page-aligned [start, end) of one protection (CUB_PROT_*). */
+struct cubi_mm_vma {
+	uintptr_t start, end;
+	unsigned prot;
+};
+
+/* The mappings, sorted and disjoint: cubi_mm_vmas[0..cubi_mm_nvmas). */
+extern struct cubi_mm_vma cubi_mm_vmas[];
+extern size_t cubi_mm_nvmas;
+
+/* Learns the platform's VM window, once; any context, before the
+ * functions below look at it. */
+void cubi_mm_window(void);
+/* True when [start, start+len) lies in the window and does not wrap. */
+bool cubi_mm_in_window(uintptr_t start, size_t len);
+/* Index of the first vma ending above addr (cubi_mm_nvmas: none). */
+size_t cubi_mm_find(uintptr_t addr);
+/* True when every page of [start, end) is in a vma (cubi_mm_covered is
+ * the same for callers outside the critical section). */
+bool cubi_mm_covered_locked(uintptr_t start, uintptr_t end);
+/* True when a vma meets [start, end). */
+bool cubi_mm_overlaps(uintptr_t start, uintptr_t end);
+/* Adds the vma [start, end) of prot where nothing is mapped: 0, or
+ * -ENOMEM (the table is full). Maps no page: cubi_mm_set_range does. */
+int cubi_mm_insert(uintptr_t start, uintptr_t end, unsigned prot);
+/* Gives the pages of [start, end) protection prot, allocating, parking
+ * or restoring their frames: 0 or -errno. */
+int cubi_mm_set_range(uintptr_t start, uintptr_t end, unsigned prot);
+/* Removes [start, end) from the table and frees its frames: 0, or
+ * -ENOMEM (no room to split a vma at an end). */
+int cubi_mm_remove_range(uintptr_t start, uintptr_t end);
+/* A free range of len bytes for a mapping without MAP_FIXED (at hint when
+ * it is free and in the window): its address, or 0. */
+uintptr_t cubi_mm_find_gap(uintptr_t hint, size_t len);
+/* The frames of PROT_NONE pages: park keeps page va's frame pa (false
+ * when the table of parked frames is full); unpark takes va's back (0:
+ * none parked). */
+bool cubi_mm_park(uintptr_t va, uintptr_t pa);
+uintptr_t cubi_mm_unpark(uintptr_t va);
+
+#endif

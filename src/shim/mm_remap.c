@@ -1,0 +1,133 @@
+/*
+ * mm_remap.c - mremap over mm.c's mappings: it shrinks a mapping, grows
+ * it in place when the pages after it are free, or (MREMAP_MAYMOVE)
+ * moves its frames, without copying, to a free gap or to MREMAP_FIXED's
+ * address; MREMAP_DONTUNMAP leaves the old range behind as fresh zero
+ * pages. File mappings are copies (file.c), so they remap as anonymous
+ * memory does.
+ *
+ * Invariants: those of the mapping table (mm.c's header comment; the
+ * table and its operations: mm_impl.h). A remap changes it only through
+ * those operations, and carries frames, mapped or parked, to the same
+ * offsets of the new range instead of copying them.
+ *
+ * Locking: as every memory call, one critical section (irq_save) around
+ * the whole remap; it never blocks.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/mem.h>
+
+#include "mm_impl.h"
+
+#define PG CUB_PAGE_SIZE
+#define MREMAP_MAYMOVE 1u
+#define MREMAP_FIXED 2u
+#define MREMAP_DONTUNMAP 4u
+
+/* Moves the frames (mapped or parked) of [from, from+len) to the same
+ * offsets at `to`, a fresh vma of the same protection: no copying. */
+static int move_pages(uintptr_t from, uintptr_t to, size_t len, unsigned prot)
+{
+	for (size_t off = 0; off < len; off += PG) {
+		uintptr_t pa;
+		int rc = 0;
+
+		if (cub_vm_query(from + off, &pa, NULL) == 0) {
+			cub_vm_unmap(from + off, PG);
+			rc = cub_vm_map(to + off, pa, PG, prot);
+		} else if ((pa = cubi_mm_unpark(from + off)) && !cubi_mm_park(to + off, pa)) {
+			rc = -CUB_ENOMEM;	/* cannot happen: one slot freed */
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The new place of a moving mremap: new_addr (FIXED: whatever was there
+ * goes) or a free gap; 0 and *to, or -errno. irq off. */
+static int moved_to(uintptr_t old, size_t olen, size_t nlen, uintptr_t hint,
+		    bool fixed, uintptr_t *to)
+{
+	if (!fixed) {
+		*to = cubi_mm_find_gap(0, nlen);
+		return *to ? 0 : -CUB_ENOMEM;
+	}
+	if (hint % PG || !cubi_mm_in_window(hint, nlen))
+		return -CUB_EINVAL;
+	if (hint < old + olen && old < hint + nlen)
+		return -CUB_EINVAL;		/* overlapping ranges */
+	*to = hint;
+	return cubi_mm_remove_range(hint, hint + nlen);
+}
+
+/* Grows [old, old+olen) to nlen in place, or moves it; irq off. */
+static long remap_locked(uintptr_t old, size_t olen, size_t nlen, uint32_t flags,
+			 uintptr_t hint)
+{
+	size_t i = cubi_mm_find(old);
+	unsigned prot;
+	uintptr_t to;
+	int rc;
+
+	if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start > old ||
+	    !cubi_mm_covered_locked(old, old + olen))
+		return -CUB_EFAULT;
+	prot = cubi_mm_vmas[i].prot;
+	for (size_t j = i; j < cubi_mm_nvmas && cubi_mm_vmas[j].start < old + olen; j++)
+		if (cubi_mm_vmas[j].prot != prot)
+			return -CUB_EFAULT;
+	if (!(flags & MREMAP_FIXED) && nlen <= olen) {	/* shrinking */
+		rc = cubi_mm_remove_range(old + nlen, old + olen);
+		return rc ? rc : (long)old;
+	}
+	if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && cubi_mm_in_window(old, nlen) &&
+	    !cubi_mm_overlaps(old + olen, old + nlen)) {		/* in place */
+		if ((rc = cubi_mm_insert(old + olen, old + nlen, prot)) ||
+		    (rc = cubi_mm_set_range(old + olen, old + nlen, prot)))
+			return cubi_mm_remove_range(old + olen, old + nlen), rc;
+		return (long)old;
+	}
+	if (!(flags & MREMAP_MAYMOVE))
+		return -CUB_ENOMEM;
+	if ((rc = moved_to(old, olen, nlen, hint, flags & MREMAP_FIXED, &to)) ||
+	    (rc = cubi_mm_insert(to, to + nlen, prot)))
+		return rc;
+	rc = move_pages(old, to, olen < nlen ? olen : nlen, prot);
+	if (!rc)	/* the tail past the old size: fresh zeroes */
+		rc = cubi_mm_set_range(to + (olen < nlen ? olen : nlen), to + nlen, prot);
+	if (!rc)	/* DONTUNMAP: the old range stays, as fresh zeroes */
+		rc = flags & MREMAP_DONTUNMAP ? cubi_mm_set_range(old, old + olen, prot)
+					      : cubi_mm_remove_range(old, old + olen);
+	return rc ? rc : (long)to;
+}
+
+/* mremap over mm.c's mappings (file mappings are copies, so they
+ * remap as anonymous memory does); the old range must lie in mappings
+ * of one protection (-EFAULT), as one Linux vma. */
+CUBI_SYS(mremap)
+{
+	uintptr_t old = A0(r), hint = A4(r);
+	uint64_t olen = A1(r), nlen = A2(r);
+	uint32_t flags = (uint32_t)A3(r);
+	unsigned long irq;
+	long rc;
+
+	cubi_mm_window();
+	if (old % PG || A3(r) & ~(uint64_t)(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+		return -CUB_EINVAL;
+	if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && !(flags & MREMAP_MAYMOVE))
+		return -CUB_EINVAL;
+	if (olen > UINT64_MAX - PG || nlen > UINT64_MAX - PG)
+		return -CUB_EINVAL;
+	olen = CUB_ALIGN_UP(olen, PG);
+	nlen = CUB_ALIGN_UP(nlen, PG);
+	if (nlen == 0 || olen == 0 || ((flags & MREMAP_DONTUNMAP) && olen != nlen))
+		return -CUB_EINVAL;	/* olen 0 duplicates shared memory only */
+	if (!cubi_mm_in_window(old, olen))
+		return -CUB_EFAULT;
+	irq = cub_arch_irq_save();
+	rc = remap_locked(old, olen, nlen, flags, hint);
+	cub_arch_irq_restore(irq);
+	return rc;
+}
