@@ -159,6 +159,17 @@ long cubi_sock_type(uint64_t fd)
 	return kind_of(fd, true);
 }
 
+long cubi_sock_take_err(struct cubi_sock *s)
+{
+	long e = -s->err;
+
+	if (e) {
+		s->err = 0;
+		cubi_sock_changed(s);
+	}
+	return e;
+}
+
 void cubi_sock_changed(struct cubi_sock *s)
 {
 	cubi_file_changed(&s->file);

@@ -205,6 +205,9 @@ void *cubi_sock_release(struct cubi_file *f);
 void cubi_sock_free(void *mem);
 /* s's readiness, and its peer's, may have changed (irq off). */
 void cubi_sock_changed(struct cubi_sock *s);
+/* s's pending error (ECONNREFUSED, ECONNRESET), cleared, or 0 (irq off):
+ * the datagram kinds report it once, from their next call. */
+long cubi_sock_take_err(struct cubi_sock *s);
 
 /* socket_addr.c */
 /* True for an address in 127.0.0.0/8. */

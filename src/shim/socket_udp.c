@@ -100,18 +100,6 @@ static struct cubi_sock *of_file(struct cubi_file *f)
 	return cub_container_of(f, struct cubi_sock, file);
 }
 
-/* The pending error (ECONNREFUSED), cleared, or 0 (irq off). */
-static long take_err(struct cubi_sock *s)
-{
-	long e = -s->err;
-
-	if (e) {
-		s->err = 0;
-		cubi_sock_changed(s);
-	}
-	return e;
-}
-
 /* --------------------------------------------------------------- send */
 
 /* Where a datagram goes: a destination, checked like Linux's udp_sendmsg
@@ -167,7 +155,7 @@ static long send_locked(struct cubi_sock *s, const struct cubi_ubuf *u, const st
 
 	if (!s->port && cubi_sock_bind(s, s->addr, 0))
 		return -CUB_EAGAIN;		/* no ephemeral port left (Linux) */
-	if ((rc = take_err(s)) != 0)
+	if ((rc = cubi_sock_take_err(s)) != 0)
 		return rc;
 	if (s->wr_shut)
 		return -CUB_EPIPE;
@@ -214,7 +202,7 @@ static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned
 			struct taken *t, struct cubi_dgram **dp)
 {
 	struct cubi_dgram *d;
-	long rc = take_err(s);
+	long rc = cubi_sock_take_err(s);
 
 	if (rc)
 		return rc;

@@ -97,18 +97,6 @@ static struct cubi_sock *of_file(struct cubi_file *f)
 	return cub_container_of(f, struct cubi_sock, file);
 }
 
-/* The pending error (ECONNRESET), cleared, or 0 (irq off). */
-static long take_err(struct cubi_sock *s)
-{
-	long e = -s->err;
-
-	if (e) {
-		s->err = 0;
-		cubi_sock_changed(s);
-	}
-	return e;
-}
-
 /* Where s's sends go without a name (irq off): the peer, the socket its
  * connect named, or NULL (none, or gone). */
 static struct cubi_sock *dest(const struct cubi_sock *s)
@@ -193,7 +181,7 @@ static long send_locked(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n
 {
 	struct cubi_dgram *d = *dp;
 	struct cubi_sock *r;
-	long rc = take_err(s);
+	long rc = cubi_sock_take_err(s);
 
 	if (rc)
 		return rc;
@@ -283,7 +271,7 @@ static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned
 
 	if (s->type == CUBI_SOCK_SEQPACKET && s->state != CUBI_SOCK_CONNECTED)
 		return -CUB_ENOTCONN;
-	if ((rc = take_err(s)) != 0)
+	if ((rc = cubi_sock_take_err(s)) != 0)
 		return rc;
 	if (cub_list_empty(&s->dgrams))
 		return at_eof(s) ? 0 : -CUB_EAGAIN;
