@@ -94,17 +94,24 @@ long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off)
 	return (long)k;
 }
 
+/* Whether n's bytes may change: 0, or -EISDIR (a directory), -EINVAL (a
+ * link, device or socket), -EACCES (/proc's). */
+static int changeable(struct cubi_rnode *n)
+{
+	if (dir_p(n))
+		return -CUB_EISDIR;
+	if (special_p(n))
+		return -CUB_EINVAL;
+	return cubi_ramfs_sealed(n) ? -CUB_EACCES : 0;
+}
+
 long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 		      uint64_t off)
 {
 	int rc;
 
-	if (dir_p(n))
-		return -CUB_EISDIR;
-	if (special_p(n))
-		return -CUB_EINVAL;
-	if (cubi_ramfs_sealed(n))
-		return -CUB_EACCES;
+	if ((rc = changeable(n)) != 0)
+		return rc;
 	if (len == 0)		/* Linux: no size change, no time update */
 		return 0;
 	if (off > CUBI_FILE_MAX || len > CUBI_FILE_MAX - off)
@@ -120,12 +127,8 @@ int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size)
 {
 	int rc;
 
-	if (dir_p(n))
-		return -CUB_EISDIR;
-	if (special_p(n))
-		return -CUB_EINVAL;
-	if (cubi_ramfs_sealed(n))
-		return -CUB_EACCES;
+	if ((rc = changeable(n)) != 0)
+		return rc;
 	if (size > CUBI_FILE_MAX)
 		return -CUB_EFBIG;
 	if (size == n->f.size)	/* tmpfs: times change with the size only */
