@@ -1,7 +1,8 @@
 /*
  * epoll.c - epoll_create/create1, epoll_ctl, epoll_wait/pwait over the
- * fd layer's files (pipes; Go's runtime parks its idle threads in
- * epoll_pwait with its timer deadline as the timeout).
+ * fd layer's files with a poll op (pipes, sockets, eventfd, timerfd,
+ * signalfd; Go's runtime parks its idle threads in epoll_pwait with its
+ * timer deadline as the timeout).
  *
  * Level-triggered by default; EPOLLET reports a file again only after its
  * readiness may have changed (its gen moved since the last report: a
