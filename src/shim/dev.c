@@ -1,8 +1,12 @@
 /*
  * dev.c - the character devices in /dev: null, zero, full, random and
- * urandom, as Linux numbers them (major 1). The fs creates their nodes
- * at boot (cubi_dev_populate); opening one gives a file whose io op is
- * the device (no position, no lock: nothing is shared).
+ * urandom, as Linux numbers them (major 1), and console (5:1); and the
+ * links stdin, stdout, stderr (to /proc/self/fd/0-2) and fd (to
+ * /proc/self/fd). The fs creates these nodes at boot
+ * (cubi_dev_populate). Opening a major-1 device gives a file whose io op
+ * is the device (no position, no lock: nothing is shared); opening the
+ * console gives the console's one open file, the one descriptors 0-2
+ * start with (it has no position, so sharing it loses nothing).
  */
 #include <cubrt/heap.h>
 #include <cubrt/string.h>
@@ -13,7 +17,7 @@
 
 #define DEV(major, minor) (((major) << 8) | (minor))	/* Linux's dev_t */
 
-enum dev_kind { DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM };
+enum dev_kind { DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM, DEV_CONSOLE };
 
 static const struct {
 	const char *name;
@@ -25,6 +29,18 @@ static const struct {
 	{ "full", DEV(1, 7), DEV_FULL },
 	{ "random", DEV(1, 8), DEV_RANDOM },
 	{ "urandom", DEV(1, 9), DEV_RANDOM },
+	{ "console", DEV(5, 1), DEV_CONSOLE },
+};
+
+/* The links Linux's userspace puts in /dev (udev, systemd): through
+ * /proc's descriptor links, so they follow redirections. */
+static const struct {
+	const char *name, *target;
+} links[] = {
+	{ "stdin", "/proc/self/fd/0" },
+	{ "stdout", "/proc/self/fd/1" },
+	{ "stderr", "/proc/self/fd/2" },
+	{ "fd", "/proc/self/fd" },
 };
 
 static const struct cubi_file_ops dev_ops;
@@ -102,6 +118,8 @@ struct cubi_file *cubi_dev_open(uint32_t rdev, unsigned flags, long *err)
 	for (size_t i = 0; i < CUB_ARRAY_SIZE(devices); i++) {
 		if (devices[i].rdev != rdev)
 			continue;
+		if (devices[i].kind == DEV_CONSOLE)	/* its descriptor's ref */
+			return &cubi_console_file;	/* comes with the install */
 		if (!(d = cub_malloc(sizeof(*d)))) {
 			*err = -CUB_ENOMEM;
 			return NULL;
@@ -123,5 +141,8 @@ void cubi_dev_populate(struct cubi_rnode *root)
 		return;		/* an archive put a file there */
 	for (size_t i = 0; i < CUB_ARRAY_SIZE(devices); i++)
 		cubi_ramfs_mknod(dev, devices[i].name, cub_strlen(devices[i].name),
-				 0666, devices[i].rdev, &n);
+				 devices[i].kind == DEV_CONSOLE ? 0600 : 0666, devices[i].rdev, &n);
+	for (size_t i = 0; i < CUB_ARRAY_SIZE(links); i++)
+		cubi_ramfs_symlink(dev, links[i].name, cub_strlen(links[i].name),
+				   links[i].target, cub_strlen(links[i].target), &n);
 }

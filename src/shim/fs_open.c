@@ -134,7 +134,8 @@ static long do_open(long dirfd, uintptr_t upath, unsigned flags, uint32_t mode)
 	irq = cub_arch_irq_save();
 	fd = cubi_fd_install(o.file, flags & CUBI_O_CLOEXEC);
 	cub_arch_irq_restore(irq);
-	if (fd < 0) {			/* releases it: file.c's free locks */
+	if (fd < 0 && !o.file->refs) {	/* a new file: released (file.c's
+					 * free locks); not the console */
 		o.file->refs = 1;
 		cubi_file_put(o.file);
 	}

@@ -167,6 +167,12 @@ static void devices(void)
 	check("/dev/null swallows writes", f && fprintf(f, "nothing\n") == 8 && fclose(f) == 0);
 	check("/dev/urandom gives bytes", fd >= 0 && read(fd, r, sizeof(r)) == sizeof(r) &&
 	      memcmp(r, zeros, sizeof(r)) != 0 && close(fd) == 0);
+	f = fopen("/dev/stderr", "w");	/* -> /proc/self/fd/2 -> /dev/console */
+	check("/dev/stderr reaches the console",
+	      f && fprintf(f, "written to /dev/stderr\n") == 23 && fclose(f) == 0);
+	fd = open("/dev/console", O_WRONLY);
+	check("/dev/console opens the console",
+	      fd >= 0 && write(fd, "written to /dev/console\n", 24) == 24 && close(fd) == 0);
 }
 
 /* The archive's symbolic links (fsroot/etc) and links made here. */

@@ -19,6 +19,7 @@
 
 #include <cubrt/mem.h>
 #include <cubrt/sched.h>
+#include "host.h"
 #include "shim_impl.h"
 #include "sys.h"
 #include "fresh.h"
@@ -527,8 +528,34 @@ static void dev_body(void)
 	assert_int_equal(SYS1(SYS_close, full), 0);
 	assert_int_equal(SYS1(SYS_close, urnd), 0);
 	null = (int)SYS2(SYS_open, "/dev", O_DIRECTORY);
-	assert_string_equal(listing(null, 512), ". .. null zero full random urandom");
+	assert_string_equal(listing(null, 512),
+			    ". .. null zero full random urandom console stdin stdout stderr fd");
 	assert_int_equal(SYS1(SYS_close, null), 0);
+}
+
+/* /dev/console is the console descriptors 0-2 start with; /dev/stdout and
+ * the others are links into /proc/self/fd (test_shim_procfs follows
+ * them). */
+static void console_body(void)
+{
+	static char out[64];
+	struct kstat st;
+	char target[32];
+	int c = (int)SYS2(SYS_open, "/dev/console", O_WRONLY);
+
+	assert_true(c >= 3);
+	cubi_host_capture_console(out, sizeof(out));
+	assert_int_equal(SYS3(SYS_write, c, "via /dev/console", 16), 16);
+	cubi_host_capture_console(NULL, 0);
+	assert_string_equal(out, "via /dev/console");
+	assert_int_equal(SYS2(SYS_fstat, c, &st), 0);
+	assert_int_equal(st.mode & 0170000, 0020000);
+	assert_int_equal(SYS1(SYS_close, c), 0);
+	assert_int_equal(SYS3(SYS_write, 1, "", 0), 0);	/* fd 1 still the console */
+	assert_int_equal(SYS3(SYS_readlink, "/dev/stdout", target, sizeof(target)), 15);
+	assert_memory_equal(target, "/proc/self/fd/1", 15);
+	assert_int_equal(SYS3(SYS_readlink, "/dev/fd", target, sizeof(target)), 13);
+	assert_int_equal(SYS2(SYS_open, "/dev/stdout", O_WRONLY), -CUB_ENOENT);	/* no /proc */
 }
 
 /* ----------------------------------------------------------------- mmap */
@@ -591,6 +618,7 @@ static void test_dev(void **state)
 {
 	(void)state;
 	run(dev_body);
+	run(console_body);
 }
 
 static void test_dup(void **state)

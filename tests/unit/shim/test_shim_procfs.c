@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <cubrt/mem.h>
+#include "host.h"
 #include "procfs.h"
 #include "shim_impl.h"
 #include "sys.h"
@@ -536,10 +537,40 @@ static void fd_body(void)
 	assert_string_equal(listing("/proc/self/fd"), ". .. 0 1 2 3");
 }
 
+#define SYS_dup 32
+#define SYS_dup2 33
+
+/* /dev/stdout leads through /proc/self/fd/1: to the console, then, with
+ * stdout redirected into a file, to that file. */
+static void dev_links_body(void)
+{
+	static char out[32];
+	int fd, saved = (int)SYS1(SYS_dup, 1), file;
+
+	fd = (int)SYS2(SYS_open, "/dev/stdout", 1 /* O_WRONLY */);
+	assert_true(fd >= 0);
+	cubi_host_capture_console(out, sizeof(out));
+	assert_int_equal(SYS3(SYS_write, fd, "to stdout", 9), 9);
+	cubi_host_capture_console(NULL, 0);
+	assert_string_equal(out, "to stdout");
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	file = make("/tmp/redirected");
+	assert_int_equal(SYS2(SYS_dup2, file, 1), 1);
+	fd = (int)SYS2(SYS_open, "/dev/stdout", 1);
+	assert_int_equal(SYS3(SYS_write, fd, "into the file", 13), 13);
+	assert_int_equal(SYS2(SYS_dup2, saved, 1), 1);
+	assert_string_equal(slurp("/tmp/redirected"), "into the file");
+	assert_string_equal(link_of("/dev/fd"), "/proc/self/fd");
+	assert_true(has_word(listing("/dev/fd/"), "0"));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(SYS1(SYS_close, i == 0 ? fd : i == 1 ? file : saved), 0);
+}
+
 static void test_fd(void **state)
 {
 	(void)state;
 	run(fd_body);
+	run(dev_links_body);
 }
 
 /* ------------------------------------------------------------- O_PATH */
