@@ -35,6 +35,8 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(302, prlimit64), NR(318, getrandom),
 	/* eventfd.c */
 	NR(284, eventfd), NR(290, eventfd2),
+	/* signal_send.c (the rest of signals: the table above) */
+	NR(129, rt_sigqueueinfo), NR(297, rt_tgsigqueueinfo),
 	/* signalfd.c */
 	NR(282, signalfd), NR(289, signalfd4),
 	/* signal_wait.c */

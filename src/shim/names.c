@@ -241,6 +241,7 @@ static const char *const names[CUBI_SYS_MAX + 1] = {
 	[291] = "epoll_create1",
 	[292] = "dup3",
 	[293] = "pipe2",
+	[297] = "rt_tgsigqueueinfo",
 	[302] = "prlimit64",
 	[306] = "syncfs",
 	[309] = "getcpu",

@@ -98,6 +98,7 @@ CUBI_SYS(sched_yield); CUBI_SYS(prlimit64); CUBI_SYS(madvise);
 /* signal.c */
 CUBI_SYS(rt_sigaction); CUBI_SYS(rt_sigprocmask); CUBI_SYS(sigaltstack);
 CUBI_SYS(kill); CUBI_SYS(tgkill); CUBI_SYS(tkill);
+CUBI_SYS(rt_sigqueueinfo); CUBI_SYS(rt_tgsigqueueinfo);
 /* signalfd.c */
 CUBI_SYS(signalfd); CUBI_SYS(signalfd4);
 /* signal_wait.c */
@@ -397,14 +398,18 @@ struct cubi_altstack {			/* Linux's stack_t */
 
 /* Pending signals: bit sig-1 each, and how each was sent (its siginfo
  * si_code: CUBI_SI_USER, _TKILL, _KERNEL or _TIMER). */
+struct cubi_sigq;
 struct cubi_sigpend {
 	uint64_t bits;
 	int16_t code[64];
+	struct cubi_sigq *queue;	/* instances with their own siginfo
+					 * (signal_queue.c) */
 };
 #define CUBI_SI_USER 0		/* kill */
 #define CUBI_SI_KERNEL 0x80	/* setitimer, alarm */
 #define CUBI_SI_TIMER (-2)	/* timer_create timers */
 #define CUBI_SI_TKILL (-6)	/* tkill, tgkill, a fault of the thread */
+#define CUBI_SI_QUEUE (-1)	/* sigqueue: rt_sigqueueinfo */
 
 struct cubi_thread {
 	int tid;

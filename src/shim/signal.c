@@ -219,15 +219,19 @@ static uint64_t frame_top(const struct cubi_thread *t, const struct ksigaction *
 	return sp - RED_ZONE;
 }
 
-/* The siginfo of sig, sent with code: who sent it, or which timer. */
+/* The siginfo of sig, taken from its set with src: who sent it (and a
+ * sigqueue value), or which timer. */
 static void fill_info(struct cubi_siginfo *info, const struct cubi_thread *t, int sig,
-		      int code)
+		      const struct cubi_sigsrc *src)
 {
 	info->signo = sig;
-	info->code = code;
-	if (code == CUBI_SI_USER || code == CUBI_SI_TKILL) {
-		info->pid = CUBI_PID;	/* si_pid; si_uid stays 0 (root) */
-	} else if (code == CUBI_SI_TIMER) {
+	info->code = src->code;
+	if (src->code == CUBI_SI_USER || src->code == CUBI_SI_TKILL ||
+	    src->code == CUBI_SI_QUEUE) {
+		info->pid = src->pid;	/* si_pid, si_uid, si_value */
+		info->uid = src->uid;
+		cub_memcpy(info->rest, &src->value, sizeof(src->value));
+	} else if (src->code == CUBI_SI_TIMER) {
 		uint64_t value = 0;
 
 		/* si_tid, si_overrun, then si_value: the timer's fields */
@@ -258,10 +262,11 @@ static void write_frame(struct rt_sigframe *f, uint64_t fx, const struct cubi_th
 
 void cubi_signal_take(struct cubi_thread *t, int sig, struct cubi_siginfo *info)
 {
-	int code = cubi_signal_dequeue(t, sig);
+	struct cubi_sigsrc src;
 
+	cubi_signal_dequeue(t, sig, &src);
 	cub_memset(info, 0, sizeof(*info));
-	fill_info(info, t, sig, code);
+	fill_info(info, t, sig, &src);
 }
 
 /* rt_sigsuspend's mask ends (irq off): with restore the thread's own mask
@@ -302,7 +307,8 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 	uint64_t ready = t ? cubi_signal_pending_for(t) & ~t->sigmask : 0, top, fx, frame, saved;
 	struct ksigaction a;
 	struct rt_sigframe *f;
-	int sig, code;
+	struct cubi_sigsrc src;
+	int sig;
 
 	if (!ready) {
 		if (t)
@@ -329,9 +335,9 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 	f = (struct rt_sigframe *)frame;
 	saved = t->suspended ? t->suspend_saved : t->sigmask;
 	end_suspend(t, false);
-	code = cubi_signal_dequeue(t, sig);
+	cubi_signal_dequeue(t, sig, &src);
 	write_frame(f, fx, t, &a, ctx, saved);
-	fill_info(&f->info, t, sig, code);
+	fill_info(&f->info, t, sig, &src);
 	t->sigmask |= (a.mask | (a.flags & SA_NODEFER ? 0 : BIT(sig))) & ~UNBLOCKABLE;
 	if (a.flags & SA_RESETHAND)
 		actions[sig].handler = SIG_DFL;

@@ -26,6 +26,25 @@ struct cubi_siginfo {
 	uint8_t rest[104];
 };
 
+/* What a pending signal carries besides its number: how it was sent
+ * (si_code), and from whom with which value (kill, sigqueue). */
+struct cubi_sigsrc {
+	int code;
+	int32_t pid, uid;
+	uint64_t value;
+};
+
+/* signal_queue.c: pending sets. */
+/* Adds sig to q: a real-time signal, or one with a value, queues an
+ * instance; -CUB_EAGAIN when no entry is left and must_queue. */
+int cubi_sigpend_add(struct cubi_sigpend *q, int sig, const struct cubi_sigsrc *src,
+		     bool must_queue);
+/* Takes one instance of pending sig off q into *out (the bit goes with
+ * its last instance). */
+void cubi_sigpend_take(struct cubi_sigpend *q, int sig, struct cubi_sigsrc *out);
+/* Empties q (a thread that leaves). */
+void cubi_sigpend_clear(struct cubi_sigpend *q);
+
 /* signal.c: sig's handler (SIG_DFL, SIG_IGN or an address). */
 uint64_t cubi_signal_handler(int sig);
 
@@ -36,9 +55,8 @@ bool cubi_signal_ignored_by_default(uint64_t sig);
 CUB_NORETURN void cubi_signal_die(uint64_t sig);
 /* The signals thread t could take: its own and the process's. */
 uint64_t cubi_signal_pending_for(const struct cubi_thread *t);
-/* Takes pending sig off t's own set, else the process's; returns how it
- * was sent (its si_code). */
-int cubi_signal_dequeue(struct cubi_thread *t, int sig);
+/* Takes pending sig off t's own set, else the process's, into *src. */
+void cubi_signal_dequeue(struct cubi_thread *t, int sig, struct cubi_sigsrc *src);
 /* signal.c: takes pending sig off t's set (else the process's) and
  * describes it, as a handler would have seen it, in *info. */
 void cubi_signal_take(struct cubi_thread *t, int sig, struct cubi_siginfo *info);

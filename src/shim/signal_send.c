@@ -28,6 +28,7 @@
 #include <cubrt/arch.h>
 #include <cubrt/irq.h>
 #include <cubrt/panic.h>
+#include <cubrt/string.h>
 
 #include "shim_impl.h"
 #include "signal_impl.h"
@@ -52,24 +53,9 @@ CUB_NORETURN void cubi_signal_die(uint64_t sig)
  * sent is only woken (pick). A thread's exit leaves them here. */
 static struct cubi_sigpend proc_pending;
 
-/* Adds sig to q (irq off); one already pending stays as it was: standard
- * signals do not queue twice. */
-static void enqueue(struct cubi_sigpend *q, uint64_t sig, int code)
+void cubi_signal_dequeue(struct cubi_thread *t, int sig, struct cubi_sigsrc *src)
 {
-	if (q->bits & BIT(sig))
-		return;
-	q->bits |= BIT(sig);
-	q->code[sig - 1] = (int16_t)code;
-	cubi_signal_npending++;
-}
-
-int cubi_signal_dequeue(struct cubi_thread *t, int sig)
-{
-	struct cubi_sigpend *q = t->pending.bits & BIT(sig) ? &t->pending : &proc_pending;
-
-	q->bits &= ~BIT(sig);
-	cubi_signal_npending--;
-	return q->code[sig - 1];
+	cubi_sigpend_take(t->pending.bits & BIT(sig) ? &t->pending : &proc_pending, sig, src);
 }
 
 /* The signals t could take: its own and the process's (irq off). */
@@ -117,12 +103,14 @@ static void wake(struct cubi_thread *t)
  * blocked or waited for (a blocked one kills once unblocked:
  * cubi_signal_deliver).
  */
-static long send(struct cubi_thread *t, uint64_t sig, int code)
+static long send_src(struct cubi_thread *t, uint64_t sig, const struct cubi_sigsrc *src,
+		     bool must_queue)
 {
 	struct cubi_sigpend *q = t ? &t->pending : &proc_pending;
 	uint64_t handler;
 	unsigned long irq;
 	bool ignored, fatal, takes, waited;
+	long rc = 0;
 
 	if (sig > NSIG)
 		return -CUB_EINVAL;
@@ -138,15 +126,26 @@ static long send(struct cubi_thread *t, uint64_t sig, int code)
 	waited = t && (t->waitset & BIT(sig));
 	takes = t && (!(t->sigmask & BIT(sig)) || waited);	/* acts now */
 	if (!(ignored && takes && !waited)) {
-		enqueue(q, sig, code);
-		cubi_signalfd_notify(BIT(sig));
+		rc = cubi_sigpend_add(q, (int)sig, src, must_queue);
+		if (!rc)
+			cubi_signalfd_notify(BIT(sig));
 	}
-	if (takes && (handler > SIG_IGN || waited))
+	if (!rc && takes && (handler > SIG_IGN || waited))
 		wake(t);
 	cub_arch_irq_restore(irq);
-	if (fatal && takes && !waited)
+	if (!rc && fatal && takes && !waited)
 		cubi_signal_die(sig);
-	return 0;
+	return rc;
+}
+
+/* send_src for kill, tkill, the shim's own signals: from this process
+ * (pid 1, root), no value. Calls queue their real-time signals or fail
+ * with -EAGAIN; the shim's own merge when the pool is empty. */
+static long send(struct cubi_thread *t, uint64_t sig, int code)
+{
+	struct cubi_sigsrc src = { .code = code, .pid = CUBI_PID };
+
+	return send_src(t, sig, &src, code == CUBI_SI_USER || code == CUBI_SI_TKILL);
 }
 
 void cubi_signal_post(struct cubi_thread *t, int sig, int code)
@@ -203,10 +202,42 @@ CUBI_SYS(tkill)
 	return send(t, A1(r), CUBI_SI_TKILL);
 }
 
+/* rt_sigqueueinfo and rt_tgsigqueueinfo: sig with the caller's siginfo
+ * (its si_code, si_pid, si_uid, si_value) to the process or to thread t. */
+static long queue_info(struct cubi_thread *t, uint64_t sig, uintptr_t uinfo)
+{
+	struct cubi_siginfo info;
+	struct cubi_sigsrc src;
+
+	if (cubi_copy_in(&info, uinfo, sizeof(info)))
+		return -CUB_EFAULT;
+	src = (struct cubi_sigsrc){ .code = info.code, .pid = info.pid, .uid = info.uid };
+	cub_memcpy(&src.value, info.rest, sizeof(src.value));
+	return send_src(t, sig, &src, true);
+}
+
+CUBI_SYS(rt_sigqueueinfo)
+{
+	if ((int64_t)A0(r) != CUBI_PID)
+		return A1(r) > NSIG ? -CUB_EINVAL : -CUB_ESRCH;
+	(void)cubi_thread_self();	/* the caller is among the threads */
+	return queue_info(NULL, A1(r), A2(r));
+}
+
+CUBI_SYS(rt_tgsigqueueinfo)
+{
+	struct cubi_thread *t;
+
+	if ((int64_t)A0(r) <= 0 || (int64_t)A1(r) <= 0)
+		return -CUB_EINVAL;
+	if (A0(r) != CUBI_PID || !(t = thread_with_tid((int64_t)A1(r))))
+		return A2(r) > NSIG ? -CUB_EINVAL : -CUB_ESRCH;
+	return queue_info(t, A2(r), A3(r));
+}
+
 void cubi_signal_thread_gone(struct cubi_thread *t)
 {
-	cubi_signal_npending -= (unsigned)__builtin_popcountll(t->pending.bits);
-	t->pending.bits = 0;
+	cubi_sigpend_clear(&t->pending);
 	if (t->suspended)
 		cubi_signal_npending--;
 	t->suspended = false;

@@ -324,6 +324,8 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		       !is_blocking_socket(a[0]);
 	case 326: a[4] &= 0xffff; return true;	/* copy_file_range: files only */
 	case 62: a[1] = 0; return true;		/* kill: probe only */
+	case 129: a[1] = rnd(s) % 2 ? 14 : 0; return true;	/* sigqueue: */
+	case 297: a[2] = rnd(s) % 2 ? 14 : 0; return true;	/* SIGALRM */
 	case 200: a[1] = 0; return true;	/* tkill */
 	case 234: a[2] = 0; return true;	/* tgkill */
 	case 35: case 230: {			/* sleeps: 0..1 ms */

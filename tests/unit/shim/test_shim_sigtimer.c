@@ -9,7 +9,9 @@
  * value and the overrun count, SIGEV_NONE, the default sigevent,
  * absolute times, deletion); signalfd (reads with siginfo, a blocked
  * reader and epoll woken by a signal, a timer's signal read with its
- * overrun, mask updates); every bad argument. Runs inside the
+ * overrun, mask updates); real-time signals queued instance by
+ * instance, sigqueue's values (rt_sigqueueinfo, rt_tgsigqueueinfo), the
+ * queue's limit; every bad argument. Runs inside the
  * scheduler; timings are milliseconds with loose upper bounds.
  */
 #include <setjmp.h>
@@ -40,6 +42,8 @@
 #define SYS_timer_delete 226
 #define SYS_signalfd4 289
 #define SYS_poll 7
+#define SYS_rt_sigqueueinfo 129
+#define SYS_rt_tgsigqueueinfo 297
 #define SFD_NONBLOCK 04000
 #define SIGUSR1 10
 #define SIGUSR2 12
@@ -514,6 +518,76 @@ static void test_signalfd(void **state)
 	run(signalfd_body);
 }
 
+/* ---------------------------------------------- real-time, sigqueue */
+
+static long sigqueue(int tid, int sig, int code, uint64_t value)
+{
+	struct info i = { .signo = sig, .code = code, .pid = 1, .uid = 0, .value = value };
+
+	return tid ? SYS4(SYS_rt_tgsigqueueinfo, 1, tid, sig, &i)
+		   : SYS3(SYS_rt_sigqueueinfo, 1, sig, &i);
+}
+
+static void rt_body(void)
+{
+	struct info info;
+	int tid = (int)SYS0(SYS_gettid), sent = 0;
+	long rc;
+
+	set_blocked(BIT(40) | BIT(41) | BIT(42) | BIT(SIGUSR1));
+	for (int i = 0; i < 3; i++)		/* real-time: each one queues */
+		assert_int_equal(SYS2(SYS_kill, 1, 40), 0);
+	for (int i = 0; i < 2; i++)		/* standard: pending once */
+		assert_int_equal(SYS2(SYS_kill, 1, SIGUSR1), 0);
+	assert_int_equal(sigpending(), BIT(40) | BIT(SIGUSR1));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(waitsig(BIT(40), &info, 0), 40);
+	assert_int_equal(waitsig(BIT(40), &info, 0), -CUB_EAGAIN);
+	assert_int_equal(waitsig(BIT(SIGUSR1), &info, 0), SIGUSR1);
+	assert_int_equal(waitsig(BIT(SIGUSR1), &info, 0), -CUB_EAGAIN);
+
+	/* sigqueue: values in the order sent, SI_QUEUE, the sender given */
+	assert_int_equal(sigqueue(0, 41, -1, 0x77), 0);
+	assert_int_equal(sigqueue(tid, 41, -1, 0x88), 0);
+	assert_int_equal(sigqueue(0, 42, -1, 0x99), 0);
+	assert_int_equal(waitsig(BIT(41) | BIT(42), &info, 0), 41);
+	assert_int_equal(info.code, -1);
+	assert_int_equal(info.pid, 1);
+	assert_int_equal(info.value, 0x88);	/* the thread's set comes first */
+	assert_int_equal(waitsig(BIT(41), &info, 0), 41);
+	assert_int_equal(info.value, 0x77);
+	assert_int_equal(waitsig(BIT(42), &info, 0), 42);
+	assert_int_equal(info.value, 0x99);
+	assert_int_equal(sigpending(), 0);
+
+	/* the queue has a limit: EAGAIN, then everything queued comes out */
+	while ((rc = sigqueue(0, 40, -1, (uint64_t)sent + 1)) == 0)
+		sent++;
+	assert_int_equal(rc, -CUB_EAGAIN);
+	assert_true(sent >= 64);
+	assert_int_equal(SYS2(SYS_kill, 1, 40), -CUB_EAGAIN);
+	for (int i = 0; i < sent; i++) {
+		assert_int_equal(waitsig(BIT(40), &info, 0), 40);
+		assert_int_equal(info.value, (uint64_t)i + 1);
+	}
+	assert_int_equal(waitsig(BIT(40), &info, 0), -CUB_EAGAIN);
+	assert_int_equal(sigqueue(0, 40, -1, 5), 0);	/* entries came back */
+	assert_int_equal(waitsig(BIT(40), &info, 0), 40);
+
+	assert_int_equal(SYS3(SYS_rt_sigqueueinfo, 1, 41, 16), -CUB_EFAULT);
+	assert_int_equal(sigqueue(0, 65, -1, 0), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_rt_sigqueueinfo, 2, 41, &info), -CUB_ESRCH);
+	assert_int_equal(sigqueue(999, 41, -1, 0), -CUB_ESRCH);
+	assert_int_equal(SYS4(SYS_rt_tgsigqueueinfo, 0, 1, 41, &info), -CUB_EINVAL);
+	set_blocked(0);
+}
+
+static void test_realtime(void **state)
+{
+	(void)state;
+	run(rt_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_timer_errors),
 		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_signalfd),
+		cmocka_unit_test(test_realtime),
 	};
 
 	cubi_mem_init();
