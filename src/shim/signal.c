@@ -376,13 +376,22 @@ int cubi_signal_restore(uintptr_t sp, struct cubi_sigctx *ctx)
 	return 0;
 }
 
+/* rt_sigreturn goes back to the interrupted context, unless another
+ * signal is due there (one queued behind the first, or one the restored
+ * mask unblocks): then its handler is entered on top of that context, as
+ * Linux does on any return to the program. */
 CUBI_SYS(rt_sigreturn)
 {
 	struct cubi_sigctx ctx;
+	unsigned long irq;
 	int rc = cubi_signal_restore(r->rsp, &ctx);
 
 	if (rc)
 		cub_panic("rt_sigreturn: no valid signal frame at 0x%lx (%s)",
 			  (unsigned long)r->rsp - 8, cub_strerror(rc));
+	irq = cub_arch_irq_save();
+	if (cubi_signal_pending())
+		(void)cubi_signal_deliver(&ctx);
+	cub_arch_irq_restore(irq);
 	cubi_shim_resume_full(&ctx);
 }
