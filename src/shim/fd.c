@@ -319,6 +319,16 @@ long cubi_fd_write(uint64_t fd, uintptr_t buf, size_t n)
 	return checked_transfer(fd, buf, n, true);
 }
 
+/* Puts the file a descriptor held, then runs its ops' closed hook. */
+static void close_put(struct cubi_file *f)
+{
+	void (*closed)(void) = f->ops->closed;
+
+	cubi_file_put(f);
+	if (closed)
+		closed();
+}
+
 long cubi_fd_close(uint64_t fd)
 {
 	unsigned long irq = cub_arch_irq_save();
@@ -329,7 +339,7 @@ long cubi_fd_close(uint64_t fd)
 	cub_arch_irq_restore(irq);
 	if (!f)
 		return -CUB_EBADF;
-	cubi_file_put(f);
+	close_put(f);
 	return 0;
 }
 
@@ -365,7 +375,7 @@ static long dup_to(uint64_t oldfd, long newfd, bool exact, bool cloexec)
 
 	cub_arch_irq_restore(irq);
 	if (old)
-		cubi_file_put(old);
+		close_put(old);
 	return r;
 }
 

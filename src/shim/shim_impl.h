@@ -230,6 +230,9 @@ struct cubi_file_ops {
 	uint32_t (*poll)(struct cubi_file *f);	/* CUBI_EPOLL* bits true now */
 	void *(*release)(struct cubi_file *f);
 	void (*free)(void *mem);
+	void (*closed)(void);	/* after a descriptor of such a file was
+				 * closed (interrupts enabled, no lock held;
+				 * sockets collect SCM_RIGHTS cycles) */
 	uint32_t mode;				/* fstat's st_mode */
 	const char *name;	/* what /proc/self/fd shows for it when it has
 				 * no path (e.g. "anon_inode:[eventfd]");

@@ -129,6 +129,11 @@ static bool is_sock(const struct cubi_file *f)
 	return f->ops == &sock_ops || f->ops == &cubi_udp_ops || f->ops == &cubi_umsg_ops;
 }
 
+struct cubi_sock *cubi_sock_of(struct cubi_file *f)
+{
+	return is_sock(f) ? of_file(f) : NULL;
+}
+
 struct cubi_sock *cubi_sock_at(uint64_t fd, long *err)
 {
 	struct cubi_file *f = cubi_fd_file(fd);
@@ -245,7 +250,7 @@ void cubi_sock_free(void *mem)
 static const struct cubi_file_ops sock_ops = {
 	.read = cubi_sock_read, .write = cubi_sock_write, .poll = cubi_sock_poll,
 	.release = cubi_sock_release, .free = cubi_sock_free, .mode = S_IFSOCK | 0777,
-	.file_wakes = true,
+	.closed = cubi_unix_gc, .file_wakes = true,
 };
 
 /* ------------------------------------------------- creating sockets */

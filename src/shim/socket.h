@@ -99,6 +99,9 @@ struct cubi_sock {
 				 * un_id of its destination */
 	bool dst_full;		/* AF_UNIX SOCK_DGRAM: a send found its
 				 * destination full (poll: a new EPOLLOUT edge) */
+	bool gc_live;		/* socket_gc.c's scratch, valid while gc_gen */
+	uint32_t gc_gen;	/* is its current pass: in-flight references, */
+	unsigned gc_inflight;	/* and whether something live reaches it */
 	struct cub_list rights;	/* stream: SCM_RIGHTS on bytes of the ring,
 				 * by position (struct cubi_rights) */
 	struct cub_list stale;	/* stream: rights read() took, to close */
@@ -144,9 +147,15 @@ struct cubi_ubuf {
 
 /* SCM_RIGHTS in flight: the files, one reference each. On a stream
  * socket's `rights`, they ride with the ring's bytes [start, end) (its
- * rx_pos counting); on a message, with the message. */
+ * rx_pos counting); on a message, with the message. Every record is on
+ * socket_gc.c's list of them (glink) from cubi_rights_in to
+ * cubi_rights_put; holder is the socket whose queue (ring, stale list or
+ * messages) holds it, NULL while a call holds it (being sent, or taken
+ * by a receive). */
 struct cubi_rights {
 	struct cub_list link;
+	struct cub_list glink;
+	struct cubi_sock *holder;
 	uint64_t start, end;
 	unsigned n;
 	struct cubi_file *files[];
@@ -198,6 +207,8 @@ struct cubi_sock *cubi_sock_at(uint64_t fd, long *err);
  * snapshot). */
 long cubi_sock_domain(uint64_t fd);
 long cubi_sock_type(uint64_t fd);
+/* f as a socket, or NULL when it is none (any context). */
+struct cubi_sock *cubi_sock_of(struct cubi_file *f);
 /* The file ops all sockets but UDP share: the last close (irq off) and
  * the free after it (interrupts enabled: drops queued messages, rights,
  * a listener's unaccepted connections). */
@@ -303,6 +314,16 @@ void cubi_rights_out(struct cubi_fdset *set, struct msghdr_user *m, bool cloexec
 /* Closes what a stream socket's rights and stale lists hold (interrupts
  * enabled; nothing else refers to s). */
 void cubi_rights_drop_all(struct cubi_sock *s);
+
+/* socket_gc.c: SCM_RIGHTS cycles. */
+/* Lists r among the records in flight (irq off). */
+void cubi_gc_track(struct cubi_rights *r);
+/* Takes r off that list (irq off). */
+void cubi_gc_untrack(struct cubi_rights *r);
+/* Closes the AF_UNIX sockets that only the rights in their own queues
+ * (or those of other such sockets) keep open (interrupts enabled, no
+ * lock held: it puts files). The sockets' `closed` op. */
+void cubi_unix_gc(void);
 
 /* socket_unix.c: AF_UNIX names. a is cubi_sock_addr_in's buffer (zeros
  * past len). */

@@ -98,6 +98,8 @@ long cubi_dgram_take(struct cubi_sock *s, const struct cubi_ubuf *u, bool peek,
 	if (rc < 0 || peek)
 		return rc;
 	cub_list_del(&d->link);
+	if (d->rights)
+		d->rights->holder = NULL;	/* the receive holds it now */
 	s->dbytes -= cubi_dgram_cost(d->len);
 	*dp = d;
 	cubi_sock_changed(s);

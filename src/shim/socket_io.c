@@ -104,6 +104,7 @@ static void attach(struct cubi_sock *peer, size_t k, struct xctx *x)
 		return;
 	r->start = peer->rx_pos - k;
 	r->end = peer->rx_pos;
+	r->holder = peer;
 	cub_list_push_back(&peer->rights, &r->link);
 	x->tx = NULL;
 }
@@ -133,9 +134,10 @@ static long rights_room(struct cubi_sock *s, size_t skip, bool peek, bool first,
 		(void)cubi_rights_grab(r, x->set, peek);
 	if (!peek) {
 		cub_list_del(&r->link);
-		if (x)
+		if (x) {
 			x->drop = r;	/* emptied by the grab, or to close */
-		else
+			r->holder = NULL;
+		} else
 			cub_list_push_back(&s->stale, &r->link);
 	}
 	return (long)(r->end - at);

@@ -18,8 +18,8 @@
  *    reference each): they stay open when the sender closes its
  *    descriptors. Rights whose message or bytes are dropped unread (the
  *    receiving socket closes) are closed with them. A socket sent over
- *    itself, or a cycle of them, keeps itself open: there is no garbage
- *    collector (Linux has one).
+ *    itself, or a cycle of them, would keep itself open: socket_gc.c
+ *    collects such sockets when a descriptor of a socket closes.
  *  - A receive installs them as new descriptors (the lowest free ones;
  *    close-on-exec with MSG_CMSG_CLOEXEC) and writes one SCM_RIGHTS cmsg:
  *    as many as fit in msg_controllen (16 bytes of header, 4 per
@@ -91,8 +91,13 @@ static long walk(const unsigned char *buf, uint64_t n, struct cubi_rights *r)
 
 void cubi_rights_put(struct cubi_rights *r)
 {
+	unsigned long irq;
+
 	if (!r)
 		return;
+	irq = cub_arch_irq_save();
+	cubi_gc_untrack(r);
+	cub_arch_irq_restore(irq);
 	for (unsigned i = 0; i < r->n; i++)
 		cubi_file_put(r->files[i]);
 	cub_free(r);
@@ -116,7 +121,11 @@ long cubi_rights_in(const struct msghdr_user *m, struct cubi_rights **out)
 	if (n > 0) {
 		*out = cub_malloc(sizeof(**out) + (size_t)n * sizeof((*out)->files[0]));
 		if (*out) {
+			unsigned long irq = cub_arch_irq_save();
+
 			(*out)->n = 0;
+			cubi_gc_track(*out);
+			cub_arch_irq_restore(irq);
 			n = walk(buf, m->controllen, *out);
 		} else {
 			n = -CUB_ENOMEM;

@@ -206,6 +206,8 @@ static long send_locked(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n
 		return rc;
 	d->len = (size_t)rc;
 	d->rights = *rp;
+	if (d->rights)
+		d->rights->holder = r;
 	*rp = NULL;
 	cubi_dgram_queue(r, d);
 	*dp = NULL;
@@ -360,7 +362,7 @@ static uint32_t umsg_poll(struct cubi_file *f)
 
 const struct cubi_file_ops cubi_umsg_ops = {
 	.io = umsg_io, .poll = umsg_poll, .release = cubi_sock_release,
-	.free = cubi_sock_free, .mode = S_IFSOCK | 0777,
+	.free = cubi_sock_free, .mode = S_IFSOCK | 0777, .closed = cubi_unix_gc,
 	.datagram = true,		/* readv/writev: one message (io.c) */
 	.file_wakes = true,
 };

@@ -9,7 +9,8 @@
  * (ECONNREFUSED, EADDRINUSE, EAFNOSUPPORT, ENOTCONN, EPIPE); an AF_UNIX
  * datagram echo between threads (senders' names, boundaries, MSG_TRUNC)
  * and a SOCK_SEQPACKET pair; a pipe's write end passed with SCM_RIGHTS
- * and used by the receiver; SIGPIPE handled, ignored and suppressed by
+ * and used by the receiver, a socket sent into its own queue collected
+ * once closed; SIGPIPE handled, ignored and suppressed by
  * MSG_NOSIGNAL. One line per check, then a summary.
  */
 #include <arpa/inet.h>
@@ -362,6 +363,36 @@ static void pass_fd(void)
 	close(sv[1]);
 }
 
+/* A socket passed over itself, with a pipe's write end: once its last
+ * descriptor closes, nothing can read them, and both are collected (the
+ * pipe's reader sees end of file). */
+static void collect_cycle(void)
+{
+	union { struct cmsghdr h; char b[CMSG_SPACE(2 * sizeof(int))]; } ctl;
+	struct iovec v = { "x", 1 };
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl.b,
+			    .msg_controllen = sizeof(ctl.b) };
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	int sv[2], p[2];
+	char c;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	pipe2(p, O_NONBLOCK);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	memcpy(CMSG_DATA(h), (int[]){ sv[1], p[1] }, 2 * sizeof(int));
+	check("SCM_RIGHTS: a socket sent into its own queue", sendmsg(sv[0], &m, 0) == 1);
+	close(p[1]);
+	check("SCM_RIGHTS: held in flight while its descriptor is open",
+	      read(p[0], &c, 1) == -1 && errno == EAGAIN);
+	close(sv[1]);
+	check("SCM_RIGHTS: collected with its last descriptor (the pipe end too)",
+	      read(p[0], &c, 1) == 0);
+	close(p[0]);
+	close(sv[0]);
+}
+
 static volatile sig_atomic_t pipes;
 
 static void on_sigpipe(int sig)
@@ -399,6 +430,7 @@ int main(void)
 	errors();
 	unix_dgram();
 	pass_fd();
+	collect_cycle();
 	sigpipe();
 	printf("sockets: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
