@@ -2,18 +2,54 @@
  * fs_xfer.c - copying between descriptors in the kernel: sendfile and
  * copy_file_range.
  *
- * Both move bytes through a bounce buffer with the descriptor layer's
- * own reads and writes (fd.c), so any readable descriptor feeds any
- * writable one (copy_file_range keeps Linux's rule: regular files
- * only), and they block where read and write would. A reading offset
- * pointer makes the reads positional (pread) and leaves the file
- * position alone. When a write takes fewer bytes than were read (a
- * non-blocking destination filled up), a seekable source is moved back
- * so no byte is lost; from a pipe or socket the bytes read but not
- * written are lost (Linux splices instead and keeps them) — a
- * non-blocking destination fed from a pipe should use read and write.
+ * Both move bytes through a 64 KiB bounce buffer and block where read
+ * and write would. sendfile returns the bytes written to out_fd, and what
+ * the destination did not take stays in the source, as on Linux. How,
+ * by the kind of source:
+ *  - Seekable (regular files, /proc files, devices): read with the fd
+ *    layer's reads (fd.c); with an offset pointer positionally (*offset
+ *    advances by the bytes written, the position stays), else at the file
+ *    position, which a short write winds back. /dev/zero, /dev/urandom
+ *    and /dev/null make their bytes afresh: none to lose.
+ *  - Pipes and stream sockets (TCP, AF_UNIX SOCK_STREAM: the files with a
+ *    peek op, shim_impl.h): peek, write, then read exactly the bytes the
+ *    destination took; the rest stay, in order. Into a destination with a
+ *    write op (pipes, stream sockets, eventfd) the three run in one
+ *    critical section: no other reader can come between. A destination
+ *    with an io op (regular files, the console, devices, datagram
+ *    sockets) writes with interrupts enabled and may wait: the source's
+ *    file is held from the peek to the read, so its other readers wait
+ *    (non-blocking ones get -EAGAIN, poll says not readable) as they would
+ *    for a sendfile that had taken the bytes, and are woken after; a second
+ *    sendfile waits the same way. Linux's splice from a pipe holds the
+ *    pipe's lock the same way. A call moves at most one buffer's worth: a
+ *    peek of up to min(count, 64 KiB); an empty source waits as read
+ *    would (O_NONBLOCK: -EAGAIN), a full destination as write would
+ *    (O_NONBLOCK: the count so far, or -EAGAIN); a signal in a wait ends
+ *    the call with the count or -EINTR; a destination pipe or connection
+ *    that is broken raises SIGPIPE as write does.
+ *  - Any other source (eventfd, timerfd, signalfd, the console, UDP and
+ *    AF_UNIX datagram and seqpacket sockets): -EINVAL before a byte moves.
+ *    Their reads consume a counter, a message or typed input, which could
+ *    not be given back if the destination took less.
+ * Linux: in_fd must be seekable (splice_direct_to_actor refuses others
+ * with -EINVAL, "as we don't want to randomly drop data"), except since
+ * 5.12 when out_fd is a pipe: then sendfile is a splice into it, which
+ * works from sockets and ttys but not from a pipe (no splice_read), an
+ * eventfd, timerfd or signalfd. So cubrt accepts more than Linux (pipes
+ * and stream sockets into any destination, keeping Linux's guarantee)
+ * and refuses the tty and datagram sockets into a pipe, which Linux
+ * splices (a datagram cut to the pipe's room).
+ * copy_file_range keeps Linux's rule: regular files only.
+ *
+ * Locking: the peek-write-read rounds run in the fd layer's critical
+ * section (interrupts disabled), and `held` (struct cubi_file) is read
+ * and written only there; waits happen outside it on the word sampled
+ * inside (fd.c). The call holds a reference to both files throughout.
  */
+#include <cubrt/arch.h>
 #include <cubrt/heap.h>
+#include <cubrt/panic.h>
 #include <cubrt/string.h>
 
 #include "shim_impl.h"
@@ -39,8 +75,8 @@ static long end_io(struct end *e, char *buf, size_t n, bool out)
 	return cubi_fd_pio(e->fd, (uintptr_t)buf, n, e->off, out);
 }
 
-/* Copies up to count bytes: the count, or -errno before any byte. A
- * short read (the end of a file, or all a pipe has now) ends it. */
+/* Copies up to count bytes from a seekable source: the count, or -errno
+ * before any byte. A short read (the end of the file) ends it. */
 static long copy(struct end *in, struct end *out, size_t count)
 {
 	char *buf = count ? cub_malloc(CHUNK) : NULL;
@@ -61,7 +97,7 @@ static long copy(struct end *in, struct end *out, size_t count)
 			out->off += put;
 		}
 		if (put < got) {
-			if (in->pos && cubi_fd_seekable(in->fd))	/* give back */
+			if (in->pos)	/* give back */
 				cubi_fd_seek(in->fd, put > 0 ? put - got : -got, SEEK_CUR);
 			break;
 		}
@@ -98,6 +134,151 @@ static bool writable(long flags)
 	       (flags & CUBI_O_ACCMODE) == CUBI_O_RDWR;
 }
 
+/* ------------------------------------------------ from a pipe or socket */
+
+/* One round of a copy from a file with a peek op: got is the peek's
+ * result (bytes, 0 at end of file, -errno), put the destination's (bytes
+ * or -errno; 0 when it was not tried); then the files' words to wait on
+ * and their O_NONBLOCK, sampled at the end of the round. */
+struct round {
+	long got, put;
+	uint32_t in_seq, out_seq;
+	bool in_nb, out_nb;
+};
+
+/* Reads out the k bytes the destination took (irq off; none for k <= 0):
+ * exactly the ones peek copied, since no other read came between. */
+static void take(struct cubi_file *in, char *buf, long k)
+{
+	long r = k > 0 ? in->ops->read(in, buf, (size_t)k) : 0;
+
+	CUB_ASSERT(r == (k > 0 ? k : 0));
+}
+
+static void sample(struct cubi_file *in, struct cubi_file *out, struct round *rd)
+{
+	rd->in_seq = cubi_file_seq(in);
+	rd->out_seq = cubi_file_seq(out);
+	rd->in_nb = in->flags & CUBI_O_NONBLOCK;
+	rd->out_nb = out->flags & CUBI_O_NONBLOCK;
+}
+
+/* Into a destination with a write op (which never waits): peek, write
+ * and read in one critical section. */
+static void round_locked(struct cubi_file *in, struct cubi_file *out, char *buf, size_t n,
+			 struct round *rd)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	rd->put = 0;
+	rd->got = in->ops->peek(in, buf, n);	/* -EAGAIN while held */
+	if (rd->got > 0)
+		rd->put = out->ops->write(out, buf, (size_t)rd->got);
+	take(in, buf, rd->put);
+	sample(in, out, rd);
+	cub_arch_irq_restore(irq);
+}
+
+/* Into a destination with an io op, which writes with interrupts enabled
+ * and may wait: in is held from the peek to the read, so no other read
+ * takes the bytes meanwhile; its waiting readers are woken after. */
+static void round_held(struct cubi_file *in, struct cubi_file *out, char *buf, size_t n,
+		       struct round *rd)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	rd->put = 0;
+	rd->got = in->ops->peek(in, buf, n);	/* -EAGAIN while held */
+	if (rd->got > 0)
+		in->held = true;
+	sample(in, out, rd);
+	cub_arch_irq_restore(irq);
+	if (rd->got <= 0)
+		return;
+	rd->put = out->ops->io(out, buf, (size_t)rd->got, -1, true);
+	irq = cub_arch_irq_save();
+	in->held = false;
+	take(in, buf, rd->put);
+	cubi_file_changed(in);
+	cubi_io_changed();
+	sample(in, out, rd);
+	cub_arch_irq_restore(irq);
+}
+
+/* Waits for f to change after seq: 1 (go on) or -EINTR. */
+static long wait_on(struct cubi_file *f, uint32_t seq)
+{
+	return cubi_file_wait(f, seq, 0, "sendfile") == -CUB_EINTR ? -CUB_EINTR : 1;
+}
+
+/* After a round, with done bytes written so far: 1 to go on (after a
+ * wait, if the round must), 0 to stop, or -errno (the call's result if
+ * nothing was written). waits_out: the destination's write op returns
+ * -EAGAIN instead of waiting (the call waits for it). Once bytes went
+ * out, an empty source ends the call, as a short read does. */
+static long next(struct cubi_file *in, struct cubi_file *out, const struct round *rd,
+		 size_t done, bool waits_out)
+{
+	if (rd->got == -CUB_EAGAIN && !done && !rd->in_nb)
+		return wait_on(in, rd->in_seq);		/* empty: as read */
+	if (rd->got <= 0)
+		return done ? 0 : rd->got;
+	if (rd->put == -CUB_EAGAIN && waits_out && !rd->out_nb)
+		return wait_on(out, rd->out_seq);	/* full: as write */
+	if (rd->put <= 0)
+		return rd->put;
+	if (rd->put < rd->got)		/* the rest waits for room, or stays */
+		return waits_out && !rd->out_nb;
+	return 0;			/* all that the source had, or count */
+}
+
+/* Copies up to count bytes (at most a buffer's worth) from in, which has
+ * a peek op, to out: the bytes written, or -errno before any. */
+static long stream_copy(struct cubi_file *in, struct cubi_file *out, size_t count)
+{
+	bool io = out->ops->io != NULL;
+	char *buf = count ? cub_malloc(CHUNK) : NULL;
+	size_t done = 0;
+	long rc = 1;
+
+	if (count && !buf)
+		return -CUB_ENOMEM;
+	count = CUB_MIN(count, (size_t)CHUNK);
+	while (done < count && rc > 0) {
+		struct round rd;
+
+		(io ? round_held : round_locked)(in, out, buf, count - done, &rd);
+		if (rd.put > 0)
+			done += (size_t)rd.put;
+		rc = next(in, out, &rd, done, !io);
+	}
+	cub_free(buf);
+	if (done)
+		return (long)done;
+	if (rc == -CUB_EPIPE && !io)	/* a write op's: SIGPIPE, as write */
+		return cubi_signal_epipe(rc, false);
+	return rc < 0 ? rc : 0;
+}
+
+/* sendfile from a file that is not seekable: from a pipe or stream
+ * socket, else -EINVAL (see the top). */
+static long stream_sendfile(uint64_t ofd, uint64_t ifd, size_t count)
+{
+	struct cubi_file *in = cubi_fd_get(ifd), *out = cubi_fd_get(ofd);
+	long rc = -CUB_EBADF;
+
+	if (in && out && readable(in->flags) && writable(out->flags)) {
+		rc = -CUB_EINVAL;
+		if (in->ops->peek && (out->ops->io || out->ops->write))
+			rc = stream_copy(in, out, count);
+	}
+	if (in)
+		cubi_file_put(in);
+	if (out)
+		cubi_file_put(out);
+	return rc;
+}
+
 /* sendfile(out_fd, in_fd, offset, count): offset NULL reads at in_fd's
  * position; else at *offset (in_fd seekable), which is advanced by the
  * bytes sent while the position stays. */
@@ -118,6 +299,8 @@ CUBI_SYS(sendfile)
 			return -CUB_ESPIPE;
 		if (in.off < 0)
 			return -CUB_EINVAL;
+	} else if (!cubi_fd_seekable(in.fd)) {
+		return stream_sendfile(out.fd, in.fd, count);
 	}
 	rc = copy(&in, &out, count);
 	if (!in.pos && rc >= 0 && cubi_copy_out(A2(r), &in.off, sizeof(in.off)))

@@ -11,9 +11,14 @@
  * through cubi_signal_epipe: a write that got some bytes in first returns
  * their count, and the next one fails and raises it).
  *
+ * The read end peeks (sendfile's source, fs_xfer.c): while its file is
+ * held, reads wait (or fail -EAGAIN) and poll reports nothing, as if the
+ * sendfile had taken the bytes; what it did not send reads again after.
+ *
  * Invariants: 0 <= len <= PIPE_CAP; the bytes start at head (mod
  * PIPE_CAP); rd_open/wr_open say which ends still have a descriptor; the
- * pipe is freed when both are closed. Locking: the fd layer's critical
+ * pipe is freed when both are closed; only a read takes bytes from the
+ * front, a write only appends (what a peek saw stays until a read). Locking: the fd layer's critical
  * section (interrupts disabled) around every op, see fd.c.
  */
 #include <cubrt/arch.h>
@@ -51,7 +56,9 @@ static void changed(struct pipe *p)
 	cubi_io_changed();
 }
 
-static long pipe_read(struct cubi_file *f, void *buf, size_t n)
+/* Copies up to n bytes from the front into buf and, unless peek, takes
+ * them out. A held pipe (a sendfile owns its front) reads as empty. */
+static long pipe_get(struct cubi_file *f, void *buf, size_t n, bool peek)
 {
 	struct pipe *p = of_rd(f);
 	size_t k = n < p->len ? n : p->len;
@@ -59,14 +66,28 @@ static long pipe_read(struct cubi_file *f, void *buf, size_t n)
 
 	if (n == 0)
 		return 0;
+	if (f->held)
+		return -CUB_EAGAIN;
 	if (p->len == 0)
 		return p->wr_open ? -CUB_EAGAIN : 0;
 	cub_memcpy(buf, p->buf + p->head, first);
 	cub_memcpy((unsigned char *)buf + first, p->buf, k - first);
+	if (peek)
+		return (long)k;
 	p->head = (p->head + k) % PIPE_CAP;
 	p->len -= k;
 	changed(p);
 	return (long)k;
+}
+
+static long pipe_read(struct cubi_file *f, void *buf, size_t n)
+{
+	return pipe_get(f, buf, n, false);
+}
+
+static long pipe_peek(struct cubi_file *f, void *buf, size_t n)
+{
+	return pipe_get(f, buf, n, true);
 }
 
 static long pipe_write(struct cubi_file *f, const void *buf, size_t n)
@@ -94,6 +115,8 @@ static uint32_t rd_poll(struct cubi_file *f)
 	struct pipe *p = of_rd(f);
 	uint32_t ev = p->len ? CUBI_EPOLLIN | CUBI_EPOLLRDNORM : 0;
 
+	if (f->held)		/* until the sendfile is done with it */
+		return 0;
 	return p->wr_open ? ev : ev | CUBI_EPOLLHUP | CUBI_EPOLLRDHUP;
 }
 
@@ -126,8 +149,8 @@ static void *wr_release(struct cubi_file *f)
 }
 
 static const struct cubi_file_ops rd_ops = {
-	.read = pipe_read, .poll = rd_poll, .release = rd_release, .mode = S_IFIFO | 0600,
-	.file_wakes = true,
+	.read = pipe_read, .peek = pipe_peek, .poll = rd_poll, .release = rd_release,
+	.mode = S_IFIFO | 0600, .file_wakes = true,
 };
 static const struct cubi_file_ops wr_ops = {
 	.write = pipe_write, .poll = wr_poll, .release = wr_release, .mode = S_IFIFO | 0600,

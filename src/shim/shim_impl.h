@@ -220,9 +220,20 @@ struct cubi_file;
  * offset (pread/pwrite), off < 0 means at the file position. seek (NULL:
  * -ESPIPE; not NULL also means "a regular file": reads never wait),
  * stat (NULL: from mode) and free run the same way.
+ *
+ * peek (pipes' read ends and stream sockets; NULL: the file cannot hold
+ * bytes back) is read without taking: it copies up to n of the bytes
+ * read would return now and leaves them in the file, with read's other
+ * results (0 at end of file, -EAGAIN while read would wait, errors). It
+ * runs in the critical section like read, and a read of k bytes (k at
+ * most what peek returned) in the same critical section, or while the
+ * file is `held`, takes exactly the bytes peek copied: writers only
+ * append behind them. sendfile (fs_xfer.c) moves bytes so: peek, write
+ * out, read what the destination took; the rest stay in the file.
  */
 struct cubi_file_ops {
 	long (*read)(struct cubi_file *f, void *buf, size_t n);
+	long (*peek)(struct cubi_file *f, void *buf, size_t n);
 	long (*write)(struct cubi_file *f, const void *buf, size_t n);
 	long (*io)(struct cubi_file *f, void *buf, size_t n, int64_t off, bool out);
 	long (*seek)(struct cubi_file *f, int64_t off, int whence);
@@ -260,6 +271,15 @@ struct cubi_file {
 				 * with none, a change wakes nobody */
 	void *watchers;		/* the epoll entries watching it (epoll.c;
 				 * irq off), NULL: none */
+	bool held;		/* a sendfile peeked at it and writes those
+				 * bytes out with interrupts enabled (irq
+				 * off): until it clears this and reads what
+				 * went out, read and peek return -EAGAIN
+				 * (blocked readers wait, as for a sendfile
+				 * that took the bytes) and poll reports it
+				 * not readable; it then wakes them with
+				 * cubi_file_changed. Files with a peek op
+				 * honour it; the others never have it set */
 };
 
 /* io.c: the serial console, fds 0-2 at boot. */

@@ -246,8 +246,9 @@ long cubi_sock_bind(struct cubi_sock *s, uint32_t addr, uint16_t port);
  * (irq off; bind keeps such sockets from overlapping: at most one). */
 struct cubi_sock *cubi_sock_bound(int type, uint32_t dst, uint16_t port);
 
-/* socket_io.c: the read, write and poll ops (irq off). */
+/* socket_io.c: the read, peek, write and poll ops (irq off). */
 long cubi_sock_read(struct cubi_file *f, void *buf, size_t n);
+long cubi_sock_peek(struct cubi_file *f, void *buf, size_t n);
 long cubi_sock_write(struct cubi_file *f, const void *buf, size_t n);
 uint32_t cubi_sock_poll(struct cubi_file *f);
 

@@ -29,10 +29,14 @@
  * Invariants: 0 <= len <= CUBI_SOCK_RING, the bytes start at head (mod
  * CUBI_SOCK_RING); rx_pos - rd_pos == len; rights are in position order,
  * the first one's end > rd_pos (taken rights leave the list); every
- * change of what cubi_sock_poll reports goes through cubi_sock_changed. Locking: the fd layer's critical section
- * (interrupts disabled) around every look at a socket; the calls check
- * user buffers before entering it and wait outside it (cubi_file_wait with
- * the sequence sampled inside), like fd.c's transfer.
+ * change of what cubi_sock_poll reports goes through cubi_sock_changed;
+ * only a receive that is no peek takes bytes from the front, a send only
+ * appends (sendfile peeks, then reads what it sent: fs_xfer.c; while it
+ * holds the socket's file, receives find it empty).
+ * Locking: the fd layer's critical section (interrupts disabled) around
+ * every look at a socket; the calls check user buffers before entering it
+ * and wait outside it (cubi_file_wait with the sequence sampled inside),
+ * like fd.c's transfer.
  */
 #include <cubrt/arch.h>
 #include <cubrt/list.h>
@@ -169,6 +173,8 @@ static long recv_locked(struct cubi_sock *s, void *buf, size_t n, size_t skip, b
 		return -CUB_ENOTCONN;
 	if (n == 0)
 		return 0;
+	if (s->file.held)	/* a sendfile owns the front (fs_xfer.c) */
+		return -CUB_EAGAIN;
 	if (s->len > skip) {
 		size_t k;
 
@@ -222,6 +228,12 @@ long cubi_sock_read(struct cubi_file *f, void *buf, size_t n)
 	return recv_locked(of_sock(f), buf, n, 0, false, true, NULL);
 }
 
+/* read's bytes, left in the ring (sendfile's source): rights stay. */
+long cubi_sock_peek(struct cubi_file *f, void *buf, size_t n)
+{
+	return recv_locked(of_sock(f), buf, n, 0, true, true, NULL);
+}
+
 long cubi_sock_write(struct cubi_file *f, const void *buf, size_t n)
 {
 	return send_locked(of_sock(f), buf, n, NULL);
@@ -238,9 +250,9 @@ uint32_t cubi_sock_poll(struct cubi_file *f)
 		return cub_list_empty(&s->queue) ? ev : ev | CUBI_EPOLLIN | CUBI_EPOLLRDNORM;
 	if (s->state == CUBI_SOCK_UNCONNECTED)
 		return ev | CUBI_EPOLLOUT | CUBI_EPOLLWRNORM | CUBI_EPOLLHUP;
-	if (s->len || at_eof(s))
+	if (!s->file.held && (s->len || at_eof(s)))	/* held: as if empty */
 		ev |= CUBI_EPOLLIN | CUBI_EPOLLRDNORM;
-	if (at_eof(s))
+	if (!s->file.held && at_eof(s))
 		ev |= CUBI_EPOLLRDHUP;
 	if (!s->peer || (at_eof(s) && s->wr_shut))
 		ev |= CUBI_EPOLLHUP;
