@@ -10,18 +10,22 @@
  * a relative path, /proc/self/exe, meminfo, maps, status and cmdline
  * through stdio, /proc/self/fd listed and read, fchmodat's O_PATH and
  * /proc/self/fd dance), and the rarer file calls (statfs, sendfile,
- * flock, posix_fallocate, utimes, chown). One line per check, then a
- * summary.
+ * flock, posix_fallocate, utimes, chown); sendfile from a pipe and a
+ * socket into a pipe that fills keeps the rest in the source. One line
+ * per check, then a summary.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/vfs.h>
@@ -286,6 +290,87 @@ static void rare_calls(void)
 	close(out);
 }
 
+/* A non-blocking pipe in d, full but for room bytes; returns how many
+ * bytes of filler it holds then (-1: no pipe). */
+static long nearly_full(int d[2], size_t room)
+{
+	static char fill[65536], drop[4096];
+	long total = 0, n;
+
+	if (pipe2(d, O_NONBLOCK) != 0)
+		return -1;
+	memset(fill, 'F', sizeof(fill));
+	while ((n = write(d[1], fill, sizeof(fill))) > 0)	/* to the brim */
+		total += n;
+	if (read(d[0], drop, room) != (long)room)
+		return -1;
+	return total - (long)room;
+}
+
+/* Reads n bytes from fd (non-blocking, all there) and compares. */
+static int reads(int fd, const char *want, size_t n)
+{
+	static char buf[16384];
+	size_t have = 0;
+	long r = 0;
+
+	while (have < n && (r = read(fd, buf + have, n - have)) > 0)
+		have += (size_t)r;
+	return have == n && memcmp(buf, want, n) == 0;
+}
+
+/* src (non-blocking) holds pat's 10000 bytes: sendfile of all of them
+ * into a pipe with room for 1000 sends 1000, and the other 9000 are
+ * still in src, in order (before: lost). */
+static int keeps_rest(int src, const char *pat)
+{
+	static char fs[1000];
+	int d[2];
+	long filler = nearly_full(d, 1000), sent = -1, skip;
+	int ok = filler >= 0;
+
+	memset(fs, 'F', sizeof(fs));
+	if (ok)
+		sent = sendfile(d[1], src, NULL, 10000);
+	for (skip = filler; ok && skip > 0; skip -= 1000)	/* the filler */
+		ok = reads(d[0], fs, skip < 1000 ? (size_t)skip : 1000);
+	ok = ok && sent == 1000 && reads(d[0], pat, 1000) && reads(src, pat + 1000, 9000) &&
+	     read(src, fs, 1) < 0 && errno == EAGAIN;
+	if (filler >= 0) {
+		close(d[0]);
+		close(d[1]);
+	}
+	return ok;
+}
+
+/* sendfile from a pipe and a socketpair into a destination that fills:
+ * the count is what arrived and the rest stays readable in the source;
+ * an eventfd (its counter cannot be given back) is refused. */
+static void sendfile_streams(void)
+{
+	static char pat[10000];
+	int p[2], u[2], e;
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < sizeof(pat); i++)
+		pat[i] = (char)(i * 7 + i / 251);
+	check("sendfile from a pipe keeps what the destination did not take",
+	      pipe2(p, O_NONBLOCK) == 0 && write(p[1], pat, sizeof(pat)) == sizeof(pat) &&
+	      keeps_rest(p[0], pat));
+	check("sendfile from a socket keeps what the destination did not take",
+	      socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, u) == 0 &&
+	      write(u[0], pat, sizeof(pat)) == sizeof(pat) && keeps_rest(u[1], pat));
+	e = eventfd(3, EFD_NONBLOCK);
+	check("sendfile from an eventfd: EINVAL, the counter kept",
+	      sendfile(p[1], e, NULL, 8) < 0 && errno == EINVAL &&
+	      read(e, &v, 8) == 8 && v == 3);
+	close(e);
+	close(p[0]);
+	close(p[1]);
+	close(u[0]);
+	close(u[1]);
+}
+
 /* True when directory path lists name. */
 static int lists(const char *path, const char *name)
 {
@@ -365,6 +450,7 @@ int main(int argc, char **argv)
 	links();
 	devices();
 	rare_calls();
+	sendfile_streams();
 	proc(argc ? argv[0] : "");
 	printf("files: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
