@@ -225,11 +225,12 @@ struct cubi_file;
  * bytes back) is read without taking: it copies up to n of the bytes
  * read would return now and leaves them in the file, with read's other
  * results (0 at end of file, -EAGAIN while read would wait, errors). It
- * runs in the critical section like read, and a read of k bytes (k at
- * most what peek returned) in the same critical section, or while the
- * file is `held`, takes exactly the bytes peek copied: writers only
- * append behind them. sendfile (fs_xfer.c) moves bytes so: peek, write
- * out, read what the destination took; the rest stay in the file.
+ * runs in the critical section like read. Invariant: a read of k bytes
+ * (k at most what peek returned) in the same critical section, or by the
+ * caller that set `held` right after the peek and kept it since, takes
+ * exactly the bytes peek copied, since no other read took any meanwhile
+ * and writers only append behind them. sendfile (fs_xfer.c) moves bytes
+ * so: peek, write out, read what the destination took; the rest stay.
  */
 struct cubi_file_ops {
 	long (*read)(struct cubi_file *f, void *buf, size_t n);
