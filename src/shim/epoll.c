@@ -21,15 +21,34 @@
  * new or modified ones, and level-triggered ones it reported last time
  * (they go to the back: each gets its turn when max is small).
  *
- * Invariants: an instance holds at most one entry per file (a file's dup'd
- * descriptors share it) and only files that are open (the last close of
- * a file drops it from every instance, cubi_epoll_forget); an entry is in
- * use iff its file is set, and then it is on that file's `watchers`
- * chain (linked through `next`); `queued` iff it is on its instance's
+ * Entries are keyed as Linux keys them, by the pair (open file,
+ * descriptor number): a file's dup'd descriptors are separate entries,
+ * each with its own events and data, and epoll_ctl names the pair of the
+ * descriptor it is given and the file that descriptor has now. A pair
+ * outlives its descriptor: closing fd 5 while a dup keeps the file open
+ * leaves (file, 5) registered and reporting (Linux's classic gotcha),
+ * though epoll_ctl can no longer name it (-EBADF, or -ENOENT once 5 names
+ * another file); a reused number makes a new pair. All the pairs of a
+ * file go when the file does (its last close, cubi_epoll_forget).
+ *
+ * An entry lives in a slot of its instance. EPOLL_CTL_ADD takes a free
+ * slot, or one it allocated before the critical section (nothing
+ * allocates inside it); slots are freed only with the instance, which has
+ * at most MAX_SLOTS (-ENOSPC beyond, Linux's answer at max_user_watches;
+ * -ENOMEM when the heap has no room for another).
+ *
+ * Invariants: an instance holds at most one entry per (file, fd) pair
+ * and only files that are open; every slot is on its instance's `slots`
+ * list (linked through `all`) and belongs to that instance for good; a
+ * slot is in use iff its file is set, and then it is on that file's
+ * `watchers` chain (linked through `next`), else on its instance's free
+ * list (linked through `next` too); `queued` iff it is on its instance's
  * ready list (linked through `rnext`), where a free slot may linger until
- * the next wait drops it; a used entry off the list is not ready, or
- * edge-triggered and unchanged since reported, or a spent one-shot. Locking: the fd layer's critical
- * section (interrupts disabled), see fd.c.
+ * the next wait drops it (or an ADD reuses it, still listed); a used
+ * entry off the list is not ready, or edge-triggered and unchanged since
+ * reported, or a spent one-shot. Locking: the fd layer's critical section
+ * (interrupts disabled), see fd.c; the slots' memory is freed after it
+ * (ep_free).
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
@@ -48,12 +67,15 @@
 #define EPOLL_KNOWN (0x3fffu | EPOLLEXCLUSIVE | EPOLLWAKEUP | EPOLLONESHOT | EPOLLET)
 #define EVENT_SIZE 12		/* struct epoll_event is packed on x86-64 */
 #define MAX_EVENTS (0x7fffffff / EVENT_SIZE)
+#define MAX_SLOTS (4 * CUBI_FD_MAX)	/* the entries an instance holds */
 
 struct epoll;
 
 struct entry {
 	struct cubi_file *file;	/* NULL: free slot */
-	struct entry *next;	/* the file's next watcher */
+	int fd;			/* the pair's descriptor number */
+	struct entry *next;	/* the file's next watcher, or the next free slot */
+	struct entry *all;	/* the instance's next slot */
 	struct epoll *ep;	/* the instance it belongs to */
 	struct entry *rnext;	/* next on the ready list */
 	bool queued;		/* on the ready list */
@@ -66,7 +88,9 @@ struct entry {
 struct epoll {
 	struct cubi_file file;		/* its gen: what waiters sleep on */
 	struct entry *rhead, *rtail;	/* the ready list */
-	struct entry e[CUBI_FD_MAX];	/* one file per descriptor at most */
+	struct entry *slots;		/* every slot (through `all`) */
+	struct entry *free;		/* the free slots (through `next`) */
+	unsigned nslots;		/* at most MAX_SLOTS */
 };
 
 static struct epoll *of_file(struct cubi_file *f)
@@ -81,6 +105,14 @@ static void watch(struct entry *e)
 	e->file->watchers = e;
 }
 
+/* Puts e (off any watcher chain) on its instance's free list. */
+static void free_slot(struct entry *e)
+{
+	e->file = NULL;
+	e->next = e->ep->free;
+	e->ep->free = e;
+}
+
 /* Takes e off its file's chain and frees the slot. */
 static void unwatch(struct entry *e)
 {
@@ -89,31 +121,48 @@ static void unwatch(struct entry *e)
 	while (*pp != e)
 		pp = &(*pp)->next;
 	*pp = e->next;
-	e->file = NULL;
+	free_slot(e);
 }
 
 static void *ep_release(struct cubi_file *f)
 {
 	struct epoll *ep = of_file(f);
 
-	for (size_t i = 0; i < CUBI_FD_MAX; i++)
-		if (ep->e[i].file)
-			unwatch(&ep->e[i]);
+	for (struct entry *e = ep->slots; e; e = e->all)
+		if (e->file)
+			unwatch(e);
 	return ep;
+}
+
+/* After the release (interrupts enabled): the slots, then the instance. */
+static void ep_free(void *mem)
+{
+	struct epoll *ep = mem;
+	struct entry *e = ep->slots, *all;
+
+	for (; e; e = all) {
+		all = e->all;
+		cub_free(e);
+	}
+	cub_free(ep);
 }
 
 /* No read, write or poll: an instance cannot be watched (see ctl). */
 static const struct cubi_file_ops ep_ops = {
-	.release = ep_release, .mode = 0600,
+	.release = ep_release, .free = ep_free, .mode = 0600,
 	.name = "anon_inode:[eventpoll]",
 	.file_wakes = true,	/* epoll_wait sleeps on the instance */
 };
 
 void cubi_epoll_forget(struct cubi_file *f)
 {
-	for (struct entry *e = f->watchers; e; e = e->next)
-		e->file = NULL;
+	struct entry *e = f->watchers, *next;
+
 	f->watchers = NULL;
+	for (; e; e = next) {
+		next = e->next;
+		free_slot(e);
+	}
 }
 
 /* Puts e at the back of its instance's ready list, unless it is on it. */
@@ -167,19 +216,54 @@ CUBI_SYS(epoll_create1)
 	return A0(r) & ~(uint64_t)CUBI_O_CLOEXEC ? -CUB_EINVAL : create(CUBI_O_CLOEXEC & A0(r));
 }
 
-static struct entry *find(struct epoll *ep, struct cubi_file *f)
+/* ep's entry for the pair (f, fd), or NULL: one of f's watchers. */
+static struct entry *find(struct epoll *ep, struct cubi_file *f, int fd)
 {
-	for (size_t i = 0; i < CUBI_FD_MAX; i++)
-		if (ep->e[i].file == f)
-			return &ep->e[i];
+	for (struct entry *e = f->watchers; e; e = e->next)
+		if (e->ep == ep && e->fd == fd)
+			return e;
 	return NULL;
 }
 
+/* A free slot of ep (its queued and rnext stay: it may be listed), else
+ * *spare (allocated for this ADD; taken), or NULL with *err. */
+static struct entry *take_slot(struct epoll *ep, struct entry **spare, long *err)
+{
+	struct entry *e = ep->free;
+
+	if (e) {
+		ep->free = e->next;
+		return e;
+	}
+	*err = ep->nslots == MAX_SLOTS ? -CUB_ENOSPC : -CUB_ENOMEM;
+	if (ep->nslots == MAX_SLOTS || !*spare)
+		return NULL;
+	e = *spare;
+	*spare = NULL;
+	*e = (struct entry){ .ep = ep, .all = ep->slots };
+	ep->slots = e;
+	ep->nslots++;
+	return e;
+}
+
+/* Sets e's events and data (ADD, MOD) and lists it for the next wait. */
+static void arm(struct entry *e, uint32_t events, uint64_t data)
+{
+	e->events = events;
+	e->data = data;
+	e->seen = e->file->gen - 1;
+	e->armed = true;
+	queue(e);
+	cubi_file_changed(&e->ep->file);	/* a waiter may have a new ready entry */
+}
+
 /* One epoll_ctl operation; interrupts disabled. */
-static long ctl_locked(uint64_t epfd, int op, uint64_t fd, uint32_t events, uint64_t data)
+static long ctl_locked(uint64_t epfd, int op, uint64_t fd, uint32_t events,
+		       uint64_t data, struct entry **spare)
 {
 	struct cubi_file *ef = cubi_fd_file(epfd), *f = cubi_fd_file(fd);
 	struct entry *e;
+	long err;
 
 	if (!ef || !f)
 		return -CUB_EBADF;
@@ -187,31 +271,25 @@ static long ctl_locked(uint64_t epfd, int op, uint64_t fd, uint32_t events, uint
 		return -CUB_EINVAL;
 	if (!f->ops->poll)
 		return -CUB_EPERM;	/* console, regular files: as on Linux */
-	e = find(of_file(ef), f);
-	if (op == EPOLL_CTL_ADD) {
-		if (e)
-			return -CUB_EEXIST;
-		e = find(of_file(ef), NULL);	/* a slot is always free */
-	} else if (!e) {
+	e = find(of_file(ef), f, (int)fd);
+	if (op == EPOLL_CTL_ADD && e)
+		return -CUB_EEXIST;
+	if (op != EPOLL_CTL_ADD && !e)
 		return -CUB_ENOENT;
-	}
 	if (op == EPOLL_CTL_DEL) {
 		unwatch(e);
 		return 0;
 	}
 	if (op == EPOLL_CTL_MOD && (events & EPOLLEXCLUSIVE))
 		return -CUB_EINVAL;
-	if (op == EPOLL_CTL_MOD)
-		unwatch(e);
-	e->file = f;		/* (queued and rnext stay: it may be listed) */
-	e->ep = of_file(ef);
-	e->events = events;
-	e->data = data;
-	e->seen = f->gen - 1;
-	e->armed = true;
-	watch(e);
-	queue(e);
-	cubi_file_changed(ef);	/* a waiter may have a new ready entry */
+	if (op == EPOLL_CTL_ADD) {
+		if (!(e = take_slot(of_file(ef), spare, &err)))
+			return err;
+		e->file = f;
+		e->fd = (int)fd;
+		watch(e);
+	}
+	arm(e, events, data);
 	return 0;
 }
 
@@ -221,6 +299,7 @@ CUBI_SYS(epoll_ctl)
 	uint8_t ev[EVENT_SIZE] = { 0 };
 	uint32_t events;
 	uint64_t data;
+	struct entry *spare = NULL;
 	unsigned long irq;
 	long rc;
 
@@ -232,9 +311,12 @@ CUBI_SYS(epoll_ctl)
 	cub_memcpy(&data, ev + 4, 8);
 	if (op != EPOLL_CTL_DEL && (events & ~EPOLL_KNOWN))
 		return -CUB_EINVAL;
+	if (op == EPOLL_CTL_ADD)	/* a slot, in case no free one is left */
+		spare = cub_malloc(sizeof(*spare));
 	irq = cub_arch_irq_save();
-	rc = ctl_locked(A0(r), op, A2(r), events, data);
+	rc = ctl_locked(A0(r), op, A2(r), events, data, &spare);
 	cub_arch_irq_restore(irq);
+	cub_free(spare);	/* not needed */
 	return rc;
 }
 
