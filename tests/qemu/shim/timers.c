@@ -1,7 +1,8 @@
 /*
  * timers.c - timers in an unmodified musl program on bare metal: a
  * timerfd waited for with epoll (one-shot, then periodic with the periods
- * a late read collects), a blocking timerfd read in a second thread, and
+ * a late read collects), a timerfd watched through two dup'd descriptors
+ * (two epoll entries, each reporting its own data), a blocking timerfd read in a second thread, and
  * an absolute expiry on the wall clock; alarm with pause, setitimer with
  * a handler, timer_create with SIGEV_SIGNAL (siginfo's value and code)
  * and SIGEV_THREAD (musl's helper thread), sigsuspend, sigwait in a
@@ -70,6 +71,42 @@ static void timerfd_epoll(void)
 	printf("timerfd: %llu periods of 5 ms in 32 ms\n", (unsigned long long)n);
 	close(ep);
 	close(fd);
+}
+
+/* epoll keys its entries by (file, descriptor) as Linux does: a timerfd
+ * and its dup are two entries, each reporting its own data; closing one
+ * descriptor leaves its entry (the file is open), which epoll_ctl can no
+ * longer name; the file's last close ends both. */
+static void epoll_dups(void)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK), d = dup(fd);
+	int ep = epoll_create1(0), n;
+	struct epoll_event e = { .events = EPOLLIN, .data.u32 = 1 }, got[4];
+
+	check("epoll: a timerfd and its dup added as two entries",
+	      epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) == 0 &&
+	      (e.data.u32 = 2, epoll_ctl(ep, EPOLL_CTL_ADD, d, &e) == 0));
+	check("epoll: the same descriptor again: EEXIST",
+	      epoll_ctl(ep, EPOLL_CTL_ADD, d, &e) == -1 && errno == EEXIST);
+	arm(fd, 0, 5 * MS, 0);
+	n = epoll_wait(ep, got, 4, 2000);
+	check("epoll: both entries report the expiry, each with its own data",
+	      n == 2 && got[0].data.u32 + got[1].data.u32 == 3 &&
+	      got[0].data.u32 != got[1].data.u32);
+	printf("epoll: %d reports, data %u and %u\n", n, got[0].data.u32,
+	       n == 2 ? got[1].data.u32 : 0);
+	close(fd);
+	check("epoll: a closed descriptor's entry reports while its dup is open",
+	      epoll_wait(ep, got, 4, 0) == 2);
+	check("epoll: EPOLL_CTL_DEL of the closed descriptor: EBADF",
+	      epoll_ctl(ep, EPOLL_CTL_DEL, fd, &e) == -1 && errno == EBADF);
+	check("epoll: EPOLL_CTL_DEL of the dup leaves the other entry",
+	      epoll_ctl(ep, EPOLL_CTL_DEL, d, &e) == 0 &&
+	      epoll_wait(ep, got, 4, 0) == 1 && got[0].data.u32 == 1);
+	close(d);
+	check("epoll: the timerfd's last close ends its entries",
+	      epoll_wait(ep, got, 4, 0) == 0);
+	close(ep);
 }
 
 static int blocked_fd;
@@ -283,6 +320,7 @@ static void realtime(void)
 int main(void)
 {
 	timerfd_epoll();
+	epoll_dups();
 	timerfd_threads();
 	itimers();
 	posix_timers();
