@@ -329,7 +329,8 @@ long cubi_fd_seek(uint64_t fd, int64_t off, int whence);
 bool cubi_fd_seekable(uint64_t fd);
 bool cubi_fd_datagram(uint64_t fd);	/* its ops' datagram (a snapshot) */
 long cubi_fd_ioctl(uint64_t fd);
-/* epoll.c: drops f from every epoll interest list (f is closing). */
+/* epoll.c: drops all of f's entries, whatever their descriptor numbers,
+ * from every epoll instance (f is closing: its last reference went). */
 void cubi_epoll_forget(struct cubi_file *f);			/* irq off */
 /* f's readiness changed: wakes the epoll instances watching it (irq off;
  * cubi_file_changed calls it). */
