@@ -6,7 +6,9 @@
  * (cubi_dev_populate). Opening a major-1 device gives a file whose io op
  * is the device (no position, no lock: nothing is shared); opening the
  * console gives the console's one open file, the one descriptors 0-2
- * start with (it has no position, so sharing it loses nothing).
+ * start with (it has no position, so sharing it loses nothing). A
+ * device file opens anew through /proc/self/fd/N (cubi_dev_reopen) as
+ * its node would.
  */
 #include <cubrt/heap.h>
 #include <cubrt/string.h>
@@ -129,6 +131,16 @@ struct cubi_file *cubi_dev_open(uint32_t rdev, unsigned flags, long *err)
 		return &d->file;
 	}
 	*err = -CUB_ENXIO;	/* a node with no device behind it */
+	return NULL;
+}
+
+struct cubi_file *cubi_dev_reopen(struct cubi_file *f, unsigned flags, long *err)
+{
+	if (f == &cubi_console_file)
+		return f;
+	if (f->ops == &dev_ops)
+		return cubi_dev_open(of_file(f)->rdev, flags, err);
+	*err = -CUB_ENXIO;
 	return NULL;
 }
 

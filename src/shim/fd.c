@@ -432,19 +432,23 @@ long cubi_fd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg)
 	return r;
 }
 
+int cubi_file_stat(struct cubi_file *f, struct cubi_rstat *st)
+{
+	if (f->ops->stat)
+		return f->ops->stat(f, st);
+	*st = (struct cubi_rstat){ .mode = f->ops->mode, .nlink = 1,
+		.ino = (uintptr_t)f / 16 };
+	return 0;
+}
+
 int cubi_fd_stat(uint64_t fd, struct cubi_rstat *st)
 {
 	struct cubi_file *f = cubi_fd_get(fd);
-	int r = 0;
+	int r;
 
 	if (!f)
 		return -CUB_EBADF;
-	if (f->ops->stat) {
-		r = f->ops->stat(f, st);
-	} else {
-		*st = (struct cubi_rstat){ .mode = f->ops->mode, .nlink = 1,
-			.ino = (uintptr_t)f / 16 };
-	}
+	r = cubi_file_stat(f, st);
 	cubi_file_put(f);
 	return r;
 }

@@ -14,7 +14,9 @@
  * call, the working directory and the umask. A call copies its path in
  * and takes a reference to its directory descriptor before locking, and
  * installs a new descriptor or drops references after unlocking: a
- * file's last put takes fs_lock itself (file.c).
+ * file's last put takes fs_lock itself (file.c). A reference a walk
+ * needs under the lock (a magic link of /proc, cubi_fs_fd_get) is
+ * dropped by cubi_fs_unlock, after the mutex: `later` holds them.
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -25,7 +27,11 @@
 #include "fs_impl.h"
 #include "procfs.h"
 
+#define LATER_MAX 8	/* references one hold may take (a walk: one) */
+
 static struct cub_mutex fs_lock = CUB_MUTEX_INIT(fs_lock);
+static struct cubi_file *later[LATER_MAX];	/* fs lock held */
+static unsigned nlater;
 struct cubi_rnode *cubi_fs_cwd;		/* fs_impl.h */
 uint32_t cubi_fs_umask = 022;
 static bool booted;
@@ -88,7 +94,27 @@ bool cubi_fs_lock_waited(void)
 
 void cubi_fs_unlock(void)
 {
+	struct cubi_file *put[LATER_MAX];
+	unsigned n = nlater;
+
+	cub_memcpy(put, later, n * sizeof(put[0]));
+	nlater = 0;
 	cub_mutex_unlock(&fs_lock);
+	for (unsigned i = 0; i < n; i++)
+		cubi_file_put(put[i]);
+}
+
+struct cubi_file *cubi_fs_fd_get(uint64_t fd, int *err)
+{
+	struct cubi_file *f;
+
+	*err = -CUB_ELOOP;
+	if (nlater == LATER_MAX)
+		return NULL;
+	*err = -CUB_ENOENT;
+	if ((f = cubi_fd_get(fd)) != NULL)
+		later[nlater++] = f;
+	return f;
 }
 
 void cubi_fs_boot(void)

@@ -6,6 +6,14 @@
  * lstat, see a symbolic link itself), and the
  * descriptor calls only files have (getdents64, pread64, pwrite64,
  * fsync, ftruncate) with truncate. fs.c has the plumbing and locking.
+ *
+ * A path that ends on a magic link of /proc (/proc/self/fd/N, /dev/stdout,
+ * /proc/self/cwd, /proc/self/exe; path.c) names its object: a node of
+ * the tree opens as any node does (a new open file with its own
+ * position and the new open's flags; O_TRUNC truncates), even one with
+ * no name left; an open file outside the tree opens anew through its
+ * kind (reopen: a pipe, the console, a device; sockets and anon inodes
+ * -ENXIO, as on Linux); stat and access look at the object.
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
@@ -50,6 +58,12 @@ static long open_node(struct cubi_rnode *start, const char *path,
 
 	if (rc)
 		return rc;
+	if (w->file || w->node) {	/* a magic link's object */
+		*n = w->node;
+		if (w->slash && (!*n || !cubi_ramfs_is_dir(*n)))
+			return -CUB_ENOTDIR;
+		return excl ? -CUB_EEXIST : 0;
+	}
 	if (!w->len) {
 		*n = w->dir;
 		return excl ? -CUB_EEXIST : 0;
@@ -76,6 +90,25 @@ static struct cubi_file *open_at(struct cubi_rnode *n, unsigned keep,
 		      : cubi_file_open_at(n, keep, NULL, "", 0);
 }
 
+/* Opens f, an open file outside the tree that a magic link led to,
+ * anew: a pipe, the console or a device; a socket or an anon inode
+ * (eventfd, epoll, timerfd, signalfd) cannot be opened by a path on
+ * Linux either (-ENXIO; its inode has no open). No O_PATH file of it:
+ * one needs a node here (-ENXIO). */
+static long reopen(struct cubi_file *f, struct open_args *o, unsigned keep)
+{
+	long rc;
+
+	if (o->flags & O_DIRECTORY)
+		return -CUB_ENOTDIR;
+	if (o->flags & CUBI_O_PATH)
+		return -CUB_ENXIO;
+	o->file = cubi_dev_reopen(f, keep, &rc);
+	if (!o->file && rc == -CUB_ENXIO)
+		o->file = cubi_pipe_reopen(f, keep, &rc);
+	return o->file ? 0 : rc;
+}
+
 static long open_op(struct cubi_rnode *start, const char *path, void *arg)
 {
 	struct open_args *o = arg;
@@ -89,6 +122,8 @@ static long open_op(struct cubi_rnode *start, const char *path, void *arg)
 
 	if (rc)
 		return rc;
+	if (w.file)
+		return reopen(w.file, o, keep);
 	cubi_ramfs_stat(n, &st);
 	if (o->flags & CUBI_O_PATH) {	/* any node; nothing is opened */
 		if ((o->flags & O_DIRECTORY) && !cubi_ramfs_is_dir(n))
@@ -190,12 +225,16 @@ struct stat_args {
 static long stat_op(struct cubi_rnode *start, const char *path, void *arg)
 {
 	struct stat_args *s = arg;
-	struct cubi_rnode *n;
-	int rc = cubi_fs_resolve(start, path, s->how, &n);
+	struct cubi_rnode *n = start;
+	struct cubi_file *f = NULL;
+	int rc = path[0] ? cubi_path_resolve_obj(start, path, s->how, &n, &f) : 0;
 
-	if (rc == 0)
-		cubi_ramfs_stat(n, &s->st);
-	return rc;
+	if (rc)
+		return rc;
+	if (f)			/* a pipe, socket...: its own stat */
+		return cubi_file_stat(f, &s->st);
+	cubi_ramfs_stat(n, &s->st);
+	return 0;
 }
 
 static long fd_stat(uint64_t fd, uintptr_t ubuf)
@@ -261,13 +300,19 @@ static long access_op(struct cubi_rnode *start, const char *path, void *arg)
 {
 	unsigned mode = ((struct access_args *)arg)->mode;
 	struct cubi_rnode *n;
+	struct cubi_file *f;
 	struct cubi_rstat st;
-	int rc = cubi_path_resolve_how(start, path, ((struct access_args *)arg)->how, &n);
+	int rc = cubi_path_resolve_obj(start, path, ((struct access_args *)arg)->how, &n, &f);
 
 	if (rc)
 		return rc;
-	cubi_ramfs_stat(n, &st);
-	if ((mode & X_OK) && !cubi_ramfs_is_dir(n) && !(st.mode & 0111))
+	if (f)
+		rc = cubi_file_stat(f, &st);
+	else
+		cubi_ramfs_stat(n, &st);
+	if (rc)
+		return rc;
+	if ((mode & X_OK) && (st.mode & CUBI_S_IFMT) != CUBI_S_IFDIR && !(st.mode & 0111))
 		return -CUB_EACCES;	/* root needs one execute bit */
 	return 0;
 }

@@ -199,7 +199,10 @@ static void round_held(struct cubi_file *in, struct cubi_file *out, char *buf, s
 	irq = cub_arch_irq_save();
 	in->held = false;
 	take(in, buf, rd->put);
-	cubi_file_changed(in);
+	if (in->ops->changed)
+		in->ops->changed(in);	/* a pipe: the readers of every end */
+	else
+		cubi_file_changed(in);
 	cubi_io_changed();
 	sample(in, out, rd);
 	cub_arch_irq_restore(irq);

@@ -19,6 +19,15 @@
  * -CUB_ENAMETOOLONG from expansion); they point into link targets,
  * which do not change and live as long as their links, and callers hold
  * the fs lock for the walk and for as long as they use its results.
+ *
+ * A magic link (a sealed link whose owner has a follow op, ramfs.h:
+ * /proc/self/fd/N, /proc/self/cwd, /proc/self/exe) is asked for its
+ * object before its text is looked at, as Linux's nd_jump_link does: in
+ * the middle of a path the object must be a directory, which the walk
+ * goes on from (so /proc/self/fd/3/name works after the directory was
+ * renamed); as the last component, followed, it ends the walk on the
+ * object (struct cubi_walk's node or file). It counts as a link for
+ * CUBI_WALK_LINKS. Its text is only ever read by readlink.
  */
 #include "shim_impl.h"
 
@@ -89,6 +98,22 @@ static int follow(struct walker *k, struct cubi_rnode *n, bool last)
 	return 0;
 }
 
+/* Link n's object when it is a magic link: 1 and m's object set, 0 for
+ * an ordinary link, or -errno (-CUB_ELOOP past CUBI_WALK_LINKS). */
+static int magic(struct walker *k, struct cubi_rnode *n, struct cubi_walk *m)
+{
+	uint64_t arg;
+	const struct cubi_rsynth *s = cubi_ramfs_synth(n, &arg);
+	int rc;
+
+	if (!s || !s->follow)
+		return 0;
+	if (++k->links > CUBI_WALK_LINKS)
+		return -CUB_ELOOP;
+	rc = s->follow(n, arg, m);
+	return rc ? rc : 1;
+}
+
 /* The last component (name, n): 0 when the walk is done (*w set), 1 when
  * it was a link to follow (the walk goes on), or -CUB_ELOOP. */
 static int last_component(struct walker *k, const char *name, size_t n,
@@ -109,8 +134,11 @@ static int last_component(struct walker *k, const char *name, size_t n,
 	if ((how == CUBI_WALK_FOLLOW || (how == CUBI_WALK_NOFOLLOW && w->slash)) &&
 	    cubi_ramfs_lookup(k->dir, name, n, &node) == 0 &&
 	    is_link(node)) {
-		int rc = follow(k, node, true);
+		int rc = magic(k, node, w);
 
+		if (rc)
+			return rc < 0 ? rc : 0;	/* done: w's object */
+		rc = follow(k, node, true);
 		return rc ? rc : 1;
 	}
 	w->dir = k->dir;
@@ -133,8 +161,17 @@ static int middle_component(struct walker *k, const char *name, size_t n)
 	}
 	if ((rc = cubi_ramfs_lookup(k->dir, name, n, &next)) != 0)
 		return rc;
-	if (is_link(next))
-		return follow(k, next, false);
+	if (is_link(next)) {
+		struct cubi_walk m = { .node = NULL, .file = NULL };
+
+		if ((rc = magic(k, next, &m)) == 0)
+			return follow(k, next, false);
+		if (rc < 0)
+			return rc;
+		if (!m.node)		/* a pipe, socket...: no directory */
+			return -CUB_ENOTDIR;
+		next = m.node;
+	}
 	if (!cubi_ramfs_is_dir(next))
 		return -CUB_ENOTDIR;
 	k->dir = next;
@@ -153,7 +190,7 @@ int cubi_path_walk_how(struct cubi_rnode *start, const char *path,
 		return -CUB_ENOENT;
 	if (!cubi_ramfs_is_dir(k.dir))
 		return -CUB_ENOTDIR;
-	*w = (struct cubi_walk){ k.dir, "", 0, false, false };
+	*w = (struct cubi_walk){ .dir = k.dir, .name = "" };
 	for (;;) {
 		while (k.depth && at_end(k.p))	/* a link's target done */
 			k.p = k.stack[--k.depth];
@@ -178,21 +215,37 @@ int cubi_path_walk(struct cubi_rnode *start, const char *path,
 	return cubi_path_walk_how(start, path, CUBI_WALK_PARENT, w);
 }
 
-int cubi_path_resolve_how(struct cubi_rnode *start, const char *path,
-			  enum cubi_walk_how how, struct cubi_rnode **out)
+int cubi_path_resolve_obj(struct cubi_rnode *start, const char *path,
+			  enum cubi_walk_how how, struct cubi_rnode **out,
+			  struct cubi_file **file)
 {
 	struct cubi_walk w;
 	int rc = cubi_path_walk_how(start, path, how, &w);
 
+	*out = NULL;
+	*file = NULL;
 	if (rc)
 		return rc;
-	if (!w.len) {
-		*out = w.dir;
-		return 0;
+	if (w.file) {		/* a pipe, socket, device...: no directory */
+		*file = w.file;
+		return w.slash ? -CUB_ENOTDIR : 0;
 	}
-	if ((rc = cubi_ramfs_lookup(w.dir, w.name, w.len, out)) != 0)
+	if (w.node)
+		*out = w.node;
+	else if (!w.len)
+		*out = w.dir;
+	else if ((rc = cubi_ramfs_lookup(w.dir, w.name, w.len, out)) != 0)
 		return rc;
 	return w.slash && !cubi_ramfs_is_dir(*out) ? -CUB_ENOTDIR : 0;
+}
+
+int cubi_path_resolve_how(struct cubi_rnode *start, const char *path,
+			  enum cubi_walk_how how, struct cubi_rnode **out)
+{
+	struct cubi_file *file;
+	int rc = cubi_path_resolve_obj(start, path, how, out, &file);
+
+	return rc == 0 && file ? -CUB_ENXIO : rc;
 }
 
 int cubi_path_resolve(struct cubi_rnode *start, const char *path,

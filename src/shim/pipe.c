@@ -11,15 +11,27 @@
  * through cubi_signal_epipe: a write that got some bytes in first returns
  * their count, and the next one fails and raises it).
  *
- * The read end peeks (sendfile's source, fs_xfer.c): while its file is
- * held, reads wait (or fail -EAGAIN) and poll reports nothing, as if the
- * sendfile had taken the bytes; what it did not send reads again after.
+ * The readable ends peek (sendfile's source, fs_xfer.c): while any end
+ * of the pipe is held, reads through every end wait (or fail -EAGAIN)
+ * and poll reports nothing readable, as if the sendfile had taken the
+ * bytes; what it did not send reads again after, and pipe_changed (the
+ * ops' changed hook) wakes the readers of every end.
+ *
+ * Opening /proc/self/fd/N of either end (or /dev/stdout on a pipe)
+ * makes a new open file description of the pipe with the new open's
+ * access mode (cubi_pipe_reopen), as Linux's fifo_open does for a pipe:
+ * read, write or both, never waiting for a partner; it counts as a
+ * reader and/or a writer like the first two ends, so end of file and
+ * EPIPE come once the last of them closed.
  *
  * Invariants: 0 <= len <= PIPE_CAP; the bytes start at head (mod
- * PIPE_CAP); rd_open/wr_open say which ends still have a descriptor; the
- * pipe is freed when both are closed; only a read takes bytes from the
- * front, a write only appends (what a peek saw stays until a read). Locking: the fd layer's critical
- * section (interrupts disabled) around every op, see fd.c.
+ * PIPE_CAP); readers and writers count the open file descriptions that
+ * read and write it (rd, wr, and the extra ends on `more`: those opened
+ * for both count in both); files counts all of them, and the pipe is
+ * freed when the last goes; only a read takes bytes from the front, a
+ * write only appends (what a peek saw stays until a read). Locking: the
+ * fd layer's critical section (interrupts disabled) around every op, see
+ * fd.c, and around cubi_pipe_reopen's changes.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
@@ -31,45 +43,82 @@
 #define PIPE_BUF 4096u		/* writes up to this size are atomic */
 #define S_IFIFO 0010000u
 
+struct pend;
+
 struct pipe {
-	struct cubi_file rd, wr;
-	bool rd_open, wr_open;
+	struct cubi_file rd, wr;	/* the ends pipe() made */
+	struct pend *more;		/* ends opened since, by a path */
+	unsigned readers, writers, files;
 	size_t head, len;
 	unsigned char buf[PIPE_CAP];
 };
 
-static struct pipe *of_rd(struct cubi_file *f)
+/* An end opened through /proc/self/fd (its access mode in file.flags). */
+struct pend {
+	struct cubi_file file;
+	struct pipe *pipe;
+	struct pend *next;
+	bool last;			/* released the pipe's last file */
+};
+
+static const struct cubi_file_ops rd_ops, wr_ops, more_ops;
+
+static struct pend *of_more(struct cubi_file *f)
 {
-	return cub_container_of(f, struct pipe, rd);
+	return cub_container_of(f, struct pend, file);
 }
 
-static struct pipe *of_wr(struct cubi_file *f)
+static struct pipe *pipe_of(struct cubi_file *f)
 {
-	return cub_container_of(f, struct pipe, wr);
+	if (f->ops == &rd_ops)
+		return cub_container_of(f, struct pipe, rd);
+	if (f->ops == &wr_ops)
+		return cub_container_of(f, struct pipe, wr);
+	return of_more(f)->pipe;
 }
 
-/* Both ends' readiness changed. */
+/* Every end's readiness changed. */
 static void changed(struct pipe *p)
 {
 	cubi_file_changed(&p->rd);
 	cubi_file_changed(&p->wr);
+	for (struct pend *e = p->more; e; e = e->next)
+		cubi_file_changed(&e->file);
 	cubi_io_changed();
+}
+
+/* A sendfile holds one of its ends (shim_impl.h's `held`): it owns the
+ * front, whichever end it reads through. */
+static bool held(const struct pipe *p)
+{
+	if (p->rd.held || p->wr.held)
+		return true;
+	for (const struct pend *e = p->more; e; e = e->next)
+		if (e->file.held)
+			return true;
+	return false;
+}
+
+/* The ops' changed hook: wakes the waiters of every end. */
+static void pipe_changed(struct cubi_file *f)
+{
+	changed(pipe_of(f));
 }
 
 /* Copies up to n bytes from the front into buf and, unless peek, takes
  * them out. A held pipe (a sendfile owns its front) reads as empty. */
 static long pipe_get(struct cubi_file *f, void *buf, size_t n, bool peek)
 {
-	struct pipe *p = of_rd(f);
+	struct pipe *p = pipe_of(f);
 	size_t k = n < p->len ? n : p->len;
 	size_t first = CUB_MIN(k, PIPE_CAP - p->head);
 
 	if (n == 0)
 		return 0;
-	if (f->held)
+	if (held(p))
 		return -CUB_EAGAIN;
 	if (p->len == 0)
-		return p->wr_open ? -CUB_EAGAIN : 0;
+		return p->writers ? -CUB_EAGAIN : 0;
 	cub_memcpy(buf, p->buf + p->head, first);
 	cub_memcpy((unsigned char *)buf + first, p->buf, k - first);
 	if (peek)
@@ -92,12 +141,12 @@ static long pipe_peek(struct cubi_file *f, void *buf, size_t n)
 
 static long pipe_write(struct cubi_file *f, const void *buf, size_t n)
 {
-	struct pipe *p = of_wr(f);
+	struct pipe *p = pipe_of(f);
 	size_t k = CUB_MIN(n, PIPE_CAP - p->len);
 	size_t tail = (p->head + p->len) % PIPE_CAP;
 	size_t first = CUB_MIN(k, PIPE_CAP - tail);
 
-	if (!p->rd_open)
+	if (!p->readers)
 		return -CUB_EPIPE;
 	if (n == 0)
 		return 0;
@@ -110,52 +159,126 @@ static long pipe_write(struct cubi_file *f, const void *buf, size_t n)
 	return (long)k;
 }
 
-static uint32_t rd_poll(struct cubi_file *f)
+static uint32_t read_events(struct pipe *p)
 {
-	struct pipe *p = of_rd(f);
 	uint32_t ev = p->len ? CUBI_EPOLLIN | CUBI_EPOLLRDNORM : 0;
 
-	if (f->held)		/* until the sendfile is done with it */
+	if (held(p))		/* until the sendfile is done with it */
 		return 0;
-	return p->wr_open ? ev : ev | CUBI_EPOLLHUP | CUBI_EPOLLRDHUP;
+	return p->writers ? ev : ev | CUBI_EPOLLHUP | CUBI_EPOLLRDHUP;
 }
 
-static uint32_t wr_poll(struct cubi_file *f)
+static uint32_t write_events(struct pipe *p)
 {
-	struct pipe *p = of_wr(f);
-
-	if (!p->rd_open)
+	if (!p->readers)
 		return CUBI_EPOLLERR;
 	return p->len < PIPE_CAP ? CUBI_EPOLLOUT | CUBI_EPOLLWRNORM : 0;
 }
 
-/* Closing an end: the pipe goes once neither end is open. */
+static uint32_t rd_poll(struct cubi_file *f)
+{
+	return read_events(pipe_of(f));
+}
+
+static uint32_t wr_poll(struct cubi_file *f)
+{
+	return write_events(pipe_of(f));
+}
+
+static uint32_t more_poll(struct cubi_file *f)
+{
+	unsigned acc = f->flags & CUBI_O_ACCMODE;
+
+	return (acc != CUBI_O_WRONLY ? read_events(pipe_of(f)) : 0) |
+	       (acc != 0 ? write_events(pipe_of(f)) : 0);
+}
+
+/* Closing an end: the pipe goes with its last open file. */
 static void *rd_release(struct cubi_file *f)
 {
-	struct pipe *p = of_rd(f);
+	struct pipe *p = pipe_of(f);
 
-	p->rd_open = false;
+	p->readers--;
 	changed(p);
-	return p->wr_open ? NULL : p;
+	return --p->files ? NULL : p;
 }
 
 static void *wr_release(struct cubi_file *f)
 {
-	struct pipe *p = of_wr(f);
+	struct pipe *p = pipe_of(f);
 
-	p->wr_open = false;
+	p->writers--;
 	changed(p);
-	return p->rd_open ? NULL : p;
+	return --p->files ? NULL : p;
+}
+
+static void *more_release(struct cubi_file *f)
+{
+	struct pend *e = of_more(f), **at;
+	struct pipe *p = e->pipe;
+	unsigned acc = f->flags & CUBI_O_ACCMODE;
+
+	for (at = &p->more; *at != e; at = &(*at)->next)
+		;
+	*at = e->next;
+	p->readers -= acc != CUBI_O_WRONLY;
+	p->writers -= acc != 0;
+	changed(p);
+	e->last = --p->files == 0;
+	return e;
+}
+
+static void more_free(void *mem)
+{
+	struct pend *e = mem;
+
+	if (e->last)
+		cub_free(e->pipe);
+	cub_free(e);
 }
 
 static const struct cubi_file_ops rd_ops = {
 	.read = pipe_read, .peek = pipe_peek, .poll = rd_poll, .release = rd_release,
-	.mode = S_IFIFO | 0600, .file_wakes = true,
+	.changed = pipe_changed, .mode = S_IFIFO | 0600, .file_wakes = true,
 };
 static const struct cubi_file_ops wr_ops = {
 	.write = pipe_write, .poll = wr_poll, .release = wr_release, .mode = S_IFIFO | 0600,
-	.file_wakes = true,
+	.changed = pipe_changed, .file_wakes = true,
 };
+static const struct cubi_file_ops more_ops = {
+	.read = pipe_read, .peek = pipe_peek, .write = pipe_write, .poll = more_poll,
+	.release = more_release, .free = more_free, .changed = pipe_changed,
+	.mode = S_IFIFO | 0600, .file_wakes = true,
+};
+
+struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *err)
+{
+	unsigned acc = flags & CUBI_O_ACCMODE;
+	struct pend *e;
+	struct pipe *p;
+	unsigned long irq;
+
+	*err = -CUB_ENXIO;
+	if (f->ops != &rd_ops && f->ops != &wr_ops && f->ops != &more_ops)
+		return NULL;
+	*err = -CUB_EINVAL;	/* Linux: a fifo opened neither to read nor write */
+	if (acc == 3)
+		return NULL;
+	*err = -CUB_ENOMEM;
+	if (!(e = cub_malloc(sizeof(*e))))
+		return NULL;
+	irq = cub_arch_irq_save();
+	p = pipe_of(f);
+	*e = (struct pend){ .file = { .ops = &more_ops, .flags = flags }, .pipe = p,
+			    .next = p->more };
+	p->more = e;
+	p->files++;
+	p->readers += acc != CUBI_O_WRONLY;
+	p->writers += acc != 0;
+	changed(p);
+	cub_arch_irq_restore(irq);
+	return &e->file;
+}
 
 /* pipe2(int fds[2], flags): O_NONBLOCK and O_CLOEXEC; others -EINVAL. */
 static long make_pipe(uintptr_t ufds, uint64_t flags)
@@ -174,7 +297,9 @@ static long make_pipe(uintptr_t ufds, uint64_t flags)
 	p->rd = (struct cubi_file){ .ops = &rd_ops, .flags = (unsigned)flags & CUBI_O_NONBLOCK };
 	p->wr = (struct cubi_file){ .ops = &wr_ops,
 				    .flags = CUBI_O_WRONLY | ((unsigned)flags & CUBI_O_NONBLOCK) };
-	p->rd_open = p->wr_open = true;
+	p->more = NULL;
+	p->readers = p->writers = 1;
+	p->files = 2;
 	p->head = p->len = 0;
 	irq = cub_arch_irq_save();
 	fds[0] = (int)cubi_fd_install(&p->rd, flags & CUBI_O_CLOEXEC);

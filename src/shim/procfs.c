@@ -7,7 +7,9 @@
  *  - every node under /proc is sealed by procfs; a generated file's
  *    synth is &gen_synth with arg = its index in gens[] | tid << 32
  *    (tid 0: the process's own file, else a file of task/<tid>/);
- *    other nodes carry &plain or their directory's refresh synth;
+ *    the magic links carry their follow synth (fd/N: procfs_fd.c, with
+ *    arg N; exe, cwd: procfs_pid.c); other nodes carry &plain or their
+ *    directory's refresh synth;
  *  - procfs keeps no pointer to a node between calls: the hooks find
  *    entries by name, so a reset tree (the tests) leaves nothing stale;
  *  - an open generated file's text never changes; its position is
@@ -35,7 +37,7 @@ static void grow_sink(char c, void *ctx)
 
 void cubi_pbuf_put(struct cubi_pbuf *b, const void *s, size_t n)
 {
-	if (b->oom)
+	if (b->oom || n == 0)
 		return;
 	if (b->len + n > b->cap) {
 		size_t cap = CUB_MAX(b->cap * 2, b->len + n + 256);
@@ -110,15 +112,14 @@ static const uint8_t pid_files[] = { G_CMDLINE, G_ENVIRON, G_COMM, G_STATUS,
 static const uint8_t task_files[] = { G_COMM, G_STATUS, G_STAT };
 
 static void root_refresh(struct cubi_rnode *dir, uint64_t arg);
-static void pid_refresh(struct cubi_rnode *dir, uint64_t arg);
 static void task_refresh(struct cubi_rnode *dir, uint64_t arg);
 
-static const struct cubi_rsynth plain = { NULL };
-static const struct cubi_rsynth gen_synth = { NULL };
-static const struct cubi_rsynth root_synth = { root_refresh };
-static const struct cubi_rsynth pid_synth = { pid_refresh };
-static const struct cubi_rsynth fd_synth = { cubi_procfs_fd_refresh };
-static const struct cubi_rsynth task_synth = { task_refresh };
+static const struct cubi_rsynth plain = { .refresh = NULL };
+static const struct cubi_rsynth gen_synth = { .refresh = NULL };
+static const struct cubi_rsynth root_synth = { .refresh = root_refresh };
+static const struct cubi_rsynth pid_synth = { .refresh = cubi_procfs_pid_refresh };
+static const struct cubi_rsynth fd_synth = { .refresh = cubi_procfs_fd_refresh };
+static const struct cubi_rsynth task_synth = { .refresh = task_refresh };
 
 static size_t len_of(const char *s)
 {
@@ -148,23 +149,32 @@ static void add_files(struct cubi_rnode *dir, const uint8_t *ids, size_t count, 
 	}
 }
 
-int cubi_procfs_set_link(struct cubi_rnode *dir, const char *name,
-			 const char *target, size_t tlen)
+int cubi_procfs_set_magic(struct cubi_rnode *dir, const char *name,
+			  const char *target, size_t tlen,
+			  const struct cubi_rsynth *synth, uint64_t arg)
 {
 	size_t len = len_of(name), have;
 	struct cubi_rnode *n;
 	const char *t;
+	uint64_t had;
 	int rc;
 
 	if (cubi_ramfs_lookup(dir, name, len, &n) == 0) {
 		t = cubi_ramfs_link_target(n, &have);
-		if (t && have == tlen && cub_memcmp(t, target, tlen) == 0)
+		if (t && have == tlen && cub_memcmp(t, target, tlen) == 0 &&
+		    cubi_ramfs_synth(n, &had) == synth && had == arg)
 			return 0;
 		cubi_ramfs_unlink(dir, name, len, false);
 	}
 	if ((rc = cubi_ramfs_symlink(dir, name, len, target, tlen, &n)) == 0)
-		cubi_ramfs_seal(n, &plain, 0);
+		cubi_ramfs_seal(n, synth, arg);
 	return rc;
+}
+
+int cubi_procfs_set_link(struct cubi_rnode *dir, const char *name,
+			 const char *target, size_t tlen)
+{
+	return cubi_procfs_set_magic(dir, name, target, tlen, &plain, 0);
 }
 
 /* Seals a directory once it is filled. */
@@ -214,6 +224,7 @@ void cubi_procfs_populate(struct cubi_rnode *root)
 		cub_printk("shim: /proc exists (from an archive?): no procfs\n");
 		return;
 	}
+	cubi_procfs_exe_forget();	/* a new tree: its node went */
 	if (!(proc = new_dir(root, "proc", 0555)))
 		return;
 	cubi_procfs_set_link(proc, "self", "1", 1);
@@ -232,21 +243,6 @@ static void root_refresh(struct cubi_rnode *dir, uint64_t arg)
 
 	(void)arg;
 	cubi_procfs_set_link(dir, "thread-self", target, (size_t)n);
-}
-
-/* /proc/1: exe and cwd. */
-static void pid_refresh(struct cubi_rnode *dir, uint64_t arg)
-{
-	struct cubi_pbuf b = { NULL, 0, 0, false };
-	const char *exe = cubi_procfs_exe();
-
-	(void)arg;
-	if (exe[0])
-		cubi_procfs_set_link(dir, "exe", exe, len_of(exe));
-	cubi_procfs_path(&b, cubi_fs_cwd ? cubi_fs_cwd : cubi_ramfs_root(), NULL, "", 0);
-	if (!b.oom && b.len)
-		cubi_procfs_set_link(dir, "cwd", b.p, b.len);
-	cubi_pbuf_free(&b);
 }
 
 /* Removes task/<name> and its files. */
@@ -397,7 +393,8 @@ static void gen_free(void *mem)
 
 	cubi_fs_lock();
 	cubi_ramfs_put(pf->node);
-	cubi_ramfs_put(pf->dir);
+	if (pf->dir)
+		cubi_ramfs_put(pf->dir);
 	cubi_fs_unlock();
 	cub_free(pf->text);
 	cub_free(pf);
@@ -444,6 +441,7 @@ struct cubi_file *cubi_procfs_open(struct cubi_rnode *n, struct cubi_rnode *dir,
 	cub_memcpy(pf->name, name, len);
 	pf->name[len] = '\0';
 	cubi_ramfs_get(n);
-	cubi_ramfs_get(dir);
+	if (dir)
+		cubi_ramfs_get(dir);
 	return &pf->file;
 }

@@ -28,10 +28,13 @@
  * user other than root; root's open succeeds there and its write fails
  * with EIO: failing at open is what programs check).
  *
- * /proc/self/fd/N and the other links are links to paths (not Linux's
- * "magic" links to the open file itself): following one walks its
- * target, so a file or directory that still has that path opens again;
- * a pipe's or socket's target leads nowhere (-ENOENT).
+ * /proc/self/fd/N, /proc/self/cwd and /proc/self/exe are Linux's
+ * "magic" links: their text is for readlink, and a walk that follows one
+ * gets the object it stands for (ramfs.h's follow op, path.c): the
+ * descriptor's file or directory whatever its names now, its pipe,
+ * socket or device; the working directory; the program's file when the
+ * tree has it. fs_open.c opens such an object anew (a pipe: a new open
+ * file description of it; a socket or anon inode: -ENXIO).
  *
  * Locking: everything here runs under the fs lock (cubi_fs_lock).
  */
@@ -61,12 +64,17 @@ struct cubi_file *cubi_procfs_open(struct cubi_rnode *n, struct cubi_rnode *dir,
 
 /* What start.c tells of the program it starts, for /proc/1: its path
  * (exe), where its argument and environment strings lie in its memory
- * (each a run of NUL-terminated strings, [start, end)), and its stack.
- * exe is copied (a relative name gets a leading '/'). */
+ * (each a run of NUL-terminated strings, [start, end)), its stack, and
+ * its program headers in memory (AT_PHDR, AT_PHNUM; 0: unknown). exe is
+ * copied (a relative name gets a leading '/'). Takes the fs lock: a
+ * file of the tree at exe whose program headers are phdr's is the
+ * program's (procfs_pid.c). */
 struct cubi_proc_image {
 	const char *exe;
 	uintptr_t arg_start, arg_end, env_start, env_end;
 	uintptr_t stack_lo, stack_hi;
+	uintptr_t phdr;
+	unsigned phnum;
 };
 void cubi_procfs_set_program(const struct cubi_proc_image *pi);
 

@@ -13,11 +13,18 @@
  * ("anon_inode:[eventpoll]"...). A file moved to another directory after
  * it was opened still shows its old directory.
  *
+ * The links are magic (fd_follow): a walk that follows one gets the
+ * descriptor's object - the node of a file of the tree, whatever its
+ * names now, or the open file itself (a pipe, socket, device...) - not
+ * its text; see path.c.
+ *
  * The table is read with interrupts disabled, where no file can go, and
  * only what it says is kept (no references: a last put under that lock
  * would deadlock, file.c's frees take the fs lock); the nodes and names
  * of the tree's files stay valid while the fs lock is held (fs_impl.h,
- * cubi_file_where).
+ * cubi_file_where). Following a link to a file outside the tree needs
+ * a reference: cubi_fs_fd_get takes it outside that section, and
+ * cubi_fs_unlock drops it.
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -27,6 +34,41 @@
 #include "procfs_impl.h"
 
 #define TEXT_MAX 48
+
+/* f's place in the tree, into w's object: false for a file outside it
+ * (only reads f; irq off or f referenced). */
+static bool tree_object(struct cubi_file *f, struct cubi_walk *w)
+{
+	return cubi_file_where(f, &w->node, &w->dir, &w->name, &w->len) ||
+	       cubi_procfs_where(f, &w->node, &w->dir, &w->name, &w->len);
+}
+
+/* Following fd/N: descriptor N's object, valid while the fs lock is
+ * held. A file of the tree needs no reference (its node and names stay
+ * while the lock is held, as for the listing); one outside it (a pipe,
+ * a socket...) gets one, taken outside the table's critical section and
+ * dropped at cubi_fs_unlock. */
+static int fd_follow(struct cubi_rnode *link, uint64_t fd, struct cubi_walk *w)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_file *f = cubi_fd_file(fd);
+	bool tree = f && tree_object(f, w);
+	int err;
+
+	cub_arch_irq_restore(irq);
+	(void)link;
+	if (!f)
+		return -CUB_ENOENT;	/* closed since the listing: gone */
+	if (tree)
+		return 0;
+	if (!(f = cubi_fs_fd_get(fd, &err)))
+		return err;
+	if (!tree_object(f, w))		/* (or replaced meanwhile: a file) */
+		w->file = f;
+	return 0;
+}
+
+static const struct cubi_rsynth fd_link = { .follow = fd_follow };
 
 /* One open descriptor as the table showed it. */
 struct fd_seen {
@@ -196,7 +238,8 @@ void cubi_procfs_fd_refresh(struct cubi_rnode *dir, uint64_t arg)
 		target_of(&seen[i], &b);
 		cub_snprintf(name, sizeof(name), "%d", seen[i].fd);
 		if (!b.oom && b.len)
-			cubi_procfs_set_link(dir, name, b.p, b.len);
+			cubi_procfs_set_magic(dir, name, b.p, b.len, &fd_link,
+					      (uint64_t)seen[i].fd);
 	}
 	while (cubi_ramfs_readdir(dir, &cookie, &e) == 1) {
 		long fd;

@@ -45,8 +45,15 @@ void cubi_procfs_comm(struct cubi_pbuf *b, int tid);
 void cubi_procfs_status(struct cubi_pbuf *b, int tid);
 void cubi_procfs_stat(struct cubi_pbuf *b, int tid);
 void cubi_procfs_maps(struct cubi_pbuf *b, int tid);
-/* The program's path for /proc/1/exe ("" before one started). */
+/* The program's path as it was started ("" before one started): what
+ * /proc/1/exe shows when the program is no file of the tree. */
 const char *cubi_procfs_exe(void);
+/* /proc/1's refresh hook: the magic links exe (the program's file, when
+ * the tree has it: cubi_procfs_set_program) and cwd. */
+void cubi_procfs_pid_refresh(struct cubi_rnode *dir, uint64_t arg);
+/* Forgets the program's file without a put (populate: the tree is new,
+ * the node went with the old one). */
+void cubi_procfs_exe_forget(void);
 /* The live threads' tids in a heap array (free it; NULL: no memory),
  * *n of them. */
 int *cubi_procfs_tids(int *n);
@@ -60,9 +67,13 @@ void cubi_procfs_path(struct cubi_pbuf *b, struct cubi_rnode *n,
 
 /* procfs.c: makes `name` in sealed directory dir a link to target
  * (replacing what is there unless it is that link already; refresh
- * hooks and populate only). */
+ * hooks and populate only); set_magic: a magic link, sealed with synth
+ * (its follow op) and arg. */
 int cubi_procfs_set_link(struct cubi_rnode *dir, const char *name,
 			 const char *target, size_t tlen);
+int cubi_procfs_set_magic(struct cubi_rnode *dir, const char *name,
+			  const char *target, size_t tlen,
+			  const struct cubi_rsynth *synth, uint64_t arg);
 /* cubi_file_where (fs_impl.h) for the open generated files. */
 bool cubi_procfs_where(struct cubi_file *f, struct cubi_rnode **node,
 		       struct cubi_rnode **dir, const char **name, size_t *len);

@@ -6,9 +6,16 @@
  *
  * The process is pid 1 with no parent, running as root. The program's
  * path (exe) is its argv[0] as the shim started it, made absolute: the
- * image's name ("/files"); it is not a file of the tree, so
- * /proc/self/exe is a link that leads nowhere, as a deleted
- * executable's does. cmdline and environ read the strings where they lie
+ * image's name ("/files"). The program is loaded from the image, not
+ * from the tree; but when the tree (a boot archive) holds, at that
+ * path, an ELF file whose program headers are those the program was
+ * started with, that file is the program's: /proc/1/exe is then a magic
+ * link to its node (held from the start: opening or reading
+ * /proc/self/exe gives the ELF, after a rename or unlink too, and the
+ * link's text is the node's path as /proc/self/fd shows paths). Else it
+ * is a link to exe that leads nowhere (-ENOENT), as a deleted
+ * executable's would if it had no inode. /proc/1/cwd is a magic link to
+ * the working directory. cmdline and environ read the strings where they lie
  * in the program's memory, so a program that rewrites its argv is seen
  * doing so, as on Linux. Fields nothing here knows (times, faults,
  * signal dispositions) are 0.
@@ -26,10 +33,64 @@
 #define COMM_MAX 15			/* Linux's TASK_COMM_LEN - 1 */
 #define MAX_MAPS 1024
 #define MAPS_NAME_COLUMN 73		/* Linux pads names to this column */
+#define ELF_PHOFF 32			/* Elf64_Ehdr: e_phoff */
+#define ELF_PHENTSIZE 54		/* e_phentsize, e_phnum */
+#define ELF_PHENT 56			/* sizeof(Elf64_Phdr) */
 
 /* Set once before the program runs (start.c), read under the fs lock. */
 static struct cubi_proc_image prog;
 static char exe[EXE_MAX];
+/* The program's file in the tree (held), the directory and name it was
+ * found by (held); NULL: none. fs lock held. */
+static struct cubi_rnode *exe_node, *exe_dir;
+static char exe_name[CUBI_NAME_MAX + 1];
+static size_t exe_len;
+
+/* True when file n is the program pi describes: an ELF whose program
+ * headers are the ones it runs with (fs lock held). */
+static bool is_program(struct cubi_rnode *n, const struct cubi_proc_image *pi)
+{
+	unsigned char h[64], ph[ELF_PHENT];
+	uint64_t phoff;
+	uint16_t ent[2];
+
+	if (!pi->phdr || cubi_ramfs_read(n, h, sizeof(h), 0) != (long)sizeof(h) ||
+	    cub_memcmp(h, "\177ELF\2\1", 6) != 0)
+		return false;
+	cub_memcpy(&phoff, h + ELF_PHOFF, sizeof(phoff));
+	cub_memcpy(ent, h + ELF_PHENTSIZE, sizeof(ent));
+	if (ent[0] != ELF_PHENT || ent[1] != pi->phnum)
+		return false;
+	for (unsigned i = 0; i < pi->phnum; i++)
+		if (cubi_ramfs_read(n, ph, ELF_PHENT, phoff + i * ELF_PHENT) != ELF_PHENT ||
+		    cub_memcmp(ph, (const void *)(pi->phdr + i * ELF_PHENT), ELF_PHENT) != 0)
+			return false;
+	return true;
+}
+
+/* Finds the program's file at exe, if the tree has it (fs lock held). */
+static void find_exe(const struct cubi_proc_image *pi)
+{
+	struct cubi_rnode *n;
+	struct cubi_walk w;
+
+	if (!exe[0] || cubi_path_walk_how(cubi_ramfs_root(), exe, CUBI_WALK_FOLLOW, &w) ||
+	    w.node || w.file || !w.len || w.len > CUBI_NAME_MAX ||
+	    cubi_ramfs_lookup(w.dir, w.name, w.len, &n) || !is_program(n, pi))
+		return;
+	cubi_ramfs_get(n);
+	cubi_ramfs_get(w.dir);
+	exe_node = n;
+	exe_dir = w.dir;
+	cub_memcpy(exe_name, w.name, w.len);
+	exe_name[w.len] = '\0';
+	exe_len = w.len;
+}
+
+void cubi_procfs_exe_forget(void)
+{
+	exe_node = exe_dir = NULL;
+}
 
 void cubi_procfs_set_program(const struct cubi_proc_image *pi)
 {
@@ -40,11 +101,64 @@ void cubi_procfs_set_program(const struct cubi_proc_image *pi)
 	if (pi->exe[0])
 		cub_strlcpy(exe + cub_strlen(exe), pi->exe, sizeof(exe) - cub_strlen(exe));
 	prog.exe = exe;
+	cubi_fs_lock();
+	if (exe_node) {		/* a program before this one (tests) */
+		cubi_ramfs_put(exe_node);
+		cubi_ramfs_put(exe_dir);
+		exe_node = exe_dir = NULL;
+	}
+	find_exe(pi);
+	cubi_fs_unlock();
 }
 
 const char *cubi_procfs_exe(void)
 {
 	return exe;
+}
+
+/* Following exe: the program's file, if the tree has it. */
+static int exe_follow(struct cubi_rnode *link, uint64_t arg, struct cubi_walk *w)
+{
+	(void)link, (void)arg;
+	if (!exe_node)
+		return -CUB_ENOENT;	/* dangling: no file is the program */
+	w->node = exe_node;
+	w->dir = exe_dir;
+	w->name = exe_name;
+	w->len = exe_len;
+	return 0;
+}
+
+/* Following cwd: the working directory, whatever its path now. */
+static int cwd_follow(struct cubi_rnode *link, uint64_t arg, struct cubi_walk *w)
+{
+	(void)link, (void)arg;
+	w->node = cubi_fs_cwd ? cubi_fs_cwd : cubi_ramfs_root();
+	w->dir = NULL;
+	w->name = "";
+	w->len = 0;
+	return 0;
+}
+
+static const struct cubi_rsynth exe_link = { .follow = exe_follow };
+static const struct cubi_rsynth cwd_link = { .follow = cwd_follow };
+
+void cubi_procfs_pid_refresh(struct cubi_rnode *dir, uint64_t arg)
+{
+	struct cubi_pbuf b = { NULL, 0, 0, false };
+
+	(void)arg;
+	if (exe_node)
+		cubi_procfs_path(&b, exe_node, exe_dir, exe_name, exe_len);
+	else
+		cubi_pbuf_put(&b, exe, cub_strlen(exe));
+	if (!b.oom && b.len)
+		cubi_procfs_set_magic(dir, "exe", b.p, b.len, &exe_link, 0);
+	b.len = 0;
+	cubi_procfs_path(&b, cubi_fs_cwd ? cubi_fs_cwd : cubi_ramfs_root(), NULL, "", 0);
+	if (!b.oom && b.len)
+		cubi_procfs_set_magic(dir, "cwd", b.p, b.len, &cwd_link, 0);
+	cubi_pbuf_free(&b);
 }
 
 /* A run of the program's memory, if it is still mapped. */

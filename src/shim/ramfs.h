@@ -207,9 +207,17 @@ int cubi_ramfs_rename(struct cubi_rnode *fdir, const char *from, size_t flen,
  * refresh never removes a node some walk of that hold found: nodes and
  * link targets found under the lock stay valid until it is dropped.
  */
+struct cubi_walk;
 struct cubi_rsynth {
 	/* Directories: brings dir's entries up to date (NULL: never). */
 	void (*refresh)(struct cubi_rnode *dir, uint64_t arg);
+	/* Links: NULL for a link to its target text; else a "magic" link
+	 * (Linux's /proc/<pid>/fd/N, cwd, exe) that leads to an object
+	 * whatever its text says: fills in w's object (path.c's struct
+	 * cubi_walk: node or file, and the name it was opened by) and
+	 * returns 0, or -errno (the object is gone). The walk asks for it
+	 * (fs lock held) where it would follow the text. */
+	int (*follow)(struct cubi_rnode *link, uint64_t arg, struct cubi_walk *w);
 };
 void cubi_ramfs_seal(struct cubi_rnode *n, const struct cubi_rsynth *synth,
 		     uint64_t arg);

@@ -235,6 +235,11 @@ struct cubi_file;
 struct cubi_file_ops {
 	long (*read)(struct cubi_file *f, void *buf, size_t n);
 	long (*peek)(struct cubi_file *f, void *buf, size_t n);
+	/* f's object changed in a way its own ops did not announce (a
+	 * sendfile let go of it): wakes the waiters of every file that
+	 * shares the object (a pipe's ends); NULL: cubi_file_changed(f).
+	 * Irq off. */
+	void (*changed)(struct cubi_file *f);
 	long (*write)(struct cubi_file *f, const void *buf, size_t n);
 	long (*io)(struct cubi_file *f, void *buf, size_t n, int64_t off, bool out);
 	long (*seek)(struct cubi_file *f, int64_t off, int whence);
@@ -278,9 +283,12 @@ struct cubi_file {
 				 * went out, read and peek return -EAGAIN
 				 * (blocked readers wait, as for a sendfile
 				 * that took the bytes) and poll reports it
-				 * not readable; it then wakes them with
-				 * cubi_file_changed. Files with a peek op
-				 * honour it; the others never have it set */
+				 * not readable; it then wakes them with the
+				 * changed op (or cubi_file_changed). Files
+				 * with a peek op honour it, for every file
+				 * of their object (any held end of a pipe
+				 * holds the pipe); the others never have it
+				 * set */
 };
 
 /* io.c: the serial console, fds 0-2 at boot. */
@@ -325,6 +333,9 @@ long cubi_fd_pio(uint64_t fd, uintptr_t buf, size_t n, int64_t off, bool out);
 long cubi_fd_close(uint64_t fd);
 long cubi_fd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg);
 int cubi_fd_stat(uint64_t fd, struct cubi_rstat *st);
+/* fstat of a file the caller holds a reference to (the stat op of a file
+ * outside the tree takes no lock: callable under the fs lock for those). */
+int cubi_file_stat(struct cubi_file *f, struct cubi_rstat *st);
 long cubi_fd_seek(uint64_t fd, int64_t off, int whence);
 bool cubi_fd_seekable(uint64_t fd);
 bool cubi_fd_datagram(uint64_t fd);	/* its ops' datagram (a snapshot) */
@@ -343,6 +354,11 @@ void cubi_epoll_notify(struct cubi_file *f);
  * disabling interrupts, never inside that. Contexts: task. */
 void cubi_fs_lock(void);
 void cubi_fs_unlock(void);
+/* fs lock held: the file at fd with a reference that cubi_fs_unlock
+ * drops after the mutex (a last put takes the lock: file.c), so it lives
+ * as long as the hold. NULL and *err: -CUB_ENOENT (not open) or
+ * -CUB_ELOOP (one hold took too many: a path of magic links). */
+struct cubi_file *cubi_fs_fd_get(uint64_t fd, int *err);
 /* cubi_fs_lock, telling whether it had to wait for another thread (which
  * may have changed what the caller checked before). */
 bool cubi_fs_lock_waited(void);
@@ -353,13 +369,24 @@ void cubi_fs_boot(void);
 /* path.c: a path split into the directory that holds its last component
  * and that component. len 0: the path names dir itself ("/", or a last
  * component "." or ".." — then dot is true). slash: a trailing '/'.
- * name may point into a symbolic link's target (fs lock held: valid). */
+ * name may point into a symbolic link's target (fs lock held: valid).
+ *
+ * A last component that was a magic link (a sealed link whose owner has
+ * a follow op: /proc/self/fd/N, cwd, exe; ramfs.h) ends the walk on the
+ * object it stands for instead: node (an object of the tree, whatever
+ * its names now) or file (an open file outside the tree: a pipe, a
+ * socket, the console, a device, an anon inode; its reference lives
+ * until cubi_fs_unlock); dir, name and len are then the ones the object
+ * was opened by (dir may be NULL, name need not name it any more), for
+ * a new open file to show the same /proc/self/fd path. */
 struct cubi_walk {
 	struct cubi_rnode *dir;
 	const char *name;
 	size_t len;
 	bool slash;
 	bool dot;
+	struct cubi_rnode *node;	/* a magic link's object in the tree */
+	struct cubi_file *file;		/* a magic link's object outside it */
 };
 /* Symbolic links in the middle of a path are always followed; one that
  * is the last component: never (PARENT: calls that make or remove the
@@ -383,6 +410,13 @@ int cubi_path_resolve_how(struct cubi_rnode *start, const char *path,
 			  enum cubi_walk_how how, struct cubi_rnode **out);
 int cubi_path_resolve(struct cubi_rnode *start, const char *path,
 		      struct cubi_rnode **out);
+/* The same for a caller that takes objects outside the tree too (open,
+ * stat, access): *file set (and *out NULL) when a magic link led to
+ * one. cubi_path_resolve(_how) give -CUB_ENXIO for those (such an object
+ * has no node: Linux would act on its inode). */
+int cubi_path_resolve_obj(struct cubi_rnode *start, const char *path,
+			  enum cubi_walk_how how, struct cubi_rnode **out,
+			  struct cubi_file **file);
 
 /* file.c: open files of ramfs nodes. cubi_file_open holds n and returns
  * a file with no reference yet (to install), or NULL (no memory); flags
@@ -405,6 +439,17 @@ long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
  * and *err (-CUB_ENXIO: no such device, -CUB_ENOMEM). fs lock held. */
 void cubi_dev_populate(struct cubi_rnode *root);
 struct cubi_file *cubi_dev_open(uint32_t rdev, unsigned flags, long *err);
+/* A new open of the device f is an open file of (the console: the
+ * console's file again), for /proc/self/fd/N; NULL and *err: -CUB_ENXIO
+ * when f is no device, -CUB_ENOMEM. fs lock held, f referenced. */
+struct cubi_file *cubi_dev_reopen(struct cubi_file *f, unsigned flags, long *err);
+/* pipe.c: a new open file description of the pipe f is an end of, with
+ * flags' access mode (either end may be opened for reading, writing or
+ * both, as Linux allows); the pipe counts it as a reader and/or writer
+ * from now on. NULL and *err: -CUB_ENXIO when f is no pipe, -CUB_EINVAL
+ * (access mode 3), -CUB_ENOMEM. f referenced; the new file has no
+ * reference yet. */
+struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *err);
 /* misc.c: len random bytes (getrandom's source). */
 void cubi_random_fill(void *buf, size_t len);
 

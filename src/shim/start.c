@@ -110,7 +110,8 @@ int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
 		    char *const envp[])
 {
 	struct cub_shim_regs regs = { .rflags = 0x202, .cs = 0x08, .ss = 0x10 };
-	struct cubi_proc_image pi = { .exe = argc ? argv[0] : "" };
+	struct cubi_proc_image pi = { .exe = argc ? argv[0] : "", .phdr = pg->phdr,
+				      .phnum = pg->phnum };
 	long stack;
 
 	if (argc < 0 || argc > MAX_STRINGS || count(envp) > MAX_STRINGS)
