@@ -9,7 +9,10 @@
  * and /dev/urandom, the errors programs rely on, and /proc (realpath of
  * a relative path, /proc/self/exe, meminfo, maps, status and cmdline
  * through stdio, /proc/self/fd listed and read, fchmodat's O_PATH and
- * /proc/self/fd dance), and the rarer file calls (statfs, sendfile,
+ * /proc/self/fd dance), /proc's magic links (fopen("/dev/stdout") with
+ * stdout a pipe, a deleted file reopened through /proc/self/fd/N,
+ * /proc/self/exe's ELF: the test boots with the image itself in the
+ * tree, selfcpio.sh), and the rarer file calls (statfs, sendfile,
  * flock, posix_fallocate, utimes, chown); sendfile from a pipe and a
  * socket into a pipe that fills keeps the rest in the source. One line
  * per check, then a summary.
@@ -439,6 +442,62 @@ static void proc(const char *argv0)
 	      open("/proc/meminfo", O_WRONLY) < 0 && errno == EACCES);
 }
 
+/* Writes through fopen("/dev/stdout") with stdout a pipe; what the
+ * pipe got (NUL-terminated) into buf. */
+static void stdout_pipe(char *buf, size_t size)
+{
+	int p[2], saved = -1;
+	ssize_t n = -1;
+	FILE *f;
+
+	fflush(stdout);
+	if (pipe(p) == 0 && (saved = dup(1)) >= 0 && dup2(p[1], 1) == 1) {
+		if ((f = fopen("/dev/stdout", "w")) != NULL) {
+			fputs("into the pipe", f);
+			fclose(f);
+		}
+		dup2(saved, 1);
+		close(p[1]);
+		n = read(p[0], buf, size - 1);
+		close(p[0]);
+	}
+	if (saved >= 0)
+		close(saved);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* /proc's magic links lead to objects, not to their text. argv0: the
+ * program's name; the boot archive holds the image as /<argv0>. */
+static void magic_links(const char *argv0)
+{
+	char buf[32], path[64], moved[64];
+	struct stat st;
+	int fd, re;
+	ssize_t n;
+
+	stdout_pipe(buf, sizeof(buf));
+	check("fopen(\"/dev/stdout\") with stdout a pipe", strcmp(buf, "into the pipe") == 0);
+	fd = open("/tmp/gone", O_CREAT | O_RDWR, 0644);
+	n = write(fd, "still here", 10);
+	unlink("/tmp/gone");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	re = open(path, O_RDONLY);
+	n = n == 10 && re >= 0 ? read(re, buf, 10) : -1;
+	check("a deleted file reopens through /proc/self/fd/N",
+	      n == 10 && memcmp(buf, "still here", 10) == 0 && stat(path, &st) == 0 &&
+	      st.st_nlink == 0);
+	close(re);
+	close(fd);
+	snprintf(path, sizeof(path), "/%s", argv0);
+	snprintf(moved, sizeof(moved), "/%s.moved", argv0);
+	fd = rename(path, moved) == 0 ? open("/proc/self/exe", O_RDONLY) : -1;
+	n = fd >= 0 ? read(fd, buf, 4) : -1;
+	check("/proc/self/exe opens the program's ELF (renamed)",
+	      n == 4 && memcmp(buf, "\177ELF", 4) == 0 &&
+	      readlink("/proc/self/exe", path, sizeof(path)) == (ssize_t)strlen(moved));
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	boot_archive();
@@ -452,6 +511,7 @@ int main(int argc, char **argv)
 	rare_calls();
 	sendfile_streams();
 	proc(argc ? argv[0] : "");
+	magic_links(argc ? argv[0] : "");
 	printf("files: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
 }
