@@ -19,10 +19,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include <cubrt/sched.h>
 #include "shim_impl.h"
+#include "procfs.h"
 #include "sys.h"
 #include "sock.h"
 #include "fresh.h"
@@ -33,6 +35,7 @@
 #define SYS_eventfd2 290
 #define SOCK_SEQPACKET 5
 #define O_RDWR 2
+#define O_NONBLOCK 04000
 #define O_CREAT 0100
 #define AT_FDCWD (-100)
 #define POLLIN 1
@@ -314,7 +317,7 @@ static void test_sendfile_epipe(void **state)
 
 /* ------------------------------------------- a destination that waits */
 
-static int hp[2], hf;
+static int hp[2], hf, hr;	/* hr: the pipe's end the reader uses */
 static char rbuf[8192];
 
 static void *held_sendfile(void *arg)
@@ -326,31 +329,46 @@ static void *held_sendfile(void *arg)
 static void *held_reader(void *arg)
 {
 	(void)arg;
-	return (void *)SYS3(SYS_read, hp[0], rbuf, sizeof(rbuf));
+	return (void *)SYS3(SYS_read, hr, rbuf, sizeof(rbuf));
 }
 
 /* The regular file's write waits for the fs lock (interrupts enabled):
  * meanwhile the pipe reads as empty and is not readable, a blocked reader
- * waits, and it then gets exactly what the sendfile did not send. */
+ * waits, and it then gets exactly what the sendfile did not send. With
+ * `other`, the reader reads through a second open file description of
+ * the read end (opened by /proc/self/fd/N): the hold covers the pipe,
+ * not just the end the sendfile reads. */
+static bool other;
+
 static void held_body(void)
 {
 	struct { int fd; short events, revents; } pfd;
 	struct cub_coro *sender, *reader;
+	char path[32];
 	void *res;
 
 	hf = (int)SYS4(SYS_openat, AT_FDCWD, "/out", O_CREAT | O_RDWR, 0644);
 	assert_true(hf >= 3);
 	mkpipe(hp);
+	hr = hp[0];
+	if (other) {
+		cubi_fs_lock();
+		cubi_procfs_populate(cubi_ramfs_root());
+		cubi_fs_unlock();
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", hp[0]);
+		hr = (int)SYS4(SYS_openat, AT_FDCWD, path, O_NONBLOCK, 0);
+		assert_true(hr >= 3);
+	}
 	assert_int_equal(SYS3(SYS_write, hp[1], pat, 5000), 5000);
 	cubi_fs_lock();
 	assert_int_equal(cub_coro_spawn(&sender, held_sendfile, NULL, NULL), 0);
 	cub_coro_yield();			/* it peeked, and waits */
-	expect_empty(hp[0]);
-	pfd.fd = hp[0];
+	expect_empty(hr);
+	pfd.fd = hr;
 	pfd.events = POLLIN;
 	assert_int_equal(SYS3(SYS_poll, &pfd, 1, 0), 0);
 	assert_int_equal(sendfile(hf, hp[0], 10), -CUB_EAGAIN);	/* a second one */
-	nonblock(hp[0], false);
+	nonblock(hr, false);
 	assert_int_equal(cub_coro_spawn(&reader, held_reader, NULL, NULL), 0);
 	cub_coro_yield();			/* it waits too */
 	cubi_fs_unlock();
@@ -362,6 +380,8 @@ static void held_body(void)
 	assert_int_equal(SYS4(SYS_pread64, hf, got, sizeof(got), 0), 3000);
 	assert_memory_equal(got, pat, 3000);
 	closeall(2, hp);
+	if (other)
+		closeall(1, &hr);
 	assert_int_equal(SYS1(SYS_close, hf), 0);
 }
 
@@ -369,6 +389,15 @@ static void test_sendfile_held(void **state)
 {
 	(void)state;
 	make_pattern();
+	other = false;
+	run_fresh(held_body, false);
+}
+
+static void test_sendfile_held_other_end(void **state)
+{
+	(void)state;
+	make_pattern();
+	other = true;
 	run_fresh(held_body, false);
 }
 
@@ -419,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_sendfile_blocking_dest),
 		cmocka_unit_test(test_sendfile_epipe),
 		cmocka_unit_test(test_sendfile_held),
+		cmocka_unit_test(test_sendfile_held_other_end),
 		cmocka_unit_test(test_sendfile_refused),
 	};
 
