@@ -5,7 +5,8 @@
  * nodes (directories, regular files, devices, sockets, symbolic links),
  * link, unlink and rename, and the seal /proc puts on its nodes (the
  * refresh hook, epochs). What a node holds (file bytes, attributes) is
- * ramfs_data.c's, directory listings are ramfs_dir.c's; ramfs_impl.h
+ * ramfs_data.c's, directory listings are ramfs_dir.c's, the name index
+ * that finds an entry by name is ramfs_hash.c's; ramfs_impl.h
  * has the structures they share and the invariants, all of which this
  * file keeps.
  *
@@ -123,23 +124,17 @@ static struct rname *new_name(const char *name, size_t len)
 	cub_memcpy(e->name, name, len);
 	e->name[len] = '\0';
 	e->nlen = (uint16_t)len;
+	e->hash = cubi_ramfs_hash(name, len);
+	e->hnext = NULL;
 	return e;
 }
 
 /* Every name is looked up here: a generated directory is refreshed
- * first. */
+ * first. O(1) expected (ramfs_hash.c). */
 static struct rname *find(struct cubi_rnode *dir, const char *name, size_t len)
 {
-	struct cub_list *l;
-
 	cubi_ramfs_refresh(dir);
-	cub_list_for_each(l, &dir->d.children) {
-		struct rname *e = of_entry(l);
-
-		if (e->nlen == len && cub_memcmp(e->name, name, len) == 0)
-			return e;
-	}
-	return NULL;
+	return cubi_ramfs_index_find(dir, name, len);
 }
 
 /* Puts entry e, naming n, last in live directory dir's listing. */
@@ -150,6 +145,7 @@ static void attach(struct cubi_rnode *dir, struct rname *e, struct cubi_rnode *n
 	e->seq = dir->d.next_seq++;
 	cub_list_push_back(&dir->d.children, &e->entry);
 	dir->d.nentries++;
+	cubi_ramfs_index_add(dir, e);
 	n->nlink++;
 	if (dir_p(n)) {
 		CUB_ASSERT(n->nlink == 1);	/* no hard links to dirs */
@@ -160,16 +156,20 @@ static void attach(struct cubi_rnode *dir, struct rname *e, struct cubi_rnode *n
 }
 
 /* Removes and frees entry e; returns its node, which stays allocated
- * (see drop). */
+ * (see drop). A listing that was to resume after e resumes after the
+ * entry before it, which finds the same next entry without a walk from
+ * the start (readdir while unlinking stays O(1) a call). */
 static struct cubi_rnode *detach(struct rname *e)
 {
 	struct cubi_rnode *dir = e->dir, *n = e->node;
 
 	CUB_ASSERT(n->nlink > 0);
+	if (dir->d.hint == e)
+		dir->d.hint = e->entry.prev == &dir->d.children ? NULL
+							       : of_entry(e->entry.prev);
 	cub_list_del(&e->entry);
 	dir->d.nentries--;
-	if (dir->d.hint == e)
-		dir->d.hint = NULL;
+	cubi_ramfs_index_del(dir, e);
 	if (dir_p(n)) {
 		n->d.self = NULL;
 		dir->d.nsubdirs--;
@@ -187,6 +187,8 @@ static void drop(struct cubi_rnode *n)
 		return;
 	if (!dir_p(n))
 		cub_free(n->f.data);
+	else	/* removed, so empty, so without a table */
+		CUB_ASSERT(!n->d.buckets && !n->d.nentries);
 	cub_free(n);
 }
 

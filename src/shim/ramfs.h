@@ -90,6 +90,10 @@ struct cubi_rnode *cubi_ramfs_parent(struct cubi_rnode *dir);
 /* True when n is a directory. */
 bool cubi_ramfs_is_dir(const struct cubi_rnode *n);
 
+/* The buckets of directory dir's name index (0: none, the directory is
+ * small; 0 for other nodes). Host tests watch it grow and shrink. */
+uint32_t cubi_ramfs_buckets(const struct cubi_rnode *dir);
+
 /* The entry `name` of directory dir: 0 and *out, -CUB_ENOENT, or
  * -CUB_ENOTDIR when dir is not a directory. *out is not held. A link is
  * returned as itself, not followed. */

@@ -8,9 +8,12 @@
  *
  * Invariants (ramfs_impl.h's, as they bear on this file): a directory's
  * children are in increasing seq order, numbered from FIRST_SEQ; d.hint
- * is NULL or an entry of the directory (ramfs.c clears it when it
- * removes that entry). A sealed directory is refreshed before it is
- * listed, as before a lookup.
+ * is NULL or an entry of the directory (ramfs.c moves it to the entry
+ * before when it removes that entry, so its seq stays below the cookie
+ * that followed it). A sealed directory is refreshed before it is
+ * listed, as before a lookup. The name index (ramfs_hash.c) is not used
+ * here: it may grow or shrink between two calls without changing the
+ * list, so a listing neither skips nor repeats an entry across it.
  *
  * Locking: none here; callers hold the fs lock (ramfs.h).
  */

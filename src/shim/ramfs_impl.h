@@ -2,14 +2,18 @@
  * ramfs_impl.h - what the parts of the shim's in-memory file system share:
  * its node and name structures, their invariants and a few helpers.
  * ramfs.c has the tree (nodes, names, lookups, link, unlink, rename, the
- * seal), ramfs_data.c what a node holds (file bytes, attributes),
- * ramfs_dir.c directory listings. ramfs.h is the contract for everyone
+ * seal), ramfs_hash.c each directory's name index (a hash table),
+ * ramfs_data.c what a node holds (file bytes, attributes), ramfs_dir.c
+ * directory listings. ramfs.h is the contract for everyone
  * else; only ramfs*.c include this header.
  *
  * Names and nodes are apart, as inodes and dentries are on Linux: a
  * directory keeps its entries (struct rname: a name and the node it
  * names) on a list in creation order, and a node other than a directory
- * may be named by several entries (hard links). Each entry carries a
+ * may be named by several entries (hard links). A directory of more than
+ * a few entries also chains them into a hash table by name (d.buckets,
+ * ramfs_hash.c), so a lookup costs O(1) expected however many names it
+ * holds; the list alone gives the listing order. Each entry carries a
  * per-directory sequence number, and a readdir cookie is a sequence
  * number ("continue at the first entry numbered >= cookie"), so a cookie
  * stays meaningful when entries before or after it come and go. Cookies
@@ -32,7 +36,15 @@
  *  - d.nentries / d.nsubdirs count the entries / those naming
  *    directories; a directory is only removed when empty, so a removed
  *    directory never has entries (and takes none).
- *  - d.hint is NULL or an entry of the directory (where readdir resumes).
+ *  - d.hint is NULL or an entry of the directory (where readdir resumes;
+ *    removing it moves the hint to the entry before it).
+ *  - the name index (ramfs_hash.c, whose header has its own rules):
+ *    d.nbuckets is 0 (d.buckets NULL: lookups walk the list) or a power
+ *    of two, and then every entry of the directory, and nothing else, is
+ *    on the chain of bucket e->hash & (d.nbuckets - 1); e->hash is the
+ *    hash of e's name. An empty directory has no table, so freeing a
+ *    directory node frees no table. The table only speeds lookups up: a
+ *    table that cannot grow keeps working, so it never makes a call fail.
  *  - a node other than the root is freed exactly when nlink and refs
  *    (holds) are both 0; an entry is freed when it is removed.
  *  - a sealed node (synth != NULL) changes only while owner > 0 (its
@@ -63,7 +75,9 @@ struct rname {
 	struct cub_list entry;		/* in dir->d.children */
 	struct cubi_rnode *dir;		/* the directory it is in */
 	struct cubi_rnode *node;	/* what it names */
+	struct rname *hnext;		/* its chain in dir->d.buckets */
 	uint64_t seq;			/* position in the dir's listing */
+	uint32_t hash;			/* cubi_ramfs_hash of the name */
 	uint16_t nlen;
 	char name[];			/* nlen bytes and a NUL */
 };
@@ -78,9 +92,10 @@ struct cubi_rnode {
 		struct {		/* directory */
 			struct cub_list children;
 			struct rname *hint, *self;
+			struct rname **buckets;	/* NULL or nbuckets */
 			uint64_t next_seq;
 			uint64_t epoch;	/* of its last refresh */
-			uint32_t nentries, nsubdirs;
+			uint32_t nentries, nsubdirs, nbuckets;
 		} d;
 		struct {		/* regular file, symbolic link */
 			unsigned char *data;
@@ -118,5 +133,15 @@ bool cubi_ramfs_sealed(const struct cubi_rnode *n);
 /* Lets a sealed directory's owner bring its entries up to date, once
  * per epoch (see the invariants). */
 void cubi_ramfs_refresh(struct cubi_rnode *dir);
+
+/* ramfs_hash.c */
+uint32_t cubi_ramfs_hash(const char *name, size_t len);
+/* The entry `name` of dir, or NULL (no refresh: ramfs.c's find does it). */
+struct rname *cubi_ramfs_index_find(const struct cubi_rnode *dir,
+				    const char *name, size_t len);
+/* Entry e (hash set) has just joined dir's list and count / left them:
+ * the table follows, growing or shrinking as it needs. Never fails. */
+void cubi_ramfs_index_add(struct cubi_rnode *dir, struct rname *e);
+void cubi_ramfs_index_del(struct cubi_rnode *dir, struct rname *e);
 
 #endif
