@@ -8,8 +8,11 @@
  * under ASan), with symbolic and hard links, and an archive GNU cpio
  * writes; symbolic links and hard links (nlink, names outliving each
  * other, rename between names of one file); and a randomized model test
- * (seed from $CUBRT_SEED, printed on failure) comparing random
- * operations, links among them, against plain arrays.
+ * (seed from $CUBRT_SEED, printed) comparing random operations, links
+ * and lookups among them, against plain arrays: 40 names a directory,
+ * in phases that fill the directories and drain them, so that their
+ * name index (ramfs_hash.c) is made, grows, shrinks and goes again
+ * (test_shim_ramdir has the large directories).
  * Every test checks that the heap holds no more blocks afterwards.
  */
 #include <setjmp.h>
@@ -1541,11 +1544,12 @@ static void test_cpio_fuzz(void **state)
 /* ----------------------------------------------------------------- model */
 
 #define MD 3			/* directories: /m0, /m1, /m1/m2 */
-#define MN 4			/* names in each: a b c d */
-#define MF 64			/* model files */
+#define MN 40			/* names in each (mname): up to 64 buckets */
+#define MF (MD * MN + MH)	/* model files */
 #define MAXF 512		/* model file size bound */
 #define MH 4			/* held handles */
-#define STEPS 4000
+#define STEPS 16000
+#define PHASE 2000		/* steps filling, then draining, ... */
 
 enum { NONE, FILE_, DIR_, LINK_ };
 
@@ -1570,7 +1574,8 @@ static int held[MH];			/* file index or -1 */
 static struct cubi_rnode *mdir[MD];
 static uint64_t mseq, seed, rng;
 static int step_no;
-static const char *mname[MN] = { "a", "b", "c", "d" };
+static char mname[MN][24];		/* n0, name-1, a-longer-name-2, n3, ... */
+static size_t mlen[MN];
 
 #define MCHECK(c)							\
 	do {								\
@@ -1625,7 +1630,7 @@ static void op_create(int d, int k, bool dir)
 {
 	struct ment *e = &me[d][k];
 	struct cubi_rnode *n = NULL;
-	int rc = cubi_ramfs_create(mdir[d], mname[k], 1,
+	int rc = cubi_ramfs_create(mdir[d], mname[k], mlen[k],
 				   dir ? CUBI_S_IFDIR | 0755 : CUBI_S_IFREG | 0644,
 				   &n);
 
@@ -1644,7 +1649,7 @@ static void op_create(int d, int k, bool dir)
 static void op_unlink(int d, int k, bool rmdir)
 {
 	struct ment *e = &me[d][k];
-	int rc = cubi_ramfs_unlink(mdir[d], mname[k], 1, rmdir);
+	int rc = cubi_ramfs_unlink(mdir[d], mname[k], mlen[k], rmdir);
 
 	if (e->kind == NONE)
 		MCHECK(rc == -CUB_ENOENT);
@@ -1661,8 +1666,8 @@ static void op_unlink(int d, int k, bool rmdir)
 static void op_rename(int fd, int fk, int td, int tk, bool noreplace)
 {
 	struct ment *s = &me[fd][fk], *t = &me[td][tk];
-	int rc = cubi_ramfs_rename(mdir[fd], mname[fk], 1, mdir[td], mname[tk],
-				   1, noreplace);
+	int rc = cubi_ramfs_rename(mdir[fd], mname[fk], mlen[fk], mdir[td],
+				   mname[tk], mlen[tk], noreplace);
 	int want = 0;
 
 	bool same = s->kind != NONE && t->kind != NONE && s->node == t->node;
@@ -1694,7 +1699,7 @@ static void op_link(int fd, int fk, int td, int tk)
 
 	if (s->kind == NONE)
 		return;
-	rc = cubi_ramfs_link(s->node, mdir[td], mname[tk], 1);
+	rc = cubi_ramfs_link(s->node, mdir[td], mname[tk], mlen[tk]);
 	if (t->kind != NONE) {
 		MCHECK(rc == -CUB_EEXIST);
 	} else if (s->kind == DIR_) {
@@ -1714,7 +1719,8 @@ static void op_symlink(int d, int k)
 	struct cubi_rnode *n = NULL;
 	char target[8];
 	int len = snprintf(target, sizeof(target), "t%d", (int)rnd(1000));
-	int rc = cubi_ramfs_symlink(mdir[d], mname[k], 1, target, (size_t)len, &n);
+	int rc = cubi_ramfs_symlink(mdir[d], mname[k], mlen[k], target,
+				    (size_t)len, &n);
 
 	if (e->kind != NONE) {
 		MCHECK(rc == -CUB_EEXIST && n == e->node);
@@ -1725,6 +1731,18 @@ static void op_symlink(int d, int k)
 	e->node = n;
 	e->seq = mseq++;
 	memcpy(e->target, target, sizeof(target));
+}
+
+/* Name k of directory d finds what the model has there. */
+static void op_lookup(int d, int k)
+{
+	struct cubi_rnode *n = NULL;
+	int rc = cubi_ramfs_lookup(mdir[d], mname[k], mlen[k], &n);
+
+	if (me[d][k].kind == NONE)
+		MCHECK(rc == -CUB_ENOENT);
+	else
+		MCHECK(rc == 0 && n == me[d][k].node);
 }
 
 /* The names the model gives node n. */
@@ -1838,6 +1856,15 @@ static void check_dir(int d)
 	}
 	MCHECK(got == n);
 	MCHECK(nlink(mdir[d]) == (uint32_t)(2 + subdirs + (d == 1)));
+	for (int k = 0; k < MN; k++)
+		op_lookup(d, k);
+	/* the index's size: none up to 8 entries, else 1/4 to 1 a bucket */
+	n += d == 1;
+	if (cubi_ramfs_buckets(mdir[d]) == 0)
+		MCHECK(n <= 8);
+	else
+		MCHECK((uint32_t)n <= cubi_ramfs_buckets(mdir[d]) &&
+		       (uint32_t)n >= cubi_ramfs_buckets(mdir[d]) / 4);
 }
 
 static void check_all(void)
@@ -1872,6 +1899,20 @@ static void model_step(void)
 {
 	int r = (int)rnd(100);
 
+	if (rnd(2) == 0) {	/* the phase's bias: fill or drain */
+		int d = (int)rnd(MD), k = (int)rnd(MN);
+
+		if ((step_no / PHASE) % 2 == 0)
+			op_create(d, k, rnd(5) == 0);
+		else	/* mostly the right call for what is there */
+			op_unlink(d, k, (me[d][k].kind == DIR_) != (rnd(8) == 0));
+		return;
+	}
+	if (r < 8) {		/* then the rest as they were, afresh */
+		op_lookup((int)rnd(MD), (int)rnd(MN));
+		return;
+	}
+	r = (int)rnd(100);
 	if (r < 12)
 		op_create((int)rnd(MD), (int)rnd(MN), rnd(5) == 0);
 	else if (r < 17)
@@ -1903,7 +1944,12 @@ static void test_model(void **state)
 
 	(void)state;
 	seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
+	print_message("test_model: CUBRT_SEED=%llu\n", (unsigned long long)seed);
 	rng = seed ? seed : 1;
+	for (int k = 0; k < MN; k++)
+		mlen[k] = (size_t)snprintf(mname[k], sizeof(mname[k]), "%s%d",
+					   k % 3 == 0 ? "n" : k % 3 == 1 ? "name-"
+					   : "a-longer-name-", k);
 	memset(mf, 0, sizeof(mf));
 	memset(me, 0, sizeof(me));
 	for (int h = 0; h < MH; h++)
