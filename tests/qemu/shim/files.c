@@ -14,8 +14,10 @@
  * /proc/self/exe's ELF: the test boots with the image itself in the
  * tree, selfcpio.sh), and the rarer file calls (statfs, sendfile,
  * flock, posix_fallocate, utimes, chown); sendfile from a pipe and a
- * socket into a pipe that fills keeps the rest in the source. One line
- * per check, then a summary.
+ * socket into a pipe that fills keeps the rest in the source; one
+ * directory of 10,000 files (made, found, listed exactly once while
+ * 2,000 more arrive under the listing, removed). One line per check,
+ * then a summary.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -498,6 +500,74 @@ static void magic_links(const char *argv0)
 	close(fd);
 }
 
+#define BIG_N 10000
+#define BIG_MORE 2000
+
+static void big_name(char *buf, int i)
+{
+	snprintf(buf, 64, "/tmp/big/%s%d", i % 2 ? "obj-" : "f", i);
+}
+
+/* Lists /tmp/big, making the BIG_MORE files after the first half of the
+ * listing; counts each name seen. 0, or -1 for a name it never made. */
+static int big_list(unsigned char *seen)
+{
+	DIR *d = opendir("/tmp/big");
+	struct dirent *e;
+	char path[64];
+	int n = 0, fd;
+
+	while (d && (e = readdir(d)) != NULL) {
+		int i = atoi(e->d_name + strcspn(e->d_name, "0123456789"));
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (i < 0 || i >= BIG_N + BIG_MORE)
+			return -1;
+		seen[i]++;
+		if (++n == BIG_N / 2)
+			for (int j = BIG_N; j < BIG_N + BIG_MORE; j++) {
+				big_name(path, j);
+				if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600)) < 0)
+					return -1;
+				close(fd);
+			}
+	}
+	return d && closedir(d) == 0 ? 0 : -1;
+}
+
+static void big_directory(void)
+{
+	static unsigned char seen[BIG_N + BIG_MORE];
+	struct stat st;
+	char path[64];
+	int made = 0, found = 0, once = 1, gone = 0, fd;
+
+	mkdir("/tmp/big", 0755);
+	for (int i = 0; i < BIG_N; i++) {
+		big_name(path, i);
+		if ((fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600)) >= 0)
+			made += write(fd, &i, sizeof(i)) == sizeof(i) && close(fd) == 0;
+	}
+	for (int i = BIG_N - 1; i >= 0; i--) {
+		big_name(path, i);
+		found += stat(path, &st) == 0 && st.st_size == sizeof(i);
+	}
+	check("10,000 files in one directory made and found",
+	      made == BIG_N && found == BIG_N);
+	check("listed while 2,000 more arrive", big_list(seen) == 0);
+	for (int i = 0; i < BIG_N + BIG_MORE; i++)
+		once &= seen[i] == 1 || (i >= BIG_N && seen[i] == 0);
+	check("each listed exactly once", once);
+	for (int k = 0; k < 2; k++)	/* odd ones, then even ones */
+		for (int i = 1 - k; i < BIG_N + BIG_MORE; i += 2) {
+			big_name(path, i);
+			gone += unlink(path) == 0 && stat(path, &st) == -1 &&
+				errno == ENOENT;
+		}
+	check("all removed", gone == BIG_N + BIG_MORE && rmdir("/tmp/big") == 0);
+}
+
 int main(int argc, char **argv)
 {
 	boot_archive();
@@ -512,6 +582,7 @@ int main(int argc, char **argv)
 	sendfile_streams();
 	proc(argc ? argv[0] : "");
 	magic_links(argc ? argv[0] : "");
+	big_directory();
 	printf("files: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
 }
