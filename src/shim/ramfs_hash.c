@@ -26,10 +26,11 @@
  *    that cannot give memory back keeps the larger block).
  *
  * Costs: a directory of at most LINEAR_MAX entries has no table (its
- * entries carry a hash and a chain link: 12 bytes each); a larger one
- * has between 1 and 4 pointers of table per entry. Growth and shrinking
- * rehash every entry, amortised O(1) per insert or remove (the load
- * factor stays between 1/4 and 1 apart from the hysteresis).
+ * entries carry a hash and a chain link: 8 bytes more each, the node
+ * 16); a larger one has between 1 and 4 pointers of table per entry.
+ * Growing or shrinking rehashes every entry, amortised O(1) per insert
+ * or remove (the load factor stays between 1/4 and 1, and a resize
+ * leaves it at 1/2, so the next is half a table's worth of changes off).
  *
  * Locking: none here; callers hold the fs lock (ramfs.h).
  */
