@@ -170,7 +170,8 @@ static void oneshot_and_periodic(void)
 	t0 = cub_time_now();
 	assert_int_equal(ticks(fd, &n), 8);
 	assert_true(n >= 1);
-	assert_true(cub_time_now() - t0 <= 2 * MS + 50 * MS);	/* it did wake */
+	assert_true(cub_time_now() - t0 <= NSEC);	/* woke by its timer: a
+						 * missed wake would hang */
 	assert_int_equal(SYS2(SYS_timerfd_gettime, fd, &it), 0);
 	assert_int_equal(ns_of(it.interval), 2 * MS);
 	assert_true(ns_of(it.value) <= 2 * MS);
