@@ -21,7 +21,10 @@
  * the console. Path arguments often name a few shared files and directories
  * (so that threads race to create, link, rename and remove them, and
  * symbolic links made with those names as targets lead into each other
- * and into loops); socket
+ * and into loops), and /proc's and /dev's magic links to descriptors,
+ * the working directory and the program (a pipe end opened through one
+ * may block: reads and writes skip blocking pipes as blocking sockets);
+ * socket
  * addresses often name a port bound lately or an AF_UNIX name (some of
  * them those same paths). When a
  * scratch pointer is among the arguments, lengths stay small, so a valid
@@ -42,6 +45,8 @@
 #include <cubrt/shim.h>
 
 #include "host.h"
+#include "procfs.h"
+#include "shim_impl.h"
 
 #define THREADS 8
 #define SCRATCH (64 * 1024)
@@ -97,11 +102,14 @@ static bool is_console(long fd)
 	return type_of(fd) == 0020000;
 }
 
-/* True when fd is a socket without O_NONBLOCK (accept gives those): a
- * read, write, accept or connect on it could wait forever. */
-static bool is_blocking_socket(long fd)
+/* True when fd is a socket or a pipe without O_NONBLOCK (accept gives
+ * such sockets, an open of /proc/self/fd/N such pipe ends): a read,
+ * write, accept or connect on it could wait forever. */
+static bool is_blocking(long fd)
 {
-	return type_of(fd) == 0140000 &&
+	unsigned type = type_of(fd);
+
+	return (type == 0140000 || type == 0010000) &&
 	       !(cub_shim_call(72, fd, 3, 0, 0, 0, 0) & 04000);	/* F_GETFL */
 }
 
@@ -170,6 +178,8 @@ static void aim_sockaddr(long a[6], uint64_t *s, int i)
 static const char *const paths[] = {
 	"/tmp/f", "/tmp/d", "/tmp/d/f", "/tmp/d/e", "/tmp/d/e/g", "/tmp/d/",
 	"f", "d", "d/f", "./f", "..", "/", "/tmp", "/dev/null", "/etc/hosts", "",
+	"/proc/self/fd/3", "/proc/self/fd/4", "/proc/self/fd/5/f", "/dev/fd/6",
+	"/dev/stdout", "/proc/self/cwd", "/proc/self/cwd/f", "/proc/self/exe",
 };
 
 /* Which arguments of call nr are paths (bit i: a[i]), 0 for none. */
@@ -234,19 +244,19 @@ static bool steer(long nr, long a[6], uint64_t *s)
 	case 15:				/* rt_sigreturn: no frame, ends it */
 		return false;
 	case 0: case 19:			/* read/readv from the console */
-		return !is_console(a[0]) && !is_blocking_socket(a[0]);
+		return !is_console(a[0]) && !is_blocking(a[0]);
 	case 1: case 20:			/* write/writev, */
 	case 42:				/* connect: often a listener */
 		if (rnd(s) % 2)
 			aim_sockaddr(a, s, 1);
-		return !is_blocking_socket(a[0]);
+		return !is_blocking(a[0]);
 	case 44:				/* sendto: often a UDP port */
 		if (rnd(s) % 2)
 			aim_sockaddr(a, s, 4);
-		return !is_blocking_socket(a[0]);
+		return !is_blocking(a[0]);
 	case 43:				/* accept, */
 	case 45: case 46: case 47:		/* send/recv calls */
-		return !is_blocking_socket(a[0]);
+		return !is_blocking(a[0]);
 	case 41: case 53:			/* socket, socketpair: */
 		if (rnd(s) % 2) {		/* often a kind that exists: */
 			a[0] = nr == 53 || rnd(s) % 4 == 0 ? 1 : 2;
@@ -262,7 +272,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		return true;
 	case 288:				/* accept4 */
 		a[3] |= 04000;
-		return !is_blocking_socket(a[0]);
+		return !is_blocking(a[0]);
 	case 22: return false;			/* pipe: blocking ends */
 	case 293: a[1] |= 04000; return true;	/* pipe2: O_NONBLOCK always */
 	case 72:				/* fcntl F_SETFL: keep it */
@@ -320,8 +330,8 @@ static bool steer(long nr, long a[6], uint64_t *s)
 	case 40:				/* sendfile: a few bytes, never */
 		a[3] &= 0xffff;			/* from the console or a
 						 * blocking socket */
-		return !is_console(a[1]) && !is_blocking_socket(a[1]) &&
-		       !is_blocking_socket(a[0]);
+		return !is_console(a[1]) && !is_blocking(a[1]) &&
+		       !is_blocking(a[0]);
 	case 326: a[4] &= 0xffff; return true;	/* copy_file_range: files only */
 	case 62: a[1] = 0; return true;		/* kill: probe only */
 	case 129: a[1] = rnd(s) % 2 ? 14 : 0; return true;	/* sigqueue: */
@@ -398,6 +408,10 @@ static void *run_all(void *unused)
 	struct cub_coro *t[THREADS];
 
 	(void)unused;
+	cubi_fs_lock();			/* /dev and /proc, as a program has */
+	cubi_dev_populate(cubi_ramfs_root());
+	cubi_procfs_populate(cubi_ramfs_root());
+	cubi_fs_unlock();
 	for (long i = 0; i < THREADS; i++)
 		cub_coro_spawn(&t[i], fuzzer, (void *)i, NULL);
 	for (int i = 0; i < THREADS; i++)
