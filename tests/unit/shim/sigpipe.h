@@ -1,7 +1,7 @@
 /*
  * sigpipe.h - what the tests of SIGPIPE share (test_shim_pipe.c,
- * test_shim_unix.c, test_shim_socket.c): setting its action, and taking
- * it when pending (nothing runs handlers on the host: cubi_signal_deliver
+ * test_shim_unix.c, test_shim_socket.c, test_shim_sendfile.c): setting
+ * its action, and taking it (or another signal) when pending (nothing runs handlers on the host: cubi_signal_deliver
  * builds the frame on a stack of ours and cubi_signal_restore takes it
  * back). Taking needs a coroutine: signals belong to threads. Include
  * after cmocka.h and sys.h, with src/shim on the include path.
@@ -29,8 +29,8 @@ static inline void set_sigpipe(uint64_t handler)
 }
 
 /* True when a signal was pending for the calling thread, taken now;
- * asserts that it was SIGPIPE. */
-static inline bool sigpipe_taken(void)
+ * asserts that it was sig. */
+static inline bool signal_taken(int sig)
 {
 	static _Alignas(64) uint8_t stack[16384], fx[512];
 	struct cubi_sigctx c, back;
@@ -42,9 +42,14 @@ static inline bool sigpipe_taken(void)
 	c.fx = fx;
 	if (!cubi_signal_deliver(&c))
 		return false;
-	assert_int_equal(c.rdi, SIGPIPE);
+	assert_int_equal(c.rdi, sig);
 	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
 	return true;
+}
+
+static inline bool sigpipe_taken(void)
+{
+	return signal_taken(SIGPIPE);
 }
 
 #endif

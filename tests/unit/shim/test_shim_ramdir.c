@@ -27,46 +27,10 @@
 #include <cubrt/heap.h>
 #include <cubrt/mem.h>
 #include "ramfs.h"
+#include "ramfix.h"
 
 #define BIG 20000
 
-static struct cubi_rnode *R;		/* the root */
-static size_t base_blocks;		/* heap blocks at the test's start */
-static uint64_t rng;
-
-static size_t heap_blocks(void)
-{
-	struct cub_heap_stats st;
-
-	cub_heap_stats(&st);
-	return st.blocks;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	cubi_ramfs_reset();
-	R = cubi_ramfs_root();
-	base_blocks = heap_blocks();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	cubi_ramfs_reset();
-	assert_int_equal(cubi_ramfs_buckets(R), 0);
-	assert_int_equal(heap_blocks(), base_blocks);
-	return 0;
-}
-
-static uint64_t rnd(uint64_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng % n;
-}
 
 static void seed_rng(const char *test)
 {

@@ -30,36 +30,9 @@
 #include <cubrt/heap.h>
 #include <cubrt/mem.h>
 #include "ramfs.h"
+#include "ramfix.h"
 
-static struct cubi_rnode *R;		/* the root */
 static struct cubi_rstat st_tmp;
-static size_t base_blocks;		/* heap blocks at the test's start */
-
-static size_t heap_blocks(void)
-{
-	struct cub_heap_stats st;
-
-	cub_heap_stats(&st);
-	return st.blocks;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	cubi_ramfs_reset();
-	R = cubi_ramfs_root();
-	base_blocks = heap_blocks();
-	return 0;
-}
-
-/* Everything a test made is freed by reset (or was freed before). */
-static int teardown(void **state)
-{
-	(void)state;
-	cubi_ramfs_reset();
-	assert_int_equal(heap_blocks(), base_blocks);
-	return 0;
-}
 
 /* ----------------------------------------------------------- helpers */
 
@@ -1572,7 +1545,7 @@ static struct mfile mf[MF];
 static struct ment me[MD][MN];
 static int held[MH];			/* file index or -1 */
 static struct cubi_rnode *mdir[MD];
-static uint64_t mseq, seed, rng;
+static uint64_t mseq, seed;
 static int step_no;
 static char mname[MN][24];		/* n0, name-1, a-longer-name-2, n3, ... */
 static size_t mlen[MN];
@@ -1585,14 +1558,6 @@ static size_t mlen[MN];
 			fail();						\
 		}							\
 	} while (0)
-
-static uint64_t rnd(uint64_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng % n;
-}
 
 static int mf_new(struct cubi_rnode *n)
 {
