@@ -30,7 +30,7 @@
  * the listener's name as its peer's; SOCK_SEQPACKET the same, with
  * messages instead of a ring. There is no handshake and no TIME_WAIT. A
  * send on a stream socket that fails -EPIPE raises SIGPIPE on the caller
- * unless MSG_NOSIGNAL (socket_io.c; signal.c's cubi_signal_epipe);
+ * unless MSG_NOSIGNAL (socket_sendrecv.c; signal.c's cubi_signal_epipe);
  * datagram and seqpacket sockets never raise it, as on Linux.
  *
  * Choices where Linux leaves room or where this is simpler than Linux:
@@ -84,12 +84,13 @@
  * This file makes, binds, listens on, shuts down and frees sockets;
  * socket_addr.c copies addresses in and out, names sockets (getsockname,
  * getpeername) and keeps the ports; socket_conn.c connects and accepts;
- * socket_io.c moves stream data; socket_opt.c has the options;
- * socket_udp.c has datagrams; socket_dgram.c the message queue UDP and
- * socket_umsg.c (AF_UNIX messages) share; socket_rights.c passes
- * descriptors; socket_unix.c names AF_UNIX sockets (socket.h is their
- * interface). A socket's free op (destroy) closes what it still holds:
- * unread messages and rights, a listener's unaccepted connections.
+ * socket_stream.c moves stream data; socket_sendrecv.c has the send and
+ * receive calls; socket_opt.c has the options; socket_udp.c has
+ * datagrams; socket_dgram.c the message queue UDP and socket_umsg.c
+ * (AF_UNIX messages) share; socket_rights.c passes descriptors;
+ * socket_unix.c names AF_UNIX sockets (socket.h is their interface). A socket's free op (destroy)
+ * closes what it still holds: unread messages and rights, a listener's
+ * unaccepted connections.
  *
  * Locking: the fd layer's critical section (interrupts disabled, see
  * fd.c) around every look at or change of socket state, the port table

@@ -2,14 +2,16 @@
  * socket.h - the sockets' private interface between socket.c (socket
  * objects: socket, socketpair, bind, listen, shutdown, the last close),
  * socket_addr.c (addresses in and out, ports, names: getsockname,
- * getpeername), socket_conn.c (connect, accept), socket_io.c (the
- * stream data: receive rings, read/write/poll ops, send/recv calls),
- * socket_opt.c (options for every kind), socket_udp.c (UDP: its file
- * ops and send/recv calls), socket_dgram.c (the message queue UDP and
- * AF_UNIX messages share), socket_unix.c (AF_UNIX names: bind to a path
- * or an abstract name, connect's lookup), socket_umsg.c (AF_UNIX
- * SOCK_DGRAM and SOCK_SEQPACKET: messages on socket_dgram.c's queues)
- * and socket_rights.c (SCM_RIGHTS: descriptors in flight on AF_UNIX
+ * getpeername), socket_conn.c (connect, accept), socket_stream.c (the
+ * stream data: receive rings, the rights on their bytes, read/write/poll
+ * ops, the attempts of a send/recv call), socket_sendrecv.c (sendto,
+ * recvfrom, sendmsg, recvmsg: the msghdr checks, the hand-off by kind,
+ * the stream calls), socket_opt.c (options for every kind),
+ * socket_udp.c (UDP: its file ops and send/recv calls), socket_dgram.c
+ * (the message queue UDP and AF_UNIX messages share), socket_unix.c
+ * (AF_UNIX names: bind to a path or an abstract name, connect's lookup),
+ * socket_umsg.c (AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET: messages on
+ * socket_dgram.c's queues) and socket_rights.c (SCM_RIGHTS: descriptors in flight on AF_UNIX
  * sockets). Their header comments state the semantics and invariants.
  *
  * Locking: every field of a socket, the port table, the AF_UNIX names
@@ -246,16 +248,33 @@ long cubi_sock_bind(struct cubi_sock *s, uint32_t addr, uint16_t port);
  * (irq off; bind keeps such sockets from overlapping: at most one). */
 struct cubi_sock *cubi_sock_bound(int type, uint32_t dst, uint16_t port);
 
-/* socket_io.c: the read, peek, write and poll ops (irq off). */
+/* socket_stream.c: the read, peek, write and poll ops (irq off). */
 long cubi_sock_read(struct cubi_file *f, void *buf, size_t n);
 long cubi_sock_peek(struct cubi_file *f, void *buf, size_t n);
 long cubi_sock_write(struct cubi_file *f, const void *buf, size_t n);
 uint32_t cubi_sock_poll(struct cubi_file *f);
+/* What one stream send or receive call carries across its attempts (on
+ * the caller's stack; the caller puts tx and drop when the call ends). */
+struct cubi_xctx {
+	struct cubi_rights *tx;	/* send: rights for its first bytes */
+	struct cubi_fdset *set;	/* recvmsg: where rights go (NULL: closed) */
+	struct cubi_rights *drop;	/* receive: taken rights to close */
+	bool ended;		/* receive: at or past rights: the call ends */
+};
+/* A send or receive call's transfer of up to n bytes between the
+ * program's buffer (checked by the caller) and stream socket fd, with the
+ * MSG_ flags; skip: what the call moved before (a MSG_PEEK looks that far
+ * in); x: never NULL. The bytes moved, or -errno (-EAGAIN only when
+ * non-blocking). Interrupts enabled: it takes the critical section for
+ * each attempt and waits outside it. socket_sendrecv.c's calls run it. */
+long cubi_stream_xfer(uint64_t fd, uintptr_t buf, size_t n, unsigned flags, bool out,
+		      size_t skip, struct cubi_xctx *x);
 
 /* socket_udp.c: the file ops of UDP sockets (sock_new uses them); the
- * calls socket.c and socket_io.c hand UDP sockets to: connect (irq off;
- * a is cubi_sock_addr_in's buffer), sendto, recvfrom, and sendmsg/
- * recvmsg after the header and iovecs passed socket_io.c's checks. */
+ * calls socket.c and socket_sendrecv.c hand UDP sockets to: connect
+ * (irq off; a is cubi_sock_addr_in's buffer), sendto, recvfrom, and
+ * sendmsg/recvmsg after the header and iovecs passed socket_sendrecv.c's
+ * checks. */
 extern const struct cubi_file_ops cubi_udp_ops;
 long cubi_udp_connect(struct cubi_sock *s, const uint8_t *a, int len);
 long cubi_udp_sendto(struct cub_shim_regs *r);
@@ -278,16 +297,16 @@ void cubi_dgram_queue(struct cubi_sock *r, struct cubi_dgram *d);
  * the queue for *dp (the caller frees it after the critical section). */
 long cubi_dgram_take(struct cubi_sock *s, const struct cubi_ubuf *u, bool peek,
 		     struct cubi_dgram **dp);
-/* The iovecs' total (socket_io.c checked them; read again): at most max,
- * else -EMSGSIZE; -EFAULT if they went away. */
+/* The iovecs' total (socket_sendrecv.c checked them; read again): at
+ * most max, else -EMSGSIZE; -EFAULT if they went away. */
 long cubi_iov_total(const struct msghdr_user *m, size_t max);
 /* Frees a message and drops its rights (interrupts enabled; NULL: none). */
 void cubi_dgram_free(struct cubi_dgram *d);
 
 /* socket_umsg.c: AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET. The file ops;
  * connect of a SOCK_DGRAM socket (irq off; id: what the name led to, 0
- * for AF_UNSPEC); the calls socket_io.c hands them (after its checks of
- * the msghdr and its iovecs). */
+ * for AF_UNSPEC); the calls socket_sendrecv.c hands them (after its
+ * checks of the msghdr and its iovecs). */
 extern const struct cubi_file_ops cubi_umsg_ops;
 long cubi_umsg_connect(struct cubi_sock *s, uint32_t id);
 long cubi_umsg_sendto(struct cub_shim_regs *r);

@@ -1,7 +1,7 @@
 /*
  * socket_rights.c - SCM_RIGHTS: descriptors passed over AF_UNIX sockets,
  * from sendmsg's control data to recvmsg's (socket.h is the interface;
- * socket_io.c carries them on a stream's bytes, socket_umsg.c on
+ * socket_stream.c carries them on a stream's bytes, socket_umsg.c on
  * messages).
  *
  * Semantics (Linux's __scm_send, scm_fp_copy and scm_detach_fds):

@@ -5,7 +5,7 @@
  * connect's (and a SOCK_DGRAM send's) lookup of the socket a name leads
  * to. socket.c, socket_conn.c and socket_addr.c do the rest as for TCP
  * (listen, the connection, accept, getsockname); the data go through
- * socket_io.c's rings (SOCK_STREAM) or socket_umsg.c's messages.
+ * socket_stream.c's rings (SOCK_STREAM) or socket_umsg.c's messages.
  *
  * A socket bound by bind has an id and sits on unix_names. A path's node
  * carries that id (cubi_ramfs_mksock) and lives until the program unlinks
