@@ -87,8 +87,9 @@
  * socket_stream.c moves stream data; socket_sendrecv.c has the send and
  * receive calls; socket_opt.c has the options; socket_udp.c has
  * datagrams; socket_dgram.c the message queue UDP and socket_umsg.c
- * (AF_UNIX messages) share; socket_rights.c passes descriptors;
- * socket_unix.c names AF_UNIX sockets (socket.h is their interface). A socket's free op (destroy)
+ * (AF_UNIX messages; socket_umsg_calls.c their calls) share;
+ * socket_rights.c passes descriptors; socket_unix.c names AF_UNIX
+ * sockets (socket.h is their interface). A socket's free op (destroy)
  * closes what it still holds: unread messages and rights, a listener's
  * unaccepted connections.
  *

@@ -10,8 +10,10 @@
  * socket_udp.c (UDP: its file ops and send/recv calls), socket_dgram.c
  * (the message queue UDP and AF_UNIX messages share), socket_unix.c
  * (AF_UNIX names: bind to a path or an abstract name, connect's lookup),
- * socket_umsg.c (AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET: messages on
- * socket_dgram.c's queues) and socket_rights.c (SCM_RIGHTS: descriptors in flight on AF_UNIX
+ * socket_umsg.c (AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET: connect, one
+ * message sent or received on socket_dgram.c's queues, the file ops),
+ * socket_umsg_calls.c (their sendto, recvfrom, sendmsg, recvmsg) and
+ * socket_rights.c (SCM_RIGHTS: descriptors in flight on AF_UNIX
  * sockets). Their header comments state the semantics and invariants.
  *
  * Locking: every field of a socket, the port table, the AF_UNIX names
@@ -305,10 +307,39 @@ void cubi_dgram_free(struct cubi_dgram *d);
 
 /* socket_umsg.c: AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET. The file ops;
  * connect of a SOCK_DGRAM socket (irq off; id: what the name led to, 0
- * for AF_UNSPEC); the calls socket_sendrecv.c hands them (after its
- * checks of the msghdr and its iovecs). */
+ * for AF_UNSPEC). */
 extern const struct cubi_file_ops cubi_umsg_ops;
 long cubi_umsg_connect(struct cubi_sock *s, uint32_t id);
+/* A send's destination: a name (a is cubi_sock_addr_in's buffer, len its
+ * length) or none (a NULL); id is cubi_umsg_send's scratch. */
+struct cubi_umsg_to {
+	const uint8_t *a;
+	int len;
+	uint32_t id;		/* what the name led to */
+};
+/* What a receive took: the message's real length, its sender's name;
+ * have is false when there was none (end of file). */
+struct cubi_umsg_took {
+	size_t len;
+	bool have;
+	uint8_t name_len;
+	char name[CUBI_SUN_NAME];
+};
+/* cubi_umsg_send: one message of n bytes from u sent from s, with the
+ * rights *rp (taken when sent; the caller puts what is left), waiting
+ * while the receiver is full unless non-blocking: the length sent, or
+ * -errno. cubi_umsg_recv: one message received into u (*t: what was
+ * taken; its rights into set, NULL: closed), waiting unless
+ * non-blocking: the bytes copied, or -errno. For the calls
+ * (socket_umsg_calls.c) and the file ops; the caller holds a reference
+ * to s; interrupts enabled (they allocate, free and wait). */
+long cubi_umsg_send(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n,
+		    struct cubi_umsg_to *to, unsigned flags, struct cubi_rights **rp);
+long cubi_umsg_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags,
+		    struct cubi_umsg_took *t, struct cubi_fdset *set);
+
+/* socket_umsg_calls.c: the calls socket_sendrecv.c hands AF_UNIX message
+ * sockets (after its checks of the msghdr and its iovecs). */
 long cubi_umsg_sendto(struct cub_shim_regs *r);
 long cubi_umsg_recvfrom(struct cub_shim_regs *r);
 long cubi_umsg_sendmsg(uint64_t fd, const struct msghdr_user *m, unsigned flags);

@@ -2,7 +2,7 @@
  * socket_sendrecv.c - sendto, recvfrom, sendmsg and recvmsg for every
  * kind of socket (socket.h is the interface). They hand UDP sockets to
  * socket_udp.c and AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET ones to
- * socket_umsg.c (sendmsg and recvmsg after checking the msghdr and
+ * socket_umsg_calls.c (sendmsg and recvmsg after checking the msghdr and
  * its iovecs, for every kind: msg_in), and move a stream socket's bytes
  * with socket_stream.c's cubi_stream_xfer.
  *
@@ -51,7 +51,7 @@ static long check_dest(long domain, uintptr_t u, int len)
 }
 
 /* Which code serves the socket at fd: STREAM (here), UDP (socket_udp.c),
- * UMSG (socket_umsg.c), or -EBADF/-ENOTSOCK; *domain its family. */
+ * UMSG (socket_umsg_calls.c), or -EBADF/-ENOTSOCK; *domain its family. */
 enum { STREAM, UDP, UMSG };
 
 static long kind_of(uint64_t fd, long *domain)

@@ -4,8 +4,12 @@
  * sender's name and any SCM_RIGHTS (socket_rights.c). socket.c makes,
  * binds (socket_unix.c: a path or an abstract name) and shuts them down
  * (socket_addr.c names them); socket_conn.c connects SOCK_SEQPACKET
- * sockets and accepts them like streams; this file moves the messages and
- * connects SOCK_DGRAM sockets. socket.h is the interface.
+ * sockets and accepts them like streams; this file connects SOCK_DGRAM
+ * sockets, sends and receives one message at a time (cubi_umsg_send,
+ * cubi_umsg_recv: with their waits) and has the file ops;
+ * socket_umsg_calls.c has the system calls (sendto, recvfrom, sendmsg,
+ * recvmsg), which take their arguments in and their results out and run
+ * those two. socket.h is the interface.
  *
  * SOCK_DGRAM (Linux's unix_dgram_*):
  *  - sendto/sendmsg with a name sends to the socket bound to it, found
@@ -21,13 +25,12 @@
  *    that connects elsewhere leaves the pair, whose other end then has no
  *    destination (Linux would keep it).
  *  - A message goes whole into its receiver's queue with the sender's
- *    name as it is then (unnamed: recvfrom reports an addrlen of 0, as
- *    Linux). Each receiving socket has a budget, CUBI_UDP_BUDGET bytes of
- *    cubi_dgram_cost (the name not counted); a message that does not fit
- *    waits for room -- a full destination blocks its sender, as on Linux,
- *    or (O_NONBLOCK, MSG_DONTWAIT) fails -EAGAIN. An empty queue takes
- *    any message, so each one up to CUBI_UMSG_MAX bytes gets in (larger:
- *    -EMSGSIZE).
+ *    name as it is then (none when unnamed). Each receiving socket has a
+ *    budget, CUBI_UDP_BUDGET bytes of cubi_dgram_cost (the name not
+ *    counted); a message that does not fit waits for room -- a full
+ *    destination blocks its sender, as on Linux, or (O_NONBLOCK,
+ *    MSG_DONTWAIT) fails -EAGAIN. An empty queue takes any message, so
+ *    each one up to CUBI_UMSG_MAX bytes gets in (larger: -EMSGSIZE).
  *  - shutdown works unconnected; SHUT_RD: receives return 0 once the
  *    queue is empty and sends to this socket fail -EPIPE; SHUT_WR: its
  *    sends fail -EPIPE. Never SIGPIPE (Linux's unix_dgram_sendmsg).
@@ -39,8 +42,8 @@
  * given to sendto is ignored. A reset (the listener closed before
  * accept): -ECONNRESET once, then end of file.
  * Both: a receive takes the oldest message whole (a shorter buffer gets
- * its first bytes: MSG_TRUNC in msg_flags; MSG_TRUNC as a flag returns
- * its real length), MSG_PEEK leaves it (and installs copies of its
+ * its first bytes; the receive says its real length and sender: the
+ * calls report them), MSG_PEEK leaves it (and installs copies of its
  * rights, as Linux), an empty queue blocks (-EAGAIN non-blocking; a
  * signal: -EINTR). read/write/readv/writev are receives and sends
  * without names; zero-length messages are messages. Poll (Linux's
@@ -62,7 +65,8 @@
  * every look at a socket and its queue; the program's buffers are checked
  * and copied inside it. Messages are allocated before it and freed after
  * it; names are looked up (fs lock) before it and the socket found by id
- * inside. The calls hold a reference to the file meanwhile.
+ * inside. cubi_umsg_send's and cubi_umsg_recv's callers hold a
+ * reference to the file meanwhile.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
@@ -71,26 +75,7 @@
 
 #include "socket.h"
 
-#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
-#define RECV_FLAGS (MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT | MSG_WAITALL | MSG_NOSIGNAL | \
-		    MSG_CMSG_CLOEXEC)
 #define S_IFSOCK 0140000u
-
-/* A send's destination: a name (a is cubi_sock_addr_in's buffer) or none. */
-struct to {
-	const uint8_t *a;
-	int len;
-	uint32_t id;		/* what the name led to */
-};
-
-/* What a receive took: the message's real length, its sender's name;
- * have is false when there was none (end of file). */
-struct took {
-	size_t len;
-	bool have;
-	uint8_t name_len;
-	char name[CUBI_SUN_NAME];
-};
 
 static struct cubi_sock *of_file(struct cubi_file *f)
 {
@@ -154,7 +139,7 @@ long cubi_umsg_connect(struct cubi_sock *s, uint32_t id)
 /* ----------------------------------------------------------------- send */
 
 /* The receiver of a send from s (irq off), or NULL and *err. */
-static struct cubi_sock *receiver(struct cubi_sock *s, const struct to *to, long *err)
+static struct cubi_sock *receiver(struct cubi_sock *s, const struct cubi_umsg_to *to, long *err)
 {
 	struct cubi_sock *r;
 
@@ -177,7 +162,8 @@ static struct cubi_sock *receiver(struct cubi_sock *s, const struct to *to, long
 /* One send attempt (irq off) of n bytes from u in *dp, with *rp: the
  * length sent, -EAGAIN while the receiver is full, or -errno. */
 static long send_locked(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n,
-			const struct to *to, struct cubi_dgram **dp, struct cubi_rights **rp)
+			const struct cubi_umsg_to *to, struct cubi_dgram **dp,
+			struct cubi_rights **rp)
 {
 	struct cubi_dgram *d = *dp;
 	struct cubi_sock *r;
@@ -219,8 +205,8 @@ static long send_locked(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n
  * the rights *rp (taken when sent; the caller puts what is left), waiting
  * while the receiver is full unless non-blocking.
  */
-static long umsg_send(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n, struct to *to,
-		      unsigned flags, struct cubi_rights **rp)
+long cubi_umsg_send(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n,
+		    struct cubi_umsg_to *to, unsigned flags, struct cubi_rights **rp)
 {
 	struct cubi_dgram *d;
 	long rc = 0;
@@ -266,7 +252,7 @@ static bool at_eof(const struct cubi_sock *s)
  * -EAGAIN while the caller must wait, or -errno. A message taken goes to
  * *dp (to free), its rights into set (NULL: closed with it). */
 static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags,
-			struct took *t, struct cubi_dgram **dp, struct cubi_fdset *set)
+			struct cubi_umsg_took *t, struct cubi_dgram **dp, struct cubi_fdset *set)
 {
 	struct cubi_dgram *d;
 	long rc;
@@ -290,8 +276,8 @@ static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned
 
 /* Receives one message into u for s (a reference held), waiting unless
  * non-blocking: the bytes copied, or -errno; *t says what was taken. */
-static long umsg_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags,
-		      struct took *t, struct cubi_fdset *set)
+long cubi_umsg_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags,
+		    struct cubi_umsg_took *t, struct cubi_fdset *set)
 {
 	t->have = false;
 	for (;;) {
@@ -316,13 +302,13 @@ static long umsg_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned f
 static long umsg_io(struct cubi_file *f, void *buf, size_t n, int64_t off, bool out)
 {
 	struct cubi_ubuf u = { (uintptr_t)buf, 0, n };
-	struct to to = { NULL, 0, 0 };
+	struct cubi_umsg_to to = { NULL, 0, 0 };
 	struct cubi_rights *none = NULL;
-	struct took t;
+	struct cubi_umsg_took t;
 
 	(void)off;
-	return out ? umsg_send(of_file(f), &u, n, &to, 0, &none)
-		   : umsg_recv(of_file(f), &u, 0, &t, NULL);
+	return out ? cubi_umsg_send(of_file(f), &u, n, &to, 0, &none)
+		   : cubi_umsg_recv(of_file(f), &u, 0, &t, NULL);
 }
 
 /* Write readiness (irq off): the destination, if any, is at most a
@@ -366,150 +352,3 @@ const struct cubi_file_ops cubi_umsg_ops = {
 	.datagram = true,		/* readv/writev: one message (io.c) */
 	.file_wakes = true,
 };
-
-/* ---------------------------------------------------------------- calls */
-
-/* The AF_UNIX message socket at fd with a reference (cubi_file_put it),
- * or NULL and *err. */
-static struct cubi_sock *umsg_get(uint64_t fd, long *err)
-{
-	struct cubi_file *f = cubi_fd_get(fd);
-
-	*err = f ? -CUB_ENOTSOCK : -CUB_EBADF;
-	if (f && f->ops != &cubi_umsg_ops) {
-		cubi_file_put(f);
-		return NULL;
-	}
-	return f ? of_file(f) : NULL;
-}
-
-/* A send call: err (its arguments' checks) or the message's fate; the
- * rights left over are closed. */
-static long send_fd(uint64_t fd, long err, const struct cubi_ubuf *u, size_t n, struct to *to,
-		    unsigned flags, struct cubi_rights *rights)
-{
-	long rc;
-	struct cubi_sock *s = err ? NULL : umsg_get(fd, &rc);
-
-	if (s) {
-		rc = umsg_send(s, u, n, to, flags, &rights);
-		cubi_file_put(&s->file);
-	}
-	cubi_rights_put(rights);
-	return err ? err : rc;
-}
-
-/* A receive call: the bytes copied, or (MSG_TRUNC) the real length. */
-static long recv_fd(uint64_t fd, const struct cubi_ubuf *u, unsigned flags, struct took *t,
-		    struct cubi_fdset *set)
-{
-	long rc;
-	struct cubi_sock *s = umsg_get(fd, &rc);
-
-	if (!s)
-		return rc;
-	rc = umsg_recv(s, u, flags, t, set);
-	cubi_file_put(&s->file);
-	if (rc >= 0 && (flags & MSG_TRUNC))
-		rc = (long)t->len;
-	return rc;
-}
-
-/* sendto(fd, buf, n, flags, dest, destlen). */
-long cubi_umsg_sendto(struct cub_shim_regs *r)
-{
-	struct cubi_ubuf u = { A1(r), 0, A2(r) };
-	uint8_t a[CUBI_ADDR_MAX];
-	struct to to = { A4(r) ? a : NULL, (int)A5(r), 0 };
-	long rc = 0;
-
-	if ((unsigned)A3(r) & ~SEND_FLAGS)
-		rc = -CUB_EOPNOTSUPP;
-	else if (A4(r))
-		rc = cubi_sock_addr_in(A4(r), (int)A5(r), a);
-	if (!rc && A2(r) <= CUBI_UMSG_MAX && !cubi_user_readable(A1(r), A2(r)))
-		rc = -CUB_EFAULT;		/* longer: -EMSGSIZE first */
-	return send_fd(A0(r), rc, &u, A2(r), &to, (unsigned)A3(r), NULL);
-}
-
-/* The sender's name into a sockaddr_un (none: length 0, as Linux). */
-static void sender(const struct took *t, struct cubi_saddr *sa)
-{
-	if (t->have && t->name_len)
-		cubi_unix_saddr(sa, t->name, t->name_len);
-	else
-		*sa = (struct cubi_saddr){ { 0 }, 0 };
-}
-
-/* recvfrom(fd, buf, n, flags, src, srclen). */
-long cubi_umsg_recvfrom(struct cub_shim_regs *r)
-{
-	struct cubi_ubuf u = { A1(r), 0, A2(r) };
-	unsigned flags = (unsigned)A3(r);
-	struct cubi_saddr sa;
-	struct took t;
-	long rc;
-
-	if (flags & ~RECV_FLAGS)
-		return -CUB_EOPNOTSUPP;
-	if (A4(r) && (rc = cubi_sock_addr_out_ok(A4(r), A5(r))) != 0)
-		return rc;
-	rc = recv_fd(A0(r), &u, flags, &t, NULL);
-	if (rc < 0 || !A4(r))
-		return rc;
-	sender(&t, &sa);
-	return cubi_sock_addr_out(A4(r), A5(r), &sa) ? -CUB_EFAULT : rc;
-}
-
-/* sendmsg: the iovecs gathered into one message to msg_name (none:
- * the destination), with the SCM_RIGHTS of the control data. */
-long cubi_umsg_sendmsg(uint64_t fd, const struct msghdr_user *m, unsigned flags)
-{
-	struct cubi_ubuf u = { 0, m->iov, m->iovlen };
-	long n = cubi_iov_total(m, CUBI_UMSG_MAX), rc = n < 0 ? n : 0;
-	uint8_t a[CUBI_ADDR_MAX];
-	bool named = m->name && m->namelen;
-	struct to to = { named ? a : NULL, (int)m->namelen, 0 };
-	struct cubi_rights *rights = NULL;
-
-	if (!rc && (flags & ~SEND_FLAGS))
-		rc = -CUB_EOPNOTSUPP;
-	if (!rc && named)
-		rc = cubi_sock_addr_in(m->name, (int)m->namelen, a);
-	if (!rc)
-		rc = cubi_rights_in(m, &rights);
-	return send_fd(fd, rc, &u, (size_t)CUB_MAX(n, 0), &to, flags, rights);
-}
-
-/* recvmsg: scattered into the iovecs; the sender into msg_name; msg_flags
- * MSG_TRUNC when the message did not fit (MSG_CTRUNC: rights did not);
- * the rights installed (socket_rights.c). */
-long cubi_umsg_recvmsg(uint64_t fd, uintptr_t umsg, struct msghdr_user *m, unsigned flags)
-{
-	struct cubi_ubuf u = { 0, m->iov, m->iovlen };
-	struct cubi_fdset set;
-	struct cubi_saddr sa;
-	struct took t;
-	long rc;
-
-	if (flags & ~RECV_FLAGS)
-		return -CUB_EOPNOTSUPP;
-	if (m->name && (int32_t)m->namelen < 0)
-		return -CUB_EINVAL;
-	set.n = 0;
-	rc = recv_fd(fd, &u, flags & ~MSG_TRUNC, &t, &set);
-	m->flags = 0;
-	cubi_rights_out(&set, m, flags & MSG_CMSG_CLOEXEC);
-	if (rc < 0)
-		return rc;
-	sender(&t, &sa);
-	if (m->name && cubi_copy_out(m->name, sa.b, CUB_MIN(m->namelen, sa.len)))
-		return -CUB_EFAULT;
-	if (m->name)
-		m->namelen = sa.len;
-	if (t.have && (size_t)rc < t.len)
-		m->flags |= (int32_t)MSG_TRUNC;
-	if (cubi_copy_out(umsg, m, sizeof(*m)))
-		return -CUB_EFAULT;
-	return flags & MSG_TRUNC ? (long)t.len : rc;
-}
