@@ -103,6 +103,13 @@ bool cubi_dev_path(struct cubi_file *f, char *buf, size_t size)
 	return false;
 }
 
+uint32_t cubi_dev_rdev(struct cubi_file *f)
+{
+	if (f == &cubi_console_file)
+		return DEV(5, 1);
+	return f->ops == &dev_ops ? of_file(f)->rdev : 0;
+}
+
 static void *dev_release(struct cubi_file *f)
 {
 	return of_file(f);

@@ -204,15 +204,17 @@ int cubi_io_wait(uint32_t seq, uint64_t deadline, const char *what)
 }
 
 /* The file at fd checked for reading or writing (irq off): NULL with
- * *err = -EBADF (not open, or not open for that) or -EINVAL (a file that
- * cannot be read or written, like an epoll instance). */
+ * *err = -EBADF (not open, not open for that, or an O_PATH file) or
+ * -EINVAL (a file that cannot be read or written, like an epoll
+ * instance). */
 static struct cubi_file *rw_file(uint64_t fd, bool out, long *err)
 {
 	struct cubi_file *f = cubi_fd_file(fd);
 	unsigned acc = f ? f->flags & CUBI_O_ACCMODE : 0;
 
 	*err = -CUB_EBADF;
-	if (!f || acc == (out ? 0u : CUBI_O_WRONLY) || acc == 3)
+	if (!f || acc == (out ? 0u : CUBI_O_WRONLY) || acc == 3 ||
+	    (f->flags & CUBI_O_PATH))
 		return NULL;
 	*err = -CUB_EINVAL;
 	if (f->ops->io)

@@ -59,7 +59,7 @@ struct cubi_rnode *cubi_file_node(struct cubi_file *f)
 
 bool cubi_file_is_path(const struct cubi_file *f)
 {
-	return f->ops == &path_ops;
+	return (f->flags & CUBI_O_PATH) != 0;	/* path_ops' and others' */
 }
 
 struct cubi_file *cubi_file_open(struct cubi_rnode *n, unsigned flags)
@@ -307,7 +307,7 @@ static long map_check(struct cubi_file *f, unsigned prot, bool shared)
 	unsigned acc = f->flags & CUBI_O_ACCMODE;
 
 	if (f->ops != &reg_ops)	/* pipes, sockets, directories, ... */
-		return f->ops == &path_ops ? -CUB_EBADF : -CUB_ENODEV;
+		return cubi_file_is_path(f) ? -CUB_EBADF : -CUB_ENODEV;
 	if (acc == CUBI_O_WRONLY || acc == 3)
 		return -CUB_EACCES;	/* a mapping reads the file */
 	if (shared && (prot & PROT_WRITE))

@@ -196,18 +196,22 @@ long cubi_fs_kpath_call(const char *path, cubi_fs_path_op op, void *arg)
 	return rc;
 }
 
-/* The node a path names; "" (with AT_EMPTY_PATH) is start itself. */
+/* The object a path names; "" (with AT_EMPTY_PATH) is start itself. */
 int cubi_fs_resolve(struct cubi_rnode *start, const char *path,
-		    enum cubi_walk_how how, struct cubi_rnode **out)
+		    enum cubi_walk_how how, struct cubi_rnode **out,
+		    struct cubi_file **file)
 {
 	if (!path[0]) {
 		*out = start;
+		*file = NULL;
 		return 0;
 	}
-	return cubi_path_resolve_how(start, path, how, out);
+	return cubi_path_resolve_obj(start, path, how, out, file);
 }
 
-long cubi_fs_fd_call(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg)
+/* cubi_fs_fd_call(_open): path_ok, whether an O_PATH file may serve. */
+static long fd_call(uint64_t fd, bool path_ok, long no_node, cubi_fs_node_op op,
+		    void *arg)
 {
 	struct cubi_file *f = cubi_fd_get(fd);
 	struct cubi_rnode *n;
@@ -217,8 +221,21 @@ long cubi_fs_fd_call(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg)
 		return -CUB_EBADF;
 	cubi_fs_lock();
 	n = cubi_file_node(f);
-	rc = n ? op(n, f, arg) : no_node;
+	if (!path_ok && cubi_file_is_path(f))
+		rc = -CUB_EBADF;
+	else
+		rc = n ? op(n, f, arg) : no_node;
 	cubi_fs_unlock();
 	cubi_file_put(f);	/* after the unlock: a last put takes the lock */
 	return rc;
+}
+
+long cubi_fs_fd_call(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg)
+{
+	return fd_call(fd, true, no_node, op, arg);
+}
+
+long cubi_fs_fd_call_open(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg)
+{
+	return fd_call(fd, false, no_node, op, arg);
 }

@@ -8,7 +8,13 @@
  * AT_SYMLINK_NOFOLLOW (or lchown) says not to; a link's own mode is fixed
  * (-EOPNOTSUPP, as on Linux). The descriptor forms act on an open file's
  * node; files of no node (console, pipes, sockets) keep no attributes:
- * fchmod and utimensat succeed, fchown takes root's ids only.
+ * fchmod and utimensat succeed, fchown takes root's ids only. A path
+ * whose last component is a magic link of /proc to such a file
+ * (/proc/self/fd/N of a pipe, /dev/stdout) acts on it the same way, as
+ * Linux acts on its inode; the mode fstat reports stays its kind's
+ * (these objects have no attributes to keep: their stat is made from
+ * their kind). O_PATH files serve none of the descriptor forms
+ * (-EBADF).
  *
  * Owners: the tree keeps no owner (ramfs.h): every node belongs to root,
  * the one user (ids.c). A chown to uid and gid 0 or -1 ("unchanged")
@@ -56,10 +62,11 @@ static long attr_op(struct cubi_rnode *start, const char *path, void *arg)
 {
 	struct attr_args *a = arg;
 	struct cubi_rnode *n;
+	struct cubi_file *f;
 	size_t len;
-	int rc = cubi_fs_resolve(start, path, a->how, &n);
+	int rc = cubi_fs_resolve(start, path, a->how, &n, &f);
 
-	if (rc)
+	if (rc || f)		/* a pipe, socket...: as fchmod of it */
 		return rc;
 	if (!a->times && cubi_ramfs_link_target(n, &len))
 		return -CUB_EOPNOTSUPP;	/* Linux: a link's mode is fixed */
@@ -68,14 +75,15 @@ static long attr_op(struct cubi_rnode *start, const char *path, void *arg)
 
 static long attr_fd_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
 {
-	return cubi_file_is_path(f) ? -CUB_EBADF : attr_node(n, arg);
+	(void)f;
+	return attr_node(n, arg);
 }
 
 /* fchmod and the like: the attributes of an open ramfs file (the
  * console, pipes and sockets keep none: 0). */
 static long attr_fd(uint64_t fd, struct attr_args *a)
 {
-	return cubi_fs_fd_call(fd, 0, attr_fd_op, a);
+	return cubi_fs_fd_call_open(fd, 0, attr_fd_op, a);
 }
 
 static long chmod_at(long dirfd, uintptr_t upath, uint32_t mode, uint64_t flags)
@@ -188,18 +196,28 @@ static long chown_node(struct cubi_rnode *n, const struct chown_args *a)
 	return perm == (st.mode & 07777) ? 0 : cubi_ramfs_chmod(n, perm);
 }
 
+/* A file of no node (a pipe, socket...) is root's. */
+static long chown_none(const struct chown_args *a)
+{
+	return id_ok(a->uid) && id_ok(a->gid) ? 0 : -CUB_EPERM;
+}
+
 static long chown_op(struct cubi_rnode *start, const char *path, void *arg)
 {
 	struct chown_args *a = arg;
 	struct cubi_rnode *n;
-	int rc = cubi_fs_resolve(start, path, a->how, &n);
+	struct cubi_file *f;
+	int rc = cubi_fs_resolve(start, path, a->how, &n, &f);
 
-	return rc ? rc : chown_node(n, a);
+	if (rc)
+		return rc;
+	return f ? chown_none(a) : chown_node(n, a);
 }
 
 static long chown_fd_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
 {
-	return cubi_file_is_path(f) ? -CUB_EBADF : chown_node(n, arg);
+	(void)f;
+	return chown_node(n, arg);
 }
 
 static long chown_at(long dirfd, uintptr_t upath, uint64_t uid, uint64_t gid, uint64_t flags)
@@ -231,11 +249,9 @@ CUBI_SYS(fchownat)
 CUBI_SYS(fchown)
 {
 	struct chown_args a = { (uint32_t)A1(r), (uint32_t)A2(r), CUBI_WALK_FOLLOW };
-	long rc = cubi_fs_fd_call(A0(r), 1, chown_fd_op, &a);
+	long rc = cubi_fs_fd_call_open(A0(r), 1, chown_fd_op, &a);
 
-	if (rc == 1)
-		rc = id_ok(a.uid) && id_ok(a.gid) ? 0 : -CUB_EPERM;
-	return rc;
+	return rc == 1 ? chown_none(&a) : rc;
 }
 
 /* -------------------------------------------------------------- times */

@@ -60,12 +60,29 @@ static int64_t node_magic(const struct cubi_rnode *n)
 	return cubi_ramfs_synth(n, &arg) ? PROC_SUPER_MAGIC : TMPFS_MAGIC;
 }
 
+/* A descriptor of no node: its pseudo file system by its type. */
+static int64_t pseudo_magic(uint32_t mode)
+{
+	switch (mode & CUBI_S_IFMT) {
+	case CUBI_S_IFIFO: return PIPEFS_MAGIC;
+	case CUBI_S_IFSOCK: return SOCKFS_MAGIC;
+	case CUBI_S_IFCHR: return DEVPTS_SUPER_MAGIC;	/* the console */
+	default: return ANON_INODE_FS_MAGIC;		/* eventfd, epoll... */
+	}
+}
+
+/* A magic link's object outside the tree (a pipe, socket...): its
+ * pseudo file system, as fstatfs of it. */
 static long statfs_op(struct cubi_rnode *start, const char *path, void *arg)
 {
 	struct cubi_rnode *n;
-	int rc = cubi_fs_resolve(start, path, CUBI_WALK_FOLLOW, &n);
+	struct cubi_file *f;
+	struct cubi_rstat st;
+	int rc = cubi_fs_resolve(start, path, CUBI_WALK_FOLLOW, &n, &f);
 
-	if (rc == 0)
+	if (rc == 0 && f && (rc = cubi_file_stat(f, &st)) == 0)
+		*(int64_t *)arg = pseudo_magic(st.mode);
+	else if (rc == 0 && !f)
 		*(int64_t *)arg = node_magic(n);
 	return rc;
 }
@@ -91,17 +108,6 @@ CUBI_SYS(statfs)
 	long rc = cubi_fs_path_call(AT_FDCWD, A0(r), false, statfs_op, &magic);
 
 	return rc ? rc : put_statfs(A1(r), magic);
-}
-
-/* A descriptor of no node: its pseudo file system by its type. */
-static int64_t pseudo_magic(uint32_t mode)
-{
-	switch (mode & CUBI_S_IFMT) {
-	case CUBI_S_IFIFO: return PIPEFS_MAGIC;
-	case CUBI_S_IFSOCK: return SOCKFS_MAGIC;
-	case CUBI_S_IFCHR: return DEVPTS_SUPER_MAGIC;	/* the console */
-	default: return ANON_INODE_FS_MAGIC;		/* eventfd, epoll... */
-	}
 }
 
 CUBI_SYS(fstatfs)
@@ -204,7 +210,7 @@ static long falloc_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
 	struct falloc_args *a = arg;
 	struct cubi_rstat st;
 
-	if (cubi_file_is_path(f) || (f->flags & CUBI_O_ACCMODE) == 0)
+	if ((f->flags & CUBI_O_ACCMODE) == 0)
 		return -CUB_EBADF;	/* not open for writing */
 	cubi_ramfs_stat(n, &st);
 	if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFDIR)
@@ -246,7 +252,7 @@ CUBI_SYS(fallocate)
 	a.end = (uint64_t)off + (uint64_t)len;
 	if (a.end < (uint64_t)off || a.end > (uint64_t)INT64_MAX)
 		return -CUB_EFBIG;
-	rc = cubi_fs_fd_call(A0(r), 1, falloc_op, &a);
+	rc = cubi_fs_fd_call_open(A0(r), 1, falloc_op, &a);
 	return rc == 1 ? no_node_error(A0(r)) : rc;
 }
 

@@ -53,13 +53,18 @@ typedef long (*cubi_fs_node_op)(struct cubi_rnode *n, struct cubi_file *f, void 
  * is not open, no_node when its file has no node (console, pipe,
  * socket, device). */
 long cubi_fs_fd_call(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg);
+/* The same for the calls an O_PATH file cannot serve (Linux's fdget,
+ * where fchdir and fstatfs take fdget_raw: fchmod, fchown, futimens,
+ * ftruncate, fallocate): -EBADF for any O_PATH file, of a node or not. */
+long cubi_fs_fd_call_open(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg);
 
-/* file.c, beyond shim_impl.h's cubi_file_open: open flag O_PATH (a file
- * that only names its node: fstat, fchdir, a dirfd, close; reads,
- * writes, seeks, listings and mmap get -EBADF; any node, a link with
- * O_NOFOLLOW included); an open that remembers the directory and name
- * it went by (dir held; NULL: none), for /proc/self/fd; fs lock held. */
-#define CUBI_O_PATH 010000000u
+/* file.c, beyond shim_impl.h's cubi_file_open: open flag CUBI_O_PATH
+ * (shim_impl.h; a file that only names its node: fstat, fchdir, a dirfd,
+ * close; reads, writes, seeks, listings and mmap get -EBADF; any node, a
+ * link with O_NOFOLLOW included); an open that remembers the directory
+ * and name it went by (dir held; NULL: none), for /proc/self/fd; fs lock
+ * held. cubi_file_is_path: any O_PATH file, of the tree or not (opath.c,
+ * a pipe's path end). */
 struct cubi_file *cubi_file_open_at(struct cubi_rnode *n, unsigned flags,
 				    struct cubi_rnode *dir, const char *name,
 				    size_t len);
@@ -77,9 +82,14 @@ bool cubi_file_where(struct cubi_file *f, struct cubi_rnode **node,
  * AT_EMPTY_PATH; others -EINVAL): 0 and *st, or -errno. */
 long cubi_fs_stat_at(long dirfd, uintptr_t upath, uint64_t flags, struct cubi_rstat *st);
 
-/* The node a path names, a last link followed as `how` says; ""
- * (with AT_EMPTY_PATH) is start itself. */
+/* The object a path names, a last link followed as `how` says; ""
+ * (with AT_EMPTY_PATH) is start itself: a node (*out), or an open file
+ * outside the tree that a magic link of /proc led to (*file, and *out
+ * NULL: a pipe, socket, device...; its reference lives until
+ * cubi_fs_unlock), on which the call acts as Linux does on its inode
+ * (cubi_path_resolve_obj). */
 int cubi_fs_resolve(struct cubi_rnode *start, const char *path,
-		    enum cubi_walk_how how, struct cubi_rnode **out);
+		    enum cubi_walk_how how, struct cubi_rnode **out,
+		    struct cubi_file **file);
 
 #endif

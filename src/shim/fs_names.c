@@ -191,15 +191,18 @@ static int new_name_walk(struct cubi_rnode *start, const char *path,
 static long link_locked(struct cubi_at *from, struct cubi_at *to, uint64_t flags)
 {
 	struct cubi_rnode *fs = cubi_fs_at_start(from), *ts = cubi_fs_at_start(to), *n;
+	struct cubi_file *f;
 	struct cubi_walk w;
 	long rc;
 
 	if (!fs)	/* "": a pipe or socket lives on no mount of ours */
 		return from->path[0] ? -CUB_ENOTDIR : -CUB_EXDEV;
 	rc = cubi_fs_resolve(fs, from->path, flags & AT_SYMLINK_FOLLOW ?
-			     CUBI_WALK_FOLLOW : CUBI_WALK_NOFOLLOW, &n);
+			     CUBI_WALK_FOLLOW : CUBI_WALK_NOFOLLOW, &n, &f);
 	if (rc)
 		return rc;
+	if (f)		/* a pipe, socket...: Linux's pipefs and sockfs */
+		return -CUB_EXDEV;
 	if (!ts)
 		return -CUB_ENOTDIR;
 	if ((rc = new_name_walk(ts, to->path, &w)) != 0)
@@ -399,13 +402,19 @@ static long set_cwd(struct cubi_rnode *n)
 	return 0;
 }
 
+/* A magic link's object: a directory of the tree, whatever its names
+ * now (/proc/self/fd/N of a directory descriptor), or a pipe, socket...
+ * that is none (-ENOTDIR). */
 static long chdir_op(struct cubi_rnode *start, const char *path, void *arg)
 {
 	struct cubi_rnode *n;
-	int rc = cubi_path_resolve(start, path, &n);
+	struct cubi_file *f;
+	int rc = cubi_path_resolve_obj(start, path, CUBI_WALK_FOLLOW, &n, &f);
 
 	(void)arg;
-	return rc ? rc : set_cwd(n);
+	if (rc)
+		return rc;
+	return f ? -CUB_ENOTDIR : set_cwd(n);
 }
 
 CUBI_SYS(chdir)

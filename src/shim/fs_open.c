@@ -13,7 +13,8 @@
  * position and the new open's flags; O_TRUNC truncates), even one with
  * no name left; an open file outside the tree opens anew through its
  * kind (reopen: a pipe, the console, a device; sockets and anon inodes
- * -ENXIO, as on Linux); stat and access look at the object.
+ * -ENXIO, as on Linux; with O_PATH an O_PATH file of any of them,
+ * opath.c); stat and access look at the object.
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
@@ -91,10 +92,10 @@ static struct cubi_file *open_at(struct cubi_rnode *n, unsigned keep,
 }
 
 /* Opens f, an open file outside the tree that a magic link led to,
- * anew: a pipe, the console or a device; a socket or an anon inode
- * (eventfd, epoll, timerfd, signalfd) cannot be opened by a path on
- * Linux either (-ENXIO; its inode has no open). No O_PATH file of it:
- * one needs a node here (-ENXIO). */
+ * anew: a pipe, the console or a device (or an O_PATH file of one); a
+ * socket or an anon inode (eventfd, epoll, timerfd, signalfd) cannot be
+ * opened by a path on Linux either (-ENXIO; its inode has no open).
+ * O_PATH: an O_PATH file of any of them (opath.c). */
 static long reopen(struct cubi_file *f, struct open_args *o, unsigned keep)
 {
 	long rc;
@@ -102,9 +103,9 @@ static long reopen(struct cubi_file *f, struct open_args *o, unsigned keep)
 	if (o->flags & O_DIRECTORY)
 		return -CUB_ENOTDIR;
 	if (o->flags & CUBI_O_PATH)
-		return -CUB_ENXIO;
-	o->file = cubi_dev_reopen(f, keep, &rc);
-	if (!o->file && rc == -CUB_ENXIO)
+		o->file = cubi_opath_open(f, &rc);
+	else if (!(o->file = cubi_dev_reopen(f, keep, &rc)) && rc == -CUB_ENXIO &&
+		 !(o->file = cubi_opath_reopen(f, keep, &rc)) && rc == -CUB_ENXIO)
 		o->file = cubi_pipe_reopen(f, keep, &rc);
 	return o->file ? 0 : rc;
 }
@@ -377,8 +378,6 @@ CUBI_SYS(fsync)
 
 static long ftruncate_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
 {
-	if (cubi_file_is_path(f))
-		return -CUB_EBADF;
 	if (cubi_ramfs_is_dir(n) || (f->flags & CUBI_O_ACCMODE) == 0)
 		return -CUB_EINVAL;	/* not open for writing */
 	return cubi_ramfs_truncate(n, *(uint64_t *)arg);
@@ -390,15 +389,20 @@ CUBI_SYS(ftruncate)
 
 	if ((int64_t)len < 0)
 		return -CUB_EINVAL;
-	return cubi_fs_fd_call(A0(r), -CUB_EINVAL, ftruncate_op, &len);
+	return cubi_fs_fd_call_open(A0(r), -CUB_EINVAL, ftruncate_op, &len);
 }
 
+/* A magic link's object outside the tree (a pipe, socket, device) is
+ * no regular file: -EINVAL, as Linux's vfs_truncate says. */
 static long truncate_op(struct cubi_rnode *start, const char *path, void *arg)
 {
 	struct cubi_rnode *n;
-	int rc = cubi_path_resolve(start, path, &n);
+	struct cubi_file *f;
+	int rc = cubi_path_resolve_obj(start, path, CUBI_WALK_FOLLOW, &n, &f);
 
-	return rc ? rc : cubi_ramfs_truncate(n, *(uint64_t *)arg);
+	if (rc)
+		return rc;
+	return f ? -CUB_EINVAL : cubi_ramfs_truncate(n, *(uint64_t *)arg);
 }
 
 CUBI_SYS(truncate)

@@ -26,8 +26,10 @@
  * the middle of a path the object must be a directory, which the walk
  * goes on from (so /proc/self/fd/3/name works after the directory was
  * renamed); as the last component, followed, it ends the walk on the
- * object (struct cubi_walk's node or file). It counts as a link for
- * CUBI_WALK_LINKS. Its text is only ever read by readlink.
+ * object (struct cubi_walk's node or file), which the call then acts on
+ * (cubi_path_resolve_obj: open, stat, chmod, truncate, chdir...). It
+ * counts as a link for CUBI_WALK_LINKS. Its text is only ever read by
+ * readlink.
  */
 #include "shim_impl.h"
 
@@ -246,10 +248,4 @@ int cubi_path_resolve_how(struct cubi_rnode *start, const char *path,
 	int rc = cubi_path_resolve_obj(start, path, how, out, &file);
 
 	return rc == 0 && file ? -CUB_ENXIO : rc;
-}
-
-int cubi_path_resolve(struct cubi_rnode *start, const char *path,
-		      struct cubi_rnode **out)
-{
-	return cubi_path_resolve_how(start, path, CUBI_WALK_FOLLOW, out);
 }

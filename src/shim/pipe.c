@@ -22,12 +22,17 @@
  * access mode (cubi_pipe_reopen), as Linux's fifo_open does for a pipe:
  * read, write or both, never waiting for a partner; it counts as a
  * reader and/or a writer like the first two ends, so end of file and
- * EPIPE come once the last of them closed.
+ * EPIPE come once the last of them closed. Opened with O_PATH it is a
+ * path end: a file that only names the pipe (fstat; reads and writes
+ * -EBADF, fd.c), counted neither as a reader nor as a writer, through
+ * whose /proc/self/fd/N the pipe opens again. Every file of a pipe
+ * stats as one inode (its st_ino is the pipe's), as on Linux.
  *
  * Invariants: 0 <= len <= PIPE_CAP; the bytes start at head (mod
  * PIPE_CAP); readers and writers count the open file descriptions that
  * read and write it (rd, wr, and the extra ends on `more`: those opened
- * for both count in both); files counts all of them, and the pipe is
+ * for both count in both, path ends in neither); files counts all of
+ * them, path ends included, and the pipe is
  * freed when the last goes; only a read takes bytes from the front, a
  * write only appends (what a peek saw stays until a read). Locking: the
  * fd layer's critical section (interrupts disabled) around every op, see
@@ -53,7 +58,8 @@ struct pipe {
 	unsigned char buf[PIPE_CAP];
 };
 
-/* An end opened through /proc/self/fd (its access mode in file.flags). */
+/* An end opened through /proc/self/fd (its access mode, or CUBI_O_PATH
+ * for a path end, in file.flags). */
 struct pend {
 	struct cubi_file file;
 	struct pipe *pipe;
@@ -61,7 +67,7 @@ struct pend {
 	bool last;			/* released the pipe's last file */
 };
 
-static const struct cubi_file_ops rd_ops, wr_ops, more_ops;
+static const struct cubi_file_ops rd_ops, wr_ops, more_ops, path_end_ops;
 
 static struct pend *of_more(struct cubi_file *f)
 {
@@ -221,8 +227,10 @@ static void *more_release(struct cubi_file *f)
 	for (at = &p->more; *at != e; at = &(*at)->next)
 		;
 	*at = e->next;
-	p->readers -= acc != CUBI_O_WRONLY;
-	p->writers -= acc != 0;
+	if (!(f->flags & CUBI_O_PATH)) {
+		p->readers -= acc != CUBI_O_WRONLY;
+		p->writers -= acc != 0;
+	}
 	changed(p);
 	e->last = --p->files == 0;
 	return e;
@@ -237,44 +245,63 @@ static void more_free(void *mem)
 	cub_free(e);
 }
 
+/* Any file of the pipe: one inode, the pipe's (only reads f: any
+ * context, procfs_fd.c calls it with interrupts disabled). */
+static int pipe_stat(struct cubi_file *f, struct cubi_rstat *st)
+{
+	*st = (struct cubi_rstat){ .mode = S_IFIFO | 0600, .nlink = 1,
+				   .ino = (uintptr_t)pipe_of(f) / 16 };
+	return 0;
+}
+
 static const struct cubi_file_ops rd_ops = {
 	.read = pipe_read, .peek = pipe_peek, .poll = rd_poll, .release = rd_release,
-	.changed = pipe_changed, .mode = S_IFIFO | 0600, .file_wakes = true,
+	.changed = pipe_changed, .stat = pipe_stat, .mode = S_IFIFO | 0600,
+	.file_wakes = true,
 };
 static const struct cubi_file_ops wr_ops = {
 	.write = pipe_write, .poll = wr_poll, .release = wr_release, .mode = S_IFIFO | 0600,
-	.changed = pipe_changed, .file_wakes = true,
+	.changed = pipe_changed, .stat = pipe_stat, .file_wakes = true,
 };
 static const struct cubi_file_ops more_ops = {
 	.read = pipe_read, .peek = pipe_peek, .write = pipe_write, .poll = more_poll,
 	.release = more_release, .free = more_free, .changed = pipe_changed,
-	.mode = S_IFIFO | 0600, .file_wakes = true,
+	.stat = pipe_stat, .mode = S_IFIFO | 0600, .file_wakes = true,
+};
+/* A path end: no bytes for it (fd.c refuses O_PATH files' reads and
+ * writes), no readiness of its own. */
+static const struct cubi_file_ops path_end_ops = {
+	.release = more_release, .free = more_free, .stat = pipe_stat,
+	.mode = S_IFIFO | 0600,
 };
 
 struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *err)
 {
 	unsigned acc = flags & CUBI_O_ACCMODE;
+	bool path = flags & CUBI_O_PATH;
 	struct pend *e;
 	struct pipe *p;
 	unsigned long irq;
 
 	*err = -CUB_ENXIO;
-	if (f->ops != &rd_ops && f->ops != &wr_ops && f->ops != &more_ops)
+	if (f->ops != &rd_ops && f->ops != &wr_ops && f->ops != &more_ops &&
+	    f->ops != &path_end_ops)
 		return NULL;
 	*err = -CUB_EINVAL;	/* Linux: a fifo opened neither to read nor write */
-	if (acc == 3)
+	if (acc == 3 && !path)
 		return NULL;
 	*err = -CUB_ENOMEM;
 	if (!(e = cub_malloc(sizeof(*e))))
 		return NULL;
 	irq = cub_arch_irq_save();
 	p = pipe_of(f);
-	*e = (struct pend){ .file = { .ops = &more_ops, .flags = flags }, .pipe = p,
-			    .next = p->more };
+	*e = (struct pend){ .file = { .ops = path ? &path_end_ops : &more_ops,
+				      .flags = path ? CUBI_O_PATH : flags },
+			    .pipe = p, .next = p->more };
 	p->more = e;
 	p->files++;
-	p->readers += acc != CUBI_O_WRONLY;
-	p->writers += acc != 0;
+	p->readers += !path && acc != CUBI_O_WRONLY;
+	p->writers += !path && acc != 0;
 	changed(p);
 	cub_arch_irq_restore(irq);
 	return &e->file;

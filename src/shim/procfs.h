@@ -34,7 +34,9 @@
  * descriptor's file or directory whatever its names now, its pipe,
  * socket or device; the working directory; the program's file when the
  * tree has it. fs_open.c opens such an object anew (a pipe: a new open
- * file description of it; a socket or anon inode: -ENXIO).
+ * file description of it; a socket or anon inode: -ENXIO; with O_PATH,
+ * an O_PATH file of any of them, opath.c), and every other call that
+ * follows the link acts on the object (chmod, truncate, chdir...).
  *
  * Locking: everything here runs under the fs lock (cubi_fs_lock).
  */
@@ -91,5 +93,13 @@ size_t cubi_mm_snapshot(struct cubi_vma_info *out, size_t max,
 /* dev.c: "/dev/<name>" of a device file (f opened through dev.c) into
  * buf; false for any other file. Only reads f (any context). */
 bool cubi_dev_path(struct cubi_file *f, char *buf, size_t size);
+
+/* procfs_fd.c: what /proc/self/fd/N shows for f, an open file outside
+ * the tree ("pipe:[ino]", "socket:[ino]", "/dev/null",
+ * "anon_inode:[eventfd]"...; an O_PATH file of one: the same), into
+ * text (CUBI_FD_TEXT_MAX bytes). Only reads f: interrupts disabled,
+ * or f referenced. */
+#define CUBI_FD_TEXT_MAX 48
+void cubi_procfs_fd_text(struct cubi_file *f, char *text);
 
 #endif

@@ -10,8 +10,9 @@
  * Linux shows its last); the console "/dev/console";
  * a device "/dev/<name>"; a pipe "pipe:[N]", a socket "socket:[N]" (N:
  * fstat's st_ino); epoll, eventfd and timerfd files their ops' name
- * ("anon_inode:[eventpoll]"...). A file moved to another directory after
- * it was opened still shows its old directory.
+ * ("anon_inode:[eventpoll]"...); an O_PATH file of one of those the
+ * same (opath.c). A file moved to another directory after it was
+ * opened still shows its old directory.
  *
  * The links are magic (fd_follow): a walk that follows one gets the
  * descriptor's object - the node of a file of the tree, whatever its
@@ -33,7 +34,7 @@
 
 #include "procfs_impl.h"
 
-#define TEXT_MAX 48
+#define TEXT_MAX CUBI_FD_TEXT_MAX
 
 /* f's place in the tree, into w's object: false for a file outside it
  * (only reads f; irq off or f referenced). */
@@ -80,15 +81,18 @@ struct fd_seen {
 	char text[TEXT_MAX];		/* else its link's target */
 };
 
-/* What a file that is not in the tree shows (irq off). */
-static void describe(struct cubi_file *f, char *text)
+void cubi_procfs_fd_text(struct cubi_file *f, char *text)
 {
 	uint32_t fmt = f->ops->mode & CUBI_S_IFMT;
-	unsigned long ino = (unsigned long)((uintptr_t)f / 16);
+	struct cubi_rstat st = { .ino = 0 };
+	unsigned long ino;
 
+	if (fmt == CUBI_S_IFIFO || fmt == CUBI_S_IFSOCK)
+		cubi_file_stat(f, &st);	/* their stat ops only read f */
+	ino = (unsigned long)st.ino;
 	if (f == &cubi_console_file)
 		cub_strlcpy(text, "/dev/console", TEXT_MAX);
-	else if (cubi_dev_path(f, text, TEXT_MAX))
+	else if (cubi_dev_path(f, text, TEXT_MAX) || cubi_opath_text(f, text, TEXT_MAX))
 		return;
 	else if (f->ops->name)
 		cub_strlcpy(text, f->ops->name, TEXT_MAX);
@@ -116,7 +120,7 @@ static int snapshot(struct fd_seen *seen)
 		s->tree = cubi_file_where(f, &s->node, &s->dir, &s->name, &s->len) ||
 			  cubi_procfs_where(f, &s->node, &s->dir, &s->name, &s->len);
 		if (!s->tree)
-			describe(f, s->text);
+			cubi_procfs_fd_text(f, s->text);
 		n++;
 	}
 	cub_arch_irq_restore(irq);

@@ -190,6 +190,8 @@ void cubi_flock_forget(struct cubi_file *f);
 #define CUBI_O_RDWR 2u
 #define CUBI_O_NONBLOCK 04000u
 #define CUBI_O_CLOEXEC 02000000u
+#define CUBI_O_PATH 010000000u	/* a file that only names its object:
+				 * reads and writes -EBADF (fd.c) */
 #define CUBI_EPOLLIN 0x001u
 #define CUBI_EPOLLOUT 0x004u
 #define CUBI_EPOLLERR 0x008u
@@ -404,16 +406,17 @@ int cubi_path_walk_how(struct cubi_rnode *start, const char *path,
 int cubi_path_walk(struct cubi_rnode *start, const char *path,
 		   struct cubi_walk *w);
 /* The node path names: a walk plus the lookup of the last component
- * (-CUB_ENOTDIR for a trailing slash on a non-directory).
- * cubi_path_resolve: CUBI_WALK_FOLLOW. */
+ * (-CUB_ENOTDIR for a trailing slash on a non-directory); -CUB_ENXIO
+ * when a magic link led to an object outside the tree (readlink, which
+ * follows none but with a trailing slash, and then gets -CUB_ENOTDIR
+ * first). */
 int cubi_path_resolve_how(struct cubi_rnode *start, const char *path,
 			  enum cubi_walk_how how, struct cubi_rnode **out);
-int cubi_path_resolve(struct cubi_rnode *start, const char *path,
-		      struct cubi_rnode **out);
-/* The same for a caller that takes objects outside the tree too (open,
- * stat, access): *file set (and *out NULL) when a magic link led to
- * one. cubi_path_resolve(_how) give -CUB_ENXIO for those (such an object
- * has no node: Linux would act on its inode). */
+/* The same for the callers that act on any object (open, stat, access,
+ * chmod, truncate, chdir, ...): *file set (and *out NULL) when a magic
+ * link led to an open file outside the tree (a pipe, socket, device,
+ * anon inode), which the call then acts on as Linux does on its
+ * inode. */
 int cubi_path_resolve_obj(struct cubi_rnode *start, const char *path,
 			  enum cubi_walk_how how, struct cubi_rnode **out,
 			  struct cubi_file **file);
@@ -443,10 +446,29 @@ struct cubi_file *cubi_dev_open(uint32_t rdev, unsigned flags, long *err);
  * console's file again), for /proc/self/fd/N; NULL and *err: -CUB_ENXIO
  * when f is no device, -CUB_ENOMEM. fs lock held, f referenced. */
 struct cubi_file *cubi_dev_reopen(struct cubi_file *f, unsigned flags, long *err);
-/* pipe.c: a new open file description of the pipe f is an end of, with
+/* The device f is an open file of (the console's included), for an
+ * O_PATH file of it to open again; 0 for any other file. Only reads f. */
+uint32_t cubi_dev_rdev(struct cubi_file *f);
+/* opath.c: an O_PATH file of f, an open file outside the tree that a
+ * magic link of /proc led to (a pipe: its path end, pipe.c; a device,
+ * the console, a socket, an anon inode, or such an O_PATH file: a file
+ * that keeps what it names: its stat and /proc/self/fd text as they
+ * were, and a device's number to open it by). NULL and *err
+ * (-CUB_ENOMEM). fs lock held, f referenced; no reference yet. */
+struct cubi_file *cubi_opath_open(struct cubi_file *f, long *err);
+/* A new open, with flags, of what opath.c's O_PATH file f names: a
+ * device (or the console) opens as its node would; NULL and *err:
+ * -CUB_ENXIO for any other file or object (sockets, anon inodes: as on
+ * Linux), -CUB_ENOMEM. fs lock held, f referenced. */
+struct cubi_file *cubi_opath_reopen(struct cubi_file *f, unsigned flags, long *err);
+/* The /proc/self/fd text of opath.c's O_PATH file f into buf; false for
+ * any other file. Only reads f (any context). */
+bool cubi_opath_text(struct cubi_file *f, char *buf, size_t size);
+/* pipe.c: a new open file description of the pipe f is a file of, with
  * flags' access mode (either end may be opened for reading, writing or
  * both, as Linux allows); the pipe counts it as a reader and/or writer
- * from now on. NULL and *err: -CUB_ENXIO when f is no pipe, -CUB_EINVAL
+ * from now on. flags with CUBI_O_PATH: a path end instead, counted as
+ * neither. NULL and *err: -CUB_ENXIO when f is no pipe's, -CUB_EINVAL
  * (access mode 3), -CUB_ENOMEM. f referenced; the new file has no
  * reference yet. */
 struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *err);

@@ -223,16 +223,19 @@ long cubi_unix_bind(struct cubi_sock *s, const uint8_t *a, int len)
 	return n;
 }
 
-/* connect's path (fs lock held): the id its socket node carries. */
+/* connect's path (fs lock held): the id its socket node carries. A
+ * magic link's object outside the tree (/proc/self/fd/N of a socket or
+ * pipe) is bound to no name: refused, as on Linux. */
 static long lookup_op(struct cubi_rnode *start, const char *path, void *arg)
 {
 	uint32_t *id = arg;
 	struct cubi_rnode *n;
-	int rc = cubi_path_resolve(start, path, &n);
+	struct cubi_file *f;
+	int rc = cubi_path_resolve_obj(start, path, CUBI_WALK_FOLLOW, &n, &f);
 
 	if (rc)
 		return rc;
-	*id = cubi_ramfs_sock_id(n);
+	*id = f ? 0 : cubi_ramfs_sock_id(n);
 	return *id ? 0 : -CUB_ECONNREFUSED;
 }
 

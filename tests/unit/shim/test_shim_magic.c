@@ -345,7 +345,7 @@ static void readers_body(void)
 	closes(p[1]);
 	reads(rw, "w");
 	assert_int_equal(SYS2(SYS_open, fdp(rw, ""), 3), -EINVAL);
-	assert_int_equal(SYS2(SYS_open, fdp(rw, ""), O_PATH), -ENXIO);
+	closes(opened(fdp(rw, ""), O_PATH));	/* test_shim_magicops.c */
 	closes(rw);
 	set_sigpipe(0);
 }
