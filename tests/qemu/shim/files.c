@@ -12,7 +12,9 @@
  * /proc/self/fd dance), /proc's magic links (fopen("/dev/stdout") with
  * stdout a pipe, a deleted file reopened through /proc/self/fd/N,
  * /proc/self/exe's ELF: the test boots with the image itself in the
- * tree, selfcpio.sh), and the rarer file calls (statfs, sendfile,
+ * tree, selfcpio.sh; chmod of a deleted file and chdir into a renamed
+ * directory through their links, a pipe's O_PATH descriptor that opens
+ * the pipe again, truncate of a pipe's link), and the rarer file calls (statfs, sendfile,
  * flock, posix_fallocate, utimes, chown); sendfile from a pipe and a
  * socket into a pipe that fills keeps the rest in the source; one
  * directory of 10,000 files (made, found, listed exactly once while
@@ -500,6 +502,45 @@ static void magic_links(const char *argv0)
 	close(fd);
 }
 
+/* The calls other than open through magic links act on the object. */
+static void magic_calls(void)
+{
+	char path[64], cwd[64], c;
+	struct stat st;
+	int fd, d, p[2], op, w;
+
+	fd = open("/tmp/gone2", O_CREAT | O_RDWR, 0644);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	check("chmod of a deleted file through /proc/self/fd/N",
+	      unlink("/tmp/gone2") == 0 && chmod(path, 0600) == 0 &&
+	      fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0600);
+	close(fd);
+	mkdir("/tmp/here", 0755);
+	d = open("/tmp/here", O_RDONLY | O_DIRECTORY);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", d);
+	check("chdir(\"/proc/self/fd/N\") of a renamed directory",
+	      rename("/tmp/here", "/tmp/there") == 0 && chdir(path) == 0 &&
+	      getcwd(cwd, sizeof(cwd)) && strcmp(cwd, "/tmp/there") == 0);
+	chdir("/");
+	close(d);
+	rmdir("/tmp/there");
+	if (pipe(p) != 0)
+		p[0] = p[1] = -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	op = open(path, O_PATH);
+	check("truncate of a pipe's link: EINVAL", truncate(path, 0) == -1 && errno == EINVAL);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", op);
+	w = open(path, O_WRONLY);
+	check("a pipe's O_PATH descriptor opens the pipe again",
+	      op >= 0 && fstat(op, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	      read(op, &c, 1) == -1 && errno == EBADF &&
+	      write(w, "p", 1) == 1 && read(p[0], &c, 1) == 1 && c == 'p');
+	close(w);
+	close(op);
+	close(p[0]);
+	close(p[1]);
+}
+
 #define BIG_N 10000
 #define BIG_MORE 2000
 
@@ -582,6 +623,7 @@ int main(int argc, char **argv)
 	sendfile_streams();
 	proc(argc ? argv[0] : "");
 	magic_links(argc ? argv[0] : "");
+	magic_calls();
 	big_directory();
 	printf("files: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
