@@ -4,8 +4,10 @@
  * (getdents64, lseek to rewind or to a d_off cookie), and O_PATH files
  * of any node (a place in the tree: fstat, fchdir, a dirfd for the *at
  * calls, /proc/self/fd; reading, writing, seeking, listing: -EBADF).
- * An open file remembers the directory and name it was opened by, so
- * that /proc/self/fd can show its path (cubi_file_where).
+ * An open file remembers the directory and name it was opened by
+ * (cubi_file_where), which a new open through /proc/self/fd/N keeps and
+ * /proc/self/fd shows for a removed directory; any other node's path is
+ * its current name (cubi_ramfs_name_of).
  *
  * Locking: an open file's position and cookie, and its node, are
  * protected by the fs lock (cubi_fs_lock), which every op here takes:

@@ -3,16 +3,15 @@
  * number, and the paths of nodes that its links (and /proc/1/cwd) show.
  *
  * A descriptor's link shows what Linux's does: a file or directory of
- * the tree, its path as the file was opened (the directory it was found
- * in, followed to the root as it is now, and its name there - another
- * name of the same file in that directory if the first went; once the
- * file has no name, the one it was opened by and " (deleted)", where
- * Linux shows its last); the console "/dev/console";
+ * the tree, its current path (d_path: a current name of the file, any
+ * of its hard links, in its directory's path as it is now, so the text
+ * follows renames across directories; once the file has no name, the
+ * last it had and " (deleted)"; the tree tells names at once,
+ * cubi_ramfs_name_of); the console "/dev/console";
  * a device "/dev/<name>"; a pipe "pipe:[N]", a socket "socket:[N]" (N:
  * fstat's st_ino); epoll, eventfd and timerfd files their ops' name
  * ("anon_inode:[eventpoll]"...); an O_PATH file of one of those the
- * same (opath.c). A file moved to another directory after it was
- * opened still shows its old directory.
+ * same (opath.c).
  *
  * The links are magic (fd_follow): a walk that follows one gets the
  * descriptor's object - the node of a file of the tree, whatever its
@@ -127,73 +126,59 @@ static int snapshot(struct fd_seen *seen)
 	return n;
 }
 
-/* Prepends dir's path to buf[*at, end): its names up to the root. False
- * when a directory on the way was removed (no path leads there). */
+/* Prepends "/name" to buf[*at, PATH_MAX); false when it does not fit. */
+static bool prepend(char *buf, size_t *at, const char *name, size_t len)
+{
+	if (len + 1 > *at)
+		return false;
+	*at -= len;
+	cub_memcpy(buf + *at, name, len);
+	buf[--*at] = '/';
+	return true;
+}
+
+/* Prepends dir's path to buf[*at, PATH_MAX): its names up to the root,
+ * O(depth) (cubi_ramfs_name_of). False when a directory on the way was
+ * removed (no path leads there). */
 static bool dir_path(struct cubi_rnode *dir, char *buf, size_t *at)
 {
 	while (dir != cubi_ramfs_root()) {
-		struct cubi_rnode *parent = cubi_ramfs_parent(dir);
-		struct cubi_rdirent e;
-		struct cubi_rstat st;
-		uint64_t cookie = 2;		/* past "." and ".." */
-		bool found = false;
+		struct cubi_rnode *parent;
+		const char *name;
+		size_t len;
 
-		cubi_ramfs_stat(dir, &st);
-		if (parent == dir || st.nlink == 0)
+		if (!cubi_ramfs_name_of(dir, &parent, &name, &len) ||
+		    !prepend(buf, at, name, len))
 			return false;
-		while (!found && cubi_ramfs_readdir(parent, &cookie, &e) == 1)
-			found = e.ino == st.ino;
-		if (!found || e.len + 1 > *at)
-			return false;
-		*at -= e.len;
-		cub_memcpy(buf + *at, e.name, e.len);
-		buf[--*at] = '/';
 		dir = parent;
 	}
 	return true;
 }
 
-/* The name n has in dir: `name` when it still names n, else another
- * entry naming it, else `name` (n moved away or was removed). */
-static void name_in(struct cubi_rnode *dir, struct cubi_rnode *n,
-		    const char **name, size_t *len, struct cubi_rdirent *e)
-{
-	struct cubi_rnode *m;
-	struct cubi_rstat st;
-	uint64_t cookie = 2;
-
-	if (cubi_ramfs_lookup(dir, *name, *len, &m) == 0 && m == n)
-		return;
-	cubi_ramfs_stat(n, &st);
-	while (cubi_ramfs_readdir(dir, &cookie, e) == 1)
-		if (e->ino == st.ino) {
-			*name = e->name;
-			*len = e->len;
-			return;
-		}
-}
-
+/* What d_path shows: a directory's path, a file's current name (any of
+ * its hard links) in its directory's path now, or for a removed file
+ * the last name it had there and " (deleted)"; (dir, name), the one it
+ * was opened by, only for a node that never had a name. */
 void cubi_procfs_path(struct cubi_pbuf *b, struct cubi_rnode *n,
 		      struct cubi_rnode *dir, const char *name, size_t len)
 {
 	char *buf = cub_malloc(PATH_MAX);
-	struct cubi_rdirent *e = cub_malloc(sizeof(*e));
 	struct cubi_rstat st;
 	size_t at = PATH_MAX;
-	bool whole = false;
 
-	if (!buf || !e) {
+	if (!buf) {
 		b->oom = true;
-		goto out;
+		return;
 	}
 	cubi_ramfs_stat(n, &st);
-	if (cubi_ramfs_is_dir(n) && (whole = dir_path(n, buf, &at)) && at < PATH_MAX) {
-		cubi_pbuf_put(b, buf + at, PATH_MAX - at);
-	} else if (cubi_ramfs_is_dir(n) && whole) {
-		cubi_pbuf_put(b, "/", 1);		/* the root */
+	if (cubi_ramfs_is_dir(n) && dir_path(n, buf, &at)) {
+		if (at == PATH_MAX)
+			cubi_pbuf_put(b, "/", 1);	/* the root */
+		else
+			cubi_pbuf_put(b, buf + at, PATH_MAX - at);
 	} else {
-		if (dir && st.nlink)
-			name_in(dir, n, &name, &len, e);
+		if (!cubi_ramfs_is_dir(n))
+			cubi_ramfs_name_of(n, &dir, &name, &len);
 		if (dir && dir_path(dir, buf, &at))
 			cubi_pbuf_put(b, buf + at, PATH_MAX - at);
 		cubi_pbuf_put(b, "/", 1);
@@ -201,9 +186,7 @@ void cubi_procfs_path(struct cubi_pbuf *b, struct cubi_rnode *n,
 		if (st.nlink == 0)
 			cubi_pbuf_printf(b, " (deleted)");
 	}
-out:
 	cub_free(buf);
-	cub_free(e);
 }
 
 /* The link target of one descriptor into b (emptied first). */

@@ -58,9 +58,10 @@ void cubi_procfs_exe_forget(void);
  * *n of them. */
 int *cubi_procfs_tids(int *n);
 
-/* procfs_fd.c: /proc/1/fd's refresh hook; the path of a node as a file
- * opened by (dir, name) sees it (dir NULL: n is a directory), appended
- * to b ("/a/b", " (deleted)" after a removed one's last name). */
+/* procfs_fd.c: /proc/1/fd's refresh hook; the current path of a node
+ * (its name now, cubi_ramfs_name_of), appended to b ("/a/b", " (deleted)"
+ * after a removed file's last name); (dir, name), what a file was opened
+ * by, serve a node with no name (a removed directory). */
 void cubi_procfs_fd_refresh(struct cubi_rnode *dir, uint64_t arg);
 void cubi_procfs_path(struct cubi_pbuf *b, struct cubi_rnode *n,
 		      struct cubi_rnode *dir, const char *name, size_t len);

@@ -1,7 +1,8 @@
 /*
  * ramfs.c - the shim's in-memory file system (the contract is ramfs.h):
  * the tree itself -- nodes and their lifetime (holds; the last name or
- * hold gone frees a node), names (entries, hard links), lookups, making
+ * hold gone frees a node; a held file keeps its last name), names
+ * (entries, hard links, each node's chain of them), lookups, making
  * nodes (directories, regular files, devices, sockets, symbolic links),
  * link, unlink and rename, and the seal /proc puts on its nodes (the
  * refresh hook, epochs). What a node holds (file bytes, attributes) is
@@ -137,11 +138,16 @@ static struct rname *find(struct cubi_rnode *dir, const char *name, size_t len)
 	return cubi_ramfs_index_find(dir, name, len);
 }
 
-/* Puts entry e, naming n, last in live directory dir's listing. */
+/* Puts entry e, naming n, last in live directory dir's listing (and
+ * first on n's names). */
 static void attach(struct cubi_rnode *dir, struct rname *e, struct cubi_rnode *n)
 {
 	e->dir = dir;
 	e->node = n;
+	if (!dir_p(n)) {
+		e->alias = n->f.names;
+		n->f.names = e;
+	}
 	e->seq = dir->d.next_seq++;
 	cub_list_push_back(&dir->d.children, &e->entry);
 	dir->d.nentries++;
@@ -155,15 +161,21 @@ static void attach(struct cubi_rnode *dir, struct rname *e, struct cubi_rnode *n
 	dir->mtime = dir->ctime = now();
 }
 
-/* Removes and frees entry e; returns its node, which stays allocated
- * (see drop). A listing that was to resume after e resumes after the
- * entry before it, which finds the same next entry without a walk from
- * the start (readdir while unlinking stays O(1) a call). */
+/* Takes entry e out of its directory and its node's names; returns its
+ * node, which stays allocated (see drop), as e does (see bury). A
+ * listing that was to resume after e resumes after the entry before it,
+ * which finds the same next entry without a walk from the start
+ * (readdir while unlinking stays O(1) a call). */
 static struct cubi_rnode *detach(struct rname *e)
 {
 	struct cubi_rnode *dir = e->dir, *n = e->node;
+	struct rname **at;
 
 	CUB_ASSERT(n->nlink > 0);
+	for (at = &n->f.names; !dir_p(n) && *at != e; at = &(*at)->alias)
+		;			/* O(nlink): hard links are few */
+	if (!dir_p(n))
+		*at = e->alias;
 	if (dir->d.hint == e)
 		dir->d.hint = e->entry.prev == &dir->d.children ? NULL
 							       : of_entry(e->entry.prev);
@@ -176,20 +188,51 @@ static struct cubi_rnode *detach(struct rname *e)
 	}
 	n->nlink--;
 	dir->mtime = dir->ctime = n->ctime = now();
-	cub_free(e);
 	return n;
 }
 
-/* Frees n if nothing keeps it alive any more. */
+/* Entry e, detached from n: kept as n's last name when that was it and
+ * n is held (a file open after its unlink: /proc/self/fd shows it), its
+ * directory held with it; else freed. */
+static void bury(struct rname *e, struct cubi_rnode *n)
+{
+	if (dir_p(n) || n->nlink || !n->refs) {
+		cub_free(e);
+		return;
+	}
+	e->alias = NULL;
+	n->f.names = e;
+	cubi_ramfs_get(e->dir);
+}
+
+/* Frees n if nothing keeps it alive any more (with its last name, whose
+ * directory it then lets go). */
 static void drop(struct cubi_rnode *n)
 {
+	struct rname *last = NULL;
+
 	if (cubi_ramfs_live(n) || n->refs)
 		return;
-	if (!dir_p(n))
+	if (!dir_p(n)) {
 		cub_free(n->f.data);
-	else	/* removed, so empty, so without a table */
+		last = n->f.names;
+	} else {	/* removed, so empty, so without a table */
 		CUB_ASSERT(!n->d.buckets && !n->d.nentries);
+	}
 	cub_free(n);
+	if (last) {
+		cubi_ramfs_put(last->dir);
+		cub_free(last);
+	}
+}
+
+/* Removes entry e, and its node with it when nothing else keeps it. */
+static void unname(struct rname *e)
+{
+	struct cubi_rnode *n = detach(e);
+
+	bury(e, n);
+	drop(n);
 }
 
 struct cubi_rnode *cubi_ramfs_parent(struct cubi_rnode *dir)
@@ -223,7 +266,7 @@ void cubi_ramfs_reset(void)
 			d = c;
 			continue;
 		}
-		drop(detach(of_entry(l)));	/* a held node lives on */
+		unname(of_entry(l));	/* a held node lives on */
 	}
 	root->d.next_seq = FIRST_SEQ;
 	root->d.hint = NULL;
@@ -389,7 +432,7 @@ int cubi_ramfs_unlink(struct cubi_rnode *dir, const char *name, size_t len,
 		return cubi_ramfs_sealed(dir) ? -CUB_EPERM : -CUB_EBUSY;
 	if (rmdir && n->d.nentries)
 		return -CUB_ENOTEMPTY;
-	drop(detach(e));
+	unname(e);
 	return 0;
 }
 
@@ -455,9 +498,10 @@ int cubi_ramfs_rename(struct cubi_rnode *fdir, const char *from, size_t flen,
 	if ((ne = new_name(to, tlen)) == NULL)
 		return -CUB_ENOMEM;
 	if (te)
-		drop(detach(te));
+		unname(te);
 	detach(se);		/* not dropped: ne names src at once */
 	attach(tdir, ne, src);
+	cub_free(se);
 	return 0;
 }
 

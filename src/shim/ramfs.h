@@ -91,6 +91,16 @@ void cubi_ramfs_reset(void);
 /* dir's parent; the root is its own parent. dir must be a directory. */
 struct cubi_rnode *cubi_ramfs_parent(struct cubi_rnode *dir);
 
+/* A current name of n: true and the directory holding it and the name
+ * there (any of a file's hard links; valid while the fs lock is held
+ * and the tree does not change), O(1). A file removed while held (an
+ * open file after its unlink, or replaced by a rename) answers its last
+ * name, in the directory that had it (which stays allocated, perhaps
+ * removed too), while its nlink says 0. False: no name (the root, a
+ * removed directory). */
+bool cubi_ramfs_name_of(const struct cubi_rnode *n, struct cubi_rnode **dir,
+			const char **name, size_t *len);
+
 /* True when n is a directory. */
 bool cubi_ramfs_is_dir(const struct cubi_rnode *n);
 

@@ -1,7 +1,10 @@
 /*
  * ramfs_dir.c - directory listings of the shim's in-memory file system
  * (ramfs.h is the contract, ramfs_impl.h the structures): readdir with
- * cookies. Cookies 0 and 1 are "." and ".."; any other is an entry's
+ * cookies, and the other way, a node's current name in its directory
+ * (cubi_ramfs_name_of: a directory's d.self, another node's first entry
+ * on f.names, which for a held file with no name left is its last).
+ * Cookies 0 and 1 are "." and ".."; any other is an entry's
  * sequence number ("continue at the first entry numbered >= cookie"),
  * so a cookie stays meaningful while entries before or after it come
  * and go.
@@ -71,4 +74,17 @@ int cubi_ramfs_readdir(struct cubi_rnode *dir, uint64_t *cookie,
 	}
 	*cookie = ent->next;
 	return 1;
+}
+
+bool cubi_ramfs_name_of(const struct cubi_rnode *n, struct cubi_rnode **dir,
+			const char **name, size_t *len)
+{
+	const struct rname *e = dir_p(n) ? n->d.self : n->f.names;
+
+	if (!e)
+		return false;
+	*dir = e->dir;
+	*name = e->name;
+	*len = e->nlen;
+	return true;
 }

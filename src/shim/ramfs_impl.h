@@ -4,8 +4,8 @@
  * ramfs.c has the tree (nodes, names, lookups, link, unlink, rename, the
  * seal), ramfs_hash.c each directory's name index (a hash table),
  * ramfs_data.c what a node holds (file bytes, attributes), ramfs_dir.c
- * directory listings. ramfs.h is the contract for everyone
- * else; only ramfs*.c include this header.
+ * directory listings and a node's current name. ramfs.h is the contract
+ * for everyone else; only ramfs*.c include this header.
  *
  * Names and nodes are apart, as inodes and dentries are on Linux: a
  * directory keeps its entries (struct rname: a name and the node it
@@ -45,8 +45,15 @@
  *    hash of e's name. An empty directory has no table, so freeing a
  *    directory node frees no table. The table only speeds lookups up: a
  *    table that cannot grow keeps working, so it never makes a call fail.
+ *  - a node other than a directory has its nlink entries on f.names,
+ *    chained by alias (a directory has d.self instead), so that a
+ *    current name of any node is known at once (cubi_ramfs_name_of);
+ *    with nlink 0, f.names is NULL or its last name: an entry on no
+ *    list (a ghost), kept because the node was held when it went, whose
+ *    e->dir is held (refs) until the node is freed.
  *  - a node other than the root is freed exactly when nlink and refs
- *    (holds) are both 0; an entry is freed when it is removed.
+ *    (holds) are both 0; an entry is freed when it is removed, but a
+ *    ghost with its node.
  *  - a sealed node (synth != NULL) changes only while owner > 0 (its
  *    owner's refresh hook runs); a directory is refreshed at most once
  *    per epoch (d.epoch == epoch once it was), and only removing entries
@@ -55,7 +62,8 @@
  *  - files and links: f.size <= f.cap, f.data holds f.cap bytes (NULL
  *    when 0); bytes past f.size are stale until the size grows over
  *    them, except a link's, whose f.data[f.size] is its NUL and which
- *    never changes. Devices and sockets keep f zeroed: size 0, no data.
+ *    never changes. Devices and sockets keep f's bytes zeroed: size 0,
+ *    no data.
  *
  * Locking: none here; callers hold the fs lock (ramfs.h).
  */
@@ -76,6 +84,7 @@ struct rname {
 	struct cubi_rnode *dir;		/* the directory it is in */
 	struct cubi_rnode *node;	/* what it names */
 	struct rname *hnext;		/* its chain in dir->d.buckets */
+	struct rname *alias;		/* next name of the same node */
 	uint64_t seq;			/* position in the dir's listing */
 	uint32_t hash;			/* cubi_ramfs_hash of the name */
 	uint16_t nlen;
@@ -97,9 +106,10 @@ struct cubi_rnode {
 			uint64_t epoch;	/* of its last refresh */
 			uint32_t nentries, nsubdirs, nbuckets;
 		} d;
-		struct {		/* regular file, symbolic link */
+		struct {		/* any other node */
 			unsigned char *data;
 			size_t size, cap;
+			struct rname *names;	/* its entries, by alias */
 		} f;
 	};
 	uint32_t rdev;			/* character devices: dev_t; socket

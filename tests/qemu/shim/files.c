@@ -14,12 +14,13 @@
  * /proc/self/exe's ELF: the test boots with the image itself in the
  * tree, selfcpio.sh; chmod of a deleted file and chdir into a renamed
  * directory through their links, a pipe's O_PATH descriptor that opens
- * the pipe again, truncate of a pipe's link), and the rarer file calls (statfs, sendfile,
- * flock, posix_fallocate, utimes, chown); sendfile from a pipe and a
- * socket into a pipe that fills keeps the rest in the source; one
- * directory of 10,000 files (made, found, listed exactly once while
- * 2,000 more arrive under the listing, removed). One line per check,
- * then a summary.
+ * the pipe again, truncate of a pipe's link, the link's text of a file
+ * moved to another directory and then removed), and the rarer file
+ * calls (statfs, sendfile, flock, posix_fallocate, utimes, chown);
+ * sendfile from a pipe and a socket into a pipe that fills keeps the
+ * rest in the source; one directory of 10,000 files (made, found,
+ * listed exactly once while 2,000 more arrive under the listing,
+ * removed). One line per check, then a summary.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -505,9 +506,10 @@ static void magic_links(const char *argv0)
 /* The calls other than open through magic links act on the object. */
 static void magic_calls(void)
 {
-	char path[64], cwd[64], c;
+	char path[64], cwd[64], text[64], c;
 	struct stat st;
 	int fd, d, p[2], op, w;
+	ssize_t n1, n2;
 
 	fd = open("/tmp/gone2", O_CREAT | O_RDWR, 0644);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
@@ -523,6 +525,18 @@ static void magic_calls(void)
 	      getcwd(cwd, sizeof(cwd)) && strcmp(cwd, "/tmp/there") == 0);
 	chdir("/");
 	close(d);
+	fd = open("/tmp/there/f", O_CREAT | O_RDWR, 0644);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	mkdir("/tmp/elsewhere", 0755);
+	n1 = rename("/tmp/there/f", "/tmp/elsewhere/g") == 0 ?
+	     readlink(path, text, sizeof(text)) : -1;
+	check("/proc/self/fd/N follows a move to another directory",
+	      n1 == 16 && memcmp(text, "/tmp/elsewhere/g", 16) == 0);
+	n2 = unlink("/tmp/elsewhere/g") == 0 ? readlink(path, text, sizeof(text)) : -1;
+	check("and shows its last name once removed",
+	      n2 == 26 && memcmp(text, "/tmp/elsewhere/g (deleted)", 26) == 0);
+	close(fd);
+	rmdir("/tmp/elsewhere");
 	rmdir("/tmp/there");
 	if (pipe(p) != 0)
 		p[0] = p[1] = -1;

@@ -8,8 +8,10 @@
  * truncate, chdir, utimensat, chown, statfs, linkat and connect act on
  * the object the link leads to (a deleted file, a renamed directory; a
  * pipe or socket: Linux's answers); the descriptor calls refuse O_PATH
- * descriptors (-EBADF). Each test runs in a coroutine on a fresh tree
- * with /dev and /proc.
+ * descriptors (-EBADF); the link's text is the file's current path
+ * (moved across directories, another hard link, its last name and
+ * " (deleted)"). Each test runs in a coroutine on a fresh tree with /dev
+ * and /proc.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,6 +47,8 @@
 #define SYS_fchown 93
 #define SYS_statfs 137
 #define SYS_fstatfs 138
+#define SYS_link 86
+#define SYS_rmdir 84
 #define SYS_linkat 265
 #define SYS_utimensat 280
 #define SYS_eventfd2 290
@@ -345,11 +349,53 @@ static void test_path_calls(void **state)
 	run(object_calls_body);
 }
 
+/* ------------------------------------------------------- link text */
+
+/* The text follows the file: across directories, to another hard link,
+ * to its last name once it has none, as Linux's d_path. */
+static void text_body(void)
+{
+	int fd, op, x;
+
+	assert_int_equal(SYS2(SYS_mkdir, "/tmp/a", 0755), 0);
+	assert_int_equal(SYS2(SYS_mkdir, "/tmp/b", 0755), 0);
+	fd = opened("/tmp/a/f", O_CREAT | O_RDWR);
+	op = opened("/tmp/a/f", O_PATH);
+	assert_int_equal(SYS2(SYS_rename, "/tmp/a/f", "/tmp/b/g"), 0);
+	assert_string_equal(text_of(fd), "/tmp/b/g");
+	assert_string_equal(text_of(op), "/tmp/b/g");
+	assert_int_equal(SYS2(SYS_rename, "/tmp/b", "/tmp/c"), 0);
+	assert_string_equal(text_of(fd), "/tmp/c/g");
+	assert_int_equal(SYS2(SYS_link, "/tmp/c/g", "/tmp/a/h"), 0);
+	assert_int_equal(SYS1(SYS_unlink, "/tmp/c/g"), 0);
+	assert_string_equal(text_of(fd), "/tmp/a/h");	/* its other name */
+	assert_int_equal(SYS2(SYS_rename, "/tmp/a/h", "/tmp/c/k"), 0);
+	x = opened("/tmp/a/x", O_CREAT | O_RDWR);	/* replaces k */
+	assert_int_equal(SYS2(SYS_rename, "/tmp/a/x", "/tmp/c/k"), 0);
+	assert_string_equal(text_of(fd), "/tmp/c/k (deleted)");
+	assert_string_equal(text_of(x), "/tmp/c/k");
+	closes(x);
+	assert_int_equal(SYS1(SYS_unlink, "/tmp/c/k"), 0);
+	assert_int_equal(SYS2(SYS_rename, "/tmp/c", "/tmp/d"), 0);
+	assert_string_equal(text_of(op), "/tmp/d/k (deleted)");	/* its dir's path now */
+	closes(op);
+	closes(fd);
+	assert_int_equal(SYS1(SYS_rmdir, "/tmp/a"), 0);
+	assert_int_equal(SYS1(SYS_rmdir, "/tmp/d"), 0);
+}
+
+static void test_link_text(void **state)
+{
+	(void)state;
+	run(text_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opath),
 		cmocka_unit_test(test_path_calls),
+		cmocka_unit_test(test_link_text),
 	};
 
 	cubi_mem_init();

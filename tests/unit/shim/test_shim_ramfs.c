@@ -7,7 +7,8 @@
  * read from a heap block of exactly its length, so an overread shows
  * under ASan), with symbolic and hard links, and an archive GNU cpio
  * writes; symbolic links and hard links (nlink, names outliving each
- * other, rename between names of one file); and a randomized model test
+ * other, rename between names of one file; a node's current name, and
+ * a held file's last); and a randomized model test
  * (seed from $CUBRT_SEED, printed) comparing random operations, links
  * and lookups among them, against plain arrays: 40 names a directory,
  * in phases that fill the directories and drain them, so that their
@@ -310,6 +311,57 @@ static void test_removed_dir(void **state)
 	cubi_ramfs_put(d);	/* frees it */
 }
 
+/* n's name as cubi_ramfs_name_of tells it: its directory and name. */
+static void expect_name(struct cubi_rnode *n, struct cubi_rnode *dir, const char *name)
+{
+	struct cubi_rnode *d = NULL;
+	const char *s = NULL;
+	size_t len = 0;
+
+	assert_true(cubi_ramfs_name_of(n, &d, &s, &len));
+	assert_ptr_equal(d, dir);
+	assert_int_equal(len, strlen(name));
+	assert_memory_equal(s, name, len);
+}
+
+/* A node's current name, whatever renames and links did; a held file's
+ * last once it has none; a directory's, none once removed. */
+static void test_name_of(void **state)
+{
+	struct cubi_rnode *a, *b, *f, *g, *d;
+	const char *s;
+	size_t len;
+
+	(void)state;
+	assert_false(cubi_ramfs_name_of(R, &d, &s, &len));	/* the root */
+	a = mkdir_(R, "a");
+	b = mkdir_(R, "b");
+	f = mkfile(a, "f");
+	expect_name(f, a, "f");
+	expect_name(a, R, "a");
+	assert_int_equal(mv(a, "f", b, "g", false), 0);	/* across */
+	expect_name(f, b, "g");
+	assert_int_equal(cubi_ramfs_link(f, a, "h", 1), 0);	/* any name */
+	assert_int_equal(rm(a, "h", false), 0);
+	expect_name(f, b, "g");
+	assert_int_equal(cubi_ramfs_link(f, a, "h", 1), 0);
+	assert_int_equal(rm(b, "g", false), 0);
+	expect_name(f, a, "h");
+	cubi_ramfs_get(f);
+	g = mkfile(b, "x");
+	assert_int_equal(mv(b, "x", a, "h", false), 0);	/* replaced */
+	expect_name(g, a, "h");
+	expect_name(f, a, "h");			/* its last name */
+	assert_int_equal(nlink(f), 0);
+	cubi_ramfs_get(a);
+	assert_int_equal(rm(a, "h", false), 0);
+	assert_int_equal(rm(R, "a", true), 0);	/* the last name's dir */
+	assert_false(cubi_ramfs_name_of(a, &d, &s, &len));
+	expect_name(f, a, "h");			/* it holds a */
+	cubi_ramfs_put(a);
+	cubi_ramfs_put(f);			/* frees f, its name, then a */
+}
+
 /* An open file keeps its data after its name goes, until put. */
 static void test_unlink_held_file(void **state)
 {
@@ -324,7 +376,7 @@ static void test_unlink_held_file(void **state)
 	before = heap_blocks();
 	assert_int_equal(rm(R, "f", false), 0);
 	assert_null(lk(R, "f"));
-	assert_int_equal(heap_blocks(), before - 1);	/* only the name */
+	assert_int_equal(heap_blocks(), before);	/* its last name stays */
 	assert_int_equal(nlink(f), 0);
 	expect_data(f, "hello, world", 12);
 	put_str(f, "HELLO", 0);			/* still writable */
@@ -335,7 +387,7 @@ static void test_unlink_held_file(void **state)
 	expect_data(g, "", 0);
 	cubi_ramfs_put(f);
 	expect_data(f, "HELLO, world", 12);	/* one hold left */
-	cubi_ramfs_put(f);			/* node and data freed */
+	cubi_ramfs_put(f);			/* node, name, data freed */
 	/* + g and its name - f's name, f and its data */
 	assert_int_equal(heap_blocks(), before + 2 - 3);
 	/* get/put on a linked node frees nothing. */
@@ -1944,6 +1996,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlink_held_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_of, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_basic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_subtree, setup, teardown),
