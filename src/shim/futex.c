@@ -9,7 +9,11 @@
  * One address space: PRIVATE and shared futexes are the same. Critical
  * sections (irq_save) cover the value check and the enqueue, so a wake
  * between them cannot be lost; the timeout timer runs in irq context and
- * takes the same path.
+ * takes the same path. A caller already inside a critical section (the
+ * fd layer, whose read found its pipe empty there) waits with
+ * cubi_futex_wait_locked without leaving it: its check, the enqueue and,
+ * after the wake-up, its retry are one critical section, and the word's
+ * comparison cannot fail.
  */
 #include <cubrt/arch.h>
 #include <cubrt/sched.h>
@@ -95,6 +99,11 @@ static int wake_locked(uintptr_t uaddr, int n, uint32_t bitset)
 	return woken;
 }
 
+int cubi_futex_wake_locked(uintptr_t uaddr, int n, uint32_t bitset)
+{
+	return wake_locked(uaddr, n, bitset);
+}
+
 int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset)
 {
 	unsigned long irq = cub_arch_irq_save();
@@ -131,44 +140,56 @@ static int deadline_of(uintptr_t uts, bool absolute, bool realtime, uint64_t *ou
 	return 0;
 }
 
-long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
-		     uint32_t bitset, const char *what)
+/*
+ * The wait itself, inside the caller's critical section. The deadline
+ * timer is set up only for a wait that has one: most waits (a blocked
+ * read, a mutex) have none.
+ */
+long cubi_futex_wait_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline,
+			    uint32_t bitset, const char *what)
 {
-	struct waiter w = { .uaddr = uaddr, .bitset = bitset, .coro = cub_coro_self() };
-	struct cubi_thread *t;
-	unsigned long irq;
+	struct waiter w;	/* the timer's part is set only if used */
+	struct cubi_thread *t = cubi_thread_current();
 
-	cubi_sched_assert_can_block(what);
-	cub_list_init(&w.link);
-	cub_timer_init(&w.timer, on_timeout, &w);
-	irq = cub_arch_irq_save();
-	t = cubi_thread_current();
-	if (*(volatile uint32_t *)uaddr != val) {
-		cub_arch_irq_restore(irq);
+	if (*(volatile uint32_t *)uaddr != val)
 		return -CUB_EAGAIN;
-	}
-	if (deadline && deadline <= cub_time_now()) {
-		cub_arch_irq_restore(irq);
+	if (deadline && deadline <= cub_time_now())
 		return -CUB_ETIMEDOUT;
-	}
-	if (t && cubi_signal_deliverable(t)) {
-		cub_arch_irq_restore(irq);
+	if (t && cubi_signal_deliverable(t))
 		return -CUB_EINTR;	/* a handler is due: do not sleep */
-	}
+	w.uaddr = uaddr;
+	w.bitset = bitset;
+	w.coro = cub_coro_self();
+	w.woken = w.timed_out = w.interrupted = false;
 	cub_list_push_back(bucket(uaddr), &w.link);
-	if (deadline)
+	if (deadline) {
+		cub_timer_init(&w.timer, on_timeout, &w);
 		cub_timer_start(&w.timer, deadline);
+	}
 	if (t)
 		t->sleeping = &w;
 	while (!w.woken && !w.timed_out && !w.interrupted)
 		cubi_sched_park(what);
 	if (t)
 		t->sleeping = NULL;
-	cub_timer_stop(&w.timer);
-	cub_arch_irq_restore(irq);
+	if (deadline)
+		cub_timer_stop(&w.timer);
 	if (w.interrupted)
 		return -CUB_EINTR;
 	return w.woken ? 0 : -CUB_ETIMEDOUT;
+}
+
+long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
+		     uint32_t bitset, const char *what)
+{
+	unsigned long irq;
+	long rc;
+
+	cubi_sched_assert_can_block(what);
+	irq = cub_arch_irq_save();
+	rc = cubi_futex_wait_locked(uaddr, val, deadline, bitset, what);
+	cub_arch_irq_restore(irq);
+	return rc;
 }
 
 /* Wakes n waiters on uaddr and moves up to n2 others to uaddr2. */

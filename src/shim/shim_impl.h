@@ -296,7 +296,8 @@ struct cubi_file {
 /* io.c: the serial console, fds 0-2 at boot. */
 extern struct cubi_file cubi_console_file;
 
-/* fd.c: descriptor table and blocking. Contexts: task. */
+/* fd.c: the descriptor table; fd_rw.c: reads, writes and blocking.
+ * Contexts: task. */
 long cubi_fd_install(struct cubi_file *f, bool cloexec);	/* irq off */
 void cubi_fd_uninstall(long fd);	/* irq off; no release */
 struct cubi_file *cubi_fd_file(uint64_t fd);			/* irq off */
@@ -305,6 +306,11 @@ bool cubi_fd_valid(uint64_t fd);		/* open now (a snapshot) */
 struct cubi_file *cubi_fd_get(uint64_t fd);
 /* Drops a reference taken with cubi_fd_get (interrupts enabled). */
 void cubi_file_put(struct cubi_file *f);
+/* The same inside the caller's critical section (irq off): the last
+ * reference releases f and returns the memory to give, once interrupts
+ * are enabled again, to cubi_file_free with f's ops; else NULL. */
+void *cubi_file_put_locked(struct cubi_file *f);
+void cubi_file_free(const struct cubi_file_ops *ops, void *mem);
 /* Something's readiness changed: wakes poll, select, epoll_wait and the
  * calls that wait on io_seq (irq off). */
 void cubi_io_changed(void);
@@ -596,8 +602,10 @@ CUB_NORETURN void cubi_shim_resume_full(const struct cubi_sigctx *ctx);
  * (the first caller becomes the initial thread, tid 1). */
 struct cubi_thread *cubi_thread_self(void);
 
-/* Wakes up to n waiters on the futex word at uaddr; returns the count. */
+/* Wakes up to n waiters on the futex word at uaddr; returns the count.
+ * _locked: the same inside the caller's critical section (irq off). */
 int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset);
+int cubi_futex_wake_locked(uintptr_t uaddr, int n, uint32_t bitset);
 /* Waits while *uaddr == val (checked with the enqueue, atomically), until
  * woken, deadline (0 = none) or a signal with a handler for the calling
  * thread: 0, -CUB_EAGAIN, -CUB_ETIMEDOUT or -CUB_EINTR. `what` names the
@@ -606,6 +614,11 @@ int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset);
  * every one can be interrupted. */
 long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 		     uint32_t bitset, const char *what);
+/* The same inside the caller's critical section: called with interrupts
+ * disabled, returns with them disabled (they are enabled while another
+ * coroutine runs). Contexts: task (parks). */
+long cubi_futex_wait_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline,
+			    uint32_t bitset, const char *what);
 /* Ends a thread's wait with -CUB_EINTR (its `sleeping`; irq off). */
 void cubi_futex_interrupt(void *waiter);
 
