@@ -30,6 +30,7 @@
 #define POOL_PAGES 40
 #define APIC_LO 0xFEC00000ull
 #define APIC_HI 0xFF000000ull
+#define LOW_HALF_END (1ull << 47)	/* canonical lower half: all cubrt maps */
 
 static uint8_t pool[POOL_PAGES][CUB_PAGE_SIZE] __attribute__((aligned(4096)));
 static size_t pool_used;
@@ -118,6 +119,75 @@ static uint64_t prot_bits(unsigned prot)
 	return bits;
 }
 
+/*
+ * The leaf entry that maps va (0 when none), and in *level its level: 1
+ * (4 KiB), 2 (2 MiB) or 3 (1 GiB). A walk that only reads: no table is
+ * made and no large page split, so the common case is four loads.
+ */
+static inline uint64_t leaf_of(uintptr_t va, unsigned *level)
+{
+	uint64_t e = pml4[index_of(va, 4)];
+
+	if (!(e & PTE_P))
+		return 0;
+	for (*level = 3; *level > 1; --*level) {
+		e = ((const uint64_t *)(uintptr_t)(e & PTE_ADDR))[index_of(va, (int)*level)];
+		if (!(e & PTE_P) || (e & PTE_PS))
+			return e & PTE_P ? e : 0;
+	}
+	e = ((const uint64_t *)(uintptr_t)(e & PTE_ADDR))[index_of(va, 1)];
+	return e & PTE_P ? e : 0;
+}
+
+/*
+ * The access checks' cache: cub_arch_addr_readable/writable run on every
+ * buffer a system call touches, mostly the same few pages. Slot
+ * (va / 4 KiB) % CHECK_SLOTS holds the leaf a check last found for a page
+ * of that slot, as one word: the address the leaf's range starts at | its
+ * PTE_P and PTE_RW bits | its level << 2 (0: empty), so a lookup is one
+ * load and a store never leaves half an entry. Every change of an entry
+ * (cub_arch_page_map, cub_arch_page_unmap) clears it inside its critical
+ * section, and a miss walks and fills with interrupts disabled, so no
+ * change can come between a walk and its fill: a cached leaf is always
+ * what the tables say now.
+ */
+#define CHECK_SLOTS 8
+static uint64_t checked[CHECK_SLOTS];
+
+static unsigned slot_of(uintptr_t va)
+{
+	return (unsigned)(va >> 12) % CHECK_SLOTS;
+}
+
+/* The bytes a cached word's leaf maps (8 for an empty slot: no match). */
+static uint64_t cached_size(uint64_t w)
+{
+	return 1ull << (3 + 9 * ((w >> 2) & 3));
+}
+
+static void checks_forget(void)
+{
+	for (unsigned i = 0; i < CHECK_SLOTS; i++)
+		checked[i] = 0;
+}
+
+/* The cache word for the leaf that maps va, walked and cached (0 when
+ * nothing maps va). */
+static uint64_t check_fill(uintptr_t va)
+{
+	unsigned long irq = cub_arch_irq_save();
+	unsigned level = 1;
+	uint64_t e = leaf_of(va, &level), w = 0;
+
+	if (e) {
+		w = (va & ~(uintptr_t)((1ull << (3 + 9 * level)) - 1)) |
+		    (e & (PTE_P | PTE_RW)) | (uint64_t)level << 2;
+		checked[slot_of(va)] = w;
+	}
+	cub_arch_irq_restore(irq);
+	return w;
+}
+
 int cub_arch_page_map(uintptr_t va, uintptr_t pa, unsigned prot)
 {
 	unsigned long irq;
@@ -134,6 +204,7 @@ int cub_arch_page_map(uintptr_t va, uintptr_t pa, unsigned prot)
 	if (e) {
 		*e = (pa & PTE_ADDR) | prot_bits(prot);
 		invlpg(va);
+		checks_forget();
 	}
 	cub_arch_irq_restore(irq);
 	return e ? 0 : -CUB_ENOMEM;
@@ -155,6 +226,7 @@ int cub_arch_page_unmap(uintptr_t va)
 	if (e && (*e & PTE_P)) {
 		*e = 0;
 		invlpg(va);
+		checks_forget();
 		rc = 0;
 	}
 	cub_arch_irq_restore(irq);
@@ -179,19 +251,42 @@ int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot)
 	return 0;
 }
 
-static bool accessible(uintptr_t addr, size_t len, unsigned need)
+/* accessible's loop: page by page, leaf by leaf ([p, end) not empty). */
+static __attribute__((noinline)) bool accessible_walk(uintptr_t p, uintptr_t end,
+						      uint64_t want)
 {
-	uintptr_t p = CUB_ALIGN_DOWN(addr, CUB_PAGE_SIZE);
-	unsigned prot;
+	while (p < end) {
+		uint64_t w = check_fill(p);
 
-	if (addr + len < addr)
-		return false;
-	if (!pml4)
-		return true;	/* boot.S's tables: the first 4 GiB, all present */
-	for (; p < addr + len; p += CUB_PAGE_SIZE)
-		if (cub_arch_page_query(p, NULL, &prot) || (prot & need) != need)
+		if ((w & want) != want)
 			return false;
+		p = (p & ~(uintptr_t)(cached_size(w) - 1)) + cached_size(w);
+	}
 	return true;
+}
+
+/*
+ * True when every page of [addr, addr + len) is present, and writable if
+ * need says so. Intermediate entries are always P|RW (see the top), so
+ * the leaves decide; a large leaf answers for all the pages it maps. The
+ * common case, a range inside one cached leaf, is one load. Nothing is
+ * mapped in the upper half (and a non-canonical address would alias the
+ * lower half's entries in a walk).
+ */
+static inline bool accessible(uintptr_t addr, size_t len, unsigned need)
+{
+	uint64_t want = PTE_P | (need & CUB_PROT_WRITE ? PTE_RW : 0);
+	uintptr_t end = addr + len;
+	uint64_t w = checked[slot_of(addr)];
+	uint64_t mask = ~(cached_size(w) - 1);
+
+	if (end < addr || end > LOW_HALF_END)
+		return false;
+	if (!pml4 || len == 0)
+		return true;	/* boot.S's tables: the first 4 GiB, all present */
+	if ((w & PTE_P) && !((addr ^ w) & mask) && !(((end - 1) ^ w) & mask))
+		return (w & want) == want;	/* inside one cached leaf */
+	return accessible_walk(addr, end, want);
 }
 
 bool cub_arch_addr_readable(uintptr_t addr, size_t len)

@@ -2,7 +2,10 @@
  * vm.c - the paging API on bare metal: map a frame at a fresh address,
  * read it back through the identity map, alias it read-only, change
  * protections (NX honoured: code runs only once mapped executable),
- * unmap, and every validation error. Exit 0 when all holds.
+ * unmap, and every validation error; the access checks
+ * (cub_arch_addr_readable/writable, which cache the leaves they find)
+ * following every change, and refusing non-canonical addresses. Exit 0
+ * when all holds.
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -89,9 +92,66 @@ static int validation(void)
 	return 0;
 }
 
+/* Asked twice each time, so that the second answer comes from the
+ * cache the checks keep: it must agree with the walk's, and both must
+ * follow every change of the tables. */
+static bool agreed = true;
+
+static bool readable(uintptr_t a, size_t n)
+{
+	bool walked = cub_arch_addr_readable(a, n), cached = cub_arch_addr_readable(a, n);
+
+	agreed &= walked == cached;
+	return cached;
+}
+
+static bool writable(uintptr_t a, size_t n)
+{
+	bool walked = cub_arch_addr_writable(a, n), cached = cub_arch_addr_writable(a, n);
+
+	agreed &= walked == cached;
+	return cached;
+}
+
+static int access_checks(void)
+{
+	uintptr_t pa = cub_frame_alloc_run(2, CUB_FRAME_ZERO);
+	static char var;
+
+	CHECK(!readable(VA, 1));
+	CHECK(cub_vm_map(VA, pa, 2 * PG, RW) == 0);
+	CHECK(readable(VA + 10, 64) && writable(VA + 10, 64));
+	CHECK(writable(VA + PG - 8, 16) && writable(VA, 2 * PG));
+	CHECK(!readable(VA, 2 * PG + 1));
+	CHECK(cub_vm_protect(VA + PG, PG, CUB_PROT_READ) == 0);
+	CHECK(!writable(VA + PG - 8, 16) && !writable(VA + PG, 1));
+	CHECK(readable(VA + PG - 8, 16) && writable(VA, PG));
+	CHECK(cub_vm_unmap(VA + PG, PG) == 0);
+	CHECK(!readable(VA + PG, 1) && !readable(VA + PG - 8, 16));
+	CHECK(readable(VA, PG) && !readable(VA, PG + 1));
+	CHECK(cub_vm_unmap(VA, PG) == 0);
+	CHECK(!readable(VA, 1) && !writable(VA + 100, 1));
+	CHECK(cub_vm_map(VA, pa, PG, CUB_PROT_READ) == 0);
+	CHECK(readable(VA, PG) && !writable(VA, 1));
+	CHECK(cub_vm_protect(VA, PG, RW) == 0);
+	CHECK(writable(VA, 1));
+	CHECK(cub_vm_unmap(VA, PG) == 0);
+	CHECK(!readable(VA, 1));
+	/* Through the identity map (large pages where nothing split them). */
+	CHECK(writable(pa, 2 * PG) && readable((uintptr_t)&var, 1));
+	CHECK(readable(VA, 0) && !readable(UINTPTR_MAX - 4, 16));
+	/* A walk uses bits 12-47: one with bit 48 set would find var's entry. */
+	CHECK(!readable((1ull << 48) + (uintptr_t)&var, 1));
+	CHECK(!readable((uintptr_t)&var | 0xffff800000000000ull, 1));
+	CHECK(agreed);
+	cub_frame_free_run(pa, 2);
+	cub_printk("vm: access checks follow map/protect/unmap\n");
+	return 0;
+}
+
 int cub_main(void)
 {
-	if (round_trips() || exec() || validation())
+	if (round_trips() || exec() || validation() || access_checks())
 		return 1;
 	cub_printk("vm: ok\n");
 	return 0;
