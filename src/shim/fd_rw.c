@@ -57,9 +57,9 @@ void cubi_io_changed(void)
 /* The futex word is gen's low half: x86 is little-endian. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "gen's low word");
 
-void cubi_file_changed(struct cubi_file *f)
+/* cubi_file_changed (shim_impl.h) for a file with sleepers or watchers. */
+void cubi_file_wake(struct cubi_file *f)
 {
-	f->gen++;
 	if (f->sleepers)
 		cubi_futex_wake_locked((uintptr_t)&f->gen, 0x7fffffff, ~0u);
 	if (f->watchers)

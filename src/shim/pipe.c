@@ -111,13 +111,31 @@ static void pipe_changed(struct cubi_file *f)
 	changed(pipe_of(f));
 }
 
+/* Copies the first k bytes (0 < k <= len) into buf and, unless peek,
+ * takes them out. */
+static __attribute__((noinline)) long take(struct pipe *p, void *buf, size_t k,
+						 bool peek)
+{
+	size_t first = CUB_MIN(k, PIPE_CAP - p->head);
+
+	cub_memcpy(buf, p->buf + p->head, first);
+	if (k > first)		/* wrapped around the ring's end */
+		cub_memcpy((unsigned char *)buf + first, p->buf, k - first);
+	if (peek)
+		return (long)k;
+	p->head = (p->head + k) % PIPE_CAP;
+	p->len -= k;
+	changed(p);
+	return (long)k;
+}
+
 /* Copies up to n bytes from the front into buf and, unless peek, takes
- * them out. A held pipe (a sendfile owns its front) reads as empty. */
+ * them out. A held pipe (a sendfile owns its front) reads as empty. The
+ * checks come first and copy nothing, so that a read that finds the
+ * pipe empty (then waits) costs little. */
 static long pipe_get(struct cubi_file *f, void *buf, size_t n, bool peek)
 {
 	struct pipe *p = pipe_of(f);
-	size_t k = n < p->len ? n : p->len;
-	size_t first = CUB_MIN(k, PIPE_CAP - p->head);
 
 	if (n == 0)
 		return 0;
@@ -125,14 +143,7 @@ static long pipe_get(struct cubi_file *f, void *buf, size_t n, bool peek)
 		return -CUB_EAGAIN;
 	if (p->len == 0)
 		return p->writers ? -CUB_EAGAIN : 0;
-	cub_memcpy(buf, p->buf + p->head, first);
-	cub_memcpy((unsigned char *)buf + first, p->buf, k - first);
-	if (peek)
-		return (long)k;
-	p->head = (p->head + k) % PIPE_CAP;
-	p->len -= k;
-	changed(p);
-	return (long)k;
+	return take(p, buf, CUB_MIN(n, p->len), peek);
 }
 
 static long pipe_read(struct cubi_file *f, void *buf, size_t n)
@@ -159,7 +170,8 @@ static long pipe_write(struct cubi_file *f, const void *buf, size_t n)
 	if (k == 0 || (n <= PIPE_BUF && k < n))
 		return -CUB_EAGAIN;
 	cub_memcpy(p->buf + tail, buf, first);
-	cub_memcpy(p->buf, (const unsigned char *)buf + first, k - first);
+	if (k > first)
+		cub_memcpy(p->buf, (const unsigned char *)buf + first, k - first);
 	p->len += k;
 	changed(p);
 	return (long)k;

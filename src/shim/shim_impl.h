@@ -316,8 +316,16 @@ void cubi_file_free(const struct cubi_file_ops *ops, void *mem);
 void cubi_io_changed(void);
 /* f's readiness changed: bumps f->gen and wakes the reads and writes
  * blocked on f alone (irq off). A file whose ops set file_wakes calls
- * this, then cubi_io_changed, for every change. */
-void cubi_file_changed(struct cubi_file *f);
+ * this, then cubi_io_changed, for every change. Inline: a change of a
+ * file nobody waits for or watches (a pipe's other end, mostly) is an
+ * increment; cubi_file_wake does the rest. */
+void cubi_file_wake(struct cubi_file *f);
+static inline void cubi_file_changed(struct cubi_file *f)
+{
+	f->gen++;
+	if (f->sleepers || f->watchers)
+		cubi_file_wake(f);
+}
 /* Blocking on one file the caller holds a reference to: sample
  * cubi_file_seq(f) in the critical section that found the call must wait
  * (irq off), then cubi_file_wait sleeps until f changed after it (or any
