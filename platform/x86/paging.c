@@ -252,8 +252,8 @@ int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot)
 }
 
 /* accessible's loop: page by page, leaf by leaf ([p, end) not empty). */
-static __attribute__((noinline)) bool accessible_walk(uintptr_t p, uintptr_t end,
-						      uint64_t want)
+static __attribute__((noinline)) bool
+accessible_walk(uintptr_t p, uintptr_t end, uint64_t want)
 {
 	while (p < end) {
 		uint64_t w = check_fill(p);

@@ -12,7 +12,7 @@
  * (no poll op) and epoll instances cannot be watched (-EPERM, -EINVAL).
  *
  * A waiter sleeps on its own instance (the instance's file word, as a
- * read sleeps on its file's, fd.c): every entry is on its file's chain of
+ * read sleeps on its file's, fd_rw.c): every entry is on its file's chain of
  * watchers, and cubi_file_changed of a watched file wakes just the
  * instances watching it (cubi_epoll_notify). So threads waiting in
  * separate instances (an event loop per thread) do not wake each other.

@@ -11,7 +11,7 @@
  * counter is above 0, writable while it is below 2^64 - 2.
  *
  * Locking: the fd layer's critical section (interrupts disabled) around
- * every op, as for pipes (fd.c); the fd layer does the waiting.
+ * every op, as for pipes (fd.c, fd_rw.c); the fd layer does the waiting.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>

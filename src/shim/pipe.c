@@ -7,7 +7,7 @@
  * the pipe is empty and a writer exists, and returns 0 (end of file) once
  * every writer closed; a write of at most PIPE_BUF bytes goes in whole or
  * waits, a longer one may go in pieces; writing with no reader left fails
- * with -EPIPE and raises SIGPIPE on the writing thread (fd.c's transfer,
+ * with -EPIPE and raises SIGPIPE on the writing thread (fd_rw.c's transfer,
  * through cubi_signal_epipe: a write that got some bytes in first returns
  * their count, and the next one fails and raises it).
  *

@@ -209,7 +209,7 @@ struct cubi_file;
  * What a kind of file does. read, write, poll and release run inside the
  * fd layer's critical section (interrupts disabled), so they must not
  * block or allocate: read and write return -CUB_EAGAIN when the call
- * would have to wait, and the fd layer (fd.c) then waits for the file to
+ * would have to wait, and the fd layer (fd_rw.c) then waits for the file to
  * change (file_wakes) or for any cubi_io_changed(), or with O_NONBLOCK
  * returns -EAGAIN. Buffers are
  * already checked with the uaccess helpers. release runs when the last

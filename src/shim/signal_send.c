@@ -9,7 +9,7 @@
  * ptimer.c), or from the shim: SIGPIPE, thread-directed at the caller of
  * a write, writev, send, sendto or sendmsg that fails with EPIPE on a
  * pipe or a stream socket (not with MSG_NOSIGNAL; not for datagram or
- * seqpacket sockets, as Linux), through cubi_signal_epipe (fd.c's
+ * seqpacket sockets, as Linux), through cubi_signal_epipe (fd_rw.c's
  * blocking writes, socket_sendrecv.c's sends). A thread-directed signal
  * waits on its thread's set; a process-directed one on the process's,
  * for any thread that does not block it (or waits for it). The thread

@@ -34,10 +34,10 @@
  * appends (sendfile peeks, then reads what it sent: fs_xfer.c; while it
  * holds the socket's file, receives find it empty).
  * Locking: the fd layer's critical section (interrupts disabled) around
- * every look at a socket: the ops run inside it (fd.c); cubi_stream_xfer
+ * every look at a socket: the ops run inside it (fd_rw.c); cubi_stream_xfer
  * takes it for each attempt, checks there what of the program's buffer
  * the attempt may touch, and waits outside it (cubi_file_wait_put with
- * the sequence sampled inside), like fd.c's transfer.
+ * the sequence sampled inside), like fd_rw.c's transfer.
  */
 #include <cubrt/arch.h>
 #include <cubrt/list.h>
