@@ -27,9 +27,11 @@ struct cubi_siginfo {
 };
 
 /* What a pending signal carries besides its number: how it was sent
- * (si_code), and from whom with which value (kill, sigqueue). */
+ * (si_code), and from whom with which value (kill, sigqueue); or, for a
+ * fault (signal_fault.c), the faulting address (si_addr) in value. */
 struct cubi_sigsrc {
 	int code;
+	bool fault;
 	int32_t pid, uid;
 	uint64_t value;
 };
