@@ -271,6 +271,8 @@ static long ctl_locked(uint64_t epfd, int op, uint64_t fd, uint32_t events,
 		return -CUB_EINVAL;
 	if (!f->ops->poll)
 		return -CUB_EPERM;	/* console, regular files: as on Linux */
+	if (op == EPOLL_CTL_MOD && (events & EPOLLEXCLUSIVE))
+		return -CUB_EINVAL;	/* before the lookup, as Linux */
 	e = find(of_file(ef), f, (int)fd);
 	if (op == EPOLL_CTL_ADD && e)
 		return -CUB_EEXIST;
@@ -280,8 +282,6 @@ static long ctl_locked(uint64_t epfd, int op, uint64_t fd, uint32_t events,
 		unwatch(e);
 		return 0;
 	}
-	if (op == EPOLL_CTL_MOD && (events & EPOLLEXCLUSIVE))
-		return -CUB_EINVAL;
 	if (op == EPOLL_CTL_ADD) {
 		if (!(e = take_slot(of_file(ef), spare, &err)))
 			return err;

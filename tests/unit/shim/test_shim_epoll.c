@@ -98,6 +98,11 @@ static void test_epoll_mod_del_pair(void **state)
 	d = (int)SYS1(SYS_dup, p[0]);
 	assert_int_equal(ctl(ep, ADD, p[0], 1), 0);
 	assert_int_equal(ctl(ep, MOD, d, 2), -CUB_ENOENT);
+	{	/* EPOLLEXCLUSIVE with MOD: -EINVAL before the pair is looked up */
+		struct ev x = { EPOLLIN | 1u << 28, 2 };
+
+		assert_int_equal(SYS4(SYS_epoll_ctl, ep, MOD, d, &x), -CUB_EINVAL);
+	}
 	assert_int_equal(ctl(ep, DEL, d, 0), -CUB_ENOENT);
 	assert_int_equal(ctl(ep, ADD, d, 2), 0);
 	assert_int_equal(ctl(ep, MOD, d, 3), 0);
