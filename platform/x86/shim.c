@@ -1,13 +1,9 @@
 /*
- * shim.c - x86 side of the syscall shim: the SYSCALL MSRs, handing the
- * syscall and interrupt return frames to signal delivery, and turning
- * CPU faults in program code into the signals Linux would send.
+ * shim.c - x86 side of the syscall shim: the SYSCALL MSRs, and handing
+ * the syscall and interrupt return frames to signal delivery.
  */
 #include <cubrt/arch.h>
-#include <cubrt/sched.h>
 #include <cubrt/shim.h>
-
-#include "../../src/sched/sched_hooks.h"
 
 #include "../../src/shim/shim_impl.h"
 #include "x86.h"
@@ -81,81 +77,6 @@ static void trap_exit(struct x86_trap_frame *f, void *fx)
 		deliver_at_trap_exit(f, fx);
 }
 
-/* ------------------------------------------------------------- faults */
-
-extern bool (*cubi_x86_fault_hook)(const struct x86_trap_frame *f, uint64_t cr2);
-
-#define SIGILL 4
-#define SIGTRAP 5
-#define SIGBUS 7
-#define SIGFPE 8
-#define SIGSEGV 11
-#define SI_KERNEL 0x80
-
-/*
- * True when the interrupted code was a Linux thread's program code: the
- * running coroutine has a kernel stack and rsp is outside its coroutine
- * stack - the test traps.S's irq-exit path makes, which then delivers.
- */
-static bool in_program_code(uint64_t rsp)
-{
-	const char *coro = (const char *)cub_coro_self();
-	uintptr_t lo, size;
-
-	if (!coro || !*(const uintptr_t *)(coro + CUBI_CORO_KSTACK_OFFSET))
-		return false;
-	lo = *(const uintptr_t *)(coro + CUBI_CORO_STACK_LO_OFFSET);
-	size = *(const uintptr_t *)(coro + CUBI_CORO_STACK_SIZE_OFFSET);
-	return rsp < lo || rsp >= lo + size;
-}
-
-/* Linux's signal, si_code and si_addr for an x86 exception. */
-static int fault_signal(const struct x86_trap_frame *f, uint64_t cr2, int *code,
-			uint64_t *addr)
-{
-	*addr = f->rip;
-	switch (f->vector) {
-	case 0:		/* #DE */
-		*code = 1;		/* FPE_INTDIV */
-		return SIGFPE;
-	case 3:		/* int3: rip is past it, si_addr 0 */
-		*code = SI_KERNEL;
-		*addr = 0;
-		return SIGTRAP;
-	case 6:		/* #UD */
-		*code = 2;		/* ILL_ILLOPN */
-		return SIGILL;
-	case 12:	/* #SS */
-	case 13:	/* #GP: no address, as Linux */
-		*code = SI_KERNEL;
-		*addr = 0;
-		return f->vector == 12 ? SIGBUS : SIGSEGV;
-	case 14:	/* #PF: not present, or a protection violation */
-		*code = f->error & 1 ? 2 : 1;	/* SEGV_ACCERR, SEGV_MAPERR */
-		*addr = cr2;
-		return SIGSEGV;
-	case 16:	/* x87 */
-	case 19:	/* SIMD */
-		*code = 0;
-		return SIGFPE;
-	case 17:	/* #AC */
-		*code = 1;		/* BUS_ADRALN */
-		return SIGBUS;
-	default:
-		return 0;
-	}
-}
-
-/* A fault in program code whose signal the program handles becomes that
- * signal (src/shim/signal_fault.c); any other is reported. */
-static bool fault_hook(const struct x86_trap_frame *f, uint64_t cr2)
-{
-	uint64_t addr;
-	int code, sig = fault_signal(f, cr2, &code, &addr);
-
-	return sig && in_program_code(f->rsp) && cubi_signal_fault(sig, code, addr);
-}
-
 extern char cubi_x86_syscall_entry[];
 
 /* Enables SYSCALL: entry point, kernel CS/SS, and the RFLAGS bits
@@ -169,5 +90,4 @@ void cub_arch_syscall_enable(void)
 	wrmsr(MSR_FMASK, 0x200 | 0x400 | 0x100 | 0x40000);
 	cubi_x86_syscall_exit_hook = syscall_exit;
 	cubi_x86_trap_signal_hook = trap_exit;
-	cubi_x86_fault_hook = fault_hook;
 }

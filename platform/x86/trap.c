@@ -3,9 +3,7 @@
  *
  * Every exception 0-31 ends here in a report (name, error code, RIP with
  * symbol, RSP, CR2 and its decoding for page faults, all registers, the
- * coroutine, a backtrace) followed by exit status CUB_EXIT_FAULT - unless
- * the syscall shim's fault hook makes it a signal that a Linux program
- * handles (a fault in its own code, with interrupts enabled). Device
+ * coroutine, a backtrace) followed by exit status CUB_EXIT_FAULT. Device
  * interrupts (32-255) are handed to the irq layer (intr.c), then, when the
  * interrupt returns to task context, traps.S runs the irq-exit hook on the
  * interrupted stack.
@@ -130,28 +128,10 @@ void (*cubi_x86_exit_call)(void);
  * the syscall shim is enabled; traps.S calls it after the exit hook). */
 void (*cubi_x86_trap_signal_hook)(struct x86_trap_frame *f, void *fx);
 
-/* A fault the syscall shim turns into a signal for the program's handler
- * (platform/x86/shim.c sets it): true when it did, and the fault, taken
- * in a Linux thread's program code, returns through the irq-exit path
- * below, which delivers the signal on the thread's kernel stack. */
-bool (*cubi_x86_fault_hook)(const struct x86_trap_frame *f, uint64_t cr2);
-
-/* The exit "hook" of such a fault: nothing to do but take the irq-exit
- * path in traps.S, which then hands the frame to signal delivery. */
-static void fault_to_signal(void)
-{
-}
-
 void cubi_x86_trap(struct x86_trap_frame *f)
 {
-	if (f->vector < 32) {
-		if (cubi_x86_fault_hook && (f->rflags & X86_RFLAGS_IF) && (f->cs & 3) == 0 &&
-		    irq_depth == 0 && cubi_x86_fault_hook(f, read_cr2())) {
-			cubi_x86_exit_call = fault_to_signal;
-			return;
-		}
+	if (f->vector < 32)
 		fault_report(f);
-	}
 	irq_depth++;
 	if (irq_handler)
 		irq_handler((unsigned)f->vector);

@@ -595,12 +595,6 @@ void cubi_ptimer_siginfo(int tid, int sig, int32_t *id, int32_t *overrun,
  * raises SIGPIPE on the calling thread unless nosignal (MSG_NOSIGNAL).
  * Returns rc. Interrupts enabled (the default action ends the program). */
 long cubi_signal_epipe(long rc, bool nosignal);
-/* signal_fault.c: a CPU fault in the running thread's program code, as
- * signal sig with si_code code and si_addr addr: true when the thread
- * handles it (a handler, not blocked) and it is now pending, for the way
- * back to the faulting instruction to deliver; false when it would end
- * the program (the platform reports the fault). Interrupts disabled. */
-bool cubi_signal_fault(int sig, int code, uint64_t addr);
 /* Takes the running thread's next deliverable signal: writes a Linux
  * signal frame on its stack (or its alternate stack) and points ctx at
  * the handler. False when there is none. Interrupts disabled. */

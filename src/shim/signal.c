@@ -237,9 +237,6 @@ static void fill_info(struct cubi_siginfo *info, const struct cubi_thread *t, in
 		/* si_tid, si_overrun, then si_value: the timer's fields */
 		cubi_ptimer_siginfo(t->tid, sig, &info->pid, &info->uid, &value);
 		cub_memcpy(info->rest, &value, sizeof(value));
-	} else if (src->fault) {	/* si_addr, where si_pid would be */
-		cub_memcpy((char *)info + offsetof(struct cubi_siginfo, pid), &src->value,
-			   sizeof(src->value));
 	}
 }
 

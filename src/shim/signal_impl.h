@@ -27,11 +27,9 @@ struct cubi_siginfo {
 };
 
 /* What a pending signal carries besides its number: how it was sent
- * (si_code), and from whom with which value (kill, sigqueue); or, for a
- * fault (signal_fault.c), the faulting address (si_addr) in value. */
+ * (si_code), and from whom with which value (kill, sigqueue). */
 struct cubi_sigsrc {
 	int code;
-	bool fault;
 	int32_t pid, uid;
 	uint64_t value;
 };

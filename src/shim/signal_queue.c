@@ -6,7 +6,7 @@
  * before it is taken changes nothing. A real-time signal (32-64) queues
  * every instance with its own siginfo, taken in the order sent; so does a
  * standard one sent with a value (rt_sigqueueinfo), which needs an entry
- * for the value, and so does a fault's signal (its address). Entries come from a fixed pool of QUEUE_MAX shared by
+ * for the value. Entries come from a fixed pool of QUEUE_MAX shared by
  * all sets (Linux's RLIMIT_SIGPENDING): when it is empty, a call that
  * must queue fails with -EAGAIN, and an instance the shim raises itself
  * (a timer's) is merged into the pending bit without its own entry.
@@ -68,7 +68,7 @@ static void append(struct cubi_sigpend *q, struct cubi_sigq *e)
 int cubi_sigpend_add(struct cubi_sigpend *q, int sig, const struct cubi_sigsrc *src,
 		     bool must_queue)
 {
-	bool queues = sig >= SIGRTMIN || src->value || src->fault;
+	bool queues = sig >= SIGRTMIN || src->value;
 	struct cubi_sigq *e;
 
 	if ((q->bits & BIT(sig)) && sig < SIGRTMIN)

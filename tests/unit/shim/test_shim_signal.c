@@ -5,8 +5,7 @@
  * aimed at the handler, and cubi_signal_restore (rt_sigreturn's half)
  * gives the context back. Masks, SIG_IGN, default actions, SA_RESETHAND,
  * SA_NODEFER, the alternate stack, blocking calls (futex, nanosleep,
- * pipe read, epoll wait) ended by EINTR, and SA_RESTART too; CPU faults
- * made signals with their si_code and si_addr. Runs inside the scheduler:
+ * pipe read, epoll wait) ended by EINTR, and SA_RESTART too. Runs inside the scheduler:
  * signals belong to threads, and threads are coroutines.
  */
 #include <setjmp.h>
@@ -25,8 +24,6 @@
 #define SYS_rt_sigreturn 15
 #define SIGUSR1 10
 #define SIGUSR2 12
-#define SIGFPE 8
-#define SIGSEGV 11
 #define SIGURG 23
 #define SA_SIGINFO 4u
 #define SA_ONSTACK 0x08000000u
@@ -351,70 +348,6 @@ static void test_restart(void **state)
 	run(restart_body);
 }
 
-/* A CPU fault in program code (signal_fault.c): the handler gets the
- * fault's siginfo; blocked, ignored or default-action faults are left to
- * the platform's report. */
-static void fault_body(void)
-{
-	uint64_t top = (uint64_t)(uintptr_t)(stack + sizeof(stack));
-	struct cubi_sigctx c = context(top), back;
-	unsigned long irq;
-	bool taken;
-
-	set_blocked(0);
-	irq = cub_arch_irq_save();
-	taken = cubi_signal_fault(SIGSEGV, 1, 0x10);	/* SIG_DFL */
-	cub_arch_irq_restore(irq);
-	assert_false(taken);
-	assert_false(cubi_signal_deliver(&c));
-
-	set_action(SIGSEGV, HANDLER, SA_SIGINFO | SA_ONSTACK, 0);
-	assert_true(cubi_signal_fault(SIGSEGV, 1, 0x10));	/* SEGV_MAPERR */
-	assert_true(cubi_signal_deliver(&c));
-	assert_int_equal(c.rip, HANDLER);
-	assert_int_equal(c.rdi, SIGSEGV);
-	assert_int_equal(*(int32_t *)(c.rsp + INFO), SIGSEGV);
-	assert_int_equal(*(int32_t *)(c.rsp + INFO + 8), 1);
-	assert_int_equal(at(c.rsp + INFO + 16), 0x10);		/* si_addr */
-	assert_int_equal(blocked(), BIT(SIGSEGV));
-	assert_false(cubi_signal_fault(SIGSEGV, 1, 0x10));	/* blocked now */
-	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
-	assert_int_equal(back.rip, 0x3333000);			/* the fault again */
-
-	/* A nil dereference: si_addr 0, and a pending tgkill's siginfo
-	 * gives way to the fault's. */
-	set_blocked(BIT(SIGSEGV));
-	assert_int_equal(SYS3(SYS_tgkill, 1, SYS0(SYS_gettid), SIGSEGV), 0);
-	set_blocked(0);
-	c = context(top);
-	assert_true(cubi_signal_fault(SIGSEGV, 2, 0));		/* SEGV_ACCERR */
-	assert_true(cubi_signal_deliver(&c));
-	assert_int_equal(*(int32_t *)(c.rsp + INFO + 8), 2);
-	assert_int_equal(at(c.rsp + INFO + 16), 0);
-	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
-	assert_false(cubi_signal_deliver(&c));			/* taken once */
-
-	set_action(SIGFPE, 1, 0, 0);				/* SIG_IGN */
-	assert_false(cubi_signal_fault(SIGFPE, 1, 0x3333000));
-	set_action(SIGFPE, HANDLER, SA_SIGINFO, 0);
-	assert_true(cubi_signal_fault(SIGFPE, 1, 0x3333000));	/* FPE_INTDIV */
-	c = context(top);
-	assert_true(cubi_signal_deliver(&c));
-	assert_int_equal(c.rdi, SIGFPE);
-	assert_int_equal(at(c.rsp + INFO + 16), 0x3333000);
-	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
-	assert_false(cubi_signal_fault(0, 1, 0));
-	assert_false(cubi_signal_fault(65, 1, 0));
-	set_action(SIGSEGV, 0, 0, 0);
-	set_action(SIGFPE, 0, 0, 0);
-}
-
-static void test_faults(void **state)
-{
-	(void)state;
-	run(fault_body);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,7 +356,6 @@ int main(void)
 		cmocka_unit_test(test_altstack),
 		cmocka_unit_test(test_interrupted_calls),
 		cmocka_unit_test(test_restart),
-		cmocka_unit_test(test_faults),
 	};
 
 	cubi_mem_init();
