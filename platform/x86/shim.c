@@ -1,10 +1,12 @@
 /*
- * shim.c - x86 side of the syscall shim: the SYSCALL MSRs, and handing
- * the syscall and interrupt return frames to signal delivery.
+ * shim.c - x86 side of the syscall shim: the SYSCALL MSRs, handing the
+ * syscall and interrupt return frames to signal delivery, and turning
+ * faults in program code into the signals Linux sends for them.
  */
 #include <cubrt/arch.h>
 #include <cubrt/shim.h>
 
+#include "../../src/sched/sched_hooks.h"
 #include "../../src/shim/shim_impl.h"
 #include "x86.h"
 
@@ -26,6 +28,7 @@ _Static_assert(sizeof(struct cub_shim_regs) == 18 * 8, "syscall.S frame size");
  * traps.S (after the irq-exit hook, on the interrupted stack). */
 extern void (*cubi_x86_syscall_exit_hook)(struct cub_shim_regs *r, void *fx);
 extern void (*cubi_x86_trap_signal_hook)(struct x86_trap_frame *f, void *fx);
+extern bool (*cubi_x86_fault_hook)(struct x86_trap_frame *f, void *fx);
 
 /* A cubi_sigctx from a frame naming the general registers (struct
  * cub_shim_regs or struct x86_trap_frame), with rcx and r11 given. */
@@ -77,6 +80,44 @@ static void trap_exit(struct x86_trap_frame *f, void *fx)
 		deliver_at_trap_exit(f, fx);
 }
 
+/* A fault (vector < 32) in program code: the signal Linux would force
+ * on the thread, taken by its handler if it has one (else the fault is
+ * reported: trap.c). Program code is told as traps.S tells it: a Linux
+ * thread's stack pointer outside its coroutine stack. */
+static bool fault_to_signal(struct x86_trap_frame *f, void *fx)
+{
+	struct cubi_fault flt = { .trapno = f->vector, .err = f->error, .addr = f->rip };
+	struct cubi_sigctx c;
+	uintptr_t page;
+
+	if (!cubi_sched_in_program(f->rsp))
+		return false;
+	switch (f->vector) {
+	case 0:		/* #DE */
+		flt.sig = 8, flt.code = 1;	/* SIGFPE, FPE_INTDIV */
+		break;
+	case 6:		/* #UD */
+		flt.sig = 4, flt.code = 2;	/* SIGILL, ILL_ILLOPN */
+		break;
+	case 13:	/* #GP */
+		flt.sig = 11, flt.code = 0x80, flt.addr = 0;	/* SIGSEGV, SI_KERNEL */
+		break;
+	case 14:	/* #PF: SEGV_ACCERR in a mapping (PROT_NONE pages are
+			 * not present), else SEGV_MAPERR, as Linux tells them */
+		flt.sig = 11, flt.addr = read_cr2();
+		page = CUB_ALIGN_DOWN(flt.addr, CUB_PAGE_SIZE);
+		flt.code = (f->error & 1) || cubi_mm_covered(page, page + CUB_PAGE_SIZE) ? 2 : 1;
+		break;
+	default:
+		return false;
+	}
+	c = SIGCTX_OF(f, f->rcx, f->r11, fx);
+	if (!cubi_signal_fault(&c, &flt))
+		return false;
+	ENTER_HANDLER(f, c);
+	return true;
+}
+
 extern char cubi_x86_syscall_entry[];
 
 /* Enables SYSCALL: entry point, kernel CS/SS, and the RFLAGS bits
@@ -90,4 +131,5 @@ void cub_arch_syscall_enable(void)
 	wrmsr(MSR_FMASK, 0x200 | 0x400 | 0x100 | 0x40000);
 	cubi_x86_syscall_exit_hook = syscall_exit;
 	cubi_x86_trap_signal_hook = trap_exit;
+	cubi_x86_fault_hook = fault_to_signal;
 }

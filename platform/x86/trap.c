@@ -3,7 +3,9 @@
  *
  * Every exception 0-31 ends here in a report (name, error code, RIP with
  * symbol, RSP, CR2 and its decoding for page faults, all registers, the
- * coroutine, a backtrace) followed by exit status CUB_EXIT_FAULT. Device
+ * coroutine, a backtrace) followed by exit status CUB_EXIT_FAULT -
+ * unless the syscall shim's fault hook turns it into a signal that a
+ * Linux thread's handler takes (a fault in program code: shim.c). Device
  * interrupts (32-255) are handed to the irq layer (intr.c), then, when the
  * interrupt returns to task context, traps.S runs the irq-exit hook on the
  * interrupted stack.
@@ -128,10 +130,21 @@ void (*cubi_x86_exit_call)(void);
  * the syscall shim is enabled; traps.S calls it after the exit hook). */
 void (*cubi_x86_trap_signal_hook)(struct x86_trap_frame *f, void *fx);
 
+/* A fault in a Linux thread's program code that its handler takes
+ * (platform/x86/shim.c sets it with the syscall shim): true when the
+ * frame now enters the handler. */
+bool (*cubi_x86_fault_hook)(struct x86_trap_frame *f, void *fx);
+
 void cubi_x86_trap(struct x86_trap_frame *f)
 {
-	if (f->vector < 32)
+	if (f->vector < 32) {
+		if (cubi_x86_fault_hook && !in_fault &&
+		    cubi_x86_fault_hook(f, (uint8_t *)f - X86_FX_SIZE)) {
+			cubi_x86_exit_call = NULL;
+			return;
+		}
 		fault_report(f);
+	}
 	irq_depth++;
 	if (irq_handler)
 		irq_handler((unsigned)f->vector);

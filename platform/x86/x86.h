@@ -113,6 +113,8 @@ struct x86_trap_frame {
 	uint64_t vector, error;
 	uint64_t rip, cs, rflags, rsp, ss;
 };
+/* The FXSAVE image traps.S keeps just below the frame. */
+#define X86_FX_SIZE 512
 
 /* Linker-script symbols bounding the image sections. */
 extern char __image_start[], __text_end[], __rodata_end[], __data_end[],

@@ -520,6 +520,14 @@ uintptr_t cubi_sched_kstack(void)
 	return cubi_sched.cur ? cubi_sched.cur->kstack : 0;
 }
 
+bool cubi_sched_in_program(uintptr_t sp)
+{
+	const struct cub_coro *c = cubi_sched.cur;
+	uintptr_t lo = c ? (uintptr_t)c->stack.lo : 0;
+
+	return c && c->kstack && (sp < lo || sp - lo >= c->stack.size);
+}
+
 void cubi_sched_set_owner(void *owner)
 {
 	cubi_sched.cur->owner = owner;

@@ -44,6 +44,10 @@ void cubi_sched_set_tls(uint64_t base);
 void cubi_sched_set_kstack(uintptr_t top);
 /* The running coroutine's kernel stack top, 0 for none. Contexts: task. */
 uintptr_t cubi_sched_kstack(void);
+/* True when the running coroutine has a kernel stack and sp lies outside
+ * its coroutine stack: it was running program code there (a Linux
+ * thread), as the platform's interrupt exit tells it. Contexts: any. */
+bool cubi_sched_in_program(uintptr_t sp);
 
 /*
  * One word in the running coroutine's record for the subsystem that runs

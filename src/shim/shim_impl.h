@@ -599,6 +599,22 @@ long cubi_signal_epipe(long rc, bool nosignal);
  * signal frame on its stack (or its alternate stack) and points ctx at
  * the handler. False when there is none. Interrupts disabled. */
 bool cubi_signal_deliver(struct cubi_sigctx *ctx);
+/* A synchronous fault in a thread's program code (a page fault, a
+ * general protection fault, a divide error, an invalid opcode), as
+ * the platform describes it: the signal Linux sends for it, si_code,
+ * si_addr, and the trap number and error code for the sigcontext. */
+struct cubi_fault {
+	int sig, code;
+	uint64_t addr, trapno, err;
+};
+/* Delivers fault f to the running thread at once, as Linux forces it:
+ * when the thread has a handler for f->sig and does not block it, writes
+ * the frame and points ctx at the handler (which may mend the cause and
+ * return to retry the instruction). False otherwise (SIG_DFL, SIG_IGN,
+ * blocked, or no room for the frame): the platform reports the fault and
+ * ends the program, as Linux's default action would. Interrupts
+ * disabled (the trap handler). */
+bool cubi_signal_fault(struct cubi_sigctx *ctx, const struct cubi_fault *f);
 /* rt_sigreturn's work: reads the frame a handler returned from (sp is
  * the stack pointer after its `ret` into the restorer) into ctx, and
  * restores the thread's mask. 0 or -CUB_EFAULT/-CUB_EINVAL. */

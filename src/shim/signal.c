@@ -23,6 +23,15 @@
  * rt_sigreturn reads it back, so a handler may change the context it
  * returns to (Go's asynchronous preemption does exactly that).
  *
+ * A fault in program code (a page fault, a general protection fault, a
+ * divide error, an invalid opcode) is delivered at once to its thread
+ * when it has a handler and does not block the signal, with si_code,
+ * si_addr, trapno, err and cr2 as Linux fills them
+ * (cubi_signal_fault, called by the platform's trap handler); the
+ * handler may mend the cause and return, and the instruction runs
+ * again. Otherwise the fault is reported and ends the program, as
+ * Linux's default action would.
+ *
  * Locking: actions, every thread's signal fields and cubi_signal_npending
  * are protected by irq_save; delivery runs with interrupts disabled.
  */
@@ -301,12 +310,36 @@ static uint64_t place_frame(const struct cubi_thread *t, const struct ksigaction
 	return CUB_ALIGN_DOWN(*fx - sizeof(struct rt_sigframe), 16) - 8;
 }
 
+/* Writes sig's frame at frame (room checked) with its siginfo *info,
+ * blocks what the action blocks, and aims ctx at the handler. */
+static void enter_handler(struct cubi_thread *t, int sig, const struct ksigaction *a,
+			  struct cubi_sigctx *ctx, const struct cubi_siginfo *info,
+			  uint64_t frame, uint64_t fx)
+{
+	struct rt_sigframe *f = (struct rt_sigframe *)frame;
+	uint64_t saved = t->suspended ? t->suspend_saved : t->sigmask;
+
+	end_suspend(t, false);
+	write_frame(f, fx, t, a, ctx, saved);
+	f->info = *info;
+	t->sigmask |= (a->mask | (a->flags & SA_NODEFER ? 0 : BIT(sig))) & ~UNBLOCKABLE;
+	if (a->flags & SA_RESETHAND)
+		actions[sig].handler = SIG_DFL;
+	ctx->rsp = frame;
+	ctx->rip = a->handler;
+	ctx->rdi = (uint64_t)sig;
+	ctx->rsi = frame + offsetof(struct rt_sigframe, info);
+	ctx->rdx = frame + offsetof(struct rt_sigframe, uc);
+	ctx->rax = 0;
+	ctx->rflags &= ~0x500ull;	/* DF and TF, as Linux clears them */
+}
+
 bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 {
 	struct cubi_thread *t = cub_coro_self() ? cubi_thread_current() : NULL;
-	uint64_t ready = t ? cubi_signal_pending_for(t) & ~t->sigmask : 0, top, fx, frame, saved;
+	uint64_t ready = t ? cubi_signal_pending_for(t) & ~t->sigmask : 0, top, fx, frame;
+	struct cubi_siginfo info;
 	struct ksigaction a;
-	struct rt_sigframe *f;
 	struct cubi_sigsrc src;
 	int sig;
 
@@ -332,22 +365,35 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 			  a.flags & SA_RESTORER ? "no room for the signal frame"
 						: "no SA_RESTORER");
 	restart_if_asked(t, &a, ctx);
-	f = (struct rt_sigframe *)frame;
-	saved = t->suspended ? t->suspend_saved : t->sigmask;
-	end_suspend(t, false);
 	cubi_signal_dequeue(t, sig, &src);
-	write_frame(f, fx, t, &a, ctx, saved);
-	fill_info(&f->info, t, sig, &src);
-	t->sigmask |= (a.mask | (a.flags & SA_NODEFER ? 0 : BIT(sig))) & ~UNBLOCKABLE;
-	if (a.flags & SA_RESETHAND)
-		actions[sig].handler = SIG_DFL;
-	ctx->rsp = frame;
-	ctx->rip = a.handler;
-	ctx->rdi = (uint64_t)sig;
-	ctx->rsi = frame + offsetof(struct rt_sigframe, info);
-	ctx->rdx = frame + offsetof(struct rt_sigframe, uc);
-	ctx->rax = 0;
-	ctx->rflags &= ~0x500ull;	/* DF and TF, as Linux clears them */
+	cub_memset(&info, 0, sizeof(info));
+	fill_info(&info, t, sig, &src);
+	enter_handler(t, sig, &a, ctx, &info, frame, fx);
+	return true;
+}
+
+bool cubi_signal_fault(struct cubi_sigctx *ctx, const struct cubi_fault *flt)
+{
+	struct cubi_thread *t = cub_coro_self() ? cubi_thread_current() : NULL;
+	struct cubi_siginfo info = { .signo = flt->sig, .code = flt->code };
+	struct ksigaction a;
+	struct rt_sigframe *f;
+	uint64_t top, fx, frame;
+
+	if (!t || flt->sig < 1 || flt->sig > NSIG)
+		return false;
+	a = actions[flt->sig];
+	if (a.handler <= SIG_IGN || (t->sigmask & BIT(flt->sig)) || !(a.flags & SA_RESTORER))
+		return false;
+	frame = place_frame(t, &a, ctx->rsp, &top, &fx);
+	if (!cubi_user_writable(frame, top - frame))
+		return false;
+	cub_memcpy(&info.pid, &flt->addr, sizeof(flt->addr));	/* si_addr */
+	enter_handler(t, flt->sig, &a, ctx, &info, frame, fx);
+	f = (struct rt_sigframe *)frame;
+	f->uc.mc.trapno = flt->trapno;
+	f->uc.mc.err = flt->err;
+	f->uc.mc.cr2 = flt->addr;
 	return true;
 }
 

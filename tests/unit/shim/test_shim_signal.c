@@ -5,7 +5,8 @@
  * aimed at the handler, and cubi_signal_restore (rt_sigreturn's half)
  * gives the context back. Masks, SIG_IGN, default actions, SA_RESETHAND,
  * SA_NODEFER, the alternate stack, blocking calls (futex, nanosleep,
- * pipe read, epoll wait) ended by EINTR, and SA_RESTART too. Runs inside the scheduler:
+ * pipe read, epoll wait) ended by EINTR, and SA_RESTART too; a fault in
+ * program code delivered at once (cubi_signal_fault). Runs inside the scheduler:
  * signals belong to threads, and threads are coroutines.
  */
 #include <setjmp.h>
@@ -348,6 +349,71 @@ static void test_restart(void **state)
 	run(restart_body);
 }
 
+#define SIGSEGV 11
+#define MC_ERR (MC + 18 * 8 + 8)
+#define MC_TRAPNO (MC_ERR + 8)
+#define MC_CR2 (MC_OLDMASK + 8)
+
+/* A page fault in program code: delivered at once, with si_code,
+ * si_addr, err, trapno and cr2, to a handler that does not block it;
+ * refused (the platform reports the fault) under SIG_DFL, SIG_IGN, or
+ * while blocked, as during its own handler. */
+static void fault_body(void)
+{
+	uint64_t top = (uint64_t)(uintptr_t)(stack + sizeof(stack));
+	struct cubi_fault pf = { .sig = SIGSEGV, .code = 2, .addr = 0x7000123,
+				 .trapno = 14, .err = 7 };
+	struct cubi_sigctx c = context(top), orig = c, back;
+	uint64_t f;
+
+	set_blocked(0);
+	set_action(SIGSEGV, 0, 0, 0);
+	assert_false(cubi_signal_fault(&c, &pf));	/* SIG_DFL: the report */
+	set_action(SIGSEGV, 1, 0, 0);
+	assert_false(cubi_signal_fault(&c, &pf));	/* SIG_IGN: the report too */
+	assert_memory_equal(&c, &orig, sizeof(c));
+	set_action(SIGSEGV, HANDLER, SA_SIGINFO, BIT(SIGUSR2));
+	assert_false(cubi_signal_pending());
+	assert_true(cubi_signal_fault(&c, &pf));
+	f = c.rsp;
+	assert_int_equal(c.rip, HANDLER);
+	assert_int_equal(c.rdi, SIGSEGV);
+	assert_int_equal(c.rsi, f + INFO);
+	assert_int_equal(c.rdx, f + UC);
+	assert_int_equal((f + 8) % 16, 0);
+	assert_true(f + 8 + 304 + 128 + 512 <= top - 128);
+	assert_memory_equal((void *)(f + MC), &orig, 18 * 8);
+	assert_int_equal(*(int32_t *)(f + INFO), SIGSEGV);
+	assert_int_equal(*(int32_t *)(f + INFO + 8), 2);	/* SEGV_ACCERR */
+	assert_int_equal(at(f + INFO + 16), 0x7000123);	/* si_addr */
+	assert_int_equal(at(f + MC_ERR), 7);
+	assert_int_equal(at(f + MC_TRAPNO), 14);
+	assert_int_equal(at(f + MC_CR2), 0x7000123);
+	assert_int_equal(blocked(), BIT(SIGSEGV) | BIT(SIGUSR2));
+	assert_false(cubi_signal_pending());		/* never pending */
+
+	/* A fault in the handler itself: SIGSEGV is blocked there. */
+	back = c;
+	assert_false(cubi_signal_fault(&c, &pf));
+	assert_memory_equal(&c, &back, sizeof(c));
+
+	/* The handler returns: the faulting instruction runs again. */
+	assert_int_equal(cubi_signal_restore(f + 8, &back), 0);
+	assert_memory_equal(&back, &orig, 18 * 8);
+	assert_int_equal(blocked(), 0);
+
+	/* No room for the frame: refused. */
+	c = context(0x20000);			/* unmapped, below this stack */
+	assert_false(cubi_signal_fault(&c, &pf));
+	set_action(SIGSEGV, 0, 0, 0);
+}
+
+static void test_fault(void **state)
+{
+	(void)state;
+	run(fault_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_altstack),
 		cmocka_unit_test(test_interrupted_calls),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_fault),
 	};
 
 	cubi_mem_init();
