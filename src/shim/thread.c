@@ -9,6 +9,9 @@
  * on the coroutine's own stack, so creating a thread allocates nothing
  * beyond the coroutine.
  *
+ * Only threads: a clone without CLONE_THREAD (a new process) fails with
+ * -ENOSYS, so fork, system, popen and posix_spawn fail cleanly.
+ *
  * Invariants: `threads` lists every live thread record; tids are unique
  * and never reused (a 31-bit counter); the initial thread (the first
  * coroutine to make a system call) is tid 1. Other coroutines that call
@@ -27,6 +30,7 @@
 #define CLONE_FS 0x200
 #define CLONE_FILES 0x400
 #define CLONE_SIGHAND 0x800
+#define CLONE_VFORK 0x4000
 #define CLONE_PARENT 0x8000
 #define CLONE_THREAD 0x10000
 #define CLONE_SYSVSEM 0x40000
@@ -159,16 +163,20 @@ static void *thread_main(void *arg)
 	cubi_shim_resume(&regs);
 }
 
+/* Linux's checks of the flag combinations, then: a new process (no
+ * CLONE_THREAD: fork, vfork, posix_spawn's CLONE_VM|CLONE_VFORK) is
+ * -ENOSYS, as fork(2) says of a machine without an MMU: there is one
+ * address space and nothing to exec. */
 static long check_clone_flags(uint64_t flags)
 {
-	if (flags & ~(uint64_t)CLONE_SUPPORTED)
+	if (flags & ~(uint64_t)(CLONE_SUPPORTED | CLONE_VFORK))
 		return -CUB_EINVAL;
-	if (!(flags & CLONE_VM))
-		return -CUB_EINVAL;	/* no fork: one address space */
 	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
 		return -CUB_EINVAL;
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
 		return -CUB_EINVAL;
+	if (!(flags & CLONE_THREAD))
+		return -CUB_ENOSYS;
 	return 0;
 }
 

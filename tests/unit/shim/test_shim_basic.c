@@ -254,22 +254,36 @@ static void test_random_and_limits(void **state)
 }
 
 /* clone's flag checks happen before any thread exists. */
+#define T (0x100 | 0x800 | 0x10000)	/* CLONE_VM | CLONE_SIGHAND | CLONE_THREAD */
 static void test_clone_bad_flags(void **state)
 {
 	long stack[64];
 	long top = (long)(stack + 64);
 
 	(void)state;
-	assert_int_equal(SYS2(SYS_clone, 0x11, top), -CUB_EINVAL);	/* fork-like */
 	assert_int_equal(SYS2(SYS_clone, 0x100 | 0x10000, top), -CUB_EINVAL);
 	assert_int_equal(SYS2(SYS_clone, 0x800, top), -CUB_EINVAL);
-	assert_int_equal(SYS2(SYS_clone, 0x100 | 0x20000, top), -CUB_EINVAL); /* NEWNS */
-	assert_int_equal(SYS2(SYS_clone, 0x100 | 0x4000, top), -CUB_EINVAL);  /* VFORK */
-	assert_int_equal(SYS2(SYS_clone, 0x100, 0), -CUB_EINVAL);
-	assert_int_equal(SYS2(SYS_clone, 0x100, top + 3), -CUB_EINVAL);
-	assert_int_equal(sys(SYS_clone, 0x100 | 0x100000, top, WILD, 0, 0, 0), -CUB_EFAULT);
-	assert_int_equal(sys(SYS_clone, 0x100 | 0x200000, top, 0, WILD, 0, 0), -CUB_EFAULT);
-	assert_int_equal(sys(SYS_clone, 0x100 | 0x80000, top, 0, 0, -1, 0), -CUB_EPERM);
+	assert_int_equal(SYS2(SYS_clone, T | 0x20000, top), -CUB_EINVAL); /* NEWNS */
+	assert_int_equal(SYS2(SYS_clone, T, 0), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_clone, T, top + 3), -CUB_EINVAL);
+	assert_int_equal(sys(SYS_clone, T | 0x100000, top, WILD, 0, 0, 0), -CUB_EFAULT);
+	assert_int_equal(sys(SYS_clone, T | 0x200000, top, 0, WILD, 0, 0), -CUB_EFAULT);
+	assert_int_equal(sys(SYS_clone, T | 0x80000, top, 0, 0, -1, 0), -CUB_EPERM);
+}
+
+/* A new process (no CLONE_THREAD): -ENOSYS, as fork(2) on a machine
+ * without an MMU; musl's fork, posix_spawn (system, popen) ask so. */
+static void test_clone_process(void **state)
+{
+	long stack[64];
+	long top = (long)(stack + 64);
+
+	(void)state;
+	assert_int_equal(SYS2(SYS_clone, 17, 0), -CUB_ENOSYS);	/* fork: SIGCHLD */
+	assert_int_equal(SYS2(SYS_clone, 0x100 | 0x4000 | 17, top), -CUB_ENOSYS); /* spawn */
+	assert_int_equal(SYS2(SYS_clone, 0x100, top), -CUB_ENOSYS);	/* VM only */
+	assert_int_equal(SYS2(SYS_clone, 0x100 | 0x800, top), -CUB_ENOSYS);
+	assert_int_equal(SYS2(SYS_clone, T | 0x4000, top + 3), -CUB_EINVAL);
 }
 
 int main(void)
@@ -284,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_random_and_limits),
 		cmocka_unit_test(test_clone_bad_flags),
+		cmocka_unit_test(test_clone_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
