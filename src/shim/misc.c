@@ -107,20 +107,48 @@ CUBI_SYS(sched_getaffinity)
 }
 
 /* Limits: RLIMIT_STACK 8 MiB, RLIMIT_NOFILE the descriptor table, the
- * rest unlimited. New limits are checked and ignored. */
+ * rest unlimited at first. New ones are kept and reported as Linux keeps
+ * them (soft above hard: -EINVAL; RLIMIT_NOFILE's hard limit past the
+ * table: -EPERM, as past Linux's nr_open), but nothing enforces them.
+ * Under irq_save. */
+static uint64_t rlim[RLIM_NLIMITS][2];
+static bool rlim_set;
+
+static void rlim_defaults(void)
+{
+	for (int i = 0; i < RLIM_NLIMITS; i++)
+		rlim[i][0] = rlim[i][1] = UINT64_MAX;
+	rlim[RLIMIT_STACK][0] = 8ull << 20;
+	rlim[RLIMIT_NOFILE][0] = rlim[RLIMIT_NOFILE][1] = CUBI_FD_MAX;
+	rlim_set = true;
+}
+
 static long limits(uint64_t res, uintptr_t unew, uintptr_t uold)
 {
-	uint64_t lim[2] = { UINT64_MAX, UINT64_MAX };
+	uint64_t lim[2], old[2];
+	unsigned long irq;
 
 	if (res >= RLIM_NLIMITS)
 		return -CUB_EINVAL;
-	if (res == RLIMIT_STACK)
-		lim[0] = 8ull << 20;
-	if (res == RLIMIT_NOFILE)
-		lim[0] = lim[1] = CUBI_FD_MAX;
-	if (unew && !cubi_user_readable(unew, sizeof(lim)))
+	if (unew && cubi_copy_in(lim, unew, sizeof(lim)))
 		return -CUB_EFAULT;
-	return uold ? cubi_copy_out(uold, lim, sizeof(lim)) : 0;
+	if (unew && lim[0] > lim[1])
+		return -CUB_EINVAL;
+	if (unew && res == RLIMIT_NOFILE && lim[1] > CUBI_FD_MAX)
+		return -CUB_EPERM;
+	if (uold && !cubi_user_writable(uold, sizeof(old)))
+		return -CUB_EFAULT;
+	irq = cub_arch_irq_save();
+	if (!rlim_set)
+		rlim_defaults();
+	old[0] = rlim[res][0];
+	old[1] = rlim[res][1];
+	if (unew) {
+		rlim[res][0] = lim[0];
+		rlim[res][1] = lim[1];
+	}
+	cub_arch_irq_restore(irq);
+	return uold ? cubi_copy_out(uold, old, sizeof(old)) : 0;
 }
 
 CUBI_SYS(prlimit64)

@@ -246,11 +246,41 @@ static void test_random_and_limits(void **state)
 	assert_int_equal(SYS2(SYS_getrlimit, 16, lim), -CUB_EINVAL);
 	assert_int_equal(SYS2(SYS_getrlimit, 3, NULL), -CUB_EFAULT);
 	assert_int_equal(SYS2(SYS_getrlimit, 3, WILD), -CUB_EFAULT);
-	assert_int_equal(SYS2(SYS_setrlimit, 7, lim), 0);	/* accepted, ignored */
+	lim[0] = lim[1] = 256;
+	assert_int_equal(SYS2(SYS_setrlimit, 7, lim), 0);
 	assert_int_equal(SYS2(SYS_setrlimit, 7, WILD), -CUB_EFAULT);
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 16, NULL, lim), -CUB_EINVAL);
 	assert_int_equal(SYS4(SYS_prlimit64, 5, 3, NULL, lim), -CUB_ESRCH);
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 3, NULL, WILD), -CUB_EFAULT);
+}
+
+/* New limits are kept and reported (getrlimit, prlimit64's old value),
+ * checked as Linux checks them. */
+static void test_limits_kept(void **state)
+{
+	uint64_t lim[2] = { 64, 256 }, old[2], core[2] = { 0, 0 };
+
+	(void)state;
+	assert_int_equal(SYS4(SYS_prlimit64, 0, 7, lim, old), 0);	/* NOFILE */
+	assert_int_equal(old[0], 256);
+	assert_int_equal(old[1], 256);
+	assert_int_equal(SYS2(SYS_getrlimit, 7, old), 0);
+	assert_int_equal(old[0], 64);
+	assert_int_equal(old[1], 256);
+	lim[1] = 257;				/* past the descriptor table */
+	assert_int_equal(SYS2(SYS_setrlimit, 7, lim), -CUB_EPERM);
+	lim[0] = 300, lim[1] = 200;		/* soft above hard */
+	assert_int_equal(SYS2(SYS_setrlimit, 4, lim), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_setrlimit, 4, core), 0);	/* RLIMIT_CORE 0 */
+	assert_int_equal(SYS4(SYS_prlimit64, 0, 4, NULL, old), 0);
+	assert_int_equal(old[0], 0);
+	assert_int_equal(old[1], 0);
+	assert_int_equal(SYS4(SYS_prlimit64, 0, 4, lim, WILD), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_getrlimit, 7, old), 0);	/* untouched by failures */
+	assert_int_equal(old[0], 64);
+	lim[0] = lim[1] = 256;
+	assert_int_equal(SYS4(SYS_prlimit64, 0, 7, lim, NULL), 0);
+	assert_int_equal(SYS4(SYS_prlimit64, 0, 4, core, WILD), -CUB_EFAULT);
 }
 
 /* clone's flag checks happen before any thread exists. */
@@ -297,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_arch_prctl),
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_random_and_limits),
+		cmocka_unit_test(test_limits_kept),
 		cmocka_unit_test(test_clone_bad_flags),
 		cmocka_unit_test(test_clone_process),
 	};
