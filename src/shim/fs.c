@@ -1,7 +1,8 @@
 /*
- * fs.c - the file system's lock, its first tree (/tmp, /dev, /etc/hosts
- * and the boot archives), the working directory and umask, and the
- * plumbing every path call goes through (fs_impl.h). The calls
+ * fs.c - the file system's lock, its first tree (/tmp, /dev, /root,
+ * /etc's hosts, passwd and group, and the boot archives), the working
+ * directory and umask, and the plumbing every path call goes through
+ * (fs_impl.h). The calls
  * themselves: fs_open.c (open, stat, access, file descriptors),
  * fs_names.c (names, directories) and fs_attr.c (attributes).
  *
@@ -36,18 +37,30 @@ struct cubi_rnode *cubi_fs_cwd;		/* fs_impl.h */
 uint32_t cubi_fs_umask = 022;
 static bool booted;
 
-/* /etc/hosts naming the loopback address, unless an archive brought
- * one: Go's and musl's resolvers read it, so "localhost" resolves. */
-static void default_hosts(void)
+/* name in dir with text, unless an archive brought one (fs lock held). */
+static void default_file(struct cubi_rnode *dir, const char *name, const char *text)
 {
-	static const char hosts[] = "127.0.0.1\tlocalhost\n";
-	struct cubi_rnode *etc, *f;
+	struct cubi_rnode *f;
 
+	if (cubi_ramfs_create(dir, name, cub_strlen(name), CUBI_S_IFREG | 0644, &f) == 0)
+		cubi_ramfs_write(f, text, cub_strlen(text), 0);
+}
+
+/* What every Linux system has in /etc, unless an archive brought its
+ * own: /etc/hosts naming the loopback address (Go's and musl's resolvers
+ * read it, so "localhost" resolves), and the user and group everything
+ * runs as, root (getpwuid(getuid()), getgrgid), with its home /root. */
+static void default_etc(void)
+{
+	struct cubi_rnode *etc, *home;
+
+	cubi_ramfs_create(cubi_ramfs_root(), "root", 4, CUBI_S_IFDIR | 0700, &home);
 	if (cubi_ramfs_create(cubi_ramfs_root(), "etc", 3, CUBI_S_IFDIR | 0755, &etc) &&
 	    !cubi_ramfs_is_dir(etc))
 		return;
-	if (cubi_ramfs_create(etc, "hosts", 5, CUBI_S_IFREG | 0644, &f) == 0)
-		cubi_ramfs_write(f, hosts, sizeof(hosts) - 1, 0);
+	default_file(etc, "hosts", "127.0.0.1\tlocalhost\n");
+	default_file(etc, "passwd", "root:x:0:0:root:/root:/bin/sh\n");
+	default_file(etc, "group", "root:x:0:\n");
 }
 
 /* Unpacks the boot modules that are cpio archives (fs lock held). */
@@ -70,7 +83,7 @@ static void unpack_modules(void)
 	}
 	cubi_dev_populate(cubi_ramfs_root());
 	cubi_procfs_populate(cubi_ramfs_root());
-	default_hosts();
+	default_etc();
 }
 
 void cubi_fs_lock(void)

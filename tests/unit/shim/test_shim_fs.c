@@ -1043,9 +1043,35 @@ static void test_hardlinks(void **state)
 	run(hardlink_rename_body);
 }
 
+/* ------------------------------------------------------ the first tree */
+
+static void *boot_tree_body(void *arg)
+{
+	struct kstat st;
+
+	(void)arg;
+	assert_string_equal(content("/etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+	assert_string_equal(content("/etc/group"), "root:x:0:\n");
+	assert_string_equal(content("/etc/hosts"), "127.0.0.1\tlocalhost\n");
+	assert_int_equal(kstat("/root", &st), 0);
+	assert_int_equal(st.mode, 0040000 | 0700);	/* S_IFDIR */
+	return NULL;
+}
+
+/* The tree the first call finds (before any test empties it): what every
+ * Linux system has, root's user and group (getpwuid(0)) among it. */
+static void test_boot_tree(void **state)
+{
+	void *res;
+
+	(void)state;
+	assert_int_equal(cub_sched_run(boot_tree_body, NULL, &res), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boot_tree),	/* first: the untouched tree */
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_rw),
 		cmocka_unit_test(test_stat),
