@@ -21,7 +21,7 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(16, ioctl), NR(19, readv), NR(20, writev), NR(22, pipe),
 	NR(24, sched_yield), NR(28, madvise), NR(35, nanosleep),
 	NR(39, getpid), NR(56, clone), NR(60, exit), NR(62, kill),
-	NR(63, uname), NR(72, fcntl), NR(96, gettimeofday),
+	NR(63, uname), NR(170, sethostname), NR(171, setdomainname), NR(72, fcntl), NR(96, gettimeofday),
 	NR(97, getrlimit), NR(102, getuid), NR(104, getuid),
 	NR(107, getuid), NR(108, getuid), NR(110, getppid),
 	NR(131, sigaltstack), NR(158, arch_prctl), NR(160, setrlimit),

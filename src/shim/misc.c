@@ -1,6 +1,6 @@
 /*
- * misc.c - identity, randomness, limits and scheduling calls (signals are
- * in signal.c). State here is global (one process), under irq_save.
+ * misc.c - identity (uname and the host name), randomness, limits and
+ * scheduling calls (signals are in signal.c). State here is global (one process), under irq_save.
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -18,14 +18,56 @@
 
 static uint64_t prng_state;
 
+/* The host and NIS domain names: uname's nodename and domainname, and
+ * /proc/sys/kernel/hostname; sethostname and setdomainname change them
+ * (everything runs as root). Under irq_save. */
+static char uts_names[2][65] = { CUBI_UNAME_NODENAME, "(none)" };
+
 CUBI_SYS(uname)
 {
-	static const char fields[6][65] = {
-		CUBI_UNAME_SYSNAME, CUBI_UNAME_NODENAME, CUBI_UNAME_RELEASE,
-		CUBI_UNAME_VERSION, CUBI_UNAME_MACHINE, "(none)",
+	char fields[6][65] = {
+		CUBI_UNAME_SYSNAME, "", CUBI_UNAME_RELEASE,
+		CUBI_UNAME_VERSION, CUBI_UNAME_MACHINE, "",
 	};
+	unsigned long irq = cub_arch_irq_save();
 
+	cub_memcpy(fields[1], uts_names[0], sizeof(fields[1]));
+	cub_memcpy(fields[5], uts_names[1], sizeof(fields[5]));
+	cub_arch_irq_restore(irq);
 	return cubi_copy_out(A0(r), fields, sizeof(fields));
+}
+
+static long set_uts_name(int which, uintptr_t name, uint64_t len)
+{
+	char buf[65] = { 0 };
+	unsigned long irq;
+
+	if (len > 64)
+		return -CUB_EINVAL;	/* a negative int too */
+	if (len && cubi_copy_in(buf, name, len))
+		return -CUB_EFAULT;
+	irq = cub_arch_irq_save();
+	cub_memcpy(uts_names[which], buf, sizeof(buf));
+	cub_arch_irq_restore(irq);
+	return 0;
+}
+
+CUBI_SYS(sethostname)
+{
+	return set_uts_name(0, A0(r), A1(r));
+}
+
+CUBI_SYS(setdomainname)
+{
+	return set_uts_name(1, A0(r), A1(r));
+}
+
+void cubi_hostname(char out[65])
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	cub_memcpy(out, uts_names[0], 65);
+	cub_arch_irq_restore(irq);
 }
 
 /* splitmix64 over RDRAND (or the clocks): not for cryptographic keys where

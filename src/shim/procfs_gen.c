@@ -123,8 +123,11 @@ void cubi_procfs_osrelease(struct cubi_pbuf *b, int tid)
 
 void cubi_procfs_hostname(struct cubi_pbuf *b, int tid)
 {
+	char name[65];
+
 	(void)tid;
-	cubi_pbuf_printf(b, "%s\n", CUBI_UNAME_NODENAME);
+	cubi_hostname(name);
+	cubi_pbuf_printf(b, "%s\n", name);
 }
 
 void cubi_procfs_ostype(struct cubi_pbuf *b, int tid)

@@ -92,7 +92,7 @@ int cubi_timespec_put(uintptr_t dst, uint64_t ns);
 /* timerfd.c */
 CUBI_SYS(timerfd_create); CUBI_SYS(timerfd_settime); CUBI_SYS(timerfd_gettime);
 /* misc.c */
-CUBI_SYS(uname); CUBI_SYS(getrandom); CUBI_SYS(getpid);
+CUBI_SYS(uname); CUBI_SYS(sethostname); CUBI_SYS(setdomainname); CUBI_SYS(getrandom); CUBI_SYS(getpid);
 CUBI_SYS(getppid); CUBI_SYS(getuid); CUBI_SYS(sched_getaffinity);
 CUBI_SYS(sched_yield); CUBI_SYS(prlimit64); CUBI_SYS(madvise);
 /* signal.c */
@@ -486,6 +486,9 @@ bool cubi_opath_text(struct cubi_file *f, char *buf, size_t size);
  * (access mode 3), -CUB_ENOMEM. f referenced; the new file has no
  * reference yet. */
 struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *err);
+/* misc.c: the host name (uname's nodename, as sethostname left it),
+ * NUL-terminated. Any context. */
+void cubi_hostname(char out[65]);
 /* misc.c: len random bytes (getrandom's source). */
 void cubi_random_fill(void *buf, size_t len);
 

@@ -164,6 +164,31 @@ static void test_identity(void **state)
 	assert_int_equal(SYS2(SYS_set_robust_list, out, 8), -CUB_EINVAL);
 }
 
+/* sethostname and setdomainname: uname reports them. */
+static void test_hostname(void **state)
+{
+	char uts[6][65];
+
+	(void)state;
+	assert_int_equal(SYS1(SYS_uname, uts), 0);
+	assert_string_equal(uts[1], "cubrt");
+	assert_string_equal(uts[5], "(none)");
+	assert_int_equal(SYS2(170, "sweep.example", 5), 0);	/* sethostname */
+	assert_int_equal(SYS2(171, "example", 7), 0);		/* setdomainname */
+	assert_int_equal(SYS1(SYS_uname, uts), 0);
+	assert_string_equal(uts[1], "sweep");
+	assert_string_equal(uts[5], "example");
+	assert_int_equal(SYS2(170, "x", 65), -CUB_EINVAL);
+	assert_int_equal(SYS2(170, "x", -1), -CUB_EINVAL);
+	assert_int_equal(SYS2(170, WILD, 5), -CUB_EFAULT);
+	assert_int_equal(SYS1(SYS_uname, uts), 0);
+	assert_string_equal(uts[1], "sweep");		/* failures change nothing */
+	assert_int_equal(SYS2(171, "", 0), 0);
+	assert_int_equal(SYS2(170, "cubrt", 5), 0);
+	assert_int_equal(SYS1(SYS_uname, uts), 0);
+	assert_string_equal(uts[5], "");
+}
+
 static void test_arch_prctl(void **state)
 {
 	uint64_t fs = 0;
@@ -324,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_fd_calls),
 		cmocka_unit_test(test_clocks),
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_hostname),
 		cmocka_unit_test(test_arch_prctl),
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_random_and_limits),

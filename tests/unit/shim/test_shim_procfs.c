@@ -278,6 +278,9 @@ static void system_files_body(void)
 	assert_string_equal(slurp("/proc/filesystems"), "nodev\trootfs\nnodev\tproc\n");
 	assert_string_equal(slurp("/proc/sys/kernel/osrelease"), "5.15.0-cubrt\n");
 	assert_string_equal(slurp("/proc/sys/kernel/hostname"), "cubrt\n");
+	assert_int_equal(SYS2(170, "renamed", 7), 0);		/* sethostname */
+	assert_string_equal(slurp("/proc/sys/kernel/hostname"), "renamed\n");
+	assert_int_equal(SYS2(170, "cubrt", 5), 0);
 	assert_string_equal(slurp("/proc/sys/kernel/ostype"), "Linux\n");
 	assert_string_equal(slurp("/proc/sys/kernel/pid_max"), "4194304\n");
 	assert_string_equal(slurp("/proc/sys/vm/overcommit_memory"), "2\n");
