@@ -8,9 +8,11 @@
  * when due) and seccomp (never on). Any other option: -EINVAL, as Linux
  * answers an option it does not know.
  *
- * Locking: a thread's name is written by that thread only; the flags
- * are single words.
+ * Locking: a thread's name is written under irq_save, by the thread
+ * itself (PR_SET_NAME) or through its /proc comm (another thread, as
+ * musl's pthread_setname_np does); the flags are single words.
  */
+#include <cubrt/arch.h>
 #include <cubrt/string.h>
 
 #include "procfs_impl.h"
@@ -62,8 +64,20 @@ static long set_name(uintptr_t src)
 		if (!name[i])
 			break;
 	}
-	cub_memcpy(cubi_thread_self()->name, name, NAME_LEN);
-	return 0;
+	return cubi_thread_rename(cubi_thread_self()->tid, name, NAME_LEN);
+}
+
+long cubi_thread_rename(int tid, const char *name, size_t len)
+{
+	unsigned long irq = cub_arch_irq_save();	/* t stays alive */
+	struct cubi_thread *t = cubi_thread_by_tid(tid ? tid : 1);
+
+	if (t) {
+		cub_memset(t->name, 0, NAME_LEN);
+		cub_memcpy(t->name, name, CUB_MIN(len, (size_t)NAME_LEN - 1));
+	}
+	cub_arch_irq_restore(irq);
+	return t ? 0 : -CUB_ESRCH;
 }
 
 static long get_name(uintptr_t dst)

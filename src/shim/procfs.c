@@ -13,7 +13,9 @@
  *  - procfs keeps no pointer to a node between calls: the hooks find
  *    entries by name, so a reset tree (the tests) leaves nothing stale;
  *  - an open generated file's text never changes; its position is
- *    protected by disabling interrupts (nothing in it blocks).
+ *    protected by disabling interrupts (nothing in it blocks);
+ *  - only comm opens for writing (gen_write); the others give
+ *    -EACCES, as for a user other than root on Linux.
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -312,6 +314,7 @@ int *cubi_procfs_tids(int *n)
 /* An open generated file: its text, made at open, and a position. */
 struct pfile {
 	struct cubi_file file;
+	uint64_t arg;			/* the node's: gens[] index | tid << 32 */
 	struct cubi_rnode *node;	/* held: fstat's answer */
 	struct cubi_rnode *dir;		/* held: where it was opened */
 	char *text;
@@ -326,6 +329,23 @@ static struct pfile *of_file(struct cubi_file *f)
 	return cub_container_of(f, struct pfile, file);
 }
 
+/* A write to a writable generated file (comm, which renames its
+ * thread): its first 15 bytes are copied in and given to the writer,
+ * and the whole count is taken, as Linux's comm_write does. */
+static long gen_write(struct pfile *pf, const void *buf, size_t n)
+{
+	char text[16];
+	size_t k = CUB_MIN(n, sizeof(text) - 1);
+	long rc;
+
+	if ((uint32_t)pf->arg != G_COMM)
+		return -CUB_EBADF;
+	if (k && cubi_copy_in(text, (uintptr_t)buf, k))
+		return -CUB_EFAULT;
+	rc = cubi_thread_rename((int)(pf->arg >> 32), text, k);
+	return rc ? rc : (long)n;
+}
+
 /* Reads at off, or at (and advancing) the position. The copy runs with
  * interrupts disabled, where no other thread can unmap the buffer
  * after its check. */
@@ -338,7 +358,7 @@ static long gen_io(struct cubi_file *f, void *buf, size_t n, int64_t off, bool o
 	long r;
 
 	if (out)
-		return -CUB_EBADF;
+		return gen_write(pf, buf, n);
 	irq = cub_arch_irq_save();
 	at = off >= 0 ? (uint64_t)off : pf->pos;
 	if (at < pf->len)
@@ -428,7 +448,8 @@ struct cubi_file *cubi_procfs_open(struct cubi_rnode *n, struct cubi_rnode *dir,
 	struct pfile *pf;
 
 	*err = -CUB_EACCES;
-	if (cubi_ramfs_synth(n, &arg) != &gen_synth || (flags & CUBI_O_ACCMODE))
+	if (cubi_ramfs_synth(n, &arg) != &gen_synth ||
+	    ((flags & CUBI_O_ACCMODE) && (uint32_t)arg != G_COMM))
 		return NULL;
 	*err = -CUB_ENOMEM;
 	gens[(uint32_t)arg].fn(&b, (int)(arg >> 32));
@@ -436,7 +457,7 @@ struct cubi_file *cubi_procfs_open(struct cubi_rnode *n, struct cubi_rnode *dir,
 		cubi_pbuf_free(&b);
 		return NULL;
 	}
-	*pf = (struct pfile){ .file = { .ops = &gen_ops, .flags = flags }, .node = n,
+	*pf = (struct pfile){ .file = { .ops = &gen_ops, .flags = flags }, .arg = arg, .node = n,
 			      .dir = dir, .text = b.p, .len = b.len, .nlen = len };
 	cub_memcpy(pf->name, name, len);
 	pf->name[len] = '\0';

@@ -23,10 +23,12 @@
  *
  * A generated file's contents are made when it is opened and kept by the
  * open file (a snapshot), so read, lseek, pread and fstat work on it as
- * on Linux (st_size 0, like Linux's). Everything is read-only: opening
- * one for writing or with O_TRUNC gives -EACCES (as Linux does for a
- * user other than root; root's open succeeds there and its write fails
- * with EIO: failing at open is what programs check).
+ * on Linux (st_size 0, like Linux's). Everything but comm is read-only:
+ * opening one for writing or with O_TRUNC gives -EACCES (as Linux does
+ * for a user other than root; root's open succeeds there and its write
+ * fails with EIO: failing at open is what programs check). A write to
+ * /proc/1/comm or task/<tid>/comm renames that thread (its first 15
+ * bytes), as on Linux: musl's pthread_setname_np of another thread.
  *
  * /proc/self/fd/N, /proc/self/cwd and /proc/self/exe are Linux's
  * "magic" links: their text is for readlink, and a walk that follows one

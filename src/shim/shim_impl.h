@@ -179,6 +179,10 @@ struct cubi_file;
 struct cubi_thread;
 /* prctl.c: thread t's name (t NULL: the program's), NUL-terminated. */
 void cubi_thread_name(const struct cubi_thread *t, char name[16]);
+/* prctl.c: names thread tid (0: the first thread) with the first 15
+ * bytes of name[0..len), as a write to its /proc comm does: 0, or
+ * -CUB_ESRCH when it is gone. name is the shim's own memory. */
+long cubi_thread_rename(int tid, const char *name, size_t len);
 /* flock.c: f's flock lock goes with its last reference (irq off). */
 void cubi_flock_forget(struct cubi_file *f);
 

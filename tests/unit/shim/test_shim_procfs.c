@@ -424,6 +424,17 @@ static void readonly_body(void)
 	assert_int_equal(SYS2(SYS_open, "/proc/meminfo", O_RDWR), -CUB_EACCES);
 	assert_int_equal(SYS2(SYS_open, "/proc/sys/kernel/hostname", O_WRONLY | O_TRUNC),
 			 -CUB_EACCES);
+	fd = (int)SYS2(SYS_open, "/proc/self/comm", O_RDWR);	/* comm is writable */
+	assert_true(fd >= 3);
+	assert_int_equal(SYS3(SYS_write, fd, "renamed", 7), 7);
+	assert_string_equal(slurp("/proc/self/comm"), "renamed\n");
+	assert_int_equal(SYS3(SYS_write, fd, "x", 0), 0);	/* an empty name: the default */
+	assert_string_equal(slurp("/proc/self/comm"), "prog\n");
+	assert_int_equal(SYS3(SYS_write, fd, WILD, 4), -CUB_EFAULT);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	fd = (int)SYS2(SYS_open, "/proc/self/comm", 0);
+	assert_int_equal(SYS3(SYS_write, fd, "x", 1), -CUB_EBADF);	/* opened read-only */
+	assert_int_equal(SYS1(SYS_close, fd), 0);
 	fd = (int)SYS3(SYS_open, "/proc/meminfo", O_CREAT, 0644);	/* exists: opened */
 	assert_true(fd >= 3);
 	assert_int_equal(SYS1(SYS_close, fd), 0);
@@ -693,6 +704,7 @@ static void thread_body(void)
 	struct cub_shim_regs r = { 0 };
 	char want[64];
 	long tid;
+	int comm;
 
 	__asm__ volatile("pushfq; popq %0" : "=r"(rflags));
 	top[0] = 0;
@@ -712,9 +724,18 @@ static void thread_body(void)
 	assert_int_equal(field(slurp("/proc/self/status"), "Threads:"), 2);
 	snprintf(want, sizeof(want), "/proc/1/task/%ld/stat", tid);
 	assert_true(strstr(slurp(want), " (prog) S ") != NULL);	/* not the reader */
+	/* Another thread's comm renames it (musl's pthread_setname_np). */
+	snprintf(want, sizeof(want), "/proc/1/task/%ld/comm", tid);
+	comm = (int)SYS2(SYS_open, want, O_WRONLY);
+	assert_true(comm >= 3);
+	assert_int_equal(SYS3(SYS_write, comm, "renamed-by-main-thread", 22), 22);
+	assert_string_equal(slurp(want), "renamed-by-main\n");
+	assert_string_equal(slurp("/proc/self/comm"), "prog\n");
 	child_go = 1;
 	while (ctid != 0)
 		SYS6(SYS_futex, &ctid, 0, ctid, 0, 0, 0);
+	assert_int_equal(SYS3(SYS_write, comm, "late", 4), -CUB_ESRCH);	/* gone */
+	assert_int_equal(SYS1(SYS_close, comm), 0);
 	snprintf(want, sizeof(want), "%ld", tid);
 	assert_false(has_word(listing("/proc/self/task"), want));
 	assert_int_equal(field(slurp("/proc/self/status"), "Threads:"), 1);
