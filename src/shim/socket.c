@@ -128,7 +128,8 @@ static struct cubi_sock *of_file(struct cubi_file *f)
 
 static bool is_sock(const struct cubi_file *f)
 {
-	return f->ops == &sock_ops || f->ops == &cubi_udp_ops || f->ops == &cubi_umsg_ops;
+	return f->ops == &sock_ops || f->ops == &cubi_udp_ops || f->ops == &cubi_umsg_ops ||
+	       f->ops == &cubi_nl_ops;
 }
 
 struct cubi_sock *cubi_sock_of(struct cubi_file *f)
@@ -269,7 +270,8 @@ struct cubi_sock *cubi_sock_new(int domain, int type, unsigned flags)
 		return NULL;
 	cub_memset(s, 0, offsetof(struct cubi_sock, ring));
 	s->file = (struct cubi_file){ .ops = stream ? &sock_ops :
-					     domain == CUBI_AF_INET ? &cubi_udp_ops : &cubi_umsg_ops,
+					     domain == CUBI_AF_INET ? &cubi_udp_ops :
+					     domain == CUBI_AF_NETLINK ? &cubi_nl_ops : &cubi_umsg_ops,
 				      .flags = CUBI_O_RDWR | (flags & CUBI_O_NONBLOCK) };
 	s->domain = domain;
 	s->type = type;
@@ -295,10 +297,12 @@ static long check_kind(int domain, int type, int proto, bool pair, unsigned *fla
 		return -CUB_EINVAL;
 	if (pair && (domain == CUBI_AF_INET || domain == AF_INET6))
 		return -CUB_EOPNOTSUPP;	/* families without pairs */
-	if (domain != CUBI_AF_INET && domain != CUBI_AF_UNIX)
+	if (domain != CUBI_AF_INET && domain != CUBI_AF_UNIX && domain != CUBI_AF_NETLINK)
 		return -CUB_EAFNOSUPPORT;
 	if (kind >= SOCK_MAX)
 		return -CUB_EINVAL;
+	if (domain == CUBI_AF_NETLINK)
+		return cubi_nl_check(kind, proto, pair);
 	if (kind != CUBI_SOCK_STREAM && kind != CUBI_SOCK_DGRAM &&
 	    (kind != CUBI_SOCK_SEQPACKET || domain != CUBI_AF_UNIX))
 		return -CUB_ESOCKTNOSUPPORT;
@@ -416,7 +420,8 @@ CUBI_SYS(bind)
 		rc = cubi_unix_bind(s, a, (int)A2(r));
 	else {
 		irq = cub_arch_irq_save();
-		rc = bind_locked(s, a, (int)A2(r));
+		rc = s->domain == CUBI_AF_NETLINK ? cubi_nl_bind(s, a, (int)A2(r)) :
+						    bind_locked(s, a, (int)A2(r));
 		cub_arch_irq_restore(irq);
 	}
 	if (f)
@@ -431,7 +436,7 @@ static long listen_locked(struct cubi_sock *s, int backlog)
 {
 	long rc;
 
-	if (s->type == CUBI_SOCK_DGRAM)
+	if (s->type == CUBI_SOCK_DGRAM || s->domain == CUBI_AF_NETLINK)
 		return -CUB_EOPNOTSUPP;
 	if (s->domain == CUBI_AF_UNIX && !s->in_table)
 		return -CUB_EINVAL;
@@ -475,6 +480,8 @@ static void unlisten(struct cubi_sock *l, struct cub_list *dead)
 
 static long shutdown_locked(struct cubi_sock *s, int how, struct cub_list *dead)
 {
+	if (s->domain == CUBI_AF_NETLINK)
+		return -CUB_EOPNOTSUPP;	/* Linux's sock_no_shutdown */
 	if (how < SHUT_RD || how > 2)
 		return -CUB_EINVAL;
 	if (s->state == CUBI_SOCK_LISTENING) {

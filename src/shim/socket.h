@@ -14,7 +14,10 @@
  * message sent or received on socket_dgram.c's queues, the file ops),
  * socket_umsg_calls.c (their sendto, recvfrom, sendmsg, recvmsg) and
  * socket_rights.c (SCM_RIGHTS: descriptors in flight on AF_UNIX
- * sockets). Their header comments state the semantics and invariants.
+ * sockets), socket_netlink.c (AF_NETLINK NETLINK_ROUTE sockets: port
+ * ids, their file ops and calls) and socket_rtnl.c (the replies of
+ * rtnetlink, the "kernel" those sockets talk to). Their header comments
+ * state the semantics and invariants.
  *
  * Locking: every field of a socket, the port table, the AF_UNIX names
  * and the accept queues are protected by the fd layer's critical section
@@ -31,8 +34,10 @@
 
 #define CUBI_AF_UNIX 1
 #define CUBI_AF_INET 2
+#define CUBI_AF_NETLINK 16
 #define CUBI_SOCK_STREAM 1
 #define CUBI_SOCK_DGRAM 2
+#define CUBI_SOCK_RAW 3
 #define CUBI_SOCK_SEQPACKET 5
 #define CUBI_IPPROTO_TCP 6
 #define CUBI_IPPROTO_UDP 17
@@ -79,12 +84,14 @@ enum { CUBI_OPT_REUSEADDR, CUBI_OPT_BROADCAST, CUBI_OPT_KEEPALIVE,
  */
 struct cubi_sock {
 	struct cubi_file file;
-	int domain;		/* CUBI_AF_INET or CUBI_AF_UNIX */
-	int type;		/* CUBI_SOCK_STREAM, _DGRAM or (AF_UNIX) _SEQPACKET */
+	int domain;		/* CUBI_AF_INET, CUBI_AF_UNIX or CUBI_AF_NETLINK */
+	int type;		/* CUBI_SOCK_STREAM, _DGRAM or (AF_UNIX) _SEQPACKET;
+				 * AF_NETLINK: _RAW or _DGRAM as created */
 	enum cubi_sock_state state;
 	bool in_table;		/* AF_INET: holds its port, on socket_addr.c's
 				 * `bound`; AF_UNIX: bound by bind, on
-				 * socket_unix.c's `unix_names` */
+				 * socket_unix.c's `unix_names`; AF_NETLINK:
+				 * holds nl_pid, on socket_netlink.c's list */
 	bool rd_shut, wr_shut;	/* shutdown(SHUT_RD / SHUT_WR) of this end */
 	int err;		/* pending error (ECONNRESET): read, SO_ERROR */
 	struct cubi_sock *peer;	/* connected: the other end while it exists */
@@ -114,6 +121,10 @@ struct cubi_sock {
 	bool addr_auto;		/* UDP: connect narrowed 0.0.0.0 to addr */
 	bool port_auto;		/* the port was picked (bind to port 0) */
 	uint32_t un_id;		/* AF_UNIX, in_table: what its name leads to */
+	uint32_t nl_pid, nl_groups;	/* AF_NETLINK: port id (0: unbound) and
+					 * the groups bind named */
+	uint32_t nl_dst, nl_dst_group;	/* AF_NETLINK: connect's destination
+					 * (0: the kernel) */
 	uint8_t un_len, un_peer_len;	/* AF_UNIX: bytes of the names */
 	char un_name[CUBI_SUN_NAME];	/* its sun_path as getsockname shows it:
 					 * a path with its NUL, or an abstract
@@ -172,9 +183,10 @@ struct cubi_fdset {
 	struct cubi_file *f[CUBI_SCM_MAX];
 };
 
-/* A queued message (UDP datagram, AF_UNIX message): the sender (UDP:
- * addr:port; AF_UNIX: its name, name_len bytes at the start of data, 0:
- * unnamed), rights (AF_UNIX, or NULL), len bytes of payload after the
+/* A queued message (UDP datagram, AF_UNIX message, netlink message):
+ * the sender (UDP: addr:port; AF_UNIX: its name, name_len bytes at the
+ * start of data, 0: unnamed; AF_NETLINK: its port id in addr, 0: the
+ * kernel), rights (AF_UNIX, or NULL), len bytes of payload after the
  * name. */
 struct cubi_dgram {
 	struct cub_list link;	/* on the receiver's dgrams */
@@ -390,5 +402,30 @@ long cubi_unix_lookup(const uint8_t *a, int len, uint32_t *id);
 struct cubi_sock *cubi_unix_find(uint32_t id);
 /* sa = the sockaddr_un of a name of n bytes (n 0: unnamed). */
 void cubi_unix_saddr(struct cubi_saddr *sa, const char *name, size_t n);
+
+/* socket_netlink.c: AF_NETLINK sockets (NETLINK_ROUTE only). */
+extern const struct cubi_file_ops cubi_nl_ops;
+/* socket's and socketpair's (pair) checks of a netlink type (without
+ * flags) and protocol: 0 or -errno, in Linux's order. */
+long cubi_nl_check(int kind, int proto, bool pair);
+/* bind and connect of netlink socket s (irq off); a is
+ * cubi_sock_addr_in's buffer, len its length. */
+long cubi_nl_bind(struct cubi_sock *s, const uint8_t *a, int len);
+long cubi_nl_connect(struct cubi_sock *s, const uint8_t *a, int len);
+/* sa = the sockaddr_nl of port id pid in groups. */
+void cubi_nl_saddr(struct cubi_saddr *sa, uint32_t pid, uint32_t groups);
+/* The calls socket_sendrecv.c hands netlink sockets (sendmsg and
+ * recvmsg after its checks of the msghdr and its iovecs). */
+long cubi_nl_sendto(struct cub_shim_regs *r);
+long cubi_nl_recvfrom(struct cub_shim_regs *r);
+long cubi_nl_sendmsg(uint64_t fd, const struct msghdr_user *m, unsigned flags);
+long cubi_nl_recvmsg(uint64_t fd, uintptr_t umsg, struct msghdr_user *m, unsigned flags);
+
+/* socket_rtnl.c: rtnetlink's answers. */
+/* Answers the requests in req (n bytes, sent by port id pid) as Linux's
+ * netlink_rcv_skb and rtnetlink do: each reply datagram, allocated
+ * (interrupts enabled), is appended to out (struct cubi_dgram, from the
+ * kernel: addr 0). 0, or -ENOMEM (out holds what was made). */
+long cubi_rtnl_answer(const unsigned char *req, size_t n, uint32_t pid, struct cub_list *out);
 
 #endif

@@ -61,6 +61,10 @@ void cubi_sock_name(const struct cubi_sock *s, bool peer, struct cubi_saddr *sa)
 		cubi_sock_sin(sa, peer ? s->peer_addr : s->addr, peer ? s->peer_port : s->port);
 		return;
 	}
+	if (s->domain == CUBI_AF_NETLINK) {
+		cubi_nl_saddr(sa, peer ? s->nl_dst : s->nl_pid, peer ? s->nl_dst_group : s->nl_groups);
+		return;
+	}
 	if (peer)
 		cubi_unix_saddr(sa, s->un_peer, s->un_peer_len);
 	else
@@ -172,7 +176,8 @@ static long name_of(struct cub_shim_regs *r, bool peer)
 	struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
 
 	if (s)
-		rc = peer && s->state != CUBI_SOCK_CONNECTED ? -CUB_ENOTCONN : 0;
+		rc = peer && s->state != CUBI_SOCK_CONNECTED &&
+		     s->domain != CUBI_AF_NETLINK ? -CUB_ENOTCONN : 0;	/* netlink: any state */
 	if (s && !rc)
 		cubi_sock_name(s, peer, &sa);
 	cub_arch_irq_restore(irq);

@@ -104,6 +104,8 @@ static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struc
 
 	t->domain = s->domain;
 	t->type = s->type;
+	if (s->domain == CUBI_AF_NETLINK)
+		return cubi_nl_connect(s, a, len);
 	if (s->type == CUBI_SOCK_DGRAM && s->domain == CUBI_AF_INET)
 		return cubi_udp_connect(s, a, len);	/* records a peer */
 	if (s->type == CUBI_SOCK_DGRAM && (unsigned)len < 2)
@@ -218,8 +220,8 @@ static long do_accept(uint64_t fd, uintptr_t uaddr, uintptr_t ulen, uint64_t fla
 		uint32_t seq = s ? cubi_file_seq(&s->file) : 0;
 		bool nonblock = s && (s->file.flags & CUBI_O_NONBLOCK);
 
-		if (s && s->type == CUBI_SOCK_DGRAM)
-			rc = -CUB_EOPNOTSUPP;	/* UDP, AF_UNIX SOCK_DGRAM */
+		if (s && (s->type == CUBI_SOCK_DGRAM || s->domain == CUBI_AF_NETLINK))
+			rc = -CUB_EOPNOTSUPP;	/* UDP, AF_UNIX SOCK_DGRAM, netlink */
 		else if (s && s->state != CUBI_SOCK_LISTENING)
 			rc = -CUB_EINVAL;
 		else if (s)

@@ -4,7 +4,8 @@
  * read back, none changes behaviour; the read-only ones (SO_TYPE,
  * SO_ERROR, SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN, the buffer sizes)
  * report the socket. Unknown options: -ENOPROTOOPT (SO_PEERCRED and
- * SO_PASSCRED too); IPPROTO_TCP on AF_UNIX: -EOPNOTSUPP, as on Linux.
+ * SO_PASSCRED too); IPPROTO_TCP on AF_UNIX: -EOPNOTSUPP, as on Linux;
+ * any level but SOL_SOCKET on AF_NETLINK (SOL_NETLINK): -ENOPROTOOPT.
  *
  * Locking: the fd layer's critical section (interrupts disabled) around
  * every look at a socket; the values are copied in before and out after.
@@ -55,6 +56,8 @@ static long check_level(long domain, int level)
 {
 	if (level == CUBI_SOL_SOCKET)
 		return 0;
+	if (domain == CUBI_AF_NETLINK)
+		return -CUB_ENOPROTOOPT;	/* SOL_NETLINK's: none kept */
 	if (domain == CUBI_AF_UNIX)
 		return -CUB_EOPNOTSUPP;
 	return level == CUBI_IPPROTO_TCP ? 0 : -CUB_ENOPROTOOPT;

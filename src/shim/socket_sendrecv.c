@@ -2,8 +2,9 @@
  * socket_sendrecv.c - sendto, recvfrom, sendmsg and recvmsg for every
  * kind of socket (socket.h is the interface). They hand UDP sockets to
  * socket_udp.c and AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET ones to
- * socket_umsg_calls.c (sendmsg and recvmsg after checking the msghdr and
- * its iovecs, for every kind: msg_in), and move a stream socket's bytes
+ * socket_umsg_calls.c and AF_NETLINK ones to socket_netlink.c (sendmsg
+ * and recvmsg after checking the msghdr and its iovecs, for every kind:
+ * msg_in), and move a stream socket's bytes
  * with socket_stream.c's cubi_stream_xfer.
  *
  * The msghdr (every kind): unreadable, or for recvmsg unwritable,
@@ -51,14 +52,17 @@ static long check_dest(long domain, uintptr_t u, int len)
 }
 
 /* Which code serves the socket at fd: STREAM (here), UDP (socket_udp.c),
- * UMSG (socket_umsg_calls.c), or -EBADF/-ENOTSOCK; *domain its family. */
-enum { STREAM, UDP, UMSG };
+ * UMSG (socket_umsg_calls.c), NETLINK (socket_netlink.c), or
+ * -EBADF/-ENOTSOCK; *domain its family. */
+enum { STREAM, UDP, UMSG, NETLINK };
 
 static long kind_of(uint64_t fd, long *domain)
 {
 	long type = cubi_sock_type(fd);
 
 	*domain = cubi_sock_domain(fd);
+	if (*domain == CUBI_AF_NETLINK)
+		return NETLINK;
 	if (type < 0 || type == CUBI_SOCK_STREAM)
 		return type < 0 ? type : STREAM;
 	return *domain == CUBI_AF_INET ? UDP : UMSG;
@@ -75,6 +79,8 @@ CUBI_SYS(sendto)
 		return cubi_udp_sendto(r);
 	if (kind == UMSG)
 		return cubi_umsg_sendto(r);
+	if (kind == NETLINK)
+		return cubi_nl_sendto(r);
 	if (kind < 0)
 		return kind;
 	if ((unsigned)A3(r) & ~SEND_FLAGS)
@@ -101,6 +107,8 @@ CUBI_SYS(recvfrom)
 		return cubi_udp_recvfrom(r);
 	if (kind == UMSG)
 		return cubi_umsg_recvfrom(r);
+	if (kind == NETLINK)
+		return cubi_nl_recvfrom(r);
 	if (kind < 0)
 		return kind;
 	if ((unsigned)A3(r) & ~RECV_FLAGS)
@@ -195,6 +203,8 @@ CUBI_SYS(sendmsg)
 		return cubi_udp_sendmsg(A0(r), &m, (unsigned)A2(r));
 	if (kind == UMSG)
 		return cubi_umsg_sendmsg(A0(r), &m, (unsigned)A2(r));
+	if (kind == NETLINK)
+		return cubi_nl_sendmsg(A0(r), &m, (unsigned)A2(r));
 	if ((unsigned)A2(r) & ~SEND_FLAGS)
 		return -CUB_EOPNOTSUPP;
 	if (m.name && (rc = check_dest(domain, m.name, (int)m.namelen)) != 0)
@@ -226,6 +236,8 @@ CUBI_SYS(recvmsg)
 		return cubi_udp_recvmsg(A0(r), A1(r), &m, (unsigned)A2(r));
 	if (kind == UMSG)
 		return cubi_umsg_recvmsg(A0(r), A1(r), &m, (unsigned)A2(r));
+	if (kind == NETLINK)
+		return cubi_nl_recvmsg(A0(r), A1(r), &m, (unsigned)A2(r));
 	if ((unsigned)A2(r) & ~RECV_FLAGS)
 		return -CUB_EOPNOTSUPP;
 	set.n = 0;
