@@ -5,11 +5,15 @@
  * addresses checked both ways), keeps datagram boundaries, connects and
  * uses send/recv, sees truncation (MSG_TRUNC both ways), zero-length
  * datagrams, the connected filter, poll readiness and the errors programs
- * rely on (EMSGSIZE, EDESTADDRREQ, EADDRINUSE, EOPNOTSUPP, EAGAIN). One
- * line per check, then a summary.
+ * rely on (EMSGSIZE, EDESTADDRREQ, EADDRINUSE, EOPNOTSUPP, EAGAIN); and
+ * the interface list musl reads over a NETLINK_ROUTE socket (getifaddrs:
+ * lo's link and 127.0.0.1/8, no IPv6; if_nameindex: 1 "lo"). One line
+ * per check, then a summary.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -170,6 +174,39 @@ static void errors(int c, const struct sockaddr_in *srv)
 	close(t);
 }
 
+/* getifaddrs and if_nameindex: the machine as Linux describes a
+ * loopback-only one (musl asks rtnetlink for links, then addresses). */
+static void interfaces(void)
+{
+	unsigned want = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+	struct ifaddrs *list = NULL, *i;
+	struct if_nameindex *ni;
+	int links = 0, v4 = 0, other = 0;
+
+	check("getifaddrs", getifaddrs(&list) == 0);
+	for (i = list; i; i = i->ifa_next) {
+		int fam = i->ifa_addr ? i->ifa_addr->sa_family : -1;
+		int lo = !strcmp(i->ifa_name, "lo") && (i->ifa_flags & want) == want;
+
+		if (fam == AF_PACKET && lo)
+			links++;
+		else if (fam == AF_INET && lo && i->ifa_netmask &&
+			 ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+			 ((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr == htonl(0xff000000))
+			v4++;
+		else
+			other++;
+	}
+	check("getifaddrs: lo's link and 127.0.0.1/8, nothing else", links == 1 && v4 == 1 &&
+	      other == 0);
+	freeifaddrs(list);
+	ni = if_nameindex();
+	check("if_nameindex: 1 \"lo\"", ni && ni[0].if_index == 1 && !strcmp(ni[0].if_name, "lo") &&
+	      ni[1].if_index == 0);
+	if (ni)
+		if_freenameindex(ni);
+}
+
 int main(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0), c = socket(AF_INET, SOCK_DGRAM, 0), type = 0;
@@ -188,6 +225,7 @@ int main(void)
 	truncation(c, &srv);
 	connected(&srv);
 	errors(c, &srv);
+	interfaces();
 	sendto(c, "quit", 4, 0, (struct sockaddr *)&srv, sizeof(srv));
 	pthread_join(t, NULL);
 	close(s);
