@@ -316,6 +316,28 @@ long cubi_dgram_take(struct cubi_sock *s, const struct cubi_ubuf *u, bool peek,
 long cubi_iov_total(const struct msghdr_user *m, size_t max);
 /* Frees a message and drops its rights (interrupts enabled; NULL: none). */
 void cubi_dgram_free(struct cubi_dgram *d);
+/* A message receive in progress: where its attempts copy to (u), how
+ * (flags: MSG_PEEK, MSG_DONTWAIT, ...), the caller's record of what was
+ * taken (took: each kind has its own) and where rights go (AF_UNIX;
+ * NULL: closed with the message). */
+struct cubi_recv {
+	const struct cubi_ubuf *u;
+	unsigned flags;
+	void *took;
+	struct cubi_fdset *set;
+};
+/* One attempt (irq off): the bytes copied, 0 at end of file, -EAGAIN
+ * while the caller must wait, or -errno; a message taken off the queue
+ * goes to *dp. */
+typedef long (*cubi_recv_try)(struct cubi_sock *s, const struct cubi_recv *r,
+			      struct cubi_dgram **dp);
+/* Receives one message for s (a reference held; interrupts enabled):
+ * runs try in the fd layer's critical section until it answers anything
+ * but -EAGAIN, waiting on s between attempts unless O_NONBLOCK or
+ * MSG_DONTWAIT (a signal: -EINTR); frees each message try took (rights
+ * nobody took close with it). what names the wait. */
+long cubi_dgram_recv(struct cubi_sock *s, const struct cubi_recv *r, cubi_recv_try try,
+		     const char *what);
 
 /* socket_umsg.c: AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET. The file ops;
  * connect of a SOCK_DGRAM socket (irq off; id: what the name led to, 0

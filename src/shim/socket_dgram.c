@@ -1,7 +1,8 @@
 /*
  * socket_dgram.c - the message queue of every message socket: UDP's
- * datagrams (socket_udp.c) and AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET
- * messages (socket_umsg.c, which adds the sender's name and SCM_RIGHTS).
+ * datagrams (socket_udp.c), AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET
+ * messages (socket_umsg.c, which adds the sender's name and SCM_RIGHTS)
+ * and netlink's (socket_netlink.c).
  * A queue is a socket's `dgrams` list of struct cubi_dgram, oldest first,
  * and its `dbytes`, what they cost of CUBI_UDP_BUDGET; socket.h is the
  * interface. Also the copies between a message and the program's buffers
@@ -22,8 +23,11 @@
  * around cubi_dgram_queue, cubi_dgram_take and cubi_ucopy: the program's
  * buffers are checked and copied with nothing able to unmap them in
  * between. cubi_dgram_free runs after it (interrupts enabled: it frees
- * and drops rights).
+ * and drops rights). cubi_dgram_recv is every kind's receive loop (UDP,
+ * AF_UNIX messages, netlink): each attempt inside the section, the wait
+ * and the frees outside it.
  */
+#include <cubrt/arch.h>
 #include <cubrt/heap.h>
 #include <cubrt/list.h>
 
@@ -111,4 +115,23 @@ void cubi_dgram_free(struct cubi_dgram *d)
 	if (d)
 		cubi_rights_put(d->rights);
 	cub_free(d);
+}
+
+long cubi_dgram_recv(struct cubi_sock *s, const struct cubi_recv *r, cubi_recv_try try,
+		     const char *what)
+{
+	for (;;) {
+		struct cubi_dgram *d = NULL;
+		unsigned long irq = cub_arch_irq_save();
+		uint32_t seq = cubi_file_seq(&s->file);
+		bool nonblock = (s->file.flags & CUBI_O_NONBLOCK) || (r->flags & MSG_DONTWAIT);
+		long rc = try(s, r, &d);
+
+		cub_arch_irq_restore(irq);
+		cubi_dgram_free(d);
+		if (rc != -CUB_EAGAIN || nonblock)
+			return rc;
+		if (cubi_file_wait(&s->file, seq, 0, what) == -CUB_EINTR)
+			return -CUB_EINTR;
+	}
 }

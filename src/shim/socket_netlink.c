@@ -277,9 +277,9 @@ static long nl_send(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n, co
 
 /* One receive attempt (irq off): the bytes copied, -EAGAIN when the
  * caller must wait, or -errno; a taken datagram goes to *dp. */
-static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags,
-			struct taken *t, struct cubi_dgram **dp)
+static long recv_locked(struct cubi_sock *s, const struct cubi_recv *r, struct cubi_dgram **dp)
 {
+	struct taken *t = r->took;
 	struct cubi_dgram *d;
 	long rc = cubi_sock_take_err(s);
 
@@ -289,28 +289,17 @@ static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned
 		return -CUB_EAGAIN;
 	d = cub_container_of(cub_list_first(&s->dgrams), struct cubi_dgram, link);
 	*t = (struct taken){ d->addr, d->len, true };
-	return cubi_dgram_take(s, u, flags & MSG_PEEK, dp);
+	return cubi_dgram_take(s, r->u, r->flags & MSG_PEEK, dp);
 }
 
 /* Receives one message into u for s (a reference held), waiting for one
  * unless non-blocking: the bytes copied, or -errno. */
 static long nl_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags, struct taken *t)
 {
-	t->have = false;
-	for (;;) {
-		struct cubi_dgram *d = NULL;
-		unsigned long irq = cub_arch_irq_save();
-		uint32_t seq = cubi_file_seq(&s->file);
-		bool nonblock = (s->file.flags & CUBI_O_NONBLOCK) || (flags & MSG_DONTWAIT);
-		long rc = recv_locked(s, u, flags, t, &d);
+	struct cubi_recv r = { u, flags, t, NULL };
 
-		cub_arch_irq_restore(irq);
-		cub_free(d);
-		if (rc != -CUB_EAGAIN || nonblock)
-			return rc;
-		if (cubi_file_wait(&s->file, seq, 0, "netlink recv") == -CUB_EINTR)
-			return -CUB_EINTR;
-	}
+	t->have = false;
+	return cubi_dgram_recv(s, &r, recv_locked, "netlink recv");
 }
 
 /* ------------------------------------------------------------ file ops */

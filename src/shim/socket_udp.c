@@ -198,9 +198,9 @@ static long udp_send(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n, c
 /* One receive attempt (irq off): the bytes copied into u, 0 at end of
  * file (SHUT_RD, queue empty), -EAGAIN when the caller must wait, or
  * -errno. A datagram taken off the queue goes to *dp, to be freed. */
-static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags,
-			struct taken *t, struct cubi_dgram **dp)
+static long recv_locked(struct cubi_sock *s, const struct cubi_recv *r, struct cubi_dgram **dp)
 {
+	struct taken *t = r->took;
 	struct cubi_dgram *d;
 	long rc = cubi_sock_take_err(s);
 
@@ -210,7 +210,7 @@ static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned
 		return s->rd_shut ? 0 : -CUB_EAGAIN;
 	d = cub_container_of(cub_list_first(&s->dgrams), struct cubi_dgram, link);
 	*t = (struct taken){ d->addr, d->port, d->len, true };
-	return cubi_dgram_take(s, u, flags & MSG_PEEK, dp);
+	return cubi_dgram_take(s, r->u, r->flags & MSG_PEEK, dp);
 }
 
 /* Receives one datagram into u for s (a reference held), waiting for
@@ -218,21 +218,10 @@ static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned
  * was taken. */
 static long udp_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags, struct taken *t)
 {
-	t->have = false;
-	for (;;) {
-		struct cubi_dgram *d = NULL;
-		unsigned long irq = cub_arch_irq_save();
-		uint32_t seq = cubi_file_seq(&s->file);
-		bool nonblock = (s->file.flags & CUBI_O_NONBLOCK) || (flags & MSG_DONTWAIT);
-		long rc = recv_locked(s, u, flags, t, &d);
+	struct cubi_recv r = { u, flags, t, NULL };
 
-		cub_arch_irq_restore(irq);
-		cub_free(d);
-		if (rc != -CUB_EAGAIN || nonblock)
-			return rc;
-		if (cubi_file_wait(&s->file, seq, 0, "udp recv") == -CUB_EINTR)
-			return -CUB_EINTR;
-	}
+	t->have = false;
+	return cubi_dgram_recv(s, &r, recv_locked, "udp recv");
 }
 
 /* ------------------------------------------------------------ file ops */

@@ -251,9 +251,9 @@ static bool at_eof(const struct cubi_sock *s)
 /* One receive attempt (irq off): bytes copied into u, 0 at end of file,
  * -EAGAIN while the caller must wait, or -errno. A message taken goes to
  * *dp (to free), its rights into set (NULL: closed with it). */
-static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags,
-			struct cubi_umsg_took *t, struct cubi_dgram **dp, struct cubi_fdset *set)
+static long recv_locked(struct cubi_sock *s, const struct cubi_recv *r, struct cubi_dgram **dp)
 {
+	struct cubi_umsg_took *t = r->took;
 	struct cubi_dgram *d;
 	long rc;
 
@@ -268,9 +268,9 @@ static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned
 	t->have = true;
 	t->name_len = d->name_len;
 	cub_memcpy(t->name, d->data, d->name_len);
-	rc = cubi_dgram_take(s, u, flags & MSG_PEEK, dp);	/* d stays valid */
-	if (rc >= 0 && d->rights && set)
-		(void)cubi_rights_grab(d->rights, set, flags & MSG_PEEK);
+	rc = cubi_dgram_take(s, r->u, r->flags & MSG_PEEK, dp);	/* d stays valid */
+	if (rc >= 0 && d->rights && r->set)
+		(void)cubi_rights_grab(d->rights, r->set, r->flags & MSG_PEEK);
 	return rc;
 }
 
@@ -279,21 +279,10 @@ static long recv_locked(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned
 long cubi_umsg_recv(struct cubi_sock *s, const struct cubi_ubuf *u, unsigned flags,
 		    struct cubi_umsg_took *t, struct cubi_fdset *set)
 {
-	t->have = false;
-	for (;;) {
-		struct cubi_dgram *d = NULL;
-		unsigned long irq = cub_arch_irq_save();
-		uint32_t seq = cubi_file_seq(&s->file);
-		bool nonblock = (s->file.flags & CUBI_O_NONBLOCK) || (flags & MSG_DONTWAIT);
-		long rc = recv_locked(s, u, flags, t, &d, set);
+	struct cubi_recv r = { u, flags, t, set };
 
-		cub_arch_irq_restore(irq);
-		cubi_dgram_free(d);	/* with the rights nobody took */
-		if (rc != -CUB_EAGAIN || nonblock)
-			return rc;
-		if (cubi_file_wait(&s->file, seq, 0, "unix recv") == -CUB_EINTR)
-			return -CUB_EINTR;
-	}
+	t->have = false;
+	return cubi_dgram_recv(s, &r, recv_locked, "unix recv");
 }
 
 /* ------------------------------------------------------------- file ops */
