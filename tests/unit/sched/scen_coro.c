@@ -254,11 +254,15 @@ static void *scen_ps(void *arg)
 static int woke[8];
 static unsigned nwoke;
 static bool early;
+static uint64_t sleep_base;	/* the deadlines count from one instant, so
+				 * their order is the durations' order
+				 * however late a sleeper starts (a loaded
+				 * host can pause the machine between two) */
 
 static void *sleeper(void *arg)
 {
 	uint64_t ms = (uint64_t)(uintptr_t)arg;
-	uint64_t deadline = cub_time_now() + ms * CUB_NSEC_PER_MSEC;
+	uint64_t deadline = sleep_base + ms * CUB_NSEC_PER_MSEC;
 
 	cub_sleep_until(deadline);
 	if (cub_time_now() < deadline ||
@@ -277,6 +281,7 @@ static void *scen_sleep(void *arg)
 	(void)arg;
 	nwoke = 0;
 	early = false;
+	sleep_base = cub_time_now();
 	for (unsigned i = 0; i < 8; i++)
 		CHECK(cub_coro_spawn(&c[i], sleeper, (void *)(uintptr_t)ms[i],
 				     NULL) == 0);
@@ -315,22 +320,28 @@ static void *scen_timers(void *arg)
 	(void)arg;
 	fired_mask = 0;
 	fired_badctx = false;
+	/* Evens but 0 expire within 2..16 ms, in a shuffled order; the odd
+	 * ones and t[0] lie far enough out (a second, 100 ms) that a loaded
+	 * host pausing the machine cannot let them fire before they are
+	 * cancelled or moved. */
 	for (uintptr_t i = 0; i < 16; i++) {
+		uint64_t ms = i % 2 ? 1000 : i == 0 ? 100 : 2 + (i * 7) % 16;
+
 		cub_timer_init(&t[i], on_timer, (void *)i);
 		CHECK(!cub_timer_pending(&t[i]));
-		cub_timer_start(&t[i], now + (2 + (i * 7) % 16) * CUB_NSEC_PER_MSEC);
+		cub_timer_start(&t[i], now + ms * CUB_NSEC_PER_MSEC);
 	}
 	for (unsigned i = 1; i < 16; i += 2)
 		CHECK(cub_timer_stop(&t[i]));	/* pending: cancelled */
 	CHECK(!cub_timer_stop(&t[1]));		/* already stopped */
 	/* Restarting moves the deadline: t[0] later, t[2] into the past. */
-	cub_timer_start(&t[0], now + 30 * CUB_NSEC_PER_MSEC);
+	cub_timer_start(&t[0], now + 200 * CUB_NSEC_PER_MSEC);
 	cub_timer_start(&t[2], 0);
-	cub_sleep(20 * CUB_NSEC_PER_MSEC);
+	cub_sleep_until(now + 20 * CUB_NSEC_PER_MSEC);
 	CHECK(!fired_badctx);
 	CHECK(fired_mask == 0x5554);		/* evens but 0 */
 	CHECK(!cub_timer_stop(&t[4]));		/* already expired */
-	cub_sleep_until(now + 40 * CUB_NSEC_PER_MSEC);
+	cub_sleep_until(now + 250 * CUB_NSEC_PER_MSEC);
 	CHECK(fired_mask == 0x5555);
 	for (unsigned i = 0; i < 16; i++)
 		CHECK(!cub_timer_pending(&t[i]));
