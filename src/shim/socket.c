@@ -81,8 +81,8 @@
  * waiting for room at its destination sleep on io_seq, with poll and
  * epoll_wait.
  *
- * This file makes, binds, listens on, shuts down and frees sockets;
- * socket_addr.c copies addresses in and out, names sockets (getsockname,
+ * This file makes and frees sockets; socket_bind.c binds them, listens
+ * on them and shuts them down; socket_addr.c copies addresses in and out, names sockets (getsockname,
  * getpeername) and keeps the ports; socket_conn.c connects and accepts;
  * socket_stream.c moves stream data; socket_sendrecv.c has the send and
  * receive calls; socket_opt.c has the options; socket_udp.c has
@@ -113,10 +113,7 @@
 #define SOCK_TYPE_MASK 0xf
 #define SOCK_MAX 11		/* types Linux knows: below this */
 #define SOCK_FLAGS (CUBI_O_NONBLOCK | CUBI_O_CLOEXEC)
-#define SHUT_RD 0
-#define SHUT_WR 1
 #define S_IFSOCK 0140000u
-#define BACKLOG_MAX 4096u
 #define LOOPBACK 0x7f000001u	/* 127.0.0.1 */
 
 static const struct cubi_file_ops sock_ops;
@@ -186,9 +183,7 @@ void cubi_sock_changed(struct cubi_sock *s)
 	cubi_io_changed();
 }
 
-/* Resets a listener's queued connections (irq off): their clients get
- * ECONNRESET; the sockets stay on the queue, detached, to be freed. */
-static void reset_queue(struct cubi_sock *l)
+void cubi_sock_reset_queue(struct cubi_sock *l)
 {
 	struct cub_list *pos;
 
@@ -211,8 +206,7 @@ static void reset_queue(struct cubi_sock *l)
  * unread messages, SCM_RIGHTS in flight to it, a listener's queue. */
 static void destroy(struct cubi_sock *s);
 
-/* Frees every socket on q (interrupts enabled; nothing refers to them). */
-static void free_queue(struct cub_list *q)
+void cubi_sock_free_queue(struct cub_list *q)
 {
 	while (!cub_list_empty(q))
 		destroy(cub_container_of(cub_list_pop_front(q), struct cubi_sock, qlink));
@@ -220,7 +214,7 @@ static void free_queue(struct cub_list *q)
 
 static void destroy(struct cubi_sock *s)
 {
-	free_queue(&s->queue);	/* a listener's reset connections */
+	cubi_sock_free_queue(&s->queue);	/* a listener's reset connections */
 	while (!cub_list_empty(&s->dgrams))
 		cubi_dgram_free(cub_container_of(cub_list_pop_front(&s->dgrams),
 						 struct cubi_dgram, link));
@@ -236,7 +230,7 @@ void *cubi_sock_release(struct cubi_file *f)
 	if (s->in_table)
 		cub_list_del(&s->link);
 	if (s->state == CUBI_SOCK_LISTENING)
-		reset_queue(s);
+		cubi_sock_reset_queue(s);
 	if (s->peer) {
 		cubi_file_changed(&s->peer->file);
 		s->peer->peer = NULL;
@@ -382,134 +376,4 @@ CUBI_SYS(socketpair)
 	cubi_fd_close(fds[0]);	/* unmapped meanwhile: undo, like pipe2 */
 	cubi_fd_close(fds[1]);
 	return -CUB_EFAULT;
-}
-
-/* ------------------------------------------------------ bind, listen */
-
-static long bind_locked(struct cubi_sock *s, const uint8_t *a, int len)
-{
-	uint32_t addr = cubi_sa_addr(a);
-
-	if ((unsigned)len < CUBI_SIN_SIZE)
-		return -CUB_EINVAL;
-	if (cubi_sa_family(a) != CUBI_AF_INET)
-		return -CUB_EAFNOSUPPORT;
-	if (addr && !cubi_sock_loopback(addr))
-		return -CUB_EADDRNOTAVAIL;
-	if (s->port || s->state != CUBI_SOCK_UNCONNECTED)
-		return -CUB_EINVAL;	/* bound already */
-	return cubi_sock_bind(s, addr, cubi_sa_port(a));
-}
-
-/* bind(fd, addr, len): the descriptor is checked before the address. An
- * AF_UNIX bind may walk a path: it holds a reference to the socket
- * instead of the critical section (socket_unix.c). */
-CUBI_SYS(bind)
-{
-	uint8_t a[CUBI_ADDR_MAX];
-	long cerr = cubi_sock_addr_in(A1(r), (int)A2(r), a), rc;
-	struct cubi_file *f = cubi_fd_get(A0(r));
-	struct cubi_sock *s = f && is_sock(f) ? of_file(f) : NULL;
-	unsigned long irq;
-
-	if (!s)
-		rc = f ? -CUB_ENOTSOCK : -CUB_EBADF;
-	else if (cerr)
-		rc = cerr;
-	else if (s->domain == CUBI_AF_UNIX)	/* domain never changes */
-		rc = cubi_unix_bind(s, a, (int)A2(r));
-	else {
-		irq = cub_arch_irq_save();
-		rc = s->domain == CUBI_AF_NETLINK ? cubi_nl_bind(s, a, (int)A2(r)) :
-						    bind_locked(s, a, (int)A2(r));
-		cub_arch_irq_restore(irq);
-	}
-	if (f)
-		cubi_file_put(f);
-	return rc;
-}
-
-/* listen(fd, backlog): an unbound TCP socket gets an ephemeral port on
- * 0.0.0.0, an unbound AF_UNIX one fails (-EINVAL, as on Linux);
- * listening again only changes the backlog. */
-static long listen_locked(struct cubi_sock *s, int backlog)
-{
-	long rc;
-
-	if (s->type == CUBI_SOCK_DGRAM || s->domain == CUBI_AF_NETLINK)
-		return -CUB_EOPNOTSUPP;
-	if (s->domain == CUBI_AF_UNIX && !s->in_table)
-		return -CUB_EINVAL;
-	if (s->state == CUBI_SOCK_CONNECTED)
-		return -CUB_EINVAL;
-	if (!s->port && s->domain == CUBI_AF_INET && (rc = cubi_sock_bind(s, 0, 0)) != 0)
-		return rc;
-	if ((unsigned)backlog > BACKLOG_MAX)
-		backlog = BACKLOG_MAX;
-	s->backlog = backlog ? (unsigned)backlog : 1;
-	s->state = CUBI_SOCK_LISTENING;
-	cubi_sock_changed(s);	/* also lets a connect waiting for room look again */
-	return 0;
-}
-
-CUBI_SYS(listen)
-{
-	long rc;
-	unsigned long irq = cub_arch_irq_save();
-	struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
-
-	if (s)
-		rc = listen_locked(s, (int)A1(r));
-	cub_arch_irq_restore(irq);
-	return rc;
-}
-
-/* ---------------------------------------------------------- shutdown */
-
-/* A listener stops listening (shutdown SHUT_RD/SHUT_RDWR, irq off): its
- * queue is reset and moved to dead, a waiting accept fails -EINVAL. */
-static void unlisten(struct cubi_sock *l, struct cub_list *dead)
-{
-	reset_queue(l);
-	while (!cub_list_empty(&l->queue))
-		cub_list_push_back(dead, cub_list_pop_front(&l->queue));
-	l->qlen = 0;
-	l->state = CUBI_SOCK_UNCONNECTED;
-	cubi_sock_changed(l);
-}
-
-static long shutdown_locked(struct cubi_sock *s, int how, struct cub_list *dead)
-{
-	if (s->domain == CUBI_AF_NETLINK)
-		return -CUB_EOPNOTSUPP;	/* Linux's sock_no_shutdown */
-	if (how < SHUT_RD || how > 2)
-		return -CUB_EINVAL;
-	if (s->state == CUBI_SOCK_LISTENING) {
-		if (how != SHUT_WR)
-			unlisten(s, dead);
-		return 0;
-	}
-	if (s->state != CUBI_SOCK_CONNECTED &&
-	    (s->domain != CUBI_AF_UNIX || s->type != CUBI_SOCK_DGRAM))
-		return -CUB_ENOTCONN;	/* AF_UNIX SOCK_DGRAM: any state */
-	if (how != SHUT_WR)
-		s->rd_shut = true;
-	if (how != SHUT_RD)
-		s->wr_shut = true;	/* the peer reads end of file */
-	cubi_sock_changed(s);
-	return 0;
-}
-
-CUBI_SYS(shutdown)
-{
-	struct cub_list dead = CUB_LIST_INIT(dead);
-	long rc;
-	unsigned long irq = cub_arch_irq_save();
-	struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
-
-	if (s)
-		rc = shutdown_locked(s, (int)A1(r), &dead);
-	cub_arch_irq_restore(irq);
-	free_queue(&dead);
-	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * socket.h - the sockets' private interface between socket.c (socket
- * objects: socket, socketpair, bind, listen, shutdown, the last close),
- * socket_addr.c (addresses in and out, ports, names: getsockname,
+ * objects: socket, socketpair, the last close), socket_bind.c (bind,
+ * listen, shutdown), socket_addr.c (addresses in and out, ports, names: getsockname,
  * getpeername), socket_conn.c (connect, accept), socket_stream.c (the
  * stream data: receive rings, the rights on their bytes, read/write/poll
  * ops, the attempts of a send/recv call), socket_sendrecv.c (sendto,
@@ -232,6 +232,12 @@ void *cubi_sock_release(struct cubi_file *f);
 void cubi_sock_free(void *mem);
 /* s's readiness, and its peer's, may have changed (irq off). */
 void cubi_sock_changed(struct cubi_sock *s);
+/* Shared by the last close (socket.c) and shutdown (socket_bind.c):
+ * resets a listener's queued connections (irq off): their clients get
+ * ECONNRESET; the sockets stay on the queue, detached, to be freed. */
+void cubi_sock_reset_queue(struct cubi_sock *l);
+/* Frees every socket on q (interrupts enabled; nothing refers to them). */
+void cubi_sock_free_queue(struct cub_list *q);
 /* s's pending error (ECONNREFUSED, ECONNRESET), cleared, or 0 (irq off):
  * the datagram kinds report it once, from their next call. */
 long cubi_sock_take_err(struct cubi_sock *s);

@@ -7,7 +7,7 @@
  * finding the socket bound to a destination and the listener for a
  * connection. socket.c's header comment has the rules for ports
  * (overlapping addresses, the ephemeral range, TCP and UDP apart); the
- * bind and listen calls, which bind through here, are socket.c's;
+ * bind and listen calls, which bind through here, are socket_bind.c's;
  * AF_UNIX names are socket_unix.c's.
  *
  * Invariants: a TCP or UDP socket is on `bound` iff in_table (it holds

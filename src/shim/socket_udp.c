@@ -1,9 +1,9 @@
 /*
- * socket_udp.c - UDP: datagram sockets over IPv4 loopback (socket.c makes,
- * binds and shuts them down, socket_addr.c keeps their ports and names
- * them; socket.h is the interface). Enough for Go's ListenPacket/DialUDP
- * with ReadFrom/WriteTo/Read/Write and for C programs' sendto/recvfrom/
- * sendmsg/recvmsg.
+ * socket_udp.c - UDP: datagram sockets over IPv4 loopback (socket.c makes
+ * them, socket_bind.c binds and shuts them down, socket_addr.c keeps
+ * their ports and names them; socket.h is the interface). Enough for
+ * Go's ListenPacket/DialUDP with ReadFrom/WriteTo/Read/Write and for C
+ * programs' sendto/recvfrom/sendmsg/recvmsg.
  *
  * Each socket has a queue of received datagrams (payload, sender's address
  * and port). A send copies its payload (one buffer, or iovecs gathered)
@@ -43,7 +43,7 @@
  *    AF_UNSPEC widens it back and, as on Linux, gives up a port that was
  *    picked rather than named in bind (the next send picks another).
  *    Neither flushes the queue: what arrived stays readable.
- *  - shutdown: -ENOTCONN unless connected (socket.c); SHUT_RD makes
+ *  - shutdown: -ENOTCONN unless connected (socket_bind.c); SHUT_RD makes
  *    receives return 0 once the queue is empty (datagrams still arrive),
  *    SHUT_WR makes sends fail -EPIPE.
  *  - MSG_MORE (corking) and MSG_WAITALL are accepted and ignored; control

@@ -1,9 +1,9 @@
 /*
  * socket_umsg.c - AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET: messages whose
  * boundaries stay, on socket_dgram.c's message queues, each with its
- * sender's name and any SCM_RIGHTS (socket_rights.c). socket.c makes,
- * binds (socket_unix.c: a path or an abstract name) and shuts them down
- * (socket_addr.c names them); socket_conn.c connects SOCK_SEQPACKET
+ * sender's name and any SCM_RIGHTS (socket_rights.c). socket.c makes
+ * them, socket_bind.c binds (socket_unix.c: a path or an abstract name)
+ * and shuts them down (socket_addr.c names them); socket_conn.c connects SOCK_SEQPACKET
  * sockets and accepts them like streams; this file connects SOCK_DGRAM
  * sockets, sends and receives one message at a time (cubi_umsg_send,
  * cubi_umsg_recv: with their waits) and has the file ops;
