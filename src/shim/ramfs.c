@@ -4,8 +4,9 @@
  * hold gone frees a node; a held file keeps its last name), names
  * (entries, hard links, each node's chain of them), lookups, making
  * nodes (directories, regular files, devices, sockets, symbolic links),
- * link, unlink and rename, and the seal /proc puts on its nodes (the
- * refresh hook, epochs). What a node holds (file bytes, attributes) is
+ * and the seal /proc puts on its nodes (the refresh hook, epochs). Link,
+ * unlink and rename are ramfs_link.c's, built on this file's entry
+ * helpers (ramfs_impl.h). What a node holds (file bytes, attributes) is
  * ramfs_data.c's, directory listings are ramfs_dir.c's, the name index
  * that finds an entry by name is ramfs_hash.c's; ramfs_impl.h
  * has the structures they share and the invariants, all of which this
@@ -100,9 +101,7 @@ struct cubi_rnode *cubi_ramfs_root(void)
 	return &root_node;
 }
 
-/* Names reach the tree only through new_name: checking them there keeps
- * "." / ".." / '/' out of every directory. */
-static void check_name(const char *name, size_t len)
+void cubi_ramfs_check_name(const char *name, size_t len)
 {
 	if (len == 0 || len > CUBI_NAME_MAX)
 		cub_panic("cubi_ramfs: name length %zu", len);
@@ -113,12 +112,11 @@ static void check_name(const char *name, size_t len)
 		cub_panic("cubi_ramfs: \".\" or \"..\" as a name");
 }
 
-/* An entry for `name`, not in any directory yet; NULL: no memory. */
-static struct rname *new_name(const char *name, size_t len)
+struct rname *cubi_ramfs_new_name(const char *name, size_t len)
 {
 	struct rname *e;
 
-	check_name(name, len);
+	cubi_ramfs_check_name(name, len);
 	if ((e = cub_malloc(sizeof(*e) + len + 1)) == NULL)
 		return NULL;
 	cub_list_init(&e->entry);
@@ -130,17 +128,13 @@ static struct rname *new_name(const char *name, size_t len)
 	return e;
 }
 
-/* Every name is looked up here: a generated directory is refreshed
- * first. O(1) expected (ramfs_hash.c). */
-static struct rname *find(struct cubi_rnode *dir, const char *name, size_t len)
+struct rname *cubi_ramfs_find(struct cubi_rnode *dir, const char *name, size_t len)
 {
 	cubi_ramfs_refresh(dir);
 	return cubi_ramfs_index_find(dir, name, len);
 }
 
-/* Puts entry e, naming n, last in live directory dir's listing (and
- * first on n's names). */
-static void attach(struct cubi_rnode *dir, struct rname *e, struct cubi_rnode *n)
+void cubi_ramfs_attach(struct cubi_rnode *dir, struct rname *e, struct cubi_rnode *n)
 {
 	e->dir = dir;
 	e->node = n;
@@ -161,12 +155,7 @@ static void attach(struct cubi_rnode *dir, struct rname *e, struct cubi_rnode *n
 	dir->mtime = dir->ctime = now();
 }
 
-/* Takes entry e out of its directory and its node's names; returns its
- * node, which stays allocated (see drop), as e does (see bury). A
- * listing that was to resume after e resumes after the entry before it,
- * which finds the same next entry without a walk from the start
- * (readdir while unlinking stays O(1) a call). */
-static struct cubi_rnode *detach(struct rname *e)
+struct cubi_rnode *cubi_ramfs_detach(struct rname *e)
 {
 	struct cubi_rnode *dir = e->dir, *n = e->node;
 	struct rname **at;
@@ -226,10 +215,9 @@ static void drop(struct cubi_rnode *n)
 	}
 }
 
-/* Removes entry e, and its node with it when nothing else keeps it. */
-static void unname(struct rname *e)
+void cubi_ramfs_unname(struct rname *e)
 {
-	struct cubi_rnode *n = detach(e);
+	struct cubi_rnode *n = cubi_ramfs_detach(e);
 
 	bury(e, n);
 	drop(n);
@@ -266,7 +254,7 @@ void cubi_ramfs_reset(void)
 			d = c;
 			continue;
 		}
-		unname(of_entry(l));	/* a held node lives on */
+		cubi_ramfs_unname(of_entry(l));	/* a held node lives on */
 	}
 	root->d.next_seq = FIRST_SEQ;
 	root->d.hint = NULL;
@@ -284,7 +272,7 @@ int cubi_ramfs_lookup(struct cubi_rnode *dir, const char *name, size_t len,
 
 	if (!dir_p(dir))
 		return -CUB_ENOTDIR;
-	if ((e = find(dir, name, len)) == NULL)
+	if ((e = cubi_ramfs_find(dir, name, len)) == NULL)
 		return -CUB_ENOENT;
 	*out = e->node;
 	return 0;
@@ -303,8 +291,8 @@ static int add_node(struct cubi_rnode *dir, const char *name, size_t len,
 		return -CUB_ENOTDIR;
 	if (!cubi_ramfs_live(dir))
 		return -CUB_ENOENT;
-	check_name(name, len);
-	if ((e = find(dir, name, len)) != NULL) {
+	cubi_ramfs_check_name(name, len);
+	if ((e = cubi_ramfs_find(dir, name, len)) != NULL) {
 		*out = e->node;
 		return -CUB_EEXIST;
 	}
@@ -312,13 +300,13 @@ static int add_node(struct cubi_rnode *dir, const char *name, size_t len,
 		return -CUB_ENOENT;
 	if ((n = cub_malloc(sizeof(*n))) == NULL)
 		return -CUB_ENOMEM;
-	if ((e = new_name(name, len)) == NULL) {
+	if ((e = cubi_ramfs_new_name(name, len)) == NULL) {
 		cub_free(n);
 		return -CUB_ENOMEM;
 	}
 	node_init(n, type, perm);
 	n->rdev = tag;
-	attach(dir, e, n);
+	cubi_ramfs_attach(dir, e, n);
 	*out = n;
 	return 0;
 }
@@ -381,128 +369,6 @@ const char *cubi_ramfs_link_target(const struct cubi_rnode *n, size_t *len)
 		return NULL;
 	*len = n->f.size;
 	return (const char *)n->f.data;
-}
-
-/* Linux's order (do_linkat, vfs_link): the new name, then the node. */
-int cubi_ramfs_link(struct cubi_rnode *n, struct cubi_rnode *dir,
-		    const char *name, size_t len)
-{
-	struct rname *e;
-
-	if (!dir_p(dir))
-		return -CUB_ENOTDIR;
-	if (!cubi_ramfs_live(dir))
-		return -CUB_ENOENT;
-	if (find(dir, name, len))
-		return -CUB_EEXIST;
-	if (cubi_ramfs_sealed(dir))
-		return -CUB_ENOENT;
-	if (cubi_ramfs_sealed(n))
-		return -CUB_EXDEV;
-	if (dir_p(n))
-		return -CUB_EPERM;
-	if (n->nlink == 0)	/* removed: no name brings it back */
-		return -CUB_ENOENT;
-	if (n->nlink == UINT32_MAX)
-		return -CUB_EMLINK;
-	if ((e = new_name(name, len)) == NULL)
-		return -CUB_ENOMEM;
-	attach(dir, e, n);
-	n->ctime = now();
-	return 0;
-}
-
-int cubi_ramfs_unlink(struct cubi_rnode *dir, const char *name, size_t len,
-		      bool rmdir)
-{
-	struct rname *e;
-	struct cubi_rnode *n;
-
-	if (!dir_p(dir))
-		return -CUB_ENOTDIR;
-	if ((e = find(dir, name, len)) == NULL)
-		return -CUB_ENOENT;
-	n = e->node;
-	if (rmdir && !dir_p(n))
-		return -CUB_ENOTDIR;
-	if (!rmdir && dir_p(n))
-		return -CUB_EISDIR;
-	/* Linux: the seal before emptiness */
-	if (cubi_ramfs_sealed(dir) || cubi_ramfs_sealed(n))
-		return cubi_ramfs_sealed(dir) ? -CUB_EPERM : -CUB_EBUSY;
-	if (rmdir && n->d.nentries)
-		return -CUB_ENOTEMPTY;
-	unname(e);
-	return 0;
-}
-
-/* True when d is dir or lies below it (d live, so the walk ends). */
-static bool in_subtree(struct cubi_rnode *d, const struct cubi_rnode *dir)
-{
-	for (;; d = cubi_ramfs_parent(d)) {
-		if (d == dir)
-			return true;
-		if (d == &root_node)
-			return false;
-	}
-}
-
-/* May src take dst's name (dst != src)? Linux's type rules. */
-static int may_replace(const struct cubi_rnode *src,
-		       const struct cubi_rnode *dst)
-{
-	if (!dir_p(dst))
-		return dir_p(src) ? -CUB_ENOTDIR : 0;
-	if (!dir_p(src))
-		return -CUB_EISDIR;
-	return dst->d.nentries ? -CUB_ENOTEMPTY : 0;
-}
-
-/*
- * The checks run in Linux's order (do_renameat2, vfs_rename): the source,
- * noreplace, the subtree trap, the same node (two names of one file
- * included: nothing happens), then the target's type. A target that is
- * an ancestor of the source holds it, so it fails as non-empty (or as a
- * directory, for a file). The new entry is allocated before anything
- * changes, so -CUB_ENOMEM leaves both names as they were.
- */
-int cubi_ramfs_rename(struct cubi_rnode *fdir, const char *from, size_t flen,
-		      struct cubi_rnode *tdir, const char *to, size_t tlen,
-		      bool noreplace)
-{
-	struct rname *se, *te, *ne;
-	struct cubi_rnode *src;
-	int rc;
-
-	if (!dir_p(fdir) || !dir_p(tdir))
-		return -CUB_ENOTDIR;
-	if (cubi_ramfs_sealed(fdir) != cubi_ramfs_sealed(tdir))
-		return -CUB_EXDEV;	/* Linux: two mounts, checked first */
-	if ((se = find(fdir, from, flen)) == NULL || !cubi_ramfs_live(tdir))
-		return -CUB_ENOENT;
-	if (cubi_ramfs_sealed(fdir))
-		return -CUB_EPERM;
-	check_name(to, tlen);
-	src = se->node;
-	te = find(tdir, to, tlen);
-	if (cubi_ramfs_sealed(src) || (te && cubi_ramfs_sealed(te->node)))
-		return -CUB_EBUSY;	/* /proc itself: a mount point */
-	if (te && noreplace)
-		return -CUB_EEXIST;
-	if (dir_p(src) && in_subtree(tdir, src))
-		return -CUB_EINVAL;
-	if (te && te->node == src)
-		return 0;
-	if (te && (rc = may_replace(src, te->node)) != 0)
-		return rc;
-	if ((ne = new_name(to, tlen)) == NULL)
-		return -CUB_ENOMEM;
-	if (te)
-		unname(te);
-	detach(se);		/* not dropped: ne names src at once */
-	attach(tdir, ne, src);
-	cub_free(se);
-	return 0;
 }
 
 void cubi_ramfs_get(struct cubi_rnode *n)

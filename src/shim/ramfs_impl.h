@@ -1,8 +1,8 @@
 /*
  * ramfs_impl.h - what the parts of the shim's in-memory file system share:
  * its node and name structures, their invariants and a few helpers.
- * ramfs.c has the tree (nodes, names, lookups, link, unlink, rename, the
- * seal), ramfs_hash.c each directory's name index (a hash table),
+ * ramfs.c has the tree (nodes, names, lookups, the seal), ramfs_link.c
+ * link, unlink and rename, ramfs_hash.c each directory's name index (a hash table),
  * ramfs_data.c what a node holds (file bytes, attributes), ramfs_dir.c
  * directory listings and a node's current name. ramfs.h is the contract
  * for everyone else; only ramfs*.c include this header.
@@ -143,10 +143,33 @@ bool cubi_ramfs_sealed(const struct cubi_rnode *n);
 /* Lets a sealed directory's owner bring its entries up to date, once
  * per epoch (see the invariants). */
 void cubi_ramfs_refresh(struct cubi_rnode *dir);
+/*
+ * ramfs.c's entry helpers, shared with ramfs_link.c since link, unlink
+ * and rename moved there (before, they were static in ramfs.c):
+ */
+/* Names reach the tree only through cubi_ramfs_new_name: checking them
+ * there keeps "." / ".." / '/' out of every directory. */
+void cubi_ramfs_check_name(const char *name, size_t len);
+/* An entry for `name`, not in any directory yet; NULL: no memory. */
+struct rname *cubi_ramfs_new_name(const char *name, size_t len);
+/* Every name is looked up here: a generated directory is refreshed
+ * first. O(1) expected (ramfs_hash.c). */
+struct rname *cubi_ramfs_find(struct cubi_rnode *dir, const char *name, size_t len);
+/* Puts entry e, naming n, last in live directory dir's listing (and
+ * first on n's names). */
+void cubi_ramfs_attach(struct cubi_rnode *dir, struct rname *e, struct cubi_rnode *n);
+/* Takes entry e out of its directory and its node's names; returns its
+ * node, which stays allocated (see drop), as e does (see bury). A
+ * listing that was to resume after e resumes after the entry before it,
+ * which finds the same next entry without a walk from the start
+ * (readdir while unlinking stays O(1) a call). */
+struct cubi_rnode *cubi_ramfs_detach(struct rname *e);
+/* Removes entry e, and its node with it when nothing else keeps it. */
+void cubi_ramfs_unname(struct rname *e);
 
 /* ramfs_hash.c */
 uint32_t cubi_ramfs_hash(const char *name, size_t len);
-/* The entry `name` of dir, or NULL (no refresh: ramfs.c's find does it). */
+/* The entry `name` of dir, or NULL (no refresh: cubi_ramfs_find does it). */
 struct rname *cubi_ramfs_index_find(const struct cubi_rnode *dir,
 				    const char *name, size_t len);
 /* Entry e (hash set) has just joined dir's list and count / left them:
