@@ -9,7 +9,7 @@
 	.text
 	.code64
 
-/* struct cubi_sigctx (src/shim/shim_impl.h): 18 registers, then fx. */
+/* struct cubi_sigctx (src/shim/signals.h): 18 registers, then fx. */
 #define C_R8 0
 #define C_RDI (8 * 8)
 #define C_RSP (15 * 8)

@@ -57,7 +57,7 @@ void cubi_io_changed(void)
 /* The futex word is gen's low half: x86 is little-endian. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "gen's low word");
 
-/* cubi_file_changed (shim_impl.h) for a file with sleepers or watchers. */
+/* cubi_file_changed (fd.h) for a file with sleepers or watchers. */
 void cubi_file_wake(struct cubi_file *f)
 {
 	if (f->sleepers)

@@ -58,8 +58,8 @@ long cubi_fs_fd_call(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg);
  * ftruncate, fallocate): -EBADF for any O_PATH file, of a node or not. */
 long cubi_fs_fd_call_open(uint64_t fd, long no_node, cubi_fs_node_op op, void *arg);
 
-/* file.c, beyond shim_impl.h's cubi_file_open: open flag CUBI_O_PATH
- * (shim_impl.h; a file that only names its node: fstat, fchdir, a dirfd,
+/* file.c, beyond vfs.h's cubi_file_open: open flag CUBI_O_PATH
+ * (fd.h; a file that only names its node: fstat, fchdir, a dirfd,
  * close; reads, writes, seeks, listings and mmap get -EBADF; any node, a
  * link with O_NOFOLLOW included); an open that remembers the directory
  * and name it went by (dir held; NULL: none), for /proc/self/fd; fs lock

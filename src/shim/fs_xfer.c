@@ -12,7 +12,7 @@
  *    position, which a short write winds back. /dev/zero, /dev/urandom
  *    and /dev/null make their bytes afresh: none to lose.
  *  - Pipes and stream sockets (TCP, AF_UNIX SOCK_STREAM: the files with a
- *    peek op, shim_impl.h): peek, write, then read exactly the bytes the
+ *    peek op, fd.h): peek, write, then read exactly the bytes the
  *    destination took; the rest stay, in order. Into a destination with a
  *    write op (pipes, stream sockets, eventfd) the three run in one
  *    critical section: no other reader can come between. A destination

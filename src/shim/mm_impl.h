@@ -1,5 +1,5 @@
 /*
- * mm_impl.h - what the memory files share beyond shim_impl.h's cubi_mm_*
+ * mm_impl.h - what the memory files share beyond mm.h's cubi_mm_*
  * calls: mm.c's mapping table and the operations on it that mm_remap.c
  * (mremap) is built from. The table's invariants are in mm.c's header
  * comment. Everything here but cubi_mm_window is irq off: the caller

@@ -93,7 +93,7 @@ static void changed(struct pipe *p)
 	cubi_io_changed();
 }
 
-/* A sendfile holds one of its ends (shim_impl.h's `held`): it owns the
+/* A sendfile holds one of its ends (fd.h's `held`): it owns the
  * front, whichever end it reads through. */
 static bool held(const struct pipe *p)
 {

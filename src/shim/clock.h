@@ -1,0 +1,36 @@
+/*
+ * clock.h - what the time calls share (time.c: clocks and sleeps;
+ * itimer.c, ptimer.c: timers that signal; timerfd.c: timers behind
+ * descriptors): Linux's clock ids, timespec and itimerspec copies
+ * between the program and nanoseconds, and timer deadlines.
+ *
+ * Locking: none; the copies check the program's memory with the uaccess
+ * helpers (task context, interrupts enabled).
+ */
+#ifndef CUBRT_SHIM_CLOCK_H
+#define CUBRT_SHIM_CLOCK_H
+
+#include <cubrt/base.h>
+
+/* Linux clock ids (clock_gettime, timers). */
+#define CLOCK_REALTIME 0
+#define CLOCK_MONOTONIC 1
+#define CLOCK_PROCESS_CPUTIME_ID 2
+#define CLOCK_THREAD_CPUTIME_ID 3
+#define CLOCK_MONOTONIC_RAW 4
+#define CLOCK_REALTIME_COARSE 5
+#define CLOCK_MONOTONIC_COARSE 6
+#define CLOCK_BOOTTIME 7
+#define CLOCK_TAI 11
+/* An itimerspec {interval, value} <-> its[0], its[1] in ns: 0, -EFAULT,
+ * or (get) -EINVAL for a negative or unnormalized timespec. */
+int cubi_itimerspec_get(uintptr_t src, uint64_t its[2]);
+int cubi_itimerspec_put(uintptr_t dst, const uint64_t its[2]);
+/* A timer's expiry as a monotonic deadline, never 0: value ns from now,
+ * or with abs at value on the monotonic or (realtime) the wall clock. */
+uint64_t cubi_timer_deadline(uint64_t value, bool abs, bool realtime);
+/* One timespec <-> ns, the same way. */
+int cubi_timespec_get(uintptr_t src, uint64_t *ns);
+int cubi_timespec_put(uintptr_t dst, uint64_t ns);
+
+#endif
