@@ -1,6 +1,6 @@
 /*
  * fd.c - the descriptor table (0-255) and the generic calls on it: close,
- * dup, fcntl, fstat, lseek, ioctl; references to files. Reads, writes and
+ * dup, fcntl, fstat, lseek; references to files (ioctl is ioctl.c's). Reads, writes and
  * how a call waits for a file are fd_rw.c's.
  *
  * Files are the console (io.c: fds 0-2 at boot), pipe ends (pipe.c),
@@ -292,10 +292,4 @@ bool cubi_fd_datagram(uint64_t fd)
 	if (f)
 		cubi_file_put(f);
 	return datagram;
-}
-
-/* No ioctl applies to any file cubrt has (the console is no terminal). */
-long cubi_fd_ioctl(uint64_t fd)
-{
-	return cubi_fd_valid(fd) ? -CUB_ENOTTY : -CUB_EBADF;
 }

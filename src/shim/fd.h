@@ -3,7 +3,7 @@
  * cubi_file and its ops (what each kind of file does, and the rules for
  * them), the open flags and epoll bits it uses, the descriptor table
  * (fd.c), reads, writes and blocking on files or on any I/O change
- * (fd_rw.c), the console's file (io.c), and the hooks a file's last
+ * (fd_rw.c), the console's file (io.c), ioctl (ioctl.c), and the hooks a file's last
  * reference runs (epoll.c, flock.c).
  *
  * Locking: the fd layer's critical section (interrupts disabled with
@@ -86,6 +86,10 @@ struct cubi_file_ops {
 	long (*seek)(struct cubi_file *f, int64_t off, int whence);
 	int (*stat)(struct cubi_file *f, struct cubi_rstat *st);
 	uint32_t (*poll)(struct cubi_file *f);	/* CUBI_EPOLL* bits true now */
+	/* FIONREAD (ioctl.c): the bytes a read would find now, as Linux's
+	 * kind reports them (>= 0), or -errno; NULL: -ENOTTY unless a
+	 * regular file (size - position). Irq off, like poll. */
+	long (*inq)(struct cubi_file *f);
 	void *(*release)(struct cubi_file *f);
 	void (*free)(void *mem);
 	void (*closed)(void);	/* after a descriptor of such a file was
@@ -194,7 +198,10 @@ int cubi_file_stat(struct cubi_file *f, struct cubi_rstat *st);
 long cubi_fd_seek(uint64_t fd, int64_t off, int whence);
 bool cubi_fd_seekable(uint64_t fd);
 bool cubi_fd_datagram(uint64_t fd);	/* its ops' datagram (a snapshot) */
-long cubi_fd_ioctl(uint64_t fd);
+/* ioctl.c: ioctl(fd, cmd, arg) (its header comment lists the requests);
+ * cubi_ioctl_int_out stores an int result: 0 or -CUB_EFAULT. */
+long cubi_fd_ioctl(uint64_t fd, unsigned cmd, uintptr_t arg);
+long cubi_ioctl_int_out(uintptr_t arg, int v);
 /* epoll.c: drops all of f's entries, whatever their descriptor numbers,
  * from every epoll instance (f is closing: its last reference went). */
 void cubi_epoll_forget(struct cubi_file *f);			/* irq off */

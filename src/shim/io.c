@@ -1,7 +1,8 @@
 /*
  * io.c - the serial console as a file (descriptors 0, 1 and 2 at boot),
  * and the descriptor calls that only pass through to the fd layer
- * (fd.c): read, write, readv, writev, ioctl, close, fcntl, lseek.
+ * (fd.c): read, write, readv, writev, close, fcntl, lseek (ioctl is
+ * ioctl.c's).
  *
  * Console writes go out through cub_arch_console_putc; reads come from
  * the interrupt-driven console input. The console is not reported as a
@@ -210,11 +211,6 @@ CUBI_SYS(writev)
 CUBI_SYS(readv)
 {
 	return do_iov(r, false);
-}
-
-CUBI_SYS(ioctl)
-{
-	return cubi_fd_ioctl(A0(r));	/* TIOCGWINSZ, TCGETS, ...: -ENOTTY */
 }
 
 CUBI_SYS(close)

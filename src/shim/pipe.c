@@ -193,6 +193,15 @@ static uint32_t write_events(struct pipe *p)
 	return p->len < PIPE_CAP ? CUBI_EPOLLOUT | CUBI_EPOLLWRNORM : 0;
 }
 
+/* FIONREAD on any end (Linux's pipe_ioctl): the bytes a read would get
+ * now, none while held. */
+static long pipe_inq(struct cubi_file *f)
+{
+	struct pipe *p = pipe_of(f);
+
+	return held(p) ? 0 : (long)p->len;
+}
+
 static uint32_t rd_poll(struct cubi_file *f)
 {
 	return read_events(pipe_of(f));
@@ -267,16 +276,17 @@ static int pipe_stat(struct cubi_file *f, struct cubi_rstat *st)
 }
 
 static const struct cubi_file_ops rd_ops = {
-	.read = pipe_read, .peek = pipe_peek, .poll = rd_poll, .release = rd_release,
+	.read = pipe_read, .peek = pipe_peek, .poll = rd_poll, .inq = pipe_inq, .release = rd_release,
 	.changed = pipe_changed, .stat = pipe_stat, .mode = S_IFIFO | 0600,
 	.file_wakes = true,
 };
 static const struct cubi_file_ops wr_ops = {
-	.write = pipe_write, .poll = wr_poll, .release = wr_release, .mode = S_IFIFO | 0600,
+	.write = pipe_write, .poll = wr_poll, .inq = pipe_inq, .release = wr_release, .mode = S_IFIFO | 0600,
 	.changed = pipe_changed, .stat = pipe_stat, .file_wakes = true,
 };
 static const struct cubi_file_ops more_ops = {
 	.read = pipe_read, .peek = pipe_peek, .write = pipe_write, .poll = more_poll,
+	.inq = pipe_inq,
 	.release = more_release, .free = more_free, .changed = pipe_changed,
 	.stat = pipe_stat, .mode = S_IFIFO | 0600, .file_wakes = true,
 };

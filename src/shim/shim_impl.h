@@ -51,6 +51,7 @@ typedef long (*cubi_sys_fn)(struct cub_shim_regs *r);
 #define CUB_ECHILD 10
 #define CUB_EOPNOTSUPP 95
 #define CUB_EMFILE 24
+#define CUB_ENODEV 19
 #define CUB_ENOTSOCK 88
 #define CUB_EDESTADDRREQ 89
 #define CUB_EMSGSIZE 90

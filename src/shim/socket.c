@@ -246,7 +246,7 @@ void cubi_sock_free(void *mem)
 
 static const struct cubi_file_ops sock_ops = {
 	.read = cubi_sock_read, .peek = cubi_sock_peek, .write = cubi_sock_write,
-	.poll = cubi_sock_poll,
+	.poll = cubi_sock_poll, .inq = cubi_sock_inq,
 	.release = cubi_sock_release, .free = cubi_sock_free, .mode = S_IFSOCK | 0777,
 	.closed = cubi_unix_gc, .file_wakes = true,
 };

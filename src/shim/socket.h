@@ -15,8 +15,9 @@
  * socket_umsg_calls.c (their sendto, recvfrom, sendmsg, recvmsg) and
  * socket_rights.c (SCM_RIGHTS: descriptors in flight on AF_UNIX
  * sockets), socket_netlink.c (AF_NETLINK NETLINK_ROUTE sockets: port
- * ids, their file ops and calls) and socket_rtnl.c (the replies of
- * rtnetlink, the "kernel" those sockets talk to). Their header comments
+ * ids, their file ops and calls), socket_rtnl.c (the replies of
+ * rtnetlink, the "kernel" those sockets talk to) and socket_ioctl.c (the
+ * socket ioctls: SIOCOUTQ, the SIOCGIF* interface requests). Their header comments
  * state the semantics and invariants.
  *
  * Locking: every field of a socket, the port table, the AF_UNIX names
@@ -64,6 +65,18 @@
 #define CUBI_SCM_MAX 253		/* descriptors per SCM_RIGHTS send (SCM_MAX_FD) */
 #define CUB_EPROTOTYPE 91
 #define CUB_ENOBUFS 105
+
+/* The machine's one network interface, the loopback, as rtnetlink
+ * (socket_rtnl.c) and the SIOCGIF* ioctls (socket_ioctl.c) both report
+ * it: its facts live here only. */
+#define CUBI_LO_INDEX 1
+#define CUBI_LO_NAME "lo"
+#define CUBI_LO_TYPE 772		/* ARPHRD_LOOPBACK; address all zeros */
+#define CUBI_LO_FLAGS 0x10049u	/* IFF_UP | IFF_LOOPBACK | IFF_RUNNING |
+				 * IFF_LOWER_UP (SIOCGIFFLAGS: low 16 bits) */
+#define CUBI_LO_MTU 65536
+#define CUBI_LO_ADDR 0x7f000001u	/* 127.0.0.1, host order */
+#define CUBI_LO_PREFIX 8		/* /8: netmask 255.0.0.0 */
 
 enum cubi_sock_state { CUBI_SOCK_UNCONNECTED, CUBI_SOCK_LISTENING, CUBI_SOCK_CONNECTED };
 
@@ -133,6 +146,11 @@ struct cubi_sock {
 	size_t head, len;	/* stream: receive ring, len bytes from head */
 	unsigned char ring[CUBI_SOCK_RING];
 };
+
+/* socket_ioctl.c: the socket requests of ioctl (ioctl.c hands them on):
+ * SIOCOUTQ and the interface ones; -ENOTTY for the rest. Interrupts
+ * enabled; the caller holds a reference to f. */
+long cubi_sock_ioctl(struct cubi_file *f, unsigned cmd, uintptr_t arg);
 
 /* A socket address as the program sees it: a sockaddr_in, or an AF_UNIX
  * name (sa_family and un_len bytes of sun_path; just sa_family when
@@ -273,6 +291,7 @@ long cubi_sock_read(struct cubi_file *f, void *buf, size_t n);
 long cubi_sock_peek(struct cubi_file *f, void *buf, size_t n);
 long cubi_sock_write(struct cubi_file *f, const void *buf, size_t n);
 uint32_t cubi_sock_poll(struct cubi_file *f);
+long cubi_sock_inq(struct cubi_file *f);	/* FIONREAD */
 /* What one stream send or receive call carries across its attempts (on
  * the caller's stack; the caller puts tx and drop when the call ends). */
 struct cubi_xctx {
@@ -322,6 +341,9 @@ long cubi_dgram_take(struct cubi_sock *s, const struct cubi_ubuf *u, bool peek,
 long cubi_iov_total(const struct msghdr_user *m, size_t max);
 /* Frees a message and drops its rights (interrupts enabled; NULL: none). */
 void cubi_dgram_free(struct cubi_dgram *d);
+/* FIONREAD of a message socket (irq off): the payload bytes of its next
+ * message, or of all its queued ones (all); 0 when none. */
+size_t cubi_dgram_inq(const struct cubi_sock *s, bool all);
 /* A message receive in progress: where its attempts copy to (u), how
  * (flags: MSG_PEEK, MSG_DONTWAIT, ...), the caller's record of what was
  * taken (took: each kind has its own) and where rights go (AF_UNIX;

@@ -117,6 +117,19 @@ void cubi_dgram_free(struct cubi_dgram *d)
 	cub_free(d);
 }
 
+size_t cubi_dgram_inq(const struct cubi_sock *s, bool all)
+{
+	size_t n = 0;
+	struct cub_list *pos;
+
+	cub_list_for_each(pos, &s->dgrams) {
+		n += cub_container_of(pos, struct cubi_dgram, link)->len;
+		if (!all)
+			break;
+	}
+	return n;
+}
+
 long cubi_dgram_recv(struct cubi_sock *s, const struct cubi_recv *r, cubi_recv_try try,
 		     const char *what)
 {

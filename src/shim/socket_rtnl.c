@@ -2,7 +2,8 @@
  * socket_rtnl.c - rtnetlink's side of a NETLINK_ROUTE socket (socket.h is
  * the interface; socket_netlink.c carries the messages): the replies the
  * kernel would send to what a program sends to port id 0, for a machine
- * whose only interface is the loopback one, as Linux describes it:
+ * whose only interface is the loopback one (its facts: socket.h's
+ * CUBI_LO_*, shared with the SIOCGIF* ioctls), as Linux describes it:
  *  - link 1, "lo", ARPHRD_LOOPBACK, IFF_UP|IFF_LOOPBACK|IFF_RUNNING|
  *    IFF_LOWER_UP, MTU 65536, txqueuelen 1000, operstate UNKNOWN,
  *    address and broadcast 00:00:00:00:00:00;
@@ -63,8 +64,6 @@
 #define RTM_NEWADDR 20
 #define RTM_GETADDR 22
 #define AF_INET6 10
-#define ARPHRD_LOOPBACK 772
-#define LO_FLAGS 0x10049u	/* IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP */
 #define IFLA_ADDRESS 1
 #define IFLA_BROADCAST 2
 #define IFLA_IFNAME 3
@@ -168,15 +167,15 @@ static void put_link(struct cubi_dgram *d, const struct req *q, uint16_t flags)
 		uint16_t type;
 		int32_t index;
 		uint32_t flags, change;
-	} ifi = { 0, 0, ARPHRD_LOOPBACK, 1, LO_FLAGS, 0 };
+	} ifi = { 0, 0, CUBI_LO_TYPE, CUBI_LO_INDEX, CUBI_LO_FLAGS, 0 };
 	size_t at = msg_begin(d, q, RTM_NEWLINK, flags);
 
 	put(d, &ifi, sizeof(ifi));
-	attr(d, IFLA_IFNAME, "lo", 3);
+	attr(d, IFLA_IFNAME, CUBI_LO_NAME, sizeof(CUBI_LO_NAME));
 	attr32(d, IFLA_TXQLEN, 1000);
 	attr8(d, IFLA_OPERSTATE, 0);		/* IF_OPER_UNKNOWN, as lo */
 	attr8(d, IFLA_LINKMODE, 0);
-	attr32(d, IFLA_MTU, 65536);
+	attr32(d, IFLA_MTU, CUBI_LO_MTU);
 	attr32(d, IFLA_GROUP, 0);
 	attr32(d, IFLA_PROMISCUITY, 0);
 	attr32(d, IFLA_NUM_TX_QUEUES, 1);
@@ -190,18 +189,20 @@ static void put_link(struct cubi_dgram *d, const struct req *q, uint16_t flags)
 /* The RTM_NEWADDR of 127.0.0.1/8 (inet_fill_ifaddr's order). */
 static void put_addr(struct cubi_dgram *d, const struct req *q)
 {
-	static const uint8_t lo_addr[4] = { 127, 0, 0, 1 };
+	static const uint8_t lo_addr[4] = { CUBI_LO_ADDR >> 24, CUBI_LO_ADDR >> 16 & 0xff,
+					    CUBI_LO_ADDR >> 8 & 0xff, CUBI_LO_ADDR & 0xff };
 	static const uint32_t cache[4] = { 0xffffffffu, 0xffffffffu, 0, 0 };
 	struct {
 		uint8_t family, prefixlen, flags, scope;
 		uint32_t index;
-	} ifa = { CUBI_AF_INET, 8, IFA_F_PERMANENT, RT_SCOPE_HOST, 1 };
+	} ifa = { CUBI_AF_INET, CUBI_LO_PREFIX, IFA_F_PERMANENT, RT_SCOPE_HOST,
+		  CUBI_LO_INDEX };
 	size_t at = msg_begin(d, q, RTM_NEWADDR, NLM_F_MULTI);
 
 	put(d, &ifa, sizeof(ifa));
 	attr(d, IFA_ADDRESS, lo_addr, sizeof(lo_addr));
 	attr(d, IFA_LOCAL, lo_addr, sizeof(lo_addr));
-	attr(d, IFA_LABEL, "lo", 3);
+	attr(d, IFA_LABEL, CUBI_LO_NAME, sizeof(CUBI_LO_NAME));
 	attr32(d, IFA_FLAGS, IFA_F_PERMANENT);
 	attr(d, IFA_CACHEINFO, cache, sizeof(cache));	/* forever; since boot */
 	msg_end(d, at);
@@ -262,7 +263,7 @@ static int link_named(const struct nlhdr *h)
 		return -CUB_EINVAL;
 	cub_memcpy(&index, p + 4, sizeof(index));
 	if (index > 0)
-		return index == 1;
+		return index == CUBI_LO_INDEX;
 	while (off + 4 <= n) {
 		uint16_t rta[2];
 
@@ -270,7 +271,8 @@ static int link_named(const struct nlhdr *h)
 		if (rta[0] < 4 || rta[0] > n - off)
 			break;
 		if (rta[1] == IFLA_IFNAME)
-			return rta[0] >= 7 && !cub_memcmp(p + off + 4, "lo", 3);
+			return rta[0] >= 4 + sizeof(CUBI_LO_NAME) &&
+			       !cub_memcmp(p + off + 4, CUBI_LO_NAME, sizeof(CUBI_LO_NAME));
 		off += ALIGN4(rta[0]);
 	}
 	return -CUB_EINVAL;

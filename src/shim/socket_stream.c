@@ -228,6 +228,17 @@ long cubi_sock_write(struct cubi_file *f, const void *buf, size_t n)
 	return send_locked(of_sock(f), buf, n, NULL);
 }
 
+/* FIONREAD (Linux's tcp_ioctl and unix_inq_len): the ring's bytes (none
+ * while held: read would wait), -EINVAL on a listener. */
+long cubi_sock_inq(struct cubi_file *f)
+{
+	struct cubi_sock *s = of_sock(f);
+
+	if (s->state == CUBI_SOCK_LISTENING)
+		return -CUB_EINVAL;
+	return s->file.held ? 0 : (long)s->len;
+}
+
 /* Linux's tcp_poll, as far as it applies: an unconnected socket is
  * writable and hung up; a listener is readable with a queued connection. */
 uint32_t cubi_sock_poll(struct cubi_file *f)

@@ -274,8 +274,14 @@ static void udp_free(void *mem)
 	cub_free(s);
 }
 
+/* FIONREAD (Linux's first_packet_length): the next datagram's payload. */
+static long udp_inq(struct cubi_file *f)
+{
+	return (long)cubi_dgram_inq(of_file(f), false);
+}
+
 const struct cubi_file_ops cubi_udp_ops = {
-	.io = udp_io, .poll = udp_poll, .release = udp_release, .free = udp_free,
+	.io = udp_io, .poll = udp_poll, .inq = udp_inq, .release = udp_release, .free = udp_free,
 	.mode = S_IFSOCK | 0777,
 	.datagram = true,		/* readv/writev: one datagram (io.c) */
 	.file_wakes = true,

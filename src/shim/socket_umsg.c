@@ -335,8 +335,19 @@ static uint32_t umsg_poll(struct cubi_file *f)
 	return ev;
 }
 
+/* FIONREAD (Linux's unix_inq_len): SOCK_DGRAM the next message's
+ * payload, SOCK_SEQPACKET all queued ones'; -EINVAL on a listener. */
+static long umsg_inq(struct cubi_file *f)
+{
+	struct cubi_sock *s = of_file(f);
+
+	if (s->state == CUBI_SOCK_LISTENING)
+		return -CUB_EINVAL;
+	return (long)cubi_dgram_inq(s, s->type == CUBI_SOCK_SEQPACKET);
+}
+
 const struct cubi_file_ops cubi_umsg_ops = {
-	.io = umsg_io, .poll = umsg_poll, .release = cubi_sock_release,
+	.io = umsg_io, .poll = umsg_poll, .inq = umsg_inq, .release = cubi_sock_release,
 	.free = cubi_sock_free, .mode = S_IFSOCK | 0777, .closed = cubi_unix_gc,
 	.datagram = true,		/* readv/writev: one message (io.c) */
 	.file_wakes = true,
