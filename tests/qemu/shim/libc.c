@@ -4,7 +4,8 @@
  * signals.c and timers.c cover: time zones (none, POSIX strings, a TZif
  * file written to /etc/localtime), the CPU clocks, users, groups and
  * host names, name and service lookups, stdio buffering and memory
- * streams, float formatting and wide characters (this file); the
+ * streams, float formatting, wide characters and the generic ioctls
+ * (FIONBIO, FIONREAD, FIOCLEX, if_nametoindex) (this file); the
  * environment, limits, exit handlers, abort, spawning (which fails: one
  * address space, no fork), temporary files and tree walks, large blocks,
  * and a SIGSEGV handler that mends the fault (libc_proc.c); threads
@@ -22,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/times.h>
 #include <sys/utsname.h>
@@ -278,6 +281,32 @@ static void wide_checks(void)
 	setlocale(LC_ALL, "C");
 }
 
+/* The generic ioctls: FIONBIO then a read on an empty pipe, FIONREAD,
+ * FIOCLEX; if_nametoindex/if_indextoname (SIOCGIFINDEX/SIOCGIFNAME). */
+static void ioctl_checks(void)
+{
+	int p[2], on = 1, n = -1;
+	char c, name[IF_NAMESIZE] = "";
+
+	check("ioctl: pipe", pipe(p) == 0);
+	check("ioctl: FIONBIO", ioctl(p[0], FIONBIO, &on) == 0 &&
+	      (fcntl(p[0], F_GETFL) & O_NONBLOCK));
+	check("ioctl: empty pipe EAGAIN", read(p[0], &c, 1) < 0 && errno == EAGAIN);
+	check("ioctl: FIONREAD empty", ioctl(p[0], FIONREAD, &n) == 0 && n == 0);
+	check("ioctl: FIONREAD", write(p[1], "abc", 3) == 3 &&
+	      ioctl(p[0], FIONREAD, &n) == 0 && n == 3);
+	check("ioctl: FIOCLEX", ioctl(p[1], FIOCLEX) == 0 &&
+	      fcntl(p[1], F_GETFD) == FD_CLOEXEC);
+	check("ioctl: not a tty", !isatty(1) && errno == ENOTTY);
+	close(p[0]);
+	close(p[1]);
+	check("if_nametoindex lo", if_nametoindex("lo") == 1);
+	check("if_nametoindex eth0", if_nametoindex("eth0") == 0);
+	check("if_indextoname 1", if_indextoname(1, name) == name &&
+	      strcmp(name, "lo") == 0);
+	check("if_indextoname 2", !if_indextoname(2, name) && errno == ENXIO);
+}
+
 static void summary(void)
 {
 	printf("libc: %d of %d checks passed\n", passed, total);
@@ -294,6 +323,7 @@ int main(void)
 	stdio_buffers();
 	stdio_streams();
 	wide_checks();
+	ioctl_checks();
 	lc_process();
 	lc_files();
 	lc_threads();
