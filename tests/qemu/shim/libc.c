@@ -289,9 +289,10 @@ static void ioctl_checks(void)
 	char c, name[IF_NAMESIZE] = "";
 
 	check("ioctl: pipe", pipe(p) == 0);
-	check("ioctl: FIONBIO", ioctl(p[0], FIONBIO, &on) == 0 &&
-	      (fcntl(p[0], F_GETFL) & O_NONBLOCK));
-	check("ioctl: empty pipe EAGAIN", read(p[0], &c, 1) < 0 && errno == EAGAIN);
+	on = ioctl(p[0], FIONBIO, &on) == 0 && (fcntl(p[0], F_GETFL) & O_NONBLOCK);
+	check("ioctl: FIONBIO", on);
+	check("ioctl: empty pipe EAGAIN",	/* (not blocking forever) */
+	      on && read(p[0], &c, 1) < 0 && errno == EAGAIN);
 	check("ioctl: FIONREAD empty", ioctl(p[0], FIONREAD, &n) == 0 && n == 0);
 	check("ioctl: FIONREAD", write(p[1], "abc", 3) == 3 &&
 	      ioctl(p[0], FIONREAD, &n) == 0 && n == 3);
