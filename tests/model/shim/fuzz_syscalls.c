@@ -16,8 +16,8 @@
  * epoll waits get a tiny timeout, pipes, eventfds, timerfds, signalfds
  * and sockets (TCP and UDP) are always made non-blocking (pipe2,
  * eventfd2, timerfd_create, signalfd4, socket, socketpair, accept4 get the
- * flag), and calls that could wait on a blocking socket (one plain accept
- * made) are skipped; flock is always LOCK_NB, sendfile never reads
+ * flag; ioctl's FIONBIO only ever sets it), and calls that could wait on
+ * a blocking socket (one plain accept made) are skipped; flock is always LOCK_NB, sendfile never reads
  * the console. Path arguments often name a few shared files and directories
  * (so that threads race to create, link, rename and remove them, and
  * symbolic links made with those names as targets lead into each other
@@ -279,6 +279,20 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		if (a[1] == 4)
 			a[2] |= 04000;
 		return true;
+	case 16: {				/* ioctl: often one it knows; */
+		static const long req[] = { 0x541b, 0x5421, 0x5451, 0x5450, 0x5452,
+					    0x5411, 0x8912, 0x8933, 0x8910, 0x8913,
+					    0x5401 };
+		int *on = (int *)(void *)(scratch + SCRATCH / 2 + 480);
+
+		if (rnd(s) % 2)
+			a[1] = req[rnd(s) % (sizeof(req) / sizeof(req[0]))];
+		if ((a[1] & 0xffffffff) == 0x5421) {	/* FIONBIO: keep */
+			*on = 1;			/* O_NONBLOCK */
+			a[2] = (long)(uintptr_t)on;
+		}
+		return true;
+	}
 	case 284: return false;			/* eventfd: blocking reads */
 	case 290: a[1] |= 04000; return true;	/* eventfd2: O_NONBLOCK always */
 	case 282: return false;			/* signalfd: blocking reads */
