@@ -114,7 +114,6 @@
 #define SOCK_MAX 11		/* types Linux knows: below this */
 #define SOCK_FLAGS (CUBI_O_NONBLOCK | CUBI_O_CLOEXEC)
 #define S_IFSOCK 0140000u
-#define LOOPBACK 0x7f000001u	/* 127.0.0.1 */
 
 static const struct cubi_file_ops sock_ops;
 

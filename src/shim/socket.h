@@ -310,7 +310,7 @@ long cubi_stream_xfer(uint64_t fd, uintptr_t buf, size_t n, unsigned flags, bool
 		      size_t skip, struct cubi_xctx *x);
 
 /* socket_udp.c: the file ops of UDP sockets (sock_new uses them); the
- * calls socket.c and socket_sendrecv.c hand UDP sockets to: connect
+ * calls socket_conn.c and socket_sendrecv.c hand UDP sockets to: connect
  * (irq off; a is cubi_sock_addr_in's buffer), sendto, recvfrom, and
  * sendmsg/recvmsg after the header and iovecs passed socket_sendrecv.c's
  * checks. */
