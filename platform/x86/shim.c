@@ -29,6 +29,7 @@ _Static_assert(sizeof(struct cub_shim_regs) == 18 * 8, "syscall.S frame size");
 extern void (*cubi_x86_syscall_exit_hook)(struct cub_shim_regs *r, void *fx);
 extern void (*cubi_x86_trap_signal_hook)(struct x86_trap_frame *f, void *fx);
 extern bool (*cubi_x86_fault_hook)(struct x86_trap_frame *f, void *fx);
+extern int (*cubi_x86_demand_hook)(uintptr_t addr, uint64_t err);
 
 /* A cubi_sigctx from a frame naming the general registers (struct
  * cub_shim_regs or struct x86_trap_frame), with rcx and r11 given. */
@@ -118,6 +119,15 @@ static bool fault_to_signal(struct x86_trap_frame *f, void *fx)
 	return true;
 }
 
+/* A page fault on an absent page (trap.c): the program's memory pages in
+ * on first touch (src/shim/mm_fault.c). Error code bit 4: an instruction
+ * fetch (EFER.NXE is set), bit 1: a write. */
+static int demand_fault(uintptr_t addr, uint64_t err)
+{
+	return cubi_mm_fault(addr, err & 16 ? CUB_PROT_EXEC
+				   : err & 2 ? CUB_PROT_WRITE : CUB_PROT_READ);
+}
+
 extern char cubi_x86_syscall_entry[];
 
 /* Enables SYSCALL: entry point, kernel CS/SS, and the RFLAGS bits
@@ -132,4 +142,6 @@ void cub_arch_syscall_enable(void)
 	cubi_x86_syscall_exit_hook = syscall_exit;
 	cubi_x86_trap_signal_hook = trap_exit;
 	cubi_x86_fault_hook = fault_to_signal;
+	cubi_x86_demand_hook = demand_fault;
+	cubi_mm_set_demand(true);
 }

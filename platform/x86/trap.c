@@ -4,8 +4,10 @@
  * Every exception 0-31 ends here in a report (name, error code, RIP with
  * symbol, RSP, CR2 and its decoding for page faults, all registers, the
  * coroutine, a backtrace) followed by exit status CUB_EXIT_FAULT -
- * unless the syscall shim's fault hook turns it into a signal that a
- * Linux thread's handler takes (a fault in program code: shim.c). Device
+ * unless the syscall shim pages in an absent page of the program's
+ * memory (demand paging: shim.c, src/shim/mm_fault.c) or its fault hook
+ * turns it into a signal that a Linux thread's handler takes (a fault in
+ * program code: shim.c). Device
  * interrupts (32-255) are handed to the irq layer (intr.c), then, when the
  * interrupt returns to task context, traps.S runs the irq-exit hook on the
  * interrupted stack.
@@ -135,9 +137,41 @@ void (*cubi_x86_trap_signal_hook)(struct x86_trap_frame *f, void *fx);
  * frame now enters the handler. */
 bool (*cubi_x86_fault_hook)(struct x86_trap_frame *f, void *fx);
 
+/* Demand paging (platform/x86/shim.c sets it with the syscall shim): a
+ * page fault on an absent page (error code bit P clear) with its error
+ * code: 1 when the page has its frame now, 0 when it is a real fault,
+ * < 0 when no frame is left. */
+int (*cubi_x86_demand_hook)(uintptr_t addr, uint64_t err);
+
+/* True when the fault was an absent page that now has its frame: the
+ * instruction runs again. Whoever faulted, program or cubrt (one
+ * privilege level: cubrt's own code may touch a program page first).
+ * Out of frames, the report ends the program, handler or not, as
+ * Linux's OOM killer ends it with a signal no handler takes. */
+static bool demand_paged(const struct x86_trap_frame *f)
+{
+	uint64_t cr2;
+	int rc;
+
+	if (f->vector != 14 || (f->error & 1) || !cubi_x86_demand_hook || in_fault)
+		return false;
+	cr2 = read_cr2();
+	rc = cubi_x86_demand_hook((uintptr_t)cr2, f->error);
+	if (rc < 0) {
+		cub_printk("\nfault: out of memory: no frame left for the page at %016lx\n",
+			   (unsigned long)cr2);
+		fault_report(f);
+	}
+	return rc > 0;
+}
+
 void cubi_x86_trap(struct x86_trap_frame *f)
 {
 	if (f->vector < 32) {
+		if (demand_paged(f)) {
+			cubi_x86_exit_call = NULL;
+			return;
+		}
 		if (cubi_x86_fault_hook && !in_fault &&
 		    cubi_x86_fault_hook(f, (uint8_t *)f - X86_FX_SIZE)) {
 			cubi_x86_exit_call = NULL;

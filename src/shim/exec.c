@@ -60,6 +60,8 @@ static int load_segment(struct image *im, const struct elf64_phdr *p)
 	rc = cubi_mm_map(lo, hi - lo, CUB_PROT_READ | CUB_PROT_WRITE, true, true);
 	if (rc < 0)
 		return rc == -CUB_EEXIST ? -CUB_EBUSY : (int)rc;
+	if (cubi_mm_populate_range(lo, hi))	/* filled here: no faults */
+		return -CUB_ENOMEM;
 	cub_memcpy((void *)va, im->file + p->offset, p->filesz);
 	if (p->offset <= im->eh->phoff && im->eh->phoff < p->offset + p->filesz)
 		im->phdr_addr = va + (im->eh->phoff - p->offset);

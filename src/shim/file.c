@@ -327,6 +327,7 @@ long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 		   bool shared, uint64_t off, bool fixed, bool noreplace)
 {
 	struct cubi_file *f = cubi_fd_get(fd);
+	bool undo;
 	long at;
 
 	if (!f)
@@ -339,14 +340,18 @@ long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 	/* Writable while it is filled (W+X: -EPERM here). */
 	at = cubi_mm_map(addr, len, prot & PROT_WRITE ? prot | PROT_READ
 					    : PROT_READ | PROT_WRITE, fixed, noreplace);
-	if (at >= 0) {
+	/* Paged in before it is filled; nothing half made on failure. */
+	if (at >= 0 && !cubi_mm_populate_range((uintptr_t)at, (uintptr_t)at + len)) {
 		cubi_ramfs_read(of_file(f)->node, (void *)at, len, off);
-		if (!(prot & PROT_WRITE) && cubi_mm_protect((uintptr_t)at, len, prot)) {
-			struct cub_shim_regs u = { .rdi = (uint64_t)at, .rsi = len };
+		undo = !(prot & PROT_WRITE) && cubi_mm_protect((uintptr_t)at, len, prot);
+	} else {
+		undo = at >= 0;
+	}
+	if (undo) {
+		struct cub_shim_regs u = { .rdi = (uint64_t)at, .rsi = len };
 
-			cubi_sys_munmap(&u);	/* nothing half made */
-			at = -CUB_ENOMEM;
-		}
+		cubi_sys_munmap(&u);
+		at = -CUB_ENOMEM;
 	}
 	cubi_fs_unlock();
 	cubi_file_put(f);

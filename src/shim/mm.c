@@ -12,10 +12,16 @@
  *    allocated; a PROT_NONE page is unmapped and its frame, if it had one,
  *    is "parked" in the `parked` table so a later mprotect restores the
  *    contents (Linux keeps them);
- *  - frames are allocated eagerly at mmap/mprotect time (zero-filled):
- *    no demand paging, so a system call may read or write any mapped page.
+ *  - with demand paging on (cubi_mm_demand, bare metal: mm_fault.c) a
+ *    page of a vma with prot != NONE may also be absent, frame-less until
+ *    its first touch; off (the host), frames are allocated eagerly at
+ *    mmap/mprotect time, zero-filled, and no accessible page is absent;
+ *  - cubi_mm_resident counts the frames these files hold, mapped or
+ *    parked (VmRSS).
  * Locking: one mutex-free critical section per call (irq_save), mremap's
- * included; the calls never block.
+ * and the demand fault's included; the calls never block. No code inside
+ * such a section touches a program page through its virtual address (a
+ * demand fault there would re-enter the table half changed).
  */
 #include <cubrt/arch.h>
 #include <cubrt/mem.h>
@@ -33,10 +39,14 @@
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
 #define MAP_FIXED_NOREPLACE 0x100000
+#define MAP_LOCKED 0x2000
+#define MAP_POPULATE 0x8000
 #define MAP_KNOWN (0x0f | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | \
 		   0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x80000 | 0x100000)
 #define MADV_DONTNEED 4
 #define MADV_FREE 8
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
 #define PG CUB_PAGE_SIZE
 /*
  * Layout of the VM window (cub_arch_vm_window; x86: 64 GiB .. 127 TiB):
@@ -48,6 +58,9 @@
 struct cubi_mm_vma cubi_mm_vmas[MAX_VMAS];
 size_t cubi_mm_nvmas;
 static struct { uintptr_t va, pa; } parked[MAX_PARKED];
+static size_t nparked;		/* used slots of parked[] */
+bool cubi_mm_demand;
+size_t cubi_mm_resident;
 static uintptr_t win_lo, win_hi;
 static uintptr_t brk_base, brk_cur;	/* brk heap: vma [brk_base, brk_cur) */
 
@@ -126,38 +139,51 @@ bool cubi_mm_park(uintptr_t va, uintptr_t pa)
 		if (!parked[i].va) {
 			parked[i].va = va;
 			parked[i].pa = pa;
+			nparked++;
 			return true;
 		}
 	return false;
 }
 
+bool cubi_mm_parked(uintptr_t va)
+{
+	for (size_t i = 0; nparked && i < MAX_PARKED; i++)
+		if (parked[i].va == va)
+			return true;
+	return false;
+}
+
 uintptr_t cubi_mm_unpark(uintptr_t va)
 {
-	for (size_t i = 0; i < MAX_PARKED; i++)
+	for (size_t i = 0; nparked && i < MAX_PARKED; i++)
 		if (parked[i].va == va) {
 			parked[i].va = 0;
+			nparked--;
 			return parked[i].pa;
 		}
 	return 0;
 }
 
-/* Frees the frame behind page va, mapped or parked. */
-static void release_page(uintptr_t va)
+/* Frees the frame behind page va, mapped or parked (an absent page has
+ * none). */
+void cubi_mm_release_page(uintptr_t va)
 {
 	uintptr_t pa;
 
-	if (cub_vm_query(va, &pa, NULL) == 0) {
+	if (cub_vm_query(va, &pa, NULL) == 0)
 		cub_vm_unmap(va, PG);
-		cub_frame_free(pa);
-	} else if ((pa = cubi_mm_unpark(va))) {
-		cub_frame_free(pa);
-	}
+	else if (!(pa = cubi_mm_unpark(va)))
+		return;
+	cub_frame_free(pa);
+	cubi_mm_resident--;
 }
 
-/* Gives page va protection prot, allocating, parking or restoring its frame. */
+/* Gives page va protection prot, parking or restoring its frame; an
+ * absent page gets one now only when demand paging is off. */
 static int set_page(uintptr_t va, unsigned prot)
 {
 	uintptr_t pa;
+	int rc;
 
 	if (cub_vm_query(va, &pa, NULL) == 0) {
 		if (prot != CUB_PROT_NONE)
@@ -168,10 +194,18 @@ static int set_page(uintptr_t va, unsigned prot)
 	}
 	if (prot == CUB_PROT_NONE)
 		return 0;
-	pa = cubi_mm_unpark(va);
-	if (!pa && !(pa = cub_frame_alloc(CUB_FRAME_ZERO)))
+	if ((pa = cubi_mm_unpark(va)))
+		return cub_vm_map(va, pa, PG, prot);
+	if (cubi_mm_demand)
+		return 0;	/* absent until touched: mm_fault.c */
+	if (!(pa = cub_frame_alloc(CUB_FRAME_ZERO)))
 		return -CUB_ENOMEM;
-	return cub_vm_map(va, pa, PG, prot);
+	if ((rc = cub_vm_map(va, pa, PG, prot))) {
+		cub_frame_free(pa);
+		return rc;
+	}
+	cubi_mm_resident++;
+	return 0;
 }
 
 int cubi_mm_set_range(uintptr_t start, uintptr_t end, unsigned prot)
@@ -195,7 +229,7 @@ int cubi_mm_remove_range(uintptr_t start, uintptr_t end)
 	i = cubi_mm_find(start);
 	while (i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end) {
 		for (uintptr_t va = cubi_mm_vmas[i].start; va < cubi_mm_vmas[i].end; va += PG)
-			release_page(va);
+			cubi_mm_release_page(va);
 		cub_memmove(&cubi_mm_vmas[i], &cubi_mm_vmas[i + 1],
 			    (cubi_mm_nvmas - i - 1) * sizeof(cubi_mm_vmas[0]));
 		cubi_mm_nvmas--;
@@ -253,7 +287,8 @@ long cubi_mm_map(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool nor
 	}
 	if (!rc)
 		rc = cubi_mm_insert(addr, addr + len, prot);
-	if (!rc && (rc = cubi_mm_set_range(addr, addr + len, prot)))
+	/* A fresh vma has no frames; with demand paging none are due yet. */
+	if (!rc && !cubi_mm_demand && (rc = cubi_mm_set_range(addr, addr + len, prot)))
 		cubi_mm_remove_range(addr, addr + len);
 	cub_arch_irq_restore(irq);
 	return rc ? (rc == -CUB_EPERM ? -CUB_EPERM : rc) : (long)addr;
@@ -264,6 +299,7 @@ CUBI_SYS(mmap)
 	uintptr_t addr = A0(r);
 	uint64_t len = A1(r), prot = A2(r), flags = A3(r);
 	bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+	long at;
 
 	if (len == 0 || (prot & ~(uint64_t)PROT_MASK) || (flags & ~(uint64_t)MAP_KNOWN))
 		return -CUB_EINVAL;
@@ -279,8 +315,12 @@ CUBI_SYS(mmap)
 				     (flags & MAP_TYPE) != MAP_PRIVATE, A5(r), fixed,
 				     flags & MAP_FIXED_NOREPLACE);
 	/* MAP_SHARED anonymous memory is private to the one process anyway. */
-	return cubi_mm_map(addr, CUB_ALIGN_UP(len, PG), (unsigned)prot, fixed,
-			   flags & MAP_FIXED_NOREPLACE);
+	at = cubi_mm_map(addr, CUB_ALIGN_UP(len, PG), (unsigned)prot, fixed,
+			 flags & MAP_FIXED_NOREPLACE);
+	/* Paged in now when asked; as on Linux, best effort. */
+	if (at >= 0 && (flags & (MAP_POPULATE | MAP_LOCKED) || cubi_mm_lock_future))
+		(void)cubi_mm_populate_range((uintptr_t)at, (uintptr_t)at + CUB_ALIGN_UP(len, PG));
+	return at;
 }
 
 CUBI_SYS(munmap)
@@ -342,6 +382,31 @@ int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 	return rc;
 }
 
+/* DONTNEED/FREE on page va: the next access sees zeroes, as Linux's
+ * fresh pages. The frame goes back, or with demand paging off (nothing
+ * would page it in again) it stays, zeroed. irq off. */
+static void forget_page(uintptr_t va)
+{
+	uintptr_t pa;
+
+	if (!cubi_mm_demand && cub_vm_query(va, &pa, NULL) == 0)
+		cub_memset((void *)pa, 0, PG);	/* by its frame, not va */
+	else
+		cubi_mm_release_page(va);
+}
+
+/* MADV_POPULATE_READ/WRITE: -EINVAL where the access is not allowed,
+ * -ENOMEM out of frames. irq off. */
+static int populate_advice(uintptr_t addr, uintptr_t end, unsigned access)
+{
+	for (size_t i = cubi_mm_find(addr); i < cubi_mm_nvmas &&
+	     cubi_mm_vmas[i].start < end; i++)
+		if (cubi_mm_vmas[i].prot == CUB_PROT_NONE ||
+		    (access & ~cubi_mm_vmas[i].prot & CUB_PROT_WRITE))
+			return -CUB_EINVAL;
+	return cubi_mm_demand && !cubi_mm_populate(addr, end - addr, access) ? -CUB_ENOMEM : 0;
+}
+
 CUBI_SYS(madvise)
 {
 	uintptr_t addr = A0(r), end;
@@ -355,16 +420,12 @@ CUBI_SYS(madvise)
 		return rc;
 	irq = cub_arch_irq_save();
 	rc = cubi_mm_covered_locked(addr, end) ? 0 : -CUB_ENOMEM;
-	/* DONTNEED/FREE: the next access sees zeroes, as Linux's fresh pages. */
-	for (uintptr_t va = addr; !rc && va < end &&
-	     (advice == MADV_DONTNEED || advice == MADV_FREE); va += PG) {
-		uintptr_t pa;
-
-		if (cub_vm_query(va, &pa, NULL) == 0)
-			cub_memset((void *)pa, 0, PG);
-		else if ((pa = cubi_mm_unpark(va)))
-			cub_frame_free(pa);
-	}
+	if (!rc && (advice == MADV_DONTNEED || advice == MADV_FREE))
+		for (uintptr_t va = addr; va < end; va += PG)
+			forget_page(va);
+	else if (!rc && (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE))
+		rc = populate_advice(addr, end, advice == MADV_POPULATE_READ ? CUB_PROT_READ
+								   : CUB_PROT_WRITE);
 	cub_arch_irq_restore(irq);
 	return rc;
 }

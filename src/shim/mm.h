@@ -19,4 +19,34 @@ void cubi_mm_set_brk(uintptr_t base);
 /* mm.c: true when every page of [start, end) is mapped (any prot). */
 bool cubi_mm_covered(uintptr_t start, uintptr_t end);
 
+/*
+ * Demand paging (mm_fault.c). The platform's page-fault handler calls
+ * cubi_mm_fault for a fault on an absent page at addr with the access
+ * tried (CUB_PROT_READ, _WRITE or _EXEC): 1 when the page now has its
+ * frame (run the instruction again), 0 when the fault is not one to
+ * serve (no mapping, an access the mapping forbids: a real fault), or
+ * -ENOMEM when no frame is left. Any context but inside the memory
+ * calls' own critical sections.
+ */
+int cubi_mm_fault(uintptr_t addr, unsigned access);
+/* A fault also maps the rest of its page's aligned block of this many
+ * pages (a power of two; within its mapping): 16 (64 KiB); 1 maps the
+ * one page. */
+extern unsigned cubi_mm_fault_around;
+/* The platform calls it once, true, when it serves demand faults; off
+ * (the default) every accessible page has its frame from mmap on. */
+void cubi_mm_set_demand(bool on);
+/* Pages in every absent page of [addr, addr+len) for access: true when
+ * all of them are present now (their protection is the caller's check);
+ * false with demand paging off. uaccess.c's second chance. */
+bool cubi_mm_populate(uintptr_t addr, size_t len, unsigned access);
+/* Pages in the absent accessible pages of [start, end) with the access
+ * their mapping allows (MAP_POPULATE, mlock, a range cubrt fills):
+ * 0 or -ENOMEM. */
+int cubi_mm_populate_range(uintptr_t start, uintptr_t end);
+/* True when page va holds a frame (mapped, or kept under PROT_NONE). */
+bool cubi_mm_page_resident(uintptr_t va);
+/* Frames the program's mappings hold (VmRSS), in pages. */
+extern size_t cubi_mm_resident;
+
 #endif

@@ -50,5 +50,15 @@ uintptr_t cubi_mm_find_gap(uintptr_t hint, size_t len);
  * none parked). */
 bool cubi_mm_park(uintptr_t va, uintptr_t pa);
 uintptr_t cubi_mm_unpark(uintptr_t va);
+/* True when page va's frame is parked. */
+bool cubi_mm_parked(uintptr_t va);
+/* Frees the frame behind page va, mapped or parked; nothing for an
+ * absent page. */
+void cubi_mm_release_page(uintptr_t va);
+/* Demand paging is on (mm_fault.c; set by cubi_mm_set_demand). */
+extern bool cubi_mm_demand;
+/* mlockall(MCL_FUTURE) is in force: new mappings are paged in at once
+ * (mm_extra.c sets it, mmap reads it). */
+extern bool cubi_mm_lock_future;
 
 #endif

@@ -239,11 +239,9 @@ static void view_memory(struct thread_view *v)
 	if (!m)
 		return;
 	n = CUB_MIN(cubi_mm_snapshot(m, MAX_MAPS, &lo, &hi), (size_t)MAX_MAPS);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		v->vm_bytes += m[i].end - m[i].start;
-		if (m[i].prot != CUB_PROT_NONE)
-			v->rss_bytes += m[i].end - m[i].start;
-	}
+	v->rss_bytes = cubi_mm_resident * CUB_PAGE_SIZE;
 	cub_free(m);
 }
 

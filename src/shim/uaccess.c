@@ -3,7 +3,9 @@
  *
  * Every pointer a program passes is checked against the page tables
  * (cub_arch_addr_readable/writable) before the shim touches it, so a bad
- * pointer yields -EFAULT instead of a fault inside cubrt. One address
+ * pointer yields -EFAULT instead of a fault inside cubrt. With demand
+ * paging a good pointer may lead to absent pages: a failed check pages
+ * the range in (cubi_mm_populate) and checks again. One address
  * space and one CPU: a range checked here stays mapped until the handler
  * returns unless the handler itself blocks (handlers copy in before they
  * block and re-check before copying out).
@@ -17,14 +19,18 @@ bool cubi_user_readable(uintptr_t p, size_t len)
 {
 	if (len == 0)
 		return true;
-	return p >= CUB_PAGE_SIZE && cub_arch_addr_readable(p, len);
+	return p >= CUB_PAGE_SIZE &&
+	       (cub_arch_addr_readable(p, len) ||
+		(cubi_mm_populate(p, len, CUB_PROT_READ) && cub_arch_addr_readable(p, len)));
 }
 
 bool cubi_user_writable(uintptr_t p, size_t len)
 {
 	if (len == 0)
 		return true;
-	return p >= CUB_PAGE_SIZE && cub_arch_addr_writable(p, len);
+	return p >= CUB_PAGE_SIZE &&
+	       (cub_arch_addr_writable(p, len) ||
+		(cubi_mm_populate(p, len, CUB_PROT_WRITE) && cub_arch_addr_writable(p, len)));
 }
 
 int cubi_copy_in(void *dst, uintptr_t src, size_t len)

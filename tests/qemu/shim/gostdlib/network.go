@@ -174,12 +174,16 @@ func checkTCPDeadlines() (bool, string) {
 	defer c.Close()
 	s := <-peer
 	defer s.Close()
+	big := make([]byte, 32<<20) // Linux's buffers take MiBs
+	for i := 0; i < len(big); i += 4096 {
+		big[i] = 1 // paged in before the deadline starts
+	}
 	t0 := time.Now()
 	c.SetReadDeadline(time.Now().Add(40 * time.Millisecond))
 	_, rerr := c.Read(make([]byte, 10))
 	waited := time.Since(t0)
 	c.SetWriteDeadline(time.Now().Add(40 * time.Millisecond))
-	wrote, werr := c.Write(make([]byte, 32<<20)) // Linux's buffers take MiBs
+	wrote, werr := c.Write(big)
 	c.SetDeadline(time.Time{})
 	go io.CopyN(io.Discard, s, int64(wrote))
 	s.Write([]byte("still alive"))

@@ -1,0 +1,174 @@
+/*
+ * mm_fault.c - demand paging: a program page gets its frame on its first
+ * touch, not at mmap, and MADV_DONTNEED gives frames back (mm.c).
+ *
+ * The platform turns it on (cubi_mm_set_demand) when its page-fault
+ * handler calls cubi_mm_fault for a fault on an absent page; bare metal
+ * does (platform/x86/shim.c), the host does not (its SIGSEGV handler
+ * belongs to the test framework), so there the table keeps every
+ * accessible page mapped, as before.
+ *
+ * Who touches an absent page:
+ *  - the program: the CPU faults, the platform calls cubi_mm_fault, the
+ *    instruction runs again (the fault pages in the page's whole aligned
+ *    64 KiB block within its mapping: fault-around, below);
+ *  - a system call: uaccess.c checks every pointer against the page
+ *    tables and, when the check fails, asks cubi_mm_populate to page the
+ *    range in and checks again, so a handler never faults on a pointer it
+ *    was given;
+ *  - cubrt code writing into a fresh mapping (exec's segments, file
+ *    mappings) populates the range first (cubi_mm_populate_range).
+ * A frame is zero-filled when it is taken (cub_frame_alloc CUB_FRAME_ZERO),
+ * so a first read sees zeroes, as on Linux.
+ *
+ * Locking: each call is one critical section (irq_save), as mm.c's; the
+ * fault may come from any context but mm.c's own critical sections
+ * (which never touch a program page by its address).
+ */
+#include <cubrt/arch.h>
+#include <cubrt/mem.h>
+
+#include "mm_impl.h"
+
+#define PG CUB_PAGE_SIZE
+
+/* May vma prot be accessed so (CUB_PROT_* bits)? Any access right but
+ * NONE reads, as on x86; writing and executing need their own bit. */
+static bool allows(unsigned prot, unsigned access)
+{
+	if (prot == CUB_PROT_NONE)
+		return false;
+	return (access & ~(unsigned)CUB_PROT_READ & ~prot) == 0;
+}
+
+/* Maps a zeroed frame at absent page va with prot: 0 or -ENOMEM. */
+static int map_zero(uintptr_t va, unsigned prot)
+{
+	uintptr_t pa = cub_frame_alloc(CUB_FRAME_ZERO);
+
+	if (!pa)
+		return -CUB_ENOMEM;
+	if (cub_vm_map(va, pa, PG, prot)) {
+		cub_frame_free(pa);
+		return -CUB_ENOMEM;
+	}
+	cubi_mm_resident++;
+	return 0;
+}
+
+/* Gives absent page va of a vma that allows access its zeroed frame:
+ * 1 (mapped now), 0 (not a demand fault: no vma, no such access, or the
+ * page is present), -ENOMEM (no frame). *vi: the vma's index. irq off. */
+static int fault_locked(uintptr_t va, unsigned access, size_t *vi)
+{
+	size_t i = cubi_mm_find(va);
+
+	if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start > va)
+		return 0;
+	if (!allows(cubi_mm_vmas[i].prot, access) || cub_vm_query(va, NULL, NULL) == 0)
+		return 0;
+	*vi = i;
+	return map_zero(va, cubi_mm_vmas[i].prot) ? -CUB_ENOMEM : 1;
+}
+
+unsigned cubi_mm_fault_around = 16;
+
+/* Fault-around: the other absent pages of va's aligned block of
+ * cubi_mm_fault_around pages, within vma vi, get their frames too, as
+ * Linux maps a 64 KiB block around a file fault (and anonymous memory in
+ * larger folios). A trap costs thousands of instructions under
+ * emulation, and memory is mostly touched in order: one trap per block
+ * instead of one per page. Best effort: a frame short ends it. irq off. */
+static void around_locked(uintptr_t va, size_t vi)
+{
+	const struct cubi_mm_vma *v = &cubi_mm_vmas[vi];
+	size_t block = PG * (cubi_mm_fault_around ? cubi_mm_fault_around : 1);
+	uintptr_t lo = CUB_ALIGN_DOWN(va, block), hi = lo + block;
+
+	lo = lo > v->start ? lo : v->start;
+	hi = hi < v->end ? hi : v->end;
+	for (uintptr_t p = lo; p < hi; p += PG)
+		if (p != va && cub_vm_query(p, NULL, NULL) != 0 && map_zero(p, v->prot))
+			return;
+}
+
+int cubi_mm_fault(uintptr_t addr, unsigned access)
+{
+	uintptr_t va = CUB_ALIGN_DOWN(addr, PG);
+	unsigned long irq;
+	size_t vi;
+	int rc;
+
+	if (!cubi_mm_demand)
+		return 0;
+	irq = cub_arch_irq_save();
+	if ((rc = fault_locked(va, access, &vi)) == 1)
+		around_locked(va, vi);
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+bool cubi_mm_populate(uintptr_t addr, size_t len, unsigned access)
+{
+	uintptr_t va = CUB_ALIGN_DOWN(addr, PG), end = addr + len;
+	unsigned long irq;
+	bool ok = true;
+
+	if (!cubi_mm_demand || len == 0 || end < addr)
+		return false;
+	irq = cub_arch_irq_save();
+	for (size_t vi; ok && va < end; va += PG)
+		ok = cub_vm_query(va, NULL, NULL) == 0 || fault_locked(va, access, &vi) == 1;
+	cub_arch_irq_restore(irq);
+	return ok;
+}
+
+/* Pages in every absent accessible page of [start, end) with the access
+ * its vma allows (write where writable): 0, or -ENOMEM. irq off. */
+static int populate_locked(uintptr_t start, uintptr_t end)
+{
+	for (size_t i = cubi_mm_find(start); i < cubi_mm_nvmas &&
+	     cubi_mm_vmas[i].start < end; i++) {
+		const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+		uintptr_t va = v->start > start ? v->start : start;
+
+		for (size_t vi; v->prot != CUB_PROT_NONE && va < v->end && va < end; va += PG)
+			if (fault_locked(va, v->prot, &vi) < 0)
+				return -CUB_ENOMEM;
+	}
+	return 0;
+}
+
+int cubi_mm_populate_range(uintptr_t start, uintptr_t end)
+{
+	unsigned long irq;
+	int rc;
+
+	if (!cubi_mm_demand)
+		return 0;
+	irq = cub_arch_irq_save();
+	rc = populate_locked(start, end);
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+void cubi_mm_set_demand(bool on)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	/* Off again: every accessible page gets its frame back, since
+	 * nothing will page it in any more (the tests switch it). */
+	if (!on && cubi_mm_demand)
+		populate_locked(0, UINTPTR_MAX);
+	cubi_mm_demand = on;
+	cub_arch_irq_restore(irq);
+}
+
+bool cubi_mm_page_resident(uintptr_t va)
+{
+	unsigned long irq = cub_arch_irq_save();
+	bool in = cub_vm_query(va, NULL, NULL) == 0 || cubi_mm_parked(va);
+
+	cub_arch_irq_restore(irq);
+	return in;
+}
