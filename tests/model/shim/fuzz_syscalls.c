@@ -5,8 +5,9 @@
  *
  * Arguments are drawn from classes: zero, small integers, random 64-bit
  * values, wild pointers (canonical and not, page 0, a read-only page),
- * and pointers into a scratch area that is followed by an
- * inaccessible guard page. Calls that by design end the program or block
+ * pointers into a scratch area that is followed by an
+ * inaccessible guard page, and pointers into mappings the run made
+ * (odd seeds run with demand paging on, so calls page those in). Calls that by design end the program or block
  * forever are steered: exit/exit_group/clone, pause and sigsuspend are
  * skipped, signals to self use signal 0, SIGPIPE and the timer signals
  * (SIGALRM, SIGVTALRM, SIGPROF) are ignored (rt_sigaction leaves them
@@ -64,10 +65,26 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
-/* One argument; *ptr_used is set when it points into the scratch area. */
+/* Mappings made lately (mmap, mremap: any thread): pointers often aim
+ * into them, the program memory the shim manages itself (and, in runs
+ * with demand paging, pages in when a call first touches it). */
+static uintptr_t recent_map[8];
+static unsigned n_map;
+#define MAP_REACH (4 * 4096)	/* how far into a mapping a pointer goes */
+
+static bool into_map(uintptr_t p)
+{
+	for (unsigned i = 0; i < n_map && i < 8; i++)
+		if (p - recent_map[i] < MAP_REACH)
+			return true;
+	return false;
+}
+
+/* One argument; *ptr_used is set when it points into the scratch area
+ * or a recent mapping. */
 static long arg(uint64_t *s, bool allow_big, bool *ptr_used)
 {
-	switch (rnd(s) % 9) {
+	switch (rnd(s) % 10) {
 	case 0: return 0;
 	case 1: return (long)(rnd(s) % 11) - 5;
 	case 2: return allow_big ? (long)rnd(s) : (long)(rnd(s) % 4096);
@@ -77,6 +94,11 @@ static long arg(uint64_t *s, bool allow_big, bool *ptr_used)
 	case 6:					/* read-only page */
 		*ptr_used = true;
 		return (long)(uintptr_t)(readonly + rnd(s) % 4096);
+	case 7:					/* a recent mapping */
+		if (!n_map)
+			return 0;
+		*ptr_used = true;
+		return (long)(recent_map[rnd(s) % (n_map < 8 ? n_map : 8)] + rnd(s) % MAP_REACH);
 	default:
 		*ptr_used = true;
 		return (long)(uintptr_t)(scratch + rnd(s) % (SCRATCH / 2));
@@ -127,6 +149,8 @@ static void note_result(long nr, const long a[6], long r)
 
 	if ((nr == 41 || nr == 43 || nr == 288) && r >= 0)
 		recent_fd[n_fd++ % 16] = r;
+	if ((nr == 9 || nr == 25) && r > 0)
+		recent_map[n_map++ % 8] = (uintptr_t)r;
 	if ((nr == 50 || nr == 49) && r == 0 &&
 	    cub_shim_call(51, a[0], (long)(uintptr_t)sa, (long)(uintptr_t)&len, 0, 0, 0) == 0)
 		recent_port[n_port++ % 8] = (unsigned)sa[2] << 8 | sa[3];
@@ -273,6 +297,23 @@ static bool steer(long nr, long a[6], uint64_t *s)
 	case 288:				/* accept4 */
 		a[3] |= 04000;
 		return !is_blocking(a[0]);
+	case 9:					/* mmap: often anonymous */
+		if (rnd(s) % 2) {		/* memory of 1..8 pages */
+			a[0] = 0;
+			a[1] = (long)(1 + rnd(s) % 8) * 4096;
+			a[2] = (long)(rnd(s) % 4);	/* PROT_NONE..RW */
+			a[3] = 0x22 | (rnd(s) % 4 ? 0 : 0x8000);	/* MAP_POPULATE */
+			a[4] = -1;
+			a[5] = 0;
+		}
+		return true;
+	case 10: case 11: case 25: case 26:	/* mprotect, munmap, mremap, msync, */
+	case 27: case 28: case 149: case 150:	/* mincore, madvise, mlock, munlock: */
+		if (n_map && rnd(s) % 2) {	/* often pages of a recent mapping */
+			a[0] = (long)(recent_map[rnd(s) % CUB_MIN(n_map, 8u)] + rnd(s) % 4 * 4096);
+			a[1] = (long)(1 + rnd(s) % 4) * 4096;
+		}
+		return true;
 	case 22: return false;			/* pipe: blocking ends */
 	case 293: a[1] |= 04000; return true;	/* pipe2: O_NONBLOCK always */
 	case 72:				/* fcntl F_SETFL: keep it */
@@ -396,7 +437,8 @@ static void *fuzzer(void *arg0)
 		if (ptr)	/* keep lengths small beside valid pointers */
 			for (int k = 0; k < 6; k++)
 				if ((uint64_t)a[k] >= 4096 && !((uintptr_t)a[k] >= (uintptr_t)scratch &&
-				    (uintptr_t)a[k] < (uintptr_t)scratch + SCRATCH + 2 * 4096))
+				    (uintptr_t)a[k] < (uintptr_t)scratch + SCRATCH + 2 * 4096) &&
+				    !into_map((uintptr_t)a[k]))
 					a[k] = a[k] & 0xfff;
 		if (!steer(nr, a, &s))
 			continue;
@@ -455,9 +497,9 @@ int main(int argc, char **argv)
 			: (uint64_t)time(NULL);
 	if (argc > 2)
 		ops = strtoull(argv[2], NULL, 0);
-	printf("fuzz_syscalls: seed %llu, %llu calls from %d threads (reproduce: %s %llu)\n",
-	       (unsigned long long)seed, (unsigned long long)ops, THREADS, argv[0],
-	       (unsigned long long)seed);
+	printf("fuzz_syscalls: seed %llu, %llu calls from %d threads, demand paging %s "
+	       "(reproduce: %s %llu)\n", (unsigned long long)seed, (unsigned long long)ops,
+	       THREADS, seed & 1 ? "on" : "off", argv[0], (unsigned long long)seed);
 	fflush(stdout);
 	/* [scratch][guard][read-only page][guard] */
 	area = mmap(NULL, SCRATCH + 3 * 4096, PROT_READ | PROT_WRITE,
@@ -469,6 +511,10 @@ int main(int argc, char **argv)
 	scratch = area;
 	readonly = area + SCRATCH + 4096;
 	cubi_mem_init();
+	/* Odd seeds run with demand paging, as on bare metal: the calls must
+	 * page in what they touch (the harness never touches the shim's
+	 * mappings itself, and the host serves no page fault). */
+	cubi_mm_set_demand(seed & 1);
 	cubi_host_capture_console(console, sizeof(console));	/* random writes */
 	cubi_host_set_exit_hook(ended);
 	{	/* writes to closed pipes and sockets: -EPIPE, no SIGPIPE;
@@ -483,6 +529,6 @@ int main(int argc, char **argv)
 	cubi_host_set_exit_hook(NULL);
 	cubi_host_capture_console(NULL, 0);
 	printf("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "
-	       "succeeded\n", done, bad, fs_ok);
+	       "succeeded, %u mappings made\n", done, bad, fs_ok, n_map);
 	return bad ? 1 : 0;
 }
