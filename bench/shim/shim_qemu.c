@@ -19,6 +19,12 @@
  *   epoll-idle  pipe, each side waiting in epoll_wait on its own instance
  *               before it reads, while IDLE other coroutines wait in
  *               epoll_wait on instances of their own (event loops)
+ *   touch       mmap 4 MiB of anonymous memory, write a byte to each page,
+ *               munmap, per page: the pages come by demand faults (one per
+ *               64 KiB block with fault-around)
+ *   touch-1     the same with fault-around off (one fault per page)
+ *   populate    the same with MAP_POPULATE: every frame taken in mmap, no
+ *               fault (the floor, and what mmap cost before demand paging)
  * Prints "result: N instructions".
  */
 #include <cubrt/chan.h>
@@ -29,6 +35,11 @@
 #include <cubrt/string.h>
 
 #define CALLS 20000
+#define TOUCH_PAGES 1024	/* 4 MiB */
+#define TOUCH_ROUNDS 8
+
+/* mm_fault.c's fault-around block, in pages (touch-1 sets it to 1). */
+extern unsigned cubi_mm_fault_around;
 #define HANDOFFS 5000
 #define IDLE 16
 
@@ -235,6 +246,22 @@ static uint64_t pipe_idle(void)
 	return per;
 }
 
+/* mmap, a write to each page, munmap: instructions per page. */
+static uint64_t touch(long flags)
+{
+	uint64_t t0 = tsc();
+
+	for (int r = 0; r < TOUCH_ROUNDS; r++) {
+		long n = TOUCH_PAGES * 4096l;
+		volatile char *p = (volatile char *)sys4(9, 0, n, 3, flags);	/* mmap */
+
+		for (long off = 0; off < n; off += 4096)
+			p[off] = 1;
+		sys3(11, (long)p, n, 0);					/* munmap */
+	}
+	return (tsc() - t0) / (TOUCH_PAGES * TOUCH_ROUNDS);
+}
+
 int cub_main(void)
 {
 	const char *mode = cub_cmdline();
@@ -267,12 +294,19 @@ int cub_main(void)
 		sys3(22, (long)pipes[0], 0, 0);
 		sys3(22, (long)pipes[1], 0, 0);
 		per = epoll_idle();
+	} else if (!cub_strcmp(mode, "touch") || !cub_strcmp(mode, "touch-1")) {
+		if (mode[5])
+			cubi_mm_fault_around = 1;
+		per = touch(0x22);				/* MAP_PRIVATE|ANONYMOUS */
+	} else if (!cub_strcmp(mode, "populate")) {
+		per = touch(0x22 | 0x8000);			/* | MAP_POPULATE */
 	} else if (!cub_strcmp(mode, "chan")) {
 		cub_chan_init(&chans[0], 64, 0, NULL);
 		cub_chan_init(&chans[1], 64, 0, NULL);
 		per = pair(chan_side) * 2;
 	} else {
-		cub_printk("usage: shim_qemu syscall|call|futex|yield|pipe|pipe-idle|epoll-idle|chan\n");
+		cub_printk("usage: shim_qemu syscall|call|futex|yield|pipe|pipe-idle|epoll-idle|chan|"
+			   "touch|touch-1|populate\n");
 		return 2;
 	}
 	cub_printk("result: %lu instructions\n", (unsigned long)per);
