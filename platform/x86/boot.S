@@ -117,10 +117,12 @@ entry64:
 	movw %ax, %gs
 	movq $cubi_boot_stack_top, %rsp
 
-	/* SSE for applications: CR0.EM=0, CR0.MP=1; CR4.OSFXSR|OSXMMEXCPT. */
+	/* SSE for applications: CR0.EM=0, CR0.MP=1; CR4.OSFXSR|OSXMMEXCPT
+	 * (an unmasked SSE exception raises #XM, not #UD). CR0.NE: an
+	 * unmasked x87 exception raises #MF, not the legacy FERR#/IRQ 13. */
 	movq %cr0, %rax
 	andq $~(1 << 2), %rax
-	orq $(1 << 1), %rax
+	orq $((1 << 1) | (1 << 5)), %rax
 	movq %rax, %cr0
 	movq %cr4, %rax
 	orq $((1 << 9) | (1 << 10)), %rax

@@ -1,10 +1,12 @@
 /*
  * shim.c - x86 side of the syscall shim: the SYSCALL MSRs, handing the
  * syscall and interrupt return frames to signal delivery, and turning
- * faults in program code into the signals Linux sends for them.
+ * faults in program code into the signals Linux sends for them (which
+ * signal: fault_sig.c).
  */
 #include <cubrt/arch.h>
 #include <cubrt/shim.h>
+#include <cubrt/string.h>
 
 #include "../../src/sched/sched_hooks.h"
 #include "../../src/shim/shim_impl.h"
@@ -81,41 +83,37 @@ static void trap_exit(struct x86_trap_frame *f, void *fx)
 		deliver_at_trap_exit(f, fx);
 }
 
+/* The x87/SSE state a handler starts with, as Linux gives it: the
+ * initial one (control word 0x37f, MXCSR 0x1f80, registers empty), so
+ * that a SIGFPE handler does not meet its own pending x87 exception. It
+ * replaces the image the trap returns with; the interrupted state is in
+ * the signal frame, for rt_sigreturn. */
+static void initial_fpu(uint8_t *fx)
+{
+	static const uint16_t fcw = 0x37f;
+	static const uint32_t mxcsr = 0x1f80;
+
+	cub_memset(fx, 0, X86_FX_SIZE);
+	cub_memcpy(fx, &fcw, sizeof(fcw));
+	cub_memcpy(fx + 24, &mxcsr, sizeof(mxcsr));
+}
+
 /* A fault (vector < 32) in program code: the signal Linux would force
- * on the thread, taken by its handler if it has one (else the fault is
- * reported: trap.c). Program code is told as traps.S tells it: a Linux
- * thread's stack pointer outside its coroutine stack. */
+ * on the thread (fault_sig.c), taken by its handler if it has one (else
+ * the fault is reported: trap.c). Program code is told as traps.S tells
+ * it: a Linux thread's stack pointer outside its coroutine stack. */
 static bool fault_to_signal(struct x86_trap_frame *f, void *fx)
 {
-	struct cubi_fault flt = { .trapno = f->vector, .err = f->error, .addr = f->rip };
+	struct cubi_fault flt;
 	struct cubi_sigctx c;
-	uintptr_t page;
 
-	if (!cubi_sched_in_program(f->rsp))
+	if (!cubi_sched_in_program(f->rsp) || !cubi_x86_fault_signal(f, fx, &flt))
 		return false;
-	switch (f->vector) {
-	case 0:		/* #DE */
-		flt.sig = 8, flt.code = 1;	/* SIGFPE, FPE_INTDIV */
-		break;
-	case 6:		/* #UD */
-		flt.sig = 4, flt.code = 2;	/* SIGILL, ILL_ILLOPN */
-		break;
-	case 13:	/* #GP */
-		flt.sig = 11, flt.code = 0x80, flt.addr = 0;	/* SIGSEGV, SI_KERNEL */
-		break;
-	case 14:	/* #PF: SEGV_ACCERR in a mapping (PROT_NONE pages are
-			 * not present), else SEGV_MAPERR, as Linux tells them */
-		flt.sig = 11, flt.addr = read_cr2();
-		page = CUB_ALIGN_DOWN(flt.addr, CUB_PAGE_SIZE);
-		flt.code = (f->error & 1) || cubi_mm_covered(page, page + CUB_PAGE_SIZE) ? 2 : 1;
-		break;
-	default:
-		return false;
-	}
 	c = SIGCTX_OF(f, f->rcx, f->r11, fx);
 	if (!cubi_signal_fault(&c, &flt))
 		return false;
 	ENTER_HANDLER(f, c);
+	initial_fpu(fx);
 	return true;
 }
 

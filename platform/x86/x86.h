@@ -116,6 +116,14 @@ struct x86_trap_frame {
 /* The FXSAVE image traps.S keeps just below the frame. */
 #define X86_FX_SIZE 512
 
+/* The signal Linux sends for exception f (vector < 32) taken in program
+ * code, fx its FXSAVE image: false when Linux has none to send or the
+ * exception cannot be the program's (fault_sig.c). Reads and clears DR6
+ * for a #DB. */
+struct cubi_fault;
+bool cubi_x86_fault_signal(const struct x86_trap_frame *f, const void *fx,
+			   struct cubi_fault *flt);
+
 /* Linker-script symbols bounding the image sections. */
 extern char __image_start[], __text_end[], __rodata_end[], __data_end[],
 	__image_end[];

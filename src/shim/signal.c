@@ -23,14 +23,15 @@
  * rt_sigreturn reads it back, so a handler may change the context it
  * returns to (Go's asynchronous preemption does exactly that).
  *
- * A fault in program code (a page fault, a general protection fault, a
- * divide error, an invalid opcode) is delivered at once to its thread
- * when it has a handler and does not block the signal, with si_code,
- * si_addr, trapno, err and cr2 as Linux fills them
+ * A fault in program code (a CPU exception: a page fault, a divide
+ * error, int3, an x87 or SSE floating-point exception...; the platform
+ * decides the signal, platform/x86/fault_sig.c) is delivered at once to
+ * its thread when it has a handler and does not block the signal, with
+ * si_code, si_addr, trapno, err and cr2 as Linux fills them
  * (cubi_signal_fault, called by the platform's trap handler); the
  * handler may mend the cause and return, and the instruction runs
- * again. Otherwise the fault is reported and ends the program, as
- * Linux's default action would.
+ * again (after a trap such as int3, the next one). Otherwise the fault
+ * is reported and ends the program, as Linux's default action would.
  *
  * Locking: actions, every thread's signal fields and cubi_signal_npending
  * are protected by irq_save; delivery runs with interrupts disabled.

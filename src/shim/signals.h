@@ -64,8 +64,8 @@ long cubi_signal_epipe(long rc, bool nosignal);
  * signal frame on its stack (or its alternate stack) and points ctx at
  * the handler. False when there is none. Interrupts disabled. */
 bool cubi_signal_deliver(struct cubi_sigctx *ctx);
-/* A synchronous fault in a thread's program code (a page fault, a
- * general protection fault, a divide error, an invalid opcode), as
+/* A synchronous fault in a thread's program code (a CPU exception: a
+ * page fault, a divide error, int3, a floating-point exception...), as
  * the platform describes it: the signal Linux sends for it, si_code,
  * si_addr, and the trap number and error code for the sigcontext. */
 struct cubi_fault {
