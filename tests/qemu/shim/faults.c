@@ -284,10 +284,10 @@ static int single_steps(void)
 	       step_addr[2] == first + 2 && got_rip == first;
 }
 
-/* TF across a system call: SYSCALL clears TF (as the shim's FMASK says),
- * so cubrt's side is never stepped; the traps go on after the return.
- * The four traps: after the mov, after the syscall's next instruction
- * (none for the syscall itself, as on Linux) and the one after it. */
+/* TF across a system call: SYSCALL clears TF (the shim's FMASK), so
+ * cubrt's side is never stepped, and the return (iretq) sets it again.
+ * The three traps: after the mov, after the instruction that follows
+ * the syscall (none for the syscall itself), after the next one. */
 static int steps_over_syscall(void)
 {
 	uintptr_t first;
