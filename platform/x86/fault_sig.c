@@ -18,7 +18,9 @@
  *   #SS 12   SIGBUS  SI_KERNEL
  *   #GP 13   SIGSEGV SI_KERNEL
  *   #PF 14   SIGSEGV SEGV_ACCERR inside a mapping (PROT_NONE pages are not
- *            present), else SEGV_MAPERR; si_addr = CR2
+ *            present), else SEGV_MAPERR; si_addr = CR2. SIGBUS
+ *            BUS_ADRERR for a page of a shared file mapping past the
+ *            file's end (src/shim/mm_file.c)
  *   #MF 16   SIGFPE  from the x87 status word's flags that the control
  *            word does not mask; si_addr the waiting x87 instruction
  *   #XM 19   SIGFPE  from MXCSR's flags that its mask bits do not mask;
@@ -44,7 +46,7 @@ enum {
 	SI_KERNEL = 0x80,
 	FPE_INTDIV = 1, FPE_FLTDIV = 3, FPE_FLTOVF = 4, FPE_FLTUND = 5,
 	FPE_FLTRES = 6, FPE_FLTINV = 7,
-	ILL_ILLOPN = 2, SEGV_MAPERR = 1, SEGV_ACCERR = 2,
+	ILL_ILLOPN = 2, SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2,
 	TRAP_BRKPT = 1, TRAP_TRACE = 2, TRAP_HWBKPT = 4,
 };
 
@@ -138,6 +140,8 @@ bool cubi_x86_fault_signal(const struct x86_trap_frame *f, const void *fx,
 		page = CUB_ALIGN_DOWN(flt->addr, CUB_PAGE_SIZE);
 		flt->code = (f->error & 1) || cubi_mm_covered(page, page + CUB_PAGE_SIZE)
 			    ? SEGV_ACCERR : SEGV_MAPERR;
+		if (!(f->error & 1) && cubi_mm_sigbus(flt->addr))	/* past a shared */
+			flt->sig = SIGBUS, flt->code = BUS_ADRERR;	/* file's end */
 		return true;
 	case 16:	/* #MF */
 	case 19:	/* #XM */

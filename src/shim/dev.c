@@ -2,7 +2,8 @@
  * dev.c - the character devices in /dev: null, zero, full, random and
  * urandom, as Linux numbers them (major 1), and console (5:1); and the
  * links stdin, stdout, stderr (to /proc/self/fd/0-2) and fd (to
- * /proc/self/fd). The fs creates these nodes at boot
+ * /proc/self/fd); and the directory shm (POSIX shared memory). The fs
+ * creates these nodes at boot
  * (cubi_dev_populate). Opening a major-1 device gives a file whose io op
  * is the device (no position, no lock: nothing is shared); opening the
  * console gives the console's one open file, the one descriptors 0-2
@@ -164,4 +165,8 @@ void cubi_dev_populate(struct cubi_rnode *root)
 	for (size_t i = 0; i < CUB_ARRAY_SIZE(links); i++)
 		cubi_ramfs_symlink(dev, links[i].name, cub_strlen(links[i].name),
 				   links[i].target, cub_strlen(links[i].target), &n);
+	/* POSIX shared memory and named semaphores (shm_open, sem_open) are
+	 * files here, mapped MAP_SHARED; sticky and writable by all, as
+	 * Linux's tmpfs there. */
+	cubi_ramfs_create(dev, "shm", 3, CUBI_S_IFDIR | 01777, &n);
 }

@@ -307,21 +307,24 @@ long cubi_file_getdents(struct cubi_file *f, uintptr_t buf, size_t n)
 static long map_check(struct cubi_file *f, unsigned prot, bool shared)
 {
 	unsigned acc = f->flags & CUBI_O_ACCMODE;
+	uint64_t arg;
 
 	if (f->ops != &reg_ops)	/* pipes, sockets, directories, ... */
 		return cubi_file_is_path(f) ? -CUB_EBADF : -CUB_ENODEV;
 	if (acc == CUBI_O_WRONLY || acc == 3)
 		return -CUB_EACCES;	/* a mapping reads the file */
-	if (shared && (prot & PROT_WRITE))
-		return acc == CUBI_O_RDWR ? -CUB_ENODEV : -CUB_EACCES;
+	if (shared && cubi_ramfs_synth(of_file(f)->node, &arg))
+		return -CUB_ENODEV;	/* /proc's: generated, not stored */
+	if (shared && (prot & PROT_WRITE) && acc != CUBI_O_RDWR)
+		return -CUB_EACCES;
 	return 0;
 }
 
 /*
- * The file's bytes are copied in when it is mapped: a private mapping is
- * exactly that on Linux too (until the file changes under it), and a
- * read-only shared one is a snapshot. Writable shared mappings, which
- * would have to write back, are refused.
+ * A shared mapping maps the file's own pages (mm_file.c): stores through
+ * it are the file's bytes. A private one is a copy of the file's bytes,
+ * taken at mmap: exactly Linux's private mapping until the file changes
+ * under it (Linux leaves unspecified whether such changes show).
  */
 long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 		   bool shared, uint64_t off, bool fixed, bool noreplace)
@@ -337,6 +340,12 @@ long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 		return at;
 	}
 	cubi_fs_lock();
+	if (shared) {
+		at = cubi_mm_map_file(addr, len, prot, fixed, noreplace, f, off / CUB_PAGE_SIZE);
+		cubi_fs_unlock();
+		cubi_file_put(f);
+		return at;
+	}
 	/* Writable while it is filled (W+X: -EPERM here). */
 	at = cubi_mm_map(addr, len, prot & PROT_WRITE ? prot | PROT_READ
 					    : PROT_READ | PROT_WRITE, fixed, noreplace);

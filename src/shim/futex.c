@@ -6,7 +6,12 @@
  * thread's `sleeping`); `woken`, `timed_out` or `interrupted` (a signal
  * with a handler, signal.c) is set by whoever unlinks it, and only that
  * party readies the coroutine.
- * One address space: PRIVATE and shared futexes are the same. Critical
+ * Waiters are found by key: the address, except for a shared (not
+ * PRIVATE) futex in a shared file mapping, whose key is the word's place
+ * in the file's frame (cubi_mm_futex_key), so that two mappings of one
+ * file at different addresses meet on it, as Linux keys such futexes by
+ * inode and offset; on all other memory, one address space, PRIVATE and
+ * shared futexes are the same. Critical
  * sections (irq_save) cover the value check and the enqueue, so a wake
  * between them cannot be lost; the timeout timer runs in irq context and
  * takes the same path. A caller already inside a critical section (the
@@ -35,7 +40,7 @@
 
 struct waiter {
 	struct cub_list link;
-	uintptr_t uaddr;
+	uintptr_t key;
 	uint32_t bitset;
 	struct cub_coro *coro;
 	struct cub_timer timer;
@@ -45,14 +50,14 @@ struct waiter {
 static struct cub_list buckets[NBUCKETS];
 static bool buckets_ready;
 
-static struct cub_list *bucket(uintptr_t uaddr)
+static struct cub_list *bucket(uintptr_t key)
 {
 	if (!buckets_ready) {
 		for (size_t i = 0; i < NBUCKETS; i++)
 			cub_list_init(&buckets[i]);
 		buckets_ready = true;
 	}
-	return &buckets[(uaddr >> 2) * 0x9E3779B1u % NBUCKETS];
+	return &buckets[(key >> 2) * 0x9E3779B1u % NBUCKETS];
 }
 
 static void on_timeout(struct cub_timer *t, void *arg)
@@ -79,9 +84,9 @@ void cubi_futex_interrupt(void *waiter)
 }
 
 /* Called with interrupts disabled. */
-static int wake_locked(uintptr_t uaddr, int n, uint32_t bitset)
+static int wake_locked(uintptr_t key, int n, uint32_t bitset)
 {
-	struct cub_list *head = bucket(uaddr), *pos, *tmp;
+	struct cub_list *head = bucket(key), *pos, *tmp;
 	int woken = 0;
 
 	cub_list_for_each_safe(pos, tmp, head) {
@@ -89,7 +94,7 @@ static int wake_locked(uintptr_t uaddr, int n, uint32_t bitset)
 
 		if (woken >= n)
 			break;
-		if (w->uaddr != uaddr || !(w->bitset & bitset))
+		if (w->key != key || !(w->bitset & bitset))
 			continue;
 		cub_list_del(&w->link);
 		w->woken = true;
@@ -141,12 +146,12 @@ static int deadline_of(uintptr_t uts, bool absolute, bool realtime, uint64_t *ou
 }
 
 /*
- * The wait itself, inside the caller's critical section. The deadline
- * timer is set up only for a wait that has one: most waits (a blocked
- * read, a mutex) have none.
+ * The wait itself, inside the caller's critical section: on the word at
+ * uaddr, found by key. The deadline timer is set up only for a wait that
+ * has one: most waits (a blocked read, a mutex) have none.
  */
-long cubi_futex_wait_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline,
-			    uint32_t bitset, const char *what)
+static long wait_locked(uintptr_t key, uintptr_t uaddr, uint32_t val, uint64_t deadline,
+			uint32_t bitset, const char *what)
 {
 	struct waiter w;	/* the timer's part is set only if used */
 	struct cubi_thread *t = cubi_thread_current();
@@ -157,11 +162,11 @@ long cubi_futex_wait_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 		return -CUB_ETIMEDOUT;
 	if (t && cubi_signal_deliverable(t))
 		return -CUB_EINTR;	/* a handler is due: do not sleep */
-	w.uaddr = uaddr;
+	w.key = key;
 	w.bitset = bitset;
 	w.coro = cub_coro_self();
 	w.woken = w.timed_out = w.interrupted = false;
-	cub_list_push_back(bucket(uaddr), &w.link);
+	cub_list_push_back(bucket(key), &w.link);
 	if (deadline) {
 		cub_timer_init(&w.timer, on_timeout, &w);
 		cub_timer_start(&w.timer, deadline);
@@ -179,7 +184,13 @@ long cubi_futex_wait_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 	return w.woken ? 0 : -CUB_ETIMEDOUT;
 }
 
-long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
+long cubi_futex_wait_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline,
+			    uint32_t bitset, const char *what)
+{
+	return wait_locked(uaddr, uaddr, val, deadline, bitset, what);
+}
+
+static long wait_key(uintptr_t key, uintptr_t uaddr, uint32_t val, uint64_t deadline,
 		     uint32_t bitset, const char *what)
 {
 	unsigned long irq;
@@ -187,13 +198,20 @@ long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 
 	cubi_sched_assert_can_block(what);
 	irq = cub_arch_irq_save();
-	rc = cubi_futex_wait_locked(uaddr, val, deadline, bitset, what);
+	rc = wait_locked(key, uaddr, val, deadline, bitset, what);
 	cub_arch_irq_restore(irq);
 	return rc;
 }
 
-/* Wakes n waiters on uaddr and moves up to n2 others to uaddr2. */
-static long futex_requeue(uintptr_t uaddr, uintptr_t uaddr2, int n, int n2,
+long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
+		     uint32_t bitset, const char *what)
+{
+	return wait_key(uaddr, uaddr, val, deadline, bitset, what);
+}
+
+/* Wakes n waiters on key and moves up to n2 others to key2 (CMP: when
+ * the word at uaddr is val3). */
+static long futex_requeue(uintptr_t uaddr, uintptr_t key, uintptr_t key2, int n, int n2,
 			  bool cmp, uint32_t val3)
 {
 	unsigned long irq = cub_arch_irq_save();
@@ -204,17 +222,17 @@ static long futex_requeue(uintptr_t uaddr, uintptr_t uaddr2, int n, int n2,
 		cub_arch_irq_restore(irq);
 		return -CUB_EAGAIN;
 	}
-	done = wake_locked(uaddr, n, ~0u);
-	cub_list_for_each_safe(pos, tmp, bucket(uaddr)) {
+	done = wake_locked(key, n, ~0u);
+	cub_list_for_each_safe(pos, tmp, bucket(key)) {
 		struct waiter *w = cub_container_of(pos, struct waiter, link);
 
 		if (n2 <= 0)
 			break;
-		if (w->uaddr != uaddr)
+		if (w->key != key)
 			continue;
 		cub_list_del(&w->link);
-		w->uaddr = uaddr2;
-		cub_list_push_back(bucket(uaddr2), &w->link);
+		w->key = key2;
+		cub_list_push_back(bucket(key2), &w->link);
 		n2--;
 		done++;
 	}
@@ -222,11 +240,19 @@ static long futex_requeue(uintptr_t uaddr, uintptr_t uaddr2, int n, int n2,
 	return done;
 }
 
+/* The key of the futex at uaddr: its address, or for a shared futex in
+ * a shared file mapping, its place in the file (see the header). */
+static uintptr_t key_of(uintptr_t uaddr, bool shared)
+{
+	return shared ? cubi_mm_futex_key(uaddr) : uaddr;
+}
+
 CUBI_SYS(futex)
 {
 	uintptr_t uaddr = A0(r);
 	unsigned op = (unsigned)A1(r) & ~(unsigned)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 	bool realtime = A1(r) & FUTEX_CLOCK_REALTIME;
+	bool shared = !(A1(r) & FUTEX_PRIVATE_FLAG);
 	uint32_t val = (uint32_t)A2(r), val3 = (uint32_t)A5(r);
 	uint64_t deadline;
 	int rc;
@@ -245,23 +271,24 @@ CUBI_SYS(futex)
 		rc = deadline_of(A3(r), op == FUTEX_WAIT_BITSET, realtime, &deadline);
 		if (rc)
 			return rc;
-		return cubi_futex_wait(uaddr, val, deadline,
-				       op == FUTEX_WAIT ? ~0u : val3, "futex");
+		return wait_key(key_of(uaddr, shared), uaddr, val, deadline,
+				op == FUTEX_WAIT ? ~0u : val3, "futex");
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
 		if (op == FUTEX_WAKE_BITSET && !val3)
 			return -CUB_EINVAL;
 		if ((int)val < 0)
 			return -CUB_EINVAL;
-		return cubi_futex_wake(uaddr, (int)val, op == FUTEX_WAKE ? ~0u : val3);
+		return cubi_futex_wake(key_of(uaddr, shared), (int)val,
+				       op == FUTEX_WAKE ? ~0u : val3);
 	case FUTEX_REQUEUE:
 	case FUTEX_CMP_REQUEUE:
 		if ((int)val < 0 || (int)A3(r) < 0 || A4(r) % 4)
 			return -CUB_EINVAL;
 		if (!cubi_user_readable(uaddr, 4) || !cubi_user_readable(A4(r), 4))
 			return -CUB_EFAULT;
-		return futex_requeue(uaddr, A4(r), (int)val, (int)A3(r),
-				     op == FUTEX_CMP_REQUEUE, val3);
+		return futex_requeue(uaddr, key_of(uaddr, shared), key_of(A4(r), shared),
+				     (int)val, (int)A3(r), op == FUTEX_CMP_REQUEUE, val3);
 	default:
 		return -CUB_ENOSYS;
 	}

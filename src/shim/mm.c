@@ -9,9 +9,11 @@
  *    program may map through these files lies in exactly one vma (the brk
  *    heap is a vma too);
  *  - a page of a vma with prot != NONE is mapped to a frame this file
- *    allocated; a PROT_NONE page is unmapped and its frame, if it had one,
- *    is "parked" in the `parked` table so a later mprotect restores the
- *    contents (Linux keeps them);
+ *    allocated, or in a shared file mapping (mm_file.c) to the file's
+ *    own frame of that page, which the mapping never frees; a PROT_NONE
+ *    page is unmapped and its frame, if it had one, is "parked" in the
+ *    `parked` table so a later mprotect restores the contents (Linux
+ *    keeps them);
  *  - with demand paging on (cubi_mm_demand, bare metal: mm_fault.c) a
  *    page of a vma with prot != NONE may also be absent, frame-less until
  *    its first touch; off (the host), frames are allocated eagerly at
@@ -115,22 +117,39 @@ static int split_at(uintptr_t addr)
 	cub_memmove(&cubi_mm_vmas[i + 1], &cubi_mm_vmas[i],
 		    (cubi_mm_nvmas - i) * sizeof(cubi_mm_vmas[0]));
 	cubi_mm_nvmas++;
+	if (cubi_mm_vmas[i].file) {	/* both halves hold the file */
+		cubi_mm_vmas[i].file->refs++;
+		cubi_mm_vmas[i + 1].pgoff += (addr - cubi_mm_vmas[i].start) / PG;
+	}
 	cubi_mm_vmas[i].end = addr;
 	cubi_mm_vmas[i + 1].start = addr;
 	return 0;
 }
 
-int cubi_mm_insert(uintptr_t start, uintptr_t end, unsigned prot)
+int cubi_mm_insert_like(uintptr_t start, uintptr_t end, unsigned prot,
+			const struct cubi_mm_vma *like, uint64_t pgoff)
 {
 	size_t i = cubi_mm_find(start);
+	struct cubi_mm_vma v = { start, end, prot, NULL, NULL, 0 };
 
 	if (cubi_mm_nvmas == MAX_VMAS)
 		return -CUB_ENOMEM;
+	if (like && like->file) {
+		v.file = like->file;
+		v.node = like->node;
+		v.pgoff = pgoff;
+		v.file->refs++;
+	}
 	cub_memmove(&cubi_mm_vmas[i + 1], &cubi_mm_vmas[i],
 		    (cubi_mm_nvmas - i) * sizeof(cubi_mm_vmas[0]));
-	cubi_mm_vmas[i] = (struct cubi_mm_vma){ start, end, prot };
+	cubi_mm_vmas[i] = v;
 	cubi_mm_nvmas++;
 	return 0;
+}
+
+int cubi_mm_insert(uintptr_t start, uintptr_t end, unsigned prot)
+{
+	return cubi_mm_insert_like(start, end, prot, NULL, 0);
 }
 
 bool cubi_mm_park(uintptr_t va, uintptr_t pa)
@@ -164,9 +183,7 @@ uintptr_t cubi_mm_unpark(uintptr_t va)
 	return 0;
 }
 
-/* Frees the frame behind page va, mapped or parked (an absent page has
- * none). */
-void cubi_mm_release_page(uintptr_t va)
+void cubi_mm_release_page(const struct cubi_mm_vma *v, uintptr_t va)
 {
 	uintptr_t pa;
 
@@ -174,13 +191,15 @@ void cubi_mm_release_page(uintptr_t va)
 		cub_vm_unmap(va, PG);
 	else if (!(pa = cubi_mm_unpark(va)))
 		return;
-	cub_frame_free(pa);
+	if (!v->file)		/* a shared file page stays the file's */
+		cub_frame_free(pa);
 	cubi_mm_resident--;
 }
 
-/* Gives page va protection prot, parking or restoring its frame; an
- * absent page gets one now only when demand paging is off. */
-static int set_page(uintptr_t va, unsigned prot)
+/* Gives page va of vma v protection prot, parking or restoring its
+ * frame; an absent page gets one now only when demand paging is off
+ * (a shared file page past the file's end stays absent). */
+static int set_page(const struct cubi_mm_vma *v, uintptr_t va, unsigned prot)
 {
 	uintptr_t pa;
 	int rc;
@@ -198,20 +217,29 @@ static int set_page(uintptr_t va, unsigned prot)
 		return cub_vm_map(va, pa, PG, prot);
 	if (cubi_mm_demand)
 		return 0;	/* absent until touched: mm_fault.c */
-	if (!(pa = cub_frame_alloc(CUB_FRAME_ZERO)))
+	if (v->file) {
+		rc = cubi_mm_file_frame(v, va, &pa);
+		if (rc)
+			return rc == -CUB_EFAULT ? 0 : rc;
+	} else if (!(pa = cub_frame_alloc(CUB_FRAME_ZERO))) {
 		return -CUB_ENOMEM;
+	}
 	if ((rc = cub_vm_map(va, pa, PG, prot))) {
-		cub_frame_free(pa);
+		if (!v->file)
+			cub_frame_free(pa);
 		return rc;
 	}
 	cubi_mm_resident++;
 	return 0;
 }
 
+/* [start, end) lies in one vma. */
 int cubi_mm_set_range(uintptr_t start, uintptr_t end, unsigned prot)
 {
+	const struct cubi_mm_vma *v = &cubi_mm_vmas[cubi_mm_find(start)];
+
 	for (uintptr_t va = start; va < end; va += PG) {
-		int rc = set_page(va, prot);
+		int rc = set_page(v, va, prot);
 
 		if (rc)
 			return rc;
@@ -229,7 +257,9 @@ int cubi_mm_remove_range(uintptr_t start, uintptr_t end)
 	i = cubi_mm_find(start);
 	while (i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end) {
 		for (uintptr_t va = cubi_mm_vmas[i].start; va < cubi_mm_vmas[i].end; va += PG)
-			cubi_mm_release_page(va);
+			cubi_mm_release_page(&cubi_mm_vmas[i], va);
+		if (cubi_mm_vmas[i].file)
+			cubi_mm_drop_file(cubi_mm_vmas[i].file);
 		cub_memmove(&cubi_mm_vmas[i], &cubi_mm_vmas[i + 1],
 			    (cubi_mm_nvmas - i - 1) * sizeof(cubi_mm_vmas[0]));
 		cubi_mm_nvmas--;
@@ -274,6 +304,15 @@ bool cubi_mm_in_window(uintptr_t start, size_t len)
 long cubi_mm_map(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace)
 {
 	unsigned long irq = cub_arch_irq_save();
+	long rc = cubi_mm_map_locked(addr, len, prot, fixed, noreplace, NULL, 0);
+
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+long cubi_mm_map_locked(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace,
+			const struct cubi_mm_vma *like, uint64_t pgoff)
+{
 	long rc;
 
 	cubi_mm_window();
@@ -286,11 +325,10 @@ long cubi_mm_map(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool nor
 		rc = addr ? 0 : -CUB_ENOMEM;
 	}
 	if (!rc)
-		rc = cubi_mm_insert(addr, addr + len, prot);
+		rc = cubi_mm_insert_like(addr, addr + len, prot, like, pgoff);
 	/* A fresh vma has no frames; with demand paging none are due yet. */
 	if (!rc && !cubi_mm_demand && (rc = cubi_mm_set_range(addr, addr + len, prot)))
 		cubi_mm_remove_range(addr, addr + len);
-	cub_arch_irq_restore(irq);
 	return rc ? (rc == -CUB_EPERM ? -CUB_EPERM : rc) : (long)addr;
 }
 
@@ -310,13 +348,14 @@ CUBI_SYS(mmap)
 		return -CUB_EINVAL;
 	if (len > UINT64_MAX - PG)
 		return -CUB_ENOMEM;
-	if (!(flags & MAP_ANONYMOUS))		/* a file: file.c copies it in */
-		return cubi_file_map(A4(r), addr, CUB_ALIGN_UP(len, PG), (unsigned)prot,
-				     (flags & MAP_TYPE) != MAP_PRIVATE, A5(r), fixed,
-				     flags & MAP_FIXED_NOREPLACE);
-	/* MAP_SHARED anonymous memory is private to the one process anyway. */
-	at = cubi_mm_map(addr, CUB_ALIGN_UP(len, PG), (unsigned)prot, fixed,
-			 flags & MAP_FIXED_NOREPLACE);
+	if (!(flags & MAP_ANONYMOUS))		/* a file: file.c */
+		at = cubi_file_map(A4(r), addr, CUB_ALIGN_UP(len, PG), (unsigned)prot,
+				   (flags & MAP_TYPE) != MAP_PRIVATE, A5(r), fixed,
+				   flags & MAP_FIXED_NOREPLACE);
+	else	/* MAP_SHARED anonymous memory is private to the one process anyway */
+		at = cubi_mm_map(addr, CUB_ALIGN_UP(len, PG), (unsigned)prot, fixed,
+				 flags & MAP_FIXED_NOREPLACE);
+	cubi_mm_reap();		/* files of the mappings MAP_FIXED replaced */
 	/* Paged in now when asked; as on Linux, best effort. */
 	if (at >= 0 && (flags & (MAP_POPULATE | MAP_LOCKED) || cubi_mm_lock_future))
 		(void)cubi_mm_populate_range((uintptr_t)at, (uintptr_t)at + CUB_ALIGN_UP(len, PG));
@@ -339,6 +378,7 @@ CUBI_SYS(munmap)
 	irq = cub_arch_irq_save();
 	rc = cubi_mm_remove_range(addr, addr + len);
 	cub_arch_irq_restore(irq);
+	cubi_mm_reap();
 	return rc;
 }
 
@@ -363,6 +403,17 @@ CUBI_SYS(mprotect)
 	return cubi_mm_protect(A0(r), A1(r), (unsigned)A2(r));
 }
 
+/* False when [start, end) meets a shared mapping of a file not open for
+ * writing: it may not become writable (Linux: -EACCES). */
+static bool shared_writable(uintptr_t start, uintptr_t end)
+{
+	for (size_t i = cubi_mm_find(start); i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end; i++)
+		if (cubi_mm_vmas[i].file &&
+		    (cubi_mm_vmas[i].file->flags & CUBI_O_ACCMODE) != CUBI_O_RDWR)
+			return false;
+	return true;
+}
+
 int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 {
 	uintptr_t end;
@@ -372,7 +423,9 @@ int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 	if ((rc = user_range(addr, len, &end)) <= 0)
 		return rc;
 	irq = cub_arch_irq_save();
-	rc = !cubi_mm_covered_locked(addr, end) || split_at(addr) || split_at(end) ? -CUB_ENOMEM : 0;
+	rc = !cubi_mm_covered_locked(addr, end) ? -CUB_ENOMEM
+	     : (prot & CUB_PROT_WRITE) && !shared_writable(addr, end) ? -CUB_EACCES
+	     : split_at(addr) || split_at(end) ? -CUB_ENOMEM : 0;
 	for (size_t i = cubi_mm_find(addr); !rc && i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end;
 	     i++) {
 		cubi_mm_vmas[i].prot = prot;
@@ -382,17 +435,21 @@ int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 	return rc;
 }
 
-/* DONTNEED/FREE on page va: the next access sees zeroes, as Linux's
- * fresh pages. The frame goes back, or with demand paging off (nothing
- * would page it in again) it stays, zeroed. irq off. */
-static void forget_page(uintptr_t va)
+/* DONTNEED/FREE on page va of vma v: anonymous memory reads zeroes
+ * next, as Linux's fresh pages; its frame goes back, or with demand
+ * paging off (nothing would page it in again) stays, zeroed. A shared
+ * file page keeps its bytes (they are the file's): only the mapping
+ * lets go, when a fault can bring it back. irq off. */
+static void forget_page(const struct cubi_mm_vma *v, uintptr_t va)
 {
 	uintptr_t pa;
 
-	if (!cubi_mm_demand && cub_vm_query(va, &pa, NULL) == 0)
+	if (cubi_mm_demand)
+		cubi_mm_release_page(v, va);
+	else if (!v->file && cub_vm_query(va, &pa, NULL) == 0)
 		cub_memset((void *)pa, 0, PG);	/* by its frame, not va */
-	else
-		cubi_mm_release_page(va);
+	else if (!v->file)
+		cubi_mm_release_page(v, va);	/* parked */
 }
 
 /* MADV_POPULATE_READ/WRITE: -EINVAL where the access is not allowed,
@@ -422,7 +479,7 @@ CUBI_SYS(madvise)
 	rc = cubi_mm_covered_locked(addr, end) ? 0 : -CUB_ENOMEM;
 	if (!rc && (advice == MADV_DONTNEED || advice == MADV_FREE))
 		for (uintptr_t va = addr; va < end; va += PG)
-			forget_page(va);
+			forget_page(&cubi_mm_vmas[cubi_mm_find(va)], va);
 	else if (!rc && (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE))
 		rc = populate_advice(addr, end, advice == MADV_POPULATE_READ ? CUB_PROT_READ
 								   : CUB_PROT_WRITE);
@@ -447,7 +504,8 @@ size_t cubi_mm_snapshot(struct cubi_vma_info *out, size_t max,
 
 	for (size_t i = 0; i < n && i < max; i++)
 		out[i] = (struct cubi_vma_info){ cubi_mm_vmas[i].start, cubi_mm_vmas[i].end,
-						 cubi_mm_vmas[i].prot };
+						 cubi_mm_vmas[i].prot, cubi_mm_vmas[i].node,
+						 cubi_mm_vmas[i].pgoff * PG };
 	*brk_lo = brk_base;
 	*brk_hi = CUB_ALIGN_UP(brk_cur, PG);
 	cub_arch_irq_restore(irq);
@@ -484,5 +542,6 @@ CUBI_SYS(brk)
 	}
 	brk_cur = want;
 	cub_arch_irq_restore(irq);
+	cubi_mm_reap();
 	return (long)brk_cur;
 }

@@ -49,4 +49,31 @@ bool cubi_mm_page_resident(uintptr_t va);
 /* Frames the program's mappings hold (VmRSS), in pages. */
 extern size_t cubi_mm_resident;
 
+/*
+ * Shared file mappings (mm_file.c). cubi_mm_map_file maps [addr,
+ * addr+len) (fixed, or anywhere) to the pages of regular file f from
+ * page pgoff on, holding a reference to f: the file's own frames, so
+ * writes through it are the file's bytes (file.c checks the access).
+ * The address or -errno. cubi_ramfs calls cubi_mm_file_shrunk (irq off)
+ * before it frees the frames of node's pages from `first` on: every
+ * shared mapping lets go of them. cubi_mm_sigbus: addr lies in a shared
+ * file mapping past its file's end (the fault is SIGBUS, BUS_ADRERR).
+ * cubi_mm_reap frees the files whose last reference a removed mapping
+ * dropped; the calls that remove mappings run it once interrupts are on
+ * and no fs lock is held.
+ */
+struct cubi_file;
+struct cubi_rnode;
+long cubi_mm_map_file(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace,
+		      struct cubi_file *f, uint64_t pgoff);
+void cubi_mm_file_shrunk(struct cubi_rnode *node, uint64_t first);
+bool cubi_mm_sigbus(uintptr_t addr);
+void cubi_mm_reap(void);
+/* The key a shared (not PRIVATE) futex at uaddr waits on (futex.c): in a
+ * shared file mapping the address of the word in the file's frame, the
+ * same through every mapping of the file; elsewhere uaddr itself. Such
+ * keys cannot meet an address key: a frame of a file is nobody's
+ * address, in the program's window or in cubrt. */
+uintptr_t cubi_mm_futex_key(uintptr_t uaddr);
+
 #endif

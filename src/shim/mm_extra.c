@@ -7,8 +7,8 @@
  * mlockall(MCL_CURRENT) page the range in, and MCL_FUTURE makes later
  * mappings paged in at mmap. Nothing is ever paged out (no swap), so a
  * resident page stays locked without more bookkeeping, and munlock has
- * nothing to undo. No file mapping writes back (MAP_SHARED file mappings
- * are private copies), so msync only checks. A range with an unmapped
+ * nothing to undo. A shared file mapping is the file's own pages, so
+ * there is nothing to write back: msync only checks. A range with an unmapped
  * page gets -ENOMEM, as on Linux.
  */
 #include <cubrt/arch.h>

@@ -41,34 +41,42 @@ static bool allows(unsigned prot, unsigned access)
 	return (access & ~(unsigned)CUB_PROT_READ & ~prot) == 0;
 }
 
-/* Maps a zeroed frame at absent page va with prot: 0 or -ENOMEM. */
-static int map_zero(uintptr_t va, unsigned prot)
+/* Maps absent page va of vma v: a zeroed frame, or for a shared file
+ * mapping the file's frame. 0, -ENOMEM, or -EFAULT (past the file's
+ * end: the access is SIGBUS). */
+static int map_page(const struct cubi_mm_vma *v, uintptr_t va)
 {
-	uintptr_t pa = cub_frame_alloc(CUB_FRAME_ZERO);
+	uintptr_t pa = 0;
+	int rc = v->file ? cubi_mm_file_frame(v, va, &pa)
+			 : (pa = cub_frame_alloc(CUB_FRAME_ZERO)) ? 0 : -CUB_ENOMEM;
 
-	if (!pa)
-		return -CUB_ENOMEM;
-	if (cub_vm_map(va, pa, PG, prot)) {
-		cub_frame_free(pa);
+	if (rc)
+		return rc;
+	if (cub_vm_map(va, pa, PG, v->prot)) {
+		if (!v->file)
+			cub_frame_free(pa);
 		return -CUB_ENOMEM;
 	}
 	cubi_mm_resident++;
 	return 0;
 }
 
-/* Gives absent page va of a vma that allows access its zeroed frame:
- * 1 (mapped now), 0 (not a demand fault: no vma, no such access, or the
- * page is present), -ENOMEM (no frame). *vi: the vma's index. irq off. */
+/* Gives absent page va of a vma that allows access its frame: 1
+ * (mapped now), 0 (not a demand fault: no vma, no such access, the page
+ * is present, or it lies past a shared file's end), -ENOMEM (no frame).
+ * *vi: the vma's index. irq off. */
 static int fault_locked(uintptr_t va, unsigned access, size_t *vi)
 {
 	size_t i = cubi_mm_find(va);
+	int rc;
 
 	if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start > va)
 		return 0;
 	if (!allows(cubi_mm_vmas[i].prot, access) || cub_vm_query(va, NULL, NULL) == 0)
 		return 0;
 	*vi = i;
-	return map_zero(va, cubi_mm_vmas[i].prot) ? -CUB_ENOMEM : 1;
+	rc = map_page(&cubi_mm_vmas[i], va);
+	return rc == -CUB_EFAULT ? 0 : rc ? -CUB_ENOMEM : 1;
 }
 
 unsigned cubi_mm_fault_around = 16;
@@ -88,7 +96,7 @@ static void around_locked(uintptr_t va, size_t vi)
 	lo = lo > v->start ? lo : v->start;
 	hi = hi < v->end ? hi : v->end;
 	for (uintptr_t p = lo; p < hi; p += PG)
-		if (p != va && cub_vm_query(p, NULL, NULL) != 0 && map_zero(p, v->prot))
+		if (p != va && cub_vm_query(p, NULL, NULL) != 0 && map_page(v, p))
 			return;
 }
 

@@ -11,10 +11,21 @@
 
 #include "shim_impl.h"
 
-/* A mapping: page-aligned [start, end) of one protection (CUB_PROT_*). */
+struct cubi_file;
+struct cubi_rnode;
+
+/* A mapping: page-aligned [start, end) of one protection (CUB_PROT_*).
+ * A shared file mapping (MAP_SHARED of a regular file: mm_file.c) also
+ * has the open file it holds a reference to, its node, and the file
+ * page at start; its pages are the file's own frames, which the mapping
+ * maps but never frees. Anonymous memory and private file mappings
+ * (copies) have file NULL. */
 struct cubi_mm_vma {
 	uintptr_t start, end;
 	unsigned prot;
+	struct cubi_file *file;
+	struct cubi_rnode *node;
+	uint64_t pgoff;
 };
 
 /* The mappings, sorted and disjoint: cubi_mm_vmas[0..cubi_mm_nvmas). */
@@ -34,8 +45,16 @@ bool cubi_mm_covered_locked(uintptr_t start, uintptr_t end);
 /* True when a vma meets [start, end). */
 bool cubi_mm_overlaps(uintptr_t start, uintptr_t end);
 /* Adds the vma [start, end) of prot where nothing is mapped: 0, or
- * -ENOMEM (the table is full). Maps no page: cubi_mm_set_range does. */
+ * -ENOMEM (the table is full). Maps no page: cubi_mm_set_range does.
+ * _like: of like's file (a reference more) with file page pgoff at
+ * start; like NULL: anonymous. */
 int cubi_mm_insert(uintptr_t start, uintptr_t end, unsigned prot);
+int cubi_mm_insert_like(uintptr_t start, uintptr_t end, unsigned prot,
+			const struct cubi_mm_vma *like, uint64_t pgoff);
+/* mm.c: cubi_mm_map of a vma like `like` (NULL: anonymous), file page
+ * pgoff at its start; irq off. The address or -errno. */
+long cubi_mm_map_locked(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace,
+			const struct cubi_mm_vma *like, uint64_t pgoff);
 /* Gives the pages of [start, end) protection prot, allocating, parking
  * or restoring their frames: 0 or -errno. */
 int cubi_mm_set_range(uintptr_t start, uintptr_t end, unsigned prot);
@@ -52,9 +71,17 @@ bool cubi_mm_park(uintptr_t va, uintptr_t pa);
 uintptr_t cubi_mm_unpark(uintptr_t va);
 /* True when page va's frame is parked. */
 bool cubi_mm_parked(uintptr_t va);
-/* Frees the frame behind page va, mapped or parked; nothing for an
+/* Lets go of the frame behind page va, mapped or parked, of vma v:
+ * freed when anonymous, kept when the file's (shared); nothing for an
  * absent page. */
-void cubi_mm_release_page(uintptr_t va);
+void cubi_mm_release_page(const struct cubi_mm_vma *v, uintptr_t va);
+/* mm_file.c. The frame of page va of shared file vma v (the file's, a
+ * zeroed one put in a hole): 0, -EFAULT past the file's end (SIGBUS),
+ * -ENOMEM. */
+int cubi_mm_file_frame(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t *pa);
+/* A removed vma's file reference: dropped now, the file freed by
+ * cubi_mm_reap once interrupts are on. */
+void cubi_mm_drop_file(struct cubi_file *f);
 /* Demand paging is on (mm_fault.c; set by cubi_mm_set_demand). */
 extern bool cubi_mm_demand;
 /* mlockall(MCL_FUTURE) is in force: new mappings are paged in at once

@@ -3,8 +3,10 @@
  * it in place when the pages after it are free, or (MREMAP_MAYMOVE)
  * moves its frames, without copying, to a free gap or to MREMAP_FIXED's
  * address; MREMAP_DONTUNMAP leaves the old range behind as fresh zero
- * pages. File mappings are copies (file.c), so they remap as anonymous
- * memory does.
+ * pages (anonymous memory only: a shared file mapping gets -EINVAL). A
+ * shared file mapping carries its file and offset to the new range, and
+ * grows over the file's next pages; private file mappings are copies
+ * (file.c), so they remap as anonymous memory does.
  *
  * Invariants: those of the mapping table (mm.c's header comment; the
  * table and its operations: mm_impl.h). A remap changes it only through
@@ -66,6 +68,8 @@ static long remap_locked(uintptr_t old, size_t olen, size_t nlen, uint32_t flags
 			 uintptr_t hint)
 {
 	size_t i = cubi_mm_find(old);
+	struct cubi_mm_vma like;	/* the file, if any: copied, the table moves */
+	uint64_t pgoff;
 	unsigned prot;
 	uintptr_t to;
 	int rc;
@@ -73,17 +77,22 @@ static long remap_locked(uintptr_t old, size_t olen, size_t nlen, uint32_t flags
 	if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start > old ||
 	    !cubi_mm_covered_locked(old, old + olen))
 		return -CUB_EFAULT;
-	prot = cubi_mm_vmas[i].prot;
+	like = cubi_mm_vmas[i];
+	prot = like.prot;
+	pgoff = like.pgoff + (old - like.start) / PG;	/* the file page at old */
 	for (size_t j = i; j < cubi_mm_nvmas && cubi_mm_vmas[j].start < old + olen; j++)
-		if (cubi_mm_vmas[j].prot != prot)
+		if (cubi_mm_vmas[j].prot != prot || cubi_mm_vmas[j].file != like.file)
 			return -CUB_EFAULT;
+	if (like.file && (flags & MREMAP_DONTUNMAP))
+		return -CUB_EINVAL;	/* private anonymous memory only */
 	if (!(flags & MREMAP_FIXED) && nlen <= olen) {	/* shrinking */
 		rc = cubi_mm_remove_range(old + nlen, old + olen);
 		return rc ? rc : (long)old;
 	}
 	if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && cubi_mm_in_window(old, nlen) &&
 	    !cubi_mm_overlaps(old + olen, old + nlen)) {		/* in place */
-		if ((rc = cubi_mm_insert(old + olen, old + nlen, prot)) ||
+		if ((rc = cubi_mm_insert_like(old + olen, old + nlen, prot, &like,
+					      pgoff + olen / PG)) ||
 		    (rc = cubi_mm_set_range(old + olen, old + nlen, prot)))
 			return cubi_mm_remove_range(old + olen, old + nlen), rc;
 		return (long)old;
@@ -91,7 +100,7 @@ static long remap_locked(uintptr_t old, size_t olen, size_t nlen, uint32_t flags
 	if (!(flags & MREMAP_MAYMOVE))
 		return -CUB_ENOMEM;
 	if ((rc = moved_to(old, olen, nlen, hint, flags & MREMAP_FIXED, &to)) ||
-	    (rc = cubi_mm_insert(to, to + nlen, prot)))
+	    (rc = cubi_mm_insert_like(to, to + nlen, prot, &like, pgoff)))
 		return rc;
 	rc = move_pages(old, to, olen < nlen ? olen : nlen, prot);
 	if (!rc)	/* the tail past the old size: fresh zeroes */
@@ -102,9 +111,8 @@ static long remap_locked(uintptr_t old, size_t olen, size_t nlen, uint32_t flags
 	return rc ? rc : (long)to;
 }
 
-/* mremap over mm.c's mappings (file mappings are copies, so they
- * remap as anonymous memory does); the old range must lie in mappings
- * of one protection (-EFAULT), as one Linux vma. */
+/* mremap over mm.c's mappings; the old range must lie in mappings of
+ * one protection and one file (-EFAULT), as one Linux vma. */
 CUBI_SYS(mremap)
 {
 	uintptr_t old = A0(r), hint = A4(r);
@@ -129,5 +137,6 @@ CUBI_SYS(mremap)
 	irq = cub_arch_irq_save();
 	rc = remap_locked(old, olen, nlen, flags, hint);
 	cub_arch_irq_restore(irq);
+	cubi_mm_reap();
 	return rc;
 }

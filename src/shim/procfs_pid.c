@@ -309,23 +309,37 @@ static const char *map_name(const struct cubi_vma_info *m, uintptr_t lo, uintptr
 }
 
 /* One maps line: "start-end perms offset dev inode" and a name padded
- * to its column, as Linux prints them. */
-static void map_line(struct cubi_pbuf *b, uintptr_t start, uintptr_t end,
-		     unsigned prot, const char *name)
+ * to its column, as Linux prints them; a shared file mapping's is 's',
+ * its offset and inode, and the file's path (d_path's). */
+static void map_line(struct cubi_pbuf *b, const struct cubi_vma_info *m, uintptr_t end,
+		     const char *name)
 {
-	size_t before = b->len;
+	size_t before = b->len, col;
+	struct cubi_rstat st = { 0 };
 
-	cubi_pbuf_printf(b, "%08lx-%08lx %c%c%cp 00000000 00:00 0",
-			 (unsigned long)start, (unsigned long)end,
-			 prot & CUB_PROT_READ ? 'r' : '-', prot & CUB_PROT_WRITE ? 'w' : '-',
-			 prot & CUB_PROT_EXEC ? 'x' : '-');
-	if (name[0]) {
-		size_t col = b->len - before;
-
-		cubi_pbuf_printf(b, "%*s%s", (int)(col < MAPS_NAME_COLUMN ?
-				 MAPS_NAME_COLUMN - col : 1), "", name);
-	}
+	if (m->node)
+		cubi_ramfs_stat(m->node, &st);
+	cubi_pbuf_printf(b, "%08lx-%08lx %c%c%c%c %08lx 00:%02x %lu",
+			 (unsigned long)m->start, (unsigned long)end,
+			 m->prot & CUB_PROT_READ ? 'r' : '-', m->prot & CUB_PROT_WRITE ? 'w' : '-',
+			 m->prot & CUB_PROT_EXEC ? 'x' : '-', m->node ? 's' : 'p',
+			 (unsigned long)m->offset, m->node ? 1u : 0u, (unsigned long)st.ino);
+	col = b->len - before;
+	if (name[0] || m->node)
+		cubi_pbuf_printf(b, "%*s", (int)(col < MAPS_NAME_COLUMN ? MAPS_NAME_COLUMN - col : 1),
+				 "");
+	if (m->node)
+		cubi_procfs_path(b, m->node, NULL, "", 0);
+	else
+		cubi_pbuf_put(b, name, cub_strlen(name));
 	cubi_pbuf_put(b, "\n", 1);
+}
+
+/* Does m continue prev as one Linux vma would (shown as one line)? */
+static bool continues(const struct cubi_vma_info *prev, const struct cubi_vma_info *m)
+{
+	return m->start == prev->end && m->prot == prev->prot && m->node == prev->node &&
+	       (!m->node || m->offset == prev->offset + (prev->end - prev->start));
 }
 
 /* Mappings mm.c split (mprotect of a part and back) are shown merged
@@ -346,10 +360,10 @@ void cubi_procfs_maps(struct cubi_pbuf *b, int tid)
 		const char *name = map_name(&m[i], lo, hi);
 		size_t j = i + 1;
 
-		while (j < n && m[j].start == m[j - 1].end && m[j].prot == m[i].prot &&
+		while (j < n && continues(&m[j - 1], &m[j]) &&
 		       cub_strcmp(map_name(&m[j], lo, hi), name) == 0)
 			j++;
-		map_line(b, m[i].start, m[j - 1].end, m[i].prot, name);
+		map_line(b, &m[i], m[j - 1].end, name);
 		i = j;
 	}
 	cub_free(m);

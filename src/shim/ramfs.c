@@ -204,6 +204,8 @@ static void drop(struct cubi_rnode *n)
 		return;
 	if (!dir_p(n)) {
 		cub_free(n->f.data);
+		if (n->f.pages)
+			cubi_ramfs_pages_free(n);
 		last = n->f.names;
 	} else {	/* removed, so empty, so without a table */
 		CUB_ASSERT(!n->d.buckets && !n->d.nentries);

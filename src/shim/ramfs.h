@@ -261,8 +261,17 @@ long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off);
 long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 		      uint64_t off);
 /* Sets a file's size (zero-filling growth): 0, -CUB_EISDIR, -CUB_EFBIG,
- * -CUB_ENOSPC, -CUB_EINVAL (a device, socket node or link). */
+ * -CUB_ENOSPC, -CUB_EINVAL (a device, socket node or link). A shrink
+ * first unmaps the dropped pages from every shared mapping
+ * (cubi_mm_file_shrunk). */
 int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size);
+/* A regular file's page idx for a shared mapping (ramfs_pages.c): 0 and
+ * its frame *pa (a zeroed one put in a hole), -CUB_EFAULT when the page
+ * lies past the file's end, -CUB_ENOMEM. The page-fault path calls it
+ * with interrupts off and without the fs lock: it only fills holes, with
+ * interrupts off, and reads what changes only with interrupts off. */
+int cubi_ramfs_page(struct cubi_rnode *n, uint64_t idx, uintptr_t *pa);
+bool cubi_ramfs_page_past_end(const struct cubi_rnode *n, uint64_t idx);
 
 void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st);
 /* chmod: replaces the permission bits (07777). 0, or -CUB_EPERM for a

@@ -1,15 +1,14 @@
 /*
  * ramfs_data.c - what a node of the shim's in-memory file system holds
- * (ramfs.h is the contract, ramfs_impl.h the structures): a regular
- * file's bytes in one heap buffer grown geometrically (read, write,
- * truncate; a gap written over, or a size grown by truncate, reads as
- * zeros) and every node's attributes (stat, chmod, times). A symbolic
- * link's target is set when ramfs.c makes the link and never changes.
+ * (ramfs.h is the contract, ramfs_impl.h the structures): the checks and
+ * times of a regular file's read, write and truncate (its bytes are page
+ * frames: ramfs_pages.c; a gap written over, or a size grown by
+ * truncate, reads as zeros) and every node's attributes (stat, chmod,
+ * times). A symbolic link's target is set when ramfs.c makes the link
+ * and never changes.
  *
- * Invariants (ramfs_impl.h's, as they bear on this file): f.size <=
- * f.cap, f.data holds f.cap bytes (NULL when 0); bytes past f.size are
- * stale until the size grows over them, so growing zero-fills them.
- * Links, devices and sockets are never read, written or truncated here
+ * Invariants (ramfs_impl.h's, as they bear on this file): links,
+ * devices and sockets are never read, written or truncated here
  * (special_p). A sealed node's bytes and attributes change only while
  * its owner's refresh hook runs.
  *
@@ -31,53 +30,6 @@ static bool special_p(const struct cubi_rnode *n)
 	return fmt == CUBI_S_IFCHR || fmt == CUBI_S_IFSOCK || fmt == CUBI_S_IFLNK;
 }
 
-/* Makes room for `need` bytes: doubling (amortised O(1) appends), or
- * exactly `need` when the doubled block cannot be had. */
-static int reserve(struct cubi_rnode *n, uint64_t need)
-{
-	size_t cap = CUB_MAX(n->f.cap * 2, (size_t)MIN_CAP);
-	unsigned char *p;
-
-	if (cap < need)
-		cap = (size_t)need;
-	p = cub_realloc(n->f.data, cap);
-	if (!p && cap > need) {
-		cap = (size_t)need;
-		p = cub_realloc(n->f.data, cap);
-	}
-	if (!p)
-		return -CUB_ENOSPC;
-	n->f.data = p;
-	n->f.cap = cap;
-	return 0;
-}
-
-/* Sets the size of file n (size <= CUBI_FILE_MAX): growth reads as zeros;
- * a file shrunk to under a quarter of its buffer gives memory back. */
-static int resize(struct cubi_rnode *n, uint64_t size)
-{
-	int rc;
-
-	if (size > n->f.cap && (rc = reserve(n, size)) != 0)
-		return rc;
-	if (size > n->f.size) {
-		cub_memset(n->f.data + n->f.size, 0, (size_t)size - n->f.size);
-	} else if (size == 0) {
-		cub_free(n->f.data);
-		n->f.data = NULL;
-		n->f.cap = 0;
-	} else if (size < n->f.cap / 4) {
-		unsigned char *p = cub_realloc(n->f.data, (size_t)size);
-
-		if (p) {	/* else keep the larger buffer: still valid */
-			n->f.data = p;
-			n->f.cap = (size_t)size;
-		}
-	}
-	n->f.size = (size_t)size;
-	return 0;
-}
-
 long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off)
 {
 	size_t k;
@@ -90,7 +42,7 @@ long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off)
 	if (off >= n->f.size)
 		return 0;
 	k = CUB_MIN(len, n->f.size - (size_t)off);
-	cub_memcpy(buf, n->f.data + off, k);
+	cubi_ramfs_pages_read(n, buf, k, off);
 	return (long)k;
 }
 
@@ -108,6 +60,7 @@ static int changeable(struct cubi_rnode *n)
 long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 		      uint64_t off)
 {
+	long got;
 	int rc;
 
 	if ((rc = changeable(n)) != 0)
@@ -116,11 +69,9 @@ long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 		return 0;
 	if (off > CUBI_FILE_MAX || len > CUBI_FILE_MAX - off)
 		return -CUB_EFBIG;
-	if (off + len > n->f.size && (rc = resize(n, off + len)) != 0)
-		return rc;
-	cub_memcpy(n->f.data + off, buf, len);
-	n->mtime = n->ctime = now();
-	return (long)len;
+	if ((got = cubi_ramfs_pages_write(n, buf, len, off)) > 0)
+		n->mtime = n->ctime = now();
+	return got;
 }
 
 int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size)
@@ -133,7 +84,7 @@ int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size)
 		return -CUB_EFBIG;
 	if (size == n->f.size)	/* tmpfs: times change with the size only */
 		return 0;
-	if ((rc = resize(n, size)) != 0)
+	if ((rc = cubi_ramfs_pages_resize(n, size)) != 0)
 		return rc;
 	n->mtime = n->ctime = now();
 	return 0;

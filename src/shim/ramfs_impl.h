@@ -59,11 +59,10 @@
  *    per epoch (d.epoch == epoch once it was), and only removing entries
  *    frees nodes, so nothing found since the epoch began is freed by a
  *    refresh before the next one (ramfs.h).
- *  - files and links: f.size <= f.cap, f.data holds f.cap bytes (NULL
- *    when 0); bytes past f.size are stale until the size grows over
- *    them, except a link's, whose f.data[f.size] is its NUL and which
- *    never changes. Devices and sockets keep f's bytes zeroed: size 0,
- *    no data.
+ *  - regular files: their bytes are frames found through f.pages, f.cap
+ *    leaves (ramfs_pages.c has their rules); links: f.data holds f.cap =
+ *    f.size + 1 bytes, the target and its NUL, and never changes.
+ *    Devices and sockets keep f's bytes zeroed: size 0, no data.
  *
  * Locking: none here; callers hold the fs lock (ramfs.h).
  */
@@ -107,8 +106,12 @@ struct cubi_rnode {
 			uint32_t nentries, nsubdirs, nbuckets;
 		} d;
 		struct {		/* any other node */
-			unsigned char *data;
-			size_t size, cap;
+			unsigned char *data;	/* a link's target */
+			uintptr_t *pages;	/* a regular file's leaves
+						 * of frames (ramfs_pages.c) */
+			size_t size;		/* bytes */
+			size_t cap;		/* a link: data's bytes; a
+						 * file: pages' leaves */
 			struct rname *names;	/* its entries, by alias */
 		} f;
 	};
@@ -134,6 +137,15 @@ static inline struct rname *of_entry(struct cub_list *l)
 {
 	return cub_container_of(l, struct rname, entry);
 }
+
+/* ramfs_pages.c: a regular file's bytes (fs lock held). read: len
+ * bytes at off, all below f.size; write: len bytes at off, the size
+ * growing over them: the count (short only when frames ran out), or
+ * -ENOSPC; resize: 0 or -ENOSPC; free: every frame and the slots. */
+void cubi_ramfs_pages_read(const struct cubi_rnode *n, void *buf, size_t len, uint64_t off);
+long cubi_ramfs_pages_write(struct cubi_rnode *n, const void *buf, size_t len, uint64_t off);
+int cubi_ramfs_pages_resize(struct cubi_rnode *n, uint64_t size);
+void cubi_ramfs_pages_free(struct cubi_rnode *n);
 
 /* ramfs.c */
 /* Reachable from the root: the root itself, or named somewhere. */

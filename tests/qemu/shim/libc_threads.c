@@ -4,9 +4,9 @@
  * pthread_cancel of threads blocked in a sleep, a read and a condvar wait
  * (musl cancels with signal 33) with their cleanup handlers,
  * pthread_setname_np/getname_np of the thread itself and of another, stack
- * and guard sizes, unnamed semaphores with timeouts (named ones and
- * shm_open fail cleanly: no /dev/shm, and no writable shared file
- * mappings), a condvar on CLOCK_MONOTONIC, and 200 threads alive at once.
+ * and guard sizes, unnamed semaphores with timeouts, a named one and a
+ * shm_open object in /dev/shm (shared.c has more), a condvar on
+ * CLOCK_MONOTONIC, and 200 threads alive at once.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -262,6 +262,19 @@ static long elapsed_ms(struct timespec from)
 	return (now.tv_sec - from.tv_sec) * 1000 + (now.tv_nsec - from.tv_nsec) / 1000000;
 }
 
+/* A write through a shared mapping of fd is the file's byte. */
+static int shm_check(int fd)
+{
+	char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), c = 0;
+	int ok = p != MAP_FAILED;
+
+	if (ok) {
+		p[100] = 'z';
+		ok = pread(fd, &c, 1, 100) == 1 && c == 'z' && munmap(p, 4096) == 0;
+	}
+	return ok;
+}
+
 static void sem_checks(void)
 {
 	struct timespec ts, t0;
@@ -276,13 +289,15 @@ static void sem_checks(void)
 	sem_post(&un);
 	lc_check("sem_timedwait takes a posted count", sem_timedwait(&un, &ts) == 0);
 	sem_destroy(&un);
-	errno = 0;
-	s = sem_open("/libc-sem", O_CREAT, 0600, 2);
-	lc_check("sem_open: no /dev/shm, ENOENT (as Linux without it)",
-		 s == SEM_FAILED && errno == ENOENT);
-	errno = 0;
-	lc_check("shm_open: ENOENT too", shm_open("/libc-shm", O_CREAT | O_RDWR, 0600) == -1 &&
-		 errno == ENOENT);
+	s = sem_open("/libc-sem", O_CREAT | O_EXCL, 0600, 2);
+	lc_check("sem_open: a named semaphore in /dev/shm",
+		 s != SEM_FAILED && sem_trywait(s) == 0 && sem_trywait(s) == 0 &&
+		 sem_trywait(s) == -1 && errno == EAGAIN && sem_post(s) == 0 &&
+		 sem_open("/libc-sem", 0) == s && sem_close(s) == 0 &&
+		 sem_unlink("/libc-sem") == 0);
+	rc = shm_open("/libc-shm", O_CREAT | O_RDWR, 0600);
+	lc_check("shm_open: a shared object, mapped", rc >= 0 && ftruncate(rc, 4096) == 0 &&
+		 shm_check(rc) && shm_unlink("/libc-shm") == 0 && close(rc) == 0);
 }
 
 static int ready;

@@ -747,6 +747,7 @@ static void test_truncate(void **state)
 static void test_limits(void **state)
 {
 	struct cubi_rnode *f;
+	char buf[2];
 
 	(void)state;
 	f = mkfile(R, "f");
@@ -759,12 +760,18 @@ static void test_limits(void **state)
 	assert_int_equal(cubi_ramfs_write(f, "x", SIZE_MAX, 1), -CUB_EFBIG);
 	assert_int_equal(cubi_ramfs_truncate(f, CUBI_FILE_MAX + 1), -CUB_EFBIG);
 	assert_int_equal(cubi_ramfs_truncate(f, UINT64_MAX), -CUB_EFBIG);
-	/* ENOSPC: allowed sizes the heap cannot hold; the file is as it was. */
-	assert_int_equal(cubi_ramfs_write(f, "x", 1, CUBI_FILE_MAX - 1),
-			 -CUB_ENOSPC);
-	assert_int_equal(cubi_ramfs_truncate(f, CUBI_FILE_MAX), -CUB_ENOSPC);
-	assert_int_equal(cubi_ramfs_write(f, "x", 1, (uint64_t)1 << 39),
-			 -CUB_ENOSPC);
+	/* A sparse file costs what it holds (a frame per page written, a
+	 * leaf frame per 2 MiB written in) and 8 bytes per 2 MiB of its
+	 * size: one byte at the largest offset, then back. */
+	assert_int_equal(cubi_ramfs_write(f, "x", 1, CUBI_FILE_MAX - 1), 1);
+	assert_int_equal(cubi_ramfs_read(f, buf, 2, CUBI_FILE_MAX - 2), 2);
+	assert_memory_equal(buf, "\0x", 2);
+	assert_int_equal(cubi_ramfs_truncate(f, 4), 0);
+	expect_data(f, "keep", 4);
+	assert_int_equal(cubi_ramfs_truncate(f, CUBI_FILE_MAX), 0);
+	assert_int_equal(cubi_ramfs_read(f, buf, 2, CUBI_FILE_MAX - 2), 2);
+	assert_memory_equal(buf, "\0\0", 2);
+	assert_int_equal(cubi_ramfs_truncate(f, 4), 0);
 	expect_data(f, "keep", 4);
 }
 

@@ -1,0 +1,126 @@
+/*
+ * mm_file.c - shared file mappings (MAP_SHARED of a regular file): the
+ * mapping's pages are the file's own frames (ramfs_pages.c), so a store
+ * through one mapping is at once in the file, in read(2)'s result and in
+ * every other mapping of it, as Linux's page cache makes it; what
+ * shm_open, sem_open and databases' shared memory rely on.
+ *
+ * A shared vma holds a reference to its open file (so the node outlives
+ * unlink and close) and knows the file page at its start; a split gives
+ * both halves a reference (mm.c). Its frames are never freed by the
+ * mapping: munmap, DONTNEED and mremap only map or unmap them. A page
+ * past the file's end has no frame: touching it is SIGBUS, as on Linux,
+ * and a truncate that shrinks the file first unmaps the pages it drops
+ * from every mapping (cubi_mm_file_shrunk), so no mapping keeps a frame
+ * the file freed.
+ *
+ * Locking: mm.c's critical section (irq off) for the table; the file's
+ * page slots are read and filled with interrupts off (ramfs_pages.c's
+ * rule), so a page fault may look them up without the fs lock. A removed
+ * vma's file reference is dropped inside the section; a file freed by it
+ * waits in `reaped` for cubi_mm_reap, since freeing a file takes the fs
+ * lock.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/mem.h>
+#include <cubrt/panic.h>
+
+#include "mm_impl.h"
+#include "ramfs.h"
+
+#define PG CUB_PAGE_SIZE
+#define MAX_REAPED 1040		/* > the vmas one call can remove */
+
+static struct { const struct cubi_file_ops *ops; void *mem; } reaped[MAX_REAPED];
+static size_t nreaped;
+
+int cubi_mm_file_frame(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t *pa)
+{
+	return cubi_ramfs_page(v->node, v->pgoff + (va - v->start) / PG, pa);
+}
+
+long cubi_mm_map_file(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace,
+		      struct cubi_file *f, uint64_t pgoff)
+{
+	struct cubi_mm_vma like = { .file = f, .node = cubi_file_node(f) };
+	unsigned long irq = cub_arch_irq_save();
+	long rc = cubi_mm_map_locked(addr, len, prot, fixed, noreplace, &like, pgoff);
+
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+void cubi_mm_file_shrunk(struct cubi_rnode *node, uint64_t first)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	for (size_t i = 0; i < cubi_mm_nvmas; i++) {
+		const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+		uintptr_t va;
+
+		if (v->node != node || v->pgoff + (v->end - v->start) / PG <= first)
+			continue;
+		va = first > v->pgoff ? v->start + (first - v->pgoff) * PG : v->start;
+		for (; va < v->end; va += PG)
+			cubi_mm_release_page(v, va);
+	}
+	cub_arch_irq_restore(irq);
+}
+
+bool cubi_mm_sigbus(uintptr_t addr)
+{
+	unsigned long irq = cub_arch_irq_save();
+	size_t i = cubi_mm_find(addr);
+	const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+	bool past = i < cubi_mm_nvmas && v->start <= addr && v->file &&
+		    v->prot != CUB_PROT_NONE &&
+		    cubi_ramfs_page_past_end(v->node, v->pgoff + (addr - v->start) / PG);
+
+	cub_arch_irq_restore(irq);
+	return past;
+}
+
+uintptr_t cubi_mm_futex_key(uintptr_t uaddr)
+{
+	unsigned long irq = cub_arch_irq_save();
+	size_t i = cubi_mm_find(uaddr);
+	const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+	uintptr_t pa, key = uaddr;
+
+	if (i < cubi_mm_nvmas && v->start <= uaddr && v->file &&
+	    cubi_mm_file_frame(v, CUB_ALIGN_DOWN(uaddr, PG), &pa) == 0)
+		key = pa + uaddr % PG;	/* the file's frame: one per file page */
+	cub_arch_irq_restore(irq);
+	return key;
+}
+
+void cubi_mm_drop_file(struct cubi_file *f)
+{
+	const struct cubi_file_ops *ops = f->ops;
+	void *mem = cubi_file_put_locked(f);
+
+	if (mem) {
+		CUB_ASSERT(nreaped < MAX_REAPED);
+		reaped[nreaped].ops = ops;
+		reaped[nreaped++].mem = mem;
+	}
+}
+
+void cubi_mm_reap(void)
+{
+	for (;;) {
+		unsigned long irq = cub_arch_irq_save();
+		const struct cubi_file_ops *ops = NULL;
+		void *mem = NULL;
+
+		if (nreaped) {
+			nreaped--;
+			ops = reaped[nreaped].ops;
+			mem = reaped[nreaped].mem;
+		}
+		cub_arch_irq_restore(irq);
+		if (!mem)
+			return;
+		cubi_file_free(ops, mem);
+	}
+}

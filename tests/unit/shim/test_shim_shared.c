@@ -1,0 +1,232 @@
+/*
+ * test_shim_shared.c - shared file mappings (src/shim/mm_file.c) and the
+ * file pages under them (ramfs_pages.c) on the host: mappings, read and
+ * write see the same bytes; a shrink unmaps the dropped pages of every
+ * mapping (past the end: SIGBUS); the mapping outlives unlink and close
+ * and frees the file at munmap (no leak); splits, mprotect, DONTNEED and
+ * mremap keep the file's pages; a read-only descriptor gives no writable
+ * shared mapping; shared futexes meet through two mappings; each with
+ * demand paging off (the host's mode) and on (faults played by the
+ * test, as in test_shim_demand.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <cubrt/heap.h>
+#include <cubrt/mem.h>
+#include "sys.h"
+#include "fresh.h"
+
+#define PG 4096l
+#define R 1
+#define RW 3
+#define SHARED 0x01
+#define PRIVATE 0x02
+#define SYS_pread64 17
+#define SYS_pwrite64 18
+#define SYS_mremap 25
+#define SYS_ftruncate 77
+#define SYS_unlink 87
+#define O_RDWR 2
+#define O_CREAT 0100
+
+static bool demand;
+
+static long map(long len, long prot, long flags, int fd, long off)
+{
+	return SYS6(SYS_mmap, 0, len, prot, flags, fd, off);
+}
+
+/* The byte at p, as the program would read it: with demand paging the
+ * test plays the fault first (cubi_mm_fault), and reports SIGBUS (-1)
+ * where the page lies past the file's end. */
+static int peek(long p)
+{
+	if (cub_vm_query((uintptr_t)p, NULL, NULL) != 0) {
+		if (cubi_mm_sigbus((uintptr_t)p))
+			return -1;
+		assert_int_equal(cubi_mm_fault((uintptr_t)p, CUB_PROT_READ), 1);
+	}
+	return *(volatile unsigned char *)p;
+}
+
+static void poke(long p, char c)
+{
+	if (cub_vm_query((uintptr_t)p, NULL, NULL) != 0)
+		assert_int_equal(cubi_mm_fault((uintptr_t)p, CUB_PROT_WRITE), 1);
+	*(volatile char *)p = c;
+}
+
+static int make(const char *path, long size)
+{
+	int fd = (int)SYS3(SYS_open, path, O_CREAT | O_RDWR, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(SYS2(SYS_ftruncate, fd, size), 0);
+	return fd;
+}
+
+static void coherence_body(void)
+{
+	int fd = make("/f", 3 * PG);
+	long a = map(3 * PG, RW, SHARED, fd, 0), b = map(2 * PG, RW, SHARED, fd, PG), p;
+	char c = 0;
+
+	assert_true(a > 0 && b > 0);
+	poke(a + PG + 5, 'x');				/* file byte PG + 5 */
+	assert_int_equal(peek(b + 5), 'x');
+	assert_int_equal(SYS4(SYS_pread64, fd, &c, 1, PG + 5), 1);
+	assert_int_equal(c, 'x');
+	assert_int_equal(SYS4(SYS_pwrite64, fd, "w", 1, 2 * PG + 7), 1);
+	assert_int_equal(peek(a + 2 * PG + 7), 'w');
+	assert_int_equal(peek(b + PG + 7), 'w');
+	/* A private mapping is a copy. */
+	p = map(PG, RW, PRIVATE, fd, PG);
+	assert_int_equal(peek(p + 5), 'x');
+	poke(p + 5, 'p');
+	assert_int_equal(peek(a + PG + 5), 'x');
+	assert_int_equal(SYS2(SYS_munmap, p, PG), 0);
+	/* The file's pages stay through mprotect, DONTNEED and a split. */
+	assert_int_equal(SYS3(SYS_mprotect, a + PG, PG, 0), 0);
+	assert_int_equal(SYS3(SYS_mprotect, a + PG, PG, RW), 0);
+	assert_int_equal(peek(a + PG + 5), 'x');
+	assert_int_equal(SYS3(SYS_madvise, a, 3 * PG, 4), 0);	/* DONTNEED */
+	assert_int_equal(peek(a + PG + 5), 'x');
+	assert_int_equal(SYS2(SYS_munmap, a + PG, PG), 0);	/* a hole in a */
+	assert_int_equal(peek(a + 2 * PG + 7), 'w');
+	assert_int_equal(peek(b + PG + 7), 'w');
+	assert_int_equal(SYS2(SYS_munmap, a, 3 * PG), 0);
+	assert_int_equal(SYS2(SYS_munmap, b, 2 * PG), 0);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	assert_int_equal(SYS1(SYS_unlink, "/f"), 0);
+}
+
+static void shrink_body(void)
+{
+	int fd = make("/f", 4 * PG);
+	long a = map(4 * PG, RW, SHARED, fd, 0), b, c;
+	char got = 0;
+
+	poke(a + 3 * PG, 'e');
+	poke(a + 10, 's');
+	assert_int_equal(SYS2(SYS_ftruncate, fd, PG + 1), 0);
+	assert_false(cub_vm_query((uintptr_t)(a + 3 * PG), NULL, NULL) == 0);
+	assert_int_equal(peek(a + 3 * PG), -1);			/* SIGBUS */
+	assert_int_equal(peek(a + 2 * PG), -1);
+	assert_int_equal(peek(a + PG + 100), 0);		/* the last page */
+	assert_int_equal(peek(a + 10), 's');
+	assert_int_equal(SYS2(SYS_ftruncate, fd, 4 * PG), 0);	/* zeroes again (a */
+	if (demand)		/* dropped page comes back only by a fault) */
+		assert_int_equal(peek(a + 3 * PG), 0);
+	/* mremap carries the file: grown over its next pages. */
+	b = SYS4(SYS_mremap, a, 2 * PG, 4 * PG, 1);
+	assert_true(b > 0);
+	assert_int_equal(peek(b + 10), 's');
+	poke(b + 3 * PG + 1, 'm');
+	assert_int_equal(SYS4(SYS_pread64, fd, &got, 1, 3 * PG + 1), 1);
+	assert_int_equal(got, 'm');
+	c = map(PG, R, SHARED, fd, 3 * PG);
+	assert_int_equal(peek(c + 1), 'm');
+	assert_int_equal(SYS2(SYS_munmap, c, PG), 0);
+	assert_int_equal(SYS2(SYS_munmap, a, 4 * PG), 0);	/* what was left */
+	assert_int_equal(SYS2(SYS_munmap, b, 4 * PG), 0);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
+/* unlink and close while mapped: the bytes live on; munmap frees all. */
+static void lifetime_body(void)
+{
+	struct cub_heap_stats before, after;
+	size_t frames = cub_frame_free_count();
+	int fd;
+	long a;
+
+	cub_heap_stats(&before);
+	fd = make("/g", 2 * PG);
+	a = map(2 * PG, RW, SHARED, fd, 0);
+	poke(a + PG, 'k');
+	assert_int_equal(SYS1(SYS_unlink, "/g"), 0);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	assert_int_equal(peek(a + PG), 'k');
+	assert_int_equal(SYS3(SYS_mprotect, a, PG, 0), 0);	/* a split: two holds */
+	assert_int_equal(SYS2(SYS_munmap, a + PG, PG), 0);
+	assert_int_equal(SYS2(SYS_munmap, a, PG), 0);
+	cub_heap_stats(&after);
+	assert_int_equal(after.in_use, before.in_use);
+	assert_int_equal(cub_frame_free_count(), frames);
+}
+
+static void access_body(void)
+{
+	int fd = make("/h", PG), ro;
+	long a;
+
+	ro = (int)SYS2(SYS_open, "/h", 0);
+	assert_int_equal(map(PG, RW, SHARED, ro, 0), -CUB_EACCES);
+	a = map(PG, R, SHARED, ro, 0);
+	assert_true(a > 0);
+	assert_int_equal(SYS3(SYS_mprotect, a, PG, RW), -CUB_EACCES);
+	assert_int_equal(SYS4(SYS_mremap, a, PG, 2 * PG, 1 | 4), -CUB_EINVAL);	/* DONTUNMAP */
+	assert_int_equal(SYS2(SYS_munmap, a, PG), 0);
+	assert_int_equal(SYS1(SYS_close, ro), 0);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
+/* A shared futex meets through two mappings; a private one does not. */
+static void futex_body(void)
+{
+	int fd = make("/q", PG);
+	long a = map(PG, RW, SHARED, fd, 0), b = map(PG, RW, SHARED, fd, 0);
+
+	poke(a + 64, 0);
+	(void)peek(b + 64);
+	assert_int_equal(cubi_mm_futex_key((uintptr_t)a + 64), cubi_mm_futex_key((uintptr_t)b + 64));
+	assert_true(cubi_mm_futex_key((uintptr_t)a + 64) != (uintptr_t)a + 64);
+	assert_int_equal(cubi_mm_futex_key(0x1000), 0x1000);		/* elsewhere */
+	assert_int_equal(SYS2(SYS_munmap, a, PG), 0);
+	assert_int_equal(SYS2(SYS_munmap, b, PG), 0);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
+static void run_both(void (*body)(void))
+{
+	for (int on = 0; on < 2; on++) {
+		demand = on;
+		cubi_mm_set_demand(on);
+		cubi_mm_fault_around = 1;
+		run_fresh(body, false);
+		cubi_mm_set_demand(false);
+		cubi_mm_fault_around = 16;
+	}
+}
+
+static void test_coherence(void **state) { (void)state; run_both(coherence_body); }
+static void test_shrink_and_remap(void **state) { (void)state; run_both(shrink_body); }
+static void test_lifetime(void **state) { (void)state; run_both(lifetime_body); }
+static void test_access(void **state) { (void)state; run_fresh(access_body, false); }
+static void test_futex_key(void **state) { (void)state; run_both(futex_body); }
+
+static int setup(void **state)
+{
+	(void)state;
+	cubi_mem_init();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_coherence),
+		cmocka_unit_test(test_shrink_and_remap),
+		cmocka_unit_test(test_lifetime),
+		cmocka_unit_test(test_access),
+		cmocka_unit_test(test_futex_key),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
