@@ -34,7 +34,11 @@ extern bool (*cubi_x86_fault_hook)(struct x86_trap_frame *f, void *fx);
 extern int (*cubi_x86_demand_hook)(uintptr_t addr, uint64_t err);
 
 /* A cubi_sigctx from a frame naming the general registers (struct
- * cub_shim_regs or struct x86_trap_frame), with rcx and r11 given. */
+ * cub_shim_regs or struct x86_trap_frame), with rcx and r11 given, and
+ * fx_ the FXSAVE image the frame returns with: entering a handler saves
+ * it in the signal frame and writes Linux's initial x87/SSE state over
+ * it (signal.c), at a system call's return, an interrupt's, or a
+ * fault. */
 #define SIGCTX_OF(f, rcx_, r11_, fx_) (struct cubi_sigctx){		\
 	.r8 = (f)->r8, .r9 = (f)->r9, .r10 = (f)->r10, .r11 = (r11_),	\
 	.r12 = (f)->r12, .r13 = (f)->r13, .r14 = (f)->r14, .r15 = (f)->r15, \
@@ -42,7 +46,8 @@ extern int (*cubi_x86_demand_hook)(uintptr_t addr, uint64_t err);
 	.rdx = (f)->rdx, .rax = (f)->rax, .rcx = (rcx_), .rsp = (f)->rsp, \
 	.rip = (f)->rip, .rflags = (f)->rflags, .fx = (fx_) }
 
-/* What entering a handler changed, back into the frame. */
+/* What entering a handler changed, back into the frame (the x87/SSE
+ * state is already there: fx is the frame's own image). */
 #define ENTER_HANDLER(f, c) do {					\
 	(f)->rdi = (c).rdi; (f)->rsi = (c).rsi; (f)->rdx = (c).rdx;	\
 	(f)->rax = (c).rax; (f)->rsp = (c).rsp; (f)->rip = (c).rip;	\
@@ -83,25 +88,14 @@ static void trap_exit(struct x86_trap_frame *f, void *fx)
 		deliver_at_trap_exit(f, fx);
 }
 
-/* The x87/SSE state a handler starts with, as Linux gives it: the
- * initial one (control word 0x37f, MXCSR 0x1f80, registers empty), so
- * that a SIGFPE handler does not meet its own pending x87 exception. It
- * replaces the image the trap returns with; the interrupted state is in
- * the signal frame, for rt_sigreturn. */
-static void initial_fpu(uint8_t *fx)
-{
-	static const uint16_t fcw = 0x37f;
-	static const uint32_t mxcsr = 0x1f80;
-
-	cub_memset(fx, 0, X86_FX_SIZE);
-	cub_memcpy(fx, &fcw, sizeof(fcw));
-	cub_memcpy(fx + 24, &mxcsr, sizeof(mxcsr));
-}
-
 /* A fault (vector < 32) in program code: the signal Linux would force
  * on the thread (fault_sig.c), taken by its handler if it has one (else
  * the fault is reported: trap.c). Program code is told as traps.S tells
- * it: a Linux thread's stack pointer outside its coroutine stack. */
+ * it: a Linux thread's stack pointer outside its coroutine stack. As on
+ * every path here, the handler starts with Linux's initial x87/SSE state
+ * (signal.c writes it over fx, the image the trap returns with; the
+ * interrupted state is in the signal frame, for rt_sigreturn), so a
+ * SIGFPE handler does not meet its own pending x87 exception. */
 static bool fault_to_signal(struct x86_trap_frame *f, void *fx)
 {
 	struct cubi_fault flt;
@@ -113,7 +107,6 @@ static bool fault_to_signal(struct x86_trap_frame *f, void *fx)
 	if (!cubi_signal_fault(&c, &flt))
 		return false;
 	ENTER_HANDLER(f, c);
-	initial_fpu(fx);
 	return true;
 }
 

@@ -16,12 +16,14 @@
  * Delivery builds what Linux builds: below the red zone (and below the
  * platform's own frame if that sits there, for a caller without a kernel
  * stack) or at the top of the alternate stack (SA_ONSTACK), the FXSAVE
- * image, then the
+ * image of the interrupted x87/SSE state, then the
  * rt_sigframe - return address (sa_restorer), ucontext (its mcontext is
  * the interrupted registers), siginfo - and enters the handler with rdi =
- * signal, rsi = &info, rdx = &uc, sa_mask and the signal blocked.
- * rt_sigreturn reads it back, so a handler may change the context it
- * returns to (Go's asynchronous preemption does exactly that).
+ * signal, rsi = &info, rdx = &uc, sa_mask and the signal blocked, and
+ * Linux's initial x87/SSE state (initial_fpu: every path, faults and
+ * rt_sigreturn's chained delivery included). rt_sigreturn reads it all
+ * back, so a handler may change the context it returns to (Go's
+ * asynchronous preemption does exactly that).
  *
  * A fault in program code (a CPU exception: a page fault, a divide
  * error, int3, an x87 or SSE floating-point exception...; the platform
@@ -311,8 +313,26 @@ static uint64_t place_frame(const struct cubi_thread *t, const struct ksigaction
 	return CUB_ALIGN_DOWN(*fx - sizeof(struct rt_sigframe), 16) - 8;
 }
 
-/* Writes sig's frame at frame (room checked) with its siginfo *info,
- * blocks what the action blocks, and aims ctx at the handler. */
+/* The x87/SSE state a handler starts with, as Linux's
+ * fpu__clear_user_states leaves it: FNINIT's (control word 0x37f; status
+ * word and tags clear: the x87 stack empty), MXCSR 0x1f80 (every
+ * exception masked, round to nearest), every register zero - whatever
+ * the interrupted code had (its rounding, its unmasked exceptions, its
+ * x87 stack: a SIGFPE handler does not meet its own pending x87
+ * exception). fx is the FXSAVE image the thread resumes with. */
+static void initial_fpu(void *fx)
+{
+	static const uint16_t fcw = 0x37f;
+	static const uint32_t mxcsr = 0x1f80;
+
+	cub_memset(fx, 0, FX_SIZE);
+	cub_memcpy(fx, &fcw, sizeof(fcw));		/* bytes 0-1: FCW */
+	cub_memcpy((uint8_t *)fx + 24, &mxcsr, sizeof(mxcsr));	/* 24-27 */
+}
+
+/* Writes sig's frame at frame (room checked) with its siginfo *info and
+ * the interrupted x87/SSE state, blocks what the action blocks, and aims
+ * ctx at the handler, which starts with the initial x87/SSE state. */
 static void enter_handler(struct cubi_thread *t, int sig, const struct ksigaction *a,
 			  struct cubi_sigctx *ctx, const struct cubi_siginfo *info,
 			  uint64_t frame, uint64_t fx)
@@ -333,6 +353,7 @@ static void enter_handler(struct cubi_thread *t, int sig, const struct ksigactio
 	ctx->rdx = frame + offsetof(struct rt_sigframe, uc);
 	ctx->rax = 0;
 	ctx->rflags &= ~0x500ull;	/* DF and TF, as Linux clears them */
+	initial_fpu(ctx->fx);		/* the frame has the interrupted one */
 }
 
 bool cubi_signal_deliver(struct cubi_sigctx *ctx)
@@ -426,19 +447,34 @@ int cubi_signal_restore(uintptr_t sp, struct cubi_sigctx *ctx)
 /* rt_sigreturn goes back to the interrupted context, unless another
  * signal is due there (one queued behind the first, or one the restored
  * mask unblocks): then its handler is entered on top of that context, as
- * Linux does on any return to the program. */
+ * Linux does on any return to the program. The frame's FXSAVE image is
+ * copied to fx first: delivery writes the initial state over the image
+ * the thread resumes with, and the new frame may lie exactly where the
+ * old one did. */
+int cubi_signal_return(uintptr_t sp, struct cubi_sigctx *ctx, void *fx)
+{
+	unsigned long irq;
+	int rc = cubi_signal_restore(sp, ctx);
+
+	if (rc)
+		return rc;
+	cub_memcpy(fx, ctx->fx, FX_SIZE);
+	ctx->fx = fx;
+	irq = cub_arch_irq_save();
+	if (cubi_signal_pending())
+		(void)cubi_signal_deliver(ctx);
+	cub_arch_irq_restore(irq);
+	return 0;
+}
+
 CUBI_SYS(rt_sigreturn)
 {
 	struct cubi_sigctx ctx;
-	unsigned long irq;
-	int rc = cubi_signal_restore(r->rsp, &ctx);
+	_Alignas(16) uint8_t fx[FX_SIZE];	/* fxrstor's alignment */
+	int rc = cubi_signal_return(r->rsp, &ctx, fx);
 
 	if (rc)
 		cub_panic("rt_sigreturn: no valid signal frame at 0x%lx (%s)",
 			  (unsigned long)r->rsp - 8, cub_strerror(rc));
-	irq = cub_arch_irq_save();
-	if (cubi_signal_pending())
-		(void)cubi_signal_deliver(&ctx);
-	cub_arch_irq_restore(irq);
 	cubi_shim_resume_full(&ctx);
 }

@@ -27,7 +27,9 @@ void cubi_signal_thread_gone(struct cubi_thread *t);
  * Linux's struct sigcontext, plus its x87/SSE state (the 512-byte FXSAVE
  * image it resumes with). The platform fills one from its syscall or
  * interrupt frame, lets signal.c redirect it into a handler, and writes
- * it back (platform/x86/shim.c).
+ * it back (platform/x86/shim.c). Entering a handler copies *fx into the
+ * signal frame and writes Linux's initial x87/SSE state over *fx, so fx
+ * must be the platform's own image, never the program's memory.
  */
 struct cubi_sigctx {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
@@ -61,8 +63,9 @@ void cubi_ptimer_siginfo(int tid, int sig, int32_t *id, int32_t *overrun,
  * Returns rc. Interrupts enabled (the default action ends the program). */
 long cubi_signal_epipe(long rc, bool nosignal);
 /* Takes the running thread's next deliverable signal: writes a Linux
- * signal frame on its stack (or its alternate stack) and points ctx at
- * the handler. False when there is none. Interrupts disabled. */
+ * signal frame on its stack (or its alternate stack), points ctx at the
+ * handler and sets *ctx->fx to the initial x87/SSE state. False when
+ * there is none. Interrupts disabled. */
 bool cubi_signal_deliver(struct cubi_sigctx *ctx);
 /* A synchronous fault in a thread's program code (a CPU exception: a
  * page fault, a divide error, int3, a floating-point exception...), as
@@ -74,16 +77,24 @@ struct cubi_fault {
 };
 /* Delivers fault f to the running thread at once, as Linux forces it:
  * when the thread has a handler for f->sig and does not block it, writes
- * the frame and points ctx at the handler (which may mend the cause and
- * return to retry the instruction). False otherwise (SIG_DFL, SIG_IGN,
+ * the frame and points ctx at the handler, with the initial x87/SSE
+ * state in *ctx->fx (the handler may mend the cause and return to retry
+ * the instruction). False otherwise (SIG_DFL, SIG_IGN,
  * blocked, or no room for the frame): the platform reports the fault and
  * ends the program, as Linux's default action would. Interrupts
  * disabled (the trap handler). */
 bool cubi_signal_fault(struct cubi_sigctx *ctx, const struct cubi_fault *f);
-/* rt_sigreturn's work: reads the frame a handler returned from (sp is
- * the stack pointer after its `ret` into the restorer) into ctx, and
- * restores the thread's mask. 0 or -CUB_EFAULT/-CUB_EINVAL. */
+/* rt_sigreturn's first half: reads the frame a handler returned from (sp
+ * is the stack pointer after its `ret` into the restorer) into ctx
+ * (ctx->fx: the frame's FXSAVE image), and restores the thread's mask.
+ * 0 or -CUB_EFAULT/-CUB_EINVAL. */
 int cubi_signal_restore(uintptr_t sp, struct cubi_sigctx *ctx);
+/* rt_sigreturn up to resuming ctx: cubi_signal_restore, the FXSAVE image
+ * copied to fx (FX_SIZE bytes, 16-byte aligned; ctx->fx then points
+ * there), and the handler of a signal due in the restored context
+ * entered on top of it (chained: it starts with the initial x87/SSE
+ * state in fx). 0 or cubi_signal_restore's error. */
+int cubi_signal_return(uintptr_t sp, struct cubi_sigctx *ctx, void *fx);
 /* Platform: resumes ctx exactly (every register, flags, SSE state). */
 CUB_NORETURN void cubi_shim_resume_full(const struct cubi_sigctx *ctx);
 

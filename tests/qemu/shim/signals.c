@@ -7,7 +7,12 @@
  * action ignores it; blocked pipe and console reads and nanosleep are
  * interrupted (EINTR, or a restart with SA_RESTART); a thread looping
  * without system calls takes its signal when an interrupt returns into
- * it. One line per check, a summary.
+ * it. Every handler starts with Linux's initial x87/SSE state (control
+ * word 0x37f, MXCSR 0x1f80, the x87 stack empty) whatever the
+ * interrupted code had - at a system call's return, at an interrupt's,
+ * and when rt_sigreturn enters a handler queued behind the first - and
+ * that code finds its own state again afterwards, whatever the handler
+ * did to it. One line per check, a summary.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,8 +54,11 @@ static void install(int sig, int flags)
 	sigaction(sig, &sa, NULL);
 }
 
+static int total;
+
 static int check(const char *what, int ok)
 {
+	total++;
 	printf("%s: %s\n", what, ok ? "ok" : "FAILED");
 	return ok;
 }
@@ -160,6 +169,187 @@ static int spinner_interrupted(void)
 	return pthread_equal(handled_by, t);
 }
 
+/* ------------------------------------------------- x87 and SSE state */
+
+/* The interrupted code's own state: round toward zero with flush to
+ * zero and divide by zero unmasked (nothing here divides) in MXCSR,
+ * single precision rounding toward zero in the control word; Linux's
+ * initial state is 0x1f80 and 0x37f. */
+#define PROG_MXCSR 0xfd80u
+#define PROG_FCW 0xc7fu
+/* What a handler may do to them: round down, double precision. */
+#define HANDLER_MXCSR 0x3f80u
+#define HANDLER_FCW 0x27fu
+
+/* What an fp_handler saw as it started: control word, status word, tag
+ * word (0xffff: the x87 stack empty), MXCSR; and what it does then. */
+struct fpseen {
+	unsigned short fcw, fsw, ftw;
+	unsigned mxcsr;
+	int sig;
+};
+static struct fpseen seen[2];
+static volatile int nseen, fp_mode;
+static volatile pthread_t fp_thread;
+enum { CLOBBER = 1, CHAIN = 2 };
+
+static void fp_handler(int sig, siginfo_t *si, void *uc)
+{
+	unsigned short env[14];	/* fnstenv's 28 bytes */
+	unsigned mxcsr;
+
+	(void)si, (void)uc;
+	__asm__ volatile("stmxcsr %0\n\tfnstenv %1" : "=m"(mxcsr), "=m"(env));
+	if (nseen < 2)
+		seen[nseen] = (struct fpseen){ env[0], env[2], env[4], mxcsr, sig };
+	nseen++;
+	fp_thread = pthread_self();
+	if (fp_mode & CLOBBER) {	/* and leaves 0.0 on the x87 stack */
+		unsigned short cw = HANDLER_FCW;
+		unsigned mx = HANDLER_MXCSR;
+
+		__asm__ volatile("fldcw %0\n\tldmxcsr %1\n\tfldz" : : "m"(cw), "m"(mx));
+	}
+	if ((fp_mode & CHAIN) && sig == SIGUSR1)	/* blocked here: */
+		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR2);	/* rt_sigreturn delivers it */
+}
+
+static int initial_state(const struct fpseen *s)
+{
+	return s->fcw == 0x37f && s->fsw == 0 && s->ftw == 0xffff && s->mxcsr == 0x1f80;
+}
+
+/* What the interrupted code finds after the handler: its control word,
+ * MXCSR and the 1.0 it had pushed. */
+struct fpafter {
+	unsigned short fcw;
+	unsigned mxcsr;
+	double top;
+};
+
+static int own_state(const struct fpafter *a)
+{
+	return a->fcw == PROG_FCW && a->mxcsr == PROG_MXCSR && a->top == 1.0;
+}
+
+/* Under PROG_FCW and PROG_MXCSR, with 1.0 pushed on the x87 stack, sends
+ * itself sig with tgkill: the handler runs as the call returns. All in
+ * one asm statement, so that no compiled code runs in that state; the
+ * state before is put back after. */
+static void fp_raise(int sig, struct fpafter *a)
+{
+	unsigned short cw = PROG_FCW, ocw;
+	unsigned mx = PROG_MXCSR, omx;
+	long rax = SYS_tgkill;
+
+	__asm__ volatile("fnstcw %[ocw]\n\tstmxcsr %[omx]\n\t"
+			 "fldcw %[cw]\n\tldmxcsr %[mx]\n\tfld1\n\t"
+			 "syscall\n\t"
+			 "fnstcw %[gcw]\n\tstmxcsr %[gmx]\n\tfstpl %[top]\n\t"
+			 "fninit\n\tfldcw %[ocw]\n\tldmxcsr %[omx]"
+			 : "+a"(rax), [ocw] "=m"(ocw), [omx] "=m"(omx),
+			   [gcw] "=m"(a->fcw), [gmx] "=m"(a->mxcsr), [top] "=m"(a->top)
+			 : [cw] "m"(cw), [mx] "m"(mx), "D"((long)getpid()),
+			   "S"(syscall(SYS_gettid)), "d"((long)sig)
+			 : "rcx", "r11", "memory");
+}
+
+/* The spinner's loop in that state, without a system call: only an
+ * interrupt's return can bring it main's signal. */
+static volatile int fp_spinning, fp_spin_start;
+static struct fpafter spun;
+
+static void *fp_spinner(void *arg)
+{
+	unsigned short cw = PROG_FCW;
+	unsigned mx = PROG_MXCSR;
+
+	(void)arg;
+	__asm__ volatile("fldcw %[cw]\n\tldmxcsr %[mx]\n\tfld1\n\t"
+			 "movl $1, %[spinning]\n"
+			 "1:\tmovl %[nseen], %%eax\n\t"
+			 "cmpl %[start], %%eax\n\t"
+			 "je 1b\n\t"
+			 "fnstcw %[gcw]\n\tstmxcsr %[gmx]\n\tfstpl %[top]\n\t"
+			 "fninit"
+			 : [spinning] "=m"(fp_spinning), [gcw] "=m"(spun.fcw),
+			   [gmx] "=m"(spun.mxcsr), [top] "=m"(spun.top)
+			 : [cw] "m"(cw), [mx] "m"(mx), [nseen] "m"(nseen),
+			   [start] "r"(fp_spin_start)
+			 : "rax", "memory");
+	return NULL;
+}
+
+/* SIGUSR1 and SIGUSR2 to fp_handler, SIGUSR2 blocked while SIGUSR1's
+ * runs. */
+static void install_fp(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fp_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+}
+
+static int fp_checks(void)
+{
+	struct timespec t0, now;
+	struct fpafter a;
+	pthread_t t;
+	int passed = 0, ok;
+
+	install_fp();
+	nseen = 0, fp_mode = 0;
+	fp_raise(SIGUSR1, &a);
+	passed += check("a handler at a system call's return starts with the initial x87/SSE state",
+			nseen == 1 && initial_state(&seen[0]));
+	passed += check("the interrupted code's x87/SSE state is back after it", own_state(&a));
+
+	nseen = 0, fp_mode = CLOBBER;
+	fp_raise(SIGUSR1, &a);
+	passed += check("a handler's own MXCSR, control word and x87 stack do not leak",
+			nseen == 1 && initial_state(&seen[0]) && own_state(&a));
+
+	/* SIGUSR2, sent in SIGUSR1's handler, is due when rt_sigreturn
+	 * unblocks it: its handler is entered from there. */
+	nseen = 0, fp_mode = CHAIN | CLOBBER;
+	fp_raise(SIGUSR1, &a);
+	passed += check("a handler entered by rt_sigreturn starts with the initial state too",
+			nseen == 2 && seen[0].sig == SIGUSR1 && seen[1].sig == SIGUSR2 &&
+			initial_state(&seen[0]) && initial_state(&seen[1]) && own_state(&a));
+
+	/* At an interrupt's return, in another thread (within 2 s). */
+	nseen = 0, fp_mode = CLOBBER;
+	fp_spin_start = 0;
+	fp_spinning = 0;
+	pthread_create(&t, NULL, fp_spinner, NULL);
+	while (!fp_spinning)
+		sched_yield();
+	pthread_kill(t, SIGUSR1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (nseen == 0 && now.tv_sec - t0.tv_sec < 2);
+	ok = nseen == 1;
+	if (ok)
+		pthread_join(t, NULL);
+	passed += check("a handler at an interrupt's return starts with the initial state, "
+			"and the loop goes on in its own",
+			ok && pthread_equal(fp_thread, t) && initial_state(&seen[0]) &&
+			own_state(&spun));
+	if (!ok || !own_state(&a) || !own_state(&spun))
+		printf("fp: seen fcw %#x fsw %#x ftw %#x mxcsr %#x; after %#x %#x %g, spun %#x %#x %g\n",
+		       seen[0].fcw, seen[0].fsw, seen[0].ftw, seen[0].mxcsr,
+		       a.fcw, a.mxcsr, a.top, spun.fcw, spun.mxcsr, spun.top);
+	return passed;
+}
+
 int main(void)
 {
 	volatile double x = 1.5, y;
@@ -201,6 +391,7 @@ int main(void)
 			interrupted_calls());
 	passed += check("a call-free loop takes a signal at an interrupt",
 			spinner_interrupted());
-	printf("signals: %d of 8 checks passed\n", passed);
-	return passed == 8 ? 0 : 1;
+	passed += fp_checks();
+	printf("signals: %d of %d checks passed\n", passed, total);
+	return passed == total ? 0 : 1;
 }

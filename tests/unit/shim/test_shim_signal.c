@@ -6,8 +6,12 @@
  * gives the context back. Masks, SIG_IGN, default actions, SA_RESETHAND,
  * SA_NODEFER, the alternate stack, blocking calls (futex, nanosleep,
  * pipe read, epoll wait) ended by EINTR, and SA_RESTART too; a fault in
- * program code delivered at once (cubi_signal_fault). Runs inside the scheduler:
- * signals belong to threads, and threads are coroutines.
+ * program code delivered at once (cubi_signal_fault); rt_sigreturn's
+ * chained delivery of a signal its mask unblocks (cubi_signal_return).
+ * Every handler starts with Linux's initial x87/SSE state in the image
+ * the context resumes with, the interrupted one in the frame. Runs
+ * inside the scheduler: signals belong to threads, and threads are
+ * coroutines.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,7 +53,9 @@ struct ksigaction {
 #define INFO (UC + 304)
 
 static _Alignas(64) uint8_t stack[32768], alt[8192];
-static _Alignas(16) uint8_t fx[512];
+/* The image a context resumes with, and the interrupted code's state
+ * context() puts there. */
+static _Alignas(16) uint8_t fx[512], interrupted_fx[512];
 
 static void *run(void (*body)(void))
 {
@@ -92,8 +98,19 @@ static struct cubi_sigctx context(uint64_t sp)
 	c.rflags = 0x202 | 0x400;	/* DF set: the handler gets it clear */
 	c.fx = fx;
 	for (size_t i = 0; i < sizeof(fx); i++)
-		fx[i] = (uint8_t)(i * 3);
+		interrupted_fx[i] = (uint8_t)(i * 3);
+	memcpy(fx, interrupted_fx, sizeof(fx));
 	return c;
+}
+
+/* Linux's initial x87/SSE state as an FXSAVE image: control word 0x37f,
+ * MXCSR 0x1f80, the rest (status, tags: the x87 stack empty,
+ * registers) zero. */
+static bool initial_fx(const uint8_t *img)
+{
+	uint8_t want[512] = { [0] = 0x7f, [1] = 0x03, [24] = 0x80, [25] = 0x1f };
+
+	return memcmp(img, want, sizeof(want)) == 0;
 }
 
 static uint64_t at(uint64_t addr)
@@ -129,7 +146,9 @@ static void deliver_body(void)
 	assert_int_equal(at(f + UC_SIGMASK), 0);
 	assert_int_equal(at(f + MC_OLDMASK), 0);
 	assert_int_equal(at(f + MC_FPSTATE) % 64, 0);
-	assert_memory_equal((void *)at(f + MC_FPSTATE), fx, sizeof(fx));
+	assert_memory_equal((void *)at(f + MC_FPSTATE), interrupted_fx, sizeof(fx));
+	assert_ptr_equal(c.fx, fx);
+	assert_true(initial_fx(fx));			/* the handler's */
 	assert_int_equal(*(int32_t *)(f + INFO), SIGUSR1);
 	assert_int_equal(*(int32_t *)(f + INFO + 8), 0);	/* SI_USER */
 	assert_int_equal(*(int32_t *)(f + INFO + 16), 1);	/* pid */
@@ -139,7 +158,7 @@ static void deliver_body(void)
 	/* rt_sigreturn: the handler returned into the restorer (ret: +8). */
 	assert_int_equal(cubi_signal_restore(f + 8, &back), 0);
 	assert_memory_equal(&back, &orig, 18 * 8);
-	assert_memory_equal(back.fx, fx, sizeof(fx));
+	assert_memory_equal(back.fx, interrupted_fx, sizeof(fx));
 	assert_int_equal(blocked(), 0);
 
 	/* tgkill to ourselves: SI_TKILL. */
@@ -389,13 +408,17 @@ static void fault_body(void)
 	assert_int_equal(at(f + MC_ERR), 7);
 	assert_int_equal(at(f + MC_TRAPNO), 14);
 	assert_int_equal(at(f + MC_CR2), 0x7000123);
+	assert_memory_equal((void *)at(f + MC_FPSTATE), interrupted_fx, sizeof(fx));
+	assert_true(initial_fx(fx));
 	assert_int_equal(blocked(), BIT(SIGSEGV) | BIT(SIGUSR2));
 	assert_false(cubi_signal_pending());		/* never pending */
 
 	/* A fault in the handler itself: SIGSEGV is blocked there. */
 	back = c;
+	memcpy(fx, interrupted_fx, sizeof(fx));
 	assert_false(cubi_signal_fault(&c, &pf));
 	assert_memory_equal(&c, &back, sizeof(c));
+	assert_memory_equal(fx, interrupted_fx, sizeof(fx));	/* untouched */
 
 	/* The handler returns: the faulting instruction runs again. */
 	assert_int_equal(cubi_signal_restore(f + 8, &back), 0);
@@ -414,6 +437,63 @@ static void test_fault(void **state)
 	run(fault_body);
 }
 
+#define HANDLER2 0x4444000ul
+
+/* rt_sigreturn (cubi_signal_return): the handler returns, the frame's
+ * registers and FXSAVE image come back, the latter copied to the buffer
+ * the thread resumes from; with a signal due in the restored context
+ * (SIGUSR2, sent while SIGUSR1's handler blocked it), its handler is
+ * entered on top, with the initial x87/SSE state in that buffer and the
+ * interrupted state in its frame, wherever the frame lands (here where
+ * the first one was, at the same stack pointer). */
+static void chain_body(void)
+{
+	uint64_t top = (uint64_t)(uintptr_t)(stack + sizeof(stack)) - 8;
+	struct cubi_sigctx c = context(top), orig = c, back;
+	static _Alignas(16) uint8_t resume_fx[512];
+	uint64_t f1, f2;
+
+	set_blocked(0);
+	set_action(SIGUSR1, HANDLER, SA_SIGINFO, BIT(SIGUSR2));
+	set_action(SIGUSR2, HANDLER2, SA_SIGINFO, 0);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR1), 0);
+	assert_true(cubi_signal_deliver(&c));
+	f1 = c.rsp;
+	assert_true(initial_fx(fx));
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);	/* blocked: waits */
+	assert_false(cubi_signal_deliver(&c));
+	memset(fx, 0xee, sizeof(fx));		/* what the handler left */
+
+	memset(resume_fx, 0, sizeof(resume_fx));
+	assert_int_equal(cubi_signal_return(f1 + 8, &back, resume_fx), 0);
+	f2 = back.rsp;
+	assert_int_equal(back.rip, HANDLER2);
+	assert_int_equal(back.rdi, SIGUSR2);
+	assert_ptr_equal(back.fx, resume_fx);
+	assert_true(initial_fx(resume_fx));
+	assert_memory_equal((void *)(f2 + MC), &orig, 18 * 8);
+	assert_memory_equal((void *)at(f2 + MC_FPSTATE), interrupted_fx, sizeof(fx));
+	assert_int_equal(at(f2 + UC_SIGMASK), 0);
+	assert_int_equal(blocked(), BIT(SIGUSR2));
+	assert_int_equal(f2, f1);	/* the image copied out first mattered */
+
+	/* SIGUSR2's handler returns: nothing more is due. */
+	memset(resume_fx, 0, sizeof(resume_fx));
+	assert_int_equal(cubi_signal_return(f2 + 8, &back, resume_fx), 0);
+	assert_memory_equal(&back, &orig, 18 * 8);
+	assert_ptr_equal(back.fx, resume_fx);
+	assert_memory_equal(resume_fx, interrupted_fx, sizeof(fx));
+	assert_int_equal(blocked(), 0);
+	assert_false(cubi_signal_pending());
+	assert_int_equal(cubi_signal_return(WILD, &back, resume_fx), -CUB_EFAULT);
+}
+
+static void test_sigreturn_chain(void **state)
+{
+	(void)state;
+	run(chain_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_interrupted_calls),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_fault),
+		cmocka_unit_test(test_sigreturn_chain),
 	};
 
 	cubi_mem_init();
