@@ -112,6 +112,7 @@ struct cubi_rnode {
 			size_t size;		/* bytes */
 			size_t cap;		/* a link: data's bytes; a
 						 * file: pages' leaves */
+			size_t leaf0;		/* a file: leaf 0's slots */
 			struct rname *names;	/* its entries, by alias */
 		} f;
 	};

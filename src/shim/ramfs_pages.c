@@ -5,14 +5,18 @@
  * mapping of the file see the same bytes, as on Linux.
  *
  * Two levels, so that a sparse file costs what it holds: f.pages is an
- * array of f.cap leaf pointers; a leaf is a frame of 512 slots, each the
- * frame of one page or 0 (a hole, which reads as zeros). A missing leaf
- * is 512 holes.
+ * array of f.cap leaf pointers; a leaf holds 512 slots, each the frame
+ * of one page or 0 (a hole, which reads as zeros), and a missing leaf is
+ * 512 holes. Leaves are frames, but leaf 0, a heap array of f.leaf0
+ * slots grown as the file does, so that a small file costs its pages
+ * and a few words, as on Linux's tmpfs.
  *
  * Invariants:
- *  - f.cap * 512 >= pages(f.size) once anything was written or the size
- *    grown (every page below the size has a leaf pointer); no slot at or
- *    past pages(f.size) holds a frame;
+ *  - f.cap * 512 >= pages(f.size) and f.leaf0 >= min(512, pages(f.size))
+ *    once anything was written or the size grown (every page below the
+ *    size has its leaf pointer and leaf 0 its slot: a fault never has to
+ *    allocate from the heap); no slot at or past pages(f.size) holds a
+ *    frame;
  *  - bytes of the last page past f.size may be anything (a mapping may
  *    write there, as on Linux), so growing the size zeroes them first.
  * Locking: callers hold the fs lock, except cubi_ramfs_page, which the
@@ -44,31 +48,54 @@ static uintptr_t *slot(const struct cubi_rnode *n, size_t idx)
 {
 	uintptr_t *leaf = idx / LEAF < n->f.cap ? (uintptr_t *)n->f.pages[idx / LEAF] : NULL;
 
+	if (idx < LEAF && idx >= n->f.leaf0)
+		return NULL;
 	return leaf ? &leaf[idx % LEAF] : NULL;
 }
 
-/* Leaf pointers for `need` pages: the array doubles, swapped in with
- * interrupts off. 0 or -ENOSPC. */
-static int ensure_slots(struct cubi_rnode *n, size_t need)
+/* Replaces the heap array of words whose address is stored at `at` (a
+ * pointer, or a word holding one) by one of n words: its first `keep`
+ * copied, the rest zero, swapped in with interrupts off so that a page
+ * fault sees the old array or the new one, whole; the old one freed
+ * after. 0 or -ENOSPC. */
+static int regrow(void *at, size_t keep, size_t n)
 {
-	size_t leaves = (need + LEAF - 1) / LEAF;
-	size_t cap = CUB_MAX(CUB_MAX(n->f.cap * 2, leaves), (size_t)1);
-	uintptr_t *fresh, *old = n->f.pages;
+	uintptr_t *fresh = cub_malloc(n * sizeof(*fresh)), *old;
 	unsigned long irq;
 
-	if (leaves <= n->f.cap)
-		return 0;
-	if (!(fresh = cub_malloc(cap * sizeof(*fresh))) &&
-	    !(fresh = cub_malloc((cap = leaves) * sizeof(*fresh))))
+	if (!fresh)
 		return -CUB_ENOSPC;
 	irq = cub_arch_irq_save();
-	if (n->f.cap)
-		cub_memcpy(fresh, old, n->f.cap * sizeof(*fresh));
-	cub_memset(fresh + n->f.cap, 0, (cap - n->f.cap) * sizeof(*fresh));
-	n->f.pages = fresh;
-	n->f.cap = cap;
+	cub_memcpy(&old, at, sizeof(old));
+	if (keep)
+		cub_memcpy(fresh, old, keep * sizeof(*fresh));
+	cub_memset(fresh + keep, 0, (n - keep) * sizeof(*fresh));
+	cub_memcpy(at, &fresh, sizeof(fresh));
 	cub_arch_irq_restore(irq);
 	cub_free(old);
+	return 0;
+}
+
+/* Leaf pointers and leaf 0's slots for `need` pages, both doubling.
+ * Leaf 0 is a heap array no longer than the file needs (a small file
+ * costs its pages and a few words); leaves past it are frames. 0 or
+ * -ENOSPC. */
+static int ensure_slots(struct cubi_rnode *n, size_t need)
+{
+	size_t leaves = (need + LEAF - 1) / LEAF, want = CUB_MIN(need, LEAF), cap;
+
+	if (leaves > n->f.cap) {
+		cap = CUB_MAX(CUB_MAX(n->f.cap * 2, leaves), (size_t)1);
+		if (regrow(&n->f.pages, n->f.cap, cap))
+			return -CUB_ENOSPC;
+		n->f.cap = cap;
+	}
+	if (want > n->f.leaf0) {
+		cap = CUB_MIN(CUB_MAX(CUB_MAX(n->f.leaf0 * 2, want), (size_t)4), LEAF);
+		if (regrow(&n->f.pages[0], n->f.leaf0, cap))
+			return -CUB_ENOSPC;
+		n->f.leaf0 = cap;
+	}
 	return 0;
 }
 
@@ -100,7 +127,7 @@ static int fill(struct cubi_rnode *n, size_t idx, uintptr_t *pa)
 {
 	uintptr_t *s;
 
-	if (install(&n->f.pages[idx / LEAF]) || install(s = slot(n, idx)))
+	if ((idx >= LEAF && install(&n->f.pages[idx / LEAF])) || install(s = slot(n, idx)))
 		return -CUB_ENOSPC;
 	*pa = *s;
 	return 0;
@@ -174,6 +201,18 @@ long cubi_ramfs_pages_write(struct cubi_rnode *n, const void *buf, size_t len, u
 	return done ? (long)done : -CUB_ENOSPC;
 }
 
+/* Frees leaf l (empty): leaf 0 is the heap's, the others frames. */
+static void drop_leaf(struct cubi_rnode *n, size_t l)
+{
+	if (l == 0) {
+		cub_free((void *)n->f.pages[0]);
+		n->f.leaf0 = 0;
+	} else {
+		cub_frame_free(n->f.pages[l]);
+	}
+	n->f.pages[l] = 0;
+}
+
 /* Drops the frames of the pages from `from` on, unmapped from every
  * shared mapping first, and the leaves wholly past it (missing leaves
  * are skipped: a sparse file's truncate costs what it held). irq off. */
@@ -183,16 +222,15 @@ static void drop_pages(struct cubi_rnode *n, size_t from)
 	for (size_t l = from / LEAF; l < n->f.cap; l++) {
 		uintptr_t *leaf = (uintptr_t *)n->f.pages[l];
 		size_t first = l == from / LEAF ? from % LEAF : 0;
+		size_t slots = l == 0 ? n->f.leaf0 : LEAF;
 
-		for (size_t i = first; leaf && i < LEAF; i++)
+		for (size_t i = first; leaf && i < slots; i++)
 			if (leaf[i]) {
 				cub_frame_free(leaf[i]);
 				leaf[i] = 0;
 			}
-		if (leaf && first == 0) {
-			cub_frame_free(n->f.pages[l]);
-			n->f.pages[l] = 0;
-		}
+		if (leaf && first == 0)
+			drop_leaf(n, l);
 	}
 }
 
@@ -218,21 +256,11 @@ int cubi_ramfs_pages_resize(struct cubi_rnode *n, uint64_t size)
 
 void cubi_ramfs_pages_free(struct cubi_rnode *n)
 {
-	uintptr_t *old = n->f.pages;
-	size_t cap = n->f.cap;
 	unsigned long irq = cub_arch_irq_save();
 
+	drop_pages(n, 0);	/* maps none: the node is going, or empty */
+	cub_free(n->f.pages);
 	n->f.pages = NULL;
 	n->f.cap = 0;
 	cub_arch_irq_restore(irq);
-	for (size_t l = 0; l < cap; l++) {
-		const uintptr_t *leaf = (const uintptr_t *)old[l];
-
-		for (size_t i = 0; leaf && i < LEAF; i++)
-			if (leaf[i])
-				cub_frame_free(leaf[i]);
-		if (leaf)
-			cub_frame_free(old[l]);
-	}
-	cub_free(old);
 }

@@ -388,8 +388,9 @@ static void test_unlink_held_file(void **state)
 	cubi_ramfs_put(f);
 	expect_data(f, "HELLO, world", 12);	/* one hold left */
 	cubi_ramfs_put(f);			/* node, name, data freed */
-	/* + g and its name - f's name, f and its data */
-	assert_int_equal(heap_blocks(), before + 2 - 3);
+	/* + g and its name - f's name, f and its data's two slot arrays
+	 * (the bytes are frames: ramfs_pages.c) */
+	assert_int_equal(heap_blocks(), before + 2 - 4);
 	/* get/put on a linked node frees nothing. */
 	cubi_ramfs_get(g);
 	cubi_ramfs_put(g);
@@ -469,8 +470,8 @@ static void test_rename_replace(void **state)
 	assert_ptr_equal(lk(R, "b"), a);
 	assert_null(lk(R, "a"));
 	expect_data(a, "aaa", 3);
-	/* b's node, its data and its name */
-	assert_int_equal(heap_blocks(), before - 3);
+	/* b's node, its data's two slot arrays and its name */
+	assert_int_equal(heap_blocks(), before - 4);
 	/* ...unless held: then it lives on, nameless. */
 	b = mkfile(R, "c");
 	put_str(b, "ccc", 0);
@@ -742,6 +743,27 @@ static void test_truncate(void **state)
 	expect_data(f, "bbbbb", 5);
 	assert_int_equal(cubi_ramfs_truncate(f, 7), 0);
 	expect_data(f, "bbbbb\0\0", 7);
+}
+
+/* A file's bytes are page frames: a small file takes one, and leaf 0's
+ * slots are heap words; a file past 2 MiB takes a leaf frame too. */
+static void test_file_frames(void **state)
+{
+	static char big[3 << 20];
+	size_t free0 = cub_frame_free_count();
+	struct cubi_rnode *f;
+
+	(void)state;
+	f = mkfile(R, "f");
+	put_str(f, "ten bytes!", 0);
+	assert_int_equal(cub_frame_free_count(), free0 - 1);
+	memset(big, 'b', sizeof(big));
+	assert_int_equal(cubi_ramfs_write(f, big, sizeof(big), 0), (long)sizeof(big));
+	assert_int_equal(cub_frame_free_count(), free0 - 768 - 1);	/* + leaf 1 */
+	assert_int_equal(cubi_ramfs_truncate(f, 4097), 0);
+	assert_int_equal(cub_frame_free_count(), free0 - 2);
+	assert_int_equal(cubi_ramfs_truncate(f, 0), 0);
+	assert_int_equal(cub_frame_free_count(), free0);
 }
 
 static void test_limits(void **state)
@@ -2011,6 +2033,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readdir_stable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stat_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chmod, setup, teardown),
