@@ -14,6 +14,8 @@
 #define SYS_mprotect 10
 #define SYS_munmap 11
 #define SYS_brk 12
+#define SYS_mremap 25
+#define SYS_mincore 27
 #define SYS_rt_sigaction 13
 #define SYS_rt_sigprocmask 14
 #define SYS_ioctl 16
@@ -54,6 +56,10 @@
 #define SYS_pipe2 293
 #define SYS_prlimit64 302
 #define SYS_getrandom 318
+#define SYS_mlock 149
+#define SYS_mlockall 151
+#define SYS_munlockall 152
+#define SYS_mlock2 325
 
 #define WILD 0xdead00000000l	/* never mapped on the host */
 
@@ -77,5 +83,11 @@ static inline long sys(long nr, long a0, long a1, long a2, long a3, long a4, lon
 #define SYS3(n, a, b, c) sys(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define SYS4(n, a, b, c, d) sys(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define SYS6(n, a, b, c, d, e, f) sys(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* mmap of anonymous memory (fd -1, offset 0). */
+static inline long sys_mmap_anon(long addr, long len, long prot, long flags)
+{
+	return SYS6(SYS_mmap, addr, len, prot, flags, -1, 0);
+}
 
 #endif

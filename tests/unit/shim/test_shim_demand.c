@@ -38,17 +38,6 @@
 #define PRIV_ANON 0x22
 #define FIXED 0x10
 #define POPULATE 0x8000
-#define SYS_mremap 25
-#define SYS_mincore 27
-#define SYS_mlock 149
-#define SYS_mlockall 151
-#define SYS_munlockall 152
-#define SYS_mlock2 325
-
-static long map(long addr, long len, long prot, long flags)
-{
-	return SYS6(SYS_mmap, addr, len, prot, flags, -1, 0);
-}
 
 static bool present(long va)
 {
@@ -92,7 +81,7 @@ static int teardown(void **state)
 static void test_mmap_takes_no_frame(void **state)
 {
 	size_t free0 = cub_frame_free_count(), rss0 = cubi_mm_resident;
-	long a = map(0, 1l << 30, RW, PRIV_ANON);	/* more than the host arena */
+	long a = sys_mmap_anon(0, 1l << 30, RW, PRIV_ANON);	/* more than the host arena */
 
 	(void)state;
 	assert_true(a > 0);
@@ -115,7 +104,7 @@ static void test_mmap_takes_no_frame(void **state)
 
 static void test_fault_only_where_allowed(void **state)
 {
-	long a = map(0, 4 * PG, NONE, PRIV_ANON);
+	long a = sys_mmap_anon(0, 4 * PG, NONE, PRIV_ANON);
 	size_t free0 = cub_frame_free_count();
 
 	(void)state;
@@ -138,7 +127,7 @@ static void test_fault_only_where_allowed(void **state)
 
 static void test_fault_around(void **state)
 {
-	long a = map(0, 40 * PG, RW, PRIV_ANON), b = map(0, 5 * PG, RW, PRIV_ANON);
+	long a = sys_mmap_anon(0, 40 * PG, RW, PRIV_ANON), b = sys_mmap_anon(0, 5 * PG, RW, PRIV_ANON);
 	size_t free0 = cub_frame_free_count();
 	/* An aligned block with a page of the mapping on either side. */
 	int block0 = (int)((CUB_ALIGN_UP(a + PG, 16 * PG) - a) / PG);
@@ -166,7 +155,7 @@ static void test_fault_around(void **state)
 
 static void test_syscalls_page_in(void **state)
 {
-	long a = map(0, 4 * PG, RW, PRIV_ANON), ro = map(0, PG, R, PRIV_ANON);
+	long a = sys_mmap_anon(0, 4 * PG, RW, PRIV_ANON), ro = sys_mmap_anon(0, PG, R, PRIV_ANON);
 	int fds[2];
 
 	(void)state;
@@ -192,7 +181,7 @@ static void test_syscalls_page_in(void **state)
 
 static void test_dontneed_gives_frames_back(void **state)
 {
-	long a = map(0, 16 * PG, RW, PRIV_ANON);
+	long a = sys_mmap_anon(0, 16 * PG, RW, PRIV_ANON);
 	size_t free0 = cub_frame_free_count();
 
 	(void)state;
@@ -216,8 +205,8 @@ static void test_dontneed_gives_frames_back(void **state)
 
 static void test_populate_calls(void **state)
 {
-	long a = map(0, 8 * PG, RW, PRIV_ANON | POPULATE), b = map(0, 8 * PG, RW, PRIV_ANON);
-	long ro = map(0, 2 * PG, R, PRIV_ANON), c, d;
+	long a = sys_mmap_anon(0, 8 * PG, RW, PRIV_ANON | POPULATE), b = sys_mmap_anon(0, 8 * PG, RW, PRIV_ANON);
+	long ro = sys_mmap_anon(0, 2 * PG, R, PRIV_ANON), c, d;
 
 	(void)state;
 	assert_int_equal(resident(a, 8), 8);
@@ -232,10 +221,10 @@ static void test_populate_calls(void **state)
 	assert_int_equal(SYS2(SYS_mlock, b + 3 * PG + 5, PG), 0);		/* two pages */
 	assert_int_equal(resident(b, 8), 5);
 	assert_int_equal(SYS1(SYS_mlockall, 2), 0);			/* MCL_FUTURE */
-	c = map(0, 4 * PG, RW, PRIV_ANON);
+	c = sys_mmap_anon(0, 4 * PG, RW, PRIV_ANON);
 	assert_int_equal(resident(c, 4), 4);
 	assert_int_equal(SYS0(SYS_munlockall), 0);
-	d = map(0, 4 * PG, RW, PRIV_ANON);
+	d = sys_mmap_anon(0, 4 * PG, RW, PRIV_ANON);
 	assert_int_equal(resident(d, 4), 0);
 	assert_int_equal(SYS1(SYS_mlockall, 1), 0);			/* MCL_CURRENT */
 	assert_int_equal(resident(d, 4) + resident(b, 8), 12);
@@ -248,7 +237,7 @@ static void test_populate_calls(void **state)
 
 static void test_mprotect_and_mremap_keep_pages(void **state)
 {
-	long a = map(0, 6 * PG, RW, PRIV_ANON), b;
+	long a = sys_mmap_anon(0, 6 * PG, RW, PRIV_ANON), b;
 	size_t free0 = cub_frame_free_count();
 
 	(void)state;
@@ -312,7 +301,7 @@ static void random_op(void)
 	long va = base + lo * PG;
 
 	if (op == 0) {			/* mmap MAP_FIXED: fresh pages */
-		assert_int_equal(map(va, n * PG, prot, PRIV_ANON | FIXED), va);
+		assert_int_equal(sys_mmap_anon(va, n * PG, prot, PRIV_ANON | FIXED), va);
 		for (int i = lo; i < lo + n; i++)
 			model[i] = (struct mpage){ true, false, prot, 0 };
 	} else if (op == 1) {		/* munmap */
@@ -358,7 +347,7 @@ static void test_random_model(void **state)
 	printf("# test_random_model seed %llu (CUBRT_SEED)\n", (unsigned long long)seed);
 	rng = seed;
 	rss0 = cubi_mm_resident;
-	base = map(0, MODEL_PAGES * PG, NONE, PRIV_ANON);
+	base = sys_mmap_anon(0, MODEL_PAGES * PG, NONE, PRIV_ANON);
 	assert_true(base > 0);
 	for (int i = 0; i < MODEL_PAGES; i++)
 		model[i] = (struct mpage){ true, false, NONE, 0 };

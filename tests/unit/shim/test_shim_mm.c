@@ -22,11 +22,6 @@
 #define FIXED 0x10
 #define NOREPLACE 0x100000
 
-static long map(long addr, long len, long prot, long flags)
-{
-	return SYS6(SYS_mmap, addr, len, prot, flags, -1, 0);
-}
-
 static int setup(void **state)
 {
 	static bool done;
@@ -41,23 +36,23 @@ static int setup(void **state)
 static void test_mmap_errors(void **state)
 {
 	(void)state;
-	assert_int_equal(map(0, 0, RW, PRIV_ANON), -CUB_EINVAL);
-	assert_int_equal(map(0, PG, 8, PRIV_ANON), -CUB_EINVAL);
-	assert_int_equal(map(0, PG, RW, 0x20), -CUB_EINVAL);		/* no type */
-	assert_int_equal(map(0, PG, RW, 0x24), -CUB_EINVAL);		/* type 4 */
-	assert_int_equal(map(0, PG, RW, PRIV_ANON | 0x40000000), -CUB_EINVAL);
+	assert_int_equal(sys_mmap_anon(0, 0, RW, PRIV_ANON), -CUB_EINVAL);
+	assert_int_equal(sys_mmap_anon(0, PG, 8, PRIV_ANON), -CUB_EINVAL);
+	assert_int_equal(sys_mmap_anon(0, PG, RW, 0x20), -CUB_EINVAL);		/* no type */
+	assert_int_equal(sys_mmap_anon(0, PG, RW, 0x24), -CUB_EINVAL);		/* type 4 */
+	assert_int_equal(sys_mmap_anon(0, PG, RW, PRIV_ANON | 0x40000000), -CUB_EINVAL);
 	assert_int_equal(SYS6(SYS_mmap, 0, PG, RW, 0x02, 5, 0), -CUB_EBADF);
 	assert_int_equal(SYS6(SYS_mmap, 0, PG, RW, 0x02, 0, 0), -19);	/* the console: ENODEV */
 	assert_int_equal(SYS6(SYS_mmap, 0, PG, RW, PRIV_ANON, -1, 100), -CUB_EINVAL);
-	assert_int_equal(map(12345, PG, RW, PRIV_ANON | FIXED), -CUB_EINVAL);
-	assert_int_equal(map(0, -1l, RW, PRIV_ANON), -CUB_ENOMEM);
-	assert_int_equal(map(PG * 16, PG, RW, PRIV_ANON | FIXED), -CUB_ENOMEM);
+	assert_int_equal(sys_mmap_anon(12345, PG, RW, PRIV_ANON | FIXED), -CUB_EINVAL);
+	assert_int_equal(sys_mmap_anon(0, -1l, RW, PRIV_ANON), -CUB_ENOMEM);
+	assert_int_equal(sys_mmap_anon(PG * 16, PG, RW, PRIV_ANON | FIXED), -CUB_ENOMEM);
 }
 
 static void test_mmap_rw_and_unmap(void **state)
 {
 	size_t before = cub_frame_free_count();
-	long a = map(0, 3 * PG + 5, RW, PRIV_ANON);
+	long a = sys_mmap_anon(0, 3 * PG + 5, RW, PRIV_ANON);
 	unsigned char *p = (unsigned char *)a;
 
 	(void)state;
@@ -77,7 +72,7 @@ static void test_mmap_rw_and_unmap(void **state)
 
 static void test_reserve_then_protect(void **state)
 {
-	long a = map(0, 8 * PG, NONE, PRIV_ANON);
+	long a = sys_mmap_anon(0, 8 * PG, NONE, PRIV_ANON);
 	size_t before = cub_frame_free_count();
 
 	(void)state;
@@ -102,26 +97,26 @@ static void test_reserve_then_protect(void **state)
 
 static void test_fixed_and_noreplace(void **state)
 {
-	long a = map(0, 4 * PG, RW, PRIV_ANON);
+	long a = sys_mmap_anon(0, 4 * PG, RW, PRIV_ANON);
 	long b;
 
 	(void)state;
 	memset((void *)a, 1, 4 * PG);
-	assert_int_equal(map(a + PG, PG, RW, PRIV_ANON | NOREPLACE), -CUB_EEXIST);
-	b = map(a + PG, PG, RW, PRIV_ANON | FIXED);
+	assert_int_equal(sys_mmap_anon(a + PG, PG, RW, PRIV_ANON | NOREPLACE), -CUB_EEXIST);
+	b = sys_mmap_anon(a + PG, PG, RW, PRIV_ANON | FIXED);
 	assert_int_equal(b, a + PG);
 	assert_int_equal(((unsigned char *)a)[PG + 10], 0);	/* replaced */
 	assert_int_equal(((unsigned char *)a)[10], 1);		/* neighbours kept */
 	assert_int_equal(((unsigned char *)a)[2 * PG], 1);
 	/* A hint is honoured when free. */
 	assert_int_equal(SYS2(SYS_munmap, a, 4 * PG), 0);
-	assert_int_equal(map(a + 2 * PG, PG, RW, PRIV_ANON), a + 2 * PG);
+	assert_int_equal(sys_mmap_anon(a + 2 * PG, PG, RW, PRIV_ANON), a + 2 * PG);
 	assert_int_equal(SYS2(SYS_munmap, a + 2 * PG, PG), 0);
 }
 
 static void test_madvise(void **state)
 {
-	long a = map(0, 2 * PG, RW, PRIV_ANON);
+	long a = sys_mmap_anon(0, 2 * PG, RW, PRIV_ANON);
 
 	(void)state;
 	memset((void *)a, 9, 2 * PG);

@@ -29,7 +29,6 @@
 #define PRIVATE 0x02
 #define SYS_pread64 17
 #define SYS_pwrite64 18
-#define SYS_mremap 25
 #define SYS_ftruncate 77
 #define SYS_unlink 87
 #define O_RDWR 2
