@@ -320,6 +320,8 @@ static long map_check(struct cubi_file *f, unsigned prot, bool shared)
 	return 0;
 }
 
+#define ZERO_RDEV 0x105	/* /dev/zero, 1:5 */
+
 /*
  * A shared mapping maps the file's own pages (mm_file.c): stores through
  * it are the file's bytes. A private one is a copy of the file's bytes,
@@ -335,6 +337,14 @@ long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 
 	if (!f)
 		return -CUB_EBADF;
+	if (cubi_dev_rdev(f) == ZERO_RDEV) {	/* anonymous memory, as on Linux */
+		unsigned acc = f->flags & CUBI_O_ACCMODE;
+
+		cubi_file_put(f);
+		if (acc == CUBI_O_WRONLY || (shared && (prot & PROT_WRITE) && acc != CUBI_O_RDWR))
+			return -CUB_EACCES;
+		return cubi_mm_map(addr, len, prot, fixed, noreplace);
+	}
 	if ((at = map_check(f, prot, shared)) != 0) {
 		cubi_file_put(f);
 		return at;

@@ -54,6 +54,7 @@
 #define O_WRONLY 1
 #define O_RDWR 2
 #define O_CREAT 0100
+#define ENODEV 19
 #define O_EXCL 0200
 #define O_TRUNC 01000
 #define O_APPEND 02000
@@ -507,6 +508,21 @@ static void dev_body(void)
 	int urnd = (int)SYS2(SYS_open, "/dev/urandom", 0);
 
 	assert_true(null >= 3 && zero >= 3 && full >= 3 && urnd >= 3);
+	/* /dev/zero maps as anonymous memory, private or shared (shared
+	 * and writable only from a descriptor open for both); other devices
+	 * do not map. */
+	for (int flags = 1; flags <= 2; flags++) {
+		char *z = (char *)SYS6(SYS_mmap, 0, 8192, flags == 1 ? 1 : 3, flags, zero, 0);
+
+		assert_true((long)z > 0);
+		assert_int_equal(z[5000], 0);
+		if (flags == 2)
+			z[5000] = 9;
+		assert_int_equal(SYS2(SYS_munmap, z, 8192), 0);
+	}
+	assert_int_equal(SYS6(SYS_mmap, 0, 4096, 3, 1, zero, 0), -CUB_EACCES);
+	assert_int_equal(SYS6(SYS_mmap, 0, 4096, 3, 2, null, 0), -ENODEV);
+	assert_int_equal(SYS6(SYS_mmap, 0, 4096, 1, 2, full, 0), -ENODEV);
 	assert_int_equal(SYS3(SYS_write, null, "gone", 4), 4);
 	assert_int_equal(SYS3(SYS_read, null, buf, 10), 0);
 	memset(buf, 1, 10);
@@ -567,7 +583,6 @@ static void console_body(void)
 #define PROT_READ 1
 #define PROT_WRITE 2
 #define PROT_EXEC 4
-#define ENODEV 19
 
 static void mmap_body(void)
 {
