@@ -69,7 +69,9 @@ static uint64_t rnd(uint64_t *s)
  * into them, the program memory the shim manages itself (and, in runs
  * with demand paging, pages in when a call first touches it). */
 static uintptr_t recent_map[8];
-static unsigned n_map;
+static unsigned n_map, n_shared;	/* n_shared: of files, MAP_SHARED */
+static long recent_file[8];		/* descriptors open made lately */
+static unsigned n_file;
 #define MAP_REACH (4 * 4096)	/* how far into a mapping a pointer goes */
 
 static bool into_map(uintptr_t p)
@@ -151,6 +153,10 @@ static void note_result(long nr, const long a[6], long r)
 		recent_fd[n_fd++ % 16] = r;
 	if ((nr == 9 || nr == 25) && r > 0)
 		recent_map[n_map++ % 8] = (uintptr_t)r;
+	if (nr == 9 && r > 0 && (a[3] & 0xf) == 0x01 && !(a[3] & 0x20))
+		n_shared++;
+	if ((nr == 2 || nr == 85 || nr == 257) && r >= 0)	/* open, creat, openat */
+		recent_file[n_file++ % 8] = r;
 	if ((nr == 50 || nr == 49) && r == 0 &&
 	    cub_shim_call(51, a[0], (long)(uintptr_t)sa, (long)(uintptr_t)&len, 0, 0, 0) == 0)
 		recent_port[n_port++ % 8] = (unsigned)sa[2] << 8 | sa[3];
@@ -298,13 +304,18 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		a[3] |= 04000;
 		return !is_blocking(a[0]);
 	case 9:					/* mmap: often anonymous */
-		if (rnd(s) % 2) {		/* memory of 1..8 pages */
+		if (rnd(s) % 2) {		/* memory of 1..8 pages, */
 			a[0] = 0;
 			a[1] = (long)(1 + rnd(s) % 8) * 4096;
 			a[2] = (long)(rnd(s) % 4);	/* PROT_NONE..RW */
 			a[3] = 0x22 | (rnd(s) % 4 ? 0 : 0x8000);	/* MAP_POPULATE */
 			a[4] = -1;
 			a[5] = 0;
+			if (n_file && rnd(s) % 3 == 0) {	/* or a file opened */
+				a[3] = 0x01;	/* lately, shared: its size changes */
+				a[4] = recent_file[rnd(s) % CUB_MIN(n_file, 8u)];
+				a[5] = (long)(rnd(s) % 3) * 4096;	/* under truncates */
+			}
 		}
 		return true;
 	case 10: case 11: case 25: case 26:	/* mprotect, munmap, mremap, msync, */
@@ -312,6 +323,16 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		if (n_map && rnd(s) % 2) {	/* often pages of a recent mapping */
 			a[0] = (long)(recent_map[rnd(s) % CUB_MIN(n_map, 8u)] + rnd(s) % 4 * 4096);
 			a[1] = (long)(1 + rnd(s) % 4) * 4096;
+		}
+		return true;
+	case 2: case 257:			/* open, openat: often a file */
+		if (rnd(s) % 4 == 0)		/* to read and write (to map) */
+			a[nr == 2 ? 1 : 2] = 0102;	/* O_RDWR | O_CREAT */
+		return true;
+	case 77:				/* ftruncate: often a file */
+		if (n_file && rnd(s) % 2) {	/* opened lately, 0..4 pages */
+			a[0] = recent_file[rnd(s) % CUB_MIN(n_file, 8u)];
+			a[1] = (long)(rnd(s) % (4 * 4096 + 1));
 		}
 		return true;
 	case 22: return false;			/* pipe: blocking ends */
@@ -529,6 +550,7 @@ int main(int argc, char **argv)
 	cubi_host_set_exit_hook(NULL);
 	cubi_host_capture_console(NULL, 0);
 	printf("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "
-	       "succeeded, %u mappings made\n", done, bad, fs_ok, n_map);
+	       "succeeded, %u mappings made (%u of files, shared)\n", done, bad, fs_ok, n_map,
+	       n_shared);
 	return bad ? 1 : 0;
 }
