@@ -7,13 +7,15 @@
  *  - cubi_mm_vmas[0..cubi_mm_nvmas) are sorted, disjoint, page-aligned
  *    [start, end) ranges inside the platform's VM window; every byte the
  *    program may map through these files lies in exactly one vma (the brk
- *    heap is a vma too);
+ *    heap is a vma too); inserts and mprotect join neighbours that agree
+ *    (merge_range), as Linux merges vmas, so the table's size follows
+ *    what is mapped rather than how often it was changed;
  *  - a page of a vma with prot != NONE is mapped to a frame this file
  *    allocated, or in a shared file mapping (mm_file.c) to the file's
  *    own frame of that page, which the mapping never frees; a PROT_NONE
- *    page is unmapped and its frame, if it had one, is "parked" in the
- *    `parked` table so a later mprotect restores the contents (Linux
- *    keeps them);
+ *    page is unmapped and its frame, if it had one, is "parked"
+ *    (mm_park.c) so a later mprotect restores the contents (Linux keeps
+ *    them);
  *  - with demand paging on (cubi_mm_demand, bare metal: mm_fault.c) a
  *    page of a vma with prot != NONE may also be absent, frame-less until
  *    its first touch; off (the host), frames are allocated eagerly at
@@ -32,8 +34,8 @@
 #include "mm_impl.h"
 #include "procfs.h"
 
-#define MAX_VMAS 1024
-#define MAX_PARKED 4096
+#define FIRST_VMAS 1024	/* in .bss; more in frames (cubi_mm_grow_table) */
+#define MAX_VMAS 65530		/* Linux's default vm.max_map_count */
 #define PROT_MASK 7u
 #define MAP_SHARED 0x01
 #define MAP_PRIVATE 0x02
@@ -57,10 +59,10 @@
  */
 #define MMAP_BASE_OFFSET (64ull << 30)
 
-struct cubi_mm_vma cubi_mm_vmas[MAX_VMAS];
+static struct cubi_mm_vma first_vmas[FIRST_VMAS];
+struct cubi_mm_vma *cubi_mm_vmas = first_vmas;
+static size_t vma_cap = FIRST_VMAS;
 size_t cubi_mm_nvmas;
-static struct { uintptr_t va, pa; } parked[MAX_PARKED];
-static size_t nparked;		/* used slots of parked[] */
 bool cubi_mm_demand;
 size_t cubi_mm_resident;
 static uintptr_t win_lo, win_hi;
@@ -105,6 +107,47 @@ bool cubi_mm_overlaps(uintptr_t start, uintptr_t end)
 	return i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end;
 }
 
+bool cubi_mm_grow_table(void *at, size_t *cap, size_t elem, size_t first, bool owned)
+{
+	size_t n = *cap ? *cap * 2 : first;
+	size_t had = owned && *cap ? (*cap * elem + PG - 1) / PG : 0;
+	uintptr_t pa = cub_frame_alloc_run((n * elem + PG - 1) / PG, 0), old;
+
+	if (!pa)
+		return false;
+	cub_memcpy(&old, at, sizeof(old));
+	if (*cap)
+		cub_memcpy((void *)pa, (const void *)old, *cap * elem);
+	cub_memcpy(at, &pa, sizeof(pa));
+	if (had)
+		cub_frame_free_run(old, had);
+	*cap = n;
+	return true;
+}
+
+/* Room for one more vma: the table doubles, up to MAX_VMAS. irq off. */
+static bool vma_room(void)
+{
+	if (cubi_mm_nvmas < vma_cap)
+		return true;
+	return vma_cap < MAX_VMAS &&
+	       cubi_mm_grow_table(&cubi_mm_vmas, &vma_cap, sizeof(cubi_mm_vmas[0]), FIRST_VMAS,
+				  cubi_mm_vmas != first_vmas);
+}
+
+/* Back to the static table once the vmas fit in half of it: a burst of
+ * mappings does not keep its frames. irq off. */
+static void vma_shrink(void)
+{
+	if (cubi_mm_vmas == first_vmas || cubi_mm_nvmas > FIRST_VMAS / 2)
+		return;
+	cub_memcpy(first_vmas, cubi_mm_vmas, cubi_mm_nvmas * sizeof(first_vmas[0]));
+	cub_frame_free_run((uintptr_t)cubi_mm_vmas,
+			   (vma_cap * sizeof(first_vmas[0]) + PG - 1) / PG);
+	cubi_mm_vmas = first_vmas;
+	vma_cap = FIRST_VMAS;
+}
+
 /* Splits the vma containing addr so that a boundary falls at addr. */
 static int split_at(uintptr_t addr)
 {
@@ -112,7 +155,7 @@ static int split_at(uintptr_t addr)
 
 	if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start >= addr)
 		return 0;
-	if (cubi_mm_nvmas == MAX_VMAS)
+	if (!vma_room())
 		return -CUB_ENOMEM;
 	cub_memmove(&cubi_mm_vmas[i + 1], &cubi_mm_vmas[i],
 		    (cubi_mm_nvmas - i) * sizeof(cubi_mm_vmas[0]));
@@ -126,13 +169,44 @@ static int split_at(uintptr_t addr)
 	return 0;
 }
 
+/* Does b, right after a, continue it as one vma would (same protection,
+ * same file at the next page, or both anonymous)? */
+static bool joinable(const struct cubi_mm_vma *a, const struct cubi_mm_vma *b)
+{
+	return a->end == b->start && a->prot == b->prot && a->file == b->file &&
+	       (!a->file || b->pgoff == a->pgoff + (a->end - a->start) / PG);
+}
+
+/* Joins the vmas in or next to [start, end] where joinable, as Linux
+ * merges them: the table holds what the program mapped, not the history
+ * of its mprotect calls (a split per call would soon fill it). */
+static void merge_range(uintptr_t start, uintptr_t end)
+{
+	size_t i = cubi_mm_find(start);
+
+	if (i > 0)
+		i--;
+	while (i + 1 < cubi_mm_nvmas && cubi_mm_vmas[i].start <= end) {
+		if (!joinable(&cubi_mm_vmas[i], &cubi_mm_vmas[i + 1])) {
+			i++;
+			continue;
+		}
+		cubi_mm_vmas[i].end = cubi_mm_vmas[i + 1].end;
+		if (cubi_mm_vmas[i + 1].file)	/* its own reference; i keeps one */
+			cubi_mm_drop_file(cubi_mm_vmas[i + 1].file);
+		cub_memmove(&cubi_mm_vmas[i + 1], &cubi_mm_vmas[i + 2],
+			    (cubi_mm_nvmas - i - 2) * sizeof(cubi_mm_vmas[0]));
+		cubi_mm_nvmas--;
+	}
+}
+
 int cubi_mm_insert_like(uintptr_t start, uintptr_t end, unsigned prot,
 			const struct cubi_mm_vma *like, uint64_t pgoff)
 {
 	size_t i = cubi_mm_find(start);
 	struct cubi_mm_vma v = { start, end, prot, NULL, NULL, 0 };
 
-	if (cubi_mm_nvmas == MAX_VMAS)
+	if (!vma_room())
 		return -CUB_ENOMEM;
 	if (like && like->file) {
 		v.file = like->file;
@@ -144,43 +218,13 @@ int cubi_mm_insert_like(uintptr_t start, uintptr_t end, unsigned prot,
 		    (cubi_mm_nvmas - i) * sizeof(cubi_mm_vmas[0]));
 	cubi_mm_vmas[i] = v;
 	cubi_mm_nvmas++;
+	merge_range(start, end);
 	return 0;
 }
 
 int cubi_mm_insert(uintptr_t start, uintptr_t end, unsigned prot)
 {
 	return cubi_mm_insert_like(start, end, prot, NULL, 0);
-}
-
-bool cubi_mm_park(uintptr_t va, uintptr_t pa)
-{
-	for (size_t i = 0; i < MAX_PARKED; i++)
-		if (!parked[i].va) {
-			parked[i].va = va;
-			parked[i].pa = pa;
-			nparked++;
-			return true;
-		}
-	return false;
-}
-
-bool cubi_mm_parked(uintptr_t va)
-{
-	for (size_t i = 0; nparked && i < MAX_PARKED; i++)
-		if (parked[i].va == va)
-			return true;
-	return false;
-}
-
-uintptr_t cubi_mm_unpark(uintptr_t va)
-{
-	for (size_t i = 0; nparked && i < MAX_PARKED; i++)
-		if (parked[i].va == va) {
-			parked[i].va = 0;
-			nparked--;
-			return parked[i].pa;
-		}
-	return 0;
 }
 
 void cubi_mm_release_page(const struct cubi_mm_vma *v, uintptr_t va)
@@ -264,6 +308,7 @@ int cubi_mm_remove_range(uintptr_t start, uintptr_t end)
 			    (cubi_mm_nvmas - i - 1) * sizeof(cubi_mm_vmas[0]));
 		cubi_mm_nvmas--;
 	}
+	vma_shrink();
 	return 0;
 }
 
@@ -431,6 +476,7 @@ int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 		cubi_mm_vmas[i].prot = prot;
 		rc = cubi_mm_set_range(cubi_mm_vmas[i].start, cubi_mm_vmas[i].end, prot);
 	}
+	merge_range(addr, end);
 	cub_arch_irq_restore(irq);
 	return rc;
 }

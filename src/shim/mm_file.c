@@ -18,21 +18,21 @@
  * page slots are read and filled with interrupts off (ramfs_pages.c's
  * rule), so a page fault may look them up without the fs lock. A removed
  * vma's file reference is dropped inside the section; a file freed by it
- * waits in `reaped` for cubi_mm_reap, since freeing a file takes the fs
- * lock.
+ * waits in `reaped` (a table that grows as needed) for cubi_mm_reap,
+ * since freeing a file takes the fs lock.
  */
 #include <cubrt/arch.h>
 #include <cubrt/mem.h>
-#include <cubrt/panic.h>
 
 #include "mm_impl.h"
 #include "ramfs.h"
 
 #define PG CUB_PAGE_SIZE
-#define MAX_REAPED 1040		/* > the vmas one call can remove */
-
-static struct { const struct cubi_file_ops *ops; void *mem; } reaped[MAX_REAPED];
-static size_t nreaped;
+static struct reaped {
+	const struct cubi_file_ops *ops;
+	void *mem;
+} *reaped;			/* a growing table: cubi_mm_grow_table */
+static size_t nreaped, reaped_cap;
 
 int cubi_mm_file_frame(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t *pa)
 {
@@ -99,11 +99,15 @@ void cubi_mm_drop_file(struct cubi_file *f)
 	const struct cubi_file_ops *ops = f->ops;
 	void *mem = cubi_file_put_locked(f);
 
-	if (mem) {
-		CUB_ASSERT(nreaped < MAX_REAPED);
-		reaped[nreaped].ops = ops;
-		reaped[nreaped++].mem = mem;
-	}
+	if (!mem)
+		return;
+	if (nreaped == reaped_cap &&
+	    !cubi_mm_grow_table(&reaped, &reaped_cap, sizeof(*reaped),
+				CUB_PAGE_SIZE / sizeof(*reaped), true))
+		return;		/* no frame to note it in: the file stays (a leak
+				 * only when memory has already run out) */
+	reaped[nreaped].ops = ops;
+	reaped[nreaped++].mem = mem;
 }
 
 void cubi_mm_reap(void)
@@ -117,6 +121,11 @@ void cubi_mm_reap(void)
 			nreaped--;
 			ops = reaped[nreaped].ops;
 			mem = reaped[nreaped].mem;
+		} else if (reaped_cap) {	/* drained: the table's frames go */
+			cub_frame_free_run((uintptr_t)reaped,
+					   (reaped_cap * sizeof(*reaped) + PG - 1) / PG);
+			reaped = NULL;
+			reaped_cap = 0;
 		}
 		cub_arch_irq_restore(irq);
 		if (!mem)

@@ -28,9 +28,16 @@ struct cubi_mm_vma {
 	uint64_t pgoff;
 };
 
-/* The mappings, sorted and disjoint: cubi_mm_vmas[0..cubi_mm_nvmas). */
-extern struct cubi_mm_vma cubi_mm_vmas[];
+/* The mappings, sorted and disjoint: cubi_mm_vmas[0..cubi_mm_nvmas), a
+ * table that grows (up to Linux's 65530) and so may move whenever a vma
+ * is added: hold indexes across an insert or split, not pointers. */
+extern struct cubi_mm_vma *cubi_mm_vmas;
 extern size_t cubi_mm_nvmas;
+/* Doubles a table of *cap elements of elem bytes whose address is
+ * stored at `at` (first elements if empty) into frames of its own, the
+ * old table's frames freed when `owned` (not a static first table):
+ * false when no run of frames is free. irq off. */
+bool cubi_mm_grow_table(void *at, size_t *cap, size_t elem, size_t first, bool owned);
 
 /* Learns the platform's VM window, once; any context, before the
  * functions below look at it. */
@@ -64,9 +71,9 @@ int cubi_mm_remove_range(uintptr_t start, uintptr_t end);
 /* A free range of len bytes for a mapping without MAP_FIXED (at hint when
  * it is free and in the window): its address, or 0. */
 uintptr_t cubi_mm_find_gap(uintptr_t hint, size_t len);
-/* The frames of PROT_NONE pages: park keeps page va's frame pa (false
- * when the table of parked frames is full); unpark takes va's back (0:
- * none parked). */
+/* The frames of PROT_NONE pages (mm_park.c): park keeps page va's frame
+ * pa (false when the heap has no room for it); unpark takes va's back
+ * (0: none parked). */
 bool cubi_mm_park(uintptr_t va, uintptr_t pa);
 uintptr_t cubi_mm_unpark(uintptr_t va);
 /* True when page va's frame is parked. */

@@ -95,6 +95,35 @@ static void test_reserve_then_protect(void **state)
 	assert_int_equal(cub_frame_free_count(), before);
 }
 
+/* More PROT_NONE pages than the old fixed table held (4096), restored
+ * one by one in a scattered order: every page keeps its bytes, and the
+ * mprotect calls' splits join again (a table of 1024 vmas would not
+ * hold 6000 pieces). */
+static void test_many_parked(void **state)
+{
+	const long n = 6000;
+	long a = sys_mmap_anon(0, n * PG, RW, PRIV_ANON);
+	size_t before = cub_frame_free_count();
+	unsigned char *p = (unsigned char *)a;
+
+	(void)state;
+	assert_true(a > 0);
+	for (long i = 0; i < n; i++)
+		p[i * PG + 7] = (unsigned char)(i * 31 + 1);
+	assert_int_equal(SYS3(SYS_mprotect, a, n * PG, NONE), 0);
+	assert_false(cub_arch_addr_readable((uintptr_t)a, 1));
+	for (long k = 0; k < n; k++) {		/* 1223 is prime to 6000 */
+		long i = k * 1223 % n;
+
+		assert_int_equal(SYS3(SYS_mprotect, a + i * PG, PG, RW), 0);
+		assert_int_equal(p[i * PG + 7], (unsigned char)(i * 31 + 1));
+	}
+	assert_int_equal(SYS2(SYS_munmap, a, n * PG), 0);
+	/* Every page's frame is back, and the parked table's and the vma
+	 * table's (grown past its first 1024, back in .bss once emptied). */
+	assert_int_equal(cub_frame_free_count(), before + n);
+}
+
 static void test_fixed_and_noreplace(void **state)
 {
 	long a = sys_mmap_anon(0, 4 * PG, RW, PRIV_ANON);
@@ -153,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_mmap_errors),
 		cmocka_unit_test(test_mmap_rw_and_unmap),
 		cmocka_unit_test(test_reserve_then_protect),
+		cmocka_unit_test(test_many_parked),
 		cmocka_unit_test(test_fixed_and_noreplace),
 		cmocka_unit_test(test_madvise),
 		cmocka_unit_test(test_brk),

@@ -1,0 +1,134 @@
+/*
+ * mm_park.c - the frames of PROT_NONE pages. Linux keeps a page's bytes
+ * while it is inaccessible, but cubrt's paging API forgets the frame of
+ * a page it unmaps, so mm.c "parks" the frame here, by page address,
+ * until an mprotect makes the page accessible again or the mapping goes.
+ *
+ * An open-addressing hash table: linear probing, deletion by backward
+ * shift (no tombstones), grown twice over at half full and freed when
+ * empty, so parking and unparking cost O(1) however many pages are
+ * parked, and nothing caps their number but memory.
+ *
+ * Invariants: every parked page is in exactly one slot, reachable from
+ * its home slot without crossing an empty one; va 0 marks an empty
+ * slot (page 0 is never a program page).
+ * The table lives in frames of its own (a run of them), not in the heap,
+ * so that a program's memory calls leave the heap as they found it and
+ * an empty table gives its frames back.
+ * Locking: mm.c's critical section (irq off); the page-fault path never
+ * parks or unparks (an absent page of an accessible mapping has no
+ * parked frame).
+ */
+#include <cubrt/mem.h>
+
+#include "mm_impl.h"
+
+#define FIRST_CAP (CUB_PAGE_SIZE / sizeof(struct slot))	/* one frame */
+
+static struct slot {
+	uintptr_t va, pa;
+} *table;
+static size_t cap, used;	/* cap: 0 or a power of two */
+
+static size_t home(uintptr_t va)
+{
+	uint64_t h = (uint64_t)(va >> 12) * 0x9E3779B97F4A7C15ull;
+
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+static struct slot *find(uintptr_t va)
+{
+	for (size_t i = cap ? home(va) : 0; cap; i = (i + 1) & (cap - 1)) {
+		if (table[i].va == va)
+			return &table[i];
+		if (!table[i].va)
+			break;
+	}
+	return NULL;
+}
+
+static void put(uintptr_t va, uintptr_t pa)
+{
+	size_t i = home(va);
+
+	while (table[i].va)
+		i = (i + 1) & (cap - 1);
+	table[i] = (struct slot){ va, pa };
+}
+
+/* Twice the slots (FIRST_CAP at first), everything rehashed: false
+ * when the heap has no room. */
+static size_t frames_for(size_t slots)
+{
+	return slots * sizeof(struct slot) / CUB_PAGE_SIZE;
+}
+
+static bool grow(void)
+{
+	struct slot *old = table;
+	size_t old_cap = cap, n = cap ? cap * 2 : FIRST_CAP;
+	uintptr_t pa = cub_frame_alloc_run(frames_for(n), CUB_FRAME_ZERO);
+
+	if (!pa)
+		return false;
+	table = (struct slot *)pa;	/* frames are reached by address */
+	cap = n;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].va)
+			put(old[i].va, old[i].pa);
+	if (old)
+		cub_frame_free_run((uintptr_t)old, frames_for(old_cap));
+	return true;
+}
+
+bool cubi_mm_park(uintptr_t va, uintptr_t pa)
+{
+	if ((used + 1) * 2 > cap && !grow())
+		return false;
+	put(va, pa);
+	used++;
+	return true;
+}
+
+bool cubi_mm_parked(uintptr_t va)
+{
+	return find(va) != NULL;
+}
+
+/* Empties slot i, moving back the entries after it that would no longer
+ * be reachable from their home slot. */
+static void remove_at(size_t i)
+{
+	for (size_t j = i;;) {
+		size_t k;
+
+		j = (j + 1) & (cap - 1);
+		if (!table[j].va)
+			break;
+		k = home(table[j].va);
+		/* Leave j where it is if its home k lies cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		table[i] = table[j];
+		i = j;
+	}
+	table[i].va = 0;
+}
+
+uintptr_t cubi_mm_unpark(uintptr_t va)
+{
+	struct slot *s = find(va);
+	uintptr_t pa;
+
+	if (!s)
+		return 0;
+	pa = s->pa;
+	remove_at((size_t)(s - table));
+	if (--used == 0) {	/* nothing parked: no table */
+		cub_frame_free_run((uintptr_t)table, frames_for(cap));
+		table = NULL;
+		cap = 0;
+	}
+	return pa;
+}
