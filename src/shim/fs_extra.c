@@ -4,7 +4,7 @@
  *
  * Two file systems answer statfs: the tree (a tmpfs: its size is the
  * machine's memory, its free space the free page frames, since a file's
- * bytes live in heap memory) and /proc, whose nodes are the sealed ones
+ * bytes live in page frames: ramfs_pages.c) and /proc, whose nodes are the sealed ones
  * (procfs.h). Descriptors of no node (pipes, sockets, the console,
  * eventfds...) answer as Linux's pseudo file systems do. Nothing is ever
  * written back to a disk, so the sync calls only check their argument.
@@ -198,11 +198,12 @@ CUBI_SYS(statx)
 /* --------------------------------------------- fallocate, fadvise, sync */
 
 #define FALLOC_FL_KEEP_SIZE 1u
+#define FALLOC_FL_PUNCH_HOLE 2u
 #define POSIX_FADV_MAX 5u
 
 struct falloc_args {
 	uint32_t mode;
-	uint64_t end;
+	uint64_t off, end;
 };
 
 static long falloc_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
@@ -219,11 +220,19 @@ static long falloc_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
 		return -ENODEV;
 	if (a->end > CUBI_FILE_MAX)
 		return -CUB_EFBIG;
-	/* Bytes live in heap memory written on demand: reserving them
-	 * ahead is not possible, so only the size changes (mode 0). */
-	if (!(a->mode & FALLOC_FL_KEEP_SIZE) && a->end > st.size)
-		return cubi_ramfs_truncate(n, a->end);
-	return 0;
+	if (a->mode & FALLOC_FL_PUNCH_HOLE) {	/* the range reads zeros */
+		cubi_ramfs_pages_punch(n, a->off, a->end);
+		return 0;
+	}
+	/* The size first (mode 0), then a frame for every page in range
+	 * below it, as tmpfs allocates: later writes cannot run out. */
+	if (!(a->mode & FALLOC_FL_KEEP_SIZE) && a->end > st.size) {
+		long rc = cubi_ramfs_truncate(n, a->end);
+
+		if (rc)
+			return rc;
+	}
+	return cubi_ramfs_pages_reserve(n, a->off, a->end);
 }
 
 /* A descriptor without a node: a pipe -ESPIPE, else -ENODEV. */
@@ -237,18 +246,22 @@ static long no_node_error(uint64_t fd)
 	return (st.mode & CUBI_S_IFMT) == CUBI_S_IFIFO ? -CUB_ESPIPE : -ENODEV;
 }
 
-/* fallocate(fd, mode, offset, len): mode 0 or FALLOC_FL_KEEP_SIZE;
- * punching, zeroing, collapsing and inserting ranges: -EOPNOTSUPP. */
+/* fallocate(fd, mode, offset, len), as tmpfs does it: mode 0 or
+ * FALLOC_FL_KEEP_SIZE give the range its frames, PUNCH_HOLE|KEEP_SIZE
+ * frees them (the range reads zeros); zeroing, collapsing, inserting
+ * and unsharing ranges: -EOPNOTSUPP, as on tmpfs. */
 CUBI_SYS(fallocate)
 {
-	struct falloc_args a = { (uint32_t)A1(r), 0 };
+	struct falloc_args a = { (uint32_t)A1(r), (uint64_t)A2(r), 0 };
 	int64_t off = (int64_t)A2(r), len = (int64_t)A3(r);
 	long rc;
 
 	if (off < 0 || len <= 0)
 		return -CUB_EINVAL;
-	if (a.mode & ~FALLOC_FL_KEEP_SIZE)
+	if (a.mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
 		return -CUB_EOPNOTSUPP;
+	if ((a.mode & FALLOC_FL_PUNCH_HOLE) && !(a.mode & FALLOC_FL_KEEP_SIZE))
+		return -CUB_EOPNOTSUPP;	/* Linux: a hole never changes the size */
 	a.end = (uint64_t)off + (uint64_t)len;
 	if (a.end < (uint64_t)off || a.end > (uint64_t)INT64_MAX)
 		return -CUB_EFBIG;

@@ -48,6 +48,7 @@
 #define MAP_KNOWN (0x0f | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | \
 		   0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x80000 | 0x100000)
 #define MADV_DONTNEED 4
+#define MADV_REMOVE 9
 #define MADV_FREE 8
 #define MADV_POPULATE_READ 22
 #define MADV_POPULATE_WRITE 23
@@ -521,6 +522,8 @@ CUBI_SYS(madvise)
 		return -CUB_EINVAL;
 	if ((rc = user_range(addr, A1(r), &end)) <= 0)
 		return rc;
+	if (advice == MADV_REMOVE)		/* a hole in the file: mm_file.c */
+		return cubi_mm_remove(addr, end);
 	irq = cub_arch_irq_save();
 	rc = cubi_mm_covered_locked(addr, end) ? 0 : -CUB_ENOMEM;
 	if (!rc && (advice == MADV_DONTNEED || advice == MADV_FREE))

@@ -36,6 +36,8 @@ extern unsigned cubi_mm_fault_around;
 /* The platform calls it once, true, when it serves demand faults; off
  * (the default) every accessible page has its frame from mmap on. */
 void cubi_mm_set_demand(bool on);
+/* Demand paging is on (set by cubi_mm_set_demand). */
+extern bool cubi_mm_demand;
 /* Pages in every absent page of [addr, addr+len) for access: true when
  * all of them are present now (their protection is the caller's check);
  * false with demand paging off. uaccess.c's second chance. */
@@ -54,9 +56,10 @@ extern size_t cubi_mm_resident;
  * addr+len) (fixed, or anywhere) to the pages of regular file f from
  * page pgoff on, holding a reference to f: the file's own frames, so
  * writes through it are the file's bytes (file.c checks the access).
- * The address or -errno. cubi_ramfs calls cubi_mm_file_shrunk (irq off)
- * before it frees the frames of node's pages from `first` on: every
- * shared mapping lets go of them. cubi_mm_sigbus: addr lies in a shared
+ * The address or -errno. cubi_ramfs calls cubi_mm_file_dropped (irq off)
+ * before it frees the frames of node's pages [first, last) (a shrink, a
+ * punched hole): every shared mapping lets go of them; a fault maps the
+ * page again (a hole's zeroed frame) or finds it past the end. cubi_mm_sigbus: addr lies in a shared
  * file mapping past its file's end (the fault is SIGBUS, BUS_ADRERR).
  * cubi_mm_reap frees the files whose last reference a removed mapping
  * dropped; the calls that remove mappings run it once interrupts are on
@@ -66,8 +69,14 @@ struct cubi_file;
 struct cubi_rnode;
 long cubi_mm_map_file(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace,
 		      struct cubi_file *f, uint64_t pgoff);
-void cubi_mm_file_shrunk(struct cubi_rnode *node, uint64_t first);
+void cubi_mm_file_dropped(struct cubi_rnode *node, uint64_t first, uint64_t last);
 bool cubi_mm_sigbus(uintptr_t addr);
+/* MADV_REMOVE of [addr, end): the file bytes behind each shared file
+ * mapping in it become a hole (zeros, frames freed), as tmpfs does; 0,
+ * -ENOMEM (a gap), -EINVAL (anonymous memory or a private copy),
+ * -EACCES (a file not open for writing). Takes the fs lock: interrupts
+ * on, no lock held. */
+long cubi_mm_remove(uintptr_t addr, uintptr_t end);
 void cubi_mm_reap(void);
 /* The key a shared (not PRIVATE) futex at uaddr waits on (futex.c): in a
  * shared file mapping the address of the word in the file's frame, the

@@ -11,7 +11,7 @@
  * mapping: munmap, DONTNEED and mremap only map or unmap them. A page
  * past the file's end has no frame: touching it is SIGBUS, as on Linux,
  * and a truncate that shrinks the file first unmaps the pages it drops
- * from every mapping (cubi_mm_file_shrunk), so no mapping keeps a frame
+ * from every mapping (cubi_mm_file_dropped), so no mapping keeps a frame
  * the file freed.
  *
  * Locking: mm.c's critical section (irq off) for the table; the file's
@@ -50,21 +50,68 @@ long cubi_mm_map_file(uintptr_t addr, size_t len, unsigned prot, bool fixed, boo
 	return rc;
 }
 
-void cubi_mm_file_shrunk(struct cubi_rnode *node, uint64_t first)
+void cubi_mm_file_dropped(struct cubi_rnode *node, uint64_t first, uint64_t last)
 {
 	unsigned long irq = cub_arch_irq_save();
 
 	for (size_t i = 0; i < cubi_mm_nvmas; i++) {
 		const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
-		uintptr_t va;
+		uint64_t pages = (v->end - v->start) / PG, from, to;
 
-		if (v->node != node || v->pgoff + (v->end - v->start) / PG <= first)
+		if (v->node != node || v->pgoff + pages <= first || v->pgoff >= last)
 			continue;
-		va = first > v->pgoff ? v->start + (first - v->pgoff) * PG : v->start;
-		for (; va < v->end; va += PG)
-			cubi_mm_release_page(v, va);
+		from = first > v->pgoff ? first - v->pgoff : 0;
+		to = last - v->pgoff < pages ? last - v->pgoff : pages;
+		for (uint64_t k = from; k < to; k++)
+			cubi_mm_release_page(v, v->start + k * PG);
 	}
 	cub_arch_irq_restore(irq);
+}
+
+/* The shared file mapping at addr: *f held (a reference), the file's
+ * node and the byte range behind [addr, min(end, its end)), whose
+ * length it returns; or -ENOMEM (unmapped), -EINVAL (anonymous or a
+ * private copy), -EACCES (a file not open for writing). */
+static long remove_target(uintptr_t addr, uintptr_t end, struct cubi_file **f,
+			  struct cubi_rnode **node, uint64_t *off)
+{
+	unsigned long irq = cub_arch_irq_save();
+	size_t i = cubi_mm_find(addr);
+	const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+	long len = -CUB_ENOMEM;
+
+	if (i < cubi_mm_nvmas && v->start <= addr) {
+		len = !v->file ? -CUB_EINVAL
+		      : (v->file->flags & CUBI_O_ACCMODE) != CUBI_O_RDWR ? -CUB_EACCES
+		      : (long)((end < v->end ? end : v->end) - addr);
+		if (len > 0) {
+			*f = v->file;
+			(*f)->refs++;
+			*node = v->node;
+			*off = v->pgoff * PG + (addr - v->start);
+		}
+	}
+	cub_arch_irq_restore(irq);
+	return len;
+}
+
+long cubi_mm_remove(uintptr_t addr, uintptr_t end)
+{
+	while (addr < end) {
+		struct cubi_file *f = NULL;
+		struct cubi_rnode *node = NULL;
+		uint64_t off = 0;
+		long len = remove_target(addr, end, &f, &node, &off);
+
+		if (len < 0)
+			return len;
+		cubi_fs_lock();		/* excludes writers holding a frame */
+		cubi_ramfs_pages_punch(node, off, off + (uint64_t)len);
+		cubi_fs_unlock();
+		cubi_file_put(f);
+		addr += (uintptr_t)len;
+	}
+	return 0;
 }
 
 bool cubi_mm_sigbus(uintptr_t addr)

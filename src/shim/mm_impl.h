@@ -89,8 +89,6 @@ int cubi_mm_file_frame(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t *pa)
 /* A removed vma's file reference: dropped now, the file freed by
  * cubi_mm_reap once interrupts are on. */
 void cubi_mm_drop_file(struct cubi_file *f);
-/* Demand paging is on (mm_fault.c; set by cubi_mm_set_demand). */
-extern bool cubi_mm_demand;
 /* mlockall(MCL_FUTURE) is in force: new mappings are paged in at once
  * (mm_extra.c sets it, mmap reads it). */
 extern bool cubi_mm_lock_future;

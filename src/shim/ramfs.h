@@ -263,7 +263,7 @@ long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
 /* Sets a file's size (zero-filling growth): 0, -CUB_EISDIR, -CUB_EFBIG,
  * -CUB_ENOSPC, -CUB_EINVAL (a device, socket node or link). A shrink
  * first unmaps the dropped pages from every shared mapping
- * (cubi_mm_file_shrunk). */
+ * (cubi_mm_file_dropped). */
 int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size);
 /* A regular file's page idx for a shared mapping (ramfs_pages.c): 0 and
  * its frame *pa (a zeroed one put in a hole), -CUB_EFAULT when the page
@@ -271,6 +271,13 @@ int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size);
  * with interrupts off and without the fs lock: it only fills holes, with
  * interrupts off, and reads what changes only with interrupts off. */
 int cubi_ramfs_page(struct cubi_rnode *n, uint64_t idx, uintptr_t *pa);
+/* fallocate's two kinds of work on a regular file's bytes [off, end)
+ * below its size (ramfs_pages.c; fs lock held): reserve gives every page
+ * its frame now (0, or -CUB_ENOSPC with some taken); punch makes the
+ * range read zeros, the whole pages in it losing their frames (unmapped
+ * from every shared mapping first), the size unchanged. */
+int cubi_ramfs_pages_reserve(struct cubi_rnode *n, uint64_t off, uint64_t end);
+void cubi_ramfs_pages_punch(struct cubi_rnode *n, uint64_t off, uint64_t end);
 bool cubi_ramfs_page_past_end(const struct cubi_rnode *n, uint64_t idx);
 
 void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st);

@@ -24,7 +24,7 @@
  * always sees a whole state, every change of f.pages, f.cap, a leaf
  * pointer, a slot or f.size is made with interrupts off (one CPU), and
  * a frame past a shrunk size is unmapped from every shared mapping
- * (cubi_mm_file_shrunk) before it is freed.
+ * (cubi_mm_file_dropped) before it is freed.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
@@ -218,7 +218,7 @@ static void drop_leaf(struct cubi_rnode *n, size_t l)
  * are skipped: a sparse file's truncate costs what it held). irq off. */
 static void drop_pages(struct cubi_rnode *n, size_t from)
 {
-	cubi_mm_file_shrunk(n, from);
+	cubi_mm_file_dropped(n, from, UINT64_MAX);
 	for (size_t l = from / LEAF; l < n->f.cap; l++) {
 		uintptr_t *leaf = (uintptr_t *)n->f.pages[l];
 		size_t first = l == from / LEAF ? from % LEAF : 0;
@@ -232,6 +232,64 @@ static void drop_pages(struct cubi_rnode *n, size_t from)
 		if (leaf && first == 0)
 			drop_leaf(n, l);
 	}
+}
+
+int cubi_ramfs_pages_reserve(struct cubi_rnode *n, uint64_t off, uint64_t end)
+{
+	uintptr_t pa;
+
+	for (size_t i = (size_t)(off / PG); i < pages_of(CUB_MIN(end, (uint64_t)n->f.size)); i++)
+		if (fill(n, i, &pa))
+			return -CUB_ENOSPC;
+	return 0;
+}
+
+/* Zeroes bytes [from, to) of one page (to - from <= PG), if it has a frame. */
+static void zero_part(struct cubi_rnode *n, uint64_t from, uint64_t to)
+{
+	const uintptr_t *s = from < to ? slot(n, (size_t)(from / PG)) : NULL;
+
+	if (s && *s)
+		cub_memset((unsigned char *)*s + from % PG, 0, (size_t)(to - from));
+}
+
+/* Zeroes bytes [from, to) where their pages have frames. */
+static void zero_range(struct cubi_rnode *n, uint64_t from, uint64_t to)
+{
+	while (from < to) {
+		uint64_t next = CUB_MIN(to, (from / PG + 1) * PG);
+
+		zero_part(n, from, next);
+		from = next;
+	}
+}
+
+void cubi_ramfs_pages_punch(struct cubi_rnode *n, uint64_t off, uint64_t end)
+{
+	uint64_t first = (off + PG - 1) / PG, last;	/* whole pages [first, last) */
+	unsigned long irq;
+
+	end = CUB_MIN(end, (uint64_t)n->f.size);
+	last = end / PG;
+	/* Without demand paging nothing would map a freed page again: the
+	 * range is zeroed and keeps its frames. */
+	if (!cubi_mm_demand || first >= last) {
+		zero_range(n, off, end);
+		return;
+	}
+	zero_range(n, off, first * PG);
+	zero_range(n, last * PG, end);
+	irq = cub_arch_irq_save();
+	cubi_mm_file_dropped(n, first, last);
+	for (uint64_t i = first; i < last; i++) {
+		uintptr_t *s = slot(n, (size_t)i);
+
+		if (s && *s) {
+			cub_frame_free(*s);
+			*s = 0;
+		}
+	}
+	cub_arch_irq_restore(irq);
 }
 
 int cubi_ramfs_pages_resize(struct cubi_rnode *n, uint64_t size)

@@ -8,7 +8,7 @@
  * shrinks it (the dropped pages are SIGBUS, BUS_ADRERR); a read-only
  * descriptor cannot give a writable shared mapping (EACCES, at mmap and
  * at mprotect); private mappings stay copies; /proc/self/maps names the
- * file. One line per check, a
+ * file; fallocate reserves and punches frames, MADV_REMOVE punches. One line per check, a
  * summary.
  */
 #define _GNU_SOURCE
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "checks.h"
@@ -179,6 +180,39 @@ static int in_maps(const char *p, size_t len, const char *path)
 	return found;
 }
 
+static long free_pages(void)
+{
+	struct sysinfo si;
+
+	sysinfo(&si);
+	return (long)(si.freeram * si.mem_unit / PG);
+}
+
+/* fallocate reserves and punches; MADV_REMOVE punches through a mapping. */
+static void check_holes(void)
+{
+	int fd = open("/tmp/cubrt-holes", O_CREAT | O_RDWR, 0600);
+	char *m = MAP_FAILED, c = 1;
+	long f0 = free_pages(), f1, f2;
+
+	if (fd >= 0 && fallocate(fd, 0, 0, 64 * PG) == 0)
+		m = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	f1 = free_pages();
+	check("fallocate takes the frames at once", m != MAP_FAILED && f0 - f1 >= 64);
+	if (m == MAP_FAILED)
+		return;
+	memset(m, 'x', 64 * PG);
+	check("PUNCH_HOLE gives them back; the mapping reads zeros",
+	      fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 64 * PG) == 0 &&
+	      (f2 = free_pages()) - f1 >= 60 && m[5 * PG] == 0 && m[0] == 0);
+	m[3 * PG + 1] = 'r';
+	check("MADV_REMOVE punches through the mapping",
+	      madvise(m + 3 * PG, PG, MADV_REMOVE) == 0 && m[3 * PG + 1] == 0 &&
+	      pread(fd, &c, 1, 3 * PG + 1) == 1 && c == 0);
+	munmap(m, 64 * PG);
+	close(fd);
+}
+
 int main(void)
 {
 	int fd = shm_open("/cubrt-shm", O_CREAT | O_EXCL | O_RDWR, 0600);
@@ -199,6 +233,7 @@ int main(void)
 	check("the mapping outlives shm_unlink and close",
 	      shm_unlink("/cubrt-shm") == 0 && close(fd) == 0 && a[10] == 'A' &&
 	      (a[11] = 'B', a[11] == 'B'));
+	check_holes();
 	fd = open("/tmp/cubrt-grow", O_CREAT | O_RDWR, 0600);
 	check("a plain file", fd >= 0 && ftruncate(fd, 2 * PG) == 0 && pwrite(fd, "A", 1, 10) == 1);
 	munmap(a, 2 * PG);

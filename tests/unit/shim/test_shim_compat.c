@@ -427,7 +427,9 @@ static void statfs_body(void)
 	assert_int_equal(SYS4(285, fd, 0, 0, 5), 0);		/* inside */
 	assert_int_equal(SYS6(332, fd, "", AT_EMPTY_PATH, 0x7ff, &x, 0), 0);
 	assert_int_equal(x.size, 30);
-	assert_int_equal(SYS4(285, fd, 3, 0, 5), -EOPNOTSUPP);	/* punch hole */
+	assert_int_equal(SYS4(285, fd, 3, 0, 5), 0);		/* punch hole: */
+	assert_int_equal(SYS4(285, fd, 2, 0, 5), -EOPNOTSUPP);	/* KEEP_SIZE too */
+	assert_int_equal(SYS4(285, fd, 0x10, 0, 5), -EOPNOTSUPP);	/* zero range */
 	assert_int_equal(SYS4(285, fd, 0, -1, 5), -CUB_EINVAL);
 	assert_int_equal(SYS4(285, fd, 0, 0, 0), -CUB_EINVAL);
 	assert_int_equal(SYS4(285, fd, 0, 1l << 41, 5), -EFBIG);

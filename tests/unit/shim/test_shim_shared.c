@@ -137,6 +137,42 @@ static void shrink_body(void)
 	assert_int_equal(SYS1(SYS_close, fd), 0);
 }
 
+/* fallocate reserves frames and punches holes (unmapped from every
+ * mapping, reading zeros after); MADV_REMOVE punches through a mapping. */
+static void hole_body(void)
+{
+	int fd = make("/p", 4 * PG);
+	long a = map(4 * PG, RW, SHARED, fd, 0);
+	size_t free0 = cub_frame_free_count();
+	char got[2] = { 1, 1 };
+
+	assert_int_equal(SYS4(285, fd, 0, 0, 4 * PG), 0);	/* reserve: four */
+	assert_int_equal(cub_frame_free_count(), demand ? free0 - 4 : free0);	/* (eager: */
+										/* mmap did) */
+	poke(a + PG + 9, 'h');
+	poke(a + 2 * PG + 1, 'i');
+	poke(a + 10, 'e');
+	assert_int_equal(SYS4(285, fd, 3, 9, 2 * PG), 0);	/* bytes 9 .. 2 PG + 8 */
+	if (demand)		/* page 1's frame went (eager: zeroed, kept) */
+		assert_false(cub_vm_query((uintptr_t)(a + PG), NULL, NULL) == 0);
+	assert_int_equal(peek(a + PG + 9), 0);
+	assert_int_equal(peek(a + 10), 0);			/* a partial page */
+	assert_int_equal(peek(a + 2 * PG + 1), 0);
+	assert_int_equal(SYS4(SYS_pread64, fd, got, 2, 2 * PG + 8), 2);
+	assert_int_equal(got[0], 0);
+	assert_int_equal(got[1], 0);
+	poke(a + 3 * PG + 3, 'r');
+	assert_int_equal(SYS3(SYS_madvise, a + 3 * PG, PG, 9), 0);	/* MADV_REMOVE */
+	assert_int_equal(peek(a + 3 * PG + 3), 0);
+	assert_int_equal(SYS4(SYS_pread64, fd, got, 1, 3 * PG + 3), 1);
+	assert_int_equal(got[0], 0);
+	long anon = SYS6(SYS_mmap, 0, PG, RW, 0x22, -1, 0);
+	assert_int_equal(SYS3(SYS_madvise, anon, PG, 9), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_munmap, anon, PG), 0);
+	assert_int_equal(SYS2(SYS_munmap, a, 4 * PG), 0);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
 /* unlink and close while mapped: the bytes live on; munmap frees all. */
 static void lifetime_body(void)
 {
@@ -208,6 +244,7 @@ static void test_coherence(void **state) { (void)state; run_both(coherence_body)
 static void test_shrink_and_remap(void **state) { (void)state; run_both(shrink_body); }
 static void test_lifetime(void **state) { (void)state; run_both(lifetime_body); }
 static void test_access(void **state) { (void)state; run_fresh(access_body, false); }
+static void test_holes(void **state) { (void)state; run_both(hole_body); }
 static void test_futex_key(void **state) { (void)state; run_both(futex_body); }
 
 static int setup(void **state)
@@ -224,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_shrink_and_remap),
 		cmocka_unit_test(test_lifetime),
 		cmocka_unit_test(test_access),
+		cmocka_unit_test(test_holes),
 		cmocka_unit_test(test_futex_key),
 	};
 
