@@ -225,6 +225,17 @@ int cub_arch_ctx_switch_then(struct cub_arch_ctx *from,
  * process's FS belongs to its libc). Contexts: any, interrupts disabled. */
 void cub_arch_set_tls(uint64_t base);
 
+/*
+ * The MXCSR bits this CPU implements: the MXCSR_MASK field (bytes 28-31)
+ * of an FXSAVE image, or 0xffbf when the CPU leaves that field 0 (the
+ * oldest SSE CPUs: every bit of the low 16 but DAZ). Loading an x87/SSE
+ * image whose MXCSR has any other bit set raises #GP (FXRSTOR), so an
+ * image that comes from a program (rt_sigreturn's frame) must be checked
+ * against it first. x86: found by an FXSAVE at boot; host: the host
+ * CPU's, found at the first call. Contexts: any (x86: after boot).
+ */
+uint32_t cub_arch_mxcsr_mask(void);
+
 /* Makes the `syscall` instruction enter cub_shim_syscall() (x86: EFER.SCE,
  * STAR, LSTAR, FMASK; host: nothing, tests call the dispatcher). Until
  * then SYSCALL raises #UD, so images without the shim do not carry it.

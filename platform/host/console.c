@@ -239,6 +239,24 @@ bool cub_arch_random(uint64_t *v)
 	return getrandom(v, sizeof(*v), 0) == (ssize_t)sizeof(*v);
 }
 
+/* The host CPU's MXCSR bits, as on bare metal (platform/x86/cpu.c): an
+ * FXSAVE's MXCSR_MASK, 0xffbf where the CPU leaves it 0; asked once, at
+ * the first call (host tests have no boot). */
+uint32_t cub_arch_mxcsr_mask(void)
+{
+	static uint32_t mask;
+
+	if (!mask) {
+		_Alignas(16) uint8_t img[512];
+		uint32_t m;
+
+		__asm__ volatile("fxsave %0" : "=m"(img));
+		memcpy(&m, img + 28, sizeof(m));
+		mask = m ? m : 0xffbfu;
+	}
+	return mask;
+}
+
 /* The process's FS base belongs to glibc: coroutines' thread pointers are
  * only bookkeeping on the host (tests read them back through the shim). */
 void cub_arch_set_tls(uint64_t base)

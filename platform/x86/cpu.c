@@ -1,5 +1,6 @@
 /*
- * cpu.c - descriptor tables: GDT with a TSS, IST stacks, and the IDT.
+ * cpu.c - descriptor tables: GDT with a TSS, IST stacks, and the IDT;
+ * and the MXCSR bits the CPU implements (cub_arch_mxcsr_mask).
  *
  * Invariants: every IDT vector is an interrupt gate (IF cleared on entry)
  * running on an IST stack, so entry never touches the interrupted stack:
@@ -10,6 +11,7 @@
  *         the handler's frames on IST4).
  * The tables are written once at boot, before interrupts are enabled.
  */
+#include <cubrt/arch.h>
 #include <cubrt/string.h>
 
 #include "x86.h"
@@ -91,6 +93,28 @@ static void load_tables(void)
 	__asm__ volatile("lidt %0" : : "m"(i));
 }
 
+/* The MXCSR bits FXRSTOR accepts (cub_arch_mxcsr_mask): the default
+ * until fpu_init has asked the CPU. */
+static uint32_t mxcsr_mask = X86_MXCSR_MASK_DEFAULT;
+
+/* One FXSAVE (boot.S enabled SSE before any C code ran): its MXCSR_MASK
+ * field, or the default where the CPU leaves it 0 (Intel SDM vol. 1,
+ * 11.6.6; Linux's mxcsr_feature_mask_init does the same). */
+static void fpu_init(void)
+{
+	static uint8_t img[X86_FX_SIZE] __attribute__((aligned(16)));
+	uint32_t m;
+
+	__asm__ volatile("fxsave %0" : "=m"(img));
+	cub_memcpy(&m, img + 28, sizeof(m));
+	mxcsr_mask = m ? m : X86_MXCSR_MASK_DEFAULT;
+}
+
+uint32_t cub_arch_mxcsr_mask(void)
+{
+	return mxcsr_mask;
+}
+
 static void set_gate(unsigned vec, unsigned ist)
 {
 	uint64_t off = (uint64_t)(uintptr_t)(cubi_x86_trap_stubs + 16 * vec);
@@ -119,4 +143,5 @@ void cubi_x86_cpu_init(void)
 	set_gate(2, 3);		/* NMI */
 	set_gate(18, 3);	/* #MC */
 	load_tables();
+	fpu_init();
 }

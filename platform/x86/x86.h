@@ -115,6 +115,8 @@ struct x86_trap_frame {
 };
 /* The FXSAVE image traps.S keeps just below the frame. */
 #define X86_FX_SIZE 512
+/* The MXCSR bits of a CPU whose FXSAVE leaves MXCSR_MASK 0 (cpu.c). */
+#define X86_MXCSR_MASK_DEFAULT 0xffbfu
 
 /* The signal Linux sends for exception f (vector < 32) taken in program
  * code, fx its FXSAVE image: false when Linux has none to send or the
@@ -132,7 +134,7 @@ extern char cubi_boot_stack_guard[], cubi_boot_stack_bottom[],
 
 /* Platform-internal entry points, in initialisation order. */
 void cubi_x86_serial_init(void);
-void cubi_x86_cpu_init(void);		/* GDT, TSS, IST stacks, IDT */
+void cubi_x86_cpu_init(void);		/* GDT, TSS, IST stacks, IDT, MXCSR mask */
 void cubi_x86_memmap_init(uint32_t magic, uintptr_t mbi);
 void cubi_x86_paging_init(void);
 void cubi_x86_symbols_init(uintptr_t elf, size_t len);
