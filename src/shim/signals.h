@@ -86,14 +86,23 @@ struct cubi_fault {
 bool cubi_signal_fault(struct cubi_sigctx *ctx, const struct cubi_fault *f);
 /* rt_sigreturn's first half: reads the frame a handler returned from (sp
  * is the stack pointer after its `ret` into the restorer) into ctx
- * (ctx->fx: the frame's FXSAVE image), and restores the thread's mask.
- * 0 or -CUB_EFAULT/-CUB_EINVAL. */
+ * (ctx->fx: the ucontext's fpstate as it is, unchecked: the program's
+ * FXSAVE image, NULL, or anything the handler put there), and restores
+ * the thread's mask. 0 or -CUB_EFAULT/-CUB_EINVAL. */
 int cubi_signal_restore(uintptr_t sp, struct cubi_sigctx *ctx);
-/* rt_sigreturn up to resuming ctx: cubi_signal_restore, the FXSAVE image
- * copied to fx (FX_SIZE bytes, 16-byte aligned; ctx->fx then points
- * there), and the handler of a signal due in the restored context
- * entered on top of it (chained: it starts with the initial x87/SSE
- * state in fx). 0 or cubi_signal_restore's error. */
+/* rt_sigreturn up to resuming ctx: cubi_signal_restore, then the x87/SSE
+ * state loaded into fx (FX_SIZE bytes, 16-byte aligned; ctx->fx then
+ * points there) as Linux loads it: the frame's image, or the initial
+ * state for a NULL fpstate; and the handler of a signal due in the
+ * restored context entered on top of it (chained: it starts with the
+ * initial x87/SSE state in fx). An image FXRSTOR would fault on
+ * (unreadable, not 16-byte aligned, MXCSR bits outside
+ * cub_arch_mxcsr_mask()) is refused as Linux x86-64 refuses it: ctx
+ * keeps the restored registers with rax 0 and the initial x87/SSE
+ * state, and SIGSEGV (SI_KERNEL) is forced on the thread - its handler
+ * entered on top, or, with none it does not block, the program ends
+ * with a report saying why. 0, or cubi_signal_restore's error (no valid
+ * frame at all). */
 int cubi_signal_return(uintptr_t sp, struct cubi_sigctx *ctx, void *fx);
 /* Platform: resumes ctx exactly (every register, flags, SSE state). */
 CUB_NORETURN void cubi_shim_resume_full(const struct cubi_sigctx *ctx);

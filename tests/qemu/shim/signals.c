@@ -12,8 +12,15 @@
  * interrupted code had - at a system call's return, at an interrupt's,
  * and when rt_sigreturn enters a handler queued behind the first - and
  * that code finds its own state again afterwards, whatever the handler
- * did to it. One line per check, a summary.
+ * did to it. rt_sigreturn takes the x87/SSE state a handler leaves in
+ * its frame as Linux x86-64 does: a valid change as it is, a NULL
+ * fpregs as the initial state, and one FXRSTOR would fault on (MXCSR
+ * 0xffffffff, an unreadable or misaligned fpregs) as SIGSEGV in the
+ * restored context, after which the program goes on with the initial
+ * state (this program passes the same checks on Linux, but the console
+ * read's). One line per check, a summary.
  */
+#define _GNU_SOURCE	/* REG_RAX and REG_RIP */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -220,11 +227,13 @@ static int initial_state(const struct fpseen *s)
 }
 
 /* What the interrupted code finds after the handler: its control word,
- * MXCSR and the 1.0 it had pushed. */
+ * MXCSR, tag word (0xffff: the x87 stack empty), the 1.0 it had pushed,
+ * and rax (tgkill's result, or what the handler put in its context). */
 struct fpafter {
-	unsigned short fcw;
+	unsigned short fcw, ftw;
 	unsigned mxcsr;
 	double top;
+	long rax;
 };
 
 static int own_state(const struct fpafter *a)
@@ -238,20 +247,23 @@ static int own_state(const struct fpafter *a)
  * state before is put back after. */
 static void fp_raise(int sig, struct fpafter *a)
 {
-	unsigned short cw = PROG_FCW, ocw;
+	unsigned short cw = PROG_FCW, ocw, env[14];	/* fnstenv's 28 bytes */
 	unsigned mx = PROG_MXCSR, omx;
 	long rax = SYS_tgkill;
 
 	__asm__ volatile("fnstcw %[ocw]\n\tstmxcsr %[omx]\n\t"
 			 "fldcw %[cw]\n\tldmxcsr %[mx]\n\tfld1\n\t"
 			 "syscall\n\t"
-			 "fnstcw %[gcw]\n\tstmxcsr %[gmx]\n\tfstpl %[top]\n\t"
+			 "fnstcw %[gcw]\n\tstmxcsr %[gmx]\n\tfnstenv %[env]\n\t"
+			 "fstpl %[top]\n\t"
 			 "fninit\n\tfldcw %[ocw]\n\tldmxcsr %[omx]"
-			 : "+a"(rax), [ocw] "=m"(ocw), [omx] "=m"(omx),
+			 : "+a"(rax), [ocw] "=m"(ocw), [omx] "=m"(omx), [env] "=m"(env),
 			   [gcw] "=m"(a->fcw), [gmx] "=m"(a->mxcsr), [top] "=m"(a->top)
 			 : [cw] "m"(cw), [mx] "m"(mx), "D"((long)getpid()),
 			   "S"(syscall(SYS_gettid)), "d"((long)sig)
 			 : "rcx", "r11", "memory");
+	a->ftw = env[4];
+	a->rax = rax;
 }
 
 /* The spinner's loop in that state, without a system call: only an
@@ -350,6 +362,150 @@ static int fp_checks(void)
 	return passed;
 }
 
+/* ------------------------------- the x87/SSE state rt_sigreturn takes */
+
+/* What edit_handler does to its frame before it returns: its image's
+ * MXCSR (HANDLER_MXCSR and control word HANDLER_FCW, or 0xffffffff,
+ * which FXRSTOR refuses with #GP), or the fpregs pointer itself (NULL,
+ * unmapped, misaligned). It always sets rax in its context to
+ * EDITED_RAX, which a refused rt_sigreturn replaces with 0. */
+enum { GOOD_STATE = 1, BAD_MXCSR, NO_FPREGS, WILD_FPREGS, ODD_FPREGS };
+#define EDITED_RAX 1234
+static volatile int edit;
+static volatile unsigned long long edited_rip;
+
+static void edit_handler(int sig, siginfo_t *si, void *p)
+{
+	ucontext_t *uc = p;
+	fpregset_t fp = uc->uc_mcontext.fpregs;
+
+	(void)sig, (void)si;
+	edited_rip = uc->uc_mcontext.gregs[REG_RIP];
+	uc->uc_mcontext.gregs[REG_RAX] = EDITED_RAX;
+	switch (edit) {
+	case GOOD_STATE: fp->cwd = HANDLER_FCW, fp->mxcsr = HANDLER_MXCSR; break;
+	case BAD_MXCSR: fp->mxcsr = 0xffffffffu; break;
+	case NO_FPREGS: uc->uc_mcontext.fpregs = NULL; break;
+	case WILD_FPREGS: uc->uc_mcontext.fpregs = (fpregset_t)16; break;
+	case ODD_FPREGS: uc->uc_mcontext.fpregs = (fpregset_t)((char *)fp + 8); break;
+	}
+}
+
+/* What SIGSEGV's handler met: siginfo, the context it would return to
+ * (rip, rax), the x87/SSE state it started with and the one in its
+ * frame. */
+static volatile int segv_hits, segv_code;
+static void *volatile segv_addr;
+static volatile unsigned long long segv_rip, segv_rax;
+static struct fpseen segv_seen;
+static volatile unsigned short segv_frame_fcw;
+static volatile unsigned segv_frame_mxcsr;
+
+static void segv_handler(int sig, siginfo_t *si, void *p)
+{
+	ucontext_t *uc = p;
+	unsigned short env[14];
+	unsigned mxcsr;
+
+	__asm__ volatile("stmxcsr %0\n\tfnstenv %1" : "=m"(mxcsr), "=m"(env));
+	segv_seen = (struct fpseen){ env[0], env[2], env[4], mxcsr, sig };
+	segv_hits++;
+	segv_code = si->si_code;
+	segv_addr = si->si_addr;
+	segv_rip = uc->uc_mcontext.gregs[REG_RIP];
+	segv_rax = uc->uc_mcontext.gregs[REG_RAX];
+	segv_frame_fcw = uc->uc_mcontext.fpregs->cwd;
+	segv_frame_mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+}
+
+/* fp_raise with edit_handler doing `how`: what the program found after. */
+static void edited_raise(int how, struct fpafter *a)
+{
+	edit = how;
+	segv_hits = 0;
+	edited_rip = 0;
+	fp_raise(SIGUSR1, a);
+}
+
+/* The program after a handler whose state rt_sigreturn discarded: Linux's
+ * initial state (the x87 stack empty: its 1.0 gone). */
+static int initial_after(const struct fpafter *a)
+{
+	return a->fcw == 0x37f && a->mxcsr == 0x1f80 && a->ftw == 0xffff && a->top != 1.0;
+}
+
+/* rt_sigreturn refused the state with SIGSEGV as Linux forces it: once,
+ * SI_KERNEL, no address, in the restored context (its rip, rax 0), with
+ * the initial state in the handler and in its frame. */
+static int refused(void)
+{
+	return segv_hits == 1 && segv_code == SI_KERNEL && segv_addr == NULL &&
+	       segv_rip == edited_rip && edited_rip != 0 && segv_rax == 0 &&
+	       initial_state(&segv_seen) && segv_frame_fcw == 0x37f &&
+	       segv_frame_mxcsr == 0x1f80;
+}
+
+static void show_after(const char *what, const struct fpafter *a)
+{
+	printf("%s: after fcw %#x mxcsr %#x ftw %#x top %g rax %ld; SIGSEGV x%d code %d addr %p "
+	       "rip %#llx (edited %#llx) rax %lld, fcw %#x mxcsr %#x, frame %#x %#x\n",
+	       what, a->fcw, a->mxcsr, a->ftw, a->top, a->rax, segv_hits, segv_code, segv_addr,
+	       segv_rip, edited_rip, segv_rax, segv_seen.fcw, segv_seen.mxcsr,
+	       segv_frame_fcw, segv_frame_mxcsr);
+}
+
+static int fpregs_checks(void)
+{
+	struct sigaction sa, old_usr1;
+	struct fpafter a;
+	int passed = 0, ok;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = edit_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, &old_usr1);
+	sa.sa_sigaction = segv_handler;
+	sigaction(SIGSEGV, &sa, NULL);
+
+	edited_raise(GOOD_STATE, &a);
+	ok = segv_hits == 0 && a.fcw == HANDLER_FCW && a.mxcsr == HANDLER_MXCSR &&
+	     a.top == 1.0 && a.rax == EDITED_RAX;
+	passed += check("a control word and MXCSR a handler writes in its frame are the program's after",
+			ok);
+	if (!ok)
+		show_after("good", &a);
+
+	edited_raise(BAD_MXCSR, &a);
+	ok = refused() && initial_after(&a) && a.rax == 0;
+	passed += check("MXCSR 0xffffffff in the frame: SIGSEGV (SI_KERNEL) in the restored context, "
+			"then the program goes on with the initial x87/SSE state", ok);
+	if (!ok)
+		show_after("mxcsr", &a);
+
+	edited_raise(NO_FPREGS, &a);
+	ok = segv_hits == 0 && initial_after(&a) && a.rax == EDITED_RAX;
+	passed += check("fpregs NULL: the program goes on with the initial x87/SSE state", ok);
+	if (!ok)
+		show_after("null", &a);
+
+	edited_raise(WILD_FPREGS, &a);
+	ok = refused() && initial_after(&a) && a.rax == 0;
+	if (!ok)
+		show_after("unmapped", &a);
+	edited_raise(ODD_FPREGS, &a);
+	ok = ok && refused() && initial_after(&a) && a.rax == 0;
+	passed += check("fpregs unmapped or misaligned: SIGSEGV, then the initial x87/SSE state", ok);
+	if (!ok)
+		show_after("misaligned", &a);
+
+	sa.sa_handler = SIG_DFL;
+	sa.sa_flags = 0;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGUSR1, &old_usr1, NULL);
+	return passed;
+}
+
 int main(void)
 {
 	volatile double x = 1.5, y;
@@ -392,6 +548,7 @@ int main(void)
 	passed += check("a call-free loop takes a signal at an interrupt",
 			spinner_interrupted());
 	passed += fp_checks();
+	passed += fpregs_checks();
 	printf("signals: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
 }

@@ -9,8 +9,12 @@
  * program code delivered at once (cubi_signal_fault); rt_sigreturn's
  * chained delivery of a signal its mask unblocks (cubi_signal_return).
  * Every handler starts with Linux's initial x87/SSE state in the image
- * the context resumes with, the interrupted one in the frame. Runs
- * inside the scheduler: signals belong to threads, and threads are
+ * the context resumes with, the interrupted one in the frame.
+ * rt_sigreturn takes the x87/SSE state a handler left as Linux x86-64
+ * does: a NULL fpstate is the initial state; an image FXRSTOR would
+ * fault on (an MXCSR bit outside the CPU's mask, unreadable, misaligned)
+ * brings SIGSEGV in the restored context, or with no handler a report.
+ * Runs inside the scheduler: signals belong to threads, and threads are
  * coroutines.
  */
 #include <setjmp.h>
@@ -21,8 +25,10 @@
 
 #include <string.h>
 
+#include <cubrt/arch.h>
 #include <cubrt/mem.h>
 #include <cubrt/sched.h>
+#include "host.h"
 #include "shim_impl.h"
 #include "sys.h"
 
@@ -85,6 +91,11 @@ static void set_blocked(uint64_t m)
 	assert_int_equal(SYS4(SYS_rt_sigprocmask, 2, &m, NULL, 8), 0);
 }
 
+/* The interrupted code's MXCSR in context()'s image: round toward zero,
+ * flush to zero, divide by zero unmasked; bits every SSE CPU has (not
+ * DAZ), so that FXRSTOR takes the image (the rest is arbitrary bytes). */
+#define PROG_MXCSR 0xfd80u
+
 /* A context with distinct register values, interrupted at `sp`. */
 static struct cubi_sigctx context(uint64_t sp)
 {
@@ -99,6 +110,7 @@ static struct cubi_sigctx context(uint64_t sp)
 	c.fx = fx;
 	for (size_t i = 0; i < sizeof(fx); i++)
 		interrupted_fx[i] = (uint8_t)(i * 3);
+	memcpy(interrupted_fx + 24, &(uint32_t){ PROG_MXCSR }, 4);
 	memcpy(fx, interrupted_fx, sizeof(fx));
 	return c;
 }
@@ -119,6 +131,11 @@ static uint64_t at(uint64_t addr)
 
 	memcpy(&v, (const void *)addr, sizeof(v));
 	return v;
+}
+
+static void at_put(uint64_t addr, uint64_t v)
+{
+	memcpy((void *)addr, &v, sizeof(v));
 }
 
 static void deliver_body(void)
@@ -206,8 +223,11 @@ static void rules_body(void)
 	assert_int_equal(SYS2(SYS_tkill, 999, SIGUSR1), -CUB_ESRCH);
 	assert_int_equal(SYS2(SYS_kill, 1, 65), -CUB_EINVAL);
 	assert_int_equal(cubi_signal_restore(WILD, &back), -CUB_EFAULT);
-	memset(stack, 0, sizeof(stack));	/* rip 0 is canonical, fpstate 0 not */
-	assert_int_equal(cubi_signal_restore((uintptr_t)stack + 8, &back), -CUB_EFAULT);
+	memset(stack, 0, sizeof(stack));	/* rip 0 is canonical, fpstate 0 */
+	assert_int_equal(cubi_signal_restore((uintptr_t)stack + 8, &back), 0);
+	assert_null(back.fx);			/* left to cubi_signal_return */
+	at_put((uintptr_t)stack + MC + 16 * 8, 1ull << 48);	/* rip */
+	assert_int_equal(cubi_signal_restore((uintptr_t)stack + 8, &back), -CUB_EINVAL);
 }
 
 static void test_masks_and_actions(void **state)
@@ -494,6 +514,183 @@ static void test_sigreturn_chain(void **state)
 	run(chain_body);
 }
 
+/* ---------------------------------- the x87/SSE state rt_sigreturn takes */
+
+#define HANDLER_SEGV 0x5555000ul
+#define SI_KERNEL 0x80
+#define MC_RAX (MC + 13 * 8)
+
+static _Alignas(16) uint8_t resume_fx[512];
+
+/* SIGUSR1 delivered to HANDLER on context(top): its frame's address. */
+static uint64_t frame_for_usr1(uint64_t top)
+{
+	struct cubi_sigctx c = context(top);
+
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR1), 0);
+	assert_true(cubi_signal_deliver(&c));
+	assert_true(initial_fx(fx));
+	memset(fx, 0xee, sizeof(fx));		/* what the handler left */
+	return c.rsp;
+}
+
+static void set_frame_mxcsr(uint64_t f, uint32_t mxcsr)
+{
+	memcpy((uint8_t *)at(f + MC_FPSTATE) + 24, &mxcsr, sizeof(mxcsr));
+}
+
+/* The handler's rt_sigreturn refused the state (FXRSTOR would fault):
+ * back is aimed at SIGSEGV's handler, entered as Linux forces it
+ * (SI_KERNEL, si_addr 0, trapno and err 0) in the restored context - its
+ * registers with rax 0, the restored mask - with the initial x87/SSE
+ * state in the frame and in the image it resumes with; that handler
+ * returns to the restored context with the initial state. */
+static void check_refused(const struct cubi_sigctx *orig, struct cubi_sigctx *back)
+{
+	struct cubi_sigctx want = *orig, again;
+	uint64_t f = back->rsp;
+
+	want.rax = 0;
+	assert_int_equal(back->rip, HANDLER_SEGV);
+	assert_int_equal(back->rdi, SIGSEGV);
+	assert_int_equal(back->rsi, f + INFO);
+	assert_ptr_equal(back->fx, resume_fx);
+	assert_true(initial_fx(resume_fx));
+	assert_int_equal(*(int32_t *)(f + INFO), SIGSEGV);
+	assert_int_equal(*(int32_t *)(f + INFO + 8), SI_KERNEL);
+	assert_int_equal(at(f + INFO + 16), 0);			/* si_addr */
+	assert_memory_equal((void *)(f + MC), &want, 18 * 8);
+	assert_int_equal(at(f + MC_TRAPNO), 0);
+	assert_int_equal(at(f + MC_ERR), 0);
+	assert_true(initial_fx((const uint8_t *)at(f + MC_FPSTATE)));
+	assert_int_equal(at(f + UC_SIGMASK), 0);
+	assert_int_equal(blocked(), BIT(SIGSEGV));
+	assert_false(cubi_signal_pending());
+
+	memset(resume_fx, 0xee, sizeof(resume_fx));
+	assert_int_equal(cubi_signal_return(f + 8, &again, resume_fx), 0);
+	assert_memory_equal(&again, &want, 18 * 8);
+	assert_true(initial_fx(resume_fx));
+	assert_int_equal(blocked(), 0);
+}
+
+static void fpstate_body(void)
+{
+	uint64_t top = (uint64_t)(uintptr_t)(stack + sizeof(stack)) - 8;
+	uint32_t mask = cub_arch_mxcsr_mask(), outside = ~mask & (0u - ~mask);
+	struct cubi_sigctx orig = context(top), back;
+	uint8_t want[512];
+	uint64_t f;
+
+	/* The host CPU's mask: the low 16 bits but perhaps DAZ, never all. */
+	assert_int_equal(mask & 0xffbfu, 0xffbfu);
+	assert_int_not_equal(outside, 0);
+	set_blocked(0);
+	set_action(SIGUSR1, HANDLER, SA_SIGINFO, 0);
+	set_action(SIGSEGV, HANDLER_SEGV, SA_SIGINFO, 0);
+
+	/* A handler may change the state it returns to: a control word, an
+	 * MXCSR the CPU takes, registers - all of it comes back as it is. */
+	f = frame_for_usr1(top);
+	memcpy(want, interrupted_fx, sizeof(want));
+	memcpy(want, &(uint16_t){ 0x27f }, 2);
+	memcpy(want + 24, &(uint32_t){ 0x3f80u | (mask & 0x40u) }, 4);	/* DAZ if any */
+	memcpy((void *)at(f + MC_FPSTATE), want, sizeof(want));
+	at_put(f + MC_RAX, 1234);
+	assert_int_equal(cubi_signal_return(f + 8, &back, resume_fx), 0);
+	assert_int_equal(back.rip, orig.rip);
+	assert_int_equal(back.rax, 1234);
+	assert_memory_equal(resume_fx, want, sizeof(want));
+	assert_int_equal(blocked(), 0);
+
+	/* MXCSR 0xffffffff (FXRSTOR: #GP): refused, SIGSEGV. */
+	f = frame_for_usr1(top);
+	set_frame_mxcsr(f, 0xffffffffu);
+	assert_int_equal(cubi_signal_return(f + 8, &back, resume_fx), 0);
+	check_refused(&orig, &back);
+
+	/* One bit outside the mask is enough. */
+	f = frame_for_usr1(top);
+	set_frame_mxcsr(f, PROG_MXCSR | outside);
+	assert_int_equal(cubi_signal_return(f + 8, &back, resume_fx), 0);
+	check_refused(&orig, &back);
+
+	/* An fpstate nobody can read, or not 16-byte aligned: SIGSEGV too. */
+	f = frame_for_usr1(top);
+	at_put(f + MC_FPSTATE, WILD);
+	assert_int_equal(cubi_signal_return(f + 8, &back, resume_fx), 0);
+	check_refused(&orig, &back);
+	f = frame_for_usr1(top);
+	at_put(f + MC_FPSTATE, at(f + MC_FPSTATE) + 8);
+	assert_int_equal(cubi_signal_return(f + 8, &back, resume_fx), 0);
+	check_refused(&orig, &back);
+
+	/* NULL: Linux's initial state, and no signal. */
+	f = frame_for_usr1(top);
+	at_put(f + MC_FPSTATE, 0);
+	memset(resume_fx, 0xee, sizeof(resume_fx));
+	assert_int_equal(cubi_signal_return(f + 8, &back, resume_fx), 0);
+	assert_memory_equal(&back, &orig, 18 * 8);
+	assert_ptr_equal(back.fx, resume_fx);
+	assert_true(initial_fx(resume_fx));
+	assert_int_equal(blocked(), 0);
+	assert_false(cubi_signal_pending());
+	set_action(SIGSEGV, 0, 0, 0);
+}
+
+static void test_sigreturn_fpstate(void **state)
+{
+	(void)state;
+	run(fpstate_body);
+}
+
+static jmp_buf died;
+static int died_status;
+
+static void on_exit_hook(int status)
+{
+	died_status = status;
+	longjmp(died, 1);
+}
+
+/* Refused with SIGSEGV's default action: the program ends (status 125)
+ * with a report that says why, never a fault inside the shim. A panic is
+ * once per process: this test runs last. */
+static void killed_body(void)
+{
+	static char text[4096];
+	uint64_t top = (uint64_t)(uintptr_t)(stack + sizeof(stack)) - 8;
+	struct cubi_sigctx back;
+	bool irq_on = cub_arch_irq_enabled();
+	uint64_t f;
+
+	set_blocked(0);
+	set_action(SIGUSR1, HANDLER, SA_SIGINFO, 0);
+	set_action(SIGSEGV, 0, 0, 0);
+	f = frame_for_usr1(top);
+	set_frame_mxcsr(f, 0xffffffffu);
+	cubi_host_set_exit_hook(on_exit_hook);
+	cubi_host_capture_console(text, sizeof(text));
+	if (!setjmp(died)) {
+		(void)cubi_signal_return(f + 8, &back, resume_fx);
+		died_status = -1;
+	}
+	cubi_host_capture_console(NULL, 0);
+	cubi_host_set_exit_hook(NULL);
+	if (irq_on)
+		cub_arch_irq_enable();
+	assert_int_equal(died_status, 125);
+	assert_non_null(strstr(text, "rt_sigreturn: the signal frame's x87/SSE state at 0x"));
+	assert_non_null(strstr(text, "has MXCSR 0xffffffff, with bits outside the CPU's 0x"));
+	assert_non_null(strstr(text, "program killed by signal 11 (SIGSEGV)"));
+}
+
+static void test_sigreturn_fpstate_killed(void **state)
+{
+	(void)state;
+	run(killed_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +701,8 @@ int main(void)
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_sigreturn_chain),
+		cmocka_unit_test(test_sigreturn_fpstate),
+		cmocka_unit_test(test_sigreturn_fpstate_killed),	/* last: panics */
 	};
 
 	cubi_mem_init();
