@@ -59,12 +59,8 @@ static int resident(long a, int n)
 
 static int setup(void **state)
 {
-	static bool done;
-
 	(void)state;
-	if (!done)
-		cubi_mem_init();
-	done = true;
+	cubi_mem_init();	/* once: it is idempotent */
 	cubi_mm_set_demand(true);
 	cubi_mm_fault_around = 1;	/* one page a fault, but in test_fault_around */
 	return 0;

@@ -24,12 +24,8 @@
 
 static int setup(void **state)
 {
-	static bool done;
-
 	(void)state;
-	if (!done)
-		cubi_mem_init();
-	done = true;
+	cubi_mem_init();	/* once: it is idempotent */
 	return 0;
 }
 
