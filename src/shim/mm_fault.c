@@ -124,52 +124,56 @@ bool cubi_mm_populate(uintptr_t addr, size_t len, unsigned access)
 
 	if (!cubi_mm_demand || len == 0 || end < addr)
 		return false;
-	irq = cub_arch_irq_save();
-	for (size_t vi; ok && va < end; va += PG)
+	/* A critical section a page: a large buffer (a read of a GiB into
+	 * untouched memory) must not keep interrupts off while it zeroes. */
+	for (size_t vi; ok && va < end; va += PG) {
+		irq = cub_arch_irq_save();
 		ok = cub_vm_query(va, NULL, NULL) == 0 || fault_locked(va, access, &vi) == 1;
-	cub_arch_irq_restore(irq);
+		cub_arch_irq_restore(irq);
+	}
 	return ok;
 }
 
-/* Pages in every absent accessible page of [start, end) with the access
- * its vma allows (write where writable): 0, or -ENOMEM. irq off. */
-static int populate_locked(uintptr_t start, uintptr_t end)
+/* Pages in the absent page va of the vma holding or following it, with
+ * the access the vma allows (write where writable): the next address to
+ * look at (past a PROT_NONE vma at once; end when none is left), *rc
+ * -ENOMEM when no frame is left. One
+ * critical section a page, so that populating a large range never keeps
+ * interrupts off for long. */
+static uintptr_t populate_step(uintptr_t va, uintptr_t end, int *rc)
 {
-	for (size_t i = cubi_mm_find(start); i < cubi_mm_nvmas &&
-	     cubi_mm_vmas[i].start < end; i++) {
-		const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
-		uintptr_t va = v->start > start ? v->start : start;
+	unsigned long irq = cub_arch_irq_save();
+	size_t i = cubi_mm_find(va), vi;
+	uintptr_t next = end;
 
-		for (size_t vi; v->prot != CUB_PROT_NONE && va < v->end && va < end; va += PG)
-			if (fault_locked(va, v->prot, &vi) < 0)
-				return -CUB_ENOMEM;
+	if (i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end) {
+		const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+
+		va = v->start > va ? v->start : va;
+		next = v->prot == CUB_PROT_NONE ? v->end : va + PG;
+		if (v->prot != CUB_PROT_NONE && fault_locked(va, v->prot, &vi) < 0)
+			*rc = -CUB_ENOMEM;
 	}
-	return 0;
+	cub_arch_irq_restore(irq);
+	return next;
 }
 
 int cubi_mm_populate_range(uintptr_t start, uintptr_t end)
 {
-	unsigned long irq;
-	int rc;
+	int rc = 0;
 
-	if (!cubi_mm_demand)
-		return 0;
-	irq = cub_arch_irq_save();
-	rc = populate_locked(start, end);
-	cub_arch_irq_restore(irq);
+	for (uintptr_t va = start; cubi_mm_demand && !rc && va < end;)
+		va = populate_step(va, end, &rc);
 	return rc;
 }
 
 void cubi_mm_set_demand(bool on)
 {
-	unsigned long irq = cub_arch_irq_save();
-
 	/* Off again: every accessible page gets its frame back, since
 	 * nothing will page it in any more (the tests switch it). */
-	if (!on && cubi_mm_demand)
-		populate_locked(0, UINTPTR_MAX);
+	if (!on)
+		cubi_mm_populate_range(0, UINTPTR_MAX);
 	cubi_mm_demand = on;
-	cub_arch_irq_restore(irq);
 }
 
 bool cubi_mm_page_resident(uintptr_t va)
