@@ -96,6 +96,8 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(259, mknodat), NR(260, fchownat), NR(261, futimesat),
 	NR(285, fallocate), NR(306, syncfs), NR(326, copy_file_range),
 	NR(332, statx),
+	/* memfd.c */
+	NR(319, memfd_create),
 };
 
 static uint64_t logged[(CUBI_SYS_MAX + 64) / 64 + 1];

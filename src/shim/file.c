@@ -323,8 +323,41 @@ static long map_check(struct cubi_file *f, unsigned prot, bool shared)
 #define ZERO_RDEV 0x105	/* /dev/zero, 1:5 */
 
 /*
+ * A shared mapping of f (fs lock held, from the seal check to the new
+ * mapping: an F_ADD_SEALS cannot come between). Under F_SEAL_WRITE or
+ * F_SEAL_FUTURE_WRITE a writable one is -EPERM, and a read-only one
+ * holds a read-only file of f's node instead of f: Linux clears such a
+ * mapping's VM_MAYWRITE, so mprotect cannot make it writable (-EACCES,
+ * mm.c's check of the file) and it does not stop a later F_SEAL_WRITE
+ * (cubi_mm_node_mapped_writable). That file is put after the unlock
+ * (its last put takes the lock); the mapping keeps its own reference.
+ */
+static long map_shared(struct cubi_file *f, uintptr_t addr, size_t len, unsigned prot,
+		       uint64_t off, bool fixed, bool noreplace)
+{
+	struct rfile *rf = of_file(f);
+	struct cubi_file *via = f;
+	long at;
+
+	cubi_fs_lock();
+	if (cubi_ramfs_file_seals(rf->node) & (CUBI_SEAL_WRITE | CUBI_SEAL_FUTURE_WRITE)) {
+		if (prot & PROT_WRITE)
+			via = NULL;
+		else if ((via = cubi_file_open_at(rf->node, 0, rf->dir, rf->name, rf->nlen)))
+			via->refs = 1;	/* new: nobody else sees it yet */
+	}
+	at = !via ? (prot & PROT_WRITE ? -CUB_EPERM : -CUB_ENOMEM)
+		  : cubi_mm_map_file(addr, len, prot, fixed, noreplace, via, off / CUB_PAGE_SIZE);
+	cubi_fs_unlock();
+	if (via && via != f)
+		cubi_file_put(via);
+	return at;
+}
+
+/*
  * A shared mapping maps the file's own pages (mm_file.c): stores through
- * it are the file's bytes. A private one is a copy of the file's bytes,
+ * it are the file's bytes; the file's seals may forbid it (map_shared).
+ * A private one, never sealed, is a copy of the file's bytes,
  * taken at mmap: exactly Linux's private mapping until the file changes
  * under it (Linux leaves unspecified whether such changes show).
  */
@@ -349,13 +382,12 @@ long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 		cubi_file_put(f);
 		return at;
 	}
-	cubi_fs_lock();
 	if (shared) {
-		at = cubi_mm_map_file(addr, len, prot, fixed, noreplace, f, off / CUB_PAGE_SIZE);
-		cubi_fs_unlock();
+		at = map_shared(f, addr, len, prot, off, fixed, noreplace);
 		cubi_file_put(f);
 		return at;
 	}
+	cubi_fs_lock();
 	/* Writable while it is filled (W+X: -EPERM here). */
 	at = cubi_mm_map(addr, len, prot & PROT_WRITE ? prot | PROT_READ
 					    : PROT_READ | PROT_WRITE, fixed, noreplace);

@@ -2,7 +2,7 @@
  * io.c - the serial console as a file (descriptors 0, 1 and 2 at boot),
  * and the descriptor calls that only pass through to the fd layer
  * (fd.c): read, write, readv, writev, close, fcntl, lseek (ioctl is
- * ioctl.c's).
+ * ioctl.c's; fcntl's seal commands go to memfd.c).
  *
  * Console writes go out through cub_arch_console_putc; reads come from
  * the interrupt-driven console input. The console is not reported as a
@@ -220,7 +220,11 @@ CUBI_SYS(close)
 
 CUBI_SYS(fcntl)
 {
-	return cubi_fd_fcntl(A0(r), (unsigned)A1(r), A2(r));
+	unsigned cmd = (unsigned)A1(r);
+
+	if (cmd == CUBI_F_ADD_SEALS || cmd == CUBI_F_GET_SEALS)	/* memfd.c */
+		return cubi_memfd_fcntl(A0(r), cmd, A2(r));
+	return cubi_fd_fcntl(A0(r), cmd, A2(r));
 }
 
 CUBI_SYS(lseek)

@@ -460,6 +460,22 @@ static bool shared_writable(uintptr_t start, uintptr_t end)
 	return true;
 }
 
+/* A shared mapping of node through a descriptor open O_RDWR may write
+ * now or after an mprotect (Linux: VM_SHARED with VM_MAYWRITE, what
+ * F_SEAL_WRITE waits to see gone: memfd.c). A file open read-only (one
+ * file.c maps sealed files through included) never may. */
+bool cubi_mm_node_mapped_writable(const struct cubi_rnode *node)
+{
+	unsigned long irq = cub_arch_irq_save();
+	bool found = false;
+
+	for (size_t i = 0; i < cubi_mm_nvmas && !found; i++)
+		found = cubi_mm_vmas[i].node == node &&
+			(cubi_mm_vmas[i].file->flags & CUBI_O_ACCMODE) == CUBI_O_RDWR;
+	cub_arch_irq_restore(irq);
+	return found;
+}
+
 int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 {
 	uintptr_t end;

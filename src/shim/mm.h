@@ -84,5 +84,9 @@ void cubi_mm_reap(void);
  * keys cannot meet an address key: a frame of a file is nobody's
  * address, in the program's window or in cubrt. */
 uintptr_t cubi_mm_futex_key(uintptr_t uaddr);
+/* mm.c: whether a shared mapping of node may write, now or after an
+ * mprotect (made through a descriptor open O_RDWR): what F_SEAL_WRITE
+ * refuses with -EBUSY (memfd.c). A snapshot of the table. */
+bool cubi_mm_node_mapped_writable(const struct cubi_rnode *node);
 
 #endif

@@ -3,7 +3,8 @@
  * the tree itself -- nodes and their lifetime (holds; the last name or
  * hold gone frees a node; a held file keeps its last name), names
  * (entries, hard links, each node's chain of them), lookups, making
- * nodes (directories, regular files, devices, sockets, symbolic links),
+ * nodes (directories, regular files, devices, sockets, symbolic links,
+ * and regular files in no directory: memfd.c's),
  * and the seal /proc puts on its nodes (the refresh hook, epochs). Link,
  * unlink and rename are ramfs_link.c's, built on this file's entry
  * helpers (ramfs_impl.h). What a node holds (file bytes, attributes) is
@@ -89,6 +90,8 @@ static void node_init(struct cubi_rnode *n, uint32_t type, uint32_t perm)
 	if (type == CUBI_S_IFDIR) {
 		cub_list_init(&n->d.children);
 		n->d.next_seq = FIRST_SEQ;
+	} else if (type == CUBI_S_IFREG) {
+		n->f.seals = CUBI_SEAL_SEAL;	/* tmpfs's; memfd.c may clear it */
 	}
 }
 
@@ -337,6 +340,35 @@ int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
 	uint32_t type = (mode & CUBI_S_IFMT) == CUBI_S_IFDIR ? CUBI_S_IFDIR : CUBI_S_IFREG;
 
 	return add_node(dir, name, len, type, mode, 0, out);
+}
+
+/* The node and its ghost name are both allocated before either is
+ * kept, so running out of memory leaves nothing behind. */
+int cubi_ramfs_create_unnamed(const char *name, size_t len, uint32_t perm,
+			      struct cubi_rnode **out)
+{
+	struct cubi_rnode *n = cub_malloc(sizeof(*n));
+	struct rname *e = cub_malloc(sizeof(*e) + len + 1);
+
+	CUB_ASSERT(len > 0 && len <= CUBI_NAME_MAX);
+	if (!n || !e) {
+		cub_free(n);
+		cub_free(e);
+		return -CUB_ENOMEM;
+	}
+	node_init(n, CUBI_S_IFREG, perm);
+	cub_memset(e, 0, sizeof(*e));
+	cub_list_init(&e->entry);	/* on no list: a ghost from the start */
+	cub_memcpy(e->name, name, len);
+	e->name[len] = '\0';
+	e->nlen = (uint16_t)len;
+	e->dir = cubi_ramfs_root();
+	e->node = n;
+	cubi_ramfs_get(e->dir);		/* let go with the node (drop) */
+	n->f.names = e;
+	cubi_ramfs_get(n);		/* the caller's hold */
+	*out = n;
+	return 0;
 }
 
 /* The target is copied before the node is made, so that running out of

@@ -127,6 +127,20 @@ int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
 		      uint32_t mode, struct cubi_rnode **out);
 
 /*
+ * Creates a regular file in no directory (memfd_create's, as Linux's
+ * shmem_file_setup: an unlinked O_TMPFILE), with permission bits perm
+ * (no umask): 0 and *out, held once for the caller (cubi_ramfs_put
+ * lets go; the last hold frees it), or -CUB_ENOMEM. Its nlink is 0 and
+ * stays 0 (link refuses it: -CUB_EXDEV, as Linux does, whose memfd lives
+ * on a mount of its own); `name` (1..CUBI_NAME_MAX
+ * bytes, no NUL; '/' allowed, it is only shown) is its last name in
+ * the root, so cubi_ramfs_name_of answers it and /proc shows
+ * "/name (deleted)", as Linux shows "/memfd:x (deleted)".
+ */
+int cubi_ramfs_create_unnamed(const char *name, size_t len, uint32_t perm,
+			      struct cubi_rnode **out);
+
+/*
  * Creates the character device node `name` in dir (mode: permission
  * bits; rdev: its Linux device number, e.g. 0x103 for 1:3, /dev/null).
  * The node has no bytes: cubi_ramfs_read/write/truncate refuse it with
@@ -265,6 +279,39 @@ long cubi_ramfs_write(struct cubi_rnode *n, const void *buf, size_t len,
  * first unmaps the dropped pages from every shared mapping
  * (cubi_mm_file_dropped). */
 int cubi_ramfs_truncate(struct cubi_rnode *n, uint64_t size);
+
+/*
+ * File seals (Linux's F_SEAL_*, which fcntl F_ADD_SEALS adds: memfd.c),
+ * kept on a regular file's node; not /proc's "sealed" nodes above. A
+ * regular file starts with CUBI_SEAL_SEAL (no seal can be added: Linux's
+ * tmpfs files) unless memfd.c clears it. Honoured here:
+ *  - write: -CUB_EPERM under WRITE or FUTURE_WRITE (len 0 still
+ *    returns 0); under GROW a write past the size stops at the last
+ *    page boundary below the size (a short count; -CUB_EPERM when
+ *    there is none), as Linux's shmem checks a write page by page;
+ *  - truncate: shrinking -CUB_EPERM under SHRINK, growing under GROW
+ *    (WRITE alone allows both, as on Linux);
+ *  - chmod: changing an execute bit -CUB_EPERM under EXEC.
+ * Mappings are file.c's business, fallocate's memfd.c's (through
+ * cubi_ramfs_file_seal_check).
+ */
+#define CUBI_SEAL_SEAL 0x01u
+#define CUBI_SEAL_SHRINK 0x02u
+#define CUBI_SEAL_GROW 0x04u
+#define CUBI_SEAL_WRITE 0x08u
+#define CUBI_SEAL_FUTURE_WRITE 0x10u
+#define CUBI_SEAL_EXEC 0x20u
+#define CUBI_SEAL_ALL 0x3fu
+/* A regular file's seals (0 for any other node). */
+uint32_t cubi_ramfs_file_seals(const struct cubi_rnode *n);
+/* Sets regular file n's seals to `seals` (the caller keeps them only
+ * growing, and checks CUBI_SEAL_SEAL). */
+void cubi_ramfs_set_file_seals(struct cubi_rnode *n, uint32_t seals);
+/* What the seals say of a call that changes bytes (writes) or makes
+ * the file reach byte `end` (its size, or allocated storage): 0, or
+ * -CUB_EPERM (writes under WRITE or FUTURE_WRITE; end past the size
+ * under GROW). 0 for a node that is no regular file. */
+int cubi_ramfs_file_seal_check(const struct cubi_rnode *n, uint64_t end, bool writes);
 /* A regular file's page idx for a shared mapping (ramfs_pages.c): 0 and
  * its frame *pa (a zeroed one put in a hole), -CUB_EFAULT when the page
  * lies past the file's end, -CUB_ENOMEM. The page-fault path calls it

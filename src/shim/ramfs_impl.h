@@ -50,7 +50,12 @@
  *    current name of any node is known at once (cubi_ramfs_name_of);
  *    with nlink 0, f.names is NULL or its last name: an entry on no
  *    list (a ghost), kept because the node was held when it went, whose
- *    e->dir is held (refs) until the node is freed.
+ *    e->dir is held (refs) until the node is freed. A file made with no
+ *    name (cubi_ramfs_create_unnamed: a memfd) has such a ghost from
+ *    the start, in the root, and never gains a name (link refuses it);
+ *    only that ghost's name may hold a '/', and only it has seq 0 (an
+ *    entry takes its seq, >= FIRST_SEQ, when it is attached), which
+ *    tells it from an unlinked file's (born_unnamed).
  *  - a node other than the root is freed exactly when nlink and refs
  *    (holds) are both 0; an entry is freed when it is removed, but a
  *    ghost with its node.
@@ -63,6 +68,15 @@
  *    leaves (ramfs_pages.c has their rules); links: f.data holds f.cap =
  *    f.size + 1 bytes, the target and its NUL, and never changes.
  *    Devices and sockets keep f's bytes zeroed: size 0, no data.
+ *  - f.seals (regular files; Linux's F_SEAL_* bits, CUBI_SEAL_* in
+ *    ramfs.h) only ever gains bits, and none once it has
+ *    CUBI_SEAL_SEAL, which every regular file starts with but a memfd
+ *    made with MFD_ALLOW_SEALING or MFD_NOEXEC_SEAL (memfd.c). No write,
+ *    truncate or chmod that its seals forbid changes the node
+ *    (ramfs_data.c), and while it has CUBI_SEAL_WRITE no shared mapping
+ *    that is or may become writable maps it (memfd.c, file.c) - but
+ *    for one made before an F_SEAL_EXEC that brought CUBI_SEAL_WRITE
+ *    along, which Linux does not check either.
  *
  * Locking: none here; callers hold the fs lock (ramfs.h).
  */
@@ -114,6 +128,8 @@ struct cubi_rnode {
 						 * file: pages' leaves */
 			size_t leaf0;		/* a file: leaf 0's slots */
 			struct rname *names;	/* its entries, by alias */
+			uint32_t seals;		/* a regular file's F_SEAL_*
+						 * bits (fits in d's size) */
 		} f;
 	};
 	uint32_t rdev;			/* character devices: dev_t; socket
@@ -121,6 +137,8 @@ struct cubi_rnode {
 	const struct cubi_rsynth *synth;	/* sealed: its owner */
 	uint64_t synth_arg;
 };
+_Static_assert(sizeof(((struct cubi_rnode *)0)->f) <= sizeof(((struct cubi_rnode *)0)->d),
+	       "f.seals costs a node no bytes");
 
 /* A node's times: the wall clock (ns since 1970, as stat reports). */
 static inline uint64_t now(void)
@@ -131,6 +149,13 @@ static inline uint64_t now(void)
 static inline bool dir_p(const struct cubi_rnode *n)
 {
 	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFDIR;
+}
+
+/* n was made in no directory (cubi_ramfs_create_unnamed): see the
+ * invariants. */
+static inline bool born_unnamed(const struct cubi_rnode *n)
+{
+	return !dir_p(n) && n->nlink == 0 && n->f.names && n->f.names->seq == 0;
 }
 
 /* The entry a directory's d.children link belongs to. */

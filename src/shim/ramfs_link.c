@@ -31,8 +31,8 @@ int cubi_ramfs_link(struct cubi_rnode *n, struct cubi_rnode *dir,
 		return -CUB_EEXIST;
 	if (cubi_ramfs_sealed(dir))
 		return -CUB_ENOENT;
-	if (cubi_ramfs_sealed(n))
-		return -CUB_EXDEV;
+	if (cubi_ramfs_sealed(n) || born_unnamed(n))
+		return -CUB_EXDEV;	/* /proc's, a memfd's: other mounts */
 	if (dir_p(n))
 		return -CUB_EPERM;
 	if (n->nlink == 0)	/* removed: no name brings it back */

@@ -3,7 +3,8 @@
  * and the descriptors held under it (fs.c), the boot-time tree, path
  * walks and magic links (path.c), open files of ramfs nodes and mmap of
  * them (file.c), the device nodes (dev.c), O_PATH files of objects
- * outside the tree (opath.c), new opens of a pipe (pipe.c), and what
+ * outside the tree (opath.c), new opens of a pipe (pipe.c), file seals
+ * as fcntl and fallocate meet them (memfd.c), and what
  * devices and generated files take from misc.c (the host name,
  * randomness). The calls themselves are fs*.c's (fs_impl.h), the tree
  * ramfs*.c's (ramfs.h).
@@ -102,11 +103,26 @@ struct cubi_rnode *cubi_file_node(struct cubi_file *f);
  * -CUB_ENOTDIR, -CUB_EINVAL (too small for the next entry). */
 long cubi_file_getdents(struct cubi_file *f, uintptr_t buf, size_t n);
 /* mmap of fd (not MAP_ANONYMOUS): a copy of the file's bytes from off in
- * fresh memory (len: whole pages), then prot. shared: MAP_SHARED, only
- * read-only (a snapshot). Returns the address or -errno (EBADF, EACCES,
- * ENODEV: not a regular file, or a writable shared mapping). */
+ * fresh memory (len: whole pages), then prot; shared: MAP_SHARED, the
+ * file's own pages (mm_file.c), never writable under F_SEAL_WRITE or
+ * F_SEAL_FUTURE_WRITE (memfd.c). Returns the address or -errno (EBADF,
+ * EACCES, ENODEV: not a regular file; EPERM: a writable shared mapping
+ * of a file sealed against writes). Takes the fs lock. */
 long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 		   bool shared, uint64_t off, bool fixed, bool noreplace);
+
+/* memfd.c: fcntl's seal commands (io.c passes them on): F_ADD_SEALS,
+ * arg the seals to add, 0 or -errno; F_GET_SEALS, the seals or -errno
+ * (Linux's errors; memfd.c's header has the rules). Takes the fs lock. */
+#define CUBI_F_ADD_SEALS 1033
+#define CUBI_F_GET_SEALS 1034
+long cubi_memfd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg);
+/* memfd.c: what the seals of n (f's node) say of fallocate with mode
+ * up to byte end: 0, or -CUB_EPERM; 0 too where Linux fails earlier
+ * (f not open for writing, end past CUBI_FILE_MAX), for the caller's
+ * own checks. fs lock held. */
+long cubi_seal_fallocate(struct cubi_file *f, struct cubi_rnode *n, uint32_t mode,
+			 uint64_t end);
 
 /* dev.c: /dev's device nodes (null, zero, full, random, urandom) made
  * under root; opening device rdev: a file with no reference yet, or NULL
