@@ -211,7 +211,8 @@ static long falloc_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
 	struct falloc_args *a = arg;
 	struct cubi_rstat st;
 
-	if (cubi_seal_fallocate(f, n, a->mode, a->end)) return -CUB_EPERM;	/* memfd.c */
+	if (cubi_seal_fallocate(f, n, a->mode, a->end))	/* seals: memfd.c */
+		return -CUB_EPERM;
 	if ((f->flags & CUBI_O_ACCMODE) == 0)
 		return -CUB_EBADF;	/* not open for writing */
 	cubi_ramfs_stat(n, &st);

@@ -74,7 +74,8 @@ bool cubi_mm_sigbus(uintptr_t addr);
 /* MADV_REMOVE of [addr, end): the file bytes behind each shared file
  * mapping in it become a hole (zeros, frames freed), as tmpfs does; 0,
  * -ENOMEM (a gap), -EINVAL (anonymous memory or a private copy),
- * -EACCES (a file not open for writing). Takes the fs lock: interrupts
+ * -EACCES (a file not open for writing), -EPERM (a memfd sealed against
+ * writes: memfd.c). Takes the fs lock: interrupts
  * on, no lock held. */
 long cubi_mm_remove(uintptr_t addr, uintptr_t end);
 void cubi_mm_reap(void);

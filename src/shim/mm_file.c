@@ -102,13 +102,18 @@ long cubi_mm_remove(uintptr_t addr, uintptr_t end)
 		struct cubi_rnode *node = NULL;
 		uint64_t off = 0;
 		long len = remove_target(addr, end, &f, &node, &off);
+		int sealed;
 
 		if (len < 0)
 			return len;
 		cubi_fs_lock();		/* excludes writers holding a frame */
-		cubi_ramfs_pages_punch(node, off, off + (uint64_t)len);
+		sealed = cubi_ramfs_file_seal_check(node, 0, true);	/* a write */
+		if (!sealed)
+			cubi_ramfs_pages_punch(node, off, off + (uint64_t)len);
 		cubi_fs_unlock();
 		cubi_file_put(f);
+		if (sealed)
+			return -CUB_EPERM;
 		addr += (uintptr_t)len;
 	}
 	return 0;

@@ -538,7 +538,10 @@ static void future_write_body(void)
 	assert_int_equal(SYS3(SYS_mprotect, ro, PG, RW), 0);
 	poke(ro + 2, 'Y');
 	assert_int_equal(peek(rw + 2), 'Y');
-	/* ...new ones and the calls may not write. */
+	/* ...new ones and the calls may not write, nor punch a hole
+	 * through an old mapping (MADV_REMOVE), which keeps its bytes. */
+	assert_int_equal(SYS3(SYS_madvise, rw, PG, 9), -CUB_EPERM);
+	assert_int_equal(peek(rw + 2), 'Y');
 	assert_int_equal(SYS3(SYS_write, fd, "x", 1), -CUB_EPERM);
 	assert_int_equal(map(0, PG, RW, SHARED, fd, 0), -CUB_EPERM);
 	late = map(0, PG, R, SHARED, fd, 0);
