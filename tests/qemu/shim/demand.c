@@ -6,8 +6,10 @@
  * frames back; system calls read and write untouched buffers; untouched
  * read-only and PROT_NONE pages still fault with SEGV_ACCERR;
  * MAP_POPULATE, mlock and MADV_POPULATE_WRITE page in at once; mremap
- * moves what was touched; threads' stacks page in as they grow. One line
- * per check, a summary.
+ * moves what was touched; threads' stacks page in as they grow; four
+ * threads fault, DONTNEED and remap their pages at once, preempted, in
+ * a seeded random run checked against their models. One line per
+ * check, a summary.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -212,6 +214,66 @@ static void check_threads_and_unmap(long f0)
 	      munmap(map4g, 4096 * MIB + BLOCK * PG) == 0 && free_pages() >= f0 - 128);
 }
 
+/* A seeded random run: four threads, each on its own slice of one
+ * mapping, write, read back, DONTNEED and remap pages of their slice
+ * while the 10 ms slices preempt them, checking every read against
+ * their model of the slice (faults, fault-around and madvise racing
+ * across the threads' neighbouring pages). */
+#define MT_THREADS 4
+#define MT_PAGES 64		/* per thread */
+#define MT_STEPS 12000
+
+static char *mt_base;
+
+static void *mt_worker(void *arg)
+{
+	long id = (long)(intptr_t)arg;
+	char *slice = mt_base + id * MT_PAGES * PG, model[MT_PAGES] = { 0 };
+	uint64_t rng = 0x9E3779B97F4A7C15ull * (uint64_t)(id + 1);
+	long bad = 0;
+
+	for (int step = 0; step < MT_STEPS; step++) {
+		int pg, op;
+
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		pg = (int)(rng % MT_PAGES), op = (int)(rng >> 32) % 8;
+		bad += slice[pg * PG + 17] != model[pg];
+		if (op == 0) {
+			bad += madvise(slice + pg * PG, PG, MADV_DONTNEED) != 0;
+			model[pg] = 0;
+		} else if (op == 1) {	/* a fresh page in place */
+			bad += mmap(slice + pg * PG, PG, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
+			       slice + pg * PG;
+			model[pg] = 0;
+		} else {
+			model[pg] = (char)(1 + (rng >> 40) % 120);
+			slice[pg * PG + 17] = model[pg];
+		}
+	}
+	return (void *)(intptr_t)bad;
+}
+
+static void check_threads_random(void)
+{
+	pthread_t t[MT_THREADS];
+	long bad = 0;
+
+	mt_base = mmap(NULL, MT_THREADS * MT_PAGES * PG, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (long i = 0; mt_base != MAP_FAILED && i < MT_THREADS; i++)
+		pthread_create(&t[i], NULL, mt_worker, (void *)(intptr_t)i);
+	for (int i = 0; mt_base != MAP_FAILED && i < MT_THREADS; i++) {
+		void *r;
+
+		pthread_join(t[i], &r);
+		bad += (long)(intptr_t)r;
+	}
+	check("four threads fault, write, DONTNEED and remap at once: every read as modelled",
+	      mt_base != MAP_FAILED && bad == 0 &&
+	      munmap(mt_base, MT_THREADS * MT_PAGES * PG) == 0);
+}
+
 int main(void)
 {
 	long f0 = free_pages();
@@ -220,6 +282,7 @@ int main(void)
 	check_syscalls();
 	check_faults();
 	check_populate();
+	check_threads_random();
 	check_threads_and_unmap(f0);
 	printf("demand: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
