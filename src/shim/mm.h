@@ -70,6 +70,10 @@ struct cubi_rnode;
 long cubi_mm_map_file(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace,
 		      struct cubi_file *f, uint64_t pgoff);
 void cubi_mm_file_dropped(struct cubi_rnode *node, uint64_t first, uint64_t last);
+/* With demand paging off (the host), ramfs calls it when node's size
+ * grew: the shared mappings of it map their pages now inside the file,
+ * as nothing else would (on bare metal a fault does). */
+void cubi_mm_file_grown(struct cubi_rnode *node);
 bool cubi_mm_sigbus(uintptr_t addr);
 /* MADV_REMOVE of [addr, end): the file bytes behind each shared file
  * mapping in it become a hole (zeros, frames freed), as tmpfs does; 0,

@@ -119,6 +119,19 @@ long cubi_mm_remove(uintptr_t addr, uintptr_t end)
 	return 0;
 }
 
+void cubi_mm_file_grown(struct cubi_rnode *node)
+{
+	for (size_t i = 0; i < cubi_mm_nvmas; i++) {
+		unsigned long irq = cub_arch_irq_save();
+
+		if (i < cubi_mm_nvmas && cubi_mm_vmas[i].node == node &&
+		    cubi_mm_vmas[i].prot != CUB_PROT_NONE)
+			(void)cubi_mm_set_range(cubi_mm_vmas[i].start, cubi_mm_vmas[i].end,
+						cubi_mm_vmas[i].prot);
+		cub_arch_irq_restore(irq);
+	}
+}
+
 bool cubi_mm_sigbus(uintptr_t addr)
 {
 	unsigned long irq = cub_arch_irq_save();

@@ -175,6 +175,8 @@ static void grow(struct cubi_rnode *n, uint64_t size)
 	irq = cub_arch_irq_save();
 	n->f.size = (size_t)size;
 	cub_arch_irq_restore(irq);
+	if (!cubi_mm_demand)	/* no fault brings the new pages to a mapping */
+		cubi_mm_file_grown(n);
 }
 
 long cubi_ramfs_pages_write(struct cubi_rnode *n, const void *buf, size_t len, uint64_t off)
