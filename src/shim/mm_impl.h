@@ -1,10 +1,11 @@
 /*
  * mm_impl.h - what the memory files share beyond mm.h's cubi_mm_*
- * calls: mm.c's mapping table and the operations on it that mm_remap.c
- * (mremap) is built from. The table's invariants are in mm.c's header
- * comment. Everything here but cubi_mm_window is irq off: the caller
- * holds the one critical section (cub_arch_irq_save) for its whole call,
- * so that nobody sees a change half done.
+ * calls: the mapping table (mm_table.c) and the operations on it that
+ * mm.c, mm_remap.c (mremap), mm_fault.c and mm_file.c are built from.
+ * The table's invariants are in mm_table.c's header comment. Everything
+ * here but cubi_mm_window is irq off: the caller holds the one critical
+ * section (cub_arch_irq_save) for its whole call, so that nobody sees a
+ * change half done.
  */
 #ifndef CUBRT_SHIM_MM_IMPL_H
 #define CUBRT_SHIM_MM_IMPL_H
@@ -39,9 +40,15 @@ extern size_t cubi_mm_nvmas;
  * false when no run of frames is free. irq off. */
 bool cubi_mm_grow_table(void *at, size_t *cap, size_t elem, size_t first, bool owned);
 
-/* Learns the platform's VM window, once; any context, before the
- * functions below look at it. */
+/* Learns the platform's VM window [cubi_mm_win_lo, cubi_mm_win_hi),
+ * once; any context, before the functions below look at it. */
 void cubi_mm_window(void);
+extern uintptr_t cubi_mm_win_lo, cubi_mm_win_hi;
+/* Splits the vma holding addr so that a boundary falls there: 0, or
+ * -ENOMEM (no room in the table). Joins the vmas in or next to [start,
+ * end] that continue each other (as Linux merges vmas). */
+int cubi_mm_split_at(uintptr_t addr);
+void cubi_mm_merge_range(uintptr_t start, uintptr_t end);
 /* True when [start, start+len) lies in the window and does not wrap. */
 bool cubi_mm_in_window(uintptr_t start, size_t len);
 /* Index of the first vma ending above addr (cubi_mm_nvmas: none). */

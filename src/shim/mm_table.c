@@ -1,0 +1,329 @@
+/*
+ * mm_table.c - the mapping table the memory calls share (mm.c, mm_remap.c,
+ * mm_fault.c, mm_file.c: the operations are in mm_impl.h): where the
+ * program's mappings are, and which frames their pages have, over
+ * cubrt's paging API.
+ *
+ * Invariants (of the table, whichever file changes it):
+ *  - cubi_mm_vmas[0..cubi_mm_nvmas) are sorted, disjoint, page-aligned
+ *    [start, end) ranges inside the platform's VM window; every byte the
+ *    program may map through these files lies in exactly one vma (the brk
+ *    heap is a vma too); inserts and mprotect join neighbours that agree
+ *    (cubi_mm_merge_range), as Linux merges vmas, so the table's size follows
+ *    what is mapped rather than how often it was changed;
+ *  - a page of a vma with prot != NONE is mapped to a frame these files
+ *    allocated, or in a shared file mapping (mm_file.c) to the file's
+ *    own frame of that page, which the mapping never frees; a PROT_NONE
+ *    page is unmapped and its frame, if it had one, is "parked"
+ *    (mm_park.c) so a later mprotect restores the contents (Linux keeps
+ *    them);
+ *  - with demand paging on (cubi_mm_demand, bare metal: mm_fault.c) a
+ *    page of a vma with prot != NONE may also be absent, frame-less until
+ *    its first touch; off (the host), frames are allocated eagerly at
+ *    mmap/mprotect time, zero-filled, and no accessible page is absent;
+ *  - cubi_mm_resident counts the frames these files hold, mapped or
+ *    parked (VmRSS).
+ * Locking: the caller's critical section (irq off: mm_impl.h), one per
+ * memory call or demand fault.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/mem.h>
+#include <cubrt/string.h>
+
+#include "mm_impl.h"
+
+#define FIRST_VMAS 1024	/* in .bss; more in frames (cubi_mm_grow_table) */
+#define MAX_VMAS 65530		/* Linux's default vm.max_map_count */
+#define PG CUB_PAGE_SIZE
+
+/*
+ * Layout of the VM window (cub_arch_vm_window; x86: 64 GiB .. 127 TiB):
+ * programs (static-pie at window + 16 GiB, exec.c) and their brk heap
+ * below window + 64 GiB; mmap without a hint searches from there up.
+ */
+#define MMAP_BASE_OFFSET (64ull << 30)
+
+static struct cubi_mm_vma first_vmas[FIRST_VMAS];
+struct cubi_mm_vma *cubi_mm_vmas = first_vmas;
+static size_t vma_cap = FIRST_VMAS;
+size_t cubi_mm_nvmas;
+bool cubi_mm_demand;
+size_t cubi_mm_resident;
+uintptr_t cubi_mm_win_lo, cubi_mm_win_hi;
+
+void cubi_mm_window(void)
+{
+	if (!cubi_mm_win_hi)
+		cub_arch_vm_window(&cubi_mm_win_lo, &cubi_mm_win_hi);
+}
+
+/* Index of the first vma ending above addr. */
+size_t cubi_mm_find(uintptr_t addr)
+{
+	size_t lo = 0, hi = cubi_mm_nvmas;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (cubi_mm_vmas[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool cubi_mm_covered_locked(uintptr_t start, uintptr_t end)
+{
+	for (size_t i = cubi_mm_find(start); start < end; i++) {
+		if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start > start)
+			return false;
+		start = cubi_mm_vmas[i].end;
+	}
+	return true;
+}
+
+bool cubi_mm_overlaps(uintptr_t start, uintptr_t end)
+{
+	size_t i = cubi_mm_find(start);
+
+	return i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end;
+}
+
+bool cubi_mm_grow_table(void *at, size_t *cap, size_t elem, size_t first, bool owned)
+{
+	size_t n = *cap ? *cap * 2 : first;
+	size_t had = owned && *cap ? (*cap * elem + PG - 1) / PG : 0;
+	uintptr_t pa = cub_frame_alloc_run((n * elem + PG - 1) / PG, 0), old;
+
+	if (!pa)
+		return false;
+	cub_memcpy(&old, at, sizeof(old));
+	if (*cap)
+		cub_memcpy((void *)pa, (const void *)old, *cap * elem);
+	cub_memcpy(at, &pa, sizeof(pa));
+	if (had)
+		cub_frame_free_run(old, had);
+	*cap = n;
+	return true;
+}
+
+/* Room for one more vma: the table doubles, up to MAX_VMAS. irq off. */
+static bool vma_room(void)
+{
+	if (cubi_mm_nvmas < vma_cap)
+		return true;
+	return vma_cap < MAX_VMAS &&
+	       cubi_mm_grow_table(&cubi_mm_vmas, &vma_cap, sizeof(cubi_mm_vmas[0]), FIRST_VMAS,
+				  cubi_mm_vmas != first_vmas);
+}
+
+/* Back to the static table once the vmas fit in half of it: a burst of
+ * mappings does not keep its frames. irq off. */
+static void vma_shrink(void)
+{
+	if (cubi_mm_vmas == first_vmas || cubi_mm_nvmas > FIRST_VMAS / 2)
+		return;
+	cub_memcpy(first_vmas, cubi_mm_vmas, cubi_mm_nvmas * sizeof(first_vmas[0]));
+	cub_frame_free_run((uintptr_t)cubi_mm_vmas,
+			   (vma_cap * sizeof(first_vmas[0]) + PG - 1) / PG);
+	cubi_mm_vmas = first_vmas;
+	vma_cap = FIRST_VMAS;
+}
+
+/* Splits the vma containing addr so that a boundary falls at addr. */
+int cubi_mm_split_at(uintptr_t addr)
+{
+	size_t i = cubi_mm_find(addr);
+
+	if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start >= addr)
+		return 0;
+	if (!vma_room())
+		return -CUB_ENOMEM;
+	cub_memmove(&cubi_mm_vmas[i + 1], &cubi_mm_vmas[i],
+		    (cubi_mm_nvmas - i) * sizeof(cubi_mm_vmas[0]));
+	cubi_mm_nvmas++;
+	if (cubi_mm_vmas[i].file) {	/* both halves hold the file */
+		cubi_mm_vmas[i].file->refs++;
+		cubi_mm_vmas[i + 1].pgoff += (addr - cubi_mm_vmas[i].start) / PG;
+	}
+	cubi_mm_vmas[i].end = addr;
+	cubi_mm_vmas[i + 1].start = addr;
+	return 0;
+}
+
+/* Does b, right after a, continue it as one vma would (same protection,
+ * same file at the next page, or both anonymous)? */
+static bool joinable(const struct cubi_mm_vma *a, const struct cubi_mm_vma *b)
+{
+	return a->end == b->start && a->prot == b->prot && a->file == b->file &&
+	       (!a->file || b->pgoff == a->pgoff + (a->end - a->start) / PG);
+}
+
+/* Joins the vmas in or next to [start, end] where joinable, as Linux
+ * merges them: the table holds what the program mapped, not the history
+ * of its mprotect calls (a split per call would soon fill it). */
+void cubi_mm_merge_range(uintptr_t start, uintptr_t end)
+{
+	size_t i = cubi_mm_find(start);
+
+	if (i > 0)
+		i--;
+	while (i + 1 < cubi_mm_nvmas && cubi_mm_vmas[i].start <= end) {
+		if (!joinable(&cubi_mm_vmas[i], &cubi_mm_vmas[i + 1])) {
+			i++;
+			continue;
+		}
+		cubi_mm_vmas[i].end = cubi_mm_vmas[i + 1].end;
+		if (cubi_mm_vmas[i + 1].file)	/* its own reference; i keeps one */
+			cubi_mm_drop_file(cubi_mm_vmas[i + 1].file);
+		cub_memmove(&cubi_mm_vmas[i + 1], &cubi_mm_vmas[i + 2],
+			    (cubi_mm_nvmas - i - 2) * sizeof(cubi_mm_vmas[0]));
+		cubi_mm_nvmas--;
+	}
+}
+
+int cubi_mm_insert_like(uintptr_t start, uintptr_t end, unsigned prot,
+			const struct cubi_mm_vma *like, uint64_t pgoff)
+{
+	size_t i = cubi_mm_find(start);
+	struct cubi_mm_vma v = { start, end, prot, NULL, NULL, 0 };
+
+	if (!vma_room())
+		return -CUB_ENOMEM;
+	if (like && like->file) {
+		v.file = like->file;
+		v.node = like->node;
+		v.pgoff = pgoff;
+		v.file->refs++;
+	}
+	cub_memmove(&cubi_mm_vmas[i + 1], &cubi_mm_vmas[i],
+		    (cubi_mm_nvmas - i) * sizeof(cubi_mm_vmas[0]));
+	cubi_mm_vmas[i] = v;
+	cubi_mm_nvmas++;
+	cubi_mm_merge_range(start, end);
+	return 0;
+}
+
+int cubi_mm_insert(uintptr_t start, uintptr_t end, unsigned prot)
+{
+	return cubi_mm_insert_like(start, end, prot, NULL, 0);
+}
+
+void cubi_mm_release_page(const struct cubi_mm_vma *v, uintptr_t va)
+{
+	uintptr_t pa;
+
+	if (cub_vm_query(va, &pa, NULL) == 0)
+		cub_vm_unmap(va, PG);
+	else if (!(pa = cubi_mm_unpark(va)))
+		return;
+	if (!v->file)		/* a shared file page stays the file's */
+		cub_frame_free(pa);
+	cubi_mm_resident--;
+}
+
+/* Gives page va of vma v protection prot, parking or restoring its
+ * frame; an absent page gets one now only when demand paging is off
+ * (a shared file page past the file's end stays absent). */
+static int set_page(const struct cubi_mm_vma *v, uintptr_t va, unsigned prot)
+{
+	uintptr_t pa;
+	int rc;
+
+	if (cub_vm_query(va, &pa, NULL) == 0) {
+		if (prot != CUB_PROT_NONE)
+			return cub_vm_protect(va, PG, prot);
+		if (!cubi_mm_park(va, pa))
+			return -CUB_ENOMEM;
+		return cub_vm_unmap(va, PG);
+	}
+	if (prot == CUB_PROT_NONE)
+		return 0;
+	if ((pa = cubi_mm_unpark(va)))
+		return cub_vm_map(va, pa, PG, prot);
+	if (cubi_mm_demand)
+		return 0;	/* absent until touched: mm_fault.c */
+	if (v->file) {
+		rc = cubi_mm_file_frame(v, va, &pa);
+		if (rc)
+			return rc == -CUB_EFAULT ? 0 : rc;
+	} else if (!(pa = cub_frame_alloc(CUB_FRAME_ZERO))) {
+		return -CUB_ENOMEM;
+	}
+	if ((rc = cub_vm_map(va, pa, PG, prot))) {
+		if (!v->file)
+			cub_frame_free(pa);
+		return rc;
+	}
+	cubi_mm_resident++;
+	return 0;
+}
+
+/* [start, end) lies in one vma. */
+int cubi_mm_set_range(uintptr_t start, uintptr_t end, unsigned prot)
+{
+	const struct cubi_mm_vma *v = &cubi_mm_vmas[cubi_mm_find(start)];
+
+	for (uintptr_t va = start; va < end; va += PG) {
+		int rc = set_page(v, va, prot);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Removes [start, end) from the vma list and frees its frames. */
+int cubi_mm_remove_range(uintptr_t start, uintptr_t end)
+{
+	size_t i;
+
+	if (cubi_mm_split_at(start) || cubi_mm_split_at(end))
+		return -CUB_ENOMEM;
+	i = cubi_mm_find(start);
+	while (i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end) {
+		for (uintptr_t va = cubi_mm_vmas[i].start; va < cubi_mm_vmas[i].end; va += PG)
+			cubi_mm_release_page(&cubi_mm_vmas[i], va);
+		if (cubi_mm_vmas[i].file)
+			cubi_mm_drop_file(cubi_mm_vmas[i].file);
+		cub_memmove(&cubi_mm_vmas[i], &cubi_mm_vmas[i + 1],
+			    (cubi_mm_nvmas - i - 1) * sizeof(cubi_mm_vmas[0]));
+		cubi_mm_nvmas--;
+	}
+	vma_shrink();
+	return 0;
+}
+
+/* Lowest free gap of len bytes at or above a, or 0. */
+static uintptr_t gap_from(uintptr_t a, size_t len)
+{
+	for (size_t i = cubi_mm_find(a); a + len <= cubi_mm_win_hi && a + len > a; i++) {
+		if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start >= a + len)
+			return a;
+		a = cubi_mm_vmas[i].end > a ? cubi_mm_vmas[i].end : a;
+	}
+	return 0;
+}
+
+/* A free range for a mapping without MAP_FIXED: at the hint when it is in
+ * the window, else from the mmap base, else anywhere in the window. */
+uintptr_t cubi_mm_find_gap(uintptr_t hint, size_t len)
+{
+	uintptr_t base = cubi_mm_win_hi - cubi_mm_win_lo > 2 * MMAP_BASE_OFFSET ? cubi_mm_win_lo + MMAP_BASE_OFFSET : cubi_mm_win_lo;
+	uintptr_t a = 0;
+
+	if (hint >= cubi_mm_win_lo && hint < cubi_mm_win_hi)
+		a = gap_from(hint, len);
+	if (!a)
+		a = gap_from(base, len);
+	if (!a)
+		a = gap_from(cubi_mm_win_lo, len);
+	return a;
+}
+
+bool cubi_mm_in_window(uintptr_t start, size_t len)
+{
+	return start >= cubi_mm_win_lo && start + len <= cubi_mm_win_hi && start + len > start;
+}
+
