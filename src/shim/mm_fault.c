@@ -21,9 +21,10 @@
  * A frame is zero-filled when it is taken (cub_frame_alloc CUB_FRAME_ZERO),
  * so a first read sees zeroes, as on Linux.
  *
- * Locking: each call is one critical section (irq_save), as mm.c's; the
- * fault may come from any context but mm.c's own critical sections
- * (which never touch a program page by its address).
+ * Locking: each call is one critical section (irq_save), as the other
+ * memory calls'; the fault may come from any context but those calls'
+ * own critical sections (which never touch a program page by its
+ * address).
  */
 #include <cubrt/arch.h>
 #include <cubrt/mem.h>

@@ -14,9 +14,9 @@
  * from every mapping (cubi_mm_file_dropped), so no mapping keeps a frame
  * the file freed.
  *
- * Locking: mm.c's critical section (irq off) for the table; the file's
- * page slots are read and filled with interrupts off (ramfs_pages.c's
- * rule), so a page fault may look them up without the fs lock. A removed
+ * Locking: the memory calls' critical section (irq off) for the table;
+ * the file's page slots are read and filled with interrupts off
+ * (ramfs_pages.c's rule), so a page fault may look them up without the fs lock. A removed
  * vma's file reference is dropped inside the section; a file freed by it
  * waits in `reaped` (a table that grows as needed) for cubi_mm_reap,
  * since freeing a file takes the fs lock.

@@ -15,8 +15,8 @@
  * The table lives in frames of its own (a run of them), not in the heap,
  * so that a program's memory calls leave the heap as they found it and
  * an empty table gives its frames back.
- * Locking: mm.c's critical section (irq off); the page-fault path never
- * parks or unparks (an absent page of an accessible mapping has no
+ * Locking: the memory calls' critical section (irq off); the page-fault
+ * path never parks or unparks (an absent page of an accessible mapping has no
  * parked frame).
  */
 #include <cubrt/mem.h>

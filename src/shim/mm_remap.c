@@ -1,15 +1,15 @@
 /*
- * mm_remap.c - mremap over mm.c's mappings: it shrinks a mapping, grows
- * it in place when the pages after it are free, or (MREMAP_MAYMOVE)
- * moves its frames, without copying, to a free gap or to MREMAP_FIXED's
- * address; MREMAP_DONTUNMAP leaves the old range behind as fresh zero
+ * mm_remap.c - mremap over the mapping table (mm_table.c): it shrinks a
+ * mapping, grows it in place when the pages after it are free, or
+ * (MREMAP_MAYMOVE) moves its frames, without copying, to a free gap or
+ * to MREMAP_FIXED's address; MREMAP_DONTUNMAP leaves the old range behind as fresh zero
  * pages (anonymous memory only: a shared file mapping gets -EINVAL). A
  * shared file mapping carries its file and offset to the new range, and
  * grows over the file's next pages; private file mappings are copies
  * (file.c), so they remap as anonymous memory does.
  *
- * Invariants: those of the mapping table (mm.c's header comment; the
- * table and its operations: mm_impl.h). A remap changes it only through
+ * Invariants: those of the mapping table (mm_table.c's header comment;
+ * the table and its operations: mm_impl.h). A remap changes it only through
  * those operations, and carries frames, mapped or parked, to the same
  * offsets of the new range instead of copying them.
  *
@@ -111,7 +111,7 @@ static long remap_locked(uintptr_t old, size_t olen, size_t nlen, uint32_t flags
 	return rc ? rc : (long)to;
 }
 
-/* mremap over mm.c's mappings; the old range must lie in mappings of
+/* mremap; the old range must lie in mappings of
  * one protection and one file (-EFAULT), as one Linux vma. */
 CUBI_SYS(mremap)
 {

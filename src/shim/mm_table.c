@@ -310,15 +310,16 @@ static uintptr_t gap_from(uintptr_t a, size_t len)
  * the window, else from the mmap base, else anywhere in the window. */
 uintptr_t cubi_mm_find_gap(uintptr_t hint, size_t len)
 {
-	uintptr_t base = cubi_mm_win_hi - cubi_mm_win_lo > 2 * MMAP_BASE_OFFSET ? cubi_mm_win_lo + MMAP_BASE_OFFSET : cubi_mm_win_lo;
+	uintptr_t lo = cubi_mm_win_lo, hi = cubi_mm_win_hi;
+	uintptr_t base = hi - lo > 2 * MMAP_BASE_OFFSET ? lo + MMAP_BASE_OFFSET : lo;
 	uintptr_t a = 0;
 
-	if (hint >= cubi_mm_win_lo && hint < cubi_mm_win_hi)
+	if (hint >= lo && hint < hi)
 		a = gap_from(hint, len);
 	if (!a)
 		a = gap_from(base, len);
 	if (!a)
-		a = gap_from(cubi_mm_win_lo, len);
+		a = gap_from(lo, len);
 	return a;
 }
 
