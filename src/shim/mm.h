@@ -59,8 +59,9 @@ extern size_t cubi_mm_resident;
  * The address or -errno. cubi_ramfs calls cubi_mm_file_dropped (irq off)
  * before it frees the frames of node's pages [first, last) (a shrink, a
  * punched hole): every shared mapping lets go of them; a fault maps the
- * page again (a hole's zeroed frame) or finds it past the end. cubi_mm_sigbus: addr lies in a shared
- * file mapping past its file's end (the fault is SIGBUS, BUS_ADRERR).
+ * page again (a hole's zeroed frame) or finds it past the end.
+ * cubi_mm_sigbus: addr lies in a shared file mapping past its file's
+ * end (the fault is SIGBUS, BUS_ADRERR).
  * cubi_mm_reap frees the files whose last reference a removed mapping
  * dropped; the calls that remove mappings run it once interrupts are on
  * and no fs lock is held.
