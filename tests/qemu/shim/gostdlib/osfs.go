@@ -1,6 +1,7 @@
 // osfs.go - os, io/fs, os/user and os/exec over the shim: the booted
 // archive and /proc listed and walked, temporary files and directories,
-// times, links, the working directory, the environment, pipes with
+// times, links, the working directory, shared file mappings
+// (syscall.Mmap), the environment, pipes with
 // deadlines (Go's netpoller: epoll on pipes), the console as stdin, and
 // os/exec, which needs fork: a unikernel has none, so it must fail
 // cleanly (an error, no crash, no hang, nothing leaked).
@@ -34,6 +35,7 @@ func osChecks() []check {
 		{"os.executable", checkExecutable},
 		{"os.hostname", checkHostname},
 		{"os.pagesize", checkPagesize},
+		{"syscall.mmap.shared", checkMmapShared},
 		{"os.env", checkEnv},
 		{"os.pipe", checkPipe},
 		{"os.pipe.deadline", checkPipeDeadline},
@@ -226,6 +228,39 @@ func checkHostname() (bool, string) {
 func checkPagesize() (bool, string) {
 	return os.Getpagesize() == 4096 && syscall.Getpagesize() == 4096,
 		fmt.Sprintf("%d", os.Getpagesize())
+}
+
+// checkMmapShared maps a file twice with syscall.Mmap(MAP_SHARED): a
+// store through one mapping is in the other and in the file (ReadAt);
+// WriteAt shows in both; Msync and Munmap succeed.
+func checkMmapShared() (bool, string) {
+	f, err := os.CreateTemp("", "mmap")
+	if err != nil {
+		return false, err.Error()
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := f.Truncate(8192); err != nil {
+		return false, err.Error()
+	}
+	prot := syscall.PROT_READ | syscall.PROT_WRITE
+	a, err := syscall.Mmap(int(f.Fd()), 0, 8192, prot, syscall.MAP_SHARED)
+	if err != nil {
+		return false, err.Error()
+	}
+	b, err := syscall.Mmap(int(f.Fd()), 4096, 4096, prot, syscall.MAP_SHARED)
+	if err != nil {
+		return false, err.Error()
+	}
+	a[4096+7] = 'g'
+	got := make([]byte, 1)
+	_, rerr := f.ReadAt(got, 4096+7)
+	_, werr := f.WriteAt([]byte("o"), 4096+8)
+	other, written := string(b[7:9]), string(a[4096+8:4096+9])
+	ok := other == "go" && rerr == nil && got[0] == 'g' && werr == nil && written == "o" &&
+		syscall.Munmap(b) == nil && syscall.Munmap(a) == nil
+	return ok, fmt.Sprintf("through the other mapping %q, the file %q, WriteAt seen %q",
+		other, got, written)
 }
 
 // checkEnv looks at the environment the command line gave (GOSTDLIB=1
