@@ -347,7 +347,8 @@ static long map_shared(struct cubi_file *f, uintptr_t addr, size_t len, unsigned
 			via->refs = 1;	/* new: nobody else sees it yet */
 	}
 	at = !via ? (prot & PROT_WRITE ? -CUB_EPERM : -CUB_ENOMEM)
-		  : cubi_mm_map_file(addr, len, prot, fixed, noreplace, via, off / CUB_PAGE_SIZE);
+		  : cubi_mm_map_file(addr, len, prot, fixed, noreplace, via, off / CUB_PAGE_SIZE,
+				     false);
 	cubi_fs_unlock();
 	if (via && via != f)
 		cubi_file_put(via);
@@ -357,9 +358,12 @@ static long map_shared(struct cubi_file *f, uintptr_t addr, size_t len, unsigned
 /*
  * A shared mapping maps the file's own pages (mm_file.c): stores through
  * it are the file's bytes; the file's seals may forbid it (map_shared).
- * A private one, never sealed, is a copy of the file's bytes,
- * taken at mmap: exactly Linux's private mapping until the file changes
- * under it (Linux leaves unspecified whether such changes show).
+ * A private one, never sealed, borrows those pages read-only while it
+ * is not writable (a later mprotect to writable copies them in: Linux's
+ * copy on write, all at once), and is a copy of the file's bytes taken
+ * at mmap when it is writable from the start. Either way it is Linux's
+ * private mapping until the file changes under it (Linux leaves
+ * unspecified whether such changes show).
  */
 long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 		   bool shared, uint64_t off, bool fixed, bool noreplace)
@@ -388,6 +392,13 @@ long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 		return at;
 	}
 	cubi_fs_lock();
+	if (!(prot & PROT_WRITE)) {	/* read-only: borrows the file's frames */
+		at = cubi_mm_map_file(addr, len, prot, fixed, noreplace, f, off / CUB_PAGE_SIZE,
+				      true);
+		cubi_fs_unlock();
+		cubi_file_put(f);
+		return at;
+	}
 	/* Writable while it is filled (W+X: -EPERM here). */
 	at = cubi_mm_map(addr, len, prot & PROT_WRITE ? prot | PROT_READ
 					    : PROT_READ | PROT_WRITE, fixed, noreplace);

@@ -146,7 +146,7 @@ CUBI_SYS(mprotect)
 static bool shared_writable(uintptr_t start, uintptr_t end)
 {
 	for (size_t i = cubi_mm_find(start); i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end; i++)
-		if (cubi_mm_vmas[i].file &&
+		if (cubi_mm_vmas[i].file && !cubi_mm_vmas[i].cow &&
 		    (cubi_mm_vmas[i].file->flags & CUBI_O_ACCMODE) != CUBI_O_RDWR)
 			return false;
 	return true;
@@ -162,7 +162,7 @@ bool cubi_mm_node_mapped_writable(const struct cubi_rnode *node)
 	bool found = false;
 
 	for (size_t i = 0; i < cubi_mm_nvmas && !found; i++)
-		found = cubi_mm_vmas[i].node == node &&
+		found = cubi_mm_vmas[i].node == node && !cubi_mm_vmas[i].cow &&
 			(cubi_mm_vmas[i].file->flags & CUBI_O_ACCMODE) == CUBI_O_RDWR;
 	cub_arch_irq_restore(irq);
 	return found;
@@ -182,6 +182,9 @@ int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 	     : cubi_mm_split_at(addr) || cubi_mm_split_at(end) ? -CUB_ENOMEM : 0;
 	for (size_t i = cubi_mm_find(addr); !rc && i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end;
 	     i++) {
+		if ((prot & CUB_PROT_WRITE) && cubi_mm_vmas[i].cow &&	/* a private */
+		    (rc = cubi_mm_cow_break(i, prot)))		/* file mapping: */
+			break;						/* copied in */
 		cubi_mm_vmas[i].prot = prot;
 		rc = cubi_mm_set_range(cubi_mm_vmas[i].start, cubi_mm_vmas[i].end, prot);
 	}
@@ -262,7 +265,8 @@ size_t cubi_mm_snapshot(struct cubi_vma_info *out, size_t max,
 	for (size_t i = 0; i < n && i < max; i++)
 		out[i] = (struct cubi_vma_info){ cubi_mm_vmas[i].start, cubi_mm_vmas[i].end,
 						 cubi_mm_vmas[i].prot, cubi_mm_vmas[i].node,
-						 cubi_mm_vmas[i].pgoff * PG };
+						 cubi_mm_vmas[i].pgoff * PG,
+						 cubi_mm_vmas[i].node && !cubi_mm_vmas[i].cow };
 	*brk_lo = brk_base;
 	*brk_hi = CUB_ALIGN_UP(brk_cur, PG);
 	cub_arch_irq_restore(irq);

@@ -52,10 +52,12 @@ bool cubi_mm_page_resident(uintptr_t va);
 extern size_t cubi_mm_resident;
 
 /*
- * Shared file mappings (mm_file.c). cubi_mm_map_file maps [addr,
- * addr+len) (fixed, or anywhere) to the pages of regular file f from
- * page pgoff on, holding a reference to f: the file's own frames, so
- * writes through it are the file's bytes (file.c checks the access).
+ * File mappings of the file's frames (mm_file.c). cubi_mm_map_file maps
+ * [addr, addr+len) (fixed, or anywhere) to the pages of regular file f
+ * from page pgoff on, holding a reference to f: the file's own frames,
+ * so writes through it are the file's bytes (file.c checks the access);
+ * cow: a private mapping without PROT_WRITE, copied in when mprotect
+ * makes it writable.
  * The address or -errno. cubi_ramfs calls cubi_mm_file_dropped (irq off)
  * before it frees the frames of node's pages [first, last) (a shrink, a
  * punched hole): every shared mapping lets go of them; a fault maps the
@@ -69,7 +71,7 @@ extern size_t cubi_mm_resident;
 struct cubi_file;
 struct cubi_rnode;
 long cubi_mm_map_file(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace,
-		      struct cubi_file *f, uint64_t pgoff);
+		      struct cubi_file *f, uint64_t pgoff, bool cow);
 void cubi_mm_file_dropped(struct cubi_rnode *node, uint64_t first, uint64_t last);
 /* With demand paging off (the host), ramfs calls it when node's size
  * grew: the shared mappings of it map their pages now inside the file,

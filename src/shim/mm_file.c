@@ -1,9 +1,14 @@
 /*
- * mm_file.c - shared file mappings (MAP_SHARED of a regular file): the
- * mapping's pages are the file's own frames (ramfs_pages.c), so a store
+ * mm_file.c - file mappings of the file's own frames: MAP_SHARED of a
+ * regular file (ramfs_pages.c keeps its bytes in frames), so a store
  * through one mapping is at once in the file, in read(2)'s result and in
- * every other mapping of it, as Linux's page cache makes it; what
- * shm_open, sem_open and databases' shared memory rely on.
+ * every other mapping of it, as Linux's page cache makes it, what
+ * shm_open, sem_open and databases' shared memory rely on; and
+ * MAP_PRIVATE without PROT_WRITE (cow), which borrows the same frames
+ * read-only, so reading a large file through a mapping costs no copy,
+ * until an mprotect to writable copies its pages in
+ * (cubi_mm_cow_break; a private mapping made writable at mmap is a copy
+ * from the start: file.c).
  *
  * A shared vma holds a reference to its open file (so the node outlives
  * unlink and close) and knows the file page at its start; a split gives
@@ -23,6 +28,7 @@
  */
 #include <cubrt/arch.h>
 #include <cubrt/mem.h>
+#include <cubrt/string.h>
 
 #include "mm_impl.h"
 #include "ramfs.h"
@@ -40,9 +46,9 @@ int cubi_mm_file_frame(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t *pa)
 }
 
 long cubi_mm_map_file(uintptr_t addr, size_t len, unsigned prot, bool fixed, bool noreplace,
-		      struct cubi_file *f, uint64_t pgoff)
+		      struct cubi_file *f, uint64_t pgoff, bool cow)
 {
-	struct cubi_mm_vma like = { .file = f, .node = cubi_file_node(f) };
+	struct cubi_mm_vma like = { .file = f, .node = cubi_file_node(f), .cow = cow };
 	unsigned long irq = cub_arch_irq_save();
 	long rc = cubi_mm_map_locked(addr, len, prot, fixed, noreplace, &like, pgoff);
 
@@ -82,7 +88,7 @@ static long remove_target(uintptr_t addr, uintptr_t end, struct cubi_file **f,
 
 	if (i < cubi_mm_nvmas && v->start <= addr) {
 		len = !v->file ? -CUB_EINVAL
-		      : (v->file->flags & CUBI_O_ACCMODE) != CUBI_O_RDWR ? -CUB_EACCES
+		      : v->cow || (v->file->flags & CUBI_O_ACCMODE) != CUBI_O_RDWR ? -CUB_EACCES
 		      : (long)((end < v->end ? end : v->end) - addr);
 		if (len > 0) {
 			*f = v->file;
@@ -132,6 +138,56 @@ void cubi_mm_file_grown(struct cubi_rnode *node)
 	}
 }
 
+/* Page va of cow vma v made its own: a copy of the file's page in a
+ * fresh frame, mapped with prot (or parked) where the file's frame was;
+ * a page past the file's end stays absent. 0 or -ENOMEM. irq off. */
+static int copy_page(const struct cubi_mm_vma *v, uintptr_t va, unsigned prot)
+{
+	enum { MAPPED, PARKED, ABSENT } was = MAPPED;
+	uintptr_t from, to;
+
+	if (cub_vm_query(va, &from, NULL) != 0) {
+		if ((from = cubi_mm_unpark(va)))
+			was = PARKED;
+		else if (cubi_mm_file_frame(v, va, &from) == 0)
+			was = ABSENT;
+		else
+			return 0;
+	}
+	if (!(to = cub_frame_alloc(0))) {
+		if (was == PARKED)
+			cubi_mm_park(va, from);	/* its slot was just freed */
+		return -CUB_ENOMEM;
+	}
+	cub_memcpy((void *)to, (const void *)from, PG);
+	if (was == PARKED) {
+		cubi_mm_park(va, to);
+	} else if (cub_vm_map(va, to, PG, prot)) {
+		cub_frame_free(to);
+		return -CUB_ENOMEM;
+	}
+	cubi_mm_resident += was == ABSENT;
+	return 0;
+}
+
+int cubi_mm_cow_break(size_t i, unsigned prot)
+{
+	struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+
+	for (uintptr_t va = v->start; va < v->end; va += PG) {
+		int rc = copy_page(v, va, prot);
+
+		if (rc)
+			return rc;
+	}
+	cubi_mm_drop_file(v->file);
+	v->file = NULL;
+	v->node = NULL;
+	v->cow = false;
+	v->pgoff = 0;
+	return 0;
+}
+
 bool cubi_mm_sigbus(uintptr_t addr)
 {
 	unsigned long irq = cub_arch_irq_save();
@@ -152,7 +208,7 @@ uintptr_t cubi_mm_futex_key(uintptr_t uaddr)
 	const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
 	uintptr_t pa, key = uaddr;
 
-	if (i < cubi_mm_nvmas && v->start <= uaddr && v->file &&
+	if (i < cubi_mm_nvmas && v->start <= uaddr && v->file && !v->cow &&
 	    cubi_mm_file_frame(v, CUB_ALIGN_DOWN(uaddr, PG), &pa) == 0)
 		key = pa + uaddr % PG;	/* the file's frame: one per file page */
 	cub_arch_irq_restore(irq);

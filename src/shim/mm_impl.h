@@ -16,14 +16,16 @@ struct cubi_file;
 struct cubi_rnode;
 
 /* A mapping: page-aligned [start, end) of one protection (CUB_PROT_*).
- * A shared file mapping (MAP_SHARED of a regular file: mm_file.c) also
- * has the open file it holds a reference to, its node, and the file
- * page at start; its pages are the file's own frames, which the mapping
- * maps but never frees. Anonymous memory and private file mappings
- * (copies) have file NULL. */
+ * A file mapping (mm_file.c) also has the open file it holds a
+ * reference to, its node, and the file page at start; its pages are the
+ * file's own frames, which the mapping maps but never frees: MAP_SHARED,
+ * or (cow) MAP_PRIVATE while it is not writable, which mprotect ends by
+ * copying the pages in (the vma becomes anonymous). Anonymous memory and
+ * private file mappings made writable (copies) have file NULL. */
 struct cubi_mm_vma {
 	uintptr_t start, end;
 	unsigned prot;
+	bool cow;		/* a private file mapping: prot never writable */
 	struct cubi_file *file;
 	struct cubi_rnode *node;
 	uint64_t pgoff;
@@ -96,6 +98,11 @@ int cubi_mm_file_frame(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t *pa)
 /* A removed vma's file reference: dropped now, the file freed by
  * cubi_mm_reap once interrupts are on. */
 void cubi_mm_drop_file(struct cubi_file *f);
+/* Cow vma i becomes anonymous memory of its own, before mprotect makes
+ * it writable with prot: every page a copy of the file's (past the
+ * file's end: absent, so zeroes), the file reference dropped. 0 or
+ * -ENOMEM (some pages copied: the vma stays cow). */
+int cubi_mm_cow_break(size_t i, unsigned prot);
 /* mlockall(MCL_FUTURE) is in force: new mappings are paged in at once
  * (mm_extra.c sets it, mmap reads it). */
 extern bool cubi_mm_lock_future;

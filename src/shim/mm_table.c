@@ -157,6 +157,7 @@ int cubi_mm_split_at(uintptr_t addr)
 static bool joinable(const struct cubi_mm_vma *a, const struct cubi_mm_vma *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->file == b->file &&
+	       a->cow == b->cow &&
 	       (!a->file || b->pgoff == a->pgoff + (a->end - a->start) / PG);
 }
 
@@ -187,13 +188,14 @@ int cubi_mm_insert_like(uintptr_t start, uintptr_t end, unsigned prot,
 			const struct cubi_mm_vma *like, uint64_t pgoff)
 {
 	size_t i = cubi_mm_find(start);
-	struct cubi_mm_vma v = { start, end, prot, NULL, NULL, 0 };
+	struct cubi_mm_vma v = { start, end, prot, false, NULL, NULL, 0 };
 
 	if (!vma_room())
 		return -CUB_ENOMEM;
 	if (like && like->file) {
 		v.file = like->file;
 		v.node = like->node;
+		v.cow = like->cow;
 		v.pgoff = pgoff;
 		v.file->refs++;
 	}

@@ -86,9 +86,10 @@ void cubi_procfs_set_program(const struct cubi_proc_image *pi);
 struct cubi_vma_info {
 	uintptr_t start, end;
 	unsigned prot;		/* CUB_PROT_* */
-	struct cubi_rnode *node;	/* a shared file mapping's file (valid
-					 * while the fs lock is held), or NULL */
+	struct cubi_rnode *node;	/* a file mapping's file (valid while
+					 * the fs lock is held), or NULL */
 	uint64_t offset;	/* its byte offset in the file at start */
+	bool shared;		/* MAP_SHARED (else a private one's 'p') */
 };
 /* Copies up to max mappings in address order into out (a snapshot);
  * returns how many there are in all. *brk_lo, *brk_hi: the brk heap. */

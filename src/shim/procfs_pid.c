@@ -309,8 +309,8 @@ static const char *map_name(const struct cubi_vma_info *m, uintptr_t lo, uintptr
 }
 
 /* One maps line: "start-end perms offset dev inode" and a name padded
- * to its column, as Linux prints them; a shared file mapping's is 's',
- * its offset and inode, and the file's path (d_path's). */
+ * to its column, as Linux prints them; a file mapping's shows its
+ * offset, inode and the file's path (d_path's), 's' when shared. */
 static void map_line(struct cubi_pbuf *b, const struct cubi_vma_info *m, uintptr_t end,
 		     const char *name)
 {
@@ -322,7 +322,7 @@ static void map_line(struct cubi_pbuf *b, const struct cubi_vma_info *m, uintptr
 	cubi_pbuf_printf(b, "%08lx-%08lx %c%c%c%c %08lx 00:%02x %lu",
 			 (unsigned long)m->start, (unsigned long)end,
 			 m->prot & CUB_PROT_READ ? 'r' : '-', m->prot & CUB_PROT_WRITE ? 'w' : '-',
-			 m->prot & CUB_PROT_EXEC ? 'x' : '-', m->node ? 's' : 'p',
+			 m->prot & CUB_PROT_EXEC ? 'x' : '-', m->shared ? 's' : 'p',
 			 (unsigned long)m->offset, m->node ? 1u : 0u, (unsigned long)st.ino);
 	col = b->len - before;
 	if (name[0] || m->node)
@@ -339,6 +339,7 @@ static void map_line(struct cubi_pbuf *b, const struct cubi_vma_info *m, uintptr
 static bool continues(const struct cubi_vma_info *prev, const struct cubi_vma_info *m)
 {
 	return m->start == prev->end && m->prot == prev->prot && m->node == prev->node &&
+	       m->shared == prev->shared &&
 	       (!m->node || m->offset == prev->offset + (prev->end - prev->start));
 }
 

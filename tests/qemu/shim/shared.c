@@ -8,7 +8,9 @@
  * shrinks it (the dropped pages are SIGBUS, BUS_ADRERR); a read-only
  * descriptor cannot give a writable shared mapping (EACCES, at mmap and
  * at mprotect); private mappings stay copies; /proc/self/maps names the
- * file; fallocate reserves and punches frames, MADV_REMOVE punches. One line per check, a
+ * file; fallocate reserves and punches frames, MADV_REMOVE punches; a
+ * read-only private mapping borrows the file's pages until mprotect
+ * makes it writable. One line per check, a
  * summary.
  */
 #define _GNU_SOURCE
@@ -213,6 +215,29 @@ static void check_holes(void)
 	close(fd);
 }
 
+/* A private mapping without PROT_WRITE borrows the file's pages; an
+ * mprotect to writable copies them in. */
+static void check_private(void)
+{
+	int fd = open("/tmp/cubrt-private", O_CREAT | O_RDWR, 0600);
+	char *m = MAP_FAILED, c = 0;
+	long f0, f1, f2;
+
+	if (fd < 0 || fallocate(fd, 0, 0, 64 * PG) || pwrite(fd, "p", 1, 5 * PG) != 1)
+		return check("a file for a private mapping", 0);
+	f0 = free_pages();
+	m = mmap(NULL, 64 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+	f1 = (m != MAP_FAILED && m[63 * PG] == 0 && m[5 * PG] == 'p') ? free_pages() : 0;
+	check("a read-only private mapping of 64 pages takes no frame of its own",
+	      m != MAP_FAILED && f0 - f1 < 8);
+	check("mprotect to writable copies the pages in; the file keeps its bytes",
+	      m != MAP_FAILED && mprotect(m, 64 * PG, PROT_READ | PROT_WRITE) == 0 &&
+	      (f2 = free_pages(), m[5 * PG] = 'P', f1 - f2 >= 64) &&
+	      pread(fd, &c, 1, 5 * PG) == 1 && c == 'p');
+	munmap(m, 64 * PG);
+	close(fd);
+}
+
 int main(void)
 {
 	int fd = shm_open("/cubrt-shm", O_CREAT | O_EXCL | O_RDWR, 0600);
@@ -234,6 +259,7 @@ int main(void)
 	      shm_unlink("/cubrt-shm") == 0 && close(fd) == 0 && a[10] == 'A' &&
 	      (a[11] = 'B', a[11] == 'B'));
 	check_holes();
+	check_private();
 	fd = open("/tmp/cubrt-grow", O_CREAT | O_RDWR, 0600);
 	check("a plain file", fd >= 0 && ftruncate(fd, 2 * PG) == 0 && pwrite(fd, "A", 1, 10) == 1);
 	munmap(a, 2 * PG);

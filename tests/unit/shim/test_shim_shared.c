@@ -5,7 +5,9 @@
  * mapping (past the end: SIGBUS); the mapping outlives unlink and close
  * and frees the file at munmap (no leak); splits, mprotect, DONTNEED and
  * mremap keep the file's pages; a read-only descriptor gives no writable
- * shared mapping; shared futexes meet through two mappings; each with
+ * shared mapping; shared futexes meet through two mappings; a
+ * read-only private mapping borrows the file's pages until mprotect
+ * copies them in; fallocate and MADV_REMOVE punch holes; each with
  * demand paging off (the host's mode) and on (faults played by the
  * test, as in test_shim_demand.c).
  */
@@ -172,6 +174,49 @@ static void hole_body(void)
 	assert_int_equal(SYS1(SYS_close, fd), 0);
 }
 
+/* A private mapping without PROT_WRITE borrows the file's frames (no
+ * copy; the file's later writes show, as Linux shows them for pages not
+ * yet copied); mprotect to writable copies them in, and from then on the
+ * mapping and the file part. */
+static void private_body(void)
+{
+	int fd = make("/v", 3 * PG);
+	long a, w;
+	size_t free0;
+	char c = 0;
+
+	assert_int_equal(SYS4(SYS_pwrite64, fd, "abc", 3, PG), 3);
+	free0 = cub_frame_free_count();
+	a = map(3 * PG, R, PRIVATE, fd, 0);
+	assert_true(a > 0);
+	assert_int_equal(peek(a + PG + 1), 'b');
+	assert_int_equal(SYS4(SYS_pwrite64, fd, "B", 1, PG + 1), 1);
+	assert_int_equal(peek(a + PG + 1), 'B');		/* the file's frame */
+	assert_true(cub_frame_free_count() + 3 >= free0);	/* no copies (holes */
+								/* may be filled) */
+	assert_int_equal(SYS3(SYS_madvise, a, 3 * PG, 9), -CUB_EACCES);	/* REMOVE */
+	assert_int_equal(SYS3(SYS_mprotect, a, 3 * PG, RW), 0);	/* copied in */
+	poke(a + PG + 2, 'Z');
+	assert_int_equal(SYS4(SYS_pread64, fd, &c, 1, PG + 2), 1);
+	assert_int_equal(c, 'c');				/* the file keeps its */
+	assert_int_equal(SYS4(SYS_pwrite64, fd, "Q", 1, PG + 1), 1);
+	assert_int_equal(peek(a + PG + 1), 'B');		/* and the copy its */
+	assert_int_equal(SYS2(SYS_munmap, a, 3 * PG), 0);
+	/* Writable at mmap: a copy from the start. */
+	w = map(PG, RW, PRIVATE, fd, PG);
+	poke(w + 1, 'w');
+	assert_int_equal(SYS4(SYS_pread64, fd, &c, 1, PG + 1), 1);
+	assert_int_equal(c, 'Q');
+	assert_int_equal(SYS2(SYS_munmap, w, PG), 0);
+	/* Borrowed pages past a shrink are SIGBUS, as on Linux. */
+	a = map(2 * PG, R, PRIVATE, fd, 0);
+	assert_int_equal(peek(a + PG + 1), 'Q');
+	assert_int_equal(SYS2(SYS_ftruncate, fd, 100), 0);
+	assert_int_equal(peek(a + PG + 1), -1);
+	assert_int_equal(SYS2(SYS_munmap, a, 2 * PG), 0);
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+}
+
 /* unlink and close while mapped: the bytes live on; munmap frees all. */
 static void lifetime_body(void)
 {
@@ -244,6 +289,7 @@ static void test_shrink_and_remap(void **state) { (void)state; run_both(shrink_b
 static void test_lifetime(void **state) { (void)state; run_both(lifetime_body); }
 static void test_access(void **state) { (void)state; run_fresh(access_body, false); }
 static void test_holes(void **state) { (void)state; run_both(hole_body); }
+static void test_private(void **state) { (void)state; run_both(private_body); }
 static void test_futex_key(void **state) { (void)state; run_both(futex_body); }
 
 static int setup(void **state)
@@ -261,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_lifetime),
 		cmocka_unit_test(test_access),
 		cmocka_unit_test(test_holes),
+		cmocka_unit_test(test_private),
 		cmocka_unit_test(test_futex_key),
 	};
 
