@@ -77,25 +77,6 @@
 #define PIPEFS_MAGIC 0x50495045
 #define SOCKFS_MAGIC 0x534f434b
 
-static void (*body_fn)(void);
-
-static void with_proc(void)
-{
-	struct cubi_proc_image pi = { .exe = "prog" };
-
-	cubi_fs_lock();
-	cubi_procfs_populate(cubi_ramfs_root());
-	cubi_fs_unlock();
-	cubi_procfs_set_program(&pi);
-	assert_int_equal(SYS2(SYS_mkdir, "/tmp", 01777), 0);
-	body_fn();
-}
-
-static void run(void (*body)(void))
-{
-	body_fn = body;
-	run_fresh(with_proc, true);
-}
 
 /* "/proc/self/fd/<fd>" (a static buffer per slot). */
 static const char *fdp(int fd)
@@ -260,9 +241,9 @@ static void opath_device_body(void)
 static void test_opath(void **state)
 {
 	(void)state;
-	run(opath_pipe_body);
-	run(opath_socket_body);
-	run(opath_device_body);
+	run_fresh_proc(opath_pipe_body);
+	run_fresh_proc(opath_socket_body);
+	run_fresh_proc(opath_device_body);
 }
 
 /* -------------------------------------------- path calls on objects */
@@ -344,9 +325,9 @@ static void object_calls_body(void)
 static void test_path_calls(void **state)
 {
 	(void)state;
-	run(file_calls_body);
-	run(chdir_body);
-	run(object_calls_body);
+	run_fresh_proc(file_calls_body);
+	run_fresh_proc(chdir_body);
+	run_fresh_proc(object_calls_body);
 }
 
 /* ------------------------------------------------------- link text */
@@ -387,7 +368,7 @@ static void text_body(void)
 static void test_link_text(void **state)
 {
 	(void)state;
-	run(text_body);
+	run_fresh_proc(text_body);
 }
 
 int main(void)

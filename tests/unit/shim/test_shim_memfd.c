@@ -31,6 +31,7 @@
 #include "shim_impl.h"
 #include "sys.h"
 #include "fresh.h"
+#include "sock.h"
 
 #define SYS_stat 4
 #define SYS_pread64 17
@@ -89,26 +90,6 @@
 #define F_SEAL_EXEC 0x20
 
 static bool demand;
-static void (*body_fn)(void);
-
-static void with_proc(void)
-{
-	struct cubi_proc_image pi = { .exe = "prog" };
-
-	cubi_fs_lock();
-	cubi_procfs_populate(cubi_ramfs_root());
-	cubi_fs_unlock();
-	cubi_procfs_set_program(&pi);
-	assert_int_equal(SYS2(SYS_mkdir, "/tmp", 01777), 0);
-	body_fn();
-}
-
-/* Runs body on an emptied tree with /dev, /proc and /tmp. */
-static void run(void (*body)(void))
-{
-	body_fn = body;
-	run_fresh(with_proc, true);
-}
 
 /* Runs body with demand paging off (the host's mode), then on (faults
  * played by peek and poke, as in test_shim_shared.c). */
@@ -118,7 +99,7 @@ static void run_both(void (*body)(void))
 		demand = on;
 		cubi_mm_set_demand(on);
 		cubi_mm_fault_around = 1;
-		run(body);
+		run_fresh_proc(body);
 		cubi_mm_set_demand(false);
 		cubi_mm_fault_around = 16;
 	}
@@ -629,20 +610,6 @@ static void errors_body(void)
 
 /* ------------------------------------------------ shared seals, passing */
 
-struct iov {
-	const void *base;
-	size_t len;
-};
-
-struct msghdr {
-	void *name;
-	uint32_t namelen;
-	struct iov *iov;
-	size_t iovlen;
-	void *control;
-	size_t controllen;
-	int flags;
-};
 
 struct cmsg {			/* struct cmsghdr and one descriptor */
 	uint64_t len;
@@ -692,19 +659,19 @@ static void shared_seals_body(void)
 	close_all(all, 6);
 }
 
-static void test_flags(void **state) { (void)state; run(flags_body); }
-static void test_emfile(void **state) { (void)state; run(emfile_body); }
-static void test_proc(void **state) { (void)state; run(proc_body); }
-static void test_io(void **state) { (void)state; run(io_body); }
+static void test_flags(void **state) { (void)state; run_fresh_proc(flags_body); }
+static void test_emfile(void **state) { (void)state; run_fresh_proc(emfile_body); }
+static void test_proc(void **state) { (void)state; run_fresh_proc(proc_body); }
+static void test_io(void **state) { (void)state; run_fresh_proc(io_body); }
 static void test_coherence(void **state) { (void)state; run_both(coherence_body); }
 static void test_ring(void **state) { (void)state; run_both(ring_body); }
 static void test_memory_freed(void **state) { (void)state; run_both(free_body); }
-static void test_shrink_grow(void **state) { (void)state; run(shrink_grow_body); }
+static void test_shrink_grow(void **state) { (void)state; run_fresh_proc(shrink_grow_body); }
 static void test_write(void **state) { (void)state; run_both(write_body); }
 static void test_future_write(void **state) { (void)state; run_both(future_write_body); }
-static void test_seal_exec(void **state) { (void)state; run(seal_exec_body); }
-static void test_errors(void **state) { (void)state; run(errors_body); }
-static void test_shared_seals(void **state) { (void)state; run(shared_seals_body); }
+static void test_seal_exec(void **state) { (void)state; run_fresh_proc(seal_exec_body); }
+static void test_errors(void **state) { (void)state; run_fresh_proc(errors_body); }
+static void test_shared_seals(void **state) { (void)state; run_fresh_proc(shared_seals_body); }
 
 int main(void)
 {
