@@ -246,6 +246,83 @@ void cub_arch_syscall_enable(void);
  * false when the platform has none. Contexts: any. */
 bool cub_arch_random(uint64_t *v);
 
+/* ---------------------------------------------------------------- network */
+
+/*
+ * Network interface cards. The platform finds them at boot (x86: virtio-net
+ * devices on PCI; host: none) and numbers them 0, 1, ... in the order found.
+ * A frame is an Ethernet II frame from the destination MAC through the
+ * payload, without the FCS: CUB_ARCH_NIC_FRAME_MIN..CUB_ARCH_NIC_FRAME_MAX
+ * bytes (the device pads short frames on the wire).
+ *
+ * Receiving: the platform keeps buffers posted to the device, so frames
+ * arrive with nobody asking; when the device has no free buffer it drops
+ * the frame (counted in rx_dropped). cub_arch_nic_recv takes them one at a
+ * time; the notify function tells a waiting coroutine that there is
+ * something to take. The usual receive loop (src/net does this):
+ *
+ *     for (;;) {
+ *         while ((n = cub_arch_nic_recv(i, buf, sizeof buf)) >= 0)
+ *             handle(buf, n);
+ *         cub_irq_event_wait(&ev);       // notify signals ev
+ *     }
+ *
+ * No frame is lost between the last -CUB_EAGAIN and the wait: a frame
+ * that arrives after cub_arch_nic_recv looked calls notify again.
+ */
+#define CUB_ARCH_NIC_FRAME_MIN 14
+#define CUB_ARCH_NIC_FRAME_MAX 1514
+
+struct cub_arch_nic_info {
+	uint8_t mac[6];		/* the device's address */
+	uint16_t mtu;		/* largest payload: 1500 */
+	bool link_up;		/* carrier; true where the device cannot tell */
+	const char *model;	/* e.g. "virtio-net" (static string) */
+};
+
+struct cub_arch_nic_stats {
+	uint64_t rx_frames, rx_bytes;	/* handed to cub_arch_nic_recv callers */
+	uint64_t tx_frames, tx_bytes;	/* accepted by cub_arch_nic_send */
+	uint64_t rx_dropped;		/* lost for want of a posted buffer,
+					 * or malformed by the device */
+	uint64_t tx_full;		/* sends refused with -CUB_EAGAIN */
+	uint64_t interrupts;
+};
+
+/* Fills *info for NIC i. -CUB_ENODEV when there is no NIC i, -CUB_EINVAL
+ * for a NULL info. Contexts: any. */
+int cub_arch_nic_info(unsigned i, struct cub_arch_nic_info *info);
+
+/* Fills *st with NIC i's counters. -CUB_ENODEV, -CUB_EINVAL as above.
+ * Contexts: any. */
+int cub_arch_nic_stats(unsigned i, struct cub_arch_nic_stats *st);
+
+/*
+ * Queues one frame for transmission on NIC i, copying it: frame is the
+ * caller's again on return. Returns 0; -CUB_EAGAIN when the transmit ring
+ * is full (nothing queued; the device frees slots as it sends, so a later
+ * try succeeds); -CUB_EINVAL for a NULL frame or a length outside
+ * FRAME_MIN..FRAME_MAX; -CUB_ENODEV. Never blocks. Contexts: task, irq.
+ */
+int cub_arch_nic_send(unsigned i, const void *frame, size_t len);
+
+/*
+ * Takes the oldest frame NIC i has received: copies min(len, cap) bytes
+ * into buf and returns the frame's full length len (a frame longer than
+ * cap is truncated, as recv(2) with MSG_TRUNC tells). -CUB_EAGAIN when no
+ * frame is waiting, -CUB_EINVAL for a NULL buf, -CUB_ENODEV. The buffer
+ * goes back to the device at once. Never blocks. Contexts: task.
+ */
+int cub_arch_nic_recv(unsigned i, void *buf, size_t cap);
+
+/*
+ * Sets fn(arg) to be called, in irq context, after NIC i has received a
+ * frame that cub_arch_nic_recv has not yet returned (at least once per
+ * such frame's arrival; several frames may share one call). fn NULL stops
+ * the calls. Returns 0, -CUB_ENODEV. Contexts: boot, task.
+ */
+int cub_arch_nic_set_notify(unsigned i, void (*fn)(void *arg), void *arg);
+
 /* --------------------------------------------------------- diagnostics */
 
 /* The current frame pointer (for backtraces). Contexts: any. */

@@ -26,13 +26,19 @@
 #define CUB_EBUSY     16
 #define CUB_EEXIST    17
 #define CUB_EINVAL    22
+#define CUB_ENODEV    19
 #define CUB_ENOSPC    28
 #define CUB_ERANGE    34
 #define CUB_EDEADLK   35
 #define CUB_ENOSYS    38
 #define CUB_EPIPE     32
 #define CUB_ENOTTY    25
+#define CUB_EMSGSIZE  90
+#define CUB_EADDRINUSE 98
+#define CUB_EADDRNOTAVAIL 99
+#define CUB_ENETUNREACH 101
 #define CUB_ETIMEDOUT 110
+#define CUB_EHOSTUNREACH 113
 #define CUB_ECANCELED 125
 
 /* Returns a short name for a negative (or positive) CUB_E* code. */
