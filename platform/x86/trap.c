@@ -138,9 +138,10 @@ void (*cubi_x86_trap_signal_hook)(struct x86_trap_frame *f, void *fx);
 bool (*cubi_x86_fault_hook)(struct x86_trap_frame *f, void *fx);
 
 /* Demand paging (platform/x86/shim.c sets it with the syscall shim): a
- * page fault on an absent page (error code bit P clear) with its error
- * code: 1 when the page has its frame now, 0 when it is a real fault,
- * < 0 when no frame is left. */
+ * page fault on an absent page (error code bit P clear), or a write to a
+ * present one (P and W set: a private file mapping's page copied on its
+ * first write), with its error code: 1 when the page has its frame now,
+ * 0 when it is a real fault, < 0 when no frame is left. */
 int (*cubi_x86_demand_hook)(uintptr_t addr, uint64_t err);
 
 /* True when the fault was an absent page that now has its frame: the
@@ -153,7 +154,7 @@ static bool demand_paged(const struct x86_trap_frame *f)
 	uint64_t cr2;
 	int rc;
 
-	if (f->vector != 14 || (f->error & 1) || !cubi_x86_demand_hook || in_fault)
+	if (f->vector != 14 || (f->error & 3) == 1 || !cubi_x86_demand_hook || in_fault)
 		return false;
 	cr2 = read_cr2();
 	rc = cubi_x86_demand_hook((uintptr_t)cr2, f->error);

@@ -358,12 +358,13 @@ static long map_shared(struct cubi_file *f, uintptr_t addr, size_t len, unsigned
 /*
  * A shared mapping maps the file's own pages (mm_file.c): stores through
  * it are the file's bytes; the file's seals may forbid it (map_shared).
- * A private one, never sealed, borrows those pages read-only while it
- * is not writable (a later mprotect to writable copies them in: Linux's
- * copy on write, all at once), and is a copy of the file's bytes taken
- * at mmap when it is writable from the start. Either way it is Linux's
- * private mapping until the file changes under it (Linux leaves
- * unspecified whether such changes show).
+ * A private one, never sealed, borrows those pages read-only; with
+ * demand paging (bare metal) the first write to a page copies it, as
+ * Linux's copy on write does, so a page not yet written shows the
+ * file's later changes, as on Linux, and a large mapping costs only the
+ * pages written. Without demand paging (the host, which takes no write
+ * faults) a writable one is a copy of the file's bytes taken at mmap,
+ * and an mprotect to writable copies a read-only one in.
  */
 long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 		   bool shared, uint64_t off, bool fixed, bool noreplace)
@@ -392,7 +393,7 @@ long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 		return at;
 	}
 	cubi_fs_lock();
-	if (!(prot & PROT_WRITE)) {	/* read-only: borrows the file's frames */
+	if (!(prot & PROT_WRITE) || cubi_mm_demand) {	/* borrows the file's frames */
 		at = cubi_mm_map_file(addr, len, prot, fixed, noreplace, f, off / CUB_PAGE_SIZE,
 				      true);
 		cubi_fs_unlock();

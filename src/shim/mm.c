@@ -182,9 +182,11 @@ int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 	     : cubi_mm_split_at(addr) || cubi_mm_split_at(end) ? -CUB_ENOMEM : 0;
 	for (size_t i = cubi_mm_find(addr); !rc && i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end;
 	     i++) {
-		if ((prot & CUB_PROT_WRITE) && cubi_mm_vmas[i].cow &&	/* a private */
-		    (rc = cubi_mm_cow_break(i, prot)))		/* file mapping: */
-			break;						/* copied in */
+		/* A private file mapping without demand paging, which would
+		 * copy each page at its first write (mm_fault.c): copied in. */
+		if ((prot & CUB_PROT_WRITE) && cubi_mm_vmas[i].cow && !cubi_mm_demand &&
+		    (rc = cubi_mm_cow_break(i, prot)))
+			break;
 		cubi_mm_vmas[i].prot = prot;
 		rc = cubi_mm_set_range(cubi_mm_vmas[i].start, cubi_mm_vmas[i].end, prot);
 	}

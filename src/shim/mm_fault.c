@@ -42,18 +42,22 @@ static bool allows(unsigned prot, unsigned access)
 	return (access & ~(unsigned)CUB_PROT_READ & ~prot) == 0;
 }
 
-/* Maps absent page va of vma v: a zeroed frame, or for a shared file
- * mapping the file's frame. 0, -ENOMEM, or -EFAULT (past the file's
- * end: the access is SIGBUS). */
-static int map_page(const struct cubi_mm_vma *v, uintptr_t va)
+/* Maps absent page va of vma v for access: a zeroed frame, for a file
+ * mapping the file's frame (a private one's read-only: its first write
+ * faults again), for a write to a private one a copy of it. 0, -ENOMEM,
+ * or -EFAULT (past the file's end: the access is SIGBUS). */
+static int map_page(const struct cubi_mm_vma *v, uintptr_t va, unsigned access)
 {
 	uintptr_t pa = 0;
-	int rc = v->file ? cubi_mm_file_frame(v, va, &pa)
-			 : (pa = cub_frame_alloc(CUB_FRAME_ZERO)) ? 0 : -CUB_ENOMEM;
+	int rc;
 
+	if (v->cow && (access & CUB_PROT_WRITE))
+		return cubi_mm_cow_write(v, va);
+	rc = v->file ? cubi_mm_file_frame(v, va, &pa)
+		     : (pa = cub_frame_alloc(CUB_FRAME_ZERO)) ? 0 : -CUB_ENOMEM;
 	if (rc)
 		return rc;
-	if (cub_vm_map(va, pa, PG, v->prot)) {
+	if (cub_vm_map(va, pa, PG, cubi_mm_page_prot(v, va, pa, v->prot))) {
 		if (!v->file)
 			cub_frame_free(pa);
 		return -CUB_ENOMEM;
@@ -62,21 +66,25 @@ static int map_page(const struct cubi_mm_vma *v, uintptr_t va)
 	return 0;
 }
 
-/* Gives absent page va of a vma that allows access its frame: 1
- * (mapped now), 0 (not a demand fault: no vma, no such access, the page
- * is present, or it lies past a shared file's end), -ENOMEM (no frame).
- * *vi: the vma's index. irq off. */
+/* Gives absent page va of a vma that allows access its frame, or a
+ * write to a borrowed page of a private file mapping its copy: 1 (done
+ * now), 0 (not a demand fault: no vma, no such access, the page is
+ * present and writable enough, or it lies past a file's end), -ENOMEM
+ * (no frame). *vi: the vma's index. irq off. */
 static int fault_locked(uintptr_t va, unsigned access, size_t *vi)
 {
 	size_t i = cubi_mm_find(va);
+	const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+	uintptr_t pa;
 	int rc;
 
-	if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start > va)
+	if (i == cubi_mm_nvmas || v->start > va || !allows(v->prot, access))
 		return 0;
-	if (!allows(cubi_mm_vmas[i].prot, access) || cub_vm_query(va, NULL, NULL) == 0)
+	if (cub_vm_query(va, &pa, NULL) == 0 &&
+	    !(v->cow && (access & CUB_PROT_WRITE) && cubi_mm_borrowed(v, va, pa)))
 		return 0;
 	*vi = i;
-	rc = map_page(&cubi_mm_vmas[i], va);
+	rc = map_page(v, va, access);
 	return rc == -CUB_EFAULT ? 0 : rc ? -CUB_ENOMEM : 1;
 }
 
@@ -97,7 +105,7 @@ static void around_locked(uintptr_t va, size_t vi)
 	lo = lo > v->start ? lo : v->start;
 	hi = hi < v->end ? hi : v->end;
 	for (uintptr_t p = lo; p < hi; p += PG)
-		if (p != va && cub_vm_query(p, NULL, NULL) != 0 && map_page(v, p))
+		if (p != va && cub_vm_query(p, NULL, NULL) != 0 && map_page(v, p, 0))
 			return;
 }
 
@@ -128,8 +136,11 @@ bool cubi_mm_populate(uintptr_t addr, size_t len, unsigned access)
 	/* A critical section a page: a large buffer (a read of a GiB into
 	 * untouched memory) must not keep interrupts off while it zeroes. */
 	for (size_t vi; ok && va < end; va += PG) {
-		irq = cub_arch_irq_save();
-		ok = cub_vm_query(va, NULL, NULL) == 0 || fault_locked(va, access, &vi) == 1;
+		int rc;
+
+		irq = cub_arch_irq_save();	/* present: may be a cow write */
+		rc = fault_locked(va, access, &vi);
+		ok = rc == 1 || (rc == 0 && cub_vm_query(va, NULL, NULL) == 0);
 		cub_arch_irq_restore(irq);
 	}
 	return ok;

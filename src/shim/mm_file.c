@@ -4,11 +4,11 @@
  * through one mapping is at once in the file, in read(2)'s result and in
  * every other mapping of it, as Linux's page cache makes it, what
  * shm_open, sem_open and databases' shared memory rely on; and
- * MAP_PRIVATE without PROT_WRITE (cow), which borrows the same frames
- * read-only, so reading a large file through a mapping costs no copy,
- * until an mprotect to writable copies its pages in
- * (cubi_mm_cow_break; a private mapping made writable at mmap is a copy
- * from the start: file.c).
+ * MAP_PRIVATE (cow), which borrows the same frames read-only, so reading
+ * a large file through a mapping costs no copy; with demand paging a
+ * write fault gives the page its own copy (cubi_mm_cow_write), without
+ * it the whole mapping is copied when it becomes writable
+ * (cubi_mm_cow_break; file.c copies one writable from the start).
  *
  * A shared vma holds a reference to its open file (so the node outlives
  * unlink and close) and knows the file page at its start; a split gives
@@ -168,6 +168,32 @@ static int copy_page(const struct cubi_mm_vma *v, uintptr_t va, unsigned prot)
 	}
 	cubi_mm_resident += was == ABSENT;
 	return 0;
+}
+
+bool cubi_mm_borrowed(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t pa)
+{
+	return v->file && pa &&
+	       cubi_ramfs_page_peek(v->node, v->pgoff + (va - v->start) / PG) == pa;
+}
+
+unsigned cubi_mm_page_prot(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t pa,
+			   unsigned prot)
+{
+	if (v->cow && (prot & CUB_PROT_WRITE) && cubi_mm_borrowed(v, va, pa))
+		return prot & ~(unsigned)CUB_PROT_WRITE;
+	return prot;
+}
+
+int cubi_mm_cow_write(const struct cubi_mm_vma *v, uintptr_t va)
+{
+	uintptr_t pa;
+	int rc;
+
+	if (cub_vm_query(va, &pa, NULL) == 0 && !cubi_mm_borrowed(v, va, pa))
+		return 0;	/* its own already */
+	if ((rc = cubi_mm_file_frame(v, va, &pa)))
+		return rc;	/* -EFAULT past the end: SIGBUS */
+	return copy_page(v, va, v->prot);
 }
 
 int cubi_mm_cow_break(size_t i, unsigned prot)

@@ -19,13 +19,16 @@ struct cubi_rnode;
  * A file mapping (mm_file.c) also has the open file it holds a
  * reference to, its node, and the file page at start; its pages are the
  * file's own frames, which the mapping maps but never frees: MAP_SHARED,
- * or (cow) MAP_PRIVATE while it is not writable, which mprotect ends by
- * copying the pages in (the vma becomes anonymous). Anonymous memory and
- * private file mappings made writable (copies) have file NULL. */
+ * or (cow) MAP_PRIVATE. A cow page is absent, the file's frame
+ * (borrowed: never mapped writable, whatever prot says) or a frame of
+ * its own (copied from the file's at its first write: with demand
+ * paging, the write fault makes the copy; without, the whole vma is
+ * copied when it becomes writable and turns anonymous). Anonymous
+ * memory and those copies have file NULL. */
 struct cubi_mm_vma {
 	uintptr_t start, end;
 	unsigned prot;
-	bool cow;		/* a private file mapping: prot never writable */
+	bool cow;		/* a private file mapping */
 	struct cubi_file *file;
 	struct cubi_rnode *node;
 	uint64_t pgoff;
@@ -103,6 +106,18 @@ void cubi_mm_drop_file(struct cubi_file *f);
  * file's end: absent, so zeroes), the file reference dropped. 0 or
  * -ENOMEM (some pages copied: the vma stays cow). */
 int cubi_mm_cow_break(size_t i, unsigned prot);
+/* True when pa, the frame behind page va of v, is v's file's own frame
+ * (always false for anonymous memory). */
+bool cubi_mm_borrowed(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t pa);
+/* The protection page va of v, with frame pa, is mapped with when v's
+ * is prot: prot, without write for a borrowed cow page. */
+unsigned cubi_mm_page_prot(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t pa,
+			   unsigned prot);
+/* A write to page va of cow vma v, with demand paging: the page gets a
+ * copy of the file's page, mapped with v's prot, unless it has its own
+ * frame already. 0, -EFAULT (past the file's end: SIGBUS), -ENOMEM.
+ * irq off. */
+int cubi_mm_cow_write(const struct cubi_mm_vma *v, uintptr_t va);
 /* mlockall(MCL_FUTURE) is in force: new mappings are paged in at once
  * (mm_extra.c sets it, mmap reads it). */
 extern bool cubi_mm_lock_future;

@@ -27,16 +27,18 @@
 #define MREMAP_DONTUNMAP 4u
 
 /* Moves the frames (mapped or parked) of [from, from+len) to the same
- * offsets at `to`, a fresh vma of the same protection: no copying. */
-static int move_pages(uintptr_t from, uintptr_t to, size_t len, unsigned prot)
+ * offsets at `to`, a fresh vma of the same protection, each page with
+ * the protection it had: no copying. */
+static int move_pages(uintptr_t from, uintptr_t to, size_t len)
 {
 	for (size_t off = 0; off < len; off += PG) {
 		uintptr_t pa;
+		unsigned now;	/* a borrowed cow page's is read-only */
 		int rc = 0;
 
-		if (cub_vm_query(from + off, &pa, NULL) == 0) {
+		if (cub_vm_query(from + off, &pa, &now) == 0) {
 			cub_vm_unmap(from + off, PG);
-			rc = cub_vm_map(to + off, pa, PG, prot);
+			rc = cub_vm_map(to + off, pa, PG, now);
 		} else if ((pa = cubi_mm_unpark(from + off)) && !cubi_mm_park(to + off, pa)) {
 			rc = -CUB_ENOMEM;	/* cannot happen: one slot freed */
 		}
@@ -102,7 +104,7 @@ static long remap_locked(uintptr_t old, size_t olen, size_t nlen, uint32_t flags
 	if ((rc = moved_to(old, olen, nlen, hint, flags & MREMAP_FIXED, &to)) ||
 	    (rc = cubi_mm_insert_like(to, to + nlen, prot, &like, pgoff)))
 		return rc;
-	rc = move_pages(old, to, olen < nlen ? olen : nlen, prot);
+	rc = move_pages(old, to, olen < nlen ? olen : nlen);
 	if (!rc)	/* the tail past the old size: fresh zeroes */
 		rc = cubi_mm_set_range(to + (olen < nlen ? olen : nlen), to + nlen, prot);
 	if (!rc)	/* DONTUNMAP: the old range stays, as fresh zeroes */

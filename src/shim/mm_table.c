@@ -220,8 +220,8 @@ void cubi_mm_release_page(const struct cubi_mm_vma *v, uintptr_t va)
 		cub_vm_unmap(va, PG);
 	else if (!(pa = cubi_mm_unpark(va)))
 		return;
-	if (!v->file)		/* a shared file page stays the file's */
-		cub_frame_free(pa);
+	if (!v->file || (v->cow && !cubi_mm_borrowed(v, va, pa)))
+		cub_frame_free(pa);	/* not the file's: a cow copy */
 	cubi_mm_resident--;
 }
 
@@ -235,7 +235,7 @@ static int set_page(const struct cubi_mm_vma *v, uintptr_t va, unsigned prot)
 
 	if (cub_vm_query(va, &pa, NULL) == 0) {
 		if (prot != CUB_PROT_NONE)
-			return cub_vm_protect(va, PG, prot);
+			return cub_vm_protect(va, PG, cubi_mm_page_prot(v, va, pa, prot));
 		if (!cubi_mm_park(va, pa))
 			return -CUB_ENOMEM;
 		return cub_vm_unmap(va, PG);
@@ -243,7 +243,7 @@ static int set_page(const struct cubi_mm_vma *v, uintptr_t va, unsigned prot)
 	if (prot == CUB_PROT_NONE)
 		return 0;
 	if ((pa = cubi_mm_unpark(va)))
-		return cub_vm_map(va, pa, PG, prot);
+		return cub_vm_map(va, pa, PG, cubi_mm_page_prot(v, va, pa, prot));
 	if (cubi_mm_demand)
 		return 0;	/* absent until touched: mm_fault.c */
 	if (v->file) {
@@ -253,7 +253,7 @@ static int set_page(const struct cubi_mm_vma *v, uintptr_t va, unsigned prot)
 	} else if (!(pa = cub_frame_alloc(CUB_FRAME_ZERO))) {
 		return -CUB_ENOMEM;
 	}
-	if ((rc = cub_vm_map(va, pa, PG, prot))) {
+	if ((rc = cub_vm_map(va, pa, PG, cubi_mm_page_prot(v, va, pa, prot)))) {
 		if (!v->file)
 			cub_frame_free(pa);
 		return rc;

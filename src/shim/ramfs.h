@@ -326,6 +326,9 @@ int cubi_ramfs_page(struct cubi_rnode *n, uint64_t idx, uintptr_t *pa);
 int cubi_ramfs_pages_reserve(struct cubi_rnode *n, uint64_t off, uint64_t end);
 void cubi_ramfs_pages_punch(struct cubi_rnode *n, uint64_t off, uint64_t end);
 bool cubi_ramfs_page_past_end(const struct cubi_rnode *n, uint64_t idx);
+/* The frame of page idx, or 0 (a hole, or past the end): a lookup that
+ * never fills a hole. irq off or on. */
+uintptr_t cubi_ramfs_page_peek(const struct cubi_rnode *n, uint64_t idx);
 
 void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st);
 /* chmod: replaces the permission bits (07777). 0, or -CUB_EPERM for a

@@ -140,6 +140,15 @@ int cubi_ramfs_page(struct cubi_rnode *n, uint64_t idx, uintptr_t *pa)
 	return fill(n, (size_t)idx, pa) ? -CUB_ENOMEM : 0;
 }
 
+uintptr_t cubi_ramfs_page_peek(const struct cubi_rnode *n, uint64_t idx)
+{
+	const uintptr_t *s;
+
+	if (cubi_ramfs_page_past_end(n, idx) || !(s = slot(n, (size_t)idx)))
+		return 0;
+	return *s;
+}
+
 bool cubi_ramfs_page_past_end(const struct cubi_rnode *n, uint64_t idx)
 {
 	return idx >= pages_of(n->f.size);

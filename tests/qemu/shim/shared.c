@@ -7,10 +7,9 @@
  * unlink and close; ftruncate grows it (mremap over the new pages) and
  * shrinks it (the dropped pages are SIGBUS, BUS_ADRERR); a read-only
  * descriptor cannot give a writable shared mapping (EACCES, at mmap and
- * at mprotect); private mappings stay copies; /proc/self/maps names the
- * file; fallocate reserves and punches frames, MADV_REMOVE punches; a
- * read-only private mapping borrows the file's pages until mprotect
- * makes it writable. One line per check, a
+ * at mprotect); private mappings are copies on write, page by page;
+ * /proc/self/maps names the file; fallocate reserves and punches frames,
+ * MADV_REMOVE punches. One line per check, a
  * summary.
  */
 #define _GNU_SOURCE
@@ -215,8 +214,39 @@ static void check_holes(void)
 	close(fd);
 }
 
-/* A private mapping without PROT_WRITE borrows the file's pages; an
- * mprotect to writable copies them in. */
+/* A private mapping writable from mmap: pages not yet written are the
+ * file's (its later writes show, as on Linux), a written page is the
+ * mapping's own, read(2) into it writes too, DONTNEED drops a copy. */
+static void check_private_writable(int fd)
+{
+	char *m = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), c = 0;
+	long f0 = free_pages(), f1;
+	int sum = 0;
+
+	if (m == MAP_FAILED)
+		return check("a writable private mapping", 0);
+	for (int i = 0; i < 64; i++)
+		sum += m[i * PG];
+	f1 = free_pages();
+	check("reading a writable private mapping of 64 pages copies nothing",
+	      sum == 'p' && f0 - f1 < 4);
+	m[7 * PG] = 'w';
+	check("a store copies one page, the file keeps its byte",
+	      m[7 * PG] == 'w' && f1 - free_pages() < 4 && pread(fd, &c, 1, 7 * PG) == 1 && c == 0);
+	check("a page not yet written shows the file's later write",
+	      pwrite(fd, "L", 1, 9 * PG) == 1 && m[9 * PG] == 'L');
+	check("a written page does not", pwrite(fd, "F", 1, 7 * PG) == 1 && m[7 * PG] == 'w');
+	check("read(2) into it copies the page in",
+	      pread(fd, m + 11 * PG, 1, 9 * PG) == 1 && m[11 * PG] == 'L' &&
+	      pread(fd, &c, 1, 11 * PG) == 1 && c == 0);
+	check("MADV_DONTNEED drops the copy: the file's byte again",
+	      madvise(m + 7 * PG, PG, MADV_DONTNEED) == 0 && m[7 * PG] == 'F');
+	munmap(m, 64 * PG);
+}
+
+/* A private mapping borrows the file's pages and copies one at its
+ * first write, as Linux's copy on write: writable from the start, or
+ * made writable by mprotect. */
 static void check_private(void)
 {
 	int fd = open("/tmp/cubrt-private", O_CREAT | O_RDWR, 0600);
@@ -230,11 +260,12 @@ static void check_private(void)
 	f1 = (m != MAP_FAILED && m[63 * PG] == 0 && m[5 * PG] == 'p') ? free_pages() : 0;
 	check("a read-only private mapping of 64 pages takes no frame of its own",
 	      m != MAP_FAILED && f0 - f1 < 8);
-	check("mprotect to writable copies the pages in; the file keeps its bytes",
+	check("mprotect to writable copies nothing; a store copies its page; the file keeps its bytes",
 	      m != MAP_FAILED && mprotect(m, 64 * PG, PROT_READ | PROT_WRITE) == 0 &&
-	      (f2 = free_pages(), m[5 * PG] = 'P', f1 - f2 >= 64) &&
-	      pread(fd, &c, 1, 5 * PG) == 1 && c == 'p');
+	      (f2 = free_pages(), f1 - f2 < 4) && (m[5 * PG] = 'P', f2 - free_pages() < 4) &&
+	      m[5 * PG] == 'P' && pread(fd, &c, 1, 5 * PG) == 1 && c == 'p');
 	munmap(m, 64 * PG);
+	check_private_writable(fd);
 	close(fd);
 }
 

@@ -6,8 +6,10 @@
  * and frees the file at munmap (no leak); splits, mprotect, DONTNEED and
  * mremap keep the file's pages; a read-only descriptor gives no writable
  * shared mapping; shared futexes meet through two mappings; a
- * read-only private mapping borrows the file's pages until mprotect
- * copies them in; fallocate and MADV_REMOVE punch holes; each with
+ * private mapping borrows the file's pages: with demand paging each
+ * page is copied at its first write (the pages not written show the
+ * file's later changes, DONTNEED drops the copies, munmap frees them),
+ * without it mprotect to writable copies all in; fallocate and MADV_REMOVE punch holes; each with
  * demand paging off (the host's mode) and on (faults played by the
  * test, as in test_shim_demand.c).
  */
@@ -33,6 +35,7 @@
 #define SYS_pwrite64 18
 #define SYS_ftruncate 77
 #define SYS_unlink 87
+#define SYS_fallocate 285
 #define O_RDWR 2
 #define O_CREAT 0100
 
@@ -56,9 +59,14 @@ static int peek(long p)
 	return *(volatile unsigned char *)p;
 }
 
+/* A store at p, as the program would make it: with demand paging the
+ * test plays the write fault of an absent page or of a read-only one
+ * (a private mapping's page borrowed from the file gets its copy). */
 static void poke(long p, char c)
 {
-	if (cub_vm_query((uintptr_t)p, NULL, NULL) != 0)
+	unsigned prot = 0;
+
+	if (cub_vm_query((uintptr_t)p, NULL, &prot) != 0 || !(prot & CUB_PROT_WRITE))
 		assert_int_equal(cubi_mm_fault((uintptr_t)p, CUB_PROT_WRITE), 1);
 	*(volatile char *)p = c;
 }
@@ -217,6 +225,63 @@ static void private_body(void)
 	assert_int_equal(SYS1(SYS_close, fd), 0);
 }
 
+/* With demand paging a writable private mapping copies a page at its
+ * first write and no sooner, as Linux does: the pages not written are
+ * the file's (its later writes show), a write fault costs one frame, a
+ * store the file never sees; DONTNEED drops a copy (the file's bytes
+ * show again), mremap carries copies and borrowed pages alike, and
+ * munmap frees every copy. */
+static void cow_body(void)
+{
+	int fd = make("/c", 4 * PG);
+	size_t free0;
+	long a, b;
+	char c = 0;
+
+	assert_int_equal(SYS4(SYS_pwrite64, fd, "0123", 4, 0), 4);
+	assert_int_equal(SYS4(SYS_pwrite64, fd, "abcd", 4, 2 * PG), 4);
+	assert_int_equal(SYS4(SYS_fallocate, fd, 0, 0, 4 * PG), 0);	/* no holes */
+	free0 = cub_frame_free_count();
+	a = map(4 * PG, RW, PRIVATE, fd, 0);
+	assert_true(a > 0);
+	assert_int_equal(peek(a + 1), '1');
+	assert_int_equal(peek(a + 2 * PG + 1), 'b');
+	assert_int_equal(cub_frame_free_count(), free0);	/* borrowed, no copy */
+	poke(a + 1, 'X');
+	assert_int_equal(cub_frame_free_count() + 1, free0);	/* one copy */
+	assert_int_equal(SYS4(SYS_pread64, fd, &c, 1, 1), 1);
+	assert_int_equal(c, '1');				/* not the file's */
+	assert_int_equal(SYS4(SYS_pwrite64, fd, "B", 1, 2 * PG + 1), 1);
+	assert_int_equal(peek(a + 2 * PG + 1), 'B');		/* not yet written: */
+	assert_int_equal(SYS4(SYS_pwrite64, fd, "Y", 1, 1), 1);	/* the file's */
+	assert_int_equal(peek(a + 1), 'X');			/* written: its own */
+	/* A read(2) into the mapping is a write too. */
+	assert_int_equal(SYS4(SYS_pread64, fd, (void *)(a + 3 * PG), 1, 2 * PG), 1);
+	assert_int_equal(peek(a + 3 * PG), 'a');
+	assert_int_equal(cub_frame_free_count() + 2, free0);
+	assert_int_equal(SYS4(SYS_pread64, fd, &c, 1, 3 * PG), 1);
+	assert_int_equal(c, 0);
+	/* DONTNEED: the copy goes, the file's byte shows. */
+	assert_int_equal(SYS3(SYS_madvise, a, PG, 4), 0);
+	assert_int_equal(peek(a + 1), 'Y');
+	assert_int_equal(cub_frame_free_count() + 1, free0);
+	/* mremap moves both kinds; the borrowed stay read-only. */
+	poke(a + PG, 'm');
+	b = SYS6(SYS_mremap, a, 4 * PG, 4 * PG, 1 | 2, a + 16 * PG, 0);	/* MAYMOVE|FIXED */
+	assert_int_equal(b, a + 16 * PG);
+	free0 = cub_frame_free_count();		/* with b's page tables */
+	assert_int_equal(peek(b + PG), 'm');
+	assert_int_equal(peek(b + 2 * PG + 1), 'B');
+	poke(b + 2 * PG + 1, 'q');
+	assert_int_equal(SYS4(SYS_pread64, fd, &c, 1, 2 * PG + 1), 1);
+	assert_int_equal(c, 'B');
+	assert_int_equal(cub_frame_free_count() + 1, free0);
+	assert_int_equal(SYS2(SYS_munmap, b, 4 * PG), 0);
+	assert_true(cub_frame_free_count() >= free0 + 2);	/* the 3 copies */
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	assert_int_equal(SYS1(SYS_unlink, "/c"), 0);
+}
+
 /* unlink and close while mapped: the bytes live on; munmap frees all. */
 static void lifetime_body(void)
 {
@@ -291,6 +356,16 @@ static void test_access(void **state) { (void)state; run_fresh(access_body, fals
 static void test_holes(void **state) { (void)state; run_both(hole_body); }
 static void test_private(void **state) { (void)state; run_both(private_body); }
 static void test_futex_key(void **state) { (void)state; run_both(futex_body); }
+static void test_cow(void **state)
+{
+	(void)state;
+	demand = true;
+	cubi_mm_set_demand(true);
+	cubi_mm_fault_around = 1;
+	run_fresh(cow_body, false);
+	cubi_mm_set_demand(false);
+	cubi_mm_fault_around = 16;
+}
 
 static int setup(void **state)
 {
@@ -309,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_holes),
 		cmocka_unit_test(test_private),
 		cmocka_unit_test(test_futex_key),
+		cmocka_unit_test(test_cow),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
