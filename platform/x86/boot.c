@@ -5,14 +5,16 @@
  * Order matters: the console first (so everything after can report), then
  * descriptor tables (so a fault from here on gets a report instead of a
  * triple fault), then the stack-protector guard, memory map, final page
- * tables (page 0 and the boot stack guard unmapped, W^X image), symbols
- * and the clock.
+ * tables (page 0 and the boot stack guard unmapped, W^X image), symbols,
+ * the clock, the interrupt controllers, then devices that need them (the
+ * virtio-net NICs: MSI-X vectors).
  */
 #include <cubrt/arch.h>
 #include <cubrt/runtime.h>
 
 #include "../../src/core/fault.h"
 #include "intr.h"
+#include "virtio_net.h"
 #include "x86.h"
 
 CUB_NORETURN __attribute__((no_stack_protector))
@@ -36,6 +38,7 @@ void cubi_x86_boot(uint32_t magic, uintptr_t info)
 	cubi_x86_clock_init();
 	cubi_x86_rtc_init();
 	cubi_x86_irq_init();
+	cubi_x86_virtio_net_init();
 	cubi_runtime_start();
 }
 

@@ -208,6 +208,14 @@ void cubi_x86_irq_init(void)
 		     apic_mode ? how : "8259 PIC", cubi_x86_timer_mode());
 }
 
+/* True when device interrupts go through the local APIC, so message-
+ * signalled ones (MSI/MSI-X) can reach the CPU. Contexts: any, after
+ * cubi_x86_irq_init. */
+bool cubi_x86_apic_mode(void)
+{
+	return apic_mode;
+}
+
 /* Contexts: task, interrupts disabled on entry and on return. The sti's
  * one-instruction shadow makes "enable and halt" atomic. */
 void cub_arch_idle(void)

@@ -73,6 +73,7 @@ void cubi_x86_serial_irq_init(void);
 
 /* intr.c */
 void cubi_x86_irq_init(void);
+bool cubi_x86_apic_mode(void);		/* MSI/MSI-X deliverable */
 uint64_t cubi_x86_tsc_hz(void);		/* clock.c */
 
 #endif

@@ -310,6 +310,50 @@ void cub_arch_vm_window(uintptr_t *lo, uintptr_t *hi)
 	*hi = 127ull << 40;
 }
 
+/* True when [lo, hi) overlaps RAM the frame allocator owns. */
+static bool overlaps_ram(uint64_t lo, uint64_t hi)
+{
+	const struct cub_mem_region *r;
+	size_t n = cub_arch_mem_regions(&r);
+
+	for (size_t i = 0; i < n; i++)
+		if (lo < r[i].base + r[i].len && r[i].base < hi)
+			return true;
+	return false;
+}
+
+/*
+ * Device registers (PCI memory BARs): identity mapped 4 KiB page by page,
+ * uncached, never executable. Below the vm window only, so a mapping can
+ * never alias what cub_arch_vm_window hands out; never over RAM, so a
+ * bogus BAR cannot turn the frame allocator's pages uncached.
+ */
+int cubi_x86_map_mmio(uint64_t pa, uint64_t len)
+{
+	uint64_t lo = CUB_ALIGN_DOWN(pa, CUB_PAGE_SIZE);
+	uint64_t hi = CUB_ALIGN_UP(pa + len, CUB_PAGE_SIZE);
+	uintptr_t wlo, whi;
+
+	cub_arch_vm_window(&wlo, &whi);
+	if (len == 0 || pa + len < pa || hi > wlo || overlaps_ram(lo, hi))
+		return -CUB_EINVAL;
+	for (uint64_t a = lo; a < hi; a += CUB_PAGE_SIZE) {
+		unsigned long irq = cub_arch_irq_save();
+		bool large;
+		uint64_t *e = walk((uintptr_t)a, 1, true, &large);
+
+		if (e) {
+			*e = a | PTE_P | PTE_RW | PTE_NX | PTE_PCD | PTE_PWT;
+			invlpg((uintptr_t)a);
+			checks_forget();
+		}
+		cub_arch_irq_restore(irq);
+		if (!e)
+			return -CUB_ENOMEM;
+	}
+	return 0;
+}
+
 /* Identity-maps [lo, hi) rounded out to 2 MiB with large pages. */
 static void map_large(uint64_t lo, uint64_t hi, uint64_t extra)
 {

@@ -39,6 +39,27 @@ static inline void outl(uint16_t port, uint32_t v)
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
 }
 
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
@@ -143,6 +164,12 @@ void cubi_x86_trap(struct x86_trap_frame *f);
 /* Highest physical address identity mapped (and handed to the frame
  * allocator): bounded so the boot page-table pool always suffices. */
 #define X86_PHYS_LIMIT (16ull << 30)
+
+/* Identity-maps the device registers [pa, pa + len) uncached (PCD|PWT),
+ * read/write, no-execute (paging.c). 0; -CUB_EINVAL for an empty or
+ * wrapping range, one reaching the vm window or overlapping RAM the frame
+ * allocator owns; -CUB_ENOMEM. Contexts: boot, task. */
+int cubi_x86_map_mmio(uint64_t pa, uint64_t len);
 
 size_t cubi_x86_firmware_ranges(uint64_t (*out)[2], size_t max);
 void cubi_x86_ssp_init(void);

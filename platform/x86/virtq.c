@@ -1,0 +1,136 @@
+/*
+ * virtq.c - legacy split virtqueues with fixed buffers (see virtq.h for
+ * the layout, the invariants and the locking rule).
+ *
+ * Ordering: the device runs on another host thread (QEMU) but sees guest
+ * RAM with x86's ordering: stores are not reordered with stores nor loads
+ * with loads, so a compiler barrier between a descriptor/ring write and
+ * the index that publishes it (and between reading an index and the
+ * entries it covers) is enough. The notify is an `out`, which drains the
+ * store buffer first.
+ */
+#include <cubrt/mem.h>
+#include <cubrt/string.h>
+
+#include "virtq.h"
+
+#define DESC_F_NEXT 1
+#define DESC_F_WRITE 2
+#define RING_ALIGN 4096
+
+static inline void barrier(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+/* Bytes of ring memory for size entries, used ring page aligned. */
+static size_t used_offset(uint16_t size)
+{
+	return CUB_ALIGN_UP(16ul * size + 6 + 2ul * size, (size_t)RING_ALIGN);
+}
+
+static size_t ring_bytes(uint16_t size)
+{
+	return used_offset(size) + CUB_ALIGN_UP(6 + 8ul * size, (size_t)RING_ALIGN);
+}
+
+uint8_t *cubi_virtq_hdr(const struct cubi_virtq *q, unsigned slot)
+{
+	return (uint8_t *)(q->buf_pa + (uintptr_t)slot * VIRTQ_CELL);
+}
+
+uint8_t *cubi_virtq_data(const struct cubi_virtq *q, unsigned slot)
+{
+	return cubi_virtq_hdr(q, slot) + VIRTQ_DATA_OFF;
+}
+
+/* Chains slot s: header descriptor 2s, data descriptor 2s+1. */
+static void chain(struct cubi_virtq *q, unsigned s, bool in)
+{
+	uint16_t w = in ? DESC_F_WRITE : 0;
+
+	q->desc[2 * s].addr = (uint64_t)(uintptr_t)cubi_virtq_hdr(q, s);
+	q->desc[2 * s].len = VIRTQ_HDR_LEN;
+	q->desc[2 * s].flags = w | DESC_F_NEXT;
+	q->desc[2 * s].next = (uint16_t)(2 * s + 1);
+	q->desc[2 * s + 1].addr = (uint64_t)(uintptr_t)cubi_virtq_data(q, s);
+	q->desc[2 * s + 1].len = VIRTQ_DATA_MAX;
+	q->desc[2 * s + 1].flags = w;
+	q->desc[2 * s + 1].next = 0;
+}
+
+int cubi_virtq_init(struct cubi_virtq *q, uint16_t size, bool in)
+{
+	uintptr_t base;
+
+	cub_memset(q, 0, sizeof(*q));
+	if (size < 2 || size > VIRTQ_SIZE_MAX || (size & (size - 1)))
+		return -CUB_EINVAL;
+	q->size = size;
+	q->nslots = CUB_MIN(size / 2u, (unsigned)VIRTQ_SLOTS_MAX);
+	q->ring_pages = ring_bytes(size) / CUB_PAGE_SIZE;
+	q->buf_pages = CUB_ALIGN_UP((size_t)q->nslots * VIRTQ_CELL,
+				    (size_t)CUB_PAGE_SIZE) / CUB_PAGE_SIZE;
+	q->ring_pa = cub_frame_alloc_run(q->ring_pages, CUB_FRAME_ZERO);
+	q->buf_pa = cub_frame_alloc_run(q->buf_pages, CUB_FRAME_ZERO);
+	if (!q->ring_pa || !q->buf_pa) {
+		cubi_virtq_free(q);
+		return -CUB_ENOMEM;
+	}
+	base = q->ring_pa;
+	q->desc = (volatile struct virtq_desc *)base;
+	q->avail = (volatile uint16_t *)(base + 16ul * size);
+	q->used_hdr = (volatile uint16_t *)(base + used_offset(size));
+	q->used = (volatile struct virtq_used_elem *)(base + used_offset(size) + 4);
+	for (unsigned s = 0; s < q->nslots; s++)
+		chain(q, s, in);
+	return 0;
+}
+
+void cubi_virtq_free(struct cubi_virtq *q)
+{
+	if (q->ring_pa)
+		cub_frame_free_run(q->ring_pa, q->ring_pages);
+	if (q->buf_pa)
+		cub_frame_free_run(q->buf_pa, q->buf_pages);
+	q->ring_pa = q->buf_pa = 0;
+}
+
+/* Precondition: slot < nslots and not posted (the callers' invariant). */
+void cubi_virtq_post(struct cubi_virtq *q, unsigned slot, uint32_t len)
+{
+	q->desc[2 * slot + 1].len = CUB_MIN(len, (uint32_t)VIRTQ_DATA_MAX);
+	q->posted[slot] = true;
+	q->avail[2 + (q->avail_idx & (q->size - 1))] = (uint16_t)(2 * slot);
+	barrier();		/* the entry before the index that shows it */
+	q->avail_idx++;
+	q->avail[1] = q->avail_idx;
+	barrier();
+}
+
+bool cubi_virtq_pending(const struct cubi_virtq *q)
+{
+	return q->used_hdr[1] != q->used_seen;
+}
+
+int cubi_virtq_take(struct cubi_virtq *q, unsigned *slot, uint32_t *len)
+{
+	uint16_t idx = q->used_hdr[1];
+	uint32_t id;
+
+	if (idx == q->used_seen)
+		return VIRTQ_EMPTY;
+	if ((uint16_t)(idx - q->used_seen) > q->size) {
+		q->used_seen = idx;	/* a jump: nothing in between is real */
+		return VIRTQ_BAD;
+	}
+	barrier();		/* the index before the entries it covers */
+	id = q->used[q->used_seen & (q->size - 1)].id;
+	*len = q->used[q->used_seen & (q->size - 1)].len;
+	q->used_seen++;
+	if (id % 2 || id / 2 >= q->nslots || !q->posted[id / 2])
+		return VIRTQ_BAD;
+	*slot = id / 2;
+	q->posted[*slot] = false;
+	return VIRTQ_TAKEN;
+}
