@@ -153,10 +153,10 @@ static const char *unusable(const struct cubi_pci_dev *d,
 	if (cubi_pci_bar(d, 0, bar0) || !bar0->io ||
 	    bar0->size < VIO_CONFIG_MSIX + 8 || bar0->base + bar0->size > 0x10000)
 		return "BAR 0 is not a legacy virtio I/O window";
-	if (!cubi_pci_cap_find(d, PCI_CAP_MSIX))
-		return "no MSI-X (INTx is not supported)";
 	if (!cubi_x86_apic_mode())
 		return "MSI-X needs the local APIC";
+	if (!cubi_pci_cap_find(d, PCI_CAP_MSIX))
+		return "no MSI-X (INTx is not supported)";
 	return NULL;
 }
 

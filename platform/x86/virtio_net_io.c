@@ -99,7 +99,8 @@ int cub_arch_nic_send(unsigned i, const void *frame, size_t len)
 	cub_memset(cubi_virtq_hdr(&n->tx, slot), 0, VIRTQ_HDR_LEN);
 	cub_memcpy(cubi_virtq_data(&n->tx, slot), frame, len);
 	cubi_virtq_post(&n->tx, slot, (uint32_t)len);
-	outw(n->io + VIO_QUEUE_NOTIFY, VNET_TX);
+	if (cubi_virtq_kick_wanted(&n->tx))
+		outw(n->io + VIO_QUEUE_NOTIFY, VNET_TX);
 	n->st.tx_frames++;
 	n->st.tx_bytes += len;
 	cub_arch_irq_restore(irq);
@@ -153,7 +154,7 @@ int cub_arch_nic_recv(unsigned i, void *buf, size_t cap)
 	irq = cub_arch_irq_save();
 	before = n->rx.avail_idx;
 	rc = rx_take(n, buf, cap);
-	if (n->rx.avail_idx != before)	/* buffers went back: tell it */
+	if (n->rx.avail_idx != before && cubi_virtq_kick_wanted(&n->rx))
 		outw(n->io + VIO_QUEUE_NOTIFY, VNET_RX);
 	cub_arch_irq_restore(irq);
 	return rc;

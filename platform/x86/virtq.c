@@ -6,8 +6,11 @@
  * RAM with x86's ordering: stores are not reordered with stores nor loads
  * with loads, so a compiler barrier between a descriptor/ring write and
  * the index that publishes it (and between reading an index and the
- * entries it covers) is enough. The notify is an `out`, which drains the
- * store buffer first.
+ * entries it covers) is enough. The one exception is a store followed by
+ * a load: the avail index written, then the used flags read to decide on
+ * a notify, needs a full fence (mfence), or the device could set
+ * NO_NOTIFY, miss the new index, and sleep. The notify is an `out`,
+ * which drains the store buffer first.
  */
 #include <cubrt/mem.h>
 #include <cubrt/string.h>
@@ -17,6 +20,7 @@
 #define DESC_F_NEXT 1
 #define DESC_F_WRITE 2
 #define RING_ALIGN 4096
+#define USED_F_NO_NOTIFY 1
 
 static inline void barrier(void)
 {
@@ -106,6 +110,12 @@ void cubi_virtq_post(struct cubi_virtq *q, unsigned slot, uint32_t len)
 	q->avail_idx++;
 	q->avail[1] = q->avail_idx;
 	barrier();
+}
+
+bool cubi_virtq_kick_wanted(const struct cubi_virtq *q)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !(q->used_hdr[0] & USED_F_NO_NOTIFY);
 }
 
 bool cubi_virtq_pending(const struct cubi_virtq *q)

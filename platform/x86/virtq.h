@@ -81,6 +81,10 @@ uint8_t *cubi_virtq_data(const struct cubi_virtq *q, unsigned slot);
  * queue the buffer's capacity, VIRTQ_DATA_MAX). The caller notifies. */
 void cubi_virtq_post(struct cubi_virtq *q, unsigned slot, uint32_t len);
 
+/* After posting: false when the device asked not to be notified
+ * (VRING_USED_F_NO_NOTIFY: it polls, or a timer of its own will look). */
+bool cubi_virtq_kick_wanted(const struct cubi_virtq *q);
+
 /* True when the device has returned entries not yet taken. */
 bool cubi_virtq_pending(const struct cubi_virtq *q);
 
