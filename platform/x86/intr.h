@@ -7,7 +7,8 @@
  *   0x20-0x2F  legacy PIC, remapped here (ISA lines 0-15 in PIC mode;
  *              in APIC mode the PIC is masked and only strays arrive)
  *   0x30-0x6F  I/O APIC pins: global system interrupt g on 0x30 + g
- *   0x70-0xEF  free: applications register CUB_IRQ_VECTOR(v)
+ *   0x70-0xEF  free: applications register CUB_IRQ_VECTOR(v); the
+ *              virtio-net driver takes one per NIC from 0xEF down
  *   0xF0       local APIC timer
  *   0xFF       local APIC spurious vector
  */
