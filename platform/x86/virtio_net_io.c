@@ -119,7 +119,7 @@ static int rx_take(struct vnet *n, void *buf, size_t cap)
 	int r;
 
 	while ((r = cubi_virtq_take(&n->rx, &slot, &len)) != VIRTQ_EMPTY) {
-		size_t flen = len - VIRTQ_HDR_LEN;
+		size_t flen;
 
 		if (r == VIRTQ_BAD) {
 			n->st.rx_dropped++;
@@ -131,6 +131,7 @@ static int rx_take(struct vnet *n, void *buf, size_t cap)
 			cubi_virtq_post(&n->rx, slot, VIRTQ_DATA_MAX);
 			continue;
 		}
+		flen = len - VIRTQ_HDR_LEN;
 		cub_memcpy(buf, cubi_virtq_data(&n->rx, slot), CUB_MIN(flen, cap));
 		cubi_virtq_post(&n->rx, slot, VIRTQ_DATA_MAX);
 		n->st.rx_frames++;
