@@ -3,7 +3,10 @@
  * user-mode network (slirp: we are 10.0.2.15, the gateway 10.0.2.2).
  *
  * Guest argument "none": booted without a NIC, every call says
- * -CUB_ENODEV. "full": as the default, and the burst must fill the
+ * -CUB_ENODEV. "two": NICs 0 and 1 (52:54:00:12:34:56 and :57, each on
+ * its own slirp) both answer ARP, each through its own notify and
+ * vector. "four": five devices, NICs 0..3 started in scan order, the
+ * fifth skipped. "full": as the default, and the burst must fill the
  * transmit ring (a device that transmits on a slow timer). Otherwise
  * NIC 0 must be there, and in order: its info
  * (MAC 52:54:00:12:34:56, "virtio-net", link up, MTU 1500); an ARP
@@ -55,6 +58,7 @@ static struct cub_timer timer;
 static volatile unsigned notified;
 static uint8_t buf[2048];
 static bool want_full;		/* the burst must meet a full ring */
+static unsigned cur;		/* the NIC wait_frame and send_arp use */
 
 static void on_frame(void *arg)
 {
@@ -79,7 +83,7 @@ static int wait_frame(bool (*match)(const uint8_t *f, int n), unsigned ms,
 	int n;
 
 	for (;;) {
-		while ((n = cub_arch_nic_recv(0, buf, sizeof(buf))) >= 0)
+		while ((n = cub_arch_nic_recv(cur, buf, sizeof(buf))) >= 0)
 			if (match(buf, n))
 				return n;
 		CHECK_EQ(n, -CUB_EAGAIN);
@@ -103,7 +107,7 @@ static void send_arp(void)
 	uint8_t f[ARP_LEN];
 
 	arp_request(f, mac, ip_ours, ip_gw);
-	CHECK_EQ(cub_arch_nic_send(0, f, sizeof(f)), 0);
+	CHECK_EQ(cub_arch_nic_send(cur, f, sizeof(f)), 0);
 }
 
 static void test_info(void)
@@ -323,12 +327,55 @@ static int test_none(void)
 	return 0;
 }
 
+static int test_two(void)
+{
+	static const uint8_t mac1[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 };
+	struct cub_arch_nic_info info;
+	struct cub_arch_nic_stats st;
+
+	CHECK_EQ(cub_arch_nic_info(2, &info), -CUB_ENODEV);
+	for (cur = 0; cur < 2; cur++) {
+		CHECK_EQ(cub_arch_nic_info(cur, &info), 0);
+		CHECK(!cub_memcmp(info.mac, cur ? mac1 : want_mac, 6));
+		cub_memcpy(mac, info.mac, 6);
+		notified = 0;
+		CHECK_EQ(cub_arch_nic_set_notify(cur, on_frame, &ev), 0);
+		send_arp();
+		wait_frame(arp_reply, 3000, "ARP reply from 10.0.2.2");
+		CHECK(notified > 0);
+		CHECK_EQ(cub_arch_nic_set_notify(cur, NULL, NULL), 0);
+		CHECK_EQ(cub_arch_nic_stats(cur, &st), 0);
+		CHECK(st.tx_frames == 1 && st.rx_frames >= 1 && st.interrupts > 0);
+	}
+	cub_printk("two NICs: each got its ARP reply through its own "
+		   "interrupt: ok\n");
+	return 0;
+}
+
+/* Five devices: four NICs, the fifth skipped. */
+static int test_four(void)
+{
+	struct cub_arch_nic_info info;
+
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK_EQ(cub_arch_nic_info(i, &info), 0);
+		CHECK_EQ(info.mac[5], 0x56 + i);
+	}
+	CHECK_EQ(cub_arch_nic_info(4, &info), -CUB_ENODEV);
+	cub_printk("four NICs: 0..3 there, 4 is not: ok\n");
+	return 0;
+}
+
 int cub_main(void)
 {
 	cub_irq_event_init(&ev, "nic frame");
 	cub_timer_init(&timer, on_timeout, &ev);
 	if (!cub_strcmp(cub_cmdline(), "none"))
 		return test_none();
+	if (!cub_strcmp(cub_cmdline(), "two"))
+		return test_two();
+	if (!cub_strcmp(cub_cmdline(), "four"))
+		return test_four();
 	want_full = !cub_strcmp(cub_cmdline(), "full");
 	test_info();
 	CHECK_EQ(cub_arch_nic_set_notify(0, on_frame, &ev), 0);
