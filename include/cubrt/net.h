@@ -1,0 +1,336 @@
+/*
+ * cubrt/net.h - a small IPv4 stack over Ethernet: ARP, IPv4, ICMP echo
+ * and UDP on one interface address (docs/net.md).
+ *
+ * An interface (struct cub_netif, caller storage) owns one Ethernet
+ * address, one IPv4 address with its prefix and default gateway, an ARP
+ * cache and the UDP endpoints bound on it. It reaches its card through an
+ * ops table: cub_net_attach() binds an arch NIC (arch.h, "network");
+ * tests bind an in-memory wire. Received frames enter through
+ * cub_netif_input(), one at a time, from a task (cub_net_attach's
+ * receive coroutine "net rx N").
+ *
+ * Locking rule: each interface has one sleeping mutex (cub_netif.lock)
+ * that protects everything reachable from it: its address, ARP cache,
+ * counters, ping waiters, the list of its UDP endpoints and every
+ * endpoint's queue. Every call below takes it for its whole duration,
+ * except while it waits (cond waits release it). ops->send is called
+ * with it held: a send function must copy the frame and return without
+ * blocking and must not call back into the stack (queue the frame, as a
+ * NIC's transmit ring does). There is no other lock, so there is no lock
+ * order; preemption (sched.h) may switch at any point and the mutex keeps
+ * every invariant.
+ *
+ * Contexts: every call is task context (they take a mutex); none may be
+ * called from an interrupt handler. Addresses (cub_ip4_t) and ports are
+ * in host byte order.
+ *
+ * Allocation: none on the per-packet path. cub_udp_open allocates the
+ * endpoint's receive ring once (freed by cub_udp_close), cub_net_attach
+ * the interface and its receive buffer once.
+ */
+#ifndef CUBRT_NET_H
+#define CUBRT_NET_H
+
+#include <cubrt/base.h>
+#include <cubrt/list.h>
+#include <cubrt/sync.h>
+
+typedef uint32_t cub_ip4_t;			/* host byte order */
+
+#define CUB_IP4(a, b, c, d)                                              \
+	((cub_ip4_t)(((uint32_t)(a) & 0xff) << 24 |                      \
+		     ((uint32_t)(b) & 0xff) << 16 |                      \
+		     ((uint32_t)(c) & 0xff) << 8 | ((uint32_t)(d) & 0xff)))
+#define CUB_IP4_BROADCAST CUB_IP4(255, 255, 255, 255)
+
+/* Sizes (bytes). */
+#define CUB_ETH_HLEN 14
+#define CUB_ETH_FRAME_MAX 1514		/* header + 1500, no FCS */
+#define CUB_IP4_MTU 1500
+#define CUB_UDP_PAYLOAD_MAX 1472	/* 1500 - 20 (IPv4) - 8 (UDP) */
+#define CUB_PING_PAYLOAD_MAX 1472	/* 1500 - 20 - 8 (ICMP echo) */
+
+/* Ephemeral UDP ports (RFC 6335's dynamic range). */
+#define CUB_UDP_EPHEMERAL_MIN 49152
+#define CUB_UDP_EPHEMERAL_MAX 65535
+
+/* Datagrams an endpoint queues before it drops (counted). */
+#define CUB_UDP_QUEUE_LEN 16
+
+/* ARP: cache entries per interface, requests per resolution, defaults. */
+#define CUB_ARP_CACHE_SIZE 16
+#define CUB_ARP_TRIES 3
+#define CUB_ARP_RETRY_NS (1000ull * 1000 * 1000)	/* between requests */
+#define CUB_ARP_TTL_NS (60ull * 1000 * 1000 * 1000)	/* entry lifetime */
+#define CUB_ARP_RESOLVE_NS (3ull * 1000 * 1000 * 1000)	/* sendto's wait */
+
+struct cub_netif;
+
+struct cub_netif_ops {
+	/* Transmits one Ethernet frame (14..1514 bytes, copied before
+	 * return); 0 or a negative code (the stack counts the drop in
+	 * tx_errors). Called with the interface's lock held: must not
+	 * block nor call into the stack. */
+	int (*send)(struct cub_netif *nif, const void *frame, size_t len);
+};
+
+/*
+ * Counters. Every received frame ends in exactly one of the "terminal"
+ * counters, so these sums hold whenever the lock is free:
+ *   rx_frames = rx_short + rx_too_long + rx_not_ours + rx_unknown_type
+ *               + arp_rx + ip_rx
+ *   arp_rx    = arp_bad + arp_requests + arp_replies + arp_other
+ *   ip_rx     = ip_bad_header + ip_bad_cksum + ip_fragments + ip_not_ours
+ *               + ip_unknown_proto + icmp_rx + udp_rx
+ *   icmp_rx   = icmp_bad + icmp_echo_requests + icmp_echo_replies
+ *               + icmp_other
+ *   udp_rx    = udp_bad + udp_bad_cksum + udp_no_port + udp_queue_full
+ *               + udp_delivered
+ */
+struct cub_netif_stats {
+	uint64_t rx_frames, rx_bytes;	/* given to cub_netif_input */
+	uint64_t rx_short;		/* under 14 bytes */
+	uint64_t rx_too_long;		/* over 1514 bytes */
+	uint64_t rx_not_ours;		/* destination MAC neither ours nor
+					 * broadcast */
+	uint64_t rx_unknown_type;	/* ethertype neither IPv4 nor ARP */
+	uint64_t tx_frames, tx_bytes;	/* accepted by ops->send */
+	uint64_t tx_errors;		/* refused by ops->send (dropped) */
+
+	uint64_t arp_rx;		/* ARP frames */
+	uint64_t arp_bad;		/* malformed (short, not Ethernet/IPv4,
+					 * unknown operation, bad sender) */
+	uint64_t arp_requests;		/* requests for our address (answered) */
+	uint64_t arp_replies;		/* replies */
+	uint64_t arp_other;		/* requests for other addresses */
+	uint64_t arp_updates;		/* cache entries filled or refreshed */
+	uint64_t arp_requests_tx;	/* requests we sent */
+	uint64_t arp_failures;		/* resolutions given up (no answer) */
+
+	uint64_t ip_rx;			/* IPv4 frames */
+	uint64_t ip_bad_header;		/* version, IHL, lengths, TTL 0, source */
+	uint64_t ip_bad_cksum;
+	uint64_t ip_fragments;		/* fragments: dropped (no reassembly) */
+	uint64_t ip_not_ours;		/* not our address nor a broadcast */
+	uint64_t ip_unknown_proto;	/* neither ICMP nor UDP */
+
+	uint64_t icmp_rx;
+	uint64_t icmp_bad;		/* short or bad checksum */
+	uint64_t icmp_echo_requests;	/* answered */
+	uint64_t icmp_echo_replies;	/* to a ping or not */
+	uint64_t icmp_other;		/* other types, broadcast echoes */
+	uint64_t icmp_unreach_tx;	/* port unreachable sent */
+
+	uint64_t udp_rx;
+	uint64_t udp_bad;		/* short, length field inconsistent */
+	uint64_t udp_bad_cksum;
+	uint64_t udp_no_port;		/* no endpoint bound to the port */
+	uint64_t udp_queue_full;	/* the endpoint's queue was full */
+	uint64_t udp_delivered;		/* queued on an endpoint */
+	uint64_t udp_tx;		/* datagrams sent */
+};
+
+/* One ARP cache entry (private). */
+struct cubi_arp_entry {
+	cub_ip4_t ip;
+	uint8_t mac[6];
+	uint8_t state;			/* CUBI_ARP_FREE/PENDING/VALID (arp.c) */
+	uint8_t waiters;		/* coroutines resolving this entry */
+	uint64_t expires;		/* VALID: cub_time_now() deadline */
+	uint64_t sent;			/* PENDING: when the last request left */
+};
+
+/*
+ * An interface in caller storage. Fields are private: use the calls.
+ * The storage must stay valid while anything uses the interface.
+ */
+struct cub_netif {
+	struct cub_mutex lock;		/* protects everything below */
+	char name[16];
+	uint8_t mac[6];
+	const struct cub_netif_ops *ops;
+	void *driver;			/* the ops' own pointer */
+	cub_ip4_t addr, mask, gateway;	/* addr 0: unconfigured */
+	uint16_t ip_id;			/* next IPv4 identification */
+	uint16_t ping_id;		/* next echo identifier */
+	uint16_t next_port;		/* next ephemeral port to try */
+	uint64_t arp_ttl_ns, arp_resolve_ns;
+	struct cubi_arp_entry arp[CUB_ARP_CACHE_SIZE];
+	struct cub_cond arp_cond;	/* broadcast when an entry changes */
+	struct cub_list pings;		/* cubi_ping waiters (on their stacks) */
+	struct cub_cond ping_cond;	/* broadcast when a ping is answered */
+	struct cub_list udps;		/* open endpoints (cub_udp.link) */
+	struct cub_netif_stats st;
+};
+
+/*
+ * Initialises nif in caller storage: name (copied, at most 15 bytes
+ * kept), Ethernet address mac (unicast), ops (ops->send non-NULL) and the
+ * driver's pointer (cub_netif_driver). Unconfigured: no address, so
+ * nothing IPv4 is accepted or sent until cub_netif_configure.
+ * Returns 0 or -CUB_EINVAL (NULL argument, multicast or zero MAC).
+ * Contexts: any (nif not in use).
+ */
+int cub_netif_init(struct cub_netif *nif, const char *name,
+		   const uint8_t mac[6], const struct cub_netif_ops *ops,
+		   void *driver);
+
+/* The driver pointer given to cub_netif_init. Contexts: any. */
+void *cub_netif_driver(const struct cub_netif *nif);
+
+/*
+ * Processes one received Ethernet frame (copied as needed before return;
+ * frame is the caller's again afterwards): counts it and either drops it
+ * (counted by reason) or hands it to ARP / IPv4; may send replies (ARP
+ * reply, echo reply, port unreachable) through ops->send before
+ * returning. Never blocks except on the interface's lock.
+ * NULL nif or frame: ignored. Contexts: task.
+ */
+void cub_netif_input(struct cub_netif *nif, const void *frame, size_t len);
+
+/*
+ * Gives nif the address addr/prefix_len and default gateway (0: none, so
+ * only on-link destinations are reachable). addr 0 unconfigures it. The
+ * ARP cache is flushed. Returns 0 or -CUB_EINVAL: NULL nif, prefix_len
+ * outside 1..32 (0 allowed only with addr 0), addr multicast or
+ * 255.255.255.255, a gateway that is not on-link or is addr itself.
+ * Contexts: task.
+ */
+int cub_netif_configure(struct cub_netif *nif, cub_ip4_t addr,
+			unsigned prefix_len, cub_ip4_t gateway);
+
+/* Copies nif's counters into *st. 0 or -CUB_EINVAL. Contexts: task. */
+int cub_netif_stats(struct cub_netif *nif, struct cub_netif_stats *st);
+
+/*
+ * Binds arch NIC `nic` (arch.h): allocates an interface named "net<nic>"
+ * with the card's MAC whose send is cub_arch_nic_send, and spawns the
+ * receive coroutine "net rx <nic>" that takes every frame with
+ * cub_arch_nic_recv and gives it to cub_netif_input, sleeping on an irq
+ * event signalled by cub_arch_nic_set_notify between bursts. The
+ * interface starts unconfigured. Returns 0 and *out; -CUB_ENODEV when
+ * there is no such card (always on the host); -CUB_EBUSY when nic is
+ * already attached; -CUB_EINVAL (out NULL); -CUB_ENOMEM. Contexts: task.
+ */
+int cub_net_attach(unsigned nic, struct cub_netif **out);
+
+/* ------------------------------------------------------------------ ARP */
+
+/*
+ * Sets nif's ARP entry lifetime (ttl_ns, default CUB_ARP_TTL_NS) and how
+ * long cub_udp_sendto waits for a resolution (resolve_ns, default
+ * CUB_ARP_RESOLVE_NS); 0 keeps a value. 0 or -CUB_EINVAL. Contexts: task.
+ */
+int cub_arp_set_timeouts(struct cub_netif *nif, uint64_t ttl_ns,
+			 uint64_t resolve_ns);
+
+/*
+ * Finds ip's Ethernet address: from the cache when it holds a live entry
+ * (no request sent), otherwise by broadcasting up to CUB_ARP_TRIES
+ * requests, min(CUB_ARP_RETRY_NS, timeout_ns / CUB_ARP_TRIES) apart, and
+ * blocking until a reply fills the entry. Returns 0 and mac;
+ * -CUB_EHOSTUNREACH when no reply came within the tries and timeout_ns;
+ * -CUB_ENETUNREACH when nif is unconfigured or ip is not on-link;
+ * -CUB_EINVAL (NULL arguments, ip 0 or a broadcast); -CUB_EAGAIN when
+ * every cache entry is being resolved. Contexts: task (blocks).
+ */
+int cub_arp_resolve(struct cub_netif *nif, cub_ip4_t ip, uint8_t mac[6],
+		    uint64_t timeout_ns);
+
+/*
+ * Non-blocking cache lookup: 0 and mac when ip has a live entry, else
+ * -CUB_ENOENT (-CUB_EINVAL for NULL arguments). Contexts: task.
+ */
+int cub_arp_lookup(struct cub_netif *nif, cub_ip4_t ip, uint8_t mac[6]);
+
+/* ----------------------------------------------------------------- ICMP */
+
+/*
+ * Sends one ICMP echo request (seq, payload_len pattern bytes) to dst
+ * (through the gateway when off-link) and waits for the matching reply
+ * (identifier, sequence and payload checked). Returns 0 and *rtt_ns
+ * (when rtt_ns is non-NULL); -CUB_ETIMEDOUT when no reply came within
+ * timeout_ns, the ARP resolution of the next hop included;
+ * -CUB_EMSGSIZE above CUB_PING_PAYLOAD_MAX; -CUB_ENETUNREACH
+ * unconfigured / no route; -CUB_EINVAL (NULL nif, dst 0); a send error
+ * of ops->send. Contexts: task (blocks).
+ */
+int cub_net_ping(struct cub_netif *nif, cub_ip4_t dst, uint16_t seq,
+		 size_t payload_len, uint64_t timeout_ns, uint64_t *rtt_ns);
+
+/* ------------------------------------------------------------------ UDP */
+
+struct cubi_udp_slot;
+
+/*
+ * A UDP endpoint in caller storage, bound to one local port of one
+ * interface. Fields are private. Between cub_udp_open and the return of
+ * cub_udp_close the storage belongs to the stack.
+ */
+struct cub_udp {
+	uint32_t magic;			/* CUBI_UDP_OPEN while open */
+	struct cub_list link;		/* in nif->udps */
+	struct cub_netif *nif;
+	uint16_t port;
+	unsigned users;			/* calls inside (close waits for 0) */
+	struct cub_cond cond;		/* data arrived, or closing */
+	struct cubi_udp_slot *ring;	/* CUB_UDP_QUEUE_LEN slots (heap) */
+	unsigned head, len;		/* oldest queued slot, queued count */
+	uint64_t drops;			/* datagrams dropped: queue full */
+};
+
+/*
+ * Opens u on nif bound to local_port, or with local_port 0 to a free
+ * ephemeral port (49152..65535, handed out round robin). Returns 0;
+ * -CUB_EADDRINUSE when the port is bound on nif (or, for 0, none is
+ * free); -CUB_EINVAL (NULL argument); -CUB_ENOMEM (the receive ring).
+ * Contexts: task.
+ */
+int cub_udp_open(struct cub_udp *u, struct cub_netif *nif,
+		 uint16_t local_port);
+
+/* u's local port (0 when u is not open). Contexts: task. */
+uint16_t cub_udp_port(const struct cub_udp *u);
+
+/*
+ * Sends len bytes to dst:port from nif's address and u's port, with a
+ * UDP checksum. Resolves the next hop (dst on-link, else the gateway) by
+ * ARP, blocking up to the interface's resolve time (CUB_ARP_RESOLVE_NS);
+ * the limited broadcast 255.255.255.255 and the subnet's broadcast go to
+ * ff:ff:ff:ff:ff:ff without ARP. Returns len; -CUB_EHOSTUNREACH (no ARP
+ * answer); -CUB_EMSGSIZE above CUB_UDP_PAYLOAD_MAX (no fragmentation);
+ * -CUB_ENETUNREACH (unconfigured, multicast, or off-link without a
+ * gateway); -CUB_EADDRNOTAVAIL (dst is nif's own address: no loopback);
+ * -CUB_EINVAL (NULL u, NULL buf with len > 0, dst 0, port 0);
+ * -CUB_EBADF (u not open, or closed while resolving); an ops->send error.
+ * Contexts: task (blocks while resolving).
+ */
+int cub_udp_sendto(struct cub_udp *u, cub_ip4_t dst, uint16_t port,
+		   const void *buf, size_t len);
+
+/*
+ * Takes the oldest queued datagram: copies at most cap bytes into buf
+ * and returns the datagram's full length (the rest is discarded), with
+ * the sender in *src and *src_port (each may be NULL). Waits up to
+ * timeout_ns for one: 0 polls (-CUB_EAGAIN when none is queued),
+ * UINT64_MAX waits forever. Returns -CUB_ETIMEDOUT, -CUB_EBADF (u not
+ * open, or closed while waiting), -CUB_EINVAL (NULL u, NULL buf with
+ * cap > 0). Several coroutines may wait on one endpoint: each datagram
+ * goes to exactly one of them. Contexts: task (blocks).
+ */
+int cub_udp_recvfrom(struct cub_udp *u, void *buf, size_t cap,
+		     cub_ip4_t *src, uint16_t *src_port, uint64_t timeout_ns);
+
+/* Datagrams u dropped because its queue was full. Contexts: task. */
+uint64_t cub_udp_drops(const struct cub_udp *u);
+
+/*
+ * Unbinds u: queued datagrams are discarded, blocked receivers (and
+ * senders waiting for ARP) return -CUB_EBADF; returns once none of them
+ * is still inside, so u's storage is the caller's again. Returns 0 or
+ * -CUB_EBADF when u is not open (-CUB_EINVAL for NULL). Contexts: task.
+ */
+int cub_udp_close(struct cub_udp *u);
+
+#endif

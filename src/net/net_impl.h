@@ -1,0 +1,158 @@
+/*
+ * net_impl.h - private interface between the files of src/net: wire
+ * formats, byte order, the Internet checksum, and the per-layer entry
+ * points. Every cubi_ function here is called with nif->lock held (the
+ * one lock of an interface, see cubrt/net.h) unless it says otherwise.
+ */
+#ifndef CUBRT_NET_IMPL_H
+#define CUBRT_NET_IMPL_H
+
+#include <cubrt/net.h>
+
+/* Ethernet */
+#define ETH_TYPE_IP4 0x0800
+#define ETH_TYPE_ARP 0x0806
+#define ETH_OFF_DST 0
+#define ETH_OFF_SRC 6
+#define ETH_OFF_TYPE 12
+
+/* IPv4 (RFC 791) */
+#define IP4_HLEN 20
+#define IP4_PROTO_ICMP 1
+#define IP4_PROTO_UDP 17
+#define IP4_TTL 64
+#define IP4_FLAG_DF 0x4000
+#define IP4_FLAG_MF 0x2000
+#define IP4_OFFSET_MASK 0x1fff
+
+/* UDP (RFC 768) and ICMP (RFC 792) */
+#define UDP_HLEN 8
+#define ICMP_HLEN 8
+#define ICMP_ECHO_REPLY 0
+#define ICMP_UNREACH 3
+#define ICMP_UNREACH_PORT 3
+#define ICMP_ECHO_REQUEST 8
+
+/* Where a transport payload starts in a frame we build (no IP options). */
+#define NET_L4_OFF (CUB_ETH_HLEN + IP4_HLEN)
+
+static const uint8_t cubi_eth_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff,
+					   0xff };
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline bool ip4_is_multicast(cub_ip4_t a)
+{
+	return (a >> 28) == 0xe;
+}
+
+/* The interface's subnet broadcast (all host bits set); only meaningful
+ * when configured. */
+static inline cub_ip4_t cubi_net_bcast(const struct cub_netif *nif)
+{
+	return nif->addr | ~nif->mask;
+}
+
+/* cksum.c: the one's-complement sum of [p, p+len) added to sum (RFC 1071),
+ * unfolded; fold it with cubi_cksum_fold. Contexts: any. */
+uint32_t cubi_cksum_add(uint32_t sum, const void *p, size_t len);
+/* Folds sum to 16 bits and complements it: the checksum field's value
+ * (0 when the data including its checksum field is correct). */
+uint16_t cubi_cksum_fold(uint32_t sum);
+/* The UDP pseudo-header (src, dst, protocol 17, udp_len) summed. */
+uint32_t cubi_cksum_pseudo(cub_ip4_t src, cub_ip4_t dst, uint8_t proto,
+			   uint16_t len);
+
+/* eth.c: fills in the Ethernet header of frame (dst, our MAC, type) and
+ * passes len bytes to ops->send, counting tx or tx_errors. Returns 0 or
+ * the send's code. */
+int cubi_eth_output(struct cub_netif *nif, uint8_t *frame, size_t len,
+		    const uint8_t dst[6], uint16_t type);
+
+/* netif.c: the next hop for dst: 0 and *hop (the address to resolve),
+ * or 1 when dst is a broadcast (no ARP: ff:ff:ff:ff:ff:ff), or
+ * -CUB_ENETUNREACH / -CUB_EADDRNOTAVAIL (dst is our address). */
+int cubi_net_route(struct cub_netif *nif, cub_ip4_t dst, cub_ip4_t *hop);
+
+/* arp.c */
+void cubi_arp_input(struct cub_netif *nif, const uint8_t *frame, size_t len);
+void cubi_arp_flush(struct cub_netif *nif);
+/*
+ * As cub_arp_resolve with nif->lock held (released while waiting). When
+ * cancel is non-NULL, the wait ends with -CUB_EBADF once *cancel is
+ * nonzero (checked at each wake-up; whoever sets it broadcasts
+ * nif->arp_cond).
+ */
+int cubi_arp_resolve_locked(struct cub_netif *nif, cub_ip4_t ip,
+			    uint8_t mac[6], uint64_t timeout_ns,
+			    const uint32_t *cancel, uint32_t cancel_ok);
+
+/*
+ * Resolves the next hop of dst into mac (broadcast when cubi_net_route
+ * says so) waiting up to timeout_ns; the codes of cubi_net_route and
+ * cubi_arp_resolve_locked.
+ */
+int cubi_net_nexthop_mac(struct cub_netif *nif, cub_ip4_t dst, uint8_t mac[6],
+			 uint64_t timeout_ns, const uint32_t *cancel,
+			 uint32_t cancel_ok);
+
+/* ip4.c: l4len bytes of transport header and payload are at
+ * frame + NET_L4_OFF; writes the IPv4 header (our address as source,
+ * DF set) and sends the frame to dst_mac. */
+int cubi_ip4_output(struct cub_netif *nif, uint8_t *frame, size_t l4len,
+		    const uint8_t dst_mac[6], cub_ip4_t dst, uint8_t proto);
+void cubi_ip4_input(struct cub_netif *nif, const uint8_t *frame, size_t len);
+
+/*
+ * What cubi_ip4_input hands a transport protocol: the frame, the IPv4
+ * header (ip, ihl bytes) and the transport bytes [l4, l4 + l4len).
+ */
+struct cubi_ip4_pkt {
+	const uint8_t *frame;		/* Ethernet header first */
+	const uint8_t *ip;
+	size_t ihl;
+	const uint8_t *l4;
+	size_t l4len;
+	cub_ip4_t src, dst;
+	bool bcast;			/* dst was a broadcast address */
+};
+
+/* icmp.c */
+void cubi_icmp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
+/* Sends "port unreachable" about p back to its sender. */
+void cubi_icmp_port_unreach(struct cub_netif *nif,
+			    const struct cubi_ip4_pkt *p);
+
+/* udp.c */
+void cubi_udp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
+
+/* A deadline timeout_ns from now, saturating (UINT64_MAX: never). */
+static inline uint64_t cubi_deadline(uint64_t now, uint64_t timeout_ns)
+{
+	return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+}
+
+#endif
