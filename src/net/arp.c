@@ -193,7 +193,9 @@ static int arp_wait(struct cub_netif *nif, struct cubi_arp_entry *e,
 			return 0;
 		}
 		now = cub_time_now();
-		if (now >= deadline || (tries == CUB_ARP_TRIES && now >= next))
+		/* The first request goes out even with no time to wait. */
+		if (tries && (now >= deadline ||
+			      (tries == CUB_ARP_TRIES && now >= next)))
 			return -CUB_EHOSTUNREACH;
 		if (tries < CUB_ARP_TRIES && now >= next) {
 			arp_send(nif, ARP_OP_REQUEST, zero, ip, cubi_eth_bcast);
