@@ -303,7 +303,9 @@ uint16_t cub_udp_port(const struct cub_udp *u);
  * -CUB_ENETUNREACH (unconfigured, multicast, or off-link without a
  * gateway); -CUB_EADDRNOTAVAIL (dst is nif's own address: no loopback);
  * -CUB_EINVAL (NULL u, NULL buf with len > 0, dst 0, port 0);
- * -CUB_EBADF (u not open, or closed while resolving); an ops->send error.
+ * -CUB_EBADF (u not open, or closed while resolving); -CUB_EAGAIN (every
+ * ARP entry is being resolved) or another ops->send error (counted in
+ * tx_errors; a NIC's full transmit ring gives -CUB_EAGAIN: try again).
  * Contexts: task (blocks while resolving).
  */
 int cub_udp_sendto(struct cub_udp *u, cub_ip4_t dst, uint16_t port,
