@@ -155,6 +155,9 @@ struct cub_netif {
 	uint16_t ip_id;			/* next IPv4 identification */
 	uint16_t ping_id;		/* next echo identifier */
 	uint16_t next_port;		/* next ephemeral port to try */
+	bool dhcp;			/* a DHCP client runs: unconfigured, it
+					 * takes IPv4 to any address and sends
+					 * broadcasts from 0.0.0.0 (dhcp.c) */
 	uint64_t arp_ttl_ns, arp_resolve_ns;
 	struct cubi_arp_entry arp[CUB_ARP_CACHE_SIZE];
 	struct cub_cond arp_cond;	/* broadcast when an entry changes */
@@ -199,6 +202,14 @@ void cub_netif_input(struct cub_netif *nif, const void *frame, size_t len);
  */
 int cub_netif_configure(struct cub_netif *nif, cub_ip4_t addr,
 			unsigned prefix_len, cub_ip4_t gateway);
+
+/*
+ * nif's configuration: its address (0: unconfigured), prefix length and
+ * gateway (0: none); each pointer may be NULL. 0 or -CUB_EINVAL (NULL
+ * nif). Contexts: task.
+ */
+int cub_netif_config(struct cub_netif *nif, cub_ip4_t *addr,
+		     unsigned *prefix_len, cub_ip4_t *gateway);
 
 /* Copies nif's counters into *st. 0 or -CUB_EINVAL. Contexts: task. */
 int cub_netif_stats(struct cub_netif *nif, struct cub_netif_stats *st);
@@ -334,5 +345,58 @@ uint64_t cub_udp_drops(const struct cub_udp *u);
  * -CUB_EBADF when u is not open (-CUB_EINVAL for NULL). Contexts: task.
  */
 int cub_udp_close(struct cub_udp *u);
+
+/* ----------------------------------------------------------------- DHCP */
+
+#define CUB_DHCP_RETRY_NS (1000ull * 1000 * 1000)	/* first retry; doubles
+							 * up to 8x */
+
+/* What a DHCP server leased (host byte order). */
+struct cub_dhcp_lease {
+	cub_ip4_t addr;			/* the interface's address now */
+	unsigned prefix_len;		/* from the subnet mask option (or the
+					 * address's class when absent) */
+	cub_ip4_t gateway;		/* the first router on the subnet, or 0 */
+	cub_ip4_t dns;			/* the first DNS server, or 0 */
+	cub_ip4_t server;		/* the DHCP server */
+	uint32_t lease_s;		/* seconds; 0xffffffff: infinite */
+	unsigned ignored;		/* replies ignored: malformed, not ours */
+};
+
+/*
+ * Leases an address for nif by DHCP (RFC 2131: DISCOVER, OFFER,
+ * REQUEST, ACK; a NAK starts over) and configures nif with it
+ * (cub_netif_configure: address, prefix, gateway). Messages are
+ * retransmitted after CUB_DHCP_RETRY_NS, then twice, four and eight
+ * times that, until timeout_ns. Returns 0 and *lease; -CUB_ETIMEDOUT
+ * (no usable answer in time: nif is left as it was); -CUB_EADDRINUSE
+ * (port 68 is bound on nif: another client runs); -CUB_EINVAL (NULL
+ * arguments); the errors of cub_udp_open / cub_udp_sendto. No renewal:
+ * call it again before lease_s runs out. Contexts: task (blocks).
+ */
+int cub_net_dhcp(struct cub_netif *nif, uint64_t timeout_ns,
+		 struct cub_dhcp_lease *lease);
+
+/* ----------------------------------------------------------------- TFTP */
+
+#define CUB_TFTP_NAME_MAX 255		/* longest file name asked for */
+#define CUB_TFTP_TRIES 5		/* sends of one request or ACK */
+#define CUB_TFTP_RETRY_NS (500ull * 1000 * 1000)	/* between them */
+
+/*
+ * Fetches file `name` from the TFTP server at server:69 (RFC 1350, octet
+ * mode) into buf, lock-step, retransmitting a lost request or ACK every
+ * CUB_TFTP_RETRY_NS up to CUB_TFTP_TRIES times. Returns the file's
+ * length; -CUB_ENOENT / -CUB_EACCES when the server says the file is
+ * missing / not readable, -CUB_EIO for its other errors; -CUB_ENOSPC
+ * when the file is longer than cap (the server is told); -CUB_ETIMEDOUT
+ * when the server stops answering or timeout_ns passes (UINT64_MAX:
+ * no limit but the tries); -CUB_EINVAL (NULL nif, server 0, a name
+ * empty or longer than CUB_TFTP_NAME_MAX, NULL buf with cap > 0); the
+ * errors of cub_udp_open and cub_udp_sendto (e.g. -CUB_EHOSTUNREACH).
+ * Contexts: task (blocks).
+ */
+long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
+		  void *buf, size_t cap, uint64_t timeout_ns);
 
 #endif

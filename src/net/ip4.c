@@ -7,7 +7,8 @@
  * is ignored), a correct header checksum, TTL > 0, a unicast source, not
  * a fragment (no reassembly: fragments are dropped and counted), and a
  * destination that is the interface's address, 255.255.255.255 or the
- * subnet's broadcast. Options are skipped. We send with DF set, TTL 64
+ * subnet's broadcast (any address while unconfigured with a DHCP client
+ * running: offers may be sent to the offered address). Options are skipped. We send with DF set, TTL 64
  * and no options, so a datagram never exceeds the 1500-byte MTU.
  */
 #include "net_impl.h"
@@ -30,6 +31,10 @@ static bool ip4_for_us(const struct cub_netif *nif, cub_ip4_t dst,
 	*bcast = dst == CUB_IP4_BROADCAST ||
 		 (nif->addr && nif->mask != 0xffffffffu &&
 		  dst == cubi_net_bcast(nif));
+	/* Unconfigured while a DHCP client runs: an offer may come to the
+	 * address it offers (RFC 2131 4.1), sent to our MAC. */
+	if (!nif->addr && nif->dhcp)
+		return true;
 	return *bcast || (nif->addr && dst == nif->addr);
 }
 

@@ -81,6 +81,33 @@ int cub_netif_configure(struct cub_netif *nif, cub_ip4_t addr,
 	return 0;
 }
 
+/* The prefix length of a contiguous mask. */
+static unsigned prefix_of(cub_ip4_t mask)
+{
+	unsigned n = 0;
+
+	while (n < 32 && (mask & (0x80000000u >> n)))
+		n++;
+	return n;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_netif_config(struct cub_netif *nif, cub_ip4_t *addr,
+		     unsigned *prefix_len, cub_ip4_t *gateway)
+{
+	if (!nif)
+		return -CUB_EINVAL;
+	cub_mutex_lock(&nif->lock);
+	if (addr)
+		*addr = nif->addr;
+	if (prefix_len)
+		*prefix_len = prefix_of(nif->mask);
+	if (gateway)
+		*gateway = nif->gateway;
+	cub_mutex_unlock(&nif->lock);
+	return 0;
+}
+
 /* Contexts: task. Locks: takes nif->lock. */
 int cub_netif_stats(struct cub_netif *nif, struct cub_netif_stats *st)
 {
@@ -95,6 +122,8 @@ int cub_netif_stats(struct cub_netif *nif, struct cub_netif_stats *st)
 /* Contexts: task, nif->lock held. */
 int cubi_net_route(struct cub_netif *nif, cub_ip4_t dst, cub_ip4_t *hop)
 {
+	if (!nif->addr && nif->dhcp && dst == CUB_IP4_BROADCAST)
+		return 1;		/* a DHCP client's, from 0.0.0.0 */
 	if (!nif->addr || ip4_is_multicast(dst))
 		return -CUB_ENETUNREACH;
 	if (dst == CUB_IP4_BROADCAST)

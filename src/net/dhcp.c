@@ -1,0 +1,290 @@
+/*
+ * dhcp.c - a DHCP client (RFC 2131, options RFC 2132): leases an address
+ * for an interface and configures it, as a boot loader or a unikernel
+ * does at start-up.
+ *
+ * The exchange: DISCOVER (broadcast from 0.0.0.0:68 to
+ * 255.255.255.255:67), the first valid OFFER, REQUEST for it (broadcast,
+ * naming the server), then ACK - configure, done - or NAK - start over.
+ * Each message goes out again when no answer came within the retry time,
+ * which doubles from CUB_DHCP_RETRY_NS up to 8x, until the caller's
+ * timeout. Everything received is checked before it is believed: the
+ * reply opcode, Ethernet hardware type and length, our transaction ID
+ * and MAC, the magic cookie, every option's length within the packet, a
+ * message type, a server ID, a usable offered address; anything else is
+ * ignored (counted in cub_dhcp_lease.ignored).
+ *
+ * While it runs the interface's dhcp flag makes the stack take IPv4 sent
+ * to any address (an offer may go to the address offered) and send
+ * broadcasts from 0.0.0.0 while unconfigured (ip4.c, netif.c). Port 68
+ * is bound for the run, so two clients on one interface cannot mix:
+ * the second gets -CUB_EADDRINUSE.
+ *
+ * Limits: no renewal (call again before lease_s runs out: the server
+ * knows the MAC and offers the same address), no DECLINE after an ARP
+ * probe, no RELEASE, options 52 (overload) and 33/121 (routes) ignored.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#include "net_impl.h"
+
+#define BOOTREQUEST 1
+#define BOOTREPLY 2
+#define HDR 236				/* the fixed BOOTP part */
+#define COOKIE 0x63825363u
+#define MSG_MAX 576			/* what every client must take */
+#define OPT_PAD 0
+#define OPT_MASK 1
+#define OPT_ROUTER 3
+#define OPT_DNS 6
+#define OPT_REQ_ADDR 50
+#define OPT_LEASE 51
+#define OPT_TYPE 53
+#define OPT_SERVER 54
+#define OPT_PARAMS 55
+#define OPT_END 255
+#define DISCOVER 1
+#define OFFER 2
+#define REQUEST 3
+#define ACK 5
+#define NAK 6
+
+/* What a reply said (0 where an option was absent). */
+struct reply {
+	unsigned type;
+	cub_ip4_t yiaddr, mask, router, dns, server;
+	uint32_t lease_s;
+	bool has_mask;
+};
+
+/* One run's state, on cub_net_dhcp's stack. */
+struct client {
+	struct cub_netif *nif;
+	struct cub_udp u;
+	uint32_t xid;
+	uint8_t pkt[MSG_MAX];
+	unsigned ignored;
+};
+
+/* Writes the BOOTP header and the cookie of a request; returns where
+ * the options start. */
+static size_t header(struct client *c, uint8_t *m)
+{
+	cub_memset(m, 0, MSG_MAX);
+	m[0] = BOOTREQUEST;
+	m[1] = 1;			/* Ethernet */
+	m[2] = 6;
+	put32(m + 4, c->xid);
+	put16(m + 10, 0x8000);		/* broadcast the reply: no address yet */
+	cub_memcpy(m + 28, c->nif->mac, 6);
+	put32(m + HDR, COOKIE);
+	return HDR + 4;
+}
+
+/* Sends a DISCOVER, or a REQUEST for offer o. */
+static int send_msg(struct client *c, unsigned type, const struct reply *o)
+{
+	uint8_t m[MSG_MAX];
+	size_t at = header(c, m);
+	static const uint8_t params[] = { OPT_MASK, OPT_ROUTER, OPT_DNS, OPT_LEASE };
+	int rc;
+
+	m[at++] = OPT_TYPE, m[at++] = 1, m[at++] = (uint8_t)type;
+	if (type == REQUEST) {
+		m[at++] = OPT_REQ_ADDR, m[at++] = 4, put32(m + at, o->yiaddr), at += 4;
+		m[at++] = OPT_SERVER, m[at++] = 4, put32(m + at, o->server), at += 4;
+	}
+	m[at++] = OPT_PARAMS, m[at++] = sizeof(params);
+	cub_memcpy(m + at, params, sizeof(params));
+	at += sizeof(params);
+	m[at++] = OPT_END;
+	at = at < 300 ? 300 : at;	/* BOOTP's minimum, which some relays need */
+	rc = cub_udp_sendto(&c->u, CUB_IP4_BROADCAST, 67, m, at);
+	return rc < 0 ? rc : 0;
+}
+
+/* One option (code, its len bytes at v) into r. */
+static void option(struct reply *r, unsigned code, const uint8_t *v, unsigned len)
+{
+	if (code == OPT_TYPE && len == 1)
+		r->type = v[0];
+	else if (code == OPT_MASK && len == 4)
+		r->mask = get32(v), r->has_mask = true;
+	else if (code == OPT_ROUTER && len >= 4)
+		r->router = get32(v);		/* the first router */
+	else if (code == OPT_DNS && len >= 4)
+		r->dns = get32(v);
+	else if (code == OPT_LEASE && len == 4)
+		r->lease_s = get32(v);
+	else if (code == OPT_SERVER && len == 4)
+		r->server = get32(v);
+}
+
+/* Parses the n-byte reply in c->pkt: true when it is a well-formed
+ * reply to our transaction, *r filled. */
+static bool parse(const struct client *c, size_t n, struct reply *r)
+{
+	const uint8_t *m = c->pkt;
+	size_t at = HDR + 4;
+
+	cub_memset(r, 0, sizeof(*r));
+	if (n < HDR + 4 || m[0] != BOOTREPLY || m[1] != 1 || m[2] != 6 ||
+	    get32(m + 4) != c->xid || cub_memcmp(m + 28, c->nif->mac, 6) != 0 ||
+	    get32(m + HDR) != COOKIE)
+		return false;
+	r->yiaddr = get32(m + 16);
+	while (at < n && m[at] != OPT_END) {
+		if (m[at] == OPT_PAD) {
+			at++;
+			continue;
+		}
+		if (at + 2 > n || at + 2 + m[at + 1] > n)
+			return false;	/* an option past the end */
+		option(r, m[at], m + at + 2, m[at + 1]);
+		at += 2 + (size_t)m[at + 1];
+	}
+	return at < n && r->type != 0 && r->server != 0;
+}
+
+/* A contiguous mask's prefix length, or 0 for a mask with holes. */
+static unsigned prefix_len(cub_ip4_t mask)
+{
+	unsigned n = 0;
+
+	while (n < 32 && (mask & (0x80000000u >> n)))
+		n++;
+	return mask == (n == 32 ? 0xffffffffu : ~(0xffffffffu >> n)) ? n : 0;
+}
+
+/* The next reply of one of the types wanted (a bit mask of 1 << type)
+ * before deadline, checked: its type, or -ETIMEDOUT / a receive error. */
+static int await(struct client *c, unsigned want, uint64_t deadline, struct reply *r)
+{
+	for (;;) {
+		uint64_t now = cub_time_now();
+		int n;
+
+		if (now >= deadline)
+			return -CUB_ETIMEDOUT;
+		n = cub_udp_recvfrom(&c->u, c->pkt, sizeof(c->pkt), NULL, NULL, deadline - now);
+		if (n == -CUB_ETIMEDOUT)
+			return n;
+		if (n < 0)
+			return n;
+		if (n <= (int)sizeof(c->pkt) && parse(c, (size_t)n, r) && r->type < 32 &&
+		    (want & (1u << r->type)) &&
+		    (r->type == NAK || (r->yiaddr && (r->yiaddr >> 24) != 0 &&
+					r->yiaddr != CUB_IP4_BROADCAST &&
+					!ip4_is_multicast(r->yiaddr) &&
+					(!r->has_mask || prefix_len(r->mask)))))
+			return (int)r->type;
+		c->ignored++;
+	}
+}
+
+/* Selecting: a DISCOVER, again after each retry time without an OFFER:
+ * 0 and *offer, or -ETIMEDOUT / a send or receive error. */
+static int discover(struct client *c, uint64_t deadline, struct reply *offer)
+{
+	uint64_t wait = CUB_DHCP_RETRY_NS;
+
+	for (;;) {
+		int rc = send_msg(c, DISCOVER, NULL);
+
+		if (rc)
+			return rc;
+		rc = await(c, 1u << OFFER, CUB_MIN(deadline, cub_time_now() + wait), offer);
+		if (rc != -CUB_ETIMEDOUT)
+			return rc < 0 ? rc : 0;
+		if (cub_time_now() >= deadline)
+			return -CUB_ETIMEDOUT;
+		wait = CUB_MIN(wait * 2, 8 * CUB_DHCP_RETRY_NS);
+	}
+}
+
+/* Requesting offer o: 0 and *ack, 1 after a NAK, or -ETIMEDOUT / an
+ * error. An ACK for another address or from another server is ignored. */
+static int request(struct client *c, uint64_t deadline, const struct reply *o,
+		   struct reply *ack)
+{
+	uint64_t wait = CUB_DHCP_RETRY_NS;
+
+	for (;;) {
+		int rc = send_msg(c, REQUEST, o);
+		uint64_t until = CUB_MIN(deadline, cub_time_now() + wait);
+
+		if (rc)
+			return rc;
+		while ((rc = await(c, 1u << ACK | 1u << NAK, until, ack)) >= 0) {
+			if (rc == NAK && ack->server == o->server)
+				return 1;
+			if (rc == ACK && ack->server == o->server && ack->yiaddr == o->yiaddr)
+				return 0;
+			c->ignored++;	/* not about our request */
+		}
+		if (rc != -CUB_ETIMEDOUT || cub_time_now() >= deadline)
+			return rc;
+		wait = CUB_MIN(wait * 2, 8 * CUB_DHCP_RETRY_NS);
+	}
+}
+
+/* Configures the interface from ACK a and describes it in *l. Without a
+ * subnet mask option, the address's class gives one (RFC 2131 leaves it
+ * to the client); a router off the subnet is not used. */
+static int bind(struct client *c, const struct reply *a, struct cub_dhcp_lease *l)
+{
+	unsigned top = a->yiaddr >> 24;
+	unsigned plen = a->has_mask ? prefix_len(a->mask) : top < 128 ? 8 : top < 192 ? 16 : 24;
+	cub_ip4_t mask = plen == 32 ? 0xffffffffu : ~(0xffffffffu >> plen);
+	cub_ip4_t gw = a->router;
+	int rc;
+
+	if (gw && (((gw ^ a->yiaddr) & mask) || gw == a->yiaddr || gw == (a->yiaddr | ~mask)))
+		gw = 0;
+	if ((rc = cub_netif_configure(c->nif, a->yiaddr, plen, gw)))
+		return rc;
+	*l = (struct cub_dhcp_lease){ .addr = a->yiaddr, .prefix_len = plen, .gateway = gw,
+				      .dns = a->dns, .server = a->server,
+				      .lease_s = a->lease_s ? a->lease_s : 0xffffffffu };
+	return 0;
+}
+
+static void set_running(struct cub_netif *nif, bool on)
+{
+	cub_mutex_lock(&nif->lock);
+	nif->dhcp = on;
+	cub_mutex_unlock(&nif->lock);
+}
+
+/* Contexts: task. Locks: takes nif->lock through the UDP calls. */
+int cub_net_dhcp(struct cub_netif *nif, uint64_t timeout_ns, struct cub_dhcp_lease *lease)
+{
+	struct client c = { .nif = nif };
+	struct reply offer, ack;
+	uint64_t deadline, r = 0;
+	int rc;
+
+	if (!nif || !lease)
+		return -CUB_EINVAL;
+	if ((rc = cub_udp_open(&c.u, nif, 68)))
+		return rc;
+	if (!cub_arch_random(&r))
+		r = cub_time_now() ^ (uint64_t)nif->mac[5] << 40 ^ (uint64_t)nif->mac[4] << 32;
+	c.xid = (uint32_t)(r ^ r >> 32);
+	deadline = cubi_deadline(cub_time_now(), timeout_ns);
+	set_running(nif, true);
+	do {
+		rc = discover(&c, deadline, &offer);
+		if (!rc)
+			rc = request(&c, deadline, &offer, &ack);
+		c.xid++;		/* a NAK: a new transaction */
+	} while (rc == 1);
+	if (!rc)
+		rc = bind(&c, &ack, lease);
+	set_running(nif, false);
+	cub_udp_close(&c.u);
+	lease->ignored = c.ignored;
+	return rc;
+}
