@@ -7,7 +7,7 @@
  * triple fault), then the stack-protector guard, memory map, final page
  * tables (page 0 and the boot stack guard unmapped, W^X image), symbols,
  * the clock, the interrupt controllers, then devices that need them (the
- * virtio-net NICs: MSI-X vectors).
+ * virtio-net NICs, in images that link the driver: MSI-X vectors).
  */
 #include <cubrt/arch.h>
 #include <cubrt/runtime.h>
@@ -19,6 +19,11 @@
 
 CUB_NORETURN __attribute__((no_stack_protector))
 void cubi_x86_boot(uint32_t magic, uintptr_t info);
+
+/* Weak: the driver (and the PCI scan) is linked only into images that use
+ * arch.h's network calls (src/net's cub_net_attach, or the calls
+ * themselves); other images neither carry it nor scan PCI at boot. */
+#pragma weak cubi_x86_virtio_net_init
 
 CUB_NORETURN __attribute__((no_stack_protector))
 void cubi_x86_boot(uint32_t magic, uintptr_t info)
@@ -38,7 +43,8 @@ void cubi_x86_boot(uint32_t magic, uintptr_t info)
 	cubi_x86_clock_init();
 	cubi_x86_rtc_init();
 	cubi_x86_irq_init();
-	cubi_x86_virtio_net_init();
+	if (cubi_x86_virtio_net_init)
+		cubi_x86_virtio_net_init();
 	cubi_runtime_start();
 }
 

@@ -1,0 +1,128 @@
+/*
+ * stack.c - the network stack (src/net) over the virtio-net driver
+ * (platform/x86) against QEMU's user-mode network, whose gateway
+ * 10.0.2.2 answers ARP and pings and serves TFTP from a directory
+ * (tests/qemu/net/tftp): attach the card, configure 10.0.2.15/24 (or
+ * lease it by DHCP when the command line says "dhcp"), resolve the
+ * gateway, ping it, fetch files by TFTP (one of 11 blocks checked line
+ * by line, an empty one, a missing one), a receive that times out, and
+ * counters that add up. One line per check, a summary.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/fmt.h>
+#include <cubrt/heap.h>
+#include <cubrt/net.h>
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#define MS (1000ull * 1000)
+#define GW CUB_IP4(10, 0, 2, 2)
+
+static int passed, total;
+
+static void check(const char *what, bool ok)
+{
+	total++;
+	passed += ok;
+	cub_printk("%s: %s\n", what, ok ? "ok" : "FAILED");
+}
+
+/* tftp/lines.txt: "line NNN: the quick brown fox jumps over the lazy
+ * dog\n" for NNN = 000..099. */
+static bool lines_ok(const char *buf, long len)
+{
+	char want[64];
+	long at = 0;
+
+	for (int i = 0; i < 100; i++) {
+		int n = cub_snprintf(want, sizeof(want),
+				     "line %03d: the quick brown fox jumps over the lazy dog\n", i);
+
+		if (at + n > len || cub_memcmp(buf + at, want, (size_t)n) != 0)
+			return false;
+		at += n;
+	}
+	return at == len;
+}
+
+static void check_tftp(struct cub_netif *nif)
+{
+	size_t cap = 16384;
+	char *buf = cub_malloc(cap);
+	long n = buf ? cub_tftp_get(nif, GW, "lines.txt", buf, cap, 10000 * MS) : -CUB_ENOMEM;
+
+	cub_printk("tftp lines.txt: %ld bytes\n", n);
+	check("tftp fetches a file of 11 blocks, intact", n == 5400 && lines_ok(buf, n));
+	check("tftp fetches an empty file", cub_tftp_get(nif, GW, "empty.txt", buf, cap, 5000 * MS) == 0);
+	check("tftp: a missing file is -ENOENT",
+	      cub_tftp_get(nif, GW, "missing.txt", buf, cap, 5000 * MS) == -CUB_ENOENT);
+	check("tftp: a buffer too small is -ENOSPC",
+	      cub_tftp_get(nif, GW, "lines.txt", buf, 1000, 5000 * MS) == -CUB_ENOSPC);
+	cub_free(buf);
+}
+
+static void check_counters(struct cub_netif *nif, unsigned nic)
+{
+	struct cub_netif_stats st;
+	struct cub_arch_nic_stats ns;
+
+	check("counters", cub_netif_stats(nif, &st) == 0 && cub_arch_nic_stats(nic, &ns) == 0);
+	cub_printk("net0: rx %lu frames, tx %lu; card: rx %lu, tx %lu, %lu interrupts\n",
+		   (unsigned long)st.rx_frames, (unsigned long)st.tx_frames,
+		   (unsigned long)ns.rx_frames, (unsigned long)ns.tx_frames,
+		   (unsigned long)ns.interrupts);
+	check("every frame the card took reached the stack, every frame sent left",
+	      st.rx_frames == ns.rx_frames && st.tx_frames == ns.tx_frames && st.tx_errors == 0);
+	check("nothing malformed, nothing dropped",
+	      st.ip_bad_header + st.ip_bad_cksum + st.udp_bad + st.udp_bad_cksum +
+	      st.icmp_bad + st.arp_bad + ns.rx_dropped == 0);
+	check("the card interrupted", ns.interrupts > 0);
+}
+
+static void configure(struct cub_netif *nif)
+{
+	if (cub_strcmp(cub_arch_cmdline(), "dhcp") != 0) {
+		check("configure 10.0.2.15/24 via 10.0.2.2",
+		      cub_netif_configure(nif, CUB_IP4(10, 0, 2, 15), 24, GW) == 0);
+		return;
+	}
+	struct cub_dhcp_lease l;
+	int rc = cub_net_dhcp(nif, 10000 * MS, &l);
+
+	cub_printk("dhcp: %d, address %08x/%u gateway %08x dns %08x lease %lu s\n", rc,
+		   (unsigned)l.addr, l.prefix_len, (unsigned)l.gateway, (unsigned)l.dns,
+		   (unsigned long)l.lease_s);
+	check("dhcp leases 10.0.2.15/24 via 10.0.2.2, dns 10.0.2.3",
+	      rc == 0 && l.addr == CUB_IP4(10, 0, 2, 15) && l.prefix_len == 24 &&
+	      l.gateway == GW && l.dns == CUB_IP4(10, 0, 2, 3));
+}
+
+int cub_main(void)
+{
+	struct cub_netif *nif = NULL, *again;
+	struct cub_udp u;
+	uint8_t mac[6];
+	uint64_t rtt = 0;
+	char c;
+
+	check("attach NIC 0", cub_net_attach(0, &nif) == 0);
+	if (!nif)
+		return 1;
+	check("a second attach is -EBUSY", cub_net_attach(0, &again) == -CUB_EBUSY);
+	check("NIC 1 does not exist", cub_net_attach(1, &again) == -CUB_ENODEV);
+	configure(nif);
+	check("ARP finds the gateway 52:55:0a:00:02:02",
+	      cub_arp_resolve(nif, GW, mac, 3000 * MS) == 0 &&
+	      cub_memcmp(mac, "\x52\x55\x0a\x00\x02\x02", 6) == 0);
+	for (uint16_t seq = 1; seq <= 3; seq++)
+		check("ping the gateway", cub_net_ping(nif, GW, seq, 56, 3000 * MS, &rtt) == 0);
+	cub_printk("ping rtt %lu us\n", (unsigned long)(rtt / 1000));
+	check_tftp(nif);
+	check("a receive nobody answers times out",
+	      cub_udp_open(&u, nif, 0) == 0 &&
+	      cub_udp_recvfrom(&u, &c, 1, NULL, NULL, 100 * MS) == -CUB_ETIMEDOUT &&
+	      cub_udp_close(&u) == 0);
+	check_counters(nif, 0);
+	cub_printk("net stack: %d of %d checks passed\n", passed, total);
+	return passed == total ? 0 : 1;
+}
