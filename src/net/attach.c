@@ -20,6 +20,10 @@
 #include "net_impl.h"
 
 #define NET_MAX_NICS 8
+/* Frames the receive coroutine hands in before it lets the others run:
+ * a burst must not fill an endpoint's queue (CUB_UDP_QUEUE_LEN) before
+ * its reader had a turn, as Linux's NAPI budget bounds a poll. */
+#define RX_BUDGET 8
 
 struct net_nic {
 	struct cub_netif nif;
@@ -54,15 +58,19 @@ static void nic_notify(void *arg)
 static void *nic_rx_main(void *arg)
 {
 	struct net_nic *n = arg;
+	unsigned taken = 0;
 	int len;
 
 	for (;;) {
 		while ((len = cub_arch_nic_recv(n->nic, n->buf,
-						sizeof(n->buf))) >= 0)
+						sizeof(n->buf))) >= 0) {
 			/* An oversize frame is passed with its true length
 			 * only up to the buffer: input counts it too long. */
 			cub_netif_input(&n->nif, n->buf,
 					CUB_MIN((size_t)len, sizeof(n->buf)));
+			if (++taken % RX_BUDGET == 0)
+				cub_coro_yield();	/* readers drain */
+		}
 		if (len != -CUB_EAGAIN)
 			return NULL;	/* the card went away */
 		cub_irq_event_wait(&n->ev);
