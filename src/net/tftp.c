@@ -183,7 +183,7 @@ static long transfer(struct tftp *t, uint64_t deadline)
 		if ((rc = take(t, len, port, &fresh)) != 0)
 			return rc < 0 ? rc : (long)t->got;
 		if (fresh) {
-			tries = 0;
+			tries = 1;	/* take() sent the new ACK once */
 			retry_at = cub_time_now() + CUB_TFTP_RETRY_NS;
 		}
 	}
