@@ -103,6 +103,7 @@ static int take(struct tftp *t, int len, uint16_t port, bool *fresh)
 {
 	unsigned op = len >= 4 ? get16(t->pkt) : 0, block;
 	size_t n;
+	int rc;
 
 	*fresh = false;
 	if (t->tid && port != t->tid) {
@@ -126,12 +127,12 @@ static int take(struct tftp *t, int len, uint16_t port, bool *fresh)
 		t->tid = port;
 		t->block = (uint16_t)block;
 		*fresh = true;
-		if (ack(t, block))
-			return -CUB_EIO;
+		if ((rc = ack(t, block)))
+			return rc;	/* cub_udp_sendto's error */
 		return n < BLOCK;
 	}
 	if (t->tid && block == t->block)	/* our ACK was lost */
-		return ack(t, block) ? -CUB_EIO : 0;
+		return ack(t, block);
 	return 0;
 }
 
