@@ -122,7 +122,8 @@ static int take(struct tftp *t, int len, uint16_t port, bool *fresh)
 			error_to(t, port, 3, "disk full");
 			return -CUB_ENOSPC;
 		}
-		cub_memcpy(t->buf + t->got, t->pkt + 4, n);
+		if (n)		/* buf may be NULL with cap 0 */
+			cub_memcpy(t->buf + t->got, t->pkt + 4, n);
 		t->got += n;
 		t->tid = port;
 		t->block = (uint16_t)block;
