@@ -132,6 +132,9 @@ struct cubi_sock {
 	uint64_t rx_pos, rd_pos;	/* stream: bytes ever put in the ring, taken
 					 * out of it (rights' positions) */
 	bool addr_auto;		/* UDP: connect narrowed 0.0.0.0 to addr */
+	struct cubi_inet_ep *ep;	/* UDP: its endpoint on the network card, or
+					 * NULL (socket_inet.c; changed under its
+					 * mutex and irq off, read under either) */
 	bool port_auto;		/* the port was picked (bind to port 0) */
 	uint32_t un_id;		/* AF_UNIX, in_table: what its name leads to */
 	uint32_t nl_pid, nl_groups;	/* AF_NETLINK: port id (0: unbound) and
@@ -282,6 +285,8 @@ void cubi_sock_sin(struct cubi_saddr *sa, uint32_t addr, uint16_t port);
 /* Binds s to addr:port in its type's port space; port 0 picks a free
  * ephemeral one. 0 or -EADDRINUSE (irq off). */
 long cubi_sock_bind(struct cubi_sock *s, uint32_t addr, uint16_t port);
+/* Gives up s's port (irq off; a bind the network refused). */
+void cubi_sock_unbind(struct cubi_sock *s);
 /* The socket of this type bound to port on dst or on 0.0.0.0, or NULL
  * (irq off; bind keeps such sockets from overlapping: at most one). */
 struct cubi_sock *cubi_sock_bound(int type, uint32_t dst, uint16_t port);

@@ -18,6 +18,7 @@
 #include <cubrt/list.h>
 #include <cubrt/string.h>
 
+#include "netdev.h"
 #include "socket.h"
 
 #define LOOPBACK 0x7f000001u	/* 127.0.0.1 */
@@ -177,6 +178,8 @@ CUBI_SYS(connect)
 	}
 	if (rc)
 		cub_free(t.srv);
+	else if (t.domain == CUBI_AF_INET && t.type == CUBI_SOCK_DGRAM)
+		cubi_inet_sync_fd(A0(r));	/* UDP: its endpoint on the card */
 	return rc;
 }
 
