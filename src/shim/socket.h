@@ -117,6 +117,9 @@ struct cubi_sock {
 	uint16_t port, peer_port;	/* 0: none */
 	int opt[CUBI_OPT_N];
 	int linger[2];		/* SO_LINGER: l_onoff (0/1), l_linger */
+	uint64_t rcvtimeo_ns;	/* SO_RCVTIMEO (0: none): message sockets'
+				 * receives give -EAGAIN after it */
+	uint64_t sndtimeo_ns;	/* SO_SNDTIMEO: recorded only */
 	struct cub_list dgrams;	/* messages: received ones, oldest first */
 	size_t dbytes;		/* messages: what they cost of CUBI_UDP_BUDGET */
 	uint32_t un_peer_id;	/* AF_UNIX SOCK_DGRAM connected by name: the
@@ -367,7 +370,7 @@ typedef long (*cubi_recv_try)(struct cubi_sock *s, const struct cubi_recv *r,
 /* Receives one message for s (a reference held; interrupts enabled):
  * runs try in the fd layer's critical section until it answers anything
  * but -EAGAIN, waiting on s between attempts unless O_NONBLOCK or
- * MSG_DONTWAIT (a signal: -EINTR); frees each message try took (rights
+ * MSG_DONTWAIT (a signal: -EINTR; s's SO_RCVTIMEO running out: -EAGAIN); frees each message try took (rights
  * nobody took close with it). what names the wait. */
 long cubi_dgram_recv(struct cubi_sock *s, const struct cubi_recv *r, cubi_recv_try try,
 		     const char *what);
