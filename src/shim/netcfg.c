@@ -38,14 +38,15 @@ static bool quad(const char **s, cub_ip4_t *a)
 	return true;
 }
 
-/* An optional ",QUAD" (",": none) at *s into *a (0: none). */
+/* An optional ",QUAD" at *s into *a (0: none); an empty one only when
+ * another field follows (",,DNS": no gateway). */
 static bool opt_quad(const char **s, cub_ip4_t *a)
 {
 	*a = 0;
 	if (**s != ',')
 		return true;
 	(*s)++;
-	return **s == ',' || !**s || quad(s, a);
+	return **s == ',' || quad(s, a);
 }
 
 int cubi_netcfg_parse(const char *v, struct cubi_netcfg *c)
