@@ -52,16 +52,20 @@
  *    Linux drops it).
  *  - readv/writev gather into and scatter from one datagram (io.c, through
  *    the ops' datagram flag), as do sendmsg/recvmsg.
- *  - Destinations outside 127.0.0.0/8: -ENETUNREACH (there is no network).
+ *  - Destinations outside 127.0.0.0/8: -ENETUNREACH when there is no
+ *    network; with one (netdev.h), the card's own address is local too
+ *    and every other destination goes out through the card
+ *    (socket_inet.c: its endpoint, pump and send; such a send waits
+ *    while ARP resolves and fails -EHOSTUNREACH / -EMSGSIZE at once).
  *
  * The queue is socket_dgram.c's (cubi_dgram_*), which socket_umsg.c's
  * AF_UNIX messages share, adding their sender's name and SCM_RIGHTS.
  *
  * Invariants: a UDP socket's dbytes is the sum of cubi_dgram_cost() over
  * its queue and at most CUBI_UDP_BUDGET; its peer pointer is NULL and its state is
- * never LISTENING; CONNECTED means peer_addr:peer_port (peer_addr a 127.x
- * address) is its default destination and the only sender it receives
- * from. Every change of what udp_poll reports goes through
+ * never LISTENING; CONNECTED means peer_addr:peer_port (a 127.x address,
+ * or with a network any address) is its default destination and the only
+ * sender it receives from. Every change of what udp_poll reports goes through
  * cubi_sock_changed (cubi_file_changed, cubi_io_changed).
  *
  * Locking: the fd layer's critical section (interrupts disabled) around
