@@ -248,6 +248,13 @@ struct cubi_sock *cubi_sock_at(uint64_t fd, long *err);
 long cubi_sock_domain(uint64_t fd);
 long cubi_sock_type(uint64_t fd);
 /* f as a socket, or NULL when it is none (any context). */
+/* The deadline of a call on s that begins to wait now: SO_SNDTIMEO (out)
+ * or SO_RCVTIMEO from now, 0 for none. Irq off. */
+uint64_t cubi_sock_deadline(const struct cubi_sock *s, bool out);
+/* cubi_file_wait_put on s's file until deadline (0: none): 0, -EINTR, or
+ * -EAGAIN when the deadline passed (a socket timeout, as Linux says it). */
+long cubi_sock_wait_put(struct cubi_sock *s, uint32_t seq, uint64_t deadline,
+			const char *what);
 struct cubi_sock *cubi_sock_of(struct cubi_file *f);
 /* The file ops all sockets but UDP share: the last close (irq off) and
  * the free after it (interrupts enabled: drops queued messages, rights,

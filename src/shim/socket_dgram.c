@@ -135,8 +135,7 @@ size_t cubi_dgram_inq(const struct cubi_sock *s, bool all)
 long cubi_dgram_recv(struct cubi_sock *s, const struct cubi_recv *r, cubi_recv_try try,
 		     const char *what)
 {
-	uint64_t timeo = s->rcvtimeo_ns;	/* SO_RCVTIMEO as the call began */
-	uint64_t deadline = timeo ? cub_time_now() + timeo : 0;
+	uint64_t deadline = cubi_sock_deadline(s, false);	/* SO_RCVTIMEO */
 
 	for (;;) {
 		struct cubi_dgram *d = NULL;

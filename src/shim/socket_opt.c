@@ -4,8 +4,10 @@
  * read back, none changes behaviour; the read-only ones (SO_TYPE,
  * SO_ERROR, SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN, the buffer sizes)
  * report the socket. SO_RCVTIMEO and SO_SNDTIMEO (struct timeval) are
- * kept too: message sockets' receives (socket_dgram.c) time out after
- * SO_RCVTIMEO with -EAGAIN; streams and sends do not time out yet.
+ * kept and bound the waits: a receive, read or accept waits at most
+ * SO_RCVTIMEO and a stream send or write SO_SNDTIMEO (socket_dgram.c,
+ * socket_stream.c, socket_conn.c, fd_rw.c through the socket's timeo
+ * op), then returns what it moved or -EAGAIN, as on Linux.
  * Unknown options: -ENOPROTOOPT (SO_PEERCRED and
  * SO_PASSCRED too); IPPROTO_TCP on AF_UNIX: -EOPNOTSUPP, as on Linux;
  * any level but SOL_SOCKET on AF_NETLINK (SOL_NETLINK): -ENOPROTOOPT.
