@@ -506,11 +506,9 @@ func echo() int {
 			return 1
 		}
 		if string(buf[:k]) == "quit" {
+			// No wait needed: the machine's exit lets the card's
+			// transmit ring drain first (docs/devices.md).
 			s.WriteToUDP([]byte("bye"), from)
-			// The shim's exit stops the machine at once, and a frame
-			// QEMU has not yet taken from the card's transmit ring is
-			// lost with it: give "bye" time to leave.
-			time.Sleep(200 * time.Millisecond)
 			fmt.Printf("gonet echo: %d datagrams echoed\n", n)
 			return 0
 		}
