@@ -164,14 +164,18 @@ static void syn_sent_input(struct cub_tcp *c, const struct tcp_seg *s)
 }
 
 /* RFC 9293 3.10.7.4's acceptability test; a segment at rcv_nxt into a
- * closed window is kept for its ACK and RST, without data. Old bytes at
- * the front (and an old SYN or FIN) are trimmed off. */
+ * closed window is kept for its ACK and RST, without data. A segment
+ * without data may sit at the window's right edge (as Linux: a sender
+ * that filled our window sends its ACKs there). Old bytes at the front
+ * (and an old SYN or FIN) are trimmed off. */
 static bool seq_ok(struct cub_tcp *c, struct tcp_seg *s)
 {
 	uint32_t wnd = cubi_tcp_rcv_wnd(c), len = tcp_seglen(s);
 	uint32_t nxt = c->rcv_nxt, d;
 	bool in = SEQ_LEQ(nxt, s->seq) && SEQ_LT(s->seq, nxt + wnd);
 
+	if (len == 0 && SEQ_LEQ(nxt, s->seq) && SEQ_LEQ(s->seq, nxt + wnd))
+		return true;
 	if (wnd == 0 && s->seq == nxt) {
 		s->len = 0;
 		s->flags &= (uint8_t)~(TH_SYN | TH_FIN);
@@ -396,7 +400,11 @@ static void sync_input(struct cub_tcp *c, struct tcp_seg *s)
 	}
 	if (!seq_ok(c, s)) {
 		c->nif->st.tcp_dup++;
-		if (!(s->flags & TH_RST)) {
+		/* ACK it (the sender learns where we are), except a RST or
+		 * an empty segment beyond the window: answering that could
+		 * start an ACK war with a confused peer. */
+		if (!(s->flags & TH_RST) &&
+		    (tcp_seglen(s) || SEQ_LT(s->seq, c->rcv_nxt))) {
 			c->ack_now = true;
 			cubi_tcp_output(c);
 		}

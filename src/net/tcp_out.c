@@ -133,6 +133,18 @@ void cubi_tcp_send_rst_for(struct cub_netif *nif, const struct tcp_seg *s)
 	tcp_xmit(nif, s->eth_src, &h, NULL, 0, 0);
 }
 
+/* The sequence number of an empty segment: the highest we sent, kept
+ * within the peer's window (as Linux's tcp_acceptable_seq), so that it
+ * is acceptable to the peer even while we resend from snd_una. */
+static uint32_t ctl_seq(const struct cub_tcp *c)
+{
+	uint32_t end = c->snd_una + c->snd_wnd;
+
+	if (SEQ_LEQ(c->snd_max, end))
+		return c->snd_max;
+	return SEQ_GT(end, c->snd_nxt) ? end : c->snd_nxt;
+}
+
 static void arm_rtx(struct cub_tcp *c)
 {
 	if (c->rtx_at)
@@ -254,14 +266,14 @@ void cubi_tcp_output(struct cub_tcp *c)
 		return;
 	case TCP_TIME_WAIT:
 		if (c->ack_now)
-			cubi_tcp_send_ctl(c, c->snd_nxt, TH_ACK);
+			cubi_tcp_send_ctl(c, ctl_seq(c), TH_ACK);
 		c->ack_now = false;
 		return;
 	default:
 		break;
 	}
 	if (!output_data(c) && c->ack_now)
-		cubi_tcp_send_ctl(c, c->snd_nxt, TH_ACK);
+		cubi_tcp_send_ctl(c, ctl_seq(c), TH_ACK);
 	c->ack_now = false;
 	update_persist(c);
 }
@@ -270,7 +282,7 @@ void cubi_tcp_reset(struct cub_tcp *c, int err)
 {
 	if (c->state != TCP_CLOSED && c->state != TCP_LISTEN &&
 	    c->state != TCP_SYN_SENT && c->state != TCP_TIME_WAIT)
-		cubi_tcp_send_ctl(c, c->snd_nxt, TH_RST | TH_ACK);
+		cubi_tcp_send_ctl(c, ctl_seq(c), TH_RST | TH_ACK);
 	if (err)
 		c->err = err;
 	c->r_len = 0;
