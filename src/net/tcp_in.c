@@ -313,7 +313,7 @@ static bool ack_input(struct cub_tcp *c, const struct tcp_seg *s)
 		return true;
 	if (c->state == TCP_FIN_WAIT_1) {
 		cubi_tcp_set_state(c, TCP_FIN_WAIT_2);
-		if (!c->user) {
+		if (!c->user && !c->parent) {
 			c->close_at = cubi_deadline(cub_time_now(),
 					cubi_tcp_params(c)->fin_timeout);
 			cubi_tcp_timer_kick(c->nif, c->close_at);
@@ -339,7 +339,7 @@ static void data_input(struct cub_tcp *c, struct tcp_seg *s)
 		s->flags &= (uint8_t)~TH_FIN;	/* after their FIN: ignored */
 		return;
 	}
-	if (!c->user) {			/* nobody will read it: RST (Linux) */
+	if (!c->user && !c->parent) {	/* closed: nobody reads it: RST */
 		cubi_tcp_reset(c, 0);
 		return;
 	}
