@@ -1,6 +1,6 @@
 /*
- * cubrt/net.h - a small IPv4 stack over Ethernet: ARP, IPv4, ICMP echo
- * and UDP on one interface address (docs/net.md).
+ * cubrt/net.h - a small IPv4 stack over Ethernet: ARP, IPv4, ICMP echo,
+ * UDP and TCP on one interface address (docs/net.md).
  *
  * An interface (struct cub_netif, caller storage) owns one Ethernet
  * address, one IPv4 address with its prefix and default gateway, an ARP
