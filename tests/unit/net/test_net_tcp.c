@@ -644,6 +644,139 @@ static void test_faulty_wire(void **state)
 	run(faulty_main);
 }
 
+/* ------------------------------------------- simultaneous open, peer MSS */
+
+/* A's TCP frames are kept here instead of reaching B; the test plays
+ * the peer by hand. */
+static struct wire_frame cap_a[64];
+static unsigned ncap_a;
+
+static bool capture_a(struct wire *w, struct wire_frame *f)
+{
+	(void)w;
+	if (f->to != 1 || f->data[23] != 6)
+		return true;
+	if (ncap_a < 64)
+		cap_a[ncap_a++] = *f;
+	return false;
+}
+
+static struct conn_try simul_try;
+
+static void *simul_connector(void *arg)
+{
+	(void)arg;
+	simul_try.r = cub_tcp_connect(A, IP_B, 7777, 2000 * MS, &simul_try.c);
+	return NULL;
+}
+
+static void *simul_open_main(void *arg)
+{
+	static const uint8_t mss536[4] = { 2, 4, 0x02, 0x18 };
+	static uint8_t data[2000];
+	uint8_t f[CUB_ETH_FRAME_MAX];
+	struct cub_coro *co;
+	const uint8_t *t;
+	uint16_t aport;
+	uint32_t iss;
+	size_t n;
+
+	(void)arg;
+	start();
+	ncap_a = 0;
+	W.filter = capture_a;
+	assert_int_equal(cub_coro_spawn(&co, simul_connector, NULL, NULL), 0);
+	wire_settle(&W);
+	/* A's SYN, with our MSS option. */
+	assert_int_equal(ncap_a, 1);
+	t = cap_a[0].data + 34;
+	assert_int_equal(t[13], 0x02);
+	assert_int_equal(t[12] >> 4, 6);
+	assert_memory_equal(t + 20, "\x02\x04\x05\xb4", 4);
+	aport = t_get16(t);
+	iss = t_get32(t + 4);
+	/* The peer's own SYN crosses it: A answers SYN-ACK (SYN_RCVD). */
+	n = t_tcp(f, MAC_A, MAC_B, IP_B, IP_A, 7777, aport, 1000, 0, 0x02,
+		  8000, mss536, 4, NULL, 0);
+	cub_netif_input(A, f, n);
+	wire_settle(&W);
+	assert_int_equal(ncap_a, 2);
+	t = cap_a[1].data + 34;
+	assert_int_equal(t[13], 0x12);
+	assert_int_equal(t_get32(t + 4), iss);
+	assert_int_equal(t_get32(t + 8), 1001);
+	/* Its ACK of our SYN completes the open. */
+	n = t_tcp(f, MAC_A, MAC_B, IP_B, IP_A, 7777, aport, 1001, iss + 1,
+		  0x10, 8000, NULL, 0, NULL, 0);
+	cub_netif_input(A, f, n);
+	cub_coro_join(co, NULL);
+	assert_int_equal(simul_try.r, 0);
+	assert_string_equal(cub_tcp_state_name(simul_try.c), "ESTABLISHED");
+	/* The peer's MSS (536) bounds what A sends. */
+	assert_int_equal(cub_tcp_send(simul_try.c, data, sizeof data, 0),
+			 sizeof data);
+	wire_settle(&W);
+	assert_int_equal(ncap_a, 2 + 4);	/* 536 + 536 + 536 + 392 */
+	for (unsigned i = 2; i < ncap_a; i++) {
+		t = cap_a[i].data + 34;
+		assert_int_equal(t_get32(t + 4), iss + 1 + 536 * (i - 2));
+		assert_int_equal(t_get16(cap_a[i].data + 16) - 40,
+				 i < 5 ? 536 : 392);
+	}
+	assert_int_equal(cub_tcp_abort(simul_try.c), 0);
+	wire_settle(&W);
+	assert_int_equal(cap_a[ncap_a - 1].data[34 + 13] & 0x04, 0x04);
+	W.filter = NULL;
+	assert_int_equal(stats(A).tcp_established, 1);
+	stop();
+	return NULL;
+}
+
+static void test_simultaneous_open(void **state)
+{
+	(void)state;
+	run(simul_open_main);
+}
+
+/* close wakes a reader blocked on the same connection: -CUB_EBADF. */
+static struct cub_tcp *blocked_on;
+static long blocked_r;
+
+static void *blocked_reader(void *arg)
+{
+	uint8_t c;
+
+	(void)arg;
+	blocked_r = cub_tcp_recv(blocked_on, &c, 1, UINT64_MAX);
+	return NULL;
+}
+
+static void *close_wakes_main(void *arg)
+{
+	struct cub_tcp *a, *b;
+	struct cub_coro *co;
+
+	(void)arg;
+	start();
+	pair(&a, &b, NULL);
+	blocked_on = b;
+	assert_int_equal(cub_coro_spawn(&co, blocked_reader, NULL, NULL), 0);
+	wire_settle(&W);
+	assert_int_equal(cub_tcp_close(b), 0);
+	cub_coro_join(co, NULL);
+	assert_int_equal(blocked_r, -CUB_EBADF);
+	assert_int_equal(cub_tcp_recv(a, &(uint8_t){ 0 }, 1, 1000 * MS), 0);
+	assert_int_equal(cub_tcp_close(a), 0);
+	stop();
+	return NULL;
+}
+
+static void test_close_wakes(void **state)
+{
+	(void)state;
+	run(close_wakes_main);
+}
+
 /* ------------------------------------------------ arguments, malformed */
 
 static void *args_main(void *arg)
@@ -836,6 +969,8 @@ int main(void)
 		cmocka_unit_test(test_backlog),
 		cmocka_unit_test(test_vanishing_peer),
 		cmocka_unit_test(test_faulty_wire),
+		cmocka_unit_test(test_simultaneous_open),
+		cmocka_unit_test(test_close_wakes),
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_poll_notify),
