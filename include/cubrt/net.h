@@ -13,7 +13,7 @@
  * Locking rule: each interface has one sleeping mutex (cub_netif.lock)
  * that protects everything reachable from it: its address, ARP cache,
  * counters, ping waiters, the list of its UDP endpoints and every
- * endpoint's queue. Every call below takes it for its whole duration,
+ * endpoint's queue, its TCP blocks with their rings and timers. Every call below takes it for its whole duration,
  * except while it waits (cond waits release it). ops->send is called
  * with it held: a send function must copy the frame and return without
  * blocking and must not call back into the stack (queue the frame, as a
@@ -27,7 +27,8 @@
  *
  * Allocation: none on the per-packet path. cub_udp_open allocates the
  * endpoint's receive ring once (freed by cub_udp_close), cub_net_attach
- * the interface and its receive buffer once.
+ * the interface and its receive buffer once, a TCP connection its block
+ * and two rings when it is created (freed when it is gone).
  */
 #ifndef CUBRT_NET_H
 #define CUBRT_NET_H
