@@ -400,6 +400,8 @@ static void sync_input(struct cub_tcp *c, struct tcp_seg *s)
 	}
 	if (!seq_ok(c, s)) {
 		c->nif->st.tcp_dup++;
+		if (c->state == TCP_TIME_WAIT && (s->flags & TH_FIN))
+			enter_time_wait(c);	/* our last ACK was lost */
 		/* ACK it (the sender learns where we are), except a RST or
 		 * an empty segment beyond the window: answering that could
 		 * start an ACK war with a confused peer. */

@@ -6,7 +6,9 @@
  * 1 MiB checked byte for byte), half-close, simultaneous close, refused
  * and unanswered connects, abort, close with unread data, a full
  * receive window and the persist timer, backlog overflow, a peer that
- * vanishes, a faulty wire, bad arguments, malformed segments, poll and
+ * vanishes, a faulty wire, simultaneous open and a peer played by hand
+ * (old, duplicate and out-of-order segments, RFC 5961's RST and SYN
+ * checks, TIME_WAIT), bad arguments, malformed segments, poll and
  * notify. After each test every connection is gone and the counters add
  * up.
  */
@@ -738,6 +740,121 @@ static void test_simultaneous_open(void **state)
 	run(simul_open_main);
 }
 
+/* The peer played by hand sends one segment to A's port pa_port. */
+static uint16_t pa_port;
+
+static void peer_send(uint32_t seq, uint32_t ack, uint8_t flags,
+		      const void *data, size_t len)
+{
+	uint8_t f[CUB_ETH_FRAME_MAX];
+	size_t n = t_tcp(f, MAC_A, MAC_B, IP_B, IP_A, 7777, pa_port, seq, ack,
+			 flags, 8000, NULL, 0, data, len);
+
+	cub_netif_input(A, f, n);
+	wire_settle(&W);
+}
+
+/* The TCP header of the last frame A sent. */
+static const uint8_t *last_a(void)
+{
+	return cap_a[ncap_a - 1].data + 34;
+}
+
+#define EXPECT_ACK(ackno) do {                                             \
+	assert_int_equal(ncap_a, before + 1);                               \
+	assert_int_equal(last_a()[13], 0x10);                               \
+	assert_int_equal(t_get32(last_a() + 8), (ackno));                   \
+	before = ncap_a;                                                    \
+} while (0)
+
+/* Old, duplicate and out-of-order segments, RSTs and SYNs that fail
+ * RFC 5961's checks, an ACK of unsent data, TIME_WAIT answering a
+ * retransmitted FIN: every answer checked. */
+static void *peer_main(void *arg)
+{
+	static const uint8_t mss[4] = { 2, 4, 0x05, 0xb4 };
+	struct cub_coro *co;
+	uint8_t buf[16];
+	unsigned before;
+	uint32_t iss;
+
+	(void)arg;
+	start();
+	assert_int_equal(cub_tcp_set_params(A, &(struct cub_tcp_params){
+				.time_wait = 400 * MS }), 0);
+	ncap_a = 0;
+	W.filter = capture_a;
+	assert_int_equal(cub_coro_spawn(&co, simul_connector, NULL, NULL), 0);
+	wire_settle(&W);
+	pa_port = t_get16(last_a());
+	iss = t_get32(last_a() + 4);
+	{
+		uint8_t f[CUB_ETH_FRAME_MAX];
+		size_t n = t_tcp(f, MAC_A, MAC_B, IP_B, IP_A, 7777, pa_port,
+				 5000, iss + 1, 0x12, 8000, mss, 4, NULL, 0);
+
+		cub_netif_input(A, f, n);
+	}
+	cub_coro_join(co, NULL);
+	assert_int_equal(simul_try.r, 0);
+	wire_settle(&W);
+	before = ncap_a;
+	peer_send(5001, iss + 1, 0x18, "hello", 5);
+	EXPECT_ACK(5006);
+	assert_int_equal(cub_tcp_recv(simul_try.c, buf, sizeof buf, 0), 5);
+	/* The same segment again: ACKed, not delivered twice. */
+	peer_send(5001, iss + 1, 0x18, "hello", 5);
+	EXPECT_ACK(5006);
+	assert_int_equal(cub_tcp_recv(simul_try.c, buf, sizeof buf, 0),
+			 -CUB_EAGAIN);
+	/* Beyond rcv_nxt: dropped, a duplicate ACK. */
+	peer_send(5010, iss + 1, 0x18, "zz", 2);
+	EXPECT_ACK(5006);
+	assert_int_equal(stats(A).tcp_ooo, 1);
+	/* A RST in the window but not at rcv_nxt, a SYN: challenge ACKs. */
+	peer_send(5007, 0, 0x04, NULL, 0);
+	EXPECT_ACK(5006);
+	peer_send(5006, 0, 0x02, NULL, 0);
+	EXPECT_ACK(5006);
+	/* An ACK of data never sent: an ACK. */
+	peer_send(5006, iss + 1000, 0x10, NULL, 0);
+	EXPECT_ACK(5006);
+	assert_string_equal(cub_tcp_state_name(simul_try.c), "ESTABLISHED");
+	assert_int_equal(stats(A).tcp_rst_rx, 0);
+	/* A closes: FIN; the peer ACKs it with its own FIN: TIME_WAIT. */
+	assert_int_equal(cub_tcp_close(simul_try.c), 0);
+	wire_settle(&W);
+	assert_int_equal(ncap_a, before + 1);
+	assert_int_equal(last_a()[13], 0x11);
+	assert_int_equal(t_get32(last_a() + 4), iss + 1);
+	before = ncap_a;
+	peer_send(5006, iss + 2, 0x11, NULL, 0);
+	EXPECT_ACK(5007);
+	/* The FIN again (our ACK was lost): ACKed, TIME_WAIT (400 ms
+	 * here) restarts. */
+	cub_sleep(250 * MS);
+	peer_send(5006, iss + 2, 0x11, NULL, 0);
+	EXPECT_ACK(5007);
+	cub_sleep(250 * MS);
+	assert_int_equal(live(A), 1);
+	cub_sleep(300 * MS);
+	assert_int_equal(live(A), 0);
+	/* Gone: a segment for it draws a RST <SEQ=SEG.ACK>. */
+	peer_send(5007, iss + 2, 0x10, NULL, 0);
+	assert_int_equal(ncap_a, before + 1);
+	assert_int_equal(last_a()[13], 0x04);
+	assert_int_equal(t_get32(last_a() + 4), iss + 2);
+	W.filter = NULL;
+	stop();
+	return NULL;
+}
+
+static void test_hand_played_peer(void **state)
+{
+	(void)state;
+	run(peer_main);
+}
+
 /* close wakes a reader blocked on the same connection: -CUB_EBADF. */
 static struct cub_tcp *blocked_on;
 static long blocked_r;
@@ -971,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(test_faulty_wire),
 		cmocka_unit_test(test_simultaneous_open),
 		cmocka_unit_test(test_close_wakes),
+		cmocka_unit_test(test_hand_played_peer),
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_poll_notify),
