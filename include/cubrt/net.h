@@ -1,6 +1,6 @@
 /*
- * cubrt/net.h - a small IPv4 stack over Ethernet: ARP, IPv4, ICMP echo
- * and UDP on one interface address (docs/net.md).
+ * cubrt/net.h - a small IPv4 stack over Ethernet: ARP, IPv4, ICMP echo,
+ * UDP and TCP on one interface address (docs/net.md).
  *
  * An interface (struct cub_netif, caller storage) owns one Ethernet
  * address, one IPv4 address with its prefix and default gateway, an ARP
@@ -13,7 +13,7 @@
  * Locking rule: each interface has one sleeping mutex (cub_netif.lock)
  * that protects everything reachable from it: its address, ARP cache,
  * counters, ping waiters, the list of its UDP endpoints and every
- * endpoint's queue. Every call below takes it for its whole duration,
+ * endpoint's queue, its TCP blocks with their rings and timers. Every call below takes it for its whole duration,
  * except while it waits (cond waits release it). ops->send is called
  * with it held: a send function must copy the frame and return without
  * blocking and must not call back into the stack (queue the frame, as a
@@ -27,7 +27,8 @@
  *
  * Allocation: none on the per-packet path. cub_udp_open allocates the
  * endpoint's receive ring once (freed by cub_udp_close), cub_net_attach
- * the interface and its receive buffer once.
+ * the interface and its receive buffer once, a TCP connection its block
+ * and two rings when it is created (freed when it is gone).
  */
 #ifndef CUBRT_NET_H
 #define CUBRT_NET_H
@@ -82,11 +83,13 @@ struct cub_netif_ops {
  *               + arp_rx + ip_rx
  *   arp_rx    = arp_bad + arp_requests + arp_replies + arp_other
  *   ip_rx     = ip_bad_header + ip_bad_cksum + ip_fragments + ip_not_ours
- *               + ip_unknown_proto + icmp_rx + udp_rx
+ *               + ip_unknown_proto + icmp_rx + udp_rx + tcp_rx
  *   icmp_rx   = icmp_bad + icmp_echo_requests + icmp_echo_replies
  *               + icmp_other
  *   udp_rx    = udp_bad + udp_bad_cksum + udp_no_port + udp_queue_full
  *               + udp_delivered
+ *   tcp_rx    = tcp_bad + tcp_bad_cksum + tcp_no_port + tcp_backlog_drops
+ *               + tcp_to_conn
  */
 struct cub_netif_stats {
 	uint64_t rx_frames, rx_bytes;	/* given to cub_netif_input */
@@ -113,7 +116,7 @@ struct cub_netif_stats {
 	uint64_t ip_bad_cksum;
 	uint64_t ip_fragments;		/* fragments: dropped (no reassembly) */
 	uint64_t ip_not_ours;		/* not our address nor a broadcast */
-	uint64_t ip_unknown_proto;	/* neither ICMP nor UDP */
+	uint64_t ip_unknown_proto;	/* neither ICMP, UDP nor TCP */
 
 	uint64_t icmp_rx;
 	uint64_t icmp_bad;		/* short or bad checksum */
@@ -129,6 +132,49 @@ struct cub_netif_stats {
 	uint64_t udp_queue_full;	/* the endpoint's queue was full */
 	uint64_t udp_delivered;		/* queued on an endpoint */
 	uint64_t udp_tx;		/* datagrams sent */
+
+	/* TCP (tcp_rx's terminal counters sum up as above). */
+	uint64_t tcp_rx;		/* segments received */
+	uint64_t tcp_bad;		/* short header, bad data offset, to a
+					 * broadcast */
+	uint64_t tcp_bad_cksum;
+	uint64_t tcp_no_port;		/* no connection nor listener: RST */
+	uint64_t tcp_backlog_drops;	/* SYNs to a listener whose backlog
+					 * was full (or no memory) */
+	uint64_t tcp_to_conn;		/* taken by a connection or listener */
+	uint64_t tcp_tx;		/* segments sent (RSTs included) */
+	uint64_t tcp_rst_rx;		/* RSTs received that were acted on */
+	uint64_t tcp_rst_tx;		/* RSTs sent */
+	uint64_t tcp_retransmits;	/* segments sent again (timeout, fast
+					 * retransmit) */
+	uint64_t tcp_timeouts;		/* retransmission timeouts */
+	uint64_t tcp_persist_probes;	/* zero-window probes */
+	uint64_t tcp_dup;		/* segments wholly old or outside the
+					 * window (ACKed, dropped) */
+	uint64_t tcp_ooo;		/* segments beyond rcv_nxt (dropped,
+					 * ACKed: no reassembly queue) */
+	uint64_t tcp_active_opens;	/* connections created by connect */
+	uint64_t tcp_passive_opens;	/* created by a listener (SYN) */
+	uint64_t tcp_established;	/* reached ESTABLISHED */
+	uint64_t tcp_freed;		/* connections gone (storage freed);
+					 * live = active + passive - freed */
+	uint64_t tcp_gave_up;		/* connections failed: -CUB_ETIMEDOUT */
+	uint64_t tcp_bytes_rx, tcp_bytes_tx;	/* new payload in order /
+						 * first sends */
+};
+
+/*
+ * TCP tunables of an interface (cub_tcp_set_params); every time in ns.
+ * Defaults: CUB_TCP_* below.
+ */
+struct cub_tcp_params {
+	uint64_t rto_initial;		/* before the first RTT sample */
+	uint64_t rto_min, rto_max;	/* bounds of the computed RTO */
+	unsigned max_retries;		/* timeouts of one segment before the
+					 * connection fails (-CUB_ETIMEDOUT) */
+	unsigned syn_retries;		/* the same for a SYN or SYN-ACK */
+	uint64_t time_wait;		/* TIME_WAIT (our "2 MSL") */
+	uint64_t fin_timeout;		/* a closed handle's FIN_WAIT_2 */
 };
 
 /* One ARP cache entry (private). */
@@ -164,6 +210,14 @@ struct cub_netif {
 	struct cub_list pings;		/* cubi_ping waiters (on their stacks) */
 	struct cub_cond ping_cond;	/* broadcast when a ping is answered */
 	struct cub_list udps;		/* open endpoints (cub_udp.link) */
+	struct cub_list tcps;		/* TCP blocks (cub_tcp.link, tcp*.c) */
+	struct cub_cond tcp_timer_cond;	/* wakes the TCP timer coroutine */
+	uint64_t tcp_timer_at;		/* when it wakes next (UINT64_MAX) */
+	bool tcp_timer_on;		/* it runs (exits when tcps is empty) */
+	uint16_t tcp_next_port;		/* next ephemeral port to try */
+	uint64_t tcp_secret;		/* ISN key (RFC 6528), from
+					 * cub_arch_random at init */
+	struct cub_tcp_params tcp_params;
 	struct cub_netif_stats st;
 };
 
@@ -398,5 +452,175 @@ int cub_net_dhcp(struct cub_netif *nif, uint64_t timeout_ns,
  */
 long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
 		  void *buf, size_t cap, uint64_t timeout_ns);
+
+/* ------------------------------------------------------------------ TCP */
+
+/*
+ * TCP (RFC 9293; retransmission timer per RFC 6298). A connection or a
+ * listener is a struct cub_tcp that the stack allocates (connect, accept,
+ * listen) and frees itself once the handle is released (close, abort)
+ * and the connection has finished (FIN exchange, TIME_WAIT). A handle
+ * must not be used after cub_tcp_close / cub_tcp_abort returns.
+ *
+ * Buffers: each connection allocates, when it is created, a send and a
+ * receive ring of CUB_TCP_SNDBUF / CUB_TCP_RCVBUF bytes; nothing is
+ * allocated per segment. The receive window is the receive ring's free
+ * space (at most 65535: no window scaling); a reader freeing space sends
+ * a window update. Segments beyond rcv_nxt are dropped and ACKed (no
+ * reassembly queue: the sender's retransmission fills the hole).
+ *
+ * Timers run in one coroutine per interface ("tcp timer"), spawned with
+ * the first TCP block and ended with the last, that sleeps until the
+ * earliest deadline: retransmission (RTO from RFC 6298: initial
+ * rto_initial, bounds rto_min..rto_max, doubled at each timeout; after
+ * max_retries timeouts of one segment, syn_retries of a SYN, the
+ * connection fails with -CUB_ETIMEDOUT), persist (zero-window probes,
+ * same backoff, failing after max_retries unanswered probes), TIME_WAIT
+ * (time_wait, default 2 s: shorter than RFC 9293's 2 MSL, fine on a LAN)
+ * and FIN_WAIT_2 of a closed handle (fin_timeout).
+ *
+ * No congestion control (RFC 5681): the sender fills the peer's window;
+ * three duplicate ACKs resend from the first unacknowledged byte.
+ * No Nagle, no delayed ACKs, no keep-alive, no urgent data, no options
+ * sent but MSS (CUB_TCP_MSS); the peer's MSS is honoured (536 without
+ * the option).
+ *
+ * Errors of a connection (-CUB_ECONNRESET: the peer reset it;
+ * -CUB_ECONNREFUSED: a RST answered our SYN; -CUB_ETIMEDOUT: the peer
+ * stopped answering) are sticky: every later send or recv returns them.
+ *
+ * Locking: all state lives under the interface's lock (nif->lock); the
+ * calls block only in condition waits, which release it. Contexts: task.
+ */
+#define CUB_TCP_MSS 1460		/* 1500 - 20 (IPv4) - 20 (TCP) */
+#define CUB_TCP_SNDBUF (64u * 1024)
+#define CUB_TCP_RCVBUF (64u * 1024)
+#define CUB_TCP_BACKLOG_MAX 128
+#define CUB_TCP_RTO_INITIAL (1000ull * 1000 * 1000)
+#define CUB_TCP_RTO_MIN (200ull * 1000 * 1000)	/* as Linux; RFC 6298: 1 s */
+#define CUB_TCP_RTO_MAX (60ull * 1000 * 1000 * 1000)
+#define CUB_TCP_MAX_RETRIES 8
+#define CUB_TCP_SYN_RETRIES 5
+#define CUB_TCP_TIME_WAIT (2ull * 1000 * 1000 * 1000)
+#define CUB_TCP_FIN_TIMEOUT (30ull * 1000 * 1000 * 1000)
+
+/* cub_tcp_poll bits (Linux's poll values). */
+#define CUB_TCP_POLLIN 0x001		/* data, the peer's FIN, or (listener)
+					 * a connection to accept */
+#define CUB_TCP_POLLOUT 0x004		/* room in the send ring */
+#define CUB_TCP_POLLERR 0x008		/* an error is pending */
+#define CUB_TCP_POLLHUP 0x010		/* both directions are closed */
+#define CUB_TCP_POLLRDHUP 0x2000	/* the peer sent FIN */
+
+struct cub_tcp;
+
+/*
+ * Sets nif's TCP tunables (for new and existing connections); a zero
+ * field keeps its value. NULL p restores the defaults. 0 or -CUB_EINVAL
+ * (NULL nif, rto_min > rto_max). Contexts: task.
+ */
+int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p);
+
+/*
+ * Listens on nif's port `port` (1..65535): SYNs to it create
+ * connections (each with its buffers) that complete the handshake on
+ * their own and wait for cub_tcp_accept; at most backlog (1..
+ * CUB_TCP_BACKLOG_MAX, 0 is taken as 1, larger is clamped) wait at once,
+ * half-open ones included: SYNs beyond are dropped and counted
+ * (tcp_backlog_drops), the peer retries. Returns 0 and *out;
+ * -CUB_EADDRINUSE (a listener or connection has the port);
+ * -CUB_EINVAL (NULL nif or out, port 0); -CUB_ENOMEM. Contexts: task.
+ */
+int cub_tcp_listen(struct cub_netif *nif, uint16_t port, unsigned backlog,
+		   struct cub_tcp **out);
+
+/*
+ * Takes the oldest established connection of listener l, waiting up to
+ * timeout_ns for one (0 polls, UINT64_MAX forever). Returns 0 and *conn;
+ * -CUB_EAGAIN (poll, none), -CUB_ETIMEDOUT, -CUB_EINVAL (NULL
+ * arguments, l not a listener), -CUB_EBADF (l closed meanwhile).
+ * Contexts: task (blocks).
+ */
+int cub_tcp_accept(struct cub_tcp *l, struct cub_tcp **conn,
+		   uint64_t timeout_ns);
+
+/*
+ * Opens a connection from nif's address and an ephemeral port
+ * (49152..65535) to dst:port: resolves the next hop by ARP, sends SYN
+ * (retransmitted with backoff) and waits up to timeout_ns for the
+ * handshake. Returns 0 and *out (ESTABLISHED); -CUB_ECONNREFUSED (a RST
+ * answered), -CUB_ETIMEDOUT (no answer within timeout_ns or the SYN's
+ * retries), -CUB_EHOSTUNREACH (no ARP answer), -CUB_ENETUNREACH /
+ * -CUB_EADDRNOTAVAIL (routing, as cub_udp_sendto), -CUB_EINVAL (NULL
+ * nif or out, dst 0 or a broadcast, port 0), -CUB_EADDRINUSE (no free
+ * port), -CUB_ENOMEM. Contexts: task (blocks).
+ */
+int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
+		    uint64_t timeout_ns, struct cub_tcp **out);
+
+/*
+ * Queues up to len bytes of buf for sending, blocking while the send
+ * ring is full, up to timeout_ns (0: queue what fits now). Returns the
+ * bytes queued (> 0, fewer than len when the time ran out with some
+ * queued); -CUB_EAGAIN (0 or timeout with nothing queued: -CUB_ETIMEDOUT
+ * for a timeout > 0); -CUB_EPIPE after cub_tcp_shutdown or once the
+ * connection closed; the connection's sticky error; -CUB_ENOTCONN (a
+ * listener); -CUB_EINVAL (NULL c, NULL buf with len > 0). len 0 returns
+ * 0. Contexts: task (blocks).
+ */
+long cub_tcp_send(struct cub_tcp *c, const void *buf, size_t len,
+		  uint64_t timeout_ns);
+
+/*
+ * Copies up to cap received bytes into buf, waiting up to timeout_ns for
+ * some (0 polls). Returns the bytes copied (> 0); 0 when the peer sent
+ * FIN and everything before it was read (again at each call);
+ * -CUB_EAGAIN (poll) / -CUB_ETIMEDOUT; the sticky error;
+ * -CUB_ENOTCONN (a listener); -CUB_EINVAL (NULL c, NULL buf, cap 0).
+ * Freeing space may send a window update. Contexts: task (blocks).
+ */
+long cub_tcp_recv(struct cub_tcp *c, void *buf, size_t cap,
+		  uint64_t timeout_ns);
+
+/*
+ * Ends our direction: FIN goes after the queued data; receiving goes on.
+ * 0 (also when already shut down); -CUB_ENOTCONN (not connected, a
+ * listener); -CUB_EINVAL (NULL). Contexts: task.
+ */
+int cub_tcp_shutdown(struct cub_tcp *c);
+
+/*
+ * Releases the handle. A connection with unread received data is reset
+ * (RST, as Linux); otherwise the stack sends FIN after the queued data
+ * and finishes the close itself (FIN_WAIT, TIME_WAIT), then frees it;
+ * data arriving after close draws a RST. A listener resets the
+ * connections not yet accepted. Blocked calls on c return -CUB_EBADF;
+ * close returns once they have left. 0 or -CUB_EINVAL (NULL).
+ * Contexts: task (blocks while other calls leave).
+ */
+int cub_tcp_close(struct cub_tcp *c);
+
+/* As cub_tcp_close, but a connection is reset (RST) at once, whatever
+ * its state. 0 or -CUB_EINVAL. Contexts: task. */
+int cub_tcp_abort(struct cub_tcp *c);
+
+/* CUB_TCP_POLL* bits of c now (0 for NULL). Contexts: task. */
+unsigned cub_tcp_poll(struct cub_tcp *c);
+
+/*
+ * fn(arg) is called, with the interface's lock held (it must not block
+ * nor call into the stack), whenever cub_tcp_poll(c)'s answer may have
+ * changed. NULL fn removes it. 0 or -CUB_EINVAL. Contexts: task.
+ */
+int cub_tcp_set_notify(struct cub_tcp *c, void (*fn)(void *), void *arg);
+
+/* c's local / remote address and port (each pointer may be NULL; a
+ * listener's remote is 0:0). 0 or -CUB_EINVAL. Contexts: task. */
+int cub_tcp_local(struct cub_tcp *c, cub_ip4_t *addr, uint16_t *port);
+int cub_tcp_peer(struct cub_tcp *c, cub_ip4_t *addr, uint16_t *port);
+
+/* c's state: "LISTEN", "SYN_SENT", ..., "TIME_WAIT", "CLOSED" ("?" for
+ * NULL). Contexts: task. */
+const char *cub_tcp_state_name(struct cub_tcp *c);
 
 #endif

@@ -169,6 +169,8 @@ const char *cub_strerror(int err)
 		{ CUB_EADDRNOTAVAIL, "EADDRNOTAVAIL" },
 		{ CUB_ENETUNREACH, "ENETUNREACH" },
 		{ CUB_EHOSTUNREACH, "EHOSTUNREACH" }, { CUB_ECANCELED, "ECANCELED" },
+		{ CUB_ECONNRESET, "ECONNRESET" }, { CUB_ENOTCONN, "ENOTCONN" },
+		{ CUB_ECONNREFUSED, "ECONNREFUSED" },
 	};
 
 	/* Magnitude as unsigned: -INT_MIN would overflow. */

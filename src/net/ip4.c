@@ -1,6 +1,6 @@
 /*
  * ip4.c - IPv4 (RFC 791, RFC 1122 3.2.1): header validation, delivery to
- * ICMP and UDP, and the header of what we send.
+ * ICMP, UDP and TCP, and the header of what we send.
  *
  * Accepted: version 4, IHL >= 5 within the frame, total length between
  * the header's length and the frame's payload (Ethernet padding after it
@@ -79,6 +79,8 @@ void cubi_ip4_input(struct cub_netif *nif, const uint8_t *frame, size_t len)
 		cubi_icmp_input(nif, &p);
 	else if (ip[9] == IP4_PROTO_UDP)
 		cubi_udp_input(nif, &p);
+	else if (ip[9] == IP4_PROTO_TCP)
+		cubi_tcp_input(nif, &p);
 	else
 		st->ip_unknown_proto++;
 }

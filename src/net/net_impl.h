@@ -20,6 +20,7 @@
 #define IP4_HLEN 20
 #define IP4_PROTO_ICMP 1
 #define IP4_PROTO_UDP 17
+#define IP4_PROTO_TCP 6
 #define IP4_TTL 64
 #define IP4_FLAG_DF 0x4000
 #define IP4_FLAG_MF 0x2000
@@ -148,6 +149,11 @@ void cubi_icmp_port_unreach(struct cub_netif *nif,
 
 /* udp.c */
 void cubi_udp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
+
+/* tcp_in.c */
+void cubi_tcp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
+/* tcp_pcb.c: the TCP defaults and ISN key of a new interface. */
+void cubi_tcp_params_default(struct cub_netif *nif);
 
 /* A deadline timeout_ns from now, saturating (UINT64_MAX: never). */
 static inline uint64_t cubi_deadline(uint64_t now, uint64_t timeout_ns)

@@ -38,6 +38,9 @@ int cub_netif_init(struct cub_netif *nif, const char *name,
 	cub_list_init(&nif->pings);
 	cub_cond_init(&nif->ping_cond);
 	cub_list_init(&nif->udps);
+	cub_list_init(&nif->tcps);
+	cub_cond_init(&nif->tcp_timer_cond);
+	cubi_tcp_params_default(nif);
 	return 0;
 }
 

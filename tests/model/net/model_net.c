@@ -295,7 +295,9 @@ static void check_sums(const struct cub_netif_stats *s)
 			 s->arp_other ||
 	    s->ip_rx != s->ip_bad_header + s->ip_bad_cksum + s->ip_fragments +
 			s->ip_not_ours + s->ip_unknown_proto + s->icmp_rx +
-			s->udp_rx ||
+			s->udp_rx + s->tcp_rx ||
+	    s->tcp_rx != s->tcp_bad + s->tcp_bad_cksum + s->tcp_no_port +
+			 s->tcp_backlog_drops + s->tcp_to_conn ||
 	    s->icmp_rx != s->icmp_bad + s->icmp_echo_requests +
 			  s->icmp_echo_replies + s->icmp_other ||
 	    s->udp_rx != s->udp_bad + s->udp_bad_cksum + s->udp_no_port +

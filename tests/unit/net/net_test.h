@@ -167,6 +167,36 @@ static inline size_t t_icmp_echo(uint8_t *f, const uint8_t dst_mac[6],
 	return t_ip(f, src, dst, 1, 8 + len);
 }
 
+/* A TCP segment frame (data offset 5 + opt_len/4, options copied from
+ * opt) with a correct checksum; returns its length. */
+static inline size_t t_tcp(uint8_t *f, const uint8_t dst_mac[6],
+			   const uint8_t src_mac[6], uint32_t src,
+			   uint32_t dst, uint16_t sport, uint16_t dport,
+			   uint32_t seq, uint32_t ack, uint8_t flags,
+			   uint16_t wnd, const uint8_t *opt, size_t opt_len,
+			   const void *data, size_t len)
+{
+	uint8_t *t = f + 34;
+	size_t hl = 20 + opt_len;
+
+	t_eth(f, dst_mac, src_mac, 0x0800);
+	t_put16(t, sport);
+	t_put16(t + 2, dport);
+	t_put32(t + 4, seq);
+	t_put32(t + 8, ack);
+	t[12] = (uint8_t)((hl / 4) << 4);
+	t[13] = flags;
+	t_put16(t + 14, wnd);
+	t_put32(t + 16, 0);
+	if (opt_len)
+		memcpy(t + 20, opt, opt_len);
+	if (len)
+		memcpy(t + hl, data, len);
+	t_put16(t + 16, t_cksum(t_pseudo(src, dst, 6, (uint32_t)(hl + len)),
+				t, hl + len));
+	return t_ip(f, src, dst, 6, hl + len);
+}
+
 /* -------------------------------------------------------------- capture */
 
 #define CAP_FRAMES 64
@@ -203,7 +233,9 @@ struct wire_frame {
 	uint8_t data[CUB_ETH_FRAME_MAX];
 };
 
+#ifndef WIRE_QUEUE			/* a test may want a longer one */
 #define WIRE_QUEUE 64
+#endif
 #define WIRE_TAP 8
 
 struct wire;
@@ -226,6 +258,17 @@ struct wire {
 	 * flight; runs in the wire coroutine. */
 	bool (*filter)(struct wire *w, struct wire_frame *f);
 	void *arg;
+	/* Faults, all off by default: drop the frame numbered drop_nth
+	 * (1 = the next one carried; 0: none), and per mille of frames at
+	 * random (seeded by rng): drop, duplicate, or hold one back until
+	 * the next has passed (reorder). Counted in dropped / duplicated /
+	 * reordered. */
+	unsigned drop_nth, carried;
+	unsigned drop_pm, dup_pm, reorder_pm;
+	uint64_t rng;
+	unsigned dropped, duplicated, reordered;
+	bool holding;
+	struct wire_frame held;
 };
 
 static inline int wire_send(struct cub_netif *nif, const void *frame,
@@ -246,16 +289,71 @@ static inline int wire_send(struct cub_netif *nif, const void *frame,
 
 static const struct cub_netif_ops wire_ops = { .send = wire_send };
 
+/* xorshift64*: the wire's own random numbers (0..999). */
+static inline unsigned wire_rand(struct wire *w)
+{
+	w->rng ^= w->rng >> 12;
+	w->rng ^= w->rng << 25;
+	w->rng ^= w->rng >> 27;
+	return (unsigned)((w->rng * 0x2545f4914f6cdd1dull) >> 33) % 1000;
+}
+
+static inline void wire_deliver(struct wire *w, struct wire_frame *f)
+{
+	w->tap[w->delivered++ % WIRE_TAP] = *f;
+	cub_netif_input(&w->end[f->to].nif, f->data, f->len);
+}
+
+/* The faults of struct wire; false when f is dropped or held back. */
+static inline bool wire_faults(struct wire *w, struct wire_frame *f,
+			       bool *dup)
+{
+	*dup = false;
+	if (++w->carried == w->drop_nth) {
+		w->dropped++;
+		return false;
+	}
+	if (!w->drop_pm && !w->dup_pm && !w->reorder_pm)
+		return true;
+	if (wire_rand(w) < w->drop_pm) {
+		w->dropped++;
+		return false;
+	}
+	if (!w->holding && wire_rand(w) < w->reorder_pm) {
+		w->held = *f;
+		w->holding = true;
+		w->reordered++;
+		return false;
+	}
+	*dup = wire_rand(w) < w->dup_pm;
+	w->duplicated += *dup;
+	return true;
+}
+
 static inline void *wire_main(void *arg)
 {
 	struct wire *w = arg;
 	static struct wire_frame f;	/* one wire at a time */
+	bool dup;
 
-	while (cub_chan_recv(&w->ch, &f) == 1) {
+	for (;;) {
+		if (w->holding && cub_chan_len(&w->ch) == 0) {
+			w->holding = false;	/* nothing to pass it */
+			wire_deliver(w, &w->held);
+		}
+		if (cub_chan_recv(&w->ch, &f) != 1)
+			break;
 		if (w->filter && !w->filter(w, &f))
 			continue;
-		w->tap[w->delivered++ % WIRE_TAP] = f;
-		cub_netif_input(&w->end[f.to].nif, f.data, f.len);
+		if (!wire_faults(w, &f, &dup))
+			continue;
+		wire_deliver(w, &f);
+		if (dup)
+			wire_deliver(w, &f);
+		if (w->holding && w->held.to == f.to) {
+			w->holding = false;
+			wire_deliver(w, &w->held);
+		}
 	}
 	return NULL;
 }

@@ -422,7 +422,7 @@ static void *malformed_main(void *arg)
 	t_ip_refresh(F);
 	DROPPED(n, ip_not_ours);
 	n = good_udp();
-	F[14 + 9] = 6;			/* TCP */
+	F[14 + 9] = 47;			/* GRE */
 	t_ip_refresh(F);
 	DROPPED(n, ip_unknown_proto);
 	/* UDP. */

@@ -1,0 +1,578 @@
+/*
+ * tcp_api.c - the public TCP calls (cubrt/net.h): listen, accept,
+ * connect, send, recv, shutdown, close, abort, poll, notify, queries.
+ *
+ * Invariants (under nif->lock): a handle given to the user has magic ==
+ * TCP_MAGIC and user set until close/abort clears both; users counts the
+ * calls inside a block (they keep it from being freed); close wakes them
+ * (they return -CUB_EBADF) and waits for users to reach 0 before letting
+ * the block go. Blocking calls wait on c->cond, which every change of
+ * what poll reports broadcasts (cubi_tcp_wake).
+ */
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#include "tcp_impl.h"
+
+/* Takes c's interface lock and counts the caller in; NULL (no lock) when
+ * c is not a live handle. */
+static struct cub_netif *tcp_enter(struct cub_tcp *c)
+{
+	struct cub_netif *nif;
+
+	if (!c || c->magic != TCP_MAGIC)
+		return NULL;
+	nif = c->nif;
+	cub_mutex_lock(&nif->lock);
+	if (c->magic != TCP_MAGIC) {
+		cub_mutex_unlock(&nif->lock);
+		return NULL;
+	}
+	c->users++;
+	return nif;
+}
+
+static void tcp_leave(struct cub_netif *nif, struct cub_tcp *c)
+{
+	if (--c->users == 0 && c->magic != TCP_MAGIC)
+		cub_cond_broadcast(&c->cond);	/* close waits for this */
+	cub_mutex_unlock(&nif->lock);
+}
+
+/* Waits for c->cond until deadline (UINT64_MAX: forever); -CUB_ETIMEDOUT
+ * once it has passed. */
+static int tcp_wait(struct cub_tcp *c, uint64_t deadline)
+{
+	if (deadline == UINT64_MAX) {
+		cub_cond_wait(&c->cond, &c->nif->lock);
+		return 0;
+	}
+	if (cub_time_now() >= deadline)
+		return -CUB_ETIMEDOUT;
+	cub_cond_timedwait(&c->cond, &c->nif->lock, deadline);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p)
+{
+	struct cub_tcp_params *q;
+
+	if (!nif)
+		return -CUB_EINVAL;
+	cub_mutex_lock(&nif->lock);
+	q = &nif->tcp_params;
+	if (!p) {
+		uint64_t secret = nif->tcp_secret;
+		uint16_t port = nif->tcp_next_port;
+
+		cubi_tcp_params_default(nif);
+		nif->tcp_secret = secret;
+		nif->tcp_next_port = port;
+	} else if ((p->rto_min ? p->rto_min : q->rto_min) >
+		   (p->rto_max ? p->rto_max : q->rto_max)) {
+		cub_mutex_unlock(&nif->lock);
+		return -CUB_EINVAL;
+	} else {
+#define TAKE(f) if (p->f) q->f = p->f
+		TAKE(rto_initial);
+		TAKE(rto_min);
+		TAKE(rto_max);
+		TAKE(max_retries);
+		TAKE(syn_retries);
+		TAKE(time_wait);
+		TAKE(fin_timeout);
+#undef TAKE
+	}
+	cub_mutex_unlock(&nif->lock);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_tcp_listen(struct cub_netif *nif, uint16_t port, unsigned backlog,
+		   struct cub_tcp **out)
+{
+	struct cub_tcp *l;
+	int r = 0;
+
+	if (!nif || !out || !port)
+		return -CUB_EINVAL;
+	cub_mutex_lock(&nif->lock);
+	if (cubi_tcp_port_used(nif, port)) {
+		r = -CUB_EADDRINUSE;
+		goto out;
+	}
+	l = cubi_tcp_alloc(nif, false);
+	if (!l) {
+		r = -CUB_ENOMEM;
+		goto out;
+	}
+	l->lport = port;
+	l->backlog = CUB_MIN(CUB_MAX(backlog, 1u), (unsigned)CUB_TCP_BACKLOG_MAX);
+	l->state = TCP_LISTEN;
+	l->user = true;
+	l->magic = TCP_MAGIC;
+	*out = l;
+out:
+	cub_mutex_unlock(&nif->lock);
+	return r;
+}
+
+/* The oldest child past the handshake, taken off l's queue. */
+static struct cub_tcp *take_child(struct cub_tcp *l)
+{
+	struct cub_list *pos;
+
+	cub_list_for_each(pos, &l->children) {
+		struct cub_tcp *c = cub_container_of(pos, struct cub_tcp,
+						     child_link);
+
+		if (c->state == TCP_SYN_RCVD)
+			continue;
+		cub_list_del(&c->child_link);
+		l->nchildren--;
+		c->parent = NULL;
+		c->user = true;
+		c->magic = TCP_MAGIC;
+		return c;
+	}
+	return NULL;
+}
+
+/* Contexts: task. Locks: takes nif->lock (released while waiting). */
+int cub_tcp_accept(struct cub_tcp *l, struct cub_tcp **conn,
+		   uint64_t timeout_ns)
+{
+	struct cub_netif *nif;
+	uint64_t deadline;
+	int r;
+
+	if (!l || !conn)
+		return -CUB_EINVAL;
+	nif = tcp_enter(l);
+	if (!nif)
+		return -CUB_EBADF;
+	if (l->state != TCP_LISTEN) {
+		tcp_leave(nif, l);
+		return -CUB_EINVAL;
+	}
+	deadline = cubi_deadline(cub_time_now(), timeout_ns);
+	for (;;) {
+		struct cub_tcp *c;
+
+		if (l->magic != TCP_MAGIC) {
+			r = -CUB_EBADF;
+			break;
+		}
+		if ((c = take_child(l)) != NULL) {
+			*conn = c;
+			r = 0;
+			break;
+		}
+		if (timeout_ns == 0) {
+			r = -CUB_EAGAIN;
+			break;
+		}
+		if ((r = tcp_wait(l, deadline)) < 0)
+			break;
+	}
+	tcp_leave(nif, l);
+	return r;
+}
+
+/* A new block in SYN_SENT towards dst:port, its next hop resolved. The
+ * caller is counted in (users) so that it cannot be freed under it. */
+static int connect_start(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
+			 uint64_t timeout_ns, struct cub_tcp **out)
+{
+	struct cub_tcp *c;
+	int r;
+
+	if (!nif->addr)
+		return -CUB_ENETUNREACH;
+	c = cubi_tcp_alloc(nif, true);
+	if (!c)
+		return -CUB_ENOMEM;
+	nif->st.tcp_active_opens++;
+	c->users = 1;
+	c->lport = cubi_tcp_pick_port(nif);
+	c->raddr = dst;
+	c->rport = port;
+	c->laddr = nif->addr;
+	c->state = TCP_SYN_SENT;	/* holds the port while resolving */
+	*out = c;
+	if (!c->lport)
+		return -CUB_EADDRINUSE;
+	r = cubi_net_nexthop_mac(nif, dst, c->mac,
+				 CUB_MIN(timeout_ns, nif->arp_resolve_ns),
+				 NULL, 0);
+	if (r < 0)
+		return r == -CUB_ETIMEDOUT ? -CUB_EHOSTUNREACH : r;
+	c->iss = cubi_tcp_iss(nif, c);
+	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
+	cubi_tcp_output(c);		/* SYN */
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock (released while waiting). */
+int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
+		    uint64_t timeout_ns, struct cub_tcp **out)
+{
+	struct cub_tcp *c = NULL;
+	uint64_t deadline;
+	int r;
+
+	if (!nif || !out || !dst || !port || dst == CUB_IP4_BROADCAST ||
+	    ip4_is_multicast(dst))
+		return -CUB_EINVAL;
+	deadline = cubi_deadline(cub_time_now(), timeout_ns);
+	cub_mutex_lock(&nif->lock);
+	r = connect_start(nif, dst, port, timeout_ns, &c);
+	while (r == 0 && (c->state == TCP_SYN_SENT ||
+			  c->state == TCP_SYN_RCVD)) {
+		if (timeout_ns == 0 || tcp_wait(c, deadline) < 0)
+			r = -CUB_ETIMEDOUT;
+	}
+	if (r == 0 && c->state == TCP_CLOSED)
+		r = c->err ? c->err : -CUB_ECONNREFUSED;
+	if (c) {
+		c->users--;
+		if (r == 0) {
+			c->user = true;
+			c->magic = TCP_MAGIC;
+			*out = c;
+		} else {
+			cubi_tcp_reset(c, 0);
+			cubi_tcp_maybe_free(c);
+		}
+	}
+	cub_mutex_unlock(&nif->lock);
+	return r;
+}
+
+/* Appends up to len bytes to the send ring; returns how many. */
+static uint32_t ring_append(struct cub_tcp *c, const uint8_t *buf, size_t len)
+{
+	uint32_t n = (uint32_t)CUB_MIN(len, (size_t)(CUB_TCP_SNDBUF - c->s_len));
+	uint32_t at = (c->s_head + c->s_len) % CUB_TCP_SNDBUF;
+	uint32_t first = CUB_MIN(n, CUB_TCP_SNDBUF - at);
+
+	cub_memcpy(c->sbuf + at, buf, first);
+	cub_memcpy(c->sbuf, buf + first, n - first);
+	c->s_len += n;
+	return n;
+}
+
+/* Why c cannot take data now (0: it can). */
+static int send_state(const struct cub_tcp *c)
+{
+	if (c->magic != TCP_MAGIC)
+		return -CUB_EBADF;
+	if (c->err)
+		return c->err;
+	if (c->fin_queued || (c->state != TCP_ESTABLISHED &&
+			      c->state != TCP_CLOSE_WAIT))
+		return -CUB_EPIPE;
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock (released while waiting). */
+long cub_tcp_send(struct cub_tcp *c, const void *buf, size_t len,
+		  uint64_t timeout_ns)
+{
+	struct cub_netif *nif;
+	uint64_t deadline;
+	size_t done = 0;
+	long r = 0;
+
+	if (!c || (!buf && len))
+		return -CUB_EINVAL;
+	nif = tcp_enter(c);
+	if (!nif)
+		return -CUB_EBADF;
+	if (c->state == TCP_LISTEN) {
+		tcp_leave(nif, c);
+		return -CUB_ENOTCONN;
+	}
+	deadline = cubi_deadline(cub_time_now(), timeout_ns);
+	while (done < len) {
+		uint32_t n;
+
+		if ((r = send_state(c)) < 0)
+			break;
+		n = ring_append(c, (const uint8_t *)buf + done, len - done);
+		done += n;
+		if (n)
+			cubi_tcp_output(c);
+		if (done == len)
+			break;
+		if (timeout_ns == 0) {
+			r = -CUB_EAGAIN;
+			break;
+		}
+		if ((r = tcp_wait(c, deadline)) < 0)
+			break;
+	}
+	tcp_leave(nif, c);
+	return done ? (long)done : r;
+}
+
+/* After a read: a window update once the right edge can move by at
+ * least min(half the ring, an MSS) (RFC 9293 3.8.6.2.2). */
+static void window_update(struct cub_tcp *c)
+{
+	uint32_t edge = c->rcv_nxt + cubi_tcp_rcv_wnd(c);
+	uint32_t step = CUB_MIN(CUB_TCP_RCVBUF / 2, (uint32_t)CUB_TCP_MSS);
+
+	if ((c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
+	     c->state == TCP_FIN_WAIT_2) &&
+	    (int32_t)(edge - c->rcv_adv) >= (int32_t)step) {
+		c->ack_now = true;
+		cubi_tcp_output(c);
+	}
+}
+
+static uint32_t ring_take(struct cub_tcp *c, uint8_t *buf, size_t cap)
+{
+	uint32_t n = (uint32_t)CUB_MIN(cap, (size_t)c->r_len);
+	uint32_t first = CUB_MIN(n, CUB_TCP_RCVBUF - c->r_head);
+
+	cub_memcpy(buf, c->rbuf + c->r_head, first);
+	cub_memcpy(buf + first, c->rbuf, n - first);
+	c->r_head = (c->r_head + n) % CUB_TCP_RCVBUF;
+	c->r_len -= n;
+	return n;
+}
+
+/* Contexts: task. Locks: takes nif->lock (released while waiting). */
+long cub_tcp_recv(struct cub_tcp *c, void *buf, size_t cap,
+		  uint64_t timeout_ns)
+{
+	struct cub_netif *nif;
+	uint64_t deadline;
+	long r;
+
+	if (!c || !buf || !cap)
+		return -CUB_EINVAL;
+	nif = tcp_enter(c);
+	if (!nif)
+		return -CUB_EBADF;
+	if (c->state == TCP_LISTEN) {
+		tcp_leave(nif, c);
+		return -CUB_ENOTCONN;
+	}
+	deadline = cubi_deadline(cub_time_now(), timeout_ns);
+	for (;;) {
+		if (c->magic != TCP_MAGIC) {
+			r = -CUB_EBADF;
+			break;
+		}
+		if (c->r_len) {
+			r = ring_take(c, buf, cap);
+			window_update(c);
+			break;
+		}
+		if (c->err || c->fin_rcvd || c->state == TCP_CLOSED) {
+			r = c->err;
+			break;
+		}
+		if (timeout_ns == 0) {
+			r = -CUB_EAGAIN;
+			break;
+		}
+		if ((r = tcp_wait(c, deadline)) < 0)
+			break;
+	}
+	tcp_leave(nif, c);
+	return r;
+}
+
+/* Queues our FIN: ESTABLISHED -> FIN_WAIT_1, CLOSE_WAIT -> LAST_ACK. */
+static int queue_fin(struct cub_tcp *c)
+{
+	if (c->fin_queued)
+		return 0;
+	if (c->state == TCP_ESTABLISHED)
+		cubi_tcp_set_state(c, TCP_FIN_WAIT_1);
+	else if (c->state == TCP_CLOSE_WAIT)
+		cubi_tcp_set_state(c, TCP_LAST_ACK);
+	else
+		return -CUB_ENOTCONN;
+	c->fin_queued = true;
+	cubi_tcp_output(c);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_tcp_shutdown(struct cub_tcp *c)
+{
+	struct cub_netif *nif;
+	int r;
+
+	if (!c)
+		return -CUB_EINVAL;
+	nif = tcp_enter(c);
+	if (!nif)
+		return -CUB_EBADF;
+	r = c->state == TCP_LISTEN ? -CUB_ENOTCONN : queue_fin(c);
+	tcp_leave(nif, c);
+	return r;
+}
+
+/* Releases the handle of c (nif->lock held) and waits for the calls
+ * inside it to leave; c may be freed on return. */
+static void release(struct cub_netif *nif, struct cub_tcp *c, bool rst)
+{
+	c->magic = 0;
+	c->user = false;
+	if (c->state == TCP_LISTEN) {
+		while (!cub_list_empty(&c->children)) {
+			struct cub_tcp *ch = cub_container_of(
+				cub_list_first(&c->children), struct cub_tcp,
+				child_link);
+
+			cubi_tcp_reset(ch, 0);	/* unlinks it */
+			cubi_tcp_maybe_free(ch);
+		}
+		cubi_tcp_set_state(c, TCP_CLOSED);
+	} else if (rst || c->r_len || c->state == TCP_SYN_SENT ||
+		   c->state == TCP_SYN_RCVD) {
+		cubi_tcp_reset(c, 0);
+	} else if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT) {
+		queue_fin(c);
+	} else if (c->state == TCP_FIN_WAIT_2) {
+		c->close_at = cubi_deadline(cub_time_now(),
+					    nif->tcp_params.fin_timeout);
+		cubi_tcp_timer_kick(nif, c->close_at);
+	}
+	cubi_tcp_wake(c);
+	c->notify = NULL;
+	while (c->users)
+		cub_cond_wait(&c->cond, &nif->lock);
+	cubi_tcp_maybe_free(c);
+}
+
+static int close_or_abort(struct cub_tcp *c, bool rst)
+{
+	struct cub_netif *nif;
+
+	if (!c)
+		return -CUB_EINVAL;
+	nif = tcp_enter(c);
+	if (!nif)
+		return -CUB_EBADF;
+	c->users--;			/* tcp_enter counted us in */
+	release(nif, c, rst);
+	cub_mutex_unlock(&nif->lock);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock (released while calls leave). */
+int cub_tcp_close(struct cub_tcp *c)
+{
+	return close_or_abort(c, false);
+}
+
+/* Contexts: task. Locks: takes nif->lock (released while calls leave). */
+int cub_tcp_abort(struct cub_tcp *c)
+{
+	return close_or_abort(c, true);
+}
+
+static unsigned poll_locked(const struct cub_tcp *c)
+{
+	unsigned m = 0;
+
+	if (c->state == TCP_LISTEN) {
+		struct cub_list *pos;
+
+		cub_list_for_each(pos, &c->children)
+			if (cub_container_of(pos, struct cub_tcp, child_link)
+				    ->state != TCP_SYN_RCVD)
+				return CUB_TCP_POLLIN;
+		return 0;
+	}
+	if (c->err)
+		m |= CUB_TCP_POLLERR | CUB_TCP_POLLIN;
+	if (c->r_len || c->fin_rcvd)
+		m |= CUB_TCP_POLLIN;
+	if (c->fin_rcvd)
+		m |= CUB_TCP_POLLRDHUP;
+	if (!c->err && !c->fin_queued && c->s_len < CUB_TCP_SNDBUF &&
+	    (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT))
+		m |= CUB_TCP_POLLOUT;
+	if (c->state == TCP_CLOSED || (c->fin_rcvd && c->fin_queued))
+		m |= CUB_TCP_POLLHUP | CUB_TCP_POLLIN;
+	return m;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+unsigned cub_tcp_poll(struct cub_tcp *c)
+{
+	struct cub_netif *nif = tcp_enter(c);
+	unsigned m;
+
+	if (!nif)
+		return 0;
+	m = poll_locked(c);
+	tcp_leave(nif, c);
+	return m;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_tcp_set_notify(struct cub_tcp *c, void (*fn)(void *), void *arg)
+{
+	struct cub_netif *nif = tcp_enter(c);
+
+	if (!nif)
+		return -CUB_EINVAL;
+	c->notify = fn;
+	c->notify_arg = arg;
+	tcp_leave(nif, c);
+	return 0;
+}
+
+static int addr_of(struct cub_tcp *c, bool local, cub_ip4_t *addr,
+		   uint16_t *port)
+{
+	struct cub_netif *nif = tcp_enter(c);
+
+	if (!nif)
+		return -CUB_EINVAL;
+	if (addr)
+		*addr = local ? (c->laddr ? c->laddr : nif->addr) : c->raddr;
+	if (port)
+		*port = local ? c->lport : c->rport;
+	tcp_leave(nif, c);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_tcp_local(struct cub_tcp *c, cub_ip4_t *addr, uint16_t *port)
+{
+	return addr_of(c, true, addr, port);
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_tcp_peer(struct cub_tcp *c, cub_ip4_t *addr, uint16_t *port)
+{
+	return addr_of(c, false, addr, port);
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+const char *cub_tcp_state_name(struct cub_tcp *c)
+{
+	static const char *const names[] = {
+		"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
+		"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING",
+		"LAST_ACK", "TIME_WAIT",
+	};
+	struct cub_netif *nif = tcp_enter(c);
+	const char *s;
+
+	if (!nif)
+		return "?";
+	s = names[c->state];
+	tcp_leave(nif, c);
+	return s;
+}

@@ -1,0 +1,462 @@
+/*
+ * tcp_in.c - TCP input (RFC 9293 3.10.7, with RFC 5961's checks of RST
+ * and SYN): header checks and checksum, demultiplexing to a connection,
+ * a listener or a RST for a closed port, and the state machine.
+ *
+ * Invariants: every segment handed in ends in exactly one of tcp_bad,
+ * tcp_bad_cksum, tcp_no_port, tcp_backlog_drops, tcp_to_conn; data is
+ * taken only in order at rcv_nxt and only as far as the receive ring has
+ * room (the window we advertised never exceeds it), so rcv_nxt - irs - 1
+ * bytes (minus a FIN) were queued, each once; segments beyond rcv_nxt
+ * are dropped (tcp_ooo) with a duplicate ACK. Contexts: task (the
+ * receive coroutine), nif->lock held.
+ */
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#include "tcp_impl.h"
+
+/* Options: only MSS (kind 2) is read; a malformed list ends the scan. */
+static uint16_t parse_mss(const uint8_t *o, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && o[i] != 0) {
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
+			break;
+		if (o[i] == 2 && o[i + 1] == 4)
+			return get16(o + i + 2);
+		i += o[i + 1];
+	}
+	return 0;
+}
+
+static bool tcp_parse(struct cub_netif *nif, const struct cubi_ip4_pkt *p,
+		      struct tcp_seg *s)
+{
+	const uint8_t *h = p->l4;
+	size_t off;
+
+	if (p->l4len < TCP_HLEN || p->bcast || !nif->addr)
+		goto bad;
+	off = (size_t)(h[12] >> 4) * 4;
+	if (off < TCP_HLEN || off > p->l4len)
+		goto bad;
+	if (cubi_cksum_fold(cubi_cksum_pseudo(p->src, p->dst, IP4_PROTO_TCP,
+					      (uint16_t)p->l4len) +
+			    cubi_cksum_add(0, h, p->l4len)) != 0) {
+		nif->st.tcp_bad_cksum++;
+		return false;
+	}
+	s->src = p->src;
+	s->dst = p->dst;
+	s->sport = get16(h);
+	s->dport = get16(h + 2);
+	s->seq = get32(h + 4);
+	s->ack = get32(h + 8);
+	s->flags = h[13] & 0x3f;
+	s->wnd = get16(h + 14);
+	s->mss = parse_mss(h + TCP_HLEN, off - TCP_HLEN);
+	s->data = h + off;
+	s->len = (uint32_t)(p->l4len - off);
+	s->eth_src = p->frame + ETH_OFF_SRC;
+	if (s->sport == 0 || s->dport == 0)
+		goto bad;
+	return true;
+bad:
+	nif->st.tcp_bad++;
+	return false;
+}
+
+static void take_mss(struct cub_tcp *c, const struct tcp_seg *s)
+{
+	uint16_t m = s->mss ? s->mss : TCP_DEFAULT_MSS;
+
+	c->snd_mss = (uint16_t)CUB_MAX(CUB_MIN(m, CUB_TCP_MSS), 64);
+}
+
+/* A SYN to a listener: a child in SYN_RCVD answers with SYN-ACK. */
+static void listen_input(struct cub_tcp *l, const struct tcp_seg *s)
+{
+	struct cub_netif *nif = l->nif;
+	struct cub_tcp *c;
+
+	if ((s->flags & (TH_RST | TH_ACK | TH_SYN)) != TH_SYN) {
+		nif->st.tcp_to_conn++;
+		if ((s->flags & TH_ACK) && !(s->flags & TH_RST))
+			cubi_tcp_send_rst_for(nif, s);
+		return;
+	}
+	if (l->nchildren >= l->backlog || !(c = cubi_tcp_alloc(nif, true))) {
+		nif->st.tcp_backlog_drops++;
+		return;
+	}
+	nif->st.tcp_to_conn++;
+	nif->st.tcp_passive_opens++;
+	c->passive = true;
+	c->lport = l->lport;
+	c->raddr = s->src;
+	c->rport = s->sport;
+	cub_memcpy(c->mac, s->eth_src, 6);
+	c->parent = l;
+	cub_list_push_back(&l->children, &c->child_link);
+	l->nchildren++;
+	c->irs = s->seq;
+	c->rcv_nxt = c->rcv_adv = s->seq + 1;
+	c->iss = cubi_tcp_iss(nif, c);
+	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
+	c->snd_wnd = s->wnd;
+	c->snd_wl1 = s->seq;
+	take_mss(c, s);
+	cubi_tcp_set_state(c, TCP_SYN_RCVD);
+	cubi_tcp_output(c);
+}
+
+/* Our SYN's ACK (or the peer's SYN) arrived: synchronised. */
+static void synced(struct cub_tcp *c, const struct tcp_seg *s)
+{
+	c->snd_una = s->ack;
+	c->snd_wnd = s->wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	if (c->rtt_on && SEQ_GEQ(s->ack, c->rtt_seq))
+		cubi_tcp_rtt_sample(c, cub_time_now() - c->rtt_start);
+	c->rtt_on = false;
+	c->retries = 0;
+	c->rtx_at = 0;
+	cubi_tcp_set_state(c, TCP_ESTABLISHED);
+}
+
+static void syn_sent_input(struct cub_tcp *c, const struct tcp_seg *s)
+{
+	bool has_ack = s->flags & TH_ACK;
+
+	if (has_ack && (SEQ_LEQ(s->ack, c->iss) || SEQ_GT(s->ack, c->snd_max))) {
+		cubi_tcp_send_rst_for(c->nif, s);
+		return;
+	}
+	if (s->flags & TH_RST) {
+		if (has_ack) {
+			c->nif->st.tcp_rst_rx++;
+			cubi_tcp_reset(c, -CUB_ECONNREFUSED);
+		}
+		return;
+	}
+	if (!(s->flags & TH_SYN))
+		return;
+	c->irs = s->seq;
+	c->rcv_nxt = c->rcv_adv = s->seq + 1;
+	take_mss(c, s);
+	if (has_ack) {
+		synced(c, s);
+		c->ack_now = true;
+	} else {			/* simultaneous open: SYN-ACK ours */
+		c->snd_wnd = s->wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_nxt = c->iss;
+		cubi_tcp_set_state(c, TCP_SYN_RCVD);
+	}
+	cubi_tcp_output(c);
+}
+
+/* RFC 9293 3.10.7.4's acceptability test; a segment at rcv_nxt into a
+ * closed window is kept for its ACK and RST, without data. A segment
+ * without data may sit at the window's right edge (as Linux: a sender
+ * that filled our window sends its ACKs there). Old bytes at the front
+ * (and an old SYN or FIN) are trimmed off. */
+static bool seq_ok(struct cub_tcp *c, struct tcp_seg *s)
+{
+	uint32_t wnd = cubi_tcp_rcv_wnd(c), len = tcp_seglen(s);
+	uint32_t nxt = c->rcv_nxt, d;
+	bool in = SEQ_LEQ(nxt, s->seq) && SEQ_LT(s->seq, nxt + wnd);
+
+	if (len == 0 && SEQ_LEQ(nxt, s->seq) && SEQ_LEQ(s->seq, nxt + wnd))
+		return true;
+	if (wnd == 0 && s->seq == nxt) {
+		s->len = 0;
+		s->flags &= (uint8_t)~(TH_SYN | TH_FIN);
+		c->ack_now = len > 0;
+		return true;
+	}
+	if (len == 0 ? !(wnd ? in : s->seq == nxt) :
+	    !(wnd && (in || (SEQ_LEQ(nxt, s->seq + len - 1) &&
+			     SEQ_LT(s->seq + len - 1, nxt + wnd)))))
+		return false;
+	if (SEQ_GEQ(s->seq, nxt))
+		return true;
+	d = nxt - s->seq;		/* old bytes in front */
+	c->ack_now = true;
+	if (s->flags & TH_SYN) {
+		s->flags &= (uint8_t)~TH_SYN;
+		s->seq++;
+		d--;
+	}
+	d = CUB_MIN(d, s->len);
+	s->data += d;
+	s->len -= d;
+	s->seq += d;
+	return true;
+}
+
+static void rst_input(struct cub_tcp *c, const struct tcp_seg *s)
+{
+	if (s->seq != c->rcv_nxt) {	/* RFC 5961 3.2: challenge ACK */
+		c->ack_now = true;
+		cubi_tcp_output(c);
+		return;
+	}
+	c->nif->st.tcp_rst_rx++;
+	switch (c->state) {
+	case TCP_SYN_RCVD:
+		cubi_tcp_reset(c, c->passive ? 0 : -CUB_ECONNREFUSED);
+		break;
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT_1:
+	case TCP_FIN_WAIT_2:
+	case TCP_CLOSE_WAIT:
+		cubi_tcp_reset(c, -CUB_ECONNRESET);
+		break;
+	default:			/* CLOSING, LAST_ACK, TIME_WAIT */
+		cubi_tcp_set_state(c, TCP_CLOSED);
+		break;
+	}
+}
+
+static void enter_time_wait(struct cub_tcp *c)
+{
+	cubi_tcp_set_state(c, TCP_TIME_WAIT);
+	c->rtx_at = c->persist_at = 0;
+	c->close_at = cubi_deadline(cub_time_now(),
+				    cubi_tcp_params(c)->time_wait);
+	cubi_tcp_timer_kick(c->nif, c->close_at);
+}
+
+/* New data acknowledged: free it from the send ring, time, re-arm. */
+static void ack_new(struct cub_tcp *c, uint32_t ack)
+{
+	uint32_t acked = ack - c->snd_una;
+	uint32_t data = CUB_MIN(acked, c->s_len);
+
+	c->s_head = (c->s_head + data) % CUB_TCP_SNDBUF;
+	c->s_len -= data;
+	if (acked > data)
+		c->fin_acked = true;
+	c->snd_una = ack;
+	if (SEQ_LT(c->snd_nxt, ack))
+		c->snd_nxt = ack;
+	if (c->rtt_on && SEQ_GEQ(ack, c->rtt_seq)) {
+		cubi_tcp_rtt_sample(c, cub_time_now() - c->rtt_start);
+		c->rtt_on = false;
+	}
+	c->retries = 0;
+	c->dupacks = 0;
+	c->rtx_at = 0;
+	if (c->snd_una != c->snd_max) {
+		c->rtx_at = cubi_deadline(cub_time_now(), c->rto);
+		cubi_tcp_timer_kick(c->nif, c->rtx_at);
+	}
+	cubi_tcp_wake(c);		/* room in the send ring */
+}
+
+/* A duplicate ACK: the third in a row resends from snd_una (the
+ * receiver drops what follows a hole, so go back N), once per window. */
+static void ack_dup(struct cub_tcp *c, const struct tcp_seg *s)
+{
+	if (s->ack != c->snd_una || s->len || (s->flags & TH_FIN) ||
+	    s->wnd != c->snd_wnd || c->snd_una == c->snd_max) {
+		c->dupacks = 0;
+		return;
+	}
+	if (++c->dupacks == 3 && SEQ_GEQ(c->snd_una, c->recover)) {
+		c->snd_nxt = c->snd_una;
+		c->recover = c->snd_max;
+		c->rtt_on = false;
+		c->dupacks = 0;
+	}
+}
+
+/* The ACK field; false when the segment is to be dropped. */
+static bool ack_input(struct cub_tcp *c, const struct tcp_seg *s)
+{
+	if (c->state == TCP_SYN_RCVD) {
+		if (SEQ_LEQ(s->ack, c->snd_una) || SEQ_GT(s->ack, c->snd_max)) {
+			cubi_tcp_send_rst_for(c->nif, s);
+			return false;
+		}
+		synced(c, s);
+		return true;
+	}
+	if (SEQ_GT(s->ack, c->snd_max)) {
+		c->ack_now = true;	/* acks what we never sent */
+		cubi_tcp_output(c);
+		return false;
+	}
+	if (SEQ_GT(s->ack, c->snd_una))
+		ack_new(c, s->ack);
+	else
+		ack_dup(c, s);
+	if (SEQ_LT(c->snd_wl1, s->seq) ||
+	    (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
+		if (s->wnd > c->snd_wnd)
+			cubi_tcp_wake(c);
+		c->snd_wnd = s->wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+	}
+	if (c->persist_at)
+		c->retries = 0;		/* the peer answers our probes */
+	if (!c->fin_acked)
+		return true;
+	if (c->state == TCP_FIN_WAIT_1) {
+		cubi_tcp_set_state(c, TCP_FIN_WAIT_2);
+		if (!c->user && !c->parent) {
+			c->close_at = cubi_deadline(cub_time_now(),
+					cubi_tcp_params(c)->fin_timeout);
+			cubi_tcp_timer_kick(c->nif, c->close_at);
+		}
+	} else if (c->state == TCP_CLOSING) {
+		enter_time_wait(c);
+	} else if (c->state == TCP_LAST_ACK) {
+		cubi_tcp_set_state(c, TCP_CLOSED);
+		return false;
+	}
+	return true;
+}
+
+/* Copies in-order payload into the receive ring, as far as it has room. */
+static void data_input(struct cub_tcp *c, struct tcp_seg *s)
+{
+	uint32_t n, at, first;
+
+	if (s->len == 0)
+		return;
+	if (c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT_1 &&
+	    c->state != TCP_FIN_WAIT_2) {
+		s->flags &= (uint8_t)~TH_FIN;	/* after their FIN: ignored */
+		return;
+	}
+	if (!c->user && !c->parent) {	/* closed: nobody reads it: RST */
+		cubi_tcp_reset(c, 0);
+		return;
+	}
+	c->ack_now = true;
+	if (s->seq != c->rcv_nxt) {
+		c->nif->st.tcp_ooo++;
+		s->flags &= (uint8_t)~TH_FIN;
+		return;
+	}
+	n = CUB_MIN(s->len, CUB_TCP_RCVBUF - c->r_len);
+	at = (c->r_head + c->r_len) % CUB_TCP_RCVBUF;
+	first = CUB_MIN(n, CUB_TCP_RCVBUF - at);
+	cub_memcpy(c->rbuf + at, s->data, first);
+	cub_memcpy(c->rbuf, s->data + first, n - first);
+	c->r_len += n;
+	c->rcv_nxt += n;
+	c->nif->st.tcp_bytes_rx += n;
+	if (n < s->len)
+		s->flags &= (uint8_t)~TH_FIN;	/* not all taken */
+	cubi_tcp_wake(c);
+}
+
+static void fin_input(struct cub_tcp *c, const struct tcp_seg *s)
+{
+	if (!(s->flags & TH_FIN) || s->seq + s->len != c->rcv_nxt)
+		return;
+	c->rcv_nxt++;
+	c->fin_rcvd = true;
+	c->ack_now = true;
+	switch (c->state) {
+	case TCP_ESTABLISHED:
+		cubi_tcp_set_state(c, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT_1:
+		if (c->fin_acked)
+			enter_time_wait(c);
+		else
+			cubi_tcp_set_state(c, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT_2:
+	case TCP_TIME_WAIT:
+		enter_time_wait(c);
+		break;
+	default:
+		break;
+	}
+	cubi_tcp_wake(c);
+}
+
+/* Every state after SYN_SENT. */
+static void sync_input(struct cub_tcp *c, struct tcp_seg *s)
+{
+	if (c->state == TCP_SYN_RCVD && (s->flags & TH_SYN) &&
+	    !(s->flags & TH_ACK) && s->seq == c->irs) {
+		c->snd_nxt = c->iss;	/* our SYN-ACK was lost: again */
+		cubi_tcp_output(c);
+		return;
+	}
+	if (!seq_ok(c, s)) {
+		c->nif->st.tcp_dup++;
+		if (c->state == TCP_TIME_WAIT && (s->flags & TH_FIN))
+			enter_time_wait(c);	/* our last ACK was lost */
+		/* ACK it (the sender learns where we are), except a RST or
+		 * an empty segment beyond the window: answering that could
+		 * start an ACK war with a confused peer. */
+		if (!(s->flags & TH_RST) &&
+		    (tcp_seglen(s) || SEQ_LT(s->seq, c->rcv_nxt))) {
+			c->ack_now = true;
+			cubi_tcp_output(c);
+		}
+		return;
+	}
+	if (s->flags & TH_RST) {
+		rst_input(c, s);
+		return;
+	}
+	if ((s->flags & TH_SYN) || !(s->flags & TH_ACK)) {
+		if (s->flags & TH_SYN) {	/* RFC 5961 4.2 */
+			c->ack_now = true;
+			cubi_tcp_output(c);
+		}
+		return;
+	}
+	if (!ack_input(c, s))
+		return;
+	data_input(c, s);
+	if (c->state == TCP_CLOSED)
+		return;
+	fin_input(c, s);
+	cubi_tcp_output(c);
+}
+
+/* Contexts: task, nif->lock held. */
+void cubi_tcp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
+{
+	struct tcp_seg s;
+	struct cub_tcp *c;
+
+	nif->st.tcp_rx++;
+	if (!tcp_parse(nif, p, &s))
+		return;
+	c = cubi_tcp_find(nif, s.src, s.sport, s.dport);
+	if (!c) {
+		struct cub_tcp *l = cubi_tcp_find_listener(nif, s.dport);
+
+		if (l) {
+			listen_input(l, &s);
+			return;
+		}
+		nif->st.tcp_no_port++;
+		cubi_tcp_send_rst_for(nif, &s);
+		return;
+	}
+	nif->st.tcp_to_conn++;
+	if (c->state == TCP_SYN_SENT)
+		syn_sent_input(c, &s);
+	else
+		sync_input(c, &s);
+	cubi_tcp_maybe_free(c);
+}
