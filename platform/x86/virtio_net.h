@@ -70,5 +70,10 @@ void cubi_vnet_irq(void *ctx);
 /* Finds and starts every virtio-net device (virtio_net.c). Contexts:
  * boot, after cubi_x86_irq_init, interrupts disabled. */
 void cubi_x86_virtio_net_init(void);
+/* Polls, interrupts off, until every NIC's device has taken the frames
+ * handed to it or timeout_ns passed: cub_arch_exit calls it (weakly), so
+ * the last frames a program sent - a reply just before it exits - are on
+ * the wire before the machine stops. Contexts: any, interrupts off. */
+void cubi_x86_virtio_net_drain(uint64_t timeout_ns);
 
 #endif

@@ -78,6 +78,19 @@ static void tx_reclaim(struct vnet *n)
 			n->tx_free[n->tx_nfree++] = (uint16_t)slot;
 }
 
+void cubi_x86_virtio_net_drain(uint64_t timeout_ns)
+{
+	uint64_t end = cub_arch_clock_ns() + timeout_ns;
+
+	for (unsigned i = 0; i < cubi_vnet_count; i++) {
+		struct vnet *n = &cubi_vnets[i];
+
+		for (tx_reclaim(n); n->tx_nfree < n->tx.nslots && cub_arch_clock_ns() < end;
+		     tx_reclaim(n))
+			__asm__ volatile("pause");
+	}
+}
+
 int cub_arch_nic_send(unsigned i, const void *frame, size_t len)
 {
 	struct vnet *n = nic(i);

@@ -158,6 +158,32 @@ static unsigned prefix_len(cub_ip4_t mask)
 	return mask == (n == 32 ? 0xffffffffu : ~(0xffffffffu >> n)) ? n : 0;
 }
 
+/* The prefix length of the address reply r offers: its mask option's
+ * (0 for a mask with holes), or without one the address's class (RFC
+ * 2131 leaves it to the client). */
+static unsigned reply_prefix(const struct reply *r)
+{
+	unsigned top = r->yiaddr >> 24;
+
+	if (r->has_mask)
+		return prefix_len(r->mask);
+	return top < 128 ? 8 : top < 192 ? 16 : 24;
+}
+
+/* Whether the interface can take the address r offers: unicast, with a
+ * valid mask, and neither its subnet's network address nor its
+ * broadcast (host part all zeros or all ones; /31 and /32 have none). */
+static bool usable(const struct reply *r)
+{
+	cub_ip4_t a = r->yiaddr, hostmask;
+	unsigned plen = reply_prefix(r);
+
+	if (!a || (a >> 24) == 0 || a == CUB_IP4_BROADCAST || ip4_is_multicast(a) || !plen)
+		return false;
+	hostmask = plen == 32 ? 0 : 0xffffffffu >> plen;
+	return plen >= 31 || ((a & hostmask) != 0 && (a & hostmask) != hostmask);
+}
+
 /* The next reply of one of the types wanted (a bit mask of 1 << type)
  * before deadline, checked: its type, or -ETIMEDOUT / a receive error. */
 static int await(struct client *c, unsigned want, uint64_t deadline, struct reply *r)
@@ -174,11 +200,7 @@ static int await(struct client *c, unsigned want, uint64_t deadline, struct repl
 		if (n < 0)
 			return n;
 		if (n <= (int)sizeof(c->pkt) && parse(c, (size_t)n, r) && r->type < 32 &&
-		    (want & (1u << r->type)) &&
-		    (r->type == NAK || (r->yiaddr && (r->yiaddr >> 24) != 0 &&
-					r->yiaddr != CUB_IP4_BROADCAST &&
-					!ip4_is_multicast(r->yiaddr) &&
-					(!r->has_mask || prefix_len(r->mask)))))
+		    (want & (1u << r->type)) && (r->type == NAK || usable(r)))
 			return (int)r->type;
 		c->ignored++;
 	}
@@ -230,13 +252,11 @@ static int request(struct client *c, uint64_t deadline, const struct reply *o,
 	}
 }
 
-/* Configures the interface from ACK a and describes it in *l. Without a
- * subnet mask option, the address's class gives one (RFC 2131 leaves it
- * to the client); a router off the subnet is not used. */
+/* Configures the interface from ACK a (usable) and describes it in *l;
+ * a router off the subnet is not used. */
 static int bind(struct client *c, const struct reply *a, struct cub_dhcp_lease *l)
 {
-	unsigned top = a->yiaddr >> 24;
-	unsigned plen = a->has_mask ? prefix_len(a->mask) : top < 128 ? 8 : top < 192 ? 16 : 24;
+	unsigned plen = reply_prefix(a);
 	cub_ip4_t mask = plen == 32 ? 0xffffffffu : ~(0xffffffffu >> plen);
 	cub_ip4_t gw = a->router;
 	int rc;

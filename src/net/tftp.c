@@ -103,6 +103,7 @@ static int take(struct tftp *t, int len, uint16_t port, bool *fresh)
 {
 	unsigned op = len >= 4 ? get16(t->pkt) : 0, block;
 	size_t n;
+	int rc;
 
 	*fresh = false;
 	if (t->tid && port != t->tid) {
@@ -121,17 +122,18 @@ static int take(struct tftp *t, int len, uint16_t port, bool *fresh)
 			error_to(t, port, 3, "disk full");
 			return -CUB_ENOSPC;
 		}
-		cub_memcpy(t->buf + t->got, t->pkt + 4, n);
+		if (n)		/* buf may be NULL with cap 0 */
+			cub_memcpy(t->buf + t->got, t->pkt + 4, n);
 		t->got += n;
 		t->tid = port;
 		t->block = (uint16_t)block;
 		*fresh = true;
-		if (ack(t, block))
-			return -CUB_EIO;
+		if ((rc = ack(t, block)))
+			return rc;	/* cub_udp_sendto's error */
 		return n < BLOCK;
 	}
 	if (t->tid && block == t->block)	/* our ACK was lost */
-		return ack(t, block) ? -CUB_EIO : 0;
+		return ack(t, block);
 	return 0;
 }
 
@@ -183,7 +185,7 @@ static long transfer(struct tftp *t, uint64_t deadline)
 		if ((rc = take(t, len, port, &fresh)) != 0)
 			return rc < 0 ? rc : (long)t->got;
 		if (fresh) {
-			tries = 0;
+			tries = 1;	/* take() sent the new ACK once */
 			retry_at = cub_time_now() + CUB_TFTP_RETRY_NS;
 		}
 	}

@@ -99,6 +99,10 @@ struct cubi_file_ops {
 	const char *name;	/* what /proc/self/fd shows for it when it has
 				 * no path (e.g. "anon_inode:[eventfd]");
 				 * NULL: from mode (procfs_fd.c) */
+	/* How long a blocked read (out false) or write may wait, in ns:
+	 * a socket's SO_RCVTIMEO / SO_SNDTIMEO (it then fails with
+	 * -EAGAIN, or returns what it moved); 0 or NULL: no limit. Irq off. */
+	uint64_t (*timeo)(const struct cubi_file *f, bool out);
 	bool one_write;		/* a write call is one write op (eventfd),
 				 * not a loop until all bytes are in */
 	bool datagram;		/* one read or write is one message (UDP):

@@ -30,6 +30,7 @@
  * restart with SA_RESTART: signal.c).
  */
 #include <cubrt/arch.h>
+#include <cubrt/time.h>
 
 #include "../sched/park.h"
 #include "shim_impl.h"
@@ -122,12 +123,22 @@ int cubi_file_wait(struct cubi_file *f, uint32_t seq, uint64_t deadline,
 }
 
 /* Sleeps until f changes, inside the critical section that found the
- * call must wait (so the word is still the one it saw): 0 or -CUB_EINTR. */
-static int file_sleep_locked(struct cubi_file *f, const char *what)
+ * call must wait (so the word is still the one it saw), until deadline
+ * (0 = none): 0, -CUB_ETIMEDOUT or -CUB_EINTR. */
+static int file_sleep_locked(struct cubi_file *f, uint64_t deadline, const char *what)
 {
 	uint32_t *word = wait_word(f);
 
-	return sleep_locked(word, sleepers_of(f, word), *word, 0, what);
+	return sleep_locked(word, sleepers_of(f, word), *word, deadline, what);
+}
+
+/* The deadline of a call on f that begins to wait now: its ops' timeo
+ * (SO_RCVTIMEO / SO_SNDTIMEO) from now, or 0 (none). Irq off. */
+static uint64_t wait_deadline(const struct cubi_file *f, bool out)
+{
+	uint64_t t = f->ops->timeo ? f->ops->timeo(f, out) : 0;
+
+	return t ? cub_time_now() + t : 0;
 }
 
 int cubi_file_wait_put(struct cubi_file *f, uint32_t seq, const char *what)
@@ -207,7 +218,8 @@ INLINE long rw_end(long r, bool out, unsigned long irq)
  * the end). It waits while the op would block unless the file is (made)
  * non-blocking; a write goes on until all n bytes are in (pipe.c keeps
  * writes of up to PIPE_BUF bytes atomic), and an error after some bytes
- * went through returns their count, as on Linux. The file is held
+ * went through returns their count, as on Linux. A socket's SO_RCVTIMEO
+ * or SO_SNDTIMEO bounds the wait (ops->timeo). The file is held
  * meanwhile: another thread may close the descriptor.
  */
 static __attribute__((noinline)) long
@@ -215,8 +227,10 @@ rw_wait(struct cubi_file *f, uintptr_t buf, size_t n, bool out, long r,
 	unsigned long irq)
 {
 	const struct cubi_file_ops *ops = f->ops;
+	uint64_t deadline = wait_deadline(f, out);
 	size_t done = 0;
 	void *mem;
+	int slept;
 
 	f->refs++;
 	for (;;) {
@@ -233,8 +247,9 @@ rw_wait(struct cubi_file *f, uintptr_t buf, size_t n, bool out, long r,
 		} else if (r != -CUB_EAGAIN || nonblock) {
 			r = done ? (long)done : r;
 			break;
-		} else if (file_sleep_locked(f, out ? "write" : "read") == -CUB_EINTR) {
-			r = done ? (long)done : -CUB_EINTR;
+		} else if ((slept = file_sleep_locked(f, deadline, out ? "write" : "read"))) {
+			/* a signal; or the socket's timeout: -EAGAIN, as Linux */
+			r = done ? (long)done : slept == -CUB_EINTR ? -CUB_EINTR : -CUB_EAGAIN;
 			break;
 		}
 		r = rw_op(f, buf + done, n - done, out);

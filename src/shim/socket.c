@@ -106,6 +106,7 @@
 #include <cubrt/heap.h>
 #include <cubrt/list.h>
 #include <cubrt/string.h>
+#include <cubrt/time.h>
 
 #include "socket.h"
 
@@ -243,9 +244,33 @@ void cubi_sock_free(void *mem)
 	destroy(mem);
 }
 
+uint64_t cubi_sock_deadline(const struct cubi_sock *s, bool out)
+{
+	uint64_t t = out ? s->sndtimeo_ns : s->rcvtimeo_ns;
+
+	return t ? cub_time_now() + t : 0;
+}
+
+long cubi_sock_wait_put(struct cubi_sock *s, uint32_t seq, uint64_t deadline,
+			const char *what)
+{
+	int rc = cubi_file_wait(&s->file, seq, deadline, what);
+
+	cubi_file_put(&s->file);
+	return rc == -CUB_ETIMEDOUT ? -CUB_EAGAIN : rc;
+}
+
+/* SO_RCVTIMEO / SO_SNDTIMEO bound read(2) and write(2) (fd_rw.c). */
+static uint64_t sock_timeo(const struct cubi_file *f, bool out)
+{
+	const struct cubi_sock *s = cub_container_of(f, const struct cubi_sock, file);
+
+	return out ? s->sndtimeo_ns : s->rcvtimeo_ns;
+}
+
 static const struct cubi_file_ops sock_ops = {
 	.read = cubi_sock_read, .peek = cubi_sock_peek, .write = cubi_sock_write,
-	.poll = cubi_sock_poll, .inq = cubi_sock_inq,
+	.poll = cubi_sock_poll, .inq = cubi_sock_inq, .timeo = sock_timeo,
 	.release = cubi_sock_release, .free = cubi_sock_free, .mode = S_IFSOCK | 0777,
 	.closed = cubi_unix_gc, .file_wakes = true,
 };

@@ -117,6 +117,9 @@ struct cubi_sock {
 	uint16_t port, peer_port;	/* 0: none */
 	int opt[CUBI_OPT_N];
 	int linger[2];		/* SO_LINGER: l_onoff (0/1), l_linger */
+	uint64_t rcvtimeo_ns;	/* SO_RCVTIMEO (0: none): message sockets'
+				 * receives give -EAGAIN after it */
+	uint64_t sndtimeo_ns;	/* SO_SNDTIMEO: recorded only */
 	struct cub_list dgrams;	/* messages: received ones, oldest first */
 	size_t dbytes;		/* messages: what they cost of CUBI_UDP_BUDGET */
 	uint32_t un_peer_id;	/* AF_UNIX SOCK_DGRAM connected by name: the
@@ -132,6 +135,9 @@ struct cubi_sock {
 	uint64_t rx_pos, rd_pos;	/* stream: bytes ever put in the ring, taken
 					 * out of it (rights' positions) */
 	bool addr_auto;		/* UDP: connect narrowed 0.0.0.0 to addr */
+	struct cubi_inet_ep *ep;	/* UDP: its endpoint on the network card, or
+					 * NULL (socket_inet.c; changed under its
+					 * mutex and irq off, read under either) */
 	bool port_auto;		/* the port was picked (bind to port 0) */
 	uint32_t un_id;		/* AF_UNIX, in_table: what its name leads to */
 	uint32_t nl_pid, nl_groups;	/* AF_NETLINK: port id (0: unbound) and
@@ -242,6 +248,13 @@ struct cubi_sock *cubi_sock_at(uint64_t fd, long *err);
 long cubi_sock_domain(uint64_t fd);
 long cubi_sock_type(uint64_t fd);
 /* f as a socket, or NULL when it is none (any context). */
+/* The deadline of a call on s that begins to wait now: SO_SNDTIMEO (out)
+ * or SO_RCVTIMEO from now, 0 for none. Irq off. */
+uint64_t cubi_sock_deadline(const struct cubi_sock *s, bool out);
+/* cubi_file_wait_put on s's file until deadline (0: none): 0, -EINTR, or
+ * -EAGAIN when the deadline passed (a socket timeout, as Linux says it). */
+long cubi_sock_wait_put(struct cubi_sock *s, uint32_t seq, uint64_t deadline,
+			const char *what);
 struct cubi_sock *cubi_sock_of(struct cubi_file *f);
 /* The file ops all sockets but UDP share: the last close (irq off) and
  * the free after it (interrupts enabled: drops queued messages, rights,
@@ -282,6 +295,8 @@ void cubi_sock_sin(struct cubi_saddr *sa, uint32_t addr, uint16_t port);
 /* Binds s to addr:port in its type's port space; port 0 picks a free
  * ephemeral one. 0 or -EADDRINUSE (irq off). */
 long cubi_sock_bind(struct cubi_sock *s, uint32_t addr, uint16_t port);
+/* Gives up s's port (irq off; a bind the network refused). */
+void cubi_sock_unbind(struct cubi_sock *s);
 /* The socket of this type bound to port on dst or on 0.0.0.0, or NULL
  * (irq off; bind keeps such sockets from overlapping: at most one). */
 struct cubi_sock *cubi_sock_bound(int type, uint32_t dst, uint16_t port);
@@ -362,7 +377,7 @@ typedef long (*cubi_recv_try)(struct cubi_sock *s, const struct cubi_recv *r,
 /* Receives one message for s (a reference held; interrupts enabled):
  * runs try in the fd layer's critical section until it answers anything
  * but -EAGAIN, waiting on s between attempts unless O_NONBLOCK or
- * MSG_DONTWAIT (a signal: -EINTR); frees each message try took (rights
+ * MSG_DONTWAIT (a signal: -EINTR; s's SO_RCVTIMEO running out: -EAGAIN); frees each message try took (rights
  * nobody took close with it). what names the wait. */
 long cubi_dgram_recv(struct cubi_sock *s, const struct cubi_recv *r, cubi_recv_try try,
 		     const char *what);

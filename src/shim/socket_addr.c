@@ -151,6 +151,16 @@ long cubi_sock_bind(struct cubi_sock *s, uint32_t addr, uint16_t port)
 	return 0;
 }
 
+void cubi_sock_unbind(struct cubi_sock *s)
+{
+	if (s->in_table)
+		cub_list_del(&s->link);
+	s->in_table = false;
+	s->port = 0;
+	s->addr = 0;
+	s->port_auto = false;
+}
+
 /* The listener for a connection to addr:port (irq off), or NULL. */
 struct cubi_sock *cubi_sock_find_listener(uint32_t addr, uint16_t port)
 {

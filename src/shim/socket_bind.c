@@ -19,6 +19,7 @@
 #include <cubrt/arch.h>
 #include <cubrt/list.h>
 
+#include "netdev.h"
 #include "socket.h"
 
 #define SHUT_RD 0
@@ -35,11 +36,28 @@ static long bind_locked(struct cubi_sock *s, const uint8_t *a, int len)
 		return -CUB_EINVAL;
 	if (cubi_sa_family(a) != CUBI_AF_INET)
 		return -CUB_EAFNOSUPPORT;
-	if (addr && !cubi_sock_loopback(addr))
-		return -CUB_EADDRNOTAVAIL;
+	if (addr && !cubi_sock_loopback(addr) &&
+	    !(s->type == CUBI_SOCK_DGRAM && cubi_netdev_local(addr)))
+		return -CUB_EADDRNOTAVAIL;	/* UDP: the card's address too */
 	if (s->port || s->state != CUBI_SOCK_UNCONNECTED)
 		return -CUB_EINVAL;	/* bound already */
 	return cubi_sock_bind(s, addr, cubi_sa_port(a));
+}
+
+/* A UDP socket just bound also takes its port on the card (socket_inet.c):
+ * 0, or the card's refusal (-EADDRINUSE, -ENOMEM), the bind undone. */
+static long bind_net(struct cubi_sock *s)
+{
+	long rc = cubi_inet_sync(s);
+	unsigned long irq;
+
+	if (rc) {
+		irq = cub_arch_irq_save();
+		if (!s->ep)
+			cubi_sock_unbind(s);
+		cub_arch_irq_restore(irq);
+	}
+	return rc;
 }
 
 /* bind(fd, addr, len): the descriptor is checked before the address. An
@@ -64,6 +82,8 @@ CUBI_SYS(bind)
 		rc = s->domain == CUBI_AF_NETLINK ? cubi_nl_bind(s, a, (int)A2(r)) :
 						    bind_locked(s, a, (int)A2(r));
 		cub_arch_irq_restore(irq);
+		if (!rc && s->domain == CUBI_AF_INET)
+			rc = bind_net(s);
 	}
 	if (f)
 		cubi_file_put(f);

@@ -18,6 +18,7 @@
 #include <cubrt/list.h>
 #include <cubrt/string.h>
 
+#include "netdev.h"
 #include "socket.h"
 
 #define LOOPBACK 0x7f000001u	/* 127.0.0.1 */
@@ -177,6 +178,8 @@ CUBI_SYS(connect)
 	}
 	if (rc)
 		cub_free(t.srv);
+	else if (t.domain == CUBI_AF_INET && t.type == CUBI_SOCK_DGRAM)
+		cubi_inet_sync_fd(A0(r));	/* UDP: its endpoint on the card */
 	return rc;
 }
 
@@ -210,6 +213,7 @@ static long accept_locked(struct cubi_sock *l, unsigned flags, struct cubi_saddr
 static long do_accept(uint64_t fd, uintptr_t uaddr, uintptr_t ulen, uint64_t flags)
 {
 	long aerr = uaddr ? cubi_sock_addr_out_ok(uaddr, ulen) : 0, rc;
+	uint64_t deadline = UINT64_MAX;		/* set at the first wait */
 	struct cubi_saddr peer;
 
 	if (flags & ~(uint64_t)SOCK_FLAGS)
@@ -226,13 +230,16 @@ static long do_accept(uint64_t fd, uintptr_t uaddr, uintptr_t ulen, uint64_t fla
 			rc = -CUB_EINVAL;
 		else if (s)
 			rc = aerr ? aerr : accept_locked(s, (unsigned)flags, &peer);
-		if (rc == -CUB_EAGAIN && !nonblock)
+		if (rc == -CUB_EAGAIN && !nonblock) {
 			s->file.refs++;		/* held while it waits on s */
+			if (deadline == UINT64_MAX)	/* SO_RCVTIMEO */
+				deadline = cubi_sock_deadline(s, false);
+		}
 		cub_arch_irq_restore(irq);
 		if (rc != -CUB_EAGAIN || nonblock)
 			break;
-		if (cubi_file_wait_put(&s->file, seq, "accept") == -CUB_EINTR)
-			return -CUB_EINTR;
+		if ((rc = cubi_sock_wait_put(s, seq, deadline, "accept")))
+			return rc;	/* -EINTR, -EAGAIN */
 	}
 	if (rc >= 0 && uaddr && cubi_sock_addr_out(uaddr, ulen, &peer)) {
 		cubi_fd_close((uint64_t)rc);	/* unmapped meanwhile */

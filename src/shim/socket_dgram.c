@@ -25,11 +25,13 @@
  * between. cubi_dgram_free runs after it (interrupts enabled: it frees
  * and drops rights). cubi_dgram_recv is every kind's receive loop (UDP,
  * AF_UNIX messages, netlink): each attempt inside the section, the wait
- * and the frees outside it.
+ * and the frees outside it. A socket's SO_RCVTIMEO bounds its waits:
+ * -EAGAIN when it runs out, as on Linux.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
 #include <cubrt/list.h>
+#include <cubrt/time.h>
 
 #include "socket.h"
 
@@ -133,6 +135,8 @@ size_t cubi_dgram_inq(const struct cubi_sock *s, bool all)
 long cubi_dgram_recv(struct cubi_sock *s, const struct cubi_recv *r, cubi_recv_try try,
 		     const char *what)
 {
+	uint64_t deadline = cubi_sock_deadline(s, false);	/* SO_RCVTIMEO */
+
 	for (;;) {
 		struct cubi_dgram *d = NULL;
 		unsigned long irq = cub_arch_irq_save();
@@ -144,7 +148,10 @@ long cubi_dgram_recv(struct cubi_sock *s, const struct cubi_recv *r, cubi_recv_t
 		cubi_dgram_free(d);
 		if (rc != -CUB_EAGAIN || nonblock)
 			return rc;
-		if (cubi_file_wait(&s->file, seq, 0, what) == -CUB_EINTR)
+		rc = cubi_file_wait(&s->file, seq, deadline, what);
+		if (rc == -CUB_EINTR)
 			return -CUB_EINTR;
+		if (rc == -CUB_ETIMEDOUT)
+			return -CUB_EAGAIN;	/* SO_RCVTIMEO ran out */
 	}
 }

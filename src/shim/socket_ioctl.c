@@ -6,26 +6,30 @@
  *    0 for TCP (loopback acknowledges at once), UDP and AF_UNIX
  *    messages; -EINVAL on a listener (TCP, as Linux's tcp_ioctl);
  *    -ENOTTY on netlink sockets (Linux has no SIOCOUTQ there).
- *  - The interface requests, on any socket, about the one interface
- *    there is (socket.h's CUBI_LO_*, the facts rtnetlink reports too),
- *    with Linux's struct ifreq (40 bytes: a 16-byte name, then the
- *    union) and struct ifconf: SIOCGIFCONF (one ifreq, "lo" 127.0.0.1;
- *    a NULL buffer asks the length; a buffer too small for one gets
- *    ifc_len 0), SIOCGIFNAME (index -> name), SIOCGIFINDEX,
- *    SIOCGIFFLAGS (the low 16 bits: UP|LOOPBACK|RUNNING), SIOCGIFADDR,
- *    SIOCGIFNETMASK, SIOCGIFMTU, SIOCGIFHWADDR (ARPHRD_LOOPBACK, zeros).
+ *  - The interface requests, on any socket, about the interfaces there
+ *    are ("lo", and "eth0" while the network card is up: netdev.c's
+ *    cubi_netdev_if, the facts rtnetlink reports too), with Linux's
+ *    struct ifreq (40 bytes: a 16-byte name, then the union) and struct
+ *    ifconf: SIOCGIFCONF (an ifreq per interface, its IPv4 address, as
+ *    many as fit; a NULL buffer asks the length), SIOCGIFNAME (index ->
+ *    name), SIOCGIFINDEX, SIOCGIFFLAGS (the low 16 bits: lo's
+ *    UP|LOOPBACK|RUNNING, eth0's UP|BROADCAST|RUNNING|MULTICAST),
+ *    SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFMTU, SIOCGIFHWADDR (its ARPHRD_
+ *    type and MAC: lo's zeros).
  *    Another name or index: -ENODEV. The setting ones (SIOCSIF*): -EPERM
  *    (the program has no CAP_NET_ADMIN), after the ifreq is read.
  *    Unreadable or unwritable structs: -EFAULT.
  *  - Everything else -ENOTTY.
  *
  * Locking: the socket's state is read inside the fd layer's critical
- * section (interrupts disabled); the interface facts are constants.
+ * section (interrupts disabled); the interface facts do not change while
+ * the program runs (netdev.h).
  * Contexts: task.
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
 
+#include "netdev.h"
 #include "socket.h"
 
 #define SIOCOUTQ 0x5411u
@@ -79,43 +83,40 @@ static void put_sin(uint8_t *sa, uint32_t addr)
 		sa[4 + i] = (uint8_t)(addr >> (24 - 8 * i));
 }
 
-/* The request's answer for "lo" into q (q->name is "lo"): 0, or -ENOTTY
- * for a request that is no interface query. */
-static long fill(unsigned cmd, struct ifreq_user *q)
+/* The request's answer for interface i into q: 0, or -ENOTTY for a
+ * request that is no interface query. */
+static long fill(unsigned cmd, struct ifreq_user *q, const struct cubi_ifinfo *i)
 {
 	cub_memset(&q->u, 0, sizeof(q->u));
 	switch (cmd) {
 	case SIOCGIFINDEX:
-		q->u.ivalue = CUBI_LO_INDEX;
+		q->u.ivalue = i->index;
 		return 0;
 	case SIOCGIFFLAGS:
-		q->u.flags = (int16_t)(CUBI_LO_FLAGS & 0xffffu);
+		q->u.flags = (int16_t)(i->flags & 0xffffu);
 		return 0;
 	case SIOCGIFADDR:
-		put_sin(q->u.sa, CUBI_LO_ADDR);
+		put_sin(q->u.sa, i->addr);
 		return 0;
 	case SIOCGIFNETMASK:
-		put_sin(q->u.sa, ~0u << (32 - CUBI_LO_PREFIX));
+		put_sin(q->u.sa, ~0u << (32 - i->prefix));
 		return 0;
 	case SIOCGIFMTU:
-		q->u.ivalue = CUBI_LO_MTU;
+		q->u.ivalue = (int32_t)i->mtu;
 		return 0;
 	case SIOCGIFHWADDR:
-		q->u.sa[0] = CUBI_LO_TYPE & 0xff;
-		q->u.sa[1] = CUBI_LO_TYPE >> 8;
+		q->u.sa[0] = i->type & 0xff;
+		q->u.sa[1] = i->type >> 8;
+		cub_memcpy(q->u.sa + 2, i->mac, 6);
 		return 0;
 	}
 	return -CUB_ENOTTY;
 }
 
-static bool is_lo(const char *name)
-{
-	return !cub_memcmp(name, CUBI_LO_NAME, sizeof(CUBI_LO_NAME));
-}
-
 /* SIOCGIF* on one struct ifreq, by name (or by index: SIOCGIFNAME). */
 static long ifreq(unsigned cmd, uintptr_t arg)
 {
+	struct cubi_ifinfo i;
 	struct ifreq_user q;
 	long r;
 
@@ -123,36 +124,42 @@ static long ifreq(unsigned cmd, uintptr_t arg)
 		return -CUB_EFAULT;
 	q.name[IFNAMSIZ - 1] = '\0';
 	if (cmd == SIOCGIFNAME) {
-		if (q.u.ivalue != CUBI_LO_INDEX)
+		if (!cubi_netdev_if(q.u.ivalue, &i))
 			return -CUB_ENODEV;
 		cub_memset(q.name, 0, IFNAMSIZ);
-		cub_memcpy(q.name, CUBI_LO_NAME, sizeof(CUBI_LO_NAME));
-	} else if (!is_lo(q.name)) {
+		cub_strlcpy(q.name, i.name, IFNAMSIZ);
+	} else if (!cubi_netdev_if(cubi_netdev_if_named(q.name), &i)) {
 		return -CUB_ENODEV;
-	} else if ((r = fill(cmd, &q)) < 0) {
+	} else if ((r = fill(cmd, &q, &i)) < 0) {
 		return r;
 	}
 	return cubi_copy_out(arg, &q, sizeof(q));
 }
 
-/* SIOCGIFCONF: one ifreq per IPv4 address, here just lo's. */
+/* SIOCGIFCONF: one ifreq per IPv4 address (one per interface), as many
+ * as fit (Linux's inet_gifconf); a NULL buffer: the length all need. */
 static long ifconf(uintptr_t arg)
 {
 	struct ifconf_user c;
-	struct ifreq_user q = { .name = CUBI_LO_NAME };
+	struct cubi_ifinfo i;
+	int32_t n = 0;
 
 	if (cubi_copy_in(&c, arg, sizeof(c)))
 		return -CUB_EFAULT;
-	if (!c.buf) {
-		c.len = (int32_t)sizeof(q);
-	} else if (c.len < (int32_t)sizeof(q)) {
-		c.len = 0;
-	} else {
-		(void)fill(SIOCGIFADDR, &q);
-		if (cubi_copy_out(c.buf, &q, sizeof(q)))
+	for (int k = 1; k <= CUBI_IF_MAX; k++) {
+		struct ifreq_user q = { .name = { 0 } };
+
+		if (!cubi_netdev_if(k, &i))
+			continue;
+		if (c.buf && c.len - n < (int32_t)sizeof(q))
+			break;
+		cub_strlcpy(q.name, i.name, IFNAMSIZ);
+		(void)fill(SIOCGIFADDR, &q, &i);
+		if (c.buf && cubi_copy_out(c.buf + (uint64_t)n, &q, sizeof(q)))
 			return -CUB_EFAULT;
-		c.len = (int32_t)sizeof(q);
+		n += (int32_t)sizeof(q);
 	}
+	c.len = n;
 	return cubi_copy_out(arg, &c, sizeof(c));
 }
 

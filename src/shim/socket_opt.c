@@ -3,7 +3,12 @@
  * (socket.h is the interface): the options programs set are recorded and
  * read back, none changes behaviour; the read-only ones (SO_TYPE,
  * SO_ERROR, SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN, the buffer sizes)
- * report the socket. Unknown options: -ENOPROTOOPT (SO_PEERCRED and
+ * report the socket. SO_RCVTIMEO and SO_SNDTIMEO (struct timeval) are
+ * kept and bound the waits: a receive, read or accept waits at most
+ * SO_RCVTIMEO and a stream send or write SO_SNDTIMEO (socket_dgram.c,
+ * socket_stream.c, socket_conn.c, fd_rw.c through the socket's timeo
+ * op), then returns what it moved or -EAGAIN, as on Linux.
+ * Unknown options: -ENOPROTOOPT (SO_PEERCRED and
  * SO_PASSCRED too); IPPROTO_TCP on AF_UNIX: -EOPNOTSUPP, as on Linux;
  * any level but SOL_SOCKET on AF_NETLINK (SOL_NETLINK): -ENOPROTOOPT.
  *
@@ -20,6 +25,10 @@
 #define SO_SNDBUF 7
 #define SO_RCVBUF 8
 #define SO_LINGER 13
+#define SO_RCVTIMEO 20		/* SO_RCVTIMEO_OLD: a struct timeval */
+#define SO_SNDTIMEO 21
+#define NS_PER_S 1000000000ll
+#define CUB_EDOM 33
 #define SO_ACCEPTCONN 30
 #define SO_PROTOCOL 38
 #define SO_DOMAIN 39
@@ -63,10 +72,43 @@ static long check_level(long domain, int level)
 	return level == CUBI_IPPROTO_TCP ? 0 : -CUB_ENOPROTOOPT;
 }
 
-static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[2])
+static bool is_timeo(int level, int name)
+{
+	return level == CUBI_SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
+}
+
+/* A struct timeval as a timeout (Linux's sock_set_timeout): 0.0 is none
+ * (0), a negative one expires at once (1 ns); usec outside 0..999999:
+ * -EDOM. */
+static long timeo_in(const int v[4], uint64_t *ns)
+{
+	int64_t tv[2];
+
+	cub_memcpy(tv, v, sizeof(tv));
+	if (tv[1] < 0 || tv[1] >= 1000000)
+		return -CUB_EDOM;
+	if (tv[0] < 0)
+		*ns = 1;
+	else if (tv[0] > INT64_MAX / NS_PER_S - 1)
+		*ns = 0;			/* as good as forever */
+	else
+		*ns = (uint64_t)(tv[0] * NS_PER_S + tv[1] * 1000);
+	return 0;
+}
+
+static void timeo_out(uint64_t ns, int v[4])
+{
+	int64_t tv[2] = { (int64_t)(ns / NS_PER_S), (int64_t)(ns % NS_PER_S / 1000) };
+
+	cub_memcpy(v, tv, sizeof(tv));
+}
+
+static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[4])
 {
 	int i = find_opt(s, level, name);
 
+	if (is_timeo(level, name))
+		return timeo_in(v, name == SO_RCVTIMEO ? &s->rcvtimeo_ns : &s->sndtimeo_ns);
 	if (level == CUBI_SOL_SOCKET && name == SO_LINGER) {
 		s->linger[0] = v[0] != 0;
 		s->linger[1] = v[1];
@@ -83,11 +125,13 @@ static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[
 }
 
 /* setsockopt(fd, level, name, val, len): int values (SO_LINGER: struct
- * linger, 8 bytes); len below that: -EINVAL. */
+ * linger, 8 bytes; the timeouts: struct timeval, 16); len below that:
+ * -EINVAL. */
 CUBI_SYS(setsockopt)
 {
-	int level = (int)A1(r), name = (int)A2(r), len = (int)A4(r), v[2] = { 0, 0 };
-	size_t size = level == CUBI_SOL_SOCKET && name == SO_LINGER ? 8 : 4;
+	int level = (int)A1(r), name = (int)A2(r), len = (int)A4(r), v[4] = { 0, 0, 0, 0 };
+	size_t size = level == CUBI_SOL_SOCKET && name == SO_LINGER ? 8 :
+		      is_timeo(level, name) ? 16 : 4;
 	long rc = cubi_sock_domain(A0(r));
 	unsigned long irq;
 	struct cubi_sock *s;
@@ -128,11 +172,16 @@ static int sol_value(const struct cubi_sock *s, int name)
 }
 
 /* An option's value into v, its size into *size (irq off). */
-static long getopt_locked(struct cubi_sock *s, int level, int name, int v[2], size_t *size)
+static long getopt_locked(struct cubi_sock *s, int level, int name, int v[4], size_t *size)
 {
 	int i = find_opt(s, level, name);
 
 	*size = 4;
+	if (is_timeo(level, name)) {
+		timeo_out(name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns, v);
+		*size = 16;
+		return 0;
+	}
 	if (level == CUBI_IPPROTO_TCP && s->type == CUBI_SOCK_DGRAM)
 		return -CUB_EOPNOTSUPP;	/* Linux's ip_getsockopt */
 	if (i >= 0) {
@@ -158,7 +207,7 @@ static long getopt_locked(struct cubi_sock *s, int level, int name, int v[2], si
 /* getsockopt(fd, level, name, val, lenp): copies min(*lenp, size). */
 CUBI_SYS(getsockopt)
 {
-	int level = (int)A1(r), name = (int)A2(r), len, v[2] = { 0, 0 };
+	int level = (int)A1(r), name = (int)A2(r), len, v[4] = { 0, 0, 0, 0 };
 	long rc = cubi_sock_domain(A0(r));
 	size_t size = 4;
 	unsigned long irq;

@@ -1,16 +1,21 @@
 /*
  * socket_rtnl.c - rtnetlink's side of a NETLINK_ROUTE socket (socket.h is
  * the interface; socket_netlink.c carries the messages): the replies the
- * kernel would send to what a program sends to port id 0, for a machine
- * whose only interface is the loopback one (its facts: socket.h's
- * CUBI_LO_*, shared with the SIOCGIF* ioctls), as Linux describes it:
+ * kernel would send to what a program sends to port id 0, for the
+ * machine's interfaces (their facts: netdev.c's cubi_netdev_if, shared
+ * with the SIOCGIF* ioctls), as Linux describes them:
  *  - link 1, "lo", ARPHRD_LOOPBACK, IFF_UP|IFF_LOOPBACK|IFF_RUNNING|
  *    IFF_LOWER_UP, MTU 65536, txqueuelen 1000, operstate UNKNOWN,
  *    address and broadcast 00:00:00:00:00:00;
- *  - one address, 127.0.0.1/8 on link 1 (AF_INET, scope host,
- *    IFA_F_PERMANENT, label "lo"). There is no IPv6 (socket(AF_INET6)
- *    fails), so an RTM_GETADDR dump for AF_INET6 is empty and one for
- *    any other family (AF_UNSPEC: all of them) has the IPv4 address only.
+ *  - while the network card is up, link 2, "eth0", ARPHRD_ETHER,
+ *    IFF_UP|IFF_BROADCAST|IFF_RUNNING|IFF_MULTICAST|IFF_LOWER_UP, MTU
+ *    1500, operstate UP, the card's MAC and ff:ff:ff:ff:ff:ff;
+ *  - an address per link: 127.0.0.1/8 on link 1 (AF_INET, scope host,
+ *    IFA_F_PERMANENT, label "lo"); the card's on link 2 (scope
+ *    universe, its broadcast, label "eth0", IFA_F_PERMANENT when static,
+ *    no flags when leased). There is no IPv6 (socket(AF_INET6) fails),
+ *    so an RTM_GETADDR dump for AF_INET6 is empty and one for any other
+ *    family (AF_UNSPEC: all of them) has the IPv4 addresses only.
  *
  * The requests are read as Linux's netlink_rcv_skb and rtnetlink_rcv_msg
  * read them: one send may hold several messages, one after another at
@@ -47,6 +52,7 @@
 #include <cubrt/list.h>
 #include <cubrt/string.h>
 
+#include "netdev.h"
 #include "socket.h"
 
 #define ALIGN4(n) (((n) + 3u) & ~(size_t)3)
@@ -79,10 +85,13 @@
 #define IFA_ADDRESS 1
 #define IFA_LOCAL 2
 #define IFA_LABEL 3
+#define IFA_BROADCAST 4
 #define IFA_CACHEINFO 6
 #define IFA_FLAGS 8
 #define IFA_F_PERMANENT 0x80
 #define RT_SCOPE_HOST 254
+#define IF_OPER_UNKNOWN 0
+#define IF_OPER_UP 6
 #define MSG_ROOM 512		/* a link or address message fits */
 #define CUB_ENODEV 19
 
@@ -157,53 +166,64 @@ static void attr8(struct cubi_dgram *d, uint16_t type, uint8_t v)
 
 /* ------------------------------------------------------------ messages */
 
-/* The RTM_NEWLINK of "lo", in the order Linux's rtnl_fill_ifinfo puts
- * the attributes it has. */
-static void put_link(struct cubi_dgram *d, const struct req *q, uint16_t flags)
+/* The RTM_NEWLINK of interface i, in the order Linux's rtnl_fill_ifinfo
+ * puts the attributes it has. */
+static void put_link(struct cubi_dgram *d, const struct req *q, uint16_t flags,
+		     const struct cubi_ifinfo *i)
 {
-	static const uint8_t zero_mac[6];
 	struct {
 		uint8_t family, pad;
 		uint16_t type;
 		int32_t index;
 		uint32_t flags, change;
-	} ifi = { 0, 0, CUBI_LO_TYPE, CUBI_LO_INDEX, CUBI_LO_FLAGS, 0 };
+	} ifi = { 0, 0, i->type, i->index, i->flags, 0 };
 	size_t at = msg_begin(d, q, RTM_NEWLINK, flags);
 
 	put(d, &ifi, sizeof(ifi));
-	attr(d, IFLA_IFNAME, CUBI_LO_NAME, sizeof(CUBI_LO_NAME));
+	attr(d, IFLA_IFNAME, i->name, cub_strlen(i->name) + 1);
 	attr32(d, IFLA_TXQLEN, 1000);
-	attr8(d, IFLA_OPERSTATE, 0);		/* IF_OPER_UNKNOWN, as lo */
+	attr8(d, IFLA_OPERSTATE, i->index == CUBI_LO_INDEX ? IF_OPER_UNKNOWN : IF_OPER_UP);
 	attr8(d, IFLA_LINKMODE, 0);
-	attr32(d, IFLA_MTU, CUBI_LO_MTU);
+	attr32(d, IFLA_MTU, i->mtu);
 	attr32(d, IFLA_GROUP, 0);
 	attr32(d, IFLA_PROMISCUITY, 0);
 	attr32(d, IFLA_NUM_TX_QUEUES, 1);
 	attr32(d, IFLA_NUM_RX_QUEUES, 1);
 	attr8(d, IFLA_CARRIER, 1);
-	attr(d, IFLA_ADDRESS, zero_mac, sizeof(zero_mac));
-	attr(d, IFLA_BROADCAST, zero_mac, sizeof(zero_mac));
+	attr(d, IFLA_ADDRESS, i->mac, sizeof(i->mac));
+	attr(d, IFLA_BROADCAST, i->brd, sizeof(i->brd));
 	msg_end(d, at);
 }
 
-/* The RTM_NEWADDR of 127.0.0.1/8 (inet_fill_ifaddr's order). */
-static void put_addr(struct cubi_dgram *d, const struct req *q)
+/* a (host order) as the 4 bytes of an attribute. */
+static void ip4_bytes(uint32_t a, uint8_t b[4])
 {
-	static const uint8_t lo_addr[4] = { CUBI_LO_ADDR >> 24, CUBI_LO_ADDR >> 16 & 0xff,
-					    CUBI_LO_ADDR >> 8 & 0xff, CUBI_LO_ADDR & 0xff };
+	for (int k = 0; k < 4; k++)
+		b[k] = (uint8_t)(a >> (24 - 8 * k));
+}
+
+/* The RTM_NEWADDR of interface i's address (inet_fill_ifaddr's order;
+ * a broadcast for all but the loopback, as Linux's ifconfig-made ones). */
+static void put_addr(struct cubi_dgram *d, const struct req *q, const struct cubi_ifinfo *i)
+{
 	static const uint32_t cache[4] = { 0xffffffffu, 0xffffffffu, 0, 0 };
+	uint32_t fl = i->permanent ? IFA_F_PERMANENT : 0;
 	struct {
 		uint8_t family, prefixlen, flags, scope;
 		uint32_t index;
-	} ifa = { CUBI_AF_INET, CUBI_LO_PREFIX, IFA_F_PERMANENT, RT_SCOPE_HOST,
-		  CUBI_LO_INDEX };
+	} ifa = { CUBI_AF_INET, (uint8_t)i->prefix, (uint8_t)fl, i->scope, (uint32_t)i->index };
 	size_t at = msg_begin(d, q, RTM_NEWADDR, NLM_F_MULTI);
+	uint8_t a[4], brd[4];
 
+	ip4_bytes(i->addr, a);
+	ip4_bytes(i->addr | (i->prefix < 32 ? ~0u >> i->prefix : 0), brd);
 	put(d, &ifa, sizeof(ifa));
-	attr(d, IFA_ADDRESS, lo_addr, sizeof(lo_addr));
-	attr(d, IFA_LOCAL, lo_addr, sizeof(lo_addr));
-	attr(d, IFA_LABEL, CUBI_LO_NAME, sizeof(CUBI_LO_NAME));
-	attr32(d, IFA_FLAGS, IFA_F_PERMANENT);
+	attr(d, IFA_ADDRESS, a, sizeof(a));
+	attr(d, IFA_LOCAL, a, sizeof(a));
+	if (i->index != CUBI_LO_INDEX)
+		attr(d, IFA_BROADCAST, brd, sizeof(brd));
+	attr(d, IFA_LABEL, i->name, cub_strlen(i->name) + 1);
+	attr32(d, IFA_FLAGS, fl);
 	attr(d, IFA_CACHEINFO, cache, sizeof(cache));	/* forever; since boot */
 	msg_end(d, at);
 }
@@ -235,12 +255,18 @@ static long reply_dump(const struct req *q, bool link, int family)
 	size_t at;
 
 	if (link || family != AF_INET6) {
-		if (!(d = dgram_new(MSG_ROOM)))
+		struct cubi_ifinfo i;
+
+		if (!(d = dgram_new(MSG_ROOM * CUBI_IF_MAX)))
 			return -CUB_ENOMEM;
-		if (link)
-			put_link(d, q, NLM_F_MULTI);
-		else
-			put_addr(d, q);
+		for (int k = 1; k <= CUBI_IF_MAX; k++) {
+			if (!cubi_netdev_if(k, &i))
+				continue;
+			if (link)
+				put_link(d, q, NLM_F_MULTI, &i);
+			else
+				put_addr(d, q, &i);
+		}
 		cub_list_push_back(q->out, &d->link);
 	}
 	if (!(d = dgram_new(MSG_ROOM)))
@@ -252,9 +278,10 @@ static long reply_dump(const struct req *q, bool link, int family)
 	return 0;
 }
 
-/* The link rtnl_getlink names: 1 (lo), 0 (none), or -EINVAL. */
+/* The link rtnl_getlink names: its index, 0 (none), or -EINVAL. */
 static int link_named(const struct nlhdr *h)
 {
+	struct cubi_ifinfo i;
 	const unsigned char *p = (const unsigned char *)h + HDRLEN;
 	size_t off = 16, n = h->len - HDRLEN;	/* after the ifinfomsg */
 	int32_t index;
@@ -263,16 +290,19 @@ static int link_named(const struct nlhdr *h)
 		return -CUB_EINVAL;
 	cub_memcpy(&index, p + 4, sizeof(index));
 	if (index > 0)
-		return index == CUBI_LO_INDEX;
+		return cubi_netdev_if(index, &i) ? index : 0;
 	while (off + 4 <= n) {
 		uint16_t rta[2];
 
 		cub_memcpy(rta, p + off, sizeof(rta));
 		if (rta[0] < 4 || rta[0] > n - off)
 			break;
-		if (rta[1] == IFLA_IFNAME)
-			return rta[0] >= 4 + sizeof(CUBI_LO_NAME) &&
-			       !cub_memcmp(p + off + 4, CUBI_LO_NAME, sizeof(CUBI_LO_NAME));
+		if (rta[1] == IFLA_IFNAME) {
+			char name[16] = { 0 };
+
+			cub_memcpy(name, p + off + 4, CUB_MIN(rta[0] - 4u, sizeof(name) - 1));
+			return cubi_netdev_if_named(name);
+		}
 		off += ALIGN4(rta[0]);
 	}
 	return -CUB_EINVAL;
@@ -284,6 +314,7 @@ static long rtnl_msg(const struct req *q)
 {
 	const struct nlhdr *h = q->h;
 	struct cubi_dgram *d;
+	struct cubi_ifinfo i;
 	int family, which;
 	long rc;
 
@@ -301,7 +332,8 @@ static long rtnl_msg(const struct req *q)
 		return which ? which : -CUB_ENODEV;
 	if (!(d = dgram_new(MSG_ROOM)))
 		return -CUB_ENOMEM;
-	put_link(d, q, 0);
+	(void)cubi_netdev_if(which, &i);
+	put_link(d, q, 0, &i);
 	cub_list_push_back(q->out, &d->link);
 	return 0;
 }

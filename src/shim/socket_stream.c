@@ -279,6 +279,7 @@ long cubi_stream_xfer(uint64_t fd, uintptr_t buf, size_t n, unsigned flags, bool
 		      size_t skip, struct cubi_xctx *x)
 {
 	bool peek = flags & MSG_PEEK, all = out || (flags & MSG_WAITALL);
+	uint64_t deadline = UINT64_MAX;	/* set at the first wait */
 	size_t done = 0;
 
 	for (;;) {
@@ -299,6 +300,8 @@ long cubi_stream_xfer(uint64_t fd, uintptr_t buf, size_t n, unsigned flags, bool
 			r = recv_locked(s, (void *)(buf + done), n - done, peek ? skip + done : 0,
 					peek, skip + done == 0, x);
 		wait = r == -CUB_EAGAIN && !nonblock && !x->ended;
+		if (wait && deadline == UINT64_MAX)	/* SO_RCVTIMEO / SO_SNDTIMEO */
+			deadline = cubi_sock_deadline(s, out);
 		if (wait)	/* held while it waits on s's word */
 			s->file.refs++;
 		cub_arch_irq_restore(irq);
@@ -310,8 +313,8 @@ long cubi_stream_xfer(uint64_t fd, uintptr_t buf, size_t n, unsigned flags, bool
 			return (long)done;	/* before further rights */
 		if (r < 0 && (r != -CUB_EAGAIN || nonblock))
 			return done ? (long)done : r;
-		if (wait && cubi_file_wait_put(&s->file, seq, out ? "socket send" : "socket recv")
-			    == -CUB_EINTR)
-			return done ? (long)done : -CUB_EINTR;
+		if (wait && (r = cubi_sock_wait_put(s, seq, deadline,
+						     out ? "socket send" : "socket recv")))
+			return done ? (long)done : r;	/* -EINTR, -EAGAIN */
 	}
 }

@@ -52,16 +52,20 @@
  *    Linux drops it).
  *  - readv/writev gather into and scatter from one datagram (io.c, through
  *    the ops' datagram flag), as do sendmsg/recvmsg.
- *  - Destinations outside 127.0.0.0/8: -ENETUNREACH (there is no network).
+ *  - Destinations outside 127.0.0.0/8: -ENETUNREACH when there is no
+ *    network; with one (netdev.h), the card's own address is local too
+ *    and every other destination goes out through the card
+ *    (socket_inet.c: its endpoint, pump and send; such a send waits
+ *    while ARP resolves and fails -EHOSTUNREACH / -EMSGSIZE at once).
  *
  * The queue is socket_dgram.c's (cubi_dgram_*), which socket_umsg.c's
  * AF_UNIX messages share, adding their sender's name and SCM_RIGHTS.
  *
  * Invariants: a UDP socket's dbytes is the sum of cubi_dgram_cost() over
  * its queue and at most CUBI_UDP_BUDGET; its peer pointer is NULL and its state is
- * never LISTENING; CONNECTED means peer_addr:peer_port (peer_addr a 127.x
- * address) is its default destination and the only sender it receives
- * from. Every change of what udp_poll reports goes through
+ * never LISTENING; CONNECTED means peer_addr:peer_port (a 127.x address,
+ * or with a network any address) is its default destination and the only
+ * sender it receives from. Every change of what udp_poll reports goes through
  * cubi_sock_changed (cubi_file_changed, cubi_io_changed).
  *
  * Locking: the fd layer's critical section (interrupts disabled) around
@@ -77,6 +81,7 @@
 #include <cubrt/list.h>
 #include <cubrt/string.h>
 
+#include "netdev.h"
 #include "socket.h"
 
 #define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
@@ -121,7 +126,7 @@ static long dest_in(const uint8_t *a, int len, struct dest *to)
 	to->addr = cubi_sa_addr(a) ? cubi_sa_addr(a) : LOOPBACK;
 	if (!to->port)
 		return -CUB_EINVAL;
-	return to->addr >> 24 == 127 ? 0 : -CUB_ENETUNREACH;
+	return cubi_sock_loopback(to->addr) || cubi_netdev.nif ? 0 : -CUB_ENETUNREACH;
 }
 
 /* Queues d, filled, on the socket at `to` if it takes it (irq off);
@@ -165,21 +170,40 @@ static long send_locked(struct cubi_sock *s, const struct cubi_ubuf *u, const st
 	if (rc < 0)
 		return rc;
 	d->len = (size_t)rc;
-	d->addr = s->addr ? s->addr : LOOPBACK;
+	if (!to)
+		to = &peer;
+	/* from the route's source: 127.0.0.1, or the card's own address */
+	d->addr = s->addr ? s->addr : cubi_sock_loopback(to->addr) ? LOOPBACK : to->addr;
 	d->port = s->port;
-	deliver(s, to ? to : &peer, dp);
+	deliver(s, to, dp);
 	return rc;
 }
 
-/* Sends n bytes from u as one datagram from s (a reference held). */
+/* True when a datagram to `to` (NULL: the connected peer) leaves the
+ * machine; *out: where to. */
+static bool remote(struct cubi_sock *s, const struct dest *to, struct dest *out)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	*out = to ? *to : s->state == CUBI_SOCK_CONNECTED ?
+			  (struct dest){ s->peer_addr, s->peer_port } : (struct dest){ 0, 0 };
+	cub_arch_irq_restore(irq);
+	return out->addr && !cubi_netdev_local(out->addr);
+}
+
+/* Sends n bytes from u as one datagram from s (a reference held): to
+ * another socket here, or through the card (socket_inet.c). */
 static long udp_send(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n, const struct dest *to)
 {
 	struct cubi_dgram *d;
+	struct dest out;
 	unsigned long irq;
 	long rc;
 
 	if (n > CUBI_UDP_MAX)
 		return -CUB_EMSGSIZE;
+	if (cubi_netdev.nif && remote(s, to, &out))
+		return cubi_inet_send(s, u, n, out.addr, out.port);
 	d = cub_malloc(sizeof(*d) + n);
 	if (!d)
 		return -CUB_ENOMEM;
@@ -268,6 +292,8 @@ static void udp_free(void *mem)
 {
 	struct cubi_sock *s = mem;
 
+	cubi_inet_release(s);		/* its endpoint on the card, if any */
+
 	while (!cub_list_empty(&s->dgrams))
 		cubi_dgram_free(cub_container_of(cub_list_pop_front(&s->dgrams),
 						 struct cubi_dgram, link));
@@ -322,12 +348,12 @@ long cubi_udp_connect(struct cubi_sock *s, const uint8_t *a, int len)
 		return -CUB_EAFNOSUPPORT;
 	to.addr = cubi_sa_addr(a) ? cubi_sa_addr(a) : LOOPBACK;
 	to.port = cubi_sa_port(a);
-	if (to.addr >> 24 != 127)
+	if (!cubi_sock_loopback(to.addr) && !cubi_netdev.nif)
 		return -CUB_ENETUNREACH;
 	if (!s->port && cubi_sock_bind(s, s->addr, 0))
 		return -CUB_EAGAIN;
-	if (!s->addr) {
-		s->addr = LOOPBACK;		/* the route's source address */
+	if (!s->addr) {				/* the route's source address */
+		s->addr = cubi_sock_loopback(to.addr) ? LOOPBACK : cubi_netdev.addr;
 		s->addr_auto = true;
 	}
 	s->state = CUBI_SOCK_CONNECTED;
@@ -367,6 +393,7 @@ static long send_fd(uint64_t fd, long err, const struct cubi_ubuf *u, size_t n, 
 
 	if (!s)
 		return rc;
+	(void)cubi_inet_sync(s);	/* the bind may give it an endpoint */
 	rc = err ? err : udp_send(s, u, n, to);
 	cubi_file_put(&s->file);
 	return rc;

@@ -8,12 +8,14 @@
  * AT_RANDOM for the stack-protector canary, AT_PAGESZ, AT_HWCAP.
  * The strings lie as Linux lays them out, argv's in order and then
  * envp's, each run contiguous: /proc/1/cmdline and environ read them
- * there (procfs.h).
+ * there (procfs.h). Before the program runs, the network card (if
+ * any) comes up as its environment's CUBRT_NET says (netdev.c).
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
 
 #include "../sched/sched_hooks.h"
+#include "netdev.h"
 #include "procfs.h"
 
 #define STACK_SIZE (2u << 20)
@@ -117,6 +119,7 @@ int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
 	if (argc < 0 || argc > MAX_STRINGS || count(envp) > MAX_STRINGS)
 		return -CUB_EINVAL;
 	cub_shim_init();
+	cubi_netdev_up(envp);	/* the network card, if there is one */
 	stack = cubi_mm_map(0, STACK_SIZE, CUB_PROT_READ | CUB_PROT_WRITE, false, false);
 	if (stack < 0)
 		return (int)stack;

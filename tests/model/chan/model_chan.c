@@ -36,6 +36,7 @@
 
 #include "chan_impl.h"
 #include "model.h"
+#include "../model_args.h"
 
 static uint64_t ops_total;
 static long long ops_per_coro;
@@ -361,21 +362,13 @@ static void *model_main(void *arg)
 	return NULL;
 }
 
-static uint64_t arg_or_env(int argc, char **argv, int i, const char *env,
-			   uint64_t dflt)
-{
-	const char *s = argc > i ? argv[i] : getenv(env);
-
-	return s && *s ? strtoull(s, NULL, 0) : dflt;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long long left = 0;
 	int c;
 
-	seed = arg_or_env(argc, argv, 1, "CUBRT_SEED", (uint64_t)time(NULL));
-	ops_total = arg_or_env(argc, argv, 2, "CUBRT_OPS", 1200000);
+	seed = model_arg(argc, argv, 1, "CUBRT_SEED", (uint64_t)time(NULL));
+	ops_total = model_arg(argc, argv, 2, "CUBRT_OPS", 1200000);
 	ops_per_coro = (long long)((ops_total + NCORO - 1) / NCORO);
 	printf("model_chan: seed %" PRIu64 " (replay: model_chan %" PRIu64
 	       "), %d coroutines, %d channels, %llu ops\n", seed, seed, NCORO,

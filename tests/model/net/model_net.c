@@ -40,6 +40,7 @@
 #include <cubrt/time.h>
 
 #include "net_test.h"
+#include "../model_args.h"
 
 #define NREAL 2			/* real endpoints per end */
 #define NSENDER 4		/* two per end */
@@ -369,20 +370,12 @@ static void *model_main(void *arg)
 	return NULL;
 }
 
-static uint64_t arg_or_env(int argc, char **argv, int i, const char *env,
-			   uint64_t dflt)
-{
-	const char *s = argc > i ? argv[i] : getenv(env);
-
-	return s && *s ? strtoull(s, NULL, 0) : dflt;
-}
-
 int main(int argc, char **argv)
 {
 	uint64_t sent = 0, got = 0;
 
-	seed = arg_or_env(argc, argv, 1, "CUBRT_SEED", (uint64_t)time(NULL));
-	nfuzz = arg_or_env(argc, argv, 2, "CUBRT_OPS", 150000);
+	seed = model_arg(argc, argv, 1, "CUBRT_SEED", (uint64_t)time(NULL));
+	nfuzz = model_arg(argc, argv, 2, "CUBRT_OPS", 150000);
 	if (!seed)
 		seed = 1;		/* xorshift needs a nonzero state */
 	printf("model_net: seed %" PRIu64 " (replay: model_net %" PRIu64 "), %"

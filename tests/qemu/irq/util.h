@@ -10,24 +10,7 @@
 #include <cubrt/irq.h>
 #include <cubrt/panic.h>
 
-#define CHECK(cond)                                                       \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			cub_printk("FAIL %s:%d: %s\n", __FILE__, __LINE__, \
-				   #cond);                                \
-			cub_exit(1);                                      \
-		}                                                         \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                    \
-	do {                                                              \
-		long long a_ = (long long)(a), b_ = (long long)(b);       \
-		if (a_ != b_) {                                           \
-			cub_printk("FAIL %s:%d: %s == %lld, want %lld\n",  \
-				   __FILE__, __LINE__, #a, a_, b_);       \
-			cub_exit(1);                                      \
-		}                                                         \
-	} while (0)
+#include "../check.h"
 
 static inline void pit_outb(unsigned short port, unsigned char v)
 {

@@ -13,14 +13,7 @@
 
 #include "../../../platform/x86/virtq.h"
 
-#define CHECK(cond)                                                       \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			cub_printk("FAIL %s:%d: %s\n", __FILE__, __LINE__, \
-				   #cond);                                \
-			cub_exit(1);                                      \
-		}                                                         \
-	} while (0)
+#include "../check.h"
 
 static struct cubi_virtq q;
 

@@ -6,7 +6,8 @@
  * after close and SHUT_WR, EPIPE, resets by a closing listener, O_NONBLOCK
  * and MSG_DONTWAIT, epoll readiness, and (inside the scheduler) blocking
  * accept, connect, send and receive woken by other coroutines or ended
- * by a signal (or finding their buffer unmapped meanwhile); closing
+ * by a signal (or finding their buffer unmapped meanwhile), or by
+ * SO_RCVTIMEO / SO_SNDTIMEO running out; closing
  * everything gives all memory back.
  */
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include <cubrt/heap.h>
 #include <cubrt/mem.h>
 #include <cubrt/sched.h>
+#include <cubrt/time.h>
 #include "shim_impl.h"
 #include "sys.h"
 #include "sock.h"
@@ -820,6 +822,72 @@ static void test_socket_interrupt(void **state)
 	run(interrupt_body);
 }
 
+/* SO_RCVTIMEO and SO_SNDTIMEO bound a stream socket's blocking calls as
+ * on Linux: recv, read and accept give EAGAIN when the time is up (not
+ * sooner), a send that filled the peer's ring returns what it moved,
+ * a write that moved nothing EAGAIN; data that arrives in time is
+ * returned, and a timeout of 0 waits for ever again. */
+#define SO_RCVTIMEO 20
+#define SO_SNDTIMEO 21
+
+static void timed(int fd, int opt, long usec)
+{
+	int64_t tv[2] = { usec / 1000000, usec % 1000000 };
+
+	assert_int_equal(SYS6(SYS_setsockopt, fd, SOL_SOCKET, opt, tv, 16, 0), 0);
+}
+
+/* ns the call took; *rc its result. */
+static uint64_t took(long *rc, long nr, long a, long b, long c)
+{
+	uint64_t t = cub_time_now();
+
+	*rc = sys(nr, a, b, c, 0, 0, 0);
+	return cub_time_now() - t;
+}
+
+static void *late_write(void *arg)
+{
+	cub_sleep(20 * CUB_NSEC_PER_MSEC);
+	return (void *)SYS3(SYS_write, (int)(intptr_t)arg, "late", 4);
+}
+
+static void timeout_body(void)
+{
+	static char big[RING + 4096];
+	int l = listener(0, 4), c, a;
+	struct cub_coro *co;
+	char buf[8];
+	long rc;
+
+	timed(l, SO_RCVTIMEO, 50000);
+	assert_true(took(&rc, SYS_accept, l, 0, 0) >= 50 * CUB_NSEC_PER_MSEC);
+	assert_int_equal(rc, -CUB_EAGAIN);
+	pair(0, 0, &c, &a);
+	timed(a, SO_RCVTIMEO, 50000);
+	assert_true(took(&rc, SYS_recvfrom, a, (long)buf, 8) >= 50 * CUB_NSEC_PER_MSEC);
+	assert_int_equal(rc, -CUB_EAGAIN);
+	assert_true(took(&rc, SYS_read, a, (long)buf, 8) >= 50 * CUB_NSEC_PER_MSEC);
+	assert_int_equal(rc, -CUB_EAGAIN);
+	assert_int_equal(cub_coro_spawn(&co, late_write, (void *)(intptr_t)c, NULL), 0);
+	timed(a, SO_RCVTIMEO, 2000000);			/* 2 s: data comes first */
+	assert_int_equal(SYS3(SYS_read, a, buf, 8), 4);
+	assert_int_equal(cub_coro_join(co, NULL), 0);
+	timed(c, SO_SNDTIMEO, 30000);
+	assert_int_equal(SYS6(SYS_sendto, c, big, sizeof(big), 0, NULL, 0), RING);
+	assert_int_equal(SYS3(SYS_write, c, big, 16), -CUB_EAGAIN);	/* still full */
+	timed(a, SO_RCVTIMEO, 0);			/* none: a read waits */
+	assert_int_equal(SYS3(SYS_read, a, big, sizeof(big)), RING);
+	int fds[] = { l, c, a };
+	closeall(3, fds);
+}
+
+static void test_socket_timeouts(void **state)
+{
+	(void)state;
+	run(timeout_body);
+}
+
 /* ----------------------------------------------------------- cleanup */
 
 /* Everything a busy set of sockets holds goes back when they close,
@@ -874,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_socket_epoll),
 		cmocka_unit_test(test_socket_blocking),
 		cmocka_unit_test(test_socket_interrupt),
+		cmocka_unit_test(test_socket_timeouts),
 		cmocka_unit_test(test_socket_no_leak),
 	};
 

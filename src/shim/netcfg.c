@@ -1,0 +1,87 @@
+/*
+ * netcfg.c - the CUBRT_NET variable of a Linux program's environment
+ * (netdev.h is the interface): how its network comes up. Pure parsing,
+ * no state: host-tested (tests/unit/shim/test_shim_netcfg.c).
+ */
+#include <cubrt/fmt.h>
+#include <cubrt/string.h>
+
+#include "netdev.h"
+
+/* One decimal number 0..max at *s, advancing *s: true, or false when
+ * there is none or it is too big (leading zeros are allowed). */
+static bool number(const char **s, unsigned max, unsigned *out)
+{
+	unsigned v = 0, digits = 0;
+
+	while (**s >= '0' && **s <= '9' && digits < 4) {
+		v = v * 10 + (unsigned)(**s - '0');
+		(*s)++;
+		digits++;
+	}
+	*out = v;
+	return digits > 0 && digits < 4 && v <= max;
+}
+
+/* A dotted quad at *s, advancing *s past it. */
+static bool quad(const char **s, cub_ip4_t *a)
+{
+	unsigned b[4];
+
+	for (int i = 0; i < 4; i++) {
+		if (i && *(*s)++ != '.')
+			return false;
+		if (!number(s, 255, &b[i]))
+			return false;
+	}
+	*a = CUB_IP4(b[0], b[1], b[2], b[3]);
+	return true;
+}
+
+/* An optional ",QUAD" at *s into *a (0: none); an empty one only when
+ * another field follows (",,DNS": no gateway). */
+static bool opt_quad(const char **s, cub_ip4_t *a)
+{
+	*a = 0;
+	if (**s != ',')
+		return true;
+	(*s)++;
+	return **s == ',' || quad(s, a);
+}
+
+int cubi_netcfg_parse(const char *v, struct cubi_netcfg *c)
+{
+	const char *s = v;
+
+	*c = (struct cubi_netcfg){ .mode = CUBI_NET_OFF };
+	if (!v || !*v || !cub_strcmp(v, "dhcp")) {
+		c->mode = CUBI_NET_DHCP;
+		return 0;
+	}
+	if (!cub_strcmp(v, "off"))
+		return 0;
+	if (!quad(&s, &c->addr) || *s++ != '/' || !number(&s, 32, &c->prefix) ||
+	    c->prefix == 0 || !opt_quad(&s, &c->gateway) || !opt_quad(&s, &c->dns) || *s) {
+		*c = (struct cubi_netcfg){ .mode = CUBI_NET_OFF };
+		return -CUB_EINVAL;
+	}
+	c->mode = CUBI_NET_STATIC;
+	return 0;
+}
+
+const char *cubi_netcfg_find(char *const envp[])
+{
+	size_t n = sizeof(CUBI_NETCFG_VAR) - 1;
+
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (!cub_strncmp(envp[i], CUBI_NETCFG_VAR, n) && envp[i][n] == '=')
+			return envp[i] + n + 1;
+	return NULL;
+}
+
+char *cubi_ip4_str(cub_ip4_t a, char buf[16])
+{
+	cub_snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, a >> 16 & 0xff, a >> 8 & 0xff,
+		     a & 0xff);
+	return buf;
+}

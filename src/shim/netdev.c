@@ -1,0 +1,161 @@
+/*
+ * netdev.c - the shim's network card (netdev.h is the interface): its
+ * bring-up when a Linux program starts, and the machine's interfaces as
+ * the program sees them ("lo", and "eth0" while the card is up).
+ *
+ * Bring-up (cubi_netdev_up, from start.c, once): when arch NIC 0 exists,
+ * CUBRT_NET (netcfg.c) decides: "dhcp" (the default) leases an address
+ * (cub_net_dhcp, CUBI_NET_DHCP_NS), "ADDR/PREFIX[,GATEWAY[,DNS]]" sets one,
+ * "off" leaves the card alone. One console line tells the outcome:
+ *     net: eth0 10.0.2.15/24 via 10.0.2.2 (dhcp)
+ *     net: eth0 off (CUBRT_NET=off)
+ *     net: eth0: dhcp failed: <error>; no network
+ * A card that did not come up with an address is no network at all:
+ * sockets stay loopback-only and no eth0 is listed. Without a card
+ * nothing is printed and nothing waits. A DNS server (DHCP's, or the
+ * static one) goes into /etc/resolv.conf unless that file exists.
+ *
+ * Invariants and locking: netdev.h's (written once before the program
+ * runs, read-only afterwards). /etc is written under the fs lock.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/fmt.h>
+#include <cubrt/string.h>
+
+#include "netdev.h"
+#include "ramfs.h"
+#include "socket.h"
+#include "vfs.h"
+
+#define ETH_NAME "eth0"
+#define ETH_INDEX 2
+#define ARPHRD_ETHER 1
+#define ARPHRD_LOOPBACK 772
+/* IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST | IFF_LOWER_UP */
+#define ETH_FLAGS 0x11043u
+#define RT_SCOPE_UNIVERSE 0
+#define RT_SCOPE_HOST 254
+
+struct cubi_netdev cubi_netdev;
+
+bool cubi_netdev_local(uint32_t addr)
+{
+	return addr >> 24 == 127 || (cubi_netdev.nif && addr == cubi_netdev.addr);
+}
+
+bool cubi_netdev_if(int index, struct cubi_ifinfo *o)
+{
+	if (index == CUBI_LO_INDEX) {
+		*o = (struct cubi_ifinfo){ CUBI_LO_INDEX, CUBI_LO_NAME, CUBI_LO_TYPE,
+					   CUBI_LO_FLAGS, CUBI_LO_MTU, { 0 }, { 0 },
+					   CUBI_LO_ADDR, CUBI_LO_PREFIX, RT_SCOPE_HOST, true };
+		return true;
+	}
+	if (index != ETH_INDEX || !cubi_netdev.nif)
+		return false;
+	*o = (struct cubi_ifinfo){ ETH_INDEX, ETH_NAME, ARPHRD_ETHER, ETH_FLAGS, CUB_IP4_MTU,
+				   { 0 }, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+				   cubi_netdev.addr, cubi_netdev.prefix, RT_SCOPE_UNIVERSE,
+				   !cubi_netdev.dhcp };
+	cub_memcpy(o->mac, cubi_netdev.mac, 6);
+	return true;
+}
+
+int cubi_netdev_if_named(const char *name)
+{
+	struct cubi_ifinfo i;
+
+	for (int k = 1; k <= CUBI_IF_MAX; k++)
+		if (cubi_netdev_if(k, &i) && !cub_strcmp(i.name, name))
+			return k;
+	return 0;
+}
+
+/* ------------------------------------------------------------ bring-up */
+
+/* /etc/resolv.conf naming dns, unless there is one (or /etc is no
+ * directory). */
+static void write_resolv(cub_ip4_t dns)
+{
+	struct cubi_rnode *etc = NULL, *f;
+	char line[40], ip[16];
+	int n = cub_snprintf(line, sizeof(line), "nameserver %s\n", cubi_ip4_str(dns, ip));
+
+	cubi_fs_lock();
+	(void)cubi_ramfs_create(cubi_ramfs_root(), "etc", 3, CUBI_S_IFDIR | 0755, &etc);
+	if (etc && cubi_ramfs_is_dir(etc) &&
+	    cubi_ramfs_create(etc, "resolv.conf", 11, CUBI_S_IFREG | 0644, &f) == 0)
+		(void)cubi_ramfs_write(f, line, (size_t)n, 0);
+	cubi_fs_unlock();
+}
+
+/* Configures nif as c says: 0 (cubi_netdev filled), or an error. */
+static int configure(struct cub_netif *nif, const struct cubi_netcfg *c)
+{
+	struct cub_dhcp_lease lease;
+	int rc;
+
+	if (c->mode == CUBI_NET_STATIC) {
+		rc = cub_netif_configure(nif, c->addr, c->prefix, c->gateway);
+		if (rc)
+			return rc;
+		lease = (struct cub_dhcp_lease){ .addr = c->addr, .prefix_len = c->prefix,
+						 .gateway = c->gateway, .dns = c->dns };
+	} else if ((rc = cub_net_dhcp(nif, CUBI_NET_DHCP_NS, &lease)) != 0) {
+		return rc;
+	}
+	cubi_netdev.addr = lease.addr;
+	cubi_netdev.prefix = lease.prefix_len;
+	cubi_netdev.gateway = lease.gateway;
+	cubi_netdev.dns = lease.dns;
+	cubi_netdev.dhcp = c->mode == CUBI_NET_DHCP;
+	return 0;
+}
+
+/* The console line of a card that came up. */
+static void report_up(void)
+{
+	char a[16], g[16];
+
+	cub_printk("net: " ETH_NAME " %s/%u", cubi_ip4_str(cubi_netdev.addr, a),
+		   cubi_netdev.prefix);
+	if (cubi_netdev.gateway)
+		cub_printk(" via %s", cubi_ip4_str(cubi_netdev.gateway, g));
+	cub_printk(" (%s)\n", cubi_netdev.dhcp ? "dhcp" : "static");
+}
+
+void cubi_netdev_up(char *const envp[])
+{
+	static bool done;
+	struct cub_arch_nic_info info;
+	const char *v = cubi_netcfg_find(envp);
+	struct cubi_netcfg c;
+	struct cub_netif *nif;
+	int rc;
+
+	if (done || cub_arch_nic_info(0, &info) != 0)
+		return;			/* no card: nothing changes */
+	done = true;
+	if (cubi_netcfg_parse(v, &c)) {
+		cub_printk("net: " ETH_NAME ": " CUBI_NETCFG_VAR "=%s: not dhcp, off nor "
+			   "ADDR/PREFIX[,GATEWAY[,DNS]]; no network\n", v);
+		return;
+	}
+	if (c.mode == CUBI_NET_OFF) {
+		cub_printk("net: " ETH_NAME " off (" CUBI_NETCFG_VAR "=off)\n");
+		return;
+	}
+	rc = cub_net_attach(0, &nif);
+	if (!rc)
+		rc = configure(nif, &c);
+	if (rc) {
+		cub_printk("net: " ETH_NAME ": %s failed: %s; no network\n",
+			   c.mode == CUBI_NET_DHCP ? "dhcp" : "configuration", cub_strerror(rc));
+		return;
+	}
+	cub_memcpy(cubi_netdev.mac, info.mac, 6);
+	cubi_netdev.nif = nif;
+	report_up();
+	if (cubi_netdev.dns)
+		write_resolv(cubi_netdev.dns);
+}

@@ -1,0 +1,117 @@
+/*
+ * netdev.h - the shim's network: the card a Linux program's AF_INET
+ * sockets reach beside the loopback (docs/shim.md, "The network").
+ *
+ * netcfg.c reads the program's CUBRT_NET variable (portable, host-tested);
+ * netdev.c brings the card up when the program starts (arch NIC 0 through
+ * src/net: attach, DHCP or a static address), writes /etc/resolv.conf and
+ * describes the machine's interfaces to rtnetlink and the SIOCGIF*
+ * ioctls; socket_inet.c joins UDP sockets to the stack's endpoints.
+ *
+ * Invariants: cubi_netdev is written once, by cubi_netdev_up before the
+ * program's first instruction, and only read afterwards: nif is non-NULL
+ * iff the card is up with an address (addr, prefix, gateway, dns as
+ * configured), so readers need no lock.
+ */
+#ifndef CUBRT_SHIM_NETDEV_H
+#define CUBRT_SHIM_NETDEV_H
+
+#include <cubrt/net.h>
+
+#include "shim_impl.h"
+
+/* What CUBRT_NET asks for (netcfg.c). */
+enum cubi_netcfg_mode { CUBI_NET_DHCP, CUBI_NET_OFF, CUBI_NET_STATIC };
+
+struct cubi_netcfg {
+	enum cubi_netcfg_mode mode;
+	cub_ip4_t addr, gateway, dns;	/* CUBI_NET_STATIC; 0: none */
+	unsigned prefix;
+};
+
+#define CUBI_NETCFG_VAR "CUBRT_NET"
+#define CUBI_NET_DHCP_NS (5ull * 1000 * 1000 * 1000)	/* DHCP's time */
+
+/*
+ * Parses a CUBRT_NET value: "dhcp" (also NULL or ""), "off", or
+ * "ADDR/PREFIX[,GATEWAY[,DNS]]" in dotted quads, PREFIX 1..32 (the
+ * gateway and DNS may be empty: "10.0.2.15/24,,10.0.2.3"). 0 and *c, or
+ * -CUB_EINVAL (anything else; *c is then CUBI_NET_OFF). Whether the
+ * addresses make sense together is cub_netif_configure's to say.
+ * Contexts: any.
+ */
+int cubi_netcfg_parse(const char *v, struct cubi_netcfg *c);
+
+/* The value of CUBRT_NET in envp (NULL-terminated), or NULL. */
+const char *cubi_netcfg_find(char *const envp[]);
+
+/* Formats a as a dotted quad into buf (16 bytes); returns buf. */
+char *cubi_ip4_str(cub_ip4_t a, char buf[16]);
+
+/* The network as the program sees it (netdev.c; see Invariants). */
+struct cubi_netdev {
+	struct cub_netif *nif;		/* NULL: no network */
+	uint8_t mac[6];
+	cub_ip4_t addr, gateway, dns;
+	unsigned prefix;
+	bool dhcp;			/* leased (else static) */
+};
+extern struct cubi_netdev cubi_netdev;
+
+/*
+ * Brings the network up for a program with environment envp, once: when
+ * arch NIC 0 exists and CUBRT_NET does not say "off", attaches it and
+ * configures it (DHCP by default), writes /etc/resolv.conf when a DNS
+ * server is known and the file does not exist, and prints one console
+ * line with the result or the error. Without a card it does nothing at
+ * all. Contexts: task (blocks while DHCP runs), before the program runs.
+ */
+void cubi_netdev_up(char *const envp[]);
+
+/* True when addr stays on this machine: 127/8, or the card's address. */
+bool cubi_netdev_local(uint32_t addr);
+
+/*
+ * The machine's interfaces as rtnetlink (socket_rtnl.c) and the
+ * SIOCGIF* ioctls (socket_ioctl.c) report them: index 1 is "lo" (always),
+ * index 2 "eth0" (while the card is up). False for any other index.
+ */
+struct cubi_ifinfo {
+	int index;
+	const char *name;		/* static */
+	uint16_t type;			/* ARPHRD_* */
+	uint32_t flags;			/* IFF_*: rtnetlink's; SIOCGIFFLAGS
+					 * takes the low 16 bits */
+	uint32_t mtu;
+	uint8_t mac[6], brd[6];		/* link address and broadcast */
+	uint32_t addr;			/* IPv4, host order */
+	unsigned prefix;
+	uint8_t scope;			/* RT_SCOPE_HOST or _UNIVERSE */
+	bool permanent;			/* IFA_F_PERMANENT (not leased) */
+};
+#define CUBI_IF_MAX 2			/* highest index there can be */
+bool cubi_netdev_if(int index, struct cubi_ifinfo *out);
+/* The index of the interface named name (a NUL-terminated name), or 0. */
+int cubi_netdev_if_named(const char *name);
+
+/* socket_inet.c: UDP sockets on the network. Interrupts enabled; the
+ * caller holds a reference to s (an AF_INET SOCK_DGRAM socket). */
+struct cubi_sock;
+struct cubi_ubuf;
+/* Gives s a network endpoint on its port when it holds one on 0.0.0.0 or
+ * the card's address, closes one it no longer should have: 0, or the
+ * endpoint's open error (-CUB_EADDRINUSE, -CUB_ENOMEM). Nothing without
+ * a network. */
+long cubi_inet_sync(struct cubi_sock *s);
+/* Sends n bytes from u as one datagram from s to dst:port (not local)
+ * through the card: n, or -errno. */
+long cubi_inet_send(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n, uint32_t dst,
+		    uint16_t port);
+/* cubi_inet_sync of the socket at fd, if it still is one (the result is
+ * dropped: a connect's port stays picked). */
+void cubi_inet_sync_fd(uint64_t fd);
+/* The socket's free op: closes its endpoint (waits for its pump to let
+ * go of it). */
+void cubi_inet_release(struct cubi_sock *s);
+
+#endif
