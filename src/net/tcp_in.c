@@ -335,7 +335,8 @@ static void data_input(struct cub_tcp *c, struct tcp_seg *s)
 		s->flags &= (uint8_t)~TH_FIN;	/* after their FIN: ignored */
 		return;
 	}
-	if (!c->user) {			/* nobody will read it: RST (Linux) */
+	if (!c->user && !c->parent) {	/* nobody will read it: RST (Linux);
+					 * a child not yet accepted will be */
 		cubi_tcp_reset(c, 0);
 		return;
 	}
