@@ -114,4 +114,29 @@ void cubi_inet_sync_fd(uint64_t fd);
  * go of it). */
 void cubi_inet_release(struct cubi_sock *s);
 
+/* socket_tcpnet.c: TCP stream sockets on the network (its header
+ * comment has the design). Contexts: task. */
+/* connect of the stream socket at fd to dst:port, not local, through the
+ * card: starts the connection in the background (the socket is
+ * CUBI_SOCK_CONNECTING until it knows): 0, or -errno with nothing
+ * started. Interrupts enabled. */
+long cubi_tcpnet_connect(uint64_t fd, uint32_t dst, uint16_t port);
+/* A blocking connect's wait for that outcome: 0, its error,
+ * -EINPROGRESS (SO_SNDTIMEO ran out) or -EINTR; the connection goes on
+ * in the background in the last two cases. Interrupts enabled. */
+long cubi_tcpnet_wait(uint64_t fd);
+/* listen's network half: the listener at fd, on 0.0.0.0 or the card's
+ * address, also listens on the card (nothing to do otherwise, or
+ * without a network): 0, -EADDRINUSE (the stack has the port), -ENOMEM.
+ * Interrupts enabled. */
+long cubi_tcpnet_listen(uint64_t fd);
+/* s lets go of its network link (irq off): its last close, a listener's
+ * shutdown, the free of a connection never accepted. The pump finishes
+ * alone: abort (or unread data, or SO_LINGER 0) resets a connection,
+ * else it sends what was written and closes. Nothing without a link. */
+void cubi_tcpnet_detach(struct cubi_sock *s, bool abort);
+/* accept took a connection off listener l's queue (irq off): its pump
+ * may accept more from the card. */
+void cubi_tcpnet_room(struct cubi_sock *l);
+
 #endif

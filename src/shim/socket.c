@@ -108,6 +108,7 @@
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
+#include "netdev.h"
 #include "socket.h"
 
 #define AF_INET6 10
@@ -214,6 +215,13 @@ void cubi_sock_free_queue(struct cub_list *q)
 
 static void destroy(struct cubi_sock *s)
 {
+	unsigned long irq;
+
+	if (s->tn) {		/* queued, never accepted: reset on the card */
+		irq = cub_arch_irq_save();
+		cubi_tcpnet_detach(s, true);
+		cub_arch_irq_restore(irq);
+	}
 	cubi_sock_free_queue(&s->queue);	/* a listener's reset connections */
 	while (!cub_list_empty(&s->dgrams))
 		cubi_dgram_free(cub_container_of(cub_list_pop_front(&s->dgrams),
@@ -227,6 +235,7 @@ void *cubi_sock_release(struct cubi_file *f)
 {
 	struct cubi_sock *s = of_file(f);
 
+	cubi_tcpnet_detach(s, false);	/* the card's side finishes alone */
 	if (s->in_table)
 		cub_list_del(&s->link);
 	if (s->state == CUBI_SOCK_LISTENING)

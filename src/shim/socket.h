@@ -65,6 +65,9 @@
 #define CUBI_SCM_MAX 253		/* descriptors per SCM_RIGHTS send (SCM_MAX_FD) */
 #define CUB_EPROTOTYPE 91
 #define CUB_ENOBUFS 105
+#define CUB_ECONNABORTED 103
+#define CUB_EALREADY 114
+#define CUB_EINPROGRESS 115
 
 /* The machine's one network interface, the loopback, as rtnetlink
  * (socket_rtnl.c) and the SIOCGIF* ioctls (socket_ioctl.c) both report
@@ -78,7 +81,10 @@
 #define CUBI_LO_ADDR 0x7f000001u	/* 127.0.0.1, host order */
 #define CUBI_LO_PREFIX 8		/* /8: netmask 255.0.0.0 */
 
-enum cubi_sock_state { CUBI_SOCK_UNCONNECTED, CUBI_SOCK_LISTENING, CUBI_SOCK_CONNECTED };
+/* CONNECTING: a TCP connect through the network card is under way
+ * (socket_tcpnet.c); loopback connections never are. */
+enum cubi_sock_state { CUBI_SOCK_UNCONNECTED, CUBI_SOCK_LISTENING, CUBI_SOCK_CONNECTED,
+		       CUBI_SOCK_CONNECTING };
 
 /* Options recorded for getsockopt (socket_opt.c); they change nothing. */
 enum { CUBI_OPT_REUSEADDR, CUBI_OPT_BROADCAST, CUBI_OPT_KEEPALIVE,
@@ -139,6 +145,12 @@ struct cubi_sock {
 					 * NULL (socket_inet.c; changed under its
 					 * mutex and irq off, read under either) */
 	bool port_auto;		/* the port was picked (bind to port 0) */
+	struct cubi_tcpnet *tn;	/* TCP: its link to a connection or listener
+				 * on the network card, or NULL
+				 * (socket_tcpnet.c, irq off) */
+	bool conn_report;	/* TCP: a network connect's outcome is for
+				 * the next connect call to report (Linux
+				 * answers 0 once, then EISCONN) */
 	uint32_t un_id;		/* AF_UNIX, in_table: what its name leads to */
 	uint32_t nl_pid, nl_groups;	/* AF_NETLINK: port id (0: unbound) and
 					 * the groups bind named */
@@ -301,6 +313,10 @@ void cubi_sock_unbind(struct cubi_sock *s);
  * (irq off; bind keeps such sockets from overlapping: at most one). */
 struct cubi_sock *cubi_sock_bound(int type, uint32_t dst, uint16_t port);
 
+/* socket_stream.c: appends what fits of buf[0..n) to stream socket s's
+ * ring (irq off; the network pump's receive, socket_tcpnet.c): the
+ * count. */
+size_t cubi_sock_ring_put(struct cubi_sock *s, const void *buf, size_t n);
 /* socket_stream.c: the read, peek, write and poll ops (irq off). */
 long cubi_sock_read(struct cubi_file *f, void *buf, size_t n);
 long cubi_sock_peek(struct cubi_file *f, void *buf, size_t n);

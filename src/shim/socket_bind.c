@@ -36,9 +36,8 @@ static long bind_locked(struct cubi_sock *s, const uint8_t *a, int len)
 		return -CUB_EINVAL;
 	if (cubi_sa_family(a) != CUBI_AF_INET)
 		return -CUB_EAFNOSUPPORT;
-	if (addr && !cubi_sock_loopback(addr) &&
-	    !(s->type == CUBI_SOCK_DGRAM && cubi_netdev_local(addr)))
-		return -CUB_EADDRNOTAVAIL;	/* UDP: the card's address too */
+	if (addr && !cubi_netdev_local(addr))
+		return -CUB_EADDRNOTAVAIL;	/* loopback, or the card's address */
 	if (s->port || s->state != CUBI_SOCK_UNCONNECTED)
 		return -CUB_EINVAL;	/* bound already */
 	return cubi_sock_bind(s, addr, cubi_sa_port(a));
@@ -101,7 +100,7 @@ static long listen_locked(struct cubi_sock *s, int backlog)
 		return -CUB_EOPNOTSUPP;
 	if (s->domain == CUBI_AF_UNIX && !s->in_table)
 		return -CUB_EINVAL;
-	if (s->state == CUBI_SOCK_CONNECTED)
+	if (s->state == CUBI_SOCK_CONNECTED || s->state == CUBI_SOCK_CONNECTING)
 		return -CUB_EINVAL;
 	if (!s->port && s->domain == CUBI_AF_INET && (rc = cubi_sock_bind(s, 0, 0)) != 0)
 		return rc;
@@ -113,6 +112,10 @@ static long listen_locked(struct cubi_sock *s, int backlog)
 	return 0;
 }
 
+static void unlisten_fd(uint64_t fd);
+
+/* listen(fd, backlog); on 0.0.0.0 or the card's address, also on the
+ * card (socket_tcpnet.c). */
 CUBI_SYS(listen)
 {
 	long rc;
@@ -122,6 +125,8 @@ CUBI_SYS(listen)
 	if (s)
 		rc = listen_locked(s, (int)A1(r));
 	cub_arch_irq_restore(irq);
+	if (rc == 0 && (rc = cubi_tcpnet_listen(A0(r))) != 0)
+		unlisten_fd(A0(r));	/* the card refused: not listening */
 	return rc;
 }
 
@@ -131,12 +136,27 @@ CUBI_SYS(listen)
  * queue is reset and moved to dead, a waiting accept fails -EINVAL. */
 static void unlisten(struct cubi_sock *l, struct cub_list *dead)
 {
+	cubi_tcpnet_detach(l, false);	/* its stack listener closes */
 	cubi_sock_reset_queue(l);
 	while (!cub_list_empty(&l->queue))
 		cub_list_push_back(dead, cub_list_pop_front(&l->queue));
 	l->qlen = 0;
 	l->state = CUBI_SOCK_UNCONNECTED;
 	cubi_sock_changed(l);
+}
+
+/* Undoes a listen the card refused (interrupts enabled). */
+static void unlisten_fd(uint64_t fd)
+{
+	struct cub_list dead = CUB_LIST_INIT(dead);
+	long rc;
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_sock *s = cubi_sock_at(fd, &rc);
+
+	if (s && s->state == CUBI_SOCK_LISTENING)
+		unlisten(s, &dead);
+	cub_arch_irq_restore(irq);
+	cubi_sock_free_queue(&dead);
 }
 
 static long shutdown_locked(struct cubi_sock *s, int how, struct cub_list *dead)

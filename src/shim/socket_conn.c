@@ -25,6 +25,7 @@
 #define SOCK_FLAGS (CUBI_O_NONBLOCK | CUBI_O_CLOEXEC)	/* accept4 */
 #define NEED_SOCK 1		/* connect_locked: allocate, then retry */
 #define NEED_NAME 2		/* connect_locked: look the AF_UNIX name up */
+#define NEED_NET 3		/* connect_locked: through the network card */
 
 /* ------------------------------------------------------------ connect */
 
@@ -47,8 +48,8 @@ static void enqueue(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock
 /* TCP: enqueue with the addresses; dst is the one c connected to. */
 static void join(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock *l, uint32_t dst)
 {
-	if (!c->addr)
-		c->addr = LOOPBACK;	/* the source address loopback routes use */
+	if (!c->addr)		/* the source address local routes use */
+		c->addr = cubi_sock_loopback(dst) ? LOOPBACK : dst;
 	c->peer_addr = srv->addr = dst;
 	c->peer_port = srv->port = l->port;
 	srv->peer_addr = c->addr;
@@ -60,6 +61,8 @@ static void join(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock *l
 struct attempt {
 	struct cubi_sock *srv;	/* the server side, allocated, or NULL */
 	uint32_t id;		/* AF_UNIX: what the name led to (0: look) */
+	uint32_t dst;		/* NEED_NET: where to */
+	uint16_t port;
 	int domain, type;	/* NEED_SOCK: what srv must be */
 };
 
@@ -117,6 +120,15 @@ static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struc
 		return unix_connect_locked(s, t);
 	if ((unsigned)len < 2)
 		return -CUB_EINVAL;
+	if (s->state == CUBI_SOCK_CONNECTING)
+		return -CUB_EALREADY;
+	if (s->conn_report) {	/* a network connect's outcome, once */
+		s->conn_report = false;
+		if (s->state == CUBI_SOCK_CONNECTED)
+			return 0;
+		if (s->err)
+			return cubi_sock_take_err(s);
+	}
 	if (s->state != CUBI_SOCK_UNCONNECTED)
 		return s->state == CUBI_SOCK_CONNECTED ? -CUB_EISCONN : -CUB_EINVAL;
 	if ((unsigned)len < CUBI_SIN_SIZE)
@@ -124,7 +136,12 @@ static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struc
 	if (cubi_sa_family(a) != CUBI_AF_INET)
 		return -CUB_EAFNOSUPPORT;
 	dst = dst ? dst : LOOPBACK;	/* 0.0.0.0: this machine */
-	if (!cubi_sock_loopback(dst))
+	if (!cubi_netdev_local(dst) && cubi_netdev.nif) {
+		t->dst = dst;		/* the card's: socket_tcpnet.c */
+		t->port = cubi_sa_port(a);
+		return t->port ? NEED_NET : -CUB_ECONNREFUSED;
+	}
+	if (!cubi_netdev_local(dst))
 		return -CUB_ENETUNREACH;
 	l = cubi_sock_find_listener(dst, cubi_sa_port(a));
 	if (!l)
@@ -141,20 +158,23 @@ static long connect_locked(struct cubi_sock *s, const uint8_t *a, int len, struc
 
 /* connect(fd, addr, len): completes at once (loopback), even on a
  * non-blocking socket; waits only while the listener's queue is full.
+ * To a non-local address through the network card: socket_tcpnet.c
+ * connects in the background (-EINPROGRESS, or a wait for the outcome).
  * An AF_UNIX name is looked up between attempts (with interrupts
  * enabled: a path takes the fs lock), again after each wait. */
 CUBI_SYS(connect)
 {
 	uint8_t a[CUBI_ADDR_MAX];
 	long cerr = cubi_sock_addr_in(A1(r), (int)A2(r), a), rc;
-	struct attempt t = { NULL, 0, 0, 0 };
+	struct attempt t = { NULL, 0, 0, 0, 0, 0 };
+	bool nonblock = false;
 
 	for (;;) {
 		unsigned long irq = cub_arch_irq_save();
 		uint32_t seq = cubi_io_seq();
 		struct cubi_sock *s = cubi_sock_at(A0(r), &rc);
-		bool nonblock = s && (s->file.flags & CUBI_O_NONBLOCK);
 
+		nonblock = s && (s->file.flags & CUBI_O_NONBLOCK);
 		if (s)
 			rc = cerr ? cerr : connect_locked(s, a, (int)A2(r), &t);
 		cub_arch_irq_restore(irq);
@@ -166,6 +186,8 @@ CUBI_SYS(connect)
 		}
 		if (rc == NEED_SOCK && t.srv)
 			continue;
+		if (rc == NEED_NET && (rc = cubi_tcpnet_connect(A0(r), t.dst, t.port)) == 0)
+			rc = nonblock ? -CUB_EINPROGRESS : cubi_tcpnet_wait(A0(r));
 		if (rc == NEED_SOCK)
 			rc = -CUB_ENOMEM;
 		if (rc != -CUB_EAGAIN || nonblock)
@@ -204,6 +226,7 @@ static long accept_locked(struct cubi_sock *l, unsigned flags, struct cubi_saddr
 	q->file.flags = CUBI_O_RDWR | (flags & CUBI_O_NONBLOCK);
 	cubi_sock_name(q, true, peer);
 	cubi_file_changed(&l->file);
+	cubi_tcpnet_room(l);	/* the card's pump may queue another */
 	cubi_sock_changed(q);	/* also: a connect waiting for room looks again */
 	return fd;
 }

@@ -68,7 +68,7 @@ static long outq(struct cubi_file *f, uintptr_t arg)
 		n = -CUB_ENOTTY;
 	else if (s->state == CUBI_SOCK_LISTENING)
 		n = s->domain == CUBI_AF_INET ? -CUB_EINVAL : 0;
-	else if (s->domain == CUBI_AF_UNIX && s->type == CUBI_SOCK_STREAM && s->peer)
+	else if (s->type == CUBI_SOCK_STREAM && s->peer && (s->domain == CUBI_AF_UNIX || s->tn))
 		n = (long)s->peer->len;
 	cub_arch_irq_restore(irq);
 	return n < 0 ? n : cubi_ioctl_int_out(arg, (int)n);

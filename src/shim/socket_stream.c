@@ -84,6 +84,11 @@ static size_t ring_put(struct cubi_sock *s, const void *buf, size_t n)
 	return k;
 }
 
+size_t cubi_sock_ring_put(struct cubi_sock *s, const void *buf, size_t n)
+{
+	return ring_put(s, buf, n);
+}
+
 /* ------------------------------------------------------- SCM_RIGHTS */
 
 /* A send put k bytes (the last ones of peer's ring) in: x's rights ride
@@ -158,6 +163,8 @@ static long recv_locked(struct cubi_sock *s, void *buf, size_t n, size_t skip, b
 {
 	long e = -s->err, room;
 
+	if (s->state == CUBI_SOCK_CONNECTING)
+		return -CUB_EAGAIN;	/* through the card: until it knows */
 	if (s->state != CUBI_SOCK_CONNECTED)
 		return -CUB_ENOTCONN;
 	if (n == 0)
@@ -189,6 +196,8 @@ static long send_locked(struct cubi_sock *s, const void *buf, size_t n, struct c
 {
 	size_t k;
 
+	if (s->state == CUBI_SOCK_CONNECTING)
+		return -CUB_EAGAIN;
 	if (s->state != CUBI_SOCK_CONNECTED)
 		return -CUB_ENOTCONN;
 	if (send_broken(s) && s->err) {		/* reset: say so once */
@@ -240,7 +249,9 @@ long cubi_sock_inq(struct cubi_file *f)
 }
 
 /* Linux's tcp_poll, as far as it applies: an unconnected socket is
- * writable and hung up; a listener is readable with a queued connection. */
+ * writable and hung up (a failed network connect: also EPOLLERR); a
+ * listener is readable with a queued connection; a connecting one shows
+ * nothing but an error. */
 uint32_t cubi_sock_poll(struct cubi_file *f)
 {
 	struct cubi_sock *s = of_sock(f);
@@ -250,6 +261,8 @@ uint32_t cubi_sock_poll(struct cubi_file *f)
 		return cub_list_empty(&s->queue) ? ev : ev | CUBI_EPOLLIN | CUBI_EPOLLRDNORM;
 	if (s->state == CUBI_SOCK_UNCONNECTED)
 		return ev | CUBI_EPOLLOUT | CUBI_EPOLLWRNORM | CUBI_EPOLLHUP;
+	if (s->state == CUBI_SOCK_CONNECTING)
+		return ev;
 	if (!s->file.held && (s->len || at_eof(s)))	/* held: as if empty */
 		ev |= CUBI_EPOLLIN | CUBI_EPOLLRDNORM;
 	if (!s->file.held && at_eof(s))

@@ -1,0 +1,262 @@
+/*
+ * test_shim_tcpnet.c - TCP sockets through the network card
+ * (socket_tcpnet.c) on the host: the shim's card is interface A of an
+ * in-memory wire (tests/unit/net/net_test.h), and the test plays the
+ * remote end with the stack's own calls on interface B. A blocking
+ * connect, data both ways with readiness, FIN and end of file; a
+ * non-blocking connect (EINPROGRESS, EALREADY, POLLOUT, SO_ERROR, the
+ * names, connect's 0 then EISCONN); ECONNREFUSED; a listener on
+ * 0.0.0.0 taking a connection from B whose data came before accept; a
+ * reset by B (ECONNRESET, end of file, EPIPE); close with unread data
+ * resets B's end; every connection of both interfaces gone at the end.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <cubrt/mem.h>
+#include <cubrt/net.h>
+#include <cubrt/sched.h>
+#include "shim_impl.h"
+#include "netdev.h"
+#include "sys.h"
+#include "sock.h"
+#include "../net/net_test.h"
+
+#define SYS_poll 7
+#define SO_ERROR 4
+#define EINPROGRESS 115
+#define EALREADY 114
+#define MSG_NOSIGNAL 0x4000
+#define PORT_B 7000
+#define PORT_A 8000
+#define BIG 150000
+
+static struct wire w;
+static struct cub_netif *B;
+static char out[200000], in[200000];
+
+/* poll(2)'s revents for fd after waiting up to ms. */
+static unsigned polled(int fd, short events, int ms)
+{
+	struct { int fd; short events, revents; } p = { fd, events, 0 };
+
+	assert_true(SYS3(SYS_poll, &p, 1, ms) >= 0);
+	return (unsigned)(unsigned short)p.revents;
+}
+
+static void up(void)
+{
+	struct cub_tcp_params fast = { .time_wait = 20 * MS };
+
+	assert_int_equal(wire_start(&w), 0);
+	B = &w.end[1].nif;
+	assert_int_equal(cub_tcp_set_params(&w.end[0].nif, &fast), 0);
+	assert_int_equal(cub_tcp_set_params(B, &fast), 0);
+	cubi_netdev = (struct cubi_netdev){ .nif = &w.end[0].nif, .addr = IP_A, .prefix = 24 };
+}
+
+/* Waits until both interfaces freed every connection and listener they
+ * made, then stops the wire. */
+static void down(void)
+{
+	for (int i = 0; i < 2000; i++) {
+		struct cub_netif_stats a, b;
+
+		cub_netif_stats(&w.end[0].nif, &a);
+		cub_netif_stats(B, &b);
+		if (a.tcp_freed == a.tcp_active_opens + a.tcp_passive_opens &&
+		    b.tcp_freed == b.tcp_active_opens + b.tcp_passive_opens)
+			break;
+		cub_sleep(MS);
+	}
+	memset(&cubi_netdev, 0, sizeof(cubi_netdev));
+	wire_stop(&w);
+}
+
+static int tcp(int flags)
+{
+	long fd = SYS3(SYS_socket, AF_INET, SOCK_STREAM | flags, 0);
+
+	assert_true(fd >= 3);
+	return (int)fd;
+}
+
+/* Reads exactly n bytes (blocking) from fd into in. */
+static void read_all(int fd, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		long r = SYS3(SYS_read, fd, in + got, n - got);
+
+		assert_true(r > 0);
+		got += (size_t)r;
+	}
+}
+
+static void data_body(void)
+{
+	struct cub_tcp *l, *c;
+	int s;
+	size_t got = 0;
+
+	up();
+	assert_int_equal(cub_tcp_listen(B, PORT_B, 4, &l), 0);
+	s = tcp(0);
+	assert_int_equal(connect_to(s, IP_B, PORT_B), 0);
+	assert_int_equal(cub_tcp_accept(l, &c, 1000 * MS), 0);
+	assert_int_equal(__builtin_bswap32(name(s, true).addr), IP_B);
+	assert_int_equal(__builtin_bswap32(name(s, false).addr), IP_A);
+	/* BIG bytes out at once: the shim's ring, the stack's and B's take
+	 * them before B reads. */
+	assert_int_equal(SYS3(SYS_write, s, out, BIG), BIG);
+	while (got < BIG) {
+		long r = cub_tcp_recv(c, in + got, sizeof(in) - got, 1000 * MS);
+
+		assert_true(r > 0);
+		got += (size_t)r;
+	}
+	assert_memory_equal(in, out, BIG);
+	/* and back, with readiness */
+	assert_int_equal(polled(s, EPOLLIN, 0) & EPOLLIN, 0);
+	assert_int_equal(cub_tcp_send(c, out, 5000, 1000 * MS), 5000);
+	assert_true(polled(s, EPOLLIN, 1000) & EPOLLIN);
+	read_all(s, 5000);
+	assert_memory_equal(in, out, 5000);
+	/* B's FIN: end of file; ours: B reads 0 */
+	assert_int_equal(cub_tcp_shutdown(c), 0);
+	assert_true(polled(s, EPOLLRDHUP, 1000) & EPOLLRDHUP);
+	assert_int_equal(SYS3(SYS_read, s, in, 10), 0);
+	assert_int_equal(SYS2(SYS_shutdown, s, 1), 0);
+	assert_int_equal(cub_tcp_recv(c, in, 10, 1000 * MS), 0);
+	assert_int_equal(SYS1(SYS_close, s), 0);
+	cub_tcp_close(c);
+	cub_tcp_close(l);
+	down();
+}
+
+static void test_tcpnet_data(void **state)
+{
+	(void)state;
+	run(data_body);
+}
+
+static void nonblock_body(void)
+{
+	struct cub_tcp *l, *c;
+	int s, err;
+
+	up();
+	assert_int_equal(cub_tcp_listen(B, PORT_B, 4, &l), 0);
+	s = tcp(NB);
+	assert_int_equal(connect_to(s, IP_B, PORT_B), -EINPROGRESS);
+	assert_int_equal(connect_to(s, IP_B, PORT_B), -EALREADY);
+	assert_true(polled(s, EPOLLOUT, 1000) & EPOLLOUT);
+	assert_int_equal(getopt_int(s, SOL_SOCKET, SO_ERROR), 0);
+	assert_int_equal(__builtin_bswap16(name(s, true).port), PORT_B);
+	assert_int_equal(connect_to(s, IP_B, PORT_B), 0);	/* once, */
+	assert_int_equal(connect_to(s, IP_B, PORT_B), -CUB_EISCONN);	/* then */
+	assert_int_equal(cub_tcp_accept(l, &c, 1000 * MS), 0);
+	assert_int_equal(SYS3(SYS_read, s, in, 10), -CUB_EAGAIN);
+	cub_tcp_close(c);
+	assert_int_equal(SYS1(SYS_close, s), 0);
+
+	/* no listener: B answers RST */
+	s = tcp(NB);
+	assert_int_equal(connect_to(s, IP_B, PORT_B + 1), -EINPROGRESS);
+	assert_true(polled(s, EPOLLOUT, 1000) & EPOLLERR);
+	err = getopt_int(s, SOL_SOCKET, SO_ERROR);
+	assert_int_equal(err, CUB_ECONNREFUSED);
+	assert_int_equal(SYS1(SYS_close, s), 0);
+	s = tcp(0);
+	assert_int_equal(connect_to(s, IP_B, PORT_B + 1), -CUB_ECONNREFUSED);
+	assert_int_equal(SYS1(SYS_close, s), 0);
+	cub_tcp_close(l);
+	down();
+}
+
+static void test_tcpnet_nonblock(void **state)
+{
+	(void)state;
+	run(nonblock_body);
+}
+
+static void listen_body(void)
+{
+	struct cub_tcp *c, *c2, *c3;
+	struct sin peer;
+	int l, s, s2, s3, len = sizeof(peer);
+
+	up();
+	l = tcp(0);
+	assert_int_equal(bind_to(l, 0, PORT_A), 0);
+	assert_int_equal(SYS2(SYS_listen, l, 1), 0);
+	assert_int_equal(cub_tcp_connect(B, IP_A, PORT_A, 1000 * MS, &c), 0);
+	assert_int_equal(cub_tcp_send(c, "early", 5, 1000 * MS), 5);
+	assert_true(polled(l, EPOLLIN, 1000) & EPOLLIN);
+	/* the queue is full (backlog 1): the next waits in the stack's
+	 * backlog, and its data before accept is kept (not a reset) */
+	assert_int_equal(cub_tcp_connect(B, IP_A, PORT_A, 1000 * MS, &c3), 0);
+	assert_int_equal(cub_tcp_send(c3, "later", 5, 1000 * MS), 5);
+	cub_sleep(20 * MS);
+	s = (int)SYS4(SYS_accept4, l, &peer, &len, NB);
+	assert_true(s >= 3);
+	assert_int_equal(__builtin_bswap32(peer.addr), IP_B);
+	assert_true(polled(s, EPOLLIN, 1000) & EPOLLIN);
+	assert_int_equal(SYS3(SYS_read, s, in, 10), 5);
+	assert_memory_equal(in, "early", 5);
+	assert_true(polled(l, EPOLLIN, 1000) & EPOLLIN);
+	s3 = (int)SYS4(SYS_accept4, l, 0, 0, NB);
+	assert_true(s3 >= 3);
+	assert_true(polled(s3, EPOLLIN, 1000) & EPOLLIN);
+	assert_int_equal(SYS3(SYS_read, s3, in, 10), 5);
+	assert_memory_equal(in, "later", 5);
+	assert_int_equal(SYS1(SYS_close, s3), 0);
+	assert_int_equal(cub_tcp_recv(c3, in, 10, 1000 * MS), 0);	/* FIN */
+	cub_tcp_close(c3);
+	/* a reset by B: ECONNRESET once, then end of file, then EPIPE */
+	cub_tcp_abort(c);
+	assert_true(polled(s, EPOLLIN, 1000) & EPOLLERR);
+	assert_int_equal(SYS3(SYS_read, s, in, 10), -CUB_ECONNRESET);
+	assert_int_equal(SYS3(SYS_read, s, in, 10), 0);
+	assert_int_equal(SYS6(SYS_sendto, s, "x", 1, MSG_NOSIGNAL, 0, 0), -CUB_EPIPE);
+	assert_int_equal(SYS1(SYS_close, s), 0);
+	/* close with unread data: B's end is reset */
+	assert_int_equal(cub_tcp_connect(B, IP_A, PORT_A, 1000 * MS, &c2), 0);
+	s2 = (int)SYS3(SYS_accept, l, 0, 0);
+	assert_true(s2 >= 3);
+	assert_int_equal(cub_tcp_send(c2, "unread", 6, 1000 * MS), 6);
+	assert_true(polled(s2, EPOLLIN, 1000) & EPOLLIN);
+	assert_int_equal(SYS1(SYS_close, s2), 0);
+	assert_int_equal(cub_tcp_recv(c2, in, 10, 1000 * MS), -CUB_ECONNRESET);
+	cub_tcp_close(c2);
+	assert_int_equal(SYS1(SYS_close, l), 0);
+	/* the card's listener went with it: B is refused */
+	assert_int_equal(cub_tcp_connect(B, IP_A, PORT_A, 1000 * MS, &c), -CUB_ECONNREFUSED);
+	down();
+}
+
+static void test_tcpnet_listen(void **state)
+{
+	(void)state;
+	run(listen_body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcpnet_data),
+		cmocka_unit_test(test_tcpnet_nonblock),
+		cmocka_unit_test(test_tcpnet_listen),
+	};
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 7 + i / 251);
+	cubi_mem_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
