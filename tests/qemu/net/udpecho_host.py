@@ -1,46 +1,38 @@
 #!/usr/bin/env python3
-"""tests/qemu/net/udpecho_host.py - traffic from the host into the guest.
+"""tests/qemu/net/udpecho_host.py - traffic from the host into a guest's
+UDP echo server on port 7 (examples/udpecho in C; the Go one,
+tests/qemu/shim/gonet, with `--guest-arg echo`).
 
-usage: udpecho_host.py RUNNER IMAGE
+usage: udpecho_host.py [--guest-arg ARG] [--listening TEXT]
+                       [--expect TEXT]... [--not TEXT]... RUNNER IMAGE
 
-Boots IMAGE (examples/udpecho) with scripts/run --net and a host port
-forwarded to the guest's UDP port 7, waits for its "listening" line, then
-from the host: datagrams of 0..1472 bytes come back byte for byte, 50 sent
-back to back all come back, one of 2000 bytes (QEMU fragments it; cubrt
-drops fragments) gets no answer, and "quit" ends the guest with status 0
-and its counters. Prints one line per check and exits non-zero on the
-first failure.
+Boots IMAGE with scripts/run --net and a host port forwarded to the
+guest's port 7, waits for the line containing TEXT (default
+"udpecho: listening on 10.0.2.15:7"), then from the host: datagrams of
+0..1472 bytes come back byte for byte, 50 sent back to back all come
+back, one of 2000 bytes (QEMU fragments it; cubrt drops fragments) gets
+no answer, and "quit" gets "bye" and ends the guest with status 0, its
+last lines then containing every --expect text and no --not text (the
+guest's count of datagrams and of dropped fragments).
+Prints one line per check and exits non-zero on the first failure.
 """
-import os, socket, subprocess, sys, time
+import argparse, os, socket, sys
 
-runner, image = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hostside import Guest, free_port
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+ap = argparse.ArgumentParser()
+ap.add_argument("--guest-arg", action="append", default=[])
+ap.add_argument("--listening", default="udpecho: listening on 10.0.2.15:7")
+ap.add_argument("--expect", action="append", default=[])
+ap.add_argument("--not", dest="nots", action="append", default=[])
+ap.add_argument("runner")
+ap.add_argument("image")
+a = ap.parse_args()
 
-def fail(msg, guest):
-    print("FAIL: " + msg)
-    os.killpg(guest.pid, 9)     # the runner and its QEMU
-    print(guest.stdout.read())
-    sys.exit(1)
-
-port = free_port()
-guest = subprocess.Popen([runner, "--timeout", "60",
-                          "--net=hostfwd=udp:127.0.0.1:%d-:7" % port, image],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         start_new_session=True)
-deadline = time.time() + 40
-while True:
-    line = guest.stdout.readline()
-    if not line or time.time() > deadline:
-        fail("the guest never listened", guest)
-    print(line, end="")
-    if "udpecho: listening on 10.0.2.15:7" in line:
-        break
+port = free_port(socket.SOCK_DGRAM)
+guest = Guest(a.runner, ["--net=hostfwd=udp:127.0.0.1:%d-:7" % port, a.image] + a.guest_arg)
+guest.wait_line(a.listening)
 
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.connect(("127.0.0.1", port))
@@ -51,9 +43,9 @@ for size in (0, 1, 63, 64, 512, 1000, 1471, 1472):
     try:
         back = s.recv(4096)
     except socket.timeout:
-        fail("no echo of %d bytes" % size, guest)
+        guest.fail("no echo of %d bytes" % size)
     if back != data:
-        fail("the echo of %d bytes differs" % size, guest)
+        guest.fail("the echo of %d bytes differs" % size)
 print("echoes of 0..1472 bytes: ok")
 sent = [b"burst %03d" % i for i in range(50)]
 for d in sent:
@@ -65,13 +57,13 @@ try:
 except socket.timeout:
     pass
 if sorted(got) != sorted(sent):
-    fail("a burst of 50: %d came back" % len(got), guest)
+    guest.fail("a burst of 50: %d came back" % len(got))
 print("a burst of 50 datagrams: all echoed: ok")
 s.settimeout(1)
 s.send(bytes(2000))
 try:
     s.recv(4096)
-    fail("a fragmented datagram was echoed", guest)
+    guest.fail("a fragmented datagram was echoed")
 except socket.timeout:
     print("a 2000-byte datagram (fragments) gets no echo: ok")
 s.settimeout(5)
@@ -80,13 +72,16 @@ try:
     bye = s.recv(16)
 except socket.timeout:
     bye = b""
-rest, _ = guest.communicate(timeout=30)
-print(rest, end="")
-if bye != b"bye" or guest.returncode != 0:
-    print("FAIL: quit: reply %r, guest status %d" % (bye, guest.returncode))
+status, rest = guest.finish()
+if bye != b"bye" or status != 0:
+    print("FAIL: quit: reply %r, guest status %d" % (bye, status))
     sys.exit(1)
-if "58 datagrams echoed" not in rest or "fragments dropped" not in rest or \
-   " 0 fragments dropped" in rest:
-    print("FAIL: the guest's counters")
-    sys.exit(1)
-print("udpecho from the host: ok")
+for t in a.expect:
+    if t not in rest:
+        print("FAIL: the guest's last lines lack %r" % t)
+        sys.exit(1)
+for t in a.nots:
+    if t in rest:
+        print("FAIL: the guest's last lines show %r" % t)
+        sys.exit(1)
+print("udp echo from the host: ok")

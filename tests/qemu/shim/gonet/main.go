@@ -24,10 +24,10 @@
 //
 // With "echo" as the first argument it is instead a UDP echo server on
 // port 7 (ListenUDP("udp", ":7")) that a host client drives through a
-// forwarded port (echo_host.py); "quit" ends it.
+// forwarded port (tests/qemu/net/udpecho_host.py); "quit" ends it.
 //
 // meson.build boots it as go_net (QEMU's user network serving tftproot/
-// by TFTP, DHCP) and go_net_echo (echo_host.py):
+// by TFTP, DHCP) and go_net_echo (tests/qemu/net/udpecho_host.py):
 //
 //	scripts/go-image -o gonet.img tests/qemu/shim/gonet/main.go
 //	scripts/run --net=tftp=tests/qemu/shim/tftproot gonet.img 52:54:00:12:34:56
