@@ -604,6 +604,16 @@ int cub_tcp_close(struct cub_tcp *c);
  * its state. 0 or -CUB_EINVAL. Contexts: task. */
 int cub_tcp_abort(struct cub_tcp *c);
 
+/*
+ * What nif's connections still have to deliver: the bytes queued or sent
+ * but not yet acknowledged, plus one for each FIN not yet acknowledged,
+ * over every connection that can still deliver (established or closing,
+ * no error). 0: the peers have everything. A machine about to stop waits
+ * for 0 (the syscall shim does at a program's exit), as Linux's kernel
+ * goes on sending after a process exits. Contexts: task.
+ */
+size_t cub_tcp_undelivered(struct cub_netif *nif);
+
 /* CUB_TCP_POLL* bits of c now (0 for NULL). Contexts: task. */
 unsigned cub_tcp_poll(struct cub_tcp *c);
 

@@ -520,6 +520,26 @@ unsigned cub_tcp_poll(struct cub_tcp *c)
 }
 
 /* Contexts: task. Locks: takes nif->lock. */
+size_t cub_tcp_undelivered(struct cub_netif *nif)
+{
+	struct cub_list *pos;
+	size_t n = 0;
+
+	if (!nif)
+		return 0;
+	cub_mutex_lock(&nif->lock);
+	cub_list_for_each(pos, &nif->tcps) {
+		const struct cub_tcp *c = cub_container_of(pos, struct cub_tcp, link);
+
+		if (c->err || c->state < TCP_ESTABLISHED || c->state == TCP_TIME_WAIT)
+			continue;	/* nothing more will be delivered */
+		n += c->s_len + (c->fin_queued && !c->fin_acked);
+	}
+	cub_mutex_unlock(&nif->lock);
+	return n;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
 int cub_tcp_set_notify(struct cub_tcp *c, void (*fn)(void *), void *arg)
 {
 	struct cub_netif *nif = tcp_enter(c);

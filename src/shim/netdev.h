@@ -135,6 +135,11 @@ long cubi_tcpnet_listen(uint64_t fd);
  * alone: abort (or unread data, or SO_LINGER 0) resets a connection,
  * else it sends what was written and closes. Nothing without a link. */
 void cubi_tcpnet_detach(struct cubi_sock *s, bool abort);
+/* At the program's exit: waits until the pumps have handed every byte
+ * written to a network connection to the stack and the peers have
+ * acknowledged it all (cub_tcp_undelivered), at most timeout_ns, so the
+ * machine does not stop with a reply half sent. Contexts: task. */
+void cubi_tcpnet_flush(uint64_t timeout_ns);
 /* accept took a connection off listener l's queue (irq off): its pump
  * may accept more from the card. */
 void cubi_tcpnet_room(struct cubi_sock *l);

@@ -46,8 +46,10 @@
  * reset, any other sends what the program wrote (up to DRAIN_NS without
  * progress, then reset) and closes with FIN, the stack finishing the
  * close in the background; a listener closes its stack listener (its
- * unaccepted connections are reset). A program that exits leaves the
- * pumps to finish.
+ * unaccepted connections are reset). A program that exits first waits
+ * (cubi_tcpnet_flush, bounded) until what it wrote is acknowledged by
+ * the peers, as Linux's kernel goes on sending after the process is
+ * gone; then the machine stops.
  *
  * Invariants: s->tn == tn iff tn->sock == s (set and cleared together,
  * irq off); while attached and connected, s->peer == tn->out and
@@ -79,6 +81,7 @@
 						 * no progress this long: reset */
 
 struct cubi_tcpnet {
+	struct cub_list link;		/* connection: in conns (irq off) */
 	struct cub_tcp *c;		/* the stack's handle (the pump's) */
 	struct cubi_sock *sock;		/* attached socket, or NULL (irq off) */
 	struct cubi_sock *out;		/* connection: the stand-in peer */
@@ -90,6 +93,7 @@ struct cubi_tcpnet {
 };
 
 static const struct cubi_file_ops bell_ops = { .file_wakes = true };
+static struct cub_list conns = CUB_LIST_INIT(conns);	/* live connections */
 
 /* The word tn's pump sleeps on. */
 static struct cubi_file *word(struct cubi_tcpnet *tn)
@@ -121,15 +125,49 @@ static struct cubi_tcpnet *tn_new(bool conn)
 		cub_free(tn);
 		return NULL;
 	}
-	if (tn->out)
+	if (tn->out) {
+		unsigned long irq = cub_arch_irq_save();
+
 		tn->out->state = CUBI_SOCK_CONNECTED;
+		cub_list_push_back(&conns, &tn->link);
+		cub_arch_irq_restore(irq);
+	}
 	return tn;
 }
 
 static void tn_free(struct cubi_tcpnet *tn)
 {
+	if (tn->out) {
+		unsigned long irq = cub_arch_irq_save();
+
+		cub_list_del(&tn->link);
+		cub_arch_irq_restore(irq);
+	}
 	cub_free(tn->out);
 	cub_free(tn);
+}
+
+/* Bytes programs wrote to network connections that the pumps have not
+ * yet handed to the stack. */
+static size_t unpumped(void)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cub_list *pos;
+	size_t n = 0;
+
+	cub_list_for_each(pos, &conns)
+		n += cub_container_of(pos, struct cubi_tcpnet, link)->out->len;
+	cub_arch_irq_restore(irq);
+	return n;
+}
+
+void cubi_tcpnet_flush(uint64_t timeout_ns)
+{
+	uint64_t end = cub_time_now() + timeout_ns;
+
+	while (cubi_netdev.nif && cub_time_now() < end &&
+	       (unpumped() || cub_tcp_undelivered(cubi_netdev.nif)))
+		cub_sleep(CUB_NSEC_PER_MSEC);
 }
 
 static long spawn(void *(*fn)(void *), struct cubi_tcpnet *tn, const char *name)

@@ -22,8 +22,10 @@
 #include <cubrt/panic.h>
 #include <cubrt/sched.h>
 #include <cubrt/string.h>
+#include <cubrt/time.h>
 
 #include "../sched/sched_hooks.h"
+#include "netdev.h"
 #include "shim_impl.h"
 
 #define CLONE_VM 0x100
@@ -212,8 +214,11 @@ CUBI_SYS(clone)
 	return st.tid;
 }
 
+/* The process ends: data on its way to the network is delivered first
+ * (at most 5 s), then the machine stops. */
 CUB_NORETURN void cubi_shim_exit_program(int status)
 {
+	cubi_tcpnet_flush(5 * CUB_NSEC_PER_SEC);
 	cub_exit(status & 0xff);
 }
 

@@ -6,7 +6,7 @@ failure, collect its end; free host ports.
 Scripts in tests/qemu/<dir>/ (or one level deeper) import it after
 putting tests/qemu on sys.path.
 """
-import os, socket, subprocess, sys, time
+import os, re, socket, subprocess, sys, time
 
 
 def free_port(kind=socket.SOCK_STREAM):
@@ -40,6 +40,14 @@ class Guest:
             if text in line:
                 return line
 
+    def lines(self):
+        """The console's lines as they come, echoed, until the guest ends
+        (then its status is in self.proc.returncode)."""
+        for line in self.proc.stdout:
+            print(line, end="")
+            yield line
+        self.proc.wait()
+
     def fail(self, msg):
         """Reports msg, stops the runner and its QEMU, shows the rest of
         the console and exits 1."""
@@ -57,3 +65,10 @@ class Guest:
         rest, _ = self.proc.communicate(timeout=seconds)
         print(rest, end="")
         return self.proc.returncode, rest
+
+
+def checks_passed(text, name):
+    """True when text has the summary line "NAME: N of N checks passed"
+    (tests/qemu/shim/checks.h and the Go programs print it)."""
+    m = re.search(r"%s: (\d+) of (\d+) checks passed" % re.escape(name), text)
+    return bool(m) and m.group(1) == m.group(2)

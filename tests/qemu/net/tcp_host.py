@@ -16,19 +16,15 @@ Prints one line per check and exits non-zero on the first failure.
 """
 import os, socket, subprocess, sys, threading, time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hostside import Guest, free_port
+
 runner, image = sys.argv[1], sys.argv[2]
 MIB = 1024 * 1024
 GUEST_PORT = 5000
 
 def stream(k, n=MIB):
     return bytes((i * 7 + i // 251 + k) & 0xFF for i in range(n))
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 def recv_all(sock):
     parts = []
@@ -55,15 +51,6 @@ def serve(srv):
     except Exception as e:          # reported by the main thread
         result["error"] = repr(e)
 
-def fail(msg, guest):
-    print("FAIL: " + msg)
-    try:
-        os.killpg(guest.pid, 9)     # the runner and its QEMU
-    except ProcessLookupError:
-        pass
-    print(guest.stdout.read())
-    sys.exit(1)
-
 srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", 0))
@@ -74,19 +61,10 @@ server = threading.Thread(target=serve, args=(srv,), daemon=True)
 server.start()
 
 fwd_port = free_port()
-guest = subprocess.Popen([runner, "--timeout", "60"] + os.environ.get("TCP_HOST_RUNARGS", "").split() + [
-                          "--net=hostfwd=tcp:127.0.0.1:%d-:%d" % (fwd_port, GUEST_PORT),
-                          image, str(srv_port)],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         start_new_session=True)
-deadline = time.time() + 40
-while True:
-    line = guest.stdout.readline()
-    if not line or time.time() > deadline:
-        fail("the guest never listened", guest)
-    print(line, end="")
-    if "tcp: listening on 10.0.2.15:%d" % GUEST_PORT in line:
-        break
+guest = Guest(runner, os.environ.get("TCP_HOST_RUNARGS", "").split() + [
+                  "--net=hostfwd=tcp:127.0.0.1:%d-:%d" % (fwd_port, GUEST_PORT),
+                  image, str(srv_port)])
+guest.wait_line("tcp: listening on 10.0.2.15:%d" % GUEST_PORT)
 
 try:
     t0 = time.time()
@@ -96,24 +74,23 @@ try:
     back = recv_all(c)
     c.close()
 except OSError as e:
-    fail("client: %r" % e, guest)
+    guest.fail("client: %r" % e)
 if back != want[2]:
-    fail("the guest's 1 MiB differs (%d bytes)" % len(back), guest)
+    guest.fail("the guest's 1 MiB differs (%d bytes)" % len(back))
 print("host client: 1 MiB each way through the forwarded port, intact: ok (%.1f s)"
       % (time.time() - t0))
 
 server.join(45)
 if "error" in result or not result.get("from guest"):
-    fail("host server: %r" % result, guest)
+    guest.fail("host server: %r" % result)
 print("host server: 1 MiB each way with the guest's connection, intact: ok (%.1f s)"
       % result["server time"])
 
 try:
-    rest, _ = guest.communicate(timeout=40)
+    status, rest = guest.finish(40)
 except subprocess.TimeoutExpired:
-    fail("the guest did not exit", guest)
-print(rest, end="")
-if guest.returncode != 0 or "checks passed" not in rest:
-    print("FAIL: guest status %d" % guest.returncode)
+    guest.fail("the guest did not exit")
+if status != 0 or "checks passed" not in rest:
+    print("FAIL: guest status %d" % status)
     sys.exit(1)
 print("tcp with the host: ok")

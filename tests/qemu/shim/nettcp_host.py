@@ -18,17 +18,13 @@ echoes), half-closes, reads the guest's end of file and its last words.
 Prints the guest's output; exits non-zero when the guest's summary is
 missing, a check failed, or the host's own part failed.
 """
-import os, socket, subprocess, sys, threading, time
+import os, socket, sys, threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hostside import Guest, checks_passed, free_port
 
 runner, image = sys.argv[1], sys.argv[2]
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def serve_one(c):
@@ -72,11 +68,8 @@ ls.listen(16)
 threading.Thread(target=server, args=(ls,), daemon=True).start()
 sport, closed, fwd = ls.getsockname()[1], free_port(), free_port()
 
-guest = subprocess.Popen([runner, "--timeout", "60",
-                          "--net=hostfwd=tcp:127.0.0.1:%d-:8080" % fwd,
-                          image, str(sport), str(closed)],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         start_new_session=True)
+guest = Guest(runner, ["--net=hostfwd=tcp:127.0.0.1:%d-:8080" % fwd,
+                      image, str(sport), str(closed)])
 out, host_ok = [], True
 
 
@@ -86,11 +79,7 @@ def fail(msg):
     print("FAIL (host): " + msg)
 
 
-while True:
-    line = guest.stdout.readline()
-    if not line:
-        break
-    print(line, end="")
+for line in guest.lines():
     out.append(line)
     if "nettcp: listening on 8080" not in line:
         continue
@@ -117,14 +106,11 @@ while True:
             print("host: 256 KiB through hostfwd echoed, then bye: ok")
     except OSError as e:
         fail("through hostfwd: %r" % e)
-guest.wait()
 text = "".join(out)
-if guest.returncode != 0 or "FAILED" in text or not host_ok:
-    print("FAIL: guest status %d" % guest.returncode)
+if guest.proc.returncode != 0 or "FAILED" in text or not host_ok:
+    print("FAIL: guest status %d" % guest.proc.returncode)
     sys.exit(1)
-import re
-m = re.search(r"nettcp: (\d+) of (\d+) checks passed", text)
-if not m or m.group(1) != m.group(2):
+if not checks_passed(text, "nettcp"):
     print("FAIL: no clean summary")
     sys.exit(1)
 print("nettcp from the host: ok")

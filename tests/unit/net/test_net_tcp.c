@@ -240,6 +240,41 @@ static void *graceful_main(void *arg)
 	return NULL;
 }
 
+/* cub_tcp_undelivered counts what is queued or in flight until the peer
+ * acknowledges it (a FIN counts one), whether or not the peer has read
+ * it, and forgets a connection that died. */
+static void *undelivered_main(void *arg)
+{
+	static uint8_t data[3000];
+	struct cub_tcp *a, *b;
+
+	(void)arg;
+	start();
+	pair(&a, &b, NULL);
+	assert_int_equal(cub_tcp_undelivered(A), 0);
+	send_all(a, data, sizeof(data));
+	assert_int_equal(cub_tcp_undelivered(A), sizeof(data));	/* nothing acked yet */
+	wire_settle(&W);
+	assert_int_equal(cub_tcp_undelivered(A), 0);		/* acked, not read */
+	assert_int_equal(cub_tcp_shutdown(a), 0);
+	assert_int_equal(cub_tcp_undelivered(A), 1);		/* the FIN */
+	wire_settle(&W);
+	assert_int_equal(cub_tcp_undelivered(A), 0);
+	send_all(b, data, 100);
+	assert_int_equal(cub_tcp_abort(b), 0);			/* reset: gone */
+	assert_int_equal(cub_tcp_undelivered(B), 0);
+	assert_int_equal(cub_tcp_undelivered(NULL), 0);
+	assert_int_equal(cub_tcp_close(a), 0);
+	stop();
+	return NULL;
+}
+
+static void test_undelivered(void **state)
+{
+	(void)state;
+	run(undelivered_main);
+}
+
 static void test_graceful_close(void **state)
 {
 	(void)state;
@@ -1077,6 +1112,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_graceful_close),
+		cmocka_unit_test(test_undelivered),
 		cmocka_unit_test(test_big),
 		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_simultaneous_close),

@@ -11,9 +11,12 @@ with urllib through the forwarded port: /hello, /sum?n=1000 (JSON),
 /big (256 KiB) and 8 of /hello at once, then /quit. Exits non-zero when
 a page is wrong, the guest's summary is missing or a check failed.
 """
-import functools, http.server, json, os, re, subprocess, sys, tempfile, threading
+import functools, http.server, json, os, sys, tempfile, threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from hostside import Guest, checks_passed, free_port
 
 runner, image = sys.argv[1], sys.argv[2]
 root = tempfile.mkdtemp()
@@ -29,16 +32,10 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
                                       functools.partial(Quiet, directory=root))
 threading.Thread(target=srv.serve_forever, daemon=True).start()
-s = __import__("socket").socket()
-s.bind(("127.0.0.1", 0))
-fwd = s.getsockname()[1]
-s.close()
+fwd = free_port()
 
-guest = subprocess.Popen([runner, "--timeout", "80", "--mem", "512M",
-                          "--net=hostfwd=tcp:127.0.0.1:%d-:8080" % fwd,
-                          image, str(srv.server_address[1])],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         start_new_session=True)
+guest = Guest(runner, ["--mem", "512M", "--net=hostfwd=tcp:127.0.0.1:%d-:8080" % fwd,
+                      image, str(srv.server_address[1])], timeout=80)
 out, ok = [], True
 
 
@@ -66,19 +63,13 @@ def host_checks():
         ok = ok and good
 
 
-while True:
-    line = guest.stdout.readline()
-    if not line:
-        break
-    print(line, end="")
+for line in guest.lines():
     out.append(line)
     if "gohttp: listening on 8080" in line:
         threading.Thread(target=host_checks).start()
-guest.wait()
 text = "".join(out)
-m = re.search(r"gohttp: (\d+) of (\d+) checks passed", text)
-if guest.returncode != 0 or not ok or not m or m.group(1) != m.group(2) \
+if guest.proc.returncode != 0 or not ok or not checks_passed(text, "gohttp") \
         or "gohttp: served 11 requests" not in text:
-    print("FAIL: guest status %d" % guest.returncode)
+    print("FAIL: guest status %d" % guest.proc.returncode)
     sys.exit(1)
 print("go_http: ok")
