@@ -42,17 +42,6 @@
 
 static unsigned short sport, closed;
 
-static struct sockaddr_in sin_of(const char *ip, unsigned short port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons(port);
-	inet_pton(AF_INET, ip, &a.sin_addr);
-	return a;
-}
-
 static double now(void)
 {
 	struct timespec t;

@@ -40,27 +40,6 @@
 #define FILE_LINES 60		/* tftproot/blocks.txt: 60 lines of 32 bytes */
 #define FILE_LEN (FILE_LINES * 32)
 
-static struct sockaddr_in sin_of(const char *ip, unsigned short port)
-{
-	struct sockaddr_in a;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons(port);
-	inet_pton(AF_INET, ip, &a.sin_addr);
-	return a;
-}
-
-static struct sockaddr_in name_of(int fd)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-
-	memset(&a, 0, sizeof(a));
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	return a;
-}
-
 static double now(void)
 {
 	struct timespec t;

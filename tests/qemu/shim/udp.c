@@ -27,16 +27,6 @@
 
 static char big[65508];
 
-static struct sockaddr_in name_of(int fd)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-
-	memset(&a, 0, sizeof(a));
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	return a;
-}
-
 static int same(const struct sockaddr_in *x, const struct sockaddr_in *y)
 {
 	return x->sin_family == y->sin_family && x->sin_port == y->sin_port &&
