@@ -56,7 +56,7 @@
 
 /* ----------------------------------------------------------------- wire */
 
-#define SLOTS 8
+#define SLOTS 128	/* a TCP window (45 segments) and its ACKs in flight */
 
 struct slot {
 	int to;				/* interface index */
@@ -216,6 +216,65 @@ static void *ping_bench(void *unused)
 	return ok ? NULL : (void *)1;
 }
 
+/* TCP: TCP_WARM bytes, then TCP_BYTES timed, one way from A to B in
+ * TCP_CHUNK writes, until B has read them all (the sender's FIN). */
+#define TCP_PORT 9
+#define TCP_CHUNK (64l << 10)
+#define TCP_WARM (1l << 20)
+#define TCP_BYTES (16l << 20)
+static uint8_t tcp_buf[2][TCP_CHUNK];
+
+static void *tcp_sink(void *arg)
+{
+	struct cub_tcp *l = arg, *c;
+	long got = 0, n;
+
+	if (cub_tcp_accept(l, &c, CUB_NSEC_PER_SEC))
+		return (void *)1;
+	while ((n = cub_tcp_recv(c, tcp_buf[1], TCP_CHUNK, UINT64_MAX)) > 0)
+		got += n;
+	cub_tcp_close(c);
+	return got == TCP_WARM + TCP_BYTES ? NULL : (void *)1;
+}
+
+static bool tcp_send_n(struct cub_tcp *c, long bytes)
+{
+	for (long done = 0; done < bytes;) {
+		long n = cub_tcp_send(c, tcp_buf[0], (size_t)CUB_MIN(TCP_CHUNK, bytes - done),
+				      UINT64_MAX);
+
+		if (n <= 0)
+			return false;
+		done += n;
+	}
+	return true;
+}
+
+static void *tcp_bench(void *unused)
+{
+	struct cub_coro *wire, *sink;
+	struct cub_tcp *l, *c;
+	void *sink_failed = (void *)1;
+	uint64_t t0;
+	bool ok;
+
+	(void)unused;
+	if (wire_start(&wire) || cub_tcp_listen(&w.nif[1], TCP_PORT, 1, &l) ||
+	    cub_coro_spawn(&sink, tcp_sink, l, NULL) ||
+	    cub_tcp_connect(&w.nif[0], IP_B, TCP_PORT, CUB_NSEC_PER_SEC, &c))
+		return (void *)1;
+	ok = tcp_send_n(c, TCP_WARM);
+	t0 = cub_time_now();
+	ok = ok && tcp_send_n(c, TCP_BYTES) && cub_tcp_shutdown(c) == 0;
+	cub_coro_join(sink, &sink_failed);
+	result = (double)(cub_time_now() - t0) / (TCP_BYTES >> 10);
+	cub_tcp_close(c);
+	cub_tcp_close(l);
+	cub_chan_close(&w.ch);
+	cub_coro_join(wire, NULL);
+	return ok && !sink_failed ? NULL : (void *)1;
+}
+
 /* ----------------------------------------------------------- Linux side */
 
 static int linux_socks[2];		/* client, echo */
@@ -299,6 +358,57 @@ static int linux_bench(void)
 	return 0;
 }
 
+static void *linux_tcp_sink(void *arg)
+{
+	int fd = accept(*(int *)arg, NULL, NULL);
+	long got = 0, n;
+
+	while (fd >= 0 && (n = read(fd, tcp_buf[1], TCP_CHUNK)) > 0)
+		got += n;
+	if (fd >= 0)
+		close(fd);
+	return got == TCP_WARM + TCP_BYTES ? NULL : (void *)1;
+}
+
+static bool linux_tcp_send_n(int fd, long bytes)
+{
+	for (long done = 0; done < bytes;) {
+		ssize_t n = write(fd, tcp_buf[0], (size_t)CUB_MIN(TCP_CHUNK, bytes - done));
+
+		if (n <= 0)
+			return false;
+		done += n;
+	}
+	return true;
+}
+
+/* The same over Linux's loopback TCP, the reader a second thread on the
+ * same CPU. */
+static int linux_tcp_bench(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+	void *sink_failed = (void *)1;
+	pthread_t sink;
+	double t0;
+	bool ok;
+
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &len) ||
+	    pthread_create(&sink, NULL, linux_tcp_sink, &l) ||
+	    connect(c, (struct sockaddr *)&a, sizeof(a)))
+		return 1;
+	ok = linux_tcp_send_n(c, TCP_WARM);
+	t0 = now();
+	ok = ok && linux_tcp_send_n(c, TCP_BYTES) && shutdown(c, SHUT_WR) == 0;
+	pthread_join(sink, &sink_failed);
+	result = (now() - t0) / (TCP_BYTES >> 10);
+	close(c);
+	close(l);
+	return ok && !sink_failed ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -314,8 +424,13 @@ int main(int argc, char **argv)
 		cub_sched_run(ping_bench, NULL, &failed);
 	} else if (!strcmp(mode, "linux-udp")) {
 		failed = linux_bench() ? (void *)1 : NULL;
+	} else if (!strcmp(mode, "tcp")) {
+		cub_sched_run(tcp_bench, NULL, &failed);
+	} else if (!strcmp(mode, "linux-tcp")) {
+		failed = linux_tcp_bench() ? (void *)1 : NULL;
 	} else {
-		fprintf(stderr, "usage: %s udp|udp-timed|ping|linux-udp\n", argv[0]);
+		fprintf(stderr, "usage: %s udp|udp-timed|ping|linux-udp|tcp|linux-tcp\n",
+			argv[0]);
 		return 2;
 	}
 	if (failed || w.refused) {
@@ -323,6 +438,6 @@ int main(int argc, char **argv)
 			mode, w.refused);
 		return 1;
 	}
-	printf("result: %.2f ns/op\n", result);
+	printf("result: %.2f %s\n", result, strstr(mode, "tcp") ? "ns/KiB" : "ns/op");
 	return 0;
 }
