@@ -1,11 +1,16 @@
 // httpd.go - an ordinary Go web server and its client in one program on
-// cubrt: net/http over the shim's loopback sockets (there is no network
-// card; connections stay inside the machine). The server listens on
+// cubrt: net/http over the shim's loopback sockets. The server listens on
 // 127.0.0.1 (a port the shim picks), the client fetches pages from it
 // concurrently, and a JSON handler shows the standard library at work.
 //
 //	scripts/go-image -o httpd.img examples/go/httpd.go
 //	scripts/run httpd.img           # or: scripts/run httpd.img 50  (requests)
+//
+// With "serve" it is a web server for the world instead, on port 8080 of
+// the network card (the shim brings it up by DHCP); /quit ends it:
+//
+//	scripts/run --net=hostfwd=tcp:127.0.0.1:8080-:8080 httpd.img serve
+//	curl 'http://127.0.0.1:8080/hello?who=host'    # from the host
 package main
 
 import (
@@ -65,7 +70,30 @@ func fetch(c *http.Client, url string) (string, error) {
 	return string(b), err
 }
 
+// serve answers on :8080 until a request for /quit.
+func serve() {
+	mux := handlers()
+	done := make(chan struct{})
+	mux.HandleFunc("/quit", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "bye\n")
+		close(done)
+	})
+	ln, err := net.Listen("tcp", ":8080")
+	if err != nil {
+		fmt.Println("listen:", err)
+		os.Exit(1)
+	}
+	go http.Serve(ln, mux)
+	fmt.Println("httpd: serving on", ln.Addr())
+	<-done
+	fmt.Printf("httpd: served %d requests\n", served.Load())
+}
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		serve()
+		return
+	}
 	requests := 20
 	if len(os.Args) > 1 {
 		requests, _ = strconv.Atoi(os.Args[1])
