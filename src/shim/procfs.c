@@ -77,6 +77,7 @@ enum {
 	G_MEMINFO, G_CPUINFO, G_UPTIME, G_LOADAVG, G_VERSION, G_MOUNTS,
 	G_FILESYSTEMS, G_OSRELEASE, G_HOSTNAME, G_OSTYPE, G_PID_MAX,
 	G_OVERCOMMIT, G_CMDLINE, G_ENVIRON, G_COMM, G_STATUS, G_STAT, G_MAPS,
+	G_NET_DEV, G_NET_ROUTE,
 };
 
 static const struct gen {
@@ -102,6 +103,8 @@ static const struct gen {
 	[G_STATUS] = { "status", cubi_procfs_status, 0444 },
 	[G_STAT] = { "stat", cubi_procfs_stat, 0444 },
 	[G_MAPS] = { "maps", cubi_procfs_maps, 0444 },
+	[G_NET_DEV] = { "dev", cubi_procfs_net_dev, 0444 },
+	[G_NET_ROUTE] = { "route", cubi_procfs_net_route, 0444 },
 };
 
 /* What each directory holds besides subdirectories and links. */
@@ -109,6 +112,7 @@ static const uint8_t root_files[] = { G_MEMINFO, G_CPUINFO, G_UPTIME, G_LOADAVG,
 				      G_VERSION, G_MOUNTS, G_FILESYSTEMS };
 static const uint8_t kernel_files[] = { G_OSRELEASE, G_HOSTNAME, G_OSTYPE, G_PID_MAX };
 static const uint8_t vm_files[] = { G_OVERCOMMIT };
+static const uint8_t net_files[] = { G_NET_DEV, G_NET_ROUTE };
 static const uint8_t pid_files[] = { G_CMDLINE, G_ENVIRON, G_COMM, G_STATUS,
 				     G_STAT, G_MAPS };
 static const uint8_t task_files[] = { G_COMM, G_STATUS, G_STAT };
@@ -220,7 +224,7 @@ static void make_pid(struct cubi_rnode *proc)
 
 void cubi_procfs_populate(struct cubi_rnode *root)
 {
-	struct cubi_rnode *proc;
+	struct cubi_rnode *proc, *d;
 
 	if (cubi_ramfs_lookup(root, "proc", 4, &proc) == 0) {
 		cub_printk("shim: /proc exists (from an archive?): no procfs\n");
@@ -233,6 +237,9 @@ void cubi_procfs_populate(struct cubi_rnode *root)
 	make_pid(proc);
 	add_files(proc, root_files, CUB_ARRAY_SIZE(root_files), 0);
 	make_sys(proc);
+	if ((d = new_dir(proc, "net", 0555)) != NULL)	/* procfs_net.c */
+		add_files(d, net_files, CUB_ARRAY_SIZE(net_files), 0);
+	sealed_dir(d, &plain);
 	sealed_dir(proc, &root_synth);
 }
 

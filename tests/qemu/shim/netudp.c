@@ -322,6 +322,44 @@ static void errors(int up)
 	close(fd);
 }
 
+/* The whole of a small file (at most 4 KiB), "" when it cannot be read. */
+static const char *file_text(const char *path)
+{
+	static char text[4096];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	return text;
+}
+
+/* /proc/net/route names the default gateway (what tools read it for) and
+ * eth0's subnet; /proc/net/dev counts eth0's traffic (by now: DHCP and the
+ * checks before). Without a network: neither. Called after the traffic. */
+static void proc_net(int up)
+{
+	const char *t = file_text("/proc/net/route");
+	unsigned long rx = 0, rxp = 0;
+	const char *e;
+
+	if (!up) {
+		check("/proc/net/route: the header only", !strncmp(t, "Iface\tDestination\t", 18) &&
+		      !strstr(t, "eth0"));
+		check("/proc/net/dev: lo, no eth0", strstr(file_text("/proc/net/dev"), "    lo:") &&
+		      !strstr(file_text("/proc/net/dev"), "eth0"));
+		return;
+	}
+	check("/proc/net/route: default via 10.0.2.2",
+	      strstr(t, "\neth0\t00000000\t0202000A\t0003\t") != NULL);
+	check("/proc/net/route: 10.0.2.0/24 on eth0",
+	      strstr(t, "\neth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t") != NULL);
+	e = strstr(file_text("/proc/net/dev"), "  eth0:");
+	check("/proc/net/dev: eth0 received bytes and frames",
+	      e && sscanf(e + 7, "%lu %lu", &rx, &rxp) == 2 && rx > 1000 && rxp > 2);
+}
+
 static void resolv(const char *mode)
 {
 	FILE *f = fopen("/etc/resolv.conf", "r");
@@ -347,12 +385,15 @@ int main(int argc, char **argv)
 	resolv(mode);
 	loopback_too();
 	errors(up);
+	if (!up)
+		proc_net(up);
 	if (up) {
 		fd = socket(AF_INET, SOCK_DGRAM, 0);
 		ioctls(fd);
 		tftp(fd);
 		tftp_error();
 		rcvtimeo();
+		proc_net(up);
 		/* fd stays open: the program exits with its pump running */
 	}
 	printf("netudp %s: %d of %d checks passed\n", mode, passed, total);

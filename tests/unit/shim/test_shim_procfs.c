@@ -20,6 +20,7 @@
 
 #include <cubrt/mem.h>
 #include "host.h"
+#include "netdev.h"
 #include "procfs.h"
 #include "shim_impl.h"
 #include "sys.h"
@@ -195,7 +196,7 @@ static void tree_body(void)
 	struct kstat st;
 
 	for (const char *w = "self thread-self 1 meminfo cpuinfo uptime loadavg version "
-			     "mounts filesystems sys"; *w;) {
+			     "mounts filesystems sys net"; *w;) {
 		char word[32];
 		size_t n = strcspn(w, " ");
 
@@ -284,6 +285,43 @@ static void system_files_body(void)
 	assert_string_equal(slurp("/proc/sys/kernel/ostype"), "Linux\n");
 	assert_string_equal(slurp("/proc/sys/kernel/pid_max"), "4194304\n");
 	assert_string_equal(slurp("/proc/sys/vm/overcommit_memory"), "2\n");
+}
+
+/* /proc/net/dev and /proc/net/route in Linux's formats: lo (no
+ * counters) and no eth0 without a card, a routing table with its header
+ * only; then, as if the card were up (the host has none, so only the
+ * shim's record of it is set), eth0's subnet and default route. */
+static void net_files_body(void)
+{
+	static const char lo[] = "\n    lo:       0       0    0    0    0     0          0"
+				 "         0        0       0    0    0    0     0       0"
+				 "          0\n";
+
+	slurp("/proc/net/dev");
+	assert_true(strncmp(text, "Inter-|   Receive ", 18) == 0);
+	assert_non_null(strstr(text, "\n face |bytes    packets errs drop fifo frame "));
+	assert_non_null(strstr(text, lo));
+	assert_null(strstr(text, "eth0"));
+	slurp("/proc/net/route");
+	assert_int_equal(text_len, 128);
+	assert_true(strncmp(text, "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\t"
+				  "Metric\tMask\t\tMTU\tWindow\tIRTT  ", 61) == 0);
+	cubi_netdev = (struct cubi_netdev){ .nif = (struct cub_netif *)&cubi_netdev,
+					    .addr = CUB_IP4(10, 0, 2, 15), .prefix = 24,
+					    .gateway = CUB_IP4(10, 0, 2, 2) };
+	slurp("/proc/net/route");
+	cubi_netdev = (struct cubi_netdev){ 0 };
+	assert_int_equal(text_len, 3 * 128);
+	assert_non_null(strstr(text, "\neth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000"
+				     "\t0\t0\t0    "));
+	assert_non_null(strstr(text, "\neth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF"
+				     "\t0\t0\t0    "));
+}
+
+static void test_net_files(void **state)
+{
+	(void)state;
+	run(net_files_body);
 }
 
 static void test_system_files(void **state)
@@ -752,6 +790,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tree),
 		cmocka_unit_test(test_system_files),
+		cmocka_unit_test(test_net_files),
 		cmocka_unit_test(test_process_files),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_readonly),
