@@ -148,6 +148,10 @@ struct cub_netif_stats {
 	uint64_t tcp_retransmits;	/* segments sent again (timeout, fast
 					 * retransmit) */
 	uint64_t tcp_timeouts;		/* retransmission timeouts */
+	uint64_t tcp_fast_retransmits;	/* fast retransmits: 3 duplicate
+					 * ACKs began a fast recovery */
+	uint64_t tcp_partial_acks;	/* NewReno partial ACKs in recovery
+					 * (each resends one segment) */
 	uint64_t tcp_persist_probes;	/* zero-window probes */
 	uint64_t tcp_dup;		/* segments wholly old or outside the
 					 * window (ACKed, dropped) */
@@ -632,5 +636,28 @@ int cub_tcp_peer(struct cub_tcp *c, cub_ip4_t *addr, uint16_t *port);
 /* c's state: "LISTEN", "SYN_SENT", ..., "TIME_WAIT", "CLOSED" ("?" for
  * NULL). Contexts: task. */
 const char *cub_tcp_state_name(struct cub_tcp *c);
+
+/*
+ * A connection's sender state, for tests and diagnostics. cwnd and
+ * ssthresh are RFC 5681's congestion window and slow start threshold
+ * (bytes; ssthresh is UINT32_MAX until the first loss); the sender has
+ * at most min(cwnd, snd_wnd) bytes in flight. srtt and rto are in ns
+ * (srtt 0: no sample yet); retransmits counts this connection's
+ * segments sent again (timeouts, fast retransmits, partial ACKs).
+ */
+struct cub_tcp_info {
+	const char *state;		/* as cub_tcp_state_name */
+	uint32_t cwnd, ssthresh;
+	uint32_t snd_wnd;		/* the peer's window */
+	uint32_t flight;		/* bytes sent, not yet acknowledged */
+	uint16_t snd_mss;		/* the MSS we send */
+	bool in_recovery;		/* fast recovery (RFC 6582) */
+	uint64_t srtt, rto;
+	uint32_t retransmits;
+};
+
+/* Fills *info from c. 0 or -CUB_EINVAL (NULL, released handle).
+ * Contexts: task. */
+int cub_tcp_info(struct cub_tcp *c, struct cub_tcp_info *info);
 
 #endif
