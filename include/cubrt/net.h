@@ -460,7 +460,8 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
 /* ------------------------------------------------------------------ TCP */
 
 /*
- * TCP (RFC 9293; retransmission timer per RFC 6298). A connection or a
+ * TCP (RFC 9293; retransmission timer per RFC 6298, congestion control
+ * per RFC 5681). A connection or a
  * listener is a struct cub_tcp that the stack allocates (connect, accept,
  * listen) and frees itself once the handle is released (close, abort)
  * and the connection has finished (FIN exchange, TIME_WAIT). A handle
@@ -483,8 +484,17 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * (time_wait, default 2 s: shorter than RFC 9293's 2 MSL, fine on a LAN)
  * and FIN_WAIT_2 of a closed handle (fin_timeout).
  *
- * No congestion control (RFC 5681): the sender fills the peer's window;
- * three duplicate ACKs resend from the first unacknowledged byte.
+ * Congestion control (RFC 5681): the sender keeps at most min(cwnd,
+ * the peer's window) beyond the first unacknowledged byte. cwnd starts
+ * at RFC 6928's initial window (10 segments of 1460; 1 MSS when the SYN
+ * timed out), grows by the bytes ACKed (at most 2 MSS per ACK) in slow
+ * start and by one MSS per cwnd ACKed past ssthresh; three duplicate
+ * ACKs resend the first unacknowledged segment (fast retransmit,
+ * tcp_fast_retransmits), halve ssthresh and start NewReno's fast
+ * recovery (RFC 6582: each partial ACK resends the next hole,
+ * tcp_partial_acks); a timeout sets ssthresh to half the flight and
+ * cwnd to one MSS, and sending starts again at the first
+ * unacknowledged byte. cub_tcp_info shows cwnd and ssthresh.
  * No Nagle, no delayed ACKs, no keep-alive, no urgent data, no options
  * sent but MSS (CUB_TCP_MSS); the peer's MSS is honoured (536 without
  * the option).
