@@ -148,6 +148,10 @@ struct cub_netif_stats {
 	uint64_t tcp_retransmits;	/* segments sent again (timeout, fast
 					 * retransmit) */
 	uint64_t tcp_timeouts;		/* retransmission timeouts */
+	uint64_t tcp_fast_retransmits;	/* fast retransmits: 3 duplicate
+					 * ACKs began a fast recovery */
+	uint64_t tcp_partial_acks;	/* NewReno partial ACKs in recovery
+					 * (each resends one segment) */
 	uint64_t tcp_persist_probes;	/* zero-window probes */
 	uint64_t tcp_dup;		/* segments wholly old or outside the
 					 * window (ACKed, dropped) */
@@ -456,7 +460,8 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
 /* ------------------------------------------------------------------ TCP */
 
 /*
- * TCP (RFC 9293; retransmission timer per RFC 6298). A connection or a
+ * TCP (RFC 9293; retransmission timer per RFC 6298, congestion control
+ * per RFC 5681). A connection or a
  * listener is a struct cub_tcp that the stack allocates (connect, accept,
  * listen) and frees itself once the handle is released (close, abort)
  * and the connection has finished (FIN exchange, TIME_WAIT). A handle
@@ -479,8 +484,17 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * (time_wait, default 2 s: shorter than RFC 9293's 2 MSL, fine on a LAN)
  * and FIN_WAIT_2 of a closed handle (fin_timeout).
  *
- * No congestion control (RFC 5681): the sender fills the peer's window;
- * three duplicate ACKs resend from the first unacknowledged byte.
+ * Congestion control (RFC 5681): the sender keeps at most min(cwnd,
+ * the peer's window) beyond the first unacknowledged byte. cwnd starts
+ * at RFC 6928's initial window (10 segments of 1460; 1 MSS when the SYN
+ * timed out), grows by the bytes ACKed (at most 2 MSS per ACK) in slow
+ * start and by one MSS per cwnd ACKed past ssthresh; three duplicate
+ * ACKs resend the first unacknowledged segment (fast retransmit,
+ * tcp_fast_retransmits), halve ssthresh and start NewReno's fast
+ * recovery (RFC 6582: each partial ACK resends the next hole,
+ * tcp_partial_acks); a timeout sets ssthresh to half the flight and
+ * cwnd to one MSS, and sending starts again at the first
+ * unacknowledged byte. cub_tcp_info shows cwnd and ssthresh.
  * No Nagle, no delayed ACKs, no keep-alive, no urgent data, no options
  * sent but MSS (CUB_TCP_MSS); the peer's MSS is honoured (536 without
  * the option).
@@ -632,5 +646,28 @@ int cub_tcp_peer(struct cub_tcp *c, cub_ip4_t *addr, uint16_t *port);
 /* c's state: "LISTEN", "SYN_SENT", ..., "TIME_WAIT", "CLOSED" ("?" for
  * NULL). Contexts: task. */
 const char *cub_tcp_state_name(struct cub_tcp *c);
+
+/*
+ * A connection's sender state, for tests and diagnostics. cwnd and
+ * ssthresh are RFC 5681's congestion window and slow start threshold
+ * (bytes; ssthresh is UINT32_MAX until the first loss); the sender has
+ * at most min(cwnd, snd_wnd) bytes in flight. srtt and rto are in ns
+ * (srtt 0: no sample yet); retransmits counts this connection's
+ * segments sent again (timeouts, fast retransmits, partial ACKs).
+ */
+struct cub_tcp_info {
+	const char *state;		/* as cub_tcp_state_name */
+	uint32_t cwnd, ssthresh;
+	uint32_t snd_wnd;		/* the peer's window */
+	uint32_t flight;		/* bytes sent, not yet acknowledged */
+	uint16_t snd_mss;		/* the MSS we send */
+	bool in_recovery;		/* fast recovery (RFC 6582) */
+	uint64_t srtt, rto;
+	uint32_t retransmits;
+};
+
+/* Fills *info from c. 0 or -CUB_EINVAL (NULL, released handle).
+ * Contexts: task. */
+int cub_tcp_info(struct cub_tcp *c, struct cub_tcp_info *info);
 
 #endif

@@ -580,19 +580,41 @@ int cub_tcp_peer(struct cub_tcp *c, cub_ip4_t *addr, uint16_t *port)
 }
 
 /* Contexts: task. Locks: takes nif->lock. */
+static const char *const state_names[] = {
+	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
+	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING",
+	"LAST_ACK", "TIME_WAIT",
+};
+
 const char *cub_tcp_state_name(struct cub_tcp *c)
 {
-	static const char *const names[] = {
-		"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
-		"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING",
-		"LAST_ACK", "TIME_WAIT",
-	};
 	struct cub_netif *nif = tcp_enter(c);
 	const char *s;
 
 	if (!nif)
 		return "?";
-	s = names[c->state];
+	s = state_names[c->state];
 	tcp_leave(nif, c);
 	return s;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_tcp_info(struct cub_tcp *c, struct cub_tcp_info *info)
+{
+	struct cub_netif *nif;
+
+	if (!info)
+		return -CUB_EINVAL;
+	nif = tcp_enter(c);
+	if (!nif)
+		return -CUB_EINVAL;
+	*info = (struct cub_tcp_info){
+		.state = state_names[c->state],
+		.cwnd = c->cwnd, .ssthresh = c->ssthresh,
+		.snd_wnd = c->snd_wnd, .flight = c->snd_max - c->snd_una,
+		.snd_mss = c->snd_mss, .in_recovery = c->in_recovery,
+		.srtt = c->srtt, .rto = c->rto, .retransmits = c->rexmits,
+	};
+	tcp_leave(nif, c);
+	return 0;
 }

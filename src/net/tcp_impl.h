@@ -86,6 +86,16 @@ struct cub_tcp {
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
 	uint32_t snd_wnd;		/* the peer's window */
 	uint32_t recover;		/* no fast retransmit below it */
+	/* Congestion control (RFC 5681, RFC 3465 byte counting, NewReno
+	 * RFC 6582): the sender keeps snd_nxt - snd_una <= min(cwnd,
+	 * snd_wnd) (except a FIN, which takes no room); cwnd >= snd_mss
+	 * once synchronised; in_recovery only between a fast retransmit
+	 * and the ACK of recover. */
+	uint32_t cwnd, ssthresh;
+	uint32_t ca_acked;		/* bytes ACKed toward cwnd's next MSS
+					 * in congestion avoidance */
+	bool in_recovery;
+	uint32_t rexmits;		/* segments this connection resent */
 	uint16_t snd_mss;		/* the peer's MSS, <= CUB_TCP_MSS */
 	uint32_t irs, rcv_nxt, rcv_adv;
 
@@ -146,6 +156,22 @@ void cubi_tcp_reset(struct cub_tcp *c, int err);
 void cubi_tcp_rtt_sample(struct cub_tcp *c, uint64_t r);
 /* The window we would advertise now: free receive space, <= 65535. */
 uint32_t cubi_tcp_rcv_wnd(const struct cub_tcp *c);
+/* Resends the first unacknowledged segment (at snd_una, at most one MSS,
+ * and the FIN when it fits) without moving snd_nxt: fast retransmit and
+ * NewReno's partial ACKs. */
+void cubi_tcp_resend_first(struct cub_tcp *c);
+/* Congestion control (tcp_cc.c). */
+/* Initial cwnd (RFC 6928) and ssthresh, when the handshake completes
+ * (retries still counts the SYN's timeouts). */
+void cubi_tcp_cc_init(struct cub_tcp *c);
+/* acked new bytes ACKed (snd_una already moved): grows cwnd, or in fast
+ * recovery handles a partial or full ACK. */
+void cubi_tcp_cc_ack(struct cub_tcp *c, uint32_t acked);
+/* A duplicate ACK (counted in dupacks): the third starts fast
+ * retransmit, later ones inflate cwnd in recovery. */
+void cubi_tcp_cc_dupack(struct cub_tcp *c);
+/* A retransmission timeout (before snd_nxt goes back): loss window. */
+void cubi_tcp_cc_timeout(struct cub_tcp *c);
 
 /* tcp_timer.c */
 /* Makes sure the timer coroutine runs and wakes it when deadline is

@@ -126,6 +126,7 @@ static void synced(struct cub_tcp *c, const struct tcp_seg *s)
 	if (c->rtt_on && SEQ_GEQ(s->ack, c->rtt_seq))
 		cubi_tcp_rtt_sample(c, cub_time_now() - c->rtt_start);
 	c->rtt_on = false;
+	cubi_tcp_cc_init(c);		/* before retries is cleared */
 	c->retries = 0;
 	c->rtx_at = 0;
 	cubi_tcp_set_state(c, TCP_ESTABLISHED);
@@ -259,11 +260,12 @@ static void ack_new(struct cub_tcp *c, uint32_t ack)
 		c->rtx_at = cubi_deadline(cub_time_now(), c->rto);
 		cubi_tcp_timer_kick(c->nif, c->rtx_at);
 	}
+	cubi_tcp_cc_ack(c, acked);	/* may resend (partial ACK) */
 	cubi_tcp_wake(c);		/* room in the send ring */
 }
 
-/* A duplicate ACK: the third in a row resends from snd_una (the
- * receiver drops what follows a hole, so go back N), once per window. */
+/* A duplicate ACK (RFC 5681 2: nothing new acked, no data, same
+ * window, data outstanding): counted for fast retransmit (tcp_cc.c). */
 static void ack_dup(struct cub_tcp *c, const struct tcp_seg *s)
 {
 	if (s->ack != c->snd_una || s->len || (s->flags & TH_FIN) ||
@@ -271,12 +273,9 @@ static void ack_dup(struct cub_tcp *c, const struct tcp_seg *s)
 		c->dupacks = 0;
 		return;
 	}
-	if (++c->dupacks == 3 && SEQ_GEQ(c->snd_una, c->recover)) {
-		c->snd_nxt = c->snd_una;
-		c->recover = c->snd_max;
-		c->rtt_on = false;
-		c->dupacks = 0;
-	}
+	if (c->dupacks < UINT8_MAX)
+		c->dupacks++;
+	cubi_tcp_cc_dupack(c);
 }
 
 /* The ACK field; false when the segment is to be dropped. */

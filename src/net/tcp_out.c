@@ -159,8 +159,10 @@ static void output_syn(struct cub_tcp *c)
 	uint8_t flags = c->state == TCP_SYN_RCVD ? TH_SYN | TH_ACK : TH_SYN;
 
 	if (c->snd_nxt == c->iss) {
-		if (SEQ_LT(c->snd_nxt, c->snd_max))
+		if (SEQ_LT(c->snd_nxt, c->snd_max)) {
 			c->nif->st.tcp_retransmits++;
+			c->rexmits++;
+		}
 		cubi_tcp_send_ctl(c, c->iss, flags);
 		c->snd_nxt = c->iss + 1;
 		if (SEQ_GT(c->snd_nxt, c->snd_max))
@@ -197,6 +199,7 @@ static int output_one(struct cub_tcp *c, uint32_t n, bool fin)
 		}
 	} else {
 		c->nif->st.tcp_retransmits++;
+		c->rexmits++;
 	}
 	c->snd_nxt += n + fin;
 	if (SEQ_GT(c->snd_nxt, c->snd_max))
@@ -211,7 +214,27 @@ static bool fin_state(const struct cub_tcp *c)
 	       c->state == TCP_LAST_ACK;
 }
 
-/* Data (and FIN) within the peer's window; true when anything left. */
+void cubi_tcp_resend_first(struct cub_tcp *c)
+{
+	struct tcp_hdr h;
+	uint32_t out = c->snd_nxt - c->snd_una;
+	uint32_t n = CUB_MIN(CUB_MIN(c->s_len, (uint32_t)c->snd_mss), out);
+	bool fin = fin_state(c) && !c->fin_acked && n == c->s_len &&
+		   out == c->s_len + 1;
+
+	if (n == 0 && !fin)
+		return;			/* nothing sent yet: output sends it */
+	hdr_of(c, &h, c->snd_una, (uint8_t)(TH_ACK | (fin ? TH_FIN : 0) |
+					    (n ? TH_PSH : 0)));
+	tcp_xmit(c->nif, c->mac, &h, c, 0, n);
+	c->nif->st.tcp_retransmits++;
+	c->rexmits++;
+	arm_rtx(c);
+}
+
+/* Data (and FIN) within the peer's window and the congestion window
+ * (RFC 5681: at most min(cwnd, snd_wnd) beyond snd_una); true when
+ * anything left. */
 static bool output_data(struct cub_tcp *c)
 {
 	bool sent = false;
@@ -219,12 +242,18 @@ static bool output_data(struct cub_tcp *c)
 	for (;;) {
 		uint32_t out = c->snd_nxt - c->snd_una;
 		uint32_t unsent = out < c->s_len ? c->s_len - out : 0;
-		uint32_t room = c->snd_wnd > out ? c->snd_wnd - out : 0;
+		uint32_t wnd = CUB_MIN(c->snd_wnd, c->cwnd);
+		uint32_t room = wnd > out ? wnd - out : 0;
 		uint32_t n = CUB_MIN(CUB_MIN(unsent, room), (uint32_t)c->snd_mss);
 		bool fin = fin_state(c) && !c->fin_acked && n == unsent &&
 			   out <= c->s_len;
 
 		if (n == 0 && !fin)
+			break;
+		/* No runt segment only because cwnd (not the peer) limits:
+		 * an ACK will open it (out > 0, so one is coming). */
+		if (n < c->snd_mss && n < unsent && c->cwnd < c->snd_wnd &&
+		    out > 0)
 			break;
 		sent = true;
 		if (output_one(c, n, fin) < 0 || fin)

@@ -2,7 +2,8 @@
  * tcp_timer.c - the TCP timers of an interface, run by one coroutine
  * ("tcp timer") that sleeps on nif->tcp_timer_cond until the earliest
  * deadline of its blocks: retransmission (RFC 6298 5.4-5.7: back off,
- * go back to the first unacknowledged byte, give up after the retries),
+ * go back to the first unacknowledged byte with a loss window of one MSS
+ * (RFC 5681 3.1), give up after the retries),
  * persist (zero-window probes) and the end of TIME_WAIT or of a closed
  * handle's FIN_WAIT_2.
  *
@@ -33,6 +34,8 @@ static void rtx_timeout(struct cub_tcp *c)
 	c->nif->st.tcp_timeouts++;
 	c->rto = CUB_MIN(c->rto * 2, p->rto_max);
 	c->rtt_on = false;		/* Karn: no sample from a resend */
+	if (!syn)
+		cubi_tcp_cc_timeout(c);	/* loss window: cwnd = 1 MSS */
 	c->snd_nxt = syn ? c->iss : c->snd_una;
 	c->recover = c->snd_max;
 	c->dupacks = 0;

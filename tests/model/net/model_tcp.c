@@ -7,6 +7,7 @@
  * every byte arrives exactly once and in order (each stream is a
  * function of the seed, compared byte by byte), each direction ends in
  * the peer's FIN or an error the connection reported after its retries;
+ * congestion control's cwnd and ssthresh stay within their bounds;
  * every connection is freed at the end; the counters add up.
  *
  * usage: model_tcp [SEED [CONNS]]  (prints the seed; a failure names it
@@ -205,6 +206,19 @@ static void connect_all(struct cub_tcp *a[], struct cub_tcp *b[])
 	cub_tcp_close(l);
 }
 
+/* Congestion control's invariants after the transfer (tcp_cc.c): cwnd
+ * at least one MSS and bounded, ssthresh at least two MSS. */
+static void check_cc(struct cub_tcp *c, unsigned i)
+{
+	struct cub_tcp_info t;
+
+	CHECK(cub_tcp_info(c, &t) == 0, "info %u", i);
+	CHECK(t.cwnd >= t.snd_mss && t.cwnd <= 2 * CUB_TCP_SNDBUF,
+	      "conn %u: cwnd %u (mss %u)", i, t.cwnd, t.snd_mss);
+	CHECK(t.ssthresh >= 2u * t.snd_mss, "conn %u: ssthresh %u", i,
+	      t.ssthresh);
+}
+
 static void *model_main(void *arg)
 {
 	struct cub_tcp *a[MAX_CONNS], *b[MAX_CONNS];
@@ -247,6 +261,8 @@ static void *model_main(void *arg)
 			printf("stream %u: ended by %ld after %zu of %zu "
 			       "bytes\n", i, s->rd_end, s->got, s->len);
 	}
+	for (unsigned i = 0; i < nconns * 2; i++)
+		check_cc((i & 1) ? b[i / 2] : a[i / 2], i);
 	for (unsigned i = 0; i < nconns; i++) {
 		cub_tcp_close(a[i]);
 		cub_tcp_close(b[i]);
@@ -271,6 +287,18 @@ static void *model_main(void *arg)
 	       W.duplicated, W.reordered, corrupted);
 	check_stats(A, "A");
 	check_stats(B, "B");
+	{
+		struct cub_netif_stats sa, sb;
+
+		cub_netif_stats(A, &sa);
+		cub_netif_stats(B, &sb);
+		printf("tcp: %llu fast retransmits, %llu partial ACKs, %llu "
+		       "timeouts\n", (unsigned long long)(sa.tcp_fast_retransmits +
+		       sb.tcp_fast_retransmits),
+		       (unsigned long long)(sa.tcp_partial_acks +
+		       sb.tcp_partial_acks),
+		       (unsigned long long)(sa.tcp_timeouts + sb.tcp_timeouts));
+	}
 	return NULL;
 }
 

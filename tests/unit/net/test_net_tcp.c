@@ -8,9 +8,11 @@
  * receive window and the persist timer, backlog overflow, a peer that
  * vanishes, a faulty wire, simultaneous open and a peer played by hand
  * (old, duplicate and out-of-order segments, RFC 5961's RST and SYN
- * checks, TIME_WAIT), bad arguments, malformed segments, poll and
- * notify. After each test every connection is gone and the counters add
- * up.
+ * checks, TIME_WAIT), congestion control against a peer played by hand
+ * (RFC 5681 / 6928 / 6582: initial window, slow start, fast retransmit
+ * and recovery, congestion avoidance, the loss window after a timeout),
+ * bad arguments, malformed segments, poll and notify. After each test
+ * every connection is gone and the counters add up.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -700,6 +702,9 @@ static bool capture_a(struct wire *w, struct wire_frame *f)
 
 static struct conn_try simul_try;
 
+/* The peer played by hand sends one segment to A's port pa_port. */
+static uint16_t pa_port;
+
 static void *simul_connector(void *arg)
 {
 	(void)arg;
@@ -775,8 +780,6 @@ static void test_simultaneous_open(void **state)
 	run(simul_open_main);
 }
 
-/* The peer played by hand sends one segment to A's port pa_port. */
-static uint16_t pa_port;
 
 static void peer_send(uint32_t seq, uint32_t ack, uint8_t flags,
 		      const void *data, size_t len)
@@ -888,6 +891,227 @@ static void test_hand_played_peer(void **state)
 {
 	(void)state;
 	run(peer_main);
+}
+
+/* ------------------------------------------------- congestion control */
+
+/* A's data segments to a peer played by hand (which ACKs by hand): how
+ * many left, how many went again (below the highest sent), the last. */
+static unsigned cc_segs, cc_resent;
+static uint32_t cc_high, cc_last_seq, cc_last_len;
+
+static bool cc_capture(struct wire *w, struct wire_frame *f)
+{
+	const uint8_t *t = f->data + 34;
+	uint32_t seq, len;
+
+	(void)w;
+	if (f->to != 1 || f->data[23] != 6)
+		return true;
+	seq = t_get32(t + 4);
+	len = (uint32_t)(t_get16(f->data + 16) - 20 - (t[12] >> 4) * 4);
+	if (len) {
+		cc_segs++;
+		if (cc_segs > 1 && (int32_t)(seq - cc_high) < 0)
+			cc_resent++;
+		else
+			cc_high = seq + len;
+		cc_last_seq = seq;
+		cc_last_len = len;
+	}
+	return false;
+}
+
+/* The peer ACKs up to ack (window 65535, its sequence number 5001). */
+static void cc_ack(uint32_t ack)
+{
+	uint8_t f[CUB_ETH_FRAME_MAX];
+	size_t n = t_tcp(f, MAC_A, MAC_B, IP_B, IP_A, 7777, pa_port, 5001,
+			 ack, 0x10, 65535, NULL, 0, NULL, 0);
+
+	cub_netif_input(A, f, n);
+	wire_settle(&W);
+}
+
+static struct cub_tcp_info cc_info(struct cub_tcp *c)
+{
+	struct cub_tcp_info i;
+
+	assert_int_equal(cub_tcp_info(c, &i), 0);
+	return i;
+}
+
+/* Keeps A's send ring full (what fits now). */
+static void cc_fill(struct cub_tcp *c)
+{
+	static uint8_t junk[CUB_TCP_SNDBUF];
+
+	(void)cub_tcp_send(c, junk, sizeof junk, 0);
+	wire_settle(&W);
+}
+
+#define SMSS 1460u
+
+/* RFC 5681 against a peer played by hand: the initial window (RFC
+ * 6928: 10 segments of 1460), slow start (+1 MSS per MSS ACKed),
+ * fast retransmit on the third duplicate ACK (one segment resent,
+ * ssthresh half the flight, no timeout), NewReno's end of recovery,
+ * congestion avoidance (+1 MSS per cwnd ACKed) and a timeout's loss
+ * window (cwnd 1 MSS, ssthresh kept by later timeouts). */
+static void *cc_main(void *arg)
+{
+	static const uint8_t mss[4] = { 2, 4, 0x05, 0xb4 };
+	uint8_t f[CUB_ETH_FRAME_MAX];
+	struct cub_tcp_info i;
+	struct cub_coro *co;
+	struct cub_tcp *c;
+	uint32_t una, cw, half;
+	size_t n;
+
+	(void)arg;
+	start();
+	/* RTOs long enough that a slow machine times nothing out before
+	 * the test lets it. */
+	assert_int_equal(cub_tcp_set_params(A, &(struct cub_tcp_params){
+				.rto_min = 300 * MS, .rto_max = 600 * MS }), 0);
+	cc_segs = cc_resent = 0;
+	ncap_a = 0;
+	W.filter = capture_a;
+	assert_int_equal(cub_coro_spawn(&co, simul_connector, NULL, NULL), 0);
+	wire_settle(&W);
+	pa_port = t_get16(last_a());
+	una = t_get32(last_a() + 4) + 1;
+	n = t_tcp(f, MAC_A, MAC_B, IP_B, IP_A, 7777, pa_port, 5000, una,
+		  0x12, 65535, mss, 4, NULL, 0);
+	cub_netif_input(A, f, n);
+	cub_coro_join(co, NULL);
+	assert_int_equal(simul_try.r, 0);
+	c = simul_try.c;
+	W.filter = cc_capture;
+	i = cc_info(c);
+	assert_int_equal(i.cwnd, 10 * SMSS);
+	assert_int_equal(i.ssthresh, UINT32_MAX);
+	assert_int_equal(i.snd_mss, SMSS);
+
+	/* The initial window: 10 segments before the first ACK. */
+	cc_fill(c);
+	cub_sleep(5 * MS);		/* nothing more without an ACK */
+	assert_int_equal(cc_segs, 10);
+	assert_int_equal(cc_info(c).flight, 10 * SMSS);
+
+	/* Slow start: each MSS ACKed opens cwnd by one MSS, and two
+	 * segments leave for it. */
+	for (unsigned k = 1; k <= 10; k++) {
+		una += SMSS;
+		cc_ack(una);
+		cc_fill(c);
+		i = cc_info(c);
+		assert_int_equal(i.cwnd, (10 + k) * SMSS);
+		assert_int_equal(i.flight, i.cwnd);
+		assert_int_equal(cc_segs, 10 + 2 * k);
+	}
+	assert_int_equal(cc_resent, 0);
+
+	/* One loss: three duplicate ACKs resend the first segment once;
+	 * ssthresh is half the flight, cwnd ssthresh + 3 MSS. */
+	cc_ack(una);
+	cc_ack(una);
+	assert_int_equal(stats(A).tcp_fast_retransmits, 0);
+	cc_ack(una);
+	i = cc_info(c);
+	half = 20 * SMSS / 2;
+	assert_int_equal(stats(A).tcp_fast_retransmits, 1);
+	assert_int_equal(cc_resent, 1);
+	assert_int_equal(cc_last_seq, una);
+	assert_int_equal(cc_last_len, SMSS);
+	assert_true(i.in_recovery);
+	assert_int_equal(i.ssthresh, half);
+	assert_int_equal(i.cwnd, half + 3 * SMSS);
+	assert_int_equal(i.retransmits, 1);
+	/* More duplicates inflate cwnd; nothing is resent again. */
+	cc_ack(una);
+	assert_int_equal(cc_info(c).cwnd, half + 4 * SMSS);
+	assert_int_equal(cc_resent, 1);
+	/* A partial ACK (the hole and one more) resends the next one. */
+	una += 2 * SMSS;
+	cc_ack(una);
+	assert_int_equal(cc_resent, 2);
+	assert_int_equal(cc_last_seq, una);
+	assert_int_equal(stats(A).tcp_partial_acks, 1);
+	/* The full ACK ends recovery: cwnd at most ssthresh. */
+	una += cc_info(c).flight;
+	cc_ack(una);
+	i = cc_info(c);
+	assert_false(i.in_recovery);
+	assert_int_equal(i.ssthresh, half);
+	assert_true(i.cwnd <= half && i.cwnd >= 2 * SMSS);
+	assert_int_equal(stats(A).tcp_timeouts, 0);
+	assert_int_equal(stats(A).tcp_fast_retransmits, 1);
+
+	/* Slow start up to ssthresh, then congestion avoidance: one MSS
+	 * more per cwnd of bytes ACKed (about one per round trip). */
+	cc_fill(c);
+	while (cc_info(c).cwnd < half) {
+		una += SMSS;
+		cc_ack(una);
+		cc_fill(c);
+	}
+	cw = cc_info(c).cwnd;
+	assert_true(cw >= half && cw <= half + 2 * SMSS);
+	for (unsigned round = 0; round < 3; round++) {
+		uint32_t acked = 0;
+
+		while (acked + SMSS < cw) {
+			una += SMSS;
+			acked += SMSS;
+			cc_ack(una);
+			cc_fill(c);
+			assert_int_equal(cc_info(c).cwnd, cw);
+		}
+		una += SMSS;
+		cc_ack(una);
+		cc_fill(c);
+		i = cc_info(c);
+		assert_true(i.cwnd > cw && i.cwnd <= cw + SMSS);
+		cw = i.cwnd;
+	}
+	assert_int_equal(stats(A).tcp_timeouts, 0);
+
+	/* No more ACKs: the timeout resends one segment (cwnd 1 MSS,
+	 * ssthresh half the flight); a second keeps ssthresh. */
+	i = cc_info(c);
+	half = i.flight / 2 > 2 * SMSS ? i.flight / 2 : 2 * SMSS;
+	n = cc_resent;
+	while (stats(A).tcp_timeouts < 1)
+		cub_sleep(2 * MS);
+	wire_settle(&W);
+	i = cc_info(c);
+	assert_int_equal(i.cwnd, SMSS);
+	assert_int_equal(i.ssthresh, half);
+	assert_int_equal(cc_resent, n + 1);
+	assert_int_equal(cc_last_seq, una);
+	while (stats(A).tcp_timeouts < 2)
+		cub_sleep(2 * MS);
+	wire_settle(&W);
+	i = cc_info(c);
+	assert_int_equal(i.cwnd, SMSS);
+	assert_int_equal(i.ssthresh, half);
+	/* The resent segment's ACK: slow start again, two more leave. */
+	n = cc_resent;
+	una += SMSS;
+	cc_ack(una);
+	assert_int_equal(cc_info(c).cwnd, 2 * SMSS);
+	assert_int_equal(cc_resent, n + 2);
+	assert_int_equal(cub_tcp_abort(c), 0);
+	W.filter = NULL;
+	stop();
+	return NULL;
+}
+
+static void test_congestion_control(void **state)
+{
+	(void)state;
+	run(cc_main);
 }
 
 /* close wakes a reader blocked on the same connection: -CUB_EBADF. */
@@ -1125,6 +1349,7 @@ int main(void)
 		cmocka_unit_test(test_simultaneous_open),
 		cmocka_unit_test(test_close_wakes),
 		cmocka_unit_test(test_hand_played_peer),
+		cmocka_unit_test(test_congestion_control),
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_poll_notify),
