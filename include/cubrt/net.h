@@ -418,6 +418,13 @@ struct cub_dhcp_lease {
 	cub_ip4_t dns;			/* the first DNS server, or 0 */
 	cub_ip4_t server;		/* the DHCP server */
 	uint32_t lease_s;		/* seconds; 0xffffffff: infinite */
+	uint32_t renew_s;		/* T1: renew this long after acquired_ns
+					 * (option 58, else lease_s / 2) */
+	uint32_t rebind_s;		/* T2: rebind (option 59, else 7/8 of
+					 * lease_s); T1 < T2 < lease_s, or all
+					 * three infinite */
+	uint64_t acquired_ns;		/* cub_time_now() when the granted
+					 * REQUEST went out: the lease's start */
 	unsigned ignored;		/* replies ignored: malformed, not ours */
 };
 
@@ -429,11 +436,73 @@ struct cub_dhcp_lease {
  * times that, until timeout_ns. Returns 0 and *lease; -CUB_ETIMEDOUT
  * (no usable answer in time: nif is left as it was); -CUB_EADDRINUSE
  * (port 68 is bound on nif: another client runs); -CUB_EINVAL (NULL
- * arguments); the errors of cub_udp_open / cub_udp_sendto. No renewal:
- * call it again before lease_s runs out. Contexts: task (blocks).
+ * arguments); the errors of cub_udp_open / cub_udp_sendto. The lease
+ * ends lease_s after acquired_ns: keep it with cub_dhcp_keeper_start.
+ * Contexts: task (blocks).
  */
 int cub_net_dhcp(struct cub_netif *nif, uint64_t timeout_ns,
 		 struct cub_dhcp_lease *lease);
+
+/* What a keeper has done (cub_dhcp_keeper_status). */
+struct cub_dhcp_keeper_stats {
+	unsigned renewed;		/* ACKs to a REQUEST sent to the server */
+	unsigned rebound;		/* ACKs to a broadcast REQUEST (after T2) */
+	unsigned lost;			/* leases ended: a NAK, or expiry */
+	unsigned leased;		/* new leases after a loss */
+	unsigned ignored;		/* replies ignored: malformed, not ours */
+};
+
+/*
+ * A lease kept alive in the background (RFC 2131 4.4.5), the caller's
+ * storage; every field is the keeper's. Its coroutine holds port 68 and:
+ *   - at T1 (RENEWING) sends a REQUEST for its address to the server,
+ *     again after half the time left to T2 (at least 60 s, at most up
+ *     to T2), until an ACK - the lease starts anew - or T2;
+ *   - at T2 (REBINDING) broadcasts the REQUEST, likewise until the lease
+ *     ends, and takes an ACK from any server;
+ *   - on a NAK or at the lease's end unconfigures the interface (address
+ *     0: nothing IPv4 is sent or taken) and leases anew from DISCOVER,
+ *     retrying until it succeeds or the keeper stops.
+ * An ACK that changes the prefix, gateway or DNS reconfigures the
+ * interface (flushing its ARP cache); one that keeps them does not touch
+ * it. changed (may be NULL) is called from the keeper's coroutine after
+ * each change of the interface: the address lost (addr 0) or a new
+ * lease; it may not block for long. Infinite leases need no keeper.
+ * Locks: lock protects lease and stats (take it with cub_dhcp_keeper_status).
+ */
+struct cub_dhcp_keeper {
+	uint32_t magic;
+	struct cub_netif *nif;
+	struct cub_udp u;		/* port 68 while the keeper runs */
+	struct cub_coro *coro;
+	struct cub_mutex lock;
+	struct cub_dhcp_lease lease;
+	struct cub_dhcp_keeper_stats stats;
+	void (*changed)(void *arg, const struct cub_dhcp_lease *lease);
+	void *arg;
+};
+
+/*
+ * Starts keeping lease (from cub_net_dhcp on nif, nif configured with
+ * it) alive. 0; -CUB_EINVAL (NULL k, nif or lease, a lease that is not
+ * nif's address, or an infinite one); -CUB_EADDRINUSE (port 68 bound on
+ * nif: another DHCP client runs); -CUB_ENOMEM. Contexts: task.
+ */
+int cub_dhcp_keeper_start(struct cub_dhcp_keeper *k, struct cub_netif *nif,
+			  const struct cub_dhcp_lease *lease,
+			  void (*changed)(void *arg, const struct cub_dhcp_lease *lease),
+			  void *arg);
+
+/* Copies the lease held now (addr 0 while none) and the counters; either
+ * pointer may be NULL. 0 or -CUB_EINVAL (k not started). Contexts: task. */
+int cub_dhcp_keeper_status(struct cub_dhcp_keeper *k, struct cub_dhcp_lease *lease,
+			   struct cub_dhcp_keeper_stats *stats);
+
+/* Stops the keeper and waits for its coroutine to end; the interface
+ * keeps its address, port 68 is free, k's storage is the caller's
+ * again. 0 or -CUB_EINVAL (k not started). Contexts: task (not the
+ * keeper's changed callback). */
+int cub_dhcp_keeper_stop(struct cub_dhcp_keeper *k);
 
 /* ----------------------------------------------------------------- TFTP */
 

@@ -20,21 +20,23 @@
  * is bound for the run, so two clients on one interface cannot mix:
  * the second gets -CUB_EADDRINUSE.
  *
- * Limits: no renewal (call again before lease_s runs out: the server
- * knows the MAC and offers the same address), no DECLINE after an ARP
- * probe, no RELEASE, options 52 (overload) and 33/121 (routes) ignored.
+ * The lease records when it was asked for and its renewal (T1, option
+ * 58) and rebinding (T2, option 59) times; dhcp_keep.c keeps it alive.
+ *
+ * Limits: no DECLINE after an ARP probe, no RELEASE, options 52
+ * (overload) and 33/121 (routes) ignored.
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
-#include "net_impl.h"
+#include "dhcp_impl.h"
 
 #define BOOTREQUEST 1
 #define BOOTREPLY 2
 #define HDR 236				/* the fixed BOOTP part */
 #define COOKIE 0x63825363u
-#define MSG_MAX 576			/* what every client must take */
+#define MSG_MAX CUBI_DHCP_MSG_MAX
 #define OPT_PAD 0
 #define OPT_MASK 1
 #define OPT_ROUTER 3
@@ -44,69 +46,75 @@
 #define OPT_TYPE 53
 #define OPT_SERVER 54
 #define OPT_PARAMS 55
+#define OPT_T1 58
+#define OPT_T2 59
 #define OPT_END 255
-#define DISCOVER 1
-#define OFFER 2
-#define REQUEST 3
-#define ACK 5
-#define NAK 6
+#define DISCOVER CUBI_DHCP_DISCOVER
+#define OFFER CUBI_DHCP_OFFER
+#define REQUEST CUBI_DHCP_REQUEST
+#define ACK CUBI_DHCP_ACK
+#define NAK CUBI_DHCP_NAK
+#define INFINITE 0xffffffffu
 
-/* What a reply said (0 where an option was absent). */
-struct reply {
-	unsigned type;
-	cub_ip4_t yiaddr, mask, router, dns, server;
-	uint32_t lease_s;
-	bool has_mask;
-};
-
-/* One run's state, on cub_net_dhcp's stack. */
-struct client {
-	struct cub_netif *nif;
-	struct cub_udp u;
-	uint32_t xid;
-	uint8_t pkt[MSG_MAX];
-	unsigned ignored;
-};
-
-/* Writes the BOOTP header and the cookie of a request; returns where
- * the options start. */
-static size_t header(struct client *c, uint8_t *m)
+/* Writes the BOOTP header and the cookie of a request from ciaddr (0:
+ * none yet, so the reply must be broadcast); returns where the options
+ * start. */
+static size_t header(const struct cubi_dhcp_client *c, uint8_t *m, cub_ip4_t ciaddr)
 {
 	cub_memset(m, 0, MSG_MAX);
 	m[0] = BOOTREQUEST;
 	m[1] = 1;			/* Ethernet */
 	m[2] = 6;
 	put32(m + 4, c->xid);
-	put16(m + 10, 0x8000);		/* broadcast the reply: no address yet */
+	put16(m + 10, ciaddr ? 0 : 0x8000);
+	put32(m + 12, ciaddr);
 	cub_memcpy(m + 28, c->nif->mac, 6);
 	put32(m + HDR, COOKIE);
 	return HDR + 4;
 }
 
-/* Sends a DISCOVER, or a REQUEST for offer o. */
-static int send_msg(struct client *c, unsigned type, const struct reply *o)
+/* Appends the parameter request list and the end to the message in m
+ * (options up to at) and sends it to dst:67. */
+static int finish_send(struct cubi_dhcp_client *c, uint8_t *m, size_t at, cub_ip4_t dst)
+{
+	static const uint8_t params[] = { OPT_MASK, OPT_ROUTER, OPT_DNS, OPT_LEASE,
+					  OPT_T1, OPT_T2 };
+	int rc;
+
+	m[at++] = OPT_PARAMS, m[at++] = sizeof(params);
+	cub_memcpy(m + at, params, sizeof(params));
+	at += sizeof(params);
+	m[at++] = OPT_END;
+	at = at < 300 ? 300 : at;	/* BOOTP's minimum, which some relays need */
+	rc = cub_udp_sendto(c->u, dst, 67, m, at);
+	return rc < 0 ? rc : 0;
+}
+
+/* Sends a DISCOVER, or a REQUEST for offer o (SELECTING). */
+static int send_msg(struct cubi_dhcp_client *c, unsigned type, const struct cubi_dhcp_reply *o)
 {
 	uint8_t m[MSG_MAX];
-	size_t at = header(c, m);
-	static const uint8_t params[] = { OPT_MASK, OPT_ROUTER, OPT_DNS, OPT_LEASE };
-	int rc;
+	size_t at = header(c, m, 0);
 
 	m[at++] = OPT_TYPE, m[at++] = 1, m[at++] = (uint8_t)type;
 	if (type == REQUEST) {
 		m[at++] = OPT_REQ_ADDR, m[at++] = 4, put32(m + at, o->yiaddr), at += 4;
 		m[at++] = OPT_SERVER, m[at++] = 4, put32(m + at, o->server), at += 4;
 	}
-	m[at++] = OPT_PARAMS, m[at++] = sizeof(params);
-	cub_memcpy(m + at, params, sizeof(params));
-	at += sizeof(params);
-	m[at++] = OPT_END;
-	at = at < 300 ? 300 : at;	/* BOOTP's minimum, which some relays need */
-	rc = cub_udp_sendto(&c->u, CUB_IP4_BROADCAST, 67, m, at);
-	return rc < 0 ? rc : 0;
+	return finish_send(c, m, at, CUB_IP4_BROADCAST);
+}
+
+int cubi_dhcp_send_keep(struct cubi_dhcp_client *c, const struct cubi_dhcp_keep_msg *k)
+{
+	uint8_t m[MSG_MAX];
+	size_t at = header(c, m, k->ciaddr);
+
+	m[at++] = OPT_TYPE, m[at++] = 1, m[at++] = REQUEST;
+	return finish_send(c, m, at, k->to);
 }
 
 /* One option (code, its len bytes at v) into r. */
-static void option(struct reply *r, unsigned code, const uint8_t *v, unsigned len)
+static void option(struct cubi_dhcp_reply *r, unsigned code, const uint8_t *v, unsigned len)
 {
 	if (code == OPT_TYPE && len == 1)
 		r->type = v[0];
@@ -118,13 +126,17 @@ static void option(struct reply *r, unsigned code, const uint8_t *v, unsigned le
 		r->dns = get32(v);
 	else if (code == OPT_LEASE && len == 4)
 		r->lease_s = get32(v);
+	else if (code == OPT_T1 && len == 4)
+		r->renew_s = get32(v);
+	else if (code == OPT_T2 && len == 4)
+		r->rebind_s = get32(v);
 	else if (code == OPT_SERVER && len == 4)
 		r->server = get32(v);
 }
 
 /* Parses the n-byte reply in c->pkt: true when it is a well-formed
  * reply to our transaction, *r filled. */
-static bool parse(const struct client *c, size_t n, struct reply *r)
+static bool parse(const struct cubi_dhcp_client *c, size_t n, struct cubi_dhcp_reply *r)
 {
 	const uint8_t *m = c->pkt;
 	size_t at = HDR + 4;
@@ -161,7 +173,7 @@ static unsigned prefix_len(cub_ip4_t mask)
 /* The prefix length of the address reply r offers: its mask option's
  * (0 for a mask with holes), or without one the address's class (RFC
  * 2131 leaves it to the client). */
-static unsigned reply_prefix(const struct reply *r)
+static unsigned reply_prefix(const struct cubi_dhcp_reply *r)
 {
 	unsigned top = r->yiaddr >> 24;
 
@@ -173,7 +185,7 @@ static unsigned reply_prefix(const struct reply *r)
 /* Whether the interface can take the address r offers: unicast, with a
  * valid mask, and neither its subnet's network address nor its
  * broadcast (host part all zeros or all ones; /31 and /32 have none). */
-static bool usable(const struct reply *r)
+static bool usable(const struct cubi_dhcp_reply *r)
 {
 	cub_ip4_t a = r->yiaddr, hostmask;
 	unsigned plen = reply_prefix(r);
@@ -184,9 +196,9 @@ static bool usable(const struct reply *r)
 	return plen >= 31 || ((a & hostmask) != 0 && (a & hostmask) != hostmask);
 }
 
-/* The next reply of one of the types wanted (a bit mask of 1 << type)
- * before deadline, checked: its type, or -ETIMEDOUT / a receive error. */
-static int await(struct client *c, unsigned want, uint64_t deadline, struct reply *r)
+/* Contexts: task. */
+int cubi_dhcp_await(struct cubi_dhcp_client *c, unsigned want, uint64_t deadline,
+		    struct cubi_dhcp_reply *r)
 {
 	for (;;) {
 		uint64_t now = cub_time_now();
@@ -194,9 +206,7 @@ static int await(struct client *c, unsigned want, uint64_t deadline, struct repl
 
 		if (now >= deadline)
 			return -CUB_ETIMEDOUT;
-		n = cub_udp_recvfrom(&c->u, c->pkt, sizeof(c->pkt), NULL, NULL, deadline - now);
-		if (n == -CUB_ETIMEDOUT)
-			return n;
+		n = cub_udp_recvfrom(c->u, c->pkt, sizeof(c->pkt), NULL, NULL, deadline - now);
 		if (n < 0)
 			return n;
 		if (n <= (int)sizeof(c->pkt) && parse(c, (size_t)n, r) && r->type < 32 &&
@@ -208,7 +218,7 @@ static int await(struct client *c, unsigned want, uint64_t deadline, struct repl
 
 /* Selecting: a DISCOVER, again after each retry time without an OFFER:
  * 0 and *offer, or -ETIMEDOUT / a send or receive error. */
-static int discover(struct client *c, uint64_t deadline, struct reply *offer)
+static int discover(struct cubi_dhcp_client *c, uint64_t deadline, struct cubi_dhcp_reply *offer)
 {
 	uint64_t wait = CUB_DHCP_RETRY_NS;
 
@@ -217,7 +227,8 @@ static int discover(struct client *c, uint64_t deadline, struct reply *offer)
 
 		if (rc)
 			return rc;
-		rc = await(c, 1u << OFFER, CUB_MIN(deadline, cub_time_now() + wait), offer);
+		rc = cubi_dhcp_await(c, 1u << OFFER, CUB_MIN(deadline, cub_time_now() + wait),
+				     offer);
 		if (rc != -CUB_ETIMEDOUT)
 			return rc < 0 ? rc : 0;
 		if (cub_time_now() >= deadline)
@@ -226,20 +237,23 @@ static int discover(struct client *c, uint64_t deadline, struct reply *offer)
 	}
 }
 
-/* Requesting offer o: 0 and *ack, 1 after a NAK, or -ETIMEDOUT / an
- * error. An ACK for another address or from another server is ignored. */
-static int request(struct client *c, uint64_t deadline, const struct reply *o,
-		   struct reply *ack)
+/* Requesting offer o: 0, *ack and *asked (when the answered REQUEST
+ * went out), 1 after a NAK, or -ETIMEDOUT / an error. An ACK for
+ * another address or from another server is ignored. */
+static int request(struct cubi_dhcp_client *c, uint64_t deadline, const struct cubi_dhcp_reply *o,
+		   struct cubi_dhcp_reply *ack, uint64_t *asked)
 {
 	uint64_t wait = CUB_DHCP_RETRY_NS;
 
 	for (;;) {
 		int rc = send_msg(c, REQUEST, o);
-		uint64_t until = CUB_MIN(deadline, cub_time_now() + wait);
+		uint64_t until;
 
+		*asked = cub_time_now();
+		until = CUB_MIN(deadline, *asked + wait);
 		if (rc)
 			return rc;
-		while ((rc = await(c, 1u << ACK | 1u << NAK, until, ack)) >= 0) {
+		while ((rc = cubi_dhcp_await(c, 1u << ACK | 1u << NAK, until, ack)) >= 0) {
 			if (rc == NAK && ack->server == o->server)
 				return 1;
 			if (rc == ACK && ack->server == o->server && ack->yiaddr == o->yiaddr)
@@ -252,23 +266,38 @@ static int request(struct client *c, uint64_t deadline, const struct reply *o,
 	}
 }
 
-/* Configures the interface from ACK a (usable) and describes it in *l;
- * a router off the subnet is not used. */
-static int bind(struct client *c, const struct reply *a, struct cub_dhcp_lease *l)
+/* T1 and T2 of lease l: the server's when 0 < T1 < T2 < lease (T2 alone
+ * when below the lease), else 1/2 and 7/8 of it (RFC 2131 4.4.5). */
+static void lease_times(const struct cubi_dhcp_reply *a, struct cub_dhcp_lease *l)
+{
+	uint32_t t = l->lease_s;
+
+	l->rebind_s = t == INFINITE ? INFINITE : (uint32_t)((uint64_t)t * 7 / 8);
+	l->renew_s = t == INFINITE ? INFINITE : t / 2;
+	if (t == INFINITE)
+		return;
+	if (a->rebind_s && a->rebind_s < t)
+		l->rebind_s = a->rebind_s;
+	if (a->renew_s && a->renew_s < l->rebind_s)
+		l->renew_s = a->renew_s;
+	else if (l->renew_s >= l->rebind_s)
+		l->renew_s = l->rebind_s / 2;
+}
+
+void cubi_dhcp_lease_of(const struct cubi_dhcp_reply *a, uint64_t asked,
+			struct cub_dhcp_lease *l)
 {
 	unsigned plen = reply_prefix(a);
 	cub_ip4_t mask = plen == 32 ? 0xffffffffu : ~(0xffffffffu >> plen);
 	cub_ip4_t gw = a->router;
-	int rc;
 
 	if (gw && (((gw ^ a->yiaddr) & mask) || gw == a->yiaddr || gw == (a->yiaddr | ~mask)))
-		gw = 0;
-	if ((rc = cub_netif_configure(c->nif, a->yiaddr, plen, gw)))
-		return rc;
+		gw = 0;			/* a router off the subnet is not used */
 	*l = (struct cub_dhcp_lease){ .addr = a->yiaddr, .prefix_len = plen, .gateway = gw,
 				      .dns = a->dns, .server = a->server,
-				      .lease_s = a->lease_s ? a->lease_s : 0xffffffffu };
-	return 0;
+				      .lease_s = a->lease_s ? a->lease_s : INFINITE,
+				      .acquired_ns = asked };
+	lease_times(a, l);
 }
 
 static void set_running(struct cub_netif *nif, bool on)
@@ -278,33 +307,55 @@ static void set_running(struct cub_netif *nif, bool on)
 	cub_mutex_unlock(&nif->lock);
 }
 
+void cubi_dhcp_new_xid(struct cubi_dhcp_client *c)
+{
+	uint64_t r = 0;
+
+	if (!cub_arch_random(&r))
+		r = cub_time_now() ^ (uint64_t)c->nif->mac[5] << 40 ^
+		    (uint64_t)c->nif->mac[4] << 32;
+	c->xid = (uint32_t)(r ^ r >> 32);
+}
+
+/* Contexts: task. Locks: takes nif->lock through the UDP calls. */
+int cubi_dhcp_lease_new(struct cubi_dhcp_client *c, uint64_t deadline, struct cub_dhcp_lease *l)
+{
+	struct cubi_dhcp_reply offer, ack;
+	struct cub_dhcp_lease nl;
+	uint64_t asked = 0;
+	int rc;
+
+	set_running(c->nif, true);
+	do {
+		rc = discover(c, deadline, &offer);
+		if (!rc)
+			rc = request(c, deadline, &offer, &ack, &asked);
+		c->xid++;		/* a NAK: a new transaction */
+	} while (rc == 1);
+	if (!rc) {
+		cubi_dhcp_lease_of(&ack, asked, &nl);
+		rc = cub_netif_configure(c->nif, nl.addr, nl.prefix_len, nl.gateway);
+		if (!rc)
+			*l = nl;
+	}
+	set_running(c->nif, false);
+	return rc;
+}
+
 /* Contexts: task. Locks: takes nif->lock through the UDP calls. */
 int cub_net_dhcp(struct cub_netif *nif, uint64_t timeout_ns, struct cub_dhcp_lease *lease)
 {
-	struct client c = { .nif = nif };
-	struct reply offer, ack;
-	uint64_t deadline, r = 0;
+	struct cub_udp u;
+	struct cubi_dhcp_client c = { .nif = nif, .u = &u };
 	int rc;
 
 	if (!nif || !lease)
 		return -CUB_EINVAL;
-	if ((rc = cub_udp_open(&c.u, nif, 68)))
+	if ((rc = cub_udp_open(&u, nif, 68)))
 		return rc;
-	if (!cub_arch_random(&r))
-		r = cub_time_now() ^ (uint64_t)nif->mac[5] << 40 ^ (uint64_t)nif->mac[4] << 32;
-	c.xid = (uint32_t)(r ^ r >> 32);
-	deadline = cubi_deadline(cub_time_now(), timeout_ns);
-	set_running(nif, true);
-	do {
-		rc = discover(&c, deadline, &offer);
-		if (!rc)
-			rc = request(&c, deadline, &offer, &ack);
-		c.xid++;		/* a NAK: a new transaction */
-	} while (rc == 1);
-	if (!rc)
-		rc = bind(&c, &ack, lease);
-	set_running(nif, false);
-	cub_udp_close(&c.u);
+	cubi_dhcp_new_xid(&c);
+	rc = cubi_dhcp_lease_new(&c, cubi_deadline(cub_time_now(), timeout_ns), lease);
+	cub_udp_close(&u);
 	lease->ignored = c.ignored;
 	return rc;
 }

@@ -89,6 +89,38 @@ static void write_resolv(cub_ip4_t dns)
 	cubi_fs_unlock();
 }
 
+/* The DHCP lease's keeper (renewal, rebinding, a new lease after a
+ * loss): runs while the program does. */
+static struct cub_dhcp_keeper keeper;
+
+static void report_up(void);
+
+/* The keeper's callback (its coroutine): the lease changed. The fields
+ * change together with interrupts off, so that a reader in a critical
+ * section sees one lease; a renewal that keeps the address is silent.
+ * /etc/resolv.conf keeps the first lease's server (the program may have
+ * read or replaced it). */
+static void lease_changed(void *arg, const struct cub_dhcp_lease *l)
+{
+	cub_ip4_t was = cubi_netdev.addr, dns = cubi_netdev.dns;
+	unsigned long irq = cub_arch_irq_save();
+
+	(void)arg;
+	cubi_netdev.addr = l->addr;
+	if (l->addr) {
+		cubi_netdev.prefix = l->prefix_len;
+		cubi_netdev.gateway = l->gateway;
+		cubi_netdev.dns = l->dns ? l->dns : dns;
+	}
+	cub_arch_irq_restore(irq);
+	if (!l->addr) {
+		cub_printk("net: " ETH_NAME ": dhcp lease lost; asking again\n");
+		return;
+	}
+	if (l->addr != was)
+		report_up();
+}
+
 /* Configures nif as c says: 0 (cubi_netdev filled), or an error. */
 static int configure(struct cub_netif *nif, const struct cubi_netcfg *c)
 {
@@ -103,6 +135,9 @@ static int configure(struct cub_netif *nif, const struct cubi_netcfg *c)
 						 .gateway = c->gateway, .dns = c->dns };
 	} else if ((rc = cub_net_dhcp(nif, CUBI_NET_DHCP_NS, &lease)) != 0) {
 		return rc;
+	} else if (lease.lease_s != 0xffffffffu &&
+		   (rc = cub_dhcp_keeper_start(&keeper, nif, &lease, lease_changed, NULL))) {
+		cub_printk("net: " ETH_NAME ": dhcp: no renewal: %s\n", cub_strerror(rc));
 	}
 	cubi_netdev.addr = lease.addr;
 	cubi_netdev.prefix = lease.prefix_len;

@@ -8,10 +8,12 @@
  * describes the machine's interfaces to rtnetlink and the SIOCGIF*
  * ioctls; socket_inet.c joins UDP sockets to the stack's endpoints.
  *
- * Invariants: cubi_netdev is written once, by cubi_netdev_up before the
- * program's first instruction, and only read afterwards: nif is non-NULL
- * iff the card is up with an address (addr, prefix, gateway, dns as
- * configured), so readers need no lock.
+ * Invariants: cubi_netdev is filled by cubi_netdev_up before the
+ * program's first instruction: nif is non-NULL iff the card came up
+ * (and never changes after). A DHCP lease is kept by a cub_dhcp_keeper
+ * whose callback (netdev.c lease_changed) rewrites addr, prefix, gateway
+ * and dns together with interrupts off; addr is 0 while the lease is
+ * lost and a new one is sought. Single fields are read without a lock.
  */
 #ifndef CUBRT_SHIM_NETDEV_H
 #define CUBRT_SHIM_NETDEV_H

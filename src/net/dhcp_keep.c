@@ -1,0 +1,225 @@
+/*
+ * dhcp_keep.c - keeps a DHCP lease alive (RFC 2131 4.4.5): the keeper
+ * coroutine of cub_dhcp_keeper_start.
+ *
+ * States, by time since the lease's start (acquired_ns):
+ *   BOUND      before T1: waits on port 68, ignoring what arrives;
+ *   RENEWING   T1..T2: REQUESTs with ciaddr to the server (unicast);
+ *   REBINDING  T2..end: the same, broadcast, any server's ACK;
+ *   INIT       after a NAK or the end: interface unconfigured, a new
+ *              lease from DISCOVER (cubi_dhcp_lease_new), retried.
+ * An ACK in RENEWING or REBINDING starts the lease anew from when its
+ * REQUEST went out. Every wait is a receive on the keeper's endpoint,
+ * so cub_dhcp_keeper_stop only has to close it: the receive (or send)
+ * fails with -CUB_EBADF and the coroutine ends.
+ *
+ * Invariants: k->lease is what the interface is configured with (addr 0
+ * while in INIT). Locks: k->lock around k->lease and k->stats (the
+ * coroutine writes, cub_dhcp_keeper_status reads); never held across a
+ * network call.
+ */
+#include <cubrt/sched.h>
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#include "dhcp_impl.h"
+
+#define KEEPER_MAGIC 0x44484b50u	/* "DHKP" */
+#define RETRY_MIN_NS (60ull * CUB_NSEC_PER_SEC)	/* RFC 2131 4.4.5 */
+#define INIT_TRY_NS (30ull * CUB_NSEC_PER_SEC)	/* one INIT attempt */
+#define KEEPER_STACK (16u * 1024)
+
+/* When a lease time (seconds after the lease's start) falls. */
+static uint64_t at(const struct cub_dhcp_lease *l, uint32_t s)
+{
+	return l->acquired_ns + (uint64_t)s * CUB_NSEC_PER_SEC;
+}
+
+/* Replaces the lease held (under k->lock) and tells the callback. */
+static void publish(struct cub_dhcp_keeper *k, const struct cub_dhcp_lease *l,
+		    unsigned *counter, unsigned ignored)
+{
+	struct cub_dhcp_lease copy;
+
+	cub_mutex_lock(&k->lock);
+	k->lease = *l;
+	k->lease.ignored = 0;
+	(*counter)++;
+	k->stats.ignored += ignored;
+	copy = k->lease;
+	cub_mutex_unlock(&k->lock);
+	if (k->changed)
+		k->changed(k->arg, &copy);
+}
+
+/* An ACK a for the address held: the lease it grants, in *nl; the
+ * interface reconfigured when its prefix or gateway changed. 0 or the
+ * error of cub_netif_configure. */
+static int take_ack(struct cub_dhcp_keeper *k, const struct cubi_dhcp_reply *a,
+		    uint64_t asked, struct cub_dhcp_lease *nl)
+{
+	const struct cub_dhcp_lease *old = &k->lease;
+
+	cubi_dhcp_lease_of(a, asked, nl);
+	if (nl->prefix_len == old->prefix_len && nl->gateway == old->gateway)
+		return 0;
+	return cub_netif_configure(k->nif, nl->addr, nl->prefix_len, nl->gateway);
+}
+
+/*
+ * RENEWING (rebind false) or REBINDING until the time end: 0 after an
+ * ACK (the lease published), 1 after a NAK, -CUB_ETIMEDOUT at end, or
+ * an error (-CUB_EBADF: stopped).
+ */
+static int keep_until(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c, bool rebind,
+		      uint64_t end)
+{
+	const struct cub_dhcp_lease *l = &k->lease;
+	struct cubi_dhcp_keep_msg m = { .ciaddr = l->addr,
+					.to = rebind ? CUB_IP4_BROADCAST : l->server };
+	struct cubi_dhcp_reply r;
+	struct cub_dhcp_lease nl;
+	int rc;
+
+	for (;;) {
+		uint64_t now = cub_time_now(), wait;
+
+		if (now >= end)
+			return -CUB_ETIMEDOUT;
+		wait = CUB_MIN(CUB_MAX((end - now) / 2, RETRY_MIN_NS), end - now);
+		cubi_dhcp_new_xid(c);
+		if ((rc = cubi_dhcp_send_keep(c, &m)) == -CUB_EBADF)
+			return rc;	/* stopped; other errors: as if lost */
+		while ((rc = cubi_dhcp_await(c, 1u << CUBI_DHCP_ACK | 1u << CUBI_DHCP_NAK,
+					     now + wait, &r)) >= 0) {
+			bool ours = rebind || r.server == l->server;
+
+			if (rc == CUBI_DHCP_NAK && ours)
+				return 1;
+			if (rc == CUBI_DHCP_ACK && ours && r.yiaddr == l->addr) {
+				if ((rc = take_ack(k, &r, now, &nl)))
+					return rc;
+				publish(k, &nl, rebind ? &k->stats.rebound : &k->stats.renewed,
+					c->ignored);
+				c->ignored = 0;
+				return 0;
+			}
+			c->ignored++;	/* not about our request */
+		}
+		if (rc != -CUB_ETIMEDOUT)
+			return rc;
+	}
+}
+
+/* The lease is gone (NAK or expiry): unconfigure, then lease anew until
+ * that works. 0, or -CUB_EBADF once stopped. */
+static int start_over(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c)
+{
+	struct cub_dhcp_lease none = { 0 }, nl;
+	int rc;
+
+	(void)cub_netif_configure(k->nif, 0, 0, 0);
+	publish(k, &none, &k->stats.lost, 0);
+	for (;;) {
+		struct cubi_dhcp_reply r;
+
+		cubi_dhcp_new_xid(c);
+		rc = cubi_dhcp_lease_new(c, cub_time_now() + INIT_TRY_NS, &nl);
+		if (rc == 0 || rc == -CUB_EBADF)
+			break;
+		if (rc != -CUB_ETIMEDOUT &&	/* a failed send: pause, try again */
+		    cubi_dhcp_await(c, 0, cub_time_now() + CUB_DHCP_RETRY_NS, &r) == -CUB_EBADF)
+			return -CUB_EBADF;
+	}
+	if (!rc)
+		publish(k, &nl, &k->stats.leased, c->ignored);
+	c->ignored = 0;
+	return rc;
+}
+
+/* One turn through the lease's life: 0 when a lease is held again, or
+ * the error that ends the keeper. */
+static int keep_once(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c)
+{
+	struct cub_dhcp_lease l = k->lease;	/* only this coroutine writes it */
+	struct cubi_dhcp_reply r;
+	int rc;
+
+	rc = cubi_dhcp_await(c, 0, at(&l, l.renew_s), &r);	/* BOUND */
+	if (rc == -CUB_ETIMEDOUT)
+		rc = keep_until(k, c, false, at(&l, l.rebind_s));
+	if (rc == -CUB_ETIMEDOUT)
+		rc = keep_until(k, c, true, at(&l, l.lease_s));
+	if (rc == 1 || rc == -CUB_ETIMEDOUT)
+		rc = start_over(k, c);
+	return rc;
+}
+
+static void *keeper_main(void *arg)
+{
+	struct cub_dhcp_keeper *k = arg;
+	struct cubi_dhcp_client c = { .nif = k->nif, .u = &k->u };
+
+	while (keep_once(k, &c) == 0)
+		;
+	cub_mutex_lock(&k->lock);
+	k->stats.ignored += c.ignored;
+	cub_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+/* Contexts: task. */
+int cub_dhcp_keeper_start(struct cub_dhcp_keeper *k, struct cub_netif *nif,
+			  const struct cub_dhcp_lease *lease,
+			  void (*changed)(void *arg, const struct cub_dhcp_lease *lease),
+			  void *arg)
+{
+	static const struct cub_coro_attr attr = { .name = "dhcp", .stack_size = KEEPER_STACK };
+	cub_ip4_t addr;
+	unsigned plen;
+	int rc;
+
+	if (!k || !nif || !lease || lease->lease_s == 0xffffffffu ||
+	    !(lease->renew_s < lease->rebind_s && lease->rebind_s < lease->lease_s) ||
+	    cub_netif_config(nif, &addr, &plen, NULL) || !addr || addr != lease->addr)
+		return -CUB_EINVAL;
+	*k = (struct cub_dhcp_keeper){ .nif = nif, .lease = *lease, .changed = changed,
+				       .arg = arg };
+	k->lease.ignored = 0;
+	cub_mutex_init(&k->lock);
+	if ((rc = cub_udp_open(&k->u, nif, 68)))
+		return rc;
+	if ((rc = cub_coro_spawn(&k->coro, keeper_main, k, &attr))) {
+		cub_udp_close(&k->u);
+		return rc;
+	}
+	k->magic = KEEPER_MAGIC;
+	return 0;
+}
+
+/* Contexts: task. */
+int cub_dhcp_keeper_status(struct cub_dhcp_keeper *k, struct cub_dhcp_lease *lease,
+			   struct cub_dhcp_keeper_stats *stats)
+{
+	if (!k || k->magic != KEEPER_MAGIC)
+		return -CUB_EINVAL;
+	cub_mutex_lock(&k->lock);
+	if (lease)
+		*lease = k->lease;
+	if (stats)
+		*stats = k->stats;
+	cub_mutex_unlock(&k->lock);
+	return 0;
+}
+
+/* Contexts: task. Closing the endpoint wakes the keeper wherever it
+ * waits (every wait is a receive; a send fails likewise). */
+int cub_dhcp_keeper_stop(struct cub_dhcp_keeper *k)
+{
+	if (!k || k->magic != KEEPER_MAGIC)
+		return -CUB_EINVAL;
+	k->magic = 0;
+	cub_udp_close(&k->u);
+	cub_coro_join(k->coro, NULL);
+	return 0;
+}
