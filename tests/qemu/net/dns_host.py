@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""tests/qemu/net/dns_host.py - a DNS server on the host for dns.c.
+
+usage: dns_host.py RUNNER IMAGE
+
+Serves, on UDP 127.0.0.1:P (the guest's 10.0.2.2:P), the zone
+cubrt.test as dns.c expects it, with replies built here by hand (RFC
+1035 4.1, compressed names): alias -> CNAME mid -> CNAME host (A
+10.9.8.7, TTL 60), many (five A records), missing (NXDOMAIN), fail
+(SERVFAIL), slow (its first query ignored), web (A 10.0.2.2). A TCP
+server on 127.0.0.1:W greets whoever connects. Boots IMAGE with "P W",
+checks every query it gets (one question, A, IN, RD set, no other
+sections) and the guest's verdict. Exits non-zero on any failure.
+"""
+import os, socket, struct, sys, threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hostside import Guest
+
+runner, image = sys.argv[1], sys.argv[2]
+ZONE = {
+    "alias.cubrt.test": ("cname", "mid.cubrt.test"),
+    "mid.cubrt.test": ("cname", "host.cubrt.test"),
+    "host.cubrt.test": ("a", ["10.9.8.7"]),
+    "many.cubrt.test": ("a", ["10.0.0.%d" % i for i in range(1, 6)]),
+    "slow.cubrt.test": ("a", ["10.7.7.7"]),
+    "web.cubrt.test": ("a", ["10.0.2.2"]),
+}
+problems, seen = [], {}
+
+def read_name(msg, off):
+    labels = []
+    while msg[off]:
+        n = msg[off]
+        labels.append(msg[off + 1:off + 1 + n].decode())
+        off += 1 + n
+    return ".".join(labels), off + 1
+
+def encode(name):
+    return b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+
+def answer(query):
+    qid, flags, qd, an, ns, ar = struct.unpack(">HHHHHH", query[:12])
+    name, end = read_name(query, 12)
+    qtype, qclass = struct.unpack(">HH", query[end:end + 4])
+    if not (flags & 0x0100) or (qd, an, ns, ar) != (1, 0, 0, 0) or (qtype, qclass) != (1, 1) \
+            or len(query) != end + 4:
+        problems.append("a malformed query for %r: %r" % (name, query))
+    name = name.lower()
+    seen[name] = seen.get(name, 0) + 1
+    if name == "slow.cubrt.test" and seen[name] == 1:
+        return None
+    rcode = 2 if name == "fail.cubrt.test" else 0
+    records, target, offsets = [], name, {name: 12}
+    body = query[12:end + 4]
+    while target in ZONE and ZONE[target][0] == "cname":
+        alias = ZONE[target][1]
+        records.append((target, 5, 300, alias))
+        target = alias
+    if target in ZONE:
+        records += [(target, 1, 60, a) for a in ZONE[target][1]]
+    elif rcode == 0:
+        rcode = 3
+    out = bytearray(struct.pack(">HHHHHH", qid, 0x8180 | rcode, 1, len(records), 0, 0)) + body
+    for owner, rtype, ttl, data in records:
+        if owner in offsets:
+            out += struct.pack(">H", 0xC000 | offsets[owner])
+        else:
+            offsets[owner] = len(out)
+            out += encode(owner)
+        if rtype == 5:
+            rd_at = len(out) + 10
+            out += struct.pack(">HHIH", 5, 1, ttl, len(encode(data))) + encode(data)
+            offsets[data] = rd_at
+        else:
+            out += struct.pack(">HHIH", 1, 1, ttl, 4) + socket.inet_aton(data)
+    return bytes(out)
+
+def serve_dns(sock):
+    while True:
+        try:
+            query, peer = sock.recvfrom(2048)
+        except OSError:
+            return
+        try:
+            reply = answer(query)
+        except Exception as e:
+            problems.append("query %r: %r" % (query, e))
+            continue
+        if reply:
+            sock.sendto(reply, peer)
+
+def serve_web(srv):
+    while True:
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            return
+        conn.sendall(b"hello from the host\n")
+        conn.close()
+
+dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+dns.bind(("127.0.0.1", 0))
+web = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+web.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+web.bind(("127.0.0.1", 0))
+web.listen(4)
+threading.Thread(target=serve_dns, args=(dns,), daemon=True).start()
+threading.Thread(target=serve_web, args=(web,), daemon=True).start()
+
+guest = Guest(runner, ["--net", image, "%d %d" % (dns.getsockname()[1], web.getsockname()[1])])
+verdict = None
+for line in guest.lines():
+    if "checks passed" in line:
+        verdict = line.strip()
+if problems:
+    print("FAIL: " + "; ".join(problems))
+    sys.exit(1)
+if guest.proc.returncode != 0 or not verdict:
+    print("FAIL: the guest ended with status %s (%s)" % (guest.proc.returncode, verdict))
+    sys.exit(1)
+want = {"alias.cubrt.test", "many.cubrt.test", "missing.cubrt.test", "fail.cubrt.test",
+        "slow.cubrt.test", "web.cubrt.test"}
+if set(seen) != want or seen["slow.cubrt.test"] != 2:
+    print("FAIL: the queries were %r" % seen)
+    sys.exit(1)
+print("host: %d queries, all well-formed: ok" % sum(seen.values()))

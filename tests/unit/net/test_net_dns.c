@@ -1,0 +1,602 @@
+/*
+ * test_net_dns.c - cub_dns_lookup against a fake DNS server. Interface A
+ * (10.0.0.1) asks; on B (10.0.0.2) a server coroutine on port 53 keeps
+ * each query and answers with what the running test's reply builder
+ * writes by hand (RFC 1035 4.1, independently of dns.c).
+ *
+ * Proves: the query on the wire (random ID and source port, RD, one
+ * question, the name in lower-case labels, type A class IN); addresses,
+ * the smallest TTL, a CNAME chain in any record order with compression
+ * pointers; NXDOMAIN and an empty answer -CUB_ENOENT, SERVFAIL
+ * -CUB_EAGAIN, REFUSED and FORMERR -CUB_EIO, a truncated empty answer
+ * -CUB_EMSGSIZE (with addresses it is used); every foreign or malformed
+ * reply ignored and counted (wrong ID, source address or port, not a
+ * response, another opcode, another question, names past the end,
+ * forward or looping pointers, reserved labels, records past the end, a
+ * CNAME loop); a lost query sent again after CUB_DNS_RETRY_NS with the
+ * same ID; no server: -CUB_ETIMEDOUT; literal addresses need no query;
+ * malformed names and arguments -CUB_EINVAL.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cubrt/dns.h>
+#include <cubrt/mem.h>
+#include <cubrt/net.h>
+#include <cubrt/sched.h>
+#include <cubrt/time.h>
+
+#include "net_test.h"
+
+static struct wire W;
+#define A (&W.end[0].nif)
+#define B (&W.end[1].nif)
+#define SEC CUB_NSEC_PER_SEC
+
+/* ------------------------------------------------------- reply building */
+
+struct msg {
+	uint8_t b[600];
+	size_t n;
+};
+
+static void put(struct msg *m, const void *p, size_t len)
+{
+	memcpy(m->b + m->n, p, len);
+	m->n += len;
+}
+
+static void put16(struct msg *m, unsigned v)
+{
+	t_put16(m->b + m->n, v);
+	m->n += 2;
+}
+
+static void put32(struct msg *m, uint32_t v)
+{
+	t_put32(m->b + m->n, v);
+	m->n += 4;
+}
+
+/* A name in labels, uncompressed ("a.b" -> 1 a 1 b 0). */
+static void put_name(struct msg *m, const char *s)
+{
+	while (*s) {
+		const char *dot = strchr(s, '.');
+		size_t len = dot ? (size_t)(dot - s) : strlen(s);
+
+		m->b[m->n++] = (uint8_t)len;
+		put(m, s, len);
+		s += len + (dot != NULL);
+	}
+	m->b[m->n++] = 0;
+}
+
+static void put_ptr(struct msg *m, unsigned off)
+{
+	put16(m, 0xc000 | off);
+}
+
+/* The header answering query q (its ID; QR, RD, RA, rcode) with qd and
+ * an counts, then q's question copied when qd is 1. */
+static void reply_to(struct msg *m, const uint8_t *q, size_t qlen, unsigned rcode,
+		     unsigned qd, unsigned an)
+{
+	m->n = 0;
+	put16(m, t_get16(q));
+	put16(m, 0x8000 | 0x0100 | 0x0080 | rcode);
+	put16(m, qd);
+	put16(m, an);
+	put16(m, 0);
+	put16(m, 0);
+	if (qd == 1)
+		put(m, q + 12, qlen - 12);
+}
+
+/* A record's type, class IN, TTL and rdata after its owner name. */
+static void rr_tail(struct msg *m, unsigned type, uint32_t ttl, const void *rd, size_t len)
+{
+	put16(m, type);
+	put16(m, 1);
+	put32(m, ttl);
+	put16(m, (unsigned)len);
+	put(m, rd, len);
+}
+
+/* An A record whose owner is the question's name (pointer to 12). */
+static void rr_a(struct msg *m, uint32_t ttl, cub_ip4_t a)
+{
+	uint8_t rd[4];
+
+	t_put32(rd, a);
+	put_ptr(m, 12);
+	rr_tail(m, 1, ttl, rd, 4);
+}
+
+/* ---------------------------------------------------------- the server */
+
+#define SRV_IP IP_B
+#define QMAX 8
+
+typedef void reply_fn(const uint8_t *q, size_t qlen, unsigned nth, struct msg *out);
+
+static struct {
+	struct cub_udp u;
+	struct cub_coro *coro;
+	reply_fn *reply;		/* NULL: never answer */
+	unsigned skip;			/* queries to leave unanswered first */
+	unsigned queries;
+	uint8_t q[QMAX][300];
+	size_t qlen[QMAX];
+	uint16_t qport[QMAX];
+	uint64_t qt[QMAX];
+} S;
+
+/* A frame to A as if from src:sport (another address or port). */
+static void forge(const struct msg *m, cub_ip4_t src, uint16_t sport, uint16_t dport)
+{
+	static uint8_t f[CUB_ETH_FRAME_MAX];
+	size_t len = t_udp(f, MAC_A, MAC_B, src, IP_A, sport, dport, m->b, m->n);
+
+	assert_int_equal(wire_send(B, f, len), 0);
+	wire_settle(&W);
+}
+
+static void *srv_main(void *arg)
+{
+	static uint8_t q[600];
+	static struct msg out;
+	cub_ip4_t src;
+	uint16_t port;
+	int n;
+
+	(void)arg;
+	while ((n = cub_udp_recvfrom(&S.u, q, sizeof(q), &src, &port, UINT64_MAX)) >= 0) {
+		unsigned i = S.queries++;
+
+		assert_int_equal(src, IP_A);
+		if (i < QMAX) {
+			memcpy(S.q[i], q, (size_t)n < 300 ? (size_t)n : 300);
+			S.qlen[i] = (size_t)n;
+			S.qport[i] = port;
+			S.qt[i] = cub_time_now();
+		}
+		if (!S.reply || (S.skip && S.skip--))
+			continue;
+		out.n = 0;
+		S.reply(q, (size_t)n, i, &out);
+		if (out.n)
+			assert_int_equal(cub_udp_sendto(&S.u, src, port, out.b, out.n),
+					 (int)out.n);
+	}
+	assert_int_equal(n, -CUB_EBADF);
+	return NULL;
+}
+
+static void start(reply_fn *fn)
+{
+	memset(&S, 0, sizeof(S));
+	S.reply = fn;
+	assert_int_equal(wire_start(&W), 0);
+	assert_int_equal(cub_udp_open(&S.u, B, 53), 0);
+	assert_int_equal(cub_coro_spawn(&S.coro, srv_main, NULL, NULL), 0);
+}
+
+static void stop(void)
+{
+	assert_int_equal(cub_udp_close(&S.u), 0);
+	cub_coro_join(S.coro, NULL);
+	wire_stop(&W);
+	assert_int_equal(W.full, 0);
+}
+
+static void run(cub_coro_fn fn)
+{
+	assert_int_equal(cub_sched_run(fn, NULL, NULL), 0);
+}
+
+static struct cub_netif_stats stats(struct cub_netif *n)
+{
+	struct cub_netif_stats st;
+
+	assert_int_equal(cub_netif_stats(n, &st), 0);
+	return st;
+}
+
+static int lookup(const char *name, uint64_t timeout, struct cub_dns_result *r)
+{
+	return cub_dns_lookup(A, SRV_IP, 0, name, timeout, r);
+}
+
+/* Sends m to the asker of query nth at once (a reply before the last). */
+static void send_now(unsigned nth, const struct msg *m)
+{
+	assert_int_equal(cub_udp_sendto(&S.u, IP_A, S.qport[nth], m->b, m->n), (int)m->n);
+	wire_settle(&W);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+/* Three addresses, an AAAA record and another name's A record. */
+static void answer_reply(const uint8_t *q, size_t qlen, unsigned nth, struct msg *m)
+{
+	uint8_t six[16] = { 0x20, 0x01 };
+	uint8_t rd[4];
+
+	(void)nth;
+	reply_to(m, q, qlen, 0, 1, 5);
+	rr_a(m, 300, CUB_IP4(192, 0, 2, 1));
+	put_ptr(m, 12);
+	rr_tail(m, 28, 5, six, 16);		/* AAAA: not used, TTL not either */
+	rr_a(m, 60, CUB_IP4(192, 0, 2, 2));
+	put_name(m, "other.example.com");
+	t_put32(rd, CUB_IP4(198, 51, 100, 9));
+	rr_tail(m, 1, 1, rd, 4);		/* another owner: not used */
+	rr_a(m, 120, CUB_IP4(192, 0, 2, 3));
+}
+
+static void *answer_main(void *arg)
+{
+	static const uint8_t qname[] = "\3www\7example\3com";
+	struct cub_dns_result r;
+	const uint8_t *q;
+
+	(void)arg;
+	start(answer_reply);
+	assert_int_equal(lookup("WWW.Example.COM.", 2 * SEC, &r), 0);
+	assert_int_equal(r.count, 3);
+	assert_int_equal(r.addr[0], CUB_IP4(192, 0, 2, 1));
+	assert_int_equal(r.addr[1], CUB_IP4(192, 0, 2, 2));
+	assert_int_equal(r.addr[2], CUB_IP4(192, 0, 2, 3));
+	assert_int_equal(r.ttl_s, 60);
+	assert_string_equal(r.canonical, "www.example.com");
+	assert_int_equal(r.queries, 1);
+	assert_int_equal(r.ignored, 0);
+	/* The query: RD, one question, lower-case labels, A IN. */
+	assert_int_equal(S.queries, 1);
+	q = S.q[0];
+	assert_int_equal(S.qlen[0], 12 + sizeof(qname) + 4);
+	assert_int_equal(t_get16(q + 2), 0x0100);
+	assert_int_equal(t_get16(q + 4), 1);
+	assert_int_equal(t_get16(q + 6), 0);
+	assert_int_equal(t_get16(q + 8), 0);
+	assert_int_equal(t_get16(q + 10), 0);
+	assert_memory_equal(q + 12, qname, sizeof(qname));
+	assert_int_equal(t_get16(q + 12 + sizeof(qname)), 1);
+	assert_int_equal(t_get16(q + 14 + sizeof(qname)), 1);
+	assert_true(S.qport[0] >= 49152);
+	/* A second lookup: another ID (random, so equal once in 65536). */
+	assert_int_equal(lookup("www.example.com", 2 * SEC, &r), 0);
+	assert_true(t_get16(S.q[1]) != t_get16(S.q[0]) || S.qport[1] != S.qport[0]);
+	stop();
+	return NULL;
+}
+
+static void test_dns_answer(void **state)
+{
+	(void)state;
+	run(answer_main);
+}
+
+/* www.example.com -> web.example.com -> host.example.net, records in
+ * reverse order, names compressed. */
+static void cname_reply(const uint8_t *q, size_t qlen, unsigned nth, struct msg *m)
+{
+	size_t host_at, net_at;
+	uint8_t rd[64];
+
+	(void)nth;
+	reply_to(m, q, qlen, 0, 1, 3);
+	host_at = m->n;
+	put_name(m, "host.example.net");	/* A record's owner */
+	net_at = host_at + 5;			/* "example.net" inside it */
+	t_put32(rd, CUB_IP4(203, 0, 113, 7));
+	rr_tail(m, 1, 900, rd, 4);
+	/* web.example.com CNAME host.example.net: owner "web" + the
+	 * question's "example.com" (offset 16), rdata "host" + pointer. */
+	rd[0] = 3, memcpy(rd + 1, "web", 3), t_put16(rd + 4, 0xc000 | 16);
+	put(m, rd, 6);
+	rd[0] = 4, memcpy(rd + 1, "host", 4), t_put16(rd + 5, 0xc000 | (unsigned)net_at);
+	rr_tail(m, 5, 30, rd, 7);
+	/* www.example.com CNAME web.example.com */
+	put_ptr(m, 12);
+	rd[0] = 3, memcpy(rd + 1, "web", 3), t_put16(rd + 4, 0xc000 | 16);
+	rr_tail(m, 5, 600, rd, 6);
+}
+
+static void *cname_main(void *arg)
+{
+	struct cub_dns_result r;
+
+	(void)arg;
+	start(cname_reply);
+	assert_int_equal(lookup("www.example.com", 2 * SEC, &r), 0);
+	assert_int_equal(r.count, 1);
+	assert_int_equal(r.addr[0], CUB_IP4(203, 0, 113, 7));
+	assert_string_equal(r.canonical, "host.example.net");
+	assert_int_equal(r.ttl_s, 30);
+	assert_int_equal(r.ignored, 0);
+	stop();
+	return NULL;
+}
+
+static void test_dns_cname(void **state)
+{
+	(void)state;
+	run(cname_main);
+}
+
+/* The answers' error codes, one lookup each. */
+static const struct {
+	unsigned rcode, qd, an;
+	bool tc;
+	int want;
+} errs[] = {
+	{ 3, 1, 0, false, -CUB_ENOENT },	/* NXDOMAIN */
+	{ 0, 1, 0, false, -CUB_ENOENT },	/* no A record */
+	{ 2, 1, 0, false, -CUB_EAGAIN },	/* SERVFAIL */
+	{ 5, 1, 0, false, -CUB_EIO },		/* REFUSED */
+	{ 1, 0, 0, false, -CUB_EIO },		/* FORMERR, no question */
+	{ 4, 1, 0, false, -CUB_EIO },		/* NOTIMP */
+	{ 0, 1, 0, true, -CUB_EMSGSIZE },	/* truncated, empty */
+	{ 0, 1, 1, true, 0 },			/* truncated, an address */
+};
+
+static void errors_reply(const uint8_t *q, size_t qlen, unsigned nth, struct msg *m)
+{
+	reply_to(m, q, qlen, errs[nth].rcode, errs[nth].qd, errs[nth].an);
+	if (errs[nth].tc)
+		t_put16(m->b + 2, t_get16(m->b + 2) | 0x0200);
+	if (errs[nth].an)
+		rr_a(m, 10, CUB_IP4(192, 0, 2, 77));
+}
+
+static void *errors_main(void *arg)
+{
+	(void)arg;
+	start(errors_reply);
+	for (unsigned i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		struct cub_dns_result r;
+		uint64_t t0 = cub_time_now();
+
+		assert_int_equal(lookup("x.example", 2 * SEC, &r), errs[i].want);
+		assert_true(cub_time_now() - t0 < 500 * MS);	/* no waiting */
+		assert_int_equal(r.ignored, 0);
+		assert_int_equal(r.count, errs[i].want == 0);
+	}
+	stop();
+	return NULL;
+}
+
+static void test_dns_errors(void **state)
+{
+	(void)state;
+	run(errors_main);
+}
+
+/* Every spoilt reply, each ignored; then the good one. */
+enum { BAD_FORGED = 2 };		/* the two forged ones, besides these */
+
+static unsigned spoil(const uint8_t *q, size_t qlen, unsigned kind, struct msg *m)
+{
+	uint8_t rd[4] = { 192, 0, 2, 99 };
+	size_t at;
+
+	reply_to(m, q, qlen, 0, 1, 1);
+	switch (kind) {
+	case 0:	t_put16(m->b, t_get16(q) ^ 1); break;		/* ID */
+	case 1:	t_put16(m->b + 2, 0x0100); break;		/* a query */
+	case 2:	t_put16(m->b + 2, 0x8000 | 2 << 11); break;	/* opcode */
+	case 3:	m->b[13] ^= 1; break;				/* question name */
+	case 4:	t_put16(m->b + qlen - 4, 28); break;		/* question type */
+	case 5:	t_put16(m->b + 4, 2); put(m, q + 12, qlen - 12); break;
+	case 6:	reply_to(m, q, qlen, 0, 0, 0); break;		/* no question */
+	case 7:	m->b[m->n++] = 40, put(m, "abc", 3); return 0;	/* name past end */
+	case 8:	put_ptr(m, (unsigned)m->n + 2); break;		/* forward pointer */
+	case 9:	put_ptr(m, (unsigned)m->n); break;		/* itself */
+	case 10: m->b[m->n++] = 0x41, put(m, "a", 1), m->b[m->n++] = 0; break;
+	case 11: /* a label, then a pointer back to it: a loop */
+		at = m->n;
+		m->b[m->n++] = 1, m->b[m->n++] = 'a';
+		put_ptr(m, (unsigned)at);
+		break;
+	case 12: /* a name of 4 x 63 = 255 characters */
+		for (int i = 0; i < 4; i++) {
+			m->b[m->n++] = 63;
+			memset(m->b + m->n, 'n', 63);
+			m->n += 63;
+		}
+		m->b[m->n++] = 0;
+		break;
+	case 13: /* rdata past the end */
+		put_ptr(m, 12);
+		put16(m, 1), put16(m, 1), put32(m, 1), put16(m, 8), put(m, rd, 4);
+		return 0;
+	case 14: /* qname CNAME a.example, a.example CNAME qname: a loop */
+		t_put16(m->b + 6, 2);
+		put_ptr(m, 12);
+		at = m->n + 10;
+		rr_tail(m, 5, 1, "\1a\7example\0", 11);
+		put_ptr(m, (unsigned)at);
+		rr_tail(m, 5, 1, (uint8_t[]){ 0xc0, 12 }, 2);
+		return 0;
+	case 15: m->n = 5; return 0;				/* shorter than a header */
+	default: return 1;
+	}
+	if (kind <= 6)
+		rr_a(m, 1, CUB_IP4(192, 0, 2, 99));
+	else
+		rr_tail(m, 1, 1, rd, 4);
+	return 0;
+}
+
+static void ignored_reply(const uint8_t *q, size_t qlen, unsigned nth, struct msg *m)
+{
+	unsigned kind = 0;
+
+	while (spoil(q, qlen, kind, m) == 0) {
+		send_now(nth, m);
+		kind++;
+	}
+	/* The good answer, first forged from elsewhere, then for real. */
+	reply_to(m, q, qlen, 0, 1, 1);
+	rr_a(m, 77, CUB_IP4(192, 0, 2, 1));
+	forge(m, IP_NOBODY, 53, S.qport[nth]);		/* another address */
+	forge(m, SRV_IP, 5353, S.qport[nth]);		/* another port */
+}
+
+static void *ignored_main(void *arg)
+{
+	struct cub_dns_result r;
+	struct msg m;
+	unsigned kinds = 0;
+
+	(void)arg;
+	while (spoil((const uint8_t *)"\0\0\0\0\0\0\0\0\0\0\0\0\1a\0\0\1\0\1", 19, kinds, &m) == 0)
+		kinds++;
+	start(ignored_reply);
+	assert_int_equal(lookup("www.example.com", 2 * SEC, &r), 0);
+	assert_int_equal(r.count, 1);
+	assert_int_equal(r.addr[0], CUB_IP4(192, 0, 2, 1));
+	assert_int_equal(r.ttl_s, 77);
+	assert_int_equal(r.ignored, kinds + BAD_FORGED);
+	assert_int_equal(r.queries, 1);
+	assert_int_equal(stats(A).udp_queue_full, 0);
+	stop();
+	return NULL;
+}
+
+static void test_dns_ignored(void **state)
+{
+	(void)state;
+	run(ignored_main);
+}
+
+static void good_reply(const uint8_t *q, size_t qlen, unsigned nth, struct msg *m)
+{
+	(void)nth;
+	reply_to(m, q, qlen, 0, 1, 1);
+	rr_a(m, 5, CUB_IP4(192, 0, 2, 5));
+}
+
+/* The first query is lost: the same one again after the retry time. */
+static void *lost_main(void *arg)
+{
+	struct cub_dns_result r;
+	uint64_t gap;
+
+	(void)arg;
+	start(good_reply);
+	S.skip = 1;
+	assert_int_equal(lookup("a.example", 5 * SEC, &r), 0);
+	assert_int_equal(r.queries, 2);
+	assert_int_equal(S.queries, 2);
+	assert_int_equal(S.qlen[0], S.qlen[1]);
+	assert_memory_equal(S.q[0], S.q[1], S.qlen[0]);		/* same ID */
+	assert_int_equal(S.qport[0], S.qport[1]);
+	gap = S.qt[1] - S.qt[0];
+	assert_true(gap >= CUB_DNS_RETRY_NS - 5 * MS && gap < CUB_DNS_RETRY_NS + 500 * MS);
+	assert_int_equal(r.addr[0], CUB_IP4(192, 0, 2, 5));
+	stop();
+	return NULL;
+}
+
+static void test_dns_lost(void **state)
+{
+	(void)state;
+	run(lost_main);
+}
+
+/* Nobody answers: -CUB_ETIMEDOUT at the timeout; nobody at all. */
+static void *timeout_main(void *arg)
+{
+	struct cub_dns_result r;
+	uint64_t t0, dt;
+
+	(void)arg;
+	start(NULL);
+	t0 = cub_time_now();
+	assert_int_equal(lookup("a.example", 300 * MS, &r), -CUB_ETIMEDOUT);
+	dt = cub_time_now() - t0;
+	assert_true(dt >= 300 * MS && dt < 800 * MS);
+	assert_int_equal(r.queries, 1);
+	assert_int_equal(cub_dns_lookup(A, IP_NOBODY, 0, "a.example", 300 * MS, &r),
+			 -CUB_EHOSTUNREACH);
+	stop();
+	return NULL;
+}
+
+static void test_dns_timeout(void **state)
+{
+	(void)state;
+	run(timeout_main);
+}
+
+static void *args_main(void *arg)
+{
+	static const char *bad[] = {
+		"", ".", "..", "a..b", ".a", "a b", "a\001b", "a\x7f",
+		/* a 64-byte label */
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b",
+	};
+	char name[300];
+	struct cub_dns_result r;
+
+	(void)arg;
+	start(NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(lookup(bad[i], 100 * MS, &r), -CUB_EINVAL);
+	/* 254 characters: too long; 253 (a final dot allowed): asked. */
+	memset(name, 'a', 254);
+	for (int i = 63; i < 254; i += 64)
+		name[i] = '.';
+	name[254] = '\0';
+	assert_int_equal(lookup(name, 100 * MS, &r), -CUB_EINVAL);
+	assert_int_equal(S.queries, 0);
+	name[253] = '.';
+	assert_int_equal(lookup(name, 100 * MS, &r), -CUB_ETIMEDOUT);
+	name[253] = '\0';
+	assert_int_equal(lookup(name, 100 * MS, &r), -CUB_ETIMEDOUT);
+	wire_settle(&W);
+	assert_int_equal(S.queries, 2);
+	assert_int_equal(S.qlen[0], 12 + 255 + 4);
+	/* A literal address: no query. */
+	assert_int_equal(lookup("10.0.2.2", 100 * MS, &r), 0);
+	assert_int_equal(r.count, 1);
+	assert_int_equal(r.addr[0], CUB_IP4(10, 0, 2, 2));
+	assert_int_equal(r.queries, 0);
+	assert_int_equal(lookup("10.0.2.256", 100 * MS, &r), -CUB_ETIMEDOUT);
+	assert_int_equal(cub_dns_lookup(NULL, SRV_IP, 0, "a", 1, &r), -CUB_EINVAL);
+	assert_int_equal(cub_dns_lookup(A, 0, 0, "a", 1, &r), -CUB_EINVAL);
+	assert_int_equal(cub_dns_lookup(A, SRV_IP, 0, NULL, 1, &r), -CUB_EINVAL);
+	assert_int_equal(cub_dns_lookup(A, SRV_IP, 0, "a", 1, NULL), -CUB_EINVAL);
+	stop();
+	return NULL;
+}
+
+static void test_dns_args(void **state)
+{
+	(void)state;
+	run(args_main);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dns_answer),
+		cmocka_unit_test(test_dns_cname),
+		cmocka_unit_test(test_dns_errors),
+		cmocka_unit_test(test_dns_ignored),
+		cmocka_unit_test(test_dns_lost),
+		cmocka_unit_test(test_dns_timeout),
+		cmocka_unit_test(test_dns_args),
+	};
+
+	cubi_mem_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
