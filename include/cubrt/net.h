@@ -49,15 +49,26 @@ typedef uint32_t cub_ip4_t;			/* host byte order */
 #define CUB_ETH_HLEN 14
 #define CUB_ETH_FRAME_MAX 1514		/* header + 1500, no FCS */
 #define CUB_IP4_MTU 1500
-#define CUB_UDP_PAYLOAD_MAX 1472	/* 1500 - 20 (IPv4) - 8 (UDP) */
-#define CUB_PING_PAYLOAD_MAX 1472	/* 1500 - 20 - 8 (ICMP echo) */
+#define CUB_IP4_DATAGRAM_MAX 65535	/* an IPv4 datagram, header included */
+/* The largest UDP payload and echo payload: 65535 - 20 (IPv4) - 8. Above
+ * CUB_UDP_FRAME_PAYLOAD (1500 - 20 - 8) they leave in fragments. */
+#define CUB_UDP_PAYLOAD_MAX 65507
+#define CUB_UDP_FRAME_PAYLOAD 1472
+#define CUB_PING_PAYLOAD_MAX 65507
+
+/* IPv4 reassembly (ip4_frag.c): datagrams reassembled at once per
+ * interface, and how long an incomplete one is kept (Linux's 30 s). */
+#define CUB_IP4_REASM_SLOTS 4
+#define CUB_IP4_REASM_NS (30ull * 1000 * 1000 * 1000)
 
 /* Ephemeral UDP ports (RFC 6335's dynamic range). */
 #define CUB_UDP_EPHEMERAL_MIN 49152
 #define CUB_UDP_EPHEMERAL_MAX 65535
 
-/* Datagrams an endpoint queues before it drops (counted). */
+/* Datagrams an endpoint queues before it drops (counted), and the
+ * payload bytes its queue holds (two datagrams of the largest size). */
 #define CUB_UDP_QUEUE_LEN 16
+#define CUB_UDP_RCVBUF (128u * 1024)
 
 /* ARP: cache entries per interface, requests per resolution, defaults. */
 #define CUB_ARP_CACHE_SIZE 16
@@ -82,8 +93,11 @@ struct cub_netif_ops {
  *   rx_frames = rx_short + rx_too_long + rx_not_ours + rx_unknown_type
  *               + arp_rx + ip_rx
  *   arp_rx    = arp_bad + arp_requests + arp_replies + arp_other
- *   ip_rx     = ip_bad_header + ip_bad_cksum + ip_fragments + ip_not_ours
+ *   ip_rx + ip_reassembled
+ *             = ip_bad_header + ip_bad_cksum + ip_fragments + ip_not_ours
  *               + ip_unknown_proto + icmp_rx + udp_rx + tcp_rx
+ *   ip_fragments = ip_frag_bad + ip_frag_dup + ip_frag_conflict
+ *               + ip_frag_nomem + ip_frag_queued
  *   icmp_rx   = icmp_bad + icmp_echo_requests + icmp_echo_replies
  *               + icmp_other
  *   udp_rx    = udp_bad + udp_bad_cksum + udp_no_port + udp_queue_full
@@ -114,9 +128,26 @@ struct cub_netif_stats {
 	uint64_t ip_rx;			/* IPv4 frames */
 	uint64_t ip_bad_header;		/* version, IHL, lengths, TTL 0, source */
 	uint64_t ip_bad_cksum;
-	uint64_t ip_fragments;		/* fragments: dropped (no reassembly) */
+	uint64_t ip_fragments;		/* fragments for us (ip4_frag.c) */
 	uint64_t ip_not_ours;		/* not our address nor a broadcast */
 	uint64_t ip_unknown_proto;	/* neither ICMP, UDP nor TCP */
+	/* Reassembly. Each fragment ends in one of the five ip_frag_ ones;
+	 * a held (queued) one later leaves with its datagram: reassembled,
+	 * timed out, evicted, or dropped by a conflicting fragment. */
+	uint64_t ip_frag_bad;		/* zero length, a non-final one not a
+					 * multiple of 8, beyond 65535 bytes */
+	uint64_t ip_frag_dup;		/* the same offset and length as a
+					 * held one: dropped alone */
+	uint64_t ip_frag_conflict;	/* overlaps a held one or disagrees on
+					 * the end: it and its datagram dropped */
+	uint64_t ip_frag_nomem;		/* no buffer for a new datagram */
+	uint64_t ip_frag_queued;	/* held for reassembly */
+	uint64_t ip_reassembled;	/* datagrams completed (then counted
+					 * again by their protocol's *_rx) */
+	uint64_t ip_reasm_timeouts;	/* incomplete datagrams timed out */
+	uint64_t ip_reasm_evicted;	/* incomplete datagrams dropped for a
+					 * new one, all slots being busy */
+	uint64_t ip_frag_tx;		/* fragments sent */
 
 	uint64_t icmp_rx;
 	uint64_t icmp_bad;		/* short or bad checksum */
@@ -191,6 +222,21 @@ struct cubi_arp_entry {
 	uint64_t sent;			/* PENDING: when the last request left */
 };
 
+/* A datagram being reassembled (ip4_frag.c); free while buf is NULL. */
+struct cubi_ip4_reasm {
+	uint8_t *buf;			/* heap: headers, payload, bitmaps */
+	cub_ip4_t src, dst;
+	uint16_t id;
+	uint8_t proto;
+	uint8_t ihl;			/* the offset-0 fragment's header
+					 * length (0 until it came) */
+	uint32_t end;			/* payload length once the last
+					 * fragment came, else 0 */
+	uint32_t held;			/* payload bytes held */
+	uint32_t top;			/* the largest end held */
+	uint64_t born, expires;		/* cub_time_now() */
+};
+
 /*
  * An interface in caller storage. Fields are private: use the calls.
  * The storage must stay valid while anything uses the interface.
@@ -222,6 +268,9 @@ struct cub_netif {
 	uint64_t tcp_secret;		/* ISN key (RFC 6528), from
 					 * cub_arch_random at init */
 	struct cub_tcp_params tcp_params;
+	struct cubi_ip4_reasm reasm[CUB_IP4_REASM_SLOTS];	/* ip4_frag.c */
+	unsigned reasm_busy;		/* slots in use */
+	uint64_t reasm_ns;		/* their timeout (0: CUB_IP4_REASM_NS) */
 	struct cub_netif_stats st;
 };
 
@@ -313,6 +362,34 @@ int cub_arp_resolve(struct cub_netif *nif, cub_ip4_t ip, uint8_t mac[6],
  */
 int cub_arp_lookup(struct cub_netif *nif, cub_ip4_t ip, uint8_t mac[6]);
 
+/* ----------------------------------------------------------------- IPv4 */
+
+/*
+ * Received fragments are reassembled (RFC 791, RFC 815) in
+ * CUB_IP4_REASM_SLOTS slots per interface, each with a 65535-byte buffer
+ * taken from the heap when a datagram's first fragment arrives and given
+ * back when it completes or is dropped. An incomplete datagram is dropped
+ * once its timeout (from its first fragment) has passed, noticed when the
+ * next IPv4 frame arrives or by cub_ip4_reasm_busy; when every slot is
+ * busy a new datagram evicts the oldest. Overlapping fragments drop the
+ * whole datagram (exact duplicates are dropped alone). docs/net.md.
+ */
+
+/*
+ * Sets how long nif keeps an incomplete datagram (0: CUB_IP4_REASM_NS,
+ * 30 s), counted from each datagram's first fragment (those being
+ * reassembled included). Returns 0 or
+ * -CUB_EINVAL (NULL nif). Contexts: task. Locks: takes nif->lock.
+ */
+int cub_ip4_set_reasm_timeout(struct cub_netif *nif, uint64_t timeout_ns);
+
+/*
+ * Drops the incomplete datagrams whose timeout has passed and returns
+ * how many slots are still busy (0..CUB_IP4_REASM_SLOTS), or -CUB_EINVAL
+ * (NULL nif). Contexts: task. Locks: takes nif->lock.
+ */
+int cub_ip4_reasm_busy(struct cub_netif *nif);
+
 /* ----------------------------------------------------------------- ICMP */
 
 /*
@@ -330,7 +407,7 @@ int cub_net_ping(struct cub_netif *nif, cub_ip4_t dst, uint16_t seq,
 
 /* ------------------------------------------------------------------ UDP */
 
-struct cubi_udp_slot;
+struct cubi_udp_ring;
 
 /*
  * A UDP endpoint in caller storage, bound to one local port of one
@@ -344,8 +421,9 @@ struct cub_udp {
 	uint16_t port;
 	unsigned users;			/* calls inside (close waits for 0) */
 	struct cub_cond cond;		/* data arrived, or closing */
-	struct cubi_udp_slot *ring;	/* CUB_UDP_QUEUE_LEN slots (heap) */
+	struct cubi_udp_ring *ring;	/* the queue (heap, udp.c) */
 	unsigned head, len;		/* oldest queued slot, queued count */
+	size_t dhead, dlen;		/* oldest queued byte, bytes queued */
 	uint64_t drops;			/* datagrams dropped: queue full */
 };
 
@@ -368,7 +446,9 @@ uint16_t cub_udp_port(const struct cub_udp *u);
  * ARP, blocking up to the interface's resolve time (CUB_ARP_RESOLVE_NS);
  * the limited broadcast 255.255.255.255 and the subnet's broadcast go to
  * ff:ff:ff:ff:ff:ff without ARP. Returns len; -CUB_EHOSTUNREACH (no ARP
- * answer); -CUB_EMSGSIZE above CUB_UDP_PAYLOAD_MAX (no fragmentation);
+ * answer); -CUB_EMSGSIZE above CUB_UDP_PAYLOAD_MAX (65507; above
+ * CUB_UDP_FRAME_PAYLOAD the datagram leaves in fragments of one IPv4
+ * identification, DF clear);
  * -CUB_ENETUNREACH (unconfigured, multicast, or off-link without a
  * gateway); -CUB_EADDRNOTAVAIL (dst is nif's own address: no loopback);
  * -CUB_EINVAL (NULL u, NULL buf with len > 0, dst 0, port 0);

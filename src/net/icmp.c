@@ -8,7 +8,10 @@
  * record whose identifier, sequence and payload match, then broadcasts
  * ping_cond. Replies go back to the Ethernet source of the request (the
  * sender itself, or the router it came through), so answering needs no
- * ARP and never blocks.
+ * ARP (a fragmented answer may wait briefly for a full transmit ring,
+ * cubi_ip4_send). Echo requests and replies may exceed a frame:
+ * they arrive reassembled (ip4_frag.c) and leave in fragments
+ * (cubi_ip4_send), up to CUB_PING_PAYLOAD_MAX payload bytes.
  */
 #include <cubrt/string.h>
 #include <cubrt/time.h>
@@ -60,26 +63,39 @@ static void echo_reply_input(struct cub_netif *nif, const uint8_t *l4,
 	}
 }
 
-/* Sends type/code with l4len bytes of ICMP message at f + NET_L4_OFF
- * (checksum computed here) back to the sender of p. */
+/* Sends the ICMP message m (its header's checksum computed here) back to
+ * the sender of p, in fragments when it exceeds a frame; f is the frame
+ * buffer. */
 static void icmp_send_back(struct cub_netif *nif, const struct cubi_ip4_pkt *p,
-			   uint8_t *f, size_t l4len)
+			   uint8_t *f, uint8_t *hdr, struct cubi_ip4_msg *m)
 {
-	uint8_t *m = f + NET_L4_OFF;
 	const uint8_t *eth_src = p->frame + ETH_OFF_SRC;
 
 	if (eth_src[0] & 1)
 		return;			/* never answer to a group address */
-	put16(m + 2, 0);
-	put16(m + 2, cubi_cksum_fold(cubi_cksum_add(0, m, l4len)));
-	cubi_ip4_output(nif, f, l4len, eth_src, p->src, IP4_PROTO_ICMP);
+	put16(hdr + 2, 0);
+	put16(hdr + 2, cubi_cksum_fold(cubi_cksum_add(0, hdr, m->hlen) +
+				       cubi_ip4_msg_sum(m, f)));
+	cubi_ip4_send(nif, f, m, eth_src, p->src, IP4_PROTO_ICMP);
+}
+
+/* Answers p's echo request: the same message as a reply, up to the
+ * largest datagram (a reassembled request's reply leaves in fragments). */
+static void echo_answer(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
+{
+	uint8_t f[CUB_ETH_FRAME_MAX], h[ICMP_HLEN];
+	struct cubi_ip4_msg m = { h, ICMP_HLEN, cubi_ip4_copy_linear,
+				  p->l4 + ICMP_HLEN, p->l4len - ICMP_HLEN };
+
+	cub_memcpy(h, p->l4, ICMP_HLEN);
+	h[0] = ICMP_ECHO_REPLY;
+	icmp_send_back(nif, p, f, h, &m);
 }
 
 /* Contexts: task, nif->lock held. */
 void cubi_icmp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 {
 	struct cub_netif_stats *st = &nif->st;
-	uint8_t f[CUB_ETH_FRAME_MAX];
 
 	st->icmp_rx++;
 	if (p->l4len < ICMP_HLEN ||
@@ -90,11 +106,8 @@ void cubi_icmp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 	if (p->l4[0] == ICMP_ECHO_REPLY && p->l4[1] == 0) {
 		echo_reply_input(nif, p->l4, p->l4len);
 	} else if (p->l4[0] == ICMP_ECHO_REQUEST && p->l4[1] == 0 && !p->bcast) {
-		/* l4len <= 1500 - 20: the reply fits the frame. */
 		st->icmp_echo_requests++;
-		cub_memcpy(f + NET_L4_OFF, p->l4, p->l4len);
-		f[NET_L4_OFF] = ICMP_ECHO_REPLY;
-		icmp_send_back(nif, p, f, p->l4len);
+		echo_answer(nif, p);
 	} else {
 		st->icmp_other++;	/* broadcast echoes are ignored too */
 	}
@@ -104,35 +117,44 @@ void cubi_icmp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 void cubi_icmp_port_unreach(struct cub_netif *nif,
 			    const struct cubi_ip4_pkt *p)
 {
-	uint8_t f[NET_L4_OFF + ICMP_HLEN + 60 + 8];
+	uint8_t f[CUB_ETH_FRAME_MAX], h[ICMP_HLEN + 60 + 8];
 	size_t quote = p->ihl + CUB_MIN(p->l4len, (size_t)8);
-	uint8_t *m = f + NET_L4_OFF;
+	struct cubi_ip4_msg m = { h, ICMP_HLEN + quote, cubi_ip4_copy_linear,
+				  NULL, 0 };
 
-	m[0] = ICMP_UNREACH;
-	m[1] = ICMP_UNREACH_PORT;
-	put32(m + 4, 0);
-	cub_memcpy(m + ICMP_HLEN, p->ip, quote);	/* header + 8 bytes */
+	h[0] = ICMP_UNREACH;
+	h[1] = ICMP_UNREACH_PORT;
+	put32(h + 4, 0);
+	cub_memcpy(h + ICMP_HLEN, p->ip, quote);	/* header + 8 bytes */
 	nif->st.icmp_unreach_tx++;
-	icmp_send_back(nif, p, f, ICMP_HLEN + quote);
+	icmp_send_back(nif, p, f, h, &m);
 }
 
-/* Sends the echo request of w to dst via mac. */
+/* cubi_ip4_copy_fn of an echo request's payload (arg: the ping). */
+static void ping_copy(const void *arg, uint8_t *to, size_t off, size_t n)
+{
+	const struct cubi_ping *w = arg;
+
+	for (size_t i = 0; i < n; i++)
+		to[i] = ping_byte(w->seq, off + i);
+}
+
+/* Sends the echo request of w to dst via mac (in fragments when it
+ * exceeds a frame). */
 static int ping_send(struct cub_netif *nif, const struct cubi_ping *w,
 		     cub_ip4_t dst, const uint8_t mac[6])
 {
-	uint8_t f[CUB_ETH_FRAME_MAX];
-	uint8_t *m = f + NET_L4_OFF;
+	uint8_t f[CUB_ETH_FRAME_MAX], h[ICMP_HLEN];
+	struct cubi_ip4_msg m = { h, ICMP_HLEN, ping_copy, w, w->len };
 
-	m[0] = ICMP_ECHO_REQUEST;
-	m[1] = 0;
-	put16(m + 2, 0);
-	put16(m + 4, w->id);
-	put16(m + 6, w->seq);
-	for (size_t i = 0; i < w->len; i++)
-		m[ICMP_HLEN + i] = ping_byte(w->seq, i);
-	put16(m + 2, cubi_cksum_fold(cubi_cksum_add(0, m, ICMP_HLEN + w->len)));
-	return cubi_ip4_output(nif, f, ICMP_HLEN + w->len, mac, dst,
-			       IP4_PROTO_ICMP);
+	h[0] = ICMP_ECHO_REQUEST;
+	h[1] = 0;
+	put16(h + 2, 0);
+	put16(h + 4, w->id);
+	put16(h + 6, w->seq);
+	put16(h + 2, cubi_cksum_fold(cubi_cksum_add(0, h, ICMP_HLEN) +
+				     cubi_ip4_msg_sum(&m, f)));
+	return cubi_ip4_send(nif, f, &m, mac, dst, IP4_PROTO_ICMP);
 }
 
 /* Contexts: task. Locks: takes nif->lock (released while waiting). */

@@ -120,12 +120,55 @@ int cubi_net_nexthop_mac(struct cub_netif *nif, cub_ip4_t dst, uint8_t mac[6],
 			 uint64_t timeout_ns, const uint32_t *cancel,
 			 uint32_t cancel_ok);
 
-/* ip4.c: l4len bytes of transport header and payload are at
- * frame + NET_L4_OFF; writes the IPv4 header (our address as source,
- * DF set) and sends the frame to dst_mac. */
+/* ip4.c: l4len (<= CUB_IP4_MTU - IP4_HLEN) bytes of transport header
+ * and payload are at frame + NET_L4_OFF; writes the IPv4 header (our
+ * address as source, DF set) and sends the frame to dst_mac. */
 int cubi_ip4_output(struct cub_netif *nif, uint8_t *frame, size_t l4len,
 		    const uint8_t dst_mac[6], cub_ip4_t dst, uint8_t proto);
+/* Writes an IPv4 header (IHL 5, TTL 64, our address, checksum) at ip
+ * for l4len bytes after it, with id and frag (flags and offset). */
+void cubi_ip4_header(struct cub_netif *nif, uint8_t *ip, size_t l4len,
+		     uint16_t id, uint16_t frag, cub_ip4_t dst, uint8_t proto);
 void cubi_ip4_input(struct cub_netif *nif, const uint8_t *frame, size_t len);
+
+/* The largest transport bytes in one frame, and a fragment's (the same:
+ * 1480 is a multiple of 8). */
+#define IP4_L4_MAX (CUB_IP4_MTU - IP4_HLEN)
+#define IP4_DATAGRAM_L4_MAX (CUB_IP4_DATAGRAM_MAX - IP4_HLEN)
+
+/*
+ * ip4_frag.c, sending: a transport message of hlen header bytes (its
+ * checksum filled in) followed by len bytes that copy(arg, to, off, n)
+ * produces ([off, off + n) of them), so that a payload need not be in
+ * one buffer (ping's is generated).
+ */
+typedef void cubi_ip4_copy_fn(const void *arg, uint8_t *to, size_t off,
+			      size_t n);
+struct cubi_ip4_msg {
+	const uint8_t *hdr;
+	size_t hlen;
+	cubi_ip4_copy_fn *copy;
+	const void *arg;
+	size_t len;
+};
+/* copy for a payload in one buffer (arg). */
+void cubi_ip4_copy_linear(const void *arg, uint8_t *to, size_t off,
+			  size_t n);
+/* The unfolded checksum sum of m's len payload bytes (generated through
+ * scratch, CUB_ETH_FRAME_MAX bytes). */
+uint32_t cubi_ip4_msg_sum(const struct cubi_ip4_msg *m, uint8_t *scratch);
+/*
+ * Sends m (hlen + len <= IP4_DATAGRAM_L4_MAX) to dst via dst_mac, built
+ * in frame (CUB_ETH_FRAME_MAX bytes): one frame with DF when it fits the
+ * MTU (as cubi_ip4_output), else fragments of 1480 bytes (the last
+ * shorter) sharing one identification, DF clear, each counted in
+ * ip_frag_tx. A fragment the driver refuses with -CUB_EAGAIN is tried
+ * again after a short sleep (the lock held), a bounded number of times.
+ * Returns 0 or the driver's error (fragments already sent stay sent).
+ */
+int cubi_ip4_send(struct cub_netif *nif, uint8_t *frame,
+		  const struct cubi_ip4_msg *m, const uint8_t dst_mac[6],
+		  cub_ip4_t dst, uint8_t proto);
 
 /*
  * What cubi_ip4_input hands a transport protocol: the frame, the IPv4
@@ -140,6 +183,15 @@ struct cubi_ip4_pkt {
 	cub_ip4_t src, dst;
 	bool bcast;			/* dst was a broadcast address */
 };
+
+/* ip4.c: hands p to its protocol (ICMP, UDP, TCP) by p->ip[9]. */
+void cubi_ip4_deliver(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
+
+/* ip4_frag.c, receiving: p is a fragment for us (header checked); it is
+ * held for reassembly or dropped, and counted (net.h, ip_frag_*). */
+void cubi_ip4_frag_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
+/* Drops the incomplete datagrams whose timeout has passed. */
+void cubi_ip4_reasm_expire(struct cub_netif *nif);
 
 /* icmp.c */
 void cubi_icmp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);

@@ -6,14 +6,19 @@
  *  - an endpoint is open exactly while magic == UDP_OPEN; then it is in
  *    nif->udps, no other open endpoint of nif has its port, and ring
  *    holds CUB_UDP_QUEUE_LEN slots of which len (<= CUB_UDP_QUEUE_LEN),
- *    from index head on, are queued datagrams, oldest first;
+ *    from index head on, describe the queued datagrams, oldest first,
+ *    and a byte ring of CUB_UDP_RCVBUF bytes of which dlen (the sum of
+ *    their lengths), from offset dhead on (wrapping), are their payloads
+ *    in the same order: the oldest one's starts at dhead;
  *  - users counts the sendto/recvfrom calls inside the endpoint; close
  *    clears magic, broadcasts cond and arp_cond (so they leave with
  *    -CUB_EBADF), and waits until users is 0 before freeing the ring, so
  *    no call touches u after close returns;
  *  - a datagram is queued whole or dropped (udp_queue_full), never
  *    partly; each queued datagram is taken by exactly one recvfrom.
- * Allocation: the ring, once per open; nothing per datagram.
+ * Allocation: the ring, once per open; nothing per datagram. Datagrams
+ * larger than a frame arrive reassembled (ip4_frag.c) and leave in
+ * fragments (cubi_ip4_send), up to CUB_UDP_PAYLOAD_MAX bytes.
  */
 #include <cubrt/heap.h>
 #include <cubrt/string.h>
@@ -27,8 +32,40 @@ struct cubi_udp_slot {
 	cub_ip4_t src;
 	uint16_t sport;
 	uint16_t len;
-	uint8_t data[CUB_UDP_PAYLOAD_MAX];
 };
+
+struct cubi_udp_ring {
+	struct cubi_udp_slot slot[CUB_UDP_QUEUE_LEN];
+	uint8_t data[CUB_UDP_RCVBUF];
+};
+
+_Static_assert(CUB_UDP_RCVBUF >= CUB_UDP_PAYLOAD_MAX,
+	       "the largest datagram fits an empty queue");
+
+/* Appends n bytes to u's byte ring (room checked), wrapping. */
+static void ring_put(struct cub_udp *u, const uint8_t *b, size_t n)
+{
+	size_t at = (u->dhead + u->dlen) % CUB_UDP_RCVBUF;
+	size_t k = CUB_MIN(n, CUB_UDP_RCVBUF - at);
+
+	cub_memcpy(u->ring->data + at, b, k);
+	if (n > k)
+		cub_memcpy(u->ring->data, b + k, n - k);
+	u->dlen += n;
+}
+
+/* Copies cap of the oldest n bytes out of u's byte ring and drops n. */
+static void ring_get(struct cub_udp *u, uint8_t *b, size_t cap, size_t n)
+{
+	size_t k = CUB_MIN(cap, CUB_UDP_RCVBUF - u->dhead);
+
+	if (cap)
+		cub_memcpy(b, u->ring->data + u->dhead, k);
+	if (cap > k)
+		cub_memcpy(b + k, u->ring->data, cap - k);
+	u->dhead = (u->dhead + n) % CUB_UDP_RCVBUF;
+	u->dlen -= n;
+}
 
 static struct cub_udp *udp_find(struct cub_netif *nif, uint16_t port)
 {
@@ -72,16 +109,17 @@ void cubi_udp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 			cubi_icmp_port_unreach(nif, p);
 		return;
 	}
-	if (u->len == CUB_UDP_QUEUE_LEN) {
+	if (u->len == CUB_UDP_QUEUE_LEN ||
+	    u->dlen + (ulen - UDP_HLEN) > CUB_UDP_RCVBUF) {
 		st->udp_queue_full++;
 		u->drops++;
 		return;
 	}
-	s = &u->ring[(u->head + u->len) % CUB_UDP_QUEUE_LEN];
+	s = &u->ring->slot[(u->head + u->len) % CUB_UDP_QUEUE_LEN];
 	s->src = p->src;
 	s->sport = get16(h);
-	s->len = (uint16_t)(ulen - UDP_HLEN);	/* <= 1480 - 8 = 1472 */
-	cub_memcpy(s->data, h + UDP_HLEN, s->len);
+	s->len = (uint16_t)(ulen - UDP_HLEN);	/* <= 65535 - 20 - 8 */
+	ring_put(u, h + UDP_HLEN, s->len);
 	u->len++;
 	st->udp_delivered++;
 	cub_cond_broadcast(&u->cond);
@@ -110,12 +148,12 @@ static uint16_t udp_pick_port(struct cub_netif *nif, uint16_t port)
 int cub_udp_open(struct cub_udp *u, struct cub_netif *nif,
 		 uint16_t local_port)
 {
-	struct cubi_udp_slot *ring;
+	struct cubi_udp_ring *ring;
 	uint16_t port;
 
 	if (!u || !nif)
 		return -CUB_EINVAL;
-	ring = cub_malloc(sizeof(*ring) * CUB_UDP_QUEUE_LEN);
+	ring = cub_malloc(sizeof(*ring));
 	if (!ring)
 		return -CUB_ENOMEM;
 	cub_mutex_lock(&nif->lock);
@@ -173,26 +211,26 @@ static void udp_leave(struct cub_netif *nif, struct cub_udp *u)
 	cub_mutex_unlock(&nif->lock);
 }
 
-/* Builds and sends the datagram (nif->lock held, next hop's mac known). */
+/* Builds and sends the datagram, in fragments when it exceeds a frame
+ * (nif->lock held, next hop's mac known). */
 static int udp_output(struct cub_netif *nif, struct cub_udp *u, cub_ip4_t dst,
 		      uint16_t port, const void *buf, size_t len,
 		      const uint8_t mac[6])
 {
-	uint8_t f[CUB_ETH_FRAME_MAX];
-	uint8_t *h = f + NET_L4_OFF;
+	uint8_t f[CUB_ETH_FRAME_MAX], h[UDP_HLEN];
 	uint16_t ulen = (uint16_t)(UDP_HLEN + len), sum;
+	struct cubi_ip4_msg m = { h, UDP_HLEN, cubi_ip4_copy_linear, buf, len };
 
 	put16(h, u->port);
 	put16(h + 2, port);
 	put16(h + 4, ulen);
 	put16(h + 6, 0);
-	if (len)
-		cub_memcpy(h + UDP_HLEN, buf, len);
 	sum = cubi_cksum_fold(cubi_cksum_pseudo(nif->addr, dst, IP4_PROTO_UDP,
 						ulen) +
-			      cubi_cksum_add(0, h, ulen));
+			      cubi_cksum_add(0, h, UDP_HLEN) +
+			      cubi_ip4_msg_sum(&m, f));
 	put16(h + 6, sum ? sum : 0xffff);	/* 0 means "no checksum" */
-	return cubi_ip4_output(nif, f, ulen, mac, dst, IP4_PROTO_UDP);
+	return cubi_ip4_send(nif, f, &m, mac, dst, IP4_PROTO_UDP);
 }
 
 /* Contexts: task. Locks: takes nif->lock (released while resolving). */
@@ -228,10 +266,9 @@ int cub_udp_sendto(struct cub_udp *u, cub_ip4_t dst, uint16_t port,
 static int udp_take(struct cub_udp *u, void *buf, size_t cap, cub_ip4_t *src,
 		    uint16_t *src_port)
 {
-	struct cubi_udp_slot *s = &u->ring[u->head];
+	struct cubi_udp_slot *s = &u->ring->slot[u->head];
 
-	if (cap)
-		cub_memcpy(buf, s->data, CUB_MIN(cap, (size_t)s->len));
+	ring_get(u, buf, CUB_MIN(cap, (size_t)s->len), s->len);
 	if (src)
 		*src = s->src;
 	if (src_port)
@@ -294,6 +331,7 @@ int cub_udp_close(struct cub_udp *u)
 	u->magic = 0;
 	cub_list_del(&u->link);
 	u->len = 0;
+	u->dlen = 0;
 	cub_cond_broadcast(&u->cond);
 	cub_cond_broadcast(&nif->arp_cond);	/* senders resolving */
 	while (u->users)

@@ -11,6 +11,10 @@
  * therefore socket_udp.c's unchanged: blocking, O_NONBLOCK, MSG_PEEK,
  * MSG_TRUNC, SO_RCVTIMEO, poll/epoll and signals. Sends to a non-local
  * address go through cub_udp_sendto from the socket's endpoint.
+ * Datagrams of up to 65507 bytes (CUB_UDP_PAYLOAD_MAX, socket_udp.c's
+ * CUBI_UDP_MAX) go both ways whole: the stack fragments and reassembles
+ * them, and the socket's budget (CUBI_UDP_BUDGET, SO_RCVBUF) holds
+ * three of the largest.
  *
  * cubi_inet_sync gives a socket its endpoint or takes it away whenever
  * its port may have changed: bind, a send's automatic bind, connect and
@@ -45,6 +49,10 @@
 #include "netdev.h"
 #include "socket.h"
 
+_Static_assert(CUB_UDP_PAYLOAD_MAX == CUBI_UDP_MAX &&
+	       CUBI_UDP_BUDGET >= 3 * (CUBI_UDP_MAX + 64),
+	       "the card carries what loopback does; SO_RCVBUF holds it");
+
 #define PUMP_STACK (16u * 1024)
 #define TX_TRIES 50			/* a full transmit ring: 1 ms apart */
 #define TX_RETRY_NS (1000ull * 1000)
@@ -54,7 +62,8 @@ struct cubi_inet_ep {
 	struct cubi_sock *sock;		/* the socket it feeds, or NULL */
 	unsigned refs;
 	uint16_t port;
-	unsigned char buf[CUB_UDP_PAYLOAD_MAX];	/* the pump's */
+	unsigned char buf[CUB_UDP_PAYLOAD_MAX];	/* the pump's: a whole
+						 * (reassembled) datagram */
 };
 
 static struct cub_mutex inet_lock = CUB_MUTEX_INIT(inet_lock);
@@ -287,7 +296,7 @@ long cubi_inet_send(struct cubi_sock *s, const struct cubi_ubuf *u, size_t n, ui
 	long rc;
 
 	if (n > CUB_UDP_PAYLOAD_MAX)
-		return -CUB_EMSGSIZE;		/* no fragmentation */
+		return -CUB_EMSGSIZE;		/* over 65507: as Linux */
 	if ((rc = cubi_inet_sync(s)) != 0)
 		return rc;
 	if (!(buf = cub_malloc(n ? n : 1)))

@@ -56,9 +56,9 @@ static void check_sums(struct cub_netif *n)
 
 	assert_int_equal(s.rx_frames, s.rx_short + s.rx_too_long +
 			 s.rx_not_ours + s.rx_unknown_type + s.arp_rx + s.ip_rx);
-	assert_int_equal(s.ip_rx, s.ip_bad_header + s.ip_bad_cksum +
-			 s.ip_fragments + s.ip_not_ours + s.ip_unknown_proto +
-			 s.icmp_rx + s.udp_rx + s.tcp_rx);
+	assert_int_equal(s.ip_rx + s.ip_reassembled, s.ip_bad_header +
+			 s.ip_bad_cksum + s.ip_fragments + s.ip_not_ours +
+			 s.ip_unknown_proto + s.icmp_rx + s.udp_rx + s.tcp_rx);
 	assert_int_equal(s.tcp_rx, s.tcp_bad + s.tcp_bad_cksum +
 			 s.tcp_no_port + s.tcp_backlog_drops + s.tcp_to_conn);
 }

@@ -50,9 +50,13 @@ static void check_sums(struct cub_netif *n)
 			 s.rx_not_ours + s.rx_unknown_type + s.arp_rx + s.ip_rx);
 	assert_int_equal(s.arp_rx, s.arp_bad + s.arp_requests + s.arp_replies +
 			 s.arp_other);
-	assert_int_equal(s.ip_rx, s.ip_bad_header + s.ip_bad_cksum +
-			 s.ip_fragments + s.ip_not_ours + s.ip_unknown_proto +
-			 s.icmp_rx + s.udp_rx);
+	assert_int_equal(s.ip_rx + s.ip_reassembled, s.ip_bad_header +
+			 s.ip_bad_cksum + s.ip_fragments + s.ip_not_ours +
+			 s.ip_unknown_proto + s.icmp_rx + s.udp_rx);
+	assert_int_equal(s.ip_fragments, s.ip_frag_bad + s.ip_frag_dup +
+			 s.ip_frag_conflict + s.ip_frag_nomem +
+			 s.ip_frag_queued);
+	assert_int_equal(cub_ip4_reasm_busy(n), 0);
 	assert_int_equal(s.icmp_rx, s.icmp_bad + s.icmp_echo_requests +
 			 s.icmp_echo_replies + s.icmp_other);
 	assert_int_equal(s.udp_rx, s.udp_bad + s.udp_bad_cksum + s.udp_no_port +
