@@ -1,7 +1,8 @@
 /*
  * udpecho - a UDP echo server (RFC 862) on the network card: attach card
  * 0, lease an address by DHCP, answer every datagram on port 7 with the
- * same bytes, each client served in turn by one coroutine. The datagram
+ * same bytes (up to 65507: larger than a frame, they arrive in fragments
+ * and leave in fragments), each client served in turn by one coroutine. The datagram
  * "quit" ends it (with its counters), so a test can stop it.
  *
  *     scripts/run --net=hostfwd=udp:127.0.0.1:5555-:7 \
@@ -65,8 +66,9 @@ int cub_main(void)
 	echoed = serve(&u);
 	cub_udp_close(&u);
 	cub_netif_stats(nif, &st);
-	cub_printk("udpecho: %ld datagrams echoed; %lu frames in, %lu out, %lu fragments dropped\n",
+	cub_printk("udpecho: %ld datagrams echoed; %lu frames in, %lu out, "
+		   "%lu datagrams reassembled, %lu fragments sent\n",
 		   echoed, (unsigned long)st.rx_frames, (unsigned long)st.tx_frames,
-		   (unsigned long)st.ip_fragments);
+		   (unsigned long)st.ip_reassembled, (unsigned long)st.ip_frag_tx);
 	return echoed < 0;
 }
