@@ -28,7 +28,10 @@
  * Allocation: none on the per-packet path. cub_udp_open allocates the
  * endpoint's receive ring once (freed by cub_udp_close), cub_net_attach
  * the interface and its receive buffer once, a TCP connection its block
- * and two rings when it is created (freed when it is gone).
+ * and two rings when it is created (freed when it is gone), a
+ * fragmented IPv4 datagram a reassembly buffer when its first fragment
+ * arrives (freed when it completes or is dropped; at most
+ * CUB_IP4_REASM_SLOTS per interface).
  */
 #ifndef CUBRT_NET_H
 #define CUBRT_NET_H

@@ -14,7 +14,10 @@
  * first); a TFTP error through a connected socket's write and read;
  * SO_RCVTIMEO on a port nobody sends to; a datagram to the card's own
  * address stays here; EHOSTUNREACH for an address nobody answers ARP
- * for, EMSGSIZE over the MTU. Loopback in every mode. The program exits
+ * for; datagrams of 2000..65507 bytes sent (the stack fragments them),
+ * EMSGSIZE over 65507, SO_RCVBUF room for them (tests/qemu/net's
+ * net_udpecho echoes such datagrams through QEMU for real). Loopback in
+ * every mode, with a 65507-byte datagram. The program exits
  * with sockets (and their pumps) still open. One line per check, then a
  * summary.
  */
@@ -282,6 +285,13 @@ static void loopback_too(void)
 	n = recvfrom(a, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
 	check("loopback: a datagram to 127.0.0.1, from 127.0.0.1",
 	      n == 4 && !memcmp(buf, "loop", 4) && from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	static unsigned char out[65507], in[65536];
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (unsigned char)(i * 7 + (i >> 9));
+	n = sendto(b, out, sizeof(out), 0, (struct sockaddr *)&to, sizeof(to));
+	check("loopback: 65507 bytes sent and received whole",
+	      n == (ssize_t)sizeof(out) && recv(a, in, sizeof(in), 0) == (ssize_t)sizeof(out) &&
+	      !memcmp(in, out, sizeof(out)));
 	close(a);
 	close(b);
 }
@@ -291,8 +301,10 @@ static void errors(int up)
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in nobody = sin_of("10.0.2.99", 9), gw = sin_of("10.0.2.2", 9);
 	struct sockaddr_in me = sin_of("10.0.2.15", 0);
-	static char big[2000];
+	static char big[65508];
 	double t;
+	int rcvbuf = 0;
+	socklen_t optlen = sizeof(rcvbuf);
 
 	if (!up) {
 		check("no network: sendto 10.0.2.2: ENETUNREACH",
@@ -303,9 +315,16 @@ static void errors(int up)
 		close(fd);
 		return;
 	}
-	check("sendto 2000 bytes: EMSGSIZE",
+	check("sendto 65508 bytes: EMSGSIZE",
 	      sendto(fd, big, sizeof(big), 0, (struct sockaddr *)&gw, sizeof(gw)) < 0 &&
 	      errno == EMSGSIZE);
+	check("sendto 2000, 20000 and 65507 bytes through the card (fragments)",
+	      sendto(fd, big, 2000, 0, (struct sockaddr *)&gw, sizeof(gw)) == 2000 &&
+	      sendto(fd, big, 20000, 0, (struct sockaddr *)&gw, sizeof(gw)) == 20000 &&
+	      sendto(fd, big, 65507, 0, (struct sockaddr *)&gw, sizeof(gw)) == 65507);
+	check("SO_RCVBUF holds three datagrams of 65507 bytes",
+	      getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &optlen) == 0 &&
+	      rcvbuf >= 3 * 65507);
 	t = now();
 	check("sendto 10.0.2.99 (no ARP answer): EHOSTUNREACH",
 	      sendto(fd, "x", 1, 0, (struct sockaddr *)&nobody, sizeof(nobody)) < 0 &&
