@@ -9,7 +9,8 @@
  * arrives and freed when the datagram completes, times out, is evicted
  * or dropped: an interface that never sees a fragment costs nothing, and
  * at most CUB_IP4_REASM_SLOTS buffers exist per interface (one
- * allocation per fragmented datagram, none per fragment). It holds room
+ * allocation per fragmented datagram that finds a free slot, none per
+ * fragment; an evicted datagram's buffer passes to the new one). It holds room
  * for the Ethernet and IPv4 headers of the offset-0 fragment (copied
  * there, so that the whole datagram is one contiguous frame for the
  * protocol input), the payload at its offset, and three bitmaps over
@@ -98,19 +99,17 @@ static struct cubi_ip4_reasm *slot_find(struct cub_netif *nif,
 	return NULL;
 }
 
-/* A slot for p's new datagram: a free one, else the oldest evicted; its
- * buffer allocated. NULL when the heap has none (counted). */
+/* A slot for p's new datagram: a free one with a new buffer, else the
+ * oldest, evicted, with its buffer (so that a flood of fragments of new
+ * datagrams allocates nothing once the slots are busy). NULL when the
+ * heap has no buffer (counted). */
 static struct cubi_ip4_reasm *slot_new(struct cub_netif *nif,
 				       const struct cubi_ip4_pkt *p)
 {
 	struct cubi_ip4_reasm *s = NULL;
 	uint64_t now = cub_time_now();
-	uint8_t *buf = cub_malloc(RA_SIZE);
+	uint8_t *buf;
 
-	if (!buf) {
-		nif->st.ip_frag_nomem++;
-		return NULL;
-	}
 	for (unsigned i = 0; i < CUB_IP4_REASM_SLOTS; i++) {
 		struct cubi_ip4_reasm *t = &nif->reasm[i];
 
@@ -123,8 +122,14 @@ static struct cubi_ip4_reasm *slot_new(struct cub_netif *nif,
 	}
 	if (s->buf) {
 		nif->st.ip_reasm_evicted++;
-		slot_free(nif, s);
+		buf = s->buf;
+		s->buf = NULL;
+		slot_free(nif, s);		/* frees nothing: buf kept */
+	} else if (!(buf = cub_malloc(RA_SIZE))) {
+		nif->st.ip_frag_nomem++;
+		return NULL;
 	}
+	cub_memset(s, 0, sizeof(*s));
 	cub_memset(buf + RA_HELD, 0, RA_SIZE - RA_HELD);
 	s->buf = buf;
 	s->src = p->src;

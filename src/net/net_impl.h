@@ -172,7 +172,9 @@ int cubi_ip4_send(struct cub_netif *nif, uint8_t *frame,
 
 /*
  * What cubi_ip4_input hands a transport protocol: the frame, the IPv4
- * header (ip, ihl bytes) and the transport bytes [l4, l4 + l4len).
+ * header (ip, ihl bytes) and the transport bytes [l4, l4 + l4len). For a
+ * reassembled datagram all of it lies in the reassembly buffer (the
+ * offset-0 fragment's headers in front) and l4len may reach 65515.
  */
 struct cubi_ip4_pkt {
 	const uint8_t *frame;		/* Ethernet header first */
