@@ -323,6 +323,72 @@ int cub_arch_nic_recv(unsigned i, void *buf, size_t cap);
  */
 int cub_arch_nic_set_notify(unsigned i, void (*fn)(void *arg), void *arg);
 
+/* ------------------------------------------------------------ block devices */
+
+/*
+ * Block devices (disks). The platform finds them at boot (x86: virtio-blk
+ * devices on PCI; host: the file named by $CUBRT_HOST_DISK, or none) and
+ * numbers them 0, 1, ... in the order found. Sectors are
+ * CUB_ARCH_BLK_SECTOR bytes; a disk holds info.sectors of them.
+ *
+ * Requests are asynchronous: the caller fills a struct cub_arch_blk_req
+ * (its own storage: a coroutine's stack will do) and submits it; the
+ * platform calls req->done(req, status) exactly once when the device has
+ * finished, in irq context (host: before cub_arch_blk_submit returns,
+ * interrupts disabled), with status 0 or -CUB_EIO. For a read the data is
+ * in req->buf before done runs. From submit until done the request and
+ * its buffer belong to the platform. At most info.depth requests are in
+ * flight on a disk; one more is refused with -CUB_EAGAIN (a completion
+ * frees a place: the portable layer, src/blk, queues the waiters).
+ *
+ * A request the device never completes stays in flight: the platform has
+ * no timeout (virtio has no way to cancel a request), so its caller waits
+ * until the machine ends.
+ */
+#define CUB_ARCH_BLK_SECTOR 512
+#ifndef CUB_EROFS
+#define CUB_EROFS 30		/* Linux's EROFS: a write to a read-only disk */
+#endif
+
+struct cub_arch_blk_info {
+	uint64_t sectors;	/* capacity */
+	uint32_t max_sectors;	/* largest count one request may carry */
+	uint16_t depth;		/* requests in flight at most, >= 1 */
+	bool read_only;
+	const char *model;	/* e.g. "virtio-blk" (static string) */
+	char name[8];		/* "vda", "vdb", ... */
+};
+
+enum cub_arch_blk_op {
+	CUB_ARCH_BLK_READ,
+	CUB_ARCH_BLK_WRITE,
+	CUB_ARCH_BLK_FLUSH,	/* every completed write is durable on done */
+};
+
+struct cub_arch_blk_req {
+	enum cub_arch_blk_op op;
+	uint32_t count;		/* sectors: 1..max_sectors (0 for a flush) */
+	uint64_t lba;		/* first sector (0 for a flush) */
+	void *buf;		/* count * 512 bytes (NULL for a flush) */
+	void (*done)(struct cub_arch_blk_req *req, int status);
+	void *arg;		/* the caller's */
+	unsigned slot;		/* the platform's, while in flight */
+};
+
+/* Fills *info for disk i. -CUB_ENODEV when there is no disk i, -CUB_EINVAL
+ * for a NULL info. Contexts: any. */
+int cub_arch_blk_info(unsigned i, struct cub_arch_blk_info *info);
+
+/*
+ * Starts req on disk i. Returns 0 (done will be called); -CUB_EAGAIN when
+ * depth requests are already in flight (nothing started); -CUB_EINVAL for
+ * a NULL req, buf or done, an unknown op, a count of 0 or above
+ * max_sectors (a flush: not 0), or sectors past the end (lba + count >
+ * sectors, overflow included); -CUB_EROFS for a write to a read-only
+ * disk; -CUB_ENODEV. Never blocks. Contexts: task, irq.
+ */
+int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *req);
+
 /* --------------------------------------------------------- diagnostics */
 
 /* The current frame pointer (for backtraces). Contexts: any. */

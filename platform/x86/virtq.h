@@ -16,6 +16,15 @@
  * descriptor, and this layout works for every device. The descriptor
  * table is written once at init; afterwards only slot numbers move.
  *
+ * Request queues (virtio_blk.c, cubi_virtq_init_req): slot s is three
+ * descriptors 3s (a 16-byte request header, device-readable), 3s+1 (up
+ * to data_max bytes of data, either direction) and 3s+2 (a 1-byte status,
+ * device-writable), in a cell of VIRTQ_REQ_DATA_OFF + data_max bytes:
+ * header at +0, status at +VIRTQ_REQ_STATUS_OFF, data at
+ * +VIRTQ_REQ_DATA_OFF. Addresses never change after init; a post sets the
+ * data descriptor's length and direction, or leaves it out of the chain
+ * (a request without data: the header then chains to the status).
+ *
  * Invariants: posted[s] is true from the moment slot s is in the avail
  * ring until the device returns it through the used ring; only a posted
  * slot is accepted back, so a device that repeats or invents ids cannot
@@ -34,6 +43,8 @@
 #define VIRTQ_CELL 2048
 #define VIRTQ_SIZE_MAX 1024	/* larger device queues are refused */
 #define VIRTQ_SLOTS_MAX 128	/* at most size / 2 */
+#define VIRTQ_REQ_STATUS_OFF 16
+#define VIRTQ_REQ_DATA_OFF 64
 
 struct virtq_desc {
 	uint64_t addr;
@@ -49,7 +60,9 @@ struct cubi_virtq {
 	uint16_t size;			/* entries, a power of two */
 	uint16_t avail_idx;		/* the driver's copy of avail->idx */
 	uint16_t used_seen;		/* used entries consumed */
-	unsigned nslots;		/* buffers: size / 2, capped */
+	unsigned nslots;		/* buffers: size / per_slot, capped */
+	unsigned per_slot;		/* descriptors a slot chains: 2 or 3 */
+	size_t cell, data_off;		/* bytes per slot, data's offset */
 	volatile struct virtq_desc *desc;
 	volatile uint16_t *avail;	/* [0] flags, [1] idx, [2..] ring */
 	volatile uint16_t *used_hdr;	/* [0] flags, [1] idx */
@@ -72,6 +85,19 @@ struct cubi_virtq {
  */
 int cubi_virtq_init(struct cubi_virtq *q, uint16_t size, bool in);
 void cubi_virtq_free(struct cubi_virtq *q);
+
+/* A request queue (three descriptors a slot, see the top): at most
+ * max_slots slots (and size / 3) of data_max bytes of data each.
+ * -CUB_EINVAL bad size, max_slots or data_max, -CUB_ENOMEM.
+ * Contexts: boot, task. */
+int cubi_virtq_init_req(struct cubi_virtq *q, uint16_t size,
+			unsigned max_slots, uint32_t data_max);
+
+/* Hands request slot (not posted) to the device with len data bytes
+ * (0: no data descriptor), which the device writes when dev_writes. The
+ * caller fills the header first and notifies after. */
+void cubi_virtq_post_req(struct cubi_virtq *q, unsigned slot, uint32_t len,
+			 bool dev_writes);
 
 /* The slot's header and data bytes. */
 uint8_t *cubi_virtq_hdr(const struct cubi_virtq *q, unsigned slot);

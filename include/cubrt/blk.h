@@ -1,0 +1,62 @@
+/*
+ * cubrt/blk.h - block devices (disks) for coroutines.
+ *
+ * A disk is an array of 512-byte sectors that outlives a boot (x86: a
+ * virtio-blk device, `scripts/run --disk FILE`; host: the files named by
+ * $CUBRT_HOST_DISK). Disks are numbered 0, 1, ... in the order the
+ * platform found them (docs/blk.md).
+ *
+ * Every transfer is synchronous for the calling coroutine: it parks until
+ * the device has finished, while other coroutines run. Any number of
+ * coroutines may issue requests on the same disk at once; when the
+ * device's queue is full they wait their turn in FIFO order. Nothing is
+ * allocated on these paths: a request's record lives on the caller's
+ * stack. A request longer than the device takes at once is split into
+ * several, one after the other (a failure part-way leaves the sectors
+ * before it written or read). Buffers need no alignment.
+ *
+ * A device that never completes a request leaves its caller parked for
+ * good (virtio cannot cancel a request; see docs/blk.md).
+ *
+ * Errors: -CUB_ENODEV no such disk; -CUB_EINVAL a NULL argument, a count
+ * of 0, or sectors past the end (lba + count > sectors, overflow
+ * included); -CUB_EROFS a write to a read-only disk; -CUB_EIO the device
+ * reported an error or answered malformed.
+ */
+#ifndef CUBRT_BLK_H
+#define CUBRT_BLK_H
+
+#include <cubrt/arch.h>
+
+#define CUB_BLK_SECTOR CUB_ARCH_BLK_SECTOR
+#define CUB_BLK_MAX 4		/* disks cub_blk_open knows */
+
+struct cub_blk;
+
+struct cub_blk_info {
+	uint64_t sectors;	/* capacity in 512-byte sectors */
+	uint32_t sector_size;	/* 512 */
+	bool read_only;
+	char name[8];		/* "vda", "vdb", ... as Linux names them */
+	const char *model;	/* "virtio-blk", "host-file" */
+};
+
+/* Sets *dev to disk i. The handle stays valid forever; opening again is
+ * allowed and gives the same handle (the capacity is read again).
+ * -CUB_ENODEV, -CUB_EINVAL (NULL dev). Contexts: task, boot. */
+int cub_blk_open(unsigned i, struct cub_blk **dev);
+
+/* Fills *info. -CUB_EINVAL for a NULL argument. Contexts: any. */
+int cub_blk_info(struct cub_blk *dev, struct cub_blk_info *info);
+
+/* Reads (writes) count sectors from (to) sector lba; buf holds count *
+ * 512 bytes. 0 or a negative code (see the top). Contexts: task. */
+int cub_blk_read(struct cub_blk *dev, uint64_t lba, void *buf, uint32_t count);
+int cub_blk_write(struct cub_blk *dev, uint64_t lba, const void *buf,
+		  uint32_t count);
+
+/* Makes every write completed before it durable (the device's cache
+ * flushed). 0, -CUB_EINVAL, -CUB_EIO. Contexts: task. */
+int cub_blk_flush(struct cub_blk *dev);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * virtio_blk.c - finds QEMU's virtio-blk-pci devices (transitional:
+ * vendor 0x1AF4, device 0x1001, revision 0) at boot and starts them
+ * through the legacy virtio-pci interface on I/O BAR 0: reset,
+ * ACKNOWLEDGE and DRIVER, features (VIRTIO_BLK_F_RO, VIRTIO_BLK_F_FLUSH;
+ * nothing else: one data descriptor a request, no event index, no
+ * indirect descriptors), request queue 0 with MSI-X entry 0, DRIVER_OK.
+ *
+ * Disks are numbered in the order the PCI scan finds them, counting only
+ * those that started; one console line each (or one saying why a device
+ * was skipped). boot.c calls cubi_x86_virtio_blk_init through a weak
+ * reference: only images that use arch.h's block calls carry the driver.
+ *
+ * Invariants: cubi_vblks[0..cubi_vblk_count) are running disks whose
+ * read-only fields (virtio_blk.h) never change again; a device that fails
+ * any step is marked FAILED, its vector and memory given back.
+ */
+#include <cubrt/fmt.h>
+#include <cubrt/irq.h>
+#include <cubrt/mem.h>
+#include <cubrt/string.h>
+
+#include "intr.h"
+#include "virtio_blk.h"
+#include "x86.h"
+
+#define VIRTIO_VENDOR 0x1AF4
+#define VIRTIO_BLK_LEGACY 0x1001
+#define F_RO (1u << 5)
+#define F_FLUSH (1u << 9)
+#define S_ACK 1
+#define S_DRIVER 2
+#define S_DRIVER_OK 4
+#define S_FAILED 0x80
+#define SCAN_MAX 8
+
+struct vblk cubi_vblks[VBLK_MAX];
+unsigned cubi_vblk_count;
+
+/* The highest free vector, as virtio-net takes its own. */
+static int take_vector(struct vblk *d)
+{
+	for (unsigned v = VEC_FREE_HI; v >= VEC_FREE_LO; v--) {
+		int rc = cub_irq_register(CUB_IRQ_VECTOR(v), cubi_vblk_irq, d);
+
+		if (rc == 0) {
+			d->vector = v;
+			cub_irq_set_name(CUB_IRQ_VECTOR(v), d->name);
+			return 0;
+		}
+		if (rc != -CUB_EBUSY && rc != -CUB_EPERM)
+			return rc;
+	}
+	return -CUB_EBUSY;
+}
+
+/* Queue 0 with its request slots, interrupting through MSI-X entry 0. */
+static int setup_queue(struct vblk *d)
+{
+	int rc;
+
+	outw(d->io + VB_QUEUE_SEL, 0);
+	rc = cubi_virtq_init_req(&d->q, inw(d->io + VB_QUEUE_SIZE), VBLK_SLOTS,
+				 VBLK_MAX_SECTORS * CUB_ARCH_BLK_SECTOR);
+	if (rc)
+		return rc;
+	outl(d->io + VB_QUEUE_PFN, (uint32_t)(d->q.ring_pa >> 12));
+	outw(d->io + VB_MSIX_QUEUE, 0);
+	if (inw(d->io + VB_MSIX_QUEUE) != 0)
+		return -CUB_EIO;
+	for (unsigned s = 0; s < d->q.nslots; s++)
+		d->free[d->nfree++] = (uint16_t)s;
+	return 0;
+}
+
+/* Brings device d->pci up; *why says which step failed. */
+static int start(struct vblk *d, const char **why)
+{
+	uint32_t feat;
+	int rc;
+
+	outb(d->io + VB_STATUS, 0);
+	outb(d->io + VB_STATUS, S_ACK);
+	outb(d->io + VB_STATUS, S_ACK | S_DRIVER);
+	feat = inl(d->io + VB_DEVICE_FEATURES) & (F_RO | F_FLUSH);
+	outl(d->io + VB_GUEST_FEATURES, feat);
+	d->read_only = feat & F_RO;
+	d->has_flush = feat & F_FLUSH;
+	*why = "no free interrupt vector";
+	if ((rc = take_vector(d)))
+		return rc;
+	*why = "its MSI-X table is unusable";
+	if ((rc = cubi_pci_msix_route(&d->pci, 0, d->vector)))
+		return rc;
+	outw(d->io + VB_MSIX_CONFIG, VB_NO_VECTOR);
+	*why = "the request queue could not be set up";
+	if ((rc = setup_queue(d)))
+		return rc;
+	d->sectors = inl(d->io + VB_CONFIG_MSIX) |
+		     (uint64_t)inl(d->io + VB_CONFIG_MSIX + 4) << 32;
+	*why = "the device failed at DRIVER_OK";
+	outb(d->io + VB_STATUS, S_ACK | S_DRIVER | S_DRIVER_OK);
+	return inb(d->io + VB_STATUS) & S_FAILED ? -CUB_EIO : 0;
+}
+
+static void abandon(struct vblk *d)
+{
+	outb(d->io + VB_STATUS, S_FAILED);
+	cubi_pci_msix_disable(&d->pci);
+	if (d->vector)
+		cub_irq_unregister(CUB_IRQ_VECTOR(d->vector));
+	cubi_virtq_free(&d->q);
+	cub_memset(d, 0, sizeof(*d));
+}
+
+static const char *unusable(const struct cubi_pci_dev *p,
+			    struct cubi_pci_bar *bar0)
+{
+	if ((p->class_rev & 0xFF) != 0)
+		return "not a transitional device (revision is not 0)";
+	if (cubi_pci_bar(p, 0, bar0) || !bar0->io ||
+	    bar0->size < VB_CONFIG_MSIX + 8 || bar0->base + bar0->size > 0x10000)
+		return "BAR 0 is not a legacy virtio I/O window";
+	if (!cubi_x86_apic_mode())
+		return "MSI-X needs the local APIC";
+	if (!cubi_pci_cap_find(p, PCI_CAP_MSIX))
+		return "no MSI-X (INTx is not supported)";
+	if (cubi_vblk_count == VBLK_MAX)
+		return "already 4 disks";
+	return NULL;
+}
+
+static void probe_one(const struct cubi_pci_dev *p)
+{
+	struct vblk *d = &cubi_vblks[cubi_vblk_count];
+	struct cubi_pci_bar bar0;
+	const char *why = unusable(p, &bar0);
+
+	if (!why) {
+		cubi_mem_init();	/* idempotent: frames for the rings */
+		cub_memset(d, 0, sizeof(*d));
+		d->pci = *p;
+		d->io = (uint16_t)bar0.base;
+		cub_snprintf(d->name, sizeof(d->name), "virtio-blk%u",
+			     cubi_vblk_count);
+		cubi_pci_enable(p, PCI_CMD_IO | PCI_CMD_MASTER | PCI_CMD_INTX_OFF);
+		if (start(d, &why))
+			abandon(d);
+		else
+			why = NULL;
+	}
+	if (why) {
+		cub_printk("virtio-blk: %02x:%02x.%x skipped: %s\n", p->bus,
+			   p->slot, p->fn, why);
+		return;
+	}
+	d->ready = true;
+	cubi_vblk_count++;
+	cub_printk("%s: vd%c, %llu sectors%s at %02x:%02x.%x, msi-x vector "
+		   "0x%x\n", d->name, 'a' + (int)(cubi_vblk_count - 1),
+		   (unsigned long long)d->sectors, d->read_only ? " (ro)" : "",
+		   p->bus, p->slot, p->fn, d->vector);
+}
+
+void cubi_x86_virtio_blk_init(void)
+{
+	struct cubi_pci_dev devs[SCAN_MAX];
+	unsigned found = cubi_pci_find(VIRTIO_VENDOR, VIRTIO_BLK_LEGACY, devs,
+				       SCAN_MAX);
+
+	for (unsigned i = 0; i < CUB_MIN(found, (unsigned)SCAN_MAX); i++)
+		probe_one(&devs[i]);
+}

@@ -1,0 +1,75 @@
+/*
+ * virtio_blk.h - private state of the virtio-blk driver, shared by
+ * virtio_blk.c (probe and setup at boot) and virtio_blk_io.c (arch.h's
+ * block calls and the interrupt handler).
+ *
+ * Locking rule: a disk's ring, free list and in-flight table are read and
+ * written only with interrupts disabled (cub_arch_irq_save). On this one
+ * CPU that makes the interrupt handler, a task- or irq-context submit and
+ * a coroutine preempted in the middle of one mutually exclusive. The
+ * fields above `ready` are written at boot before the disk is counted in
+ * cubi_vblk_count and are read-only afterwards.
+ *
+ * Invariants: a slot is either in free[0..nfree) or posted to the device
+ * with inflight[slot] the request it carries, never both; a completion
+ * names a posted slot (virtq.c checks), so a request's done runs once.
+ */
+#ifndef CUBRT_X86_VIRTIO_BLK_H
+#define CUBRT_X86_VIRTIO_BLK_H
+
+#include <cubrt/arch.h>
+
+#include "pci.h"
+#include "virtq.h"
+
+#define VBLK_MAX 4
+#define VBLK_SLOTS 16			/* requests in flight per disk */
+#define VBLK_MAX_SECTORS 64		/* 32 KiB of data a request */
+
+/* Legacy virtio-pci registers, offsets into I/O BAR 0 (as virtio-net). */
+#define VB_DEVICE_FEATURES 0x00
+#define VB_GUEST_FEATURES 0x04
+#define VB_QUEUE_PFN 0x08
+#define VB_QUEUE_SIZE 0x0C
+#define VB_QUEUE_SEL 0x0E
+#define VB_QUEUE_NOTIFY 0x10
+#define VB_STATUS 0x12
+#define VB_MSIX_CONFIG 0x14
+#define VB_MSIX_QUEUE 0x16
+#define VB_CONFIG_MSIX 0x18		/* device config with MSI-X on */
+#define VB_NO_VECTOR 0xFFFF
+
+/* virtio-blk request header types and status values (virtio 1.x 5.2.6). */
+#define VBLK_T_IN 0
+#define VBLK_T_OUT 1
+#define VBLK_T_FLUSH 4
+#define VBLK_S_OK 0
+
+struct vblk {
+	struct cubi_pci_dev pci;
+	uint16_t io;			/* I/O BAR 0 */
+	uint64_t sectors;		/* capacity, from the device config */
+	bool read_only;			/* VIRTIO_BLK_F_RO */
+	bool has_flush;			/* VIRTIO_BLK_F_FLUSH negotiated */
+	unsigned vector;		/* MSI-X vector */
+	char name[16];			/* "virtio-blk0" */
+	bool ready;
+	/* Mutable: interrupts disabled (see the top). */
+	struct cubi_virtq q;
+	uint16_t free[VBLK_SLOTS];
+	unsigned nfree;
+	struct cub_arch_blk_req *inflight[VBLK_SLOTS];
+	uint64_t interrupts, bad_used;
+};
+
+extern struct vblk cubi_vblks[VBLK_MAX];
+extern unsigned cubi_vblk_count;	/* disks 0..count-1 are ready */
+
+/* The interrupt handler (virtio_blk_io.c). Contexts: irq. */
+void cubi_vblk_irq(void *ctx);
+
+/* Finds and starts every virtio-blk device (virtio_blk.c). Contexts:
+ * boot, after cubi_x86_irq_init, interrupts disabled. */
+void cubi_x86_virtio_blk_init(void);
+
+#endif

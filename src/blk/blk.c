@@ -1,0 +1,201 @@
+/*
+ * blk.c - synchronous block I/O for coroutines over the asynchronous
+ * request interface of arch.h (cub_arch_blk_submit).
+ *
+ * A transfer is cut into requests of at most info.max_sectors sectors,
+ * issued one after the other. Each request's record (struct waiter: the
+ * arch request, an irq event, a list link) lives on the caller's stack.
+ * The platform calls on_done when the device has finished (irq context,
+ * or inside submit on the host); it records the status and signals the
+ * caller's event.
+ *
+ * When the device's queue is full (submit says -CUB_EAGAIN) the caller
+ * joins the disk's FIFO `queued` list and parks; each completion wakes
+ * the first queued waiter, which tries again (and goes back to the head
+ * of the list if a newcomer took the place meanwhile). A newcomer does
+ * not try while others are queued, so no waiter starves.
+ *
+ * Invariants: a waiter is on `queued` only while parked for a place; a
+ * waiter popped from it has `woken` set and will submit (or re-queue);
+ * every completion pops at most one waiter, and a popped waiter whose
+ * submit fails with anything but -CUB_EAGAIN passes the wake-up on, so
+ * the chain of wake-ups never breaks while places are free.
+ * Locking: `queued` and the waiters' fields are touched only with
+ * interrupts disabled (completions run in irq context). info is written
+ * by cub_blk_open only.
+ */
+#include <cubrt/blk.h>
+#include <cubrt/irq.h>
+#include <cubrt/list.h>
+#include <cubrt/panic.h>
+#include <cubrt/string.h>
+
+struct cub_blk {
+	unsigned idx;
+	struct cub_arch_blk_info info;
+	struct cub_list queued;		/* waiters for a place, FIFO */
+};
+
+struct waiter {
+	struct cub_arch_blk_req req;
+	struct cub_irq_event ev;
+	struct cub_list link;
+	int status;
+	bool done, woken;
+};
+
+static struct cub_blk disks[CUB_BLK_MAX];
+
+int cub_blk_open(unsigned i, struct cub_blk **dev)
+{
+	struct cub_arch_blk_info info;
+	int rc;
+
+	if (!dev)
+		return -CUB_EINVAL;
+	if (i >= CUB_BLK_MAX)
+		return -CUB_ENODEV;
+	if ((rc = cub_arch_blk_info(i, &info)))
+		return rc;
+	if (info.max_sectors == 0 || info.depth == 0)
+		return -CUB_EIO;	/* a platform bug: unusable */
+	disks[i].idx = i;
+	disks[i].info = info;
+	if (!disks[i].queued.next)
+		cub_list_init(&disks[i].queued);
+	*dev = &disks[i];
+	return 0;
+}
+
+int cub_blk_info(struct cub_blk *dev, struct cub_blk_info *info)
+{
+	if (!dev || !info)
+		return -CUB_EINVAL;
+	*info = (struct cub_blk_info){ .sectors = dev->info.sectors,
+		.sector_size = CUB_BLK_SECTOR,
+		.read_only = dev->info.read_only, .model = dev->info.model };
+	cub_memcpy(info->name, dev->info.name, sizeof(info->name));
+	return 0;
+}
+
+/* Wakes the first waiter for a place. Precondition: interrupts off. */
+static void wake_next(struct cub_blk *dev)
+{
+	struct cub_list *n = cub_list_pop_front(&dev->queued);
+	struct waiter *w;
+
+	if (!n)
+		return;
+	w = cub_container_of(n, struct waiter, link);
+	w->woken = true;
+	cub_irq_event_signal(&w->ev);
+}
+
+/* Contexts: irq (or inside cub_arch_blk_submit). */
+static void on_done(struct cub_arch_blk_req *req, int status)
+{
+	struct waiter *w = cub_container_of(req, struct waiter, req);
+
+	w->status = status;
+	w->done = true;
+	cub_irq_event_signal(&w->ev);
+	wake_next(req->arg);
+}
+
+/* Submits w's request, queueing for a place while the device is full.
+ * Precondition: interrupts off. */
+static int submit(struct cub_blk *dev, struct waiter *w)
+{
+	int rc;
+
+	if (!cub_list_empty(&dev->queued)) {	/* others were first */
+		cub_list_push_back(&dev->queued, &w->link);
+		while (!w->woken)
+			cub_irq_event_wait(&w->ev);
+	}
+	for (;;) {
+		rc = cub_arch_blk_submit(dev->idx, &w->req);
+		if (rc != -CUB_EAGAIN)
+			break;
+		w->woken = false;	/* a newcomer took the place */
+		cub_list_push_front(&dev->queued, &w->link);
+		while (!w->woken)
+			cub_irq_event_wait(&w->ev);
+	}
+	if (rc && w->woken)
+		wake_next(dev);		/* pass on the wake-up we used */
+	return rc;
+}
+
+/* One request, start to finish. Contexts: task. */
+static int one(struct cub_blk *dev, enum cub_arch_blk_op op, uint64_t lba,
+	       void *buf, uint32_t count)
+{
+	struct waiter w = { .req = { .op = op, .count = count, .lba = lba,
+		.buf = buf, .done = on_done, .arg = dev } };
+	unsigned long irq;
+	int rc;
+
+	cub_irq_event_init(&w.ev, "disk request");
+	cub_list_init(&w.link);
+	irq = cub_arch_irq_save();
+	rc = submit(dev, &w);
+	while (!rc && !w.done)
+		cub_irq_event_wait(&w.ev);
+	cub_arch_irq_restore(irq);
+	return rc ? rc : w.status;
+}
+
+static int check(struct cub_blk *dev, uint64_t lba, const void *buf,
+		 uint32_t count, bool write)
+{
+	if (cub_arch_in_irq())
+		cub_panic("cub_blk: a disk transfer in irq context");
+	if (!dev || !buf || count == 0)
+		return -CUB_EINVAL;
+	if (lba >= dev->info.sectors || count > dev->info.sectors - lba)
+		return -CUB_EINVAL;
+	if (write && dev->info.read_only)
+		return -CUB_EROFS;
+	return 0;
+}
+
+static int transfer(struct cub_blk *dev, enum cub_arch_blk_op op,
+		    uint64_t lba, uint8_t *buf, uint32_t count)
+{
+	uint32_t max = dev->info.max_sectors, n;
+	int rc = 0;
+
+	for (; count && !rc; count -= n, lba += n) {
+		n = CUB_MIN(count, max);
+		rc = one(dev, op, lba, buf, n);
+		buf += (size_t)n * CUB_BLK_SECTOR;
+	}
+	return rc;
+}
+
+int cub_blk_read(struct cub_blk *dev, uint64_t lba, void *buf, uint32_t count)
+{
+	int rc = check(dev, lba, buf, count, false);
+
+	return rc ? rc : transfer(dev, CUB_ARCH_BLK_READ, lba, buf, count);
+}
+
+/* The platform only reads a write's buffer: the cast is safe. */
+int cub_blk_write(struct cub_blk *dev, uint64_t lba, const void *buf,
+		  uint32_t count)
+{
+	int rc = check(dev, lba, buf, count, true);
+
+	return rc ? rc : transfer(dev, CUB_ARCH_BLK_WRITE, lba,
+				  (uint8_t *)(uintptr_t)buf, count);
+}
+
+int cub_blk_flush(struct cub_blk *dev)
+{
+	if (cub_arch_in_irq())
+		cub_panic("cub_blk_flush: in irq context");
+	if (!dev)
+		return -CUB_EINVAL;
+	return one(dev, CUB_ARCH_BLK_FLUSH, 0, NULL, 0);
+}
