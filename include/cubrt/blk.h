@@ -39,6 +39,10 @@ struct cub_blk_info {
 	bool read_only;
 	char name[8];		/* "vda", "vdb", ... as Linux names them */
 	const char *model;	/* "virtio-blk", "host-file" */
+	uint32_t depth;		/* requests the device takes at once */
+	uint32_t max_sectors;	/* sectors one request carries at most */
+	uint64_t requests;	/* requests completed since boot */
+	uint64_t queue_waits;	/* times a request waited for a place */
 };
 
 /* Sets *dev to disk i. The handle stays valid forever; opening again is

@@ -34,6 +34,7 @@ struct cub_blk {
 	unsigned idx;
 	struct cub_arch_blk_info info;
 	struct cub_list queued;		/* waiters for a place, FIFO */
+	uint64_t requests, queue_waits;	/* counters (cub_blk_info) */
 };
 
 struct waiter {
@@ -69,11 +70,18 @@ int cub_blk_open(unsigned i, struct cub_blk **dev)
 
 int cub_blk_info(struct cub_blk *dev, struct cub_blk_info *info)
 {
+	unsigned long irq;
+
 	if (!dev || !info)
 		return -CUB_EINVAL;
 	*info = (struct cub_blk_info){ .sectors = dev->info.sectors,
 		.sector_size = CUB_BLK_SECTOR,
-		.read_only = dev->info.read_only, .model = dev->info.model };
+		.read_only = dev->info.read_only, .model = dev->info.model,
+		.depth = dev->info.depth, .max_sectors = dev->info.max_sectors };
+	irq = cub_arch_irq_save();
+	info->requests = dev->requests;
+	info->queue_waits = dev->queue_waits;
+	cub_arch_irq_restore(irq);
 	cub_memcpy(info->name, dev->info.name, sizeof(info->name));
 	return 0;
 }
@@ -98,6 +106,7 @@ static void on_done(struct cub_arch_blk_req *req, int status)
 
 	w->status = status;
 	w->done = true;
+	((struct cub_blk *)req->arg)->requests++;
 	cub_irq_event_signal(&w->ev);
 	wake_next(req->arg);
 }
@@ -109,6 +118,7 @@ static int submit(struct cub_blk *dev, struct waiter *w)
 	int rc;
 
 	if (!cub_list_empty(&dev->queued)) {	/* others were first */
+		dev->queue_waits++;
 		cub_list_push_back(&dev->queued, &w->link);
 		while (!w->woken)
 			cub_irq_event_wait(&w->ev);
@@ -118,6 +128,7 @@ static int submit(struct cub_blk *dev, struct waiter *w)
 		if (rc != -CUB_EAGAIN)
 			break;
 		w->woken = false;	/* a newcomer took the place */
+		dev->queue_waits++;
 		cub_list_push_front(&dev->queued, &w->link);
 		while (!w->woken)
 			cub_irq_event_wait(&w->ev);
