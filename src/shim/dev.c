@@ -2,7 +2,8 @@
  * dev.c - the character devices in /dev: null, zero, full, random and
  * urandom, as Linux numbers them (major 1), and console (5:1); and the
  * links stdin, stdout, stderr (to /proc/self/fd/0-2) and fd (to
- * /proc/self/fd); and the directory shm (POSIX shared memory). The fs
+ * /proc/self/fd); and the directory shm (POSIX shared memory); and the
+ * block devices vda, vdb, ... (blkdev.c, major 253). The fs
  * creates these nodes at boot
  * (cubi_dev_populate). Opening a major-1 device gives a file whose io op
  * is the device (no position, no lock: nothing is shared); opening the
@@ -16,6 +17,7 @@
 
 #include <cubrt/fmt.h>
 
+#include "blkdev.h"
 #include "procfs.h"
 
 #define DEV(major, minor) (((major) << 8) | (minor))	/* Linux's dev_t */
@@ -94,6 +96,12 @@ static int dev_stat(struct cubi_file *f, struct cubi_rstat *st)
 
 bool cubi_dev_path(struct cubi_file *f, char *buf, size_t size)
 {
+	uint32_t b = cubi_blkdev_rdev(f);
+
+	if (b) {
+		cub_snprintf(buf, size, "/dev/vd%c", 'a' + (int)((b & 0xFF) / 16));
+		return true;
+	}
 	if (f->ops != &dev_ops)
 		return false;
 	for (size_t i = 0; i < CUB_ARRAY_SIZE(devices); i++)
@@ -108,6 +116,8 @@ uint32_t cubi_dev_rdev(struct cubi_file *f)
 {
 	if (f == &cubi_console_file)
 		return DEV(5, 1);
+	if (cubi_blkdev_rdev(f))
+		return cubi_blkdev_rdev(f);
 	return f->ops == &dev_ops ? of_file(f)->rdev : 0;
 }
 
@@ -125,6 +135,8 @@ struct cubi_file *cubi_dev_open(uint32_t rdev, unsigned flags, long *err)
 {
 	struct devfile *d;
 
+	if (rdev >> 8 == CUBI_BLK_MAJOR)
+		return cubi_blkdev_open(rdev, flags, err);
 	for (size_t i = 0; i < CUB_ARRAY_SIZE(devices); i++) {
 		if (devices[i].rdev != rdev)
 			continue;
@@ -148,6 +160,8 @@ struct cubi_file *cubi_dev_reopen(struct cubi_file *f, unsigned flags, long *err
 		return f;
 	if (f->ops == &dev_ops)
 		return cubi_dev_open(of_file(f)->rdev, flags, err);
+	if (cubi_blkdev_rdev(f))
+		return cubi_blkdev_open(cubi_blkdev_rdev(f), flags, err);
 	*err = -CUB_ENXIO;
 	return NULL;
 }
@@ -169,4 +183,5 @@ void cubi_dev_populate(struct cubi_rnode *root)
 	 * files here, mapped MAP_SHARED; sticky and writable by all, as
 	 * Linux's tmpfs there. */
 	cubi_ramfs_create(dev, "shm", 3, CUBI_S_IFDIR | 01777, &n);
+	cubi_blkdev_populate(dev);
 }

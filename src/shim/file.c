@@ -27,6 +27,7 @@
 #define SEEK_DATA 3
 #define SEEK_HOLE 4
 #define DT_CHR 2
+#define DT_BLK 6
 #define DT_DIR 4
 #define DT_REG 8
 #define DT_LNK 10
@@ -255,6 +256,7 @@ static size_t put_dirent(char *dst, const struct cubi_rdirent *e, size_t reclen)
 	int64_t next = (int64_t)e->next;
 	uint32_t fmt = e->mode & CUBI_S_IFMT;
 	uint8_t type = fmt == CUBI_S_IFDIR ? DT_DIR : fmt == CUBI_S_IFCHR ? DT_CHR :
+		       fmt == CUBI_S_IFBLK ? DT_BLK :
 		       fmt == CUBI_S_IFSOCK ? DT_SOCK : fmt == CUBI_S_IFLNK ? DT_LNK :
 		       DT_REG;
 

@@ -38,7 +38,6 @@
 #define S_ISUID 04000u
 #define S_ISGID 02000u
 #define S_IXGRP 00010u
-#define CUBI_S_IFBLK 0060000u
 
 /* -------------------------------------------------------------- modes */
 

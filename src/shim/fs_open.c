@@ -19,6 +19,7 @@
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
 
+#include "blkdev.h"
 #include "fs_impl.h"
 #include "procfs.h"
 
@@ -138,7 +139,8 @@ static long open_op(struct cubi_rnode *start, const char *path, void *arg)
 			return -CUB_EISDIR;
 	} else if (o->flags & O_DIRECTORY) {
 		return -CUB_ENOTDIR;
-	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFCHR) {
+	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFCHR ||
+		   (st.mode & CUBI_S_IFMT) == CUBI_S_IFBLK) {
 		o->file = cubi_dev_open(st.rdev, keep, &rc);	/* O_TRUNC: no effect */
 		return o->file ? 0 : rc;
 	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFSOCK) {
@@ -370,10 +372,18 @@ CUBI_SYS(pwrite64)
 	return cubi_fd_pio(A0(r), A1(r), A2(r), (int64_t)A3(r), true);
 }
 
-/* Memory is the storage: nothing to flush. */
+/* Memory is the storage: nothing to flush, but a disk's cache
+ * (blkdev.c; fdatasync is the same call). */
 CUBI_SYS(fsync)
 {
-	return cubi_fd_valid(A0(r)) ? 0 : -CUB_EBADF;
+	struct cubi_file *f = cubi_fd_get(A0(r));
+	long rc;
+
+	if (!f)
+		return -CUB_EBADF;
+	rc = cubi_blkdev_sync(f);
+	cubi_file_put(f);
+	return rc;
 }
 
 static long ftruncate_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)

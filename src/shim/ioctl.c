@@ -17,6 +17,8 @@
  *    the end); anything else -ENOTTY (the console is no terminal,
  *    eventfd, timerfd, epoll, signalfd, directories, devices, netlink:
  *    as on Linux, which has no FIONREAD for them).
+ *  - On block devices (/dev/vda): BLKGETSIZE64, BLKSSZGET and friends
+ *    (blkdev.c, cubi_blkdev_ioctl).
  *  - On sockets: SIOCOUTQ and the interface requests (SIOCGIF* and
  *    SIOCSIF*)
  *    (socket_ioctl.c, cubi_sock_ioctl).
@@ -32,6 +34,7 @@
  */
 #include <cubrt/arch.h>
 
+#include "blkdev.h"
 #include "shim_impl.h"
 #include "socket.h"
 
@@ -130,6 +133,8 @@ static long dispatch(struct cubi_file *f, uint64_t fd, unsigned cmd, uintptr_t a
 	}
 	if ((f->ops->mode & CUBI_S_IFMT) == CUBI_S_IFSOCK)
 		return cubi_sock_ioctl(f, cmd, arg);
+	if ((f->ops->mode & CUBI_S_IFMT) == CUBI_S_IFBLK)
+		return cubi_blkdev_ioctl(f, cmd, arg);	/* BLKGETSIZE64 ... */
 	return -CUB_ENOTTY;
 }
 

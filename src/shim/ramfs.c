@@ -322,6 +322,12 @@ int cubi_ramfs_mknod(struct cubi_rnode *dir, const char *name, size_t len,
 	return add_node(dir, name, len, CUBI_S_IFCHR, mode, rdev, out);
 }
 
+int cubi_ramfs_mkblk(struct cubi_rnode *dir, const char *name, size_t len,
+		     uint32_t mode, uint32_t rdev, struct cubi_rnode **out)
+{
+	return add_node(dir, name, len, CUBI_S_IFBLK, mode, rdev, out);
+}
+
 int cubi_ramfs_mksock(struct cubi_rnode *dir, const char *name, size_t len,
 		      uint32_t mode, uint32_t id, struct cubi_rnode **out)
 {

@@ -53,6 +53,7 @@
 #define CUBI_S_IFDIR 0040000u
 #define CUBI_S_IFREG 0100000u
 #define CUBI_S_IFCHR 0020000u
+#define CUBI_S_IFBLK 0060000u
 #define CUBI_S_IFIFO 0010000u
 #define CUBI_S_IFSOCK 0140000u
 #define CUBI_S_IFLNK 0120000u
@@ -148,6 +149,9 @@ int cubi_ramfs_create_unnamed(const char *name, size_t len, uint32_t perm,
  * as cubi_ramfs_create.
  */
 int cubi_ramfs_mknod(struct cubi_rnode *dir, const char *name, size_t len,
+		     uint32_t mode, uint32_t rdev, struct cubi_rnode **out);
+/* The same for a block device node (S_IFBLK; blkdev.c opens it). */
+int cubi_ramfs_mkblk(struct cubi_rnode *dir, const char *name, size_t len,
 		     uint32_t mode, uint32_t rdev, struct cubi_rnode **out);
 
 /*

@@ -32,7 +32,8 @@ static bool special_p(const struct cubi_rnode *n)
 {
 	uint32_t fmt = n->mode & CUBI_S_IFMT;
 
-	return fmt == CUBI_S_IFCHR || fmt == CUBI_S_IFSOCK || fmt == CUBI_S_IFLNK;
+	return fmt == CUBI_S_IFCHR || fmt == CUBI_S_IFBLK || fmt == CUBI_S_IFSOCK ||
+	       fmt == CUBI_S_IFLNK;
 }
 
 long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off)
@@ -163,7 +164,8 @@ void cubi_ramfs_stat(const struct cubi_rnode *n, struct cubi_rstat *st)
 	st->atime = n->atime;
 	st->mtime = n->mtime;
 	st->ctime = n->ctime;
-	st->rdev = (n->mode & CUBI_S_IFMT) == CUBI_S_IFCHR ? n->rdev : 0;
+	st->rdev = (n->mode & CUBI_S_IFMT) == CUBI_S_IFCHR ||
+		   (n->mode & CUBI_S_IFMT) == CUBI_S_IFBLK ? n->rdev : 0;
 }
 
 #define EXEC_BITS 0111u
