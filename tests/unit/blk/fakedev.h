@@ -1,0 +1,120 @@
+/*
+ * fakedev.h - a fake disk behind arch.h's block calls, for testing
+ * src/blk's queueing without a real device: a test that includes this
+ * defines cub_arch_blk_info and cub_arch_blk_submit itself, so the host
+ * port's (platform/host/blk.c) is not linked. Submitted requests wait in
+ * fake_q until the test completes one with fake_irq (in irq context,
+ * through the host's emulated interrupt, as a device's handler would);
+ * at most fake_depth are in flight, more are refused with -CUB_EAGAIN.
+ * fake_log records every accepted request in order.
+ */
+#ifndef CUBRT_TEST_FAKEDEV_H
+#define CUBRT_TEST_FAKEDEV_H
+
+#include <cubrt/arch.h>
+#include <cubrt/string.h>
+
+#include "host_irq.h"
+
+#define FAKE_SECTORS 512
+#define FAKE_DEPTH_MAX 8
+#define FAKE_LOG 4096
+
+static uint8_t fake_disk[FAKE_SECTORS * CUB_ARCH_BLK_SECTOR];
+static struct cub_arch_blk_req *fake_q[FAKE_DEPTH_MAX];
+static unsigned fake_n, fake_depth = 2, fake_max = 4;
+static bool fake_present = true;
+static struct { uint64_t lba; uint32_t count; int op; } fake_log[FAKE_LOG];
+static unsigned fake_nlog;
+static uint64_t fake_refused;
+
+int cub_arch_blk_info(unsigned i, struct cub_arch_blk_info *info)
+{
+	if (i > 0 || !fake_present)
+		return -CUB_ENODEV;
+	if (!info)
+		return -CUB_EINVAL;
+	*info = (struct cub_arch_blk_info){ .sectors = FAKE_SECTORS,
+		.max_sectors = fake_max, .depth = (uint16_t)fake_depth,
+		.model = "fake", .name = "vda" };
+	return 0;
+}
+
+int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *r)
+{
+	unsigned long irq;
+	int rc = 0;
+
+	if (i > 0 || !fake_present)
+		return -CUB_ENODEV;
+	if (!r || !r->done || (r->op != CUB_ARCH_BLK_FLUSH &&
+	    (!r->buf || !r->count || r->count > fake_max ||
+	     r->lba + r->count > FAKE_SECTORS)))
+		return -CUB_EINVAL;
+	irq = cub_arch_irq_save();
+	if (fake_n == fake_depth) {
+		fake_refused++;
+		rc = -CUB_EAGAIN;
+	} else {
+		if (fake_nlog < FAKE_LOG)
+			fake_log[fake_nlog++] = (typeof(fake_log[0])){ r->lba,
+				r->count, (int)r->op };
+		fake_q[fake_n++] = r;
+	}
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+static unsigned fake_pick;
+static int fake_status;
+
+/* The "interrupt handler": completes fake_q[fake_pick]. */
+static void fake_deliver(void)
+{
+	struct cub_arch_blk_req *r = fake_q[fake_pick];
+	size_t off = (size_t)r->lba * CUB_ARCH_BLK_SECTOR;
+	size_t len = (size_t)r->count * CUB_ARCH_BLK_SECTOR;
+
+	fake_q[fake_pick] = fake_q[--fake_n];
+	if (!fake_status && r->op == CUB_ARCH_BLK_READ)
+		cub_memcpy(r->buf, fake_disk + off, len);
+	else if (!fake_status && r->op == CUB_ARCH_BLK_WRITE)
+		cub_memcpy(fake_disk + off, r->buf, len);
+	r->done(r, fake_status);
+}
+
+/* Completes in-flight request k (0..fake_n-1) with status, in irq
+ * context. */
+static inline void fake_irq(unsigned k, int status)
+{
+	fake_pick = k;
+	fake_status = status;
+	cubi_host_irq_set_deliver(fake_deliver);
+	cubi_host_irq_run();
+	cubi_host_irq_set_deliver(NULL);
+}
+
+/* Completes the oldest in-flight request (FIFO device). */
+static inline void fake_irq_oldest(int status)
+{
+	struct cub_arch_blk_req *r = fake_q[0];
+
+	/* fake_deliver swaps the last into the hole: keep age order. */
+	for (unsigned k = 1; k < fake_n; k++)
+		fake_q[k - 1] = fake_q[k];
+	fake_q[fake_n - 1] = r;
+	fake_irq(fake_n - 1, status);
+}
+
+static inline void fake_reset(unsigned depth, unsigned max)
+{
+	fake_n = 0;
+	fake_nlog = 0;
+	fake_refused = 0;
+	fake_depth = depth;
+	fake_max = max;
+	fake_present = true;
+	cub_memset(fake_disk, 0, sizeof(fake_disk));
+}
+
+#endif
