@@ -184,6 +184,10 @@ static void *gone_main(void *arg)
 	spawn_writers(c, 0, 3);
 	fake_present = false;
 	fake_irq_oldest(0);
+	for (int k = 0; k < 6; k++)
+		cub_coro_yield();
+	/* Checked before joining: a lost wake-up fails here, not hangs. */
+	assert_int_equal(results[2], -CUB_ENODEV);
 	for (unsigned i = 0; i < 3; i++)
 		cub_coro_join(c[i], NULL);
 	assert_int_equal(results[0], 0);
