@@ -14,7 +14,8 @@ MODE:
            file ("read 42"), reads it back
   none     no disk at all
   shim     a 1 MiB image for the musl program (tests/qemu/shim/blkdev.c),
-           which writes through /dev/vda; the bytes it documents are
+           with "written by the host" at byte 300000 for it to read; it
+           writes through /dev/vda, and the bytes it documents are
            checked in the file afterwards
 Every EXPECT text must appear in the console of the (last) boot.
 Prints one line per check and exits non-zero on the first failure.
@@ -86,6 +87,9 @@ def run(mode, runner, image, path, expect):
     elif mode == "none":
         boot(runner, image, None, ["none"], expect)
     elif mode == "shim":
+        with open(path, "r+b") as f:
+            f.seek(300000)
+            f.write(b"written by the host")
         boot(runner, image, path, [], expect)
         check_file(path, 1000, b"hello, disk", "pwrite at 1000")
         check_file(path, 4096 - 3, b"across", "a write across sectors 7 and 8")

@@ -4,7 +4,8 @@
  * (SEEK_END is the size), pwrite/pread at odd offsets (a partial sector,
  * a write across two sectors), write at the end (cut short), past it
  * (ENOSPC), reads past it (0), fsync and fdatasync, and a read-only
- * descriptor refusing writes (EBADF). Run by tests/qemu/blk/blk_host.py
+ * descriptor refusing writes (EBADF); and reads what the host put in the
+ * image before the boot ("written by the host" at 300000). Run by tests/qemu/blk/blk_host.py
  * ("shim") on a 1 MiB image, which then checks the file's bytes: "hello,
  * disk" at 1000, "across" at 4093, "tail" in the last 4 bytes.
  */
@@ -64,6 +65,9 @@ static void transfers(int fd)
 	check("a read past the end returns 0", pread(fd, buf, 8, SIZE + 512) == 0);
 	check("a read at the end is cut", pread(fd, buf, 8, SIZE - 4) == 4 &&
 	      !memcmp(buf, "tail", 4));
+	check("read what the host wrote at 300000",
+	      pread(fd, buf, 19, 300000) == 19 &&
+	      !memcmp(buf, "written by the host", 19));
 	check("fsync", fsync(fd) == 0);
 	check("fdatasync", fdatasync(fd) == 0);
 }
