@@ -334,8 +334,10 @@ int cub_arch_nic_set_notify(unsigned i, void (*fn)(void *arg), void *arg);
  * Requests are asynchronous: the caller fills a struct cub_arch_blk_req
  * (its own storage: a coroutine's stack will do) and submits it; the
  * platform calls req->done(req, status) exactly once when the device has
- * finished, in irq context (host: before cub_arch_blk_submit returns,
- * interrupts disabled), with status 0 or -CUB_EIO. For a read the data is
+ * finished, in irq context, with status 0 or -CUB_EIO; or before
+ * cub_arch_blk_submit returns, interrupts disabled (the host always; x86
+ * for a flush on a disk without a write cache): callers must expect
+ * both. For a read the data is
  * in req->buf before done runs. From submit until done the request and
  * its buffer belong to the platform. At most info.depth requests are in
  * flight on a disk; one more is refused with -CUB_EAGAIN (a completion
