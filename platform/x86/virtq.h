@@ -1,7 +1,8 @@
 /*
  * virtq.h - a split virtqueue in the legacy virtio-pci layout (virtio
- * 0.9.5, the "legacy interface" of virtio 1.x), with fixed frame-sized
- * buffers: the driver side of virtio_net.c's receive and transmit queues.
+ * 0.9.5, the "legacy interface" of virtio 1.x), with fixed buffers: the
+ * driver side of virtio_net.c's receive and transmit queues and of
+ * virtio_blk.c's request queue.
  *
  * Layout of the ring memory (physically contiguous, page aligned; the
  * device learns its page number through the QUEUE_PFN register):
@@ -29,8 +30,8 @@
  * ring until the device returns it through the used ring; only a posted
  * slot is accepted back, so a device that repeats or invents ids cannot
  * make the driver post a slot twice. used_seen counts used entries taken.
- * Locking: none here; the owner (virtio_net.c) holds interrupts disabled
- * around every call but init.
+ * Locking: none here; the owner (virtio_net.c, virtio_blk.c) holds
+ * interrupts disabled around every call but init.
  */
 #ifndef CUBRT_X86_VIRTQ_H
 #define CUBRT_X86_VIRTQ_H
