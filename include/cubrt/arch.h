@@ -348,9 +348,6 @@ int cub_arch_nic_set_notify(unsigned i, void (*fn)(void *arg), void *arg);
  * until the machine ends.
  */
 #define CUB_ARCH_BLK_SECTOR 512
-#ifndef CUB_EROFS
-#define CUB_EROFS 30		/* Linux's EROFS: a write to a read-only disk */
-#endif
 
 struct cub_arch_blk_info {
 	uint64_t sectors;	/* capacity */

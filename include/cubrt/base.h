@@ -28,6 +28,7 @@
 #define CUB_EINVAL    22
 #define CUB_ENODEV    19
 #define CUB_ENOSPC    28
+#define CUB_EROFS     30
 #define CUB_ERANGE    34
 #define CUB_EDEADLK   35
 #define CUB_ENOSYS    38

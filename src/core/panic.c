@@ -170,7 +170,8 @@ const char *cub_strerror(int err)
 		{ CUB_ENETUNREACH, "ENETUNREACH" },
 		{ CUB_EHOSTUNREACH, "EHOSTUNREACH" }, { CUB_ECANCELED, "ECANCELED" },
 		{ CUB_ECONNRESET, "ECONNRESET" }, { CUB_ENOTCONN, "ENOTCONN" },
-		{ CUB_ECONNREFUSED, "ECONNREFUSED" },
+		{ CUB_ECONNREFUSED, "ECONNREFUSED" }, { CUB_EROFS, "EROFS" },
+		{ CUB_EACCES, "EACCES" },
 	};
 
 	/* Magnitude as unsigned: -INT_MIN would overflow. */

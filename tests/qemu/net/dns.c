@@ -76,11 +76,15 @@ static void visit(struct cub_netif *nif, uint16_t port, uint16_t web)
 	char buf[64];
 	size_t got = 0;
 	long n;
+	int rc;
 
 	check("web.cubrt.test -> 10.0.2.2",
 	      cub_dns_lookup(nif, HOST, port, "web.cubrt.test", 5 * SEC, &r) == 0 &&
 	      r.addr[0] == HOST);
-	check("connect to it", cub_tcp_connect(nif, r.addr[0], web, 5 * SEC, &c) == 0);
+	rc = cub_tcp_connect(nif, r.addr[0], web, 5 * SEC, &c);
+	if (rc)
+		cub_printk("connect: %s\n", cub_strerror(rc));
+	check("connect to it", rc == 0);
 	if (!c)
 		return;
 	while ((n = cub_tcp_recv(c, buf + got, sizeof(buf) - 1 - got, 5 * SEC)) > 0)

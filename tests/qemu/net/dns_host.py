@@ -11,6 +11,8 @@ cubrt.test as dns.c expects it, with replies built here by hand (RFC
 server on 127.0.0.1:W greets whoever connects. Boots IMAGE with "P W",
 checks every query it gets (one question, A, IN, RD set, no other
 sections) and the guest's verdict. Exits non-zero on any failure.
+DNS_HOST_RUNARGS in the environment adds runner arguments (e.g. a
+--qemu-arg pair with filter-dump to capture the guest's traffic).
 """
 import os, socket, struct, sys, threading
 
@@ -108,7 +110,7 @@ web.listen(4)
 threading.Thread(target=serve_dns, args=(dns,), daemon=True).start()
 threading.Thread(target=serve_web, args=(web,), daemon=True).start()
 
-guest = Guest(runner, ["--net", image, "%d %d" % (dns.getsockname()[1], web.getsockname()[1])])
+guest = Guest(runner, os.environ.get("DNS_HOST_RUNARGS", "").split() + ["--net", image, "%d %d" % (dns.getsockname()[1], web.getsockname()[1])])
 verdict = None
 for line in guest.lines():
     if "checks passed" in line:

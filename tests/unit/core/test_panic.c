@@ -295,6 +295,8 @@ static void test_strerror(void **state)
 		{ CUB_EPIPE, "EPIPE" }, { CUB_ERANGE, "ERANGE" },
 		{ CUB_EDEADLK, "EDEADLK" }, { CUB_ENOSYS, "ENOSYS" },
 		{ CUB_ETIMEDOUT, "ETIMEDOUT" }, { CUB_ECANCELED, "ECANCELED" },
+		{ CUB_EROFS, "EROFS" }, { CUB_EACCES, "EACCES" },
+		{ CUB_ECONNREFUSED, "ECONNREFUSED" },
 	};
 
 	(void)state;
