@@ -189,8 +189,10 @@ struct cub_netif_stats {
 	uint64_t tcp_persist_probes;	/* zero-window probes */
 	uint64_t tcp_dup;		/* segments wholly old or outside the
 					 * window (ACKed, dropped) */
-	uint64_t tcp_ooo;		/* segments beyond rcv_nxt (dropped,
-					 * ACKed: no reassembly queue) */
+	uint64_t tcp_ooo;		/* segments beyond rcv_nxt dropped
+					 * (out-of-order table full), ACKed */
+	uint64_t tcp_ooo_kept;		/* segments beyond rcv_nxt kept in the
+					 * receive ring for reassembly */
 	uint64_t tcp_active_opens;	/* connections created by connect */
 	uint64_t tcp_passive_opens;	/* created by a listener (SYN) */
 	uint64_t tcp_established;	/* reached ESTABLISHED */
@@ -213,6 +215,9 @@ struct cub_tcp_params {
 	unsigned syn_retries;		/* the same for a SYN or SYN-ACK */
 	uint64_t time_wait;		/* TIME_WAIT (our "2 MSL") */
 	uint64_t fin_timeout;		/* a closed handle's FIN_WAIT_2 */
+	uint32_t sndbuf, rcvbuf;	/* ring sizes of connections created
+					 * from now on (CUB_TCP_BUF_MIN..
+					 * CUB_TCP_BUF_MAX bytes) */
 };
 
 /* One ARP cache entry (private). */
@@ -659,8 +664,10 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * calls block only in condition waits, which release it. Contexts: task.
  */
 #define CUB_TCP_MSS 1460		/* 1500 - 20 (IPv4) - 20 (TCP) */
-#define CUB_TCP_SNDBUF (64u * 1024)
+#define CUB_TCP_SNDBUF (64u * 1024)	/* default ring sizes */
 #define CUB_TCP_RCVBUF (64u * 1024)
+#define CUB_TCP_BUF_MIN (4u * 1024)	/* bounds of params.sndbuf/rcvbuf */
+#define CUB_TCP_BUF_MAX (16u * 1024 * 1024)
 #define CUB_TCP_BACKLOG_MAX 128
 #define CUB_TCP_RTO_INITIAL (1000ull * 1000 * 1000)
 #define CUB_TCP_RTO_MIN (200ull * 1000 * 1000)	/* as Linux; RFC 6298: 1 s */
@@ -816,6 +823,13 @@ struct cub_tcp_info {
 	bool in_recovery;		/* fast recovery (RFC 6582) */
 	uint64_t srtt, rto;
 	uint32_t retransmits;
+	bool wscale;			/* window scaling agreed (RFC 7323) */
+	uint8_t snd_wscale, rcv_wscale;	/* the peer's shift, ours (0
+					 * without wscale) */
+	bool sack;			/* SACK agreed (RFC 2018) */
+	uint32_t sacked;		/* bytes the peer SACKed (scoreboard) */
+	uint8_t ooo_ranges;		/* out-of-order ranges we hold */
+	uint32_t sndbuf, rcvbuf;	/* this connection's ring sizes */
 };
 
 /* Fills *info from c. 0 or -CUB_EINVAL (NULL, released handle).

@@ -53,6 +53,12 @@ static int tcp_wait(struct cub_tcp *c, uint64_t deadline)
 	return 0;
 }
 
+/* A ring size field: 0 (keep) or CUB_TCP_BUF_MIN..CUB_TCP_BUF_MAX. */
+static bool buf_ok(uint32_t n)
+{
+	return n == 0 || (n >= CUB_TCP_BUF_MIN && n <= CUB_TCP_BUF_MAX);
+}
+
 /* Contexts: task. Locks: takes nif->lock. */
 int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p)
 {
@@ -70,7 +76,8 @@ int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p)
 		nif->tcp_secret = secret;
 		nif->tcp_next_port = port;
 	} else if ((p->rto_min ? p->rto_min : q->rto_min) >
-		   (p->rto_max ? p->rto_max : q->rto_max)) {
+		   (p->rto_max ? p->rto_max : q->rto_max) ||
+		   !buf_ok(p->sndbuf) || !buf_ok(p->rcvbuf)) {
 		cub_mutex_unlock(&nif->lock);
 		return -CUB_EINVAL;
 	} else {
@@ -82,6 +89,8 @@ int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p)
 		TAKE(syn_retries);
 		TAKE(time_wait);
 		TAKE(fin_timeout);
+		TAKE(sndbuf);
+		TAKE(rcvbuf);
 #undef TAKE
 	}
 	cub_mutex_unlock(&nif->lock);
@@ -253,9 +262,9 @@ int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
 /* Appends up to len bytes to the send ring; returns how many. */
 static uint32_t ring_append(struct cub_tcp *c, const uint8_t *buf, size_t len)
 {
-	uint32_t n = (uint32_t)CUB_MIN(len, (size_t)(CUB_TCP_SNDBUF - c->s_len));
-	uint32_t at = (c->s_head + c->s_len) % CUB_TCP_SNDBUF;
-	uint32_t first = CUB_MIN(n, CUB_TCP_SNDBUF - at);
+	uint32_t n = (uint32_t)CUB_MIN(len, (size_t)(c->ssize - c->s_len));
+	uint32_t at = (uint32_t)(((uint64_t)c->s_head + c->s_len) % c->ssize);
+	uint32_t first = CUB_MIN(n, c->ssize - at);
 
 	cub_memcpy(c->sbuf + at, buf, first);
 	cub_memcpy(c->sbuf, buf + first, n - first);
@@ -322,7 +331,7 @@ long cub_tcp_send(struct cub_tcp *c, const void *buf, size_t len,
 static void window_update(struct cub_tcp *c)
 {
 	uint32_t edge = c->rcv_nxt + cubi_tcp_rcv_wnd(c);
-	uint32_t step = CUB_MIN(CUB_TCP_RCVBUF / 2, (uint32_t)CUB_TCP_MSS);
+	uint32_t step = CUB_MIN(c->rsize / 2, (uint32_t)CUB_TCP_MSS);
 
 	if ((c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
 	     c->state == TCP_FIN_WAIT_2) &&
@@ -335,11 +344,11 @@ static void window_update(struct cub_tcp *c)
 static uint32_t ring_take(struct cub_tcp *c, uint8_t *buf, size_t cap)
 {
 	uint32_t n = (uint32_t)CUB_MIN(cap, (size_t)c->r_len);
-	uint32_t first = CUB_MIN(n, CUB_TCP_RCVBUF - c->r_head);
+	uint32_t first = CUB_MIN(n, c->rsize - c->r_head);
 
 	cub_memcpy(buf, c->rbuf + c->r_head, first);
 	cub_memcpy(buf + first, c->rbuf, n - first);
-	c->r_head = (c->r_head + n) % CUB_TCP_RCVBUF;
+	c->r_head = (uint32_t)(((uint64_t)c->r_head + n) % c->rsize);
 	c->r_len -= n;
 	return n;
 }
@@ -498,7 +507,7 @@ static unsigned poll_locked(const struct cub_tcp *c)
 		m |= CUB_TCP_POLLIN;
 	if (c->fin_rcvd)
 		m |= CUB_TCP_POLLRDHUP;
-	if (!c->err && !c->fin_queued && c->s_len < CUB_TCP_SNDBUF &&
+	if (!c->err && !c->fin_queued && c->s_len < c->ssize &&
 	    (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT))
 		m |= CUB_TCP_POLLOUT;
 	if (c->state == TCP_CLOSED || (c->fin_rcvd && c->fin_queued))
@@ -598,6 +607,15 @@ const char *cub_tcp_state_name(struct cub_tcp *c)
 	return s;
 }
 
+static uint32_t sacked_bytes(const struct cub_tcp *c)
+{
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < c->nsacked; i++)
+		n += c->sacked[i].end - c->sacked[i].start;
+	return n;
+}
+
 /* Contexts: task. Locks: takes nif->lock. */
 int cub_tcp_info(struct cub_tcp *c, struct cub_tcp_info *info)
 {
@@ -614,6 +632,10 @@ int cub_tcp_info(struct cub_tcp *c, struct cub_tcp_info *info)
 		.snd_wnd = c->snd_wnd, .flight = c->snd_max - c->snd_una,
 		.snd_mss = c->snd_mss, .in_recovery = c->in_recovery,
 		.srtt = c->srtt, .rto = c->rto, .retransmits = c->rexmits,
+		.wscale = c->ws_ok, .snd_wscale = c->snd_wscale,
+		.rcv_wscale = c->rcv_wscale, .sack = c->sack_ok,
+		.sacked = sacked_bytes(c), .ooo_ranges = c->nooo,
+		.sndbuf = c->ssize, .rcvbuf = c->rsize,
 	};
 	tcp_leave(nif, c);
 	return 0;

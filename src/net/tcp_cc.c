@@ -4,6 +4,10 @@
  * (RFC 3465, L = 2 * MSS), congestion avoidance (one MSS per window of
  * ACKed bytes), fast retransmit and fast recovery with NewReno's partial
  * ACKs (RFC 6582), and the loss window after a retransmission timeout.
+ * When both ends agreed on SACK, fast recovery follows RFC 6675
+ * instead: cwnd = ssthresh, no inflation, and every ACK in recovery
+ * resends holes the scoreboard shows while pipe leaves room
+ * (tcp_sack.c); new data goes out as cwnd - pipe allows.
  *
  * Invariants: once synchronised, snd_mss <= cwnd <= CC_CWND_MAX and
  * 2 * snd_mss <= ssthresh; in_recovery only while snd_una is before
@@ -14,7 +18,7 @@
 
 /* cwnd never needs to exceed what the send ring can have in flight;
  * the bound also keeps the additions below from wrapping. */
-#define CC_CWND_MAX (2u * CUB_TCP_SNDBUF)
+#define CC_CWND_MAX(c) (2u * (c)->ssize)
 
 static uint32_t flight(const struct cub_tcp *c)
 {
@@ -23,7 +27,7 @@ static uint32_t flight(const struct cub_tcp *c)
 
 static void cwnd_add(struct cub_tcp *c, uint32_t n)
 {
-	c->cwnd = CUB_MIN(c->cwnd + n, CC_CWND_MAX);
+	c->cwnd = CUB_MIN(c->cwnd + n, CC_CWND_MAX(c));
 }
 
 /* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
@@ -63,6 +67,10 @@ static void recovery_ack(struct cub_tcp *c, uint32_t acked)
 		return;
 	}
 	c->nif->st.tcp_partial_acks++;
+	if (c->sack_ok) {		/* RFC 6675: pipe does the counting */
+		cubi_tcp_sack_send(c);
+		return;
+	}
 	cubi_tcp_resend_first(c);
 	c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 	if (acked >= c->snd_mss)
@@ -92,7 +100,10 @@ void cubi_tcp_cc_ack(struct cub_tcp *c, uint32_t acked)
 void cubi_tcp_cc_dupack(struct cub_tcp *c)
 {
 	if (c->in_recovery) {		/* RFC 5681 3.2 (4): a segment left */
-		cwnd_add(c, c->snd_mss);
+		if (c->sack_ok)
+			cubi_tcp_sack_send(c);
+		else
+			cwnd_add(c, c->snd_mss);
 		return;
 	}
 	/* The third; not again for losses in a window already recovered
@@ -104,9 +115,25 @@ void cubi_tcp_cc_dupack(struct cub_tcp *c)
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->rtt_on = false;		/* Karn: the timed one may be resent */
+	c->ca_acked = 0;
+	if (c->sack_ok) {		/* RFC 6675 5 (4): the first hole */
+		c->cwnd = c->ssthresh;
+		c->high_rxt = c->snd_una + cubi_tcp_resend(c, c->snd_una,
+							   UINT32_MAX);
+		cubi_tcp_sack_send(c);
+		return;
+	}
 	cubi_tcp_resend_first(c);
 	c->cwnd = c->ssthresh + 3u * c->snd_mss;
-	c->ca_acked = 0;
+}
+
+uint32_t cubi_tcp_cc_room(const struct cub_tcp *c)
+{
+	uint32_t used = c->snd_nxt - c->snd_una;
+
+	if (c->in_recovery && c->sack_ok)
+		used = cubi_tcp_sack_pipe(c);
+	return c->cwnd > used ? c->cwnd - used : 0;
 }
 
 void cubi_tcp_cc_timeout(struct cub_tcp *c)

@@ -5,6 +5,11 @@
  *   tcp_timer.c  the per-interface timer coroutine: retransmission,
  *                persist, TIME_WAIT / FIN_WAIT_2 expiry
  *   tcp_pcb.c    blocks: creation, lookup, ports, ISNs, freeing, wake-ups
+ *   tcp_opt.c    options: parsing (MSS, window scale, SACK-permitted,
+ *                SACK) and building them for a segment
+ *   tcp_ooo.c    the receiver's reassembly in the receive ring and the
+ *                SACK blocks that describe it
+ *   tcp_sack.c   the sender's SACK scoreboard and loss recovery with it
  *   tcp_api.c    the public calls (cubrt/net.h)
  * Every cubi_tcp_ function is called with nif->lock held.
  *
@@ -16,9 +21,17 @@
  * s_len, + 1 when our FIN was sent: fin_queued and snd_nxt == snd_una +
  * s_len + 1). A timeout sets snd_nxt back to snd_una (go-back-N); snd_max
  * remembers the highest ever sent, the limit of an acceptable ACK.
- * The receive ring holds r_len unread bytes from r_head; rcv_nxt is the
- * next byte expected; rcv_adv the right edge we last advertised
- * (rcv_nxt + window), which never moves left.
+ * The receive ring (rsize bytes) holds r_len unread bytes from r_head;
+ * rcv_nxt is the next byte expected; rcv_adv the right edge we last
+ * advertised (rcv_nxt + window), which never moves left. Byte x with
+ * rcv_nxt <= x < rcv_nxt + rsize - r_len (the window) lives at ring index
+ * (r_head + r_len + x - rcv_nxt) % rsize, where an out-of-order segment's
+ * payload is written at once; the ranges held there are ooo[0..nooo),
+ * sorted, disjoint, not touching, all beyond rcv_nxt (tcp_ooo.c). The
+ * send ring (ssize bytes) holds s_len bytes from s_head.
+ * Window scaling (RFC 7323): ws_ok when both SYNs carried the option;
+ * then windows we send are shifted right by rcv_wscale and the peer's
+ * are shifted left by snd_wscale, except in SYN segments.
  */
 #ifndef CUBRT_TCP_IMPL_H
 #define CUBRT_TCP_IMPL_H
@@ -35,6 +48,12 @@
 #define TH_ACK 0x10
 #define TH_URG 0x20
 
+#define TCP_OOO_MAX 8			/* out-of-order ranges a receiver holds */
+#define TCP_SACK_MAX 8			/* SACKed ranges a sender remembers */
+#define TCP_SACK_BLOCKS 4		/* SACK blocks in one ACK (36 bytes) */
+#define TCP_OPT_MAX 40			/* option space of a header */
+#define TCP_WS_MAX 14			/* RFC 7323 2.3 */
+
 #define TCP_MAGIC 0x54435031u		/* "TCP1": the handle is the user's */
 #define TCP_DEFAULT_MSS 536		/* RFC 9293 3.7.1, without the option */
 
@@ -42,6 +61,17 @@
 #define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
 #define SEQ_GT(a, b) SEQ_LT(b, a)
 #define SEQ_GEQ(a, b) SEQ_LEQ(b, a)
+
+/* A range of sequence space, [start, end). */
+struct tcp_range {
+	uint32_t start, end;
+};
+
+/* A range of out-of-order data held in the receive ring; stamp orders
+ * them by their latest segment (SACK: most recent first). */
+struct tcp_ooo_range {
+	uint32_t start, end, stamp;
+};
 
 enum tcp_state {
 	TCP_CLOSED,
@@ -75,6 +105,10 @@ struct cub_tcp {
 	bool rtt_on;			/* timing the segment ending rtt_seq */
 	bool passive;			/* created by a listener */
 	bool fin_acked;			/* our FIN is acknowledged */
+	bool ws_ok;			/* window scaling negotiated */
+	bool sack_ok;			/* SACK-permitted both ways */
+	bool fin_ooo;			/* a FIN at fin_seq beyond a hole */
+	uint8_t snd_wscale, rcv_wscale;	/* the peer's shift, ours */
 	uint8_t dupacks;		/* duplicate ACKs in a row */
 	uint8_t probe_shift;		/* persist backoff: rto << probe_shift */
 	int err;			/* sticky error (negative) or 0 */
@@ -96,11 +130,23 @@ struct cub_tcp {
 					 * in congestion avoidance */
 	bool in_recovery;
 	uint32_t rexmits;		/* segments this connection resent */
+	/* SACK scoreboard (tcp_sack.c): sacked[0..nsacked) sorted,
+	 * disjoint ranges within snd_una..snd_max that the peer holds;
+	 * high_rxt: SACK recovery resent the holes below it. */
+	struct tcp_range sacked[TCP_SACK_MAX];
+	uint8_t nsacked;
+	uint32_t high_rxt;
 	uint16_t snd_mss;		/* the peer's MSS, <= CUB_TCP_MSS */
 	uint32_t irs, rcv_nxt, rcv_adv;
 
-	uint8_t *sbuf, *rbuf;		/* CUB_TCP_SNDBUF / _RCVBUF (heap) */
+	uint8_t *sbuf, *rbuf;		/* ssize / rsize bytes (heap) */
+	uint32_t ssize, rsize;		/* from the params at creation */
 	uint32_t s_head, s_len, r_head, r_len;
+	/* Out-of-order data in the receive ring (tcp_ooo.c). */
+	struct tcp_ooo_range ooo[TCP_OOO_MAX];
+	uint8_t nooo;
+	uint32_t ooo_clock;		/* the next stamp */
+	uint32_t fin_seq;		/* fin_ooo: the FIN's number */
 
 	uint64_t rto, srtt, rttvar;	/* ns; srtt 0: no sample yet */
 	uint64_t rtt_start;
@@ -127,7 +173,12 @@ struct tcp_seg {
 	cub_ip4_t src, dst;
 	uint16_t sport, dport;
 	uint32_t seq, ack;
-	uint16_t wnd, mss;		/* mss 0: no option */
+	uint32_t wnd;			/* scaled by sync_input (not a SYN) */
+	uint16_t mss;			/* mss 0: no option */
+	int8_t ws;			/* window scale option, -1: none */
+	bool sack_ok;			/* SACK-permitted option */
+	uint8_t nsack;			/* SACK blocks (unchecked) */
+	struct tcp_range sack[TCP_SACK_BLOCKS];
 	uint8_t flags;
 	const uint8_t *data;
 	uint32_t len;			/* payload bytes */
@@ -138,6 +189,52 @@ static inline uint32_t tcp_seglen(const struct tcp_seg *s)
 {
 	return s->len + !!(s->flags & TH_SYN) + !!(s->flags & TH_FIN);
 }
+
+/* tcp_opt.c */
+/* Parses the option list o[0..len) into s (mss, ws, sack_ok, sack);
+ * false when it is malformed (a length below 2 or past the end, a known
+ * kind with a wrong length): the segment is dropped. */
+bool cubi_tcp_opt_parse(struct tcp_seg *s, const uint8_t *o, size_t len);
+/* Writes c's options for a segment with flags into o (TCP_OPT_MAX
+ * bytes, padded to 4): MSS, window scale and SACK-permitted on a SYN
+ * (on a SYN-ACK only those the peer's SYN offered), SACK blocks
+ * (nsack of sack) otherwise. Returns the length. */
+size_t cubi_tcp_opt_build(const struct cub_tcp *c, uint8_t flags,
+			  const struct tcp_range *sack, unsigned nsack,
+			  uint8_t *o);
+/* Takes the options of the peer's SYN s: MSS, window scale, SACK. */
+void cubi_tcp_opt_take_syn(struct cub_tcp *c, const struct tcp_seg *s);
+/* Our window scale for a receive ring of rsize bytes. */
+uint8_t cubi_tcp_wscale_for(uint32_t rsize);
+
+/* tcp_ooo.c */
+/* Takes the payload (and FIN) of s, acceptable and trimmed in front
+ * (s->seq >= rcv_nxt): in order it is appended and rcv_nxt moves over
+ * the ranges it joins; beyond rcv_nxt it is written at its place and
+ * its range kept (tcp_ooo_kept) or, the table being full, dropped
+ * (tcp_ooo); a FIN beyond a hole is remembered. Bytes beyond the
+ * window are cut off. Sets ack_now; wakes readers. */
+void cubi_tcp_rcv_data(struct cub_tcp *c, struct tcp_seg *s);
+/* true when a FIN (in s, or remembered) is at rcv_nxt now. */
+bool cubi_tcp_fin_due(const struct cub_tcp *c, const struct tcp_seg *s);
+/* Up to max SACK blocks of the held ranges, most recent first. */
+unsigned cubi_tcp_ooo_blocks(const struct cub_tcp *c, struct tcp_range *b,
+			     unsigned max);
+/* Forgets the out-of-order data (reset). */
+void cubi_tcp_ooo_clear(struct cub_tcp *c);
+
+/* tcp_sack.c */
+/* Takes the SACK blocks of ACK s into the scoreboard (blocks outside
+ * snd_una..snd_max or inverted are ignored); trims what s->ack
+ * covers. */
+void cubi_tcp_sack_input(struct cub_tcp *c, const struct tcp_seg *s);
+/* Forgets the scoreboard (after a timeout, RFC 2018 8). */
+void cubi_tcp_sack_clear(struct cub_tcp *c);
+/* RFC 6675's pipe: bytes in flight, neither SACKed nor deemed lost. */
+uint32_t cubi_tcp_sack_pipe(const struct cub_tcp *c);
+/* SACK recovery: resends holes below the highest SACKed byte while
+ * pipe leaves an MSS of cwnd (RFC 6675 5 (C)). */
+void cubi_tcp_sack_send(struct cub_tcp *c);
 
 /* tcp_in.c: a TCP segment to us (from cubi_ip4_input). */
 void cubi_tcp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
@@ -154,12 +251,19 @@ void cubi_tcp_send_rst_for(struct cub_netif *nif, const struct tcp_seg *s);
 void cubi_tcp_reset(struct cub_tcp *c, int err);
 /* An RTT sample (ns) into srtt / rttvar / rto (RFC 6298 2.2, 2.3). */
 void cubi_tcp_rtt_sample(struct cub_tcp *c, uint64_t r);
-/* The window we would advertise now: free receive space, <= 65535. */
+/* The window we could advertise now: the receive ring's free space
+ * beyond rcv_nxt (rsize - r_len), at most 65535 << rcv_wscale. */
 uint32_t cubi_tcp_rcv_wnd(const struct cub_tcp *c);
+/* Resends up to n bytes (at most an MSS) from seq (snd_una <= seq <
+ * snd_nxt), and the FIN when it fits, without moving snd_nxt; returns
+ * the sequence space resent (0: nothing there). */
+uint32_t cubi_tcp_resend(struct cub_tcp *c, uint32_t seq, uint32_t n);
 /* Resends the first unacknowledged segment (at snd_una, at most one MSS,
- * and the FIN when it fits) without moving snd_nxt: fast retransmit and
- * NewReno's partial ACKs. */
+ * and the FIN when it fits): fast retransmit and NewReno's partial ACKs. */
 void cubi_tcp_resend_first(struct cub_tcp *c);
+/* The room congestion control leaves beyond what is in flight: cwnd -
+ * flight, or cwnd - pipe in SACK recovery (tcp_cc.c). */
+uint32_t cubi_tcp_cc_room(const struct cub_tcp *c);
 /* Congestion control (tcp_cc.c). */
 /* Initial cwnd (RFC 6928) and ssthresh, when the handshake completes
  * (retries still counts the SYN's timeouts). */

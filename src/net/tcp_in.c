@@ -3,37 +3,20 @@
  * and SYN): header checks and checksum, demultiplexing to a connection,
  * a listener or a RST for a closed port, and the state machine.
  *
- * Invariants: every segment handed in ends in exactly one of tcp_bad,
- * tcp_bad_cksum, tcp_no_port, tcp_backlog_drops, tcp_to_conn; data is
- * taken only in order at rcv_nxt and only as far as the receive ring has
- * room (the window we advertised never exceeds it), so rcv_nxt - irs - 1
- * bytes (minus a FIN) were queued, each once; segments beyond rcv_nxt
- * are dropped (tcp_ooo) with a duplicate ACK. Contexts: task (the
- * receive coroutine), nif->lock held.
+ * Invariants: every segment handed in ends in exactly one of tcp_bad
+ * (malformed options included), tcp_bad_cksum, tcp_no_port,
+ * tcp_backlog_drops, tcp_to_conn; data is taken only within the window
+ * (the receive ring's room beyond rcv_nxt) and reaches the reader only
+ * in order (tcp_ooo.c keeps what comes early), so rcv_nxt - irs - 1
+ * bytes (minus a FIN) were queued, each once; a segment beyond rcv_nxt
+ * draws an immediate duplicate ACK (with SACK blocks when agreed). The
+ * peer's window is scaled by snd_wscale here (sync_input), except in a
+ * SYN. Contexts: task (the receive coroutine), nif->lock held.
  */
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
 #include "tcp_impl.h"
-
-/* Options: only MSS (kind 2) is read; a malformed list ends the scan. */
-static uint16_t parse_mss(const uint8_t *o, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && o[i] != 0) {
-		if (o[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
-			break;
-		if (o[i] == 2 && o[i + 1] == 4)
-			return get16(o + i + 2);
-		i += o[i + 1];
-	}
-	return 0;
-}
 
 static bool tcp_parse(struct cub_netif *nif, const struct cubi_ip4_pkt *p,
 		      struct tcp_seg *s)
@@ -60,7 +43,8 @@ static bool tcp_parse(struct cub_netif *nif, const struct cubi_ip4_pkt *p,
 	s->ack = get32(h + 8);
 	s->flags = h[13] & 0x3f;
 	s->wnd = get16(h + 14);
-	s->mss = parse_mss(h + TCP_HLEN, off - TCP_HLEN);
+	if (!cubi_tcp_opt_parse(s, h + TCP_HLEN, off - TCP_HLEN))
+		goto bad;
 	s->data = h + off;
 	s->len = (uint32_t)(p->l4len - off);
 	s->eth_src = p->frame + ETH_OFF_SRC;
@@ -70,13 +54,6 @@ static bool tcp_parse(struct cub_netif *nif, const struct cubi_ip4_pkt *p,
 bad:
 	nif->st.tcp_bad++;
 	return false;
-}
-
-static void take_mss(struct cub_tcp *c, const struct tcp_seg *s)
-{
-	uint16_t m = s->mss ? s->mss : TCP_DEFAULT_MSS;
-
-	c->snd_mss = (uint16_t)CUB_MAX(CUB_MIN(m, CUB_TCP_MSS), 64);
 }
 
 /* A SYN to a listener: a child in SYN_RCVD answers with SYN-ACK. */
@@ -111,7 +88,7 @@ static void listen_input(struct cub_tcp *l, const struct tcp_seg *s)
 	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
 	c->snd_wnd = s->wnd;
 	c->snd_wl1 = s->seq;
-	take_mss(c, s);
+	cubi_tcp_opt_take_syn(c, s);
 	cubi_tcp_set_state(c, TCP_SYN_RCVD);
 	cubi_tcp_output(c);
 }
@@ -151,7 +128,7 @@ static void syn_sent_input(struct cub_tcp *c, const struct tcp_seg *s)
 		return;
 	c->irs = s->seq;
 	c->rcv_nxt = c->rcv_adv = s->seq + 1;
-	take_mss(c, s);
+	cubi_tcp_opt_take_syn(c, s);
 	if (has_ack) {
 		synced(c, s);
 		c->ack_now = true;
@@ -242,7 +219,7 @@ static void ack_new(struct cub_tcp *c, uint32_t ack)
 	uint32_t acked = ack - c->snd_una;
 	uint32_t data = CUB_MIN(acked, c->s_len);
 
-	c->s_head = (c->s_head + data) % CUB_TCP_SNDBUF;
+	c->s_head = (uint32_t)(((uint64_t)c->s_head + data) % c->ssize);
 	c->s_len -= data;
 	if (acked > data)
 		c->fin_acked = true;
@@ -294,6 +271,7 @@ static bool ack_input(struct cub_tcp *c, const struct tcp_seg *s)
 		cubi_tcp_output(c);
 		return false;
 	}
+	cubi_tcp_sack_input(c, s);
 	if (SEQ_GT(s->ack, c->snd_una))
 		ack_new(c, s->ack);
 	else
@@ -326,45 +304,29 @@ static bool ack_input(struct cub_tcp *c, const struct tcp_seg *s)
 	return true;
 }
 
-/* Copies in-order payload into the receive ring, as far as it has room. */
+/* Payload (and a FIN beyond rcv_nxt) into the receive ring (tcp_ooo.c);
+ * an empty FIN at rcv_nxt is left to fin_input. */
 static void data_input(struct cub_tcp *c, struct tcp_seg *s)
 {
-	uint32_t n, at, first;
-
-	if (s->len == 0)
+	if (s->len == 0 && (!(s->flags & TH_FIN) || s->seq == c->rcv_nxt))
 		return;
 	if (c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT_1 &&
 	    c->state != TCP_FIN_WAIT_2) {
 		s->flags &= (uint8_t)~TH_FIN;	/* after their FIN: ignored */
 		return;
 	}
-	if (!c->user && !c->parent) {	/* closed: nobody reads it: RST */
+	if (s->len && !c->user && !c->parent) {	/* closed: nobody reads */
 		cubi_tcp_reset(c, 0);
 		return;
 	}
-	c->ack_now = true;
-	if (s->seq != c->rcv_nxt) {
-		c->nif->st.tcp_ooo++;
-		s->flags &= (uint8_t)~TH_FIN;
-		return;
-	}
-	n = CUB_MIN(s->len, CUB_TCP_RCVBUF - c->r_len);
-	at = (c->r_head + c->r_len) % CUB_TCP_RCVBUF;
-	first = CUB_MIN(n, CUB_TCP_RCVBUF - at);
-	cub_memcpy(c->rbuf + at, s->data, first);
-	cub_memcpy(c->rbuf, s->data + first, n - first);
-	c->r_len += n;
-	c->rcv_nxt += n;
-	c->nif->st.tcp_bytes_rx += n;
-	if (n < s->len)
-		s->flags &= (uint8_t)~TH_FIN;	/* not all taken */
-	cubi_tcp_wake(c);
+	cubi_tcp_rcv_data(c, s);
 }
 
 static void fin_input(struct cub_tcp *c, const struct tcp_seg *s)
 {
-	if (!(s->flags & TH_FIN) || s->seq + s->len != c->rcv_nxt)
+	if (!cubi_tcp_fin_due(c, s))
 		return;
+	c->fin_ooo = false;
 	c->rcv_nxt++;
 	c->fin_rcvd = true;
 	c->ack_now = true;
@@ -397,6 +359,8 @@ static void sync_input(struct cub_tcp *c, struct tcp_seg *s)
 		cubi_tcp_output(c);
 		return;
 	}
+	if (!(s->flags & TH_SYN))
+		s->wnd <<= c->snd_wscale;	/* RFC 7323 2.3 */
 	if (!seq_ok(c, s)) {
 		c->nif->st.tcp_dup++;
 		if (c->state == TCP_TIME_WAIT && (s->flags & TH_FIN))

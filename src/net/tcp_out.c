@@ -3,10 +3,16 @@
  * frame, the payload copied from the send ring), what is due to be sent
  * (SYN, data within the peer's window, FIN, ACKs), resets, the
  * advertised window with receiver-side silly window avoidance (RFC 9293
- * 3.8.6.2.2) and RTO estimation (RFC 6298).
+ * 3.8.6.2.2) and window scaling (RFC 7323 2), SACK blocks in ACKs while
+ * out-of-order data is held (RFC 2018), resending from any point for
+ * recovery, and RTO estimation (RFC 6298).
  *
  * Invariants: we never advertise a right edge (rcv_adv) left of one we
- * advertised before; every segment that occupies sequence space leaves
+ * advertised before (a scaled window is rounded down when the edge
+ * moves, up when it must stay); the window of a SYN is never scaled;
+ * SACK blocks travel only in empty ACKs (no payload shrinks for them:
+ * output sends such an ACK before data when one is owed); every
+ * segment that occupies sequence space leaves
  * with the retransmission timer armed; a send refused by the driver is
  * counted (tx_errors) and treated as lost on the wire: the timer sends
  * it again. Contexts: task, nif->lock held.
@@ -22,15 +28,16 @@ struct tcp_hdr {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t wnd;
-	bool mss;			/* carry our MSS option */
+	uint8_t optlen;			/* bytes of opt (a multiple of 4) */
+	uint8_t opt[TCP_OPT_MAX];
 };
 
 /* Copies len bytes of the send ring from offset off (from s_head). */
 static void ring_copy_out(const struct cub_tcp *c, uint8_t *to, uint32_t off,
 			  uint32_t len)
 {
-	uint32_t at = (c->s_head + off) % CUB_TCP_SNDBUF;
-	uint32_t first = CUB_MIN(len, CUB_TCP_SNDBUF - at);
+	uint32_t at = (uint32_t)(((uint64_t)c->s_head + off) % c->ssize);
+	uint32_t first = CUB_MIN(len, c->ssize - at);
 
 	cub_memcpy(to, c->sbuf + at, first);
 	cub_memcpy(to + first, c->sbuf, len - first);
@@ -44,7 +51,7 @@ static int tcp_xmit(struct cub_netif *nif, const uint8_t mac[6],
 {
 	uint8_t f[CUB_ETH_FRAME_MAX];
 	uint8_t *t = f + NET_L4_OFF;
-	size_t hl = TCP_HLEN + (h->mss ? 4 : 0);
+	size_t hl = TCP_HLEN + h->optlen;
 	int r;
 
 	put16(t, h->sport);
@@ -55,11 +62,7 @@ static int tcp_xmit(struct cub_netif *nif, const uint8_t mac[6],
 	t[13] = h->flags;
 	put16(t + 14, h->wnd);
 	put32(t + 16, 0);		/* checksum, urgent pointer */
-	if (h->mss) {
-		t[20] = 2;		/* kind: MSS, length 4 */
-		t[21] = 4;
-		put16(t + 22, CUB_TCP_MSS);
-	}
+	cub_memcpy(t + TCP_HLEN, h->opt, h->optlen);
 	if (len)
 		ring_copy_out(c, t + hl, off, len);
 	put16(t + 16, cubi_cksum_fold(cubi_cksum_pseudo(nif->addr, h->dst,
@@ -77,35 +80,50 @@ static int tcp_xmit(struct cub_netif *nif, const uint8_t mac[6],
 
 uint32_t cubi_tcp_rcv_wnd(const struct cub_tcp *c)
 {
-	return CUB_MIN(CUB_TCP_RCVBUF - c->r_len, 65535u);
+	return CUB_MIN(c->rsize - c->r_len, 65535u << c->rcv_wscale);
 }
 
-/* The window to advertise: the free space, except that the right edge
- * only moves by at least min(half the ring, an MSS) (no silly window). */
-static uint16_t tcp_adv_wnd(struct cub_tcp *c)
+/* The window field to advertise: the free space (rounded down to the
+ * scale), except that the right edge only moves by at least min(half
+ * the ring, an MSS) (no silly window); when it stays, the old edge is
+ * rounded up so that it never moves left. A SYN's is not scaled. */
+static uint16_t tcp_adv_wnd(struct cub_tcp *c, bool syn)
 {
-	uint32_t free = cubi_tcp_rcv_wnd(c);
-	uint32_t edge = c->rcv_nxt + free;
-	uint32_t step = CUB_MIN(CUB_TCP_RCVBUF / 2, (uint32_t)CUB_TCP_MSS);
+	uint8_t sh = syn ? 0 : c->rcv_wscale;
+	uint32_t free = CUB_MIN(cubi_tcp_rcv_wnd(c), 65535u << sh);
+	uint32_t edge, step = CUB_MIN(c->rsize / 2, (uint32_t)CUB_TCP_MSS);
 
+	free = free >> sh << sh;
+	edge = c->rcv_nxt + free;
 	if (SEQ_GEQ(c->rcv_adv, c->rcv_nxt) &&
-	    SEQ_LT(edge, c->rcv_adv + step))
-		return (uint16_t)(c->rcv_adv - c->rcv_nxt);
+	    SEQ_LT(edge, c->rcv_adv + step)) {
+		uint32_t w = c->rcv_adv - c->rcv_nxt;
+		uint32_t f = CUB_MIN((w + (1u << sh) - 1) >> sh, 65535u);
+
+		c->rcv_adv = c->rcv_nxt + (f << sh);
+		return (uint16_t)f;
+	}
 	c->rcv_adv = edge;
-	return (uint16_t)free;
+	return (uint16_t)(free >> sh);
 }
 
 static void hdr_of(struct cub_tcp *c, struct tcp_hdr *h, uint32_t seq,
 		   uint8_t flags)
 {
+	struct tcp_range b[TCP_SACK_BLOCKS];
+	unsigned nb = 0;
+
 	h->dst = c->raddr;
 	h->sport = c->lport;
 	h->dport = c->rport;
 	h->seq = seq;
 	h->flags = flags;
 	h->ack = (flags & TH_ACK) ? c->rcv_nxt : 0;
-	h->wnd = (flags & TH_RST) ? 0 : tcp_adv_wnd(c);
-	h->mss = (flags & TH_SYN) != 0;
+	h->wnd = (flags & TH_RST) ? 0 : tcp_adv_wnd(c, flags & TH_SYN);
+	if (flags == TH_ACK && c->sack_ok)
+		nb = cubi_tcp_ooo_blocks(c, b, TCP_SACK_BLOCKS);
+	h->optlen = (flags & TH_RST) ? 0 :
+		(uint8_t)cubi_tcp_opt_build(c, flags, b, nb, h->opt);
 }
 
 void cubi_tcp_send_ctl(struct cub_tcp *c, uint32_t seq, uint8_t flags)
@@ -119,7 +137,7 @@ void cubi_tcp_send_ctl(struct cub_tcp *c, uint32_t seq, uint8_t flags)
 void cubi_tcp_send_rst_for(struct cub_netif *nif, const struct tcp_seg *s)
 {
 	struct tcp_hdr h = { .dst = s->src, .sport = s->dport,
-			     .dport = s->sport };
+			     .dport = s->sport, .optlen = 0 };
 
 	if (s->flags & TH_RST)
 		return;			/* never answer a RST */
@@ -214,22 +232,33 @@ static bool fin_state(const struct cub_tcp *c)
 	       c->state == TCP_LAST_ACK;
 }
 
-void cubi_tcp_resend_first(struct cub_tcp *c)
+uint32_t cubi_tcp_resend(struct cub_tcp *c, uint32_t seq, uint32_t max)
 {
 	struct tcp_hdr h;
-	uint32_t out = c->snd_nxt - c->snd_una;
-	uint32_t n = CUB_MIN(CUB_MIN(c->s_len, (uint32_t)c->snd_mss), out);
-	bool fin = fin_state(c) && !c->fin_acked && n == c->s_len &&
-		   out == c->s_len + 1;
+	uint32_t out = c->snd_nxt - c->snd_una, off = seq - c->snd_una;
+	uint32_t n, data;
+	bool fin;
 
+	if (off >= out)
+		return 0;		/* nothing sent yet: output sends it */
+	data = off < c->s_len ? CUB_MIN(c->s_len, out) - off : 0;
+	n = CUB_MIN(CUB_MIN(data, max), (uint32_t)c->snd_mss);
+	fin = fin_state(c) && !c->fin_acked && off + n == c->s_len &&
+	      out == c->s_len + 1;
 	if (n == 0 && !fin)
-		return;			/* nothing sent yet: output sends it */
-	hdr_of(c, &h, c->snd_una, (uint8_t)(TH_ACK | (fin ? TH_FIN : 0) |
-					    (n ? TH_PSH : 0)));
-	tcp_xmit(c->nif, c->mac, &h, c, 0, n);
+		return 0;
+	hdr_of(c, &h, seq, (uint8_t)(TH_ACK | (fin ? TH_FIN : 0) |
+				     (n ? TH_PSH : 0)));
+	tcp_xmit(c->nif, c->mac, &h, c, off, n);
 	c->nif->st.tcp_retransmits++;
 	c->rexmits++;
 	arm_rtx(c);
+	return n + fin;
+}
+
+void cubi_tcp_resend_first(struct cub_tcp *c)
+{
+	(void)cubi_tcp_resend(c, c->snd_una, UINT32_MAX);
 }
 
 /* Data (and FIN) within the peer's window and the congestion window
@@ -242,8 +271,8 @@ static bool output_data(struct cub_tcp *c)
 	for (;;) {
 		uint32_t out = c->snd_nxt - c->snd_una;
 		uint32_t unsent = out < c->s_len ? c->s_len - out : 0;
-		uint32_t wnd = CUB_MIN(c->snd_wnd, c->cwnd);
-		uint32_t room = wnd > out ? wnd - out : 0;
+		uint32_t room = CUB_MIN(c->snd_wnd > out ? c->snd_wnd - out : 0,
+					cubi_tcp_cc_room(c));
 		uint32_t n = CUB_MIN(CUB_MIN(unsent, room), (uint32_t)c->snd_mss);
 		bool fin = fin_state(c) && !c->fin_acked && n == unsent &&
 			   out <= c->s_len;
@@ -301,6 +330,10 @@ void cubi_tcp_output(struct cub_tcp *c)
 	default:
 		break;
 	}
+	if (c->ack_now && c->sack_ok && c->nooo) {
+		cubi_tcp_send_ctl(c, ctl_seq(c), TH_ACK);	/* SACK */
+		c->ack_now = false;
+	}
 	if (!output_data(c) && c->ack_now)
 		cubi_tcp_send_ctl(c, ctl_seq(c), TH_ACK);
 	c->ack_now = false;
@@ -316,6 +349,8 @@ void cubi_tcp_reset(struct cub_tcp *c, int err)
 		c->err = err;
 	c->r_len = 0;
 	c->s_len = 0;
+	cubi_tcp_ooo_clear(c);
+	cubi_tcp_sack_clear(c);
 	cubi_tcp_set_state(c, TCP_CLOSED);
 }
 

@@ -11,7 +11,8 @@
  *    handle released, no call inside and no listener queueing it; so a
  *    caller holding the lock may use a block until it calls maybe_free;
  *  - a CLOSED block has no timer armed and no parent.
- * Allocation: the block and its two rings, once per connection.
+ * Allocation: the block and its two rings (sndbuf / rcvbuf bytes of the
+ * interface's params when it is created), once per connection.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
@@ -33,6 +34,8 @@ void cubi_tcp_params_default(struct cub_netif *nif)
 		.syn_retries = CUB_TCP_SYN_RETRIES,
 		.time_wait = CUB_TCP_TIME_WAIT,
 		.fin_timeout = CUB_TCP_FIN_TIMEOUT,
+		.sndbuf = CUB_TCP_SNDBUF,
+		.rcvbuf = CUB_TCP_RCVBUF,
 	};
 	if (!cub_arch_random(&r))	/* no RNG: the clock and the MAC */
 		r = cub_time_now() ^ ((uint64_t)nif->mac[3] << 40 |
@@ -55,9 +58,12 @@ struct cub_tcp *cubi_tcp_alloc(struct cub_netif *nif, bool buffers)
 	if (!c)
 		return NULL;
 	cub_memset(c, 0, sizeof(*c));
+	c->ssize = nif->tcp_params.sndbuf;
+	c->rsize = nif->tcp_params.rcvbuf;
+	c->rcv_wscale = cubi_tcp_wscale_for(c->rsize);	/* for our SYN */
 	if (buffers) {
-		c->sbuf = cub_malloc(CUB_TCP_SNDBUF);
-		c->rbuf = cub_malloc(CUB_TCP_RCVBUF);
+		c->sbuf = cub_malloc(c->ssize);
+		c->rbuf = cub_malloc(c->rsize);
 		if (!c->sbuf || !c->rbuf)
 			goto fail;
 	}

@@ -36,6 +36,7 @@ static void rtx_timeout(struct cub_tcp *c)
 	c->rtt_on = false;		/* Karn: no sample from a resend */
 	if (!syn)
 		cubi_tcp_cc_timeout(c);	/* loss window: cwnd = 1 MSS */
+	cubi_tcp_sack_clear(c);		/* the peer may renege (RFC 2018 8) */
 	c->snd_nxt = syn ? c->iss : c->snd_una;
 	c->recover = c->snd_max;
 	c->dupacks = 0;
