@@ -10,8 +10,14 @@
  * congestion control's cwnd and ssthresh stay within their bounds;
  * every connection is freed at the end; the counters add up.
  *
- * usage: model_tcp [SEED [CONNS]]  (prints the seed; a failure names it
- * so `model_tcp SEED` replays the same schedule of faults and sizes).
+ * With "reorder" the wire only reorders (and duplicates) frames, loses
+ * none, and the RTO is long: then no timeout may happen at all (the
+ * receiver keeps what comes early, so nothing waits for a resend).
+ * Printed: the bytes retransmitted, the segments kept out of order.
+ *
+ * usage: model_tcp [SEED [CONNS [reorder]]]  (SEED 0: from the clock;
+ * prints the seed; a failure names it so `model_tcp SEED` replays the
+ * same schedule of faults and sizes).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +40,7 @@ static struct wire W;
 static uint64_t seed;
 static unsigned nconns = 4;
 static unsigned failures;
+static bool reorder_only;
 
 struct stream {				/* one direction of a connection */
 	struct cub_tcp *from, *to;
@@ -162,14 +169,19 @@ static void check_stats(struct cub_netif *n, const char *name)
 	      (unsigned long long)(s.tcp_active_opens + s.tcp_passive_opens -
 				   s.tcp_freed));
 	printf("%s: %llu segments in, %llu out, %llu retransmitted, %llu "
-	       "timeouts, %llu bad checksums, %llu old, %llu out of order, "
-	       "%llu bytes in\n", name, (unsigned long long)s.tcp_rx,
+	       "timeouts, %llu bad checksums, %llu old, %llu out of order "
+	       "dropped, %llu kept, %llu bytes in\n", name,
+	       (unsigned long long)s.tcp_rx,
 	       (unsigned long long)s.tcp_tx,
 	       (unsigned long long)s.tcp_retransmits,
 	       (unsigned long long)s.tcp_timeouts,
 	       (unsigned long long)(s.tcp_bad_cksum + s.ip_bad_cksum),
 	       (unsigned long long)s.tcp_dup, (unsigned long long)s.tcp_ooo,
+	       (unsigned long long)s.tcp_ooo_kept,
 	       (unsigned long long)s.tcp_bytes_rx);
+	if (reorder_only)
+		CHECK(s.tcp_timeouts == 0, "%s: %llu timeouts without loss",
+		      name, (unsigned long long)s.tcp_timeouts);
 }
 
 static void spawn(cub_coro_fn fn, void *arg)
@@ -184,11 +196,14 @@ static void spawn(cub_coro_fn fn, void *arg)
 static void connect_all(struct cub_tcp *a[], struct cub_tcp *b[])
 {
 	struct cub_tcp *l;
-	const struct cub_tcp_params p = {
+	struct cub_tcp_params p = {
 		.rto_initial = 50 * MS, .rto_min = 10 * MS,
 		.rto_max = 200 * MS, .max_retries = 12, .syn_retries = 12,
 		.time_wait = 50 * MS,
 	};
+
+	if (reorder_only)		/* a slow machine times nothing out */
+		p.rto_min = p.rto_max = p.rto_initial = 2000 * MS;
 
 	cub_tcp_set_params(A, &p);
 	cub_tcp_set_params(B, &p);
@@ -219,6 +234,8 @@ static void check_cc(struct cub_tcp *c, unsigned i)
 	      t.ssthresh);
 }
 
+static unsigned long rexmit_segs;
+
 static void *model_main(void *arg)
 {
 	struct cub_tcp *a[MAX_CONNS], *b[MAX_CONNS];
@@ -234,6 +251,10 @@ static void *model_main(void *arg)
 	W.dup_pm = (unsigned)(rnd(&r) % 40);
 	W.reorder_pm = (unsigned)(rnd(&r) % 40);
 	corrupt_pm = (unsigned)(rnd(&r) % 20);
+	if (reorder_only) {
+		W.drop_pm = corrupt_pm = 0;
+		W.reorder_pm = 20 + W.reorder_pm;
+	}
 	W.filter = corrupt;
 	printf("faults per mille: drop %u, duplicate %u, reorder %u, "
 	       "corrupt %u\n", W.drop_pm, W.dup_pm, W.reorder_pm, corrupt_pm);
@@ -263,6 +284,12 @@ static void *model_main(void *arg)
 	}
 	for (unsigned i = 0; i < nconns * 2; i++)
 		check_cc((i & 1) ? b[i / 2] : a[i / 2], i);
+	for (unsigned i = 0; i < nconns * 2; i++) {
+		struct cub_tcp_info t;
+
+		cub_tcp_info((i & 1) ? b[i / 2] : a[i / 2], &t);
+		rexmit_segs += t.retransmits;
+	}
 	for (unsigned i = 0; i < nconns; i++) {
 		cub_tcp_close(a[i]);
 		cub_tcp_close(b[i]);
@@ -298,6 +325,12 @@ static void *model_main(void *arg)
 		       (unsigned long long)(sa.tcp_partial_acks +
 		       sb.tcp_partial_acks),
 		       (unsigned long long)(sa.tcp_timeouts + sb.tcp_timeouts));
+		printf("retransmitted: %lu segments, about %llu bytes of %llu "
+		       "(%.2f%%)\n", rexmit_segs,
+		       (unsigned long long)rexmit_segs * CUB_TCP_MSS,
+		       (unsigned long long)(sa.tcp_bytes_rx + sb.tcp_bytes_rx),
+		       100.0 * rexmit_segs * CUB_TCP_MSS /
+		       (double)(sa.tcp_bytes_rx + sb.tcp_bytes_rx + 1));
 	}
 	return NULL;
 }
@@ -309,10 +342,11 @@ int main(int argc, char **argv)
 			  (uint64_t)cub_time_now() ^ 0x5eed;
 	if (argc > 2)
 		nconns = (unsigned)strtoul(argv[2], NULL, 0);
+	reorder_only = argc > 3 && !strcmp(argv[3], "reorder");
 	if (nconns < 1 || nconns > MAX_CONNS)
 		nconns = 4;
 	if (seed == 0)
-		seed = 1;
+		seed = (uint64_t)cub_time_now() ^ 0x5eed;
 	printf("model_tcp: seed %llu, %u connections\n",
 	       (unsigned long long)seed, nconns);
 	if (cub_sched_run(model_main, NULL, NULL) < 0)
