@@ -17,6 +17,12 @@
  *              to 127.0.0.1: ns per round trip; a note gives the same
  *              exchange by one thread alternating on the two sockets
  *              (no thread switch: four system calls per round trip)
+ *   tcp        16 MiB one way from A to B over TCP: ns per KiB
+ *   tcp-lossy  tcp with 1 % of the TCP frames lost on the wire (from
+ *              the timed part on): recovery by SACK and the receiver's
+ *              out-of-order queue; a note gives resends and timeouts
+ *   tcp-big    tcp with 256 KiB rings on both ends (window scaling)
+ *   linux-tcp  the same over Linux's loopback TCP
  *
  * The wire (below) is the bench's own and as cheap as it can be: a send
  * copies the frame into a free slot of a ring and passes the slot's
@@ -56,7 +62,8 @@
 
 /* ----------------------------------------------------------------- wire */
 
-#define SLOTS 128	/* a TCP window (45 segments) and its ACKs in flight */
+#define SLOTS 512	/* a TCP window (180 segments of a 256 KiB ring) and
+			 * its ACKs in flight */
 
 struct slot {
 	int to;				/* interface index */
@@ -77,7 +84,24 @@ static struct wire {
 	struct cub_chan ch;		/* slot numbers, in order */
 	unsigned long qbuf[SLOTS];
 	unsigned long refused;		/* sends with every slot in flight */
+	unsigned drop_pm;		/* tcp-lossy: TCP frames lost, per mille */
+	uint64_t rng;			/* xorshift state of the losses */
+	unsigned long dropped;
 } w;
+
+/* A TCP frame to be lost (drop_pm of them, at random). */
+static bool wire_drops(const struct slot *f)
+{
+	if (!w.drop_pm || f->len < 34 || f->data[23] != 6)
+		return false;
+	w.rng ^= w.rng << 13;
+	w.rng ^= w.rng >> 7;
+	w.rng ^= w.rng << 17;
+	if (w.rng % 1000 >= w.drop_pm)
+		return false;
+	w.dropped++;
+	return true;
+}
 
 /* Contexts: task, the interface's lock held (never blocks). */
 static int wire_send(struct cub_netif *nif, const void *frame, size_t len)
@@ -105,7 +129,9 @@ static void *wire_main(void *unused)
 
 	(void)unused;
 	while (cub_chan_recv(&w.ch, &s) == 1) {
-		cub_netif_input(&w.nif[w.slot[s].to], w.slot[s].data, w.slot[s].len);
+		if (!wire_drops(&w.slot[s]))
+			cub_netif_input(&w.nif[w.slot[s].to], w.slot[s].data,
+					w.slot[s].len);
 		w.done++;
 	}
 	return NULL;
@@ -250,24 +276,61 @@ static bool tcp_send_n(struct cub_tcp *c, long bytes)
 	return true;
 }
 
+/* tcp-big: rings of this size on both ends (0: the default 64 KiB). */
+static uint32_t tcp_ring;
+
+static int tcp_rings(void)
+{
+	struct cub_tcp_params p = { .sndbuf = tcp_ring, .rcvbuf = tcp_ring };
+
+	for (int i = 0; i < 2; i++)
+		if (cub_tcp_set_params(&w.nif[i], &p))
+			return -1;
+	return 0;
+}
+
+static void tcp_note(struct cub_tcp *c)
+{
+	struct cub_netif_stats a, b;
+	struct cub_tcp_info i;
+
+	cub_netif_stats(&w.nif[0], &a);
+	cub_netif_stats(&w.nif[1], &b);
+	cub_tcp_info(c, &i);
+	printf("note: %lu frames lost; sender: %llu segments resent, %llu "
+	       "timeouts, %llu fast retransmits, SACK %s, window scale %u; "
+	       "receiver kept %llu segments out of order\n", w.dropped,
+	       (unsigned long long)a.tcp_retransmits,
+	       (unsigned long long)a.tcp_timeouts,
+	       (unsigned long long)a.tcp_fast_retransmits,
+	       i.sack ? "on" : "off", i.snd_wscale,
+	       (unsigned long long)b.tcp_ooo_kept);
+}
+
 static void *tcp_bench(void *unused)
 {
 	struct cub_coro *wire, *sink;
 	struct cub_tcp *l, *c;
 	void *sink_failed = (void *)1;
+	unsigned drop_pm = w.drop_pm;
 	uint64_t t0;
 	bool ok;
 
 	(void)unused;
-	if (wire_start(&wire) || cub_tcp_listen(&w.nif[1], TCP_PORT, 1, &l) ||
+	w.drop_pm = 0;			/* no loss before the clock starts */
+	if (wire_start(&wire) || tcp_rings() ||
+	    cub_tcp_listen(&w.nif[1], TCP_PORT, 1, &l) ||
 	    cub_coro_spawn(&sink, tcp_sink, l, NULL) ||
 	    cub_tcp_connect(&w.nif[0], IP_B, TCP_PORT, CUB_NSEC_PER_SEC, &c))
 		return (void *)1;
 	ok = tcp_send_n(c, TCP_WARM);
+	w.drop_pm = drop_pm;
 	t0 = cub_time_now();
 	ok = ok && tcp_send_n(c, TCP_BYTES) && cub_tcp_shutdown(c) == 0;
 	cub_coro_join(sink, &sink_failed);
 	result = (double)(cub_time_now() - t0) / (TCP_BYTES >> 10);
+	w.drop_pm = 0;
+	tcp_note(c);
 	cub_tcp_close(c);
 	cub_tcp_close(l);
 	cub_chan_close(&w.ch);
@@ -424,12 +487,19 @@ int main(int argc, char **argv)
 		cub_sched_run(ping_bench, NULL, &failed);
 	} else if (!strcmp(mode, "linux-udp")) {
 		failed = linux_bench() ? (void *)1 : NULL;
-	} else if (!strcmp(mode, "tcp")) {
+	} else if (!strcmp(mode, "tcp") || !strcmp(mode, "tcp-lossy") ||
+		   !strcmp(mode, "tcp-big")) {
+		w.rng = 0x9e3779b97f4a7c15ull;
+		if (!strcmp(mode, "tcp-lossy"))
+			w.drop_pm = 10;		/* 1 % */
+		if (!strcmp(mode, "tcp-big"))
+			tcp_ring = 256 * 1024;
 		cub_sched_run(tcp_bench, NULL, &failed);
 	} else if (!strcmp(mode, "linux-tcp")) {
 		failed = linux_tcp_bench() ? (void *)1 : NULL;
 	} else {
-		fprintf(stderr, "usage: %s udp|udp-timed|ping|linux-udp|tcp|linux-tcp\n",
+		fprintf(stderr, "usage: %s udp|udp-timed|ping|linux-udp|tcp|tcp-lossy|"
+			"tcp-big|linux-tcp\n",
 			argv[0]);
 		return 2;
 	}
