@@ -625,11 +625,16 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * must not be used after cub_tcp_close / cub_tcp_abort returns.
  *
  * Buffers: each connection allocates, when it is created, a send and a
- * receive ring of CUB_TCP_SNDBUF / CUB_TCP_RCVBUF bytes; nothing is
- * allocated per segment. The receive window is the receive ring's free
- * space (at most 65535: no window scaling); a reader freeing space sends
- * a window update. Segments beyond rcv_nxt are dropped and ACKed (no
- * reassembly queue: the sender's retransmission fills the hole).
+ * receive ring of the interface's params.sndbuf / rcvbuf bytes (default
+ * CUB_TCP_SNDBUF / CUB_TCP_RCVBUF, 64 KiB); nothing is allocated per
+ * segment. The receive window is the receive ring's free space beyond
+ * rcv_nxt, scaled (RFC 7323) when both SYNs carried the window scale
+ * option (ours: the smallest shift that fits the ring), at most 65535
+ * otherwise; a reader freeing space sends a window update. Segments
+ * beyond rcv_nxt within the window are kept in the receive ring (up to
+ * 8 separate ranges per connection: tcp_ooo_kept; more are dropped:
+ * tcp_ooo) and draw an immediate duplicate ACK with SACK blocks (RFC
+ * 2018) when both SYNs offered SACK; a FIN beyond a hole waits for it.
  *
  * Timers run in one coroutine per interface ("tcp timer"), spawned with
  * the first TCP block and ended with the last, that sleeps until the
@@ -651,10 +656,14 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * recovery (RFC 6582: each partial ACK resends the next hole,
  * tcp_partial_acks); a timeout sets ssthresh to half the flight and
  * cwnd to one MSS, and sending starts again at the first
- * unacknowledged byte. cub_tcp_info shows cwnd and ssthresh.
- * No Nagle, no delayed ACKs, no keep-alive, no urgent data, no options
- * sent but MSS (CUB_TCP_MSS); the peer's MSS is honoured (536 without
- * the option).
+ * unacknowledged byte. With SACK agreed, fast recovery follows RFC 6675
+ * (cwnd = ssthresh; every ACK resends the holes below the highest
+ * SACKed byte while pipe leaves room). cub_tcp_info shows cwnd and
+ * ssthresh. Options sent: MSS (CUB_TCP_MSS), window scale and
+ * SACK-permitted on SYNs, SACK blocks in ACKs; the peer's MSS is
+ * honoured (536 without the option); a malformed option list drops the
+ * segment (tcp_bad). No Nagle, no delayed ACKs, no keep-alive, no
+ * urgent data, no timestamps.
  *
  * Errors of a connection (-CUB_ECONNRESET: the peer reset it;
  * -CUB_ECONNREFUSED: a RST answered our SYN; -CUB_ETIMEDOUT: the peer
