@@ -204,6 +204,9 @@ static int connect_start(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
 		return -CUB_ENOMEM;
 	nif->st.tcp_active_opens++;
 	c->users = 1;
+	c->user = true;			/* the caller's from the start: data the
+					 * peer sends before connect returns is
+					 * theirs to read, not a reason for RST */
 	c->lport = cubi_tcp_pick_port(nif);
 	c->raddr = dst;
 	c->rport = port;
@@ -247,10 +250,10 @@ int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
 	if (c) {
 		c->users--;
 		if (r == 0) {
-			c->user = true;
 			c->magic = TCP_MAGIC;
 			*out = c;
 		} else {
+			c->user = false;
 			cubi_tcp_reset(c, 0);
 			cubi_tcp_maybe_free(c);
 		}

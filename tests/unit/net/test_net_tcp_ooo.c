@@ -704,6 +704,55 @@ static void test_sack_sender(void **state)
 	run(sack_send_main);
 }
 
+/* ------------------------------------------------ the peer speaks first */
+
+/* The SYN-ACK, a greeting and the peer's FIN arrive together, before the
+ * connecting coroutine runs again (a server that greets, as SMTP or SSH
+ * do, behind a fast link): connect succeeds, the greeting is there to
+ * read, then the end of the stream. Before the fix the greeting found
+ * the connection without its user and was answered with a RST. */
+static void *speaks_first_main(void *arg)
+{
+	static uint8_t f[3][CUB_ETH_FRAME_MAX];
+	static const char hello[] = "220 hello\r\n";
+	size_t n[3], hl = sizeof(hello) - 1;
+	struct cub_coro *co;
+	char buf[32];
+
+	(void)arg;
+	start();
+	ncap = 0;
+	W.filter = capture;
+	assert_int_equal(cub_coro_spawn(&co, connector, NULL, NULL), 0);
+	wire_settle(&W);
+	assert_int_equal(ncap, 1);
+	aport = t_get16(last());
+	a_iss = t_get32(last() + 4);
+	n[0] = t_tcp(f[0], MAC_A, MAC_B, IP_B, IP_A, PPORT, aport, P0 - 1, a_iss + 1,
+		     0x12, 8000, NULL, 0, NULL, 0);
+	n[1] = t_tcp(f[1], MAC_A, MAC_B, IP_B, IP_A, PPORT, aport, P0, a_iss + 1,
+		     0x18, 8000, NULL, 0, hello, hl);
+	n[2] = t_tcp(f[2], MAC_A, MAC_B, IP_B, IP_A, PPORT, aport, P0 + (uint32_t)hl,
+		     a_iss + 1, 0x11, 8000, NULL, 0, NULL, 0);
+	for (int i = 0; i < 3; i++)
+		cub_netif_input(A, f[i], n[i]);		/* no yield between */
+	cub_coro_join(co, NULL);
+	assert_int_equal(ct.r, 0);
+	assert_int_equal(stats(A).tcp_rst_tx, 0);
+	assert_int_equal(cub_tcp_recv(ct.c, buf, sizeof buf, 1000 * MS), (long)hl);
+	assert_memory_equal(buf, hello, hl);
+	assert_int_equal(cub_tcp_recv(ct.c, buf, sizeof buf, 1000 * MS), 0);
+	assert_int_equal(cub_tcp_abort(ct.c), 0);
+	stop();
+	return NULL;
+}
+
+static void test_peer_speaks_first(void **state)
+{
+	(void)state;
+	run(speaks_first_main);
+}
+
 /* ------------------------------------------ one loss between two ends */
 
 /* 1 MiB from A to B with one data frame lost on the way: the receiver
@@ -770,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_options),
 		cmocka_unit_test(test_sack_sender),
 		cmocka_unit_test(test_one_loss),
+		cmocka_unit_test(test_peer_speaks_first),
 	};
 
 	cubi_mem_init();
