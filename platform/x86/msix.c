@@ -8,7 +8,14 @@
  * masked); it is accessed with 32-bit reads and writes only.
  * Locking: configuration space accesses are atomic (pci.c); the table is
  * written only here, at boot or in task context by the device's driver.
+ *
+ * Vectors for the drivers' MSI-X entries (cubi_pci_take_vector) come from
+ * the top of intr.h's free range, 0xEF down, one per device: the
+ * registration itself is the claim (cub_irq_register refuses a taken
+ * vector), so two drivers never share one.
  */
+#include <cubrt/irq.h>
+
 #include "intr.h"
 #include "pci.h"
 #include "x86.h"
@@ -74,4 +81,21 @@ void cubi_pci_msix_disable(const struct cubi_pci_dev *d)
 	if (cap)
 		cubi_pci_write16(d, cap + MSIX_CTRL,
 				 cubi_pci_read16(d, cap + MSIX_CTRL) & ~CTRL_ENABLE);
+}
+
+int cubi_pci_take_vector(cub_irq_fn fn, void *ctx, const char *name,
+			 unsigned *vector)
+{
+	for (unsigned v = VEC_FREE_HI; v >= VEC_FREE_LO; v--) {
+		int rc = cub_irq_register(CUB_IRQ_VECTOR(v), fn, ctx);
+
+		if (rc == 0) {
+			*vector = v;
+			cub_irq_set_name(CUB_IRQ_VECTOR(v), name);
+			return 0;
+		}
+		if (rc != -CUB_EBUSY && rc != -CUB_EPERM)
+			return rc;
+	}
+	return -CUB_EBUSY;
 }

@@ -10,6 +10,7 @@
 #define CUBRT_X86_PCI_H
 
 #include <cubrt/base.h>
+#include <cubrt/irq.h>
 
 #define PCI_VENDOR 0x00
 #define PCI_DEVICE 0x02
@@ -108,5 +109,17 @@ int cubi_pci_msix_route(const struct cubi_pci_dev *d, unsigned entry,
 
 /* Turns MSI-X off again (entries stay masked). Contexts: boot, task. */
 void cubi_pci_msix_disable(const struct cubi_pci_dev *d);
+
+/*
+ * msix.c: registers fn(ctx) on the highest free CPU vector (VEC_FREE_HI
+ * down to VEC_FREE_LO: applications tend to pick low ones), names the
+ * line name (kept, not copied) and stores the vector in *vector; 0, or
+ * -CUB_EBUSY when every vector is taken, or another error of
+ * cub_irq_register (*vector untouched then). The caller routes an MSI-X
+ * entry to it and unregisters it when giving the device up.
+ * Contexts: boot, task.
+ */
+int cubi_pci_take_vector(cub_irq_fn fn, void *ctx, const char *name,
+			 unsigned *vector);
 
 #endif

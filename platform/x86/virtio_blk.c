@@ -37,23 +37,6 @@
 struct vblk cubi_vblks[VBLK_MAX];
 unsigned cubi_vblk_count;
 
-/* The highest free vector, as virtio-net takes its own. */
-static int take_vector(struct vblk *d)
-{
-	for (unsigned v = VEC_FREE_HI; v >= VEC_FREE_LO; v--) {
-		int rc = cub_irq_register(CUB_IRQ_VECTOR(v), cubi_vblk_irq, d);
-
-		if (rc == 0) {
-			d->vector = v;
-			cub_irq_set_name(CUB_IRQ_VECTOR(v), d->name);
-			return 0;
-		}
-		if (rc != -CUB_EBUSY && rc != -CUB_EPERM)
-			return rc;
-	}
-	return -CUB_EBUSY;
-}
-
 /* Queue 0 with its request slots, interrupting through MSI-X entry 0. */
 static int setup_queue(struct vblk *d)
 {
@@ -87,7 +70,8 @@ static int start(struct vblk *d, const char **why)
 	d->read_only = feat & F_RO;
 	d->has_flush = feat & F_FLUSH;
 	*why = "no free interrupt vector";
-	if ((rc = take_vector(d)))
+	if ((rc = cubi_pci_take_vector(cubi_vblk_irq, d, d->name,
+					 &d->vector)))
 		return rc;
 	*why = "its MSI-X table is unusable";
 	if ((rc = cubi_pci_msix_route(&d->pci, 0, d->vector)))

@@ -39,24 +39,6 @@
 struct vnet cubi_vnets[VNET_MAX];
 unsigned cubi_vnet_count;
 
-/* Registers the handler on the highest free vector (applications tend to
- * pick low ones from 0x70 up). */
-static int take_vector(struct vnet *n)
-{
-	for (unsigned v = VEC_FREE_HI; v >= VEC_FREE_LO; v--) {
-		int rc = cub_irq_register(CUB_IRQ_VECTOR(v), cubi_vnet_irq, n);
-
-		if (rc == 0) {
-			n->vector = v;
-			cub_irq_set_name(CUB_IRQ_VECTOR(v), n->name);
-			return 0;
-		}
-		if (rc != -CUB_EBUSY && rc != -CUB_EPERM)
-			return rc;
-	}
-	return -CUB_EBUSY;
-}
-
 /* Tells the device where queue qi lives and that it interrupts through
  * MSI-X entry 0. Precondition: MSI-X enabled (the 0x16 register). */
 static int setup_queue(struct vnet *n, uint16_t qi, struct cubi_virtq *q,
@@ -116,7 +98,8 @@ static int start(struct vnet *n, const char **why)
 	outl(n->io + VIO_GUEST_FEATURES, feat);
 	n->has_status = feat & F_STATUS;
 	*why = "no free interrupt vector";
-	if ((rc = take_vector(n)))
+	if ((rc = cubi_pci_take_vector(cubi_vnet_irq, n, n->name,
+					 &n->vector)))
 		return rc;
 	*why = "its MSI-X table is unusable";
 	if ((rc = cubi_pci_msix_route(&n->pci, 0, n->vector)))
