@@ -37,22 +37,32 @@
 struct vblk cubi_vblks[VBLK_MAX];
 unsigned cubi_vblk_count;
 
+int cubi_vblk_queue_init(struct vblk *d, uint16_t size)
+{
+	int rc = cubi_virtq_init_req(&d->q, size, VBLK_SLOTS,
+				     VBLK_MAX_SECTORS * CUB_ARCH_BLK_SECTOR);
+
+	if (rc)
+		return rc;
+	cub_memset(d->inflight, 0, sizeof(d->inflight));
+	d->nfree = 0;
+	for (unsigned s = 0; s < d->q.nslots; s++)
+		d->free[d->nfree++] = (uint16_t)s;
+	return 0;
+}
+
 /* Queue 0 with its request slots, interrupting through MSI-X entry 0. */
 static int setup_queue(struct vblk *d)
 {
 	int rc;
 
 	outw(d->io + VB_QUEUE_SEL, 0);
-	rc = cubi_virtq_init_req(&d->q, inw(d->io + VB_QUEUE_SIZE), VBLK_SLOTS,
-				 VBLK_MAX_SECTORS * CUB_ARCH_BLK_SECTOR);
-	if (rc)
+	if ((rc = cubi_vblk_queue_init(d, inw(d->io + VB_QUEUE_SIZE))))
 		return rc;
 	outl(d->io + VB_QUEUE_PFN, (uint32_t)(d->q.ring_pa >> 12));
 	outw(d->io + VB_MSIX_QUEUE, 0);
 	if (inw(d->io + VB_MSIX_QUEUE) != 0)
 		return -CUB_EIO;
-	for (unsigned s = 0; s < d->q.nslots; s++)
-		d->free[d->nfree++] = (uint16_t)s;
 	return 0;
 }
 

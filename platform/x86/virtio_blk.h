@@ -12,7 +12,13 @@
  *
  * Invariants: a slot is either in free[0..nfree) or posted to the device
  * with inflight[slot] the request it carries, never both; a completion
- * names a posted slot (virtq.c checks), so a request's done runs once.
+ * names a posted slot (virtq.c checks, and the handler again that
+ * inflight[slot] is set), so a request's done runs once.
+ *
+ * The disk a driver function works on is passed in (cubi_vblk_submit,
+ * cubi_vblk_irq, cubi_vblk_queue_init), so tests/qemu/blk/bad.c can run
+ * the request and completion paths on a disk of its own whose device it
+ * plays by hand; cubi_vblks holds the real ones.
  */
 #ifndef CUBRT_X86_VIRTIO_BLK_H
 #define CUBRT_X86_VIRTIO_BLK_H
@@ -44,6 +50,8 @@
 #define VBLK_T_OUT 1
 #define VBLK_T_FLUSH 4
 #define VBLK_S_OK 0
+#define VBLK_S_IOERR 1
+#define VBLK_S_UNSUPP 2
 
 struct vblk {
 	struct cubi_pci_dev pci;
@@ -65,8 +73,23 @@ struct vblk {
 extern struct vblk cubi_vblks[VBLK_MAX];
 extern unsigned cubi_vblk_count;	/* disks 0..count-1 are ready */
 
-/* The interrupt handler (virtio_blk_io.c). Contexts: irq. */
+/*
+ * The interrupt handler (virtio_blk_io.c): takes every used entry of
+ * ctx's (a struct vblk) queue and completes the requests they name, or
+ * counts a malformed entry in bad_used. Contexts: irq, or any context
+ * with interrupts disabled (tests/qemu/blk/bad.c calls it on a disk it
+ * plays the device of).
+ */
 void cubi_vblk_irq(void *ctx);
+
+/* cub_arch_blk_submit on disk d (virtio_blk_io.c): the same checks and
+ * results. Contexts: task, irq. */
+int cubi_vblk_submit(struct vblk *d, struct cub_arch_blk_req *req);
+
+/* Makes d's request queue of size entries (a power of two) and puts all
+ * its slots on the free list (virtio_blk.c); the device is not told.
+ * 0, or cubi_virtq_init_req's error. Contexts: boot, task. */
+int cubi_vblk_queue_init(struct vblk *d, uint16_t size);
 
 /* Finds and starts every virtio-blk device (virtio_blk.c). Contexts:
  * boot, after cubi_x86_irq_init, interrupts disabled. */
