@@ -8,7 +8,8 @@
  *              in APIC mode the PIC is masked and only strays arrive)
  *   0x30-0x6F  I/O APIC pins: global system interrupt g on 0x30 + g
  *   0x70-0xEF  free: applications register CUB_IRQ_VECTOR(v); the
- *              virtio-net driver takes one per NIC from 0xEF down
+ *              virtio drivers take one per device (network cards, then
+ *              disks) from 0xEF down (cubi_pci_take_vector, msix.c)
  *   0xF0       local APIC timer
  *   0xFF       local APIC spurious vector
  */

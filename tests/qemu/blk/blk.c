@@ -96,7 +96,10 @@ static void many(struct cub_blk *d)
 		cub_coro_join(c[i], NULL);
 	CHECK_EQ(cub_blk_info(d, &b), 0);
 	CHECK_EQ(b.requests - a.requests, WRITERS * PER / 8 * 2);
-	CHECK(b.queue_waits > a.queue_waits);
+	/* Whether a request had to wait for one of the 16 slots depends on
+	 * how fast QEMU completes them (mostly yes; once in about 17 runs
+	 * no): the queueing itself is proven on the host with a disk that
+	 * completes by hand (test_blk_queue), so here it is only reported. */
 	cub_printk("many: %u coroutines, %llu requests, %llu waited for a place\n",
 		   WRITERS, (unsigned long long)(b.requests - a.requests),
 		   (unsigned long long)(b.queue_waits - a.queue_waits));
