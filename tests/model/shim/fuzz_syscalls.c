@@ -210,6 +210,7 @@ static const char *const paths[] = {
 	"f", "d", "d/f", "./f", "..", "/", "/tmp", "/dev/null", "/etc/hosts", "",
 	"/proc/self/fd/3", "/proc/self/fd/4", "/proc/self/fd/5/f", "/dev/fd/6",
 	"/dev/stdout", "/proc/self/cwd", "/proc/self/cwd/f", "/proc/self/exe",
+	"/dev/vda",			/* a 64 KiB disk (main: CUBRT_HOST_DISK) */
 };
 
 /* Which arguments of call nr are paths (bit i: a[i]), 0 for none. */
@@ -344,7 +345,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 	case 16: {				/* ioctl: often one it knows; */
 		static const long req[] = { 0x541b, 0x5421, 0x5451, 0x5450, 0x5452,
 					    0x5411, 0x8912, 0x8933, 0x8910, 0x8913,
-					    0x5401 };
+					    0x5401, 0x80081272, 0x1268, 0x1261 };
 		int *on = (int *)(void *)(scratch + SCRATCH / 2 + 480);
 
 		if (rnd(s) % 2)
@@ -509,6 +510,19 @@ static void ended(int status)
 	_exit(status);
 }
 
+/* A 64 KiB scratch disk for /dev/vda (the host port's disks are the
+ * files CUBRT_HOST_DISK names). 0 or -1. */
+static char disk_path[] = "/tmp/fuzzdiskXXXXXX";
+
+static int make_disk(void)
+{
+	int fd = mkstemp(disk_path);
+
+	if (fd < 0 || ftruncate(fd, 64 * 1024) || close(fd))
+		return -1;
+	return setenv("CUBRT_HOST_DISK", disk_path, 1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *env = getenv("CUBRT_SEED");
@@ -531,6 +545,8 @@ int main(int argc, char **argv)
 		return 2;
 	scratch = area;
 	readonly = area + SCRATCH + 4096;
+	if (make_disk())
+		return 2;
 	cubi_mem_init();
 	/* Odd seeds run with demand paging, as on bare metal: the calls must
 	 * page in what they touch (the harness never touches the shim's
@@ -549,6 +565,7 @@ int main(int argc, char **argv)
 	cub_sched_run(run_all, NULL, NULL);
 	cubi_host_set_exit_hook(NULL);
 	cubi_host_capture_console(NULL, 0);
+	unlink(disk_path);
 	printf("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "
 	       "succeeded, %u mappings made (%u of files)\n", done, bad, fs_ok, n_map,
 	       n_shared);
