@@ -388,6 +388,24 @@ int cub_arch_blk_info(unsigned i, struct cub_arch_blk_info *info);
  */
 int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *req);
 
+/* For platforms: the argument checks cub_arch_blk_submit owes, for a
+ * disk of `sectors` that takes at most max_sectors a request: 0,
+ * -CUB_EINVAL or -CUB_EROFS as above. Contexts: any. */
+static inline int cub_arch_blk_req_check(const struct cub_arch_blk_req *r, uint64_t sectors,
+					 uint32_t max_sectors, bool read_only)
+{
+	if (!r || !r->done)
+		return -CUB_EINVAL;
+	if (r->op == CUB_ARCH_BLK_FLUSH)
+		return r->count ? -CUB_EINVAL : 0;
+	if (r->op != CUB_ARCH_BLK_READ && r->op != CUB_ARCH_BLK_WRITE)
+		return -CUB_EINVAL;
+	if (!r->buf || r->count == 0 || r->count > max_sectors || r->lba >= sectors ||
+	    r->count > sectors - r->lba)
+		return -CUB_EINVAL;
+	return r->op == CUB_ARCH_BLK_WRITE && read_only ? -CUB_EROFS : 0;
+}
+
 /* --------------------------------------------------------- diagnostics */
 
 /* The current frame pointer (for backtraces). Contexts: any. */

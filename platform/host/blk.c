@@ -111,22 +111,6 @@ int cub_arch_blk_info(unsigned i, struct cub_arch_blk_info *info)
 	return rc;
 }
 
-static int check(unsigned i, const struct cub_arch_blk_req *r)
-{
-	if (!r || !r->done)
-		return -CUB_EINVAL;
-	if (r->op == CUB_ARCH_BLK_FLUSH)
-		return r->count ? -CUB_EINVAL : 0;
-	if (r->op != CUB_ARCH_BLK_READ && r->op != CUB_ARCH_BLK_WRITE)
-		return -CUB_EINVAL;
-	if (!r->buf || r->count == 0 || r->count > HOST_MAX_SECTORS ||
-	    r->lba >= disks[i].sectors || r->count > disks[i].sectors - r->lba)
-		return -CUB_EINVAL;
-	if (r->op == CUB_ARCH_BLK_WRITE && disks[i].ro)
-		return -CUB_EROFS;
-	return 0;
-}
-
 /* The transfer itself: 0 or -CUB_EIO. */
 static int transfer(unsigned i, const struct cub_arch_blk_req *r)
 {
@@ -151,7 +135,8 @@ int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *req)
 	refresh();
 	if (i >= ndisks)
 		rc = -CUB_ENODEV;
-	else if (!(rc = check(i, req))) {
+	else if (!(rc = cub_arch_blk_req_check(req, disks[i].sectors, HOST_MAX_SECTORS,
+							 disks[i].ro))) {
 		req->slot = 0;
 		req->done(req, transfer(i, req));
 	}

@@ -49,23 +49,6 @@ int cub_arch_blk_info(unsigned i, struct cub_arch_blk_info *info)
 	return 0;
 }
 
-/* The arguments' check of the contract (arch.h). */
-static int check(const struct vblk *d, const struct cub_arch_blk_req *r)
-{
-	if (!r || !r->done)
-		return -CUB_EINVAL;
-	if (r->op == CUB_ARCH_BLK_FLUSH)
-		return r->count ? -CUB_EINVAL : 0;
-	if (r->op != CUB_ARCH_BLK_READ && r->op != CUB_ARCH_BLK_WRITE)
-		return -CUB_EINVAL;
-	if (!r->buf || r->count == 0 || r->count > VBLK_MAX_SECTORS ||
-	    r->lba >= d->sectors || r->count > d->sectors - r->lba)
-		return -CUB_EINVAL;
-	if (r->op == CUB_ARCH_BLK_WRITE && d->read_only)
-		return -CUB_EROFS;
-	return 0;
-}
-
 /* Fills slot's header (and a write's data) and posts it. Precondition:
  * interrupts disabled, slot free. */
 static void post(struct vblk *d, unsigned slot, struct cub_arch_blk_req *r)
@@ -99,7 +82,7 @@ int cubi_vblk_submit(struct vblk *d, struct cub_arch_blk_req *req)
 	unsigned long irq;
 	int rc;
 
-	if ((rc = check(d, req)))
+	if ((rc = cub_arch_blk_req_check(req, d->sectors, VBLK_MAX_SECTORS, d->read_only)))
 		return rc;
 	irq = cub_arch_irq_save();
 	if (req->op == CUB_ARCH_BLK_FLUSH && !d->has_flush) {

@@ -19,17 +19,11 @@
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
+#include "../check.h"
+
 #define SEC CUB_NSEC_PER_SEC
 #define HOST CUB_IP4(10, 0, 2, 2)
 
-static int passed, total;
-
-static void check(const char *what, bool ok)
-{
-	total++;
-	passed += ok;
-	cub_printk("%s: %s\n", what, ok ? "ok" : "FAILED");
-}
 
 /* Reads a decimal number from *s, skipping one space after it. */
 static unsigned number(const char **s)
@@ -111,6 +105,5 @@ int cub_main(void)
 	check("dhcp", cub_net_dhcp(nif, 5 * SEC, &lease) == 0);
 	lookups(nif, (uint16_t)port);
 	visit(nif, (uint16_t)port, (uint16_t)web);
-	cub_printk("dns: %d of %d checks passed\n", passed, total);
-	return passed == total ? 0 : 1;
+	return check_summary("dns");
 }

@@ -15,17 +15,10 @@
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
+#include "../check.h"
+
 #define MS (1000ull * 1000)
 #define GW CUB_IP4(10, 0, 2, 2)
-
-static int passed, total;
-
-static void check(const char *what, bool ok)
-{
-	total++;
-	passed += ok;
-	cub_printk("%s: %s\n", what, ok ? "ok" : "FAILED");
-}
 
 /* tftp/lines.txt: "line NNN: the quick brown fox jumps over the lazy
  * dog\n" for NNN = 000..099. */
@@ -123,6 +116,5 @@ int cub_main(void)
 	      cub_udp_recvfrom(&u, &c, 1, NULL, NULL, 100 * MS) == -CUB_ETIMEDOUT &&
 	      cub_udp_close(&u) == 0);
 	check_counters(nif, 0);
-	cub_printk("net stack: %d of %d checks passed\n", passed, total);
-	return passed == total ? 0 : 1;
+	return check_summary("net stack");
 }

@@ -17,20 +17,14 @@
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
+#include "../check.h"
+
 #define MS (1000ull * 1000)
 #define SEC (1000ull * MS)
 #define MIB (1024 * 1024)
 #define GUEST_PORT 5000
 
-static int passed, total;
 static uint8_t buf[16384];
-
-static void check(const char *what, bool ok)
-{
-	total++;
-	passed += ok;
-	cub_printk("%s: %s\n", what, ok ? "ok" : "FAILED");
-}
 
 static uint8_t pat(size_t i, unsigned k)
 {
@@ -172,6 +166,5 @@ int cub_main(void)
 	else
 		check("a server port on the command line", false);
 	counters(nif);
-	cub_printk("tcp: %d of %d checks passed\n", passed, total);
-	return passed == total ? 0 : 1;
+	return check_summary("tcp");
 }

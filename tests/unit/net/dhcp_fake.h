@@ -20,7 +20,7 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
-#include "net_test.h"
+#include "net_unit.h"
 
 static struct wire W;
 #define A (&W.end[0].nif)
@@ -329,19 +329,6 @@ static void *dsrv_main(void *arg)
 }
 
 /* ------------------------------------------------------------- harness */
-
-static struct cub_netif_stats stats(struct cub_netif *n)
-{
-	struct cub_netif_stats st;
-
-	assert_int_equal(cub_netif_stats(n, &st), 0);
-	return st;
-}
-
-static void run(cub_coro_fn fn)
-{
-	assert_int_equal(cub_sched_run(fn, NULL, NULL), 0);
-}
 
 /* The wire with A unconfigured and B at 10.0.2.2/24; the server on B
  * when `server`. */

@@ -121,7 +121,7 @@ static void *exchange_main(void *arg)
 		    "x", 1);
 	assert_int_equal(wire_send(B, f, len), 0);
 	wire_settle(&W);
-	assert_int_equal(stats(A).ip_not_ours, 1);
+	assert_int_equal(if_stats(A).ip_not_ours, 1);
 	stop(true);
 	return NULL;
 }
@@ -153,7 +153,7 @@ static void *unicast_main(void *arg)
 	assert_int_equal(l.lease_s, 0xffffffffu);
 	assert_int_equal(l.ignored, 0);
 	assert_config(OFFER_IP, 24, 0);
-	assert_int_equal(stats(A).udp_delivered, 2);
+	assert_int_equal(if_stats(A).udp_delivered, 2);
 	assert_int_equal(cub_net_ping(A, SRV_IP, 1, 0, 1000 * MS, NULL), 0);
 	stop(true);
 	return NULL;
@@ -267,7 +267,7 @@ static void *ignored_main(void *arg)
 				 __builtin_popcount(acks));
 		/* One exchange: nothing restarted, nothing resent. */
 		assert_int_equal(nsent, 2);
-		assert_int_equal(stats(A).udp_queue_full, 0);
+		assert_int_equal(if_stats(A).udp_queue_full, 0);
 		assert_config(OFFER_IP, 24, SRV_IP);
 		stop(true);
 	}
@@ -368,8 +368,8 @@ static void *no_server_main(void *arg)
 	assert_int_equal(nsent, 1);	/* the first retry is 1 s away */
 	check_msg(0, DISCOVER, 0, 0);
 	/* B had no port 67: no port unreachable for a broadcast. */
-	assert_int_equal(stats(B).udp_no_port, 1);
-	assert_int_equal(stats(B).icmp_unreach_tx, 0);
+	assert_int_equal(if_stats(B).udp_no_port, 1);
+	assert_int_equal(if_stats(B).icmp_unreach_tx, 0);
 
 	assert_int_equal(cub_netif_configure(A, CUB_IP4(10, 0, 2, 50), 24,
 					     SRV_IP), 0);
@@ -402,7 +402,7 @@ static void *args_main(void *arg)
 	assert_int_equal(cub_udp_close(&u), 0);
 	wire_settle(&W);
 	assert_int_equal(nsent, 0);
-	assert_int_equal(stats(A).tx_frames, 0);
+	assert_int_equal(if_stats(A).tx_frames, 0);
 	assert_config(0, 0, 0);
 	stop(false);
 	return NULL;

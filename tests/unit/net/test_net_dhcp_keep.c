@@ -139,9 +139,9 @@ static void *renew_main(void *arg)
 	/* The interface was not reconfigured: the ARP entry for the server
 	 * that the renewal made survives (a ping needs no new request). */
 	assert_config(OFFER_IP, 24, SRV_IP);
-	arps = stats(A).arp_requests_tx;
+	arps = if_stats(A).arp_requests_tx;
 	assert_int_equal(cub_net_ping(A, SRV_IP, 1, 8, 1 * SEC, NULL), 0);
-	assert_int_equal(stats(A).arp_requests_tx, arps);
+	assert_int_equal(if_stats(A).arp_requests_tx, arps);
 	end_keep();
 	return NULL;
 }

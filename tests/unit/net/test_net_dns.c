@@ -31,7 +31,7 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
-#include "net_test.h"
+#include "net_unit.h"
 
 static struct wire W;
 #define A (&W.end[0].nif)
@@ -195,19 +195,6 @@ static void stop(void)
 	cub_coro_join(S.coro, NULL);
 	wire_stop(&W);
 	assert_int_equal(W.full, 0);
-}
-
-static void run(cub_coro_fn fn)
-{
-	assert_int_equal(cub_sched_run(fn, NULL, NULL), 0);
-}
-
-static struct cub_netif_stats stats(struct cub_netif *n)
-{
-	struct cub_netif_stats st;
-
-	assert_int_equal(cub_netif_stats(n, &st), 0);
-	return st;
 }
 
 static int lookup(const char *name, uint64_t timeout, struct cub_dns_result *r)
@@ -470,7 +457,7 @@ static void *ignored_main(void *arg)
 	assert_int_equal(r.ttl_s, 77);
 	assert_int_equal(r.ignored, kinds + BAD_FORGED);
 	assert_int_equal(r.queries, 1);
-	assert_int_equal(stats(A).udp_queue_full, 0);
+	assert_int_equal(if_stats(A).udp_queue_full, 0);
 	stop();
 	return NULL;
 }

@@ -23,7 +23,7 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
-#include "net_test.h"
+#include "net_unit.h"
 
 static struct cap CAP;
 #define C (&CAP.nif)
@@ -80,11 +80,6 @@ static void cap_end(void)
 	assert_int_equal(cub_ip4_set_reasm_timeout(C, 1), 0);
 	assert_int_equal(cub_ip4_reasm_busy(C), 0);
 	check_sums();
-}
-
-static void run(cub_coro_fn fn)
-{
-	assert_int_equal(cub_sched_run(fn, NULL, NULL), 0);
 }
 
 /* A UDP datagram from P:777 to C:PORT with len payload bytes in D, its

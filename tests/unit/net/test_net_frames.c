@@ -23,7 +23,7 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
-#include "net_test.h"
+#include "net_unit.h"
 
 static struct cap CAP;
 #define C (&CAP.nif)
@@ -49,11 +49,6 @@ static void cap_start(void)
 	memset(&CAP, 0, sizeof(CAP));
 	assert_int_equal(cub_netif_init(C, "cap", MAC_C, &cap_ops, &CAP), 0);
 	assert_int_equal(cub_netif_configure(C, IP_C, 24, 0), 0);
-}
-
-static void run(cub_coro_fn fn)
-{
-	assert_int_equal(cub_sched_run(fn, NULL, NULL), 0);
 }
 
 /* Checks frame i is a valid IPv4 packet from C to P; returns its header. */

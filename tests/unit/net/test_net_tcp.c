@@ -27,41 +27,9 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
-#define WIRE_QUEUE 512
-#include "net_test.h"
+#include "tcp_test.h"
 
-static struct wire W;
-#define A (&W.end[0].nif)
-#define B (&W.end[1].nif)
 #define PORT 8080
-
-static struct cub_netif_stats stats(struct cub_netif *n)
-{
-	struct cub_netif_stats st;
-
-	assert_int_equal(cub_netif_stats(n, &st), 0);
-	return st;
-}
-
-static uint64_t live(struct cub_netif *n)
-{
-	struct cub_netif_stats s = stats(n);
-
-	return s.tcp_active_opens + s.tcp_passive_opens - s.tcp_freed;
-}
-
-static void check_sums(struct cub_netif *n)
-{
-	struct cub_netif_stats s = stats(n);
-
-	assert_int_equal(s.rx_frames, s.rx_short + s.rx_too_long +
-			 s.rx_not_ours + s.rx_unknown_type + s.arp_rx + s.ip_rx);
-	assert_int_equal(s.ip_rx + s.ip_reassembled, s.ip_bad_header +
-			 s.ip_bad_cksum + s.ip_fragments + s.ip_not_ours +
-			 s.ip_unknown_proto + s.icmp_rx + s.udp_rx + s.tcp_rx);
-	assert_int_equal(s.tcp_rx, s.tcp_bad + s.tcp_bad_cksum +
-			 s.tcp_no_port + s.tcp_backlog_drops + s.tcp_to_conn);
-}
 
 static const struct cub_tcp_params fast = {
 	.rto_initial = 100 * MS, .rto_min = 20 * MS, .rto_max = 400 * MS,
@@ -69,32 +37,7 @@ static const struct cub_tcp_params fast = {
 	.fin_timeout = 500 * MS,
 };
 
-static void start(void)
-{
-	assert_int_equal(wire_start(&W), 0);
-	assert_int_equal(cub_tcp_set_params(A, &fast), 0);
-	assert_int_equal(cub_tcp_set_params(B, &fast), 0);
-}
-
-/* Waits until both ends have freed every connection (TIME_WAIT
- * included), stops the wire and checks the counters. */
-static void stop(void)
-{
-	uint64_t end = cub_time_now() + 5000 * MS;
-
-	while ((live(A) || live(B)) && cub_time_now() < end)
-		cub_sleep(10 * MS);
-	assert_int_equal(live(A), 0);
-	assert_int_equal(live(B), 0);
-	wire_stop(&W);
-	check_sums(A);
-	check_sums(B);
-}
-
-static void run(cub_coro_fn fn)
-{
-	assert_int_equal(cub_sched_run(fn, NULL, NULL), 0);
-}
+#define start() start_with(&fast)
 
 /* A connected pair: *a on A (connect), *b on B (accept). */
 static void pair(struct cub_tcp **a, struct cub_tcp **b, struct cub_tcp **l)
@@ -206,10 +149,10 @@ static void *basic_main(void *arg)
 	wire_settle(&W);
 	assert_int_equal(cub_tcp_recv(b, in, 1, 1000 * MS), -CUB_ECONNRESET);
 	assert_int_equal(cub_tcp_close(b), 0);
-	assert_int_equal(stats(A).tcp_established, 1);
-	assert_int_equal(stats(B).tcp_established, 1);
-	assert_int_equal(stats(B).tcp_rst_rx, 1);
-	assert_int_equal(stats(A).tcp_retransmits, 0);
+	assert_int_equal(if_stats(A).tcp_established, 1);
+	assert_int_equal(if_stats(B).tcp_established, 1);
+	assert_int_equal(if_stats(B).tcp_rst_rx, 1);
+	assert_int_equal(if_stats(A).tcp_retransmits, 0);
 	stop();
 	return NULL;
 }
@@ -237,7 +180,7 @@ static void *graceful_main(void *arg)
 	assert_int_equal(live(A), 1);
 	cub_sleep(200 * MS);
 	assert_int_equal(live(A), 0);
-	assert_int_equal(stats(A).tcp_rst_tx + stats(B).tcp_rst_tx, 0);
+	assert_int_equal(if_stats(A).tcp_rst_tx + if_stats(B).tcp_rst_tx, 0);
 	stop();
 	return NULL;
 }
@@ -326,9 +269,9 @@ static void *big_main(void *arg)
 	cub_coro_join(cb, NULL);
 	assert_memory_equal(big_in[0], big_out[0], BIG);
 	assert_memory_equal(big_in[1], big_out[1], BIG);
-	assert_int_equal(stats(A).tcp_bytes_tx, BIG);
-	assert_int_equal(stats(B).tcp_bytes_rx, BIG);
-	assert_int_equal(stats(A).tcp_retransmits, 0);
+	assert_int_equal(if_stats(A).tcp_bytes_tx, BIG);
+	assert_int_equal(if_stats(B).tcp_bytes_rx, BIG);
+	assert_int_equal(if_stats(A).tcp_retransmits, 0);
 	assert_int_equal(W.full, 0);
 	assert_int_equal(cub_tcp_shutdown(a), 0);
 	assert_int_equal(cub_tcp_shutdown(b), 0);
@@ -405,7 +348,7 @@ static void *simul_main(void *arg)
 	assert_string_equal(cub_tcp_state_name(b), "TIME_WAIT");
 	assert_int_equal(cub_tcp_close(a), 0);
 	assert_int_equal(cub_tcp_close(b), 0);
-	assert_int_equal(stats(A).tcp_rst_tx + stats(B).tcp_rst_tx, 0);
+	assert_int_equal(if_stats(A).tcp_rst_tx + if_stats(B).tcp_rst_tx, 0);
 	stop();
 	return NULL;
 }
@@ -433,9 +376,9 @@ static void *refused_main(void *arg)
 	start();
 	assert_int_equal(cub_tcp_connect(A, IP_B, 9, 1000 * MS, &a),
 			 -CUB_ECONNREFUSED);
-	assert_int_equal(stats(B).tcp_no_port, 1);
-	assert_int_equal(stats(B).tcp_rst_tx, 1);
-	assert_int_equal(stats(A).tcp_rst_rx, 1);
+	assert_int_equal(if_stats(B).tcp_no_port, 1);
+	assert_int_equal(if_stats(B).tcp_rst_tx, 1);
+	assert_int_equal(if_stats(A).tcp_rst_rx, 1);
 	/* Nobody at the address: ARP fails. */
 	assert_int_equal(cub_tcp_connect(A, IP_NOBODY, 80, 300 * MS, &a),
 			 -CUB_EHOSTUNREACH);
@@ -448,8 +391,8 @@ static void *refused_main(void *arg)
 	assert_int_equal(cub_tcp_connect(A, IP_B, 80, UINT64_MAX, &a),
 			 -CUB_ETIMEDOUT);
 	/* 100 + 200 + 400 + 400 ms: syn_retries 3, then give up. */
-	assert_int_equal(stats(A).tcp_gave_up, 1);
-	assert_true(stats(A).tcp_timeouts >= 3);
+	assert_int_equal(if_stats(A).tcp_gave_up, 1);
+	assert_true(if_stats(A).tcp_timeouts >= 3);
 	W.filter = NULL;
 	stop();
 	return NULL;
@@ -484,8 +427,8 @@ static void *abort_main(void *arg)
 	assert_int_equal(cub_tcp_recv(b, buf, sizeof buf, 1000 * MS),
 			 -CUB_ECONNRESET);
 	assert_int_equal(cub_tcp_close(b), 0);
-	assert_int_equal(stats(A).tcp_rst_tx, 2);
-	assert_int_equal(stats(B).tcp_rst_rx, 2);
+	assert_int_equal(if_stats(A).tcp_rst_tx, 2);
+	assert_int_equal(if_stats(B).tcp_rst_rx, 2);
 	stop();
 	return NULL;
 }
@@ -532,8 +475,8 @@ static void *window_main(void *arg)
 	assert_false(cub_tcp_poll(a) & CUB_TCP_POLLOUT);
 	/* The window is closed: A probes it, with backoff. */
 	cub_sleep(300 * MS);
-	assert_true(stats(A).tcp_persist_probes >= 1);
-	assert_int_equal(stats(A).tcp_gave_up, 0);
+	assert_true(if_stats(A).tcp_persist_probes >= 1);
+	assert_int_equal(if_stats(A).tcp_gave_up, 0);
 	/* The reader frees space; its window update is lost: a probe
 	 * finds the open window. */
 	W.filter = drop_b;
@@ -586,7 +529,7 @@ static void *backlog_main(void *arg)
 				 0);
 	wire_settle(&W);
 	/* One fits the backlog; the other's SYN was dropped. */
-	assert_int_equal(stats(B).tcp_backlog_drops, 1);
+	assert_int_equal(if_stats(B).tcp_backlog_drops, 1);
 	assert_true(cub_tcp_poll(l) & CUB_TCP_POLLIN);
 	assert_int_equal(cub_tcp_accept(l, &b1, 1000 * MS), 0);
 	/* Its retransmitted SYN gets in once there is room. */
@@ -629,9 +572,9 @@ static void *vanish_main(void *arg)
 	assert_int_equal(cub_tcp_recv(a, buf, sizeof buf, UINT64_MAX),
 			 -CUB_ETIMEDOUT);
 	assert_int_equal(cub_tcp_send(a, buf, 1, 0), -CUB_ETIMEDOUT);
-	assert_int_equal(stats(A).tcp_gave_up, 1);
-	assert_true(stats(A).tcp_timeouts >= fast.max_retries);
-	assert_true(stats(A).tcp_retransmits >= fast.max_retries);
+	assert_int_equal(if_stats(A).tcp_gave_up, 1);
+	assert_true(if_stats(A).tcp_timeouts >= fast.max_retries);
+	assert_true(if_stats(A).tcp_retransmits >= fast.max_retries);
 	assert_int_equal(cub_tcp_close(a), 0);
 	assert_int_equal(cub_tcp_abort(b), 0);
 	W.filter = NULL;
@@ -668,8 +611,8 @@ static void *faulty_main(void *arg)
 	cub_coro_join(ca, NULL);
 	assert_memory_equal(big_in[0], big_out[0], len);
 	assert_true(W.dropped > 0 && W.duplicated > 0 && W.reordered > 0);
-	assert_true(stats(A).tcp_retransmits > 0);
-	assert_true(stats(B).tcp_dup + stats(B).tcp_ooo > 0);
+	assert_true(if_stats(A).tcp_retransmits > 0);
+	assert_true(if_stats(B).tcp_dup + if_stats(B).tcp_ooo > 0);
 	W.drop_pm = W.dup_pm = W.reorder_pm = 0;
 	assert_int_equal(cub_tcp_close(a), 0);
 	assert_int_equal(cub_tcp_close(b), 0);
@@ -771,7 +714,7 @@ static void *simul_open_main(void *arg)
 	wire_settle(&W);
 	assert_int_equal(cap_a[ncap_a - 1].data[34 + 13] & 0x04, 0x04);
 	W.filter = NULL;
-	assert_int_equal(stats(A).tcp_established, 1);
+	assert_int_equal(if_stats(A).tcp_established, 1);
 	stop();
 	return NULL;
 }
@@ -852,8 +795,8 @@ static void *peer_main(void *arg)
 	peer_send(5010, iss + 1, 0x18, "zz", 2);
 	EXPECT_ACK(5006);
 	assert_int_equal(last_a()[12] >> 4, 5);
-	assert_int_equal(stats(A).tcp_ooo_kept, 1);
-	assert_int_equal(stats(A).tcp_ooo, 0);
+	assert_int_equal(if_stats(A).tcp_ooo_kept, 1);
+	assert_int_equal(if_stats(A).tcp_ooo, 0);
 	/* A RST in the window but not at rcv_nxt, a SYN: challenge ACKs. */
 	peer_send(5007, 0, 0x04, NULL, 0);
 	EXPECT_ACK(5006);
@@ -863,7 +806,7 @@ static void *peer_main(void *arg)
 	peer_send(5006, iss + 1000, 0x10, NULL, 0);
 	EXPECT_ACK(5006);
 	assert_string_equal(cub_tcp_state_name(simul_try.c), "ESTABLISHED");
-	assert_int_equal(stats(A).tcp_rst_rx, 0);
+	assert_int_equal(if_stats(A).tcp_rst_rx, 0);
 	/* A closes: FIN; the peer ACKs it with its own FIN: TIME_WAIT. */
 	assert_int_equal(cub_tcp_close(simul_try.c), 0);
 	wire_settle(&W);
@@ -1021,11 +964,11 @@ static void *cc_main(void *arg)
 	 * ssthresh is half the flight, cwnd ssthresh + 3 MSS. */
 	cc_ack(una);
 	cc_ack(una);
-	assert_int_equal(stats(A).tcp_fast_retransmits, 0);
+	assert_int_equal(if_stats(A).tcp_fast_retransmits, 0);
 	cc_ack(una);
 	i = cc_info(c);
 	half = 20 * SMSS / 2;
-	assert_int_equal(stats(A).tcp_fast_retransmits, 1);
+	assert_int_equal(if_stats(A).tcp_fast_retransmits, 1);
 	assert_int_equal(cc_resent, 1);
 	assert_int_equal(cc_last_seq, una);
 	assert_int_equal(cc_last_len, SMSS);
@@ -1042,7 +985,7 @@ static void *cc_main(void *arg)
 	cc_ack(una);
 	assert_int_equal(cc_resent, 2);
 	assert_int_equal(cc_last_seq, una);
-	assert_int_equal(stats(A).tcp_partial_acks, 1);
+	assert_int_equal(if_stats(A).tcp_partial_acks, 1);
 	/* The full ACK ends recovery: cwnd at most ssthresh. */
 	una += cc_info(c).flight;
 	cc_ack(una);
@@ -1050,8 +993,8 @@ static void *cc_main(void *arg)
 	assert_false(i.in_recovery);
 	assert_int_equal(i.ssthresh, half);
 	assert_true(i.cwnd <= half && i.cwnd >= 2 * SMSS);
-	assert_int_equal(stats(A).tcp_timeouts, 0);
-	assert_int_equal(stats(A).tcp_fast_retransmits, 1);
+	assert_int_equal(if_stats(A).tcp_timeouts, 0);
+	assert_int_equal(if_stats(A).tcp_fast_retransmits, 1);
 
 	/* Slow start up to ssthresh, then congestion avoidance: one MSS
 	 * more per cwnd of bytes ACKed (about one per round trip). */
@@ -1080,14 +1023,14 @@ static void *cc_main(void *arg)
 		assert_true(i.cwnd > cw && i.cwnd <= cw + SMSS);
 		cw = i.cwnd;
 	}
-	assert_int_equal(stats(A).tcp_timeouts, 0);
+	assert_int_equal(if_stats(A).tcp_timeouts, 0);
 
 	/* No more ACKs: the timeout resends one segment (cwnd 1 MSS,
 	 * ssthresh half the flight); a second keeps ssthresh. */
 	i = cc_info(c);
 	half = i.flight / 2 > 2 * SMSS ? i.flight / 2 : 2 * SMSS;
 	n = cc_resent;
-	while (stats(A).tcp_timeouts < 1)
+	while (if_stats(A).tcp_timeouts < 1)
 		cub_sleep(2 * MS);
 	wire_settle(&W);
 	i = cc_info(c);
@@ -1095,7 +1038,7 @@ static void *cc_main(void *arg)
 	assert_int_equal(i.ssthresh, half);
 	assert_int_equal(cc_resent, n + 1);
 	assert_int_equal(cc_last_seq, una);
-	while (stats(A).tcp_timeouts < 2)
+	while (if_stats(A).tcp_timeouts < 2)
 		cub_sleep(2 * MS);
 	wire_settle(&W);
 	i = cc_info(c);
@@ -1229,7 +1172,7 @@ static void *malformed_main(void *arg)
 	(void)arg;
 	start();
 	assert_int_equal(cub_tcp_listen(B, PORT, 4, &l), 0);
-	s0 = stats(B);
+	s0 = if_stats(B);
 	/* A bad checksum. */
 	n = t_tcp(f, MAC_B, MAC_A, IP_A, IP_B, 1234, PORT, 1, 0, 0x02, 1000,
 		  mss_opt, 4, NULL, 0);
@@ -1252,7 +1195,7 @@ static void *malformed_main(void *arg)
 	n = t_tcp(f, MAC_B, MAC_A, IP_A, IP_B, 0, PORT, 1, 0, 0x02, 1000,
 		  NULL, 0, NULL, 0);
 	cub_netif_input(B, f, n);
-	s1 = stats(B);
+	s1 = if_stats(B);
 	assert_int_equal(s1.tcp_bad_cksum - s0.tcp_bad_cksum, 1);
 	assert_int_equal(s1.tcp_bad - s0.tcp_bad, 4);
 	assert_int_equal(s1.tcp_to_conn, s0.tcp_to_conn);
@@ -1270,13 +1213,13 @@ static void *malformed_main(void *arg)
 		  NULL, 0, NULL, 0);
 	cub_netif_input(B, f, n);
 	wire_settle(&W);
-	s1 = stats(B);
+	s1 = if_stats(B);
 	assert_int_equal(s1.tcp_no_port - s0.tcp_no_port, 2);
 	assert_int_equal(s1.tcp_rst_tx - s0.tcp_rst_tx, 2);
 	/* A's stack got them (no connection there either): no answer to a
 	 * RST, counted as no port. */
-	assert_int_equal(stats(A).tcp_rst_tx, 0);
-	assert_int_equal(stats(A).tcp_no_port, 2);
+	assert_int_equal(if_stats(A).tcp_rst_tx, 0);
+	assert_int_equal(if_stats(A).tcp_no_port, 2);
 	assert_int_equal(cub_tcp_close(l), 0);
 	stop();
 	return NULL;

@@ -25,36 +25,9 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
-#define WIRE_QUEUE 512
-#include "net_test.h"
+#include "tcp_test.h"
 
-static struct wire W;
-#define A (&W.end[0].nif)
-#define B (&W.end[1].nif)
 #define PPORT 7777			/* the hand-played peer's port */
-
-static struct cub_netif_stats stats(struct cub_netif *n)
-{
-	struct cub_netif_stats st;
-
-	assert_int_equal(cub_netif_stats(n, &st), 0);
-	return st;
-}
-
-static uint64_t live(struct cub_netif *n)
-{
-	struct cub_netif_stats s = stats(n);
-
-	return s.tcp_active_opens + s.tcp_passive_opens - s.tcp_freed;
-}
-
-static void check_sums(struct cub_netif *n)
-{
-	struct cub_netif_stats s = stats(n);
-
-	assert_int_equal(s.tcp_rx, s.tcp_bad + s.tcp_bad_cksum +
-			 s.tcp_no_port + s.tcp_backlog_drops + s.tcp_to_conn);
-}
 
 static const struct cub_tcp_params fast = {
 	.rto_initial = 300 * MS, .rto_min = 300 * MS, .rto_max = 600 * MS,
@@ -62,31 +35,7 @@ static const struct cub_tcp_params fast = {
 	.fin_timeout = 500 * MS,
 };
 
-static void start(void)
-{
-	assert_int_equal(wire_start(&W), 0);
-	assert_int_equal(cub_tcp_set_params(A, &fast), 0);
-	assert_int_equal(cub_tcp_set_params(B, &fast), 0);
-}
-
-static void stop(void)
-{
-	uint64_t end = cub_time_now() + 5000 * MS;
-
-	W.filter = NULL;
-	while ((live(A) || live(B)) && cub_time_now() < end)
-		cub_sleep(10 * MS);
-	assert_int_equal(live(A), 0);
-	assert_int_equal(live(B), 0);
-	wire_stop(&W);
-	check_sums(A);
-	check_sums(B);
-}
-
-static void run(cub_coro_fn fn)
-{
-	assert_int_equal(cub_sched_run(fn, NULL, NULL), 0);
-}
+#define start() start_with(&fast)
 
 /* ------------------------------------------------------ the hand peer */
 
@@ -262,7 +211,7 @@ static void *ooo_main(void *arg)
 	SEG(10, 20);
 	expect_ack(0);
 	expect_sack(1, (const int32_t[][2]){ { 10, 20 } });
-	assert_int_equal(stats(A).tcp_ooo_kept, 1);
+	assert_int_equal(if_stats(A).tcp_ooo_kept, 1);
 	assert_int_equal(cub_tcp_recv(c, payload, 1, 0), -CUB_EAGAIN);
 	/* A second range: the most recent block first. */
 	SEG(30, 40);
@@ -272,7 +221,7 @@ static void *ooo_main(void *arg)
 	SEG(10, 20);
 	expect_ack(0);
 	expect_sack(2, (const int32_t[][2]){ { 10, 20 }, { 30, 40 } });
-	assert_int_equal(stats(A).tcp_ooo_kept, 2);
+	assert_int_equal(if_stats(A).tcp_ooo_kept, 2);
 	/* Overlapping one end: merged. */
 	SEG(15, 25);
 	expect_ack(0);
@@ -294,7 +243,7 @@ static void *ooo_main(void *arg)
 	assert_int_equal(cub_tcp_info(c, &i), 0);
 	assert_int_equal(i.ooo_ranges, 0);
 	expect_data(c, 5, 35);
-	assert_int_equal(stats(A).tcp_bytes_rx, 40);
+	assert_int_equal(if_stats(A).tcp_bytes_rx, 40);
 	/* A FIN beyond a hole: remembered, not yet in effect. */
 	peer(P0 + 50, 0x19, payload + 50, 10);
 	expect_ack(40);
@@ -309,8 +258,8 @@ static void *ooo_main(void *arg)
 	expect_ack(61);
 	assert_string_equal(cub_tcp_state_name(c), "CLOSE_WAIT");
 	expect_data_then(c, 40, 20, 0);
-	assert_int_equal(stats(A).tcp_bytes_rx, 60);
-	assert_int_equal(stats(A).tcp_ooo, 0);
+	assert_int_equal(if_stats(A).tcp_bytes_rx, 60);
+	assert_int_equal(if_stats(A).tcp_ooo, 0);
 	fill_payload();
 	assert_int_equal(cub_tcp_abort(c), 0);
 	stop();
@@ -337,21 +286,21 @@ static void *ooo_full_main(void *arg)
 		SEG(100 + 20 * k, 110 + 20 * k);
 		expect_ack(0);
 	}
-	assert_int_equal(stats(A).tcp_ooo_kept, 8);
+	assert_int_equal(if_stats(A).tcp_ooo_kept, 8);
 	/* At most 4 blocks, the newest first. */
 	expect_sack(4, (const int32_t[][2]){ { 240, 250 }, { 220, 230 },
 					     { 200, 210 }, { 180, 190 } });
 	/* A ninth range: dropped, counted, still a duplicate ACK. */
 	SEG(50, 60);
 	expect_ack(0);
-	assert_int_equal(stats(A).tcp_ooo, 1);
-	assert_int_equal(stats(A).tcp_ooo_kept, 8);
+	assert_int_equal(if_stats(A).tcp_ooo, 1);
+	assert_int_equal(if_stats(A).tcp_ooo_kept, 8);
 	/* Joining a held range needs no slot: kept. */
 	SEG(110, 115);
 	expect_ack(0);
 	expect_sack(4, (const int32_t[][2]){ { 100, 115 }, { 240, 250 },
 					     { 220, 230 }, { 200, 210 } });
-	assert_int_equal(stats(A).tcp_ooo_kept, 9);
+	assert_int_equal(if_stats(A).tcp_ooo_kept, 9);
 	/* In order is always taken, whatever the table. */
 	SEG(0, 100);
 	expect_ack(115);
@@ -359,7 +308,7 @@ static void *ooo_full_main(void *arg)
 	/* Beyond the window (64 KiB ring): not acceptable, ACKed. */
 	peer(P0 + 70000, 0x18, payload, 10);
 	expect_ack(115);
-	assert_int_equal(stats(A).tcp_ooo, 1);
+	assert_int_equal(if_stats(A).tcp_ooo, 1);
 	assert_int_equal(cub_tcp_abort(c), 0);
 	stop();
 	return NULL;
@@ -534,7 +483,7 @@ static void *big_rings_main(void *arg)
 	/* The peer's scaled window and the flight went past 64 KiB. */
 	assert_true(wmax > 65535);
 	assert_true(fmax > 65535);
-	assert_int_equal(stats(A).tcp_retransmits, 0);
+	assert_int_equal(if_stats(A).tcp_retransmits, 0);
 	assert_int_equal(cub_tcp_close(a), 0);
 	assert_int_equal(cub_tcp_recv(b, in, 1, 1000 * MS), 0);
 	assert_int_equal(cub_tcp_close(b), 0);
@@ -578,17 +527,17 @@ static void *badopt_main(void *arg)
 	W.filter = capture;
 	assert_int_equal(cub_tcp_listen(A, 80, 4, &l), 0);
 	aport = 80;
-	bad0 = stats(A).tcp_bad;
+	bad0 = if_stats(A).tcp_bad;
 	for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		peer_opt(1000, 0, 0x02, 8000, bad[k].o, bad[k].n, NULL, 0);
-		assert_int_equal(stats(A).tcp_bad, bad0 + k + 1);
+		assert_int_equal(if_stats(A).tcp_bad, bad0 + k + 1);
 		assert_int_equal(ncap, 0);
 	}
 	/* An unknown kind of a sound length is skipped. */
 	peer_opt(1000, 0, 0x02, 8000, odd, sizeof odd, NULL, 0);
 	assert_int_equal(ncap, 1);
 	assert_int_equal(last()[13], 0x12);
-	assert_int_equal(stats(A).tcp_bad, bad0 + sizeof bad / sizeof bad[0]);
+	assert_int_equal(if_stats(A).tcp_bad, bad0 + sizeof bad / sizeof bad[0]);
 	assert_int_equal(cub_tcp_close(l), 0);
 	stop();
 	return NULL;
@@ -666,10 +615,10 @@ static void *sack_send_main(void *arg)
 	sack_ack(u, (const uint32_t[][2]){ { u + SMSS, u + 3 * SMSS } }, 1);
 	sack_ack(u, (const uint32_t[][2]){ { u + 4 * SMSS, u + 5 * SMSS },
 					   { u + SMSS, u + 3 * SMSS } }, 2);
-	assert_int_equal(stats(A).tcp_fast_retransmits, 0);
+	assert_int_equal(if_stats(A).tcp_fast_retransmits, 0);
 	sack_ack(u, (const uint32_t[][2]){ { u + 4 * SMSS, u + 6 * SMSS },
 					   { u + SMSS, u + 3 * SMSS } }, 2);
-	assert_int_equal(stats(A).tcp_fast_retransmits, 1);
+	assert_int_equal(if_stats(A).tcp_fast_retransmits, 1);
 	assert_int_equal(cub_tcp_info(c, &i), 0);
 	assert_true(i.in_recovery);
 	assert_int_equal(i.sacked, 4 * SMSS);
@@ -684,9 +633,9 @@ static void *sack_send_main(void *arg)
 	sack_ack(u, (const uint32_t[][2]){ { u + 4 * SMSS, u + 7 * SMSS },
 					   { u + SMSS, u + 3 * SMSS } }, 2);
 	assert_true(sent_at(from, u + 3 * SMSS));
-	assert_int_equal(stats(A).tcp_retransmits, 2);
-	assert_int_equal(stats(A).tcp_partial_acks, 0);
-	assert_int_equal(stats(A).tcp_timeouts, 0);
+	assert_int_equal(if_stats(A).tcp_retransmits, 2);
+	assert_int_equal(if_stats(A).tcp_partial_acks, 0);
+	assert_int_equal(if_stats(A).tcp_timeouts, 0);
 	/* Everything acked: recovery ends. */
 	peer_opt(P0, a_iss + 1 + 10 * SMSS, 0x10, 65535, NULL, 0, NULL, 0);
 	assert_int_equal(cub_tcp_info(c, &i), 0);
@@ -738,7 +687,7 @@ static void *speaks_first_main(void *arg)
 		cub_netif_input(A, f[i], n[i]);		/* no yield between */
 	cub_coro_join(co, NULL);
 	assert_int_equal(ct.r, 0);
-	assert_int_equal(stats(A).tcp_rst_tx, 0);
+	assert_int_equal(if_stats(A).tcp_rst_tx, 0);
 	assert_int_equal(cub_tcp_recv(ct.c, buf, sizeof buf, 1000 * MS), (long)hl);
 	assert_memory_equal(buf, hello, hl);
 	assert_int_equal(cub_tcp_recv(ct.c, buf, sizeof buf, 1000 * MS), 0);
@@ -788,13 +737,13 @@ static void *one_loss_main(void *arg)
 	assert_int_equal(W.dropped, 1);
 	printf("one loss: A %llu retransmits, %llu timeouts; B kept %llu "
 	       "out of order\n",
-	       (unsigned long long)stats(A).tcp_retransmits,
-	       (unsigned long long)stats(A).tcp_timeouts,
-	       (unsigned long long)stats(B).tcp_ooo_kept);
-	assert_int_equal(stats(A).tcp_timeouts + stats(B).tcp_timeouts, 0);
-	assert_int_equal(stats(A).tcp_retransmits, 1);
-	assert_true(stats(B).tcp_ooo_kept > 0);
-	assert_int_equal(stats(B).tcp_ooo, 0);
+	       (unsigned long long)if_stats(A).tcp_retransmits,
+	       (unsigned long long)if_stats(A).tcp_timeouts,
+	       (unsigned long long)if_stats(B).tcp_ooo_kept);
+	assert_int_equal(if_stats(A).tcp_timeouts + if_stats(B).tcp_timeouts, 0);
+	assert_int_equal(if_stats(A).tcp_retransmits, 1);
+	assert_true(if_stats(B).tcp_ooo_kept > 0);
+	assert_int_equal(if_stats(B).tcp_ooo, 0);
 	assert_int_equal(cub_tcp_close(a), 0);
 	assert_int_equal(cub_tcp_recv(b, in, 1, 1000 * MS), 0);
 	assert_int_equal(cub_tcp_close(b), 0);

@@ -32,7 +32,7 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
-#include "net_test.h"
+#include "net_unit.h"
 
 static struct wire W;
 #define A (&W.end[0].nif)
@@ -317,19 +317,6 @@ static bool lose_b_arp(struct wire *w, struct wire_frame *f)
 {
 	(void)w;
 	return !(drop_arp && f->to == 0 && t_get16(f->data + 12) == 0x0806);
-}
-
-static struct cub_netif_stats stats(struct cub_netif *n)
-{
-	struct cub_netif_stats st;
-
-	assert_int_equal(cub_netif_stats(n, &st), 0);
-	return st;
-}
-
-static void run(cub_coro_fn fn)
-{
-	assert_int_equal(cub_sched_run(fn, NULL, NULL), 0);
 }
 
 static void start(void)
@@ -694,7 +681,7 @@ static void *args_main(void *arg)
 			 -CUB_EINVAL);
 	assert_int_equal(cub_tftp_get(A, IP_B, "f", NULL, 1, 0), -CUB_EINVAL);
 	wire_settle(&W);
-	assert_int_equal(stats(A).tx_frames, 0);	/* nothing sent */
+	assert_int_equal(if_stats(A).tx_frames, 0);	/* nothing sent */
 	stop();
 	return NULL;
 }

@@ -21,30 +21,17 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
-#include "net_test.h"
+#include "net_unit.h"
 
 static struct wire W;
 #define A (&W.end[0].nif)
 #define B (&W.end[1].nif)
 
-static struct cub_netif_stats stats(struct cub_netif *n)
-{
-	struct cub_netif_stats st;
-
-	assert_int_equal(cub_netif_stats(n, &st), 0);
-	return st;
-}
-
 /* Runs fn as the first coroutine with the wire up, and checks after it
  * that both ends' counters add up. */
-static void run(cub_coro_fn fn)
-{
-	assert_int_equal(cub_sched_run(fn, NULL, NULL), 0);
-}
-
 static void check_sums(struct cub_netif *n)
 {
-	struct cub_netif_stats s = stats(n);
+	struct cub_netif_stats s = if_stats(n);
 
 	assert_int_equal(s.rx_frames, s.rx_short + s.rx_too_long +
 			 s.rx_not_ours + s.rx_unknown_type + s.arp_rx + s.ip_rx);
@@ -87,19 +74,19 @@ static void *arp_main(void *arg)
 	assert_int_equal(cub_arp_lookup(A, IP_B, mac), -CUB_ENOENT);
 	assert_int_equal(cub_arp_resolve(A, IP_B, mac, 1000 * MS), 0);
 	assert_memory_equal(mac, MAC_B, 6);
-	assert_int_equal(stats(A).arp_requests_tx, 1);
-	assert_int_equal(stats(B).arp_requests, 1);
-	assert_int_equal(stats(A).arp_replies, 1);
+	assert_int_equal(if_stats(A).arp_requests_tx, 1);
+	assert_int_equal(if_stats(B).arp_requests, 1);
+	assert_int_equal(if_stats(A).arp_replies, 1);
 	/* A hit: no second request. */
 	memset(mac, 0, 6);
 	assert_int_equal(cub_arp_resolve(A, IP_B, mac, 1000 * MS), 0);
 	assert_memory_equal(mac, MAC_B, 6);
-	assert_int_equal(stats(A).arp_requests_tx, 1);
+	assert_int_equal(if_stats(A).arp_requests_tx, 1);
 	/* B learnt A from A's request (RFC 826 merge): no request of B's. */
 	assert_int_equal(cub_arp_lookup(B, IP_A, mac), 0);
 	assert_memory_equal(mac, MAC_A, 6);
 	assert_int_equal(cub_arp_resolve(B, IP_A, mac, 1000 * MS), 0);
-	assert_int_equal(stats(B).arp_requests_tx, 0);
+	assert_int_equal(if_stats(B).arp_requests_tx, 0);
 	/* Our own address, arguments, off-link. */
 	assert_int_equal(cub_arp_resolve(A, IP_A, mac, 0), 0);
 	assert_memory_equal(mac, MAC_A, 6);
@@ -131,17 +118,17 @@ static void *arp_unanswered_main(void *arg)
 			 -CUB_EHOSTUNREACH);
 	dt = cub_time_now() - t0;
 	assert_true(dt >= 60 * MS && dt < 1000 * MS);
-	assert_int_equal(stats(A).arp_requests_tx, CUB_ARP_TRIES);
-	assert_int_equal(stats(A).arp_failures, 1);
+	assert_int_equal(if_stats(A).arp_requests_tx, CUB_ARP_TRIES);
+	assert_int_equal(if_stats(A).arp_failures, 1);
 	wire_settle(&W);
 	/* B saw the requests and answered none: not its address. */
-	assert_int_equal(stats(B).arp_other, CUB_ARP_TRIES);
-	assert_int_equal(stats(B).tx_frames, 0);
+	assert_int_equal(if_stats(B).arp_other, CUB_ARP_TRIES);
+	assert_int_equal(if_stats(B).tx_frames, 0);
 	assert_int_equal(cub_arp_lookup(B, IP_A, mac), -CUB_ENOENT);
 	/* Poll form: one request, no wait. */
 	assert_int_equal(cub_arp_resolve(A, IP_NOBODY, mac, 0),
 			 -CUB_EHOSTUNREACH);
-	assert_int_equal(stats(A).arp_requests_tx, CUB_ARP_TRIES + 1);
+	assert_int_equal(if_stats(A).arp_requests_tx, CUB_ARP_TRIES + 1);
 	stop();
 	return NULL;
 }
@@ -164,7 +151,7 @@ static void *arp_expiry_main(void *arg)
 	cub_sleep(50 * MS);
 	assert_int_equal(cub_arp_lookup(A, IP_B, mac), -CUB_ENOENT);
 	assert_int_equal(cub_arp_resolve(A, IP_B, mac, 1000 * MS), 0);
-	assert_int_equal(stats(A).arp_requests_tx, 2);
+	assert_int_equal(if_stats(A).arp_requests_tx, 2);
 	/* Reconfiguring flushes the cache. */
 	assert_int_equal(cub_netif_configure(A, IP_A, 24, 0), 0);
 	assert_int_equal(cub_arp_lookup(A, IP_B, mac), -CUB_ENOENT);
@@ -193,8 +180,8 @@ static void *ping_main(void *arg)
 				      1000 * MS, &rtt), 0);
 	assert_int_equal(cub_net_ping(A, IP_B, 4, CUB_PING_PAYLOAD_MAX + 1,
 				      1000 * MS, &rtt), -CUB_EMSGSIZE);
-	assert_int_equal(stats(B).icmp_echo_requests, 2);
-	assert_int_equal(stats(A).icmp_echo_requests, 1);
+	assert_int_equal(if_stats(B).icmp_echo_requests, 2);
+	assert_int_equal(if_stats(A).icmp_echo_requests, 1);
 	/* Nobody at the address: no ARP answer, the ping times out. */
 	assert_int_equal(cub_net_ping(A, IP_NOBODY, 5, 8, 60 * MS, &rtt),
 			 -CUB_ETIMEDOUT);
@@ -233,7 +220,7 @@ static void *ping_lost_main(void *arg)
 	assert_int_equal(cub_net_ping(A, IP_B, 7, 32, 40 * MS, NULL),
 			 -CUB_ETIMEDOUT);
 	assert_true(cub_time_now() - t0 >= 40 * MS);
-	assert_int_equal(stats(B).icmp_echo_requests, 1);
+	assert_int_equal(if_stats(B).icmp_echo_requests, 1);
 	W.filter = NULL;
 	stop();
 	return NULL;
@@ -277,9 +264,9 @@ static void *udp_both_ways_main(void *arg)
 			 0);
 	assert_int_equal(cub_udp_recvfrom(&ub, NULL, 0, NULL, NULL, 1000 * MS),
 			 0);
-	assert_int_equal(stats(A).udp_tx, 2);
-	assert_int_equal(stats(A).udp_delivered, 1);
-	assert_int_equal(stats(B).udp_delivered, 2);
+	assert_int_equal(if_stats(A).udp_tx, 2);
+	assert_int_equal(if_stats(A).udp_delivered, 1);
+	assert_int_equal(if_stats(B).udp_delivered, 2);
 	assert_int_equal(cub_udp_close(&ua), 0);
 	assert_int_equal(cub_udp_close(&ub), 0);
 	stop();
@@ -434,8 +421,8 @@ static void *udp_overflow_main(void *arg)
 		assert_int_equal(cub_udp_sendto(&ua, IP_B, 9001, &v, 4), 4);
 		wire_settle(&W);
 	}
-	assert_int_equal(stats(B).udp_queue_full, 5);
-	assert_int_equal(stats(B).udp_delivered, CUB_UDP_QUEUE_LEN);
+	assert_int_equal(if_stats(B).udp_queue_full, 5);
+	assert_int_equal(if_stats(B).udp_delivered, CUB_UDP_QUEUE_LEN);
 	assert_int_equal(cub_udp_drops(&ub), 5);
 	for (int i = 0; i < CUB_UDP_QUEUE_LEN; i++) {
 		assert_int_equal(cub_udp_recvfrom(&ub, &v, 4, NULL, NULL, 0), 4);
@@ -541,8 +528,8 @@ static void *udp_offlink_main(void *arg)
 	f = &W.tap[(W.delivered - 1) % WIRE_TAP];
 	assert_true(is_udp_to(f, far));
 	assert_memory_equal(f->data, MAC_B, 6);
-	assert_int_equal(stats(A).arp_requests_tx, 1);	/* for the gateway */
-	assert_int_equal(stats(B).ip_not_ours, 1);	/* B routes nothing */
+	assert_int_equal(if_stats(A).arp_requests_tx, 1);	/* for the gateway */
+	assert_int_equal(if_stats(B).ip_not_ours, 1);	/* B routes nothing */
 	/* Gateway rules of configure. */
 	assert_int_equal(cub_netif_configure(A, IP_A, 24, far), -CUB_EINVAL);
 	assert_int_equal(cub_netif_configure(A, IP_A, 24, IP_A), -CUB_EINVAL);
@@ -591,13 +578,13 @@ static void *udp_broadcast_main(void *arg)
 	assert_int_equal(cub_udp_recvfrom(&ub, buf, sizeof(buf), NULL, NULL,
 					  1000 * MS), 3);
 	assert_memory_equal(buf, "net", 3);
-	assert_int_equal(stats(A).arp_requests_tx, 0);
+	assert_int_equal(if_stats(A).arp_requests_tx, 0);
 	/* A broadcast to a closed port draws no port unreachable. */
 	assert_int_equal(cub_udp_sendto(&ua, CUB_IP4_BROADCAST, 7001, "x", 1),
 			 1);
 	wire_settle(&W);
-	assert_int_equal(stats(B).udp_no_port, 1);
-	assert_int_equal(stats(B).icmp_unreach_tx, 0);
+	assert_int_equal(if_stats(B).udp_no_port, 1);
+	assert_int_equal(if_stats(B).icmp_unreach_tx, 0);
 	assert_int_equal(cub_udp_close(&ua), 0);
 	assert_int_equal(cub_udp_close(&ub), 0);
 	stop();
@@ -619,9 +606,9 @@ static void *udp_unreach_main(void *arg)
 	assert_int_equal(cub_udp_open(&ua, A, 0), 0);
 	assert_int_equal(cub_udp_sendto(&ua, IP_B, 9999, "x", 1), 1);
 	wire_settle(&W);
-	assert_int_equal(stats(B).udp_no_port, 1);
-	assert_int_equal(stats(B).icmp_unreach_tx, 1);
-	assert_int_equal(stats(A).icmp_other, 1);
+	assert_int_equal(if_stats(B).udp_no_port, 1);
+	assert_int_equal(if_stats(B).icmp_unreach_tx, 1);
+	assert_int_equal(if_stats(A).icmp_other, 1);
 	assert_int_equal(cub_udp_close(&ua), 0);
 	stop();
 	return NULL;
@@ -698,8 +685,8 @@ static void *shared_main(void *arg)
 			assert_true(got[i][j] <= 1);
 			total += got[i][j];
 		}
-	assert_int_equal((uint64_t)total, stats(B).udp_delivered);
-	assert_int_equal(stats(B).udp_delivered + stats(B).udp_queue_full,
+	assert_int_equal((uint64_t)total, if_stats(B).udp_delivered);
+	assert_int_equal(if_stats(B).udp_delivered + if_stats(B).udp_queue_full,
 			 NSEND * PER);
 	assert_int_equal(cub_udp_close(&shared_a), 0);
 	stop();
