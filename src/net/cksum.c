@@ -1,9 +1,11 @@
 /*
  * cksum.c - the Internet checksum (RFC 1071): the one's-complement of the
  * one's-complement sum of 16-bit big-endian words, an odd last byte
- * padded with zero. Sums are kept unfolded in 32 bits; every caller adds
- * at most a frame (1514 bytes, 757 words of at most 0xffff), so the sum
- * cannot overflow before cubi_cksum_fold.
+ * padded with zero. Sums are kept unfolded in 32 bits between calls:
+ * each cubi_cksum_add adds at most 0x2fffd (its bulk folded to 16 bits,
+ * plus a tail of at most two words), whatever its length (a reassembled
+ * datagram: up to 64 KiB), so a caller may chain thousands of calls and
+ * the pseudo header before cubi_cksum_fold without an overflow.
  */
 #include "net_impl.h"
 
