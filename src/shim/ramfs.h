@@ -375,4 +375,26 @@ int cubi_ramfs_readdir(struct cubi_rnode *dir, uint64_t *cookie,
 long cubi_cpio_unpack(const void *archive, size_t len, struct cubi_rnode *root,
 		      unsigned *skipped);
 
+/* What cubi_cpio_write packed: regular files and their bytes,
+ * directories, symbolic links. */
+struct cubi_cpio_stats {
+	uint64_t files, bytes, dirs, links;
+};
+
+/*
+ * Packs the tree below directory dir (not dir itself) into a "newc"
+ * archive (cpio_write.c: directories, regular files, symbolic links
+ * with permission bits and mtimes; hard links as copies; devices and
+ * socket nodes left out) that cubi_cpio_unpack reads back. Writes at
+ * most cap bytes into buf (NULL: none, only measures) and returns the
+ * archive's whole length, which may exceed cap (call again with that
+ * much room); *st (when not NULL) counts what went in. -CUB_ENOTDIR
+ * (dir is no directory), -CUB_ENAMETOOLONG (a name of 4096 bytes or
+ * more below dir), -CUB_EFBIG (a file of 4 GiB or more: the format's
+ * limit), -CUB_ENOMEM (the walk's state). Contexts: task, fs lock held
+ * (across both calls, so that they see one tree).
+ */
+long cubi_cpio_write(struct cubi_rnode *dir, void *buf, size_t cap,
+		     struct cubi_cpio_stats *st);
+
 #endif
