@@ -10,7 +10,9 @@
  * -ENOSPC and is cut at the end (Linux's blkdev_write_iter). lseek is
  * on the disk's size (SEEK_END gives it); fstat says S_IFBLK, st_rdev
  * 253:16*n, st_size 0 (as Linux: programs ask BLKGETSIZE64). Opening a
- * read-only disk for writing fails with -EROFS; a write through a file
+ * read-only disk for writing fails with -EROFS, of the disk that keeps
+ * the persisted directory (persist.c) with -EBUSY, so that a program
+ * cannot corrupt its own store; a write through a file
  * open for reading only is -EBADF (the fd layer). fsync and fdatasync
  * flush the disk's write cache. There is no cache here: every call is a
  * disk transfer, so writes are on the disk (in its cache until a flush)
@@ -33,6 +35,7 @@
 #include <cubrt/sync.h>
 
 #include "blkdev.h"
+#include "persist.h"
 #include "shim_impl.h"
 
 #define BOUNCE (64u * CUB_BLK_SECTOR)
@@ -114,6 +117,10 @@ struct cubi_file *cubi_blkdev_open(uint32_t rdev, unsigned flags, long *err)
 	}
 	if (disks[i].ro && (flags & CUBI_O_ACCMODE) != 0) {
 		*err = -CUB_EROFS;
+		return NULL;
+	}
+	if (cubi_persist_owns((unsigned)i) && (flags & CUBI_O_ACCMODE) != 0) {
+		*err = -CUB_EBUSY;
 		return NULL;
 	}
 	if (!(b = cub_malloc(sizeof(*b)))) {

@@ -20,6 +20,7 @@ void cubi_blkdev_populate(struct cubi_rnode *dir);
 
 /* Opens block device rdev: a file with no reference yet; NULL and *err:
  * -CUB_ENXIO no such disk, -CUB_EROFS write access to a read-only disk,
+ * -CUB_EBUSY write access to the persisted directory's disk (persist.h),
  * -CUB_ENOMEM. fs lock held (never blocks). */
 struct cubi_file *cubi_blkdev_open(uint32_t rdev, unsigned flags, long *err);
 

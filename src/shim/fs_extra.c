@@ -6,14 +6,18 @@
  * machine's memory, its free space the free page frames, since a file's
  * bytes live in page frames: ramfs_pages.c) and /proc, whose nodes are the sealed ones
  * (procfs.h). Descriptors of no node (pipes, sockets, the console,
- * eventfds...) answer as Linux's pseudo file systems do. Nothing is ever
- * written back to a disk, so the sync calls only check their argument.
+ * eventfds...) answer as Linux's pseudo file systems do. The sync calls
+ * write the persisted directory's snapshot when it changed (persist.c):
+ * syncfs (any open descriptor: the tree is one file system) returns its
+ * error, sync (void on Linux) tells it on the console.
  */
 #include <cubrt/arch.h>
+#include <cubrt/fmt.h>
 #include <cubrt/mem.h>
 #include <cubrt/string.h>
 
 #include "fs_impl.h"
+#include "persist.h"
 
 #define TMPFS_MAGIC 0x01021994
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -288,11 +292,15 @@ CUBI_SYS(fadvise64)
 
 CUBI_SYS(sync)
 {
+	long rc = cubi_persist_sync();
+
 	(void)r;
+	if (rc)
+		cub_printk("persist: sync: snapshot failed: %s\n", cub_strerror((int)rc));
 	return 0;
 }
 
 CUBI_SYS(syncfs)
 {
-	return cubi_fd_valid(A0(r)) ? 0 : -CUB_EBADF;
+	return cubi_fd_valid(A0(r)) ? cubi_persist_sync() : -CUB_EBADF;
 }

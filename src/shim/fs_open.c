@@ -20,6 +20,7 @@
 #include <cubrt/string.h>
 
 #include "blkdev.h"
+#include "persist.h"
 #include "fs_impl.h"
 #include "procfs.h"
 
@@ -373,7 +374,8 @@ CUBI_SYS(pwrite64)
 }
 
 /* Memory is the storage: nothing to flush, but a disk's cache
- * (blkdev.c; fdatasync is the same call). */
+ * (blkdev.c), and the persisted directory's snapshot when f is in it
+ * (persist.c: -EIO, -ENOSPC when it fails). fdatasync is the same call. */
 CUBI_SYS(fsync)
 {
 	struct cubi_file *f = cubi_fd_get(A0(r));
@@ -382,6 +384,8 @@ CUBI_SYS(fsync)
 	if (!f)
 		return -CUB_EBADF;
 	rc = cubi_blkdev_sync(f);
+	if (!rc)
+		rc = cubi_persist_fsync(f);
 	cubi_file_put(f);
 	return rc;
 }

@@ -9,13 +9,15 @@
  * The strings lie as Linux lays them out, argv's in order and then
  * envp's, each run contiguous: /proc/1/cmdline and environ read them
  * there (procfs.h). Before the program runs, the network card (if
- * any) comes up as its environment's CUBRT_NET says (netdev.c).
+ * any) comes up as its environment's CUBRT_NET says (netdev.c), and the
+ * directory CUBRT_PERSIST names is restored from its disk (persist.c).
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
 
 #include "../sched/sched_hooks.h"
 #include "netdev.h"
+#include "persist.h"
 #include "procfs.h"
 
 #define STACK_SIZE (2u << 20)
@@ -120,6 +122,7 @@ int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
 		return -CUB_EINVAL;
 	cub_shim_init();
 	cubi_netdev_up(envp);	/* the network card, if there is one */
+	cubi_persist_up(envp);	/* the persisted directory, if asked */
 	stack = cubi_mm_map(0, STACK_SIZE, CUB_PROT_READ | CUB_PROT_WRITE, false, false);
 	if (stack < 0)
 		return (int)stack;

@@ -26,6 +26,7 @@
 
 #include "../sched/sched_hooks.h"
 #include "netdev.h"
+#include "persist.h"
 #include "shim_impl.h"
 
 #define CLONE_VM 0x100
@@ -215,10 +216,12 @@ CUBI_SYS(clone)
 }
 
 /* The process ends: data on its way to the network is delivered first
- * (at most 5 s), then the machine stops. */
+ * (at most 5 s), the persisted directory's last snapshot is written
+ * (persist.c), then the machine stops. */
 CUB_NORETURN void cubi_shim_exit_program(int status)
 {
 	cubi_tcpnet_flush(5 * CUB_NSEC_PER_SEC);
+	cubi_persist_exit();
 	cub_exit(status & 0xff);
 }
 
