@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""tests/qemu/shim/persist_host.py - three boots of the musl program
+tests/qemu/shim/persist.c on one 1 MiB disk image made here, with
+CUBRT_PERSIST=vda:/data (docs/shim.md, "Files that survive a reboot").
+
+usage: persist_host.py RUNNER IMAGE
+
+  boot 1 "write": a blank disk; the program writes and exits; the image
+         then holds generation 2 in slot B (fsync's 1 in A, the exit's 2),
+         checked here from the on-disk format of docs/blk.md (header CRC,
+         payload CRC, a newc archive naming the files)
+  boot 2 "read":  generation 2 is restored; the program writes boot2.txt
+         and fsyncs (generation 3, slot A)
+  then the host tears slot A's payload (one byte flipped)
+  boot 3 "old":   generation 2 is restored, without boot2.txt
+Every boot must exit 0 and print its console lines. Exits non-zero on the
+first failure.
+"""
+import os, struct, subprocess, sys, tempfile, zlib
+
+SIZE = 1 << 20
+SLOT = SIZE // 2
+ENV = "CUBRT_PERSIST=vda:/data"
+
+
+def boot(runner, image, disk, mode, expect):
+    p = subprocess.run([runner, "--timeout", "60", "--disk", disk, image, ENV, mode],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    print(p.stdout, end="")
+    if p.returncode != 0:
+        sys.exit("FAIL: boot %s exited with status %d" % (mode, p.returncode))
+    for e in expect:
+        if e not in p.stdout:
+            sys.exit("FAIL: boot %s never printed %r" % (mode, e))
+
+
+def slot(path, i):
+    """(generation, payload) of slot i, or None when it is not valid."""
+    with open(path, "rb") as f:
+        f.seek(i * SLOT)
+        h = f.read(512)
+        magic, ver, num, gen, length, crc, hcrc = struct.unpack("<8sIIQQII", h[:40])
+        if magic != b"CUBPRST1" or ver != 1 or num != i or zlib.crc32(h[:36]) != hcrc:
+            return None
+        if length > SLOT - 512:
+            return None
+        payload = f.read(length)
+    return (gen, payload) if zlib.crc32(payload) == crc else None
+
+
+def expect_slot(path, i, gen, names):
+    s = slot(path, i)
+    if not s or s[0] != gen:
+        sys.exit("FAIL: slot %d does not hold generation %d: %r" % (i, gen, s and s[0]))
+    if not s[1].startswith(b"070701") or b"TRAILER!!!" not in s[1]:
+        sys.exit("FAIL: slot %d's payload is no newc archive" % i)
+    for n in names:
+        if n.encode() + b"\0" not in s[1]:
+            sys.exit("FAIL: slot %d's archive does not name %s" % (i, n))
+    print("host: slot %d holds generation %d: ok" % (i, gen))
+
+
+def main():
+    runner, image = sys.argv[1:3]
+    fd, path = tempfile.mkstemp(prefix="cubrt-persist-", suffix=".img")
+    os.close(fd)
+    try:
+        run(runner, image, path)
+    finally:
+        os.unlink(path)
+
+
+def run(runner, image, path):
+    with open(path, "wb") as f:
+        f.truncate(SIZE)
+    boot(runner, image, path, "write",
+         ["persist: vda blank: /data empty", "persist: /data to vda: generation 2",
+          "persist write: 10 of 10 checks passed"])
+    expect_slot(path, 0, 1, ["hello.txt", "dir", "dir/nested.txt", "empty", "link"])
+    expect_slot(path, 1, 2, ["hello.txt", "late.txt"])
+    boot(runner, image, path, "read",
+         ["persist: /data from vda: 4 files, 45 bytes, generation 2",
+          "persist read: 12 of 12 checks passed"])
+    expect_slot(path, 0, 3, ["boot2.txt"])
+    with open(path, "r+b") as f:    # tear the newest: a payload byte
+        f.seek(512 + 200)
+        b = f.read(1)
+        f.seek(512 + 200)
+        f.write(bytes([b[0] ^ 0x5A]))
+    if slot(path, 0) is not None:
+        sys.exit("FAIL: slot 0 still valid after the flip")
+    boot(runner, image, path, "old",
+         ["persist: /data from vda: 4 files, 45 bytes, generation 2",
+          "persist old: 9 of 9 checks passed"])
+    print("persist_host: ok")
+
+
+main()
