@@ -44,6 +44,7 @@
 #define HDR_CRC_AT 36
 
 struct hdr {
+	int at;				/* the slot it was read from */
 	uint32_t slot;
 	uint64_t gen, len;
 	uint32_t crc;
@@ -123,6 +124,7 @@ static int read_hdr(const struct cubi_pstore *s, int slot, struct hdr *h)
 	if (cub_memcmp(sec, MAGIC, 8) || get32(sec + 8) != VERSION ||
 	    get32(sec + HDR_CRC_AT) != cubi_crc32(sec, HDR_CRC_AT))
 		return 1;
+	h->at = slot;
 	h->slot = get32(sec + 12);
 	h->gen = get64(sec + 16);
 	h->len = get64(sec + 24);
@@ -141,7 +143,7 @@ static int read_payload(const struct cubi_pstore *s, const struct hdr *h, void *
 
 	if (!buf)
 		return -CUB_ENOMEM;
-	if (n && cub_blk_read(s->dev, slot_lba(s, (int)h->slot) + 1, buf, (uint32_t)n)) {
+	if (n && cub_blk_read(s->dev, slot_lba(s, h->at) + 1, buf, (uint32_t)n)) {
 		cub_free(buf);
 		return -CUB_EIO;
 	}
@@ -162,7 +164,7 @@ static int take(struct cubi_pstore *s, const struct hdr *h, void **payload, size
 	if (rc)
 		return rc;
 	s->gen = h->gen;
-	s->slot = (int)h->slot;
+	s->slot = h->at;
 	s->len = h->len;
 	s->crc = h->crc;
 	*len = (size_t)h->len;
@@ -219,8 +221,9 @@ static int write_payload(struct cubi_pstore *s, uint64_t lba, const uint8_t *p, 
 
 int cubi_pstore_save(struct cubi_pstore *s, const void *payload, size_t len)
 {
-	struct hdr h = { s->slot == 0 ? 1 : 0, s->gen + 1, len, cubi_crc32(payload, len) };
-	uint64_t lba = slot_lba(s, (int)h.slot);
+	int at = s->slot == 0 ? 1 : 0;
+	struct hdr h = { at, (uint32_t)at, s->gen + 1, len, cubi_crc32(payload, len) };
+	uint64_t lba = slot_lba(s, at);
 	uint8_t sec[SECTOR];
 
 	if (len > cubi_pstore_capacity(s))
@@ -231,7 +234,7 @@ int cubi_pstore_save(struct cubi_pstore *s, const void *payload, size_t len)
 	if (cub_blk_write(s->dev, lba, sec, 1) || cub_blk_flush(s->dev))
 		return -CUB_EIO;
 	s->gen = h.gen;
-	s->slot = (int)h.slot;
+	s->slot = at;
 	s->len = len;
 	s->crc = h.crc;
 	return 0;

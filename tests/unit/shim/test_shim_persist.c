@@ -452,7 +452,8 @@ static void test_slots(void **state)
 	drop_disks(1);
 }
 
-/* A valid header copied into the other slot does not count there. */
+/* A whole valid slot (header and payload) copied into the other slot
+ * does not count there: its header names the slot it belongs to. */
 static void wrong_slot_body(void)
 {
 	struct cubi_pstore s;
@@ -464,6 +465,7 @@ static void wrong_slot_body(void)
 	save(&s, "cccc", 0);			/* gen 3 in A, 2 in B */
 	assert_int_equal(pread(hfds[0], sec, 1024, 0), 1024);
 	assert_int_equal(pwrite(hfds[0], sec, 1024, SLOT_BYTES), 1024);
+	assert_int_equal(disk_gen(1), 3);	/* B's claims 3 now */
 	flip_byte(512);				/* A torn: B's copy must not count */
 	expect_store(&s, 0, NULL);
 }
