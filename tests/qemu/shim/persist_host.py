@@ -16,36 +16,15 @@ usage: persist_host.py RUNNER IMAGE
 Every boot must exit 0 and print its console lines. Exits non-zero on the
 first failure.
 """
-import os, shutil, struct, subprocess, sys, tempfile, zlib
+import os, shutil, subprocess, sys, tempfile
+
+from persist_lib import boot, slot as slot_of, with_image
 
 SIZE = 1 << 20
-SLOT = SIZE // 2
-ENV = "CUBRT_PERSIST=vda:/data"
-
-
-def boot(runner, image, disk, mode, expect):
-    p = subprocess.run([runner, "--timeout", "60", "--disk", disk, image, ENV, mode],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    print(p.stdout, end="")
-    if p.returncode != 0:
-        sys.exit("FAIL: boot %s exited with status %d" % (mode, p.returncode))
-    for e in expect:
-        if e not in p.stdout:
-            sys.exit("FAIL: boot %s never printed %r" % (mode, e))
 
 
 def slot(path, i):
-    """(generation, payload) of slot i, or None when it is not valid."""
-    with open(path, "rb") as f:
-        f.seek(i * SLOT)
-        h = f.read(512)
-        magic, ver, num, gen, length, crc, hcrc = struct.unpack("<8sIIQQII", h[:40])
-        if magic != b"CUBPRST1" or ver != 1 or num != i or zlib.crc32(h[:36]) != hcrc:
-            return None
-        if length > SLOT - 512:
-            return None
-        payload = f.read(length)
-    return (gen, payload) if zlib.crc32(payload) == crc else None
+    return slot_of(path, i, SIZE)
 
 
 def expect_slot(path, i, gen, names):
@@ -82,17 +61,10 @@ def gnu_cpio(path, i):
 
 def main():
     runner, image = sys.argv[1:3]
-    fd, path = tempfile.mkstemp(prefix="cubrt-persist-", suffix=".img")
-    os.close(fd)
-    try:
-        run(runner, image, path)
-    finally:
-        os.unlink(path)
+    with_image(SIZE, lambda path: run(runner, image, path))
 
 
 def run(runner, image, path):
-    with open(path, "wb") as f:
-        f.truncate(SIZE)
     boot(runner, image, path, "write",
          ["persist: vda blank: /data empty", "persist: /data to vda: generation 2",
           "persist write: 10 of 10 checks passed"])
