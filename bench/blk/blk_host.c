@@ -22,7 +22,8 @@
  * and no writeback is pending when the clock starts. The offsets come
  * from a seeded xorshift, the same for every mode. Every read checks
  * the block's stamp and every write puts the stamp back, so the file
- * never changes and both sides do the same work around the call.
+ * never changes and both sides do the same work around the call; after
+ * the writes (untimed) every block must still carry its own stamp.
  *
  * The host port does each request with pread/pwrite inside
  * cub_arch_blk_submit (arch.h allows it): the request is done before
@@ -115,6 +116,22 @@ static int file_make(void)
 	for (long off = 0; off < DISK_BYTES; off += sizeof(chunk))
 		if (pread(fd, chunk, sizeof(chunk), off) != (ssize_t)sizeof(chunk))
 			return -1;
+	return 0;
+}
+
+/* After the writes (not timed): every block still carries its own
+ * stamp, so no write went to the wrong place. */
+static int file_check(void)
+{
+	static uint8_t chunk[1 << 20];
+
+	for (long off = 0; off < DISK_BYTES; off += sizeof(chunk)) {
+		if (pread(fd, chunk, sizeof(chunk), off) != (ssize_t)sizeof(chunk))
+			return -1;
+		for (long i = 0; i < (long)sizeof(chunk); i += BLOCK)
+			if (!stamped(chunk + i, (uint32_t)((off + i) / BLOCK)))
+				return -1;
+	}
 	return 0;
 }
 
@@ -295,6 +312,8 @@ int main(int argc, char **argv)
 		bad = linux_bench() ? (void *)1 : NULL;
 	else
 		cub_sched_run(cub_bench, NULL, &bad);
+	if (!bad && writing && file_check())
+		bad = (void *)1;
 	file_drop();
 	if (bad || failed) {
 		fprintf(stderr, "%s: %s failed\n", argv[0], mode);
