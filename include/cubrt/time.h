@@ -5,6 +5,12 @@
  * (bare metal: the calibrated TSC; host: CLOCK_MONOTONIC). Pending timers
  * form one queue (a pairing heap: O(1) insert, O(log n) amortised cancel
  * and expiry); the platform's one-shot timer is armed for the earliest.
+ *
+ * Wall time (cub_time_wall) is the platform's wall clock
+ * (cub_arch_wallclock_ns: the RTC at boot plus the monotonic clock on x86)
+ * plus an offset that cub_time_set_wall changes, e.g. from the network
+ * (cubrt/sntp.h). Timers always run on the monotonic clock: setting the
+ * wall clock moves no cub_timer.
  */
 #ifndef CUBRT_TIME_H
 #define CUBRT_TIME_H
@@ -17,6 +23,22 @@
 
 /* Monotonic nanoseconds since boot. Contexts: any. */
 uint64_t cub_time_now(void);
+
+/*
+ * Nanoseconds since the Unix epoch: the platform's wall clock plus the
+ * offset cub_time_set_wall last set (0 at boot). Not monotonic: it
+ * jumps when the clock is set. Contexts: any.
+ */
+uint64_t cub_time_wall(void);
+
+/*
+ * Sets the wall clock: from now on cub_time_wall() reads unix_ns plus
+ * the time that passed since. Returns the step, the new minus the old
+ * wall time in ns (> 0: the clock went forward). The offset is changed
+ * and read with interrupts disabled, so an interrupt handler sees the
+ * old or the new one, never half of each. Contexts: task, boot.
+ */
+int64_t cub_time_set_wall(uint64_t unix_ns);
 
 /*
  * Blocks the running coroutine for at least ns nanoseconds (0 yields).
