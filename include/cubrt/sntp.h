@@ -1,0 +1,87 @@
+/*
+ * cubrt/sntp.h - an SNTP client (RFC 4330; RFC 5905's client mode, NTPv4
+ * over UDP): the time of a server, and how far the local wall clock
+ * (cub_time_wall, cubrt/time.h) is from it, over the stack's UDP
+ * (cubrt/net.h). It only asks: setting the clock is the caller's
+ * choice (cub_time_set_wall(cub_time_wall() + res.offset_ns)).
+ *
+ * One 48-byte request (version 4, mode 3) goes to the server from a
+ * random ephemeral port; its transmit timestamp is a random 64-bit
+ * nonce, not the local time (RFC 4330 5 allows it), which the server
+ * must echo as the originate timestamp. Without a believable reply the
+ * request goes out again every CUB_SNTP_RETRY_NS, with a new nonce,
+ * until the timeout; a reply to any of the last CUB_SNTP_SENT_MAX
+ * requests counts. A reply is believed only when it comes from the
+ * server's address and port, is at least 48 bytes, has mode 4 (server),
+ * version 3 or 4, the originate timestamp equal to a nonce we sent, a
+ * nonzero transmit timestamp, stratum 1..15 and a leap indicator other
+ * than 3 (unsynchronised); anything else is ignored and counted. A
+ * stratum-0 reply to our nonce carrying the kiss code RATE, DENY or RSTR
+ * (a kiss-o'-death) ends the query with -CUB_ECONNREFUSED (other kiss
+ * codes are ignored).
+ *
+ * Timestamps are seconds since 1900 in 32 bits: each is read in the era
+ * (136-year span) that puts it nearest the local wall clock, so a
+ * server's time is understood across the 2036 wrap as long as the local
+ * clock is within 68 years of it.
+ */
+#ifndef CUBRT_SNTP_H
+#define CUBRT_SNTP_H
+
+#include <cubrt/base.h>
+#include <cubrt/net.h>
+
+#define CUB_SNTP_PORT 123
+#define CUB_SNTP_RETRY_NS (1000ull * 1000 * 1000)	/* between requests */
+#define CUB_SNTP_SENT_MAX 8		/* requests whose replies count */
+#define CUB_SNTP_LEN 48			/* an NTP packet without extensions */
+#define CUB_SNTP_UNIX_EPOCH 2208988800ull	/* 1970 in seconds since 1900 */
+
+/* What a query found (a kiss-o'-death fills only kiss, queries, ignored). */
+struct cub_sntp_result {
+	uint64_t time_ns;	/* the server's time when its reply came,
+				 * Unix ns: the local wall time then plus
+				 * offset_ns */
+	int64_t offset_ns;	/* server minus local clock:
+				 * ((T2 - T1) + (T3 - T4)) / 2 */
+	int64_t delay_ns;	/* round trip less the server's holding:
+				 * (T4 - T1) - (T3 - T2), at least 0 */
+	unsigned stratum;	/* 1..15 */
+	unsigned leap;		/* leap indicator 0..2 (1: a leap second
+				 * will be added today, 2: removed) */
+	unsigned version;	/* the reply's, 3 or 4 */
+	uint32_t ref_id;	/* reference id (stratum 1: a source code) */
+	char kiss[5];		/* a kiss-o'-death's code, else "" */
+	unsigned queries;	/* requests sent */
+	unsigned ignored;	/* replies ignored: foreign, malformed,
+				 * unbelievable */
+};
+
+/*
+ * Asks the SNTP server server:port (port 0: 123) through nif for its
+ * time, waiting up to timeout_ns. Returns 0 and *res; -CUB_ECONNREFUSED
+ * (a kiss-o'-death: RATE, DENY or RSTR, in res->kiss); -CUB_ETIMEDOUT;
+ * -CUB_EINVAL (NULL arguments, server 0); the errors of cub_udp_open and
+ * cub_udp_sendto. Contexts: task (blocks).
+ */
+int cub_sntp_query(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
+		   uint64_t timeout_ns, struct cub_sntp_result *res);
+
+/*
+ * The NTP timestamp ts (32.32 fixed point, seconds since 1900, any era)
+ * as Unix ns, in the era nearest near_unix_ns (a Unix ns time). Returns
+ * true, or false when that time is before 1970 (not representable).
+ * Contexts: any.
+ */
+bool cub_sntp_to_unix(uint64_t ts, uint64_t near_unix_ns, uint64_t *unix_ns);
+
+/*
+ * The four-timestamp computation, in Unix ns: t1 request sent (local),
+ * t2 received by the server, t3 reply sent (server), t4 reply received
+ * (local). *offset = ((t2 - t1) + (t3 - t4)) / 2, *delay = (t4 - t1) -
+ * (t3 - t2), or 0 if that is negative. Contexts: any.
+ */
+void cub_sntp_offset(uint64_t t1, uint64_t t2, uint64_t t3, uint64_t t4, int64_t *offset,
+		     int64_t *delay);
+
+#endif
