@@ -2,7 +2,8 @@
  * clock.h - what the time calls share (time.c: clocks and sleeps;
  * itimer.c, ptimer.c: timers that signal; timerfd.c: timers behind
  * descriptors): Linux's clock ids, timespec and itimerspec copies
- * between the program and nanoseconds, and timer deadlines.
+ * between the program and nanoseconds, timer deadlines, and the steps of
+ * the wall clock that move absolute REALTIME timers.
  *
  * Locking: none; the copies check the program's memory with the uaccess
  * helpers (task context, interrupts enabled).
@@ -29,6 +30,15 @@ int cubi_itimerspec_put(uintptr_t dst, const uint64_t its[2]);
 /* A timer's expiry as a monotonic deadline, never 0: value ns from now,
  * or with abs at value on the monotonic or (realtime) the wall clock. */
 uint64_t cubi_timer_deadline(uint64_t value, bool abs, bool realtime);
+/* A monotonic deadline of a timer armed for an absolute wall time, after
+ * the wall clock stepped by step ns (> 0: forward, so the deadline comes
+ * sooner): never 0, at most UINT64_MAX / 2. */
+uint64_t cubi_timer_wall_step(uint64_t deadline, int64_t step);
+/* The wall clock stepped by step ns (time.c, after clock_settime or
+ * settimeofday): timerfds (timerfd.c) and POSIX timers (ptimer.c) armed
+ * for an absolute REALTIME expiry move their deadlines. Contexts: task. */
+void cubi_timerfd_wall_step(int64_t step);
+void cubi_ptimer_wall_step(int64_t step);
 /* One timespec <-> ns, the same way. */
 int cubi_timespec_get(uintptr_t src, uint64_t *ns);
 int cubi_timespec_put(uintptr_t dst, uint64_t ns);

@@ -31,6 +31,7 @@
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
+#include <cubrt/time.h>
 
 #include "fs_impl.h"
 
@@ -126,7 +127,7 @@ CUBI_SYS(fchmodat2)
 static int get_times(uintptr_t utimes, uint64_t t[2])
 {
 	int64_t ts[4];
-	uint64_t now = cub_arch_wallclock_ns();
+	uint64_t now = cub_time_wall();
 
 	t[0] = t[1] = now;
 	if (!utimes)

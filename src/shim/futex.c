@@ -135,7 +135,7 @@ static int deadline_of(uintptr_t uts, bool absolute, bool realtime, uint64_t *ou
 						   : (uint64_t)ts[0] * NSEC + (uint64_t)ts[1];
 	now = cub_time_now();
 	if (absolute && realtime) {
-		uint64_t wall = cub_arch_wallclock_ns();
+		uint64_t wall = cub_time_wall();
 
 		ns = ns > wall ? now + (ns - wall) : now;
 	} else if (!absolute) {

@@ -9,7 +9,8 @@
  * sigev_value and the overrun: as on Linux the signal is queued once, and
  * expiries while it is still pending only count as overruns, which the
  * siginfo and timer_getoverrun report once it is taken. Clocks: REALTIME
- * (absolute times on the wall clock), MONOTONIC, BOOTTIME, TAI, the
+ * (absolute times on the wall clock, moved when it is set:
+ * cubi_ptimer_wall_step), MONOTONIC, BOOTTIME, TAI, the
  * _ALARM ones, and the CPU-time clocks, which count elapsed time here
  * (cubrt does not account CPU time, time.c).
  *
@@ -45,6 +46,7 @@ struct sigevent_user {
 struct ptimer {
 	struct cub_timer timer;
 	bool used, realtime, queued;
+	bool wall;		/* armed for an absolute REALTIME expiry */
 	int notify, signo, tid;
 	uint64_t value;		/* sigev_value */
 	uint64_t next;		/* monotonic ns of the next expiry; 0: off */
@@ -227,10 +229,27 @@ CUBI_SYS(timer_settime)
 	cub_timer_stop(&p->timer);
 	p->interval = its[1] ? its[0] : 0;
 	p->next = its[1] ? cubi_timer_deadline(its[1], A1(r) & TIMER_ABSTIME, p->realtime) : 0;
+	p->wall = p->realtime && (A1(r) & TIMER_ABSTIME);
 	if (p->next)
 		cub_timer_start(&p->timer, p->next);
 	cub_arch_irq_restore(irq);
 	return A3(r) ? cubi_itimerspec_put(A3(r), old) : 0;
+}
+
+void cubi_ptimer_wall_step(int64_t step)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	for (int i = 0; i < MAX_TIMERS; i++) {
+		struct ptimer *p = &timers[i];
+
+		if (!p->used || !p->wall || !p->next)
+			continue;
+		cub_timer_stop(&p->timer);
+		p->next = cubi_timer_wall_step(p->next, step);
+		cub_timer_start(&p->timer, p->next);
+	}
+	cub_arch_irq_restore(irq);
 }
 
 CUBI_SYS(timer_gettime)

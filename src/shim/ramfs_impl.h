@@ -85,6 +85,7 @@
 
 #include <cubrt/arch.h>
 #include <cubrt/list.h>
+#include <cubrt/time.h>
 
 #include "ramfs.h"
 
@@ -140,10 +141,11 @@ struct cubi_rnode {
 _Static_assert(sizeof(((struct cubi_rnode *)0)->f) <= sizeof(((struct cubi_rnode *)0)->d),
 	       "f.seals costs a node no bytes");
 
-/* A node's times: the wall clock (ns since 1970, as stat reports). */
+/* A node's times: the settable wall clock (ns since 1970, as stat
+ * reports). */
 static inline uint64_t now(void)
 {
-	return cub_arch_wallclock_ns();
+	return cub_time_wall();
 }
 
 static inline bool dir_p(const struct cubi_rnode *n)

@@ -1,10 +1,24 @@
 /*
- * time.c - clocks and sleeps.
+ * time.c - clocks, sleeps and setting the wall clock.
  *
  * MONOTONIC, MONOTONIC_RAW/COARSE and BOOTTIME read cub_time_now();
- * REALTIME (and _COARSE, TAI) read the platform wall clock. The CPU-time
- * clocks report monotonic time too: cubrt does not account CPU time per
- * thread (documented in docs/shim.md). Sleeps park the calling coroutine.
+ * REALTIME (and _COARSE, TAI) read the settable wall clock
+ * (cub_time_wall). The CPU-time clocks report monotonic time too: cubrt
+ * does not account CPU time per thread (documented in docs/shim.md).
+ * Sleeps park the calling coroutine.
+ *
+ * clock_settime(CLOCK_REALTIME) and settimeofday set the wall clock (the
+ * program is the machine's only user, so it may, as root may on Linux).
+ * As on Linux, what waits for an absolute wall time follows the step:
+ * timerfds and POSIX timers armed with an absolute REALTIME expiry move
+ * their monotonic deadlines by it (cubi_timerfd_wall_step,
+ * cubi_ptimer_wall_step), and absolute REALTIME clock_nanosleeps wait on
+ * wall_gen, which every step bumps and wakes, and then wait again for
+ * what is left on the new clock. Relative timers and sleeps do not move.
+ *
+ * Invariants: wall_gen changes (and its waiters are woken) after every
+ * step of the wall clock; a sleeper reads it before the clock, so it
+ * never misses a step.
  */
 #include <cubrt/arch.h>
 #include <cubrt/time.h>
@@ -25,7 +39,7 @@ static bool read_clock(uint64_t clk, uint64_t *ns)
 	case CLOCK_REALTIME:
 	case CLOCK_REALTIME_COARSE:
 	case CLOCK_TAI:
-		*ns = cub_arch_wallclock_ns();
+		*ns = cub_time_wall();
 		return true;
 	case CLOCK_MONOTONIC:
 	case CLOCK_MONOTONIC_RAW:
@@ -79,8 +93,21 @@ uint64_t cubi_timer_deadline(uint64_t value, bool abs, bool realtime)
 		return now + value < now ? UINT64_MAX / 2 : now + value;
 	if (!realtime)
 		return value ? value : 1;
-	wall = cub_arch_wallclock_ns();
+	wall = cub_time_wall();
 	return value > wall ? now + (value - wall) : (now ? now : 1);
+}
+
+uint64_t cubi_timer_wall_step(uint64_t deadline, int64_t step)
+{
+	uint64_t by;
+
+	if (step >= 0) {
+		by = (uint64_t)step;
+		return deadline > by ? deadline - by : 1;
+	}
+	by = (uint64_t)-(step + 1) + 1;
+	return deadline + by < deadline || deadline + by > UINT64_MAX / 2 ? UINT64_MAX / 2
+									 : deadline + by;
 }
 
 /* An itimerspec (interval, then value) at src into its[0..1]. */
@@ -119,7 +146,7 @@ CUBI_SYS(clock_getres)
 
 CUBI_SYS(gettimeofday)
 {
-	uint64_t ns = cub_arch_wallclock_ns();
+	uint64_t ns = cub_time_wall();
 	int64_t tv[2] = { (int64_t)(ns / NSEC), (int64_t)(ns % NSEC / 1000) };
 	int32_t tz[2] = { 0, 0 };
 
@@ -132,11 +159,58 @@ CUBI_SYS(gettimeofday)
 
 CUBI_SYS(time)
 {
-	int64_t t = (int64_t)(cub_arch_wallclock_ns() / NSEC);
+	int64_t t = (int64_t)(cub_time_wall() / NSEC);
 
 	if (A0(r) && cubi_copy_out(A0(r), &t, sizeof(t)))
 		return -CUB_EFAULT;
 	return t;
+}
+
+/* Bumped and woken at every step of the wall clock (see the top). */
+static uint32_t wall_gen;
+
+/* Sets the wall clock to ns and moves what waits for a wall time. */
+static void set_wall(uint64_t ns)
+{
+	int64_t step = cub_time_set_wall(ns);
+
+	cubi_timerfd_wall_step(step);
+	cubi_ptimer_wall_step(step);
+	__atomic_add_fetch(&wall_gen, 1, __ATOMIC_SEQ_CST);
+	cubi_futex_wake((uintptr_t)&wall_gen, 0x7fffffff, ~0u);
+}
+
+CUBI_SYS(clock_settime)
+{
+	uint64_t ns;
+	int rc;
+
+	if (A0(r) != CLOCK_REALTIME)
+		return -CUB_EINVAL;	/* Linux: only REALTIME is settable */
+	if ((rc = get_ts(A1(r), &ns)) != 0)
+		return rc;
+	set_wall(ns);
+	return 0;
+}
+
+CUBI_SYS(settimeofday)
+{
+	int64_t tv[2];
+	int32_t tz[2];
+
+	if (A0(r) && cubi_copy_in(tv, A0(r), sizeof(tv)))
+		return -CUB_EFAULT;
+	if (A1(r) && cubi_copy_in(tz, A1(r), sizeof(tz)))
+		return -CUB_EFAULT;
+	if (A1(r) && (tz[0] < -15 * 60 || tz[0] > 15 * 60))
+		return -CUB_EINVAL;	/* Linux's minuteswest range */
+	if (!A0(r))
+		return 0;		/* the time zone alone: nothing kept */
+	if (tv[0] < 0 || tv[1] < 0 || tv[1] >= 1000000)
+		return -CUB_EINVAL;
+	set_wall((uint64_t)tv[0] > UINT64_MAX / NSEC - 1 ? UINT64_MAX
+						       : (uint64_t)tv[0] * NSEC + (uint64_t)tv[1] * 1000);
+	return 0;
 }
 
 /* Sleeps wait on a futex word nobody wakes, so that a signal with a
@@ -188,6 +262,30 @@ CUBI_SYS(nanosleep)
 	return rc ? rc : relative_sleep(ns, A1(r));
 }
 
+static bool is_wall(uint64_t clk)
+{
+	return clk == CLOCK_REALTIME || clk == CLOCK_REALTIME_COARSE || clk == CLOCK_TAI;
+}
+
+/* Sleeps until the wall clock reads `until`, however it is set meanwhile:
+ * 0, or -CUB_EINTR (an absolute sleep leaves no remaining time). */
+static long wall_sleep(uint64_t until)
+{
+	for (;;) {
+		uint32_t gen = __atomic_load_n(&wall_gen, __ATOMIC_SEQ_CST);
+		uint64_t wall = cub_time_wall(), now = cub_time_now(), left;
+		long rc;
+
+		if (wall >= until)
+			return 0;
+		left = until - wall;
+		rc = cubi_futex_wait((uintptr_t)&wall_gen, gen,
+				     now + left < now ? UINT64_MAX / 2 : now + left, ~0u, "sleep");
+		if (rc == -CUB_EINTR)
+			return rc;
+	}
+}
+
 CUBI_SYS(clock_nanosleep)
 {
 	uint64_t ns, now;
@@ -202,6 +300,8 @@ CUBI_SYS(clock_nanosleep)
 	rc = get_ts(A2(r), &ns);
 	if (rc)
 		return rc;
+	if ((A1(r) & TIMER_ABSTIME) && is_wall(A0(r)))
+		return wall_sleep(ns);
 	if (A1(r) & TIMER_ABSTIME)	/* absolute: no remaining time */
 		return sleep_ns(ns > now ? ns - now : 0, &ns);
 	return relative_sleep(ns, A3(r));

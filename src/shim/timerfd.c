@@ -12,7 +12,11 @@
  * above 0; never writable. gettime reports the time left to the next
  * expiry and the interval. Clocks: REALTIME, MONOTONIC, BOOTTIME and the
  * two _ALARM ones (no suspend here, so they are REALTIME and BOOTTIME).
- * The wall clock is never set, so TFD_TIMER_CANCEL_ON_SET never cancels.
+ * When the wall clock is set (clock_settime, settimeofday: time.c), a
+ * timer armed with TFD_TIMER_ABSTIME on a REALTIME clock moves its
+ * expiry by the step, as on Linux, and one also armed with
+ * TFD_TIMER_CANCEL_ON_SET is cancelled: its next read fails with
+ * -ECANCELED (it is readable until then) and it stays armed.
  *
  * Like Linux, the timer fires once and is moved on by the read that
  * collects it: an expired periodic timer nobody reads costs nothing, and
@@ -20,9 +24,12 @@
  *
  * Invariants: next is the monotonic time of the pending or last expiry,
  * 0 when disarmed; ticks > 0 only after the timer fired (then the timer
- * is idle until a read moves a periodic one on). Locking: the fd layer's
- * critical section (interrupts disabled) around the ops; the syscalls
- * and the expiry (irq context) disable interrupts themselves.
+ * is idle until a read moves a periodic one on); a timerfd is on
+ * wall_timers exactly while it is armed with an absolute REALTIME
+ * expiry (wall). Locking: the fd layer's critical section (interrupts
+ * disabled) around the ops; the syscalls, the wall steps and the expiry
+ * (irq context) disable interrupts themselves; wall_timers is changed
+ * and walked with interrupts off.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
@@ -43,7 +50,13 @@ struct timerfd {
 	uint64_t next;		/* monotonic ns; 0: disarmed */
 	uint64_t interval;	/* ns; 0: one-shot */
 	uint64_t ticks;		/* expirations not yet read */
+	struct cub_list wall_link;	/* on wall_timers while wall */
+	bool wall;		/* armed for an absolute wall time */
+	bool cancel_on_set;	/* ... with TFD_TIMER_CANCEL_ON_SET */
+	bool canceled;		/* the clock was set: the next read fails */
 };
+
+static struct cub_list wall_timers = CUB_LIST_INIT(wall_timers);
 
 static struct timerfd *of_file(struct cubi_file *f)
 {
@@ -84,6 +97,11 @@ static long tfd_read(struct cubi_file *f, void *buf, size_t n)
 
 	if (n < 8)
 		return -CUB_EINVAL;
+	if (tf->canceled) {
+		tf->canceled = false;
+		cubi_file_changed(f);
+		return -CUB_ECANCELED;
+	}
 	if (!tf->ticks)
 		return -CUB_EAGAIN;
 	move_on(tf, cub_time_now());
@@ -96,12 +114,17 @@ static long tfd_read(struct cubi_file *f, void *buf, size_t n)
 
 static uint32_t tfd_poll(struct cubi_file *f)
 {
-	return of_file(f)->ticks ? CUBI_EPOLLIN | CUBI_EPOLLRDNORM : 0;
+	return of_file(f)->ticks || of_file(f)->canceled ? CUBI_EPOLLIN | CUBI_EPOLLRDNORM : 0;
 }
 
 static void *tfd_release(struct cubi_file *f)
 {
+	unsigned long irq = cub_arch_irq_save();
+
 	cub_timer_stop(&of_file(f)->timer);
+	if (of_file(f)->wall)
+		cub_list_del(&of_file(f)->wall_link);
+	cub_arch_irq_restore(irq);
 	return of_file(f);
 }
 
@@ -166,6 +189,39 @@ static void current(struct timerfd *tf, uint64_t its[2])
 	its[1] = next > now ? next - now : 0;
 }
 
+/* Puts tf on wall_timers or takes it off (irq off). */
+static void set_wall(struct timerfd *tf, bool wall, bool cancel_on_set)
+{
+	if (tf->wall && !wall)
+		cub_list_del(&tf->wall_link);
+	else if (!tf->wall && wall)
+		cub_list_push_back(&wall_timers, &tf->wall_link);
+	tf->wall = wall;
+	tf->cancel_on_set = wall && cancel_on_set;
+}
+
+void cubi_timerfd_wall_step(int64_t step)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cub_list *pos;
+
+	cub_list_for_each(pos, &wall_timers) {
+		struct timerfd *tf = cub_container_of(pos, struct timerfd, wall_link);
+		bool pending = cub_timer_stop(&tf->timer);
+
+		if (pending || tf->interval)	/* not a one-shot that fired */
+			tf->next = cubi_timer_wall_step(tf->next, step);
+		if (pending)
+			cub_timer_start(&tf->timer, tf->next);
+		if (tf->cancel_on_set) {
+			tf->canceled = true;
+			cubi_file_changed(&tf->file);
+		}
+	}
+	cub_arch_irq_restore(irq);
+	cubi_io_changed();
+}
+
 CUBI_SYS(timerfd_settime)
 {
 	uint64_t flags = A1(r), its[2], old[2];
@@ -185,9 +241,12 @@ CUBI_SYS(timerfd_settime)
 	current(tf, old);
 	cub_timer_stop(&tf->timer);
 	tf->ticks = 0;
+	tf->canceled = false;
 	tf->interval = its[1] ? its[0] : 0;
 	tf->next = its[1] ? cubi_timer_deadline(its[1], flags & TFD_TIMER_ABSTIME,
 						tf->realtime) : 0;
+	set_wall(tf, tf->next && tf->realtime && (flags & TFD_TIMER_ABSTIME),
+		 flags & TFD_TIMER_CANCEL_ON_SET);
 	if (tf->next)
 		cub_timer_start(&tf->timer, tf->next);
 	cubi_file_changed(&tf->file);
