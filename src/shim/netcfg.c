@@ -1,7 +1,8 @@
 /*
- * netcfg.c - the CUBRT_NET variable of a Linux program's environment
- * (netdev.h is the interface): how its network comes up. Pure parsing,
- * no state: host-tested (tests/unit/shim/test_shim_netcfg.c).
+ * netcfg.c - the CUBRT_NET and CUBRT_NTP variables of a Linux program's
+ * environment (netdev.h is the interface): how its network comes up and
+ * where its clock is set from. Pure parsing, no state: host-tested
+ * (tests/unit/shim/test_shim_netcfg.c).
  */
 #include <cubrt/fmt.h>
 #include <cubrt/string.h>
@@ -69,14 +70,46 @@ int cubi_netcfg_parse(const char *v, struct cubi_netcfg *c)
 	return 0;
 }
 
-const char *cubi_netcfg_find(char *const envp[])
+const char *cubi_env_find(char *const envp[], const char *name)
 {
-	size_t n = sizeof(CUBI_NETCFG_VAR) - 1;
+	size_t n = cub_strlen(name);
 
 	for (size_t i = 0; envp && envp[i]; i++)
-		if (!cub_strncmp(envp[i], CUBI_NETCFG_VAR, n) && envp[i][n] == '=')
+		if (!cub_strncmp(envp[i], name, n) && envp[i][n] == '=')
 			return envp[i] + n + 1;
 	return NULL;
+}
+
+const char *cubi_netcfg_find(char *const envp[])
+{
+	return cubi_env_find(envp, CUBI_NETCFG_VAR);
+}
+
+/* A port 1..65535 at *s (1 to 5 digits), advancing *s. */
+static bool port_number(const char **s, uint16_t *out)
+{
+	unsigned v = 0, digits = 0;
+
+	while (**s >= '0' && **s <= '9' && digits < 6) {
+		v = v * 10 + (unsigned)(**s - '0');
+		(*s)++;
+		digits++;
+	}
+	*out = (uint16_t)v;
+	return digits > 0 && digits < 6 && v >= 1 && v <= 65535;
+}
+
+int cubi_ntpcfg_parse(const char *v, cub_ip4_t *addr, uint16_t *port)
+{
+	const char *s = v;
+
+	*addr = 0;
+	*port = 0;
+	if (v && quad(&s, addr) && *addr && (*s != ':' || (s++, port_number(&s, port))) && !*s)
+		return 0;
+	*addr = 0;
+	*port = 0;
+	return -CUB_EINVAL;
 }
 
 char *cubi_ip4_str(cub_ip4_t a, char buf[16])

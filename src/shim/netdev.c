@@ -15,12 +15,19 @@
  * nothing is printed and nothing waits. A DNS server (DHCP's, or the
  * static one) goes into /etc/resolv.conf unless that file exists.
  *
+ * Then (cubi_netdev_time, from start.c) CUBRT_NTP=ADDR[:PORT] sets the
+ * wall clock from that SNTP server (cub_sntp_query, CUBI_NTP_NS), with
+ * one console line; without a network, or on any failure, the clock
+ * stays as it is.
+ *
  * Invariants and locking: netdev.h's (written once before the program
  * runs, read-only afterwards). /etc is written under the fs lock.
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
+#include <cubrt/sntp.h>
 #include <cubrt/string.h>
+#include <cubrt/time.h>
 
 #include "netdev.h"
 #include "ramfs.h"
@@ -193,4 +200,51 @@ void cubi_netdev_up(char *const envp[])
 	report_up();
 	if (cubi_netdev.dns)
 		write_resolv(cubi_netdev.dns);
+}
+
+/* ---------------------------------------------------------- the clock */
+
+/* The console line of a clock set from addr:port by r. */
+static void report_time(cub_ip4_t addr, uint16_t port, const struct cub_sntp_result *r)
+{
+	uint64_t mag = r->offset_ns < 0 ? (uint64_t)-(r->offset_ns + 1) + 1 : (uint64_t)r->offset_ns;
+	char a[16];
+
+	cub_printk("time: set from %s:%u, offset %c%llu.%03llu s, stratum %u\n",
+		   cubi_ip4_str(addr, a), (unsigned)port, r->offset_ns < 0 ? '-' : '+',
+		   (unsigned long long)(mag / 1000000000ull),
+		   (unsigned long long)(mag % 1000000000ull / 1000000ull), r->stratum);
+}
+
+void cubi_netdev_time(char *const envp[])
+{
+	const char *v = cubi_env_find(envp, CUBI_NTPCFG_VAR);
+	struct cub_sntp_result r;
+	cub_ip4_t addr;
+	uint16_t port;
+	int rc;
+
+	if (!v)
+		return;
+	if (cubi_ntpcfg_parse(v, &addr, &port)) {
+		cub_printk("time: " CUBI_NTPCFG_VAR "=%s: not ADDR[:PORT]; clock unchanged\n", v);
+		return;
+	}
+	port = port ? port : CUB_SNTP_PORT;
+	if (!cubi_netdev.nif || !cubi_netdev.addr) {
+		cub_printk("time: ntp failed: no network; clock unchanged\n");
+		return;
+	}
+	rc = cub_sntp_query(cubi_netdev.nif, addr, port, CUBI_NTP_NS, &r);
+	if (rc == -CUB_ECONNREFUSED) {
+		cub_printk("time: ntp failed: refused (kiss-o'-death %s); clock unchanged\n",
+			   r.kiss);
+		return;
+	}
+	if (rc) {
+		cub_printk("time: ntp failed: %s; clock unchanged\n", cub_strerror(rc));
+		return;
+	}
+	cub_time_set_wall(cub_time_wall() + (uint64_t)r.offset_ns);
+	report_time(addr, port, &r);
 }

@@ -2,9 +2,10 @@
  * netdev.h - the shim's network: the card a Linux program's AF_INET
  * sockets reach beside the loopback (docs/shim.md, "The network").
  *
- * netcfg.c reads the program's CUBRT_NET variable (portable, host-tested);
- * netdev.c brings the card up when the program starts (arch NIC 0 through
- * src/net: attach, DHCP or a static address), writes /etc/resolv.conf and
+ * netcfg.c reads the program's CUBRT_NET and CUBRT_NTP variables
+ * (portable, host-tested); netdev.c brings the card up when the program
+ * starts (arch NIC 0 through src/net: attach, DHCP or a static address),
+ * sets the clock from an SNTP server when asked, writes /etc/resolv.conf and
  * describes the machine's interfaces to rtnetlink and the SIOCGIF*
  * ioctls; socket_inet.c joins UDP sockets to the stack's endpoints.
  *
@@ -46,6 +47,18 @@ int cubi_netcfg_parse(const char *v, struct cubi_netcfg *c);
 
 /* The value of CUBRT_NET in envp (NULL-terminated), or NULL. */
 const char *cubi_netcfg_find(char *const envp[]);
+/* The value of the variable name in envp (the first one), or NULL. */
+const char *cubi_env_find(char *const envp[], const char *name);
+
+#define CUBI_NTPCFG_VAR "CUBRT_NTP"
+#define CUBI_NTP_NS (5ull * 1000 * 1000 * 1000)	/* SNTP's time */
+
+/*
+ * Parses a CUBRT_NTP value "ADDR[:PORT]": a dotted quad other than
+ * 0.0.0.0, PORT 1..65535 (none: *port 0, which cub_sntp_query reads as
+ * 123). 0, or -CUB_EINVAL with *addr and *port 0. Contexts: any.
+ */
+int cubi_ntpcfg_parse(const char *v, cub_ip4_t *addr, uint16_t *port);
 
 /* Formats a as a dotted quad into buf (16 bytes); returns buf. */
 char *cubi_ip4_str(cub_ip4_t a, char buf[16]);
@@ -69,6 +82,17 @@ extern struct cubi_netdev cubi_netdev;
  * all. Contexts: task (blocks while DHCP runs), before the program runs.
  */
 void cubi_netdev_up(char *const envp[]);
+
+/*
+ * Sets the wall clock from the SNTP server CUBRT_NTP names in envp, once
+ * the network is up (after cubi_netdev_up), with one console line:
+ *     time: set from 10.0.2.2:123, offset +86400.123 s, stratum 2
+ *     time: ntp failed: <error>; clock unchanged
+ *     time: CUBRT_NTP=<value>: not ADDR[:PORT]; clock unchanged
+ * Without the variable nothing is printed and nothing waits. Contexts:
+ * task (blocks up to CUBI_NTP_NS), before the program runs.
+ */
+void cubi_netdev_time(char *const envp[]);
 
 /* True when addr stays on this machine: 127/8, or the card's address. */
 bool cubi_netdev_local(uint32_t addr);

@@ -5,7 +5,9 @@
  * without a card (no network, no eth0, sends off the machine still
  * -ENETUNREACH, bind to another address -EADDRNOTAVAIL); SO_RCVTIMEO
  * (set, read back, a UDP receive giving -EAGAIN after it, -EDOM, a
- * short option).
+ * short option); CUBRT_NTP's parsing (ADDR[:PORT], every malformed
+ * value) and cubi_netdev_time leaving the clock alone without the
+ * variable, with a bad value and without a network.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +113,57 @@ static void test_netcfg_no_card(void **state)
 	closeall(1, &s);
 }
 
+static void test_ntpcfg_parse(void **state)
+{
+	static const char *bad[] = {
+		"", "10.0.2.2:", "10.0.2.2:0", "10.0.2.2:65536", "10.0.2.2:123456",
+		"10.0.2.2:12a", "10.0.2.2 ", "10.0.2", "0.0.0.0", "0.0.0.0:123",
+		"10.0.2.256", "host.example:123", ":123", "10.0.2.2:-1", "10.0.2.2/24",
+	};
+	cub_ip4_t a;
+	uint16_t port;
+
+	(void)state;
+	assert_int_equal(cubi_ntpcfg_parse("10.0.2.2", &a, &port), 0);
+	assert_int_equal(a, CUB_IP4(10, 0, 2, 2));
+	assert_int_equal(port, 0);
+	assert_int_equal(cubi_ntpcfg_parse("192.168.1.20:10123", &a, &port), 0);
+	assert_int_equal(a, CUB_IP4(192, 168, 1, 20));
+	assert_int_equal(port, 10123);
+	assert_int_equal(cubi_ntpcfg_parse("10.0.2.2:65535", &a, &port), 0);
+	assert_int_equal(port, 65535);
+	assert_int_equal(cubi_ntpcfg_parse("10.0.2.2:1", &a, &port), 0);
+	assert_int_equal(port, 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = 1, port = 1;
+		if (cubi_ntpcfg_parse(bad[i], &a, &port) != -CUB_EINVAL)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_int_equal(a, 0);
+		assert_int_equal(port, 0);
+	}
+	assert_int_equal(cubi_ntpcfg_parse(NULL, &a, &port), -CUB_EINVAL);
+}
+
+/* No variable, a bad one, no network: the clock stays (and nothing
+ * waits: each returns at once). */
+static void test_ntp_no_network(void **state)
+{
+	char *none[] = { "CUBRT_NET=off", NULL };
+	char *bad[] = { "CUBRT_NTP=10.0.2.2:99999", NULL };
+	char *good[] = { "CUBRT_NTP=10.0.2.2:123", NULL };
+	uint64_t w0 = cub_time_wall(), t0 = cub_time_now();
+
+	(void)state;
+	assert_string_equal(cubi_env_find(good, "CUBRT_NTP"), "10.0.2.2:123");
+	assert_null(cubi_env_find(good, "CUBRT_NT"));
+	cubi_netdev_time(none);
+	cubi_netdev_time(NULL);
+	cubi_netdev_time(bad);
+	cubi_netdev_time(good);
+	assert_true(cub_time_now() - t0 < 500000000ull);
+	assert_true(cub_time_wall() - w0 < 500000000ull);
+}
+
 static void rcvtimeo_body(void)
 {
 	int64_t tv[2] = { 0, 200000 }, back[2] = { -1, -1 };
@@ -157,6 +210,8 @@ int main(void)
 		cmocka_unit_test(test_netcfg_find),
 		cmocka_unit_test(test_netcfg_no_card),
 		cmocka_unit_test(test_netcfg_rcvtimeo),
+		cmocka_unit_test(test_ntpcfg_parse),
+		cmocka_unit_test(test_ntp_no_network),
 	};
 
 	cubi_mem_init();
