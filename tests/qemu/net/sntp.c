@@ -1,0 +1,86 @@
+/*
+ * sntp.c - cub_sntp_query on bare metal against a real SNTP server: the
+ * Python one sntp_host.py runs on the host, reached through QEMU's user
+ * network as 10.0.2.2:PORT, which serves a time 1000 days ahead of the
+ * host's and ignores the first request it gets; on 10.0.2.2:KOD another
+ * answers every request with a kiss-o'-death (DENY). Command line:
+ * "PORT KOD".
+ *
+ * Leases an address by DHCP, asks PORT (answered after one retry: two
+ * requests; offset about +1000 days, stratum 2, a small delay), sets the
+ * wall clock by the offset and prints it as "sntp: wall clock now N"
+ * (Unix seconds) for sntp_host.py to compare with the time it served;
+ * asks KOD (-CUB_ECONNREFUSED, "DENY"); asks a port nobody serves
+ * (-CUB_ETIMEDOUT after two requests). One line per check, then
+ * "sntp: N of N checks passed".
+ */
+#include <cubrt/fmt.h>
+#include <cubrt/net.h>
+#include <cubrt/runtime.h>
+#include <cubrt/sntp.h>
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#include "../check.h"
+
+#define SEC CUB_NSEC_PER_SEC
+#define DAY (86400 * SEC)
+#define HOST CUB_IP4(10, 0, 2, 2)
+
+/* Reads a decimal number from *s, skipping one space after it. */
+static unsigned number(const char **s)
+{
+	unsigned n = 0;
+
+	for (; **s >= '0' && **s <= '9'; (*s)++)
+		n = n * 10 + (unsigned)(**s - '0');
+	if (**s == ' ')
+		(*s)++;
+	return n;
+}
+
+static void queries(struct cub_netif *nif, uint16_t port, uint16_t kod)
+{
+	struct cub_sntp_result r;
+	int64_t off;
+	int rc;
+
+	rc = cub_sntp_query(nif, HOST, port, 5 * SEC, &r);
+	off = r.offset_ns;
+	cub_printk("sntp: rc %d, offset %lld ns, delay %lld ns, stratum %u, %u requests\n", rc,
+		   (long long)off, (long long)r.delay_ns, r.stratum, r.queries);
+	check("the server's time, after one retry", rc == 0 && r.queries == 2);
+	check("offset about +1000 days", off > (int64_t)(999 * DAY) && off < (int64_t)(1001 * DAY));
+	check("stratum 2, leap 0, version 4", r.stratum == 2 && r.leap == 0 && r.version == 4);
+	check("delay under 1 s", r.delay_ns >= 0 && r.delay_ns < (int64_t)SEC);
+	if (rc == 0) {
+		cub_time_set_wall(cub_time_wall() + (uint64_t)off);
+		cub_printk("sntp: wall clock now %llu\n",
+			   (unsigned long long)(cub_time_wall() / SEC));
+	}
+	rc = cub_sntp_query(nif, HOST, kod, 5 * SEC, &r);
+	check("kiss-o'-death DENY: ECONNREFUSED",
+	      rc == -CUB_ECONNREFUSED && !cub_strcmp(r.kiss, "DENY"));
+	rc = cub_sntp_query(nif, HOST, 9, 1500 * CUB_NSEC_PER_MSEC, &r);
+	check("nobody on port 9: ETIMEDOUT after two requests",
+	      rc == -CUB_ETIMEDOUT && r.queries == 2);
+}
+
+int cub_main(void)
+{
+	const char *arg = cub_cmdline();
+	struct cub_netif *nif = NULL;
+	struct cub_dhcp_lease lease;
+	unsigned port = arg ? number(&arg) : 0, kod = arg ? number(&arg) : 0;
+
+	if (!port || port > 65535 || !kod || kod > 65535) {
+		cub_printk("usage: sntp PORT KOD\n");
+		return 1;
+	}
+	check("attach NIC 0", cub_net_attach(0, &nif) == 0);
+	if (!nif)
+		return 1;
+	check("dhcp", cub_net_dhcp(nif, 5 * SEC, &lease) == 0);
+	queries(nif, (uint16_t)port, (uint16_t)kod);
+	return check_summary("sntp");
+}
