@@ -160,6 +160,11 @@ static void test_set(void **state)
 	near(clock_ns(CLOCK_MONOTONIC), mono, 100 * MS);
 	restore();
 	near(clock_ns(CLOCK_REALTIME), real, 100 * MS);
+	/* cub_time_set_wall returns the step, new minus old. */
+	near(cub_time_set_wall(cub_time_wall() + 5 * NSEC), 5 * NSEC, 10 * MS);
+	near(cub_time_set_wall(cub_time_wall() - 7 * NSEC), -7 * NSEC, 10 * MS);
+	near(clock_ns(CLOCK_REALTIME), real - 2 * NSEC, 100 * MS);
+	restore();
 }
 
 /* --------------------------------------------- waits for a wall time */
