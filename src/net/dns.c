@@ -32,12 +32,13 @@
 #define F_RD 0x0100
 #define RCODE_NXDOMAIN 3
 #define RCODE_SERVFAIL 2
-#define IGNORE 1			/* parse: not a reply to believe */
+#define IGNORE CUBI_UDP_QUERY_IGNORE	/* parse: not a reply to believe */
 
 struct query {
-	struct cub_udp u;
-	cub_ip4_t server;
-	uint16_t port, id;
+	struct cubi_udp_query uq;	/* first: the exchange's callbacks
+					 * get it back by a cast */
+	struct cub_dns_result *res;
+	uint16_t id;
 	char name[CUB_DNS_NAME_MAX + 1];	/* lower case, no final dot */
 	uint8_t out[QUERY_MAX];
 	size_t out_len;
@@ -260,54 +261,24 @@ static int parse(const struct query *q, size_t n, struct cub_dns_result *res)
 	return flags & F_TC ? -CUB_EMSGSIZE : -CUB_ENOENT;
 }
 
-/* Opens q->u on a random ephemeral port (a few tries), else any. */
-static int open_random(struct query *q, struct cub_netif *nif)
+/* cubi_udp_query's send: the query (again). */
+static int send_query(struct cubi_udp_query *uq)
 {
-	for (int i = 0; i < 4; i++) {
-		uint64_t r;
+	struct query *q = (struct query *)uq;
+	int rc = cub_udp_sendto(&uq->u, uq->server, uq->port, q->out, q->out_len);
 
-		if (!cub_arch_random(&r))
-			break;
-		if (cub_udp_open(&q->u, nif, (uint16_t)(49152 + r % 16384)) == 0)
-			return 0;
-	}
-	return cub_udp_open(&q->u, nif, 0);
+	if (rc < 0)
+		return rc;
+	q->res->queries++;
+	return 0;
 }
 
-/* Sends the query every CUB_DNS_RETRY_NS until a reply is judged or the
- * deadline passes. */
-static int exchange(struct query *q, uint64_t deadline, struct cub_dns_result *res)
+/* cubi_udp_query's judge: parse's verdict on the reply. */
+static int judge_reply(struct cubi_udp_query *uq, size_t len)
 {
-	uint64_t retry_at = 0;
+	struct query *q = (struct query *)uq;
 
-	for (;;) {
-		uint64_t now = cub_time_now();
-		cub_ip4_t src;
-		uint16_t port;
-		int len, rc;
-
-		if (now >= deadline)
-			return -CUB_ETIMEDOUT;
-		if (now >= retry_at) {
-			rc = cub_udp_sendto(&q->u, q->server, q->port, q->out, q->out_len);
-			if (rc < 0)
-				return rc;
-			res->queries++;
-			retry_at = now + CUB_DNS_RETRY_NS;
-		}
-		len = cub_udp_recvfrom(&q->u, q->in, sizeof(q->in), &src, &port,
-				       CUB_MIN(retry_at, deadline) - now);
-		if (len == -CUB_ETIMEDOUT)
-			continue;
-		if (len < 0)
-			return len;
-		if (src != q->server || port != q->port ||
-		    (rc = parse(q, CUB_MIN((size_t)len, sizeof(q->in)), res)) == IGNORE) {
-			res->ignored++;
-			continue;
-		}
-		return rc;
-	}
+	return parse(q, len, q->res);
 }
 
 /* A dotted quad ("10.0.2.2"): true and *a. */
@@ -335,7 +306,10 @@ static bool literal(const char *s, cub_ip4_t *a)
 int cub_dns_lookup(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 		   const char *name, uint64_t timeout_ns, struct cub_dns_result *res)
 {
-	struct query q = { .server = server, .port = port ? port : CUB_DNS_PORT };
+	struct query q = { .uq = { .server = server, .port = port ? port : CUB_DNS_PORT,
+				   .retry_ns = CUB_DNS_RETRY_NS, .send = send_query,
+				   .judge = judge_reply },
+			   .res = res };
 	uint64_t r = 0;
 	cub_ip4_t a;
 	int rc;
@@ -353,9 +327,12 @@ int cub_dns_lookup(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 	if (!cub_arch_random(&r))
 		r = cub_time_now() * 0x9e3779b97f4a7c15ull;
 	q.id = (uint16_t)(r >> 24);
-	if ((rc = build(&q, name)) || (rc = open_random(&q, nif)))
+	q.uq.in = q.in;
+	q.uq.in_cap = sizeof(q.in);
+	if ((rc = build(&q, name)) || (rc = cubi_udp_query_open(&q.uq, nif)))
 		return rc;
-	rc = exchange(&q, cubi_deadline(cub_time_now(), timeout_ns), res);
-	cub_udp_close(&q.u);
+	rc = cubi_udp_query_run(&q.uq, cubi_deadline(cub_time_now(), timeout_ns));
+	res->ignored = q.uq.ignored;
+	cub_udp_close(&q.uq.u);
 	return rc;
 }

@@ -215,4 +215,30 @@ static inline uint64_t cubi_deadline(uint64_t now, uint64_t timeout_ns)
 	return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
 }
 
+/* udp_query.c: a client's request/reply exchange with one server (the
+ * DNS and SNTP clients). The protocol fills server, port, retry_ns, in
+ * and in_cap and the two calls; send sends the request (again): 0 or
+ * cub_udp_sendto's error; judge looks at the len bytes in `in` from the
+ * server: CUBI_UDP_QUERY_IGNORE (counted in ignored) or the exchange's
+ * result. */
+#define CUBI_UDP_QUERY_IGNORE 1
+struct cubi_udp_query {
+	struct cub_udp u;
+	cub_ip4_t server;
+	uint16_t port;
+	uint64_t retry_ns;
+	uint8_t *in;
+	size_t in_cap;
+	int (*send)(struct cubi_udp_query *q);
+	int (*judge)(struct cubi_udp_query *q, size_t len);
+	unsigned ignored;
+};
+/* Opens q->u on a random ephemeral port (a few tries), else any free
+ * one: 0 or cub_udp_open's error. Contexts: task. */
+int cubi_udp_query_open(struct cubi_udp_query *q, struct cub_netif *nif);
+/* Sends and resends until judge gives a result or the deadline passes
+ * (-CUB_ETIMEDOUT); a send's or receive's error ends it. The caller
+ * closes q->u. Contexts: task. */
+int cubi_udp_query_run(struct cubi_udp_query *q, uint64_t deadline);
+
 #endif

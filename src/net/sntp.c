@@ -28,12 +28,12 @@
 #define OFF_ORIGINATE 24
 #define OFF_RECEIVE 32
 #define OFF_TRANSMIT 40
-#define IGNORE 1			/* judge: not a reply to believe */
+#define IGNORE CUBI_UDP_QUERY_IGNORE	/* judge: not a reply to believe */
 
 struct query {
-	struct cub_udp u;
-	cub_ip4_t server;
-	uint16_t port;
+	struct cubi_udp_query uq;	/* first: the exchange's callbacks
+					 * get it back by a cast */
+	struct cub_sntp_result *res;
 	struct {
 		uint64_t nonce;		/* our transmit timestamp */
 		uint64_t t1;		/* local wall time it left */
@@ -172,9 +172,12 @@ static uint64_t nonce(unsigned nth)
 	return r ? r : 1;
 }
 
-/* Sends a new request, remembered in q->sent: 0 or the send's error. */
-static int send_one(struct query *q, struct cub_sntp_result *res)
+/* cubi_udp_query's send: a new request, remembered in q->sent: 0 or
+ * the send's error. */
+static int send_one(struct cubi_udp_query *uq)
 {
+	struct query *q = (struct query *)uq;
+	struct cub_sntp_result *res = q->res;
 	unsigned slot = q->nsent % CUB_SNTP_SENT_MAX;
 	uint8_t out[CUB_SNTP_LEN];
 	int rc;
@@ -182,7 +185,7 @@ static int send_one(struct query *q, struct cub_sntp_result *res)
 	q->sent[slot].nonce = nonce(q->nsent);
 	build(out, q->sent[slot].nonce);
 	q->sent[slot].t1 = cub_time_wall();
-	rc = cub_udp_sendto(&q->u, q->server, q->port, out, sizeof(out));
+	rc = cub_udp_sendto(&uq->u, uq->server, uq->port, out, sizeof(out));
 	if (rc < 0)
 		return rc;
 	q->nsent++;
@@ -190,68 +193,33 @@ static int send_one(struct query *q, struct cub_sntp_result *res)
 	return 0;
 }
 
-/* Sends every CUB_SNTP_RETRY_NS until a reply is judged or the deadline
- * passes. */
-static int exchange(struct query *q, uint64_t deadline, struct cub_sntp_result *res)
+/* cubi_udp_query's judge: the reply, stamped with its arrival. */
+static int judge_reply(struct cubi_udp_query *uq, size_t len)
 {
-	uint64_t retry_at = 0;
+	struct query *q = (struct query *)uq;
 
-	for (;;) {
-		uint64_t now = cub_time_now();
-		cub_ip4_t src;
-		uint16_t port;
-		int len, rc;
-
-		if (now >= deadline)
-			return -CUB_ETIMEDOUT;
-		if (now >= retry_at) {
-			if ((rc = send_one(q, res)) != 0)
-				return rc;
-			retry_at = now + CUB_SNTP_RETRY_NS;
-		}
-		len = cub_udp_recvfrom(&q->u, q->in, sizeof(q->in), &src, &port,
-				       CUB_MIN(retry_at, deadline) - now);
-		if (len == -CUB_ETIMEDOUT)
-			continue;
-		if (len < 0)
-			return len;
-		if (src != q->server || port != q->port ||
-		    (rc = judge(q, CUB_MIN((size_t)len, sizeof(q->in)), cub_time_wall(), res)) ==
-			    IGNORE) {
-			res->ignored++;
-			continue;
-		}
-		return rc;
-	}
-}
-
-/* Opens q->u on a random ephemeral port (a few tries), else any. */
-static int open_random(struct query *q, struct cub_netif *nif)
-{
-	for (int i = 0; i < 4; i++) {
-		uint64_t r;
-
-		if (!cub_arch_random(&r))
-			break;
-		if (cub_udp_open(&q->u, nif, (uint16_t)(49152 + r % 16384)) == 0)
-			return 0;
-	}
-	return cub_udp_open(&q->u, nif, 0);
+	return judge(q, len, cub_time_wall(), q->res);
 }
 
 /* Contexts: task. */
 int cub_sntp_query(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 		   uint64_t timeout_ns, struct cub_sntp_result *res)
 {
-	struct query q = { .server = server, .port = port ? port : CUB_SNTP_PORT };
+	struct query q = { .uq = { .server = server, .port = port ? port : CUB_SNTP_PORT,
+				   .retry_ns = CUB_SNTP_RETRY_NS, .send = send_one,
+				   .judge = judge_reply },
+			   .res = res };
 	int rc;
 
 	if (!nif || !res || !server)
 		return -CUB_EINVAL;
 	cub_memset(res, 0, sizeof(*res));
-	if ((rc = open_random(&q, nif)) != 0)
+	q.uq.in = q.in;
+	q.uq.in_cap = sizeof(q.in);
+	if ((rc = cubi_udp_query_open(&q.uq, nif)) != 0)
 		return rc;
-	rc = exchange(&q, cubi_deadline(cub_time_now(), timeout_ns), res);
-	cub_udp_close(&q.u);
+	rc = cubi_udp_query_run(&q.uq, cubi_deadline(cub_time_now(), timeout_ns));
+	res->ignored = q.uq.ignored;
+	cub_udp_close(&q.uq.u);
 	return rc;
 }
