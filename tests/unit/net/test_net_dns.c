@@ -31,11 +31,8 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
-#include "net_unit.h"
+#include "udp_fake.h"
 
-static struct wire W;
-#define A (&W.end[0].nif)
-#define B (&W.end[1].nif)
 #define SEC CUB_NSEC_PER_SEC
 
 /* ------------------------------------------------------- reply building */
@@ -120,81 +117,25 @@ static void rr_a(struct msg *m, uint32_t ttl, cub_ip4_t a)
 
 /* ---------------------------------------------------------- the server */
 
-#define SRV_IP IP_B
-#define QMAX 8
+/* A test's reply: built into *out (left empty: no answer), sent after. */
+typedef void build_fn(const uint8_t *q, size_t qlen, unsigned nth, struct msg *out);
 
-typedef void reply_fn(const uint8_t *q, size_t qlen, unsigned nth, struct msg *out);
+static build_fn *builder;
 
-static struct {
-	struct cub_udp u;
-	struct cub_coro *coro;
-	reply_fn *reply;		/* NULL: never answer */
-	unsigned skip;			/* queries to leave unanswered first */
-	unsigned queries;
-	uint8_t q[QMAX][300];
-	size_t qlen[QMAX];
-	uint16_t qport[QMAX];
-	uint16_t last_port;		/* of the latest query */
-	uint64_t qt[QMAX];
-} S;
-
-/* A frame to A as if from src:sport (another address or port). */
-static void forge(const struct msg *m, cub_ip4_t src, uint16_t sport, uint16_t dport)
+static void build_and_send(const uint8_t *q, unsigned nth)
 {
-	static uint8_t f[CUB_ETH_FRAME_MAX];
-	size_t len = t_udp(f, MAC_A, MAC_B, src, IP_A, sport, dport, m->b, m->n);
-
-	assert_int_equal(wire_send(B, f, len), 0);
-	wire_settle(&W);
-}
-
-static void *srv_main(void *arg)
-{
-	static uint8_t q[600];
 	static struct msg out;
-	cub_ip4_t src;
-	uint16_t port;
-	int n;
 
-	(void)arg;
-	while ((n = cub_udp_recvfrom(&S.u, q, sizeof(q), &src, &port, UINT64_MAX)) >= 0) {
-		unsigned i = S.queries++;
-
-		assert_int_equal(src, IP_A);
-		S.last_port = port;
-		if (i < QMAX) {
-			memcpy(S.q[i], q, (size_t)n < 300 ? (size_t)n : 300);
-			S.qlen[i] = (size_t)n;
-			S.qport[i] = port;
-			S.qt[i] = cub_time_now();
-		}
-		if (!S.reply || (S.skip && S.skip--))
-			continue;
-		out.n = 0;
-		S.reply(q, (size_t)n, i, &out);
-		if (out.n)
-			assert_int_equal(cub_udp_sendto(&S.u, src, port, out.b, out.n),
-					 (int)out.n);
-	}
-	assert_int_equal(n, -CUB_EBADF);
-	return NULL;
+	out.n = 0;
+	builder(q, S.last_len, nth, &out);
+	if (out.n)
+		srv_send(out.b, out.n);
 }
 
-static void start(reply_fn *fn)
+static void start(build_fn *fn)
 {
-	memset(&S, 0, sizeof(S));
-	S.reply = fn;
-	assert_int_equal(wire_start(&W), 0);
-	assert_int_equal(cub_udp_open(&S.u, B, 53), 0);
-	assert_int_equal(cub_coro_spawn(&S.coro, srv_main, NULL, NULL), 0);
-}
-
-static void stop(void)
-{
-	assert_int_equal(cub_udp_close(&S.u), 0);
-	cub_coro_join(S.coro, NULL);
-	wire_stop(&W);
-	assert_int_equal(W.full, 0);
+	builder = fn;
+	start_server(fn ? build_and_send : NULL, 53);
 }
 
 static int lookup(const char *name, uint64_t timeout, struct cub_dns_result *r)
@@ -207,7 +148,7 @@ static int lookup(const char *name, uint64_t timeout, struct cub_dns_result *r)
 static void send_now(unsigned nth, const struct msg *m)
 {
 	(void)nth;
-	assert_int_equal(cub_udp_sendto(&S.u, IP_A, S.last_port, m->b, m->n), (int)m->n);
+	srv_send(m->b, m->n);
 	wire_settle(&W);
 }
 
@@ -437,8 +378,8 @@ static void ignored_reply(const uint8_t *q, size_t qlen, unsigned nth, struct ms
 	/* The good answer, first forged from elsewhere, then for real. */
 	reply_to(m, q, qlen, 0, 1, 1);
 	rr_a(m, 77, CUB_IP4(192, 0, 2, 1));
-	forge(m, IP_NOBODY, 53, S.last_port);		/* another address */
-	forge(m, SRV_IP, 5353, S.last_port);		/* another port */
+	forge(m->b, m->n, IP_NOBODY, 53);		/* another address */
+	forge(m->b, m->n, SRV_IP, 5353);		/* another port */
 }
 
 static void *ignored_main(void *arg)

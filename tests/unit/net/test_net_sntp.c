@@ -34,11 +34,8 @@
 #include <cubrt/sntp.h>
 #include <cubrt/time.h>
 
-#include "net_unit.h"
+#include "udp_fake.h"
 
-static struct wire W;
-#define A (&W.end[0].nif)
-#define B (&W.end[1].nif)
 #define SEC CUB_NSEC_PER_SEC
 #define DAY (86400 * SEC)
 #define EPOCH 2208988800ull
@@ -93,79 +90,10 @@ static void good(const uint8_t *q, struct msg *m)
 
 /* ---------------------------------------------------------- the server */
 
-#define SRV_IP IP_B
-#define QMAX 8
-
-typedef void reply_fn(const uint8_t *q, unsigned nth);
-
-static struct {
-	struct cub_udp u;
-	struct cub_coro *coro;
-	reply_fn *reply;		/* NULL: never answer */
-	unsigned queries;
-	uint8_t q[QMAX][64];
-	size_t qlen[QMAX];
-	uint16_t qport[QMAX];
-	uint64_t qt[QMAX];
-	uint16_t last_port;
-} S;
-
-static void srv_send(const struct msg *m)
-{
-	assert_int_equal(cub_udp_sendto(&S.u, IP_A, S.last_port, m->b, m->n), (int)m->n);
-}
-
-/* m to A's asking port as if from src:sport (another address or port). */
-static void forge(const struct msg *m, cub_ip4_t src, uint16_t sport)
-{
-	static uint8_t f[CUB_ETH_FRAME_MAX];
-	size_t len = t_udp(f, MAC_A, MAC_B, src, IP_A, sport, S.last_port, m->b, m->n);
-
-	assert_int_equal(wire_send(B, f, len), 0);
-}
-
-static void *srv_main(void *arg)
-{
-	static uint8_t q[100];
-	cub_ip4_t src;
-	uint16_t port;
-	int n;
-
-	(void)arg;
-	while ((n = cub_udp_recvfrom(&S.u, q, sizeof(q), &src, &port, UINT64_MAX)) >= 0) {
-		unsigned i = S.queries++;
-
-		assert_int_equal(src, IP_A);
-		S.last_port = port;
-		if (i < QMAX) {
-			memcpy(S.q[i], q, (size_t)n < 64 ? (size_t)n : 64);
-			S.qlen[i] = (size_t)n;
-			S.qport[i] = port;
-			S.qt[i] = cub_time_now();
-		}
-		if (S.reply)
-			S.reply(q, i);
-	}
-	assert_int_equal(n, -CUB_EBADF);
-	return NULL;
-}
-
 static void start(reply_fn *fn)
 {
-	memset(&S, 0, sizeof(S));
-	S.reply = fn;
+	start_server(fn, 123);
 	shift = (int64_t)(1000 * DAY);
-	assert_int_equal(wire_start(&W), 0);
-	assert_int_equal(cub_udp_open(&S.u, B, 123), 0);
-	assert_int_equal(cub_coro_spawn(&S.coro, srv_main, NULL, NULL), 0);
-}
-
-static void stop(void)
-{
-	assert_int_equal(cub_udp_close(&S.u), 0);
-	cub_coro_join(S.coro, NULL);
-	wire_stop(&W);
-	assert_int_equal(W.full, 0);
 }
 
 static int query(uint64_t timeout, struct cub_sntp_result *r)
@@ -179,7 +107,7 @@ static void answer(const uint8_t *q, unsigned nth)
 
 	(void)nth;
 	good(q, &m);
-	srv_send(&m);
+	srv_send(m.b, m.n);
 }
 
 /* |got - want| <= tol */
@@ -325,8 +253,8 @@ static void spoilt_then_good(const uint8_t *q, unsigned nth)
 	good(q, &m);
 	bad = m;
 	switch (kind) {
-	case K_ADDR: forge(&m, IP_NOBODY, 123); break;
-	case K_PORT: forge(&m, SRV_IP, 124); break;
+	case K_ADDR: forge(m.b, m.n, IP_NOBODY, 123); break;
+	case K_PORT: forge(m.b, m.n, SRV_IP, 124); break;
 	case K_SHORT: bad.n = 47; break;
 	case K_CLIENT: bad.b[0] = 4 << 3 | 3; break;
 	case K_BCAST: bad.b[0] = 4 << 3 | 5; break;
@@ -339,8 +267,8 @@ static void spoilt_then_good(const uint8_t *q, unsigned nth)
 	case K_KISS_INIT: bad.b[1] = 0, memcpy(bad.b + 12, "INIT", 4); break;
 	}
 	if (kind != K_ADDR && kind != K_PORT)
-		srv_send(&bad);
-	srv_send(&m);
+		srv_send(bad.b, bad.n);
+	srv_send(m.b, m.n);
 }
 
 static void *ignored_main(void *arg)
@@ -377,7 +305,7 @@ static void kiss(const uint8_t *q, unsigned nth)
 	m.b[0] = 3 << 6 | 4 << 3 | 4;	/* a KoD's leap is 3: still a kiss */
 	m.b[1] = 0;
 	memcpy(m.b + 12, kiss_code, 4);
-	srv_send(&m);
+	srv_send(m.b, m.n);
 }
 
 static void v3(const uint8_t *q, unsigned nth)
@@ -388,7 +316,7 @@ static void v3(const uint8_t *q, unsigned nth)
 	good(q, &m);
 	m.b[0] = 1 << 6 | 3 << 3 | 4;	/* a leap second to add today */
 	m.b[1] = 15;
-	srv_send(&m);
+	srv_send(m.b, m.n);
 }
 
 static void *kiss_main(void *arg)
