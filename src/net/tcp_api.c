@@ -1,6 +1,8 @@
 /*
- * tcp_api.c - the public TCP calls (cubrt/net.h): listen, accept,
- * connect, send, recv, shutdown, close, abort, poll, notify, queries.
+ * tcp_api.c - the public TCP calls (cubrt/net.h) that open, move data
+ * and close: listen, accept, connect, send, recv, shutdown, close,
+ * abort; tcp_query.c has those that look (poll, notify, addresses,
+ * state, info).
  *
  * Invariants (under nif->lock): a handle given to the user has magic ==
  * TCP_MAGIC and user set until close/abort clears both; users counts the
@@ -14,9 +16,8 @@
 
 #include "tcp_impl.h"
 
-/* Takes c's interface lock and counts the caller in; NULL (no lock) when
- * c is not a live handle. */
-static struct cub_netif *tcp_enter(struct cub_tcp *c)
+/* Contexts: task. */
+struct cub_netif *cubi_tcp_enter(struct cub_tcp *c)
 {
 	struct cub_netif *nif;
 
@@ -32,7 +33,7 @@ static struct cub_netif *tcp_enter(struct cub_tcp *c)
 	return nif;
 }
 
-static void tcp_leave(struct cub_netif *nif, struct cub_tcp *c)
+void cubi_tcp_leave(struct cub_netif *nif, struct cub_tcp *c)
 {
 	if (--c->users == 0 && c->magic != TCP_MAGIC)
 		cub_cond_broadcast(&c->cond);	/* close waits for this */
@@ -158,11 +159,11 @@ int cub_tcp_accept(struct cub_tcp *l, struct cub_tcp **conn,
 
 	if (!l || !conn)
 		return -CUB_EINVAL;
-	nif = tcp_enter(l);
+	nif = cubi_tcp_enter(l);
 	if (!nif)
 		return -CUB_EBADF;
 	if (l->state != TCP_LISTEN) {
-		tcp_leave(nif, l);
+		cubi_tcp_leave(nif, l);
 		return -CUB_EINVAL;
 	}
 	deadline = cubi_deadline(cub_time_now(), timeout_ns);
@@ -185,7 +186,7 @@ int cub_tcp_accept(struct cub_tcp *l, struct cub_tcp **conn,
 		if ((r = tcp_wait(l, deadline)) < 0)
 			break;
 	}
-	tcp_leave(nif, l);
+	cubi_tcp_leave(nif, l);
 	return r;
 }
 
@@ -299,11 +300,11 @@ long cub_tcp_send(struct cub_tcp *c, const void *buf, size_t len,
 
 	if (!c || (!buf && len))
 		return -CUB_EINVAL;
-	nif = tcp_enter(c);
+	nif = cubi_tcp_enter(c);
 	if (!nif)
 		return -CUB_EBADF;
 	if (c->state == TCP_LISTEN) {
-		tcp_leave(nif, c);
+		cubi_tcp_leave(nif, c);
 		return -CUB_ENOTCONN;
 	}
 	deadline = cubi_deadline(cub_time_now(), timeout_ns);
@@ -325,7 +326,7 @@ long cub_tcp_send(struct cub_tcp *c, const void *buf, size_t len,
 		if ((r = tcp_wait(c, deadline)) < 0)
 			break;
 	}
-	tcp_leave(nif, c);
+	cubi_tcp_leave(nif, c);
 	return done ? (long)done : r;
 }
 
@@ -366,11 +367,11 @@ long cub_tcp_recv(struct cub_tcp *c, void *buf, size_t cap,
 
 	if (!c || !buf || !cap)
 		return -CUB_EINVAL;
-	nif = tcp_enter(c);
+	nif = cubi_tcp_enter(c);
 	if (!nif)
 		return -CUB_EBADF;
 	if (c->state == TCP_LISTEN) {
-		tcp_leave(nif, c);
+		cubi_tcp_leave(nif, c);
 		return -CUB_ENOTCONN;
 	}
 	deadline = cubi_deadline(cub_time_now(), timeout_ns);
@@ -395,7 +396,7 @@ long cub_tcp_recv(struct cub_tcp *c, void *buf, size_t cap,
 		if ((r = tcp_wait(c, deadline)) < 0)
 			break;
 	}
-	tcp_leave(nif, c);
+	cubi_tcp_leave(nif, c);
 	return r;
 }
 
@@ -423,11 +424,11 @@ int cub_tcp_shutdown(struct cub_tcp *c)
 
 	if (!c)
 		return -CUB_EINVAL;
-	nif = tcp_enter(c);
+	nif = cubi_tcp_enter(c);
 	if (!nif)
 		return -CUB_EBADF;
 	r = c->state == TCP_LISTEN ? -CUB_ENOTCONN : queue_fin(c);
-	tcp_leave(nif, c);
+	cubi_tcp_leave(nif, c);
 	return r;
 }
 
@@ -470,7 +471,7 @@ static int close_or_abort(struct cub_tcp *c, bool rst)
 
 	if (!c)
 		return -CUB_EINVAL;
-	nif = tcp_enter(c);
+	nif = cubi_tcp_enter(c);
 	if (!nif)
 		return -CUB_EBADF;
 	c->users--;			/* tcp_enter counted us in */
@@ -489,157 +490,4 @@ int cub_tcp_close(struct cub_tcp *c)
 int cub_tcp_abort(struct cub_tcp *c)
 {
 	return close_or_abort(c, true);
-}
-
-static unsigned poll_locked(const struct cub_tcp *c)
-{
-	unsigned m = 0;
-
-	if (c->state == TCP_LISTEN) {
-		struct cub_list *pos;
-
-		cub_list_for_each(pos, &c->children)
-			if (cub_container_of(pos, struct cub_tcp, child_link)
-				    ->state != TCP_SYN_RCVD)
-				return CUB_TCP_POLLIN;
-		return 0;
-	}
-	if (c->err)
-		m |= CUB_TCP_POLLERR | CUB_TCP_POLLIN;
-	if (c->r_len || c->fin_rcvd)
-		m |= CUB_TCP_POLLIN;
-	if (c->fin_rcvd)
-		m |= CUB_TCP_POLLRDHUP;
-	if (!c->err && !c->fin_queued && c->s_len < c->ssize &&
-	    (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT))
-		m |= CUB_TCP_POLLOUT;
-	if (c->state == TCP_CLOSED || (c->fin_rcvd && c->fin_queued))
-		m |= CUB_TCP_POLLHUP | CUB_TCP_POLLIN;
-	return m;
-}
-
-/* Contexts: task. Locks: takes nif->lock. */
-unsigned cub_tcp_poll(struct cub_tcp *c)
-{
-	struct cub_netif *nif = tcp_enter(c);
-	unsigned m;
-
-	if (!nif)
-		return 0;
-	m = poll_locked(c);
-	tcp_leave(nif, c);
-	return m;
-}
-
-/* Contexts: task. Locks: takes nif->lock. */
-size_t cub_tcp_undelivered(struct cub_netif *nif)
-{
-	struct cub_list *pos;
-	size_t n = 0;
-
-	if (!nif)
-		return 0;
-	cub_mutex_lock(&nif->lock);
-	cub_list_for_each(pos, &nif->tcps) {
-		const struct cub_tcp *c = cub_container_of(pos, struct cub_tcp, link);
-
-		if (c->err || c->state < TCP_ESTABLISHED || c->state == TCP_TIME_WAIT)
-			continue;	/* nothing more will be delivered */
-		n += c->s_len + (c->fin_queued && !c->fin_acked);
-	}
-	cub_mutex_unlock(&nif->lock);
-	return n;
-}
-
-/* Contexts: task. Locks: takes nif->lock. */
-int cub_tcp_set_notify(struct cub_tcp *c, void (*fn)(void *), void *arg)
-{
-	struct cub_netif *nif = tcp_enter(c);
-
-	if (!nif)
-		return -CUB_EINVAL;
-	c->notify = fn;
-	c->notify_arg = arg;
-	tcp_leave(nif, c);
-	return 0;
-}
-
-static int addr_of(struct cub_tcp *c, bool local, cub_ip4_t *addr,
-		   uint16_t *port)
-{
-	struct cub_netif *nif = tcp_enter(c);
-
-	if (!nif)
-		return -CUB_EINVAL;
-	if (addr)
-		*addr = local ? (c->laddr ? c->laddr : nif->addr) : c->raddr;
-	if (port)
-		*port = local ? c->lport : c->rport;
-	tcp_leave(nif, c);
-	return 0;
-}
-
-/* Contexts: task. Locks: takes nif->lock. */
-int cub_tcp_local(struct cub_tcp *c, cub_ip4_t *addr, uint16_t *port)
-{
-	return addr_of(c, true, addr, port);
-}
-
-/* Contexts: task. Locks: takes nif->lock. */
-int cub_tcp_peer(struct cub_tcp *c, cub_ip4_t *addr, uint16_t *port)
-{
-	return addr_of(c, false, addr, port);
-}
-
-/* Contexts: task. Locks: takes nif->lock. */
-static const char *const state_names[] = {
-	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED",
-	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING",
-	"LAST_ACK", "TIME_WAIT",
-};
-
-const char *cub_tcp_state_name(struct cub_tcp *c)
-{
-	struct cub_netif *nif = tcp_enter(c);
-	const char *s;
-
-	if (!nif)
-		return "?";
-	s = state_names[c->state];
-	tcp_leave(nif, c);
-	return s;
-}
-
-static uint32_t sacked_bytes(const struct cub_tcp *c)
-{
-	uint32_t n = 0;
-
-	for (unsigned i = 0; i < c->nsacked; i++)
-		n += c->sacked[i].end - c->sacked[i].start;
-	return n;
-}
-
-/* Contexts: task. Locks: takes nif->lock. */
-int cub_tcp_info(struct cub_tcp *c, struct cub_tcp_info *info)
-{
-	struct cub_netif *nif;
-
-	if (!info)
-		return -CUB_EINVAL;
-	nif = tcp_enter(c);
-	if (!nif)
-		return -CUB_EINVAL;
-	*info = (struct cub_tcp_info){
-		.state = state_names[c->state],
-		.cwnd = c->cwnd, .ssthresh = c->ssthresh,
-		.snd_wnd = c->snd_wnd, .flight = c->snd_max - c->snd_una,
-		.snd_mss = c->snd_mss, .in_recovery = c->in_recovery,
-		.srtt = c->srtt, .rto = c->rto, .retransmits = c->rexmits,
-		.wscale = c->ws_ok, .snd_wscale = c->snd_wscale,
-		.rcv_wscale = c->rcv_wscale, .sack = c->sack_ok,
-		.sacked = sacked_bytes(c), .ooo_ranges = c->nooo,
-		.sndbuf = c->ssize, .rcvbuf = c->rsize,
-	};
-	tcp_leave(nif, c);
-	return 0;
 }

@@ -10,8 +10,10 @@
  *   tcp_ooo.c    the receiver's reassembly in the receive ring and the
  *                SACK blocks that describe it
  *   tcp_sack.c   the sender's SACK scoreboard and loss recovery with it
- *   tcp_api.c    the public calls (cubrt/net.h)
- * Every cubi_tcp_ function is called with nif->lock held.
+ *   tcp_api.c    the public calls that open, move data and close
+ *   tcp_query.c  the public calls that look: poll, notify, info, ...
+ * Every cubi_tcp_ function but cubi_tcp_enter is called with nif->lock
+ * held.
  *
  * Sequence space of a connection (all mod 2^32, compared with SEQ_LT...):
  *   iss .. snd_una .. snd_nxt <= snd_max
@@ -299,5 +301,12 @@ bool cubi_tcp_maybe_free(struct cub_tcp *c);
 void cubi_tcp_wake(struct cub_tcp *c);
 const struct cub_tcp_params *cubi_tcp_params(const struct cub_tcp *c);
 void cubi_tcp_params_default(struct cub_netif *nif);
+
+/* tcp_api.c: takes c's interface lock and counts the caller in (users,
+ * which keeps c from being freed); NULL, no lock taken, when c is not a
+ * live handle. cubi_tcp_leave undoes it (waking a close that waits for
+ * the calls inside to leave). Contexts: task. */
+struct cub_netif *cubi_tcp_enter(struct cub_tcp *c);
+void cubi_tcp_leave(struct cub_netif *nif, struct cub_tcp *c);
 
 #endif
