@@ -19,6 +19,10 @@
  * cubi_futex_wait_locked without leaving it: its check, the enqueue and,
  * after the wake-up, its retry are one critical section, and the word's
  * comparison cannot fail.
+ * A wait for an absolute CLOCK_REALTIME time (FUTEX_WAIT_BITSET with
+ * FUTEX_CLOCK_REALTIME) is also on `wall_waiters` while it waits, so that
+ * a step of the wall clock (clock_settime, time.c) moves its monotonic
+ * deadline by the step, as Linux's realtime hrtimers follow the clock.
  */
 #include <cubrt/arch.h>
 #include <cubrt/sched.h>
@@ -44,8 +48,14 @@ struct waiter {
 	uint32_t bitset;
 	struct cub_coro *coro;
 	struct cub_timer timer;
+	uint64_t deadline;		/* monotonic; 0: none */
+	struct cub_list wall_link;	/* in wall_waiters (wall) */
+	bool wall;			/* an absolute REALTIME deadline */
 	bool woken, timed_out, interrupted;
 };
+
+/* The waits for an absolute wall time (irq off to touch). */
+static struct cub_list wall_waiters = CUB_LIST_INIT(wall_waiters);
 
 static struct cub_list buckets[NBUCKETS];
 static bool buckets_ready;
@@ -151,7 +161,7 @@ static int deadline_of(uintptr_t uts, bool absolute, bool realtime, uint64_t *ou
  * has one: most waits (a blocked read, a mutex) have none.
  */
 static long wait_locked(uintptr_t key, uintptr_t uaddr, uint32_t val, uint64_t deadline,
-			uint32_t bitset, const char *what)
+			bool wall, uint32_t bitset, const char *what)
 {
 	struct waiter w;	/* the timer's part is set only if used */
 	struct cubi_thread *t = cubi_thread_current();
@@ -166,11 +176,15 @@ static long wait_locked(uintptr_t key, uintptr_t uaddr, uint32_t val, uint64_t d
 	w.bitset = bitset;
 	w.coro = cub_coro_self();
 	w.woken = w.timed_out = w.interrupted = false;
+	w.deadline = deadline;
+	w.wall = wall && deadline;
 	cub_list_push_back(bucket(key), &w.link);
 	if (deadline) {
 		cub_timer_init(&w.timer, on_timeout, &w);
 		cub_timer_start(&w.timer, deadline);
 	}
+	if (w.wall)
+		cub_list_push_back(&wall_waiters, &w.wall_link);
 	if (t)
 		t->sleeping = &w;
 	while (!w.woken && !w.timed_out && !w.interrupted)
@@ -179,6 +193,8 @@ static long wait_locked(uintptr_t key, uintptr_t uaddr, uint32_t val, uint64_t d
 		t->sleeping = NULL;
 	if (deadline)
 		cub_timer_stop(&w.timer);
+	if (w.wall)
+		cub_list_del(&w.wall_link);
 	if (w.interrupted)
 		return -CUB_EINTR;
 	return w.woken ? 0 : -CUB_ETIMEDOUT;
@@ -187,18 +203,36 @@ static long wait_locked(uintptr_t key, uintptr_t uaddr, uint32_t val, uint64_t d
 long cubi_futex_wait_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 			    uint32_t bitset, const char *what)
 {
-	return wait_locked(uaddr, uaddr, val, deadline, bitset, what);
+	return wait_locked(uaddr, uaddr, val, deadline, false, bitset, what);
+}
+
+/* Contexts: task. Moves every absolute REALTIME wait's deadline by the
+ * wall clock's step; one now due times out at once. */
+void cubi_futex_wall_step(int64_t step)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cub_list *l;
+
+	cub_list_for_each(l, &wall_waiters) {
+		struct waiter *w = cub_container_of(l, struct waiter, wall_link);
+
+		if (!cub_list_linked(&w->link))
+			continue;	/* woken already, not yet gone */
+		w->deadline = cubi_timer_wall_step(w->deadline, step);
+		cub_timer_start(&w->timer, w->deadline);
+	}
+	cub_arch_irq_restore(irq);
 }
 
 static long wait_key(uintptr_t key, uintptr_t uaddr, uint32_t val, uint64_t deadline,
-		     uint32_t bitset, const char *what)
+		     bool wall, uint32_t bitset, const char *what)
 {
 	unsigned long irq;
 	long rc;
 
 	cubi_sched_assert_can_block(what);
 	irq = cub_arch_irq_save();
-	rc = wait_locked(key, uaddr, val, deadline, bitset, what);
+	rc = wait_locked(key, uaddr, val, deadline, wall, bitset, what);
 	cub_arch_irq_restore(irq);
 	return rc;
 }
@@ -206,7 +240,7 @@ static long wait_key(uintptr_t key, uintptr_t uaddr, uint32_t val, uint64_t dead
 long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 		     uint32_t bitset, const char *what)
 {
-	return wait_key(uaddr, uaddr, val, deadline, bitset, what);
+	return wait_key(uaddr, uaddr, val, deadline, false, bitset, what);
 }
 
 /* Wakes n waiters on key and moves up to n2 others to key2 (CMP: when
@@ -272,6 +306,7 @@ CUBI_SYS(futex)
 		if (rc)
 			return rc;
 		return wait_key(key_of(uaddr, shared), uaddr, val, deadline,
+				op == FUTEX_WAIT_BITSET && realtime,
 				op == FUTEX_WAIT ? ~0u : val3, "futex");
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:

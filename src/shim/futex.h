@@ -34,5 +34,8 @@ long cubi_futex_wait_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 			    uint32_t bitset, const char *what);
 /* Ends a thread's wait with -CUB_EINTR (its `sleeping`; irq off). */
 void cubi_futex_interrupt(void *waiter);
+/* The wall clock moved by step ns (time.c): absolute CLOCK_REALTIME
+ * waits move their deadlines with it. Contexts: task. */
+void cubi_futex_wall_step(int64_t step);
 
 #endif

@@ -12,7 +12,8 @@
  * As on Linux, what waits for an absolute wall time follows the step:
  * timerfds and POSIX timers armed with an absolute REALTIME expiry move
  * their monotonic deadlines by it (cubi_timerfd_wall_step,
- * cubi_ptimer_wall_step), and absolute REALTIME clock_nanosleeps wait on
+ * cubi_ptimer_wall_step), so do absolute FUTEX_CLOCK_REALTIME waits
+ * (cubi_futex_wall_step), and absolute REALTIME clock_nanosleeps wait on
  * wall_gen, which every step bumps and wakes, and then wait again for
  * what is left on the new clock. Relative timers and sleeps do not move.
  *
@@ -176,6 +177,7 @@ static void set_wall(uint64_t ns)
 
 	cubi_timerfd_wall_step(step);
 	cubi_ptimer_wall_step(step);
+	cubi_futex_wall_step(step);
 	__atomic_add_fetch(&wall_gen, 1, __ATOMIC_SEQ_CST);
 	cubi_futex_wake((uintptr_t)&wall_gen, 0x7fffffff, ~0u);
 }

@@ -31,6 +31,9 @@
 #define SYS_clock_settime 227
 #define SYS_timerfd_create 283
 #define SYS_timerfd_settime 286
+#define SYS_futex 202
+#define FUTEX_WAIT_BITSET_PRIVATE (9 | 128)
+#define FUTEX_CLOCK_REALTIME 256
 #define CLOCK_REALTIME 0
 #define CLOCK_MONOTONIC 1
 #define CLOCK_BOOTTIME 7
@@ -210,6 +213,61 @@ static void test_nanosleep(void **state)
 	run(nanosleep_body);
 }
 
+/* A futex wait for an absolute wall time: FUTEX_WAIT_BITSET with
+ * FUTEX_CLOCK_REALTIME (what musl's pthread_cond_timedwait uses). */
+static uint32_t fword;
+static long futex_rc;
+
+static void *abs_futex_waiter(void *arg)
+{
+	struct ts until = ts_of(*(int64_t *)arg);
+	int64_t t0 = (int64_t)cub_time_now();
+
+	futex_rc = SYS6(SYS_futex, &fword, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 0,
+			&until, NULL, ~0u);
+	woke_after = (int64_t)cub_time_now() - t0;
+	return NULL;
+}
+
+/* A wait until now + 10 s times out when the clock jumps 10 s ahead;
+ * one until now + 50 ms waits 300 ms more when the clock goes 300 ms
+ * back; a wake still ends a wait the clock has moved. */
+static void futex_body(void)
+{
+	struct cub_coro *c;
+	int64_t until = clock_ns(CLOCK_REALTIME) + 10 * NSEC;
+
+	assert_int_equal(cub_coro_spawn(&c, abs_futex_waiter, &until, NULL), 0);
+	cub_sleep(20 * MS);
+	assert_int_equal(set_ns(clock_ns(CLOCK_REALTIME) + 10 * NSEC), 0);
+	cub_coro_join(c, NULL);
+	assert_int_equal(futex_rc, -CUB_ETIMEDOUT);
+	assert_true(woke_after >= 20 * MS && woke_after < 1000 * MS);
+
+	until = clock_ns(CLOCK_REALTIME) + 50 * MS;
+	assert_int_equal(cub_coro_spawn(&c, abs_futex_waiter, &until, NULL), 0);
+	cub_sleep(10 * MS);
+	assert_int_equal(set_ns(clock_ns(CLOCK_REALTIME) - 300 * MS), 0);
+	cub_coro_join(c, NULL);
+	assert_int_equal(futex_rc, -CUB_ETIMEDOUT);
+	assert_true(woke_after >= 340 * MS && woke_after < 1500 * MS);
+
+	until = clock_ns(CLOCK_REALTIME) + 10 * NSEC;
+	assert_int_equal(cub_coro_spawn(&c, abs_futex_waiter, &until, NULL), 0);
+	cub_sleep(10 * MS);
+	assert_int_equal(set_ns(clock_ns(CLOCK_REALTIME) - 1 * NSEC), 0);
+	cub_sleep(10 * MS);
+	assert_int_equal(SYS3(SYS_futex, &fword, 1 | 128, 1), 1);	/* WAKE_PRIVATE */
+	cub_coro_join(c, NULL);
+	assert_int_equal(futex_rc, 0);
+}
+
+static void test_futex_realtime(void **state)
+{
+	(void)state;
+	run(futex_body);
+}
+
 /* An absolute REALTIME timerfd 10 s ahead fires when the clock jumps
  * there; a relative one does not move; CANCEL_ON_SET: ECANCELED once. */
 static void timerfd_body(void)
@@ -291,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_nanosleep),
+		cmocka_unit_test(test_futex_realtime),
 		cmocka_unit_test(test_timerfd),
 		cmocka_unit_test(test_ptimer),
 	};
