@@ -376,15 +376,17 @@ long cubi_cpio_unpack(const void *archive, size_t len, struct cubi_rnode *root,
 		      unsigned *skipped);
 
 /* What cubi_cpio_write packed: regular files and their bytes,
- * directories, symbolic links. */
+ * directories, symbolic links, and further names of files already
+ * packed (hard links, no data). */
 struct cubi_cpio_stats {
-	uint64_t files, bytes, dirs, links;
+	uint64_t files, bytes, dirs, links, hardlinks;
 };
 
 /*
  * Packs the tree below directory dir (not dir itself) into a "newc"
  * archive (cpio_write.c: directories, regular files, symbolic links
- * with permission bits and mtimes; hard links as copies; devices and
+ * with permission bits and mtimes; a file's several names as hard
+ * links of one archive inode; devices and
  * socket nodes left out) that cubi_cpio_unpack reads back. Writes at
  * most cap bytes into buf (NULL: none, only measures) and returns the
  * archive's whole length, which may exceed cap (call again with that

@@ -8,7 +8,9 @@
  * (cubi_persist_up, as start.c does), then runs random file-system
  * changes under /data through the system calls (files written with
  * random bytes and modes, directories made and removed, symbolic links,
- * unlinks, renames of files, links and whole directories, chmod),
+ * hard links (a file's several names, written and chmodded through any
+ * of them), unlinks, renames of files, links and whole directories,
+ * chmod),
  * mirrored in a shadow tree (shadow.h), and snapshots (fsync inside,
  * sync, syncfs, cubi_persist_sync). A snapshot may crash: only its
  * first k sector writes reach the disk, in order, the last possibly
@@ -50,6 +52,7 @@
 #define SYS_rename 82
 #define SYS_mkdir 83
 #define SYS_rmdir 84
+#define SYS_link 86
 #define SYS_unlink 87
 #define SYS_symlink 88
 #define SYS_chmod 90
@@ -121,6 +124,19 @@ static const char *abs_of(const char *rel, char *buf)
 	return buf;
 }
 
+static uint64_t next_id = 1ull << 48;	/* above any inode number */
+
+/* Sets every name of e's file (e's id) to e's mode and bytes. */
+static void sync_names(const struct sh_ent *e)
+{
+	for (unsigned i = 0; i < now.n; i++)
+		if (&now.e[i] != e && now.e[i].id == e->id) {
+			now.e[i].mode = e->mode;
+			now.e[i].len = e->len;
+			memcpy(now.e[i].data, e->data, e->len);
+		}
+}
+
 static void write_file(const char *p, struct sh_ent *e)
 {
 	static const uint32_t modes[] = { 0600, 0644, 0755, 0400, 0640 };
@@ -137,12 +153,26 @@ static void write_file(const char *p, struct sh_ent *e)
 	check(SYS3(SYS_write, fd, data, len) == (long)len, "write failed");
 	check(SYS2(SYS_chmod, a, mode) == 0, "chmod failed");
 	SYS1(SYS_close, fd);
-	if (!e)
+	if (!e) {
 		e = &now.e[now.n++];
+		e->id = next_id++;
+	}
 	snprintf(e->path, SH_PATH, "%s", p);
 	e->mode = CUBI_S_IFREG | mode;
 	e->len = len;
 	memcpy(e->data, data, len);
+	sync_names(e);
+}
+
+/* Another name q (absent, its parent a directory) for file e. */
+static void hard_link(struct sh_ent *e, const char *q)
+{
+	struct sh_ent *f = &now.e[now.n++];
+	char a[40], b[40];
+
+	check(SYS2(SYS_link, abs_of(e->path, a), abs_of(q, b)) == 0, "link failed");
+	*f = *e;
+	snprintf(f->path, SH_PATH, "%s", q);
 }
 
 static void make_dir(const char *p)
@@ -152,6 +182,7 @@ static void make_dir(const char *p)
 	struct sh_ent *e = &now.e[now.n++];
 	char a[40];
 
+	e->id = next_id++;
 	check(SYS2(SYS_mkdir, abs_of(p, a), 0777) == 0, "mkdir failed");
 	check(SYS2(SYS_chmod, a, mode) == 0, "chmod failed");
 	snprintf(e->path, SH_PATH, "%s", p);
@@ -164,6 +195,7 @@ static void make_link(const char *p)
 	struct sh_ent *e = &now.e[now.n++];
 	char a[40];
 
+	e->id = next_id++;
 	e->len = 1 + rnd(40);
 	for (size_t i = 0; i < e->len; i++)
 		e->data[i] = (uint8_t)("abc./-_xyz"[rnd(10)]);
@@ -181,7 +213,8 @@ static bool has_children(const char *p)
 	return false;
 }
 
-/* Renames p (anything) to q (absent, or a file or link replaced). */
+/* Renames p (anything) to q (absent, or a file or link replaced; a
+ * rename between two names of one file changes nothing). */
 static void move(const char *p, const char *q)
 {
 	struct sh_ent *e = sh_find(&now, q);
@@ -189,6 +222,8 @@ static void move(const char *p, const char *q)
 	size_t n = strlen(p);
 
 	check(SYS2(SYS_rename, abs_of(p, a), abs_of(q, b)) == 0, "rename failed");
+	if (e && e->id == sh_find(&now, p)->id)
+		return;
 	if (e)
 		sh_remove(&now, e);
 	for (unsigned i = 0; i < now.n; i++) {
@@ -211,7 +246,7 @@ static void change(void)
 
 	if (!p || now.n + 1 >= SH_MAX)
 		return;
-	switch (rnd(8)) {
+	switch (rnd(9)) {
 	case 0: case 1:
 		if (!e || (e->mode & CUBI_S_IFMT) == CUBI_S_IFREG)
 			write_file(p, e);
@@ -239,12 +274,17 @@ static void change(void)
 			    (f->mode & CUBI_S_IFMT) != CUBI_S_IFDIR)))
 			move(p, q);
 		break;
+	case 7:
+		if (e && !f && q && (e->mode & CUBI_S_IFMT) == CUBI_S_IFREG)
+			hard_link(e, q);
+		break;
 	default:
 		if (e && (e->mode & CUBI_S_IFMT) != CUBI_S_IFLNK) {
 			uint32_t m = 0500 | rnd(0100) | (rnd(2) ? 0 : 022);
 
 			check(SYS2(SYS_chmod, abs_of(p, a), m) == 0, "chmod failed");
 			e->mode = (e->mode & CUBI_S_IFMT) | m;
+			sync_names(e);
 		}
 	}
 }

@@ -2,8 +2,10 @@
  * shadow.h - the tree model_persist.c expects under the persisted
  * directory: every entry's path (relative, components from a pool of
  * eight one-letter names, at most three deep), mode (type and
- * permission bits) and bytes (a file's contents, a link's target), and
- * the tree read back from ramfs in the same form to compare with.
+ * permission bits), bytes (a file's contents, a link's target) and
+ * file identity (entries with the same id are names of one file: hard
+ * links), and the tree read back from ramfs in the same form to compare
+ * with (the id then its inode number).
  *
  * Invariants: a tree's entries are distinct paths whose parents are
  * directories of the same tree; t->n <= SH_MAX. Locking: none (one
@@ -27,6 +29,7 @@
 
 struct sh_ent {
 	char path[SH_PATH];
+	uint64_t id;		/* equal ids: one file's names */
 	uint32_t mode;
 	size_t len;
 	uint8_t data[SH_DATA];
@@ -71,17 +74,23 @@ static int sh_cmp(const void *a, const void *b)
 	return strcmp(((const struct sh_ent *)a)->path, ((const struct sh_ent *)b)->path);
 }
 
-/* Equal trees, whatever their entries' order (both get sorted). */
+/* Equal trees, whatever their entries' order (both get sorted) and
+ * whatever their ids: the same paths, modes and bytes, and the same
+ * paths share a file in both. */
 static inline bool sh_equal(struct sh_tree *a, struct sh_tree *b)
 {
 	qsort(a->e, a->n, sizeof(a->e[0]), sh_cmp);
 	qsort(b->e, b->n, sizeof(b->e[0]), sh_cmp);
 	if (a->n != b->n)
 		return false;
-	for (unsigned i = 0; i < a->n; i++)
+	for (unsigned i = 0; i < a->n; i++) {
 		if (strcmp(a->e[i].path, b->e[i].path) || a->e[i].mode != b->e[i].mode ||
 		    a->e[i].len != b->e[i].len || memcmp(a->e[i].data, b->e[i].data, a->e[i].len))
 			return false;
+		for (unsigned j = 0; j < i; j++)
+			if ((a->e[i].id == a->e[j].id) != (b->e[i].id == b->e[j].id))
+				return false;
+	}
 	return true;
 }
 
@@ -89,7 +98,8 @@ static inline void sh_print(const char *what, struct sh_tree *t)
 {
 	printf("  %s: %u entries\n", what, t->n);
 	for (unsigned i = 0; i < t->n; i++)
-		printf("    %-10s %06o %zu bytes\n", t->e[i].path, t->e[i].mode, t->e[i].len);
+		printf("    %-10s %06o %zu bytes, file %llx\n", t->e[i].path, t->e[i].mode,
+		       t->e[i].len, (unsigned long long)t->e[i].id);
 }
 
 /* Reads directory d (prefix: its relative path, "" for the top) into t;
@@ -117,6 +127,7 @@ static bool sh_read_dir(struct cubi_rnode *d, const char *prefix, struct sh_tree
 			strcat(e->path, "/");
 		strcat(e->path, de.name);
 		cubi_ramfs_stat(n, &st);
+		e->id = st.ino;
 		e->mode = st.mode;
 		e->len = 0;
 		if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFDIR) {

@@ -2,11 +2,13 @@
  * test_shim_pstore.c - what the persisted directory is made of, over
  * the host port's file-backed disks ($CUBRT_HOST_DISK):
  *  - the cpio writer (src/shim/cpio_write.c): a tree of files (empty
- *    ones too), directories (empty ones too), symbolic links, a hard
- *    link, a device node and a deep path packed and unpacked again by
- *    cubi_cpio_unpack: names, modes, sizes, bytes, link targets,
- *    mtimes; repacking gives the same bytes; a short buffer is never
- *    overrun; errors;
+ *    ones too), directories (empty ones too), symbolic links, a file
+ *    with three names in two directories (hard links) and one with a
+ *    second name outside the packed directory, a device node and a deep
+ *    path packed and unpacked again by cubi_cpio_unpack: names, modes,
+ *    sizes, bytes, link targets, mtimes, the hard links one file again
+ *    (one inode, nlink 3); repacking gives the same bytes; a short
+ *    buffer is never overrun; errors;
  *  - the slots (src/shim/persist_store.c): A/B alternation, the highest
  *    generation chosen, a torn newest slot (payload or header) ignored,
  *    a slot copied into the other ignored, both bad = blank, -ENOSPC
@@ -32,6 +34,11 @@ static void build_tree(struct cubi_rnode *root)
 	assert_int_equal(cubi_ramfs_link(n, src, "hl", 2), 0);
 	mk(src, "emptydir", CUBI_S_IFDIR | 0700, 3000);
 	d = mk(src, "sub", CUBI_S_IFDIR | 0750, 0);
+	assert_int_equal(cubi_ramfs_link(n, d, "hl3", 3), 0);
+	n = mk(src, "out", CUBI_S_IFREG | 0600, 0);	/* a name outside too */
+	assert_int_equal(cubi_ramfs_write(n, "o", 1, 0), 1);
+	assert_int_equal(cubi_ramfs_set_times(n, UINT64_MAX, 1500 * NS), 0);
+	assert_int_equal(cubi_ramfs_link(n, root, "outside", 7), 0);
 	assert_int_equal(cubi_ramfs_symlink(d, "link", 4, "../hello.txt", 12, &n), 0);
 	assert_int_equal(cubi_ramfs_set_times(n, UINT64_MAX, 4000 * NS), 0);
 	for (size_t i = 0; i < sizeof(big); i++)
@@ -63,6 +70,7 @@ static void check_tree(struct cubi_rnode *top)
 {
 	struct cubi_rnode *d, *n;
 	static char buf[100000];
+	struct cubi_rstat st;
 	char name[8];
 	size_t tlen;
 
@@ -72,11 +80,17 @@ static void check_tree(struct cubi_rnode *top)
 	expect_node(n, CUBI_S_IFREG | 0644, 5, 2000);
 	assert_int_equal(cubi_ramfs_read(n, buf, 10, 0), 5);
 	assert_memory_equal(buf, "hello", 5);
-	assert_true(get(top, "hl") != n);	/* a copy, not a link */
-	expect_node(get(top, "hl"), CUBI_S_IFREG | 0644, 5, 2000);
+	assert_ptr_equal(get(top, "hl"), n);	/* one file, three names */
+	cubi_ramfs_stat(n, &st);
+	assert_int_equal(st.nlink, 3);
 	expect_node(get(top, "emptydir"), CUBI_S_IFDIR | 0700, 2 * 32, 3000);
 	d = get(top, "sub");
-	expect_node(d, CUBI_S_IFDIR | 0750, 4 * 32, 6000);
+	assert_ptr_equal(get(d, "hl3"), n);
+	expect_node(d, CUBI_S_IFDIR | 0750, 5 * 32, 6000);
+	n = get(top, "out");		/* its other name was not packed */
+	expect_node(n, CUBI_S_IFREG | 0600, 1, 1500);
+	cubi_ramfs_stat(n, &st);
+	assert_int_equal(st.nlink, 1);
 	n = get(d, "link");
 	expect_node(n, CUBI_S_IFLNK | 0777, 12, 4000);
 	assert_string_equal(cubi_ramfs_link_target(n, &tlen), "../hello.txt");
@@ -110,8 +124,9 @@ static void roundtrip_body(void)
 	n = cubi_cpio_write(get(root, "src"), NULL, 0, &st);
 	assert_true(n > (long)sizeof(big));
 	assert_int_equal(n % 4, 0);
-	assert_int_equal(st.files, 5);		/* empty, hello, hl, big, leaf */
-	assert_int_equal(st.bytes, 5 + 5 + sizeof(big) + 4);
+	assert_int_equal(st.files, 5);		/* empty, hello, out, big, leaf */
+	assert_int_equal(st.hardlinks, 2);	/* hl, sub/hl3 */
+	assert_int_equal(st.bytes, 5 + 1 + sizeof(big) + 4);
 	assert_int_equal(st.dirs, 2 + DEEP);
 	assert_int_equal(st.links, 1);
 	a = malloc((size_t)n + 16);
@@ -124,7 +139,7 @@ static void roundtrip_body(void)
 	assert_memory_equal(a, "070701", 6);
 	assert_memory_equal(a + n - 14, "TRAILER!!!", 10);
 	dst = mk(root, "dst", CUBI_S_IFDIR | 0755, 0);
-	assert_int_equal(cubi_cpio_unpack(a, (size_t)n, dst, NULL), 5 + 2 + DEEP + 1);
+	assert_int_equal(cubi_cpio_unpack(a, (size_t)n, dst, NULL), 5 + 2 + 1 + 2 + DEEP);
 	check_tree(dst);
 	m = cubi_cpio_write(dst, NULL, 0, &st2);
 	assert_int_equal(m, n);
