@@ -5,10 +5,10 @@
  *   write  (a blank disk) /data is there and empty; /dev/vda refuses
  *          writers (EBUSY) and takes readers; makes files (one empty,
  *          one with an old mtime), a directory with a file, a symbolic
- *          link, fsyncs a file and the directory; then writes late.txt
+ *          link, a second name dir/hard for hello.txt (a hard link), fsyncs a file and the directory; then writes late.txt
  *          without any fsync: the exit's snapshot must keep it;
  *   read   everything of the first boot is back (bytes, modes, mtime,
- *          the link's target); a file larger than a slot makes fsync
+ *          the link's target, dir/hard hello.txt's file); a file larger than a slot makes fsync
  *          fail with ENOSPC; boot2.txt is written and fsynced;
  *   old    (after the host tore the newest slot) the first boot's
  *          state: late.txt there, boot2.txt not.
@@ -90,6 +90,7 @@ static void first_boot(void)
 	close(put("/data/dir/nested.txt", "nested", 0600));
 	close(put("/data/empty", "", 0644));
 	check("symlink", symlink("dir/nested.txt", "/data/link") == 0);
+	check("hard link", link("/data/hello.txt", "/data/dir/hard") == 0);
 	check("fsync hello.txt", fsync(fd) == 0);
 	close(fd);
 	dfd = open("/data/dir", O_RDONLY | O_DIRECTORY);
@@ -102,7 +103,7 @@ static void first_boot(void)
 
 static void first_boot_state(void)
 {
-	struct stat st;
+	struct stat st, st2;
 	char buf[64] = "";
 
 	check("hello.txt is back", holds("/data/hello.txt", "hello, disk"));
@@ -116,6 +117,9 @@ static void first_boot_state(void)
 	check("the link", readlink("/data/link", buf, sizeof(buf)) == 14 &&
 	      !memcmp(buf, "dir/nested.txt", 14) && holds("/data/link", "nested"));
 	check("late.txt (the exit's snapshot)", holds("/data/late.txt", LATE));
+	check("dir/hard: hello.txt's file, two names",
+	      stat("/data/hello.txt", &st) == 0 && stat("/data/dir/hard", &st2) == 0 &&
+	      st.st_ino == st2.st_ino && st.st_nlink == 2 && holds("/data/dir/hard", "hello, disk"));
 }
 
 static void second_boot(void)

@@ -54,6 +54,8 @@ def gnu_cpio(path, i):
         ok = ok and os.readlink(os.path.join(d, "link")) == "dir/nested.txt"
         ok = ok and os.stat(os.path.join(d, "hello.txt")).st_mtime == 1234567890
         ok = ok and os.stat(os.path.join(d, "dir")).st_mode & 0o7777 == 0o750
+        ok = ok and os.stat(os.path.join(d, "hello.txt")).st_ino == \
+            os.stat(os.path.join(d, "dir", "hard")).st_ino    # a hard link
         if not ok:
             sys.exit("FAIL: GNU cpio does not extract slot %d as written: %r" % (i, p.stdout))
     print("host: GNU cpio extracts slot %d: ok" % i)
@@ -67,13 +69,13 @@ def main():
 def run(runner, image, path):
     boot(runner, image, path, "write",
          ["persist: vda blank: /data empty", "persist: /data to vda: generation 2",
-          "persist write: 10 of 10 checks passed"])
-    expect_slot(path, 0, 1, ["hello.txt", "dir", "dir/nested.txt", "empty", "link"])
+          "persist write: 11 of 11 checks passed"])
+    expect_slot(path, 0, 1, ["hello.txt", "dir", "dir/nested.txt", "dir/hard", "empty", "link"])
     expect_slot(path, 1, 2, ["hello.txt", "late.txt"])
     gnu_cpio(path, 1)
     boot(runner, image, path, "read",
          ["persist: /data from vda: 4 files, 45 bytes, generation 2",
-          "persist read: 12 of 12 checks passed"])
+          "persist read: 13 of 13 checks passed"])
     expect_slot(path, 0, 3, ["boot2.txt"])
     with open(path, "r+b") as f:    # tear the newest: a payload byte
         f.seek(512 + 200)
@@ -84,7 +86,7 @@ def run(runner, image, path):
         sys.exit("FAIL: slot 0 still valid after the flip")
     boot(runner, image, path, "old",
          ["persist: /data from vda: 4 files, 45 bytes, generation 2",
-          "persist old: 9 of 9 checks passed"])
+          "persist old: 10 of 10 checks passed"])
     print("persist_host: ok")
 
 
