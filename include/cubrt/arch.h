@@ -246,6 +246,37 @@ void cub_arch_syscall_enable(void);
  * false when the platform has none. Contexts: any. */
 bool cub_arch_random(uint64_t *v);
 
+/* --------------------------------------------------------------- sampling */
+
+/* Where a periodic sample caught the CPU (the `where` of a sample hook). */
+#define CUB_ARCH_SAMPLE_TASK 0	/* running code: a coroutine, the scheduler */
+#define CUB_ARCH_SAMPLE_IDLE 1	/* halted in cub_arch_idle() */
+#define CUB_ARCH_SAMPLE_IRQ  2	/* inside an interrupt handler */
+
+/* The highest sampling rate cub_arch_sample_start() accepts. */
+#define CUB_ARCH_SAMPLE_HZ_MAX 10000
+
+/*
+ * A periodic sampling interrupt, for profilers (src/core/prof.c): about hz
+ * times a second the platform calls fn(pc, where) with the interrupted
+ * program counter and one of CUB_ARCH_SAMPLE_*. It is independent of the
+ * one-shot timer and of the interrupt flag: the sample interrupts
+ * anything, critical sections and interrupt handlers included (x86: a
+ * non-maskable interrupt from the PIT, routed by the I/O APIC; host: a
+ * SIGPROF from a CLOCK_MONOTONIC POSIX timer). So fn may touch only
+ * memory nothing else writes while sampling runs: no locks, no
+ * allocation, no console, no cub_arch_* call but this section's.
+ * Returns 0; -CUB_EINVAL for a NULL fn or hz outside
+ * 1..CUB_ARCH_SAMPLE_HZ_MAX; -CUB_EBUSY when sampling already runs;
+ * -CUB_ENODEV when the platform has no source (x86 without an I/O APIC,
+ * where the PIT is the one-shot timer). Contexts: boot, task.
+ */
+int cub_arch_sample_start(unsigned hz, void (*fn)(uintptr_t pc, unsigned where));
+
+/* Stops the samples: fn is not called after this returns. Nothing when
+ * sampling does not run. Contexts: boot, task. */
+void cub_arch_sample_stop(void);
+
 /* ---------------------------------------------------------------- network */
 
 /*

@@ -24,6 +24,9 @@ void cubi_host_irq_exit(void);
  * (cub_arch_idle uses it). */
 void cubi_host_irq_run(void);
 bool cubi_host_irq_pending(void);
+/* timer.c: true while cub_arch_idle waits in sigsuspend (the sampling
+ * profiler's idle, sample.c). */
+extern volatile int cubi_host_idling;
 
 /* clock.c: raw CLOCK_MONOTONIC, and its value at cub_arch_clock_ns() 0. */
 uint64_t cubi_host_monotonic_ns(void);

@@ -11,7 +11,8 @@
  *
  * Idle blocks SIGALRM, then sigsuspend()s until the handler has marked an
  * interrupt pending: no wake-up is lost between the check and the wait,
- * and the process sleeps in the kernel rather than spinning.
+ * and the process sleeps in the kernel rather than spinning. It raises
+ * cubi_host_idling meanwhile, for the sampling profiler (sample.c).
  *
  * Invariants: the timer and the handler are created once, on first use,
  * and again in a forked child (POSIX timers are not inherited).
@@ -32,6 +33,8 @@ static timer_t timer;
 static bool created;
 static void (*handler)(void);
 static char altstack[64 * 1024] __attribute__((aligned(64)));
+
+volatile int cubi_host_idling;
 
 /* Bytes of XSAVE area the irq-exit trampoline reserves (irqexit.S). */
 uint64_t cubi_host_xsave_size;
@@ -130,8 +133,10 @@ void cub_arch_idle(void)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	wait = old;
 	sigdelset(&wait, SIGALRM);
+	cubi_host_idling = 1;
 	while (!cubi_host_irq_pending())
 		sigsuspend(&wait);
+	cubi_host_idling = 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	cubi_host_irq_run();
 }

@@ -216,13 +216,23 @@ bool cubi_x86_apic_mode(void)
 	return apic_mode;
 }
 
+/* The GSI of ISA line isa (its I/O APIC pin), or -1 when the machine is
+ * not in APIC mode or the line has none. Contexts: any, after boot. */
+int cubi_x86_isa_gsi(unsigned isa)
+{
+	if (!apic_mode || isa >= 16 || line_vec[isa] < 0)
+		return -1;
+	return line_gsi[isa];
+}
+
 /* Contexts: task, interrupts disabled on entry and on return. The sti's
- * one-instruction shadow makes "enable and halt" atomic. */
+ * one-instruction shadow makes "enable and halt" atomic (halt.S, where
+ * the sampling profiler recognises a halted CPU by its address). */
 void cub_arch_idle(void)
 {
 	uint64_t seen = irq_seen;
 
 	do
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		cubi_x86_halt();
 	while (irq_seen == seen);
 }

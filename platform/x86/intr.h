@@ -65,6 +65,8 @@ bool cubi_x86_ioapic_has(unsigned gsi);
 void cubi_x86_ioapic_route(unsigned gsi, unsigned vector, bool level,
 			   bool active_low, unsigned dest);
 void cubi_x86_ioapic_set_masked(unsigned gsi, bool masked);
+/* The pin delivers an NMI (edge, active high), masked (sample.c). */
+void cubi_x86_ioapic_route_nmi(unsigned gsi, unsigned dest);
 
 /* timer.c: the one-shot timer behind cub_arch_timer_arm. */
 void cubi_x86_timer_init(bool apic);
@@ -76,6 +78,7 @@ void cubi_x86_serial_irq_init(void);
 /* intr.c */
 void cubi_x86_irq_init(void);
 bool cubi_x86_apic_mode(void);		/* MSI/MSI-X deliverable */
+int cubi_x86_isa_gsi(unsigned isa);	/* ISA line's GSI, or -1 */
 uint64_t cubi_x86_tsc_hz(void);		/* clock.c */
 
 #endif

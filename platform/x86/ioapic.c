@@ -17,6 +17,7 @@
 #define REDIR_MASKED (1u << 16)
 #define REDIR_LEVEL (1u << 15)
 #define REDIR_LOW (1u << 13)
+#define REDIR_DM_NMI (4u << 8)	/* delivery mode NMI */
 #define DEFAULT_BASE 0xFEC00000u
 
 struct chip {
@@ -103,6 +104,20 @@ void cubi_x86_ioapic_route(unsigned gsi, unsigned vector, bool level,
 		lo |= REDIR_LOW;
 	ioapic_write(c, REG_REDIR + 2 * pin + 1, dest << 24);
 	ioapic_write(c, REG_REDIR + 2 * pin, lo);
+}
+
+/* Programs gsi's redirection entry to deliver an NMI to dest (edge
+ * triggered, active high; the vector is ignored), masked. Contexts: any,
+ * interrupts disabled. */
+void cubi_x86_ioapic_route_nmi(unsigned gsi, unsigned dest)
+{
+	unsigned pin;
+	const struct chip *c = chip_of(gsi, &pin);
+
+	if (!c)
+		return;
+	ioapic_write(c, REG_REDIR + 2 * pin + 1, dest << 24);
+	ioapic_write(c, REG_REDIR + 2 * pin, REDIR_DM_NMI | REDIR_MASKED);
 }
 
 /* Contexts: any, interrupts disabled. */

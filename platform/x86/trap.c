@@ -10,7 +10,8 @@
  * program code: shim.c). Device
  * interrupts (32-255) are handed to the irq layer (intr.c), then, when the
  * interrupt returns to task context, traps.S runs the irq-exit hook on the
- * interrupted stack.
+ * interrupted stack. The NMI comes through cubi_x86_nmi: the sampling
+ * profiler's (sample.c), or a report.
  *
  * Invariants: irq_depth counts the device-interrupt handlers running (0 or
  * 1: handlers run with IF clear and never enable it); the exit hook is
@@ -164,6 +165,20 @@ static bool demand_paged(const struct x86_trap_frame *f)
 		fault_report(f);
 	}
 	return rc > 0;
+}
+
+/* The NMI's consumer (sample.c sets it when sampling first starts):
+ * true when it took the NMI as its own. */
+bool (*cubi_x86_nmi_hook)(const struct x86_trap_frame *f);
+
+/* Called by traps.S for an NMI (vector 2), which may interrupt anything,
+ * even a trap entry or exit: a sample, or else a report as for any
+ * exception. Contexts: NMI. */
+void cubi_x86_nmi(struct x86_trap_frame *f)
+{
+	if (cubi_x86_nmi_hook && cubi_x86_nmi_hook(f))
+		return;
+	fault_report(f);
 }
 
 void cubi_x86_trap(struct x86_trap_frame *f)

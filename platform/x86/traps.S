@@ -8,7 +8,11 @@
  * where the CPU does not push one, then the vector number, and jumps to
  * trap_common, which saves the general registers in struct x86_trap_frame
  * order (x86.h) and the x87/SSE state (FXSAVE: application code may use
- * SSE, handlers may too), and calls cubi_x86_trap(frame).
+ * SSE, handlers may too), and calls cubi_x86_trap(frame). The NMI
+ * (vector 2) saves the same frame but calls cubi_x86_nmi(frame) and
+ * returns without the irq-exit hook, through nmi_common: an NMI can
+ * arrive anywhere, even between another trap's cubi_x86_trap and its
+ * read of cubi_x86_exit_call, which it therefore must not write.
  */
 #include "../../src/sched/sched_hooks.h"
 
@@ -34,7 +38,10 @@
 cubi_x86_trap_stubs:
 	TRAP_NOERR 0
 	TRAP_NOERR 1
-	TRAP_NOERR 2
+	.balign 16			/* NMI: its own path (nmi_common) */
+	pushq $0
+	pushq $2
+	jmp nmi_common
 	TRAP_NOERR 3
 	TRAP_NOERR 4
 	TRAP_NOERR 5
@@ -127,6 +134,30 @@ trap_restore:
 	popq %rax
 	addq $16, %rsp			/* vector, error code */
 	iretq
+
+/* The NMI (sampling profiler, trap.c): same frame, no exit hook. */
+nmi_common:
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	subq $FX_SIZE, %rsp
+	fxsave64 (%rsp)
+	leaq FX_SIZE(%rsp), %rdi
+	call cubi_x86_nmi
+	jmp trap_restore
 
 /*
  * Returning to task context with an exit hook (in %rax): move the whole

@@ -134,6 +134,13 @@ struct x86_trap_frame {
 	uint64_t vector, error;
 	uint64_t rip, cs, rflags, rsp, ss;
 };
+/* trap.c: the NMI's consumer (sample.c), called from traps.S. */
+extern bool (*cubi_x86_nmi_hook)(const struct x86_trap_frame *f);
+void cubi_x86_nmi(struct x86_trap_frame *f);
+/* halt.S: sti; hlt; then cli and return. An interrupt taken while halted
+ * returns to cubi_x86_halted (the instruction after the hlt). */
+void cubi_x86_halt(void);
+extern char cubi_x86_halt_at[], cubi_x86_halted[];
 /* The FXSAVE image traps.S keeps just below the frame. */
 #define X86_FX_SIZE 512
 /* The MXCSR bits of a CPU whose FXSAVE leaves MXCSR_MASK 0 (cpu.c). */

@@ -1,0 +1,102 @@
+/*
+ * sample.c - the periodic sampling interrupt (arch.h's sampling section):
+ * PIT channel 0 as a rate generator, its I/O APIC pin delivering an NMI.
+ *
+ * Why an NMI: handlers and critical sections run with IF clear, so a
+ * maskable sample would land after them and charge their time to
+ * whatever runs next; an NMI interrupts them too. The NMI has its own IST
+ * stack (cpu.c) and path (traps.S, trap.c: cubi_x86_nmi). Why the PIT:
+ * in APIC mode the one-shot timer is the local APIC's (timer.c), and the
+ * PIT, wired to ISA line 0, is free. In PIC mode the PIT is the one-shot
+ * timer: no sampling (-CUB_ENODEV).
+ *
+ * The PIT divides 1193182 Hz by at most 65535, so it cannot tick below
+ * 19 Hz: a lower rate ticks at a multiple of it and samples every
+ * mult-th tick.
+ *
+ * Invariants: fn is non-NULL exactly while sampling runs (started and
+ * not stopped); on_nmi is installed at the first start and stays: after
+ * a stop, an NMI that was already latched is swallowed (so, from then
+ * on, is any other NMI: the machine's NMIs belong to the profiler).
+ * Locking: start and stop run with interrupts disabled; the NMI handler
+ * only reads fn, mult and left, and writes left.
+ */
+#include <cubrt/arch.h>
+
+#include "intr.h"
+#include "x86.h"
+
+#define PIT_HZ 1193182u
+#define PIT_CH0 0x40
+#define PIT_CMD 0x43
+#define PIT_MIN_HZ 19u		/* 1193182 / 65535, rounded up */
+
+static void (*volatile fn)(uintptr_t pc, unsigned where);
+static unsigned mult, left;
+static int gsi = -1;
+
+static unsigned where(const struct x86_trap_frame *f)
+{
+	if (cub_arch_in_irq())
+		return CUB_ARCH_SAMPLE_IRQ;
+	if (f->rip == (uintptr_t)cubi_x86_halt_at || f->rip == (uintptr_t)cubi_x86_halted)
+		return CUB_ARCH_SAMPLE_IDLE;
+	return CUB_ARCH_SAMPLE_TASK;
+}
+
+/* Contexts: NMI. */
+static bool on_nmi(const struct x86_trap_frame *f)
+{
+	void (*call)(uintptr_t, unsigned) = fn;
+
+	if (call && --left == 0) {
+		left = mult;
+		call((uintptr_t)f->rip, where(f));
+	}
+	return true;
+}
+
+static void pit_rate(unsigned hz)
+{
+	unsigned div = (PIT_HZ + hz / 2) / hz;
+
+	outb(PIT_CMD, 0x34);		/* channel 0, lo/hi, mode 2 */
+	outb(PIT_CH0, div & 0xFF);
+	outb(PIT_CH0, (div >> 8) & 0xFF);
+}
+
+int cub_arch_sample_start(unsigned hz, void (*f)(uintptr_t pc, unsigned where))
+{
+	unsigned long irq;
+
+	if (!f || hz == 0 || hz > CUB_ARCH_SAMPLE_HZ_MAX)
+		return -CUB_EINVAL;
+	if (fn)
+		return -CUB_EBUSY;
+	gsi = cubi_x86_isa_gsi(0);
+	if (gsi < 0)
+		return -CUB_ENODEV;
+	irq = cub_arch_irq_save();
+	mult = (PIT_MIN_HZ + hz - 1) / hz;
+	left = mult;
+	fn = f;
+	cubi_x86_nmi_hook = on_nmi;
+	cubi_x86_ioapic_route_nmi((unsigned)gsi, cubi_x86_lapic_id());
+	pit_rate(hz * mult);
+	cubi_x86_ioapic_set_masked((unsigned)gsi, false);
+	cub_arch_irq_restore(irq);
+	return 0;
+}
+
+void cub_arch_sample_stop(void)
+{
+	unsigned long irq;
+
+	if (!fn)
+		return;
+	irq = cub_arch_irq_save();
+	cubi_x86_ioapic_set_masked((unsigned)gsi, true);
+	outb(PIT_CMD, 0x30);		/* channel 0, mode 0: waits for a count */
+	fn = NULL;
+	cub_arch_irq_restore(irq);
+}
