@@ -4,6 +4,7 @@
  *
  * A panic may happen anywhere, including inside a panic: the second one
  * prints a one-line message and exits at once instead of recursing.
+ * cub_exit prints the CUBRT_PROF profile first (prof.c), when one runs.
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -11,6 +12,7 @@
 #include <cubrt/string.h>
 
 #include "fault.h"
+#include "prof_impl.h"
 
 #define BACKTRACE_MAX 32
 #define GUARDS_MAX 4
@@ -145,6 +147,7 @@ CUB_NORETURN void cub_exit(int status)
 			   CUB_EXIT_MAX);
 		status = CUB_EXIT_FAULT;
 	}
+	cubi_prof_exit();	/* the CUBRT_PROF report, if one runs */
 	cub_arch_exit(status);
 }
 

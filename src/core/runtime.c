@@ -2,13 +2,16 @@
  * runtime.c - portable start-up: initialise the subsystems in layer order,
  * then run the application's cub_main() as the first coroutine and exit
  * with its status (as in Go, the program ends when cub_main returns, even
- * if other coroutines are still running).
+ * if other coroutines are still running). The boot switch CUBRT_PROF=hz
+ * profiles the whole run (prof.c; cub_exit prints the report).
  */
 #include <cubrt/arch.h>
 #include <cubrt/mem.h>
 #include <cubrt/panic.h>
 #include <cubrt/runtime.h>
 #include <cubrt/sched.h>
+
+#include "prof_impl.h"
 
 const char *cub_cmdline(void)
 {
@@ -19,6 +22,7 @@ const char *cub_cmdline(void)
 static void *main_coro(void *arg)
 {
 	(void)arg;
+	cubi_prof_boot(cub_arch_cmdline());	/* CUBRT_PROF=hz */
 	cub_exit(cub_main());
 }
 

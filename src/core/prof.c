@@ -1,0 +1,295 @@
+/*
+ * prof.c - the sampling profiler (cubrt/prof.h): the sample hook, the
+ * program-counter table, the flat report, and the CUBRT_PROF boot switch.
+ *
+ * The platform calls sample() from its periodic sampling interrupt, which
+ * nothing masks (an NMI on x86, SIGPROF on the host): it may interrupt
+ * any code, this file's task-side functions included. So:
+ *
+ * Invariants: while running is true only sample() writes slots[] and the
+ * counters, one sample at a time (an NMI does not nest; SIGPROF is
+ * blocked in its own handler); the task-side functions only read them
+ * then. They write them only while running is false, after
+ * cub_arch_sample_stop() returned (no sample is in flight any more).
+ * A slot with pc 0 is free; a used slot keeps its pc until the next
+ * start. task = the slots' counts + nosym + other at every moment a
+ * sample is not half done. merged: the table has been turned, by
+ * collect, into one slot per function (pc = its first byte, name set),
+ * sorted by samples; it is reset by start.
+ * Locking: none; one profile at a time, started and stopped by task code
+ * (a second start gets -CUB_EBUSY).
+ */
+#include <cubrt/fmt.h>
+#include <cubrt/prof.h>
+#include <cubrt/string.h>
+
+#include "prof_impl.h"
+
+#define PROBES 16		/* slots a program counter may try */
+#define REPORT_TOP 20		/* functions in the report at exit */
+
+struct slot {
+	uintptr_t pc;
+	uint64_t n;
+	const char *name;	/* set when merged */
+};
+
+static struct slot slots[CUB_PROF_SLOTS];
+static volatile uint64_t n_task, n_idle, n_irq, n_nosym, n_other;
+static volatile bool running;
+static bool merged;
+static unsigned cur_hz;
+static uint64_t t_start, t_ns;
+static bool report_at_exit;
+
+_Static_assert((CUB_PROF_SLOTS & (CUB_PROF_SLOTS - 1)) == 0, "power of two");
+
+static unsigned slot_of(uintptr_t pc)
+{
+	uint64_t h = (uint64_t)pc * 0x9E3779B97F4A7C15ull;
+
+	return (unsigned)(h >> 40) & (CUB_PROF_SLOTS - 1);
+}
+
+/* The sample hook. Contexts: the sampling interrupt (see above). */
+static void sample(uintptr_t pc, unsigned where)
+{
+	unsigned h;
+
+	if (where == CUB_ARCH_SAMPLE_IDLE) {
+		n_idle++;
+		return;
+	}
+	if (where == CUB_ARCH_SAMPLE_IRQ) {
+		n_irq++;
+		return;
+	}
+	n_task++;
+	if (!pc) {
+		n_nosym++;
+		return;
+	}
+	h = slot_of(pc);
+	for (unsigned i = 0; i < PROBES; i++) {
+		struct slot *s = &slots[(h + i) & (CUB_PROF_SLOTS - 1)];
+
+		if (s->pc == pc) {
+			s->n++;
+			return;
+		}
+		if (!s->pc) {
+			s->n = 1;
+			s->pc = pc;
+			return;
+		}
+	}
+	n_other++;
+}
+
+int cub_prof_start(unsigned hz)
+{
+	int rc;
+
+	if (hz == 0 || hz > CUB_PROF_HZ_MAX)
+		return -CUB_EINVAL;
+	if (running)
+		return -CUB_EBUSY;
+	cub_memset(slots, 0, sizeof(slots));
+	n_task = n_idle = n_irq = n_nosym = n_other = 0;
+	merged = false;
+	cur_hz = hz;
+	t_ns = 0;
+	t_start = cub_arch_clock_ns();
+	running = true;
+	rc = cub_arch_sample_start(hz, sample);
+	if (rc)
+		running = false;
+	return rc;
+}
+
+int cub_prof_stop(void)
+{
+	if (!running)
+		return -CUB_EINVAL;
+	cub_arch_sample_stop();
+	t_ns = cub_arch_clock_ns() - t_start;
+	running = false;
+	return 0;
+}
+
+bool cub_prof_running(void)
+{
+	return running;
+}
+
+/* Orders slots a before b: more samples first, then lower address; free
+ * slots last. */
+static bool before(const struct slot *a, const struct slot *b)
+{
+	if (!a->pc || !b->pc)
+		return a->pc && !b->pc;
+	if (a->n != b->n)
+		return a->n > b->n;
+	return a->pc < b->pc;
+}
+
+/* Insertion sort of the n first slots by addr (by_addr) or by before(). */
+static void sort(unsigned n, bool by_addr)
+{
+	for (unsigned i = 1; i < n; i++) {
+		struct slot k = slots[i];
+		unsigned j = i;
+
+		while (j > 0 && (by_addr ? (k.pc && (!slots[j - 1].pc || k.pc < slots[j - 1].pc))
+					 : before(&k, &slots[j - 1]))) {
+			slots[j] = slots[j - 1];
+			j--;
+		}
+		slots[j] = k;
+	}
+}
+
+/* Turns the program-counter table into one slot per function, sorted by
+ * samples: each pc becomes its function's first byte (a pc without a
+ * symbol goes to nosym), equal functions are added up. Task-side only,
+ * with sampling stopped. */
+static void merge(void)
+{
+	unsigned out = 0;
+
+	for (unsigned i = 0; i < CUB_PROF_SLOTS; i++) {
+		uintptr_t off = 0;
+		const char *name;
+
+		if (!slots[i].pc)
+			continue;
+		name = cub_arch_symbol(slots[i].pc, &off);
+		if (!name) {
+			n_nosym += slots[i].n;
+			slots[i].pc = 0;
+			continue;
+		}
+		slots[i].pc -= off;
+		slots[i].name = name;
+	}
+	sort(CUB_PROF_SLOTS, true);
+	for (unsigned i = 0; i < CUB_PROF_SLOTS && slots[i].pc; i++) {
+		if (out && slots[out - 1].pc == slots[i].pc) {
+			slots[out - 1].n += slots[i].n;
+			continue;
+		}
+		slots[out++] = slots[i];
+	}
+	for (unsigned i = out; i < CUB_PROF_SLOTS; i++)
+		slots[i] = (struct slot){ 0 };
+	sort(out, false);
+	merged = true;
+}
+
+int cub_prof_collect(struct cub_prof_func *top, unsigned n,
+		     struct cub_prof_totals *t)
+{
+	unsigned i;
+
+	if (!t || (!top && n))
+		return -CUB_EINVAL;
+	if (running)
+		return -CUB_EBUSY;
+	if (!merged)
+		merge();
+	*t = (struct cub_prof_totals){
+		.task = n_task, .idle = n_idle, .irq = n_irq, .nosym = n_nosym,
+		.other = n_other, .hz = cur_hz, .ns = t_ns,
+	};
+	t->total = t->task + t->idle + t->irq;
+	for (i = 0; i < CUB_PROF_SLOTS && slots[i].pc; i++)
+		if (i < n)
+			top[i] = (struct cub_prof_func){ slots[i].name, slots[i].pc,
+							 slots[i].n };
+	t->funcs = i;
+	return (int)CUB_MIN(i, n);
+}
+
+/* Prints one line: count, its share of total in tenths of a percent. */
+static void line(uint64_t count, uint64_t total, const char *what)
+{
+	uint64_t tenths = total ? (count * 1000 + total / 2) / total : 0;
+
+	cub_printk("  %8lu %3lu.%lu%%  %s\n", (unsigned long)count,
+		   (unsigned long)(tenths / 10), (unsigned long)(tenths % 10), what);
+}
+
+int cub_prof_report(unsigned top)
+{
+	struct cub_prof_totals t;
+	int rc;
+
+	if (top == 0 || top > CUB_PROF_SLOTS)
+		return -CUB_EINVAL;
+	rc = cub_prof_collect(NULL, 0, &t);
+	if (rc < 0)
+		return rc;
+	cub_printk("prof: %lu samples at %u Hz over %lu ms, %u functions\n",
+		   (unsigned long)t.total, t.hz, (unsigned long)(t.ns / 1000000), t.funcs);
+	cub_printk("  %8s %6s  %s\n", "samples", "share", "function");
+	for (unsigned i = 0; i < top && i < t.funcs; i++)
+		line(slots[i].n, t.total, slots[i].name);
+	line(t.idle, t.total, "(idle)");
+	line(t.irq, t.total, "(interrupt handlers)");
+	line(t.nosym, t.total, "(no symbol)");
+	line(t.other, t.total, "(other: table full)");
+	line(t.total, t.total, "(total)");
+	return 0;
+}
+
+/* Reads CUBRT_PROF=hz among the boot command line's words: hz, 0 when
+ * the word is absent, -1 when its value is no rate in 1..HZ_MAX. */
+static long boot_hz(const char *cmdline)
+{
+	static const char key[] = "CUBRT_PROF=";
+	const char *p = cmdline;
+	long hz = 0;
+
+	while (p && *p) {
+		while (*p == ' ')
+			p++;
+		if (!cub_strncmp(p, key, sizeof(key) - 1)) {
+			p += sizeof(key) - 1;
+			if (*p < '0' || *p > '9')
+				return -1;
+			for (hz = 0; *p >= '0' && *p <= '9'; p++)
+				if ((hz = hz * 10 + (*p - '0')) > CUB_PROF_HZ_MAX)
+					return -1;
+			return (*p == ' ' || !*p) && hz > 0 ? hz : -1;
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
+	return 0;
+}
+
+void cubi_prof_boot(const char *cmdline)
+{
+	long hz = boot_hz(cmdline);
+	int rc;
+
+	if (hz == 0)
+		return;		/* not asked for */
+	rc = hz > 0 ? cub_prof_start((unsigned)hz) : -CUB_EINVAL;
+	if (rc) {
+		cub_printk("prof: CUBRT_PROF wants a rate of 1..%u Hz; not profiling (%s)\n",
+			   CUB_PROF_HZ_MAX, cub_strerror(rc));
+		return;
+	}
+	report_at_exit = true;
+	cub_printk("prof: sampling at %ld Hz until exit\n", hz);
+}
+
+void cubi_prof_exit(void)
+{
+	if (!report_at_exit)
+		return;
+	report_at_exit = false;
+	cub_prof_stop();
+	cub_prof_report(REPORT_TOP);
+}
