@@ -20,6 +20,13 @@ void cubi_host_set_exit_hook(void (*fn)(int status));
  */
 void cubi_host_capture_console(char *buf, size_t size);
 
+/*
+ * Test hook: when set, cub_arch_symbol() asks fn (host binaries carry no
+ * symbol table the process reads itself; a test can use dladdr on an
+ * executable linked with -rdynamic). Pass NULL to restore the default.
+ */
+void cubi_host_set_symbolizer(const char *(*fn)(uintptr_t addr, uintptr_t *off));
+
 /* Sets the string cub_arch_cmdline() returns (host main joins argv). */
 void cubi_host_set_cmdline(const char *s);
 

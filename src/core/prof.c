@@ -86,6 +86,11 @@ static void sample(uintptr_t pc, unsigned where)
 	n_other++;
 }
 
+void cubi_prof_sample(uintptr_t pc, unsigned where)
+{
+	sample(pc, where);
+}
+
 int cub_prof_start(unsigned hz)
 {
 	int rc;
