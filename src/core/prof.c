@@ -215,12 +215,16 @@ int cub_prof_collect(struct cub_prof_func *top, unsigned n,
 	return (int)CUB_MIN(i, n);
 }
 
-/* Prints one line: count, its share of total in tenths of a percent. */
-static void line(uint64_t count, uint64_t total, const char *what)
+/* Prints one line: rank (1.., 0 for none), count, its share of total
+ * in tenths of a percent, what. */
+static void line(unsigned rank, uint64_t count, uint64_t total, const char *what)
 {
 	uint64_t tenths = total ? (count * 1000 + total / 2) / total : 0;
+	char r[8] = "";
 
-	cub_printk("  %8lu %3lu.%lu%%  %s\n", (unsigned long)count,
+	if (rank)
+		cub_snprintf(r, sizeof(r), "#%u", rank);
+	cub_printk("  %4s %8lu %3lu.%lu%%  %s\n", r, (unsigned long)count,
 		   (unsigned long)(tenths / 10), (unsigned long)(tenths % 10), what);
 }
 
@@ -236,14 +240,14 @@ int cub_prof_report(unsigned top)
 		return rc;
 	cub_printk("prof: %lu samples at %u Hz over %lu ms, %u functions\n",
 		   (unsigned long)t.total, t.hz, (unsigned long)(t.ns / 1000000), t.funcs);
-	cub_printk("  %8s %6s  %s\n", "samples", "share", "function");
+	cub_printk("  %4s %8s %6s  %s\n", "rank", "samples", "share", "function");
 	for (unsigned i = 0; i < top && i < t.funcs; i++)
-		line(slots[i].n, t.total, slots[i].name);
-	line(t.idle, t.total, "(idle)");
-	line(t.irq, t.total, "(interrupt handlers)");
-	line(t.nosym, t.total, "(no symbol)");
-	line(t.other, t.total, "(other: table full)");
-	line(t.total, t.total, "(total)");
+		line(i + 1, slots[i].n, t.total, slots[i].name);
+	line(0, t.idle, t.total, "(idle)");
+	line(0, t.irq, t.total, "(interrupt handlers)");
+	line(0, t.nosym, t.total, "(no symbol)");
+	line(0, t.other, t.total, "(other: table full)");
+	line(0, t.total, t.total, "(total)");
 	return 0;
 }
 

@@ -323,9 +323,9 @@ static void test_report_text(void **state)
 	run_here(print_report, &o);
 	assert_int_equal(o.status, NO_EXIT);
 	assert_non_null(strstr(o.text, "prof: 4 samples at 1 Hz"));
-	assert_non_null(strstr(o.text, "         3  75.0%  f1\n"));
-	assert_non_null(strstr(o.text, "         1  25.0%  (idle)\n"));
-	assert_non_null(strstr(o.text, "         4 100.0%  (total)\n"));
+	assert_non_null(strstr(o.text, "    #1        3  75.0%  f1\n"));
+	assert_non_null(strstr(o.text, "              1  25.0%  (idle)\n"));
+	assert_non_null(strstr(o.text, "              4 100.0%  (total)\n"));
 }
 
 static const char *boot_line;
