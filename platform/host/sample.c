@@ -15,7 +15,9 @@
  * installed at the first start, stays, and ignores a SIGPROF that comes
  * when fn is NULL (one the deleted timer had already raised); the
  * process's SIGPROF belongs to the profiler from then on. SIGPROF is
- * blocked in its own handler: samples do not nest.
+ * blocked in its own handler: samples do not nest. Ticks the kernel
+ * merged while the process had no CPU (the signal's si_overrun) are
+ * counted at the signal's PC: wall-clock samples, none lost.
  */
 #define _GNU_SOURCE
 #include <cubrt/arch.h>
@@ -28,6 +30,8 @@
 
 #include "host_irq.h"
 
+#define OVERRUN_MAX 100000	/* ticks one signal may stand for */
+
 static void (*volatile fn)(uintptr_t pc, unsigned where);
 static timer_t timer;
 static bool installed;
@@ -38,17 +42,21 @@ static void on_sigprof(int sig, siginfo_t *info, void *uc)
 	void (*call)(uintptr_t, unsigned) = fn;
 	const ucontext_t *u = uc;
 	unsigned where = CUB_ARCH_SAMPLE_TASK;
-	int saved = errno;
+	int saved = errno, n = 1;
 
 	(void)sig;
-	(void)info;
 	if (!call)
 		return;
 	if (cub_arch_in_irq())
 		where = CUB_ARCH_SAMPLE_IRQ;
 	else if (cubi_host_idling)
 		where = CUB_ARCH_SAMPLE_IDLE;
-	call((uintptr_t)u->uc_mcontext.gregs[REG_RIP], where);
+	/* Ticks the kernel merged into this signal (the process had no CPU):
+	 * it stood at this PC meanwhile. */
+	if (info && info->si_code == SI_TIMER && info->si_overrun > 0)
+		n += CUB_MIN(info->si_overrun, OVERRUN_MAX);
+	while (n--)
+		call((uintptr_t)u->uc_mcontext.gregs[REG_RIP], where);
 	errno = saved;
 }
 
