@@ -14,6 +14,10 @@
  * 19 Hz: a lower rate ticks at a multiple of it and samples every
  * mult-th tick.
  *
+ * The pin stays an NMI route, masked, after a stop: an application's
+ * own ISA line 0 handler gets nothing once sampling has started (not
+ * restored; docs/prof.md says so).
+ *
  * Invariants: fn is non-NULL exactly while sampling runs (started and
  * not stopped); on_nmi is installed at the first start and stays: after
  * a stop, an NMI that was already latched is swallowed (so, from then

@@ -84,7 +84,9 @@ int cub_main(void)
 	bad |= check("it has most task samples", n > 0 && top[0].samples * 2 > t.task);
 	bad |= check("idle samples", t.idle * 10 > t.total);
 	bad |= check("interrupt-handler samples", t.irq > 0);
-	bad |= check("plausible total", t.total * 2 > (t.ns / MS) * HZ / 1000 &&
+	/* QEMU merges PIT ticks when the host falls behind: a loaded host
+	 * gets fewer samples, never more. */
+	bad |= check("plausible total", t.total * 10 > (t.ns / MS) * HZ / 1000 &&
 					  t.total < 2 * (t.ns / MS) * HZ / 1000 + 10);
 	bad |= bad_arguments();
 	cub_printk("prof-test: %s\n", bad ? "FAILED" : "passed");
