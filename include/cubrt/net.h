@@ -201,6 +201,12 @@ struct cub_netif_stats {
 	uint64_t tcp_gave_up;		/* connections failed: -CUB_ETIMEDOUT */
 	uint64_t tcp_bytes_rx, tcp_bytes_tx;	/* new payload in order /
 						 * first sends */
+	uint64_t tcp_paws;		/* segments dropped by PAWS (RFC 7323
+					 * 5: a TSval older than the last
+					 * echoed one), ACKed */
+	uint64_t tcp_ts_missing;	/* segments without the timestamps
+					 * option where it was agreed: dropped
+					 * (RFC 7323 3.2) */
 };
 
 /*
@@ -218,6 +224,13 @@ struct cub_tcp_params {
 	uint32_t sndbuf, rcvbuf;	/* ring sizes of connections created
 					 * from now on (CUB_TCP_BUF_MIN..
 					 * CUB_TCP_BUF_MAX bytes) */
+	int timestamps;			/* > 0: connections created from now
+					 * on offer and accept RFC 7323
+					 * timestamps (the default); < 0:
+					 * they do neither */
+	uint64_t paws_idle;		/* TS.Recent older than this is no
+					 * longer used by PAWS (RFC 7323 5.5:
+					 * 24 days, CUB_TCP_PAWS_IDLE) */
 };
 
 /* One ARP cache entry (private). */
@@ -660,10 +673,15 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * (cwnd = ssthresh; every ACK resends the holes below the highest
  * SACKed byte while pipe leaves room). cub_tcp_info shows cwnd and
  * ssthresh. Options sent: MSS (CUB_TCP_MSS), window scale and
- * SACK-permitted on SYNs, SACK blocks in ACKs; the peer's MSS is
- * honoured (536 without the option); a malformed option list drops the
- * segment (tcp_bad). No Nagle, no delayed ACKs, no keep-alive, no
- * urgent data, no timestamps.
+ * SACK-permitted on SYNs, timestamps (RFC 7323: offered in our SYN,
+ * answered when the peer's SYN carried them; then in every segment,
+ * echoed by its rules, RTT samples from the echo, PAWS drops segments
+ * with an old timestamp: tcp_paws), SACK blocks in ACKs and data
+ * segments while out-of-order data is held (as many as the 40 bytes
+ * leave: 4, or 3 beside timestamps); the payload of a segment is the
+ * MSS minus its options. The peer's MSS is honoured (536 without the
+ * option); a malformed option list drops the segment (tcp_bad). No
+ * Nagle, no delayed ACKs, no keep-alive, no urgent data.
  *
  * Errors of a connection (-CUB_ECONNRESET: the peer reset it;
  * -CUB_ECONNREFUSED: a RST answered our SYN; -CUB_ETIMEDOUT: the peer
@@ -685,6 +703,7 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
 #define CUB_TCP_SYN_RETRIES 5
 #define CUB_TCP_TIME_WAIT (2ull * 1000 * 1000 * 1000)
 #define CUB_TCP_FIN_TIMEOUT (30ull * 1000 * 1000 * 1000)
+#define CUB_TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000 * 1000 * 1000)
 
 /* cub_tcp_poll bits (Linux's poll values). */
 #define CUB_TCP_POLLIN 0x001		/* data, the peer's FIN, or (listener)
@@ -836,6 +855,7 @@ struct cub_tcp_info {
 	uint8_t snd_wscale, rcv_wscale;	/* the peer's shift, ours (0
 					 * without wscale) */
 	bool sack;			/* SACK agreed (RFC 2018) */
+	bool timestamps;		/* timestamps agreed (RFC 7323) */
 	uint32_t sacked;		/* bytes the peer SACKed (scoreboard) */
 	uint8_t ooo_ranges;		/* out-of-order ranges we hold */
 	uint32_t sndbuf, rcvbuf;	/* this connection's ring sizes */

@@ -92,6 +92,8 @@ int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p)
 		TAKE(fin_timeout);
 		TAKE(sndbuf);
 		TAKE(rcvbuf);
+		TAKE(timestamps);
+		TAKE(paws_idle);
 #undef TAKE
 	}
 	cub_mutex_unlock(&nif->lock);
@@ -222,6 +224,7 @@ static int connect_start(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
 	if (r < 0)
 		return r == -CUB_ETIMEDOUT ? -CUB_EHOSTUNREACH : r;
 	c->iss = cubi_tcp_iss(nif, c);
+	c->ts_off = cubi_tcp_ts_offset(nif, c);
 	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
 	cubi_tcp_output(c);		/* SYN */
 	return 0;

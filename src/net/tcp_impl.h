@@ -6,7 +6,9 @@
  *                persist, TIME_WAIT / FIN_WAIT_2 expiry
  *   tcp_pcb.c    blocks: creation, lookup, ports, ISNs, freeing, wake-ups
  *   tcp_opt.c    options: parsing (MSS, window scale, SACK-permitted,
- *                SACK) and building them for a segment
+ *                SACK, timestamps) and building them for a segment
+ *   tcp_ts.c     timestamps (RFC 7323 3-5): TS.Recent, PAWS, RTT
+ *                samples from TSecr
  *   tcp_ooo.c    the receiver's reassembly in the receive ring and the
  *                SACK blocks that describe it
  *   tcp_sack.c   the sender's SACK scoreboard and loss recovery with it
@@ -34,6 +36,14 @@
  * Window scaling (RFC 7323): ws_ok when both SYNs carried the option;
  * then windows we send are shifted right by rcv_wscale and the peer's
  * are shifted left by snd_wscale, except in SYN segments.
+ * Timestamps (RFC 7323 3-5, tcp_ts.c): ts_ok when our SYN offered the
+ * option (ts_offer) and the peer's carried it; then every segment we
+ * send carries TSval (ts_off + the ms clock) and TSecr = ts_recent,
+ * which only an acceptable segment starting at or before ts_last_ack
+ * (Last.ACK.sent) with a TSval not older moves; a segment older than
+ * ts_recent is dropped (PAWS) while ts_recent is younger than
+ * paws_idle. Options of a segment never exceed TCP_OPT_MAX bytes: the
+ * payload of a segment is snd_mss minus its options' length.
  */
 #ifndef CUBRT_TCP_IMPL_H
 #define CUBRT_TCP_IMPL_H
@@ -53,6 +63,8 @@
 #define TCP_OOO_MAX 8			/* out-of-order ranges a receiver holds */
 #define TCP_SACK_MAX 8			/* SACKed ranges a sender remembers */
 #define TCP_SACK_BLOCKS 4		/* SACK blocks in one ACK (36 bytes) */
+#define TCP_SACK_BLOCKS_TS 3		/* ... beside timestamps (12 + 28) */
+#define TCP_TS_OPTLEN 12		/* NOP, NOP, kind 8 of length 10 */
 #define TCP_OPT_MAX 40			/* option space of a header */
 #define TCP_WS_MAX 14			/* RFC 7323 2.3 */
 
@@ -110,6 +122,8 @@ struct cub_tcp {
 	bool ws_ok;			/* window scaling negotiated */
 	bool sack_ok;			/* SACK-permitted both ways */
 	bool fin_ooo;			/* a FIN at fin_seq beyond a hole */
+	bool ts_offer;			/* our SYN offers timestamps */
+	bool ts_ok;			/* timestamps negotiated (RFC 7323) */
 	uint8_t snd_wscale, rcv_wscale;	/* the peer's shift, ours */
 	uint8_t dupacks;		/* duplicate ACKs in a row */
 	uint8_t probe_shift;		/* persist backoff: rto << probe_shift */
@@ -150,6 +164,13 @@ struct cub_tcp {
 	uint32_t ooo_clock;		/* the next stamp */
 	uint32_t fin_seq;		/* fin_ooo: the FIN's number */
 
+	/* Timestamps (tcp_ts.c): our TSval is ts_off + ms clock. */
+	uint32_t ts_off;
+	uint32_t ts_recent;		/* TS.Recent: the TSval we echo */
+	uint64_t ts_recent_at;		/* when it was set (cub_time_now) */
+	uint32_t ts_last_ack;		/* Last.ACK.sent */
+	uint32_t ts_rtt_seq;		/* next TSecr sample: an ACK beyond */
+
 	uint64_t rto, srtt, rttvar;	/* ns; srtt 0: no sample yet */
 	uint64_t rtt_start;
 	uint32_t rtt_seq;
@@ -181,6 +202,8 @@ struct tcp_seg {
 	bool sack_ok;			/* SACK-permitted option */
 	uint8_t nsack;			/* SACK blocks (unchecked) */
 	struct tcp_range sack[TCP_SACK_BLOCKS];
+	bool ts;			/* timestamps option */
+	uint32_t tsval, tsecr;
 	uint8_t flags;
 	const uint8_t *data;
 	uint32_t len;			/* payload bytes */
@@ -193,21 +216,45 @@ static inline uint32_t tcp_seglen(const struct tcp_seg *s)
 }
 
 /* tcp_opt.c */
-/* Parses the option list o[0..len) into s (mss, ws, sack_ok, sack);
- * false when it is malformed (a length below 2 or past the end, a known
- * kind with a wrong length): the segment is dropped. */
+/* Parses the option list o[0..len) into s (mss, ws, sack_ok, sack,
+ * ts); false when it is malformed (a length below 2 or past the end, a
+ * known kind with a wrong length): the segment is dropped. */
 bool cubi_tcp_opt_parse(struct tcp_seg *s, const uint8_t *o, size_t len);
 /* Writes c's options for a segment with flags into o (TCP_OPT_MAX
- * bytes, padded to 4): MSS, window scale and SACK-permitted on a SYN
- * (on a SYN-ACK only those the peer's SYN offered), SACK blocks
- * (nsack of sack) otherwise. Returns the length. */
+ * bytes, padded to 4): MSS, window scale, SACK-permitted and timestamps
+ * on a SYN (on a SYN-ACK only those the peer's SYN offered); otherwise
+ * timestamps when agreed, then SACK blocks (nsack of sack, as many as
+ * fit). Returns the length. */
 size_t cubi_tcp_opt_build(const struct cub_tcp *c, uint8_t flags,
 			  const struct tcp_range *sack, unsigned nsack,
 			  uint8_t *o);
-/* Takes the options of the peer's SYN s: MSS, window scale, SACK. */
+/* The SACK blocks that fit beside c's other options (4, 3 with
+ * timestamps). */
+unsigned cubi_tcp_sack_room(const struct cub_tcp *c);
+/* Takes the options of the peer's SYN s: MSS, window scale, SACK,
+ * timestamps. */
 void cubi_tcp_opt_take_syn(struct cub_tcp *c, const struct tcp_seg *s);
 /* Our window scale for a receive ring of rsize bytes. */
 uint8_t cubi_tcp_wscale_for(uint32_t rsize);
+
+/* tcp_ts.c */
+/* Our TSval now. Contexts: any. */
+uint32_t cubi_tcp_ts_now(const struct cub_tcp *c);
+/* The peer's SYN s (our SYN offered timestamps when active): agrees
+ * or not, TS.Recent from its TSval. */
+void cubi_tcp_ts_take_syn(struct cub_tcp *c, const struct tcp_seg *s);
+/* PAWS (RFC 7323 5.3 R1) and the option's presence, before the
+ * sequence check: false when s is to be dropped (an old TSval draws an
+ * ACK; a segment without the option is dropped silently). RSTs pass. */
+bool cubi_tcp_ts_check(struct cub_tcp *c, const struct tcp_seg *s);
+/* R3: an acceptable segment that started at seq (before trimming)
+ * updates TS.Recent when seq <= Last.ACK.sent and its TSval is not
+ * older (or TS.Recent outlived paws_idle). */
+void cubi_tcp_ts_update(struct cub_tcp *c, const struct tcp_seg *s,
+			uint32_t seq);
+/* An RTT sample from the TSecr of ACK s, which acknowledges new data;
+ * false when timestamps are not agreed (time by rtt_on instead). */
+bool cubi_tcp_ts_rtt(struct cub_tcp *c, const struct tcp_seg *s);
 
 /* tcp_ooo.c */
 /* Takes the payload (and FIN) of s, acceptable and trimmed in front
@@ -292,6 +339,8 @@ struct cub_tcp *cubi_tcp_find_listener(struct cub_netif *nif, uint16_t port);
 bool cubi_tcp_port_used(struct cub_netif *nif, uint16_t port);
 uint16_t cubi_tcp_pick_port(struct cub_netif *nif);
 uint32_t cubi_tcp_iss(struct cub_netif *nif, const struct cub_tcp *c);
+/* A keyed hash of c's addresses and ports: our timestamp offset. */
+uint32_t cubi_tcp_ts_offset(struct cub_netif *nif, const struct cub_tcp *c);
 /* Moves c to state s (CLOSED: timers off, detached from its parent's
  * queue, freed when nothing holds it). */
 void cubi_tcp_set_state(struct cub_tcp *c, enum tcp_state s);

@@ -11,7 +11,9 @@
  * bytes (minus a FIN) were queued, each once; a segment beyond rcv_nxt
  * draws an immediate duplicate ACK (with SACK blocks when agreed). The
  * peer's window is scaled by snd_wscale here (sync_input), except in a
- * SYN. Contexts: task (the receive coroutine), nif->lock held.
+ * SYN. With timestamps agreed, PAWS judges a segment before the
+ * sequence check and TS.Recent moves only after it (tcp_ts.c).
+ * Contexts: task (the receive coroutine), nif->lock held.
  */
 #include <cubrt/string.h>
 #include <cubrt/time.h>
@@ -85,6 +87,7 @@ static void listen_input(struct cub_tcp *l, const struct tcp_seg *s)
 	c->irs = s->seq;
 	c->rcv_nxt = c->rcv_adv = s->seq + 1;
 	c->iss = cubi_tcp_iss(nif, c);
+	c->ts_off = cubi_tcp_ts_offset(nif, c);
 	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
 	c->snd_wnd = s->wnd;
 	c->snd_wl1 = s->seq;
@@ -100,7 +103,9 @@ static void synced(struct cub_tcp *c, const struct tcp_seg *s)
 	c->snd_wnd = s->wnd;
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
-	if (c->rtt_on && SEQ_GEQ(s->ack, c->rtt_seq))
+	/* Timed by the echo when timestamps are agreed (tcp_ts.c). */
+	if (!cubi_tcp_ts_rtt(c, s) && c->rtt_on &&
+	    SEQ_GEQ(s->ack, c->rtt_seq))
 		cubi_tcp_rtt_sample(c, cub_time_now() - c->rtt_start);
 	c->rtt_on = false;
 	cubi_tcp_cc_init(c);		/* before retries is cleared */
@@ -213,10 +218,11 @@ static void enter_time_wait(struct cub_tcp *c)
 	cubi_tcp_timer_kick(c->nif, c->close_at);
 }
 
-/* New data acknowledged: free it from the send ring, time, re-arm. */
-static void ack_new(struct cub_tcp *c, uint32_t ack)
+/* New data acknowledged (by s): free it from the send ring, time,
+ * re-arm. */
+static void ack_new(struct cub_tcp *c, const struct tcp_seg *s)
 {
-	uint32_t acked = ack - c->snd_una;
+	uint32_t ack = s->ack, acked = ack - c->snd_una;
 	uint32_t data = CUB_MIN(acked, c->s_len);
 
 	c->s_head = (uint32_t)(((uint64_t)c->s_head + data) % c->ssize);
@@ -226,7 +232,8 @@ static void ack_new(struct cub_tcp *c, uint32_t ack)
 	c->snd_una = ack;
 	if (SEQ_LT(c->snd_nxt, ack))
 		c->snd_nxt = ack;
-	if (c->rtt_on && SEQ_GEQ(ack, c->rtt_seq)) {
+	/* With timestamps the echo times every flight, resends too. */
+	if (!cubi_tcp_ts_rtt(c, s) && c->rtt_on && SEQ_GEQ(ack, c->rtt_seq)) {
 		cubi_tcp_rtt_sample(c, cub_time_now() - c->rtt_start);
 		c->rtt_on = false;
 	}
@@ -273,7 +280,7 @@ static bool ack_input(struct cub_tcp *c, const struct tcp_seg *s)
 	}
 	cubi_tcp_sack_input(c, s);
 	if (SEQ_GT(s->ack, c->snd_una))
-		ack_new(c, s->ack);
+		ack_new(c, s);
 	else
 		ack_dup(c, s);
 	if (SEQ_LT(c->snd_wl1, s->seq) ||
@@ -353,6 +360,8 @@ static void fin_input(struct cub_tcp *c, const struct tcp_seg *s)
 /* Every state after SYN_SENT. */
 static void sync_input(struct cub_tcp *c, struct tcp_seg *s)
 {
+	uint32_t seq = s->seq;		/* before seq_ok trims it */
+
 	if (c->state == TCP_SYN_RCVD && (s->flags & TH_SYN) &&
 	    !(s->flags & TH_ACK) && s->seq == c->irs) {
 		c->snd_nxt = c->iss;	/* our SYN-ACK was lost: again */
@@ -361,6 +370,8 @@ static void sync_input(struct cub_tcp *c, struct tcp_seg *s)
 	}
 	if (!(s->flags & TH_SYN))
 		s->wnd <<= c->snd_wscale;	/* RFC 7323 2.3 */
+	if (!cubi_tcp_ts_check(c, s))
+		return;				/* PAWS (tcp_ts.c) */
 	if (!seq_ok(c, s)) {
 		c->nif->st.tcp_dup++;
 		if (c->state == TCP_TIME_WAIT && (s->flags & TH_FIN))
@@ -375,6 +386,7 @@ static void sync_input(struct cub_tcp *c, struct tcp_seg *s)
 		}
 		return;
 	}
+	cubi_tcp_ts_update(c, s, seq);
 	if (s->flags & TH_RST) {
 		rst_input(c, s);
 		return;

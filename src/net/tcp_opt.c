@@ -3,14 +3,16 @@
  * a segment's list and building ours.
  *
  * Known kinds: 0 end, 1 NOP, 2 MSS (length 4), 3 window scale (3),
- * 4 SACK-permitted (2), 5 SACK (2 + 8 n, 1 <= n <= 4). Other kinds are
- * skipped by their length.
+ * 4 SACK-permitted (2), 5 SACK (2 + 8 n, 1 <= n <= 4), 8 timestamps
+ * (10: TSval, TSecr). Other kinds are skipped by their length.
  * Invariants: parsing never reads o[len] or beyond: every length byte is
  * checked to be present and every option to end within the list; a
  * list that breaks either rule, or a known kind with another length, is
  * malformed and the segment is dropped (tcp_bad), nothing of it used.
- * Building: at most TCP_OPT_MAX bytes, a multiple of 4. Contexts: task,
- * nif->lock held (any for the pure helpers).
+ * Building: at most TCP_OPT_MAX bytes, a multiple of 4; timestamps
+ * (NOP, NOP, TS: 12 bytes) come first, SACK blocks take what is left
+ * (4 blocks alone, 3 beside timestamps). Contexts: task, nif->lock held
+ * (any for the pure helpers).
  */
 #include <cubrt/string.h>
 
@@ -23,6 +25,7 @@ enum {
 	OPT_WS = 3,
 	OPT_SACK_OK = 4,
 	OPT_SACK = 5,
+	OPT_TS = 8,
 };
 
 /* One option of kind o[0] and length n (checked to fit) into s. */
@@ -53,6 +56,13 @@ static bool parse_one(struct tcp_seg *s, const uint8_t *o, size_t n)
 			s->sack[i].end = get32(o + 6 + 8 * i);
 		}
 		return true;
+	case OPT_TS:
+		if (n != 10)
+			return false;
+		s->ts = true;
+		s->tsval = get32(o + 2);
+		s->tsecr = get32(o + 6);
+		return true;
 	default:
 		return true;
 	}
@@ -66,6 +76,7 @@ bool cubi_tcp_opt_parse(struct tcp_seg *s, const uint8_t *o, size_t len)
 	s->ws = -1;
 	s->sack_ok = false;
 	s->nsack = 0;
+	s->ts = false;
 	while (i < len && o[i] != OPT_END) {
 		size_t n;
 
@@ -94,6 +105,19 @@ uint8_t cubi_tcp_wscale_for(uint32_t rsize)
 	return sh;
 }
 
+/* NOP, NOP, timestamps: TSval now and TSecr (RFC 7323 3.2). */
+static size_t build_ts(const struct cub_tcp *c, uint32_t ecr, uint8_t *o)
+{
+	o[0] = OPT_NOP;
+	o[1] = OPT_NOP;
+	o[2] = OPT_TS;
+	o[3] = 10;
+	put32(o + 4, cubi_tcp_ts_now(c));
+	put32(o + 8, ecr);
+	return TCP_TS_OPTLEN;
+}
+
+/* A SYN's TSecr is 0 (no ACK); a SYN-ACK echoes the SYN's TSval. */
 static size_t build_syn(const struct cub_tcp *c, bool synack, uint8_t *o)
 {
 	size_t n = 0;
@@ -114,7 +138,14 @@ static size_t build_syn(const struct cub_tcp *c, bool synack, uint8_t *o)
 		o[n++] = 3;
 		o[n++] = c->rcv_wscale;
 	}
+	if (synack ? c->ts_ok : c->ts_offer)
+		n += build_ts(c, synack ? c->ts_recent : 0, o + n);
 	return n;
+}
+
+unsigned cubi_tcp_sack_room(const struct cub_tcp *c)
+{
+	return c->ts_ok ? TCP_SACK_BLOCKS_TS : TCP_SACK_BLOCKS;
 }
 
 size_t cubi_tcp_opt_build(const struct cub_tcp *c, uint8_t flags,
@@ -125,9 +156,11 @@ size_t cubi_tcp_opt_build(const struct cub_tcp *c, uint8_t flags,
 
 	if (flags & TH_SYN)
 		return build_syn(c, (flags & TH_ACK) != 0, o);
+	if (c->ts_ok)
+		n = build_ts(c, (flags & TH_ACK) ? c->ts_recent : 0, o);
 	if (!nsack)
-		return 0;
-	nsack = CUB_MIN(nsack, (unsigned)TCP_SACK_BLOCKS);
+		return n;
+	nsack = CUB_MIN(nsack, cubi_tcp_sack_room(c));
 	o[n++] = OPT_NOP;
 	o[n++] = OPT_NOP;
 	o[n++] = OPT_SACK;
@@ -150,4 +183,5 @@ void cubi_tcp_opt_take_syn(struct cub_tcp *c, const struct tcp_seg *s)
 	c->snd_wscale = c->ws_ok ? (uint8_t)s->ws : 0;
 	c->rcv_wscale = c->ws_ok ? cubi_tcp_wscale_for(c->rsize) : 0;
 	c->sack_ok = s->sack_ok;
+	cubi_tcp_ts_take_syn(c, s);
 }

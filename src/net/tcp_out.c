@@ -3,19 +3,24 @@
  * frame, the payload copied from the send ring), what is due to be sent
  * (SYN, data within the peer's window, FIN, ACKs), resets, the
  * advertised window with receiver-side silly window avoidance (RFC 9293
- * 3.8.6.2.2) and window scaling (RFC 7323 2), SACK blocks in ACKs while
- * out-of-order data is held (RFC 2018), resending from any point for
- * recovery, and RTO estimation (RFC 6298).
+ * 3.8.6.2.2) and window scaling (RFC 7323 2), timestamps (RFC 7323 3,
+ * tcp_ts.c), SACK blocks in ACKs and data segments while out-of-order
+ * data is held (RFC 2018), resending from any point for recovery, and
+ * RTO estimation (RFC 6298).
  *
  * Invariants: we never advertise a right edge (rcv_adv) left of one we
  * advertised before (a scaled window is rounded down when the edge
  * moves, up when it must stay); the window of a SYN is never scaled;
- * SACK blocks travel only in empty ACKs (no payload shrinks for them:
- * output sends such an ACK before data when one is owed); every
- * segment that occupies sequence space leaves
- * with the retransmission timer armed; a send refused by the driver is
- * counted (tx_errors) and treated as lost on the wire: the timer sends
- * it again. Contexts: task, nif->lock held.
+ * the options of a segment fit TCP_OPT_MAX and its payload is at most
+ * snd_mss less their length (seg_max), so a frame never exceeds the
+ * MTU; an ACK owed for out-of-order data goes out empty before any data
+ * (the peer counts only empty ones as duplicate ACKs, RFC 5681 2), and
+ * data sent while holes remain carries the SACK blocks too; every
+ * segment that carries an ACK records it as Last.ACK.sent (tcp_ts.c);
+ * every segment that occupies sequence space leaves with the
+ * retransmission timer armed; a send refused by the driver is counted
+ * (tx_errors) and treated as lost on the wire: the timer sends it
+ * again. Contexts: task, nif->lock held.
  */
 #include <cubrt/string.h>
 #include <cubrt/time.h>
@@ -120,10 +125,23 @@ static void hdr_of(struct cub_tcp *c, struct tcp_hdr *h, uint32_t seq,
 	h->flags = flags;
 	h->ack = (flags & TH_ACK) ? c->rcv_nxt : 0;
 	h->wnd = (flags & TH_RST) ? 0 : tcp_adv_wnd(c, flags & TH_SYN);
-	if (flags == TH_ACK && c->sack_ok)
-		nb = cubi_tcp_ooo_blocks(c, b, TCP_SACK_BLOCKS);
-	h->optlen = (flags & TH_RST) ? 0 :
-		(uint8_t)cubi_tcp_opt_build(c, flags, b, nb, h->opt);
+	if ((flags & TH_ACK) && !(flags & (TH_SYN | TH_RST)) && c->sack_ok)
+		nb = cubi_tcp_ooo_blocks(c, b, cubi_tcp_sack_room(c));
+	h->optlen = (uint8_t)cubi_tcp_opt_build(c, flags, b, nb, h->opt);
+	if (flags & TH_ACK)
+		c->ts_last_ack = h->ack;	/* Last.ACK.sent (tcp_ts.c) */
+}
+
+/* The payload a data segment may carry now: the peer's MSS less the
+ * options it will carry (RFC 6691): timestamps, and SACK blocks while
+ * out-of-order data is held. */
+static uint32_t seg_max(const struct cub_tcp *c)
+{
+	uint32_t o = c->ts_ok ? TCP_TS_OPTLEN : 0;
+
+	if (c->sack_ok && c->nooo)
+		o += 4 + 8 * CUB_MIN((unsigned)c->nooo, cubi_tcp_sack_room(c));
+	return c->snd_mss - o;
 }
 
 void cubi_tcp_send_ctl(struct cub_tcp *c, uint32_t seq, uint8_t flags)
@@ -242,7 +260,7 @@ uint32_t cubi_tcp_resend(struct cub_tcp *c, uint32_t seq, uint32_t max)
 	if (off >= out)
 		return 0;		/* nothing sent yet: output sends it */
 	data = off < c->s_len ? CUB_MIN(c->s_len, out) - off : 0;
-	n = CUB_MIN(CUB_MIN(data, max), (uint32_t)c->snd_mss);
+	n = CUB_MIN(CUB_MIN(data, max), seg_max(c));
 	fin = fin_state(c) && !c->fin_acked && off + n == c->s_len &&
 	      out == c->s_len + 1;
 	if (n == 0 && !fin)
@@ -273,7 +291,8 @@ static bool output_data(struct cub_tcp *c)
 		uint32_t unsent = out < c->s_len ? c->s_len - out : 0;
 		uint32_t room = CUB_MIN(c->snd_wnd > out ? c->snd_wnd - out : 0,
 					cubi_tcp_cc_room(c));
-		uint32_t n = CUB_MIN(CUB_MIN(unsent, room), (uint32_t)c->snd_mss);
+		uint32_t mss = seg_max(c);
+		uint32_t n = CUB_MIN(CUB_MIN(unsent, room), mss);
 		bool fin = fin_state(c) && !c->fin_acked && n == unsent &&
 			   out <= c->s_len;
 
@@ -281,7 +300,7 @@ static bool output_data(struct cub_tcp *c)
 			break;
 		/* No runt segment only because cwnd (not the peer) limits:
 		 * an ACK will open it (out > 0, so one is coming). */
-		if (n < c->snd_mss && n < unsent && c->cwnd < c->snd_wnd &&
+		if (n < mss && n < unsent && c->cwnd < c->snd_wnd &&
 		    out > 0)
 			break;
 		sent = true;
@@ -331,7 +350,7 @@ void cubi_tcp_output(struct cub_tcp *c)
 		break;
 	}
 	if (c->ack_now && c->sack_ok && c->nooo) {
-		cubi_tcp_send_ctl(c, ctl_seq(c), TH_ACK);	/* SACK */
+		cubi_tcp_send_ctl(c, ctl_seq(c), TH_ACK);	/* dup ACK */
 		c->ack_now = false;
 	}
 	if (!output_data(c) && c->ack_now)

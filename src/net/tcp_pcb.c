@@ -36,6 +36,8 @@ void cubi_tcp_params_default(struct cub_netif *nif)
 		.fin_timeout = CUB_TCP_FIN_TIMEOUT,
 		.sndbuf = CUB_TCP_SNDBUF,
 		.rcvbuf = CUB_TCP_RCVBUF,
+		.timestamps = 1,
+		.paws_idle = CUB_TCP_PAWS_IDLE,
 	};
 	if (!cub_arch_random(&r))	/* no RNG: the clock and the MAC */
 		r = cub_time_now() ^ ((uint64_t)nif->mac[3] << 40 |
@@ -61,6 +63,7 @@ struct cub_tcp *cubi_tcp_alloc(struct cub_netif *nif, bool buffers)
 	c->ssize = nif->tcp_params.sndbuf;
 	c->rsize = nif->tcp_params.rcvbuf;
 	c->rcv_wscale = cubi_tcp_wscale_for(c->rsize);	/* for our SYN */
+	c->ts_offer = nif->tcp_params.timestamps > 0;
 	if (buffers) {
 		c->sbuf = cub_malloc(c->ssize);
 		c->rbuf = cub_malloc(c->rsize);
@@ -160,6 +163,17 @@ uint32_t cubi_tcp_iss(struct cub_netif *nif, const struct cub_tcp *c)
 	uint64_t f = mix64(t ^ mix64((uint64_t)c->lport << 16 | c->rport));
 
 	return (uint32_t)(cub_time_now() / 4000) + (uint32_t)f;
+}
+
+/* RFC 7323 5.4 (as RFC 6528 for ISNs): a random offset per
+ * connection, so that our clock is not visible and a new incarnation's
+ * timestamps need not continue an old one's. */
+uint32_t cubi_tcp_ts_offset(struct cub_netif *nif, const struct cub_tcp *c)
+{
+	uint64_t t = ((uint64_t)c->raddr << 32 | c->laddr) ^ ~nif->tcp_secret;
+
+	return (uint32_t)(mix64(t ^ mix64((uint64_t)c->rport << 16 |
+					  c->lport)) >> 32);
 }
 
 void cubi_tcp_wake(struct cub_tcp *c)

@@ -156,6 +156,7 @@ int cub_tcp_info(struct cub_tcp *c, struct cub_tcp_info *info)
 		.srtt = c->srtt, .rto = c->rto, .retransmits = c->rexmits,
 		.wscale = c->ws_ok, .snd_wscale = c->snd_wscale,
 		.rcv_wscale = c->rcv_wscale, .sack = c->sack_ok,
+		.timestamps = c->ts_ok,
 		.sacked = sacked_bytes(c), .ooo_ranges = c->nooo,
 		.sndbuf = c->ssize, .rcvbuf = c->rsize,
 	};

@@ -9,6 +9,12 @@
  * the peer's FIN or an error the connection reported after its retries;
  * congestion control's cwnd and ssthresh stay within their bounds;
  * every connection is freed at the end; the counters add up.
+ * Timestamps (RFC 7323) are agreed in two seeds of three (in the third
+ * one end, chosen by the seed, neither offers nor answers them); every
+ * connection agrees on them exactly when both ends want them, and no
+ * segment lacks the option where it was agreed (tcp_ts_missing 0).
+ * PAWS drops (reordered or duplicated segments older than the last
+ * one echoed) are printed.
  *
  * With "reorder" the wire only reorders (and duplicates) frames, loses
  * none, and the RTO is long: then no timeout may happen at all (the
@@ -41,6 +47,7 @@ static uint64_t seed;
 static unsigned nconns = 4;
 static unsigned failures;
 static bool reorder_only;
+static int ts_mode;			/* 0: both ends, 1: A none, 2: B none */
 
 struct stream {				/* one direction of a connection */
 	struct cub_tcp *from, *to;
@@ -170,7 +177,7 @@ static void check_stats(struct cub_netif *n, const char *name)
 				   s.tcp_freed));
 	printf("%s: %llu segments in, %llu out, %llu retransmitted, %llu "
 	       "timeouts, %llu bad checksums, %llu old, %llu out of order "
-	       "dropped, %llu kept, %llu bytes in\n", name,
+	       "dropped, %llu kept, %llu bytes in, %llu PAWS drops\n", name,
 	       (unsigned long long)s.tcp_rx,
 	       (unsigned long long)s.tcp_tx,
 	       (unsigned long long)s.tcp_retransmits,
@@ -178,7 +185,10 @@ static void check_stats(struct cub_netif *n, const char *name)
 	       (unsigned long long)(s.tcp_bad_cksum + s.ip_bad_cksum),
 	       (unsigned long long)s.tcp_dup, (unsigned long long)s.tcp_ooo,
 	       (unsigned long long)s.tcp_ooo_kept,
-	       (unsigned long long)s.tcp_bytes_rx);
+	       (unsigned long long)s.tcp_bytes_rx,
+	       (unsigned long long)s.tcp_paws);
+	CHECK(s.tcp_ts_missing == 0, "%s: %llu segments without timestamps",
+	      name, (unsigned long long)s.tcp_ts_missing);
 	if (reorder_only)
 		CHECK(s.tcp_timeouts == 0, "%s: %llu timeouts without loss",
 		      name, (unsigned long long)s.tcp_timeouts);
@@ -205,7 +215,9 @@ static void connect_all(struct cub_tcp *a[], struct cub_tcp *b[])
 	if (reorder_only)		/* a slow machine times nothing out */
 		p.rto_min = p.rto_max = p.rto_initial = 2000 * MS;
 
+	p.timestamps = ts_mode == 1 ? -1 : 1;
 	cub_tcp_set_params(A, &p);
+	p.timestamps = ts_mode == 2 ? -1 : 1;
 	cub_tcp_set_params(B, &p);
 	if (cub_tcp_listen(B, PORT, MAX_CONNS, &l) < 0)
 		exit(1);
@@ -232,6 +244,8 @@ static void check_cc(struct cub_tcp *c, unsigned i)
 	      "conn %u: cwnd %u (mss %u)", i, t.cwnd, t.snd_mss);
 	CHECK(t.ssthresh >= 2u * t.snd_mss, "conn %u: ssthresh %u", i,
 	      t.ssthresh);
+	CHECK(t.timestamps == (ts_mode == 0), "conn %u: timestamps %d in "
+	      "mode %d", i, t.timestamps, ts_mode);
 }
 
 static unsigned long rexmit_segs;
@@ -244,6 +258,9 @@ static void *model_main(void *arg)
 	(void)arg;
 	if (wire_start(&W) < 0)
 		exit(1);
+	ts_mode = (int)(rnd(&r) % 3);
+	printf("timestamps: %s\n", ts_mode == 0 ? "both ends" :
+	       ts_mode == 1 ? "not offered by A" : "not answered by B");
 	connect_all(a, b);
 	W.rng = seed | 1;
 	/* One seed in four is harsh: up to a quarter of the frames lost. */

@@ -676,10 +676,12 @@ static void *simul_open_main(void *arg)
 	assert_int_equal(ncap_a, 1);
 	t = cap_a[0].data + 34;
 	assert_int_equal(t[13], 0x02);
-	/* MSS 1460, SACK-permitted, window scale 1 (a 64 KiB ring). */
-	assert_int_equal(t[12] >> 4, 8);
+	/* MSS 1460, SACK-permitted, window scale 1 (a 64 KiB ring),
+	 * timestamps (TSecr 0: no ACK). */
+	assert_int_equal(t[12] >> 4, 11);
 	assert_memory_equal(t + 20, "\x02\x04\x05\xb4\x01\x01\x04\x02"
-			    "\x01\x03\x03\x01", 12);
+			    "\x01\x03\x03\x01\x01\x01\x08\x0a", 16);
+	assert_int_equal(t_get32(t + 40), 0);
 	aport = t_get16(t);
 	iss = t_get32(t + 4);
 	/* The peer's own SYN crosses it: A answers SYN-ACK (SYN_RCVD). */
