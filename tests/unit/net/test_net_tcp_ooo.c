@@ -26,8 +26,7 @@
 #include <cubrt/time.h>
 
 #include "tcp_test.h"
-
-#define PPORT 7777			/* the hand-played peer's port */
+#include "tcp_hand.h"
 
 static const struct cub_tcp_params fast = {
 	.rto_initial = 300 * MS, .rto_min = 300 * MS, .rto_max = 600 * MS,
@@ -36,127 +35,6 @@ static const struct cub_tcp_params fast = {
 };
 
 #define start() start_with(&fast)
-
-/* ------------------------------------------------------ the hand peer */
-
-static struct wire_frame cap[256];
-static unsigned ncap;
-
-static bool capture(struct wire *w, struct wire_frame *f)
-{
-	(void)w;
-	if (f->to != 1 || f->data[23] != 6)
-		return true;
-	if (ncap < 256)
-		cap[ncap++] = *f;
-	return false;
-}
-
-static const uint8_t *last(void)
-{
-	return cap[ncap - 1].data + 34;
-}
-
-static uint16_t aport;
-static uint32_t a_iss;
-static struct {
-	int r;
-	struct cub_tcp *c;
-} ct;
-
-static void *connector(void *arg)
-{
-	(void)arg;
-	ct.r = cub_tcp_connect(A, IP_B, PPORT, 2000 * MS, &ct.c);
-	return NULL;
-}
-
-/* The peer sends a segment from PPORT to A's aport. */
-static void peer_opt(uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
-		     const uint8_t *opt, size_t olen, const void *d, size_t len)
-{
-	uint8_t f[CUB_ETH_FRAME_MAX];
-	size_t n = t_tcp(f, MAC_A, MAC_B, IP_B, IP_A, PPORT, aport, seq, ack,
-			 flags, wnd, opt, olen, d, len);
-
-	cub_netif_input(A, f, n);
-	wire_settle(&W);
-}
-
-#define P0 5001u			/* the peer's first data byte */
-
-static void peer(uint32_t seq, uint8_t flags, const void *d, size_t len)
-{
-	peer_opt(seq, a_iss + 1, flags, 8000, NULL, 0, d, len);
-}
-
-/* A connects to the hand peer, whose SYN-ACK (seq P0 - 1, window 8000)
- * carries opt. */
-static struct cub_tcp *hand_open(const uint8_t *opt, size_t olen)
-{
-	struct cub_coro *co;
-
-	ncap = 0;
-	W.filter = capture;
-	assert_int_equal(cub_coro_spawn(&co, connector, NULL, NULL), 0);
-	wire_settle(&W);
-	assert_int_equal(ncap, 1);
-	aport = t_get16(last());
-	a_iss = t_get32(last() + 4);
-	peer_opt(P0 - 1, a_iss + 1, 0x12, 8000, opt, olen, NULL, 0);
-	cub_coro_join(co, NULL);
-	assert_int_equal(ct.r, 0);
-	wire_settle(&W);
-	return ct.c;
-}
-
-/* The SACK blocks of A's last segment (0: none): starts and ends
- * relative to P0. */
-static unsigned last_sack(int32_t rel[][2])
-{
-	const uint8_t *t = last();
-	size_t hl = (size_t)(t[12] >> 4) * 4, i = 20;
-
-	while (i + 1 < hl) {
-		if (t[i] == 1) {
-			i++;
-			continue;
-		}
-		if (t[i] == 5) {
-			unsigned n = (t[i + 1] - 2u) / 8;
-
-			for (unsigned k = 0; k < n; k++) {
-				rel[k][0] = (int32_t)(t_get32(t + i + 2 + 8 * k) - P0);
-				rel[k][1] = (int32_t)(t_get32(t + i + 6 + 8 * k) - P0);
-			}
-			return n;
-		}
-		i += t[i + 1];
-	}
-	return 0;
-}
-
-static unsigned before;
-
-/* A answered with exactly one empty ACK of P0 + rel. */
-static void expect_ack(uint32_t rel)
-{
-	assert_int_equal(ncap, before + 1);
-	assert_int_equal(last()[13], 0x10);
-	assert_int_equal(t_get32(last() + 8), P0 + rel);
-	before = ncap;
-}
-
-static void expect_sack(unsigned n, const int32_t want[][2])
-{
-	int32_t got[4][2];
-
-	assert_int_equal(last_sack(got), n);
-	for (unsigned k = 0; k < n; k++) {
-		assert_int_equal(got[k][0], want[k][0]);
-		assert_int_equal(got[k][1], want[k][1]);
-	}
-}
 
 static const uint8_t opt_all[12] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2,
 				     1, 3, 3, 2 };	/* MSS, SACK, WS 2 */
