@@ -9,7 +9,9 @@
  *      a Python server on the host's 127.0.0.1:PORT), sends 1 MiB, shuts
  *      down, and takes the server's 1 MiB up to its FIN, checked.
  * Stream k's byte i is (i * 7 + i / 251 + k) mod 256, as in the script.
- * One line per check, timings, the counters, a summary.
+ * One line per check, timings, the options slirp agreed to (window
+ * scaling, SACK, timestamps: printed, not required), the counters (no
+ * segment lacking a timestamps option that was agreed), a summary.
  */
 #include <cubrt/fmt.h>
 #include <cubrt/net.h>
@@ -87,6 +89,16 @@ static void rate(const char *what, uint64_t t0)
 		   (unsigned long)(1024ull * 1000000 / us));
 }
 
+/* The options the peer (slirp's TCP) agreed to. */
+static void show_opts(struct cub_tcp *c, const char *who)
+{
+	struct cub_tcp_info i;
+
+	if (cub_tcp_info(c, &i) == 0)
+		cub_printk("%s: window scaling %d, SACK %d, timestamps %d\n",
+			   who, i.wscale, i.sack, i.timestamps);
+}
+
 static void serve(struct cub_netif *nif)
 {
 	struct cub_tcp *l, *c = NULL;
@@ -99,6 +111,7 @@ static void serve(struct cub_netif *nif)
 	if (!c)
 		return;
 	cub_printk("accepted: %s\n", cub_tcp_state_name(c));
+	show_opts(c, "accepted");
 	t0 = cub_time_now();
 	check("1 MiB from the host, intact, up to its FIN", recv_stream(c, 1) == MIB);
 	rate("host to guest", t0);
@@ -120,6 +133,7 @@ static void connect_out(struct cub_netif *nif, uint16_t port)
 	check("connect to the host's server", r == 0);
 	if (r)
 		return;
+	show_opts(c, "connected");
 	t0 = cub_time_now();
 	check("1 MiB to the server", send_stream(c, 3, MIB) == 0);
 	check("shutdown", cub_tcp_shutdown(c) == 0);
@@ -134,13 +148,15 @@ static void counters(struct cub_netif *nif)
 
 	cub_netif_stats(nif, &s);
 	cub_printk("tcp: %lu segments in, %lu out, %lu retransmitted, %lu timeouts, "
-		   "%lu out of order, %lu resets in, %lu out\n",
+		   "%lu out of order, %lu resets in, %lu out, %lu PAWS drops\n",
 		   (unsigned long)s.tcp_rx, (unsigned long)s.tcp_tx,
 		   (unsigned long)s.tcp_retransmits, (unsigned long)s.tcp_timeouts,
 		   (unsigned long)s.tcp_ooo, (unsigned long)s.tcp_rst_rx,
-		   (unsigned long)s.tcp_rst_tx);
+		   (unsigned long)s.tcp_rst_tx, (unsigned long)s.tcp_paws);
 	check("no malformed segment",
 	      s.tcp_bad + s.tcp_bad_cksum + s.ip_bad_cksum + s.ip_bad_header == 0);
+	check("no segment without the agreed timestamps",
+	      s.tcp_ts_missing == 0);
 	check("the counters add up",
 	      s.tcp_rx == s.tcp_bad + s.tcp_bad_cksum + s.tcp_no_port +
 			  s.tcp_backlog_drops + s.tcp_to_conn &&

@@ -5,13 +5,10 @@
  * cubrt ends: the option negotiated both ways, refused when the peer's
  * SYN lacks it or the params turn it off; the TSecr A echoes (in-order
  * segments move it, out-of-order ones do not, the one filling a hole
- * does, mod 2^32); PAWS dropping an old duplicate that the sequence
- * check alone would take, segments without the option dropped, RSTs
- * exempt, the 24-day rule (paws_idle); an RTT sample from an ACK of a
- * retransmission (none without timestamps: Karn); malformed timestamp
- * options; SACK blocks on data segments within the 40 option bytes, the
- * payload shrunk by the options. After each test every connection is
- * gone and the counters add up.
+ * does, mod 2^32); malformed timestamp options; SACK blocks on data
+ * segments within the 40 option bytes, the payload shrunk by the
+ * options. PAWS and RTT samples: test_net_tcp_paws.c. After each test
+ * every connection is gone and the counters add up.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,133 +25,7 @@
 
 #include "tcp_test.h"
 #include "tcp_hand.h"
-
-static const struct cub_tcp_params fast = {
-	.rto_initial = 300 * MS, .rto_min = 300 * MS, .rto_max = 600 * MS,
-	.max_retries = 5, .syn_retries = 3, .time_wait = 50 * MS,
-	.fin_timeout = 500 * MS,
-};
-
-#define start() start_with(&fast)
-
-/* Restores the defaults the tests change, then stops. */
-static void stop_all(void)
-{
-	cub_tcp_set_params(A, NULL);
-	cub_tcp_set_params(B, NULL);
-	stop();
-}
-
-static uint8_t payload[8192];
-
-static void fill_payload(void)
-{
-	for (size_t i = 0; i < sizeof payload; i++)
-		payload[i] = (uint8_t)(i * 11 + (i >> 7));
-}
-
-/* The timestamps option of the segment at t: true and its fields. */
-static bool seg_ts(const uint8_t *t, uint32_t *val, uint32_t *ecr)
-{
-	size_t hl = (size_t)(t[12] >> 4) * 4, i = 20;
-
-	while (i + 1 < hl && t[i] != 0) {
-		if (t[i] == 1) {
-			i++;
-			continue;
-		}
-		if (t[i] == 8 && t[i + 1] == 10) {
-			*val = t_get32(t + i + 2);
-			*ecr = t_get32(t + i + 6);
-			return true;
-		}
-		i += t[i + 1];
-	}
-	return false;
-}
-
-/* The payload length of captured frame k. */
-static uint32_t cap_len(unsigned k)
-{
-	const uint8_t *t = cap[k].data + 34;
-
-	return (uint32_t)(t_get16(cap[k].data + 16) - 20 - (t[12] >> 4) * 4);
-}
-
-/* A's last segment carries timestamps echoing ecr; returns its TSval. */
-static uint32_t expect_ecr(uint32_t ecr)
-{
-	uint32_t v, e;
-
-	assert_true(seg_ts(last(), &v, &e));
-	assert_int_equal(e, ecr);
-	return v;
-}
-
-/* The peer sends a segment at P0 + rel carrying TSval tsval (TSecr:
- * A's last TSval). */
-static uint32_t a_tsval;
-
-static void ts_seg(uint32_t rel, uint8_t flags, uint32_t tsval,
-		   const void *d, size_t len)
-{
-	uint8_t o[12] = { 1, 1, 8, 10 };
-
-	t_put32(o + 4, tsval);
-	t_put32(o + 8, a_tsval);
-	peer_opt(P0 + rel, a_iss + 1, flags, 8000, o, sizeof o, d, len);
-}
-
-#define TSEG(a, b, tsv) \
-	ts_seg((a), 0x18, (tsv), payload + (a), (size_t)((b) - (a)))
-
-/* MSS, SACK-permitted, WS 2 and (ts) timestamps in the SYN-ACK. */
-static size_t synack_opt(uint8_t *o, bool ts, uint32_t tsval, uint32_t ecr)
-{
-	static const uint8_t base[12] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2,
-					  1, 3, 3, 2 };
-
-	memcpy(o, base, sizeof base);
-	if (!ts)
-		return sizeof base;
-	o[12] = 1;
-	o[13] = 1;
-	o[14] = 8;
-	o[15] = 10;
-	t_put32(o + 16, tsval);
-	t_put32(o + 20, ecr);
-	return 24;
-}
-
-/* A connects to the hand peer; its SYN-ACK carries timestamps (TSval
- * tsval, echoing A's SYN) when peer_ts. Returns whether A's SYN offered
- * them. */
-static bool syn_had_ts;
-
-static struct cub_tcp *ts_open(bool peer_ts, uint32_t tsval)
-{
-	struct cub_coro *co;
-	uint32_t v = 0, e = 1;
-	uint8_t o[24];
-	size_t n;
-
-	ncap = 0;
-	W.filter = capture;
-	assert_int_equal(cub_coro_spawn(&co, connector, NULL, NULL), 0);
-	wire_settle(&W);
-	assert_int_equal(ncap, 1);
-	aport = t_get16(last());
-	a_iss = t_get32(last() + 4);
-	syn_had_ts = seg_ts(last(), &v, &e);
-	if (syn_had_ts)
-		assert_int_equal(e, 0);		/* no ACK: TSecr 0 */
-	n = synack_opt(o, peer_ts, tsval, v);
-	peer_opt(P0 - 1, a_iss + 1, 0x12, 8000, o, n, NULL, 0);
-	cub_coro_join(co, NULL);
-	assert_int_equal(ct.r, 0);
-	wire_settle(&W);
-	return ct.c;
-}
+#include "tcp_ts_test.h"
 
 /* ---------------------------------------------------------- negotiation */
 
@@ -387,147 +258,6 @@ static void test_echo_rules(void **state)
 	run(echo_main);
 }
 
-/* --------------------------------------------------------------- PAWS */
-
-static void *paws_main(void *arg)
-{
-	static const uint8_t stale[10] = "OLD-BYTES!";
-	static uint8_t buf[64];
-	struct cub_tcp *c;
-	uint64_t dup0;
-
-	(void)arg;
-	fill_payload();
-	start();
-	c = ts_open(true, 5000);
-	a_tsval = expect_ecr(5000);
-	before = ncap;
-	TSEG(0, 10, 5010);
-	expect_ack(10);
-	/* An old duplicate from a previous trip round the sequence space:
-	 * its number is rcv_nxt (the sequence check takes it), its TSval
-	 * older than TS.Recent: dropped, ACKed, not read. */
-	dup0 = if_stats(A).tcp_dup;
-	ts_seg(10, 0x18, 5001, stale, sizeof stale);
-	expect_ack(10);
-	expect_ecr(5010);
-	assert_int_equal(if_stats(A).tcp_paws, 1);
-	assert_int_equal(if_stats(A).tcp_dup, dup0);
-	assert_int_equal(cub_tcp_recv(c, buf, sizeof buf, 1000 * MS), 10);
-	assert_memory_equal(buf, payload, 10);
-	assert_int_equal(cub_tcp_recv(c, buf, 1, 0), -CUB_EAGAIN);
-	/* The real bytes, a newer TSval: taken. */
-	TSEG(10, 20, 5020);
-	expect_ack(20);
-	expect_ecr(5020);
-	assert_int_equal(cub_tcp_recv(c, buf, sizeof buf, 1000 * MS), 10);
-	assert_memory_equal(buf, payload + 10, 10);
-	/* Without the option where it was agreed: dropped, no answer. */
-	peer(P0 + 20, 0x18, payload + 20, 10);
-	assert_int_equal(ncap, before);
-	assert_int_equal(if_stats(A).tcp_ts_missing, 1);
-	assert_int_equal(cub_tcp_recv(c, buf, 1, 0), -CUB_EAGAIN);
-	/* The 24-day rule (RFC 7323 5.5), here 100 ms: a TS.Recent that
-	 * old is not trusted, the old TSval taken and echoed. */
-	assert_int_equal(cub_tcp_set_params(A, &(struct cub_tcp_params){
-				.paws_idle = 100 * MS }), 0);
-	ts_seg(20, 0x18, 5002, payload + 20, 10);
-	expect_ack(20);				/* still PAWS */
-	assert_int_equal(if_stats(A).tcp_paws, 2);
-	cub_sleep(150 * MS);
-	TSEG(20, 30, 5003);
-	expect_ack(30);
-	expect_ecr(5003);
-	assert_int_equal(cub_tcp_recv(c, buf, sizeof buf, 1000 * MS), 10);
-	assert_memory_equal(buf, payload + 20, 10);
-	/* A RST is not judged by its TSval (5.3 R1), only by its number. */
-	ts_seg(30, 0x04, 1, NULL, 0);
-	assert_string_equal(cub_tcp_state_name(c), "CLOSED");
-	assert_int_equal(cub_tcp_recv(c, buf, 1, 0), -CUB_ECONNRESET);
-	assert_int_equal(if_stats(A).tcp_paws, 2);
-	assert_int_equal(cub_tcp_close(c), 0);
-	stop_all();
-	return NULL;
-}
-
-static void test_paws(void **state)
-{
-	(void)state;
-	run(paws_main);
-}
-
-/* --------------------------------------------------- RTT from a resend */
-
-/* A segment times out and is resent; the peer ACKs the resend, echoing
- * its TSval: with timestamps that is an RTT sample (the RTO comes back
- * from its backoff to the estimate, here rto_min); without them Karn's
- * rule takes none (the backed-off RTO stays). */
-static void *rtt_main(void *arg)
-{
-	struct cub_tcp_info i;
-	struct cub_tcp *c;
-
-	(void)arg;
-	fill_payload();
-	for (int ts = 1; ts >= 0; ts--) {
-		uint64_t end, srtt0;
-		uint32_t v1 = 0, v2 = 0, e;
-
-		start();
-		c = ts_open(ts, 7000);
-		a_tsval = ts ? expect_ecr(7000) : 0;
-		assert_int_equal(cub_tcp_info(c, &i), 0);
-		srtt0 = i.srtt;
-		assert_int_equal(i.rto, 300 * MS);
-		before = ncap;
-		assert_int_equal(cub_tcp_send(c, payload, 100, 0), 100);
-		wire_settle(&W);
-		assert_int_equal(ncap, before + 1);
-		assert_int_equal(seg_ts(last(), &v1, &e), ts);
-		end = cub_time_now() + 2000 * MS;
-		while (ncap == before + 1 && cub_time_now() < end)
-			cub_sleep(10 * MS);
-		assert_int_equal(ncap, before + 2);	/* the resend */
-		assert_int_equal(if_stats(A).tcp_timeouts, 1);
-		assert_int_equal(t_get32(last() + 4), a_iss + 1);
-		assert_int_equal(seg_ts(last(), &v2, &e), ts);
-		if (ts)
-			assert_true(v2 - v1 >= 250);	/* ms later */
-		assert_int_equal(cub_tcp_info(c, &i), 0);
-		assert_int_equal(i.rto, 600 * MS);	/* backed off */
-		cub_sleep(20 * MS);
-		if (ts) {			/* the ACK echoes the resend */
-			uint8_t o[12] = { 1, 1, 8, 10 };
-
-			t_put32(o + 4, 7100);
-			t_put32(o + 8, v2);
-			peer_opt(P0, a_iss + 101, 0x10, 8000, o, 12, NULL, 0);
-		} else {
-			peer_opt(P0, a_iss + 101, 0x10, 8000, NULL, 0, NULL, 0);
-		}
-		assert_int_equal(cub_tcp_info(c, &i), 0);
-		assert_int_equal(i.flight, 0);
-		if (ts) {
-			/* A sample of ~20 ms, not ~320 (the first send). */
-			assert_int_equal(i.rto, 300 * MS);
-			assert_true(i.srtt > srtt0);
-			assert_true(i.srtt < srtt0 + 200 * MS / 8);
-		} else {
-			assert_int_equal(i.rto, 600 * MS);
-			assert_int_equal(i.srtt, srtt0);
-		}
-		assert_int_equal(cub_tcp_abort(c), 0);
-		stop();
-	}
-	return NULL;
-}
-
-static void test_rtt_from_resend(void **state)
-{
-	(void)state;
-	run(rtt_main);
-}
-
 /* ------------------------------------------------ malformed timestamps */
 
 /* A timestamps option of another length than 10 is malformed like any
@@ -663,8 +393,6 @@ int main(void)
 		cmocka_unit_test(test_negotiate_passive),
 		cmocka_unit_test(test_two_ends),
 		cmocka_unit_test(test_echo_rules),
-		cmocka_unit_test(test_paws),
-		cmocka_unit_test(test_rtt_from_resend),
 		cmocka_unit_test(test_malformed_ts),
 		cmocka_unit_test(test_sack_on_data),
 	};
