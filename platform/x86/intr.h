@@ -66,7 +66,8 @@ void cubi_x86_ioapic_route(unsigned gsi, unsigned vector, bool level,
 			   bool active_low, unsigned dest);
 void cubi_x86_ioapic_set_masked(unsigned gsi, bool masked);
 /* The pin delivers an NMI (edge, active high), masked (sample.c). */
-void cubi_x86_ioapic_route_nmi(unsigned gsi, unsigned dest);
+uint64_t cubi_x86_ioapic_route_nmi(unsigned gsi, unsigned dest);
+void cubi_x86_ioapic_restore(unsigned gsi, uint64_t entry);
 
 /* timer.c: the one-shot timer behind cub_arch_timer_arm. */
 void cubi_x86_timer_init(bool apic);

@@ -107,17 +107,37 @@ void cubi_x86_ioapic_route(unsigned gsi, unsigned vector, bool level,
 }
 
 /* Programs gsi's redirection entry to deliver an NMI to dest (edge
- * triggered, active high; the vector is ignored), masked. Contexts: any,
+ * triggered, active high; the vector is ignored), masked, and returns
+ * the entry it replaced (high word << 32 | low word) for
+ * cubi_x86_ioapic_restore. Contexts: any, interrupts disabled. */
+uint64_t cubi_x86_ioapic_route_nmi(unsigned gsi, unsigned dest)
+{
+	unsigned pin;
+	const struct chip *c = chip_of(gsi, &pin);
+	uint64_t old;
+
+	if (!c)
+		return REDIR_MASKED;
+	old = (uint64_t)ioapic_read(c, REG_REDIR + 2 * pin + 1) << 32 |
+	      ioapic_read(c, REG_REDIR + 2 * pin);
+	ioapic_write(c, REG_REDIR + 2 * pin, REDIR_DM_NMI | REDIR_MASKED);
+	ioapic_write(c, REG_REDIR + 2 * pin + 1, dest << 24);
+	return old;
+}
+
+/* Puts back an entry cubi_x86_ioapic_route_nmi returned: masked first,
+ * so that the pin never fires half-programmed. Contexts: any,
  * interrupts disabled. */
-void cubi_x86_ioapic_route_nmi(unsigned gsi, unsigned dest)
+void cubi_x86_ioapic_restore(unsigned gsi, uint64_t entry)
 {
 	unsigned pin;
 	const struct chip *c = chip_of(gsi, &pin);
 
 	if (!c)
 		return;
-	ioapic_write(c, REG_REDIR + 2 * pin + 1, dest << 24);
-	ioapic_write(c, REG_REDIR + 2 * pin, REDIR_DM_NMI | REDIR_MASKED);
+	ioapic_write(c, REG_REDIR + 2 * pin, (uint32_t)entry | REDIR_MASKED);
+	ioapic_write(c, REG_REDIR + 2 * pin + 1, (uint32_t)(entry >> 32));
+	ioapic_write(c, REG_REDIR + 2 * pin, (uint32_t)entry);
 }
 
 /* Contexts: any, interrupts disabled. */

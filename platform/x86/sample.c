@@ -14,16 +14,18 @@
  * 19 Hz: a lower rate ticks at a multiple of it and samples every
  * mult-th tick.
  *
- * The pin stays an NMI route, masked, after a stop: an application's
- * own ISA line 0 handler gets nothing once sampling has started (not
- * restored; docs/prof.md says so).
+ * A stop masks the pin, stops the PIT and puts back the redirection
+ * entry the start found, so an application's own ISA line 0 route
+ * works again (the PIT's counter it must program again: the profiler
+ * left it stopped).
  *
  * Invariants: fn is non-NULL exactly while sampling runs (started and
- * not stopped); on_nmi is installed at the first start and stays: after
- * a stop, an NMI that was already latched is swallowed (so, from then
- * on, is any other NMI: the machine's NMIs belong to the profiler).
+ * not stopped); on_nmi is installed at the first start and stays. With
+ * sampling stopped it takes an NMI as its own only within GRACE_NS of
+ * the stop (a tick already on its way); any later NMI is the machine's
+ * and gets the fault report, as before the first start.
  * Locking: start and stop run with interrupts disabled; the NMI handler
- * only reads fn, mult and left, and writes left.
+ * only reads fn, mult, left and stopped_at, and writes left.
  */
 #include <cubrt/arch.h>
 
@@ -34,10 +36,13 @@
 #define PIT_CH0 0x40
 #define PIT_CMD 0x43
 #define PIT_MIN_HZ 19u		/* 1193182 / 65535, rounded up */
+#define GRACE_NS 1000000ull	/* a tick latched before the stop */
 
 static void (*volatile fn)(uintptr_t pc, unsigned where);
 static unsigned mult, left;
 static int gsi = -1;
+static uint64_t saved_entry;		/* the pin's route before the start */
+static volatile uint64_t stopped_at;	/* clock at the last stop, or 0 */
 
 static unsigned where(const struct x86_trap_frame *f)
 {
@@ -53,7 +58,9 @@ static bool on_nmi(const struct x86_trap_frame *f)
 {
 	void (*call)(uintptr_t, unsigned) = fn;
 
-	if (call && --left == 0) {
+	if (!call)			/* stopped: a late tick, or not ours */
+		return stopped_at && cub_arch_clock_ns() - stopped_at < GRACE_NS;
+	if (--left == 0) {
 		left = mult;
 		call((uintptr_t)f->rip, where(f));
 	}
@@ -85,7 +92,7 @@ int cub_arch_sample_start(unsigned hz, void (*f)(uintptr_t pc, unsigned where))
 	left = mult;
 	fn = f;
 	cubi_x86_nmi_hook = on_nmi;
-	cubi_x86_ioapic_route_nmi((unsigned)gsi, cubi_x86_lapic_id());
+	saved_entry = cubi_x86_ioapic_route_nmi((unsigned)gsi, cubi_x86_lapic_id());
 	pit_rate(hz * mult);
 	cubi_x86_ioapic_set_masked((unsigned)gsi, false);
 	cub_arch_irq_restore(irq);
@@ -101,6 +108,8 @@ void cub_arch_sample_stop(void)
 	irq = cub_arch_irq_save();
 	cubi_x86_ioapic_set_masked((unsigned)gsi, true);
 	outb(PIT_CMD, 0x30);		/* channel 0, mode 0: waits for a count */
+	stopped_at = cub_arch_clock_ns() | 1;	/* never 0 */
 	fn = NULL;
+	cubi_x86_ioapic_restore((unsigned)gsi, saved_entry);
 	cub_arch_irq_restore(irq);
 }

@@ -3,9 +3,12 @@
  * prof_spin_here while a timer's handler spins in irq context every
  * 10 ms, then sleeps (idle); the profile must put prof_spin_here at the
  * top and count idle and interrupt-handler samples. Prints the report
- * and one verdict line per check, and checks the bad arguments.
+ * and one verdict line per check, and checks the bad arguments. After
+ * the stop, the program's own handler on the PIT's line (ISA 0, which
+ * sampling borrowed as an NMI) gets its ticks again.
  */
 #include <cubrt/fmt.h>
+#include <cubrt/irq.h>
 #include <cubrt/prof.h>
 #include <cubrt/runtime.h>
 #include <cubrt/string.h>
@@ -62,6 +65,39 @@ static int bad_arguments(void)
 	return bad;
 }
 
+static volatile unsigned pit_ticks;
+
+static void on_pit(void *ctx)
+{
+	(void)ctx;
+	pit_ticks++;
+}
+
+static void pit_outb(unsigned short port, unsigned char v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+/* The line's own route is back after a stop: a handler registered on
+ * CUB_IRQ_PIT sees a 1 kHz PIT tick (the profiler left it stopped). */
+static int line_back(void)
+{
+	unsigned count = 1193182u / 1000;
+	int bad;
+
+	if (cub_irq_register(CUB_IRQ_PIT, on_pit, NULL))
+		return check("register a PIT handler after the stop", 0);
+	pit_outb(0x43, 0x34);		/* channel 0, lo/hi, rate generator */
+	pit_outb(0x40, count & 0xFF);
+	pit_outb(0x40, (count >> 8) & 0xFF);
+	cub_sleep(50 * MS);
+	pit_outb(0x43, 0x30);		/* stopped */
+	cub_irq_unregister(CUB_IRQ_PIT);
+	bad = check("the PIT line's own handler ticks after the stop", pit_ticks > 5);
+	cub_printk("prof-test: %u PIT ticks in 50 ms\n", pit_ticks);
+	return bad;
+}
+
 int cub_main(void)
 {
 	struct cub_prof_func top[3];
@@ -89,6 +125,7 @@ int cub_main(void)
 	bad |= check("plausible total", t.total * 10 > (t.ns / MS) * HZ / 1000 &&
 					  t.total < 2 * (t.ns / MS) * HZ / 1000 + 10);
 	bad |= bad_arguments();
+	bad |= line_back();
 	cub_printk("prof-test: %s\n", bad ? "FAILED" : "passed");
 	return bad;
 }
