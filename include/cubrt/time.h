@@ -8,9 +8,14 @@
  *
  * Wall time (cub_time_wall) is the platform's wall clock
  * (cub_arch_wallclock_ns: the RTC at boot plus the monotonic clock on x86)
- * plus an offset that cub_time_set_wall changes, e.g. from the network
- * (cubrt/sntp.h). Timers always run on the monotonic clock: setting the
- * wall clock moves no cub_timer.
+ * disciplined three ways, all reckoned on the monotonic clock: a step
+ * (cub_time_set_wall, e.g. from the network: cubrt/sntp.h), a slew
+ * (cub_time_adjust: gains or loses a given amount gradually, 1 ns in
+ * every CUB_TIME_SLEW_DIV, Linux adjtime's 500 ppm) and a rate
+ * (cub_time_set_rate: runs fast or slow by some ppm, as NTP's frequency
+ * correction does). A slew or a rate never makes the clock go backwards
+ * (nor jump); only a step does. Timers always run on the monotonic
+ * clock: no change of the wall clock moves a cub_timer.
  */
 #ifndef CUBRT_TIME_H
 #define CUBRT_TIME_H
@@ -25,20 +30,52 @@
 uint64_t cub_time_now(void);
 
 /*
- * Nanoseconds since the Unix epoch: the platform's wall clock plus the
- * offset cub_time_set_wall last set (0 at boot). Not monotonic: it
- * jumps when the clock is set. Contexts: any.
+ * Nanoseconds since the Unix epoch: the platform's wall clock, stepped,
+ * slewed and at the rate set below (none of them at boot). Not
+ * monotonic: it jumps when the clock is set (cub_time_set_wall) or the
+ * platform's clock is. Contexts: any.
  */
 uint64_t cub_time_wall(void);
 
 /*
  * Sets the wall clock: from now on cub_time_wall() reads unix_ns plus
- * the time that passed since. Returns the step, the new minus the old
- * wall time in ns (> 0: the clock went forward). The offset is changed
- * and read with interrupts disabled, so an interrupt handler sees the
- * old or the new one, never half of each. Contexts: task, boot.
+ * the time that passed since. A slew still in progress is cancelled
+ * (what it gained so far stays); the rate stays. Returns the step, the
+ * new minus the old wall time in ns (> 0: the clock went forward). The
+ * state is changed and read with interrupts disabled, so an interrupt
+ * handler sees the old or the new clock, never half of each.
+ * Contexts: any.
  */
 int64_t cub_time_set_wall(uint64_t unix_ns);
+
+#define CUB_TIME_SLEW_DIV 2000		/* a slew: 1 ns per 2000 ns (500 ppm) */
+#define CUB_TIME_PPM 65536ll		/* rate unit: 1 ppm (Linux's scaled ppm) */
+#define CUB_TIME_RATE_MAX (125000 * CUB_TIME_PPM)	/* +-12.5 % */
+
+/*
+ * Slews the wall clock by delta_ns: from now on it gains (delta > 0) or
+ * loses 1 ns in every CUB_TIME_SLEW_DIV ns until it has moved by delta
+ * (1 s takes 2000 s), never going backwards. It replaces a slew still in
+ * progress, whose remaining part goes to *old_left (if not NULL); what
+ * that one gained so far stays. delta 0 cancels (and with old_left
+ * reads) the slew. Returns 0, or -CUB_EINVAL for delta INT64_MIN.
+ * Contexts: any.
+ */
+int cub_time_adjust(int64_t delta_ns, int64_t *old_left);
+
+/* The part of the slew still to come, in ns (0: none). Contexts: any. */
+int64_t cub_time_adjust_left(void);
+
+/*
+ * Makes the wall clock run faster (rate > 0) or slower by rate /
+ * CUB_TIME_PPM ppm of the monotonic clock from now on, on top of any
+ * slew (0: the platform's pace). Returns 0, or -CUB_EINVAL when |rate|
+ * exceeds CUB_TIME_RATE_MAX. Contexts: any.
+ */
+int cub_time_set_rate(int64_t rate);
+
+/* The rate in force (ppm * CUB_TIME_PPM). Contexts: any. */
+int64_t cub_time_rate(void);
 
 /*
  * Blocks the running coroutine for at least ns nanoseconds (0 yields).

@@ -12,12 +12,9 @@
  *  - in the heap, a parent orders before each of its children; a node's
  *    children are a list through next/prev, the first child's prev points
  *    to the parent (so a node can be cut out in O(1)), root->prev is NULL;
- *  - armed is the deadline last given to cub_arch_timer_arm (0: none);
- *  - wall_offset is what cub_time_wall adds to the platform's wall clock
- *    (two's complement: the sum wraps to the set time).
+ *  - armed is the deadline last given to cub_arch_timer_arm (0: none).
  * Critical sections: interrupts disabled, protecting the heap, every
- * pending timer's links, seq and armed, and wall_offset (read and
- * written with interrupts off, so no handler sees it torn).
+ * pending timer's links, seq and armed. (The wall clock is wall.c's.)
  */
 #include <cubrt/arch.h>
 #include <cubrt/panic.h>
@@ -28,7 +25,6 @@
 static struct cub_timer *root;
 static uint64_t seq;
 static uint64_t armed;
-static uint64_t wall_offset;
 
 static bool before(const struct cub_timer *a, const struct cub_timer *b)
 {
@@ -161,26 +157,6 @@ void cubi_timer_setup(void)
 uint64_t cub_time_now(void)
 {
 	return cub_arch_clock_ns();
-}
-
-uint64_t cub_time_wall(void)
-{
-	unsigned long irq = cub_arch_irq_save();
-	uint64_t ns = cub_arch_wallclock_ns() + wall_offset;
-
-	cub_arch_irq_restore(irq);
-	return ns;
-}
-
-int64_t cub_time_set_wall(uint64_t unix_ns)
-{
-	unsigned long irq = cub_arch_irq_save();
-	uint64_t platform = cub_arch_wallclock_ns();
-	uint64_t step = unix_ns - (platform + wall_offset);
-
-	wall_offset = unix_ns - platform;
-	cub_arch_irq_restore(irq);
-	return (int64_t)step;
 }
 
 void cub_timer_init(struct cub_timer *t,

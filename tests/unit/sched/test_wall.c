@@ -1,0 +1,218 @@
+/*
+ * test_wall.c - the wall clock's discipline (src/sched/wall.c): first
+ * its arithmetic driven with made-up monotonic and platform times (the
+ * platform clock keeps pace with the monotonic one, P0 apart), then the
+ * public calls on the host's real clocks.
+ *
+ * Proves: a slew gains or loses exactly 1 ns in every 2000 (500 ppm) and
+ * stops at its size; the clock never goes backwards during a negative
+ * slew, even on top of the slowest rate; the remaining adjustment; a new
+ * slew replaces the old, returning what it had left, without a jump; a
+ * step cancels a slew and returns its size; a rate gains its ppm, also
+ * over months (the fold of a long drift changes no reading); the public
+ * calls slew the real clock at that rate, report what is left, leave the
+ * monotonic clock alone, and refuse bad arguments.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include <cubrt/arch.h>
+#include <cubrt/time.h>
+
+#include "wall.h"
+
+#define US 1000ll
+#define MS 1000000ll
+#define SEC 1000000000ll
+#define P0 (1767225600ull * SEC)	/* 2026-01-01: the platform at m = 0 */
+
+/* The wall clock's correction at m: what it adds to the platform's. */
+static int64_t corr(struct cubi_wall *w, uint64_t m)
+{
+	return (int64_t)(cubi_wall_read(w, m, P0 + m) - (P0 + m));
+}
+
+static void slew_forward(void **state)
+{
+	struct cubi_wall w = { 0 };
+
+	(void)state;
+	assert_int_equal(cubi_wall_adjust(&w, 0, SEC), 0);
+	assert_int_equal(corr(&w, 1999), 0);
+	assert_int_equal(corr(&w, 2000), 1);
+	assert_int_equal(corr(&w, SEC), 500 * US);		/* 500 ppm */
+	assert_int_equal(cubi_wall_left(&w, SEC), SEC - 500 * US);
+	assert_int_equal(corr(&w, 1000 * SEC), SEC / 2);
+	assert_int_equal(corr(&w, 2000 * SEC), SEC);		/* done */
+	assert_int_equal(cubi_wall_left(&w, 2000 * SEC), 0);
+	assert_int_equal(corr(&w, 5000 * SEC), SEC);		/* and stays */
+}
+
+static void slew_backward_never_backwards(void **state)
+{
+	struct cubi_wall w = { 0 };
+	uint64_t m = 0, prev = 0;
+
+	(void)state;
+	srandom(24);
+	cubi_wall_adjust(&w, 0, -10 * MS);
+	assert_int_equal(corr(&w, SEC), -500 * US);
+	while (m < 30 * SEC) {	/* the slew ends at 20 s */
+		uint64_t v = cubi_wall_read(&w, m, P0 + m);
+
+		assert_true(v >= prev);
+		prev = v;
+		m += (uint64_t)(random() % 3 ? random() % 3000 : random() % (20 * MS));
+	}
+	assert_int_equal(corr(&w, m), -10 * MS);
+	assert_int_equal(cubi_wall_left(&w, m), 0);
+}
+
+/* A slow rate (-123457 ppm) and a negative slew together, read every
+ * ns: still forward only (the drift's and the slew's roundings meet now
+ * and then, and the last-read guard hides that 1 ns). */
+static void slow_rate_and_slew_forward_only(void **state)
+{
+	struct cubi_wall w = { 0 };
+	uint64_t m = 5, prev = 0;
+
+	(void)state;
+	cubi_wall_set_rate(&w, 5, -123457 * CUB_TIME_PPM);
+	cubi_wall_adjust(&w, 5, -SEC);
+	for (unsigned i = 0; i < 4000000; i++, m++) {
+		uint64_t v = cubi_wall_read(&w, m, P0 + m);
+
+		assert_true(v >= prev);
+		prev = v;
+	}
+	/* -123457 ppm and -500 ppm of the time since m = 5 */
+	assert_int_equal(corr(&w, 5 + SEC), -123457 * US - 500 * US);
+}
+
+static void adjust_replaces_without_jump(void **state)
+{
+	struct cubi_wall w = { 0 };
+
+	(void)state;
+	cubi_wall_adjust(&w, 0, SEC);
+	assert_int_equal(corr(&w, 10 * SEC), 5 * MS);
+	assert_int_equal(cubi_wall_adjust(&w, 10 * SEC, -2 * SEC), SEC - 5 * MS);
+	assert_int_equal(corr(&w, 10 * SEC), 5 * MS);		/* no jump */
+	assert_int_equal(cubi_wall_left(&w, 10 * SEC), -2 * SEC);
+	assert_int_equal(corr(&w, 12 * SEC), 5 * MS - 1 * MS);	/* now losing */
+	assert_int_equal(cubi_wall_adjust(&w, 12 * SEC, 0), -2 * SEC + MS);
+	assert_int_equal(corr(&w, 100 * SEC), 4 * MS);		/* cancelled */
+}
+
+static void step_cancels_slew(void **state)
+{
+	struct cubi_wall w = { 0 };
+	uint64_t to = P0 + 3600 * SEC;
+
+	(void)state;
+	cubi_wall_adjust(&w, 0, SEC);
+	/* at m = 4 s the clock reads P0 + 4 s + 2 ms */
+	assert_int_equal(cubi_wall_step(&w, 4 * SEC, P0 + 4 * SEC, to),
+			 3600 * SEC - 4 * SEC - 2 * MS);
+	assert_int_equal(cubi_wall_left(&w, 4 * SEC), 0);
+	assert_int_equal(cubi_wall_read(&w, 10 * SEC, P0 + 10 * SEC), to + 6 * SEC);
+	/* backwards, too, below the last reading */
+	assert_int_equal(cubi_wall_step(&w, 10 * SEC, P0 + 10 * SEC, to - 100), -6 * SEC - 100);
+	assert_int_equal(cubi_wall_read(&w, 10 * SEC, P0 + 10 * SEC), to - 100);
+}
+
+static void rate_gains_ppm(void **state)
+{
+	struct cubi_wall w = { 0 };
+	uint64_t month = 30ull * 86400 * SEC;
+
+	(void)state;
+	cubi_wall_set_rate(&w, 0, 100 * CUB_TIME_PPM);
+	assert_int_equal(corr(&w, SEC), 100 * US);
+	assert_int_equal(corr(&w, month), (int64_t)(month / 10000));
+	/* past the fold (2^28 ms, about 3 days, since the last) */
+	assert_int_equal(corr(&w, 6 * month), (int64_t)(6 * month / 10000));
+	assert_int_equal(corr(&w, 6 * month + SEC), (int64_t)((6 * month + SEC) / 10000));
+	cubi_wall_set_rate(&w, 6 * month + SEC, -CUB_TIME_PPM / 2);
+	assert_int_equal(corr(&w, 6 * month + 3 * SEC),
+			 (int64_t)((6 * month + SEC) / 10000) - 1 * US);
+}
+
+/* ---------------------------------------------- the real clocks */
+
+static int64_t real_corr(void)
+{
+	return (int64_t)(cub_time_wall() - cub_arch_wallclock_ns());
+}
+
+static void nap(int64_t ns)
+{
+	struct timespec t = { ns / SEC, ns % SEC };
+
+	nanosleep(&t, NULL);
+}
+
+static void public_slew(void **state)
+{
+	int64_t c0, c1, left, old;
+	uint64_t m0, m1, t0;
+
+	(void)state;
+	assert_int_equal(cub_time_adjust(0, NULL), 0);
+	t0 = cub_time_now();
+	c0 = real_corr();
+	m0 = cub_time_now();
+	assert_int_equal(cub_time_adjust(SEC, &old), 0);
+	nap(300 * MS);
+	m1 = cub_time_now();
+	c1 = real_corr();
+	left = cub_time_adjust_left();
+	/* gained (m1 - m0) / 2000, give or take the two clocks' reads */
+	assert_true(llabs((c1 - c0) - (int64_t)(m1 - m0) / 2000) < 20 * US);
+	assert_true(llabs(left - (SEC - (int64_t)(m1 - m0) / 2000)) < 20 * US);
+	assert_true(c1 - c0 > 100 * US);
+	/* the monotonic clock and the rate did not move */
+	assert_true(cub_time_now() - t0 < 2 * SEC);
+	assert_int_equal(cub_time_rate(), 0);
+	assert_int_equal(cub_time_adjust(-5 * MS, &old), 0);
+	assert_true(old > SEC - 200 * US && old <= left);
+	cub_time_set_wall(cub_time_wall());
+	assert_int_equal(cub_time_adjust_left(), 0);	/* the step cancelled it */
+	cub_time_set_wall(cub_arch_wallclock_ns());
+}
+
+static void public_bad_args(void **state)
+{
+	int64_t old = 7;
+
+	(void)state;
+	assert_int_equal(cub_time_adjust(INT64_MIN, &old), -CUB_EINVAL);
+	assert_int_equal(old, 7);
+	assert_int_equal(cub_time_set_rate(CUB_TIME_RATE_MAX + 1), -CUB_EINVAL);
+	assert_int_equal(cub_time_set_rate(-CUB_TIME_RATE_MAX - 1), -CUB_EINVAL);
+	assert_int_equal(cub_time_rate(), 0);
+	assert_int_equal(cub_time_set_rate(CUB_TIME_RATE_MAX), 0);
+	assert_int_equal(cub_time_rate(), CUB_TIME_RATE_MAX);
+	assert_int_equal(cub_time_set_rate(0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(slew_forward),
+		cmocka_unit_test(slew_backward_never_backwards),
+		cmocka_unit_test(slow_rate_and_slew_forward_only),
+		cmocka_unit_test(adjust_replaces_without_jump),
+		cmocka_unit_test(step_cancels_slew),
+		cmocka_unit_test(rate_gains_ppm),
+		cmocka_unit_test(public_slew),
+		cmocka_unit_test(public_bad_args),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
