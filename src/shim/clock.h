@@ -39,6 +39,17 @@ uint64_t cubi_timer_wall_step(uint64_t deadline, int64_t step);
  * for an absolute REALTIME expiry move their deadlines. Contexts: task. */
 void cubi_timerfd_wall_step(int64_t step);
 void cubi_ptimer_wall_step(int64_t step);
+/* Steps the wall clock to ns (cub_time_set_wall) and moves what waits
+ * for a wall time: what clock_settime, settimeofday, adjtimex's
+ * ADJ_SETOFFSET and the SNTP keeper of CUBRT_NTP do (time.c). Returns
+ * the step. Contexts: task. */
+int64_t cubi_wall_set(uint64_t ns);
+/* The wall clock has just stepped by step ns (cub_time_set_wall): moves
+ * absolute REALTIME timers, futex waits and sleeps. Contexts: task. */
+void cubi_wall_stepped(int64_t step);
+/* TAI - UTC in seconds, as adjtimex's ADJ_TAI set it (adjtimex.c; 0 at
+ * boot). Contexts: any. */
+int cubi_ntp_tai(void);
 /* One timespec <-> ns, the same way. */
 int cubi_timespec_get(uintptr_t src, uint64_t *ns);
 int cubi_timespec_put(uintptr_t dst, uint64_t ns);

@@ -28,7 +28,7 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(186, gettid), NR(200, tkill), NR(201, time), NR(202, futex),
 	NR(204, sched_getaffinity), NR(213, epoll_create),
 	NR(218, set_tid_address), NR(228, clock_gettime), NR(227, clock_settime),
-	NR(164, settimeofday),
+	NR(164, settimeofday), NR(159, adjtimex), NR(305, clock_adjtime),
 	NR(229, clock_getres), NR(230, clock_nanosleep),
 	NR(231, exit_group), NR(232, epoll_wait), NR(233, epoll_ctl),
 	NR(234, tgkill), NR(257, openat), NR(273, set_robust_list),

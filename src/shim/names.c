@@ -243,6 +243,7 @@ static const char *const names[CUBI_SYS_MAX + 1] = {
 	[293] = "pipe2",
 	[297] = "rt_tgsigqueueinfo",
 	[302] = "prlimit64",
+	[305] = "clock_adjtime",
 	[306] = "syncfs",
 	[309] = "getcpu",
 	[316] = "renameat2",

@@ -92,6 +92,8 @@ CUBI_SYS(open); CUBI_SYS(lseek); CUBI_SYS(fstat);
 /* time.c */
 CUBI_SYS(clock_gettime); CUBI_SYS(clock_getres); CUBI_SYS(gettimeofday);
 CUBI_SYS(clock_settime); CUBI_SYS(settimeofday);
+/* adjtimex.c */
+CUBI_SYS(adjtimex); CUBI_SYS(clock_adjtime);
 CUBI_SYS(nanosleep); CUBI_SYS(clock_nanosleep); CUBI_SYS(time);
 /* timerfd.c */
 CUBI_SYS(timerfd_create); CUBI_SYS(timerfd_settime); CUBI_SYS(timerfd_gettime);

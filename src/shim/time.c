@@ -2,13 +2,18 @@
  * time.c - clocks, sleeps and setting the wall clock.
  *
  * MONOTONIC, MONOTONIC_RAW/COARSE and BOOTTIME read cub_time_now();
- * REALTIME (and _COARSE, TAI) read the settable wall clock
- * (cub_time_wall). The CPU-time clocks report monotonic time too: cubrt
+ * REALTIME (and _COARSE) read the settable wall clock (cub_time_wall),
+ * TAI the same plus adjtimex's TAI offset (0 unless ADJ_TAI set it:
+ * adjtimex.c). The CPU-time clocks report monotonic time too: cubrt
  * does not account CPU time per thread (documented in docs/shim.md).
  * Sleeps park the calling coroutine.
  *
  * clock_settime(CLOCK_REALTIME) and settimeofday set the wall clock (the
- * program is the machine's only user, so it may, as root may on Linux).
+ * program is the machine's only user, so it may, as root may on Linux);
+ * so do adjtimex's ADJ_SETOFFSET and the SNTP keeper (cubi_wall_set).
+ * A slew or a rate (adjtimex.c) moves no timer: an absolute REALTIME
+ * timer keeps the monotonic deadline it got when armed, so it may end
+ * up to 500 ppm (plus the rate) of its wait early or late.
  * As on Linux, what waits for an absolute wall time follows the step:
  * timerfds and POSIX timers armed with an absolute REALTIME expiry move
  * their monotonic deadlines by it (cubi_timerfd_wall_step,
@@ -39,8 +44,10 @@ static bool read_clock(uint64_t clk, uint64_t *ns)
 	switch (clk) {
 	case CLOCK_REALTIME:
 	case CLOCK_REALTIME_COARSE:
-	case CLOCK_TAI:
 		*ns = cub_time_wall();
+		return true;
+	case CLOCK_TAI:
+		*ns = cub_time_wall() + (uint64_t)(int64_t)cubi_ntp_tai() * NSEC;
 		return true;
 	case CLOCK_MONOTONIC:
 	case CLOCK_MONOTONIC_RAW:
@@ -170,16 +177,21 @@ CUBI_SYS(time)
 /* Bumped and woken at every step of the wall clock (see the top). */
 static uint32_t wall_gen;
 
-/* Sets the wall clock to ns and moves what waits for a wall time. */
-static void set_wall(uint64_t ns)
+void cubi_wall_stepped(int64_t step)
 {
-	int64_t step = cub_time_set_wall(ns);
-
 	cubi_timerfd_wall_step(step);
 	cubi_ptimer_wall_step(step);
 	cubi_futex_wall_step(step);
 	__atomic_add_fetch(&wall_gen, 1, __ATOMIC_SEQ_CST);
 	cubi_futex_wake((uintptr_t)&wall_gen, 0x7fffffff, ~0u);
+}
+
+int64_t cubi_wall_set(uint64_t ns)
+{
+	int64_t step = cub_time_set_wall(ns);
+
+	cubi_wall_stepped(step);
+	return step;
 }
 
 CUBI_SYS(clock_settime)
@@ -191,7 +203,7 @@ CUBI_SYS(clock_settime)
 		return -CUB_EINVAL;	/* Linux: only REALTIME is settable */
 	if ((rc = get_ts(A1(r), &ns)) != 0)
 		return rc;
-	set_wall(ns);
+	cubi_wall_set(ns);
 	return 0;
 }
 
@@ -210,7 +222,7 @@ CUBI_SYS(settimeofday)
 		return 0;		/* the time zone alone: nothing kept */
 	if (tv[0] < 0 || tv[1] < 0 || tv[1] >= 1000000)
 		return -CUB_EINVAL;
-	set_wall((uint64_t)tv[0] > UINT64_MAX / NSEC - 1 ? UINT64_MAX
+	cubi_wall_set((uint64_t)tv[0] > UINT64_MAX / NSEC - 1 ? UINT64_MAX
 						       : (uint64_t)tv[0] * NSEC + (uint64_t)tv[1] * 1000);
 	return 0;
 }

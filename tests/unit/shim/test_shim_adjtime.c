@@ -1,0 +1,435 @@
+/*
+ * test_shim_adjtime.c - adjtimex and clock_adjtime through the
+ * dispatcher (src/shim/adjtimex.c), with struct timex laid out as the
+ * Linux x86-64 ABI has it.
+ *
+ * Proves: ADJ_OFFSET_SINGLESHOT slews the wall clock at 500 ppm and
+ * returns the old slew's remainder, ADJ_OFFSET_SS_READ reads it without
+ * changing it; ADJ_SETOFFSET steps (us, or ns with ADJ_NANO), cancels a
+ * slew and moves an absolute REALTIME POSIX timer; ADJ_OFFSET slews only
+ * in PLL mode, clamped to 0.5 s, read back in us or ns; ADJ_FREQUENCY
+ * (clamped to 500 ppm) and ADJ_TICK set the clock's rate; ADJ_STATUS
+ * keeps the read-only bits (leaving PLL mode clears them, as Linux's
+ * reset to STA_UNSYNC does), and the return value follows (TIME_ERROR/OK/INS/DEL); ADJ_MAXERROR, ESTERROR,
+ * TIMECONST clamped as Linux, ADJ_TAI moves CLOCK_TAI; the read-only
+ * fields; the bad inputs Linux refuses (ADJ_ADJTIME without
+ * ADJ_OFFSET, tick 10 % off, tv_usec out of range, a freq that would
+ * overflow, a step before the boot or past the settable range, bad
+ * pointers) change nothing; clock_adjtime takes REALTIME only:
+ * -EOPNOTSUPP for the other clocks, -EINVAL for unknown ids and clock
+ * descriptors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include <cubrt/arch.h>
+#include <cubrt/mem.h>
+#include <cubrt/sched.h>
+#include <cubrt/time.h>
+#include "sys.h"
+
+#define SYS_adjtimex 159
+#define SYS_clock_adjtime 305
+#define SYS_timer_create 222
+#define SYS_timer_settime 223
+#define SYS_timer_gettime 224
+#define SYS_timer_delete 226
+#define CLOCK_REALTIME 0
+#define CLOCK_MONOTONIC 1
+#define CLOCK_TAI 11
+#define TIMER_ABSTIME 1
+#define SIGEV_NONE 1
+
+#define ADJ_OFFSET 0x0001
+#define ADJ_FREQUENCY 0x0002
+#define ADJ_MAXERROR 0x0004
+#define ADJ_ESTERROR 0x0008
+#define ADJ_STATUS 0x0010
+#define ADJ_TIMECONST 0x0020
+#define ADJ_TAI 0x0080
+#define ADJ_SETOFFSET 0x0100
+#define ADJ_MICRO 0x1000
+#define ADJ_NANO 0x2000
+#define ADJ_TICK 0x4000
+#define ADJ_OFFSET_SINGLESHOT 0x8001
+#define ADJ_OFFSET_SS_READ 0xa001
+#define STA_PLL 0x0001
+#define STA_PPSFREQ 0x0002
+#define STA_INS 0x0010
+#define STA_DEL 0x0020
+#define STA_UNSYNC 0x0040
+#define STA_NANO 0x2000
+#define TIME_OK 0
+#define TIME_INS 1
+#define TIME_DEL 2
+#define TIME_ERROR 5
+#define EOPNOTSUPP 95
+
+#define US 1000ll
+#define MS 1000000ll
+#define NSEC 1000000000ll
+
+struct timex {
+	uint32_t modes;
+	int32_t pad0;
+	int64_t offset, freq, maxerror, esterror;
+	int32_t status;
+	int32_t pad1;
+	int64_t constant, precision, tolerance;
+	int64_t tv_sec, tv_usec;
+	int64_t tick, ppsfreq, jitter;
+	int32_t shift;
+	int32_t pad2;
+	int64_t stabil, jitcnt, calcnt, errcnt, stbcnt;
+	int32_t tai;
+	int32_t pad3[11];
+};
+_Static_assert(sizeof(struct timex) == 208, "the ABI's size");
+
+struct ts {
+	int64_t sec, nsec;
+};
+
+static int64_t clock_ns(int clk)
+{
+	struct ts t;
+
+	assert_int_equal(SYS2(SYS_clock_gettime, clk, &t), 0);
+	return t.sec * NSEC + t.nsec;
+}
+
+static void near(int64_t got, int64_t want, int64_t tol)
+{
+	int64_t d = got > want ? got - want : want - got;
+
+	if (d > tol)
+		fail_msg("%lld is not within %lld of %lld", (long long)got, (long long)tol,
+			 (long long)want);
+}
+
+/* adjtimex with modes m and the fields in *tx (filled back). */
+static long adj(struct timex *tx, uint32_t m)
+{
+	tx->modes = m;
+	return SYS1(SYS_adjtimex, tx);
+}
+
+/* The wall clock's correction: what it adds to the platform's. */
+static int64_t corr(void)
+{
+	return (int64_t)(cub_time_wall() - cub_arch_wallclock_ns());
+}
+
+/* Back to boot's state: status UNSYNC in us, no rate, no slew, TAI 0,
+ * the platform's clock. */
+static void reset(void)
+{
+	struct timex tx = { .status = STA_UNSYNC, .tick = 10000, .constant = 0 };
+
+	assert_true(adj(&tx, ADJ_STATUS | ADJ_MICRO | ADJ_FREQUENCY | ADJ_TICK | ADJ_TAI) >= 0);
+	tx.offset = 0;
+	assert_true(adj(&tx, ADJ_OFFSET_SINGLESHOT) >= 0);
+	cub_time_set_wall(cub_arch_wallclock_ns());
+}
+
+static void run(void (*body)(void))
+{
+	void *res;
+
+	assert_int_equal(cub_sched_run((cub_coro_fn)(void *)body, NULL, &res), 0);
+	reset();
+}
+
+#define T(name)                                                               \
+	static void name(void **state)                                        \
+	{                                                                     \
+		(void)state;                                                  \
+		run(name##_body);                                             \
+	}
+
+/* -------------------------------------------------------------- adjtime */
+
+static void singleshot_body(void)
+{
+	struct timex tx = { .offset = 200000 };	/* +0.2 s */
+	int64_t c0 = corr(), c1;
+	uint64_t m0 = cub_time_now(), m1;
+
+	assert_int_equal(adj(&tx, ADJ_OFFSET_SINGLESHOT), TIME_ERROR);	/* unsynced */
+	assert_int_equal(tx.offset, 0);		/* no slew before */
+	assert_int_equal(tx.modes, ADJ_OFFSET_SINGLESHOT);
+	cub_sleep(300 * MS);
+	m1 = cub_time_now();
+	c1 = corr();
+	near(c1 - c0, (int64_t)(m1 - m0) / 2000, 30 * US);	/* 500 ppm */
+	assert_true(c1 - c0 > 100 * US);
+	tx.offset = 12345;
+	assert_int_equal(adj(&tx, ADJ_OFFSET_SS_READ), TIME_ERROR);
+	near(tx.offset, 200000 - (int64_t)(m1 - m0) / 2000 / 1000, 30);
+	assert_true(tx.offset < 200000 - 100);
+	near(cub_time_adjust_left(), tx.offset * 1000, 30 * US);	/* unchanged */
+	tx.offset = -50000;
+	assert_int_equal(adj(&tx, ADJ_OFFSET_SINGLESHOT), TIME_ERROR);
+	assert_true(tx.offset > 199000 && tx.offset < 200000);	/* the old one's rest */
+	tx.offset = 0;
+	assert_int_equal(adj(&tx, ADJ_OFFSET_SS_READ), TIME_ERROR);
+	assert_true(tx.offset <= -49990 && tx.offset >= -50000);
+	/* the same through clock_adjtime(CLOCK_REALTIME) */
+	tx = (struct timex){ .modes = ADJ_OFFSET_SS_READ };
+	assert_int_equal(SYS2(SYS_clock_adjtime, CLOCK_REALTIME, &tx), TIME_ERROR);
+	assert_true(tx.offset <= -49990 && tx.offset >= -50000);
+}
+T(singleshot)
+
+/* ------------------------------------------------------------ SETOFFSET */
+
+static void setoffset_body(void)
+{
+	struct { uint64_t value; int32_t signo, notify, tid, pad[11]; } ev = { .notify = SIGEV_NONE };
+	struct { struct ts interval, value; } it = { { 0, 0 }, { 0, 0 } }, cur;
+	struct timex tx = { .offset = 100000 };
+	int64_t w = clock_ns(CLOCK_REALTIME);
+	int32_t id = -1;
+
+	it.value.sec = (w + 10 * NSEC) / NSEC;
+	assert_int_equal(SYS3(SYS_timer_create, CLOCK_REALTIME, &ev, &id), 0);
+	assert_int_equal(SYS4(SYS_timer_settime, id, TIMER_ABSTIME, &it, NULL), 0);
+	assert_int_equal(adj(&tx, ADJ_OFFSET_SINGLESHOT), TIME_ERROR);
+	tx = (struct timex){ .tv_sec = -2, .tv_usec = 500000 };	/* -1.5 s */
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET), TIME_ERROR);
+	near(clock_ns(CLOCK_REALTIME), w - 1500 * MS, 50 * MS);
+	near(tx.tv_sec * NSEC + tx.tv_usec * US, w - 1500 * MS, 50 * MS);	/* time: now */
+	assert_int_equal(cub_time_adjust_left(), 0);	/* the step ended the slew */
+	assert_int_equal(SYS2(SYS_timer_gettime, id, &cur), 0);
+	near(cur.value.sec * NSEC + cur.value.nsec, 11500 * MS, 1100 * MS);	/* moved */
+	tx = (struct timex){ .tv_sec = 3, .tv_usec = 250000000 };	/* +3.25 s, ns */
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET | ADJ_NANO), TIME_ERROR);
+	near(clock_ns(CLOCK_REALTIME), w + 1750 * MS, 50 * MS);
+	assert_true(tx.status & STA_NANO);	/* ADJ_NANO stays */
+	near(tx.tv_sec * NSEC + tx.tv_usec, w + 1750 * MS, 50 * MS);	/* in ns now */
+	assert_int_equal(SYS1(SYS_timer_delete, id), 0);
+}
+T(setoffset)
+
+static void setoffset_bad_body(void)
+{
+	struct timex tx = { .tv_sec = 1, .tv_usec = 1000000 };
+	int64_t w = clock_ns(CLOCK_REALTIME);
+
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET), -CUB_EINVAL);
+	tx.tv_usec = -1;
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET), -CUB_EINVAL);
+	tx.tv_usec = 1000000000;
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET | ADJ_NANO), -CUB_EINVAL);
+	tx.tv_usec = 999999999;			/* fine in ns: +2 s less 1 ns */
+	tx.tv_sec = 1;
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET | ADJ_NANO), TIME_ERROR);
+	near(clock_ns(CLOCK_REALTIME), w + 2 * NSEC, 50 * MS);
+	w = clock_ns(CLOCK_REALTIME);
+	tx = (struct timex){ .tv_sec = -(w / NSEC) - 10 };	/* before 1970 */
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET), -CUB_EINVAL);
+	while (cub_time_now() < 1100 * MS)	/* up over a second */
+		cub_sleep(100 * MS);
+	w = clock_ns(CLOCK_REALTIME);
+	tx = (struct timex){ .tv_sec = -(w / NSEC) };	/* the boot before 1970 */
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET | ADJ_STATUS), -CUB_EINVAL);
+	tx = (struct timex){ .tv_sec = INT64_MAX };
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET), -CUB_EINVAL);
+	tx = (struct timex){ .tv_sec = 8277292036ll - w / NSEC };	/* past settable */
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET), -CUB_EINVAL);
+	tx = (struct timex){ .tv_sec = INT64_MIN };
+	assert_int_equal(adj(&tx, ADJ_SETOFFSET), -CUB_EINVAL);
+	near(clock_ns(CLOCK_REALTIME), w, 50 * MS);	/* none of them moved it */
+	assert_int_equal(adj(&tx, 0), TIME_ERROR);
+	assert_int_equal(tx.status, STA_UNSYNC | STA_NANO);	/* nor set the status */
+}
+T(setoffset_bad)
+
+/* ----------------------------------------------------------- NTP modes */
+
+static void pll_offset_body(void)
+{
+	struct timex tx = { .offset = 400000 };
+
+	assert_int_equal(adj(&tx, ADJ_OFFSET), TIME_ERROR);	/* no PLL: nothing */
+	assert_int_equal(cub_time_adjust_left(), 0);
+	assert_int_equal(tx.offset, 0);
+	tx = (struct timex){ .status = STA_PLL, .offset = 2000000 };	/* 2 s: clamped */
+	assert_int_equal(adj(&tx, ADJ_STATUS | ADJ_OFFSET), TIME_OK);
+	assert_true(tx.offset > 499900 && tx.offset <= 500000);	/* us */
+	assert_true(cub_time_adjust_left() > 499900 * US);
+	tx = (struct timex){ .offset = -1000000 };	/* ns now: -1 ms */
+	assert_int_equal(adj(&tx, ADJ_NANO | ADJ_OFFSET), TIME_OK);
+	assert_true(tx.offset < -999000 && tx.offset >= -1000000);
+	assert_int_equal(tx.status, STA_PLL | STA_NANO);
+	tx = (struct timex){ .offset = -900 * MS };	/* ns: clamped to 0.5 s */
+	assert_int_equal(adj(&tx, ADJ_OFFSET), TIME_OK);
+	assert_true(tx.offset <= -499900 * US && tx.offset >= -500 * MS);
+	assert_int_equal(adj(&tx, ADJ_MICRO), TIME_OK);
+	assert_true(tx.offset <= -499900 && tx.offset >= -500000);	/* us again */
+	/* adjtime reads the same one slew */
+	assert_int_equal(adj(&tx, ADJ_OFFSET_SS_READ), TIME_OK);
+	assert_true(tx.offset <= -499900 && tx.offset >= -500000);
+}
+T(pll_offset)
+
+static void freq_tick_body(void)
+{
+	struct timex tx = { .freq = 100 << 16 };
+
+	assert_int_equal(adj(&tx, ADJ_FREQUENCY), TIME_ERROR);
+	assert_int_equal(tx.freq, 100 << 16);
+	assert_int_equal(cub_time_rate(), 100 * CUB_TIME_PPM);
+	tx.freq = -1000ll * 65536;		/* clamped to -500 ppm */
+	assert_int_equal(adj(&tx, ADJ_FREQUENCY), TIME_ERROR);
+	assert_int_equal(tx.freq, -500ll * 65536);
+	assert_int_equal(cub_time_rate(), -500 * CUB_TIME_PPM);
+	tx.tick = 10001;			/* +100 ppm */
+	assert_int_equal(adj(&tx, ADJ_TICK), TIME_ERROR);
+	assert_int_equal(tx.tick, 10001);
+	assert_int_equal(cub_time_rate(), -400 * CUB_TIME_PPM);
+	tx.tick = 8999;
+	assert_int_equal(adj(&tx, ADJ_TICK), -CUB_EINVAL);
+	tx.tick = 11001;
+	assert_int_equal(adj(&tx, ADJ_TICK | ADJ_FREQUENCY), -CUB_EINVAL);
+	tx.freq = INT64_MAX / 65536000 + 1;
+	assert_int_equal(adj(&tx, ADJ_FREQUENCY), -CUB_EINVAL);
+	tx.freq = INT64_MIN / 65536000 - 1;
+	assert_int_equal(adj(&tx, ADJ_FREQUENCY), -CUB_EINVAL);
+	assert_int_equal(cub_time_rate(), -400 * CUB_TIME_PPM);	/* unchanged */
+	tx = (struct timex){ .tick = 9000, .freq = 0 };
+	assert_int_equal(adj(&tx, ADJ_TICK | ADJ_FREQUENCY), TIME_ERROR);
+	assert_int_equal(cub_time_rate(), -100000 * CUB_TIME_PPM);
+	tx.tick = 11000;
+	assert_int_equal(adj(&tx, ADJ_TICK), TIME_ERROR);
+	assert_int_equal(cub_time_rate(), 100000 * CUB_TIME_PPM);
+	/* the read-only fields */
+	assert_int_equal(tx.precision, 1);
+	assert_int_equal(tx.tolerance, 500 << 16);
+	assert_int_equal(tx.jitter, 0);
+	assert_int_equal(tx.ppsfreq, 0);
+	near(tx.tv_sec * NSEC + tx.tv_usec * US, clock_ns(CLOCK_REALTIME), 50 * MS);
+}
+T(freq_tick)
+
+static void status_body(void)
+{
+	struct timex tx = { .status = STA_PLL | 0xff00 };	/* read-only bits */
+
+	assert_int_equal(adj(&tx, 0), TIME_ERROR);
+	assert_int_equal(tx.status, STA_UNSYNC);	/* as at boot */
+	assert_int_equal(tx.maxerror, 16000000);
+	assert_int_equal(tx.constant, 2);
+	assert_int_equal(tx.tick, 10000);
+	tx.status = STA_PLL | 0xff00;
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_OK);
+	assert_int_equal(tx.status, STA_PLL);
+	tx.status = STA_PLL | STA_INS;
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_INS);
+	tx.status = STA_PLL | STA_DEL;
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_DEL);
+	tx.status = STA_PLL | STA_PPSFREQ;	/* no PPS signal */
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_ERROR);
+	tx.status = STA_PLL;
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_OK);
+	tx.status = 0;				/* leaving PLL mode */
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_OK);
+	assert_int_equal(tx.status, 0);
+	tx.status = STA_PLL;
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_OK);
+	tx.status = STA_INS;			/* leaving it, asking for INS */
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_INS);
+	assert_int_equal(tx.status, STA_INS);
+	assert_int_equal(adj(&tx, ADJ_NANO), TIME_INS);
+	assert_int_equal(tx.status, STA_INS | STA_NANO);
+	tx.status = 0;				/* NANO is read-only here */
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_OK);
+	assert_int_equal(tx.status, STA_NANO);
+	tx.status = STA_PLL;
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_OK);
+	assert_int_equal(tx.status, STA_PLL | STA_NANO);
+	tx.status = 0;				/* leaving PLL: NANO goes too */
+	assert_int_equal(adj(&tx, ADJ_STATUS), TIME_OK);
+	assert_int_equal(tx.status, 0);
+}
+T(status)
+
+static void errors_consts_body(void)
+{
+	struct timex tx = { .maxerror = -5, .esterror = 20000000, .constant = 3 };
+
+	assert_int_equal(adj(&tx, ADJ_MAXERROR | ADJ_ESTERROR | ADJ_TIMECONST), TIME_ERROR);
+	assert_int_equal(tx.maxerror, 0);
+	assert_int_equal(tx.esterror, 16000000);
+	assert_int_equal(tx.constant, 7);		/* +4 in us mode */
+	tx = (struct timex){ .maxerror = 1234, .esterror = 56, .constant = 20 };
+	assert_int_equal(adj(&tx, ADJ_MAXERROR | ADJ_ESTERROR | ADJ_TIMECONST), TIME_ERROR);
+	assert_int_equal(tx.maxerror, 1234);
+	assert_int_equal(tx.esterror, 56);
+	assert_int_equal(tx.constant, 10);
+	tx.constant = 3;
+	assert_int_equal(adj(&tx, ADJ_TIMECONST | ADJ_NANO), TIME_ERROR);
+	assert_int_equal(tx.constant, 3);
+	tx.constant = -1;
+	assert_int_equal(adj(&tx, ADJ_TIMECONST), TIME_ERROR);
+	assert_int_equal(tx.constant, 0);
+	/* TAI: CLOCK_TAI runs that far ahead of REALTIME */
+	tx.constant = 37;
+	assert_int_equal(adj(&tx, ADJ_TAI), TIME_ERROR);
+	assert_int_equal(tx.tai, 37);
+	near(clock_ns(CLOCK_TAI) - clock_ns(CLOCK_REALTIME), 37 * NSEC, 50 * MS);
+	tx.constant = -1;			/* out of range: ignored */
+	assert_int_equal(adj(&tx, ADJ_TAI), TIME_ERROR);
+	assert_int_equal(tx.tai, 37);
+	tx.constant = 100001;
+	assert_int_equal(adj(&tx, ADJ_TAI), TIME_ERROR);
+	assert_int_equal(tx.tai, 37);
+}
+T(errors_consts)
+
+static void bad_body(void)
+{
+	struct timex tx = { .offset = 5000 };
+
+	assert_int_equal(adj(&tx, 0x8000), -CUB_EINVAL);	/* ADJ_ADJTIME alone */
+	assert_int_equal(adj(&tx, 0x8000 | ADJ_STATUS), -CUB_EINVAL);
+	assert_int_equal(cub_time_adjust_left(), 0);
+	assert_int_equal(SYS1(SYS_adjtimex, 16), -CUB_EFAULT);
+	assert_int_equal(SYS1(SYS_adjtimex, WILD), -CUB_EFAULT);
+	assert_int_equal(SYS2(SYS_clock_adjtime, CLOCK_REALTIME, NULL), -CUB_EFAULT);
+	tx.modes = ADJ_OFFSET_SS_READ;
+	assert_int_equal(SYS2(SYS_clock_adjtime, CLOCK_MONOTONIC, &tx), -EOPNOTSUPP);
+	assert_int_equal(SYS2(SYS_clock_adjtime, CLOCK_TAI, &tx), -EOPNOTSUPP);
+	assert_int_equal(SYS2(SYS_clock_adjtime, 7, &tx), -EOPNOTSUPP);
+	assert_int_equal(SYS2(SYS_clock_adjtime, 10, &tx), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_clock_adjtime, 12, &tx), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_clock_adjtime, 99, &tx), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_clock_adjtime, -6, &tx), -EOPNOTSUPP);	/* a CPU clock */
+	assert_int_equal(SYS2(SYS_clock_adjtime, -(6 * 8) + 3, &tx), -CUB_EINVAL);	/* fd 5 */
+	tx.modes = ADJ_OFFSET_SINGLESHOT;
+	tx.offset = 1000;
+	assert_int_equal(SYS2(SYS_clock_adjtime, CLOCK_MONOTONIC, &tx), -EOPNOTSUPP);
+	assert_int_equal(cub_time_adjust_left(), 0);	/* nothing happened */
+}
+T(bad)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(singleshot),
+		cmocka_unit_test(setoffset),
+		cmocka_unit_test(setoffset_bad),
+		cmocka_unit_test(pll_offset),
+		cmocka_unit_test(freq_tick),
+		cmocka_unit_test(status),
+		cmocka_unit_test(errors_consts),
+		cmocka_unit_test(bad),
+	};
+
+	cubi_mem_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
