@@ -84,4 +84,85 @@ bool cub_sntp_to_unix(uint64_t ts, uint64_t near_unix_ns, uint64_t *unix_ns);
 void cub_sntp_offset(uint64_t t1, uint64_t t2, uint64_t t3, uint64_t t4, int64_t *offset,
 		     int64_t *delay);
 
+/* ---------------------------------------------------------- the keeper */
+
+#define CUB_SNTP_POLL_MIN_NS (64ull * 1000 * 1000 * 1000)	/* ntpd's minpoll 6 */
+#define CUB_SNTP_POLL_MAX_NS (1024ull * 1000 * 1000 * 1000)	/* maxpoll 10 */
+#define CUB_SNTP_STEP_NS (128ull * 1000 * 1000)	/* ntpd's step threshold */
+#define CUB_SNTP_QUERY_NS (5ull * 1000 * 1000 * 1000)	/* one query's wait */
+
+/* How a keeper polls; a 0 field takes the default beside it. */
+struct cub_sntp_keeper_opts {
+	uint64_t min_poll_ns;	/* CUB_SNTP_POLL_MIN_NS */
+	uint64_t max_poll_ns;	/* CUB_SNTP_POLL_MAX_NS */
+	uint64_t step_ns;	/* CUB_SNTP_STEP_NS: smaller offsets slew */
+	uint64_t timeout_ns;	/* CUB_SNTP_QUERY_NS */
+	uint64_t first_ns;	/* before the first query: 0, at once */
+	/* Told of every step (step: new minus old wall time), in the
+	 * keeper's coroutine, after the clock moved; may be NULL. */
+	void (*stepped)(void *arg, int64_t step_ns);
+	void *arg;
+};
+
+/* What a keeper has done (cub_sntp_keeper_status). */
+struct cub_sntp_keeper_stats {
+	unsigned polls;		/* queries made */
+	unsigned slews;		/* offsets slewed (cub_time_adjust) */
+	unsigned steps;		/* offsets stepped (cub_time_set_wall) */
+	unsigned failures;	/* queries without an answer (timeouts,
+				 * send errors, RATE kisses) */
+	int last_error;		/* the latest failure's, else 0 */
+	int64_t last_offset_ns;	/* the latest answer's offset */
+	uint64_t poll_ns;	/* the wait before the next query */
+	bool refused;		/* a DENY or RSTR kiss: it stopped asking */
+};
+
+/*
+ * A clock kept in time by an SNTP server, the caller's storage; every
+ * field is the keeper's. Its coroutine asks the server (cub_sntp_query,
+ * opts.timeout_ns) and then:
+ *   - an offset under opts.step_ns (either way) is slewed: it replaces
+ *     any slew in progress (cub_time_adjust), and the poll interval
+ *     doubles, from opts.min_poll_ns up to opts.max_poll_ns;
+ *   - a larger one is stepped (cub_time_set_wall, then opts.stepped),
+ *     and the interval goes back to the minimum;
+ *   - no answer, or a RATE kiss-o'-death: the interval doubles likewise;
+ *   - a DENY or RSTR kiss-o'-death ends the asking (RFC 4330 8).
+ * The first query is opts.first_ns after the start, each next one the
+ * interval after the last ended. A slew at 500 ppm takes 2000 times its
+ * size (128 ms: about 4 min), so an interval under that hands the next
+ * offset on, still measured against the server, to a fresh slew.
+ */
+struct cub_sntp_keeper {
+	uint32_t magic;
+	struct cub_netif *nif;
+	cub_ip4_t server;
+	uint16_t port;
+	struct cub_sntp_keeper_opts o;
+	struct cub_coro *coro;
+	struct cub_mutex lock;		/* the fields below */
+	struct cub_cond wake;		/* signalled by stop */
+	bool stopping;
+	struct cub_udp *active;		/* the running query's endpoint */
+	struct cub_sntp_keeper_stats stats;
+};
+
+/*
+ * Starts keeping the wall clock by server:port (port 0: 123) through
+ * nif, opts NULL for every default. 0; -CUB_EINVAL (NULL k or nif,
+ * server 0, max_poll_ns below min_poll_ns); -CUB_ENOMEM. Contexts: task.
+ */
+int cub_sntp_keeper_start(struct cub_sntp_keeper *k, struct cub_netif *nif,
+			  cub_ip4_t server, uint16_t port,
+			  const struct cub_sntp_keeper_opts *opts);
+
+/* Copies the counters to *stats. 0 or -CUB_EINVAL (k not started, NULL
+ * stats). Contexts: task. */
+int cub_sntp_keeper_status(struct cub_sntp_keeper *k, struct cub_sntp_keeper_stats *stats);
+
+/* Stops the keeper at once, wherever it waits (a query in flight ends),
+ * and waits for its coroutine; a slew in progress goes on. 0 or
+ * -CUB_EINVAL (k not started). Contexts: task (not opts.stepped). */
+int cub_sntp_keeper_stop(struct cub_sntp_keeper *k);
+
 #endif

@@ -215,6 +215,20 @@ static inline uint64_t cubi_deadline(uint64_t now, uint64_t timeout_ns)
 	return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
 }
 
+/* sntp.c: cub_sntp_query telling h (if not NULL) of its endpoint: h->open
+ * right after it is opened (nonzero: end at once with -CUB_EBADF),
+ * h->done before it is closed; a close of that endpoint meanwhile ends
+ * the query with -CUB_EBADF (the SNTP keeper's stop). Contexts: task. */
+struct cub_sntp_result;
+struct cubi_sntp_hook {
+	int (*open)(void *arg, struct cub_udp *u);
+	void (*done)(void *arg);
+	void *arg;
+};
+int cubi_sntp_query_hooked(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
+			   uint64_t timeout_ns, struct cub_sntp_result *res,
+			   const struct cubi_sntp_hook *h);
+
 /* udp_query.c: a client's request/reply exchange with one server (the
  * DNS and SNTP clients). The protocol fills server, port, retry_ns, in
  * and in_cap and the two calls; send sends the request (again): 0 or

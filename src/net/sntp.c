@@ -202,8 +202,9 @@ static int judge_reply(struct cubi_udp_query *uq, size_t len)
 }
 
 /* Contexts: task. */
-int cub_sntp_query(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
-		   uint64_t timeout_ns, struct cub_sntp_result *res)
+int cubi_sntp_query_hooked(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
+			   uint64_t timeout_ns, struct cub_sntp_result *res,
+			   const struct cubi_sntp_hook *h)
 {
 	struct query q = { .uq = { .server = server, .port = port ? port : CUB_SNTP_PORT,
 				   .retry_ns = CUB_SNTP_RETRY_NS, .send = send_one,
@@ -218,8 +219,20 @@ int cub_sntp_query(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 	q.uq.in_cap = sizeof(q.in);
 	if ((rc = cubi_udp_query_open(&q.uq, nif)) != 0)
 		return rc;
-	rc = cubi_udp_query_run(&q.uq, cubi_deadline(cub_time_now(), timeout_ns));
+	if (h && h->open(h->arg, &q.uq.u))
+		rc = -CUB_EBADF;
+	else
+		rc = cubi_udp_query_run(&q.uq, cubi_deadline(cub_time_now(), timeout_ns));
+	if (h)
+		h->done(h->arg);
 	res->ignored = q.uq.ignored;
-	cub_udp_close(&q.uq.u);
+	cub_udp_close(&q.uq.u);	/* -CUB_EBADF if h's owner closed it */
 	return rc;
+}
+
+/* Contexts: task. */
+int cub_sntp_query(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
+		   uint64_t timeout_ns, struct cub_sntp_result *res)
+{
+	return cubi_sntp_query_hooked(nif, server, port, timeout_ns, res, NULL);
 }

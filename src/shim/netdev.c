@@ -18,7 +18,12 @@
  * Then (cubi_netdev_time, from start.c) CUBRT_NTP=ADDR[:PORT] sets the
  * wall clock from that SNTP server (cub_sntp_query, CUBI_NTP_NS), with
  * one console line; without a network, or on any failure, the clock
- * stays as it is.
+ * stays as it is. Unless there is no network or the server refused
+ * (a DENY or RSTR kiss), an SNTP keeper (cub_sntp_keeper_start) then
+ * keeps the clock by the same server for the program's life: a poll
+ * every 64 s backing off to 1024 s, offsets under 128 ms slewed,
+ * larger ones stepped (each step moves what waits for a wall time,
+ * cubi_wall_stepped, and prints a line).
  *
  * Invariants and locking: netdev.h's (written once before the program
  * runs, read-only afterwards). /etc is written under the fs lock.
@@ -29,6 +34,7 @@
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
+#include "clock.h"
 #include "netdev.h"
 #include "ramfs.h"
 #include "socket.h"
@@ -204,6 +210,37 @@ void cubi_netdev_up(char *const envp[])
 
 /* ---------------------------------------------------------- the clock */
 
+/* The keeper of CUBRT_NTP (started once, never stopped). */
+static struct cub_sntp_keeper ntp_keeper;
+
+/* A magnitude in s.ms for the console. */
+static void put_secs(const char *what, int64_t ns, const char *tail)
+{
+	uint64_t mag = ns < 0 ? (uint64_t)-(ns + 1) + 1 : (uint64_t)ns;
+
+	cub_printk("%s%c%llu.%03llu s%s", what, ns < 0 ? '-' : '+',
+		   (unsigned long long)(mag / 1000000000ull),
+		   (unsigned long long)(mag % 1000000000ull / 1000000ull), tail);
+}
+
+/* The keeper stepped the clock: what waits for a wall time follows. */
+static void keeper_stepped(void *arg, int64_t step)
+{
+	(void)arg;
+	cubi_wall_stepped(step);
+	put_secs("time: ntp stepped the clock ", step, "\n");
+}
+
+/* Keeps the clock by addr:port from first_ns on. */
+static void keep_time(cub_ip4_t addr, uint16_t port, uint64_t first_ns)
+{
+	struct cub_sntp_keeper_opts o = { .first_ns = first_ns, .stepped = keeper_stepped };
+	int rc = cub_sntp_keeper_start(&ntp_keeper, cubi_netdev.nif, addr, port, &o);
+
+	if (rc)
+		cub_printk("time: ntp keeper: %s; clock not kept\n", cub_strerror(rc));
+}
+
 /* The console line of a clock set from addr:port by r. */
 static void report_time(cub_ip4_t addr, uint16_t port, const struct cub_sntp_result *r)
 {
@@ -243,8 +280,10 @@ void cubi_netdev_time(char *const envp[])
 	}
 	if (rc) {
 		cub_printk("time: ntp failed: %s; clock unchanged\n", cub_strerror(rc));
+		keep_time(addr, port, CUB_SNTP_POLL_MIN_NS);
 		return;
 	}
 	cub_time_set_wall(cub_time_wall() + (uint64_t)r.offset_ns);
 	report_time(addr, port, &r);
+	keep_time(addr, port, CUB_SNTP_POLL_MIN_NS);
 }

@@ -1,0 +1,193 @@
+/*
+ * sntp_keep.c - the SNTP keeper (cub_sntp_keeper_start, cubrt/sntp.h):
+ * a coroutine that asks a server again and again and slews or steps
+ * the wall clock (cubrt/time.h) by what it answers, backing its polls
+ * off while the clock is good or the server silent.
+ *
+ * Every wait is either a query (cubi_sntp_query_hooked, whose endpoint
+ * the hook records in k->active) or a timed wait on k->wake, so
+ * cub_sntp_keeper_stop only has to set k->stopping, close the active
+ * endpoint (the query ends with -CUB_EBADF) and signal k->wake.
+ *
+ * Invariants: o is complete (defaults filled in) and min_poll_ns <=
+ * stats.poll_ns <= max_poll_ns; k->active is the endpoint of the query
+ * in flight or NULL, and never set once stopping. Locks: k->lock around
+ * stopping, active and stats (stop closes the endpoint while holding
+ * it, so the query's storage cannot go away meanwhile); the clock is
+ * changed and opts.stepped called without it.
+ */
+#include <cubrt/sched.h>
+#include <cubrt/sntp.h>
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#include "net_impl.h"
+
+#define KEEPER_MAGIC 0x534e4b50u	/* "SNKP" */
+#define KEEPER_STACK (16u * 1024)
+
+/* The hook's open: the query's endpoint is k's to close (0), unless
+ * the keeper is stopping (nonzero: the query ends at once). */
+static int hook_open(void *arg, struct cub_udp *u)
+{
+	struct cub_sntp_keeper *k = arg;
+	int stop;
+
+	cub_mutex_lock(&k->lock);
+	stop = k->stopping;
+	if (!stop)
+		k->active = u;
+	cub_mutex_unlock(&k->lock);
+	return stop;
+}
+
+static void hook_done(void *arg)
+{
+	struct cub_sntp_keeper *k = arg;
+
+	cub_mutex_lock(&k->lock);
+	k->active = NULL;
+	cub_mutex_unlock(&k->lock);
+}
+
+static uint64_t magnitude(int64_t v)
+{
+	return v < 0 ? (uint64_t)-(v + 1) + 1 : (uint64_t)v;
+}
+
+/* Acts on a query's outcome rc, r (k->lock held): the next wait, and
+ * whether to step by r->offset_ns (*step), or -1 to stop asking. */
+static int64_t judge(struct cub_sntp_keeper *k, int rc, const struct cub_sntp_result *r,
+		     bool *step)
+{
+	struct cub_sntp_keeper_stats *st = &k->stats;
+	uint64_t wait = st->poll_ns;
+
+	*step = false;
+	st->polls++;
+	if (rc == -CUB_ECONNREFUSED && cub_strcmp(r->kiss, "RATE") != 0) {
+		st->refused = true;
+		return -1;
+	}
+	if (rc == 0) {
+		st->last_offset_ns = r->offset_ns;
+		*step = magnitude(r->offset_ns) >= k->o.step_ns;
+	} else {
+		st->failures++;
+		st->last_error = rc;
+	}
+	if (*step) {
+		st->steps++;
+		wait = k->o.min_poll_ns;
+	} else if (rc == 0) {
+		st->slews++;
+	}
+	st->poll_ns = CUB_MIN(wait * 2, k->o.max_poll_ns);
+	return (int64_t)wait;
+}
+
+/* Waits until `until` or the stop (k->lock held): false once stopping. */
+static bool nap(struct cub_sntp_keeper *k, uint64_t until)
+{
+	while (!k->stopping && cub_time_now() < until)
+		cub_cond_timedwait(&k->wake, &k->lock, until);
+	return !k->stopping;
+}
+
+/* One query and what follows it: false when the keeper is done. */
+static bool poll_once(struct cub_sntp_keeper *k, const struct cubi_sntp_hook *h)
+{
+	struct cub_sntp_result r;
+	int64_t wait, step = 0;
+	bool do_step;
+	int rc;
+
+	rc = cubi_sntp_query_hooked(k->nif, k->server, k->port, k->o.timeout_ns, &r, h);
+	cub_mutex_lock(&k->lock);
+	if (k->stopping) {
+		cub_mutex_unlock(&k->lock);
+		return false;
+	}
+	wait = judge(k, rc, &r, &do_step);
+	cub_mutex_unlock(&k->lock);
+	if (wait < 0)
+		return false;
+	if (do_step)
+		step = cub_time_set_wall(cub_time_wall() + (uint64_t)r.offset_ns);
+	else if (rc == 0)
+		cub_time_adjust(r.offset_ns, NULL);
+	if (do_step && k->o.stepped)
+		k->o.stepped(k->o.arg, step);
+	cub_mutex_lock(&k->lock);
+	rc = nap(k, cubi_deadline(cub_time_now(), (uint64_t)wait));
+	cub_mutex_unlock(&k->lock);
+	return rc;
+}
+
+static void *keeper_main(void *arg)
+{
+	struct cub_sntp_keeper *k = arg;
+	const struct cubi_sntp_hook h = { .open = hook_open, .done = hook_done, .arg = k };
+	bool go;
+
+	cub_mutex_lock(&k->lock);
+	go = nap(k, cubi_deadline(cub_time_now(), k->o.first_ns));
+	cub_mutex_unlock(&k->lock);
+	while (go)
+		go = poll_once(k, &h);
+	return NULL;
+}
+
+/* Contexts: task. */
+int cub_sntp_keeper_start(struct cub_sntp_keeper *k, struct cub_netif *nif,
+			  cub_ip4_t server, uint16_t port,
+			  const struct cub_sntp_keeper_opts *opts)
+{
+	static const struct cub_coro_attr attr = { .name = "sntp", .stack_size = KEEPER_STACK };
+	struct cub_sntp_keeper_opts o = opts ? *opts : (struct cub_sntp_keeper_opts){ 0 };
+	int rc;
+
+	o.min_poll_ns = o.min_poll_ns ? o.min_poll_ns : CUB_SNTP_POLL_MIN_NS;
+	o.max_poll_ns = o.max_poll_ns ? o.max_poll_ns : CUB_SNTP_POLL_MAX_NS;
+	o.step_ns = o.step_ns ? o.step_ns : CUB_SNTP_STEP_NS;
+	o.timeout_ns = o.timeout_ns ? o.timeout_ns : CUB_SNTP_QUERY_NS;
+	if (!k || !nif || !server || o.max_poll_ns < o.min_poll_ns ||
+	    o.max_poll_ns > UINT64_MAX / 4)
+		return -CUB_EINVAL;
+	*k = (struct cub_sntp_keeper){ .nif = nif, .server = server,
+				       .port = port ? port : CUB_SNTP_PORT, .o = o };
+	k->stats.poll_ns = o.min_poll_ns;
+	cub_mutex_init(&k->lock);
+	cub_cond_init(&k->wake);
+	if ((rc = cub_coro_spawn(&k->coro, keeper_main, k, &attr)))
+		return rc;
+	k->magic = KEEPER_MAGIC;
+	return 0;
+}
+
+/* Contexts: task. */
+int cub_sntp_keeper_status(struct cub_sntp_keeper *k, struct cub_sntp_keeper_stats *stats)
+{
+	if (!k || k->magic != KEEPER_MAGIC || !stats)
+		return -CUB_EINVAL;
+	cub_mutex_lock(&k->lock);
+	*stats = k->stats;
+	cub_mutex_unlock(&k->lock);
+	return 0;
+}
+
+/* Contexts: task. */
+int cub_sntp_keeper_stop(struct cub_sntp_keeper *k)
+{
+	if (!k || k->magic != KEEPER_MAGIC)
+		return -CUB_EINVAL;
+	k->magic = 0;
+	cub_mutex_lock(&k->lock);
+	k->stopping = true;
+	if (k->active)
+		cub_udp_close(k->active);
+	cub_cond_broadcast(&k->wake);
+	cub_mutex_unlock(&k->lock);
+	cub_coro_join(k->coro, NULL);
+	return 0;
+}

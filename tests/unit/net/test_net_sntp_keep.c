@@ -1,0 +1,374 @@
+/*
+ * test_net_sntp_keep.c - cub_sntp_keeper against the fake UDP server of
+ * udp_fake.h playing an SNTP server whose clock is the platform's
+ * (cub_arch_wallclock_ns, which no slew or step moves) plus `shift`,
+ * with poll intervals of a fraction of a second so that the backoff
+ * shows during a test.
+ *
+ * Proves: an offset under the step threshold is slewed (the remaining
+ * adjustment is the offset, the clock not stepped) and the poll interval
+ * doubles from the minimum up to the maximum; a larger one (either way)
+ * is stepped, the callback told the step, the interval back at the
+ * minimum, the next offset small and slewed; a silent server or a RATE
+ * kiss backs the polls off, a DENY kiss ends the asking; first_ns
+ * delays the first query; stop ends the keeper at once, asleep or in a
+ * query; bad arguments.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cubrt/arch.h>
+#include <cubrt/mem.h>
+#include <cubrt/net.h>
+#include <cubrt/sched.h>
+#include <cubrt/sntp.h>
+#include <cubrt/time.h>
+
+#include "udp_fake.h"
+
+#define SEC CUB_NSEC_PER_SEC
+#define EPOCH 2208988800ull
+#define POLL_MIN (200 * MS)
+#define POLL_MAX (800 * MS)
+
+static struct cub_sntp_keeper K;
+static int64_t shift;			/* the server's clock minus the platform's */
+static const char *kiss;		/* non-NULL: answer with this kiss code */
+static struct {
+	unsigned calls;
+	int64_t step;
+} seen;
+
+static uint64_t t_get64(const uint8_t *p)
+{
+	return (uint64_t)t_get32(p) << 32 | t_get32(p + 4);
+}
+
+static void t_put64(uint8_t *p, uint64_t v)
+{
+	t_put32(p, (uint32_t)(v >> 32));
+	t_put32(p + 4, (uint32_t)v);
+}
+
+static uint64_t ntp_of(uint64_t unix_ns)
+{
+	uint64_t s = unix_ns / SEC + EPOCH, frac = ((unix_ns % SEC) << 32) / SEC;
+
+	return (s & 0xffffffffu) << 32 | frac;
+}
+
+/* A stratum-2 answer at platform time + shift (or a kiss-o'-death). */
+static void answer(const uint8_t *q, unsigned nth)
+{
+	uint8_t m[48] = { 0 };
+	uint64_t now = ntp_of(cub_arch_wallclock_ns() + (uint64_t)shift);
+
+	(void)nth;
+	m[0] = 4 << 3 | 4;
+	m[1] = kiss ? 0 : 2;
+	if (kiss)
+		memcpy(m + 12, kiss, 4);
+	else
+		t_put32(m + 12, CUB_IP4(10, 0, 0, 9));
+	t_put64(m + 24, t_get64(q + 40));
+	t_put64(m + 32, now);
+	t_put64(m + 40, now);
+	srv_send(m, sizeof(m));
+}
+
+static void stepped(void *arg, int64_t step)
+{
+	assert_ptr_equal(arg, &seen);
+	seen.calls++;
+	seen.step = step;
+}
+
+static void near(int64_t got, int64_t want, int64_t tol)
+{
+	int64_t d = got > want ? got - want : want - got;
+
+	if (d > tol)
+		fail_msg("%lld is not within %lld of %lld", (long long)got, (long long)tol,
+			 (long long)want);
+}
+
+/* The server answering with fn, the clock back at the platform's, and
+ * the keeper started with the short polls. */
+static void start_keeper(reply_fn *fn, int64_t sh, uint64_t first)
+{
+	struct cub_sntp_keeper_opts o = { .min_poll_ns = POLL_MIN, .max_poll_ns = POLL_MAX,
+					  .timeout_ns = 150 * MS, .first_ns = first,
+					  .stepped = stepped, .arg = &seen };
+
+	cub_time_set_wall(cub_arch_wallclock_ns());
+	cub_time_adjust(0, NULL);
+	start_server(fn, 123);
+	shift = sh;
+	kiss = NULL;
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(cub_sntp_keeper_start(&K, A, SRV_IP, 0, &o), 0);
+}
+
+static struct cub_sntp_keeper_stats kstats(void)
+{
+	struct cub_sntp_keeper_stats st;
+
+	assert_int_equal(cub_sntp_keeper_status(&K, &st), 0);
+	return st;
+}
+
+/* Waits until the server has had n requests (at most limit ns). */
+static void wait_queries(unsigned n, uint64_t limit)
+{
+	uint64_t until = cub_time_now() + limit;
+
+	while (S.queries < n && cub_time_now() < until)
+		cub_sleep(5 * MS);
+	assert_true(S.queries >= n);
+	cub_sleep(20 * MS);	/* the answer taken */
+}
+
+static void end_keeper(void)
+{
+	uint64_t t0 = cub_time_now();
+
+	assert_int_equal(cub_sntp_keeper_stop(&K), 0);
+	assert_true(cub_time_now() - t0 < 50 * MS);	/* no waiting out a poll */
+	stop();
+	cub_time_set_wall(cub_arch_wallclock_ns());
+	cub_time_adjust(0, NULL);
+}
+
+/* The gaps between the server's requests i-1 and i, near want. */
+static void gap(unsigned i, uint64_t want)
+{
+	near((int64_t)(S.qt[i] - S.qt[i - 1]), (int64_t)want, (int64_t)(60 * MS));
+}
+
+/* 60 ms off: slewed every time, the polls 200, 400, 800, 800 ms apart. */
+static void *slew_main(void *arg)
+{
+	struct cub_sntp_keeper_stats st;
+
+	(void)arg;
+	start_keeper(answer, 60 * (int64_t)MS, 0);
+	wait_queries(1, SEC);
+	near(cub_time_adjust_left(), 60 * (int64_t)MS, 5 * (int64_t)MS);
+	near((int64_t)(cub_time_wall() - cub_arch_wallclock_ns()), 0, (int64_t)MS);
+	st = kstats();
+	assert_int_equal(st.polls, 1);
+	assert_int_equal(st.slews, 1);
+	assert_int_equal(st.steps, 0);
+	near(st.last_offset_ns, 60 * (int64_t)MS, 5 * (int64_t)MS);
+	assert_int_equal(st.poll_ns, 2 * POLL_MIN);
+	wait_queries(5, 3 * SEC);
+	gap(1, POLL_MIN);
+	gap(2, 2 * POLL_MIN);
+	gap(3, POLL_MAX);
+	gap(4, POLL_MAX);
+	st = kstats();
+	assert_int_equal(st.slews, 5);
+	assert_int_equal(st.steps, 0);
+	assert_int_equal(st.poll_ns, POLL_MAX);
+	assert_int_equal(seen.calls, 0);
+	/* the slew was measured anew each time: still about 60 ms to go */
+	near(cub_time_adjust_left(), 60 * (int64_t)MS, 5 * (int64_t)MS);
+	end_keeper();
+	return NULL;
+}
+
+static void test_keep_slew(void **state)
+{
+	(void)state;
+	run(slew_main);
+}
+
+/* 5 s ahead, then (the server jumping) 300 ms behind: each stepped, the
+ * interval back at the minimum; in between small offsets slew. */
+static void *step_main(void *arg)
+{
+	struct cub_sntp_keeper_stats st;
+
+	(void)arg;
+	start_keeper(answer, 5 * (int64_t)SEC, 0);
+	wait_queries(1, SEC);
+	near((int64_t)(cub_time_wall() - cub_arch_wallclock_ns()), 5 * (int64_t)SEC,
+	     5 * (int64_t)MS);
+	assert_int_equal(seen.calls, 1);
+	near(seen.step, 5 * (int64_t)SEC, 5 * (int64_t)MS);
+	assert_int_equal(cub_time_adjust_left(), 0);
+	st = kstats();
+	assert_int_equal(st.steps, 1);
+	assert_int_equal(st.slews, 0);
+	wait_queries(3, 2 * SEC);		/* 200, then 400 ms later */
+	gap(1, POLL_MIN);
+	gap(2, 2 * POLL_MIN);
+	st = kstats();
+	assert_int_equal(st.steps, 1);
+	assert_int_equal(st.slews, 2);		/* about 0 off now */
+	assert_true(cub_time_adjust_left() < 5 * (int64_t)MS &&
+		    cub_time_adjust_left() > -5 * (int64_t)MS);
+	shift = 5 * (int64_t)SEC - 300 * (int64_t)MS;
+	wait_queries(4, 2 * SEC);
+	assert_int_equal(seen.calls, 2);
+	near(seen.step, -300 * (int64_t)MS, 5 * (int64_t)MS);
+	near((int64_t)(cub_time_wall() - cub_arch_wallclock_ns()), shift, 5 * (int64_t)MS);
+	assert_int_equal(kstats().poll_ns, 2 * POLL_MIN);
+	wait_queries(5, 2 * SEC);
+	gap(4, POLL_MIN);			/* back at the minimum */
+	end_keeper();
+	return NULL;
+}
+
+static void test_keep_step(void **state)
+{
+	(void)state;
+	run(step_main);
+}
+
+/* Nobody answers: failures, the polls backing off (150 ms of waiting
+ * for an answer each, then 200, 400, 800 ms); the clock untouched. */
+static void *silent_main(void *arg)
+{
+	struct cub_sntp_keeper_stats st;
+
+	(void)arg;
+	start_keeper(NULL, 0, 0);
+	wait_queries(4, 3 * SEC);
+	gap(1, 150 * MS + POLL_MIN);
+	gap(2, 150 * MS + 2 * POLL_MIN);
+	gap(3, 150 * MS + POLL_MAX);
+	st = kstats();
+	assert_true(st.failures >= 3);
+	assert_int_equal(st.last_error, -CUB_ETIMEDOUT);
+	assert_int_equal(st.slews + st.steps, 0);
+	assert_int_equal(cub_time_adjust_left(), 0);
+	assert_int_equal(seen.calls, 0);
+	end_keeper();
+	return NULL;
+}
+
+static void test_keep_silent(void **state)
+{
+	(void)state;
+	run(silent_main);
+}
+
+/* RATE backs off; DENY ends the asking (and stop still works). */
+static void *kiss_main(void *arg)
+{
+	struct cub_sntp_keeper_stats st;
+
+	(void)arg;
+	start_keeper(answer, 0, 0);
+	kiss = "RATE";
+	wait_queries(3, 2 * SEC);
+	gap(1, POLL_MIN);
+	gap(2, 2 * POLL_MIN);
+	st = kstats();
+	assert_true(st.failures >= 2);
+	assert_int_equal(st.last_error, -CUB_ECONNREFUSED);
+	assert_false(st.refused);
+	kiss = "DENY";
+	wait_queries(4, 2 * SEC);
+	cub_sleep(POLL_MAX + 200 * MS);
+	assert_int_equal(S.queries, 4);		/* no more */
+	assert_true(kstats().refused);
+	end_keeper();
+	return NULL;
+}
+
+static void test_keep_kiss(void **state)
+{
+	(void)state;
+	run(kiss_main);
+}
+
+/* first_ns delays the first query; stop ends a sleep and a query. */
+static void *stop_main(void *arg)
+{
+	struct cub_sntp_keeper_opts o = { .timeout_ns = 10 * SEC };
+	uint64_t t0;
+
+	(void)arg;
+	start_keeper(answer, 0, 300 * MS);
+	t0 = cub_time_now();
+	wait_queries(1, SEC);
+	assert_true(S.qt[0] - t0 >= 290 * MS);
+	end_keeper();				/* asleep for 200 ms */
+	start_server(NULL, 123);
+	assert_int_equal(cub_sntp_keeper_start(&K, A, SRV_IP, 123, &o), 0);
+	wait_queries(1, SEC);			/* in a 10 s query */
+	t0 = cub_time_now();
+	assert_int_equal(cub_sntp_keeper_stop(&K), 0);
+	assert_true(cub_time_now() - t0 < 50 * MS);
+	assert_int_equal(cub_sntp_keeper_stop(&K), -CUB_EINVAL);	/* not started */
+	stop();
+	return NULL;
+}
+
+static void test_keep_stop(void **state)
+{
+	(void)state;
+	run(stop_main);
+}
+
+static void *args_main(void *arg)
+{
+	struct cub_sntp_keeper_opts o = { .min_poll_ns = 2 * SEC, .max_poll_ns = SEC };
+	struct cub_sntp_keeper_stats st;
+	struct cub_sntp_keeper k = { 0 };
+
+	(void)arg;
+	assert_int_equal(cub_sntp_keeper_start(NULL, A, SRV_IP, 0, NULL), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_start(&k, NULL, SRV_IP, 0, NULL), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_start(&k, A, 0, 0, NULL), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_start(&k, A, SRV_IP, 0, &o), -CUB_EINVAL);
+	o.max_poll_ns = 0;	/* the default max, 1024 s, below min */
+	o.min_poll_ns = 2000 * SEC;
+	assert_int_equal(cub_sntp_keeper_start(&k, A, SRV_IP, 0, &o), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_status(&k, &st), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_status(NULL, &st), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_stop(&k), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_stop(NULL), -CUB_EINVAL);
+	/* the defaults */
+	start_server(answer, 123);
+	o = (struct cub_sntp_keeper_opts){ .first_ns = 10 * SEC };
+	assert_int_equal(cub_sntp_keeper_start(&k, A, SRV_IP, 0, &o), 0);
+	assert_int_equal(cub_sntp_keeper_status(&k, NULL), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_status(&k, &st), 0);
+	assert_int_equal(st.poll_ns, CUB_SNTP_POLL_MIN_NS);
+	assert_int_equal(k.o.max_poll_ns, CUB_SNTP_POLL_MAX_NS);
+	assert_int_equal(k.o.step_ns, CUB_SNTP_STEP_NS);
+	assert_int_equal(k.port, CUB_SNTP_PORT);
+	assert_int_equal(cub_sntp_keeper_stop(&k), 0);
+	assert_int_equal(S.queries, 0);
+	stop();
+	return NULL;
+}
+
+static void test_keep_args(void **state)
+{
+	(void)state;
+	run(args_main);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keep_slew),
+		cmocka_unit_test(test_keep_step),
+		cmocka_unit_test(test_keep_silent),
+		cmocka_unit_test(test_keep_kiss),
+		cmocka_unit_test(test_keep_stop),
+		cmocka_unit_test(test_keep_args),
+	};
+
+	(void)forge;	/* udp_fake.h's, not needed here */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
