@@ -8,7 +8,8 @@
  *
  * Wall time (cub_time_wall) is the platform's wall clock
  * (cub_arch_wallclock_ns: the RTC at boot plus the monotonic clock on x86)
- * disciplined three ways, all reckoned on the monotonic clock: a step
+ * disciplined three ways, all reckoned on that platform clock, read once
+ * per reading (the monotonic clock is left alone): a step
  * (cub_time_set_wall, e.g. from the network: cubrt/sntp.h), a slew
  * (cub_time_adjust: gains or loses a given amount gradually, 1 ns in
  * every CUB_TIME_SLEW_DIV, Linux adjtime's 500 ppm) and a rate
@@ -68,7 +69,7 @@ int64_t cub_time_adjust_left(void);
 
 /*
  * Makes the wall clock run faster (rate > 0) or slower by rate /
- * CUB_TIME_PPM ppm of the monotonic clock from now on, on top of any
+ * CUB_TIME_PPM ppm of the platform's clock from now on, on top of any
  * slew (0: the platform's pace). Returns 0, or -CUB_EINVAL when |rate|
  * exceeds CUB_TIME_RATE_MAX. Contexts: any.
  */

@@ -1,7 +1,6 @@
 /*
  * test_wall.c - the wall clock's discipline (src/sched/wall.c): first
- * its arithmetic driven with made-up monotonic and platform times (the
- * platform clock keeps pace with the monotonic one, P0 apart), then the
+ * its arithmetic driven with made-up platform times (P0 + m), then the
  * public calls on the host's real clocks.
  *
  * Proves: a slew gains or loses exactly 1 ns in every 2000 (500 ppm) and
@@ -9,7 +8,8 @@
  * slew, even on top of the slowest rate; the remaining adjustment; a new
  * slew replaces the old, returning what it had left, without a jump; a
  * step cancels a slew and returns its size; a rate gains its ppm, also
- * over months (the fold of a long drift changes no reading); the public
+ * over months (the fold of a long drift changes no reading) and at the
+ * fastest rate after a month without a reading; the public
  * calls slew the real clock at that rate, report what is left, leave the
  * monotonic clock alone, and refuse bad arguments.
  */
@@ -31,10 +31,10 @@
 #define SEC 1000000000ll
 #define P0 (1767225600ull * SEC)	/* 2026-01-01: the platform at m = 0 */
 
-/* The wall clock's correction at m: what it adds to the platform's. */
+/* The wall clock's correction at P0 + m: what it adds to the platform. */
 static int64_t corr(struct cubi_wall *w, uint64_t m)
 {
-	return (int64_t)(cubi_wall_read(w, m, P0 + m) - (P0 + m));
+	return (int64_t)(cubi_wall_read(w, P0 + m) - (P0 + m));
 }
 
 static void slew_forward(void **state)
@@ -42,14 +42,14 @@ static void slew_forward(void **state)
 	struct cubi_wall w = { 0 };
 
 	(void)state;
-	assert_int_equal(cubi_wall_adjust(&w, 0, SEC), 0);
+	assert_int_equal(cubi_wall_adjust(&w, P0, SEC), 0);
 	assert_int_equal(corr(&w, 1999), 0);
 	assert_int_equal(corr(&w, 2000), 1);
 	assert_int_equal(corr(&w, SEC), 500 * US);		/* 500 ppm */
-	assert_int_equal(cubi_wall_left(&w, SEC), SEC - 500 * US);
+	assert_int_equal(cubi_wall_left(&w, P0 + SEC), SEC - 500 * US);
 	assert_int_equal(corr(&w, 1000 * SEC), SEC / 2);
 	assert_int_equal(corr(&w, 2000 * SEC), SEC);		/* done */
-	assert_int_equal(cubi_wall_left(&w, 2000 * SEC), 0);
+	assert_int_equal(cubi_wall_left(&w, P0 + 2000 * SEC), 0);
 	assert_int_equal(corr(&w, 5000 * SEC), SEC);		/* and stays */
 }
 
@@ -60,17 +60,17 @@ static void slew_backward_never_backwards(void **state)
 
 	(void)state;
 	srandom(24);
-	cubi_wall_adjust(&w, 0, -10 * MS);
+	cubi_wall_adjust(&w, P0, -10 * MS);
 	assert_int_equal(corr(&w, SEC), -500 * US);
 	while (m < 30 * SEC) {	/* the slew ends at 20 s */
-		uint64_t v = cubi_wall_read(&w, m, P0 + m);
+		uint64_t v = cubi_wall_read(&w, P0 + m);
 
 		assert_true(v >= prev);
 		prev = v;
 		m += (uint64_t)(random() % 3 ? random() % 3000 : random() % (20 * MS));
 	}
 	assert_int_equal(corr(&w, m), -10 * MS);
-	assert_int_equal(cubi_wall_left(&w, m), 0);
+	assert_int_equal(cubi_wall_left(&w, P0 + m), 0);
 }
 
 /* A slow rate (-123457 ppm) and a negative slew together, read every
@@ -82,10 +82,10 @@ static void slow_rate_and_slew_forward_only(void **state)
 	uint64_t m = 5, prev = 0;
 
 	(void)state;
-	cubi_wall_set_rate(&w, 5, -123457 * CUB_TIME_PPM);
-	cubi_wall_adjust(&w, 5, -SEC);
+	cubi_wall_set_rate(&w, P0 + 5, -123457 * CUB_TIME_PPM);
+	cubi_wall_adjust(&w, P0 + 5, -SEC);
 	for (unsigned i = 0; i < 4000000; i++, m++) {
-		uint64_t v = cubi_wall_read(&w, m, P0 + m);
+		uint64_t v = cubi_wall_read(&w, P0 + m);
 
 		assert_true(v >= prev);
 		prev = v;
@@ -99,13 +99,13 @@ static void adjust_replaces_without_jump(void **state)
 	struct cubi_wall w = { 0 };
 
 	(void)state;
-	cubi_wall_adjust(&w, 0, SEC);
+	cubi_wall_adjust(&w, P0, SEC);
 	assert_int_equal(corr(&w, 10 * SEC), 5 * MS);
-	assert_int_equal(cubi_wall_adjust(&w, 10 * SEC, -2 * SEC), SEC - 5 * MS);
+	assert_int_equal(cubi_wall_adjust(&w, P0 + 10 * SEC, -2 * SEC), SEC - 5 * MS);
 	assert_int_equal(corr(&w, 10 * SEC), 5 * MS);		/* no jump */
-	assert_int_equal(cubi_wall_left(&w, 10 * SEC), -2 * SEC);
+	assert_int_equal(cubi_wall_left(&w, P0 + 10 * SEC), -2 * SEC);
 	assert_int_equal(corr(&w, 12 * SEC), 5 * MS - 1 * MS);	/* now losing */
-	assert_int_equal(cubi_wall_adjust(&w, 12 * SEC, 0), -2 * SEC + MS);
+	assert_int_equal(cubi_wall_adjust(&w, P0 + 12 * SEC, 0), -2 * SEC + MS);
 	assert_int_equal(corr(&w, 100 * SEC), 4 * MS);		/* cancelled */
 }
 
@@ -115,15 +115,15 @@ static void step_cancels_slew(void **state)
 	uint64_t to = P0 + 3600 * SEC;
 
 	(void)state;
-	cubi_wall_adjust(&w, 0, SEC);
+	cubi_wall_adjust(&w, P0, SEC);
 	/* at m = 4 s the clock reads P0 + 4 s + 2 ms */
-	assert_int_equal(cubi_wall_step(&w, 4 * SEC, P0 + 4 * SEC, to),
+	assert_int_equal(cubi_wall_step(&w, P0 + 4 * SEC, to),
 			 3600 * SEC - 4 * SEC - 2 * MS);
-	assert_int_equal(cubi_wall_left(&w, 4 * SEC), 0);
-	assert_int_equal(cubi_wall_read(&w, 10 * SEC, P0 + 10 * SEC), to + 6 * SEC);
+	assert_int_equal(cubi_wall_left(&w, P0 + 4 * SEC), 0);
+	assert_int_equal(cubi_wall_read(&w, P0 + 10 * SEC), to + 6 * SEC);
 	/* backwards, too, below the last reading */
-	assert_int_equal(cubi_wall_step(&w, 10 * SEC, P0 + 10 * SEC, to - 100), -6 * SEC - 100);
-	assert_int_equal(cubi_wall_read(&w, 10 * SEC, P0 + 10 * SEC), to - 100);
+	assert_int_equal(cubi_wall_step(&w, P0 + 10 * SEC, to - 100), -6 * SEC - 100);
+	assert_int_equal(cubi_wall_read(&w, P0 + 10 * SEC), to - 100);
 }
 
 static void rate_gains_ppm(void **state)
@@ -132,15 +132,21 @@ static void rate_gains_ppm(void **state)
 	uint64_t month = 30ull * 86400 * SEC;
 
 	(void)state;
-	cubi_wall_set_rate(&w, 0, 100 * CUB_TIME_PPM);
+	cubi_wall_set_rate(&w, P0, 100 * CUB_TIME_PPM);
 	assert_int_equal(corr(&w, SEC), 100 * US);
 	assert_int_equal(corr(&w, month), (int64_t)(month / 10000));
 	/* past the fold (2^28 ms, about 3 days, since the last) */
 	assert_int_equal(corr(&w, 6 * month), (int64_t)(6 * month / 10000));
 	assert_int_equal(corr(&w, 6 * month + SEC), (int64_t)((6 * month + SEC) / 10000));
-	cubi_wall_set_rate(&w, 6 * month + SEC, -CUB_TIME_PPM / 2);
+	cubi_wall_set_rate(&w, P0 + 6 * month + SEC, -CUB_TIME_PPM / 2);
 	assert_int_equal(corr(&w, 6 * month + 3 * SEC),
 			 (int64_t)((6 * month + SEC) / 10000) - 1 * US);
+	/* the fastest rate, a month without a reading: no overflow */
+	w = (struct cubi_wall){ 0 };
+	cubi_wall_set_rate(&w, P0, CUB_TIME_RATE_MAX);
+	assert_int_equal(corr(&w, month), (int64_t)(month / 8));
+	cubi_wall_set_rate(&w, P0 + 2 * month, 0);
+	assert_int_equal(corr(&w, 3 * month), (int64_t)(2 * month / 8));
 }
 
 /* ---------------------------------------------- the real clocks */
