@@ -213,6 +213,11 @@ void cubi_netdev_up(char *const envp[])
 /* The keeper of CUBRT_NTP (started once, never stopped). */
 static struct cub_sntp_keeper ntp_keeper;
 
+struct cub_sntp_keeper *cubi_netdev_ntp_keeper(void)
+{
+	return &ntp_keeper;
+}
+
 /* A magnitude in s.ms for the console. */
 static void put_secs(const char *what, int64_t ns, const char *tail)
 {

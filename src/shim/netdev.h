@@ -89,10 +89,19 @@ void cubi_netdev_up(char *const envp[]);
  *     time: set from 10.0.2.2:123, offset +86400.123 s, stratum 2
  *     time: ntp failed: <error>; clock unchanged
  *     time: CUBRT_NTP=<value>: not ADDR[:PORT]; clock unchanged
- * Without the variable nothing is printed and nothing waits. Contexts:
- * task (blocks up to CUBI_NTP_NS), before the program runs.
+ * Without the variable nothing is printed and nothing waits. Then,
+ * unless there was no network or the server refused, an SNTP keeper
+ * keeps the clock by that server (first poll CUB_SNTP_POLL_MIN_NS
+ * later; its steps move what waits for a wall time and print
+ *     time: ntp stepped the clock +3.250 s
+ * ). Contexts: task (blocks up to CUBI_NTP_NS), before the program runs.
  */
 void cubi_netdev_time(char *const envp[]);
+
+/* The keeper cubi_netdev_time started (cub_sntp_keeper_status says
+ * whether it runs), for tests. Contexts: any. */
+struct cub_sntp_keeper;
+struct cub_sntp_keeper *cubi_netdev_ntp_keeper(void);
 
 /* True when addr stays on this machine: 127/8, or the card's address. */
 bool cubi_netdev_local(uint32_t addr);
