@@ -5,9 +5,10 @@
  * timekeeping.c's validation, ntp.c's clamps).
  *
  * What each mode does here:
- *  - ADJ_OFFSET_SINGLESHOT (adjtime(3)): a slew of offset us at 500 ppm
- *    (cub_time_adjust); the old slew's remainder comes back in offset.
- *    ADJ_OFFSET_SS_READ only reads it.
+ *  - ADJ_OFFSET_SINGLESHOT (adjtime(3); as on Linux, any modes with
+ *    ADJ_ADJTIME): a slew of offset us at 500 ppm (cub_time_adjust);
+ *    the old slew's remainder comes back in offset. ADJ_OFFSET_SS_READ
+ *    only reads it.
  *  - ADJ_SETOFFSET: a step by time (tv_usec in ns with ADJ_NANO), which
  *    moves absolute REALTIME timers as clock_settime does.
  *  - ADJ_OFFSET, with STA_PLL set: a slew of offset (us, or ns with
@@ -53,7 +54,6 @@
 #define ADJ_TICK 0x4000
 #define ADJ_ADJTIME 0x8000
 #define ADJ_OFFSET_READONLY 0x2000	/* with ADJ_ADJTIME: SS_READ */
-#define ADJ_OFFSET_SINGLESHOT 0x8001
 
 #define STA_PLL 0x0001
 #define STA_PPSFREQ 0x0002
@@ -125,16 +125,16 @@ static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* Linux's checks before anything changes: 0 or -CUB_EINVAL. */
+/* Linux's checks before anything changes: 0 or -CUB_EINVAL. (Linux's
+ * check that ADJ_ADJTIME comes with ADJ_OFFSET tests the bits of
+ * ADJ_OFFSET_SINGLESHOT, ADJ_ADJTIME's among them, so it never fails:
+ * ADJ_ADJTIME alone is a single shot too, and other bits beside it
+ * are ignored but ADJ_SETOFFSET's. So here.) */
 static int validate(const struct timex_user *tx)
 {
-	if (tx->modes & ADJ_ADJTIME) {
-		if ((tx->modes & ADJ_OFFSET_SINGLESHOT) != ADJ_OFFSET_SINGLESHOT)
-			return -CUB_EINVAL;
-	} else if ((tx->modes & ADJ_TICK) &&
-		   (tx->tick < 900000 / 100 || tx->tick > 1100000 / 100)) {
+	if (!(tx->modes & ADJ_ADJTIME) && (tx->modes & ADJ_TICK) &&
+	    (tx->tick < 900000 / 100 || tx->tick > 1100000 / 100))
 		return -CUB_EINVAL;	/* the quartz 10 % off */
-	}
 	if (tx->modes & ADJ_SETOFFSET) {
 		if (tx->tv_usec < 0 ||
 		    tx->tv_usec >= ((tx->modes & ADJ_NANO) ? NSEC : USEC))

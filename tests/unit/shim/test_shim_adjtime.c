@@ -12,8 +12,8 @@
  * keeps the read-only bits (leaving PLL mode clears them, as Linux's
  * reset to STA_UNSYNC does), and the return value follows (TIME_ERROR/OK/INS/DEL); ADJ_MAXERROR, ESTERROR,
  * TIMECONST clamped as Linux, ADJ_TAI moves CLOCK_TAI; the read-only
- * fields; the bad inputs Linux refuses (ADJ_ADJTIME without
- * ADJ_OFFSET, tick 10 % off, tv_usec out of range, a freq that would
+ * fields; ADJ_ADJTIME alone is a single shot, as Linux's check lets it
+ * be; the bad inputs Linux refuses (tick 10 % off, tv_usec out of range, a freq that would
  * overflow, a step before the boot or past the settable range, bad
  * pointers) change nothing; clock_adjtime takes REALTIME only:
  * -EOPNOTSUPP for the other clocks, -EINVAL for unknown ids and clock
@@ -395,9 +395,22 @@ static void bad_body(void)
 {
 	struct timex tx = { .offset = 5000 };
 
-	assert_int_equal(adj(&tx, 0x8000), -CUB_EINVAL);	/* ADJ_ADJTIME alone */
-	assert_int_equal(adj(&tx, 0x8000 | ADJ_STATUS), -CUB_EINVAL);
+	/* ADJ_ADJTIME alone passes Linux's check (which tests the bits of
+	 * ADJ_OFFSET_SINGLESHOT): a single shot; the status beside it is
+	 * ignored, a tick 10 % off not even checked */
+	tx.status = STA_PLL;
+	tx.tick = 5000;
+	assert_int_equal(adj(&tx, 0x8000 | ADJ_STATUS | ADJ_TICK), TIME_ERROR);
+	assert_int_equal(tx.offset, 0);
+	assert_int_equal(tx.status, STA_UNSYNC);
+	assert_int_equal(tx.tick, 10000);
+	assert_true(cub_time_adjust_left() > 4990 * US);
+	tx.offset = 0;
+	assert_int_equal(adj(&tx, 0x8000), TIME_ERROR);
+	assert_true(tx.offset > 4990 && tx.offset <= 5000);
 	assert_int_equal(cub_time_adjust_left(), 0);
+	tx.tick = 5000;
+	assert_int_equal(adj(&tx, ADJ_TICK), -CUB_EINVAL);	/* checked here */
 	assert_int_equal(SYS1(SYS_adjtimex, 16), -CUB_EFAULT);
 	assert_int_equal(SYS1(SYS_adjtimex, WILD), -CUB_EFAULT);
 	assert_int_equal(SYS2(SYS_clock_adjtime, CLOCK_REALTIME, NULL), -CUB_EFAULT);
