@@ -1,7 +1,9 @@
 /*
- * dns.c - a DNS stub resolver (RFC 1035 4.1): one A question to a
- * recursive server over UDP, the reply checked and its answer section
- * walked, CNAMEs followed (cubrt/dns.h).
+ * dns.c - the DNS resolver's messages (RFC 1035 4.1): the A question
+ * encoded, a reply checked and its answer section walked, CNAMEs
+ * followed, the SOA of a negative answer read for its TTL (RFC 2308 5).
+ * The exchange is dns_query.c's (UDP) and dns_tcp.c's; the cache
+ * dns_cache.c's (cubrt/dns.h).
  *
  * Invariants of the message walk: every read is bounds-checked against
  * the reply's length before it happens; a name is at most
@@ -9,83 +11,81 @@
  * pointer must point before itself and at most NAME_HOPS are followed,
  * so that no reply can make the walk loop or read past the message.
  *
- * Nothing is allocated but the endpoint's receive ring (cub_udp_open);
- * the query, the reply and the names live on the caller's stack (about
- * 1.2 KiB).
+ * Nothing is allocated; the walk uses the query (dns_impl.h) and a few
+ * names on the caller's stack. No lock: a query is its lookup's own.
  */
 #include <cubrt/arch.h>
 #include <cubrt/dns.h>
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
-#include "net_impl.h"
+#include "dns_impl.h"
 
-#define HDR 12
-#define QUERY_MAX (HDR + CUB_DNS_NAME_MAX + 2 + 4)
-#define REPLY_MAX 512			/* RFC 1035 2.3.4: UDP messages */
+#define HDR CUBI_DNS_HDR
 #define NAME_HOPS 32			/* compression pointers followed */
 #define TYPE_A 1
 #define TYPE_CNAME 5
+#define TYPE_SOA 6
 #define CLASS_IN 1
 #define F_QR 0x8000
 #define F_TC 0x0200
 #define F_RD 0x0100
 #define RCODE_NXDOMAIN 3
 #define RCODE_SERVFAIL 2
-#define IGNORE CUBI_UDP_QUERY_IGNORE	/* parse: not a reply to believe */
-
-struct query {
-	struct cubi_udp_query uq;	/* first: the exchange's callbacks
-					 * get it back by a cast */
-	struct cub_dns_result *res;
-	uint16_t id;
-	char name[CUB_DNS_NAME_MAX + 1];	/* lower case, no final dot */
-	uint8_t out[QUERY_MAX];
-	size_t out_len;
-	uint8_t in[REPLY_MAX];
-};
+#define IGNORE CUBI_DNS_IGNORE
 
 static char lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c + 'a' - 'A') : c;
 }
 
-/* Copies name into q->name (lower case, a final dot dropped) and builds
- * the query: 0, or -CUB_EINVAL for a malformed name. */
-static int build(struct query *q, const char *name)
+/* Contexts: any. */
+int cubi_dns_name(struct cubi_dns_query *q, const char *name)
 {
-	size_t n = cub_strlen(name), at = HDR, label = 0;
+	size_t n = cub_strlen(name), label = 0;
 
 	if (n && name[n - 1] == '.')
 		n--;
 	if (n == 0 || n > CUB_DNS_NAME_MAX)
 		return -CUB_EINVAL;
-	cub_memset(q->out, 0, HDR);
-	put16(q->out, q->id);
-	put16(q->out + 2, F_RD);
-	put16(q->out + 4, 1);		/* QDCOUNT */
 	for (size_t i = 0; i <= n; i++) {
 		char c = i < n ? name[i] : '.';
 
 		if (c == '.') {
 			if (i == label || i - label > 63)
 				return -CUB_EINVAL;	/* empty or long label */
-			q->out[at] = (uint8_t)(i - label);
-			at += 1 + i - label;
 			label = i + 1;
 		} else if ((unsigned char)c <= ' ' || (unsigned char)c >= 0x7f) {
 			return -CUB_EINVAL;
-		} else {
-			q->out[at + 1 + i - label] = (uint8_t)lower(c);
 		}
 		q->name[i] = lower(c);
 	}
 	q->name[n] = '\0';
+	return 0;
+}
+
+/* Contexts: any. */
+void cubi_dns_build(struct cubi_dns_query *q)
+{
+	size_t at = HDR, label = 0, n = cub_strlen(q->name);
+
+	cub_memset(q->out, 0, HDR);
+	put16(q->out, q->id);
+	put16(q->out + 2, F_RD);
+	put16(q->out + 4, 1);		/* QDCOUNT */
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && q->name[i] != '.') {
+			q->out[at + 1 + i - label] = (uint8_t)q->name[i];
+			continue;
+		}
+		q->out[at] = (uint8_t)(i - label);
+		at += 1 + i - label;
+		label = i + 1;
+	}
 	q->out[at++] = 0;
 	put16(q->out + at, TYPE_A);
 	put16(q->out + at + 2, CLASS_IN);
 	q->out_len = at + 4;
-	return 0;
 }
 
 /*
@@ -161,7 +161,7 @@ static int read_rr(const uint8_t *m, size_t n, size_t *off, struct rr *r)
 
 /* Skips the question section (qd entries) from *off, checking that a
  * single question is ours: 0 or -1. */
-static int check_question(const struct query *q, const uint8_t *m, size_t n, unsigned qd,
+static int check_question(const struct cubi_dns_query *q, const uint8_t *m, size_t n, unsigned qd,
 			  size_t *off)
 {
 	char name[CUB_DNS_NAME_MAX + 1];
@@ -228,12 +228,61 @@ static void take_addrs(const uint8_t *m, size_t n, size_t off, unsigned an,
 	}
 }
 
-/*
- * Judges the n-byte reply in q->in: 0 (res filled), IGNORE (not a
- * reply to this query, or malformed), or the answer's error.
- */
-static int parse(const struct query *q, size_t n, struct cub_dns_result *res)
+/* Is zone the name itself or a suffix of it at a label boundary? */
+static bool in_zone(const char *name, const char *zone)
 {
+	size_t n = cub_strlen(name), z = cub_strlen(zone);
+
+	if (z == 0)
+		return true;		/* the root */
+	if (z > n || cub_strcmp(name + n - z, zone))
+		return false;
+	return z == n || name[n - z - 1] == '.';
+}
+
+/*
+ * The negative TTL (RFC 2308 5) from the authority section's SOA at
+ * off (ns records after the an answers): min(its TTL, its MINIMUM),
+ * for a zone that holds name; 0 without one (not to be cached).
+ */
+static uint32_t soa_ttl(const uint8_t *m, size_t n, size_t off, unsigned an, unsigned ns,
+			const char *name)
+{
+	char skip[CUB_DNS_NAME_MAX + 1];
+	struct rr r;
+
+	for (unsigned i = 0; i < an + ns; i++) {
+		size_t d;
+
+		if (read_rr(m, n, &off, &r))
+			return 0;
+		if (i < an || r.type != TYPE_SOA || r.class != CLASS_IN || !in_zone(name, r.owner))
+			continue;
+		d = r.rdata;
+		if (read_name(m, r.rdata + r.rdlen, &d, skip) ||
+		    read_name(m, r.rdata + r.rdlen, &d, skip) || d + 20 != r.rdata + r.rdlen)
+			return 0;	/* MNAME, RNAME, five numbers */
+		return CUB_MIN(r.ttl, get32(m + d + 16));
+	}
+	return 0;
+}
+
+/* The error of a reply without addresses, its negative TTL in q. */
+static int negative(struct cubi_dns_query *q, size_t n, size_t off, unsigned rcode)
+{
+	const uint8_t *m = q->in;
+
+	if (rcode && rcode != RCODE_NXDOMAIN)
+		return rcode == RCODE_SERVFAIL ? -CUB_EAGAIN : -CUB_EIO;
+	q->neg_ttl = soa_ttl(m, n, off, get16(m + 6), get16(m + 8), q->name);
+	q->res->ttl_s = q->neg_ttl;
+	return -CUB_ENOENT;
+}
+
+/* Contexts: any. */
+int cubi_dns_judge(struct cubi_dns_query *q, size_t n, bool tcp)
+{
+	struct cub_dns_result *res = q->res;
 	const uint8_t *m = q->in;
 	unsigned flags, rcode, an;
 	size_t off = HDR;
@@ -247,92 +296,21 @@ static int parse(const struct query *q, size_t n, struct cub_dns_result *res)
 	    check_question(q, m, n, get16(m + 4), &off) ||
 	    (get16(m + 4) == 0 && rcode == 0))
 		return IGNORE;
+	q->neg_ttl = 0;
+	res->count = 0;
+	res->ttl_s = 0;
 	if (rcode)
-		return rcode == RCODE_NXDOMAIN ? -CUB_ENOENT :
-		       rcode == RCODE_SERVFAIL ? -CUB_EAGAIN : -CUB_EIO;
+		return negative(q, n, off, rcode);
 	cub_strlcpy(res->canonical, q->name, sizeof(res->canonical));
 	res->ttl_s = 0xffffffffu;
-	res->count = 0;
 	if (follow_cnames(m, n, off, an, res))
 		return IGNORE;
 	take_addrs(m, n, off, an, res);
+	if (flags & F_TC && !tcp)
+		return CUBI_DNS_TRUNCATED;
 	if (res->count)
 		return 0;
-	return flags & F_TC ? -CUB_EMSGSIZE : -CUB_ENOENT;
-}
-
-/* cubi_udp_query's send: the query (again). */
-static int send_query(struct cubi_udp_query *uq)
-{
-	struct query *q = (struct query *)uq;
-	int rc = cub_udp_sendto(&uq->u, uq->server, uq->port, q->out, q->out_len);
-
-	if (rc < 0)
-		return rc;
-	q->res->queries++;
-	return 0;
-}
-
-/* cubi_udp_query's judge: parse's verdict on the reply. */
-static int judge_reply(struct cubi_udp_query *uq, size_t len)
-{
-	struct query *q = (struct query *)uq;
-
-	return parse(q, len, q->res);
-}
-
-/* A dotted quad ("10.0.2.2"): true and *a. */
-static bool literal(const char *s, cub_ip4_t *a)
-{
-	unsigned part = 0, parts = 0, digits = 0;
-
-	for (*a = 0;; s++) {
-		if (*s >= '0' && *s <= '9' && digits < 3) {
-			part = part * 10 + (unsigned)(*s - '0');
-			digits++;
-		} else if ((*s == '.' || !*s) && digits && part < 256 && parts < 4) {
-			*a = *a << 8 | part;
-			parts++;
-			if (!*s)
-				return parts == 4;
-			part = digits = 0;
-		} else {
-			return false;
-		}
-	}
-}
-
-/* Contexts: task. */
-int cub_dns_lookup(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
-		   const char *name, uint64_t timeout_ns, struct cub_dns_result *res)
-{
-	struct query q = { .uq = { .server = server, .port = port ? port : CUB_DNS_PORT,
-				   .retry_ns = CUB_DNS_RETRY_NS, .send = send_query,
-				   .judge = judge_reply },
-			   .res = res };
-	uint64_t r = 0;
-	cub_ip4_t a;
-	int rc;
-
-	if (!nif || !name || !res || !server)
-		return -CUB_EINVAL;
-	cub_memset(res, 0, sizeof(*res));
-	if (literal(name, &a)) {
-		res->addr[0] = a;
-		res->count = 1;
-		res->ttl_s = 0xffffffffu;
-		cub_strlcpy(res->canonical, name, sizeof(res->canonical));
-		return 0;
-	}
-	if (!cub_arch_random(&r))
-		r = cub_time_now() * 0x9e3779b97f4a7c15ull;
-	q.id = (uint16_t)(r >> 24);
-	q.uq.in = q.in;
-	q.uq.in_cap = sizeof(q.in);
-	if ((rc = build(&q, name)) || (rc = cubi_udp_query_open(&q.uq, nif)))
-		return rc;
-	rc = cubi_udp_query_run(&q.uq, cubi_deadline(cub_time_now(), timeout_ns));
-	res->ignored = q.uq.ignored;
-	cub_udp_close(&q.uq.u);
-	return rc;
+	if (flags & F_TC)
+		return -CUB_EMSGSIZE;
+	return negative(q, n, off, 0);
 }

@@ -46,7 +46,7 @@ static void srv_send(const void *b, size_t n)
 
 /* The same as if from src:sport (another address or port), as a frame
  * of its own, and lets the wire carry it. */
-static void forge(const void *b, size_t n, cub_ip4_t src, uint16_t sport)
+static inline void forge(const void *b, size_t n, cub_ip4_t src, uint16_t sport)
 {
 	static uint8_t f[CUB_ETH_FRAME_MAX];
 	size_t len = t_udp(f, MAC_A, MAC_B, src, IP_A, sport, S.last_port, b, n);

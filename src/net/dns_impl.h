@@ -1,0 +1,67 @@
+/*
+ * dns_impl.h - what the DNS resolver's files share (cubrt/dns.h):
+ * dns.c encodes the question and judges a reply, dns_query.c runs the
+ * exchange (UDP, then TCP for a truncated answer), dns_cache.c keeps
+ * answers for their TTL.
+ *
+ * A struct cubi_dns_query lives on the looking-up coroutine's stack
+ * (about 4.6 KiB: the reply buffer is CUBI_DNS_TCP_MAX, a UDP reply uses
+ * its first CUBI_DNS_UDP_MAX bytes) and is private to that lookup: no
+ * lock.
+ */
+#ifndef CUBRT_NET_DNS_IMPL_H
+#define CUBRT_NET_DNS_IMPL_H
+
+#include <cubrt/dns.h>
+
+#include "net_impl.h"
+
+#define CUBI_DNS_HDR 12
+#define CUBI_DNS_QUERY_MAX (CUBI_DNS_HDR + CUB_DNS_NAME_MAX + 2 + 4)
+#define CUBI_DNS_UDP_MAX 512		/* RFC 1035 2.3.4: UDP messages */
+#define CUBI_DNS_TCP_MAX CUB_DNS_TCP_REPLY_MAX
+
+/* cubi_dns_judge's verdicts besides 0 and a negative error. */
+#define CUBI_DNS_IGNORE CUBI_UDP_QUERY_IGNORE	/* not a reply to believe */
+#define CUBI_DNS_TRUNCATED 2		/* TC over UDP: ask over TCP */
+
+struct cubi_dns_query {
+	struct cubi_udp_query uq;	/* first: the exchange's callbacks
+					 * get it back by a cast */
+	struct cub_dns_result *res;
+	uint16_t id;
+	char name[CUB_DNS_NAME_MAX + 1];	/* lower case, no final dot */
+	uint8_t out[CUBI_DNS_QUERY_MAX];
+	size_t out_len;
+	uint32_t neg_ttl;		/* of a negative answer: min(SOA TTL,
+					 * SOA minimum), 0 without an SOA */
+	uint8_t in[CUBI_DNS_TCP_MAX];
+};
+
+/* dns.c: name into q->name, lower case, a final dot dropped: 0, or
+ * -CUB_EINVAL for a malformed name. */
+int cubi_dns_name(struct cubi_dns_query *q, const char *name);
+/* dns.c: the query for q->name with q->id into q->out. */
+void cubi_dns_build(struct cubi_dns_query *q);
+/* dns.c: judges the n-byte reply in q->in (tcp: it came over TCP):
+ * 0 (q->res filled), CUBI_DNS_IGNORE, CUBI_DNS_TRUNCATED (over UDP, TC
+ * set; q->res holds what addresses it had), or the answer's error
+ * (q->neg_ttl set for -CUB_ENOENT). */
+int cubi_dns_judge(struct cubi_dns_query *q, size_t n, bool tcp);
+
+/* dns_query.c: asks server:port (port already defaulted) about q->name
+ * (set by cubi_dns_name) until deadline, over UDP and, for a truncated
+ * answer, over TCP; q->res filled as cub_dns_lookup says. */
+int cubi_dns_resolve(struct cubi_dns_query *q, struct cub_netif *nif, cub_ip4_t server,
+		     uint16_t port, uint64_t deadline);
+/* dns_query.c: a dotted quad: true and *a. */
+bool cubi_dns_literal(const char *s, cub_ip4_t *a);
+
+/* dns_tcp.c: asks q's question again over a TCP connection to the
+ * server, the reply judged as over UDP: 0, the answer's error,
+ * -CUB_EIO (the server closed without a believable reply),
+ * -CUB_EMSGSIZE (a reply over CUBI_DNS_TCP_MAX), -CUB_ETIMEDOUT, or
+ * cub_tcp_connect's, send's or recv's error. Contexts: task. */
+int cubi_dns_tcp(struct cubi_dns_query *q, struct cub_netif *nif, uint64_t deadline);
+
+#endif

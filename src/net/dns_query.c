@@ -1,0 +1,110 @@
+/*
+ * dns_query.c - the DNS resolver's exchange (cubrt/dns.h): the question
+ * over UDP (udp_query.c: random port and ID, resends, foreign replies
+ * ignored) and, when the answer comes back truncated (TC), again over
+ * TCP (dns_tcp.c) within the same deadline; cub_dns_lookup, the
+ * uncached lookup.
+ *
+ * A truncated UDP answer is never used, even with addresses (it may
+ * lack some): TCP's answer, or TCP's error, is the lookup's.
+ *
+ * Nothing is allocated but the UDP endpoint's receive ring
+ * (cub_udp_open) and, for a TCP fallback, the connection's (cub_tcp_*);
+ * the query lives on the caller's stack (dns_impl.h, about 4.6 KiB).
+ * No lock: a query is its lookup's own.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/dns.h>
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#include "dns_impl.h"
+
+/* cubi_udp_query's send: the query (again). */
+static int send_query(struct cubi_udp_query *uq)
+{
+	struct cubi_dns_query *q = (struct cubi_dns_query *)uq;
+	int rc = cub_udp_sendto(&uq->u, uq->server, uq->port, q->out, q->out_len);
+
+	if (rc < 0)
+		return rc;
+	q->res->queries++;
+	return 0;
+}
+
+/* cubi_udp_query's judge: the verdict on the UDP reply. */
+static int judge_reply(struct cubi_udp_query *uq, size_t len)
+{
+	return cubi_dns_judge((struct cubi_dns_query *)uq, len, false);
+}
+
+/* Contexts: any. */
+bool cubi_dns_literal(const char *s, cub_ip4_t *a)
+{
+	unsigned part = 0, parts = 0, digits = 0;
+
+	for (*a = 0;; s++) {
+		if (*s >= '0' && *s <= '9' && digits < 3) {
+			part = part * 10 + (unsigned)(*s - '0');
+			digits++;
+		} else if ((*s == '.' || !*s) && digits && part < 256 && parts < 4) {
+			*a = *a << 8 | part;
+			parts++;
+			if (!*s)
+				return parts == 4;
+			part = digits = 0;
+		} else {
+			return false;
+		}
+	}
+}
+
+/* Contexts: task. */
+int cubi_dns_resolve(struct cubi_dns_query *q, struct cub_netif *nif, cub_ip4_t server,
+		     uint16_t port, uint64_t deadline)
+{
+	uint64_t r = 0;
+	int rc;
+
+	q->uq = (struct cubi_udp_query){ .server = server, .port = port,
+					 .retry_ns = CUB_DNS_RETRY_NS, .send = send_query,
+					 .judge = judge_reply, .in = q->in,
+					 .in_cap = CUBI_DNS_UDP_MAX };
+	if (!cub_arch_random(&r))
+		r = cub_time_now() * 0x9e3779b97f4a7c15ull;
+	q->id = (uint16_t)(r >> 24);
+	cubi_dns_build(q);
+	if ((rc = cubi_udp_query_open(&q->uq, nif)))
+		return rc;
+	rc = cubi_udp_query_run(&q->uq, deadline);
+	q->res->ignored = q->uq.ignored;
+	cub_udp_close(&q->uq.u);
+	if (rc != CUBI_DNS_TRUNCATED)
+		return rc;
+	q->res->count = 0;		/* a truncated answer is not used */
+	return cubi_dns_tcp(q, nif, deadline);
+}
+
+/* Contexts: task. */
+int cub_dns_lookup(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
+		   const char *name, uint64_t timeout_ns, struct cub_dns_result *res)
+{
+	struct cubi_dns_query q = { .res = res };
+	cub_ip4_t a;
+	int rc;
+
+	if (!nif || !name || !res || !server)
+		return -CUB_EINVAL;
+	cub_memset(res, 0, sizeof(*res));
+	if (cubi_dns_literal(name, &a)) {
+		res->addr[0] = a;
+		res->count = 1;
+		res->ttl_s = 0xffffffffu;
+		cub_strlcpy(res->canonical, name, sizeof(res->canonical));
+		return 0;
+	}
+	if ((rc = cubi_dns_name(&q, name)))
+		return rc;
+	return cubi_dns_resolve(&q, nif, server, port ? port : CUB_DNS_PORT,
+				cubi_deadline(cub_time_now(), timeout_ns));
+}
