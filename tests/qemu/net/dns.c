@@ -8,9 +8,12 @@
  * an alias (a CNAME chain, compressed names), five addresses, a name
  * that does not exist (NXDOMAIN), one whose server fails (SERVFAIL), one
  * whose first query the server ignores (answered after a retry), a
- * literal address; last "web.cubrt.test", the host itself, where it
- * connects by TCP and reads the greeting. Prints one line per check and
- * "dns: N of N checks passed".
+ * literal address; one whose UDP answer the server truncates (TC), so
+ * that it is asked again over TCP (40 addresses, a reply over 512
+ * bytes); one looked up twice through a cache, the second time without
+ * a query (dns_host.py counts them); last "web.cubrt.test", the host
+ * itself, where it connects by TCP and reads the greeting. Prints one
+ * line per check and "dns: N of N checks passed".
  */
 #include <cubrt/dns.h>
 #include <cubrt/fmt.h>
@@ -19,23 +22,10 @@
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
-#include "../check.h"
+#include "netup.h"
 
 #define SEC CUB_NSEC_PER_SEC
 #define HOST CUB_IP4(10, 0, 2, 2)
-
-
-/* Reads a decimal number from *s, skipping one space after it. */
-static unsigned number(const char **s)
-{
-	unsigned n = 0;
-
-	for (; **s >= '0' && **s <= '9'; (*s)++)
-		n = n * 10 + (unsigned)(**s - '0');
-	if (**s == ' ')
-		(*s)++;
-	return n;
-}
 
 static void lookups(struct cub_netif *nif, uint16_t port)
 {
@@ -59,6 +49,33 @@ static void lookups(struct cub_netif *nif, uint16_t port)
 	      rc == 0 && r.queries == 2 && r.addr[0] == CUB_IP4(10, 7, 7, 7));
 	rc = cub_dns_lookup(nif, HOST, port, "10.0.2.2", 5 * SEC, &r);
 	check("10.0.2.2: literal, no query", rc == 0 && r.queries == 0 && r.addr[0] == HOST);
+	rc = cub_dns_lookup(nif, HOST, port, "big.cubrt.test", 5 * SEC, &r);
+	if (rc)
+		cub_printk("big.cubrt.test: %s\n", cub_strerror(rc));
+	check("big.cubrt.test: truncated over UDP, answered over TCP",
+	      rc == 0 && r.tcp && r.queries == 2 && r.count == CUB_DNS_ADDRS_MAX &&
+	      r.addr[0] == CUB_IP4(10, 1, 0, 1) && r.addr[7] == CUB_IP4(10, 1, 0, 8));
+}
+
+/* The same name twice through a cache: one query. */
+static void cached(struct cub_netif *nif, uint16_t port)
+{
+	static struct cub_dns_cache_entry slots[4];
+	static struct cub_dns_cache cache;
+	struct cub_dns_cache_stats st;
+	struct cub_dns_result r;
+	int rc;
+
+	cub_dns_cache_init(&cache, slots, 4);
+	rc = cub_dns_cache_lookup(&cache, nif, HOST, port, "cached.cubrt.test", 5 * SEC, &r);
+	check("cached.cubrt.test: asked", rc == 0 && !r.cached && r.queries == 1 &&
+	      r.addr[0] == CUB_IP4(10, 6, 6, 6));
+	rc = cub_dns_cache_lookup(&cache, nif, HOST, port, "Cached.cubrt.test.", 5 * SEC, &r);
+	check("again: from the cache, no query, ttl 60 at most",
+	      rc == 0 && r.cached && r.queries == 0 && r.addr[0] == CUB_IP4(10, 6, 6, 6) &&
+	      r.ttl_s >= 1 && r.ttl_s <= 60);
+	cub_dns_cache_stats(&cache, &st);
+	check("cache: 1 hit, 1 miss", st.hits == 1 && st.misses == 1 && st.entries == 1);
 }
 
 /* Looks up the host by name and reads what its TCP port web says. */
@@ -90,20 +107,13 @@ static void visit(struct cub_netif *nif, uint16_t port, uint16_t web)
 
 int cub_main(void)
 {
-	const char *arg = cub_cmdline();
-	struct cub_netif *nif = NULL;
-	struct cub_dhcp_lease lease;
-	unsigned port = arg ? number(&arg) : 0, web = arg ? number(&arg) : 0;
+	uint16_t port, web;
+	struct cub_netif *nif = netup("usage: dns PORT WEB", &port, &web);
 
-	if (!port || port > 65535 || !web || web > 65535) {
-		cub_printk("usage: dns PORT WEB\n");
-		return 1;
-	}
-	check("attach NIC 0", cub_net_attach(0, &nif) == 0);
 	if (!nif)
 		return 1;
-	check("dhcp", cub_net_dhcp(nif, 5 * SEC, &lease) == 0);
-	lookups(nif, (uint16_t)port);
-	visit(nif, (uint16_t)port, (uint16_t)web);
+	lookups(nif, port);
+	cached(nif, port);
+	visit(nif, port, web);
 	return check_summary("dns");
 }

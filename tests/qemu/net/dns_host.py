@@ -7,8 +7,11 @@ Serves, on UDP 127.0.0.1:P (the guest's 10.0.2.2:P), the zone
 cubrt.test as dns.c expects it, with replies built here by hand (RFC
 1035 4.1, compressed names): alias -> CNAME mid -> CNAME host (A
 10.9.8.7, TTL 60), many (five A records), missing (NXDOMAIN), fail
-(SERVFAIL), slow (its first query ignored), web (A 10.0.2.2). A TCP
-server on 127.0.0.1:W greets whoever connects. Boots IMAGE with "P W",
+(SERVFAIL), slow (its first query ignored), web (A 10.0.2.2), big (40
+A records 10.1.0.1..40: over UDP only a truncated answer, TC set and no
+records; the whole over TCP), cached (A 10.6.6.6, to be asked once). On
+TCP 127.0.0.1:P the same zone behind two-byte lengths (RFC 1035
+4.2.2). A TCP server on 127.0.0.1:W greets whoever connects. Boots IMAGE with "P W",
 checks every query it gets (one question, A, IN, RD set, no other
 sections) and the guest's verdict. Exits non-zero on any failure.
 DNS_HOST_RUNARGS in the environment adds runner arguments (e.g. a
@@ -27,8 +30,10 @@ ZONE = {
     "many.cubrt.test": ("a", ["10.0.0.%d" % i for i in range(1, 6)]),
     "slow.cubrt.test": ("a", ["10.7.7.7"]),
     "web.cubrt.test": ("a", ["10.0.2.2"]),
+    "big.cubrt.test": ("a", ["10.1.0.%d" % i for i in range(1, 41)]),
+    "cached.cubrt.test": ("a", ["10.6.6.6"]),
 }
-problems, seen = [], {}
+problems, seen, seen_tcp = [], {}, {}
 
 def read_name(msg, off):
     labels = []
@@ -41,7 +46,7 @@ def read_name(msg, off):
 def encode(name):
     return b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
 
-def answer(query):
+def answer(query, tcp=False):
     qid, flags, qd, an, ns, ar = struct.unpack(">HHHHHH", query[:12])
     name, end = read_name(query, 12)
     qtype, qclass = struct.unpack(">HH", query[end:end + 4])
@@ -49,7 +54,10 @@ def answer(query):
             or len(query) != end + 4:
         problems.append("a malformed query for %r: %r" % (name, query))
     name = name.lower()
-    seen[name] = seen.get(name, 0) + 1
+    counts = seen_tcp if tcp else seen
+    counts[name] = counts.get(name, 0) + 1
+    if name == "big.cubrt.test" and not tcp:
+        return struct.pack(">HHHHHH", qid, 0x8380, 1, 0, 0, 0) + query[12:end + 4]
     if name == "slow.cubrt.test" and seen[name] == 1:
         return None
     rcode = 2 if name == "fail.cubrt.test" else 0
@@ -92,6 +100,34 @@ def serve_dns(sock):
         if reply:
             sock.sendto(reply, peer)
 
+def read_exactly(conn, n):
+    data = b""
+    while len(data) < n:
+        more = conn.recv(n - len(data))
+        if not more:
+            return None
+        data += more
+    return data
+
+def serve_dns_tcp(srv):
+    while True:
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            return
+        with conn:
+            while True:
+                head = read_exactly(conn, 2)
+                query = head and read_exactly(conn, struct.unpack(">H", head)[0])
+                if not query:
+                    break
+                try:
+                    reply = answer(query, tcp=True)
+                except Exception as e:
+                    problems.append("TCP query %r: %r" % (query, e))
+                    break
+                conn.sendall(struct.pack(">H", len(reply)) + reply)
+
 def serve_web(srv):
     while True:
         try:
@@ -103,11 +139,16 @@ def serve_web(srv):
 
 dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 dns.bind(("127.0.0.1", 0))
+dns_tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+dns_tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+dns_tcp.bind(("127.0.0.1", dns.getsockname()[1]))
+dns_tcp.listen(4)
 web = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 web.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 web.bind(("127.0.0.1", 0))
 web.listen(4)
 threading.Thread(target=serve_dns, args=(dns,), daemon=True).start()
+threading.Thread(target=serve_dns_tcp, args=(dns_tcp,), daemon=True).start()
 threading.Thread(target=serve_web, args=(web,), daemon=True).start()
 
 guest = Guest(runner, os.environ.get("DNS_HOST_RUNARGS", "").split() + ["--net", image, "%d %d" % (dns.getsockname()[1], web.getsockname()[1])])
@@ -122,8 +163,13 @@ if guest.proc.returncode != 0 or not verdict:
     print("FAIL: the guest ended with status %s (%s)" % (guest.proc.returncode, verdict))
     sys.exit(1)
 want = {"alias.cubrt.test", "many.cubrt.test", "missing.cubrt.test", "fail.cubrt.test",
-        "slow.cubrt.test", "web.cubrt.test"}
-if set(seen) != want or seen["slow.cubrt.test"] != 2:
+        "slow.cubrt.test", "web.cubrt.test", "big.cubrt.test", "cached.cubrt.test"}
+if set(seen) != want or seen["slow.cubrt.test"] != 2 or seen["cached.cubrt.test"] != 1 \
+        or seen["big.cubrt.test"] != 1:
     print("FAIL: the queries were %r" % seen)
     sys.exit(1)
-print("host: %d queries, all well-formed: ok" % sum(seen.values()))
+if seen_tcp != {"big.cubrt.test": 1}:
+    print("FAIL: the queries over TCP were %r" % seen_tcp)
+    sys.exit(1)
+print("host: %d queries over UDP, %d over TCP, all well-formed: ok"
+      % (sum(seen.values()), sum(seen_tcp.values())))

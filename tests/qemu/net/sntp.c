@@ -21,23 +21,11 @@
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
-#include "../check.h"
+#include "netup.h"
 
 #define SEC CUB_NSEC_PER_SEC
 #define DAY (86400 * SEC)
 #define HOST CUB_IP4(10, 0, 2, 2)
-
-/* Reads a decimal number from *s, skipping one space after it. */
-static unsigned number(const char **s)
-{
-	unsigned n = 0;
-
-	for (; **s >= '0' && **s <= '9'; (*s)++)
-		n = n * 10 + (unsigned)(**s - '0');
-	if (**s == ' ')
-		(*s)++;
-	return n;
-}
 
 static void queries(struct cub_netif *nif, uint16_t port, uint16_t kod)
 {
@@ -68,19 +56,11 @@ static void queries(struct cub_netif *nif, uint16_t port, uint16_t kod)
 
 int cub_main(void)
 {
-	const char *arg = cub_cmdline();
-	struct cub_netif *nif = NULL;
-	struct cub_dhcp_lease lease;
-	unsigned port = arg ? number(&arg) : 0, kod = arg ? number(&arg) : 0;
+	uint16_t port, kod;
+	struct cub_netif *nif = netup("usage: sntp PORT KOD", &port, &kod);
 
-	if (!port || port > 65535 || !kod || kod > 65535) {
-		cub_printk("usage: sntp PORT KOD\n");
-		return 1;
-	}
-	check("attach NIC 0", cub_net_attach(0, &nif) == 0);
 	if (!nif)
 		return 1;
-	check("dhcp", cub_net_dhcp(nif, 5 * SEC, &lease) == 0);
-	queries(nif, (uint16_t)port, (uint16_t)kod);
+	queries(nif, port, kod);
 	return check_summary("sntp");
 }
