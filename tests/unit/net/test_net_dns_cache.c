@@ -15,8 +15,8 @@
  * each), a waiter gives up at its own timeout, more concurrent names
  * than slots are all answered; hits, misses, waits, evictions and
  * entries counted; bad arguments -CUB_EINVAL, literals and malformed
- * names never touch the cache. Randomized: coroutines looking up
- * random names through a small cache, every answer right for its name.
+ * names never touch the cache. The randomized test is
+ * tests/model/net/model_dns_cache.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -441,78 +441,6 @@ static void test_cache_crowd(void **state)
 	run(crowd_main);
 }
 
-/* Randomized: 6 coroutines x 40 lookups of 8 names (TTL 0, 1 s or 100
- * s; answers 0-40 ms away; one NXDOMAIN kept 1 s) through 3 slots:
- * every answer is its name's, every lookup a hit or a miss. */
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static unsigned rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
-static void *random_asker(void *arg)
-{
-	static const char *names[] = { "s0.example", "s1.example", "slow2.example",
-				       "s3.example", "one.example", "slow4.example",
-				       "nx.example", "zero.example" };
-	unsigned *lookups = arg;
-
-	for (int i = 0; i < 40; i++) {
-		const char *name = names[rnd(8)];
-		struct cub_dns_result r;
-		int rc = clookup(name, 3 * SEC, &r);
-
-		(*lookups)++;
-		if (name[0] == 'n') {
-			assert_int_equal(rc, -CUB_ENOENT);
-			assert_true(r.ttl_s <= 1);
-			continue;
-		}
-		assert_int_equal(rc, 0);
-		assert_int_equal(r.count, 1);
-		assert_int_equal(r.addr[0], CUB_IP4(192, 0, 2, name[0]));
-		assert_string_equal(r.canonical, name);
-		assert_true(!r.cached || r.ttl_s <= 100);
-		if (rnd(4) == 0)
-			cub_sleep(rnd(300) * MS);
-	}
-	return NULL;
-}
-
-static void *random_main(void *arg)
-{
-	struct cub_coro *co[6];
-	unsigned lookups = 0;
-	struct cub_dns_cache_stats st;
-
-	(void)arg;
-	begin(3);
-	for (int i = 0; i < 6; i++)
-		assert_int_equal(cub_coro_spawn(&co[i], random_asker, &lookups, NULL), 0);
-	for (int i = 0; i < 6; i++)
-		cub_coro_join(co[i], NULL);
-	st = stats();
-	assert_int_equal(lookups, 240);
-	assert_int_equal(st.hits + st.misses, 240);
-	assert_int_equal(st.misses, S.queries);
-	assert_true(st.hits > 0);
-	print_message("random: %llu hits, %llu misses, %llu waits, %llu evictions\n",
-		      (unsigned long long)st.hits, (unsigned long long)st.misses,
-		      (unsigned long long)st.waits, (unsigned long long)st.evictions);
-	stop();
-	return NULL;
-}
-
-static void test_cache_random(void **state)
-{
-	(void)state;
-	run(random_main);
-}
-
 static void *args_main(void *arg)
 {
 	struct cub_dns_result r;
@@ -562,7 +490,6 @@ int main(void)
 		cmocka_unit_test(test_cache_tcp),
 		cmocka_unit_test(test_cache_concurrent),
 		cmocka_unit_test(test_cache_crowd),
-		cmocka_unit_test(test_cache_random),
 		cmocka_unit_test(test_cache_args),
 	};
 
