@@ -82,6 +82,7 @@ int cubi_dns_resolve(struct cubi_dns_query *q, struct cub_netif *nif, cub_ip4_t 
 	if (rc != CUBI_DNS_TRUNCATED)
 		return rc;
 	q->res->count = 0;		/* a truncated answer is not used */
+	q->res->ttl_s = 0;
 	return cubi_dns_tcp(q, nif, deadline);
 }
 
