@@ -66,27 +66,36 @@ struct cubi_chan_waiter {
 	bool done;			/* set by the waker */
 };
 
-/* A channel. Initialise with cub_chan_init() or allocate with cub_chan_new().
- * The fields are private. */
+/*
+ * A channel. Initialise with cub_chan_init() or allocate with cub_chan_new().
+ * The fields are private. 64 bytes, one cache line when 64-byte aligned:
+ * a send or receive that finds a waiter reads only the first 44 bytes
+ * (the queues, the flags, cap and len), which share one line at any
+ * 16-byte alignment but 32 and 48 mod 64, so that an array of channels
+ * costs a hop through it one line per channel (W6, docs/scheduler.md).
+ * Counts and offsets are 32 bits: a ring holds at most 4 GiB - 1 bytes
+ * and at most UINT32_MAX elements.
+ */
 struct cub_chan {
-	unsigned char *buf;		/* ring of cap elements (a dummy if none) */
-	size_t elem_size;
-	size_t cap;
-	size_t len;			/* buffered elements */
-	size_t head;			/* byte offset of the oldest element */
-	size_t tail;			/* byte offset of the next free slot */
-	size_t bytes;			/* ring size: cap * elem_size */
 	struct cub_list recvq;		/* parked receivers, FIFO */
 	struct cub_list sendq;		/* parked senders, FIFO */
-	bool closed;
-	bool allocated;			/* storage from cub_chan_new() */
+	uint32_t elem_size : 24;	/* <= CUB_CHAN_ELEM_MAX */
+	uint32_t closed : 1;
+	uint32_t allocated : 1;		/* storage from cub_chan_new() */
+	uint32_t cap;
+	uint32_t len;			/* buffered elements */
+	uint32_t head;			/* byte offset of the oldest element */
+	unsigned char *buf;		/* ring of cap elements (a dummy if none) */
+	uint32_t tail;			/* byte offset of the next free slot */
+	uint32_t bytes;			/* ring size: cap * elem_size */
 };
 
 /*
  * Initialises c in caller storage. buf holds cap * elem_size bytes (NULL
  * when cap or elem_size is 0) and belongs to the channel until it is no
  * longer used. Returns 0, or -CUB_EINVAL for a NULL c, elem_size above
- * CUB_CHAN_ELEM_MAX, a missing buf or a size overflow.
+ * CUB_CHAN_ELEM_MAX, a missing buf, cap above UINT32_MAX or a ring of
+ * 4 GiB or more (cap * elem_size).
  * Contexts: any (c must not be in use).
  */
 int cub_chan_init(struct cub_chan *c, size_t elem_size, size_t cap, void *buf);

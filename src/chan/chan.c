@@ -37,18 +37,18 @@ int cub_chan_init(struct cub_chan *c, size_t elem_size, size_t cap, void *buf)
 {
 	if (!c || elem_size > CUB_CHAN_ELEM_MAX)
 		return -CUB_EINVAL;
-	if (cap && elem_size && (!buf || cap > SIZE_MAX / elem_size))
+	if (cap > UINT32_MAX || (cap && elem_size && (!buf || cap > UINT32_MAX / elem_size)))
 		return -CUB_EINVAL;
 	/* Element-free rings (cap 0, or zero-size elements) point at a
 	 * dummy byte: the ring code forms buf + offset with offset 0, and
 	 * NULL + 0 is undefined behaviour in C. */
 	c->buf = buf ? buf : &chan_no_ring;
-	c->elem_size = elem_size;
-	c->cap = cap;
+	c->elem_size = (uint32_t)elem_size & 0xffffff;
+	c->cap = (uint32_t)cap;
 	c->len = 0;
 	c->head = 0;
 	c->tail = 0;
-	c->bytes = cap * elem_size;
+	c->bytes = (uint32_t)(cap * elem_size);
 	cub_list_init(&c->recvq);
 	cub_list_init(&c->sendq);
 	c->closed = false;
@@ -64,7 +64,7 @@ int cub_chan_new(struct cub_chan **out, size_t elem_size, size_t cap)
 	int err;
 
 	if (!out || elem_size > CUB_CHAN_ELEM_MAX ||
-	    (elem_size && cap > (SIZE_MAX - sizeof(*c)) / elem_size))
+	    cap > UINT32_MAX || (elem_size && cap > UINT32_MAX / elem_size))
 		return -CUB_EINVAL;
 	bytes = cap * elem_size;
 	c = cub_malloc(sizeof(*c) + bytes);

@@ -36,6 +36,17 @@ static void test_init_checks(void **state)
 	assert_int_equal(cub_chan_init(&c, 4, 4, NULL), -CUB_EINVAL);
 	assert_int_equal(cub_chan_init(&c, 4096, SIZE_MAX / 1024, buf),
 			 -CUB_EINVAL);
+	/* The ring's counts and offsets are 32 bits: 4 GiB or 2^32
+	 * elements are too many, even without a ring. */
+	assert_int_equal(cub_chan_init(&c, 0, (size_t)UINT32_MAX + 1, NULL),
+			 -CUB_EINVAL);
+	assert_int_equal(cub_chan_init(&c, 4, 1u << 30, buf), -CUB_EINVAL);
+	assert_int_equal(cub_chan_init(&c, 4, (1u << 30) - 1, buf), 0);
+	assert_int_equal(cub_chan_cap(&c), (1u << 30) - 1);
+	assert_int_equal(cub_chan_init(&c, 0, UINT32_MAX, NULL), 0);
+	assert_int_equal(cub_chan_cap(&c), UINT32_MAX);
+	assert_int_equal(cub_chan_new(&p, 8, 1u << 29), -CUB_EINVAL);
+	assert_int_equal(sizeof(struct cub_chan), 64);
 	assert_int_equal(cub_chan_init(&c, 4, 4, buf), 0);
 	assert_int_equal(cub_chan_cap(&c), 4);
 	assert_int_equal(cub_chan_len(&c), 0);
