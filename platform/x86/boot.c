@@ -7,25 +7,26 @@
  * triple fault), then the stack-protector guard, memory map, final page
  * tables (page 0 and the boot stack guard unmapped, W^X image), symbols,
  * the clock, the interrupt controllers, then devices that need them (the
- * virtio-net NICs and virtio-blk disks, in images that link the drivers:
- * MSI-X vectors).
+ * network cards - virtio-net, then e1000 - and virtio-blk disks, in
+ * images that link the drivers: MSI-X vectors, I/O APIC lines).
  */
 #include <cubrt/arch.h>
 #include <cubrt/runtime.h>
 
 #include "../../src/core/fault.h"
 #include "intr.h"
+#include "nic.h"
 #include "virtio_blk.h"
-#include "virtio_net.h"
 #include "x86.h"
 
 CUB_NORETURN __attribute__((no_stack_protector))
 void cubi_x86_boot(uint32_t magic, uintptr_t info);
 
-/* Weak: the driver (and the PCI scan) is linked only into images that use
- * arch.h's network calls (src/net's cub_net_attach, or the calls
- * themselves); other images neither carry it nor scan PCI at boot. */
-#pragma weak cubi_x86_virtio_net_init
+/* Weak: the NIC drivers (and the PCI scan) are linked only into images
+ * that use arch.h's network calls (src/net's cub_net_attach, or the calls
+ * themselves: nic.c); other images neither carry them nor scan PCI at
+ * boot. */
+#pragma weak cubi_x86_nic_init
 /* The same for disks: images that use arch.h's block calls (src/blk). */
 #pragma weak cubi_x86_virtio_blk_init
 
@@ -47,8 +48,8 @@ void cubi_x86_boot(uint32_t magic, uintptr_t info)
 	cubi_x86_clock_init();
 	cubi_x86_rtc_init();
 	cubi_x86_irq_init();
-	if (cubi_x86_virtio_net_init)
-		cubi_x86_virtio_net_init();
+	if (cubi_x86_nic_init)
+		cubi_x86_nic_init();
 	if (cubi_x86_virtio_blk_init)
 		cubi_x86_virtio_blk_init();
 	cubi_runtime_start();

@@ -13,15 +13,15 @@
  * scripts/run maps (code - 3) / 2 back to the status. */
 #define DEBUG_EXIT_PORT 0xF4
 
-/* Linked with the NIC driver only (virtio_net.h). */
-#pragma weak cubi_x86_virtio_net_drain
-void cubi_x86_virtio_net_drain(uint64_t timeout_ns);
+/* Linked with the NIC drivers only (nic.h). */
+#pragma weak cubi_x86_nic_drain
+void cubi_x86_nic_drain(uint64_t timeout_ns);
 
 CUB_NORETURN void cub_arch_exit(int status)
 {
 	__asm__ volatile("cli");
-	if (cubi_x86_virtio_net_drain)	/* frames still in a transmit ring */
-		cubi_x86_virtio_net_drain(200 * 1000 * 1000ull);
+	if (cubi_x86_nic_drain)	/* frames still in a transmit ring */
+		cubi_x86_nic_drain(200 * 1000 * 1000ull);
 	outl(DEBUG_EXIT_PORT, (uint32_t)status + 1);
 	/* No exit device (plain QEMU or real hardware): say so and halt. */
 	cub_printk("cubrt: exit status %d (no isa-debug-exit device); halted\n",

@@ -6,8 +6,10 @@
  * no checksum offload, no GSO, no mergeable buffers: the 10-byte header),
  * the receive and transmit queues, an MSI-X vector, DRIVER_OK.
  *
- * NICs are numbered in the order the PCI scan finds them, counting only
- * those that started; one console line each (or one saying why a device
+ * Cards are numbered virtio-net0, 1, ... in the order the PCI scan finds
+ * them, counting only those that started, and each is added to nic.c's
+ * table (nic.h: virtio-net cards come before e1000 ones in the NIC
+ * numbering); one console line each (or one saying why a device
  * was skipped). An image without a virtio-net device pays for the scan
  * only: frames are taken when a device is found.
  *
@@ -170,6 +172,7 @@ static void probe_one(const struct cubi_pci_dev *d)
 	}
 	n->ready = true;
 	cubi_vnet_count++;
+	cubi_nic_add(&cubi_vnet_ops, n);	/* room: 4 of CUBI_NIC_MAX */
 	cub_printk("%s: %02x:%02x:%02x:%02x:%02x:%02x at %02x:%02x.%x, "
 		   "msi-x vector 0x%x\n", n->name, n->mac[0], n->mac[1],
 		   n->mac[2], n->mac[3], n->mac[4], n->mac[5], d->bus, d->slot,

@@ -16,6 +16,7 @@
 
 #include <cubrt/arch.h>
 
+#include "nic.h"
 #include "pci.h"
 #include "virtq.h"
 
@@ -62,18 +63,14 @@ struct vnet {
 };
 
 extern struct vnet cubi_vnets[VNET_MAX];
-extern unsigned cubi_vnet_count;	/* NICs 0..count-1 are ready */
+extern unsigned cubi_vnet_count;	/* cubi_vnets[0..count) are ready */
 
 /* The interrupt handler (virtio_net_io.c). Contexts: irq. */
 void cubi_vnet_irq(void *ctx);
 
-/* Finds and starts every virtio-net device (virtio_net.c). Contexts:
- * boot, after cubi_x86_irq_init, interrupts disabled. */
-void cubi_x86_virtio_net_init(void);
-/* Polls, interrupts off, until every NIC's device has taken the frames
- * handed to it or timeout_ns passed: cub_arch_exit calls it (weakly), so
- * the last frames a program sent - a reply just before it exits - are on
- * the wire before the machine stops. Contexts: any, interrupts off. */
-void cubi_x86_virtio_net_drain(uint64_t timeout_ns);
+/* The NIC operations nic.c calls (virtio_net_io.c). virtio_net.c's
+ * cubi_x86_virtio_net_init (declared in nic.h) finds and starts every
+ * device and adds each to nic.c's table with these. */
+extern const struct cubi_nic_ops cubi_vnet_ops;
 
 #endif

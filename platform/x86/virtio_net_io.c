@@ -1,10 +1,11 @@
 /*
- * virtio_net_io.c - the network calls of arch.h on the virtio-net NICs
+ * virtio_net_io.c - the NIC operations (nic.h) of the virtio-net cards
  * virtio_net.c started, and their interrupt handler.
  *
  * Every touch of a NIC's mutable state happens with interrupts disabled
- * (the rule in virtio_net.h): the handler runs so, and each call here is
- * one cub_arch_irq_save section, copies included (at most 1514 bytes).
+ * (the rule in virtio_net.h): the handler runs so, and nic.c calls each
+ * operation here inside one cub_arch_irq_save section, copies included
+ * (at most 1514 bytes); nic.c has checked the arguments.
  *
  * Nothing the device writes is trusted: a used entry must name a slot
  * that is posted (virtq.c), a received length must hold a header and
@@ -15,13 +16,9 @@
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
 
+#include "nic.h"
 #include "virtio_net.h"
 #include "x86.h"
-
-static struct vnet *nic(unsigned i)
-{
-	return i < cubi_vnet_count ? &cubi_vnets[i] : NULL;
-}
 
 /* Contexts: irq. MSI-X is edge triggered and needs no device ack; the
  * ISR register is only for INTx. */
@@ -34,35 +31,18 @@ void cubi_vnet_irq(void *ctx)
 		n->notify(n->notify_arg);
 }
 
-int cub_arch_nic_info(unsigned i, struct cub_arch_nic_info *info)
+static void vnet_info(void *dev, struct cub_arch_nic_info *info)
 {
-	struct vnet *n = nic(i);
+	struct vnet *n = dev;
 
-	if (!n)
-		return -CUB_ENODEV;
-	if (!info)
-		return -CUB_EINVAL;
 	cub_memcpy(info->mac, n->mac, sizeof(info->mac));
-	info->mtu = 1500;
 	info->link_up = !n->has_status ||
 			(inw(n->io + n->cfg + VNET_CFG_STATUS) & VNET_S_LINK_UP);
-	info->model = "virtio-net";
-	return 0;
 }
 
-int cub_arch_nic_stats(unsigned i, struct cub_arch_nic_stats *st)
+static void vnet_stats(void *dev, struct cub_arch_nic_stats *st)
 {
-	struct vnet *n = nic(i);
-	unsigned long irq;
-
-	if (!n)
-		return -CUB_ENODEV;
-	if (!st)
-		return -CUB_EINVAL;
-	irq = cub_arch_irq_save();
-	*st = n->st;
-	cub_arch_irq_restore(irq);
-	return 0;
+	*st = ((struct vnet *)dev)->st;
 }
 
 /* Moves every transmit slot the device has finished with to the free
@@ -78,34 +58,22 @@ static void tx_reclaim(struct vnet *n)
 			n->tx_free[n->tx_nfree++] = (uint16_t)slot;
 }
 
-void cubi_x86_virtio_net_drain(uint64_t timeout_ns)
+static bool vnet_tx_done(void *dev)
 {
-	uint64_t end = cub_arch_clock_ns() + timeout_ns;
+	struct vnet *n = dev;
 
-	for (unsigned i = 0; i < cubi_vnet_count; i++) {
-		struct vnet *n = &cubi_vnets[i];
-
-		for (tx_reclaim(n); n->tx_nfree < n->tx.nslots && cub_arch_clock_ns() < end;
-		     tx_reclaim(n))
-			__asm__ volatile("pause");
-	}
+	tx_reclaim(n);
+	return n->tx_nfree == n->tx.nslots;
 }
 
-int cub_arch_nic_send(unsigned i, const void *frame, size_t len)
+static int vnet_send(void *dev, const void *frame, size_t len)
 {
-	struct vnet *n = nic(i);
-	unsigned long irq;
+	struct vnet *n = dev;
 	unsigned slot;
 
-	if (!n)
-		return -CUB_ENODEV;
-	if (!frame || len < CUB_ARCH_NIC_FRAME_MIN || len > CUB_ARCH_NIC_FRAME_MAX)
-		return -CUB_EINVAL;
-	irq = cub_arch_irq_save();
 	tx_reclaim(n);
 	if (n->tx_nfree == 0) {
 		n->st.tx_full++;
-		cub_arch_irq_restore(irq);
 		return -CUB_EAGAIN;
 	}
 	slot = n->tx_free[--n->tx_nfree];
@@ -116,7 +84,6 @@ int cub_arch_nic_send(unsigned i, const void *frame, size_t len)
 		outw(n->io + VIO_QUEUE_NOTIFY, VNET_TX);
 	n->st.tx_frames++;
 	n->st.tx_bytes += len;
-	cub_arch_irq_restore(irq);
 	return 0;
 }
 
@@ -154,36 +121,31 @@ static int rx_take(struct vnet *n, void *buf, size_t cap)
 	return -CUB_EAGAIN;
 }
 
-int cub_arch_nic_recv(unsigned i, void *buf, size_t cap)
+static int vnet_recv(void *dev, void *buf, size_t cap)
 {
-	struct vnet *n = nic(i);
-	unsigned long irq;
-	uint16_t before;
-	int rc;
+	struct vnet *n = dev;
+	uint16_t before = n->rx.avail_idx;
+	int rc = rx_take(n, buf, cap);
 
-	if (!n)
-		return -CUB_ENODEV;
-	if (!buf)
-		return -CUB_EINVAL;
-	irq = cub_arch_irq_save();
-	before = n->rx.avail_idx;
-	rc = rx_take(n, buf, cap);
 	if (n->rx.avail_idx != before && cubi_virtq_kick_wanted(&n->rx))
 		outw(n->io + VIO_QUEUE_NOTIFY, VNET_RX);
-	cub_arch_irq_restore(irq);
 	return rc;
 }
 
-int cub_arch_nic_set_notify(unsigned i, void (*fn)(void *arg), void *arg)
+static void vnet_set_notify(void *dev, void (*fn)(void *arg), void *arg)
 {
-	struct vnet *n = nic(i);
-	unsigned long irq;
+	struct vnet *n = dev;
 
-	if (!n)
-		return -CUB_ENODEV;
-	irq = cub_arch_irq_save();
 	n->notify = fn;
 	n->notify_arg = arg;
-	cub_arch_irq_restore(irq);
-	return 0;
 }
+
+const struct cubi_nic_ops cubi_vnet_ops = {
+	.model = "virtio-net",
+	.info = vnet_info,
+	.stats = vnet_stats,
+	.send = vnet_send,
+	.recv = vnet_recv,
+	.set_notify = vnet_set_notify,
+	.tx_done = vnet_tx_done,
+};
