@@ -280,8 +280,9 @@ void cub_arch_sample_stop(void);
 /* ---------------------------------------------------------------- network */
 
 /*
- * Network interface cards. The platform finds them at boot (x86: virtio-net
- * devices on PCI; host: none) and numbers them 0, 1, ... in the order found.
+ * Network interface cards. The platform finds them at boot (x86: virtio-net,
+ * then e1000, devices on PCI; host: none) and numbers them 0, 1, ... in the
+ * order found.
  * A frame is an Ethernet II frame from the destination MAC through the
  * payload, without the FCS: CUB_ARCH_NIC_FRAME_MIN..CUB_ARCH_NIC_FRAME_MAX
  * bytes (the device pads short frames on the wire).

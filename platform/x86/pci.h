@@ -1,6 +1,6 @@
 /*
  * pci.h - private interface of PCI configuration space (pci.c), for the
- * platform's device drivers (virtio_net.c).
+ * platform's device drivers (virtio_net.c, virtio_blk.c, e1000.c).
  *
  * Access is configuration mechanism #1 (ports 0xCF8/0xCFC). Devices are
  * named by bus/slot/function; the firmware (SeaBIOS on QEMU) has already
