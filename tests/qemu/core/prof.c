@@ -121,8 +121,10 @@ int cub_main(void)
 	bad |= check("idle samples", t.idle * 10 > t.total);
 	bad |= check("interrupt-handler samples", t.irq > 0);
 	/* QEMU merges PIT ticks when the host falls behind: a loaded host
-	 * gets fewer samples, never more. */
-	bad |= check("plausible total", t.total * 10 > (t.ns / MS) * HZ / 1000 &&
+	 * gets fewer samples (a tenth of the rate was seen on a 2-CPU
+	 * machine running other QEMUs), never more. So the lower bound is
+	 * only "sampling ran" (the shares above are what counts). */
+	bad |= check("plausible total", t.total >= 20 &&
 					  t.total < 2 * (t.ns / MS) * HZ / 1000 + 10);
 	bad |= bad_arguments();
 	bad |= line_back();
