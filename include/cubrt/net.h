@@ -739,8 +739,10 @@ int cub_tcp_listen(struct cub_netif *nif, uint16_t port, unsigned backlog,
  * Takes the oldest established connection of listener l, waiting up to
  * timeout_ns for one (0 polls, UINT64_MAX forever). Returns 0 and *conn;
  * -CUB_EAGAIN (poll, none), -CUB_ETIMEDOUT, -CUB_EINVAL (NULL
- * arguments, l not a listener), -CUB_EBADF (l closed meanwhile).
- * Contexts: task (blocks).
+ * arguments, l not a listener), -CUB_EBADF (l closed meanwhile: a
+ * cub_tcp_close of l by another coroutine wakes this call, which
+ * returns -CUB_EBADF at once; the connections not yet accepted are
+ * reset). Contexts: task (blocks).
  */
 int cub_tcp_accept(struct cub_tcp *l, struct cub_tcp **conn,
 		   uint64_t timeout_ns);
@@ -754,7 +756,9 @@ int cub_tcp_accept(struct cub_tcp *l, struct cub_tcp **conn,
  * retries), -CUB_EHOSTUNREACH (no ARP answer), -CUB_ENETUNREACH /
  * -CUB_EADDRNOTAVAIL (routing, as cub_udp_sendto), -CUB_EINVAL (NULL
  * nif or out, dst 0 or a broadcast, port 0), -CUB_EADDRINUSE (no free
- * port), -CUB_ENOMEM. Contexts: task (blocks).
+ * port), -CUB_ENOMEM. There is no handle to close until it returns:
+ * the wait ends only by the handshake, a RST, the SYN's retries or the
+ * timeout. Contexts: task (blocks).
  */
 int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
 		    uint64_t timeout_ns, struct cub_tcp **out);
@@ -766,8 +770,10 @@ int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
  * queued); -CUB_EAGAIN (0 or timeout with nothing queued: -CUB_ETIMEDOUT
  * for a timeout > 0); -CUB_EPIPE after cub_tcp_shutdown or once the
  * connection closed; the connection's sticky error; -CUB_ENOTCONN (a
- * listener); -CUB_EINVAL (NULL c, NULL buf with len > 0). len 0 returns
- * 0. Contexts: task (blocks).
+ * listener); -CUB_EBADF (c closed, also by another coroutine while this
+ * call waits for room: it returns at once, with the bytes it had queued
+ * if there are some); -CUB_EINVAL (NULL c, NULL buf with len > 0). len 0
+ * returns 0. Contexts: task (blocks).
  */
 long cub_tcp_send(struct cub_tcp *c, const void *buf, size_t len,
 		  uint64_t timeout_ns);
@@ -777,7 +783,9 @@ long cub_tcp_send(struct cub_tcp *c, const void *buf, size_t len,
  * some (0 polls). Returns the bytes copied (> 0); 0 when the peer sent
  * FIN and everything before it was read (again at each call);
  * -CUB_EAGAIN (poll) / -CUB_ETIMEDOUT; the sticky error;
- * -CUB_ENOTCONN (a listener); -CUB_EINVAL (NULL c, NULL buf, cap 0).
+ * -CUB_ENOTCONN (a listener); -CUB_EBADF (c closed, also by another
+ * coroutine while this call waits: it returns at once);
+ * -CUB_EINVAL (NULL c, NULL buf, cap 0).
  * Freeing space may send a window update. Contexts: task (blocks).
  */
 long cub_tcp_recv(struct cub_tcp *c, void *buf, size_t cap,
@@ -795,8 +803,15 @@ int cub_tcp_shutdown(struct cub_tcp *c);
  * (RST, as Linux); otherwise the stack sends FIN after the queued data
  * and finishes the close itself (FIN_WAIT, TIME_WAIT), then frees it;
  * data arriving after close draws a RST. A listener resets the
- * connections not yet accepted. Blocked calls on c return -CUB_EBADF;
- * close returns once they have left. 0 or -CUB_EINVAL (NULL).
+ * connections not yet accepted. Calls blocked on c in other coroutines
+ * (accept, send, recv) wake and return -CUB_EBADF, never wait on; close
+ * returns once they have all left, and the block is freed exactly once,
+ * by whoever lets go of it last (close itself, or the stack when the
+ * connection's closing handshake ends). Only calls already inside c
+ * when close starts are woken so: the handle is dead from then on, and
+ * a call that starts on it later (even one that began before close
+ * returned) may find the block freed. 0, -CUB_EBADF (c already closed
+ * by a close that has not returned yet) or -CUB_EINVAL (NULL).
  * Contexts: task (blocks while other calls leave).
  */
 int cub_tcp_close(struct cub_tcp *c);

@@ -1,44 +1,22 @@
 /*
- * tcp_api.c - the public TCP calls (cubrt/net.h) that open, move data
- * and close: listen, accept, connect, send, recv, shutdown, close,
- * abort; tcp_query.c has those that look (poll, notify, addresses,
+ * tcp_api.c - the public TCP calls (cubrt/net.h) that open and move
+ * data: set_params, listen, accept, connect, send, recv; tcp_close.c
+ * has those that let go (shutdown, close, abort) and the rule of who
+ * holds a block, tcp_query.c those that look (poll, notify, addresses,
  * state, info).
  *
  * Invariants (under nif->lock): a handle given to the user has magic ==
- * TCP_MAGIC and user set until close/abort clears both; users counts the
- * calls inside a block (they keep it from being freed); close wakes them
- * (they return -CUB_EBADF) and waits for users to reach 0 before letting
- * the block go. Blocking calls wait on c->cond, which every change of
- * what poll reports broadcasts (cubi_tcp_wake).
+ * TCP_MAGIC and user set until close/abort clears both; a call inside a
+ * block is counted in users (tcp_close.c), which keeps it from being
+ * freed. Blocking calls wait on c->cond, which every change of what poll
+ * reports broadcasts (cubi_tcp_wake), and so does close: a call that
+ * wakes to find magic cleared returns -CUB_EBADF (wait_until; send:
+ * send_state).
  */
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
 #include "tcp_impl.h"
-
-/* Contexts: task. */
-struct cub_netif *cubi_tcp_enter(struct cub_tcp *c)
-{
-	struct cub_netif *nif;
-
-	if (!c || c->magic != TCP_MAGIC)
-		return NULL;
-	nif = c->nif;
-	cub_mutex_lock(&nif->lock);
-	if (c->magic != TCP_MAGIC) {
-		cub_mutex_unlock(&nif->lock);
-		return NULL;
-	}
-	c->users++;
-	return nif;
-}
-
-void cubi_tcp_leave(struct cub_netif *nif, struct cub_tcp *c)
-{
-	if (--c->users == 0 && c->magic != TCP_MAGIC)
-		cub_cond_broadcast(&c->cond);	/* close waits for this */
-	cub_mutex_unlock(&nif->lock);
-}
 
 /* Waits for c->cond until deadline (UINT64_MAX: forever); -CUB_ETIMEDOUT
  * once it has passed. */
@@ -52,6 +30,31 @@ static int tcp_wait(struct cub_tcp *c, uint64_t deadline)
 		return -CUB_ETIMEDOUT;
 	cub_cond_timedwait(&c->cond, &c->nif->lock, deadline);
 	return 0;
+}
+
+/*
+ * Waits on c->cond (nif->lock held, the caller counted in) until
+ * ready(c, arg, &r) says the call is over with result r; first of all a
+ * closed handle ends it with -CUB_EBADF. timeout_ns 0 polls
+ * (-CUB_EAGAIN), UINT64_MAX waits forever, else -CUB_ETIMEDOUT.
+ */
+static long wait_until(struct cub_tcp *c, uint64_t timeout_ns,
+		       bool (*ready)(struct cub_tcp *, void *, long *),
+		       void *arg)
+{
+	uint64_t deadline = cubi_deadline(cub_time_now(), timeout_ns);
+	long r;
+
+	for (;;) {
+		if (c->magic != TCP_MAGIC)
+			return -CUB_EBADF;
+		if (ready(c, arg, &r))
+			return r;
+		if (timeout_ns == 0)
+			return -CUB_EAGAIN;
+		if ((r = tcp_wait(c, deadline)) < 0)
+			return r;
+	}
 }
 
 /* A ring size field: 0 (keep) or CUB_TCP_BUF_MIN..CUB_TCP_BUF_MAX. */
@@ -151,12 +154,23 @@ static struct cub_tcp *take_child(struct cub_tcp *l)
 	return NULL;
 }
 
+/* wait_until's test for accept: a child to take (into *arg). */
+static bool accept_ready(struct cub_tcp *l, void *arg, long *r)
+{
+	struct cub_tcp *c = take_child(l);
+
+	if (!c)
+		return false;
+	*(struct cub_tcp **)arg = c;
+	*r = 0;
+	return true;
+}
+
 /* Contexts: task. Locks: takes nif->lock (released while waiting). */
 int cub_tcp_accept(struct cub_tcp *l, struct cub_tcp **conn,
 		   uint64_t timeout_ns)
 {
 	struct cub_netif *nif;
-	uint64_t deadline;
 	int r;
 
 	if (!l || !conn)
@@ -168,26 +182,7 @@ int cub_tcp_accept(struct cub_tcp *l, struct cub_tcp **conn,
 		cubi_tcp_leave(nif, l);
 		return -CUB_EINVAL;
 	}
-	deadline = cubi_deadline(cub_time_now(), timeout_ns);
-	for (;;) {
-		struct cub_tcp *c;
-
-		if (l->magic != TCP_MAGIC) {
-			r = -CUB_EBADF;
-			break;
-		}
-		if ((c = take_child(l)) != NULL) {
-			*conn = c;
-			r = 0;
-			break;
-		}
-		if (timeout_ns == 0) {
-			r = -CUB_EAGAIN;
-			break;
-		}
-		if ((r = tcp_wait(l, deadline)) < 0)
-			break;
-	}
+	r = (int)wait_until(l, timeout_ns, accept_ready, conn);
 	cubi_tcp_leave(nif, l);
 	return r;
 }
@@ -360,12 +355,34 @@ static uint32_t ring_take(struct cub_tcp *c, uint8_t *buf, size_t cap)
 	return n;
 }
 
+struct recv_args {
+	void *buf;
+	size_t cap;
+};
+
+/* wait_until's test for recv: data (taken), the peer's FIN (0) or an
+ * error. */
+static bool recv_ready(struct cub_tcp *c, void *arg, long *r)
+{
+	struct recv_args *a = arg;
+
+	if (c->r_len) {
+		*r = ring_take(c, a->buf, a->cap);
+		window_update(c);
+		return true;
+	}
+	if (c->err || c->fin_rcvd || c->state == TCP_CLOSED) {
+		*r = c->err;
+		return true;
+	}
+	return false;
+}
+
 /* Contexts: task. Locks: takes nif->lock (released while waiting). */
 long cub_tcp_recv(struct cub_tcp *c, void *buf, size_t cap,
 		  uint64_t timeout_ns)
 {
 	struct cub_netif *nif;
-	uint64_t deadline;
 	long r;
 
 	if (!c || !buf || !cap)
@@ -377,120 +394,8 @@ long cub_tcp_recv(struct cub_tcp *c, void *buf, size_t cap,
 		cubi_tcp_leave(nif, c);
 		return -CUB_ENOTCONN;
 	}
-	deadline = cubi_deadline(cub_time_now(), timeout_ns);
-	for (;;) {
-		if (c->magic != TCP_MAGIC) {
-			r = -CUB_EBADF;
-			break;
-		}
-		if (c->r_len) {
-			r = ring_take(c, buf, cap);
-			window_update(c);
-			break;
-		}
-		if (c->err || c->fin_rcvd || c->state == TCP_CLOSED) {
-			r = c->err;
-			break;
-		}
-		if (timeout_ns == 0) {
-			r = -CUB_EAGAIN;
-			break;
-		}
-		if ((r = tcp_wait(c, deadline)) < 0)
-			break;
-	}
+	r = wait_until(c, timeout_ns, recv_ready, &(struct recv_args){
+			       .buf = buf, .cap = cap });
 	cubi_tcp_leave(nif, c);
 	return r;
-}
-
-/* Queues our FIN: ESTABLISHED -> FIN_WAIT_1, CLOSE_WAIT -> LAST_ACK. */
-static int queue_fin(struct cub_tcp *c)
-{
-	if (c->fin_queued)
-		return 0;
-	if (c->state == TCP_ESTABLISHED)
-		cubi_tcp_set_state(c, TCP_FIN_WAIT_1);
-	else if (c->state == TCP_CLOSE_WAIT)
-		cubi_tcp_set_state(c, TCP_LAST_ACK);
-	else
-		return -CUB_ENOTCONN;
-	c->fin_queued = true;
-	cubi_tcp_output(c);
-	return 0;
-}
-
-/* Contexts: task. Locks: takes nif->lock. */
-int cub_tcp_shutdown(struct cub_tcp *c)
-{
-	struct cub_netif *nif;
-	int r;
-
-	if (!c)
-		return -CUB_EINVAL;
-	nif = cubi_tcp_enter(c);
-	if (!nif)
-		return -CUB_EBADF;
-	r = c->state == TCP_LISTEN ? -CUB_ENOTCONN : queue_fin(c);
-	cubi_tcp_leave(nif, c);
-	return r;
-}
-
-/* Releases the handle of c (nif->lock held) and waits for the calls
- * inside it to leave; c may be freed on return. */
-static void release(struct cub_netif *nif, struct cub_tcp *c, bool rst)
-{
-	c->magic = 0;
-	c->user = false;
-	if (c->state == TCP_LISTEN) {
-		while (!cub_list_empty(&c->children)) {
-			struct cub_tcp *ch = cub_container_of(
-				cub_list_first(&c->children), struct cub_tcp,
-				child_link);
-
-			cubi_tcp_reset(ch, 0);	/* unlinks it */
-			cubi_tcp_maybe_free(ch);
-		}
-		cubi_tcp_set_state(c, TCP_CLOSED);
-	} else if (rst || c->r_len || c->state == TCP_SYN_SENT ||
-		   c->state == TCP_SYN_RCVD) {
-		cubi_tcp_reset(c, 0);
-	} else if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT) {
-		queue_fin(c);
-	} else if (c->state == TCP_FIN_WAIT_2) {
-		c->close_at = cubi_deadline(cub_time_now(),
-					    nif->tcp_params.fin_timeout);
-		cubi_tcp_timer_kick(nif, c->close_at);
-	}
-	cubi_tcp_wake(c);
-	c->notify = NULL;
-	while (c->users)
-		cub_cond_wait(&c->cond, &nif->lock);
-	cubi_tcp_maybe_free(c);
-}
-
-static int close_or_abort(struct cub_tcp *c, bool rst)
-{
-	struct cub_netif *nif;
-
-	if (!c)
-		return -CUB_EINVAL;
-	nif = cubi_tcp_enter(c);
-	if (!nif)
-		return -CUB_EBADF;
-	c->users--;			/* tcp_enter counted us in */
-	release(nif, c, rst);
-	cub_mutex_unlock(&nif->lock);
-	return 0;
-}
-
-/* Contexts: task. Locks: takes nif->lock (released while calls leave). */
-int cub_tcp_close(struct cub_tcp *c)
-{
-	return close_or_abort(c, false);
-}
-
-/* Contexts: task. Locks: takes nif->lock (released while calls leave). */
-int cub_tcp_abort(struct cub_tcp *c)
-{
-	return close_or_abort(c, true);
 }

@@ -12,7 +12,8 @@
  *   tcp_ooo.c    the receiver's reassembly in the receive ring and the
  *                SACK blocks that describe it
  *   tcp_sack.c   the sender's SACK scoreboard and loss recovery with it
- *   tcp_api.c    the public calls that open, move data and close
+ *   tcp_api.c    the public calls that open and move data
+ *   tcp_close.c  who holds a block; shutdown, close, abort
  *   tcp_query.c  the public calls that look: poll, notify, info, ...
  * Every cubi_tcp_ function but cubi_tcp_enter is called with nif->lock
  * held.
@@ -103,9 +104,12 @@ enum tcp_state {
 
 /*
  * A TCP block: a listener or a connection. Lifetime: it is in nif->tcps
- * from creation until freed; it is freed (cubi_tcp_maybe_free) once it is
- * CLOSED, its handle released (!user), no call is inside (users == 0)
- * and no listener queues it (!parent).
+ * from creation until freed. Four things hold it (tcp_close.c): the
+ * user's handle (user), the calls inside it (users; close counts itself
+ * among them while it waits for the others), its listener's queue
+ * (parent) and the protocol (state != CLOSED). Whoever drops the last
+ * hold frees it (cubi_tcp_maybe_free), under nif->lock, and no one
+ * touches it after that.
  */
 struct cub_tcp {
 	uint32_t magic;			/* TCP_MAGIC while user holds it */
@@ -128,7 +132,7 @@ struct cub_tcp {
 	uint8_t dupacks;		/* duplicate ACKs in a row */
 	uint8_t probe_shift;		/* persist backoff: rto << probe_shift */
 	int err;			/* sticky error (negative) or 0 */
-	unsigned users;			/* API calls inside (close waits) */
+	unsigned users;			/* API calls inside, close included */
 	cub_ip4_t laddr, raddr;
 	uint16_t lport, rport;
 	uint8_t mac[6];			/* next hop's MAC */
@@ -351,10 +355,11 @@ void cubi_tcp_wake(struct cub_tcp *c);
 const struct cub_tcp_params *cubi_tcp_params(const struct cub_tcp *c);
 void cubi_tcp_params_default(struct cub_netif *nif);
 
-/* tcp_api.c: takes c's interface lock and counts the caller in (users,
+/* tcp_close.c: takes c's interface lock and counts the caller in (users,
  * which keeps c from being freed); NULL, no lock taken, when c is not a
  * live handle. cubi_tcp_leave undoes it (waking a close that waits for
- * the calls inside to leave). Contexts: task. */
+ * the calls inside to leave; c stays alive for close, which frees it).
+ * Contexts: task. */
 struct cub_netif *cubi_tcp_enter(struct cub_tcp *c);
 void cubi_tcp_leave(struct cub_netif *nif, struct cub_tcp *c);
 

@@ -8,8 +8,10 @@
  *    freed; at most one LISTEN block per port; at most one block that is
  *    not CLOSED per (remote address, remote port, local port);
  *  - a block is freed only by cubi_tcp_maybe_free, once it is CLOSED, its
- *    handle released, no call inside and no listener queueing it; so a
- *    caller holding the lock may use a block until it calls maybe_free;
+ *    handle released, no call inside (close counts as one while it
+ *    waits) and no listener queueing it; so a caller holding the lock may
+ *    use a block until it calls maybe_free, and one that holds it (a
+ *    call counted in users) until it drops that hold (tcp_close.c);
  *  - a CLOSED block has no timer armed and no parent.
  * Allocation: the block and its two rings (sndbuf / rcvbuf bytes of the
  * interface's params when it is created), once per connection.

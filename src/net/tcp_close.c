@@ -1,0 +1,164 @@
+/*
+ * tcp_close.c - who holds a TCP block, and the public calls that let go
+ * of it: entering and leaving a call (cubi_tcp_enter / cubi_tcp_leave),
+ * shutdown, close and abort. tcp_api.c has the calls that open and move
+ * data, tcp_query.c those that look.
+ *
+ * Ownership (under nif->lock): a block is held by
+ *  - its handle (user), from listen, accept or connect's return until
+ *    close or abort; magic == TCP_MAGIC exactly while the handle is live;
+ *  - every call inside it (users): cubi_tcp_enter counts a call in,
+ *    cubi_tcp_leave counts it out; connect counts itself in from the
+ *    block's creation; close and abort count themselves in too, for as
+ *    long as they wait;
+ *  - its listener's queue (parent), until accept takes it or it closes;
+ *  - the protocol, while it is not CLOSED (FIN_WAIT, TIME_WAIT, ...:
+ *    the timer and the segments that arrive finish it).
+ * Whoever drops the last of these frees it, through cubi_tcp_maybe_free,
+ * and nobody touches it after that: a call leaving, close when it has
+ * waited, the timer or the input path once the state reaches CLOSED.
+ * Exactly one of them finds all four gone, since each drops its own
+ * hold and then asks maybe_free with the lock held throughout.
+ *
+ * Closing under a blocked call: close clears magic and user first, so
+ * every call that waits on c->cond (accept, recv, send) sees the handle
+ * gone when it wakes and returns -CUB_EBADF (send: the bytes it had
+ * queued, if any); no new call can enter. close then waits, counted in,
+ * until it is the last call inside (users == 1: cubi_tcp_leave wakes it
+ * when the count gets there), counts itself out and frees the block if
+ * nothing else holds it. So close returns only once no call is inside,
+ * and the block can never be freed while close still looks at it.
+ */
+#include <cubrt/panic.h>
+#include <cubrt/time.h>
+
+#include "tcp_impl.h"
+
+/* Contexts: task. */
+struct cub_netif *cubi_tcp_enter(struct cub_tcp *c)
+{
+	struct cub_netif *nif;
+
+	if (!c || c->magic != TCP_MAGIC)
+		return NULL;
+	nif = c->nif;
+	cub_mutex_lock(&nif->lock);
+	if (c->magic != TCP_MAGIC) {
+		cub_mutex_unlock(&nif->lock);
+		return NULL;
+	}
+	c->users++;
+	return nif;
+}
+
+/* A call leaving a closed handle is the last but close's own: close
+ * waits for exactly that (it never frees c while counted in, so c is
+ * alive here). */
+void cubi_tcp_leave(struct cub_netif *nif, struct cub_tcp *c)
+{
+	CUB_ASSERT(c->users > 0);
+	if (--c->users == 1 && c->magic != TCP_MAGIC)
+		cub_cond_broadcast(&c->cond);	/* close waits for this */
+	cub_mutex_unlock(&nif->lock);
+}
+
+/* Queues our FIN: ESTABLISHED -> FIN_WAIT_1, CLOSE_WAIT -> LAST_ACK. */
+static int queue_fin(struct cub_tcp *c)
+{
+	if (c->fin_queued)
+		return 0;
+	if (c->state == TCP_ESTABLISHED)
+		cubi_tcp_set_state(c, TCP_FIN_WAIT_1);
+	else if (c->state == TCP_CLOSE_WAIT)
+		cubi_tcp_set_state(c, TCP_LAST_ACK);
+	else
+		return -CUB_ENOTCONN;
+	c->fin_queued = true;
+	cubi_tcp_output(c);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_tcp_shutdown(struct cub_tcp *c)
+{
+	struct cub_netif *nif;
+	int r;
+
+	if (!c)
+		return -CUB_EINVAL;
+	nif = cubi_tcp_enter(c);
+	if (!nif)
+		return -CUB_EBADF;
+	r = c->state == TCP_LISTEN ? -CUB_ENOTCONN : queue_fin(c);
+	cubi_tcp_leave(nif, c);
+	return r;
+}
+
+/* A listener's end: the connections it still queues are reset and
+ * freed (nothing else holds them), then it is CLOSED. */
+static void close_listener(struct cub_tcp *l)
+{
+	while (!cub_list_empty(&l->children)) {
+		struct cub_tcp *ch = cub_container_of(
+			cub_list_first(&l->children), struct cub_tcp,
+			child_link);
+
+		cubi_tcp_reset(ch, 0);	/* unlinks it */
+		cubi_tcp_maybe_free(ch);
+	}
+	cubi_tcp_set_state(l, TCP_CLOSED);
+}
+
+/* Releases the handle of c (nif->lock held, the caller counted in):
+ * the protocol's end of the connection, then waits until the caller is
+ * the last call inside, counts it out and frees c when nothing else
+ * holds it. c may be freed on return. */
+static void release(struct cub_netif *nif, struct cub_tcp *c, bool rst)
+{
+	c->magic = 0;
+	c->user = false;
+	if (c->state == TCP_LISTEN) {
+		close_listener(c);
+	} else if (rst || c->r_len || c->state == TCP_SYN_SENT ||
+		   c->state == TCP_SYN_RCVD) {
+		cubi_tcp_reset(c, 0);
+	} else if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT) {
+		queue_fin(c);
+	} else if (c->state == TCP_FIN_WAIT_2) {
+		c->close_at = cubi_deadline(cub_time_now(),
+					    nif->tcp_params.fin_timeout);
+		cubi_tcp_timer_kick(nif, c->close_at);
+	}
+	cubi_tcp_wake(c);
+	c->notify = NULL;
+	while (c->users > 1)
+		cub_cond_wait(&c->cond, &nif->lock);
+	c->users--;
+	cubi_tcp_maybe_free(c);
+}
+
+static int close_or_abort(struct cub_tcp *c, bool rst)
+{
+	struct cub_netif *nif;
+
+	if (!c)
+		return -CUB_EINVAL;
+	nif = cubi_tcp_enter(c);	/* counts us in until release ends */
+	if (!nif)
+		return -CUB_EBADF;
+	release(nif, c, rst);
+	cub_mutex_unlock(&nif->lock);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock (released while calls leave). */
+int cub_tcp_close(struct cub_tcp *c)
+{
+	return close_or_abort(c, false);
+}
+
+/* Contexts: task. Locks: takes nif->lock (released while calls leave). */
+int cub_tcp_abort(struct cub_tcp *c)
+{
+	return close_or_abort(c, true);
+}
