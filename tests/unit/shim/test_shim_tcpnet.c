@@ -8,7 +8,10 @@
  * names, connect's 0 then EISCONN); ECONNREFUSED; a listener on
  * 0.0.0.0 taking a connection from B whose data came before accept; a
  * reset by B (ECONNRESET, end of file, EPIPE); close with unread data
- * resets B's end; every connection of both interfaces gone at the end.
+ * resets B's end; a descriptor closed while a coroutine is blocked in
+ * accept or read on it (not woken; the socket lives until the call
+ * returns), shutdown(SHUT_RD) waking them; every connection of both
+ * interfaces gone at the end.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -247,12 +250,146 @@ static void test_tcpnet_listen(void **state)
 	run(listen_body);
 }
 
+/* A descriptor closed while another coroutine is blocked in a call on
+ * it: the close does not wake the call (Linux's close(2) does not
+ * promise to either); the call holds the socket while it waits, and
+ * the socket closes when it returns. A read is one critical section
+ * from lookup to result (fd_rw.c): it takes the data that wakes it, as
+ * Linux's does. accept looks its descriptor up at each wake-up: at the
+ * socket's next change (a connection, a timeout) it finds it gone,
+ * -EBADF, and the connection queued meanwhile is reset with the
+ * socket. */
+static struct { int fd; long r; } blk;
+
+static void *blocked_accept(void *arg)
+{
+	(void)arg;
+	blk.r = SYS3(SYS_accept, blk.fd, 0, 0);
+	return NULL;
+}
+
+static void *blocked_read(void *arg)
+{
+	(void)arg;
+	blk.r = SYS3(SYS_read, blk.fd, in, 10);
+	return NULL;
+}
+
+static struct cub_coro *block_in(int fd, cub_coro_fn fn)
+{
+	struct cub_coro *co;
+
+	blk.fd = fd;
+	blk.r = 1;
+	assert_int_equal(cub_coro_spawn(&co, fn, NULL, NULL), 0);
+	cub_sleep(20 * MS);
+	assert_int_equal(blk.r, 1);		/* blocked */
+	return co;
+}
+
+/* A listener on PORT_A, a connection from B to it accepted: *s, *c. */
+static void accepted(int *s, struct cub_tcp **c)
+{
+	int l = tcp(0);
+
+	assert_int_equal(bind_to(l, 0, PORT_A), 0);
+	assert_int_equal(SYS2(SYS_listen, l, 4), 0);
+	assert_int_equal(cub_tcp_connect(B, IP_A, PORT_A, 1000 * MS, c), 0);
+	*s = (int)SYS3(SYS_accept, l, 0, 0);
+	assert_true(*s >= 3);
+	assert_int_equal(SYS1(SYS_close, l), 0);
+}
+
+static void close_blocked_body(void)
+{
+	struct cub_tcp *c, *c2;
+	struct cub_coro *co;
+	int l, s;
+
+	up();
+	l = tcp(0);
+	assert_int_equal(bind_to(l, 0, PORT_A), 0);
+	assert_int_equal(SYS2(SYS_listen, l, 4), 0);
+	co = block_in(l, blocked_accept);
+	assert_int_equal(SYS1(SYS_close, l), 0);
+	cub_sleep(20 * MS);
+	assert_int_equal(blk.r, 1);		/* still blocked */
+	/* the listener lives in the call: a connection still gets in,
+	 * wakes the accept (-EBADF) and is reset with the socket */
+	assert_int_equal(cub_tcp_connect(B, IP_A, PORT_A, 1000 * MS, &c), 0);
+	cub_coro_join(co, NULL);
+	assert_int_equal(blk.r, -CUB_EBADF);
+	assert_int_equal(cub_tcp_recv(c, in, 10, 1000 * MS), -CUB_ECONNRESET);
+	cub_tcp_close(c);
+	assert_int_equal(cub_tcp_connect(B, IP_A, PORT_A, 1000 * MS, &c2),
+			 -CUB_ECONNREFUSED);
+
+	/* a read blocked on s while s is closed: woken by data, not by
+	 * the close, it reads them; then the socket closes (FIN) */
+	accepted(&s, &c);
+	co = block_in(s, blocked_read);
+	assert_int_equal(SYS1(SYS_close, s), 0);
+	cub_sleep(20 * MS);
+	assert_int_equal(blk.r, 1);
+	assert_int_equal(cub_tcp_send(c, "late", 4, 1000 * MS), 4);
+	cub_coro_join(co, NULL);
+	assert_int_equal(blk.r, 4);
+	assert_memory_equal(in, "late", 4);
+	assert_int_equal(cub_tcp_recv(c, in, 10, 1000 * MS), 0);	/* FIN */
+	cub_tcp_close(c);
+	down();
+}
+
+static void test_tcpnet_close_blocked(void **state)
+{
+	(void)state;
+	run(close_blocked_body);
+}
+
+static void shutdown_blocked_body(void)
+{
+	struct cub_tcp *c;
+	struct cub_coro *co;
+	int l, s;
+
+	up();
+	l = tcp(0);
+	assert_int_equal(bind_to(l, 0, PORT_A), 0);
+	assert_int_equal(SYS2(SYS_listen, l, 4), 0);
+	/* shutdown(SHUT_RD) of a listener wakes its blocked accept */
+	co = block_in(l, blocked_accept);
+	assert_int_equal(SYS2(SYS_shutdown, l, 0), 0);
+	cub_coro_join(co, NULL);
+	assert_int_equal(blk.r, -CUB_EINVAL);
+	assert_int_equal(SYS1(SYS_close, l), 0);
+
+	accepted(&s, &c);
+	/* shutdown(SHUT_RD) of a connection wakes its blocked read: 0 */
+	co = block_in(s, blocked_read);
+	assert_int_equal(SYS2(SYS_shutdown, s, 0), 0);
+	cub_coro_join(co, NULL);
+	assert_int_equal(blk.r, 0);
+	assert_int_equal(SYS1(SYS_close, s), 0);
+	assert_int_equal(cub_tcp_recv(c, in, 10, 1000 * MS), 0);	/* FIN */
+	cub_tcp_close(c);
+	down();
+}
+
+/* shutdown(2) is what wakes a blocked call, as on Linux. */
+static void test_tcpnet_shutdown_blocked(void **state)
+{
+	(void)state;
+	run(shutdown_blocked_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcpnet_data),
 		cmocka_unit_test(test_tcpnet_nonblock),
 		cmocka_unit_test(test_tcpnet_listen),
+		cmocka_unit_test(test_tcpnet_close_blocked),
+		cmocka_unit_test(test_tcpnet_shutdown_blocked),
 	};
 
 	for (size_t i = 0; i < sizeof(out); i++)
