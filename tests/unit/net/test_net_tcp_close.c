@@ -344,21 +344,32 @@ static struct cub_tcp *hand_open(void)
 	return hand_c;
 }
 
-static void *recv_close_main(void *arg)
+/* A coroutine blocked in op on a connection to the hand peer; a
+ * graceful close (FIN_WAIT_1), then the peer's RST ends it. */
+static void closed_then_reset(enum op op)
 {
-	struct waiter w = { .op = OP_RECV };
+	static uint8_t fill[CUB_TCP_BUF_MIN];
+	struct waiter w = { .op = op };
 	struct cub_coro *co;
 
-	(void)arg;
 	start_with(&fast);
 	w.c = hand_open();
+	/* send: the ring (4 KiB) fills, nothing is acknowledged */
+	if (op == OP_SEND)
+		assert_int_equal(cub_tcp_send(w.c, fill, sizeof(fill), 0),
+				 (long)sizeof(fill));
 	co = wait_in(&w);
-	/* A graceful close (FIN_WAIT_1); the peer's RST then ends it. */
 	close_kicked(w.c, rst_kicker, false);
 	cub_coro_join(co, NULL);
 	assert_int_equal(w.r, -CUB_EBADF);
 	assert_int_equal(if_stats(A).tcp_rst_rx, 1);
 	stop();
+}
+
+static void *recv_close_main(void *arg)
+{
+	(void)arg;
+	closed_then_reset(OP_RECV);
 	return NULL;
 }
 
@@ -372,22 +383,8 @@ static void test_recv_closed_then_reset(void **state)
 
 static void *send_close_main(void *arg)
 {
-	static uint8_t fill[CUB_TCP_BUF_MIN];
-	struct waiter w = { .op = OP_SEND };
-	struct cub_coro *co;
-
 	(void)arg;
-	start_with(&fast);
-	w.c = hand_open();
-	/* The ring (4 KiB) fills; nothing is acknowledged: send blocks. */
-	assert_int_equal(cub_tcp_send(w.c, fill, sizeof(fill), 0),
-			 (long)sizeof(fill));
-	co = wait_in(&w);
-	close_kicked(w.c, rst_kicker, false);
-	cub_coro_join(co, NULL);
-	assert_int_equal(w.r, -CUB_EBADF);
-	assert_int_equal(if_stats(A).tcp_rst_rx, 1);
-	stop();
+	closed_then_reset(OP_SEND);
 	return NULL;
 }
 

@@ -287,13 +287,21 @@ static struct cub_coro *block_in(int fd, cub_coro_fn fn)
 	return co;
 }
 
-/* A listener on PORT_A, a connection from B to it accepted: *s, *c. */
-static void accepted(int *s, struct cub_tcp **c)
+/* A listening socket on 0.0.0.0:PORT_A. */
+static int listener(void)
 {
 	int l = tcp(0);
 
 	assert_int_equal(bind_to(l, 0, PORT_A), 0);
 	assert_int_equal(SYS2(SYS_listen, l, 4), 0);
+	return l;
+}
+
+/* A listener on PORT_A, a connection from B to it accepted: *s, *c. */
+static void accepted(int *s, struct cub_tcp **c)
+{
+	int l = listener();
+
 	assert_int_equal(cub_tcp_connect(B, IP_A, PORT_A, 1000 * MS, c), 0);
 	*s = (int)SYS3(SYS_accept, l, 0, 0);
 	assert_true(*s >= 3);
@@ -307,9 +315,7 @@ static void close_blocked_body(void)
 	int l, s;
 
 	up();
-	l = tcp(0);
-	assert_int_equal(bind_to(l, 0, PORT_A), 0);
-	assert_int_equal(SYS2(SYS_listen, l, 4), 0);
+	l = listener();
 	co = block_in(l, blocked_accept);
 	assert_int_equal(SYS1(SYS_close, l), 0);
 	cub_sleep(20 * MS);
@@ -353,9 +359,7 @@ static void shutdown_blocked_body(void)
 	int l, s;
 
 	up();
-	l = tcp(0);
-	assert_int_equal(bind_to(l, 0, PORT_A), 0);
-	assert_int_equal(SYS2(SYS_listen, l, 4), 0);
+	l = listener();
 	/* shutdown(SHUT_RD) of a listener wakes its blocked accept */
 	co = block_in(l, blocked_accept);
 	assert_int_equal(SYS2(SYS_shutdown, l, 0), 0);
