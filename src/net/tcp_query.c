@@ -3,7 +3,7 @@
  * connection rather than change it: poll, notify, undelivered bytes,
  * local and peer addresses, the state's name, cub_tcp_info.
  *
- * Each takes the interface's lock through cubi_tcp_enter (tcp_api.c),
+ * Each takes the interface's lock through cubi_tcp_enter (tcp_close.c),
  * which also refuses handles already closed, and reads under it.
  */
 #include <cubrt/string.h>
