@@ -45,8 +45,10 @@ static void lookups(struct cub_netif *nif, uint16_t port)
 	rc = cub_dns_lookup(nif, HOST, port, "fail.cubrt.test", 5 * SEC, &r);
 	check("fail.cubrt.test: EAGAIN (SERVFAIL)", rc == -CUB_EAGAIN);
 	rc = cub_dns_lookup(nif, HOST, port, "slow.cubrt.test", 5 * SEC, &r);
-	check("slow.cubrt.test: answered after one retry",
-	      rc == 0 && r.queries == 2 && r.addr[0] == CUB_IP4(10, 7, 7, 7));
+	/* The server ignores the first query; a loaded host may be slow
+	 * with the second too (then a third goes out a second later). */
+	check("slow.cubrt.test: answered after a retry",
+	      rc == 0 && r.queries >= 2 && r.addr[0] == CUB_IP4(10, 7, 7, 7));
 	rc = cub_dns_lookup(nif, HOST, port, "10.0.2.2", 5 * SEC, &r);
 	check("10.0.2.2: literal, no query", rc == 0 && r.queries == 0 && r.addr[0] == HOST);
 	rc = cub_dns_lookup(nif, HOST, port, "big.cubrt.test", 5 * SEC, &r);

@@ -164,8 +164,10 @@ if guest.proc.returncode != 0 or not verdict:
     sys.exit(1)
 want = {"alias.cubrt.test", "many.cubrt.test", "missing.cubrt.test", "fail.cubrt.test",
         "slow.cubrt.test", "web.cubrt.test", "big.cubrt.test", "cached.cubrt.test"}
-if set(seen) != want or seen["slow.cubrt.test"] != 2 or seen["cached.cubrt.test"] != 1 \
-        or seen["big.cubrt.test"] != 1:
+# A query is sent again after a second without an answer, which a loaded
+# host can take to answer any of them: counts are lower bounds (the guest
+# checks that the cached lookup sent nothing).
+if set(seen) != want or seen["slow.cubrt.test"] < 2:
     print("FAIL: the queries were %r" % seen)
     sys.exit(1)
 if seen_tcp != {"big.cubrt.test": 1}:
