@@ -102,7 +102,8 @@ struct cub_netif_ops {
  *   ip_fragments = ip_frag_bad + ip_frag_dup + ip_frag_conflict
  *               + ip_frag_nomem + ip_frag_queued
  *   icmp_rx   = icmp_bad + icmp_echo_requests + icmp_echo_replies
- *               + icmp_other
+ *               + icmp_other + icmp_err_bad + icmp_err_unmatched
+ *               + icmp_err_ignored + icmp_err_reported
  *   udp_rx    = udp_bad + udp_bad_cksum + udp_no_port + udp_queue_full
  *               + udp_delivered
  *   tcp_rx    = tcp_bad + tcp_bad_cksum + tcp_no_port + tcp_backlog_drops
@@ -157,7 +158,21 @@ struct cub_netif_stats {
 	uint64_t icmp_echo_requests;	/* answered */
 	uint64_t icmp_echo_replies;	/* to a ping or not */
 	uint64_t icmp_other;		/* other types, broadcast echoes */
+	/* ICMP errors (destination unreachable, time exceeded) about a
+	 * datagram we sent: each ends in one of these four. */
+	uint64_t icmp_err_bad;		/* the quoted datagram is truncated,
+					 * malformed or not from us */
+	uint64_t icmp_err_unmatched;	/* no UDP endpoint or TCP connection
+					 * has its ports (or the TCP sequence
+					 * number is outside the flight) */
+	uint64_t icmp_err_ignored;	/* matched, not acted on: an
+					 * unconnected UDP endpoint, another
+					 * UDP peer, a kind not used */
+	uint64_t icmp_err_reported;	/* given to a connected UDP endpoint
+					 * or a TCP connection */
 	uint64_t icmp_unreach_tx;	/* port unreachable sent */
+	uint64_t icmp_unreach_limited;	/* port unreachable not sent: over
+					 * the rate limit */
 
 	uint64_t udp_rx;
 	uint64_t udp_bad;		/* short, length field inconsistent */
@@ -207,6 +222,9 @@ struct cub_netif_stats {
 	uint64_t tcp_ts_missing;	/* segments without the timestamps
 					 * option where it was agreed: dropped
 					 * (RFC 7323 3.2) */
+	uint64_t tcp_keepalive_probes;	/* keep-alive probes sent */
+	uint64_t tcp_keepalive_drops;	/* connections aborted: count probes
+					 * unanswered (-CUB_ETIMEDOUT) */
 };
 
 /*
@@ -231,6 +249,12 @@ struct cub_tcp_params {
 	uint64_t paws_idle;		/* TS.Recent older than this is no
 					 * longer used by PAWS (RFC 7323 5.5:
 					 * 24 days, CUB_TCP_PAWS_IDLE) */
+	/* Keep-alive of connections created from now on (RFC 9293
+	 * 3.8.4; cub_tcp_set_keepalive changes one connection's). */
+	int keepalive;			/* > 0: on; < 0: off (the default) */
+	uint64_t keep_idle;		/* CUB_TCP_KEEPIDLE */
+	uint64_t keep_intvl;		/* CUB_TCP_KEEPINTVL */
+	unsigned keep_cnt;		/* CUB_TCP_KEEPCNT */
 };
 
 /* One ARP cache entry (private). */
@@ -292,6 +316,8 @@ struct cub_netif {
 	struct cubi_ip4_reasm reasm[CUB_IP4_REASM_SLOTS];	/* ip4_frag.c */
 	unsigned reasm_busy;		/* slots in use */
 	uint64_t reasm_ns;		/* their timeout (0: CUB_IP4_REASM_NS) */
+	uint64_t unreach_at;		/* port unreachable token bucket: */
+	unsigned unreach_tokens;	/* last refill, tokens (icmp_err.c) */
 	struct cub_netif_stats st;
 };
 
@@ -446,6 +472,9 @@ struct cub_udp {
 	unsigned head, len;		/* oldest queued slot, queued count */
 	size_t dhead, dlen;		/* oldest queued byte, bytes queued */
 	uint64_t drops;			/* datagrams dropped: queue full */
+	cub_ip4_t peer;			/* cub_udp_connect's peer, 0: none */
+	uint16_t peer_port;
+	int err;			/* an ICMP error for the next call */
 };
 
 /*
@@ -496,6 +525,26 @@ int cub_udp_recvfrom(struct cub_udp *u, void *buf, size_t cap,
 
 /* Datagrams u dropped because its queue was full. Contexts: task. */
 uint64_t cub_udp_drops(const struct cub_udp *u);
+
+/*
+ * Connects u to dst:port for ICMP errors (RFC 1122 4.1.3.3): an ICMP
+ * destination unreachable or time exceeded about a datagram u sent to
+ * that peer is kept as u's pending error, which the next
+ * cub_udp_sendto (sending nothing) or cub_udp_recvfrom (a blocked one
+ * wakes) returns once: -CUB_ECONNREFUSED (port or protocol
+ * unreachable), -CUB_EHOSTUNREACH (host unreachable, time exceeded),
+ * -CUB_ENETUNREACH (net unreachable), -CUB_EMSGSIZE (fragmentation
+ * needed). An unconnected endpoint never hears of them (as on Linux:
+ * they are counted, icmp_err_ignored). Sending to and receiving from
+ * other addresses still works (no filter). dst 0 disconnects (and
+ * drops a pending error). 0, -CUB_EINVAL (NULL u, dst with port 0),
+ * -CUB_EBADF (u not open). Contexts: task.
+ */
+int cub_udp_connect(struct cub_udp *u, cub_ip4_t dst, uint16_t port);
+
+/* Takes u's pending ICMP error (negative), or 0 when there is none;
+ * -CUB_EBADF when u is not open. Contexts: task. */
+int cub_udp_error(struct cub_udp *u);
 
 /*
  * Unbinds u: queued datagrams are discarded, blocked receivers (and
@@ -681,7 +730,13 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * leave: 4, or 3 beside timestamps); the payload of a segment is the
  * MSS minus its options. The peer's MSS is honoured (536 without the
  * option); a malformed option list drops the segment (tcp_bad). No
- * Nagle, no delayed ACKs, no keep-alive, no urgent data.
+ * Nagle, no delayed ACKs, no urgent data. Keep-alive when asked
+ * (cub_tcp_set_keepalive, cub_tcp_params.keepalive). ICMP errors
+ * about a connection's segments (RFC 1122 4.2.3.9, matched by
+ * addresses, ports and a sequence number in flight): port or protocol
+ * unreachable in SYN_SENT fails the connect (-CUB_ECONNREFUSED); the
+ * others are soft errors, kept and given instead of -CUB_ETIMEDOUT if
+ * the connection then times out (as Linux).
  *
  * Errors of a connection (-CUB_ECONNRESET: the peer reset it;
  * -CUB_ECONNREFUSED: a RST answered our SYN; -CUB_ETIMEDOUT: the peer
@@ -704,6 +759,9 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
 #define CUB_TCP_TIME_WAIT (2ull * 1000 * 1000 * 1000)
 #define CUB_TCP_FIN_TIMEOUT (30ull * 1000 * 1000 * 1000)
 #define CUB_TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000 * 1000 * 1000)
+#define CUB_TCP_KEEPIDLE (7200ull * 1000 * 1000 * 1000)	/* Linux's */
+#define CUB_TCP_KEEPINTVL (75ull * 1000 * 1000 * 1000)
+#define CUB_TCP_KEEPCNT 9
 
 /* cub_tcp_poll bits (Linux's poll values). */
 #define CUB_TCP_POLLIN 0x001		/* data, the peer's FIN, or (listener)
@@ -874,10 +932,42 @@ struct cub_tcp_info {
 	uint32_t sacked;		/* bytes the peer SACKed (scoreboard) */
 	uint8_t ooo_ranges;		/* out-of-order ranges we hold */
 	uint32_t sndbuf, rcvbuf;	/* this connection's ring sizes */
+	bool keepalive;			/* keep-alive on */
+	uint8_t keepalive_probes;	/* probes sent since the peer's last
+					 * segment */
+	int soft_err;			/* an ICMP error kept for a timeout
+					 * (-CUB_EHOSTUNREACH...), or 0 */
 };
 
 /* Fills *info from c. 0 or -CUB_EINVAL (NULL, released handle).
  * Contexts: task. */
 int cub_tcp_info(struct cub_tcp *c, struct cub_tcp_info *info);
+
+/* A connection's keep-alive (RFC 9293 3.8.4, RFC 1122 4.2.3.6). */
+struct cub_tcp_keepalive {
+	bool on;
+	uint64_t idle_ns;		/* nothing from the peer this long: the
+					 * first probe */
+	uint64_t interval_ns;		/* between probes */
+	unsigned count;			/* unanswered probes before the abort
+					 * (1..255) */
+};
+
+/*
+ * Sets c's keep-alive (off by default, or as cub_tcp_params.keepalive
+ * says when c was created). When on, a synchronised connection with
+ * nothing outstanding that has received no segment for idle_ns sends a
+ * probe (an empty ACK at SND.NXT - 1, which the peer must answer with
+ * an ACK, as Linux sends it), another every interval_ns, and after
+ * count unanswered probes is reset (RST) with -CUB_ETIMEDOUT (or the
+ * soft error an ICMP message left: -CUB_EHOSTUNREACH,
+ * -CUB_ENETUNREACH) for every call, blocked ones woken. Any segment
+ * from the peer restarts the idle time and the count. 0;
+ * -CUB_EINVAL (NULL, a listener, idle or interval 0, count 0 or above
+ * 255); -CUB_EBADF (c closed). Contexts: task.
+ */
+int cub_tcp_set_keepalive(struct cub_tcp *c, const struct cub_tcp_keepalive *ka);
+/* c's keep-alive settings into *ka. 0, -CUB_EINVAL. Contexts: task. */
+int cub_tcp_get_keepalive(struct cub_tcp *c, struct cub_tcp_keepalive *ka);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * icmp.c - ICMP (RFC 792): answers echo requests, runs the echo client
- * (cub_net_ping) and reports closed UDP ports (port unreachable).
+ * (cub_net_ping) and reports closed UDP ports (port unreachable, rate
+ * limited by icmp_err.c's token bucket); ICMP errors received go to
+ * icmp_err.c.
  *
  * Invariants (under nif->lock): nif->pings lists the pings waiting for a
  * reply; each record lives on its waiting coroutine's stack and is
@@ -108,6 +110,9 @@ void cubi_icmp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 	} else if (p->l4[0] == ICMP_ECHO_REQUEST && p->l4[1] == 0 && !p->bcast) {
 		st->icmp_echo_requests++;
 		echo_answer(nif, p);
+	} else if ((p->l4[0] == ICMP_UNREACH ||
+		    p->l4[0] == ICMP_TIME_EXCEEDED) && !p->bcast) {
+		cubi_icmp_error_input(nif, p);
 	} else {
 		st->icmp_other++;	/* broadcast echoes are ignored too */
 	}
@@ -122,6 +127,8 @@ void cubi_icmp_port_unreach(struct cub_netif *nif,
 	struct cubi_ip4_msg m = { h, ICMP_HLEN + quote, cubi_ip4_copy_linear,
 				  NULL, 0 };
 
+	if (!cubi_icmp_unreach_ok(nif))
+		return;
 	h[0] = ICMP_UNREACH;
 	h[1] = ICMP_UNREACH_PORT;
 	put32(h + 4, 0);

@@ -32,6 +32,7 @@
 #define ICMP_ECHO_REPLY 0
 #define ICMP_UNREACH 3
 #define ICMP_UNREACH_PORT 3
+#define ICMP_TIME_EXCEEDED 11
 #define ICMP_ECHO_REQUEST 8
 
 /* Where a transport payload starts in a frame we build (no IP options). */
@@ -201,8 +202,21 @@ void cubi_icmp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
 void cubi_icmp_port_unreach(struct cub_netif *nif,
 			    const struct cubi_ip4_pkt *p);
 
+/* icmp_err.c */
+/* An ICMP destination unreachable or time exceeded p (checksum checked):
+ * validated, matched and counted (icmp_err_*). */
+void cubi_icmp_error_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
+/* Takes a token of the port unreachable rate limit: false (counted in
+ * icmp_unreach_limited) when there is none. */
+bool cubi_icmp_unreach_ok(struct cub_netif *nif);
+
 /* udp.c */
 void cubi_udp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
+/* An ICMP error err about a datagram from port sport to dst:dport: 1
+ * when a connected endpoint took it, 0 when an endpoint has the port but
+ * is not connected to dst:dport, -1 when none has it. */
+int cubi_udp_icmp_error(struct cub_netif *nif, cub_ip4_t dst, uint16_t dport,
+			uint16_t sport, int err);
 
 /* tcp_in.c */
 void cubi_tcp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);

@@ -81,7 +81,8 @@ int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p)
 		nif->tcp_next_port = port;
 	} else if ((p->rto_min ? p->rto_min : q->rto_min) >
 		   (p->rto_max ? p->rto_max : q->rto_max) ||
-		   !buf_ok(p->sndbuf) || !buf_ok(p->rcvbuf)) {
+		   !buf_ok(p->sndbuf) || !buf_ok(p->rcvbuf) ||
+		   p->keep_cnt > 255) {
 		cub_mutex_unlock(&nif->lock);
 		return -CUB_EINVAL;
 	} else {
@@ -97,6 +98,10 @@ int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p)
 		TAKE(rcvbuf);
 		TAKE(timestamps);
 		TAKE(paws_idle);
+		TAKE(keepalive);
+		TAKE(keep_idle);
+		TAKE(keep_intvl);
+		TAKE(keep_cnt);
 #undef TAKE
 	}
 	cub_mutex_unlock(&nif->lock);
@@ -242,7 +247,7 @@ int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
 	while (r == 0 && (c->state == TCP_SYN_SENT ||
 			  c->state == TCP_SYN_RCVD)) {
 		if (timeout_ns == 0 || tcp_wait(c, deadline) < 0)
-			r = -CUB_ETIMEDOUT;
+			r = cubi_tcp_timeout_err(c);
 	}
 	if (r == 0 && c->state == TCP_CLOSED)
 		r = c->err ? c->err : -CUB_ECONNREFUSED;

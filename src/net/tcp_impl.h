@@ -15,6 +15,7 @@
  *   tcp_api.c    the public calls that open and move data
  *   tcp_close.c  who holds a block; shutdown, close, abort
  *   tcp_query.c  the public calls that look: poll, notify, info, ...
+ *   tcp_keep.c   noticing a dead peer: keep-alive probes, ICMP errors
  * Every cubi_tcp_ function but cubi_tcp_enter is called with nif->lock
  * held.
  *
@@ -182,6 +183,14 @@ struct cub_tcp {
 	uint64_t rtx_at;		/* retransmission deadline, 0: off */
 	uint64_t persist_at;		/* zero-window probe deadline, 0: off */
 	uint64_t close_at;		/* TIME_WAIT / orphan FIN_WAIT_2 end */
+	/* Keep-alive (tcp_keep.c): while ka_on, a synchronised connection
+	 * with nothing outstanding probes at rx_at + ka_idle + k *
+	 * ka_intvl for k = ka_probes; ka_probes == ka_cnt fails it. */
+	bool ka_on;
+	uint8_t ka_probes, ka_cnt;
+	uint64_t ka_idle, ka_intvl;
+	uint64_t rx_at;			/* the peer's last segment (or open) */
+	int soft_err;			/* ICMP soft error (negative) or 0 */
 
 	struct cub_cond cond;		/* state, data, room, errors */
 	void (*notify)(void *);
@@ -334,6 +343,26 @@ void cubi_tcp_cc_timeout(struct cub_tcp *c);
 /* Makes sure the timer coroutine runs and wakes it when deadline is
  * before its next wake-up. 0 or -CUB_ENOMEM (spawn). */
 int cubi_tcp_timer_kick(struct cub_netif *nif, uint64_t deadline);
+
+/* tcp_keep.c */
+/* A segment from the peer came: restarts the idle time and the count,
+ * and makes sure the timer knows the next probe's deadline. */
+void cubi_tcp_ka_heard(struct cub_tcp *c);
+/* The keep-alive deadline of c, 0 when none is due (off, not
+ * synchronised, something outstanding). */
+uint64_t cubi_tcp_ka_deadline(const struct cub_tcp *c);
+/* The deadline passed: a probe, or the abort after ka_cnt of them. */
+void cubi_tcp_ka_timeout(struct cub_tcp *c);
+/* The error of a connection that timed out: its soft error or
+ * -CUB_ETIMEDOUT. */
+int cubi_tcp_timeout_err(const struct cub_tcp *c);
+/* An ICMP error about a segment from lport to raddr:rport with
+ * sequence number seq: err is what it means, hard for port/protocol
+ * unreachable. Returns 1 (acted on or recorded), 0 (matched but
+ * ignored), -1 (no such connection, or seq not in flight). */
+int cubi_tcp_icmp_error(struct cub_netif *nif, cub_ip4_t raddr,
+			uint16_t rport, uint16_t lport, uint32_t seq, int err,
+			bool hard);
 
 /* tcp_pcb.c */
 struct cub_tcp *cubi_tcp_alloc(struct cub_netif *nif, bool buffers);

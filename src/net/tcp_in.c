@@ -433,5 +433,6 @@ void cubi_tcp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 		syn_sent_input(c, &s);
 	else
 		sync_input(c, &s);
+	cubi_tcp_ka_heard(c);
 	cubi_tcp_maybe_free(c);
 }

@@ -40,6 +40,10 @@ void cubi_tcp_params_default(struct cub_netif *nif)
 		.rcvbuf = CUB_TCP_RCVBUF,
 		.timestamps = 1,
 		.paws_idle = CUB_TCP_PAWS_IDLE,
+		.keepalive = -1,
+		.keep_idle = CUB_TCP_KEEPIDLE,
+		.keep_intvl = CUB_TCP_KEEPINTVL,
+		.keep_cnt = CUB_TCP_KEEPCNT,
 	};
 	if (!cub_arch_random(&r))	/* no RNG: the clock and the MAC */
 		r = cub_time_now() ^ ((uint64_t)nif->mac[3] << 40 |
@@ -78,6 +82,11 @@ struct cub_tcp *cubi_tcp_alloc(struct cub_netif *nif, bool buffers)
 	c->laddr = nif->addr;
 	c->snd_mss = TCP_DEFAULT_MSS;
 	c->rto = nif->tcp_params.rto_initial;
+	c->ka_on = nif->tcp_params.keepalive > 0;
+	c->ka_idle = nif->tcp_params.keep_idle;
+	c->ka_intvl = nif->tcp_params.keep_intvl;
+	c->ka_cnt = (uint8_t)nif->tcp_params.keep_cnt;
+	c->rx_at = cub_time_now();
 	cub_cond_init(&c->cond);
 	cub_list_init(&c->children);
 	cub_list_push_back(&nif->tcps, &c->link);

@@ -4,8 +4,8 @@
  * deadline of its blocks: retransmission (RFC 6298 5.4-5.7: back off,
  * go back to the first unacknowledged byte with a loss window of one MSS
  * (RFC 5681 3.1), give up after the retries),
- * persist (zero-window probes) and the end of TIME_WAIT or of a closed
- * handle's FIN_WAIT_2.
+ * persist (zero-window probes), keep-alive (tcp_keep.c) and the end of
+ * TIME_WAIT or of a closed handle's FIN_WAIT_2.
  *
  * Stack code never runs in irq context: the interface lock is a sleeping
  * mutex, so deadlines are waited for with cub_cond_timedwait in a task.
@@ -28,7 +28,7 @@ static void rtx_timeout(struct cub_tcp *c)
 		return;			/* nothing outstanding */
 	if (++c->retries > (syn ? p->syn_retries : p->max_retries)) {
 		c->nif->st.tcp_gave_up++;
-		cubi_tcp_reset(c, -CUB_ETIMEDOUT);
+		cubi_tcp_reset(c, cubi_tcp_timeout_err(c));
 		return;
 	}
 	c->nif->st.tcp_timeouts++;
@@ -49,7 +49,7 @@ static void persist_timeout(struct cub_tcp *c)
 		return;
 	if (++c->retries > cubi_tcp_params(c)->max_retries) {
 		c->nif->st.tcp_gave_up++;
-		cubi_tcp_reset(c, -CUB_ETIMEDOUT);
+		cubi_tcp_reset(c, cubi_tcp_timeout_err(c));
 		return;
 	}
 	c->nif->st.tcp_persist_probes++;
@@ -64,6 +64,8 @@ static void persist_timeout(struct cub_tcp *c)
 
 static void run_timers(struct cub_tcp *c, uint64_t now)
 {
+	uint64_t ka;
+
 	if (c->rtx_at && now >= c->rtx_at) {
 		c->rtx_at = 0;
 		rtx_timeout(c);
@@ -72,6 +74,9 @@ static void run_timers(struct cub_tcp *c, uint64_t now)
 		c->persist_at = 0;
 		persist_timeout(c);
 	}
+	ka = cubi_tcp_ka_deadline(c);
+	if (ka && now >= ka)
+		cubi_tcp_ka_timeout(c);
 	if (c->close_at && now >= c->close_at) {
 		c->close_at = 0;
 		if (c->state == TCP_TIME_WAIT || c->state == TCP_FIN_WAIT_2)
@@ -81,12 +86,17 @@ static void run_timers(struct cub_tcp *c, uint64_t now)
 
 static uint64_t earliest(const struct cub_tcp *c, uint64_t next)
 {
+	uint64_t ka;
+
 	if (c->rtx_at && c->rtx_at < next)
 		next = c->rtx_at;
 	if (c->persist_at && c->persist_at < next)
 		next = c->persist_at;
 	if (c->close_at && c->close_at < next)
 		next = c->close_at;
+	ka = cubi_tcp_ka_deadline(c);
+	if (ka && ka < next)
+		next = ka;
 	return next;
 }
 

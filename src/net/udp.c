@@ -15,7 +15,10 @@
  *    -CUB_EBADF), and waits until users is 0 before freeing the ring, so
  *    no call touches u after close returns;
  *  - a datagram is queued whole or dropped (udp_queue_full), never
- *    partly; each queued datagram is taken by exactly one recvfrom.
+ *    partly; each queued datagram is taken by exactly one recvfrom;
+ *  - err (an ICMP error, only while connected: peer != 0) is taken by
+ *    exactly one call, the next sendto or recvfrom (or cub_udp_error),
+ *    before any queued datagram: a receiver blocked on cond wakes.
  * Allocation: the ring, once per open; nothing per datagram. Datagrams
  * larger than a frame arrive reassembled (ip4_frag.c) and leave in
  * fragments (cubi_ip4_send), up to CUB_UDP_PAYLOAD_MAX bytes.
@@ -123,6 +126,21 @@ void cubi_udp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 	u->len++;
 	st->udp_delivered++;
 	cub_cond_broadcast(&u->cond);
+}
+
+/* Contexts: task, nif->lock held. */
+int cubi_udp_icmp_error(struct cub_netif *nif, cub_ip4_t dst, uint16_t dport,
+			uint16_t sport, int err)
+{
+	struct cub_udp *u = udp_find(nif, sport);
+
+	if (!u)
+		return -1;
+	if (!u->peer || u->peer != dst || u->peer_port != dport)
+		return 0;		/* Linux: unconnected sockets never hear */
+	u->err = err;
+	cub_cond_broadcast(&u->cond);	/* a blocked receiver takes it */
+	return 1;
 }
 
 /* A free port for port 0 (ephemeral, round robin), or port itself when
@@ -248,6 +266,11 @@ int cub_udp_sendto(struct cub_udp *u, cub_ip4_t dst, uint16_t port,
 	nif = udp_enter(u);
 	if (!nif)
 		return -CUB_EBADF;
+	if (u->err) {			/* the error is the send's result */
+		r = u->err;
+		u->err = 0;
+		goto out;
+	}
 	r = cubi_net_nexthop_mac(nif, dst, mac, nif->arp_resolve_ns,
 				 &u->magic, UDP_OPEN);
 	if (r == 0 && u->magic != UDP_OPEN)
@@ -258,6 +281,7 @@ int cub_udp_sendto(struct cub_udp *u, cub_ip4_t dst, uint16_t port,
 		nif->st.udp_tx++;
 		r = (int)len;
 	}
+out:
 	udp_leave(nif, u);
 	return r;
 }
@@ -297,6 +321,11 @@ int cub_udp_recvfrom(struct cub_udp *u, void *buf, size_t cap,
 			r = -CUB_EBADF;
 			break;
 		}
+		if (u->err) {
+			r = u->err;
+			u->err = 0;
+			break;
+		}
 		if (u->len) {
 			r = udp_take(u, buf, cap, src, src_port);
 			break;
@@ -308,11 +337,46 @@ int cub_udp_recvfrom(struct cub_udp *u, void *buf, size_t cap,
 		if (timeout_ns == UINT64_MAX)
 			cub_cond_wait(&u->cond, &nif->lock);
 		else if (cub_cond_timedwait(&u->cond, &nif->lock, deadline) &&
-			 !u->len && u->magic == UDP_OPEN) {
+			 !u->len && !u->err && u->magic == UDP_OPEN) {
 			r = -CUB_ETIMEDOUT;
 			break;
 		}
 	}
+	udp_leave(nif, u);
+	return r;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_udp_connect(struct cub_udp *u, cub_ip4_t dst, uint16_t port)
+{
+	struct cub_netif *nif;
+
+	if (!u || (dst && !port))
+		return -CUB_EINVAL;
+	nif = udp_enter(u);
+	if (!nif)
+		return -CUB_EBADF;
+	u->peer = dst;
+	u->peer_port = dst ? port : 0;
+	if (!dst)
+		u->err = 0;
+	udp_leave(nif, u);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_udp_error(struct cub_udp *u)
+{
+	struct cub_netif *nif;
+	int r;
+
+	if (!u)
+		return -CUB_EINVAL;
+	nif = udp_enter(u);
+	if (!nif)
+		return -CUB_EBADF;
+	r = u->err;
+	u->err = 0;
 	udp_leave(nif, u);
 	return r;
 }

@@ -19,7 +19,11 @@
  * cubi_inet_sync gives a socket its endpoint or takes it away whenever
  * its port may have changed: bind, a send's automatic bind, connect and
  * its AF_UNSPEC (their callers call it after the critical section);
- * cubi_inet_release closes it when the socket is freed.
+ * cubi_inet_release closes it when the socket is freed. It also tells
+ * the endpoint the socket's peer (cub_udp_connect), so that an ICMP port
+ * unreachable about it wakes the pump's receive with -CUB_ECONNREFUSED,
+ * which becomes the socket's pending error (icmp_in; Linux reports only
+ * such hard errors on a connected UDP socket).
  *
  * Invariants: s->ep != NULL iff ep->sock == s (both set and cleared
  * together, under inet_lock and irq off); ep->u is open from ep_open to
@@ -109,6 +113,24 @@ static void queue_in(struct cubi_inet_ep *ep, size_t n, cub_ip4_t src, uint16_t 
 	cub_free(d);
 }
 
+/* An ICMP error the stack gave the endpoint (connected: sync_locked):
+ * port unreachable becomes the socket's pending ECONNREFUSED, as on
+ * Linux, whose connected UDP sockets hear of hard errors only (without
+ * IP_RECVERR); the soft ones (host, net unreachable) are dropped. */
+static void icmp_in(struct cubi_inet_ep *ep, int err)
+{
+	unsigned long irq;
+
+	if (err != -CUB_ECONNREFUSED)
+		return;
+	irq = cub_arch_irq_save();
+	if (ep->sock && ep->sock->state == CUBI_SOCK_CONNECTED) {
+		ep->sock->err = CUB_ECONNREFUSED;
+		cubi_sock_changed(ep->sock);
+	}
+	cub_arch_irq_restore(irq);
+}
+
 /* The pump: until cub_udp_close makes its receive return -CUB_EBADF. */
 static void *pump(void *arg)
 {
@@ -124,6 +146,8 @@ static void *pump(void *arg)
 			break;
 		if (n >= 0)
 			queue_in(ep, CUB_MIN((size_t)n, sizeof(ep->buf)), src, sport);
+		else
+			icmp_in(ep, n);
 	}
 	ep_put(ep);
 	return NULL;
@@ -215,6 +239,25 @@ static long sync_locked(struct cubi_sock *s)
 	return 0;
 }
 
+/* Gives the stack s's peer (irq off to look), so that ICMP errors about
+ * it reach the endpoint: connected, or 0 (disconnected). */
+static void peer_sync(struct cubi_sock *s)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_inet_ep *ep = s->ep;
+	bool conn = s->state == CUBI_SOCK_CONNECTED;
+	uint32_t addr = conn ? s->peer_addr : 0;
+	uint16_t port = conn ? s->peer_port : 0;
+
+	if (ep)
+		ep->refs++;
+	cub_arch_irq_restore(irq);
+	if (!ep)
+		return;
+	(void)cub_udp_connect(&ep->u, port ? addr : 0, port);
+	ep_put(ep);
+}
+
 long cubi_inet_sync(struct cubi_sock *s)
 {
 	long rc;
@@ -223,6 +266,8 @@ long cubi_inet_sync(struct cubi_sock *s)
 		return 0;
 	cub_mutex_lock(&inet_lock);
 	rc = sync_locked(s);
+	if (rc == 0)
+		peer_sync(s);
 	cub_mutex_unlock(&inet_lock);
 	return rc;
 }

@@ -1,7 +1,9 @@
 /*
  * socket_opt.c - setsockopt and getsockopt for every kind of socket
  * (socket.h is the interface): the options programs set are recorded and
- * read back, none changes behaviour; the read-only ones (SO_TYPE,
+ * read back, and only SO_KEEPALIVE and TCP_KEEPIDLE / TCP_KEEPINTVL /
+ * TCP_KEEPCNT change behaviour (on network connections: the pump of
+ * socket_tcpnet.c gives them to the stack); the read-only ones (SO_TYPE,
  * SO_ERROR, SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN, the buffer sizes)
  * report the socket. SO_RCVTIMEO and SO_SNDTIMEO (struct timeval) are
  * kept and bound the waits: a receive, read or accept waits at most
@@ -121,6 +123,9 @@ static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[
 	if (optdef[i].max && (v[0] < optdef[i].min || v[0] > optdef[i].max))
 		return -CUB_EINVAL;
 	s->opt[i] = optdef[i].max ? v[0] : v[0] != 0;
+	if (i == CUBI_OPT_KEEPALIVE || i == CUBI_OPT_KEEPIDLE ||
+	    i == CUBI_OPT_KEEPINTVL || i == CUBI_OPT_KEEPCNT)
+		cubi_sock_changed(s);	/* a network connection's pump */
 	return 0;
 }
 

@@ -13,7 +13,11 @@
  * to the socket's ring; the peer's FIN becomes out->wr_shut (end of file
  * after the ring), our SHUT_WR a cub_tcp_shutdown once out's ring is
  * empty, a reset or a timeout the socket's pending error with the peer
- * gone, as a reset loopback connection shows it. So every stream call of
+ * gone, as a reset loopback connection shows it (a keep-alive or
+ * retransmission timeout: ETIMEDOUT, once, then end of file, as Linux;
+ * the pump gives SO_KEEPALIVE and TCP_KEEPIDLE/INTVL/CNT to the stack,
+ * cub_tcp_set_keepalive, whenever they change; an accepted connection
+ * inherits its listener's). So every stream call of
  * socket_stream.c (read, write, the send/recv calls and their flags,
  * MSG_PEEK, FIONREAD, SO_RCVTIMEO / SO_SNDTIMEO, poll and epoll, sendfile)
  * works on network connections unchanged.
@@ -89,6 +93,9 @@ struct cubi_tcpnet {
 	bool abort;			/* detached: reset, do not close */
 	uint32_t dst;			/* connect: the destination */
 	uint16_t dport;
+	int ka[4];			/* keep-alive given to the stack: on,
+					 * idle s, interval s, count (the
+					 * pump's; all 0: off, as it starts) */
 	unsigned char buf[];		/* connection: RX_CHUNK bytes */
 };
 
@@ -279,6 +286,7 @@ struct view {
 	size_t avail;		/* out's bytes to send, contiguous from at */
 	const unsigned char *at;
 	bool wr_shut;		/* the program's SHUT_WR */
+	int ka[4];		/* SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT */
 };
 
 static struct view look(struct cubi_tcpnet *tn, uint32_t *seq)
@@ -292,6 +300,10 @@ static struct view look(struct cubi_tcpnet *tn, uint32_t *seq)
 	if (s) {
 		v.room = s->rd_shut ? RX_CHUNK : CUBI_SOCK_RING - s->len;
 		v.wr_shut = s->wr_shut;
+		v.ka[0] = s->opt[CUBI_OPT_KEEPALIVE];
+		v.ka[1] = s->opt[CUBI_OPT_KEEPIDLE];
+		v.ka[2] = s->opt[CUBI_OPT_KEEPINTVL];
+		v.ka[3] = s->opt[CUBI_OPT_KEEPCNT];
 	}
 	v.avail = CUB_MIN(o->len, CUBI_SOCK_RING - o->head);
 	v.at = o->ring + o->head;
@@ -346,6 +358,21 @@ static void fail(struct cubi_tcpnet *tn, long err)
 	cub_arch_irq_restore(irq);
 }
 
+/* The socket's keep-alive options to the stack's connection when they
+ * changed (setsockopt wakes the pump: cubi_sock_changed reaches out). */
+static void keepalive_sync(struct cubi_tcpnet *tn, const struct view *v)
+{
+	struct cub_tcp_keepalive ka = {
+		v->ka[0] != 0, (uint64_t)v->ka[1] * CUB_NSEC_PER_SEC,
+		(uint64_t)v->ka[2] * CUB_NSEC_PER_SEC, (unsigned)v->ka[3],
+	};
+
+	if (!cub_memcmp(tn->ka, v->ka, sizeof(tn->ka)) ||
+	    cub_tcp_set_keepalive(tn->c, &ka))
+		return;
+	cub_memcpy(tn->ka, v->ka, sizeof(tn->ka));
+}
+
 /* One round: 1 when something moved, 0 when the pump may sleep, -1 when
  * it should stop (detached, or the connection died). */
 static int conn_round(struct cubi_tcpnet *tn, const struct view *v, bool *eof, bool *fin)
@@ -355,6 +382,7 @@ static int conn_round(struct cubi_tcpnet *tn, const struct view *v, bool *eof, b
 
 	if (v->gone)
 		return -1;
+	keepalive_sync(tn, v);
 	if (!*eof && v->room) {
 		n = cub_tcp_recv(tn->c, tn->buf, CUB_MIN(v->room, (size_t)RX_CHUNK), 0);
 		if (n > 0)
@@ -532,6 +560,7 @@ static void adopt(struct cubi_tcpnet *ltn, struct cub_tcp *c)
 		q->tn = tn;
 		conn_join(q, tn, a, p);
 		q->listener = l;
+		cub_memcpy(q->opt, l->opt, sizeof(q->opt));	/* as Linux */
 		cub_list_push_back(&l->queue, &q->qlink);
 		l->qlen++;
 		cubi_sock_changed(l);

@@ -324,7 +324,9 @@ static void check_sums(const struct cub_netif_stats *s)
 	    s->tcp_rx != s->tcp_bad + s->tcp_bad_cksum + s->tcp_no_port +
 			 s->tcp_backlog_drops + s->tcp_to_conn ||
 	    s->icmp_rx != s->icmp_bad + s->icmp_echo_requests +
-			  s->icmp_echo_replies + s->icmp_other ||
+			  s->icmp_echo_replies + s->icmp_other +
+			  s->icmp_err_bad + s->icmp_err_unmatched +
+			  s->icmp_err_ignored + s->icmp_err_reported ||
 	    s->udp_rx != s->udp_bad + s->udp_bad_cksum + s->udp_no_port +
 			 s->udp_queue_full + s->udp_delivered)
 		die("counters do not add up", 0);

@@ -167,6 +167,25 @@ static inline size_t t_icmp_echo(uint8_t *f, const uint8_t dst_mac[6],
 	return t_ip(f, src, dst, 1, 8 + len);
 }
 
+/* An ICMP error frame (type, code) quoting qlen bytes of a datagram
+ * (its IPv4 header first); returns its length. */
+static inline size_t t_icmp_err(uint8_t *f, const uint8_t dst_mac[6],
+				const uint8_t src_mac[6], uint32_t src,
+				uint32_t dst, uint8_t type, uint8_t code,
+				const void *quote, size_t qlen)
+{
+	uint8_t *m = f + 34;
+
+	t_eth(f, dst_mac, src_mac, 0x0800);
+	m[0] = type;
+	m[1] = code;
+	t_put16(m + 2, 0);
+	t_put32(m + 4, 0);
+	memcpy(m + 8, quote, qlen);
+	t_put16(m + 2, t_cksum(0, m, 8 + qlen));
+	return t_ip(f, src, dst, 1, 8 + qlen);
+}
+
 /* A TCP segment frame (data offset 5 + opt_len/4, options copied from
  * opt) with a correct checksum; returns its length. */
 static inline size_t t_tcp(uint8_t *f, const uint8_t dst_mac[6],
