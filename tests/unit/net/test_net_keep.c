@@ -43,8 +43,8 @@ static uint64_t t0;			/* the peer's last segment */
 /* The peer sends an empty ACK: the idle time starts. */
 static void peer_ack(void)
 {
+	t0 = cub_time_now();	/* before: the stack may take it at once */
 	peer(P0, 0x10, NULL, 0);
-	t0 = cub_time_now();
 }
 
 /* Waits (up to limit) for A to send a segment beyond `before`; returns
