@@ -341,6 +341,29 @@ static void errors(int up)
 	close(fd);
 }
 
+/* A connected socket to a host port nobody serves (slirp relays it to the
+ * host's 127.0.0.1:9; its ICMP port unreachable comes back as one from
+ * 10.0.2.2): the error is the socket's, once, as on Linux. */
+static void refused(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
+	struct sockaddr_in gw = sin_of("10.0.2.2", 9);
+	struct timeval tv = { 3, 0 };
+	socklen_t len = sizeof(err);
+	char b[4];
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	check("connect UDP to 10.0.2.2:9", connect(fd, (struct sockaddr *)&gw, sizeof(gw)) == 0);
+	check("send to it", send(fd, "x", 1, 0) == 1);
+	n = recv(fd, b, sizeof(b), 0);
+	printf("recv after the port unreachable: %zd (%s)\n", n, n < 0 ? strerror(errno) : "");
+	check("recv: ECONNREFUSED (the ICMP port unreachable)", n < 0 && errno == ECONNREFUSED);
+	check("SO_ERROR is clear after it", getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+	      err == 0);
+	close(fd);
+}
+
 /* The whole of a small file (at most 4 KiB), "" when it cannot be read. */
 static const char *file_text(const char *path)
 {
@@ -412,6 +435,7 @@ int main(int argc, char **argv)
 		tftp(fd);
 		tftp_error();
 		rcvtimeo();
+		refused();
 		proc_net(up);
 		/* fd stays open: the program exits with its pump running */
 	}
