@@ -197,7 +197,9 @@ static unsigned drain(unsigned quiet_ms)
 	}
 }
 
-static void test_burst(void)
+/* One burst of BURST ARP requests: how many the ring refused (the
+ * counters checked against what the sends returned). */
+static unsigned burst_once(void)
 {
 	struct cub_arch_nic_stats a, b;
 	uint8_t f[ARP_LEN];
@@ -217,9 +219,21 @@ static void test_burst(void)
 	CHECK_EQ(b.tx_bytes - a.tx_bytes, (uint64_t)ok * ARP_LEN);
 	CHECK_EQ(b.tx_full - a.tx_full, full);
 	CHECK(ok > 0);
-	CHECK(full > 0 || !want_full);
 	cub_printk("burst: %u sends, %u queued, %u refused with EAGAIN "
 		   "(tx_full +%u)\n", BURST, ok, full, full);
+	return full;
+}
+
+/* With want_full (a device that transmits every 10 ms) a burst must
+ * meet a full ring; a host so loaded that the device drained the ring
+ * between two sends gets up to four more bursts. */
+static void test_burst(void)
+{
+	unsigned full = burst_once();
+
+	for (int i = 0; want_full && !full && i < 4; i++)
+		full = burst_once();
+	CHECK(full > 0 || !want_full);
 	drain(100);	/* the replies to the burst */
 }
 
