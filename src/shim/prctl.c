@@ -1,7 +1,11 @@
 /*
  * prctl.c - prctl's settings a one-process machine can honour: a
  * thread's name (PR_SET_NAME/PR_GET_NAME, kept in struct cubi_thread:
- * /proc's comm shows it), and per-process flags that are recorded and
+ * /proc's comm shows it) and its keep-capabilities bit
+ * (PR_SET_KEEPCAPS/PR_GET_KEEPCAPS: per thread, as Linux keeps it in each
+ * thread's credentials; recorded only, since a uid change never drops
+ * capabilities here - Go's syscall.AllThreadsSyscall sets it on every
+ * thread and each must accept it), and per-process flags that are recorded and
  * reported back because nothing here acts on them: the parent-death
  * signal (pid 1 has no parent to die), dumpable (no core dumps),
  * no_new_privs (no exec gains privileges), the timer slack (timers fire
@@ -10,7 +14,8 @@
  *
  * Locking: a thread's name is written under irq_save, by the thread
  * itself (PR_SET_NAME) or through its /proc comm (another thread, as
- * musl's pthread_setname_np does); the flags are single words.
+ * musl's pthread_setname_np does); keepcaps only by its own thread; the
+ * flags are single words.
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
@@ -22,6 +27,8 @@
 #define PR_GET_PDEATHSIG 2
 #define PR_GET_DUMPABLE 3
 #define PR_SET_DUMPABLE 4
+#define PR_GET_KEEPCAPS 7
+#define PR_SET_KEEPCAPS 8
 #define PR_SET_NAME 15
 #define PR_GET_NAME 16
 #define PR_GET_SECCOMP 21
@@ -118,6 +125,13 @@ CUBI_SYS(prctl)
 		if (a[0] > 1)
 			return -CUB_EINVAL;
 		undumpable = !a[0];
+		return 0;
+	case PR_GET_KEEPCAPS:
+		return cubi_thread_self()->keepcaps;
+	case PR_SET_KEEPCAPS:
+		if (a[0] > 1)
+			return -CUB_EINVAL;
+		cubi_thread_self()->keepcaps = a[0];
 		return 0;
 	case PR_SET_NAME:
 		return set_name(a[0]);

@@ -150,6 +150,7 @@ static void *thread_main(void *arg)
 
 	self.fs_base = st->flags & CLONE_SETTLS ? st->tls : st->parent->fs_base;
 	cub_memcpy(self.name, st->parent->name, sizeof(self.name));	/* comm */
+	self.keepcaps = st->parent->keepcaps;	/* credentials are copied */
 	if (st->flags & CLONE_CHILD_CLEARTID)
 		self.clear_child_tid = st->child_tid;
 	if (st->flags & CLONE_CHILD_SETTID)

@@ -63,6 +63,9 @@ struct cubi_thread {
 					 * restart with SA_RESTART, or 0 */
 	char name[16];			/* prctl PR_SET_NAME (ids.c), NUL-
 					 * terminated; "": the program's */
+	bool keepcaps;			/* prctl PR_SET_KEEPCAPS: a per-thread
+					 * credential bit, as on Linux;
+					 * inherited by clone */
 };
 
 /* A new thread's signal state: the creator's mask, no alternate stack. */

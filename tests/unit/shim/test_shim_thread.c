@@ -2,7 +2,8 @@
  * test_shim_thread.c - the blocking side of the shim, run inside the
  * scheduler: futex wait/wake/requeue/bitsets/timeouts, Linux threads made
  * by clone (started on their own stack at a given rip, joined through
- * CLONE_CHILD_CLEARTID + futex like pthread_join), sleeps, exit_group and
+ * CLONE_CHILD_CLEARTID + futex like pthread_join) and what they inherit
+ * (prctl's keep-capabilities bit, per thread), sleeps, exit_group and
  * signals to self ending the program.
  */
 #include <setjmp.h>
@@ -26,6 +27,7 @@
 #define WAIT_BITSET 9
 #define WAKE_BITSET 10
 #define PRIVATE 128
+#define SYS_prctl 157
 
 static volatile uint32_t word, word2;
 static volatile int woke;
@@ -164,7 +166,21 @@ static void child_main(void)
 	fail_msg("exit returned");
 }
 
-static void clone_and_join(void)
+/* A clone'd thread's prctl PR_GET_KEEPCAPS (7) before and after it sets
+ * it to 0 with PR_SET_KEEPCAPS (8). */
+static volatile long child_caps[3];
+
+static void caps_child_main(void)
+{
+	child_caps[0] = SYS1(SYS_prctl, 7);
+	child_caps[1] = SYS2(SYS_prctl, 8, 0);
+	child_caps[2] = SYS1(SYS_prctl, 7);
+	SYS1(SYS_exit, 0);
+	fail_msg("exit returned");
+}
+
+/* Clones a thread entered at entry and waits for its exit: its tid. */
+static long clone_at(void (*entry)(void))
 {
 	uint64_t flags = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 |
 			 0x100000 | 0x200000 | 0x1000000;
@@ -182,14 +198,22 @@ static void clone_and_join(void)
 	r.rsi = (uint64_t)top;
 	r.rdx = (uint64_t)&ptid;
 	r.r10 = (uint64_t)&ctid;
-	r.rip = (uint64_t)child_main;
+	r.rip = (uint64_t)entry;
 	r.rflags = rflags;
+	ctid = 0xFFFF;
 	tid = cub_shim_syscall(&r);
 	assert_true(tid > 1);
 	assert_int_equal(ptid, tid);
 	/* pthread_join: wait until the kernel clears the tid word. */
 	while (ctid != 0)
 		futex(&ctid, WAIT, ctid, NULL, NULL, 0);
+	return tid;
+}
+
+static void clone_and_join(void)
+{
+	long tid = clone_at(child_main);
+
 	assert_int_equal(child_ran, 1);
 	assert_int_equal(child_tid_seen, tid);
 	assert_int_not_equal(SYS0(SYS_gettid), tid);
@@ -199,6 +223,31 @@ static void test_clone_thread(void **state)
 {
 	(void)state;
 	run(clone_and_join);
+}
+
+/* PR_SET_KEEPCAPS is per thread (Go's AllThreadsSyscall sets it on each
+ * thread and fails on the first refusal): a new thread starts with its
+ * creator's bit, and its own change leaves the creator's alone. */
+static void keepcaps(void)
+{
+	assert_int_equal(SYS1(SYS_prctl, 7), 0);
+	assert_int_equal(SYS2(SYS_prctl, 8, 2), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_prctl, 8, ~0ul), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_prctl, 8, 1), 0);
+	assert_int_equal(SYS1(SYS_prctl, 7), 1);
+	clone_at(caps_child_main);
+	assert_int_equal(child_caps[0], 1);
+	assert_int_equal(child_caps[1], 0);
+	assert_int_equal(child_caps[2], 0);
+	assert_int_equal(SYS1(SYS_prctl, 7), 1);
+	assert_int_equal(SYS2(SYS_prctl, 8, 0), 0);
+	assert_int_equal(SYS1(SYS_prctl, 7), 0);
+}
+
+static void test_prctl_keepcaps(void **state)
+{
+	(void)state;
+	run(keepcaps);
 }
 
 static void sleeps(void)
@@ -257,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_futex_timeouts),
 		cmocka_unit_test(test_futex_wake_paths),
 		cmocka_unit_test(test_clone_thread),
+		cmocka_unit_test(test_prctl_keepcaps),
 		cmocka_unit_test(test_sleeps),
 		cmocka_unit_test(test_exit_group_and_abort),
 	};
