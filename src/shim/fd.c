@@ -1,5 +1,5 @@
 /*
- * fd.c - the descriptor table (0-255) and the generic calls on it: close,
+ * fd.c - the descriptor table (0-4095) and the generic calls on it: close,
  * dup, fcntl, fstat, lseek; references to files (ioctl is ioctl.c's). Reads, writes and
  * how a call waits for a file are fd_rw.c's.
  *

@@ -39,8 +39,10 @@
 #define CUBI_EPOLLWRNORM 0x100u
 #define CUBI_EPOLLRDHUP 0x2000u
 
-/* Descriptors 3 .. CUBI_FD_MAX - 1 (0-2 are the console, io.c). */
-#define CUBI_FD_MAX 256
+/* Descriptors 3 .. CUBI_FD_MAX - 1 (0-2 are the console, io.c): Linux's
+ * default hard RLIMIT_NOFILE, which Go raises its soft limit to (Go's own
+ * os tests open 1200 files; a server holds a descriptor per client). */
+#define CUBI_FD_MAX 4096
 
 struct cubi_file;
 

@@ -15,6 +15,7 @@
 
 #include <cubrt/base.h>
 #include "host.h"
+#include "fd.h"
 #include "sys.h"
 
 static char out[4096];
@@ -264,14 +265,14 @@ static void test_random_and_limits(void **state)
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 1, NULL, lim), 0);
 	assert_int_equal(lim[0], UINT64_MAX);
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 7, NULL, lim), 0);	/* NOFILE */
-	assert_int_equal(lim[0], 256);
-	assert_int_equal(lim[1], 256);
+	assert_int_equal(lim[0], CUBI_FD_MAX);
+	assert_int_equal(lim[1], CUBI_FD_MAX);
 	assert_int_equal(SYS2(SYS_getrlimit, 3, lim), 0);
 	assert_int_equal(lim[0], 8 << 20);
 	assert_int_equal(SYS2(SYS_getrlimit, 16, lim), -CUB_EINVAL);
 	assert_int_equal(SYS2(SYS_getrlimit, 3, NULL), -CUB_EFAULT);
 	assert_int_equal(SYS2(SYS_getrlimit, 3, WILD), -CUB_EFAULT);
-	lim[0] = lim[1] = 256;
+	lim[0] = lim[1] = CUBI_FD_MAX;
 	assert_int_equal(SYS2(SYS_setrlimit, 7, lim), 0);
 	assert_int_equal(SYS2(SYS_setrlimit, 7, WILD), -CUB_EFAULT);
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 16, NULL, lim), -CUB_EINVAL);
@@ -283,16 +284,16 @@ static void test_random_and_limits(void **state)
  * checked as Linux checks them. */
 static void test_limits_kept(void **state)
 {
-	uint64_t lim[2] = { 64, 256 }, old[2], core[2] = { 0, 0 };
+	uint64_t lim[2] = { 64, CUBI_FD_MAX }, old[2], core[2] = { 0, 0 };
 
 	(void)state;
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 7, lim, old), 0);	/* NOFILE */
-	assert_int_equal(old[0], 256);
-	assert_int_equal(old[1], 256);
+	assert_int_equal(old[0], CUBI_FD_MAX);
+	assert_int_equal(old[1], CUBI_FD_MAX);
 	assert_int_equal(SYS2(SYS_getrlimit, 7, old), 0);
 	assert_int_equal(old[0], 64);
-	assert_int_equal(old[1], 256);
-	lim[1] = 257;				/* past the descriptor table */
+	assert_int_equal(old[1], CUBI_FD_MAX);
+	lim[1] = CUBI_FD_MAX + 1;				/* past the descriptor table */
 	assert_int_equal(SYS2(SYS_setrlimit, 7, lim), -CUB_EPERM);
 	lim[0] = 300, lim[1] = 200;		/* soft above hard */
 	assert_int_equal(SYS2(SYS_setrlimit, 4, lim), -CUB_EINVAL);
@@ -303,7 +304,7 @@ static void test_limits_kept(void **state)
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 4, lim, WILD), -CUB_EINVAL);
 	assert_int_equal(SYS2(SYS_getrlimit, 7, old), 0);	/* untouched by failures */
 	assert_int_equal(old[0], 64);
-	lim[0] = lim[1] = 256;
+	lim[0] = lim[1] = CUBI_FD_MAX;
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 7, lim, NULL), 0);
 	assert_int_equal(SYS4(SYS_prlimit64, 0, 4, core, WILD), -CUB_EFAULT);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <cubrt/mem.h>
+#include "fd.h"
 #include "sys.h"
 
 #define SYS_dup 32
@@ -26,7 +27,7 @@
 #define ADD 1
 #define DEL 2
 #define MOD 3
-#define MAX_ENTRIES 1024	/* epoll.c's MAX_SLOTS */
+#define MAX_ENTRIES (4 * CUBI_FD_MAX)	/* epoll.c's MAX_SLOTS */
 
 struct __attribute__((packed)) ev {
 	uint32_t events;
@@ -222,7 +223,7 @@ static int fill(int ep, int p[8][2], int first, int *at, long *rc)
 
 	*rc = 0;
 	for (int i = 0; i < 8; i++) {
-		for (int n = first; n < 256; n++) {
+		for (int n = first; n < CUBI_FD_MAX; n++) {
 			assert_int_equal(SYS2(SYS_dup2, p[i][0], n), n);
 			*at = n;
 			if ((*rc = ctl(ep, ADD, n, (uint64_t)i)))
@@ -248,7 +249,7 @@ static void test_epoll_capacity(void **state)
 		full_pipe(p[i]);
 	ep = (int)SYS1(SYS_epoll_create1, 0);
 	first = ep + 1;
-	per = 256 - first;			/* pairs per pipe */
+	per = CUBI_FD_MAX - first;			/* pairs per pipe */
 	assert_int_equal(fill(ep, p, first, &at, &rc), MAX_ENTRIES);
 	assert_int_equal(rc, -CUB_ENOSPC);
 	assert_int_equal(ctl(ep, ADD, p[7][0], 7), -CUB_ENOSPC);
@@ -261,7 +262,7 @@ static void test_epoll_capacity(void **state)
 	assert_int_equal(counts[0], 0);
 	assert_int_equal(counts[1], per);
 	assert_int_equal(counts[9], 1);
-	for (int n = first; n < 256; n++)
+	for (int n = first; n < CUBI_FD_MAX; n++)
 		assert_int_equal(SYS1(SYS_close, n), 0);
 	assert_int_equal(SYS1(SYS_close, ep), 0);
 	for (int i = 0; i < 8; i++) {

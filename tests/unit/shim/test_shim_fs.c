@@ -450,7 +450,7 @@ static void dup_body(void)
 	assert_int_equal(SYS3(SYS_read, d, buf, 9), 3);	/* still open */
 	assert_int_equal(SYS2(SYS_dup2, d, d), d);
 	assert_int_equal(SYS2(SYS_dup2, 99, d), -CUB_EBADF);
-	assert_int_equal(SYS2(SYS_dup2, d, 256), -CUB_EBADF);
+	assert_int_equal(SYS2(SYS_dup2, d, CUBI_FD_MAX), -CUB_EBADF);
 	assert_int_equal(SYS3(SYS_dup3, d, d, 0), -CUB_EINVAL);
 	assert_int_equal(SYS3(SYS_dup3, d, 9, 1), -CUB_EINVAL);
 	assert_int_equal(SYS3(SYS_dup3, d, 9, O_CLOEXEC), 9);
@@ -458,7 +458,7 @@ static void dup_body(void)
 	assert_int_equal(SYS3(SYS_fcntl, d, 1030, 20), 20);	/* F_DUPFD_CLOEXEC */
 	assert_int_equal(SYS2(SYS_fcntl, 20, 1), 1);
 	assert_int_equal(SYS3(SYS_fcntl, d, 0, 20), 21);	/* lowest free >= 20 */
-	assert_int_equal(SYS3(SYS_fcntl, d, 0, 300), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_fcntl, d, 0, CUBI_FD_MAX), -CUB_EINVAL);
 	for (int i = 9; i <= 21; i++)
 		SYS1(SYS_close, i);
 	/* stdout into a file and back: the console file survives. */
@@ -475,7 +475,7 @@ static void dup_body(void)
 	while ((d = (int)SYS1(SYS_dup, fd)) >= 0)
 		;
 	assert_int_equal(d, -EMFILE);
-	for (int i = 3; i < 256; i++)
+	for (int i = 3; i < CUBI_FD_MAX; i++)
 		assert_int_equal(SYS1(SYS_close, i), 0);
 }
 
@@ -642,11 +642,36 @@ static void test_dev(void **state)
 	run(console_body);
 }
 
+/* Linux's default hard RLIMIT_NOFILE, 4096, and as many descriptors:
+ * Go raises its soft limit to it, and its os tests open 1200 files at
+ * once (a server keeps one per client). */
+static void many_open_body(void)
+{
+	uint64_t lim[2];
+	int fd;
+
+	assert_int_equal(SYS2(SYS_getrlimit, 7, lim), 0);	/* NOFILE */
+	assert_int_equal(lim[0], 4096);
+	assert_int_equal(lim[1], 4096);
+	assert_int_equal(SYS1(SYS_close, make("/many", "x")), 0);
+	for (int i = 0; i < 1200; i++) {
+		fd = (int)SYS2(SYS_open, "/many", 0);
+		assert_int_equal(fd, 3 + i);
+	}
+	assert_int_equal(SYS3(SYS_read, 1202, buf, 2), 1);
+	assert_int_equal(SYS2(SYS_dup2, 3, 4095), 4095);
+	assert_int_equal(SYS2(SYS_dup2, 3, 4096), -CUB_EBADF);
+	assert_int_equal(SYS1(SYS_close, 4095), 0);
+	for (int i = 0; i < 1200; i++)
+		assert_int_equal(SYS1(SYS_close, 3 + i), 0);
+}
+
 static void test_dup(void **state)
 {
 	(void)state;
 	run(dup_body);
 	run(unlinked_body);
+	run(many_open_body);
 }
 
 /* ------------------------------------------------------------ links */

@@ -21,6 +21,7 @@
 #include <cubrt/mem.h>
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
+#include "fd.h"
 #include "sys.h"
 #include "sigpipe.h"
 #include "../mem/death.h"
@@ -390,8 +391,8 @@ static void test_pipe_emfile(void **state)
 	while ((rc = SYS2(SYS_pipe2, fds, 0)) == 0)
 		made++;
 	assert_int_equal(rc, -24);	/* EMFILE */
-	assert_int_equal(made, (256 - 3) / 2);
-	for (int fd = 3; fd < 256; fd++)
+	assert_int_equal(made, (CUBI_FD_MAX - 3) / 2);
+	for (int fd = 3; fd < CUBI_FD_MAX; fd++)
 		assert_int_equal(SYS1(SYS_close, fd), fd < 3 + 2 * made ? 0 : -CUB_EBADF);
 }
 
