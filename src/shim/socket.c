@@ -310,6 +310,7 @@ struct cubi_sock *cubi_sock_new(int domain, int type, unsigned flags)
 	s->opt[CUBI_OPT_KEEPIDLE] = 7200;	/* Linux's defaults */
 	s->opt[CUBI_OPT_KEEPINTVL] = 75;
 	s->opt[CUBI_OPT_KEEPCNT] = 9;
+	s->opt[CUBI_OPT_TTL] = CUBI_IP_DEFAULT_TTL;
 	return s;
 }
 

@@ -40,6 +40,8 @@
 #define CUBI_SOCK_DGRAM 2
 #define CUBI_SOCK_RAW 3
 #define CUBI_SOCK_SEQPACKET 5
+#define CUBI_IPPROTO_IP 0
+#define CUBI_IP_DEFAULT_TTL 64	/* Linux's net.ipv4.ip_default_ttl */
 #define CUBI_IPPROTO_TCP 6
 #define CUBI_IPPROTO_UDP 17
 #define CUBI_SOL_SOCKET 1
@@ -89,7 +91,7 @@ enum cubi_sock_state { CUBI_SOCK_UNCONNECTED, CUBI_SOCK_LISTENING, CUBI_SOCK_CON
 /* Options recorded for getsockopt (socket_opt.c); they change nothing. */
 enum { CUBI_OPT_REUSEADDR, CUBI_OPT_BROADCAST, CUBI_OPT_KEEPALIVE,
        CUBI_OPT_REUSEPORT, CUBI_OPT_NODELAY, CUBI_OPT_KEEPIDLE,
-       CUBI_OPT_KEEPINTVL, CUBI_OPT_KEEPCNT, CUBI_OPT_N };
+       CUBI_OPT_KEEPINTVL, CUBI_OPT_KEEPCNT, CUBI_OPT_TTL, CUBI_OPT_N };
 
 /*
  * A socket. A message socket (UDP, AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET)

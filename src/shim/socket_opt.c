@@ -10,9 +10,13 @@
  * SO_RCVTIMEO and a stream send or write SO_SNDTIMEO (socket_dgram.c,
  * socket_stream.c, socket_conn.c, fd_rw.c through the socket's timeo
  * op), then returns what it moved or -EAGAIN, as on Linux.
+ * IPPROTO_IP's IP_TTL (1..255, -1 for the default 64; recorded only: the
+ * network stack sends its own TTL) is an AF_INET socket's; Go's tests
+ * set it from Dialer.Control and ListenConfig.Control.
  * Unknown options: -ENOPROTOOPT (SO_PEERCRED and
- * SO_PASSCRED too); IPPROTO_TCP on AF_UNIX: -EOPNOTSUPP, as on Linux;
- * any level but SOL_SOCKET on AF_NETLINK (SOL_NETLINK): -ENOPROTOOPT.
+ * SO_PASSCRED too); IPPROTO_TCP or IPPROTO_IP on AF_UNIX: -EOPNOTSUPP,
+ * as on Linux; any level but SOL_SOCKET on AF_NETLINK (SOL_NETLINK):
+ * -ENOPROTOOPT.
  *
  * Locking: the fd layer's critical section (interrupts disabled) around
  * every look at a socket; the values are copied in before and out after.
@@ -34,6 +38,7 @@
 #define SO_ACCEPTCONN 30
 #define SO_PROTOCOL 38
 #define SO_DOMAIN 39
+#define IP_TTL 2
 
 /* The recorded options: level, name and the values setsockopt takes
  * (max == 0: a boolean, stored as 0/1). */
@@ -48,6 +53,7 @@ static const struct {
 	[CUBI_OPT_KEEPIDLE] = { CUBI_IPPROTO_TCP, 4, 1, 32767 },	/* Linux's limits */
 	[CUBI_OPT_KEEPINTVL] = { CUBI_IPPROTO_TCP, 5, 1, 32767 },
 	[CUBI_OPT_KEEPCNT] = { CUBI_IPPROTO_TCP, 6, 1, 127 },
+	[CUBI_OPT_TTL] = { CUBI_IPPROTO_IP, IP_TTL, 1, 255 },
 };
 
 /* s's recorded option (level, name), or -1: none (TCP's on UDP too). */
@@ -71,7 +77,7 @@ static long check_level(long domain, int level)
 		return -CUB_ENOPROTOOPT;	/* SOL_NETLINK's: none kept */
 	if (domain == CUBI_AF_UNIX)
 		return -CUB_EOPNOTSUPP;
-	return level == CUBI_IPPROTO_TCP ? 0 : -CUB_ENOPROTOOPT;
+	return level == CUBI_IPPROTO_TCP || level == CUBI_IPPROTO_IP ? 0 : -CUB_ENOPROTOOPT;
 }
 
 static bool is_timeo(int level, int name)
@@ -120,6 +126,10 @@ static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[
 		return 0;	/* the ring's (UDP: budget's) size is fixed */
 	if (i < 0)
 		return -CUB_ENOPROTOOPT;
+	if (i == CUBI_OPT_TTL && v[0] == -1) {
+		s->opt[i] = CUBI_IP_DEFAULT_TTL;	/* Linux: back to the default */
+		return 0;
+	}
 	if (optdef[i].max && (v[0] < optdef[i].min || v[0] > optdef[i].max))
 		return -CUB_EINVAL;
 	s->opt[i] = optdef[i].max ? v[0] : v[0] != 0;

@@ -519,6 +519,7 @@ static void test_socketpair(void **state)
 	assert_int_equal(SYS3(SYS_connect, sv[0], &a, 16), -CUB_EINVAL);	/* AF_UNIX */
 	assert_int_equal(SYS2(SYS_listen, sv[0], 1), -CUB_EINVAL);	/* unbound */
 	assert_int_equal(setopt_int(sv[0], TCP, 1, 1), -CUB_EOPNOTSUPP);
+	assert_int_equal(setopt_int(sv[0], 0, 2, 1), -CUB_EOPNOTSUPP);	/* IP_TTL */
 	assert_int_equal(getopt_int(sv[0], SOL_SOCKET, 39), AF_UNIX);	/* SO_DOMAIN */
 	assert_int_equal(getopt_int(sv[0], SOL_SOCKET, 38), 0);	/* SO_PROTOCOL */
 	assert_int_equal(getopt_int(sv[0], SOL_SOCKET, 3), SOCK_STREAM);
@@ -545,7 +546,7 @@ static void test_socket_options(void **state)
 	assert_int_equal(setopt_int(pfd[0], SOL_SOCKET, 2, 1), -CUB_ENOTSOCK);
 	assert_int_equal(setopt_int(s, SOL_SOCKET, 999, 1), -CUB_ENOPROTOOPT);
 	assert_int_equal(setopt_int(s, SOL_SOCKET, 3, 1), -CUB_ENOPROTOOPT);	/* SO_TYPE */
-	assert_int_equal(setopt_int(s, 0, 1, 1), -CUB_ENOPROTOOPT);		/* IPPROTO_IP */
+	assert_int_equal(setopt_int(s, 0, 1, 1), -CUB_ENOPROTOOPT);		/* IP_TOS */
 	assert_int_equal(setopt_int(s, 41, 26, 1), -CUB_ENOPROTOOPT);	/* IPV6_V6ONLY */
 	assert_int_equal(setopt_int(s, TCP, 2, 1), -CUB_ENOPROTOOPT);	/* TCP_MAXSEG */
 	assert_int_equal(SYS6(SYS_setsockopt, s, SOL_SOCKET, 2, v, 2, 0), -CUB_EINVAL);
@@ -556,6 +557,17 @@ static void test_socket_options(void **state)
 		assert_int_equal(setopt_int(s, bools[i][0], bools[i][1], 5), 0);
 		assert_int_equal(getopt_int(s, bools[i][0], bools[i][1]), 1);
 	}
+	assert_int_equal(getopt_int(s, 0, 2), 64);		/* IP_TTL */
+	assert_int_equal(setopt_int(s, 0, 2, 1), 0);
+	assert_int_equal(getopt_int(s, 0, 2), 1);
+	assert_int_equal(setopt_int(s, 0, 2, 255), 0);
+	assert_int_equal(getopt_int(s, 0, 2), 255);
+	assert_int_equal(setopt_int(s, 0, 2, 0), -CUB_EINVAL);
+	assert_int_equal(setopt_int(s, 0, 2, 256), -CUB_EINVAL);
+	assert_int_equal(setopt_int(s, 0, 2, -2), -CUB_EINVAL);
+	assert_int_equal(getopt_int(s, 0, 2), 255);
+	assert_int_equal(setopt_int(s, 0, 2, -1), 0);		/* the default */
+	assert_int_equal(getopt_int(s, 0, 2), 64);
 	assert_int_equal(getopt_int(s, TCP, 4), 7200);		/* TCP_KEEPIDLE */
 	assert_int_equal(setopt_int(s, TCP, 4, 30), 0);
 	assert_int_equal(getopt_int(s, TCP, 4), 30);
