@@ -1,7 +1,8 @@
 /*
  * fs_names.c - the file-system calls that change names: mkdir, rmdir,
  * unlink, rename, link, symlink (and their *at forms), readlink(at); and
- * the working directory and umask: getcwd, chdir, fchdir, umask. The
+ * the working directory and umask: getcwd, chdir, fchdir, umask, and the
+ * directory a program starts in (CUBRT_CWD, cubi_fs_start_cwd). The
  * attribute calls (chmod, utimensat and the like) are fs_attr.c's. fs.c
  * has the plumbing and locking; the working directory and the umask live
  * there too (fs lock held to use them).
@@ -11,6 +12,7 @@
  * find it there: -EEXIST); readlink reads the link itself.
  */
 #include <cubrt/arch.h>
+#include <cubrt/fmt.h>
 #include <cubrt/heap.h>
 #include <cubrt/string.h>
 
@@ -431,6 +433,38 @@ static long fchdir_op(struct cubi_rnode *n, struct cubi_file *f, void *arg)
 CUBI_SYS(fchdir)
 {
 	return cubi_fs_fd_call(A0(r), -CUB_ENOTDIR, fchdir_op, NULL);
+}
+
+/* What chdir does, for a path of cubrt's own (no user copy). */
+static long start_cwd(const char *path)
+{
+	struct cubi_rnode *n;
+	struct cubi_file *f;
+	long rc;
+
+	if (path[0] != '/')
+		return -CUB_EINVAL;	/* relative to nothing yet */
+	if (cub_strnlen(path, PATH_MAX) == PATH_MAX)
+		return -CUB_ENAMETOOLONG;
+	cubi_fs_lock();
+	rc = cubi_path_resolve_obj(cubi_ramfs_root(), path, CUBI_WALK_FOLLOW, &n, &f);
+	if (rc == 0)
+		rc = f ? -CUB_ENOTDIR : set_cwd(n);
+	cubi_fs_unlock();
+	return rc;
+}
+
+long cubi_fs_start_cwd(const char *path)
+{
+	long rc;
+
+	if (!path)
+		return 0;
+	rc = start_cwd(path);
+	if (rc)
+		cub_printk("cwd: CUBRT_CWD=%s: %s; the working directory is /\n", path,
+			   cub_strerror((int)rc));
+	return rc;
 }
 
 CUBI_SYS(umask)

@@ -10,8 +10,10 @@
  * envp's, each run contiguous: /proc/1/cmdline and environ read them
  * there (procfs.h). Before the program runs, the network card (if
  * any) comes up as its environment's CUBRT_NET says (netdev.c), the
- * wall clock is set from the SNTP server CUBRT_NTP names (netdev.c), and
- * the directory CUBRT_PERSIST names is restored from its disk (persist.c).
+ * wall clock is set from the SNTP server CUBRT_NTP names (netdev.c), the
+ * directory CUBRT_PERSIST names is restored from its disk (persist.c),
+ * and the program starts in the directory CUBRT_CWD names, else in "/"
+ * (fs_names.c; Go's package tests want their package's directory).
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
@@ -125,6 +127,7 @@ int cubi_shim_start(const struct cubi_program *pg, int argc, char *const argv[],
 	cubi_netdev_up(envp);	/* the network card, if there is one */
 	cubi_netdev_time(envp);	/* the clock from CUBRT_NTP, if asked */
 	cubi_persist_up(envp);	/* the persisted directory, if asked */
+	cubi_fs_start_cwd(cubi_env_find(envp, "CUBRT_CWD"));
 	stack = cubi_mm_map(0, STACK_SIZE, CUB_PROT_READ | CUB_PROT_WRITE, false, false);
 	if (stack < 0)
 		return (int)stack;

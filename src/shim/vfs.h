@@ -39,6 +39,13 @@ bool cubi_fs_lock_waited(void);
 /* fs.c: creates /tmp and unpacks every boot module that is a cpio
  * archive into the tree; logs what it did. Contexts: task, once. */
 void cubi_fs_boot(void);
+/* fs_names.c: a program's working directory from the start, path (the
+ * value of CUBRT_CWD; NULL: "/", nothing done): an absolute path to a
+ * directory (links followed), as chdir would take it. 0, or -errno
+ * (-CUB_EINVAL for a relative path, -CUB_ENOENT, -CUB_ENOTDIR, ...) after
+ * one console line "cwd: CUBRT_CWD=<path>: <error>; the working
+ * directory is /". Contexts: task, no fs lock held. */
+long cubi_fs_start_cwd(const char *path);
 
 /* path.c: a path split into the directory that holds its last component
  * and that component. len 0: the path names dir itself ("/", or a last

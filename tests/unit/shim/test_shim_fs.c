@@ -35,6 +35,7 @@
 #define SYS_truncate 76
 #define SYS_ftruncate 77
 #define SYS_getcwd 79
+#define SYS_symlink 88
 #define SYS_fchdir 81
 #define SYS_rename 82
 #define SYS_mkdir 83
@@ -380,6 +381,34 @@ static void test_dirs(void **state)
 
 /* ------------------------------------------------- working directory */
 
+/* CUBRT_CWD's value: the program starts there (links followed), or in
+ * "/" after a console line saying why not. */
+static void start_cwd_body(void)
+{
+	static char out[1024];
+
+	assert_int_equal(SYS2(SYS_mkdir, "/w", 0755), 0);
+	assert_int_equal(SYS2(SYS_mkdir, "/w/src", 0755), 0);
+	assert_int_equal(SYS2(SYS_symlink, "/w/src", "/ln"), 0);
+	assert_int_equal(SYS1(SYS_close, make("/w/f", "x")), 0);
+	assert_int_equal(cubi_fs_start_cwd(NULL), 0);		/* unset: "/" */
+	assert_int_equal(SYS2(SYS_getcwd, buf, sizeof(buf)), 2);
+	assert_int_equal(cubi_fs_start_cwd("/ln"), 0);
+	assert_int_equal(SYS2(SYS_getcwd, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "/w/src");
+	assert_int_equal(SYS2(SYS_access, "../f", 0), 0);
+	cubi_host_capture_console(out, sizeof(out));
+	assert_int_equal(cubi_fs_start_cwd("w/src"), -CUB_EINVAL);
+	assert_int_equal(cubi_fs_start_cwd("/w/none"), -CUB_ENOENT);
+	assert_int_equal(cubi_fs_start_cwd("/w/f"), -ENOTDIR);
+	assert_int_equal(cubi_fs_start_cwd(""), -CUB_EINVAL);
+	cubi_host_capture_console(NULL, 0);
+	assert_non_null(strstr(out, "cwd: CUBRT_CWD=/w/none: "));
+	assert_non_null(strstr(out, "the working directory is /\n"));
+	assert_int_equal(SYS2(SYS_getcwd, buf, sizeof(buf)), 7);	/* kept */
+	assert_int_equal(SYS1(SYS_chdir, "/"), 0);
+}
+
 static void cwd_body(void)
 {
 	char small[4];
@@ -666,6 +695,12 @@ static void many_open_body(void)
 		assert_int_equal(SYS1(SYS_close, 3 + i), 0);
 }
 
+static void test_start_cwd(void **state)
+{
+	(void)state;
+	run(start_cwd_body);
+}
+
 static void test_dup(void **state)
 {
 	(void)state;
@@ -677,7 +712,6 @@ static void test_dup(void **state)
 /* ------------------------------------------------------------ links */
 
 #define SYS_link 86
-#define SYS_symlink 88
 #define SYS_linkat 265
 #define SYS_symlinkat 266
 #define SYS_readlinkat 267
@@ -1123,6 +1157,7 @@ int main(void)
 		cmocka_unit_test(test_stat),
 		cmocka_unit_test(test_dirs),
 		cmocka_unit_test(test_cwd),
+		cmocka_unit_test(test_start_cwd),
 		cmocka_unit_test(test_dup),
 		cmocka_unit_test(test_dev),
 		cmocka_unit_test(test_mmap),
