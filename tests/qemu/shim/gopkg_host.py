@@ -2,10 +2,15 @@
 """tests/qemu/shim/gopkg_host.py - Go's own tests of one standard-library
 package, run on cubrt: the test binary (`go test -c`) built into IMAGE by
 `scripts/go-image --test`, booted with the package's directory as its
-working directory "/" (--files DIR: its testdata/, as `go test` gives).
+working directory, as `go test` runs it.
 
-usage: gopkg_host.py RUNNER IMAGE PACKAGE EXCLUDES [--files DIR]
-                     [--timeout SEC] [--mem SIZE] [GUEST-ARG ...]
+usage: gopkg_host.py RUNNER IMAGE PACKAGE EXCLUDES [--tree DIR]... [--cwd DIR]
+                     [--files DIR]... [--timeout SEC] [--mem SIZE] [GUEST-ARG ...]
+
+  --tree DIR   packs the host's DIR (absolute) into a cpio archive at the
+               same path (the package's directory, its testdata/ with it)
+  --cwd DIR    the program starts in DIR (CUBRT_CWD=DIR, docs/shim.md)
+  --files, --mem, --timeout go to the runner (scripts/run)
 
   1. boots IMAGE -test.list . for the names of its tests, examples and
      fuzz targets (whose seed corpora run as tests);
@@ -20,7 +25,7 @@ with no "--- FAIL" and no "unimplemented syscall". Prints one summary line
     gopkg PACKAGE: N run, P passed, S skipped, E excluded (B boots)
 or, after all the boots, the failed ones and exits non-zero.
 """
-import re, subprocess, sys, time
+import atexit, os, re, shutil, subprocess, sys, tempfile, time
 
 CMDLINE = 1024 - 1		# platform/x86 keeps 1023 bytes of it
 FIXED = "-test.short -test.v -test.run "
@@ -34,19 +39,40 @@ def parse(argv):
     if len(argv) < 5:
         usage()
     opts = {"runner": argv[1], "image": argv[2], "pkg": argv[3],
-            "excludes": argv[4], "run": [], "guest": [], "timeout": "120"}
+            "excludes": argv[4], "run": [], "guest": [], "timeout": "120", "trees": []}
     rest = argv[5:]
     while rest:
         a = rest.pop(0)
-        if a in ("--files", "--mem", "--timeout") and rest:
+        if a in ("--files", "--mem", "--timeout", "--tree", "--cwd") and rest:
             v = rest.pop(0)
             if a == "--timeout":
                 opts["timeout"] = v
+            elif a == "--tree":
+                opts["trees"].append(v)
+            elif a == "--cwd":
+                opts["guest"].append("CUBRT_CWD=" + v)
             else:
                 opts["run"] += [a, v]
         else:
             opts["guest"].append(a)
     return opts
+
+
+def pack(trees, path):
+    """A newc cpio archive at path holding each tree at its own path (the
+    shim makes the parent directories)."""
+    names = []
+    for t in trees:
+        if not os.path.isabs(t) or not os.path.isdir(t):
+            sys.exit("FAIL: --tree %s: not an absolute directory" % t)
+        rel = os.path.relpath(t, "/")
+        names += sorted(os.path.join(rel, os.path.relpath(os.path.join(d, n), t))
+                        for d, ds, fs in os.walk(t) for n in ds + fs)
+        names.append(rel)
+    names.sort()		# a directory before what it holds
+    with open(path, "wb") as out:
+        subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd="/", check=True,
+                       input="\n".join(names).encode() + b"\n", stdout=out)
 
 
 def excluded(path, pkg):
@@ -65,8 +91,15 @@ def excluded(path, pkg):
     return out
 
 
+def is_env(word):
+    """A NAME=value word: the guest's environment (scripts/run)."""
+    return re.match(r"[A-Za-z_][A-Za-z0-9_]*=", word) is not None
+
+
 def boot(o, args):
-    cmd = [o["runner"], "--timeout", o["timeout"]] + o["run"] + [o["image"]] + args
+    """Boots IMAGE with args after the environment words: (status, output)."""
+    env = [a for a in o["guest"] if is_env(a)]
+    cmd = [o["runner"], "--timeout", o["timeout"]] + o["run"] + [o["image"]] + env + args
     t = time.time()
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, errors="replace")
@@ -76,7 +109,7 @@ def boot(o, args):
 
 
 def names(o):
-    rc, out = boot(o, ["-test.list", "."])
+    rc, out = boot(o, ["-test.list", "."] + [a for a in o["guest"] if not is_env(a)])
     found = [l for l in out.splitlines() if re.fullmatch(r"(Test|Example|Fuzz)\w*", l)]
     if rc != 0 or not found:
         sys.exit("FAIL: %s -test.list: status %d, %d names" % (o["pkg"], rc, len(found)))
@@ -111,6 +144,11 @@ def check(o, out, rc, part, nran, nwant):
 
 def main():
     o = parse(sys.argv)
+    if o["trees"]:
+        tmp = tempfile.mkdtemp(prefix="gopkg")
+        atexit.register(shutil.rmtree, tmp)
+        pack(o["trees"], os.path.join(tmp, "tree.cpio"))
+        o["run"] += ["--files", os.path.join(tmp, "tree.cpio")]
     excl = excluded(o["excludes"], o["pkg"])
     found = names(o)
     for r in excl:
@@ -121,7 +159,8 @@ def main():
     passed = skipped = boots = 0
     failed = []
     for part in chunks(todo, room):
-        rc, out = boot(o, FIXED.split() + ["^(%s)$" % "|".join(part)] + o["guest"])
+        rc, out = boot(o, FIXED.split() + ["^(%s)$" % "|".join(part)] +
+                       [a for a in o["guest"] if not is_env(a)])
         boots += 1
         passed += len(re.findall(r"^--- PASS", out, re.M))
         skipped += len(re.findall(r"^--- SKIP", out, re.M))
