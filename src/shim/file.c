@@ -26,6 +26,7 @@
 #define SEEK_END 2
 #define SEEK_DATA 3
 #define SEEK_HOLE 4
+#define DT_FIFO 1
 #define DT_CHR 2
 #define DT_BLK 6
 #define DT_DIR 4
@@ -258,7 +259,7 @@ static size_t put_dirent(char *dst, const struct cubi_rdirent *e, size_t reclen)
 	uint8_t type = fmt == CUBI_S_IFDIR ? DT_DIR : fmt == CUBI_S_IFCHR ? DT_CHR :
 		       fmt == CUBI_S_IFBLK ? DT_BLK :
 		       fmt == CUBI_S_IFSOCK ? DT_SOCK : fmt == CUBI_S_IFLNK ? DT_LNK :
-		       DT_REG;
+		       fmt == CUBI_S_IFIFO ? DT_FIFO : DT_REG;
 
 	cub_memset(dst, 0, reclen);
 	cub_memcpy(dst, &e->ino, 8);

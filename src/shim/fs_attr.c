@@ -21,9 +21,10 @@
  * succeeds and, like Linux's for a non-directory, clears the set-user-ID
  * bit and the set-group-ID bit (when group-executable) unless both ids
  * are -1; any other owner: -EPERM, never a change that is not kept.
- * Nodes: mknod makes regular files (S_IFREG or type 0); fifos would need
- * named pipes (-EOPNOTSUPP), device nodes a driver (-EPERM: only dev.c's
- * devices exist), sockets a bound socket (-EOPNOTSUPP: bind makes them).
+ * Nodes: mknod makes regular files (S_IFREG or type 0) and named pipes
+ * (S_IFIFO: mkfifo; pipe.c opens them); device nodes would need a driver
+ * (-EPERM: only dev.c's devices exist), sockets a bound socket
+ * (-EOPNOTSUPP: bind makes them).
  *
  * Locking: each call does its work under the fs lock through
  * cubi_fs_path_call or cubi_fs_fd_call (fs.c, fs_impl.h); what holds for
@@ -327,6 +328,9 @@ static long mknod_op(struct cubi_rnode *start, const char *path, void *arg)
 	if (w.slash)	/* "name/": a directory's form, never a file's */
 		return cubi_ramfs_lookup(w.dir, w.name, w.len, &n) == 0 ? -CUB_EEXIST
 									   : -CUB_ENOENT;
+	if ((*(uint32_t *)arg & CUBI_S_IFMT) == CUBI_S_IFIFO)
+		return cubi_ramfs_mkfifo(w.dir, w.name, w.len, *(uint32_t *)arg & 07777 &
+					 ~cubi_fs_umask, cubi_fifo_new_id(), &n);
 	return cubi_ramfs_create(w.dir, w.name, w.len, CUBI_S_IFREG |
 				 (*(uint32_t *)arg & 07777 & ~cubi_fs_umask), &n);
 }
@@ -334,9 +338,9 @@ static long mknod_op(struct cubi_rnode *start, const char *path, void *arg)
 static long mknod_at(long dirfd, uintptr_t upath, uint32_t mode)
 {
 	switch (mode & CUBI_S_IFMT) {
-	case 0: case CUBI_S_IFREG:
+	case 0: case CUBI_S_IFREG: case CUBI_S_IFIFO:
 		return cubi_fs_path_call(dirfd, upath, false, mknod_op, &mode);
-	case CUBI_S_IFIFO: case CUBI_S_IFSOCK:
+	case CUBI_S_IFSOCK:
 		return -CUB_EOPNOTSUPP;
 	case CUBI_S_IFCHR: case CUBI_S_IFBLK: case CUBI_S_IFDIR:
 		return -CUB_EPERM;	/* Linux: a directory needs mkdir */

@@ -14,7 +14,9 @@
  * no name left; an open file outside the tree opens anew through its
  * kind (reopen: a pipe, the console, a device; sockets and anon inodes
  * -ENXIO, as on Linux; with O_PATH an O_PATH file of any of them,
- * opath.c); stat and access look at the object.
+ * opath.c); stat and access look at the object. A named pipe's node
+ * (mkfifo) opens an end of its pipe (pipe.c), and an open for reading
+ * or writing only then waits for the other end outside the fs lock.
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
@@ -146,6 +148,9 @@ static long open_op(struct cubi_rnode *start, const char *path, void *arg)
 		return o->file ? 0 : rc;
 	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFSOCK) {
 		return -CUB_ENXIO;	/* Linux: sockets are not opened by name */
+	} else if ((st.mode & CUBI_S_IFMT) == CUBI_S_IFIFO) {	/* O_TRUNC: none */
+		o->file = cubi_fifo_open(cubi_ramfs_fifo_id(n), keep, &rc);
+		return o->file ? 0 : rc;
 	} else if (cubi_ramfs_synth(n, &tag)) {		/* generated: /proc */
 		o->file = cubi_procfs_open(n, w.dir, w.name, w.len, keep, &rc);
 		return o->file ? 0 : rc;
@@ -170,9 +175,12 @@ static long do_open(long dirfd, uintptr_t upath, unsigned flags, uint32_t mode)
 	fd = cubi_fs_path_call(dirfd, upath, false, open_op, &o);
 	if (fd)
 		return fd;
-	irq = cub_arch_irq_save();
-	fd = cubi_fd_install(o.file, flags & CUBI_O_CLOEXEC);
-	cub_arch_irq_restore(irq);
+	fd = cubi_fifo_wait(o.file);	/* a named pipe's partner (pipe.c) */
+	if (fd == 0) {
+		irq = cub_arch_irq_save();
+		fd = cubi_fd_install(o.file, flags & CUBI_O_CLOEXEC);
+		cub_arch_irq_restore(irq);
+	}
 	if (fd < 0 && !o.file->refs) {	/* a new file: released (file.c's
 					 * free locks); not the console */
 		o.file->refs = 1;

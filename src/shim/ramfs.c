@@ -340,6 +340,18 @@ uint32_t cubi_ramfs_sock_id(const struct cubi_rnode *n)
 	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFSOCK ? n->rdev : 0;
 }
 
+int cubi_ramfs_mkfifo(struct cubi_rnode *dir, const char *name, size_t len,
+		      uint32_t mode, uint32_t id, struct cubi_rnode **out)
+{
+	CUB_ASSERT(id != 0);
+	return add_node(dir, name, len, CUBI_S_IFIFO, mode, id, out);
+}
+
+uint32_t cubi_ramfs_fifo_id(const struct cubi_rnode *n)
+{
+	return (n->mode & CUBI_S_IFMT) == CUBI_S_IFIFO ? n->rdev : 0;
+}
+
 int cubi_ramfs_create(struct cubi_rnode *dir, const char *name, size_t len,
 		      uint32_t mode, struct cubi_rnode **out)
 {

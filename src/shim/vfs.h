@@ -166,6 +166,19 @@ bool cubi_opath_text(struct cubi_file *f, char *buf, size_t size);
  * (access mode 3), -CUB_ENOMEM. f referenced; the new file has no
  * reference yet. */
 struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *err);
+/* pipe.c: named pipes. A new id for a FIFO node (never 0; any context).
+ * cubi_fifo_open: an end of the named pipe id (made if none is open)
+ * with flags' access mode and O_NONBLOCK, a reader and/or writer from
+ * now on; NULL and *err: -CUB_EINVAL (access mode 3), -CUB_ENXIO
+ * (O_WRONLY|O_NONBLOCK with no reader), -CUB_ENOMEM. The file has no
+ * reference yet. cubi_fifo_wait: what open(2) waits for after that,
+ * with no fs lock held (contexts: task): an end for reading only,
+ * without O_NONBLOCK, until a writer is there or opened since, one for
+ * writing only until a reader; 0 (at once for any other file) or
+ * -CUB_EINTR. */
+uint32_t cubi_fifo_new_id(void);
+struct cubi_file *cubi_fifo_open(uint32_t id, unsigned flags, long *err);
+long cubi_fifo_wait(struct cubi_file *f);
 /* misc.c: the host name (uname's nodename, as sethostname left it),
  * NUL-terminated. Any context. */
 void cubi_hostname(char out[65]);

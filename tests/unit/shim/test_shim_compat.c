@@ -510,7 +510,12 @@ static void attr_body(void)
 	assert_int_equal(SYS3(133, "/n", 0600, 0), -CUB_EEXIST);
 	assert_int_equal(SYS4(259, AT_FDCWD, "/m", 0644, 0), 0);
 	assert_int_equal(SYS3(133, "/q/", 0600, 0), -CUB_ENOENT);
-	assert_int_equal(SYS3(133, "/fifo", 010600, 0), -EOPNOTSUPP);
+	assert_int_equal(SYS3(133, "/fifo", 010600, 0), 0);		/* mkfifo */
+	assert_int_equal(SYS2(SYS_stat, "/fifo", &st), 0);
+	assert_int_equal(st.mode, 010600);
+	assert_int_equal(SYS3(133, "/fifo", 010600, 0), -CUB_EEXIST);
+	assert_int_equal(SYS1(87, "/fifo"), 0);			/* unlink */
+	assert_int_equal(SYS3(133, "/s", 0140600, 0), -EOPNOTSUPP);	/* a socket */
 	assert_int_equal(SYS3(133, "/c", 020600, 0x103), -CUB_EPERM);
 	assert_int_equal(SYS3(133, "/d", 040700, 0), -CUB_EPERM);
 	assert_int_equal(SYS3(133, "/z", 0170000, 0), -CUB_EINVAL);

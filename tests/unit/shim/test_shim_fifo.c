@@ -1,0 +1,214 @@
+/*
+ * test_shim_fifo.c - named pipes (mkfifo: mknod S_IFIFO, pipe.c) through
+ * the dispatcher: the node, opens that meet (a reader and a writer share
+ * one pipe; its bytes in order, end of file after the last writer),
+ * the directory listing (DT_FIFO), O_NONBLOCK (a reader at once, a writer without a reader -ENXIO), a
+ * blocking open waiting for its partner in another coroutine (either
+ * order), O_RDWR not waiting, a pipe emptied when its last end closed,
+ * two FIFOs apart, and the bad access mode. What Go's os TestFifoEOF
+ * does. Runs inside the scheduler where coroutines block.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <cubrt/mem.h>
+#include <cubrt/sched.h>
+#include "sys.h"
+
+#define SYS_stat 4
+#define SYS_unlink 87
+#define SYS_mknod 133
+#define SYS_getdents64 217
+#define O_RDONLY 0
+#define O_WRONLY 1
+#define O_RDWR 2
+#define O_NONBLOCK 04000
+#define ENXIO 6
+#define S_IFIFO 0010000
+
+static char got[64];
+
+static void *run(void (*body)(void))
+{
+	void *res;
+
+	assert_int_equal(cub_sched_run((cub_coro_fn)(void *)body, NULL, &res), 0);
+	return res;
+}
+
+static long open_fifo(const char *path, long flags)
+{
+	return SYS3(SYS_open, path, flags, 0);
+}
+
+/* Whether dir lists name with d_type DT_FIFO (1). */
+static bool listed_as_fifo(const char *dir, const char *name)
+{
+	static char ents[4096];
+	int d = (int)SYS2(SYS_open, dir, 0200000);		/* O_DIRECTORY */
+	long n = SYS3(SYS_getdents64, d, ents, sizeof(ents));
+	bool found = false;
+
+	for (long at = 0; at < n; ) {
+		uint16_t reclen;
+
+		memcpy(&reclen, ents + at + 16, 2);
+		if (!strcmp(ents + at + 19, name))
+			found = ents[at + 18] == 1;
+		at += reclen;
+	}
+	SYS1(SYS_close, d);
+	return found;
+}
+
+/* The node, and a reader and a writer opened without waiting. */
+static void basics_body(void)
+{
+	struct kstat st;
+	int r, w, w2;
+
+	assert_int_equal(SYS3(SYS_mknod, "/ff", S_IFIFO | 0600, 0), 0);
+	assert_int_equal(SYS2(SYS_stat, "/ff", &st), 0);
+	assert_int_equal(st.mode, S_IFIFO | 0600);
+	assert_int_equal(st.size, 0);
+	assert_int_equal(open_fifo("/ff", O_WRONLY | O_NONBLOCK), -ENXIO);
+	r = (int)open_fifo("/ff", O_RDONLY | O_NONBLOCK);
+	assert_true(r >= 3);
+	assert_int_equal(SYS3(SYS_read, r, got, 10), 0);	/* no writer: EOF */
+	w = (int)open_fifo("/ff", O_WRONLY | O_NONBLOCK);
+	assert_true(w > r);
+	assert_int_equal(SYS3(SYS_read, r, got, 10), -CUB_EAGAIN);
+	assert_int_equal(SYS3(SYS_write, w, "first ", 6), 6);
+	w2 = (int)open_fifo("/ff", O_WRONLY);			/* a reader: no wait */
+	assert_int_equal(SYS3(SYS_write, w2, "second", 6), 6);
+	assert_int_equal(SYS2(SYS_fstat, w2, &st), 0);
+	assert_int_equal(st.mode & 0170000, S_IFIFO);
+	assert_int_equal(SYS3(SYS_read, r, got, sizeof(got)), 12);
+	assert_memory_equal(got, "first second", 12);
+	assert_int_equal(SYS1(SYS_close, w), 0);
+	assert_int_equal(SYS3(SYS_read, r, got, 10), -CUB_EAGAIN);	/* w2 left */
+	assert_int_equal(SYS1(SYS_close, w2), 0);
+	assert_int_equal(SYS3(SYS_read, r, got, 10), 0);		/* EOF */
+	assert_int_equal(SYS1(SYS_close, r), 0);
+	assert_int_equal(open_fifo("/ff", 3), -CUB_EINVAL);
+	assert_true(listed_as_fifo("/", "ff"));			/* getdents64 */
+	assert_int_equal(SYS1(SYS_unlink, "/ff"), 0);
+}
+
+static void test_fifo_basics(void **state)
+{
+	(void)state;
+	run(basics_body);
+}
+
+/* What the last close leaves: nothing; and two FIFOs are two pipes. */
+static void afresh_body(void)
+{
+	int a, b, rb;
+
+	assert_int_equal(SYS3(SYS_mknod, "/fa", S_IFIFO | 0644, 0), 0);
+	assert_int_equal(SYS3(SYS_mknod, "/fb", S_IFIFO | 0644, 0), 0);
+	a = (int)open_fifo("/fa", O_RDWR);			/* never waits */
+	assert_true(a >= 3);
+	assert_int_equal(SYS3(SYS_write, a, "left", 4), 4);
+	rb = (int)open_fifo("/fb", O_RDONLY | O_NONBLOCK);
+	b = (int)open_fifo("/fb", O_WRONLY);
+	assert_int_equal(SYS3(SYS_read, rb, got, 10), -CUB_EAGAIN);	/* not /fa's */
+	assert_int_equal(SYS1(SYS_close, a), 0);		/* /fa's bytes go */
+	a = (int)open_fifo("/fa", O_RDWR);
+	assert_int_equal(SYS2(SYS_fcntl, a, 3) & O_NONBLOCK, 0);
+	assert_int_equal(SYS3(SYS_fcntl, a, 4, O_RDWR | O_NONBLOCK), 0);
+	assert_int_equal(SYS3(SYS_read, a, got, 10), -CUB_EAGAIN);
+	assert_int_equal(SYS1(SYS_close, a), 0);
+	assert_int_equal(SYS1(SYS_close, b), 0);
+	assert_int_equal(SYS1(SYS_close, rb), 0);
+}
+
+static void test_fifo_afresh(void **state)
+{
+	(void)state;
+	run(afresh_body);
+}
+
+/* A blocking open of one end waits in its coroutine until the other
+ * end's open; then the bytes flow and the writer's close is EOF. */
+static volatile int opened;
+
+static void *reader(void *arg)
+{
+	int r = (int)open_fifo(arg, O_RDONLY);
+	long n, total = 0;
+
+	opened = r;
+	while ((n = SYS3(SYS_read, r, got + total, sizeof(got) - (size_t)total)) > 0)
+		total += n;
+	assert_int_equal(n, 0);
+	assert_int_equal(SYS1(SYS_close, r), 0);
+	return (void *)total;
+}
+
+static void *writer(void *arg)
+{
+	int w = (int)open_fifo(arg, O_WRONLY);
+
+	opened = w;
+	assert_int_equal(SYS3(SYS_write, w, "hello\nworld\n", 12), 12);
+	assert_int_equal(SYS1(SYS_close, w), 0);
+	return NULL;
+}
+
+static void meet_body(void)
+{
+	struct cub_coro *c;
+	void *res;
+	int w, r;
+
+	assert_int_equal(SYS3(SYS_mknod, "/fm", S_IFIFO | 0600, 0), 0);
+	opened = 0;					/* the reader first */
+	assert_int_equal(cub_coro_spawn(&c, reader, "/fm", NULL), 0);
+	for (int i = 0; i < 5; i++)
+		cub_coro_yield();
+	assert_int_equal(opened, 0);			/* waiting for a writer */
+	w = (int)open_fifo("/fm", O_WRONLY);
+	assert_true(w >= 3);
+	assert_int_equal(SYS3(SYS_write, w, "hello\nworld\n", 12), 12);
+	assert_int_equal(SYS1(SYS_close, w), 0);
+	assert_int_equal(cub_coro_join(c, &res), 0);
+	assert_int_equal((long)res, 12);
+	assert_memory_equal(got, "hello\nworld\n", 12);
+	opened = 0;					/* the writer first */
+	assert_int_equal(cub_coro_spawn(&c, writer, "/fm", NULL), 0);
+	for (int i = 0; i < 5; i++)
+		cub_coro_yield();
+	assert_int_equal(opened, 0);			/* waiting for a reader */
+	r = (int)open_fifo("/fm", O_RDONLY);
+	assert_true(r >= 3);
+	assert_int_equal(cub_coro_join(c, NULL), 0);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(SYS3(SYS_read, r, got, sizeof(got)), 12);
+	assert_int_equal(SYS3(SYS_read, r, got, sizeof(got)), 0);
+	assert_int_equal(SYS1(SYS_close, r), 0);
+}
+
+static void test_fifo_meet(void **state)
+{
+	(void)state;
+	run(meet_body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fifo_basics),
+		cmocka_unit_test(test_fifo_afresh),
+		cmocka_unit_test(test_fifo_meet),
+	};
+
+	cubi_mem_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
