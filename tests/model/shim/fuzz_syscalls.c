@@ -19,7 +19,8 @@
  * eventfd2, timerfd_create, signalfd4, socket, socketpair, accept4 get the
  * flag; ioctl's FIONBIO only ever sets it), and calls that could wait on
  * a blocking socket (one plain accept made) are skipped; flock is always LOCK_NB, sendfile never reads
- * the console. Path arguments often name a few shared files and directories
+ * the console, mknod makes a regular file where it would make a named
+ * pipe (whose blocking opens wait for a partner that may never come). Path arguments often name a few shared files and directories
  * (so that threads race to create, link, rename and remove them, and
  * symbolic links made with those names as targets lead into each other
  * and into loops), and /proc's and /dev's magic links to descriptors,
@@ -399,6 +400,13 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		sev[3] = how[rnd(s) % 3];
 		sev[4] = (int32_t)(rnd(s) % 4);	/* a tid, perhaps a live one */
 		a[1] = rnd(s) % 4 ? (long)(uintptr_t)sev : 0;
+		return true;
+	}
+	case 133: case 259: {			/* mknod(at): a regular file for */
+		long *mode = &a[nr == 133 ? 1 : 2];	/* a named pipe (an */
+							/* open waits for a */
+		if ((*mode & 0170000) == 0010000)	/* partner, perhaps */
+			*mode ^= 0110000;		/* forever) */
 		return true;
 	}
 	case 73: a[1] |= 4; return true;	/* flock: LOCK_NB always (a lock
