@@ -29,7 +29,8 @@
  *    the call with the count or -EINTR; a destination pipe or connection
  *    that is broken raises SIGPIPE as write does.
  *  - Any other source (eventfd, timerfd, signalfd, the console, UDP and
- *    AF_UNIX datagram and seqpacket sockets): -EINVAL before a byte moves.
+ *    AF_UNIX datagram and seqpacket sockets), or a socket destination for
+ *    any of these: -EINVAL before a byte moves.
  *    Their reads consume a counter, a message or typed input, which could
  *    not be given back if the destination took less.
  * Linux: in_fd must be seekable (splice_direct_to_actor refuses others
@@ -37,9 +38,14 @@
  * 5.12 when out_fd is a pipe: then sendfile is a splice into it, which
  * works from sockets and ttys but not from a pipe (no splice_read), an
  * eventfd, timerfd or signalfd. So cubrt accepts more than Linux (pipes
- * and stream sockets into any destination, keeping Linux's guarantee)
- * and refuses the tty and datagram sockets into a pipe, which Linux
- * splices (a datagram cut to the pipe's room).
+ * and stream sockets into pipes, regular files, the console and devices,
+ * keeping Linux's guarantee) and refuses the tty and datagram sockets
+ * into a pipe, which Linux splices (a datagram cut to the pipe's room).
+ * Into a socket it refuses every source that is not seekable, as Linux
+ * does: programs rely on that -EINVAL to copy with read and write
+ * instead. Go's TCPConn.ReadFrom(*os.File) tries sendfile first and took
+ * an empty non-blocking pipe's -EAGAIN for a full socket, waiting for an
+ * EPOLLOUT edge that never came (net's TestCopyPipeIntoTCP hung).
  * copy_file_range keeps Linux's rule: regular files only.
  *
  * Locking: the peek-write-read rounds run in the fd layer's critical
@@ -264,7 +270,7 @@ static long stream_copy(struct cubi_file *in, struct cubi_file *out, size_t coun
 }
 
 /* sendfile from a file that is not seekable: from a pipe or stream
- * socket, else -EINVAL (see the top). */
+ * socket into anything but a socket, else -EINVAL (see the top). */
 static long stream_sendfile(uint64_t ofd, uint64_t ifd, size_t count)
 {
 	struct cubi_file *in = cubi_fd_get(ifd), *out = cubi_fd_get(ofd);
@@ -272,7 +278,8 @@ static long stream_sendfile(uint64_t ofd, uint64_t ifd, size_t count)
 
 	if (in && out && readable(in->flags) && writable(out->flags)) {
 		rc = -CUB_EINVAL;
-		if (in->ops->peek && (out->ops->io || out->ops->write))
+		if (in->ops->peek && (out->ops->mode & CUBI_S_IFMT) != CUBI_S_IFSOCK &&
+		    (out->ops->io || out->ops->write))
 			rc = stream_copy(in, out, count);
 	}
 	if (in)
