@@ -67,9 +67,10 @@ static inline void peer(uint32_t seq, uint8_t flags, const void *d,
 	peer_opt(seq, a_iss + 1, flags, 8000, NULL, 0, d, len);
 }
 
-/* A connects to the hand peer, whose SYN-ACK (seq P0 - 1, window 8000)
- * carries opt. */
-static inline struct cub_tcp *hand_open(const uint8_t *opt, size_t olen)
+/* A starts connecting to the hand peer: its SYN is captured (last()),
+ * aport and a_iss are read from it. Returns the connecting coroutine
+ * (join it once the peer has answered). */
+static inline struct cub_coro *hand_syn(void)
 {
 	struct cub_coro *co;
 
@@ -80,6 +81,15 @@ static inline struct cub_tcp *hand_open(const uint8_t *opt, size_t olen)
 	assert_int_equal(ncap, 1);
 	aport = t_get16(last());
 	a_iss = t_get32(last() + 4);
+	return co;
+}
+
+/* A connects to the hand peer, whose SYN-ACK (seq P0 - 1, window 8000)
+ * carries opt. */
+static inline struct cub_tcp *hand_open(const uint8_t *opt, size_t olen)
+{
+	struct cub_coro *co = hand_syn();
+
 	peer_opt(P0 - 1, a_iss + 1, 0x12, 8000, opt, olen, NULL, 0);
 	cub_coro_join(co, NULL);
 	assert_int_equal(ct.r, 0);

@@ -119,13 +119,7 @@ static inline struct cub_tcp *ts_open(bool peer_ts, uint32_t tsval)
 	uint8_t o[24];
 	size_t n;
 
-	ncap = 0;
-	W.filter = capture;
-	assert_int_equal(cub_coro_spawn(&co, connector, NULL, NULL), 0);
-	wire_settle(&W);
-	assert_int_equal(ncap, 1);
-	aport = t_get16(last());
-	a_iss = t_get32(last() + 4);
+	co = hand_syn();
 	syn_had_ts = seg_ts(last(), &v, &e);
 	if (syn_had_ts)
 		assert_int_equal(e, 0);		/* no ACK: TSecr 0 */

@@ -548,13 +548,7 @@ static void *speaks_first_main(void *arg)
 
 	(void)arg;
 	start();
-	ncap = 0;
-	W.filter = capture;
-	assert_int_equal(cub_coro_spawn(&co, connector, NULL, NULL), 0);
-	wire_settle(&W);
-	assert_int_equal(ncap, 1);
-	aport = t_get16(last());
-	a_iss = t_get32(last() + 4);
+	co = hand_syn();
 	n[0] = t_tcp(f[0], MAC_A, MAC_B, IP_B, IP_A, PPORT, aport, P0 - 1, a_iss + 1,
 		     0x12, 8000, NULL, 0, NULL, 0);
 	n[1] = t_tcp(f[1], MAC_A, MAC_B, IP_B, IP_A, PPORT, aport, P0, a_iss + 1,
