@@ -31,9 +31,9 @@
 
 #include "../slow.h"
 #include "udp_fake.h"
+#include "ntp_fake.h"
 
 #define SEC CUB_NSEC_PER_SEC
-#define EPOCH 2208988800ull
 #define POLL_MIN (200 * MS)
 #define POLL_MAX (800 * MS)
 
@@ -44,24 +44,6 @@ static struct {
 	unsigned calls;
 	int64_t step;
 } seen;
-
-static uint64_t t_get64(const uint8_t *p)
-{
-	return (uint64_t)t_get32(p) << 32 | t_get32(p + 4);
-}
-
-static void t_put64(uint8_t *p, uint64_t v)
-{
-	t_put32(p, (uint32_t)(v >> 32));
-	t_put32(p + 4, (uint32_t)v);
-}
-
-static uint64_t ntp_of(uint64_t unix_ns)
-{
-	uint64_t s = unix_ns / SEC + EPOCH, frac = ((unix_ns % SEC) << 32) / SEC;
-
-	return (s & 0xffffffffu) << 32 | frac;
-}
 
 /* A stratum-2 answer at platform time + shift (or a kiss-o'-death). */
 static void answer(const uint8_t *q, unsigned nth)
