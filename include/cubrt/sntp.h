@@ -110,51 +110,82 @@ struct cub_sntp_keeper_stats {
 	unsigned slews;		/* offsets slewed (cub_time_adjust) */
 	unsigned steps;		/* offsets stepped (cub_time_set_wall) */
 	unsigned failures;	/* queries without an answer (timeouts,
-				 * send errors, RATE kisses) */
+				 * send errors, kisses-o'-death) */
+	unsigned failovers;	/* moves to another server of the list */
+	unsigned server;	/* the list index asked next */
 	int last_error;		/* the latest failure's, else 0 */
 	int64_t last_offset_ns;	/* the latest answer's offset */
 	uint64_t poll_ns;	/* the wait before the next query */
-	bool refused;		/* a DENY or RSTR kiss: it stopped asking */
+	bool refused;		/* every server refused (a DENY or RSTR
+				 * kiss): it stopped asking */
 };
 
+/* One server of a keeper's list: its address and UDP port (0: 123). */
+struct cub_sntp_server {
+	cub_ip4_t addr;
+	uint16_t port;
+};
+
+#define CUB_SNTP_KEEPER_SERVERS 4	/* the longest list a keeper takes */
+
 /*
- * A clock kept in time by an SNTP server, the caller's storage; every
- * field is the keeper's. Its coroutine asks the server (cub_sntp_query,
- * opts.timeout_ns) and then:
+ * A clock kept in time by SNTP servers, the caller's storage; every
+ * field is the keeper's. Its coroutine asks one server of its list
+ * (cub_sntp_query, opts.timeout_ns) and then:
  *   - an offset under opts.step_ns (either way) is slewed: it replaces
  *     any slew in progress (cub_time_adjust), and the poll interval
  *     doubles, from opts.min_poll_ns up to opts.max_poll_ns;
  *   - a larger one is stepped (cub_time_set_wall, then opts.stepped),
  *     and the interval goes back to the minimum;
- *   - no answer, or a RATE kiss-o'-death: the interval doubles likewise;
- *   - a DENY or RSTR kiss-o'-death ends the asking (RFC 4330 8).
- * The first query is opts.first_ns after the start, each next one the
- * interval after the last ended. A slew at 500 ppm takes 2000 times its
- * size (128 ms: about 4 min), so an interval under that hands the next
- * offset on, still measured against the server, to a fresh slew.
+ *   - no answer, or a RATE kiss-o'-death: the keeper fails over to the
+ *     next server of the list at once, until one answers or each has
+ *     failed once in this poll; when all failed the interval doubles
+ *     likewise;
+ *   - a DENY or RSTR kiss-o'-death: that server is never asked again
+ *     (RFC 4330 8) and the next one is asked at once; when every
+ *     server has refused the keeper stops asking (stats.refused).
+ * It stays with the server that answered last (stats.server), going
+ * round the list only as servers fail. The first query is opts.first_ns
+ * after the start, each next one the interval after the last ended. A
+ * slew at 500 ppm takes 2000 times its size (128 ms: about 4 min), so
+ * an interval under that hands the next offset on, still measured
+ * against the server, to a fresh slew.
  */
 struct cub_sntp_keeper {
 	uint32_t magic;
 	struct cub_netif *nif;
-	cub_ip4_t server;
-	uint16_t port;
+	struct cub_sntp_server servers[CUB_SNTP_KEEPER_SERVERS];	/* ports set */
+	unsigned n_servers;
+	unsigned refused_mask;		/* bit i: servers[i] refused */
 	struct cub_sntp_keeper_opts o;
 	struct cub_coro *coro;
 	struct cub_mutex lock;		/* the fields below */
 	struct cub_cond wake;		/* signalled by stop */
 	bool stopping;
 	struct cub_udp *active;		/* the running query's endpoint */
-	struct cub_sntp_keeper_stats stats;
+	struct cub_sntp_keeper_stats stats;	/* .server: the one asked next */
 };
 
 /*
  * Starts keeping the wall clock by server:port (port 0: 123) through
- * nif, opts NULL for every default. 0; -CUB_EINVAL (NULL k or nif,
- * server 0, max_poll_ns below min_poll_ns); -CUB_ENOMEM. Contexts: task.
+ * nif, opts NULL for every default: cub_sntp_keeper_start_list with a
+ * list of one. 0; -CUB_EINVAL (NULL k or nif, server 0, max_poll_ns
+ * below min_poll_ns); -CUB_ENOMEM. Contexts: task.
  */
 int cub_sntp_keeper_start(struct cub_sntp_keeper *k, struct cub_netif *nif,
 			  cub_ip4_t server, uint16_t port,
 			  const struct cub_sntp_keeper_opts *opts);
+
+/*
+ * Starts keeping the wall clock by the n servers of list (copied; the
+ * first is asked first, the others in order as servers fail) through
+ * nif. 0; -CUB_EINVAL (NULL k, nif or list, n 0 or above
+ * CUB_SNTP_KEEPER_SERVERS, an address 0, max_poll_ns below
+ * min_poll_ns); -CUB_ENOMEM. Contexts: task.
+ */
+int cub_sntp_keeper_start_list(struct cub_sntp_keeper *k, struct cub_netif *nif,
+			       const struct cub_sntp_server *list, unsigned n,
+			       const struct cub_sntp_keeper_opts *opts);
 
 /* Copies the counters to *stats. 0 or -CUB_EINVAL (k not started, NULL
  * stats). Contexts: task. */

@@ -1,8 +1,9 @@
 /*
  * sntp_keep.c - the SNTP keeper (cub_sntp_keeper_start, cubrt/sntp.h):
- * a coroutine that asks a server again and again and slews or steps
- * the wall clock (cubrt/time.h) by what it answers, backing its polls
- * off while the clock is good or the server silent.
+ * a coroutine that asks a server of its list again and again and slews
+ * or steps the wall clock (cubrt/time.h) by what it answers, backing its
+ * polls off while the clock is good or the servers silent, failing over
+ * along the list when a server does not answer or refuses.
  *
  * Every wait is either a query (cubi_sntp_query_hooked, whose endpoint
  * the hook records in k->active) or a timed wait on k->wake, so
@@ -10,11 +11,15 @@
  * endpoint (the query ends with -CUB_EBADF) and signal k->wake.
  *
  * Invariants: o is complete (defaults filled in) and min_poll_ns <=
- * stats.poll_ns <= max_poll_ns; k->active is the endpoint of the query
- * in flight or NULL, and never set once stopping. Locks: k->lock around
- * stopping, active and stats (stop closes the endpoint while holding
- * it, so the query's storage cannot go away meanwhile); the clock is
- * changed and opts.stepped called without it.
+ * stats.poll_ns <= max_poll_ns; servers[] and n_servers never change
+ * after the start; stats.server < n_servers names a server not in
+ * refused_mask unless stats.refused; k->active is the endpoint of the
+ * query in flight or NULL, and never set once stopping.
+ * Locks: k->lock around stopping, active, refused_mask and stats (stop
+ * closes the endpoint while holding it, so the query's storage cannot
+ * go away meanwhile); only the keeper's coroutine writes refused_mask
+ * and stats, so it reads them without the lock (ask_round). The clock
+ * is changed and opts.stepped called without it.
  */
 #include <cubrt/sched.h>
 #include <cubrt/sntp.h>
@@ -55,8 +60,36 @@ static uint64_t magnitude(int64_t v)
 	return v < 0 ? (uint64_t)-(v + 1) + 1 : (uint64_t)v;
 }
 
-/* Acts on a query's outcome rc, r (k->lock held): the next wait, and
- * whether to step by r->offset_ns (*step), or -1 to stop asking. */
+/* A query to the current server failed with rc (k->lock held): counted,
+ * and a DENY or RSTR kiss marks the server refused. Moves to the next
+ * server not refused, round the list (the same one when it is the only
+ * one left); false once every server has refused. */
+static bool fail_over(struct cub_sntp_keeper *k, int rc, const struct cub_sntp_result *r)
+{
+	struct cub_sntp_keeper_stats *st = &k->stats;
+	unsigned cur = st->server;
+
+	st->polls++;
+	st->failures++;
+	st->last_error = rc;
+	if (rc == -CUB_ECONNREFUSED && cub_strcmp(r->kiss, "RATE") != 0)
+		k->refused_mask |= 1u << cur;
+	for (unsigned i = 1; i <= k->n_servers; i++) {
+		unsigned j = (cur + i) % k->n_servers;
+
+		if (!(k->refused_mask & 1u << j)) {
+			st->failovers += j != cur;
+			st->server = j;
+			return true;
+		}
+	}
+	st->refused = true;
+	return false;
+}
+
+/* Acts on a poll's outcome (k->lock held): rc 0 and r the answer, else
+ * every server asked failed. The wait before the next poll, and whether
+ * to step by r->offset_ns (*step). */
 static int64_t judge(struct cub_sntp_keeper *k, int rc, const struct cub_sntp_result *r,
 		     bool *step)
 {
@@ -64,17 +97,10 @@ static int64_t judge(struct cub_sntp_keeper *k, int rc, const struct cub_sntp_re
 	uint64_t wait = st->poll_ns;
 
 	*step = false;
-	st->polls++;
-	if (rc == -CUB_ECONNREFUSED && cub_strcmp(r->kiss, "RATE") != 0) {
-		st->refused = true;
-		return -1;
-	}
 	if (rc == 0) {
+		st->polls++;
 		st->last_offset_ns = r->offset_ns;
 		*step = magnitude(r->offset_ns) >= k->o.step_ns;
-	} else {
-		st->failures++;
-		st->last_error = rc;
 	}
 	if (*step) {
 		st->steps++;
@@ -94,7 +120,34 @@ static bool nap(struct cub_sntp_keeper *k, uint64_t until)
 	return !k->stopping;
 }
 
-/* One query and what follows it: false when the keeper is done. */
+/* Asks the current server, and on a failure the next ones at once,
+ * until one answers or each server not refused was asked: with k->lock
+ * held on return, the last query's rc, or 1 when the keeper is done
+ * (stopping, or every server refused). */
+static int ask_round(struct cub_sntp_keeper *k, const struct cubi_sntp_hook *h,
+		     struct cub_sntp_result *r)
+{
+	unsigned left = k->n_servers;
+	int rc;
+
+	for (;;) {
+		const struct cub_sntp_server *s = &k->servers[k->stats.server];
+
+		rc = cubi_sntp_query_hooked(k->nif, s->addr, s->port, k->o.timeout_ns, r, h);
+		cub_mutex_lock(&k->lock);
+		if (k->stopping)
+			return 1;
+		if (rc == 0)
+			return 0;
+		if (!fail_over(k, rc, r))
+			return 1;
+		if (--left == 0)
+			return rc;
+		cub_mutex_unlock(&k->lock);
+	}
+}
+
+/* One poll and what follows it: false when the keeper is done. */
 static bool poll_once(struct cub_sntp_keeper *k, const struct cubi_sntp_hook *h)
 {
 	struct cub_sntp_result r;
@@ -102,16 +155,13 @@ static bool poll_once(struct cub_sntp_keeper *k, const struct cubi_sntp_hook *h)
 	bool do_step;
 	int rc;
 
-	rc = cubi_sntp_query_hooked(k->nif, k->server, k->port, k->o.timeout_ns, &r, h);
-	cub_mutex_lock(&k->lock);
-	if (k->stopping) {
+	rc = ask_round(k, h, &r);
+	if (rc == 1) {
 		cub_mutex_unlock(&k->lock);
 		return false;
 	}
 	wait = judge(k, rc, &r, &do_step);
 	cub_mutex_unlock(&k->lock);
-	if (wait < 0)
-		return false;
 	if (do_step)
 		step = cub_time_set_wall(cub_time_wall() + (uint64_t)r.offset_ns);
 	else if (rc == 0)
@@ -139,9 +189,9 @@ static void *keeper_main(void *arg)
 }
 
 /* Contexts: task. */
-int cub_sntp_keeper_start(struct cub_sntp_keeper *k, struct cub_netif *nif,
-			  cub_ip4_t server, uint16_t port,
-			  const struct cub_sntp_keeper_opts *opts)
+int cub_sntp_keeper_start_list(struct cub_sntp_keeper *k, struct cub_netif *nif,
+			       const struct cub_sntp_server *list, unsigned n,
+			       const struct cub_sntp_keeper_opts *opts)
 {
 	static const struct cub_coro_attr attr = { .name = "sntp", .stack_size = KEEPER_STACK };
 	struct cub_sntp_keeper_opts o = opts ? *opts : (struct cub_sntp_keeper_opts){ 0 };
@@ -151,11 +201,18 @@ int cub_sntp_keeper_start(struct cub_sntp_keeper *k, struct cub_netif *nif,
 	o.max_poll_ns = o.max_poll_ns ? o.max_poll_ns : CUB_SNTP_POLL_MAX_NS;
 	o.step_ns = o.step_ns ? o.step_ns : CUB_SNTP_STEP_NS;
 	o.timeout_ns = o.timeout_ns ? o.timeout_ns : CUB_SNTP_QUERY_NS;
-	if (!k || !nif || !server || o.max_poll_ns < o.min_poll_ns ||
-	    o.max_poll_ns > UINT64_MAX / 4)
+	if (!k || !nif || !list || n == 0 || n > CUB_SNTP_KEEPER_SERVERS ||
+	    o.max_poll_ns < o.min_poll_ns || o.max_poll_ns > UINT64_MAX / 4)
 		return -CUB_EINVAL;
-	*k = (struct cub_sntp_keeper){ .nif = nif, .server = server,
-				       .port = port ? port : CUB_SNTP_PORT, .o = o };
+	for (unsigned i = 0; i < n; i++)
+		if (!list[i].addr)
+			return -CUB_EINVAL;
+	*k = (struct cub_sntp_keeper){ .nif = nif, .n_servers = n, .o = o };
+	for (unsigned i = 0; i < n; i++) {
+		k->servers[i] = list[i];
+		if (!k->servers[i].port)
+			k->servers[i].port = CUB_SNTP_PORT;
+	}
 	k->stats.poll_ns = o.min_poll_ns;
 	cub_mutex_init(&k->lock);
 	cub_cond_init(&k->wake);
@@ -163,6 +220,16 @@ int cub_sntp_keeper_start(struct cub_sntp_keeper *k, struct cub_netif *nif,
 		return rc;
 	k->magic = KEEPER_MAGIC;
 	return 0;
+}
+
+/* Contexts: task. */
+int cub_sntp_keeper_start(struct cub_sntp_keeper *k, struct cub_netif *nif,
+			  cub_ip4_t server, uint16_t port,
+			  const struct cub_sntp_keeper_opts *opts)
+{
+	const struct cub_sntp_server one = { server, port };
+
+	return cub_sntp_keeper_start_list(k, nif, &one, 1, opts);
 }
 
 /* Contexts: task. */

@@ -99,16 +99,25 @@ static bool port_number(const char **s, uint16_t *out)
 	return digits > 0 && digits < 6 && v >= 1 && v <= 65535;
 }
 
-int cubi_ntpcfg_parse(const char *v, cub_ip4_t *addr, uint16_t *port)
+int cubi_ntpcfg_parse(const char *v, struct cub_sntp_server *list, unsigned *n)
 {
 	const char *s = v;
 
-	*addr = 0;
-	*port = 0;
-	if (v && quad(&s, addr) && *addr && (*s != ':' || (s++, port_number(&s, port))) && !*s)
-		return 0;
-	*addr = 0;
-	*port = 0;
+	*n = 0;
+	while (v && *n < CUB_SNTP_KEEPER_SERVERS) {
+		struct cub_sntp_server *e = &list[*n];
+
+		e->port = 0;
+		if (!quad(&s, &e->addr) || !e->addr || (*s == ':' && (s++, !port_number(&s, &e->port))))
+			break;
+		e->port = e->port ? e->port : CUB_SNTP_PORT;
+		++*n;
+		if (!*s)
+			return 0;
+		if (*s++ != ',')
+			break;
+	}
+	*n = 0;
 	return -CUB_EINVAL;
 }
 

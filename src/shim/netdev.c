@@ -15,12 +15,15 @@
  * nothing is printed and nothing waits. A DNS server (DHCP's, or the
  * static one) goes into /etc/resolv.conf unless that file exists.
  *
- * Then (cubi_netdev_time, from start.c) CUBRT_NTP=ADDR[:PORT] sets the
- * wall clock from that SNTP server (cub_sntp_query, CUBI_NTP_NS), with
- * one console line; without a network, or on any failure, the clock
- * stays as it is. Unless there is no network or the server refused
- * (a DENY or RSTR kiss), an SNTP keeper (cub_sntp_keeper_start) then
- * keeps the clock by the same server for the program's life: a poll
+ * Then (cubi_netdev_time, from start.c) CUBRT_NTP=ADDR[:PORT][,...] (up
+ * to four servers) sets the wall clock from the first of them that
+ * answers (cub_sntp_query, CUBI_NTP_NS each, in order), with one console
+ * line (and one per server that failed, when there are several); without
+ * a network, or when none answers, the clock stays as it is. Unless
+ * there is no network or every server refused (a DENY or RSTR kiss), an
+ * SNTP keeper (cub_sntp_keeper_start_list) then keeps the clock by the
+ * servers that did not refuse, the one that answered first, for the
+ * program's life (failing over along the list): a poll
  * every 64 s backing off to 1024 s, offsets under 128 ms slewed,
  * larger ones stepped (each step moves what waits for a wall time,
  * cubi_wall_stepped, and prints a line).
@@ -236,12 +239,22 @@ static void keeper_stepped(void *arg, int64_t step)
 	put_secs("time: ntp stepped the clock ", step, "\n");
 }
 
-/* Keeps the clock by addr:port from first_ns on. */
-static void keep_time(cub_ip4_t addr, uint16_t port, uint64_t first_ns)
+/* Keeps the clock by the servers of l[0..n) not refused (address 0),
+ * from l[from] round the list, from first_ns on. */
+static void keep_time(const struct cub_sntp_server *l, unsigned n, unsigned from,
+		      uint64_t first_ns)
 {
 	struct cub_sntp_keeper_opts o = { .first_ns = first_ns, .stepped = keeper_stepped };
-	int rc = cub_sntp_keeper_start(&ntp_keeper, cubi_netdev.nif, addr, port, &o);
+	struct cub_sntp_server keep[CUB_SNTP_KEEPER_SERVERS];
+	unsigned m = 0;
+	int rc;
 
+	for (unsigned i = 0; i < n; i++)
+		if (l[(from + i) % n].addr)
+			keep[m++] = l[(from + i) % n];
+	if (!m)
+		return;		/* every server refused */
+	rc = cub_sntp_keeper_start_list(&ntp_keeper, cubi_netdev.nif, keep, m, &o);
 	if (rc)
 		cub_printk("time: ntp keeper: %s; clock not kept\n", cub_strerror(rc));
 }
@@ -258,37 +271,69 @@ static void report_time(cub_ip4_t addr, uint16_t port, const struct cub_sntp_res
 		   (unsigned long long)(mag % 1000000000ull / 1000000ull), r->stratum);
 }
 
+/* One server's failure, on a line of its own when there are several. */
+static void report_failure(const struct cub_sntp_server *e, int rc,
+			   const struct cub_sntp_result *r)
+{
+	char a[16];
+
+	cub_printk("time: ntp %s:%u failed: ", cubi_ip4_str(e->addr, a), (unsigned)e->port);
+	if (rc == -CUB_ECONNREFUSED)
+		cub_printk("refused (kiss-o'-death %s)\n", r->kiss);
+	else
+		cub_printk("%s\n", cub_strerror(rc));
+}
+
+/* Asks the servers of l in order until one answers (*r): its index, or
+ * -1 with *rc the last failure. A refused entry's address becomes 0
+ * (the keeper leaves it out). */
+static int first_answer(struct cub_sntp_server *l, unsigned n, struct cub_sntp_result *r,
+			int *rc)
+{
+	for (unsigned i = 0; i < n; i++) {
+		*rc = cub_sntp_query(cubi_netdev.nif, l[i].addr, l[i].port, CUBI_NTP_NS, r);
+		if (*rc == 0)
+			return (int)i;
+		if (n > 1)
+			report_failure(&l[i], *rc, r);
+		if (*rc == -CUB_ECONNREFUSED)
+			l[i].addr = 0;
+	}
+	return -1;
+}
+
 void cubi_netdev_time(char *const envp[])
 {
 	const char *v = cubi_env_find(envp, CUBI_NTPCFG_VAR);
+	struct cub_sntp_server l[CUB_SNTP_KEEPER_SERVERS];
 	struct cub_sntp_result r;
-	cub_ip4_t addr;
-	uint16_t port;
-	int rc;
+	unsigned n;
+	int i, rc = 0;
 
 	if (!v)
 		return;
-	if (cubi_ntpcfg_parse(v, &addr, &port)) {
-		cub_printk("time: " CUBI_NTPCFG_VAR "=%s: not ADDR[:PORT]; clock unchanged\n", v);
+	if (cubi_ntpcfg_parse(v, l, &n)) {
+		cub_printk("time: " CUBI_NTPCFG_VAR "=%s: not ADDR[:PORT][,ADDR[:PORT]...] "
+			   "(at most %u); clock unchanged\n", v, CUB_SNTP_KEEPER_SERVERS);
 		return;
 	}
-	port = port ? port : CUB_SNTP_PORT;
 	if (!cubi_netdev.nif || !cubi_netdev.addr) {
 		cub_printk("time: ntp failed: no network; clock unchanged\n");
 		return;
 	}
-	rc = cub_sntp_query(cubi_netdev.nif, addr, port, CUBI_NTP_NS, &r);
-	if (rc == -CUB_ECONNREFUSED) {
-		cub_printk("time: ntp failed: refused (kiss-o'-death %s); clock unchanged\n",
-			   r.kiss);
-		return;
-	}
-	if (rc) {
-		cub_printk("time: ntp failed: %s; clock unchanged\n", cub_strerror(rc));
-		keep_time(addr, port, CUB_SNTP_POLL_MIN_NS);
+	i = first_answer(l, n, &r, &rc);
+	if (i < 0) {
+		if (n > 1)
+			cub_printk("time: ntp failed: no server answered; clock unchanged\n");
+		else if (rc == -CUB_ECONNREFUSED)
+			cub_printk("time: ntp failed: refused (kiss-o'-death %s); "
+				   "clock unchanged\n", r.kiss);
+		else
+			cub_printk("time: ntp failed: %s; clock unchanged\n", cub_strerror(rc));
+		keep_time(l, n, 0, CUB_SNTP_POLL_MIN_NS);
 		return;
 	}
 	cub_time_set_wall(cub_time_wall() + (uint64_t)r.offset_ns);
-	report_time(addr, port, &r);
-	keep_time(addr, port, CUB_SNTP_POLL_MIN_NS);
+	report_time(l[i].addr, l[i].port, &r);
+	keep_time(l, n, (unsigned)i, CUB_SNTP_POLL_MIN_NS);
 }

@@ -20,6 +20,7 @@
 #define CUBRT_SHIM_NETDEV_H
 
 #include <cubrt/net.h>
+#include <cubrt/sntp.h>
 
 #include "shim_impl.h"
 
@@ -54,11 +55,12 @@ const char *cubi_env_find(char *const envp[], const char *name);
 #define CUBI_NTP_NS (5ull * 1000 * 1000 * 1000)	/* SNTP's time */
 
 /*
- * Parses a CUBRT_NTP value "ADDR[:PORT]": a dotted quad other than
- * 0.0.0.0, PORT 1..65535 (none: *port 0, which cub_sntp_query reads as
- * 123). 0, or -CUB_EINVAL with *addr and *port 0. Contexts: any.
+ * Parses a CUBRT_NTP value "ADDR[:PORT][,ADDR[:PORT]]...": 1 to
+ * CUB_SNTP_KEEPER_SERVERS servers into list (that many entries), each a
+ * dotted quad other than 0.0.0.0 and PORT 1..65535 (none: 123). 0 with
+ * *n the count, or -CUB_EINVAL with *n 0. Contexts: any.
  */
-int cubi_ntpcfg_parse(const char *v, cub_ip4_t *addr, uint16_t *port);
+int cubi_ntpcfg_parse(const char *v, struct cub_sntp_server *list, unsigned *n);
 
 /* Formats a as a dotted quad into buf (16 bytes); returns buf. */
 char *cubi_ip4_str(cub_ip4_t a, char buf[16]);

@@ -12,7 +12,10 @@
  * minimum, the next offset small and slewed; a silent server or a RATE
  * kiss backs the polls off, a DENY kiss ends the asking; first_ns
  * delays the first query; stop ends the keeper at once, asleep or in a
- * query; bad arguments.
+ * query; bad arguments. With a list of servers: a silent server is
+ * failed over at once and the answering one kept; a poll asks each
+ * server once and backs off once; a refusing server is dropped and the
+ * keeper stops when all have refused; the list's bad arguments.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,6 +43,7 @@
 static struct cub_sntp_keeper K;
 static int64_t shift;			/* the server's clock minus the platform's */
 static const char *kiss;		/* non-NULL: answer with this kiss code */
+static unsigned deny_first;		/* requests answered DENY first */
 static struct {
 	unsigned calls;
 	int64_t step;
@@ -51,7 +55,10 @@ static void answer(const uint8_t *q, unsigned nth)
 	uint8_t m[48] = { 0 };
 	uint64_t now = ntp_of(cub_arch_wallclock_ns() + (uint64_t)shift);
 
-	(void)nth;
+	if (nth < deny_first)
+		kiss = "DENY";
+	else if (deny_first && nth == deny_first)
+		kiss = NULL;
 	m[0] = 4 << 3 | 4;
 	m[1] = kiss ? 0 : 2;
 	if (kiss)
@@ -97,8 +104,25 @@ static void start_keeper(reply_fn *fn, int64_t sh, uint64_t first)
 	start_server(fn, 123);
 	shift = sh;
 	kiss = NULL;
+	deny_first = 0;
 	memset(&seen, 0, sizeof(seen));
 	assert_int_equal(cub_sntp_keeper_start(&K, A, SRV_IP, 0, &o), 0);
+}
+
+/* The same with a list of servers (ports on B; only 123 answers). */
+static void start_list(const struct cub_sntp_server *l, unsigned n)
+{
+	struct cub_sntp_keeper_opts o = { .min_poll_ns = POLL_MIN, .max_poll_ns = POLL_MAX,
+					  .timeout_ns = 150 * MS };
+
+	cub_time_set_wall(cub_arch_wallclock_ns());
+	cub_time_adjust(0, NULL);
+	start_server(answer, 123);
+	shift = 60 * (int64_t)MS;
+	kiss = NULL;
+	deny_first = 0;
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(cub_sntp_keeper_start_list(&K, A, l, n, &o), 0);
 }
 
 static struct cub_sntp_keeper_stats kstats(void)
@@ -332,7 +356,8 @@ static void *args_main(void *arg)
 	assert_int_equal(st.poll_ns, CUB_SNTP_POLL_MIN_NS);
 	assert_int_equal(k.o.max_poll_ns, CUB_SNTP_POLL_MAX_NS);
 	assert_int_equal(k.o.step_ns, CUB_SNTP_STEP_NS);
-	assert_int_equal(k.port, CUB_SNTP_PORT);
+	assert_int_equal(k.servers[0].port, CUB_SNTP_PORT);
+	assert_int_equal(k.n_servers, 1);
 	assert_int_equal(cub_sntp_keeper_stop(&k), 0);
 	assert_int_equal(S.queries, 0);
 	stop();
@@ -345,6 +370,147 @@ static void test_keep_args(void **state)
 	run(args_main);
 }
 
+/* A silent first server: the keeper fails over to the second at once
+ * (not a poll interval later) and stays with it. */
+static void *failover_main(void *arg)
+{
+	const struct cub_sntp_server l[] = { { SRV_IP, 124 }, { SRV_IP, 0 } };
+	struct cub_sntp_keeper_stats st;
+	uint64_t t0 = cub_time_now();
+
+	(void)arg;
+	start_list(l, 2);
+	wait_queries(1, SEC);
+	assert_true(S.qt[0] - t0 >= 140 * MS);		/* 124's timeout first */
+	assert_true(S.qt[0] - t0 < 150 * MS + POLL_MIN);	/* then at once */
+	st = kstats();
+	assert_int_equal(st.polls, 2);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.failovers, 1);
+	assert_int_equal(st.server, 1);
+	assert_int_equal(st.slews, 1);
+	assert_int_equal(st.poll_ns, 2 * POLL_MIN);	/* the poll succeeded */
+	near(cub_time_adjust_left(), 60 * (int64_t)MS, 5 * (int64_t)MS);
+	wait_queries(2, SEC);
+	gap(1, POLL_MIN);				/* 123 again, no timeout */
+	st = kstats();
+	assert_int_equal(st.failovers, 1);
+	assert_int_equal(st.failures, 1);
+	end_keeper();
+	return NULL;
+}
+
+static void test_keep_failover(void **state)
+{
+	(void)state;
+	run(failover_main);
+}
+
+/* Nobody answers on a list of three: each poll asks all three in turn,
+ * and the interval doubles once per poll, not once per server. */
+static void *all_silent_main(void *arg)
+{
+	const struct cub_sntp_server l[] = { { SRV_IP, 124 }, { SRV_IP, 125 }, { SRV_IP, 126 } };
+	struct cub_sntp_keeper_stats st;
+
+	(void)arg;
+	start_list(l, 3);
+	cub_sleep(3 * 150 * MS + POLL_MIN / 2);	/* one poll: three timeouts */
+	st = kstats();
+	assert_int_equal(st.polls, 3);
+	assert_int_equal(st.failures, 3);
+	assert_int_equal(st.failovers, 3);	/* round to the first again */
+	assert_int_equal(st.server, 0);
+	assert_int_equal(st.poll_ns, 2 * POLL_MIN);
+	assert_int_equal(st.last_error, -CUB_ETIMEDOUT);
+	assert_false(st.refused);
+	assert_int_equal(S.queries, 0);
+	assert_int_equal(cub_time_adjust_left(), 0);
+	end_keeper();
+	return NULL;
+}
+
+static void test_keep_all_silent(void **state)
+{
+	(void)state;
+	run(all_silent_main);
+}
+
+/* The same server twice: refused (DENY) as the first entry, it is never
+ * asked as that entry again; the second entry answers and is kept; when
+ * it refuses too the keeper stops. */
+static void *refused_main(void *arg)
+{
+	const struct cub_sntp_server l[] = { { SRV_IP, 123 }, { SRV_IP, 123 } };
+	struct cub_sntp_keeper_stats st;
+
+	(void)arg;
+	start_list(l, 2);
+	deny_first = 1;
+	wait_queries(2, SEC);
+	st = kstats();
+	assert_int_equal(st.polls, 2);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.last_error, -CUB_ECONNREFUSED);
+	assert_int_equal(st.server, 1);
+	assert_int_equal(st.slews, 1);
+	assert_false(st.refused);
+	assert_int_equal(K.refused_mask, 1);
+	assert_true(S.qt[1] - S.qt[0] < POLL_MIN);	/* asked at once */
+	wait_queries(3, SEC);
+	gap(2, POLL_MIN);
+	kiss = "DENY";
+	wait_queries(4, 2 * SEC);
+	cub_sleep(POLL_MAX + 200 * MS);
+	assert_int_equal(S.queries, 4);			/* no more */
+	st = kstats();
+	assert_true(st.refused);
+	assert_int_equal(K.refused_mask, 3);
+	end_keeper();
+	return NULL;
+}
+
+static void test_keep_refused(void **state)
+{
+	(void)state;
+	run(refused_main);
+}
+
+static void *list_args_main(void *arg)
+{
+	struct cub_sntp_server l[CUB_SNTP_KEEPER_SERVERS + 1] = {
+		{ SRV_IP, 0 }, { SRV_IP, 124 }, { SRV_IP, 125 }, { SRV_IP, 126 }, { SRV_IP, 127 } };
+	struct cub_sntp_keeper k = { 0 };
+	struct cub_sntp_keeper_opts o = { .first_ns = 10 * SEC };
+
+	(void)arg;
+	assert_int_equal(cub_sntp_keeper_start_list(&k, A, NULL, 1, NULL), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_start_list(&k, A, l, 0, NULL), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_start_list(&k, A, l, CUB_SNTP_KEEPER_SERVERS + 1, NULL),
+			 -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_start_list(NULL, A, l, 1, NULL), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_start_list(&k, NULL, l, 1, NULL), -CUB_EINVAL);
+	l[2].addr = 0;
+	assert_int_equal(cub_sntp_keeper_start_list(&k, A, l, 3, NULL), -CUB_EINVAL);
+	assert_int_equal(cub_sntp_keeper_status(&k, &(struct cub_sntp_keeper_stats){ 0 }),
+			 -CUB_EINVAL);
+	l[2].addr = SRV_IP;
+	assert_int_equal(cub_sntp_keeper_start_list(&k, A, l, CUB_SNTP_KEEPER_SERVERS, &o), 0);
+	assert_int_equal(k.n_servers, CUB_SNTP_KEEPER_SERVERS);
+	assert_int_equal(k.servers[0].port, CUB_SNTP_PORT);	/* 0: 123 */
+	assert_int_equal(k.servers[3].port, 126);
+	l[0].port = 9;					/* copied, not kept */
+	assert_int_equal(k.servers[0].port, CUB_SNTP_PORT);
+	assert_int_equal(cub_sntp_keeper_stop(&k), 0);
+	return NULL;
+}
+
+static void test_keep_list_args(void **state)
+{
+	(void)state;
+	run(list_args_main);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +520,10 @@ int main(void)
 		cmocka_unit_test(test_keep_kiss),
 		cmocka_unit_test(test_keep_stop),
 		cmocka_unit_test(test_keep_args),
+		cmocka_unit_test(test_keep_failover),
+		cmocka_unit_test(test_keep_all_silent),
+		cmocka_unit_test(test_keep_refused),
+		cmocka_unit_test(test_keep_list_args),
 	};
 
 	(void)forge;	/* udp_fake.h's, not needed here */

@@ -119,29 +119,40 @@ static void test_ntpcfg_parse(void **state)
 		"", "10.0.2.2:", "10.0.2.2:0", "10.0.2.2:65536", "10.0.2.2:123456",
 		"10.0.2.2:12a", "10.0.2.2 ", "10.0.2", "0.0.0.0", "0.0.0.0:123",
 		"10.0.2.256", "host.example:123", ":123", "10.0.2.2:-1", "10.0.2.2/24",
+		"10.0.2.2,", ",10.0.2.2", "10.0.2.2,,10.0.2.3", "10.0.2.2;10.0.2.3",
+		"10.0.2.2, 10.0.2.3", "10.0.2.2,0.0.0.0", "10.0.2.2:123,10.0.2.3:",
+		"1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5",
 	};
-	cub_ip4_t a;
-	uint16_t port;
+	struct cub_sntp_server l[CUB_SNTP_KEEPER_SERVERS];
+	unsigned n;
 
 	(void)state;
-	assert_int_equal(cubi_ntpcfg_parse("10.0.2.2", &a, &port), 0);
-	assert_int_equal(a, CUB_IP4(10, 0, 2, 2));
-	assert_int_equal(port, 0);
-	assert_int_equal(cubi_ntpcfg_parse("192.168.1.20:10123", &a, &port), 0);
-	assert_int_equal(a, CUB_IP4(192, 168, 1, 20));
-	assert_int_equal(port, 10123);
-	assert_int_equal(cubi_ntpcfg_parse("10.0.2.2:65535", &a, &port), 0);
-	assert_int_equal(port, 65535);
-	assert_int_equal(cubi_ntpcfg_parse("10.0.2.2:1", &a, &port), 0);
-	assert_int_equal(port, 1);
+	assert_int_equal(cubi_ntpcfg_parse("10.0.2.2", l, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(l[0].addr, CUB_IP4(10, 0, 2, 2));
+	assert_int_equal(l[0].port, 123);
+	assert_int_equal(cubi_ntpcfg_parse("192.168.1.20:10123", l, &n), 0);
+	assert_int_equal(l[0].addr, CUB_IP4(192, 168, 1, 20));
+	assert_int_equal(l[0].port, 10123);
+	assert_int_equal(cubi_ntpcfg_parse("10.0.2.2:65535", l, &n), 0);
+	assert_int_equal(l[0].port, 65535);
+	assert_int_equal(cubi_ntpcfg_parse("10.0.2.2:1", l, &n), 0);
+	assert_int_equal(l[0].port, 1);
+	assert_int_equal(cubi_ntpcfg_parse("10.0.2.2:1230,10.0.2.3,1.2.3.4:9,5.6.7.8", l, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(l[0].port, 1230);
+	assert_int_equal(l[1].addr, CUB_IP4(10, 0, 2, 3));
+	assert_int_equal(l[1].port, 123);
+	assert_int_equal(l[2].addr, CUB_IP4(1, 2, 3, 4));
+	assert_int_equal(l[2].port, 9);
+	assert_int_equal(l[3].addr, CUB_IP4(5, 6, 7, 8));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		a = 1, port = 1;
-		if (cubi_ntpcfg_parse(bad[i], &a, &port) != -CUB_EINVAL)
+		n = 9;
+		if (cubi_ntpcfg_parse(bad[i], l, &n) != -CUB_EINVAL)
 			fail_msg("accepted \"%s\"", bad[i]);
-		assert_int_equal(a, 0);
-		assert_int_equal(port, 0);
+		assert_int_equal(n, 0);
 	}
-	assert_int_equal(cubi_ntpcfg_parse(NULL, &a, &port), -CUB_EINVAL);
+	assert_int_equal(cubi_ntpcfg_parse(NULL, l, &n), -CUB_EINVAL);
 }
 
 /* No variable, a bad one, no network: the clock stays (and nothing
