@@ -375,9 +375,10 @@ int cub_arch_nic_set_notify(unsigned i, void (*fn)(void *arg), void *arg);
  * flight on a disk; one more is refused with -CUB_EAGAIN (a completion
  * frees a place: the portable layer, src/blk, queues the waiters).
  *
- * A request the device never completes stays in flight: the platform has
- * no timeout (virtio has no way to cancel a request), so its caller waits
- * until the machine ends.
+ * The platform has no timeout: a request the device never completes
+ * stays in flight until the caller gives up on the whole disk with
+ * cub_arch_blk_reset (src/blk does, after its timeout): a device cannot
+ * cancel one request (virtio has no way to), only be reset.
  */
 #define CUB_ARCH_BLK_SECTOR 512
 
@@ -411,7 +412,8 @@ struct cub_arch_blk_req {
 int cub_arch_blk_info(unsigned i, struct cub_arch_blk_info *info);
 
 /*
- * Starts req on disk i. Returns 0 (done will be called); -CUB_EAGAIN when
+ * Starts req on disk i. Returns 0 (done will be called); -CUB_EIO after
+ * cub_arch_blk_reset (nothing started); -CUB_EAGAIN when
  * depth requests are already in flight (nothing started); -CUB_EINVAL for
  * a NULL req, buf or done, an unknown op, a count of 0 or above
  * max_sectors (a flush: not 0), or sectors past the end (lba + count >
@@ -419,6 +421,20 @@ int cub_arch_blk_info(unsigned i, struct cub_arch_blk_info *info);
  * disk; -CUB_ENODEV. Never blocks. Contexts: task, irq.
  */
 int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *req);
+
+/*
+ * Gives up on disk i (a request went unanswered): stops the device so
+ * that it no longer reads or writes memory (virtio: status 0 read back,
+ * bus mastering off), completes every request in flight, calling done
+ * with -CUB_EIO before this returns (interrupts disabled; the platform
+ * never touches those requests or their buffers again), and fails every
+ * later submit on the disk with -CUB_EIO: the disk stays failed until
+ * the machine restarts. A second call does nothing. Returns 0; -CUB_EIO
+ * when the device did not confirm the reset (the requests are completed
+ * all the same; the platform keeps its own DMA memory out of use for
+ * good); -CUB_ENODEV. Contexts: task, irq.
+ */
+int cub_arch_blk_reset(unsigned i);
 
 /* For platforms: the argument checks cub_arch_blk_submit owes, for a
  * disk of `sectors` that takes at most max_sectors a request: 0,

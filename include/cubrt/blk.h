@@ -15,13 +15,21 @@
  * several, one after the other (a failure part-way leaves the sectors
  * before it written or read). Buffers need no alignment.
  *
- * A device that never completes a request leaves its caller parked for
- * good (virtio cannot cancel a request; see docs/blk.md).
+ * Timeouts: each request the device has taken must be answered within
+ * the disk's timeout (CUB_BLK_TIMEOUT_DEFAULT, 30 s as Linux's SCSI
+ * default; cub_blk_set_timeout; 0 waits forever), counted from when the
+ * device took it (not the wait for a place). When one is not, the disk
+ * is declared failed: the device is reset (it stops touching memory),
+ * the request that timed out returns -CUB_ETIMEDOUT, every other one in
+ * flight or waiting for a place -CUB_EIO, and so does every later
+ * request, at once. A failed disk stays failed until the machine
+ * restarts (cub_blk_info says so); nothing re-initialises it.
  *
  * Errors: -CUB_ENODEV no such disk; -CUB_EINVAL a NULL argument, a count
  * of 0, or sectors past the end (lba + count > sectors, overflow
  * included); -CUB_EROFS a write to a read-only disk; -CUB_EIO the device
- * reported an error or answered malformed.
+ * reported an error or answered malformed, or the disk has failed;
+ * -CUB_ETIMEDOUT the device did not answer in time (the disk has failed).
  */
 #ifndef CUBRT_BLK_H
 #define CUBRT_BLK_H
@@ -30,6 +38,7 @@
 
 #define CUB_BLK_SECTOR CUB_ARCH_BLK_SECTOR
 #define CUB_BLK_MAX 4		/* disks cub_blk_open knows */
+#define CUB_BLK_TIMEOUT_DEFAULT (30 * 1000000000ull)	/* ns: 30 s */
 
 struct cub_blk;
 
@@ -43,10 +52,16 @@ struct cub_blk_info {
 	uint32_t max_sectors;	/* sectors one request carries at most */
 	uint64_t requests;	/* requests completed since boot */
 	uint64_t queue_waits;	/* times a request waited for a place */
+	uint64_t timeouts;	/* requests that timed out (0 or 1: a
+				 * timeout fails the disk) */
+	uint64_t timeout_ns;	/* the timeout in force; 0: none */
+	bool failed;		/* reset after a timeout: every request
+				 * fails with -CUB_EIO */
 };
 
 /* Sets *dev to disk i. The handle stays valid forever; opening again is
- * allowed and gives the same handle (the capacity is read again).
+ * allowed and gives the same handle (the capacity is read again; the
+ * timeout and a failure stay).
  * -CUB_ENODEV, -CUB_EINVAL (NULL dev). Contexts: task, boot. */
 int cub_blk_open(unsigned i, struct cub_blk **dev);
 
@@ -58,6 +73,12 @@ int cub_blk_info(struct cub_blk *dev, struct cub_blk_info *info);
 int cub_blk_read(struct cub_blk *dev, uint64_t lba, void *buf, uint32_t count);
 int cub_blk_write(struct cub_blk *dev, uint64_t lba, const void *buf,
 		  uint32_t count);
+
+/* Sets the time the device has to answer each request submitted from
+ * now on (requests already in flight keep theirs): ns nanoseconds, any
+ * value (a huge one is capped at ~292 years); 0 waits forever. Opening
+ * the disk again keeps it. 0, -CUB_EINVAL (NULL dev). Contexts: any. */
+int cub_blk_set_timeout(struct cub_blk *dev, uint64_t ns);
 
 /* Makes every write completed before it durable (the device's cache
  * flushed). 0, -CUB_EINVAL, -CUB_EIO. Contexts: task. */

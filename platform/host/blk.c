@@ -14,6 +14,9 @@
  * allows that); a host I/O error or a short transfer completes with
  * -CUB_EIO. So no request is ever left in flight, and -CUB_EAGAIN never
  * happens here (depth is reported as HOST_DEPTH all the same).
+ * cub_arch_blk_reset therefore has nothing to stop or complete: it marks
+ * the disk failed, and its submits fail with -CUB_EIO from then on, until
+ * the variable changes (new disks).
  *
  * Invariants: disks[0..ndisks) are open descriptors matching `seen`, the
  * value of the variable they were made from. Locking: the host tests run
@@ -37,6 +40,7 @@ static struct {
 	int fd;
 	uint64_t sectors;
 	bool ro;
+	bool failed;		/* cub_arch_blk_reset was called */
 } disks[HOST_DISKS];
 static unsigned ndisks;
 static char seen[4096];
@@ -71,6 +75,7 @@ static void open_one(char *spec)
 	disks[ndisks].fd = fd;
 	disks[ndisks].sectors = (uint64_t)st.st_size / CUB_ARCH_BLK_SECTOR;
 	disks[ndisks].ro = ro;
+	disks[ndisks].failed = false;
 	ndisks++;
 }
 
@@ -135,11 +140,31 @@ int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *req)
 	refresh();
 	if (i >= ndisks)
 		rc = -CUB_ENODEV;
-	else if (!(rc = cub_arch_blk_req_check(req, disks[i].sectors, HOST_MAX_SECTORS,
-							 disks[i].ro))) {
+	else
+		rc = cub_arch_blk_req_check(req, disks[i].sectors, HOST_MAX_SECTORS,
+					    disks[i].ro);
+	if (!rc && disks[i].failed)
+		rc = -CUB_EIO;
+	if (!rc) {
 		req->slot = 0;
 		req->done(req, transfer(i, req));
 	}
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+/* No request is ever in flight here (see the top): marking the disk
+ * failed is all. */
+int cub_arch_blk_reset(unsigned i)
+{
+	unsigned long irq = cub_arch_irq_save();
+	int rc = 0;
+
+	refresh();
+	if (i >= ndisks)
+		rc = -CUB_ENODEV;
+	else
+		disks[i].failed = true;
 	cub_arch_irq_restore(irq);
 	return rc;
 }

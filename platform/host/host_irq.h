@@ -10,8 +10,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The interrupt handler irq.c runs (timer.c's dispatch). */
-void cubi_host_irq_set_deliver(void (*fn)(void));
+/* Sets the interrupt handler irq.c runs (timer.c's dispatch) and returns
+ * the one it replaces, so that a test that plays a device for a moment
+ * can give the timer its interrupts back. */
+typedef void (*cubi_host_deliver_fn)(void);
+cubi_host_deliver_fn cubi_host_irq_set_deliver(cubi_host_deliver_fn fn);
 /* From a signal handler (ucontext: its third argument): take the
  * interrupt now if enabled, else mark it pending (taken when interrupts
  * are enabled again). raise is the same without a context (no irq-exit

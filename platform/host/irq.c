@@ -51,9 +51,12 @@ static void (*exit_hook)(void);
 
 extern char cubi_host_irq_exit_tramp[];
 
-void cubi_host_irq_set_deliver(void (*fn)(void))
+cubi_host_deliver_fn cubi_host_irq_set_deliver(cubi_host_deliver_fn fn)
 {
+	cubi_host_deliver_fn old = deliver;
+
 	deliver = fn;
+	return old;
 }
 
 /* One pass of the interrupt "handler", as the CPU would run it: in irq

@@ -11,6 +11,10 @@
  * was skipped). boot.c calls cubi_x86_virtio_blk_init through a weak
  * reference: only images that use arch.h's block calls carry the driver.
  *
+ * cubi_vblk_reset stops a disk for good (src/blk gives up on it after a
+ * request timed out): status 0, bus mastering off, every request in
+ * flight completed with -CUB_EIO.
+ *
  * Invariants: cubi_vblks[0..cubi_vblk_count) are running disks whose
  * read-only fields (virtio_blk.h) never change again; a device that fails
  * any step is marked FAILED, its vector and memory given back.
@@ -19,6 +23,7 @@
 #include <cubrt/irq.h>
 #include <cubrt/mem.h>
 #include <cubrt/string.h>
+#include <cubrt/time.h>
 
 #include "intr.h"
 #include "virtio_blk.h"
@@ -49,6 +54,49 @@ int cubi_vblk_queue_init(struct vblk *d, uint16_t size)
 	for (unsigned s = 0; s < d->q.nslots; s++)
 		d->free[d->nfree++] = (uint16_t)s;
 	return 0;
+}
+
+/* Writes status 0 and waits for it to read back 0: 0, or -CUB_EIO when
+ * it did not within VBLK_RESET_WAIT_NS. Precondition: interrupts off
+ * (the wait is a busy one, short on any real or emulated device: QEMU's
+ * legacy device resets within the write). */
+static int reset_device(struct vblk *d)
+{
+	uint64_t end = cub_time_now() + VBLK_RESET_WAIT_NS;
+
+	outb(d->io + VB_STATUS, 0);
+	while (inb(d->io + VB_STATUS) != 0)
+		if (cub_time_now() > end)
+			return -CUB_EIO;
+	return 0;
+}
+
+int cubi_vblk_reset(struct vblk *d)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cub_arch_blk_req *r;
+	unsigned n = 0;
+
+	if (d->failed) {
+		cub_arch_irq_restore(irq);
+		return d->reset_rc;
+	}
+	d->failed = true;
+	d->nfree = 0;
+	d->reset_rc = reset_device(d);
+	cubi_pci_write16(&d->pci, PCI_COMMAND,
+			 cubi_pci_read16(&d->pci, PCI_COMMAND) & ~PCI_CMD_MASTER);
+	for (unsigned s = 0; s < VBLK_SLOTS; s++)
+		if ((r = d->inflight[s])) {
+			d->inflight[s] = NULL;
+			n++;
+			r->done(r, -CUB_EIO);
+		}
+	cub_printk("%s: reset, %u requests in flight abandoned%s; "
+		   "the disk has failed\n", d->name, n,
+		   d->reset_rc ? ", status never read 0" : "");
+	cub_arch_irq_restore(irq);
+	return d->reset_rc;
 }
 
 /* Queue 0 with its request slots, interrupting through MSI-X entry 0. */

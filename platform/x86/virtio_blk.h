@@ -13,7 +13,9 @@
  * Invariants: a slot is either in free[0..nfree) or posted to the device
  * with inflight[slot] the request it carries, never both; a completion
  * names a posted slot (virtq.c checks, and the handler again that
- * inflight[slot] is set), so a request's done runs once.
+ * inflight[slot] is set), so a request's done runs once. Once `failed`
+ * is set (cubi_vblk_reset) it stays set: nothing is posted again, the
+ * handler leaves the ring alone, inflight[] is empty and nfree 0.
  *
  * The disk a driver function works on is passed in (cubi_vblk_submit,
  * cubi_vblk_irq, cubi_vblk_queue_init), so tests/qemu/blk/bad.c can run
@@ -68,6 +70,8 @@ struct vblk {
 	unsigned nfree;
 	struct cub_arch_blk_req *inflight[VBLK_SLOTS];
 	uint64_t interrupts, bad_used;
+	bool failed;			/* reset: refuses every request */
+	int reset_rc;			/* cubi_vblk_reset's result */
 };
 
 extern struct vblk cubi_vblks[VBLK_MAX];
@@ -85,6 +89,26 @@ void cubi_vblk_irq(void *ctx);
 /* cub_arch_blk_submit on disk d (virtio_blk_io.c): the same checks and
  * results. Contexts: task, irq. */
 int cubi_vblk_submit(struct vblk *d, struct cub_arch_blk_req *req);
+
+/*
+ * cub_arch_blk_reset on disk d (virtio_blk.c): writes status 0 and waits
+ * (VBLK_RESET_WAIT_NS at most) for it to read back 0, which says the
+ * device has reset (virtio 1.x: the driver must see that before it may
+ * assume the device is quiet); turns off bus mastering, so that even a
+ * device that ignored the reset can no longer write memory; then
+ * completes every request in flight with -CUB_EIO. The queue's memory is
+ * kept, never reused. 0, or -CUB_EIO when status never read 0 (all the
+ * same done). A second call returns the first's result. Contexts: any.
+ */
+#define VBLK_RESET_WAIT_NS 10000000ull	/* 10 ms */
+int cubi_vblk_reset(struct vblk *d);
+
+/*
+ * Test only: while set, requests are posted but the device is never
+ * notified, so it does not see them: a device that swallows requests
+ * (tests/qemu/blk/blk.c "hang"). Never set in a real program.
+ */
+extern bool cubi_vblk_test_no_kick;
 
 /* Makes d's request queue of size entries (a power of two) and puts all
  * its slots on the free list (virtio_blk.c); the device is not told.

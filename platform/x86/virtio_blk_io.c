@@ -15,6 +15,10 @@
  * VIRTIO_BLK_S_OK, else the request completes with -CUB_EIO (and a read
  * copies nothing). A malformed entry naming no slot is counted and
  * skipped. tests/qemu/blk/bad.c feeds the handler each of these.
+ *
+ * After cubi_vblk_reset (virtio_blk.c) the disk is failed: submits are
+ * refused with -CUB_EIO and interrupts are counted but the ring is not
+ * read (the device, reset, no longer owns it).
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -22,6 +26,8 @@
 
 #include "virtio_blk.h"
 #include "x86.h"
+
+bool cubi_vblk_test_no_kick;
 
 struct vblk_hdr {
 	uint32_t type, reserved;
@@ -66,7 +72,7 @@ static void post(struct vblk *d, unsigned slot, struct cub_arch_blk_req *r)
 	r->slot = slot;
 	d->inflight[slot] = r;
 	cubi_virtq_post_req(&d->q, slot, len, r->op == CUB_ARCH_BLK_READ);
-	if (cubi_virtq_kick_wanted(&d->q))
+	if (!cubi_vblk_test_no_kick && cubi_virtq_kick_wanted(&d->q))
 		outw(d->io + VB_QUEUE_NOTIFY, 0);
 }
 
@@ -77,6 +83,13 @@ int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *req)
 	return d ? cubi_vblk_submit(d, req) : -CUB_ENODEV;
 }
 
+int cub_arch_blk_reset(unsigned i)
+{
+	struct vblk *d = disk(i);
+
+	return d ? cubi_vblk_reset(d) : -CUB_ENODEV;
+}
+
 int cubi_vblk_submit(struct vblk *d, struct cub_arch_blk_req *req)
 {
 	unsigned long irq;
@@ -85,7 +98,9 @@ int cubi_vblk_submit(struct vblk *d, struct cub_arch_blk_req *req)
 	if ((rc = cub_arch_blk_req_check(req, d->sectors, VBLK_MAX_SECTORS, d->read_only)))
 		return rc;
 	irq = cub_arch_irq_save();
-	if (req->op == CUB_ARCH_BLK_FLUSH && !d->has_flush) {
+	if (d->failed) {
+		rc = -CUB_EIO;
+	} else if (req->op == CUB_ARCH_BLK_FLUSH && !d->has_flush) {
 		req->done(req, 0);	/* write-through: nothing to flush */
 	} else if (d->nfree == 0) {
 		rc = -CUB_EAGAIN;
@@ -123,6 +138,8 @@ void cubi_vblk_irq(void *ctx)
 	int got, st;
 
 	d->interrupts++;
+	if (d->failed)
+		return;		/* reset: the ring is not the device's */
 	while ((got = cubi_virtq_take(&d->q, &slot, &len)) != VIRTQ_EMPTY) {
 		if (got == VIRTQ_BAD || !(r = d->inflight[slot])) {
 			d->bad_used++;

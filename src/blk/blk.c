@@ -15,34 +15,51 @@
  * of the list if a newcomer took the place meanwhile). A newcomer does
  * not try while others are queued, so no waiter starves.
  *
+ * Timeouts: a request handed to the device starts its waiter's timer
+ * (the disk's timeout_ns when it was submitted; 0: none), which its
+ * completion stops. A timer that fires finds the request unanswered: the
+ * request is marked timed out, and the disk failed: the platform resets
+ * it (cub_arch_blk_reset), which completes every request in flight,
+ * this one included, before it returns and never touches their memory
+ * again; every waiter for a place is woken. A waiter that finds the disk
+ * failed does not submit: it returns -CUB_EIO, as every later request
+ * does at once. So no waiter outlives its frame in the platform's hands,
+ * and none stays parked.
+ *
  * Invariants: a waiter is on `queued` only while parked for a place; a
  * waiter popped from it has `woken` set and will submit (or re-queue);
  * every completion pops at most one waiter, and a popped waiter whose
  * submit fails with anything but -CUB_EAGAIN passes the wake-up on, so
  * the chain of wake-ups never breaks while places are free.
- * Locking: `queued` and the waiters' fields are touched only with
- * interrupts disabled (completions run in irq context). info is written
- * by cub_blk_open only.
+ * A failed disk never becomes usable again (until the machine restarts).
+ * Locking: `queued`, `failed`, the counters and the waiters' fields are
+ * touched only with interrupts disabled (completions and timers run in
+ * irq context). info is written by cub_blk_open only.
  */
 #include <cubrt/blk.h>
 #include <cubrt/irq.h>
 #include <cubrt/list.h>
 #include <cubrt/panic.h>
 #include <cubrt/string.h>
+#include <cubrt/time.h>
 
 struct cub_blk {
 	unsigned idx;
 	struct cub_arch_blk_info info;
 	struct cub_list queued;		/* waiters for a place, FIFO */
 	uint64_t requests, queue_waits;	/* counters (cub_blk_info) */
+	uint64_t timeouts;		/* requests that timed out */
+	uint64_t timeout_ns;		/* for requests submitted next; 0: none */
+	bool failed;			/* reset after a timeout: refuses all */
 };
 
 struct waiter {
 	struct cub_arch_blk_req req;
 	struct cub_irq_event ev;
 	struct cub_list link;
+	struct cub_timer timer;		/* the request's timeout */
 	int status;
-	bool done, woken;
+	bool done, woken, timed_out;
 };
 
 static struct cub_blk disks[CUB_BLK_MAX];
@@ -62,8 +79,10 @@ int cub_blk_open(unsigned i, struct cub_blk **dev)
 		return -CUB_EIO;	/* a platform bug: unusable */
 	disks[i].idx = i;
 	disks[i].info = info;
-	if (!disks[i].queued.next)
+	if (!disks[i].queued.next) {		/* the first open */
 		cub_list_init(&disks[i].queued);
+		disks[i].timeout_ns = CUB_BLK_TIMEOUT_DEFAULT;
+	}
 	*dev = &disks[i];
 	return 0;
 }
@@ -81,8 +100,23 @@ int cub_blk_info(struct cub_blk *dev, struct cub_blk_info *info)
 	irq = cub_arch_irq_save();
 	info->requests = dev->requests;
 	info->queue_waits = dev->queue_waits;
+	info->timeouts = dev->timeouts;
+	info->timeout_ns = dev->timeout_ns;
+	info->failed = dev->failed;
 	cub_arch_irq_restore(irq);
 	cub_memcpy(info->name, dev->info.name, sizeof(info->name));
+	return 0;
+}
+
+int cub_blk_set_timeout(struct cub_blk *dev, uint64_t ns)
+{
+	unsigned long irq;
+
+	if (!dev)
+		return -CUB_EINVAL;
+	irq = cub_arch_irq_save();
+	dev->timeout_ns = ns;
+	cub_arch_irq_restore(irq);
 	return 0;
 }
 
@@ -104,11 +138,43 @@ static void on_done(struct cub_arch_blk_req *req, int status)
 {
 	struct waiter *w = cub_container_of(req, struct waiter, req);
 
-	w->status = status;
+	cub_timer_stop(&w->timer);
+	w->status = w->timed_out ? -CUB_ETIMEDOUT : status;
 	w->done = true;
 	((struct cub_blk *)req->arg)->requests++;
 	cub_irq_event_signal(&w->ev);
 	wake_next(req->arg);
+}
+
+/* Declares dev failed after w's request timed out: the platform resets
+ * the device, completing every request in flight (w's with
+ * -CUB_ETIMEDOUT, see on_done), and every waiter for a place is woken to
+ * find the disk failed. Contexts: irq (w's timer). */
+static void on_timeout(struct cub_timer *t, void *arg)
+{
+	struct waiter *w = arg;
+	struct cub_blk *dev = w->req.arg;
+	int rc;
+
+	(void)t;
+	if (w->done)
+		return;		/* cannot happen: on_done stops the timer */
+	w->timed_out = true;
+	dev->timeouts++;
+	dev->failed = true;
+	rc = cub_arch_blk_reset(dev->idx);
+	if (!w->done)
+		cub_panic("cub_blk: %s: the reset left a request in flight (%d)",
+			  dev->info.name, rc);
+	while (!cub_list_empty(&dev->queued))
+		wake_next(dev);
+}
+
+/* Hands w's request to the platform, unless the disk has failed.
+ * Precondition: interrupts off. */
+static int try_submit(struct cub_blk *dev, struct waiter *w)
+{
+	return dev->failed ? -CUB_EIO : cub_arch_blk_submit(dev->idx, &w->req);
 }
 
 /* Submits w's request, queueing for a place while the device is full.
@@ -117,6 +183,8 @@ static int submit(struct cub_blk *dev, struct waiter *w)
 {
 	int rc;
 
+	if (dev->failed)
+		return -CUB_EIO;
 	if (!cub_list_empty(&dev->queued)) {	/* others were first */
 		dev->queue_waits++;
 		cub_list_push_back(&dev->queued, &w->link);
@@ -124,7 +192,7 @@ static int submit(struct cub_blk *dev, struct waiter *w)
 			cub_irq_event_wait(&w->ev);
 	}
 	for (;;) {
-		rc = cub_arch_blk_submit(dev->idx, &w->req);
+		rc = try_submit(dev, w);
 		if (rc != -CUB_EAGAIN)
 			break;
 		w->woken = false;	/* a newcomer took the place */
@@ -149,8 +217,12 @@ static int one(struct cub_blk *dev, enum cub_arch_blk_op op, uint64_t lba,
 
 	cub_irq_event_init(&w.ev, "disk request");
 	cub_list_init(&w.link);
+	cub_timer_init(&w.timer, on_timeout, &w);
 	irq = cub_arch_irq_save();
 	rc = submit(dev, &w);
+	if (!rc && !w.done && dev->timeout_ns)	/* done: inside submit */
+		cub_timer_start(&w.timer, cub_time_now() +
+				CUB_MIN(dev->timeout_ns, UINT64_MAX / 2));
 	while (!rc && !w.done)
 		cub_irq_event_wait(&w.ev);
 	cub_arch_irq_restore(irq);

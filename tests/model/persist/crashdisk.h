@@ -11,7 +11,9 @@
  * cd_budget sectors written since cd_crash_after armed it, in order,
  * the last of them torn when asked (its first cd_tear bytes new, the
  * rest old); later writes and flushes are dropped yet reported done, as
- * a machine that stopped never learns. cd_writes counts the sectors
+ * a machine that stopped never learns. cub_arch_blk_reset (never needed:
+ * nothing stays in flight) fails the disk's later submits with -CUB_EIO
+ * until cd_reset, as arch.h says. cd_writes counts the sectors
  * submitted for writing, cd_hit[] marks them (the test clears it).
  *
  * Invariants: cd_sectors <= CD_SECTORS_MAX; without a crash armed
@@ -37,6 +39,7 @@ static uint64_t cd_sectors = 512, cd_budget = CD_NO_CRASH, cd_writes;
 static uint32_t cd_max = 128;	/* sectors a request may carry */
 static unsigned cd_tear;	/* 0: the last sector lands whole */
 static bool cd_hit[CD_SECTORS_MAX];
+static bool cd_failed;
 
 int cub_arch_blk_info(unsigned i, struct cub_arch_blk_info *info)
 {
@@ -72,6 +75,8 @@ int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *r)
 		return -CUB_ENODEV;
 	if ((rc = cub_arch_blk_req_check(r, cd_sectors, cd_max, false)))
 		return rc;
+	if (cd_failed)
+		return -CUB_EIO;
 	irq = cub_arch_irq_save();
 	for (uint32_t k = 0; r->op != CUB_ARCH_BLK_FLUSH && k < r->count; k++) {
 		size_t off = (size_t)(r->lba + k) * CD_SECTOR;
@@ -88,6 +93,14 @@ int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *r)
 	return 0;
 }
 
+int cub_arch_blk_reset(unsigned i)
+{
+	if (i > 0)
+		return -CUB_ENODEV;
+	cd_failed = true;
+	return 0;
+}
+
 /* A new blank disk of `sectors`, requests of at most max sectors. */
 static inline void cd_reset(uint64_t sectors, uint32_t max)
 {
@@ -95,6 +108,7 @@ static inline void cd_reset(uint64_t sectors, uint32_t max)
 	cd_max = max;
 	cd_budget = CD_NO_CRASH;
 	cd_tear = 0;
+	cd_failed = false;
 	memset(cd_disk, 0, sizeof(cd_disk));
 	memset(cd_want, 0, sizeof(cd_want));
 }
@@ -112,6 +126,7 @@ static inline void cd_reboot(void)
 {
 	cd_budget = CD_NO_CRASH;
 	cd_tear = 0;
+	cd_failed = false;
 	memcpy(cd_want, cd_disk, (size_t)cd_sectors * CD_SECTOR);
 }
 
