@@ -21,9 +21,10 @@
  * request is marked timed out, and the disk failed: the platform resets
  * it (cub_arch_blk_reset), which completes every request in flight,
  * this one included, before it returns and never touches their memory
- * again; every waiter for a place is woken. A waiter that finds the disk
- * failed does not submit: it returns -CUB_EIO, as every later request
- * does at once. So no waiter outlives its frame in the platform's hands,
+ * again; the waiters for a place are woken one after the other (each
+ * completion wakes one, each failed submit passes its wake-up on). A
+ * waiter that finds the disk failed does not submit: it returns
+ * -CUB_EIO, as every later request does at once. So no waiter outlives its frame in the platform's hands,
  * and none stays parked.
  *
  * Invariants: a waiter is on `queued` only while parked for a place; a
@@ -148,8 +149,10 @@ static void on_done(struct cub_arch_blk_req *req, int status)
 
 /* Declares dev failed after w's request timed out: the platform resets
  * the device, completing every request in flight (w's with
- * -CUB_ETIMEDOUT, see on_done), and every waiter for a place is woken to
- * find the disk failed. Contexts: irq (w's timer). */
+ * -CUB_ETIMEDOUT, see on_done). w's completion wakes the first waiter
+ * for a place, which finds the disk failed and passes its wake-up on
+ * (submit), and so on down the queue: nobody stays parked.
+ * Contexts: irq (w's timer). */
 static void on_timeout(struct cub_timer *t, void *arg)
 {
 	struct waiter *w = arg;
@@ -157,8 +160,8 @@ static void on_timeout(struct cub_timer *t, void *arg)
 	int rc;
 
 	(void)t;
-	if (w->done)
-		return;		/* cannot happen: on_done stops the timer */
+	if (w->done)	/* on_done stops the timer: w may be gone */
+		cub_panic("cub_blk: a request's timer outlived it");
 	w->timed_out = true;
 	dev->timeouts++;
 	dev->failed = true;
@@ -166,8 +169,6 @@ static void on_timeout(struct cub_timer *t, void *arg)
 	if (!w->done)
 		cub_panic("cub_blk: %s: the reset left a request in flight (%d)",
 			  dev->info.name, rc);
-	while (!cub_list_empty(&dev->queued))
-		wake_next(dev);
 }
 
 /* Hands w's request to the platform, unless the disk has failed.

@@ -37,7 +37,7 @@ static bool fake_present = true, fake_failed[FAKE_DISKS];
 static unsigned fake_resets;
 static struct { uint64_t lba; uint32_t count; int op; } fake_log[FAKE_LOG];
 static unsigned fake_nlog;
-static uint64_t fake_refused;
+static uint64_t fake_refused, fake_calls;	/* -CUB_EAGAIN; every submit */
 
 int cub_arch_blk_info(unsigned i, struct cub_arch_blk_info *info)
 {
@@ -57,6 +57,7 @@ int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *r)
 	unsigned long irq;
 	int rc = 0;
 
+	fake_calls++;
 	if (i >= fake_ndisks || !fake_present)
 		return -CUB_ENODEV;
 	if (!r || !r->done || (r->op != CUB_ARCH_BLK_FLUSH &&

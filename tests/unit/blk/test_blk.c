@@ -5,7 +5,9 @@
  * request, many coroutines writing disjoint ranges at once, flush, every
  * bad argument (of the portable API and of arch.h's submit), a read-only
  * disk refusing writes, a device error (the file shrank) as -CUB_EIO,
- * and no disk at all as -CUB_ENODEV.
+ * no disk at all as -CUB_ENODEV, and the port's cub_arch_blk_reset
+ * (later submits -CUB_EIO, until new disks). The request timeout itself
+ * is test_blk_timeout.c's (this port never leaves a request in flight).
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -304,6 +306,68 @@ static void test_device_error(void **state)
 	drop_disk(fd);
 }
 
+/* The host port's cub_arch_blk_reset: nothing is in flight there, so it
+ * only fails the disk's later submits (-CUB_EIO, after the argument
+ * checks) until the variable names new disks. src/blk's own state is
+ * not touched: only arch.h's calls are used. Also: a timeout of 1 ns
+ * starts no timer for a request done inside submit. */
+static int reset_done_calls;
+
+static void count_done(struct cub_arch_blk_req *req, int status)
+{
+	(void)req;
+	reset_done_calls++;
+	assert_int_equal(status, 0);
+}
+
+static void *reset_main(void *arg)
+{
+	static uint8_t buf[S];
+	struct cub_arch_blk_req q = { .op = CUB_ARCH_BLK_WRITE, .count = 1,
+				      .buf = buf, .done = count_done };
+	struct cub_blk_info info;
+	struct cub_blk *d;
+
+	(void)arg;
+	if (cub_blk_open(0, &d) || cub_blk_set_timeout(d, 1) ||
+	    cub_blk_write(d, 0, buf, 1) || cub_blk_read(d, 0, buf, 1) ||
+	    cub_blk_info(d, &info) || info.failed || info.timeouts ||
+	    cub_blk_set_timeout(d, CUB_BLK_TIMEOUT_DEFAULT))
+		return "done inside submit, timeout 1 ns";
+	if (cub_arch_blk_submit(0, &q) || reset_done_calls != 1)
+		return "submit before the reset";
+	if (cub_arch_blk_reset(1) != -CUB_ENODEV ||
+	    cub_arch_blk_reset(0) != 0 || cub_arch_blk_reset(0) != 0)
+		return "reset";
+	buf[0] = 0x77;
+	if (cub_arch_blk_submit(0, &q) != -CUB_EIO || reset_done_calls != 1)
+		return "a submit after the reset";
+	q.count = 0;
+	if (cub_arch_blk_submit(0, &q) != -CUB_EINVAL)
+		return "bad arguments after the reset";
+	return NULL;
+}
+
+static void test_host_reset(void **state)
+{
+	int fd = make_disk("", SECTORS);
+	void *r = (void *)"not run";
+	uint8_t b = 0, sector[S];
+	struct cub_arch_blk_req q = { .op = CUB_ARCH_BLK_READ, .count = 1,
+				      .buf = sector, .done = count_done };
+
+	(void)state;
+	assert_int_equal(cub_sched_run(reset_main, NULL, &r), 0);
+	assert_null(r);
+	assert_int_equal(pread(fd, &b, 1, 0), 1);
+	assert_int_equal(b, 0);			/* 0x77 never written */
+	drop_disk(fd);
+	fd = make_disk("", SECTORS);		/* a new disk: not failed */
+	assert_int_equal(cub_arch_blk_submit(0, &q), 0);
+	assert_int_equal(reset_done_calls, 2);
+	drop_disk(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_read_only),
 		cmocka_unit_test(test_device_error),
+		cmocka_unit_test(test_host_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
