@@ -13,6 +13,8 @@ MODE:
            then holds pattern 42 there; boot 2, a new QEMU on the same
            file ("read 42"), reads it back
   none     no disk at all
+  hang     a 1 MiB image with pattern 3 in sectors 0..7 for hang.c, a
+           device that never answers; the file is unchanged afterwards
   shim     a 1 MiB image for the musl program (tests/qemu/shim/blkdev.c),
            with "written by the host" at byte 300000 for it to read; it
            writes through /dev/vda, and the bytes it documents are
@@ -84,6 +86,11 @@ def run(mode, runner, image, path, expect):
         boot(runner, image, path, ["write", "42"], ["blk persist: wrote"])
         check_file(path, 0, sectors(42, 0, 256), "boot 1 wrote pattern 42")
         boot(runner, image, path, ["read", "42"], expect)
+    elif mode == "hang":
+        with open(path, "r+b") as f:
+            f.write(sectors(3, 0, 8))
+        boot(runner, image, path, [], expect)
+        check_file(path, 0, sectors(3, 0, 8) + bytes(S), "unchanged")
     elif mode == "none":
         boot(runner, image, None, ["none"], expect)
     elif mode == "shim":
