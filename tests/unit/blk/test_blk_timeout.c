@@ -315,7 +315,7 @@ int main(void)
 	};
 
 	T = 100 * MS * (uint64_t)test_slowness();
-	late = 400 * MS * (uint64_t)test_slowness();
+	late = 1000 * MS * (uint64_t)test_slowness();
 	fake_reset(2, 4);
 	fake_ndisks = 4;
 	return cmocka_run_group_tests(tests, NULL, NULL);
