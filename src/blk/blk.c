@@ -24,8 +24,9 @@
  * again; the waiters for a place are woken one after the other (each
  * completion wakes one, each failed submit passes its wake-up on). A
  * waiter that finds the disk failed does not submit: it returns
- * -CUB_EIO, as every later request does at once. So no waiter outlives its frame in the platform's hands,
- * and none stays parked.
+ * -CUB_EIO, as every later request does at once. So no request is left
+ * in the platform's hands after its frame is gone, and no waiter stays
+ * parked.
  *
  * Invariants: a waiter is on `queued` only while parked for a place; a
  * waiter popped from it has `woken` set and will submit (or re-queue);
