@@ -252,6 +252,10 @@ bool cub_arch_random(uint64_t *v);
 #define CUB_ARCH_SAMPLE_TASK 0	/* running code: a coroutine, the scheduler */
 #define CUB_ARCH_SAMPLE_IDLE 1	/* halted in cub_arch_idle() */
 #define CUB_ARCH_SAMPLE_IRQ  2	/* inside an interrupt handler */
+/* Not a sample: the sampling interrupt came from another source (x86: an
+ * NMI that was not the PIT's tick; host: a SIGPROF not from the sampling
+ * timer), told to fn only so that it can count such interrupts. */
+#define CUB_ARCH_SAMPLE_FOREIGN 3
 
 /* The highest sampling rate cub_arch_sample_start() accepts. */
 #define CUB_ARCH_SAMPLE_HZ_MAX 10000
@@ -259,7 +263,8 @@ bool cub_arch_random(uint64_t *v);
 /*
  * A periodic sampling interrupt, for profilers (src/core/prof.c): about hz
  * times a second the platform calls fn(pc, where) with the interrupted
- * program counter and one of CUB_ARCH_SAMPLE_*. It is independent of the
+ * program counter and one of CUB_ARCH_SAMPLE_* (FOREIGN: the interrupt was
+ * no tick, pc is where it landed but is no sample). It is independent of the
  * one-shot timer and of the interrupt flag: the sample interrupts
  * anything, critical sections and interrupt handlers included (x86: a
  * non-maskable interrupt from the PIT, routed by the I/O APIC; host: a

@@ -18,6 +18,10 @@
  * blocked in its own handler: samples do not nest. Ticks the kernel
  * merged while the process had no CPU (the signal's si_overrun) are
  * counted at the signal's PC: wall-clock samples, none lost.
+ * A SIGPROF is a tick only when it is the sampling timer's: si_code
+ * SI_TIMER and the timer's own cookie in si_value (&cookie); any other
+ * (kill, raise, sigqueue, another timer) is passed on as FOREIGN, not a
+ * sample, at most one per signal.
  */
 #define _GNU_SOURCE
 #include <cubrt/arch.h>
@@ -36,6 +40,12 @@ static void (*volatile fn)(uintptr_t pc, unsigned where);
 static timer_t timer;
 static bool installed;
 static char altstack[64 * 1024] __attribute__((aligned(64)));
+static char cookie;		/* its address marks the timer's signals */
+
+static bool is_tick(const siginfo_t *info)
+{
+	return info && info->si_code == SI_TIMER && info->si_value.sival_ptr == &cookie;
+}
 
 static void on_sigprof(int sig, siginfo_t *info, void *uc)
 {
@@ -47,13 +57,18 @@ static void on_sigprof(int sig, siginfo_t *info, void *uc)
 	(void)sig;
 	if (!call)
 		return;
+	if (!is_tick(info)) {
+		call((uintptr_t)u->uc_mcontext.gregs[REG_RIP], CUB_ARCH_SAMPLE_FOREIGN);
+		errno = saved;
+		return;
+	}
 	if (cub_arch_in_irq())
 		where = CUB_ARCH_SAMPLE_IRQ;
 	else if (cubi_host_idling)
 		where = CUB_ARCH_SAMPLE_IDLE;
 	/* Ticks the kernel merged into this signal (the process had no CPU):
 	 * it stood at this PC meanwhile. */
-	if (info && info->si_code == SI_TIMER && info->si_overrun > 0)
+	if (info->si_overrun > 0)
 		n += CUB_MIN(info->si_overrun, OVERRUN_MAX);
 	while (n--)
 		call((uintptr_t)u->uc_mcontext.gregs[REG_RIP], where);
@@ -97,6 +112,7 @@ int cub_arch_sample_start(unsigned hz, void (*f)(uintptr_t pc, unsigned where))
 	memset(&ev, 0, sizeof(ev));
 	ev.sigev_notify = SIGEV_SIGNAL;
 	ev.sigev_signo = SIGPROF;
+	ev.sigev_value.sival_ptr = &cookie;
 	if (timer_create(CLOCK_MONOTONIC, &ev, &timer))
 		return -CUB_ENODEV;
 	fn = f;

@@ -19,22 +19,35 @@
  * works again (the PIT's counter it must program again: the profiler
  * left it stopped).
  *
+ * Not every NMI is the tick: a watchdog, an NMI IPI, QEMU's `nmi`, or
+ * PCI SERR#/IOCHK# (port 0x61) may raise one. While sampling, each NMI
+ * reads port 0x61 and the PIT's count, and sample_tick.c decides
+ * (sample_tick.h: at most one sample per PIT period; SERR#/IOCHK# never
+ * a sample). Another NMI is passed to fn as CUB_ARCH_SAMPLE_FOREIGN, not
+ * as a sample; a SERR#/IOCHK# one is acknowledged at port 0x61 (its
+ * status cleared, the source enabled again), else that status would
+ * stay set and hide every later NMI of its source.
+ *
  * Invariants: fn is non-NULL exactly while sampling runs (started and
  * not stopped); on_nmi is installed at the first start and stays. With
  * sampling stopped it takes an NMI as its own only within GRACE_NS of
- * the stop (a tick already on its way); any later NMI is the machine's
- * and gets the fault report, as before the first start.
+ * the stop (a tick already on its way) and when port 0x61 names no other
+ * source; any other NMI is the machine's and gets the fault report, as
+ * before the first start.
  * Locking: start and stop run with interrupts disabled; the NMI handler
- * only reads fn, mult, left and stopped_at, and writes left.
+ * only reads fn, mult and stopped_at, and writes left and filter
+ * (start sets them before fn, with the NMI's pin masked).
  */
 #include <cubrt/arch.h>
 
 #include "intr.h"
+#include "sample_tick.h"
 #include "x86.h"
 
 #define PIT_HZ 1193182u
 #define PIT_CH0 0x40
 #define PIT_CMD 0x43
+#define NMI_SC 0x61		/* NMI status and control */
 #define PIT_MIN_HZ 19u		/* 1193182 / 65535, rounded up */
 #define GRACE_NS 1000000ull	/* a tick latched before the stop */
 
@@ -43,6 +56,7 @@ static unsigned mult, left;
 static int gsi = -1;
 static uint64_t saved_entry;		/* the pin's route before the start */
 static volatile uint64_t stopped_at;	/* clock at the last stop, or 0 */
+static struct cubi_tick_filter filter;
 
 static unsigned where(const struct x86_trap_frame *f)
 {
@@ -53,13 +67,45 @@ static unsigned where(const struct x86_trap_frame *f)
 	return CUB_ARCH_SAMPLE_TASK;
 }
 
+/* The PIT counter 0's count, latched. Contexts: NMI, or the PIT's owner. */
+static uint32_t pit_count(void)
+{
+	uint32_t lo, hi;
+
+	outb(PIT_CMD, 0x00);		/* counter 0: latch */
+	lo = inb(PIT_CH0);
+	hi = inb(PIT_CH0);
+	return lo | hi << 8;
+}
+
+/* Reads port 0x61 and acknowledges the SERR#/IOCHK# NMI it reports, if
+ * any. Contexts: NMI. */
+static uint8_t nmi_sources(void)
+{
+	uint8_t v = inb(NMI_SC);
+
+	if (v & (PORT61_SERR_STS | PORT61_IOCHK_STS)) {
+		outb(NMI_SC, cubi_port61_ack(v));
+		outb(NMI_SC, v & 0x0F);
+	}
+	return v;
+}
+
 /* Contexts: NMI. */
 static bool on_nmi(const struct x86_trap_frame *f)
 {
 	void (*call)(uintptr_t, unsigned) = fn;
+	uint8_t sc = nmi_sources();
+	unsigned kind;
 
 	if (!call)			/* stopped: a late tick, or not ours */
-		return stopped_at && cub_arch_clock_ns() - stopped_at < GRACE_NS;
+		return stopped_at && cub_arch_clock_ns() - stopped_at < GRACE_NS &&
+		       !(sc & (PORT61_SERR_STS | PORT61_IOCHK_STS));
+	kind = cubi_tick_classify(&filter, sc, pit_count(), cub_arch_clock_ns());
+	if (kind != CUBI_NMI_TICK) {
+		call((uintptr_t)f->rip, CUB_ARCH_SAMPLE_FOREIGN);
+		return true;
+	}
 	if (--left == 0) {
 		left = mult;
 		call((uintptr_t)f->rip, where(f));
@@ -67,13 +113,15 @@ static bool on_nmi(const struct x86_trap_frame *f)
 	return true;
 }
 
-static void pit_rate(unsigned hz)
+/* Programs the PIT to tick at hz; returns its divisor. */
+static unsigned pit_rate(unsigned hz)
 {
 	unsigned div = (PIT_HZ + hz / 2) / hz;
 
 	outb(PIT_CMD, 0x34);		/* channel 0, lo/hi, mode 2 */
 	outb(PIT_CH0, div & 0xFF);
 	outb(PIT_CH0, (div >> 8) & 0xFF);
+	return div;
 }
 
 int cub_arch_sample_start(unsigned hz, void (*f)(uintptr_t pc, unsigned where))
@@ -90,10 +138,12 @@ int cub_arch_sample_start(unsigned hz, void (*f)(uintptr_t pc, unsigned where))
 	irq = cub_arch_irq_save();
 	mult = (PIT_MIN_HZ + hz - 1) / hz;
 	left = mult;
-	fn = f;
 	cubi_x86_nmi_hook = on_nmi;
 	saved_entry = cubi_x86_ioapic_route_nmi((unsigned)gsi, cubi_x86_lapic_id());
-	pit_rate(hz * mult);
+	/* The PIT is programmed before fn is set: an NMI that finds fn set
+	 * may latch its count. */
+	cubi_tick_filter_init(&filter, pit_rate(hz * mult), PIT_HZ);
+	fn = f;
 	cubi_x86_ioapic_set_masked((unsigned)gsi, false);
 	cub_arch_irq_restore(irq);
 	return 0;
@@ -107,9 +157,9 @@ void cub_arch_sample_stop(void)
 		return;
 	irq = cub_arch_irq_save();
 	cubi_x86_ioapic_set_masked((unsigned)gsi, true);
-	outb(PIT_CMD, 0x30);		/* channel 0, mode 0: waits for a count */
 	stopped_at = cub_arch_clock_ns() | 1;	/* never 0 */
-	fn = NULL;
+	fn = NULL;			/* before the PIT: no NMI latches it now */
+	outb(PIT_CMD, 0x30);		/* channel 0, mode 0: waits for a count */
 	cubi_x86_ioapic_restore((unsigned)gsi, saved_entry);
 	cub_arch_irq_restore(irq);
 }

@@ -11,11 +11,14 @@
  * blocked in its own handler); the task-side functions only read them
  * then. They write them only while running is false, after
  * cub_arch_sample_stop() returned (no sample is in flight any more).
- * A slot with pc 0 is free; a used slot keeps its pc until the next
- * start. task = the slots' counts + nosym + other at every moment a
- * sample is not half done. merged: the table has been turned, by
- * collect, into one slot per function (pc = its first byte, name set),
- * sorted by samples; it is reset by start.
+ * A slot with pc 0 is free; a used slot keeps its (pc, irq) key until
+ * the next start: task and interrupt-handler samples at one address
+ * are two slots. task = the !irq slots' counts + nosym + other, irq =
+ * the irq slots' counts + irq_nosym + irq_other, at every moment a
+ * sample is not half done. foreign counts interrupts the platform said
+ * were no sampling tick: never in total. merged: the table has been
+ * turned, by collect, into one slot per (function, context) (pc = its
+ * first byte, name set), sorted by samples; it is reset by start.
  * Locking: none; one profile at a time, started and stopped by task code
  * (a second start gets -CUB_EBUSY).
  */
@@ -32,10 +35,12 @@ struct slot {
 	uintptr_t pc;
 	uint64_t n;
 	const char *name;	/* set when merged */
+	bool irq;		/* samples inside an interrupt handler */
 };
 
 static struct slot slots[CUB_PROF_SLOTS];
 static volatile uint64_t n_task, n_idle, n_irq, n_nosym, n_other;
+static volatile uint64_t n_irq_nosym, n_irq_other, n_foreign;
 static volatile bool running;
 static bool merged;
 static unsigned cur_hz;
@@ -44,46 +49,64 @@ static bool report_at_exit;
 
 _Static_assert((CUB_PROF_SLOTS & (CUB_PROF_SLOTS - 1)) == 0, "power of two");
 
-static unsigned slot_of(uintptr_t pc)
+static unsigned slot_of(uintptr_t pc, bool irq)
 {
-	uint64_t h = (uint64_t)pc * 0x9E3779B97F4A7C15ull;
+	uint64_t h = ((uint64_t)pc ^ (irq ? 0x5555555555555555ull : 0)) * 0x9E3779B97F4A7C15ull;
 
 	return (unsigned)(h >> 40) & (CUB_PROF_SLOTS - 1);
 }
 
-/* The sample hook. Contexts: the sampling interrupt (see above). */
-static void sample(uintptr_t pc, unsigned where)
+/* Counts pc (non-zero) in its (pc, irq) slot, or in other/irq_other
+ * when PROBES slots are taken by others. Contexts: as sample(). */
+static void count(uintptr_t pc, bool irq)
 {
-	unsigned h;
+	unsigned h = slot_of(pc, irq);
 
-	if (where == CUB_ARCH_SAMPLE_IDLE) {
-		n_idle++;
-		return;
-	}
-	if (where == CUB_ARCH_SAMPLE_IRQ) {
-		n_irq++;
-		return;
-	}
-	n_task++;
-	if (!pc) {
-		n_nosym++;
-		return;
-	}
-	h = slot_of(pc);
 	for (unsigned i = 0; i < PROBES; i++) {
 		struct slot *s = &slots[(h + i) & (CUB_PROF_SLOTS - 1)];
 
-		if (s->pc == pc) {
+		if (s->pc == pc && s->irq == irq) {
 			s->n++;
 			return;
 		}
 		if (!s->pc) {
 			s->n = 1;
+			s->irq = irq;
 			s->pc = pc;
 			return;
 		}
 	}
-	n_other++;
+	if (irq)
+		n_irq_other++;
+	else
+		n_other++;
+}
+
+/* The sample hook. Contexts: the sampling interrupt (see above). */
+static void sample(uintptr_t pc, unsigned where)
+{
+	bool irq = where == CUB_ARCH_SAMPLE_IRQ;
+
+	if (where == CUB_ARCH_SAMPLE_IDLE) {
+		n_idle++;
+		return;
+	}
+	if (where != CUB_ARCH_SAMPLE_TASK && !irq) {
+		n_foreign++;		/* FOREIGN, or a kind this file does not know */
+		return;
+	}
+	if (irq)
+		n_irq++;
+	else
+		n_task++;
+	if (!pc) {
+		if (irq)
+			n_irq_nosym++;
+		else
+			n_nosym++;
+		return;
+	}
+	count(pc, irq);
 }
 
 void cubi_prof_sample(uintptr_t pc, unsigned where)
@@ -101,6 +124,7 @@ int cub_prof_start(unsigned hz)
 		return -CUB_EBUSY;
 	cub_memset(slots, 0, sizeof(slots));
 	n_task = n_idle = n_irq = n_nosym = n_other = 0;
+	n_irq_nosym = n_irq_other = n_foreign = 0;
 	merged = false;
 	cur_hz = hz;
 	t_ns = 0;
@@ -127,26 +151,34 @@ bool cub_prof_running(void)
 	return running;
 }
 
-/* Orders slots a before b: more samples first, then lower address; free
- * slots last. */
-static bool before(const struct slot *a, const struct slot *b)
+/* Orders slots a before b by key: lower address first, task before irq
+ * at one address; free slots last. */
+static bool key_before(const struct slot *a, const struct slot *b)
 {
 	if (!a->pc || !b->pc)
 		return a->pc && !b->pc;
-	if (a->n != b->n)
-		return a->n > b->n;
-	return a->pc < b->pc;
+	if (a->pc != b->pc)
+		return a->pc < b->pc;
+	return !a->irq && b->irq;
 }
 
-/* Insertion sort of the n first slots by addr (by_addr) or by before(). */
-static void sort(unsigned n, bool by_addr)
+/* Orders slots a before b: more samples first, then by key. */
+static bool before(const struct slot *a, const struct slot *b)
+{
+	if (a->pc && b->pc && a->n != b->n)
+		return a->n > b->n;
+	return key_before(a, b);
+}
+
+/* Insertion sort of the n first slots by key (by_key) or by before(). */
+static void sort(unsigned n, bool by_key)
 {
 	for (unsigned i = 1; i < n; i++) {
 		struct slot k = slots[i];
 		unsigned j = i;
 
-		while (j > 0 && (by_addr ? (k.pc && (!slots[j - 1].pc || k.pc < slots[j - 1].pc))
-					 : before(&k, &slots[j - 1]))) {
+		while (j > 0 && (by_key ? key_before(&k, &slots[j - 1])
+					: before(&k, &slots[j - 1]))) {
 			slots[j] = slots[j - 1];
 			j--;
 		}
@@ -154,10 +186,10 @@ static void sort(unsigned n, bool by_addr)
 	}
 }
 
-/* Turns the program-counter table into one slot per function, sorted by
- * samples: each pc becomes its function's first byte (a pc without a
- * symbol goes to nosym), equal functions are added up. Task-side only,
- * with sampling stopped. */
+/* Turns the program-counter table into one slot per (function, context),
+ * sorted by samples: each pc becomes its function's first byte (a pc
+ * without a symbol goes to nosym or irq_nosym), equal keys are added up.
+ * Task-side only, with sampling stopped. */
 static void merge(void)
 {
 	unsigned out = 0;
@@ -170,7 +202,10 @@ static void merge(void)
 			continue;
 		name = cub_arch_symbol(slots[i].pc, &off);
 		if (!name) {
-			n_nosym += slots[i].n;
+			if (slots[i].irq)
+				n_irq_nosym += slots[i].n;
+			else
+				n_nosym += slots[i].n;
 			slots[i].pc = 0;
 			continue;
 		}
@@ -179,7 +214,8 @@ static void merge(void)
 	}
 	sort(CUB_PROF_SLOTS, true);
 	for (unsigned i = 0; i < CUB_PROF_SLOTS && slots[i].pc; i++) {
-		if (out && slots[out - 1].pc == slots[i].pc) {
+		if (out && slots[out - 1].pc == slots[i].pc &&
+		    slots[out - 1].irq == slots[i].irq) {
 			slots[out - 1].n += slots[i].n;
 			continue;
 		}
@@ -194,7 +230,7 @@ static void merge(void)
 int cub_prof_collect(struct cub_prof_func *top, unsigned n,
 		     struct cub_prof_totals *t)
 {
-	unsigned i;
+	unsigned i, irqs = 0;
 
 	if (!t || (!top && n))
 		return -CUB_EINVAL;
@@ -205,27 +241,34 @@ int cub_prof_collect(struct cub_prof_func *top, unsigned n,
 	*t = (struct cub_prof_totals){
 		.task = n_task, .idle = n_idle, .irq = n_irq, .nosym = n_nosym,
 		.other = n_other, .hz = cur_hz, .ns = t_ns,
+		.irq_nosym = n_irq_nosym, .irq_other = n_irq_other,
+		.foreign = n_foreign,
 	};
 	t->total = t->task + t->idle + t->irq;
-	for (i = 0; i < CUB_PROF_SLOTS && slots[i].pc; i++)
+	for (i = 0; i < CUB_PROF_SLOTS && slots[i].pc; i++) {
+		irqs += slots[i].irq;
 		if (i < n)
 			top[i] = (struct cub_prof_func){ slots[i].name, slots[i].pc,
-							 slots[i].n };
+							 slots[i].n, slots[i].irq };
+	}
 	t->funcs = i;
+	t->irq_funcs = irqs;
 	return (int)CUB_MIN(i, n);
 }
 
 /* Prints one line: rank (1.., 0 for none), count, its share of total
- * in tenths of a percent, what. */
-static void line(unsigned rank, uint64_t count, uint64_t total, const char *what)
+ * in tenths of a percent, what (" [irq]" after it for irq). */
+static void line(unsigned rank, uint64_t count, uint64_t total, const char *what,
+		 bool irq)
 {
 	uint64_t tenths = total ? (count * 1000 + total / 2) / total : 0;
 	char r[8] = "";
 
 	if (rank)
 		cub_snprintf(r, sizeof(r), "#%u", rank);
-	cub_printk("  %4s %8lu %3lu.%lu%%  %s\n", r, (unsigned long)count,
-		   (unsigned long)(tenths / 10), (unsigned long)(tenths % 10), what);
+	cub_printk("  %4s %8lu %3lu.%lu%%  %s%s\n", r, (unsigned long)count,
+		   (unsigned long)(tenths / 10), (unsigned long)(tenths % 10), what,
+		   irq ? " [irq]" : "");
 }
 
 int cub_prof_report(unsigned top)
@@ -238,16 +281,20 @@ int cub_prof_report(unsigned top)
 	rc = cub_prof_collect(NULL, 0, &t);
 	if (rc < 0)
 		return rc;
-	cub_printk("prof: %lu samples at %u Hz over %lu ms, %u functions\n",
-		   (unsigned long)t.total, t.hz, (unsigned long)(t.ns / 1000000), t.funcs);
+	cub_printk("prof: %lu samples at %u Hz over %lu ms, %u functions (%u [irq])\n",
+		   (unsigned long)t.total, t.hz, (unsigned long)(t.ns / 1000000), t.funcs,
+		   t.irq_funcs);
 	cub_printk("  %4s %8s %6s  %s\n", "rank", "samples", "share", "function");
 	for (unsigned i = 0; i < top && i < t.funcs; i++)
-		line(i + 1, slots[i].n, t.total, slots[i].name);
-	line(0, t.idle, t.total, "(idle)");
-	line(0, t.irq, t.total, "(interrupt handlers)");
-	line(0, t.nosym, t.total, "(no symbol)");
-	line(0, t.other, t.total, "(other: table full)");
-	line(0, t.total, t.total, "(total)");
+		line(i + 1, slots[i].n, t.total, slots[i].name, slots[i].irq);
+	line(0, t.idle, t.total, "(idle)", false);
+	line(0, t.irq, t.total, "(interrupt handlers)", false);
+	line(0, t.nosym + t.irq_nosym, t.total, "(no symbol)", false);
+	line(0, t.other + t.irq_other, t.total, "(other: table full)", false);
+	line(0, t.total, t.total, "(total)", false);
+	if (t.foreign)
+		cub_printk("prof: %lu interrupts were no sampling tick (not counted)\n",
+			   (unsigned long)t.foreign);
 	return 0;
 }
 
