@@ -7,18 +7,18 @@
 
 void cubi_tick_filter_init(struct cubi_tick_filter *f, uint32_t div, uint32_t pit_hz)
 {
-	uint64_t period_ns = (uint64_t)div * 1000000000ull / pit_hz;
-
 	*f = (struct cubi_tick_filter){
 		.div = div,
+		.pit_hz = pit_hz,
 		.window = div - div / 4,			/* 3/4 */
-		.gap_ns = period_ns - period_ns / 8,		/* 7/8 */
+		.half_ns = (uint64_t)div * 500000000ull / pit_hz,
 	};
 }
 
 unsigned cubi_tick_classify(struct cubi_tick_filter *f, uint8_t port61, uint32_t count,
 			    uint64_t now_ns)
 {
+	uint64_t d_ns;
 	uint32_t e;
 
 	if (port61 & (PORT61_SERR_STS | PORT61_IOCHK_STS))
@@ -28,8 +28,13 @@ unsigned cubi_tick_classify(struct cubi_tick_filter *f, uint8_t port61, uint32_t
 	e = f->div - count;
 	if (e >= f->window)
 		return CUBI_NMI_OFF_PHASE;
-	if (f->seen && e >= f->last_e && now_ns - f->last_ns < f->gap_ns)
-		return CUBI_NMI_REPEAT;
+	if (f->seen && e >= f->last_e) {
+		/* Same period: the clock moved by about d_ns; a later one:
+		 * by a period more. Half a period apart is the line. */
+		d_ns = (uint64_t)(e - f->last_e) * 1000000000ull / f->pit_hz;
+		if (now_ns - f->last_ns < d_ns + f->half_ns)
+			return CUBI_NMI_REPEAT;
+	}
 	f->seen = true;
 	f->last_e = e;
 	f->last_ns = now_ns;

@@ -20,9 +20,14 @@
  * no other source, the count is a sane one (1..div), it lands in the
  * first WINDOW (3/4) of the PIT's period, and it is the first such NMI
  * of that period: the count went down since the last tick taken (a new
- * period), or at least GAP (7/8) of a period has passed on the clock
- * (same phase, a later period). Two NMIs of one period are at most
- * WINDOW apart, less than GAP, so the second is refused.
+ * period), or the clock (cub_arch_clock_ns) moved by more than the
+ * count did plus half a period (a later period at the same or a later
+ * phase). Two NMIs of one period are refused: the clock moved by what
+ * the count did. The clock only has to tell "about d" from "about a
+ * period + d" (d < 3/4 of a period): it may run 0.72 to 1.66 times the
+ * PIT's rate (a TSC calibrated on a loaded emulator was seen off by 20%),
+ * and a clock off by more makes ticks look like repeats (fewer samples)
+ * or repeats like ticks (at most two per period), never a crash.
  *
  * What that guarantees: at most one sample per PIT period, so foreign
  * NMIs (a watchdog, an NMI IPI, QEMU's `nmi`) never add samples; one is
@@ -54,8 +59,9 @@
  * taken as a tick, valid when seen. */
 struct cubi_tick_filter {
 	uint32_t div;		/* PIT clocks per tick */
+	uint32_t pit_hz;
 	uint32_t window;	/* clocks after a reload a tick may come */
-	uint64_t gap_ns;	/* the clock between ticks of one phase */
+	uint64_t half_ns;	/* half a period, in ns */
 	uint64_t last_ns;
 	uint32_t last_e;	/* PIT clocks into its period then */
 	bool seen;
