@@ -30,6 +30,7 @@
 #include "catch.h"
 #include "host.h"
 #include "prof_impl.h"
+#include "../slow.h"
 
 #define MS 1000000ull
 #define HZ 1000
@@ -200,21 +201,29 @@ static void test_foreign_sigprof(void **state)
 {
 	struct cub_prof_totals t;
 	union sigval v = { .sival_int = 1 };
+	uint64_t n;
 
 	(void)state;
 	assert_int_equal(cub_prof_start(1), 0);
 	for (int i = 0; i < 20; i++)
 		assert_int_equal(raise(SIGPROF), 0);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
 		assert_int_equal(sigqueue(getpid(), SIGPROF, v), 0);
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
 	assert_int_equal(cub_prof_stop(), 0);
 	assert_int_equal(cub_prof_collect(NULL, 0, &t), 0);
-	assert_int_equal(t.foreign, 25);
+	/* Natively each signal is taken before raise/sigqueue returns;
+	 * valgrind delivers them later and may merge the queued ones. */
+	if (test_slowness() == 1)
+		assert_int_equal(t.foreign, 25);
+	assert_true(t.foreign >= 21 && t.foreign <= 25);
 	assert_int_equal(t.total, 0);
 	/* After the stop the handler ignores them: nothing counted. */
+	n = t.foreign;
 	assert_int_equal(raise(SIGPROF), 0);
 	assert_int_equal(cub_prof_collect(NULL, 0, &t), 0);
-	assert_int_equal(t.foreign, 25);
+	assert_int_equal(t.foreign, n);
 }
 
 static void test_stop_stops(void **state)
