@@ -1,0 +1,221 @@
+/*
+ * socket_tcpnet_pump.c - data transfer for TCP sockets on the network
+ * card (socket_tcpnet.c has the design, tcpnet.h the shared parts): the
+ * connection pump. Each round it takes what the stack received into the
+ * socket's ring (the peer's FIN: end of file after it), hands what the
+ * program wrote (out's ring) to the stack, our SHUT_WR as a FIN once
+ * that ring is empty, and the keep-alive options when they change; a
+ * reset or timeout becomes the socket's pending error. Once detached it
+ * sends what is left and closes (or resets) alone.
+ *
+ * Only the pump appends to an attached socket's ring and takes from
+ * out's; it looks at them irq off (look) and copies out's bytes with
+ * interrupts enabled, which that rule makes safe. Contexts: task.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/string.h>
+#include <cubrt/time.h>
+
+#include "netdev.h"
+#include "tcpnet.h"
+
+#define DRAIN_NS (30ull * 1000 * 1000 * 1000)	/* a closed socket's data:
+						 * no progress this long: reset */
+
+/* ---------------------------------------------------------- connection */
+
+/* The connection died (irq off): err (0: just gone) pending on its
+ * socket, which reads what it holds, then end of file; writes fail. The
+ * socket lets go of the link: the pump finishes alone. */
+void cubi_tcpnet_dead(struct cubi_tcpnet *tn, long err)
+{
+	struct cubi_sock *s = tn->sock;
+
+	if (!s)
+		return;
+	if (err && err != -CUB_EPIPE)
+		s->err = (int)-err;
+	cubi_tcpnet_detach(s, true);
+	cubi_sock_changed(s);
+}
+
+/* What one round of the pump sees (taken irq off). */
+struct view {
+	bool gone;		/* detached */
+	size_t room;		/* free bytes of the socket's ring */
+	size_t avail;		/* out's bytes to send, contiguous from at */
+	const unsigned char *at;
+	bool wr_shut;		/* the program's SHUT_WR */
+	int ka[4];		/* SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT */
+};
+
+static struct view look(struct cubi_tcpnet *tn, uint32_t *seq)
+{
+	struct view v = { 0 };
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_sock *s = tn->sock, *o = tn->out;
+
+	*seq = cubi_file_seq(cubi_tcpnet_word(tn));
+	v.gone = !s;
+	if (s) {
+		v.room = s->rd_shut ? CUBI_TCPNET_RX_CHUNK : CUBI_SOCK_RING - s->len;
+		v.wr_shut = s->wr_shut;
+		v.ka[0] = s->opt[CUBI_OPT_KEEPALIVE];
+		v.ka[1] = s->opt[CUBI_OPT_KEEPIDLE];
+		v.ka[2] = s->opt[CUBI_OPT_KEEPINTVL];
+		v.ka[3] = s->opt[CUBI_OPT_KEEPCNT];
+	}
+	v.avail = CUB_MIN(o->len, CUBI_SOCK_RING - o->head);
+	v.at = o->ring + o->head;
+	cub_arch_irq_restore(irq);
+	return v;
+}
+
+/* Received bytes (n in tn->buf, at most the room seen) into the socket's
+ * ring, or dropped (SHUT_RD, or detached meanwhile). */
+static void rx_put(struct cubi_tcpnet *tn, size_t n)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_sock *s = tn->sock;
+
+	if (s && !s->rd_shut) {
+		cubi_sock_ring_put(s, tn->buf, n);
+		cubi_sock_changed(s);
+	}
+	cub_arch_irq_restore(irq);
+}
+
+/* The peer's FIN (irq off inside): end of file once the ring is read. */
+static void rx_eof(struct cubi_tcpnet *tn)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	tn->out->wr_shut = true;
+	if (tn->sock)
+		cubi_sock_changed(tn->sock);
+	cub_arch_irq_restore(irq);
+}
+
+/* k bytes of out's ring went to the stack: room for the writers. */
+static void tx_done(struct cubi_tcpnet *tn, size_t k)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cubi_sock *o = tn->out;
+
+	o->head = (o->head + k) % CUBI_SOCK_RING;
+	o->len -= k;
+	o->rd_pos += k;
+	if (tn->sock)
+		cubi_sock_changed(tn->sock);
+	cub_arch_irq_restore(irq);
+}
+
+static void fail(struct cubi_tcpnet *tn, long err)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	cubi_tcpnet_dead(tn, err);
+	cub_arch_irq_restore(irq);
+}
+
+/* The socket's keep-alive options to the stack's connection when they
+ * changed (setsockopt wakes the pump: cubi_sock_changed reaches out). */
+static void keepalive_sync(struct cubi_tcpnet *tn, const struct view *v)
+{
+	struct cub_tcp_keepalive ka = {
+		v->ka[0] != 0, (uint64_t)v->ka[1] * CUB_NSEC_PER_SEC,
+		(uint64_t)v->ka[2] * CUB_NSEC_PER_SEC, (unsigned)v->ka[3],
+	};
+
+	if (!cub_memcmp(tn->ka, v->ka, sizeof(tn->ka)) ||
+	    cub_tcp_set_keepalive(tn->c, &ka))
+		return;
+	cub_memcpy(tn->ka, v->ka, sizeof(tn->ka));
+}
+
+/* One round: 1 when something moved, 0 when the pump may sleep, -1 when
+ * it should stop (detached, or the connection died). */
+static int conn_round(struct cubi_tcpnet *tn, const struct view *v, bool *eof, bool *fin)
+{
+	int moved = 0;
+	long n;
+
+	if (v->gone)
+		return -1;
+	keepalive_sync(tn, v);
+	if (!*eof && v->room) {
+		n = cub_tcp_recv(tn->c, tn->buf, CUB_MIN(v->room, (size_t)CUBI_TCPNET_RX_CHUNK), 0);
+		if (n > 0)
+			rx_put(tn, (size_t)n);
+		else if (n == 0)
+			rx_eof(tn);
+		if (n == 0)
+			*eof = true;
+		if (n < 0 && n != -CUB_EAGAIN) {
+			fail(tn, n);
+			return -1;
+		}
+		moved |= n >= 0;
+	}
+	if (v->avail) {
+		n = cub_tcp_send(tn->c, v->at, v->avail, 0);
+		if (n > 0)
+			tx_done(tn, (size_t)n);
+		if (n < 0 && n != -CUB_EAGAIN) {
+			fail(tn, n);
+			return -1;
+		}
+		moved |= n > 0;
+	} else if (v->wr_shut && !*fin) {
+		(void)cub_tcp_shutdown(tn->c);
+		*fin = true;
+		moved = 1;
+	}
+	return moved;
+}
+
+/* A detached connection's end: what the program wrote goes out, then FIN
+ * (the stack finishes the close), or a reset. */
+static void conn_finish(struct cubi_tcpnet *tn)
+{
+	struct cubi_sock *o = tn->out;	/* nobody else refers to it now */
+
+	while (!tn->abort && o->len) {
+		size_t k = CUB_MIN(o->len, CUBI_SOCK_RING - o->head);
+		long n = cub_tcp_send(tn->c, o->ring + o->head, k, DRAIN_NS);
+
+		if (n <= 0)
+			tn->abort = true;
+		else
+			tx_done(tn, (size_t)n);
+	}
+	if (tn->abort)
+		cub_tcp_abort(tn->c);
+	else
+		cub_tcp_close(tn->c);
+}
+
+void *cubi_tcpnet_pump(void *arg)
+{
+	struct cubi_tcpnet *tn = arg;
+	bool eof = false, fin = false;
+
+	if (!tn->c && cubi_tcpnet_open(tn)) {
+		cubi_tcpnet_free(tn);
+		return NULL;
+	}
+	(void)cub_tcp_set_notify(tn->c, cubi_tcpnet_notify, tn);
+	for (;;) {
+		uint32_t seq;
+		struct view v = look(tn, &seq);
+		int r = conn_round(tn, &v, &eof, &fin);
+
+		if (r < 0)
+			break;
+		if (r == 0)
+			(void)cubi_file_wait(cubi_tcpnet_word(tn), seq, 0, "tcp pump");
+	}
+	conn_finish(tn);
+	cubi_tcpnet_free(tn);
+	return NULL;
+}
