@@ -741,6 +741,12 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * Errors of a connection (-CUB_ECONNRESET: the peer reset it;
  * -CUB_ECONNREFUSED: a RST answered our SYN; -CUB_ETIMEDOUT: the peer
  * stopped answering) are sticky: every later send or recv returns them.
+ * The peer's RST (at rcv_nxt; elsewhere in the window it draws a
+ * challenge ACK, RFC 5961) ends an ESTABLISHED, FIN_WAIT or CLOSE_WAIT
+ * connection at once with -CUB_ECONNRESET, also after the peer's FIN:
+ * no RST answers it, what waited to be sent is dropped, a recv blocked
+ * on it wakes. Bytes received in order before it stay readable, as
+ * Linux keeps them: recv returns them first, then the error.
  *
  * Locking: all state lives under the interface's lock (nif->lock); the
  * calls block only in condition waits, which release it. Contexts: task.
@@ -840,7 +846,9 @@ long cub_tcp_send(struct cub_tcp *c, const void *buf, size_t len,
  * Copies up to cap received bytes into buf, waiting up to timeout_ns for
  * some (0 polls). Returns the bytes copied (> 0); 0 when the peer sent
  * FIN and everything before it was read (again at each call);
- * -CUB_EAGAIN (poll) / -CUB_ETIMEDOUT; the sticky error;
+ * -CUB_EAGAIN (poll) / -CUB_ETIMEDOUT; the sticky error once the bytes
+ * received before it are read (a reset: -CUB_ECONNRESET, also after
+ * the peer's FIN);
  * -CUB_ENOTCONN (a listener); -CUB_EBADF (c closed, also by another
  * coroutine while this call waits: it returns at once);
  * -CUB_EINVAL (NULL c, NULL buf, cap 0).
@@ -888,7 +896,9 @@ int cub_tcp_abort(struct cub_tcp *c);
  */
 size_t cub_tcp_undelivered(struct cub_netif *nif);
 
-/* CUB_TCP_POLL* bits of c now (0 for NULL). Contexts: task. */
+/* CUB_TCP_POLL* bits of c now (0 for NULL). A connection with an error
+ * (reset, timed out) shows POLLERR | POLLHUP | POLLIN, and no POLLOUT.
+ * Contexts: task. */
 unsigned cub_tcp_poll(struct cub_tcp *c);
 
 /*

@@ -185,8 +185,21 @@ static bool seq_ok(struct cub_tcp *c, struct tcp_seg *s)
 	return true;
 }
 
+/*
+ * The peer's RST at rcv_nxt ends the connection (RFC 9293 3.10.7.4). The
+ * block is CLOSED before cubi_tcp_reset runs, so no RST answers it (a
+ * RST is never answered with one, 3.10.7.1). Bytes already received in
+ * order stay readable (as Linux keeps them: recv returns them, then the
+ * error), only what waited to be sent and what came out of order go; in
+ * ESTABLISHED, FIN_WAIT and CLOSE_WAIT (the peer's FIN before it too)
+ * the error is -CUB_ECONNRESET. After both FINs (CLOSING, LAST_ACK,
+ * TIME_WAIT) it just ends the block.
+ */
 static void rst_input(struct cub_tcp *c, const struct tcp_seg *s)
 {
+	uint32_t kept = c->r_len;
+	int err = 0;
+
 	if (s->seq != c->rcv_nxt) {	/* RFC 5961 3.2: challenge ACK */
 		c->ack_now = true;
 		cubi_tcp_output(c);
@@ -195,18 +208,22 @@ static void rst_input(struct cub_tcp *c, const struct tcp_seg *s)
 	c->nif->st.tcp_rst_rx++;
 	switch (c->state) {
 	case TCP_SYN_RCVD:
-		cubi_tcp_reset(c, c->passive ? 0 : -CUB_ECONNREFUSED);
+		err = c->passive ? 0 : -CUB_ECONNREFUSED;
+		kept = 0;
 		break;
 	case TCP_ESTABLISHED:
 	case TCP_FIN_WAIT_1:
 	case TCP_FIN_WAIT_2:
 	case TCP_CLOSE_WAIT:
-		cubi_tcp_reset(c, -CUB_ECONNRESET);
+		err = -CUB_ECONNRESET;
 		break;
 	default:			/* CLOSING, LAST_ACK, TIME_WAIT */
 		cubi_tcp_set_state(c, TCP_CLOSED);
-		break;
+		return;
 	}
+	cubi_tcp_set_state(c, TCP_CLOSED);
+	cubi_tcp_reset(c, err);		/* CLOSED: sends nothing */
+	c->r_len = kept;
 }
 
 static void enter_time_wait(struct cub_tcp *c)
