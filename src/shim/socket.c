@@ -60,6 +60,11 @@
  *    too), then end of file; writes then fail with -EPIPE.
  *  - Closing a connected socket drops its unread data; the peer reads
  *    what is in its own ring, then end of file; its writes fail -EPIPE.
+ *    A TCP socket closed with SO_LINGER {1, 0} or unread data resets
+ *    the connection instead, as Linux: the peer reads its ring, then
+ *    -ECONNRESET once (a write: the same, once), then end of file and
+ *    -EPIPE; a peer that had this end's FIN (SHUT_WR before) reads end
+ *    of file and has EPIPE pending (SO_ERROR, poll's EPOLLERR, a write).
  *  - Reading or writing a socket that is not connected: -ENOTCONN (Linux
  *    gives -EPIPE for a write on an unconnected TCP socket).
  *  - getsockopt with *optlen < 4: -EINVAL (Linux truncates).
@@ -230,12 +235,29 @@ static void destroy(struct cubi_sock *s)
 	cub_free(s);
 }
 
+/* A loopback TCP connection closed by s with SO_LINGER {1, 0} or unread
+ * data is reset, as Linux's tcp_close sends RST: the peer's next read
+ * (after the bytes it holds) or write fails with ECONNRESET, then end of
+ * file and EPIPE; a peer that had our FIN reads end of file and has
+ * EPIPE pending instead (Linux's tcp_reset in CLOSE_WAIT). */
+static void reset_peer(struct cubi_sock *s)
+{
+	struct cubi_sock *p = s->peer;
+
+	if (!p || s->domain != CUBI_AF_INET || s->type != CUBI_SOCK_STREAM ||
+	    !cubi_sock_close_resets(s))
+		return;
+	p->err = s->wr_shut ? CUB_EPIPE : CUB_ECONNRESET;
+	p->eof_first = s->wr_shut;
+}
+
 /* The last close: detach from the port table, the peer and the queue. */
 void *cubi_sock_release(struct cubi_file *f)
 {
 	struct cubi_sock *s = of_file(f);
 
 	cubi_tcpnet_detach(s, false);	/* the card's side finishes alone */
+	reset_peer(s);
 	if (s->in_table)
 		cub_list_del(&s->link);
 	if (s->state == CUBI_SOCK_LISTENING)

@@ -115,6 +115,10 @@ struct cubi_sock {
 				 * holds nl_pid, on socket_netlink.c's list */
 	bool rd_shut, wr_shut;	/* shutdown(SHUT_RD / SHUT_WR) of this end */
 	int err;		/* pending error (ECONNRESET): read, SO_ERROR */
+	bool eof_first;		/* TCP: the peer's FIN came before its reset:
+				 * reads end in end of file, the pending
+				 * error (EPIPE) is left to SO_ERROR, poll
+				 * and writes (Linux's SOCK_DONE) */
 	struct cubi_sock *peer;	/* connected: the other end while it exists */
 	struct cubi_sock *listener;	/* queued, not accepted: whose queue */
 	struct cub_list link;	/* on `bound` or `unix_names` (in_table) */
@@ -283,6 +287,14 @@ void cubi_sock_changed(struct cubi_sock *s);
 void cubi_sock_reset_queue(struct cubi_sock *l);
 /* Frees every socket on q (interrupts enabled; nothing refers to them). */
 void cubi_sock_free_queue(struct cub_list *q);
+/* Whether closing TCP socket s resets its connection rather than end it
+ * with FIN (irq off): SO_LINGER {1, 0}, or unread data (Linux's
+ * tcp_close). */
+static inline bool cubi_sock_close_resets(const struct cubi_sock *s)
+{
+	return s->len || (s->linger[0] && !s->linger[1]);
+}
+
 /* s's pending error (ECONNREFUSED, ECONNRESET), cleared, or 0 (irq off):
  * the datagram kinds report it once, from their next call. */
 long cubi_sock_take_err(struct cubi_sock *s);

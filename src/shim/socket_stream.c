@@ -182,7 +182,7 @@ static long recv_locked(struct cubi_sock *s, void *buf, size_t n, size_t skip, b
 			cubi_sock_changed(s);	/* room for the peer's writes */
 		return (long)k;
 	}
-	if (e) {
+	if (e && !s->eof_first) {
 		s->err = 0;
 		cubi_sock_changed(s);
 		return e;

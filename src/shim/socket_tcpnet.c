@@ -16,7 +16,8 @@
  * to the socket's ring; the peer's FIN becomes out->wr_shut (end of file
  * after the ring), our SHUT_WR a cub_tcp_shutdown once out's ring is
  * empty, a reset or a timeout the socket's pending error with the peer
- * gone, as a reset loopback connection shows it (a keep-alive or
+ * gone, as a reset loopback connection shows it (a reset after the
+ * peer's FIN: end of file, EPIPE pending, as Linux; a keep-alive or
  * retransmission timeout: ETIMEDOUT, once, then end of file, as Linux;
  * the pump gives SO_KEEPALIVE and TCP_KEEPIDLE/INTVL/CNT to the stack,
  * cub_tcp_set_keepalive, whenever they change; an accepted connection
@@ -175,7 +176,7 @@ void cubi_tcpnet_detach(struct cubi_sock *s, bool abort)
 
 	if (!tn)
 		return;
-	tn->abort = abort || s->len || (s->linger[0] && !s->linger[1]);
+	tn->abort = abort || cubi_sock_close_resets(s);
 	tn->sock = NULL;
 	s->tn = NULL;
 	if (tn->out && s->peer == tn->out) {

@@ -110,10 +110,18 @@ static void tx_done(struct cubi_tcpnet *tn, size_t k)
 	cub_arch_irq_restore(irq);
 }
 
-static void fail(struct cubi_tcpnet *tn, long err)
+/* The stack's connection failed with err. A reset after the peer's FIN
+ * is Linux's CLOSE_WAIT reset: the socket reads end of file, EPIPE
+ * pending (tcp_reset); else err is pending (ECONNRESET, ETIMEDOUT). */
+static void fail(struct cubi_tcpnet *tn, long err, bool eof)
 {
 	unsigned long irq = cub_arch_irq_save();
 
+	if (eof && err == -CUB_ECONNRESET && tn->sock) {
+		tn->sock->err = CUB_EPIPE;
+		tn->sock->eof_first = true;
+		err = 0;
+	}
 	cubi_tcpnet_dead(tn, err);
 	cub_arch_irq_restore(irq);
 }
@@ -143,26 +151,25 @@ static int conn_round(struct cubi_tcpnet *tn, const struct view *v, bool *eof, b
 	if (v->gone)
 		return -1;
 	keepalive_sync(tn, v);
-	if (!*eof && v->room) {
+	if (v->room) {		/* after the FIN too: a reset may follow */
 		n = cub_tcp_recv(tn->c, tn->buf, CUB_MIN(v->room, (size_t)CUBI_TCPNET_RX_CHUNK), 0);
 		if (n > 0)
 			rx_put(tn, (size_t)n);
-		else if (n == 0)
+		else if (n == 0 && !*eof)
 			rx_eof(tn);
-		if (n == 0)
-			*eof = true;
 		if (n < 0 && n != -CUB_EAGAIN) {
-			fail(tn, n);
+			fail(tn, n, *eof);
 			return -1;
 		}
-		moved |= n >= 0;
+		moved |= n > 0 || (n == 0 && !*eof);
+		*eof |= n == 0;
 	}
 	if (v->avail) {
 		n = cub_tcp_send(tn->c, v->at, v->avail, 0);
 		if (n > 0)
 			tx_done(tn, (size_t)n);
 		if (n < 0 && n != -CUB_EAGAIN) {
-			fail(tn, n);
+			fail(tn, n, *eof);
 			return -1;
 		}
 		moved |= n > 0;
