@@ -6,7 +6,8 @@
  * non-blocking accept, socketpair, poll and select on sockets, an
  * AF_UNIX echo server bound to /tmp/echo.sock (the socket node, names,
  * a stale node after close), and the errors programs rely on
- * (ECONNREFUSED, EADDRINUSE, EAFNOSUPPORT, ENOTCONN, EPIPE); an AF_UNIX
+ * (ECONNREFUSED, EADDRINUSE, EAFNOSUPPORT, ENOTCONN, EPIPE), an
+ * abortive close (SO_LINGER 0) read as ECONNRESET; an AF_UNIX
  * datagram echo between threads (senders' names, boundaries, MSG_TRUNC)
  * and a SOCK_SEQPACKET pair; a pipe's write end passed with SCM_RIGHTS
  * and used by the receiver, a socket sent into its own queue collected
@@ -214,6 +215,38 @@ static void errors(void)
 	check("after the peer closed: data, end of file, EPIPE",
 	      read(sv[0], &c, 1) == 0 && write(sv[0], &c, 1) == -1 && errno == EPIPE);
 	close(sv[0]);
+}
+
+/* An abortive close (SO_LINGER {1, 0}) is a reset for the peer, as
+ * Linux shows it (Go's TestNotTemporaryRead): the bytes it holds, then
+ * ECONNRESET once, then end of file and EPIPE. */
+static void linger_reset(void)
+{
+	struct sockaddr_in la = loopback(0);
+	socklen_t len = sizeof(la);
+	struct linger lg = { 1, 0 };
+	int l = socket(AF_INET, SOCK_STREAM, 0), cl = socket(AF_INET, SOCK_STREAM, 0), s;
+	struct pollfd p = { cl, POLLIN, 0 };
+	char buf[8];
+
+	bind(l, (struct sockaddr *)&la, sizeof(la));
+	listen(l, 1);
+	getsockname(l, (struct sockaddr *)&la, &len);
+	connect(cl, (struct sockaddr *)&la, sizeof(la));
+	s = accept(l, NULL, NULL);
+	check("SO_LINGER {1, 0} set", write(s, "ab", 2) == 2 &&
+	      setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	close(s);
+	check("after the peer's abortive close: POLLERR|POLLHUP",
+	      poll(&p, 1, 1000) == 1 &&
+	      (p.revents & (POLLIN | POLLERR | POLLHUP)) == (POLLIN | POLLERR | POLLHUP));
+	check("then its bytes, ECONNRESET, end of file, EPIPE",
+	      read(cl, buf, sizeof(buf)) == 2 &&
+	      read(cl, buf, sizeof(buf)) == -1 && errno == ECONNRESET &&
+	      read(cl, buf, sizeof(buf)) == 0 &&
+	      write(cl, "x", 1) == -1 && errno == EPIPE);
+	close(cl);
+	close(l);
 }
 
 #define UPATH "/tmp/echo.sock"
@@ -428,6 +461,7 @@ int main(void)
 	echo_server();
 	unix_echo();
 	errors();
+	linger_reset();
 	unix_dgram();
 	pass_fd();
 	collect_cycle();
