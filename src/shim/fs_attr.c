@@ -22,7 +22,7 @@
  * bit and the set-group-ID bit (when group-executable) unless both ids
  * are -1; any other owner: -EPERM, never a change that is not kept.
  * Nodes: mknod makes regular files (S_IFREG or type 0) and named pipes
- * (S_IFIFO: mkfifo; pipe.c opens them); device nodes would need a driver
+ * (S_IFIFO: mkfifo; pipe_fifo.c opens them); device nodes would need a driver
  * (-EPERM: only dev.c's devices exist), sockets a bound socket
  * (-EOPNOTSUPP: bind makes them).
  *

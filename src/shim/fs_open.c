@@ -15,7 +15,7 @@
  * kind (reopen: a pipe, the console, a device; sockets and anon inodes
  * -ENXIO, as on Linux; with O_PATH an O_PATH file of any of them,
  * opath.c); stat and access look at the object. A named pipe's node
- * (mkfifo) opens an end of its pipe (pipe.c), and an open for reading
+ * (mkfifo) opens an end of its pipe (pipe_fifo.c), and an open for reading
  * or writing only then waits for the other end outside the fs lock.
  */
 #include <cubrt/arch.h>
@@ -175,7 +175,7 @@ static long do_open(long dirfd, uintptr_t upath, unsigned flags, uint32_t mode)
 	fd = cubi_fs_path_call(dirfd, upath, false, open_op, &o);
 	if (fd)
 		return fd;
-	fd = cubi_fifo_wait(o.file);	/* a named pipe's partner (pipe.c) */
+	fd = cubi_fifo_wait(o.file);	/* a named pipe's partner (pipe_fifo.c) */
 	if (fd == 0) {
 		irq = cub_arch_irq_save();
 		fd = cubi_fd_install(o.file, flags & CUBI_O_CLOEXEC);

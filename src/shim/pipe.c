@@ -28,72 +28,21 @@
  * whose /proc/self/fd/N the pipe opens again. Every file of a pipe
  * stats as one inode (its st_ino is the pipe's), as on Linux.
  *
- * Named pipes (mkfifo: a ramfs node of type S_IFIFO carrying an id,
- * fs_attr.c): opening one (cubi_fifo_open) finds the live pipe of its
- * id, or makes one, and adds an end like a reopen; the pipe goes when
- * its last end closes, and the next open starts an empty one, as on
- * Linux. An open for reading only waits until a writer is there or has
- * come since (cubi_fifo_wait, outside the fs lock), and one for writing
- * only until a reader; O_NONBLOCK: a reader never waits, a writer with
- * no reader fails with -ENXIO; O_RDWR never waits.
- *
- * Invariants: 0 <= len <= PIPE_CAP; the bytes start at head (mod
- * PIPE_CAP); readers and writers count the open file descriptions that
- * read and write it (rd, wr, and the extra ends on `more`: those opened
- * for both count in both, path ends in neither); files counts all of
- * them, path ends included, and the pipe is
- * freed when the last goes; only a read takes bytes from the front, a
- * write only appends (what a peek saw stays until a read); `fifos` lists
- * exactly the named pipes with an end open (fifo_id != 0), one per id.
- * Locking: the fd layer's critical section (interrupts disabled) around
- * every op, see fd.c, around cubi_pipe_reopen's and cubi_fifo_open's
- * changes, and around `fifos`.
+ * Named pipes (mkfifo) are pipes too, whose ends are opened by name:
+ * pipe_fifo.c. The structures, their invariants and the locking rule
+ * (the fd layer's critical section, interrupts disabled, around every
+ * op and every change) are pipe_impl.h's.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
 #include <cubrt/string.h>
 
-#include "shim_impl.h"
+#include "pipe_impl.h"
 
-#define PIPE_CAP (16u * 1024)	/* Linux gives 64 KiB; 16 is plenty here */
 #define PIPE_BUF 4096u		/* writes up to this size are atomic */
 #define S_IFIFO 0010000u
 
-struct pend;
-
-struct pipe {
-	struct cubi_file rd, wr;	/* the ends pipe() made */
-	struct pend *more;		/* ends opened since, by a path */
-	unsigned readers, writers, files;
-	uint32_t fifo_id;		/* a named pipe's node id, else 0 */
-	uint32_t opens[2];		/* a named pipe's opens for reading,
-					 * for writing: what a waiting open
-					 * waits to change */
-	struct pipe *fifo_next;		/* on `fifos` */
-	size_t head, len;
-	unsigned char buf[PIPE_CAP];
-};
-
-/* An end opened through /proc/self/fd (its access mode, or CUBI_O_PATH
- * for a path end, in file.flags). */
-struct pend {
-	struct cubi_file file;
-	struct pipe *pipe;
-	struct pend *next;
-	bool last;			/* released the pipe's last file */
-	uint32_t partner;		/* a named pipe's opens of the other
-					 * kind when this end opened */
-};
-
-static struct pipe *fifos;		/* the named pipes with an end open */
-static uint32_t fifo_ids;		/* the last id handed out */
-
-static const struct cubi_file_ops rd_ops, wr_ops, more_ops, path_end_ops;
-
-static struct pend *of_more(struct cubi_file *f)
-{
-	return cub_container_of(f, struct pend, file);
-}
+static const struct cubi_file_ops rd_ops, wr_ops, path_end_ops;
 
 static struct pipe *pipe_of(struct cubi_file *f)
 {
@@ -101,11 +50,11 @@ static struct pipe *pipe_of(struct cubi_file *f)
 		return cub_container_of(f, struct pipe, rd);
 	if (f->ops == &wr_ops)
 		return cub_container_of(f, struct pipe, wr);
-	return of_more(f)->pipe;
+	return cubi_pipe_end_of(f)->pipe;
 }
 
-/* Every end's readiness changed. */
-static void changed(struct pipe *p)
+/* Every end's readiness changed (pipe_impl.h). */
+void cubi_pipe_wake(struct pipe *p)
 {
 	cubi_file_changed(&p->rd);
 	cubi_file_changed(&p->wr);
@@ -129,7 +78,7 @@ static bool held(const struct pipe *p)
 /* The ops' changed hook: wakes the waiters of every end. */
 static void pipe_changed(struct cubi_file *f)
 {
-	changed(pipe_of(f));
+	cubi_pipe_wake(pipe_of(f));
 }
 
 /* Copies the first k bytes (0 < k <= len) into buf and, unless peek,
@@ -146,7 +95,7 @@ static __attribute__((noinline)) long take(struct pipe *p, void *buf, size_t k,
 		return (long)k;
 	p->head = (p->head + k) % PIPE_CAP;
 	p->len -= k;
-	changed(p);
+	cubi_pipe_wake(p);
 	return (long)k;
 }
 
@@ -194,7 +143,7 @@ static long pipe_write(struct cubi_file *f, const void *buf, size_t n)
 	if (k > first)
 		cub_memcpy(p->buf, (const unsigned char *)buf + first, k - first);
 	p->len += k;
-	changed(p);
+	cubi_pipe_wake(p);
 	return (long)k;
 }
 
@@ -247,7 +196,7 @@ static void *rd_release(struct cubi_file *f)
 	struct pipe *p = pipe_of(f);
 
 	p->readers--;
-	changed(p);
+	cubi_pipe_wake(p);
 	return --p->files ? NULL : p;
 }
 
@@ -256,13 +205,13 @@ static void *wr_release(struct cubi_file *f)
 	struct pipe *p = pipe_of(f);
 
 	p->writers--;
-	changed(p);
+	cubi_pipe_wake(p);
 	return --p->files ? NULL : p;
 }
 
 static void *more_release(struct cubi_file *f)
 {
-	struct pend *e = of_more(f), **at;
+	struct pend *e = cubi_pipe_end_of(f), **at;
 	struct pipe *p = e->pipe;
 	unsigned acc = f->flags & CUBI_O_ACCMODE;
 
@@ -273,15 +222,10 @@ static void *more_release(struct cubi_file *f)
 		p->readers -= acc != CUBI_O_WRONLY;
 		p->writers -= acc != 0;
 	}
-	changed(p);
+	cubi_pipe_wake(p);
 	e->last = --p->files == 0;
-	if (e->last && p->fifo_id) {	/* a named pipe starts afresh */
-		struct pipe **q = &fifos;
-
-		while (*q != p)
-			q = &(*q)->fifo_next;
-		*q = p->fifo_next;
-	}
+	if (e->last && p->fifo_id)	/* a named pipe starts afresh */
+		cubi_fifo_forget(p);
 	return e;
 }
 
@@ -312,7 +256,7 @@ static const struct cubi_file_ops wr_ops = {
 	.write = pipe_write, .poll = wr_poll, .inq = pipe_inq, .release = wr_release, .mode = S_IFIFO | 0600,
 	.changed = pipe_changed, .stat = pipe_stat, .file_wakes = true,
 };
-static const struct cubi_file_ops more_ops = {
+const struct cubi_file_ops cubi_pipe_end_ops = {
 	.read = pipe_read, .peek = pipe_peek, .write = pipe_write, .poll = more_poll,
 	.inq = pipe_inq,
 	.release = more_release, .free = more_free, .changed = pipe_changed,
@@ -334,7 +278,7 @@ struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *er
 	unsigned long irq;
 
 	*err = -CUB_ENXIO;
-	if (f->ops != &rd_ops && f->ops != &wr_ops && f->ops != &more_ops &&
+	if (f->ops != &rd_ops && f->ops != &wr_ops && f->ops != &cubi_pipe_end_ops &&
 	    f->ops != &path_end_ops)
 		return NULL;
 	*err = -CUB_EINVAL;	/* Linux: a fifo opened neither to read nor write */
@@ -345,14 +289,14 @@ struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *er
 		return NULL;
 	irq = cub_arch_irq_save();
 	p = pipe_of(f);
-	*e = (struct pend){ .file = { .ops = path ? &path_end_ops : &more_ops,
+	*e = (struct pend){ .file = { .ops = path ? &path_end_ops : &cubi_pipe_end_ops,
 				      .flags = path ? CUBI_O_PATH : flags },
 			    .pipe = p, .next = p->more };
 	p->more = e;
 	p->files++;
 	p->readers += !path && acc != CUBI_O_WRONLY;
 	p->writers += !path && acc != 0;
-	changed(p);
+	cubi_pipe_wake(p);
 	cub_arch_irq_restore(irq);
 	return &e->file;
 }
@@ -405,110 +349,3 @@ CUBI_SYS(pipe2)
 {
 	return make_pipe(A0(r), A1(r));
 }
-
-/* ---------------------------------------------------------- named pipes */
-
-uint32_t cubi_fifo_new_id(void)
-{
-	unsigned long irq = cub_arch_irq_save();
-	uint32_t id = ++fifo_ids ? fifo_ids : ++fifo_ids;	/* never 0 */
-
-	cub_arch_irq_restore(irq);
-	return id;
-}
-
-/* The live pipe of id, else fresh made it (irq off; *fresh NULL then). */
-static struct pipe *fifo_of(uint32_t id, struct pipe **fresh)
-{
-	struct pipe *p = fifos;
-
-	while (p && p->fifo_id != id)
-		p = p->fifo_next;
-	if (p)
-		return p;
-	p = *fresh;
-	*fresh = NULL;
-	*p = (struct pipe){ .fifo_id = id, .fifo_next = fifos };
-	fifos = p;
-	return p;
-}
-
-/* Adds end e with flags (access mode 0..2) to the named pipe p (irq off). */
-static void fifo_add(struct pipe *p, struct pend *e, unsigned flags)
-{
-	unsigned acc = flags & CUBI_O_ACCMODE;
-
-	*e = (struct pend){ .file = { .ops = &more_ops, .flags = flags },
-			    .pipe = p, .next = p->more,
-			    .partner = p->opens[acc == 0 ? 1 : 0] };
-	p->more = e;
-	p->files++;
-	p->readers += acc != CUBI_O_WRONLY;
-	p->writers += acc != 0;
-	p->opens[0] += acc != CUBI_O_WRONLY;
-	p->opens[1] += acc != 0;
-	changed(p);
-}
-
-struct cubi_file *cubi_fifo_open(uint32_t id, unsigned flags, long *err)
-{
-	unsigned acc = flags & CUBI_O_ACCMODE;
-	struct pipe *fresh = NULL, *p;
-	struct pend *e = NULL;
-	unsigned long irq;
-
-	*err = -CUB_EINVAL;
-	if (acc == 3)
-		return NULL;
-	*err = -CUB_ENOMEM;
-	if (!(e = cub_malloc(sizeof(*e))) || !(fresh = cub_malloc(sizeof(*fresh))))
-		goto out;
-	irq = cub_arch_irq_save();
-	p = fifo_of(id, &fresh);
-	if (acc == CUBI_O_WRONLY && (flags & CUBI_O_NONBLOCK) && !p->readers) {
-		*err = -CUB_ENXIO;	/* no reader to wait for */
-		if (!fresh && !p->files) {	/* made for nothing: undone */
-			fifos = p->fifo_next;
-			fresh = p;
-		}
-	} else {
-		fifo_add(p, e, flags);
-		*err = 0;
-	}
-	cub_arch_irq_restore(irq);
-out:
-	cub_free(fresh);
-	if (*err == 0)
-		return &e->file;
-	cub_free(e);
-	return NULL;
-}
-
-long cubi_fifo_wait(struct cubi_file *f)
-{
-	unsigned acc = f->flags & CUBI_O_ACCMODE;
-	unsigned long irq;
-	uint32_t seq;
-	long rc;
-
-	if (f->ops != &more_ops || !of_more(f)->pipe->fifo_id ||
-	    (f->flags & CUBI_O_NONBLOCK) || acc == CUBI_O_RDWR)
-		return 0;
-	for (;;) {
-		struct pend *e = of_more(f);
-		struct pipe *p = e->pipe;
-
-		irq = cub_arch_irq_save();
-		if ((acc == 0 ? p->writers : p->readers) ||
-		    p->opens[acc == 0 ? 1 : 0] != e->partner) {
-			cub_arch_irq_restore(irq);
-			return 0;
-		}
-		seq = cubi_file_seq(f);
-		cub_arch_irq_restore(irq);
-		rc = cubi_file_wait(f, seq, 0, "fifo open");
-		if (rc)
-			return rc;
-	}
-}
-

@@ -167,7 +167,7 @@ int cubi_ramfs_mksock(struct cubi_rnode *dir, const char *name, size_t len,
 /* The id of socket node n, or 0 when n is not a socket node. */
 uint32_t cubi_ramfs_sock_id(const struct cubi_rnode *n);
 /* The same for a named pipe's node (S_IFIFO, mkfifo): id names the pipe
- * (pipe.c) its opens share; no bytes of its own. */
+ * (pipe_fifo.c) its opens share; no bytes of its own. */
 int cubi_ramfs_mkfifo(struct cubi_rnode *dir, const char *name, size_t len,
 		      uint32_t mode, uint32_t id, struct cubi_rnode **out);
 uint32_t cubi_ramfs_fifo_id(const struct cubi_rnode *n);

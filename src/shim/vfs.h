@@ -166,7 +166,7 @@ bool cubi_opath_text(struct cubi_file *f, char *buf, size_t size);
  * (access mode 3), -CUB_ENOMEM. f referenced; the new file has no
  * reference yet. */
 struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *err);
-/* pipe.c: named pipes. A new id for a FIFO node (never 0; any context).
+/* pipe_fifo.c: named pipes. A new id for a FIFO node (never 0; any context).
  * cubi_fifo_open: an end of the named pipe id (made if none is open)
  * with flags' access mode and O_NONBLOCK, a reader and/or writer from
  * now on; NULL and *err: -CUB_EINVAL (access mode 3), -CUB_ENXIO
