@@ -10,8 +10,8 @@
  * changes.
  *
  * Invariants (ramfs_impl.h's, as they bear on this file): links,
- * devices and sockets are never read, written or truncated here
- * (special_p). A sealed node's bytes and attributes change only while
+ * devices, sockets and named pipes are never read, written or
+ * truncated here (special_p). A sealed node's bytes and attributes change only while
  * its owner's refresh hook runs. A file's seals are checked after the
  * errors Linux gives first (EISDIR, EINVAL, EACCES, EFBIG) and before
  * anything changes, so a refused call changes nothing.
@@ -27,13 +27,14 @@
 #define DIRENT_SIZE 32		/* what stat reports per directory entry */
 #define MIN_CAP 64		/* smallest file buffer worth allocating */
 
-/* Devices, sockets and links keep no bytes to read or write. */
+/* Devices, sockets, links and named pipes keep no bytes to read or
+ * write (a FIFO's are its pipe's, pipe_fifo.c): truncate -EINVAL. */
 static bool special_p(const struct cubi_rnode *n)
 {
 	uint32_t fmt = n->mode & CUBI_S_IFMT;
 
 	return fmt == CUBI_S_IFCHR || fmt == CUBI_S_IFBLK || fmt == CUBI_S_IFSOCK ||
-	       fmt == CUBI_S_IFLNK;
+	       fmt == CUBI_S_IFLNK || fmt == CUBI_S_IFIFO;
 }
 
 long cubi_ramfs_read(struct cubi_rnode *n, void *buf, size_t len, uint64_t off)

@@ -1,12 +1,14 @@
 /*
- * test_shim_fifo.c - named pipes (mkfifo: mknod S_IFIFO, pipe.c) through
- * the dispatcher: the node, opens that meet (a reader and a writer share
- * one pipe; its bytes in order, end of file after the last writer),
- * the directory listing (DT_FIFO), O_NONBLOCK (a reader at once, a writer without a reader -ENXIO), a
- * blocking open waiting for its partner in another coroutine (either
- * order), O_RDWR not waiting, a pipe emptied when its last end closed,
- * two FIFOs apart, and the bad access mode. What Go's os TestFifoEOF
- * does. Runs inside the scheduler where coroutines block.
+ * test_shim_fifo.c - named pipes (mkfifo: mknod S_IFIFO, pipe_fifo.c)
+ * through the dispatcher: the node, opens that meet (a reader and a
+ * writer share one pipe; its bytes in order, end of file after the last
+ * writer), the directory listing (DT_FIFO), O_NONBLOCK (a reader at
+ * once, a writer without a reader -ENXIO), a blocking open waiting for
+ * its partner in another coroutine (either order), O_RDWR not waiting,
+ * a pipe emptied when its last end closed, two FIFOs apart, the bad
+ * access mode, and the calls a FIFO refuses (directory, execute, offset
+ * and size operations, names taken). What Go's os TestFifoEOF does.
+ * Runs inside the scheduler where coroutines block.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,14 +23,35 @@
 #include "sys.h"
 
 #define SYS_stat 4
+#define SYS_pread64 17
+#define SYS_access 21
+#define SYS_truncate 76
+#define SYS_ftruncate 77
+#define SYS_chdir 80
+#define SYS_fchdir 81
+#define SYS_mkdir 83
+#define SYS_rmdir 84
+#define SYS_creat 85
 #define SYS_unlink 87
 #define SYS_mknod 133
 #define SYS_getdents64 217
 #define O_RDONLY 0
 #define O_WRONLY 1
 #define O_RDWR 2
+#define O_CREAT 0100
+#define O_EXCL 0200
+#define O_TRUNC 01000
 #define O_NONBLOCK 04000
+#define O_DIRECTORY 0200000
+#define O_PATH 010000000
+#define AT_FDCWD (-100)
+#define EBADF 9
+#define EACCES 13
+#define EEXIST 17
+#define ENOTDIR 20
 #define ENXIO 6
+#define ENODEV 19
+#define ESPIPE 29
 #define S_IFIFO 0010000
 
 static char got[64];
@@ -135,6 +158,67 @@ static void test_fifo_afresh(void **state)
 	run(afresh_body);
 }
 
+/* What a FIFO is not: a directory (open with O_DIRECTORY, a path
+ * through it, chdir, rmdir, getdents64 and openat on its descriptor:
+ * -ENOTDIR), a program (access X_OK without an execute bit: -EACCES),
+ * a file with offsets or a size (lseek, pread64 -ESPIPE; truncate,
+ * ftruncate -EINVAL and the node's size stays 0; mmap -ENODEV), a new name (mkdir, mknod, O_EXCL:
+ * -EEXIST). O_CREAT and O_TRUNC open it as it is; O_PATH names it
+ * without waiting for a partner or counting as one. Linux's answers. */
+static void bad_body(void)
+{
+	struct kstat st;
+	int r, p, w;
+
+	assert_int_equal(SYS3(SYS_mknod, "/fx", S_IFIFO | 0600, 0), 0);
+	assert_int_equal(open_fifo("/fx", O_RDONLY | O_DIRECTORY), -ENOTDIR);
+	assert_int_equal(open_fifo("/fx/a", O_RDONLY | O_CREAT), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_mkdir, "/fx/d", 0755), -ENOTDIR);
+	assert_int_equal(SYS1(SYS_chdir, "/fx"), -ENOTDIR);
+	assert_int_equal(SYS1(SYS_rmdir, "/fx"), -ENOTDIR);
+	assert_int_equal(SYS2(SYS_mkdir, "/fx", 0755), -EEXIST);
+	assert_int_equal(SYS3(SYS_mknod, "/fx", S_IFIFO | 0600, 0), -EEXIST);
+	assert_int_equal(open_fifo("/fx", O_RDONLY | O_CREAT | O_EXCL), -EEXIST);
+	assert_int_equal(SYS2(SYS_access, "/fx", 1), -EACCES);	/* X_OK */
+	assert_int_equal(SYS2(SYS_access, "/fx", 6), 0);	/* R_OK | W_OK */
+	assert_int_equal(SYS2(SYS_truncate, "/fx", 0), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_truncate, "/fx", 10), -CUB_EINVAL);
+	assert_int_equal(SYS2(SYS_stat, "/fx", &st), 0);
+	assert_int_equal(st.size, 0);				/* no bytes of its own */
+	/* O_TRUNC truncates nothing and O_CREAT makes nothing: a writer
+	 * without a reader is still refused. */
+	assert_int_equal(open_fifo("/fx", O_WRONLY | O_NONBLOCK | O_TRUNC | O_CREAT), -ENXIO);
+
+	p = (int)open_fifo("/fx", O_PATH);		/* no partner needed */
+	assert_true(p >= 3);
+	assert_int_equal(SYS3(SYS_read, p, got, 1), -EBADF);
+	assert_int_equal(open_fifo("/fx", O_WRONLY | O_NONBLOCK), -ENXIO);	/* no reader */
+	r = (int)open_fifo("/fx", O_RDONLY | O_NONBLOCK | O_CREAT);
+	assert_true(r > p);
+	assert_int_equal(SYS3(SYS_read, r, got, 1), 0);		/* no writer */
+	assert_int_equal(SYS3(SYS_lseek, r, 0, 0), -ESPIPE);
+	assert_int_equal(SYS4(SYS_pread64, r, got, 1, 0), -ESPIPE);
+	assert_int_equal(SYS3(SYS_getdents64, r, got, sizeof(got)), -ENOTDIR);
+	assert_int_equal(SYS1(SYS_fchdir, r), -ENOTDIR);
+	assert_int_equal(SYS4(SYS_openat, r, "a", O_RDONLY, 0), -ENOTDIR);
+	assert_int_equal(SYS6(SYS_mmap, 0, 4096, 1, 1 /* MAP_SHARED */, r, 0), -ENODEV);
+	w = (int)open_fifo("/fx", O_WRONLY | O_TRUNC);	/* a reader: no wait */
+	assert_true(w > r);
+	assert_int_equal(SYS2(SYS_ftruncate, w, 0), -CUB_EINVAL);
+	assert_int_equal(SYS3(SYS_write, w, "ab", 2), 2);
+	assert_int_equal(SYS3(SYS_read, r, got, sizeof(got)), 2);
+	assert_int_equal(SYS1(SYS_close, w), 0);
+	assert_int_equal(SYS1(SYS_close, r), 0);
+	assert_int_equal(SYS1(SYS_close, p), 0);
+	assert_int_equal(SYS1(SYS_unlink, "/fx"), 0);
+}
+
+static void test_fifo_bad(void **state)
+{
+	(void)state;
+	run(bad_body);
+}
+
 /* A blocking open of one end waits in its coroutine until the other
  * end's open; then the bytes flow and the writer's close is EOF. */
 static volatile int opened;
@@ -207,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_fifo_basics),
 		cmocka_unit_test(test_fifo_afresh),
 		cmocka_unit_test(test_fifo_meet),
+		cmocka_unit_test(test_fifo_bad),
 	};
 
 	cubi_mem_init();
