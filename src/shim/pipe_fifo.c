@@ -10,7 +10,10 @@
  * Linux. An open for reading only waits until a writer is there or has
  * come since (cubi_fifo_wait, outside the fs lock), and one for writing
  * only until a reader; O_NONBLOCK: a reader never waits, a writer with
- * no reader fails with -ENXIO; O_RDWR never waits.
+ * no reader fails with -ENXIO; O_RDWR never waits. A signal ends the
+ * wait with -EINTR; open(2) then releases the end, and under
+ * SA_RESTART signal.c runs the whole open again after the handler, as
+ * Linux restarts fifo_open.
  *
  * Invariants: `fifos` lists exactly the named pipes with an end open
  * (fifo_id != 0), one per id; an end's `partner` is the pipe's opens[]

@@ -175,7 +175,8 @@ struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *er
  * with no fs lock held (contexts: task): an end for reading only,
  * without O_NONBLOCK, until a writer is there or opened since, one for
  * writing only until a reader; 0 (at once for any other file) or
- * -CUB_EINTR. */
+ * -CUB_EINTR (a signal: the caller releases f, and the open restarts
+ * under SA_RESTART, signal.c). */
 uint32_t cubi_fifo_new_id(void);
 struct cubi_file *cubi_fifo_open(uint32_t id, unsigned flags, long *err);
 long cubi_fifo_wait(struct cubi_file *f);

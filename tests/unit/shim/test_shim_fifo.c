@@ -6,9 +6,10 @@
  * once, a writer without a reader -ENXIO), a blocking open waiting for
  * its partner in another coroutine (either order), O_RDWR not waiting,
  * a pipe emptied when its last end closed, two FIFOs apart, the bad
- * access mode, and the calls a FIFO refuses (directory, execute, offset
- * and size operations, names taken). What Go's os TestFifoEOF does.
- * Runs inside the scheduler where coroutines block.
+ * access mode, the calls a FIFO refuses (directory, execute, offset
+ * and size operations, names taken), and a waiting open interrupted by
+ * a signal (EINTR, or restarted under SA_RESTART). What Go's os
+ * TestFifoEOF does. Runs inside the scheduler where coroutines block.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 #include <cubrt/mem.h>
 #include <cubrt/sched.h>
+#include "shim_impl.h"
 #include "sys.h"
 
 #define SYS_stat 4
@@ -53,6 +55,12 @@
 #define ENODEV 19
 #define ESPIPE 29
 #define S_IFIFO 0010000
+#define SIGUSR1 10
+#define SA_RESTORER 0x04000000u
+#define SA_RESTART 0x10000000u
+#define HANDLER 0x1111000ul
+#define RESTORER 0x2222000ul
+#define AFTER_CALL 0x3333002ul	/* rip past a `syscall` (2 bytes) */
 
 static char got[64];
 
@@ -285,6 +293,145 @@ static void test_fifo_meet(void **state)
 	run(meet_body);
 }
 
+/* An open waiting for its partner, interrupted by a signal with a
+ * handler: -EINTR, and when the handler returns (the platform delivers
+ * at the call's return with rax = its result, rt_sigreturn gives the
+ * context back) the program resumes past the call with rax -EINTR, or
+ * with SA_RESTART at its `syscall` again with rax its number, as
+ * Linux's fifo_open restarts (signal(7)). The interrupted end is gone;
+ * the restarted call, run from the registers given back, meets its
+ * partner. open, openat and creat, for reading and for writing. */
+struct open_call {
+	long nr, a0, a1, a2, a3;	/* the registers a program sets */
+};
+
+static _Alignas(64) uint8_t frames[16384];
+static _Alignas(16) uint8_t fx[512];
+
+static void *do_call(void *arg)
+{
+	const struct open_call *c = arg;
+
+	return (void *)SYS4(c->nr, c->a0, c->a1, c->a2, c->a3);
+}
+
+/* Runs c in a coroutine (the same thread as the caller: tid 1), lets
+ * it wait, signals the thread and returns the call's result. */
+static long interrupted(const struct open_call *c)
+{
+	struct cub_coro *co;
+	void *res;
+
+	assert_int_equal(cub_coro_spawn(&co, do_call, (void *)c, NULL), 0);
+	for (int i = 0; i < 3; i++)
+		cub_coro_yield();		/* waiting for a partner */
+	assert_int_equal(SYS3(SYS_tgkill, 1, 1, SIGUSR1), 0);
+	assert_int_equal(cub_coro_join(co, &res), 0);
+	return (long)res;
+}
+
+/* The handler runs for the signal that ended c with rc and returns:
+ * the context the program resumes with. */
+static struct cubi_sigctx handled(const struct open_call *c, long rc)
+{
+	struct cubi_sigctx ctx = { .rax = (uint64_t)rc, .rdi = (uint64_t)c->a0,
+				   .rsi = (uint64_t)c->a1, .rdx = (uint64_t)c->a2,
+				   .r10 = (uint64_t)c->a3, .rip = AFTER_CALL,
+				   .rsp = (uintptr_t)(frames + sizeof(frames)),
+				   .rflags = 0x202, .fx = fx }, back;
+
+	assert_true(cubi_signal_deliver(&ctx));
+	assert_int_equal(ctx.rip, HANDLER);
+	assert_int_equal(ctx.rdi, SIGUSR1);
+	assert_int_equal(cubi_signal_restore(ctx.rsp + 8, &back), 0);
+	return back;
+}
+
+/* No end of "/fr" is left open: no reader (a lone writer -ENXIO), no
+ * writer (a reader reads end of file). */
+static void no_ends_left(void)
+{
+	int r;
+
+	assert_int_equal(open_fifo("/fr", O_WRONLY | O_NONBLOCK), -ENXIO);
+	r = (int)open_fifo("/fr", O_RDONLY | O_NONBLOCK);
+	assert_true(r >= 3);
+	assert_int_equal(SYS3(SYS_read, r, got, 1), 0);
+	assert_int_equal(SYS1(SYS_close, r), 0);
+}
+
+/* Runs the call the context given back restarts, from its registers,
+ * until the partner that main opens (the other access mode) comes. */
+static void restarted_meets(const struct cubi_sigctx *back, bool reads)
+{
+	struct open_call again = { (long)back->rax, (long)back->rdi, (long)back->rsi,
+				   (long)back->rdx, (long)back->r10 };
+	struct cub_coro *co;
+	void *res;
+	int mine, theirs;
+
+	assert_int_equal(cub_coro_spawn(&co, do_call, &again, NULL), 0);
+	for (int i = 0; i < 3; i++)
+		cub_coro_yield();
+	mine = (int)open_fifo("/fr", reads ? O_WRONLY : O_RDONLY);
+	assert_true(mine >= 3);
+	assert_int_equal(cub_coro_join(co, &res), 0);
+	assert_true((long)res >= 3);
+	theirs = (int)(long)res;
+	assert_int_equal(SYS3(SYS_write, reads ? mine : theirs, "x", 1), 1);
+	assert_int_equal(SYS3(SYS_read, reads ? theirs : mine, got, sizeof(got)), 1);
+	assert_int_equal(SYS1(SYS_close, theirs), 0);
+	assert_int_equal(SYS1(SYS_close, mine), 0);
+}
+
+static void restart_body(void)
+{
+	const struct open_call calls[] = {
+		{ SYS_open, (long)"/fr", O_RDONLY, 0, 0 },
+		{ SYS_openat, AT_FDCWD, (long)"/fr", O_WRONLY, 0 },
+		{ SYS_creat, (long)"/fr", 0600, 0, 0 },		/* a writer */
+		{ SYS_openat, AT_FDCWD, (long)"/fr", O_RDONLY, 0 },
+	};
+
+	/* The program's thread (tid 1, which the coroutines share) is made
+	 * by the first call that needs it; signals reach no one before. */
+	assert_int_equal(SYS0(SYS_gettid), 1);
+	assert_int_equal(SYS3(SYS_mknod, "/fr", S_IFIFO | 0600, 0), 0);
+	for (int restart = 1; restart >= 0; restart--) {
+		struct ksa { uint64_t handler, flags, restorer, mask; } sa = {
+			HANDLER, SA_RESTORER | (restart ? SA_RESTART : 0), RESTORER, 0 };
+
+		assert_int_equal(SYS4(SYS_rt_sigaction, SIGUSR1, &sa, NULL, 8), 0);
+		for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+			const struct open_call *c = &calls[i];
+			bool reads = c->nr != SYS_creat &&
+				     (c->nr == SYS_open ? c->a1 : c->a2) == O_RDONLY;
+			long rc = interrupted(c);
+			struct cubi_sigctx back;
+
+			assert_int_equal(rc, -CUB_EINTR);
+			back = handled(c, rc);
+			no_ends_left();
+			if (!restart) {
+				assert_int_equal(back.rip, AFTER_CALL);
+				assert_int_equal(back.rax, (uint64_t)-CUB_EINTR);
+				continue;
+			}
+			assert_int_equal(back.rip, AFTER_CALL - 2);
+			assert_int_equal(back.rax, c->nr);
+			restarted_meets(&back, reads);
+			no_ends_left();
+		}
+	}
+	assert_int_equal(SYS1(SYS_unlink, "/fr"), 0);
+}
+
+static void test_fifo_open_restart(void **state)
+{
+	(void)state;
+	run(restart_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_fifo_afresh),
 		cmocka_unit_test(test_fifo_meet),
 		cmocka_unit_test(test_fifo_bad),
+		cmocka_unit_test(test_fifo_open_restart),
 	};
 
 	cubi_mem_init();
