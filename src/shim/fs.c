@@ -4,7 +4,8 @@
  * directory and umask, and the plumbing every path call goes through
  * (fs_impl.h). The calls
  * themselves: fs_open.c (open, stat, access, file descriptors),
- * fs_names.c (names, directories) and fs_attr.c (attributes).
+ * fs_names.c (names, directories), fs_cwd.c (the working directory,
+ * umask) and fs_attr.c (attributes).
  *
  * The tree lives in memory and is gone at exit. /proc is part of it
  * (procfs.h). Everything runs as root:

@@ -1,6 +1,6 @@
 /*
  * fs_impl.h - private interface of the file-system calls (fs.c,
- * fs_open.c, fs_names.c, fs_attr.c): the plumbing that copies a call's
+ * fs_open.c, fs_names.c, fs_cwd.c, fs_attr.c): the plumbing that copies a call's
  * path in, finds the directory it is relative to and runs the call under
  * the fs lock, and the state the lock protects.
  */

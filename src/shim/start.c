@@ -13,7 +13,7 @@
  * wall clock is set from the SNTP server CUBRT_NTP names (netdev.c), the
  * directory CUBRT_PERSIST names is restored from its disk (persist.c),
  * and the program starts in the directory CUBRT_CWD names, else in "/"
- * (fs_names.c; Go's package tests want their package's directory).
+ * (fs_cwd.c; Go's package tests want their package's directory).
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>

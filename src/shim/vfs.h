@@ -39,7 +39,7 @@ bool cubi_fs_lock_waited(void);
 /* fs.c: creates /tmp and unpacks every boot module that is a cpio
  * archive into the tree; logs what it did. Contexts: task, once. */
 void cubi_fs_boot(void);
-/* fs_names.c: a program's working directory from the start, path (the
+/* fs_cwd.c: a program's working directory from the start, path (the
  * value of CUBRT_CWD; NULL: "/", nothing done): an absolute path to a
  * directory (links followed), as chdir would take it. 0, or -errno
  * (-CUB_EINVAL for a relative path, -CUB_ENOENT, -CUB_ENOTDIR, ...) after
