@@ -225,6 +225,9 @@ struct cub_netif_stats {
 	uint64_t tcp_keepalive_probes;	/* keep-alive probes sent */
 	uint64_t tcp_keepalive_drops;	/* connections aborted: count probes
 					 * unanswered (-CUB_ETIMEDOUT) */
+	uint64_t tcp_pmtu_lowered;	/* ICMP "fragmentation needed" that
+					 * lowered a connection's path MTU
+					 * (also in icmp_err_reported) */
 };
 
 /*
@@ -947,6 +950,11 @@ struct cub_tcp_info {
 					 * segment */
 	int soft_err;			/* an ICMP error kept for a timeout
 					 * (-CUB_EHOSTUNREACH...), or 0 */
+	uint16_t pmtu;			/* path MTU estimate (1500 until an
+					 * ICMP lowers it; snd_mss <= pmtu -
+					 * 40) */
+	bool pmtu_nodf;			/* a report below 552 came: sent
+					 * without DF */
 };
 
 /* Fills *info from c. 0 or -CUB_EINVAL (NULL, released handle).

@@ -12,8 +12,11 @@
  * otherwise it is dropped (icmp_err_bad). UDP and TCP then look for the
  * endpoint or connection by the quoted addresses and ports (and, TCP, a
  * sequence number in flight); none: icmp_err_unmatched. What each does
- * with it: udp.c (a connected endpoint's next call) and tcp_keep.c
- * (connect refused, or a soft error).
+ * with it: udp.c (a connected endpoint's next call), tcp_keep.c
+ * (connect refused, or a soft error) and, for "fragmentation needed"
+ * (type 3 code 4) about TCP, tcp_pmtu.c with the next-hop MTU (the
+ * ICMP header's bytes 6-7, RFC 1191 4) and the quoted datagram's total
+ * length (path MTU discovery).
  *
  * Meaning of a code (Linux's icmp_err_convert, simplified): port and
  * protocol unreachable -CUB_ECONNREFUSED (hard); net unreachable
@@ -91,6 +94,10 @@ void cubi_icmp_error_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 	if (q[9] == IP4_PROTO_UDP)
 		r = cubi_udp_icmp_error(nif, dst, get16(q + ihl + 2),
 					get16(q + ihl), err);
+	else if (q[9] == IP4_PROTO_TCP && err == -CUB_EMSGSIZE)
+		r = cubi_tcp_icmp_too_big(nif, dst, get16(q + ihl + 2),
+					  get16(q + ihl), get32(q + ihl + 4),
+					  get16(p->l4 + 6), get16(q + 2));
 	else if (q[9] == IP4_PROTO_TCP)
 		r = cubi_tcp_icmp_error(nif, dst, get16(q + ihl + 2),
 					get16(q + ihl), get32(q + ihl + 4),

@@ -12,7 +12,9 @@
  * which hands the whole datagram back to cubi_ip4_deliver once it is
  * complete. We send with TTL 64 and no options; a datagram that fits the
  * 1500-byte MTU carries DF, a larger one (UDP, ICMP echo) leaves in
- * fragments (ip4_frag.c, cubi_ip4_send).
+ * fragments (ip4_frag.c, cubi_ip4_send). TCP segments carry DF (path MTU
+ * discovery, tcp_pmtu.c) except on a connection whose path reported an
+ * MTU below the floor, which lets routers fragment (cubi_ip4_output_df).
  *
  * Counting: every frame counts ip_rx and ends in one terminal counter;
  * a reassembled datagram counts ip_reassembled and then its protocol's
@@ -119,11 +121,20 @@ void cubi_ip4_header(struct cub_netif *nif, uint8_t *ip, size_t l4len,
 }
 
 /* Contexts: task, nif->lock held. */
+int cubi_ip4_output_df(struct cub_netif *nif, uint8_t *frame, size_t l4len,
+		       const uint8_t dst_mac[6], cub_ip4_t dst, uint8_t proto,
+		       bool df)
+{
+	cubi_ip4_header(nif, frame + CUB_ETH_HLEN, l4len, nif->ip_id++,
+			df ? IP4_FLAG_DF : 0, dst, proto);
+	return cubi_eth_output(nif, frame, NET_L4_OFF + l4len, dst_mac,
+			       ETH_TYPE_IP4);
+}
+
+/* Contexts: task, nif->lock held. */
 int cubi_ip4_output(struct cub_netif *nif, uint8_t *frame, size_t l4len,
 		    const uint8_t dst_mac[6], cub_ip4_t dst, uint8_t proto)
 {
-	cubi_ip4_header(nif, frame + CUB_ETH_HLEN, l4len, nif->ip_id++,
-			IP4_FLAG_DF, dst, proto);
-	return cubi_eth_output(nif, frame, NET_L4_OFF + l4len, dst_mac,
-			       ETH_TYPE_IP4);
+	return cubi_ip4_output_df(nif, frame, l4len, dst_mac, dst, proto,
+				  true);
 }

@@ -126,6 +126,11 @@ int cubi_net_nexthop_mac(struct cub_netif *nif, cub_ip4_t dst, uint8_t mac[6],
  * address as source, DF set) and sends the frame to dst_mac. */
 int cubi_ip4_output(struct cub_netif *nif, uint8_t *frame, size_t l4len,
 		    const uint8_t dst_mac[6], cub_ip4_t dst, uint8_t proto);
+/* The same with DF only when df (TCP on a path whose MTU is below the
+ * floor of tcp_pmtu.c sends without it). */
+int cubi_ip4_output_df(struct cub_netif *nif, uint8_t *frame, size_t l4len,
+		       const uint8_t dst_mac[6], cub_ip4_t dst, uint8_t proto,
+		       bool df);
 /* Writes an IPv4 header (IHL 5, TTL 64, our address, checksum) at ip
  * for l4len bytes after it, with id and frag (flags and offset). */
 void cubi_ip4_header(struct cub_netif *nif, uint8_t *ip, size_t l4len,

@@ -16,6 +16,8 @@
  *   tcp_close.c  who holds a block; shutdown, close, abort
  *   tcp_query.c  the public calls that look: poll, notify, info, ...
  *   tcp_keep.c   noticing a dead peer: keep-alive probes, ICMP errors
+ *   tcp_pmtu.c   path MTU discovery: ICMP "fragmentation needed" lowers
+ *                the send MSS and resends what is in flight
  * Every cubi_tcp_ function but cubi_tcp_enter is called with nif->lock
  * held.
  *
@@ -157,7 +159,15 @@ struct cub_tcp {
 	struct tcp_range sacked[TCP_SACK_MAX];
 	uint8_t nsacked;
 	uint32_t high_rxt;
-	uint16_t snd_mss;		/* the peer's MSS, <= CUB_TCP_MSS */
+	/* Path MTU discovery (tcp_pmtu.c): snd_mss = min(peer_mss, pmtu -
+	 * 40) always; pmtu starts at the interface's MTU and only ICMP
+	 * "fragmentation needed" lowers it, never below TCP_PMTU_MIN;
+	 * pmtu_nodf: a report below that floor came, segments leave
+	 * without DF. */
+	uint16_t snd_mss;		/* the MSS we send, <= CUB_TCP_MSS */
+	uint16_t peer_mss;		/* the peer's SYN's (536 without) */
+	uint16_t pmtu;			/* path MTU estimate */
+	bool pmtu_nodf;
 	uint32_t irs, rcv_nxt, rcv_adv;
 
 	uint8_t *sbuf, *rbuf;		/* ssize / rsize bytes (heap) */
@@ -363,6 +373,25 @@ int cubi_tcp_timeout_err(const struct cub_tcp *c);
 int cubi_tcp_icmp_error(struct cub_netif *nif, cub_ip4_t raddr,
 			uint16_t rport, uint16_t lport, uint32_t seq, int err,
 			bool hard);
+
+/* tcp_pmtu.c */
+#define TCP_PMTU_MIN 552		/* the floor of pmtu (Linux's min_pmtu) */
+#define TCP_IP_HLEN 40			/* IPv4 + TCP headers, no options */
+/* snd_mss from peer_mss and pmtu (after either changed). */
+void cubi_tcp_mss_sync(struct cub_tcp *c);
+/* An ICMP "fragmentation needed and DF set" (type 3 code 4) about a
+ * segment from lport to raddr:rport with sequence number seq; mtu is
+ * the next-hop MTU it reports (0: an old router's), qlen the quoted
+ * datagram's total length. Returns 1 (pmtu lowered), 0 (matched,
+ * ignored: not lower, or bogus), -1 (no such connection, or seq not in
+ * flight). */
+int cubi_tcp_icmp_too_big(struct cub_netif *nif, cub_ip4_t raddr,
+			  uint16_t rport, uint16_t lport, uint32_t seq,
+			  uint16_t mtu, uint16_t qlen);
+/* The next-hop MTU to believe for a report of mtu about a datagram of
+ * qlen bytes: mtu itself, or with mtu 0 the plateau below qlen (RFC
+ * 1191 7); 0 when there is none. Contexts: any. */
+uint16_t cubi_pmtu_guess(uint16_t mtu, uint16_t qlen);
 
 /* tcp_pcb.c */
 struct cub_tcp *cubi_tcp_alloc(struct cub_netif *nif, bool buffers);

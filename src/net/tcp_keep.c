@@ -21,7 +21,8 @@
  * (port or protocol unreachable) in SYN_SENT fails the connect with
  * -CUB_ECONNREFUSED; every other matched error is a soft one (Linux
  * without IP_RECVERR): kept in soft_err and reported only if the
- * connection then times out, instead of -CUB_ETIMEDOUT.
+ * connection then times out, instead of -CUB_ETIMEDOUT. "Fragmentation
+ * needed" does not come here: it is path MTU discovery (tcp_pmtu.c).
  *
  * Locking: everything under nif->lock, as every cubi_tcp_ function.
  * The public calls enter through cubi_tcp_enter (tcp_close.c).
@@ -138,8 +139,6 @@ int cubi_tcp_icmp_error(struct cub_netif *nif, cub_ip4_t raddr,
 		cubi_tcp_maybe_free(c);
 		return 1;
 	}
-	if (err == -CUB_EMSGSIZE)
-		return 0;		/* fragmentation needed: no PMTU */
 	c->soft_err = err;
 	return 1;
 }

@@ -13,7 +13,8 @@
  * moves, up when it must stay); the window of a SYN is never scaled;
  * the options of a segment fit TCP_OPT_MAX and its payload is at most
  * snd_mss less their length (seg_max), so a frame never exceeds the
- * MTU; an ACK owed for out-of-order data goes out empty before any data
+ * path MTU as known (snd_mss <= pmtu - 40, tcp_pmtu.c); every segment
+ * carries DF unless the path reported an MTU below the floor; an ACK owed for out-of-order data goes out empty before any data
  * (the peer counts only empty ones as duplicate ACKs, RFC 5681 2), and
  * data sent while holes remain carries the SACK blocks too; every
  * segment that carries an ACK records it as Last.ACK.sent (tcp_ts.c);
@@ -34,6 +35,7 @@ struct tcp_hdr {
 	uint8_t flags;
 	uint16_t wnd;
 	uint8_t optlen;			/* bytes of opt (a multiple of 4) */
+	bool nodf;			/* without DF (tcp_pmtu.c's floor) */
 	uint8_t opt[TCP_OPT_MAX];
 };
 
@@ -74,7 +76,8 @@ static int tcp_xmit(struct cub_netif *nif, const uint8_t mac[6],
 							IP4_PROTO_TCP,
 							(uint16_t)(hl + len)) +
 				      cubi_cksum_add(0, t, hl + len)));
-	r = cubi_ip4_output(nif, f, hl + len, mac, h->dst, IP4_PROTO_TCP);
+	r = cubi_ip4_output_df(nif, f, hl + len, mac, h->dst, IP4_PROTO_TCP,
+			       !h->nodf);
 	if (r == 0) {
 		nif->st.tcp_tx++;
 		if (h->flags & TH_RST)
@@ -123,6 +126,7 @@ static void hdr_of(struct cub_tcp *c, struct tcp_hdr *h, uint32_t seq,
 	h->dport = c->rport;
 	h->seq = seq;
 	h->flags = flags;
+	h->nodf = c->pmtu_nodf;
 	h->ack = (flags & TH_ACK) ? c->rcv_nxt : 0;
 	h->wnd = (flags & TH_RST) ? 0 : tcp_adv_wnd(c, flags & TH_SYN);
 	if ((flags & TH_ACK) && !(flags & (TH_SYN | TH_RST)) && c->sack_ok)

@@ -80,7 +80,9 @@ struct cub_tcp *cubi_tcp_alloc(struct cub_netif *nif, bool buffers)
 		goto fail;
 	c->nif = nif;
 	c->laddr = nif->addr;
-	c->snd_mss = TCP_DEFAULT_MSS;
+	c->peer_mss = TCP_DEFAULT_MSS;
+	c->pmtu = CUB_IP4_MTU;		/* lowered only by ICMP (tcp_pmtu.c) */
+	cubi_tcp_mss_sync(c);
 	c->rto = nif->tcp_params.rto_initial;
 	c->ka_on = nif->tcp_params.keepalive > 0;
 	c->ka_idle = nif->tcp_params.keep_idle;

@@ -160,7 +160,8 @@ int cub_tcp_info(struct cub_tcp *c, struct cub_tcp_info *info)
 		.sacked = sacked_bytes(c), .ooo_ranges = c->nooo,
 		.sndbuf = c->ssize, .rcvbuf = c->rsize,
 		.keepalive = c->ka_on, .keepalive_probes = c->ka_probes,
-		.soft_err = c->soft_err,
+		.soft_err = c->soft_err, .pmtu = c->pmtu,
+		.pmtu_nodf = c->pmtu_nodf,
 	};
 	cubi_tcp_leave(nif, c);
 	return 0;

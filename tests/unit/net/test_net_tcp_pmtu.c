@@ -1,0 +1,529 @@
+/*
+ * test_net_tcp_pmtu.c - TCP path MTU discovery (src/net/tcp_pmtu.c,
+ * icmp_err.c, DF in tcp_out.c / ip4.c). Against a peer played by hand
+ * (tcp_hand.h): every segment carries DF; an ICMP "fragmentation
+ * needed" (type 3 code 4) about a segment in flight lowers the MSS to
+ * the MTU - 40 and resends what is in flight at once, in segments of
+ * the new size, contiguous, cwnd kept, no timeout; the estimate never
+ * goes up; bogus reports (sequence number outside the flight, another
+ * connection, an MTU at or above the current one or the quoted
+ * datagram's length, no plateau below a tiny datagram) change nothing
+ * and are counted; a report below 552 clamps to 552 and turns DF off;
+ * a report about our SYN holds when the SYN-ACK's MSS comes. Between
+ * two cubrt ends through a router played by the wire's filter that
+ * drops TCP frames over its MTU with DF set and answers them: 64 KiB
+ * arrive intact through an MTU of 1000, through an old router that
+ * reports MTU 0 (the plateaus 1492, then 1006) and through an MTU of 300
+ * (the floor: 552 bytes without DF, which the router fragments). After
+ * each test every connection is gone and the counters add up.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cubrt/mem.h>
+#include <cubrt/net.h>
+#include <cubrt/sched.h>
+#include <cubrt/time.h>
+
+#include "tcp_test.h"
+#include "tcp_hand.h"
+
+static const struct cub_tcp_params fast = {
+	.rto_initial = 300 * MS, .rto_min = 300 * MS, .rto_max = 600 * MS,
+	.max_retries = 5, .syn_retries = 3, .time_wait = 50 * MS,
+	.fin_timeout = 500 * MS,
+};
+
+#define SMSS 1460u
+static const uint8_t opt_all[12] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2,
+				     1, 3, 3, 2 };	/* MSS, SACK, WS 2 */
+static uint8_t data[8 * SMSS];
+
+static void fill_data(void)
+{
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 13 + (i >> 9));
+}
+
+/* Fields of a captured frame k. */
+static const uint8_t *ip_of(unsigned k) { return cap[k].data + 14; }
+static uint16_t ip_len(unsigned k) { return t_get16(ip_of(k) + 2); }
+static bool df_of(unsigned k) { return (ip_of(k)[6] & 0x40) != 0; }
+static uint32_t seq_of(unsigned k) { return t_get32(cap[k].data + 38); }
+static uint32_t payload_of(unsigned k)
+{
+	return ip_len(k) - 20u - (cap[k].data[46] >> 4) * 4u;
+}
+
+/* ICMP "fragmentation needed" (3/4) reporting mtu, as B would send it
+ * about the datagram q (its header and 8 bytes quoted). */
+static size_t too_big(uint8_t *f, const uint8_t *q, uint16_t mtu)
+{
+	size_t n = t_icmp_err(f, MAC_A, MAC_B, IP_B, IP_A, 3, 4, q, 28);
+	uint8_t *m = f + 34;
+
+	t_put16(m + 6, mtu);
+	t_put16(m + 2, 0);
+	t_put16(m + 2, t_cksum(0, m, 8 + 28));
+	return n;
+}
+
+/* The report about captured frame k, quote edited by edit (or not). */
+static void too_big_about(unsigned k, uint16_t mtu, void (*edit)(uint8_t *))
+{
+	uint8_t f[CUB_ETH_FRAME_MAX], q[60];
+
+	memcpy(q, ip_of(k), sizeof q);
+	if (edit)
+		edit(q);
+	cub_netif_input(A, f, too_big(f, q, mtu));
+	wire_settle(&W);
+}
+
+static struct cub_tcp_info info_of(struct cub_tcp *c)
+{
+	struct cub_tcp_info i;
+
+	assert_int_equal(cub_tcp_info(c, &i), 0);
+	return i;
+}
+
+/* The data segments captured in [from, ncap) start at rel (from a_iss
+ * + 1) and follow each other without a gap up to end, each at most max
+ * bytes of payload in an IP datagram of at most mtu bytes, DF as df,
+ * and carry data[] byte for byte. */
+static void expect_resegmented(unsigned from, uint32_t rel, uint32_t end,
+			       uint32_t max, uint16_t mtu, bool df)
+{
+	uint32_t at = rel;
+
+	for (unsigned k = from; k < ncap; k++) {
+		uint32_t n = payload_of(k);
+		const uint8_t *t = cap[k].data + 34;
+
+		if (!n)
+			continue;
+		assert_int_equal(seq_of(k), a_iss + 1 + at);
+		assert_true(n <= max);
+		assert_true(ip_len(k) <= mtu);
+		assert_int_equal(df_of(k), df);
+		assert_memory_equal(t + (t[12] >> 4) * 4, data + at, n);
+		at += n;
+	}
+	assert_int_equal(at, end);
+}
+
+/* ------------------------------------------------- the hand-played peer */
+
+/* DF on every segment; the report about the second of four full
+ * segments: MSS 960, all four resent at once in 960-byte segments. */
+static void *lower_main(void *arg)
+{
+	struct cub_tcp_info i0, i;
+	struct cub_tcp *c;
+	unsigned from;
+
+	(void)arg;
+	fill_data();
+	start_with(&fast);
+	c = hand_open(opt_all, sizeof opt_all);
+	assert_true(df_of(0));		/* the SYN */
+	peer_opt(P0, a_iss + 1, 0x10, 65535, NULL, 0, NULL, 0);
+	from = ncap;
+	assert_int_equal(cub_tcp_send(c, data, 4 * SMSS, 0), 4 * SMSS);
+	wire_settle(&W);
+	assert_int_equal(ncap, from + 4);
+	for (unsigned k = 0; k < ncap; k++)
+		assert_true(df_of(k));
+	assert_int_equal(ip_len(from), 1500);
+	i0 = info_of(c);
+	assert_int_equal(i0.pmtu, 1500);
+	assert_int_equal(i0.snd_mss, SMSS);
+	/* The first segment arrived (ACKed); the router drops the rest. */
+	peer_opt(P0, a_iss + 1 + SMSS, 0x10, 65535, NULL, 0, NULL, 0);
+	from = ncap;
+	too_big_about(from - 3, 1000, NULL);
+	assert_int_equal(if_stats(A).tcp_pmtu_lowered, 1);
+	assert_int_equal(if_stats(A).icmp_err_reported, 1);
+	i = info_of(c);
+	assert_int_equal(i.pmtu, 1000);
+	assert_int_equal(i.snd_mss, 960);
+	assert_false(i.pmtu_nodf);
+	assert_int_equal(i.soft_err, 0);	/* not an error */
+	assert_int_equal(i.cwnd, i0.cwnd + SMSS);	/* one ACK grew it */
+	/* At once: 3 x 1460 from snd_una as 960 + 960 + ... */
+	expect_resegmented(from, SMSS, 4 * SMSS, 960, 1000, true);
+	assert_int_equal(ncap - from, (3 * SMSS + 959) / 960);
+	assert_int_equal(if_stats(A).tcp_timeouts, 0);
+	assert_int_equal(i.retransmits, ncap - from);
+	/* New data goes in 960-byte segments too. */
+	from = ncap;
+	assert_int_equal(cub_tcp_send(c, data + 4 * SMSS, 1500, 0), 1500);
+	wire_settle(&W);
+	expect_resegmented(from, 4 * SMSS, 4 * SMSS + 1500, 960, 1000, true);
+	/* The same report again, and a higher one: never up. */
+	too_big_about(from, 1000, NULL);
+	too_big_about(from, 1200, NULL);
+	assert_int_equal(info_of(c).pmtu, 1000);
+	assert_int_equal(if_stats(A).icmp_err_ignored, 2);
+	assert_int_equal(if_stats(A).tcp_pmtu_lowered, 1);
+	peer_opt(P0, a_iss + 1 + 4 * SMSS + 1500, 0x10, 65535, NULL, 0,
+		 NULL, 0);
+	assert_int_equal(info_of(c).flight, 0);
+	assert_int_equal(cub_tcp_abort(c), 0);
+	stop();
+	return NULL;
+}
+
+static void test_pmtu_lowers_mss_and_resends(void **state)
+{
+	(void)state;
+	run(lower_main);
+}
+
+static void quote_seq_low(uint8_t *q) { t_put32(q + 24, t_get32(q + 24) - 1); }
+static void quote_seq_high(uint8_t *q) { t_put32(q + 24, t_get32(q + 24) + 5 * SMSS); }
+static void quote_sport(uint8_t *q) { q[21] ^= 1; }
+static void quote_raddr(uint8_t *q) { q[19] ^= 4; }
+static void quote_len_68(uint8_t *q) { t_put16(q + 2, 68); }
+
+/* Reports that must change nothing. */
+static void *bogus_main(void *arg)
+{
+	struct cub_netif_stats s;
+	struct cub_tcp *c;
+	unsigned from;
+
+	(void)arg;
+	fill_data();
+	start_with(&fast);
+	c = hand_open(opt_all, sizeof opt_all);
+	peer_opt(P0, a_iss + 1, 0x10, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(cub_tcp_send(c, data, 2 * SMSS, 0), 2 * SMSS);
+	wire_settle(&W);
+	from = ncap;
+	/* The first is ACKed: a report about it is outside the flight. */
+	peer_opt(P0, a_iss + 1 + SMSS, 0x10, 65535, NULL, 0, NULL, 0);
+	too_big_about(from - 2, 1000, NULL);
+	too_big_about(from - 1, 1000, quote_seq_low);	/* below snd_una */
+	too_big_about(from - 1, 1000, quote_seq_high);	/* beyond snd_max */
+	too_big_about(from - 1, 1000, quote_sport);	/* no connection */
+	too_big_about(from - 1, 1000, quote_raddr);
+	s = if_stats(A);
+	assert_int_equal(s.icmp_err_unmatched, 5);
+	/* Matched but not believed: at or above the quoted length, and
+	 * the current MTU; an old router's 0 about a datagram of 68
+	 * bytes (no plateau below it). */
+	too_big_about(from - 1, 1500, NULL);
+	too_big_about(from - 1, 1600, NULL);
+	too_big_about(from - 1, 0, quote_len_68);
+	s = if_stats(A);
+	assert_int_equal(s.icmp_err_ignored, 3);
+	assert_int_equal(s.icmp_err_reported, 0);
+	assert_int_equal(s.tcp_pmtu_lowered, 0);
+	assert_int_equal(info_of(c).pmtu, 1500);
+	assert_int_equal(info_of(c).snd_mss, SMSS);
+	assert_int_equal(ncap, from);		/* nothing resent */
+	assert_int_equal(info_of(c).retransmits, 0);
+	assert_int_equal(cub_tcp_abort(c), 0);
+	stop();
+	return NULL;
+}
+
+static void test_pmtu_bogus_reports_ignored(void **state)
+{
+	(void)state;
+	run(bogus_main);
+}
+
+/* A report below the floor: 552 and no DF from then on; then a lower
+ * one still changes nothing. An old router's 0 takes the plateau. */
+static void *floor_main(void *arg)
+{
+	struct cub_tcp_info i;
+	struct cub_tcp *c;
+	unsigned from, k;
+
+	(void)arg;
+	fill_data();
+	start_with(&fast);
+	c = hand_open(opt_all, sizeof opt_all);
+	peer_opt(P0, a_iss + 1, 0x10, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(cub_tcp_send(c, data, SMSS, 0), SMSS);
+	wire_settle(&W);
+	from = ncap;
+	too_big_about(from - 1, 0, NULL);	/* 1500: plateau 1492 */
+	i = info_of(c);
+	assert_int_equal(i.pmtu, 1492);
+	assert_int_equal(i.snd_mss, 1452);
+	expect_resegmented(from, 0, SMSS, 1452, 1492, true);
+	k = from;			/* the 1492-byte one */
+	from = ncap;
+	too_big_about(k, 0, NULL);		/* 1492: plateau 1006 */
+	assert_int_equal(info_of(c).pmtu, 1006);
+	expect_resegmented(from, 0, SMSS, 966, 1006, true);
+	k = from;
+	from = ncap;
+	too_big_about(k, 100, NULL);		/* the floor, DF off */
+	i = info_of(c);
+	assert_int_equal(i.pmtu, 552);
+	assert_int_equal(i.snd_mss, 512);
+	assert_true(i.pmtu_nodf);
+	expect_resegmented(from, 0, SMSS, 512, 552, false);
+	from = ncap;
+	too_big_about(from - 1, 68, NULL);	/* nothing new */
+	assert_int_equal(ncap, from);
+	assert_int_equal(if_stats(A).tcp_pmtu_lowered, 3);
+	assert_int_equal(if_stats(A).icmp_err_ignored, 1);
+	/* Control segments lose DF too. */
+	peer_opt(P0, a_iss + 1 + SMSS, 0x18, 65535, NULL, 0, "hi", 2);
+	assert_int_equal(payload_of(ncap - 1), 0);
+	assert_false(df_of(ncap - 1));
+	assert_int_equal(cub_tcp_abort(c), 0);
+	stop();
+	return NULL;
+}
+
+static void test_pmtu_floor_and_plateaus(void **state)
+{
+	(void)state;
+	run(floor_main);
+}
+
+/* The floor reached by a report of exactly 552 (DF kept); a later one
+ * below it only turns DF off. */
+static void *at_floor_main(void *arg)
+{
+	struct cub_tcp *c;
+	unsigned from;
+
+	(void)arg;
+	fill_data();
+	start_with(&fast);
+	c = hand_open(opt_all, sizeof opt_all);
+	peer_opt(P0, a_iss + 1, 0x10, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(cub_tcp_send(c, data, SMSS, 0), SMSS);
+	wire_settle(&W);
+	too_big_about(ncap - 1, 552, NULL);
+	assert_int_equal(info_of(c).pmtu, 552);
+	assert_false(info_of(c).pmtu_nodf);
+	assert_true(df_of(ncap - 1));
+	from = ncap;
+	too_big_about(ncap - 1, 400, NULL);
+	assert_true(info_of(c).pmtu_nodf);
+	expect_resegmented(from, 0, SMSS, 512, 552, false);
+	assert_int_equal(if_stats(A).tcp_pmtu_lowered, 2);
+	assert_int_equal(cub_tcp_abort(c), 0);
+	stop();
+	return NULL;
+}
+
+static void test_pmtu_at_floor_df_off(void **state)
+{
+	(void)state;
+	run(at_floor_main);
+}
+
+/* A report about our SYN: it stands when the SYN-ACK's MSS comes. The
+ * SYN is 64 bytes: only a report below that (the floor) is believed. */
+static void *syn_main(void *arg)
+{
+	uint8_t f[CUB_ETH_FRAME_MAX], q[60];
+	struct cub_coro *co;
+	struct cub_tcp_info i;
+
+	(void)arg;
+	start_with(&fast);
+	co = hand_syn();
+	assert_true(df_of(0));
+	memcpy(q, ip_of(0), sizeof q);
+	cub_netif_input(A, f, too_big(f, q, 60));
+	wire_settle(&W);
+	assert_int_equal(if_stats(A).tcp_pmtu_lowered, 1);
+	assert_int_equal(ncap, 1);	/* the SYN is not resent for it */
+	peer_opt(P0 - 1, a_iss + 1, 0x12, 8000, opt_all, sizeof opt_all,
+		 NULL, 0);
+	cub_coro_join(co, NULL);
+	assert_int_equal(ct.r, 0);
+	i = info_of(ct.c);
+	assert_int_equal(i.pmtu, 552);
+	assert_int_equal(i.snd_mss, 512);
+	assert_true(i.pmtu_nodf);
+	assert_int_equal(cub_tcp_abort(ct.c), 0);
+	stop();
+	return NULL;
+}
+
+static void test_pmtu_report_about_syn(void **state)
+{
+	(void)state;
+	run(syn_main);
+}
+
+/* ------------------------------------------------ through a router */
+
+#define PORT 5555
+#define BULK (64u * 1024)
+
+/* The router between A and B: TCP datagrams to B longer than mtu with
+ * DF set are dropped and answered (with report as the MTU it gives:
+ * mtu, or 0 for an old router); without DF they pass (fragmented and
+ * reassembled on the way, as far as B can tell). */
+static struct {
+	uint16_t mtu, report;
+	unsigned dropped, nodf;
+} rt;
+
+static bool router(struct wire *w, struct wire_frame *fr)
+{
+	static uint8_t f[CUB_ETH_FRAME_MAX];
+	const uint8_t *ip = fr->data + 14;
+
+	(void)w;
+	if (fr->to != 1 || ip[9] != 6)
+		return true;
+	if (t_get16(ip + 2) <= rt.mtu)
+		return true;
+	if (!(ip[6] & 0x40)) {
+		rt.nodf++;
+		return true;
+	}
+	rt.dropped++;
+	cub_netif_input(&w->end[0].nif, f, too_big(f, ip, rt.report));
+	return false;
+}
+
+static uint8_t bulk[BULK], got[BULK];
+static size_t got_n;
+
+static void *bulk_reader(void *arg)
+{
+	struct cub_tcp *l = arg, *c;
+	long n;
+
+	assert_int_equal(cub_tcp_accept(l, &c, 5000 * MS), 0);
+	got_n = 0;
+	while (got_n < sizeof got &&
+	       (n = cub_tcp_recv(c, got + got_n, sizeof got - got_n,
+				 10000 * MS)) > 0)
+		got_n += (size_t)n;
+	assert_int_equal(cub_tcp_recv(c, &n, 1, 10000 * MS), 0);	/* FIN */
+	assert_int_equal(cub_tcp_close(c), 0);
+	return NULL;
+}
+
+/* 64 KiB from A to B through the router; returns A's connection info
+ * before it closes. */
+static struct cub_tcp_info through_router(uint16_t mtu, uint16_t report)
+{
+	struct cub_tcp_info i;
+	struct cub_coro *co;
+	struct cub_tcp *l, *c;
+	size_t sent = 0;
+
+	for (size_t k = 0; k < sizeof bulk; k++)
+		bulk[k] = (uint8_t)(k * 31 + (k >> 11));
+	memset(&rt, 0, sizeof rt);
+	rt.mtu = mtu;
+	rt.report = report;
+	start_with(&fast);
+	W.filter = router;
+	assert_int_equal(cub_tcp_listen(B, PORT, 1, &l), 0);
+	assert_int_equal(cub_coro_spawn(&co, bulk_reader, l, NULL), 0);
+	assert_int_equal(cub_tcp_connect(A, IP_B, PORT, 2000 * MS, &c), 0);
+	while (sent < sizeof bulk) {
+		long n = cub_tcp_send(c, bulk + sent, sizeof bulk - sent,
+				      5000 * MS);
+
+		assert_true(n > 0);
+		sent += (size_t)n;
+	}
+	assert_int_equal(cub_tcp_shutdown(c), 0);
+	cub_coro_join(co, NULL);
+	assert_int_equal(got_n, sizeof bulk);
+	assert_memory_equal(got, bulk, sizeof bulk);
+	i = info_of(c);
+	assert_int_equal(cub_tcp_close(c), 0);
+	assert_int_equal(cub_tcp_close(l), 0);
+	assert_true(rt.dropped > 0);
+	stop();
+	return i;
+}
+
+static void *router_main(void *arg)
+{
+	struct cub_tcp_info i;
+
+	(void)arg;
+	i = through_router(1000, 1000);
+	assert_int_equal(i.pmtu, 1000);
+	assert_int_equal(i.snd_mss, 960);
+	assert_int_equal(rt.nodf, 0);
+	assert_int_equal(if_stats(A).tcp_pmtu_lowered, 1);
+	return NULL;
+}
+
+static void test_pmtu_through_router(void **state)
+{
+	(void)state;
+	run(router_main);
+}
+
+static void *old_router_main(void *arg)
+{
+	struct cub_tcp_info i;
+
+	(void)arg;
+	i = through_router(1200, 0);	/* 1500 -> 1492 -> 1006 */
+	assert_int_equal(i.pmtu, 1006);
+	assert_int_equal(i.snd_mss, 966);
+	assert_int_equal(if_stats(A).tcp_pmtu_lowered, 2);
+	return NULL;
+}
+
+static void test_pmtu_through_old_router(void **state)
+{
+	(void)state;
+	run(old_router_main);
+}
+
+static void *tiny_router_main(void *arg)
+{
+	struct cub_tcp_info i;
+
+	(void)arg;
+	i = through_router(300, 300);
+	assert_int_equal(i.pmtu, 552);
+	assert_int_equal(i.snd_mss, 512);
+	assert_true(i.pmtu_nodf);
+	assert_true(rt.nodf > 0);
+	return NULL;
+}
+
+static void test_pmtu_through_tiny_mtu(void **state)
+{
+	(void)state;
+	run(tiny_router_main);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pmtu_lowers_mss_and_resends),
+		cmocka_unit_test(test_pmtu_bogus_reports_ignored),
+		cmocka_unit_test(test_pmtu_floor_and_plateaus),
+		cmocka_unit_test(test_pmtu_at_floor_df_off),
+		cmocka_unit_test(test_pmtu_report_about_syn),
+		cmocka_unit_test(test_pmtu_through_router),
+		cmocka_unit_test(test_pmtu_through_old_router),
+		cmocka_unit_test(test_pmtu_through_tiny_mtu),
+	};
+
+	cubi_mem_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
