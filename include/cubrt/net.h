@@ -739,7 +739,13 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * addresses, ports and a sequence number in flight): port or protocol
  * unreachable in SYN_SENT fails the connect (-CUB_ECONNREFUSED); the
  * others are soft errors, kept and given instead of -CUB_ETIMEDOUT if
- * the connection then times out (as Linux).
+ * the connection then times out (as Linux). Path MTU discovery (RFC
+ * 1191): segments carry DF; "fragmentation needed" with an MTU below
+ * the connection's estimate (1500 at first) and the quoted datagram's
+ * length lowers the send MSS to that MTU - 40 and resends what is in
+ * flight at once in segments of the new size (MTU 0: RFC 1191's
+ * plateaus; below 552: 552 and no DF from then on); never raised,
+ * no per-destination cache (cub_tcp_info: pmtu, pmtu_nodf).
  *
  * Errors of a connection (-CUB_ECONNRESET: the peer reset it;
  * -CUB_ECONNREFUSED: a RST answered our SYN; -CUB_ETIMEDOUT: the peer
