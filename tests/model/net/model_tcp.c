@@ -17,6 +17,18 @@
  * PAWS drops (reordered or duplicated segments older than the last
  * one echoed) are printed.
  *
+ * A router (path MTU discovery, src/net/tcp_pmtu.c) sits on the wire
+ * in half the seeds (its own random numbers, so the other choices of a
+ * seed stay as they were): TCP datagrams with DF above its MTU (300,
+ * 576, 1006, 1200 or 1400) are dropped and answered with "fragmentation
+ * needed" to their sender, reporting the MTU or, one router in three,
+ * 0 (RFC 1191's plateaus); a report is lost at the wire's drop rate
+ * (the sender's timer resends, the router answers again). Checked on
+ * top: every connection's path MTU is 1500 or between 552 and the
+ * router's MTU, its MSS fits it, DF was turned off only where the
+ * router's MTU (or with reports of 0 the plateau 508) is below 552,
+ * and the streams still arrive byte for byte.
+ *
  * With "reorder" the wire only reorders (and duplicates) frames, loses
  * none, and the RTO is long: then no timeout may happen at all (the
  * receiver keeps what comes early, so nothing waits for a resend).
@@ -34,7 +46,10 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
-#define WIRE_QUEUE 512
+/* Frames the wire holds: 4 connections of 552-byte segments behind a
+ * router send bursts of over 1000 frames (a 64 KiB flight each way),
+ * and a refused send is a loss, which "reorder" may not have. */
+#define WIRE_QUEUE 2048
 #include "net_test.h"
 
 #define MAX_CONNS 8
@@ -151,8 +166,44 @@ out:
 /* Flips a byte of some frames (the checksums must catch it). */
 static unsigned corrupt_pm, corrupted;
 
+/* The router: mtu 0 means none. */
+static struct {
+	uint16_t mtu, report;
+	unsigned dropped, reports, lost, nodf;
+} rt;
+
+/* A TCP datagram too big for the router: dropped, and (unless the
+ * report is lost) reported to its sender; false when dropped. */
+static bool route(struct wire *w, struct wire_frame *f)
+{
+	static uint8_t icmp[CUB_ETH_FRAME_MAX];
+	struct cub_netif *sender = &w->end[1 - f->to].nif;
+	const uint8_t *ip = f->data + 14;
+	size_t n;
+
+	if (!rt.mtu || f->len < 34 || t_get16(f->data + 12) != 0x0800 ||
+	    ip[9] != 6 || t_get16(ip + 2) <= rt.mtu)
+		return true;
+	if (!(ip[6] & 0x40)) {
+		rt.nodf++;		/* fragmented on its way */
+		return true;
+	}
+	rt.dropped++;
+	if (wire_rand(w) < w->drop_pm) {
+		rt.lost++;
+		return false;
+	}
+	n = t_icmp_too_big(icmp, f->to ? MAC_A : MAC_B, f->to ? MAC_B : MAC_A,
+			   IP_NOBODY, f->to ? IP_A : IP_B, ip, rt.report);
+	rt.reports++;
+	cub_netif_input(sender, icmp, n);
+	return false;
+}
+
 static bool corrupt(struct wire *w, struct wire_frame *f)
 {
+	if (!route(w, f))
+		return false;
 	if (f->len > 34 && t_get16(f->data + 12) == 0x0800 &&
 	    wire_rand(w) < corrupt_pm) {
 		f->data[34 + wire_rand(w) % (f->len - 34)] ^= 0x5a;
@@ -247,9 +298,34 @@ static void check_cc(struct cub_tcp *c, unsigned i)
 	      t.ssthresh);
 	CHECK(t.timestamps == (ts_mode == 0), "conn %u: timestamps %d in "
 	      "mode %d", i, t.timestamps, ts_mode);
+	CHECK(t.pmtu == CUB_IP4_MTU ||
+	      (rt.mtu && t.pmtu >= 552 && t.pmtu <= (rt.mtu < 552 ? 552 : rt.mtu)),
+	      "conn %u: path MTU %u, router %u", i, t.pmtu, rt.mtu);
+	/* Below the floor: the router's MTU, or the plateau 508 that a
+	 * report of 0 leads to under 1006. */
+	CHECK(!t.pmtu_nodf || (rt.mtu && (rt.mtu < 552 ||
+					  (!rt.report && rt.mtu < 1006))),
+	      "conn %u: no DF with a router of %u reporting %u", i, rt.mtu,
+	      rt.report);
+	CHECK(t.snd_mss <= t.pmtu - 40, "conn %u: MSS %u, path MTU %u", i,
+	      t.snd_mss, t.pmtu);
 }
 
 static unsigned long rexmit_segs;
+
+/* A router in half the seeds, from numbers of its own. */
+static void pick_router(void)
+{
+	static const uint16_t mtus[] = { 300, 576, 1006, 1200, 1400 };
+	uint64_t r = seed * 0x9e3779b97f4a7c15ull | 1;
+
+	memset(&rt, 0, sizeof rt);
+	if (rnd(&r) % 2)
+		return;
+	rt.mtu = mtus[rnd(&r) % 5];
+	rt.report = rnd(&r) % 3 ? rt.mtu : 0;
+	printf("router: MTU %u, reports %u\n", rt.mtu, rt.report);
+}
 
 static void *model_main(void *arg)
 {
@@ -275,6 +351,7 @@ static void *model_main(void *arg)
 		W.reorder_pm = 20 + W.reorder_pm;
 	}
 	W.filter = corrupt;
+	pick_router();
 	printf("faults per mille: drop %u, duplicate %u, reorder %u, "
 	       "corrupt %u\n", W.drop_pm, W.dup_pm, W.reorder_pm, corrupt_pm);
 	cub_wg_init(&done);
@@ -314,6 +391,7 @@ static void *model_main(void *arg)
 		cub_tcp_close(b[i]);
 	}
 	W.drop_pm = W.dup_pm = W.reorder_pm = corrupt_pm = 0;
+	rt.mtu = 0;
 	end = cub_time_now() + 10000 * MS;	/* TIME_WAIT, last ACKs */
 	for (;;) {
 		struct cub_netif_stats sa, sb;
@@ -329,8 +407,9 @@ static void *model_main(void *arg)
 	}
 	wire_stop(&W);
 	printf("wire: %u frames delivered, %u dropped, %u duplicated, %u "
-	       "reordered, %u corrupted\n", W.delivered, W.dropped,
-	       W.duplicated, W.reordered, corrupted);
+	       "reordered, %u corrupted, %u refused (queue full)\n",
+	       W.delivered, W.dropped, W.duplicated, W.reordered, corrupted,
+	       W.full);
 	check_stats(A, "A");
 	check_stats(B, "B");
 	{
@@ -338,6 +417,12 @@ static void *model_main(void *arg)
 
 		cub_netif_stats(A, &sa);
 		cub_netif_stats(B, &sb);
+		if (rt.dropped)
+			printf("router: %u dropped, %u reported, %u reports "
+			       "lost, %u passed without DF; path MTU lowered "
+			       "%llu times\n", rt.dropped, rt.reports, rt.lost,
+			       rt.nodf, (unsigned long long)
+			       (sa.tcp_pmtu_lowered + sb.tcp_pmtu_lowered));
 		printf("tcp: %llu fast retransmits, %llu partial ACKs, %llu "
 		       "timeouts\n", (unsigned long long)(sa.tcp_fast_retransmits +
 		       sb.tcp_fast_retransmits),

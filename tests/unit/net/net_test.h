@@ -186,6 +186,24 @@ static inline size_t t_icmp_err(uint8_t *f, const uint8_t dst_mac[6],
 	return t_ip(f, src, dst, 1, 8 + qlen);
 }
 
+/* An ICMP "fragmentation needed and DF set" (3/4) reporting next-hop
+ * mtu (RFC 1191 4) about the datagram at ip (its header and 8 bytes
+ * quoted); returns its length. */
+static inline size_t t_icmp_too_big(uint8_t *f, const uint8_t dst_mac[6],
+				    const uint8_t src_mac[6], uint32_t src,
+				    uint32_t dst, const uint8_t *ip,
+				    uint16_t mtu)
+{
+	size_t q = (size_t)(ip[0] & 0x0f) * 4 + 8;
+	size_t n = t_icmp_err(f, dst_mac, src_mac, src, dst, 3, 4, ip, q);
+	uint8_t *m = f + 34;
+
+	t_put16(m + 6, mtu);
+	t_put16(m + 2, 0);
+	t_put16(m + 2, t_cksum(0, m, 8 + q));
+	return n;
+}
+
 /* A TCP segment frame (data offset 5 + opt_len/4, options copied from
  * opt) with a correct checksum; returns its length. */
 static inline size_t t_tcp(uint8_t *f, const uint8_t dst_mac[6],

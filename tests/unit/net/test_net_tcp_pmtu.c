@@ -64,13 +64,7 @@ static uint32_t payload_of(unsigned k)
  * about the datagram q (its header and 8 bytes quoted). */
 static size_t too_big(uint8_t *f, const uint8_t *q, uint16_t mtu)
 {
-	size_t n = t_icmp_err(f, MAC_A, MAC_B, IP_B, IP_A, 3, 4, q, 28);
-	uint8_t *m = f + 34;
-
-	t_put16(m + 6, mtu);
-	t_put16(m + 2, 0);
-	t_put16(m + 2, t_cksum(0, m, 8 + 28));
-	return n;
+	return t_icmp_too_big(f, MAC_A, MAC_B, IP_B, IP_A, q, mtu);
 }
 
 /* The report about captured frame k, quote edited by edit (or not). */
