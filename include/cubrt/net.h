@@ -64,6 +64,11 @@ typedef uint32_t cub_ip4_t;			/* host byte order */
 #define CUB_IP4_REASM_SLOTS 4
 #define CUB_IP4_REASM_NS (30ull * 1000 * 1000 * 1000)
 
+/* The path MTU cache (pmtu_cache.c, cub_pmtu_get below): entries per
+ * interface and their lifetime (RFC 1191 6.3: 10 minutes). */
+#define CUB_PMTU_CACHE_SIZE 8
+#define CUB_PMTU_TTL_NS (600ull * 1000 * 1000 * 1000)
+
 /* Ephemeral UDP ports (RFC 6335's dynamic range). */
 #define CUB_UDP_EPHEMERAL_MIN 49152
 #define CUB_UDP_EPHEMERAL_MAX 65535
@@ -270,6 +275,15 @@ struct cubi_arp_entry {
 	uint64_t sent;			/* PENDING: when the last request left */
 };
 
+/* One path MTU cache entry (private, pmtu_cache.c); free while mtu is
+ * 0. */
+struct cubi_pmtu_entry {
+	cub_ip4_t dst;
+	uint16_t mtu;			/* the estimate, 552..1499 */
+	bool nodf;			/* reported below 552: send without DF */
+	uint64_t at;			/* when it was learnt (cub_time_now) */
+};
+
 /* A datagram being reassembled (ip4_frag.c); free while buf is NULL. */
 struct cubi_ip4_reasm {
 	uint8_t *buf;			/* heap: headers, payload, bitmaps */
@@ -321,6 +335,8 @@ struct cub_netif {
 	uint64_t reasm_ns;		/* their timeout (0: CUB_IP4_REASM_NS) */
 	uint64_t unreach_at;		/* port unreachable token bucket: */
 	unsigned unreach_tokens;	/* last refill, tokens (icmp_err.c) */
+	struct cubi_pmtu_entry pmtu[CUB_PMTU_CACHE_SIZE];	/* pmtu_cache.c */
+	uint64_t pmtu_ttl_ns;		/* their lifetime (0: CUB_PMTU_TTL_NS) */
 	struct cub_netif_stats st;
 };
 
@@ -432,6 +448,28 @@ int cub_arp_lookup(struct cub_netif *nif, cub_ip4_t ip, uint8_t mac[6]);
  * -CUB_EINVAL (NULL nif). Contexts: task. Locks: takes nif->lock.
  */
 int cub_ip4_set_reasm_timeout(struct cub_netif *nif, uint64_t timeout_ns);
+
+/*
+ * The path MTU cache (pmtu_cache.c, RFC 1191 6.3): what "fragmentation
+ * needed" taught a TCP connection about a destination (tcp_pmtu.c) is
+ * kept per interface for CUB_PMTU_TTL_NS (10 minutes, RFC 1191 6.3's
+ * suggestion), in CUB_PMTU_CACHE_SIZE entries (the oldest makes room);
+ * a connection to that destination opened meanwhile starts from it
+ * (its MSS at once, when the peer's SYN or SYN-ACK comes). When an
+ * entry expires, new connections start at 1500 again (RFC 1191's way
+ * to find a path that grew); live connections keep their own estimate.
+ * cub_netif_configure empties it.
+ */
+/* CUB_PMTU_CACHE_SIZE, CUB_PMTU_TTL_NS: at the top. */
+
+/* The lifetime of new and existing entries (0: CUB_PMTU_TTL_NS).
+ * 0 or -CUB_EINVAL (NULL nif). Contexts: task. */
+int cub_pmtu_set_ttl(struct cub_netif *nif, uint64_t ttl_ns);
+
+/* nif's path MTU estimate for dst: the cached one, or CUB_IP4_MTU
+ * when none is cached (or it expired). 0 or -CUB_EINVAL (NULL
+ * argument). Contexts: task. */
+int cub_pmtu_get(struct cub_netif *nif, cub_ip4_t dst, uint16_t *mtu);
 
 /*
  * Drops the incomplete datagrams whose timeout has passed and returns
@@ -744,8 +782,9 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * the connection's estimate (1500 at first) and the quoted datagram's
  * length lowers the send MSS to that MTU - 40 and resends what is in
  * flight at once in segments of the new size (MTU 0: RFC 1191's
- * plateaus; below 552: 552 and no DF from then on); never raised,
- * no per-destination cache (cub_tcp_info: pmtu, pmtu_nodf).
+ * plateaus; below 552: 552 and no DF from then on); never raised
+ * (cub_tcp_info: pmtu, pmtu_nodf); kept 10 minutes per destination for
+ * the next connections (cub_pmtu_get).
  *
  * Errors of a connection (-CUB_ECONNRESET: the peer reset it;
  * -CUB_ECONNREFUSED: a RST answered our SYN; -CUB_ETIMEDOUT: the peer

@@ -80,6 +80,7 @@ int cub_netif_configure(struct cub_netif *nif, cub_ip4_t addr,
 		    ~(0xffffffffu >> prefix_len);
 	nif->gateway = addr ? gateway : 0;
 	cubi_arp_flush(nif);
+	cubi_pmtu_flush(nif);		/* other addresses, other paths */
 	cub_mutex_unlock(&nif->lock);
 	return 0;
 }

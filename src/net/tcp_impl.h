@@ -379,6 +379,9 @@ int cubi_tcp_icmp_error(struct cub_netif *nif, cub_ip4_t raddr,
 #define TCP_IP_HLEN 40			/* IPv4 + TCP headers, no options */
 /* snd_mss from peer_mss and pmtu (after either changed). */
 void cubi_tcp_mss_sync(struct cub_tcp *c);
+/* The peer's SYN came (raddr known): pmtu from the interface's cache
+ * when it knows a lower one, then snd_mss. */
+void cubi_tcp_pmtu_start(struct cub_tcp *c);
 /* An ICMP "fragmentation needed and DF set" (type 3 code 4) about a
  * segment from lport to raddr:rport with sequence number seq; mtu is
  * the next-hop MTU it reports (0: an old router's), qlen the quoted

@@ -179,7 +179,7 @@ void cubi_tcp_opt_take_syn(struct cub_tcp *c, const struct tcp_seg *s)
 	uint16_t m = s->mss ? s->mss : TCP_DEFAULT_MSS;
 
 	c->peer_mss = (uint16_t)CUB_MAX(CUB_MIN(m, CUB_TCP_MSS), 64);
-	cubi_tcp_mss_sync(c);		/* an ICMP may have lowered pmtu */
+	cubi_tcp_pmtu_start(c);		/* the cache, an ICMP about our SYN */
 	c->ws_ok = s->ws >= 0;
 	c->snd_wscale = c->ws_ok ? (uint8_t)s->ws : 0;
 	c->rcv_wscale = c->ws_ok ? cubi_tcp_wscale_for(c->rsize) : 0;

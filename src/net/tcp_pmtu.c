@@ -35,8 +35,10 @@
  * timer is not backed off; the timed segment is dropped (Karn) and
  * the SACK scoreboard forgotten, as after a timeout; recover moves to
  * snd_max so that the duplicate ACKs of this resend start no fast
- * retransmit. No per-destination cache: a new connection to the same
- * host discovers the path again (one lost round trip).
+ * retransmit. Each lowered estimate goes into the interface's cache
+ * (pmtu_cache.c), from which a later connection to the same address
+ * starts when the peer's SYN or SYN-ACK arrives (cubi_tcp_pmtu_start;
+ * our own SYN is small enough anyway).
  *
  * Locking: under nif->lock, as every cubi_tcp_ function.
  */
@@ -60,6 +62,18 @@ uint16_t cubi_pmtu_guess(uint16_t mtu, uint16_t qlen)
 void cubi_tcp_mss_sync(struct cub_tcp *c)
 {
 	c->snd_mss = (uint16_t)CUB_MIN(c->peer_mss, c->pmtu - TCP_IP_HLEN);
+}
+
+void cubi_tcp_pmtu_start(struct cub_tcp *c)
+{
+	bool nodf;
+	uint16_t m = cubi_pmtu_find(c->nif, c->raddr, &nodf);
+
+	if (m <= c->pmtu) {
+		c->pmtu = m;
+		c->pmtu_nodf = c->pmtu_nodf || nodf;
+	}
+	cubi_tcp_mss_sync(c);
 }
 
 /* Sends again, in segments of the new MSS, all that is in flight. */
@@ -102,6 +116,7 @@ int cubi_tcp_icmp_too_big(struct cub_netif *nif, cub_ip4_t raddr,
 	c->pmtu = m;
 	c->pmtu_nodf = c->pmtu_nodf || nodf;
 	cubi_tcp_mss_sync(c);
+	cubi_pmtu_note(nif, raddr, c->pmtu, c->pmtu_nodf);
 	nif->st.tcp_pmtu_lowered++;
 	pmtu_resend(c);
 	return 1;
