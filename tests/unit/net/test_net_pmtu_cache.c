@@ -4,11 +4,11 @@
  * (tcp_hand.h; other addresses answer A's ARP by hand): what a report
  * taught one connection, the next one to the same address starts from
  * (active: its MSS and first segments; passive: from the peer's SYN),
- * and no other address; the lifetime (1500 again after it, for
- * cub_pmtu_get and for a new connection); cub_netif_configure empties
- * it; nine destinations in eight entries: the oldest goes; bad
- * arguments. After each test every connection is gone and the counters
- * add up.
+ * and no other address; the lifetime (300 ms times slow.h's factor:
+ * 1500 again after it, for cub_pmtu_get and for a new connection);
+ * cub_netif_configure empties it; nine destinations in eight entries:
+ * the oldest goes; bad arguments. After each test every connection is
+ * gone and the counters add up.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +23,7 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
+#include "../slow.h"
 #include "tcp_test.h"
 #include "tcp_hand.h"
 
@@ -143,17 +144,18 @@ static void test_pmtu_cache_passive(void **state)
  * connection; cub_netif_configure empties the cache. */
 static void *expiry_main(void *arg)
 {
+	uint64_t ttl = 300 * MS * (uint64_t)test_slowness();
 	struct cub_tcp *c;
 
 	(void)arg;
 	start_with(&fast);
-	assert_int_equal(cub_pmtu_set_ttl(A, 300 * MS), 0);
+	assert_int_equal(cub_pmtu_set_ttl(A, ttl), 0);
 	c = hand_open(opt_mss, sizeof opt_mss);
 	learn(c, 1000);
 	assert_int_equal(cub_tcp_abort(c), 0);
 	wire_settle(&W);			/* its RST */
-	assert_int_equal(cached(IP_B), 1000);	/* well within 300 ms */
-	cub_sleep(400 * MS);
+	assert_int_equal(cached(IP_B), 1000);	/* well within the ttl */
+	cub_sleep(ttl + 100 * MS);
 	assert_int_equal(cached(IP_B), 1500);
 	c = hand_open(opt_mss, sizeof opt_mss);
 	assert_int_equal(info_of(c).pmtu, 1500);
