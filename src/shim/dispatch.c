@@ -78,6 +78,8 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(120, getresuid), NR(121, getpgid), NR(122, setfsuid),
 	NR(123, setfsuid), NR(124, getsid), NR(135, personality),
 	NR(140, getpriority), NR(141, setpriority), NR(309, getcpu),
+	/* caps.c */
+	NR(125, capget), NR(126, capset),
 	/* policy.c, prctl.c */
 	NR(61, wait4), NR(142, sched_setparam), NR(143, sched_getparam),
 	NR(144, sched_setscheduler), NR(145, sched_getscheduler),

@@ -12,7 +12,7 @@
  * setfsuid/setfsgid never fail on Linux: they return the old id (0) and
  * keep it, which is how a caller sees a refused change.
  *
- * Invariants: ngroups <= GROUPS_MAX; nice_value in [-20, 19].
+ * Invariants: ngroups <= GROUPS_MAX, groups[0..ngroups) sorted, none -1; nice_value in [-20, 19].
  * Locking: the state is a few words, read and written under irq_save.
  */
 #include <cubrt/arch.h>
@@ -22,7 +22,7 @@
 
 #define PID 1
 #define ID_UNCHANGED 0xffffffffu	/* uid_t -1 */
-#define GROUPS_MAX 64			/* setgroups beyond: -EINVAL */
+#define GROUPS_MAX CUBI_GROUPS_MAX	/* setgroups beyond: -EINVAL */
 #define PRIO_PROCESS 0
 #define PRIO_PGRP 1
 #define PRIO_USER 2
@@ -102,7 +102,19 @@ CUBI_SYS(getgroups)
 	return cubi_copy_out(A1(r), copy, n * sizeof(copy[0])) ? -CUB_EFAULT : (long)n;
 }
 
-/* Root may set any list; this machine keeps up to GROUPS_MAX of them. */
+unsigned cubi_ids_groups(uint32_t out[CUBI_GROUPS_MAX])
+{
+	unsigned long irq = cub_arch_irq_save();
+	unsigned n = ngroups;
+
+	cub_memcpy(out, groups, n * sizeof(groups[0]));
+	cub_arch_irq_restore(irq);
+	return n;
+}
+
+/* Root may set any list; this machine keeps up to GROUPS_MAX of them,
+ * sorted as Linux keeps them (getgroups and /proc's status list them
+ * in that order). The invalid gid, (gid_t)-1: -EINVAL, as Linux. */
 CUBI_SYS(setgroups)
 {
 	int32_t size = (int32_t)A0(r);
@@ -113,6 +125,16 @@ CUBI_SYS(setgroups)
 		return -CUB_EINVAL;
 	if (cubi_copy_in(copy, A1(r), (size_t)size * sizeof(copy[0])))
 		return -CUB_EFAULT;
+	for (int32_t i = 0; i < size; i++) {	/* insertion sort: at most 64 */
+		uint32_t g = copy[i];
+		int32_t j = i;
+
+		if (g == ID_UNCHANGED)
+			return -CUB_EINVAL;
+		for (; j > 0 && copy[j - 1] > g; j--)
+			copy[j] = copy[j - 1];
+		copy[j] = g;
+	}
 	irq = cub_arch_irq_save();
 	cub_memcpy(groups, copy, (size_t)size * sizeof(copy[0]));
 	ngroups = (unsigned)size;

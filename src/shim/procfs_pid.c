@@ -245,6 +245,18 @@ static void view_memory(struct thread_view *v)
 	cub_free(m);
 }
 
+/* The supplementary groups, as Linux lists them: separated by spaces,
+ * in setgroups' sorted order, then the line's end. */
+static void put_groups(struct cubi_pbuf *b)
+{
+	uint32_t g[CUBI_GROUPS_MAX];
+	unsigned n = cubi_ids_groups(g);
+
+	for (unsigned i = 0; i < n; i++)
+		cubi_pbuf_printf(b, i ? " %u" : "%u", g[i]);
+	cubi_pbuf_printf(b, "\n");
+}
+
 void cubi_procfs_status(struct cubi_pbuf *b, int tid)
 {
 	struct thread_view v;
@@ -255,9 +267,10 @@ void cubi_procfs_status(struct cubi_pbuf *b, int tid)
 	put_comm(b, tid);
 	cubi_pbuf_printf(b, "\nUmask:\t0%u%u%u\nState:\t%s\nTgid:\t1\nNgid:\t0\n"
 			 "Pid:\t%d\nPPid:\t0\nTracerPid:\t0\n"
-			 "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t\n",
+			 "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t",
 			 (cubi_fs_umask >> 6) & 7, (cubi_fs_umask >> 3) & 7, cubi_fs_umask & 7,
 			 v.state == 'R' ? "R (running)" : "S (sleeping)", v.tid, CUBI_FD_MAX);
+	put_groups(b);
 	cubi_pbuf_printf(b, "VmPeak:\t%8zu kB\nVmSize:\t%8zu kB\nVmRSS:\t%8zu kB\n"
 			 "Threads:\t%d\nSigQ:\t0/%d\n",
 			 v.vm_bytes / 1024, v.vm_bytes / 1024, v.rss_bytes / 1024,

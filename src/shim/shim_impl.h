@@ -160,6 +160,11 @@ CUBI_SYS(setsid); CUBI_SYS(getgroups); CUBI_SYS(setgroups);
 CUBI_SYS(getresuid); CUBI_SYS(setuid); CUBI_SYS(setreuid);
 CUBI_SYS(setresuid); CUBI_SYS(setfsuid); CUBI_SYS(getpriority);
 CUBI_SYS(setpriority); CUBI_SYS(getcpu); CUBI_SYS(personality);
+/* ids.c: the supplementary groups (sorted) into out: how many. */
+#define CUBI_GROUPS_MAX 64
+unsigned cubi_ids_groups(uint32_t out[CUBI_GROUPS_MAX]);
+/* caps.c: capabilities */
+CUBI_SYS(capget); CUBI_SYS(capset);
 /* policy.c: the sched_* calls, wait4, waitid, membarrier; prctl.c */
 CUBI_SYS(sched_setaffinity); CUBI_SYS(sched_getparam);
 CUBI_SYS(sched_setparam); CUBI_SYS(sched_getscheduler);

@@ -91,7 +91,8 @@ enum cubi_sock_state { CUBI_SOCK_UNCONNECTED, CUBI_SOCK_LISTENING, CUBI_SOCK_CON
 /* Options recorded for getsockopt (socket_opt.c); they change nothing. */
 enum { CUBI_OPT_REUSEADDR, CUBI_OPT_BROADCAST, CUBI_OPT_KEEPALIVE,
        CUBI_OPT_REUSEPORT, CUBI_OPT_NODELAY, CUBI_OPT_KEEPIDLE,
-       CUBI_OPT_KEEPINTVL, CUBI_OPT_KEEPCNT, CUBI_OPT_TTL, CUBI_OPT_N };
+       CUBI_OPT_KEEPINTVL, CUBI_OPT_KEEPCNT, CUBI_OPT_TTL, CUBI_OPT_PASSCRED,
+       CUBI_OPT_N };
 
 /*
  * A socket. A message socket (UDP, AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET)
@@ -464,11 +465,16 @@ void cubi_rights_put(struct cubi_rights *r);
 /* Adds r's files to set (irq off): moved (r->n becomes 0) or, peek,
  * with new references. False when they do not fit (set left alone). */
 bool cubi_rights_grab(struct cubi_rights *r, struct cubi_fdset *set, bool peek);
-/* Installs set's files as descriptors in the receiver and writes their
- * SCM_RIGHTS message into m's control buffer, as far as both have room
- * (the rest are closed: MSG_CTRUNC in m->flags); sets m->controllen to
- * the bytes used. cloexec: MSG_CMSG_CLOEXEC. Interrupts enabled. */
-void cubi_rights_out(struct cubi_fdset *set, struct msghdr_user *m, bool cloexec);
+/* Writes a receive's control data into m's control buffer: first, when
+ * cred_pid >= 0 (the socket has SO_PASSCRED), SCM_CREDENTIALS {cred_pid,
+ * 0, 0}; then installs set's files as descriptors in the receiver and
+ * writes their SCM_RIGHTS message, as far as both have room (the rest
+ * are closed: MSG_CTRUNC in m->flags); sets m->controllen to the bytes
+ * used. cloexec: MSG_CMSG_CLOEXEC. Interrupts enabled. */
+void cubi_rights_out(struct cubi_fdset *set, struct msghdr_user *m, bool cloexec,
+		     int32_t cred_pid);
+/* socket_opt.c: SO_PASSCRED is set on socket fd (false: not a socket). */
+bool cubi_sock_passcred(uint64_t fd);
 /* Closes what a stream socket's rights and stale lists hold (interrupts
  * enabled; nothing else refers to s). */
 void cubi_rights_drop_all(struct cubi_sock *s);

@@ -13,8 +13,12 @@
  * IPPROTO_IP's IP_TTL (1..255, -1 for the default 64; recorded only: the
  * network stack sends its own TTL) is an AF_INET socket's; Go's tests
  * set it from Dialer.Control and ListenConfig.Control.
- * Unknown options: -ENOPROTOOPT (SO_PEERCRED and
- * SO_PASSCRED too); IPPROTO_TCP or IPPROTO_IP on AF_UNIX: -EOPNOTSUPP,
+ * SO_PASSCRED (any socket, as Linux) makes an AF_UNIX socket's recvmsg
+ * report the sender's credentials (socket_rights.c); SO_PEERCRED reads
+ * them, struct ucred {1, 0, 0}, on a connected or listening AF_UNIX
+ * socket (Linux's peer credentials, the listener's its own), else
+ * {0, -1, -1} as Linux reports none.
+ * Unknown options: -ENOPROTOOPT; IPPROTO_TCP or IPPROTO_IP on AF_UNIX: -EOPNOTSUPP,
  * as on Linux; any level but SOL_SOCKET on AF_NETLINK (SOL_NETLINK):
  * -ENOPROTOOPT.
  *
@@ -38,6 +42,8 @@
 #define SO_ACCEPTCONN 30
 #define SO_PROTOCOL 38
 #define SO_DOMAIN 39
+#define SO_PASSCRED 16
+#define SO_PEERCRED 17
 #define IP_TTL 2
 
 /* The recorded options: level, name and the values setsockopt takes
@@ -54,6 +60,7 @@ static const struct {
 	[CUBI_OPT_KEEPINTVL] = { CUBI_IPPROTO_TCP, 5, 1, 32767 },
 	[CUBI_OPT_KEEPCNT] = { CUBI_IPPROTO_TCP, 6, 1, 127 },
 	[CUBI_OPT_TTL] = { CUBI_IPPROTO_IP, IP_TTL, 1, 255 },
+	[CUBI_OPT_PASSCRED] = { CUBI_SOL_SOCKET, SO_PASSCRED, 0, 0 },
 };
 
 /* s's recorded option (level, name), or -1: none (TCP's on UDP too). */
@@ -211,6 +218,13 @@ static long getopt_locked(struct cubi_sock *s, int level, int name, int v[4], si
 		v[0] = s->linger[0];
 		v[1] = s->linger[1];
 		*size = 8;
+	} else if (name == SO_PEERCRED) {
+		bool known = s->domain == CUBI_AF_UNIX && (s->state == CUBI_SOCK_CONNECTED ||
+							   s->state == CUBI_SOCK_LISTENING);
+
+		v[0] = known ? 1 : 0;		/* pid, uid, gid */
+		v[1] = v[2] = known ? 0 : -1;
+		*size = 12;
 	} else {
 		v[0] = sol_value(s, name);
 		if (v[0] < 0)
@@ -247,4 +261,15 @@ CUBI_SYS(getsockopt)
 	if (cubi_copy_out(A3(r), v, (size_t)len) || cubi_copy_out(A4(r), &len, sizeof(len)))
 		return -CUB_EFAULT;
 	return 0;
+}
+
+bool cubi_sock_passcred(uint64_t fd)
+{
+	unsigned long irq = cub_arch_irq_save();
+	long rc;
+	struct cubi_sock *s = cubi_sock_at(fd, &rc);
+	bool on = s && s->opt[CUBI_OPT_PASSCRED];
+
+	cub_arch_irq_restore(irq);
+	return on;
 }

@@ -9,8 +9,8 @@
  *    offset; parsing stops where fewer than 16 bytes (a header) remain.
  *    A cmsg_len below 16 or past the end: -EINVAL. Levels other than
  *    SOL_SOCKET are skipped; each SCM_RIGHTS adds its descriptors (those
- *    of several messages go together), SCM_CREDENTIALS and other types
- *    fail -EINVAL (credentials are not supported); more than 253
+ *    of several messages go together); other types fail -EINVAL, except
+ *    SCM_CREDENTIALS (below); more than 253
  *    descriptors in all: -EINVAL; one that is not open: -EBADF. A
  *    msg_controllen over CTL_MAX: -ENOBUFS (Linux: optmem_max). A
  *    msg_controllen below 16 carries nothing.
@@ -28,6 +28,18 @@
  *    (CMSG_SPACE of the count; 0 with none). A control buffer that is
  *    not writable holds none. A receive without a control buffer (recv,
  *    read, recvfrom) closes what it takes.
+ *  - SCM_CREDENTIALS (Linux's scm_check_creds for a sender without
+ *    CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID: the one process has one
+ *    user, ids.c): a struct ucred {pid, uid, gid} whose cmsg_len is not
+ *    exactly CMSG_LEN(12): -EINVAL; a uid or gid of -1: -EINVAL; any
+ *    other than the truth, pid 1, uid 0, gid 0: -EPERM. So what a
+ *    receiver learns is always {1, 0, 0}, and nothing is carried: a
+ *    recvmsg on a socket with SO_PASSCRED set (socket_opt.c) writes that
+ *    SCM_CREDENTIALS cmsg first, whether the sender sent one or not, as
+ *    Linux does (a stream's end of file: pid 0, as Linux's empty
+ *    cookie), the SCM_RIGHTS after it, with put_cmsg's rules: no control
+ *    buffer, nothing; one under 16 bytes, MSG_CTRUNC; under 28, the cmsg
+ *    cut short and MSG_CTRUNC.
  *
  * Locking: parsing, closing and installing run with interrupts enabled
  * (they allocate, take references and release files); grabbing the
@@ -42,6 +54,8 @@
 #include "socket.h"
 
 #define SCM_RIGHTS 1
+#define SCM_CREDENTIALS 2
+#define UCRED_LEN (CMSG_HDR + 12)	/* CMSG_LEN(sizeof(struct ucred)) */
 #define CMSG_HDR 16u		/* sizeof(struct cmsghdr) */
 #define CTL_MAX 20480u		/* Linux's sysctl_optmem_max (older default) */
 #define ALIGN8(x) (((x) + 7) & ~(uint64_t)7)
@@ -50,6 +64,23 @@ struct cmsg_user {		/* Linux's struct cmsghdr on x86-64 */
 	uint64_t len;
 	int32_t level, type;
 };
+
+/* An SCM_CREDENTIALS cmsg of len bytes at c: 0, -EINVAL or -EPERM (see
+ * the top). */
+static long check_creds(const unsigned char *c, uint64_t len)
+{
+	int32_t pid;
+	uint32_t uid, gid;
+
+	if (len != UCRED_LEN)
+		return -CUB_EINVAL;
+	cub_memcpy(&pid, c + CMSG_HDR, 4);
+	cub_memcpy(&uid, c + CMSG_HDR + 4, 4);
+	cub_memcpy(&gid, c + CMSG_HDR + 8, 4);
+	if (uid == 0xffffffffu || gid == 0xffffffffu)
+		return -CUB_EINVAL;
+	return pid == 1 && uid == 0 && gid == 0 ? 0 : -CUB_EPERM;
+}
 
 /*
  * Walks the cmsgs of buf[0..n): counts the descriptors of its SCM_RIGHTS
@@ -67,9 +98,16 @@ static long walk(const unsigned char *buf, uint64_t n, struct cubi_rights *r)
 		cub_memcpy(&h, buf + off, sizeof(h));
 		if (h.len < CMSG_HDR || h.len > n - off)
 			return -CUB_EINVAL;
-		if (h.level == CUBI_SOL_SOCKET && h.type != SCM_RIGHTS)
-			return -CUB_EINVAL;	/* SCM_CREDENTIALS too */
-		for (uint64_t k = 0; h.level == CUBI_SOL_SOCKET && k < (h.len - CMSG_HDR) / 4; k++) {
+		if (h.level == CUBI_SOL_SOCKET && h.type == SCM_CREDENTIALS) {
+			long rc = check_creds(buf + off, h.len);
+
+			if (rc)
+				return rc;
+		} else if (h.level == CUBI_SOL_SOCKET && h.type != SCM_RIGHTS) {
+			return -CUB_EINVAL;
+		}
+		for (uint64_t k = 0; h.level == CUBI_SOL_SOCKET && h.type == SCM_RIGHTS &&
+				     k < (h.len - CMSG_HDR) / 4; k++) {
 			int32_t fd;
 
 			if (++total > CUBI_SCM_MAX)
@@ -173,7 +211,8 @@ static unsigned install(struct cubi_fdset *set, unsigned room, bool cloexec, int
 	return k;
 }
 
-void cubi_rights_out(struct cubi_fdset *set, struct msghdr_user *m, bool cloexec)
+/* cubi_rights_out's SCM_RIGHTS part, from m->control on. */
+static void rights_out(struct cubi_fdset *set, struct msghdr_user *m, bool cloexec)
 {
 	uint64_t room = m->controllen > CMSG_HDR ? (m->controllen - CMSG_HDR) / 4 : 0;
 	int32_t fds[CUBI_SCM_MAX];
@@ -195,6 +234,42 @@ void cubi_rights_out(struct cubi_fdset *set, struct msghdr_user *m, bool cloexec
 		m->flags |= (int32_t)MSG_CTRUNC;
 	m->controllen = k ? CUB_MIN(ALIGN8(h.len), m->controllen) : 0;
 	set->n = 0;
+}
+
+/* The SCM_CREDENTIALS cmsg {pid, 0, 0} at the start of m's control
+ * buffer, with put_cmsg's rules (see the top): the bytes it used. */
+static uint64_t creds_out(struct msghdr_user *m, int32_t pid)
+{
+	struct {
+		struct cmsg_user h;
+		int32_t pid;
+		uint32_t uid, gid, pad;
+	} c = { { UCRED_LEN, CUBI_SOL_SOCKET, SCM_CREDENTIALS }, pid, 0, 0, 0 };
+
+	if (!m->control)
+		return 0;
+	if (m->controllen < UCRED_LEN) {
+		m->flags |= (int32_t)MSG_CTRUNC;
+		if (m->controllen < CMSG_HDR)
+			return 0;
+		c.h.len = m->controllen;
+	}
+	if (cubi_copy_out(m->control, &c, c.h.len))
+		return 0;		/* Linux's put_cmsg: -EFAULT, ignored */
+	return CUB_MIN(ALIGN8(UCRED_LEN), m->controllen);
+}
+
+void cubi_rights_out(struct cubi_fdset *set, struct msghdr_user *m, bool cloexec,
+		     int32_t cred_pid)
+{
+	uint64_t used = cred_pid >= 0 ? creds_out(m, cred_pid) : 0;
+	struct msghdr_user rest = *m;
+
+	rest.control += used;
+	rest.controllen -= used;
+	rights_out(set, &rest, cloexec);
+	m->flags = rest.flags;
+	m->controllen = used + rest.controllen;
 }
 
 void cubi_rights_drop_all(struct cubi_sock *s)

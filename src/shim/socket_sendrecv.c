@@ -243,8 +243,9 @@ CUBI_SYS(recvmsg)
 	set.n = 0;
 	rc = msg_xfer(A0(r), &m, (unsigned)A2(r), false, &x);
 	cubi_rights_put(x.drop);	/* emptied into set */
-	m.flags = 0;
-	cubi_rights_out(&set, &m, A2(r) & MSG_CMSG_CLOEXEC);
+	m.flags = (int32_t)(A2(r) & MSG_CMSG_CLOEXEC);	/* Linux echoes it */
+	cubi_rights_out(&set, &m, A2(r) & MSG_CMSG_CLOEXEC,
+			rc >= 0 && cubi_sock_passcred(A0(r)) ? (rc > 0) : -1);
 	if (rc < 0)
 		return rc;
 	if (m.name)

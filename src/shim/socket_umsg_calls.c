@@ -158,8 +158,9 @@ long cubi_umsg_recvmsg(uint64_t fd, uintptr_t umsg, struct msghdr_user *m, unsig
 		return -CUB_EINVAL;
 	set.n = 0;
 	rc = recv_fd(fd, &u, flags & ~MSG_TRUNC, &t, &set);
-	m->flags = 0;
-	cubi_rights_out(&set, m, flags & MSG_CMSG_CLOEXEC);
+	m->flags = (int32_t)(flags & MSG_CMSG_CLOEXEC);	/* Linux echoes it */
+	cubi_rights_out(&set, m, flags & MSG_CMSG_CLOEXEC,
+			rc >= 0 && cubi_sock_passcred(fd) ? 1 : -1);
 	if (rc < 0)
 		return rc;
 	sender(&t, &sa);
