@@ -40,8 +40,8 @@
  *    takes as SOCK_DGRAM). listen and accept on SOCK_DGRAM: -EOPNOTSUPP.
  *    listen on an unbound AF_UNIX socket: -EINVAL (Linux; no autobind),
  *    on an unbound TCP one: an ephemeral port. Control data: SCM_RIGHTS
- *    on AF_UNIX sockets only; SCM_CREDENTIALS is not supported (-EINVAL),
- *    nor SO_PASSCRED/SO_PEERCRED (-ENOPROTOOPT); TCP and UDP take none.
+ *    on AF_UNIX sockets only, and SCM_CREDENTIALS with SO_PASSCRED
+ *    (socket_rights.c); TCP and UDP take none.
  *  - Ports conflict when their addresses overlap (equal, or one is
  *    0.0.0.0) and the sockets have the same type: TCP and UDP ports are
  *    separate namespaces. SO_REUSEADDR/SO_REUSEPORT are recorded and
@@ -59,7 +59,10 @@
  *    queued connections: their clients read -ECONNRESET once (SO_ERROR
  *    too), then end of file; writes then fail with -EPIPE.
  *  - Closing a connected socket drops its unread data; the peer reads
- *    what is in its own ring, then end of file; its writes fail -EPIPE.
+ *    what is in its own ring, then end of file; its writes fail -EPIPE,
+ *    except (TCP, as Linux) the first one after a clean close (nothing
+ *    unread, no SO_LINGER 0), which succeeds and goes nowhere: on Linux
+ *    the closed end answers it with the RST that fails the next one.
  *    A TCP socket closed with SO_LINGER {1, 0} or unread data resets
  *    the connection instead, as Linux: the peer reads its ring, then
  *    -ECONNRESET once (a write: the same, once), then end of file and
@@ -263,6 +266,10 @@ void *cubi_sock_release(struct cubi_file *f)
 	if (s->state == CUBI_SOCK_LISTENING)
 		cubi_sock_reset_queue(s);
 	if (s->peer) {
+		/* A clean TCP close sends a FIN, not a RST: the peer's
+		 * next send still goes out (late_write). */
+		s->peer->late_write = s->domain == CUBI_AF_INET && s->len == 0 &&
+				      !(s->linger[0] && s->linger[1] == 0);
 		cubi_file_changed(&s->peer->file);
 		s->peer->peer = NULL;
 	}

@@ -115,6 +115,11 @@ struct cubi_sock {
 				 * socket_unix.c's `unix_names`; AF_NETLINK:
 				 * holds nl_pid, on socket_netlink.c's list */
 	bool rd_shut, wr_shut;	/* shutdown(SHUT_RD / SHUT_WR) of this end */
+	bool late_write;	/* loopback TCP whose peer closed cleanly (no
+				 * unread data, no SO_LINGER 0): its next send
+				 * still succeeds, as on Linux, where the FIN'd
+				 * peer answers it with the RST that makes later
+				 * sends fail -EPIPE (socket_stream.c) */
 	int err;		/* pending error (ECONNRESET): read, SO_ERROR */
 	bool eof_first;		/* TCP: the peer's FIN came before its reset:
 				 * reads end in end of file, the pending

@@ -11,7 +11,8 @@
  * caller waits or, non-blocking, fails), a receive takes from the front
  * of its own. End of file: our SHUT_RD, or the peer's SHUT_WR or close,
  * once the ring is empty. A send fails with -EPIPE after our SHUT_WR or
- * the peer's close (a reset connection: -ECONNRESET once first); with
+ * the peer's close (a reset connection: -ECONNRESET once first; TCP
+ * after a clean close: the first send succeeds, as on Linux); with
  * AF_UNIX also after the peer's SHUT_RD, as on Linux. (SIGPIPE is raised
  * by the callers: fd.c's writes, socket_sendrecv.c's send calls.)
  *
@@ -206,6 +207,10 @@ static long send_locked(struct cubi_sock *s, const void *buf, size_t n, struct c
 		s->err = 0;
 		cubi_sock_changed(s);
 		return e;
+	}
+	if (!s->wr_shut && !s->peer && s->late_write) {	/* see socket.h */
+		s->late_write = n == 0;
+		return (long)CUB_MIN(n, (size_t)CUBI_SOCK_RING);	/* what fit */
 	}
 	if (send_broken(s))
 		return -CUB_EPIPE;
