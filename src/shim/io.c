@@ -2,7 +2,8 @@
  * io.c - the serial console as a file (descriptors 0, 1 and 2 at boot),
  * and the descriptor calls that only pass through to the fd layer
  * (fd.c): read, write, readv, writev, close, fcntl, lseek (ioctl is
- * ioctl.c's; fcntl's seal commands go to memfd.c).
+ * ioctl.c's; fcntl's seal commands go to memfd.c, its record locks to
+ * reclock.c).
  *
  * Console writes go out through cub_arch_console_putc; reads come from
  * the interrupt-driven console input. The console is not reported as a
@@ -224,6 +225,8 @@ CUBI_SYS(fcntl)
 
 	if (cmd == CUBI_F_ADD_SEALS || cmd == CUBI_F_GET_SEALS)	/* memfd.c */
 		return cubi_memfd_fcntl(A0(r), cmd, A2(r));
+	if (cmd == CUBI_F_GETLK || cmd == CUBI_F_SETLK || cmd == CUBI_F_SETLKW)
+		return cubi_reclock_fcntl(A0(r), cmd, A2(r));	/* reclock.c */
 	return cubi_fd_fcntl(A0(r), cmd, A2(r));
 }
 

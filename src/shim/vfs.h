@@ -124,6 +124,13 @@ long cubi_file_map(uint64_t fd, uintptr_t addr, size_t len, unsigned prot,
 #define CUBI_F_ADD_SEALS 1033
 #define CUBI_F_GET_SEALS 1034
 long cubi_memfd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg);
+/* reclock.c: fcntl's POSIX record locks (io.c passes them on): F_GETLK,
+ * F_SETLK, F_SETLKW with arg a struct flock; 0 or -errno (one process:
+ * every valid request is granted, F_GETLK answers F_UNLCK). */
+#define CUBI_F_GETLK 5
+#define CUBI_F_SETLK 6
+#define CUBI_F_SETLKW 7
+long cubi_reclock_fcntl(uint64_t fd, unsigned cmd, uintptr_t arg);
 /* memfd.c: what the seals of n (f's node) say of fallocate with mode
  * up to byte end: 0, or -CUB_EPERM; 0 too where Linux fails earlier
  * (f not open for writing, end past CUBI_FILE_MAX), for the caller's
