@@ -3,8 +3,9 @@
  * on Linux: after a clean close (a FIN: nothing unread, no SO_LINGER 0)
  * the first send still succeeds, and the RST it draws fails the next
  * ones with -EPIPE; after a close with unread data or SO_LINGER 0 (a
- * RST), after our own SHUT_WR, and on AF_UNIX streams, the first send
- * fails at once. Go's net/http TestTransportPersistConnReadLoopEOF and
+ * RST) the first send fails at once with the reset (-ECONNRESET, then
+ * -EPIPE, as test_shim_tcprst), and after our own SHUT_WR and on AF_UNIX
+ * streams with -EPIPE at once. Go's net/http TestTransportPersistConnReadLoopEOF and
  * net/smtp TestTLSClient (a TLS close_notify written after the server
  * closed) failed on the -EPIPE that came one send too early.
  */
@@ -74,12 +75,14 @@ static void test_reset_close(void **state)
 	pair(&c, &a);		/* unread data: Linux sends a RST */
 	assert_int_equal(SYS3(SYS_write, c, "unread", 6), 6);
 	assert_int_equal(SYS1(SYS_close, a), 0);
+	assert_int_equal(SYS3(SYS_write, c, "x", 1), -CUB_ECONNRESET);	/* the reset, once */
 	assert_int_equal(SYS3(SYS_write, c, "x", 1), -CUB_EPIPE);
 	assert_int_equal(SYS1(SYS_close, c), 0);
 
 	pair(&c, &a);		/* SO_LINGER 0: a RST too */
 	assert_int_equal(SYS6(SYS_setsockopt, a, SOL_SOCKET, SO_LINGER, lg, 8, 0), 0);
 	assert_int_equal(SYS1(SYS_close, a), 0);
+	assert_int_equal(SYS3(SYS_write, c, "x", 1), -CUB_ECONNRESET);
 	assert_int_equal(SYS3(SYS_write, c, "x", 1), -CUB_EPIPE);
 	assert_int_equal(SYS1(SYS_close, c), 0);
 
