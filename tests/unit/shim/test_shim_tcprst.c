@@ -29,6 +29,7 @@
 #include "sys.h"
 #include "sock.h"
 #include "../net/net_test.h"
+#include "card_wire.h"
 
 #define SYS_poll 7
 #define SO_ERROR 4
@@ -195,38 +196,6 @@ static void test_lo_graceful(void **state)
 }
 
 /* ------------------------------------------------------ the network card */
-
-static struct wire w;
-static struct cub_netif *B;
-
-static void up(void)
-{
-	struct cub_tcp_params fast = { .time_wait = 20 * MS };
-
-	assert_int_equal(wire_start(&w), 0);
-	B = &w.end[1].nif;
-	assert_int_equal(cub_tcp_set_params(&w.end[0].nif, &fast), 0);
-	assert_int_equal(cub_tcp_set_params(B, &fast), 0);
-	cubi_netdev = (struct cubi_netdev){ .nif = &w.end[0].nif, .addr = IP_A, .prefix = 24 };
-}
-
-/* Waits until both interfaces freed every connection they made, then
- * stops the wire. */
-static void down(void)
-{
-	for (int i = 0; i < 2000; i++) {
-		struct cub_netif_stats a, b;
-
-		cub_netif_stats(&w.end[0].nif, &a);
-		cub_netif_stats(B, &b);
-		if (a.tcp_freed == a.tcp_active_opens + a.tcp_passive_opens &&
-		    b.tcp_freed == b.tcp_active_opens + b.tcp_passive_opens)
-			break;
-		cub_sleep(MS);
-	}
-	memset(&cubi_netdev, 0, sizeof(cubi_netdev));
-	wire_stop(&w);
-}
 
 /* A blocking shim socket connected to B's listener l: *s, B's end *c. */
 static void connected(struct cub_tcp *l, int *s, struct cub_tcp **c)
