@@ -59,6 +59,7 @@
 #include <cubrt/string.h>
 
 #include "shim_impl.h"
+#include "xfer.h"
 
 #define CHUNK (64 * 1024)
 #define MAX_RW 0x7ffff000ul	/* Linux's MAX_RW_COUNT */
@@ -161,27 +162,32 @@ static void take(struct cubi_file *in, char *buf, long k)
 	CUB_ASSERT(r == (k > 0 ? k : 0));
 }
 
-static void sample(struct cubi_file *in, struct cubi_file *out, struct round *rd)
+static void sample(struct cubi_file *in, struct cubi_file *out, struct round *rd,
+		   const struct cubi_xfer *x)
 {
 	rd->in_seq = cubi_file_seq(in);
 	rd->out_seq = cubi_file_seq(out);
-	rd->in_nb = in->flags & CUBI_O_NONBLOCK;
-	rd->out_nb = out->flags & CUBI_O_NONBLOCK;
+	rd->in_nb = (in->flags & CUBI_O_NONBLOCK) || x->in_nb;
+	rd->out_nb = (out->flags & CUBI_O_NONBLOCK) || x->out_nb;
 }
 
 /* Into a destination with a write op (which never waits): peek, write
- * and read in one critical section. */
+ * and read in one critical section. With x->room, at most what the
+ * destination takes whole now is peeked (at least one byte, which a
+ * full one refuses with -EAGAIN). */
 static void round_locked(struct cubi_file *in, struct cubi_file *out, char *buf, size_t n,
-			 struct round *rd)
+			 struct round *rd, struct cubi_xfer *x)
 {
 	unsigned long irq = cub_arch_irq_save();
 
+	if (x->room)
+		n = CUB_MIN(n, CUB_MAX(x->room(out), (size_t)1));
 	rd->put = 0;
 	rd->got = in->ops->peek(in, buf, n);	/* -EAGAIN while held */
 	if (rd->got > 0)
 		rd->put = out->ops->write(out, buf, (size_t)rd->got);
 	take(in, buf, rd->put);
-	sample(in, out, rd);
+	sample(in, out, rd, x);
 	cub_arch_irq_restore(irq);
 }
 
@@ -189,7 +195,7 @@ static void round_locked(struct cubi_file *in, struct cubi_file *out, char *buf,
  * and may wait: in is held from the peek to the read, so no other read
  * takes the bytes meanwhile; its waiting readers are woken after. */
 static void round_held(struct cubi_file *in, struct cubi_file *out, char *buf, size_t n,
-		       struct round *rd)
+		       struct round *rd, struct cubi_xfer *x)
 {
 	unsigned long irq = cub_arch_irq_save();
 
@@ -197,11 +203,13 @@ static void round_held(struct cubi_file *in, struct cubi_file *out, char *buf, s
 	rd->got = in->ops->peek(in, buf, n);	/* -EAGAIN while held */
 	if (rd->got > 0)
 		in->held = true;
-	sample(in, out, rd);
+	sample(in, out, rd, x);
 	cub_arch_irq_restore(irq);
 	if (rd->got <= 0)
 		return;
-	rd->put = out->ops->io(out, buf, (size_t)rd->got, -1, true);
+	rd->put = out->ops->io(out, buf, (size_t)rd->got, x->out_off, true);
+	if (rd->put > 0 && x->out_off >= 0)
+		x->out_off += rd->put;
 	irq = cub_arch_irq_save();
 	in->held = false;
 	take(in, buf, rd->put);
@@ -210,14 +218,14 @@ static void round_held(struct cubi_file *in, struct cubi_file *out, char *buf, s
 	else
 		cubi_file_changed(in);
 	cubi_io_changed();
-	sample(in, out, rd);
+	sample(in, out, rd, x);
 	cub_arch_irq_restore(irq);
 }
 
 /* Waits for f to change after seq: 1 (go on) or -EINTR. */
 static long wait_on(struct cubi_file *f, uint32_t seq)
 {
-	return cubi_file_wait(f, seq, 0, "sendfile") == -CUB_EINTR ? -CUB_EINTR : 1;
+	return cubi_file_wait(f, seq, 0, "xfer") == -CUB_EINTR ? -CUB_EINTR : 1;
 }
 
 /* After a round, with done bytes written so far: 1 to go on (after a
@@ -241,9 +249,8 @@ static long next(struct cubi_file *in, struct cubi_file *out, const struct round
 	return 0;			/* all that the source had, or count */
 }
 
-/* Copies up to count bytes (at most a buffer's worth) from in, which has
- * a peek op, to out: the bytes written, or -errno before any. */
-static long stream_copy(struct cubi_file *in, struct cubi_file *out, size_t count)
+long cubi_xfer_stream(struct cubi_file *in, struct cubi_file *out, size_t count,
+		      struct cubi_xfer *x)
 {
 	bool io = out->ops->io != NULL;
 	char *buf = count ? cub_malloc(CHUNK) : NULL;
@@ -256,7 +263,7 @@ static long stream_copy(struct cubi_file *in, struct cubi_file *out, size_t coun
 	while (done < count && rc > 0) {
 		struct round rd;
 
-		(io ? round_held : round_locked)(in, out, buf, count - done, &rd);
+		(io ? round_held : round_locked)(in, out, buf, count - done, &rd, x);
 		if (rd.put > 0)
 			done += (size_t)rd.put;
 		rc = next(in, out, &rd, done, !io);
@@ -280,7 +287,8 @@ static long stream_sendfile(uint64_t ofd, uint64_t ifd, size_t count)
 		rc = -CUB_EINVAL;
 		if (in->ops->peek && (out->ops->mode & CUBI_S_IFMT) != CUBI_S_IFSOCK &&
 		    (out->ops->io || out->ops->write))
-			rc = stream_copy(in, out, count);
+			rc = cubi_xfer_stream(in, out, count,
+					      &(struct cubi_xfer){ .out_off = -1 });
 	}
 	if (in)
 		cubi_file_put(in);

@@ -227,6 +227,8 @@ CUBI_SYS(fcntl)
 		return cubi_memfd_fcntl(A0(r), cmd, A2(r));
 	if (cmd == CUBI_F_GETLK || cmd == CUBI_F_SETLK || cmd == CUBI_F_SETLKW)
 		return cubi_reclock_fcntl(A0(r), cmd, A2(r));	/* reclock.c */
+	if (cmd == CUBI_F_SETPIPE_SZ || cmd == CUBI_F_GETPIPE_SZ)
+		return cubi_pipe_fcntl(A0(r), cmd, A2(r));	/* pipe.c */
 	return cubi_fd_fcntl(A0(r), cmd, A2(r));
 }
 

@@ -43,6 +43,14 @@
 #define S_IFIFO 0010000u
 
 static const struct cubi_file_ops rd_ops, wr_ops, path_end_ops;
+static struct pipe *pipe_of(struct cubi_file *f);
+
+struct pipe *cubi_pipe_of(struct cubi_file *f)
+{
+	if (f->ops == &rd_ops || f->ops == &wr_ops || f->ops == &cubi_pipe_end_ops)
+		return pipe_of(f);
+	return NULL;
+}
 
 static struct pipe *pipe_of(struct cubi_file *f)
 {
@@ -65,7 +73,7 @@ void cubi_pipe_wake(struct pipe *p)
 
 /* A sendfile holds one of its ends (fd.h's `held`): it owns the
  * front, whichever end it reads through. */
-static bool held(const struct pipe *p)
+bool cubi_pipe_held(const struct pipe *p)
 {
 	if (p->rd.held || p->wr.held)
 		return true;
@@ -81,21 +89,43 @@ static void pipe_changed(struct cubi_file *f)
 	cubi_pipe_wake(pipe_of(f));
 }
 
+void cubi_pipe_copy_out(const struct pipe *p, size_t skip, void *buf, size_t k)
+{
+	size_t at = (p->head + skip) & (p->cap - 1);
+	size_t first = CUB_MIN(k, p->cap - at);
+
+	cub_memcpy(buf, p->buf + at, first);
+	if (k > first)		/* wrapped around the ring's end */
+		cub_memcpy((unsigned char *)buf + first, p->buf, k - first);
+}
+
+void cubi_pipe_drop(struct pipe *p, size_t k)
+{
+	p->head = (p->head + k) & (p->cap - 1);
+	p->len -= k;
+	cubi_pipe_wake(p);
+}
+
+void cubi_pipe_append(struct pipe *p, const void *buf, size_t k)
+{
+	size_t tail = (p->head + p->len) & (p->cap - 1);
+	size_t first = CUB_MIN(k, p->cap - tail);
+
+	cub_memcpy(p->buf + tail, buf, first);
+	if (k > first)
+		cub_memcpy(p->buf, (const unsigned char *)buf + first, k - first);
+	p->len += k;
+	cubi_pipe_wake(p);
+}
+
 /* Copies the first k bytes (0 < k <= len) into buf and, unless peek,
  * takes them out. */
 static __attribute__((noinline)) long take(struct pipe *p, void *buf, size_t k,
 						 bool peek)
 {
-	size_t first = CUB_MIN(k, PIPE_CAP - p->head);
-
-	cub_memcpy(buf, p->buf + p->head, first);
-	if (k > first)		/* wrapped around the ring's end */
-		cub_memcpy((unsigned char *)buf + first, p->buf, k - first);
-	if (peek)
-		return (long)k;
-	p->head = (p->head + k) % PIPE_CAP;
-	p->len -= k;
-	cubi_pipe_wake(p);
+	cubi_pipe_copy_out(p, 0, buf, k);
+	if (!peek)
+		cubi_pipe_drop(p, k);
 	return (long)k;
 }
 
@@ -109,7 +139,7 @@ static long pipe_get(struct cubi_file *f, void *buf, size_t n, bool peek)
 
 	if (n == 0)
 		return 0;
-	if (held(p))
+	if (cubi_pipe_held(p))
 		return -CUB_EAGAIN;
 	if (p->len == 0)
 		return p->writers ? -CUB_EAGAIN : 0;
@@ -129,9 +159,7 @@ static long pipe_peek(struct cubi_file *f, void *buf, size_t n)
 static long pipe_write(struct cubi_file *f, const void *buf, size_t n)
 {
 	struct pipe *p = pipe_of(f);
-	size_t k = CUB_MIN(n, PIPE_CAP - p->len);
-	size_t tail = (p->head + p->len) % PIPE_CAP;
-	size_t first = CUB_MIN(k, PIPE_CAP - tail);
+	size_t k = CUB_MIN(n, p->cap - p->len);
 
 	if (!p->readers)
 		return -CUB_EPIPE;
@@ -139,11 +167,7 @@ static long pipe_write(struct cubi_file *f, const void *buf, size_t n)
 		return 0;
 	if (k == 0 || (n <= PIPE_BUF && k < n))
 		return -CUB_EAGAIN;
-	cub_memcpy(p->buf + tail, buf, first);
-	if (k > first)
-		cub_memcpy(p->buf, (const unsigned char *)buf + first, k - first);
-	p->len += k;
-	cubi_pipe_wake(p);
+	cubi_pipe_append(p, buf, k);
 	return (long)k;
 }
 
@@ -151,7 +175,7 @@ static uint32_t read_events(struct pipe *p)
 {
 	uint32_t ev = p->len ? CUBI_EPOLLIN | CUBI_EPOLLRDNORM : 0;
 
-	if (held(p))		/* until the sendfile is done with it */
+	if (cubi_pipe_held(p))		/* until the sendfile is done with it */
 		return 0;
 	return p->writers ? ev : ev | CUBI_EPOLLHUP | CUBI_EPOLLRDHUP;
 }
@@ -160,7 +184,7 @@ static uint32_t write_events(struct pipe *p)
 {
 	if (!p->readers)
 		return CUBI_EPOLLERR;
-	return p->len < PIPE_CAP ? CUBI_EPOLLOUT | CUBI_EPOLLWRNORM : 0;
+	return p->len < p->cap ? CUBI_EPOLLOUT | CUBI_EPOLLWRNORM : 0;
 }
 
 /* FIONREAD on any end (Linux's pipe_ioctl): the bytes a read would get
@@ -169,7 +193,7 @@ static long pipe_inq(struct cubi_file *f)
 {
 	struct pipe *p = pipe_of(f);
 
-	return held(p) ? 0 : (long)p->len;
+	return cubi_pipe_held(p) ? 0 : (long)p->len;
 }
 
 static uint32_t rd_poll(struct cubi_file *f)
@@ -229,12 +253,25 @@ static void *more_release(struct cubi_file *f)
 	return e;
 }
 
+void cubi_pipe_free(struct pipe *p)
+{
+	if (p->buf != p->ring0)
+		cub_free(p->buf);
+	cub_free(p);
+}
+
+/* The first two ends' free op: the pipe their release returned. */
+static void pipe_free(void *mem)
+{
+	cubi_pipe_free(mem);
+}
+
 static void more_free(void *mem)
 {
 	struct pend *e = mem;
 
 	if (e->last)
-		cub_free(e->pipe);
+		cubi_pipe_free(e->pipe);
 	cub_free(e);
 }
 
@@ -248,12 +285,12 @@ static int pipe_stat(struct cubi_file *f, struct cubi_rstat *st)
 }
 
 static const struct cubi_file_ops rd_ops = {
-	.read = pipe_read, .peek = pipe_peek, .poll = rd_poll, .inq = pipe_inq, .release = rd_release,
+	.read = pipe_read, .peek = pipe_peek, .poll = rd_poll, .inq = pipe_inq, .release = rd_release, .free = pipe_free,
 	.changed = pipe_changed, .stat = pipe_stat, .mode = S_IFIFO | 0600,
 	.file_wakes = true,
 };
 static const struct cubi_file_ops wr_ops = {
-	.write = pipe_write, .poll = wr_poll, .inq = pipe_inq, .release = wr_release, .mode = S_IFIFO | 0600,
+	.write = pipe_write, .poll = wr_poll, .inq = pipe_inq, .release = wr_release, .free = pipe_free, .mode = S_IFIFO | 0600,
 	.changed = pipe_changed, .stat = pipe_stat, .file_wakes = true,
 };
 const struct cubi_file_ops cubi_pipe_end_ops = {
@@ -268,6 +305,56 @@ static const struct cubi_file_ops path_end_ops = {
 	.release = more_release, .free = more_free, .stat = pipe_stat,
 	.mode = S_IFIFO | 0600,
 };
+
+/* F_SETPIPE_SZ: the ring moves into a new block of the new capacity,
+ * its bytes first (head 0); the old block is freed unless it was ring0
+ * (which then stays unused: it is part of the pipe). Allocated before
+ * the critical section, which checks the bytes against it. */
+static long resize(struct pipe *p, unsigned want)
+{
+	size_t cap = PIPE_MIN_CAP;
+	unsigned char *nb, *old;
+	unsigned long irq;
+	long rc;
+
+	if (want > PIPE_MAX_CAP)
+		return -CUB_EINVAL;
+	while (cap < want)
+		cap <<= 1;
+	if (!(nb = cub_malloc(cap)))
+		return -CUB_ENOMEM;
+	irq = cub_arch_irq_save();
+	old = nb;
+	rc = (long)cap;
+	if (p->len > cap) {
+		rc = -CUB_EBUSY;
+	} else if (cap != p->cap) {
+		cubi_pipe_copy_out(p, 0, nb, p->len);
+		old = p->buf != p->ring0 ? p->buf : NULL;
+		p->buf = nb;
+		p->cap = cap;
+		p->head = 0;
+		cubi_pipe_wake(p);	/* writers may fit now */
+	}
+	cub_arch_irq_restore(irq);
+	cub_free(old);
+	return rc;
+}
+
+long cubi_pipe_fcntl(uint64_t fd, unsigned cmd, uint64_t arg)
+{
+	struct cubi_file *f = cubi_fd_get(fd);
+	struct pipe *p = f ? cubi_pipe_of(f) : NULL;
+	long rc = -CUB_EBADF;
+
+	if (p && cmd == CUBI_F_GETPIPE_SZ)
+		rc = (long)p->cap;
+	else if (p)
+		rc = resize(p, (unsigned)arg);
+	if (f)
+		cubi_file_put(f);
+	return rc;
+}
 
 struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *err)
 {
@@ -321,7 +408,7 @@ static long make_pipe(uintptr_t ufds, uint64_t flags)
 	p->more = NULL;
 	p->readers = p->writers = 1;
 	p->files = 2;
-	p->head = p->len = 0;
+	cubi_pipe_ring_init(p);
 	p->fifo_id = 0;		/* anonymous: opens[] and fifo_next unused */
 	irq = cub_arch_irq_save();
 	fds[0] = (int)cubi_fd_install(&p->rd, flags & CUBI_O_CLOEXEC);

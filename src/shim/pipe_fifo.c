@@ -52,6 +52,7 @@ static struct pipe *fifo_of(uint32_t id, struct pipe **fresh)
 	p = *fresh;
 	*fresh = NULL;
 	*p = (struct pipe){ .fifo_id = id, .fifo_next = fifos };
+	cubi_pipe_ring_init(p);
 	fifos = p;
 	return p;
 }

@@ -4,13 +4,17 @@
  * pipe() made its first two. pipe.c has the ring, every end's
  * operations, reopens through /proc/self/fd and pipe/pipe2; pipe_fifo.c
  * has named pipes (mkfifo nodes: which pipe an open of one gets, and
- * what a blocking open waits for). vfs.h is the contract for the rest
- * of the shim; only pipe*.c include this header.
+ * what a blocking open waits for); pipe_splice.c has splice and tee.
+ * vfs.h is the contract for the rest of the shim; only pipe*.c include
+ * this header.
  *
  * Invariants:
- *  - 0 <= len <= PIPE_CAP; the bytes start at head (mod PIPE_CAP); only
- *    a read takes bytes from the front, a write only appends (what a
- *    peek saw stays until a read).
+ *  - cap is a power of two of at least a page (PIPE_MIN_CAP..
+ *    PIPE_MAX_CAP), buf holds cap bytes: ring0 until F_SETPIPE_SZ first
+ *    resizes, then a heap block the pipe owns; 0 <= len <= cap; the
+ *    bytes start at head (mod cap); only a read (or a splice out of the
+ *    pipe) takes bytes from the front, a write only appends (what a
+ *    peek or tee saw stays until a read).
  *  - readers and writers count the open file descriptions that read and
  *    write the pipe: rd, wr, and the ends on `more` (those opened for
  *    both count in both, path ends in neither); files counts all of
@@ -27,7 +31,10 @@
 
 #include "shim_impl.h"
 
-#define PIPE_CAP (16u * 1024)	/* Linux gives 64 KiB; 16 is plenty here */
+#define PIPE_CAP (16u * 1024)	/* the start capacity: Linux gives 64 KiB;
+				 * 16 is plenty here (F_SETPIPE_SZ grows it) */
+#define PIPE_MIN_CAP 4096u	/* one page, as Linux's smallest */
+#define PIPE_MAX_CAP (1024u * 1024)	/* Linux's pipe-max-size default */
 
 struct pend;
 
@@ -40,8 +47,9 @@ struct pipe {
 					 * for writing: what a waiting open
 					 * waits to change */
 	struct pipe *fifo_next;		/* on pipe_fifo.c's list */
-	size_t head, len;
-	unsigned char buf[PIPE_CAP];
+	size_t head, len, cap;
+	unsigned char *buf;		/* ring0, or a heap block of cap bytes */
+	unsigned char ring0[PIPE_CAP];
 };
 
 /* An end opened through /proc/self/fd or a named pipe's node (its
@@ -64,6 +72,36 @@ static inline struct pend *cubi_pipe_end_of(struct cubi_file *f)
 {
 	return cub_container_of(f, struct pend, file);
 }
+
+/* A new pipe's ring: empty, its start capacity in ring0. */
+static inline void cubi_pipe_ring_init(struct pipe *p)
+{
+	p->head = p->len = 0;
+	p->cap = PIPE_CAP;
+	p->buf = p->ring0;
+}
+
+/* pipe.c: the pipe of f, any file that reads or writes one (not a path
+ * end), else NULL. Only reads f->ops: any context. */
+struct pipe *cubi_pipe_of(struct cubi_file *f);
+
+/* pipe.c: frees p and its ring (interrupts enabled). */
+void cubi_pipe_free(struct pipe *p);
+
+/* pipe.c: copies k bytes (k <= len) starting skip bytes behind the front
+ * into buf, without taking them (irq off). */
+void cubi_pipe_copy_out(const struct pipe *p, size_t skip, void *buf, size_t k);
+
+/* pipe.c: appends k bytes (k <= cap - len) from buf, then wakes every
+ * end (irq off). */
+void cubi_pipe_append(struct pipe *p, const void *buf, size_t k);
+
+/* pipe.c: takes k bytes (k <= len) from the front without copying them,
+ * then wakes every end (irq off). */
+void cubi_pipe_drop(struct pipe *p, size_t k);
+
+/* pipe.c: a held pipe (a sendfile owns its front) reads as empty. */
+bool cubi_pipe_held(const struct pipe *p);
 
 /* pipe.c: every end's readiness changed; wakes their waiters (irq off). */
 void cubi_pipe_wake(struct pipe *p);

@@ -131,6 +131,15 @@ long cubi_memfd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg);
 #define CUBI_F_SETLK 6
 #define CUBI_F_SETLKW 7
 long cubi_reclock_fcntl(uint64_t fd, unsigned cmd, uintptr_t arg);
+/* pipe.c: fcntl's pipe commands (io.c passes them on): F_GETPIPE_SZ,
+ * the pipe's capacity in bytes; F_SETPIPE_SZ, arg (an unsigned int) the
+ * least capacity wanted, rounded up to a power-of-two number of pages:
+ * the new capacity, or -CUB_EINVAL above 1 MiB (Linux's pipe-max-size),
+ * -CUB_EBUSY below the bytes in the pipe, -CUB_ENOMEM; the bytes stay.
+ * -CUB_EBADF for a descriptor that is not a pipe's (O_PATH ones too). */
+#define CUBI_F_SETPIPE_SZ 1031
+#define CUBI_F_GETPIPE_SZ 1032
+long cubi_pipe_fcntl(uint64_t fd, unsigned cmd, uint64_t arg);
 /* memfd.c: what the seals of n (f's node) say of fallocate with mode
  * up to byte end: 0, or -CUB_EPERM; 0 too where Linux fails earlier
  * (f not open for writing, end past CUBI_FILE_MAX), for the caller's
