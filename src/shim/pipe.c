@@ -89,35 +89,6 @@ static void pipe_changed(struct cubi_file *f)
 	cubi_pipe_wake(pipe_of(f));
 }
 
-void cubi_pipe_copy_out(const struct pipe *p, size_t skip, void *buf, size_t k)
-{
-	size_t at = (p->head + skip) & (p->cap - 1);
-	size_t first = CUB_MIN(k, p->cap - at);
-
-	cub_memcpy(buf, p->buf + at, first);
-	if (k > first)		/* wrapped around the ring's end */
-		cub_memcpy((unsigned char *)buf + first, p->buf, k - first);
-}
-
-void cubi_pipe_drop(struct pipe *p, size_t k)
-{
-	p->head = (p->head + k) & (p->cap - 1);
-	p->len -= k;
-	cubi_pipe_wake(p);
-}
-
-void cubi_pipe_append(struct pipe *p, const void *buf, size_t k)
-{
-	size_t tail = (p->head + p->len) & (p->cap - 1);
-	size_t first = CUB_MIN(k, p->cap - tail);
-
-	cub_memcpy(p->buf + tail, buf, first);
-	if (k > first)
-		cub_memcpy(p->buf, (const unsigned char *)buf + first, k - first);
-	p->len += k;
-	cubi_pipe_wake(p);
-}
-
 /* Copies the first k bytes (0 < k <= len) into buf and, unless peek,
  * takes them out. */
 static __attribute__((noinline)) long take(struct pipe *p, void *buf, size_t k,
@@ -159,7 +130,7 @@ static long pipe_peek(struct cubi_file *f, void *buf, size_t n)
 static long pipe_write(struct cubi_file *f, const void *buf, size_t n)
 {
 	struct pipe *p = pipe_of(f);
-	size_t k = CUB_MIN(n, p->cap - p->len);
+	size_t k = CUB_MIN(n, p->cap - p->len), fit;
 
 	if (!p->readers)
 		return -CUB_EPIPE;
@@ -167,8 +138,11 @@ static long pipe_write(struct cubi_file *f, const void *buf, size_t n)
 		return 0;
 	if (k == 0 || (n <= PIPE_BUF && k < n))
 		return -CUB_EAGAIN;
-	cubi_pipe_append(p, buf, k);
-	return (long)k;
+	fit = cubi_pipe_reserve(p, k);
+	if (fit == 0 || (n <= PIPE_BUF && fit < n))
+		return -CUB_ENOMEM;	/* the heap is out */
+	cubi_pipe_append(p, buf, fit);
+	return (long)fit;
 }
 
 static uint32_t read_events(struct pipe *p)
@@ -253,13 +227,6 @@ static void *more_release(struct cubi_file *f)
 	return e;
 }
 
-void cubi_pipe_free(struct pipe *p)
-{
-	if (p->buf != p->ring0)
-		cub_free(p->buf);
-	cub_free(p);
-}
-
 /* The first two ends' free op: the pipe their release returned. */
 static void pipe_free(void *mem)
 {
@@ -305,56 +272,6 @@ static const struct cubi_file_ops path_end_ops = {
 	.release = more_release, .free = more_free, .stat = pipe_stat,
 	.mode = S_IFIFO | 0600,
 };
-
-/* F_SETPIPE_SZ: the ring moves into a new block of the new capacity,
- * its bytes first (head 0); the old block is freed unless it was ring0
- * (which then stays unused: it is part of the pipe). Allocated before
- * the critical section, which checks the bytes against it. */
-static long resize(struct pipe *p, unsigned want)
-{
-	size_t cap = PIPE_MIN_CAP;
-	unsigned char *nb, *old;
-	unsigned long irq;
-	long rc;
-
-	if (want > PIPE_MAX_CAP)
-		return -CUB_EINVAL;
-	while (cap < want)
-		cap <<= 1;
-	if (!(nb = cub_malloc(cap)))
-		return -CUB_ENOMEM;
-	irq = cub_arch_irq_save();
-	old = nb;
-	rc = (long)cap;
-	if (p->len > cap) {
-		rc = -CUB_EBUSY;
-	} else if (cap != p->cap) {
-		cubi_pipe_copy_out(p, 0, nb, p->len);
-		old = p->buf != p->ring0 ? p->buf : NULL;
-		p->buf = nb;
-		p->cap = cap;
-		p->head = 0;
-		cubi_pipe_wake(p);	/* writers may fit now */
-	}
-	cub_arch_irq_restore(irq);
-	cub_free(old);
-	return rc;
-}
-
-long cubi_pipe_fcntl(uint64_t fd, unsigned cmd, uint64_t arg)
-{
-	struct cubi_file *f = cubi_fd_get(fd);
-	struct pipe *p = f ? cubi_pipe_of(f) : NULL;
-	long rc = -CUB_EBADF;
-
-	if (p && cmd == CUBI_F_GETPIPE_SZ)
-		rc = (long)p->cap;
-	else if (p)
-		rc = resize(p, (unsigned)arg);
-	if (f)
-		cubi_file_put(f);
-	return rc;
-}
 
 struct cubi_file *cubi_pipe_reopen(struct cubi_file *f, unsigned flags, long *err)
 {

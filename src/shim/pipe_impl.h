@@ -4,15 +4,18 @@
  * pipe() made its first two. pipe.c has the ring, every end's
  * operations, reopens through /proc/self/fd and pipe/pipe2; pipe_fifo.c
  * has named pipes (mkfifo nodes: which pipe an open of one gets, and
- * what a blocking open waits for); pipe_splice.c has splice and tee.
+ * what a blocking open waits for); pipe_ring.c the ring's memory and
+ * F_[GS]ETPIPE_SZ; pipe_splice.c has splice and tee.
  * vfs.h is the contract for the rest of the shim; only pipe*.c include
  * this header.
  *
  * Invariants:
- *  - cap is a power of two of at least a page (PIPE_MIN_CAP..
- *    PIPE_MAX_CAP), buf holds cap bytes: ring0 until F_SETPIPE_SZ first
- *    resizes, then a heap block the pipe owns; 0 <= len <= cap; the
- *    bytes start at head (mod cap); only a read (or a splice out of the
+ *  - cap (the capacity, F_GETPIPE_SZ's) is a power of two of at least
+ *    a page (PIPE_MIN_CAP..PIPE_MAX_CAP); 0 <= len <= cap. The bytes
+ *    live in buf, of size bytes (a power of two, >= len): ring0
+ *    (PIPE_CAP) or a heap block the pipe owns, allocated only while the
+ *    bytes need it (pipe_ring.c), so size may exceed cap only in ring0.
+ *    They start at head (mod size); only a read (or a splice out of the
  *    pipe) takes bytes from the front, a write only appends (what a
  *    peek or tee saw stays until a read).
  *  - readers and writers count the open file descriptions that read and
@@ -47,8 +50,8 @@ struct pipe {
 					 * for writing: what a waiting open
 					 * waits to change */
 	struct pipe *fifo_next;		/* on pipe_fifo.c's list */
-	size_t head, len, cap;
-	unsigned char *buf;		/* ring0, or a heap block of cap bytes */
+	size_t head, len, cap, size;
+	unsigned char *buf;		/* ring0, or a heap block of size bytes */
 	unsigned char ring0[PIPE_CAP];
 };
 
@@ -77,7 +80,7 @@ static inline struct pend *cubi_pipe_end_of(struct cubi_file *f)
 static inline void cubi_pipe_ring_init(struct pipe *p)
 {
 	p->head = p->len = 0;
-	p->cap = PIPE_CAP;
+	p->cap = p->size = PIPE_CAP;
 	p->buf = p->ring0;
 }
 
@@ -85,19 +88,24 @@ static inline void cubi_pipe_ring_init(struct pipe *p)
  * end), else NULL. Only reads f->ops: any context. */
 struct pipe *cubi_pipe_of(struct cubi_file *f);
 
-/* pipe.c: frees p and its ring (interrupts enabled). */
+/* pipe_ring.c: frees p and its ring (interrupts enabled). */
 void cubi_pipe_free(struct pipe *p);
 
-/* pipe.c: copies k bytes (k <= len) starting skip bytes behind the front
- * into buf, without taking them (irq off). */
+/* pipe_ring.c: copies k bytes (k <= len) starting skip bytes behind the
+ * front into buf, without taking them (irq off). */
 void cubi_pipe_copy_out(const struct pipe *p, size_t skip, void *buf, size_t k);
 
-/* pipe.c: appends k bytes (k <= cap - len) from buf, then wakes every
- * end (irq off). */
+/* pipe_ring.c: makes room in memory for k more bytes (k <= cap - len),
+ * growing the block: k, or fewer (what fits now) when the heap is out
+ * (irq off). */
+size_t cubi_pipe_reserve(struct pipe *p, size_t k);
+
+/* pipe_ring.c: appends k bytes (reserved: k <= size - len, and <= cap -
+ * len) from buf, then wakes every end (irq off). */
 void cubi_pipe_append(struct pipe *p, const void *buf, size_t k);
 
-/* pipe.c: takes k bytes (k <= len) from the front without copying them,
- * then wakes every end (irq off). */
+/* pipe_ring.c: takes k bytes (k <= len) from the front without copying
+ * them, then wakes every end (irq off). */
 void cubi_pipe_drop(struct pipe *p, size_t k);
 
 /* pipe.c: a held pipe (a sendfile owns its front) reads as empty. */

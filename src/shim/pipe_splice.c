@@ -87,8 +87,8 @@ static long wait_on(struct cubi_file *f, uint32_t seq)
 static void ring_to_ring(struct pipe *ip, struct pipe *op, size_t k)
 {
 	for (size_t done = 0; done < k;) {
-		size_t at = (ip->head + done) & (ip->cap - 1);
-		size_t seg = CUB_MIN(k - done, ip->cap - at);
+		size_t at = (ip->head + done) & (ip->size - 1);
+		size_t seg = CUB_MIN(k - done, ip->size - at);
 
 		cubi_pipe_append(op, ip->buf + at, seg);
 		done += seg;
@@ -124,6 +124,8 @@ static long pipes_step(struct cubi_file *in, struct cubi_file *out, size_t len,
 		return 1;
 	}
 	k = CUB_MIN(len, CUB_MIN(ip->len, op->cap - op->len));
+	if (!(k = cubi_pipe_reserve(op, k)))
+		return -CUB_ENOMEM;
 	ring_to_ring(ip, op, k);
 	if (consume)
 		cubi_pipe_drop(ip, k);
@@ -178,6 +180,24 @@ static long await_room(struct cubi_file *out, unsigned flags)
 	}
 }
 
+/* Appends up to got bytes of buf to the pipe of out, what it has room
+ * for now: the count, or -EPIPE (no reader), -ENOMEM. */
+static long append_some(struct cubi_file *out, const void *buf, long got)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct pipe *p = cubi_pipe_of(out);
+	long put = CUB_MIN(got, (long)(p->cap - p->len));
+
+	if (!p->readers)
+		put = -CUB_EPIPE;
+	else if (put > 0 && !(put = (long)cubi_pipe_reserve(p, (size_t)put)))
+		put = -CUB_ENOMEM;
+	else if (put > 0)
+		cubi_pipe_append(p, buf, (size_t)put);
+	cub_arch_irq_restore(irq);
+	return put;
+}
+
 /* A seekable file into a pipe: one round of at most the pipe's room, at
  * *off (off != NULL, advanced) or at in's position (wound back by what
  * the pipe did not take). */
@@ -186,7 +206,6 @@ static long file_to_pipe(struct cubi_file *in, int64_t *off, struct cubi_file *o
 {
 	long room, got, put;
 	unsigned char *buf;
-	unsigned long irq;
 
 	for (;;) {
 		if ((room = await_room(out, flags)) < 0)
@@ -195,20 +214,14 @@ static long file_to_pipe(struct cubi_file *in, int64_t *off, struct cubi_file *o
 		if (!(buf = cub_malloc(len)))
 			return -CUB_ENOMEM;
 		got = in->ops->io(in, buf, len, off ? *off : -1, false);
-		irq = cub_arch_irq_save();
-		put = CUB_MIN(got, (long)pipe_room(out));
-		if (!cubi_pipe_of(out)->readers)
-			put = -CUB_EPIPE;
-		else if (put > 0)
-			cubi_pipe_append(cubi_pipe_of(out), buf, (size_t)put);
-		cub_arch_irq_restore(irq);
+		put = got > 0 ? append_some(out, buf, got) : 0;
 		cub_free(buf);
 		if (got > 0 && !off && put < got)	/* give the rest back */
 			in->ops->seek(in, put > 0 ? put - got : -got, SEEK_CUR);
 		if (got <= 0)
 			return got;
-		if (put == -CUB_EPIPE)
-			return cubi_signal_epipe(put, false);
+		if (put < 0)
+			return put == -CUB_EPIPE ? cubi_signal_epipe(put, false) : put;
 		if (off)
 			*off += put;
 		if (put > 0)

@@ -131,7 +131,7 @@ long cubi_memfd_fcntl(uint64_t fd, unsigned cmd, uint64_t arg);
 #define CUBI_F_SETLK 6
 #define CUBI_F_SETLKW 7
 long cubi_reclock_fcntl(uint64_t fd, unsigned cmd, uintptr_t arg);
-/* pipe.c: fcntl's pipe commands (io.c passes them on): F_GETPIPE_SZ,
+/* pipe_ring.c: fcntl's pipe commands (io.c passes them on): F_GETPIPE_SZ,
  * the pipe's capacity in bytes; F_SETPIPE_SZ, arg (an unsigned int) the
  * least capacity wanted, rounded up to a power-of-two number of pages:
  * the new capacity, or -CUB_EINVAL above 1 MiB (Linux's pipe-max-size),

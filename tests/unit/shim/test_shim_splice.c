@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cubrt/heap.h>
 #include <cubrt/sched.h>
 #include "shim_impl.h"
 #include "procfs.h"
@@ -160,6 +161,56 @@ static void test_pipesz(void **state)
 	(void)state;
 	make_pattern();
 	run(pipesz_body);
+}
+
+static size_t heap_in_use(void)
+{
+	struct cub_heap_stats st;
+
+	cub_heap_stats(&st);
+	return st.in_use;
+}
+
+/* Memory follows the bytes, not the capacity: a pipe of 1 MiB costs no
+ * heap while it holds at most 16 KiB, a block while it holds more, and
+ * none again once emptied (Go sizes each pipe of its pool to 1 MiB). */
+static void lazy_body(void)
+{
+	int p[2];
+	size_t base;
+
+	mkpipe(p, NB);
+	base = heap_in_use();
+	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, 1 << 20), 1 << 20);
+	assert_int_equal(heap_in_use(), base);
+	put(p[1], pat, CAP);
+	assert_int_equal(heap_in_use(), base);
+	put(p[1], pat + CAP, 1);		/* 16 KiB + 1: a 32 KiB block */
+	assert_true(heap_in_use() >= base + 32768 && heap_in_use() < base + 40000);
+	put(p[1], pat + CAP + 1, 40000);	/* 64 KiB */
+	assert_true(heap_in_use() >= base + 65536 && heap_in_use() < base + 70000);
+	expect_bytes(p[0], pat, CAP + 40001);
+	assert_int_equal(heap_in_use(), base);	/* empty: the block went */
+	/* shrinking below the block with bytes in it: they move */
+	put(p[1], pat, 50000);
+	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, 20000), -CUB_EBUSY);
+	expect_bytes(p[0], pat, 30000);
+	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, 20000), 32768);
+	assert_true(heap_in_use() >= base + 32768 && heap_in_use() < base + 40000);
+	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, 0), -CUB_EBUSY);
+	expect_bytes(p[0], pat + 30000, 10000);
+	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, CAP), CAP);	/* into ring0 */
+	assert_int_equal(heap_in_use(), base);
+	expect_bytes(p[0], pat + 40000, 10000);
+	expect_empty(p[0]);
+	closeall(2, p);
+}
+
+static void test_pipesz_lazy(void **state)
+{
+	(void)state;
+	make_pattern();
+	run(lazy_body);
 }
 
 /* A named pipe (mkfifo) and a reopened end resize the same ring. */
@@ -676,6 +727,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipesz),
+		cmocka_unit_test(test_pipesz_lazy),
 		cmocka_unit_test(test_pipesz_fifo),
 		cmocka_unit_test(test_splice_errors),
 		cmocka_unit_test(test_splice_pipes),
