@@ -101,8 +101,8 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(332, statx),
 	/* memfd.c */
 	NR(319, memfd_create),
-	/* pipe_splice.c */
-	NR(275, splice), NR(276, tee),
+	/* pipe_splice.c, pipe_vmsplice.c */
+	NR(275, splice), NR(276, tee), NR(278, vmsplice),
 };
 
 static uint64_t logged[(CUBI_SYS_MAX + 64) / 64 + 1];

@@ -229,6 +229,7 @@ static const char *const names[CUBI_SYS_MAX + 1] = {
 	[274] = "get_robust_list",
 	[275] = "splice",
 	[276] = "tee",
+	[278] = "vmsplice",
 	[280] = "utimensat",
 	[281] = "epoll_pwait",
 	[282] = "signalfd",

@@ -5,7 +5,8 @@
  * operations, reopens through /proc/self/fd and pipe/pipe2; pipe_fifo.c
  * has named pipes (mkfifo nodes: which pipe an open of one gets, and
  * what a blocking open waits for); pipe_ring.c the ring's memory and
- * F_[GS]ETPIPE_SZ; pipe_splice.c has splice and tee.
+ * F_[GS]ETPIPE_SZ; pipe_splice.c has splice and tee, pipe_vmsplice.c
+ * vmsplice.
  * vfs.h is the contract for the rest of the shim; only pipe*.c include
  * this header.
  *
@@ -110,6 +111,18 @@ void cubi_pipe_drop(struct pipe *p, size_t k);
 
 /* pipe.c: a held pipe (a sendfile owns its front) reads as empty. */
 bool cubi_pipe_held(const struct pipe *p);
+
+/* pipe_splice.c, for splice and vmsplice (interrupts enabled, out a
+ * referenced file of a pipe): cubi_pipe_await_room waits until out's
+ * pipe has room and a reader: its room, or -errno (nb: -EAGAIN instead
+ * of waiting; -EPIPE with SIGPIPE raised; -EINTR).
+ * cubi_pipe_append_some appends up to got bytes of buf, what the pipe
+ * has room for now: the count, or -EPIPE (no reader, no signal yet),
+ * -ENOMEM. cubi_pipe_wait_on waits for f to change after seq (sampled
+ * with irq off): 0, or -EINTR. */
+long cubi_pipe_await_room(struct cubi_file *out, bool nb);
+long cubi_pipe_append_some(struct cubi_file *out, const void *buf, long got);
+long cubi_pipe_wait_on(struct cubi_file *f, uint32_t seq);
 
 /* pipe.c: every end's readiness changed; wakes their waiters (irq off). */
 void cubi_pipe_wake(struct pipe *p);

@@ -37,10 +37,7 @@
  * of one pipe to the back of another without taking them; both must be
  * pipes (-EINVAL) and different (-EINVAL); waits as pipe-to-pipe splice.
  *
- * vmsplice(fd, iov, nr_segs, flags): into a pipe's write side, the
- * iovecs' bytes as writev would (SPLICE_F_GIFT changes nothing: a copy is
- * what Linux does without it); from a pipe's read side, into them as
- * readv would. Linux allows both directions.
+ * vmsplice is pipe_vmsplice.c's.
  *
  * Locking: pipes change only in the fd layer's critical section
  * (pipe_impl.h); waits sample the file's word inside it and sleep
@@ -78,7 +75,7 @@ static bool pipe_nb(const struct cubi_file *f, unsigned flags)
 }
 
 /* Waits for f to change after seq: 0 (look again) or -EINTR. */
-static long wait_on(struct cubi_file *f, uint32_t seq)
+long cubi_pipe_wait_on(struct cubi_file *f, uint32_t seq)
 {
 	return cubi_file_wait(f, seq, 0, "splice") == -CUB_EINTR ? -CUB_EINTR : 0;
 }
@@ -145,7 +142,7 @@ static long pipes_move(struct cubi_file *in, struct cubi_file *out, size_t len,
 		cub_arch_irq_restore(irq);
 		if (!w)
 			return rc == -CUB_EPIPE ? cubi_signal_epipe(rc, false) : rc;
-		if ((rc = wait_on(w, seq)) < 0)
+		if ((rc = cubi_pipe_wait_on(w, seq)) < 0)
 			return rc;
 	}
 }
@@ -158,9 +155,7 @@ static size_t pipe_room(struct cubi_file *out)
 	return p->cap - p->len;
 }
 
-/* Waits until the pipe of out has room and a reader (irq on): its room,
- * or -errno (-EPIPE with SIGPIPE raised). */
-static long await_room(struct cubi_file *out, unsigned flags)
+long cubi_pipe_await_room(struct cubi_file *out, bool nb)
 {
 	for (;;) {
 		unsigned long irq = cub_arch_irq_save();
@@ -173,16 +168,14 @@ static long await_room(struct cubi_file *out, unsigned flags)
 			return cubi_signal_epipe(rc, false);
 		if (rc > 0)
 			return rc;
-		if (pipe_nb(out, flags))
+		if (nb)
 			return -CUB_EAGAIN;
-		if ((rc = wait_on(out, seq)) < 0)
+		if ((rc = cubi_pipe_wait_on(out, seq)) < 0)
 			return rc;
 	}
 }
 
-/* Appends up to got bytes of buf to the pipe of out, what it has room
- * for now: the count, or -EPIPE (no reader), -ENOMEM. */
-static long append_some(struct cubi_file *out, const void *buf, long got)
+long cubi_pipe_append_some(struct cubi_file *out, const void *buf, long got)
 {
 	unsigned long irq = cub_arch_irq_save();
 	struct pipe *p = cubi_pipe_of(out);
@@ -208,13 +201,13 @@ static long file_to_pipe(struct cubi_file *in, int64_t *off, struct cubi_file *o
 	unsigned char *buf;
 
 	for (;;) {
-		if ((room = await_room(out, flags)) < 0)
+		if ((room = cubi_pipe_await_room(out, pipe_nb(out, flags))) < 0)
 			return room;
 		len = CUB_MIN(len, CUB_MIN((size_t)room, (size_t)CHUNK));
 		if (!(buf = cub_malloc(len)))
 			return -CUB_ENOMEM;
 		got = in->ops->io(in, buf, len, off ? *off : -1, false);
-		put = got > 0 ? append_some(out, buf, got) : 0;
+		put = got > 0 ? cubi_pipe_append_some(out, buf, got) : 0;
 		cub_free(buf);
 		if (got > 0 && !off && put < got)	/* give the rest back */
 			in->ops->seek(in, put > 0 ? put - got : -got, SEEK_CUR);

@@ -182,7 +182,7 @@ CUBI_SYS(syncfs); CUBI_SYS(fadvise64); CUBI_SYS(fallocate);
 CUBI_SYS(chown); CUBI_SYS(fchown); CUBI_SYS(lchown); CUBI_SYS(fchownat);
 CUBI_SYS(utime); CUBI_SYS(utimes); CUBI_SYS(futimesat); CUBI_SYS(mknod);
 CUBI_SYS(mknodat); CUBI_SYS(sendfile); CUBI_SYS(copy_file_range);
-CUBI_SYS(splice); CUBI_SYS(tee);
+CUBI_SYS(splice); CUBI_SYS(tee); CUBI_SYS(vmsplice);
 CUBI_SYS(flock);
 /* memfd.c */
 CUBI_SYS(memfd_create);
