@@ -1,6 +1,9 @@
 /*
  * fs_xfer.c - copying between descriptors in the kernel: sendfile and
- * copy_file_range.
+ * copy_file_range, and the copy from a pipe or stream socket that
+ * splice shares (cubi_xfer_stream, xfer.h: with an output offset, a
+ * pipe side made non-blocking by SPLICE_F_NONBLOCK, and a destination
+ * pipe's room as the most to peek; pipe_splice.c).
  *
  * Both move bytes through a 64 KiB bounce buffer and block where read
  * and write would. sendfile returns the bytes written to out_fd, and what
