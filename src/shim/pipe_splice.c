@@ -27,11 +27,11 @@
  * own O_NONBLOCK, as the man page says. A signal ends a wait with the
  * count or -EINTR. SPLICE_F_MOVE, MORE and GIFT are accepted and change
  * nothing. Errors in Linux's order: len 0 returns 0 before anything is
- * looked at; unknown flags -EINVAL; a descriptor not open, not readable
- * (in) or not writable (out) -EBADF; an offset for a pipe -ESPIPE; no
- * pipe among the ends, the same pipe on both, an offset for an end that
- * cannot seek, a negative offset, an O_APPEND destination -EINVAL; an
- * unreadable offset pointer -EFAULT.
+ * looked at; unknown flags -EINVAL; a descriptor not open -EBADF; an
+ * offset for a pipe -ESPIPE; an unreadable offset pointer -EFAULT; an
+ * end not readable (in) or not writable (out) -EBADF; no pipe among the
+ * ends, then a negative offset, the same pipe on both, an offset for
+ * an end that cannot seek, an O_APPEND destination -EINVAL.
  *
  * tee(fd_in, fd_out, len, flags): copies up to len bytes from the front
  * of one pipe to the back of another without taking them; both must be
@@ -254,29 +254,34 @@ static long splice_ends(struct cubi_file *in, int64_t *off_in, struct cubi_file 
 	return rc;
 }
 
-/* An offset argument: none (0), or copied into *off: 0 or -errno. */
+/* An offset argument: none (0), or copied into *off: 0 or -errno (a
+ * negative one is the caller's to refuse, after the access checks, as
+ * Linux's rw_verify_area comes after them). */
 static long get_off(uintptr_t uoff, struct cubi_file *f, int64_t *off)
 {
 	if (!uoff)
 		return 0;
 	if (cubi_pipe_of(f))
 		return -CUB_ESPIPE;
-	if (cubi_copy_in(off, uoff, sizeof(*off)))
-		return -CUB_EFAULT;
-	return *off < 0 ? -CUB_EINVAL : 0;
+	return cubi_copy_in(off, uoff, sizeof(*off)) ? -CUB_EFAULT : 0;
 }
 
+/* Linux's order: a pipe's offset -ESPIPE and an unreadable offset
+ * -EFAULT (__do_splice), then the access modes -EBADF, no pipe -EINVAL,
+ * then the ends' own checks (do_splice). */
 static long do_splice(struct cubi_file *in, uintptr_t uoff_in, struct cubi_file *out,
 		      uintptr_t uoff_out, size_t len, unsigned flags)
 {
 	int64_t off_in = 0, off_out = 0;
 	long rc;
 
-	if (!readable(in) || !writable(out))
-		return -CUB_EBADF;
 	if ((rc = get_off(uoff_in, in, &off_in)) || (rc = get_off(uoff_out, out, &off_out)))
 		return rc;
+	if (!readable(in) || !writable(out))
+		return -CUB_EBADF;
 	if (!cubi_pipe_of(in) && !cubi_pipe_of(out))
+		return -CUB_EINVAL;
+	if (off_in < 0 || off_out < 0)
 		return -CUB_EINVAL;
 	rc = splice_ends(in, uoff_in ? &off_in : NULL, out, uoff_out ? &off_out : NULL,
 			 len, flags);

@@ -266,6 +266,10 @@ static void errors_body(void)
 	assert_int_equal(splice(p[1], NULL, q[1], NULL, 10, 0), -CUB_EBADF); /* not readable */
 	assert_int_equal(splice(p[0], NULL, q[0], NULL, 10, 0), -CUB_EBADF); /* not writable */
 	assert_int_equal(splice(f, NULL, ro, NULL, 10, 0), -CUB_EBADF);
+	/* a pipe's offset before the access mode, as Linux's __do_splice */
+	assert_int_equal(splice(p[1], &off, q[1], NULL, 10, 0), -CUB_ESPIPE);
+	assert_int_equal(splice(f, (int64_t *)WILD, q[0], NULL, 10, 0), -CUB_EFAULT);
+	assert_int_equal(splice(f, &neg, q[0], NULL, 10, 0), -CUB_EBADF);
 	assert_int_equal(splice(s[0], NULL, f, NULL, 10, 0), -CUB_EINVAL);	/* no pipe */
 	assert_int_equal(splice(f, NULL, s[0], NULL, 10, 0), -CUB_EINVAL);
 	assert_int_equal(splice(p[0], &off, q[1], NULL, 10, 0), -CUB_ESPIPE);
