@@ -3,6 +3,10 @@
  * the read end and the write end (Go's runtime wakes its poller through
  * one; programs use them between threads).
  *
+ * The ring holds up to the pipe's capacity, 16 KiB until F_SETPIPE_SZ
+ * changes it (pipe_ring.c, which also keeps its memory); splice, tee and
+ * vmsplice move bytes in and out of it (pipe_splice.c, pipe_vmsplice.c).
+ *
  * Linux semantics: a read returns what is there (at most n), blocks while
  * the pipe is empty and a writer exists, and returns 0 (end of file) once
  * every writer closed; a write of at most PIPE_BUF bytes goes in whole or
