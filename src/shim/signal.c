@@ -1,7 +1,8 @@
 /*
  * signal.c - signals within the program: rt_sigaction, rt_sigprocmask,
- * sigaltstack, and delivery to handlers with Linux's x86-64 signal frame
- * and rt_sigreturn. How signals become pending is signal_send.c's.
+ * sigaltstack, and delivery to handlers with Linux's x86-64 signal frame.
+ * How signals become pending is signal_send.c's; rt_sigreturn, the way
+ * back from a handler, is signal_return.c's.
  *
  * A pending signal with a handler is delivered on its thread's way back
  * to program code: when a system call returns (any thread) or when an
@@ -20,13 +21,9 @@
  * rt_sigframe - return address (sa_restorer), ucontext (its mcontext is
  * the interrupted registers), siginfo - and enters the handler with rdi =
  * signal, rsi = &info, rdx = &uc, sa_mask and the signal blocked, and
- * Linux's initial x87/SSE state (initial_fpu: every path, faults and
- * rt_sigreturn's chained delivery included). rt_sigreturn reads it all
- * back, so a handler may change the context it returns to (Go's
- * asynchronous preemption does exactly that). The x87/SSE state it
- * names is checked as Linux checks it (load_fpu): a NULL fpstate means
- * the initial state, and one FXRSTOR would fault on (unreadable,
- * misaligned, MXCSR bits the CPU lacks) brings SIGSEGV (refuse_fpu).
+ * Linux's initial x87/SSE state (cubi_signal_initial_fpu: every path,
+ * faults and rt_sigreturn's chained delivery included). The frame's
+ * layouts are signal_frame.h's.
  *
  * A fault in program code (a CPU exception: a page fault, a divide
  * error, int3, an x87 or SSE floating-point exception...; the platform
@@ -49,6 +46,7 @@
 
 #include "../sched/sched_hooks.h"
 #include "shim_impl.h"
+#include "signal_frame.h"
 #include "signal_impl.h"
 
 #define SA_NODEFER 0x40000000u
@@ -58,45 +56,12 @@
 #define SA_RESTART 0x10000000u
 #define SS_ONSTACK 1
 #define SS_DISABLE 2
-#define SIGSEGV 11
 #define MINSIGSTKSZ 2048
 #define RED_ZONE 128
-#define FX_SIZE 512
-#define FIX_FLAGS 0x50dd5ull	/* AC OF DF TF SF ZF AF PF CF RF */
-#define CANONICAL(a) ((a) < 0x0000800000000000ull || (a) >= 0xffff800000000000ull)
-
 
 struct ksigaction {
 	uint64_t handler, flags, restorer, mask;
 };
-
-/* Linux's x86-64 struct ucontext and struct rt_sigframe. */
-struct mcontext {
-	uint64_t gregs[18];		/* struct cubi_sigctx's order */
-	uint16_t cs, gs, fs, ss;
-	uint64_t err, trapno, oldmask, cr2;
-	uint64_t fpstate;
-	uint64_t reserved[8];
-};
-
-struct ucontext {
-	uint64_t flags, link;
-	struct cubi_altstack stack;
-	struct mcontext mc;
-	uint64_t sigmask;
-};
-
-struct rt_sigframe {
-	uint64_t pretcode;
-	struct ucontext uc;
-	struct cubi_siginfo info;
-};
-
-_Static_assert(sizeof(struct mcontext) == 256, "Linux sigcontext layout");
-_Static_assert(sizeof(struct ucontext) == 304, "Linux ucontext layout");
-_Static_assert(sizeof(struct cubi_siginfo) == 128, "Linux siginfo layout");
-_Static_assert(sizeof(struct cubi_sigctx) == 18 * 8 + sizeof(void *),
-	       "cubi_sigctx: 18 registers in sigcontext order, then fx");
 
 static struct ksigaction actions[NSIG + 1];
 
@@ -328,7 +293,7 @@ static uint64_t place_frame(const struct cubi_thread *t, const struct ksigaction
  * the interrupted code had (its rounding, its unmasked exceptions, its
  * x87 stack: a SIGFPE handler does not meet its own pending x87
  * exception). fx is the FXSAVE image the thread resumes with. */
-static void initial_fpu(void *fx)
+void cubi_signal_initial_fpu(void *fx)
 {
 	static const uint16_t fcw = 0x37f;
 	static const uint32_t mxcsr = 0x1f80;
@@ -361,7 +326,7 @@ static void enter_handler(struct cubi_thread *t, int sig, const struct ksigactio
 	ctx->rdx = frame + offsetof(struct rt_sigframe, uc);
 	ctx->rax = 0;
 	ctx->rflags &= ~0x500ull;	/* DF and TF, as Linux clears them */
-	initial_fpu(ctx->fx);		/* the frame has the interrupted one */
+	cubi_signal_initial_fpu(ctx->fx);		/* the frame has the interrupted one */
 }
 
 bool cubi_signal_deliver(struct cubi_sigctx *ctx)
@@ -425,123 +390,4 @@ bool cubi_signal_fault(struct cubi_sigctx *ctx, const struct cubi_fault *flt)
 	f->uc.mc.err = flt->err;
 	f->uc.mc.cr2 = flt->addr;
 	return true;
-}
-
-/* ------------------------------------------------------------- return */
-
-int cubi_signal_restore(uintptr_t sp, struct cubi_sigctx *ctx)
-{
-	const struct rt_sigframe *f = (const struct rt_sigframe *)(sp - 8);
-	struct cubi_thread *t = cubi_thread_self();
-	const struct mcontext *mc;
-	unsigned long irq;
-
-	if (!cubi_user_readable((uintptr_t)f, sizeof(*f)))
-		return -CUB_EFAULT;
-	mc = &f->uc.mc;
-	cub_memcpy(ctx, mc->gregs, sizeof(mc->gregs));
-	if (!CANONICAL(ctx->rip) || !CANONICAL(ctx->rsp))
-		return -CUB_EINVAL;
-	ctx->rflags = (ctx->rflags & FIX_FLAGS) | 0x202;	/* IF and bit 1 */
-	ctx->fx = (void *)(uintptr_t)mc->fpstate;	/* checked by load_fpu */
-	irq = cub_arch_irq_save();
-	t->sigmask = f->uc.sigmask & ~UNBLOCKABLE;
-	cub_arch_irq_restore(irq);
-	return 0;
-}
-
-/* Why load_fpu refused a frame's x87/SSE state. */
-enum { FPU_OK, FPU_UNREADABLE, FPU_MISALIGNED, FPU_MXCSR };
-
-/* Loads into fx (rt_sigreturn's own buffer, which the platform's FXRSTOR
- * reads on the way out) the x87/SSE state named by the fpstate of the
- * ucontext a handler returns, as Linux's fpu__restore_sig does: none
- * (NULL) is the initial state; an image is taken as it is, unless
- * FXRSTOR would fault on it - unreadable, not 16-byte aligned, or an
- * MXCSR with a bit the CPU does not implement (outside
- * cub_arch_mxcsr_mask(): #GP). Linux x86-64 refuses those (its restore
- * from the frame faults, and rt_sigreturn fails; only a 32-bit kernel
- * masks the bits off), so FPU_* says why, and fx holds what was read. */
-static int load_fpu(void *fx, uint64_t fpstate)
-{
-	uint32_t mxcsr;
-
-	if (!fpstate) {
-		initial_fpu(fx);
-		return FPU_OK;
-	}
-	if (fpstate % 16)
-		return FPU_MISALIGNED;
-	if (cubi_copy_in(fx, fpstate, FX_SIZE))
-		return FPU_UNREADABLE;
-	cub_memcpy(&mxcsr, (uint8_t *)fx + 24, sizeof(mxcsr));
-	return mxcsr & ~cub_arch_mxcsr_mask() ? FPU_MXCSR : FPU_OK;
-}
-
-/* rt_sigreturn cannot load the frame's x87/SSE state (why: FPU_*): as
- * on Linux (badframe), the thread goes on in the restored context, with
- * its restored mask, the initial x87/SSE state and 0 in rax
- * (rt_sigreturn's result), and SIGSEGV is forced on it (SI_KERNEL,
- * si_addr, trapno and err 0): its handler runs if it has one it does
- * not block, otherwise the program ends, saying why. Interrupts
- * disabled. */
-static void refuse_fpu(struct cubi_sigctx *ctx, uint64_t fpstate, int why)
-{
-	static const struct cubi_fault segv = { .sig = SIGSEGV, .code = CUBI_SI_KERNEL };
-	uint32_t mxcsr = 0;
-
-	if (why == FPU_MXCSR)	/* for the report: the image was read */
-		cub_memcpy(&mxcsr, (uint8_t *)ctx->fx + 24, sizeof(mxcsr));
-	initial_fpu(ctx->fx);
-	ctx->rax = 0;
-	if (cubi_signal_fault(ctx, &segv))
-		return;
-	if (why == FPU_MXCSR)
-		cub_panic("rt_sigreturn: the signal frame's x87/SSE state at 0x%lx has "
-			  "MXCSR 0x%x, with bits outside the CPU's 0x%x: "
-			  "program killed by signal %d (SIGSEGV)", (unsigned long)fpstate,
-			  mxcsr, cub_arch_mxcsr_mask(), SIGSEGV);
-	cub_panic("rt_sigreturn: the signal frame's x87/SSE state at 0x%lx is %s: "
-		  "program killed by signal %d (SIGSEGV)", (unsigned long)fpstate,
-		  why == FPU_MISALIGNED ? "not 16-byte aligned" : "not readable", SIGSEGV);
-}
-
-/* rt_sigreturn goes back to the interrupted context, unless another
- * signal is due there (one queued behind the first, or one the restored
- * mask unblocks): then its handler is entered on top of that context, as
- * Linux does on any return to the program. The frame's x87/SSE state is
- * loaded into fx first (load_fpu): delivery writes the initial state
- * over the image the thread resumes with, and the new frame may lie
- * exactly where the old one did; a state FXRSTOR would fault on brings
- * SIGSEGV instead (refuse_fpu), never a fault in cubrt. */
-int cubi_signal_return(uintptr_t sp, struct cubi_sigctx *ctx, void *fx)
-{
-	unsigned long irq;
-	uint64_t fpstate;
-	int why, rc = cubi_signal_restore(sp, ctx);
-
-	if (rc)
-		return rc;
-	fpstate = (uint64_t)(uintptr_t)ctx->fx;
-	ctx->fx = fx;
-	why = load_fpu(fx, fpstate);
-	irq = cub_arch_irq_save();
-	if (why != FPU_OK)
-		refuse_fpu(ctx, fpstate, why);
-	else if (cubi_signal_pending())
-		(void)cubi_signal_deliver(ctx);
-	cub_arch_irq_restore(irq);
-	return 0;
-}
-
-CUBI_SYS(rt_sigreturn)
-{
-	struct cubi_sigctx ctx;
-	_Alignas(16) uint8_t fx[FX_SIZE];	/* fxrstor's alignment */
-	int rc = cubi_signal_return(r->rsp, &ctx, fx);
-
-	if (rc)
-		cub_panic("rt_sigreturn: no valid signal frame at 0x%lx (%s)",
-			  (unsigned long)r->rsp - 8, cub_strerror(rc));
-	cubi_shim_resume_full(&ctx);
 }

@@ -1,8 +1,8 @@
 /*
  * signal_impl.h - what the signal files share: signal.c (actions, masks,
- * delivery into handlers), signal_send.c (pending sets, sending) and
- * signal_wait.c (the calls that wait for signals). Everything here runs
- * with interrupts disabled.
+ * delivery into handlers), signal_return.c (rt_sigreturn), signal_send.c
+ * (pending sets, sending) and signal_wait.c (the calls that wait for
+ * signals). Everything here runs with interrupts disabled.
  */
 #ifndef CUBRT_SHIM_SIGNAL_IMPL_H
 #define CUBRT_SHIM_SIGNAL_IMPL_H
