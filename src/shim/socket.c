@@ -118,6 +118,7 @@
 
 #include "netdev.h"
 #include "socket.h"
+#include "socket_msg.h"
 
 #define AF_INET6 10
 #define SOCK_TYPE_MASK 0xf

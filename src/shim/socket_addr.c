@@ -26,6 +26,7 @@
 #include <cubrt/string.h>
 
 #include "socket.h"
+#include "socket_msg.h"
 
 #define EPH_LO 32768u		/* Linux's default ip_local_port_range */
 #define EPH_HI 60999u

@@ -21,6 +21,7 @@
 
 #include "netdev.h"
 #include "socket.h"
+#include "socket_msg.h"
 
 #define SHUT_RD 0
 #define SHUT_WR 1

@@ -20,6 +20,7 @@
 
 #include "netdev.h"
 #include "socket.h"
+#include "socket_msg.h"
 
 #define LOOPBACK 0x7f000001u	/* 127.0.0.1 */
 #define SOCK_FLAGS (CUBI_O_NONBLOCK | CUBI_O_CLOEXEC)	/* accept4 */

@@ -34,6 +34,7 @@
 #include <cubrt/time.h>
 
 #include "socket.h"
+#include "socket_msg.h"
 
 size_t cubi_dgram_cost(size_t len)
 {

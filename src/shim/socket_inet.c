@@ -52,6 +52,7 @@
 
 #include "netdev.h"
 #include "socket.h"
+#include "socket_msg.h"
 
 _Static_assert(CUB_UDP_PAYLOAD_MAX == CUBI_UDP_MAX &&
 	       CUBI_UDP_BUDGET >= 3 * (CUBI_UDP_MAX + 64),

@@ -61,6 +61,7 @@
 #include <cubrt/string.h>
 
 #include "socket.h"
+#include "socket_msg.h"
 
 #define NETLINK_ROUTE 0
 #define SNL_SIZE 12u		/* sizeof(struct sockaddr_nl) */

@@ -54,6 +54,7 @@
 
 #include "netdev.h"
 #include "socket.h"
+#include "socket_msg.h"
 
 #define ALIGN4(n) (((n) + 3u) & ~(size_t)3)
 #define HDRLEN 16u		/* NLMSG_HDRLEN */

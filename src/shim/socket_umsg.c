@@ -74,6 +74,7 @@
 #include <cubrt/string.h>
 
 #include "socket.h"
+#include "socket_msg.h"
 
 #define S_IFSOCK 0140000u
 

@@ -24,6 +24,7 @@
  * Locking: no critical section here: socket_umsg.c takes it.
  */
 #include "socket.h"
+#include "socket_msg.h"
 
 #define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
 #define RECV_FLAGS (MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT | MSG_WAITALL | MSG_NOSIGNAL | \
