@@ -239,16 +239,41 @@ static void destroy(struct cubi_sock *s)
 	cub_free(s);
 }
 
+/* Whether AF_UNIX socket s holds data its program never read: stream
+ * bytes in its ring, or SOCK_SEQPACKET messages (irq off). */
+static bool unix_unread(const struct cubi_sock *s)
+{
+	return s->type == CUBI_SOCK_STREAM ? s->len != 0 : !cub_list_empty(&s->dgrams);
+}
+
 /* A loopback TCP connection closed by s with SO_LINGER {1, 0} or unread
  * data is reset, as Linux's tcp_close sends RST: the peer's next read
  * (after the bytes it holds) or write fails with ECONNRESET, then end of
  * file and EPIPE; a peer that had our FIN reads end of file and has
- * EPIPE pending instead (Linux's tcp_reset in CLOSE_WAIT). */
+ * EPIPE pending instead (Linux's tcp_reset in CLOSE_WAIT).
+ *
+ * An AF_UNIX stream or SOCK_SEQPACKET socket closed with unread data
+ * leaves ECONNRESET pending on its peer, as Linux's unix_release_sock
+ * does (SO_LINGER plays no part, and a SHUT_WR before changes nothing):
+ * poll shows EPOLLERR and SO_ERROR takes it; a stream's reads give the
+ * bytes it holds, then ECONNRESET once, then end of file, while its
+ * writes fail with EPIPE and leave the error (socket_stream.c); a
+ * SOCK_SEQPACKET's next receive or send takes it first, before any
+ * queued message (socket_umsg.c), as measured on Linux 6.18. */
 static void reset_peer(struct cubi_sock *s)
 {
 	struct cubi_sock *p = s->peer;
 
-	if (!p || s->domain != CUBI_AF_INET || s->type != CUBI_SOCK_STREAM ||
+	if (!p)
+		return;
+	if (s->domain == CUBI_AF_UNIX) {
+		if (s->type != CUBI_SOCK_DGRAM && unix_unread(s)) {
+			p->err = CUB_ECONNRESET;
+			p->eof_first = false;
+		}
+		return;
+	}
+	if (s->domain != CUBI_AF_INET || s->type != CUBI_SOCK_STREAM ||
 	    !cubi_sock_close_resets(s))
 		return;
 	p->err = s->wr_shut ? CUB_EPIPE : CUB_ECONNRESET;

@@ -201,7 +201,10 @@ static long send_locked(struct cubi_sock *s, const void *buf, size_t n, struct c
 		return -CUB_EAGAIN;
 	if (s->state != CUBI_SOCK_CONNECTED)
 		return -CUB_ENOTCONN;
-	if (send_broken(s) && s->err) {		/* reset: say so once */
+	/* TCP: a reset says so once. AF_UNIX never reports its pending
+	 * error here (Linux's unix_stream_sendmsg: EPIPE, the error left
+	 * for the read, poll or SO_ERROR that takes it). */
+	if (send_broken(s) && s->err && s->domain != CUBI_AF_UNIX) {
 		long e = -s->err;
 
 		s->err = 0;
