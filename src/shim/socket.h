@@ -84,6 +84,14 @@
 #define CUBI_LO_MTU 65536
 #define CUBI_LO_ADDR 0x7f000001u	/* 127.0.0.1, host order */
 #define CUBI_LO_PREFIX 8		/* /8: netmask 255.0.0.0 */
+/* What a connected loopback TCP socket reports, as Linux's lo does:
+ * IP_MTU is IPv4's largest packet (the interface's 65536 capped at
+ * IP_MAX_MTU), TCP_MAXSEG the MSS that leaves after the IP and TCP
+ * headers (40) and the timestamp option (12). */
+#define CUBI_LO_IP_MTU 65535
+#define CUBI_TCP_HDRS 40		/* IPv4 + TCP headers, no options */
+#define CUBI_TCP_TS_LEN 12		/* the timestamp option, padded */
+#define CUBI_TCP_MSS_DEFAULT 536	/* TCP_MAXSEG unconnected (RFC 1122) */
 
 /* CONNECTING: a TCP connect through the network card is under way
  * (socket_tcpnet.c); loopback connections never are. */
@@ -162,6 +170,13 @@ struct cubi_sock {
 	struct cubi_tcpnet *tn;	/* TCP: its link to a connection or listener
 				 * on the network card, or NULL
 				 * (socket_tcpnet.c, irq off) */
+	uint16_t user_mss;	/* TCP: TCP_MAXSEG set (0: none; accepted
+				 * sockets inherit their listener's) */
+	uint16_t mss, pmtu;	/* TCP, connected: TCP_MAXSEG and IP_MTU.
+				 * Loopback: fixed at connect; on the card:
+				 * the stack's snd_mss and path MTU, copied
+				 * by the pump (socket_tcpnet_pump.c), the
+				 * only caller of cub_tcp_* on the handle */
 	bool conn_report;	/* TCP: a network connect's outcome is for
 				 * the next connect call to report (Linux
 				 * answers 0 once, then EISCONN) */

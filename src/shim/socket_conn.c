@@ -46,9 +46,26 @@ static void enqueue(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock
 	cubi_sock_changed(c);
 }
 
+/* A loopback connection's MSS, both ends: lo's (its IPv4 packet less
+ * the headers) or less when either end set TCP_MAXSEG before (Linux:
+ * the smaller of the two, less the timestamp option). */
+static uint16_t lo_mss(const struct cubi_sock *c, const struct cubi_sock *l)
+{
+	unsigned m = CUBI_LO_IP_MTU - CUBI_TCP_HDRS;
+
+	if (c->user_mss)
+		m = CUB_MIN(m, c->user_mss);
+	if (l->user_mss)
+		m = CUB_MIN(m, l->user_mss);
+	return (uint16_t)(m - CUBI_TCP_TS_LEN);
+}
+
 /* TCP: enqueue with the addresses; dst is the one c connected to. */
 static void join(struct cubi_sock *c, struct cubi_sock *srv, struct cubi_sock *l, uint32_t dst)
 {
+	srv->user_mss = l->user_mss;
+	c->mss = srv->mss = lo_mss(c, l);
+	c->pmtu = srv->pmtu = CUBI_LO_IP_MTU;
 	if (!c->addr)		/* the source address local routes use */
 		c->addr = cubi_sock_loopback(dst) ? LOOPBACK : dst;
 	c->peer_addr = srv->addr = dst;

@@ -18,6 +18,16 @@
  * them, struct ucred {1, 0, 0}, on a connected or listening AF_UNIX
  * socket (Linux's peer credentials, the listener's its own), else
  * {0, -1, -1} as Linux reports none.
+ * TCP_MAXSEG reads a connected TCP socket's MSS and IP_MTU its path MTU
+ * (loopback: 65483 and 65535 as Linux's lo, with TCP timestamps; on
+ * the card: the stack's snd_mss and path MTU estimate, which the pump
+ * copies into the socket); unconnected, TCP_MAXSEG reads what was set,
+ * else 536, and IP_MTU fails -ENOTCONN. setsockopt TCP_MAXSEG takes 0
+ * or 88..32767 (else -EINVAL, as Linux); set before a loopback connect
+ * (on either end, a listener's passing to the sockets it accepts) it
+ * lowers the connection's MSS as on Linux; through the card it is
+ * recorded only (the stack has no way to take it), and after connect it
+ * changes nothing, as on Linux. IP_MTU on UDP sockets: -ENOPROTOOPT.
  * Unknown options: -ENOPROTOOPT; IPPROTO_TCP or IPPROTO_IP on AF_UNIX: -EOPNOTSUPP,
  * as on Linux; any level but SOL_SOCKET on AF_NETLINK (SOL_NETLINK):
  * -ENOPROTOOPT.
@@ -45,6 +55,10 @@
 #define SO_PASSCRED 16
 #define SO_PEERCRED 17
 #define IP_TTL 2
+#define IP_MTU 14
+#define TCP_MAXSEG 2
+#define TCP_MIN_MSS 88			/* Linux's bounds for TCP_MAXSEG */
+#define TCP_MAX_WINDOW 32767
 
 /* The recorded options: level, name and the values setsockopt takes
  * (max == 0: a boolean, stored as 0/1). */
@@ -118,6 +132,24 @@ static void timeo_out(uint64_t ns, int v[4])
 	cub_memcpy(v, tv, sizeof(tv));
 }
 
+static bool is_tcp(const struct cubi_sock *s)
+{
+	return s->domain == CUBI_AF_INET && s->type == CUBI_SOCK_STREAM;
+}
+
+/* TCP_MAXSEG (mtu false) or IP_MTU of TCP socket s into *v: the
+ * connection's while connected, else what Linux reports unconnected. */
+static long path_value(const struct cubi_sock *s, bool mtu, int *v)
+{
+	bool conn = s->state == CUBI_SOCK_CONNECTED && s->mss;
+
+	if (mtu && !conn)
+		return -CUB_ENOTCONN;
+	*v = conn ? (mtu ? s->pmtu : s->mss)
+		  : (s->user_mss ? s->user_mss : CUBI_TCP_MSS_DEFAULT);
+	return 0;
+}
+
 static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[4])
 {
 	int i = find_opt(s, level, name);
@@ -131,6 +163,12 @@ static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[
 	}
 	if (level == CUBI_SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF))
 		return 0;	/* the ring's (UDP: budget's) size is fixed */
+	if (is_tcp(s) && level == CUBI_IPPROTO_TCP && name == TCP_MAXSEG) {
+		if (v[0] && (v[0] < TCP_MIN_MSS || v[0] > TCP_MAX_WINDOW))
+			return -CUB_EINVAL;
+		s->user_mss = (uint16_t)v[0];
+		return 0;
+	}
 	if (i < 0)
 		return -CUB_ENOPROTOOPT;
 	if (i == CUBI_OPT_TTL && v[0] == -1) {
@@ -206,6 +244,9 @@ static long getopt_locked(struct cubi_sock *s, int level, int name, int v[4], si
 	}
 	if (level == CUBI_IPPROTO_TCP && s->type == CUBI_SOCK_DGRAM)
 		return -CUB_EOPNOTSUPP;	/* Linux's ip_getsockopt */
+	if (is_tcp(s) && ((level == CUBI_IPPROTO_TCP && name == TCP_MAXSEG) ||
+			  (level == CUBI_IPPROTO_IP && name == IP_MTU)))
+		return path_value(s, name == IP_MTU, &v[0]);
 	if (i >= 0) {
 		v[0] = s->opt[i];
 	} else if (level != CUBI_SOL_SOCKET) {
@@ -246,8 +287,8 @@ CUBI_SYS(getsockopt)
 		return rc;
 	if (cubi_copy_in(&len, A4(r), sizeof(len)))
 		return -CUB_EFAULT;
-	if (len < 4)
-		return -CUB_EINVAL;	/* negative too */
+	if (len < 0 || (len < 4 && level != CUBI_IPPROTO_TCP))
+		return -CUB_EINVAL;	/* TCP's: min(len, 4) bytes, as Linux */
 	if ((rc = check_level(rc, level)) != 0)
 		return rc;
 	irq = cub_arch_irq_save();

@@ -19,19 +19,28 @@
 /* ---------------------------------------------------------- connection */
 
 /* Puts s's addresses from the stack's connection (interrupts enabled:
- * the queries lock) into a, p (local) and pa, pp (remote). */
-static void conn_names(struct cub_tcp *c, uint32_t a[2], uint16_t p[2])
+ * the queries lock) into a, p (local) and pa, pp (remote), and its MSS
+ * and path MTU into p[2], p[3] (TCP_MAXSEG and IP_MTU from the start). */
+static void conn_names(struct cub_tcp *c, uint32_t a[2], uint16_t p[4])
 {
+	struct cub_tcp_info info;
+
 	a[0] = a[1] = 0;
-	p[0] = p[1] = 0;
+	p[0] = p[1] = p[2] = p[3] = 0;
 	(void)cub_tcp_local(c, &a[0], &p[0]);
 	(void)cub_tcp_peer(c, &a[1], &p[1]);
+	if (cub_tcp_info(c, &info) == 0) {
+		p[2] = info.snd_mss;
+		p[3] = info.pmtu;
+	}
 }
 
 /* Makes s the connected end of tn (irq off), named by a, p. */
 static void conn_join(struct cubi_sock *s, struct cubi_tcpnet *tn, const uint32_t a[2],
-		      const uint16_t p[2])
+		      const uint16_t p[4])
 {
+	s->mss = p[2];
+	s->pmtu = p[3];
 	if (s->in_table)
 		cubi_sock_unbind(s);	/* the stack picked the port */
 	s->addr = a[0];
@@ -50,7 +59,7 @@ int cubi_tcpnet_open(struct cubi_tcpnet *tn)
 {
 	int rc = cub_tcp_connect(cubi_netdev.nif, tn->dst, tn->dport, UINT64_MAX, &tn->c);
 	uint32_t a[2];
-	uint16_t p[2];
+	uint16_t p[4];
 	unsigned long irq;
 	struct cubi_sock *s;
 
@@ -162,7 +171,7 @@ static void adopt(struct cubi_tcpnet *ltn, struct cub_tcp *c)
 	struct cubi_sock *q = cubi_sock_new(CUBI_AF_INET, CUBI_SOCK_STREAM, 0), *l;
 	unsigned long irq;
 	uint32_t a[2];
-	uint16_t p[2];
+	uint16_t p[4];
 
 	conn_names(c, a, p);
 	irq = cub_arch_irq_save();

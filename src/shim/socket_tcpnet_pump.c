@@ -4,8 +4,9 @@
  * connection pump. Each round it takes what the stack received into the
  * socket's ring (the peer's FIN: end of file after it), hands what the
  * program wrote (out's ring) to the stack, our SHUT_WR as a FIN once
- * that ring is empty, and the keep-alive options when they change; a
- * reset or timeout becomes the socket's pending error. Once detached it
+ * that ring is empty, and the keep-alive options when they change, and
+ * copies the connection's MSS and path MTU into the socket (path_sync);
+ * a reset or timeout becomes the socket's pending error. Once detached it
  * sends what is left and closes (or resets) alone.
  *
  * Only the pump appends to an attached socket's ring and takes from
@@ -141,6 +142,24 @@ static void keepalive_sync(struct cubi_tcpnet *tn, const struct view *v)
 	cub_memcpy(tn->ka, v->ka, sizeof(tn->ka));
 }
 
+/* Copies the connection's MSS and path MTU into the socket (TCP_MAXSEG
+ * and IP_MTU read them there, socket_opt.c): after every round, so a
+ * path MTU an ICMP lowered shows from the pump's next wake-up. */
+static void path_sync(struct cubi_tcpnet *tn)
+{
+	struct cub_tcp_info info;
+	unsigned long irq;
+
+	if (cub_tcp_info(tn->c, &info))
+		return;
+	irq = cub_arch_irq_save();
+	if (tn->sock) {
+		tn->sock->mss = info.snd_mss;
+		tn->sock->pmtu = info.pmtu;
+	}
+	cub_arch_irq_restore(irq);
+}
+
 /* One round: 1 when something moved, 0 when the pump may sleep, -1 when
  * it should stop (detached, or the connection died). */
 static int conn_round(struct cubi_tcpnet *tn, const struct view *v, bool *eof, bool *fin)
@@ -219,6 +238,7 @@ void *cubi_tcpnet_pump(void *arg)
 
 		if (r < 0)
 			break;
+		path_sync(tn);
 		if (r == 0)
 			(void)cubi_file_wait(cubi_tcpnet_word(tn), seq, 0, "tcp pump");
 	}
