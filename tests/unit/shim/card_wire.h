@@ -2,9 +2,10 @@
  * card_wire.h - the shim's network card as interface A of an in-memory
  * wire (tests/unit/net/net_test.h), interface B the remote end, for the
  * tests of shim sockets that go through the card (test_shim_tcpnet,
- * test_shim_tcprst): up() starts the wire with a short TIME_WAIT and
- * makes A the shim's card; down() waits until both interfaces freed
- * every connection and listener they made, then stops the wire.
+ * test_shim_tcprst, test_shim_tcpmss): up() starts the wire with a
+ * short TIME_WAIT and makes A the shim's card; down() waits until both
+ * interfaces freed every connection and listener they made, then stops
+ * the wire.
  * Include once, after cmocka.h, netdev.h and net_test.h.
  */
 #ifndef SHIM_CARD_WIRE_H

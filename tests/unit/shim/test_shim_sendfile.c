@@ -46,6 +46,8 @@
 
 static char pat[20000], fill[RING + 4096], got[RING + 4096];
 
+#include "bytes.h"
+
 static long sendfile(int out, int in, size_t count)
 {
 	return SYS4(SYS_sendfile, out, in, NULL, count);
@@ -53,8 +55,7 @@ static long sendfile(int out, int in, size_t count)
 
 static void make_pattern(void)
 {
-	for (size_t i = 0; i < sizeof(pat); i++)
-		pat[i] = (char)(i * 7 + i / 251);
+	fill_pattern(pat, sizeof(pat));
 	memset(fill, 'F', sizeof(fill));
 }
 
@@ -80,24 +81,6 @@ static size_t leave_room(int r, int w, size_t room)
 	assert_int_equal(n, -CUB_EAGAIN);
 	assert_int_equal(SYS3(SYS_read, r, got, room), (long)room);
 	return total - room;
-}
-
-/* The next n bytes of fd (all there now) are want's. */
-static void expect_bytes(int fd, const char *want, size_t n)
-{
-	size_t have = 0;
-	long r = 0;
-
-	while (have < n && (r = SYS3(SYS_read, fd, got + have, n - have)) > 0)
-		have += (size_t)r;
-	assert_int_equal(have, n);
-	assert_memory_equal(got, want, n);
-}
-
-/* fd (non-blocking) has nothing to read now. */
-static void expect_empty(int fd)
-{
-	assert_int_equal(SYS3(SYS_read, fd, got, 1), -CUB_EAGAIN);
 }
 
 /* src (non-blocking, empty; w writes into it) into a pipe that fills up:

@@ -51,6 +51,8 @@
 
 static char pat[70000], got[70000];
 
+#include "bytes.h"
+
 static long splice(int in, int64_t *off_in, int out, int64_t *off_out, size_t len,
 		   unsigned flags)
 {
@@ -64,8 +66,7 @@ static long tee(int in, int out, size_t len, unsigned flags)
 
 static void make_pattern(void)
 {
-	for (size_t i = 0; i < sizeof(pat); i++)
-		pat[i] = (char)(i * 7 + i / 251);
+	fill_pattern(pat, sizeof(pat));
 }
 
 static void mkpipe(int p[2], int flags)
@@ -76,24 +77,6 @@ static void mkpipe(int p[2], int flags)
 static void put(int fd, const char *buf, size_t n)
 {
 	assert_int_equal(SYS3(SYS_write, fd, buf, n), (long)n);
-}
-
-/* The next n bytes of fd (all there now) are want's. */
-static void expect_bytes(int fd, const char *want, size_t n)
-{
-	size_t have = 0;
-	long r = 0;
-
-	while (have < n && (r = SYS3(SYS_read, fd, got + have, n - have)) > 0)
-		have += (size_t)r;
-	assert_int_equal(have, n);
-	assert_memory_equal(got, want, n);
-}
-
-/* fd (non-blocking) has nothing to read now. */
-static void expect_empty(int fd)
-{
-	assert_int_equal(SYS3(SYS_read, fd, got, 1), -CUB_EAGAIN);
 }
 
 static void nonblock_fd(int fd, bool on)

@@ -28,6 +28,7 @@
 #include "sys.h"
 #include "sock.h"
 #include "../net/net_test.h"
+#include "card_wire.h"
 
 #define IPPROTO_IP 0
 #define IP_MTU 14
@@ -150,36 +151,6 @@ static void test_loopback_clamped(void **state)
 }
 
 /* ------------------------------------------------------ the network card */
-
-static struct wire w;
-static struct cub_netif *B;
-
-static void up(void)
-{
-	struct cub_tcp_params fast = { .time_wait = 20 * MS };
-
-	assert_int_equal(wire_start(&w), 0);
-	B = &w.end[1].nif;
-	assert_int_equal(cub_tcp_set_params(&w.end[0].nif, &fast), 0);
-	assert_int_equal(cub_tcp_set_params(B, &fast), 0);
-	cubi_netdev = (struct cubi_netdev){ .nif = &w.end[0].nif, .addr = IP_A, .prefix = 24 };
-}
-
-static void down(void)
-{
-	for (int i = 0; i < 2000; i++) {
-		struct cub_netif_stats x, y;
-
-		cub_netif_stats(&w.end[0].nif, &x);
-		cub_netif_stats(B, &y);
-		if (x.tcp_freed == x.tcp_active_opens + x.tcp_passive_opens &&
-		    y.tcp_freed == y.tcp_active_opens + y.tcp_passive_opens)
-			break;
-		cub_sleep(MS);
-	}
-	memset(&cubi_netdev, 0, sizeof(cubi_netdev));
-	wire_stop(&w);
-}
 
 static void net_body(void)
 {

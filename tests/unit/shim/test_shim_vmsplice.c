@@ -30,6 +30,8 @@
 
 static char pat[40000], got[40000];
 
+#include "bytes.h"
+
 static long vmsplice(int fd, const struct iov *iov, unsigned long n, unsigned flags)
 {
 	return SYS4(SYS_vmsplice, fd, iov, n, flags);
@@ -37,24 +39,12 @@ static long vmsplice(int fd, const struct iov *iov, unsigned long n, unsigned fl
 
 static void make_pattern(void)
 {
-	for (size_t i = 0; i < sizeof(pat); i++)
-		pat[i] = (char)(i * 7 + i / 251);
+	fill_pattern(pat, sizeof(pat));
 }
 
 static void mkpipe(int p[2], int flags)
 {
 	assert_int_equal(SYS2(SYS_pipe2, p, flags), 0);
-}
-
-static void expect_bytes(int fd, const char *want, size_t n)
-{
-	size_t have = 0;
-	long r = 0;
-
-	while (have < n && (r = SYS3(SYS_read, fd, got + have, n - have)) > 0)
-		have += (size_t)r;
-	assert_int_equal(have, n);
-	assert_memory_equal(got, want, n);
 }
 
 static void into_pipe_body(void)
