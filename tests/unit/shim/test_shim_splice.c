@@ -1,15 +1,13 @@
 /*
- * test_shim_splice.c - F_GETPIPE_SZ / F_SETPIPE_SZ, splice and tee
- * through the dispatcher: a pipe's capacity (rounding, limits, -EBUSY,
- * the bytes kept across a resize of a wrapped ring); every splice
- * error in Linux's order; pipe to pipe (partial moves, empty and full
- * with and without SPLICE_F_NONBLOCK or O_NONBLOCK, end of file, EPIPE
- * and SIGPIPE, a blocked splice woken by a writer and one ended by a
- * signal); stream sockets into a pipe and out of it (AF_UNIX and
+ * test_shim_splice.c - splice and tee through the dispatcher: every
+ * splice error in Linux's order; pipe to pipe (partial moves, empty and
+ * full with and without SPLICE_F_NONBLOCK or O_NONBLOCK, end of file,
+ * EPIPE and SIGPIPE, a blocked splice woken by a writer and one ended by
+ * a signal); stream sockets into a pipe and out of it (AF_UNIX and
  * loopback TCP, as Go's TCPConn.ReadFrom does); regular files into and
  * out of a pipe at offsets and at the position; tee duplicating without
- * consuming; and a seeded random run of writes, reads, splices, tees
- * and resizes checked against a model of the bytes ($CUBRT_SEED).
+ * consuming. test_shim_pipesz.c has the pipe sizes,
+ * test_shim_splice_model.c the random run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,201 +27,7 @@
 #include "sock.h"
 #include "fresh.h"
 #include "sigpipe.h"
-
-#define SYS_splice 275
-#define SYS_tee 276
-#define SYS_eventfd2 290
-#define SYS_mknod 133
-#define F_SETPIPE_SZ 1031
-#define F_GETPIPE_SZ 1032
-#define SPLICE_F_MOVE 1
-#define SPLICE_F_NONBLOCK 2
-#define SPLICE_F_MORE 4
-#define SPLICE_F_GIFT 8
-#define O_RDONLY 0
-#define O_WRONLY 1
-#define O_RDWR 2
-#define O_CREAT 0100
-#define O_APPEND 02000
-#define O_PATH 010000000
-#define SIGUSR1 10
-#define CAP 16384		/* a new pipe's capacity (pipe_impl.h) */
-
-static char pat[70000], got[70000];
-
-#include "bytes.h"
-
-static long splice(int in, int64_t *off_in, int out, int64_t *off_out, size_t len,
-		   unsigned flags)
-{
-	return SYS6(SYS_splice, in, off_in, out, off_out, len, flags);
-}
-
-static long tee(int in, int out, size_t len, unsigned flags)
-{
-	return SYS4(SYS_tee, in, out, len, flags);
-}
-
-static void make_pattern(void)
-{
-	fill_pattern(pat, sizeof(pat));
-}
-
-static void mkpipe(int p[2], int flags)
-{
-	assert_int_equal(SYS2(SYS_pipe2, p, flags), 0);
-}
-
-static void put(int fd, const char *buf, size_t n)
-{
-	assert_int_equal(SYS3(SYS_write, fd, buf, n), (long)n);
-}
-
-static void nonblock_fd(int fd, bool on)
-{
-	assert_int_equal(SYS3(SYS_fcntl, fd, F_SETFL, on ? NB : 0), 0);
-}
-
-static long pipesz(int fd, long cmd, long arg)
-{
-	return SYS3(SYS_fcntl, fd, cmd, arg);
-}
-
-/* ------------------------------------------------------ pipe capacity */
-
-static void pipesz_body(void)
-{
-	int p[2], e;
-
-	mkpipe(p, NB);
-	assert_int_equal(pipesz(p[0], F_GETPIPE_SZ, 0), CAP);
-	assert_int_equal(pipesz(p[1], F_GETPIPE_SZ, 0), CAP);
-	/* rounded up to a power-of-two number of pages, one at least */
-	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, 0), 4096);
-	assert_int_equal(pipesz(p[0], F_GETPIPE_SZ, 0), 4096);
-	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, 5000), 8192);
-	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, 3 * 4096), 16384);
-	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, 1 << 20), 1 << 20);
-	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, (1 << 20) + 1), -CUB_EINVAL);
-	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, -1), -CUB_EINVAL);
-	assert_int_equal(pipesz(p[0], F_GETPIPE_SZ, 0), 1 << 20);
-	/* a grown pipe takes that many bytes, and no more */
-	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, 65536), 65536);
-	assert_int_equal(SYS3(SYS_write, p[1], pat, sizeof(pat)), 65536);
-	assert_int_equal(SYS3(SYS_write, p[1], pat, 1), -CUB_EAGAIN);
-	/* below the bytes in it: -EBUSY, nothing changes */
-	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, 32768), -CUB_EBUSY);
-	expect_bytes(p[0], pat, 65536);
-	/* the bytes of a wrapped ring stay, in order, across resizes */
-	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, 8192), 8192);
-	put(p[1], pat, 6000);
-	expect_bytes(p[0], pat, 5000);
-	put(p[1], pat + 6000, 5000);	/* wraps around the end */
-	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, 4096), -CUB_EBUSY);
-	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, 65536), 65536);
-	put(p[1], pat + 11000, 20000);
-	expect_bytes(p[0], pat + 5000, 26000);
-	put(p[1], pat, 3000);
-	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, 4096), 4096);
-	expect_bytes(p[0], pat, 3000);
-	expect_empty(p[0]);
-	/* not a pipe: -EBADF, as for a bad descriptor or an O_PATH end */
-	e = (int)SYS2(SYS_eventfd2, 0, 0);
-	assert_true(e >= 0);
-	assert_int_equal(pipesz(e, F_GETPIPE_SZ, 0), -CUB_EBADF);
-	assert_int_equal(pipesz(e, F_SETPIPE_SZ, 4096), -CUB_EBADF);
-	assert_int_equal(pipesz(999, F_GETPIPE_SZ, 0), -CUB_EBADF);
-	assert_int_equal(pipesz(-1, F_SETPIPE_SZ, 4096), -CUB_EBADF);
-	assert_int_equal(pipesz(1, F_GETPIPE_SZ, 0), -CUB_EBADF);	/* console */
-	int fds[] = { p[0], p[1], e };
-	closeall(3, fds);
-}
-
-static void test_pipesz(void **state)
-{
-	(void)state;
-	make_pattern();
-	run(pipesz_body);
-}
-
-static size_t heap_in_use(void)
-{
-	struct cub_heap_stats st;
-
-	cub_heap_stats(&st);
-	return st.in_use;
-}
-
-/* Memory follows the bytes, not the capacity: a pipe of 1 MiB costs no
- * heap while it holds at most 16 KiB, a block while it holds more, and
- * none again once emptied (Go sizes each pipe of its pool to 1 MiB). */
-static void lazy_body(void)
-{
-	int p[2];
-	size_t base;
-
-	mkpipe(p, NB);
-	base = heap_in_use();
-	assert_int_equal(pipesz(p[1], F_SETPIPE_SZ, 1 << 20), 1 << 20);
-	assert_int_equal(heap_in_use(), base);
-	put(p[1], pat, CAP);
-	assert_int_equal(heap_in_use(), base);
-	put(p[1], pat + CAP, 1);		/* 16 KiB + 1: a 32 KiB block */
-	assert_true(heap_in_use() >= base + 32768 && heap_in_use() < base + 40000);
-	put(p[1], pat + CAP + 1, 40000);	/* 64 KiB */
-	assert_true(heap_in_use() >= base + 65536 && heap_in_use() < base + 70000);
-	expect_bytes(p[0], pat, CAP + 40001);
-	assert_int_equal(heap_in_use(), base);	/* empty: the block went */
-	/* shrinking below the block with bytes in it: they move */
-	put(p[1], pat, 50000);
-	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, 20000), -CUB_EBUSY);
-	expect_bytes(p[0], pat, 30000);
-	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, 20000), 32768);
-	assert_true(heap_in_use() >= base + 32768 && heap_in_use() < base + 40000);
-	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, 0), -CUB_EBUSY);
-	expect_bytes(p[0], pat + 30000, 10000);
-	assert_int_equal(pipesz(p[0], F_SETPIPE_SZ, CAP), CAP);	/* into ring0 */
-	assert_int_equal(heap_in_use(), base);
-	expect_bytes(p[0], pat + 40000, 10000);
-	expect_empty(p[0]);
-	closeall(2, p);
-}
-
-static void test_pipesz_lazy(void **state)
-{
-	(void)state;
-	make_pattern();
-	run(lazy_body);
-}
-
-/* A named pipe (mkfifo) and a reopened end resize the same ring. */
-static void fifo_size_body(void)
-{
-	int r, w, rw;
-	char path[32];
-
-	assert_int_equal(SYS3(SYS_mknod, "/ff", 0010000 | 0600, 0), 0);
-	r = (int)SYS3(SYS_open, "/ff", O_RDONLY | NB, 0);
-	w = (int)SYS3(SYS_open, "/ff", O_WRONLY | NB, 0);
-	assert_true(r >= 0 && w >= 0);
-	assert_int_equal(pipesz(r, F_GETPIPE_SZ, 0), CAP);
-	assert_int_equal(pipesz(w, F_SETPIPE_SZ, 40000), 65536);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", w);
-	rw = (int)SYS3(SYS_open, path, O_RDWR, 0);
-	assert_true(rw >= 0);
-	assert_int_equal(pipesz(rw, F_GETPIPE_SZ, 0), 65536);
-	put(w, pat, 30000);
-	expect_bytes(r, pat, 30000);
-	int fds[] = { r, w, rw };
-	closeall(3, fds);
-}
-
-static void test_pipesz_fifo(void **state)
-{
-	(void)state;
-	make_pattern();
-	run_fresh_proc(fifo_size_body);
-}
+#include "splice_util.h"
 
 /* ------------------------------------------------------ splice errors */
 
@@ -588,134 +392,9 @@ static void test_splice_files(void **state)
 	run_fresh(files_body, false);
 }
 
-/* ------------------------------------------------------ random model */
-
-/* A model of two pipes' bytes: splices, tees, writes, reads and resizes
- * at random, every byte checked. */
-struct model {
-	int fd[2][2];
-	unsigned char q[2][1 << 17];
-	size_t len[2], cap[2];
-};
-
-static struct model m;
-
-static unsigned char buf[8192];
-
-static void model_write(int i, size_t n, unsigned seed)
-{
-	long r;
-
-	for (size_t k = 0; k < n; k++)
-		buf[k] = (unsigned char)(seed + k * 13);
-	r = SYS3(SYS_write, m.fd[i][1], buf, n);
-	if (m.len[i] == m.cap[i] || (n <= 4096 && m.cap[i] - m.len[i] < n)) {
-		assert_int_equal(r, -CUB_EAGAIN);
-		return;
-	}
-	assert_int_equal(r, (long)CUB_MIN(n, m.cap[i] - m.len[i]));
-	memcpy(m.q[i] + m.len[i], buf, (size_t)r);
-	m.len[i] += (size_t)r;
-}
-
-static void model_read(int i, size_t n)
-{
-	long r = SYS3(SYS_read, m.fd[i][0], buf, n);
-	size_t k = CUB_MIN(n, m.len[i]);
-
-	if (!k) {
-		assert_int_equal(r, -CUB_EAGAIN);
-		return;
-	}
-	assert_int_equal(r, (long)k);
-	assert_memory_equal(buf, m.q[i], k);
-	memmove(m.q[i], m.q[i] + k, m.len[i] - k);
-	m.len[i] -= k;
-}
-
-static void model_move(int i, size_t n, bool consume)
-{
-	int j = !i;
-	long r = consume ? splice(m.fd[i][0], NULL, m.fd[j][1], NULL, n, SPLICE_F_NONBLOCK)
-			 : tee(m.fd[i][0], m.fd[j][1], n, SPLICE_F_NONBLOCK);
-	size_t k = CUB_MIN(n, CUB_MIN(m.len[i], m.cap[j] - m.len[j]));
-
-	if (!k) {
-		assert_int_equal(r, -CUB_EAGAIN);
-		return;
-	}
-	assert_int_equal(r, (long)k);
-	memcpy(m.q[j] + m.len[j], m.q[i], k);
-	m.len[j] += k;
-	if (consume) {
-		memmove(m.q[i], m.q[i] + k, m.len[i] - k);
-		m.len[i] -= k;
-	}
-}
-
-static void model_resize(int i, size_t want)
-{
-	size_t cap = 4096;
-	long r = pipesz(m.fd[i][rand() & 1], F_SETPIPE_SZ, (long)want);
-
-	while (cap < want)
-		cap <<= 1;
-	if (cap < m.len[i]) {
-		assert_int_equal(r, -CUB_EBUSY);
-		return;
-	}
-	assert_int_equal(r, (long)cap);
-	m.cap[i] = cap;
-}
-
-static void model_body(void)
-{
-	const char *env = getenv("CUBRT_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : 12345;
-
-	printf("seed %u (CUBRT_SEED)\n", seed);
-	srand(seed);
-	for (int i = 0; i < 2; i++) {
-		mkpipe(m.fd[i], NB);
-		m.len[i] = 0;
-		m.cap[i] = CAP;
-	}
-	for (int step = 0; step < 20000; step++) {
-		int i = rand() & 1, op = rand() % 10;
-		size_t n = 1 + (size_t)rand() % (rand() % 4 ? 600 : 8192);
-
-		if (op < 3)
-			model_write(i, n, (unsigned)step);
-		else if (op < 5)
-			model_read(i, n);
-		else if (op < 7)
-			model_move(i, n * 4, true);
-		else if (op < 9)
-			model_move(i, n, false);
-		else if (rand() % 8 == 0)
-			model_resize(i, (size_t)1 << (12 + rand() % 6));
-		assert_int_equal(pipesz(m.fd[i][0], F_GETPIPE_SZ, 0), (long)m.cap[i]);
-	}
-	for (int i = 0; i < 2; i++) {
-		while (m.len[i])
-			model_read(i, 8192);
-		expect_empty(m.fd[i][0]);
-		closeall(2, m.fd[i]);
-	}
-}
-
-static void test_splice_model(void **state)
-{
-	(void)state;
-	run(model_body);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pipesz),
-		cmocka_unit_test(test_pipesz_lazy),
-		cmocka_unit_test(test_pipesz_fifo),
 		cmocka_unit_test(test_splice_errors),
 		cmocka_unit_test(test_splice_pipes),
 		cmocka_unit_test(test_splice_blocking),
@@ -723,7 +402,6 @@ int main(void)
 		cmocka_unit_test(test_splice_unix),
 		cmocka_unit_test(test_splice_tcp),
 		cmocka_unit_test(test_splice_files),
-		cmocka_unit_test(test_splice_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
