@@ -94,6 +94,21 @@ static void pmtu_resend(struct cub_tcp *c)
 	cubi_tcp_output(c);
 }
 
+/* The quoted segment (seq, qlen bytes of IP datagram) still holds bytes
+ * in flight: it starts before snd_max and ends after snd_una. RFC 5927
+ * asks for seq within snd_una..snd_max; a segment that begins below
+ * snd_una is accepted too when its end is above it: a resend from an
+ * older snd_una whose ACK overtook the report (the rest of it is still
+ * unacknowledged, and ignoring the report would leave it to the RTO).
+ * The payload is taken as at most qlen - 40 (IP and TCP headers of 20
+ * bytes at least). */
+static bool quotes_flight(const struct cub_tcp *c, uint32_t seq, uint16_t qlen)
+{
+	uint32_t len = qlen > TCP_IP_HLEN ? qlen - TCP_IP_HLEN : 0;
+
+	return SEQ_LT(seq, c->snd_max) && SEQ_GT(seq + len, c->snd_una);
+}
+
 int cubi_tcp_icmp_too_big(struct cub_netif *nif, cub_ip4_t raddr,
 			  uint16_t rport, uint16_t lport, uint32_t seq,
 			  uint16_t mtu, uint16_t qlen)
@@ -102,7 +117,7 @@ int cubi_tcp_icmp_too_big(struct cub_netif *nif, cub_ip4_t raddr,
 	uint16_t m = cubi_pmtu_guess(mtu, qlen);
 	bool nodf = false;
 
-	if (!c || SEQ_LT(seq, c->snd_una) || SEQ_GEQ(seq, c->snd_max))
+	if (!c || !quotes_flight(c, seq, qlen))
 		return -1;
 	if (m == 0 || m >= qlen)
 		return 0;		/* it fitted: not believed */

@@ -178,7 +178,8 @@ static void test_pmtu_lowers_mss_and_resends(void **state)
 	run(lower_main);
 }
 
-static void quote_seq_low(uint8_t *q) { t_put32(q + 24, t_get32(q + 24) - 1); }
+/* A segment ending where snd_una is: every byte of it acknowledged. */
+static void quote_seq_low(uint8_t *q) { t_put32(q + 24, t_get32(q + 24) - SMSS); }
 static void quote_seq_high(uint8_t *q) { t_put32(q + 24, t_get32(q + 24) + 5 * SMSS); }
 static void quote_sport(uint8_t *q) { q[21] ^= 1; }
 static void quote_raddr(uint8_t *q) { q[19] ^= 4; }
@@ -202,7 +203,7 @@ static void *bogus_main(void *arg)
 	/* The first is ACKed: a report about it is outside the flight. */
 	peer_opt(P0, a_iss + 1 + SMSS, 0x10, 65535, NULL, 0, NULL, 0);
 	too_big_about(from - 2, 1000, NULL);
-	too_big_about(from - 1, 1000, quote_seq_low);	/* below snd_una */
+	too_big_about(from - 1, 1000, quote_seq_low);	/* ends at snd_una */
 	too_big_about(from - 1, 1000, quote_seq_high);	/* beyond snd_max */
 	too_big_about(from - 1, 1000, quote_sport);	/* no connection */
 	too_big_about(from - 1, 1000, quote_raddr);
@@ -231,6 +232,44 @@ static void test_pmtu_bogus_reports_ignored(void **state)
 {
 	(void)state;
 	run(bogus_main);
+}
+
+/* A report about a resend that began below snd_una, its ACK having
+ * overtaken the report: the rest of it is still in flight, so the
+ * report is believed and the flight resent at once (model_tcp seed 6239
+ * in reorder mode waited for the RTO instead). */
+static void *partly_acked_main(void *arg)
+{
+	struct cub_netif_stats s;
+	struct cub_tcp *c;
+	unsigned from;
+
+	(void)arg;
+	fill_data();
+	start_with(&fast);
+	c = hand_open(opt_all, sizeof opt_all);
+	peer_opt(P0, a_iss + 1, 0x10, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(cub_tcp_send(c, data, 2 * SMSS, 0), 2 * SMSS);
+	wire_settle(&W);
+	from = ncap;
+	peer_opt(P0, a_iss + 1 + SMSS / 2, 0x10, 65535, NULL, 0, NULL, 0);
+	too_big_about(from - 2, 1000, NULL);	/* the first: half ACKed */
+	s = if_stats(A);
+	assert_int_equal(s.icmp_err_unmatched, 0);
+	assert_int_equal(s.tcp_pmtu_lowered, 1);
+	assert_int_equal(info_of(c).pmtu, 1000);
+	assert_int_equal(info_of(c).snd_mss, 960);
+	assert_true(ncap > from);		/* resent at once */
+	assert_int_equal(if_stats(A).tcp_timeouts, 0);
+	assert_int_equal(cub_tcp_abort(c), 0);
+	stop();
+	return NULL;
+}
+
+static void test_pmtu_partly_acked_believed(void **state)
+{
+	(void)state;
+	run(partly_acked_main);
 }
 
 /* A report below the floor: 552 and no DF from then on; then a lower
@@ -362,6 +401,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pmtu_lowers_mss_and_resends),
 		cmocka_unit_test(test_pmtu_bogus_reports_ignored),
+		cmocka_unit_test(test_pmtu_partly_acked_believed),
 		cmocka_unit_test(test_pmtu_floor_and_plateaus),
 		cmocka_unit_test(test_pmtu_at_floor_df_off),
 		cmocka_unit_test(test_pmtu_report_about_syn),
