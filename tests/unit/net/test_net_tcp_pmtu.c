@@ -185,6 +185,22 @@ static void quote_sport(uint8_t *q) { q[21] ^= 1; }
 static void quote_raddr(uint8_t *q) { q[19] ^= 4; }
 static void quote_len_68(uint8_t *q) { t_put16(q + 2, 68); }
 
+/* A connection with two full segments in flight, captured before
+ * *from. */
+static struct cub_tcp *two_in_flight(unsigned *from)
+{
+	struct cub_tcp *c;
+
+	fill_data();
+	start_with(&fast);
+	c = hand_open(opt_all, sizeof opt_all);
+	peer_opt(P0, a_iss + 1, 0x10, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(cub_tcp_send(c, data, 2 * SMSS, 0), 2 * SMSS);
+	wire_settle(&W);
+	*from = ncap;
+	return c;
+}
+
 /* Reports that must change nothing. */
 static void *bogus_main(void *arg)
 {
@@ -193,13 +209,7 @@ static void *bogus_main(void *arg)
 	unsigned from;
 
 	(void)arg;
-	fill_data();
-	start_with(&fast);
-	c = hand_open(opt_all, sizeof opt_all);
-	peer_opt(P0, a_iss + 1, 0x10, 65535, NULL, 0, NULL, 0);
-	assert_int_equal(cub_tcp_send(c, data, 2 * SMSS, 0), 2 * SMSS);
-	wire_settle(&W);
-	from = ncap;
+	c = two_in_flight(&from);
 	/* The first is ACKed: a report about it is outside the flight. */
 	peer_opt(P0, a_iss + 1 + SMSS, 0x10, 65535, NULL, 0, NULL, 0);
 	too_big_about(from - 2, 1000, NULL);
@@ -245,13 +255,7 @@ static void *partly_acked_main(void *arg)
 	unsigned from;
 
 	(void)arg;
-	fill_data();
-	start_with(&fast);
-	c = hand_open(opt_all, sizeof opt_all);
-	peer_opt(P0, a_iss + 1, 0x10, 65535, NULL, 0, NULL, 0);
-	assert_int_equal(cub_tcp_send(c, data, 2 * SMSS, 0), 2 * SMSS);
-	wire_settle(&W);
-	from = ncap;
+	c = two_in_flight(&from);
 	peer_opt(P0, a_iss + 1 + SMSS / 2, 0x10, 65535, NULL, 0, NULL, 0);
 	too_big_about(from - 2, 1000, NULL);	/* the first: half ACKed */
 	s = if_stats(A);

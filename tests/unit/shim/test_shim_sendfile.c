@@ -198,16 +198,6 @@ static void *blocked_sendfile(void *count)
 	return (void *)sendfile(bd[1], bs[0], (size_t)count);
 }
 
-static void set_usr1(uint64_t handler)
-{
-	struct { uint64_t handler, flags, restorer, mask; } act = {
-		handler, 0x04000000 /* SA_RESTORER */, 0x2222000, 0 };
-	uint64_t none = 0;
-
-	assert_int_equal(SYS4(SYS_rt_sigprocmask, 2, &none, NULL, 8), 0);
-	assert_int_equal(SYS4(SYS_rt_sigaction, SIGUSR1, &act, NULL, 8), 0);
-}
-
 /* A blocking destination: the call waits for room; a signal then ends it
  * with what went out, and the source keeps the rest. */
 static void blocking_dest_body(void)
@@ -216,7 +206,7 @@ static void blocking_dest_body(void)
 	size_t held;
 	void *res;
 
-	set_usr1(0x1111000);
+	set_action_unblocked(SIGUSR1, 0x1111000);
 	mkpipe(bs);
 	mkpipe(bd);
 	assert_int_equal(SYS3(SYS_write, bs[1], pat, 10000), 10000);
@@ -252,7 +242,7 @@ static void blocking_dest_body(void)
 	expect_bytes(bd[0], pat, 10);
 	closeall(2, bs);
 	closeall(2, bd);
-	set_usr1(0);
+	set_action_unblocked(SIGUSR1, 0);
 }
 
 static void test_sendfile_blocking_dest(void **state)

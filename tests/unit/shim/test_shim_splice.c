@@ -162,16 +162,6 @@ static void *blocked_tee(void *len)
 	return (void *)tee(bp[0], bq[1], (size_t)len, 0);
 }
 
-static void set_usr1(uint64_t handler)
-{
-	struct { uint64_t handler, flags, restorer, mask; } act = {
-		handler, 0x04000000 /* SA_RESTORER */, 0x2222000, 0 };
-	uint64_t none = 0;
-
-	assert_int_equal(SYS4(SYS_rt_sigprocmask, 2, &none, NULL, 8), 0);
-	assert_int_equal(SYS4(SYS_rt_sigaction, SIGUSR1, &act, NULL, 8), 0);
-}
-
 /* Blocking: an empty source waits for a writer, a full destination for
  * a reader; a signal ends the wait with -EINTR. */
 static void blocking_body(void)
@@ -179,7 +169,7 @@ static void blocking_body(void)
 	struct cub_coro *co;
 	void *res;
 
-	set_usr1(0x1111000);
+	set_action_unblocked(SIGUSR1, 0x1111000);
 	mkpipe(bp, 0);
 	mkpipe(bq, 0);
 	assert_int_equal(cub_coro_spawn(&co, blocked_splice, (void *)500, NULL), 0);
@@ -215,7 +205,7 @@ static void blocking_body(void)
 	assert_true(signal_taken(SIGUSR1));
 	closeall(2, bp);
 	closeall(2, bq);
-	set_usr1(0);
+	set_action_unblocked(SIGUSR1, 0);
 }
 
 static void test_splice_blocking(void **state)
