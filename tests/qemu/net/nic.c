@@ -128,6 +128,29 @@ static void test_info(void)
 		   found);
 }
 
+/*
+ * A reply that recv takes while its interrupt is still on the way draws
+ * no notify: the handler finds nothing pending (arch.h promises a notify
+ * only for frames recv has not taken). So when the first reply drew
+ * none, one more is asked for and nothing is received until its notify
+ * comes (within 3 s: a lost interrupt fails here), as e1000.c does.
+ */
+static void expect_notify(void)
+{
+	uint64_t deadline = cub_time_now() + 3000 * MS;
+
+	if (notified)
+		return;
+	send_arp();
+	while (!notified && cub_time_now() < deadline) {
+		cub_timer_start(&timer, deadline);
+		cub_irq_event_wait(&ev);
+		cub_timer_stop(&timer);
+	}
+	CHECK(notified > 0);
+	wait_frame(arp_reply, 3000, "ARP reply from 10.0.2.2");
+}
+
 static void test_arp(void)
 {
 	int n;
@@ -139,18 +162,7 @@ static void test_arp(void)
 	cub_printk("arp: 10.0.2.2 is at %02x:%02x:%02x:%02x:%02x:%02x "
 		   "(%d-byte reply)\n", gw_mac[0], gw_mac[1], gw_mac[2],
 		   gw_mac[3], gw_mac[4], gw_mac[5], n);
-	/* A reply that recv takes while its interrupt is still on the way
-	 * draws no notify: the handler finds nothing pending (arch.h
-	 * promises a notify only for frames recv has not taken). So a
-	 * missing notify is asked for again, up to four more replies: one
-	 * of them arrives while the test waits (a lost interrupt would
-	 * lose them all). */
-	for (int i = 0; i < 4 && !notified; i++) {
-		cub_sleep(100 * MS);
-		send_arp();
-		wait_frame(arp_reply, 3000, "ARP reply from 10.0.2.2");
-	}
-	CHECK(notified > 0);
+	expect_notify();
 }
 
 #define PING_ID 0x4321
@@ -363,10 +375,10 @@ static int test_two(void)
 		CHECK_EQ(cub_arch_nic_set_notify(cur, on_frame, &ev), 0);
 		send_arp();
 		wait_frame(arp_reply, 3000, "ARP reply from 10.0.2.2");
-		CHECK(notified > 0);
+		expect_notify();
 		CHECK_EQ(cub_arch_nic_set_notify(cur, NULL, NULL), 0);
 		CHECK_EQ(cub_arch_nic_stats(cur, &st), 0);
-		CHECK(st.tx_frames == 1 && st.rx_frames >= 1 && st.interrupts > 0);
+		CHECK(st.tx_frames >= 1 && st.rx_frames >= 1 && st.interrupts > 0);
 	}
 	cub_printk("two NICs: each got its ARP reply through its own "
 		   "interrupt: ok\n");
