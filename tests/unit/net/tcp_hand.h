@@ -15,6 +15,7 @@
 #define PPORT 7777			/* the hand-played peer's port */
 
 static struct wire_frame cap[256];
+static uint64_t cap_at[256];		/* when A sent cap[i] (cub_time_now) */
 static unsigned ncap;
 
 static inline bool capture(struct wire *w, struct wire_frame *f)
@@ -22,8 +23,10 @@ static inline bool capture(struct wire *w, struct wire_frame *f)
 	(void)w;
 	if (f->to != 1 || f->data[23] != 6)
 		return true;
-	if (ncap < 256)
+	if (ncap < 256) {
+		cap_at[ncap] = cub_time_now();
 		cap[ncap++] = *f;
+	}
 	return false;
 }
 
