@@ -5,24 +5,32 @@ package, run on cubrt: the test binary (`go test -c`) built into IMAGE by
 working directory, as `go test` runs it.
 
 usage: gopkg_host.py RUNNER IMAGE PACKAGE EXCLUDES [--tree DIR]... [--cwd DIR]
-                     [--files DIR]... [--timeout SEC] [--mem SIZE] [GUEST-ARG ...]
+                     [--only REGEX] [--files DIR]... [--timeout SEC] [--mem SIZE]
+                     [GUEST-ARG ...]
 
   --tree DIR   packs the host's DIR (absolute) into a cpio archive at the
                same path (the package's directory, its testdata/ with it)
   --cwd DIR    the program starts in DIR (CUBRT_CWD=DIR, docs/shim.md)
+  --only REGEX runs only the names REGEX matches whole (Python syntax): a
+               package too big for one test's time is split into tests
+               over complementary regexes, e.g. Test[A-R].* and
+               (?!Test[A-R]).*
   --files, --mem, --timeout go to the runner (scripts/run)
 
   1. boots IMAGE -test.list . for the names of its tests, examples and
      fuzz targets (whose seed corpora run as tests);
   2. drops the names that EXCLUDES (gopkg_exclude.txt) lists for PACKAGE:
      lines "PACKAGE REGEX  # reason", REGEX matching whole names; an
-     exclusion that matches no name is an error (a stale list);
+     exclusion that matches no name is an error (a stale list; checked
+     against all the names, --only or not); with --only, keeps only the
+     names it matches (none is an error: a stale split);
   3. boots IMAGE -test.short -test.v -test.run '^(A|B|...)$' GUEST-ARGS
      for the rest, as many names per boot as cubrt's 1 KiB command line
      holds (Go 1.19's -test.run cannot exclude, and has no -test.skip).
 Every boot must exit 0 with Go's verdict PASS, having run all its names,
 with no "--- FAIL" and no "unimplemented syscall". Prints one summary line
     gopkg PACKAGE: N run, P passed, S skipped, E excluded (B boots)
+(with --only: "gopkg PACKAGE (only REGEX): N run, ..., O in other parts, ...")
 or, after all the boots, the failed ones and exits non-zero.
 """
 import atexit, os, re, shutil, subprocess, sys, tempfile, time
@@ -39,13 +47,16 @@ def parse(argv):
     if len(argv) < 5:
         usage()
     opts = {"runner": argv[1], "image": argv[2], "pkg": argv[3],
-            "excludes": argv[4], "run": [], "guest": [], "timeout": "120", "trees": []}
+            "excludes": argv[4], "run": [], "guest": [], "timeout": "120", "trees": [],
+            "only": None}
     rest = argv[5:]
     while rest:
         a = rest.pop(0)
-        if a in ("--files", "--mem", "--timeout", "--tree", "--cwd") and rest:
+        if a in ("--files", "--mem", "--timeout", "--tree", "--cwd", "--only") and rest:
             v = rest.pop(0)
-            if a == "--timeout":
+            if a == "--only":
+                opts["only"] = re.compile(v)
+            elif a == "--timeout":
                 opts["timeout"] = v
             elif a == "--tree":
                 opts["trees"].append(v)
@@ -142,6 +153,10 @@ def check(o, out, rc, part, nran, nwant):
     return []
 
 
+def excl_names(found, excl):
+    return [n for n in found if any(r.fullmatch(n) for r in excl)]
+
+
 def main():
     o = parse(sys.argv)
     if o["trees"]:
@@ -155,6 +170,14 @@ def main():
         if not any(r.fullmatch(n) for n in found):
             sys.exit("FAIL: %s: the exclusion %s matches no test" % (o["pkg"], r.pattern))
     todo = [n for n in found if not any(r.fullmatch(n) for r in excl)]
+    what, others = o["pkg"], ""
+    if o["only"]:
+        mine = [n for n in todo if o["only"].fullmatch(n)]
+        if not mine:
+            sys.exit("FAIL: %s: --only %s matches no test" % (o["pkg"], o["only"].pattern))
+        what = "%s (only %s)" % (o["pkg"], o["only"].pattern)
+        others = ", %d in other parts" % (len(todo) - len(mine))
+        todo = mine
     room = CMDLINE - len(FIXED) - len(" ".join(o["guest"])) - 2
     passed = skipped = boots = 0
     failed = []
@@ -169,8 +192,8 @@ def main():
                         ran, len(part))
     if failed:
         sys.exit("FAIL: " + "\nFAIL: ".join(failed))
-    print("gopkg %s: %d run, %d passed, %d skipped, %d excluded (%d boots)" %
-          (o["pkg"], len(todo), passed, skipped, len(found) - len(todo), boots))
+    print("gopkg %s: %d run, %d passed, %d skipped, %d excluded%s (%d boots)" %
+          (what, len(todo), passed, skipped, len(excl_names(found, excl)), others, boots))
 
 
 main()
