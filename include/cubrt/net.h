@@ -235,6 +235,9 @@ struct cub_netif_stats {
 	uint64_t tcp_pmtu_lowered;	/* ICMP "fragmentation needed" that
 					 * lowered a connection's path MTU
 					 * (also in icmp_err_reported) */
+	uint64_t tcp_pmtu_raised;	/* connections whose lowered path MTU
+					 * went back up when its cache entry
+					 * expired (RFC 1191 6.3) */
 };
 
 /*
@@ -459,12 +462,19 @@ int cub_ip4_set_reasm_timeout(struct cub_netif *nif, uint64_t timeout_ns);
  * a connection to that destination opened meanwhile starts from it
  * (its MSS at once, when the peer's SYN or SYN-ACK comes). When an
  * entry expires, new connections start at 1500 again (RFC 1191's way
- * to find a path that grew); live connections keep their own estimate.
+ * to find a path that grew), and so do live connections whose estimate
+ * came from it (tcp_pmtu.c looks again when it would expire: a report
+ * that renewed it meanwhile keeps them low a lifetime longer). The
+ * estimate of a path that is still small falls again at the next
+ * report: a lifetime is the least time between two rises.
  * cub_netif_configure empties it.
  */
 /* CUB_PMTU_CACHE_SIZE, CUB_PMTU_TTL_NS: at the top. */
 
-/* The lifetime of new and existing entries (0: CUB_PMTU_TTL_NS).
+/* The lifetime of new and existing entries (0: CUB_PMTU_TTL_NS);
+ * a live connection whose estimate came from an entry looks at it
+ * again when the lifetime in force then says it expires (a shorter
+ * lifetime set later reaches it at that look, not sooner).
  * 0 or -CUB_EINVAL (NULL nif). Contexts: task. */
 int cub_pmtu_set_ttl(struct cub_netif *nif, uint64_t ttl_ns);
 
@@ -784,9 +794,12 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * the connection's estimate (1500 at first) and the quoted datagram's
  * length lowers the send MSS to that MTU - 40 and resends what is in
  * flight at once in segments of the new size (MTU 0: RFC 1191's
- * plateaus; below 552: 552 and no DF from then on); never raised
- * (cub_tcp_info: pmtu, pmtu_nodf); kept 10 minutes per destination for
- * the next connections (cub_pmtu_get).
+ * plateaus; below 552: 552 and no DF from then on); kept 10 minutes
+ * per destination for the next connections (cub_pmtu_get); when that
+ * entry expires, the connection's estimate goes back up to 1500 and
+ * the next full segment tries it (RFC 1191 6.3; tcp_pmtu_raised), at
+ * most once per lifetime after a lowering (cub_tcp_info: pmtu,
+ * pmtu_nodf).
  *
  * Errors of a connection (-CUB_ECONNRESET: the peer reset it;
  * -CUB_ECONNREFUSED: a RST answered our SYN; -CUB_ETIMEDOUT: the peer
@@ -802,6 +815,8 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * calls block only in condition waits, which release it. Contexts: task.
  */
 #define CUB_TCP_MSS 1460		/* 1500 - 20 (IPv4) - 20 (TCP) */
+#define CUB_TCP_MSS_MIN 88		/* the least user MSS (Linux's
+					 * TCP_MIN_MSS) */
 #define CUB_TCP_SNDBUF (64u * 1024)	/* default ring sizes */
 #define CUB_TCP_RCVBUF (64u * 1024)
 #define CUB_TCP_BUF_MIN (4u * 1024)	/* bounds of params.sndbuf/rcvbuf */
@@ -876,6 +891,27 @@ int cub_tcp_accept(struct cub_tcp *l, struct cub_tcp **conn,
  */
 int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
 		    uint64_t timeout_ns, struct cub_tcp **out);
+
+/*
+ * As cub_tcp_connect, with a user MSS (Linux's TCP_MAXSEG set before
+ * connect; 0: none, else at least CUB_TCP_MSS_MIN, or -CUB_EINVAL): the
+ * MSS our SYN announces is min(mss, CUB_TCP_MSS) and the peer's is
+ * taken as at most mss, so no segment either way carries more than mss
+ * bytes (options included), whatever the path MTU (which still lowers
+ * it, and going back up never passes it). Contexts: task (blocks).
+ */
+int cub_tcp_connect_mss(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
+			uint16_t mss, uint64_t timeout_ns, struct cub_tcp **out);
+
+/*
+ * The user MSS of listener l's future connections (as
+ * cub_tcp_connect_mss's, for the SYN-ACK and the peer's SYN; those
+ * already queued keep theirs). 0 removes it. 0; -CUB_EINVAL (NULL, not
+ * a listener, 1..CUB_TCP_MSS_MIN-1); -CUB_EBADF (closed). A connection
+ * has no such call: as on Linux, an MSS set after the handshake does
+ * not change what is sent. Contexts: task.
+ */
+int cub_tcp_set_mss(struct cub_tcp *l, uint16_t mss);
 
 /*
  * Queues up to len bytes of buf for sending, blocking while the send

@@ -127,9 +127,11 @@ int cubi_net_nexthop_mac(struct cub_netif *nif, cub_ip4_t dst, uint8_t mac[6],
 int cubi_ip4_output(struct cub_netif *nif, uint8_t *frame, size_t l4len,
 		    const uint8_t dst_mac[6], cub_ip4_t dst, uint8_t proto);
 /* pmtu_cache.c (nif->lock held): the cached estimate for dst
- * (CUB_IP4_MTU: none, or expired), whether it goes without DF; an
+ * (CUB_IP4_MTU: none, or expired), whether it goes without DF and when
+ * it expires (*until, cub_time_now's clock; 0 with CUB_IP4_MTU); an
  * estimate learnt (or confirmed) now; all forgotten. */
-uint16_t cubi_pmtu_find(struct cub_netif *nif, cub_ip4_t dst, bool *nodf);
+uint16_t cubi_pmtu_find(struct cub_netif *nif, cub_ip4_t dst, bool *nodf,
+			uint64_t *until);
 void cubi_pmtu_note(struct cub_netif *nif, cub_ip4_t dst, uint16_t mtu,
 		    bool nodf);
 void cubi_pmtu_flush(struct cub_netif *nif);

@@ -13,7 +13,10 @@
  * and the path is taken to be 1500 again (RFC 1191's way of noticing a
  * path that grew: the next too-big segment is reported again). A new
  * destination takes a free or expired entry, else the oldest.
- * Nothing here lowers a live connection: each keeps its own estimate.
+ * Nothing here changes a live connection: each keeps its own estimate,
+ * and looks here again when the entry that estimate came from would
+ * expire (cubi_pmtu_find's *until, tcp_pmtu.c's raise): the cache is
+ * what says whether the path is still taken to be small.
  */
 #include <cubrt/time.h>
 
@@ -31,11 +34,13 @@ static bool live(const struct cub_netif *nif, const struct cubi_pmtu_entry *e,
 }
 
 /* Contexts: task, nif->lock held. */
-uint16_t cubi_pmtu_find(struct cub_netif *nif, cub_ip4_t dst, bool *nodf)
+uint16_t cubi_pmtu_find(struct cub_netif *nif, cub_ip4_t dst, bool *nodf,
+			uint64_t *until)
 {
 	uint64_t now = cub_time_now();
 
 	*nodf = false;
+	*until = 0;
 	for (unsigned i = 0; i < CUB_PMTU_CACHE_SIZE; i++) {
 		struct cubi_pmtu_entry *e = &nif->pmtu[i];
 
@@ -46,6 +51,7 @@ uint16_t cubi_pmtu_find(struct cub_netif *nif, cub_ip4_t dst, bool *nodf)
 			break;
 		}
 		*nodf = e->nodf;
+		*until = e->at + ttl_of(nif);
 		return e->mtu;
 	}
 	return CUB_IP4_MTU;
@@ -95,12 +101,13 @@ int cub_pmtu_set_ttl(struct cub_netif *nif, uint64_t ttl_ns)
 /* Contexts: task. Locks: takes nif->lock. */
 int cub_pmtu_get(struct cub_netif *nif, cub_ip4_t dst, uint16_t *mtu)
 {
+	uint64_t until;
 	bool nodf;
 
 	if (!nif || !mtu)
 		return -CUB_EINVAL;
 	cub_mutex_lock(&nif->lock);
-	*mtu = cubi_pmtu_find(nif, dst, &nodf);
+	*mtu = cubi_pmtu_find(nif, dst, &nodf, &until);
 	cub_mutex_unlock(&nif->lock);
 	return 0;
 }

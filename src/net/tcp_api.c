@@ -195,7 +195,8 @@ int cub_tcp_accept(struct cub_tcp *l, struct cub_tcp **conn,
 /* A new block in SYN_SENT towards dst:port, its next hop resolved. The
  * caller is counted in (users) so that it cannot be freed under it. */
 static int connect_start(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
-			 uint64_t timeout_ns, struct cub_tcp **out)
+			 uint16_t mss, uint64_t timeout_ns,
+			 struct cub_tcp **out)
 {
 	struct cub_tcp *c;
 	int r;
@@ -214,6 +215,7 @@ static int connect_start(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
 	c->raddr = dst;
 	c->rport = port;
 	c->laddr = nif->addr;
+	c->user_mss = mss;		/* our SYN's MSS, the peer's bound */
 	c->state = TCP_SYN_SENT;	/* holds the port while resolving */
 	*out = c;
 	if (!c->lport)
@@ -231,19 +233,19 @@ static int connect_start(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
 }
 
 /* Contexts: task. Locks: takes nif->lock (released while waiting). */
-int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
-		    uint64_t timeout_ns, struct cub_tcp **out)
+int cub_tcp_connect_mss(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
+			uint16_t mss, uint64_t timeout_ns, struct cub_tcp **out)
 {
 	struct cub_tcp *c = NULL;
 	uint64_t deadline;
 	int r;
 
 	if (!nif || !out || !dst || !port || dst == CUB_IP4_BROADCAST ||
-	    ip4_is_multicast(dst))
+	    ip4_is_multicast(dst) || (mss && mss < CUB_TCP_MSS_MIN))
 		return -CUB_EINVAL;
 	deadline = cubi_deadline(cub_time_now(), timeout_ns);
 	cub_mutex_lock(&nif->lock);
-	r = connect_start(nif, dst, port, timeout_ns, &c);
+	r = connect_start(nif, dst, port, mss, timeout_ns, &c);
 	while (r == 0 && (c->state == TCP_SYN_SENT ||
 			  c->state == TCP_SYN_RCVD)) {
 		if (timeout_ns == 0 || tcp_wait(c, deadline) < 0)
@@ -263,6 +265,32 @@ int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
 		}
 	}
 	cub_mutex_unlock(&nif->lock);
+	return r;
+}
+
+/* Contexts: task. */
+int cub_tcp_connect(struct cub_netif *nif, cub_ip4_t dst, uint16_t port,
+		    uint64_t timeout_ns, struct cub_tcp **out)
+{
+	return cub_tcp_connect_mss(nif, dst, port, 0, timeout_ns, out);
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_tcp_set_mss(struct cub_tcp *l, uint16_t mss)
+{
+	struct cub_netif *nif;
+	int r = 0;
+
+	if (!l || (mss && mss < CUB_TCP_MSS_MIN))
+		return -CUB_EINVAL;
+	nif = cubi_tcp_enter(l);
+	if (!nif)
+		return -CUB_EBADF;
+	if (l->state == TCP_LISTEN)
+		l->user_mss = mss;	/* children copy it (tcp_in.c) */
+	else
+		r = -CUB_EINVAL;
+	cubi_tcp_leave(nif, l);
 	return r;
 }
 

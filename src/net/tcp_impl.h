@@ -163,11 +163,19 @@ struct cub_tcp {
 	 * 40) always; pmtu starts at the interface's MTU and only ICMP
 	 * "fragmentation needed" lowers it, never below TCP_PMTU_MIN;
 	 * pmtu_nodf: a report below that floor came, segments leave
-	 * without DF. */
+	 * without DF. pmtu_at != 0 exactly while pmtu < CUB_IP4_MTU (but
+	 * in CLOSED / TIME_WAIT): when the cache entry it came from
+	 * expires, the moment to look at the cache again (and go back to
+	 * CUB_IP4_MTU if the entry is gone). user_mss (0: none) bounds
+	 * the MSS our SYN announces and peer_mss (TCP_MAXSEG before
+	 * connect; a listener's children inherit it). */
 	uint16_t snd_mss;		/* the MSS we send, <= CUB_TCP_MSS */
-	uint16_t peer_mss;		/* the peer's SYN's (536 without) */
+	uint16_t peer_mss;		/* the peer's SYN's (536 without),
+					 * at most user_mss */
+	uint16_t user_mss;
 	uint16_t pmtu;			/* path MTU estimate */
 	bool pmtu_nodf;
+	uint64_t pmtu_at;		/* cache look-up deadline, 0: off */
 	uint32_t irs, rcv_nxt, rcv_adv;
 
 	uint8_t *sbuf, *rbuf;		/* ssize / rsize bytes (heap) */
@@ -382,6 +390,10 @@ void cubi_tcp_mss_sync(struct cub_tcp *c);
 /* The peer's SYN came (raddr known): pmtu from the interface's cache
  * when it knows a lower one, then snd_mss. */
 void cubi_tcp_pmtu_start(struct cub_tcp *c);
+/* The timer's: pmtu_at came. The cache still has a live estimate for
+ * raddr: wait for it again; else pmtu goes back up to CUB_IP4_MTU
+ * (RFC 1191 6.3). */
+void cubi_tcp_pmtu_timeout(struct cub_tcp *c);
 /* An ICMP "fragmentation needed and DF set" (type 3 code 4) about a
  * segment from lport to raddr:rport with sequence number seq; mtu is
  * the next-hop MTU it reports (0: an old router's), qlen the quoted

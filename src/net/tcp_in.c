@@ -77,6 +77,7 @@ static void listen_input(struct cub_tcp *l, const struct tcp_seg *s)
 	nif->st.tcp_to_conn++;
 	nif->st.tcp_passive_opens++;
 	c->passive = true;
+	c->user_mss = l->user_mss;	/* before the SYN's options */
 	c->lport = l->lport;
 	c->raddr = s->src;
 	c->rport = s->sport;

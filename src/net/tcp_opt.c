@@ -124,7 +124,8 @@ static size_t build_syn(const struct cub_tcp *c, bool synack, uint8_t *o)
 
 	o[n++] = OPT_MSS;
 	o[n++] = 4;
-	put16(o + n, CUB_TCP_MSS);
+	put16(o + n, c->user_mss ? CUB_MIN(c->user_mss, CUB_TCP_MSS)
+				 : CUB_TCP_MSS);
 	n += 2;
 	if (!synack || c->sack_ok) {
 		o[n++] = OPT_NOP;
@@ -178,6 +179,8 @@ void cubi_tcp_opt_take_syn(struct cub_tcp *c, const struct tcp_seg *s)
 {
 	uint16_t m = s->mss ? s->mss : TCP_DEFAULT_MSS;
 
+	if (c->user_mss && c->user_mss < m)
+		m = c->user_mss;	/* TCP_MAXSEG's bound, as Linux */
 	c->peer_mss = (uint16_t)CUB_MAX(CUB_MIN(m, CUB_TCP_MSS), 64);
 	cubi_tcp_pmtu_start(c);		/* the cache, an ICMP about our SYN */
 	c->ws_ok = s->ws >= 0;

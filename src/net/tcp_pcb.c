@@ -81,7 +81,7 @@ struct cub_tcp *cubi_tcp_alloc(struct cub_netif *nif, bool buffers)
 	c->nif = nif;
 	c->laddr = nif->addr;
 	c->peer_mss = TCP_DEFAULT_MSS;
-	c->pmtu = CUB_IP4_MTU;		/* lowered only by ICMP (tcp_pmtu.c) */
+	c->pmtu = CUB_IP4_MTU;		/* lowered by ICMP, back by time (tcp_pmtu.c) */
 	cubi_tcp_mss_sync(c);
 	c->rto = nif->tcp_params.rto_initial;
 	c->ka_on = nif->tcp_params.keepalive > 0;

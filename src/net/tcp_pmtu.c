@@ -15,10 +15,18 @@
  * of 0 is an old router's (RFC 1191 5): the estimate is then the
  * largest plateau of RFC 1191 7's table below the quoted length.
  *
- * The estimate (pmtu) starts at the interface's MTU (1500) and only goes
- * down: a report at or above it changes nothing (RFC 1191 3: never
- * raised by an ICMP; no probes upward either, the estimate lives as
- * long as the connection). Floor: TCP_PMTU_MIN, 552 bytes, Linux's
+ * The estimate (pmtu) starts at the interface's MTU (1500); a report
+ * lowers it, one at or above it changes nothing (RFC 1191 3: never
+ * raised by an ICMP). It goes up again only by time (RFC 1191 6.3):
+ * each lowered estimate is noted in the interface's cache
+ * (pmtu_cache.c) and the connection looks there again when that entry
+ * expires (pmtu_at, run by tcp_timer.c): an entry another report
+ * renewed meanwhile is waited for again (and a higher one taken), a
+ * gone one sends pmtu back to 1500 and snd_mss to min(peer's MSS,
+ * 1460): the next full segment tries the larger size, and if the path
+ * is still small its report lowers the estimate again and renews the
+ * entry. So an estimate rises at most once per lifetime of the cache
+ * (cub_pmtu_set_ttl) after it was last lowered, never faster. Floor: TCP_PMTU_MIN, 552 bytes, Linux's
  * min_pmtu (RFC 791's 68 would allow an MSS of 28 bytes, which a forged
  * report could impose on a connection); a report below it sets pmtu to
  * 552 and the connection's segments leave without DF from then on, so
@@ -64,16 +72,56 @@ void cubi_tcp_mss_sync(struct cub_tcp *c)
 	c->snd_mss = (uint16_t)CUB_MIN(c->peer_mss, c->pmtu - TCP_IP_HLEN);
 }
 
+/* Arms pmtu_at for an estimate that came from the cache entry that
+ * expires at until (0: none, nothing to wait for). */
+static void pmtu_arm(struct cub_tcp *c, uint64_t until)
+{
+	c->pmtu_at = until;
+	if (until)
+		(void)cubi_tcp_timer_kick(c->nif, until);	/* running */
+}
+
 void cubi_tcp_pmtu_start(struct cub_tcp *c)
 {
 	bool nodf;
-	uint16_t m = cubi_pmtu_find(c->nif, c->raddr, &nodf);
+	uint64_t until;
+	uint16_t m = cubi_pmtu_find(c->nif, c->raddr, &nodf, &until);
 
 	if (m <= c->pmtu) {
 		c->pmtu = m;
 		c->pmtu_nodf = c->pmtu_nodf || nodf;
+		pmtu_arm(c, until);
 	}
 	cubi_tcp_mss_sync(c);
+}
+
+void cubi_tcp_pmtu_timeout(struct cub_tcp *c)
+{
+	bool nodf;
+	uint64_t until;
+	uint16_t m = cubi_pmtu_find(c->nif, c->raddr, &nodf, &until);
+
+	c->pmtu_at = 0;
+	if (c->state == TCP_CLOSED || c->state == TCP_TIME_WAIT)
+		return;
+	if (c->pmtu >= m) {		/* renewed meanwhile: still small */
+		pmtu_arm(c, until);
+		return;
+	}
+	/* The entry is gone (or another connection's later report left a
+	 * higher one): try the larger size. cwnd >= snd_mss and ssthresh
+	 * >= 2 * snd_mss (tcp_cc.c's bounds) stay true. */
+	c->pmtu = m;
+	c->pmtu_nodf = nodf;
+	cubi_tcp_mss_sync(c);
+	pmtu_arm(c, until);
+	c->nif->st.tcp_pmtu_raised++;
+	if (c->state >= TCP_ESTABLISHED) {
+		c->cwnd = CUB_MAX(c->cwnd, (uint32_t)c->snd_mss);
+		c->ssthresh = CUB_MAX(c->ssthresh, 2u * c->snd_mss);
+		cubi_tcp_output(c);
+	}
+	cubi_tcp_wake(c);		/* the shim's pump copies snd_mss */
 }
 
 /* Sends again, in segments of the new MSS, all that is in flight. */
@@ -115,6 +163,7 @@ int cubi_tcp_icmp_too_big(struct cub_netif *nif, cub_ip4_t raddr,
 {
 	struct cub_tcp *c = cubi_tcp_find(nif, raddr, rport, lport);
 	uint16_t m = cubi_pmtu_guess(mtu, qlen);
+	uint64_t until;
 	bool nodf = false;
 
 	if (!c || !quotes_flight(c, seq, qlen))
@@ -132,6 +181,8 @@ int cubi_tcp_icmp_too_big(struct cub_netif *nif, cub_ip4_t raddr,
 	c->pmtu_nodf = c->pmtu_nodf || nodf;
 	cubi_tcp_mss_sync(c);
 	cubi_pmtu_note(nif, raddr, c->pmtu, c->pmtu_nodf);
+	(void)cubi_pmtu_find(nif, raddr, &nodf, &until);
+	pmtu_arm(c, until);		/* the entry just noted */
 	nif->st.tcp_pmtu_lowered++;
 	pmtu_resend(c);
 	return 1;

@@ -4,8 +4,9 @@
  * deadline of its blocks: retransmission (RFC 6298 5.4-5.7: back off,
  * go back to the first unacknowledged byte with a loss window of one MSS
  * (RFC 5681 3.1), give up after the retries),
- * persist (zero-window probes), keep-alive (tcp_keep.c) and the end of
- * TIME_WAIT or of a closed handle's FIN_WAIT_2.
+ * persist (zero-window probes), keep-alive (tcp_keep.c), the path MTU
+ * cache's look-up (tcp_pmtu.c: a lowered estimate may go back up) and
+ * the end of TIME_WAIT or of a closed handle's FIN_WAIT_2.
  *
  * Stack code never runs in irq context: the interface lock is a sleeping
  * mutex, so deadlines are waited for with cub_cond_timedwait in a task.
@@ -77,6 +78,8 @@ static void run_timers(struct cub_tcp *c, uint64_t now)
 	ka = cubi_tcp_ka_deadline(c);
 	if (ka && now >= ka)
 		cubi_tcp_ka_timeout(c);
+	if (c->pmtu_at && now >= c->pmtu_at)
+		cubi_tcp_pmtu_timeout(c);	/* clears or re-arms it */
 	if (c->close_at && now >= c->close_at) {
 		c->close_at = 0;
 		if (c->state == TCP_TIME_WAIT || c->state == TCP_FIN_WAIT_2)
@@ -94,6 +97,8 @@ static uint64_t earliest(const struct cub_tcp *c, uint64_t next)
 		next = c->persist_at;
 	if (c->close_at && c->close_at < next)
 		next = c->close_at;
+	if (c->pmtu_at && c->pmtu_at < next)
+		next = c->pmtu_at;
 	ka = cubi_tcp_ka_deadline(c);
 	if (ka && ka < next)
 		next = ka;

@@ -25,9 +25,16 @@
  * else 536, and IP_MTU fails -ENOTCONN. setsockopt TCP_MAXSEG takes 0
  * or 88..32767 (else -EINVAL, as Linux); set before a loopback connect
  * (on either end, a listener's passing to the sockets it accepts) it
- * lowers the connection's MSS as on Linux; through the card it is
- * recorded only (the stack has no way to take it), and after connect it
- * changes nothing, as on Linux. IP_MTU on UDP sockets: -ENOPROTOOPT.
+ * lowers the connection's MSS as on Linux; through the card the same:
+ * set before connect it goes to the stack (cub_tcp_connect_mss: the
+ * MSS our SYN announces and a bound on the peer's, so on the segments
+ * either way), set on a listener (before or after listen) its pump
+ * gives it to the stack's listener (cub_tcp_set_mss) for the
+ * connections that come after; after connect it changes nothing, as
+ * on Linux (measured on Linux 6.x: set to 500 after connect, a
+ * 988-byte MSS stays). IP_MTU on UDP sockets: the route's path MTU
+ * when connected (loopback 65535, the card's 1500), -ENOTCONN
+ * unconnected, as Linux; setsockopt IP_MTU -ENOPROTOOPT.
  * Unknown options: -ENOPROTOOPT; IPPROTO_TCP or IPPROTO_IP on AF_UNIX: -EOPNOTSUPP,
  * as on Linux; any level but SOL_SOCKET on AF_NETLINK (SOL_NETLINK):
  * -ENOPROTOOPT.
@@ -38,6 +45,7 @@
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
 
+#include "netdev.h"
 #include "socket.h"
 
 #define SO_TYPE 3
@@ -150,6 +158,21 @@ static long path_value(const struct cubi_sock *s, bool mtu, int *v)
 	return 0;
 }
 
+/* IP_MTU of UDP socket s into *v (irq off): its route's MTU while
+ * connected (Linux's dst_mtu): loopback's 65535 for 127.x and the
+ * card's own address, the card's 1500 elsewhere (UDP datagrams
+ * fragment at the interface MTU: the stack's path MTU cache is TCP's);
+ * -ENOTCONN unconnected (also after AF_UNSPEC), as Linux. */
+static long udp_mtu(const struct cubi_sock *s, int *v)
+{
+	if (s->state != CUBI_SOCK_CONNECTED)
+		return -CUB_ENOTCONN;
+	*v = cubi_sock_loopback(s->peer_addr) ||
+	     (cubi_netdev.nif && s->peer_addr == cubi_netdev.addr)
+		? CUBI_LO_IP_MTU : CUB_IP4_MTU;
+	return 0;
+}
+
 static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[4])
 {
 	int i = find_opt(s, level, name);
@@ -167,6 +190,7 @@ static long setopt_locked(struct cubi_sock *s, int level, int name, const int v[
 		if (v[0] && (v[0] < TCP_MIN_MSS || v[0] > TCP_MAX_WINDOW))
 			return -CUB_EINVAL;
 		s->user_mss = (uint16_t)v[0];
+		cubi_tcpnet_room(s);	/* a card listener's pump takes it */
 		return 0;
 	}
 	if (i < 0)
@@ -244,6 +268,9 @@ static long getopt_locked(struct cubi_sock *s, int level, int name, int v[4], si
 	}
 	if (level == CUBI_IPPROTO_TCP && s->type == CUBI_SOCK_DGRAM)
 		return -CUB_EOPNOTSUPP;	/* Linux's ip_getsockopt */
+	if (s->domain == CUBI_AF_INET && s->type == CUBI_SOCK_DGRAM &&
+	    level == CUBI_IPPROTO_IP && name == IP_MTU)
+		return udp_mtu(s, &v[0]);
 	if (is_tcp(s) && ((level == CUBI_IPPROTO_TCP && name == TCP_MAXSEG) ||
 			  (level == CUBI_IPPROTO_IP && name == IP_MTU)))
 		return path_value(s, name == IP_MTU, &v[0]);

@@ -88,6 +88,11 @@
 static const struct cubi_file_ops bell_ops = { .file_wakes = true };
 static struct cub_list conns = CUB_LIST_INIT(conns);	/* live connections */
 
+uint16_t cubi_tcpnet_mss(const struct cub_tcp_info *info)
+{
+	return (uint16_t)(info->snd_mss - (info->timestamps ? CUBI_TCP_TS_LEN : 0));
+}
+
 /* The word tn's pump sleeps on. */
 struct cubi_file *cubi_tcpnet_word(struct cubi_tcpnet *tn)
 {

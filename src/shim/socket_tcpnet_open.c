@@ -30,7 +30,7 @@ static void conn_names(struct cub_tcp *c, uint32_t a[2], uint16_t p[4])
 	(void)cub_tcp_local(c, &a[0], &p[0]);
 	(void)cub_tcp_peer(c, &a[1], &p[1]);
 	if (cub_tcp_info(c, &info) == 0) {
-		p[2] = info.snd_mss;
+		p[2] = cubi_tcpnet_mss(&info);
 		p[3] = info.pmtu;
 	}
 }
@@ -57,7 +57,8 @@ static void conn_join(struct cubi_sock *s, struct cubi_tcpnet *tn, const uint32_
  * outcome is on the socket; the pump leaves). */
 int cubi_tcpnet_open(struct cubi_tcpnet *tn)
 {
-	int rc = cub_tcp_connect(cubi_netdev.nif, tn->dst, tn->dport, UINT64_MAX, &tn->c);
+	int rc = cub_tcp_connect_mss(cubi_netdev.nif, tn->dst, tn->dport, tn->mss,
+				     UINT64_MAX, &tn->c);
 	uint32_t a[2];
 	uint16_t p[4];
 	unsigned long irq;
@@ -98,6 +99,7 @@ long cubi_tcpnet_connect(uint64_t fd, uint32_t dst, uint16_t port)
 	if (s && (s->state != CUBI_SOCK_UNCONNECTED || s->tn || s->type != CUBI_SOCK_STREAM))
 		s = NULL, rc = -CUB_EINVAL;	/* changed since connect looked */
 	if (s) {
+		tn->mss = s->user_mss;		/* Linux: only before connect */
 		s->state = CUBI_SOCK_CONNECTING;
 		s->conn_report = true;
 		s->tn = tn;
@@ -212,11 +214,14 @@ static void *listen_pump(void *arg)
 		uint32_t seq = cubi_file_seq(&tn->bell);
 		struct cubi_sock *l = tn->sock;
 		bool room = l && l->qlen < l->backlog;
+		uint16_t mss = l ? l->user_mss : 0;
 		struct cub_tcp *c;
 
 		cub_arch_irq_restore(irq);
 		if (!l)
 			break;
+		if (mss != tn->mss && cub_tcp_set_mss(tn->c, mss) == 0)
+			tn->mss = mss;		/* TCP_MAXSEG on the listener */
 		if (room && cub_tcp_accept(tn->c, &c, 0) == 0)
 			adopt(tn, c);
 		else

@@ -144,7 +144,8 @@ static void keepalive_sync(struct cubi_tcpnet *tn, const struct view *v)
 
 /* Copies the connection's MSS and path MTU into the socket (TCP_MAXSEG
  * and IP_MTU read them there, socket_opt.c): after every round, so a
- * path MTU an ICMP lowered shows from the pump's next wake-up. */
+ * path MTU an ICMP lowered, or its expiry raised (the stack wakes the
+ * pump then), shows from the pump's next wake-up. */
 static void path_sync(struct cubi_tcpnet *tn)
 {
 	struct cub_tcp_info info;
@@ -154,7 +155,7 @@ static void path_sync(struct cubi_tcpnet *tn)
 		return;
 	irq = cub_arch_irq_save();
 	if (tn->sock) {
-		tn->sock->mss = info.snd_mss;
+		tn->sock->mss = cubi_tcpnet_mss(&info);
 		tn->sock->pmtu = info.pmtu;
 	}
 	cub_arch_irq_restore(irq);

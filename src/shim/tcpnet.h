@@ -34,6 +34,9 @@ struct cubi_tcpnet {
 	bool abort;			/* detached: reset, do not close */
 	uint32_t dst;			/* connect: the destination */
 	uint16_t dport;
+	uint16_t mss;			/* TCP_MAXSEG given to the stack: at
+					 * connect, or a listener's (its pump
+					 * follows the socket's) */
 	int ka[4];			/* keep-alive given to the stack: on,
 					 * idle s, interval s, count (the
 					 * pump's; all 0: off, as it starts) */
@@ -41,6 +44,10 @@ struct cubi_tcpnet {
 };
 
 /* socket_tcpnet.c */
+/* What TCP_MAXSEG reads for a connection with info: its MSS less the
+ * timestamp option when agreed (Linux's mss_cache: 1448 on a 1500-byte
+ * path with timestamps). */
+uint16_t cubi_tcpnet_mss(const struct cub_tcp_info *info);
 /* The word tn's pump sleeps on (out's file, or a listener's bell). */
 struct cubi_file *cubi_tcpnet_word(struct cubi_tcpnet *tn);
 /* cub_tcp_set_notify's callback (arg: the link): bumps its word. */

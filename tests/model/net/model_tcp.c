@@ -27,7 +27,11 @@
  * top: every connection's path MTU is 1500 or between 552 and the
  * router's MTU, its MSS fits it, DF was turned off only where the
  * router's MTU (or with reports of 0 the plateau 508) is below 552,
- * and the streams still arrive byte for byte.
+ * and the streams still arrive byte for byte. Half of these routers
+ * come with a path MTU cache lifetime of 30..89 ms on both ends
+ * (cub_pmtu_set_ttl, same numbers), so that lowered estimates go back
+ * up to 1500 and are lowered again by the next report, many times in
+ * a run.
  *
  * With "reorder" the wire only reorders (and duplicates) frames, loses
  * none, and the RTO is long: then no timeout may happen at all (the
@@ -170,6 +174,7 @@ static unsigned corrupt_pm, corrupted;
 static struct {
 	uint16_t mtu, report;
 	unsigned dropped, reports, lost, nodf;
+	uint64_t ttl;			/* the cache's lifetime, 0: 10 min */
 } rt;
 
 /* A TCP datagram too big for the router: dropped, and (unless the
@@ -324,7 +329,15 @@ static void pick_router(void)
 		return;
 	rt.mtu = mtus[rnd(&r) % 5];
 	rt.report = rnd(&r) % 3 ? rt.mtu : 0;
-	printf("router: MTU %u, reports %u\n", rt.mtu, rt.report);
+	/* Half of them with a short cache lifetime: the estimates go back
+	 * up (tcp_pmtu.c) and come down again during the transfer. */
+	rt.ttl = rnd(&r) % 2 ? (30 + rnd(&r) % 60) * MS : 0;
+	printf("router: MTU %u, reports %u, cache lifetime %llu ms\n",
+	       rt.mtu, rt.report, (unsigned long long)(rt.ttl / MS));
+	if (rt.ttl) {
+		cub_pmtu_set_ttl(A, rt.ttl);
+		cub_pmtu_set_ttl(B, rt.ttl);
+	}
 }
 
 static void *model_main(void *arg)
@@ -420,9 +433,12 @@ static void *model_main(void *arg)
 		if (rt.dropped)
 			printf("router: %u dropped, %u reported, %u reports "
 			       "lost, %u passed without DF; path MTU lowered "
-			       "%llu times\n", rt.dropped, rt.reports, rt.lost,
-			       rt.nodf, (unsigned long long)
-			       (sa.tcp_pmtu_lowered + sb.tcp_pmtu_lowered));
+			       "%llu times, raised %llu\n", rt.dropped,
+			       rt.reports, rt.lost, rt.nodf,
+			       (unsigned long long)(sa.tcp_pmtu_lowered +
+						    sb.tcp_pmtu_lowered),
+			       (unsigned long long)(sa.tcp_pmtu_raised +
+						    sb.tcp_pmtu_raised));
 		printf("tcp: %llu fast retransmits, %llu partial ACKs, %llu "
 		       "timeouts\n", (unsigned long long)(sa.tcp_fast_retransmits +
 		       sb.tcp_fast_retransmits),

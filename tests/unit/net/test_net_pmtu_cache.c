@@ -6,7 +6,10 @@
  * (active: its MSS and first segments; passive: from the peer's SYN),
  * and no other address; the lifetime (300 ms times slow.h's factor:
  * 1500 again after it, for cub_pmtu_get and for a new connection);
- * cub_netif_configure empties it; nine destinations in eight entries:
+ * cub_netif_configure empties it; a live connection's lowered
+ * estimate goes back up when its entry expires, not before, and a
+ * report after that lowers it and renews the entry (the next rise a
+ * whole lifetime later); nine destinations in eight entries:
  * the oldest goes; bad arguments. After each test every connection is
  * gone and the counters add up.
  */
@@ -179,6 +182,86 @@ static void test_pmtu_cache_expiry_and_flush(void **state)
 	run(expiry_main);
 }
 
+/* --------------------------------------------- going back up */
+
+/* The next segment c sends after `from` in cap: its IP total length,
+ * with DF checked. */
+static uint16_t sent_len(unsigned from)
+{
+	assert_true(ncap > from);
+	assert_true(cap[from].data[20] & 0x40);		/* DF */
+	return t_get16(cap[from].data + 16);
+}
+
+/* Waits (polling, bounded) until c's estimate is back at 1500; checks
+ * that it was not before ttl after `since` (the lowering it follows). */
+static void wait_raised(struct cub_tcp *c, uint64_t since, uint64_t ttl)
+{
+	uint64_t end = since + ttl + 2000 * MS * (uint64_t)test_slowness();
+
+	while (info_of(c).pmtu != 1500) {
+		assert_true(cub_time_now() < end);
+		cub_sleep(5 * MS);
+	}
+	assert_true(cub_time_now() - since >= ttl);
+	assert_int_equal(info_of(c).snd_mss, SMSS);
+}
+
+/* A lowered estimate goes back up when its cache entry expires (RFC
+ * 1191 6.3): a live connection then sends full segments again; a new
+ * report lowers it and renews the entry, so the next rise waits a
+ * whole lifetime again (no flapping faster than the ttl). */
+static void *raise_main(void *arg)
+{
+	uint64_t ttl = 300 * MS * (uint64_t)test_slowness(), t0, t1;
+	uint8_t f[CUB_ETH_FRAME_MAX];
+	struct cub_tcp *c;
+	unsigned from;
+
+	(void)arg;
+	start_with(&fast);
+	assert_int_equal(cub_pmtu_set_ttl(A, ttl), 0);
+	c = hand_open(opt_mss, sizeof opt_mss);
+	t0 = cub_time_now();
+	learn(c, 1000);
+	assert_int_equal(info_of(c).snd_mss, 960);
+	wait_raised(c, t0, ttl);
+	assert_int_equal(if_stats(A).tcp_pmtu_raised, 1);
+	assert_int_equal(cached(IP_B), 1500);
+	/* The larger size is tried: one 1500-byte datagram with DF. */
+	from = ncap;
+	assert_int_equal(cub_tcp_send(c, data, SMSS, 0), SMSS);
+	wire_settle(&W);
+	assert_int_equal(ncap, from + 1);
+	assert_int_equal(sent_len(from), 1500);
+	/* Still too big: the report lowers it again, at once, and what is
+	 * in flight (the first segment too) leaves at the smaller size. */
+	t1 = cub_time_now();
+	from = ncap;
+	cub_netif_input(A, f, t_icmp_too_big(f, MAC_A, MAC_B, IP_B, IP_A,
+					     cap[from - 1].data + 14, 1000));
+	wire_settle(&W);
+	assert_int_equal(info_of(c).pmtu, 1000);
+	assert_int_equal(info_of(c).snd_mss, 960);
+	assert_int_equal(if_stats(A).tcp_pmtu_lowered, 2);
+	assert_int_equal(cached(IP_B), 1000);
+	assert_true(ncap > from);
+	for (unsigned k = from; k < ncap; k++)
+		assert_true(sent_len(k) <= 1000);
+	/* No second rise before the renewed entry's lifetime. */
+	wait_raised(c, t1, ttl);
+	assert_int_equal(if_stats(A).tcp_pmtu_raised, 2);
+	assert_int_equal(cub_tcp_abort(c), 0);
+	stop();
+	return NULL;
+}
+
+static void test_pmtu_cache_raise_and_lower_again(void **state)
+{
+	(void)state;
+	run(raise_main);
+}
+
 /* ---------------------------------------------- nine destinations */
 
 #define HOST(k) CUB_IP4(10, 0, 0, 50 + (k))
@@ -291,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_pmtu_cache_next_connection),
 		cmocka_unit_test(test_pmtu_cache_passive),
 		cmocka_unit_test(test_pmtu_cache_expiry_and_flush),
+		cmocka_unit_test(test_pmtu_cache_raise_and_lower_again),
 		cmocka_unit_test(test_pmtu_cache_oldest_evicted),
 		cmocka_unit_test(test_pmtu_cache_bad_arguments),
 	};

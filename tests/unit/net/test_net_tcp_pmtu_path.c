@@ -8,7 +8,9 @@
  * reports MTU 0 (the plateaus 1492, then 1006) and through an MTU of
  * 300 (the floor: 552-byte datagrams without DF, which the router
  * passes as if it fragmented them). Without path MTU discovery the
- * connection times out. After each test every connection is gone and
+ * connection times out. A path that gets better is used again once the
+ * cache entry expires (a short lifetime), and one that gets worse
+ * again is reported again. After each test every connection is gone and
  * the counters add up.
  */
 #include <setjmp.h>
@@ -24,6 +26,7 @@
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
+#include "../slow.h"
 #include "tcp_test.h"
 
 static const struct cub_tcp_params fast = {
@@ -55,6 +58,7 @@ static struct cub_tcp_info info_of(struct cub_tcp *c)
 static struct {
 	uint16_t mtu, report;
 	unsigned dropped, nodf;
+	unsigned full;			/* 1500-byte datagrams passed */
 } rt;
 
 static bool router(struct wire *w, struct wire_frame *fr)
@@ -65,8 +69,10 @@ static bool router(struct wire *w, struct wire_frame *fr)
 	(void)w;
 	if (fr->to != 1 || ip[9] != 6)
 		return true;
-	if (t_get16(ip + 2) <= rt.mtu)
+	if (t_get16(ip + 2) <= rt.mtu) {
+		rt.full += t_get16(ip + 2) == 1500;
 		return true;
+	}
 	if (!(ip[6] & 0x40)) {
 		rt.nodf++;
 		return true;
@@ -189,12 +195,124 @@ static void test_pmtu_through_tiny_mtu(void **state)
 	run(tiny_router_main);
 }
 
+/* ------------------------------------------ a path that got better */
+
+static long read_all(struct cub_tcp *c, size_t want)
+{
+	while (got_n < want) {
+		long n = cub_tcp_recv(c, got + got_n, sizeof got - got_n,
+				      10000 * MS);
+
+		if (n <= 0)
+			return n;
+		got_n += (size_t)n;
+	}
+	return 0;
+}
+
+static void send_all(struct cub_tcp *c, const uint8_t *p, size_t len)
+{
+	while (len) {
+		long n = cub_tcp_send(c, p, len, 5000 * MS);
+
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Waits for B to hold want bytes (the reader coroutine counts). */
+static void until_got(size_t want)
+{
+	uint64_t end = cub_time_now() + 10000 * MS;
+
+	while (got_n < want) {
+		assert_true(cub_time_now() < end);
+		cub_sleep(2 * MS);
+	}
+}
+
+static void *phase_reader(void *arg)
+{
+	struct cub_tcp *l = arg, *c;
+
+	assert_int_equal(cub_tcp_accept(l, &c, 5000 * MS), 0);
+	assert_int_equal(read_all(c, sizeof got), 0);
+	assert_int_equal(cub_tcp_recv(c, got, 1, 10000 * MS), 0);	/* FIN */
+	assert_int_equal(cub_tcp_close(c), 0);
+	return NULL;
+}
+
+/* Through a router of 1000 with a cache lifetime of 300 ms (times
+ * slow.h's factor, so that the first quarter surely fits in it): the
+ * connection learns 1000; the router's next hop grows to 1500 and,
+ * once the entry expires, the same connection sends full 1500-byte
+ * datagrams; the hop shrinks again and the next report brings it back
+ * to 1000. Every byte arrives; never a rise before the lifetime after
+ * a lowering. */
+static void *better_main(void *arg)
+{
+	uint64_t ttl = 300 * MS * (uint64_t)test_slowness(), t0, end;
+	const size_t q = BULK / 4;
+	struct cub_coro *co;
+	struct cub_tcp *l, *c;
+
+	(void)arg;
+	for (size_t k = 0; k < sizeof bulk; k++)
+		bulk[k] = (uint8_t)(k * 7 + (k >> 9));
+	memset(&rt, 0, sizeof rt);
+	rt.mtu = rt.report = 1000;
+	start_with(&fast);
+	assert_int_equal(cub_pmtu_set_ttl(A, ttl), 0);
+	W.filter = router;
+	got_n = 0;
+	assert_int_equal(cub_tcp_listen(B, PORT, 1, &l), 0);
+	assert_int_equal(cub_coro_spawn(&co, phase_reader, l, NULL), 0);
+	assert_int_equal(cub_tcp_connect(A, IP_B, PORT, 2000 * MS, &c), 0);
+	t0 = cub_time_now();
+	send_all(c, bulk, q);
+	until_got(q);
+	assert_int_equal(info_of(c).pmtu, 1000);
+	assert_int_equal(rt.full, 0);
+	rt.mtu = 1500;				/* the path got better */
+	end = cub_time_now() + 5000 * MS;
+	while (info_of(c).pmtu != 1500) {
+		assert_true(cub_time_now() < end);
+		cub_sleep(5 * MS);
+	}
+	assert_true(cub_time_now() - t0 >= ttl);
+	assert_int_equal(info_of(c).snd_mss, 1460);
+	send_all(c, bulk + q, q);
+	until_got(2 * q);
+	assert_true(rt.full > 0);		/* full-sized again */
+	assert_int_equal(if_stats(A).tcp_pmtu_lowered, 1);
+	rt.mtu = 1000;				/* and worse again */
+	send_all(c, bulk + 2 * q, 2 * q);
+	assert_int_equal(cub_tcp_shutdown(c), 0);
+	cub_coro_join(co, NULL);
+	assert_int_equal(got_n, sizeof bulk);
+	assert_memory_equal(got, bulk, sizeof bulk);
+	assert_true(if_stats(A).tcp_pmtu_lowered >= 2);	/* a slow run: */
+	assert_true(if_stats(A).tcp_pmtu_raised >= 1);	/* up, down again */
+	assert_int_equal(cub_tcp_close(c), 0);
+	assert_int_equal(cub_tcp_close(l), 0);
+	stop();
+	return NULL;
+}
+
+static void test_pmtu_path_got_better(void **state)
+{
+	(void)state;
+	run(better_main);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pmtu_through_router),
 		cmocka_unit_test(test_pmtu_through_old_router),
 		cmocka_unit_test(test_pmtu_through_tiny_mtu),
+		cmocka_unit_test(test_pmtu_path_got_better),
 	};
 
 	cubi_mem_init();
