@@ -366,6 +366,10 @@ static void test_pmtu_cache_bad_arguments(void **state)
 	assert_int_equal(cub_pmtu_get(NULL, IP_B, &m), -CUB_EINVAL);
 	assert_int_equal(cub_pmtu_get(A, IP_B, NULL), -CUB_EINVAL);
 	assert_int_equal(cub_pmtu_set_ttl(NULL, 0), -CUB_EINVAL);
+	/* The user MSS (TCP_MAXSEG): below 88 refused before anything. */
+	assert_int_equal(cub_tcp_connect_mss(A, IP_B, PPORT, 87, 0, &ct.c),
+			 -CUB_EINVAL);
+	assert_int_equal(cub_tcp_set_mss(NULL, 1000), -CUB_EINVAL);
 }
 
 int main(void)
