@@ -434,12 +434,31 @@ int cub_arch_blk_submit(unsigned i, struct cub_arch_blk_req *req);
  * with -CUB_EIO before this returns (interrupts disabled; the platform
  * never touches those requests or their buffers again), and fails every
  * later submit on the disk with -CUB_EIO: the disk stays failed until
- * the machine restarts. A second call does nothing. Returns 0; -CUB_EIO
- * when the device did not confirm the reset (the requests are completed
- * all the same; the platform keeps its own DMA memory out of use for
- * good); -CUB_ENODEV. Contexts: task, irq.
+ * cub_arch_blk_reinit succeeds (or the machine restarts). A second call
+ * does nothing. Returns 0; -CUB_EIO when the device did not confirm the
+ * reset (the requests are completed all the same; the platform keeps its
+ * own DMA memory out of use until a reset is confirmed); -CUB_ENODEV.
+ * Contexts: task, irq.
  */
 int cub_arch_blk_reset(unsigned i);
+
+/*
+ * Brings failed disk i (cub_arch_blk_reset) back: resets the device
+ * again and waits for it to confirm (virtio: status reads 0), then sets
+ * it up from scratch as at boot (virtio: bus mastering on, acknowledge,
+ * driver, the same features, a fresh queue, its interrupt re-armed,
+ * driver-ok); later submits reach it. Only after a confirmed reset may
+ * the platform reuse or free the DMA memory of the requests the reset
+ * abandoned: a device that confirmed it has forgotten them, so they can
+ * never complete (nor be written into) afterwards. Returns 0; -CUB_EINVAL
+ * when disk i has not failed; -CUB_EIO when the device does not come back
+ * (its reset unconfirmed, a step refused, or it came back with other
+ * features, capacity or queue size): the disk stays failed, the device
+ * stopped as after cub_arch_blk_reset, and a later call may try again;
+ * -CUB_ENOMEM; -CUB_ENODEV. Never touches a request. Contexts: task; it
+ * may busy-wait (x86: up to VBLK_RESET_WAIT_NS twice, interrupts off).
+ */
+int cub_arch_blk_reinit(unsigned i);
 
 /* For platforms: the argument checks cub_arch_blk_submit owes, for a
  * disk of `sectors` that takes at most max_sectors a request: 0,

@@ -22,8 +22,9 @@
  * is declared failed: the device is reset (it stops touching memory),
  * the request that timed out returns -CUB_ETIMEDOUT, every other one in
  * flight or waiting for a place -CUB_EIO, and so does every later
- * request, at once. A failed disk stays failed until the machine
- * restarts (cub_blk_info says so); nothing re-initialises it.
+ * request, at once. A failed disk stays failed (cub_blk_info says so)
+ * until the program calls cub_blk_recover, which re-initialises the
+ * device; nothing does so on its own (docs/blk.md says why).
  *
  * Errors: -CUB_ENODEV no such disk; -CUB_EINVAL a NULL argument, a count
  * of 0, or sectors past the end (lba + count > sectors, overflow
@@ -52,11 +53,16 @@ struct cub_blk_info {
 	uint32_t max_sectors;	/* sectors one request carries at most */
 	uint64_t requests;	/* requests completed since boot */
 	uint64_t queue_waits;	/* times a request waited for a place */
-	uint64_t timeouts;	/* requests that timed out (0 or 1: a
-				 * timeout fails the disk) */
+	uint64_t timeouts;	/* requests that timed out (each fails
+				 * the disk once) */
 	uint64_t timeout_ns;	/* the timeout in force; 0: none */
+	uint64_t resets;	/* times the disk failed and its device
+				 * was reset */
+	uint64_t recoveries;	/* cub_blk_recover calls that succeeded */
+	uint64_t recover_failures; /* ... and that found the device gone */
 	bool failed;		/* reset after a timeout: every request
 				 * fails with -CUB_EIO */
+	bool recovering;	/* cub_blk_recover is at work */
 };
 
 /* Sets *dev to disk i. The handle stays valid forever; opening again is
@@ -79,6 +85,24 @@ int cub_blk_write(struct cub_blk *dev, uint64_t lba, const void *buf,
  * value (a huge one is capped at ~292 years); 0 waits forever. Opening
  * the disk again keeps it. 0, -CUB_EINVAL (NULL dev). Contexts: any. */
 int cub_blk_set_timeout(struct cub_blk *dev, uint64_t ns);
+
+/*
+ * Brings a failed disk back into service: the platform re-initialises
+ * its device from reset (virtio: reset confirmed, acknowledge, driver,
+ * features, a fresh queue, its interrupt re-armed, bus mastering on,
+ * driver-ok) and requests reach it again. No request issued before the
+ * failure ever completes afterwards: those in flight were completed by
+ * the reset, and the rest (a waiter for a place, the later pieces of a
+ * split transfer) get -CUB_EIO. Requests issued while the recovery runs
+ * get -CUB_EIO at once. The timeout and the counters stay.
+ * 0; -CUB_EINVAL a NULL dev or a disk that has not failed; -CUB_EBUSY
+ * a recovery of this disk is already running; -CUB_EIO the device did
+ * not come back (its reset unconfirmed, or it refused the set-up or came
+ * back different): the disk stays failed and a later call may try
+ * again; -CUB_ENOMEM no memory for the new queue. Contexts: task (it
+ * may busy-wait some milliseconds with interrupts off: x86).
+ */
+int cub_blk_recover(struct cub_blk *dev);
 
 /* Makes every write completed before it durable (the device's cache
  * flushed). 0, -CUB_EINVAL, -CUB_EIO. Contexts: task. */

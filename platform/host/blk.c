@@ -16,7 +16,8 @@
  * happens here (depth is reported as HOST_DEPTH all the same).
  * cub_arch_blk_reset therefore has nothing to stop or complete: it marks
  * the disk failed, and its submits fail with -CUB_EIO from then on, until
- * the variable changes (new disks).
+ * cub_arch_blk_reinit (which clears the mark: a file needs no set-up) or
+ * until the variable changes (new disks).
  *
  * Invariants: disks[0..ndisks) are open descriptors matching `seen`, the
  * value of the variable they were made from. Locking: the host tests run
@@ -165,6 +166,23 @@ int cub_arch_blk_reset(unsigned i)
 		rc = -CUB_ENODEV;
 	else
 		disks[i].failed = true;
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+/* A file has no device to set up again: the mark goes. */
+int cub_arch_blk_reinit(unsigned i)
+{
+	unsigned long irq = cub_arch_irq_save();
+	int rc = 0;
+
+	refresh();
+	if (i >= ndisks)
+		rc = -CUB_ENODEV;
+	else if (!disks[i].failed)
+		rc = -CUB_EINVAL;
+	else
+		disks[i].failed = false;
 	cub_arch_irq_restore(irq);
 	return rc;
 }

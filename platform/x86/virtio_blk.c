@@ -11,13 +11,21 @@
  * was skipped). boot.c calls cubi_x86_virtio_blk_init through a weak
  * reference: only images that use arch.h's block calls carry the driver.
  *
- * cubi_vblk_reset stops a disk for good (src/blk gives up on it after a
- * request timed out): status 0, bus mastering off, every request in
- * flight completed with -CUB_EIO.
+ * cubi_vblk_reset stops a disk (src/blk gives up on it after a request
+ * timed out): status 0, bus mastering off, every request in flight
+ * completed with -CUB_EIO. cubi_vblk_reinit brings it back: a reset the
+ * device must confirm, then the boot's steps again on a fresh queue.
  *
- * Invariants: cubi_vblks[0..cubi_vblk_count) are running disks whose
- * read-only fields (virtio_blk.h) never change again; a device that fails
- * any step is marked FAILED, its vector and memory given back.
+ * Invariants: cubi_vblks[0..cubi_vblk_count) are disks whose read-only
+ * fields (virtio_blk.h) never change again (a device that comes back
+ * with other features, capacity or queue size stays failed); a device
+ * that fails any step at boot is marked FAILED, its vector and memory
+ * given back. DMA safety across a recovery: the queue's memory (rings
+ * and the cells the requests' data and status land in) is freed only
+ * after the device confirmed a reset (status read back 0: it has no
+ * queue and nothing in progress, virtio 1.x 2.4) with bus mastering off
+ * since the failure, so no abandoned request can land in memory reused
+ * afterwards; an unconfirmed reset keeps it out of use.
  */
 #include <cubrt/fmt.h>
 #include <cubrt/irq.h>
@@ -56,19 +64,30 @@ int cubi_vblk_queue_init(struct vblk *d, uint16_t size)
 	return 0;
 }
 
+bool cubi_vblk_test_reset_stuck;
+
 /* Writes status 0 and waits for it to read back 0: 0, or -CUB_EIO when
- * it did not within VBLK_RESET_WAIT_NS. Precondition: interrupts off
- * (the wait is a busy one, short on any real or emulated device: QEMU's
- * legacy device resets within the write). */
+ * it did not within VBLK_RESET_WAIT_NS (or cubi_vblk_test_reset_stuck
+ * pretends so). Precondition: interrupts off (the wait is a busy one,
+ * short on any real or emulated device: QEMU's legacy device resets
+ * within the write). */
 static int reset_device(struct vblk *d)
 {
 	uint64_t end = cub_time_now() + VBLK_RESET_WAIT_NS;
 
 	outb(d->io + VB_STATUS, 0);
-	while (inb(d->io + VB_STATUS) != 0)
+	while (cubi_vblk_test_reset_stuck || inb(d->io + VB_STATUS) != 0)
 		if (cub_time_now() > end)
 			return -CUB_EIO;
 	return 0;
+}
+
+static void bus_master(struct vblk *d, bool on)
+{
+	uint16_t cmd = cubi_pci_read16(&d->pci, PCI_COMMAND);
+
+	cubi_pci_write16(&d->pci, PCI_COMMAND,
+			 on ? cmd | PCI_CMD_MASTER : cmd & ~PCI_CMD_MASTER);
 }
 
 int cubi_vblk_reset(struct vblk *d)
@@ -82,10 +101,10 @@ int cubi_vblk_reset(struct vblk *d)
 		return d->reset_rc;
 	}
 	d->failed = true;
+	d->resets++;
 	d->nfree = 0;
 	d->reset_rc = reset_device(d);
-	cubi_pci_write16(&d->pci, PCI_COMMAND,
-			 cubi_pci_read16(&d->pci, PCI_COMMAND) & ~PCI_CMD_MASTER);
+	bus_master(d, false);
 	for (unsigned s = 0; s < VBLK_SLOTS; s++)
 		if ((r = d->inflight[s])) {
 			d->inflight[s] = NULL;
@@ -114,6 +133,31 @@ static int setup_queue(struct vblk *d)
 	return 0;
 }
 
+/* ACKNOWLEDGE, DRIVER and the features taken (F_RO, F_FLUSH), which it
+ * returns. Precondition: the device reset. */
+static uint32_t negotiate(struct vblk *d)
+{
+	uint32_t feat;
+
+	outb(d->io + VB_STATUS, S_ACK);
+	outb(d->io + VB_STATUS, S_ACK | S_DRIVER);
+	feat = inl(d->io + VB_DEVICE_FEATURES) & (F_RO | F_FLUSH);
+	outl(d->io + VB_GUEST_FEATURES, feat);
+	return feat;
+}
+
+static uint64_t capacity(struct vblk *d)
+{
+	return inl(d->io + VB_CONFIG_MSIX) |
+	       (uint64_t)inl(d->io + VB_CONFIG_MSIX + 4) << 32;
+}
+
+static int driver_ok(struct vblk *d)
+{
+	outb(d->io + VB_STATUS, S_ACK | S_DRIVER | S_DRIVER_OK);
+	return inb(d->io + VB_STATUS) & S_FAILED ? -CUB_EIO : 0;
+}
+
 /* Brings device d->pci up; *why says which step failed. */
 static int start(struct vblk *d, const char **why)
 {
@@ -121,10 +165,7 @@ static int start(struct vblk *d, const char **why)
 	int rc;
 
 	outb(d->io + VB_STATUS, 0);
-	outb(d->io + VB_STATUS, S_ACK);
-	outb(d->io + VB_STATUS, S_ACK | S_DRIVER);
-	feat = inl(d->io + VB_DEVICE_FEATURES) & (F_RO | F_FLUSH);
-	outl(d->io + VB_GUEST_FEATURES, feat);
+	feat = negotiate(d);
 	d->read_only = feat & F_RO;
 	d->has_flush = feat & F_FLUSH;
 	*why = "no free interrupt vector";
@@ -138,11 +179,73 @@ static int start(struct vblk *d, const char **why)
 	*why = "the request queue could not be set up";
 	if ((rc = setup_queue(d)))
 		return rc;
-	d->sectors = inl(d->io + VB_CONFIG_MSIX) |
-		     (uint64_t)inl(d->io + VB_CONFIG_MSIX + 4) << 32;
+	d->sectors = capacity(d);
 	*why = "the device failed at DRIVER_OK";
-	outb(d->io + VB_STATUS, S_ACK | S_DRIVER | S_DRIVER_OK);
-	return inb(d->io + VB_STATUS) & S_FAILED ? -CUB_EIO : 0;
+	return driver_ok(d);
+}
+
+/* cubi_vblk_reinit's steps after the device confirmed its reset: the
+ * old queue freed (the invariant at the top), bus mastering on, then as
+ * start() on the vector d keeps; *why says which step failed.
+ * Precondition: interrupts off, d failed. */
+static int restart(struct vblk *d, const char **why)
+{
+	uint32_t want = (d->read_only ? F_RO : 0) | (d->has_flush ? F_FLUSH : 0);
+	unsigned nslots = d->q.nslots;
+	int rc;
+
+	cubi_virtq_free(&d->q);
+	bus_master(d, true);
+	*why = "it came back with other features";
+	if (negotiate(d) != want)
+		return -CUB_EIO;
+	*why = "its MSI-X table is unusable";
+	if ((rc = cubi_pci_msix_route(&d->pci, 0, d->vector)))
+		return rc;
+	outw(d->io + VB_MSIX_CONFIG, VB_NO_VECTOR);
+	*why = "the request queue could not be set up";
+	if ((rc = setup_queue(d)))
+		return rc;
+	*why = "its queue came back with another size";
+	if (d->q.nslots != nslots)
+		return -CUB_EIO;
+	*why = "its capacity changed";
+	if (capacity(d) != d->sectors)
+		return -CUB_EIO;
+	*why = "the device failed at DRIVER_OK";
+	return driver_ok(d);
+}
+
+int cubi_vblk_reinit(struct vblk *d)
+{
+	unsigned long irq = cub_arch_irq_save();
+	const char *why = "its status never read 0 after a reset";
+	int rc;
+
+	if (!d->failed) {
+		cub_arch_irq_restore(irq);
+		return -CUB_EINVAL;
+	}
+	rc = reset_device(d);
+	if (!rc && (rc = restart(d, &why))) {
+		reset_device(d);	/* stopped again, as after the failure */
+		bus_master(d, false);
+	}
+	if (rc) {
+		d->recover_failures++;
+		cub_printk("%s: not recovered: %s; the disk stays failed\n",
+			   d->name, why);
+		rc = rc == -CUB_ENOMEM ? rc : -CUB_EIO;
+	} else {
+		d->failed = false;
+		d->reset_rc = 0;
+		d->recoveries++;
+		cub_printk("%s: recovered (reset %llu times, recovered %llu)\n",
+			   d->name, (unsigned long long)d->resets,
+			   (unsigned long long)d->recoveries);
+	}
+	cub_arch_irq_restore(irq);
+	return rc;
 }
 
 static void abandon(struct vblk *d)

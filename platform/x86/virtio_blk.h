@@ -13,9 +13,10 @@
  * Invariants: a slot is either in free[0..nfree) or posted to the device
  * with inflight[slot] the request it carries, never both; a completion
  * names a posted slot (virtq.c checks, and the handler again that
- * inflight[slot] is set), so a request's done runs once. Once `failed`
- * is set (cubi_vblk_reset) it stays set: nothing is posted again, the
- * handler leaves the ring alone, inflight[] is empty and nfree 0.
+ * inflight[slot] is set), so a request's done runs once. While `failed`
+ * is set (cubi_vblk_reset, until cubi_vblk_reinit succeeds) nothing is
+ * posted, the handler leaves the ring alone, inflight[] is empty and
+ * nfree 0 (until the reinit's fresh queue refills free[]).
  *
  * The disk a driver function works on is passed in (cubi_vblk_submit,
  * cubi_vblk_irq, cubi_vblk_queue_init), so tests/qemu/blk/bad.c can run
@@ -72,6 +73,7 @@ struct vblk {
 	uint64_t interrupts, bad_used;
 	bool failed;			/* reset: refuses every request */
 	int reset_rc;			/* cubi_vblk_reset's result */
+	uint64_t resets, recoveries, recover_failures;
 };
 
 extern struct vblk cubi_vblks[VBLK_MAX];
@@ -102,6 +104,29 @@ int cubi_vblk_submit(struct vblk *d, struct cub_arch_blk_req *req);
  */
 #define VBLK_RESET_WAIT_NS 10000000ull	/* 10 ms */
 int cubi_vblk_reset(struct vblk *d);
+
+/*
+ * cub_arch_blk_reinit on disk d (virtio_blk.c): resets the device again
+ * and waits for status 0 as cubi_vblk_reset; only then frees the old
+ * queue (the device has forgotten it) and redoes the boot's steps: bus
+ * mastering on, ACKNOWLEDGE, DRIVER, the same features, MSI-X entry 0
+ * routed to d's vector again, a fresh queue, DRIVER_OK. 0; -CUB_EINVAL
+ * d not failed; -CUB_EIO status never read 0 (the old queue is kept out
+ * of use), a step failed or the device came back different (features,
+ * capacity, queue size): the device is reset again and its bus mastering
+ * off, d stays failed, and a later call may try again; -CUB_ENOMEM.
+ * Console: "virtio-blk0: recovered ..." or "... not recovered: why".
+ * Contexts: task (busy-waits with interrupts off, 2 x VBLK_RESET_WAIT_NS
+ * at most).
+ */
+int cubi_vblk_reinit(struct vblk *d);
+
+/*
+ * Test only: while set, the reset's wait acts as if the device status
+ * never read back 0 (tests/qemu/blk/recover.c: QEMU resets at once, so
+ * the path is otherwise never taken). Never set in a real program.
+ */
+extern bool cubi_vblk_test_reset_stuck;
 
 /*
  * Test only: while set, requests are posted but the device is never

@@ -18,7 +18,8 @@
  *
  * After cubi_vblk_reset (virtio_blk.c) the disk is failed: submits are
  * refused with -CUB_EIO and interrupts are counted but the ring is not
- * read (the device, reset, no longer owns it).
+ * read (the device, reset, no longer owns it), until cubi_vblk_reinit
+ * gives it a fresh queue.
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -88,6 +89,13 @@ int cub_arch_blk_reset(unsigned i)
 	struct vblk *d = disk(i);
 
 	return d ? cubi_vblk_reset(d) : -CUB_ENODEV;
+}
+
+int cub_arch_blk_reinit(unsigned i)
+{
+	struct vblk *d = disk(i);
+
+	return d ? cubi_vblk_reinit(d) : -CUB_ENODEV;
 }
 
 int cubi_vblk_submit(struct vblk *d, struct cub_arch_blk_req *req)

@@ -33,8 +33,11 @@
  * every completion pops at most one waiter, and a popped waiter whose
  * submit fails with anything but -CUB_EAGAIN passes the wake-up on, so
  * the chain of wake-ups never breaks while places are free.
- * A failed disk never becomes usable again (until the machine restarts).
- * Locking: `queued`, `failed`, the counters and the waiters' fields are
+ * A failed disk becomes usable again only through cub_blk_recover; no
+ * request is in flight while it is failed (the reset completed them,
+ * later submits are refused here).
+ * Locking: `queued`, `failed`, `recovering`, `epoch`, the counters and
+ * the waiters' fields are
  * touched only with interrupts disabled (completions and timers run in
  * irq context). info is written by cub_blk_open only.
  */
@@ -52,7 +55,11 @@ struct cub_blk {
 	uint64_t requests, queue_waits;	/* counters (cub_blk_info) */
 	uint64_t timeouts;		/* requests that timed out */
 	uint64_t timeout_ns;		/* for requests submitted next; 0: none */
+	uint64_t resets, recoveries;	/* counters (cub_blk_info) */
+	uint64_t recover_failures;
+	uint64_t epoch;			/* failures so far: see the top */
 	bool failed;			/* reset after a timeout: refuses all */
+	bool recovering;		/* cub_blk_recover is at work */
 };
 
 struct waiter {
@@ -60,6 +67,7 @@ struct waiter {
 	struct cub_irq_event ev;
 	struct cub_list link;
 	struct cub_timer timer;		/* the request's timeout */
+	uint64_t epoch;			/* the disk's when the transfer began */
 	int status;
 	bool done, woken, timed_out;
 };
@@ -105,6 +113,10 @@ int cub_blk_info(struct cub_blk *dev, struct cub_blk_info *info)
 	info->timeouts = dev->timeouts;
 	info->timeout_ns = dev->timeout_ns;
 	info->failed = dev->failed;
+	info->recovering = dev->recovering;
+	info->resets = dev->resets;
+	info->recoveries = dev->recoveries;
+	info->recover_failures = dev->recover_failures;
 	cub_arch_irq_restore(irq);
 	cub_memcpy(info->name, dev->info.name, sizeof(info->name));
 	return 0;
@@ -165,6 +177,8 @@ static void on_timeout(struct cub_timer *t, void *arg)
 		cub_panic("cub_blk: a request's timer outlived it");
 	w->timed_out = true;
 	dev->timeouts++;
+	dev->resets++;
+	dev->epoch++;		/* whatever began before is refused now */
 	dev->failed = true;
 	rc = cub_arch_blk_reset(dev->idx);
 	if (!w->done)
@@ -172,11 +186,19 @@ static void on_timeout(struct cub_timer *t, void *arg)
 			  dev->info.name, rc);
 }
 
-/* Hands w's request to the platform, unless the disk has failed.
+/* Whether w's transfer may not reach the device: the disk has failed,
+ * or failed (and maybe recovered) since the transfer began.
+ * Precondition: interrupts off. */
+static bool refused(const struct cub_blk *dev, const struct waiter *w)
+{
+	return dev->failed || w->epoch != dev->epoch;
+}
+
+/* Hands w's request to the platform, unless refused.
  * Precondition: interrupts off. */
 static int try_submit(struct cub_blk *dev, struct waiter *w)
 {
-	return dev->failed ? -CUB_EIO : cub_arch_blk_submit(dev->idx, &w->req);
+	return refused(dev, w) ? -CUB_EIO : cub_arch_blk_submit(dev->idx, &w->req);
 }
 
 /* Submits w's request, queueing for a place while the device is full.
@@ -185,7 +207,7 @@ static int submit(struct cub_blk *dev, struct waiter *w)
 {
 	int rc;
 
-	if (dev->failed)
+	if (refused(dev, w))
 		return -CUB_EIO;
 	if (!cub_list_empty(&dev->queued)) {	/* others were first */
 		dev->queue_waits++;
@@ -208,12 +230,23 @@ static int submit(struct cub_blk *dev, struct waiter *w)
 	return rc;
 }
 
-/* One request, start to finish. Contexts: task. */
-static int one(struct cub_blk *dev, enum cub_arch_blk_op op, uint64_t lba,
-	       void *buf, uint32_t count)
+/* The disk's epoch now (a transfer's start). */
+static uint64_t epoch_now(struct cub_blk *dev)
+{
+	unsigned long irq = cub_arch_irq_save();
+	uint64_t e = dev->epoch;
+
+	cub_arch_irq_restore(irq);
+	return e;
+}
+
+/* One request of a transfer begun in epoch, start to finish.
+ * Contexts: task. */
+static int one(struct cub_blk *dev, uint64_t epoch, enum cub_arch_blk_op op,
+	       uint64_t lba, void *buf, uint32_t count)
 {
 	struct waiter w = { .req = { .op = op, .count = count, .lba = lba,
-		.buf = buf, .done = on_done, .arg = dev } };
+		.buf = buf, .done = on_done, .arg = dev }, .epoch = epoch };
 	unsigned long irq;
 	int rc;
 
@@ -249,11 +282,12 @@ static int transfer(struct cub_blk *dev, enum cub_arch_blk_op op,
 		    uint64_t lba, uint8_t *buf, uint32_t count)
 {
 	uint32_t max = dev->info.max_sectors, n;
+	uint64_t epoch = epoch_now(dev);
 	int rc = 0;
 
 	for (; count && !rc; count -= n, lba += n) {
 		n = CUB_MIN(count, max);
-		rc = one(dev, op, lba, buf, n);
+		rc = one(dev, epoch, op, lba, buf, n);
 		buf += (size_t)n * CUB_BLK_SECTOR;
 	}
 	return rc;
@@ -282,5 +316,47 @@ int cub_blk_flush(struct cub_blk *dev)
 		cub_panic("cub_blk_flush: in irq context");
 	if (!dev)
 		return -CUB_EINVAL;
-	return one(dev, CUB_ARCH_BLK_FLUSH, 0, NULL, 0);
+	return one(dev, epoch_now(dev), CUB_ARCH_BLK_FLUSH, 0, NULL, 0);
+}
+
+/* Claims the recovery of dev: 0, or why not. */
+static int recover_begin(struct cub_blk *dev)
+{
+	unsigned long irq = cub_arch_irq_save();
+	int rc = 0;
+
+	if (dev->recovering)
+		rc = -CUB_EBUSY;
+	else if (!dev->failed)
+		rc = -CUB_EINVAL;
+	else
+		dev->recovering = true;
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
+/* The platform's work runs with interrupts enabled and `failed` still
+ * set (see the top): it may take a while, and other coroutines run. */
+int cub_blk_recover(struct cub_blk *dev)
+{
+	unsigned long irq;
+	int rc;
+
+	if (cub_arch_in_irq())
+		cub_panic("cub_blk_recover: in irq context");
+	if (!dev)
+		return -CUB_EINVAL;
+	if ((rc = recover_begin(dev)))
+		return rc;
+	rc = cub_arch_blk_reinit(dev->idx);
+	irq = cub_arch_irq_save();
+	if (rc) {
+		dev->recover_failures++;
+	} else {
+		dev->recoveries++;
+		dev->failed = false;
+	}
+	dev->recovering = false;
+	cub_arch_irq_restore(irq);
+	return rc;
 }

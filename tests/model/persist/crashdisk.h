@@ -13,8 +13,9 @@
  * rest old); later writes and flushes are dropped yet reported done, as
  * a machine that stopped never learns. cub_arch_blk_reset (never needed:
  * nothing stays in flight) fails the disk's later submits with -CUB_EIO
- * until cd_reset, as arch.h says. cd_writes counts the sectors
- * submitted for writing, cd_hit[] marks them (the test clears it).
+ * until cd_reset or cub_arch_blk_reinit, as arch.h says. cd_writes
+ * counts the sectors submitted for writing, cd_hit[] marks them (the
+ * test clears it).
  *
  * Invariants: cd_sectors <= CD_SECTORS_MAX; without a crash armed
  * cd_disk and cd_want stay equal. Locking: one thread; the state is
@@ -98,6 +99,16 @@ int cub_arch_blk_reset(unsigned i)
 	if (i > 0)
 		return -CUB_ENODEV;
 	cd_failed = true;
+	return 0;
+}
+
+int cub_arch_blk_reinit(unsigned i)
+{
+	if (i > 0)
+		return -CUB_ENODEV;
+	if (!cd_failed)
+		return -CUB_EINVAL;
+	cd_failed = false;
 	return 0;
 }
 

@@ -15,6 +15,13 @@
  * with -CUB_EIO, as arch.h says, counts itself in fake_resets and makes
  * the disk's later submits fail with -CUB_EIO. A request the test never
  * completes is a device that swallowed it.
+ *
+ * cub_arch_blk_reinit brings a failed disk back (-CUB_EINVAL on one that
+ * has not failed) and counts itself in fake_reinits. Fault injection: it
+ * first calls fake_reinit_hook when set (with interrupts enabled: the
+ * hook may yield, a device slow to come back, while other coroutines
+ * race with the recovery), then fails with fake_reinit_rc when that is
+ * not 0 (a device that does not come back: the disk stays failed).
  */
 #ifndef CUBRT_TEST_FAKEDEV_H
 #define CUBRT_TEST_FAKEDEV_H
@@ -114,6 +121,31 @@ int cub_arch_blk_reset(unsigned i)
 	return 0;
 }
 
+static unsigned fake_reinits;
+static int fake_reinit_rc;
+static void (*fake_reinit_hook)(void);
+
+int cub_arch_blk_reinit(unsigned i)
+{
+	unsigned long irq;
+	int rc = 0;
+
+	if (i >= fake_ndisks || !fake_present)
+		return -CUB_ENODEV;
+	if (!fake_failed[i])
+		return -CUB_EINVAL;
+	fake_reinits++;
+	if (fake_reinit_hook)
+		fake_reinit_hook();
+	irq = cub_arch_irq_save();
+	if (fake_reinit_rc)
+		rc = fake_reinit_rc;
+	else
+		fake_failed[i] = false;
+	cub_arch_irq_restore(irq);
+	return rc;
+}
+
 static unsigned fake_pick;
 static int fake_status;
 
@@ -177,6 +209,9 @@ static inline void fake_reset(unsigned depth, unsigned max)
 	fake_present = true;
 	fake_ndisks = 1;
 	fake_resets = 0;
+	fake_reinits = 0;
+	fake_reinit_rc = 0;
+	fake_reinit_hook = NULL;
 	cub_memset(fake_failed, 0, sizeof(fake_failed));
 	cub_memset(fake_disk, 0, sizeof(fake_disk));
 }

@@ -6,7 +6,8 @@
  * bad argument (of the portable API and of arch.h's submit), a read-only
  * disk refusing writes, a device error (the file shrank) as -CUB_EIO,
  * no disk at all as -CUB_ENODEV, and the port's cub_arch_blk_reset
- * (later submits -CUB_EIO, until new disks). The request timeout itself
+ * (later submits -CUB_EIO, until new disks or cub_arch_blk_reinit,
+ * which a healthy disk refuses). The request timeout itself
  * is test_blk_timeout.c's (this port never leaves a request in flight).
  */
 #define _GNU_SOURCE
@@ -348,6 +349,32 @@ static void *reset_main(void *arg)
 	return NULL;
 }
 
+/* The host port's cub_arch_blk_reinit: a failed disk works again (what
+ * was in the file before reads back, a write lands), a healthy one is
+ * refused, a missing one -CUB_ENODEV. */
+static void *reinit_main(void *arg)
+{
+	static uint8_t buf[S];
+	struct cub_arch_blk_req q = { .op = CUB_ARCH_BLK_READ, .count = 1,
+				      .buf = buf, .done = count_done };
+
+	(void)arg;
+	if (cub_arch_blk_reinit(0) != -CUB_EINVAL ||
+	    cub_arch_blk_reinit(1) != -CUB_ENODEV)
+		return "reinit of a healthy or missing disk";
+	if (cub_arch_blk_reset(0) || cub_arch_blk_submit(0, &q) != -CUB_EIO)
+		return "reset";
+	if (cub_arch_blk_reinit(0) || cub_arch_blk_reinit(0) != -CUB_EINVAL)
+		return "reinit of the failed disk";
+	if (cub_arch_blk_submit(0, &q) || buf[0] != 0x5E)
+		return "a read after the reinit";
+	buf[0] = 0x6F;
+	q.op = CUB_ARCH_BLK_WRITE;
+	if (cub_arch_blk_submit(0, &q))
+		return "a write after the reinit";
+	return NULL;
+}
+
 static void test_host_reset(void **state)
 {
 	int fd = make_disk("", SECTORS);
@@ -365,6 +392,14 @@ static void test_host_reset(void **state)
 	fd = make_disk("", SECTORS);		/* a new disk: not failed */
 	assert_int_equal(cub_arch_blk_submit(0, &q), 0);
 	assert_int_equal(reset_done_calls, 2);
+	b = 0x5E;
+	assert_int_equal(pwrite(fd, &b, 1, 0), 1);
+	r = (void *)"not run";
+	assert_int_equal(cub_sched_run(reinit_main, NULL, &r), 0);
+	assert_null(r);
+	assert_int_equal(reset_done_calls, 4);
+	assert_int_equal(pread(fd, &b, 1, 0), 1);
+	assert_int_equal(b, 0x6F);
 	drop_disk(fd);
 }
 
