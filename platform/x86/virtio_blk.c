@@ -240,7 +240,7 @@ int cubi_vblk_reinit(struct vblk *d)
 		d->failed = false;
 		d->reset_rc = 0;
 		d->recoveries++;
-		cub_printk("%s: recovered (reset %llu times, recovered %llu)\n",
+		cub_printk("%s: recovered (resets %llu, recoveries %llu)\n",
 			   d->name, (unsigned long long)d->resets,
 			   (unsigned long long)d->recoveries);
 	}

@@ -13,6 +13,10 @@ MODE:
            then holds pattern 42 there; boot 2, a new QEMU on the same
            file ("read 42"), reads it back
   none     no disk at all
+  recover  a blank 1 MiB image for recover.c, which fails the disk twice
+           and recovers it; afterwards the file holds pattern 5 in
+           sectors 0..7, zeros in 16..19 (a write abandoned by the
+           failure) and pattern 6 in 32..39 (written after the recovery)
   hang     a 1 MiB image with pattern 3 in sectors 0..7 for hang.c, a
            device that never answers; the file is unchanged afterwards
   shim     a 1 MiB image for the musl program (tests/qemu/shim/blkdev.c),
@@ -93,6 +97,11 @@ def run(mode, runner, image, path, expect):
         check_file(path, 0, sectors(3, 0, 8) + bytes(S), "unchanged")
     elif mode == "none":
         boot(runner, image, None, ["none"], expect)
+    elif mode == "recover":
+        boot(runner, image, path, [], expect)
+        check_file(path, 0, sectors(5, 0, 8), "pattern 5 in sectors 0..7")
+        check_file(path, 16 * S, bytes(4 * S), "the abandoned write not run")
+        check_file(path, 32 * S, sectors(6, 32, 8), "pattern 6 in 32..39")
     elif mode == "shim":
         with open(path, "r+b") as f:
             f.seek(300000)
