@@ -99,8 +99,9 @@ int cubi_vblk_submit(struct vblk *d, struct cub_arch_blk_req *req);
  * assume the device is quiet); turns off bus mastering, so that even a
  * device that ignored the reset can no longer write memory; then
  * completes every request in flight with -CUB_EIO. The queue's memory is
- * kept, never reused. 0, or -CUB_EIO when status never read 0 (all the
- * same done). A second call returns the first's result. Contexts: any.
+ * kept out of use (cubi_vblk_reinit frees it once a reset is confirmed).
+ * 0, or -CUB_EIO when status never read 0 (all the same done). A second
+ * call returns the first's result (until a reinit). Contexts: any.
  */
 #define VBLK_RESET_WAIT_NS 10000000ull	/* 10 ms */
 int cubi_vblk_reset(struct vblk *d);
