@@ -180,6 +180,7 @@ static int start(struct vblk *d, const char **why)
 	if ((rc = setup_queue(d)))
 		return rc;
 	d->sectors = capacity(d);
+	d->depth = d->q.nslots;
 	*why = "the device failed at DRIVER_OK";
 	return driver_ok(d);
 }
@@ -191,7 +192,6 @@ static int start(struct vblk *d, const char **why)
 static int restart(struct vblk *d, const char **why)
 {
 	uint32_t want = (d->read_only ? F_RO : 0) | (d->has_flush ? F_FLUSH : 0);
-	unsigned nslots = d->q.nslots;
 	int rc;
 
 	cubi_virtq_free(&d->q);
@@ -207,7 +207,7 @@ static int restart(struct vblk *d, const char **why)
 	if ((rc = setup_queue(d)))
 		return rc;
 	*why = "its queue came back with another size";
-	if (d->q.nslots != nslots)
+	if (d->q.nslots != d->depth)
 		return -CUB_EIO;
 	*why = "its capacity changed";
 	if (capacity(d) != d->sectors)

@@ -63,6 +63,7 @@ struct vblk {
 	bool read_only;			/* VIRTIO_BLK_F_RO */
 	bool has_flush;			/* VIRTIO_BLK_F_FLUSH negotiated */
 	unsigned vector;		/* MSI-X vector */
+	unsigned depth;			/* q.nslots at boot; a reinit keeps it */
 	char name[16];			/* "virtio-blk0" */
 	bool ready;
 	/* Mutable: interrupts disabled (see the top). */

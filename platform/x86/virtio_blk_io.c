@@ -50,7 +50,7 @@ int cub_arch_blk_info(unsigned i, struct cub_arch_blk_info *info)
 		return -CUB_EINVAL;
 	*info = (struct cub_arch_blk_info){ .sectors = d->sectors,
 		.max_sectors = VBLK_MAX_SECTORS,
-		.depth = (uint16_t)d->q.nslots, .read_only = d->read_only,
+		.depth = (uint16_t)d->depth, .read_only = d->read_only,
 		.model = "virtio-blk" };
 	cub_snprintf(info->name, sizeof(info->name), "vd%c", 'a' + (int)i);
 	return 0;
