@@ -138,7 +138,9 @@ static void *data_main(void *arg)
 
 	(void)arg;
 	assert_int_equal(cub_blk_open(0, &d), 0);
-	assert_int_equal(cub_blk_set_timeout(d, T), 0);
+	/* Long enough that both requests are in flight before it ends,
+	 * however slow the machine (3 T). */
+	assert_int_equal(cub_blk_set_timeout(d, 3 * T), 0);
 	write_answered(d, 0, 8, 0xA1);		/* before the failure */
 
 	/* A read times out; a write in flight with it is abandoned. */
@@ -163,7 +165,7 @@ static void *data_main(void *arg)
 	assert_int_equal(info.resets, 1);
 	assert_int_equal(info.recoveries, 1);
 	assert_int_equal(info.recover_failures, 0);
-	assert_int_equal(info.timeout_ns, T);
+	assert_int_equal(info.timeout_ns, 3 * T);
 	assert_int_equal(cub_blk_recover(d), -CUB_EINVAL);	/* healthy */
 	assert_int_equal(fake_reinits, 1);
 
@@ -208,7 +210,8 @@ static void *epoch_main(void *arg)
 
 	(void)arg;
 	assert_int_equal(cub_blk_open(1, &d), 0);
-	assert_int_equal(cub_blk_set_timeout(d, T), 0);
+	/* The set-up below must be over before the timeout (5 T). */
+	assert_int_equal(cub_blk_set_timeout(d, 5 * T), 0);
 	c[0] = start(&r[0], d, 100, 4, -1);	/* swallowed: times out */
 	c[1] = start(&r[1], d, 200, 8, -1);	/* split: 4 + 4 */
 	c[2] = start(&r[2], d, 300, 4, -1);	/* waits for a place */
