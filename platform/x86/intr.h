@@ -72,6 +72,16 @@ void cubi_x86_ioapic_restore(unsigned gsi, uint64_t entry);
 /* timer.c: the one-shot timer behind cub_arch_timer_arm. */
 void cubi_x86_timer_init(bool apic);
 const char *cubi_x86_timer_mode(void);
+/* The one-shot APIC timer's count rate (Hz at divide-by-16) boot
+ * measured, 0 in the other modes; a new measurement against the TSC
+ * (interrupts disabled; an armed one-shot deadline is kept). */
+uint64_t cubi_x86_timer_apic_hz(void);
+uint64_t cubi_x86_timer_calibrate(void);
+/* Test only: while nonzero, every other read of the APIC count during a
+ * calibration stalls this many ns inside its TSC bracket, as a host that
+ * deschedules QEMU would (tests/qemu/irq/calibrate.c). Never set in a
+ * real program. */
+extern uint64_t cubi_x86_timer_test_stall_ns;
 
 /* serial.c */
 void cubi_x86_serial_irq_init(void);

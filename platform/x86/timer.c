@@ -106,21 +106,89 @@ static void timer_irq(void *ctx)
 		client();
 }
 
-/* APIC count rate at divide-by-16, measured over 1 ms of the TSC. */
-static uint64_t calibrate_apic(void)
+/*
+ * The APIC count rate is measured against the TSC between two reads of
+ * the current count, each bracketed by TSC reads and taken at the
+ * bracket's midpoint. Why brackets: a read can stall (QEMU's thread
+ * descheduled on a loaded host, or waiting for the device lock) while
+ * the count runs on; timed from the TSC read before it, a 5 ms stall
+ * in a 1 ms window made the rate 6 times too high and every timer fire
+ * 6 times late (net_sntp sent one request in 5 s). A read whose bracket
+ * is wider than CAL_SLACK of the window is taken again (up to CAL_TRIES
+ * times, keeping the narrowest), so each end is off by at most half of
+ * that, and the rate by at most 1/CAL_SLACK.
+ */
+#define CAL_WINDOW_MS 5
+#define CAL_SLACK 256
+#define CAL_TRIES 64
+
+uint64_t cubi_x86_timer_test_stall_ns;
+
+/* Spins ns of the TSC: the test's stand-in for a descheduled emulator. */
+static void stall(uint64_t ns)
 {
-	uint64_t hz = cubi_x86_tsc_hz(), t0, t1;
-	uint32_t left;
+	uint64_t t0 = rdtsc(), n = ns * cubi_x86_tsc_hz() / NS;
+
+	while (rdtsc() - t0 < n)
+		;
+}
+
+/* One read of the count (every other one stalled inside its bracket
+ * while the test asks): its TSC midpoint in *mid, the bracket's width
+ * returned. */
+static uint64_t read_count(uint32_t *count, uint64_t *mid)
+{
+	static unsigned reads;
+	uint64_t a = rdtsc(), b;
+
+	if (cubi_x86_timer_test_stall_ns && reads++ % 2 == 0)
+		stall(cubi_x86_timer_test_stall_ns);
+	*count = cubi_x86_lapic_read(LAPIC_TIMER_CUR);
+	b = rdtsc();
+	*mid = a + (b - a) / 2;
+	return b - a;
+}
+
+/* The narrowest of up to CAL_TRIES reads; stops at one within width. */
+static void read_count_narrow(uint32_t *count, uint64_t *mid, uint64_t width)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < CAL_TRIES && best > width; i++) {
+		uint32_t c;
+		uint64_t m, w = read_count(&c, &m);
+
+		if (w < best) {
+			best = w;
+			*count = c;
+			*mid = m;
+		}
+	}
+}
+
+/* Contexts: boot or task, interrupts disabled. The timer is stopped for
+ * the measurement; in one-shot mode an armed deadline is programmed
+ * again afterwards (at the old rate). */
+uint64_t cubi_x86_timer_calibrate(void)
+{
+	uint64_t hz = cubi_x86_tsc_hz(), window = hz / 1000 * CAL_WINDOW_MS;
+	uint64_t m0, m1;
+	uint32_t c0, c1;
 
 	cubi_x86_lapic_write(LAPIC_TIMER_DIV, DIV_16);
 	cubi_x86_lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | VEC_TIMER);
 	cubi_x86_lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFFu);
-	t0 = rdtsc();
-	while ((t1 = rdtsc()) - t0 < hz / 1000)
+	read_count_narrow(&c0, &m0, window / CAL_SLACK);
+	while (rdtsc() - m0 < window)
 		;
-	left = cubi_x86_lapic_read(LAPIC_TIMER_CUR);
+	read_count_narrow(&c1, &m1, window / CAL_SLACK);
 	cubi_x86_lapic_write(LAPIC_TIMER_INIT, 0);
-	return (uint64_t)(0xFFFFFFFFu - left) * hz / (t1 - t0);
+	if (mode == MODE_APIC_ONESHOT) {
+		cubi_x86_lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
+		if (deadline)
+			program(deadline);
+	}
+	return (uint64_t)(c0 - c1) * hz / (m1 - m0);
 }
 
 /* Contexts: boot, interrupts disabled, after the controllers. */
@@ -135,7 +203,7 @@ void cubi_x86_timer_init(bool apic)
 		cubi_x86_lapic_write(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | VEC_TIMER);
 	} else if (apic) {
 		mode = MODE_APIC_ONESHOT;
-		apic_hz = calibrate_apic();
+		apic_hz = cubi_x86_timer_calibrate();
 		if (apic_hz < 1000)
 			cub_panic("timer: APIC timer calibration failed");
 		cubi_x86_lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
@@ -145,6 +213,11 @@ void cubi_x86_timer_init(bool apic)
 	line = mode == MODE_PIT ? CUB_IRQ_PIT : CUB_IRQ_VECTOR(VEC_TIMER);
 	if (cubi_irq_register_runtime(line, timer_irq, NULL, "timer"))
 		cub_panic("timer: cannot register its interrupt line");
+}
+
+uint64_t cubi_x86_timer_apic_hz(void)
+{
+	return apic_hz;
 }
 
 const char *cubi_x86_timer_mode(void)
