@@ -91,5 +91,12 @@ void cubi_x86_irq_init(void);
 bool cubi_x86_apic_mode(void);		/* MSI/MSI-X deliverable */
 int cubi_x86_isa_gsi(unsigned isa);	/* ISA line's GSI, or -1 */
 uint64_t cubi_x86_tsc_hz(void);		/* clock.c */
+/* clock.c: a new measurement of the TSC's rate against the PIT (boot's
+ * is cubi_x86_tsc_hz); interrupts disabled, PIT channel 2 free. */
+uint64_t cubi_x86_clock_calibrate(void);
+/* Test only: while nonzero, every other latch of the PIT's count during
+ * a calibration stalls this many TSC ticks inside its bracket, as a host
+ * that deschedules QEMU would (tests/qemu/irq/calibrate.c). */
+extern uint64_t cubi_x86_clock_test_stall_ticks;
 
 #endif
