@@ -19,9 +19,12 @@
  *    *off_in (advanced) or at the file position, at most the pipe's room,
  *    then appended; bytes the pipe no longer had room for are given back
  *    (the position winds back), as sendfile does.
- *  - Other sources (eventfd, timerfd, signalfd, the console, datagram
- *    sockets) into a pipe: -EINVAL (their reads cannot be given back;
- *    Linux splices sockets of every type and ttys).
+ *  - a message socket (UDP, AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET,
+ *    netlink) into a pipe: one message per call, cut to len and the
+ *    pipe's room, the rest dropped (dgram_to_pipe), as Linux.
+ *  - Other sources (eventfd, timerfd, signalfd, the console) into a
+ *    pipe: -EINVAL (their reads cannot be given back; Linux refuses
+ *    eventfd, timerfd and signalfd too, and splices ttys).
  * The pipe's side never blocks with SPLICE_F_NONBLOCK or its own
  * O_NONBLOCK (-EAGAIN), as since Linux 5.x; the other side blocks by its
  * own O_NONBLOCK, as the man page says. A signal ends a wait with the
@@ -53,6 +56,8 @@
 #define SPLICE_F_ALL 0xfu	/* MOVE, NONBLOCK, MORE, GIFT */
 #define MAX_RW 0x7ffff000ul	/* Linux's MAX_RW_COUNT */
 #define CHUNK (64u * 1024)	/* a file-to-pipe round's buffer at most */
+#define MSG_MAX (256u * 1024)	/* above any message a socket queues (UDP
+				 * 65507, AF_UNIX CUBI_UMSG_MAX) */
 #define O_APPEND 02000u
 #define SEEK_CUR 1
 
@@ -222,6 +227,41 @@ static long file_to_pipe(struct cubi_file *in, int64_t *off, struct cubi_file *o
 	}				/* the room went meanwhile: again */
 }
 
+/* A message socket (UDP, AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET, netlink:
+ * ops->datagram) into a pipe, as Linux's copy_splice_read does it (facts
+ * measured on Linux 6.18): one message per call, cut to len and to the
+ * pipe's room, the rest of it dropped as a short read drops it; an
+ * empty message or end of file (SHUT_RD): 0. First the pipe's room (no
+ * room: -EAGAIN by the pipe's rule, else wait), then the receive, which
+ * waits by the socket's own O_NONBLOCK (SPLICE_F_NONBLOCK does not make
+ * it -EAGAIN) and SO_RCVTIMEO. Linux counts room in pages (a pipe page
+ * partly full gives less); here it is bytes. The receive may wait: a
+ * writer that took all the room meanwhile makes the message wait for
+ * room again (the pipe's rule: -EAGAIN or -EINTR drop it), one that took
+ * part of it cuts the message there. */
+static long dgram_to_pipe(struct cubi_file *in, struct cubi_file *out, size_t len,
+			  unsigned flags)
+{
+	long room = cubi_pipe_await_room(out, pipe_nb(out, flags)), got, put = 0;
+	unsigned char *buf;
+
+	if (room < 0)
+		return room;
+	len = CUB_MIN(len, CUB_MIN((size_t)room, (size_t)MSG_MAX));
+	if (!(buf = cub_malloc(len)))
+		return -CUB_ENOMEM;
+	got = in->ops->io(in, buf, len, -1, false);
+	while (got > 0 && put == 0) {
+		put = cubi_pipe_append_some(out, buf, got);
+		if (put == 0 && (room = cubi_pipe_await_room(out, pipe_nb(out, flags))) < 0)
+			put = room;
+	}
+	cub_free(buf);
+	if (got <= 0)
+		return got;
+	return put == -CUB_EPIPE ? cubi_signal_epipe(put, false) : put;
+}
+
 /* The ends of a splice after the checks: in and out referenced, off_in
  * and off_out the offsets (NULL: none). */
 static long splice_ends(struct cubi_file *in, int64_t *off_in, struct cubi_file *out,
@@ -237,6 +277,8 @@ static long splice_ends(struct cubi_file *in, int64_t *off_in, struct cubi_file 
 	if (op) {
 		if (in->ops->seek && in->ops->io)
 			return file_to_pipe(in, off_in, out, len, flags);
+		if (in->ops->datagram && in->ops->io && !off_in)
+			return dgram_to_pipe(in, out, len, flags);
 		if (!in->ops->peek || off_in)
 			return -CUB_EINVAL;
 		x.out_nb = pipe_nb(out, flags);
