@@ -6,8 +6,10 @@
  * program wrote (out's ring) to the stack, our SHUT_WR as a FIN once
  * that ring is empty, and the keep-alive options when they change, and
  * copies the connection's MSS and path MTU into the socket (path_sync);
- * a reset or timeout becomes the socket's pending error. Once detached it
- * sends what is left and closes (or resets) alone.
+ * a reset or timeout becomes the socket's pending error, also while the
+ * socket's ring is full (the stack's bytes behind it are then dropped:
+ * the program reads the ring's, then the error). Once detached it sends
+ * what is left and closes (or resets) alone.
  *
  * Only the pump appends to an attached socket's ring and takes from
  * out's; it looks at them irq off (look) and copies out's bytes with
@@ -127,6 +129,24 @@ static void fail(struct cubi_tcpnet *tn, long err, bool eof)
 	cub_arch_irq_restore(irq);
 }
 
+/* The error of a connection that died while the socket's ring was full
+ * (cub_tcp_poll said POLLERR): the stack gives it only after the bytes
+ * it still holds, which have nowhere to go and are dropped (at most its
+ * receive buffer, and the FIN). A pump that waited for room first kept
+ * the reset from the program for as long as it did not read: poll said
+ * nothing, a blocked write waited. */
+static long error_behind_full_ring(struct cubi_tcpnet *tn)
+{
+	long n = 0;
+
+	for (int i = 0; i < 64; i++)	/* 64 chunks: far above its buffer */
+		if ((n = cub_tcp_recv(tn->c, tn->buf, CUBI_TCPNET_RX_CHUNK, 0)) <= 0)
+			break;
+	if (n == 0)			/* its FIN, then (again) the error */
+		n = cub_tcp_recv(tn->c, tn->buf, CUBI_TCPNET_RX_CHUNK, 0);
+	return n < 0 && n != -CUB_EAGAIN ? n : -CUB_ECONNRESET;
+}
+
 /* The socket's keep-alive options to the stack's connection when they
  * changed (setsockopt wakes the pump: cubi_sock_changed reaches out). */
 static void keepalive_sync(struct cubi_tcpnet *tn, const struct view *v)
@@ -183,6 +203,12 @@ static int conn_round(struct cubi_tcpnet *tn, const struct view *v, bool *eof, b
 		}
 		moved |= n > 0 || (n == 0 && !*eof);
 		*eof |= n == 0;
+	} else if (cub_tcp_poll(tn->c) & CUB_TCP_POLLERR) {
+		/* the ring is full, and the connection reset or timed out:
+		 * the socket shows it now (poll: EPOLLERR | EPOLLHUP; reads:
+		 * the ring's bytes, then the error), as Linux does */
+		fail(tn, error_behind_full_ring(tn), *eof);
+		return -1;
 	}
 	if (v->avail) {
 		n = cub_tcp_send(tn->c, v->at, v->avail, 0);

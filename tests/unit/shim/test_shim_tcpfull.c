@@ -1,0 +1,130 @@
+/*
+ * test_shim_tcpfull.c - a TCP connection through the network card reset
+ * by the remote while the shim socket's 64 KiB receive ring is full (the
+ * program stopped reading). Linux 6.18 (measured over loopback with a C
+ * program: a reader that never read, the sender's SO_LINGER 0 close)
+ * shows the reset at once: poll gives POLLIN | POLLOUT | POLLERR |
+ * POLLHUP | POLLRDHUP; reads return the buffered bytes, then
+ * ECONNRESET once, then end of file. The shim's pump looked at the
+ * connection only when the ring had room, so poll showed nothing until
+ * the program read. Here: epoll and poll report the reset while the ring
+ * is full; the ring's bytes come back whole and in order, then
+ * ECONNRESET, then end of file; writes -EPIPE. The bytes the
+ * card's stack held behind the ring are dropped (socket_tcpnet_pump.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <cubrt/mem.h>
+#include <cubrt/net.h>
+#include <cubrt/sched.h>
+#include "shim_impl.h"
+#include "netdev.h"
+#include "sys.h"
+#include "sock.h"
+#include "../net/net_test.h"
+#include "card_wire.h"
+
+#define SYS_poll 7
+#define FIONREAD 0x541B
+#define MSG_NOSIGNAL 0x4000
+#define PORT_B 7400
+#define RING (64 * 1024)	/* CUBI_SOCK_RING */
+#define SENT (200 * 1024)	/* more than the ring and the stack hold */
+#define DEAD (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP)
+
+static char pat[SENT], got[SENT];
+
+#include "bytes.h"
+
+static unsigned polled(int fd, int ms)
+{
+	struct { int fd; short events, revents; } p = { fd, (short)DEAD, 0 };
+
+	assert_true(SYS3(SYS_poll, &p, 1, ms) >= 0);
+	return (unsigned)(unsigned short)p.revents;
+}
+
+/* B's end of the connection sends SENT bytes, as many as go in 300 ms. */
+static void *remote_sends(void *arg)
+{
+	return (void *)cub_tcp_send(arg, pat, SENT, 300 * MS);
+}
+
+/* Waits until fd's ring holds n bytes (FIONREAD). */
+static void wait_inq(int fd, int n)
+{
+	int q = -1;
+
+	for (int i = 0; i < 2000 && q != n; i++) {
+		assert_int_equal(SYS3(SYS_ioctl, fd, FIONREAD, &q), 0);
+		if (q != n)
+			cub_sleep(MS);
+	}
+	assert_int_equal(q, n);
+}
+
+static void full_body(void)
+{
+	struct cub_tcp *l, *c;
+	struct cub_coro *co;
+	struct ev e = { EPOLLRDHUP, 7 }, out;	/* and EPOLLERR, EPOLLHUP */
+	void *sent;
+	int s, ep;
+	long n, total = 0;
+
+	up();
+	fill_pattern(pat, sizeof(pat));
+	assert_int_equal(cub_tcp_listen(B, PORT_B, 4, &l), 0);
+	s = (int)SYS3(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 3);
+	assert_int_equal(connect_to(s, IP_B, PORT_B), 0);
+	assert_int_equal(cub_tcp_accept(l, &c, 1000 * MS), 0);
+	ep = (int)SYS1(SYS_epoll_create1, 0);
+	assert_true(ep >= 3);
+	assert_int_equal(SYS4(SYS_epoll_ctl, ep, 1, s, &e), 0);
+	/* B sends more than the ring and the stack take: the ring fills */
+	assert_int_equal(cub_coro_spawn(&co, remote_sends, c, NULL), 0);
+	wait_inq(s, RING);
+	assert_int_equal(cub_coro_join(co, &sent), 0);
+	assert_true((long)sent > RING);
+	assert_int_equal(polled(s, 0), EPOLLIN | EPOLLOUT);
+	/* B resets: seen with the ring still full */
+	assert_int_equal(cub_tcp_abort(c), 0);
+	assert_int_equal(SYS4(SYS_epoll_wait, ep, &out, 1, 2000), 1);
+	assert_int_equal(out.events & (EPOLLERR | EPOLLHUP), EPOLLERR | EPOLLHUP);
+	assert_int_equal(polled(s, 0), DEAD);
+	/* the ring's bytes, in order, then ECONNRESET once, end of file */
+	while ((n = SYS3(SYS_read, s, got + total, sizeof(got) - (size_t)total)) > 0)
+		total += n;
+	assert_int_equal(total, RING);
+	assert_memory_equal(got, pat, RING);
+	assert_int_equal(n, -CUB_ECONNRESET);
+	assert_int_equal(SYS3(SYS_read, s, got, 10), 0);
+	assert_int_equal(SYS6(SYS_sendto, s, "x", 1, MSG_NOSIGNAL, NULL, 0), -CUB_EPIPE);
+	assert_int_equal(SYS1(SYS_close, ep), 0);
+	assert_int_equal(SYS1(SYS_close, s), 0);
+	assert_int_equal(cub_tcp_close(l), 0);
+	down();
+}
+
+static void test_reset_behind_full_ring(void **state)
+{
+	(void)state;
+	run(full_body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reset_behind_full_ring),
+	};
+
+	cubi_mem_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
