@@ -7,15 +7,15 @@
  * that ring is empty, and the keep-alive options when they change, and
  * copies the connection's MSS and path MTU into the socket (path_sync);
  * a reset or timeout becomes the socket's pending error, also while the
- * socket's ring is full (the stack's bytes behind it are then dropped:
- * the program reads the ring's, then the error). Once detached it sends
- * what is left and closes (or resets) alone.
+ * socket's ring is full (struct tail). Once detached it sends what is
+ * left and closes (or resets) alone.
  *
  * Only the pump appends to an attached socket's ring and takes from
  * out's; it looks at them irq off (look) and copies out's bytes with
  * interrupts enabled, which that rule makes safe. Contexts: task.
  */
 #include <cubrt/arch.h>
+#include <cubrt/heap.h>
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
@@ -74,15 +74,15 @@ static struct view look(struct cubi_tcpnet *tn, uint32_t *seq)
 	return v;
 }
 
-/* Received bytes (n in tn->buf, at most the room seen) into the socket's
+/* Received bytes (n at buf, at most the room seen) into the socket's
  * ring, or dropped (SHUT_RD, or detached meanwhile). */
-static void rx_put(struct cubi_tcpnet *tn, size_t n)
+static void rx_put(struct cubi_tcpnet *tn, const unsigned char *buf, size_t n)
 {
 	unsigned long irq = cub_arch_irq_save();
 	struct cubi_sock *s = tn->sock;
 
 	if (s && !s->rd_shut) {
-		cubi_sock_ring_put(s, tn->buf, n);
+		cubi_sock_ring_put(s, buf, n);
 		cubi_sock_changed(s);
 	}
 	cub_arch_irq_restore(irq);
@@ -129,22 +129,101 @@ static void fail(struct cubi_tcpnet *tn, long err, bool eof)
 	cub_arch_irq_restore(irq);
 }
 
-/* The error of a connection that died while the socket's ring was full
- * (cub_tcp_poll said POLLERR): the stack gives it only after the bytes
- * it still holds, which have nowhere to go and are dropped (at most its
- * receive buffer, and the FIN). A pump that waited for room first kept
- * the reset from the program for as long as it did not read: poll said
- * nothing, a blocked write waited. */
-static long error_behind_full_ring(struct cubi_tcpnet *tn)
-{
-	long n = 0;
+/*
+ * A connection that died (a reset, a timeout) while the socket's ring was
+ * full: cub_tcp_poll says POLLERR, but the stack gives the error only
+ * after the bytes it still holds (at most its receive buffer), which the
+ * ring has no room for. Linux's one receive buffer holds them all: poll
+ * shows the reset at once (POLLERR | POLLHUP), reads return every byte,
+ * then ECONNRESET (measured on Linux 6.18). So the pump takes the
+ * stack's bytes and its error into a tail of its own, marks the socket
+ * (the error pending: EPOLLERR and SO_ERROR now; eof_first keeps reads
+ * from returning it before the tail is in), hands the tail over as the
+ * program makes room, then lets the socket go with the error (fail):
+ * reads end with it, EPOLLHUP from then. A pump that waited for room
+ * first kept the reset from the program for as long as it did not read.
+ * Meanwhile writes queue (nothing sends them) and SO_ERROR's take of the
+ * error does not outlast the tail.
+ */
+struct tail {
+	unsigned char *buf;	/* the stack's bytes (heap), or NULL */
+	size_t len, at;		/* held, handed over */
+	long err;		/* the connection's error */
+	bool fin;		/* the peer's FIN came after the bytes */
+	bool on;		/* the socket is marked, the tail pending */
+};
 
-	for (int i = 0; i < 64; i++)	/* 64 chunks: far above its buffer */
-		if ((n = cub_tcp_recv(tn->c, tn->buf, CUBI_TCPNET_RX_CHUNK, 0)) <= 0)
+#define TAIL_MAX (1024u * 1024)	/* above any receive buffer of the stack */
+
+/* Takes the stack's bytes into t until its error (kept in t->err). */
+static void tail_take(struct cubi_tcpnet *tn, struct tail *t)
+{
+	bool cut = false;	/* out of memory (or TAIL_MAX): the tail ends
+				 * there, the error after it, no gap */
+	long n;
+
+	for (;;) {
+		unsigned char *more = !cut && t->len < TAIL_MAX ?
+			cub_realloc(t->buf, t->len + CUBI_TCPNET_RX_CHUNK) : NULL;
+
+		cut = !more;
+		if (more)
+			t->buf = more;
+		n = cub_tcp_recv(tn->c, more ? t->buf + t->len : tn->buf,
+				 CUBI_TCPNET_RX_CHUNK, 0);
+		if (n == 0 && !t->fin) {
+			t->fin = true;	/* the FIN; the error comes next */
+			continue;
+		}
+		if (n <= 0)
 			break;
-	if (n == 0)			/* its FIN, then (again) the error */
-		n = cub_tcp_recv(tn->c, tn->buf, CUBI_TCPNET_RX_CHUNK, 0);
-	return n < 0 && n != -CUB_EAGAIN ? n : -CUB_ECONNRESET;
+		if (more)
+			t->len += (size_t)n;
+	}
+	t->err = n < 0 && n != -CUB_EAGAIN ? n : -CUB_ECONNRESET;
+}
+
+/* The error behind a full ring: 1 with the tail pending (the socket
+ * marked), or -1 when nothing was held (the socket let go at once). */
+static int tail_start(struct cubi_tcpnet *tn, struct tail *t, bool eof)
+{
+	unsigned long irq;
+
+	tail_take(tn, t);
+	if (!t->len) {
+		fail(tn, t->err, eof || t->fin);
+		return -1;
+	}
+	irq = cub_arch_irq_save();
+	if (tn->sock) {
+		tn->sock->err = (int)-t->err;
+		tn->sock->eof_first = true;
+		cubi_sock_changed(tn->sock);
+	}
+	cub_arch_irq_restore(irq);
+	t->on = true;
+	return 1;
+}
+
+/* One round of handing the tail over (v->room free): 1 when bytes went,
+ * 0 to wait for room, -1 once all went in and the socket is let go. */
+static int tail_round(struct cubi_tcpnet *tn, const struct view *v, struct tail *t)
+{
+	size_t k = CUB_MIN(v->room, t->len - t->at);
+	unsigned long irq;
+
+	if (k) {
+		rx_put(tn, t->buf + t->at, k);
+		t->at += k;
+	}
+	if (t->at < t->len)
+		return k ? 1 : 0;
+	irq = cub_arch_irq_save();
+	if (tn->sock)
+		tn->sock->eof_first = false;	/* the mark's */
+	cub_arch_irq_restore(irq);
+	fail(tn, t->err, t->fin);
+	return -1;
 }
 
 /* The socket's keep-alive options to the stack's connection when they
@@ -183,18 +262,21 @@ static void path_sync(struct cubi_tcpnet *tn)
 
 /* One round: 1 when something moved, 0 when the pump may sleep, -1 when
  * it should stop (detached, or the connection died). */
-static int conn_round(struct cubi_tcpnet *tn, const struct view *v, bool *eof, bool *fin)
+static int conn_round(struct cubi_tcpnet *tn, const struct view *v, struct tail *t,
+		      bool *eof, bool *fin)
 {
 	int moved = 0;
 	long n;
 
 	if (v->gone)
 		return -1;
+	if (t->on)
+		return tail_round(tn, v, t);
 	keepalive_sync(tn, v);
 	if (v->room) {		/* after the FIN too: a reset may follow */
 		n = cub_tcp_recv(tn->c, tn->buf, CUB_MIN(v->room, (size_t)CUBI_TCPNET_RX_CHUNK), 0);
 		if (n > 0)
-			rx_put(tn, (size_t)n);
+			rx_put(tn, tn->buf, (size_t)n);
 		else if (n == 0 && !*eof)
 			rx_eof(tn);
 		if (n < 0 && n != -CUB_EAGAIN) {
@@ -204,11 +286,7 @@ static int conn_round(struct cubi_tcpnet *tn, const struct view *v, bool *eof, b
 		moved |= n > 0 || (n == 0 && !*eof);
 		*eof |= n == 0;
 	} else if (cub_tcp_poll(tn->c) & CUB_TCP_POLLERR) {
-		/* the ring is full, and the connection reset or timed out:
-		 * the socket shows it now (poll: EPOLLERR | EPOLLHUP; reads:
-		 * the ring's bytes, then the error), as Linux does */
-		fail(tn, error_behind_full_ring(tn), *eof);
-		return -1;
+		return tail_start(tn, t, *eof);	/* died behind the full ring */
 	}
 	if (v->avail) {
 		n = cub_tcp_send(tn->c, v->at, v->avail, 0);
@@ -251,6 +329,7 @@ static void conn_finish(struct cubi_tcpnet *tn)
 void *cubi_tcpnet_pump(void *arg)
 {
 	struct cubi_tcpnet *tn = arg;
+	struct tail t = { 0 };
 	bool eof = false, fin = false;
 
 	if (!tn->c && cubi_tcpnet_open(tn)) {
@@ -261,7 +340,7 @@ void *cubi_tcpnet_pump(void *arg)
 	for (;;) {
 		uint32_t seq;
 		struct view v = look(tn, &seq);
-		int r = conn_round(tn, &v, &eof, &fin);
+		int r = conn_round(tn, &v, &t, &eof, &fin);
 
 		if (r < 0)
 			break;
@@ -269,6 +348,7 @@ void *cubi_tcpnet_pump(void *arg)
 		if (r == 0)
 			(void)cubi_file_wait(cubi_tcpnet_word(tn), seq, 0, "tcp pump");
 	}
+	cub_free(t.buf);
 	conn_finish(tn);
 	cubi_tcpnet_free(tn);
 	return NULL;
