@@ -5,8 +5,8 @@
  * operations, reopens through /proc/self/fd and pipe/pipe2; pipe_fifo.c
  * has named pipes (mkfifo nodes: which pipe an open of one gets, and
  * what a blocking open waits for); pipe_ring.c the ring's memory and
- * F_[GS]ETPIPE_SZ; pipe_splice.c has splice and tee, pipe_vmsplice.c
- * vmsplice.
+ * F_[GS]ETPIPE_SZ; pipe_splice.c has splice and tee (pipe_splice_tty.c
+ * the console as a source), pipe_vmsplice.c vmsplice.
  * vfs.h is the contract for the rest of the shim; only pipe*.c include
  * this header.
  *
@@ -123,6 +123,13 @@ bool cubi_pipe_held(const struct pipe *p);
 long cubi_pipe_await_room(struct cubi_file *out, bool nb);
 long cubi_pipe_append_some(struct cubi_file *out, const void *buf, long got);
 long cubi_pipe_wait_on(struct cubi_file *f, uint32_t seq);
+
+/* pipe_splice_tty.c: splice from the console in into out's pipe (both
+ * referenced; interrupts enabled): up to len bytes of waiting input,
+ * waiting for input (-EAGAIN instead under the console's O_NONBLOCK) and
+ * for room (-EAGAIN instead when nb); the count, or -errno (-EPIPE with
+ * SIGPIPE raised, -EINTR). */
+long cubi_splice_console(struct cubi_file *in, struct cubi_file *out, size_t len, bool nb);
 
 /* pipe.c: every end's readiness changed; wakes their waiters (irq off). */
 void cubi_pipe_wake(struct pipe *p);

@@ -22,9 +22,10 @@
  *  - a message socket (UDP, AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET,
  *    netlink) into a pipe: one message per call, cut to len and the
  *    pipe's room, the rest dropped (dgram_to_pipe), as Linux.
- *  - Other sources (eventfd, timerfd, signalfd, the console) into a
- *    pipe: -EINVAL (their reads cannot be given back; Linux refuses
- *    eventfd, timerfd and signalfd too, and splices ttys).
+ *  - the console (a tty) into a pipe: what input waits, as a read
+ *    (pipe_splice_tty.c).
+ *  - Other sources (eventfd, timerfd, signalfd) into a pipe: -EINVAL
+ *    (their reads cannot be given back; Linux refuses them too).
  * The pipe's side never blocks with SPLICE_F_NONBLOCK or its own
  * O_NONBLOCK (-EAGAIN), as since Linux 5.x; the other side blocks by its
  * own O_NONBLOCK, as the man page says. A signal ends a wait with the
@@ -279,6 +280,8 @@ static long splice_ends(struct cubi_file *in, int64_t *off_in, struct cubi_file 
 			return file_to_pipe(in, off_in, out, len, flags);
 		if (in->ops->datagram && in->ops->io && !off_in)
 			return dgram_to_pipe(in, out, len, flags);
+		if (in == &cubi_console_file && !off_in)
+			return cubi_splice_console(in, out, len, pipe_nb(out, flags));
 		if (!in->ops->peek || off_in)
 			return -CUB_EINVAL;
 		x.out_nb = pipe_nb(out, flags);
