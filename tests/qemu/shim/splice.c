@@ -6,7 +6,11 @@
  * into a second one without taking them; F_GETPIPE_SZ / F_SETPIPE_SZ
  * (a grown pipe holds that many bytes; -EBUSY, -EINVAL); the errors
  * (EINVAL with no pipe, ESPIPE for a pipe's offset, EBADF, EAGAIN with
- * SPLICE_F_NONBLOCK). One line per check, a summary.
+ * SPLICE_F_NONBLOCK); message sockets (loopback UDP, AF_UNIX SOCK_DGRAM
+ * and SOCK_SEQPACKET) into a pipe, one message a call, cut to len; a
+ * splice blocked on an empty pipe, interrupted by a signal: EINTR, or
+ * with SA_RESTART restarted and completed. One line per check, a
+ * summary.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,9 +18,11 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "checks.h"
@@ -154,10 +160,108 @@ static void tee_and_sizes(void)
 	}
 }
 
+/* tx sends two messages to rx (to: UDP's address, or NULL), which
+ * splice takes one a call, the first cut to 5 bytes. */
+static void messages(const char *kind, int rx, int tx, const struct sockaddr_in *to)
+{
+	socklen_t tl = to ? sizeof(*to) : 0;
+	char what[80];
+	int p[2];
+
+	pipe(p);
+	sendto(tx, "first message", 13, 0, (const struct sockaddr *)to, tl);
+	sendto(tx, "second", 6, 0, (const struct sockaddr *)to, tl);
+	snprintf(what, sizeof(what), "%s: one message a call, cut to len", kind);
+	check(what, splice(rx, NULL, p[1], NULL, 5, 0) == 5 &&
+	      splice(rx, NULL, p[1], NULL, 100, 0) == 6 &&
+	      read(p[0], back, 100) == 11 && !memcmp(back, "firstsecond", 11));
+	fcntl(rx, F_SETFL, O_NONBLOCK);
+	snprintf(what, sizeof(what), "%s: empty, non-blocking: EAGAIN", kind);
+	check(what, splice(rx, NULL, p[1], NULL, 100, 0) == -1 && errno == EAGAIN);
+	close(p[0]);
+	close(p[1]);
+	close(rx);
+	close(tx);
+}
+
+static void datagrams(void)
+{
+	struct sockaddr_in a = loopback(0);
+	socklen_t len = sizeof(a);
+	int rx = socket(AF_INET, SOCK_DGRAM, 0), s[2];
+
+	bind(rx, (struct sockaddr *)&a, sizeof(a));
+	getsockname(rx, (struct sockaddr *)&a, &len);
+	messages("UDP", rx, socket(AF_INET, SOCK_DGRAM, 0), &a);
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, s);
+	messages("AF_UNIX SOCK_DGRAM", s[0], s[1], NULL);
+	socketpair(AF_UNIX, SOCK_SEQPACKET, 0, s);
+	messages("AF_UNIX SOCK_SEQPACKET", s[0], s[1], NULL);
+}
+
+static int rp[2], rq[2], handled;
+static pthread_t main_thread;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	handled++;
+}
+
+static void nap(long ms)
+{
+	struct timespec t = { 0, ms * 1000000 };
+
+	nanosleep(&t, NULL);
+}
+
+/* Signals the main thread while its splice waits, then writes. */
+static void *interrupter(void *arg)
+{
+	(void)arg;
+	nap(30);
+	pthread_kill(main_thread, SIGUSR1);
+	nap(30);
+	write(rp[1], "late", 4);
+	return NULL;
+}
+
+static void restarts(void)
+{
+	struct sigaction sa;
+	pthread_t t;
+
+	pipe(rp);
+	pipe(rq);
+	main_thread = pthread_self();
+	for (int restart = 0; restart < 2; restart++) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_usr1;
+		sa.sa_flags = restart ? SA_RESTART : 0;
+		sigaction(SIGUSR1, &sa, NULL);
+		handled = 0;
+		pthread_create(&t, NULL, interrupter, NULL);
+		ssize_t n = splice(rp[0], NULL, rq[1], NULL, 100, 0);
+		int e = errno;
+		pthread_join(t, NULL);
+		if (restart)
+			check("SA_RESTART: the splice restarts", n == 4 && handled == 1);
+		else
+			check("no SA_RESTART: EINTR", n == -1 && e == EINTR && handled == 1);
+		read(restart ? rq[0] : rp[0], back, 100);
+	}
+	for (int fd = 0; fd < 2; fd++) {
+		close(rp[fd]);
+		close(rq[fd]);
+	}
+}
+
 int main(void)
 {
 	tcp_to_file();
 	tee_and_sizes();
+	datagrams();
+	restarts();
 	printf("splice: %d of %d checks passed\n", passed, total);
 	return passed == total ? 0 : 1;
 }
