@@ -142,8 +142,8 @@ static void fail(struct cubi_tcpnet *tn, long err, bool eof)
  * program makes room, then lets the socket go with the error (fail):
  * reads end with it, EPOLLHUP from then. A pump that waited for room
  * first kept the reset from the program for as long as it did not read.
- * Meanwhile writes queue (nothing sends them) and SO_ERROR's take of the
- * error does not outlast the tail.
+ * A write meanwhile ends the tail (tail_round); SO_ERROR's take of the
+ * error does not outlast it.
  */
 struct tail {
 	unsigned char *buf;	/* the stack's bytes (heap), or NULL */
@@ -206,17 +206,20 @@ static int tail_start(struct cubi_tcpnet *tn, struct tail *t, bool eof)
 }
 
 /* One round of handing the tail over (v->room free): 1 when bytes went,
- * 0 to wait for room, -1 once all went in and the socket is let go. */
+ * 0 to wait for room, -1 once all went in and the socket is let go. A
+ * write (v->avail) lets it go at once, the rest of the tail dropped: a
+ * writer then sees the error as before the tail existed, and never
+ * waits for room that nothing would make. */
 static int tail_round(struct cubi_tcpnet *tn, const struct view *v, struct tail *t)
 {
-	size_t k = CUB_MIN(v->room, t->len - t->at);
+	size_t k = v->avail ? 0 : CUB_MIN(v->room, t->len - t->at);
 	unsigned long irq;
 
 	if (k) {
 		rx_put(tn, t->buf + t->at, k);
 		t->at += k;
 	}
-	if (t->at < t->len)
+	if (t->at < t->len && !v->avail)
 		return k ? 1 : 0;
 	irq = cub_arch_irq_save();
 	if (tn->sock)

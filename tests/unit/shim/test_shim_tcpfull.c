@@ -50,6 +50,18 @@ static unsigned polled(int fd, int ms)
 	return (unsigned)(unsigned short)p.revents;
 }
 
+/* Waits until fd shows EPOLLHUP (poll returns at once for the pending
+ * EPOLLERR, so look every millisecond). */
+static void wait_hup(int fd)
+{
+	unsigned ev = 0;
+
+	for (int i = 0; i < 20000 && !(ev & EPOLLHUP); i++)
+		if (!((ev = polled(fd, 0)) & EPOLLHUP))
+			cub_sleep(MS);
+	assert_true(ev & EPOLLHUP);
+}
+
 /* B's end of the connection sends SENT bytes, waiting for room until
  * the reset (cub_tcp_abort wakes it). */
 static void *remote_sends(void *arg)
@@ -136,6 +148,20 @@ static void full_body(void)
 	assert_int_equal(polled(s, 0), EPOLLIN | EPOLLOUT | EPOLLHUP | EPOLLRDHUP);
 	assert_int_equal(SYS3(SYS_read, s, got, 10), 0);
 	assert_int_equal(SYS6(SYS_sendto, s, "x", 1, MSG_NOSIGNAL, NULL, 0), -CUB_EPIPE);
+	assert_int_equal(SYS1(SYS_close, s), 0);
+	/* a write while the tail waits: the socket lets go, no wait for
+	 * room; the ring's bytes, then the error */
+	filled_then_reset(l, &s, &co, ep);
+	assert_int_equal(cub_coro_join(co, NULL), 0);
+	assert_int_equal(SYS4(SYS_epoll_wait, ep, &out, 1, 20000), 1);
+	assert_int_equal(SYS6(SYS_sendto, s, "x", 1, MSG_NOSIGNAL, NULL, 0), 1);
+	wait_hup(s);
+	total = 0;
+	while ((n = SYS3(SYS_read, s, got + total, sizeof(got) - (size_t)total)) > 0)
+		total += n;
+	assert_int_equal(total, RING);
+	assert_memory_equal(got, pat, RING);
+	assert_int_equal(n, -CUB_ECONNRESET);
 	assert_int_equal(SYS1(SYS_close, s), 0);
 	/* closed unread after the reset showed: the tail goes with it */
 	filled_then_reset(l, &s, &co, ep);
