@@ -118,6 +118,8 @@ struct cub_sntp_keeper_stats {
 	uint64_t poll_ns;	/* the wait before the next query */
 	bool refused;		/* every server refused (a DENY or RSTR
 				 * kiss): it stopped asking */
+	int64_t last_delay_ns;	/* the latest answer's round-trip delay:
+				 * its offset is right within half of it */
 };
 
 /* One server of a keeper's list: its address and UDP port (0: 123). */

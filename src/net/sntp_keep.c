@@ -100,6 +100,7 @@ static int64_t judge(struct cub_sntp_keeper *k, int rc, const struct cub_sntp_re
 	if (rc == 0) {
 		st->polls++;
 		st->last_offset_ns = r->offset_ns;
+		st->last_delay_ns = r->delay_ns;
 		*step = magnitude(r->offset_ns) >= k->o.step_ns;
 	}
 	if (*step) {

@@ -33,7 +33,8 @@ static struct {
 	uint8_t q[FAKE_QMAX][FAKE_QCOPY];
 	size_t qlen[FAKE_QMAX];
 	uint16_t qport[FAKE_QMAX];
-	uint64_t qt[FAKE_QMAX];
+	uint64_t qt[FAKE_QMAX];		/* when request i came */
+	uint64_t at[FAKE_QMAX];		/* when it was answered (or not) */
 	uint16_t last_port;		/* of the latest request */
 	size_t last_len;
 } S;
@@ -77,6 +78,8 @@ static void *srv_main(void *arg)
 		}
 		if (S.reply && !(S.skip && S.skip--))
 			S.reply(q, i);
+		if (i < FAKE_QMAX)
+			S.at[i] = cub_time_now();
 	}
 	assert_int_equal(n, -CUB_EBADF);	/* closed by stop */
 	return NULL;
