@@ -23,6 +23,7 @@
 #include <cubrt/sched.h>
 #include "shim_impl.h"
 #include "sys.h"
+#include "sigrestart.h"
 
 #define SYS_stat 4
 #define SYS_pread64 17
@@ -55,12 +56,6 @@
 #define ENODEV 19
 #define ESPIPE 29
 #define S_IFIFO 0010000
-#define SIGUSR1 10
-#define SA_RESTORER 0x04000000u
-#define SA_RESTART 0x10000000u
-#define HANDLER 0x1111000ul
-#define RESTORER 0x2222000ul
-#define AFTER_CALL 0x3333002ul	/* rip past a `syscall` (2 bytes) */
 
 static char got[64];
 
@@ -300,53 +295,8 @@ static void test_fifo_meet(void **state)
  * with SA_RESTART at its `syscall` again with rax its number, as
  * Linux's fifo_open restarts (signal(7)). The interrupted end is gone;
  * the restarted call, run from the registers given back, meets its
- * partner. open, openat and creat, for reading and for writing. */
-struct open_call {
-	long nr, a0, a1, a2, a3;	/* the registers a program sets */
-};
-
-static _Alignas(64) uint8_t frames[16384];
-static _Alignas(16) uint8_t fx[512];
-
-static void *do_call(void *arg)
-{
-	const struct open_call *c = arg;
-
-	return (void *)SYS4(c->nr, c->a0, c->a1, c->a2, c->a3);
-}
-
-/* Runs c in a coroutine (the same thread as the caller: tid 1), lets
- * it wait, signals the thread and returns the call's result. */
-static long interrupted(const struct open_call *c)
-{
-	struct cub_coro *co;
-	void *res;
-
-	assert_int_equal(cub_coro_spawn(&co, do_call, (void *)c, NULL), 0);
-	for (int i = 0; i < 3; i++)
-		cub_coro_yield();		/* waiting for a partner */
-	assert_int_equal(SYS3(SYS_tgkill, 1, 1, SIGUSR1), 0);
-	assert_int_equal(cub_coro_join(co, &res), 0);
-	return (long)res;
-}
-
-/* The handler runs for the signal that ended c with rc and returns:
- * the context the program resumes with. */
-static struct cubi_sigctx handled(const struct open_call *c, long rc)
-{
-	struct cubi_sigctx ctx = { .rax = (uint64_t)rc, .rdi = (uint64_t)c->a0,
-				   .rsi = (uint64_t)c->a1, .rdx = (uint64_t)c->a2,
-				   .r10 = (uint64_t)c->a3, .rip = AFTER_CALL,
-				   .rsp = (uintptr_t)(frames + sizeof(frames)),
-				   .rflags = 0x202, .fx = fx }, back;
-
-	assert_true(cubi_signal_deliver(&ctx));
-	assert_int_equal(ctx.rip, HANDLER);
-	assert_int_equal(ctx.rdi, SIGUSR1);
-	assert_int_equal(cubi_signal_restore(ctx.rsp + 8, &back), 0);
-	return back;
-}
-
+ * partner. open, openat and creat, for reading and for writing
+ * (sigrestart.h). */
 /* No end of "/fr" is left open: no reader (a lone writer -ENXIO), no
  * writer (a reader reads end of file). */
 static void no_ends_left(void)
@@ -364,13 +314,12 @@ static void no_ends_left(void)
  * until the partner that main opens (the other access mode) comes. */
 static void restarted_meets(const struct cubi_sigctx *back, bool reads)
 {
-	struct open_call again = { (long)back->rax, (long)back->rdi, (long)back->rsi,
-				   (long)back->rdx, (long)back->r10 };
+	struct sys_call again = sys_call_again(back);
 	struct cub_coro *co;
 	void *res;
 	int mine, theirs;
 
-	assert_int_equal(cub_coro_spawn(&co, do_call, &again, NULL), 0);
+	assert_int_equal(cub_coro_spawn(&co, sys_call_run, &again, NULL), 0);
 	for (int i = 0; i < 3; i++)
 		cub_coro_yield();
 	mine = (int)open_fifo("/fr", reads ? O_WRONLY : O_RDONLY);
@@ -386,11 +335,11 @@ static void restarted_meets(const struct cubi_sigctx *back, bool reads)
 
 static void restart_body(void)
 {
-	const struct open_call calls[] = {
-		{ SYS_open, (long)"/fr", O_RDONLY, 0, 0 },
-		{ SYS_openat, AT_FDCWD, (long)"/fr", O_WRONLY, 0 },
-		{ SYS_creat, (long)"/fr", 0600, 0, 0 },		/* a writer */
-		{ SYS_openat, AT_FDCWD, (long)"/fr", O_RDONLY, 0 },
+	const struct sys_call calls[] = {
+		{ SYS_open, { (long)"/fr", O_RDONLY } },
+		{ SYS_openat, { AT_FDCWD, (long)"/fr", O_WRONLY } },
+		{ SYS_creat, { (long)"/fr", 0600 } },		/* a writer */
+		{ SYS_openat, { AT_FDCWD, (long)"/fr", O_RDONLY } },
 	};
 
 	/* The program's thread (tid 1, which the coroutines share) is made
@@ -398,19 +347,16 @@ static void restart_body(void)
 	assert_int_equal(SYS0(SYS_gettid), 1);
 	assert_int_equal(SYS3(SYS_mknod, "/fr", S_IFIFO | 0600, 0), 0);
 	for (int restart = 1; restart >= 0; restart--) {
-		struct ksa { uint64_t handler, flags, restorer, mask; } sa = {
-			HANDLER, SA_RESTORER | (restart ? SA_RESTART : 0), RESTORER, 0 };
-
-		assert_int_equal(SYS4(SYS_rt_sigaction, SIGUSR1, &sa, NULL, 8), 0);
+		set_usr1_handler(restart);
 		for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
-			const struct open_call *c = &calls[i];
+			const struct sys_call *c = &calls[i];
 			bool reads = c->nr != SYS_creat &&
-				     (c->nr == SYS_open ? c->a1 : c->a2) == O_RDONLY;
-			long rc = interrupted(c);
+				     (c->nr == SYS_open ? c->a[1] : c->a[2]) == O_RDONLY;
+			long rc = sys_call_interrupted(c);
 			struct cubi_sigctx back;
 
 			assert_int_equal(rc, -CUB_EINTR);
-			back = handled(c, rc);
+			back = sys_call_handled(c, rc);
 			no_ends_left();
 			if (!restart) {
 				assert_int_equal(back.rip, AFTER_CALL);

@@ -24,62 +24,9 @@
 #include "sys.h"
 #include "sock.h"
 #include "splice_util.h"
+#include "sigrestart.h"
 
 #define SYS_vmsplice 278
-#define SA_RESTORER 0x04000000u
-#define SA_RESTART 0x10000000u
-#define HANDLER 0x1111000ul
-#define RESTORER 0x2222000ul
-#define AFTER_CALL 0x3333002ul	/* rip past a `syscall` (2 bytes) */
-
-/* The registers a program sets for a call. */
-struct call {
-	long nr, a[6];
-};
-
-static void *do_call(void *arg)
-{
-	const struct call *c = arg;
-
-	return (void *)SYS6(c->nr, c->a[0], c->a[1], c->a[2], c->a[3], c->a[4], c->a[5]);
-}
-
-/* Runs c in a coroutine (the same thread: tid 1), lets it wait, signals
- * the thread: the call's result. */
-static long interrupted(const struct call *c)
-{
-	struct cub_coro *co;
-	void *res;
-
-	assert_int_equal(cub_coro_spawn(&co, do_call, (void *)c, NULL), 0);
-	for (int i = 0; i < 3; i++)
-		cub_coro_yield();
-	assert_int_equal(SYS3(SYS_tgkill, 1, 1, SIGUSR1), 0);
-	assert_int_equal(cub_coro_join(co, &res), 0);
-	return (long)res;
-}
-
-static _Alignas(64) uint8_t frames[16384];
-static _Alignas(16) uint8_t fx[512];
-
-/* The handler runs for the signal that ended c with rc and returns: the
- * context the program resumes with. */
-static struct cubi_sigctx handled(const struct call *c, long rc)
-{
-	struct cubi_sigctx ctx = { .rax = (uint64_t)rc, .rdi = (uint64_t)c->a[0],
-				   .rsi = (uint64_t)c->a[1], .rdx = (uint64_t)c->a[2],
-				   .r10 = (uint64_t)c->a[3], .r8 = (uint64_t)c->a[4],
-				   .r9 = (uint64_t)c->a[5], .rip = AFTER_CALL,
-				   .rsp = (uintptr_t)(frames + sizeof(frames)),
-				   .rflags = 0x202, .fx = fx }, back;
-
-	assert_true(cubi_signal_deliver(&ctx));
-	assert_int_equal(ctx.rip, HANDLER);
-	assert_int_equal(ctx.rdi, SIGUSR1);
-	assert_int_equal(cubi_signal_restore(ctx.rsp + 8, &back), 0);
-	return back;
-}
-
 /* What a waiting call needs to go on: bytes into an empty source, room
  * out of a full destination. */
 typedef void (*unblock_fn)(void);
@@ -87,16 +34,16 @@ typedef void (*unblock_fn)(void);
 /* The call c, interrupted: resumed with -EINTR (restart false) or, run
  * again from the registers given back, completing with want once
  * unblock ran. */
-static void check(const struct call *c, bool restart, unblock_fn unblock, long want)
+static void check(const struct sys_call *c, bool restart, unblock_fn unblock, long want)
 {
-	long rc = interrupted(c);
+	long rc = sys_call_interrupted(c);
 	struct cubi_sigctx back;
-	struct call again;
+	struct sys_call again;
 	struct cub_coro *co;
 	void *res;
 
 	assert_int_equal(rc, -CUB_EINTR);
-	back = handled(c, rc);
+	back = sys_call_handled(c, rc);
 	if (!restart) {
 		assert_int_equal(back.rip, AFTER_CALL);
 		assert_int_equal(back.rax, (uint64_t)-CUB_EINTR);
@@ -104,9 +51,8 @@ static void check(const struct call *c, bool restart, unblock_fn unblock, long w
 	}
 	assert_int_equal(back.rip, AFTER_CALL - 2);
 	assert_int_equal(back.rax, (uint64_t)c->nr);
-	again = (struct call){ (long)back.rax, { (long)back.rdi, (long)back.rsi, (long)back.rdx,
-						 (long)back.r10, (long)back.r8, (long)back.r9 } };
-	assert_int_equal(cub_coro_spawn(&co, do_call, &again, NULL), 0);
+	again = sys_call_again(&back);
+	assert_int_equal(cub_coro_spawn(&co, sys_call_run, &again, NULL), 0);
 	for (int i = 0; i < 3; i++)
 		cub_coro_yield();
 	unblock();
@@ -133,16 +79,6 @@ static void feed_udp(void)
 	assert_int_equal(SYS6(SYS_sendto, utx, pat, 10, 0, &to, sizeof(to)), 10);
 }
 
-static void set_handler(bool restart)
-{
-	struct { uint64_t handler, flags, restorer, mask; } sa = {
-		HANDLER, SA_RESTORER | (restart ? SA_RESTART : 0), RESTORER, 0 };
-	uint64_t none = 0;
-
-	assert_int_equal(SYS4(SYS_rt_sigprocmask, 2, &none, NULL, 8), 0);
-	assert_int_equal(SYS4(SYS_rt_sigaction, SIGUSR1, &sa, NULL, 8), 0);
-}
-
 /* Empties both pipes (non-blocking reads) between the cases. */
 static void empty_pipes(void)
 {
@@ -160,7 +96,7 @@ static void restart_body(void)
 {
 	struct iovec_user { uint64_t base, len; } in = { (uintptr_t)got, 100 },
 						  out = { (uintptr_t)pat, 100 };
-	struct call c;
+	struct sys_call c;
 
 	assert_int_equal(SYS0(SYS_gettid), 1);	/* the program's thread */
 	mkpipe(src, 0);
@@ -169,9 +105,9 @@ static void restart_body(void)
 	utx = (int)SYS3(SYS_socket, AF_INET, SOCK_DGRAM, 0);
 	assert_int_equal(bind_to(urx, LOOP, 0), 0);
 	for (int restart = 1; restart >= 0; restart--) {
-		set_handler(restart);
+		set_usr1_handler(restart);
 		/* splice from an empty pipe */
-		c = (struct call){ SYS_splice, { src[0], 0, dst[1], 0, 100, 0 } };
+		c = (struct sys_call){ SYS_splice, { src[0], 0, dst[1], 0, 100, 0 } };
 		check(&c, restart, feed_src, 10);
 		empty_pipes();
 		/* splice into a full pipe */
@@ -180,11 +116,11 @@ static void restart_body(void)
 		check(&c, restart, drain_dst, 10);
 		empty_pipes();
 		/* splice from an empty UDP socket */
-		c = (struct call){ SYS_splice, { urx, 0, dst[1], 0, 100, 0 } };
+		c = (struct sys_call){ SYS_splice, { urx, 0, dst[1], 0, 100, 0 } };
 		check(&c, restart, feed_udp, 10);
 		empty_pipes();
 		/* tee from an empty pipe, and into a full one */
-		c = (struct call){ SYS_tee, { src[0], dst[1], 100, 0, 0, 0 } };
+		c = (struct sys_call){ SYS_tee, { src[0], dst[1], 100, 0, 0, 0 } };
 		check(&c, restart, feed_src, 10);
 		empty_pipes();
 		put(dst[1], pat, CAP);
@@ -192,17 +128,17 @@ static void restart_body(void)
 		check(&c, restart, drain_dst, 10);
 		empty_pipes();
 		/* vmsplice out of an empty pipe, and into a full one */
-		c = (struct call){ SYS_vmsplice, { src[0], (long)&in, 1, 0, 0, 0 } };
+		c = (struct sys_call){ SYS_vmsplice, { src[0], (long)&in, 1, 0, 0, 0 } };
 		check(&c, restart, feed_src, 10);
 		empty_pipes();
 		put(dst[1], pat, CAP);
-		c = (struct call){ SYS_vmsplice, { dst[1], (long)&out, 1, 0, 0, 0 } };
+		c = (struct sys_call){ SYS_vmsplice, { dst[1], (long)&out, 1, 0, 0, 0 } };
 		check(&c, restart, drain_dst, 100);
 		empty_pipes();
 	}
 	int fds[] = { src[0], src[1], dst[0], dst[1], urx, utx };
 	closeall(6, fds);
-	set_handler(false);
+	set_usr1_handler(false);
 }
 
 static void test_splice_restart(void **state)
