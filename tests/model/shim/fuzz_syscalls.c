@@ -20,7 +20,9 @@
  * flag; ioctl's FIONBIO only ever sets it), and calls that could wait on
  * a blocking socket (one plain accept made) are skipped; flock is always LOCK_NB, sendfile never reads
  * the console, mknod makes a regular file where it would make a named
- * pipe (whose blocking opens wait for a partner that may never come). Path arguments often name a few shared files and directories
+ * pipe (whose blocking opens wait for a partner that may never come),
+ * splice never reads the console and splice, tee and vmsplice skip
+ * blocking pipes and sockets as reads do. Path arguments often name a few shared files and directories
  * (so that threads race to create, link, rename and remove them, and
  * symbolic links made with those names as targets lead into each other
  * and into loops), and /proc's and /dev's magic links to descriptors,
@@ -417,6 +419,13 @@ static bool steer(long nr, long a[6], uint64_t *s)
 						 * blocking socket */
 		return !is_console(a[1]) && !is_blocking(a[1]) &&
 		       !is_blocking(a[0]);
+	case 275:				/* splice: never from the console */
+		return !is_console(a[0]) &&	/* (a tty splice waits as a read */
+		       !is_blocking(a[0]) &&	/* does) or through a blocking */
+		       !is_blocking(a[2]);	/* pipe or socket */
+	case 276:				/* tee: pipes only */
+		return !is_blocking(a[0]) && !is_blocking(a[1]);
+	case 278: return !is_blocking(a[0]);	/* vmsplice */
 	case 326: a[4] &= 0xffff; return true;	/* copy_file_range: files only */
 	case 62: a[1] = 0; return true;		/* kill: probe only */
 	case 129: a[1] = rnd(s) % 2 ? 14 : 0; return true;	/* sigqueue: */
