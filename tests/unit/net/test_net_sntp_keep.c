@@ -342,7 +342,8 @@ static void *stop_main(void *arg)
 	wait_queries(1, SEC);			/* in a 10 s query */
 	t0 = cub_time_now();
 	assert_int_equal(cub_sntp_keeper_stop(&K), 0);
-	assert_true(cub_time_now() - t0 < 50 * MS);
+	/* not the query's 10 s: a stall of the host may take some of it */
+	assert_true(cub_time_now() - t0 < 5 * SEC);
 	assert_int_equal(cub_sntp_keeper_stop(&K), -CUB_EINVAL);	/* not started */
 	stop();
 	return NULL;
