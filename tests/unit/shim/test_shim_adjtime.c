@@ -18,6 +18,12 @@
  * pointers) change nothing; clock_adjtime takes REALTIME only:
  * -EOPNOTSUPP for the other clocks, -EINVAL for unknown ids and clock
  * descriptors.
+ *
+ * No check is a real-time window a descheduled process can miss: wall
+ * readings are checked against the clock's offset from the monotonic
+ * clock, known between two monotonic reads (struct off), or between two
+ * wall readings; what a slew has done, against the most it can have done
+ * in the monotonic time between two reads (slewed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -102,13 +108,72 @@ static int64_t clock_ns(int clk)
 	return t.sec * NSEC + t.nsec;
 }
 
-static void near(int64_t got, int64_t want, int64_t tol)
+static int64_t mono(void)
 {
-	int64_t d = got > want ? got - want : want - got;
+	return (int64_t)cub_time_now();
+}
 
-	if (d > tol)
-		fail_msg("%lld is not within %lld of %lld", (long long)got, (long long)tol,
-			 (long long)want);
+/*
+ * The wall clock's offset from the monotonic one (wall - mono), known
+ * within [lo, hi]: the monotonic instant of a wall reading is known only
+ * between two monotonic reads, so a stall between them widens the
+ * interval by the stall and no check on it is a real-time window. A
+ * step moves the offset by just the step (its time is the clock's then,
+ * plus the step). TOL is for what else moves it: the host's wall clock,
+ * which NTP may slew against its monotonic one (500 ppm), and the slews
+ * these tests leave running (500 ppm): 0.5 ms a second each.
+ */
+struct off {
+	int64_t lo, hi;
+};
+
+#define TOL (5 * MS)
+
+/* The offset a reading w shows, taken between monotonic m0 and m1 and
+ * truncated to grain ns. */
+static struct off off_of(int64_t w, int64_t grain, int64_t m0, int64_t m1)
+{
+	return (struct off){ w - m1, w + grain - 1 - m0 };
+}
+
+static struct off observe(void)
+{
+	int64_t m0 = mono(), w = clock_ns(CLOCK_REALTIME), m1 = mono();
+
+	return off_of(w, 1, m0, m1);
+}
+
+static struct off shifted(struct off o, int64_t by)
+{
+	return (struct off){ o.lo + by, o.hi + by };
+}
+
+/* got (an offset observed) agrees with want. */
+static void expect(struct off got, struct off want)
+{
+	if (got.hi < want.lo - TOL || got.lo > want.hi + TOL)
+		fail_msg("the wall clock's offset is in [%lld, %lld], not [%lld, %lld]",
+			 (long long)got.lo, (long long)got.hi, (long long)want.lo,
+			 (long long)want.hi);
+}
+
+/* The most a slew (500 ppm) takes off in the monotonic time from m0 to
+ * now, in units of unit ns (US or 1), with 1 for a reading's rounding. */
+static int64_t slewed(int64_t m0, int64_t unit)
+{
+	return (mono() - m0) / CUB_TIME_SLEW_DIV / unit + 1;
+}
+
+/* A slew's remainder read back (got, in units of unit ns) after setting
+ * set at a monotonic instant after m0: set, less at most what it can
+ * have slewed since. A stall only widens that. */
+static void left(int64_t got, int64_t set, int64_t m0, int64_t unit)
+{
+	int64_t most = slewed(m0, unit);
+
+	if (set >= 0 ? got > set || got < set - most : got < set || got > set + most)
+		fail_msg("the slew's rest %lld is not %lld less at most %lld", (long long)got,
+			 (long long)set, (long long)most);
 }
 
 /* adjtimex with modes m and the fields in *tx (filled back). */
@@ -163,7 +228,7 @@ static void run(void (*body)(void))
 static void singleshot_body(void)
 {
 	struct timex tx = { .offset = 200000 };	/* +0.2 s */
-	int64_t c0lo, c0hi, c1lo, c1hi;
+	int64_t c0lo, c0hi, c1lo, c1hi, rest, m2;
 	uint64_t m0, m0b, m1, m1b;
 
 	corr_iv(&c0lo, &c0hi);
@@ -186,17 +251,20 @@ static void singleshot_body(void)
 	assert_true(tx.offset <= 200000 - (int64_t)(m1 - m0b) / 2000 / 1000 + 2);
 	assert_true(tx.offset >= 200000 - (int64_t)(m1b - m0) / 2000 / 1000 - 2);
 	assert_true(tx.offset < 200000 - 100);
-	near(cub_time_adjust_left(), tx.offset * 1000, 30 * US);	/* unchanged */
+	/* unchanged by the read: what it read, less what slewed since */
+	left(cub_time_adjust_left() / US, tx.offset, (int64_t)m1, US);
+	rest = tx.offset;
 	tx.offset = -50000;
+	m2 = mono();
 	assert_int_equal(adj(&tx, ADJ_OFFSET_SINGLESHOT), TIME_ERROR);
-	assert_true(tx.offset > 199000 && tx.offset < 200000);	/* the old one's rest */
+	left(tx.offset, rest, (int64_t)m1, US);		/* the old one's rest */
 	tx.offset = 0;
 	assert_int_equal(adj(&tx, ADJ_OFFSET_SS_READ), TIME_ERROR);
-	assert_true(tx.offset <= -49990 && tx.offset >= -50000);
+	left(tx.offset, -50000, m2, US);
 	/* the same through clock_adjtime(CLOCK_REALTIME) */
 	tx = (struct timex){ .modes = ADJ_OFFSET_SS_READ };
 	assert_int_equal(SYS2(SYS_clock_adjtime, CLOCK_REALTIME, &tx), TIME_ERROR);
-	assert_true(tx.offset <= -49990 && tx.offset >= -50000);
+	left(tx.offset, -50000, m2, US);
 }
 T(singleshot)
 
@@ -207,7 +275,8 @@ static void setoffset_body(void)
 	struct { uint64_t value; int32_t signo, notify, tid, pad[11]; } ev = { .notify = SIGEV_NONE };
 	struct { struct ts interval, value; } it = { { 0, 0 }, { 0, 0 } }, cur;
 	struct timex tx = { .offset = 100000 };
-	int64_t w = clock_ns(CLOCK_REALTIME);
+	struct off o = observe();
+	int64_t w = clock_ns(CLOCK_REALTIME), m0, m1, g0, g1, at;
 	int32_t id = -1;
 
 	it.value.sec = (w + 10 * NSEC) / NSEC;
@@ -215,17 +284,28 @@ static void setoffset_body(void)
 	assert_int_equal(SYS4(SYS_timer_settime, id, TIMER_ABSTIME, &it, NULL), 0);
 	assert_int_equal(adj(&tx, ADJ_OFFSET_SINGLESHOT), TIME_ERROR);
 	tx = (struct timex){ .tv_sec = -2, .tv_usec = 500000 };	/* -1.5 s */
+	m0 = mono();
 	assert_int_equal(adj(&tx, ADJ_SETOFFSET), TIME_ERROR);
-	near(clock_ns(CLOCK_REALTIME), w - 1500 * MS, 50 * MS);
-	near(tx.tv_sec * NSEC + tx.tv_usec * US, w - 1500 * MS, 50 * MS);	/* time: now */
+	m1 = mono();
+	o = shifted(o, -1500 * MS);
+	expect(observe(), o);
+	expect(off_of(tx.tv_sec * NSEC + tx.tv_usec * US, US, m0, m1), o);	/* time: now */
 	assert_int_equal(cub_time_adjust_left(), 0);	/* the step ended the slew */
+	/* moved: it expires when the wall clock reads it, 1.5 s later in
+	 * monotonic time than before the step */
+	g0 = mono();
 	assert_int_equal(SYS2(SYS_timer_gettime, id, &cur), 0);
-	near(cur.value.sec * NSEC + cur.value.nsec, 11500 * MS, 1100 * MS);	/* moved */
+	g1 = mono();
+	at = it.value.sec * NSEC;
+	expect(off_of(at - (cur.value.sec * NSEC + cur.value.nsec), 1, g0, g1), o);
 	tx = (struct timex){ .tv_sec = 3, .tv_usec = 250000000 };	/* +3.25 s, ns */
+	m0 = mono();
 	assert_int_equal(adj(&tx, ADJ_SETOFFSET | ADJ_NANO), TIME_ERROR);
-	near(clock_ns(CLOCK_REALTIME), w + 1750 * MS, 50 * MS);
+	m1 = mono();
+	o = shifted(o, 3250 * MS);
+	expect(observe(), o);
 	assert_true(tx.status & STA_NANO);	/* ADJ_NANO stays */
-	near(tx.tv_sec * NSEC + tx.tv_usec, w + 1750 * MS, 50 * MS);	/* in ns now */
+	expect(off_of(tx.tv_sec * NSEC + tx.tv_usec, 1, m0, m1), o);	/* in ns now */
 	assert_int_equal(SYS1(SYS_timer_delete, id), 0);
 }
 T(setoffset)
@@ -233,7 +313,8 @@ T(setoffset)
 static void setoffset_bad_body(void)
 {
 	struct timex tx = { .tv_sec = 1, .tv_usec = 1000000 };
-	int64_t w = clock_ns(CLOCK_REALTIME);
+	struct off o = observe();
+	int64_t w;
 
 	assert_int_equal(adj(&tx, ADJ_SETOFFSET), -CUB_EINVAL);
 	tx.tv_usec = -1;
@@ -243,7 +324,8 @@ static void setoffset_bad_body(void)
 	tx.tv_usec = 999999999;			/* fine in ns: +2 s less 1 ns */
 	tx.tv_sec = 1;
 	assert_int_equal(adj(&tx, ADJ_SETOFFSET | ADJ_NANO), TIME_ERROR);
-	near(clock_ns(CLOCK_REALTIME), w + 2 * NSEC, 50 * MS);
+	o = shifted(o, 2 * NSEC - 1);
+	expect(observe(), o);
 	w = clock_ns(CLOCK_REALTIME);
 	tx = (struct timex){ .tv_sec = -(w / NSEC) - 10 };	/* before 1970 */
 	assert_int_equal(adj(&tx, ADJ_SETOFFSET), -CUB_EINVAL);
@@ -258,7 +340,7 @@ static void setoffset_bad_body(void)
 	assert_int_equal(adj(&tx, ADJ_SETOFFSET), -CUB_EINVAL);
 	tx = (struct timex){ .tv_sec = INT64_MIN };
 	assert_int_equal(adj(&tx, ADJ_SETOFFSET), -CUB_EINVAL);
-	near(clock_ns(CLOCK_REALTIME), w, 50 * MS);	/* none of them moved it */
+	expect(observe(), o);			/* none of them moved it */
 	assert_int_equal(adj(&tx, 0), TIME_ERROR);
 	assert_int_equal(tx.status, STA_UNSYNC | STA_NANO);	/* nor set the status */
 }
@@ -269,32 +351,37 @@ T(setoffset_bad)
 static void pll_offset_body(void)
 {
 	struct timex tx = { .offset = 400000 };
+	int64_t m;
 
 	assert_int_equal(adj(&tx, ADJ_OFFSET), TIME_ERROR);	/* no PLL: nothing */
 	assert_int_equal(cub_time_adjust_left(), 0);
 	assert_int_equal(tx.offset, 0);
 	tx = (struct timex){ .status = STA_PLL, .offset = 2000000 };	/* 2 s: clamped */
+	m = mono();
 	assert_int_equal(adj(&tx, ADJ_STATUS | ADJ_OFFSET), TIME_OK);
-	assert_true(tx.offset > 499900 && tx.offset <= 500000);	/* us */
-	assert_true(cub_time_adjust_left() > 499900 * US);
+	left(tx.offset, 500000, m, US);		/* us */
+	left(cub_time_adjust_left(), 500000 * US, m, 1);
 	tx = (struct timex){ .offset = -1000000 };	/* ns now: -1 ms */
+	m = mono();
 	assert_int_equal(adj(&tx, ADJ_NANO | ADJ_OFFSET), TIME_OK);
-	assert_true(tx.offset < -999000 && tx.offset >= -1000000);
+	left(tx.offset, -1000000, m, 1);
 	assert_int_equal(tx.status, STA_PLL | STA_NANO);
 	tx = (struct timex){ .offset = -900 * MS };	/* ns: clamped to 0.5 s */
+	m = mono();
 	assert_int_equal(adj(&tx, ADJ_OFFSET), TIME_OK);
-	assert_true(tx.offset <= -499900 * US && tx.offset >= -500 * MS);
+	left(tx.offset, -500 * MS, m, 1);
 	assert_int_equal(adj(&tx, ADJ_MICRO), TIME_OK);
-	assert_true(tx.offset <= -499900 && tx.offset >= -500000);	/* us again */
+	left(tx.offset, -500000, m, US);	/* us again */
 	/* adjtime reads the same one slew */
 	assert_int_equal(adj(&tx, ADJ_OFFSET_SS_READ), TIME_OK);
-	assert_true(tx.offset <= -499900 && tx.offset >= -500000);
+	left(tx.offset, -500000, m, US);
 }
 T(pll_offset)
 
 static void freq_tick_body(void)
 {
 	struct timex tx = { .freq = 100 << 16 };
+	int64_t w0, w1, t;
 
 	assert_int_equal(adj(&tx, ADJ_FREQUENCY), TIME_ERROR);
 	assert_int_equal(tx.freq, 100 << 16);
@@ -320,14 +407,19 @@ static void freq_tick_body(void)
 	assert_int_equal(adj(&tx, ADJ_TICK | ADJ_FREQUENCY), TIME_ERROR);
 	assert_int_equal(cub_time_rate(), -100000 * CUB_TIME_PPM);
 	tx.tick = 11000;
+	w0 = clock_ns(CLOCK_REALTIME);
 	assert_int_equal(adj(&tx, ADJ_TICK), TIME_ERROR);
+	w1 = clock_ns(CLOCK_REALTIME);
 	assert_int_equal(cub_time_rate(), 100000 * CUB_TIME_PPM);
 	/* the read-only fields */
 	assert_int_equal(tx.precision, 1);
 	assert_int_equal(tx.tolerance, 500 << 16);
 	assert_int_equal(tx.jitter, 0);
 	assert_int_equal(tx.ppsfreq, 0);
-	near(tx.tv_sec * NSEC + tx.tv_usec * US, clock_ns(CLOCK_REALTIME), 50 * MS);
+	/* the time, read between w0 and w1 (in us): not a real-time window,
+	 * as the clock now runs 10 % fast */
+	t = tx.tv_sec * NSEC + tx.tv_usec * US;
+	assert_true(t + US > w0 && t <= w1);
 }
 T(freq_tick)
 
@@ -376,6 +468,7 @@ T(status)
 static void errors_consts_body(void)
 {
 	struct timex tx = { .maxerror = -5, .esterror = 20000000, .constant = 3 };
+	int64_t r0, tai;
 
 	assert_int_equal(adj(&tx, ADJ_MAXERROR | ADJ_ESTERROR | ADJ_TIMECONST), TIME_ERROR);
 	assert_int_equal(tx.maxerror, 0);
@@ -396,7 +489,9 @@ static void errors_consts_body(void)
 	tx.constant = 37;
 	assert_int_equal(adj(&tx, ADJ_TAI), TIME_ERROR);
 	assert_int_equal(tx.tai, 37);
-	near(clock_ns(CLOCK_TAI) - clock_ns(CLOCK_REALTIME), 37 * NSEC, 50 * MS);
+	r0 = clock_ns(CLOCK_REALTIME);
+	tai = clock_ns(CLOCK_TAI) - 37 * NSEC;
+	assert_true(tai >= r0 && tai <= clock_ns(CLOCK_REALTIME));	/* read between */
 	tx.constant = -1;			/* out of range: ignored */
 	assert_int_equal(adj(&tx, ADJ_TAI), TIME_ERROR);
 	assert_int_equal(tx.tai, 37);
@@ -409,20 +504,22 @@ T(errors_consts)
 static void bad_body(void)
 {
 	struct timex tx = { .offset = 5000 };
+	int64_t m;
 
 	/* ADJ_ADJTIME alone passes Linux's check (which tests the bits of
 	 * ADJ_OFFSET_SINGLESHOT): a single shot; the status beside it is
 	 * ignored, a tick 10 % off not even checked */
 	tx.status = STA_PLL;
 	tx.tick = 5000;
+	m = mono();
 	assert_int_equal(adj(&tx, 0x8000 | ADJ_STATUS | ADJ_TICK), TIME_ERROR);
 	assert_int_equal(tx.offset, 0);
 	assert_int_equal(tx.status, STA_UNSYNC);
 	assert_int_equal(tx.tick, 10000);
-	assert_true(cub_time_adjust_left() > 4990 * US);
+	left(cub_time_adjust_left(), 5000 * US, m, 1);
 	tx.offset = 0;
 	assert_int_equal(adj(&tx, 0x8000), TIME_ERROR);
-	assert_true(tx.offset > 4990 && tx.offset <= 5000);
+	left(tx.offset, 5000, m, US);
 	assert_int_equal(cub_time_adjust_left(), 0);
 	tx.tick = 5000;
 	assert_int_equal(adj(&tx, ADJ_TICK), -CUB_EINVAL);	/* checked here */
