@@ -135,6 +135,10 @@ struct cubi_sock {
 				 * reads end in end of file, the pending
 				 * error (EPIPE) is left to SO_ERROR, poll
 				 * and writes (Linux's SOCK_DONE) */
+	bool dying;		/* TCP through the card: the connection died
+				 * behind a full ring; its last bytes are still
+				 * coming in (socket_tcpnet_pump.c's tail), but
+				 * poll and writes see it gone, as on Linux */
 	struct cubi_sock *peer;	/* connected: the other end while it exists */
 	struct cubi_sock *listener;	/* queued, not accepted: whose queue */
 	struct cub_list link;	/* on `bound` or `unix_names` (in_table) */

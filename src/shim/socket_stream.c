@@ -149,11 +149,12 @@ static bool at_eof(const struct cubi_sock *s)
 }
 
 /* A write fails at once (-EPIPE or the pending error) instead of
- * waiting: our SHUT_WR, the peer gone, or (AF_UNIX, as on Linux) the
- * peer's SHUT_RD. */
+ * waiting: our SHUT_WR, the peer gone (or, through the card, dying), or
+ * (AF_UNIX, as on Linux) the peer's SHUT_RD. */
 static bool send_broken(const struct cubi_sock *s)
 {
-	return s->wr_shut || !s->peer || (s->domain == CUBI_AF_UNIX && s->peer->rd_shut);
+	return s->wr_shut || !s->peer || s->dying ||
+	       (s->domain == CUBI_AF_UNIX && s->peer->rd_shut);
 }
 
 /* One receive attempt (irq off; buf checked): bytes, 0 at end of file,
@@ -271,11 +272,11 @@ uint32_t cubi_sock_poll(struct cubi_file *f)
 		return ev | CUBI_EPOLLOUT | CUBI_EPOLLWRNORM | CUBI_EPOLLHUP;
 	if (s->state == CUBI_SOCK_CONNECTING)
 		return ev;
-	if (!s->file.held && (s->len || at_eof(s)))	/* held: as if empty */
+	if (!s->file.held && (s->len || at_eof(s) || s->dying))	/* held: as if empty */
 		ev |= CUBI_EPOLLIN | CUBI_EPOLLRDNORM;
-	if (!s->file.held && at_eof(s))
+	if (!s->file.held && (at_eof(s) || s->dying))
 		ev |= CUBI_EPOLLRDHUP;
-	if (!s->peer || (at_eof(s) && s->wr_shut))
+	if (!s->peer || s->dying || (at_eof(s) && s->wr_shut))
 		ev |= CUBI_EPOLLHUP;
 	if (!s->wr_shut && (send_broken(s) || s->peer->len < CUBI_SOCK_RING))
 		ev |= CUBI_EPOLLOUT | CUBI_EPOLLWRNORM;

@@ -137,13 +137,15 @@ static void fail(struct cubi_tcpnet *tn, long err, bool eof)
  * shows the reset at once (POLLERR | POLLHUP), reads return every byte,
  * then ECONNRESET (measured on Linux 6.18). So the pump takes the
  * stack's bytes and its error into a tail of its own, marks the socket
- * (the error pending: EPOLLERR and SO_ERROR now; eof_first keeps reads
- * from returning it before the tail is in), hands the tail over as the
- * program makes room, then lets the socket go with the error (fail):
- * reads end with it, EPOLLHUP from then. A pump that waited for room
- * first kept the reset from the program for as long as it did not read.
- * A write meanwhile ends the tail (tail_round); SO_ERROR's take of the
- * error does not outlast it.
+ * dying with the error pending (poll: everything Linux shows; SO_ERROR
+ * and the next write take the error, later writes -EPIPE; eof_first
+ * keeps reads from returning it before the tail is in), hands the tail
+ * over as the program makes room, then lets the socket go: reads end
+ * with the error, or with end of file when a write or SO_ERROR took it
+ * meanwhile (Linux reports it once). A pump that waited for room first
+ * kept the reset from the program for as long as it did not read. What
+ * the program wrote before the mark and the stack had not taken is
+ * dropped, as Linux drops its send queue at a reset.
  */
 struct tail {
 	unsigned char *buf;	/* the stack's bytes (heap), or NULL */
@@ -196,8 +198,11 @@ static int tail_start(struct cubi_tcpnet *tn, struct tail *t, bool eof)
 	}
 	irq = cub_arch_irq_save();
 	if (tn->sock) {
-		tn->sock->err = (int)-t->err;
+		/* After the peer's FIN a reset is EPIPE (fail's rule). */
+		tn->sock->err = t->fin && t->err == -CUB_ECONNRESET ?
+				CUB_EPIPE : (int)-t->err;
 		tn->sock->eof_first = true;
+		tn->sock->dying = true;
 		cubi_sock_changed(tn->sock);
 	}
 	cub_arch_irq_restore(irq);
@@ -206,26 +211,31 @@ static int tail_start(struct cubi_tcpnet *tn, struct tail *t, bool eof)
 }
 
 /* One round of handing the tail over (v->room free): 1 when bytes went,
- * 0 to wait for room, -1 once all went in and the socket is let go. A
- * write (v->avail) lets it go at once, the rest of the tail dropped: a
- * writer then sees the error as before the tail existed, and never
- * waits for room that nothing would make. */
+ * 0 to wait for room, -1 once all went in and the socket is let go.
+ * Writes fail meanwhile (dying), so out's bytes (v->avail) are only what
+ * came before the mark: they stay until the socket lets go, unsent. */
 static int tail_round(struct cubi_tcpnet *tn, const struct view *v, struct tail *t)
 {
-	size_t k = v->avail ? 0 : CUB_MIN(v->room, t->len - t->at);
+	size_t k = CUB_MIN(v->room, t->len - t->at);
 	unsigned long irq;
+	bool taken = false;
 
 	if (k) {
 		rx_put(tn, t->buf + t->at, k);
 		t->at += k;
 	}
-	if (t->at < t->len && !v->avail)
+	if (t->at < t->len)
 		return k ? 1 : 0;
 	irq = cub_arch_irq_save();
-	if (tn->sock)
+	if (tn->sock) {
 		tn->sock->eof_first = false;	/* the mark's */
+		taken = tn->sock->err == 0;	/* by a write or SO_ERROR */
+	}
 	cub_arch_irq_restore(irq);
-	fail(tn, t->err, t->fin);
+	if (taken)
+		fail(tn, 0, false);	/* end of file after the bytes */
+	else
+		fail(tn, t->err, t->fin);
 	return -1;
 }
 

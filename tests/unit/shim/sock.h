@@ -37,8 +37,10 @@
 #define NB 04000		/* SOCK_NONBLOCK, O_NONBLOCK */
 #define SOL_SOCKET 1
 #define TCP 6			/* IPPROTO_TCP */
+#ifndef MSG_PEEK		/* src/shim/socket.h has them too */
 #define MSG_PEEK 2
 #define MSG_DONTWAIT 0x40
+#endif
 #define F_GETFL 3
 #define F_SETFL 4
 #define EPOLLIN 0x001u
