@@ -31,19 +31,24 @@
  *    (O_NONBLOCK: the count so far, or -EAGAIN); a signal in a wait ends
  *    the call with the count or -EINTR; a destination pipe or connection
  *    that is broken raises SIGPIPE as write does.
- *  - Any other source (eventfd, timerfd, signalfd, the console, UDP and
- *    AF_UNIX datagram and seqpacket sockets), or a socket destination for
- *    any of these: -EINVAL before a byte moves.
- *    Their reads consume a counter, a message or typed input, which could
- *    not be given back if the destination took less.
+ *  - Datagram sockets (UDP, AF_UNIX datagram and seqpacket, netlink) and
+ *    the console, into a pipe: the splice of those into a pipe
+ *    (cubi_sendfile_splice, pipe_splice.c), as Linux's sendfile is one
+ *    there: a message cut to len and the pipe's room, the rest of it
+ *    dropped; the console's waiting input, the rest left for the next
+ *    call. The pipe's O_NONBLOCK is the splice's SPLICE_F_NONBLOCK.
+ *  - Any other source (eventfd, timerfd, signalfd), and a datagram
+ *    socket or the console into anything but a pipe: -EINVAL before a
+ *    byte moves. Their reads consume a counter, a message or typed
+ *    input, which could not be given back if the destination took less.
  * Linux: in_fd must be seekable (splice_direct_to_actor refuses others
  * with -EINVAL, "as we don't want to randomly drop data"), except since
  * 5.12 when out_fd is a pipe: then sendfile is a splice into it, which
  * works from sockets and ttys but not from a pipe (no splice_read), an
  * eventfd, timerfd or signalfd. So cubrt accepts more than Linux (pipes
  * and stream sockets into pipes, regular files, the console and devices,
- * keeping Linux's guarantee) and refuses the tty and datagram sockets
- * into a pipe, which Linux splices (a datagram cut to the pipe's room).
+ * keeping Linux's guarantee) and, like Linux, splices the tty and
+ * datagram sockets into a pipe.
  * Into a socket it refuses every source that is not seekable, as Linux
  * does: programs rely on that -EINVAL to copy with read and write
  * instead. Go's TCPConn.ReadFrom(*os.File) tries sendfile first and took
@@ -280,7 +285,8 @@ long cubi_xfer_stream(struct cubi_file *in, struct cubi_file *out, size_t count,
 }
 
 /* sendfile from a file that is not seekable: from a pipe or stream
- * socket into anything but a socket, else -EINVAL (see the top). */
+ * socket into anything but a socket; a datagram socket or the console
+ * into a pipe as a splice; else -EINVAL (see the top). */
 static long stream_sendfile(uint64_t ofd, uint64_t ifd, size_t count)
 {
 	struct cubi_file *in = cubi_fd_get(ifd), *out = cubi_fd_get(ofd);
@@ -288,7 +294,9 @@ static long stream_sendfile(uint64_t ofd, uint64_t ifd, size_t count)
 
 	if (in && out && readable(in->flags) && writable(out->flags)) {
 		rc = -CUB_EINVAL;
-		if (in->ops->peek && (out->ops->mode & CUBI_S_IFMT) != CUBI_S_IFSOCK &&
+		if (!in->ops->peek)
+			rc = cubi_sendfile_splice(in, out, count);
+		else if (in->ops->peek && (out->ops->mode & CUBI_S_IFMT) != CUBI_S_IFSOCK &&
 		    (out->ops->io || out->ops->write))
 			rc = cubi_xfer_stream(in, out, count,
 					      &(struct cubi_xfer){ .out_off = -1 });

@@ -299,6 +299,19 @@ static long splice_ends(struct cubi_file *in, int64_t *off_in, struct cubi_file 
 	return rc;
 }
 
+/* sendfile from a source without a peek op (fs_xfer.c): a datagram
+ * socket or the console into a pipe is Linux's splice (5.12+), with the
+ * pipe's O_NONBLOCK (pipe_nb) as SPLICE_F_NONBLOCK; anything else
+ * -EINVAL. Both referenced; interrupts enabled. */
+long cubi_sendfile_splice(struct cubi_file *in, struct cubi_file *out, size_t len)
+{
+	if (!cubi_pipe_of(out) || cubi_pipe_of(in))
+		return -CUB_EINVAL;
+	if ((in->ops->datagram && in->ops->io) || in == &cubi_console_file)
+		return splice_ends(in, NULL, out, NULL, len, 0);
+	return -CUB_EINVAL;
+}
+
 /* An offset argument: none (0), or copied into *off: 0 or -errno (a
  * negative one is the caller's to refuse, after the access checks, as
  * Linux's rw_verify_area comes after them). */

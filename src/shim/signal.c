@@ -156,10 +156,11 @@ CUBI_SYS(sigaltstack)
  * readv, writev, futex, open, openat and creat (only a named pipe's open
  * waits, pipe_fifo.c, as Linux's fifo_open does: signal(7) lists "open
  * on a FIFO"), on sockets accept, accept4, connect's wait for queue
- * room, sendto, recvfrom, sendmsg, recvmsg, and splice, tee and
- * vmsplice (fs/splice.c's waits answer -ERESTARTSYS; measured on Linux
- * 6.18: each, blocked on an empty or full pipe or an empty socket or
- * tty, completes after a handler with SA_RESTART); sleeps and epoll
+ * room, sendto, recvfrom, sendmsg, recvmsg, and splice, tee, vmsplice
+ * and sendfile (fs/splice.c's waits answer -ERESTARTSYS; measured on
+ * Linux 6.18: each, blocked on an empty or full pipe or an empty socket
+ * or tty, completes after a handler with SA_RESTART; sendfile from an
+ * empty datagram socket into a pipe too); sleeps and epoll
  * waits fail with EINTR. The restarted call runs from the start: an
  * open makes a new end, the interrupted one having been released. */
 static bool restartable(long nr)
@@ -169,6 +170,7 @@ static bool restartable(long nr)
 	case 2: case 85: case 257:		/* open, creat, openat */
 	case 42: case 43: case 44: case 45: case 46: case 47: case 288:
 	case 275: case 276: case 278:		/* splice, tee, vmsplice */
+	case 40:				/* sendfile */
 		return true;
 	default:
 		return false;

@@ -29,4 +29,11 @@ struct cubi_xfer {
 long cubi_xfer_stream(struct cubi_file *in, struct cubi_file *out, size_t count,
 		      struct cubi_xfer *x);
 
+/* pipe_splice.c: sendfile from a source without a peek op: a datagram
+ * socket (one message, cut to count and the pipe's room) or the console
+ * (its waiting input) into a pipe, as splice with the pipe's O_NONBLOCK
+ * for SPLICE_F_NONBLOCK (Linux 5.12+ makes that sendfile a splice);
+ * -EINVAL for anything else. Same contexts as cubi_xfer_stream. */
+long cubi_sendfile_splice(struct cubi_file *in, struct cubi_file *out, size_t len);
+
 #endif

@@ -1,12 +1,14 @@
 /*
- * test_shim_splice_restart.c - splice, tee and vmsplice interrupted by a
- * signal while they wait, with a handler: without SA_RESTART the program
+ * test_shim_splice_restart.c - splice, tee, vmsplice and sendfile
+ * interrupted by a signal while they wait, with a handler: without SA_RESTART the program
  * resumes past the call with -EINTR; with it, at the call's `syscall`
  * again with rax its number, and the call, run again from the registers
  * given back, completes once its bytes or room come. Linux 6.18 restarts
  * all of them (measured with a C program: splice blocked on an empty
  * pipe, a full pipe and an empty UDP socket, tee on an empty and a full
- * pipe, vmsplice both ways). Nothing runs handlers on the host: the
+ * pipe, vmsplice both ways, sendfile from an empty datagram socket into
+ * a pipe; sendfile from a pipe, which Linux refuses, restarts the same
+ * way here). Nothing runs handlers on the host: the
  * platform's part (deliver at the call's return, rt_sigreturn) is
  * cubi_signal_deliver and cubi_signal_restore on a stack of ours, as in
  * test_shim_fifo.c.
@@ -27,6 +29,7 @@
 #include "sigrestart.h"
 
 #define SYS_vmsplice 278
+#define SYS_sendfile 40
 /* What a waiting call needs to go on: bytes into an empty source, room
  * out of a full destination. */
 typedef void (*unblock_fn)(void);
@@ -134,6 +137,18 @@ static void restart_body(void)
 		put(dst[1], pat, CAP);
 		c = (struct sys_call){ SYS_vmsplice, { dst[1], (long)&out, 1, 0, 0, 0 } };
 		check(&c, restart, drain_dst, 100);
+		empty_pipes();
+		/* sendfile from an empty UDP socket and an empty pipe, and
+		 * from a pipe into a full one */
+		c = (struct sys_call){ SYS_sendfile, { dst[1], urx, 0, 100, 0, 0 } };
+		check(&c, restart, feed_udp, 10);
+		empty_pipes();
+		c = (struct sys_call){ SYS_sendfile, { dst[1], src[0], 0, 100, 0, 0 } };
+		check(&c, restart, feed_src, 10);
+		empty_pipes();
+		put(dst[1], pat, CAP);
+		put(src[1], pat, 10);
+		check(&c, restart, drain_dst, 10);
 		empty_pipes();
 	}
 	int fds[] = { src[0], src[1], dst[0], dst[1], urx, utx };

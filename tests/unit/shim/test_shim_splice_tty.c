@@ -6,8 +6,9 @@
  * that) unless its own O_NONBLOCK (-EAGAIN); a full pipe -EAGAIN with
  * SPLICE_F_NONBLOCK, else a wait for room; no reader -EPIPE and SIGPIPE;
  * a signal ends a wait with -EINTR; an offset -EINVAL. No console byte
- * is lost: what the pipe had no room for is read next. The console was
- * refused with -EINVAL before. On the host the console's input is the
+ * is lost: what the pipe had no room for is read next. sendfile into a
+ * pipe is the same splice (Linux 5.12+); into anything else the console
+ * is refused with -EINVAL. The console was refused with -EINVAL before. On the host the console's input is the
  * process's standard input, a host pipe here.
  */
 #include <setjmp.h>
@@ -26,6 +27,8 @@
 #include "sock.h"
 #include "sigpipe.h"
 #include "splice_util.h"
+
+#define SYS_sendfile 40
 
 static int input[2];		/* a host pipe: [0] is the host's fd 0 */
 
@@ -106,6 +109,16 @@ static void tty_body(void)
 	assert_int_equal(SYS1(SYS_close, q[1]), 0);
 	assert_int_equal(from_console(p[1], 100, 0), 4);
 	expect_bytes(p[0], "cdef", 4);
+	/* sendfile into a pipe is this splice (Linux 5.12+); into
+	 * anything else the console is refused, its input kept */
+	type_in("sent file");
+	assert_int_equal(SYS4(SYS_sendfile, p[1], 0, NULL, 4), 4);
+	assert_int_equal(SYS4(SYS_sendfile, q[1], 0, NULL, 4), -CUB_EBADF);
+	mkpipe(q, 0);
+	assert_int_equal(SYS4(SYS_sendfile, 1, 0, NULL, 4), -CUB_EINVAL);
+	assert_int_equal(SYS4(SYS_sendfile, p[1], 0, NULL, 100), 5);
+	expect_bytes(p[0], "sent file", 9);
+	closeall(2, q);
 	closeall(2, p);
 }
 
