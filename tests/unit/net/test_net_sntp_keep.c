@@ -16,6 +16,10 @@
  * failed over at once and the answering one kept; a poll asks each
  * server once and backs off once; a refusing server is dropped and the
  * keeper stops when all have refused; the list's bad arguments.
+ *
+ * Stop is timed so that a descheduled process fails nothing: a stop
+ * slower than 50 ms is ambiguous and proven again on 10 s waits, where
+ * under 5 s is proof (end_keeper).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,13 +167,58 @@ static void wait_queries(unsigned n, uint64_t limit)
 	cub_sleep(20 * MS);	/* the answer taken */
 }
 
-static void end_keeper(void)
+/* Stops the keeper, which must end within `most` ns. */
+static void stop_within(uint64_t most)
 {
 	uint64_t t0 = cub_time_now();
 
 	assert_int_equal(cub_sntp_keeper_stop(&K), 0);
-	assert_true(cub_time_now() - t0 < 50 * MS * (uint64_t)test_slowness());	/* no waiting out a poll */
+	assert_true(cub_time_now() - t0 < most);
+}
+
+/* Stop ends the keeper's two waits made 10 s long, a nap after an
+ * answer and a query nobody answers, well before they would end: under
+ * half of them, a bound no stall of the host short of 5 s reaches. */
+static void stop_long_waits(void)
+{
+	struct cub_sntp_keeper_opts o = { .min_poll_ns = 10 * SEC, .max_poll_ns = 10 * SEC,
+					  .timeout_ns = 10 * SEC };
+
+	start_server(answer, 123);
+	shift = 0;
+	kiss = NULL;
+	deny_first = 0;
+	assert_int_equal(cub_sntp_keeper_start(&K, A, SRV_IP, 0, &o), 0);
+	wait_queries(1, SEC);			/* answered: asleep for 10 s */
+	stop_within(5 * SEC);
 	stop();
+	start_server(NULL, 123);
+	assert_int_equal(cub_sntp_keeper_start(&K, A, SRV_IP, 0, &o), 0);
+	wait_queries(1, SEC);			/* in a 10 s query */
+	stop_within(5 * SEC);
+	stop();
+}
+
+/*
+ * Ends a test: the keeper stops at once, not after the nap (up to
+ * POLL_MAX) or the query (up to 150 ms) it is in. Under 50 ms (times
+ * slow.h) is proof; a stop that took longer is ambiguous (it waited, or
+ * the host descheduled this process), and then stop is proven again in
+ * the same two waits made 10 s long (stop_long_waits), so a stall fails
+ * nothing and a stop that waits still fails.
+ */
+static void end_keeper(void)
+{
+	uint64_t t0 = cub_time_now(), took;
+
+	assert_int_equal(cub_sntp_keeper_stop(&K), 0);
+	took = cub_time_now() - t0;
+	stop();
+	if (took >= 50 * MS * (uint64_t)test_slowness()) {
+		print_message("stop took %llu ms: proving it on 10 s waits\n",
+			      (unsigned long long)(took / MS));
+		stop_long_waits();
+	}
 	cub_time_set_wall(cub_arch_wallclock_ns());
 	cub_time_adjust(0, NULL);
 }
@@ -340,10 +389,8 @@ static void *stop_main(void *arg)
 	start_server(NULL, 123);
 	assert_int_equal(cub_sntp_keeper_start(&K, A, SRV_IP, 123, &o), 0);
 	wait_queries(1, SEC);			/* in a 10 s query */
-	t0 = cub_time_now();
-	assert_int_equal(cub_sntp_keeper_stop(&K), 0);
 	/* not the query's 10 s: a stall of the host may take some of it */
-	assert_true(cub_time_now() - t0 < 5 * SEC);
+	stop_within(5 * SEC);
 	assert_int_equal(cub_sntp_keeper_stop(&K), -CUB_EINVAL);	/* not started */
 	stop();
 	return NULL;
