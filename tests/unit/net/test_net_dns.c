@@ -180,8 +180,10 @@ static void *errors_main(void *arg)
 		struct cub_dns_result r;
 		uint64_t t0 = cub_time_now();
 
-		assert_int_equal(lookup("x.example", 2 * SEC, &r), errs[i].want);
-		assert_true(cub_time_now() - t0 < 500 * MS);	/* no waiting */
+		assert_int_equal(lookup("x.example", 10 * SEC, &r), errs[i].want);
+		/* no waiting out the 10 s: under half of it, a bound no
+		 * stall of the host short of 5 s reaches */
+		assert_true(cub_time_now() - t0 < 5 * SEC);
 		assert_int_equal(r.ignored, 0);
 		assert_int_equal(r.count, errs[i].want == 0);
 		assert_int_equal(r.tcp, errs[i].tc);

@@ -382,12 +382,20 @@ static void *refused_main(void *arg)
 	/* Nobody at the address: ARP fails. */
 	assert_int_equal(cub_tcp_connect(A, IP_NOBODY, 80, 300 * MS, &a),
 			 -CUB_EHOSTUNREACH);
-	/* Nobody answers the SYN: a short timeout, then the retries. */
+	/* Nobody answers the SYN: a short timeout, then the retries. The
+	 * SYN's RTO made 10 s, the 50 ms timeout ends the connect long
+	 * before its first resend: under half of it, a bound no stall of
+	 * the host short of 5 s reaches. */
 	W.filter = drop_tcp;
+	assert_int_equal(cub_tcp_set_params(A, &(struct cub_tcp_params){
+				.rto_initial = 10 * CUB_NSEC_PER_SEC,
+				.rto_max = 10 * CUB_NSEC_PER_SEC, .syn_retries = 1 }), 0);
 	t0 = cub_time_now();
 	assert_int_equal(cub_tcp_connect(A, IP_B, 80, 50 * MS, &a),
 			 -CUB_ETIMEDOUT);
-	assert_true(cub_time_now() - t0 < 500 * MS);
+	assert_true(cub_time_now() - t0 < 5 * CUB_NSEC_PER_SEC);
+	assert_int_equal(if_stats(A).tcp_timeouts, 0);
+	assert_int_equal(cub_tcp_set_params(A, &fast), 0);
 	assert_int_equal(cub_tcp_connect(A, IP_B, 80, UINT64_MAX, &a),
 			 -CUB_ETIMEDOUT);
 	/* 100 + 200 + 400 + 400 ms: syn_retries 3, then give up. */
