@@ -1,0 +1,95 @@
+/*
+ * stall.h - how late a host test ran, for the checks of a time that a
+ * stall of the process only lengthens (README: tests on a loaded
+ * machine). A host test is one OS thread running every coroutine and
+ * timer, so a coroutine that asks to wake every STALL_TICK and records
+ * each wake that came more than STALL_SLACK late (the host's timers
+ * are often 10-25 ms late on a busy machine, which the checks' own
+ * tolerances take) bounds how late any of them can have been: a host that descheduled the process, or a
+ * coroutine that held the thread (the busy loop that forces a stall),
+ * shows as such a late wake. A time that the feature makes want, and
+ * that a stall only lengthens, is then checked as
+ *     got <= want + tol + stall_late(&m, from, to)
+ * where [from, to] is when it was measured: a stall outside that window
+ * allows nothing, so a wrong time still fails a run that ran on time
+ * then.
+ *
+ * Use from a coroutine (task context); include after cmocka.h.
+ */
+#ifndef CUBRT_TEST_STALL_H
+#define CUBRT_TEST_STALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cubrt/sched.h>
+#include <cubrt/time.h>
+
+#include "slow.h"
+
+#define STALL_TICK (5ull * 1000 * 1000)
+#define STALL_SLACK (30ull * 1000 * 1000 * (uint64_t)test_slowness())
+#define STALL_MAX 256
+
+struct stall_meter {
+	struct cub_coro *co;
+	volatile bool stop;
+	bool overflow;			/* more late wakes than fit */
+	unsigned n;
+	uint64_t from[STALL_MAX], to[STALL_MAX];	/* [asked, woke] */
+};
+
+static void *stall_main(void *arg)
+{
+	struct stall_meter *m = arg;
+	uint64_t due = cub_time_now() + STALL_TICK;
+
+	while (!m->stop) {
+		uint64_t now;
+
+		cub_sleep_until(due);
+		now = cub_time_now();
+		if (now > due + STALL_SLACK) {
+			if (m->n < STALL_MAX) {
+				m->from[m->n] = due - STALL_TICK;
+				m->to[m->n++] = now;
+			} else {
+				m->overflow = true;
+			}
+		}
+		due = now + STALL_TICK;
+	}
+	return NULL;
+}
+
+static inline void stall_start(struct stall_meter *m)
+{
+	*m = (struct stall_meter){ 0 };
+	assert_int_equal(cub_coro_spawn(&m->co, stall_main, m, NULL), 0);
+}
+
+/* How late anything can have run between from and to: the sum of the
+ * late wakes' spans (from the wake before, so a stall's whole length)
+ * that overlap [from, to]; UINT64_MAX / 4 when the record overflowed. Sleeps two ticks first, so that the meter has
+ * woken since any stall before the call and recorded it. */
+static inline uint64_t stall_late(const struct stall_meter *m, uint64_t from, uint64_t to)
+{
+	uint64_t late = 0;
+
+	cub_sleep(2 * STALL_TICK);
+
+	if (m->overflow)
+		return UINT64_MAX / 4;
+	for (unsigned i = 0; i < m->n; i++)
+		if (m->to[i] >= from && m->from[i] <= to)
+			late += m->to[i] - m->from[i];
+	return late;
+}
+
+static inline void stall_stop(struct stall_meter *m)
+{
+	m->stop = true;
+	cub_coro_join(m->co, NULL);
+}
+
+#endif
