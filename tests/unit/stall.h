@@ -36,13 +36,14 @@ struct stall_meter {
 	volatile bool stop;
 	bool overflow;			/* more late wakes than fit */
 	unsigned n;
+	uint64_t due;			/* the first wake: set by stall_start */
 	uint64_t from[STALL_MAX], to[STALL_MAX];	/* [asked, woke] */
 };
 
 static void *stall_main(void *arg)
 {
 	struct stall_meter *m = arg;
-	uint64_t due = cub_time_now() + STALL_TICK;
+	uint64_t due = m->due;	/* from the start, not from when it first ran */
 
 	while (!m->stop) {
 		uint64_t now;
@@ -64,7 +65,7 @@ static void *stall_main(void *arg)
 
 static inline void stall_start(struct stall_meter *m)
 {
-	*m = (struct stall_meter){ 0 };
+	*m = (struct stall_meter){ .due = cub_time_now() + STALL_TICK };
 	assert_int_equal(cub_coro_spawn(&m->co, stall_main, m, NULL), 0);
 }
 
