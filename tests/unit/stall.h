@@ -31,11 +31,12 @@
 #define STALL_SLACK (30ull * 1000 * 1000 * (uint64_t)test_slowness())
 #define STALL_MAX 256
 
+/* The late wakes, a ring of the last STALL_MAX: n counts all of them,
+ * entry i % STALL_MAX is the i-th. */
 struct stall_meter {
 	struct cub_coro *co;
 	volatile bool stop;
-	bool overflow;			/* more late wakes than fit */
-	unsigned n;
+	unsigned long n;
 	uint64_t due;			/* the first wake: set by stall_start */
 	uint64_t from[STALL_MAX], to[STALL_MAX];	/* [asked, woke] */
 };
@@ -51,12 +52,9 @@ static void *stall_main(void *arg)
 		cub_sleep_until(due);
 		now = cub_time_now();
 		if (now > due + STALL_SLACK) {
-			if (m->n < STALL_MAX) {
-				m->from[m->n] = due - STALL_TICK;
-				m->to[m->n++] = now;
-			} else {
-				m->overflow = true;
-			}
+			m->from[m->n % STALL_MAX] = due - STALL_TICK;
+			m->to[m->n % STALL_MAX] = now;
+			m->n++;
 		}
 		due = now + STALL_TICK;
 	}
@@ -71,19 +69,26 @@ static inline void stall_start(struct stall_meter *m)
 
 /* How late anything can have run between from and to: the sum of the
  * late wakes' spans (from the wake before, so a stall's whole length)
- * that overlap [from, to]; UINT64_MAX / 4 when the record overflowed. Sleeps two ticks first, so that the meter has
- * woken since any stall before the call and recorded it. */
+ * that overlap [from, to]. Sleeps two ticks first, so that the meter has
+ * woken since any stall before the call and recorded it. Fails the test
+ * if the ring no longer holds every late wake since from (more than
+ * STALL_MAX of them: the run is too slow for its times to mean
+ * anything, and a check that let it pass would check nothing). */
 static inline uint64_t stall_late(const struct stall_meter *m, uint64_t from, uint64_t to)
 {
+	unsigned long first;
 	uint64_t late = 0;
 
 	cub_sleep(2 * STALL_TICK);
+	first = m->n > STALL_MAX ? m->n - STALL_MAX : 0;
+	if (first > 0)		/* lost ones may overlap [from, to] */
+		assert_true(m->to[first % STALL_MAX] < from);
+	for (unsigned long i = first; i < m->n; i++) {
+		unsigned k = (unsigned)(i % STALL_MAX);
 
-	if (m->overflow)
-		return UINT64_MAX / 4;
-	for (unsigned i = 0; i < m->n; i++)
-		if (m->to[i] >= from && m->from[i] <= to)
-			late += m->to[i] - m->from[i];
+		if (m->to[k] >= from && m->from[k] <= to)
+			late += m->to[k] - m->from[k];
+	}
 	return late;
 }
 
