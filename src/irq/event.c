@@ -16,7 +16,7 @@
 
 /* Parks like cubi_sched_park, but counts as waiting for an interrupt, so
  * that the scheduler idles instead of reporting a deadlock
- * (src/sched/coro.c). */
+ * (src/sched/coro.c's cubi_sched_take_idle). */
 void cubi_sched_park_irq(const char *what);
 
 /* Contexts: any. */

@@ -1,6 +1,7 @@
 /*
  * sched_impl.h - private state shared by the scheduler's files: the
- * coroutine record (coro.c), the timer queue (timer.c), sync objects
+ * coroutine record (switching in coro.c, spawn and join in life.c,
+ * records in record.c), the timer queue (timer.c), sync objects
  * (sync.c) and preemption (preempt.c). Not for other subsystems: they use
  * park.h and the public headers.
  *
@@ -24,7 +25,7 @@
  * A coroutine. The record comes from the heap (the stack allocator wants
  * its struct cub_stack at a fixed address, here inside the record); ended
  * records keep their stack and are cached for the next spawn of the same
- * class (coro.c), so the common spawn allocates nothing.
+ * class (record.c), so the common spawn allocates nothing.
  *
  * Invariants:
  *  - state READY    <=> link is on the run queue;
@@ -83,7 +84,7 @@ struct cub_coro {
 	char namebuf[24];		/* "coro#<id>" for unnamed ones */
 };
 
-/* The scheduler's state (coro.c). */
+/* The scheduler's state (coro.c, life.c). */
 struct cubi_sched {
 	struct cub_coro *cur;		/* running coroutine or NULL */
 	struct cub_list runq;		/* READY coroutines, FIFO */
@@ -92,6 +93,10 @@ struct cubi_sched {
 	size_t irq_waiters;		/* parked by cubi_sched_park_irq */
 	uint64_t switches;		/* context switches so far */
 	bool idling;			/* in cub_arch_idle, cur is parked */
+	struct cub_coro *reap;		/* ended, to free after the switch
+					 * (cubi_after_switch, switch.h) */
+	uint64_t loaded_tls;		/* last given to cub_arch_set_tls */
+	uint64_t boot_tls;		/* inherited by spawns at boot */
 };
 
 extern struct cubi_sched cubi_sched;
