@@ -238,6 +238,9 @@ struct cub_netif_stats {
 	uint64_t tcp_pmtu_raised;	/* connections whose lowered path MTU
 					 * went back up when its cache entry
 					 * expired (RFC 1191 6.3) */
+	uint64_t tcp_orphan_resets;	/* orphans (handle closed) reset after
+					 * params.orphan_retries zero-window
+					 * probes with the window still shut */
 };
 
 /*
@@ -252,6 +255,12 @@ struct cub_tcp_params {
 	unsigned syn_retries;		/* the same for a SYN or SYN-ACK */
 	uint64_t time_wait;		/* TIME_WAIT (our "2 MSL") */
 	uint64_t fin_timeout;		/* a closed handle's FIN_WAIT_2 */
+	unsigned orphan_retries;	/* zero-window probes a closed
+					 * handle's connection sends, answered
+					 * or not, before it is reset
+					 * (CUB_TCP_ORPHAN_RETRIES; an open
+					 * handle's probes for ever while the
+					 * peer answers, RFC 9293 3.8.6.1) */
 	uint32_t sndbuf, rcvbuf;	/* ring sizes of connections created
 					 * from now on (CUB_TCP_BUF_MIN..
 					 * CUB_TCP_BUF_MAX bytes) */
@@ -757,7 +766,9 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * rto_initial, bounds rto_min..rto_max, doubled at each timeout; after
  * max_retries timeouts of one segment, syn_retries of a SYN, the
  * connection fails with -CUB_ETIMEDOUT), persist (zero-window probes,
- * same backoff, failing after max_retries unanswered probes), TIME_WAIT
+ * same backoff, failing after max_retries unanswered probes; a closed
+ * handle's connection is reset after orphan_retries probes, answered or
+ * not, while the window stays shut: tcp_orphan_resets), TIME_WAIT
  * (time_wait, default 2 s: shorter than RFC 9293's 2 MSL, fine on a LAN)
  * and FIN_WAIT_2 of a closed handle (fin_timeout).
  *
@@ -829,18 +840,22 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
 #define CUB_TCP_SYN_RETRIES 5
 #define CUB_TCP_TIME_WAIT (2ull * 1000 * 1000 * 1000)
 #define CUB_TCP_FIN_TIMEOUT (30ull * 1000 * 1000 * 1000)
+#define CUB_TCP_ORPHAN_RETRIES 8	/* Linux's tcp_orphan_retries when 0:
+					 * about 100 s at a 200 ms RTO */
 #define CUB_TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000 * 1000 * 1000)
 #define CUB_TCP_KEEPIDLE (7200ull * 1000 * 1000 * 1000)	/* Linux's */
 #define CUB_TCP_KEEPINTVL (75ull * 1000 * 1000 * 1000)
 #define CUB_TCP_KEEPCNT 9
 
 /* cub_tcp_poll bits (Linux's poll values). */
-#define CUB_TCP_POLLIN 0x001		/* data, the peer's FIN, or (listener)
-					 * a connection to accept */
+#define CUB_TCP_POLLIN 0x001		/* data, the peer's FIN (or our
+					 * cub_tcp_shutdown_recv), or
+					 * (listener) a connection to accept */
 #define CUB_TCP_POLLOUT 0x004		/* room in the send ring */
 #define CUB_TCP_POLLERR 0x008		/* an error is pending */
 #define CUB_TCP_POLLHUP 0x010		/* both directions are closed */
-#define CUB_TCP_POLLRDHUP 0x2000	/* the peer sent FIN */
+#define CUB_TCP_POLLRDHUP 0x2000	/* the peer sent FIN, or
+					 * cub_tcp_shutdown_recv was called */
 
 struct cub_tcp;
 
@@ -931,7 +946,8 @@ long cub_tcp_send(struct cub_tcp *c, const void *buf, size_t len,
 /*
  * Copies up to cap received bytes into buf, waiting up to timeout_ns for
  * some (0 polls). Returns the bytes copied (> 0); 0 when the peer sent
- * FIN and everything before it was read (again at each call);
+ * FIN and everything before it was read (again at each call), and after
+ * cub_tcp_shutdown_recv whenever nothing is queued (it never waits);
  * -CUB_EAGAIN (poll) / -CUB_ETIMEDOUT; the sticky error once the bytes
  * received before it are read (a reset: -CUB_ECONNRESET, also after
  * the peer's FIN);
@@ -949,6 +965,24 @@ long cub_tcp_recv(struct cub_tcp *c, void *buf, size_t cap,
  * listener); -CUB_EINVAL (NULL). Contexts: task.
  */
 int cub_tcp_shutdown(struct cub_tcp *c);
+
+/*
+ * Ends our reading, as Linux's shutdown(SHUT_RD): from now on
+ * cub_tcp_recv never waits. It returns what is queued, then 0 (end of
+ * file) whenever the ring is empty; calls blocked in recv on c wake and
+ * return 0 (or the data that got there first); poll shows POLLIN |
+ * POLLRDHUP (and POLLHUP once our FIN is queued too). Nothing is sent:
+ * the peer is not told. Data arriving later while our direction is
+ * still open (ESTABLISHED) is acknowledged and queued as before, and
+ * recv returns it (Linux does the same); once we have also sent our FIN
+ * (cub_tcp_shutdown), new data resets the connection (RST; send and
+ * recv then give -CUB_ECONNRESET), as it would after a close. A close
+ * with unread data resets as ever. 0 (also when already shut);
+ * -CUB_ENOTCONN (a listener, or a connection already CLOSED by a reset
+ * or timeout); -CUB_EBADF (closed handle); -CUB_EINVAL (NULL).
+ * Contexts: task.
+ */
+int cub_tcp_shutdown_recv(struct cub_tcp *c);
 
 /*
  * Releases the handle. A connection with unread received data is reset

@@ -94,6 +94,7 @@ int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p)
 		TAKE(syn_retries);
 		TAKE(time_wait);
 		TAKE(fin_timeout);
+		TAKE(orphan_retries);
 		TAKE(sndbuf);
 		TAKE(rcvbuf);
 		TAKE(timestamps);
@@ -393,8 +394,8 @@ struct recv_args {
 	size_t cap;
 };
 
-/* wait_until's test for recv: data (taken), the peer's FIN (0) or an
- * error. */
+/* wait_until's test for recv: data (taken), the peer's FIN or our
+ * cub_tcp_shutdown_recv (0) or an error. */
 static bool recv_ready(struct cub_tcp *c, void *arg, long *r)
 {
 	struct recv_args *a = arg;
@@ -404,7 +405,7 @@ static bool recv_ready(struct cub_tcp *c, void *arg, long *r)
 		window_update(c);
 		return true;
 	}
-	if (c->err || c->fin_rcvd || c->state == TCP_CLOSED) {
+	if (c->err || c->fin_rcvd || c->rd_shut || c->state == TCP_CLOSED) {
 		*r = c->err;
 		return true;
 	}

@@ -1,7 +1,7 @@
 /*
  * tcp_close.c - who holds a TCP block, and the public calls that let go
  * of it: entering and leaving a call (cubi_tcp_enter / cubi_tcp_leave),
- * shutdown, close and abort. tcp_api.c has the calls that open and move
+ * shutdown (either direction), close and abort. tcp_api.c has the calls that open and move
  * data, tcp_query.c those that look.
  *
  * Ownership (under nif->lock): a block is held by
@@ -90,6 +90,29 @@ int cub_tcp_shutdown(struct cub_tcp *c)
 	if (!nif)
 		return -CUB_EBADF;
 	r = c->state == TCP_LISTEN ? -CUB_ENOTCONN : queue_fin(c);
+	cubi_tcp_leave(nif, c);
+	return r;
+}
+
+/* Contexts: task. Locks: takes nif->lock. Only marks c: recv_ready and
+ * poll (tcp_api.c, tcp_query.c) and data_input (tcp_in.c) read rd_shut;
+ * the wake-up lets blocked readers see it. */
+int cub_tcp_shutdown_recv(struct cub_tcp *c)
+{
+	struct cub_netif *nif;
+	int r = 0;
+
+	if (!c)
+		return -CUB_EINVAL;
+	nif = cubi_tcp_enter(c);
+	if (!nif)
+		return -CUB_EBADF;
+	if (c->state == TCP_LISTEN || c->state == TCP_CLOSED) {
+		r = -CUB_ENOTCONN;
+	} else if (!c->rd_shut) {
+		c->rd_shut = true;
+		cubi_tcp_wake(c);
+	}
 	cubi_tcp_leave(nif, c);
 	return r;
 }

@@ -120,6 +120,8 @@ struct cub_tcp {
 	struct cub_netif *nif;
 	uint8_t state;			/* enum tcp_state */
 	bool user;			/* the handle is not released */
+	bool rd_shut;			/* cub_tcp_shutdown_recv: recv no
+					 * longer waits (0 once r_len is 0) */
 	bool fin_queued;		/* shutdown: FIN after the data */
 	bool fin_rcvd;			/* the peer's FIN is in rcv_nxt */
 	bool ack_now;			/* an ACK is owed (output sends it) */
@@ -134,6 +136,8 @@ struct cub_tcp {
 	uint8_t snd_wscale, rcv_wscale;	/* the peer's shift, ours */
 	uint8_t dupacks;		/* duplicate ACKs in a row */
 	uint8_t probe_shift;		/* persist backoff: rto << probe_shift */
+	unsigned zw_probes;		/* zero-window probes since the peer's
+					 * window was last open (orphan limit) */
 	int err;			/* sticky error (negative) or 0 */
 	unsigned users;			/* API calls inside, close included */
 	cub_ip4_t laddr, raddr;
@@ -240,6 +244,13 @@ struct tcp_seg {
 	uint32_t len;			/* payload bytes */
 	const uint8_t *eth_src;		/* the frame's source MAC */
 };
+
+/* An orphan: its handle was closed and no listener queues it, so no one
+ * will read from it or wait for it; only the protocol holds it. */
+static inline bool tcp_orphan(const struct cub_tcp *c)
+{
+	return !c->user && !c->parent;
+}
 
 static inline uint32_t tcp_seglen(const struct tcp_seg *s)
 {

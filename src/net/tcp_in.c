@@ -315,7 +315,7 @@ static bool ack_input(struct cub_tcp *c, const struct tcp_seg *s)
 		return true;
 	if (c->state == TCP_FIN_WAIT_1) {
 		cubi_tcp_set_state(c, TCP_FIN_WAIT_2);
-		if (!c->user && !c->parent) {
+		if (tcp_orphan(c)) {
 			c->close_at = cubi_deadline(cub_time_now(),
 					cubi_tcp_params(c)->fin_timeout);
 			cubi_tcp_timer_kick(c->nif, c->close_at);
@@ -340,8 +340,15 @@ static void data_input(struct cub_tcp *c, struct tcp_seg *s)
 		s->flags &= (uint8_t)~TH_FIN;	/* after their FIN: ignored */
 		return;
 	}
-	if (s->len && !c->user && !c->parent) {	/* closed: nobody reads */
+	if (s->len && tcp_orphan(c)) {	/* closed: nobody reads */
 		cubi_tcp_reset(c, 0);
+		return;
+	}
+	/* Both directions shut by the user (cub_tcp_shutdown_recv, then our
+	 * FIN): new data has no reader either, and the peer is told, as
+	 * Linux does (RFC 1122 4.2.2.13); before our FIN it is queued. */
+	if (s->len && c->rd_shut && c->state != TCP_ESTABLISHED) {
+		cubi_tcp_reset(c, -CUB_ECONNRESET);
 		return;
 	}
 	cubi_tcp_rcv_data(c, s);

@@ -330,8 +330,10 @@ static void update_persist(struct cub_tcp *c)
 		}
 	} else {
 		c->persist_at = 0;
-		if (c->snd_wnd)
+		if (c->snd_wnd) {
 			c->probe_shift = 0;
+			c->zw_probes = 0;
+		}
 	}
 }
 

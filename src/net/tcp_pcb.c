@@ -36,6 +36,7 @@ void cubi_tcp_params_default(struct cub_netif *nif)
 		.syn_retries = CUB_TCP_SYN_RETRIES,
 		.time_wait = CUB_TCP_TIME_WAIT,
 		.fin_timeout = CUB_TCP_FIN_TIMEOUT,
+		.orphan_retries = CUB_TCP_ORPHAN_RETRIES,
 		.sndbuf = CUB_TCP_SNDBUF,
 		.rcvbuf = CUB_TCP_RCVBUF,
 		.timestamps = 1,

@@ -25,14 +25,17 @@ static unsigned poll_locked(const struct cub_tcp *c)
 	}
 	if (c->err)
 		m |= CUB_TCP_POLLERR | CUB_TCP_POLLIN;
-	if (c->r_len || c->fin_rcvd)
+	/* Our shutdown_recv reads as the peer's FIN does (Linux's
+	 * RCV_SHUTDOWN): recv would not wait. */
+	if (c->r_len || c->fin_rcvd || c->rd_shut)
 		m |= CUB_TCP_POLLIN;
-	if (c->fin_rcvd)
+	if (c->fin_rcvd || c->rd_shut)
 		m |= CUB_TCP_POLLRDHUP;
 	if (!c->err && !c->fin_queued && c->s_len < c->ssize &&
 	    (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT))
 		m |= CUB_TCP_POLLOUT;
-	if (c->state == TCP_CLOSED || (c->fin_rcvd && c->fin_queued))
+	if (c->state == TCP_CLOSED ||
+	    ((c->fin_rcvd || c->rd_shut) && c->fin_queued))
 		m |= CUB_TCP_POLLHUP | CUB_TCP_POLLIN;
 	return m;
 }

@@ -3,9 +3,9 @@
  * ("tcp timer") that sleeps on nif->tcp_timer_cond until the earliest
  * deadline of its blocks: retransmission (RFC 6298 5.4-5.7: back off,
  * go back to the first unacknowledged byte with a loss window of one MSS
- * (RFC 5681 3.1), give up after the retries),
- * persist (zero-window probes), keep-alive (tcp_keep.c), the path MTU
- * cache's look-up (tcp_pmtu.c: a lowered estimate may go back up) and
+ * (RFC 5681 3.1), give up after the retries), persist (zero-window
+ * probes; an orphan's are bounded), keep-alive (tcp_keep.c), the path
+ * MTU cache's look-up (tcp_pmtu.c: a lowered estimate may go back up) and
  * the end of TIME_WAIT or of a closed handle's FIN_WAIT_2.
  *
  * Stack code never runs in irq context: the interface lock is a sleeping
@@ -44,16 +44,31 @@ static void rtx_timeout(struct cub_tcp *c)
 	cubi_tcp_output(c);
 }
 
+/* The persist timer expired. An open handle's connection probes for as
+ * long as the peer answers (RFC 9293 3.8.6.1; unanswered probes count in
+ * retries, which an ACK clears). An orphan gets orphan_retries probes,
+ * answered or not, since the window closed: at the next expiry after
+ * the last one it is reset and freed, or a peer that keeps its window
+ * shut would pin it and its rings for ever (Linux's tcp_orphan_retries,
+ * whose default of 8 probes is also ours). */
 static void persist_timeout(struct cub_tcp *c)
 {
+	const struct cub_tcp_params *p = cubi_tcp_params(c);
+
 	if (c->snd_wnd != 0 || c->s_len == 0 || c->snd_nxt != c->snd_una)
 		return;
-	if (++c->retries > cubi_tcp_params(c)->max_retries) {
+	if (tcp_orphan(c) && c->zw_probes >= p->orphan_retries) {
+		c->nif->st.tcp_orphan_resets++;
+		cubi_tcp_reset(c, -CUB_ETIMEDOUT);
+		return;
+	}
+	if (++c->retries > p->max_retries) {
 		c->nif->st.tcp_gave_up++;
 		cubi_tcp_reset(c, cubi_tcp_timeout_err(c));
 		return;
 	}
 	c->nif->st.tcp_persist_probes++;
+	c->zw_probes++;
 	if (c->probe_shift < 16)
 		c->probe_shift++;
 	/* An old sequence number: the peer must answer with an ACK that
