@@ -1,8 +1,8 @@
 /*
  * tcp_close.c - who holds a TCP block, and the public calls that let go
  * of it: entering and leaving a call (cubi_tcp_enter / cubi_tcp_leave),
- * shutdown (either direction), close and abort. tcp_api.c has the calls that open and move
- * data, tcp_query.c those that look.
+ * shutdown (either direction), close and abort. tcp_api.c has the calls
+ * that open and move data, tcp_query.c those that look.
  *
  * Ownership (under nif->lock): a block is held by
  *  - its handle (user), from listen, accept or connect's return until
