@@ -28,7 +28,8 @@
  * Allocation: none on the per-packet path. cub_udp_open allocates the
  * endpoint's receive ring once (freed by cub_udp_close), cub_net_attach
  * the interface and its receive buffer once, a TCP connection its block
- * and two rings when it is created (freed when it is gone), a
+ * and two rings when it is created (the rings freed when it is gone, the
+ * block kept for the next connection: type-stable, see cub_tcp_close), a
  * fragmented IPv4 datagram a reassembly buffer when its first fragment
  * arrives (freed when it completes or is dropped; at most
  * CUB_IP4_REASM_SLOTS per interface).
@@ -218,7 +219,7 @@ struct cub_netif_stats {
 	uint64_t tcp_active_opens;	/* connections created by connect */
 	uint64_t tcp_passive_opens;	/* created by a listener (SYN) */
 	uint64_t tcp_established;	/* reached ESTABLISHED */
-	uint64_t tcp_freed;		/* connections gone (storage freed);
+	uint64_t tcp_freed;		/* connections gone (rings freed);
 					 * live = active + passive - freed */
 	uint64_t tcp_gave_up;		/* connections failed: -CUB_ETIMEDOUT */
 	uint64_t tcp_bytes_rx, tcp_bytes_tx;	/* new payload in order /
@@ -996,8 +997,11 @@ int cub_tcp_shutdown_recv(struct cub_tcp *c);
  * connection's closing handshake ends). Only calls already inside c
  * when close starts are woken so: the handle is dead from then on, and
  * a call that starts on it later (even one that began before close
- * returned) may find the block freed. 0, -CUB_EBADF (c already closed
- * by a close that has not returned yet) or -CUB_EINVAL (NULL).
+ * returned) gets -CUB_EBADF, or, once a new connection has reused the
+ * block (blocks are type-stable, never returned to the heap), acts on
+ * that connection, as a reused file descriptor number would; never on
+ * freed memory. 0, -CUB_EBADF (c already closed) or -CUB_EINVAL
+ * (NULL).
  * Contexts: task (blocks while other calls leave).
  */
 int cub_tcp_close(struct cub_tcp *c);

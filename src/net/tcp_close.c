@@ -34,16 +34,17 @@
 
 #include "tcp_impl.h"
 
-/* Contexts: task. */
+/* Contexts: task. A handle passed after its close points at a spare or
+ * reused block (type-stable, tcp_pcb.c): its magic or, after the wait
+ * for the lock, its interface tells. */
 struct cub_netif *cubi_tcp_enter(struct cub_tcp *c)
 {
 	struct cub_netif *nif;
 
-	if (!c || c->magic != TCP_MAGIC)
+	if (!c || c->magic != TCP_MAGIC || !(nif = c->nif))
 		return NULL;
-	nif = c->nif;
 	cub_mutex_lock(&nif->lock);
-	if (c->magic != TCP_MAGIC) {
+	if (c->magic != TCP_MAGIC || c->nif != nif) {
 		cub_mutex_unlock(&nif->lock);
 		return NULL;
 	}

@@ -14,7 +14,14 @@
  *    call counted in users) until it drops that hold (tcp_close.c);
  *  - a CLOSED block has no timer armed and no parent.
  * Allocation: the block and its two rings (sndbuf / rcvbuf bytes of the
- * interface's params when it is created), once per connection.
+ * interface's params when it is created), once per connection. Blocks
+ * are type-stable: a freed one is kept on `spare` (its rings go back to
+ * the heap) and the next connection of any interface takes it, so a
+ * handle passed after its close, a caller's bug, always points at a TCP
+ * block: a dead one (magic cleared: -CUB_EBADF) or a newer connection's,
+ * which it then names, as a closed file descriptor's number does; never
+ * freed memory. The spare blocks number at most the most blocks alive
+ * at once.
  */
 #include <cubrt/arch.h>
 #include <cubrt/heap.h>
@@ -60,13 +67,45 @@ const struct cub_tcp_params *cubi_tcp_params(const struct cub_tcp *c)
 	return &c->nif->tcp_params;
 }
 
+/* Freed blocks, linked through `link` (on no interface's list then).
+ * Critical section: irq off (the interfaces have a lock each). */
+static struct cub_list spare = CUB_LIST_INIT(spare);
+
+/* A block: a spare one, or a new one from the heap; NULL when out of
+ * memory. Its magic is 0 (dead) until a handle is given out. */
+static struct cub_tcp *block_get(void)
+{
+	unsigned long irq = cub_arch_irq_save();
+	struct cub_list *n = cub_list_pop_front(&spare);
+	struct cub_tcp *c;
+
+	cub_arch_irq_restore(irq);
+	c = n ? cub_container_of(n, struct cub_tcp, link) : cub_malloc(sizeof(*c));
+	if (c)
+		cub_memset(c, 0, sizeof(*c));	/* magic 0 among the rest */
+	return c;
+}
+
+/* Frees c's rings and keeps c itself for the next block_get. */
+static void block_put(struct cub_tcp *c)
+{
+	unsigned long irq;
+
+	c->magic = 0;
+	cub_free(c->sbuf);
+	cub_free(c->rbuf);
+	c->sbuf = c->rbuf = NULL;
+	irq = cub_arch_irq_save();
+	cub_list_push_front(&spare, &c->link);
+	cub_arch_irq_restore(irq);
+}
+
 struct cub_tcp *cubi_tcp_alloc(struct cub_netif *nif, bool buffers)
 {
-	struct cub_tcp *c = cub_malloc(sizeof(*c));
+	struct cub_tcp *c = block_get();
 
 	if (!c)
 		return NULL;
-	cub_memset(c, 0, sizeof(*c));
 	c->ssize = nif->tcp_params.sndbuf;
 	c->rsize = nif->tcp_params.rcvbuf;
 	c->rcv_wscale = cubi_tcp_wscale_for(c->rsize);	/* for our SYN */
@@ -95,9 +134,7 @@ struct cub_tcp *cubi_tcp_alloc(struct cub_netif *nif, bool buffers)
 	cub_list_push_back(&nif->tcps, &c->link);
 	return c;
 fail:
-	cub_free(c->sbuf);
-	cub_free(c->rbuf);
-	cub_free(c);
+	block_put(c);
 	return NULL;
 }
 
@@ -234,9 +271,6 @@ bool cubi_tcp_maybe_free(struct cub_tcp *c)
 		cub_cond_signal(&c->nif->tcp_timer_cond);
 	if (c->sbuf)			/* a connection, not a listener */
 		c->nif->st.tcp_freed++;
-	c->magic = 0;
-	cub_free(c->sbuf);
-	cub_free(c->rbuf);
-	cub_free(c);
+	block_put(c);
 	return true;
 }

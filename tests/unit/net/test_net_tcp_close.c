@@ -5,7 +5,8 @@
  * backlog), recv and send on a connection, several waiters at once,
  * UDP's recvfrom. Each blocked call must return -CUB_EBADF, the close
  * must return 0, and the block must be freed exactly once, whoever
- * drops the last reference.
+ * drops the last reference. And a handle passed after its block was
+ * freed: refused, the block type-stable (never freed memory).
  *
  * The dangerous moment is between the waiter's leaving and the closer's
  * running again: the scheduler is a FIFO run queue, so the tests place
@@ -32,6 +33,8 @@
 #include <cubrt/time.h>
 
 #include "tcp_test.h"
+#include "../../../src/net/tcp_impl.h"	/* TCP_MAGIC, the block's size */
+#include <cubrt/heap.h>
 
 #define PORT 8080
 #define PPORT 7777			/* the hand-played peer's port */
@@ -442,6 +445,84 @@ static void test_udp_recvfrom_closed(void **state)
 	run(udp_main);
 }
 
+/* ------------------------------------------------ a handle after close */
+
+/* Every call on stale, a handle whose block was freed: refused, and
+ * (blocks being type-stable) no read of freed memory: ASan and valgrind
+ * would report one. */
+static void expect_dead(struct cub_tcp *stale)
+{
+	struct cub_tcp_info info;
+	struct cub_tcp *got;
+	uint8_t b = 0;
+
+	assert_int_equal(cub_tcp_send(stale, &b, 1, 0), -CUB_EBADF);
+	assert_int_equal(cub_tcp_recv(stale, &b, 1, 0), -CUB_EBADF);
+	assert_int_equal(cub_tcp_accept(stale, &got, 0), -CUB_EBADF);
+	assert_int_equal(cub_tcp_shutdown(stale), -CUB_EBADF);
+	assert_int_equal(cub_tcp_info(stale, &info), -CUB_EINVAL);
+	assert_int_equal(cub_tcp_poll(stale), 0);
+	assert_int_equal(cub_tcp_close(stale), -CUB_EBADF);
+	assert_int_equal(cub_tcp_abort(stale), -CUB_EBADF);
+}
+
+static void *stale_main(void *arg)
+{
+	struct cub_tcp *l, *a, *b, *a2, *b2;
+	struct cub_tcp_info info;
+
+	(void)arg;
+	start_with(&fast);
+	assert_int_equal(cub_tcp_listen(B, PORT, 4, &l), 0);
+	pair_on(l, &a, &b);
+	/* a reset frees both blocks at once: no TIME_WAIT holds them */
+	assert_int_equal(cub_tcp_abort(a), 0);
+	for (int i = 0; i < 500 && live(B); i++)
+		cub_sleep(MS);
+	assert_int_equal(cub_tcp_close(b), 0);
+	assert_int_equal(live(A) + live(B), 0);
+	expect_dead(a);
+	expect_dead(b);
+	/* the heap's next blocks of that size, every word the live magic:
+	 * had the blocks gone back to the heap, the stale handles would
+	 * now look live and name an interface at a wild address */
+	void *fill[8];
+
+	for (int i = 0; i < 8; i++) {
+		uint32_t *w = fill[i] = cub_malloc(sizeof(struct cub_tcp));
+
+		assert_non_null(w);
+		for (size_t k = 0; k < sizeof(struct cub_tcp) / 4; k++)
+			w[k] = TCP_MAGIC;
+	}
+	expect_dead(a);
+	expect_dead(b);
+	for (int i = 0; i < 8; i++)
+		cub_free(fill[i]);
+	/* the next connections take the spare blocks (type-stable): the
+	 * old handles now name them, as a closed descriptor's number names
+	 * the next file opened */
+	pair_on(l, &a2, &b2);
+	assert_true((a2 == a || a2 == b) && (b2 == a || b2 == b));
+	assert_int_equal(cub_tcp_info(a, &info), 0);
+	assert_string_equal(info.state, "ESTABLISHED");
+	assert_int_equal(cub_tcp_close(a2), 0);
+	assert_int_equal(cub_tcp_close(b2), 0);
+	assert_int_equal(cub_tcp_close(l), 0);
+	expect_dead(l);
+	stop();
+	expect_dead(a2);
+	return NULL;
+}
+
+/* A handle passed after its close: -CUB_EBADF (or -CUB_EINVAL for the
+ * queries), never a use after free. */
+static void test_stale_handle(void **state)
+{
+	(void)state;
+	run(stale_main);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_recv_closed_then_reset),
 		cmocka_unit_test(test_send_closed_then_reset),
 		cmocka_unit_test(test_udp_recvfrom_closed),
+		cmocka_unit_test(test_stale_handle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
