@@ -469,7 +469,8 @@ static void *failover_main(void *arg)
 	start_list(l, 2);
 	wait_queries(1, SEC);
 	assert_true(S.qt[0] - t0 >= 140 * MS);		/* 124's timeout first */
-	assert_true(S.qt[0] - t0 < 150 * MS + POLL_MIN);	/* then at once */
+	/* then at once, not a poll later: a stall only delays it */
+	assert_true(S.qt[0] - t0 < 150 * MS + POLL_MIN + stall_late(&M, t0, S.qt[0]));
 	st = kstats();
 	assert_int_equal(st.polls, 2);
 	assert_int_equal(st.failures, 1);
@@ -494,16 +495,24 @@ static void test_keep_failover(void **state)
 }
 
 /* Nobody answers on a list of three: each poll asks all three in turn,
- * and the interval doubles once per poll, not once per server. */
+ * and the interval doubles once per poll, not once per server. The
+ * third timeout is waited for, not slept for: a stall of the process
+ * during the timeouts delays it past any fixed sleep. It must come at
+ * once after the second (by 450 ms, not after a nap of POLL_MIN between
+ * servers: 850 ms), a stall aside; the next poll is POLL_MIN * 2 away. */
 static void *all_silent_main(void *arg)
 {
 	const struct cub_sntp_server l[] = { { SRV_IP, 124 }, { SRV_IP, 125 }, { SRV_IP, 126 } };
 	struct cub_sntp_keeper_stats st;
+	uint64_t t0 = cub_time_now(), until = t0 + 5 * SEC, t3;
 
 	(void)arg;
 	start_list(l, 3);
-	cub_sleep(3 * 150 * MS + POLL_MIN / 2);	/* one poll: three timeouts */
+	while (kstats().failures < 3 && cub_time_now() < until)
+		cub_sleep(5 * MS);
+	t3 = cub_time_now();
 	st = kstats();
+	assert_true(t3 - t0 < 3 * 150 * MS + POLL_MIN / 2 + stall_late(&M, t0, t3));
 	assert_int_equal(st.polls, 3);
 	assert_int_equal(st.failures, 3);
 	assert_int_equal(st.failovers, 3);	/* round to the first again */
@@ -543,7 +552,8 @@ static void *refused_main(void *arg)
 	assert_int_equal(st.slews, 1);
 	assert_false(st.refused);
 	assert_int_equal(K.refused_mask, 1);
-	assert_true(S.qt[1] - S.qt[0] < POLL_MIN);	/* asked at once */
+	/* asked at once, not a poll later: a stall only delays it */
+	assert_true(S.qt[1] - S.qt[0] < POLL_MIN + stall_late(&M, S.qt[0], S.qt[1]));
 	wait_queries(3, SEC);
 	gap(2, POLL_MIN);
 	kiss = "DENY";
