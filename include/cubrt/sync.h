@@ -1,12 +1,12 @@
 /*
  * cubrt/sync.h - synchronisation between coroutines: mutex, condition
- * variable, wait group, once.
+ * variable, wait group, once, reader-writer lock, counting semaphore.
  *
  * All of them queue waiters FIFO in records on the waiting coroutine's
  * stack: blocking never allocates. Every object has an _init function and
  * a static initialiser. They are for coroutines (task context); only
  * cub_cond_signal/broadcast and cub_wg_add/done may also be called from an
- * interrupt handler.
+ * interrupt handler, and cub_sem_release and cub_sem_tryacquire.
  */
 #ifndef CUBRT_SYNC_H
 #define CUBRT_SYNC_H
@@ -103,5 +103,76 @@ void cub_once_init(struct cub_once *o);
  * Contexts: task.
  */
 void cub_once_do(struct cub_once *o, void (*fn)(void *arg), void *arg);
+
+/* ------------------------------------------------- reader-writer lock */
+
+/*
+ * Go's sync.RWMutex: any number of readers, or one writer. Waiters queue
+ * FIFO and a writer waiting keeps new readers out (they queue behind
+ * it), so writers do not starve; a writer's unlock lets in the readers
+ * at the head of the queue together, up to the next writer. As in Go,
+ * a read lock must not be taken recursively: with a writer waiting in
+ * between, that deadlocks (the scheduler's deadlock report names it).
+ * Not recursive for writers either (a panic).
+ */
+struct cub_rwlock {
+	struct cub_coro *writer;	/* the write lock's holder, or NULL */
+	unsigned long readers;		/* read locks held */
+	struct cub_list waiters;	/* readers and writers, FIFO */
+};
+
+#define CUB_RWLOCK_INIT(l) { NULL, 0, CUB_LIST_INIT((l).waiters) }
+
+/* Contexts: any (l not in use). */
+void cub_rwlock_init(struct cub_rwlock *l);
+/* Blocks until the caller holds a read lock. Contexts: task. */
+void cub_rwlock_rdlock(struct cub_rwlock *l);
+/* Takes a read lock if that needs no wait (no writer holds or waits):
+ * true, else false at once. Contexts: task. */
+bool cub_rwlock_tryrdlock(struct cub_rwlock *l);
+/* Releases a read lock; panics when none is held. Contexts: task. */
+void cub_rwlock_rdunlock(struct cub_rwlock *l);
+/* Blocks until the caller holds the write lock; panics when it already
+ * does. Contexts: task. */
+void cub_rwlock_wrlock(struct cub_rwlock *l);
+/* Takes the write lock if free: true, else false at once. Contexts: task. */
+bool cub_rwlock_trywrlock(struct cub_rwlock *l);
+/* Releases the write lock; panics unless the caller holds it.
+ * Contexts: task. */
+void cub_rwlock_wrunlock(struct cub_rwlock *l);
+
+/* ---------------------------------------------------- counting semaphore */
+
+/*
+ * A counting semaphore with weighted requests (Go's
+ * golang.org/x/sync/semaphore): acquire takes n units, waiting FIFO; a
+ * waiter at the head that wants more than is free keeps later, smaller
+ * requests waiting too, so a large one does not starve. Release may come
+ * from an interrupt handler (a driver's completion, for example).
+ */
+struct cub_sem {
+	unsigned long count;		/* units free */
+	struct cub_list waiters;	/* FIFO */
+};
+
+#define CUB_SEM_INIT(s, n) { (n), CUB_LIST_INIT((s).waiters) }
+
+/* Contexts: any (s not in use). */
+void cub_sem_init(struct cub_sem *s, unsigned long count);
+/* Takes n units, waiting until they are free and every earlier waiter
+ * is served. 0, or -CUB_EINVAL for n == 0. Contexts: task. */
+int cub_sem_acquire(struct cub_sem *s, unsigned long n);
+/* Like cub_sem_acquire, giving up at deadline_ns (cub_time_now() scale):
+ * 0, -CUB_ETIMEDOUT (nothing taken) or -CUB_EINVAL. Contexts: task. */
+int cub_sem_acquire_until(struct cub_sem *s, unsigned long n,
+			  uint64_t deadline_ns);
+/* Takes n units if free and nobody waits: true, else false (n == 0:
+ * false). Contexts: any. */
+bool cub_sem_tryacquire(struct cub_sem *s, unsigned long n);
+/* Gives back n units and serves the waiters they satisfy, in order;
+ * panics when the count would overflow. Contexts: any. */
+void cub_sem_release(struct cub_sem *s, unsigned long n);
+/* Units free now (a snapshot). Contexts: any. */
+unsigned long cub_sem_value(const struct cub_sem *s);
 
 #endif

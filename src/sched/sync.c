@@ -1,10 +1,11 @@
 /*
  * sync.c - mutex, condition variable, wait group and once.
  *
- * Every blocked coroutine waits in a `struct waiter` on its own stack,
- * linked FIFO into the object's waiters list; the waker unlinks it, fills
- * in the outcome and readies the coroutine (park.h protocol). Nothing is
- * allocated.
+ * Every blocked coroutine waits in a `struct cubi_waiter` on its own
+ * stack (sync_impl.h), linked FIFO into the object's waiters list; the
+ * waker unlinks it, fills in the outcome and readies the coroutine
+ * (park.h protocol). Nothing is allocated. rwlock.c and sem.c are built
+ * the same way.
  *
  * Invariants:
  *  - mutex: owner == NULL => waiters is empty; unlock hands ownership to
@@ -21,40 +22,7 @@
 #include <cubrt/sync.h>
 #include <cubrt/time.h>
 
-#include "sched_impl.h"
-
-struct waiter {
-	struct cub_list link;
-	struct cub_coro *coro;
-	bool timed_out;
-};
-
-static void wait_here(struct cub_list *q, struct waiter *w, const char *what)
-{
-	w->coro = cubi_sched.cur;
-	w->timed_out = false;
-	cub_list_push_back(q, &w->link);
-	cubi_sched_park(what);
-}
-
-/* Wakes the first waiter of q; returns it or NULL. Interrupts disabled. */
-static struct waiter *wake_one(struct cub_list *q)
-{
-	struct cub_list *n = cub_list_pop_front(q);
-	struct waiter *w;
-
-	if (!n)
-		return NULL;
-	w = cub_container_of(n, struct waiter, link);
-	cubi_sched_ready(w->coro);
-	return w;
-}
-
-static void wake_all(struct cub_list *q)
-{
-	while (wake_one(q))
-		;
-}
+#include "sync_impl.h"
 
 /* --------------------------------------------------------------- mutex */
 
@@ -66,7 +34,7 @@ void cub_mutex_init(struct cub_mutex *m)
 
 void cub_mutex_lock(struct cub_mutex *m)
 {
-	struct waiter w;
+	struct cubi_waiter w;
 	unsigned long irq;
 
 	cubi_sched_assert_can_block("cub_mutex_lock");
@@ -77,7 +45,7 @@ void cub_mutex_lock(struct cub_mutex *m)
 		if (m->owner == cubi_sched.cur)
 			cub_panic("cub_mutex_lock: %s already holds the mutex",
 				  cub_coro_name(m->owner));
-		wait_here(&m->waiters, &w, "mutex lock");
+		cubi_wait_here(&m->waiters, &w, "mutex lock");
 		CUB_ASSERT(m->owner == cubi_sched.cur);
 	}
 	cub_arch_irq_restore(irq);
@@ -103,9 +71,9 @@ static void unlock_locked(struct cub_mutex *m)
 {
 	struct cub_list *n = cub_list_first(&m->waiters);
 
-	m->owner = n ? cub_container_of(n, struct waiter, link)->coro : NULL;
+	m->owner = n ? cub_container_of(n, struct cubi_waiter, link)->coro : NULL;
 	if (n)
-		wake_one(&m->waiters);
+		cubi_wake_one(&m->waiters);
 }
 
 void cub_mutex_unlock(struct cub_mutex *m)
@@ -125,7 +93,7 @@ void cub_mutex_unlock(struct cub_mutex *m)
 /* ---------------------------------------------------------------- cond */
 
 struct cond_waiter {
-	struct waiter w;
+	struct cubi_waiter w;
 	struct cub_timer timer;
 };
 
@@ -167,7 +135,7 @@ static int cond_wait(struct cub_cond *c, struct cub_mutex *m, uint64_t deadline,
 		cub_timer_start(&cw.timer, deadline);
 	}
 	unlock_locked(m);
-	wait_here(&c->waiters, &cw.w, timed ? "cond timedwait" : "cond wait");
+	cubi_wait_here(&c->waiters, &cw.w, timed ? "cond timedwait" : "cond wait");
 	if (timed)
 		cub_timer_stop(&cw.timer);
 	cub_arch_irq_restore(irq);
@@ -190,7 +158,7 @@ void cub_cond_signal(struct cub_cond *c)
 {
 	unsigned long irq = cub_arch_irq_save();
 
-	wake_one(&c->waiters);
+	cubi_wake_one(&c->waiters);
 	cub_arch_irq_restore(irq);
 }
 
@@ -198,7 +166,7 @@ void cub_cond_broadcast(struct cub_cond *c)
 {
 	unsigned long irq = cub_arch_irq_save();
 
-	wake_all(&c->waiters);
+	cubi_wake_all(&c->waiters);
 	cub_arch_irq_restore(irq);
 }
 
@@ -220,7 +188,7 @@ void cub_wg_add(struct cub_wg *w, long delta)
 			  delta);
 	w->count += delta;
 	if (w->count == 0)
-		wake_all(&w->waiters);
+		cubi_wake_all(&w->waiters);
 	cub_arch_irq_restore(irq);
 }
 
@@ -231,13 +199,13 @@ void cub_wg_done(struct cub_wg *w)
 
 void cub_wg_wait(struct cub_wg *w)
 {
-	struct waiter me;
+	struct cubi_waiter me;
 	unsigned long irq;
 
 	cubi_sched_assert_can_block("cub_wg_wait");
 	irq = cub_arch_irq_save();
 	if (w->count > 0)
-		wait_here(&w->waiters, &me, "waitgroup wait");
+		cubi_wait_here(&w->waiters, &me, "waitgroup wait");
 	cub_arch_irq_restore(irq);
 }
 
@@ -252,7 +220,7 @@ void cub_once_init(struct cub_once *o)
 
 void cub_once_do(struct cub_once *o, void (*fn)(void *arg), void *arg)
 {
-	struct waiter me;
+	struct cubi_waiter me;
 	unsigned long irq;
 
 	cubi_sched_assert_can_block("cub_once_do");
@@ -265,12 +233,12 @@ void cub_once_do(struct cub_once *o, void (*fn)(void *arg), void *arg)
 		irq = cub_arch_irq_save();
 		o->state = 2;
 		o->runner = NULL;
-		wake_all(&o->waiters);
+		cubi_wake_all(&o->waiters);
 	} else if (o->state == 1) {
 		if (o->runner == cubi_sched.cur)
 			cub_panic("cub_once_do: fn called cub_once_do on the "
 				  "same once (recursion)");
-		wait_here(&o->waiters, &me, "once");
+		cubi_wait_here(&o->waiters, &me, "once");
 	}
 	cub_arch_irq_restore(irq);
 }

@@ -6,9 +6,11 @@
  *     cub_timer_stop/pending answer; then all pending timers expire and
  *     must fire exactly once each, in (deadline, start order) order.
  *  2. A random workload of coroutines doing yields, short sleeps, mutex
- *     sections, condition-variable hand-offs and wait-group joins, with
- *     its invariants checked (mutual exclusion, every token consumed,
- *     every coroutine finished, no deadlock).
+ *     sections, condition-variable hand-offs, reader-writer sections,
+ *     semaphore sections (some timed) and wait-group joins, with its
+ *     invariants checked (mutual exclusion, readers never with a writer,
+ *     never more semaphore units held than exist, every token consumed,
+ *     every coroutine finished, every lock free at the end, no deadlock).
  *
  * usage: model_sched [SEED [ROUNDS]]  (or CUBRT_SEED=SEED); the seed is
  * printed first so that a failing run can be replayed.
@@ -22,6 +24,7 @@
 #include <cubrt/time.h>
 
 #define NT 256
+#define SEM_UNITS 3
 #define OPS 3000
 
 static uint64_t rng;
@@ -140,7 +143,56 @@ static bool timer_round(void)
 static struct cub_mutex mu = CUB_MUTEX_INIT(mu);
 static struct cub_cond cv = CUB_COND_INIT(cv);
 static struct cub_wg wg = CUB_WG_INIT(wg);
+static struct cub_rwlock rw = CUB_RWLOCK_INIT(rw);
+static struct cub_sem sem = CUB_SEM_INIT(sem, SEM_UNITS);
 static int inside, tokens, produced, consumed, finished;
+static int rw_readers, rw_writers, sem_held;
+
+/* A reader-writer section (write: 1 in 4) that yields inside. */
+static void rw_section(uint64_t s)
+{
+	bool write = (s >> 45) % 4 == 0;
+
+	if (write) {
+		cub_rwlock_wrlock(&rw);
+		if (rw_writers++ || rw_readers)
+			FAIL("a writer inside with %d readers, %d writers",
+			     rw_readers, rw_writers - 1);
+	} else {
+		cub_rwlock_rdlock(&rw);
+		if (rw_readers++, rw_writers)
+			FAIL("a reader inside with a writer");
+	}
+	cub_coro_yield();
+	if (write) {
+		rw_writers--;
+		cub_rwlock_wrunlock(&rw);
+	} else {
+		rw_readers--;
+		cub_rwlock_rdunlock(&rw);
+	}
+}
+
+/* 1..SEM_UNITS units of the semaphore across a yield; a timed take
+ * (1 in 3) may give up, with nothing taken. */
+static void sem_section(uint64_t s)
+{
+	unsigned long n = 1 + (s >> 41) % SEM_UNITS;
+
+	if ((s >> 50) % 3 == 0) {
+		if (cub_sem_acquire_until(&sem, n, cub_time_now() +
+					  (s >> 52) % 100 * CUB_NSEC_PER_USEC))
+			return;
+	} else if (cub_sem_acquire(&sem, n)) {
+		FAIL("cub_sem_acquire failed");
+	}
+	sem_held += (int)n;
+	if (sem_held > SEM_UNITS)
+		FAIL("%d semaphore units held of %d", sem_held, SEM_UNITS);
+	cub_coro_yield();
+	sem_held -= (int)n;
+	cub_sem_release(&sem, n);
+}
 
 static void *worker(void *arg)
 {
@@ -148,7 +200,7 @@ static void *worker(void *arg)
 
 	for (int step = 0; step < 200; step++) {
 		s = s * 6364136223846793005ull + 1442695040888963407ull;
-		switch ((s >> 33) % 6) {
+		switch ((s >> 33) % 8) {
 		case 0:
 			cub_coro_yield();
 			break;
@@ -169,6 +221,12 @@ static void *worker(void *arg)
 			produced++;
 			cub_cond_signal(&cv);
 			cub_mutex_unlock(&mu);
+			break;
+		case 6:
+			rw_section(s);
+			break;
+		case 7:
+			sem_section(s);
 			break;
 		default: /* consume a token, waiting a little for one */
 			cub_mutex_lock(&mu);
@@ -216,6 +274,10 @@ static void workload_round(void)
 	if (finished != NW || produced - consumed != tokens || inside)
 		FAIL("workload: finished %d produced %d consumed %d tokens %d",
 		     finished, produced, consumed, tokens);
+	if (rw_readers || rw_writers || rw.readers || rw.writer ||
+	    sem_held || cub_sem_value(&sem) != SEM_UNITS)
+		FAIL("workload: rwlock %d/%d held, semaphore %lu of %d free",
+		     rw_readers, rw_writers, cub_sem_value(&sem), SEM_UNITS);
 }
 
 static long rounds = 5;

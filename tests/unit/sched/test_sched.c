@@ -154,6 +154,67 @@ static void *misuse_relock(void *arg)
 	return NULL;
 }
 
+static void *misuse_rdunlock(void *arg)
+{
+	struct cub_rwlock l = CUB_RWLOCK_INIT(l);
+
+	(void)arg;
+	cub_rwlock_wrlock(&l);
+	cub_rwlock_rdunlock(&l);
+	return NULL;
+}
+
+static void *misuse_wrunlock(void *arg)
+{
+	struct cub_rwlock l = CUB_RWLOCK_INIT(l);
+
+	(void)arg;
+	cub_rwlock_rdlock(&l);
+	cub_rwlock_wrunlock(&l);
+	return NULL;
+}
+
+static void *misuse_rw_relock(void *arg)
+{
+	struct cub_rwlock l = CUB_RWLOCK_INIT(l);
+
+	(void)arg;
+	cub_rwlock_wrlock(&l);
+	cub_rwlock_rdlock(&l);
+	return NULL;
+}
+
+static void *misuse_sem_overflow(void *arg)
+{
+	struct cub_sem s = CUB_SEM_INIT(s, ~0ul - 1);
+
+	(void)arg;
+	cub_sem_release(&s, 2);
+	return NULL;
+}
+
+/* A read lock taken again while a writer waits: the writer waits for
+ * the first, the second waits behind the writer (Go's rule). */
+static struct cub_rwlock rw_dl = CUB_RWLOCK_INIT(rw_dl);
+
+static void *rw_dl_writer(void *arg)
+{
+	(void)arg;
+	cub_rwlock_wrlock(&rw_dl);
+	return NULL;
+}
+
+static void *misuse_rw_recursive(void *arg)
+{
+	(void)arg;
+	cub_rwlock_rdlock(&rw_dl);
+	cub_coro_spawn(NULL, rw_dl_writer, NULL, &(struct cub_coro_attr){
+			       .name = "writer" });
+	cub_coro_yield();
+	cub_rwlock_rdlock(&rw_dl);
+	return NULL;
+}
+
 static void sleep_in_irq(struct cub_timer *t, void *arg)
 {
 	(void)t;
@@ -224,6 +285,24 @@ static void test_misuse(void **state)
 	expect_panic("irq-block",
 		     "cub_sleep: blocking call from interrupt context");
 	expect_panic("small-overflow", "stack overflow: coroutine tiny");
+	expect_panic("rdunlock", "cub_rwlock_rdunlock: not read-locked (write-locked)");
+	expect_panic("wrunlock", "cub_rwlock_wrunlock: write lock not held by main");
+	expect_panic("rw-relock", "cub_rwlock_rdlock: main holds the write lock");
+	expect_panic("sem-overflow", "cub_sem_release: count 18446744073709551614 + 2 overflows");
+}
+
+/* Go's rule for read locks: taken again while a writer waits, a
+ * deadlock, and the report says who waits on what. */
+static void test_rwlock_recursive_deadlock(void **state)
+{
+	struct outcome o;
+
+	(void)state;
+	run_child("rw-recursive", &o);
+	assert_int_not_equal(o.status, 0);
+	assert_non_null(strstr(o.text, "all coroutines are asleep - deadlock!"));
+	assert_non_null(strstr(o.text, "rwlock read"));
+	assert_non_null(strstr(o.text, "rwlock write"));
 }
 
 static void test_outside_coroutine(void **state)
@@ -355,6 +434,11 @@ static const struct {
 	{ "relock", misuse_relock },
 	{ "irq-block", misuse_irq_block },
 	{ "small-overflow", misuse_small_overflow },
+	{ "rdunlock", misuse_rdunlock },
+	{ "wrunlock", misuse_wrunlock },
+	{ "rw-relock", misuse_rw_relock },
+	{ "sem-overflow", misuse_sem_overflow },
+	{ "rw-recursive", misuse_rw_recursive },
 };
 
 /* Child mode: runs one scenario; its report and exit are the result. */
@@ -368,7 +452,7 @@ static int child_main(const char *name)
 
 int main(int argc, char **argv)
 {
-	struct CMUnitTest tests[32];
+	struct CMUnitTest tests[48];
 	size_t n = 0;
 
 	if (argc == 3 && strcmp(argv[1], "--child") == 0)
@@ -388,6 +472,7 @@ int main(int argc, char **argv)
 			(void *)&sched_sync_scenarios[i] };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_deadlock_report);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_misuse);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_rwlock_recursive_deadlock);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_outside_coroutine);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nested_run);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spawn_oom);
