@@ -280,6 +280,23 @@ struct cub_tcp_params {
 	unsigned keep_cnt;		/* CUB_TCP_KEEPCNT */
 };
 
+/*
+ * DHCP tunables of an interface (cub_dhcp_set_params), taken by each
+ * cub_net_dhcp and each new lease of a keeper when it starts. Defaults:
+ * CUB_DHCP_* in the DHCP section below.
+ */
+struct cub_dhcp_params {
+	uint64_t probe_ns;		/* after an ACK, how long one ARP probe
+					 * of the address waits for its owner
+					 * (RFC 5227) before it is configured;
+					 * 0: no probe */
+	uint64_t decline_wait_ns;	/* after a DECLINE, before DISCOVER
+					 * again (RFC 2131 3.1 step 5: 10 s) */
+	unsigned max_declines;		/* conflicts (1..CUB_DHCP_DECLINES_MAX)
+					 * after which a run gives up:
+					 * -CUB_EADDRNOTAVAIL */
+};
+
 /* One ARP cache entry (private). */
 struct cubi_arp_entry {
 	cub_ip4_t ip;
@@ -345,6 +362,11 @@ struct cub_netif {
 	uint64_t tcp_secret;		/* ISN key (RFC 6528), from
 					 * cub_arch_random at init */
 	struct cub_tcp_params tcp_params;
+	struct cub_dhcp_params dhcp_params;
+	cub_ip4_t arp_probe_ip;		/* an ARP probe (RFC 5227) waits for
+					 * this address's owner (0: none) */
+	bool arp_probe_conflict;	/* ...and someone answered or probed
+					 * it too (arp.c) */
 	struct cubi_ip4_reasm reasm[CUB_IP4_REASM_SLOTS];	/* ip4_frag.c */
 	unsigned reasm_busy;		/* slots in use */
 	uint64_t reasm_ns;		/* their timeout (0: CUB_IP4_REASM_NS) */
@@ -621,6 +643,17 @@ int cub_udp_close(struct cub_udp *u);
 
 #define CUB_DHCP_RETRY_NS (1000ull * 1000 * 1000)	/* first retry; doubles
 							 * up to 8x */
+/* Defaults of struct cub_dhcp_params (cub_dhcp_set_params). One probe
+ * and 200 ms, not RFC 5227's 1-2 s wait and three probes: a neighbour
+ * on the link answers an ARP request within a millisecond or so, and
+ * every boot on QEMU (whose user network answers for no guest address)
+ * waits the whole time; see docs/net.md. */
+#define CUB_DHCP_PROBE_NS (200ull * 1000 * 1000)
+#define CUB_DHCP_PROBE_MAX_NS (10ull * 1000 * 1000 * 1000)
+#define CUB_DHCP_DECLINE_WAIT_NS (10ull * 1000 * 1000 * 1000)	/* RFC 2131 */
+#define CUB_DHCP_DECLINE_WAIT_MAX_NS (3600ull * 1000 * 1000 * 1000)
+#define CUB_DHCP_DECLINES 3		/* conflicts before giving up */
+#define CUB_DHCP_DECLINES_MAX 16
 
 /* What a DHCP server leased (host byte order). */
 struct cub_dhcp_lease {
@@ -639,22 +672,62 @@ struct cub_dhcp_lease {
 	uint64_t acquired_ns;		/* cub_time_now() when the granted
 					 * REQUEST went out: the lease's start */
 	unsigned ignored;		/* replies ignored: malformed, not ours */
+	unsigned declined;		/* addresses declined on the way to this
+					 * one (ARP conflicts) */
 };
+
+/*
+ * Sets nif's DHCP tunables to *p (every field; read them first with
+ * cub_dhcp_get_params to change one); NULL p restores the defaults.
+ * They apply from the next cub_net_dhcp or keeper lease on. 0 or
+ * -CUB_EINVAL (NULL nif; probe_ns over CUB_DHCP_PROBE_MAX_NS,
+ * decline_wait_ns over CUB_DHCP_DECLINE_WAIT_MAX_NS, max_declines not in
+ * 1..CUB_DHCP_DECLINES_MAX). Contexts: task.
+ */
+int cub_dhcp_set_params(struct cub_netif *nif, const struct cub_dhcp_params *p);
+
+/* Copies nif's DHCP tunables into *p. 0 or -CUB_EINVAL (NULL argument).
+ * Contexts: task. */
+int cub_dhcp_get_params(struct cub_netif *nif, struct cub_dhcp_params *p);
 
 /*
  * Leases an address for nif by DHCP (RFC 2131: DISCOVER, OFFER,
  * REQUEST, ACK; a NAK starts over) and configures nif with it
  * (cub_netif_configure: address, prefix, gateway). Messages are
  * retransmitted after CUB_DHCP_RETRY_NS, then twice, four and eight
- * times that, until timeout_ns. Returns 0 and *lease; -CUB_ETIMEDOUT
- * (no usable answer in time: nif is left as it was); -CUB_EADDRINUSE
- * (port 68 is bound on nif: another client runs); -CUB_EINVAL (NULL
- * arguments); the errors of cub_udp_open / cub_udp_sendto. The lease
- * ends lease_s after acquired_ns: keep it with cub_dhcp_keeper_start.
- * Contexts: task (blocks).
+ * times that, until timeout_ns. Before nif is configured the ACKed
+ * address is probed (RFC 2131 3.1 step 5, RFC 5227): one ARP request
+ * from sender 0.0.0.0 for it, and cub_dhcp_params.probe_ns of waiting
+ * (0: no probe). An ARP packet from that address, or another host's
+ * probe for it, is a conflict: a DECLINE (broadcast, naming the address
+ * and the server) goes out, and after decline_wait_ns a new DISCOVER
+ * with a new transaction ID; after max_declines conflicts, or when the
+ * wait would pass timeout_ns, the call gives up with -CUB_EADDRNOTAVAIL.
+ * Returns 0 and *lease; -CUB_ETIMEDOUT (no usable answer in time: nif
+ * is left as it was); -CUB_EADDRNOTAVAIL (only addresses in use were
+ * offered: nif left as it was); -CUB_EADDRINUSE (port 68 is bound on
+ * nif: another client runs); -CUB_EINVAL (NULL arguments); the errors
+ * of cub_udp_open / cub_udp_sendto. The lease ends lease_s after
+ * acquired_ns: keep it with cub_dhcp_keeper_start, give it back with
+ * cub_dhcp_release. Contexts: task (blocks).
  */
 int cub_net_dhcp(struct cub_netif *nif, uint64_t timeout_ns,
 		 struct cub_dhcp_lease *lease);
+
+/*
+ * Gives lease (nif's, from cub_net_dhcp) back to its server (RFC 2131
+ * 4.4.6): a RELEASE (ciaddr the address, the server ID, nothing else)
+ * unicast from port 68 to lease->server:67, then nif is unconfigured
+ * (address 0) whether or not the send worked. No answer is awaited: a
+ * lost RELEASE only leaves the address taken until the lease ends.
+ * Returns 0; -CUB_EINVAL (NULL argument, lease->addr not nif's address,
+ * no unicast server: nif untouched); -CUB_EADDRINUSE (port 68 bound: a
+ * keeper runs, use cub_dhcp_keeper_release; nif untouched); the errors
+ * of cub_udp_sendto (e.g. -CUB_EHOSTUNREACH: the server's MAC did not
+ * resolve; nif unconfigured all the same). Contexts: task (blocks while
+ * the server's address resolves).
+ */
+int cub_dhcp_release(struct cub_netif *nif, const struct cub_dhcp_lease *lease);
 
 /* What a keeper has done (cub_dhcp_keeper_status). */
 struct cub_dhcp_keeper_stats {
@@ -663,6 +736,9 @@ struct cub_dhcp_keeper_stats {
 	unsigned lost;			/* leases ended: a NAK, or expiry */
 	unsigned leased;		/* new leases after a loss */
 	unsigned ignored;		/* replies ignored: malformed, not ours */
+	unsigned probes;		/* ARP probes of ACKed addresses */
+	unsigned conflicts;		/* ...that found the address in use */
+	unsigned declines;		/* DECLINEs sent for them */
 };
 
 /*
@@ -675,7 +751,8 @@ struct cub_dhcp_keeper_stats {
  *     ends, and takes an ACK from any server;
  *   - on a NAK or at the lease's end unconfigures the interface (address
  *     0: nothing IPv4 is sent or taken) and leases anew from DISCOVER,
- *     retrying until it succeeds or the keeper stops.
+ *     probing and declining as cub_net_dhcp does, retrying until it
+ *     succeeds or the keeper stops.
  * An ACK that changes the prefix, gateway or DNS reconfigures the
  * interface (flushing its ARP cache); one that keeps them does not touch
  * it. changed (may be NULL) is called from the keeper's coroutine after
@@ -712,10 +789,19 @@ int cub_dhcp_keeper_status(struct cub_dhcp_keeper *k, struct cub_dhcp_lease *lea
 			   struct cub_dhcp_keeper_stats *stats);
 
 /* Stops the keeper and waits for its coroutine to end; the interface
- * keeps its address, port 68 is free, k's storage is the caller's
- * again. 0 or -CUB_EINVAL (k not started). Contexts: task (not the
- * keeper's changed callback). */
+ * keeps its address and the lease stays taken (as dhclient leaves it
+ * on exit without -r), port 68 is free, k's storage is the caller's
+ * again. 0 or -CUB_EINVAL (k not started).
+ * Contexts: task (not the keeper's changed callback). */
 int cub_dhcp_keeper_stop(struct cub_dhcp_keeper *k);
+
+/* Stops the keeper as cub_dhcp_keeper_stop does, then gives the lease it
+ * held back as cub_dhcp_release does (RELEASE to the server, interface
+ * unconfigured); without a lease (lost, none yet again) only the stop.
+ * k's storage is the caller's again. 0, -CUB_EINVAL (k not started) or
+ * the send's error (the interface unconfigured all the same).
+ * Contexts: task (not the keeper's changed callback). */
+int cub_dhcp_keeper_release(struct cub_dhcp_keeper *k);
 
 /* ----------------------------------------------------------------- TFTP */
 

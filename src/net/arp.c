@@ -14,7 +14,11 @@
  *    (RFC 826's merge: the asker will talk to us) create entries;
  *    gratuitous or unsolicited packets update existing entries only, so
  *    a stranger cannot fill the cache;
- *  - arp_cond is broadcast whenever an entry becomes VALID or is freed.
+ *  - arp_cond is broadcast whenever an entry becomes VALID or is freed,
+ *    and when a probe finds a conflict;
+ *  - at most one probe (cubi_arp_probe) runs per interface: arp_probe_ip
+ *    is its address while it waits, 0 otherwise; arp_probe_conflict is
+ *    only meaningful while it waits.
  */
 #include <cubrt/string.h>
 #include <cubrt/time.h>
@@ -77,9 +81,10 @@ static void arp_fill(struct cub_netif *nif, struct cubi_arp_entry *e,
 	cub_cond_broadcast(&nif->arp_cond);
 }
 
-/* Sends an ARP packet: op, target hardware/protocol address; to eth_dst. */
-static int arp_send(struct cub_netif *nif, uint16_t op, const uint8_t tha[6],
-		    cub_ip4_t tpa, const uint8_t eth_dst[6])
+/* Sends an ARP packet: op, sender protocol address spa, target hardware
+ * and protocol address; to eth_dst. */
+static int arp_send(struct cub_netif *nif, uint16_t op, cub_ip4_t spa,
+		    const uint8_t tha[6], cub_ip4_t tpa, const uint8_t eth_dst[6])
 {
 	uint8_t f[CUB_ETH_HLEN + ARP_LEN];
 	uint8_t *a = f + CUB_ETH_HLEN;
@@ -90,7 +95,7 @@ static int arp_send(struct cub_netif *nif, uint16_t op, const uint8_t tha[6],
 	a[5] = 4;
 	put16(a + ARP_OFF_OP, op);
 	cub_memcpy(a + ARP_OFF_SHA, nif->mac, 6);
-	put32(a + ARP_OFF_SPA, nif->addr);
+	put32(a + ARP_OFF_SPA, spa);
 	cub_memcpy(a + ARP_OFF_THA, tha, 6);
 	put32(a + ARP_OFF_TPA, tpa);
 	return cubi_eth_output(nif, f, sizeof(f), eth_dst, ETH_TYPE_ARP);
@@ -114,6 +119,21 @@ static bool arp_malformed(const struct cub_netif *nif, const uint8_t *a,
 		 a[ARP_OFF_SHA + 3] | a[ARP_OFF_SHA + 4] | a[ARP_OFF_SHA + 5]);
 }
 
+/* A probe's conflict (RFC 5227 2.1.1): any ARP packet whose sender is
+ * the probed address (its owner answering, or announcing), or another
+ * host's probe for it (sender 0.0.0.0; our own echoed back is dropped as
+ * malformed before, by its sender MAC). */
+static void probe_check(struct cub_netif *nif, uint16_t op, cub_ip4_t spa,
+			cub_ip4_t tpa)
+{
+	cub_ip4_t ip = nif->arp_probe_ip;
+
+	if (!ip || !(spa == ip || (op == ARP_OP_REQUEST && !spa && tpa == ip)))
+		return;
+	nif->arp_probe_conflict = true;
+	cub_cond_broadcast(&nif->arp_cond);
+}
+
 /* Contexts: task, nif->lock held. */
 void cubi_arp_input(struct cub_netif *nif, const uint8_t *frame, size_t len)
 {
@@ -131,6 +151,7 @@ void cubi_arp_input(struct cub_netif *nif, const uint8_t *frame, size_t len)
 	}
 	spa = get32(a + ARP_OFF_SPA);
 	tpa = get32(a + ARP_OFF_TPA);
+	probe_check(nif, get16(a + ARP_OFF_OP), spa, tpa);
 	/* Update what we know of the sender, never for an address that
 	 * cannot be a neighbour's (0 is a probe, ours is a conflict). */
 	bool sender_ok = spa && spa != nif->addr && spa != CUB_IP4_BROADCAST &&
@@ -155,7 +176,7 @@ void cubi_arp_input(struct cub_netif *nif, const uint8_t *frame, size_t len)
 		if (e)
 			arp_fill(nif, e, spa, sha, now);
 	}
-	arp_send(nif, ARP_OP_REPLY, sha, spa, sha);
+	arp_send(nif, ARP_OP_REPLY, nif->addr, sha, spa, sha);
 }
 
 /* Contexts: task, nif->lock held. */
@@ -198,7 +219,8 @@ static int arp_wait(struct cub_netif *nif, struct cubi_arp_entry *e,
 			      (tries == CUB_ARP_TRIES && now >= next)))
 			return -CUB_EHOSTUNREACH;
 		if (tries < CUB_ARP_TRIES && now >= next) {
-			arp_send(nif, ARP_OP_REQUEST, zero, ip, cubi_eth_bcast);
+			arp_send(nif, ARP_OP_REQUEST, nif->addr, zero, ip,
+				 cubi_eth_bcast);
 			nif->st.arp_requests_tx++;
 			e->sent = now;
 			tries++;
@@ -295,4 +317,38 @@ int cub_arp_set_timeouts(struct cub_netif *nif, uint64_t ttl_ns,
 		nif->arp_resolve_ns = resolve_ns;
 	cub_mutex_unlock(&nif->lock);
 	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock (released while waiting). */
+int cubi_arp_probe(struct cub_netif *nif, cub_ip4_t ip, uint64_t wait_ns,
+		   const uint32_t *cancel)
+{
+	static const uint8_t zero[6];
+	uint32_t ok;
+	uint64_t deadline;
+	int r;
+
+	cub_mutex_lock(&nif->lock);
+	ok = cancel ? *cancel : 0;
+	if (cancel && !ok) {
+		r = -CUB_EBADF;
+		goto out;
+	}
+	if (nif->arp_probe_ip) {
+		r = -CUB_EBUSY;
+		goto out;
+	}
+	nif->arp_probe_ip = ip;
+	nif->arp_probe_conflict = false;
+	r = arp_send(nif, ARP_OP_REQUEST, 0, zero, ip, cubi_eth_bcast);
+	deadline = cubi_deadline(cub_time_now(), wait_ns);
+	while (!r && !nif->arp_probe_conflict && !cancelled(cancel, ok) &&
+	       cub_time_now() < deadline)
+		cub_cond_timedwait(&nif->arp_cond, &nif->lock, deadline);
+	if (!r)
+		r = cancelled(cancel, ok) ? -CUB_EBADF : nif->arp_probe_conflict;
+	nif->arp_probe_ip = 0;
+out:
+	cub_mutex_unlock(&nif->lock);
+	return r;
 }

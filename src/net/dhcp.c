@@ -20,11 +20,14 @@
  * is bound for the run, so two clients on one interface cannot mix:
  * the second gets -CUB_EADDRINUSE.
  *
+ * After the ACK and before the address is configured dhcp_check.c
+ * probes it by ARP; an address in use is declined and the exchange
+ * starts over.
+ *
  * The lease records when it was asked for and its renewal (T1, option
  * 58) and rebinding (T2, option 59) times; dhcp_keep.c keeps it alive.
  *
- * Limits: no DECLINE after an ARP probe, no RELEASE, options 52
- * (overload) and 33/121 (routes) ignored.
+ * Limits: options 52 (overload) and 33/121 (routes) ignored.
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
@@ -54,6 +57,8 @@
 #define REQUEST CUBI_DHCP_REQUEST
 #define ACK CUBI_DHCP_ACK
 #define NAK CUBI_DHCP_NAK
+#define DECLINE CUBI_DHCP_DECLINE
+#define RELEASE CUBI_DHCP_RELEASE
 #define INFINITE 0xffffffffu
 
 /* Writes the BOOTP header and the cookie of a request from ciaddr (0:
@@ -73,21 +78,29 @@ static size_t header(const struct cubi_dhcp_client *c, uint8_t *m, cub_ip4_t cia
 	return HDR + 4;
 }
 
+/* Appends the end to the message in m (options up to at) and sends it
+ * to dst:67. */
+static int end_send(struct cubi_dhcp_client *c, uint8_t *m, size_t at, cub_ip4_t dst)
+{
+	int rc;
+
+	m[at++] = OPT_END;
+	at = at < 300 ? 300 : at;	/* BOOTP's minimum, which some relays need */
+	rc = cub_udp_sendto(c->u, dst, 67, m, at);
+	return rc < 0 ? rc : 0;
+}
+
 /* Appends the parameter request list and the end to the message in m
  * (options up to at) and sends it to dst:67. */
 static int finish_send(struct cubi_dhcp_client *c, uint8_t *m, size_t at, cub_ip4_t dst)
 {
 	static const uint8_t params[] = { OPT_MASK, OPT_ROUTER, OPT_DNS, OPT_LEASE,
 					  OPT_T1, OPT_T2 };
-	int rc;
 
 	m[at++] = OPT_PARAMS, m[at++] = sizeof(params);
 	cub_memcpy(m + at, params, sizeof(params));
 	at += sizeof(params);
-	m[at++] = OPT_END;
-	at = at < 300 ? 300 : at;	/* BOOTP's minimum, which some relays need */
-	rc = cub_udp_sendto(c->u, dst, 67, m, at);
-	return rc < 0 ? rc : 0;
+	return end_send(c, m, at, dst);
 }
 
 /* Sends a DISCOVER, or a REQUEST for offer o (SELECTING). */
@@ -111,6 +124,28 @@ int cubi_dhcp_send_keep(struct cubi_dhcp_client *c, const struct cubi_dhcp_keep_
 
 	m[at++] = OPT_TYPE, m[at++] = 1, m[at++] = REQUEST;
 	return finish_send(c, m, at, k->to);
+}
+
+int cubi_dhcp_send_decline(struct cubi_dhcp_client *c, cub_ip4_t addr, cub_ip4_t server)
+{
+	uint8_t m[MSG_MAX];
+	size_t at = header(c, m, 0);
+
+	put16(m + 10, 0);		/* no reply comes: no broadcast flag */
+	m[at++] = OPT_TYPE, m[at++] = 1, m[at++] = DECLINE;
+	m[at++] = OPT_REQ_ADDR, m[at++] = 4, put32(m + at, addr), at += 4;
+	m[at++] = OPT_SERVER, m[at++] = 4, put32(m + at, server), at += 4;
+	return end_send(c, m, at, CUB_IP4_BROADCAST);
+}
+
+int cubi_dhcp_send_release(struct cubi_dhcp_client *c, cub_ip4_t addr, cub_ip4_t server)
+{
+	uint8_t m[MSG_MAX];
+	size_t at = header(c, m, addr);
+
+	m[at++] = OPT_TYPE, m[at++] = 1, m[at++] = RELEASE;
+	m[at++] = OPT_SERVER, m[at++] = 4, put32(m + at, server), at += 4;
+	return end_send(c, m, at, server);
 }
 
 /* One option (code, its len bytes at v) into r. */
@@ -317,24 +352,48 @@ void cubi_dhcp_new_xid(struct cubi_dhcp_client *c)
 	c->xid = (uint32_t)(r ^ r >> 32);
 }
 
+/* DISCOVER ... ACK, a NAK starting over with a new transaction ID: 0,
+ * *ack and *asked (as request), or an error. */
+static int exchange(struct cubi_dhcp_client *c, uint64_t deadline, struct cubi_dhcp_reply *ack,
+		    uint64_t *asked)
+{
+	struct cubi_dhcp_reply offer;
+	int rc;
+
+	for (;;) {
+		rc = discover(c, deadline, &offer);
+		if (!rc)
+			rc = request(c, deadline, &offer, ack, asked);
+		if (rc != 1)
+			return rc;
+		c->xid++;		/* a NAK: a new transaction */
+	}
+}
+
 /* Contexts: task. Locks: takes nif->lock through the UDP calls. */
 int cubi_dhcp_lease_new(struct cubi_dhcp_client *c, uint64_t deadline, struct cub_dhcp_lease *l)
 {
-	struct cubi_dhcp_reply offer, ack;
+	struct cub_dhcp_params p;
+	struct cubi_dhcp_reply ack;
 	struct cub_dhcp_lease nl;
 	uint64_t asked = 0;
+	unsigned declined = 0;
 	int rc;
 
+	cubi_dhcp_params_of(c->nif, &p);	/* one run, one set of tunables */
 	set_running(c->nif, true);
-	do {
-		rc = discover(c, deadline, &offer);
+	for (;;) {
+		rc = exchange(c, deadline, &ack, &asked);
 		if (!rc)
-			rc = request(c, deadline, &offer, &ack, &asked);
-		c->xid++;		/* a NAK: a new transaction */
-	} while (rc == 1);
+			rc = cubi_dhcp_check(c, &p, &ack, deadline, &declined);
+		if (rc != 1)
+			break;
+		c->xid++;		/* declined: a new transaction */
+	}
 	if (!rc) {
 		cubi_dhcp_lease_of(&ack, asked, &nl);
 		rc = cub_netif_configure(c->nif, nl.addr, nl.prefix_len, nl.gateway);
+		nl.declined = declined;
 		if (!rc)
 			*l = nl;
 	}

@@ -4,6 +4,9 @@
  *                leasing exchange, cub_net_dhcp
  *   dhcp_keep.c  the keeper: renewing, rebinding and leasing anew in the
  *                background (RFC 2131 4.4.5)
+ *   dhcp_check.c the tunables, the ARP probe of an ACKed address and the
+ *                DECLINE after a conflict (RFC 2131 3.1 step 5, 4.4.1;
+ *                RFC 5227), the RELEASE (4.4.6)
  * A client owns a UDP endpoint on port 68 of its interface; only one can
  * exist per interface (the port is the lock).
  */
@@ -16,7 +19,8 @@
 
 /* Message types (option 53). */
 enum { CUBI_DHCP_DISCOVER = 1, CUBI_DHCP_OFFER = 2, CUBI_DHCP_REQUEST = 3,
-       CUBI_DHCP_ACK = 5, CUBI_DHCP_NAK = 6 };
+       CUBI_DHCP_DECLINE = 4, CUBI_DHCP_ACK = 5, CUBI_DHCP_NAK = 6,
+       CUBI_DHCP_RELEASE = 7 };
 
 /* What a reply said (0 where an option was absent). */
 struct cubi_dhcp_reply {
@@ -34,6 +38,7 @@ struct cubi_dhcp_client {
 	uint32_t xid;
 	uint8_t pkt[CUBI_DHCP_MSG_MAX];
 	unsigned ignored;
+	unsigned probes, conflicts, declines;	/* cubi_dhcp_check's counts */
 };
 
 /* A REQUEST that keeps a lease (RFC 2131 4.3.2, RENEWING / REBINDING):
@@ -50,6 +55,16 @@ void cubi_dhcp_new_xid(struct cubi_dhcp_client *c);
  * the lease on k->ciaddr. 0 or a send error. */
 int cubi_dhcp_send_keep(struct cubi_dhcp_client *c, const struct cubi_dhcp_keep_msg *k);
 
+/* Sends a DECLINE of addr, offered by server: broadcast (we hold no
+ * address), no broadcast flag, ciaddr 0, options type, requested address
+ * and server ID only (RFC 2131 4.4.1, table 5). 0 or a send error. */
+int cubi_dhcp_send_decline(struct cubi_dhcp_client *c, cub_ip4_t addr, cub_ip4_t server);
+
+/* Sends a RELEASE of addr (ciaddr; nif configured with it) unicast to
+ * server:67, options type and server ID only (RFC 2131 4.4.6, table 5).
+ * 0 or a send error. */
+int cubi_dhcp_send_release(struct cubi_dhcp_client *c, cub_ip4_t addr, cub_ip4_t server);
+
 /* The next well-formed reply to c's transaction whose type is in want (a
  * bit mask of 1 << type; 0 takes none: a wait that ignores everything)
  * before deadline: its type and *r, -CUB_ETIMEDOUT, or a receive error
@@ -57,8 +72,9 @@ int cubi_dhcp_send_keep(struct cubi_dhcp_client *c, const struct cubi_dhcp_keep_
 int cubi_dhcp_await(struct cubi_dhcp_client *c, unsigned want, uint64_t deadline,
 		    struct cubi_dhcp_reply *r);
 
-/* Leases an address from scratch (DISCOVER ... ACK; a NAK starts over)
- * before deadline and configures the interface: 0 and *l, or an error. */
+/* Leases an address from scratch (DISCOVER ... ACK; a NAK starts over;
+ * an address found in use is declined, cubi_dhcp_check) before deadline
+ * and configures the interface: 0 and *l, or an error. */
 int cubi_dhcp_lease_new(struct cubi_dhcp_client *c, uint64_t deadline,
 			struct cub_dhcp_lease *l);
 
@@ -67,5 +83,20 @@ int cubi_dhcp_lease_new(struct cubi_dhcp_client *c, uint64_t deadline,
  * lease when absent or inconsistent (RFC 2131 4.4.5). */
 void cubi_dhcp_lease_of(const struct cubi_dhcp_reply *a, uint64_t asked,
 			struct cub_dhcp_lease *l);
+
+/* A copy of nif's DHCP tunables. Locks: takes nif->lock. */
+void cubi_dhcp_params_of(struct cub_netif *nif, struct cub_dhcp_params *p);
+
+/*
+ * The conflict check of the address ACK a grants (RFC 2131 3.1 step 5):
+ * an ARP probe of p->probe_ns (none when 0); on a conflict a DECLINE,
+ * and unless that was the run's p->max_declines-th (*declined counts
+ * them) or the wait would reach deadline, p->decline_wait_ns of waiting
+ * on c->u. Returns 0 (configure the address), 1 (waited: start over
+ * from DISCOVER), -CUB_EADDRNOTAVAIL (give up), -CUB_EBADF (c->u
+ * closed) or a send error. Counts c->probes, conflicts and declines.
+ */
+int cubi_dhcp_check(struct cubi_dhcp_client *c, const struct cub_dhcp_params *p,
+		    const struct cubi_dhcp_reply *a, uint64_t deadline, unsigned *declined);
 
 #endif

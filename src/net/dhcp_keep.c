@@ -7,11 +7,13 @@
  *   RENEWING   T1..T2: REQUESTs with ciaddr to the server (unicast);
  *   REBINDING  T2..end: the same, broadcast, any server's ACK;
  *   INIT       after a NAK or the end: interface unconfigured, a new
- *              lease from DISCOVER (cubi_dhcp_lease_new), retried.
+ *              lease from DISCOVER (cubi_dhcp_lease_new, which probes
+ *              and declines an address in use), retried.
  * An ACK in RENEWING or REBINDING starts the lease anew from when its
  * REQUEST went out. Every wait is a receive on the keeper's endpoint,
- * so cub_dhcp_keeper_stop only has to close it: the receive (or send)
- * fails with -CUB_EBADF and the coroutine ends.
+ * or an ARP probe cancelled by it, so cub_dhcp_keeper_stop only has to
+ * close it: the receive (or send, or probe) fails with -CUB_EBADF and
+ * the coroutine ends. cub_dhcp_keeper_release stops, then releases.
  *
  * Invariants: k->lease is what the interface is configured with (addr 0
  * while in INIT). Locks: k->lock around k->lease and k->stats (the
@@ -44,6 +46,7 @@ static void publish(struct cub_dhcp_keeper *k, const struct cub_dhcp_lease *l,
 	cub_mutex_lock(&k->lock);
 	k->lease = *l;
 	k->lease.ignored = 0;
+	k->lease.declined = 0;		/* in stats.declines */
 	(*counter)++;
 	k->stats.ignored += ignored;
 	copy = k->lease;
@@ -111,6 +114,17 @@ static int keep_until(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c, boo
 	}
 }
 
+/* Adds c's probe counts to k's stats and clears them. */
+static void count_checks(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c)
+{
+	cub_mutex_lock(&k->lock);
+	k->stats.probes += c->probes;
+	k->stats.conflicts += c->conflicts;
+	k->stats.declines += c->declines;
+	cub_mutex_unlock(&k->lock);
+	c->probes = c->conflicts = c->declines = 0;
+}
+
 /* The lease is gone (NAK or expiry): unconfigure, then lease anew until
  * that works. 0, or -CUB_EBADF once stopped. */
 static int start_over(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c)
@@ -125,6 +139,7 @@ static int start_over(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c)
 
 		cubi_dhcp_new_xid(c);
 		rc = cubi_dhcp_lease_new(c, cub_time_now() + INIT_TRY_NS, &nl);
+		count_checks(k, c);
 		if (rc == 0 || rc == -CUB_EBADF)
 			break;
 		if (rc != -CUB_ETIMEDOUT &&	/* a failed send: pause, try again */
@@ -222,4 +237,16 @@ int cub_dhcp_keeper_stop(struct cub_dhcp_keeper *k)
 	cub_udp_close(&k->u);
 	cub_coro_join(k->coro, NULL);
 	return 0;
+}
+
+/* Contexts: task. */
+int cub_dhcp_keeper_release(struct cub_dhcp_keeper *k)
+{
+	struct cub_dhcp_lease l;
+	int rc = cub_dhcp_keeper_stop(k);
+
+	if (rc)
+		return rc;
+	l = k->lease;			/* the interface's (k's invariant) */
+	return l.addr ? cub_dhcp_release(k->nif, &l) : 0;
 }

@@ -113,6 +113,19 @@ int cubi_arp_resolve_locked(struct cub_netif *nif, cub_ip4_t ip,
 			    const uint32_t *cancel, uint32_t cancel_ok);
 
 /*
+ * An ARP probe for ip (RFC 5227 2.1.1: a request from sender 0.0.0.0,
+ * target hardware address 0, broadcast), then up to wait_ns for a
+ * conflict: an ARP packet from ip, or another host's probe for it.
+ * Returns 0 (none came), 1 (a conflict), -CUB_EBUSY (another probe runs
+ * on nif), -CUB_EBADF (cancel non-NULL and *cancel zero when called or
+ * changed since: the caller's endpoint closed, whose closer broadcasts
+ * nif->arp_cond) or the send's error. Contexts: task. Locks: takes
+ * nif->lock (released while waiting).
+ */
+int cubi_arp_probe(struct cub_netif *nif, cub_ip4_t ip, uint64_t wait_ns,
+		   const uint32_t *cancel);
+
+/*
  * Resolves the next hop of dst into mac (broadcast when cubi_net_route
  * says so) waiting up to timeout_ns; the codes of cubi_net_route and
  * cubi_arp_resolve_locked.
@@ -237,6 +250,9 @@ int cubi_udp_icmp_error(struct cub_netif *nif, cub_ip4_t dst, uint16_t dport,
 void cubi_tcp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
 /* tcp_pcb.c: the TCP defaults and ISN key of a new interface. */
 void cubi_tcp_params_default(struct cub_netif *nif);
+/* dhcp_check.c: sets nif's DHCP tunables to their defaults (nif->lock
+ * held, or nif not in use). */
+void cubi_dhcp_params_default(struct cub_netif *nif);
 
 /* A deadline timeout_ns from now, saturating (UINT64_MAX: never). */
 static inline uint64_t cubi_deadline(uint64_t now, uint64_t timeout_ns)

@@ -41,6 +41,7 @@ int cub_netif_init(struct cub_netif *nif, const char *name,
 	cub_list_init(&nif->tcps);
 	cub_cond_init(&nif->tcp_timer_cond);
 	cubi_tcp_params_default(nif);
+	cubi_dhcp_params_default(nif);
 	return 0;
 }
 

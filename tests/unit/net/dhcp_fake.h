@@ -8,9 +8,13 @@
  * address and the client's MAC (a frame of its own, as real servers do
  * without ARP). A REQUEST from a client that holds an address (ciaddr
  * set: renewing or rebinding) is answered by unicast to ciaddr through
- * the stack, a NAK by broadcast (RFC 2131 4.1). A wire filter keeps
- * every message A sends to port 67 with its arrival time. Included by
- * one test program each: everything is static.
+ * the stack, a NAK by broadcast (RFC 2131 4.1); a DECLINE or RELEASE is
+ * counted (a DECLINE may move the server on to another address). A wire
+ * filter keeps every message A sends to port 67 with its arrival time,
+ * and every ARP packet A sends; a probe (sender 0.0.0.0) for an address
+ * the test says is taken is answered by a fake neighbour (MAC_X) as the
+ * test chooses. Included by one test program each: everything is
+ * static.
  */
 #ifndef DHCP_FAKE_H
 #define DHCP_FAKE_H
@@ -36,7 +40,8 @@ static struct wire W;
 /* DHCP wire constants, written out here independently of dhcp.c. */
 #define HDR 236
 #define COOKIE 0x63825363u
-enum { DISCOVER = 1, OFFER = 2, REQUEST = 3, ACK = 5, NAK = 6 };
+enum { DISCOVER = 1, OFFER = 2, REQUEST = 3, DECLINE = 4, ACK = 5, NAK = 6,
+       RELEASE = 7 };
 
 /* ------------------------------------------------- what A sent, in order */
 
@@ -52,10 +57,40 @@ static struct sent sent[MSGS];
 static unsigned nsent;
 static cub_ip4_t last_dst;		/* of the last message A sent to 67 */
 
-/* The wire filter: keeps A's UDP datagrams to port 67. */
+#define ARPS 16
+static struct sent arps[ARPS];		/* A's ARP packets, in order */
+static unsigned narps;
+
+/* The fake neighbour that holds the addresses in S.taken. */
+static const uint8_t MAC_X[6] = { 0x02, 0, 0, 0, 0, 0x0c };
+#define NEXT_IP CUB_IP4(10, 0, 2, 16)	/* offered after a DECLINE */
+
+/* How the neighbour meets a probe of one of its addresses. */
+enum holder {
+	HOLDER_REPLY,		/* a reply from the address (as Linux sends:
+				 * target 0.0.0.0, to the prober's MAC) */
+	HOLDER_PROBE,		/* a probe of its own for it (RFC 5227 2.1.1) */
+	HOLDER_NOISE,		/* ARP about other addresses, and A's own
+				 * probe echoed back: no conflict */
+};
+
+static void fake_arp(const uint8_t eth_dst[6], uint16_t op, const uint8_t sha[6],
+		     cub_ip4_t spa, const uint8_t tha[6], cub_ip4_t tpa);
+static void answer_probe(const uint8_t *f);
+
+/* The wire filter: keeps A's UDP datagrams to port 67 and its ARP
+ * packets, and answers its probes. */
 static bool keep_dhcp(struct wire *w, struct wire_frame *f)
 {
 	(void)w;
+	if (f->to == 1 && f->len >= 42 && t_get16(f->data + 12) == 0x0806) {
+		if (narps < ARPS) {
+			memcpy(arps[narps].f, f->data, 42);
+			arps[narps].len = f->len;
+			arps[narps++].t = cub_time_now();
+		}
+		answer_probe(f->data);
+	}
 	if (f->to == 1 && f->len >= 42 && t_get16(f->data + 12) == 0x0800 &&
 	    f->data[23] == 17 && t_get16(f->data + 36) == 67)
 		last_dst = t_get32(f->data + 30);
@@ -139,6 +174,10 @@ struct dsrv {
 	 * rebind. Dropped while drop_* (a count, ~0u: all), NAKed while
 	 * nak_keeps. */
 	unsigned renews, rebinds, drop_renews, drop_rebinds, nak_keeps;
+	cub_ip4_t taken[2];		/* the neighbour's addresses (0: none) */
+	enum holder how;
+	cub_ip4_t after_decline;	/* offered from the first DECLINE on */
+	unsigned declines, releases;	/* received */
 };
 
 static struct dsrv S;
@@ -314,6 +353,12 @@ static void *dsrv_main(void *arg)
 			if (*drop && (*drop == ~0u || (*drop)--))
 				continue;
 			answer(m, S.nak_keeps && S.nak_keeps-- ? NAK : ACK, 0);
+		} else if (type == DECLINE) {
+			S.declines++;
+			if (S.after_decline)
+				S.yiaddr = S.after_decline;
+		} else if (type == RELEASE) {
+			S.releases++;
 		} else if (type == REQUEST) {
 			S.requests++;
 			if (S.skip_requests && S.skip_requests--)
@@ -328,6 +373,42 @@ static void *dsrv_main(void *arg)
 	return NULL;
 }
 
+/* An ARP frame from the neighbour side of the wire to A (runs in the
+ * wire coroutine: queued behind what it carries). */
+static void fake_arp(const uint8_t eth_dst[6], uint16_t op, const uint8_t sha[6],
+		     cub_ip4_t spa, const uint8_t tha[6], cub_ip4_t tpa)
+{
+	uint8_t f[42];
+
+	t_arp(f, eth_dst, op, sha, spa, tha, tpa);
+	memcpy(f + 6, MAC_X, 6);	/* the frame is the neighbour's */
+	assert_int_equal(wire_send(B, f, sizeof(f)), 0);
+}
+
+/* A's ARP frame f: a probe (request from 0.0.0.0) of a taken address is
+ * answered as S.how says; with HOLDER_NOISE every probe draws ARP that
+ * is not a conflict. */
+static void answer_probe(const uint8_t *f)
+{
+	static const uint8_t zero[6];
+	const uint8_t *a = f + 14;
+	cub_ip4_t tpa = t_get32(a + 24);
+	bool taken = tpa && (tpa == S.taken[0] || tpa == S.taken[1]);
+
+	if (t_get16(a + 6) != 1 || t_get32(a + 14) != 0)
+		return;
+	if (S.how == HOLDER_NOISE) {
+		fake_arp(MAC_A, 2, MAC_X, OTHER_IP, MAC_A, 0);	/* another's reply */
+		fake_arp(T_BCAST, 1, MAC_X, 0, zero, OTHER_IP);	/* another probe */
+		fake_arp(T_BCAST, 1, MAC_X, OTHER_IP, zero, OTHER_IP); /* announce */
+		fake_arp(T_BCAST, 1, MAC_A, 0, zero, tpa);	/* A's own, echoed */
+	} else if (taken && S.how == HOLDER_REPLY) {
+		fake_arp(MAC_A, 2, MAC_X, tpa, MAC_A, 0);
+	} else if (taken) {
+		fake_arp(T_BCAST, 1, MAC_X, 0, zero, tpa);
+	}
+}
+
 /* ------------------------------------------------------------- harness */
 
 /* The wire with A unconfigured and B at 10.0.2.2/24; the server on B
@@ -337,6 +418,7 @@ static void start(bool server)
 	assert_int_equal(wire_start(&W), 0);
 	W.filter = keep_dhcp;
 	nsent = 0;
+	narps = 0;
 	assert_int_equal(cub_netif_configure(A, 0, 0, 0), 0);
 	assert_int_equal(cub_netif_configure(B, SRV_IP, 24, 0), 0);
 	if (server) {
