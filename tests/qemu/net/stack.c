@@ -6,7 +6,9 @@
  * lease it by DHCP when the command line says "dhcp"), resolve the
  * gateway, ping it, fetch files by TFTP (one of 11 blocks checked line
  * by line, an empty one, a missing one), a receive that times out, and
- * counters that add up. One line per check, a summary.
+ * counters that add up; a DHCP lease is then given back (a RELEASE to
+ * 10.0.2.2, the card unconfigured) and leased again. One line per
+ * check, a summary.
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -72,28 +74,54 @@ static void check_counters(struct cub_netif *nif, unsigned nic)
 	check("the card interrupted", ns.interrupts > 0);
 }
 
-static void configure(struct cub_netif *nif)
+/* Configures nif by hand, or by DHCP into *l (true). The time DHCP
+ * took is printed: it includes the ARP probe's wait (CUB_DHCP_PROBE_NS),
+ * which slirp answers for no guest address. */
+static bool configure(struct cub_netif *nif, struct cub_dhcp_lease *l)
 {
 	if (cub_strcmp(cub_arch_cmdline(), "dhcp") != 0) {
 		check("configure 10.0.2.15/24 via 10.0.2.2",
 		      cub_netif_configure(nif, CUB_IP4(10, 0, 2, 15), 24, GW) == 0);
-		return;
+		return false;
 	}
-	struct cub_dhcp_lease l;
-	int rc = cub_net_dhcp(nif, 10000 * MS, &l);
+	uint64_t t0 = cub_time_now();
+	int rc = cub_net_dhcp(nif, 10000 * MS, l);
 
-	cub_printk("dhcp: %d, address %08x/%u gateway %08x dns %08x lease %lu s\n", rc,
-		   (unsigned)l.addr, l.prefix_len, (unsigned)l.gateway, (unsigned)l.dns,
-		   (unsigned long)l.lease_s);
+	cub_printk("dhcp: %d in %lu ms, address %08x/%u gateway %08x dns %08x lease %lu s\n",
+		   rc, (unsigned long)((cub_time_now() - t0) / MS), (unsigned)l->addr,
+		   l->prefix_len, (unsigned)l->gateway, (unsigned)l->dns,
+		   (unsigned long)l->lease_s);
 	check("dhcp leases 10.0.2.15/24 via 10.0.2.2, dns 10.0.2.3",
-	      rc == 0 && l.addr == CUB_IP4(10, 0, 2, 15) && l.prefix_len == 24 &&
-	      l.gateway == GW && l.dns == CUB_IP4(10, 0, 2, 3));
+	      rc == 0 && l->addr == CUB_IP4(10, 0, 2, 15) && l->prefix_len == 24 &&
+	      l->gateway == GW && l->dns == CUB_IP4(10, 0, 2, 3) && l->declined == 0);
+	return true;
+}
+
+/* Gives lease l back (slirp takes the RELEASE without an answer) and
+ * leases again: the same address. */
+static void release(struct cub_netif *nif, const struct cub_dhcp_lease *l)
+{
+	struct cub_dhcp_lease l2;
+	uint64_t tx = 0;
+	cub_ip4_t a = 1;
+	struct cub_netif_stats st;
+
+	if (cub_netif_stats(nif, &st) == 0)
+		tx = st.tx_frames;
+	check("dhcp release: sent, the card unconfigured",
+	      cub_dhcp_release(nif, l) == 0 && cub_netif_config(nif, &a, NULL, NULL) == 0 &&
+	      a == 0 && cub_netif_stats(nif, &st) == 0 && st.tx_frames > tx);
+	check("dhcp leases the address again after the release",
+	      cub_net_dhcp(nif, 10000 * MS, &l2) == 0 && l2.addr == l->addr &&
+	      cub_net_ping(nif, GW, 9, 56, 3000 * MS, NULL) == 0);
 }
 
 int cub_main(void)
 {
 	struct cub_netif *nif = NULL, *again;
+	struct cub_dhcp_lease l;
 	struct cub_udp u;
+	bool dhcp;
 	uint8_t mac[6];
 	uint64_t rtt = 0;
 	char c;
@@ -103,7 +131,7 @@ int cub_main(void)
 		return 1;
 	check("a second attach is -EBUSY", cub_net_attach(0, &again) == -CUB_EBUSY);
 	check("NIC 1 does not exist", cub_net_attach(1, &again) == -CUB_ENODEV);
-	configure(nif);
+	dhcp = configure(nif, &l);
 	check("ARP finds the gateway 52:55:0a:00:02:02",
 	      cub_arp_resolve(nif, GW, mac, 3000 * MS) == 0 &&
 	      cub_memcmp(mac, "\x52\x55\x0a\x00\x02\x02", 6) == 0);
@@ -116,5 +144,7 @@ int cub_main(void)
 	      cub_udp_recvfrom(&u, &c, 1, NULL, NULL, 100 * MS) == -CUB_ETIMEDOUT &&
 	      cub_udp_close(&u) == 0);
 	check_counters(nif, 0);
+	if (dhcp)
+		release(nif, &l);
 	return check_summary("net stack");
 }
