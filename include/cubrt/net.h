@@ -644,10 +644,10 @@ int cub_udp_close(struct cub_udp *u);
 #define CUB_DHCP_RETRY_NS (1000ull * 1000 * 1000)	/* first retry; doubles
 							 * up to 8x */
 /* Defaults of struct cub_dhcp_params (cub_dhcp_set_params). One probe
- * and 200 ms, not RFC 5227's 1-2 s wait and three probes: a neighbour
- * on the link answers an ARP request within a millisecond or so, and
- * every boot on QEMU (whose user network answers for no guest address)
- * waits the whole time; see docs/net.md. */
+ * and 200 ms, not RFC 5227's three probes over 4-7 s: an answer is one
+ * round trip on the link (the whole DHCP exchange took 3-10 ms under
+ * QEMU TCG), and every boot without a conflict waits the whole probe;
+ * see docs/net.md. */
 #define CUB_DHCP_PROBE_NS (200ull * 1000 * 1000)
 #define CUB_DHCP_PROBE_MAX_NS (10ull * 1000 * 1000 * 1000)
 #define CUB_DHCP_DECLINE_WAIT_NS (10ull * 1000 * 1000 * 1000)	/* RFC 2131 */
