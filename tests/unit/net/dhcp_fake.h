@@ -70,8 +70,9 @@ enum holder {
 	HOLDER_REPLY,		/* a reply from the address (as Linux sends:
 				 * target 0.0.0.0, to the prober's MAC) */
 	HOLDER_PROBE,		/* a probe of its own for it (RFC 5227 2.1.1) */
-	HOLDER_NOISE,		/* ARP about other addresses, and A's own
-				 * probe echoed back: no conflict */
+	HOLDER_NOISE,		/* ARP about other addresses, A's own probe
+				 * echoed back, a malformed reply from the
+				 * address: no conflict */
 };
 
 static void fake_arp(const uint8_t eth_dst[6], uint16_t op, const uint8_t sha[6],
@@ -382,6 +383,10 @@ static void fake_arp(const uint8_t eth_dst[6], uint16_t op, const uint8_t sha[6]
 
 	t_arp(f, eth_dst, op, sha, spa, tha, tpa);
 	memcpy(f + 6, MAC_X, 6);	/* the frame is the neighbour's */
+	if (op == 0x102) {		/* a reply with a bad hardware length */
+		t_put16(f + 20, 2);
+		f[18] = 8;
+	}
 	assert_int_equal(wire_send(B, f, sizeof(f)), 0);
 }
 
@@ -402,6 +407,7 @@ static void answer_probe(const uint8_t *f)
 		fake_arp(T_BCAST, 1, MAC_X, 0, zero, OTHER_IP);	/* another probe */
 		fake_arp(T_BCAST, 1, MAC_X, OTHER_IP, zero, OTHER_IP); /* announce */
 		fake_arp(T_BCAST, 1, MAC_A, 0, zero, tpa);	/* A's own, echoed */
+		fake_arp(MAC_A, 0x102, MAC_X, tpa, MAC_A, 0);	/* malformed */
 	} else if (taken && S.how == HOLDER_REPLY) {
 		fake_arp(MAC_A, 2, MAC_X, tpa, MAC_A, 0);
 	} else if (taken) {

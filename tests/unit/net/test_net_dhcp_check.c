@@ -11,7 +11,8 @@
  * from 0.0.0.0, no broadcast flag, ciaddr and yiaddr 0, options type,
  * requested address and server ID only), decline_wait_ns of silence,
  * then a new DISCOVER with a new xid whose second address is taken;
- * ARP about other addresses and A's own probe echoed are no conflict;
+ * ARP about other addresses, A's own probe echoed and a malformed reply
+ * from the address are no conflict;
  * conflicts up to max_declines end in -CUB_EADDRNOTAVAIL with the
  * interface as it was, as does one whose wait would pass the timeout;
  * cub_dhcp_release sends a well-formed RELEASE (unicast to the server
@@ -218,8 +219,9 @@ static void test_check_conflict(void **state)
 	run(conflict_main);
 }
 
-/* ARP about other addresses during the probe, and A's own probe echoed
- * back: the address is configured, nothing declined. */
+/* ARP about other addresses during the probe, A's own probe echoed
+ * back, a reply from the address with a bad hardware length: the
+ * address is configured, nothing declined. */
 static void *noise_main(void *arg)
 {
 	struct cub_dhcp_lease l;
@@ -235,7 +237,7 @@ static void *noise_main(void *arg)
 	assert_int_equal(nsent, 2);
 	assert_int_equal(S.declines, 0);
 	wire_settle(&W);
-	assert_int_equal(if_stats(A).arp_bad, 1);	/* the echo */
+	assert_int_equal(if_stats(A).arp_bad, 2);	/* the echo, the bad one */
 	assert_config(OFFER_IP, 24, SRV_IP);
 	stop(true);
 	return NULL;
