@@ -130,10 +130,26 @@ static void test_idle_when_everything_sleeps(void **state)
 	assert_true(t.idle * 10 >= t.total * 9);
 }
 
+/* The CPU time this thread has had. Read only around a busy span, never
+ * inside one: a read is a system call, whose return becomes the place a
+ * descheduled process resumes and so where its late samples land. */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t handler_cpu;	/* CPU time the last busy handler had */
+
 /* Busy for ns inside the timer's interrupt handler: global, for dladdr. */
 __attribute__((noinline)) void prof_irq_busy_here(void)
 {
+	uint64_t cpu0 = cpu_ns();
+
 	prof_busy_here(200 * MS);
+	handler_cpu = cpu_ns() - cpu0;
 	fired = true;
 }
 
@@ -149,12 +165,22 @@ static void test_handler_by_function(void **state)
 
 	(void)state;
 	cub_arch_timer_set_handler(prof_irq_busy_here);
-	fired = false;
-	assert_int_equal(cub_prof_start(HZ), 0);
-	cub_arch_timer_arm(cub_arch_clock_ns() + 10 * MS);
-	while (!fired)
-		prof_busy_here(MS);
-	assert_int_equal(cub_prof_stop(), 0);
+	/* The samples come at a wall-clock rate while the process runs: a
+	 * handler descheduled for most of its 200 ms had few or none. Such
+	 * a run proves nothing either way: measure again (README, tests on
+	 * a loaded machine). */
+	for (int tries = 0; tries < 10; tries++) {
+		fired = false;
+		assert_int_equal(cub_prof_start(HZ), 0);
+		cub_arch_timer_arm(cub_arch_clock_ns() + 10 * MS);
+		while (!fired)
+			prof_busy_here(MS);
+		assert_int_equal(cub_prof_stop(), 0);
+		if (handler_cpu >= 50 * MS)	/* the 50 samples checked */
+			break;
+		print_message("handler ran %lu ms of its 200: measured again\n",
+			      (unsigned long)(handler_cpu / MS));
+	}
 	n = cub_prof_collect(top, 16, &t);
 	assert_true(n >= 1);
 	for (int i = 0; i < n; i++) {
