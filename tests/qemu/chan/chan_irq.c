@@ -4,10 +4,12 @@
  * context) feeding values to coroutines through the _isr calls at a fast
  * rate: no value lost, duplicated or reordered, no lost wake-up (a lost
  * wake-up hangs the receiver and the runner's timeout fails the test).
- * Also a ticker composed with select and a deadline.
+ * Also a ticker composed with select and a deadline, and a context
+ * tree cancelled by its deadline from the timer interrupt.
  */
 #include <cubrt/arch.h>
 #include <cubrt/chan.h>
+#include <cubrt/context.h>
 #include <cubrt/fmt.h>
 #include <cubrt/panic.h>
 #include <cubrt/runtime.h>
@@ -151,6 +153,41 @@ static void ticker_select(void)
 	cub_printk("chan_irq: ticker: 10 ticks through select; deadline expired\n");
 }
 
+/* --------------------------------------------------------- contexts */
+
+static void *ctx_waiter(void *arg)
+{
+	return (void *)(intptr_t)cub_chan_recv(cub_context_done(arg), NULL);
+}
+
+/* A tree of contexts under one deadline: the APIC timer's interrupt
+ * cancels it, and every waiter below wakes with -CUB_ETIMEDOUT. */
+static void context_deadline(void)
+{
+	struct cub_context root, kid[4];
+	struct cub_coro *co[4];
+	uint64_t t0 = cub_time_now();
+	void *r;
+
+	cub_context_init_deadline(&root, NULL, t0 + 3 * CUB_NSEC_PER_MSEC);
+	for (int i = 0; i < 4; i++) {
+		cub_context_init(&kid[i], i ? &kid[i - 1] : &root);
+		if (cub_coro_spawn(&co[i], ctx_waiter, &kid[i], NULL))
+			FAIL("spawn\n");
+	}
+	for (int i = 0; i < 4; i++) {
+		if (cub_coro_join(co[i], &r) || r != NULL ||
+		    cub_context_err(&kid[i]) != -CUB_ETIMEDOUT)
+			FAIL("context %d: err %d\n", i, cub_context_err(&kid[i]));
+	}
+	if (cub_time_now() < t0 + 3 * CUB_NSEC_PER_MSEC)
+		FAIL("context deadline early\n");
+	for (int i = 3; i >= 0; i--)
+		cub_context_release(&kid[i]);
+	cub_context_release(&root);
+	cub_printk("chan_irq: context: a deadline cancelled 4 levels\n");
+}
+
 int cub_main(void)
 {
 	pingpong();
@@ -159,6 +196,7 @@ int cub_main(void)
 	irq_feed(0, 1000, 10 * CUB_NSEC_PER_USEC);
 	irq_feed(8, 5000, 2 * CUB_NSEC_PER_USEC);	/* as fast as TCG goes */
 	ticker_select();
+	context_deadline();
 	cub_printk("chan_irq: OK\n");
 	return 0;
 }

@@ -1,0 +1,155 @@
+/*
+ * context.c - cancellation trees (include/cubrt/context.h).
+ *
+ * Invariants (under the irq-off critical section):
+ *  - err != 0 <=> done is closed; err changes once, from 0;
+ *  - a context is on its parent's children list (link, parent set)
+ *    exactly while both are live and it was not released; cancelling
+ *    unlinks a context from its parent and all its children from it, so
+ *    a cancelled context refers to no other and none refers to it;
+ *  - so a live context's ancestors are live: cancelling one reaches the
+ *    whole subtree below it through the children lists;
+ *  - deadline <= parent's deadline; the timer is pending only while the
+ *    context is live and has a deadline of its own, earlier than its
+ *    parent's (an inherited deadline is the ancestor's timer's job).
+ * The timer fires in irq context and cancels with -CUB_ETIMEDOUT.
+ */
+#include <cubrt/arch.h>
+#include <cubrt/context.h>
+#include <cubrt/panic.h>
+#include <cubrt/sched.h>
+
+static void check(const struct cub_context *c, const char *api)
+{
+	if (!c)
+		cub_panic("%s: NULL context", api);
+}
+
+/* Cancels c, which is live, with err: done closed, unlinked from its
+ * parent; its children are moved onto todo for the caller to cancel.
+ * Interrupts disabled. */
+static void end_one(struct cub_context *c, int err, struct cub_list *todo)
+{
+	struct cub_list *n;
+
+	c->err = err;
+	(void)cub_chan_close(&c->done);
+	if (c->timed)
+		(void)cub_timer_stop(&c->timer);
+	if (c->parent) {
+		cub_list_del(&c->link);
+		c->parent = NULL;
+	}
+	while ((n = cub_list_pop_front(&c->children))) {
+		struct cub_context *k = cub_container_of(n, struct cub_context, link);
+
+		k->parent = NULL;
+		cub_list_push_back(todo, &k->link);
+	}
+}
+
+/* Cancels c (live) and its subtree with err, without recursion: the
+ * descendants wait on todo, linked through their `link`. Interrupts
+ * disabled. */
+static void end_tree(struct cub_context *c, int err)
+{
+	struct cub_list todo = CUB_LIST_INIT(todo), *n;
+
+	end_one(c, err, &todo);
+	while ((n = cub_list_pop_front(&todo)))
+		end_one(cub_container_of(n, struct cub_context, link), err, &todo);
+}
+
+/* The deadline: irq context, interrupts disabled. */
+static void timed_out(struct cub_timer *t, void *arg)
+{
+	struct cub_context *c = arg;
+
+	(void)t;
+	if (!c->err)
+		end_tree(c, -CUB_ETIMEDOUT);
+}
+
+static void init(struct cub_context *c, struct cub_context *parent,
+		 uint64_t deadline)
+{
+	unsigned long irq;
+
+	*c = (struct cub_context){ .deadline = UINT64_MAX };
+	(void)cub_chan_init(&c->done, 0, 0, NULL);
+	cub_list_init(&c->children);
+	cub_list_init(&c->link);
+	irq = cub_arch_irq_save();
+	if (parent && parent->err) {
+		end_tree(c, parent->err);
+	} else {
+		if (parent) {
+			c->parent = parent;
+			c->deadline = parent->deadline;
+			cub_list_push_back(&parent->children, &c->link);
+		}
+		if (deadline < c->deadline) {
+			c->deadline = deadline;
+			c->timed = true;
+			cub_timer_init(&c->timer, timed_out, c);
+			if (deadline <= cub_time_now())
+				end_tree(c, -CUB_ETIMEDOUT);
+			else
+				cub_timer_start(&c->timer, deadline);
+		}
+	}
+	cub_arch_irq_restore(irq);
+}
+
+void cub_context_init(struct cub_context *c, struct cub_context *parent)
+{
+	check(c, "cub_context_init");
+	init(c, parent, UINT64_MAX);
+}
+
+void cub_context_init_deadline(struct cub_context *c, struct cub_context *parent,
+			       uint64_t deadline_ns)
+{
+	check(c, "cub_context_init_deadline");
+	init(c, parent, deadline_ns);
+}
+
+void cub_context_cancel(struct cub_context *c)
+{
+	unsigned long irq;
+
+	check(c, "cub_context_cancel");
+	irq = cub_arch_irq_save();
+	if (!c->err)
+		end_tree(c, -CUB_ECANCELED);
+	cub_arch_irq_restore(irq);
+}
+
+/*
+ * A live context is cancelled first, which unlinks it and its children;
+ * a cancelled one is unlinked already. The timer is stopped in both
+ * cases (end_one did), and a callback cannot be running meanwhile: it
+ * runs with interrupts disabled, on the one CPU.
+ */
+void cub_context_release(struct cub_context *c)
+{
+	check(c, "cub_context_release");
+	cub_context_cancel(c);
+}
+
+int cub_context_err(const struct cub_context *c)
+{
+	return c ? c->err : -CUB_EINVAL;
+}
+
+struct cub_chan *cub_context_done(struct cub_context *c)
+{
+	check(c, "cub_context_done");
+	return &c->done;
+}
+
+uint64_t cub_context_deadline(const struct cub_context *c)
+{
+	check(c, "cub_context_deadline");
+	return c->deadline;
+}

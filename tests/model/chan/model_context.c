@@ -1,0 +1,145 @@
+/*
+ * model_context.c - randomized model test of contexts (include/cubrt/
+ * context.h, suite 'model'): random inits under random parents (live,
+ * cancelled or none), with deadlines far ahead, already past or none,
+ * random cancels and releases (a released slot is scribbled over and
+ * reused), against a reference model of the tree. After every step each
+ * context's err, deadline and done channel must match the model.
+ *
+ * usage: model_context [SEED [STEPS]]  (or CUBRT_SEED=SEED); the seed is
+ * printed first so that a failing run can be replayed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cubrt/context.h>
+#include <cubrt/sched.h>
+#include <cubrt/time.h>
+
+#define N 48
+#define FAR (3600ull * CUB_NSEC_PER_SEC)
+
+static struct cub_context ctx[N];
+static struct {
+	bool used;
+	int parent;		/* -1: none, or while live the parent's slot */
+	int err;
+	uint64_t deadline;
+} m[N];
+static uint64_t seed, rng, base;
+static long steps = 20000;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+#define FAIL(...)                                                       \
+	do {                                                            \
+		printf("FAIL (seed %lu): ", (unsigned long)seed);       \
+		printf(__VA_ARGS__);                                    \
+		printf("\n");                                           \
+		exit(1);                                                \
+	} while (0)
+
+/* The model's cancellation of slot i and its live subtree. */
+static void m_cancel(int i, int err)
+{
+	m[i].err = err;
+	for (int k = 0; k < N; k++)
+		if (m[k].used && !m[k].err && m[k].parent == i)
+			m_cancel(k, err);
+}
+
+static void op_init(int i)
+{
+	int p = rnd() % 4 ? (int)(rnd() % N) : -1;
+	unsigned how = rnd() % 3;	/* none, far ahead, past */
+	uint64_t own = how == 0 ? UINT64_MAX : how == 1 ?
+		       base + FAR + rnd() % 1000 : 0;
+
+	if (p >= 0 && !m[p].used)
+		p = -1;
+	m[i].used = true;
+	m[i].parent = p;
+	m[i].err = p >= 0 ? m[p].err : 0;
+	m[i].deadline = p >= 0 ? m[p].deadline : UINT64_MAX;
+	if (!m[i].err && own < m[i].deadline) {
+		m[i].deadline = own;
+		if (own == 0)
+			m[i].err = -CUB_ETIMEDOUT;
+	}
+	if (how == 0)
+		cub_context_init(&ctx[i], p >= 0 ? &ctx[p] : NULL);
+	else
+		cub_context_init_deadline(&ctx[i], p >= 0 ? &ctx[p] : NULL, own);
+}
+
+static void check_all(long step)
+{
+	for (int i = 0; i < N; i++) {
+		int got;
+
+		if (!m[i].used)
+			continue;
+		got = cub_context_err(&ctx[i]);
+		if (got != m[i].err)
+			FAIL("step %ld: context %d err %d, model %d", step, i, got,
+			     m[i].err);
+		if (!m[i].err && cub_context_deadline(&ctx[i]) != m[i].deadline)
+			FAIL("step %ld: context %d deadline differs", step, i);
+		got = cub_chan_try_recv(cub_context_done(&ctx[i]), NULL);
+		if (got != (m[i].err ? 0 : -CUB_EAGAIN))
+			FAIL("step %ld: context %d done gives %d", step, i, got);
+	}
+}
+
+static void *model_main(void *arg)
+{
+	(void)arg;
+	base = cub_time_now();
+	for (long s = 0; s < steps; s++) {
+		int i = (int)(rnd() % N);
+
+		if (!m[i].used) {
+			op_init(i);
+		} else if (rnd() % 3) {
+			cub_context_cancel(&ctx[i]);
+			if (!m[i].err)
+				m_cancel(i, -CUB_ECANCELED);
+		} else {
+			cub_context_release(&ctx[i]);
+			if (!m[i].err)
+				m_cancel(i, -CUB_ECANCELED);
+			m[i].used = false;
+			memset(&ctx[i], 0xa5, sizeof(ctx[i]));	/* storage gone */
+		}
+		check_all(s);
+	}
+	for (int i = 0; i < N; i++)
+		if (m[i].used)
+			cub_context_release(&ctx[i]);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *env = getenv("CUBRT_SEED");
+
+	seed = argc > 1 ? strtoull(argv[1], NULL, 0) :
+	       env ? strtoull(env, NULL, 0) : (uint64_t)cub_time_now() ^ 0x5bd1;
+	if (argc > 2)
+		steps = atol(argv[2]);
+	rng = seed ? seed : 1;
+	printf("seed: %lu (replay: model_context %lu %ld)\n", (unsigned long)seed,
+	       (unsigned long)seed, steps);
+	fflush(stdout);
+	if (cub_sched_run(model_main, NULL, NULL))
+		FAIL("cub_sched_run failed");
+	printf("ok: %ld steps\n", steps);
+	return 0;
+}
