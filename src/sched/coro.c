@@ -229,11 +229,15 @@ void cubi_sched_park_irq(const char *what)
 	cubi_sched.irq_waiters--;
 }
 
-/* switch.h: cubi_sched_ready's check failed. Contexts: any. */
+/* switch.h: cubi_sched_ready's check failed. A coroutine readied twice
+ * still has the wait it was first readied from (park clears it only
+ * when it runs): the report names it, the usual clue to whose wake-up
+ * was the extra one. Contexts: any. */
 CUB_NORETURN void cubi_sched_ready_bad(struct cub_coro *c)
 {
-	cub_panic("cubi_sched_ready: coroutine %s is %s, not parked",
-		  cub_coro_name(c), cub_coro_state_name(c->state));
+	cub_panic("cubi_sched_ready: coroutine %s is %s, not parked (its "
+		  "wait: %s)", cub_coro_name(c), cub_coro_state_name(c->state),
+		  c->wait ? c->wait : "none");
 }
 
 /* Contexts: any. */

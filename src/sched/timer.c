@@ -224,7 +224,11 @@ int cub_sleep_until(uint64_t deadline_ns)
 	cub_timer_init(&t, wake_sleeper, cub_coro_self());
 	irq = cub_arch_irq_save();
 	cub_timer_start(&t, deadline_ns);
-	cubi_sched_park("sleep");
+	/* Only the timer wakes a sleeper. Should anything else ready it,
+	 * it parks again rather than return with t, on this stack, still
+	 * queued. */
+	while (cub_timer_pending(&t))
+		cubi_sched_park("sleep");
 	cub_arch_irq_restore(irq);
 	return 0;
 }

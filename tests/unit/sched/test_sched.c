@@ -27,6 +27,7 @@
 #include "host.h"
 #include "scenarios.h"
 #include "sched_hooks.h"
+#include "park.h"
 
 static void run_scenario(void **state)
 {
@@ -184,6 +185,27 @@ static void *misuse_rw_relock(void *arg)
 	return NULL;
 }
 
+static void *nap(void *arg)
+{
+	(void)arg;
+	cub_sleep(CUB_NSEC_PER_SEC);
+	return NULL;
+}
+
+/* A wake-up for a coroutine already readied: the report names the wait
+ * it was readied from. */
+static void *misuse_double_ready(void *arg)
+{
+	struct cub_coro *c;
+
+	(void)arg;
+	cub_coro_spawn(&c, nap, NULL, &(struct cub_coro_attr){ .name = "napper" });
+	cub_coro_yield();		/* it sleeps */
+	cubi_sched_ready(c);		/* woken early, not run yet */
+	cubi_sched_ready(c);
+	return NULL;
+}
+
 static void *misuse_sem_overflow(void *arg)
 {
 	struct cub_sem s = CUB_SEM_INIT(s, ~0ul - 1);
@@ -289,6 +311,8 @@ static void test_misuse(void **state)
 	expect_panic("wrunlock", "cub_rwlock_wrunlock: write lock not held by main");
 	expect_panic("rw-relock", "cub_rwlock_rdlock: main holds the write lock");
 	expect_panic("sem-overflow", "cub_sem_release: count 18446744073709551614 + 2 overflows");
+	expect_panic("double-ready", "cubi_sched_ready: coroutine napper is ready, "
+		     "not parked (its wait: sleep)");
 }
 
 /* Go's rule for read locks: taken again while a writer waits, a
@@ -439,6 +463,7 @@ static const struct {
 	{ "rw-relock", misuse_rw_relock },
 	{ "sem-overflow", misuse_sem_overflow },
 	{ "rw-recursive", misuse_rw_recursive },
+	{ "double-ready", misuse_double_ready },
 };
 
 /* Child mode: runs one scenario; its report and exit are the result. */
