@@ -25,19 +25,40 @@
  * -CUB_EMSGSIZE. A lookup needs about 5 KiB of stack (the default
  * coroutine stack has 64 KiB; CUB_CORO_STACK_SMALL is too small).
  *
+ * Several servers (cub_dns_lookup_servers): up to CUB_DNS_SERVERS_MAX
+ * (resolv.conf's MAXNS), asked in order, as a stub resolver walks its
+ * nameserver list (RFC 1123 6.1.3.1; glibc without "rotate"): server i
+ * of n gets an equal share of the time left, (left) / (n - i), and is
+ * followed by the next when it stays silent, answers SERVFAIL, REFUSED
+ * or another failure code, or cannot be reached (ICMP unreachable, TCP
+ * refused or closed early); a definite answer (addresses, NXDOMAIN, no
+ * data) ends the lookup at once. No rotation: the first server takes
+ * every lookup it answers.
+ *
  * Cache (struct cub_dns_cache, caller storage, no allocation): answers
- * keyed by server, port and name (case-insensitive, a final dot
- * ignored) kept for their smallest TTL, at most CUB_DNS_TTL_MAX; a TTL
- * of 0 is not kept. Negative answers (NXDOMAIN, or no A record) are kept
- * for min(SOA TTL, SOA MINIMUM) of the SOA in the authority section (RFC
- * 2308 5), at most CUB_DNS_NEG_TTL_MAX; without an SOA they are not
- * kept, nor are other errors. When every slot is taken the least
- * recently used answer is evicted. Several coroutines may look up
- * through one cache at once: a lookup that finds its name being asked
- * by another waits for that query (one query for both) and takes its
- * answer; when that answer is not kept (an error, TTL 0) each waiter
- * asks for itself, one after another. When every slot is waiting for a
- * server the lookup asks without caching.
+ * keyed by the server list (in its order), port and name
+ * (case-insensitive, a final dot ignored) kept for their smallest TTL,
+ * at most CUB_DNS_TTL_MAX; a TTL of 0 is not kept. The same name through
+ * another list (another order, a server more or less) is another key,
+ * asked again: a list stands for one view of the names, and an answer
+ * found through [A, B] may be B's when A was down. Negative answers
+ * (NXDOMAIN, or no A record) are kept for min(SOA TTL, SOA MINIMUM) of
+ * the SOA in the authority section (RFC 2308 5), at most
+ * CUB_DNS_NEG_TTL_MAX; without an SOA they are not kept, nor are other
+ * errors. When every slot is taken the least recently used answer is
+ * evicted.
+ *
+ * Coalescing: several coroutines may look up through one cache at once.
+ * A lookup that finds its key being asked by another waits for that
+ * query (one query for all) and takes its result, whether the answer is
+ * kept or not (TTL 0, no SOA) and errors included (SERVFAIL everywhere,
+ * ...): they asked the same servers the same question at the same time.
+ * Only the asker's -CUB_ETIMEDOUT is not passed on (its timeout may be
+ * shorter than a waiter's): a waiter with time left asks again, one for
+ * all. The answer waits in the asker's slot until its last waiter has
+ * taken it (no allocation per waiter); a waiter still leaves with
+ * -CUB_ETIMEDOUT at its own timeout. When every slot is waiting for a
+ * server (or for its waiters) the lookup asks without caching.
  *
  * No search list, no IPv6 (AAAA), no EDNS0.
  */
@@ -49,6 +70,7 @@
 #include <cubrt/sync.h>
 
 #define CUB_DNS_PORT 53
+#define CUB_DNS_SERVERS_MAX 3		/* servers in one lookup's list */
 #define CUB_DNS_NAME_MAX 253		/* longest name, dots included */
 #define CUB_DNS_ADDRS_MAX 8		/* addresses kept from one answer */
 #define CUB_DNS_CNAME_MAX 8		/* aliases followed */
@@ -71,8 +93,14 @@ struct cub_dns_result {
 						 * lower case */
 	unsigned queries;		/* queries sent (UDP and TCP) */
 	unsigned ignored;		/* replies ignored: foreign, malformed */
-	bool tcp;			/* asked over TCP (UDP's was truncated) */
-	bool cached;			/* answered from the cache, no query */
+	cub_ip4_t server;		/* the server whose answer (or error)
+					 * this is: the last one asked; 0 for
+					 * a literal address */
+	bool tcp;			/* that server was asked over TCP (its
+					 * UDP answer was truncated) */
+	bool cached;			/* answered from the cache, no query
+					 * of its own (a kept answer, or
+					 * another lookup's query's) */
 };
 
 /*
@@ -95,16 +123,37 @@ struct cub_dns_result {
 int cub_dns_lookup(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 		   const char *name, uint64_t timeout_ns, struct cub_dns_result *res);
 
+/*
+ * As cub_dns_lookup, asking the n servers in order (failover, see the
+ * top of this file; all on port, 0: 53), within timeout_ns in all.
+ * res->server says whose answer it is; res->queries and res->ignored
+ * count over all the servers asked. When every server fails: the last
+ * error that was a server's answer or an unreachable server
+ * (-CUB_EAGAIN, -CUB_EIO, -CUB_ECONNREFUSED, -CUB_EHOSTUNREACH, ...),
+ * -CUB_ETIMEDOUT only when all were silent. -CUB_EINVAL also for
+ * servers NULL, n 0 or over CUB_DNS_SERVERS_MAX, or a 0 in the list.
+ * cub_dns_lookup(nif, s, ...) is cub_dns_lookup_servers(nif, &s, 1, ...).
+ * Contexts: task (blocks).
+ */
+int cub_dns_lookup_servers(struct cub_netif *nif, const cub_ip4_t *servers, unsigned n,
+			   uint16_t port, const char *name, uint64_t timeout_ns,
+			   struct cub_dns_result *res);
+
 /* ---------------------------------------------------------------- cache */
 
 /* One cached answer (private to dns_cache.c; the caller gives storage). */
 struct cub_dns_cache_entry {
-	char name[CUB_DNS_NAME_MAX + 1];	/* the key, with server, port */
-	cub_ip4_t server;
+	char name[CUB_DNS_NAME_MAX + 1];	/* the key, with servers, port */
+	cub_ip4_t server[CUB_DNS_SERVERS_MAX];	/* the list, in order */
+	uint8_t nservers;
 	uint16_t port;
-	uint8_t state;			/* free, being asked, answered */
+	uint8_t state;			/* free, being asked, answered, done */
+	uint16_t waiters;		/* lookups waiting for its query */
+	int rc;				/* the query's result */
 	unsigned count;			/* 0: a negative answer */
 	cub_ip4_t addr[CUB_DNS_ADDRS_MAX];
+	cub_ip4_t from;			/* the server that answered */
+	uint32_t ttl_s;			/* the answer's TTL as it came */
 	char canonical[CUB_DNS_NAME_MAX + 1];
 	uint64_t expires;		/* cub_time_now() scale */
 	uint64_t used;			/* LRU stamp */
@@ -112,11 +161,16 @@ struct cub_dns_cache_entry {
 
 /* What a cache did (cub_dns_cache_stats). */
 struct cub_dns_cache_stats {
-	uint64_t hits;			/* lookups answered from the cache,
-					 * negative answers included */
-	uint64_t misses;		/* lookups that asked the server */
+	uint64_t hits;			/* lookups answered without a query
+					 * of their own, negative answers,
+					 * coalesced ones included */
+	uint64_t misses;		/* lookups that asked the servers */
 	uint64_t waits;			/* lookups that waited for another's
-					 * query of the same name */
+					 * query of the same key */
+	uint64_t coalesced;		/* of the hits, those that took the
+					 * result of another's query they
+					 * waited for (kept or not, errors
+					 * included) */
 	uint64_t evictions;		/* live answers given up for room */
 	unsigned entries;		/* answers held now (not expired) */
 };
@@ -145,14 +199,28 @@ int cub_dns_cache_init(struct cub_dns_cache *c, struct cub_dns_cache_entry *slot
  * res->cached set, res->ttl_s the seconds left (rounded up) and
  * res->queries 0; a cached negative answer returns -CUB_ENOENT so.
  * Otherwise the server is asked and a keepable answer kept. A lookup
- * waiting for another's query of the same name gives -CUB_ETIMEDOUT at
- * its own timeout. Literal addresses and malformed names never touch
+ * that waited for another's query of the same key returns that query's
+ * result with res->cached set and res->queries 0 (res->ttl_s the seconds
+ * left of a kept answer, else the answer's own TTL), or -CUB_ETIMEDOUT
+ * at its own timeout. Literal addresses and malformed names never touch
  * the cache. Returns as cub_dns_lookup; -CUB_EINVAL also for NULL c.
+ * It is cub_dns_cache_lookup_servers(c, nif, &server, 1, ...).
  * Contexts: task (blocks).
  */
 int cub_dns_cache_lookup(struct cub_dns_cache *c, struct cub_netif *nif, cub_ip4_t server,
 			 uint16_t port, const char *name, uint64_t timeout_ns,
 			 struct cub_dns_result *res);
+
+/*
+ * As cub_dns_cache_lookup with the n servers asked in order as
+ * cub_dns_lookup_servers does, the answer kept under the whole list
+ * (in its order), port and name. Returns as cub_dns_lookup_servers;
+ * -CUB_EINVAL also for NULL c. Contexts: task (blocks).
+ */
+int cub_dns_cache_lookup_servers(struct cub_dns_cache *c, struct cub_netif *nif,
+				 const cub_ip4_t *servers, unsigned n, uint16_t port,
+				 const char *name, uint64_t timeout_ns,
+				 struct cub_dns_result *res);
 
 /* Copies c's counters: 0 or -CUB_EINVAL (NULL). Contexts: task. */
 int cub_dns_cache_stats(struct cub_dns_cache *c, struct cub_dns_cache_stats *st);

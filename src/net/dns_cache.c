@@ -3,23 +3,29 @@
  * answers kept in caller-given slots for their TTL (capped at
  * CUB_DNS_TTL_MAX; TTL 0 not kept), negative answers for their SOA's
  * TTL (RFC 2308 5, capped at CUB_DNS_NEG_TTL_MAX; none without an SOA),
- * the least recently used slot given up when all are taken.
+ * the least recently used slot given up when all are taken; concurrent
+ * lookups of one key coalesced onto one query.
  *
  * Invariants: a slot is FREE, PENDING (one lookup, its owner, is asking
- * the server; only the owner changes it, so it is never evicted) or
- * READY (an answer until expires, cub_time_now() scale; past it the slot
- * is as good as free). No two PENDING or READY slots have the same key
- * (server, port, lower-case name without a final dot): a lookup that
- * finds its key PENDING waits on `done` for the owner instead of asking
- * again, so concurrent lookups of one name send one query; when the
- * owner's answer is not kept (an error, TTL 0) the slot goes FREE and
- * each waiter asks for itself in turn. When every slot is PENDING a
- * lookup asks without caching.
+ * the servers; only the owner settles it), READY (an answer until
+ * expires, cub_time_now() scale; past it the slot is as good as free)
+ * or DONE (a result not to keep, held only for the lookups waiting for
+ * it). The key is (server list in order, port, lower-case name without
+ * a final dot); no two PENDING or live READY slots have the same key. A
+ * lookup that finds its key PENDING counts itself in the slot's waiters
+ * and sleeps on `done`; the owner's settle stores the result in the
+ * slot (rc, addresses, TTL) and wakes them. A slot with waiters is never
+ * a victim, so a waiter's slot pointer stays its query's until it has
+ * taken the result; the last waiter out of a DONE slot frees it. The
+ * owner's -CUB_ETIMEDOUT is not taken: each waiter with time left
+ * starts over (the first to run asks again, the others wait for it).
+ * When every slot is PENDING or waited on, a lookup asks uncached.
  *
  * Locking: c->lock (a sleeping mutex) protects every slot, the LRU clock
- * and the counters; it is never held while asking the server (the
+ * and the counters; it is never held while asking the servers (the
  * interface's lock is taken there), so the two are never nested.
- * Nothing is allocated; the query lives on the caller's stack.
+ * Nothing is allocated; the query lives on the caller's stack, the
+ * result waiters take lives in the slot.
  */
 #include <cubrt/dns.h>
 #include <cubrt/string.h>
@@ -27,7 +33,14 @@
 
 #include "dns_impl.h"
 
-enum { FREE, PENDING, READY };
+enum { FREE, PENDING, READY, DONE };
+
+/* A lookup's key: the query's name and these. */
+struct key {
+	const cub_ip4_t *server;
+	unsigned n;
+	uint16_t port;
+};
 
 /* Contexts: any (c not in use). */
 int cub_dns_cache_init(struct cub_dns_cache *c, struct cub_dns_cache_entry *slots,
@@ -44,6 +57,7 @@ int cub_dns_cache_init(struct cub_dns_cache *c, struct cub_dns_cache_entry *slot
 	return 0;
 }
 
+/* Can a lookup find e by its key? */
 static bool live(const struct cub_dns_cache_entry *e, uint64_t now)
 {
 	return e->state == PENDING || (e->state == READY && now < e->expires);
@@ -51,20 +65,22 @@ static bool live(const struct cub_dns_cache_entry *e, uint64_t now)
 
 /* The live slot for the key, or NULL. Lock held. */
 static struct cub_dns_cache_entry *find(struct cub_dns_cache *c, const struct cubi_dns_query *q,
-					cub_ip4_t server, uint16_t port, uint64_t now)
+					const struct key *k, uint64_t now)
 {
 	for (unsigned i = 0; i < c->slots; i++) {
 		struct cub_dns_cache_entry *e = &c->slot[i];
 
-		if (live(e, now) && e->server == server && e->port == port &&
+		if (live(e, now) && e->nservers == k->n && e->port == k->port &&
+		    !cub_memcmp(e->server, k->server, k->n * sizeof(cub_ip4_t)) &&
 		    !cub_strcmp(e->name, q->name))
 			return e;
 	}
 	return NULL;
 }
 
-/* A slot to ask into: a dead one, else the least recently used READY
- * one (an eviction), else NULL (all PENDING). Lock held. */
+/* A slot to ask into: a dead one nobody waits on, else the least
+ * recently used live READY one nobody waits on (an eviction), else
+ * NULL. Lock held. */
 static struct cub_dns_cache_entry *victim(struct cub_dns_cache *c, uint64_t now)
 {
 	struct cub_dns_cache_entry *lru = NULL;
@@ -72,9 +88,11 @@ static struct cub_dns_cache_entry *victim(struct cub_dns_cache *c, uint64_t now)
 	for (unsigned i = 0; i < c->slots; i++) {
 		struct cub_dns_cache_entry *e = &c->slot[i];
 
+		if (e->waiters || e->state == PENDING || e->state == DONE)
+			continue;
 		if (!live(e, now))
 			return e;
-		if (e->state == READY && (!lru || e->used < lru->used))
+		if (!lru || e->used < lru->used)
 			lru = e;
 	}
 	if (lru)
@@ -82,18 +100,21 @@ static struct cub_dns_cache_entry *victim(struct cub_dns_cache *c, uint64_t now)
 	return lru;
 }
 
-/* A hit: e's answer into res, the TTL left rounded up. Lock held. */
-static int hit(struct cub_dns_cache *c, struct cub_dns_cache_entry *e, uint64_t now,
-	       struct cub_dns_result *res)
+/* e's answer into res: the TTL left (rounded up) of a READY slot, the
+ * answer's own of a DONE one. Returns its result. Lock held. */
+static int answer(struct cub_dns_cache *c, struct cub_dns_cache_entry *e, uint64_t now,
+		  struct cub_dns_result *res)
 {
 	e->used = ++c->clock;
 	c->st.hits++;
 	res->count = e->count;
 	cub_memcpy(res->addr, e->addr, sizeof(res->addr));
 	cub_strlcpy(res->canonical, e->canonical, sizeof(res->canonical));
-	res->ttl_s = (uint32_t)((e->expires - now + CUB_NSEC_PER_SEC - 1) / CUB_NSEC_PER_SEC);
+	res->server = e->from;
+	res->ttl_s = e->state == DONE ? e->ttl_s : now >= e->expires ? 0 :
+		     (uint32_t)((e->expires - now + CUB_NSEC_PER_SEC - 1) / CUB_NSEC_PER_SEC);
 	res->cached = true;
-	return e->count ? 0 : -CUB_ENOENT;
+	return e->rc;
 }
 
 /* How long rc and res (or the negative TTL) may be kept, in s: 0 not. */
@@ -106,64 +127,89 @@ static uint32_t keep_s(int rc, const struct cubi_dns_query *q)
 	return 0;
 }
 
-/* The owner's answer into its PENDING slot e (or the slot freed), the
- * waiters woken. Takes the lock. */
+/* The owner's result into its PENDING slot e: READY when kept, DONE
+ * while lookups wait for it, else FREE; the waiters woken. Takes the
+ * lock. */
 static void settle(struct cub_dns_cache *c, struct cub_dns_cache_entry *e, int rc,
 		   const struct cubi_dns_query *q)
 {
 	uint32_t keep = keep_s(rc, q);
 
 	cub_mutex_lock(&c->lock);
-	e->state = keep ? READY : FREE;
-	if (keep) {
-		e->expires = cub_time_now() + (uint64_t)keep * CUB_NSEC_PER_SEC;
-		e->count = rc == 0 ? q->res->count : 0;
-		cub_memcpy(e->addr, q->res->addr, sizeof(e->addr));
-		cub_strlcpy(e->canonical, rc == 0 ? q->res->canonical : q->name,
-			    sizeof(e->canonical));
-	}
+	e->state = keep ? READY : e->waiters ? DONE : FREE;
+	e->rc = rc;
+	e->expires = cub_time_now() + (uint64_t)keep * CUB_NSEC_PER_SEC;
+	e->count = rc == 0 ? q->res->count : 0;
+	cub_memcpy(e->addr, q->res->addr, sizeof(e->addr));
+	cub_strlcpy(e->canonical, rc == 0 ? q->res->canonical : q->name, sizeof(e->canonical));
+	e->from = q->res->server;
+	e->ttl_s = q->res->ttl_s;
 	cub_cond_broadcast(&c->done);
 	cub_mutex_unlock(&c->lock);
 }
 
 /*
- * Under the lock: a hit (its result in *rc, returns NULL with *own
- * false), or the slot this lookup now owns (PENDING; NULL when none is
- * free: ask uncached) with *own true; waits for another's query on the
- * same key. -CUB_ETIMEDOUT in *rc when the deadline passes waiting.
+ * Waits (lock held) for the owner of PENDING slot e, until deadline:
+ * true with e's result in res and *rc; false to start over (the owner
+ * timed out, the deadline has not passed); -CUB_ETIMEDOUT in *rc (true)
+ * when the deadline passes first. The last waiter out of a DONE slot
+ * frees it.
+ */
+static bool wait_for(struct cub_dns_cache *c, struct cub_dns_cache_entry *e, uint64_t deadline,
+		     struct cub_dns_result *res, int *rc)
+{
+	bool took = true;
+
+	e->waiters++;
+	while (e->state == PENDING &&
+	       cub_cond_timedwait(&c->done, &c->lock, deadline) != -CUB_ETIMEDOUT)
+		;
+	e->waiters--;
+	if (e->state == PENDING) {
+		*rc = -CUB_ETIMEDOUT;
+	} else if (e->rc == -CUB_ETIMEDOUT) {
+		took = cub_time_now() >= deadline;
+		*rc = -CUB_ETIMEDOUT;
+	} else {
+		*rc = answer(c, e, cub_time_now(), res);
+		c->st.coalesced++;
+	}
+	if (e->state == DONE && e->waiters == 0)
+		e->state = FREE;
+	return took;
+}
+
+/*
+ * Under the lock: a hit or a waited-for result (in *rc; returns NULL
+ * with *own false), or the slot this lookup now owns (PENDING; NULL
+ * when none can be had: ask uncached) with *own true.
  */
 static struct cub_dns_cache_entry *claim(struct cub_dns_cache *c, struct cubi_dns_query *q,
-					 cub_ip4_t server, uint16_t port, uint64_t deadline,
-					 bool *own, int *rc)
+					 const struct key *k, uint64_t deadline, bool *own,
+					 int *rc)
 {
 	struct cub_dns_cache_entry *e;
 	bool waited = false;
 
-	for (;;) {
-		uint64_t now = cub_time_now();
-
-		e = find(c, q, server, port, now);
-		if (!e)
-			break;
+	*own = false;
+	while ((e = find(c, q, k, cub_time_now())) != NULL) {
 		if (e->state == READY) {
-			*own = false;
-			*rc = hit(c, e, now, q->res);
+			*rc = answer(c, e, cub_time_now(), q->res);
 			return NULL;
 		}
 		c->st.waits += !waited;
 		waited = true;
-		if (cub_cond_timedwait(&c->done, &c->lock, deadline) == -CUB_ETIMEDOUT) {
-			*own = false;
-			*rc = -CUB_ETIMEDOUT;
+		if (wait_for(c, e, deadline, q->res, rc))
 			return NULL;
-		}
 	}
 	c->st.misses++;
 	*own = true;
 	if ((e = victim(c, cub_time_now())) != NULL) {
 		e->state = PENDING;
-		e->server = server;
-		e->port = port;
+		e->nservers = (uint8_t)k->n;
+		cub_memset(e->server, 0, sizeof(e->server));
+		cub_memcpy(e->server, k->server, k->n * sizeof(cub_ip4_t));
+		e->port = k->port;
 		cub_strlcpy(e->name, q->name, sizeof(e->name));
 		e->used = ++c->clock;
 	}
@@ -175,27 +221,36 @@ int cub_dns_cache_lookup(struct cub_dns_cache *c, struct cub_netif *nif, cub_ip4
 			 uint16_t port, const char *name, uint64_t timeout_ns,
 			 struct cub_dns_result *res)
 {
+	return cub_dns_cache_lookup_servers(c, nif, &server, 1, port, name, timeout_ns, res);
+}
+
+/* Contexts: task. */
+int cub_dns_cache_lookup_servers(struct cub_dns_cache *c, struct cub_netif *nif,
+				 const cub_ip4_t *servers, unsigned n, uint16_t port,
+				 const char *name, uint64_t timeout_ns,
+				 struct cub_dns_result *res)
+{
 	struct cubi_dns_query q = { .res = res };
+	struct key k = { .server = servers, .n = n, .port = port ? port : CUB_DNS_PORT };
 	struct cub_dns_cache_entry *e;
 	uint64_t deadline;
 	bool own;
 	int rc;
 
-	if (!c || !nif || !name || !res || !server)
+	if (!c || !nif || !name || !res || cubi_dns_servers_check(servers, n))
 		return -CUB_EINVAL;
 	cub_memset(res, 0, sizeof(*res));
 	if (cubi_dns_literal(name, &res->addr[0]))
-		return cub_dns_lookup(nif, server, port, name, timeout_ns, res);
+		return cub_dns_lookup_servers(nif, servers, n, port, name, timeout_ns, res);
 	if ((rc = cubi_dns_name(&q, name)))
 		return rc;
-	port = port ? port : CUB_DNS_PORT;
 	deadline = cubi_deadline(cub_time_now(), timeout_ns);
 	cub_mutex_lock(&c->lock);
-	e = claim(c, &q, server, port, deadline, &own, &rc);
+	e = claim(c, &q, &k, deadline, &own, &rc);
 	cub_mutex_unlock(&c->lock);
 	if (!own)
 		return rc;
-	rc = cubi_dns_resolve(&q, nif, server, port, deadline);
+	rc = cubi_dns_ask(&q, nif, servers, n, k.port, deadline);
 	if (e)
 		settle(c, e, rc, &q);
 	return rc;

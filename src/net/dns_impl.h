@@ -54,6 +54,15 @@ int cubi_dns_judge(struct cubi_dns_query *q, size_t n, bool tcp);
  * answer, over TCP; q->res filled as cub_dns_lookup says. */
 int cubi_dns_resolve(struct cubi_dns_query *q, struct cub_netif *nif, cub_ip4_t server,
 		     uint16_t port, uint64_t deadline);
+/* dns_query.c: asks the n servers in turn (failover, see dns_query.c)
+ * about q->name until deadline: the answer of the first that gives a
+ * definite one, else the most telling error; res->server the server
+ * last asked. */
+int cubi_dns_ask(struct cubi_dns_query *q, struct cub_netif *nif, const cub_ip4_t *servers,
+		 unsigned n, uint16_t port, uint64_t deadline);
+/* dns_query.c: 0 for a list of 1..CUB_DNS_SERVERS_MAX servers none of
+ * them 0, else -CUB_EINVAL. */
+int cubi_dns_servers_check(const cub_ip4_t *servers, unsigned n);
 /* dns_query.c: a dotted quad: true and *a. */
 bool cubi_dns_literal(const char *s, cub_ip4_t *a);
 

@@ -2,8 +2,19 @@
  * dns_query.c - the DNS resolver's exchange (cubrt/dns.h): the question
  * over UDP (udp_query.c: random port and ID, resends, foreign replies
  * ignored) and, when the answer comes back truncated (TC), again over
- * TCP (dns_tcp.c) within the same deadline; cub_dns_lookup, the
- * uncached lookup.
+ * TCP (dns_tcp.c) within the same deadline; the servers of a list asked
+ * in turn (cubi_dns_ask); cub_dns_lookup and cub_dns_lookup_servers, the
+ * uncached lookups.
+ *
+ * Failover (RFC 1123 6.1.3.1, as glibc's resolver walks resolv.conf's
+ * nameservers in order): server i of n gets an equal share of the time
+ * left, (deadline - now) / (n - i), resending within it every
+ * CUB_DNS_RETRY_NS; silence, SERVFAIL, REFUSED and the other failure
+ * codes, and an unreachable server or TCP port pass to the next one. A
+ * definite answer (addresses, NXDOMAIN, no data, an answer too long)
+ * ends the lookup at once. When all fail, the last server's error that
+ * was an answer or a refusal is returned (it says more than silence);
+ * -CUB_ETIMEDOUT only when every one was silent.
  *
  * A truncated UDP answer is never used, even with addresses (it may
  * lack some): TCP's answer, or TCP's error, is the lookup's.
@@ -77,7 +88,7 @@ int cubi_dns_resolve(struct cubi_dns_query *q, struct cub_netif *nif, cub_ip4_t 
 	if ((rc = cubi_udp_query_open(&q->uq, nif)))
 		return rc;
 	rc = cubi_udp_query_run(&q->uq, deadline);
-	q->res->ignored = q->uq.ignored;
+	q->res->ignored += q->uq.ignored;
 	cub_udp_close(&q->uq.u);
 	if (rc != CUBI_DNS_TRUNCATED)
 		return rc;
@@ -86,15 +97,77 @@ int cubi_dns_resolve(struct cubi_dns_query *q, struct cub_netif *nif, cub_ip4_t 
 	return cubi_dns_tcp(q, nif, deadline);
 }
 
+/* Contexts: any. */
+int cubi_dns_servers_check(const cub_ip4_t *servers, unsigned n)
+{
+	if (!servers || n == 0 || n > CUB_DNS_SERVERS_MAX)
+		return -CUB_EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (!servers[i])
+			return -CUB_EINVAL;
+	return 0;
+}
+
+/* Does a server's rc pass the question to the next server? Silence, a
+ * failure code (SERVFAIL -CUB_EAGAIN; REFUSED, FORMERR, NOTIMP, a TCP
+ * connection closed early -CUB_EIO), no way to the server or its port. */
+static bool next_server(int rc)
+{
+	switch (rc) {
+	case -CUB_ETIMEDOUT:
+	case -CUB_EAGAIN:
+	case -CUB_EIO:
+	case -CUB_ECONNREFUSED:
+	case -CUB_ECONNRESET:
+	case -CUB_EHOSTUNREACH:
+	case -CUB_ENETUNREACH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Contexts: task. */
+int cubi_dns_ask(struct cubi_dns_query *q, struct cub_netif *nif, const cub_ip4_t *servers,
+		 unsigned n, uint16_t port, uint64_t deadline)
+{
+	int rc, err = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t now = cub_time_now(), until = deadline;
+
+		if (i && now >= deadline)
+			break;		/* the first is always asked once */
+		if (deadline != UINT64_MAX && now < deadline)
+			until = now + (deadline - now) / (n - i);
+		q->res->server = servers[i];
+		q->res->tcp = false;
+		rc = cubi_dns_resolve(q, nif, servers[i], port, until);
+		if (!next_server(rc))
+			return rc;
+		if (rc != -CUB_ETIMEDOUT)
+			err = rc;
+	}
+	return err ? err : -CUB_ETIMEDOUT;
+}
+
 /* Contexts: task. */
 int cub_dns_lookup(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 		   const char *name, uint64_t timeout_ns, struct cub_dns_result *res)
+{
+	return cub_dns_lookup_servers(nif, &server, 1, port, name, timeout_ns, res);
+}
+
+/* Contexts: task. */
+int cub_dns_lookup_servers(struct cub_netif *nif, const cub_ip4_t *servers, unsigned n,
+			   uint16_t port, const char *name, uint64_t timeout_ns,
+			   struct cub_dns_result *res)
 {
 	struct cubi_dns_query q = { .res = res };
 	cub_ip4_t a;
 	int rc;
 
-	if (!nif || !name || !res || !server)
+	if (!nif || !name || !res || cubi_dns_servers_check(servers, n))
 		return -CUB_EINVAL;
 	cub_memset(res, 0, sizeof(*res));
 	if (cubi_dns_literal(name, &a)) {
@@ -106,6 +179,6 @@ int cub_dns_lookup(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 	}
 	if ((rc = cubi_dns_name(&q, name)))
 		return rc;
-	return cubi_dns_resolve(&q, nif, server, port ? port : CUB_DNS_PORT,
-				cubi_deadline(cub_time_now(), timeout_ns));
+	return cubi_dns_ask(&q, nif, servers, n, port ? port : CUB_DNS_PORT,
+			    cubi_deadline(cub_time_now(), timeout_ns));
 }

@@ -386,16 +386,25 @@ static void *concurrent_main(void *arg)
 	assert_int_equal(st.misses, 1);
 	assert_int_equal(st.hits, 3);
 	assert_int_equal(st.waits, 3);
-	/* TTL 0 ("s10.example"): not kept, each asks in turn, all right. */
+	assert_int_equal(st.coalesced, 3);
+	/* TTL 0 ("s10.example", 100 ms away): not kept, yet the askers that
+	 * came while it was asked take its answer: one query. */
 	for (int i = 0; i < 3; i++)
 		a[i] = (struct asker){ .name = "s10.example", .timeout = 2 * SEC };
 	ask_all(a, 3);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0, asked = 0; i < 3; i++) {
 		assert_int_equal(a[i].rc, 0);
-		assert_false(a[i].r.cached);
+		assert_int_equal(a[i].r.cached, a[i].r.queries == 0);
+		asked += (int)a[i].r.queries;
+		assert_int_equal(asked, a[i].r.cached ? asked : 1);
+		assert_int_equal(a[i].r.ttl_s, 0);
 		assert_int_equal(a[i].r.addr[0], CUB_IP4(192, 0, 2, 's'));
+		assert_int_equal(a[i].r.server, SRV_IP);
 	}
-	assert_int_equal(S.queries, 4);
+	assert_int_equal(S.queries, 2);
+	st = stats();
+	assert_int_equal(st.coalesced, 5);
+	assert_int_equal(st.entries, 1);	/* slow20 only */
 	/* A waiter with a short timeout gives up; the asker does not. */
 	a[0] = (struct asker){ .name = "slow30.example", .timeout = 2 * SEC };
 	a[1] = (struct asker){ .name = "slow30.example", .timeout = 50 * MS };
