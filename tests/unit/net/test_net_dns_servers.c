@@ -1,0 +1,478 @@
+/*
+ * test_net_dns_servers.c - several DNS servers per lookup
+ * (cub_dns_lookup_servers, cub_dns_cache_lookup_servers) and the cache's
+ * coalescing of concurrent lookups, against the fake server of
+ * dns_fake.h. The servers 10.0.1.1-3 are off-link behind gateway B; a
+ * wire filter translates them to and from B's one server (by A's source
+ * port), drops the queries of a server the test made silent, and notes
+ * the order in which the servers were asked. Each server answers as the
+ * test planned: A 192.0.2.<its number>, or SERVFAIL, REFUSED, NXDOMAIN.
+ *
+ * Proves: failover on silence (after the server's share of the time,
+ * with resends within it), SERVFAIL and REFUSED; none on NXDOMAIN or an
+ * answer; the list asked in order; all failing: the last answered
+ * error, -CUB_ETIMEDOUT only when all are silent; bad lists -CUB_EINVAL
+ * (NULL, none, more than CUB_DNS_SERVERS_MAX, a 0); the cache keyed by
+ * the whole list in order. Coalescing: N lookups of a TTL-0 name send
+ * one query and all get its answer; a waiter with a shorter timeout
+ * leaves with -CUB_ETIMEDOUT while the others get it; a SERVFAIL is
+ * handed to the waiters; the asker's own timeout is not: a waiter with
+ * time left asks again.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cubrt/mem.h>
+
+#include "dns_fake.h"
+
+#define NS(i) CUB_IP4(10, 0, 1, i)	/* server i, 1..3 */
+#define PORTS 32
+
+enum plan { ANSWER, SILENT, SERVFAIL, REFUSED, NXDOMAIN };
+
+static struct {
+	enum plan plan[4];		/* by server number */
+	uint16_t port[PORTS];		/* A's source port of a query ... */
+	unsigned server[PORTS];		/* ... and the server it went to */
+	unsigned seen;			/* queries the filter saw */
+	unsigned order[16];		/* the server of each, in turn */
+} N;
+
+static uint8_t *udp_of(struct wire_frame *f)
+{
+	uint8_t *ip = f->data + 14;
+
+	if (f->len < 42 || t_get16(f->data + 12) != 0x0800 || ip[9] != 17 || (ip[0] & 0xf) != 5)
+		return NULL;
+	return ip + 20;
+}
+
+/* The filter: queries to 10.0.1.N become B's, replies B's become N's. */
+static bool nat(struct wire *w, struct wire_frame *f)
+{
+	uint8_t *ip = f->data + 14, *u = udp_of(f);
+
+	(void)w;
+	if (!u)
+		return true;
+	if (f->to == 1 && (t_get32(ip + 16) & 0xffffff00u) == CUB_IP4(10, 0, 1, 0)) {
+		unsigned s = t_get32(ip + 16) & 0xff, i = N.seen++;
+
+		N.order[i % 16] = s;
+		N.port[i % PORTS] = t_get16(u);
+		N.server[i % PORTS] = s;
+		if (s > 3 || N.plan[s] == SILENT)
+			return false;
+		t_put32(ip + 16, IP_B);
+	} else if (f->to == 0 && t_get32(ip + 12) == IP_B && t_get16(u) == 53) {
+		for (unsigned i = 0; i < PORTS; i++)
+			if (N.port[i] == t_get16(u + 2) && N.server[i])
+				t_put32(ip + 12, NS(N.server[i]));
+	} else {
+		return true;
+	}
+	t_put16(u + 6, 0);		/* no checksum: the addresses changed */
+	t_ip_refresh(f->data);
+	return true;
+}
+
+/* The server number of the query from A's port (0: unknown). */
+static unsigned server_of(uint16_t port)
+{
+	for (unsigned i = 0; i < PORTS; i++)
+		if (N.port[i] == port)
+			return N.server[i];
+	return 0;
+}
+
+/* Answers by the plan of the server asked; "slowN..." after N * 10 ms;
+ * "keep..." with TTL 100, others 0; "fail..." SERVFAIL everywhere. */
+static void plan_reply(const uint8_t *q, size_t qlen, unsigned nth, struct msg *m)
+{
+	unsigned s = server_of(S.last_port), k;
+	const char *name = (const char *)q + 13;	/* the first label */
+
+	(void)nth;
+	if (sscanf(name, "slow%u", &k) == 1)
+		cub_sleep(k * 10 * MS);
+	if (!strncmp(name, "fail", 4) || N.plan[s] == SERVFAIL) {
+		reply_to(m, q, qlen, 2, 1, 0);
+	} else if (N.plan[s] == REFUSED) {
+		reply_to(m, q, qlen, 5, 1, 0);
+	} else if (N.plan[s] == NXDOMAIN) {
+		reply_to(m, q, qlen, 3, 1, 0);
+	} else {
+		reply_to(m, q, qlen, 0, 1, 1);
+		rr_a(m, !strncmp(name, "keep", 4) ? 100 : 0, CUB_IP4(192, 0, 2, s));
+	}
+}
+
+static void begin(enum plan p1, enum plan p2, enum plan p3)
+{
+	memset(&N, 0, sizeof(N));
+	N.plan[1] = p1;
+	N.plan[2] = p2;
+	N.plan[3] = p3;
+	start(plan_reply);
+	W.filter = nat;
+	assert_int_equal(cub_netif_configure(A, IP_A, 24, IP_B), 0);
+}
+
+static const cub_ip4_t ns3[] = { NS(1), NS(2), NS(3) };
+
+static int ask(unsigned n, const char *name, uint64_t timeout, struct cub_dns_result *r)
+{
+	return cub_dns_lookup_servers(A, ns3, n, 0, name, timeout, r);
+}
+
+/* ------------------------------------------------------------- failover */
+
+static void *order_main(void *arg)
+{
+	struct cub_dns_result r;
+	uint64_t t0;
+
+	(void)arg;
+	/* The first answers: the others are never asked. */
+	begin(ANSWER, ANSWER, ANSWER);
+	assert_int_equal(ask(3, "a.example", 2 * SEC, &r), 0);
+	assert_int_equal(r.addr[0], CUB_IP4(192, 0, 2, 1));
+	assert_int_equal(r.server, NS(1));
+	assert_int_equal(N.seen, 1);
+	stop();
+	/* SERVFAIL, then REFUSED, then an answer: 1, 2, 3 in order. */
+	begin(SERVFAIL, REFUSED, ANSWER);
+	assert_int_equal(ask(3, "a.example", 2 * SEC, &r), 0);
+	assert_int_equal(r.addr[0], CUB_IP4(192, 0, 2, 3));
+	assert_int_equal(r.server, NS(3));
+	assert_int_equal(r.queries, 3);
+	assert_int_equal(N.seen, 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(N.order[i], i + 1);
+	stop();
+	/* A silent first server: its share is a third of 3 s (one resend
+	 * after CUB_DNS_RETRY_NS would not fit: one query), then the next. */
+	begin(SILENT, ANSWER, ANSWER);
+	t0 = cub_time_now();
+	assert_int_equal(ask(3, "a.example", 3 * SEC, &r), 0);
+	assert_int_equal(r.server, NS(2));
+	assert_int_equal(r.addr[0], CUB_IP4(192, 0, 2, 2));
+	assert_true(cub_time_now() - t0 >= SEC);
+	assert_true(cub_time_now() - t0 < 3 * SEC);	/* before the timeout */
+	assert_int_equal(N.seen, 2);
+	stop();
+	return NULL;
+}
+
+static void test_servers_order(void **state)
+{
+	(void)state;
+	run(order_main);
+}
+
+static void *definite_main(void *arg)
+{
+	struct cub_dns_result r;
+
+	(void)arg;
+	/* NXDOMAIN from the first is the answer: no failover. */
+	begin(NXDOMAIN, ANSWER, ANSWER);
+	assert_int_equal(ask(3, "a.example", 2 * SEC, &r), -CUB_ENOENT);
+	assert_int_equal(r.server, NS(1));
+	assert_int_equal(N.seen, 1);
+	stop();
+	/* A silent first with two of 2 s shares: resent within its share. */
+	begin(SILENT, NXDOMAIN, ANSWER);
+	assert_int_equal(ask(2, "a.example", 5 * SEC, &r), -CUB_ENOENT);
+	assert_int_equal(r.server, NS(2));
+	assert_int_equal(N.seen, 4);	/* 1 at 0, 1 s and 2 s, then 2 */
+	assert_int_equal(N.order[2], 1);
+	assert_int_equal(N.order[3], 2);
+	stop();
+	return NULL;
+}
+
+static void test_servers_definite(void **state)
+{
+	(void)state;
+	run(definite_main);
+}
+
+static void *all_fail_main(void *arg)
+{
+	struct cub_dns_result r;
+	uint64_t t0;
+
+	(void)arg;
+	/* All silent: -CUB_ETIMEDOUT at the lookup's timeout, each asked. */
+	begin(SILENT, SILENT, SILENT);
+	t0 = cub_time_now();
+	assert_int_equal(ask(3, "a.example", 600 * MS, &r), -CUB_ETIMEDOUT);
+	assert_true(cub_time_now() - t0 >= 600 * MS);
+	assert_int_equal(N.seen, 3);
+	stop();
+	/* A SERVFAIL says more than the silence after it. */
+	begin(SERVFAIL, SILENT, SILENT);
+	assert_int_equal(ask(3, "a.example", 600 * MS, &r), -CUB_EAGAIN);
+	assert_int_equal(N.seen, 3);
+	stop();
+	/* The last answered error: REFUSED after SERVFAIL. */
+	begin(SERVFAIL, SILENT, REFUSED);
+	assert_int_equal(ask(3, "a.example", 2 * SEC, &r), -CUB_EIO);
+	assert_int_equal(r.server, NS(3));
+	stop();
+	return NULL;
+}
+
+static void test_servers_all_fail(void **state)
+{
+	(void)state;
+	run(all_fail_main);
+}
+
+static void *args_main(void *arg)
+{
+	static struct cub_dns_cache_entry slot[2];
+	static struct cub_dns_cache c;
+	const cub_ip4_t four[] = { NS(1), NS(2), NS(3), NS(1) };
+	const cub_ip4_t zero[] = { NS(1), 0, NS(3) };
+	struct cub_dns_result r;
+
+	(void)arg;
+	begin(ANSWER, ANSWER, ANSWER);
+	assert_int_equal(cub_dns_cache_init(&c, slot, 2), 0);
+	assert_int_equal(cub_dns_lookup_servers(A, NULL, 1, 0, "a.example", SEC, &r), -CUB_EINVAL);
+	assert_int_equal(cub_dns_lookup_servers(A, ns3, 0, 0, "a.example", SEC, &r), -CUB_EINVAL);
+	assert_int_equal(cub_dns_lookup_servers(A, four, 4, 0, "a.example", SEC, &r), -CUB_EINVAL);
+	assert_int_equal(cub_dns_lookup_servers(A, zero, 3, 0, "a.example", SEC, &r), -CUB_EINVAL);
+	assert_int_equal(cub_dns_lookup_servers(A, zero, 3, 0, "1.2.3.4", SEC, &r), -CUB_EINVAL);
+	assert_int_equal(cub_dns_cache_lookup_servers(&c, A, NULL, 1, 0, "a.example", SEC, &r),
+			 -CUB_EINVAL);
+	assert_int_equal(cub_dns_cache_lookup_servers(&c, A, ns3, 0, 0, "a.example", SEC, &r),
+			 -CUB_EINVAL);
+	assert_int_equal(cub_dns_cache_lookup_servers(&c, A, four, 4, 0, "a.example", SEC, &r),
+			 -CUB_EINVAL);
+	assert_int_equal(cub_dns_cache_lookup_servers(&c, A, zero, 3, 0, "a.example", SEC, &r),
+			 -CUB_EINVAL);
+	assert_int_equal(cub_dns_cache_lookup_servers(NULL, A, ns3, 3, 0, "a.example", SEC, &r),
+			 -CUB_EINVAL);
+	assert_int_equal(N.seen, 0);
+	/* CUB_DNS_SERVERS_MAX of them, a literal: fine without a query. */
+	assert_int_equal(cub_dns_lookup_servers(A, ns3, 3, 0, "1.2.3.4", SEC, &r), 0);
+	assert_int_equal(r.addr[0], CUB_IP4(1, 2, 3, 4));
+	assert_int_equal(r.server, 0);
+	assert_int_equal(N.seen, 0);
+	stop();
+	return NULL;
+}
+
+static void test_servers_args(void **state)
+{
+	(void)state;
+	run(args_main);
+}
+
+/* ---------------------------------------------------------------- cache */
+
+static struct cub_dns_cache C;
+static struct cub_dns_cache_entry slots[4];
+
+static int cask(const cub_ip4_t *list, unsigned n, const char *name, uint64_t timeout,
+		struct cub_dns_result *r)
+{
+	return cub_dns_cache_lookup_servers(&C, A, list, n, 0, name, timeout, r);
+}
+
+static void *cache_key_main(void *arg)
+{
+	const cub_ip4_t rev[] = { NS(2), NS(1) };
+	struct cub_dns_result r;
+
+	(void)arg;
+	begin(SILENT, ANSWER, ANSWER);
+	assert_int_equal(cub_dns_cache_init(&C, slots, 4), 0);
+	/* [1, 2]: 1 silent, 2 answers; kept under [1, 2]. */
+	assert_int_equal(cask(ns3, 2, "keep.example", 2 * SEC, &r), 0);
+	assert_int_equal(r.server, NS(2));
+	assert_int_equal(cask(ns3, 2, "keep.example", 2 * SEC, &r), 0);
+	assert_true(r.cached);
+	assert_int_equal(r.server, NS(2));
+	assert_int_equal(N.seen, 2);
+	/* [2, 1], [1], [1, 2, 3]: other keys, asked again. */
+	assert_int_equal(cask(rev, 2, "keep.example", 2 * SEC, &r), 0);
+	assert_false(r.cached);
+	assert_int_equal(N.seen, 3);
+	assert_int_equal(cask(ns3, 1, "keep.example", 300 * MS, &r), -CUB_ETIMEDOUT);
+	assert_int_equal(cask(ns3, 3, "keep.example", 2 * SEC, &r), 0);
+	assert_false(r.cached);
+	assert_int_equal(cask(rev, 2, "keep.example", 2 * SEC, &r), 0);
+	assert_true(r.cached);
+	stop();
+	return NULL;
+}
+
+static void test_cache_key(void **state)
+{
+	(void)state;
+	run(cache_key_main);
+}
+
+struct asker {
+	const char *name;
+	uint64_t timeout;
+	int rc;
+	struct cub_dns_result r;
+	struct cub_coro *co;
+};
+
+static void *ask_main(void *arg)
+{
+	struct asker *a = arg;
+
+	a->rc = cask(ns3, 3, a->name, a->timeout, &a->r);
+	return NULL;
+}
+
+static void ask_all(struct asker *a, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(cub_coro_spawn(&a[i].co, ask_main, &a[i], NULL), 0);
+	for (unsigned i = 0; i < n; i++)
+		cub_coro_join(a[i].co, NULL);
+}
+
+static struct cub_dns_cache_stats stats(void)
+{
+	struct cub_dns_cache_stats st;
+
+	assert_int_equal(cub_dns_cache_stats(&C, &st), 0);
+	return st;
+}
+
+/* The number of askers whose lookup sent queries. */
+static unsigned askers_asking(const struct asker *a, unsigned n)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		k += a[i].r.queries > 0;
+		assert_int_equal(a[i].r.cached, a[i].r.queries == 0);
+	}
+	return k;
+}
+
+static void *coalesce_main(void *arg)
+{
+	static struct asker a[6];
+	struct cub_dns_cache_stats st;
+
+	(void)arg;
+	begin(SILENT, ANSWER, ANSWER);
+	assert_int_equal(cub_dns_cache_init(&C, slots, 4), 0);
+	/* Six lookups of a TTL-0 name through [1 silent, 2, 3]: one lookup
+	 * fails over, one query to each of 1 and 2, all get 2's answer. */
+	for (int i = 0; i < 6; i++)
+		a[i] = (struct asker){ .name = "slow5.example", .timeout = 3 * SEC };
+	ask_all(a, 6);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(a[i].rc, 0);
+		assert_int_equal(a[i].r.addr[0], CUB_IP4(192, 0, 2, 2));
+		assert_int_equal(a[i].r.server, NS(2));
+	}
+	assert_int_equal(askers_asking(a, 6), 1);
+	assert_int_equal(N.seen, 2);
+	st = stats();
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.waits, 5);
+	assert_int_equal(st.coalesced, 5);
+	assert_int_equal(st.hits, 5);
+	assert_int_equal(st.entries, 0);	/* TTL 0: not kept */
+	/* A waiter with a short timeout leaves; the others get the answer. */
+	for (int i = 0; i < 4; i++)
+		a[i] = (struct asker){ .name = "slow5.example", .timeout = 3 * SEC };
+	a[2].timeout = 200 * MS;
+	ask_all(a, 4);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(a[i].rc, i == 2 ? -CUB_ETIMEDOUT : 0);
+		if (i != 2)
+			assert_int_equal(a[i].r.addr[0], CUB_IP4(192, 0, 2, 2));
+	}
+	assert_int_equal(N.seen, 4);
+	assert_int_equal(stats().coalesced, 7);
+	/* Every slot free again: nothing held for waiters gone. */
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(slots[i].waiters, 0);
+	stop();
+	return NULL;
+}
+
+static void test_coalesce(void **state)
+{
+	(void)state;
+	run(coalesce_main);
+}
+
+static void *coalesce_fail_main(void *arg)
+{
+	static struct asker a[4];
+
+	(void)arg;
+	begin(ANSWER, ANSWER, ANSWER);
+	assert_int_equal(cub_dns_cache_init(&C, slots, 4), 0);
+	/* SERVFAIL everywhere: one lookup asks the three, all get -EAGAIN. */
+	for (int i = 0; i < 4; i++)
+		a[i] = (struct asker){ .name = "fail.example", .timeout = 3 * SEC };
+	ask_all(a, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(a[i].rc, -CUB_EAGAIN);
+	assert_int_equal(askers_asking(a, 4), 1);
+	assert_int_equal(N.seen, 3);
+	assert_int_equal(stats().coalesced, 3);
+	stop();
+	/* The asker times out (50 ms, the answer 300 ms away): not handed
+	 * on; the waiter with time left asks again and gets the answer. */
+	begin(ANSWER, ANSWER, ANSWER);
+	assert_int_equal(cub_dns_cache_init(&C, slots, 4), 0);
+	a[0] = (struct asker){ .name = "slow30.example", .timeout = 50 * MS };
+	a[1] = (struct asker){ .name = "slow30.example", .timeout = 3 * SEC };
+	ask_all(a, 2);
+	assert_int_equal(a[0].rc, -CUB_ETIMEDOUT);
+	assert_int_equal(a[1].rc, 0);
+	/* The fake server still sleeps over the asker's three queries
+	 * (300 ms each): whichever server answered, its own answer. */
+	assert_int_equal(a[1].r.addr[0], CUB_IP4(192, 0, 2, a[1].r.server & 0xff));
+	assert_true(a[1].r.queries > 0);
+	assert_int_equal(stats().misses, 2);
+	assert_int_equal(stats().waits, 1);
+	assert_int_equal(stats().coalesced, 0);
+	stop();
+	return NULL;
+}
+
+static void test_coalesce_fail(void **state)
+{
+	(void)state;
+	run(coalesce_fail_main);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_servers_order),
+		cmocka_unit_test(test_servers_definite),
+		cmocka_unit_test(test_servers_all_fail),
+		cmocka_unit_test(test_servers_args),
+		cmocka_unit_test(test_cache_key),
+		cmocka_unit_test(test_coalesce),
+		cmocka_unit_test(test_coalesce_fail),
+	};
+
+	cubi_mem_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
