@@ -23,6 +23,9 @@
 #define CUB_DHCP_DECLINE_WAIT_MAX_NS (3600ull * 1000 * 1000 * 1000)
 #define CUB_DHCP_DECLINES 3		/* conflicts before giving up */
 #define CUB_DHCP_DECLINES_MAX 16
+#define CUB_DHCP_DNS_MAX 3		/* DNS servers kept from option 6 (as
+					 * CUB_DNS_SERVERS_MAX, resolv.conf's
+					 * MAXNS) */
 
 /* What a DHCP server leased (host byte order). */
 struct cub_dhcp_lease {
@@ -31,6 +34,12 @@ struct cub_dhcp_lease {
 					 * address's class when absent) */
 	cub_ip4_t gateway;		/* the first router on the subnet, or 0 */
 	cub_ip4_t dns;			/* the first DNS server, or 0 */
+	cub_ip4_t dns_all[CUB_DHCP_DNS_MAX];	/* the first dns_count DNS
+						 * servers of option 6, in its
+						 * order (0s skipped); the rest
+						 * 0; dns_all[0] == dns. Give
+						 * them to cub_dns_lookup_servers */
+	unsigned dns_count;
 	cub_ip4_t server;		/* the DHCP server */
 	uint32_t lease_s;		/* seconds; 0xffffffff: infinite */
 	uint32_t renew_s;		/* T1: renew this long after acquired_ns

@@ -148,6 +148,16 @@ int cubi_dhcp_send_release(struct cubi_dhcp_client *c, cub_ip4_t addr, cub_ip4_t
 	return end_send(c, m, at, server);
 }
 
+/* Option 6's servers (len / 4 of them at v) into r: the first
+ * CUB_DHCP_DNS_MAX that are not 0, in order; a later option 6 (split,
+ * RFC 3396) adds to them. */
+static void dns_servers(struct cubi_dhcp_reply *r, const uint8_t *v, unsigned len)
+{
+	for (unsigned i = 0; i + 4 <= len && r->dns_count < CUB_DHCP_DNS_MAX; i += 4)
+		if (get32(v + i))
+			r->dns[r->dns_count++] = get32(v + i);
+}
+
 /* One option (code, its len bytes at v) into r. */
 static void option(struct cubi_dhcp_reply *r, unsigned code, const uint8_t *v, unsigned len)
 {
@@ -158,7 +168,7 @@ static void option(struct cubi_dhcp_reply *r, unsigned code, const uint8_t *v, u
 	else if (code == OPT_ROUTER && len >= 4)
 		r->router = get32(v);		/* the first router */
 	else if (code == OPT_DNS && len >= 4)
-		r->dns = get32(v);
+		dns_servers(r, v, len);
 	else if (code == OPT_LEASE && len == 4)
 		r->lease_s = get32(v);
 	else if (code == OPT_T1 && len == 4)
@@ -329,9 +339,11 @@ void cubi_dhcp_lease_of(const struct cubi_dhcp_reply *a, uint64_t asked,
 	if (gw && (((gw ^ a->yiaddr) & mask) || gw == a->yiaddr || gw == (a->yiaddr | ~mask)))
 		gw = 0;			/* a router off the subnet is not used */
 	*l = (struct cub_dhcp_lease){ .addr = a->yiaddr, .prefix_len = plen, .gateway = gw,
-				      .dns = a->dns, .server = a->server,
+				      .dns = a->dns[0], .dns_count = a->dns_count,
+				      .server = a->server,
 				      .lease_s = a->lease_s ? a->lease_s : INFINITE,
 				      .acquired_ns = asked };
+	cub_memcpy(l->dns_all, a->dns, sizeof(l->dns_all));
 	lease_times(a, l);
 }
 

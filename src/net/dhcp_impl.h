@@ -25,7 +25,9 @@ enum { CUBI_DHCP_DISCOVER = 1, CUBI_DHCP_OFFER = 2, CUBI_DHCP_REQUEST = 3,
 /* What a reply said (0 where an option was absent). */
 struct cubi_dhcp_reply {
 	unsigned type;
-	cub_ip4_t yiaddr, mask, router, dns, server;
+	cub_ip4_t yiaddr, mask, router, server;
+	cub_ip4_t dns[CUB_DHCP_DNS_MAX];	/* option 6's first, 0s skipped */
+	unsigned dns_count;
 	uint32_t lease_s, renew_s, rebind_s;
 	bool has_mask;
 };

@@ -31,6 +31,9 @@
 
 #include "dns_impl.h"
 
+_Static_assert(CUB_DHCP_DNS_MAX == CUB_DNS_SERVERS_MAX,
+	       "a lease's DNS servers are one lookup's list");
+
 /* cubi_udp_query's send: the query (again). */
 static int send_query(struct cubi_udp_query *uq)
 {

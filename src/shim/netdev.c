@@ -13,7 +13,9 @@
  * A card that did not come up with an address is no network at all:
  * sockets stay loopback-only and no eth0 is listed. Without a card
  * nothing is printed and nothing waits. A DNS server (DHCP's, or the
- * static one) goes into /etc/resolv.conf unless that file exists.
+ * static one) goes into /etc/resolv.conf unless that file exists; DHCP's
+ * option 6 may name several (up to CUB_DHCP_DNS_MAX), each a nameserver
+ * line in its order.
  *
  * Then (cubi_netdev_time, from start.c) CUBRT_NTP=ADDR[:PORT][,...] (up
  * to four servers) sets the wall clock from the first of them that
@@ -89,13 +91,24 @@ int cubi_netdev_if_named(const char *name)
 
 /* ------------------------------------------------------------ bring-up */
 
-/* /etc/resolv.conf naming dns, unless there is one (or /etc is no
- * directory). */
-static void write_resolv(cub_ip4_t dns)
+/* The DNS servers of the first lease (all of DHCP's option 6, up to
+ * CUB_DHCP_DNS_MAX) or the static configuration's one, for
+ * /etc/resolv.conf. Written once, at bring-up. */
+static cub_ip4_t resolv[CUB_DHCP_DNS_MAX];
+static unsigned resolv_n;
+
+/* /etc/resolv.conf naming the resolv servers in order (a "nameserver"
+ * line each: musl and glibc read up to 3, Go all), unless there is one
+ * (or /etc is no directory). */
+static void write_resolv(void)
 {
 	struct cubi_rnode *etc = NULL, *f;
-	char line[40], ip[16];
-	int n = cub_snprintf(line, sizeof(line), "nameserver %s\n", cubi_ip4_str(dns, ip));
+	char line[CUB_DHCP_DNS_MAX * 28], ip[16];
+	int n = 0;
+
+	for (unsigned i = 0; i < resolv_n; i++)
+		n += cub_snprintf(line + n, sizeof(line) - (size_t)n, "nameserver %s\n",
+				  cubi_ip4_str(resolv[i], ip));
 
 	cubi_fs_lock();
 	(void)cubi_ramfs_create(cubi_ramfs_root(), "etc", 3, CUBI_S_IFDIR | 0755, &etc);
@@ -114,7 +127,7 @@ static void report_up(void);
 /* The keeper's callback (its coroutine): the lease changed. The fields
  * change together with interrupts off, so that a reader in a critical
  * section sees one lease; a renewal that keeps the address is silent.
- * /etc/resolv.conf keeps the first lease's server (the program may have
+ * /etc/resolv.conf keeps the first lease's servers (the program may have
  * read or replaced it). */
 static void lease_changed(void *arg, const struct cub_dhcp_lease *l)
 {
@@ -148,7 +161,8 @@ static int configure(struct cub_netif *nif, const struct cubi_netcfg *c)
 		if (rc)
 			return rc;
 		lease = (struct cub_dhcp_lease){ .addr = c->addr, .prefix_len = c->prefix,
-						 .gateway = c->gateway, .dns = c->dns };
+						 .gateway = c->gateway, .dns = c->dns,
+						 .dns_all = { c->dns }, .dns_count = c->dns != 0 };
 	} else if ((rc = cub_net_dhcp(nif, CUBI_NET_DHCP_NS, &lease)) != 0) {
 		return rc;
 	} else if (lease.lease_s != 0xffffffffu &&
@@ -159,6 +173,8 @@ static int configure(struct cub_netif *nif, const struct cubi_netcfg *c)
 	cubi_netdev.prefix = lease.prefix_len;
 	cubi_netdev.gateway = lease.gateway;
 	cubi_netdev.dns = lease.dns;
+	cub_memcpy(resolv, lease.dns_all, sizeof(resolv));
+	resolv_n = lease.dns_count;
 	cubi_netdev.dhcp = c->mode == CUBI_NET_DHCP;
 	return 0;
 }
@@ -207,8 +223,8 @@ void cubi_netdev_up(char *const envp[])
 	cub_memcpy(cubi_netdev.mac, info.mac, 6);
 	cubi_netdev.nif = nif;
 	report_up();
-	if (cubi_netdev.dns)
-		write_resolv(cubi_netdev.dns);
+	if (resolv_n)
+		write_resolv();
 }
 
 /* ---------------------------------------------------------- the clock */

@@ -104,6 +104,10 @@ static void *exchange_main(void *arg)
 	assert_int_equal(l.prefix_len, 24);
 	assert_int_equal(l.gateway, SRV_IP);
 	assert_int_equal(l.dns, DNS_IP);	/* the first of two */
+	assert_int_equal(l.dns_count, 2);	/* both kept, in order */
+	assert_int_equal(l.dns_all[0], DNS_IP);
+	assert_int_equal(l.dns_all[1], DNS2_IP);
+	assert_int_equal(l.dns_all[2], 0);
 	assert_int_equal(l.server, SRV_IP);
 	assert_int_equal(l.lease_s, 3600);
 	assert_int_equal(l.ignored, 0);
@@ -150,6 +154,8 @@ static void *unicast_main(void *arg)
 	assert_int_equal(l.prefix_len, 24);
 	assert_int_equal(l.gateway, 0);
 	assert_int_equal(l.dns, 0);
+	assert_int_equal(l.dns_count, 0);
+	assert_int_equal(l.dns_all[0], 0);
 	assert_int_equal(l.lease_s, 0xffffffffu);
 	assert_int_equal(l.ignored, 0);
 	assert_config(OFFER_IP, 24, 0);
