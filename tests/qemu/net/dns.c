@@ -11,7 +11,9 @@
  * literal address; one whose UDP answer the server truncates (TC), so
  * that it is asked again over TCP (40 addresses, a reply over 512
  * bytes); one looked up twice through a cache, the second time without
- * a query (dns_host.py counts them); last "web.cubrt.test", the host
+ * a query (dns_host.py counts them); through server lists, a name past
+ * an address nobody has and SERVFAIL from the host listed twice
+ * (cub_dns_lookup_servers); last "web.cubrt.test", the host
  * itself, where it connects by TCP and reads the greeting. Prints one
  * line per check and "dns: N of N checks passed".
  */
@@ -80,6 +82,26 @@ static void cached(struct cub_netif *nif, uint16_t port)
 	check("cache: 1 hit, 1 miss", st.hits == 1 && st.misses == 1 && st.entries == 1);
 }
 
+/* Server lists: a nobody on the user network (no ARP reply: its share
+ * runs out or its resolution fails) before the host, which answers; the
+ * host twice, failing (SERVFAIL), asked twice. */
+static void servers(struct cub_netif *nif, uint16_t port)
+{
+	const cub_ip4_t nobody_first[] = { CUB_IP4(10, 0, 2, 99), HOST };
+	const cub_ip4_t twice[] = { HOST, HOST };
+	struct cub_dns_result r;
+	int rc;
+
+	rc = cub_dns_lookup_servers(nif, nobody_first, 2, port, "many.cubrt.test", 6 * SEC, &r);
+	if (rc)
+		cub_printk("servers: many.cubrt.test: %s\n", cub_strerror(rc));
+	check("[10.0.2.99, host] many.cubrt.test: the host's answer",
+	      rc == 0 && r.server == HOST && r.count == 5 && r.addr[0] == CUB_IP4(10, 0, 0, 1));
+	rc = cub_dns_lookup_servers(nif, twice, 2, port, "fail.cubrt.test", 5 * SEC, &r);
+	check("[host, host] fail.cubrt.test: both asked, EAGAIN",
+	      rc == -CUB_EAGAIN && r.queries >= 2 && r.server == HOST);
+}
+
 /* Looks up the host by name and reads what its TCP port web says. */
 static void visit(struct cub_netif *nif, uint16_t port, uint16_t web)
 {
@@ -116,6 +138,7 @@ int cub_main(void)
 		return 1;
 	lookups(nif, port);
 	cached(nif, port);
+	servers(nif, port);
 	visit(nif, port, web);
 	return check_summary("dns");
 }
