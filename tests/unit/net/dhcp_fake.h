@@ -166,6 +166,8 @@ struct dsrv {
 	struct cub_udp u;
 	struct cub_coro *coro;
 	cub_ip4_t id, yiaddr, mask, router, dns;
+	cub_ip4_t dns_more[4];		/* option 6's servers after DNS2_IP */
+	unsigned dns_more_n;
 	uint32_t lease, t1, t2;		/* t1, t2: options 58, 59 when not 0 */
 	bool no_mask, unicast;
 	unsigned skip_discovers, skip_requests, naks;
@@ -277,9 +279,12 @@ static size_t build_reply(const uint8_t *req, uint8_t *r, unsigned type,
 			at += 8;
 		}
 		if (S.dns) {
-			r[at++] = 6, r[at++] = 8, t_put32(r + at, S.dns);
+			r[at++] = 6, r[at++] = (uint8_t)(8 + 4 * S.dns_more_n);
+			t_put32(r + at, S.dns);
 			t_put32(r + at + 4, DNS2_IP);
 			at += 8;
+			for (unsigned i = 0; i < S.dns_more_n; i++, at += 4)
+				t_put32(r + at, S.dns_more[i]);
 		}
 		r[at++] = 12, r[at++] = 4, memcpy(r + at, "host", 4), at += 4;
 	}

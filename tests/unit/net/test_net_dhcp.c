@@ -355,6 +355,35 @@ static void test_dhcp_router_off_subnet(void **state)
 	run(router_main);
 }
 
+/* Option 6 naming five servers, one of them 0: the first three others
+ * kept, in order. */
+static void *dns_servers_main(void *arg)
+{
+	struct cub_dhcp_lease l;
+
+	(void)arg;
+	dsrv_defaults();
+	S.dns_more[0] = 0;
+	S.dns_more[1] = CUB_IP4(10, 0, 2, 7);
+	S.dns_more[2] = CUB_IP4(10, 0, 2, 8);
+	S.dns_more_n = 3;
+	start(true);
+	assert_int_equal(cub_net_dhcp(A, 5000 * MS, &l), 0);
+	assert_int_equal(l.dns, DNS_IP);
+	assert_int_equal(l.dns_count, CUB_DHCP_DNS_MAX);
+	assert_int_equal(l.dns_all[0], DNS_IP);
+	assert_int_equal(l.dns_all[1], DNS2_IP);
+	assert_int_equal(l.dns_all[2], CUB_IP4(10, 0, 2, 7));
+	stop(true);
+	return NULL;
+}
+
+static void test_dhcp_dns_servers(void **state)
+{
+	(void)state;
+	run(dns_servers_main);
+}
+
 /* No server: -CUB_ETIMEDOUT when the timeout passes, the interface as it
  * was (unconfigured, or configured). */
 static void *no_server_main(void *arg)
@@ -430,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_dhcp_ignored),
 		cmocka_unit_test(test_dhcp_classful_mask),
 		cmocka_unit_test(test_dhcp_router_off_subnet),
+		cmocka_unit_test(test_dhcp_dns_servers),
 		cmocka_unit_test(test_dhcp_no_server),
 		cmocka_unit_test(test_dhcp_args),
 	};
