@@ -30,9 +30,11 @@
  * nameserver list (RFC 1123 6.1.3.1; glibc without "rotate"): server i
  * of n gets an equal share of the time left, (left) / (n - i), and is
  * followed by the next when it stays silent, answers SERVFAIL, REFUSED
- * or another failure code, or cannot be reached (ICMP unreachable, TCP
- * refused or closed early); a definite answer (addresses, NXDOMAIN, no
- * data) ends the lookup at once. No rotation: the first server takes
+ * or another failure code, or cannot be reached (its address does not
+ * resolve, TCP refused or closed early; an ICMP port unreachable is not
+ * heard, the query's endpoint being unconnected: such a server costs
+ * its share); a definite answer (addresses, NXDOMAIN, no data, one too
+ * long) ends the lookup at once. No rotation: the first server takes
  * every lookup it answers.
  *
  * Cache (struct cub_dns_cache, caller storage, no allocation): answers
