@@ -187,13 +187,15 @@ static void *definite_main(void *arg)
 	assert_int_equal(r.server, NS(1));
 	assert_int_equal(N.seen, 1);
 	stop();
-	/* A silent first with two of 2 s shares: resent within its share. */
+	/* A silent first with a 2.5 s share: resent within it (at 1 s and,
+	 * unless the machine is slow, 2 s), then the second's NXDOMAIN. */
 	begin(SILENT, NXDOMAIN, ANSWER);
 	assert_int_equal(ask(2, "a.example", 5 * SEC, &r), -CUB_ENOENT);
 	assert_int_equal(r.server, NS(2));
-	assert_int_equal(N.seen, 4);	/* 1 at 0, 1 s and 2 s, then 2 */
-	assert_int_equal(N.order[2], 1);
-	assert_int_equal(N.order[3], 2);
+	assert_true(N.seen >= 3 && N.seen <= 4);
+	for (unsigned i = 0; i + 1 < N.seen; i++)
+		assert_int_equal(N.order[i], 1);
+	assert_int_equal(N.order[N.seen - 1], 2);
 	stop();
 	return NULL;
 }
@@ -213,13 +215,13 @@ static void *all_fail_main(void *arg)
 	/* All silent: -CUB_ETIMEDOUT at the lookup's timeout, each asked. */
 	begin(SILENT, SILENT, SILENT);
 	t0 = cub_time_now();
-	assert_int_equal(ask(3, "a.example", 600 * MS, &r), -CUB_ETIMEDOUT);
-	assert_true(cub_time_now() - t0 >= 600 * MS);
+	assert_int_equal(ask(3, "a.example", 900 * MS, &r), -CUB_ETIMEDOUT);
+	assert_true(cub_time_now() - t0 >= 900 * MS);
 	assert_int_equal(N.seen, 3);
 	stop();
 	/* A SERVFAIL says more than the silence after it. */
 	begin(SERVFAIL, SILENT, SILENT);
-	assert_int_equal(ask(3, "a.example", 600 * MS, &r), -CUB_EAGAIN);
+	assert_int_equal(ask(3, "a.example", 900 * MS, &r), -CUB_EAGAIN);
 	assert_int_equal(N.seen, 3);
 	stop();
 	/* The last answered error: REFUSED after SERVFAIL. */
