@@ -138,8 +138,10 @@ long cub_shim_syscall(struct cub_shim_regs *r)
 	if (nr < 0 || nr > CUBI_SYS_MAX || !table[nr])
 		return unknown(nr);
 	ret = table[nr](r);
-	if (CUB_UNLIKELY(ret == -CUB_EINTR))
-		cubi_signal_note_eintr(nr);
+	if (CUB_UNLIKELY(ret == -CUB_EINTR || ret == -CUBI_ERESTARTNOINTR)) {
+		cubi_signal_note_eintr(nr, ret == -CUBI_ERESTARTNOINTR);
+		ret = -CUB_EINTR;
+	}
 	return ret;
 }
 

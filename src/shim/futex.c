@@ -1,5 +1,7 @@
 /*
- * futex.c - FUTEX_WAIT/WAKE/REQUEUE/CMP_REQUEUE/WAIT_BITSET/WAKE_BITSET.
+ * futex.c - FUTEX_WAIT/WAKE/REQUEUE/CMP_REQUEUE/WAIT_BITSET/WAKE_BITSET;
+ * the priority-inheritance operations are futex_pi.c's (built on these
+ * waits: each PI waiter waits on a word of its own).
  *
  * Invariants: every waiting thread has one struct waiter on its own stack,
  * linked into buckets[hash(uaddr)] while it waits (and named by its
@@ -129,7 +131,7 @@ int cubi_futex_wake(uintptr_t uaddr, int n, uint32_t bitset)
 }
 
 /* Converts the timeout argument into an absolute monotonic deadline. */
-static int deadline_of(uintptr_t uts, bool absolute, bool realtime, uint64_t *out)
+int cubi_futex_deadline(uintptr_t uts, bool absolute, bool realtime, uint64_t *out)
 {
 	int64_t ts[2];
 	uint64_t ns, now;
@@ -204,6 +206,22 @@ long cubi_futex_wait_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 			    uint32_t bitset, const char *what)
 {
 	return wait_locked(uaddr, uaddr, val, deadline, false, bitset, what);
+}
+
+long cubi_futex_wait_wall_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline, bool wall,
+				 const char *what)
+{
+	return wait_locked(uaddr, uaddr, val, deadline, wall, ~0u, what);
+}
+
+bool cubi_futex_waited_locked(uintptr_t key)
+{
+	struct cub_list *head = bucket(key), *pos;
+
+	cub_list_for_each(pos, head)
+		if (cub_container_of(pos, struct waiter, link)->key == key)
+			return true;
+	return false;
 }
 
 /* Contexts: task. Moves every absolute REALTIME wait's deadline by the
@@ -293,6 +311,8 @@ CUBI_SYS(futex)
 
 	if (uaddr % 4)
 		return -CUB_EINVAL;
+	if (cubi_futex_pi_op(op))	/* futex_pi.c */
+		return cubi_futex_pi(uaddr, (unsigned)A1(r), A3(r));
 	if (realtime && op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET)
 		return -CUB_ENOSYS;
 	switch (op) {
@@ -302,7 +322,7 @@ CUBI_SYS(futex)
 			return -CUB_EINVAL;
 		if (!cubi_user_readable(uaddr, 4))
 			return -CUB_EFAULT;
-		rc = deadline_of(A3(r), op == FUTEX_WAIT_BITSET, realtime, &deadline);
+		rc = cubi_futex_deadline(A3(r), op == FUTEX_WAIT_BITSET, realtime, &deadline);
 		if (rc)
 			return rc;
 		return wait_key(key_of(uaddr, shared), uaddr, val, deadline,
@@ -312,8 +332,8 @@ CUBI_SYS(futex)
 	case FUTEX_WAKE_BITSET:
 		if (op == FUTEX_WAKE_BITSET && !val3)
 			return -CUB_EINVAL;
-		if ((int)val < 0)
-			return -CUB_EINVAL;
+		if ((int)val < 0 || cubi_futex_pi_waited(key_of(uaddr, shared)))
+			return -CUB_EINVAL;	/* Linux: not on a PI futex */
 		return cubi_futex_wake(key_of(uaddr, shared), (int)val,
 				       op == FUTEX_WAKE ? ~0u : val3);
 	case FUTEX_REQUEUE:
@@ -322,6 +342,8 @@ CUBI_SYS(futex)
 			return -CUB_EINVAL;
 		if (!cubi_user_readable(uaddr, 4) || !cubi_user_readable(A4(r), 4))
 			return -CUB_EFAULT;
+		if (cubi_futex_pi_waited(key_of(uaddr, shared)))
+			return -CUB_EINVAL;	/* Linux: PI waiters move only by *_PI */
 		return futex_requeue(uaddr, key_of(uaddr, shared), key_of(A4(r), shared),
 				     (int)val, (int)A3(r), op == FUTEX_CMP_REQUEUE, val3);
 	default:

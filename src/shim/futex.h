@@ -32,10 +32,40 @@ long cubi_futex_wait(uintptr_t uaddr, uint32_t val, uint64_t deadline,
  * coroutine runs). Contexts: task (parks). */
 long cubi_futex_wait_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline,
 			    uint32_t bitset, const char *what);
+/* The same for a wait whose deadline, if wall, is an absolute
+ * CLOCK_REALTIME time that follows steps of the wall clock. */
+long cubi_futex_wait_wall_locked(uintptr_t uaddr, uint32_t val, uint64_t deadline, bool wall,
+				 const char *what);
+/* Whether a FUTEX_WAIT-style waiter waits on key (irq off). */
+bool cubi_futex_waited_locked(uintptr_t key);
+/* The futex call's timeout argument (a user struct timespec at uts, 0:
+ * none), relative or absolute on CLOCK_REALTIME or CLOCK_MONOTONIC, as
+ * an absolute monotonic deadline in *out (0: none): 0, -CUB_EFAULT or
+ * -CUB_EINVAL (a negative or too large field). */
+int cubi_futex_deadline(uintptr_t uts, bool absolute, bool realtime, uint64_t *out);
 /* Ends a thread's wait with -CUB_EINTR (its `sleeping`; irq off). */
 void cubi_futex_interrupt(void *waiter);
 /* The wall clock moved by step ns (time.c): absolute CLOCK_REALTIME
  * waits move their deadlines with it. Contexts: task. */
 void cubi_futex_wall_step(int64_t step);
+
+/*
+ * futex_pi.c: the priority-inheritance futexes (FUTEX_LOCK_PI,
+ * FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI), with Linux's
+ * semantics; see futex_pi.c's header.
+ */
+/* Whether op (the futex call's op without PRIVATE and CLOCK_REALTIME)
+ * is one of futex_pi.c's. */
+bool cubi_futex_pi_op(unsigned op);
+/* The call for such an op: uaddr (4-byte aligned), the op with its
+ * flags, the timeout argument. May return -CUBI_ERESTARTNOINTR (a signal
+ * ended a LOCK_PI wait: the call restarts after the handler). */
+long cubi_futex_pi(uintptr_t uaddr, unsigned op, uintptr_t uts);
+/* Whether a PI waiter waits on key (irq off or not: a snapshot). */
+bool cubi_futex_pi_waited(uintptr_t key);
+/* Thread tid exits: every PI futex it owns with waiters goes to its
+ * first waiter, as Linux's exit_pi_state_list hands them on. Contexts:
+ * task. */
+void cubi_futex_pi_exit(int tid);
 
 #endif

@@ -177,27 +177,32 @@ static bool restartable(long nr)
 	}
 }
 
-void cubi_signal_note_eintr(long nr)
+void cubi_signal_note_eintr(long nr, bool always)
 {
 	unsigned long irq = cub_arch_irq_save();
 	struct cubi_thread *t = cubi_thread_current();
 
-	if (t)	/* nr + 1: read is number 0 */
-		t->restart_nr = restartable(nr) ? nr + 1 : 0;
+	if (t) {	/* nr + 1: read is number 0 */
+		t->restart_nr = always || restartable(nr) ? nr + 1 : 0;
+		t->restart_always = always;
+	}
 	cub_arch_irq_restore(irq);
 }
 
-/* An interrupted call whose handler has SA_RESTART runs again once the
- * handler returns: the saved context goes back to the syscall
- * instruction with the call's number in rax, as Linux does it. */
+/* An interrupted call whose handler has SA_RESTART (or that restarts
+ * always: restart_always) runs again once the handler returns: the saved
+ * context goes back to the syscall instruction with the call's number in
+ * rax, as Linux does it. */
 static void restart_if_asked(struct cubi_thread *t, const struct ksigaction *a,
 			     struct cubi_sigctx *ctx)
 {
-	if (t->restart_nr && (int64_t)ctx->rax == -CUB_EINTR && (a->flags & SA_RESTART)) {
+	if (t->restart_nr && (int64_t)ctx->rax == -CUB_EINTR &&
+	    ((a->flags & SA_RESTART) || t->restart_always)) {
 		ctx->rip -= 2;		/* `syscall` is 0f 05 */
 		ctx->rax = (uint64_t)t->restart_nr - 1;
 	}
 	t->restart_nr = 0;
+	t->restart_always = false;
 }
 
 /* Where the frame goes: below the red zone, or atop the alternate stack. */

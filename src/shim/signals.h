@@ -44,8 +44,14 @@ bool cubi_signal_pending(void);
 /* True when thread t has a pending signal it does not block (irq off). */
 bool cubi_signal_deliverable(const struct cubi_thread *t);
 /* The dispatcher saw call nr end with -CUB_EINTR: remember it, so that a
- * handler with SA_RESTART restarts it. */
-void cubi_signal_note_eintr(long nr);
+ * handler with SA_RESTART restarts it; always: the call answered
+ * -CUBI_ERESTARTNOINTR, it restarts after any handler (Linux's
+ * -ERESTARTNOINTR: FUTEX_LOCK_PI). */
+void cubi_signal_note_eintr(long nr, bool always);
+/* A call's internal answer (never seen by the program, which sees
+ * -EINTR if no handler restarts it): restart after the handler, with or
+ * without SA_RESTART. Linux's number. */
+#define CUBI_ERESTARTNOINTR 513
 /* Sends sig with si_code code to thread t, or with t NULL to the process
  * (the thread that waits for it or does not block it). Any context,
  * irq included: timers send from their expiry. */

@@ -232,7 +232,10 @@ CUBI_SYS(exit)
 	unsigned long irq;
 	int zero = 0, left;
 
-	/* Linux: clear the tid word and wake one futex waiter (pthread_join). */
+	/* Linux: the PI futexes it owns go to their first waiters (musl has
+	 * marked its robust ones FUTEX_OWNER_DIED), then the tid word is
+	 * cleared and one futex waiter woken (pthread_join). */
+	cubi_futex_pi_exit(t->tid);
 	if (t->clear_child_tid && cubi_copy_out(t->clear_child_tid, &zero, sizeof(zero)) == 0)
 		cubi_futex_wake(t->clear_child_tid, 1, ~0u);
 	irq = cub_arch_irq_save();

@@ -61,6 +61,8 @@ struct cubi_thread {
 	bool console_wait;		/* blocked in a console read */
 	long restart_nr;		/* 1 + a call a signal interrupted, to
 					 * restart with SA_RESTART, or 0 */
+	bool restart_always;		/* ... and without SA_RESTART too
+					 * (-CUBI_ERESTARTNOINTR) */
 	char name[16];			/* prctl PR_SET_NAME (ids.c), NUL-
 					 * terminated; "": the program's */
 	bool keepcaps;			/* prctl PR_SET_KEEPCAPS: a per-thread

@@ -365,7 +365,7 @@ static void restart_body(void)
 	set_blocked(0);
 	set_action(SIGUSR2, HANDLER, 0x10000000u /* SA_RESTART */, 0);
 	c.rax = (uint64_t)-CUB_EINTR;
-	cubi_signal_note_eintr(0);	/* read */
+	cubi_signal_note_eintr(0, false);	/* read */
 	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);
 	assert_true(cubi_signal_deliver(&c));
 	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
@@ -374,7 +374,7 @@ static void restart_body(void)
 
 	c = context(sp);		/* nanosleep is never restarted */
 	c.rax = (uint64_t)-CUB_EINTR;
-	cubi_signal_note_eintr(35);
+	cubi_signal_note_eintr(35, false);
 	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);
 	assert_true(cubi_signal_deliver(&c));
 	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
