@@ -31,7 +31,7 @@ static const cubi_sys_fn table[CUBI_SYS_MAX + 1] = {
 	NR(164, settimeofday), NR(159, adjtimex), NR(305, clock_adjtime),
 	NR(229, clock_getres), NR(230, clock_nanosleep),
 	NR(231, exit_group), NR(232, epoll_wait), NR(233, epoll_ctl),
-	NR(234, tgkill), NR(257, openat), NR(273, set_robust_list),
+	NR(234, tgkill), NR(257, openat), NR(273, set_robust_list), NR(274, get_robust_list),
 	NR(281, epoll_pwait), NR(291, epoll_create1), NR(293, pipe2),
 	NR(302, prlimit64), NR(318, getrandom),
 	/* eventfd.c */

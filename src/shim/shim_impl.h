@@ -119,7 +119,7 @@ CUBI_SYS(mmap); CUBI_SYS(munmap); CUBI_SYS(mprotect); CUBI_SYS(brk);
 /* thread.c */
 CUBI_SYS(clone); CUBI_SYS(exit); CUBI_SYS(exit_group);
 CUBI_SYS(set_tid_address); CUBI_SYS(gettid); CUBI_SYS(arch_prctl);
-CUBI_SYS(set_robust_list);
+CUBI_SYS(set_robust_list); CUBI_SYS(get_robust_list);
 /* futex.c */
 CUBI_SYS(futex);
 /* fd.c */

@@ -1,6 +1,6 @@
 /*
  * thread.c - Linux threads as cubrt coroutines: clone, exit, exit_group,
- * set_tid_address, gettid, arch_prctl, set_robust_list.
+ * set_tid_address, gettid, arch_prctl (the robust list: robust.c).
  *
  * A thread created by clone is a coroutine whose entry (thread_main)
  * copies the parent's saved registers, then continues the program at the
@@ -232,9 +232,11 @@ CUBI_SYS(exit)
 	unsigned long irq;
 	int zero = 0, left;
 
-	/* Linux: the PI futexes it owns go to their first waiters (musl has
-	 * marked its robust ones FUTEX_OWNER_DIED), then the tid word is
-	 * cleared and one futex waiter woken (pthread_join). */
+	/* Linux: the futexes on its robust list are marked FUTEX_OWNER_DIED
+	 * (musl's pthread_exit has emptied its own), the PI futexes it owns
+	 * go to their first waiters, then the tid word is cleared and one
+	 * futex waiter woken (pthread_join). */
+	cubi_robust_exit(t);
 	cubi_futex_pi_exit(t->tid);
 	if (t->clear_child_tid && cubi_copy_out(t->clear_child_tid, &zero, sizeof(zero)) == 0)
 		cubi_futex_wake(t->clear_child_tid, 1, ~0u);
@@ -286,11 +288,4 @@ CUBI_SYS(arch_prctl)
 	default:
 		return -CUB_EINVAL;
 	}
-}
-
-CUBI_SYS(set_robust_list)
-{
-	/* Recorded nowhere: threads never die with a robust mutex held
-	 * without exit() running, and exit clears the tid word. */
-	return A1(r) == 24 ? 0 : -CUB_EINVAL;
 }

@@ -48,6 +48,7 @@ struct cubi_thread {
 	struct cub_coro *coro;
 	uint64_t fs_base;
 	uintptr_t clear_child_tid;	/* user address, 0 = none */
+	uintptr_t robust_list;		/* set_robust_list's head (robust.c) */
 	struct cub_list link;		/* all threads; irq-save protected */
 	/* Signals (signal.c), irq-save protected: bit sig-1 of each. */
 	uint64_t sigmask;		/* blocked */
@@ -102,6 +103,11 @@ int cubi_check_pid(int64_t pid);
 /* An address safely below the caller's frame on the running stack: a
  * Linux thread's kernel stack top, set before it enters program code. */
 uintptr_t cubi_stack_below_caller(void);
+
+/* robust.c: thread t exits: every futex its robust list (and the list's
+ * pending entry) names that t owns gets FUTEX_OWNER_DIED, as Linux's
+ * exit_robust_list; a non-PI one with waiters wakes one. Contexts: task. */
+void cubi_robust_exit(struct cubi_thread *t);
 
 /* Platform: continue a Linux thread at regs (rip, rsp, all registers). */
 CUB_NORETURN void cubi_shim_resume(const struct cub_shim_regs *regs);
