@@ -307,6 +307,7 @@ CUBI_SYS(futex)
 	bool shared = !(A1(r) & FUTEX_PRIVATE_FLAG);
 	uint32_t val = (uint32_t)A2(r), val3 = (uint32_t)A5(r);
 	uint64_t deadline;
+	uintptr_t key;
 	int rc;
 
 	if (uaddr % 4)
@@ -332,10 +333,12 @@ CUBI_SYS(futex)
 	case FUTEX_WAKE_BITSET:
 		if (op == FUTEX_WAKE_BITSET && !val3)
 			return -CUB_EINVAL;
-		if ((int)val < 0 || cubi_futex_pi_waited(key_of(uaddr, shared)))
+		if ((int)val < 0)
+			return -CUB_EINVAL;
+		key = key_of(uaddr, shared);
+		if (cubi_futex_pi_waited(key))
 			return -CUB_EINVAL;	/* Linux: not on a PI futex */
-		return cubi_futex_wake(key_of(uaddr, shared), (int)val,
-				       op == FUTEX_WAKE ? ~0u : val3);
+		return cubi_futex_wake(key, (int)val, op == FUTEX_WAKE ? ~0u : val3);
 	case FUTEX_REQUEUE:
 	case FUTEX_CMP_REQUEUE:
 		if ((int)val < 0 || (int)A3(r) < 0 || A4(r) % 4)
