@@ -313,7 +313,7 @@ CUBI_SYS(futex)
 	if (uaddr % 4)
 		return -CUB_EINVAL;
 	if (cubi_futex_pi_op(op))	/* futex_pi.c */
-		return cubi_futex_pi(uaddr, (unsigned)A1(r), A3(r));
+		return cubi_futex_pi(uaddr, (unsigned)A1(r), val, A3(r), A4(r), val3);
 	if (realtime && op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET)
 		return -CUB_ENOSYS;
 	switch (op) {

@@ -55,13 +55,16 @@ void cubi_futex_wall_step(int64_t step);
  * semantics; see futex_pi.c's header.
  */
 /* Whether op (the futex call's op without PRIVATE and CLOCK_REALTIME)
- * is one of futex_pi.c's. */
+ * is one of futex_pi.c's (the four above, FUTEX_WAIT_REQUEUE_PI and
+ * FUTEX_CMP_REQUEUE_PI). */
 bool cubi_futex_pi_op(unsigned op);
-/* The call for such an op: uaddr (4-byte aligned), the op with its
- * flags, the timeout argument. May return -CUBI_ERESTARTNOINTR (a signal
- * ended a LOCK_PI wait: the call restarts after the handler). */
-long cubi_futex_pi(uintptr_t uaddr, unsigned op, uintptr_t uts);
-/* Whether a PI waiter waits on key (irq off or not: a snapshot). */
+/* The call for such an op: the futex call's arguments (uaddr 4-byte
+ * aligned, op with its flags; uts is also CMP_REQUEUE_PI's count). May
+ * return -CUBI_ERESTARTNOINTR (a signal ended a wait that restarts after
+ * the handler). */
+long cubi_futex_pi(uintptr_t uaddr, unsigned op, uint32_t val, uintptr_t uts,
+		   uintptr_t uaddr2, uint32_t val3);
+/* Whether a PI or WAIT_REQUEUE_PI waiter waits on key (a snapshot). */
 bool cubi_futex_pi_waited(uintptr_t key);
 /* Thread tid exits: every PI futex it owns with waiters goes to its
  * first waiter, as Linux's exit_pi_state_list hands them on. Contexts:
