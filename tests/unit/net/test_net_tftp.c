@@ -649,20 +649,36 @@ static uint8_t huge[WRAP_LEN + 512];
 
 static void *wrap_main(void *arg)
 {
+	struct stall_meter m;
 	struct tfile *f;
+	uint64_t t0, late;
 
 	(void)arg;
 	start();
 	f = file("wrap", WRAP_LEN);
 	memset(huge, 0x5a, sizeof(huge));
+	stall_start(&m);
+	t0 = cub_time_now();
 	assert_int_equal(cub_tftp_get(A, IP_B, "wrap", huge, sizeof(huge),
 				      UINT64_MAX), (long)WRAP_LEN);
 	assert_true(check_content(f, huge));
 	assert_int_equal(huge[WRAP_LEN], 0x5a);
 	wait_done(f);
-	assert_int_equal(f->data_sent, 65537);
-	assert_int_equal(f->acks, 65537);
-	assert_int_equal(f->dup_acks, 0);
+	late = stall_late(&m, t0, cub_time_now());
+	stall_stop(&m);
+	/* Not one packet sent twice, unless the process ran late: a stall
+	 * past the client's CUB_TFTP_RETRY_NS makes it ACK again, and the
+	 * fake server, which resends DATA on a duplicate ACK as RFC 1350
+	 * allows, then duplicates every packet after it (RFC 1123
+	 * 4.2.3.1's Sorcerer's Apprentice: the server's doing, and the
+	 * transfer still ends whole, as checked above). */
+	if (late < CUB_TFTP_RETRY_NS / 2) {
+		assert_int_equal(f->data_sent, 65537);
+		assert_int_equal(f->acks, 65537);
+		assert_int_equal(f->dup_acks, 0);
+	} else {
+		assert_true(f->data_sent >= 65537 && f->acks >= 65537);
+	}
 	stop();
 	return NULL;
 }
