@@ -1,11 +1,12 @@
 /*
  * kids.h - Linux threads for the shim's host tests (test_shim_futex_pi.c,
- * test_shim_robust.c): clone'd threads, each with a TID of its own and a
+ * test_shim_requeue_pi.c, test_shim_robust.c): clone'd threads, each with a TID of its own and a
  * stack of its own, running a body given as a C function and exiting
  * after it; joined through CLONE_CHILD_CLEARTID as pthread_join does; and
  * a gate each can be held at. Include after cmocka.h and sys.h. A thread
  * records what it saw in its struct kid; the test asserts on the main
  * coroutine (an assertion on a thread's own stack could not unwind).
+ * Also the run and absolute-timeout helpers those tests share.
  */
 #ifndef CUBRT_TEST_SHIM_KIDS_H
 #define CUBRT_TEST_SHIM_KIDS_H
@@ -86,6 +87,27 @@ static inline void release(struct kid *k)
 {
 	k->gate = 1;
 	SYS6(SYS_futex, &k->gate, 1 /* WAKE */, 1, 0, 0, 0);
+}
+
+/* Runs body as the first coroutine; its result. */
+static inline void *kids_run(void (*body)(void))
+{
+	void *res;
+
+	assert_int_equal(cub_sched_run((cub_coro_fn)(void *)body, NULL, &res), 0);
+	return res;
+}
+
+/* ts = an absolute time ms from now on clock clk (0 REALTIME, 1
+ * MONOTONIC), as futex timeouts take it. */
+static inline void kids_at(int64_t ts[2], int clk, long ms)
+{
+	const int64_t ms_ns = 1000000;
+
+	assert_int_equal(SYS2(SYS_clock_gettime, clk, ts), 0);
+	ts[1] += ms * ms_ns;
+	ts[0] += ts[1] / (1000 * ms_ns);
+	ts[1] %= 1000 * ms_ns;
 }
 
 #endif

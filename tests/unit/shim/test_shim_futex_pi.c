@@ -40,22 +40,7 @@ static long futex(volatile uint32_t *a, long op, const void *ts)
 	return SYS6(SYS_futex, a, op, 0, ts, 0, 0);
 }
 
-static void *run(void (*body)(void))
-{
-	void *res;
 
-	assert_int_equal(cub_sched_run((cub_coro_fn)(void *)body, NULL, &res), 0);
-	return res;
-}
-
-/* An absolute time ms from now on clock clk (0 REALTIME, 1 MONOTONIC). */
-static void at(int64_t ts[2], int clk, long ms)
-{
-	assert_int_equal(SYS2(SYS_clock_gettime, clk, ts), 0);
-	ts[1] += ms * MS;
-	ts[0] += ts[1] / (1000 * MS);
-	ts[1] %= 1000 * MS;
-}
 
 static volatile int granted;	/* hand-offs seen, for `order` */
 
@@ -137,7 +122,7 @@ static void uncontended(void)
 static void test_uncontended(void **state)
 {
 	(void)state;
-	run(uncontended);
+	kids_run(uncontended);
 }
 
 static void *plain_wait(void *arg)
@@ -191,7 +176,7 @@ static void errors(void)
 static void test_errors(void **state)
 {
 	(void)state;
-	run(errors);
+	kids_run(errors);
 }
 
 /* Two threads wait behind the holder: the lock goes to them in turn, the
@@ -249,7 +234,7 @@ static void contention(void)
 static void test_contention(void **state)
 {
 	(void)state;
-	run(contention);
+	kids_run(contention);
 }
 
 /* A busy trylock sets FUTEX_WAITERS (Linux attaches its state to the
@@ -274,7 +259,7 @@ static void trylock_busy(void)
 static void test_trylock_busy(void **state)
 {
 	(void)state;
-	run(trylock_busy);
+	kids_run(trylock_busy);
 }
 
 /* Waits behind a holder that never lets go, on each clock; then one whose
@@ -293,7 +278,7 @@ static void timeouts(void)
 		uint64_t t0 = cub_time_now();
 
 		k[i] = (struct kid){ .body = lock_then_unlock, .word = &word, .op = ops[i] };
-		at(k[i].ts, clocks[i], 20);
+		kids_at(k[i].ts, clocks[i], 20);
 		spawn(&k[i]);
 		join(&k[i]);
 		assert_int_equal(k[i].rc, -CUB_ETIMEDOUT);
@@ -301,7 +286,7 @@ static void timeouts(void)
 		assert_int_equal(k[i].seen, me | WAITERS);	/* stays set */
 	}
 	k[3] = (struct kid){ .body = lock_then_unlock, .word = &word, .op = LOCK_PI2 };
-	at(k[3].ts, 1, 60000);
+	kids_at(k[3].ts, 1, 60000);
 	spawn(&k[3]);
 	assert_int_equal(futex(&word, UNLOCK_PI, NULL), 0);
 	join(&k[3]);
@@ -314,7 +299,7 @@ static void timeouts(void)
 static void test_timeouts(void **state)
 {
 	(void)state;
-	run(timeouts);
+	kids_run(timeouts);
 }
 
 /* A handled signal ends the wait; the call restarts after the handler,
@@ -359,7 +344,7 @@ static void signal_restart(void)
 static void test_signal_restart(void **state)
 {
 	(void)state;
-	run(signal_restart);
+	kids_run(signal_restart);
 }
 
 /* An owner exits holding the lock while another waits: the waiter gets
@@ -401,7 +386,7 @@ static void owner_exits(void)
 static void test_owner_exits(void **state)
 {
 	(void)state;
-	run(owner_exits);
+	kids_run(owner_exits);
 }
 
 int main(void)

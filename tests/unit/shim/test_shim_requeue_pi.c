@@ -39,21 +39,7 @@ static long fx(volatile uint32_t *a, long op, long val, long ts_or_n, volatile u
 	return SYS6(SYS_futex, a, op, val, ts_or_n, a2, val3);
 }
 
-static void *run(void (*body)(void))
-{
-	void *res;
 
-	assert_int_equal(cub_sched_run((cub_coro_fn)(void *)body, NULL, &res), 0);
-	return res;
-}
-
-static void at(int64_t ts[2], int clk, long ms)
-{
-	assert_int_equal(SYS2(SYS_clock_gettime, clk, ts), 0);
-	ts[1] += ms * MS;
-	ts[0] += ts[1] / (1000 * MS);
-	ts[1] %= 1000 * MS;
-}
 
 /* Waits on cond (0) for mutex (k->op: the flags, k->ts: a deadline);
  * once it owns mutex notes the word and its turn, then unlocks. */
@@ -89,9 +75,9 @@ static void errors(void)
 	assert_int_equal(fx(&cond, CMP_RQ, 1, 1, &mutex, 0), 0);	/* nobody waits */
 	assert_int_equal(mutex, 0);
 	/* Timeouts: absolute, MONOTONIC or with FUTEX_CLOCK_REALTIME. */
-	at(ts, 1, 20);
+	kids_at(ts, 1, 20);
 	assert_int_equal(fx(&cond, WAIT_RQ | PRIVATE, 0, (long)ts, &mutex, 0), -CUB_ETIMEDOUT);
-	at(ts, 0, 20);
+	kids_at(ts, 0, 20);
 	assert_int_equal(fx(&cond, WAIT_RQ | CLOCK_RT, 0, (long)ts, &mutex, 0), -CUB_ETIMEDOUT);
 	assert_int_equal(mutex, 0);
 }
@@ -99,7 +85,7 @@ static void errors(void)
 static void test_errors(void **state)
 {
 	(void)state;
-	run(errors);
+	kids_run(errors);
 }
 
 /* A free mutex: the first waiter gets it, with FUTEX_WAITERS since two
@@ -141,7 +127,7 @@ static void requeue_free(void)
 static void test_requeue_free(void **state)
 {
 	(void)state;
-	run(requeue_free);
+	kids_run(requeue_free);
 }
 
 /* A held mutex: both waiters move behind the owner (one more than asked,
@@ -175,7 +161,7 @@ static void requeue_held(void)
 static void test_requeue_held(void **state)
 {
 	(void)state;
-	run(requeue_held);
+	kids_run(requeue_held);
 }
 
 /* Owns the mutex, then waits on cond for it (20 ms at most). */
@@ -200,7 +186,7 @@ static void refused(void)
 	assert_int_equal(k[0].rc, 0);
 	/* The waiter owns the mutex already: EDEADLK, nothing moved. */
 	k[1] = (struct kid){ .body = own_then_wait };
-	at(k[1].ts, 1, 20);
+	kids_at(k[1].ts, 1, 20);
 	spawn(&k[1]);
 	assert_int_equal(k[1].rc2, 0);
 	assert_int_equal(fx(&cond, CMP_RQ, 1, 1, &mutex, 0), -CUB_EDEADLK);
@@ -212,7 +198,7 @@ static void refused(void)
 static void test_refused(void **state)
 {
 	(void)state;
-	run(refused);
+	kids_run(refused);
 }
 
 /* A signal before the requeue: the handler runs, then the wait starts
@@ -234,7 +220,7 @@ static void signal_restart(void)
 static void test_signal_restart(void **state)
 {
 	(void)state;
-	run(signal_restart);
+	kids_run(signal_restart);
 }
 
 int main(void)

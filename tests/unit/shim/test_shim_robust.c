@@ -40,13 +40,6 @@ struct entry {
 static struct head head;
 static struct entry e[6];
 
-static void *run(void (*body)(void))
-{
-	void *res;
-
-	assert_int_equal(cub_sched_run((cub_coro_fn)(void *)body, NULL, &res), 0);
-	return res;
-}
 
 /* Registers head, as its caller set it up, then holds at its gate. */
 static void register_and_hold(struct kid *k)
@@ -87,7 +80,7 @@ static void calls(void)
 static void test_calls(void **state)
 {
 	(void)state;
-	run(calls);
+	kids_run(calls);
 }
 
 static void *plain_wait(void *arg)
@@ -163,7 +156,7 @@ static void exit_walk(void)
 static void test_exit_walk(void **state)
 {
 	(void)state;
-	run(exit_walk);
+	kids_run(exit_walk);
 }
 
 /* A list that loops forever, or leads nowhere: the exit still ends,
@@ -219,7 +212,7 @@ static void corrupt(void)
 static void test_corrupt(void **state)
 {
 	(void)state;
-	run(corrupt);
+	kids_run(corrupt);
 }
 
 int main(void)
