@@ -6,7 +6,7 @@
  * reused), against a reference model of the tree. After every step each
  * context's err, deadline and done channel must match the model.
  *
- * usage: model_context [SEED [STEPS]]  (or CUBRT_SEED=SEED); the seed is
+ * usage: model_context [SEED [STEPS]]  (or CUBRT_SEED, CUBRT_OPS); the seed is
  * printed first so that a failing run can be replayed.
  */
 #include <stdio.h>
@@ -16,6 +16,8 @@
 #include <cubrt/context.h>
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
+
+#include "../model_args.h"
 
 #define N 48
 #define FAR (3600ull * CUB_NSEC_PER_SEC)
@@ -128,12 +130,8 @@ static void *model_main(void *arg)
 
 int main(int argc, char **argv)
 {
-	const char *env = getenv("CUBRT_SEED");
-
-	seed = argc > 1 ? strtoull(argv[1], NULL, 0) :
-	       env ? strtoull(env, NULL, 0) : (uint64_t)cub_time_now() ^ 0x5bd1;
-	if (argc > 2)
-		steps = atol(argv[2]);
+	seed = model_arg(argc, argv, 1, "CUBRT_SEED", cub_time_now() ^ 0x5bd1);
+	steps = (long)model_arg(argc, argv, 2, "CUBRT_OPS", (uint64_t)steps);
 	rng = seed ? seed : 1;
 	printf("seed: %lu (replay: model_context %lu %ld)\n", (unsigned long)seed,
 	       (unsigned long)seed, steps);

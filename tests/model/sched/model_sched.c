@@ -12,7 +12,7 @@
  *     never more semaphore units held than exist, every token consumed,
  *     every coroutine finished, every lock free at the end, no deadlock).
  *
- * usage: model_sched [SEED [ROUNDS]]  (or CUBRT_SEED=SEED); the seed is
+ * usage: model_sched [SEED [ROUNDS]]  (or CUBRT_SEED, CUBRT_ROUNDS); the seed is
  * printed first so that a failing run can be replayed.
  */
 #include <stdio.h>
@@ -22,6 +22,8 @@
 #include <cubrt/sched.h>
 #include <cubrt/sync.h>
 #include <cubrt/time.h>
+
+#include "../model_args.h"
 
 #define NT 256
 #define SEM_UNITS 3
@@ -299,12 +301,8 @@ static void *model_main(void *arg)
 
 int main(int argc, char **argv)
 {
-	const char *env = getenv("CUBRT_SEED");
-
-	seed = argc > 1 ? strtoull(argv[1], NULL, 0) :
-	       env ? strtoull(env, NULL, 0) : (uint64_t)cub_time_now() ^ 0x9e37;
-	if (argc > 2)
-		rounds = atol(argv[2]);
+	seed = model_arg(argc, argv, 1, "CUBRT_SEED", cub_time_now() ^ 0x9e37);
+	rounds = (long)model_arg(argc, argv, 2, "CUBRT_ROUNDS", (uint64_t)rounds);
 	rng = seed ? seed : 1;
 	printf("seed: %lu (replay: model_sched %lu %ld)\n", (unsigned long)seed,
 	       (unsigned long)seed, rounds);
