@@ -26,9 +26,9 @@ static void check(const struct cub_context *c, const char *api)
 }
 
 /* Cancels c, which is live, with err: done closed, unlinked from its
- * parent; its children are moved onto todo for the caller to cancel.
+ * parent; its children are moved onto `below` for the caller to cancel.
  * Interrupts disabled. */
-static void end_one(struct cub_context *c, int err, struct cub_list *todo)
+static void end_one(struct cub_context *c, int err, struct cub_list *below)
 {
 	struct cub_list *n;
 
@@ -44,20 +44,20 @@ static void end_one(struct cub_context *c, int err, struct cub_list *todo)
 		struct cub_context *k = cub_container_of(n, struct cub_context, link);
 
 		k->parent = NULL;
-		cub_list_push_back(todo, &k->link);
+		cub_list_push_back(below, &k->link);
 	}
 }
 
 /* Cancels c (live) and its subtree with err, without recursion: the
- * descendants wait on todo, linked through their `link`. Interrupts
+ * descendants wait on `below`, linked through their `link`. Interrupts
  * disabled. */
 static void end_tree(struct cub_context *c, int err)
 {
-	struct cub_list todo = CUB_LIST_INIT(todo), *n;
+	struct cub_list below = CUB_LIST_INIT(below), *n;
 
-	end_one(c, err, &todo);
-	while ((n = cub_list_pop_front(&todo)))
-		end_one(cub_container_of(n, struct cub_context, link), err, &todo);
+	end_one(c, err, &below);
+	while ((n = cub_list_pop_front(&below)))
+		end_one(cub_container_of(n, struct cub_context, link), err, &below);
 }
 
 /* The deadline: irq context, interrupts disabled. */

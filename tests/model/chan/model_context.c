@@ -34,19 +34,10 @@ static long steps = 20000;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return model_xorshift(&rng);
 }
 
-#define FAIL(...)                                                       \
-	do {                                                            \
-		printf("FAIL (seed %lu): ", (unsigned long)seed);       \
-		printf(__VA_ARGS__);                                    \
-		printf("\n");                                           \
-		exit(1);                                                \
-	} while (0)
+#define FAIL MODEL_FAIL
 
 /* The model's cancellation of slot i and its live subtree. */
 static void m_cancel(int i, int err)
