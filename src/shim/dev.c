@@ -1,7 +1,10 @@
 /*
  * dev.c - the character devices in /dev: null, zero, full, random and
- * urandom, as Linux numbers them (major 1), and console (5:1); and the
- * links stdin, stdout, stderr (to /proc/self/fd/0-2) and fd (to
+ * urandom, as Linux numbers them (major 1), and console (5:1); the node
+ * tty (5:0), whose open fails -ENXIO as Linux's does for a process with
+ * no controlling terminal (the console is not a terminal here: terminal
+ * ioctls are -ENOTTY, docs/shim.md), so that programs fall back to their
+ * standard descriptors as they do there; and the links stdin, stdout, stderr (to /proc/self/fd/0-2) and fd (to
  * /proc/self/fd); and the directory shm (POSIX shared memory); and the
  * block devices vda, vdb, ... (blkdev.c, major 253). The fs
  * creates these nodes at boot
@@ -183,5 +186,7 @@ void cubi_dev_populate(struct cubi_rnode *root)
 	 * files here, mapped MAP_SHARED; sticky and writable by all, as
 	 * Linux's tmpfs there. */
 	cubi_ramfs_create(dev, "shm", 3, CUBI_S_IFDIR | 01777, &n);
+	/* No device behind it: cubi_dev_open says -CUB_ENXIO. */
+	cubi_ramfs_mknod(dev, "tty", 3, 0666, DEV(5, 0), &n);
 	cubi_blkdev_populate(dev);
 }

@@ -574,8 +574,14 @@ static void dev_body(void)
 	assert_int_equal(SYS1(SYS_close, urnd), 0);
 	null = (int)SYS2(SYS_open, "/dev", O_DIRECTORY);
 	assert_string_equal(listing(null, 512),
-			    ". .. null zero full random urandom console stdin stdout stderr fd shm");
+			    ". .. null zero full random urandom console stdin stdout stderr fd shm tty");
 	assert_int_equal(SYS1(SYS_close, null), 0);
+	/* /dev/tty: no controlling terminal, as Linux without one. */
+	assert_int_equal(kstat("/dev/tty", &st), 0);
+	assert_int_equal(st.mode, 0020666);
+	assert_int_equal(st.rdev, 0x500);
+	assert_int_equal(SYS2(SYS_open, "/dev/tty", O_RDWR), -ENXIO);
+	assert_int_equal(SYS2(SYS_open, "/dev/tty", 0400 /* O_NOCTTY */), -ENXIO);
 }
 
 /* /dev/console is the console descriptors 0-2 start with; /dev/stdout and
