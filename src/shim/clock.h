@@ -34,6 +34,21 @@ uint64_t cubi_timer_deadline(uint64_t value, bool abs, bool realtime);
  * the wall clock stepped by step ns (> 0: forward, so the deadline comes
  * sooner): never 0, at most UINT64_MAX / 2. */
 uint64_t cubi_timer_wall_step(uint64_t deadline, int64_t step);
+/*
+ * Periodic timers that signal (itimer.c, ptimer.c) follow Linux: one
+ * whose signal is pending runs again only once the signal is taken
+ * (Linux re-arms it at dequeue), so that a 1 ns period cannot flood the
+ * machine with expiries; one whose signal was dropped (ignored) goes on
+ * at least CUBI_TIMER_DROPPED_NS apart, as Linux before 6.13 re-arms an
+ * ignored POSIX timer at least a tick (4 ms at Debian's HZ 250) later.
+ */
+#define CUBI_TIMER_DROPPED_NS 4000000ull
+/* A periodic timer's next expiry on its grid (next + k * interval, k >= 1)
+ * after `after` (next <= after; interval > 0); *missed: the grid points
+ * after next up to `after` (they count as overruns). At most
+ * UINT64_MAX / 2. */
+uint64_t cubi_timer_forward(uint64_t next, uint64_t interval, uint64_t after,
+			    uint64_t *missed);
 /* The wall clock stepped by step ns (time.c, after clock_settime or
  * settimeofday): timerfds (timerfd.c) and POSIX timers (ptimer.c) armed
  * for an absolute REALTIME expiry move their deadlines. Contexts: task. */

@@ -7,12 +7,17 @@
  * cubrt does not account CPU time (the CPU-time clocks read the
  * monotonic clock too, time.c), so all three count elapsed time here: a
  * profiler's SIGPROF arrives at its rate, spread over idle time as well.
- * An expiry whose signal is still pending adds nothing (as on Linux), and
- * a periodic timer late by several intervals fires once and moves on.
+ * A periodic timer whose signal is pending runs again only once the
+ * signal is taken, at the next period after that (Linux re-arms
+ * ITIMER_REAL when SIGALRM is dequeued), so a 1 us period cannot flood
+ * the machine; one whose signal was dropped (ignored) goes on at least
+ * CUBI_TIMER_DROPPED_NS apart (clock.h). Either way the periods missed
+ * are skipped: signals of one kind merge while pending.
  *
- * Invariants: a timer is armed (its cub_timer pending) exactly when
- * next != 0. Locking: irq_save around every change; the expiry runs in
- * irq context.
+ * Invariants: a timer is off exactly when next == 0; its cub_timer is
+ * pending exactly when next != 0 and !rearm; rearm (periodic only) while
+ * its signal waits to be taken (cubi_itimer_taken clears it). Locking:
+ * irq_save around every change; the expiry runs in irq context.
  */
 #include <cubrt/arch.h>
 #include <cubrt/time.h>
@@ -30,26 +35,45 @@ struct itimer {
 	uint64_t next;		/* monotonic ns of the next expiry; 0: off */
 	uint64_t interval;	/* ns; 0: one-shot */
 	int sig;
+	bool rearm;		/* stopped until its signal is taken */
 };
 
 static struct itimer itimers[3];
 static bool ready;
 
+/* An expiry (irq context): the signal; a periodic timer then waits for
+ * its take, or, the signal dropped, runs again a little later. */
 static void expired(struct cub_timer *t, void *arg)
 {
 	struct itimer *it = arg;
-	uint64_t now = cub_time_now();
+	uint64_t missed;
 
 	(void)t;
-	if (it->interval) {
-		it->next += it->interval;
-		if (it->next <= now)	/* late by whole periods: skip them */
-			it->next = now + it->interval;
-		cub_timer_start(&it->timer, it->next);
-	} else {
-		it->next = 0;
+	if (cubi_signal_post(NULL, it->sig, CUBI_SI_KERNEL) || !it->interval) {
+		it->rearm = it->interval != 0;
+		if (!it->interval)
+			it->next = 0;
+		return;
 	}
-	cubi_signal_post(NULL, it->sig, CUBI_SI_KERNEL);
+	it->next = cubi_timer_forward(it->next, it->interval,
+				      cub_time_now() + CUBI_TIMER_DROPPED_NS, &missed);
+	cub_timer_start(&it->timer, it->next);
+}
+
+void cubi_itimer_taken(int sig)
+{
+	uint64_t missed, now = cub_time_now();
+
+	for (int i = 0; i < 3 && ready; i++) {
+		struct itimer *it = &itimers[i];
+
+		if (it->sig != sig || !it->rearm)
+			continue;
+		it->rearm = false;
+		if (it->next <= now)
+			it->next = cubi_timer_forward(it->next, it->interval, now, &missed);
+		cub_timer_start(&it->timer, it->next);
+	}
 }
 
 /* The timer for which (irq off): set up on first use. */
@@ -72,8 +96,12 @@ static void current(const struct itimer *it, uint64_t its[2])
 {
 	uint64_t now = cub_time_now();
 
+	uint64_t next = it->next, missed;
+
+	if (next && next <= now && it->interval)	/* waits for a take */
+		next = cubi_timer_forward(next, it->interval, now, &missed);
 	its[0] = it->interval;
-	its[1] = !it->next ? 0 : it->next > now ? it->next - now : 1;
+	its[1] = !next ? 0 : next > now ? next - now : 1;
 }
 
 /* Replaces the setting (irq off); value 0 disarms. */
@@ -82,6 +110,7 @@ static void set(struct itimer *it, uint64_t value, uint64_t interval)
 	uint64_t now = cub_time_now();
 
 	cub_timer_stop(&it->timer);
+	it->rearm = false;
 	it->interval = value ? interval : 0;
 	it->next = !value ? 0 : now + value < now ? UINT64_MAX / 2 : now + value;
 	if (it->next)

@@ -8,17 +8,25 @@
  * it). Its signal carries si_code SI_TIMER, the timer's id, its
  * sigev_value and the overrun: as on Linux the signal is queued once, and
  * expiries while it is still pending only count as overruns, which the
- * siginfo and timer_getoverrun report once it is taken. Clocks: REALTIME
+ * siginfo and timer_getoverrun report once it is taken. A periodic
+ * timer whose signal is pending waits for it to be taken before it runs
+ * again, and one whose signal is dropped (ignored, its thread gone) goes
+ * on at least CUBI_TIMER_DROPPED_NS apart (clock.h: Linux's rules, which
+ * keep a 1 ns period from flooding the machine); a SIGEV_NONE timer is
+ * never armed: timer_gettime reckons its periods. Clocks: REALTIME
  * (absolute times on the wall clock, moved when it is set:
  * cubi_ptimer_wall_step), MONOTONIC, BOOTTIME, TAI, the
  * _ALARM ones, and the CPU-time clocks, which count elapsed time here
  * (cubrt does not account CPU time, time.c).
  *
  * Invariants: ids are slots of `timers` (0..MAX_TIMERS-1); a slot is in
- * use while `used`; its cub_timer is pending exactly when next != 0;
- * `queued` while its signal is pending and not yet taken (the taker
- * clears it through cubi_ptimer_siginfo). Locking: irq_save around every
- * access; the expiry runs in irq context.
+ * use while `used`; next == 0 when it is off; its cub_timer is pending
+ * only when next != 0, !rearm and it notifies (arm()); `queued` while its
+ * signal is pending and not yet taken; `rearm` (periodic only) while it
+ * waits for that take, next then being the expiry that sent the signal
+ * (the taker clears both through cubi_ptimer_siginfo or
+ * cubi_ptimer_taken). Locking: irq_save around every access; the expiry
+ * runs in irq context.
  */
 #include <cubrt/arch.h>
 #include <cubrt/time.h>
@@ -46,6 +54,7 @@ struct sigevent_user {
 struct ptimer {
 	struct cub_timer timer;
 	bool used, realtime, queued;
+	bool rearm;		/* periodic, stopped until its signal is taken */
 	bool wall;		/* armed for an absolute REALTIME expiry */
 	int notify, signo, tid;
 	uint64_t value;		/* sigev_value */
@@ -63,42 +72,68 @@ static void add_overrun(struct ptimer *p, uint64_t n)
 							      : p->overrun + (int)n;
 }
 
-/* One expiry (irq context): a signal, or an overrun while one waits. */
+/* Starts p's cub_timer if it has an expiry to send (irq off). */
+static void arm(struct ptimer *p)
+{
+	if (p->next && !p->rearm && p->notify != SIGEV_NONE)
+		cub_timer_start(&p->timer, p->next);
+}
+
+/* Its signal was taken (irq off): a periodic timer waiting for that
+ * counts the periods that ended meanwhile as overruns and runs again. */
+static void release(struct ptimer *p)
+{
+	uint64_t missed = 0, now = cub_time_now();
+
+	p->queued = false;
+	if (!p->rearm)
+		return;
+	p->rearm = false;
+	if (p->next <= now)
+		p->next = cubi_timer_forward(p->next, p->interval, now, &missed);
+	add_overrun(p, missed);
+	arm(p);
+}
+
+/* Sends p's signal (irq off): true if it is now pending, false if it was
+ * dropped (ignored, or its thread is gone). */
+static bool post(struct ptimer *p)
+{
+	struct cubi_thread *to = NULL;
+
+	if (p->notify == SIGEV_THREAD_ID && !(to = cubi_thread_by_tid(p->tid)))
+		return false;
+	p->overrun = 0;
+	p->queued = true;
+	if (!cubi_signal_post(to, p->signo, CUBI_SI_TIMER))
+		p->queued = false;
+	return p->queued;
+}
+
+/* One expiry (irq context): a signal, or an overrun while one waits. A
+ * periodic timer then waits for the signal to be taken (release), or,
+ * the signal dropped, runs again CUBI_TIMER_DROPPED_NS later at least. */
 static void expired(struct cub_timer *t, void *arg)
 {
 	struct ptimer *p = arg;
-	uint64_t now = cub_time_now(), late = 0;
+	uint64_t missed;
 
 	(void)t;
-	if (p->interval) {
-		p->next += p->interval;
-		if (p->next <= now) {	/* whole periods went by: overruns */
-			late = (now - p->next) / p->interval + 1;
-			p->next += late * p->interval;
-		}
-		cub_timer_start(&p->timer, p->next);
-	} else {
+	if (p->queued)		/* set again while its signal waits */
+		add_overrun(p, 1);
+	if (p->queued || post(p)) {
+		p->rearm = p->interval != 0;
+		if (!p->interval)
+			p->next = 0;
+		return;
+	}
+	if (!p->interval) {
 		p->next = 0;
-	}
-	if (p->notify == SIGEV_NONE)
-		return;
-	if (p->queued) {
-		add_overrun(p, 1 + late);
 		return;
 	}
-	p->overrun = 0;
-	add_overrun(p, late);
-	if (p->notify == SIGEV_THREAD_ID) {
-		struct cubi_thread *to = cubi_thread_by_tid(p->tid);
-
-		if (!to)
-			return;	/* the thread is gone */
-		p->queued = true;
-		cubi_signal_post(to, p->signo, CUBI_SI_TIMER);
-	} else {
-		p->queued = true;
-		cubi_signal_post(NULL, p->signo, CUBI_SI_TIMER);
-	}
+	p->next = cubi_timer_forward(p->next, p->interval,
+				     cub_time_now() + CUBI_TIMER_DROPPED_NS, &missed);
+	arm(p);
 }
 
 void cubi_ptimer_siginfo(int tid, int sig, int32_t *id, int32_t *overrun,
@@ -110,7 +145,7 @@ void cubi_ptimer_siginfo(int tid, int sig, int32_t *id, int32_t *overrun,
 		if (!p->used || !p->queued || p->signo != sig ||
 		    (p->notify == SIGEV_THREAD_ID && p->tid != tid))
 			continue;
-		p->queued = false;
+		release(p);
 		p->overrun_last = p->overrun;
 		p->overrun = 0;
 		*id = i;
@@ -120,6 +155,19 @@ void cubi_ptimer_siginfo(int tid, int sig, int32_t *id, int32_t *overrun,
 	}
 	*id = *overrun = 0;
 	*value = 0;
+}
+
+void cubi_ptimer_taken(int tid, int sig)
+{
+	for (int i = 0; i < MAX_TIMERS; i++) {
+		struct ptimer *p = &timers[i];
+
+		if (p->used && p->queued && p->signo == sig &&
+		    (p->notify != SIGEV_THREAD_ID || p->tid == tid)) {
+			release(p);
+			p->overrun = 0;
+		}
+	}
 }
 
 /* Reads and checks the sigevent (NULL: SIGALRM to the process, with the
@@ -196,13 +244,20 @@ static struct ptimer *timer_of(uint64_t id)
 	return id < MAX_TIMERS && timers[id].used ? &timers[id] : NULL;
 }
 
-/* Its setting (irq off): interval, and time left (0 when off). */
+/* Its setting (irq off): interval, and time left (0 when off). A
+ * periodic timer past its expiry (waiting for its signal to be taken, or
+ * SIGEV_NONE) reckons the next period; an expired SIGEV_NONE one-shot
+ * reads 0, any other timer due but not yet run 1 ns, as Linux's. */
 static void current(const struct ptimer *p, uint64_t its[2])
 {
-	uint64_t now = cub_time_now();
+	uint64_t now = cub_time_now(), next = p->next, missed;
 
 	its[0] = p->interval;
-	its[1] = !p->next ? 0 : p->next > now ? p->next - now : 1;
+	if (next && next <= now && p->interval)
+		next = cubi_timer_forward(next, p->interval, now, &missed);
+	else if (next && next <= now && p->notify == SIGEV_NONE)
+		next = 0;
+	its[1] = !next ? 0 : next > now ? next - now : 1;
 }
 
 CUBI_SYS(timer_settime)
@@ -230,8 +285,8 @@ CUBI_SYS(timer_settime)
 	p->interval = its[1] ? its[0] : 0;
 	p->next = its[1] ? cubi_timer_deadline(its[1], A1(r) & TIMER_ABSTIME, p->realtime) : 0;
 	p->wall = p->realtime && (A1(r) & TIMER_ABSTIME);
-	if (p->next)
-		cub_timer_start(&p->timer, p->next);
+	p->rearm = false;
+	arm(p);
 	cub_arch_irq_restore(irq);
 	return A3(r) ? cubi_itimerspec_put(A3(r), old) : 0;
 }
@@ -247,7 +302,7 @@ void cubi_ptimer_wall_step(int64_t step)
 			continue;
 		cub_timer_stop(&p->timer);
 		p->next = cubi_timer_wall_step(p->next, step);
-		cub_timer_start(&p->timer, p->next);
+		arm(p);
 	}
 	cub_arch_irq_restore(irq);
 }

@@ -234,6 +234,11 @@ static void fill_info(struct cubi_siginfo *info, const struct cubi_thread *t, in
 		cubi_ptimer_siginfo(t->tid, sig, &info->pid, &info->uid, &value);
 		cub_memcpy(info->rest, &value, sizeof(value));
 	}
+	/* Timers whose signal merged into this one's run again too. */
+	if (!(cubi_signal_pending_for(t) & BIT(sig))) {
+		cubi_ptimer_taken(t->tid, sig);
+		cubi_itimer_taken(sig);
+	}
 }
 
 /* Writes the frame for sig at frame (checked writable); fx below it.

@@ -104,7 +104,7 @@ static void wake(struct cubi_thread *t)
  * cubi_signal_deliver).
  */
 static long send_src(struct cubi_thread *t, uint64_t sig, const struct cubi_sigsrc *src,
-		     bool must_queue)
+		     bool must_queue, bool *pending)
 {
 	struct cubi_sigpend *q = t ? &t->pending : &proc_pending;
 	uint64_t handler;
@@ -129,6 +129,8 @@ static long send_src(struct cubi_thread *t, uint64_t sig, const struct cubi_sigs
 		rc = cubi_sigpend_add(q, (int)sig, src, must_queue);
 		if (!rc)
 			cubi_signalfd_notify(BIT(sig));
+		if (!rc && pending)
+			*pending = true;
 	}
 	if (!rc && takes && (handler > SIG_IGN || waited))
 		wake(t);
@@ -141,16 +143,24 @@ static long send_src(struct cubi_thread *t, uint64_t sig, const struct cubi_sigs
 /* send_src for kill, tkill, the shim's own signals: from this process
  * (pid 1, root), no value. Calls queue their real-time signals or fail
  * with -EAGAIN; the shim's own merge when the pool is empty. */
-static long send(struct cubi_thread *t, uint64_t sig, int code)
+static long send_pending(struct cubi_thread *t, uint64_t sig, int code, bool *pending)
 {
 	struct cubi_sigsrc src = { .code = code, .pid = CUBI_PID };
 
-	return send_src(t, sig, &src, code == CUBI_SI_USER || code == CUBI_SI_TKILL);
+	return send_src(t, sig, &src, code == CUBI_SI_USER || code == CUBI_SI_TKILL, pending);
 }
 
-void cubi_signal_post(struct cubi_thread *t, int sig, int code)
+static long send(struct cubi_thread *t, uint64_t sig, int code)
 {
-	(void)send(t, (uint64_t)sig, code);
+	return send_pending(t, sig, code, NULL);
+}
+
+bool cubi_signal_post(struct cubi_thread *t, int sig, int code)
+{
+	bool pending = false;
+
+	(void)send_pending(t, (uint64_t)sig, code, &pending);
+	return pending;
 }
 
 long cubi_signal_epipe(long rc, bool nosignal)
@@ -213,7 +223,7 @@ static long queue_info(struct cubi_thread *t, uint64_t sig, uintptr_t uinfo)
 		return -CUB_EFAULT;
 	src = (struct cubi_sigsrc){ .code = info.code, .pid = info.pid, .uid = info.uid };
 	cub_memcpy(&src.value, info.rest, sizeof(src.value));
-	return send_src(t, sig, &src, true);
+	return send_src(t, sig, &src, true, NULL);
 }
 
 CUBI_SYS(rt_sigqueueinfo)

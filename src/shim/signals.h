@@ -54,8 +54,10 @@ void cubi_signal_note_eintr(long nr, bool always);
 #define CUBI_ERESTARTNOINTR 513
 /* Sends sig with si_code code to thread t, or with t NULL to the process
  * (the thread that waits for it or does not block it). Any context,
- * irq included: timers send from their expiry. */
-void cubi_signal_post(struct cubi_thread *t, int sig, int code);
+ * irq included: timers send from their expiry. True if sig is now
+ * pending (to be taken: cubi_signal_take), false if it was dropped (its
+ * action ignores it). */
+bool cubi_signal_post(struct cubi_thread *t, int sig, int code);
 /* signalfd.c: a signal with this bit became pending: wakes the readers
  * of the signalfds whose mask has it (irq off; any context). */
 void cubi_signalfd_notify(uint64_t bit);
@@ -64,6 +66,11 @@ void cubi_signalfd_notify(uint64_t bit);
  * value (irq off; all 0 if the timer is gone). */
 void cubi_ptimer_siginfo(int tid, int sig, int32_t *id, int32_t *overrun,
 			 uint64_t *value);
+/* sig, taken by thread tid, is no longer pending for it (irq off): the
+ * timers whose signal it was run again (ptimer.c: timer_create's,
+ * itimer.c: setitimer's; clock.h's rule). */
+void cubi_ptimer_taken(int tid, int sig);
+void cubi_itimer_taken(int sig);
 /* A write-side call on a pipe or stream socket ends with rc: -EPIPE
  * raises SIGPIPE on the calling thread unless nosignal (MSG_NOSIGNAL).
  * Returns rc. Interrupts enabled (the default action ends the program). */

@@ -118,6 +118,17 @@ uint64_t cubi_timer_wall_step(uint64_t deadline, int64_t step)
 									 : deadline + by;
 }
 
+uint64_t cubi_timer_forward(uint64_t next, uint64_t interval, uint64_t after,
+			    uint64_t *missed)
+{
+	uint64_t k = (after - next) / interval;	/* grid points in (next, after] */
+
+	*missed = k;
+	if (next >= UINT64_MAX / 2 || k + 1 > (UINT64_MAX / 2 - next) / interval)
+		return UINT64_MAX / 2;
+	return next + (k + 1) * interval;
+}
+
 /* An itimerspec (interval, then value) at src into its[0..1]. */
 int cubi_itimerspec_get(uintptr_t src, uint64_t its[2])
 {
