@@ -30,12 +30,23 @@
  * nameserver list (RFC 1123 6.1.3.1; glibc without "rotate"): server i
  * of n gets an equal share of the time left, (left) / (n - i), and is
  * followed by the next when it stays silent, answers SERVFAIL, REFUSED
- * or another failure code, or cannot be reached (its address does not
- * resolve, TCP refused or closed early; an ICMP port unreachable is not
- * heard, the query's endpoint being unconnected: such a server costs
- * its share); a definite answer (addresses, NXDOMAIN, no data, one too
- * long) ends the lookup at once. No rotation: the first server takes
- * every lookup it answers.
+ * or another failure code, or cannot be reached: its address does not
+ * resolve, TCP refused or closed early, or an ICMP error about the
+ * query comes back (RFC 1122 4.1.3.3; port unreachable: no DNS server
+ * there, -CUB_ECONNREFUSED; host or net unreachable, time exceeded),
+ * which ends that server's share at once. Such an error counts only
+ * when it quotes our query: its addresses and ports and, when the
+ * quote reaches that far, its ID. A definite answer (addresses,
+ * NXDOMAIN, no data, one too long) ends the lookup at once.
+ *
+ * Rotation (resolv.conf's "options rotate"): off by default, the first
+ * server takes every lookup it answers. With cub_dns_params.rotate set
+ * on the interface (cub_dns_set_params), successive lookups through it
+ * start at successive servers of their list (one counter per
+ * interface, modulo the list's length; each lookup that sends queries
+ * takes a turn, a cache hit or a coalesced waiter does not) and fail
+ * over in the list's order from there, wrapping. The cache's key is
+ * still the list as given, so rotation does not split it.
  *
  * Cache (struct cub_dns_cache, caller storage, no allocation): answers
  * keyed by the server list (in its order), port and name
@@ -114,8 +125,11 @@ struct cub_dns_result {
  * answer); -CUB_EAGAIN (the server failed: SERVFAIL); -CUB_EIO (the
  * server refused or did not understand: REFUSED, FORMERR, NOTIMP, ...);
  * -CUB_ETIMEDOUT; -CUB_EINVAL (NULL arguments, a malformed name,
- * server 0); the errors of cub_udp_open and cub_udp_sendto. After a
- * truncated UDP answer (res->tcp): the TCP answer's codes, -CUB_EIO (the
+ * server 0); the errors of cub_udp_open and cub_udp_sendto; an ICMP
+ * error about the query, at once: -CUB_ECONNREFUSED (port unreachable:
+ * nothing listens on the server's port), -CUB_EHOSTUNREACH (host
+ * unreachable, time exceeded, fragmentation needed), -CUB_ENETUNREACH
+ * (net unreachable). After a truncated UDP answer (res->tcp): the TCP answer's codes, -CUB_EIO (the
  * server closed the connection before a believable reply),
  * -CUB_EMSGSIZE (a reply longer than CUB_DNS_TCP_REPLY_MAX, or TC set
  * over TCP too without addresses), the errors of cub_tcp_connect,
@@ -127,7 +141,8 @@ int cub_dns_lookup(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 
 /*
  * As cub_dns_lookup, asking the n servers in order (failover, see the
- * top of this file; all on port, 0: 53), within timeout_ns in all.
+ * top of this file; all on port, 0: 53; with rotation on, from the
+ * interface's next turn on), within timeout_ns in all.
  * res->server says whose answer it is; res->queries and res->ignored
  * count over all the servers asked. When every server fails: the last
  * error that was a server's answer or an unreachable server
@@ -140,6 +155,17 @@ int cub_dns_lookup(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 int cub_dns_lookup_servers(struct cub_netif *nif, const cub_ip4_t *servers, unsigned n,
 			   uint16_t port, const char *name, uint64_t timeout_ns,
 			   struct cub_dns_result *res);
+
+/*
+ * Sets nif's DNS tunables to *p (NULL: the defaults, all off); they
+ * apply from the next lookup through nif on. 0 or -CUB_EINVAL (NULL
+ * nif). Contexts: task.
+ */
+int cub_dns_set_params(struct cub_netif *nif, const struct cub_dns_params *p);
+
+/* Copies nif's DNS tunables into *p. 0 or -CUB_EINVAL (NULL argument).
+ * Contexts: task. */
+int cub_dns_get_params(struct cub_netif *nif, struct cub_dns_params *p);
 
 /* ---------------------------------------------------------------- cache */
 

@@ -297,6 +297,16 @@ struct cub_dhcp_params {
 					 * -CUB_EADDRNOTAVAIL */
 };
 
+/*
+ * DNS tunables of an interface (cub_dns_set_params in cubrt/dns.h),
+ * taken by each lookup through it. Default: all off (zero).
+ */
+struct cub_dns_params {
+	bool rotate;			/* resolv.conf's "options rotate":
+					 * successive lookups start at
+					 * successive servers of their list */
+};
+
 /* One ARP cache entry (private). */
 struct cubi_arp_entry {
 	cub_ip4_t ip;
@@ -363,6 +373,9 @@ struct cub_netif {
 					 * cub_arch_random at init */
 	struct cub_tcp_params tcp_params;
 	struct cub_dhcp_params dhcp_params;
+	struct cub_dns_params dns_params;
+	unsigned dns_next;		/* rotation: the next lookup's first
+					 * server, modulo its list (dns_query.c) */
 	cub_ip4_t arp_probe_ip;		/* an ARP probe (RFC 5227) waits for
 					 * this address's owner (0: none) */
 	bool arp_probe_conflict;	/* ...and someone answered or probed

@@ -12,6 +12,8 @@
 
 struct cubi_udp_ring;
 
+#define CUBI_UDP_QUOTE_MAX 4		/* private: udp.c's quote check */
+
 /*
  * A UDP endpoint in caller storage, bound to one local port of one
  * interface. Fields are private. Between cub_udp_open and the return of
@@ -31,6 +33,9 @@ struct cub_udp {
 	cub_ip4_t peer;			/* cub_udp_connect's peer, 0: none */
 	uint16_t peer_port;
 	int err;			/* an ICMP error for the next call */
+	uint8_t quote[CUBI_UDP_QUOTE_MAX];	/* an ICMP error must quote a
+						 * payload beginning so ... */
+	uint8_t quote_len;		/* ... this long (0: any; udp.c) */
 };
 
 /*

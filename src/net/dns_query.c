@@ -16,13 +16,38 @@
  * was an answer or a refusal is returned (it says more than silence);
  * -CUB_ETIMEDOUT only when every one was silent.
  *
+ * ICMP errors (RFC 1122 4.1.3.3: UDP passes them up): the query's
+ * endpoint is connected to the server (cub_udp_connect), the way udp.c
+ * already hands a connected endpoint the errors about its datagrams,
+ * so a port unreachable (-CUB_ECONNREFUSED), host or net unreachable or
+ * time exceeded about the query ends that server's share at once (as
+ * glibc's connected socket gets ECONNREFUSED and moves on; musl's
+ * unconnected one waits). Connecting needs no change to udp.c's
+ * matching (quoted addresses and ports: the server's address and port,
+ * our address and port); the one addition there is the quote check
+ * (cubi_udp_quote_set): when the error quotes the payload's first two
+ * bytes they must be the query's ID, so an error about an earlier
+ * lookup's query from the same port, or one forged by someone who
+ * guessed the port, is ignored as a reply with a wrong ID is. A
+ * "fragmentation needed" cannot be about a query this small sent
+ * without DF: it counts as the server unreachable.
+ *
+ * Rotation (resolv.conf's "options rotate"; cub_dns_params.rotate of
+ * the interface, off by default): successive lookups through an
+ * interface start at successive servers of their list (nif->dns_next,
+ * under nif->lock, taken once per lookup that asks: cache hits and
+ * coalesced waiters take no turn), then go on in the list's order,
+ * wrapping. The list itself is the caller's, unchanged: the cache keys
+ * it as given, so rotation never splits an answer across keys.
+ *
  * A truncated UDP answer is never used, even with addresses (it may
  * lack some): TCP's answer, or TCP's error, is the lookup's.
  *
  * Nothing is allocated but the UDP endpoint's receive ring
  * (cub_udp_open) and, for a TCP fallback, the connection's (cub_tcp_*);
  * the query lives on the caller's stack (dns_impl.h, about 4.6 KiB).
- * No lock: a query is its lookup's own.
+ * No lock for the query: it is its lookup's own; nif->lock guards the
+ * interface's DNS params and rotation counter.
  */
 #include <cubrt/arch.h>
 #include <cubrt/dns.h>
@@ -90,9 +115,16 @@ int cubi_dns_resolve(struct cubi_dns_query *q, struct cub_netif *nif, cub_ip4_t 
 	cubi_dns_build(q);
 	if ((rc = cubi_udp_query_open(&q->uq, nif)))
 		return rc;
-	rc = cubi_udp_query_run(&q->uq, deadline);
+	if ((rc = cub_udp_connect(&q->uq.u, server, port)) == 0)
+		rc = cubi_udp_quote_set(&q->uq.u, q->out, 2);	/* the ID */
+	if (rc == 0)
+		rc = cubi_udp_query_run(&q->uq, deadline);
 	q->res->ignored += q->uq.ignored;
 	cub_udp_close(&q->uq.u);
+	if (rc == -CUB_EMSGSIZE)
+		rc = -CUB_EHOSTUNREACH;	/* "fragmentation needed" about a
+					 * small query sent without DF: no
+					 * way to this server */
 	if (rc != CUBI_DNS_TRUNCATED)
 		return rc;
 	q->res->count = 0;		/* a truncated answer is not used */
@@ -130,28 +162,69 @@ static bool next_server(int rc)
 	}
 }
 
-/* Contexts: task. */
+/* The index of the server this lookup of n asks first: 0, or with
+ * rotation on, nif's counter modulo n (which moves on). Takes
+ * nif->lock. */
+static unsigned first_server(struct cub_netif *nif, unsigned n)
+{
+	unsigned first = 0;
+
+	cub_mutex_lock(&nif->lock);
+	if (nif->dns_params.rotate)
+		first = nif->dns_next++ % n;
+	cub_mutex_unlock(&nif->lock);
+	return first;
+}
+
+/* Contexts: task. Locks: takes nif->lock (first_server, then the
+ * exchange's calls). */
 int cubi_dns_ask(struct cubi_dns_query *q, struct cub_netif *nif, const cub_ip4_t *servers,
 		 unsigned n, uint16_t port, uint64_t deadline)
 {
+	unsigned first = first_server(nif, n);
 	int rc, err = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t now = cub_time_now(), until = deadline;
+		cub_ip4_t server = servers[(first + i) % n];
 
 		if (i && now >= deadline)
 			break;		/* the first is always asked once */
 		if (deadline != UINT64_MAX && now < deadline)
 			until = now + (deadline - now) / (n - i);
-		q->res->server = servers[i];
+		q->res->server = server;
 		q->res->tcp = false;
-		rc = cubi_dns_resolve(q, nif, servers[i], port, until);
+		rc = cubi_dns_resolve(q, nif, server, port, until);
 		if (!next_server(rc))
 			return rc;
 		if (rc != -CUB_ETIMEDOUT)
 			err = rc;
 	}
 	return err ? err : -CUB_ETIMEDOUT;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_dns_set_params(struct cub_netif *nif, const struct cub_dns_params *p)
+{
+	static const struct cub_dns_params defaults;
+
+	if (!nif)
+		return -CUB_EINVAL;
+	cub_mutex_lock(&nif->lock);
+	nif->dns_params = p ? *p : defaults;
+	cub_mutex_unlock(&nif->lock);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cub_dns_get_params(struct cub_netif *nif, struct cub_dns_params *p)
+{
+	if (!nif || !p)
+		return -CUB_EINVAL;
+	cub_mutex_lock(&nif->lock);
+	*p = nif->dns_params;
+	cub_mutex_unlock(&nif->lock);
+	return 0;
 }
 
 /* Contexts: task. */

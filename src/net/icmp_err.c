@@ -12,7 +12,9 @@
  * otherwise it is dropped (icmp_err_bad). UDP and TCP then look for the
  * endpoint or connection by the quoted addresses and ports (and, TCP, a
  * sequence number in flight); none: icmp_err_unmatched. What each does
- * with it: udp.c (a connected endpoint's next call), tcp_keep.c
+ * with it: udp.c (a connected endpoint's next call; the payload
+ * quoted past the UDP header, when it is, checked against what the
+ * endpoint's owner expects there: the DNS query's ID), tcp_keep.c
  * (connect refused, or a soft error) and, for "fragmentation needed"
  * (type 3 code 4) about TCP, tcp_pmtu.c with the next-hop MTU (the
  * ICMP header's bytes 6-7, RFC 1191 4) and the quoted datagram's total
@@ -76,6 +78,16 @@ static size_t quote_check(const struct cub_netif *nif, const uint8_t *q,
 	return ihl;
 }
 
+/* The bytes of the quoted datagram q (qlen bytes, header ihl: checked
+ * by quote_check) past its first 8 after the header, bounded by its own
+ * total length (an error may be padded). */
+static size_t quote_payload(const uint8_t *q, size_t qlen, size_t ihl)
+{
+	size_t total = CUB_MIN(qlen, (size_t)get16(q + 2));
+
+	return total > ihl + QUOTE_L4 ? total - ihl - QUOTE_L4 : 0;
+}
+
 /* Contexts: task, nif->lock held. */
 void cubi_icmp_error_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 {
@@ -92,8 +104,9 @@ void cubi_icmp_error_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 	}
 	dst = get32(q + 16);
 	if (q[9] == IP4_PROTO_UDP)
-		r = cubi_udp_icmp_error(nif, dst, get16(q + ihl + 2),
-					get16(q + ihl), err);
+		r = cubi_udp_icmp_error(nif, dst, get16(q + ihl + 2), get16(q + ihl),
+					q + ihl + QUOTE_L4,
+					quote_payload(q, p->l4len - ICMP_HLEN, ihl), err);
 	else if (q[9] == IP4_PROTO_TCP && err == -CUB_EMSGSIZE)
 		r = cubi_tcp_icmp_too_big(nif, dst, get16(q + ihl + 2),
 					  get16(q + ihl), get32(q + ihl + 4),

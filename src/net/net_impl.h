@@ -240,11 +240,23 @@ bool cubi_icmp_unreach_ok(struct cub_netif *nif);
 
 /* udp.c */
 void cubi_udp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
-/* An ICMP error err about a datagram from port sport to dst:dport: 1
- * when a connected endpoint took it, 0 when an endpoint has the port but
- * is not connected to dst:dport, -1 when none has it. */
+/* An ICMP error err about a datagram from port sport to dst:dport
+ * whose payload's first plen bytes (what the error quotes past the UDP
+ * header, 0 or more) are at pay: 1 when a connected endpoint took it, 0
+ * when an endpoint has the port but is not connected to dst:dport or
+ * the quote does not begin as its cubi_udp_quote_set says, -1 when none
+ * has it. */
 int cubi_udp_icmp_error(struct cub_netif *nif, cub_ip4_t dst, uint16_t dport,
-			uint16_t sport, int err);
+			uint16_t sport, const uint8_t *pay, size_t plen, int err);
+/* Makes u believe an ICMP error only when the payload it quotes begins
+ * with the n bytes at b (n <= CUBI_UDP_QUOTE_MAX; 0: any), as far as the
+ * quote goes: the nonce that leads every datagram u sends (DNS's ID), so
+ * that an error about another exchange on the same ports (a stale one,
+ * or a forged one that guessed the port) is not taken for this one's. A
+ * quote of the UDP header alone (RFC 792's minimum) still counts.
+ * 0, -CUB_EINVAL (n too large), -CUB_EBADF (u not open). Contexts:
+ * task. Locks: takes nif->lock. */
+int cubi_udp_quote_set(struct cub_udp *u, const void *b, size_t n);
 
 /* tcp_in.c */
 void cubi_tcp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);

@@ -18,7 +18,11 @@
  *    partly; each queued datagram is taken by exactly one recvfrom;
  *  - err (an ICMP error, only while connected: peer != 0) is taken by
  *    exactly one call, the next sendto or recvfrom (or cub_udp_error),
- *    before any queued datagram: a receiver blocked on cond wakes.
+ *    before any queued datagram: a receiver blocked on cond wakes. An
+ *    error counts only when it quotes a datagram to the peer from our
+ *    port and, when the endpoint's owner set one (cubi_udp_quote_set,
+ *    the DNS resolver its ID), a payload beginning with the quote bytes
+ *    as far as it is quoted.
  * Allocation: the ring, once per open; nothing per datagram. Datagrams
  * larger than a frame arrive reassembled (ip4_frag.c) and leave in
  * fragments (cubi_ip4_send), up to CUB_UDP_PAYLOAD_MAX bytes.
@@ -130,7 +134,7 @@ void cubi_udp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 
 /* Contexts: task, nif->lock held. */
 int cubi_udp_icmp_error(struct cub_netif *nif, cub_ip4_t dst, uint16_t dport,
-			uint16_t sport, int err)
+			uint16_t sport, const uint8_t *pay, size_t plen, int err)
 {
 	struct cub_udp *u = udp_find(nif, sport);
 
@@ -138,6 +142,8 @@ int cubi_udp_icmp_error(struct cub_netif *nif, cub_ip4_t dst, uint16_t dport,
 		return -1;
 	if (!u->peer || u->peer != dst || u->peer_port != dport)
 		return 0;		/* Linux: unconnected sockets never hear */
+	if (cub_memcmp(pay, u->quote, CUB_MIN(plen, (size_t)u->quote_len)))
+		return 0;		/* about another exchange's datagram */
 	u->err = err;
 	cub_cond_broadcast(&u->cond);	/* a blocked receiver takes it */
 	return 1;
@@ -360,6 +366,23 @@ int cub_udp_connect(struct cub_udp *u, cub_ip4_t dst, uint16_t port)
 	u->peer_port = dst ? port : 0;
 	if (!dst)
 		u->err = 0;
+	udp_leave(nif, u);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock. */
+int cubi_udp_quote_set(struct cub_udp *u, const void *b, size_t n)
+{
+	struct cub_netif *nif;
+
+	if (!u || n > CUBI_UDP_QUOTE_MAX || (!b && n))
+		return -CUB_EINVAL;
+	nif = udp_enter(u);
+	if (!nif)
+		return -CUB_EBADF;
+	if (n)
+		cub_memcpy(u->quote, b, n);
+	u->quote_len = (uint8_t)n;
 	udp_leave(nif, u);
 	return 0;
 }
