@@ -2,11 +2,8 @@
  * test_net_dns_servers.c - several DNS servers per lookup
  * (cub_dns_lookup_servers, cub_dns_cache_lookup_servers) and the cache's
  * coalescing of concurrent lookups, against the fake server of
- * dns_fake.h. The servers 10.0.1.1-3 are off-link behind gateway B; a
- * wire filter translates them to and from B's one server (by A's source
- * port), drops the queries of a server the test made silent, and notes
- * the order in which the servers were asked. Each server answers as the
- * test planned: A 192.0.2.<its number>, or SERVFAIL, REFUSED, NXDOMAIN.
+ * dns_fake.h, as three servers 10.0.1.1-3 behind gateway B (dns_nat.h:
+ * each answers as the test planned).
  *
  * Proves: failover on silence (after the server's share of the time,
  * with resends within it), SERVFAIL and REFUSED; none on NXDOMAIN or an
@@ -29,107 +26,7 @@
 
 #include <cubrt/mem.h>
 
-#include "dns_fake.h"
-
-#define NS(i) CUB_IP4(10, 0, 1, i)	/* server i, 1..3 */
-#define PORTS 32
-
-enum plan { ANSWER, SILENT, SERVFAIL, REFUSED, NXDOMAIN };
-
-static struct {
-	enum plan plan[4];		/* by server number */
-	uint16_t port[PORTS];		/* A's source port of a query ... */
-	unsigned server[PORTS];		/* ... and the server it went to */
-	unsigned seen;			/* queries the filter saw */
-	unsigned order[16];		/* the server of each, in turn */
-} N;
-
-static uint8_t *udp_of(struct wire_frame *f)
-{
-	uint8_t *ip = f->data + 14;
-
-	if (f->len < 42 || t_get16(f->data + 12) != 0x0800 || ip[9] != 17 || (ip[0] & 0xf) != 5)
-		return NULL;
-	return ip + 20;
-}
-
-/* The filter: queries to 10.0.1.N become B's, replies B's become N's. */
-static bool nat(struct wire *w, struct wire_frame *f)
-{
-	uint8_t *ip = f->data + 14, *u = udp_of(f);
-
-	(void)w;
-	if (!u)
-		return true;
-	if (f->to == 1 && (t_get32(ip + 16) & 0xffffff00u) == CUB_IP4(10, 0, 1, 0)) {
-		unsigned s = t_get32(ip + 16) & 0xff, i = N.seen++;
-
-		N.order[i % 16] = s;
-		N.port[i % PORTS] = t_get16(u);
-		N.server[i % PORTS] = s;
-		if (s > 3 || N.plan[s] == SILENT)
-			return false;
-		t_put32(ip + 16, IP_B);
-	} else if (f->to == 0 && t_get32(ip + 12) == IP_B && t_get16(u) == 53) {
-		for (unsigned i = 0; i < PORTS; i++)
-			if (N.port[i] == t_get16(u + 2) && N.server[i])
-				t_put32(ip + 12, NS(N.server[i]));
-	} else {
-		return true;
-	}
-	t_put16(u + 6, 0);		/* no checksum: the addresses changed */
-	t_ip_refresh(f->data);
-	return true;
-}
-
-/* The server number of the query from A's port (0: unknown). */
-static unsigned server_of(uint16_t port)
-{
-	for (unsigned i = 0; i < PORTS; i++)
-		if (N.port[i] == port)
-			return N.server[i];
-	return 0;
-}
-
-/* Answers by the plan of the server asked; "slowN..." after N * 10 ms;
- * "keep..." with TTL 100, others 0; "fail..." SERVFAIL everywhere. */
-static void plan_reply(const uint8_t *q, size_t qlen, unsigned nth, struct msg *m)
-{
-	unsigned s = server_of(S.last_port), k;
-	const char *name = (const char *)q + 13;	/* the first label */
-
-	(void)nth;
-	if (sscanf(name, "slow%u", &k) == 1)
-		cub_sleep(k * 10 * MS);
-	if (!strncmp(name, "fail", 4) || N.plan[s] == SERVFAIL) {
-		reply_to(m, q, qlen, 2, 1, 0);
-	} else if (N.plan[s] == REFUSED) {
-		reply_to(m, q, qlen, 5, 1, 0);
-	} else if (N.plan[s] == NXDOMAIN) {
-		reply_to(m, q, qlen, 3, 1, 0);
-	} else {
-		reply_to(m, q, qlen, 0, 1, 1);
-		rr_a(m, !strncmp(name, "keep", 4) ? 100 : 0, CUB_IP4(192, 0, 2, s));
-	}
-}
-
-static void begin(enum plan p1, enum plan p2, enum plan p3)
-{
-	memset(&N, 0, sizeof(N));
-	N.plan[1] = p1;
-	N.plan[2] = p2;
-	N.plan[3] = p3;
-	start(plan_reply);
-	W.filter = nat;
-	assert_int_equal(cub_netif_configure(A, IP_A, 24, IP_B), 0);
-}
-
-static const cub_ip4_t ns3[] = { NS(1), NS(2), NS(3) };
-
-static int ask(unsigned n, const char *name, uint64_t timeout, struct cub_dns_result *r)
-{
-	return cub_dns_lookup_servers(A, ns3, n, 0, name, timeout, r);
-}
+#include "dns_nat.h"
 
 /* ------------------------------------------------------------- failover */
 
