@@ -173,7 +173,8 @@ struct cub_netif_stats {
 					 * number is outside the flight) */
 	uint64_t icmp_err_ignored;	/* matched, not acted on: an
 					 * unconnected UDP endpoint, another
-					 * UDP peer, a kind not used, a TCP
+					 * UDP peer or payload (the DNS
+					 * query's ID), a kind not used, a TCP
 					 * "fragmentation needed" not lower
 					 * or not believed (tcp_pmtu.c) */
 	uint64_t icmp_err_reported;	/* given to a connected UDP endpoint
