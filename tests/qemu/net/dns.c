@@ -13,7 +13,8 @@
  * bytes); one looked up twice through a cache, the second time without
  * a query (dns_host.py counts them); through server lists, a name past
  * an address nobody has and SERVFAIL from the host listed twice
- * (cub_dns_lookup_servers); last "web.cubrt.test", the host
+ * (cub_dns_lookup_servers); a lookup at a UDP port where nothing
+ * listens, ended at once by the ICMP port unreachable; last "web.cubrt.test", the host
  * itself, where it connects by TCP and reads the greeting. Prints one
  * line per check and "dns: N of N checks passed".
  */
@@ -84,9 +85,14 @@ static void cached(struct cub_netif *nif, uint16_t port)
 
 /* Server lists: a nobody on the user network (no ARP reply: its share
  * runs out or its resolution fails) before the host, which answers; the
- * host twice, failing (SERVFAIL), asked twice. */
-static void servers(struct cub_netif *nif, uint16_t port)
+ * host twice, failing (SERVFAIL), asked twice. And the host's UDP port
+ * web, where nothing listens (dns_host.py has TCP there): QEMU's user
+ * network passes the host's port unreachable on as ICMP, which ends the
+ * lookup at once. */
+static void servers(struct cub_netif *nif, uint16_t port, uint16_t web)
 {
+	uint64_t t0;
+
 	const cub_ip4_t nobody_first[] = { CUB_IP4(10, 0, 2, 99), HOST };
 	const cub_ip4_t twice[] = { HOST, HOST };
 	struct cub_dns_result r;
@@ -100,6 +106,14 @@ static void servers(struct cub_netif *nif, uint16_t port)
 	rc = cub_dns_lookup_servers(nif, twice, 2, port, "fail.cubrt.test", 5 * SEC, &r);
 	check("[host, host] fail.cubrt.test: both asked, EAGAIN",
 	      rc == -CUB_EAGAIN && r.queries >= 2 && r.server == HOST);
+	t0 = cub_time_now();
+	rc = cub_dns_lookup(nif, HOST, web, "x.cubrt.test", 4 * SEC, &r);
+	t0 = cub_time_now() - t0;
+	if (rc != -CUB_ECONNREFUSED || t0 >= 2 * SEC)
+		cub_printk("servers: nobody on UDP %u: %s after %llu ms\n", web, cub_strerror(rc),
+			   (unsigned long long)(t0 / CUB_NSEC_PER_MSEC));
+	check("nothing on the host's UDP port: ECONNREFUSED within 2 s of 4",
+	      rc == -CUB_ECONNREFUSED && t0 < 2 * SEC && r.queries == 1);
 }
 
 /* Looks up the host by name and reads what its TCP port web says. */
@@ -138,7 +152,7 @@ int cub_main(void)
 		return 1;
 	lookups(nif, port);
 	cached(nif, port);
-	servers(nif, port);
+	servers(nif, port, web);
 	visit(nif, port, web);
 	return check_summary("dns");
 }
