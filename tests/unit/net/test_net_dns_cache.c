@@ -142,8 +142,7 @@ static void *hit_main(void *arg)
 	assert_string_equal(r.canonical, "b.example");
 	assert_true(r.ttl_s == 100 || r.ttl_s == 99);
 	assert_int_equal(S.queries, 1);
-	/* Another port is another key: asked (nobody there: B's port
-	 * unreachable ends the lookup, not kept). */
+	/* Another port is another key: asked (B's port unreachable). */
 	assert_int_equal(cub_dns_cache_lookup(&C, A, SRV_IP, 5353, "b.example", 200 * MS, &r),
 			 -CUB_ECONNREFUSED);
 	st = stats();
