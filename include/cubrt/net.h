@@ -243,6 +243,12 @@ struct cub_netif_stats {
 	uint64_t tcp_orphan_resets;	/* orphans (handle closed) reset after
 					 * params.orphan_retries zero-window
 					 * probes with the window still shut */
+	uint64_t tcp_orphan_overflow;	/* closes reset at once (RST, data
+					 * dropped) because the connection
+					 * would have been one orphan more
+					 * than params.max_orphans */
+	uint64_t tcp_orphans;		/* orphans now: a level, not a
+					 * counter (docs/net.md, "Orphans") */
 };
 
 /*
@@ -279,6 +285,11 @@ struct cub_tcp_params {
 	uint64_t keep_idle;		/* CUB_TCP_KEEPIDLE */
 	uint64_t keep_intvl;		/* CUB_TCP_KEEPINTVL */
 	unsigned keep_cnt;		/* CUB_TCP_KEEPCNT */
+	unsigned max_orphans;		/* orphans at once (1..
+					 * CUB_TCP_ORPHANS_MAX; default
+					 * CUB_TCP_ORPHANS): a close that would
+					 * make one more resets its connection
+					 * instead (Linux's tcp_max_orphans) */
 };
 
 /*

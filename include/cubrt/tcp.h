@@ -112,6 +112,15 @@
 #define CUB_TCP_FIN_TIMEOUT (30ull * 1000 * 1000 * 1000)
 #define CUB_TCP_ORPHAN_RETRIES 8	/* Linux's tcp_orphan_retries when 0:
 					 * about 100 s at a 200 ms RTO */
+/* Orphans at once per interface (params.max_orphans). An orphan pins
+ * its block (about 1 KiB) and its two rings (64 KiB each by default)
+ * until it finishes: 64 of them hold about 8 MiB, a sixteenth of the
+ * 128 MiB QEMU machine of scripts/run, which still leaves room for a
+ * server closing a burst of connections whose peers read slowly.
+ * Linux scales tcp_max_orphans with memory; its sockets' buffers grow
+ * on demand, ours are allocated whole, hence the smaller number. */
+#define CUB_TCP_ORPHANS 64
+#define CUB_TCP_ORPHANS_MAX 65536	/* the largest max_orphans */
 #define CUB_TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000 * 1000 * 1000)
 #define CUB_TCP_KEEPIDLE (7200ull * 1000 * 1000 * 1000)	/* Linux's */
 #define CUB_TCP_KEEPINTVL (75ull * 1000 * 1000 * 1000)
@@ -132,7 +141,12 @@ struct cub_tcp;
 /*
  * Sets nif's TCP tunables (for new and existing connections); a zero
  * field keeps its value. NULL p restores the defaults. 0 or -CUB_EINVAL
- * (NULL nif, rto_min > rto_max). Contexts: task.
+ * (NULL nif, rto_min > rto_max, sndbuf or rcvbuf outside
+ * CUB_TCP_BUF_MIN..CUB_TCP_BUF_MAX, keep_cnt above 255, max_orphans
+ * above CUB_TCP_ORPHANS_MAX); nothing is changed then. A max_orphans
+ * below the orphans there are now resets none of them: the closes that
+ * follow reset their connections until the count is below it.
+ * Contexts: task.
  */
 int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p);
 

@@ -82,7 +82,7 @@ int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p)
 	} else if ((p->rto_min ? p->rto_min : q->rto_min) >
 		   (p->rto_max ? p->rto_max : q->rto_max) ||
 		   !buf_ok(p->sndbuf) || !buf_ok(p->rcvbuf) ||
-		   p->keep_cnt > 255) {
+		   p->keep_cnt > 255 || p->max_orphans > CUB_TCP_ORPHANS_MAX) {
 		cub_mutex_unlock(&nif->lock);
 		return -CUB_EINVAL;
 	} else {
@@ -103,6 +103,7 @@ int cub_tcp_set_params(struct cub_netif *nif, const struct cub_tcp_params *p)
 		TAKE(keep_idle);
 		TAKE(keep_intvl);
 		TAKE(keep_cnt);
+		TAKE(max_orphans);
 #undef TAKE
 	}
 	cub_mutex_unlock(&nif->lock);

@@ -133,6 +133,51 @@ static void close_listener(struct cub_tcp *l)
 	cubi_tcp_set_state(l, TCP_CLOSED);
 }
 
+/* Whether releasing c's handle (not reset) leaves it to the protocol
+ * with work left: a FIN to send or to be acknowledged, data behind it,
+ * the peer's FIN to wait for. TIME_WAIT is not work (it ends by itself,
+ * and Linux does not count it among orphans either); unread data, a
+ * handshake in progress and a listener are reset by release. */
+static bool would_orphan(const struct cub_tcp *c)
+{
+	if (c->r_len || c->parent)
+		return false;
+	switch (c->state) {
+	case TCP_ESTABLISHED: case TCP_CLOSE_WAIT: case TCP_FIN_WAIT_1:
+	case TCP_FIN_WAIT_2: case TCP_CLOSING: case TCP_LAST_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The orphan limit (Linux's tcp_max_orphans): true when c, about to be
+ * released, would be one orphan more than params.max_orphans allows;
+ * then it is reset instead (counted). Otherwise, if it becomes an
+ * orphan, it is counted in st.tcp_orphans until cubi_tcp_set_state
+ * takes it to CLOSED or TIME_WAIT, whatever the path (finished, timed
+ * out, reset by the peer or by the orphan_retries rule). */
+static bool orphan_overflow(struct cub_netif *nif, struct cub_tcp *c)
+{
+	if (!would_orphan(c))
+		return false;
+	if (nif->st.tcp_orphans >= nif->tcp_params.max_orphans) {
+		nif->st.tcp_orphan_overflow++;
+		return true;
+	}
+	return false;
+}
+
+/* After release's protocol step: c is an orphan if it kept work. */
+static void orphan_count(struct cub_netif *nif, struct cub_tcp *c)
+{
+	if (c->state != TCP_CLOSED && c->state != TCP_TIME_WAIT &&
+	    tcp_orphan(c) && !c->orphan) {
+		c->orphan = true;
+		nif->st.tcp_orphans++;
+	}
+}
+
 /* Releases the handle of c (nif->lock held, the caller counted in):
  * the protocol's end of the connection, then waits until the caller is
  * the last call inside, counts it out and frees c when nothing else
@@ -141,6 +186,8 @@ static void release(struct cub_netif *nif, struct cub_tcp *c, bool rst)
 {
 	c->magic = 0;
 	c->user = false;
+	if (!rst && orphan_overflow(nif, c))
+		rst = true;
 	if (c->state == TCP_LISTEN) {
 		close_listener(c);
 	} else if (rst || c->r_len || c->state == TCP_SYN_SENT ||
@@ -153,6 +200,7 @@ static void release(struct cub_netif *nif, struct cub_tcp *c, bool rst)
 					    nif->tcp_params.fin_timeout);
 		cubi_tcp_timer_kick(nif, c->close_at);
 	}
+	orphan_count(nif, c);
 	cubi_tcp_wake(c);
 	c->notify = NULL;
 	while (c->users > 1)

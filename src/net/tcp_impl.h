@@ -133,6 +133,9 @@ struct cub_tcp {
 	bool fin_ooo;			/* a FIN at fin_seq beyond a hole */
 	bool ts_offer;			/* our SYN offers timestamps */
 	bool ts_ok;			/* timestamps negotiated (RFC 7323) */
+	bool orphan;			/* counted in st.tcp_orphans: released
+					 * by close with work left, neither
+					 * CLOSED nor TIME_WAIT (tcp_close.c) */
 	uint8_t snd_wscale, rcv_wscale;	/* the peer's shift, ours */
 	uint8_t dupacks;		/* duplicate ACKs in a row */
 	uint8_t probe_shift;		/* persist backoff: rto << probe_shift */

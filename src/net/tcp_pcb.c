@@ -52,6 +52,7 @@ void cubi_tcp_params_default(struct cub_netif *nif)
 		.keep_idle = CUB_TCP_KEEPIDLE,
 		.keep_intvl = CUB_TCP_KEEPINTVL,
 		.keep_cnt = CUB_TCP_KEEPCNT,
+		.max_orphans = CUB_TCP_ORPHANS,
 	};
 	if (!cub_arch_random(&r))	/* no RNG: the clock and the MAC */
 		r = cub_time_now() ^ ((uint64_t)nif->mac[3] << 40 |
@@ -252,6 +253,10 @@ void cubi_tcp_set_state(struct cub_tcp *c, enum tcp_state s)
 		return;
 	if (s == TCP_ESTABLISHED)
 		c->nif->st.tcp_established++;
+	if (c->orphan && (s == TCP_CLOSED || s == TCP_TIME_WAIT)) {
+		c->orphan = false;	/* finished, reset or timed out */
+		c->nif->st.tcp_orphans--;
+	}
 	c->state = (uint8_t)s;
 	if (s == TCP_CLOSED) {
 		c->rtx_at = c->persist_at = c->close_at = 0;

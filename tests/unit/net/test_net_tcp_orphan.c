@@ -32,23 +32,11 @@
 #include "../slow.h"
 #include "tcp_test.h"
 
-#define PORT 8080
-#define TOTAL (3 * CUB_TCP_BUF_MIN)	/* B's ring, A's ring and more */
+#include "tcp_orphan.h"
 
-/* Starts the wire with small rings (B's window shuts after 4 KiB) and
- * RTOs from 20 ms (persist probes 20, 40, 80, 160, 320 ms apart, then
- * every 400 ms) on both ends, orphan_retries as given (0: keep). */
 static void start_orphan(unsigned orphan_retries)
 {
-	struct cub_tcp_params p = {
-		.rto_initial = 100 * MS, .rto_min = 20 * MS,
-		.rto_max = 400 * MS, .max_retries = 5, .syn_retries = 3,
-		.time_wait = 100 * MS, .fin_timeout = 500 * MS,
-		.sndbuf = CUB_TCP_BUF_MIN, .rcvbuf = CUB_TCP_BUF_MIN,
-		.orphan_retries = orphan_retries,
-	};
-
-	start_with(&p);
+	start_orphans(orphan_retries, 0);
 }
 
 /* Sets A's orphan_retries alone (0: keep). */
@@ -57,52 +45,6 @@ static void set_orphan(unsigned orphan_retries)
 	struct cub_tcp_params p = { .orphan_retries = orphan_retries };
 
 	assert_int_equal(cub_tcp_set_params(A, &p), 0);
-}
-
-static uint8_t out[TOTAL];
-
-/* A connected pair: *a on A (connect), *b on B (accept). */
-static void pair(struct cub_tcp **a, struct cub_tcp **b)
-{
-	struct cub_tcp *l;
-
-	assert_int_equal(cub_tcp_listen(B, PORT, 4, &l), 0);
-	assert_int_equal(cub_tcp_connect(A, IP_B, PORT, 1000 * MS, a), 0);
-	assert_int_equal(cub_tcp_accept(l, b, 1000 * MS), 0);
-	assert_int_equal(cub_tcp_close(l), 0);
-}
-
-/* A sends until its ring is full too; B reads nothing, so its window
- * shuts with A's data waiting. Returns the bytes A queued. */
-static size_t fill(struct cub_tcp *a)
-{
-	long n;
-
-	for (size_t i = 0; i < TOTAL; i++)
-		out[i] = (uint8_t)(i * 7 + 3);
-	n = cub_tcp_send(a, out, TOTAL, 300 * MS);
-	assert_true(n >= (long)CUB_TCP_BUF_MIN && n < (long)TOTAL);
-	return (size_t)n;
-}
-
-/* Waits (at most 10 s) until A sent at least n zero-window probes. */
-static void wait_probes(uint64_t n)
-{
-	uint64_t end = cub_time_now() + 10000 * MS;
-
-	while (if_stats(A).tcp_persist_probes < n && cub_time_now() < end)
-		cub_sleep(5 * MS);
-	assert_true(if_stats(A).tcp_persist_probes >= n);
-}
-
-/* Waits (at most 10 s) until A has no connection left. */
-static void wait_freed(void)
-{
-	uint64_t end = cub_time_now() + 10000 * MS;
-
-	while (live(A) && cub_time_now() < end)
-		cub_sleep(5 * MS);
-	assert_int_equal(live(A), 0);
 }
 
 /* Closes a behind the shut window and checks its orphan is reset after
@@ -123,8 +65,11 @@ static void orphan_reset(unsigned limit)
 	 * there (the exact count below shows it lasted `limit` probes). */
 	assert_int_equal(live(A), 1);
 	assert_int_equal(if_stats(A).tcp_orphan_resets, 0);
+	assert_int_equal(if_stats(A).tcp_orphans, 1);
 	wait_freed();
 	assert_int_equal(if_stats(A).tcp_orphan_resets, 1);
+	assert_int_equal(if_stats(A).tcp_orphans, 0);
+	assert_int_equal(if_stats(A).tcp_orphan_overflow, 0);
 	assert_int_equal(if_stats(A).tcp_persist_probes, limit);
 	assert_int_equal(if_stats(A).tcp_gave_up, 0);
 	assert_int_equal(if_stats(A).tcp_rst_tx, 1);
@@ -192,6 +137,7 @@ static void *open_main(void *arg)
 	assert_string_equal(cub_tcp_state_name(a), "FIN_WAIT_1");
 	wait_probes(limit + 5);
 	assert_int_equal(live(A), 1);
+	assert_int_equal(if_stats(A).tcp_orphans, 0);	/* a handle */
 	assert_int_equal(if_stats(A).tcp_orphan_resets, 0);
 	assert_int_equal(if_stats(A).tcp_gave_up, 0);
 	assert_int_equal(if_stats(A).tcp_rst_tx, 0);
@@ -235,6 +181,7 @@ static void *opens_main(void *arg)
 	wait_probes(1);
 	assert_int_equal(cub_tcp_close(a), 0);
 	assert_int_equal(live(A), 1);
+	assert_int_equal(if_stats(A).tcp_orphans, 1);
 	while ((r = cub_tcp_recv(b, in + got, TOTAL - got, 2000 * MS)) > 0)
 		got += (size_t)r;
 	assert_int_equal(r, 0);			/* the orphan's FIN */
@@ -247,6 +194,7 @@ static void *opens_main(void *arg)
 	assert_int_equal(if_stats(A).tcp_orphan_resets, 0);
 	assert_int_equal(if_stats(A).tcp_rst_tx, 0);
 	assert_int_equal(if_stats(B).tcp_rst_rx, 0);
+	assert_int_equal(if_stats(A).tcp_orphans, 0);	/* it finished */
 	return NULL;
 }
 
