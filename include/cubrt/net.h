@@ -31,8 +31,9 @@
  * and two rings when it is created (the rings freed when it is gone, the
  * block kept for the next connection: type-stable, see cub_tcp_close), a
  * fragmented IPv4 datagram a reassembly buffer when its first fragment
- * arrives (freed when it completes or is dropped; at most
- * CUB_IP4_REASM_SLOTS per interface).
+ * arrives (freed when it completes or is dropped; at most one per
+ * reassembly slot: CUB_IP4_REASM_SLOTS per interface unless
+ * cub_ip4_set_reasm_slots says otherwise).
  */
 #ifndef CUBRT_NET_H
 #define CUBRT_NET_H
@@ -61,8 +62,13 @@ typedef uint32_t cub_ip4_t;			/* host byte order */
 #define CUB_PING_PAYLOAD_MAX 65507
 
 /* IPv4 reassembly (ip4_frag.c): datagrams reassembled at once per
- * interface, and how long an incomplete one is kept (Linux's 30 s). */
+ * interface by default and at most (cub_ip4_set_reasm_slots), and how
+ * long an incomplete one is kept (Linux's 30 s). Each slot costs 48
+ * bytes in struct cub_netif and, while busy, a 68 KiB buffer: 64 busy
+ * slots hold about 4.3 MiB, near Linux's ipfrag_high_thresh (4 MiB)
+ * for all of a namespace's reassembly. */
 #define CUB_IP4_REASM_SLOTS 4
+#define CUB_IP4_REASM_SLOTS_MAX 64
 #define CUB_IP4_REASM_NS (30ull * 1000 * 1000 * 1000)
 
 /* The path MTU cache (pmtu_cache.c, cub_pmtu_get below): entries per
@@ -158,6 +164,12 @@ struct cub_netif_stats {
 	uint64_t ip_reasm_evicted;	/* incomplete datagrams dropped for a
 					 * new one, all slots being busy */
 	uint64_t ip_frag_tx;		/* fragments sent */
+	uint64_t ip_reasm_icmp_tx;	/* ICMP "fragment reassembly time
+					 * exceeded" sent about a timed-out
+					 * datagram whose offset-0 fragment
+					 * came (RFC 1122 3.3.2) */
+	uint64_t ip_reasm_icmp_limited;	/* ...not sent: over the rate limit
+					 * (the port unreachables' bucket) */
 
 	uint64_t icmp_rx;
 	uint64_t icmp_bad;		/* short or bad checksum */
@@ -350,6 +362,7 @@ struct cubi_ip4_reasm {
 					 * fragment came, else 0 */
 	uint32_t held;			/* payload bytes held */
 	uint32_t top;			/* the largest end held */
+	bool bcast;			/* to a broadcast address */
 	uint64_t born, expires;		/* cub_time_now() */
 };
 
@@ -392,10 +405,13 @@ struct cub_netif {
 					 * this address's owner (0: none) */
 	bool arp_probe_conflict;	/* ...and someone answered or probed
 					 * it too (arp.c) */
-	struct cubi_ip4_reasm reasm[CUB_IP4_REASM_SLOTS];	/* ip4_frag.c */
+	struct cubi_ip4_reasm reasm[CUB_IP4_REASM_SLOTS_MAX];	/* ip4_frag.c */
 	unsigned reasm_busy;		/* slots in use */
+	unsigned reasm_slots;		/* slots usable, the busy ones among
+					 * the first so many (0:
+					 * CUB_IP4_REASM_SLOTS) */
 	uint64_t reasm_ns;		/* their timeout (0: CUB_IP4_REASM_NS) */
-	uint64_t unreach_at;		/* port unreachable token bucket: */
+	uint64_t unreach_at;		/* ICMP errors' token bucket: */
 	unsigned unreach_tokens;	/* last refill, tokens (icmp_err.c) */
 	struct cubi_pmtu_entry pmtu[CUB_PMTU_CACHE_SIZE];	/* pmtu_cache.c */
 	uint64_t pmtu_ttl_ns;		/* their lifetime (0: CUB_PMTU_TTL_NS) */
@@ -494,13 +510,21 @@ int cub_arp_lookup(struct cub_netif *nif, cub_ip4_t ip, uint8_t mac[6]);
 
 /*
  * Received fragments are reassembled (RFC 791, RFC 815) in
- * CUB_IP4_REASM_SLOTS slots per interface, each with a 65535-byte buffer
- * taken from the heap when a datagram's first fragment arrives and given
- * back when it completes or is dropped. An incomplete datagram is dropped
- * once its timeout (from its first fragment) has passed, noticed when the
- * next IPv4 frame arrives or by cub_ip4_reasm_busy; when every slot is
- * busy a new datagram evicts the oldest. Overlapping fragments drop the
- * whole datagram (exact duplicates are dropped alone). docs/net.md.
+ * CUB_IP4_REASM_SLOTS slots per interface (cub_ip4_set_reasm_slots),
+ * each with a 65535-byte buffer taken from the heap when a datagram's
+ * first fragment arrives and given back when it completes or is
+ * dropped. An incomplete datagram is dropped once its timeout (from its
+ * first fragment) has passed, noticed when the next IPv4 frame arrives
+ * or by cub_ip4_reasm_busy; if its offset-0 fragment came, an ICMP
+ * "fragment reassembly time exceeded" (type 11 code 1) quoting that
+ * fragment's IPv4 header and first 8 bytes goes back to the sender's
+ * Ethernet address (RFC 792, RFC 1122 3.3.2), unless it was sent to a
+ * broadcast or multicast address, from no address, or is an ICMP error
+ * itself, and only within the token bucket that limits port
+ * unreachables (about 100 a second, bursts of 10). When every slot is
+ * busy a new datagram evicts the oldest (no ICMP). Overlapping
+ * fragments drop the whole datagram (exact duplicates are dropped
+ * alone). docs/net.md.
  */
 
 /*
@@ -510,6 +534,17 @@ int cub_arp_lookup(struct cub_netif *nif, cub_ip4_t ip, uint8_t mac[6]);
  * -CUB_EINVAL (NULL nif). Contexts: task. Locks: takes nif->lock.
  */
 int cub_ip4_set_reasm_timeout(struct cub_netif *nif, uint64_t timeout_ns);
+
+/*
+ * Sets how many datagrams nif reassembles at once (1..
+ * CUB_IP4_REASM_SLOTS_MAX; a new interface has CUB_IP4_REASM_SLOTS).
+ * Raising it lets more datagrams in from now on; lowering it drops at
+ * once the incomplete datagrams held beyond the new count (counted in
+ * ip_reasm_evicted, their buffers freed; no ICMP). Returns 0 or
+ * -CUB_EINVAL (NULL nif, slots 0 or above the maximum; nothing
+ * changed). Contexts: task. Locks: takes nif->lock.
+ */
+int cub_ip4_set_reasm_slots(struct cub_netif *nif, unsigned slots);
 
 /*
  * The path MTU cache (pmtu_cache.c, RFC 1191 6.3): what "fragmentation
@@ -541,8 +576,9 @@ int cub_pmtu_set_ttl(struct cub_netif *nif, uint64_t ttl_ns);
 int cub_pmtu_get(struct cub_netif *nif, cub_ip4_t dst, uint16_t *mtu);
 
 /*
- * Drops the incomplete datagrams whose timeout has passed and returns
- * how many slots are still busy (0..CUB_IP4_REASM_SLOTS), or -CUB_EINVAL
+ * Drops the incomplete datagrams whose timeout has passed (each with its
+ * ICMP time exceeded, as above) and returns
+ * how many slots are still busy (0 up to the slot count), or -CUB_EINVAL
  * (NULL nif). Contexts: task. Locks: takes nif->lock.
  */
 int cub_ip4_reasm_busy(struct cub_netif *nif);

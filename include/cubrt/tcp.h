@@ -113,8 +113,8 @@
 #define CUB_TCP_ORPHAN_RETRIES 8	/* Linux's tcp_orphan_retries when 0:
 					 * about 100 s at a 200 ms RTO */
 /* Orphans at once per interface (params.max_orphans). An orphan pins
- * its block (about 1 KiB) and its two rings (64 KiB each by default)
- * until it finishes: 64 of them hold about 8 MiB, a sixteenth of the
+ * its block (about 600 bytes) and its two rings (64 KiB each by
+ * default) until it finishes: 64 of them hold about 8 MiB, a sixteenth of the
  * 128 MiB QEMU machine of scripts/run, which still leaves room for a
  * server closing a burst of connections whose peers read slowly.
  * Linux scales tcp_max_orphans with memory; its sockets' buffers grow

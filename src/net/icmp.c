@@ -1,7 +1,8 @@
 /*
  * icmp.c - ICMP (RFC 792): answers echo requests, runs the echo client
- * (cub_net_ping) and reports closed UDP ports (port unreachable, rate
- * limited by icmp_err.c's token bucket); ICMP errors received go to
+ * (cub_net_ping), reports closed UDP ports (port unreachable) and
+ * reassembly timeouts (time exceeded, for ip4_frag.c), both rate
+ * limited by icmp_err.c's token bucket; ICMP errors received go to
  * icmp_err.c.
  *
  * Invariants (under nif->lock): nif->pings lists the pings waiting for a
@@ -118,23 +119,59 @@ void cubi_icmp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 	}
 }
 
-/* Contexts: task, nif->lock held. */
-void cubi_icmp_port_unreach(struct cub_netif *nif,
-			    const struct cubi_ip4_pkt *p)
+/* Sends the ICMP error type/code about p back to its sender: p's IPv4
+ * header and up to 8 bytes after it quoted (RFC 792). The caller has
+ * applied the rules and the rate limit. */
+static void error_send(struct cub_netif *nif, const struct cubi_ip4_pkt *p,
+		       uint8_t type, uint8_t code)
 {
 	uint8_t f[CUB_ETH_FRAME_MAX], h[ICMP_HLEN + 60 + 8];
 	size_t quote = p->ihl + CUB_MIN(p->l4len, (size_t)8);
 	struct cubi_ip4_msg m = { h, ICMP_HLEN + quote, cubi_ip4_copy_linear,
 				  NULL, 0 };
 
-	if (!cubi_icmp_unreach_ok(nif))
-		return;
-	h[0] = ICMP_UNREACH;
-	h[1] = ICMP_UNREACH_PORT;
+	h[0] = type;
+	h[1] = code;
 	put32(h + 4, 0);
 	cub_memcpy(h + ICMP_HLEN, p->ip, quote);	/* header + 8 bytes */
-	nif->st.icmp_unreach_tx++;
 	icmp_send_back(nif, p, f, h, &m);
+}
+
+/* Contexts: task, nif->lock held. */
+void cubi_icmp_port_unreach(struct cub_netif *nif,
+			    const struct cubi_ip4_pkt *p)
+{
+	if (!cubi_icmp_err_token(nif)) {
+		nif->st.icmp_unreach_limited++;
+		return;
+	}
+	nif->st.icmp_unreach_tx++;
+	error_send(nif, p, ICMP_UNREACH, ICMP_UNREACH_PORT);
+}
+
+/* Whether the ICMP message starting with type is an error (RFC 792:
+ * unreachable, source quench, redirect, time exceeded, parameter
+ * problem), about which no error may be sent (RFC 1122 3.2.2). */
+static bool icmp_is_error(uint8_t type)
+{
+	return type == 3 || type == 4 || type == 5 || type == 11 ||
+	       type == 12;
+}
+
+/* Contexts: task, nif->lock held. */
+void cubi_icmp_reasm_timeout(struct cub_netif *nif,
+			     const struct cubi_ip4_pkt *p)
+{
+	if (p->bcast || ip4_is_multicast(p->dst) || !p->src || !nif->addr ||
+	    (p->frame[ETH_OFF_SRC] & 1) ||
+	    (p->ip[9] == IP4_PROTO_ICMP && icmp_is_error(p->l4[0])))
+		return;
+	if (!cubi_icmp_err_token(nif)) {
+		nif->st.ip_reasm_icmp_limited++;
+		return;
+	}
+	nif->st.ip_reasm_icmp_tx++;
+	error_send(nif, p, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME);
 }
 
 /* cubi_ip4_copy_fn of an echo request's payload (arg: the ping). */

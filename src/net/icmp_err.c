@@ -2,7 +2,7 @@
  * icmp_err.c - ICMP errors (RFC 792; RFC 1122 3.2.2.1, 4.1.3.3,
  * 4.2.3.9): destination unreachable and time exceeded about a datagram
  * we sent, matched to the UDP endpoint or TCP connection it came from;
- * and the rate limit of the port unreachables we send.
+ * and the rate limit of the errors we send.
  *
  * An error carries the offending datagram's IPv4 header and at least 8
  * bytes after it (the ports, TCP's sequence number). It is believed
@@ -27,9 +27,12 @@
  * -CUB_EHOSTUNREACH (soft).
  *
  * Rate limit: a token bucket per interface, ICMP_TB_BURST tokens, one
- * more every ICMP_TB_NS (100 per second); a port unreachable takes one
- * or is not sent (icmp_unreach_limited). Errors are never sent about
- * broadcasts (udp.c) nor about ICMP errors (only UDP sends them).
+ * more every ICMP_TB_NS (100 per second); each error we send takes one
+ * or is not sent: a port unreachable (icmp_unreach_limited) and a
+ * reassembly time exceeded (ip_reasm_icmp_limited; icmp.c) share it.
+ * Errors are never sent about broadcasts (udp.c, icmp.c) nor about
+ * ICMP errors (UDP sends port unreachables; icmp.c checks the type of
+ * a timed-out ICMP datagram).
  *
  * Locking: all under nif->lock (cubi_icmp_input's caller holds it).
  */
@@ -124,7 +127,7 @@ void cubi_icmp_error_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p)
 }
 
 /* Contexts: task, nif->lock held. */
-bool cubi_icmp_unreach_ok(struct cub_netif *nif)
+bool cubi_icmp_err_token(struct cub_netif *nif)
 {
 	uint64_t now = cub_time_now(), n;
 
@@ -139,10 +142,8 @@ bool cubi_icmp_unreach_ok(struct cub_netif *nif)
 		nif->unreach_at = n >= ICMP_TB_BURST ? now :
 				  nif->unreach_at + n * ICMP_TB_NS;
 	}
-	if (!nif->unreach_tokens) {
-		nif->st.icmp_unreach_limited++;
+	if (!nif->unreach_tokens)
 		return false;
-	}
 	nif->unreach_tokens--;
 	return true;
 }

@@ -3,12 +3,14 @@
  * RFC 791 3.2 and RFC 815.
  *
  * Reassembly: a fragment is held in the slot of its datagram, keyed by
- * (source, destination, protocol, identification), one of
- * CUB_IP4_REASM_SLOTS in struct cub_netif. A slot's buffer (RA_SIZE
+ * (source, destination, protocol, identification), one of the first
+ * nslots() of struct cub_netif's CUB_IP4_REASM_SLOTS_MAX (the
+ * interface's reasm_slots, CUB_IP4_REASM_SLOTS by default, set at run
+ * time by cub_ip4_set_reasm_slots). A slot's buffer (RA_SIZE
  * bytes, about 68 KiB) is allocated when the first fragment of a datagram
  * arrives and freed when the datagram completes, times out, is evicted
  * or dropped: an interface that never sees a fragment costs nothing, and
- * at most CUB_IP4_REASM_SLOTS buffers exist per interface (one
+ * at most nslots() buffers exist per interface (one
  * allocation per fragmented datagram that finds a free slot, none per
  * fragment; an evicted datagram's buffer passes to the new one). It holds room
  * for the Ethernet and IPv4 headers of the offset-0 fragment (copied
@@ -17,7 +19,8 @@
  * 8-byte blocks: held, a fragment starts, a fragment ends.
  *
  * Invariants (nif->lock held):
- *  - slot s is free iff s->buf == NULL; reasm_busy counts the busy ones;
+ *  - slot s is free iff s->buf == NULL; reasm_busy counts the busy ones,
+ *    all among the first nslots() (lowering the count frees the rest);
  *  - the held fragments of a busy slot do not overlap; held is the sum
  *    of their lengths, top the largest end; end, once nonzero, is the
  *    final fragment's end and top <= end; the datagram is complete iff
@@ -30,7 +33,11 @@
  * 5722's rule, which Linux applies to IPv4). All slots busy: the oldest
  * datagram is evicted for the new one. Timeouts are noticed lazily: by
  * cubi_ip4_reasm_expire on every IPv4 frame while a slot is busy, and by
- * cub_ip4_reasm_busy. No ICMP time exceeded is sent.
+ * cub_ip4_reasm_busy. A timed-out datagram whose offset-0 fragment came
+ * (ihl != 0: its Ethernet and IPv4 headers and at least 8 payload bytes
+ * are in the buffer) is reported to its sender with an ICMP time
+ * exceeded (icmp.c, cubi_icmp_reasm_timeout, which applies the rules
+ * and the rate limit); an evicted or conflicting one is not.
  *
  * Fragmentation: cubi_ip4_send builds each fragment in the caller's one
  * frame buffer, copying its part of the message; nothing is allocated.
@@ -63,6 +70,12 @@ static void set_bit(uint8_t *map, size_t i)
 	map[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
+/* The slots new datagrams may take: reasm[0..nslots). */
+static unsigned nslots(const struct cub_netif *nif)
+{
+	return nif->reasm_slots ? nif->reasm_slots : CUB_IP4_REASM_SLOTS;
+}
+
 static void slot_free(struct cub_netif *nif, struct cubi_ip4_reasm *s)
 {
 	cub_free(s->buf);
@@ -70,16 +83,35 @@ static void slot_free(struct cub_netif *nif, struct cubi_ip4_reasm *s)
 	nif->reasm_busy--;
 }
 
+/* Tells the sender of s's timed-out datagram, when its offset-0
+ * fragment came: its headers lie in front of the payload, which holds
+ * at least that fragment's 8 bytes (a non-final fragment is a nonzero
+ * multiple of 8). */
+static void report_timeout(struct cub_netif *nif,
+			   const struct cubi_ip4_reasm *s)
+{
+	const uint8_t *ip = s->buf + RA_PAYLOAD - s->ihl;
+	struct cubi_ip4_pkt p = {
+		.frame = ip - CUB_ETH_HLEN, .ip = ip, .ihl = s->ihl,
+		.l4 = s->buf + RA_PAYLOAD, .l4len = 8,
+		.src = s->src, .dst = s->dst, .bcast = s->bcast,
+	};
+
+	if (s->ihl)
+		cubi_icmp_reasm_timeout(nif, &p);
+}
+
 /* Contexts: task, nif->lock held. */
 void cubi_ip4_reasm_expire(struct cub_netif *nif)
 {
 	uint64_t now = cub_time_now();
 
-	for (unsigned i = 0; i < CUB_IP4_REASM_SLOTS; i++) {
+	for (unsigned i = 0; i < nslots(nif); i++) {
 		struct cubi_ip4_reasm *s = &nif->reasm[i];
 
 		if (s->buf && now >= s->expires) {
 			nif->st.ip_reasm_timeouts++;
+			report_timeout(nif, s);
 			slot_free(nif, s);
 		}
 	}
@@ -89,7 +121,7 @@ void cubi_ip4_reasm_expire(struct cub_netif *nif)
 static struct cubi_ip4_reasm *slot_find(struct cub_netif *nif,
 					const struct cubi_ip4_pkt *p)
 {
-	for (unsigned i = 0; i < CUB_IP4_REASM_SLOTS; i++) {
+	for (unsigned i = 0; i < nslots(nif); i++) {
 		struct cubi_ip4_reasm *s = &nif->reasm[i];
 
 		if (s->buf && s->src == p->src && s->dst == p->dst &&
@@ -110,7 +142,7 @@ static struct cubi_ip4_reasm *slot_new(struct cub_netif *nif,
 	uint64_t now = cub_time_now();
 	uint8_t *buf;
 
-	for (unsigned i = 0; i < CUB_IP4_REASM_SLOTS; i++) {
+	for (unsigned i = 0; i < nslots(nif); i++) {
 		struct cubi_ip4_reasm *t = &nif->reasm[i];
 
 		if (!t->buf) {
@@ -136,6 +168,7 @@ static struct cubi_ip4_reasm *slot_new(struct cub_netif *nif,
 	s->dst = p->dst;
 	s->proto = p->ip[9];
 	s->id = get16(p->ip + 4);
+	s->bcast = p->bcast;
 	s->born = now;
 	s->expires = cubi_deadline(now, nif->reasm_ns ? nif->reasm_ns :
 					CUB_IP4_REASM_NS);
@@ -277,13 +310,34 @@ int cub_ip4_set_reasm_timeout(struct cub_netif *nif, uint64_t timeout_ns)
 		return -CUB_EINVAL;
 	cub_mutex_lock(&nif->lock);
 	nif->reasm_ns = timeout_ns;
-	for (unsigned i = 0; i < CUB_IP4_REASM_SLOTS; i++) {
+	for (unsigned i = 0; i < nslots(nif); i++) {
 		struct cubi_ip4_reasm *s = &nif->reasm[i];
 
 		if (s->buf)
 			s->expires = cubi_deadline(s->born, timeout_ns ?
 						   timeout_ns : CUB_IP4_REASM_NS);
 	}
+	cub_mutex_unlock(&nif->lock);
+	return 0;
+}
+
+/* Contexts: task. Locks: takes nif->lock. Fewer slots: the datagrams
+ * held beyond them are dropped, so that the busy slots stay among the
+ * first nslots() and no buffer outlives its slot's use. */
+int cub_ip4_set_reasm_slots(struct cub_netif *nif, unsigned slots)
+{
+	if (!nif || slots == 0 || slots > CUB_IP4_REASM_SLOTS_MAX)
+		return -CUB_EINVAL;
+	cub_mutex_lock(&nif->lock);
+	for (unsigned i = slots; i < nslots(nif); i++) {
+		struct cubi_ip4_reasm *s = &nif->reasm[i];
+
+		if (s->buf) {
+			nif->st.ip_reasm_evicted++;
+			slot_free(nif, s);
+		}
+	}
+	nif->reasm_slots = slots;
 	cub_mutex_unlock(&nif->lock);
 	return 0;
 }

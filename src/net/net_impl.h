@@ -33,6 +33,7 @@
 #define ICMP_UNREACH 3
 #define ICMP_UNREACH_PORT 3
 #define ICMP_TIME_EXCEEDED 11
+#define ICMP_EXC_FRAGTIME 1		/* its code: reassembly timed out */
 #define ICMP_ECHO_REQUEST 8
 
 /* Where a transport payload starts in a frame we build (no IP options). */
@@ -230,13 +231,23 @@ void cubi_icmp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
 void cubi_icmp_port_unreach(struct cub_netif *nif,
 			    const struct cubi_ip4_pkt *p);
 
+/* Sends "fragment reassembly time exceeded" (11/1) about p, the
+ * offset-0 fragment of a datagram that timed out (its headers and 8
+ * payload bytes), back to p's Ethernet source, within the rate limit
+ * (ip_reasm_icmp_tx / ip_reasm_icmp_limited); never about a datagram
+ * to a broadcast or multicast address, from address 0 or a group MAC,
+ * nor about an ICMP error (RFC 1122 3.2.2). */
+void cubi_icmp_reasm_timeout(struct cub_netif *nif,
+			     const struct cubi_ip4_pkt *p);
+
 /* icmp_err.c */
 /* An ICMP destination unreachable or time exceeded p (checksum checked):
  * validated, matched and counted (icmp_err_*). */
 void cubi_icmp_error_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
-/* Takes a token of the port unreachable rate limit: false (counted in
- * icmp_unreach_limited) when there is none. */
-bool cubi_icmp_unreach_ok(struct cub_netif *nif);
+/* Takes a token of the rate limit of the ICMP errors we send (port
+ * unreachable, reassembly time exceeded): false when there is none (the
+ * caller counts it). */
+bool cubi_icmp_err_token(struct cub_netif *nif);
 
 /* udp.c */
 void cubi_udp_input(struct cub_netif *nif, const struct cubi_ip4_pkt *p);
