@@ -272,7 +272,12 @@ int cub_tcp_shutdown_recv(struct cub_tcp *c);
  * Releases the handle. A connection with unread received data is reset
  * (RST, as Linux); otherwise the stack sends FIN after the queued data
  * and finishes the close itself (FIN_WAIT, TIME_WAIT), then frees it;
- * data arriving after close draws a RST. A listener resets the
+ * data arriving after close draws a RST. Such a connection with work
+ * left (any state but TIME_WAIT or CLOSED) is an orphan until it
+ * reaches one of them (st.tcp_orphans); when nif already has
+ * params.max_orphans orphans it is reset at once instead (RST, the
+ * queued data dropped, tcp_orphan_overflow), as Linux's "too many
+ * orphaned sockets". A listener resets the
  * connections not yet accepted. Calls blocked on c in other coroutines
  * (accept, send, recv) wake and return -CUB_EBADF, never wait on; close
  * returns once they have all left, and the block is freed exactly once,

@@ -20,6 +20,12 @@
  * Exactly one of them finds all four gone, since each drops its own
  * hold and then asks maybe_free with the lock held throughout.
  *
+ * A connection whose handle was released while the protocol still holds
+ * it with work left is an orphan, counted in st.tcp_orphans (its
+ * `orphan` flag) from release until cubi_tcp_set_state takes it to
+ * CLOSED or TIME_WAIT; release resets a connection instead when the
+ * count is already params.max_orphans (orphan_overflow).
+ *
  * Closing under a blocked call: close clears magic and user first, so
  * every call that waits on c->cond (accept, recv, send) sees the handle
  * gone when it wakes and returns -CUB_EBADF (send: the bytes it had

@@ -13,7 +13,8 @@
  *                SACK blocks that describe it
  *   tcp_sack.c   the sender's SACK scoreboard and loss recovery with it
  *   tcp_api.c    the public calls that open and move data
- *   tcp_close.c  who holds a block; shutdown, close, abort
+ *   tcp_close.c  who holds a block; shutdown, close, abort; the
+ *                number of orphans (params.max_orphans)
  *   tcp_query.c  the public calls that look: poll, notify, info, ...
  *   tcp_keep.c   noticing a dead peer: keep-alive probes, ICMP errors
  *   tcp_pmtu.c   path MTU discovery: ICMP "fragmentation needed" lowers
