@@ -6,7 +6,9 @@
  * tcp_orphan_overflow); tcp_orphans, the current count, goes down by
  * every way an orphan leaves (it finishes, the peer resets it, the
  * orphan_retries rule resets it, FIN_WAIT_2 times out), after which a
- * close is allowed again; bad params are rejected and change nothing.
+ * close is allowed again; a limit lowered below the count resets none;
+ * closes with nothing left to do are no orphans; bad params are
+ * rejected and change nothing.
  *
  * The peers are B's ends of real connections whose handles stay open
  * and do not read until the test says (tcp_orphan.h): each A end has
@@ -133,6 +135,13 @@ static void *overflow_main(void *arg)
 	wire_settle(&W);
 	assert_int_equal(nrst, 1);
 	assert_int_equal(rst_port[0], ap[2]);
+	/* A limit lowered below the count resets none of the orphans. */
+	assert_int_equal(set_max(1), 0);
+	wire_settle(&W);
+	assert_int_equal(if_stats(A).tcp_orphans, 2);
+	assert_int_equal(if_stats(A).tcp_rst_tx, 1);
+	assert_int_equal(live(A), 2);
+	assert_int_equal(set_max(2), 0);
 	/* B has the 4 KiB its window took, nothing after: the RST. */
 	assert_int_equal(drain(b[2], &got), -CUB_ECONNRESET);
 	assert_int_equal(got, CUB_TCP_BUF_MIN);
