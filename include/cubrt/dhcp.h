@@ -23,6 +23,14 @@
 #define CUB_DHCP_DECLINE_WAIT_MAX_NS (3600ull * 1000 * 1000 * 1000)
 #define CUB_DHCP_DECLINES 3		/* conflicts before giving up */
 #define CUB_DHCP_DECLINES_MAX 16
+/* After a lease's address is configured (RFC 5227 2.3, 2.4: ANNOUNCE_NUM,
+ * ANNOUNCE_INTERVAL, DEFEND_INTERVAL), and the bounds of each. */
+#define CUB_DHCP_ANNOUNCE_NUM 2
+#define CUB_DHCP_ANNOUNCE_MAX 16
+#define CUB_DHCP_ANNOUNCE_INTERVAL_NS (2ull * 1000 * 1000 * 1000)
+#define CUB_DHCP_ANNOUNCE_INTERVAL_MAX_NS (60ull * 1000 * 1000 * 1000)
+#define CUB_DHCP_DEFEND_INTERVAL_NS (10ull * 1000 * 1000 * 1000)
+#define CUB_DHCP_DEFEND_INTERVAL_MAX_NS (3600ull * 1000 * 1000 * 1000)
 #define CUB_DHCP_DNS_MAX 3		/* DNS servers kept from option 6 (as
 					 * CUB_DNS_SERVERS_MAX, resolv.conf's
 					 * MAXNS) */
@@ -60,7 +68,10 @@ struct cub_dhcp_lease {
  * They apply from the next cub_net_dhcp or keeper lease on. 0 or
  * -CUB_EINVAL (NULL nif; probe_ns over CUB_DHCP_PROBE_MAX_NS,
  * decline_wait_ns over CUB_DHCP_DECLINE_WAIT_MAX_NS, max_declines not in
- * 1..CUB_DHCP_DECLINES_MAX). Contexts: task.
+ * 1..CUB_DHCP_DECLINES_MAX, announce_num over CUB_DHCP_ANNOUNCE_MAX,
+ * announce_interval_ns over CUB_DHCP_ANNOUNCE_INTERVAL_MAX_NS,
+ * defend_interval_ns over CUB_DHCP_DEFEND_INTERVAL_MAX_NS; nothing set).
+ * Contexts: task.
  */
 int cub_dhcp_set_params(struct cub_netif *nif, const struct cub_dhcp_params *p);
 
@@ -81,6 +92,22 @@ int cub_dhcp_get_params(struct cub_netif *nif, struct cub_dhcp_params *p);
  * and the server) goes out, and after decline_wait_ns a new DISCOVER
  * with a new transaction ID; after max_declines conflicts, or when the
  * wait would pass timeout_ns, the call gives up with -CUB_EADDRNOTAVAIL.
+ *
+ * Once nif is configured the address is announced and defended (RFC
+ * 5227 2.3, 2.4 (b)): the first ARP announcement (a broadcast request,
+ * sender and target the address, target hardware 0) goes out before
+ * the call returns, announce_num - 1 more announce_interval_ns apart
+ * from the stack's "arp announce" coroutine (the call does not wait for
+ * them). From then until nif's address changes, an ARP packet from
+ * another MAC whose sender is the address is a conflict
+ * (arp_conflicts_defended): answered with one announcement, the address
+ * kept; a second within defend_interval_ns of a defended one loses it
+ * (arp_conflicts_lost): nif is unconfigured (address 0, as at a lease's
+ * end). Without a keeper a program learns of that from cub_netif_config
+ * (address 0) or the counter; a keeper leases anew at once (below).
+ * Another host's probe for the address (sender 0.0.0.0) is answered
+ * (arp.c), not a conflict.
+ *
  * Returns 0 and *lease; -CUB_ETIMEDOUT (no usable answer in time: nif
  * is left as it was); -CUB_EADDRNOTAVAIL (only addresses in use were
  * offered: nif left as it was); -CUB_EADDRINUSE (port 68 is bound on
@@ -111,12 +138,16 @@ int cub_dhcp_release(struct cub_netif *nif, const struct cub_dhcp_lease *lease);
 struct cub_dhcp_keeper_stats {
 	unsigned renewed;		/* ACKs to a REQUEST sent to the server */
 	unsigned rebound;		/* ACKs to a broadcast REQUEST (after T2) */
-	unsigned lost;			/* leases ended: a NAK, or expiry */
+	unsigned lost;			/* leases ended: a NAK, expiry, or an
+					 * ARP conflict lost */
 	unsigned leased;		/* new leases after a loss */
 	unsigned ignored;		/* replies ignored: malformed, not ours */
 	unsigned probes;		/* ARP probes of ACKed addresses */
 	unsigned conflicts;		/* ...that found the address in use */
 	unsigned declines;		/* DECLINEs sent for them */
+	unsigned conflicts_lost;	/* leases lost (also in lost) to an ARP
+					 * conflict after configuration (RFC
+					 * 5227 2.4, see cub_net_dhcp) */
 };
 
 /*
@@ -130,12 +161,17 @@ struct cub_dhcp_keeper_stats {
  *   - on a NAK or at the lease's end unconfigures the interface (address
  *     0: nothing IPv4 is sent or taken) and leases anew from DISCOVER,
  *     probing and declining as cub_net_dhcp does, retrying until it
- *     succeeds or the keeper stops.
+ *     succeeds or the keeper stops;
+ *   - when its address is lost to an ARP conflict (see cub_net_dhcp: the
+ *     interface already unconfigured) does the same at once, whatever
+ *     state it was in (counted in lost and conflicts_lost).
+ * Each new lease is announced and defended as cub_net_dhcp's is.
  * An ACK that changes the prefix, gateway or DNS reconfigures the
  * interface (flushing its ARP cache); one that keeps them does not touch
  * it. changed (may be NULL) is called from the keeper's coroutine after
- * each change of the interface: the address lost (addr 0) or a new
- * lease; it may not block for long. Infinite leases need no keeper.
+ * each change of the interface: the address lost (addr 0: a NAK, the
+ * lease's end or an ARP conflict lost) or a new lease; it may not block
+ * for long. Infinite leases need no keeper.
  * Locks: lock protects lease and stats (take it with cub_dhcp_keeper_status).
  */
 struct cub_dhcp_keeper {

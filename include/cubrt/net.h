@@ -93,6 +93,7 @@ typedef uint32_t cub_ip4_t;			/* host byte order */
 #define CUB_ARP_RESOLVE_NS (3ull * 1000 * 1000 * 1000)	/* sendto's wait */
 
 struct cub_netif;
+struct cub_udp;
 
 struct cub_netif_ops {
 	/* Transmits one Ethernet frame (14..1514 bytes, copied before
@@ -140,6 +141,14 @@ struct cub_netif_stats {
 	uint64_t arp_updates;		/* cache entries filled or refreshed */
 	uint64_t arp_requests_tx;	/* requests we sent */
 	uint64_t arp_failures;		/* resolutions given up (no answer) */
+	/* RFC 5227 after a DHCP lease configured the address (arp_defend.c):
+	 * announcements (the lease's and each defence), conflicts (ARP from
+	 * another MAC with our address as sender) defended with one, and
+	 * conflicts that cost the address (a second within
+	 * defend_interval_ns of a defended one: unconfigured). */
+	uint64_t arp_announces_tx;
+	uint64_t arp_conflicts_defended;
+	uint64_t arp_conflicts_lost;
 
 	uint64_t ip_rx;			/* IPv4 frames */
 	uint64_t ip_bad_header;		/* version, IHL, lengths, TTL 0, source */
@@ -319,6 +328,15 @@ struct cub_dhcp_params {
 	unsigned max_declines;		/* conflicts (1..CUB_DHCP_DECLINES_MAX)
 					 * after which a run gives up:
 					 * -CUB_EADDRNOTAVAIL */
+	/* Once a lease's address is configured (RFC 5227 2.3, 2.4): */
+	unsigned announce_num;		/* ARP announcements of it (0 ..
+					 * CUB_DHCP_ANNOUNCE_MAX; 0: none) */
+	uint64_t announce_interval_ns;	/* between them (0 ..
+					 * CUB_DHCP_ANNOUNCE_INTERVAL_MAX_NS) */
+	uint64_t defend_interval_ns;	/* a conflict this soon after a
+					 * defended one loses the address
+					 * (0 .. CUB_DHCP_DEFEND_INTERVAL_MAX_NS;
+					 * 0: every conflict is defended) */
 };
 
 /*
@@ -405,6 +423,20 @@ struct cub_netif {
 					 * this address's owner (0: none) */
 	bool arp_probe_conflict;	/* ...and someone answered or probed
 					 * it too (arp.c) */
+	/* RFC 5227 2.3 and 2.4 for an address leased by DHCP (arp_defend.c):
+	 * defend_ip is 0 or addr (a configure to another address clears
+	 * it and ends the announcements). */
+	cub_ip4_t arp_defend_ip;	/* announced and defended (0: none) */
+	uint64_t arp_defend_ns;		/* its defend_interval_ns */
+	bool arp_conflict_seen;		/* a conflict was defended, at */
+	uint64_t arp_conflict_at;	/* ...this time (cub_time_now) */
+	unsigned arp_announce_left;	/* announcements still to send */
+	uint64_t arp_announce_at;	/* when the next one is due */
+	uint64_t arp_announce_gap;	/* announce_interval_ns */
+	bool arp_timer_on;		/* the "arp announce" coroutine runs */
+	struct cub_cond arp_timer_cond;	/* wakes it */
+	struct cub_udp *dhcp_keeper_u;	/* a keeper's port 68 (dhcp_keep.c):
+					 * told of a lost address */
 	struct cubi_ip4_reasm reasm[CUB_IP4_REASM_SLOTS_MAX];	/* ip4_frag.c */
 	unsigned reasm_busy;		/* slots in use */
 	unsigned reasm_slots;		/* slots usable, the busy ones among

@@ -18,7 +18,10 @@
  *    and when a probe finds a conflict;
  *  - at most one probe (cubi_arp_probe) runs per interface: arp_probe_ip
  *    is its address while it waits, 0 otherwise; arp_probe_conflict is
- *    only meaningful while it waits.
+ *    only meaningful while it waits;
+ *  - every well-formed packet (so never our own, echoed back) is shown
+ *    to the defence of a leased address (arp_defend.c) before it is
+ *    acted on: a conflict may unconfigure the interface first.
  */
 #include <cubrt/string.h>
 #include <cubrt/time.h>
@@ -152,6 +155,7 @@ void cubi_arp_input(struct cub_netif *nif, const uint8_t *frame, size_t len)
 	spa = get32(a + ARP_OFF_SPA);
 	tpa = get32(a + ARP_OFF_TPA);
 	probe_check(nif, get16(a + ARP_OFF_OP), spa, tpa);
+	cubi_arp_defend_check(nif, spa);	/* RFC 5227 2.4 (arp_defend.c) */
 	/* Update what we know of the sender, never for an address that
 	 * cannot be a neighbour's (0 is a probe, ours is a conflict). */
 	bool sender_ok = spa && spa != nif->addr && spa != CUB_IP4_BROADCAST &&

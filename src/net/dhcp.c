@@ -22,7 +22,8 @@
  *
  * After the ACK and before the address is configured dhcp_check.c
  * probes it by ARP; an address in use is declined and the exchange
- * starts over.
+ * starts over. Once configured, the address is announced and defended
+ * (arp_defend.c, RFC 5227 2.3 and 2.4).
  *
  * The lease records when it was asked for and its renewal (T1, option
  * 58) and rebinding (T2, option 59) times; dhcp_keep.c keeps it alive.
@@ -406,8 +407,14 @@ int cubi_dhcp_lease_new(struct cubi_dhcp_client *c, uint64_t deadline, struct cu
 		cubi_dhcp_lease_of(&ack, asked, &nl);
 		rc = cub_netif_configure(c->nif, nl.addr, nl.prefix_len, nl.gateway);
 		nl.declined = declined;
-		if (!rc)
+		if (!rc) {
 			*l = nl;
+			/* RFC 5227 2.3, 2.4: announced without waiting, then
+			 * defended (a failed spawn loses only the later
+			 * announcements, as a lost frame would). */
+			(void)cubi_arp_announce(c->nif, nl.addr, p.announce_num,
+						p.announce_interval_ns, p.defend_interval_ns);
+		}
 	}
 	set_running(c->nif, false);
 	return rc;

@@ -2,7 +2,8 @@
  * dhcp_check.c - what a DHCP client does besides asking: the conflict
  * check of an ACKed address (RFC 2131 3.1 step 5 and 4.4.1; the probe's
  * form from RFC 5227 2.1.1), giving a lease back (RFC 2131 4.4.6), and
- * the interface's DHCP tunables.
+ * the interface's DHCP tunables (those of the announcements and defence
+ * after configuration too: arp_defend.c does them).
  *
  * The check: one ARP probe (sender 0.0.0.0, target the address), then
  * probe_ns of waiting for an ARP packet from that address or another
@@ -23,6 +24,9 @@ static const struct cub_dhcp_params defaults = {
 	.probe_ns = CUB_DHCP_PROBE_NS,
 	.decline_wait_ns = CUB_DHCP_DECLINE_WAIT_NS,
 	.max_declines = CUB_DHCP_DECLINES,
+	.announce_num = CUB_DHCP_ANNOUNCE_NUM,
+	.announce_interval_ns = CUB_DHCP_ANNOUNCE_INTERVAL_NS,
+	.defend_interval_ns = CUB_DHCP_DEFEND_INTERVAL_NS,
 };
 
 /* Contexts: any (nif->lock held, or nif not in use). */
@@ -40,7 +44,9 @@ int cub_dhcp_set_params(struct cub_netif *nif, const struct cub_dhcp_params *p)
 		p = &defaults;
 	if (p->probe_ns > CUB_DHCP_PROBE_MAX_NS ||
 	    p->decline_wait_ns > CUB_DHCP_DECLINE_WAIT_MAX_NS || p->max_declines < 1 ||
-	    p->max_declines > CUB_DHCP_DECLINES_MAX)
+	    p->max_declines > CUB_DHCP_DECLINES_MAX || p->announce_num > CUB_DHCP_ANNOUNCE_MAX ||
+	    p->announce_interval_ns > CUB_DHCP_ANNOUNCE_INTERVAL_MAX_NS ||
+	    p->defend_interval_ns > CUB_DHCP_DEFEND_INTERVAL_MAX_NS)
 		return -CUB_EINVAL;
 	cub_mutex_lock(&nif->lock);
 	nif->dhcp_params = *p;

@@ -10,7 +10,9 @@
  *              lease from DISCOVER (cubi_dhcp_lease_new, which probes
  *              and declines an address in use), retried.
  * An ACK in RENEWING or REBINDING starts the lease anew from when its
- * REQUEST went out. Every wait is a receive on the keeper's endpoint,
+ * REQUEST went out. An address lost to an ARP conflict (arp_defend.c,
+ * which unconfigures the interface) ends the wait or send the keeper is
+ * in with LOST, and it goes to INIT at once. Every wait is a receive on the keeper's endpoint,
  * or an ARP probe cancelled by it, so cub_dhcp_keeper_stop only has to
  * close it: the receive (or send, or probe) fails with -CUB_EBADF and
  * the coroutine ends. cub_dhcp_keeper_release stops, then releases.
@@ -30,6 +32,10 @@
 #define RETRY_MIN_NS (60ull * CUB_NSEC_PER_SEC)	/* RFC 2131 4.4.5 */
 #define INIT_TRY_NS (30ull * CUB_NSEC_PER_SEC)	/* one INIT attempt */
 #define KEEPER_STACK (16u * 1024)
+/* What a receive or send on the keeper's endpoint returns once the
+ * address was lost to an ARP conflict (arp_defend.c's cubi_udp_fail:
+ * the endpoint is never connected, so no ICMP error gives it). */
+#define LOST (-CUB_EADDRNOTAVAIL)
 
 /* When a lease time (seconds after the lease's start) falls. */
 static uint64_t at(const struct cub_dhcp_lease *l, uint32_t s)
@@ -91,8 +97,10 @@ static int keep_until(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c, boo
 			return -CUB_ETIMEDOUT;
 		wait = CUB_MIN(CUB_MAX((end - now) / 2, RETRY_MIN_NS), end - now);
 		cubi_dhcp_new_xid(c);
-		if ((rc = cubi_dhcp_send_keep(c, &m)) == -CUB_EBADF)
-			return rc;	/* stopped; other errors: as if lost */
+		rc = cubi_dhcp_send_keep(c, &m);
+		if (rc == -CUB_EBADF || rc == LOST)
+			return rc;	/* stopped, or the address lost; other
+					 * errors: as if the REQUEST was lost */
 		while ((rc = cubi_dhcp_await(c, 1u << CUBI_DHCP_ACK | 1u << CUBI_DHCP_NAK,
 					     now + wait, &r)) >= 0) {
 			bool ours = rebind || r.server == l->server;
@@ -125,14 +133,20 @@ static void count_checks(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c)
 	c->probes = c->conflicts = c->declines = 0;
 }
 
-/* The lease is gone (NAK or expiry): unconfigure, then lease anew until
- * that works. 0, or -CUB_EBADF once stopped. */
-static int start_over(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c)
+/* The lease is gone (NAK, expiry, or an ARP conflict lost when
+ * conflict): unconfigure, then lease anew until that works. 0, or
+ * -CUB_EBADF once stopped. */
+static int start_over(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c, bool conflict)
 {
 	struct cub_dhcp_lease none = { 0 }, nl;
 	int rc;
 
 	(void)cub_netif_configure(k->nif, 0, 0, 0);
+	if (conflict) {
+		cub_mutex_lock(&k->lock);
+		k->stats.conflicts_lost++;
+		cub_mutex_unlock(&k->lock);
+	}
 	publish(k, &none, &k->stats.lost, 0);
 	for (;;) {
 		struct cubi_dhcp_reply r;
@@ -165,8 +179,8 @@ static int keep_once(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c)
 		rc = keep_until(k, c, false, at(&l, l.rebind_s));
 	if (rc == -CUB_ETIMEDOUT)
 		rc = keep_until(k, c, true, at(&l, l.lease_s));
-	if (rc == 1 || rc == -CUB_ETIMEDOUT)
-		rc = start_over(k, c);
+	if (rc == 1 || rc == -CUB_ETIMEDOUT || rc == LOST)
+		rc = start_over(k, c, rc == LOST);
 	return rc;
 }
 
@@ -181,6 +195,15 @@ static void *keeper_main(void *arg)
 	k->stats.ignored += c.ignored;
 	cub_mutex_unlock(&k->lock);
 	return NULL;
+}
+
+/* Makes u the endpoint a lost address wakes (NULL: none). Port 68 is
+ * the keeper's, so there is one at most per interface. */
+static void set_wake(struct cub_netif *nif, struct cub_udp *u)
+{
+	cub_mutex_lock(&nif->lock);
+	nif->dhcp_keeper_u = u;
+	cub_mutex_unlock(&nif->lock);
 }
 
 /* Contexts: task. */
@@ -204,7 +227,9 @@ int cub_dhcp_keeper_start(struct cub_dhcp_keeper *k, struct cub_netif *nif,
 	cub_mutex_init(&k->lock);
 	if ((rc = cub_udp_open(&k->u, nif, 68)))
 		return rc;
+	set_wake(nif, &k->u);
 	if ((rc = cub_coro_spawn(&k->coro, keeper_main, k, &attr))) {
+		set_wake(nif, NULL);
 		cub_udp_close(&k->u);
 		return rc;
 	}
@@ -234,6 +259,7 @@ int cub_dhcp_keeper_stop(struct cub_dhcp_keeper *k)
 	if (!k || k->magic != KEEPER_MAGIC)
 		return -CUB_EINVAL;
 	k->magic = 0;
+	set_wake(k->nif, NULL);
 	cub_udp_close(&k->u);
 	cub_coro_join(k->coro, NULL);
 	return 0;

@@ -95,6 +95,12 @@ uint32_t cubi_cksum_pseudo(cub_ip4_t src, cub_ip4_t dst, uint8_t proto,
 int cubi_eth_output(struct cub_netif *nif, uint8_t *frame, size_t len,
 		    const uint8_t dst[6], uint16_t type);
 
+/* netif.c: cub_netif_configure's work with nif->lock held and the
+ * arguments checked (prefix_len ignored with addr 0): a new address ends
+ * the old one's announcements and defence (arp_defend.c). */
+void cubi_netif_set(struct cub_netif *nif, cub_ip4_t addr, unsigned prefix_len,
+		    cub_ip4_t gateway);
+
 /* netif.c: the next hop for dst: 0 and *hop (the address to resolve),
  * or 1 when dst is a broadcast (no ARP: ff:ff:ff:ff:ff:ff), or
  * -CUB_ENETUNREACH / -CUB_EADDRNOTAVAIL (dst is our address). */
@@ -125,6 +131,33 @@ int cubi_arp_resolve_locked(struct cub_netif *nif, cub_ip4_t ip,
  */
 int cubi_arp_probe(struct cub_netif *nif, cub_ip4_t ip, uint64_t wait_ns,
 		   const uint32_t *cancel);
+
+/*
+ * arp_defend.c: RFC 5227 2.3 and 2.4 for an address a DHCP lease
+ * configured. cubi_arp_announce (nif->lock not held; it takes it)
+ * starts them for addr when it is nif's address: the first announcement
+ * (an ARP request, sender and target addr, target hardware 0,
+ * broadcast) at once, num - 1 more interval_ns apart from the "arp
+ * announce" coroutine (spawned, detached, when none runs; it ends when
+ * none are left), and from then on the defence: an ARP packet from
+ * another MAC with addr as sender is a conflict, defended with one
+ * announcement unless it comes within defend_ns of the last defended
+ * one, which loses the address: nif unconfigured, the keeper's endpoint
+ * (nif->dhcp_keeper_u) woken with -CUB_EADDRNOTAVAIL. Returns 0 or the
+ * spawn's error (the later announcements lost; the defence runs).
+ * Contexts: task.
+ */
+int cubi_arp_announce(struct cub_netif *nif, cub_ip4_t addr, unsigned num,
+		      uint64_t interval_ns, uint64_t defend_ns);
+/* ARP from sender spa (hardware address not ours): a conflict with the
+ * defended address is defended or loses it, as above. */
+void cubi_arp_defend_check(struct cub_netif *nif, cub_ip4_t spa);
+/* Ends the announcements and the defence (the address changes). */
+void cubi_arp_defend_stop(struct cub_netif *nif);
+
+/* udp.c: gives u's next call (a blocked receive at once) the error err,
+ * as an ICMP error does to a connected endpoint. */
+void cubi_udp_fail(struct cub_udp *u, int err);
 
 /*
  * Resolves the next hop of dst into mac (broadcast when cubi_net_route

@@ -40,6 +40,7 @@ int cub_netif_init(struct cub_netif *nif, const char *name,
 	cub_list_init(&nif->udps);
 	cub_list_init(&nif->tcps);
 	cub_cond_init(&nif->tcp_timer_cond);
+	cub_cond_init(&nif->arp_timer_cond);
 	cubi_tcp_params_default(nif);
 	cubi_dhcp_params_default(nif);
 	return 0;
@@ -69,6 +70,20 @@ static bool config_ok(cub_ip4_t addr, unsigned prefix_len, cub_ip4_t gw)
 	return true;
 }
 
+/* Contexts: task, nif->lock held. */
+void cubi_netif_set(struct cub_netif *nif, cub_ip4_t addr, unsigned prefix_len,
+		    cub_ip4_t gateway)
+{
+	if (addr != nif->addr)
+		cubi_arp_defend_stop(nif);	/* not the announced address */
+	nif->addr = addr;
+	nif->mask = !addr ? 0 : prefix_len == 32 ? 0xffffffffu :
+		    ~(0xffffffffu >> prefix_len);
+	nif->gateway = addr ? gateway : 0;
+	cubi_arp_flush(nif);
+	cubi_pmtu_flush(nif);		/* other addresses, other paths */
+}
+
 /* Contexts: task. Locks: takes nif->lock. */
 int cub_netif_configure(struct cub_netif *nif, cub_ip4_t addr,
 			unsigned prefix_len, cub_ip4_t gateway)
@@ -76,12 +91,7 @@ int cub_netif_configure(struct cub_netif *nif, cub_ip4_t addr,
 	if (!nif || !config_ok(addr, prefix_len, gateway))
 		return -CUB_EINVAL;
 	cub_mutex_lock(&nif->lock);
-	nif->addr = addr;
-	nif->mask = !addr ? 0 : prefix_len == 32 ? 0xffffffffu :
-		    ~(0xffffffffu >> prefix_len);
-	nif->gateway = addr ? gateway : 0;
-	cubi_arp_flush(nif);
-	cubi_pmtu_flush(nif);		/* other addresses, other paths */
+	cubi_netif_set(nif, addr, prefix_len, gateway);
 	cub_mutex_unlock(&nif->lock);
 	return 0;
 }

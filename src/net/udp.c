@@ -16,7 +16,8 @@
  *    no call touches u after close returns;
  *  - a datagram is queued whole or dropped (udp_queue_full), never
  *    partly; each queued datagram is taken by exactly one recvfrom;
- *  - err (an ICMP error, only while connected: peer != 0) is taken by
+ *  - err (an ICMP error, only while connected: peer != 0; or what
+ *    cubi_udp_fail gives, a DHCP keeper's lost address) is taken by
  *    exactly one call, the next sendto or recvfrom (or cub_udp_error),
  *    before any queued datagram: a receiver blocked on cond wakes. An
  *    error counts only when it quotes a datagram to the peer from our
@@ -350,6 +351,13 @@ int cub_udp_recvfrom(struct cub_udp *u, void *buf, size_t cap,
 	}
 	udp_leave(nif, u);
 	return r;
+}
+
+/* Contexts: task, nif->lock held. */
+void cubi_udp_fail(struct cub_udp *u, int err)
+{
+	u->err = err;
+	cub_cond_broadcast(&u->cond);
 }
 
 /* Contexts: task. Locks: takes nif->lock. */

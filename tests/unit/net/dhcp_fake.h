@@ -445,6 +445,12 @@ static void stop(bool server)
 		assert_int_equal(cub_udp_close(&S.u), 0);
 		cub_coro_join(S.coro, NULL);
 	}
+	/* A's lease may still be announced (arp_defend.c): a new address
+	 * ends that, and the coroutine must be gone before the next
+	 * start() initialises A again. */
+	assert_int_equal(cub_netif_configure(A, 0, 0, 0), 0);
+	while (A->arp_timer_on)
+		cub_coro_yield();
 	wire_stop(&W);
 	assert_int_equal(W.full, 0);
 }
