@@ -77,7 +77,8 @@ static void *announce_main(void *arg)
 		}
 		announce(nif);
 		nif->arp_announce_left--;
-		nif->arp_announce_at = cubi_deadline(now, nif->arp_announce_gap);
+		/* From after the send: the gap holds between the frames. */
+		nif->arp_announce_at = cubi_deadline(cub_time_now(), nif->arp_announce_gap);
 	}
 	nif->arp_timer_on = false;
 	cub_mutex_unlock(&nif->lock);
