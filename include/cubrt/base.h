@@ -34,6 +34,7 @@
 #define CUB_ENOSYS    38
 #define CUB_EPIPE     32
 #define CUB_ENOTTY    25
+#define CUB_EPROTO    71
 #define CUB_EMSGSIZE  90
 #define CUB_EADDRINUSE 98
 #define CUB_EADDRNOTAVAIL 99

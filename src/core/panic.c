@@ -174,7 +174,7 @@ const char *cub_strerror(int err)
 		{ CUB_EHOSTUNREACH, "EHOSTUNREACH" }, { CUB_ECANCELED, "ECANCELED" },
 		{ CUB_ECONNRESET, "ECONNRESET" }, { CUB_ENOTCONN, "ENOTCONN" },
 		{ CUB_ECONNREFUSED, "ECONNREFUSED" }, { CUB_EROFS, "EROFS" },
-		{ CUB_EACCES, "EACCES" },
+		{ CUB_EACCES, "EACCES" }, { CUB_EPROTO, "EPROTO" },
 	};
 
 	/* Magnitude as unsigned: -INT_MIN would overflow. */

@@ -1,159 +1,151 @@
 /*
- * tftp.c - a TFTP client (RFC 1350, octet mode, 512-byte blocks) over
- * the stack's UDP endpoints: enough to fetch a file at boot from a
- * server such as QEMU's built-in one (`-netdev user,tftp=DIR`), as
- * network boot loaders do.
+ * tftp.c - the TFTP client's lock-step engine and its reads (RFC 1350,
+ * octet mode) over the stack's UDP endpoints: enough to fetch a file at
+ * boot from a server such as QEMU's built-in one (`-netdev
+ * user,tftp=DIR`), as network boot loaders do. Writes are tftp_put.c's,
+ * the options of RFC 2347 tftp_opt.c's.
  *
- * The transfer is lock-step: the read request goes to the server's port
- * 69 from an ephemeral endpoint; the server answers from a port of its
- * own (its transfer ID, TID), which the first DATA block fixes; each
- * block n is acknowledged by ACK n, and a block shorter than 512 bytes
- * ends the file. Lost packets are recovered by retransmission: when
- * nothing useful arrives within the retry time, the last request or ACK
- * goes out again, up to CUB_TFTP_TRIES times. A duplicate block (its ACK
- * was lost) is acknowledged again and otherwise ignored; a packet from
- * another port is answered with ERROR 5 (unknown transfer ID) and does
- * not disturb the transfer. Block numbers are 16 bits and wrap after
- * block 65535 to 0, as common servers do, so files past 32 MiB work.
+ * The engine (cubi_tftp_run) sends what is in t->out and waits: when
+ * nothing useful arrives within the retry time (CUB_TFTP_RETRY_NS, or
+ * the timeout the server agreed to) the same packet goes out again, up
+ * to CUB_TFTP_TRIES sends; the direction's take function judges each
+ * datagram from the server's address and replaces t->out when the
+ * transfer moves on. A packet from a port other than the server's
+ * transfer ID (fixed by its first reply) is answered with ERROR 5
+ * (unknown transfer ID) and does not disturb the transfer.
  *
- * Nothing is allocated but the endpoint's receive ring (cub_udp_open);
- * the packet buffer is on the caller's stack (516 bytes).
+ * A read: block n is acknowledged by ACK n, a block shorter than the
+ * block size ends the file. A duplicate block (its ACK was lost) is
+ * acknowledged again and otherwise ignored. Block numbers are 16 bits
+ * and wrap after block 65535 to 0, as common servers do, so files past
+ * 32 MiB work. With options asked the server may answer with an OACK
+ * (acknowledged by ACK 0, and again when it comes again before DATA 1)
+ * or ignore them and send DATA 1 (512-byte blocks).
+ *
+ * Nothing is allocated but the endpoint's receive ring (cub_udp_open)
+ * and, for a block over 512 bytes, one packet buffer on the heap; the
+ * rest is on the caller's stack (about 1.4 KiB).
  */
+#include <cubrt/heap.h>
 #include <cubrt/net.h>
 #include <cubrt/string.h>
 #include <cubrt/time.h>
 
-#define OP_RRQ 1
-#define OP_DATA 3
-#define OP_ACK 4
-#define OP_ERROR 5
-#define BLOCK 512
-#define PKT_MAX (4 + BLOCK)
-
-/* One transfer's state; lives on cub_tftp_get's stack. */
-struct tftp {
-	struct cub_udp u;
-	cub_ip4_t server;
-	uint16_t tid;			/* the server's port; 0 until DATA 1 */
-	uint16_t block;			/* last block taken (mod 2^16) */
-	uint8_t *buf;
-	size_t cap, got;
-	uint8_t pkt[PKT_MAX];		/* received */
-	uint8_t out[4 + CUB_TFTP_NAME_MAX + 1 + 6];	/* RRQ or ACK */
-	size_t out_len;
-	uint16_t out_port;
-};
-
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static unsigned get16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
+#include "tftp_int.h"
 
 /* Sends the packet in t->out to the server's port out_port. */
-static int resend(struct tftp *t)
+int cubi_tftp_send(struct cubi_tftp *t)
 {
 	int rc = cub_udp_sendto(&t->u, t->server, t->out_port, t->out, t->out_len);
 
+	t->info.sends++;
 	return rc < 0 ? rc : 0;
 }
 
-/* Makes ACK block the packet to (re)send, and sends it. */
-static int ack(struct tftp *t, unsigned block)
-{
-	put16(t->out, OP_ACK);
-	put16(t->out + 2, block);
-	t->out_len = 4;
-	t->out_port = t->tid;
-	return resend(t);
-}
-
 /* An ERROR (code, message) to port, best effort: no retransmission. */
-static void error_to(struct tftp *t, uint16_t port, unsigned code, const char *msg)
+void cubi_tftp_error_to(struct cubi_tftp *t, uint16_t port, unsigned code,
+			const char *msg)
 {
 	uint8_t e[40];
 	size_t n = cub_strlen(msg);
 
-	put16(e, OP_ERROR);
-	put16(e + 2, code);
+	cubi_tftp_put16(e, CUBI_TFTP_ERROR);
+	cubi_tftp_put16(e + 2, code);
 	cub_memcpy(e + 4, msg, n + 1);
 	(void)cub_udp_sendto(&t->u, t->server, port, e, 4 + n + 1);
 }
 
-/* The server's ERROR as a code: 1 not found, 2 access violation,
- * anything else an I/O error. */
-static int server_error(const uint8_t *p, int len)
+/* The server's ERROR in t->in as a code: 1 not found, 2 access
+ * violation, 8 options refused; for a write also 3 disk full and 6 file
+ * exists (a read cannot meet those); anything else an I/O error. */
+int cubi_tftp_server_error(const struct cubi_tftp *t, int len)
 {
-	unsigned code = len >= 4 ? get16(p + 2) : 0;
+	unsigned code = len >= 4 ? cubi_tftp_get16(t->in + 2) : 0;
 
-	return code == 1 ? -CUB_ENOENT : code == 2 ? -CUB_EACCES : -CUB_EIO;
+	switch (code) {
+	case 1:
+		return -CUB_ENOENT;
+	case 2:
+		return -CUB_EACCES;
+	case 3:
+		return t->put ? -CUB_ENOSPC : -CUB_EIO;
+	case 6:
+		return t->put ? -CUB_EEXIST : -CUB_EIO;
+	case 8:
+		return -CUB_EPROTO;
+	default:
+		return -CUB_EIO;
+	}
 }
 
-/*
- * Handles one datagram of len bytes from port: 1 when the file is
- * complete, 0 to go on (a retransmission clock restarts only on new
- * data: *fresh), or a negative code that ends the transfer.
- */
-static int take(struct tftp *t, int len, uint16_t port, bool *fresh)
+/* Makes a read's ACK block the packet to (re)send, and sends it. */
+static int ack(struct cubi_tftp *t, unsigned block)
 {
-	unsigned op = len >= 4 ? get16(t->pkt) : 0, block;
-	size_t n;
+	cubi_tftp_put16(t->req, CUBI_TFTP_ACK);
+	cubi_tftp_put16(t->req + 2, block);
+	t->out = t->req;
+	t->out_len = 4;
+	t->out_port = t->tid;
+	return cubi_tftp_send(t);
+}
+
+/* A read's DATA block, the next one: taken, acknowledged. */
+static int take_block(struct cubi_tftp *t, int len, uint16_t port, bool *fresh)
+{
+	size_t n = (size_t)len - 4;
+	int rc;
+
+	if (n > t->len - t->done) {
+		t->tid = port;
+		cubi_tftp_error_to(t, port, 3, "disk full");
+		return -CUB_ENOSPC;
+	}
+	if (n)		/* data may be NULL with cap 0 */
+		cub_memcpy(t->data + t->done, t->in + 4, n);
+	t->done += n;
+	t->tid = port;
+	t->block = (uint16_t)(t->block + 1);
+	t->blocks++;
+	*fresh = true;
+	if ((rc = ack(t, t->block)))
+		return rc;	/* cub_udp_sendto's error */
+	return n < t->blksize;
+}
+
+/* A read's take function (tftp_int.h). */
+static int take_get(struct cubi_tftp *t, int len, uint16_t port, bool *fresh)
+{
+	unsigned op = len >= 2 ? cubi_tftp_get16(t->in) : 0, block;
 	int rc;
 
 	*fresh = false;
 	if (t->tid && port != t->tid) {
-		error_to(t, port, 5, "unknown transfer ID");
+		cubi_tftp_error_to(t, port, 5, "unknown transfer ID");
 		return 0;
 	}
-	if (op == OP_ERROR)
-		return server_error(t->pkt, len);
-	if (op != OP_DATA || len > PKT_MAX)
-		return 0;		/* not for us: ignored */
-	block = get16(t->pkt + 2);
-	if (block == (uint16_t)(t->block + 1) && (t->tid || block == 1)) {
-		n = (size_t)len - 4;
-		if (n > t->cap - t->got) {
+	if (op == CUBI_TFTP_ERROR && len >= 4)
+		return cubi_tftp_server_error(t, len);
+	if (op == CUBI_TFTP_OACK && t->asked && !t->blocks) {
+		if (!t->tid) {		/* the answer to our options */
+			if ((rc = cubi_tftp_oack(t, len, port)))
+				return rc;
 			t->tid = port;
-			error_to(t, port, 3, "disk full");
-			return -CUB_ENOSPC;
+			*fresh = true;
 		}
-		if (n)		/* buf may be NULL with cap 0 */
-			cub_memcpy(t->buf + t->got, t->pkt + 4, n);
-		t->got += n;
-		t->tid = port;
-		t->block = (uint16_t)block;
-		*fresh = true;
-		if ((rc = ack(t, block)))
-			return rc;	/* cub_udp_sendto's error */
-		return n < BLOCK;
+		return ack(t, 0);	/* or again: our ACK 0 was lost */
 	}
-	if (t->tid && block == t->block)	/* our ACK was lost */
+	if (op != CUBI_TFTP_DATA || len < 4 || (size_t)len > 4 + t->blksize)
+		return 0;		/* not for us: ignored */
+	block = cubi_tftp_get16(t->in + 2);
+	if (block == (uint16_t)(t->block + 1) && (t->tid || block == 1))
+		return take_block(t, len, port, fresh);
+	if (t->tid && t->blocks && block == t->block)	/* our ACK was lost */
 		return ack(t, block);
 	return 0;
 }
 
-/* Builds the read request for name in octet mode: 0 or -EINVAL. */
-static int request(struct tftp *t, const char *name)
-{
-	size_t n = name ? cub_strlen(name) : 0;
-
-	if (n == 0 || n > CUB_TFTP_NAME_MAX)
-		return -CUB_EINVAL;
-	put16(t->out, OP_RRQ);
-	cub_memcpy(t->out + 2, name, n + 1);
-	cub_memcpy(t->out + 2 + n + 1, "octet", 6);
-	t->out_len = 2 + n + 1 + 6;
-	t->out_port = 69;
-	return 0;
-}
-
-/* Runs the transfer until the last block, an error or the deadline. */
-static long transfer(struct tftp *t, uint64_t deadline)
+/* Runs the transfer until it ends, an error or the deadline. */
+static long transfer(struct cubi_tftp *t, uint64_t deadline, cubi_tftp_take_fn take)
 {
 	unsigned tries = 0;
 	uint64_t retry_at = 0;
@@ -170,11 +162,11 @@ static long transfer(struct tftp *t, uint64_t deadline)
 		if (now >= retry_at) {
 			if (tries++ == CUB_TFTP_TRIES)
 				return -CUB_ETIMEDOUT;
-			if ((rc = resend(t)))
+			if ((rc = cubi_tftp_send(t)))
 				return rc;
-			retry_at = now + CUB_TFTP_RETRY_NS;
+			retry_at = now + t->retry_ns;
 		}
-		len = cub_udp_recvfrom(&t->u, t->pkt, sizeof(t->pkt), &src, &port,
+		len = cub_udp_recvfrom(&t->u, t->in, t->in_cap, &src, &port,
 				       CUB_MIN(retry_at, deadline) - now);
 		if (len == -CUB_ETIMEDOUT)
 			continue;
@@ -183,26 +175,64 @@ static long transfer(struct tftp *t, uint64_t deadline)
 		if (src != t->server)
 			continue;	/* someone else: not this transfer */
 		if ((rc = take(t, len, port, &fresh)) != 0)
-			return rc < 0 ? rc : (long)t->got;
+			return rc < 0 ? rc : (long)t->done;
 		if (fresh) {
-			tries = 1;	/* take() sent the new ACK once */
-			retry_at = cub_time_now() + CUB_TFTP_RETRY_NS;
+			tries = 1;	/* take() sent the next packet once */
+			retry_at = cub_time_now() + t->retry_ns;
 		}
 	}
+}
+
+/*
+ * Runs a transfer whose request is built (t->req, the ask_* fields):
+ * takes the large block's buffer if one is needed, opens the endpoint,
+ * runs, and cleans up. Returns what transfer() returns; *info (if not
+ * NULL) gets t->info in every case.
+ */
+long cubi_tftp_run(struct cubi_tftp *t, struct cub_netif *nif, uint64_t timeout_ns,
+		   cubi_tftp_take_fn take, struct cub_tftp_info *info)
+{
+	uint64_t now = cub_time_now();
+	long rc;
+
+	t->in = t->in_small;
+	t->in_cap = sizeof(t->in_small);
+	if (t->ask_blksize > CUB_TFTP_BLOCK) {
+		if (!(t->heap = cub_malloc(4 + (size_t)t->ask_blksize)))
+			return -CUB_ENOMEM;
+		if (!t->put) {		/* a read receives big blocks */
+			t->in = t->heap;
+			t->in_cap = 4 + (size_t)t->ask_blksize;
+		}
+	}
+	rc = cub_udp_open(&t->u, nif, 0);
+	if (rc == 0) {
+		rc = transfer(t, timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns,
+			      take);
+		cub_udp_close(&t->u);
+	}
+	cub_free(t->heap);
+	if (info)
+		*info = t->info;
+	return rc;
+}
+
+long cub_tftp_get_opts(struct cub_netif *nif, cub_ip4_t server, const char *name,
+		       void *buf, size_t cap, uint64_t timeout_ns,
+		       const struct cub_tftp_opts *opts, struct cub_tftp_info *info)
+{
+	struct cubi_tftp t = { .server = server, .data = buf, .len = cap };
+	int rc;
+
+	if (!nif || !server || (!buf && cap))
+		return -CUB_EINVAL;
+	if ((rc = cubi_tftp_request(&t, name, opts)))
+		return rc;
+	return cubi_tftp_run(&t, nif, timeout_ns, take_get, info);
 }
 
 long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
 		  void *buf, size_t cap, uint64_t timeout_ns)
 {
-	struct tftp t = { .server = server, .buf = buf, .cap = cap };
-	uint64_t now = cub_time_now();
-	long rc;
-
-	if (!nif || !server || (!buf && cap))
-		return -CUB_EINVAL;
-	if ((rc = request(&t, name)) || (rc = cub_udp_open(&t.u, nif, 0)))
-		return rc;
-	rc = transfer(&t, timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns);
-	cub_udp_close(&t.u);
-	return rc;
+	return cub_tftp_get_opts(nif, server, name, buf, cap, timeout_ns, NULL, NULL);
 }

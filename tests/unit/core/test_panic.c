@@ -296,7 +296,7 @@ static void test_strerror(void **state)
 		{ CUB_EDEADLK, "EDEADLK" }, { CUB_ENOSYS, "ENOSYS" },
 		{ CUB_ETIMEDOUT, "ETIMEDOUT" }, { CUB_ECANCELED, "ECANCELED" },
 		{ CUB_EROFS, "EROFS" }, { CUB_EACCES, "EACCES" },
-		{ CUB_ECONNREFUSED, "ECONNREFUSED" },
+		{ CUB_ECONNREFUSED, "ECONNREFUSED" }, { CUB_EPROTO, "EPROTO" },
 	};
 
 	(void)state;
