@@ -5,7 +5,8 @@
  * (tests/qemu/net/tftp): attach the card, configure 10.0.2.15/24 (or
  * lease it by DHCP when the command line says "dhcp"), resolve the
  * gateway, ping it, fetch files by TFTP (one of 11 blocks checked line
- * by line, an empty one, a missing one), a receive that times out, and
+ * by line, an empty one, a missing one; the same with blksize 1432 and
+ * tsize, and tsize over the buffer), a receive that times out, and
  * counters that add up; a DHCP lease is then given back (a RELEASE to
  * 10.0.2.2, the card unconfigured) and leased again. One line per
  * check, a summary.
@@ -40,6 +41,27 @@ static bool lines_ok(const char *buf, long len)
 	return at == len;
 }
 
+/* RFC 2348/2349 options against slirp's server (it knows blksize and
+ * tsize). Writes cannot be tried here: slirp's server is read-only and
+ * does not answer a WRQ at all. */
+static void check_tftp_opts(struct cub_netif *nif, char *buf, size_t cap)
+{
+	struct cub_tftp_opts o = { .blksize = 1432, .tsize = true };
+	struct cub_tftp_info info = { 0 };
+	long n = buf ? cub_tftp_get_opts(nif, GW, "lines.txt", buf, cap, 10000 * MS, &o, &info)
+		     : -CUB_ENOMEM;
+
+	cub_printk("tftp lines.txt, blksize 1432: %ld bytes, oack %d, blksize %u, tsize %llu, %u sends\n",
+		   n, info.oack, info.blksize, (unsigned long long)info.tsize, info.sends);
+	/* slirp lowers blksize to 1428, its most (libslirp's tftp.c). */
+	check("tftp with blksize 1432 and tsize: lowered to 1428, the file intact in 4 blocks",
+	      n == 5400 && lines_ok(buf, n) && info.oack && info.blksize == 1428 &&
+	      info.tsize_known && info.tsize == 5400 && info.sends == 1 + 1 + 4);
+	check("tftp: tsize over cap is -ENOSPC before any data",
+	      cub_tftp_get_opts(nif, GW, "lines.txt", buf, 5399, 5000 * MS, &o, &info) ==
+		      -CUB_ENOSPC && info.tsize == 5400 && info.sends == 1);
+}
+
 static void check_tftp(struct cub_netif *nif)
 {
 	size_t cap = 16384;
@@ -53,6 +75,7 @@ static void check_tftp(struct cub_netif *nif)
 	      cub_tftp_get(nif, GW, "missing.txt", buf, cap, 5000 * MS) == -CUB_ENOENT);
 	check("tftp: a buffer too small is -ENOSPC",
 	      cub_tftp_get(nif, GW, "lines.txt", buf, 1000, 5000 * MS) == -CUB_ENOSPC);
+	check_tftp_opts(nif, buf, cap);
 	cub_free(buf);
 }
 
