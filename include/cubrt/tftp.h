@@ -89,9 +89,10 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * options and sends DATA 1 is taken at 512-byte blocks. Returns the
  * file's length, with *info (may be NULL); -CUB_ENOENT / -CUB_EACCES
  * when the server says the file is missing / not readable, -CUB_EIO for
- * its other errors; -CUB_ENOSPC when the file is longer than cap, or
- * the OACK's tsize says so before any data (the server is told, ERROR 3
- * or 8; info->tsize has the size); -CUB_EPROTO when the OACK is
+ * its other errors; -CUB_ENOSPC when the file is longer than cap (the
+ * server is told with ERROR 3), or the OACK's tsize says so before any
+ * data (ERROR 8, RFC 2347's refusal of an OACK; info->tsize has the
+ * size); -CUB_EPROTO when the OACK is
  * malformed, raises blksize, changes the timeout or names an option not
  * asked (the server is told, ERROR 8), or the server refuses the
  * options with its ERROR 8; -CUB_ETIMEDOUT when the server stops
