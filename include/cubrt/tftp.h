@@ -129,7 +129,8 @@ long cub_tftp_put(struct cub_netif *nif, cub_ip4_t server, const char *name,
  * file exists), -CUB_EPROTO (8, options refused), -CUB_EIO (the
  * others); -CUB_EPROTO for a bad OACK (as cub_tftp_get_opts; the
  * server is told); -CUB_ETIMEDOUT; -CUB_EINVAL (NULL nif, server 0, a
- * bad name, NULL buf with len > 0, a bad blksize); -CUB_ENOMEM; the
+ * bad name, NULL buf with len > 0, len over INT64_MAX, a bad
+ * blksize); -CUB_ENOMEM; the
  * errors of cub_udp_open and cub_udp_sendto. Contexts: task (blocks).
  */
 long cub_tftp_put_opts(struct cub_netif *nif, cub_ip4_t server, const char *name,

@@ -150,19 +150,39 @@ static void test_put_lost_packets(void **state)
 	run(lost_main);
 }
 
-/* The server resends its last ACK every 100 ms while DATA 3 is lost: the
- * client does not answer those duplicates with DATA (RFC 1123 4.2.3.1)
- * and resends DATA 3 once, on its own timeout. */
+/* Every ACK arrives twice: the client ignores the second (answering it
+ * with DATA would send every later block twice, RFC 1123 4.2.3.1's
+ * Sorcerer's Apprentice). And while DATA 3 is lost the server resends
+ * ACK 2 every 100 ms: the client resends DATA 3 once, on its own
+ * timeout, not on those. */
 static void *apprentice_main(void *arg)
 {
+	struct stall_meter m;
 	struct ffile *f;
+	uint64_t t0, dt;
 
 	(void)arg;
 	fstart();
+	f = wfile("twice", 20 * 512 + 3);
+	f->twice = true;
+	assert_int_equal(put(f), (long)f->len);
+	assert_int_equal(f->acks_sent, 2 * 21);
+	assert_int_equal(f->data_rx, 21);
+	assert_int_equal(f->dup_data, 0);
+
 	f = wfile("apprentice", 5 * 512 + 3);
 	f->drop_data = 3;
 	f->retry_ns = 100 * MS;
-	assert_int_equal(put(f), (long)f->len);
+	stall_start(&m);
+	t0 = cub_time_now();
+	assert_int_equal(cub_tftp_put(A, IP_B, f->name, src, f->len, UINT64_MAX),
+			 (long)f->len);
+	dt = cub_time_now() - t0;
+	assert_true(dt >= CUB_TFTP_RETRY_NS - 5 * MS);
+	assert_true(dt < CUB_TFTP_RETRY_NS + 400 * MS + stall_late(&m, t0, t0 + dt));
+	stall_stop(&m);
+	fwait(f);		/* after its dally: 8 timeouts of 100 ms */
+	assert_true(fcheck(f->name, dst, f->len));
 	assert_true(f->acks_sent >= 6 + 3);	/* ACK 2 resent meanwhile */
 	assert_int_equal(f->data_rx, 6 + 1);
 	assert_int_equal(f->dup_data, 0);

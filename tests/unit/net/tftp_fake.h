@@ -49,6 +49,7 @@ struct ffile {
 	unsigned lose_data;	/* a read: the first send of DATA n lost */
 	unsigned drop_data;	/* a write: the first DATA n not taken */
 	unsigned lose_ack;	/* a write: the first ACK n not sent */
+	bool twice;		/* a write: every ACK n sent twice */
 	unsigned lose_ack0;	/* a read: the first ACK 0 ignored */
 	unsigned foreign_at;	/* a write: after DATA n, a foreign ERROR */
 	unsigned stop_after;	/* a write: after ACK n, only count DATA */
@@ -237,8 +238,10 @@ static void send_ack(struct cub_udp *u, struct xfer *x, unsigned blk)
 
 	t_put16(a, ACKOP);
 	t_put16(a + 2, blk & 0xffff);
-	assert_int_equal(cub_udp_sendto(u, x->client, x->port, a, 4), 4);
-	x->f->acks_sent++;
+	for (int i = 0; i <= x->f->twice; i++) {
+		assert_int_equal(cub_udp_sendto(u, x->client, x->port, a, 4), 4);
+		x->f->acks_sent++;
+	}
 }
 
 /* Takes DATA n (the one expected, 1-based count n): stores it. 1 when
