@@ -8,6 +8,26 @@
  * CUB_SNTP_SENT_MAX requests (a ring, nsent of them in all), so a late
  * reply to an earlier request is still matched to its own send time;
  * every read of a reply is within its CUB_SNTP_LEN checked bytes.
+ * ICMP errors (RFC 1122 4.1.3.3): the endpoint is connected to the
+ * server (cub_udp_connect), so udp.c hands it the errors that quote a
+ * request of ours to the server's address and port (as for DNS,
+ * dns_query.c), and the first one ends the query with its code: a port
+ * unreachable -CUB_ECONNREFUSED with res->kiss empty (a kiss-o'-death
+ * fills it: that is how the two are told apart), a host unreachable or
+ * time exceeded -CUB_EHOSTUNREACH, a net unreachable -CUB_ENETUNREACH.
+ * A "fragmentation needed" (-CUB_EMSGSIZE from udp.c) about the
+ * request (76 bytes with its headers, sent with DF as every datagram
+ * that fits a frame is, ip4.c) leaves nothing to adapt: the request
+ * cannot be smaller, and a path that will not carry it is no way to the
+ * server, so it is -CUB_EHOSTUNREACH (and no caller reads "message too
+ * long" as something it could fix). No quote check (cubi_udp_quote_set): what an
+ * error quotes of the payload starts with bytes every request shares
+ * (LI/VN/mode, stratum, poll, precision: 0x23 0 0 0) and RFC 792 quotes
+ * only 8 of them; the nonce is the transmit timestamp at offset 40, out
+ * of the check's reach. So an error forged by someone who guessed the
+ * ephemeral port is believed, which costs this one query (a keeper
+ * fails over and asks again later), never a wrong time.
+ *
  * Nothing is allocated but the endpoint's receive ring (cub_udp_open);
  * the query lives on the caller's stack (about 300 bytes).
  */
@@ -219,14 +239,19 @@ int cubi_sntp_query_hooked(struct cub_netif *nif, cub_ip4_t server, uint16_t por
 	q.uq.in_cap = sizeof(q.in);
 	if ((rc = cubi_udp_query_open(&q.uq, nif)) != 0)
 		return rc;
-	if (h && h->open(h->arg, &q.uq.u))
+	rc = cub_udp_connect(&q.uq.u, server, q.uq.port);	/* hears ICMP errors */
+	if (rc == 0 && h && h->open(h->arg, &q.uq.u))
 		rc = -CUB_EBADF;
-	else
+	if (rc == 0)
 		rc = cubi_udp_query_run(&q.uq, cubi_deadline(cub_time_now(), timeout_ns));
 	if (h)
 		h->done(h->arg);
 	res->ignored = q.uq.ignored;
 	cub_udp_close(&q.uq.u);	/* -CUB_EBADF if h's owner closed it */
+	if (rc == -CUB_EMSGSIZE)
+		rc = -CUB_EHOSTUNREACH;	/* "fragmentation needed" about a
+					 * request that cannot be smaller:
+					 * no way to this server (top) */
 	return rc;
 }
 

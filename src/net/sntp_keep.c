@@ -3,7 +3,10 @@
  * a coroutine that asks a server of its list again and again and slews
  * or steps the wall clock (cubrt/time.h) by what it answers, backing its
  * polls off while the clock is good or the servers silent, failing over
- * along the list when a server does not answer or refuses.
+ * along the list when a server does not answer or refuses. A server
+ * whose host says no one listens (a port unreachable: the query ends at
+ * once, sntp.c) fails as a silent one does, only sooner; only a DENY or
+ * RSTR kiss refuses it for good.
  *
  * Every wait is either a query (cubi_sntp_query_hooked, whose endpoint
  * the hook records in k->active) or a timed wait on k->wake, so
@@ -60,6 +63,16 @@ static uint64_t magnitude(int64_t v)
 	return v < 0 ? (uint64_t)-(v + 1) + 1 : (uint64_t)v;
 }
 
+/* Whether a query's failure rc, r refuses its server for good: only a
+ * DENY or RSTR kiss-o'-death (RFC 4330 8). A port unreachable is
+ * -CUB_ECONNREFUSED too, with no kiss: the host has no NTP server now,
+ * which may change (a restart), so it is an ordinary failure. */
+static bool refuses(int rc, const struct cub_sntp_result *r)
+{
+	return rc == -CUB_ECONNREFUSED &&
+	       (!cub_strcmp(r->kiss, "DENY") || !cub_strcmp(r->kiss, "RSTR"));
+}
+
 /* A query to the current server failed with rc (k->lock held): counted,
  * and a DENY or RSTR kiss marks the server refused. Moves to the next
  * server not refused, round the list (the same one when it is the only
@@ -72,7 +85,7 @@ static bool fail_over(struct cub_sntp_keeper *k, int rc, const struct cub_sntp_r
 	st->polls++;
 	st->failures++;
 	st->last_error = rc;
-	if (rc == -CUB_ECONNREFUSED && cub_strcmp(r->kiss, "RATE") != 0)
+	if (refuses(rc, r))
 		k->refused_mask |= 1u << cur;
 	for (unsigned i = 1; i <= k->n_servers; i++) {
 		unsigned j = (cur + i) % k->n_servers;

@@ -15,7 +15,12 @@
  * query; bad arguments. With a list of servers: a silent server is
  * failed over at once and the answering one kept; a poll asks each
  * server once and backs off once; a refusing server is dropped and the
- * keeper stops when all have refused; the list's bad arguments.
+ * keeper stops when all have refused; a server whose host has no NTP
+ * server (a port unreachable) is failed over at once, long before the
+ * query's timeout, and not refused: asked again when the next fails;
+ * the list's bad arguments. The silent servers of a list are ports of
+ * B with an endpoint that never answers (silent_port), not closed ones
+ * (B would say port unreachable).
  *
  * Stop is timed so that a descheduled process fails nothing: a stop
  * slower than 50 ms is ambiguous and proven again on 10 s waits, where
@@ -143,15 +148,22 @@ static void start_keeper(reply_fn *fn, int64_t sh, uint64_t first)
 	assert_int_equal(cub_sntp_keeper_start(&K, A, SRV_IP, 0, &o), 0);
 }
 
-/* The same with a list of servers (ports on B; only 123 answers). */
-static void start_list(const struct cub_sntp_server *l, unsigned n)
+/* The same with a list of servers (ports on B; only 123 answers) and
+ * queries of timeout ns. quiet: the other ports are silent servers (an
+ * endpoint that never answers: udp_fake.h's silent_port, in the list's
+ * order); else closed (B answers with a port unreachable). */
+static void start_list(const struct cub_sntp_server *l, unsigned n, uint64_t timeout,
+		       bool quiet)
 {
 	struct cub_sntp_keeper_opts o = { .min_poll_ns = POLL_MIN, .max_poll_ns = POLL_MAX,
-					  .timeout_ns = 150 * MS };
+					  .timeout_ns = timeout };
 
 	cub_time_set_wall(cub_arch_wallclock_ns());
 	cub_time_adjust(0, NULL);
 	start_server(answer, 123);
+	for (unsigned i = 0; i < n && quiet; i++)
+		if (l[i].port && l[i].port != 123)
+			silent_port(l[i].port);
 	shift = 60 * (int64_t)MS;
 	kiss = NULL;
 	deny_first = 0;
@@ -466,9 +478,10 @@ static void *failover_main(void *arg)
 	uint64_t t0 = cub_time_now();
 
 	(void)arg;
-	start_list(l, 2);
+	start_list(l, 2, 150 * MS, true);
 	wait_queries(1, SEC);
 	assert_true(S.qt[0] - t0 >= 140 * MS);		/* 124's timeout first */
+	assert_int_equal(silent_heard(0), 1);		/* 124 was asked */
 	/* then at once, not a poll later: a stall only delays it */
 	assert_true(S.qt[0] - t0 < 150 * MS + POLL_MIN + stall_late(&M, t0, S.qt[0]));
 	st = kstats();
@@ -509,7 +522,7 @@ static void *all_silent_main(void *arg)
 	uint64_t t0 = cub_time_now(), until = t0 + 5 * SEC, t3;
 
 	(void)arg;
-	start_list(l, 3);
+	start_list(l, 3, 150 * MS, true);
 	while (kstats().failures < 3 && cub_time_now() < until)
 		cub_sleep(5 * MS);
 	t3 = cub_time_now();
@@ -523,6 +536,8 @@ static void *all_silent_main(void *arg)
 	assert_int_equal(st.last_error, -CUB_ETIMEDOUT);
 	assert_false(st.refused);
 	assert_int_equal(S.queries, 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(silent_heard(i), 1);	/* each asked, once */
 	assert_int_equal(cub_time_adjust_left(), 0);
 	end_keeper();
 	return NULL;
@@ -543,7 +558,7 @@ static void *refused_main(void *arg)
 	struct cub_sntp_keeper_stats st;
 
 	(void)arg;
-	start_list(l, 2);
+	start_list(l, 2, 150 * MS, true);
 	deny_first = 1;
 	wait_queries(2, SEC);
 	st = kstats();
@@ -573,6 +588,70 @@ static void test_keep_refused(void **state)
 {
 	(void)state;
 	run(refused_main);
+}
+
+/* B's UDP port unreachables so far (each one a request to a closed
+ * port, which B's rate limit lets through at these rates). */
+static uint64_t unreachables(void)
+{
+	struct cub_netif_stats st;
+
+	assert_int_equal(cub_netif_stats(B, &st), 0);
+	assert_int_equal(st.icmp_unreach_limited, 0);
+	return st.icmp_unreach_tx;
+}
+
+/* A first server whose host has no NTP server (B's port 124 closed: a
+ * port unreachable comes back): its query ends at once, not after its
+ * 10 s, and the keeper fails over to the second at once, as for
+ * silence; the first is not refused (no kiss), so when the second
+ * fails (a RATE kiss) the next poll asks the first again. */
+static void *closed_main(void *arg)
+{
+	const struct cub_sntp_server l[] = { { SRV_IP, 124 }, { SRV_IP, 0 } };
+	struct cub_sntp_keeper_stats st;
+	uint64_t t0 = cub_time_now(), until;
+
+	(void)arg;
+	start_list(l, 2, 10 * SEC, false);
+	wait_queries(1, 5 * SEC);
+	/* 124's answer is a round trip on the wire: 1 s is lenient, the
+	 * timeout 10 times that; a stall only delays it (stall.h) */
+	assert_true(S.qt[0] - t0 < SEC * (uint64_t)test_slowness() + stall_late(&M, t0, S.qt[0]));
+	st = kstats();
+	assert_int_equal(st.polls, 2);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.failovers, 1);
+	assert_int_equal(st.server, 1);
+	assert_int_equal(st.slews, 1);
+	assert_int_equal(st.last_error, -CUB_ECONNREFUSED);
+	assert_false(st.refused);
+	assert_int_equal(K.refused_mask, 0);
+	assert_int_equal(unreachables(), 1);
+	/* the second fails: the same poll asks the first again */
+	kiss = "RATE";
+	until = cub_time_now() + 5 * SEC;
+	while (kstats().failures < 3 && cub_time_now() < until)
+		cub_sleep(5 * MS);
+	st = kstats();
+	assert_int_equal(st.failures, 3);
+	assert_int_equal(st.failovers, 3);		/* to 124, back to 123 */
+	assert_int_equal(st.server, 1);
+	assert_int_equal(st.last_error, -CUB_ECONNREFUSED);
+	assert_false(st.refused);
+	assert_int_equal(K.refused_mask, 0);
+	assert_int_equal(unreachables(), 2);
+	kiss = NULL;
+	wait_queries(S.queries + 1, 3 * SEC);		/* 123 answers again */
+	assert_true(kstats().slews >= 2);
+	end_keeper();
+	return NULL;
+}
+
+static void test_keep_closed(void **state)
+{
+	(void)state;
+	run(closed_main);
 }
 
 static void *list_args_main(void *arg)
@@ -622,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_keep_failover),
 		cmocka_unit_test(test_keep_all_silent),
 		cmocka_unit_test(test_keep_refused),
+		cmocka_unit_test(test_keep_closed),
 		cmocka_unit_test(test_keep_list_args),
 	};
 

@@ -4,8 +4,12 @@
  * coroutine on the test's port keeps each request (the first FAKE_QMAX:
  * bytes, length, source port, arrival time) and hands it to the running
  * test's reply function, which answers with srv_send, or as if from
- * elsewhere with forge. Include after cmocka.h, once per program
- * (everything is static).
+ * elsewhere with forge. Other ports of B a test wants silent (a server
+ * that never answers) get an endpoint each that is never read
+ * (silent_port): without one, B's stack answers with an ICMP port
+ * unreachable, which a client with a connected endpoint (SNTP, DNS)
+ * hears as -CUB_ECONNREFUSED at once. Include after cmocka.h, once per
+ * program (everything is static).
  */
 #ifndef UDP_FAKE_H
 #define UDP_FAKE_H
@@ -20,6 +24,7 @@ static struct wire W;
 #define SRV_IP IP_B
 #define FAKE_QMAX 8
 #define FAKE_QCOPY 300
+#define FAKE_SILENT 4			/* silent ports at most */
 
 /* Answers request q (S.last_len bytes), the nth since start_server. */
 typedef void reply_fn(const uint8_t *q, unsigned nth);
@@ -37,6 +42,8 @@ static struct {
 	uint64_t at[FAKE_QMAX];		/* when it was answered (or not) */
 	uint16_t last_port;		/* of the latest request */
 	size_t last_len;
+	struct cub_udp silent[FAKE_SILENT];	/* never read; closed by stop */
+	unsigned nsilent;
 } S;
 
 /* Sends n bytes to the asker of the latest request, from the server. */
@@ -95,8 +102,32 @@ static void start_server(reply_fn *fn, uint16_t port)
 	assert_int_equal(cub_coro_spawn(&S.coro, srv_main, NULL, NULL), 0);
 }
 
+/* B's port made silent (after start_server): what comes there is
+ * queued, or dropped once the queue is full, and never answered. */
+static inline void silent_port(uint16_t port)
+{
+	assert_true(S.nsilent < FAKE_SILENT);
+	assert_int_equal(cub_udp_open(&S.silent[S.nsilent], B, port), 0);
+	S.nsilent++;
+}
+
+/* How many requests silent port i (in silent_port's order) received,
+ * up to CUB_UDP_QUEUE_LEN (taken off its queue, so counted once). */
+static inline unsigned silent_heard(unsigned i)
+{
+	static uint8_t b[64];
+	unsigned n = 0;
+
+	while (cub_udp_recvfrom(&S.silent[i], b, sizeof(b), NULL, NULL, 0) >= 0)
+		n++;
+	return n;
+}
+
 static void stop(void)
 {
+	for (unsigned i = 0; i < S.nsilent; i++)
+		assert_int_equal(cub_udp_close(&S.silent[i]), 0);
+	S.nsilent = 0;
 	assert_int_equal(cub_udp_close(&S.u), 0);
 	cub_coro_join(S.coro, NULL);
 	wire_stop(&W);
