@@ -18,7 +18,14 @@
  * than 3 (unsynchronised); anything else is ignored and counted. A
  * stratum-0 reply to our nonce carrying the kiss code RATE, DENY or RSTR
  * (a kiss-o'-death) ends the query with -CUB_ECONNREFUSED (other kiss
- * codes are ignored).
+ * codes are ignored). The endpoint is connected to the server, so an
+ * ICMP error about a request (RFC 1122 4.1.3.3) ends the query at once
+ * instead of its timeout: a port unreachable (the host has no NTP
+ * server) with -CUB_ECONNREFUSED and res->kiss empty, which is how it
+ * is told from a kiss-o'-death. Such an error is not checked against
+ * the nonce (it is at byte 40, beyond what errors quote), so one forged
+ * by someone who guessed the ephemeral port ends a query early; it
+ * cannot make a time believed.
  *
  * Timestamps are seconds since 1900 in 32 bits: each is read in the era
  * (136-year span) that puts it nearest the local wall clock, so a
@@ -60,9 +67,15 @@ struct cub_sntp_result {
 /*
  * Asks the SNTP server server:port (port 0: 123) through nif for its
  * time, waiting up to timeout_ns. Returns 0 and *res; -CUB_ECONNREFUSED
- * (a kiss-o'-death: RATE, DENY or RSTR, in res->kiss); -CUB_ETIMEDOUT;
- * -CUB_EINVAL (NULL arguments, server 0); the errors of cub_udp_open and
- * cub_udp_sendto. Contexts: task (blocks).
+ * with res->kiss "RATE", "DENY" or "RSTR" (a kiss-o'-death), or with
+ * res->kiss "" (an ICMP port unreachable: nothing listens on the
+ * server's port); -CUB_EHOSTUNREACH (an ICMP host unreachable, time
+ * exceeded or fragmentation needed about a request, or the server's
+ * next hop does not answer ARP); -CUB_ENETUNREACH (an ICMP net
+ * unreachable); -CUB_ETIMEDOUT; -CUB_EINVAL (NULL arguments, server 0);
+ * the other errors of cub_udp_open and cub_udp_sendto. An ICMP error
+ * ends the query at once; res->queries and res->ignored count what
+ * came before it. Contexts: task (blocks).
  */
 int cub_sntp_query(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 		   uint64_t timeout_ns, struct cub_sntp_result *res);
@@ -110,7 +123,8 @@ struct cub_sntp_keeper_stats {
 	unsigned slews;		/* offsets slewed (cub_time_adjust) */
 	unsigned steps;		/* offsets stepped (cub_time_set_wall) */
 	unsigned failures;	/* queries without an answer (timeouts,
-				 * send errors, kisses-o'-death) */
+				 * send errors, ICMP errors,
+				 * kisses-o'-death) */
 	unsigned failovers;	/* moves to another server of the list */
 	unsigned server;	/* the list index asked next */
 	int last_error;		/* the latest failure's, else 0 */
@@ -139,10 +153,12 @@ struct cub_sntp_server {
  *     doubles, from opts.min_poll_ns up to opts.max_poll_ns;
  *   - a larger one is stepped (cub_time_set_wall, then opts.stepped),
  *     and the interval goes back to the minimum;
- *   - no answer, or a RATE kiss-o'-death: the keeper fails over to the
+ *   - no answer, a RATE kiss-o'-death or any other error (an ICMP
+ *     port unreachable included: -CUB_ECONNREFUSED with no kiss, at
+ *     once rather than after the timeout): the keeper fails over to the
  *     next server of the list at once, until one answers or each has
  *     failed once in this poll; when all failed the interval doubles
- *     likewise;
+ *     likewise; such a server is asked again in a later poll;
  *   - a DENY or RSTR kiss-o'-death: that server is never asked again
  *     (RFC 4330 8) and the next one is asked at once; when every
  *     server has refused the keeper stops asking (stats.refused).
