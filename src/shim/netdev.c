@@ -22,7 +22,8 @@
  * answers (cub_sntp_query, CUBI_NTP_NS each, in order), with one console
  * line (and one per server that failed, when there are several); without
  * a network, or when none answers, the clock stays as it is. Unless
- * there is no network or every server refused (a DENY or RSTR kiss), an
+ * there is no network or every server refused (a kiss-o'-death; a port
+ * unreachable is no refusal: the server may start later), an
  * SNTP keeper (cub_sntp_keeper_start_list) then keeps the clock by the
  * servers that did not refuse, the one that answered first, for the
  * program's life (failing over along the list): a poll
@@ -287,6 +288,26 @@ static void report_time(cub_ip4_t addr, uint16_t port, const struct cub_sntp_res
 		   (unsigned long long)(mag % 1000000000ull / 1000000ull), r->stratum);
 }
 
+/* Whether a query's failure refused the server: a kiss-o'-death
+ * (res->kiss set). -CUB_ECONNREFUSED with no kiss is a port
+ * unreachable: no NTP server there now, an ordinary failure that leaves
+ * the server to the keeper. */
+static bool kissed(int rc, const struct cub_sntp_result *r)
+{
+	return rc == -CUB_ECONNREFUSED && r->kiss[0];
+}
+
+/* The rest of a failure's console line (after "failed: "). */
+static void report_why(int rc, const struct cub_sntp_result *r)
+{
+	if (kissed(rc, r))
+		cub_printk("refused (kiss-o'-death %s)", r->kiss);
+	else if (rc == -CUB_ECONNREFUSED)
+		cub_printk("port unreachable");
+	else
+		cub_printk("%s", cub_strerror(rc));
+}
+
 /* One server's failure, on a line of its own when there are several. */
 static void report_failure(const struct cub_sntp_server *e, int rc,
 			   const struct cub_sntp_result *r)
@@ -294,10 +315,8 @@ static void report_failure(const struct cub_sntp_server *e, int rc,
 	char a[16];
 
 	cub_printk("time: ntp %s:%u failed: ", cubi_ip4_str(e->addr, a), (unsigned)e->port);
-	if (rc == -CUB_ECONNREFUSED)
-		cub_printk("refused (kiss-o'-death %s)\n", r->kiss);
-	else
-		cub_printk("%s\n", cub_strerror(rc));
+	report_why(rc, r);
+	cub_printk("\n");
 }
 
 /* Asks the servers of l in order until one answers (*r): its index, or
@@ -312,7 +331,7 @@ static int first_answer(struct cub_sntp_server *l, unsigned n, struct cub_sntp_r
 			return (int)i;
 		if (n > 1)
 			report_failure(&l[i], *rc, r);
-		if (*rc == -CUB_ECONNREFUSED)
+		if (kissed(*rc, r))
 			l[i].addr = 0;
 	}
 	return -1;
@@ -339,13 +358,13 @@ void cubi_netdev_time(char *const envp[])
 	}
 	i = first_answer(l, n, &r, &rc);
 	if (i < 0) {
-		if (n > 1)
+		if (n > 1) {
 			cub_printk("time: ntp failed: no server answered; clock unchanged\n");
-		else if (rc == -CUB_ECONNREFUSED)
-			cub_printk("time: ntp failed: refused (kiss-o'-death %s); "
-				   "clock unchanged\n", r.kiss);
-		else
-			cub_printk("time: ntp failed: %s; clock unchanged\n", cub_strerror(rc));
+		} else {
+			cub_printk("time: ntp failed: ");
+			report_why(rc, &r);
+			cub_printk("; clock unchanged\n");
+		}
 		keep_time(l, n, 0, CUB_SNTP_POLL_MIN_NS);
 		return;
 	}

@@ -10,7 +10,8 @@
  * timer follows them; a server that refuses (DENY) at start-up gets no
  * keeper; stopping the keeper frees it; a list of servers: the clock set
  * from the first that answers, the keeper given those that did not
- * refuse, none when all refused.
+ * refuse, the one that answered first, a closed port (a port
+ * unreachable) kept as no refusal; none when all refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -183,6 +184,17 @@ static void *list_main(void *arg)
 	cubi_netdev_time(env);
 	deny_first = 0;
 	assert_int_equal(S.queries, 2);
+	assert_true(stepped_by_shift());
+	assert_int_equal(cub_sntp_keeper_status(k, &st), 0);
+	assert_int_equal(k->n_servers, 2);
+	assert_int_equal(k->servers[0].port, 123);	/* the one that answered */
+	assert_int_equal(k->servers[1].port, 124);
+	assert_int_equal(cub_sntp_keeper_stop(k), 0);
+	down();
+	/* a closed port (B's port unreachable) is no refusal: kept */
+	up();
+	cubi_netdev_time((char *[]){ "CUBRT_NTP=10.0.0.2:124,10.0.0.2", NULL });
+	assert_int_equal(S.queries, 1);
 	assert_true(stepped_by_shift());
 	assert_int_equal(cub_sntp_keeper_status(k, &st), 0);
 	assert_int_equal(k->n_servers, 2);
