@@ -9,10 +9,13 @@ replies built here by hand (RFC 5905 7.3) whose receive and transmit
 timestamps read the host's time plus 1000 days, so that a guest clock
 set from them cannot be mistaken for the host's; the first request it
 gets is ignored (the guest must send again). On 127.0.0.1:K every
-request gets a kiss-o'-death (stratum 0, "DENY"). Checks every request
-(48 bytes, mode 3, version 4, a nonzero transmit timestamp).
+request gets a kiss-o'-death (stratum 0, "DENY"). On 127.0.0.1:Q a
+socket is bound and never read (a silent server); 127.0.0.1:C was bound
+and closed again (nothing listens: the host's port unreachable, which
+QEMU's user network passes on as ICMP). Checks every request (48 bytes,
+mode 3, version 4, a nonzero transmit timestamp).
 
-native: boots IMAGE with "P K"; musl: with "CUBRT_NTP=10.0.2.2:P" (the
+native: boots IMAGE with "P K Q C"; musl: with "CUBRT_NTP=10.0.2.2:P" (the
 shim sets the clock at start-up and prints "time: set from ..."). Then
 compares the Unix seconds the guest prints ("sntp: wall clock now N" or
 "ntptime: time() N") with the served time: within 30 s. Exits non-zero
@@ -66,9 +69,16 @@ for kiss in (False, True):
     socks.append(s)
     threading.Thread(target=serve, args=(s, kiss), daemon=True).start()
 port, kod = socks[0].getsockname()[1], socks[1].getsockname()[1]
+quiet = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+quiet.bind(("127.0.0.1", 0))            # never read: silent
+gone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+gone.bind(("127.0.0.1", 0))
+closed = gone.getsockname()[1]
+gone.close()                            # nothing listens there now
 
 if mode == "native":
-    cmdline, summary, marker = "%d %d" % (port, kod), "sntp", "sntp: wall clock now "
+    cmdline = "%d %d %d %d" % (port, kod, quiet.getsockname()[1], closed)
+    summary, marker = "sntp", "sntp: wall clock now "
 else:
     cmdline, summary, marker = "CUBRT_NTP=10.0.2.2:%d" % port, "ntptime", "ntptime: time() "
 guest = Guest(runner, ["--net", image, cmdline])
