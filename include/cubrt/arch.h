@@ -246,6 +246,19 @@ void cub_arch_syscall_enable(void);
  * false when the platform has none. Contexts: any. */
 bool cub_arch_random(uint64_t *v);
 
+/*
+ * The stack-protector guard cubrt's own frames are checked against, when
+ * the platform compiles cubrt with a global one (x86:
+ * -mstack-protector-guard=global, __stack_chk_guard): true and *guard.
+ * Its bytes 0 and 1 are zero. A Linux program linked into the image
+ * (musl) shares that word and sets it from AT_RANDOM at its start; the
+ * shim passes the guard as AT_RANDOM's first 8 bytes so that the value
+ * stays the same, since coroutines parked across the program's start
+ * hold frames checked against it. False when the platform has no such
+ * word (host: the C library's canary). Contexts: any.
+ */
+bool cub_arch_ssp_guard(uint64_t *guard);
+
 /* --------------------------------------------------------------- sampling */
 
 /* Where a periodic sample caught the CPU (the `where` of a sample hook). */

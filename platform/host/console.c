@@ -239,6 +239,14 @@ uint64_t cub_arch_wallclock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The C library's canary (glibc: in the thread block), not a word of
+ * cubrt's. */
+bool cub_arch_ssp_guard(uint64_t *guard)
+{
+	*guard = 0;
+	return false;
+}
+
 bool cub_arch_random(uint64_t *v)
 {
 	return getrandom(v, sizeof(*v), 0) == (ssize_t)sizeof(*v);

@@ -70,7 +70,15 @@ uintptr_t cub_arch_frame_pointer(void)
  * is caught even before boot randomises it) and is set from RDRAND/TSC in
  * cubi_x86_ssp_init, which runs before any protected frame is live.
  * Both are weak: a Linux program image links musl, whose libc.a defines
- * them too (and sets the guard from AT_RANDOM); then musl's win.
+ * them too; then musl's win, and musl's start sets the guard again from
+ * the first 8 bytes of AT_RANDOM with byte 1 cleared. Coroutines the
+ * shim started before the program (the network's receiver, the DHCP
+ * keeper, ARP announcements) are parked then in protected frames, which
+ * would fail their check on return (seen: musl_netudp_dhcp crashed in 1
+ * of 10 runs when an announcement's timed wait ended). So the guard
+ * keeps bytes 0 and 1 zero (a NUL first byte stops string overruns, the
+ * second is musl's), and the shim passes it as AT_RANDOM's first bytes
+ * (cub_arch_ssp_guard): musl's start then writes back the same value.
  */
 __attribute__((weak)) uintptr_t __stack_chk_guard = 0x595e9fbd94fda700ull;
 
@@ -111,6 +119,11 @@ __attribute__((no_stack_protector)) void cubi_x86_ssp_init(void)
 
 	if (!rdrand(&v))
 		v = rdtsc() * 0x9E3779B97F4A7C15ull;
-	v &= ~0xFFull;	/* a NUL low byte stops string overruns reading it */
-	__stack_chk_guard ^= v;
+	__stack_chk_guard = (__stack_chk_guard ^ v) & ~0xFFFFull;
+}
+
+bool cub_arch_ssp_guard(uint64_t *guard)
+{
+	*guard = __stack_chk_guard;
+	return true;
 }

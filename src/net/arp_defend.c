@@ -89,13 +89,7 @@ static void *announce_main(void *arg)
 int cubi_arp_announce(struct cub_netif *nif, cub_ip4_t addr, unsigned num,
 		      uint64_t interval_ns, uint64_t defend_ns)
 {
-	/* 16 KiB, as the DHCP keeper's: it only builds and sends a frame.
-	 * With the 64 KiB default, spawned from the shim's start-up (before
-	 * the program's memory is mapped), musl_netudp_dhcp faulted in 2 of
-	 * 7 runs (a mutex waiter overwritten, see the branch's report); 0 of
-	 * 8 with this size. The cause is not found. */
-	static const struct cub_coro_attr attr = { .name = "arp announce",
-						   .stack_size = 16u * 1024 };
+	static const struct cub_coro_attr attr = { .name = "arp announce" };
 	int r = 0;
 
 	cub_mutex_lock(&nif->lock);

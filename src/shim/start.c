@@ -5,7 +5,9 @@
  * 16 AT_RANDOM bytes and the strings, then (16-byte aligned at rsp) argc,
  * argv[], NULL, envp[], NULL, and the auxiliary vector. musl's _start
  * reads all of it: argv/envp for main, AT_PHDR/AT_PHNUM to find PT_TLS,
- * AT_RANDOM for the stack-protector canary, AT_PAGESZ, AT_HWCAP.
+ * AT_RANDOM for the stack-protector canary (its first 8 bytes cubrt's own
+ * guard where the platform has one: cub_arch_ssp_guard), AT_PAGESZ,
+ * AT_HWCAP.
  * The strings lie as Linux lays them out, argv's in order and then
  * envp's, each run contiguous: /proc/1/cmdline and environ read them
  * there (procfs.h). Before the program runs, the network card (if
@@ -68,10 +70,12 @@ static uintptr_t build_stack(const struct cubi_program *pg, uintptr_t top, int a
 {
 	size_t envc = count(envp), nwords, i = 0;
 	uintptr_t sp = top, strs[2 * MAX_STRINGS], platform, random;
-	uint64_t rnd[2] = { 0, 0 }, *w;
+	uint64_t rnd[2] = { 0, 0 }, *w, guard;
 
 	cub_arch_random(&rnd[0]);
 	rnd[1] = cub_arch_wallclock_ns() ^ cub_arch_clock_ns() ^ rnd[0] * 31;
+	if (cub_arch_ssp_guard(&guard))
+		rnd[0] = guard;	/* musl's start keeps cubrt's guard (arch.h) */
 	random = push_bytes(&sp, rnd, sizeof(rnd));
 	platform = push_bytes(&sp, "x86_64", 7);
 	pi->env_end = sp;	/* pushed last first: the runs end up in order */
