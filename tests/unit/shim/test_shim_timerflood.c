@@ -20,9 +20,9 @@
 #include <cubrt/time.h>
 #include "shim_impl.h"
 #include "sys.h"
+#include "sigtest.h"
 
 #define SYS_setitimer 38
-#define SYS_rt_sigtimedwait 128
 #define SYS_timer_create 222
 #define SYS_timer_settime 223
 #define SYS_timer_gettime 224
@@ -32,51 +32,6 @@
 #define SIGALRM 14
 #define SIGPROF 27
 #define SIG_IGN 1
-#define SA_RESTORER 0x04000000u
-#define BIT(s) (1ull << ((s) - 1))
-#define MS 1000000ll
-#define NSEC 1000000000ll
-
-struct ksigaction {
-	uint64_t handler, flags, restorer, mask;
-};
-struct info {
-	int32_t signo, errno_, code, pad;
-	int32_t pid, uid;	/* timers: si_tid (the id), si_overrun */
-	uint64_t value;
-	uint8_t rest[96];
-};
-struct sigev {
-	uint64_t value;
-	int32_t signo, notify, tid, pad[11];
-};
-
-static void *run(void (*body)(void))
-{
-	void *res;
-
-	assert_int_equal(cub_sched_run((cub_coro_fn)(void *)body, NULL, &res), 0);
-	return res;
-}
-
-static void set_action(int sig, uint64_t handler)
-{
-	struct ksigaction a = { handler, SA_RESTORER, 0x2222000, 0 };
-
-	assert_int_equal(SYS4(SYS_rt_sigaction, sig, &a, NULL, 8), 0);
-}
-
-static void set_blocked(uint64_t m)
-{
-	assert_int_equal(SYS4(SYS_rt_sigprocmask, 2, &m, NULL, 8), 0);
-}
-
-static long waitsig(uint64_t set, struct info *info, long ms)
-{
-	int64_t ts[2] = { ms / 1000, ms % 1000 * MS };
-
-	return SYS4(SYS_rt_sigtimedwait, &set, info, ts, 8);
-}
 
 static long settime(int id, int64_t value_ns, int64_t every_ns)
 {
