@@ -54,7 +54,6 @@
 #define INFO_OFF (8 + 304)	/* siginfo in an rt_sigframe */
 #define UC_SIGMASK (8 + 296)
 
-
 static _Alignas(64) uint8_t stack[32768];
 static _Alignas(16) uint8_t fx[512];
 
