@@ -29,8 +29,10 @@
  * bytes they must be the query's ID, so an error about an earlier
  * lookup's query from the same port, or one forged by someone who
  * guessed the port, is ignored as a reply with a wrong ID is. A
- * "fragmentation needed" cannot be about a query this small sent
- * without DF: it counts as the server unreachable.
+ * "fragmentation needed" about a query this small (sent with DF, as
+ * ip4.c sends every datagram that fits a frame, but far below any
+ * real path MTU) cannot be acted on: it counts as the server
+ * unreachable.
  *
  * Rotation (resolv.conf's "options rotate"; cub_dns_params.rotate of
  * the interface, off by default): successive lookups through an
@@ -123,8 +125,8 @@ int cubi_dns_resolve(struct cubi_dns_query *q, struct cub_netif *nif, cub_ip4_t 
 	cub_udp_close(&q->uq.u);
 	if (rc == -CUB_EMSGSIZE)
 		rc = -CUB_EHOSTUNREACH;	/* "fragmentation needed" about a
-					 * small query sent without DF: no
-					 * way to this server */
+					 * query that cannot get smaller:
+					 * no way to this server */
 	if (rc != CUBI_DNS_TRUNCATED)
 		return rc;
 	q->res->count = 0;		/* a truncated answer is not used */
