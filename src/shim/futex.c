@@ -27,6 +27,7 @@
  * deadline by the step, as Linux's realtime hrtimers follow the clock.
  */
 #include <cubrt/arch.h>
+#include <cubrt/panic.h>
 #include <cubrt/sched.h>
 #include <cubrt/time.h>
 
@@ -197,6 +198,13 @@ static long wait_locked(uintptr_t key, uintptr_t uaddr, uint32_t val, uint64_t d
 		cub_timer_stop(&w.timer);
 	if (w.wall)
 		cub_list_del(&w.wall_link);
+	/* Whoever set the flag unlinked w: a wait that ends still queued
+	 * would leave a waiter on a dead frame for a later wake (seen once
+	 * as "ready, not parked" from a wall-clock step: not explained). */
+	if (CUB_UNLIKELY(cub_list_linked(&w.link)))
+		cub_panic("futex: a %s wait ended with its waiter still queued "
+			  "(woken %d, timed out %d, interrupted %d)", what, w.woken,
+			  w.timed_out, w.interrupted);
 	if (w.interrupted)
 		return -CUB_EINTR;
 	return w.woken ? 0 : -CUB_ETIMEDOUT;
