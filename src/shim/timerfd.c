@@ -218,8 +218,12 @@ void cubi_timerfd_wall_step(int64_t step)
 			cubi_file_changed(&tf->file);
 		}
 	}
-	cub_arch_irq_restore(irq);
+	/* Inside the critical section, as fd.h asks: outside it, a timeout
+	 * interrupt could ready a poll waiter that this wake-up's walk then
+	 * readies again (fuzz_syscalls: "coroutine ... is ready, not parked
+	 * (its wait: poll)" from settimeofday, three seeds in two sessions). */
 	cubi_io_changed();
+	cub_arch_irq_restore(irq);
 }
 
 CUBI_SYS(timerfd_settime)
