@@ -30,6 +30,7 @@
  * restart with SA_RESTART: signal.c).
  */
 #include <cubrt/arch.h>
+#include <cubrt/panic.h>
 #include <cubrt/time.h>
 
 #include "../sched/park.h"
@@ -50,6 +51,11 @@ uint32_t cubi_io_seq(void)
 
 void cubi_io_changed(void)
 {
+	/* The wake-up below walks a waiter list that a timeout interrupt
+	 * also edits: called with interrupts on, it can ready a coroutine
+	 * twice (timerfd's wall step did: see timerfd.c). */
+	if (CUB_UNLIKELY(cub_arch_irq_enabled()))
+		cub_panic("cubi_io_changed: called with interrupts enabled");
 	io_seq++;
 	if (io_sleepers)
 		cubi_futex_wake_locked((uintptr_t)&io_seq, 0x7fffffff, ~0u);

@@ -119,6 +119,8 @@ static int wake_locked(uintptr_t key, int n, uint32_t bitset)
 
 int cubi_futex_wake_locked(uintptr_t uaddr, int n, uint32_t bitset)
 {
+	if (CUB_UNLIKELY(cub_arch_irq_enabled()))
+		cub_panic("cubi_futex_wake_locked: called with interrupts enabled");
 	return wake_locked(uaddr, n, bitset);
 }
 
