@@ -48,7 +48,8 @@ func w2(n int) float64 {
 	return float64(time.Since(t0).Nanoseconds()) / float64(n)
 }
 
-const w6Rounds = 10
+// w6Rounds: passes of the value along the chain, 10 or enough for 1M hops.
+var w6Rounds = 10
 
 func whisper(left chan<- int, right <-chan int) {
 	for r := 0; r < w6Rounds; r++ {
@@ -75,6 +76,9 @@ func peakRSSKiB() int {
 
 // w6: the whispers chain; ns per hop and resident bytes per goroutine.
 func w6(n int) (float64, float64) {
+	if n < 100000 {
+		w6Rounds = 1000000 / n
+	}
 	links := make([]chan int, n+1)
 	for i := range links {
 		links[i] = make(chan int)
