@@ -13,6 +13,17 @@
  *    context is live and has a deadline of its own, earlier than its
  *    parent's (an inherited deadline is the ancestor's timer's job).
  * The timer fires in irq context and cancels with -CUB_ETIMEDOUT.
+ *
+ * Values (a tree of their own, never unlinked by a cancellation):
+ *  - key != NULL <=> the context carries a value; key, value and vparent
+ *    are set at init and change only at release (vparent cleared);
+ *  - vparent is the nearest ancestor at init with a key (NULL: none),
+ *    skipping contexts without one, which add nothing to a lookup;
+ *  - vrefs counts the unreleased contexts whose vparent this is; a
+ *    context with a key is released only with vrefs == 0 (else panic),
+ *    so every context reachable through vparent links from an unreleased
+ *    one is unreleased: its storage is still there. A lookup therefore
+ *    walks immutable links to live storage and needs no lock.
  */
 #include <cubrt/arch.h>
 #include <cubrt/context.h>
@@ -70,16 +81,28 @@ static void timed_out(struct cub_timer *t, void *arg)
 		end_tree(c, -CUB_ETIMEDOUT);
 }
 
+/* Links c under its nearest ancestor with a key. Interrupts disabled. */
+static void link_value(struct cub_context *c, struct cub_context *parent)
+{
+	if (!parent)
+		return;
+	c->vparent = parent->key ? parent : parent->vparent;
+	if (c->vparent)
+		c->vparent->vrefs++;
+}
+
 static void init(struct cub_context *c, struct cub_context *parent,
-		 uint64_t deadline)
+		 uint64_t deadline, const void *key, void *value)
 {
 	unsigned long irq;
 
-	*c = (struct cub_context){ .deadline = UINT64_MAX };
+	*c = (struct cub_context){ .deadline = UINT64_MAX, .key = key,
+				   .value = value };
 	(void)cub_chan_init(&c->done, 0, 0, NULL);
 	cub_list_init(&c->children);
 	cub_list_init(&c->link);
 	irq = cub_arch_irq_save();
+	link_value(c, parent);
 	if (parent && parent->err) {
 		end_tree(c, parent->err);
 	} else {
@@ -104,14 +127,23 @@ static void init(struct cub_context *c, struct cub_context *parent,
 void cub_context_init(struct cub_context *c, struct cub_context *parent)
 {
 	check(c, "cub_context_init");
-	init(c, parent, UINT64_MAX);
+	init(c, parent, UINT64_MAX, NULL, NULL);
 }
 
 void cub_context_init_deadline(struct cub_context *c, struct cub_context *parent,
 			       uint64_t deadline_ns)
 {
 	check(c, "cub_context_init_deadline");
-	init(c, parent, deadline_ns);
+	init(c, parent, deadline_ns, NULL, NULL);
+}
+
+void cub_context_init_value(struct cub_context *c, struct cub_context *parent,
+			    const void *key, void *value)
+{
+	check(c, "cub_context_init_value");
+	if (!key)
+		cub_panic("cub_context_init_value: NULL key");
+	init(c, parent, UINT64_MAX, key, value);
 }
 
 void cub_context_cancel(struct cub_context *c)
@@ -133,8 +165,21 @@ void cub_context_cancel(struct cub_context *c)
  */
 void cub_context_release(struct cub_context *c)
 {
+	unsigned long irq;
+
 	check(c, "cub_context_release");
-	cub_context_cancel(c);
+	irq = cub_arch_irq_save();
+	if (c->key && c->vrefs)
+		cub_panic("cub_context_release: a context carrying a value is "
+			  "released before contexts below it (%lu unreleased)",
+			  c->vrefs);
+	if (!c->err)
+		end_tree(c, -CUB_ECANCELED);
+	if (c->vparent) {
+		c->vparent->vrefs--;
+		c->vparent = NULL;
+	}
+	cub_arch_irq_restore(irq);
 }
 
 int cub_context_err(const struct cub_context *c)
@@ -152,4 +197,16 @@ uint64_t cub_context_deadline(const struct cub_context *c)
 {
 	check(c, "cub_context_deadline");
 	return c->deadline;
+}
+
+/* No lock: see the values invariants above. */
+void *cub_context_value(const struct cub_context *c, const void *key)
+{
+	check(c, "cub_context_value");
+	if (!key)
+		return NULL;
+	for (c = c->key ? c : c->vparent; c; c = c->vparent)
+		if (c->key == key)
+			return c->value;
+	return NULL;
 }

@@ -3,8 +3,12 @@
  * context.h, suite 'model'): random inits under random parents (live,
  * cancelled or none), with deadlines far ahead, already past or none,
  * random cancels and releases (a released slot is scribbled over and
- * reused), against a reference model of the tree. After every step each
- * context's err, deadline and done channel must match the model.
+ * reused), against a reference model of the tree. A third of the
+ * contexts carry a value under one of three keys; a context carrying a
+ * value is released only when no unreleased context looks it up (the
+ * rule context.h states; otherwise it is cancelled instead). After every
+ * step each context's err, deadline, done channel and the lookup of
+ * every key must match the model.
  *
  * usage: model_context [SEED [STEPS]]  (or CUBRT_SEED, CUBRT_OPS); the seed is
  * printed first so that a failing run can be replayed.
@@ -28,7 +32,11 @@ static struct {
 	int parent;		/* -1: none, or while live the parent's slot */
 	int err;
 	uint64_t deadline;
+	int key;		/* -1: none, else an index into keys */
+	int vparent;		/* the nearest ancestor at init with a key */
+	void *value;
 } m[N];
+static const char keys[3];	/* their addresses are the keys */
 static uint64_t seed, rng, base;
 static long steps = 20000;
 
@@ -48,12 +56,30 @@ static void m_cancel(int i, int err)
 			m_cancel(k, err);
 }
 
-static void op_init(int i)
+/* The model's lookup of key k from slot i. */
+static void *m_value(int i, int k)
+{
+	for (int j = m[i].key >= 0 ? i : m[i].vparent; j >= 0; j = m[j].vparent)
+		if (m[j].key == k)
+			return m[j].value;
+	return NULL;
+}
+
+/* Whether an unreleased context looks slot i up (so it may not go). */
+static bool m_looked_up(int i)
+{
+	for (int k = 0; k < N; k++)
+		if (m[k].used && m[k].vparent == i)
+			return true;
+	return false;
+}
+
+static void op_init(int i, long step)
 {
 	int p = rnd() % 4 ? (int)(rnd() % N) : -1;
-	unsigned how = rnd() % 3;	/* none, far ahead, past */
-	uint64_t own = how == 0 ? UINT64_MAX : how == 1 ?
-		       base + FAR + rnd() % 1000 : 0;
+	unsigned how = rnd() % 4;	/* none, far ahead, past, a value */
+	uint64_t own = how == 1 ? base + FAR + rnd() % 1000 :
+		       how == 2 ? 0 : UINT64_MAX;
 
 	if (p >= 0 && !m[p].used)
 		p = -1;
@@ -66,7 +92,13 @@ static void op_init(int i)
 		if (own == 0)
 			m[i].err = -CUB_ETIMEDOUT;
 	}
-	if (how == 0)
+	m[i].key = how == 3 ? (int)(rnd() % 3) : -1;
+	m[i].vparent = p < 0 ? -1 : m[p].key >= 0 ? p : m[p].vparent;
+	m[i].value = (void *)(uintptr_t)(step * N + i + 1);
+	if (how == 3)
+		cub_context_init_value(&ctx[i], p >= 0 ? &ctx[p] : NULL,
+				       &keys[m[i].key], m[i].value);
+	else if (how == 0)
 		cub_context_init(&ctx[i], p >= 0 ? &ctx[p] : NULL);
 	else
 		cub_context_init_deadline(&ctx[i], p >= 0 ? &ctx[p] : NULL, own);
@@ -88,6 +120,10 @@ static void check_all(long step)
 		got = cub_chan_try_recv(cub_context_done(&ctx[i]), NULL);
 		if (got != (m[i].err ? 0 : -CUB_EAGAIN))
 			FAIL("step %ld: context %d done gives %d", step, i, got);
+		for (int k = 0; k < 3; k++)
+			if (cub_context_value(&ctx[i], &keys[k]) != m_value(i, k))
+				FAIL("step %ld: context %d key %d differs", step,
+				     i, k);
 	}
 }
 
@@ -99,8 +135,8 @@ static void *model_main(void *arg)
 		int i = (int)(rnd() % N);
 
 		if (!m[i].used) {
-			op_init(i);
-		} else if (rnd() % 3) {
+			op_init(i, s);
+		} else if (rnd() % 3 || (m[i].key >= 0 && m_looked_up(i))) {
 			cub_context_cancel(&ctx[i]);
 			if (!m[i].err)
 				m_cancel(i, -CUB_ECANCELED);
@@ -113,9 +149,17 @@ static void *model_main(void *arg)
 		}
 		check_all(s);
 	}
-	for (int i = 0; i < N; i++)
-		if (m[i].used)
-			cub_context_release(&ctx[i]);
+	for (bool more = true; more;) {	/* those looked up after the others */
+		more = false;
+		for (int i = 0; i < N; i++) {
+			if (m[i].used && m_looked_up(i)) {
+				more = true;
+			} else if (m[i].used) {
+				cub_context_release(&ctx[i]);
+				m[i].used = false;
+			}
+		}
+	}
 	return NULL;
 }
 

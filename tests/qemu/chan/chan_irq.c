@@ -5,7 +5,8 @@
  * rate: no value lost, duplicated or reordered, no lost wake-up (a lost
  * wake-up hangs the receiver and the runner's timeout fails the test).
  * Also a ticker composed with select and a deadline, and a context
- * tree cancelled by its deadline from the timer interrupt.
+ * tree cancelled by its deadline from the timer interrupt, whose value
+ * a later timer callback still reads (a lookup in irq context).
  */
 #include <cubrt/arch.h>
 #include <cubrt/chan.h>
@@ -160,16 +161,31 @@ static void *ctx_waiter(void *arg)
 	return (void *)(intptr_t)cub_chan_recv(cub_context_done(arg), NULL);
 }
 
+static const char ctx_key = 'k';
+static void *ctx_irq_value = &ctx_irq_value;	/* not yet looked up */
+
+/* irq context: the deepest context's value, after its cancellation. */
+static void ctx_lookup(struct cub_timer *t, void *arg)
+{
+	(void)t;
+	if (!cub_arch_in_irq())
+		FAIL("timer callback outside irq context\n");
+	ctx_irq_value = cub_context_value(arg, &ctx_key);
+}
+
 /* A tree of contexts under one deadline: the APIC timer's interrupt
- * cancels it, and every waiter below wakes with -CUB_ETIMEDOUT. */
+ * cancels it, and every waiter below wakes with -CUB_ETIMEDOUT; the
+ * value above it stays readable, from a timer callback too. */
 static void context_deadline(void)
 {
-	struct cub_context root, kid[4];
+	struct cub_context vc, root, kid[4];
 	struct cub_coro *co[4];
+	struct cub_timer lookup;
 	uint64_t t0 = cub_time_now();
 	void *r;
 
-	cub_context_init_deadline(&root, NULL, t0 + 3 * CUB_NSEC_PER_MSEC);
+	cub_context_init_value(&vc, NULL, &ctx_key, &vc);
+	cub_context_init_deadline(&root, &vc, t0 + 3 * CUB_NSEC_PER_MSEC);
 	for (int i = 0; i < 4; i++) {
 		cub_context_init(&kid[i], i ? &kid[i - 1] : &root);
 		if (cub_coro_spawn(&co[i], ctx_waiter, &kid[i], NULL))
@@ -182,10 +198,18 @@ static void context_deadline(void)
 	}
 	if (cub_time_now() < t0 + 3 * CUB_NSEC_PER_MSEC)
 		FAIL("context deadline early\n");
+	cub_timer_init(&lookup, ctx_lookup, &kid[3]);
+	cub_timer_start(&lookup, cub_time_now());
+	while (ctx_irq_value == &ctx_irq_value)
+		cub_sleep(CUB_NSEC_PER_MSEC);
+	if (ctx_irq_value != &vc)
+		FAIL("context value in irq: %p\n", ctx_irq_value);
 	for (int i = 3; i >= 0; i--)
 		cub_context_release(&kid[i]);
 	cub_context_release(&root);
-	cub_printk("chan_irq: context: a deadline cancelled 4 levels\n");
+	cub_context_release(&vc);
+	cub_printk("chan_irq: context: a deadline cancelled 4 levels, "
+		   "its value read in irq context\n");
 }
 
 int cub_main(void)
