@@ -1,22 +1,37 @@
 /*
- * cubrt/tftp.h - a TFTP client (RFC 1350): reads and writes, octet mode,
- * with RFC 2347 option negotiation (blksize RFC 2348, timeout and tsize
- * RFC 2349) when the caller asks for it.
+ * cubrt/tftp.h - a TFTP client (RFC 1350): reads and writes, octet or
+ * netascii mode, with RFC 2347 option negotiation (blksize RFC 2348,
+ * timeout and tsize RFC 2349, windowsize RFC 7440) when the caller asks
+ * for it.
  * Part of the network API: <cubrt/net.h> has the interface, its
  * counters and parameters, the locking rule and the contexts every call
  * here follows, and includes this header.
  *
- * A transfer is lock-step: the request goes to the server's port 69
- * from an ephemeral endpoint; the server answers from a port of its own
- * (its transfer ID), which its first reply fixes; a packet from another
- * port is answered with ERROR 5 (unknown transfer ID) and otherwise
- * ignored. What is unacknowledged (the request, a read's last ACK, a
- * write's last DATA) goes out again every CUB_TFTP_RETRY_NS (or the
- * negotiated timeout) without news, CUB_TFTP_TRIES sends in all. A
- * block shorter than the block size ends the file, so a file of a whole
- * number of blocks ends with an empty one. Block numbers are 16 bits and
- * wrap after 65535 to 0, as common servers do (RFC 1350 is silent), so
- * files of any length pass.
+ * A transfer is lock-step unless a window is agreed: the request goes
+ * to the server's port 69 from an ephemeral endpoint; the server answers
+ * from a port of its own (its transfer ID), which its first reply fixes;
+ * a packet from another port is answered with ERROR 5 (unknown transfer
+ * ID) and otherwise ignored. What is unacknowledged (the request, a
+ * read's last ACK, a write's window of DATA) goes out again every
+ * CUB_TFTP_RETRY_NS (or the negotiated timeout) without news,
+ * CUB_TFTP_TRIES sends in all. A block shorter than the block size ends
+ * the file, so a file of a whole number of blocks ends with an empty
+ * one. Block numbers are 16 bits and wrap after 65535 to 0, as common
+ * servers do (RFC 1350 is silent), so files of any length pass.
+ *
+ * With a window of W blocks (RFC 7440) the sender sends W DATA before
+ * it waits; the receiver acknowledges the last block of each window (or
+ * the file's last block), and on a gap (a later block before the next
+ * one) or a quiet retransmission interval the last block it has in
+ * order: the sender then starts its next window after the block
+ * acknowledged. A server that refuses options with ERROR 8 (RFC 2347)
+ * is asked once more without them.
+ *
+ * netascii (RFC 1350, RFC 764's NVT ASCII): on the wire a line ends
+ * CR LF and a lone CR is CR NUL; the caller's buffer has LF and CR. A
+ * write converts LF -> CR LF and CR -> CR NUL; a read converts back
+ * (CR LF -> LF, CR NUL -> CR; a CR before any other byte, or at the end
+ * of the file, is kept as it is), across block boundaries.
  */
 #ifndef CUBRT_TFTP_H
 #define CUBRT_TFTP_H
@@ -30,6 +45,7 @@
 #define CUB_TFTP_BLOCK 512		/* RFC 1350's block size */
 #define CUB_TFTP_BLKSIZE_MIN 8		/* RFC 2348's range */
 #define CUB_TFTP_BLKSIZE_MAX 65464
+#define CUB_TFTP_WINDOW_MAX 65535	/* RFC 7440's range: 1.. */
 /* The largest block whose DATA fits one Ethernet frame unfragmented:
  * 1500 - 20 (IPv4) - 8 (UDP) - 4 (TFTP header). */
 #define CUB_TFTP_BLKSIZE_FRAME (CUB_UDP_FRAME_PAYLOAD - 4)
@@ -54,8 +70,20 @@ struct cub_tftp_opts {
 	 * instead of CUB_TFTP_RETRY_NS. */
 	uint8_t timeout_s;
 	/* tsize (RFC 2349): a read asks the file's size before its data
-	 * (a size over cap fails at once); a write tells the server len. */
+	 * (in octet mode a size over cap fails at once); a write tells the
+	 * server the size on the wire (len, or in netascii len plus one
+	 * byte per LF and CR). */
 	bool tsize;
+	/* windowsize (RFC 7440), 1..65535 blocks sent before an ACK; 0 or
+	 * 1: lock-step, not asked. The server may lower it (never raise);
+	 * one that leaves it out of its OACK, or ignores the options,
+	 * gets lock-step. A window over CUB_UDP_QUEUE_LEN blocks may
+	 * overrun a reader's receive queue (its blocks come again after
+	 * the gap's ACK, so the file still arrives, slower). */
+	uint32_t windowsize;
+	/* netascii mode instead of octet (a mode, not an option: it is
+	 * kept when the server refuses the options). */
+	bool netascii;
 };
 
 /* What a transfer agreed with the server (filled as far as it got,
@@ -71,6 +99,11 @@ struct cub_tftp_info {
 				 * fallback to RFC 1350) */
 	bool tsize_known;	/* the OACK carried tsize: */
 	uint64_t tsize;		/* ...its value (a read: the file's size) */
+	uint16_t windowsize;	/* the window used: 1 unless an OACK set it */
+	bool refused;		/* the server refused the options with
+				 * ERROR 8 and the request went again
+				 * without them (the fields above are then
+				 * RFC 1350's) */
 	unsigned sends;		/* packets sent, retransmissions included */
 };
 

@@ -1,26 +1,22 @@
 /*
- * tftp.c - the TFTP client's lock-step engine and its reads (RFC 1350,
- * octet mode) over the stack's UDP endpoints: enough to fetch a file at
- * boot from a server such as QEMU's built-in one (`-netdev
- * user,tftp=DIR`), as network boot loaders do. Writes are tftp_put.c's,
- * the options of RFC 2347 tftp_opt.c's.
+ * tftp.c - the TFTP client's engine (RFC 1350) over the stack's UDP
+ * endpoints: enough to fetch a file at boot from a server such as
+ * QEMU's built-in one (`-netdev user,tftp=DIR`), as network boot loaders
+ * do, or to store one. Reads are tftp_get.c's, writes tftp_put.c's, the
+ * options of RFC 2347 tftp_opt.c's, netascii tftp_ascii.c's.
  *
- * The engine (cubi_tftp_run) sends what is in t->out and waits: when
- * nothing useful arrives within the retry time (CUB_TFTP_RETRY_NS, or
- * the timeout the server agreed to) the same packet goes out again, up
- * to CUB_TFTP_TRIES sends; the direction's take function judges each
- * datagram from the server's address and replaces t->out when the
- * transfer moves on. A packet from a port other than the server's
- * transfer ID (fixed by its first reply) is answered with ERROR 5
- * (unknown transfer ID) and does not disturb the transfer.
- *
- * A read: block n is acknowledged by ACK n, a block shorter than the
- * block size ends the file. A duplicate block (its ACK was lost) is
- * acknowledged again and otherwise ignored. Block numbers are 16 bits
- * and wrap after block 65535 to 0, as common servers do, so files past
- * 32 MiB work. With options asked the server may answer with an OACK
- * (acknowledged by ACK 0, and again when it comes again before DATA 1)
- * or ignore them and send DATA 1 (512-byte blocks).
+ * The engine (cubi_tftp_run) sends the request and waits: when nothing
+ * useful arrives within the retry time (CUB_TFTP_RETRY_NS, or the
+ * timeout the server agreed to) the request goes out again, or once the
+ * server has spoken its direction's resend (a read's ACK, a write's
+ * window), up to CUB_TFTP_TRIES sends. Every datagram from the server's
+ * address passes the engine's screen first: one from a port other than
+ * the server's transfer ID (fixed by its first reply) is answered with
+ * ERROR 5 (unknown transfer ID) and does not disturb the transfer; the
+ * server's ERROR ends it, but for an ERROR 8 (options refused, RFC 2347)
+ * answering a request with options, which makes the engine ask once more
+ * without them (same mode). The rest goes to the direction's take
+ * function, which judges it and sends what comes next.
  *
  * Nothing is allocated but the endpoint's receive ring (cub_udp_open)
  * and, for a block over 512 bytes, one packet buffer on the heap; the
@@ -55,13 +51,11 @@ void cubi_tftp_error_to(struct cubi_tftp *t, uint16_t port, unsigned code,
 	(void)cub_udp_sendto(&t->u, t->server, port, e, 4 + n + 1);
 }
 
-/* The server's ERROR in t->in as a code: 1 not found, 2 access
+/* The server's ERROR code as a code of ours: 1 not found, 2 access
  * violation, 8 options refused; for a write also 3 disk full and 6 file
  * exists (a read cannot meet those); anything else an I/O error. */
-int cubi_tftp_server_error(const struct cubi_tftp *t, int len)
+static int server_error(const struct cubi_tftp *t, unsigned code)
 {
-	unsigned code = len >= 4 ? cubi_tftp_get16(t->in + 2) : 0;
-
 	switch (code) {
 	case 1:
 		return -CUB_ENOENT;
@@ -78,74 +72,52 @@ int cubi_tftp_server_error(const struct cubi_tftp *t, int len)
 	}
 }
 
-/* Makes a read's ACK block the packet to (re)send, and sends it. */
-static int ack(struct cubi_tftp *t, unsigned block)
+/* The server refused the request's options (ERROR 8 before any other
+ * reply): the request again without them, RFC 1350's defaults. */
+static int ask_plain(struct cubi_tftp *t)
 {
-	cubi_tftp_put16(t->req, CUBI_TFTP_ACK);
-	cubi_tftp_put16(t->req + 2, block);
-	t->out = t->req;
-	t->out_len = 4;
-	t->out_port = t->tid;
+	unsigned sends = t->info.sends;
+	int rc;
+
+	t->asked = false;
+	t->ask_blksize = t->ask_timeout = 0;
+	t->ask_tsize = false;
+	t->ask_window = 0;
+	cub_memset(&t->info, 0, sizeof(t->info));
+	if ((rc = cubi_tftp_request(t, NULL)))
+		return rc;	/* cannot fail: the name passed before */
+	t->info.sends = sends;
+	t->info.refused = true;
 	return cubi_tftp_send(t);
 }
 
-/* A read's DATA block, the next one: taken, acknowledged. */
-static int take_block(struct cubi_tftp *t, int len, uint16_t port, bool *fresh)
+/*
+ * The engine's screen (the file's comment), then the direction's take:
+ * what take returns, or 0 after a foreign port's packet or the retry
+ * without options.
+ */
+static int judge(struct cubi_tftp *t, int len, uint16_t port, bool *fresh)
 {
-	size_t n = (size_t)len - 4;
-	int rc;
-
-	if (n > t->len - t->done) {
-		t->tid = port;
-		cubi_tftp_error_to(t, port, 3, "disk full");
-		return -CUB_ENOSPC;
-	}
-	if (n)		/* data may be NULL with cap 0 */
-		cub_memcpy(t->data + t->done, t->in + 4, n);
-	t->done += n;
-	t->tid = port;
-	t->block = (uint16_t)(t->block + 1);
-	t->blocks++;
-	*fresh = true;
-	if ((rc = ack(t, t->block)))
-		return rc;	/* cub_udp_sendto's error */
-	return n < t->blksize;
-}
-
-/* A read's take function (tftp_int.h). */
-static int take_get(struct cubi_tftp *t, int len, uint16_t port, bool *fresh)
-{
-	unsigned op = len >= 2 ? cubi_tftp_get16(t->in) : 0, block;
-	int rc;
+	unsigned op = len >= 2 ? cubi_tftp_get16(t->in) : 0, code;
 
 	*fresh = false;
 	if (t->tid && port != t->tid) {
 		cubi_tftp_error_to(t, port, 5, "unknown transfer ID");
 		return 0;
 	}
-	if (op == CUBI_TFTP_ERROR && len >= 4)
-		return cubi_tftp_server_error(t, len);
-	if (op == CUBI_TFTP_OACK && t->asked && !t->blocks) {
-		if (!t->tid) {		/* the answer to our options */
-			if ((rc = cubi_tftp_oack(t, len, port)))
-				return rc;
-			t->tid = port;
-			*fresh = true;
+	if (op == CUBI_TFTP_ERROR && len >= 4) {
+		code = cubi_tftp_get16(t->in + 2);
+		if (code == 8 && !t->tid && t->asked && !t->info.refused) {
+			*fresh = true;		/* sent once */
+			return ask_plain(t);
 		}
-		return ack(t, 0);	/* or again: our ACK 0 was lost */
+		return server_error(t, code);
 	}
-	if (op != CUBI_TFTP_DATA || len < 4 || (size_t)len > 4 + t->blksize)
-		return 0;		/* not for us: ignored */
-	block = cubi_tftp_get16(t->in + 2);
-	if (block == (uint16_t)(t->block + 1) && (t->tid || block == 1))
-		return take_block(t, len, port, fresh);
-	if (t->tid && t->blocks && block == t->block)	/* our ACK was lost */
-		return ack(t, block);
-	return 0;
+	return t->take(t, len, port, op, fresh);
 }
 
 /* Runs the transfer until it ends, an error or the deadline. */
-static long transfer(struct cubi_tftp *t, uint64_t deadline, cubi_tftp_take_fn take)
+static long transfer(struct cubi_tftp *t, uint64_t deadline)
 {
 	unsigned tries = 0;
 	uint64_t retry_at = 0;
@@ -162,7 +134,7 @@ static long transfer(struct cubi_tftp *t, uint64_t deadline, cubi_tftp_take_fn t
 		if (now >= retry_at) {
 			if (tries++ == CUB_TFTP_TRIES)
 				return -CUB_ETIMEDOUT;
-			if ((rc = cubi_tftp_send(t)))
+			if ((rc = t->tid ? t->resend(t) : cubi_tftp_send(t)))
 				return rc;
 			retry_at = now + t->retry_ns;
 		}
@@ -174,23 +146,23 @@ static long transfer(struct cubi_tftp *t, uint64_t deadline, cubi_tftp_take_fn t
 			return len;
 		if (src != t->server)
 			continue;	/* someone else: not this transfer */
-		if ((rc = take(t, len, port, &fresh)) != 0)
+		if ((rc = judge(t, len, port, &fresh)) != 0)
 			return rc < 0 ? rc : (long)t->done;
 		if (fresh) {
-			tries = 1;	/* take() sent the next packet once */
+			tries = 1;	/* progress: the count starts over */
 			retry_at = cub_time_now() + t->retry_ns;
 		}
 	}
 }
 
 /*
- * Runs a transfer whose request is built (t->req, the ask_* fields):
- * takes the large block's buffer if one is needed, opens the endpoint,
- * runs, and cleans up. Returns what transfer() returns; *info (if not
- * NULL) gets t->info in every case.
+ * Runs a transfer whose request is built (t->req, the ask_* fields) and
+ * whose take and resend are set: takes the large block's buffer if one
+ * is needed, opens the endpoint, runs, and cleans up. Returns what
+ * transfer() returns; *info (if not NULL) gets t->info in every case.
  */
 long cubi_tftp_run(struct cubi_tftp *t, struct cub_netif *nif, uint64_t timeout_ns,
-		   cubi_tftp_take_fn take, struct cub_tftp_info *info)
+		   struct cub_tftp_info *info)
 {
 	uint64_t now = cub_time_now();
 	long rc;
@@ -207,32 +179,11 @@ long cubi_tftp_run(struct cubi_tftp *t, struct cub_netif *nif, uint64_t timeout_
 	}
 	rc = cub_udp_open(&t->u, nif, 0);
 	if (rc == 0) {
-		rc = transfer(t, timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns,
-			      take);
+		rc = transfer(t, timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns);
 		cub_udp_close(&t->u);
 	}
 	cub_free(t->heap);
 	if (info)
 		*info = t->info;
 	return rc;
-}
-
-long cub_tftp_get_opts(struct cub_netif *nif, cub_ip4_t server, const char *name,
-		       void *buf, size_t cap, uint64_t timeout_ns,
-		       const struct cub_tftp_opts *opts, struct cub_tftp_info *info)
-{
-	struct cubi_tftp t = { .server = server, .data = buf, .len = cap };
-	int rc;
-
-	if (!nif || !server || (!buf && cap))
-		return -CUB_EINVAL;
-	if ((rc = cubi_tftp_request(&t, name, opts)))
-		return rc;
-	return cubi_tftp_run(&t, nif, timeout_ns, take_get, info);
-}
-
-long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
-		  void *buf, size_t cap, uint64_t timeout_ns)
-{
-	return cub_tftp_get_opts(nif, server, name, buf, cap, timeout_ns, NULL, NULL);
 }

@@ -1,19 +1,21 @@
 /*
  * tftp_opt.c - the TFTP request and RFC 2347 option negotiation: the
- * read or write request with the options asked (RFC 2348 blksize, RFC
- * 2349 timeout and tsize), and the judgement of the server's OACK.
+ * read or write request in its mode with the options asked (RFC 2348
+ * blksize, RFC 2349 timeout and tsize, RFC 7440 windowsize), and the
+ * judgement of the server's OACK.
  *
- * Rules (RFC 2347-2349): an option goes into the request as two
+ * Rules (RFC 2347-2349, 7440): an option goes into the request as two
  * NUL-terminated strings, its name and a decimal value. The server
  * answers with an OACK naming the options it accepts, each with its
  * value, or ignores them all (then RFC 1350's defaults hold). It may
- * lower blksize but not raise it or go below 8, must echo timeout as
- * asked, and tells a read's tsize (the file's size) or echoes a
- * write's. Anything else - an option not asked, a value not a number,
- * a string running past the packet - makes the OACK unacceptable: the
- * client answers ERROR 8 (RFC 2347: "terminate the transfer due to
- * option negotiation") and fails -CUB_EPROTO. Option names compare
- * without regard to case, as RFC 2347 says.
+ * lower blksize but not raise it or go below 8, lower windowsize but
+ * not raise it or go below 1, must echo timeout as asked, and tells a
+ * read's tsize (the file's size) or echoes a write's. Anything else -
+ * an option not asked, a value not a number, a string running past the
+ * packet - makes the OACK unacceptable: the client answers ERROR 8 (RFC
+ * 2347: "terminate the transfer due to option negotiation") and fails
+ * -CUB_EPROTO. Option names compare without regard to case, as RFC 2347
+ * says.
  */
 #include <cubrt/net.h>
 #include <cubrt/string.h>
@@ -45,7 +47,7 @@ static uint8_t *add_num(uint8_t *p, uint64_t v)
 }
 
 /* Appends opts' options to the request at *p, noting what was asked;
- * NULL when blksize is out of range. */
+ * NULL when blksize or windowsize is out of range. */
 static uint8_t *add_opts(struct cubi_tftp *t, uint8_t *p, const struct cub_tftp_opts *o)
 {
 	if (o->blksize) {
@@ -63,37 +65,50 @@ static uint8_t *add_opts(struct cubi_tftp *t, uint8_t *p, const struct cub_tftp_
 		t->ask_timeout = o->timeout_s;
 	}
 	if (o->tsize) {
-		p = add_num(add_str(p, "tsize"), t->put ? t->len : 0);
+		size_t n = !t->put ? 0 : t->netascii ? cubi_tftp_wire_len(t->data, t->len)
+						      : t->len;
+
+		p = add_num(add_str(p, "tsize"), n);
 		t->ask_tsize = true;
 	}
-	t->asked = t->ask_blksize || t->ask_timeout || t->ask_tsize;
+	if (o->windowsize > CUB_TFTP_WINDOW_MAX)
+		return NULL;
+	if (o->windowsize > 1) {
+		p = add_num(add_str(p, "windowsize"), o->windowsize);
+		t->ask_window = (uint16_t)o->windowsize;
+	}
+	t->asked = t->ask_blksize || t->ask_timeout || t->ask_tsize || t->ask_window;
 	return p;
 }
 
 /*
- * Builds the read or write request (t->put) for name, octet mode, with
- * opts' options (NULL: none), into t->req as the packet to send to port
- * 69, and sets the defaults the OACK may change. 0 or -CUB_EINVAL (a
- * name empty or too long, a blksize out of range).
+ * Builds the read or write request (t->put) for t->name, in the mode of
+ * opts (NULL: t->netascii's, as it is) with its options (NULL: none),
+ * into t->req as the packet to send to port 69, and sets the defaults
+ * the OACK may change. 0 or -CUB_EINVAL (a name empty or too long, a
+ * blksize or windowsize out of range).
  */
-int cubi_tftp_request(struct cubi_tftp *t, const char *name,
-		      const struct cub_tftp_opts *o)
+int cubi_tftp_request(struct cubi_tftp *t, const struct cub_tftp_opts *o)
 {
-	size_t n = name ? cub_strnlen(name, CUB_TFTP_NAME_MAX + 1) : 0;
+	size_t n = t->name ? cub_strnlen(t->name, CUB_TFTP_NAME_MAX + 1) : 0;
 	uint8_t *p = t->req;
 
 	if (n == 0 || n > CUB_TFTP_NAME_MAX)
 		return -CUB_EINVAL;
+	if (o)
+		t->netascii = o->netascii;
 	cubi_tftp_put16(p, t->put ? CUBI_TFTP_WRQ : CUBI_TFTP_RRQ);
-	p = add_str(add_str(p + 2, name), "octet");
+	p = add_str(add_str(p + 2, t->name), t->netascii ? "netascii" : "octet");
 	if (o && !(p = add_opts(t, p, o)))
 		return -CUB_EINVAL;
 	t->out = t->req;
 	t->out_len = (size_t)(p - t->req);
 	t->out_port = CUB_TFTP_PORT;
 	t->blksize = CUB_TFTP_BLOCK;
+	t->window = 1;
 	t->retry_ns = CUB_TFTP_RETRY_NS;
 	t->info.blksize = CUB_TFTP_BLOCK;
+	t->info.windowsize = 1;
 	return 0;
 }
 
@@ -138,6 +153,10 @@ static int option(struct cubi_tftp *t, const char *name, uint64_t v)
 		if (!t->ask_timeout || v != t->ask_timeout)
 			return -1;
 		t->info.timeout_s = t->ask_timeout;
+	} else if (same_name(name, "windowsize")) {
+		if (!t->ask_window || v < 1 || v > t->ask_window)
+			return -1;	/* not asked, 0, or raised */
+		t->info.windowsize = (uint16_t)v;
 	} else if (same_name(name, "tsize")) {
 		if (!t->ask_tsize)
 			return -1;
@@ -175,9 +194,9 @@ static int parse(struct cubi_tftp *t, int len)
 
 /*
  * Takes the OACK of len bytes in t->in, the server's first reply from
- * port: applies the agreed block size and timeout. 0; -CUB_EPROTO when
- * it is malformed or unacceptable; -CUB_ENOSPC when a read's tsize is
- * over cap. Either failure tells the server with ERROR 8.
+ * port: applies the agreed block size, window and timeout. 0;
+ * -CUB_EPROTO when it is malformed or unacceptable; -CUB_ENOSPC when an
+ * octet read's tsize is over cap. Either failure tells the server with ERROR 8.
  */
 int cubi_tftp_oack(struct cubi_tftp *t, int len, uint16_t port)
 {
@@ -186,11 +205,13 @@ int cubi_tftp_oack(struct cubi_tftp *t, int len, uint16_t port)
 		cubi_tftp_error_to(t, port, 8, "bad option");
 		return -CUB_EPROTO;
 	}
-	if (!t->put && t->info.tsize_known && t->info.tsize > t->len) {
+	/* netascii's wire size is no bound on the bytes it makes. */
+	if (!t->put && !t->netascii && t->info.tsize_known && t->info.tsize > t->len) {
 		cubi_tftp_error_to(t, port, 8, "file too large");
 		return -CUB_ENOSPC;
 	}
 	t->blksize = t->info.blksize;
+	t->window = t->info.windowsize;
 	if (t->info.timeout_s)
 		t->retry_ns = t->info.timeout_s * 1000000000ull;
 	return 0;
