@@ -115,12 +115,12 @@ static uint8_t fgen(const char *name, size_t i)
 }
 
 /* Byte i of a read of f on the wire. */
-static uint8_t fbyte(const struct ffile *f, size_t i)
+static inline uint8_t fbyte(const struct ffile *f, size_t i)
 {
 	return f->content ? f->content[i] : fgen(f->name, i);
 }
 
-static bool fcheck(const char *name, const uint8_t *buf, size_t len)
+static inline bool fcheck(const char *name, const uint8_t *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (buf[i] != fgen(name, i))
