@@ -6,7 +6,8 @@
  * lease it by DHCP when the command line says "dhcp"), resolve the
  * gateway, ping it, fetch files by TFTP (one of 11 blocks checked line
  * by line, an empty one, a missing one; the same with blksize 1432 and
- * tsize, and tsize over the buffer), a receive that times out, and
+ * tsize, tsize over the buffer, windowsize left out of slirp's OACK,
+ * netascii refused), a receive that times out, and
  * counters that add up; a DHCP lease is then given back (a RELEASE to
  * 10.0.2.2, the card unconfigured) and leased again. One line per
  * check, a summary.
@@ -60,6 +61,22 @@ static void check_tftp_opts(struct cub_netif *nif, char *buf, size_t cap)
 	check("tftp: tsize over cap is -ENOSPC before any data",
 	      cub_tftp_get_opts(nif, GW, "lines.txt", buf, 5399, 5000 * MS, &o, &info) ==
 		      -CUB_ENOSPC && info.tsize == 5400 && info.sends == 1);
+	/* slirp does not know windowsize (RFC 7440): its OACK leaves it
+	 * out, and the read is lock-step. */
+	o.windowsize = 4;
+	n = buf ? cub_tftp_get_opts(nif, GW, "lines.txt", buf, cap, 10000 * MS, &o, &info)
+		: -CUB_ENOMEM;
+	cub_printk("tftp lines.txt, windowsize 4: %ld bytes, oack %d, blksize %u, window %u, %u sends\n",
+		   n, info.oack, info.blksize, info.windowsize, info.sends);
+	check("tftp with windowsize 4: not in slirp's OACK, lock-step, the file intact",
+	      n == 5400 && lines_ok(buf, n) && info.oack && info.blksize == 1428 &&
+	      info.windowsize == 1 && info.sends == 1 + 1 + 4);
+	/* slirp serves octet mode only: netascii gets its ERROR 4. */
+	o = (struct cub_tftp_opts){ .netascii = true };
+	n = buf ? cub_tftp_get_opts(nif, GW, "lines.txt", buf, cap, 5000 * MS, &o, &info)
+		: -CUB_ENOMEM;
+	cub_printk("tftp lines.txt, netascii: %ld\n", n);
+	check("tftp in netascii: slirp's ERROR 4 (octet only) is -EIO", n == -CUB_EIO);
 }
 
 static void check_tftp(struct cub_netif *nif)
