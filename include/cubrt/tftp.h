@@ -117,22 +117,26 @@ long cub_tftp_get(struct cub_netif *nif, cub_ip4_t server, const char *name,
 
 /*
  * Fetches file `name` from the TFTP server at server:69 into buf (at
- * most cap bytes), asking for the options of opts (NULL: none). The
- * server's OACK is acknowledged with ACK 0; a server that ignores the
- * options and sends DATA 1 is taken at 512-byte blocks. Returns the
- * file's length, with *info (may be NULL); -CUB_ENOENT / -CUB_EACCES
+ * most cap bytes), in the mode of opts (netascii converted, see above)
+ * and asking for its options (NULL: octet, none). The server's OACK is
+ * acknowledged with ACK 0; a server that ignores the options and sends
+ * DATA 1 is taken at 512-byte blocks, lock-step; one that refuses them
+ * with ERROR 8 is asked once more without them. Returns the file's
+ * length (in netascii the converted bytes'), with *info (may be NULL);
+ * -CUB_ENOENT / -CUB_EACCES
  * when the server says the file is missing / not readable, -CUB_EIO for
  * its other errors; -CUB_ENOSPC when the file is longer than cap (the
- * server is told with ERROR 3), or the OACK's tsize says so before any
+ * server is told with ERROR 3), or an octet read's OACK tsize says so before any
  * data (ERROR 8, RFC 2347's refusal of an OACK; info->tsize has the
  * size); -CUB_EPROTO when the OACK is
- * malformed, raises blksize, changes the timeout or names an option not
- * asked (the server is told, ERROR 8), or the server refuses the
- * options with its ERROR 8; -CUB_ETIMEDOUT when the server stops
+ * malformed, raises blksize or windowsize, changes the timeout or
+ * names an option not asked (the server is told, ERROR 8), or the
+ * server answers ERROR 8 to the request without options (the first or
+ * the retry); -CUB_ETIMEDOUT when the server stops
  * answering or timeout_ns passes (UINT64_MAX: no limit but the tries);
  * -CUB_EINVAL (NULL nif, server 0, a name empty or longer than
  * CUB_TFTP_NAME_MAX, NULL buf with cap > 0, opts' blksize outside
- * 8..65464 when not 0); -CUB_ENOMEM (a large block's buffer); the errors
+ * 8..65464 when not 0, windowsize over 65535); -CUB_ENOMEM (a large block's buffer); the errors
  * of cub_udp_open and cub_udp_sendto (e.g. -CUB_EHOSTUNREACH).
  * Contexts: task (blocks).
  */
@@ -150,20 +154,23 @@ long cub_tftp_put(struct cub_netif *nif, cub_ip4_t server, const char *name,
 
 /*
  * Stores len bytes of buf as file `name` on the TFTP server at
- * server:69, asking for the options of opts (NULL: none; tsize tells
- * the server len). The server's ACK 0 or OACK starts the data; each
- * DATA n goes out when ACK n-1 came and again every retransmission
- * interval until ACK n comes (a duplicate ACK is ignored, never answered
- * with a resend: RFC 1123 4.2.3.1); ACK of the last, short (possibly
- * empty) block ends it. A server that ignores the options and answers
- * ACK 0 is taken at 512-byte blocks. Returns len, with *info (may be
+ * server:69, in the mode of opts and asking for its options (NULL:
+ * octet, none; tsize tells the server the wire's length). The server's
+ * ACK 0 or OACK starts the data; each window of DATA (one block
+ * unless a window was agreed) goes out when the ACK of the block
+ * before it came, and again every retransmission interval until an ACK
+ * of one of its blocks comes (a duplicate ACK is ignored, never
+ * answered with a resend: RFC 1123 4.2.3.1); ACK of the last, short
+ * (possibly empty) block ends it. A server that ignores the options
+ * and answers ACK 0 is taken at 512-byte blocks, lock-step; one that
+ * refuses them with ERROR 8 is asked once more without them. Returns len, with *info (may be
  * NULL); the server's errors: -CUB_ENOENT (1, not found), -CUB_EACCES
  * (2, access violation), -CUB_ENOSPC (3, disk full), -CUB_EEXIST (6,
- * file exists), -CUB_EPROTO (8, options refused), -CUB_EIO (the
- * others); -CUB_EPROTO for a bad OACK (as cub_tftp_get_opts; the
+ * file exists), -CUB_EPROTO (8, options refused again or without
+ * any), -CUB_EIO (the others); -CUB_EPROTO for a bad OACK (as cub_tftp_get_opts; the
  * server is told); -CUB_ETIMEDOUT; -CUB_EINVAL (NULL nif, server 0, a
  * bad name, NULL buf with len > 0, len over INT64_MAX, a bad
- * blksize); -CUB_ENOMEM; the
+ * blksize or windowsize); -CUB_ENOMEM; the
  * errors of cub_udp_open and cub_udp_sendto. Contexts: task (blocks).
  */
 long cub_tftp_put_opts(struct cub_netif *nif, cub_ip4_t server, const char *name,

@@ -45,49 +45,17 @@ static struct ffile *rfile(const char *name, size_t len)
 	return ffile(name, len);
 }
 
-static struct ffile *wfile(const char *name, size_t len)
-{
-	struct ffile *f = ffile(name, len);
+#define wfile(name, len) fwfile(name, len, src, dst, sizeof(dst))
 
-	for (size_t i = 0; i < len; i++)
-		src[i] = fgen(name, i);
-	memset(dst, 0x5a, sizeof(dst));
-	f->store = dst;
-	f->store_cap = sizeof(dst);
-	return f;
-}
-
-/* Reads f (cap bytes) with o; checks the content when it arrives. */
 static long get(struct ffile *f, size_t cap, const struct cub_tftp_opts *o,
 		struct cub_tftp_info *info)
 {
-	long r;
-
-	memset(buf, 0x5a, sizeof(buf));
-	r = cub_tftp_get_opts(A, IP_B, f->name, buf, cap, UINT64_MAX, o, info);
-	if (r >= 0) {
-		assert_int_equal(r, (long)f->len);
-		assert_true(fcheck(f->name, buf, f->len));
-		assert_int_equal(buf[f->len], 0x5a);
-	}
-	fwait(f);
-	return r;
+	return fget(f, buf, sizeof(buf), cap, o, info);
 }
 
-/* Writes f's bytes with o; checks what the server stored. */
 static long put(struct ffile *f, const struct cub_tftp_opts *o, struct cub_tftp_info *info)
 {
-	long r = cub_tftp_put_opts(A, IP_B, f->name, src, f->len, UINT64_MAX, o, info);
-
-	fwait(f);
-	if (r >= 0) {
-		assert_int_equal(r, (long)f->len);
-		assert_true(f->complete);
-		assert_int_equal(f->written, f->len);
-		assert_true(fcheck(f->name, dst, f->len));
-		assert_int_equal(dst[f->len], 0x5a);
-	}
-	return r;
+	return fput(f, src, o, info);
 }
 
 /* ------------------------------------------------------------------ tests */

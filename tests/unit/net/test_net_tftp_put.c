@@ -35,18 +35,7 @@
 static uint8_t src[BIG];		/* what is written: fgen(name) */
 static uint8_t dst[BIG + 1024];		/* where the server stores it */
 
-/* A file of len bytes to write as name; the server stores into dst. */
-static struct ffile *wfile(const char *name, size_t len)
-{
-	struct ffile *f = ffile(name, len);
-
-	for (size_t i = 0; i < len; i++)
-		src[i] = fgen(name, i);
-	memset(dst, 0x5a, sizeof(dst));
-	f->store = dst;
-	f->store_cap = sizeof(dst);
-	return f;
-}
+#define wfile(name, len) fwfile(name, len, src, dst, sizeof(dst))
 
 /* Writes f's len bytes; when it succeeds checks what the server has. */
 static long put(struct ffile *f)

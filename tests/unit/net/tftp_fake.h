@@ -374,6 +374,58 @@ static void fwait(struct ffile *f)
 	assert_true(f->done);
 }
 
+/* A file of len bytes to write as name: src gets its bytes (fgen), the
+ * server's store (cap bytes) is filled with 0x5a. */
+static inline struct ffile *fwfile(const char *name, size_t len, uint8_t *src,
+				   uint8_t *store, size_t cap)
+{
+	struct ffile *f = ffile(name, len);
+
+	for (size_t i = 0; i < len; i++)
+		src[i] = fgen(name, i);
+	memset(store, 0x5a, cap);
+	f->store = store;
+	f->store_cap = cap;
+	return f;
+}
+
+/* Reads f into b (size bytes, cap of them offered) with o; checks the
+ * content (and nothing beyond it) when it arrives; waits for the
+ * server. */
+static inline long fget(struct ffile *f, uint8_t *b, size_t size, size_t cap,
+			const struct cub_tftp_opts *o, struct cub_tftp_info *info)
+{
+	long r;
+
+	memset(b, 0x5a, size);
+	r = cub_tftp_get_opts(A, IP_B, f->name, b, cap, UINT64_MAX, o, info);
+	if (r >= 0) {
+		assert_int_equal(r, (long)f->len);
+		assert_true(fcheck(f->name, b, f->len));
+		assert_int_equal(b[f->len], 0x5a);
+	}
+	fwait(f);
+	return r;
+}
+
+/* Writes f's len bytes of src with o; waits for the server and checks
+ * what it stored when the write succeeds. */
+static inline long fput(struct ffile *f, const uint8_t *src, const struct cub_tftp_opts *o,
+			struct cub_tftp_info *info)
+{
+	long r = cub_tftp_put_opts(A, IP_B, f->name, src, f->len, UINT64_MAX, o, info);
+
+	fwait(f);
+	if (r >= 0) {
+		assert_int_equal(r, (long)f->len);
+		assert_true(f->complete);
+		assert_int_equal(f->written, f->len);
+		assert_true(fcheck(f->name, f->store, f->len));
+		assert_int_equal(f->store[f->len], 0x5a);
+	}
+	return r;
+}
+
 static void fstop(void)
 {
 	assert_int_equal(cub_udp_close(&srv69), 0);
