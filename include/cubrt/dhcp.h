@@ -12,13 +12,26 @@
 
 #define CUB_DHCP_RETRY_NS (1000ull * 1000 * 1000)	/* first retry; doubles
 							 * up to 8x */
-/* Defaults of struct cub_dhcp_params (cub_dhcp_set_params). One probe
- * and 200 ms, not RFC 5227's three probes over 4-7 s: an answer is one
- * round trip on the link (the whole DHCP exchange took 3-10 ms under
- * QEMU TCG), and every boot without a conflict waits the whole probe;
- * see docs/net.md. */
-#define CUB_DHCP_PROBE_NS (200ull * 1000 * 1000)
-#define CUB_DHCP_PROBE_MAX_NS (10ull * 1000 * 1000 * 1000)
+/* Defaults of struct cub_dhcp_params (cub_dhcp_set_params) and their
+ * bounds. The conflict check: three probes as RFC 5227 2.1.1 asks, but
+ * 40-60 ms apart with no wait before and 100 ms after (180-220 ms in
+ * all) instead of its 1-2 s apart, up to 1 s before and 2 s after (4-7
+ * s): an answer is one round trip on the link (the whole DHCP exchange
+ * took 3-10 ms under QEMU TCG) and every boot without a conflict waits
+ * the whole window; the three probes still cover a lost one. See
+ * docs/net.md. */
+#define CUB_DHCP_PROBE_NUM 3
+#define CUB_DHCP_PROBE_NUM_MAX 16
+#define CUB_DHCP_PROBE_WAIT_NS 0ull
+#define CUB_DHCP_PROBE_MIN_NS (40ull * 1000 * 1000)
+#define CUB_DHCP_PROBE_MAX_NS (60ull * 1000 * 1000)
+#define CUB_DHCP_ANNOUNCE_WAIT_NS (100ull * 1000 * 1000)
+#define CUB_DHCP_PROBE_TIME_MAX_NS (10ull * 1000 * 1000 * 1000)	/* each */
+/* RFC 5227 2.1.1's MAX_CONFLICTS and RATE_LIMIT_INTERVAL. */
+#define CUB_DHCP_MAX_CONFLICTS 10
+#define CUB_DHCP_MAX_CONFLICTS_MAX 1000
+#define CUB_DHCP_RATE_LIMIT_NS (60ull * 1000 * 1000 * 1000)
+#define CUB_DHCP_RATE_LIMIT_MAX_NS (3600ull * 1000 * 1000 * 1000)
 #define CUB_DHCP_DECLINE_WAIT_NS (10ull * 1000 * 1000 * 1000)	/* RFC 2131 */
 #define CUB_DHCP_DECLINE_WAIT_MAX_NS (3600ull * 1000 * 1000 * 1000)
 #define CUB_DHCP_DECLINES 3		/* conflicts before giving up */
@@ -66,11 +79,17 @@ struct cub_dhcp_lease {
  * Sets nif's DHCP tunables to *p (every field; read them first with
  * cub_dhcp_get_params to change one); NULL p restores the defaults.
  * They apply from the next cub_net_dhcp or keeper lease on. 0 or
- * -CUB_EINVAL (NULL nif; probe_ns over CUB_DHCP_PROBE_MAX_NS,
- * decline_wait_ns over CUB_DHCP_DECLINE_WAIT_MAX_NS, max_declines not in
- * 1..CUB_DHCP_DECLINES_MAX, announce_num over CUB_DHCP_ANNOUNCE_MAX,
+ * -CUB_EINVAL (nothing set): NULL nif; probe_num over
+ * CUB_DHCP_PROBE_NUM_MAX; probe_wait_ns, probe_min_ns, probe_max_ns or
+ * announce_wait_ns over CUB_DHCP_PROBE_TIME_MAX_NS; probe_min_ns over
+ * probe_max_ns; probe_num 0 with any of those times not 0; probe_num
+ * not 0 with announce_wait_ns 0; decline_wait_ns over
+ * CUB_DHCP_DECLINE_WAIT_MAX_NS; max_declines not in
+ * 1..CUB_DHCP_DECLINES_MAX; max_conflicts not in
+ * 1..CUB_DHCP_MAX_CONFLICTS_MAX; rate_limit_ns over
+ * CUB_DHCP_RATE_LIMIT_MAX_NS; announce_num over CUB_DHCP_ANNOUNCE_MAX,
  * announce_interval_ns over CUB_DHCP_ANNOUNCE_INTERVAL_MAX_NS,
- * defend_interval_ns over CUB_DHCP_DEFEND_INTERVAL_MAX_NS; nothing set).
+ * defend_interval_ns over CUB_DHCP_DEFEND_INTERVAL_MAX_NS.
  * Contexts: task.
  */
 int cub_dhcp_set_params(struct cub_netif *nif, const struct cub_dhcp_params *p);
@@ -85,13 +104,21 @@ int cub_dhcp_get_params(struct cub_netif *nif, struct cub_dhcp_params *p);
  * (cub_netif_configure: address, prefix, gateway). Messages are
  * retransmitted after CUB_DHCP_RETRY_NS, then twice, four and eight
  * times that, until timeout_ns. Before nif is configured the ACKed
- * address is probed (RFC 2131 3.1 step 5, RFC 5227): one ARP request
- * from sender 0.0.0.0 for it, and cub_dhcp_params.probe_ns of waiting
- * (0: no probe). An ARP packet from that address, or another host's
- * probe for it, is a conflict: a DECLINE (broadcast, naming the address
- * and the server) goes out, and after decline_wait_ns a new DISCOVER
- * with a new transaction ID; after max_declines conflicts, or when the
- * wait would pass timeout_ns, the call gives up with -CUB_EADDRNOTAVAIL.
+ * address is checked (RFC 2131 3.1 step 5, RFC 5227 2.1.1): probe_num
+ * ARP requests from sender 0.0.0.0 for it, spaced as cub_dhcp_params
+ * says, watched from the start until announce_wait_ns after the last
+ * (probe_num 0: no check). An ARP packet from that address, or another
+ * host's probe for it, anywhere in that window is a conflict: a DECLINE
+ * (broadcast, naming the address and the server) goes out, and after
+ * decline_wait_ns a new DISCOVER with a new transaction ID; after
+ * max_declines conflicts, or when the wait would pass timeout_ns, the
+ * call gives up with -CUB_EADDRNOTAVAIL. Once nif has seen max_conflicts
+ * conflicts (probes' and addresses lost, across calls and keepers), a
+ * new address is probed at most once per rate_limit_ns (RFC 5227
+ * 2.1.1): the call waits for its turn before DISCOVER, and gives up at
+ * once with -CUB_EADDRNOTAVAIL when that turn comes at or after
+ * timeout_ns. The count starts over at a conflict that comes
+ * rate_limit_ns or more after DHCP last configured nif.
  *
  * Once nif is configured the address is announced and defended (RFC
  * 5227 2.3, 2.4 (b)): the first ARP announcement (a broadcast request,
@@ -142,12 +169,16 @@ struct cub_dhcp_keeper_stats {
 					 * ARP conflict lost */
 	unsigned leased;		/* new leases after a loss */
 	unsigned ignored;		/* replies ignored: malformed, not ours */
-	unsigned probes;		/* ARP probes of ACKed addresses */
-	unsigned conflicts;		/* ...that found the address in use */
-	unsigned declines;		/* DECLINEs sent for them */
+	unsigned probes;		/* ARP probes sent (of ACKed addresses) */
+	unsigned conflicts;		/* conflict checks that found the
+					 * address in use */
+	unsigned declines;		/* DECLINEs sent: one per conflict and
+					 * one per address lost (conflicts_lost) */
 	unsigned conflicts_lost;	/* leases lost (also in lost) to an ARP
 					 * conflict after configuration (RFC
 					 * 5227 2.4, see cub_net_dhcp) */
+	unsigned rate_limited;		/* new leases delayed by RFC 5227's rate
+					 * limit (see cub_net_dhcp) */
 };
 
 /*
@@ -163,8 +194,10 @@ struct cub_dhcp_keeper_stats {
  *     probing and declining as cub_net_dhcp does, retrying until it
  *     succeeds or the keeper stops;
  *   - when its address is lost to an ARP conflict (see cub_net_dhcp: the
- *     interface already unconfigured) does the same at once, whatever
- *     state it was in (counted in lost and conflicts_lost).
+ *     interface already unconfigured), whatever state it was in, sends
+ *     a DECLINE of it to the server that leased it (as after a probe's
+ *     conflict: RFC 2131 4.4.1), waits decline_wait_ns and leases anew
+ *     (counted in lost, conflicts_lost and declines).
  * Each new lease is announced and defended as cub_net_dhcp's is.
  * An ACK that changes the prefix, gateway or DNS reconfigures the
  * interface (flushing its ARP cache); one that keeps them does not touch

@@ -149,6 +149,13 @@ struct cub_netif_stats {
 	uint64_t arp_announces_tx;
 	uint64_t arp_conflicts_defended;
 	uint64_t arp_conflicts_lost;
+	/* RFC 5227 2.1.1 before a DHCP lease's address is configured
+	 * (dhcp_check.c): probes sent, conflict checks that found the
+	 * address in use, and new attempts delayed by the rate limit
+	 * (max_conflicts, rate_limit_ns of cub_dhcp_params). */
+	uint64_t arp_probes_tx;
+	uint64_t arp_probe_conflicts;
+	uint64_t arp_rate_limited;
 
 	uint64_t ip_rx;			/* IPv4 frames */
 	uint64_t ip_bad_header;		/* version, IHL, lengths, TTL 0, source */
@@ -319,15 +326,36 @@ struct cub_tcp_params {
  * CUB_DHCP_* in the DHCP section below.
  */
 struct cub_dhcp_params {
-	uint64_t probe_ns;		/* after an ACK, how long one ARP probe
-					 * of the address waits for its owner
-					 * (RFC 5227) before it is configured;
-					 * 0: no probe */
+	/* The conflict check of an ACKed address (RFC 5227 2.1.1; the
+	 * names in capitals are its constants): probe_num ARP probes, the
+	 * first after a random 0..probe_wait_ns, each next one a random
+	 * probe_min_ns..probe_max_ns after the one before, then
+	 * announce_wait_ns after the last before the address is taken. A
+	 * conflict anywhere in that window declines it. Each time is at
+	 * most CUB_DHCP_PROBE_TIME_MAX_NS. */
+	unsigned probe_num;		/* PROBE_NUM (0 .. CUB_DHCP_PROBE_NUM_MAX;
+					 * 0: no check, and then every time
+					 * below must be 0) */
+	uint64_t probe_wait_ns;		/* PROBE_WAIT */
+	uint64_t probe_min_ns;		/* PROBE_MIN (at most probe_max_ns) */
+	uint64_t probe_max_ns;		/* PROBE_MAX */
+	uint64_t announce_wait_ns;	/* ANNOUNCE_WAIT (not 0 when probe_num
+					 * is: the last probe is answered
+					 * within it) */
 	uint64_t decline_wait_ns;	/* after a DECLINE, before DISCOVER
 					 * again (RFC 2131 3.1 step 5: 10 s) */
 	unsigned max_declines;		/* conflicts (1..CUB_DHCP_DECLINES_MAX)
 					 * after which a run gives up:
 					 * -CUB_EADDRNOTAVAIL */
+	/* RFC 5227 2.1.1's rate limit: once the interface has seen
+	 * max_conflicts conflicts (probes that found their address in use,
+	 * addresses lost), a new address is probed at most once per
+	 * rate_limit_ns. */
+	unsigned max_conflicts;		/* MAX_CONFLICTS (1 ..
+					 * CUB_DHCP_MAX_CONFLICTS_MAX) */
+	uint64_t rate_limit_ns;		/* RATE_LIMIT_INTERVAL (0 ..
+					 * CUB_DHCP_RATE_LIMIT_MAX_NS; 0: no
+					 * limit) */
 	/* Once a lease's address is configured (RFC 5227 2.3, 2.4): */
 	unsigned announce_num;		/* ARP announcements of it (0 ..
 					 * CUB_DHCP_ANNOUNCE_MAX; 0: none) */
@@ -437,6 +465,15 @@ struct cub_netif {
 	struct cub_cond arp_timer_cond;	/* wakes it */
 	struct cub_udp *dhcp_keeper_u;	/* a keeper's port 68 (dhcp_keep.c):
 					 * told of a lost address */
+	/* RFC 5227's rate limit (dhcp_check.c, arp_defend.c): conflicts
+	 * counted since the count last started over, which it does at a
+	 * conflict that comes rate_limit_ns or more after an address was
+	 * configured by DHCP (held that long without one); when the last
+	 * conflict check began; when DHCP last configured an address (0:
+	 * none since the last conflict). */
+	unsigned dhcp_conflicts;
+	uint64_t dhcp_probe_at;
+	uint64_t dhcp_bound_at;
 	struct cubi_ip4_reasm reasm[CUB_IP4_REASM_SLOTS_MAX];	/* ip4_frag.c */
 	unsigned reasm_busy;		/* slots in use */
 	unsigned reasm_slots;		/* slots usable, the busy ones among

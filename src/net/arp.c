@@ -16,9 +16,10 @@
  *    a stranger cannot fill the cache;
  *  - arp_cond is broadcast whenever an entry becomes VALID or is freed,
  *    and when a probe finds a conflict;
- *  - at most one probe (cubi_arp_probe) runs per interface: arp_probe_ip
- *    is its address while it waits, 0 otherwise; arp_probe_conflict is
- *    only meaningful while it waits;
+ *  - at most one conflict check (cubi_arp_probe: its probes and the
+ *    waits between and after them) runs per interface: arp_probe_ip is
+ *    its address while it runs, 0 otherwise; arp_probe_conflict is only
+ *    meaningful while it runs;
  *  - every well-formed packet (so never our own, echoed back) is shown
  *    to the defence of a leased address (arp_defend.c) before it is
  *    acted on: a conflict may unconfigure the interface first.
@@ -323,14 +324,20 @@ int cub_arp_set_timeouts(struct cub_netif *nif, uint64_t ttl_ns,
 	return 0;
 }
 
-/* Contexts: task. Locks: takes nif->lock (released while waiting). */
-int cubi_arp_probe(struct cub_netif *nif, cub_ip4_t ip, uint64_t wait_ns,
-		   const uint32_t *cancel)
+/* Contexts: task. Locks: takes nif->lock (released while waiting).
+ * The window is watched from the call on: a conflict before the first
+ * probe counts too (RFC 5227 2.1.1, "from the beginning of the probing
+ * process"). Each step's time runs from the end of the one before, so
+ * probes are never closer than the plan's gaps, whatever the delays. */
+int cubi_arp_probe(struct cub_netif *nif, cub_ip4_t ip,
+		   const struct cubi_arp_probe_plan *plan, const uint32_t *cancel,
+		   unsigned *sent)
 {
 	static const uint8_t zero[6];
+	unsigned i = 0;
 	uint32_t ok;
-	uint64_t deadline;
-	int r;
+	uint64_t next;
+	int r = 0;
 
 	cub_mutex_lock(&nif->lock);
 	ok = cancel ? *cancel : 0;
@@ -344,11 +351,23 @@ int cubi_arp_probe(struct cub_netif *nif, cub_ip4_t ip, uint64_t wait_ns,
 	}
 	nif->arp_probe_ip = ip;
 	nif->arp_probe_conflict = false;
-	r = arp_send(nif, ARP_OP_REQUEST, 0, zero, ip, cubi_eth_bcast);
-	deadline = cubi_deadline(cub_time_now(), wait_ns);
-	while (!r && !nif->arp_probe_conflict && !cancelled(cancel, ok) &&
-	       cub_time_now() < deadline)
-		cub_cond_timedwait(&nif->arp_cond, &nif->lock, deadline);
+	next = cubi_deadline(cub_time_now(), plan->first_ns);
+	while (!r && !nif->arp_probe_conflict && !cancelled(cancel, ok)) {
+		if (cub_time_now() < next) {
+			cub_cond_timedwait(&nif->arp_cond, &nif->lock, next);
+			continue;
+		}
+		if (i == plan->num)
+			break;		/* the window is over */
+		r = arp_send(nif, ARP_OP_REQUEST, 0, zero, ip, cubi_eth_bcast);
+		if (r)
+			break;
+		nif->st.arp_probes_tx++;
+		(*sent)++;
+		i++;
+		next = cubi_deadline(cub_time_now(),
+				     i < plan->num ? plan->gap_ns[i - 1] : plan->last_ns);
+	}
 	if (!r)
 		r = cancelled(cancel, ok) ? -CUB_EBADF : nif->arp_probe_conflict;
 	nif->arp_probe_ip = 0;

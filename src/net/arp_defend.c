@@ -18,7 +18,9 @@
  * malformed, in arp.c) is a conflict. The first is recorded and
  * answered with one announcement; a later one within defend_ns of the
  * last recorded one loses: the interface is unconfigured (address 0, as
- * after a lease's end) and a DHCP keeper on it is woken to lease anew.
+ * after a lease's end), the conflict counted for the rate limit of new
+ * addresses, and a DHCP keeper on it is woken to decline the address
+ * and lease anew.
  * A conflict later than that is recorded and defended again. Another
  * host's probe (sender 0.0.0.0) is not a conflict once we hold the
  * address: arp.c answers it, which is the prober's conflict.
@@ -125,11 +127,14 @@ void cubi_arp_defend_stop(struct cub_netif *nif)
 	cub_cond_broadcast(&nif->arp_timer_cond);
 }
 
-/* The address is lost: unconfigured, and a keeper on the interface
- * told through its endpoint (its wait ends with -CUB_EADDRNOTAVAIL). */
+/* The address is lost: unconfigured, counted for RFC 5227's rate limit
+ * (dhcp_check.c), and a keeper on the interface told through its
+ * endpoint (its wait ends with -CUB_EADDRNOTAVAIL; it DECLINEs the
+ * address to its server before it leases anew). */
 static void lose(struct cub_netif *nif)
 {
 	nif->st.arp_conflicts_lost++;
+	cubi_dhcp_conflict_locked(nif);
 	cubi_netif_set(nif, 0, 0, 0);
 	if (nif->dhcp_keeper_u)
 		cubi_udp_fail(nif->dhcp_keeper_u, -CUB_EADDRNOTAVAIL);

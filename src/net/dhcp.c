@@ -22,7 +22,8 @@
  *
  * After the ACK and before the address is configured dhcp_check.c
  * probes it by ARP; an address in use is declined and the exchange
- * starts over. Once configured, the address is announced and defended
+ * starts over. Once the interface has had many conflicts, each new
+ * exchange first waits for the rate limit's turn (dhcp_check.c). Once configured, the address is announced and defended
  * (arp_defend.c, RFC 5227 2.3 and 2.4).
  *
  * The lease records when it was asked for and its renewal (T1, option
@@ -348,7 +349,7 @@ void cubi_dhcp_lease_of(const struct cubi_dhcp_reply *a, uint64_t asked,
 	lease_times(a, l);
 }
 
-static void set_running(struct cub_netif *nif, bool on)
+void cubi_dhcp_set_running(struct cub_netif *nif, bool on)
 {
 	cub_mutex_lock(&nif->lock);
 	nif->dhcp = on;
@@ -394,9 +395,11 @@ int cubi_dhcp_lease_new(struct cubi_dhcp_client *c, uint64_t deadline, struct cu
 	int rc;
 
 	cubi_dhcp_params_of(c->nif, &p);	/* one run, one set of tunables */
-	set_running(c->nif, true);
+	cubi_dhcp_set_running(c->nif, true);
 	for (;;) {
-		rc = exchange(c, deadline, &ack, &asked);
+		rc = cubi_dhcp_rate_wait(c, &p, deadline);	/* RFC 5227 2.1.1 */
+		if (!rc)
+			rc = exchange(c, deadline, &ack, &asked);
 		if (!rc)
 			rc = cubi_dhcp_check(c, &p, &ack, deadline, &declined);
 		if (rc != 1)
@@ -409,6 +412,7 @@ int cubi_dhcp_lease_new(struct cubi_dhcp_client *c, uint64_t deadline, struct cu
 		nl.declined = declined;
 		if (!rc) {
 			*l = nl;
+			cubi_dhcp_bound(c->nif);
 			/* RFC 5227 2.3, 2.4: announced without waiting, then
 			 * defended (a failed spawn loses only the later
 			 * announcements, as a lost frame would). */
@@ -416,7 +420,7 @@ int cubi_dhcp_lease_new(struct cubi_dhcp_client *c, uint64_t deadline, struct cu
 						p.announce_interval_ns, p.defend_interval_ns);
 		}
 	}
-	set_running(c->nif, false);
+	cubi_dhcp_set_running(c->nif, false);
 	return rc;
 }
 

@@ -4,9 +4,9 @@
  *                leasing exchange, cub_net_dhcp
  *   dhcp_keep.c  the keeper: renewing, rebinding and leasing anew in the
  *                background (RFC 2131 4.4.5)
- *   dhcp_check.c the tunables, the ARP probe of an ACKed address and the
- *                DECLINE after a conflict (RFC 2131 3.1 step 5, 4.4.1;
- *                RFC 5227), the RELEASE (4.4.6)
+ *   dhcp_check.c the tunables, the ARP probes of an ACKed address, the
+ *                rate limit and the DECLINE after a conflict (RFC 2131
+ *                3.1 step 5, 4.4.1; RFC 5227 2.1.1), the RELEASE (4.4.6)
  * A client owns a UDP endpoint on port 68 of its interface; only one can
  * exist per interface (the port is the lock).
  */
@@ -40,7 +40,9 @@ struct cubi_dhcp_client {
 	uint32_t xid;
 	uint8_t pkt[CUBI_DHCP_MSG_MAX];
 	unsigned ignored;
-	unsigned probes, conflicts, declines;	/* cubi_dhcp_check's counts */
+	unsigned probes, conflicts, declines;	/* cubi_dhcp_check's counts
+						 * (declines: decline_lost's too) */
+	unsigned rate_limited;		/* cubi_dhcp_rate_wait's waits */
 };
 
 /* A REQUEST that keeps a lease (RFC 2131 4.3.2, RENEWING / REBINDING):
@@ -89,16 +91,50 @@ void cubi_dhcp_lease_of(const struct cubi_dhcp_reply *a, uint64_t asked,
 /* A copy of nif's DHCP tunables. Locks: takes nif->lock. */
 void cubi_dhcp_params_of(struct cub_netif *nif, struct cub_dhcp_params *p);
 
+/* Sets or clears nif's dhcp flag (a client runs: unconfigured, nif takes
+ * IPv4 to any address and sends broadcasts from 0.0.0.0). Locks: takes
+ * nif->lock. */
+void cubi_dhcp_set_running(struct cub_netif *nif, bool on);
+
 /*
- * The conflict check of the address ACK a grants (RFC 2131 3.1 step 5):
- * an ARP probe of p->probe_ns (none when 0); on a conflict a DECLINE,
- * and unless that was the run's p->max_declines-th (*declined counts
- * them) or the wait would reach deadline, p->decline_wait_ns of waiting
- * on c->u. Returns 0 (configure the address), 1 (waited: start over
- * from DISCOVER), -CUB_EADDRNOTAVAIL (give up), -CUB_EBADF (c->u
- * closed) or a send error. Counts c->probes, conflicts and declines.
+ * The conflict check of the address ACK a grants (RFC 2131 3.1 step 5,
+ * RFC 5227 2.1.1): p->probe_num ARP probes timed as p says (none when
+ * 0); on a conflict a DECLINE, and unless that was the run's
+ * p->max_declines-th (*declined counts them) or the wait, or the rate
+ * limit's next turn, would reach deadline, p->decline_wait_ns of
+ * waiting on c->u. Returns 0 (configure the address), 1 (waited: start
+ * over from DISCOVER), -CUB_EADDRNOTAVAIL (give up), -CUB_EBADF (c->u
+ * closed) or a send error. Counts c->probes (sent), conflicts and
+ * declines, and the conflict on the interface (the rate limit's).
  */
 int cubi_dhcp_check(struct cubi_dhcp_client *c, const struct cub_dhcp_params *p,
 		    const struct cubi_dhcp_reply *a, uint64_t deadline, unsigned *declined);
+
+/* The earliest time a new conflict check of nif may begin under p's
+ * rate limit (0: now). Locks: takes nif->lock. */
+uint64_t cubi_dhcp_next_try(struct cub_netif *nif, const struct cub_dhcp_params *p);
+
+/* Waits on c->u for that time (counted in c->rate_limited and
+ * arp_rate_limited when there is a wait). 0 (go on), -CUB_EADDRNOTAVAIL
+ * (it comes at or after deadline: not waited), -CUB_EBADF (c->u closed)
+ * or a receive error. */
+int cubi_dhcp_rate_wait(struct cubi_dhcp_client *c, const struct cub_dhcp_params *p,
+			uint64_t deadline);
+
+/* DHCP configured nif with a lease's address: the time that starts the
+ * rate limit's count over, if it is held long enough. Locks: takes
+ * nif->lock. */
+void cubi_dhcp_bound(struct cub_netif *nif);
+
+/*
+ * Declines lease l, whose address nif lost to an ARP conflict (nif
+ * unconfigured): a DECLINE of l->addr to l->server as after a probe's
+ * conflict (RFC 2131 4.4.1), counted in c->declines, then
+ * p->decline_wait_ns of waiting on c->u (RFC 2131 3.1 step 5). 0,
+ * -CUB_EBADF (c->u closed) or a receive error; a failed send is as a
+ * lost one.
+ */
+int cubi_dhcp_decline_lost(struct cubi_dhcp_client *c, const struct cub_dhcp_params *p,
+			   const struct cub_dhcp_lease *l);
 
 #endif

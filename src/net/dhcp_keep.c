@@ -7,12 +7,16 @@
  *   RENEWING   T1..T2: REQUESTs with ciaddr to the server (unicast);
  *   REBINDING  T2..end: the same, broadcast, any server's ACK;
  *   INIT       after a NAK or the end: interface unconfigured, a new
- *              lease from DISCOVER (cubi_dhcp_lease_new, which probes
- *              and declines an address in use), retried.
+ *              lease from DISCOVER (cubi_dhcp_lease_new, which waits
+ *              for the rate limit's turn, probes and declines an
+ *              address in use), retried.
  * An ACK in RENEWING or REBINDING starts the lease anew from when its
  * REQUEST went out. An address lost to an ARP conflict (arp_defend.c,
  * which unconfigures the interface) ends the wait or send the keeper is
- * in with LOST, and it goes to INIT at once. Every wait is a receive on the keeper's endpoint,
+ * in with LOST: it DECLINEs the address to the server that leased it
+ * (RFC 2131 4.4.1's intent: the server should not lease it again while
+ * another host holds it), waits decline_wait_ns (3.1 step 5) and goes
+ * to INIT. Every wait is a receive on the keeper's endpoint,
  * or an ARP probe cancelled by it, so cub_dhcp_keeper_stop only has to
  * close it: the receive (or send, or probe) fails with -CUB_EBADF and
  * the coroutine ends. cub_dhcp_keeper_release stops, then releases.
@@ -129,16 +133,20 @@ static void count_checks(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c)
 	k->stats.probes += c->probes;
 	k->stats.conflicts += c->conflicts;
 	k->stats.declines += c->declines;
+	k->stats.rate_limited += c->rate_limited;
 	cub_mutex_unlock(&k->lock);
-	c->probes = c->conflicts = c->declines = 0;
+	c->probes = c->conflicts = c->declines = c->rate_limited = 0;
 }
 
 /* The lease is gone (NAK, expiry, or an ARP conflict lost when
- * conflict): unconfigure, then lease anew until that works. 0, or
- * -CUB_EBADF once stopped. */
+ * conflict): unconfigure, DECLINE a lost address to its server, then
+ * lease anew until that works. Each try has INIT_TRY_NS from when the
+ * rate limit lets it begin (so a limited turn is waited for, not
+ * failed). 0, or -CUB_EBADF once stopped. */
 static int start_over(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c, bool conflict)
 {
-	struct cub_dhcp_lease none = { 0 }, nl;
+	struct cub_dhcp_lease none = { 0 }, old = k->lease, nl;
+	struct cub_dhcp_params p;
 	int rc;
 
 	(void)cub_netif_configure(k->nif, 0, 0, 0);
@@ -148,11 +156,20 @@ static int start_over(struct cub_dhcp_keeper *k, struct cubi_dhcp_client *c, boo
 		cub_mutex_unlock(&k->lock);
 	}
 	publish(k, &none, &k->stats.lost, 0);
+	cubi_dhcp_params_of(k->nif, &p);
+	if (conflict) {
+		rc = cubi_dhcp_decline_lost(c, &p, &old);	/* RFC 2131 4.4.1 */
+		count_checks(k, c);
+		if (rc == -CUB_EBADF)
+			return rc;
+	}
 	for (;;) {
 		struct cubi_dhcp_reply r;
+		uint64_t now = cub_time_now();
 
 		cubi_dhcp_new_xid(c);
-		rc = cubi_dhcp_lease_new(c, cub_time_now() + INIT_TRY_NS, &nl);
+		now = CUB_MAX(now, cubi_dhcp_next_try(k->nif, &p));
+		rc = cubi_dhcp_lease_new(c, cubi_deadline(now, INIT_TRY_NS), &nl);
 		count_checks(k, c);
 		if (rc == 0 || rc == -CUB_EBADF)
 			break;

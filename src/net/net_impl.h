@@ -119,18 +119,31 @@ int cubi_arp_resolve_locked(struct cub_netif *nif, cub_ip4_t ip,
 			    uint8_t mac[6], uint64_t timeout_ns,
 			    const uint32_t *cancel, uint32_t cancel_ok);
 
+/* When an ARP conflict check sends its probes (RFC 5227 2.1.1), each
+ * time measured from the previous step's end: first_ns before the
+ * first, gap_ns[i] between probe i and i + 1, last_ns after the last. */
+struct cubi_arp_probe_plan {
+	unsigned num;			/* 1 .. CUB_DHCP_PROBE_NUM_MAX */
+	uint64_t first_ns;
+	uint64_t gap_ns[CUB_DHCP_PROBE_NUM_MAX];
+	uint64_t last_ns;
+};
+
 /*
- * An ARP probe for ip (RFC 5227 2.1.1: a request from sender 0.0.0.0,
- * target hardware address 0, broadcast), then up to wait_ns for a
- * conflict: an ARP packet from ip, or another host's probe for it.
- * Returns 0 (none came), 1 (a conflict), -CUB_EBUSY (another probe runs
- * on nif), -CUB_EBADF (cancel non-NULL and *cancel zero when called or
- * changed since: the caller's endpoint closed, whose closer broadcasts
- * nif->arp_cond) or the send's error. Contexts: task. Locks: takes
- * nif->lock (released while waiting).
+ * An ARP conflict check of ip as plan says: plan->num probes (requests
+ * from sender 0.0.0.0, target hardware address 0, broadcast), watched
+ * for a conflict from the call until last_ns after the last: an ARP
+ * packet from ip, or another host's probe for it. *sent counts the
+ * probes that went out (nif->st.arp_probes_tx too). Returns 0 (none
+ * came), 1 (a conflict: no more probes), -CUB_EBUSY (another check
+ * runs on nif), -CUB_EBADF (cancel non-NULL and *cancel zero when
+ * called or changed since: the caller's endpoint closed, whose closer
+ * broadcasts nif->arp_cond) or a send's error. Contexts: task. Locks:
+ * takes nif->lock (released while waiting).
  */
-int cubi_arp_probe(struct cub_netif *nif, cub_ip4_t ip, uint64_t wait_ns,
-		   const uint32_t *cancel);
+int cubi_arp_probe(struct cub_netif *nif, cub_ip4_t ip,
+		   const struct cubi_arp_probe_plan *plan, const uint32_t *cancel,
+		   unsigned *sent);
 
 /*
  * arp_defend.c: RFC 5227 2.3 and 2.4 for an address a DHCP lease
@@ -309,6 +322,11 @@ void cubi_tcp_params_default(struct cub_netif *nif);
 /* dhcp_check.c: sets nif's DHCP tunables to their defaults (nif->lock
  * held, or nif not in use). */
 void cubi_dhcp_params_default(struct cub_netif *nif);
+/* dhcp_check.c: nif had an address conflict (a probe's, or an address
+ * lost): counted for RFC 5227's rate limit, the count started over
+ * first when DHCP configured nif rate_limit_ns or more before.
+ * Contexts: task, nif->lock held. */
+void cubi_dhcp_conflict_locked(struct cub_netif *nif);
 
 /* A deadline timeout_ns from now, saturating (UINT64_MAX: never). */
 static inline uint64_t cubi_deadline(uint64_t now, uint64_t timeout_ns)

@@ -13,7 +13,7 @@
  * filter keeps every message A sends to port 67 with its arrival time,
  * and every ARP packet A sends; a probe (sender 0.0.0.0) for an address
  * the test says is taken is answered by a fake neighbour (MAC_X) as the
- * test chooses. Included by one test program each: everything is
+ * test chooses (every probe, or only the n-th: the others lost). Included by one test program each: everything is
  * static.
  */
 #ifndef DHCP_FAKE_H
@@ -179,6 +179,10 @@ struct dsrv {
 	unsigned renews, rebinds, drop_renews, drop_rebinds, nak_keeps;
 	cub_ip4_t taken[2];		/* the neighbour's addresses (0: none) */
 	enum holder how;
+	unsigned probes_seen;		/* A's probes (sender 0.0.0.0) so far */
+	unsigned answer_only;		/* 0: the neighbour answers every probe
+					 * of its addresses; n: only A's n-th
+					 * probe (the others lost) */
 	cub_ip4_t after_decline;	/* offered from the first DECLINE on */
 	unsigned declines, releases;	/* received */
 };
@@ -407,6 +411,9 @@ static void answer_probe(const uint8_t *f)
 
 	if (t_get16(a + 6) != 1 || t_get32(a + 14) != 0)
 		return;
+	S.probes_seen++;
+	if (S.answer_only && S.probes_seen != S.answer_only)
+		return;
 	if (S.how == HOLDER_NOISE) {
 		fake_arp(MAC_A, 2, MAC_X, OTHER_IP, MAC_A, 0);	/* another's reply */
 		fake_arp(T_BCAST, 1, MAC_X, 0, zero, OTHER_IP);	/* another probe */
@@ -453,6 +460,34 @@ static void stop(bool server)
 		cub_coro_yield();
 	wire_stop(&W);
 	assert_int_equal(W.full, 0);
+}
+
+/* Makes p's conflict check one probe heard out for wait_ns (0: no
+ * check), as the tests that are not about the probes' number and
+ * spacing want: their timings stay what they were. */
+static inline void set_one_probe(struct cub_dhcp_params *p, uint64_t wait_ns)
+{
+	p->probe_num = wait_ns ? 1 : 0;
+	p->probe_wait_ns = p->probe_min_ns = p->probe_max_ns = 0;
+	p->announce_wait_ns = wait_ns;
+}
+
+/* The defaults with set_one_probe(wait_ns), decline_ns after a DECLINE,
+ * `declines` conflicts per run, and no announcements or defence (as the
+ * tests before arp_defend.c had it). */
+static inline struct cub_dhcp_params one_probe(uint64_t wait_ns, uint64_t decline_ns,
+					       unsigned declines)
+{
+	struct cub_dhcp_params p;
+
+	assert_int_equal(cub_dhcp_set_params(A, NULL), 0);
+	assert_int_equal(cub_dhcp_get_params(A, &p), 0);
+	set_one_probe(&p, wait_ns);
+	p.decline_wait_ns = decline_ns;
+	p.max_declines = declines;
+	p.announce_num = 0;
+	p.announce_interval_ns = p.defend_interval_ns = 0;
+	return p;
 }
 
 static void assert_config(cub_ip4_t addr, unsigned plen, cub_ip4_t gw)

@@ -3,10 +3,11 @@
  * RELEASE (RFC 2131 3.1 step 5, 4.4.1, 4.4.6; the probe's form RFC 5227
  * 2.1.1) against the fake server and neighbour of dhcp_fake.h.
  *
- * Proves: after the ACK one ARP probe of the address goes out (broadcast,
- * sender 0.0.0.0 and A's MAC, target hardware 0, target the address) and
- * the interface is configured only after the probe's wait, by no more
- * than that wait later; probe_ns 0 sends none; a reply from the address,
+ * Proves: after the ACK the default three ARP probes of the address go
+ * out (broadcast, sender 0.0.0.0 and A's MAC, target hardware 0, target
+ * the address) and the interface is configured only after the check's
+ * window (180-220 ms), by no more than that later; probe_num 0 sends
+ * none; with one probe (the other tests) a reply from the address,
  * or another host's probe for it, is a conflict: a DECLINE (broadcast
  * from 0.0.0.0, no broadcast flag, ciaddr and yiaddr 0, options type,
  * requested address and server ID only), decline_wait_ns of silence,
@@ -108,17 +109,22 @@ static void check_decline(unsigned i, cub_ip4_t addr)
 	assert_null(find_opt(m, n, 51, &olen));
 }
 
-/* A's DHCP tunables with the given probe and decline wait, 3 declines. */
+/* A's DHCP tunables: one probe heard out for probe_ns, decline_ns after
+ * a DECLINE, 3 declines. */
 static void set_params(uint64_t probe_ns, uint64_t decline_ns)
 {
-	struct cub_dhcp_params p = { .probe_ns = probe_ns, .decline_wait_ns = decline_ns,
-				     .max_declines = 3 };
+	struct cub_dhcp_params p = one_probe(probe_ns, decline_ns, 3);
 
 	assert_int_equal(cub_dhcp_set_params(A, &p), 0);
 }
 
-/* No neighbour holds the address: one probe, configured after its
- * (default) wait and no later than that. */
+/* The least and the most the default check lasts without a conflict:
+ * the gaps between its probes and the wait after the last. */
+#define CHECK_MIN (2 * CUB_DHCP_PROBE_MIN_NS + CUB_DHCP_ANNOUNCE_WAIT_NS)
+#define CHECK_MAX (CUB_DHCP_PROBE_WAIT_NS + 2 * CUB_DHCP_PROBE_MAX_NS + CUB_DHCP_ANNOUNCE_WAIT_NS)
+
+/* No neighbour holds the address: the default check (three probes),
+ * configured after its wait and no later than that. */
 static void *probe_main(void *arg)
 {
 	struct cub_dhcp_lease l;
@@ -133,26 +139,31 @@ static void *probe_main(void *arg)
 	assert_int_equal(l.declined, 0);
 	assert_config(OFFER_IP, 24, SRV_IP);
 	assert_int_equal(nsent, 2);			/* DISCOVER, REQUEST */
-	assert_int_equal(narps, 1);
-	check_probe(0, OFFER_IP);
+	wire_settle(&W);
+	assert_int_equal(narps, 4);			/* three probes, an announcement */
+	for (unsigned i = 0; i < 3; i++)
+		check_probe(i, OFFER_IP);
+	assert_int_equal(if_stats(A).arp_probes_tx, 3);
 	assert_true(arps[0].t >= sent[1].t);		/* after the REQUEST */
-	/* Its wait ran out before the address was configured (the times
+	/* The window ran out before the address was configured (the times
 	 * are when the wire carried a frame, at or after its send: the
-	 * REQUEST's is a bound below the probe's send). */
-	assert_true(dt >= CUB_DHCP_PROBE_NS);
-	assert_true(cub_time_now() - sent[1].t >= CUB_DHCP_PROBE_NS);
-	assert_true(dt < CUB_DHCP_PROBE_NS + (uint64_t)test_slowness() * 800 * MS);
+	 * REQUEST's is a bound below the first probe's send). */
+	assert_true(dt >= CHECK_MIN);
+	assert_true(cub_time_now() - sent[1].t >= CHECK_MIN);
+	assert_true(dt < CHECK_MAX + (uint64_t)test_slowness() * 800 * MS);
 	assert_int_equal(S.declines, 0);
 	stop(true);
 
-	/* probe_ns 0: no probe, no wait. */
+	/* probe_num 0: no probe, no wait. */
 	dsrv_defaults();
 	start(true);
 	set_params(0, 0);
 	t0 = cub_time_now();
 	assert_int_equal(cub_net_dhcp(A, 5000 * MS, &l), 0);
-	assert_true(cub_time_now() - t0 < CUB_DHCP_PROBE_NS);
+	assert_true(cub_time_now() - t0 < CHECK_MIN);
+	wire_settle(&W);
 	assert_int_equal(narps, 0);
+	assert_int_equal(if_stats(A).arp_probes_tx, 0);
 	assert_config(OFFER_IP, 24, SRV_IP);
 	stop(true);
 	return NULL;
@@ -377,14 +388,23 @@ static void *args_main(void *arg)
 	dsrv_defaults();
 	start(true);
 	assert_int_equal(cub_dhcp_get_params(A, &p), 0);
-	assert_int_equal(p.probe_ns, CUB_DHCP_PROBE_NS);
+	assert_int_equal(p.probe_num, CUB_DHCP_PROBE_NUM);
+	assert_int_equal(p.probe_num, 3);
+	assert_int_equal(p.probe_wait_ns, CUB_DHCP_PROBE_WAIT_NS);
+	assert_int_equal(p.probe_min_ns, CUB_DHCP_PROBE_MIN_NS);
+	assert_int_equal(p.probe_max_ns, CUB_DHCP_PROBE_MAX_NS);
+	assert_int_equal(p.announce_wait_ns, CUB_DHCP_ANNOUNCE_WAIT_NS);
+	assert_int_equal(CHECK_MIN, 180 * MS);
+	assert_int_equal(CHECK_MAX, 220 * MS);
 	assert_int_equal(p.decline_wait_ns, CUB_DHCP_DECLINE_WAIT_NS);
 	assert_int_equal(p.max_declines, CUB_DHCP_DECLINES);
+	assert_int_equal(p.max_conflicts, CUB_DHCP_MAX_CONFLICTS);
+	assert_int_equal(p.max_conflicts, 10);
+	assert_int_equal(p.rate_limit_ns, CUB_DHCP_RATE_LIMIT_NS);
+	assert_int_equal(p.rate_limit_ns, 60 * 1000 * MS);
 	assert_int_equal(cub_dhcp_get_params(NULL, &p), -CUB_EINVAL);
 	assert_int_equal(cub_dhcp_get_params(A, NULL), -CUB_EINVAL);
 	assert_int_equal(cub_dhcp_set_params(NULL, &p), -CUB_EINVAL);
-	q = p, q.probe_ns = CUB_DHCP_PROBE_MAX_NS + 1;
-	assert_int_equal(cub_dhcp_set_params(A, &q), -CUB_EINVAL);
 	q = p, q.decline_wait_ns = CUB_DHCP_DECLINE_WAIT_MAX_NS + 1;
 	assert_int_equal(cub_dhcp_set_params(A, &q), -CUB_EINVAL);
 	q = p, q.max_declines = 0;
@@ -393,7 +413,7 @@ static void *args_main(void *arg)
 	assert_int_equal(cub_dhcp_set_params(A, &q), -CUB_EINVAL);
 	assert_int_equal(cub_dhcp_get_params(A, &q), 0);
 	assert_memory_equal(&q, &p, sizeof(p));	/* unchanged */
-	q = (struct cub_dhcp_params){ .probe_ns = CUB_DHCP_PROBE_MAX_NS, .max_declines = 16 };
+	q = p, q.max_declines = 16, q.decline_wait_ns = CUB_DHCP_DECLINE_WAIT_MAX_NS;
 	assert_int_equal(cub_dhcp_set_params(A, &q), 0);
 	assert_int_equal(cub_dhcp_get_params(A, &p), 0);
 	assert_memory_equal(&q, &p, sizeof(p));

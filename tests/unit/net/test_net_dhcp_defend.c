@@ -13,10 +13,10 @@
  * a conflict (a reply or a request from the address by another MAC) is
  * defended with one announcement and the address kept; a second within
  * defend_interval_ns loses it (address 0, arp_conflicts_lost) and a
- * keeper on the interface leases anew at once (its DISCOVER well before
- * T1, the address still held by the neighbour declined, another one
- * leased and announced; the callback saw 0 then the new address, the
- * keeper's stats lost and conflicts_lost); two conflicts farther apart
+ * keeper on the interface DECLINEs it to the server at once (well
+ * before T1), then after decline_wait_ns leases another and announces
+ * it (the callback saw 0 then the new address, the keeper's stats
+ * lost, conflicts_lost and declines); two conflicts farther apart
  * than defend_interval_ns are both defended, and the interval counts
  * from the last defended one; our own announcement echoed back (A's
  * MAC), another host's probe of the address, ARP about other addresses
@@ -137,8 +137,12 @@ static void changed(void *arg, const struct cub_dhcp_lease *l)
 static struct cub_dhcp_params defaults(void)
 {
 	return (struct cub_dhcp_params){
-		.probe_ns = CUB_DHCP_PROBE_NS, .decline_wait_ns = CUB_DHCP_DECLINE_WAIT_NS,
-		.max_declines = CUB_DHCP_DECLINES, .announce_num = CUB_DHCP_ANNOUNCE_NUM,
+		.probe_num = CUB_DHCP_PROBE_NUM, .probe_wait_ns = CUB_DHCP_PROBE_WAIT_NS,
+		.probe_min_ns = CUB_DHCP_PROBE_MIN_NS, .probe_max_ns = CUB_DHCP_PROBE_MAX_NS,
+		.announce_wait_ns = CUB_DHCP_ANNOUNCE_WAIT_NS,
+		.decline_wait_ns = CUB_DHCP_DECLINE_WAIT_NS,
+		.max_declines = CUB_DHCP_DECLINES, .max_conflicts = CUB_DHCP_MAX_CONFLICTS,
+		.rate_limit_ns = CUB_DHCP_RATE_LIMIT_NS, .announce_num = CUB_DHCP_ANNOUNCE_NUM,
 		.announce_interval_ns = CUB_DHCP_ANNOUNCE_INTERVAL_NS,
 		.defend_interval_ns = CUB_DHCP_DEFEND_INTERVAL_NS,
 	};
@@ -192,7 +196,7 @@ static void *announce_main(void *arg)
 	(void)arg;
 	stall_start(&M);
 	p = defaults();
-	p.probe_ns = 50 * MS;
+	set_one_probe(&p, 50 * MS);
 	p.announce_num = 3;
 	p.announce_interval_ns = gap;
 	lease(&p, &l);
@@ -239,7 +243,7 @@ static void *announce_few_main(void *arg)
 
 	(void)arg;
 	p = defaults();
-	p.probe_ns = 0;
+	set_one_probe(&p, 0);
 	p.announce_num = 0;
 	p.announce_interval_ns = 50 * MS;
 	lease(&p, &l);
@@ -284,7 +288,7 @@ static void *defend_main(void *arg)
 
 	(void)arg;
 	p = defaults();
-	p.probe_ns = 0;
+	set_one_probe(&p, 0);
 	p.announce_num = 0;
 	p.defend_interval_ns = 300 * MS;
 	lease(&p, &l);
@@ -330,7 +334,7 @@ static void *defend_apart_main(void *arg)
 	(void)arg;
 	stall_start(&M);
 	assert_int_equal(cub_dhcp_get_params(A, &p), 0);
-	p.probe_ns = 0;
+	set_one_probe(&p, 0);
 	p.announce_num = 0;
 	p.defend_interval_ns = interval;
 	lease(&p, &l);
@@ -387,24 +391,43 @@ static struct cub_dhcp_keeper_stats kstats(struct cub_dhcp_lease *l)
 	return st;
 }
 
+/* Sent message i is a DECLINE of addr to SRV_IP, broadcast from
+ * 0.0.0.0 (RFC 2131 4.4.1, table 5). */
+static void check_decline(unsigned i, cub_ip4_t addr)
+{
+	size_t n, olen;
+	const uint8_t *m = msg_of(i, &n), *o;
+
+	assert_true(i < nsent);
+	assert_int_equal(type_of(m, n), DECLINE);
+	assert_int_equal(t_get32(sent[i].f + 26), 0);		/* from 0.0.0.0 */
+	assert_int_equal(t_get32(sent[i].f + 30), CUB_IP4_BROADCAST);
+	assert_int_equal(t_get32(m + 12), 0);			/* ciaddr */
+	o = find_opt(m, n, 50, &olen);
+	assert_true(o && olen == 4 && t_get32(o) == addr);
+	o = find_opt(m, n, 54, &olen);
+	assert_true(o && olen == 4 && t_get32(o) == SRV_IP);
+}
+
 /* Two conflicts within defend_interval_ns (the default 10 s) with a
- * keeper on A: the address lost, the keeper leases anew at once (the
- * neighbour still holds the old address: declined, another leased and
- * announced). */
+ * keeper on A: the address lost, the keeper DECLINEs it at once (the
+ * server moves on to another), and after decline_wait_ns leases and
+ * announces another. */
 static void *lose_main(void *arg)
 {
 	struct cub_dhcp_params p;
 	struct cub_dhcp_lease l, kl;
 	struct cub_dhcp_keeper_stats ks;
 	struct cub_netif_stats st;
+	const uint64_t wait = 100 * MS;
 	uint64_t t_lost;
 	int d;
 
 	(void)arg;
 	stall_start(&M);
 	assert_int_equal(cub_dhcp_get_params(A, &p), 0);
-	p.probe_ns = 300 * MS;
-	p.decline_wait_ns = 100 * MS;
+	set_one_probe(&p, 300 * MS);
+	p.decline_wait_ns = wait;
 	p.announce_num = 1;
 	lease(&p, &l);				/* T1 in 1800 s */
 	assert_int_equal(cub_dhcp_keeper_start(&K, A, &l, changed, &seen), 0);
@@ -424,18 +447,24 @@ static void *lose_main(void *arg)
 	assert_int_equal(ks.lost, 1);
 	assert_int_equal(ks.conflicts_lost, 1);
 	assert_int_equal(ks.renewed + ks.rebound, 0);
-	assert_int_equal(ks.conflicts, 1);	/* OFFER_IP probed: still taken */
-	assert_int_equal(ks.declines, 1);
+	assert_int_equal(ks.declines, 1);	/* the lost address's */
+	assert_int_equal(ks.conflicts, 0);	/* NEXT_IP probed: free */
+	assert_int_equal(ks.probes, 1);
+	assert_int_equal(S.declines, 1);
 	assert_int_equal(kl.addr, NEXT_IP);
 	assert_int_equal(seen.calls, 2);
 	assert_int_equal(seen.addrs[0], 0);
 	assert_int_equal(seen.addrs[1], NEXT_IP);
 	assert_config(NEXT_IP, 24, SRV_IP);
-	/* The DISCOVER came at once, not at T1. */
+	/* The DECLINE came at once (not at T1), the DISCOVER after the
+	 * decline wait. */
+	check_decline(0, OFFER_IP);
+	assert_true(sent[0].t >= t_lost);
+	assert_true(sent[0].t - t_lost <= TOL + stall_late(&M, t_lost, sent[0].t));
 	d = discover_from(0);
-	assert_true(d >= 0);
-	assert_true(sent[d].t >= t_lost);
-	assert_true(sent[d].t - t_lost <= TOL + stall_late(&M, t_lost, sent[d].t));
+	assert_int_equal(d, 1);
+	assert_true(sent[d].t >= t_lost + wait);
+	assert_true(sent[d].t - t_lost <= wait + TOL + stall_late(&M, t_lost, sent[d].t));
 	assert_int_equal(announces(NEXT_IP, NULL), 1);	/* the new lease's */
 	assert_int_equal(announces(OFFER_IP, NULL), 2);	/* none since */
 	assert_int_equal(cub_dhcp_keeper_stop(&K), 0);
@@ -463,7 +492,7 @@ static void *not_conflict_main(void *arg)
 
 	(void)arg;
 	p = defaults();
-	p.probe_ns = 0;
+	set_one_probe(&p, 0);
 	p.announce_num = 0;
 	lease(&p, &l);
 	st0 = if_stats(A);
@@ -511,7 +540,7 @@ static void *scope_main(void *arg)
 
 	(void)arg;
 	p = defaults();
-	p.probe_ns = 0;
+	set_one_probe(&p, 0);
 	p.announce_num = 4;
 	p.announce_interval_ns = 200 * MS;
 	lease(&p, &l);
@@ -553,7 +582,13 @@ static void test_scope(void **state)
 /* p and q hold the same tunables. */
 static void same_params(const struct cub_dhcp_params *p, const struct cub_dhcp_params *q)
 {
-	assert_int_equal(p->probe_ns, q->probe_ns);
+	assert_int_equal(p->probe_num, q->probe_num);
+	assert_int_equal(p->probe_wait_ns, q->probe_wait_ns);
+	assert_int_equal(p->probe_min_ns, q->probe_min_ns);
+	assert_int_equal(p->probe_max_ns, q->probe_max_ns);
+	assert_int_equal(p->announce_wait_ns, q->announce_wait_ns);
+	assert_int_equal(p->max_conflicts, q->max_conflicts);
+	assert_int_equal(p->rate_limit_ns, q->rate_limit_ns);
 	assert_int_equal(p->decline_wait_ns, q->decline_wait_ns);
 	assert_int_equal(p->max_declines, q->max_declines);
 	assert_int_equal(p->announce_num, q->announce_num);

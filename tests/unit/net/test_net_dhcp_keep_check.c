@@ -98,11 +98,11 @@ static void *conflict_main(void *arg)
 {
 	struct cub_dhcp_lease l0, l;
 	struct cub_dhcp_keeper_stats st;
-	struct cub_dhcp_params p = { .probe_ns = 1 * SEC, .decline_wait_ns = 100 * MS,
-				     .max_declines = 3 };
+	struct cub_dhcp_params p;
 
 	(void)arg;
 	lease_and_keep(30, 1, 20, &l0);
+	p = one_probe(1 * SEC, 100 * MS, 3);
 	assert_int_equal(cub_dhcp_set_params(A, &p), 0);
 	S.nak_keeps = 1;
 	S.t1 = 10;			/* the new lease: no renewal in the test */
@@ -146,7 +146,7 @@ static bool probed(cub_ip4_t ip)
 static void *release_main(void *arg)
 {
 	struct cub_dhcp_lease l0;
-	struct cub_dhcp_params p = { .probe_ns = 5 * SEC, .max_declines = 1 };
+	struct cub_dhcp_params p;
 	struct cub_udp u;
 	const uint8_t *o;
 	size_t n, olen;
@@ -170,6 +170,7 @@ static void *release_main(void *arg)
 	stop(true);
 
 	lease_and_keep(30, 1, 20, &l0);
+	p = one_probe(5 * SEC, CUB_DHCP_DECLINE_WAIT_NS, 1);
 	assert_int_equal(cub_dhcp_set_params(A, &p), 0);
 	S.nak_keeps = 1;
 	narps = 0;
@@ -178,7 +179,7 @@ static void *release_main(void *arg)
 	assert_int_equal(cub_dhcp_keeper_release(&K), 0);
 	/* The probe cancelled, not waited out (half of it: a bound that a
 	 * descheduled test process cannot miss). */
-	assert_true(cub_time_now() - t0 < p.probe_ns / 2);
+	assert_true(cub_time_now() - t0 < p.announce_wait_ns / 2);
 	assert_config(0, 0, 0);				/* never configured */
 	wire_settle(&W);
 	assert_int_equal(S.releases, 0);
