@@ -106,7 +106,7 @@ static bool keep_dhcp(struct wire *w, struct wire_frame *f)
 }
 
 /* The BOOTP message in sent frame i, and its length. */
-static const uint8_t *msg_of(unsigned i, size_t *len)
+static inline const uint8_t *msg_of(unsigned i, size_t *len)
 {
 	*len = sent[i].len - 42;
 	return sent[i].f + 42;
@@ -114,7 +114,7 @@ static const uint8_t *msg_of(unsigned i, size_t *len)
 
 /* Finds option code in the options of message m (n bytes): its value
  * and *olen, or NULL. Fails the test on a malformed option area. */
-static const uint8_t *find_opt(const uint8_t *m, size_t n, uint8_t code,
+static inline const uint8_t *find_opt(const uint8_t *m, size_t n, uint8_t code,
 			       size_t *olen)
 {
 	size_t at = HDR + 4;
@@ -490,7 +490,7 @@ static inline struct cub_dhcp_params one_probe(uint64_t wait_ns, uint64_t declin
 	return p;
 }
 
-static void assert_config(cub_ip4_t addr, unsigned plen, cub_ip4_t gw)
+static inline void assert_config(cub_ip4_t addr, unsigned plen, cub_ip4_t gw)
 {
 	cub_ip4_t a = 1, g = 1;
 	unsigned p = 99;
