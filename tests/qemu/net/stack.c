@@ -115,7 +115,8 @@ static void check_counters(struct cub_netif *nif, unsigned nic)
 }
 
 /* Configures nif by hand, or by DHCP into *l (true). The time DHCP
- * took is printed: it includes the ARP probe's wait (CUB_DHCP_PROBE_NS),
+ * took is printed: it includes the ARP conflict check (three probes and
+ * the waits, about 200 ms by default: cub_dhcp_params),
  * which slirp answers for no guest address. */
 static bool configure(struct cub_netif *nif, struct cub_dhcp_lease *l)
 {
