@@ -288,6 +288,7 @@ int cub_sched_run(cub_coro_fn fn, void *arg, void **result)
 	cubi_sched.cur = cub_container_of(cub_list_pop_front(&cubi_sched.runq),
 					  struct cub_coro, link);
 	cubi_sched.cur->state = CUB_CORO_RUNNING;
+	cubi_preempt_kick();	/* coroutines spawned at boot wait behind fn */
 	cubi_sched.loaded_tls = cubi_sched.cur->tls;
 	cub_arch_set_tls(cubi_sched.loaded_tls);
 	cub_arch_ctx_switch(&boot_ctx, &cubi_sched.cur->ctx);

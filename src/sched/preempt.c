@@ -20,7 +20,11 @@
  *
  * Invariants: tick_at != 0 <=> the tick is armed (slice_ns != 0 and the
  * run queue was non-empty when it was last looked at); tick_coro and
- * tick_switches record what ran when the tick was (re)armed.
+ * tick_switches record what ran when the tick was (re)armed. The run
+ * queue is never non-empty with the tick unarmed while a coroutine runs:
+ * every path that queues one kicks (cubi_ready_locked, spawn,
+ * cub_sched_run's start), and a tick that finds coroutines queued
+ * re-arms.
  * Critical sections: interrupts disabled, protecting all of the above.
  */
 #include <cubrt/arch.h>
@@ -60,14 +64,21 @@ void cubi_preempt_kick(void)
 	cubi_timer_rearm();
 }
 
-/* Contexts: irq (timer interrupt), interrupts disabled. */
+/*
+ * Contexts: irq (timer interrupt), interrupts disabled. The timers this
+ * interrupt ran may have just readied coroutines (their kick saw the tick
+ * still armed), also while the CPU idles: the tick is re-armed whenever
+ * the run queue is not empty, idling or not, or the first of them to run
+ * could keep the CPU from the others for good. Only a coroutine that ran
+ * (not an idle CPU) is preempted.
+ */
 void cubi_preempt_tick(uint64_t now)
 {
 	tick_at = 0;
-	if (!slice_ns || cub_list_empty(&cubi_sched.runq) || cubi_sched.idling)
+	if (!slice_ns || cub_list_empty(&cubi_sched.runq))
 		return;
-	if (cubi_sched.cur && cubi_sched.cur == tick_coro &&
-	    cubi_sched.switches == tick_switches)
+	if (!cubi_sched.idling && cubi_sched.cur &&
+	    cubi_sched.cur == tick_coro && cubi_sched.switches == tick_switches)
 		preempt_pending = true;
 	arm_tick(now);
 }

@@ -24,6 +24,11 @@ uint64_t cubi_preempt_set_slice(uint64_t ns);
 /* How many times a coroutine was preempted so far. Contexts: any. */
 uint64_t cubi_preempt_count(void);
 
+/* When the armed slice tick fires (cub_time_now scale), 0 when none is
+ * armed: with preemption on, one is armed whenever coroutines wait in the
+ * run queue. Contexts: any. */
+uint64_t cubi_preempt_deadline(void);
+
 /*
  * Sets the running coroutine's thread pointer (FS base on x86): loaded
  * whenever it is switched to, inherited by coroutines it spawns. Used by

@@ -20,6 +20,7 @@
 #include <cubrt/time.h>
 
 #include "park.h"
+#include "sched_hooks.h"
 
 /*
  * A coroutine. The record comes from the heap (the stack allocator wants
@@ -132,8 +133,7 @@ void cubi_preempt_setup(void);
 /* Called with interrupts disabled whenever the run queue gains a
  * coroutine while another runs; starts the slice tick when needed. */
 void cubi_preempt_kick(void);
-/* The slice tick's deadline or 0 (timer.c arms for it too). */
-uint64_t cubi_preempt_deadline(void);
+/* cubi_preempt_deadline (sched_hooks.h): timer.c arms for it too. */
 /* Called from the timer interrupt when the tick deadline passed. */
 void cubi_preempt_tick(uint64_t now);
 

@@ -4,7 +4,8 @@
  * 2 ms slices: two coroutines that spin without ever yielding both make
  * progress. cub_main is already a coroutine, so the scenario body runs
  * directly. Without preemption the first spinner never ends (the
- * runner's timeout).
+ * runner's timeout). Then two coroutines woken by the slice tick's own
+ * interrupt while the CPU idles (sched_preempt_woken_scenario).
  */
 #include <cubrt/fmt.h>
 #include <cubrt/runtime.h>
@@ -22,7 +23,11 @@ int cub_main(void)
 	cub_printk("spinners: %ld and %ld iterations, %lu preemptions\n",
 		   sched_preempt_spins[0], sched_preempt_spins[1],
 		   (unsigned long)cubi_preempt_count());
-	if (failed)
+	if (failed) {
 		cub_printk("preempt scenario: %s\n", failed);
+		return 1;
+	}
+	failed = sched_preempt_woken_scenario(NULL);
+	cub_printk("woken together: %s\n", failed ? failed : "both ran");
 	return failed ? 1 : 0;
 }

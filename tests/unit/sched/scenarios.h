@@ -26,6 +26,12 @@ extern const unsigned sched_sync_scenario_count;
  * preemption on. sched_preempt_spins: each one's iterations. */
 void *sched_preempt_scenario(void *arg);
 extern volatile long sched_preempt_spins[2];
+/* Two coroutines woken together while the CPU idles both progress. */
+void *sched_preempt_woken_scenario(void *arg);
+/* A coroutine spawned at boot (sched_preempt_boot_spawn, before
+ * cub_sched_run) runs beside a spinning main (the scenario). */
+int sched_preempt_boot_spawn(void);
+void *sched_preempt_boot_scenario(void *arg);
 
 /* Runs one scenario under cub_sched_run; returns NULL or the failure. */
 const char *sched_scenario_run(const struct scenario *s);

@@ -448,6 +448,31 @@ static void test_preempt(void **state)
 	assert_null(r);
 }
 
+/* Two coroutines woken by the tick's own interrupt while idle. */
+static void test_preempt_woken(void **state)
+{
+	uint64_t old = cubi_preempt_set_slice(2 * CUB_NSEC_PER_MSEC);
+	void *r = NULL;
+
+	(void)state;
+	assert_int_equal(cub_sched_run(sched_preempt_woken_scenario, NULL, &r), 0);
+	cubi_preempt_set_slice(old);
+	assert_null(r);
+}
+
+/* A coroutine spawned at boot beside a main that never yields. */
+static void test_preempt_boot(void **state)
+{
+	uint64_t old = cubi_preempt_set_slice(2 * CUB_NSEC_PER_MSEC);
+	void *r = NULL;
+
+	(void)state;
+	assert_int_equal(sched_preempt_boot_spawn(), 0);
+	assert_int_equal(cub_sched_run(sched_preempt_boot_scenario, NULL, &r), 0);
+	cubi_preempt_set_slice(old);
+	assert_null(r);
+}
+
 static const struct {
 	const char *name;
 	void *(*fn)(void *);
@@ -503,5 +528,7 @@ int main(int argc, char **argv)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spawn_oom);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_many);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_preempt);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_preempt_woken);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_preempt_boot);
 	return _cmocka_run_group_tests("sched", tests, n, NULL, NULL);
 }
