@@ -91,19 +91,26 @@
 #define CUB_DNS_TCP_REPLY_MAX 4096	/* longest reply read over TCP */
 #define CUB_DNS_TTL_MAX 86400u		/* cache: answers kept at most 1 day */
 #define CUB_DNS_NEG_TTL_MAX 3600u	/* negative answers at most 1 hour */
+#define CUB_DNS_DATA_MAX 512		/* an answer's PTR name or packed SRV
+					 * records (7 bytes + the target's
+					 * length each) kept at most */
 
 /* What a lookup found. */
 struct cub_dns_result {
 	cub_ip4_t addr[CUB_DNS_ADDRS_MAX];	/* in the answer's order */
-	unsigned count;			/* addresses in addr (>= 1 on success) */
+	unsigned count;			/* addresses in addr (>= 1 on success);
+					 * of cub_dns_reverse 1, of
+					 * cub_dns_lookup_srv the SRV records
+					 * kept (see there) */
 	uint32_t ttl_s;			/* the smallest TTL of the records used
 					 * (0xffffffff for a literal address);
 					 * from the cache, the time left; for
 					 * -CUB_ENOENT the negative TTL (0: no
 					 * SOA) */
 	char canonical[CUB_DNS_NAME_MAX + 1];	/* the name the addresses
-						 * belong to (after CNAMEs),
-						 * lower case */
+						 * (PTR, SRV records) belong
+						 * to (after CNAMEs), lower
+						 * case */
 	unsigned queries;		/* queries sent (UDP and TCP) */
 	unsigned ignored;		/* replies ignored: foreign, malformed */
 	cub_ip4_t server;		/* the server whose answer (or error)
@@ -180,6 +187,9 @@ struct cub_dns_cache_entry {
 	int rc;				/* the query's result */
 	unsigned count;			/* 0: a negative answer */
 	cub_ip4_t addr[CUB_DNS_ADDRS_MAX];
+	uint16_t qtype;			/* the key's record type */
+	uint16_t data_len;		/* bytes of data used */
+	uint8_t data[CUB_DNS_DATA_MAX];	/* the PTR name, the SRV records */
 	cub_ip4_t from;			/* the server that answered */
 	uint32_t ttl_s;			/* the answer's TTL as it came */
 	char canonical[CUB_DNS_NAME_MAX + 1];

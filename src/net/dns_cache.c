@@ -11,7 +11,11 @@
  * expires, cub_time_now() scale; past it the slot is as good as free)
  * or DONE (a result not to keep, held only for the lookups waiting for
  * it). The key is (server list in order, port, lower-case name without
- * a final dot); no two PENDING or live READY slots have the same key. A
+ * a final dot, record type: A, PTR or SRV, so that one name's A and SRV
+ * answers are two keys); no two PENDING or live READY slots have the
+ * same key. A slot keeps what the type's answer is (addresses; the PTR
+ * name or the SRV records as dns.c packed them, in the answer's order:
+ * each lookup, a hit included, draws its own SRV order, dns_srv.c). A
  * lookup that finds its key PENDING counts itself in the slot's waiters
  * and sleeps on `done`; the owner's settle stores the result in the
  * slot (rc, addresses, TTL) and wakes them. A slot with waiters is never
@@ -71,6 +75,7 @@ static struct cub_dns_cache_entry *find(struct cub_dns_cache *c, const struct cu
 		struct cub_dns_cache_entry *e = &c->slot[i];
 
 		if (live(e, now) && e->nservers == k->n && e->port == k->port &&
+		    e->qtype == q->qtype &&
 		    !cub_memcmp(e->server, k->server, k->n * sizeof(cub_ip4_t)) &&
 		    !cub_strcmp(e->name, q->name))
 			return e;
@@ -100,12 +105,17 @@ static struct cub_dns_cache_entry *victim(struct cub_dns_cache *c, uint64_t now)
 	return lru;
 }
 
-/* e's answer into res: the TTL left (rounded up) of a READY slot, the
- * answer's own of a DONE one. Returns its result. Lock held. */
+/* e's answer into q's res and data: the TTL left (rounded up) of a
+ * READY slot, the answer's own of a DONE one. Returns its result. Lock
+ * held. */
 static int answer(struct cub_dns_cache *c, struct cub_dns_cache_entry *e, uint64_t now,
-		  struct cub_dns_result *res)
+		  struct cubi_dns_query *q)
 {
+	struct cub_dns_result *res = q->res;
+
 	e->used = ++c->clock;
+	q->data_len = e->data_len;
+	cub_memcpy(q->data, e->data, e->data_len);
 	c->st.hits++;
 	res->count = e->count;
 	cub_memcpy(res->addr, e->addr, sizeof(res->addr));
@@ -141,6 +151,8 @@ static void settle(struct cub_dns_cache *c, struct cub_dns_cache_entry *e, int r
 	e->expires = cub_time_now() + (uint64_t)keep * CUB_NSEC_PER_SEC;
 	e->count = rc == 0 ? q->res->count : 0;
 	cub_memcpy(e->addr, q->res->addr, sizeof(e->addr));
+	e->data_len = (uint16_t)(rc == 0 ? q->data_len : 0);
+	cub_memcpy(e->data, q->data, e->data_len);
 	cub_strlcpy(e->canonical, rc == 0 ? q->res->canonical : q->name, sizeof(e->canonical));
 	e->from = q->res->server;
 	e->ttl_s = q->res->ttl_s;
@@ -156,7 +168,7 @@ static void settle(struct cub_dns_cache *c, struct cub_dns_cache_entry *e, int r
  * frees it.
  */
 static bool wait_for(struct cub_dns_cache *c, struct cub_dns_cache_entry *e, uint64_t deadline,
-		     struct cub_dns_result *res, int *rc)
+		     struct cubi_dns_query *q, int *rc)
 {
 	bool took = true;
 
@@ -171,7 +183,7 @@ static bool wait_for(struct cub_dns_cache *c, struct cub_dns_cache_entry *e, uin
 		took = cub_time_now() >= deadline;
 		*rc = -CUB_ETIMEDOUT;
 	} else {
-		*rc = answer(c, e, cub_time_now(), res);
+		*rc = answer(c, e, cub_time_now(), q);
 		c->st.coalesced++;
 	}
 	if (e->state == DONE && e->waiters == 0)
@@ -194,12 +206,12 @@ static struct cub_dns_cache_entry *claim(struct cub_dns_cache *c, struct cubi_dn
 	*own = false;
 	while ((e = find(c, q, k, cub_time_now())) != NULL) {
 		if (e->state == READY) {
-			*rc = answer(c, e, cub_time_now(), q->res);
+			*rc = answer(c, e, cub_time_now(), q);
 			return NULL;
 		}
 		c->st.waits += !waited;
 		waited = true;
-		if (wait_for(c, e, deadline, q->res, rc))
+		if (wait_for(c, e, deadline, q, rc))
 			return NULL;
 	}
 	c->st.misses++;
@@ -210,6 +222,7 @@ static struct cub_dns_cache_entry *claim(struct cub_dns_cache *c, struct cubi_dn
 		cub_memset(e->server, 0, sizeof(e->server));
 		cub_memcpy(e->server, k->server, k->n * sizeof(cub_ip4_t));
 		e->port = k->port;
+		e->qtype = q->qtype;
 		cub_strlcpy(e->name, q->name, sizeof(e->name));
 		e->used = ++c->clock;
 	}
@@ -224,17 +237,35 @@ int cub_dns_cache_lookup(struct cub_dns_cache *c, struct cub_netif *nif, cub_ip4
 	return cub_dns_cache_lookup_servers(c, nif, &server, 1, port, name, timeout_ns, res);
 }
 
+/* Contexts: task. Locks: takes c->lock, released before the servers
+ * are asked (cubi_dns_ask takes nif->lock). */
+int cubi_dns_cache_ask(struct cub_dns_cache *c, struct cubi_dns_query *q,
+		       struct cub_netif *nif, const cub_ip4_t *servers, unsigned n,
+		       uint16_t port, uint64_t deadline)
+{
+	struct key k = { .server = servers, .n = n, .port = port };
+	struct cub_dns_cache_entry *e;
+	bool own;
+	int rc;
+
+	cub_mutex_lock(&c->lock);
+	e = claim(c, q, &k, deadline, &own, &rc);
+	cub_mutex_unlock(&c->lock);
+	if (!own)
+		return rc;
+	rc = cubi_dns_ask(q, nif, servers, n, port, deadline);
+	if (e)
+		settle(c, e, rc, q);
+	return rc;
+}
+
 /* Contexts: task. */
 int cub_dns_cache_lookup_servers(struct cub_dns_cache *c, struct cub_netif *nif,
 				 const cub_ip4_t *servers, unsigned n, uint16_t port,
 				 const char *name, uint64_t timeout_ns,
 				 struct cub_dns_result *res)
 {
-	struct cubi_dns_query q = { .res = res };
-	struct key k = { .server = servers, .n = n, .port = port ? port : CUB_DNS_PORT };
-	struct cub_dns_cache_entry *e;
-	uint64_t deadline;
-	bool own;
+	struct cubi_dns_query q = { .res = res, .qtype = CUBI_DNS_A };
 	int rc;
 
 	if (!c || !nif || !name || !res || cubi_dns_servers_check(servers, n))
@@ -244,16 +275,7 @@ int cub_dns_cache_lookup_servers(struct cub_dns_cache *c, struct cub_netif *nif,
 		return cub_dns_lookup_servers(nif, servers, n, port, name, timeout_ns, res);
 	if ((rc = cubi_dns_name(&q, name)))
 		return rc;
-	deadline = cubi_deadline(cub_time_now(), timeout_ns);
-	cub_mutex_lock(&c->lock);
-	e = claim(c, &q, &k, deadline, &own, &rc);
-	cub_mutex_unlock(&c->lock);
-	if (!own)
-		return rc;
-	rc = cubi_dns_ask(&q, nif, servers, n, k.port, deadline);
-	if (e)
-		settle(c, e, rc, &q);
-	return rc;
+	return cubi_dns_run(c, &q, nif, servers, n, port, timeout_ns);
 }
 
 /* Contexts: task. */

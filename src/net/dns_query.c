@@ -131,6 +131,7 @@ int cubi_dns_resolve(struct cubi_dns_query *q, struct cub_netif *nif, cub_ip4_t 
 		return rc;
 	q->res->count = 0;		/* a truncated answer is not used */
 	q->res->ttl_s = 0;
+	q->data_len = 0;
 	return cubi_dns_tcp(q, nif, deadline);
 }
 
@@ -236,12 +237,24 @@ int cub_dns_lookup(struct cub_netif *nif, cub_ip4_t server, uint16_t port,
 	return cub_dns_lookup_servers(nif, &server, 1, port, name, timeout_ns, res);
 }
 
+/* Contexts: task. Locks: as cubi_dns_ask, and c->lock (dns_cache.c). */
+int cubi_dns_run(struct cub_dns_cache *c, struct cubi_dns_query *q, struct cub_netif *nif,
+		 const cub_ip4_t *servers, unsigned n, uint16_t port, uint64_t timeout_ns)
+{
+	uint64_t deadline = cubi_deadline(cub_time_now(), timeout_ns);
+
+	port = port ? port : CUB_DNS_PORT;
+	if (c)
+		return cubi_dns_cache_ask(c, q, nif, servers, n, port, deadline);
+	return cubi_dns_ask(q, nif, servers, n, port, deadline);
+}
+
 /* Contexts: task. */
 int cub_dns_lookup_servers(struct cub_netif *nif, const cub_ip4_t *servers, unsigned n,
 			   uint16_t port, const char *name, uint64_t timeout_ns,
 			   struct cub_dns_result *res)
 {
-	struct cubi_dns_query q = { .res = res };
+	struct cubi_dns_query q = { .res = res, .qtype = CUBI_DNS_A };
 	cub_ip4_t a;
 	int rc;
 
@@ -257,6 +270,5 @@ int cub_dns_lookup_servers(struct cub_netif *nif, const cub_ip4_t *servers, unsi
 	}
 	if ((rc = cubi_dns_name(&q, name)))
 		return rc;
-	return cubi_dns_ask(&q, nif, servers, n, port ? port : CUB_DNS_PORT,
-			    cubi_deadline(cub_time_now(), timeout_ns));
+	return cubi_dns_run(NULL, &q, nif, servers, n, port, timeout_ns);
 }
