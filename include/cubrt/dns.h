@@ -1,11 +1,13 @@
 /*
  * cubrt/dns.h - a DNS stub resolver for native applications (RFC 1035):
- * a name's IPv4 addresses from a recursive server, over the stack's UDP
- * and TCP (cubrt/net.h), with an optional cache in caller storage.
+ * a name's IPv4 addresses (A), an address's name (PTR, reverse lookups)
+ * and a service's servers (SRV, RFC 2782) from a recursive server, over
+ * the stack's UDP and TCP (cubrt/net.h), with an optional cache in
+ * caller storage.
  * Linux programs on the shim use their own libc's resolver with
  * /etc/resolv.conf instead.
  *
- * One question (type A, class IN, recursion desired) goes to the server
+ * One question (type A, PTR or SRV, class IN, recursion desired) goes to the server
  * from a random ephemeral port with a random 16-bit ID; it goes out
  * again every CUB_DNS_RETRY_NS without an answer, until the timeout. A
  * reply is believed only when it comes from the server's address and
@@ -14,6 +16,11 @@
  * the message, a compression pointer that does not point backwards, a
  * record past the end), is ignored and counted. CNAME records are
  * followed within the answer section (up to CUB_DNS_CNAME_MAX links).
+ * Names inside records handed out (a PTR's, an SRV's target) are read
+ * within their record's data, which they must fill exactly (a record
+ * whose RDLENGTH lies makes the reply malformed); one with a byte that
+ * is not printable ASCII, a space, or a dot inside a label is skipped,
+ * as are records of another type than asked.
  *
  * TCP fallback (RFC 1035 4.2.2, RFC 7766): a UDP answer with TC
  * (truncated) set is not used, even with addresses; the question is
@@ -49,8 +56,9 @@
  * still the list as given, so rotation does not split it.
  *
  * Cache (struct cub_dns_cache, caller storage, no allocation): answers
- * keyed by the server list (in its order), port and name
- * (case-insensitive, a final dot ignored) kept for their smallest TTL,
+ * keyed by the server list (in its order), port, name (case-insensitive,
+ * a final dot ignored) and record type (A, PTR, SRV: one name's A and
+ * SRV answers are two entries) kept for their smallest TTL,
  * at most CUB_DNS_TTL_MAX; a TTL of 0 is not kept. The same name through
  * another list (another order, a server more or less) is another key,
  * asked again: a list stands for one view of the names, and an answer
@@ -73,7 +81,7 @@
  * -CUB_ETIMEDOUT at its own timeout. When every slot is waiting for a
  * server (or for its waiters) the lookup asks without caching.
  *
- * No search list, no IPv6 (AAAA), no EDNS0.
+ * No search list, no IPv6 (AAAA, ip6.arpa), no EDNS0.
  */
 #ifndef CUBRT_DNS_H
 #define CUBRT_DNS_H
@@ -174,6 +182,63 @@ int cub_dns_set_params(struct cub_netif *nif, const struct cub_dns_params *p);
  * Contexts: task. */
 int cub_dns_get_params(struct cub_netif *nif, struct cub_dns_params *p);
 
+/* ------------------------------------------------------ PTR and SRV */
+
+/*
+ * Looks up addr's name (its PTR record; RFC 1035 3.5: the question is
+ * "d.c.b.a.in-addr.arpa" for a.b.c.d) at the n servers as
+ * cub_dns_lookup_servers does (failover, TCP fallback, port 0: 53,
+ * within timeout_ns), CNAMEs followed (RFC 2317's classless delegation
+ * uses them). Returns 0 with the name (lower case, no final dot) in
+ * name[0 .. cap) and res->canonical the in-addr.arpa name the PTR was
+ * found under, res->count 1 (the first usable PTR record of several);
+ * -CUB_ENOSPC when the name and its NUL do not fit in cap (a cap of
+ * CUB_DNS_NAME_MAX + 1 always does); -CUB_ENOENT (NXDOMAIN, or no
+ * usable PTR record: wrong types, names with odd bytes, the root);
+ * -CUB_EINVAL for NULL nif, name or res, cap 0, a bad server list; the
+ * other errors of cub_dns_lookup_servers. name is "" on any error.
+ * Contexts: task (blocks).
+ */
+int cub_dns_reverse(struct cub_netif *nif, const cub_ip4_t *servers, unsigned n, uint16_t port,
+		    cub_ip4_t addr, uint64_t timeout_ns, char *name, size_t cap,
+		    struct cub_dns_result *res);
+
+/* One SRV record (RFC 2782). */
+struct cub_dns_srv {
+	uint16_t priority;		/* lower first */
+	uint16_t weight;		/* share within a priority */
+	uint16_t port;
+	char target[CUB_DNS_NAME_MAX + 1];	/* the host, lower case, no
+						 * final dot */
+};
+
+/*
+ * Looks up the SRV records of name, "_service._proto.domain" (RFC 2782:
+ * the first two labels each an underscore and at least one character,
+ * then at least one label more), at the n servers as
+ * cub_dns_lookup_servers does (failover; a truncated answer asked again
+ * over TCP; port 0: 53; within timeout_ns), CNAMEs followed. Returns the
+ * number of records written to srv[0 ..), at least 1, in the order to
+ * try them: by priority, lowest first; within a priority in RFC 2782's
+ * weighted random order, drawn anew for each call (a cache hit too)
+ * from cub_arch_random, or the clock where the machine has no random
+ * source (see src/net/dns_srv.c). res->count is the number of records
+ * the answer had (those that fit CUB_DNS_DATA_MAX bytes, 7 + the
+ * target's length each; more are left out), res->ttl_s their smallest
+ * TTL. Errors: -CUB_ENOSPC when res->count records do not fit in cap
+ * (srv holds the first cap in the answer's order, unsorted: ask again
+ * with res->count, through a cache at no cost); -CUB_EADDRNOTAVAIL when
+ * the only target is "." (the service is decidedly not available at
+ * this domain; a "." among other targets is left out); -CUB_ENOENT
+ * (NXDOMAIN or no usable SRV record); -CUB_EINVAL for NULL nif, name,
+ * srv or res, cap 0, a bad server list, or a name that is not
+ * "_service._proto.domain" ("_sip._tcp" alone, "sip._tcp.example.com");
+ * the other errors of cub_dns_lookup_servers. Contexts: task (blocks).
+ */
+int cub_dns_lookup_srv(struct cub_netif *nif, const cub_ip4_t *servers, unsigned n,
+		       uint16_t port, const char *name, uint64_t timeout_ns,
+		       struct cub_dns_srv *srv, unsigned cap, struct cub_dns_result *res);
+
 /* ---------------------------------------------------------------- cache */
 
 /* One cached answer (private to dns_cache.c; the caller gives storage). */
@@ -259,6 +324,24 @@ int cub_dns_cache_lookup_servers(struct cub_dns_cache *c, struct cub_netif *nif,
 				 const cub_ip4_t *servers, unsigned n, uint16_t port,
 				 const char *name, uint64_t timeout_ns,
 				 struct cub_dns_result *res);
+
+/*
+ * As cub_dns_reverse and cub_dns_lookup_srv, through cache c: the
+ * answer (the PTR name; the SRV records in the answer's order, each
+ * call drawing its own weighted order from them) kept under (servers,
+ * port, the in-addr.arpa or SRV name, the type) for its TTL, negative
+ * answers with an SOA for their negative TTL, concurrent lookups of one
+ * key coalesced, as for A. -CUB_EINVAL also for NULL c.
+ * Contexts: task (blocks).
+ */
+int cub_dns_cache_reverse(struct cub_dns_cache *c, struct cub_netif *nif,
+			  const cub_ip4_t *servers, unsigned n, uint16_t port, cub_ip4_t addr,
+			  uint64_t timeout_ns, char *name, size_t cap,
+			  struct cub_dns_result *res);
+int cub_dns_cache_lookup_srv(struct cub_dns_cache *c, struct cub_netif *nif,
+			     const cub_ip4_t *servers, unsigned n, uint16_t port,
+			     const char *name, uint64_t timeout_ns, struct cub_dns_srv *srv,
+			     unsigned cap, struct cub_dns_result *res);
 
 /* Copies c's counters: 0 or -CUB_EINVAL (NULL). Contexts: task. */
 int cub_dns_cache_stats(struct cub_dns_cache *c, struct cub_dns_cache_stats *st);

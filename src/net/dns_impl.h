@@ -99,6 +99,11 @@ int cubi_dns_cache_ask(struct cub_dns_cache *c, struct cubi_dns_query *q,
 		       struct cub_netif *nif, const cub_ip4_t *servers, unsigned n,
 		       uint16_t port, uint64_t deadline);
 
+/* dns_srv.c: sorts the n records by priority (stable), each
+ * priority's put in RFC 2782's weighted random order drawn from seed
+ * (the same seed, the same order; tests declare it themselves). */
+void cubi_dns_srv_order(struct cub_dns_srv *s, unsigned n, uint64_t seed);
+
 /* dns_tcp.c: asks q's question again over a TCP connection to the
  * server, the reply judged as over UDP: 0, the answer's error,
  * -CUB_EIO (the server closed without a believable reply),

@@ -100,6 +100,69 @@ static inline void rr_a(struct msg *m, uint32_t ttl, cub_ip4_t a)
 	rr_tail(m, 1, ttl, rd, 4);
 }
 
+/* The question's name of query q, dotted. */
+static inline void qname(const uint8_t *q, char *out)
+{
+	size_t at = 12, n = 0;
+
+	while (q[at]) {
+		if (n)
+			out[n++] = '.';
+		memcpy(out + n, q + at + 1, q[at]);
+		n += q[at];
+		at += 1 + q[at];
+	}
+	out[n] = '\0';
+}
+
+/* An SOA record for zone, TTL ttl, MINIMUM min, in the authority
+ * section (NSCOUNT 1). */
+static inline void soa(struct msg *m, const char *zone, uint32_t ttl, uint32_t min)
+{
+	static const uint8_t rd[] = "\2ns\7example\0\1h\7example\0"
+				    "\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\4";
+	struct msg r = { .n = 0 };
+
+	put(&r, rd, sizeof(rd) - 1);
+	t_put32(r.b + r.n, min);
+	r.n += 4;
+	t_put16(m->b + 8, 1);
+	put_name(m, zone);
+	rr_tail(m, 6, ttl, r.b, r.n);
+}
+
+/* The question's type of query q (qlen bytes). */
+static inline unsigned qtype(const uint8_t *q, size_t qlen)
+{
+	return t_get16(q + qlen - 4);
+}
+
+/* A PTR record whose owner is the question's name (pointer to 12),
+ * pointing at name, uncompressed. */
+static inline void rr_ptr(struct msg *m, uint32_t ttl, const char *name)
+{
+	struct msg r = { .n = 0 };
+
+	put_name(&r, name);
+	put_ptr(m, 12);
+	rr_tail(m, 12, ttl, r.b, r.n);
+}
+
+/* An SRV record (RFC 2782) owned by the name at owner (a pointer), its
+ * target uncompressed ("" is the root, "."). */
+static inline void rr_srv(struct msg *m, unsigned owner, uint32_t ttl, unsigned prio,
+			  unsigned weight, unsigned port, const char *target)
+{
+	struct msg r = { .n = 0 };
+
+	put16(&r, prio);
+	put16(&r, weight);
+	put16(&r, port);
+	put_name(&r, target);
+	put_ptr(m, owner);
+	rr_tail(m, 33, ttl, r.b, r.n);
+}
+
 /* ---------------------------------------------------------- the server */
 
 /* A test's reply: built into *out (left empty: no answer), sent after. */

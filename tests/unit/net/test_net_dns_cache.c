@@ -36,37 +36,6 @@ static struct cub_dns_cache C;
 static struct cub_dns_cache_entry slots[SLOTS];
 static uint32_t neg_min = 1;		/* the SOA MINIMUM of nx.example */
 
-/* The question's name of query q, dotted. */
-static void qname(const uint8_t *q, char *out)
-{
-	size_t at = 12, n = 0;
-
-	while (q[at]) {
-		if (n)
-			out[n++] = '.';
-		memcpy(out + n, q + at + 1, q[at]);
-		n += q[at];
-		at += 1 + q[at];
-	}
-	out[n] = '\0';
-}
-
-/* An SOA record for zone, TTL ttl, MINIMUM min, in the authority
- * section (NSCOUNT 1). */
-static void soa(struct msg *m, const char *zone, uint32_t ttl, uint32_t min)
-{
-	static const uint8_t rd[] = "\2ns\7example\0\1h\7example\0"
-				    "\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\4";
-	struct msg r = { .n = 0 };
-
-	put(&r, rd, sizeof(rd) - 1);
-	t_put32(r.b + r.n, min);
-	r.n += 4;
-	t_put16(m->b + 8, 1);
-	put_name(m, zone);
-	rr_tail(m, 6, ttl, r.b, r.n);
-}
-
 /* The zone: "sN.example" and "slowN.example" answer after N * 10 ms;
  * A records 192.0.2.<the name's first letter>, TTL 100 s but for
  * zero, s0 and s10 (0), one (1 s) and huge (0x7fffffff). */
