@@ -4,18 +4,23 @@
  *
  * ASKERS coroutines each make OPS lookups of names drawn from a small
  * zone through one cache of 1..4 slots (the seed decides), sleeping a
- * random while now and then. The server answers each name after a
- * delay of its own (0..40 ms) with A 192.0.2.<the name's number> and a
- * TTL of 0, 1 or 100 s; "nxN" names are NXDOMAIN with an SOA (kept 1 s),
- * "flakyN" names fail (SERVFAIL) one time in three. A checker coroutine
- * looks at the slots between lookups.
+ * random while now and then; each lookup asks for the name's A or its
+ * SRV records (the seed decides too), so that one name is two keys. The
+ * server answers each name after a delay of its own (0..40 ms) with A
+ * 192.0.2.<the name's number>, or SRV port 1000 + the number, target
+ * t<number>.example, and a TTL of 0, 1 or 100 s; "nxN" names are
+ * NXDOMAIN with an SOA (kept 1 s), "flakyN" names fail (SERVFAIL) one
+ * time in three. A checker coroutine looks at the slots between
+ * lookups.
  *
- * Invariants checked: every answer is its own name's (address,
- * canonical name), whether asked or from the cache; a cached answer's
+ * Invariants checked: every answer is its own name's and its own
+ * type's (address, or SRV port and target; canonical name), whether
+ * asked or from the cache; a cached answer's
  * TTL left is at most its TTL; NXDOMAIN names always -CUB_ENOENT, flaky
  * ones 0 or -CUB_EAGAIN, nothing else ever fails; a TTL-0 answer or a
  * SERVFAIL comes "cached" only to a lookup that waited for another's
- * query (at most coalesced of them); no two live slots hold one key; at
+ * query (at most coalesced of them); no two live slots hold one key
+ * (name and type; a name's A and SRV slots may live together); at
  * the end hits + misses = lookups and misses = the queries the server
  * got (no query lost or doubled; waiters never ask).
  *
@@ -60,10 +65,11 @@ static const struct {
 	uint32_t ttl;
 	unsigned delay_ms;
 } zone[NAMES] = {
-	{ "n1.example", 0, 0 },     { "n2.example", 1, 10 },   { "n3.example", 100, 0 },
-	{ "n4.example", 100, 40 },  { "n5.example", 0, 20 },   { "n6.example", 1, 0 },
-	{ "nx7.example", 0, 10 },   { "nx8.example", 0, 0 },   { "flaky9.example", 100, 5 },
-	{ "flaky10.example", 1, 0 },
+	{ "_s._tcp.n1.example", 0, 0 },       { "_s._tcp.n2.example", 1, 10 },
+	{ "_s._tcp.n3.example", 100, 0 },     { "_s._tcp.n4.example", 100, 40 },
+	{ "_s._tcp.n5.example", 0, 20 },      { "_s._tcp.n6.example", 1, 0 },
+	{ "_s._tcp.nx7.example", 0, 10 },     { "_s._tcp.nx8.example", 0, 0 },
+	{ "_s._tcp.flaky9.example", 100, 5 }, { "_s._tcp.flaky10.example", 1, 0 },
 };
 
 static unsigned index_of(const char *name)
@@ -91,15 +97,21 @@ static void zone_reply(const uint8_t *q, size_t qlen, unsigned nth, struct msg *
 	name[n] = '\0';
 	i = index_of(name);
 	cub_sleep(zone[i].delay_ms * MS);
-	if (!strncmp(name, "nx", 2)) {
+	if (strstr(name, ".nx")) {
 		static const uint8_t soa[] = "\2ns\0\1h\0\0\0\0\1\0\0\0\1\0\0\0\1\0\0\0\1\0\0\0\1";
 
 		reply_to(m, q, qlen, 3, 1, 0);
 		t_put16(m->b + 8, 1);
 		put_name(m, "example");
 		rr_tail(m, 6, 300, soa, sizeof(soa) - 1);	/* MINIMUM 1 */
-	} else if (!strncmp(name, "flaky", 5) && rnd(3) == 0) {
+	} else if (strstr(name, ".flaky") && rnd(3) == 0) {
 		reply_to(m, q, qlen, 2, 1, 0);
+	} else if (qtype(q, qlen) == 33) {
+		char t[32];
+
+		snprintf(t, sizeof(t), "t%u.example", i + 1);
+		reply_to(m, q, qlen, 0, 1, 1);
+		rr_srv(m, 12, zone[i].ttl, 0, 0, 1000 + i + 1, t);
 	} else {
 		reply_to(m, q, qlen, 0, 1, 1);
 		rr_a(m, zone[i].ttl, CUB_IP4(192, 0, 2, i + 1));
@@ -109,20 +121,30 @@ static void zone_reply(const uint8_t *q, size_t qlen, unsigned nth, struct msg *
 static unsigned lookups;
 static unsigned unkept;			/* "cached" results never kept */
 
-static void check_answer(unsigned i, int rc, const struct cub_dns_result *r)
+static void check_answer(unsigned i, bool srv, int rc, const struct cub_dns_result *r,
+			 const struct cub_dns_srv *s)
 {
-	if (!strncmp(zone[i].name, "nx", 2)) {
+	if (strstr(zone[i].name, ".nx")) {
 		assert_int_equal(rc, -CUB_ENOENT);
 		assert_true(r->ttl_s <= 1);
 		return;
 	}
-	if (!strncmp(zone[i].name, "flaky", 5) && rc == -CUB_EAGAIN) {
+	if (strstr(zone[i].name, ".flaky") && rc == -CUB_EAGAIN) {
 		unkept += r->cached;	/* another's SERVFAIL, waited for */
 		return;
 	}
-	assert_int_equal(rc, 0);
+	assert_int_equal(rc, srv ? 1 : 0);
 	assert_int_equal(r->count, 1);
-	assert_int_equal(r->addr[0], CUB_IP4(192, 0, 2, i + 1));
+	if (srv) {
+		char t[32];
+
+		snprintf(t, sizeof(t), "t%u.example", i + 1);
+		assert_int_equal(s->port, 1000 + i + 1);
+		assert_string_equal(s->target, t);
+		assert_int_equal(r->addr[0], 0);
+	} else {
+		assert_int_equal(r->addr[0], CUB_IP4(192, 0, 2, i + 1));
+	}
 	assert_string_equal(r->canonical, zone[i].name);
 	assert_true(r->ttl_s <= zone[i].ttl);
 	unkept += r->cached && zone[i].ttl == 0;	/* another's TTL-0 answer */
@@ -134,11 +156,16 @@ static void *asker(void *arg)
 	(void)arg;
 	for (unsigned k = 0; k < ops; k++) {
 		unsigned i = rnd(NAMES);
+		bool srv = rnd(2);
+		const cub_ip4_t list[] = { SRV_IP };
 		struct cub_dns_result r;
-		int rc = cub_dns_cache_lookup(&C, A, SRV_IP, 0, zone[i].name, 3 * SEC, &r);
+		struct cub_dns_srv s[2];
+		int rc = srv ? cub_dns_cache_lookup_srv(&C, A, list, 1, 0, zone[i].name, 3 * SEC,
+							s, 2, &r)
+			     : cub_dns_cache_lookup(&C, A, SRV_IP, 0, zone[i].name, 3 * SEC, &r);
 
 		lookups++;
-		check_answer(i, rc, &r);
+		check_answer(i, srv, rc, &r, s);
 		if (rnd(4) == 0)
 			cub_sleep(rnd(400) * MS);
 	}
@@ -159,7 +186,8 @@ static void *checker(void *arg)
 				bool lx = x->state == 1 || (x->state == 2 && now < x->expires);
 				bool ly = y->state == 1 || (y->state == 2 && now < y->expires);
 
-				assert_false(lx && ly && !strcmp(x->name, y->name));
+				assert_false(lx && ly && x->qtype == y->qtype &&
+					     !strcmp(x->name, y->name));
 			}
 		cub_mutex_unlock(&C.lock);
 		cub_sleep(7 * MS);
