@@ -29,7 +29,7 @@
  * reply judged by the same rules (one not believed is counted and the
  * next message read). Replies over TCP are read into a buffer of
  * CUB_DNS_TCP_REPLY_MAX bytes on the caller's stack: a longer one is
- * -CUB_EMSGSIZE. A lookup needs about 5 KiB of stack (the default
+ * -CUB_EMSGSIZE. A lookup needs about 6 KiB of stack (the default
  * coroutine stack has 64 KiB; CUB_CORO_STACK_SMALL is too small).
  *
  * Several servers (cub_dns_lookup_servers): up to CUB_DNS_SERVERS_MAX
@@ -63,7 +63,7 @@
  * another list (another order, a server more or less) is another key,
  * asked again: a list stands for one view of the names, and an answer
  * found through [A, B] may be B's when A was down. Negative answers
- * (NXDOMAIN, or no A record) are kept for min(SOA TTL, SOA MINIMUM) of
+ * (NXDOMAIN, or no record of the type asked) are kept for min(SOA TTL, SOA MINIMUM) of
  * the SOA in the authority section (RFC 2308 5), at most
  * CUB_DNS_NEG_TTL_MAX; without an SOA they are not kept, nor are other
  * errors. When every slot is taken the least recently used answer is
@@ -241,7 +241,8 @@ int cub_dns_lookup_srv(struct cub_netif *nif, const cub_ip4_t *servers, unsigned
 
 /* ---------------------------------------------------------------- cache */
 
-/* One cached answer (private to dns_cache.c; the caller gives storage). */
+/* One cached answer (private to dns_cache.c; the caller gives storage;
+ * 1112 bytes on x86-64). */
 struct cub_dns_cache_entry {
 	char name[CUB_DNS_NAME_MAX + 1];	/* the key, with servers, port */
 	cub_ip4_t server[CUB_DNS_SERVERS_MAX];	/* the list, in order */

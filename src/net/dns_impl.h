@@ -8,7 +8,7 @@
  * handed out.
  *
  * A struct cubi_dns_query lives on the looking-up coroutine's stack
- * (about 4.6 KiB: the reply buffer is CUBI_DNS_TCP_MAX, a UDP reply uses
+ * (5352 bytes on x86-64: the reply buffer is CUBI_DNS_TCP_MAX, a UDP reply uses
  * its first CUBI_DNS_UDP_MAX bytes) and is private to that lookup: no
  * lock.
  */

@@ -14,7 +14,7 @@
  * the name is copied out here.
  *
  * Nothing is allocated; the query lives on the caller's stack (as a
- * forward lookup's, about 5 KiB). No lock of its own: the cache's and
+ * forward lookup's, about 5.2 KiB). No lock of its own: the cache's and
  * the interface's are taken inside cubi_dns_run.
  */
 #include <cubrt/dns.h>

@@ -47,7 +47,7 @@
  *
  * Nothing is allocated but the UDP endpoint's receive ring
  * (cub_udp_open) and, for a TCP fallback, the connection's (cub_tcp_*);
- * the query lives on the caller's stack (dns_impl.h, about 4.6 KiB).
+ * the query lives on the caller's stack (dns_impl.h, about 5.2 KiB).
  * No lock for the query: it is its lookup's own; nif->lock guards the
  * interface's DNS params and rotation counter.
  */
