@@ -244,7 +244,8 @@ static void tc_tcp(struct cub_tcp *c, const uint8_t *q, size_t qlen, unsigned nt
 	(void)nth;
 	reply_to(&m, q, qlen, 0, 1, tcp_records);
 	for (unsigned i = 0; i < tcp_records; i++) {
-		snprintf(t, sizeof(t), "host%02u.%s", i, tcp_records > 20 ? "long-long-long-long.example" : "example");
+		snprintf(t, sizeof(t), "host%02u.%s", i,
+			 tcp_records > 20 ? "long-long-long-long.example" : "example");
 		rr_srv(&m, 12, 100 + i, i % 3, 1, (uint16_t)(1000 + i), t);
 	}
 	tcp_msg(c, &m);
