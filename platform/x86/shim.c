@@ -60,7 +60,7 @@ static __attribute__((noinline)) void deliver_at_syscall_exit(struct cub_shim_re
 {
 	struct cubi_sigctx c = SIGCTX_OF(r, r->rip, r->rflags, fx);
 
-	if (cubi_signal_deliver(&c))
+	if (cubi_signal_deliver_syscall(&c))
 		ENTER_HANDLER(r, c);
 }
 

@@ -192,7 +192,12 @@ void cubi_signal_note_eintr(long nr, bool always)
 /* An interrupted call whose handler has SA_RESTART (or that restarts
  * always: restart_always) runs again once the handler returns: the saved
  * context goes back to the syscall instruction with the call's number in
- * rax, as Linux does it. */
+ * rax, as Linux does it. Only at that call's own return: restart_nr
+ * outlives a return at which no signal was delivered (the one that
+ * interrupted it taken by another thread, say), and a later delivery in
+ * program code that happened to find -EINTR still in rax once moved the
+ * program's rip 2 bytes back into whatever preceded it (Go's futexsleep,
+ * just past its call of futex: a crash at rip - 2 with rax 202). */
 static void restart_if_asked(struct cubi_thread *t, const struct ksigaction *a,
 			     struct cubi_sigctx *ctx)
 {
@@ -345,7 +350,9 @@ static void enter_handler(struct cubi_thread *t, int sig, const struct ksigactio
 	cubi_signal_initial_fpu(ctx->fx);		/* the frame has the interrupted one */
 }
 
-bool cubi_signal_deliver(struct cubi_sigctx *ctx)
+/* Both deliveries; syscall_exit: ctx is the return of the call that
+ * cubi_signal_note_eintr noted, which may restart. */
+static bool deliver(struct cubi_sigctx *ctx, bool syscall_exit)
 {
 	struct cubi_thread *t = cub_coro_self() ? cubi_thread_current() : NULL;
 	uint64_t ready = t ? cubi_signal_pending_for(t) & ~t->sigmask : 0, top, fx, frame;
@@ -375,12 +382,23 @@ bool cubi_signal_deliver(struct cubi_sigctx *ctx)
 		cub_panic("signal %d: cannot enter its handler (%s)", sig,
 			  a.flags & SA_RESTORER ? "no room for the signal frame"
 						: "no SA_RESTORER");
-	restart_if_asked(t, &a, ctx);
+	if (syscall_exit)
+		restart_if_asked(t, &a, ctx);
 	cubi_signal_dequeue(t, sig, &src);
 	cub_memset(&info, 0, sizeof(info));
 	fill_info(&info, t, sig, &src);
 	enter_handler(t, sig, &a, ctx, &info, frame, fx);
 	return true;
+}
+
+bool cubi_signal_deliver(struct cubi_sigctx *ctx)
+{
+	return deliver(ctx, false);
+}
+
+bool cubi_signal_deliver_syscall(struct cubi_sigctx *ctx)
+{
+	return deliver(ctx, true);
 }
 
 bool cubi_signal_fault(struct cubi_sigctx *ctx, const struct cubi_fault *flt)

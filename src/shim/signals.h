@@ -78,8 +78,12 @@ long cubi_signal_epipe(long rc, bool nosignal);
 /* Takes the running thread's next deliverable signal: writes a Linux
  * signal frame on its stack (or its alternate stack), points ctx at the
  * handler and sets *ctx->fx to the initial x87/SSE state. False when
- * there is none. Interrupts disabled. */
+ * there is none. Interrupts disabled. cubi_signal_deliver: anywhere in
+ * program code (an interrupt's return, rt_sigreturn's); the _syscall
+ * form: at a system call's return, where a call interrupted by the
+ * signal restarts if its handler asks (SA_RESTART). */
 bool cubi_signal_deliver(struct cubi_sigctx *ctx);
+bool cubi_signal_deliver_syscall(struct cubi_sigctx *ctx);
 /* A synchronous fault in a thread's program code (a CPU exception: a
  * page fault, a divide error, int3, a floating-point exception...), as
  * the platform describes it: the signal Linux sends for it, si_code,

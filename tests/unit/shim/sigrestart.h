@@ -4,8 +4,8 @@
  * as a program's registers, run in a coroutine until it waits, then
  * interrupted by SIGUSR1 to the thread (tid 1, which every coroutine
  * shares); its handler's round trip (nothing runs handlers on the host:
- * cubi_signal_deliver builds the frame on a stack of ours at the call's
- * return, cubi_signal_restore takes it back); and the call the context
+ * cubi_signal_deliver_syscall builds the frame on a stack of ours at the
+ * call's return, cubi_signal_restore takes it back); and the call the context
  * given back restarts. Include after cmocka.h and sys.h, with src/shim
  * on the include path.
  */
@@ -65,8 +65,11 @@ static inline long sys_call_interrupted(const struct sys_call *c)
 }
 
 /* The handler runs for the signal that ended c with rc and returns: the
- * context the program resumes with. */
-static inline struct cubi_sigctx sys_call_handled(const struct sys_call *c, long rc)
+ * context the program resumes with. at_return: the signal is taken at
+ * the call's return (where a restart is decided), else later in program
+ * code (an interrupt's return) with the registers the call left. */
+static inline struct cubi_sigctx sys_call_handled_at(const struct sys_call *c, long rc,
+						     bool at_return)
 {
 	static _Alignas(64) uint8_t frames[16384];
 	static _Alignas(16) uint8_t fx[512];
@@ -77,11 +80,16 @@ static inline struct cubi_sigctx sys_call_handled(const struct sys_call *c, long
 				   .rsp = (uintptr_t)(frames + sizeof(frames)),
 				   .rflags = 0x202, .fx = fx }, back;
 
-	assert_true(cubi_signal_deliver(&ctx));
+	assert_true(at_return ? cubi_signal_deliver_syscall(&ctx) : cubi_signal_deliver(&ctx));
 	assert_int_equal(ctx.rip, HANDLER);
 	assert_int_equal(ctx.rdi, SIGUSR1);
 	assert_int_equal(cubi_signal_restore(ctx.rsp + 8, &back), 0);
 	return back;
+}
+
+static inline struct cubi_sigctx sys_call_handled(const struct sys_call *c, long rc)
+{
+	return sys_call_handled_at(c, rc, true);
 }
 
 /* The call a context given back makes when the program goes on. */

@@ -356,7 +356,8 @@ static void test_interrupted_calls(void **state)
 }
 
 /* SA_RESTART: the interrupted call's context goes back to its syscall
- * instruction with its number, instead of returning EINTR. */
+ * instruction with its number, instead of returning EINTR; only when the
+ * signal is taken at that call's return. */
 static void restart_body(void)
 {
 	uint64_t sp = (uintptr_t)(stack + sizeof(stack));
@@ -367,7 +368,7 @@ static void restart_body(void)
 	c.rax = (uint64_t)-CUB_EINTR;
 	cubi_signal_note_eintr(0, false);	/* read */
 	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);
-	assert_true(cubi_signal_deliver(&c));
+	assert_true(cubi_signal_deliver_syscall(&c));
 	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
 	assert_int_equal(back.rip, 0x3333000 - 2);
 	assert_int_equal(back.rax, 0);
@@ -375,6 +376,18 @@ static void restart_body(void)
 	c = context(sp);		/* nanosleep is never restarted */
 	c.rax = (uint64_t)-CUB_EINTR;
 	cubi_signal_note_eintr(35, false);
+	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);
+	assert_true(cubi_signal_deliver_syscall(&c));
+	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
+	assert_int_equal(back.rip, 0x3333000);
+	assert_int_equal(back.rax, (uint64_t)-CUB_EINTR);
+
+	/* A futex that returned -EINTR with no signal taken at its return
+	 * (another thread took it): a signal delivered later in program
+	 * code, -EINTR still in rax, is no restart of anything. */
+	c = context(sp);
+	c.rax = (uint64_t)-CUB_EINTR;
+	cubi_signal_note_eintr(202, false);
 	assert_int_equal(SYS2(SYS_kill, 1, SIGUSR2), 0);
 	assert_true(cubi_signal_deliver(&c));
 	assert_int_equal(cubi_signal_restore(c.rsp + 8, &back), 0);
