@@ -11,6 +11,11 @@
  *     invariants checked (mutual exclusion, readers never with a writer,
  *     never more semaphore units held than exist, every token consumed,
  *     every coroutine finished, every lock free at the end, no deadlock).
+ *  3. Preemption (2 ms slices): coroutines that either sleep (often until
+ *     the slice tick's own deadline, so that one interrupt wakes several
+ *     and finds the tick due) or spin without yielding until another
+ *     coroutine has made progress. A spinner that waits 5 s for that
+ *     means a ready coroutine is starved (it would be forever).
  *
  * usage: model_sched [SEED [ROUNDS]]  (or CUBRT_SEED, CUBRT_ROUNDS); the seed is
  * printed first so that a failing run can be replayed.
@@ -24,6 +29,7 @@
 #include <cubrt/time.h>
 
 #include "../model_args.h"
+#include "sched_hooks.h"
 
 #define NT 256
 #define SEM_UNITS 3
@@ -273,6 +279,69 @@ static void workload_round(void)
 		     rw_readers, rw_writers, cub_sem_value(&sem), SEM_UNITS);
 }
 
+/* -------------------------------------------------------- preemption */
+
+#define NP 5
+#define STARVED_NS (5 * CUB_NSEC_PER_SEC)
+
+static volatile unsigned long beats[NP];
+static volatile int spinners_alive;
+
+static unsigned long others_beats(int me)
+{
+	unsigned long sum = 0;
+
+	for (int i = 0; i < NP; i++)
+		if (i != me)
+			sum += beats[i];
+	return sum;
+}
+
+static void *preempted(void *arg)
+{
+	uint64_t s = (uint64_t)(uintptr_t)arg;
+	int me = (int)(s % NP);
+
+	for (int step = 0; step < 40; step++) {
+		s = s * 6364136223846793005ull + 1442695040888963407ull;
+		if ((s >> 33) % 2) {
+			uint64_t tick = cubi_preempt_deadline();
+
+			cub_sleep_until(tick && (s >> 40) % 2 ? tick : cub_time_now() +
+					(s >> 42) % 300 * CUB_NSEC_PER_USEC);
+		} else {
+			unsigned long before = others_beats(me);
+			uint64_t end = cub_time_now() + STARVED_NS;
+
+			while (others_beats(me) == before && spinners_alive > 1)
+				if (cub_time_now() > end)
+					FAIL("preemption: coroutine %d spun 5 s, the others "
+					     "starved (%d alive)", me, spinners_alive);
+		}
+		beats[me]++;
+	}
+	spinners_alive--;
+	return NULL;
+}
+
+static void preempt_round(void)
+{
+	uint64_t old = cubi_preempt_set_slice(2 * CUB_NSEC_PER_MSEC);
+	struct cub_coro *c[NP];
+
+	spinners_alive = NP;
+	for (int i = 0; i < NP; i++) {
+		beats[i] = 0;
+		/* default stacks: the host's preemption trampoline needs room */
+		if (cub_coro_spawn(&c[i], preempted,
+				   (void *)(uintptr_t)(rnd() / NP * NP + (uint64_t)i), NULL))
+			FAIL("spawn failed");
+	}
+	for (int i = 0; i < NP; i++)
+		cub_coro_join(c[i], NULL);
+	cubi_preempt_set_slice(old);
+}
+
 static long rounds = 5;
 
 static void *model_main(void *arg)
@@ -284,6 +353,7 @@ static void *model_main(void *arg)
 		if (!timer_round())
 			stalled++;
 		workload_round();
+		preempt_round();
 	}
 	if (stalled == rounds)
 		printf("note: every timer round stalled; timer order unchecked\n");
