@@ -55,6 +55,8 @@ struct ffile {
 	size_t raw_len;
 	uint64_t retry_ns;	/* the server's resend time (0: none, 4 s
 				 * of silence ends it) */
+	unsigned max_timeouts;	/* its timeouts in a row before it gives
+				 * up (0: 8) */
 	unsigned lose_data;	/* a read: the first send of DATA n lost */
 	unsigned lose_rack;	/* a read: the first ACK n ignored */
 	bool drop_arp_after;	/* a read: after DATA 1, B's ARP replies lost */
@@ -62,6 +64,10 @@ struct ffile {
 	unsigned lose_ack;	/* a write: the first ACK n not sent */
 	bool twice;		/* a write: every ACK n sent twice */
 	unsigned lose_ack0;	/* a read: the first ACK 0 ignored */
+	bool stale_ok;		/* a read: an ACK of a block before the
+				 * window's start (late, from a link that
+				 * reorders) is counted in stale_acks and
+				 * ignored instead of failing the test */
 	unsigned foreign_at;	/* after DATA n, a foreign ERROR (a write)
 				 * or DATA n + 1 (a read) */
 	unsigned stop_after;	/* after ACK n / DATA n, only count DATA
@@ -73,6 +79,7 @@ struct ffile {
 	unsigned oacks_sent, stop_data, stop_acks;
 	unsigned dup_acks;	/* a read: duplicate ACKs (window resent) */
 	unsigned ack0s;		/* a read: ACK 0 received */
+	unsigned stale_acks;	/* a read: stale ACKs ignored (stale_ok) */
 	int client_error, foreign_reply;
 	size_t max_payload;	/* a write: the largest DATA payload */
 	/* A write: ACKs 1..n sent (ACK 0, the first answer, not counted). */

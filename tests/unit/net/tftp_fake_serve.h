@@ -7,6 +7,12 @@
 #ifndef TFTP_FAKE_SERVE_H
 #define TFTP_FAKE_SERVE_H
 
+/* How many of its own timeouts in a row the server resends after. */
+static inline unsigned max_timeouts(const struct ffile *f)
+{
+	return f->max_timeouts ? f->max_timeouts : 8;
+}
+
 /* From another port of B: an ERROR 3 (a write) or DATA blk + 1 of 0xee
  * bytes that must not land in the file (a read), and keeps the ERROR
  * code that comes back. */
@@ -100,7 +106,7 @@ static void serve_write(struct cub_udp *u, struct xfer *x, const uint8_t *first,
 		int r = from_client(u, x);
 		unsigned d;
 
-		if (r == -1 && f->retry_ns && ++timeouts <= 8) {
+		if (r == -1 && f->retry_ns && ++timeouts <= max_timeouts(f)) {
 			/* our own timeout: the last in order again */
 			acked = n - 1;
 			if (n == 1)
@@ -223,6 +229,10 @@ static int read_ack(struct cub_udp *u, struct xfer *x, uint64_t *base, uint64_t 
 			f->dup_acks++;
 			return 0;
 		}
+		if (f->stale_ok && d > 0x8000) {
+			f->stale_acks++;	/* behind the window: late */
+			continue;
+		}
 		assert_true(d <= end - *base);	/* no ACK of a block not sent */
 		if (f->lose_rack == *base + d) {
 			f->lose_rack = 0;	/* lost this once */
@@ -256,7 +266,7 @@ static void serve_read(struct cub_udp *u, struct xfer *x, const uint8_t *oack,
 		assert_int_equal(cub_udp_sendto(u, x->client, x->port, oack, oack_len),
 				 (int)oack_len);
 		f->oacks_sent++;
-		if ((r = read_ack0(u, x)) < 0 || ++tries > 8)
+		if ((r = read_ack0(u, x)) < 0 || ++tries > max_timeouts(f))
 			return;
 		if (r == 1)
 			break;
@@ -271,7 +281,7 @@ static void serve_read(struct cub_udp *u, struct xfer *x, const uint8_t *oack,
 			return;
 		}
 		r = read_ack(u, x, &base, end);
-		if (r < 0 || (r == 2 && ++tries > 8))
+		if (r < 0 || (r == 2 && ++tries > max_timeouts(f)))
 			return;		/* the client is gone */
 		if (r == 1)
 			tries = 0;
