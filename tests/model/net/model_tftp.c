@@ -77,13 +77,13 @@ static void plan_print(void)
 
 	printf("iteration %u: %s %s, opts %s blksize %u window %u tsize %d timeout %u; "
 	       "server %s (blk %zu win %zu retry %llu ms, error %d, after %u: %u)%s; "
-	       "file %zu bytes (wire %zu), cap %zu, deadline %llu ms\n", iter,
+	       "file %zu bytes (wire %zu%s), cap %zu, deadline %llu ms\n", iter,
 	       p->put ? "put" : "get", p->netascii ? "netascii" : "octet",
 	       p->use_opts ? "yes" : "none", p->o.blksize, p->o.windowsize, p->o.tsize,
 	       p->o.timeout_s, srv_names[p->srv], p->blk, p->win,
 	       (unsigned long long)(p->srv_retry_ns / MS), p->req_error, p->error_after,
 	       p->mid_error, p->missing ? " missing" : "", p->host_len, p->wire_len,
-	       p->cap, p->timeout_ns == UINT64_MAX ? 0ull : (unsigned long long)(p->timeout_ns / MS));
+	       p->wrap ? ", past block 65535" : "", p->cap, p->timeout_ns == UINT64_MAX ? 0ull : (unsigned long long)(p->timeout_ns / MS));
 	for (int d = 0; d < 2; d++)
 		printf("  to %c: drop %u cut %u reorder %u dup %u stray %u per mille\n",
 		       d == L_TO_A ? 'A' : 'B', L.d[d].drop_pm, L.d[d].trunc_pm,
@@ -140,8 +140,9 @@ static void plan_faults(struct plan *p)
 	for (int d = 0; p->faults && d < 2; d++) {
 		L.d[d].drop_pm = rnd(20) ? pick_pm(drop, 4) : 400;
 		L.d[d].trunc_pm = pick_pm(cut, 3);
+		p->lossy |= L.d[d].drop_pm || L.d[d].trunc_pm;
 		L.d[d].reorder_pm = pick_pm(shuffle, 3);
-		L.d[d].dup_pm = pick_pm(shuffle, 3);
+		L.d[d].dup_pm = p->wrap ? 0 : pick_pm(shuffle, 3);
 		L.d[d].stray_pm = d == L_TO_A ? pick_pm(shuffle, 3) : 0;
 	}
 }
@@ -193,6 +194,8 @@ static struct ffile *serve(const struct plan *p)
 	snprintf(fname, sizeof(fname), "m%u", iter);
 	f = ffile(fname, p->wire_len);
 	f->stale_ok = true;
+	f->reack_old = true;
+	f->quiet_dup_acks = p->srv_quiet;
 	f->error = p->req_error;
 	f->ignore_opts = p->srv == S_IGNORE;
 	f->refuse_opts = p->srv == S_REFUSE;
@@ -285,6 +288,7 @@ int main(int argc, char **argv)
 		seed = (uint64_t)time(NULL) ^ __real_cub_arch_clock_ns() ^ 0x5eed;
 	printf("model_tftp: seed %llu, iterations %u..%u\n", (unsigned long long)seed, first,
 	       first + iters - 1);
+	link_trace = getenv("CUBRT_TRACE") != NULL;
 	cubi_mem_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

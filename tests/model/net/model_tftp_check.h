@@ -16,8 +16,8 @@ static bool allowed(const struct plan *p, long r)
 		return true;
 	if (p->error_after && data && r == error_of(p->mid_error, p->put))
 		return true;	/* the ERROR mid-way came before the end */
-	if (r == -CUB_ETIMEDOUT && (p->faults || p->timeout_ns != UINT64_MAX))
-		return true;
+	if (r == -CUB_ETIMEDOUT && (p->lossy || p->timeout_ns != UINT64_MAX))
+		return true;	/* (a link that only reorders loses nothing) */
 	return r == -CUB_EPROTO && L.err8 >= 2;	/* a late ERROR 8 */
 }
 
@@ -109,8 +109,8 @@ static void check(const struct ffile *f, long r, const struct cub_tftp_info *in,
 		  const uint8_t *buf, uint64_t dt)
 {
 	const struct plan *p = &P;
-	size_t ask_blk = p->o.blksize > CUB_TFTP_BLKSIZE_FRAME ? CUB_TFTP_BLKSIZE_FRAME
-							       : p->o.blksize;
+	size_t ask_blk = p->o.blksize > CUB_TFTP_BLKSIZE_FRAME && !p->o.fragment ?
+			 CUB_TFTP_BLKSIZE_FRAME : p->o.blksize;
 
 	count(p, r, in);
 	if (!allowed(p, r))

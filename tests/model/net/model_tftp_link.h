@@ -24,8 +24,10 @@
  *    0xee, or ACK of the next block, from another port of B below the
  *    ephemeral range (no endpoint of the fake there; the client must
  *    answer ERROR 5 and take nothing) or from 10.0.0.77 (ignored).
- * ARP and ICMP pass untouched: a lost ARP reply ends a sendto with
- * -CUB_EHOSTUNREACH after CUB_ARP_RESOLVE_NS, not a TFTP matter.
+ * ARP, ICMP and IPv4 fragments (blksize over 1468 with fragment) pass
+ * untouched: a lost ARP reply ends a sendto with -CUB_EHOSTUNREACH
+ * after CUB_ARP_RESOLVE_NS, not a TFTP matter, and the reassembly of
+ * fragments is model_net.c's.
  *
  * It watches what the client sends: every datagram to 10.0.0.2; its
  * DATA and ACKs to one port only (the transfer ID, fixed once); an
@@ -85,6 +87,16 @@ static int link_udp_len(const struct wire_frame *f)
 	return (int)t_get16(f->data + L_UDP + 4) - 8;
 }
 
+/* The first fragment of a fragmented IPv4 UDP datagram (the TFTP
+ * header is in it). */
+static bool link_first_fragment(const struct wire_frame *f)
+{
+	const uint8_t *ip = f->data + L_ETH;
+
+	return f->len >= L_PAY + 4 && t_get16(f->data + 12) == 0x0800 && ip[0] == 0x45 &&
+	       ip[9] == 17 && (t_get16(ip + 6) & 0x3fff) == 0x2000;
+}
+
 /* Makes the IPv4 and UDP headers of f right for a payload of n bytes. */
 static void link_fix(struct wire_frame *f, size_t n)
 {
@@ -99,6 +111,18 @@ static void link_fix(struct wire_frame *f, size_t n)
 	sum = t_cksum(t_pseudo(t_get32(ip + 12), t_get32(ip + 16), 17, (uint32_t)(8 + n)),
 		      u, 8 + n);
 	t_put16(u + 6, sum ? sum : 0xffff);
+}
+
+static bool link_trace;			/* $CUBRT_TRACE: print every datagram */
+
+static void link_print(const struct wire_frame *f, int n, const char *what)
+{
+	const uint8_t *p = f->data + L_PAY;
+
+	printf("  %8.3f ms %s %5u->%5u %s op %u #%u len %d\n",
+	       (double)cub_time_now() / 1e6, f->to == L_TO_A ? "B->A" : "A->B",
+	       t_get16(f->data + L_UDP), t_get16(f->data + L_UDP + 2), what,
+	       n >= 2 ? t_get16(p) : 0, n >= 4 ? t_get16(p + 2) : 0, n);
 }
 
 /* What the client sent (f to B, a payload of n bytes). */
@@ -138,6 +162,8 @@ static void link_deliver(struct wire *w, struct wire_frame *f, bool cut)
 {
 	int n = link_udp_len(f);
 
+	if (link_trace)
+		link_print(f, n, cut ? "cut " : "deliv");
 	if (f->to == L_TO_A && n >= 0 && f->len >= L_PAY + (size_t)n) {
 		unsigned op = n >= 2 ? t_get16(f->data + L_PAY) : 0;
 
@@ -205,10 +231,15 @@ static bool link_filter(struct wire *w, struct wire_frame *f)
 	int n = link_udp_len(f);
 	bool cut = false, ipcut = false;
 
-	if (n < 0)
-		return true;		/* ARP, ICMP: as they are */
+	if (n < 0) {
+		if (link_first_fragment(f) && f->to == L_TO_B)
+			link_sent(f, (int)t_get16(f->data + L_UDP + 4) - 8);
+		return true;	/* ARP, ICMP, fragments: as they are */
+	}
 	if (f->to == L_TO_B)
 		link_sent(f, n);
+	if (link_trace)
+		link_print(f, n, "sent");
 	if (link_roll() < d->drop_pm) {
 		d->dropped++;
 		return false;

@@ -13,6 +13,8 @@
 #define LF '\n'
 #define MAX_BYTES (300u * 1024)	/* the largest file on the wire */
 #define MAX_BLOCKS 2500u
+#define WRAP_ONE_IN 256		/* iterations past block 65535, at 8..11
+				 * bytes a block */
 
 /* How the fake server takes the options. */
 enum srv_mode { S_ECHO, S_LOWER, S_OMIT, S_IGNORE, S_REFUSE, S_BAD, S_MODES };
@@ -20,7 +22,7 @@ static const char *const srv_names[S_MODES] = { "echo", "lower", "omit", "ignore
 						"refuse", "bad-oack" };
 
 struct plan {
-	bool put, netascii, use_opts, missing;
+	bool put, netascii, use_opts, missing, wrap;
 	struct cub_tftp_opts o;
 	enum srv_mode srv;
 	long oack_blksize, oack_window;	/* as struct ffile's */
@@ -31,6 +33,7 @@ struct plan {
 	unsigned error_after, mid_error;	/* an ERROR mid-way (0: none) */
 	uint64_t srv_retry_ns;
 	unsigned srv_timeouts;		/* struct ffile's max_timeouts */
+	bool srv_quiet;			/* ...quiet_dup_acks */
 	/* The agreed values and the file. */
 	size_t blk, win;
 	size_t host_len, wire_len;	/* the caller's bytes, the wire's */
@@ -38,6 +41,7 @@ struct plan {
 	size_t cap;			/* a read's buffer */
 	uint64_t timeout_ns;
 	bool faults;			/* any link fault rate above 0 */
+	bool lossy;			/* ...of drops or cuts */
 	long expect;			/* the result on a perfect link */
 };
 
@@ -97,12 +101,19 @@ static void plan_opts(struct plan *p)
 	struct cub_tftp_opts *o = &p->o;
 
 	p->netascii = rnd(10) < 3;
-	p->use_opts = p->netascii || rnd(10) < 8;
+	p->use_opts = p->netascii || rnd(10) < 8 || rnd(WRAP_ONE_IN) == 0;
 	if (!p->use_opts)
 		return;
 	o->netascii = p->netascii;
 	if (rnd(3))
 		o->blksize = rnd(2) ? sizes[rnd(10)] : (uint16_t)(8 + rnd(1461));
+	if (o->blksize > CUB_TFTP_BLKSIZE_FRAME && rnd(4) == 0) {
+		o->fragment = true;	/* asked as it is: IPv4 fragments */
+		o->blksize = (uint16_t)(CUB_TFTP_BLKSIZE_FRAME + 1 + rnd(8192));
+	}
+	p->wrap = rnd(WRAP_ONE_IN) == 0;
+	if (p->wrap)
+		o->blksize = (uint16_t)(8 + rnd(4));
 	if (rnd(3))
 		o->windowsize = (uint32_t)(rnd(2) ? 1 + rnd(64) : 1 + rnd(8));
 	o->tsize = rnd(2);
@@ -148,10 +159,11 @@ static void plan_bad_oack(struct plan *p, size_t ask_blk)
 
 /*
  * The server's own resend time, and how many of its timeouts it waits
- * through: always more than the client's (CUB_TFTP_TRIES times its
- * retransmission interval), so that a transfer the client would finish
- * is not lost to a server that gave up first (real servers wait seconds
- * between resends). Short ones (the server resends its window every 10
+ * through: always longer than the client's (CUB_TFTP_TRIES times its
+ * retransmission interval, and two more: a datagram the link holds back
+ * may make a silence of two), so that a transfer the client would
+ * finish is not lost to a server that gave up first (real servers wait
+ * seconds between resends). Short ones (the server resends its window every 10
  * or 50 ms) only with windows of up to CUB_UDP_QUEUE_LEN blocks: a
  * larger window resent that often is tens of thousands of datagrams a
  * second of the client's wait. A write with a larger window needs a
@@ -171,12 +183,20 @@ static void plan_server_timer(struct plan *p)
 
 	if (r && r < 200 * MS && p->win > CUB_UDP_QUEUE_LEN)
 		r = 200 * MS;
-	if (!r && client >= 4000 * MS)	/* the fake's 4 s of silence */
+	if (!r && 2 * client >= 4000 * MS)	/* the fake's 4 s of silence */
 		r = 700 * MS;
 	if (p->put && p->win > CUB_UDP_QUEUE_LEN && (!r || r >= client))
 		r = 200 * MS;
 	p->srv_retry_ns = r;
-	p->srv_timeouts = r ? (unsigned)(CUB_TFTP_TRIES * client / r + 4) : 0;
+	/* A read's server that resends its window on a duplicate ACK (as
+	 * the fake does by default) and a client that acknowledges a
+	 * duplicate of its last block again make the Sorcerer's
+	 * Apprentice (RFC 1123 4.2.3.1): every datagram the link doubles
+	 * doubles from then on. Correct, but a 65536-block file takes
+	 * millions of datagrams: one server in four does, never past
+	 * block 65535; the others resend only on their own timeout. */
+	p->srv_quiet = r && (p->wrap || rnd(4));
+	p->srv_timeouts = r ? (unsigned)((CUB_TFTP_TRIES + 2) * client / r + 4) : 0;
 }
 
 /* How the server answers; the agreed block size and window. */
@@ -226,11 +246,15 @@ static uint8_t text_byte(void)
 
 /* The length on the wire: 0, a whole number of blocks, one more or
  * less, or anything, mostly short. */
-static size_t plan_wire_len(const struct plan *p)
+static size_t plan_wire_len(struct plan *p)
 {
 	size_t max_blocks = CUB_MIN((size_t)MAX_BLOCKS, MAX_BYTES / p->blk);
 	size_t k = rnd(rnd(4) ? 1 + rnd(1 + max_blocks / 8) : 1 + max_blocks);
 	size_t len;
+
+	p->wrap = p->wrap && p->blk < 16;
+	if (p->wrap)		/* block 65535 and past it to 0, 1, ... */
+		return (65535 - rnd(2)) * p->blk + rnd(3 * p->blk);
 
 	switch (rnd(8)) {
 	case 0:

@@ -61,9 +61,19 @@ struct ffile {
 	unsigned lose_rack;	/* a read: the first ACK n ignored */
 	bool drop_arp_after;	/* a read: after DATA 1, B's ARP replies lost */
 	unsigned drop_data;	/* a write: the first DATA n not taken */
+	bool reack_old;		/* a write: a DATA already taken (a window
+				 * resent after an ACK was lost) gets the
+				 * ACK of the last in order, once until the
+				 * next in order, as a gap does: else a
+				 * client that resends more often than the
+				 * server's timeout starves it */
 	unsigned lose_ack;	/* a write: the first ACK n not sent */
 	bool twice;		/* a write: every ACK n sent twice */
 	unsigned lose_ack0;	/* a read: the first ACK 0 ignored */
+	bool quiet_dup_acks;	/* a read: a duplicate ACK is not answered
+				 * by resending the window (RFC 1123
+				 * 4.2.3.1: the Sorcerer's Apprentice);
+				 * only the server's own timeout resends */
 	bool stale_ok;		/* a read: an ACK of a block before the
 				 * window's start (late, from a link that
 				 * reorders) is counted in stale_acks and

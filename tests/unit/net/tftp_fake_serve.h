@@ -91,7 +91,8 @@ static int write_block(struct cub_udp *u, struct xfer *x, uint64_t n, int r,
 /* A write; the first answer (ACK 0 or an OACK) is in first. DATA n
  * expected is stored; a later one (a gap) gets the ACK of the last in
  * order once; the last in order again (our ACK was lost) its ACK again;
- * an older one is counted and ignored. */
+ * an older one is counted and ignored, or with reack_old answered like
+ * a gap. */
 static void serve_write(struct cub_udp *u, struct xfer *x, const uint8_t *first,
 			size_t first_len)
 {
@@ -133,6 +134,10 @@ static void serve_write(struct cub_udp *u, struct xfer *x, const uint8_t *first,
 				send_ack(u, x, (unsigned)(n - 1));
 			else if (d > 1 && d <= x->window && !gap) {
 				gap = true;
+				acked = n - 1;
+				send_ack(u, x, (unsigned)(n - 1));
+			} else if (f->reack_old && (d == 0 || d > 0x8000) && !gap) {
+				gap = true;	/* once until the next in order */
 				acked = n - 1;
 				send_ack(u, x, (unsigned)(n - 1));
 			}
@@ -207,8 +212,8 @@ static int read_ack0(struct cub_udp *u, struct xfer *x)
 }
 
 /* Waits for the ACK of a read's window base+1..end: 1 (*base moved to
- * the block it names), 0 a duplicate of base (resend), 2 our own
- * timeout (resend), -1 the end. */
+ * the block it names), 0 a duplicate of base (resend, unless
+ * quiet_dup_acks), 2 our own timeout (resend), -1 the end. */
 static int read_ack(struct cub_udp *u, struct xfer *x, uint64_t *base, uint64_t end)
 {
 	struct ffile *f = x->f;
@@ -227,6 +232,8 @@ static int read_ack(struct cub_udp *u, struct xfer *x, uint64_t *base, uint64_t 
 		d = (t_get16(x->pkt + 2) - (unsigned)*base) & 0xffff;
 		if (d == 0) {
 			f->dup_acks++;
+			if (f->quiet_dup_acks)
+				continue;	/* RFC 1123 4.2.3.1 */
 			return 0;
 		}
 		if (f->stale_ok && d > 0x8000) {
