@@ -83,7 +83,8 @@ static uint64_t time_bound(const struct plan *p)
 	return (blocks + 4) * (CUB_TFTP_TRIES + 1) * CUB_MAX(retry, CUB_TFTP_RETRY_NS) + slack;
 }
 
-static void count(const struct plan *p, long r, const struct cub_tftp_info *in)
+static void count(const struct plan *p, long r, const struct cub_tftp_info *in,
+		  uint64_t dt)
 {
 	n_ok += r >= 0;
 	n_timeout += r == -CUB_ETIMEDOUT;
@@ -101,7 +102,8 @@ static void count(const struct plan *p, long r, const struct cub_tftp_info *in)
 	}
 	if (getenv("CUBRT_VERBOSE")) {
 		plan_print();
-		printf("  -> %ld, %u sends, %u ERROR 5\n", r, in->sends, L.err5);
+		printf("  -> %ld, %u sends, %u ERROR 5, %llu ms\n", r, in->sends, L.err5,
+		       (unsigned long long)(dt / MS));
 	}
 }
 
@@ -112,7 +114,7 @@ static void check(const struct ffile *f, long r, const struct cub_tftp_info *in,
 	size_t ask_blk = p->o.blksize > CUB_TFTP_BLKSIZE_FRAME && !p->o.fragment ?
 			 CUB_TFTP_BLKSIZE_FRAME : p->o.blksize;
 
-	count(p, r, in);
+	count(p, r, in, dt);
 	if (!allowed(p, r))
 		FAIL("the transfer returned %ld (expected %ld; first OACK cut %d, %u ERROR 8)",
 		     r, p->expect, L.oack_first_cut, L.err8);
