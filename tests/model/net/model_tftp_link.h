@@ -18,12 +18,14 @@
  *    has passed (or one in the other direction: then it is only late);
  *    one held per direction, a held one nothing passes is lost;
  *  - duplicate;
- *  - stray (B to A only): right after a datagram from the port the
- *    client sends its own to (its transfer ID, so after it fixed it), a
- *    forged one of the same length: DATA of the next block filled with
- *    0xee, or ACK of the next block, from another port of B below the
- *    ephemeral range (no endpoint of the fake there; the client must
- *    answer ERROR 5 and take nothing) or from 10.0.0.77 (ignored).
+ *  - stray (B to A only): right after a datagram from B, a forged one:
+ *    DATA of the next block filled with 0xee, ACK of the next block, or
+ *    an ERROR; from 10.0.0.77 (to be ignored), or, when the datagram
+ *    came from the port the client sends its own to (its transfer ID,
+ *    so after it fixed it), mostly from another port of B below the
+ *    ephemeral range (no endpoint of the fake there: the client must
+ *    answer ERROR 5 and take nothing; a stray before the transfer ID is
+ *    fixed is the server's reply for any client, RFC 1350).
  * ARP, ICMP and IPv4 fragments (blksize over 1468 with fragment) pass
  * untouched: a lost ARP reply ends a sendto with -CUB_EHOSTUNREACH
  * after CUB_ARP_RESOLVE_NS, not a TFTP matter, and the reassembly of
@@ -202,24 +204,35 @@ static bool link_cut(struct wire_frame *f, int n)
 	return false;
 }
 
-/* A forged copy of f (from the server's port, a payload of n bytes)
- * from a foreign port or address. */
+/* A forged datagram after f (a payload of n bytes, from B): from a
+ * foreign port of B when f came from the client's transfer ID, else or
+ * now and then from 10.0.0.77; DATA of the next block filled with
+ * 0xee, ACK of the next block, or an ERROR. */
 static void link_stray(struct wire *w, const struct wire_frame *f, int n)
 {
 	static struct wire_frame s;
 	uint8_t *p = s.data + L_PAY;
-	unsigned op = t_get16(f->data + L_PAY);
+	unsigned op = n >= 2 ? t_get16(f->data + L_PAY) : 0;
+	bool port = L.tid && t_get16(f->data + L_UDP) == L.tid && link_roll() < 667;
 
-	if (n < 4 || (op != DATA && op != ACKOP))
+	if (n < 4 || op < DATA || op > OACK)
 		return;
 	s = *f;
+	if (op == OACK)
+		t_put16(p, DATA);
 	t_put16(p + 2, t_get16(p + 2) + 1u);
-	if (op == DATA)
+	if (op == DATA || op == OACK)
 		memset(p + 4, 0xee, (size_t)n - 4);
-	if (link_roll() < 333)
-		t_put32(s.data + L_ETH + 12, IP_NOBODY);
-	else
+	if (link_roll() < 200) {	/* an ERROR, which must not end it */
+		t_put16(p, ERR);
+		t_put16(p + 2, link_roll() % 9);
+		memcpy(p + 4, "x", 2);
+		n = 6;
+	}
+	if (port)
 		t_put16(s.data + L_UDP, 1024 + link_roll() * 40);	/* < 49152 */
+	else
+		t_put32(s.data + L_ETH + 12, IP_NOBODY);
 	link_fix(&s, (size_t)n);
 	L.d[L_TO_A].strays++;
 	wire_deliver(w, &s);
@@ -261,8 +274,7 @@ static bool link_filter(struct wire *w, struct wire_frame *f)
 		d->duplicated++;
 		link_deliver(w, f, cut);
 	}
-	if (f->to == L_TO_A && !cut && !ipcut && L.tid && t_get16(f->data + L_UDP) == L.tid &&
-	    link_roll() < d->stray_pm)
+	if (f->to == L_TO_A && !cut && !ipcut && link_roll() < d->stray_pm)
 		link_stray(w, f, n);
 	if (d->holding) {
 		d->holding = false;
