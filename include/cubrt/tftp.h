@@ -77,9 +77,11 @@ struct cub_tftp_opts {
 	/* windowsize (RFC 7440), 1..65535 blocks sent before an ACK; 0 or
 	 * 1: lock-step, not asked. The server may lower it (never raise);
 	 * one that leaves it out of its OACK, or ignores the options,
-	 * gets lock-step. A window over CUB_UDP_QUEUE_LEN blocks may
-	 * overrun a reader's receive queue (its blocks come again after
-	 * the gap's ACK, so the file still arrives, slower). */
+	 * gets lock-step. A read asks at most what its endpoint's receive
+	 * queue holds: CUB_UDP_QUEUE_LEN blocks, fewer when that many of
+	 * the block size asked exceed CUB_UDP_RCVBUF (a larger window
+	 * would lose its tail at the queue and wait out a retransmission
+	 * interval each time); info.windowsize says what was used. */
 	uint32_t windowsize;
 	/* netascii mode instead of octet (a mode, not an option: it is
 	 * kept when the server refuses the options). */

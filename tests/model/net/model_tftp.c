@@ -75,11 +75,11 @@ static void plan_print(void)
 {
 	const struct plan *p = &P;
 
-	printf("iteration %u: %s %s, opts %s blksize %u window %u tsize %d timeout %u; "
+	printf("iteration %u: %s %s, opts %s blksize %u window %u (asked %zu) tsize %d timeout %u; "
 	       "server %s (blk %zu win %zu retry %llu ms, error %d, after %u: %u)%s; "
 	       "file %zu bytes (wire %zu%s), cap %zu, deadline %llu ms\n", iter,
 	       p->put ? "put" : "get", p->netascii ? "netascii" : "octet",
-	       p->use_opts ? "yes" : "none", p->o.blksize, p->o.windowsize, p->o.tsize,
+	       p->use_opts ? "yes" : "none", p->o.blksize, p->o.windowsize, p->ask_win, p->o.tsize,
 	       p->o.timeout_s, srv_names[p->srv], p->blk, p->win,
 	       (unsigned long long)(p->srv_retry_ns / MS), p->req_error, p->error_after,
 	       p->mid_error, p->missing ? " missing" : "", p->host_len, p->wire_len,

@@ -125,7 +125,7 @@ static void check(const struct ffile *f, long r, const struct cub_tftp_info *in,
 	if (dt > time_bound(p))
 		FAIL("the transfer took %llu ms", (unsigned long long)(dt / MS));
 	if ((in->blksize != CUB_TFTP_BLOCK && in->blksize > ask_blk) ||
-	    (in->windowsize != 1 && in->windowsize > p->o.windowsize))
+	    (in->windowsize != 1 && in->windowsize > p->ask_win))
 		FAIL("info: blksize %u windowsize %u not asked", in->blksize, in->windowsize);
 	if (!p->put)
 		check_read(p, r, buf);

@@ -35,6 +35,8 @@ struct plan {
 	unsigned srv_timeouts;		/* struct ffile's max_timeouts */
 	bool srv_quiet;			/* ...quiet_dup_acks */
 	/* The agreed values and the file. */
+	size_t ask_win;			/* the window asked (0: none; a read
+					 * asks what its queue holds) */
 	size_t blk, win;
 	size_t host_len, wire_len;	/* the caller's bytes, the wire's */
 	uint8_t *host, *wire;
@@ -116,6 +118,14 @@ static void plan_opts(struct plan *p)
 		o->blksize = (uint16_t)(8 + rnd(4));
 	if (rnd(3))
 		o->windowsize = (uint32_t)(rnd(2) ? 1 + rnd(64) : 1 + rnd(8));
+	p->ask_win = o->windowsize > 1 ? o->windowsize : 0;
+	if (!p->put && p->ask_win) {	/* what the reader's queue holds */
+		size_t b = 4 + (o->blksize > CUB_TFTP_BLKSIZE_FRAME && !o->fragment ?
+				CUB_TFTP_BLKSIZE_FRAME : o->blksize ? o->blksize : 512);
+		size_t fit = CUB_MIN((size_t)CUB_UDP_QUEUE_LEN, CUB_UDP_RCVBUF / b);
+
+		p->ask_win = fit < p->ask_win ? (fit > 1 ? fit : 0) : p->ask_win;
+	}
 	o->tsize = rnd(2);
 	if (rnd(10) < 3)
 		o->timeout_s = (uint8_t)(rnd(10) ? 1 + rnd(3) : 5 + rnd(6));
@@ -125,7 +135,7 @@ static void plan_opts(struct plan *p)
 static bool plan_asks(const struct plan *p)
 {
 	return p->use_opts && (p->o.blksize || p->o.timeout_s || p->o.tsize ||
-			       p->o.windowsize > 1);
+			       p->ask_win);
 }
 
 static void plan_bad_oack(struct plan *p, size_t ask_blk)
@@ -142,8 +152,8 @@ static void plan_bad_oack(struct plan *p, size_t ask_blk)
 		}
 		/* fall through */
 	case 1:
-		if (p->o.windowsize > 1) {
-			p->oack_window = (long)p->o.windowsize + 1;	/* raised */
+		if (p->ask_win) {
+			p->oack_window = (long)p->ask_win + 1;	/* raised */
 			return;
 		}
 		/* fall through */
@@ -213,8 +223,8 @@ static void plan_server(struct plan *p)
 	if (p->srv == S_LOWER) {
 		if (ask_blk && rnd(2))
 			p->oack_blksize = (long)(8 + rnd(ask_blk - 7));
-		if (p->o.windowsize > 1 && rnd(2))
-			p->oack_window = (long)(1 + rnd(p->o.windowsize));
+		if (p->ask_win && rnd(2))
+			p->oack_window = (long)(1 + rnd(p->ask_win));
 	} else if (p->srv == S_OMIT) {
 		p->oack_blksize = rnd(2) ? -1 : 0;
 		p->oack_window = rnd(2) ? -1 : 0;
@@ -228,8 +238,8 @@ static void plan_server(struct plan *p)
 	if (plan_asks(p) && (p->srv == S_ECHO || p->srv == S_LOWER || p->srv == S_OMIT)) {
 		if (ask_blk && p->oack_blksize >= 0)
 			p->blk = p->oack_blksize ? (size_t)p->oack_blksize : ask_blk;
-		if (p->o.windowsize > 1 && p->oack_window >= 0)
-			p->win = p->oack_window ? (size_t)p->oack_window : p->o.windowsize;
+		if (p->ask_win && p->oack_window >= 0)
+			p->win = p->oack_window ? (size_t)p->oack_window : p->ask_win;
 	}
 	plan_server_timer(p);
 }

@@ -17,7 +17,11 @@
  * and 0 or 1 is not asked; a server's ERROR 8 to a request with options
  * makes the client ask once more without them (reads and writes; info
  * says so), a second ERROR 8 is -CUB_EPROTO, and an ERROR 8 to a request
- * without options is -CUB_EPROTO at once.
+ * without options is -CUB_EPROTO at once; a read asks no larger window
+ * than its receive queue holds (64 asked as 16, 16 blocks of 16384
+ * bytes as 7), so a server resending its window every 50 ms sends each
+ * of 61 blocks once and the read takes less than one retransmission
+ * interval (1.5 s before), while a write asks its 64.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -299,6 +303,49 @@ static void test_win_args(void **state)
 	run(args_main);
 }
 
+/* A read asks no larger window than its endpoint's receive queue
+ * holds: the blocks past it would be lost at the endpoint with no gap
+ * to show it, and each window would wait out the retransmission
+ * interval (model_tftp measured 3.0 s for 109 blocks in windows of 64).
+ * A write asks what it was given (the server's queue is the server's). */
+static void *queue_main(void *arg)
+{
+	struct cub_tftp_opts o = { .windowsize = 64 };
+	struct cub_tftp_opts big = { .blksize = 16384, .fragment = true, .windowsize = 16 };
+	struct cub_tftp_info info;
+	struct ffile *f;
+	uint64_t t0, dt;
+
+	(void)arg;
+	fstart();
+	f = ffile("q61", 60 * 512 + 7);		/* 61 blocks */
+	f->retry_ns = 50 * MS;			/* it resends its window, */
+	f->max_timeouts = 100;			/* ...patiently */
+	t0 = cub_time_now();
+	assert_int_equal(get(f, &o, &info), (long)f->len);
+	dt = cub_time_now() - t0;
+	assert_int_equal(f->ask_window, CUB_UDP_QUEUE_LEN);
+	assert_int_equal(info.windowsize, CUB_UDP_QUEUE_LEN);
+	assert_int_equal(f->data_sent, 61);	/* nothing lost, nothing resent */
+	assert_true(dt < CUB_TFTP_RETRY_NS);
+	/* 16 blocks of 16384 bytes overfill CUB_UDP_RCVBUF: 7 fit. */
+	f = ffile("qbig", 100);
+	assert_int_equal(get(f, &big, &info), 100);
+	assert_int_equal(f->ask_window, CUB_UDP_RCVBUF / (4 + 16384));
+	f = wfile("wq61", 60 * 512 + 7);
+	f->retry_ns = 50 * MS;
+	assert_int_equal(put(f, &o, &info), (long)f->len);
+	assert_int_equal(f->ask_window, 64);
+	fstop();
+	return NULL;
+}
+
+static void test_win_queue(void **state)
+{
+	(void)state;
+	run(queue_main);
+}
+
 /* RFC 2347: a server that refuses the options with ERROR 8 is asked
  * again without them, once. */
 static void *refused_main(void *arg)
@@ -367,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_win_bad_oack),
 		cmocka_unit_test(test_win_args),
 		cmocka_unit_test(test_win_refused),
+		cmocka_unit_test(test_win_queue),
 	};
 
 	cubi_mem_init();
