@@ -17,7 +17,10 @@
  * raw OACK of the test's, none at all (RFC 1350's server), ERROR 8 to a
  * request with options. A file may ask the server to misbehave: lose a
  * DATA or an ACK once, answer from a foreign port, fall silent, send an
- * ERROR. A name no file has gets ERROR 1. Include after cmocka.h.
+ * ERROR. A name no file has gets ERROR 1. tests/model/net/model_tftp.c
+ * uses it over a faulty link, with the hooks such a link needs (late
+ * ACKs ignored, a resent window answered, no resend on a duplicate ACK,
+ * patience beyond the client's). Include after cmocka.h.
  */
 #ifndef TFTP_FAKE_H
 #define TFTP_FAKE_H
