@@ -35,7 +35,8 @@
  * DATA and ACKs to one port only (the transfer ID, fixed once); an
  * ERROR 5 (unknown transfer ID) never to that port nor 69; the count of
  * its non-ERROR datagrams (info.sends must match). And what A is given:
- * whether the first OACK was a truncated one, how many ERROR 8 came.
+ * whether the first OACK was a truncated one, how many ERROR 8 came,
+ * whether an ERROR or ACK found the client's receive queue full.
  */
 #ifndef MODEL_TFTP_LINK_H
 #define MODEL_TFTP_LINK_H
@@ -65,6 +66,10 @@ struct link {
 	/* What A was given. */
 	bool oack_seen, oack_first_cut;
 	unsigned err8;
+	/* An ERROR or ACK for which the client's receive queue had no room:
+	 * the server never sends an ERROR again (RFC 1350), nor a write's
+	 * last ACK when it does not dally. */
+	bool unrepeated;
 };
 
 static struct link L;
@@ -159,6 +164,14 @@ static void link_sent(const struct wire_frame *f, int n)
 		L.bad = "more datagrams than any progress explains (a livelock)";
 }
 
+/* The datagrams A's endpoints had no room for. */
+static uint64_t link_queue_full(void)
+{
+	struct cub_netif_stats st;
+
+	return cub_netif_stats(A, &st) == 0 ? st.udp_queue_full : 0;
+}
+
 /* Delivers f to its end; cut: a consistent truncation of it. */
 static void link_deliver(struct wire *w, struct wire_frame *f, bool cut)
 {
@@ -175,6 +188,13 @@ static void link_deliver(struct wire *w, struct wire_frame *f, bool cut)
 		}
 		if (op == ERR && n >= 4 && t_get16(f->data + L_PAY + 2) == 8)
 			L.err8++;
+		if (op == ERR || op == ACKOP) {
+			uint64_t full = link_queue_full();
+
+			wire_deliver(w, f);
+			L.unrepeated |= link_queue_full() != full;
+			return;
+		}
 	}
 	wire_deliver(w, f);
 }
