@@ -7,8 +7,10 @@
  * (warp_clock.h) so that timeouts of seconds cost no real time.
  *
  * Each iteration draws (model_tftp_plan.h): a read or a write; octet or
- * netascii; blksize (8..4096, above 1468 asked as 1468), windowsize
- * (1..64), tsize, timeout, or no options at all; whether the server
+ * netascii; blksize (8..4096, above 1468 asked as 1468 unless with
+ * fragment, up to 9660), windowsize (1..64; a read asks at most 16),
+ * tsize, timeout, or no options at all, and now and then 8..11-byte
+ * blocks past block 65535; whether the server
  * echoes, lowers, leaves out, ignores (RFC 1350) or refuses (ERROR 8)
  * them, or sends an OACK the client must refuse; the file: 0 bytes, a
  * whole number of agreed blocks, one more or less, or any length up to
@@ -23,8 +25,11 @@
  * this file's own plain netascii conversion, a write's server stores the
  * caller's bytes so encoded - or the documented error of what was drawn
  * (-CUB_ENOENT, -CUB_EACCES, -CUB_EIO, -CUB_ENOSPC, -CUB_EEXIST,
- * -CUB_EPROTO). A faulty link may also end it with -CUB_ETIMEDOUT, and
- * must end it with -CUB_EPROTO when the first OACK the client got was
+ * -CUB_EPROTO). A link that loses datagrams (drops, cuts), or a
+ * client's receive queue full when an ERROR or ACK came (never sent
+ * again), or a deadline may also end it with -CUB_ETIMEDOUT (a link that
+ * only reorders, duplicates and forges may not); it must end with
+ * -CUB_EPROTO when the first OACK the client got was
  * truncated (malformed); two ERROR 8 (a late answer to a duplicated
  * request among them) may end it with -CUB_EPROTO (documented: an
  * ERROR 8 to the request without options). Checked too: nothing past
