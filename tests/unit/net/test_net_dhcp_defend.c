@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "dhcp_fake.h"
+#include "dhcp_keeper.h"
 #include "../stall.h"
 
 #define SEC CUB_NSEC_PER_SEC
@@ -111,7 +112,6 @@ static void check_announce(unsigned i, cub_ip4_t ip)
 
 /* ------------------------------------------------------------- harness */
 
-static struct cub_dhcp_keeper K;
 static struct {
 	unsigned calls;
 	cub_ip4_t addrs[8];
@@ -124,14 +124,6 @@ static void changed(void *arg, const struct cub_dhcp_lease *l)
 		seen.addrs[seen.calls] = l->addr;
 	seen.calls++;
 }
-
-#define WAIT_FOR(cond, limit)                                                 \
-	do {                                                                  \
-		uint64_t until_ = cub_time_now() + (limit);                   \
-		while (!(cond) && cub_time_now() < until_)                     \
-			cub_sleep(10 * MS);                                   \
-		assert_true(cond);                                            \
-	} while (0)
 
 /* The documented defaults (dhcp.h), written out. */
 static struct cub_dhcp_params defaults(void)
@@ -381,14 +373,6 @@ static int discover_from(unsigned from)
 			return (int)i;
 	}
 	return -1;
-}
-
-static struct cub_dhcp_keeper_stats kstats(struct cub_dhcp_lease *l)
-{
-	struct cub_dhcp_keeper_stats st;
-
-	assert_int_equal(cub_dhcp_keeper_status(&K, l, &st), 0);
-	return st;
 }
 
 /* Sent message i is a DECLINE of addr to SRV_IP, broadcast from

@@ -29,10 +29,10 @@
 #include "../slow.h"
 #include "../stall.h"
 #include "dhcp_fake.h"
+#include "dhcp_keeper.h"
 
 #define SEC CUB_NSEC_PER_SEC
 
-static struct cub_dhcp_keeper K;
 static struct stall_meter M;		/* how late the test ran (sent_by()) */
 
 /* What the change callback saw. */
@@ -68,14 +68,6 @@ static void lease_and_keep(uint32_t lease_s, uint32_t t1, uint32_t t2,
 	nsent = 0;
 }
 
-static struct cub_dhcp_keeper_stats kstats(struct cub_dhcp_lease *l)
-{
-	struct cub_dhcp_keeper_stats st;
-
-	assert_int_equal(cub_dhcp_keeper_status(&K, l, &st), 0);
-	return st;
-}
-
 /* Sent message i is a keeping REQUEST from OFFER_IP to dst (RFC 2131
  * table 5: ciaddr, no options 50 and 54, no broadcast flag). */
 static void check_keep_msg(unsigned i, cub_ip4_t dst)
@@ -99,15 +91,6 @@ static void check_keep_msg(unsigned i, cub_ip4_t dst)
 	assert_null(find_opt(m, n, 50, &olen));
 	assert_null(find_opt(m, n, 54, &olen));
 }
-
-/* Waits (polling the keeper) until cond holds, at most limit ns. */
-#define WAIT_FOR(cond, limit)                                                 \
-	do {                                                                  \
-		uint64_t until_ = cub_time_now() + (limit);                   \
-		while (!(cond) && cub_time_now() < until_)                     \
-			cub_sleep(10 * MS);                                   \
-		assert_true(cond);                                            \
-	} while (0)
 
 /* Sent message i went out at `due` (a lease time), not more than 300 ms
  * later than that plus what the process was seen late in between

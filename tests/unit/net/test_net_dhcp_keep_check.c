@@ -21,10 +21,10 @@
 #include <cmocka.h>
 
 #include "dhcp_fake.h"
+#include "dhcp_keeper.h"
 
 #define SEC CUB_NSEC_PER_SEC
 
-static struct cub_dhcp_keeper K;
 
 /* What the change callback saw. */
 static struct {
@@ -55,23 +55,6 @@ static void lease_and_keep(uint32_t lease_s, uint32_t t1, uint32_t t2,
 	assert_int_equal(cub_dhcp_keeper_start(&K, A, l, changed, &seen), 0);
 	nsent = 0;
 }
-
-static struct cub_dhcp_keeper_stats kstats(struct cub_dhcp_lease *l)
-{
-	struct cub_dhcp_keeper_stats st;
-
-	assert_int_equal(cub_dhcp_keeper_status(&K, l, &st), 0);
-	return st;
-}
-
-/* Waits (polling the keeper) until cond holds, at most limit ns. */
-#define WAIT_FOR(cond, limit)                                                 \
-	do {                                                                  \
-		uint64_t until_ = cub_time_now() + (limit);                   \
-		while (!(cond) && cub_time_now() < until_)                     \
-			cub_sleep(10 * MS);                                   \
-		assert_true(cond);                                            \
-	} while (0)
 
 /* Stops the keeper (port 68 free after), then the server and the wire:
  * nothing A sent since the keeper started was a RELEASE. */

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "dhcp_fake.h"
+#include "dhcp_keeper.h"
 #include "dhcp_tap.h"
 #include "../stall.h"
 
@@ -37,7 +38,6 @@
 #define DECLINE_WAIT (50 * MS)
 
 static struct stall_meter M;
-static struct cub_dhcp_keeper K;
 
 /* One probe heard out for 300 ms (a conflict cuts it short), DECLINE_WAIT,
  * `declines` per run, max_conflicts 2 (or `conflicts`), RATE. */
@@ -138,22 +138,6 @@ static void test_rate_limit(void **state)
 	(void)state;
 	run(rate_main);
 }
-
-static struct cub_dhcp_keeper_stats kstats(struct cub_dhcp_lease *l)
-{
-	struct cub_dhcp_keeper_stats st;
-
-	assert_int_equal(cub_dhcp_keeper_status(&K, l, &st), 0);
-	return st;
-}
-
-#define WAIT_FOR(cond, limit)                                                 \
-	do {                                                                  \
-		uint64_t until_ = cub_time_now() + (limit);                   \
-		while (!(cond) && cub_time_now() < until_)                     \
-			cub_sleep(10 * MS);                                   \
-		assert_true(cond);                                            \
-	} while (0)
 
 /* tx[i] is a DECLINE of addr to SRV_IP, broadcast from 0.0.0.0 with
  * ciaddr 0 (RFC 2131 4.4.1, table 5). */
