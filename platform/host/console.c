@@ -179,6 +179,10 @@ static int vm_probe(uintptr_t addr, size_t len, bool write)
 #define CUBI_HOST_ASAN 1
 #endif
 
+#ifdef CUBI_HOST_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 /* Under AddressSanitizer its shadow memory (x86-64: from 0x7fff8000 to
  * 0x10007fff8000) is mapped, so the probes below pass, but instrumented
  * code faults reading it (the shadow of the shadow is unmapped): never
@@ -187,6 +191,25 @@ static bool in_asan_shadow(uintptr_t addr, size_t len)
 {
 #ifdef CUBI_HOST_ASAN
 	return addr < 0x10007fff8000ull && addr + len > 0x7fff8000ull;
+#else
+	(void)addr, (void)len;
+	return false;
+#endif
+}
+
+/*
+ * Under AddressSanitizer, mapped memory it holds poisoned (heap redzones,
+ * freed blocks, its allocator's unused regions) is not the program's
+ * either: the shim's copies are instrumented, and reading it on the
+ * program's behalf would end the run with an ASan report where Linux
+ * reads whatever is there. Such a range counts as inaccessible, so a
+ * program (or fuzz_syscalls) pointing the shim at it gets -EFAULT. Only
+ * asked of mapped memory, whose shadow is always mapped.
+ */
+static bool asan_poisoned(uintptr_t addr, size_t len)
+{
+#ifdef CUBI_HOST_ASAN
+	return __asan_region_is_poisoned((void *)addr, len) != NULL;
 #else
 	(void)addr, (void)len;
 	return false;
@@ -204,7 +227,9 @@ static bool accessible(uintptr_t addr, size_t len, bool write)
 	if (in_asan_shadow(addr, len))
 		return false;
 	r = vm_probe(addr, len, write);
-	return r >= 0 ? r == 1 : maps_allow(addr, len, write);
+	if (r < 0)
+		r = maps_allow(addr, len, write);
+	return r == 1 && !asan_poisoned(addr, len);
 }
 
 bool cub_arch_addr_readable(uintptr_t addr, size_t len)

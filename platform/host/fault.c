@@ -13,6 +13,7 @@
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <ucontext.h>
@@ -22,6 +23,8 @@
 #include "host_mem.h"
 
 #define ALT_STACK_SIZE (64 * 1024)
+
+extern char __executable_start[], _end[];
 
 static char alt_stack[ALT_STACK_SIZE] __attribute__((aligned(16)));
 static volatile sig_atomic_t in_fault;
@@ -44,6 +47,20 @@ static void print_registers(const greg_t *g)
 	cub_printk("  R15 %016llx  EFL %08llx\n", g[REG_R15], g[REG_EFL]);
 }
 
+/* The program's load address, so that a position-independent binary's
+ * addresses can be symbolised afterwards (addr2line -e PROGRAM OFFSET):
+ * host reports print raw addresses (console.c's cub_arch_symbol). */
+static void print_image(uintptr_t rip)
+{
+	uintptr_t base = (uintptr_t)__executable_start;
+
+	cub_printk("  program %s loaded at %016lx", program_invocation_short_name,
+		   (unsigned long)base);
+	if (rip >= base && rip < (uintptr_t)_end)
+		cub_printk(": RIP at +0x%lx", (unsigned long)(rip - base));
+	cub_printk("\n");
+}
+
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
 	const ucontext_t *uc = ucv;
@@ -61,6 +78,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 	cub_printk("\n*** cubrt fault ***\nfault: %s\n  RIP ", cause(sig, si));
 	cubi_print_addr((uintptr_t)g[REG_RIP]);
 	cub_printk("\n  RSP %016llx\n", g[REG_RSP]);
+	print_image((uintptr_t)g[REG_RIP]);
 	cub_printk("  address %016lx  (%s %s page)\n", (unsigned long)addr,
 		   err & 16 ? "instruction fetch from" : err & 2 ? "write to" : "read from",
 		   si->si_code == SEGV_ACCERR ? "a protected" : "an unmapped");

@@ -199,6 +199,9 @@ static void test_fault_reports(void **state)
 	snprintf(want, sizeof(want), "address %016lx", (unsigned long)wlo + 8);
 	assert_dies_with(write_read_only, NULL, want);
 	assert_dies_with(write_read_only, NULL, "backtrace:");
+	/* The load address, to symbolise a position-independent binary. */
+	assert_dies_with(write_read_only, NULL, "program test_mem_vm loaded at ");
+	assert_dies_with(write_read_only, NULL, ": RIP at +0x");
 	assert_dies_with(read_unmapped, NULL, "(read from a protected page)");
 	/* valgrind translates code by reading it: a read fault there. */
 	assert_dies_with(exec_nx, NULL, on_valgrind() ? "a protected page)"
