@@ -25,7 +25,8 @@
  * one) or a quiet retransmission interval the last block it has in
  * order: the sender then starts its next window after the block
  * acknowledged. A server that refuses options with ERROR 8 (RFC 2347)
- * is asked once more without them.
+ * is asked once more without them, from a new port (so that an ERROR 8
+ * answering a duplicate of the first request cannot refuse the second).
  *
  * netascii (RFC 1350, RFC 764's NVT ASCII): on the wire a line ends
  * CR LF and a lone CR is CR NUL; the caller's buffer has LF and CR. A

@@ -15,12 +15,16 @@
  * ERROR 5 (unknown transfer ID) and does not disturb the transfer; the
  * server's ERROR ends it, but for an ERROR 8 (options refused, RFC 2347)
  * answering a request with options, which makes the engine ask once more
- * without them (same mode). The rest goes to the direction's take
- * function, which judges it and sends what comes next.
+ * without them (same mode), from a new port: the server's answers to the
+ * first request (an ERROR 8 for each copy of it the network or our
+ * retries duplicated) then go to the old port, which is closed, and
+ * cannot pass for a refusal of the second. The rest goes to the
+ * direction's take function, which judges it and sends what comes next.
  *
- * Nothing is allocated but the endpoint's receive ring (cub_udp_open)
- * and, for a block over 512 bytes, one packet buffer on the heap; the
- * rest is on the caller's stack (about 1.4 KiB).
+ * Nothing is allocated but the endpoint's receive ring (cub_udp_open;
+ * two for a moment when the port changes) and, for a block over 512
+ * bytes, one packet buffer on the heap; the rest is on the caller's
+ * stack (about 1.8 KiB).
  */
 #include <cubrt/heap.h>
 #include <cubrt/net.h>
@@ -32,7 +36,7 @@
 /* Sends the packet in t->out to the server's port out_port. */
 int cubi_tftp_send(struct cubi_tftp *t)
 {
-	int rc = cub_udp_sendto(&t->u, t->server, t->out_port, t->out, t->out_len);
+	int rc = cub_udp_sendto(t->u, t->server, t->out_port, t->out, t->out_len);
 
 	t->info.sends++;
 	return rc < 0 ? rc : 0;
@@ -48,7 +52,7 @@ void cubi_tftp_error_to(struct cubi_tftp *t, uint16_t port, unsigned code,
 	cubi_tftp_put16(e, CUBI_TFTP_ERROR);
 	cubi_tftp_put16(e + 2, code);
 	cub_memcpy(e + 4, msg, n + 1);
-	(void)cub_udp_sendto(&t->u, t->server, port, e, 4 + n + 1);
+	(void)cub_udp_sendto(t->u, t->server, port, e, 4 + n + 1);
 }
 
 /* The server's ERROR code as a code of ours: 1 not found, 2 access
@@ -73,12 +77,19 @@ static int server_error(const struct cubi_tftp *t, unsigned code)
 }
 
 /* The server refused the request's options (ERROR 8 before any other
- * reply): the request again without them, RFC 1350's defaults. */
+ * reply): the request again without them, RFC 1350's defaults, from a
+ * new port (a new transfer ID, RFC 1350 4). The new endpoint is opened
+ * before the old one closes, so its port differs. */
 static int ask_plain(struct cubi_tftp *t)
 {
 	unsigned sends = t->info.sends;
+	struct cub_udp *fresh = t->u == &t->ep[0] ? &t->ep[1] : &t->ep[0];
 	int rc;
 
+	if ((rc = cub_udp_open(fresh, t->nif, 0)))
+		return rc;
+	cub_udp_close(t->u);
+	t->u = fresh;
 	t->asked = false;
 	t->ask_blksize = t->ask_timeout = 0;
 	t->ask_tsize = false;
@@ -138,7 +149,7 @@ static long transfer(struct cubi_tftp *t, uint64_t deadline)
 				return rc;
 			retry_at = now + t->retry_ns;
 		}
-		len = cub_udp_recvfrom(&t->u, t->in, t->in_cap, &src, &port,
+		len = cub_udp_recvfrom(t->u, t->in, t->in_cap, &src, &port,
 				       CUB_MIN(retry_at, deadline) - now);
 		if (len == -CUB_ETIMEDOUT)
 			continue;
@@ -177,10 +188,12 @@ long cubi_tftp_run(struct cubi_tftp *t, struct cub_netif *nif, uint64_t timeout_
 			t->in_cap = 4 + (size_t)t->ask_blksize;
 		}
 	}
-	rc = cub_udp_open(&t->u, nif, 0);
+	t->nif = nif;
+	t->u = &t->ep[0];
+	rc = cub_udp_open(t->u, nif, 0);
 	if (rc == 0) {
 		rc = transfer(t, timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns);
-		cub_udp_close(&t->u);
+		cub_udp_close(t->u);
 	}
 	cub_free(t->heap);
 	if (info)

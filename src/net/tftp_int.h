@@ -58,7 +58,10 @@ typedef int (*cubi_tftp_resend_fn)(struct cubi_tftp *t);
  * a write's sent <= window and final <= sent.
  */
 struct cubi_tftp {
-	struct cub_udp u;
+	struct cub_udp *u;		/* the open endpoint: one of ep[] */
+	struct cub_udp ep[2];		/* a retry without options moves to
+					 * the other (tftp.c's ask_plain) */
+	struct cub_netif *nif;		/* u's interface */
 	cub_ip4_t server;
 	bool put;			/* a write (else a read) */
 	bool netascii;			/* the mode (else octet) */

@@ -31,8 +31,8 @@
  * only reorders, duplicates and forges may not); it must end with
  * -CUB_EPROTO when the first OACK the client got was
  * truncated (malformed); two ERROR 8 (a late answer to a duplicated
- * request among them) may end it with -CUB_EPROTO (documented: an
- * ERROR 8 to the request without options). Checked too: nothing past
+ * request among them) may not (the retry without options asks from
+ * another port). Checked too: nothing past
  * the file (or past cap) is written, and on a failed read what was
  * written is a prefix of the file; info (oack, refused, blksize,
  * windowsize, timeout, tsize) as agreed, info.sends equal to the

@@ -21,9 +21,10 @@ static bool allowed(const struct plan *p, long r)
 	 * one leaves no room for what follows, and an ERROR (or a write's
 	 * last ACK from a server that does not dally) is never sent again
 	 * (seed 3000, iteration 203: an ERROR after 16 blocks). */
-	if (r == -CUB_ETIMEDOUT && (p->lossy || L.unrepeated || p->timeout_ns != UINT64_MAX))
-		return true;
-	return r == -CUB_EPROTO && L.err8 >= 2;	/* a late ERROR 8 */
+	/* A late ERROR 8 (to a copy of the request) is not among them: it
+	 * goes to the first request's port, which the retry without
+	 * options leaves. */
+	return r == -CUB_ETIMEDOUT && (p->lossy || L.unrepeated || p->timeout_ns != UINT64_MAX);
 }
 
 /* What a completed transfer agreed (struct cub_tftp_info). */

@@ -378,6 +378,20 @@ static void *refused_main(void *arg)
 	assert_int_equal(f->max_payload, 512);
 	assert_int_equal(info.sends, 2 + 4);
 
+	/* The request duplicated (by the network or a retry): an ERROR 8
+	 * for each copy. The second goes to the first request's port,
+	 * closed, and does not refuse the plain request. */
+	f = ffile("rrefuse2", 2 * 512 + 9);
+	f->refuse_opts = f->refuse_twice = true;
+	assert_int_equal(get(f, &o, &info), (long)f->len);
+	assert_int_equal(f->reqs, 2);
+	assert_true(info.refused);
+	f = wfile("wrefuse2", 2 * 512 + 9);
+	f->refuse_opts = f->refuse_twice = true;
+	assert_int_equal(put(f, &o, &info), (long)f->len);
+	assert_int_equal(f->reqs, 2);
+	assert_true(info.refused);
+
 	/* Refused every time: -CUB_EPROTO after the second request. */
 	f = ffile("always8", 100);
 	f->error = 8;

@@ -52,6 +52,8 @@ struct ffile {
 	long oack_blksize;	/* 0 echo the asked, > 0 this, -1 leave out */
 	long oack_window;	/* windowsize likewise */
 	bool refuse_opts;	/* ERROR 8 to a request with options */
+	bool refuse_twice;	/* with refuse_opts: a second ERROR 8 from
+				 * another port, as to a copy of the request */
 	const uint8_t *content;	/* a read: the wire's bytes (else fgen) */
 	bool omit_timeout, omit_tsize;
 	const uint8_t *raw_oack;	/* sent instead of the OACK built */
@@ -296,6 +298,13 @@ static void *xfer_main(void *arg)
 		send_err(&u, x->client, x->port, (unsigned)f->error);
 	} else if (f->refuse_opts && asked_any(f)) {
 		send_err(&u, x->client, x->port, 8);
+		if (f->refuse_twice) {	/* as to a copy of the request */
+			struct cub_udp o;
+
+			assert_int_equal(cub_udp_open(&o, B, 0), 0);
+			send_err(&o, x->client, x->port, 8);
+			assert_int_equal(cub_udp_close(&o), 0);
+		}
 	} else if (asked_any(f) && !f->ignore_opts) {
 		n = build_oack(f, first, &x->blksize, &x->window);
 		if (x->write)
