@@ -129,13 +129,18 @@ static bool fatal_kiss(const uint8_t *code)
 }
 
 /* Takes the believed reply's timestamps into res: 0, or IGNORE when one
- * cannot be a Unix time. t4 is the local wall time it arrived. */
+ * cannot be a Unix time, the receive timestamp is 0 (unknown, RFC 5905
+ * 6: read in the nearest era it would be 2036) or the server sent
+ * before it received (T3 < T2: either is false, and the offset would
+ * be off by half the difference). t4 is the local wall time it
+ * arrived. */
 static int take_times(const uint8_t *m, uint64_t t1, uint64_t t4, struct cub_sntp_result *res)
 {
 	uint64_t t2, t3;
 
-	if (!cub_sntp_to_unix(get64(m + OFF_RECEIVE), t4, &t2) ||
-	    !cub_sntp_to_unix(get64(m + OFF_TRANSMIT), t4, &t3))
+	if (get64(m + OFF_RECEIVE) == 0 ||
+	    !cub_sntp_to_unix(get64(m + OFF_RECEIVE), t4, &t2) ||
+	    !cub_sntp_to_unix(get64(m + OFF_TRANSMIT), t4, &t3) || t3 < t2)
 		return IGNORE;
 	cub_sntp_offset(t1, t2, t3, t4, &res->offset_ns, &res->delay_ns);
 	if (res->offset_ns < 0 && (uint64_t)-(res->offset_ns + 1) + 1 > t4)

@@ -15,7 +15,8 @@
  * counted (another source address or port, short, client or broadcast
  * mode, versions 2 and 5, a wrong originate timestamp, a zero transmit
  * timestamp, stratum 16, leap 3, a stratum-0 reply with a harmless kiss
- * code); the kiss-o'-death codes RATE, DENY and RSTR -> -CUB_ECONNREFUSED;
+ * code, a zero receive timestamp, a receive timestamp after the
+ * transmit one); the kiss-o'-death codes RATE, DENY and RSTR -> -CUB_ECONNREFUSED;
  * a lost request sent again after CUB_SNTP_RETRY_NS with a new nonce and
  * a late reply to the first still matched to its own send time; no
  * server: -CUB_ETIMEDOUT after one request a second; bad arguments.
@@ -228,7 +229,7 @@ static void test_sntp_arith(void **state)
 
 /* The replies to ignore, one per query, each before a good one. */
 enum { K_ADDR, K_PORT, K_SHORT, K_CLIENT, K_BCAST, K_V2, K_V5, K_ORIG, K_XMIT0,
-       K_STRAT16, K_LEAP3, K_KISS_INIT, K_COUNT };
+       K_STRAT16, K_LEAP3, K_KISS_INIT, K_RECV0, K_RECV_LATE, K_COUNT };
 static unsigned kind;
 
 static void spoilt_then_good(const uint8_t *q, unsigned nth)
@@ -251,6 +252,11 @@ static void spoilt_then_good(const uint8_t *q, unsigned nth)
 	case K_STRAT16: bad.b[1] = 16; break;
 	case K_LEAP3: bad.b[0] = 3 << 6 | 4 << 3 | 4; break;
 	case K_KISS_INIT: bad.b[1] = 0, memcpy(bad.b + 12, "INIT", 4); break;
+	/* Found by model_replies: a zero receive timestamp (unknown, RFC
+	 * 5905 6) read as 2036, and a receive after the transmit, gave an
+	 * offset of years. */
+	case K_RECV0: memset(bad.b + 32, 0, 8); break;
+	case K_RECV_LATE: t_put64(bad.b + 32, t_get64(bad.b + 40) + (1ull << 32)); break;
 	}
 	if (kind != K_ADDR && kind != K_PORT)
 		srv_send(bad.b, bad.n);
