@@ -16,9 +16,9 @@
  * the message, a compression pointer that does not point backwards, a
  * record past the end), is ignored and counted. CNAME records are
  * followed within the answer section (up to CUB_DNS_CNAME_MAX links).
- * Names inside records handed out (a PTR's, an SRV's target) are read
- * within their record's data, which they must fill exactly (a record
- * whose RDLENGTH lies makes the reply malformed); one with a byte that
+ * Names inside records handed out (a CNAME's and a PTR's, an SRV's
+ * target) are read within their record's data, which they must fill
+ * exactly (a record whose RDLENGTH lies makes the reply malformed); one with a byte that
  * is not printable ASCII, a space, or a dot inside a label is skipped,
  * as are records of another type than asked.
  *

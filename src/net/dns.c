@@ -13,8 +13,8 @@
  * pointer must point before itself and at most NAME_HOPS are followed,
  * so that no reply can make the walk loop or read past the message. A
  * name inside a record's data (CNAME, PTR, SRV target, SOA) is read
- * within that record's data, and a PTR's or SRV's must end exactly
- * where the data does (RDLENGTH is not to lie either way).
+ * within that record's data, and a CNAME's, PTR's or SRV's must end
+ * exactly where the data does (RDLENGTH is not to lie either way).
  *
  * Nothing is allocated; the walk uses the query (dns_impl.h) and a few
  * names on the caller's stack. No lock: a query is its lookup's own.
@@ -228,8 +228,9 @@ static int follow_cnames(const uint8_t *m, size_t n, size_t off, unsigned an,
 			if (++links > CUB_DNS_CNAME_MAX)
 				return -1;
 			d = r.rdata;
-			if (read_name(m, r.rdata + r.rdlen, &d, res->canonical))
-				return -1;
+			if (read_name(m, r.rdata + r.rdlen, &d, res->canonical) ||
+			    d != r.rdata + r.rdlen)
+				return -1;	/* RDLENGTH lies */
 			res->ttl_s = CUB_MIN(res->ttl_s, r.ttl);
 			moved = true;
 		}

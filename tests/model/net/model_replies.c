@@ -58,6 +58,10 @@ static uint64_t seed;
 static unsigned iter;
 static bool verbose;
 static uint64_t call_ns;		/* how long the call took (virtual) */
+/* The stack keeps a freed TCP block for reuse (tcp_pcb.c, never given
+ * back to the heap): the first iteration that opens a TCP connection
+ * (a DNS answer with TC) may end with one more block held. */
+static bool tcp_warm, tcp_used;
 
 /* A client under test: the server ports it talks to on B, its template
  * reply to a request (false: no answer), its structural mutation, the
@@ -75,8 +79,9 @@ struct client {
 };
 
 #include "model_replies_sntp.h"
+#include "model_replies_dns.h"
 
-static const struct client *const clients[] = { &sntp_client };
+static const struct client *const clients[] = { &sntp_client, &dns_client };
 #define NCLIENTS (sizeof(clients) / sizeof(clients[0]))
 
 static const struct client *C;
@@ -249,13 +254,15 @@ static void test_model(void **state)
 		c = (unsigned)rnd(NCLIENTS);
 		C = clients[c];
 		cub_heap_stats(&h0);
+		tcp_used = false;
 		run(iteration);
 		cub_heap_stats(&h1);
 		/* the first run's lazy set-up (the scheduler's) stays */
-		if (iter > first && (h1.in_use != h0.in_use || h1.blocks != h0.blocks))
+		if (iter > first && !(tcp_used && !tcp_warm) && (h1.in_use != h0.in_use || h1.blocks != h0.blocks))
 			MODEL_FAIL("iteration %u: %s: the heap held %zu bytes in %zu blocks "
 				   "before, %zu in %zu after", iter, C->name, h0.in_use,
 				   h0.blocks, h1.in_use, h1.blocks);
+		tcp_warm |= tcp_used;
 		if (last_r >= 0)
 			n_ok[c]++;
 		else

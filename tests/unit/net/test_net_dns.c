@@ -14,7 +14,7 @@
  * reply ignored and counted (wrong ID, source address or port, not a
  * response, another opcode, another question, names past the end,
  * forward or looping pointers, reserved labels, records past the end, a
- * CNAME loop), and 400 randomly spoilt ones; a lost query sent again after CUB_DNS_RETRY_NS with the
+ * CNAME loop, a CNAME whose name ends before its data), and 400 randomly spoilt ones; a lost query sent again after CUB_DNS_RETRY_NS with the
  * same ID; no server: -CUB_ETIMEDOUT; literal addresses need no query;
  * malformed names and arguments -CUB_EINVAL.
  */
@@ -246,6 +246,15 @@ static unsigned spoil(const uint8_t *q, size_t qlen, unsigned kind, struct msg *
 		rr_tail(m, 5, 1, (uint8_t[]){ 0xc0, 12 }, 2);
 		return 0;
 	case 15: m->n = 5; return 0;				/* shorter than a header */
+	case 16: /* qname CNAME ".", its name ending before its RDATA's 7
+		  * bytes, and "." A: found by model_replies (a flipped
+		  * label length), the alias was followed */
+		t_put16(m->b + 6, 2);
+		put_ptr(m, 12);
+		rr_tail(m, 5, 1, "\0abcdef", 7);
+		m->b[m->n++] = 0;
+		rr_tail(m, 1, 1, rd, 4);
+		return 0;
 	default: return 1;
 	}
 	if (kind <= 6)
