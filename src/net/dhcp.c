@@ -29,7 +29,8 @@
  * The lease records when it was asked for and its renewal (T1, option
  * 58) and rebinding (T2, option 59) times; dhcp_keep.c keeps it alive.
  *
- * Limits: options 52 (overload) and 33/121 (routes) ignored.
+ * Limits: a reply with option 52 (overload) is ignored, as one with a
+ * known option of a wrong length; options 33/121 (routes) are ignored.
  */
 #include <cubrt/arch.h>
 #include <cubrt/string.h>
@@ -48,6 +49,7 @@
 #define OPT_DNS 6
 #define OPT_REQ_ADDR 50
 #define OPT_LEASE 51
+#define OPT_OVERLOAD 52
 #define OPT_TYPE 53
 #define OPT_SERVER 54
 #define OPT_PARAMS 55
@@ -160,25 +162,38 @@ static void dns_servers(struct cubi_dhcp_reply *r, const uint8_t *v, unsigned le
 			r->dns[r->dns_count++] = get32(v + i);
 }
 
-/* One option (code, its len bytes at v) into r. */
-static void option(struct cubi_dhcp_reply *r, unsigned code, const uint8_t *v, unsigned len)
+/* One option (code, its len bytes at v) into r: false when the reply
+ * is malformed for us - a known option of a length it may not have
+ * (RFC 2132: type 1 byte; mask, lease, T1, T2, server ID 4; routers and
+ * DNS servers a nonzero multiple of 4), which read anyway would, say,
+ * configure the class's prefix for a 3-byte mask, or option 52
+ * (overload, RFC 2131 4.1: options in sname or file), which is not
+ * read, so the options it moved would be missed the same way. */
+static bool option(struct cubi_dhcp_reply *r, unsigned code, const uint8_t *v, unsigned len)
 {
-	if (code == OPT_TYPE && len == 1)
+	bool four = code == OPT_MASK || code == OPT_LEASE || code == OPT_T1 ||
+		    code == OPT_T2 || code == OPT_SERVER;
+
+	if (code == OPT_OVERLOAD || (code == OPT_TYPE && len != 1) || (four && len != 4) ||
+	    ((code == OPT_ROUTER || code == OPT_DNS) && (len == 0 || len % 4)))
+		return false;
+	if (code == OPT_TYPE)
 		r->type = v[0];
-	else if (code == OPT_MASK && len == 4)
+	else if (code == OPT_MASK)
 		r->mask = get32(v), r->has_mask = true;
-	else if (code == OPT_ROUTER && len >= 4)
+	else if (code == OPT_ROUTER)
 		r->router = get32(v);		/* the first router */
-	else if (code == OPT_DNS && len >= 4)
+	else if (code == OPT_DNS)
 		dns_servers(r, v, len);
-	else if (code == OPT_LEASE && len == 4)
+	else if (code == OPT_LEASE)
 		r->lease_s = get32(v);
-	else if (code == OPT_T1 && len == 4)
+	else if (code == OPT_T1)
 		r->renew_s = get32(v);
-	else if (code == OPT_T2 && len == 4)
+	else if (code == OPT_T2)
 		r->rebind_s = get32(v);
-	else if (code == OPT_SERVER && len == 4)
+	else if (code == OPT_SERVER)
 		r->server = get32(v);
+	return true;
 }
 
 /* Parses the n-byte reply in c->pkt: true when it is a well-formed
@@ -199,9 +214,9 @@ static bool parse(const struct cubi_dhcp_client *c, size_t n, struct cubi_dhcp_r
 			at++;
 			continue;
 		}
-		if (at + 2 > n || at + 2 + m[at + 1] > n)
-			return false;	/* an option past the end */
-		option(r, m[at], m + at + 2, m[at + 1]);
+		if (at + 2 > n || at + 2 + m[at + 1] > n ||	/* past the end */
+		    !option(r, m[at], m + at + 2, m[at + 1]))
+			return false;
 		at += 2 + (size_t)m[at + 1];
 	}
 	return at < n && r->type != 0 && r->server != 0;

@@ -80,8 +80,9 @@ struct client {
 
 #include "model_replies_sntp.h"
 #include "model_replies_dns.h"
+#include "model_replies_dhcp.h"
 
-static const struct client *const clients[] = { &sntp_client, &dns_client };
+static const struct client *const clients[] = { &sntp_client, &dns_client, &dhcp_client };
 #define NCLIENTS (sizeof(clients) / sizeof(clients[0]))
 
 static const struct client *C;

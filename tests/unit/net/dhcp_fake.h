@@ -154,6 +154,10 @@ enum bad {
 	YIADDR_SUBNET_BCAST,	/* 10.0.2.255 in a /24 */
 	YIADDR_SUBNET_ZERO,	/* 10.0.2.0 in a /24: the network */
 	MASK_HOLES,
+	MASK_SHORT,		/* a mask option of 3 bytes: the class's prefix
+				 * was configured (found by model_replies) */
+	ROUTER_ODD,		/* a router option of 5 bytes */
+	OVERLOAD,		/* option 52: options in file, not read */
 	SHORT,			/* shorter than the fixed part */
 	WRONG_TYPE,		/* an ACK while selecting, an OFFER after */
 	OTHER_SERVER,		/* (REQUEST phase) server ID of another */
@@ -274,8 +278,14 @@ static size_t build_reply(const uint8_t *req, uint8_t *r, unsigned type,
 			r[at++] = 58, r[at++] = 4, t_put32(r + at, S.t1), at += 4;
 		if (S.t2)
 			r[at++] = 59, r[at++] = 4, t_put32(r + at, S.t2), at += 4;
-		if (!S.no_mask)
+		if (bad == OVERLOAD)
+			r[at++] = 52, r[at++] = 1, r[at++] = 1;
+		if (bad == MASK_SHORT)
+			r[at++] = 1, r[at++] = 3, t_put32(r + at, mask), at += 3;
+		else if (!S.no_mask)
 			r[at++] = 1, r[at++] = 4, t_put32(r + at, mask), at += 4;
+		if (bad == ROUTER_ODD)
+			r[at++] = 3, r[at++] = 5, t_put32(r + at, S.router), r[at + 4] = 0, at += 5;
 		r[at++] = 0;		/* a pad between options */
 		if (S.router) {
 			r[at++] = 3, r[at++] = 8, t_put32(r + at, S.router);
