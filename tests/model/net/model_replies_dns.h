@@ -40,6 +40,9 @@ static struct {
 	size_t ptr[5];			/* every compression pointer */
 	size_t label[4];		/* label length bytes */
 	size_t a_data;
+	bool a_moved;			/* the A record made 3 or 5 bytes: its
+					 * RDLENGTH set back to 4 would make
+					 * another address, well formed */
 } D;
 
 static size_t dns_rr(struct reply *r, size_t at, unsigned i, uint16_t owner, uint16_t type,
@@ -72,6 +75,7 @@ static bool dns_answer(unsigned ep, const uint8_t *q, size_t n, struct reply *r)
 	if (n < 12 || at + 5 > n || at - 12 != 16)	/* www.example.org */
 		return false;
 	D.qname_end = at + 1;
+	D.a_moved = false;
 	memcpy(m, q, at + 5);
 	t_put16(m + 2, 0x8180);		/* QR, RD, RA, NOERROR */
 	t_put16(m + 6, 2);
@@ -127,7 +131,7 @@ static const char *dns_structural(struct reply *r)
 	switch (rnd(12)) {
 	case 0:
 	case 1:
-		at = D.rdlen[rnd(3)];
+		at = D.rdlen[D.a_moved ? 2 * rnd(2) : rnd(3)];
 		mut_put16(r, at, mut_len16(t_get16(m + at)));
 		return "rdlength";
 	case 2:
@@ -168,6 +172,7 @@ static const char *dns_structural(struct reply *r)
 			m[D.a_data + 4] = 0;
 			r->n++;
 		}
+		D.a_moved = true;
 		memset(r->prot + D.a_data, 0, 8);	/* positions moved */
 		memcpy(r->orig, r->m, r->n);
 		return "A of 3 or 5 bytes";
