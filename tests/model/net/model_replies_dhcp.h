@@ -99,8 +99,8 @@ static const char *dhcp_overload(struct reply *r)
 	size_t from = dhcp_opt[3], len = dhcp_end - from, to = rnd(2) ? 108 : 44;
 	uint8_t *m = r->m;
 
-	memcpy(m + to, m + from, len);
-	memcpy(r->prot + to, r->prot + from, len);
+	memmove(m + to, m + from, len);
+	memmove(r->prot + to, r->prot + from, len);
 	m[to + len] = 255;
 	m[from] = 52, m[from + 1] = 1, m[from + 2] = to == 108 ? 1 : 2;
 	m[from + 3] = 255;
@@ -126,8 +126,9 @@ static const char *dhcp_structural(struct reply *r)
 		r->n = dhcp_end;
 		return "no END";
 	case 4:
-		memcpy(m + dhcp_end, m + o, 2 + (size_t)m[o + 1]);
-		memcpy(r->prot + dhcp_end, r->prot + o, 2 + (size_t)m[o + 1]);
+		/* memmove: a length mutated before may reach past END */
+		memmove(m + dhcp_end, m + o, 2 + (size_t)m[o + 1]);
+		memmove(r->prot + dhcp_end, r->prot + o, 2 + (size_t)m[o + 1]);
 		r->n = dhcp_end + 2 + m[o + 1];
 		m[r->n++] = 255;
 		return "duplicated option";
