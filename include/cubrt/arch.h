@@ -12,6 +12,7 @@
 #define CUBRT_ARCH_H
 
 #include <cubrt/base.h>
+#include <cubrt/arch_fiber.h>
 
 /* ------------------------------------------------------------------ console */
 
@@ -162,10 +163,16 @@ bool cub_arch_boot_module(unsigned i, const void **base, size_t *len);
  * registers, 56 bytes (one cache line with room to spare, so a record can
  * keep a few hot fields next to it). The resume address and the control
  * words stay on the suspended stack (see switch.S for why and the layout).
+ * Host builds with AddressSanitizer (CUB_ARCH_FIBERS, arch_fiber.h) add
+ * what the host platform tells ASan about the context's stack; nothing
+ * outside the platform may touch it.
  */
 struct cub_arch_ctx {
 	uintptr_t sp;
 	uint64_t rbx, rbp, r12, r13, r14, r15;
+#ifdef CUB_ARCH_FIBERS
+	struct cub_arch_fiber fiber;	/* platform/host/fiber.c */
+#endif
 };
 
 /*

@@ -14,6 +14,18 @@
 #include <cubrt/arch.h>
 #include <cubrt/panic.h>
 
+/* Host builds with AddressSanitizer: platform/host/fiber.c provides the
+ * cub_arch_ctx_* functions, around these (arch_fiber.h). */
+#ifdef CUB_ARCH_FIBERS
+#define cub_arch_ctx_adopt cubi_fiber_raw_adopt
+#define cub_arch_ctx_forget cubi_fiber_raw_forget
+#define cub_arch_ctx_init cubi_fiber_raw_init
+void cubi_fiber_raw_adopt(void *stack_lo, size_t size);
+void cubi_fiber_raw_forget(void *stack_lo, size_t size);
+void cubi_fiber_raw_init(struct cub_arch_ctx *ctx, void *stack_lo, size_t size,
+			 void (*entry)(void *), void *arg);
+#endif
+
 /* The frame switch.S leaves on a suspended stack, lowest address first;
  * the registers are in struct cub_arch_ctx. */
 struct ctx_frame {
@@ -35,7 +47,8 @@ _Static_assert(offsetof(struct cub_arch_ctx, r12) == 24, "switch.S layout");
 _Static_assert(offsetof(struct cub_arch_ctx, r13) == 32, "switch.S layout");
 _Static_assert(offsetof(struct cub_arch_ctx, r14) == 40, "switch.S layout");
 _Static_assert(offsetof(struct cub_arch_ctx, r15) == 48, "switch.S layout");
-_Static_assert(sizeof(struct cub_arch_ctx) == 56, "switch.S layout");
+_Static_assert(sizeof(struct cub_arch_ctx) == 56 + CUB_ARCH_CTX_EXTRA,
+	       "switch.S layout");
 
 /* MXCSR: all exceptions masked, round to nearest; x87: same, 64-bit
  * precision (the values the ABI specifies at process start). */

@@ -33,6 +33,16 @@
  * which holds the *old* coroutine's caller, and so would always mispredict.
  * The indirect branch predictor learns the alternating targets instead.
  */
+#include <cubrt/arch_fiber.h>
+
+/* Host builds with AddressSanitizer: platform/host/fiber.c provides the
+ * cub_arch_ctx_* functions, around these (arch_fiber.h). */
+#ifdef CUB_ARCH_FIBERS
+#define cub_arch_ctx_switch cubi_fiber_raw_switch
+#define cub_arch_ctx_jump cubi_fiber_raw_jump
+#define cub_arch_ctx_switch_then cubi_fiber_raw_switch_then
+#endif
+
 	.text
 
 /* struct cub_arch_ctx offsets (ctx.c checks them with _Static_assert). */

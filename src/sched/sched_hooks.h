@@ -5,13 +5,17 @@
 #ifndef CUBRT_SCHED_HOOKS_H
 #define CUBRT_SCHED_HOOKS_H
 
+#include <cubrt/arch_fiber.h>
+
 /* For platform assembly: where the running coroutine's record is
- * (cubi_sched's first field) and where its kernel stack top is in it. */
-#define CUBI_CORO_KSTACK_OFFSET 304
+ * (cubi_sched's first field) and where its kernel stack top is in it.
+ * The record starts with struct cub_arch_ctx, which host ASan builds
+ * extend by CUB_ARCH_CTX_EXTRA bytes (0 elsewhere). */
+#define CUBI_CORO_KSTACK_OFFSET (304 + CUB_ARCH_CTX_EXTRA)
 /* ... and its stack's bounds: lo, and size (struct cub_stack's first
  * fields), which tell cubrt's frames from a Linux thread's program code. */
-#define CUBI_CORO_STACK_LO_OFFSET 112
-#define CUBI_CORO_STACK_SIZE_OFFSET 120
+#define CUBI_CORO_STACK_LO_OFFSET (112 + CUB_ARCH_CTX_EXTRA)
+#define CUBI_CORO_STACK_SIZE_OFFSET (120 + CUB_ARCH_CTX_EXTRA)
 
 #ifndef __ASSEMBLER__
 #include <cubrt/base.h>
