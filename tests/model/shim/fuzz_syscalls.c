@@ -34,31 +34,25 @@
  * scratch pointer is among the arguments, lengths stay small, so a valid
  * call cannot write past the scratch area.
  *
+ * The core is shared by the host (fuzz_host.c) and bare metal
+ * (tests/qemu/shim/fuzz_musl.c): fuzz.h says what each provides.
+ *
  * usage: fuzz_syscalls [SEED [OPS]]   (also CUBRT_SEED); prints the seed.
+ * In QEMU: scripts/run build/x86/tests/qemu/shim/musl_fuzz SEED OPS.
  */
-#define _GNU_SOURCE
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <cubrt/mem.h>
-#include <cubrt/sched.h>
-#include <cubrt/shim.h>
+#include "fuzz.h"
 
-#include "host.h"
-#include "procfs.h"
-#include "shim_impl.h"
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define THREADS FUZZ_THREADS
+#define SCRATCH FUZZ_SCRATCH
 
-#define THREADS 8
-#define SCRATCH (64 * 1024)
-
-static uint64_t seed, ops = 200000;
-static unsigned char *scratch, *readonly;
-static long done, bad, fs_ok;	/* fs_ok: path calls that succeeded */
-static char console[1 << 16];
+uint64_t fuzz_seed, fuzz_ops = 200000;
+unsigned char *fuzz_scratch, *fuzz_readonly;
+long fuzz_done, fuzz_bad, fuzz_fs_ok;	/* fs_ok: path calls that succeeded */
+unsigned fuzz_n_map, fuzz_n_shared;	/* n_shared: of files */
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -72,14 +66,13 @@ static uint64_t rnd(uint64_t *s)
  * into them, the program memory the shim manages itself (and, in runs
  * with demand paging, pages in when a call first touches it). */
 static uintptr_t recent_map[8];
-static unsigned n_map, n_shared;	/* n_shared: of files */
 static long recent_file[8];		/* descriptors open made lately */
 static unsigned n_file;
 #define MAP_REACH (4 * 4096)	/* how far into a mapping a pointer goes */
 
 static bool into_map(uintptr_t p)
 {
-	for (unsigned i = 0; i < n_map && i < 8; i++)
+	for (unsigned i = 0; i < fuzz_n_map && i < 8; i++)
 		if (p - recent_map[i] < MAP_REACH)
 			return true;
 	return false;
@@ -98,15 +91,15 @@ static long arg(uint64_t *s, bool allow_big, bool *ptr_used)
 	case 5: return (long)(rnd(s) % 4096);			/* page 0 */
 	case 6:					/* read-only page */
 		*ptr_used = true;
-		return (long)(uintptr_t)(readonly + rnd(s) % 4096);
+		return (long)(uintptr_t)(fuzz_readonly + rnd(s) % 4096);
 	case 7:					/* a recent mapping */
-		if (!n_map)
+		if (!fuzz_n_map)
 			return 0;
 		*ptr_used = true;
-		return (long)(recent_map[rnd(s) % (n_map < 8 ? n_map : 8)] + rnd(s) % MAP_REACH);
+		return (long)(recent_map[rnd(s) % (fuzz_n_map < 8 ? fuzz_n_map : 8)] + rnd(s) % MAP_REACH);
 	default:
 		*ptr_used = true;
-		return (long)(uintptr_t)(scratch + rnd(s) % (SCRATCH / 2));
+		return (long)(uintptr_t)(fuzz_scratch + rnd(s) % (SCRATCH / 2));
 	}
 }
 
@@ -116,7 +109,7 @@ static uint32_t type_of(long fd)
 	uint8_t st[144];
 	uint32_t mode;
 
-	if (cub_shim_call(5, fd, (long)(uintptr_t)st, 0, 0, 0, 0) != 0)
+	if (fuzz_call(5, fd, (long)(uintptr_t)st, 0, 0, 0, 0) != 0)
 		return 0;
 	memcpy(&mode, st + 24, 4);
 	return mode & 0170000;
@@ -137,7 +130,7 @@ static bool is_blocking(long fd)
 	unsigned type = type_of(fd);
 
 	return (type == 0140000 || type == 0010000) &&
-	       !(cub_shim_call(72, fd, 3, 0, 0, 0, 0) & 04000);	/* F_GETFL */
+	       !(fuzz_call(72, fd, 3, 0, 0, 0, 0) & 04000);	/* F_GETFL */
 }
 
 /* Sockets made and ports listened on or bound lately (any thread):
@@ -155,13 +148,13 @@ static void note_result(long nr, const long a[6], long r)
 	if ((nr == 41 || nr == 43 || nr == 288) && r >= 0)
 		recent_fd[n_fd++ % 16] = r;
 	if ((nr == 9 || nr == 25) && r > 0)
-		recent_map[n_map++ % 8] = (uintptr_t)r;
+		recent_map[fuzz_n_map++ % 8] = (uintptr_t)r;
 	if (nr == 9 && r > 0 && (a[3] & 0xf) <= 0x02 && !(a[3] & 0x20) && a[4] >= 0)
-		n_shared++;
+		fuzz_n_shared++;
 	if ((nr == 2 || nr == 85 || nr == 257) && r >= 0)	/* open, creat, openat */
 		recent_file[n_file++ % 8] = r;
 	if ((nr == 50 || nr == 49) && r == 0 &&
-	    cub_shim_call(51, a[0], (long)(uintptr_t)sa, (long)(uintptr_t)&len, 0, 0, 0) == 0)
+	    fuzz_call(51, a[0], (long)(uintptr_t)sa, (long)(uintptr_t)&len, 0, 0, 0) == 0)
 		recent_port[n_port++ % 8] = (unsigned)sa[2] << 8 | sa[3];
 }
 
@@ -173,7 +166,7 @@ static const char *const unix_names[] = { "/tmp/s", "s", "/tmp/d/s", "/tmp/f", "
 /* Points a[i], a[i + 1] at a sockaddr_un from unix_names. */
 static void aim_sockaddr_un(long a[6], uint64_t *s, int i)
 {
-	uint8_t *sa = scratch + SCRATCH / 2 + 128;
+	uint8_t *sa = fuzz_scratch + SCRATCH / 2 + 128;
 	const char *name = unix_names[rnd(s) % (sizeof(unix_names) / sizeof(unix_names[0]))];
 	size_t n = name[0] ? strlen(name) + 1 : 4;
 
@@ -189,8 +182,8 @@ static void aim_sockaddr_un(long a[6], uint64_t *s, int i)
  * an AF_UNIX name instead. */
 static void aim_sockaddr(long a[6], uint64_t *s, int i)
 {
-	uint8_t *sa = scratch + SCRATCH / 2 + 128;
-	unsigned port = rnd(s) % 4 && n_port ? recent_port[rnd(s) % CUB_MIN(n_port, 8u)] : 0;
+	uint8_t *sa = fuzz_scratch + SCRATCH / 2 + 128;
+	unsigned port = rnd(s) % 4 && n_port ? recent_port[rnd(s) % MIN(n_port, 8u)] : 0;
 
 	if (rnd(s) % 4 == 0) {
 		aim_sockaddr_un(a, s, i);
@@ -247,7 +240,7 @@ static void aim_paths(long nr, long a[6], uint64_t *s)
 	unsigned which = path_args(nr);
 
 	for (int i = 0; i < 6; i++) {
-		char *slot = (char *)scratch + SCRATCH / 2 + 256 + 32 * i;
+		char *slot = (char *)fuzz_scratch + SCRATCH / 2 + 256 + 32 * i;
 
 		if (!(which >> i & 1))
 			continue;
@@ -272,7 +265,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		aim_paths(nr, a, s);
 	if (((nr >= 42 && nr <= 55 && nr != 53) || nr == 288 || nr <= 1) &&
 	    n_fd && rnd(s) % 2)		/* socket calls, read, write: a socket */
-		a[0] = recent_fd[rnd(s) % CUB_MIN(n_fd, 16u)];
+		a[0] = recent_fd[rnd(s) % MIN(n_fd, 16u)];
 	switch (nr) {
 	case 56: case 60: case 231: case 435:	/* clone, exit, exit_group, clone3 */
 	case 15:				/* rt_sigreturn: no frame, ends it */
@@ -317,15 +310,15 @@ static bool steer(long nr, long a[6], uint64_t *s)
 			a[5] = 0;
 			if (n_file && rnd(s) % 3 == 0) {	/* or a file opened */
 				a[3] = rnd(s) % 2 ? 0x01 : 0x02;	/* lately, shared */
-				a[4] = recent_file[rnd(s) % CUB_MIN(n_file, 8u)];	/* or */
+				a[4] = recent_file[rnd(s) % MIN(n_file, 8u)];	/* or */
 				a[5] = (long)(rnd(s) % 3) * 4096;	/* private: its */
 			}				/* size changes under truncates */
 		}
 		return true;
 	case 10: case 11: case 25: case 26:	/* mprotect, munmap, mremap, msync, */
 	case 27: case 28: case 149: case 150:	/* mincore, madvise, mlock, munlock: */
-		if (n_map && rnd(s) % 2) {	/* often pages of a recent mapping */
-			a[0] = (long)(recent_map[rnd(s) % CUB_MIN(n_map, 8u)] + rnd(s) % 4 * 4096);
+		if (fuzz_n_map && rnd(s) % 2) {	/* often pages of a recent mapping */
+			a[0] = (long)(recent_map[rnd(s) % MIN(fuzz_n_map, 8u)] + rnd(s) % 4 * 4096);
 			a[1] = (long)(1 + rnd(s) % 4) * 4096;
 		}
 		return true;
@@ -335,7 +328,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		return true;
 	case 77:				/* ftruncate: often a file */
 		if (n_file && rnd(s) % 2) {	/* opened lately, 0..4 pages */
-			a[0] = recent_file[rnd(s) % CUB_MIN(n_file, 8u)];
+			a[0] = recent_file[rnd(s) % MIN(n_file, 8u)];
 			a[1] = (long)(rnd(s) % (4 * 4096 + 1));
 		}
 		return true;
@@ -349,7 +342,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		static const long req[] = { 0x541b, 0x5421, 0x5451, 0x5450, 0x5452,
 					    0x5411, 0x8912, 0x8933, 0x8910, 0x8913,
 					    0x5401, 0x80081272, 0x1268, 0x1261 };
-		int *on = (int *)(void *)(scratch + SCRATCH / 2 + 480);
+		int *on = (int *)(void *)(fuzz_scratch + SCRATCH / 2 + 480);
 
 		if (rnd(s) % 2)
 			a[1] = req[rnd(s) % (sizeof(req) / sizeof(req[0]))];
@@ -369,7 +362,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		a[2] = (long)(rnd(s) % 3);
 		return true;
 	case 23: case 270: case 271: {		/* select, pselect6, ppoll: */
-		int64_t *ts = (int64_t *)(void *)(scratch + SCRATCH / 2 + 192);
+		int64_t *ts = (int64_t *)(void *)(fuzz_scratch + SCRATCH / 2 + 192);
 						/* 0..1 ms, never forever */
 		ts[0] = 0;
 		ts[1] = (int64_t)(rnd(s) % (nr == 23 ? 1000 : 1000000));
@@ -385,7 +378,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		return true;
 	case 34: case 130: return false;	/* pause, sigsuspend: forever */
 	case 128: {				/* sigtimedwait: 0..1 ms */
-		int64_t *ts = (int64_t *)(void *)(scratch + SCRATCH / 2 + 128);
+		int64_t *ts = (int64_t *)(void *)(fuzz_scratch + SCRATCH / 2 + 128);
 
 		ts[0] = 0;
 		ts[1] = (int64_t)(rnd(s) % 1000000);
@@ -393,7 +386,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		return true;
 	}
 	case 222: {				/* timer_create: its signal is */
-		int32_t *sev = (int32_t *)(void *)(scratch + SCRATCH / 2 + 256);
+		int32_t *sev = (int32_t *)(void *)(fuzz_scratch + SCRATCH / 2 + 256);
 		static const int32_t sigs[3] = { 14, 26, 27 };	/* ignored */
 		static const int32_t how[3] = { 0, 1, 4 };	/* SIGNAL NONE
 								 * THREAD_ID */
@@ -433,7 +426,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 	case 200: a[1] = 0; return true;	/* tkill */
 	case 234: a[2] = 0; return true;	/* tgkill */
 	case 35: case 230: {			/* sleeps: 0..1 ms */
-		int64_t *ts = (int64_t *)(void *)(scratch + SCRATCH / 2);
+		int64_t *ts = (int64_t *)(void *)(fuzz_scratch + SCRATCH / 2);
 		ts[0] = 0;
 		ts[1] = (int64_t)(rnd(s) % 1000000);
 		a[nr == 35 ? 0 : 2] = (long)(uintptr_t)ts;
@@ -442,7 +435,7 @@ static bool steer(long nr, long a[6], uint64_t *s)
 		return true;
 	}
 	case 202: {				/* futex: waits get a 0..1 ms timeout */
-		int64_t *ts = (int64_t *)(void *)(scratch + SCRATCH / 2 + 64);
+		int64_t *ts = (int64_t *)(void *)(fuzz_scratch + SCRATCH / 2 + 64);
 		long op = a[1] & ~(long)0x180;
 
 		if (op == 0 || op == 9) {
@@ -458,133 +451,54 @@ static bool steer(long nr, long a[6], uint64_t *s)
 	}
 }
 
-static void *fuzzer(void *arg0)
+/* Ignores the signals quiet_signal names (rt_sigaction SIG_IGN). */
+void fuzz_quiet_signals(void)
 {
-	uint64_t s = seed ^ ((uint64_t)(uintptr_t)arg0 * 0x9E3779B97F4A7C15ull);
-	long n = (long)(ops / THREADS);
+	/* writes to closed pipes and sockets: -EPIPE, no SIGPIPE; timers
+	 * and alarms signal SIGALRM, SIGVTALRM, SIGPROF */
+	uint64_t ign[4] = { 1, 0x04000000, 0, 0 };
+
+	for (long sig = 1; sig <= 64; sig++)
+		if (quiet_signal(sig))
+			fuzz_call(13, sig, (long)(uintptr_t)ign, 0, 8, 0, 0);
+}
+
+void *fuzz_thread(void *arg0)
+{
+	int idx = (int)(uintptr_t)arg0;
+	uint64_t s = fuzz_seed ^ ((uint64_t)idx * 0x9E3779B97F4A7C15ull);
+	long n = (long)(fuzz_ops / THREADS);
 
 	if (!s)
 		s = 1;
 	for (long i = 0; i < n; i++) {
 		long nr = rnd(&s) % 4 ? (long)(rnd(&s) % 340) : (long)rnd(&s) % 500 - 20;
 		long a[6];
-		bool ptr = false, ok;
+		bool ptr = false;
 		long r;
 
 		for (int k = 0; k < 6; k++)
 			a[k] = arg(&s, true, &ptr);
 		if (ptr)	/* keep lengths small beside valid pointers */
 			for (int k = 0; k < 6; k++)
-				if ((uint64_t)a[k] >= 4096 && !((uintptr_t)a[k] >= (uintptr_t)scratch &&
-				    (uintptr_t)a[k] < (uintptr_t)scratch + SCRATCH + 2 * 4096) &&
+				if ((uint64_t)a[k] >= 4096 && !((uintptr_t)a[k] >= (uintptr_t)fuzz_scratch &&
+				    (uintptr_t)a[k] < (uintptr_t)fuzz_scratch + SCRATCH + 2 * 4096) &&
 				    !into_map((uintptr_t)a[k]))
 					a[k] = a[k] & 0xfff;
-		if (!steer(nr, a, &s))
+		if (!steer(nr, a, &s) || !fuzz_plat_steer(idx, nr, a))
 			continue;
-		r = cub_shim_call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		fuzz_calling(idx, nr, a);
+		r = fuzz_call(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		note_result(nr, a, r);
-		fs_ok += path_args(nr) && r >= 0;
-		ok = r >= -4095;
-		if (++done % 1024 == 0)	/* room for a final report */
-			cubi_host_capture_console(console, sizeof(console));
-		if (!ok) {
-			bad++;
-			fprintf(stderr, "fuzz: syscall %ld(%lx, %lx, %lx, ...) returned %ld\n",
-				nr, a[0], a[1], a[2], r);
+		fuzz_fs_ok += path_args(nr) && r >= 0;
+		fuzz_called(idx, ++fuzz_done);
+		if (r < -4095) {
+			fuzz_bad++;
+			fuzz_say("fuzz: syscall %ld(%lx, %lx, %lx, %lx, %lx, %lx) returned %ld\n",
+				 nr, a[0], a[1], a[2], a[3], a[4], a[5], r);
 		}
 		if (i % 64 == 0)
-			cub_coro_yield();
+			fuzz_yield();
 	}
 	return NULL;
-}
-
-static void *run_all(void *unused)
-{
-	struct cub_coro *t[THREADS];
-
-	(void)unused;
-	cubi_fs_lock();			/* /dev and /proc, as a program has */
-	cubi_dev_populate(cubi_ramfs_root());
-	cubi_procfs_populate(cubi_ramfs_root());
-	cubi_fs_unlock();
-	for (long i = 0; i < THREADS; i++)
-		cub_coro_spawn(&t[i], fuzzer, (void *)i, NULL);
-	for (int i = 0; i < THREADS; i++)
-		cub_coro_join(t[i], NULL);
-	return NULL;
-}
-
-/* The runtime ended the run (a panic, a fault, a deadlock report): its
- * report went to the captured console, so show the end of that. */
-static void ended(int status)
-{
-	size_t len = strlen(console);
-	const char *tail = console + (len > 2048 ? len - 2048 : 0);
-
-	cubi_host_capture_console(NULL, 0);
-	fprintf(stderr, "fuzz_syscalls: the runtime exited with status %d (seed %llu); "
-		"the captured console ends:\n%s\n", status, (unsigned long long)seed, tail);
-	_exit(status);
-}
-
-/* A 64 KiB scratch disk for /dev/vda (the host port's disks are the
- * files CUBRT_HOST_DISK names). 0 or -1. */
-static char disk_path[] = "/tmp/fuzzdiskXXXXXX";
-
-static int make_disk(void)
-{
-	int fd = mkstemp(disk_path);
-
-	if (fd < 0 || ftruncate(fd, 64 * 1024) || close(fd))
-		return -1;
-	return setenv("CUBRT_HOST_DISK", disk_path, 1);
-}
-
-int main(int argc, char **argv)
-{
-	const char *env = getenv("CUBRT_SEED");
-	unsigned char *area;
-
-	seed = argc > 1 ? strtoull(argv[1], NULL, 0) : env ? strtoull(env, NULL, 0)
-			: (uint64_t)time(NULL);
-	if (argc > 2)
-		ops = strtoull(argv[2], NULL, 0);
-	printf("fuzz_syscalls: seed %llu, %llu calls from %d threads, demand paging %s "
-	       "(reproduce: %s %llu)\n", (unsigned long long)seed, (unsigned long long)ops,
-	       THREADS, seed & 1 ? "on" : "off", argv[0], (unsigned long long)seed);
-	fflush(stdout);
-	/* [scratch][guard][read-only page][guard] */
-	area = mmap(NULL, SCRATCH + 3 * 4096, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED || mprotect(area + SCRATCH, 4096, PROT_NONE) ||
-	    mprotect(area + SCRATCH + 4096, 4096, PROT_READ) ||
-	    mprotect(area + SCRATCH + 2 * 4096, 4096, PROT_NONE))
-		return 2;
-	scratch = area;
-	readonly = area + SCRATCH + 4096;
-	if (make_disk())
-		return 2;
-	cubi_mem_init();
-	/* Odd seeds run with demand paging, as on bare metal: the calls must
-	 * page in what they touch (the harness never touches the shim's
-	 * mappings itself, and the host serves no page fault). */
-	cubi_mm_set_demand(seed & 1);
-	cubi_host_capture_console(console, sizeof(console));	/* random writes */
-	cubi_host_set_exit_hook(ended);
-	{	/* writes to closed pipes and sockets: -EPIPE, no SIGPIPE;
-		 * timers and alarms signal SIGALRM, SIGVTALRM, SIGPROF */
-		uint64_t ign[4] = { 1, 0x04000000, 0, 0 };
-
-		for (long sig = 1; sig <= 64; sig++)
-			if (quiet_signal(sig))
-				cub_shim_call(13, sig, (long)(uintptr_t)ign, 0, 8, 0, 0);
-	}
-	cub_sched_run(run_all, NULL, NULL);
-	cubi_host_set_exit_hook(NULL);
-	cubi_host_capture_console(NULL, 0);
-	unlink(disk_path);
-	printf("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "
-	       "succeeded, %u mappings made (%u of files)\n", done, bad, fs_ok, n_map,
-	       n_shared);
-	return bad ? 1 : 0;
 }

@@ -1,0 +1,246 @@
+/*
+ * fuzz_musl.c - the syscall fuzzer (tests/model/shim/fuzz_syscalls.c,
+ * the same core as the host's model test shim_fuzz) as a static musl
+ * program on bare metal: 8 pthreads execute real `syscall` instructions,
+ * so the calls go through platform/x86's entry (syscall.S, shim.c), the
+ * pointer checks walk real page tables, absent pages of the program's
+ * mappings are paged in by the demand-paging fault handler or by the
+ * checks, the threads are preempted by the timer interrupt, and every
+ * return passes signal delivery. cubrt must never panic, fault, hang or
+ * return anything but a value or -errno (-4095..-1).
+ *
+ * usage (guest command line): [SEED [OPS]], default a seed from the
+ * clock and 4000 calls. Replay a run with
+ *     scripts/run --disk DISK build/x86/tests/qemu/shim/musl_fuzz SEED OPS
+ * (DISK: a 64 KiB file, /dev/vda; without it /dev/vda does not exist, so
+ * the calls that touch it fail differently). fuzz_guest.py does that.
+ *
+ * What this side adds to the core's steering is what would break the
+ * harness itself (musl and its own memory), not cubrt: it lives in the
+ * shim's address space, where the host harness does not.
+ *  - mmap MAP_FIXED, munmap, mprotect, mremap, madvise and
+ *    remap_file_pages never touch the harness's mapping (scratch area,
+ *    guard and read-only pages, the threads' stacks): on the host that
+ *    memory is not the shim's, so the calls fail there without harm.
+ *  - arch_prctl(ARCH_SET_FS) keeps the thread's own TLS pointer (a
+ *    non-canonical value is still passed, to be refused): musl's errno
+ *    and thread self pointer live there.
+ *  - threads end with a raw exit system call, not pthread_exit: a
+ *    random set_tid_address or set_robust_list is then cubrt's to
+ *    survive at thread exit, while musl's thread list lock (released by
+ *    the kernel's clear of the child tid) is never needed again.
+ * Reports go through cub_printk, straight to the serial console: the
+ * random calls close and dup over descriptors 0-2.
+ *
+ * A watchdog (main) ends the run with status 3 and each thread's call
+ * in progress when no call completes for HANG_S seconds.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <cubrt/fmt.h>
+
+#include "../../model/shim/fuzz.h"
+
+#define STACK (64 * 1024)	/* a thread's stack, a guard page below it */
+#define OWN_LEN (FUZZ_AREA + FUZZ_THREADS * (STACK + 4096))
+#define HANG_S 30
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+
+static uintptr_t own_lo, own_hi;	/* the harness's mapping */
+static uint64_t fs_base[FUZZ_THREADS];
+static volatile int go, finished;
+
+/* Each thread's call in progress (written by its thread, read by the
+ * watchdog; a torn read only garbles a hang report). */
+static struct {
+	volatile long nr;
+	long a[6];
+	volatile long count;
+	volatile int in_call;
+} cur[FUZZ_THREADS];
+
+long fuzz_call(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
+{
+	register long r10 __asm__("r10") = a3;
+	register long r8 __asm__("r8") = a4;
+	register long r9 __asm__("r9") = a5;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+void fuzz_yield(void)
+{
+	fuzz_call(24, 0, 0, 0, 0, 0, 0);	/* sched_yield */
+}
+
+void fuzz_calling(int idx, long nr, const long a[6])
+{
+	memcpy(cur[idx].a, a, sizeof(cur[idx].a));
+	cur[idx].nr = nr;
+	cur[idx].in_call = 1;
+}
+
+void fuzz_called(int idx, long done)
+{
+	(void)done;
+	cur[idx].in_call = 0;
+	cur[idx].count++;
+}
+
+/* True when [start, start + len rounded up to pages) meets the
+ * harness's mapping (len 0 counts as a page: the calls that take it
+ * fail anyway). */
+static bool hits_own(uint64_t start, uint64_t len)
+{
+	uint64_t end = start + ((len + 4095) & ~4095ull);
+
+	if (len > UINT64_MAX - 4095 || end < start || !len)
+		end = len && end >= start ? UINT64_MAX : start + 4096;
+	return start < own_hi && end > own_lo;
+}
+
+bool fuzz_plat_steer(int idx, long nr, long a[6])
+{
+	switch (nr) {
+	case 9:					/* mmap over it */
+		return !(a[3] & (0x10 | 0x100000)) || !hits_own((uint64_t)a[0], (uint64_t)a[1]);
+	case 10: case 11: case 28:		/* mprotect, munmap, madvise, */
+	case 216: case 329:			/* remap_file_pages, pkey_mprotect */
+		return !hits_own((uint64_t)a[0], (uint64_t)a[1]);
+	case 25:				/* mremap: from it, or onto it */
+		return !hits_own((uint64_t)a[0], (uint64_t)a[1]) &&
+		       !((a[3] & 2) && hits_own((uint64_t)a[4], (uint64_t)a[2]));
+	case 158:				/* arch_prctl: keep TLS */
+		if (a[0] == ARCH_SET_FS && (uint64_t)a[1] < (1ull << 47))
+			a[1] = (long)fs_base[idx];
+		return true;
+	default:
+		return true;
+	}
+}
+
+void fuzz_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cub_vprintk(fmt, ap);
+	va_end(ap);
+}
+
+static void *thread_main(void *arg)
+{
+	int idx = (int)(uintptr_t)arg;
+
+	fuzz_call(158, ARCH_GET_FS, (long)(uintptr_t)&fs_base[idx], 0, 0, 0, 0);
+	while (!go)
+		fuzz_yield();
+	fuzz_thread(arg);
+	__atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
+	fuzz_call(60, 0, 0, 0, 0, 0, 0);	/* exit: this thread */
+	return NULL;				/* not reached */
+}
+
+/* Maps [scratch][guard][read-only][guard] and the threads' stacks, each
+ * above a guard page: one mapping, the harness's own. */
+static unsigned char *map_own(void)
+{
+	unsigned char *m = mmap(NULL, OWN_LEN, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED || mprotect(m + FUZZ_SCRATCH, 4096, PROT_NONE) ||
+	    mprotect(m + FUZZ_SCRATCH + 4096, 4096, PROT_READ) ||
+	    mprotect(m + FUZZ_SCRATCH + 2 * 4096, 4096, PROT_NONE))
+		return NULL;
+	for (int i = 0; i < FUZZ_THREADS; i++)
+		if (mprotect(m + FUZZ_AREA + i * (STACK + 4096), 4096, PROT_NONE))
+			return NULL;
+	own_lo = (uintptr_t)m;
+	own_hi = own_lo + OWN_LEN;
+	return m;
+}
+
+/* Waits for the threads; 0, or 3 after a hang report. */
+static int watch(void)
+{
+	struct timespec second = { 1, 0 };
+	long last = -1, idle = 0;
+
+	while (finished < FUZZ_THREADS) {
+		long now = 0;
+
+		nanosleep(&second, NULL);
+		for (int i = 0; i < FUZZ_THREADS; i++)
+			now += cur[i].count;
+		idle = now == last ? idle + 1 : 0;
+		last = now;
+		if (idle < HANG_S)
+			continue;
+		cub_printk("fuzz_syscalls: HANG: no call completed for %d s (seed %llu)\n",
+			   HANG_S, (unsigned long long)fuzz_seed);
+		for (int i = 0; i < FUZZ_THREADS; i++)
+			cub_printk("  thread %d: %ld calls, %s %ld(%lx, %lx, %lx, %lx, %lx, %lx)\n",
+				   i, cur[i].count, cur[i].in_call ? "in" : "last", cur[i].nr,
+				   cur[i].a[0], cur[i].a[1], cur[i].a[2], cur[i].a[3], cur[i].a[4],
+				   cur[i].a[5]);
+		return 3;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec t;
+	unsigned char *m;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	fuzz_seed = argc > 1 ? strtoull(argv[1], NULL, 0) : (uint64_t)t.tv_nsec;
+	fuzz_ops = argc > 2 ? strtoull(argv[2], NULL, 0) : 4000;
+	cub_printk("fuzz_syscalls: seed %llu, %llu calls from %d threads on bare metal "
+		   "(reproduce: scripts/run --disk DISK IMAGE %llu %llu)\n",
+		   (unsigned long long)fuzz_seed, (unsigned long long)fuzz_ops, FUZZ_THREADS,
+		   (unsigned long long)fuzz_seed, (unsigned long long)fuzz_ops);
+	m = map_own();
+	if (!m) {
+		cub_printk("fuzz_syscalls: cannot map the scratch area\n");
+		return 2;
+	}
+	fuzz_scratch = m;
+	fuzz_readonly = m + FUZZ_SCRATCH + 4096;
+	fuzz_quiet_signals();
+	for (long i = 0; i < FUZZ_THREADS; i++) {
+		pthread_attr_t attr;
+		pthread_t t;
+
+		pthread_attr_init(&attr);
+		pthread_attr_setstack(&attr, m + FUZZ_AREA + i * (STACK + 4096) + 4096, STACK);
+		if (pthread_create(&t, &attr, thread_main, (void *)i)) {
+			cub_printk("fuzz_syscalls: cannot start thread %ld\n", i);
+			return 2;
+		}
+	}
+	go = 1;
+	rc = watch();
+	if (!rc)
+		cub_printk("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "
+			   "succeeded, %u mappings made (%u of files)\n", fuzz_done, fuzz_bad,
+			   fuzz_fs_ok, fuzz_n_map, fuzz_n_shared);
+	rc = rc ? rc : fuzz_bad ? 1 : 0;
+	for (;;)
+		fuzz_call(231, rc, 0, 0, 0, 0, 0);	/* exit_group */
+}
