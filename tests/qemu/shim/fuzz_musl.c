@@ -32,12 +32,25 @@
  * Reports go through cub_printk, straight to the serial console: the
  * random calls close and dup over descriptors 0-2.
  *
+ * Signal delivery, which the host's run never reaches (its threads are
+ * coroutines, not Linux threads): main sends SIGUSR2 to a random thread
+ * every millisecond (tgkill); its handler (SA_SIGINFO | SA_ONSTACK |
+ * SA_RESTART) counts and makes a system call of its own, so frames are
+ * built on the way back from every kind of call, blocking ones
+ * interrupted (EINTR or restarted), under the masks, sigaltstacks and
+ * signalfds the random calls set. For that the steering keeps
+ * SIGUSR2's handler (rt_sigaction of it only reads), and sigaltstack
+ * only ever installs the thread's own 16 KiB alternate stack, disables
+ * it, or asks for one below MINSIGSTKSZ (ENOMEM): a random stack_t would
+ * put the frames on memory the harness cannot vouch for.
+ *
  * A watchdog (main) ends the run with status 3 and each thread's call
  * in progress when no call completes for HANG_S seconds.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,7 +63,10 @@
 #include "../../model/shim/fuzz.h"
 
 #define STACK (64 * 1024)	/* a thread's stack, a guard page below it */
-#define OWN_LEN (FUZZ_AREA + FUZZ_THREADS * (STACK + 4096))
+#define ALTSTACK (16 * 1024)	/* and its alternate signal stack, the same */
+#define PER_THREAD (STACK + ALTSTACK + 2 * 4096)
+#define OWN_LEN (FUZZ_AREA + FUZZ_THREADS * PER_THREAD)
+#define SIGUSR2 12
 #define HANG_S 30
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
@@ -58,6 +74,10 @@
 static uintptr_t own_lo, own_hi;	/* the harness's mapping */
 static uint64_t fs_base[FUZZ_THREADS];
 static volatile int go, finished;
+static volatile long tids[FUZZ_THREADS], handled[FUZZ_THREADS];
+static __thread int my_idx;
+/* The stack_t each thread's steered sigaltstack passes (its own). */
+static struct { void *sp; int flags; size_t size; } altstack[FUZZ_THREADS];
 
 /* Each thread's call in progress (written by its thread, read by the
  * watchdog; a torn read only garbles a hang report). */
@@ -124,6 +144,21 @@ bool fuzz_plat_steer(int idx, long nr, long a[6])
 	case 25:				/* mremap: from it, or onto it */
 		return !hits_own((uint64_t)a[0], (uint64_t)a[1]) &&
 		       !((a[3] & 2) && hits_own((uint64_t)a[4], (uint64_t)a[2]));
+	case 13:				/* rt_sigaction: SIGUSR2's */
+		if (a[0] == SIGUSR2)		/* handler stays */
+			a[1] = 0;
+		return true;
+	case 131:				/* sigaltstack: its own */
+		if (a[0]) {
+			unsigned char *base = (unsigned char *)own_lo + FUZZ_AREA +
+					      idx * PER_THREAD + STACK + 2 * 4096;
+
+			altstack[idx].sp = base;
+			altstack[idx].flags = a[0] % 3 == 1 ? 2 : 0;	/* SS_DISABLE */
+			altstack[idx].size = a[0] % 3 == 2 ? 2047 : ALTSTACK;
+			a[0] = (long)(uintptr_t)&altstack[idx];
+		}
+		return true;
 	case 158:				/* arch_prctl: keep TLS */
 		if (a[0] == ARCH_SET_FS && (uint64_t)a[1] < (1ull << 47))
 			a[1] = (long)fs_base[idx];
@@ -142,10 +177,21 @@ void fuzz_say(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* SIGUSR2: counts, and calls getpid (a system call inside a handler,
+ * on whichever stack it was given). */
+static void on_usr2(int sig, siginfo_t *info, void *uc)
+{
+	(void)sig, (void)info, (void)uc;
+	handled[my_idx]++;
+	fuzz_call(39, 0, 0, 0, 0, 0, 0);
+}
+
 static void *thread_main(void *arg)
 {
 	int idx = (int)(uintptr_t)arg;
 
+	my_idx = idx;
+	tids[idx] = fuzz_call(186, 0, 0, 0, 0, 0, 0);	/* gettid */
 	fuzz_call(158, ARCH_GET_FS, (long)(uintptr_t)&fs_base[idx], 0, 0, 0, 0);
 	while (!go)
 		fuzz_yield();
@@ -167,23 +213,30 @@ static unsigned char *map_own(void)
 	    mprotect(m + FUZZ_SCRATCH + 2 * 4096, 4096, PROT_NONE))
 		return NULL;
 	for (int i = 0; i < FUZZ_THREADS; i++)
-		if (mprotect(m + FUZZ_AREA + i * (STACK + 4096), 4096, PROT_NONE))
+		if (mprotect(m + FUZZ_AREA + i * PER_THREAD, 4096, PROT_NONE) ||
+		    mprotect(m + FUZZ_AREA + i * PER_THREAD + 4096 + STACK, 4096, PROT_NONE))
 			return NULL;
 	own_lo = (uintptr_t)m;
 	own_hi = own_lo + OWN_LEN;
 	return m;
 }
 
-/* Waits for the threads; 0, or 3 after a hang report. */
+/* Waits for the threads, sending SIGUSR2 to one every millisecond; 0, or 3
+ * after a hang report. */
 static int watch(void)
 {
-	struct timespec second = { 1, 0 };
-	long last = -1, idle = 0;
+	struct timespec tick = { 0, 1000 * 1000 };
+	long last = -1, idle = 0, pid = fuzz_call(39, 0, 0, 0, 0, 0, 0);
+	uint64_t s = fuzz_seed | 1;
 
-	while (finished < FUZZ_THREADS) {
+	for (long n = 1; finished < FUZZ_THREADS; n++) {
 		long now = 0;
 
-		nanosleep(&second, NULL);
+		nanosleep(&tick, NULL);
+		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+		fuzz_call(234, pid, tids[s % FUZZ_THREADS], SIGUSR2, 0, 0, 0);	/* tgkill */
+		if (n % 1000)
+			continue;
 		for (int i = 0; i < FUZZ_THREADS; i++)
 			now += cur[i].count;
 		idle = now == last ? idle + 1 : 0;
@@ -223,12 +276,18 @@ int main(int argc, char **argv)
 	fuzz_scratch = m;
 	fuzz_readonly = m + FUZZ_SCRATCH + 4096;
 	fuzz_quiet_signals();
+	{
+		struct sigaction sa = { .sa_sigaction = on_usr2,
+					.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART };
+
+		sigaction(SIGUSR2, &sa, NULL);
+	}
 	for (long i = 0; i < FUZZ_THREADS; i++) {
 		pthread_attr_t attr;
 		pthread_t t;
 
 		pthread_attr_init(&attr);
-		pthread_attr_setstack(&attr, m + FUZZ_AREA + i * (STACK + 4096) + 4096, STACK);
+		pthread_attr_setstack(&attr, m + FUZZ_AREA + i * PER_THREAD + 4096, STACK);
 		if (pthread_create(&t, &attr, thread_main, (void *)i)) {
 			cub_printk("fuzz_syscalls: cannot start thread %ld\n", i);
 			return 2;
@@ -236,10 +295,15 @@ int main(int argc, char **argv)
 	}
 	go = 1;
 	rc = watch();
-	if (!rc)
+	if (!rc) {
+		long sigs = 0;
+
+		for (int i = 0; i < FUZZ_THREADS; i++)
+			sigs += handled[i];
 		cub_printk("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "
-			   "succeeded, %u mappings made (%u of files)\n", fuzz_done, fuzz_bad,
-			   fuzz_fs_ok, fuzz_n_map, fuzz_n_shared);
+			   "succeeded, %u mappings made (%u of files), %ld signals handled\n",
+			   fuzz_done, fuzz_bad, fuzz_fs_ok, fuzz_n_map, fuzz_n_shared, sigs);
+	}
 	rc = rc ? rc : fuzz_bad ? 1 : 0;
 	for (;;)
 		fuzz_call(231, rc, 0, 0, 0, 0, 0);	/* exit_group */
