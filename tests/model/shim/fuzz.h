@@ -42,6 +42,9 @@ extern unsigned fuzz_n_map, fuzz_n_shared;
  * (SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF), through fuzz_call; once,
  * before the threads start. */
 void fuzz_quiet_signals(void);
+/* Core: an address up to 16 KiB into one of the last 8 mappings the
+ * calls made (r: a random number picks it), 0 when none was made. */
+uintptr_t fuzz_pick_map(uint64_t r);
 /* Core: one thread's run of fuzz_ops / FUZZ_THREADS calls; idx is
  * 0..FUZZ_THREADS-1 as a pointer (its stream of numbers). */
 void *fuzz_thread(void *idx);

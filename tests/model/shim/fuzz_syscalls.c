@@ -78,6 +78,15 @@ static bool into_map(uintptr_t p)
 	return false;
 }
 
+/* An address in a mapping made lately (r: a random number), 0 when
+ * none was made: the guest's threads touch such addresses themselves. */
+uintptr_t fuzz_pick_map(uint64_t r)
+{
+	if (!fuzz_n_map)
+		return 0;
+	return recent_map[r % MIN(fuzz_n_map, 8u)] + (r >> 8) % MAP_REACH;
+}
+
 /* One argument; *ptr_used is set when it points into the scratch area
  * or a recent mapping. */
 static long arg(uint64_t *s, bool allow_big, bool *ptr_used)

@@ -44,18 +44,37 @@
  * it, or asks for one below MINSIGSTKSZ (ENOMEM): a random stack_t would
  * put the frames on memory the harness cannot vouch for.
  *
+ * Faults in program code, which the host's run never takes (its harness
+ * never touches the shim's mappings): after one call in 8 a thread
+ * reads or writes a byte up to 16 KiB into a mapping the calls made
+ * lately, whatever became of it since (protected, unmapped, remapped,
+ * a file truncated under it, never touched: demand paging and the
+ * copies of private file pages). A SIGSEGV or SIGBUS handler leaves by
+ * siglongjmp, and checks si_addr is the address touched; the steering
+ * keeps those handlers, and a thread that blocked either signal does not
+ * touch (a blocked fault signal ends the program, as on Linux). A touch
+ * that could need a frame (of a page not resident, or a write: a
+ * private file page's copy) is made only while 32 MiB are free: the
+ * random calls can populate or lock mappings of up to the whole window
+ * (lengths are random), and a program touching memory with no frame
+ * left is ended by design ("out of memory", as Linux's OOM killer
+ * would); cubrt's own calls must meanwhile keep failing cleanly. The
+ * harness's mapping is populated up front for the same reason.
+ *
  * A watchdog (main) ends the run with status 3 and each thread's call
  * in progress when no call completes for HANG_S seconds.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 
 #include <cubrt/fmt.h>
@@ -76,6 +95,10 @@ static uint64_t fs_base[FUZZ_THREADS];
 static volatile int go, finished;
 static volatile long tids[FUZZ_THREADS], handled[FUZZ_THREADS];
 static __thread int my_idx;
+static volatile long faults[FUZZ_THREADS], bad_addr;
+static __thread sigjmp_buf touch_env;
+static __thread volatile uintptr_t touching;	/* the address, 0: none */
+static __thread uint64_t touch_rnd;
 /* The stack_t each thread's steered sigaltstack passes (its own). */
 static struct { void *sp; int flags; size_t size; } altstack[FUZZ_THREADS];
 
@@ -114,11 +137,76 @@ void fuzz_calling(int idx, long nr, const long a[6])
 	cur[idx].in_call = 1;
 }
 
+/* SIGSEGV, SIGBUS: expected only from touch(), at its address. */
+static void on_fault(int sig, siginfo_t *info, void *uc)
+{
+	(void)uc;
+	if (!touching) {
+		cub_printk("fuzz_syscalls: signal %d (address %p) outside a touch\n", sig,
+			   info->si_addr);
+		fuzz_call(231, 4, 0, 0, 0, 0, 0);	/* exit_group */
+	}
+	if ((uintptr_t)info->si_addr != touching) {
+		cub_printk("fuzz_syscalls: signal %d for a touch of %lx has si_addr %p\n", sig,
+			   (unsigned long)touching, info->si_addr);
+		bad_addr++;
+	}
+	faults[my_idx]++;
+	siglongjmp(touch_env, 1);
+}
+
+/* True when p's page has its frame (mincore; false when not mapped). */
+static bool resident(uintptr_t p)
+{
+	unsigned char vec = 0;
+
+	return fuzz_call(27, (long)(p & ~4095ul), 4096, (long)(uintptr_t)&vec, 0, 0, 0) == 0 &&
+	       (vec & 1);
+}
+
+/* True while 32 MiB of RAM are free (sysinfo). */
+static bool plenty_free(void)
+{
+	struct sysinfo si;
+
+	return fuzz_call(99, (long)(uintptr_t)&si, 0, 0, 0, 0, 0) == 0 &&
+	       (uint64_t)si.freeram * si.mem_unit >= 32ull << 20;
+}
+
+/* Reads or writes (writes back) a byte of a recent mapping. */
+static void touch(void)
+{
+	uint64_t mask = 0, r;
+	uintptr_t p;
+
+	touch_rnd ^= touch_rnd << 13, touch_rnd ^= touch_rnd >> 7, touch_rnd ^= touch_rnd << 17;
+	r = touch_rnd;
+	p = fuzz_pick_map(r >> 3);
+	if (r % 8 || !p)
+		return;
+	if (fuzz_call(14, 0, 0, (long)(uintptr_t)&mask, 8, 0, 0) ||	/* rt_sigprocmask */
+	    mask & (1u << (11 - 1) | 1u << (7 - 1)))
+		return;
+	if (((r & 8) || !resident(p)) && !plenty_free())
+		return;
+	if (sigsetjmp(touch_env, 1) == 0) {
+		volatile unsigned char *b = (volatile unsigned char *)p;
+
+		touching = p;
+		if (r & 8)
+			*b = *b;
+		else
+			(void)*b;
+	}
+	touching = 0;
+}
+
 void fuzz_called(int idx, long done)
 {
 	(void)done;
 	cur[idx].in_call = 0;
 	cur[idx].count++;
+	touch();
 }
 
 /* True when [start, start + len rounded up to pages) meets the
@@ -144,9 +232,9 @@ bool fuzz_plat_steer(int idx, long nr, long a[6])
 	case 25:				/* mremap: from it, or onto it */
 		return !hits_own((uint64_t)a[0], (uint64_t)a[1]) &&
 		       !((a[3] & 2) && hits_own((uint64_t)a[4], (uint64_t)a[2]));
-	case 13:				/* rt_sigaction: SIGUSR2's */
-		if (a[0] == SIGUSR2)		/* handler stays */
-			a[1] = 0;
+	case 13:				/* rt_sigaction: SIGUSR2's, */
+		if (a[0] == SIGUSR2 || a[0] == 11 || a[0] == 7)	/* SIGSEGV's, */
+			a[1] = 0;		/* SIGBUS's handlers stay */
 		return true;
 	case 131:				/* sigaltstack: its own */
 		if (a[0]) {
@@ -191,6 +279,7 @@ static void *thread_main(void *arg)
 	int idx = (int)(uintptr_t)arg;
 
 	my_idx = idx;
+	touch_rnd = (fuzz_seed ^ (uint64_t)(idx + 1) * 0x2545F4914F6CDD1Dull) | 1;
 	tids[idx] = fuzz_call(186, 0, 0, 0, 0, 0, 0);	/* gettid */
 	fuzz_call(158, ARCH_GET_FS, (long)(uintptr_t)&fs_base[idx], 0, 0, 0, 0);
 	while (!go)
@@ -206,7 +295,7 @@ static void *thread_main(void *arg)
 static unsigned char *map_own(void)
 {
 	unsigned char *m = mmap(NULL, OWN_LEN, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 	if (m == MAP_FAILED || mprotect(m + FUZZ_SCRATCH, 4096, PROT_NONE) ||
 	    mprotect(m + FUZZ_SCRATCH + 4096, 4096, PROT_READ) ||
@@ -281,6 +370,10 @@ int main(int argc, char **argv)
 					.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART };
 
 		sigaction(SIGUSR2, &sa, NULL);
+		sa.sa_sigaction = on_fault;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+		sigaction(SIGSEGV, &sa, NULL);
+		sigaction(SIGBUS, &sa, NULL);
 	}
 	for (long i = 0; i < FUZZ_THREADS; i++) {
 		pthread_attr_t attr;
@@ -296,15 +389,17 @@ int main(int argc, char **argv)
 	go = 1;
 	rc = watch();
 	if (!rc) {
-		long sigs = 0;
+		long sigs = 0, flts = 0;
 
 		for (int i = 0; i < FUZZ_THREADS; i++)
-			sigs += handled[i];
+			sigs += handled[i], flts += faults[i];
 		cub_printk("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "
-			   "succeeded, %u mappings made (%u of files), %ld signals handled\n",
-			   fuzz_done, fuzz_bad, fuzz_fs_ok, fuzz_n_map, fuzz_n_shared, sigs);
+			   "succeeded, %u mappings made (%u of files), %ld signals handled, "
+			   "%ld faults caught (%ld with a wrong address)\n",
+			   fuzz_done, fuzz_bad + bad_addr, fuzz_fs_ok, fuzz_n_map, fuzz_n_shared,
+			   sigs, flts, bad_addr);
 	}
-	rc = rc ? rc : fuzz_bad ? 1 : 0;
+	rc = rc ? rc : fuzz_bad || bad_addr ? 1 : 0;
 	for (;;)
 		fuzz_call(231, rc, 0, 0, 0, 0, 0);	/* exit_group */
 }
