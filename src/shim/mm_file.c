@@ -176,11 +176,16 @@ bool cubi_mm_borrowed(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t pa)
 	       cubi_ramfs_page_peek(v->node, v->pgoff + (va - v->start) / PG) == pa;
 }
 
+/* A borrowed page loses write but keeps read: PROT_WRITE alone reads
+ * (as on x86 and Linux), and without READ a write-only mapping's
+ * borrowed page would be mapped with no access at all - its read would
+ * fault forever, each fault "handled" by mapping it so again (found by
+ * musl_fuzz; test_shim_shared's test_write_only). */
 unsigned cubi_mm_page_prot(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t pa,
 			   unsigned prot)
 {
 	if (v->cow && (prot & CUB_PROT_WRITE) && cubi_mm_borrowed(v, va, pa))
-		return prot & ~(unsigned)CUB_PROT_WRITE;
+		return (prot & ~(unsigned)CUB_PROT_WRITE) | CUB_PROT_READ;
 	return prot;
 }
 

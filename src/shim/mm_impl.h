@@ -110,7 +110,7 @@ int cubi_mm_cow_break(size_t i, unsigned prot);
  * (always false for anonymous memory). */
 bool cubi_mm_borrowed(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t pa);
 /* The protection page va of v, with frame pa, is mapped with when v's
- * is prot: prot, without write for a borrowed cow page. */
+ * is prot: prot, for a borrowed cow page without write but with read. */
 unsigned cubi_mm_page_prot(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t pa,
 			   unsigned prot);
 /* A write to page va of cow vma v, with demand paging: the page gets a

@@ -9,7 +9,10 @@
  * private mapping borrows the file's pages: with demand paging each
  * page is copied at its first write (the pages not written show the
  * file's later changes, DONTNEED drops the copies, munmap frees them),
- * without it mprotect to writable copies all in; fallocate and MADV_REMOVE punch holes; each with
+ * without it mprotect to writable copies all in; a PROT_WRITE-only
+ * private mapping reads its borrowed pages (found by musl_fuzz: they were
+ * mapped with no access at all, and a program's read faulted forever
+ * on bare metal); fallocate and MADV_REMOVE punch holes; each with
  * demand paging off (the host's mode) and on (faults played by the
  * test, as in test_shim_demand.c).
  */
@@ -337,6 +340,63 @@ static void futex_body(void)
 	assert_int_equal(SYS1(SYS_close, fd), 0);
 }
 
+/* The protection a borrowed page is mapped with must allow reading
+ * whenever the mapping's does: PROT_WRITE alone reads on x86 (and on
+ * Linux), any access but none does. The page's entry is checked before
+ * the test touches it: a
+ * page mapped without access would crash the host test (and fault
+ * forever under the real fault handler, which calls the fault done). */
+static void assert_readable(long p)
+{
+	unsigned prot = 0;
+
+	if (cub_vm_query((uintptr_t)p, NULL, NULL) != 0)
+		assert_int_equal(cubi_mm_fault((uintptr_t)p, CUB_PROT_READ), 1);
+	assert_int_equal(cub_vm_query((uintptr_t)p, NULL, &prot), 0);
+	assert_true(prot != CUB_PROT_NONE);
+}
+
+/* A write-only private file mapping: a read (the program's, or a
+ * system call's from the mapping) sees the file; a store gets a copy.
+ * Also reached by mprotect of a read-only one whose pages are borrowed. */
+static void write_only_body(void)
+{
+	int fd = make("/w", 2 * PG), out = make("/o", 0);
+	long a;
+	char buf[4] = { 0 };
+
+	assert_int_equal(SYS4(SYS_pwrite64, fd, "xyz", 3, 0), 3);
+	a = map(2 * PG, 2, PRIVATE, fd, 0);		/* PROT_WRITE */
+	assert_true(a > 0);
+	assert_readable(a + 1);
+	assert_int_equal(peek(a + 1), 'y');
+	assert_int_equal(SYS4(SYS_pwrite64, out, (void *)a, 3, 0), 3);	/* from it */
+	assert_int_equal(SYS4(SYS_pread64, out, buf, 3, 0), 3);
+	assert_string_equal(buf, "xyz");
+	poke(a + 2, 'Z');
+	assert_int_equal(peek(a + 2), 'Z');
+	assert_int_equal(SYS4(SYS_pread64, fd, buf, 3, 0), 3);
+	assert_string_equal(buf, "xyz");			/* the file keeps its */
+	assert_int_equal(SYS2(SYS_munmap, a, 2 * PG), 0);
+	/* Read-only first (pages borrowed), then write-only: with demand
+	 * paging the borrowed pages stay (without it mprotect copies them
+	 * into write-only anonymous pages, which the host port cannot read
+	 * on a program's behalf - process_vm_readv refuses a mapping without
+	 * PROT_READ - while bare metal's page tables can). */
+	if (demand) {
+		a = map(PG, R, PRIVATE, fd, 0);
+		assert_int_equal(peek(a), 'x');
+		assert_int_equal(SYS3(SYS_mprotect, a, PG, 2), 0);
+		assert_readable(a);
+		assert_int_equal(SYS4(SYS_pwrite64, out, (void *)a, 3, 4), 3);
+		assert_int_equal(SYS4(SYS_pread64, out, buf, 3, 4), 3);
+		assert_string_equal(buf, "xyz");
+		assert_int_equal(SYS2(SYS_munmap, a, PG), 0);
+	}
+	assert_int_equal(SYS1(SYS_close, fd), 0);
+	assert_int_equal(SYS1(SYS_close, out), 0);
+}
+
 static void run_both(void (*body)(void))
 {
 	for (int on = 0; on < 2; on++) {
@@ -356,6 +416,7 @@ static void test_access(void **state) { (void)state; run_fresh(access_body, fals
 static void test_holes(void **state) { (void)state; run_both(hole_body); }
 static void test_private(void **state) { (void)state; run_both(private_body); }
 static void test_futex_key(void **state) { (void)state; run_both(futex_body); }
+static void test_write_only(void **state) { (void)state; run_both(write_only_body); }
 static void test_cow(void **state)
 {
 	(void)state;
@@ -385,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_private),
 		cmocka_unit_test(test_futex_key),
 		cmocka_unit_test(test_cow),
+		cmocka_unit_test(test_write_only),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
