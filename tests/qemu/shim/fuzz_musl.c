@@ -78,6 +78,7 @@
 #include <time.h>
 
 #include <cubrt/fmt.h>
+#include <cubrt/mem.h>
 
 #include "../../model/shim/fuzz.h"
 
@@ -109,7 +110,13 @@ static struct {
 	long a[6];
 	volatile long count;
 	volatile int in_call;
+	volatile long raw_nr, raw_in;	/* any system call, the harness's own too */
+	volatile int where;		/* W_* */
+	volatile uintptr_t touch;
 } cur[FUZZ_THREADS];
+enum { W_CORE, W_TOUCH, W_USR2, W_FAULT };
+static const char *const where_name[] = { "core", "touch", "SIGUSR2 handler", "fault handler" };
+static __thread int me = -1;	/* the thread's index, -1 in main */
 
 long fuzz_call(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 {
@@ -118,10 +125,14 @@ long fuzz_call(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 	register long r9 __asm__("r9") = a5;
 	long ret;
 
+	if (me >= 0)
+		cur[me].raw_nr = nr, cur[me].raw_in = 1;
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
 			 : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
 			 : "rcx", "r11", "memory");
+	if (me >= 0)
+		cur[me].raw_in = 0;
 	return ret;
 }
 
@@ -152,6 +163,7 @@ static void on_fault(int sig, siginfo_t *info, void *uc)
 		bad_addr++;
 	}
 	faults[my_idx]++;
+	cur[my_idx].where = W_FAULT;
 	siglongjmp(touch_env, 1);
 }
 
@@ -193,12 +205,15 @@ static void touch(void)
 		volatile unsigned char *b = (volatile unsigned char *)p;
 
 		touching = p;
+		cur[my_idx].touch = p;
+		cur[my_idx].where = W_TOUCH;
 		if (r & 8)
 			*b = *b;
 		else
 			(void)*b;
 	}
 	touching = 0;
+	cur[my_idx].where = W_CORE;
 }
 
 void fuzz_called(int idx, long done)
@@ -269,9 +284,13 @@ void fuzz_say(const char *fmt, ...)
  * on whichever stack it was given). */
 static void on_usr2(int sig, siginfo_t *info, void *uc)
 {
+	int was = cur[my_idx].where;
+
 	(void)sig, (void)info, (void)uc;
+	cur[my_idx].where = W_USR2;
 	handled[my_idx]++;
 	fuzz_call(39, 0, 0, 0, 0, 0, 0);
+	cur[my_idx].where = was;
 }
 
 static void *thread_main(void *arg)
@@ -279,6 +298,7 @@ static void *thread_main(void *arg)
 	int idx = (int)(uintptr_t)arg;
 
 	my_idx = idx;
+	me = idx;
 	touch_rnd = (fuzz_seed ^ (uint64_t)(idx + 1) * 0x2545F4914F6CDD1Dull) | 1;
 	tids[idx] = fuzz_call(186, 0, 0, 0, 0, 0, 0);	/* gettid */
 	fuzz_call(158, ARCH_GET_FS, (long)(uintptr_t)&fs_base[idx], 0, 0, 0, 0);
@@ -323,10 +343,45 @@ static long now_s(void)
 static void report_threads(void)
 {
 	for (int i = 0; i < FUZZ_THREADS; i++)
-		cub_printk("  thread %d: %ld calls, %s %ld(%lx, %lx, %lx, %lx, %lx, %lx)\n",
+		cub_printk("  thread %d: %ld calls, %s %ld(%lx, %lx, %lx, %lx, %lx, %lx); "
+			   "in the %s (touch %lx), %s system call %ld\n",
 			   i, cur[i].count, cur[i].in_call ? "in" : "last", cur[i].nr,
 			   cur[i].a[0], cur[i].a[1], cur[i].a[2], cur[i].a[3], cur[i].a[4],
-			   cur[i].a[5]);
+			   cur[i].a[5], where_name[cur[i].where], (unsigned long)cur[i].touch,
+			   cur[i].raw_in ? "in" : "after", cur[i].raw_nr);
+}
+
+/* Prints the lines of /proc/self/maps that hold one of the threads'
+ * last touches, and each touched page's entry in the page tables. */
+static void report_touches(void)
+{
+	static char buf[1 << 16];
+	long fd = fuzz_call(2, (long)(uintptr_t)"/proc/self/maps", 0, 0, 0, 0, 0), n = 0, r;
+
+	while (fd >= 0 && n < (long)sizeof(buf) - 1 &&
+	       (r = fuzz_call(0, fd, (long)(uintptr_t)buf + n, (long)sizeof(buf) - 1 - n,
+			      0, 0, 0)) > 0)
+		n += r;
+	buf[n > 0 ? n : 0] = 0;
+	for (char *line = buf, *end; *line; line = end + (*end != 0)) {
+		unsigned long lo = strtoul(line, NULL, 16), hi = strtoul(strchr(line, '-') + 1, NULL, 16);
+
+		end = strchr(line, '\n') ? strchr(line, '\n') : line + strlen(line);
+		for (int i = 0; i < FUZZ_THREADS; i++)
+			if (cur[i].touch >= lo && cur[i].touch < hi) {
+				cub_printk("  maps: %.*s\n", (int)(end - line), line);
+				break;
+			}
+	}
+	for (int i = 0; i < FUZZ_THREADS; i++) {
+		uintptr_t pa = 0;
+		unsigned prot = 0;
+		int rc = cub_vm_query(cur[i].touch, &pa, &prot);
+
+		cub_printk("  thread %d touch %lx: page %s, frame %lx, prot %x\n", i,
+			   (unsigned long)cur[i].touch, rc ? "absent" : "present",
+			   (unsigned long)pa, prot);
+	}
 }
 
 /* Waits for the threads, sending SIGUSR2 to one every millisecond; 0, or 3
@@ -353,6 +408,7 @@ static int watch(void)
 			cub_printk("fuzz_syscalls: HANG: no call completed for %d s (seed %llu)\n",
 				   HANG_S, (unsigned long long)fuzz_seed);
 			report_threads();
+			report_touches();
 			return 3;
 		}
 	}
