@@ -29,6 +29,18 @@
  *    random set_tid_address or set_robust_list is then cubrt's to
  *    survive at thread exit, while musl's thread list lock (released by
  *    the kernel's clear of the child tid) is never needed again.
+ *  - no mapping grows past BIG (mmap's and mremap's lengths, brk's
+ *    growth): a KNOWN OPEN ISSUE, not the harness's: munmap, mprotect,
+ *    truncate and mlock walk a vma page by page (mm_table.c's
+ *    cubi_mm_remove_range and cubi_mm_set_range, mm_file.c's
+ *    cubi_mm_file_dropped, cubi_mm_populate_range), most of them with
+ *    interrupts off, so a call on a 128 GiB vma, however little of it is
+ *    resident, froze the machine for 30 to 120 s under TCG (seed 3025,
+ *    100000 calls: the profile was cub_vm_query, walk,
+ *    cubi_mm_release_page, cubi_mm_unpark). Remove the cap once those
+ *    loops skip absent page tables and parked-frame-free ranges. 64 MiB
+ *    also keeps one MAP_POPULATE from taking the touch's 32 MiB margin
+ *    (below) at once.
  * Reports go through cub_printk, straight to the serial console: the
  * random calls close and dup over descriptors 0-2.
  *
@@ -87,6 +99,7 @@
 #define PER_THREAD (STACK + ALTSTACK + 2 * 4096)
 #define OWN_LEN (FUZZ_AREA + FUZZ_THREADS * PER_THREAD)
 #define SIGUSR2 12
+#define BIG (64ul << 20)	/* the largest mapping a call may make */
 #define HANG_S 30
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
@@ -239,13 +252,19 @@ static bool hits_own(uint64_t start, uint64_t len)
 bool fuzz_plat_steer(int idx, long nr, long a[6])
 {
 	switch (nr) {
-	case 9:					/* mmap over it */
-		return !(a[3] & (0x10 | 0x100000)) || !hits_own((uint64_t)a[0], (uint64_t)a[1]);
+	case 9:					/* mmap over it; BIG */
+		return (uint64_t)a[1] <= BIG &&
+		       (!(a[3] & (0x10 | 0x100000)) || !hits_own((uint64_t)a[0], (uint64_t)a[1]));
+	case 12: {				/* brk: BIG */
+		uint64_t now = (uint64_t)fuzz_call(12, 0, 0, 0, 0, 0, 0);
+
+		return (uint64_t)a[0] <= now || (uint64_t)a[0] - now <= BIG;
+	}
 	case 10: case 11: case 28:		/* mprotect, munmap, madvise, */
 	case 216: case 329:			/* remap_file_pages, pkey_mprotect */
 		return !hits_own((uint64_t)a[0], (uint64_t)a[1]);
-	case 25:				/* mremap: from it, or onto it */
-		return !hits_own((uint64_t)a[0], (uint64_t)a[1]) &&
+	case 25:				/* mremap: from it, or onto it; BIG */
+		return (uint64_t)a[2] <= BIG && !hits_own((uint64_t)a[0], (uint64_t)a[1]) &&
 		       !((a[3] & 2) && hits_own((uint64_t)a[4], (uint64_t)a[2]));
 	case 13:				/* rt_sigaction: SIGUSR2's, */
 		if (a[0] == SIGUSR2 || a[0] == 11 || a[0] == 7)	/* SIGSEGV's, */
