@@ -16,7 +16,8 @@ def main():
         disk = os.path.join(tmp, "vda.img")
         with open(disk, "wb") as f:
             f.truncate(64 * 1024)
-        proc = subprocess.run([runner, "--timeout", timeout, "--disk", disk, image, seed, ops],
+        proc = subprocess.run([runner, "--timeout", timeout, "--mem", "256M", "--disk", disk,
+                               image, seed, ops],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = proc.stdout.decode("utf-8", "replace")
     # The random writes reach the console: keep the log printable.
@@ -24,7 +25,7 @@ def main():
     ok = proc.returncode == 0 and re.search(r"fuzz_syscalls: \d+ calls, 0 invalid results", out)
     if not ok:
         print("FAIL: exit status %d; replay: dd if=/dev/zero of=/tmp/vda.img bs=64k count=1 && "
-              "%s --disk /tmp/vda.img %s %s %s" % (proc.returncode, runner, image, seed, ops))
+              "%s --mem 256M --disk /tmp/vda.img %s %s %s" % (proc.returncode, runner, image, seed, ops))
         sys.exit(1)
     print("fuzz_guest: ok (seed %s, %s calls)" % (seed, ops))
 
