@@ -65,16 +65,20 @@
  * siglongjmp, and checks si_addr is the address touched; the steering
  * keeps those handlers, and a thread that blocked either signal does not
  * touch (a blocked fault signal ends the program, as on Linux). A touch
- * that could need a frame (of a page not resident, or a write: a
- * private file page's copy) is made only while 96 MiB are free (of the
- * 256 MiB fuzz_guest.py gives the guest): the random calls populate,
- * lock and fallocate (lengths are random), and a program touching memory with no frame
+ * takes its own fault while 96 MiB are free (of the 256 MiB
+ * fuzz_guest.py gives the guest); with less, its page is paged in
+ * first (MADV_POPULATE_READ or _WRITE, which copies a private file
+ * page), and where that fails there is no touch: the random calls
+ * populate, lock and fallocate (lengths are random), and a program
+ * touching memory with no frame
  * left is ended by design ("out of memory", as Linux's OOM killer
  * would); cubrt's own calls must meanwhile keep failing cleanly. The
  * harness's mapping is populated up front for the same reason. Still
- * a race: a thread preempted between the check and its touch may find
- * the others took the margin meanwhile (about one run in 130 of 100000
- * calls with a 32 MiB margin in 128 MiB: "out of memory" in touch).
+ * a race: one call of another thread (mlockall, fallocate, a populate)
+ * may take every frame between the check and the touch (with the check
+ * alone, about one run in 100 of 100000 calls ended "out of memory" in
+ * touch: seeds 4105, 6122, 8042). Populating before every touch would
+ * close most of that window but leave the fault handler untouched.
  *
  * A watchdog (main) ends the run with status 3 and each thread's call
  * in progress when no call completes for HANG_S seconds.
@@ -183,15 +187,6 @@ static void on_fault(int sig, siginfo_t *info, void *uc)
 	siglongjmp(touch_env, 1);
 }
 
-/* True when p's page has its frame (mincore; false when not mapped). */
-static bool resident(uintptr_t p)
-{
-	unsigned char vec = 0;
-
-	return fuzz_call(27, (long)(p & ~4095ul), 4096, (long)(uintptr_t)&vec, 0, 0, 0) == 0 &&
-	       (vec & 1);
-}
-
 /* True while 96 MiB of RAM are free (sysinfo). */
 static bool plenty_free(void)
 {
@@ -215,7 +210,12 @@ static void touch(void)
 	if (fuzz_call(14, 0, 0, (long)(uintptr_t)&mask, 8, 0, 0) ||	/* rt_sigprocmask */
 	    mask & (1u << (11 - 1) | 1u << (7 - 1)))
 		return;
-	if (((r & 8) || !resident(p)) && !plenty_free())
+	/* While memory is plenty the touch takes its own fault (demand
+	 * paging, a private page's copy); else the page is paged in by
+	 * MADV_POPULATE_(READ|WRITE) first, and where that fails (no frame,
+	 * no access, not mapped) there is no touch. */
+	if (!plenty_free() &&
+	    fuzz_call(28, (long)(p & ~4095ul), 4096, r & 8 ? 23 : 22, 0, 0, 0) != 0)
 		return;
 	if (sigsetjmp(touch_env, 1) == 0) {
 		volatile unsigned char *b = (volatile unsigned char *)p;
