@@ -44,11 +44,6 @@ void cubi_sched_set_owner(void *owner)
 	cubi_sched.cur->owner = owner;
 }
 
-bool cubi_sched_busy(void)
-{
-	return cubi_sched.cur && !cubi_sched.idling;
-}
-
 void *cubi_sched_owner(void)
 {
 	return cubi_sched.cur ? cubi_sched.cur->owner : NULL;

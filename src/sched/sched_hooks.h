@@ -66,14 +66,6 @@ bool cubi_sched_in_program(uintptr_t sp);
  */
 void cubi_sched_set_owner(void *owner);
 void *cubi_sched_owner(void);
-/*
- * True when a coroutine has the CPU at this instant (cubi_sched_owner's
- * is then its owner): false while the scheduler idles (its cur parked,
- * cub_arch_idle halting) or outside a coroutine. An interrupt handler
- * learns whether it interrupted a coroutine's code: the shim's CPU-time
- * timers sample that (ptimer.c, itimer.c). Contexts: any.
- */
-bool cubi_sched_busy(void);
 #endif
 
 #endif

@@ -5,13 +5,8 @@
  * SIGPROF to the process (si_code SI_KERNEL) when it expires, then again
  * every interval. Linux counts the last two in the process's CPU time;
  * cubrt does not account CPU time (the CPU-time clocks read the
- * monotonic clock too, time.c), so those two sample instead: their
- * expiries fall due on the monotonic clock, and one counts only when a
- * program thread has the CPU at that instant (cubi_thread_on_cpu); else
- * it is skipped and the timer tries again a period later (a one-shot:
- * its value later), at least CUBI_TIMER_DROPPED_NS on. A profiler's
- * SIGPROF thus comes at its rate while the program computes and not
- * while it idles or blocks (ptimer.c does the same for CPU clocks).
+ * monotonic clock too, time.c), so all three count elapsed time here: a
+ * profiler's SIGPROF arrives at its rate, spread over idle time as well.
  * A periodic timer whose signal is pending runs again only once the
  * signal is taken, at the next period after that (Linux re-arms
  * ITIMER_REAL when SIGALRM is dequeued), so a 1 us period cannot flood
@@ -32,7 +27,6 @@
 #define ITIMER_REAL 0
 #define ITIMER_VIRTUAL 1
 #define ITIMER_PROF 2
-#define SIGALRM 14
 #define USEC 1000ull
 #define NSEC 1000000000ull
 
@@ -40,7 +34,6 @@ struct itimer {
 	struct cub_timer timer;
 	uint64_t next;		/* monotonic ns of the next expiry; 0: off */
 	uint64_t interval;	/* ns; 0: one-shot */
-	uint64_t retry;		/* VIRTUAL, PROF: ns to the next try after a skip */
 	int sig;
 	bool rearm;		/* stopped until its signal is taken */
 };
@@ -53,22 +46,17 @@ static bool ready;
 static void expired(struct cub_timer *t, void *arg)
 {
 	struct itimer *it = arg;
-	uint64_t missed, now = cub_time_now(), floor = now + CUBI_TIMER_DROPPED_NS;
+	uint64_t missed;
 
 	(void)t;
-	if (it->sig != SIGALRM && !cubi_thread_on_cpu()) {	/* a CPU-time one: skip */
-		it->next = it->interval ? cubi_timer_forward(it->next, it->interval, floor, &missed)
-					: now + CUB_MAX(it->retry, CUBI_TIMER_DROPPED_NS);
-		cub_timer_start(&it->timer, it->next);
-		return;
-	}
 	if (cubi_signal_post(NULL, it->sig, CUBI_SI_KERNEL) || !it->interval) {
 		it->rearm = it->interval != 0;
 		if (!it->interval)
 			it->next = 0;
 		return;
 	}
-	it->next = cubi_timer_forward(it->next, it->interval, floor, &missed);
+	it->next = cubi_timer_forward(it->next, it->interval,
+				      cub_time_now() + CUBI_TIMER_DROPPED_NS, &missed);
 	cub_timer_start(&it->timer, it->next);
 }
 
@@ -125,7 +113,6 @@ static void set(struct itimer *it, uint64_t value, uint64_t interval)
 	it->rearm = false;
 	it->interval = value ? interval : 0;
 	it->next = !value ? 0 : now + value < now ? UINT64_MAX / 2 : now + value;
-	it->retry = value;
 	if (it->next)
 		cub_timer_start(&it->timer, it->next);
 }

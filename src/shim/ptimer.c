@@ -16,17 +16,8 @@
  * never armed: timer_gettime reckons its periods. Clocks: REALTIME
  * (absolute times on the wall clock, moved when it is set:
  * cubi_ptimer_wall_step), MONOTONIC, BOOTTIME, TAI, the
- * _ALARM ones, and the CPU-time clocks. cubrt does not account CPU
- * time (time.c: those clocks read elapsed time), so a timer on one
- * samples instead: at each expiry, due on the monotonic clock, it
- * signals only when its thread (CLOCK_THREAD_CPUTIME_ID: the one that
- * created it), or for CLOCK_PROCESS_CPUTIME_ID any of the program's
- * threads, has the CPU at that instant (cubi_thread_on_cpu); otherwise
- * the expiry is skipped, no overrun, and it tries again a period later
- * (a one-shot: its value later), at least CUBI_TIMER_DROPPED_NS on. A
- * thread blocked in futex or epoll_wait thus draws no SIGPROF, and one
- * on the CPU a share s of the time gets about s of its periods' signals,
- * as its CPU time would on Linux (Go's profiler: one timer per thread).
+ * _ALARM ones, and the CPU-time clocks, which count elapsed time here
+ * (cubrt does not account CPU time, time.c).
  *
  * Invariants: ids are slots of `timers` (0..MAX_TIMERS-1); a slot is in
  * use while `used`; next == 0 when it is off; its cub_timer is pending
@@ -71,12 +62,7 @@ struct ptimer {
 	uint64_t interval;
 	int overrun;		/* expiries since its signal was queued */
 	int overrun_last;	/* what the last taken signal reported */
-	int cpu;		/* CPU_NONE, CPU_THREAD (of cpu_tid), CPU_PROCESS */
-	int cpu_tid;
-	uint64_t retry;		/* CPU clocks: ns to the next try after a skip */
 };
-
-enum { CPU_NONE, CPU_THREAD, CPU_PROCESS };
 
 static struct ptimer timers[MAX_TIMERS];
 
@@ -124,31 +110,15 @@ static bool post(struct ptimer *p)
 	return p->queued;
 }
 
-/* A CPU-clock timer's expiry counts only when its thread (any program
- * thread for the process's clock) has the CPU now (irq context). */
-static bool on_cpu(const struct ptimer *p)
-{
-	const struct cubi_thread *t = cubi_thread_on_cpu();
-
-	return p->cpu == CPU_NONE || (t && (p->cpu == CPU_PROCESS || t->tid == p->cpu_tid));
-}
-
 /* One expiry (irq context): a signal, or an overrun while one waits. A
  * periodic timer then waits for the signal to be taken (release), or,
- * the signal dropped, runs again CUBI_TIMER_DROPPED_NS later at least.
- * A CPU-clock timer whose thread is off the CPU skips it (header). */
+ * the signal dropped, runs again CUBI_TIMER_DROPPED_NS later at least. */
 static void expired(struct cub_timer *t, void *arg)
 {
 	struct ptimer *p = arg;
-	uint64_t missed, now = cub_time_now(), floor = now + CUBI_TIMER_DROPPED_NS;
+	uint64_t missed;
 
 	(void)t;
-	if (!on_cpu(p)) {
-		p->next = p->interval ? cubi_timer_forward(p->next, p->interval, floor, &missed)
-				      : now + CUB_MAX(p->retry, CUBI_TIMER_DROPPED_NS);
-		arm(p);
-		return;
-	}
 	if (p->queued)		/* set again while its signal waits */
 		add_overrun(p, 1);
 	if (p->queued || post(p)) {
@@ -161,7 +131,8 @@ static void expired(struct cub_timer *t, void *arg)
 		p->next = 0;
 		return;
 	}
-	p->next = cubi_timer_forward(p->next, p->interval, floor, &missed);
+	p->next = cubi_timer_forward(p->next, p->interval,
+				     cub_time_now() + CUBI_TIMER_DROPPED_NS, &missed);
 	arm(p);
 }
 
@@ -246,10 +217,6 @@ CUBI_SYS(timer_create)
 		return rc;
 	p.used = true;
 	p.realtime = A0(r) == CLOCK_REALTIME || A0(r) == 8 || A0(r) == CLOCK_TAI;
-	p.cpu = A0(r) == CLOCK_THREAD_CPUTIME_ID    ? CPU_THREAD
-		: A0(r) == CLOCK_PROCESS_CPUTIME_ID ? CPU_PROCESS
-						    : CPU_NONE;
-	p.cpu_tid = p.cpu == CPU_THREAD ? cubi_thread_self()->tid : 0;
 	irq = cub_arch_irq_save();
 	while (id < MAX_TIMERS && timers[id].used)
 		id++;
@@ -319,7 +286,6 @@ CUBI_SYS(timer_settime)
 	p->next = its[1] ? cubi_timer_deadline(its[1], A1(r) & TIMER_ABSTIME, p->realtime) : 0;
 	p->wall = p->realtime && (A1(r) & TIMER_ABSTIME);
 	p->rearm = false;
-	p->retry = p->next > cub_time_now() ? p->next - cub_time_now() : 0;
 	arm(p);
 	cub_arch_irq_restore(irq);
 	return A3(r) ? cubi_itimerspec_put(A3(r), old) : 0;

@@ -83,11 +83,6 @@ struct cubi_thread *cubi_thread_current(void)
 	return t ? t : cub_list_linked(&initial.link) ? &initial : NULL;
 }
 
-struct cubi_thread *cubi_thread_on_cpu(void)
-{
-	return cubi_sched_busy() ? cubi_thread_current() : NULL;
-}
-
 struct cubi_thread *cubi_thread_by_tid(int64_t tid)
 {
 	unsigned long irq = cub_arch_irq_save();

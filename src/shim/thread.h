@@ -78,12 +78,6 @@ struct cubi_thread {
 /* cubi_thread_self without creating a record: NULL before the first
  * system call (irq off). */
 struct cubi_thread *cubi_thread_current(void);
-/* The thread whose code has the CPU at this instant (what an interrupt
- * handler interrupted; a coroutine with no record counts as the initial
- * thread, as for cubi_thread_current): NULL while the CPU idles. The
- * CPU-time timers sample it (ptimer.c, itimer.c). Contexts: any, irq
- * off. */
-struct cubi_thread *cubi_thread_on_cpu(void);
 /* The live thread with this tid, or NULL. */
 struct cubi_thread *cubi_thread_by_tid(int64_t tid);
 /* The tids of up to max live threads, in creation order; returns how
