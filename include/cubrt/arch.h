@@ -70,6 +70,17 @@ void cub_arch_image_range(uintptr_t *lo, uintptr_t *hi);
 int cub_arch_page_map(uintptr_t va, uintptr_t pa, unsigned prot);
 int cub_arch_page_unmap(uintptr_t va);
 int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot);
+/*
+ * The lowest page-aligned va' in [va, end) that is mapped (query would
+ * return 0), or end when none is (also when va >= end). Skips what holds
+ * nothing at the coarsest step the platform knows (x86: a non-present
+ * PML4, PDPT or PD entry is 512 GiB, 1 GiB or 2 MiB at once; host: the
+ * page-state table, or nothing at all when no window page is mapped),
+ * so its cost follows the mapped pages and tables, not the range's
+ * size. va is page aligned; end may be anything above it. Contexts:
+ * boot, task (not irq).
+ */
+uintptr_t cub_arch_page_next(uintptr_t va, uintptr_t end);
 
 /*
  * A virtual range [*lo, *hi) that nothing else maps, for clients that pick

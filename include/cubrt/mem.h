@@ -125,6 +125,20 @@ int cub_vm_protect(uintptr_t va, size_t len, unsigned prot);
 int cub_vm_query(uintptr_t va, uintptr_t *pa, unsigned *prot);
 
 /*
+ * The lowest mapped page in [va, end) (va rounded down to its page):
+ * its address, with *pa (its frame) and *prot set as cub_vm_query sets
+ * them; or end when no page there is mapped (end also when va >= end or
+ * va >= CUB_VM_LIMIT; the out pointers are then untouched). Either out
+ * pointer may be NULL. Absent page-table subtrees are skipped whole
+ * (cub_arch_page_next), so a sparse range costs what it holds, not its
+ * length: walk a range's pages with
+ *   for (p = cub_vm_next(lo, hi, &pa, NULL); p < hi;
+ *        p = cub_vm_next(p + CUB_PAGE_SIZE, hi, &pa, NULL))
+ * Contexts: boot, task.
+ */
+uintptr_t cub_vm_next(uintptr_t va, uintptr_t end, uintptr_t *pa, unsigned *prot);
+
+/*
  * W^X policy: enforced (the default) rejects writable+executable
  * mappings with -CUB_EPERM. Returns the previous setting. Contexts: boot,
  * task.

@@ -258,6 +258,26 @@ int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot)
 	return 0;
 }
 
+/* pte[] is scanned word by word (a zero word is a default page: present
+ * in the arena, absent in the window); when no page is nondefault the
+ * window holds nothing at all. */
+uintptr_t cub_arch_page_next(uintptr_t va, uintptr_t end)
+{
+	uintptr_t hi = end < win_hi ? end : win_hi;
+
+	if (!pte)
+		return end;
+	if (va < arena_lo)
+		va = arena_lo;
+	for (; va < hi; va += CUB_PAGE_SIZE) {
+		if (va >= arena_hi && nondefault == 0)
+			break;
+		if (state_of(va) & P_PRESENT)
+			return va;
+	}
+	return end;
+}
+
 void cub_arch_vm_window(uintptr_t *lo, uintptr_t *hi)
 {
 	*lo = arena_hi;

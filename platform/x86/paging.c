@@ -251,6 +251,39 @@ int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot)
 	return 0;
 }
 
+/*
+ * The first present leaf at or above va, below end: a read-only walk
+ * that steps over a non-present entry at its level (PML4: 512 GiB,
+ * PDPT: 1 GiB, PD: 2 MiB) instead of page by page. Intermediate entries
+ * are never freed once made, so a table read here stays a table; the
+ * callers that need a consistent answer hold interrupts off (mm_impl.h),
+ * as the editors do.
+ */
+uintptr_t cub_arch_page_next(uintptr_t va, uintptr_t end)
+{
+	uintptr_t hi = end < LOW_HALF_END ? end : LOW_HALF_END;
+
+	if (!pml4)	/* boot.S's tables: the first 4 GiB, all present */
+		return va < hi && va < (4ull << 30) ? va : end;
+	while (va < hi) {
+		const uint64_t *table = pml4;
+		int level = 4;
+		uint64_t e;
+
+		for (;; level--) {
+			e = table[index_of(va, level)];
+			if (!(e & PTE_P) || level == 1 || (e & PTE_PS))
+				break;
+			table = (const uint64_t *)(uintptr_t)(e & PTE_ADDR);
+		}
+		if (e & PTE_P)
+			return va;
+		/* Past the empty entry's whole span (va < 2^47: no wrap). */
+		va = (va | ((1ull << (12 + 9 * (level - 1))) - 1)) + 1;
+	}
+	return end;
+}
+
 /* accessible's loop: page by page, leaf by leaf ([p, end) not empty). */
 static __attribute__((noinline)) bool
 accessible_walk(uintptr_t p, uintptr_t end, uint64_t want)

@@ -139,6 +139,24 @@ int cub_vm_query(uintptr_t va, uintptr_t *pa, unsigned *prot)
 	return 0;
 }
 
+uintptr_t cub_vm_next(uintptr_t va, uintptr_t end, uintptr_t *pa, unsigned *prot)
+{
+	uintptr_t page = CUB_ALIGN_DOWN(va, CUB_PAGE_SIZE);
+	uintptr_t hi = end < CUB_VM_LIMIT ? end : CUB_VM_LIMIT;
+
+	/* Each found page is queried for its frame; the hook and the query
+	 * read the same tables, and the callers' critical section (or their
+	 * being the only editor, vm.c's header) keeps them from changing
+	 * in between, so the loop ends at the first try. */
+	while (page < hi) {
+		page = cub_arch_page_next(page, hi);
+		if (page >= hi || cub_arch_page_query(page, pa, prot) == 0)
+			return page < hi ? page : end;
+		page += CUB_PAGE_SIZE;
+	}
+	return end;
+}
+
 /* Page-table pages for the platform: zeroed, identity-mapped frames. */
 static uintptr_t table_page_alloc(void)
 {

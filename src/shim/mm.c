@@ -195,21 +195,35 @@ int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 	return rc;
 }
 
-/* DONTNEED/FREE on page va of vma v: anonymous memory reads zeroes
- * next, as Linux's fresh pages; its frame goes back, or with demand
- * paging off (nothing would page it in again) stays, zeroed. A shared
+/* A parked frame of anonymous memory: its own, freed. */
+static void forget_parked(void *unused, uintptr_t va, uintptr_t pa)
+{
+	(void)unused;
+	(void)va;
+	cub_frame_free(pa);
+	cubi_mm_resident--;
+}
+
+/* DONTNEED/FREE on [va, end) of vma v: anonymous memory reads zeroes
+ * next, as Linux's fresh pages; its frames go back, or with demand
+ * paging off (nothing would page them in again) stay, zeroed. A shared
  * file page keeps its bytes (they are the file's): only the mapping
- * lets go, when a fault can bring it back. irq off. */
-static void forget_page(const struct cubi_mm_vma *v, uintptr_t va)
+ * lets go, when a fault can bring it back. Only the pages holding a
+ * frame are visited (cub_vm_next, cubi_mm_unpark_range). irq off. */
+static void forget_range(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t end)
 {
 	uintptr_t pa;
 
-	if (cubi_mm_demand)
-		cubi_mm_release_page(v, va);
-	else if (!v->file && cub_vm_query(va, &pa, NULL) == 0)
-		cub_memset((void *)pa, 0, PG);	/* by its frame, not va */
-	else if (!v->file)
-		cubi_mm_release_page(v, va);	/* parked */
+	if (cubi_mm_demand) {
+		cubi_mm_release_range(v, va, end);
+		return;
+	}
+	if (v->file)
+		return;
+	for (uintptr_t p = cub_vm_next(va, end, &pa, NULL); p < end;
+	     p = cub_vm_next(p + PG, end, &pa, NULL))
+		cub_memset((void *)pa, 0, PG);	/* by its frame, not p */
+	cubi_mm_unpark_range(va, end, forget_parked, NULL);
 }
 
 /* MADV_POPULATE_READ/WRITE: -EINVAL where the access is not allowed,
@@ -240,8 +254,11 @@ CUBI_SYS(madvise)
 	irq = cub_arch_irq_save();
 	rc = cubi_mm_covered_locked(addr, end) ? 0 : -CUB_ENOMEM;
 	if (!rc && (advice == MADV_DONTNEED || advice == MADV_FREE))
-		for (uintptr_t va = addr; va < end; va += PG)
-			forget_page(&cubi_mm_vmas[cubi_mm_find(va)], va);
+		for (size_t i = cubi_mm_find(addr); i < cubi_mm_nvmas &&
+		     cubi_mm_vmas[i].start < end; i++)
+			forget_range(&cubi_mm_vmas[i],
+				     addr > cubi_mm_vmas[i].start ? addr : cubi_mm_vmas[i].start,
+				     end < cubi_mm_vmas[i].end ? end : cubi_mm_vmas[i].end);
 	else if (!rc && (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE))
 		rc = populate_advice(addr, end, advice == MADV_POPULATE_READ ? CUB_PROT_READ
 								   : CUB_PROT_WRITE);

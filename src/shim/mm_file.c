@@ -68,8 +68,7 @@ void cubi_mm_file_dropped(struct cubi_rnode *node, uint64_t first, uint64_t last
 			continue;
 		from = first > v->pgoff ? first - v->pgoff : 0;
 		to = last - v->pgoff < pages ? last - v->pgoff : pages;
-		for (uint64_t k = from; k < to; k++)
-			cubi_mm_release_page(v, v->start + k * PG);
+		cubi_mm_release_range(v, v->start + from * PG, v->start + to * PG);
 	}
 	cub_arch_irq_restore(irq);
 }

@@ -90,10 +90,20 @@ bool cubi_mm_park(uintptr_t va, uintptr_t pa);
 uintptr_t cubi_mm_unpark(uintptr_t va);
 /* True when page va's frame is parked. */
 bool cubi_mm_parked(uintptr_t va);
+/* Unparks every parked page of [start, end), calling fn(arg, va, pa)
+ * for each (after it left the table; fn must not park): in
+ * O(min(pages, table slots)), so a huge range costs what is parked in
+ * it, not its length. */
+void cubi_mm_unpark_range(uintptr_t start, uintptr_t end,
+			  void (*fn)(void *arg, uintptr_t va, uintptr_t pa), void *arg);
 /* Lets go of the frame behind page va, mapped or parked, of vma v:
  * freed when anonymous, kept when the file's (shared); nothing for an
  * absent page. */
 void cubi_mm_release_page(const struct cubi_mm_vma *v, uintptr_t va);
+/* The same for every page of [start, end) inside v, at a cost that
+ * follows the pages holding a frame (cub_vm_next, cubi_mm_unpark_range)
+ * rather than the range's length. */
+void cubi_mm_release_range(const struct cubi_mm_vma *v, uintptr_t start, uintptr_t end);
 /* mm_file.c. The frame of page va of shared file vma v (the file's, a
  * zeroed one put in a hole): 0, -EFAULT past the file's end (SIGBUS),
  * -ENOMEM. */

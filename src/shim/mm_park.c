@@ -96,6 +96,16 @@ bool cubi_mm_parked(uintptr_t va)
 	return find(va) != NULL;
 }
 
+/* One entry fewer: nothing parked, no table. */
+static void dropped_one(void)
+{
+	if (--used == 0) {
+		cub_frame_free_run((uintptr_t)table, frames_for(cap));
+		table = NULL;
+		cap = 0;
+	}
+}
+
 /* Empties slot i, moving back the entries after it that would no longer
  * be reachable from their home slot. */
 static void remove_at(size_t i)
@@ -125,10 +135,44 @@ uintptr_t cubi_mm_unpark(uintptr_t va)
 		return 0;
 	pa = s->pa;
 	remove_at((size_t)(s - table));
-	if (--used == 0) {	/* nothing parked: no table */
-		cub_frame_free_run((uintptr_t)table, frames_for(cap));
-		table = NULL;
-		cap = 0;
-	}
+	dropped_one();
 	return pa;
+}
+
+/*
+ * Unparks every page of [start, end) (page aligned), handing each to
+ * fn. A range of more pages than the table has slots is found by
+ * visiting the slots, so that a huge sparse range costs what is parked,
+ * not its length; a smaller one page by page (each O(1)).
+ * The slot scan stays correct while it removes: remove_at only moves an
+ * entry backwards along its probe run into the hole, which starts at
+ * the slot being visited (visited again next, so a moved-in entry is
+ * seen) and lies ahead of it unless the run wraps to slots 0.., whose
+ * entries were visited already (out of range: they stay).
+ */
+void cubi_mm_unpark_range(uintptr_t start, uintptr_t end,
+			  void (*fn)(void *arg, uintptr_t va, uintptr_t pa), void *arg)
+{
+	if (!used || start >= end)
+		return;
+	if ((end - start) / CUB_PAGE_SIZE <= cap) {
+		for (uintptr_t va = start; va < end && used; va += CUB_PAGE_SIZE) {
+			uintptr_t pa = cubi_mm_unpark(va);
+
+			if (pa)
+				fn(arg, va, pa);
+		}
+		return;
+	}
+	for (size_t i = 0; i < cap;) {
+		uintptr_t va = table[i].va, pa = table[i].pa;
+
+		if (!va || va < start || va >= end) {
+			i++;
+			continue;
+		}
+		remove_at(i);
+		dropped_one();	/* cap 0 when it was the last: the loop ends */
+		fn(arg, va, pa);
+	}
 }

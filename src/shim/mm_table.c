@@ -212,6 +212,14 @@ int cubi_mm_insert(uintptr_t start, uintptr_t end, unsigned prot)
 	return cubi_mm_insert_like(start, end, prot, NULL, 0);
 }
 
+/* Lets go of frame pa of page va of v, no longer mapped or parked. */
+static void release_frame(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t pa)
+{
+	if (!v->file || (v->cow && !cubi_mm_borrowed(v, va, pa)))
+		cub_frame_free(pa);	/* not the file's: a cow copy */
+	cubi_mm_resident--;
+}
+
 void cubi_mm_release_page(const struct cubi_mm_vma *v, uintptr_t va)
 {
 	uintptr_t pa;
@@ -220,9 +228,24 @@ void cubi_mm_release_page(const struct cubi_mm_vma *v, uintptr_t va)
 		cub_vm_unmap(va, PG);
 	else if (!(pa = cubi_mm_unpark(va)))
 		return;
-	if (!v->file || (v->cow && !cubi_mm_borrowed(v, va, pa)))
-		cub_frame_free(pa);	/* not the file's: a cow copy */
-	cubi_mm_resident--;
+	release_frame(v, va, pa);
+}
+
+static void release_parked(void *v, uintptr_t va, uintptr_t pa)
+{
+	release_frame(v, va, pa);
+}
+
+void cubi_mm_release_range(const struct cubi_mm_vma *v, uintptr_t start, uintptr_t end)
+{
+	uintptr_t pa;
+
+	for (uintptr_t va = cub_vm_next(start, end, &pa, NULL); va < end;
+	     va = cub_vm_next(va + PG, end, &pa, NULL)) {
+		cub_vm_unmap(va, PG);
+		release_frame(v, va, pa);
+	}
+	cubi_mm_unpark_range(start, end, release_parked, (void *)v);
 }
 
 /* Gives page va of vma v protection prot, parking or restoring its
@@ -262,18 +285,62 @@ static int set_page(const struct cubi_mm_vma *v, uintptr_t va, unsigned prot)
 	return 0;
 }
 
-/* [start, end) lies in one vma. */
+struct restore {
+	const struct cubi_mm_vma *v;
+	unsigned prot;
+	int rc;
+};
+
+/* A parked frame back in its page (cubi_mm_unpark_range's fn). A page
+ * that cannot be mapped (no page-table frame) loses its frame: the
+ * table no longer holds it and it must not leak. */
+static void restore_parked(void *arg, uintptr_t va, uintptr_t pa)
+{
+	struct restore *r = arg;
+	int rc = cub_vm_map(va, pa, PG, cubi_mm_page_prot(r->v, va, pa, r->prot));
+
+	if (rc) {
+		release_frame(r->v, va, pa);
+		r->rc = r->rc ? r->rc : rc;
+	}
+}
+
+/*
+ * [start, end) lies in one vma. Only where absent pages get frames now
+ * (an accessible prot with demand paging off: the host) is every page
+ * visited; otherwise absent pages stay absent, and the mapped pages
+ * (cub_vm_next) and the parked ones (cubi_mm_unpark_range) are all
+ * there is to change, so the cost follows them, not the range's length.
+ * The walk over every page stays inside the caller's one critical
+ * section: splitting it would let a fault or another call see the vma
+ * with its new prot but pages of the old (mm_impl.h), and demand paging
+ * is off only on the host, where "interrupts" are signals.
+ */
 int cubi_mm_set_range(uintptr_t start, uintptr_t end, unsigned prot)
 {
 	const struct cubi_mm_vma *v = &cubi_mm_vmas[cubi_mm_find(start)];
+	struct restore r = { v, prot, 0 };
+	uintptr_t pa;
 
-	for (uintptr_t va = start; va < end; va += PG) {
+	if (prot != CUB_PROT_NONE && !cubi_mm_demand) {
+		for (uintptr_t va = start; va < end; va += PG) {
+			int rc = set_page(v, va, prot);
+
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	for (uintptr_t va = cub_vm_next(start, end, &pa, NULL); va < end;
+	     va = cub_vm_next(va + PG, end, &pa, NULL)) {
 		int rc = set_page(v, va, prot);
 
 		if (rc)
 			return rc;
 	}
-	return 0;
+	if (prot != CUB_PROT_NONE)
+		cubi_mm_unpark_range(start, end, restore_parked, &r);
+	return r.rc;
 }
 
 /* Removes [start, end) from the vma list and frees its frames. */
@@ -285,8 +352,8 @@ int cubi_mm_remove_range(uintptr_t start, uintptr_t end)
 		return -CUB_ENOMEM;
 	i = cubi_mm_find(start);
 	while (i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end) {
-		for (uintptr_t va = cubi_mm_vmas[i].start; va < cubi_mm_vmas[i].end; va += PG)
-			cubi_mm_release_page(&cubi_mm_vmas[i], va);
+		cubi_mm_release_range(&cubi_mm_vmas[i], cubi_mm_vmas[i].start,
+				      cubi_mm_vmas[i].end);
 		if (cubi_mm_vmas[i].file)
 			cubi_mm_drop_file(cubi_mm_vmas[i].file);
 		cub_memmove(&cubi_mm_vmas[i], &cubi_mm_vmas[i + 1],

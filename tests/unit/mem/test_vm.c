@@ -2,7 +2,8 @@
  * test_vm - the paging API (cub_vm_*) over the host page hooks: mapping
  * arena frames into the window, aliases, protection changes, NX, unmap,
  * every validation error, the host mapping budget, and the fault reports
- * for writes to read-only pages, unmapped pages, NX pages and NULL.
+ * for writes to read-only pages, unmapped pages, NX pages and NULL;
+ * cub_vm_next over empty ranges, the window's edges and the arena.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <cubrt/mem.h>
 
 #include "death.h"
+#include "host_mem.h"
 
 #define PG CUB_PAGE_SIZE
 #define RW (CUB_PROT_READ | CUB_PROT_WRITE)
@@ -154,6 +156,55 @@ static void test_budget(void **state)
 	cub_frame_free(pa);
 }
 
+/* cub_vm_next: the lowest mapped page of a range, or its end. */
+static void test_next(void **state)
+{
+	uintptr_t pa = cub_frame_alloc(CUB_FRAME_ZERO), got = 1, alo, ahi, w0, w1;
+	unsigned prot = 99;
+
+	(void)state;
+	cubi_host_mem_ranges(&alo, &ahi, &w0, &w1);
+	/* Nothing mapped in the window: the end, the out values untouched. */
+	assert_int_equal(cub_vm_next(wlo, whi, &got, &prot), whi);
+	assert_int_equal(got, 1);
+	assert_int_equal(prot, 99);
+	assert_int_equal(cub_vm_next(wlo + PG, wlo + PG, NULL, NULL), wlo + PG); /* empty */
+	assert_int_equal(cub_vm_next(wlo + 2 * PG, wlo + PG, NULL, NULL), wlo + PG); /* backwards */
+	/* One page, the window's last: found from its start, from itself,
+	 * not from past it, not in a range that ends at it. */
+	assert_int_equal(cub_vm_map(whi - PG, pa, PG, CUB_PROT_READ), 0);
+	assert_int_equal(cub_vm_next(wlo, whi, &got, &prot), whi - PG);
+	assert_int_equal(got, pa);
+	assert_int_equal(prot, CUB_PROT_READ);
+	assert_int_equal(cub_vm_next(whi - PG + 123, whi, NULL, NULL), whi - PG); /* rounded */
+	assert_int_equal(cub_vm_next(wlo, whi - PG, NULL, NULL), whi - PG);
+	assert_int_equal(cub_vm_next(wlo, CUB_VM_LIMIT, NULL, NULL), whi - PG);
+	assert_int_equal(cub_vm_next(whi, CUB_VM_LIMIT, NULL, NULL), CUB_VM_LIMIT);
+	assert_int_equal(cub_vm_next(whi, UINTPTR_MAX, NULL, NULL), UINTPTR_MAX);
+	assert_int_equal(cub_vm_next(CUB_VM_LIMIT, UINTPTR_MAX, NULL, NULL), UINTPTR_MAX);
+	/* And the window's first: the lower of the two. */
+	assert_int_equal(cub_vm_map(wlo, pa, PG, RW), 0);
+	assert_int_equal(cub_vm_next(wlo, whi, &got, &prot), wlo);
+	assert_int_equal(prot, RW);
+	assert_int_equal(cub_vm_next(wlo + PG, whi, NULL, NULL), whi - PG);
+	assert_int_equal(cub_vm_unmap(wlo, PG), 0);
+	assert_int_equal(cub_vm_unmap(whi - PG, PG), 0);
+	assert_int_equal(cub_vm_next(wlo, whi, NULL, NULL), whi);
+	/* The arena is mapped to itself: its pages are found at once, but
+	 * not one that is unmapped, and nothing below it is mapped. */
+	assert_int_equal(cub_vm_next(alo, ahi, &got, NULL), alo);
+	assert_int_equal(got, alo);
+	assert_int_equal(cub_vm_next(PG, alo + PG, NULL, NULL), alo);
+	assert_int_equal(cub_vm_unmap(pa, PG), 0);
+	assert_int_equal(cub_vm_next(pa, pa + 2 * PG, NULL, NULL), pa + PG);
+	assert_int_equal(cub_vm_next(pa, pa + PG, NULL, NULL), pa + PG);
+	assert_int_equal(cub_vm_map(pa, pa, PG, RW), 0);
+	assert_int_equal(cub_vm_next(pa, pa + PG, NULL, NULL), pa);
+	assert_int_equal(cub_vm_next(ahi - PG, whi, NULL, NULL), ahi - PG);
+	assert_int_equal(cub_vm_next(ahi, whi, NULL, NULL), whi);
+	cub_frame_free(pa);
+}
+
 /* ------------------------------------------------------ fault reports */
 
 static void write_read_only(void *arg)
@@ -217,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_next),
 		cmocka_unit_test(test_fault_reports),
 	};
 
