@@ -254,10 +254,12 @@ int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot)
 /*
  * The first present leaf at or above va, below end: a read-only walk
  * that steps over a non-present entry at its level (PML4: 512 GiB,
- * PDPT: 1 GiB, PD: 2 MiB) instead of page by page. Intermediate entries
- * are never freed once made, so a table read here stays a table; the
- * callers that need a consistent answer hold interrupts off (mm_impl.h),
- * as the editors do.
+ * PDPT: 1 GiB, PD: 2 MiB) instead of page by page, and runs along the
+ * table it stopped in (one load an entry) until an entry is present or
+ * the table ends, when it walks down from the top again. Intermediate
+ * entries are never freed once made, so a table read here stays a
+ * table; the callers that need a consistent answer hold interrupts off
+ * (mm_impl.h), as the editors do.
  */
 uintptr_t cub_arch_page_next(uintptr_t va, uintptr_t end)
 {
@@ -268,7 +270,7 @@ uintptr_t cub_arch_page_next(uintptr_t va, uintptr_t end)
 	while (va < hi) {
 		const uint64_t *table = pml4;
 		int level = 4;
-		uint64_t e;
+		uint64_t e, span;
 
 		for (;; level--) {
 			e = table[index_of(va, level)];
@@ -278,8 +280,13 @@ uintptr_t cub_arch_page_next(uintptr_t va, uintptr_t end)
 		}
 		if (e & PTE_P)
 			return va;
-		/* Past the empty entry's whole span (va < 2^47: no wrap). */
-		va = (va | ((1ull << (12 + 9 * (level - 1))) - 1)) + 1;
+		/* Past the empty entry's span, and its empty neighbours'
+		 * (va < 2^47: no wrap). */
+		span = 1ull << (12 + 9 * (level - 1));
+		do
+			va = (va | (span - 1)) + 1;
+		while (va < hi && index_of(va, level) != 0 &&
+		       !(table[index_of(va, level)] & PTE_P));
 	}
 	return end;
 }

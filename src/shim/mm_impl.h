@@ -91,7 +91,8 @@ uintptr_t cubi_mm_unpark(uintptr_t va);
 /* True when page va's frame is parked. */
 bool cubi_mm_parked(uintptr_t va);
 /* Unparks every parked page of [start, end), calling fn(arg, va, pa)
- * for each (after it left the table; fn must not park): in
+ * for each after it left the table (fn may park a page outside [start,
+ * end) only, as mremap's move does): in
  * O(min(pages, table slots)), so a huge range costs what is parked in
  * it, not its length. */
 void cubi_mm_unpark_range(uintptr_t start, uintptr_t end,

@@ -148,7 +148,10 @@ uintptr_t cubi_mm_unpark(uintptr_t va)
  * entry backwards along its probe run into the hole, which starts at
  * the slot being visited (visited again next, so a moved-in entry is
  * seen) and lies ahead of it unless the run wraps to slots 0.., whose
- * entries were visited already (out of range: they stay).
+ * entries were visited already (out of range: they stay). fn may park a
+ * page outside the range: put() moves no entry, and the table has room
+ * without growing (a slot was just freed), or, when that was the last
+ * entry, a new table holds only the new page, out of range.
  */
 void cubi_mm_unpark_range(uintptr_t start, uintptr_t end,
 			  void (*fn)(void *arg, uintptr_t va, uintptr_t pa), void *arg)

@@ -26,26 +26,44 @@
 #define MREMAP_FIXED 2u
 #define MREMAP_DONTUNMAP 4u
 
+struct move {
+	uintptr_t from, to;
+	int rc;
+};
+
+/* A parked frame of the old range parked again at the new place (the
+ * table has the slot its unpark freed). */
+static void move_parked(void *arg, uintptr_t va, uintptr_t pa)
+{
+	struct move *m = arg;
+
+	if (!cubi_mm_park(m->to + (va - m->from), pa) && !m->rc) {
+		cub_frame_free(pa);	/* a new table not had: lost, not leaked */
+		cubi_mm_resident--;
+		m->rc = -CUB_ENOMEM;
+	}
+}
+
 /* Moves the frames (mapped or parked) of [from, from+len) to the same
- * offsets at `to`, a fresh vma of the same protection, each page with
- * the protection it had: no copying. */
+ * offsets at `to`, a fresh vma of the same protection outside it, each
+ * page with the protection it had: no copying. Only the pages holding a
+ * frame are visited (cub_vm_next, cubi_mm_unpark_range). */
 static int move_pages(uintptr_t from, uintptr_t to, size_t len)
 {
-	for (size_t off = 0; off < len; off += PG) {
-		uintptr_t pa;
-		unsigned now;	/* a borrowed cow page's is read-only */
-		int rc = 0;
+	struct move m = { from, to, 0 };
+	uintptr_t pa;
+	unsigned now;	/* a borrowed cow page's is read-only */
 
-		if (cub_vm_query(from + off, &pa, &now) == 0) {
-			cub_vm_unmap(from + off, PG);
-			rc = cub_vm_map(to + off, pa, PG, now);
-		} else if ((pa = cubi_mm_unpark(from + off)) && !cubi_mm_park(to + off, pa)) {
-			rc = -CUB_ENOMEM;	/* cannot happen: one slot freed */
-		}
-		if (rc)
+	for (uintptr_t va = cub_vm_next(from, from + len, &pa, &now); va < from + len;
+	     va = cub_vm_next(va + PG, from + len, &pa, &now)) {
+		int rc;
+
+		cub_vm_unmap(va, PG);
+		if ((rc = cub_vm_map(to + (va - from), pa, PG, now)))
 			return rc;
 	}
-	return 0;
+	cubi_mm_unpark_range(from, from + len, move_parked, &m);
+	return m.rc;
 }
 
 /* The new place of a moving mremap: new_addr (FIXED: whatever was there
