@@ -30,17 +30,17 @@
  *    survive at thread exit, while musl's thread list lock (released by
  *    the kernel's clear of the child tid) is never needed again.
  *  - no mapping grows past BIG (mmap's and mremap's lengths, brk's
- *    growth): a KNOWN OPEN ISSUE, not the harness's: munmap, mprotect,
- *    truncate and mlock walk a vma page by page (mm_table.c's
- *    cubi_mm_remove_range and cubi_mm_set_range, mm_file.c's
- *    cubi_mm_file_dropped, cubi_mm_populate_range), most of them with
- *    interrupts off, so a call on a 128 GiB vma, however little of it is
- *    resident, froze the machine for 30 to 120 s under TCG (seed 3025,
- *    100000 calls: the profile was cub_vm_query, walk,
- *    cubi_mm_release_page, cubi_mm_unpark). Remove the cap once those
- *    loops skip absent page tables and parked-frame-free ranges. 64 MiB
- *    also keeps one MAP_POPULATE from taking the touch's 96 MiB margin
- *    (below) at once.
+ *    growth) but PROT_NONE reservations of up to RESERVE (256 GiB), what
+ *    one random-length mmap in 8 becomes (its populating flags
+ *    dropped), as Go's runtime reserves address space. Calls on those
+ *    cost what they hold, not their length (cub_vm_next and the park
+ *    table's slots: docs/shim.md); before, one munmap of a 128 GiB
+ *    reservation froze the machine for 30 to 120 s under TCG (seed
+ *    3025, 100000 calls). Accessible memory stays capped at BIG (an
+ *    mprotect makes no more accessible at once) so that one populating
+ *    call (MAP_POPULATE, MAP_LOCKED, mlockall's MCL_FUTURE, mlock or
+ *    MADV_POPULATE_*) cannot take the touch's 96 MiB margin (below) at
+ *    once.
  * Reports go through cub_printk, straight to the serial console: the
  * random calls close and dup over descriptors 0-2.
  *
@@ -106,12 +106,14 @@
 #define PER_THREAD (STACK + ALTSTACK + 2 * 4096)
 #define OWN_LEN (FUZZ_AREA + FUZZ_THREADS * PER_THREAD)
 #define SIGUSR2 12
-#define BIG (64ul << 20)	/* the largest mapping a call may make */
+#define BIG (64ul << 20)	/* the largest accessible mapping a call may make */
+#define RESERVE (256ul << 30)	/* and PROT_NONE reservation */
 #define HANG_S 30
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
 
 static uintptr_t own_lo, own_hi;	/* the harness's mapping */
+static long reservations;		/* mmap calls steered to one (atomic) */
 static uint64_t fs_base[FUZZ_THREADS];
 static volatile int go, finished;
 static volatile long tids[FUZZ_THREADS], handled[FUZZ_THREADS];
@@ -255,16 +257,24 @@ static bool hits_own(uint64_t start, uint64_t len)
 bool fuzz_plat_steer(int idx, long nr, long a[6])
 {
 	switch (nr) {
-	case 9:					/* mmap over it; BIG */
-		return (uint64_t)a[1] <= BIG &&
+	case 9:					/* mmap over it; BIG, */
+		if ((uint64_t)a[1] > BIG && ((uint64_t)a[1] >> 40) % 8 == 0) {
+			a[1] = (long)((uint64_t)a[1] % RESERVE);	/* or a */
+			a[2] = 0;			/* reservation */
+			a[3] &= ~(long)(0x8000 | 0x2000);	/* POPULATE, LOCKED */
+			__atomic_fetch_add(&reservations, 1, __ATOMIC_RELAXED);
+		}
+		return ((uint64_t)a[1] <= BIG || (a[2] == 0 && (uint64_t)a[1] <= RESERVE)) &&
 		       (!(a[3] & (0x10 | 0x100000)) || !hits_own((uint64_t)a[0], (uint64_t)a[1]));
 	case 12: {				/* brk: BIG */
 		uint64_t now = (uint64_t)fuzz_call(12, 0, 0, 0, 0, 0, 0);
 
 		return (uint64_t)a[0] <= now || (uint64_t)a[0] - now <= BIG;
 	}
-	case 10: case 11: case 28:		/* mprotect, munmap, madvise, */
-	case 216: case 329:			/* remap_file_pages, pkey_mprotect */
+	case 10: case 329:			/* mprotect, pkey_mprotect: BIG */
+		return !hits_own((uint64_t)a[0], (uint64_t)a[1]) &&	/* made */
+		       (a[2] == 0 || (uint64_t)a[1] <= BIG);		/* accessible */
+	case 11: case 28: case 216:		/* munmap, madvise, remap_file_pages */
 		return !hits_own((uint64_t)a[0], (uint64_t)a[1]);
 	case 25:				/* mremap: from it, or onto it; BIG */
 		return (uint64_t)a[2] <= BIG && !hits_own((uint64_t)a[0], (uint64_t)a[1]) &&
@@ -488,9 +498,10 @@ int main(int argc, char **argv)
 			sigs += handled[i], flts += faults[i];
 		cub_printk("fuzz_syscalls: %ld calls, %ld invalid results, %ld path calls "
 			   "succeeded, %u mappings made (%u of files), %ld signals handled, "
-			   "%ld faults caught (%ld with a wrong address)\n",
+			   "%ld faults caught (%ld with a wrong address), %ld mmap calls "
+			   "steered to a PROT_NONE reservation of up to 256 GiB\n",
 			   fuzz_done, fuzz_bad + bad_addr, fuzz_fs_ok, fuzz_n_map, fuzz_n_shared,
-			   sigs, flts, bad_addr);
+			   sigs, flts, bad_addr, reservations);
 	}
 	rc = rc ? rc : fuzz_bad || bad_addr ? 1 : 0;
 	for (;;)
