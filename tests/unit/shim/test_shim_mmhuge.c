@@ -4,7 +4,8 @@
  * with a few thousand scattered pages made accessible, touched, parked
  * by mprotect NONE, restored, dropped by MADV_DONTNEED and unmapped, with
  * demand paging off (the host's default: frames at mprotect time) and on
- * (the bare-metal case: absent pages stay absent). These calls find the
+ * (the bare-metal case: absent pages stay absent), and moved by mremap.
+ * These calls find the
  * pages holding a frame by cub_vm_next and the park table's slots
  * (mm_table.c, mm_park.c) instead of probing every page: the checks are
  * that every byte survives and every frame comes back
@@ -162,11 +163,85 @@ static void test_huge_demand(void **state)
 	cubi_mm_fault_around = 16;
 }
 
+#define MLEN (256l << 20)
+
+static long mpage_of(long k)
+{
+	return (k * 7919 + 1) % (MLEN / PG);
+}
+
+/* 2000 scattered pages of a 256 MiB mapping at a, written. */
+static void write_scattered(long a)
+{
+	for (long k = 0; k < 2000; k++) {
+		long p = a + mpage_of(k) * PG;
+
+		if (cubi_mm_demand)
+			assert_int_equal(cubi_mm_fault((uintptr_t)p, W), 1);
+		else
+			assert_int_equal(SYS3(SYS_mprotect, p, PG, RW), 0);
+		((unsigned char *)p)[9] = byte_of(k);
+	}
+}
+
+/* mremap (MAYMOVE | FIXED) of a onto b: nothing left at a, the bytes at b. */
+static void move_and_check(long a, long b)
+{
+	bool same = true;
+
+	assert_int_equal(SYS6(SYS_mremap, a, MLEN, MLEN, 3, b, 0), b);
+	assert_false(cub_arch_addr_readable((uintptr_t)(a + PG), 1));
+	assert_int_equal(cub_vm_next((uintptr_t)a, (uintptr_t)(a + MLEN), NULL, NULL),
+			 (uintptr_t)(a + MLEN));
+	assert_false(cub_arch_addr_readable((uintptr_t)(b + 2 * PG), 1));	/* absent */
+	if (cubi_mm_demand)	/* else a frame for every page: one by one */
+		assert_int_equal(SYS3(SYS_mprotect, b, MLEN, R), 0);
+	for (long k = 0; k < 2000 && !cubi_mm_demand; k++)
+		assert_int_equal(SYS3(SYS_mprotect, b + mpage_of(k) * PG, PG, R), 0);
+	for (long k = 0; k < 2000; k++)
+		same &= ((unsigned char *)b)[mpage_of(k) * PG + 9] == byte_of(k);
+	assert_true(same);
+	assert_int_equal(SYS2(SYS_munmap, b, MLEN), 0);
+}
+
+/* mremap moving 256 MiB with 2000 scattered pages: all parked (the park
+ * table's slots are visited, the range having more pages than it has
+ * slots, and each frame parked again at its new page), then, with
+ * demand paging, all mapped among absent ones (found by cub_vm_next).
+ * Nothing else appears, nothing is lost. */
+static void test_huge_mremap(void **state)
+{
+	size_t free0 = cub_frame_free_count(), rss0 = cubi_mm_resident;
+	long a = sys_mmap_anon(0, MLEN, NONE, PRIV_ANON), b = sys_mmap_anon(0, MLEN, NONE, PRIV_ANON);
+
+	(void)state;
+	assert_true(a > 0 && b > 0);
+	write_scattered(a);
+	assert_int_equal(SYS3(SYS_mprotect, a, MLEN, NONE), 0);	/* all parked */
+	move_and_check(a, b);
+	assert_int_equal(cubi_mm_resident, rss0);
+	assert_int_equal(cub_frame_free_count(), free0);
+
+	cubi_mm_set_demand(true);
+	cubi_mm_fault_around = 1;
+	a = sys_mmap_anon(0, MLEN, RW, PRIV_ANON);
+	b = sys_mmap_anon(0, MLEN, RW, PRIV_ANON);
+	assert_true(a > 0 && b > 0);
+	write_scattered(a);
+	assert_int_equal(cubi_mm_resident, rss0 + 2000);
+	move_and_check(a, b);
+	assert_int_equal(cubi_mm_resident, rss0);
+	assert_int_equal(cub_frame_free_count(), free0);
+	cubi_mm_set_demand(false);
+	cubi_mm_fault_around = 16;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_huge_eager),
 		cmocka_unit_test(test_huge_demand),
+		cmocka_unit_test(test_huge_mremap),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
