@@ -4,8 +4,8 @@
  * protections (NX honoured: code runs only once mapped executable),
  * unmap, and every validation error; the access checks
  * (cub_arch_addr_readable/writable, which cache the leaves they find)
- * following every change, and refusing non-canonical addresses. Exit 0
- * when all holds.
+ * following every change, and refusing non-canonical addresses;
+ * cub_vm_next across empty and emptied tables. Exit 0 when all holds.
  */
 #include <cubrt/arch.h>
 #include <cubrt/fmt.h>
@@ -149,9 +149,50 @@ static int access_checks(void)
 	return 0;
 }
 
+/* cub_vm_next over the x86 tables: empty PML4, PDPT and PD entries
+ * skipped, a table's last and a next table's first entry, large pages
+ * of the identity map, ends past the lower half. */
+static int next_checks(void)
+{
+	const uintptr_t T = 1ull << 40, GB = 1ull << 30, MB2 = 2ull << 20;
+	uintptr_t pa = cub_frame_alloc(CUB_FRAME_ZERO), got = 0;
+	uintptr_t far = VA + 700 * GB + 3 * MB2 + 5 * PG;
+	unsigned prot = 0;
+
+	CHECK(cub_vm_next(VA, VA + T, NULL, NULL) == VA + T);
+	CHECK(cub_vm_next(VA, CUB_VM_LIMIT, NULL, NULL) == CUB_VM_LIMIT);
+	CHECK(cub_vm_next(VA, UINTPTR_MAX, NULL, NULL) == UINTPTR_MAX);
+	CHECK(cub_vm_map(far, pa, PG, CUB_PROT_READ) == 0);
+	CHECK(cub_vm_next(VA, VA + T, &got, &prot) == far);
+	CHECK(got == pa && prot == CUB_PROT_READ);
+	CHECK(cub_vm_next(VA, UINTPTR_MAX, NULL, NULL) == far);
+	CHECK(cub_vm_next(far, far + PG, NULL, NULL) == far);
+	CHECK(cub_vm_next(VA, far, NULL, NULL) == far);	/* ends at it */
+	CHECK(cub_vm_next(far + PG, VA + T, NULL, NULL) == VA + T);
+	CHECK(cub_vm_next(far - PG, far + PG, NULL, NULL) == far);
+	/* The last entry of a page table, then the first of the next. */
+	CHECK(cub_vm_map(VA + MB2 - PG, pa, PG, RW) == 0);
+	CHECK(cub_vm_map(VA + MB2, pa, PG, RW) == 0);
+	CHECK(cub_vm_next(VA, VA + T, NULL, NULL) == VA + MB2 - PG);
+	CHECK(cub_vm_next(VA + MB2 - PG + 1, VA + T, NULL, NULL) == VA + MB2 - PG);
+	CHECK(cub_vm_next(VA + MB2 - PG + PG, VA + T, NULL, NULL) == VA + MB2);
+	CHECK(cub_vm_next(VA + MB2 + PG, VA + T, NULL, NULL) == far);
+	CHECK(cub_vm_unmap(VA + MB2 - PG, 2 * PG) == 0);
+	/* Tables left behind but empty: run along them to the far page. */
+	CHECK(cub_vm_next(VA, VA + T, NULL, NULL) == far);
+	CHECK(cub_vm_unmap(far, PG) == 0);
+	CHECK(cub_vm_next(VA, VA + T, NULL, NULL) == VA + T);
+	/* The identity map's frames are found where they are. */
+	CHECK(cub_vm_next(pa, pa + PG, &got, NULL) == pa && got == pa);
+	CHECK(cub_vm_next(CUB_VM_LIMIT - PG, UINTPTR_MAX, NULL, NULL) == UINTPTR_MAX);
+	cub_frame_free(pa);
+	cub_printk("vm: next mapped page skips empty tables\n");
+	return 0;
+}
+
 int cub_main(void)
 {
-	if (round_trips() || exec() || validation() || access_checks())
+	if (round_trips() || exec() || validation() || access_checks() || next_checks())
 		return 1;
 	cub_printk("vm: ok\n");
 	return 0;
