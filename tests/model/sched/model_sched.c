@@ -14,8 +14,9 @@
  *  3. Preemption (2 ms slices): coroutines that either sleep (often until
  *     the slice tick's own deadline, so that one interrupt wakes several
  *     and finds the tick due) or spin without yielding until another
- *     coroutine has made progress. A spinner that waits 5 s for that
- *     means a ready coroutine is starved (it would be forever).
+ *     coroutine has made progress (or until every living coroutine
+ *     spins, when none can). A spinner that waits 5 s for that means a
+ *     ready coroutine is starved (it would be forever).
  *
  * usage: model_sched [SEED [ROUNDS]]  (or CUBRT_SEED, CUBRT_ROUNDS); the seed is
  * printed first so that a failing run can be replayed.
@@ -285,7 +286,12 @@ static void workload_round(void)
 #define STARVED_NS (5 * CUB_NSEC_PER_SEC)
 
 static volatile unsigned long beats[NP];
-static volatile int spinners_alive;
+/* Written by several coroutines that may be preempted mid-update:
+ * atomic read-modify-writes. spinning: those in the spin loop; when all
+ * the living spin, none can progress for the others to see, so they
+ * stop (seed 36392: all five spun at their first step and each waited
+ * 5 s for the others). */
+static int spinners_alive, spinning;
 
 static unsigned long others_beats(int me)
 {
@@ -313,14 +319,19 @@ static void *preempted(void *arg)
 			unsigned long before = others_beats(me);
 			uint64_t end = cub_time_now() + STARVED_NS;
 
-			while (others_beats(me) == before && spinners_alive > 1)
+			__atomic_fetch_add(&spinning, 1, __ATOMIC_SEQ_CST);
+			while (others_beats(me) == before &&
+			       __atomic_load_n(&spinners_alive, __ATOMIC_SEQ_CST) >
+				       __atomic_load_n(&spinning, __ATOMIC_SEQ_CST))
 				if (cub_time_now() > end)
 					FAIL("preemption: coroutine %d spun 5 s, the others "
-					     "starved (%d alive)", me, spinners_alive);
+					     "starved (%d alive, %d spinning)", me,
+					     spinners_alive, spinning);
+			__atomic_fetch_sub(&spinning, 1, __ATOMIC_SEQ_CST);
 		}
 		beats[me]++;
 	}
-	spinners_alive--;
+	__atomic_fetch_sub(&spinners_alive, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -330,6 +341,7 @@ static void preempt_round(void)
 	struct cub_coro *c[NP];
 
 	spinners_alive = NP;
+	spinning = 0;
 	for (int i = 0; i < NP; i++) {
 		beats[i] = 0;
 		/* default stacks: the host's preemption trampoline needs room */
