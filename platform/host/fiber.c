@@ -123,7 +123,7 @@ NO_ASAN CUB_NORETURN void cub_arch_ctx_jump(struct cub_arch_ctx *to)
 	cubi_fiber_raw_jump(to);
 }
 
-/* Not the resume-by-jump of switch.S (its stub would call on_resume
+/* Not the resume-by-jump of switch.S (its assembly entry would call on_resume
  * before the wrapper finished ASan's switch): the unoptimised form that
  * arch.h allows, with the same result. */
 NO_ASAN int cub_arch_ctx_switch_then(struct cub_arch_ctx *from,
