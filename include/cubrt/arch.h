@@ -62,7 +62,14 @@ void cub_arch_image_range(uintptr_t *lo, uintptr_t *hi);
  *  map:     va -> pa with prot (CUB_PROT_NONE maps nothing and is the
  *           same as unmap); replaces an existing mapping. May allocate a
  *           page-table page through the frame allocator: -CUB_ENOMEM.
- *  unmap:   -CUB_ENOENT when va was not mapped.
+ *  unmap:   -CUB_ENOENT when va was not mapped. A page table this
+ *           leaves without a present entry is unlinked and, once the
+ *           TLB and paging-structure caches forget it, given back to the
+ *           frame allocator, and so is its parent when that empties
+ *           (x86: PT, PD and PDPT; never the PML4, nor a table made for
+ *           the kernel's identity map, MMIO or a split 2 MiB page); a
+ *           failed map gives back the empty tables it made. May split a
+ *           2 MiB page, which allocates: -CUB_ENOMEM.
  *  query:   0 and *pa and *prot when mapped, -CUB_ENOENT otherwise.
  * Every change is visible to the calling CPU on return (TLB invalidated).
  * va and pa are page aligned. Contexts: boot, task (not irq).
@@ -92,9 +99,13 @@ void cub_arch_vm_window(uintptr_t *lo, uintptr_t *hi);
 /*
  * Where the platform takes page-table pages from once the frame allocator
  * runs (src/mem registers it at init); before that it uses a boot pool.
- * alloc returns a zeroed, identity-mapped page or 0. Contexts: boot.
+ * alloc returns a zeroed, identity-mapped page or 0; release takes back a
+ * page alloc gave, once the platform no longer needs it (x86: a table an
+ * unmap left empty, see cub_arch_page_unmap). Both are called with
+ * interrupts disabled. Contexts: boot.
  */
-void cub_arch_set_table_allocator(uintptr_t (*alloc)(void));
+void cub_arch_set_table_allocator(uintptr_t (*alloc)(void),
+				  void (*release)(uintptr_t));
 
 /* True when [addr, addr+len) can be read (written) without faulting.
  * An empty range is always accessible; a range that wraps never is.

@@ -134,9 +134,13 @@ void cub_arch_image_range(uintptr_t *lo, uintptr_t *hi)
 	*hi = CUB_ALIGN_UP((uintptr_t)_end, CUB_PAGE_SIZE);
 }
 
-void cub_arch_set_table_allocator(uintptr_t (*alloc)(void))
+void cub_arch_set_table_allocator(uintptr_t (*alloc)(void),
+				  void (*release)(uintptr_t))
 {
-	(void)alloc;	/* the host needs no page-table pages */
+	/* The host needs no page-table pages: its one page-state array
+	 * (pte) has a fixed size over the arena and the window. */
+	(void)alloc;
+	(void)release;
 }
 
 void cubi_host_mem_ranges(uintptr_t *alo, uintptr_t *ahi, uintptr_t *wlo,

@@ -9,61 +9,128 @@
  *    are NX (EFER.NXE and CR0.WP are set by boot.S);
  *  - intermediate entries are always P|RW (never NX): leaves decide;
  *  - a 2 MiB page is split into 512 4 KiB entries with the same
- *    attributes before any 4 KiB page inside it changes.
- * Locking: the tables are edited with interrupts disabled (the only other
- * reader, the fault reporter, tolerates any consistent state).
+ *    attributes before any 4 KiB page inside it changes;
+ *  - an entry that links a table (PML4E, PDPTE, PDE without PS) holds, in
+ *    bits 61:52, how many entries of that table are present (LINK_COUNT),
+ *    and in bit 62 whether the table is pinned (LINK_PIN); the MMU
+ *    ignores bits 62:52 of such entries (Intel SDM vol. 3 tables 4-15 to
+ *    4-19 "Ignored", AMD APM "Available"). Every write of an entry below
+ *    the PML4 goes through entry_set, which keeps its parent's count;
+ *  - a table without a present entry that is not pinned is unlinked and
+ *    freed by the change that emptied it (prune), so no empty unpinned
+ *    table is ever linked outside a critical section. Pinned: every
+ *    table made before paging init ends (the identity map, the image,
+ *    APIC), a table made by splitting a 2 MiB page, and tables made for
+ *    MMIO. The PML4 is never freed. A table holding a 2 MiB leaf is never
+ *    empty, so never freed either.
+ * Locking: the tables are edited and walked with interrupts disabled, so
+ * a table read in a walk is not freed and reused under it (one CPU); a
+ * freed table is first unlinked, then INVLPG of an address it covered
+ * drops the TLB and paging-structure-cache entries that could still
+ * lead through it (SDM 4.10.4.1), then it goes back to its allocator.
+ * The other reader, the fault reporter, tolerates any consistent state.
  */
 #include <cubrt/arch.h>
 #include <cubrt/panic.h>
 #include <cubrt/string.h>
 
+#include "pte.h"
 #include "x86.h"
 
-#define PTE_P   (1ull << 0)
-#define PTE_RW  (1ull << 1)
-#define PTE_PWT (1ull << 3)
-#define PTE_PCD (1ull << 4)
-#define PTE_PS  (1ull << 7)
-#define PTE_NX  (1ull << 63)
-#define PTE_ADDR 0x000FFFFFFFFFF000ull
+#define LINK_COUNT_SHIFT 52
+#define LINK_COUNT_ONE (1ull << LINK_COUNT_SHIFT)
+#define LINK_COUNT (0x3FFull << LINK_COUNT_SHIFT)	/* 0..512 */
+#define LINK_PIN (1ull << 62)
 #define LARGE (2ull << 20)
-#define POOL_PAGES 40
 #define APIC_LO 0xFEC00000ull
 #define APIC_HI 0xFF000000ull
-#define LOW_HALF_END (1ull << 47)	/* canonical lower half: all cubrt maps */
 
-static uint8_t pool[POOL_PAGES][CUB_PAGE_SIZE] __attribute__((aligned(4096)));
-static size_t pool_used;
-static uintptr_t (*table_alloc_fn)(void);
 static uint64_t *pml4;
+bool cubi_x86_paging_live;	/* false: boot structures, all pinned */
 
-void cub_arch_set_table_allocator(uintptr_t (*alloc)(void))
-{
-	table_alloc_fn = alloc;
-}
+/* A walk's path: e[l] is the entry for va at level l (e[4] in the PML4,
+ * e[1] a 4 KiB leaf), filled from 4 down to where the walk stopped. */
+struct path {
+	uint64_t *e[5];
+	bool large;	/* a read-only walk ended at a 2 MiB leaf */
+};
 
-static uint64_t *table_alloc(void)
-{
-	uintptr_t p = 0;
-
-	if (pool_used < POOL_PAGES)
-		p = (uintptr_t)pool[pool_used++];
-	else if (table_alloc_fn)
-		p = table_alloc_fn();
-	if (p)
-		cub_memset((void *)p, 0, CUB_PAGE_SIZE);
-	return (uint64_t *)p;
-}
+/* How a walk treats missing tables and 2 MiB leaves above stop_level. */
+enum walk_mode { WALK_READ, WALK_CREATE, WALK_CREATE_PINNED };
 
 static unsigned index_of(uintptr_t va, int level)
 {
 	return (va >> (12 + 9 * (level - 1))) & 511;
 }
 
-/* Replaces the 2 MiB leaf *pde by a table of 4 KiB leaves. */
-static int split_large(uint64_t *pde)
+static uint64_t *table_of(uint64_t link)
 {
-	uint64_t *pt = table_alloc();
+	return (uint64_t *)(uintptr_t)(link & PTE_ADDR);
+}
+
+/*
+ * Writes v into p->e[level] and keeps the present-entry count in the link
+ * above it (the PML4's entries have none). A count can never go below 0
+ * or above 512: a mismatch means the tables were corrupted.
+ */
+static void entry_set(struct path *p, int level, uint64_t v)
+{
+	uint64_t *e = p->e[level];
+
+	if (level < 4 && (v & PTE_P) != (*e & PTE_P)) {
+		uint64_t *up = p->e[level + 1], c = *up & LINK_COUNT;
+
+		if (v & PTE_P ? c >= 512 * LINK_COUNT_ONE : c == 0)
+			cub_panic("paging: table count %lu at level %d corrupt",
+				  (unsigned long)(c >> LINK_COUNT_SHIFT), level);
+		*up = v & PTE_P ? *up + LINK_COUNT_ONE : *up - LINK_COUNT_ONE;
+	}
+	*e = v;
+}
+
+/* A link to table t, present, writable, with count entries present. */
+static uint64_t link_to(uint64_t *t, uint64_t count, bool pin)
+{
+	return (uint64_t)(uintptr_t)t | PTE_P | PTE_RW |
+	       count << LINK_COUNT_SHIFT | (pin ? LINK_PIN : 0);
+}
+
+/*
+ * Unlinks the table that holds p->e[level] when it has no present entry
+ * and is not pinned, then its parent the same way, up to (not) the PML4.
+ * The unlinked tables go to out[] (at most 3); the caller invalidates an
+ * address of the path's and only then frees them (release). Constant
+ * time: the counts say which tables are empty.
+ */
+static int prune(struct path *p, int level, uint64_t **out)
+{
+	int n = 0;
+
+	for (; level < 4; level++) {
+		uint64_t link = *p->e[level + 1];
+
+		if (!(link & PTE_P) || (link & (LINK_COUNT | LINK_PIN | PTE_PS)))
+			break;
+		out[n++] = table_of(link);
+		entry_set(p, level + 1, 0);
+	}
+	return n;
+}
+
+/* Invalidates va (its leaf and every paging-structure-cache entry
+ * through the unlinked tables: they all covered va) and frees them. */
+static void release(uintptr_t va, uint64_t **tables, int n)
+{
+	invlpg(va);
+	for (int i = 0; i < n; i++)
+		cubi_x86_table_free(tables[i]);
+}
+
+/* Replaces the 2 MiB leaf at p->e[2] by a (pinned) table of 512 4 KiB
+ * leaves with the same attributes; the PD's count does not change. */
+static int split_large(struct path *p)
+{
+	uint64_t *pde = p->e[2], *pt = cubi_x86_table_alloc();
 	uint64_t base = *pde & PTE_ADDR & ~(LARGE - 1);
 	uint64_t attrs = *pde & ~PTE_ADDR & ~PTE_PS;
 
@@ -71,41 +138,50 @@ static int split_large(uint64_t *pde)
 		return -CUB_ENOMEM;
 	for (unsigned i = 0; i < 512; i++)
 		pt[i] = (base + i * CUB_PAGE_SIZE) | attrs;
-	*pde = (uint64_t)(uintptr_t)pt | PTE_P | PTE_RW;
+	*pde = link_to(pt, 512, true);
 	return 0;
 }
 
 /*
  * Returns the entry for va at stop_level (1 = 4 KiB leaf, 2 = 2 MiB),
- * creating tables (create) and splitting a large page above it. With
- * !create returns NULL where a table is missing; *large is set when the
- * walk ended early at a 2 MiB leaf.
+ * filling p. WALK_READ returns NULL where a table is missing and stops at
+ * a 2 MiB leaf above stop_level (p->large, that leaf returned). The
+ * creating modes make missing tables (pinned with WALK_CREATE_PINNED or
+ * during init) and split a 2 MiB leaf above stop_level; when a page runs
+ * out they give back the empty tables they made and return NULL.
  */
-static uint64_t *walk(uintptr_t va, int stop_level, bool create, bool *large)
+static uint64_t *walk(uintptr_t va, int stop_level, enum walk_mode mode,
+		      struct path *p)
 {
 	uint64_t *table = pml4;
 
-	*large = false;
+	p->large = false;
 	for (int level = 4; level > stop_level; level--) {
-		uint64_t *e = &table[index_of(va, level)];
+		uint64_t *e = p->e[level] = &table[index_of(va, level)];
 
 		if (!(*e & PTE_P)) {
-			uint64_t *t;
+			uint64_t *t = mode == WALK_READ ? NULL : cubi_x86_table_alloc();
 
-			if (!create || !(t = table_alloc()))
+			if (!t) {
+				uint64_t *gone[3];
+
+				if (mode != WALK_READ)
+					release(va, gone, prune(p, level, gone));
 				return NULL;
-			*e = (uint64_t)(uintptr_t)t | PTE_P | PTE_RW;
+			}
+			entry_set(p, level, link_to(t, 0, !cubi_x86_paging_live ||
+						   mode == WALK_CREATE_PINNED));
 		} else if (*e & PTE_PS) {
-			if (!create) {
-				*large = true;
+			if (mode == WALK_READ) {
+				p->large = true;
 				return e;
 			}
-			if (split_large(e))
-				return NULL;
+			if (split_large(p))
+				return NULL;	/* above: all present, none empty */
 		}
-		table = (uint64_t *)(uintptr_t)(*e & PTE_ADDR);
+		table = table_of(*e);
 	}
-	return &table[index_of(va, stop_level)];
+	return p->e[stop_level] = &table[index_of(va, stop_level)];
 }
 
 static uint64_t prot_bits(unsigned prot)
@@ -119,79 +195,25 @@ static uint64_t prot_bits(unsigned prot)
 	return bits;
 }
 
-/*
- * The leaf entry that maps va (0 when none), and in *level its level: 1
- * (4 KiB), 2 (2 MiB) or 3 (1 GiB). A walk that only reads: no table is
- * made and no large page split, so the common case is four loads.
- */
-static inline uint64_t leaf_of(uintptr_t va, unsigned *level)
+uint64_t cubi_x86_leaf(uintptr_t va, unsigned *level)
 {
 	uint64_t e = pml4[index_of(va, 4)];
 
 	if (!(e & PTE_P))
 		return 0;
 	for (*level = 3; *level > 1; --*level) {
-		e = ((const uint64_t *)(uintptr_t)(e & PTE_ADDR))[index_of(va, (int)*level)];
+		e = table_of(e)[index_of(va, (int)*level)];
 		if (!(e & PTE_P) || (e & PTE_PS))
 			return e & PTE_P ? e : 0;
 	}
-	e = ((const uint64_t *)(uintptr_t)(e & PTE_ADDR))[index_of(va, 1)];
+	e = table_of(e)[index_of(va, 1)];
 	return e & PTE_P ? e : 0;
-}
-
-/*
- * The access checks' cache: cub_arch_addr_readable/writable run on every
- * buffer a system call touches, mostly the same few pages. Slot
- * (va / 4 KiB) % CHECK_SLOTS holds the leaf a check last found for a page
- * of that slot, as one word: the address the leaf's range starts at | its
- * PTE_P and PTE_RW bits | its level << 2 (0: empty), so a lookup is one
- * load and a store never leaves half an entry. Every change of an entry
- * (cub_arch_page_map, cub_arch_page_unmap) clears it inside its critical
- * section, and a miss walks and fills with interrupts disabled, so no
- * change can come between a walk and its fill: a cached leaf is always
- * what the tables say now.
- */
-#define CHECK_SLOTS 8
-static uint64_t checked[CHECK_SLOTS];
-
-static unsigned slot_of(uintptr_t va)
-{
-	return (unsigned)(va >> 12) % CHECK_SLOTS;
-}
-
-/* The bytes a cached word's leaf maps (8 for an empty slot: no match). */
-static uint64_t cached_size(uint64_t w)
-{
-	return 1ull << (3 + 9 * ((w >> 2) & 3));
-}
-
-static void checks_forget(void)
-{
-	for (unsigned i = 0; i < CHECK_SLOTS; i++)
-		checked[i] = 0;
-}
-
-/* The cache word for the leaf that maps va, walked and cached (0 when
- * nothing maps va). */
-static uint64_t check_fill(uintptr_t va)
-{
-	unsigned long irq = cub_arch_irq_save();
-	unsigned level = 1;
-	uint64_t e = leaf_of(va, &level), w = 0;
-
-	if (e) {
-		w = (va & ~(uintptr_t)((1ull << (3 + 9 * level)) - 1)) |
-		    (e & (PTE_P | PTE_RW)) | (uint64_t)level << 2;
-		checked[slot_of(va)] = w;
-	}
-	cub_arch_irq_restore(irq);
-	return w;
 }
 
 int cub_arch_page_map(uintptr_t va, uintptr_t pa, unsigned prot)
 {
 	unsigned long irq;
-	bool large;
+	struct path p;
 	uint64_t *e;
 
 	if (prot == CUB_PROT_NONE) {
@@ -200,33 +222,42 @@ int cub_arch_page_map(uintptr_t va, uintptr_t pa, unsigned prot)
 		return rc == -CUB_ENOENT ? 0 : rc;
 	}
 	irq = cub_arch_irq_save();
-	e = walk(va, 1, true, &large);
+	e = walk(va, 1, WALK_CREATE, &p);
 	if (e) {
-		*e = (pa & PTE_ADDR) | prot_bits(prot);
+		entry_set(&p, 1, (pa & PTE_ADDR) | prot_bits(prot));
 		invlpg(va);
-		checks_forget();
+		cubi_x86_checks_forget();
 	}
 	cub_arch_irq_restore(irq);
 	return e ? 0 : -CUB_ENOMEM;
 }
 
+/* Clears the present leaf p->e[1] for va and frees the tables that
+ * leaves empty, all within the caller's critical section. */
+static void leaf_clear(struct path *p, uintptr_t va)
+{
+	uint64_t *gone[3];
+
+	entry_set(p, 1, 0);
+	release(va, gone, prune(p, 1, gone));
+	cubi_x86_checks_forget();
+}
+
 int cub_arch_page_unmap(uintptr_t va)
 {
 	unsigned long irq = cub_arch_irq_save();
-	bool large;
-	uint64_t *e = walk(va, 1, false, &large);
+	struct path p;
+	uint64_t *e = walk(va, 1, WALK_READ, &p);
 	int rc = -CUB_ENOENT;
 
-	if (e && large) {
+	if (e && p.large) {
 		/* Split (allocates) so only this 4 KiB page goes. */
-		e = walk(va, 1, true, &large);
+		e = walk(va, 1, WALK_CREATE, &p);
 		if (!e)
 			rc = -CUB_ENOMEM;
 	}
 	if (e && (*e & PTE_P)) {
-		*e = 0;
-		invlpg(va);
-		checks_forget();
+		leaf_clear(&p, va);
 		rc = 0;
 	}
 	cub_arch_irq_restore(irq);
@@ -235,16 +266,17 @@ int cub_arch_page_unmap(uintptr_t va)
 
 int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot)
 {
-	bool large;
-	uint64_t *e = walk(va, 1, false, &large);
-	uint64_t v;
+	unsigned long irq = cub_arch_irq_save();	/* no table freed under us */
+	struct path p;
+	uint64_t *e = walk(va, 1, WALK_READ, &p);
+	uint64_t v = e ? *e : 0;
 
-	if (!e || !(*e & PTE_P))
+	cub_arch_irq_restore(irq);
+	if (!(v & PTE_P))
 		return -CUB_ENOENT;
-	v = *e;
 	if (pa)
-		*pa = large ? (uintptr_t)((v & PTE_ADDR & ~(LARGE - 1)) | (va & (LARGE - 1)))
-			    : (uintptr_t)(v & PTE_ADDR);
+		*pa = p.large ? (uintptr_t)((v & PTE_ADDR & ~(LARGE - 1)) | (va & (LARGE - 1)))
+			      : (uintptr_t)(v & PTE_ADDR);
 	if (prot)
 		*prot = CUB_PROT_READ | (v & PTE_RW ? CUB_PROT_WRITE : 0) |
 			(v & PTE_NX ? 0 : CUB_PROT_EXEC);
@@ -252,14 +284,45 @@ int cub_arch_page_query(uintptr_t va, uintptr_t *pa, unsigned *prot)
 }
 
 /*
- * The first present leaf at or above va, below end: a read-only walk
- * that steps over a non-present entry at its level (PML4: 512 GiB,
- * PDPT: 1 GiB, PD: 2 MiB) instead of page by page, and runs along the
- * table it stopped in (one load an entry) until an entry is present or
- * the table ends, when it walks down from the top again. Intermediate
- * entries are never freed once made, so a table read here stays a
- * table; the callers that need a consistent answer hold interrupts off
- * (mm_impl.h), as the editors do.
+ * One step of cub_arch_page_next from *va (< hi): true when *va is
+ * mapped; else *va moves past the non-present entry the walk stopped at
+ * and the non-present entries after it in the same table (one load an
+ * entry). Interrupts are off for the step, so no table it reads is
+ * freed and reused meanwhile.
+ */
+static bool next_step(uintptr_t *va, uintptr_t hi)
+{
+	unsigned long irq = cub_arch_irq_save();
+	const uint64_t *table = pml4;
+	int level = 4;
+	uint64_t e, span;
+
+	for (;; level--) {
+		e = table[index_of(*va, level)];
+		if (!(e & PTE_P) || level == 1 || (e & PTE_PS))
+			break;
+		table = table_of(e);
+	}
+	if (!(e & PTE_P)) {
+		/* Past the empty entry's span, and its empty neighbours'
+		 * (va < 2^47: no wrap). */
+		span = 1ull << (12 + 9 * (level - 1));
+		do
+			*va = (*va | (span - 1)) + 1;
+		while (*va < hi && index_of(*va, level) != 0 &&
+		       !(table[index_of(*va, level)] & PTE_P));
+	}
+	cub_arch_irq_restore(irq);
+	return e & PTE_P;
+}
+
+/*
+ * The first present leaf at or above va, below end: read-only walks
+ * that step over a non-present entry at its level (PML4: 512 GiB,
+ * PDPT: 1 GiB, PD: 2 MiB) instead of page by page and run along the
+ * table they stopped in, walking down from the top again when it ends.
+ * Each step is consistent on its own; the callers that need the whole
+ * answer consistent hold interrupts off (mm_impl.h), as the editors do.
  */
 uintptr_t cub_arch_page_next(uintptr_t va, uintptr_t end)
 {
@@ -267,76 +330,10 @@ uintptr_t cub_arch_page_next(uintptr_t va, uintptr_t end)
 
 	if (!pml4)	/* boot.S's tables: the first 4 GiB, all present */
 		return va < hi && va < (4ull << 30) ? va : end;
-	while (va < hi) {
-		const uint64_t *table = pml4;
-		int level = 4;
-		uint64_t e, span;
-
-		for (;; level--) {
-			e = table[index_of(va, level)];
-			if (!(e & PTE_P) || level == 1 || (e & PTE_PS))
-				break;
-			table = (const uint64_t *)(uintptr_t)(e & PTE_ADDR);
-		}
-		if (e & PTE_P)
+	while (va < hi)
+		if (next_step(&va, hi))
 			return va;
-		/* Past the empty entry's span, and its empty neighbours'
-		 * (va < 2^47: no wrap). */
-		span = 1ull << (12 + 9 * (level - 1));
-		do
-			va = (va | (span - 1)) + 1;
-		while (va < hi && index_of(va, level) != 0 &&
-		       !(table[index_of(va, level)] & PTE_P));
-	}
 	return end;
-}
-
-/* accessible's loop: page by page, leaf by leaf ([p, end) not empty). */
-static __attribute__((noinline)) bool
-accessible_walk(uintptr_t p, uintptr_t end, uint64_t want)
-{
-	while (p < end) {
-		uint64_t w = check_fill(p);
-
-		if ((w & want) != want)
-			return false;
-		p = (p & ~(uintptr_t)(cached_size(w) - 1)) + cached_size(w);
-	}
-	return true;
-}
-
-/*
- * True when every page of [addr, addr + len) is present, and writable if
- * need says so. Intermediate entries are always P|RW (see the top), so
- * the leaves decide; a large leaf answers for all the pages it maps. The
- * common case, a range inside one cached leaf, is one load. Nothing is
- * mapped in the upper half (and a non-canonical address would alias the
- * lower half's entries in a walk).
- */
-static inline bool accessible(uintptr_t addr, size_t len, unsigned need)
-{
-	uint64_t want = PTE_P | (need & CUB_PROT_WRITE ? PTE_RW : 0);
-	uintptr_t end = addr + len;
-	uint64_t w = checked[slot_of(addr)];
-	uint64_t mask = ~(cached_size(w) - 1);
-
-	if (end < addr || end > LOW_HALF_END)
-		return false;
-	if (!pml4 || len == 0)
-		return true;	/* boot.S's tables: the first 4 GiB, all present */
-	if ((w & PTE_P) && !((addr ^ w) & mask) && !(((end - 1) ^ w) & mask))
-		return (w & want) == want;	/* inside one cached leaf */
-	return accessible_walk(addr, end, want);
-}
-
-bool cub_arch_addr_readable(uintptr_t addr, size_t len)
-{
-	return accessible(addr, len, CUB_PROT_READ);
-}
-
-bool cub_arch_addr_writable(uintptr_t addr, size_t len)
-{
-	return accessible(addr, len, CUB_PROT_READ | CUB_PROT_WRITE);
 }
 
 /*
@@ -379,13 +376,13 @@ int cubi_x86_map_mmio(uint64_t pa, uint64_t len)
 		return -CUB_EINVAL;
 	for (uint64_t a = lo; a < hi; a += CUB_PAGE_SIZE) {
 		unsigned long irq = cub_arch_irq_save();
-		bool large;
-		uint64_t *e = walk((uintptr_t)a, 1, true, &large);
+		struct path p;
+		uint64_t *e = walk((uintptr_t)a, 1, WALK_CREATE_PINNED, &p);
 
 		if (e) {
-			*e = a | PTE_P | PTE_RW | PTE_NX | PTE_PCD | PTE_PWT;
+			entry_set(&p, 1, a | PTE_P | PTE_RW | PTE_NX | PTE_PCD | PTE_PWT);
 			invlpg((uintptr_t)a);
-			checks_forget();
+			cubi_x86_checks_forget();
 		}
 		cub_arch_irq_restore(irq);
 		if (!e)
@@ -397,16 +394,16 @@ int cubi_x86_map_mmio(uint64_t pa, uint64_t len)
 /* Identity-maps [lo, hi) rounded out to 2 MiB with large pages. */
 static void map_large(uint64_t lo, uint64_t hi, uint64_t extra)
 {
-	bool large;
+	struct path p;
 
 	for (uint64_t a = CUB_ALIGN_DOWN(lo, LARGE); a < hi; a += LARGE) {
-		uint64_t *e = walk((uintptr_t)a, 2, true, &large);
+		uint64_t *e = walk((uintptr_t)a, 2, WALK_CREATE_PINNED, &p);
 
 		if (!e)
 			cub_panic("paging: boot table pool exhausted at %lx",
 				  (unsigned long)a);
 		if (!(*e & PTE_P))
-			*e = a | PTE_P | PTE_RW | PTE_PS | PTE_NX | extra;
+			entry_set(&p, 2, a | PTE_P | PTE_RW | PTE_PS | PTE_NX | extra);
 	}
 }
 
@@ -432,7 +429,7 @@ void cubi_x86_paging_init(void)
 	uint64_t ranges[32][2];
 	size_t n = cubi_x86_firmware_ranges(ranges, CUB_ARRAY_SIZE(ranges));
 
-	pml4 = table_alloc();
+	pml4 = cubi_x86_table_alloc();
 	for (size_t i = 0; i < n; i++)
 		if (ranges[i][0] < X86_PHYS_LIMIT)
 			map_large(ranges[i][0], CUB_MIN(ranges[i][1], X86_PHYS_LIMIT), 0);
@@ -440,4 +437,5 @@ void cubi_x86_paging_init(void)
 	map_large(APIC_LO, APIC_HI, PTE_PCD | PTE_PWT);
 	protect_image();
 	write_cr3((uint64_t)(uintptr_t)pml4);
+	cubi_x86_paging_live = true;	/* tables made from now on may be freed */
 }

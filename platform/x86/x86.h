@@ -172,6 +172,18 @@ void cubi_x86_trap(struct x86_trap_frame *f);
  * allocator): bounded so the boot page-table pool always suffices. */
 #define X86_PHYS_LIMIT (16ull << 30)
 
+/*
+ * Page-table pages (ptable.c), for paging.c only: alloc returns a zeroed,
+ * identity-mapped page (the boot pool first, then the allocator src/mem
+ * registers) or NULL; free takes back a table paging.c has unlinked and
+ * invalidated. stats: the tables handed out and not freed (the PML4
+ * included) and the pool pages left; for tests. Contexts: interrupts
+ * disabled (alloc, free), any (stats).
+ */
+uint64_t *cubi_x86_table_alloc(void);
+void cubi_x86_table_free(uint64_t *t);
+void cubi_x86_table_stats(size_t *live, size_t *pool_left);
+
 /* Identity-maps the device registers [pa, pa + len) uncached (PCD|PWT),
  * read/write, no-execute (paging.c). 0; -CUB_EINVAL for an empty or
  * wrapping range, one reaching the vm window or overlapping RAM the frame

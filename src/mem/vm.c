@@ -157,10 +157,16 @@ uintptr_t cub_vm_next(uintptr_t va, uintptr_t end, uintptr_t *pa, unsigned *prot
 	return end;
 }
 
-/* Page-table pages for the platform: zeroed, identity-mapped frames. */
+/* Page-table pages for the platform: zeroed, identity-mapped frames,
+ * given back when the platform frees an emptied table. */
 static uintptr_t table_page_alloc(void)
 {
 	return cub_frame_alloc(CUB_FRAME_ZERO);
+}
+
+static void table_page_release(uintptr_t pa)
+{
+	cub_frame_free(pa);
 }
 
 void cubi_mem_init(void)
@@ -173,7 +179,7 @@ void cubi_mem_init(void)
 	mem_ready = true;
 	n = cub_arch_mem_regions(&r);
 	cubi_frame_init_regions(r, n);
-	cub_arch_set_table_allocator(table_page_alloc);
+	cub_arch_set_table_allocator(table_page_alloc, table_page_release);
 	cubi_heap_global_init();
 	cubi_stack_init();
 }
