@@ -13,8 +13,9 @@
  *  - an entry that links a table (PML4E, PDPTE, PDE without PS) holds, in
  *    bits 61:52, how many entries of that table are present (LINK_COUNT),
  *    and in bit 62 whether the table is pinned (LINK_PIN); the MMU
- *    ignores bits 62:52 of such entries (Intel SDM vol. 3 tables 4-15 to
- *    4-19 "Ignored", AMD APM "Available"). Every write of an entry below
+ *    ignores bits 62:52 of such entries (Intel SDM vol. 3 section 4.5,
+ *    the formats of entries that reference a table: "Ignored"; AMD APM:
+ *    "Available"). Every write of an entry below
  *    the PML4 goes through entry_set, which keeps its parent's count;
  *  - a table without a present entry that is not pinned is unlinked and
  *    freed by the change that emptied it (prune), so no empty unpinned
