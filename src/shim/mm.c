@@ -145,9 +145,10 @@ CUBI_SYS(mprotect)
  * writing: it may not become writable (Linux: -EACCES). */
 static bool shared_writable(uintptr_t start, uintptr_t end)
 {
-	for (size_t i = cubi_mm_find(start); i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end; i++)
-		if (cubi_mm_vmas[i].file && !cubi_mm_vmas[i].cow &&
-		    (cubi_mm_vmas[i].file->flags & CUBI_O_ACCMODE) != CUBI_O_RDWR)
+	const struct cubi_mm_vma *v;
+
+	CUBI_MM_EACH(v, start, end)
+		if (v->file && !v->cow && (v->file->flags & CUBI_O_ACCMODE) != CUBI_O_RDWR)
 			return false;
 	return true;
 }
@@ -161,15 +162,16 @@ bool cubi_mm_node_mapped_writable(const struct cubi_rnode *node)
 	unsigned long irq = cub_arch_irq_save();
 	bool found = false;
 
-	for (size_t i = 0; i < cubi_mm_nvmas && !found; i++)
-		found = cubi_mm_vmas[i].node == node && !cubi_mm_vmas[i].cow &&
-			(cubi_mm_vmas[i].file->flags & CUBI_O_ACCMODE) == CUBI_O_RDWR;
+	for (const struct cubi_mm_vma *v = cubi_mm_vma_first(); v && !found; v = cubi_mm_vma_next(v))
+		found = v->node == node && !v->cow &&
+			(v->file->flags & CUBI_O_ACCMODE) == CUBI_O_RDWR;
 	cub_arch_irq_restore(irq);
 	return found;
 }
 
 int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 {
+	struct cubi_mm_vma *v;
 	uintptr_t end;
 	unsigned long irq;
 	int rc;
@@ -180,15 +182,15 @@ int cubi_mm_protect(uintptr_t addr, size_t len, unsigned prot)
 	rc = !cubi_mm_covered_locked(addr, end) ? -CUB_ENOMEM
 	     : (prot & CUB_PROT_WRITE) && !shared_writable(addr, end) ? -CUB_EACCES
 	     : cubi_mm_split_at(addr) || cubi_mm_split_at(end) ? -CUB_ENOMEM : 0;
-	for (size_t i = cubi_mm_find(addr); !rc && i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end;
-	     i++) {
+	for (v = rc ? NULL : cubi_mm_vma_find(addr); !rc && v && v->start < end;
+	     v = cubi_mm_vma_next(v)) {
 		/* A private file mapping without demand paging, which would
 		 * copy each page at its first write (mm_fault.c): copied in. */
-		if ((prot & CUB_PROT_WRITE) && cubi_mm_vmas[i].cow && !cubi_mm_demand &&
-		    (rc = cubi_mm_cow_break(i, prot)))
+		if ((prot & CUB_PROT_WRITE) && v->cow && !cubi_mm_demand &&
+		    (rc = cubi_mm_cow_break(v, prot)))
 			break;
-		cubi_mm_vmas[i].prot = prot;
-		rc = cubi_mm_set_range(cubi_mm_vmas[i].start, cubi_mm_vmas[i].end, prot);
+		v->prot = prot;
+		rc = cubi_mm_set_range(v->start, v->end, prot);
 	}
 	cubi_mm_merge_range(addr, end);
 	cub_arch_irq_restore(irq);
@@ -230,10 +232,10 @@ static void forget_range(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t en
  * -ENOMEM out of frames. irq off. */
 static int populate_advice(uintptr_t addr, uintptr_t end, unsigned access)
 {
-	for (size_t i = cubi_mm_find(addr); i < cubi_mm_nvmas &&
-	     cubi_mm_vmas[i].start < end; i++)
-		if (cubi_mm_vmas[i].prot == CUB_PROT_NONE ||
-		    (access & ~cubi_mm_vmas[i].prot & CUB_PROT_WRITE))
+	const struct cubi_mm_vma *v;
+
+	CUBI_MM_EACH(v, addr, end)
+		if (v->prot == CUB_PROT_NONE || (access & ~v->prot & CUB_PROT_WRITE))
 			return -CUB_EINVAL;
 	return cubi_mm_demand && !cubi_mm_populate(addr, end - addr, access) ? -CUB_ENOMEM : 0;
 }
@@ -242,6 +244,7 @@ CUBI_SYS(madvise)
 {
 	uintptr_t addr = A0(r), end;
 	uint64_t advice = A2(r);
+	const struct cubi_mm_vma *v;
 	unsigned long irq;
 	int rc;
 
@@ -254,11 +257,8 @@ CUBI_SYS(madvise)
 	irq = cub_arch_irq_save();
 	rc = cubi_mm_covered_locked(addr, end) ? 0 : -CUB_ENOMEM;
 	if (!rc && (advice == MADV_DONTNEED || advice == MADV_FREE))
-		for (size_t i = cubi_mm_find(addr); i < cubi_mm_nvmas &&
-		     cubi_mm_vmas[i].start < end; i++)
-			forget_range(&cubi_mm_vmas[i],
-				     addr > cubi_mm_vmas[i].start ? addr : cubi_mm_vmas[i].start,
-				     end < cubi_mm_vmas[i].end ? end : cubi_mm_vmas[i].end);
+		CUBI_MM_EACH(v, addr, end)
+			forget_range(v, CUB_MAX(addr, v->start), CUB_MIN(end, v->end));
 	else if (!rc && (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE))
 		rc = populate_advice(addr, end, advice == MADV_POPULATE_READ ? CUB_PROT_READ
 								   : CUB_PROT_WRITE);
@@ -279,13 +279,12 @@ size_t cubi_mm_snapshot(struct cubi_vma_info *out, size_t max,
 			uintptr_t *brk_lo, uintptr_t *brk_hi)
 {
 	unsigned long irq = cub_arch_irq_save();
-	size_t n = cubi_mm_nvmas;
+	size_t n = cubi_mm_vma_count(), i = 0;
 
-	for (size_t i = 0; i < n && i < max; i++)
-		out[i] = (struct cubi_vma_info){ cubi_mm_vmas[i].start, cubi_mm_vmas[i].end,
-						 cubi_mm_vmas[i].prot, cubi_mm_vmas[i].node,
-						 cubi_mm_vmas[i].pgoff * PG,
-						 cubi_mm_vmas[i].node && !cubi_mm_vmas[i].cow };
+	for (const struct cubi_mm_vma *v = cubi_mm_vma_first(); v && i < max;
+	     v = cubi_mm_vma_next(v))
+		out[i++] = (struct cubi_vma_info){ v->start, v->end, v->prot, v->node,
+						   v->pgoff * PG, v->node && !v->cow };
 	*brk_lo = brk_base;
 	*brk_hi = CUB_ALIGN_UP(brk_cur, PG);
 	cub_arch_irq_restore(irq);

@@ -70,20 +70,20 @@ static int map_page(const struct cubi_mm_vma *v, uintptr_t va, unsigned access)
  * write to a borrowed page of a private file mapping its copy: 1 (done
  * now), 0 (not a demand fault: no vma, no such access, the page is
  * present and writable enough, or it lies past a file's end), -ENOMEM
- * (no frame). *vi: the vma's index. irq off. */
-static int fault_locked(uintptr_t va, unsigned access, size_t *vi)
+ * (no frame). *vp: the vma (the table does not change before the
+ * caller's critical section ends). irq off. */
+static int fault_locked(uintptr_t va, unsigned access, const struct cubi_mm_vma **vp)
 {
-	size_t i = cubi_mm_find(va);
-	const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+	const struct cubi_mm_vma *v = cubi_mm_vma_at(va);
 	uintptr_t pa;
 	int rc;
 
-	if (i == cubi_mm_nvmas || v->start > va || !allows(v->prot, access))
+	if (!v || !allows(v->prot, access))
 		return 0;
 	if (cub_vm_query(va, &pa, NULL) == 0 &&
 	    !(v->cow && (access & CUB_PROT_WRITE) && cubi_mm_borrowed(v, va, pa)))
 		return 0;
-	*vi = i;
+	*vp = v;
 	rc = map_page(v, va, access);
 	return rc == -CUB_EFAULT ? 0 : rc ? -CUB_ENOMEM : 1;
 }
@@ -91,14 +91,13 @@ static int fault_locked(uintptr_t va, unsigned access, size_t *vi)
 unsigned cubi_mm_fault_around = 16;
 
 /* Fault-around: the other absent pages of va's aligned block of
- * cubi_mm_fault_around pages, within vma vi, get their frames too, as
+ * cubi_mm_fault_around pages, within vma v, get their frames too, as
  * Linux maps a 64 KiB block around a file fault (and anonymous memory in
  * larger folios). A trap costs thousands of instructions under
  * emulation, and memory is mostly touched in order: one trap per block
  * instead of one per page. Best effort: a frame short ends it. irq off. */
-static void around_locked(uintptr_t va, size_t vi)
+static void around_locked(uintptr_t va, const struct cubi_mm_vma *v)
 {
-	const struct cubi_mm_vma *v = &cubi_mm_vmas[vi];
 	size_t block = PG * (cubi_mm_fault_around ? cubi_mm_fault_around : 1);
 	uintptr_t lo = CUB_ALIGN_DOWN(va, block), hi = lo + block;
 
@@ -112,15 +111,15 @@ static void around_locked(uintptr_t va, size_t vi)
 int cubi_mm_fault(uintptr_t addr, unsigned access)
 {
 	uintptr_t va = CUB_ALIGN_DOWN(addr, PG);
+	const struct cubi_mm_vma *v;
 	unsigned long irq;
-	size_t vi;
 	int rc;
 
 	if (!cubi_mm_demand)
 		return 0;
 	irq = cub_arch_irq_save();
-	if ((rc = fault_locked(va, access, &vi)) == 1)
-		around_locked(va, vi);
+	if ((rc = fault_locked(va, access, &v)) == 1)
+		around_locked(va, v);
 	cub_arch_irq_restore(irq);
 	return rc;
 }
@@ -135,11 +134,11 @@ bool cubi_mm_populate(uintptr_t addr, size_t len, unsigned access)
 		return false;
 	/* A critical section a page: a large buffer (a read of a GiB into
 	 * untouched memory) must not keep interrupts off while it zeroes. */
-	for (size_t vi; ok && va < end; va += PG) {
+	for (const struct cubi_mm_vma *v; ok && va < end; va += PG) {
 		int rc;
 
 		irq = cub_arch_irq_save();	/* present: may be a cow write */
-		rc = fault_locked(va, access, &vi);
+		rc = fault_locked(va, access, &v);
 		ok = rc == 1 || (rc == 0 && cub_vm_query(va, NULL, NULL) == 0);
 		cub_arch_irq_restore(irq);
 	}
@@ -155,15 +154,13 @@ bool cubi_mm_populate(uintptr_t addr, size_t len, unsigned access)
 static uintptr_t populate_step(uintptr_t va, uintptr_t end, int *rc)
 {
 	unsigned long irq = cub_arch_irq_save();
-	size_t i = cubi_mm_find(va), vi;
+	const struct cubi_mm_vma *v = cubi_mm_vma_find(va), *vf;
 	uintptr_t next = end;
 
-	if (i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end) {
-		const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
-
+	if (v && v->start < end) {
 		va = v->start > va ? v->start : va;
 		next = v->prot == CUB_PROT_NONE ? v->end : va + PG;
-		if (v->prot != CUB_PROT_NONE && fault_locked(va, v->prot, &vi) < 0)
+		if (v->prot != CUB_PROT_NONE && fault_locked(va, v->prot, &vf) < 0)
 			*rc = -CUB_ENOMEM;
 	}
 	cub_arch_irq_restore(irq);

@@ -60,8 +60,7 @@ void cubi_mm_file_dropped(struct cubi_rnode *node, uint64_t first, uint64_t last
 {
 	unsigned long irq = cub_arch_irq_save();
 
-	for (size_t i = 0; i < cubi_mm_nvmas; i++) {
-		const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+	for (const struct cubi_mm_vma *v = cubi_mm_vma_first(); v; v = cubi_mm_vma_next(v)) {
 		uint64_t pages = (v->end - v->start) / PG, from, to;
 
 		if (v->node != node || v->pgoff + pages <= first || v->pgoff >= last)
@@ -81,11 +80,10 @@ static long remove_target(uintptr_t addr, uintptr_t end, struct cubi_file **f,
 			  struct cubi_rnode **node, uint64_t *off)
 {
 	unsigned long irq = cub_arch_irq_save();
-	size_t i = cubi_mm_find(addr);
-	const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+	const struct cubi_mm_vma *v = cubi_mm_vma_at(addr);
 	long len = -CUB_ENOMEM;
 
-	if (i < cubi_mm_nvmas && v->start <= addr) {
+	if (v) {
 		len = !v->file ? -CUB_EINVAL
 		      : v->cow || (v->file->flags & CUBI_O_ACCMODE) != CUBI_O_RDWR ? -CUB_EACCES
 		      : (long)((end < v->end ? end : v->end) - addr);
@@ -124,15 +122,22 @@ long cubi_mm_remove(uintptr_t addr, uintptr_t end)
 	return 0;
 }
 
+/* One critical section a vma, the walk picking up by address where it
+ * left off (the table may change in between). */
 void cubi_mm_file_grown(struct cubi_rnode *node)
 {
-	for (size_t i = 0; i < cubi_mm_nvmas; i++) {
-		unsigned long irq = cub_arch_irq_save();
+	uintptr_t at = 0;
+	bool more = true;
 
-		if (i < cubi_mm_nvmas && cubi_mm_vmas[i].node == node &&
-		    cubi_mm_vmas[i].prot != CUB_PROT_NONE)
-			(void)cubi_mm_set_range(cubi_mm_vmas[i].start, cubi_mm_vmas[i].end,
-						cubi_mm_vmas[i].prot);
+	while (more) {
+		unsigned long irq = cub_arch_irq_save();
+		const struct cubi_mm_vma *v = cubi_mm_vma_find(at);
+
+		if ((more = v != NULL)) {
+			if (v->node == node && v->prot != CUB_PROT_NONE)
+				(void)cubi_mm_set_range(v->start, v->end, v->prot);
+			at = v->end;
+		}
 		cub_arch_irq_restore(irq);
 	}
 }
@@ -200,10 +205,8 @@ int cubi_mm_cow_write(const struct cubi_mm_vma *v, uintptr_t va)
 	return copy_page(v, va, v->prot);
 }
 
-int cubi_mm_cow_break(size_t i, unsigned prot)
+int cubi_mm_cow_break(struct cubi_mm_vma *v, unsigned prot)
 {
-	struct cubi_mm_vma *v = &cubi_mm_vmas[i];
-
 	for (uintptr_t va = v->start; va < v->end; va += PG) {
 		int rc = copy_page(v, va, prot);
 
@@ -221,9 +224,8 @@ int cubi_mm_cow_break(size_t i, unsigned prot)
 bool cubi_mm_sigbus(uintptr_t addr)
 {
 	unsigned long irq = cub_arch_irq_save();
-	size_t i = cubi_mm_find(addr);
-	const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
-	bool past = i < cubi_mm_nvmas && v->start <= addr && v->file &&
+	const struct cubi_mm_vma *v = cubi_mm_vma_at(addr);
+	bool past = v && v->file &&
 		    v->prot != CUB_PROT_NONE &&
 		    cubi_ramfs_page_past_end(v->node, v->pgoff + (addr - v->start) / PG);
 
@@ -234,11 +236,10 @@ bool cubi_mm_sigbus(uintptr_t addr)
 uintptr_t cubi_mm_futex_key(uintptr_t uaddr)
 {
 	unsigned long irq = cub_arch_irq_save();
-	size_t i = cubi_mm_find(uaddr);
-	const struct cubi_mm_vma *v = &cubi_mm_vmas[i];
+	const struct cubi_mm_vma *v = cubi_mm_vma_at(uaddr);
 	uintptr_t pa, key = uaddr;
 
-	if (i < cubi_mm_nvmas && v->start <= uaddr && v->file && !v->cow &&
+	if (v && v->file && !v->cow &&
 	    cubi_mm_file_frame(v, CUB_ALIGN_DOWN(uaddr, PG), &pa) == 0)
 		key = pa + uaddr % PG;	/* the file's frame: one per file page */
 	cub_arch_irq_restore(irq);

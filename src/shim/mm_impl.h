@@ -34,11 +34,29 @@ struct cubi_mm_vma {
 	uint64_t pgoff;
 };
 
-/* The mappings, sorted and disjoint: cubi_mm_vmas[0..cubi_mm_nvmas), a
- * table that grows (up to Linux's 65530) and so may move whenever a vma
- * is added: hold indexes across an insert or split, not pointers. */
-extern struct cubi_mm_vma *cubi_mm_vmas;
-extern size_t cubi_mm_nvmas;
+/*
+ * The mappings, sorted and disjoint (mm_table.c), walked through these
+ * calls. A vma pointer stays valid until the table next changes shape
+ * (cubi_mm_insert*, cubi_mm_split_at, cubi_mm_merge_range,
+ * cubi_mm_remove_range, which may move or free any vma): after one, look
+ * the vma up again by address. Between them a vma's prot and file fields
+ * may be changed in place, never its start or end.
+ *  - cubi_mm_vma_find: the first vma ending above addr (the one holding
+ *    addr, else the next one up), NULL when none;
+ *  - cubi_mm_vma_at: the vma holding addr, or NULL;
+ *  - first/next/prev: in address order, NULL past either end;
+ *  - count: how many vmas there are.
+ * CUBI_MM_EACH(v, start, end) runs v over the vmas meeting [start, end)
+ * in order (the body must not change the table's shape).
+ */
+struct cubi_mm_vma *cubi_mm_vma_find(uintptr_t addr);
+struct cubi_mm_vma *cubi_mm_vma_at(uintptr_t addr);
+struct cubi_mm_vma *cubi_mm_vma_first(void);
+struct cubi_mm_vma *cubi_mm_vma_next(const struct cubi_mm_vma *v);
+struct cubi_mm_vma *cubi_mm_vma_prev(const struct cubi_mm_vma *v);
+size_t cubi_mm_vma_count(void);
+#define CUBI_MM_EACH(v, lo, hi) \
+	for ((v) = cubi_mm_vma_find(lo); (v) && (v)->start < (hi); (v) = cubi_mm_vma_next(v))
 /* Doubles a table of *cap elements of elem bytes whose address is
  * stored at `at` (first elements if empty) into frames of its own, the
  * old table's frames freed when `owned` (not a static first table):
@@ -56,8 +74,6 @@ int cubi_mm_split_at(uintptr_t addr);
 void cubi_mm_merge_range(uintptr_t start, uintptr_t end);
 /* True when [start, start+len) lies in the window and does not wrap. */
 bool cubi_mm_in_window(uintptr_t start, size_t len);
-/* Index of the first vma ending above addr (cubi_mm_nvmas: none). */
-size_t cubi_mm_find(uintptr_t addr);
 /* True when every page of [start, end) is in a vma (cubi_mm_covered is
  * the same for callers outside the critical section). */
 bool cubi_mm_covered_locked(uintptr_t start, uintptr_t end);
@@ -112,11 +128,11 @@ int cubi_mm_file_frame(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t *pa)
 /* A removed vma's file reference: dropped now, the file freed by
  * cubi_mm_reap once interrupts are on. */
 void cubi_mm_drop_file(struct cubi_file *f);
-/* Cow vma i becomes anonymous memory of its own, before mprotect makes
+/* Cow vma v becomes anonymous memory of its own, before mprotect makes
  * it writable with prot: every page a copy of the file's (past the
  * file's end: absent, so zeroes), the file reference dropped. 0 or
  * -ENOMEM (some pages copied: the vma stays cow). */
-int cubi_mm_cow_break(size_t i, unsigned prot);
+int cubi_mm_cow_break(struct cubi_mm_vma *v, unsigned prot);
 /* True when pa, the frame behind page va of v, is v's file's own frame
  * (always false for anonymous memory). */
 bool cubi_mm_borrowed(const struct cubi_mm_vma *v, uintptr_t va, uintptr_t pa);

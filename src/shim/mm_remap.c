@@ -87,21 +87,20 @@ static int moved_to(uintptr_t old, size_t olen, size_t nlen, uintptr_t hint,
 static long remap_locked(uintptr_t old, size_t olen, size_t nlen, uint32_t flags,
 			 uintptr_t hint)
 {
-	size_t i = cubi_mm_find(old);
+	const struct cubi_mm_vma *v = cubi_mm_vma_at(old);
 	struct cubi_mm_vma like;	/* the file, if any: copied, the table moves */
 	uint64_t pgoff;
 	unsigned prot;
 	uintptr_t to;
 	int rc;
 
-	if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start > old ||
-	    !cubi_mm_covered_locked(old, old + olen))
+	if (!v || !cubi_mm_covered_locked(old, old + olen))
 		return -CUB_EFAULT;
-	like = cubi_mm_vmas[i];
+	like = *v;
 	prot = like.prot;
 	pgoff = like.pgoff + (old - like.start) / PG;	/* the file page at old */
-	for (size_t j = i; j < cubi_mm_nvmas && cubi_mm_vmas[j].start < old + olen; j++)
-		if (cubi_mm_vmas[j].prot != prot || cubi_mm_vmas[j].file != like.file)
+	CUBI_MM_EACH(v, old, old + olen)
+		if (v->prot != prot || v->file != like.file)
 			return -CUB_EFAULT;
 	if (like.file && (flags & MREMAP_DONTUNMAP))
 		return -CUB_EINVAL;	/* private anonymous memory only */

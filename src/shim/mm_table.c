@@ -5,7 +5,7 @@
  * cubrt's paging API.
  *
  * Invariants (of the table, whichever file changes it):
- *  - cubi_mm_vmas[0..cubi_mm_nvmas) are sorted, disjoint, page-aligned
+ *  - vmas[0..nvmas) are sorted, disjoint, page-aligned
  *    [start, end) ranges inside the platform's VM window; every byte the
  *    program may map through these files lies in exactly one vma (the brk
  *    heap is a vma too); inserts and mprotect join neighbours that agree
@@ -44,9 +44,9 @@
 #define MMAP_BASE_OFFSET (64ull << 30)
 
 static struct cubi_mm_vma first_vmas[FIRST_VMAS];
-struct cubi_mm_vma *cubi_mm_vmas = first_vmas;
+static struct cubi_mm_vma *vmas = first_vmas;
 static size_t vma_cap = FIRST_VMAS;
-size_t cubi_mm_nvmas;
+static size_t nvmas;
 bool cubi_mm_demand;
 size_t cubi_mm_resident;
 uintptr_t cubi_mm_win_lo, cubi_mm_win_hi;
@@ -58,14 +58,14 @@ void cubi_mm_window(void)
 }
 
 /* Index of the first vma ending above addr. */
-size_t cubi_mm_find(uintptr_t addr)
+static size_t find(uintptr_t addr)
 {
-	size_t lo = 0, hi = cubi_mm_nvmas;
+	size_t lo = 0, hi = nvmas;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (cubi_mm_vmas[mid].end <= addr)
+		if (vmas[mid].end <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -73,21 +73,55 @@ size_t cubi_mm_find(uintptr_t addr)
 	return lo;
 }
 
+struct cubi_mm_vma *cubi_mm_vma_find(uintptr_t addr)
+{
+	size_t i = find(addr);
+
+	return i < nvmas ? &vmas[i] : NULL;
+}
+
+struct cubi_mm_vma *cubi_mm_vma_at(uintptr_t addr)
+{
+	struct cubi_mm_vma *v = cubi_mm_vma_find(addr);
+
+	return v && v->start <= addr ? v : NULL;
+}
+
+struct cubi_mm_vma *cubi_mm_vma_first(void)
+{
+	return nvmas ? &vmas[0] : NULL;
+}
+
+struct cubi_mm_vma *cubi_mm_vma_next(const struct cubi_mm_vma *v)
+{
+	return v + 1 < vmas + nvmas ? (struct cubi_mm_vma *)v + 1 : NULL;
+}
+
+struct cubi_mm_vma *cubi_mm_vma_prev(const struct cubi_mm_vma *v)
+{
+	return v > vmas ? (struct cubi_mm_vma *)v - 1 : NULL;
+}
+
+size_t cubi_mm_vma_count(void)
+{
+	return nvmas;
+}
+
 bool cubi_mm_covered_locked(uintptr_t start, uintptr_t end)
 {
-	for (size_t i = cubi_mm_find(start); start < end; i++) {
-		if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start > start)
+	for (size_t i = find(start); start < end; i++) {
+		if (i == nvmas || vmas[i].start > start)
 			return false;
-		start = cubi_mm_vmas[i].end;
+		start = vmas[i].end;
 	}
 	return true;
 }
 
 bool cubi_mm_overlaps(uintptr_t start, uintptr_t end)
 {
-	size_t i = cubi_mm_find(start);
+	size_t i = find(start);
 
-	return i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end;
+	return i < nvmas && vmas[i].start < end;
 }
 
 bool cubi_mm_grow_table(void *at, size_t *cap, size_t elem, size_t first, bool owned)
@@ -111,44 +145,44 @@ bool cubi_mm_grow_table(void *at, size_t *cap, size_t elem, size_t first, bool o
 /* Room for one more vma: the table doubles, up to MAX_VMAS. irq off. */
 static bool vma_room(void)
 {
-	if (cubi_mm_nvmas < vma_cap)
+	if (nvmas < vma_cap)
 		return true;
 	return vma_cap < MAX_VMAS &&
-	       cubi_mm_grow_table(&cubi_mm_vmas, &vma_cap, sizeof(cubi_mm_vmas[0]), FIRST_VMAS,
-				  cubi_mm_vmas != first_vmas);
+	       cubi_mm_grow_table(&vmas, &vma_cap, sizeof(vmas[0]), FIRST_VMAS,
+				  vmas != first_vmas);
 }
 
 /* Back to the static table once the vmas fit in half of it: a burst of
  * mappings does not keep its frames. irq off. */
 static void vma_shrink(void)
 {
-	if (cubi_mm_vmas == first_vmas || cubi_mm_nvmas > FIRST_VMAS / 2)
+	if (vmas == first_vmas || nvmas > FIRST_VMAS / 2)
 		return;
-	cub_memcpy(first_vmas, cubi_mm_vmas, cubi_mm_nvmas * sizeof(first_vmas[0]));
-	cub_frame_free_run((uintptr_t)cubi_mm_vmas,
+	cub_memcpy(first_vmas, vmas, nvmas * sizeof(first_vmas[0]));
+	cub_frame_free_run((uintptr_t)vmas,
 			   (vma_cap * sizeof(first_vmas[0]) + PG - 1) / PG);
-	cubi_mm_vmas = first_vmas;
+	vmas = first_vmas;
 	vma_cap = FIRST_VMAS;
 }
 
 /* Splits the vma containing addr so that a boundary falls at addr. */
 int cubi_mm_split_at(uintptr_t addr)
 {
-	size_t i = cubi_mm_find(addr);
+	size_t i = find(addr);
 
-	if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start >= addr)
+	if (i == nvmas || vmas[i].start >= addr)
 		return 0;
 	if (!vma_room())
 		return -CUB_ENOMEM;
-	cub_memmove(&cubi_mm_vmas[i + 1], &cubi_mm_vmas[i],
-		    (cubi_mm_nvmas - i) * sizeof(cubi_mm_vmas[0]));
-	cubi_mm_nvmas++;
-	if (cubi_mm_vmas[i].file) {	/* both halves hold the file */
-		cubi_mm_vmas[i].file->refs++;
-		cubi_mm_vmas[i + 1].pgoff += (addr - cubi_mm_vmas[i].start) / PG;
+	cub_memmove(&vmas[i + 1], &vmas[i],
+		    (nvmas - i) * sizeof(vmas[0]));
+	nvmas++;
+	if (vmas[i].file) {	/* both halves hold the file */
+		vmas[i].file->refs++;
+		vmas[i + 1].pgoff += (addr - vmas[i].start) / PG;
 	}
-	cubi_mm_vmas[i].end = addr;
-	cubi_mm_vmas[i + 1].start = addr;
+	vmas[i].end = addr;
+	vmas[i + 1].start = addr;
 	return 0;
 }
 
@@ -166,28 +200,28 @@ static bool joinable(const struct cubi_mm_vma *a, const struct cubi_mm_vma *b)
  * of its mprotect calls (a split per call would soon fill it). */
 void cubi_mm_merge_range(uintptr_t start, uintptr_t end)
 {
-	size_t i = cubi_mm_find(start);
+	size_t i = find(start);
 
 	if (i > 0)
 		i--;
-	while (i + 1 < cubi_mm_nvmas && cubi_mm_vmas[i].start <= end) {
-		if (!joinable(&cubi_mm_vmas[i], &cubi_mm_vmas[i + 1])) {
+	while (i + 1 < nvmas && vmas[i].start <= end) {
+		if (!joinable(&vmas[i], &vmas[i + 1])) {
 			i++;
 			continue;
 		}
-		cubi_mm_vmas[i].end = cubi_mm_vmas[i + 1].end;
-		if (cubi_mm_vmas[i + 1].file)	/* its own reference; i keeps one */
-			cubi_mm_drop_file(cubi_mm_vmas[i + 1].file);
-		cub_memmove(&cubi_mm_vmas[i + 1], &cubi_mm_vmas[i + 2],
-			    (cubi_mm_nvmas - i - 2) * sizeof(cubi_mm_vmas[0]));
-		cubi_mm_nvmas--;
+		vmas[i].end = vmas[i + 1].end;
+		if (vmas[i + 1].file)	/* its own reference; i keeps one */
+			cubi_mm_drop_file(vmas[i + 1].file);
+		cub_memmove(&vmas[i + 1], &vmas[i + 2],
+			    (nvmas - i - 2) * sizeof(vmas[0]));
+		nvmas--;
 	}
 }
 
 int cubi_mm_insert_like(uintptr_t start, uintptr_t end, unsigned prot,
 			const struct cubi_mm_vma *like, uint64_t pgoff)
 {
-	size_t i = cubi_mm_find(start);
+	size_t i = find(start);
 	struct cubi_mm_vma v = { start, end, prot, false, NULL, NULL, 0 };
 
 	if (!vma_room())
@@ -199,10 +233,10 @@ int cubi_mm_insert_like(uintptr_t start, uintptr_t end, unsigned prot,
 		v.pgoff = pgoff;
 		v.file->refs++;
 	}
-	cub_memmove(&cubi_mm_vmas[i + 1], &cubi_mm_vmas[i],
-		    (cubi_mm_nvmas - i) * sizeof(cubi_mm_vmas[0]));
-	cubi_mm_vmas[i] = v;
-	cubi_mm_nvmas++;
+	cub_memmove(&vmas[i + 1], &vmas[i],
+		    (nvmas - i) * sizeof(vmas[0]));
+	vmas[i] = v;
+	nvmas++;
 	cubi_mm_merge_range(start, end);
 	return 0;
 }
@@ -318,7 +352,7 @@ static void restore_parked(void *arg, uintptr_t va, uintptr_t pa)
  */
 int cubi_mm_set_range(uintptr_t start, uintptr_t end, unsigned prot)
 {
-	const struct cubi_mm_vma *v = &cubi_mm_vmas[cubi_mm_find(start)];
+	const struct cubi_mm_vma *v = cubi_mm_vma_find(start);
 	struct restore r = { v, prot, 0 };
 	uintptr_t pa;
 
@@ -350,15 +384,15 @@ int cubi_mm_remove_range(uintptr_t start, uintptr_t end)
 
 	if (cubi_mm_split_at(start) || cubi_mm_split_at(end))
 		return -CUB_ENOMEM;
-	i = cubi_mm_find(start);
-	while (i < cubi_mm_nvmas && cubi_mm_vmas[i].start < end) {
-		cubi_mm_release_range(&cubi_mm_vmas[i], cubi_mm_vmas[i].start,
-				      cubi_mm_vmas[i].end);
-		if (cubi_mm_vmas[i].file)
-			cubi_mm_drop_file(cubi_mm_vmas[i].file);
-		cub_memmove(&cubi_mm_vmas[i], &cubi_mm_vmas[i + 1],
-			    (cubi_mm_nvmas - i - 1) * sizeof(cubi_mm_vmas[0]));
-		cubi_mm_nvmas--;
+	i = find(start);
+	while (i < nvmas && vmas[i].start < end) {
+		cubi_mm_release_range(&vmas[i], vmas[i].start,
+				      vmas[i].end);
+		if (vmas[i].file)
+			cubi_mm_drop_file(vmas[i].file);
+		cub_memmove(&vmas[i], &vmas[i + 1],
+			    (nvmas - i - 1) * sizeof(vmas[0]));
+		nvmas--;
 	}
 	vma_shrink();
 	return 0;
@@ -367,10 +401,10 @@ int cubi_mm_remove_range(uintptr_t start, uintptr_t end)
 /* Lowest free gap of len bytes at or above a, or 0. */
 static uintptr_t gap_from(uintptr_t a, size_t len)
 {
-	for (size_t i = cubi_mm_find(a); a + len <= cubi_mm_win_hi && a + len > a; i++) {
-		if (i == cubi_mm_nvmas || cubi_mm_vmas[i].start >= a + len)
+	for (size_t i = find(a); a + len <= cubi_mm_win_hi && a + len > a; i++) {
+		if (i == nvmas || vmas[i].start >= a + len)
 			return a;
-		a = cubi_mm_vmas[i].end > a ? cubi_mm_vmas[i].end : a;
+		a = vmas[i].end > a ? vmas[i].end : a;
 	}
 	return 0;
 }
