@@ -35,8 +35,9 @@ struct cubi_mm_vma {
 };
 
 /*
- * The mappings, sorted and disjoint (mm_table.c), walked through these
- * calls. A vma pointer stays valid until the table next changes shape
+ * The mappings, sorted and disjoint (mm_table.c), kept in mm_tree.c's
+ * balanced tree and walked through these calls, each O(log n) in the
+ * number of vmas. A vma pointer stays valid until the table next changes shape
  * (cubi_mm_insert*, cubi_mm_split_at, cubi_mm_merge_range,
  * cubi_mm_remove_range, which may move or free any vma): after one, look
  * the vma up again by address. Between them a vma's prot and file fields
@@ -44,7 +45,7 @@ struct cubi_mm_vma {
  *  - cubi_mm_vma_find: the first vma ending above addr (the one holding
  *    addr, else the next one up), NULL when none;
  *  - cubi_mm_vma_at: the vma holding addr, or NULL;
- *  - first/next/prev: in address order, NULL past either end;
+ *  - first/last/next/prev: in address order, NULL past either end;
  *  - count: how many vmas there are.
  * CUBI_MM_EACH(v, start, end) runs v over the vmas meeting [start, end)
  * in order (the body must not change the table's shape).
@@ -52,11 +53,32 @@ struct cubi_mm_vma {
 struct cubi_mm_vma *cubi_mm_vma_find(uintptr_t addr);
 struct cubi_mm_vma *cubi_mm_vma_at(uintptr_t addr);
 struct cubi_mm_vma *cubi_mm_vma_first(void);
+struct cubi_mm_vma *cubi_mm_vma_last(void);
 struct cubi_mm_vma *cubi_mm_vma_next(const struct cubi_mm_vma *v);
 struct cubi_mm_vma *cubi_mm_vma_prev(const struct cubi_mm_vma *v);
 size_t cubi_mm_vma_count(void);
 #define CUBI_MM_EACH(v, lo, hi) \
 	for ((v) = cubi_mm_vma_find(lo); (v) && (v)->start < (hi); (v) = cubi_mm_vma_next(v))
+/*
+ * mm_tree.c's side, for mm_table.c alone (the table's invariants are
+ * its to keep). tree_add puts a copy of v, which meets no vma, in the
+ * tree: its node's vma, or NULL with nothing changed when the table has
+ * Linux's 65,530 vmas or no frame is free for the pool. tree_del takes
+ * vma v out (another vma's node may move into its slot: pointers to
+ * vmas are stale after it). tree_gap_after: the lowest address at or
+ * above v's end from which len bytes up to the next vma are free (the
+ * last vma's end when no gap between vmas is that long).
+ * For the unit test: tree_check verifies the tree's invariants (the
+ * tree's height, or -1 when one is broken); tree_frames: the frames
+ * its pool holds now; tree_visits counts the nodes the tree's calls
+ * have looked at.
+ */
+struct cubi_mm_vma *cubi_mm_tree_add(const struct cubi_mm_vma *v);
+void cubi_mm_tree_del(struct cubi_mm_vma *v);
+uintptr_t cubi_mm_tree_gap_after(const struct cubi_mm_vma *v, size_t len);
+int cubi_mm_tree_check(void);
+size_t cubi_mm_tree_frames(void);
+extern size_t cubi_mm_tree_visits;
 /* Doubles a table of *cap elements of elem bytes whose address is
  * stored at `at` (first elements if empty) into frames of its own, the
  * old table's frames freed when `owned` (not a static first table):

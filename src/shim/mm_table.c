@@ -32,8 +32,6 @@
 
 #include "mm_impl.h"
 
-#define FIRST_VMAS 1024	/* in .bss; more in frames (cubi_mm_grow_table) */
-#define MAX_VMAS 65530		/* Linux's default vm.max_map_count */
 #define PG CUB_PAGE_SIZE
 
 /*
@@ -43,10 +41,6 @@
  */
 #define MMAP_BASE_OFFSET (64ull << 30)
 
-static struct cubi_mm_vma first_vmas[FIRST_VMAS];
-static struct cubi_mm_vma *vmas = first_vmas;
-static size_t vma_cap = FIRST_VMAS;
-static size_t nvmas;
 bool cubi_mm_demand;
 size_t cubi_mm_resident;
 uintptr_t cubi_mm_win_lo, cubi_mm_win_hi;
@@ -57,71 +51,22 @@ void cubi_mm_window(void)
 		cub_arch_vm_window(&cubi_mm_win_lo, &cubi_mm_win_hi);
 }
 
-/* Index of the first vma ending above addr. */
-static size_t find(uintptr_t addr)
-{
-	size_t lo = 0, hi = nvmas;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (vmas[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-struct cubi_mm_vma *cubi_mm_vma_find(uintptr_t addr)
-{
-	size_t i = find(addr);
-
-	return i < nvmas ? &vmas[i] : NULL;
-}
-
-struct cubi_mm_vma *cubi_mm_vma_at(uintptr_t addr)
-{
-	struct cubi_mm_vma *v = cubi_mm_vma_find(addr);
-
-	return v && v->start <= addr ? v : NULL;
-}
-
-struct cubi_mm_vma *cubi_mm_vma_first(void)
-{
-	return nvmas ? &vmas[0] : NULL;
-}
-
-struct cubi_mm_vma *cubi_mm_vma_next(const struct cubi_mm_vma *v)
-{
-	return v + 1 < vmas + nvmas ? (struct cubi_mm_vma *)v + 1 : NULL;
-}
-
-struct cubi_mm_vma *cubi_mm_vma_prev(const struct cubi_mm_vma *v)
-{
-	return v > vmas ? (struct cubi_mm_vma *)v - 1 : NULL;
-}
-
-size_t cubi_mm_vma_count(void)
-{
-	return nvmas;
-}
-
 bool cubi_mm_covered_locked(uintptr_t start, uintptr_t end)
 {
-	for (size_t i = find(start); start < end; i++) {
-		if (i == nvmas || vmas[i].start > start)
+	for (const struct cubi_mm_vma *v = cubi_mm_vma_find(start); start < end;
+	     v = cubi_mm_vma_next(v)) {
+		if (!v || v->start > start)
 			return false;
-		start = vmas[i].end;
+		start = v->end;
 	}
 	return true;
 }
 
 bool cubi_mm_overlaps(uintptr_t start, uintptr_t end)
 {
-	size_t i = find(start);
+	const struct cubi_mm_vma *v = cubi_mm_vma_find(start);
 
-	return i < nvmas && vmas[i].start < end;
+	return v && v->start < end;
 }
 
 bool cubi_mm_grow_table(void *at, size_t *cap, size_t elem, size_t first, bool owned)
@@ -142,47 +87,26 @@ bool cubi_mm_grow_table(void *at, size_t *cap, size_t elem, size_t first, bool o
 	return true;
 }
 
-/* Room for one more vma: the table doubles, up to MAX_VMAS. irq off. */
-static bool vma_room(void)
-{
-	if (nvmas < vma_cap)
-		return true;
-	return vma_cap < MAX_VMAS &&
-	       cubi_mm_grow_table(&vmas, &vma_cap, sizeof(vmas[0]), FIRST_VMAS,
-				  vmas != first_vmas);
-}
-
-/* Back to the static table once the vmas fit in half of it: a burst of
- * mappings does not keep its frames. irq off. */
-static void vma_shrink(void)
-{
-	if (vmas == first_vmas || nvmas > FIRST_VMAS / 2)
-		return;
-	cub_memcpy(first_vmas, vmas, nvmas * sizeof(first_vmas[0]));
-	cub_frame_free_run((uintptr_t)vmas,
-			   (vma_cap * sizeof(first_vmas[0]) + PG - 1) / PG);
-	vmas = first_vmas;
-	vma_cap = FIRST_VMAS;
-}
-
-/* Splits the vma containing addr so that a boundary falls at addr. */
+/* Splits the vma containing addr so that a boundary falls at addr: the
+ * left half keeps its node, the right half is a new one (a failure
+ * leaves the vma as it was). */
 int cubi_mm_split_at(uintptr_t addr)
 {
-	size_t i = find(addr);
+	struct cubi_mm_vma *v = cubi_mm_vma_at(addr), right;
 
-	if (i == nvmas || vmas[i].start >= addr)
+	if (!v || v->start == addr)
 		return 0;
-	if (!vma_room())
+	right = *v;
+	right.start = addr;
+	if (v->file)
+		right.pgoff += (addr - v->start) / PG;
+	v->end = addr;		/* before the add: the new node's gap is 0 */
+	if (!cubi_mm_tree_add(&right)) {
+		v->end = right.end;
 		return -CUB_ENOMEM;
-	cub_memmove(&vmas[i + 1], &vmas[i],
-		    (nvmas - i) * sizeof(vmas[0]));
-	nvmas++;
-	if (vmas[i].file) {	/* both halves hold the file */
-		vmas[i].file->refs++;
-		vmas[i + 1].pgoff += (addr - vmas[i].start) / PG;
 	}
-	vmas[i].end = addr;
-	vmas[i + 1].start = addr;
+	if (v->file)	/* both halves hold the file */
+		v->file->refs++;
 	return 0;
 }
 
@@ -200,43 +124,42 @@ static bool joinable(const struct cubi_mm_vma *a, const struct cubi_mm_vma *b)
  * of its mprotect calls (a split per call would soon fill it). */
 void cubi_mm_merge_range(uintptr_t start, uintptr_t end)
 {
-	size_t i = find(start);
+	struct cubi_mm_vma *v = cubi_mm_vma_find(start), *b;
+	uintptr_t at;
 
-	if (i > 0)
-		i--;
-	while (i + 1 < nvmas && vmas[i].start <= end) {
-		if (!joinable(&vmas[i], &vmas[i + 1])) {
-			i++;
+	if (!v)
+		return;
+	if ((b = cubi_mm_vma_prev(v)))
+		v = b;
+	while ((b = cubi_mm_vma_next(v)) && v->start <= end) {
+		if (!joinable(v, b)) {
+			v = b;
 			continue;
 		}
-		vmas[i].end = vmas[i + 1].end;
-		if (vmas[i + 1].file)	/* its own reference; i keeps one */
-			cubi_mm_drop_file(vmas[i + 1].file);
-		cub_memmove(&vmas[i + 1], &vmas[i + 2],
-			    (nvmas - i - 2) * sizeof(vmas[0]));
-		nvmas--;
+		at = v->start;
+		v->end = b->end;
+		if (b->file)	/* its own reference; v keeps one */
+			cubi_mm_drop_file(b->file);
+		cubi_mm_tree_del(b);
+		v = cubi_mm_vma_at(at);	/* the removal may move v's node */
 	}
 }
 
 int cubi_mm_insert_like(uintptr_t start, uintptr_t end, unsigned prot,
 			const struct cubi_mm_vma *like, uint64_t pgoff)
 {
-	size_t i = find(start);
 	struct cubi_mm_vma v = { start, end, prot, false, NULL, NULL, 0 };
 
-	if (!vma_room())
-		return -CUB_ENOMEM;
 	if (like && like->file) {
 		v.file = like->file;
 		v.node = like->node;
 		v.cow = like->cow;
 		v.pgoff = pgoff;
-		v.file->refs++;
 	}
-	cub_memmove(&vmas[i + 1], &vmas[i],
-		    (nvmas - i) * sizeof(vmas[0]));
-	vmas[i] = v;
-	nvmas++;
+	if (!cubi_mm_tree_add(&v))
+		return -CUB_ENOMEM;
+	if (v.file)
+		v.file->refs++;
 	cubi_mm_merge_range(start, end);
 	return 0;
 }
@@ -377,36 +300,31 @@ int cubi_mm_set_range(uintptr_t start, uintptr_t end, unsigned prot)
 	return r.rc;
 }
 
-/* Removes [start, end) from the vma list and frees its frames. */
+/* Removes [start, end) from the table and frees its frames. */
 int cubi_mm_remove_range(uintptr_t start, uintptr_t end)
 {
-	size_t i;
+	struct cubi_mm_vma *v;
 
 	if (cubi_mm_split_at(start) || cubi_mm_split_at(end))
 		return -CUB_ENOMEM;
-	i = find(start);
-	while (i < nvmas && vmas[i].start < end) {
-		cubi_mm_release_range(&vmas[i], vmas[i].start,
-				      vmas[i].end);
-		if (vmas[i].file)
-			cubi_mm_drop_file(vmas[i].file);
-		cub_memmove(&vmas[i], &vmas[i + 1],
-			    (nvmas - i - 1) * sizeof(vmas[0]));
-		nvmas--;
+	while ((v = cubi_mm_vma_find(start)) && v->start < end) {
+		cubi_mm_release_range(v, v->start, v->end);
+		if (v->file)
+			cubi_mm_drop_file(v->file);
+		cubi_mm_tree_del(v);
 	}
-	vma_shrink();
 	return 0;
 }
 
-/* Lowest free gap of len bytes at or above a, or 0. */
+/* Lowest free gap of len bytes at or above a, or 0: a itself, else the
+ * tree's lowest gap of len above the vma in the way (O(log n)). */
 static uintptr_t gap_from(uintptr_t a, size_t len)
 {
-	for (size_t i = find(a); a + len <= cubi_mm_win_hi && a + len > a; i++) {
-		if (i == nvmas || vmas[i].start >= a + len)
-			return a;
-		a = vmas[i].end > a ? vmas[i].end : a;
-	}
-	return 0;
+	const struct cubi_mm_vma *v = cubi_mm_vma_find(a);
+
+	if (v && v->start < a + len)
+		a = cubi_mm_tree_gap_after(v, len);
+	return a + len <= cubi_mm_win_hi && a + len > a ? a : 0;
 }
 
 /* A free range for a mapping without MAP_FIXED: at the hint when it is in
