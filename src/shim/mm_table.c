@@ -4,9 +4,19 @@
  * program's mappings are, and which frames their pages have, over
  * cubrt's paging API.
  *
+ * The vmas live in mm_tree.c's balanced tree (its header says why that
+ * shape): every call here finds, adds or removes a vma in O(log n) of
+ * the vma count, never by walking the table; walks over a range cost
+ * O(log n) plus the vmas in it. The tree and its node pool change only
+ * through cubi_mm_tree_add/del, each all or nothing, so a call that
+ * fails for want of a node (-ENOMEM: Linux's 65,530 vmas, or no free
+ * frame) leaves the table as it found it, or at worst split where a
+ * merge would have joined (the second split of a removal).
+ *
  * Invariants (of the table, whichever file changes it):
- *  - vmas[0..nvmas) are sorted, disjoint, page-aligned
- *    [start, end) ranges inside the platform's VM window; every byte the
+ *  - the vmas are sorted, disjoint, page-aligned
+ *    [start, end) ranges inside the platform's VM window, at most
+ *    65,530 of them; every byte the
  *    program may map through these files lies in exactly one vma (the brk
  *    heap is a vma too); inserts and mprotect join neighbours that agree
  *    (cubi_mm_merge_range), as Linux merges vmas, so the table's size follows
