@@ -11,8 +11,8 @@
  *  - test_scale: 60,000 one-page mappings made then unmapped from the
  *    front, no call looking at more than a few tree heights of nodes
  *    (cubi_mm_tree_visits; the sorted array this replaced shifted its
- *    whole tail at each call), an mmap without a hint
- *    past 60,000 one-page holes at once, and every frame back;
+ *    whole tail at each call), an mmap hinted at the first mapping
+ *    placed past 60,000 one-page holes in as few, and every frame back;
  *  - test_limit: Linux's 65,530 mappings, then -ENOMEM for another, for
  *    a split by munmap or mprotect, with the table unchanged.
  * The calls run through the dispatcher as the program's would; PROT_NONE
