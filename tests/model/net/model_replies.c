@@ -62,11 +62,17 @@ static uint64_t call_ns;		/* how long the call took (virtual) */
  * back to the heap): the first iteration that opens a TCP connection
  * (a DNS answer with TC) may end with one more block held. */
 static bool tcp_warm, tcp_used;
+/* The scheduler caches ended coroutine records (record.c) as many as
+ * ever ran at once: the first iteration whose server has two ports (a
+ * coroutine each, TFTP's) may end with one more record held. */
+static bool two_warm;
 
 /* A client under test: the server ports it talks to on B, its template
  * reply to a request (false: no answer), its structural mutation, the
  * call and the judgement of its result (NULL: right, else what is
- * wrong). setup runs before each call, in the iteration's coroutine. */
+ * wrong). setup runs before each call, in the iteration's coroutine;
+ * sent (may be NULL) sees every reply as it goes on the wire, in the
+ * order the client will read them. */
 struct client {
 	const char *name;
 	uint16_t port, port2;
@@ -76,16 +82,8 @@ struct client {
 	long (*call)(uint64_t timeout_ns);
 	const char *(*check)(long r);
 	void (*teardown)(void);
+	void (*sent)(const struct reply *r);
 };
-
-#include "model_replies_sntp.h"
-#include "model_replies_dns.h"
-#include "model_replies_dhcp.h"
-
-static const struct client *const clients[] = { &sntp_client, &dns_client, &dhcp_client };
-#define NCLIENTS (sizeof(clients) / sizeof(clients[0]))
-
-static const struct client *C;
 
 /* The server: one endpoint per port, a coroutine each. */
 static struct {
@@ -95,7 +93,21 @@ static struct {
 	struct reply late;		/* held to go after the next reply */
 	bool holding;
 	unsigned requests, clean, mutated, silent;
+	unsigned odd;			/* replies mutated, or not sent once,
+					 * at once, from the server's port
+					 * and address */
 } S;
+
+#include "model_replies_sntp.h"
+#include "model_replies_dns.h"
+#include "model_replies_dhcp.h"
+#include "model_replies_tftp.h"
+
+static const struct client *const clients[] = { &sntp_client, &dns_client, &dhcp_client,
+						&tftp_client };
+#define NCLIENTS (sizeof(clients) / sizeof(clients[0]))
+
+static const struct client *C;
 
 /* Puts r on the wire from B as one hand-built frame. */
 static void put_frame(const struct reply *r)
@@ -106,6 +118,8 @@ static void put_frame(const struct reply *r)
 
 	if (wire_send(B, f, len) != 0)
 		MODEL_FAIL("iteration %u: the wire's queue is full", iter);
+	if (C->sent)
+		C->sent(r);
 }
 
 /* Mutates r (or not) and sends it as the draw says. */
@@ -124,6 +138,8 @@ static void deliver(struct reply *r)
 			what2 = mutate(r, C->structural);
 		}
 	}
+	if (k <= 4 || strcmp(what, "clean"))
+		S.odd++;
 	if (k == 0) {
 		S.silent++;
 		how = " (not sent)";
@@ -259,11 +275,13 @@ static void test_model(void **state)
 		run(iteration);
 		cub_heap_stats(&h1);
 		/* the first run's lazy set-up (the scheduler's) stays */
-		if (iter > first && !(tcp_used && !tcp_warm) && (h1.in_use != h0.in_use || h1.blocks != h0.blocks))
+		if (iter > first && !(tcp_used && !tcp_warm) && !(S.n == 2 && !two_warm) &&
+		    (h1.in_use != h0.in_use || h1.blocks != h0.blocks))
 			MODEL_FAIL("iteration %u: %s: the heap held %zu bytes in %zu blocks "
 				   "before, %zu in %zu after", iter, C->name, h0.in_use,
 				   h0.blocks, h1.in_use, h1.blocks);
 		tcp_warm |= tcp_used;
+		two_warm |= S.n == 2;
 		if (last_r >= 0)
 			n_ok[c]++;
 		else

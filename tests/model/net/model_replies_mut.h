@@ -31,6 +31,13 @@ struct reply {
 	cub_ip4_t dst;			/* where it goes (A, or broadcast) */
 	uint16_t dport, sport;
 	cub_ip4_t src;
+	/* Limits of the generic mutations, for replies whose every longer
+	 * cut or appended byte would be another honest answer (a TFTP
+	 * DATA's block: a shorter or longer file): cut_max, when not 0, a
+	 * cut leaves fewer than cut_max bytes; no_append, nothing is
+	 * appended (the structural mutation is drawn instead). */
+	size_t cut_max;
+	bool no_append;
 };
 
 static uint64_t rng;
@@ -117,7 +124,7 @@ static const char *mutate(struct reply *r, const char *(*structural)(struct repl
 	switch (rnd(10)) {
 	case 0:
 	case 1:
-		r->n = r->n ? rnd(r->n) : 0;
+		r->n = r->n ? rnd(r->cut_max && r->cut_max < r->n ? r->cut_max : r->n) : 0;
 		return "cut";
 	case 2:
 	case 3:
@@ -127,6 +134,8 @@ static const char *mutate(struct reply *r, const char *(*structural)(struct repl
 		mut_byte(r);
 		return "byte";
 	case 5:
+		if (r->no_append)
+			return structural(r);
 		mut_append(r);
 		return "append";
 	default:
