@@ -1,17 +1,22 @@
 /*
- * slow.h - how much slower than native a host test runs, for the few
- * tests whose checks are real-time tolerances (the SNTP keeper's poll
- * gaps and measured offsets): 10 under valgrind (scripts/test's
- * valgrind run: its LD_PRELOAD names vgpreload), else 1;
- * $CUBRT_TEST_SLOW (an integer >= 1) overrides either. A tolerance
- * times this stays meaningful natively and does not fail a run that is
- * only slow.
+ * slow.h - for the host tests whose checks are real-time tolerances
+ * (upper bounds on how long something took): how much slower than
+ * native a test runs, 10 under valgrind (scripts/test's valgrind run:
+ * its LD_PRELOAD names vgpreload), else 1, $CUBRT_TEST_SLOW (an
+ * integer >= 1) overriding either; and how long the test's thread
+ * waited for a CPU on a busy machine (test_waited_ns, test_bound). A
+ * tolerance times the first plus the second stays meaningful natively
+ * and does not fail a run that is only slow or only crowded out.
  */
 #ifndef CUBRT_TEST_SLOW_H
 #define CUBRT_TEST_SLOW_H
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static inline long test_slowness(void)
 {
@@ -21,6 +26,56 @@ static inline long test_slowness(void)
 	if (f >= 1)
 		return f;
 	return pre && strstr(pre, "vgpreload") ? 10 : 1;
+}
+
+/*
+ * How long this OS thread has waited runnable for a CPU (Linux's
+ * /proc/thread-self/schedstat, its second field, in ns); 0 where the
+ * kernel does not say. A host test runs every coroutine and timer on
+ * one thread, so the wait between two readings is how much later than
+ * asked anything in between can have run because the machine was busy
+ * with other work (a timer that expired while the thread waited, a
+ * coroutine that was ready), and nothing a slow or wrong feature does
+ * adds to it. An upper bound on a real time is then checked as
+ *     uint64_t w0 = test_waited_ns();
+ *     ... measure dt ...
+ *     assert_true(dt < test_bound(want + tol, w0));
+ * which stays as tight as before on a machine that ran the test at
+ * once: a sleep 1 s too long still fails unless the thread really
+ * waited 1 s for a CPU then.
+ */
+static inline uint64_t test_waited_ns(void)
+{
+	char b[96];
+	ssize_t n;
+	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	const char *p = b;
+	uint64_t w = 0;
+
+	if (fd < 0)
+		return 0;
+	do
+		n = read(fd, b, sizeof(b) - 1);
+	while (n < 0 && errno == EINTR);	/* the host's timer signal */
+	close(fd);
+	if (n <= 0)
+		return 0;
+	b[n] = 0;
+	while (*p >= '0' && *p <= '9')		/* run time */
+		p++;
+	if (*p++ != ' ')
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		w = w * 10 + (uint64_t)(*p++ - '0');
+	return w;
+}
+
+/* A real-time upper bound for a span that began when test_waited_ns()
+ * said w0: bound_ns scaled by test_slowness(), plus the thread's wait
+ * for a CPU since w0. */
+static inline uint64_t test_bound(uint64_t bound_ns, uint64_t w0)
+{
+	return bound_ns * (uint64_t)test_slowness() + (test_waited_ns() - w0);
 }
 
 #endif

@@ -113,29 +113,37 @@ static void *arp_unanswered_main(void *arg)
 {
 	const uint64_t slow = (uint64_t)test_slowness();
 	uint8_t mac[6];
-	uint64_t t0, dt;
+	uint64_t t0, dt, w0, tx;
 
 	(void)arg;
 	start();
+	w0 = test_waited_ns();
 	t0 = cub_time_now();
-	/* 300 ms (requests 100 ms apart: a loaded host may wake the asker
-	 * tens of ms late), longer when the run is slow: all three must go
-	 * out before the deadline (slow.h). */
+	/* 300 ms, longer when the run is slow (slow.h): requests 100 ms
+	 * apart, each timed from the one before, so all three go out before
+	 * the deadline unless the asker's two wakes were together 100 ms
+	 * late. On a crowded machine they can be (the failures seen under
+	 * load: 2 requests; 1 with the test at SCHED_IDLE beside busy loops
+	 * on its CPU, where the run took 100 ms more than the thread waited
+	 * for a CPU, every time): each request missing is then allowed only
+	 * for 50 ms that the thread waited (test_waited_ns). */
 	assert_int_equal(cub_arp_resolve(A, IP_NOBODY, mac, 300 * MS * slow),
 			 -CUB_EHOSTUNREACH);
 	dt = cub_time_now() - t0;
-	assert_true(dt >= 300 * MS * slow && dt < 1300 * MS * slow);
-	assert_int_equal(if_stats(A).arp_requests_tx, CUB_ARP_TRIES);
+	assert_true(dt >= 300 * MS * slow && dt < test_bound(1300 * MS, w0));
+	tx = if_stats(A).arp_requests_tx;
+	assert_true(tx >= 1 && tx <= CUB_ARP_TRIES);
+	assert_true(test_waited_ns() - w0 >= (CUB_ARP_TRIES - tx) * 50 * MS);
 	assert_int_equal(if_stats(A).arp_failures, 1);
 	wire_settle(&W);
 	/* B saw the requests and answered none: not its address. */
-	assert_int_equal(if_stats(B).arp_other, CUB_ARP_TRIES);
+	assert_int_equal(if_stats(B).arp_other, tx);
 	assert_int_equal(if_stats(B).tx_frames, 0);
 	assert_int_equal(cub_arp_lookup(B, IP_A, mac), -CUB_ENOENT);
 	/* Poll form: one request, no wait. */
 	assert_int_equal(cub_arp_resolve(A, IP_NOBODY, mac, 0),
 			 -CUB_EHOSTUNREACH);
-	assert_int_equal(if_stats(A).arp_requests_tx, CUB_ARP_TRIES + 1);
+	assert_int_equal(if_stats(A).arp_requests_tx, tx + 1);
 	stop();
 	return NULL;
 }
@@ -333,18 +341,19 @@ static void *udp_timeout_main(void *arg)
 {
 	struct cub_udp u;
 	char buf[8];
-	uint64_t t0, dt;
+	uint64_t t0, dt, w0;
 
 	(void)arg;
 	start();
 	assert_int_equal(cub_udp_open(&u, A, 7), 0);
 	assert_int_equal(cub_udp_recvfrom(&u, buf, sizeof(buf), NULL, NULL, 0),
 			 -CUB_EAGAIN);
+	w0 = test_waited_ns();
 	t0 = cub_time_now();
 	assert_int_equal(cub_udp_recvfrom(&u, buf, sizeof(buf), NULL, NULL,
 					  30 * MS), -CUB_ETIMEDOUT);
 	dt = cub_time_now() - t0;
-	assert_true(dt >= 30 * MS && dt < 1000 * MS);
+	assert_true(dt >= 30 * MS && dt < test_bound(1000 * MS, w0));
 	assert_int_equal(cub_udp_recvfrom(&u, NULL, 4, NULL, NULL, 0),
 			 -CUB_EINVAL);
 	assert_int_equal(cub_udp_recvfrom(NULL, buf, 4, NULL, NULL, 0),
