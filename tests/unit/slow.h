@@ -11,12 +11,11 @@
 #ifndef CUBRT_TEST_SLOW_H
 #define CUBRT_TEST_SLOW_H
 
-#include <errno.h>
-#include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static inline long test_slowness(void)
 {
@@ -47,20 +46,17 @@ static inline long test_slowness(void)
 static inline uint64_t test_waited_ns(void)
 {
 	char b[96];
-	ssize_t n;
-	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
 	const char *p = b;
 	uint64_t w = 0;
+	bool ok;
 
-	if (fd < 0)
+	if (!f)
 		return 0;
-	do
-		n = read(fd, b, sizeof(b) - 1);
-	while (n < 0 && errno == EINTR);	/* the host's timer signal */
-	close(fd);
-	if (n <= 0)
+	ok = fgets(b, sizeof(b), f) != NULL;
+	fclose(f);
+	if (!ok)
 		return 0;
-	b[n] = 0;
 	while (*p >= '0' && *p <= '9')		/* run time */
 		p++;
 	if (*p++ != ' ')

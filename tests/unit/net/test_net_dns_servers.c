@@ -27,13 +27,27 @@
 #include <cubrt/mem.h>
 
 #include "dns_nat.h"
+#include "../slow.h"
+
+/*
+ * The lookups here split their time among the servers, so which server
+ * is asked and answers depends on when the wakes at the shares' ends
+ * come. They come late only when the thread waited for a CPU (slow.h):
+ * crowded(w0, ns) says it waited ns since w0, and only then are the
+ * other outcomes a late wake makes allowed.
+ */
+static bool crowded(uint64_t w0, uint64_t ns)
+{
+	return test_waited_ns() - w0 >= ns;
+}
 
 /* ------------------------------------------------------------- failover */
 
 static void *order_main(void *arg)
 {
 	struct cub_dns_result r;
-	uint64_t t0;
+	uint64_t t0, w0;
+	int rc;
 
 	(void)arg;
 	/* The first answers: the others are never asked. */
@@ -54,15 +68,21 @@ static void *order_main(void *arg)
 		assert_int_equal(N.order[i], i + 1);
 	stop();
 	/* A silent first server: its share is a third of 3 s (one resend
-	 * after CUB_DNS_RETRY_NS would not fit: one query), then the next. */
+	 * after CUB_DNS_RETRY_NS would not fit: one query), then the next
+	 * (whose 1 s share only a thread kept from its CPU can miss). */
 	begin(SILENT, ANSWER, ANSWER);
+	w0 = test_waited_ns();
 	t0 = cub_time_now();
-	assert_int_equal(ask(3, "a.example", 3 * SEC, &r), 0);
-	assert_int_equal(r.server, NS(2));
-	assert_int_equal(r.addr[0], CUB_IP4(192, 0, 2, 2));
-	assert_true(cub_time_now() - t0 >= SEC);
-	assert_true(cub_time_now() - t0 < 3 * SEC);	/* before the timeout */
-	assert_int_equal(N.seen, 2);
+	rc = ask(3, "a.example", 3 * SEC, &r);
+	if (rc != 0 || r.server != NS(2)) {
+		assert_true(crowded(w0, 900 * MS));
+	} else {
+		assert_int_equal(r.addr[0], CUB_IP4(192, 0, 2, 2));
+		assert_true(cub_time_now() - t0 >= SEC);
+		/* before the timeout */
+		assert_true(cub_time_now() - t0 < test_bound(3 * SEC, w0));
+		assert_int_equal(N.seen, 2);
+	}
 	stop();
 	return NULL;
 }
@@ -76,6 +96,7 @@ static void test_servers_order(void **state)
 static void *definite_main(void *arg)
 {
 	struct cub_dns_result r;
+	uint64_t w0;
 
 	(void)arg;
 	/* NXDOMAIN from the first is the answer: no failover. */
@@ -87,9 +108,10 @@ static void *definite_main(void *arg)
 	/* A silent first with a 2.5 s share: resent within it (at 1 s and,
 	 * unless the machine is slow, 2 s), then the second's NXDOMAIN. */
 	begin(SILENT, NXDOMAIN, ANSWER);
+	w0 = test_waited_ns();
 	assert_int_equal(ask(2, "a.example", 5 * SEC, &r), -CUB_ENOENT);
 	assert_int_equal(r.server, NS(2));
-	assert_true(N.seen >= 3 && N.seen <= 4);
+	assert_true((N.seen >= 3 || crowded(w0, 1400 * MS)) && N.seen <= 4);
 	for (unsigned i = 0; i + 1 < N.seen; i++)
 		assert_int_equal(N.order[i], 1);
 	assert_int_equal(N.order[N.seen - 1], 2);
@@ -106,25 +128,36 @@ static void test_servers_definite(void **state)
 static void *all_fail_main(void *arg)
 {
 	struct cub_dns_result r;
-	uint64_t t0;
+	uint64_t t0, w0;
+	int rc;
 
 	(void)arg;
-	/* All silent: -CUB_ETIMEDOUT at the lookup's timeout, each asked. */
+	/* All silent: -CUB_ETIMEDOUT at the lookup's timeout, each asked
+	 * (the third missed only if the second's 300 ms share ended past
+	 * the deadline: a thread kept that long from its CPU). */
 	begin(SILENT, SILENT, SILENT);
+	w0 = test_waited_ns();
 	t0 = cub_time_now();
 	assert_int_equal(ask(3, "a.example", 900 * MS, &r), -CUB_ETIMEDOUT);
 	assert_true(cub_time_now() - t0 >= 900 * MS);
-	assert_int_equal(N.seen, 3);
+	assert_true(N.seen == 3 || (N.seen == 2 && crowded(w0, 250 * MS)));
 	stop();
 	/* A SERVFAIL says more than the silence after it. */
 	begin(SERVFAIL, SILENT, SILENT);
+	w0 = test_waited_ns();
 	assert_int_equal(ask(3, "a.example", 900 * MS, &r), -CUB_EAGAIN);
-	assert_int_equal(N.seen, 3);
+	assert_true(N.seen == 3 || (N.seen == 2 && crowded(w0, 400 * MS)));
 	stop();
 	/* The last answered error: REFUSED after SERVFAIL. */
 	begin(SERVFAIL, SILENT, REFUSED);
-	assert_int_equal(ask(3, "a.example", 2 * SEC, &r), -CUB_EIO);
-	assert_int_equal(r.server, NS(3));
+	w0 = test_waited_ns();
+	rc = ask(3, "a.example", 2 * SEC, &r);
+	if (rc == -CUB_EAGAIN) {	/* the third never asked */
+		assert_true(crowded(w0, 900 * MS));
+	} else {
+		assert_int_equal(rc, -CUB_EIO);
+		assert_int_equal(r.server, NS(3));
+	}
 	stop();
 	return NULL;
 }
@@ -320,6 +353,7 @@ static void test_coalesce(void **state)
 static void *coalesce_fail_main(void *arg)
 {
 	static struct asker a[4];
+	uint64_t w0;
 
 	(void)arg;
 	begin(ANSWER, ANSWER, ANSWER);
@@ -335,12 +369,19 @@ static void *coalesce_fail_main(void *arg)
 	assert_int_equal(stats().coalesced, 3);
 	stop();
 	/* The asker times out (50 ms, the answer 300 ms away): not handed
-	 * on; the waiter with time left asks again and gets the answer. */
+	 * on; the waiter with time left asks again and gets the answer.
+	 * (Only a thread kept 250 ms from its CPU lets the answer come
+	 * first: then it is everyone's, and the rest is not this case.) */
 	begin(ANSWER, ANSWER, ANSWER);
 	assert_int_equal(cub_dns_cache_init(&C, slots, 4), 0);
 	a[0] = (struct asker){ .name = "slow30.example", .timeout = 50 * MS };
 	a[1] = (struct asker){ .name = "slow30.example", .timeout = 3 * SEC };
+	w0 = test_waited_ns();
 	ask_all(a, 2);
+	if (a[0].rc == 0 && crowded(w0, 200 * MS)) {
+		stop();
+		return NULL;
+	}
 	assert_int_equal(a[0].rc, -CUB_ETIMEDOUT);
 	assert_int_equal(a[1].rc, 0);
 	/* The fake server still sleeps over the asker's three queries
