@@ -362,17 +362,25 @@ static const char *tftp_structural_data(struct reply *r)
 		else
 			t_put16(r->m + 2, far[rnd(3)]);
 		return "block number";
-	case 2:
+	case 2: {
+		size_t was = r->n;
+
 		if (4 + TF.bs >= REPLY_MAX)
 			return "none (a whole frame)";
 		r->n = 4 + TF.bs + 1 + rnd(REPLY_MAX - 4 - TF.bs);
-		for (size_t i = 4; i < r->n; i++)
-			r->m[i] = TF.file[(i - 4) % TFTP_FILE_MAX];
+		for (size_t i = was; i < r->n; i++)
+			r->m[i] = (uint8_t)rnd64();
 		return "longer than the block";
+	}
 	case 3:
+		/* An ERROR now, and for good: its opcode kept from flips
+		 * and a second structural mutation an ERROR's (a DATA
+		 * again, its 'x' bytes would be a wrong block). */
 		t_put16(r->m, 5);
 		t_put16(r->m + 2, (uint32_t)rnd(10));
 		memset(r->m + 4, 'x', r->n > 4 ? r->n - 4 : 0);
+		r->prot[0] = r->prot[1] = 1;
+		TF.kind = 5;
 		return "ERROR, unterminated";
 	default:
 		t_put16(r->m, 6);

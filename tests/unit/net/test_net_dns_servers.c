@@ -140,13 +140,15 @@ static void *all_fail_main(void *arg)
 	t0 = cub_time_now();
 	assert_int_equal(ask(3, "a.example", 900 * MS, &r), -CUB_ETIMEDOUT);
 	assert_true(cub_time_now() - t0 >= 900 * MS);
-	assert_true(N.seen == 3 || (N.seen == 2 && crowded(w0, 250 * MS)));
+	assert_true(N.seen >= 1 && N.seen <= 3);
+	assert_true(crowded(w0, (3 - N.seen) * 250 * MS));
 	stop();
 	/* A SERVFAIL says more than the silence after it. */
 	begin(SERVFAIL, SILENT, SILENT);
 	w0 = test_waited_ns();
 	assert_int_equal(ask(3, "a.example", 900 * MS, &r), -CUB_EAGAIN);
-	assert_true(N.seen == 3 || (N.seen == 2 && crowded(w0, 400 * MS)));
+	assert_true(N.seen >= 1 && N.seen <= 3);
+	assert_true(crowded(w0, (3 - N.seen) * 400 * MS));
 	stop();
 	/* The last answered error: REFUSED after SERVFAIL. */
 	begin(SERVFAIL, SILENT, REFUSED);
@@ -383,6 +385,11 @@ static void *coalesce_fail_main(void *arg)
 		return NULL;
 	}
 	assert_int_equal(a[0].rc, -CUB_ETIMEDOUT);
+	if (a[1].rc == -CUB_ETIMEDOUT) {	/* 3 s for a 300 ms answer */
+		assert_true(crowded(w0, 1000 * MS));
+		stop();
+		return NULL;
+	}
 	assert_int_equal(a[1].rc, 0);
 	/* The fake server still sleeps over the asker's three queries
 	 * (300 ms each): whichever server answered, its own answer. */
