@@ -246,13 +246,17 @@ static unsigned reply_prefix(const struct cubi_dhcp_reply *r)
 
 /* Whether the interface can take the address r offers: unicast, with a
  * valid mask, and neither its subnet's network address nor its
- * broadcast (host part all zeros or all ones; /31 and /32 have none). */
+ * broadcast (host part all zeros or all ones; /31 and /32 have none);
+ * and for a time: RFC 2131's table 3 makes the lease time option a MUST
+ * in an OFFER and an ACK, so a reply without one (or with a lease of 0
+ * s, over before it starts) is malformed, not an infinite lease
+ * (0xffffffff says that). */
 static bool usable(const struct cubi_dhcp_reply *r)
 {
 	cub_ip4_t a = r->yiaddr, hostmask;
 	unsigned plen = reply_prefix(r);
 
-	if (!a || (a >> 24) == 0 || a == CUB_IP4_BROADCAST || ip4_is_multicast(a) || !plen)
+	if (!a || !r->lease_s || (a >> 24) == 0 || a == CUB_IP4_BROADCAST || ip4_is_multicast(a) || !plen)
 		return false;
 	hostmask = plen == 32 ? 0 : 0xffffffffu >> plen;
 	return plen >= 31 || ((a & hostmask) != 0 && (a & hostmask) != hostmask);
@@ -358,7 +362,7 @@ void cubi_dhcp_lease_of(const struct cubi_dhcp_reply *a, uint64_t asked,
 	*l = (struct cub_dhcp_lease){ .addr = a->yiaddr, .prefix_len = plen, .gateway = gw,
 				      .dns = a->dns[0], .dns_count = a->dns_count,
 				      .server = a->server,
-				      .lease_s = a->lease_s ? a->lease_s : INFINITE,
+				      .lease_s = a->lease_s,	/* not 0: usable() */
 				      .acquired_ns = asked };
 	cub_memcpy(l->dns_all, a->dns, sizeof(l->dns_all));
 	lease_times(a, l);

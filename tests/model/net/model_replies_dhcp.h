@@ -7,9 +7,12 @@
  * servers 10.0.0.3 and 10.0.0.4, then END. The conflict check and the
  * announcements are off (nobody holds the address).
  *
- * Value bytes: yiaddr and every option's code and value but the message
- * type's (a reply without a mask, router or DNS option is well formed
- * and says something else: the class's prefix, no gateway).
+ * Value bytes: yiaddr and every option's code, length and value but the
+ * message type's (a reply without a mask, router or DNS option is well
+ * formed and says something else: the class's prefix, no gateway; a
+ * router option's length flipped from 4 to 20 swallowed the DNS option
+ * that followed, well formed again: seed 238). Lengths change only by
+ * the structural mutations below, whose results the check knows.
  * Structural mutations: an option's length (edge values), option 52
  * (overload) with the mask, router and DNS options moved into `file` or
  * `sname`, the END option missing, an option duplicated (the same
@@ -43,10 +46,8 @@ static void dhcp_put(struct reply *r, size_t *at, unsigned i, uint8_t code, cons
 	r->m[*at] = code;
 	r->m[*at + 1] = len;
 	memcpy(r->m + *at + 2, v, len);
-	if (value) {
-		r->prot[*at] = 1;
-		memset(r->prot + *at + 2, 1, len);
-	}
+	if (value)
+		memset(r->prot + *at, 1, 2 + (size_t)len);
 	*at += 2 + (size_t)len;
 }
 
@@ -137,18 +138,22 @@ static const char *dhcp_structural(struct reply *r)
 		 * or added, what follows moved */
 		size_t w = dhcp_opt[1 + rnd(3)], rest = r->n - (w + 6);
 
+		/* what follows moves, its protection with it (a flip of a
+		 * code that made this option unknown made the reply well
+		 * formed without a lease option: seed 212) */
 		if (rnd(2)) {
 			m[w + 1] = 3;
 			memmove(m + w + 5, m + w + 6, rest);
+			memmove(r->prot + w + 5, r->prot + w + 6, rest);
 			r->n--;
 		} else {
 			m[w + 1] = 5;
 			memmove(m + w + 7, m + w + 6, rest);
+			memmove(r->prot + w + 7, r->prot + w + 6, rest);
 			m[w + 6] = 0;
+			r->prot[w + 6] = 1;
 			r->n++;
 		}
-		memset(r->prot, 0, sizeof(r->prot));	/* positions moved */
-		memset(r->prot + 16, 1, 4);
 		memcpy(r->orig, m, r->n);
 		return "option of the wrong length";
 	}

@@ -158,6 +158,10 @@ enum bad {
 				 * was configured (found by model_replies) */
 	ROUTER_ODD,		/* a router option of 5 bytes */
 	OVERLOAD,		/* option 52: options in file, not read */
+	NO_LEASE,		/* no lease time option (a MUST: RFC 2131
+				 * table 3); was taken as an infinite lease
+				 * (found by model_replies) */
+	LEASE_0,		/* a lease of 0 s: was infinite too */
 	SHORT,			/* shorter than the fixed part */
 	WRONG_TYPE,		/* an ACK while selecting, an OFFER after */
 	OTHER_SERVER,		/* (REQUEST phase) server ID of another */
@@ -273,7 +277,9 @@ static size_t build_reply(const uint8_t *req, uint8_t *r, unsigned type,
 		at += 4;
 	}
 	if (type != NAK) {
-		r[at++] = 51, r[at++] = 4, t_put32(r + at, S.lease), at += 4;
+		if (bad != NO_LEASE)
+			r[at++] = 51, r[at++] = 4,
+			t_put32(r + at, bad == LEASE_0 ? 0 : S.lease), at += 4;
 		if (S.t1)
 			r[at++] = 58, r[at++] = 4, t_put32(r + at, S.t1), at += 4;
 		if (S.t2)
