@@ -51,11 +51,17 @@ static int park_tail_resumed(void)
 	return r;
 }
 
-/* switch.h: the run queue is empty. */
+/* switch.h: the run queue is empty. Idle time belongs to no coroutine:
+ * a hooked one that parked stops being charged before the wait (and is
+ * charged again if it is the one that resumes, without a switch). */
 struct cub_coro *cubi_sched_take_idle(void)
 {
+	struct cub_coro *cur = cubi_sched.cur, *next;
+	bool hooked = cur && cur->hooked;
 	struct cub_list *n;
 
+	if (hooked)
+		cubi_sched_call_hook(NULL);
 	while (!(n = cub_list_pop_front(&cubi_sched.runq))) {
 		if (cubi_sched.live == 0)
 			return NULL;
@@ -66,7 +72,10 @@ struct cub_coro *cubi_sched_take_idle(void)
 		cub_arch_idle();
 		cubi_sched.idling = false;
 	}
-	return cub_container_of(n, struct cub_coro, link);
+	next = cub_container_of(n, struct cub_coro, link);
+	if (hooked && next == cur)
+		cubi_sched_call_hook(cur);
+	return next;
 }
 
 /*

@@ -2,7 +2,8 @@
  * hooks.c - what the platform and the syscall shim keep on the running
  * coroutine (sched_hooks.h): its kernel stack top, whether a stack
  * pointer lies outside its coroutine stack (program code), its owner (a
- * Linux thread's record), and a parked coroutine's park area (park.h).
+ * Linux thread's record), the switch hook for CPU-time accounting, and a
+ * parked coroutine's park area (park.h).
  * Plain field accesses of cubi_sched.cur, kept apart from coro.c's
  * switching code; the layout they and the platform's assembly rely on
  * is checked here.
@@ -47,6 +48,26 @@ void cubi_sched_set_owner(void *owner)
 void *cubi_sched_owner(void)
 {
 	return cubi_sched.cur ? cubi_sched.cur->owner : NULL;
+}
+
+void cubi_sched_set_switch_hook(cubi_switch_hook_fn fn)
+{
+	unsigned long irq = cub_arch_irq_save();
+
+	cubi_sched.hook = fn;
+	cub_arch_irq_restore(irq);
+}
+
+void cubi_sched_hook_switches(bool on)
+{
+	cubi_sched.cur->hooked = on;
+}
+
+/* Interrupts disabled (sched_impl.h). */
+void cubi_sched_call_hook(struct cub_coro *to)
+{
+	if (cubi_sched.hook)
+		cubi_sched.hook(to && to->hooked ? to->owner : NULL);
 }
 
 void *cubi_sched_park_area(struct cub_coro *c)

@@ -31,6 +31,8 @@ static bool running, initialised;
 /* The last coroutine ended: back to cub_sched_run's caller. */
 CUB_NORETURN void cubi_sched_to_boot(struct cub_coro *prev)
 {
+	if (prev->hooked)
+		cubi_sched_call_hook(NULL);
 	cubi_coro_check_canary(prev);
 	cubi_sched.cur = NULL;
 	cub_arch_ctx_switch(&prev->ctx, &boot_ctx);
@@ -83,6 +85,7 @@ static CUBI_ALWAYS_INLINE void spawn_locked(struct cub_coro *c, cub_coro_fn fn,
 	c->joinable = joinable;
 	c->small = small;
 	c->irq_wait = false;
+	c->hooked = false;
 	c->name = name;
 	c->namebuf[0] = '\0';
 	if (CUB_UNLIKELY(c->stack_name != name)) {

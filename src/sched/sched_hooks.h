@@ -66,6 +66,31 @@ bool cubi_sched_in_program(uintptr_t sp);
  */
 void cubi_sched_set_owner(void *owner);
 void *cubi_sched_owner(void);
+
+/*
+ * The switch hook: a subsystem that accounts the CPU time of some
+ * coroutines (the shim: its Linux threads, cputime.c) marks them hooked
+ * and learns where the CPU goes whenever it goes to or from one of them:
+ * hook(owner) with the owner (cubi_sched_set_owner) of the hooked
+ * coroutine now starting to run, or hook(NULL) when the CPU goes to a
+ * coroutine that is not hooked, to idle (the running hooked coroutine
+ * parked and nothing is ready: called before the idle wait, and
+ * hook(owner) after it if that same coroutine resumes without a switch)
+ * or back to cub_sched_run's caller. So the time between two calls
+ * belongs to the owner named by the first (NULL: to none). Called with
+ * interrupts disabled, from task or (preemption's switch) irq context;
+ * it must not block or switch. Coroutines that are not hooked pay one
+ * flag test per switch, nothing else.
+ *
+ * cubi_sched_set_switch_hook installs fn (NULL: none) for all hooked
+ * coroutines. Contexts: task, boot.
+ * cubi_sched_hook_switches marks the running coroutine hooked (on) or
+ * not; a spawn starts unhooked. The call itself does not call the hook:
+ * the caller accounts the change of state it makes. Contexts: task.
+ */
+typedef void (*cubi_switch_hook_fn)(void *owner);
+void cubi_sched_set_switch_hook(cubi_switch_hook_fn fn);
+void cubi_sched_hook_switches(bool on);
 #endif
 
 #endif

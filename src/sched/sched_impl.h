@@ -56,6 +56,10 @@ struct cub_coro {
 	bool joinable;
 	bool small;			/* canary-checked stack, no guard page */
 	bool irq_wait;			/* parked by cubi_sched_park_irq */
+	bool hooked;			/* switches to and from it call the
+					 * switch hook (cubi_sched_hook_switches;
+					 * in what was padding: the layout and
+					 * the hot lines are unchanged) */
 	const char *wait;		/* what a parked coroutine waits on */
 	cubi_resume_fn on_resume;	/* cubi_sched_park_tail's, while parked */
 	unsigned long park_irq;		/* irq state to restore at that resume */
@@ -98,6 +102,7 @@ struct cubi_sched {
 					 * (cubi_after_switch, switch.h) */
 	uint64_t loaded_tls;		/* last given to cub_arch_set_tls */
 	uint64_t boot_tls;		/* inherited by spawns at boot */
+	cubi_switch_hook_fn hook;	/* cubi_sched_set_switch_hook's */
 };
 
 extern struct cubi_sched cubi_sched;
@@ -140,5 +145,11 @@ void cubi_preempt_tick(uint64_t now);
 /* coro.c: switch away from the running (preempted) coroutine to the next
  * ready one; interrupts disabled. */
 void cubi_sched_preempt_switch(void);
+
+/* hooks.c: the CPU goes to `to` (a hooked coroutine, or NULL: to one that
+ * is not, or to idle): calls the switch hook with its owner. Out of line:
+ * only switches from or to a hooked coroutine get here. Interrupts
+ * disabled. */
+__attribute__((noinline)) void cubi_sched_call_hook(struct cub_coro *to);
 
 #endif

@@ -40,10 +40,15 @@ static CUBI_ALWAYS_INLINE void cubi_after_switch(void)
 	}
 }
 
-/* Everything a switch from prev to next does before the register switch. */
+/* Everything a switch from prev to next does before the register switch.
+ * The switch hook (CPU-time accounting of the shim's threads) costs the
+ * coroutines that are not hooked one test of two bytes that share cache
+ * lines with fields this touches anyway (small, state). */
 static CUBI_ALWAYS_INLINE void cubi_switch_prepare(struct cub_coro *prev,
 						  struct cub_coro *next)
 {
+	if (CUB_UNLIKELY(prev->hooked | next->hooked))
+		cubi_sched_call_hook(next);
 	cubi_coro_check_canary(prev);
 	next->state = CUB_CORO_RUNNING;
 	cubi_sched.cur = next;

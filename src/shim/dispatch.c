@@ -137,7 +137,9 @@ long cub_shim_syscall(struct cub_shim_regs *r)
 
 	if (nr < 0 || nr > CUBI_SYS_MAX || !table[nr])
 		return unknown(nr);
+	cubi_cputime_sys(true);		/* system time from here (cputime.c) */
 	ret = table[nr](r);
+	cubi_cputime_sys(false);
 	if (CUB_UNLIKELY(ret == -CUB_EINTR || ret == -CUBI_ERESTARTNOINTR)) {
 		cubi_signal_note_eintr(nr, ret == -CUBI_ERESTARTNOINTR);
 		ret = -CUB_EINTR;

@@ -3,10 +3,13 @@
  *
  * ITIMER_REAL sends SIGALRM, ITIMER_VIRTUAL SIGVTALRM and ITIMER_PROF
  * SIGPROF to the process (si_code SI_KERNEL) when it expires, then again
- * every interval. Linux counts the last two in the process's CPU time;
- * cubrt does not account CPU time (the CPU-time clocks read the
- * monotonic clock too, time.c), so all three count elapsed time here: a
- * profiler's SIGPROF arrives at its rate, spread over idle time as well.
+ * every interval. ITIMER_REAL counts elapsed (monotonic) time, as on
+ * Linux; ITIMER_VIRTUAL the process's user CPU time and ITIMER_PROF its
+ * user + system CPU time (cputime.c: all threads, exited ones included):
+ * their `next` is a reading of that clock, their cub_timer is unused,
+ * and cputime.c's one platform timer expires them while a thread runs
+ * (cubi_itimer_cpu_due). A profiler's SIGPROF so never comes while every
+ * thread sleeps.
  * A periodic timer whose signal is pending runs again only once the
  * signal is taken, at the next period after that (Linux re-arms
  * ITIMER_REAL when SIGALRM is dequeued), so a 1 us period cannot flood
@@ -14,8 +17,9 @@
  * CUBI_TIMER_DROPPED_NS apart (clock.h). Either way the periods missed
  * are skipped: signals of one kind merge while pending.
  *
- * Invariants: a timer is off exactly when next == 0; its cub_timer is
- * pending exactly when next != 0 and !rearm; rearm (periodic only) while
+ * Invariants: a timer is off exactly when next == 0; ITIMER_REAL's
+ * cub_timer is pending exactly when next != 0 and !rearm (the CPU-time
+ * ones: cputime.c's timer counts them then); rearm (periodic only) while
  * its signal waits to be taken (cubi_itimer_taken clears it). Locking:
  * irq_save around every change; the expiry runs in irq context.
  */
@@ -41,8 +45,37 @@ struct itimer {
 static struct itimer itimers[3];
 static bool ready;
 
+/* VIRTUAL and PROF count CPU time. */
+static bool on_cpu(const struct itimer *it)
+{
+	return it != &itimers[ITIMER_REAL];
+}
+
+/* The reading of it's clock (irq off). */
+static uint64_t now_of(const struct itimer *it)
+{
+	struct cubi_cpuclock c = { 0, it == &itimers[ITIMER_VIRTUAL] };
+	uint64_t ns;
+
+	if (!on_cpu(it))
+		return cub_time_now();
+	cubi_cpuclock_read(&c, &ns);	/* the process's: never gone */
+	return ns;
+}
+
+/* it runs until next (irq off). */
+static void start(struct itimer *it)
+{
+	if (on_cpu(it))
+		cubi_cputime_rearm();
+	else
+		cub_timer_start(&it->timer, it->next);
+}
+
 /* An expiry (irq context): the signal; a periodic timer then waits for
- * its take, or, the signal dropped, runs again a little later. */
+ * its take, or, the signal dropped, runs again a little later (on its
+ * own clock; a CPU-time one is armed again by cubi_itimer_cpu_due's
+ * caller). */
 static void expired(struct cub_timer *t, void *arg)
 {
 	struct itimer *it = arg;
@@ -56,13 +89,37 @@ static void expired(struct cub_timer *t, void *arg)
 		return;
 	}
 	it->next = cubi_timer_forward(it->next, it->interval,
-				      cub_time_now() + CUBI_TIMER_DROPPED_NS, &missed);
-	cub_timer_start(&it->timer, it->next);
+				      now_of(it) + CUBI_TIMER_DROPPED_NS, &missed);
+	if (!on_cpu(it))
+		cub_timer_start(&it->timer, it->next);
+}
+
+uint64_t cubi_itimer_cpu_due(bool fire, bool *armed)
+{
+	uint64_t left = UINT64_MAX, now;
+
+	for (int i = ITIMER_VIRTUAL; i <= ITIMER_PROF && ready; i++) {
+		struct itimer *it = &itimers[i];
+
+		if (!it->next || it->rearm)
+			continue;
+		*armed = true;
+		now = now_of(it);
+		if (it->next <= now && !fire) {
+			left = 0;
+			continue;
+		}
+		if (it->next <= now)
+			expired(NULL, it);
+		if (it->next && !it->rearm)
+			left = CUB_MIN(left, it->next - now);
+	}
+	return left;
 }
 
 void cubi_itimer_taken(int sig)
 {
-	uint64_t missed, now = cub_time_now();
+	uint64_t missed, now;
 
 	for (int i = 0; i < 3 && ready; i++) {
 		struct itimer *it = &itimers[i];
@@ -70,9 +127,10 @@ void cubi_itimer_taken(int sig)
 		if (it->sig != sig || !it->rearm)
 			continue;
 		it->rearm = false;
+		now = now_of(it);
 		if (it->next <= now)
 			it->next = cubi_timer_forward(it->next, it->interval, now, &missed);
-		cub_timer_start(&it->timer, it->next);
+		start(it);
 	}
 }
 
@@ -94,9 +152,8 @@ static struct itimer *timer_of(uint64_t which)
 /* The current setting (irq off): its[0] interval, its[1] time left. */
 static void current(const struct itimer *it, uint64_t its[2])
 {
-	uint64_t now = cub_time_now();
+	uint64_t now = now_of(it), next = it->next, missed;
 
-	uint64_t next = it->next, missed;
 
 	if (next && next <= now && it->interval)	/* waits for a take */
 		next = cubi_timer_forward(next, it->interval, now, &missed);
@@ -107,14 +164,14 @@ static void current(const struct itimer *it, uint64_t its[2])
 /* Replaces the setting (irq off); value 0 disarms. */
 static void set(struct itimer *it, uint64_t value, uint64_t interval)
 {
-	uint64_t now = cub_time_now();
+	uint64_t now = now_of(it);
 
 	cub_timer_stop(&it->timer);
 	it->rearm = false;
 	it->interval = value ? interval : 0;
 	it->next = !value ? 0 : now + value < now ? UINT64_MAX / 2 : now + value;
 	if (it->next)
-		cub_timer_start(&it->timer, it->next);
+		start(it);
 }
 
 /* A struct timeval pair (interval, value) <-> ns. */

@@ -207,6 +207,7 @@ struct thread_view {
 	uint64_t sigmask, pending;
 	int nthreads;
 	size_t vm_bytes, rss_bytes;
+	uint64_t user_ns, sys_ns;	/* CPU time (cputime.c) */
 };
 
 static void view_thread(int tid, struct thread_view *v)
@@ -222,7 +223,11 @@ static void view_thread(int tid, struct thread_view *v)
 		v->alive = true;
 		v->sigmask = t->sigmask;
 		v->pending = t->pending.bits;
+		if (tid)
+			cubi_cputime_usage(t, &v->user_ns, &v->sys_ns);
 	}
+	if (!tid)
+		cubi_cputime_usage(NULL, &v->user_ns, &v->sys_ns);
 	if (t == me || (!tid && me))
 		v->state = 'R';
 	cub_arch_irq_restore(irq);
@@ -296,8 +301,9 @@ void cubi_procfs_stat(struct cubi_pbuf *b, int tid)
 	cubi_mm_snapshot(NULL, 0, &lo, &hi);
 	cubi_pbuf_printf(b, "%d (", v.tid);
 	put_comm(b, tid);
-	/* 3 state .. 19 nice */
-	cubi_pbuf_printf(b, ") %c 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 ", v.state);
+	/* 3 state .. 19 nice; 14 utime, 15 stime in USER_HZ (100) ticks */
+	cubi_pbuf_printf(b, ") %c 0 1 1 0 -1 4194560 0 0 0 0 %lu %lu 0 0 20 0 ", v.state,
+			 (unsigned long)(v.user_ns / 10000000), (unsigned long)(v.sys_ns / 10000000));
 	/* 20 num_threads .. 28 startstack */
 	cubi_pbuf_printf(b, "%d 0 0 %zu %zu 18446744073709551615 0 0 %lu ",
 			 v.nthreads, v.vm_bytes, v.rss_bytes / CUB_PAGE_SIZE,

@@ -16,12 +16,18 @@
  * never armed: timer_gettime reckons its periods. Clocks: REALTIME
  * (absolute times on the wall clock, moved when it is set:
  * cubi_ptimer_wall_step), MONOTONIC, BOOTTIME, TAI, the
- * _ALARM ones, and the CPU-time clocks, which count elapsed time here
- * (cubrt does not account CPU time, time.c).
+ * _ALARM ones, and the CPU-time clocks (cputime.h: the process's, the
+ * caller's thread's, and another thread's or the process's by Linux's
+ * encoded ids): a CPU-time timer's `next` is a reading of its clock, its
+ * cub_timer is unused, and cputime.c's one platform timer expires it
+ * while its thread (any thread, for the process's clock) runs
+ * (cubi_ptimer_cpu_due). One on a thread's clock is off once that
+ * thread is gone (timer_gettime then reads 0), as Linux's.
  *
  * Invariants: ids are slots of `timers` (0..MAX_TIMERS-1); a slot is in
  * use while `used`; next == 0 when it is off; its cub_timer is pending
- * only when next != 0, !rearm and it notifies (arm()); `queued` while its
+ * only when next != 0, !rearm, it notifies and counts no CPU time (arm());
+ * `queued` while its
  * signal is pending and not yet taken; `rearm` (periodic only) while it
  * waits for that take, next then being the expiry that sent the signal
  * (the taker clears both through cubi_ptimer_siginfo or
@@ -56,6 +62,8 @@ struct ptimer {
 	bool used, realtime, queued;
 	bool rearm;		/* periodic, stopped until its signal is taken */
 	bool wall;		/* armed for an absolute REALTIME expiry */
+	bool cpu;		/* on a CPU-time clock: `clock` */
+	struct cubi_cpuclock clock;
 	int notify, signo, tid;
 	uint64_t value;		/* sigev_value */
 	uint64_t next;		/* monotonic ns of the next expiry; 0: off */
@@ -72,10 +80,30 @@ static void add_overrun(struct ptimer *p, uint64_t n)
 							      : p->overrun + (int)n;
 }
 
-/* Starts p's cub_timer if it has an expiry to send (irq off). */
+/* The reading of p's clock (irq off); a CPU-time clock whose thread is
+ * gone turns p off and reads 0. */
+static uint64_t now_of(struct ptimer *p)
+{
+	uint64_t ns;
+
+	if (!p->cpu)
+		return cub_time_now();
+	if (cubi_cpuclock_read(&p->clock, &ns))
+		return ns;
+	p->next = 0;
+	p->rearm = false;
+	return 0;
+}
+
+/* Starts p's cub_timer, or cputime.c's for a CPU-time one, if it has an
+ * expiry to send (irq off). */
 static void arm(struct ptimer *p)
 {
-	if (p->next && !p->rearm && p->notify != SIGEV_NONE)
+	if (!p->next || p->rearm || p->notify == SIGEV_NONE)
+		return;
+	if (p->cpu)
+		cubi_cputime_rearm();
+	else
 		cub_timer_start(&p->timer, p->next);
 }
 
@@ -83,11 +111,14 @@ static void arm(struct ptimer *p)
  * counts the periods that ended meanwhile as overruns and runs again. */
 static void release(struct ptimer *p)
 {
-	uint64_t missed = 0, now = cub_time_now();
+	uint64_t missed = 0, now;
 
 	p->queued = false;
 	if (!p->rearm)
 		return;
+	now = now_of(p);
+	if (!p->next)
+		return;		/* its thread's clock is gone */
 	p->rearm = false;
 	if (p->next <= now)
 		p->next = cubi_timer_forward(p->next, p->interval, now, &missed);
@@ -112,7 +143,9 @@ static bool post(struct ptimer *p)
 
 /* One expiry (irq context): a signal, or an overrun while one waits. A
  * periodic timer then waits for the signal to be taken (release), or,
- * the signal dropped, runs again CUBI_TIMER_DROPPED_NS later at least. */
+ * the signal dropped, runs again CUBI_TIMER_DROPPED_NS later at least
+ * (on its clock; a CPU-time one is armed again by cubi_ptimer_cpu_due's
+ * caller). */
 static void expired(struct cub_timer *t, void *arg)
 {
 	struct ptimer *p = arg;
@@ -132,8 +165,35 @@ static void expired(struct cub_timer *t, void *arg)
 		return;
 	}
 	p->next = cubi_timer_forward(p->next, p->interval,
-				     cub_time_now() + CUBI_TIMER_DROPPED_NS, &missed);
-	arm(p);
+				     now_of(p) + CUBI_TIMER_DROPPED_NS, &missed);
+	if (!p->cpu)
+		arm(p);
+}
+
+uint64_t cubi_ptimer_cpu_due(bool fire, bool *armed)
+{
+	uint64_t left = UINT64_MAX, now;
+	int tid = cubi_cputime_running();
+
+	for (int i = 0; i < MAX_TIMERS; i++) {
+		struct ptimer *p = &timers[i];
+
+		if (!p->used || !p->cpu || !p->next || p->rearm || p->notify == SIGEV_NONE)
+			continue;
+		*armed = true;
+		if (p->clock.tid && p->clock.tid != tid)
+			continue;	/* its thread's clock stands still */
+		now = now_of(p);
+		if (p->next <= now && !fire) {
+			left = 0;
+			continue;
+		}
+		if (p->next <= now)
+			expired(NULL, p);
+		if (p->next && !p->rearm)
+			left = CUB_MIN(left, p->next - now);
+	}
+	return left;
 }
 
 void cubi_ptimer_siginfo(int tid, int sig, int32_t *id, int32_t *overrun,
@@ -196,6 +256,7 @@ static int read_sigevent(uintptr_t usev, struct ptimer *p)
 	return 0;
 }
 
+/* A clock that is no CPU-time clock (those: cubi_cpuclock_decode). */
 static bool known_clock(uint64_t clk)
 {
 	return clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC ||
@@ -205,17 +266,20 @@ static bool known_clock(uint64_t clk)
 
 CUBI_SYS(timer_create)
 {
+	struct cubi_cpuclock clock;
 	struct ptimer p;
 	unsigned long irq;
-	int id = 0, rc;
+	int id = 0, rc, cpu = cubi_cpuclock_decode((int64_t)A0(r), &clock);
 
-	if (!known_clock(A0(r)))
+	if (cpu < 0 || (cpu == 0 && !known_clock(A0(r))))
 		return -CUB_EINVAL;
 	if (!cubi_user_writable(A2(r), sizeof(int32_t)))
 		return -CUB_EFAULT;
 	if ((rc = read_sigevent(A1(r), &p)) != 0)
 		return rc;
 	p.used = true;
+	p.cpu = cpu > 0;
+	p.clock = clock;
 	p.realtime = A0(r) == CLOCK_REALTIME || A0(r) == 8 || A0(r) == CLOCK_TAI;
 	irq = cub_arch_irq_save();
 	while (id < MAX_TIMERS && timers[id].used)
@@ -248,9 +312,9 @@ static struct ptimer *timer_of(uint64_t id)
  * periodic timer past its expiry (waiting for its signal to be taken, or
  * SIGEV_NONE) reckons the next period; an expired SIGEV_NONE one-shot
  * reads 0, any other timer due but not yet run 1 ns, as Linux's. */
-static void current(const struct ptimer *p, uint64_t its[2])
+static void current(struct ptimer *p, uint64_t its[2])
 {
-	uint64_t now = cub_time_now(), next = p->next, missed;
+	uint64_t now = now_of(p), next = p->next, missed;
 
 	its[0] = p->interval;
 	if (next && next <= now && p->interval)
@@ -258,6 +322,17 @@ static void current(const struct ptimer *p, uint64_t its[2])
 	else if (next && next <= now && p->notify == SIGEV_NONE)
 		next = 0;
 	its[1] = !next ? 0 : next > now ? next - now : 1;
+}
+
+/* A CPU-time timer's expiry on its clock, never 0: value ns of it from
+ * now, or with abs at value. */
+static uint64_t cpu_deadline(struct ptimer *p, uint64_t value, bool abs)
+{
+	uint64_t now = now_of(p);
+
+	if (abs)
+		return value ? value : 1;
+	return now + value < now ? UINT64_MAX / 2 : now + value;
 }
 
 CUBI_SYS(timer_settime)
@@ -283,7 +358,11 @@ CUBI_SYS(timer_settime)
 	current(p, old);
 	cub_timer_stop(&p->timer);
 	p->interval = its[1] ? its[0] : 0;
-	p->next = its[1] ? cubi_timer_deadline(its[1], A1(r) & TIMER_ABSTIME, p->realtime) : 0;
+	if (!p->cpu)
+		p->next = its[1] ? cubi_timer_deadline(its[1], A1(r) & TIMER_ABSTIME,
+							p->realtime) : 0;
+	else
+		p->next = its[1] ? cpu_deadline(p, its[1], A1(r) & TIMER_ABSTIME) : 0;
 	p->wall = p->realtime && (A1(r) & TIMER_ABSTIME);
 	p->rearm = false;
 	arm(p);

@@ -1,10 +1,11 @@
 /*
  * rusage.c - what the process has used: getrusage, times, sysinfo.
  *
- * There is no CPU accounting: the user time these calls report is the
- * time since boot on the monotonic clock (what CLOCK_PROCESS_CPUTIME_ID
- * reads too, time.c), system time is 0, and a thread's times are the
- * process's. Memory comes from the frame allocator: the peak of frames
+ * CPU time is what cputime.c accounts: user and system time of the
+ * process (RUSAGE_SELF, times: every thread, exited ones included) or of
+ * the calling thread (RUSAGE_THREAD), as CLOCK_PROCESS_CPUTIME_ID and
+ * CLOCK_THREAD_CPUTIME_ID read their sums (time.c). Memory comes from
+ * the frame allocator: the peak of frames
  * in use is the maximum resident set (every mapped page is resident:
  * no paging). Children: there are none, so their usage is all 0.
  */
@@ -34,25 +35,33 @@ CUBI_SYS(getrusage)
 	struct k_rusage ru = { 0 };
 	int32_t who = (int32_t)A0(r);
 	struct cub_frame_stats st;
-	uint64_t now = cub_time_now();
+	uint64_t user, sys;
 
 	if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
 		return -CUB_EINVAL;
 	if (who != RUSAGE_CHILDREN) {
 		cub_frame_stats(&st);
-		ru.utime[0] = (int64_t)(now / NS_PER_S);
-		ru.utime[1] = (int64_t)(now % NS_PER_S / 1000);
+		cubi_cputime_usage(who == RUSAGE_THREAD ? cubi_thread_self() : NULL, &user, &sys);
+		ru.utime[0] = (int64_t)(user / NS_PER_S);
+		ru.utime[1] = (int64_t)(user % NS_PER_S / 1000);
+		ru.stime[0] = (int64_t)(sys / NS_PER_S);
+		ru.stime[1] = (int64_t)(sys % NS_PER_S / 1000);
 		ru.maxrss = (int64_t)((st.total - st.min_free) * (CUB_PAGE_SIZE / 1024));
 	}
 	return cubi_copy_out(A1(r), &ru, sizeof(ru));
 }
 
-/* times: ticks since boot; buf may be NULL. */
+/* times: the process's user and system ticks (no children); returns
+ * ticks since boot (Linux: since an arbitrary point). buf may be NULL. */
 CUBI_SYS(times)
 {
 	int64_t ticks = (int64_t)(cub_time_now() / (NS_PER_S / USER_HZ));
-	int64_t tms[4] = { ticks, 0, 0, 0 };	/* utime stime cutime cstime */
+	uint64_t user, sys;
+	int64_t tms[4] = { 0, 0, 0, 0 };	/* utime stime cutime cstime */
 
+	cubi_cputime_usage(NULL, &user, &sys);
+	tms[0] = (int64_t)(user / (NS_PER_S / USER_HZ));
+	tms[1] = (int64_t)(sys / (NS_PER_S / USER_HZ));
 	if (A0(r) && cubi_copy_out(A0(r), tms, sizeof(tms)))
 		return -CUB_EFAULT;
 	return ticks;

@@ -7,6 +7,7 @@
  *   fd.h       open files, their ops, the descriptor table, blocking
  *   vfs.h      the fs lock, path walks, open files of nodes, devices
  *   clock.h    clock ids, timespec copies, timer deadlines
+ *   cputime.h  threads' CPU time, CPU-time clocks and timers
  *   thread.h   Linux threads, their lookup, names, pid checks
  *   signals.h  sending, delivering and returning from signals
  *   futex.h    the waits and wakes every blocking call uses
@@ -28,6 +29,7 @@
 #include "ramfs.h"
 
 #include "clock.h"
+#include "cputime.h"
 #include "fd.h"
 #include "futex.h"
 #include "mm.h"

@@ -16,7 +16,8 @@
  * and never reused (a 31-bit counter); the initial thread (the first
  * coroutine to make a system call) is tid 1. Other coroutines that call
  * into the shim without being clone()d share the initial thread's
- * identity. Locking: `threads` and `next_tid` under irq_save.
+ * identity, and from their first call to cubi_thread_self its CPU time
+ * (cputime.c). Locking: `threads` and `next_tid` under irq_save.
  */
 #include <cubrt/arch.h>
 #include <cubrt/panic.h>
@@ -127,12 +128,14 @@ struct cubi_thread *cubi_thread_self(void)
 	unsigned long irq = cub_arch_irq_save();
 	struct cubi_thread *found = cubi_sched_owner();
 
+	if (!found && me) {	/* its CPU time is the initial thread's too */
+		cubi_sched_set_owner(&initial);
+		cubi_cputime_start(&initial);
+	}
 	if (!found)
 		found = &initial;
 	if (found == &initial && !cub_list_linked(&initial.link)) {
 		initial.coro = me;
-		if (me)
-			cubi_sched_set_owner(&initial);
 		cub_list_push_back(&threads, &initial.link);
 		live_threads++;
 	}
@@ -163,6 +166,7 @@ __attribute__((no_sanitize("address"))) static void *thread_main(void *arg)
 	cub_list_push_back(&threads, &self.link);
 	live_threads++;
 	cubi_sched_set_owner(&self);
+	cubi_cputime_start(&self);
 	cub_arch_irq_restore(irq);
 	st->taken = true;	/* st is dead from here on */
 	cubi_sched_set_tls(self.fs_base);
@@ -251,6 +255,7 @@ CUBI_SYS(exit)
 	cub_arch_irq_restore(irq);
 	if (left == 0)	/* the last thread: the process ends */
 		cubi_shim_exit_program((int)A0(r));
+	cubi_cputime_exit(t);	/* t's record goes with its stack */
 	cub_coro_exit(NULL);
 }
 

@@ -69,6 +69,11 @@ struct cubi_thread {
 	bool keepcaps;			/* prctl PR_SET_KEEPCAPS: a per-thread
 					 * credential bit, as on Linux;
 					 * inherited by clone */
+	/* CPU time (cputime.c), irq-save protected: ns charged to it so far
+	 * (the current run not yet), the part in system calls, and whether
+	 * it is in one now. */
+	uint64_t cpu_ns, sys_ns;
+	bool in_sys;
 };
 
 /* A new thread's signal state: the creator's mask, no alternate stack. */

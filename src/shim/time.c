@@ -4,9 +4,12 @@
  * MONOTONIC, MONOTONIC_RAW/COARSE and BOOTTIME read cub_time_now();
  * REALTIME (and _COARSE) read the settable wall clock (cub_time_wall),
  * TAI the same plus adjtimex's TAI offset (0 unless ADJ_TAI set it:
- * adjtimex.c). The CPU-time clocks report monotonic time too: cubrt
- * does not account CPU time per thread (documented in docs/shim.md).
- * Sleeps park the calling coroutine.
+ * adjtimex.c). The CPU-time clocks (CLOCK_PROCESS_CPUTIME_ID,
+ * CLOCK_THREAD_CPUTIME_ID and Linux's encoded ids of a process's or
+ * thread's clock) read what cputime.c accounts, at 1 ns resolution.
+ * Sleeps park the calling coroutine; a sleep on a CPU-time clock is
+ * -EINVAL for the caller's own thread clock (as on Linux) and
+ * -EOPNOTSUPP for the others (cubrt has no CPU-time sleeps).
  *
  * clock_settime(CLOCK_REALTIME) and settimeofday set the wall clock (the
  * program is the machine's only user, so it may, as root may on Linux);
@@ -53,8 +56,6 @@ static bool read_clock(uint64_t clk, uint64_t *ns)
 	case CLOCK_MONOTONIC_RAW:
 	case CLOCK_MONOTONIC_COARSE:
 	case CLOCK_BOOTTIME:
-	case CLOCK_PROCESS_CPUTIME_ID:
-	case CLOCK_THREAD_CPUTIME_ID:
 		*ns = cub_time_now();
 		return true;
 	default:
@@ -145,21 +146,41 @@ int cubi_itimerspec_put(uintptr_t dst, const uint64_t its[2])
 	return put_ts(dst + sizeof(struct timespec_user), its[1]);
 }
 
+/* Reads clock clk, a CPU-time one included: 0 or -CUB_EINVAL. */
+static int read_any_clock(uint64_t clk, uint64_t *ns)
+{
+	struct cubi_cpuclock c;
+	int rc = cubi_cpuclock_decode((int64_t)clk, &c);
+	unsigned long irq;
+	bool ok;
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return read_clock(clk, ns) ? 0 : -CUB_EINVAL;
+	irq = cub_arch_irq_save();
+	ok = cubi_cpuclock_read(&c, ns);	/* the thread may be gone */
+	cub_arch_irq_restore(irq);
+	return ok ? 0 : -CUB_EINVAL;
+}
+
 CUBI_SYS(clock_gettime)
 {
 	uint64_t ns;
+	int rc = read_any_clock(A0(r), &ns);
 
-	if (!read_clock(A0(r), &ns))
-		return -CUB_EINVAL;
-	return put_ts(A1(r), ns);
+	return rc ? rc : put_ts(A1(r), ns);
 }
 
+/* Every clock ticks in ns (the CPU-time ones too: they are accounted at
+ * each switch, not sampled at a tick as Linux's PROF and VIRT are). */
 CUBI_SYS(clock_getres)
 {
 	uint64_t ns;
+	int rc = read_any_clock(A0(r), &ns);
 
-	if (!read_clock(A0(r), &ns))
-		return -CUB_EINVAL;
+	if (rc)
+		return rc;
 	return A1(r) ? put_ts(A1(r), 1) : 0;
 }
 
@@ -313,11 +334,15 @@ static long wall_sleep(uint64_t until)
 
 CUBI_SYS(clock_nanosleep)
 {
+	struct cubi_cpuclock c;
 	uint64_t ns, now;
-	int rc;
+	int rc = cubi_cpuclock_decode((int64_t)A0(r), &c);
 
-	if (A0(r) == CLOCK_THREAD_CPUTIME_ID)
-		return -CUB_EINVAL;
+	if (rc < 0)
+		return rc;
+	if (rc > 0)	/* Linux: its own thread's clock cannot advance asleep */
+		return c.tid && c.tid == cubi_thread_self()->tid ? -CUB_EINVAL
+								 : -CUB_EOPNOTSUPP;
 	if (!read_clock(A0(r), &now))
 		return -CUB_EINVAL;
 	if (A1(r) & ~(uint64_t)TIMER_ABSTIME)

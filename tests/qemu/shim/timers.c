@@ -194,11 +194,21 @@ static void itimers(void)
 	      alarms == 1 && mono_ns() - t0 >= 900 * MS);
 	signal(SIGPROF, on_prof);
 	setitimer(ITIMER_PROF, &it, NULL);
-	while (profs < 5)
-		pause();
+	/* ITIMER_PROF counts CPU time: it ticks while the program computes,
+	 * not while it waits (pause() here would wait for good, on Linux
+	 * too). */
+	t0 = mono_ns();
+	while (profs < 5 && mono_ns() - t0 < 2000 * MS)
+		;
 	setitimer(ITIMER_PROF, &off, &it);
-	check("setitimer: five SIGPROF ticks of 2 ms, then off",
+	check("setitimer: five SIGPROF ticks of 2 ms while computing, then off",
 	      profs == 5 && it.it_interval.tv_usec == 2000);
+	profs = 0;
+	it = (struct itimerval){ { 0, 2000 }, { 0, 2000 } };
+	setitimer(ITIMER_PROF, &it, NULL);
+	usleep(50000);
+	setitimer(ITIMER_PROF, &off, NULL);
+	check("setitimer: no SIGPROF while the program sleeps 50 ms", profs == 0);
 }
 
 static volatile int notified;

@@ -59,4 +59,19 @@ static inline long waitsig(uint64_t set, struct info *info, long ms)
 	return SYS4(SYS_rt_sigtimedwait, &set, info, ms < 0 ? NULL : ts, 8);
 }
 
+/* sigtimedwait for set while spinning on the CPU, up to ms milliseconds:
+ * a CPU-time timer (ITIMER_PROF, a CPUTIME clock's) only counts while its
+ * thread has the CPU, so blocking for its signal would wait forever, as
+ * on Linux. Needs <cubrt/time.h>. */
+static inline long spinsig(uint64_t set, struct info *info, long ms)
+{
+	uint64_t t0 = cub_time_now();
+	long r;
+
+	while ((r = waitsig(set, info, 0)) == -CUB_EAGAIN &&
+	       cub_time_now() - t0 < (uint64_t)ms * MS)
+		;
+	return r;
+}
+
 #endif
