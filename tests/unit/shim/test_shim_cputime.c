@@ -81,6 +81,20 @@ static void spin_ms(long ms)
 		;
 }
 
+/* Spins for a signal of set, up to 1 s times slow: 1 ms of user time
+ * between looks (a sigtimedwait is system time, which ITIMER_VIRTUAL
+ * does not count). */
+static long spin_for(uint64_t set, struct info *info)
+{
+	uint64_t t0 = cub_time_now();
+	long r;
+
+	while ((r = waitsig(set, info, 0)) == -CUB_EAGAIN &&
+	       cub_time_now() - t0 < 1000 * MS * slow)
+		spin_ms(1);
+	return r;
+}
+
 static void sleep_ms(long ms)
 {
 	int64_t ts[2] = { ms / 1000, ms % 1000 * MS };
@@ -227,24 +241,28 @@ static long setitimer_us(int which, int64_t value_us, int64_t every_us)
 	return SYS3(SYS_setitimer, which, tv, NULL);
 }
 
-/* ITIMER_PROF and ITIMER_VIRTUAL at 1 ms: no signal while the process
- * sleeps 50 ms (getitimer still shows nearly the whole first period
- * left), then one once it spins. */
+/* ITIMER_PROF and ITIMER_VIRTUAL, 10 ms then every 1 ms: no signal while
+ * the process sleeps 50 ms (getitimer still shows nearly the whole first
+ * period left), then one once it spins, not before its clock (PROF: user
+ * + system, VIRT: user) ran the 10 ms. */
 static void itimer_body(void)
 {
 	static const int which[2] = { 2, 1 }, sig[2] = { SIGPROF, SIGVTALRM };
+	static const int type[2] = { PROF, VIRT };
 	struct info info;
 	int64_t tv[4];
+	uint64_t c0;
 
 	set_blocked(BIT(SIGPROF) | BIT(SIGVTALRM));
 	for (int i = 0; i < 2; i++) {
+		c0 = clock_ns(PROC_CLOCK(0, type[i]));
 		assert_int_equal(setitimer_us(which[i], 10000, 1000), 0);
 		sleep_ms(50);
 		assert_int_equal(waitsig(BIT(sig[i]), &info, 0), -CUB_EAGAIN);
 		assert_int_equal(SYS2(SYS_getitimer, which[i], tv), 0);
 		assert_true(tv[2] == 0 && tv[3] > 5000 && tv[3] <= 10000);
-		spin_ms(15);
-		assert_int_equal(waitsig(BIT(sig[i]), &info, 0), sig[i]);
+		assert_int_equal(spin_for(BIT(sig[i]), &info), sig[i]);
+		assert_true(clock_ns(PROC_CLOCK(0, type[i])) - c0 >= 10 * MS);
 		assert_int_equal(info.code, 0x80);	/* SI_KERNEL */
 		assert_int_equal(setitimer_us(which[i], 0, 0), 0);
 		(void)waitsig(BIT(sig[i]), &info, 0);
@@ -276,20 +294,27 @@ static long arm(int id, int64_t value_ns, int64_t every_ns)
 }
 
 /* Each worker arms a 5 ms periodic timer on its own thread clock to
- * itself, SIGPROF blocked; spins or sleeps 50 ms; records what came. */
+ * itself, SIGPROF blocked; sleeps -ms, or spins ms and until the signal
+ * comes (1 s at most); records what came and, a spinner, its clock then
+ * (self_ns). */
 static void timed(struct kid *k)
 {
 	struct worker *w = (struct worker *)k;
-	struct info info;
+	struct info info = { 0 };
 	int id = make_timer(CLOCK_THREAD_CPUTIME_ID, (int)SYS0(SYS_gettid));
+	uint64_t t0 = cub_time_now();
 
 	set_blocked(BIT(SIGPROF));
 	w->timer_rc = id < 0 ? id : (int)arm(id, 5 * MS, 5 * MS);
-	if (w->ms > 0)
-		spin_ms(w->ms);
-	else
+	if (w->ms > 0) {
+		w->sig = spin_for(BIT(SIGPROF), &info);
+		w->self_ns = clock_or_bad(CLOCK_THREAD_CPUTIME_ID);
+		while (cub_time_now() - t0 < (uint64_t)w->ms * MS)
+			;
+	} else {
 		sleep_ms(-w->ms);
-	w->sig = waitsig(BIT(SIGPROF), &info, 0);
+		w->sig = waitsig(BIT(SIGPROF), &info, 0);
+	}
 	w->code = info.code;
 	if (id >= 0)
 		SYS1(SYS_timer_delete, id);
@@ -305,6 +330,7 @@ static void thread_timer_body(void)
 	int me = (int)SYS0(SYS_gettid), proc, other;
 	struct info info;
 	int64_t its[4];
+	uint64_t m0;
 
 	set_blocked(BIT(SIGPROF));
 	proc = make_timer(CLOCK_PROCESS_CPUTIME_ID, me);
@@ -321,8 +347,13 @@ static void thread_timer_body(void)
 	assert_int_equal(sl.timer_rc, 0);
 	assert_int_equal(sp.sig, SIGPROF);
 	assert_int_equal(sp.code, -2);		/* SI_TIMER */
+	assert_true(sp.self_ns >= 5 * MS);
 	assert_int_equal(sl.sig, -CUB_EAGAIN);
-	assert_int_equal(waitsig(BIT(SIGPROF), &info, 0), SIGPROF);	/* proc's */
+	/* The process's: due after 20 ms of anyone's CPU, which the spinner
+	 * ran (main waits at most the alarm's delivery, far less). */
+	m0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	assert_int_equal(spin_for(BIT(SIGPROF), &info), SIGPROF);
+	assert_true(clock_ns(CLOCK_THREAD_CPUTIME_ID) - m0 < 15 * MS);
 	assert_int_equal(info.code, -2);
 	assert_int_equal(SYS2(SYS_timer_gettime, proc, its), 0);
 	assert_true(its[2] == 0 && its[3] == 0);	/* one-shot, done */
