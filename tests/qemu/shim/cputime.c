@@ -1,0 +1,214 @@
+/*
+ * cputime.c - CPU time per thread in an unmodified musl program on bare
+ * metal (the shim's cputime.c): a spinning and a sleeping pthread side by
+ * side, their clocks read through pthread_getcpuclockid; the process's
+ * clock (clock(), clock_getcpuclockid, getrusage, times) the sum; a
+ * timer_create on the thread's CPU clock with SIGEV_THREAD_ID, as Go's
+ * profiler arms one per thread, firing in the spinning thread only;
+ * ITIMER_PROF silent while the process sleeps; the bad clock ids. One
+ * line per check, then a summary. Timings are loose: TCG is slow and
+ * the host may be loaded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/times.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checks.h"
+
+#define MS 1000000ll
+
+static long long ns_of(clockid_t c)
+{
+	struct timespec t;
+
+	if (clock_gettime(c, &t))
+		return -1;
+	return t.tv_sec * 1000000000ll + t.tv_nsec;
+}
+
+/* Spins ms in user code, looking at the clock (a system call: system
+ * time) only every 20000 rounds. */
+static void spin_ms(long ms)
+{
+	long long t0 = ns_of(CLOCK_MONOTONIC);
+	volatile unsigned n = 0;
+
+	do {
+		for (int i = 0; i < 20000; i++)
+			n++;
+	} while (ns_of(CLOCK_MONOTONIC) - t0 < ms * MS);
+}
+
+/* A worker: spins or sleeps ms; with a timer, one on its own CPU clock
+ * (5 ms, periodic) signalling it alone, SIGPROF blocked. */
+struct worker {
+	pthread_t th;
+	long ms;
+	int timed;
+	volatile int tid, started;
+	long long own_ns;
+	int sig, err;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	sigset_t prof;
+	timer_t t;
+	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGPROF };
+	struct itimerspec its = { { 0, 5 * MS }, { 0, 5 * MS } };
+	struct timespec zero = { 0, 0 };
+
+	w->tid = (int)syscall(SYS_gettid);
+	sigemptyset(&prof);
+	sigaddset(&prof, SIGPROF);
+	pthread_sigmask(SIG_BLOCK, &prof, NULL);
+	if (w->timed) {
+		ev.sigev_notify_thread_id = w->tid;
+		timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &t);
+		timer_settime(t, 0, &its, NULL);
+	}
+	w->started = 1;
+	if (w->ms > 0)
+		spin_ms(w->ms);
+	else
+		usleep((useconds_t)(-w->ms * 1000));
+	w->own_ns = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	w->sig = sigtimedwait(&prof, NULL, &zero);
+	w->err = errno;
+	if (w->timed)
+		timer_delete(t);
+	return NULL;
+}
+
+static void start(struct worker *w)
+{
+	pthread_create(&w->th, NULL, work, w);
+	while (!w->started)
+		sched_yield();
+}
+
+/* A spinner and a sleeper for 200 ms; each with its thread timer. */
+static void spin_vs_sleep(void)
+{
+	struct worker sp = { .ms = 200, .timed = 1 }, sl = { .ms = -200, .timed = 1 };
+	clockid_t spc, slc, pc;
+	long long sp_ns, sl_ns, p0, p1, m0, m1, spin_then;
+	struct rusage ru;
+	struct tms tm;
+
+	p0 = ns_of(CLOCK_PROCESS_CPUTIME_ID);
+	m0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	start(&sl);
+	start(&sp);
+	check("pthread_getcpuclockid: both threads' clocks",
+	      pthread_getcpuclockid(sp.th, &spc) == 0 && pthread_getcpuclockid(sl.th, &slc) == 0);
+	usleep(100 * 1000);	/* main parked: both clocks move or not */
+	sp_ns = ns_of(spc);
+	sl_ns = ns_of(slc);
+	check("thread clocks: the spinner's grows while main sleeps",
+	      sp_ns >= 50 * MS);
+	check("thread clocks: the sleeper's barely moves", sl_ns >= 0 && sl_ns < 20 * MS);
+	spin_then = sp_ns;
+	pthread_join(sp.th, NULL);
+	pthread_join(sl.th, NULL);
+	m1 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	p1 = ns_of(CLOCK_PROCESS_CPUTIME_ID);
+	printf("cputime: spinner %lld us, sleeper %lld us, main %lld us, process %lld us\n",
+	       sp.own_ns / 1000, sl.own_ns / 1000, (m1 - m0) / 1000, (p1 - p0) / 1000);
+	/* 200 ms of monotonic time, less what main and the sleeper ran when
+	 * it let them (a system call's return may switch). */
+	check("thread clocks: the spinner's holds its 200 ms",
+	      sp.own_ns >= 200 * MS - (m1 - m0) - sl.own_ns - 5 * MS && sp.own_ns >= spin_then);
+	check("thread clocks: main's barely moved while it slept and joined",
+	      m1 - m0 < 40 * MS);
+	check("process clock: the sum of its threads' (exited ones kept)",
+	      p1 - p0 >= sp.own_ns + sl.own_ns &&
+	      p1 - p0 <= sp.own_ns + sl.own_ns + (m1 - m0) + 20 * MS);
+	check("thread clock of an exited thread: EINVAL", ns_of(spc) == -1 && errno == EINVAL);
+	check("timer on the thread's CPU clock: fired in the spinner",
+	      sp.sig == SIGPROF);
+	check("timer on the thread's CPU clock: not in the sleeper",
+	      sl.sig == -1 && sl.err == EAGAIN);
+	check("clock_getcpuclockid(0): the process's clock",
+	      clock_getcpuclockid(0, &pc) == 0 && ns_of(pc) >= p1);
+	check("clock(): the process's CPU time", (long long)clock() * 1000 >= p1 - p0 - 1000);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("cputime: getrusage user %ld.%06ld s, system %ld.%06ld s\n",
+	       (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec,
+	       (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec);
+	check("getrusage: user + system time is the process's clock",
+	      ru.ru_utime.tv_sec * 1000000000ll + ru.ru_utime.tv_usec * 1000 +
+	      ru.ru_stime.tv_sec * 1000000000ll + ru.ru_stime.tv_usec * 1000 >= p1 - 2000 &&
+	      ru.ru_utime.tv_sec * 1000000ll + ru.ru_utime.tv_usec >= 150000);
+	check("times: user ticks, no children",
+	      times(&tm) != (clock_t)-1 && tm.tms_utime >= 15 && tm.tms_cutime == 0);
+}
+
+static volatile sig_atomic_t profs;
+
+static void on_prof(int sig)
+{
+	(void)sig;
+	profs++;
+}
+
+/* ITIMER_PROF at 2 ms: none while the program sleeps 100 ms, then some
+ * while it computes. */
+static void itimer_prof(void)
+{
+	struct itimerval it = { { 0, 2000 }, { 0, 2000 } }, off = { 0 };
+	long long t0;
+
+	signal(SIGPROF, on_prof);
+	setitimer(ITIMER_PROF, &it, NULL);
+	usleep(100 * 1000);
+	check("ITIMER_PROF: no SIGPROF while the program sleeps 100 ms", profs == 0);
+	t0 = ns_of(CLOCK_MONOTONIC);
+	while (profs < 3 && ns_of(CLOCK_MONOTONIC) - t0 < 2000 * MS)
+		;
+	setitimer(ITIMER_PROF, &off, NULL);
+	check("ITIMER_PROF: SIGPROF while it computes", profs >= 3);
+	signal(SIGPROF, SIG_DFL);
+}
+
+static void bad_ids(void)
+{
+	struct timespec t;
+	timer_t tm;
+	clockid_t c;
+
+	check("clock_gettime: type 3 of an encoded id is EINVAL",
+	      clock_gettime((clockid_t)((~0u << 3) | 3), &t) == -1 && errno == EINVAL);
+	check("clock_gettime: another process's CPU clock is EINVAL",
+	      clock_gettime((clockid_t)((~4242u << 3) | 2), &t) == -1 && errno == EINVAL);
+	check("clock_gettime: an unknown thread's CPU clock is EINVAL",
+	      clock_gettime((clockid_t)((~99999u << 3) | 6), &t) == -1 && errno == EINVAL);
+	check("timer_create: an unknown thread's CPU clock is EINVAL",
+	      timer_create((clockid_t)((~99999u << 3) | 6), NULL, &tm) == -1 && errno == EINVAL);
+	check("clock_nanosleep: the own thread's CPU clock is EINVAL",
+	      clock_nanosleep(CLOCK_THREAD_CPUTIME_ID, 0, &(struct timespec){ 0, 1000 }, NULL) ==
+	      EINVAL);
+	check("clock_getres: CPU clocks tick in ns",
+	      clock_getres(CLOCK_PROCESS_CPUTIME_ID, &t) == 0 && t.tv_sec == 0 && t.tv_nsec == 1);
+	check("clock_getcpuclockid: another pid has none",
+	      clock_getcpuclockid(4242, &c) != 0);
+}
+
+int main(void)
+{
+	spin_vs_sleep();
+	itimer_prof();
+	bad_ids();
+	printf("cputime: %d of %d checks passed\n", passed, total);
+	return passed == total ? 0 : 1;
+}
