@@ -60,14 +60,31 @@ void cubi_sched_set_switch_hook(cubi_switch_hook_fn fn)
 
 void cubi_sched_hook_switches(bool on)
 {
+	unsigned long irq = cub_arch_irq_save();
+
 	cubi_sched.cur->hooked = on;
+	cubi_sched.hook_on = on;	/* the caller told its hook itself */
+	if (on)
+		cubi_sched.hooking = true;
+	cub_arch_irq_restore(irq);
+}
+
+void cubi_sched_resumed_hooked(void)
+{
+	struct cub_coro *c = cubi_sched.cur;
+
+	if ((c && c->hooked) || cubi_sched.hook_on)
+		cubi_sched_call_hook(c);
 }
 
 /* Interrupts disabled (sched_impl.h). */
 void cubi_sched_call_hook(struct cub_coro *to)
 {
+	bool on = to && to->hooked;
+
+	cubi_sched.hook_on = on;
 	if (cubi_sched.hook)
-		cubi_sched.hook(to && to->hooked ? to->owner : NULL);
+		cubi_sched.hook(on ? to->owner : NULL);
 }
 
 void *cubi_sched_park_area(struct cub_coro *c)

@@ -98,6 +98,10 @@ struct cubi_sched {
 	size_t irq_waiters;		/* parked by cubi_sched_park_irq */
 	uint64_t switches;		/* context switches so far */
 	bool idling;			/* in cub_arch_idle, cur is parked */
+	bool hooking;			/* a coroutine was ever hooked: resumes
+					 * check for the switch hook */
+	bool hook_on;			/* the hook's last call named a hooked
+					 * coroutine (it is being charged) */
 	struct cub_coro *reap;		/* ended, to free after the switch
 					 * (cubi_after_switch, switch.h) */
 	uint64_t loaded_tls;		/* last given to cub_arch_set_tls */
@@ -151,5 +155,9 @@ void cubi_sched_preempt_switch(void);
  * only switches from or to a hooked coroutine get here. Interrupts
  * disabled. */
 __attribute__((noinline)) void cubi_sched_call_hook(struct cub_coro *to);
+/* hooks.c: a coroutine resumed (cur; NULL: back in cub_sched_run's
+ * caller) once cubi_sched.hooking: calls the hook when cur is hooked or
+ * the last call named a hooked coroutine. Interrupts disabled. */
+__attribute__((noinline)) void cubi_sched_resumed_hooked(void);
 
 #endif

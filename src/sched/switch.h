@@ -29,9 +29,18 @@ CUBI_NOINLINE CUB_NORETURN void cubi_sched_ready_bad(struct cub_coro *c);
 /* life.c: the last coroutine ended: back to cub_sched_run's caller. */
 CUBI_NOINLINE CUB_NORETURN void cubi_sched_to_boot(struct cub_coro *prev);
 
-/* Runs on the coroutine just switched to: frees the one that ended. */
+/* Runs on the coroutine just switched to (every resume path runs it):
+ * the switch hook, then frees the one that ended. The hook (CPU-time
+ * accounting of the shim's threads) costs a program that never hooked a
+ * coroutine one test of a flag on a line the switch touched anyway
+ * (loaded_tls's); here on the resumed side, it adds nothing to the code
+ * before the switch (cub_coro_yield's fast path stays small enough for
+ * link-time inlining: measured, a test there cost W1 7 instructions a
+ * switch through a call). */
 static CUBI_ALWAYS_INLINE void cubi_after_switch(void)
 {
+	if (CUB_UNLIKELY(cubi_sched.hooking))
+		cubi_sched_resumed_hooked();
 	if (CUB_UNLIKELY(cubi_sched.reap != NULL)) {
 		struct cub_coro *c = cubi_sched.reap;
 
@@ -40,15 +49,10 @@ static CUBI_ALWAYS_INLINE void cubi_after_switch(void)
 	}
 }
 
-/* Everything a switch from prev to next does before the register switch.
- * The switch hook (CPU-time accounting of the shim's threads) costs the
- * coroutines that are not hooked one test of two bytes that share cache
- * lines with fields this touches anyway (small, state). */
+/* Everything a switch from prev to next does before the register switch. */
 static CUBI_ALWAYS_INLINE void cubi_switch_prepare(struct cub_coro *prev,
 						  struct cub_coro *next)
 {
-	if (CUB_UNLIKELY(prev->hooked | next->hooked))
-		cubi_sched_call_hook(next);
 	cubi_coro_check_canary(prev);
 	next->state = CUB_CORO_RUNNING;
 	cubi_sched.cur = next;
