@@ -85,7 +85,6 @@ static CUBI_ALWAYS_INLINE void spawn_locked(struct cub_coro *c, cub_coro_fn fn,
 	c->joinable = joinable;
 	c->small = small;
 	c->irq_wait = false;
-	c->hooked = false;
 	c->name = name;
 	c->namebuf[0] = '\0';
 	if (CUB_UNLIKELY(c->stack_name != name)) {

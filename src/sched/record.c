@@ -60,6 +60,10 @@ void cubi_coro_release(struct cub_coro *c)
 
 	cub_list_del(&c->all);
 	cubi_coro_check_canary(c);
+	c->hooked = false;	/* here, not at spawn: measured, a store in
+				 * spawn_locked kept LTO from inlining
+				 * cub_coro_spawn into W2's loop (+30
+				 * instructions a coroutine) */
 	if (cls >= 0 && ncached[cls] < CACHE_MAX) {
 		c->next_cached = cache[cls];
 		cache[cls] = c;
@@ -100,6 +104,7 @@ cubi_coro_alloc_record(size_t size, bool small)
 		return NULL;
 	}
 	cub_arch_ctx_adopt(c->stack.lo, c->stack.size);
+	c->hooked = false;
 	c->stack_name = NULL;
 	c->kstack = 0;
 	c->owner = NULL;

@@ -85,7 +85,8 @@ void *cubi_sched_owner(void);
  * cubi_sched_set_switch_hook installs fn (NULL: none) for all hooked
  * coroutines. Contexts: task, boot.
  * cubi_sched_hook_switches marks the running coroutine hooked (on) or
- * not; a spawn starts unhooked. The call itself does not call the hook:
+ * not; a spawn starts unhooked (an ended record is unhooked when it is
+ * released). The call itself does not call the hook:
  * the caller accounts the change of state it makes. Contexts: task.
  */
 typedef void (*cubi_switch_hook_fn)(void *owner);
