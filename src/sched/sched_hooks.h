@@ -79,8 +79,10 @@ void *cubi_sched_owner(void);
  * or back to cub_sched_run's caller. So the time between two calls
  * belongs to the owner named by the first (NULL: to none). Called with
  * interrupts disabled, from task or (preemption's switch) irq context;
- * it must not block or switch. Coroutines that are not hooked pay one
- * flag test per switch, nothing else.
+ * it must not block or switch. The scheduler calls it on the resumed
+ * side of a switch (cubi_after_switch): until a coroutine is first
+ * hooked that costs one flag test per switch; after, every resume calls
+ * an out-of-line check of the resumed coroutine's flag.
  *
  * cubi_sched_set_switch_hook installs fn (NULL: none) for all hooked
  * coroutines. Contexts: task, boot.

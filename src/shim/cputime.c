@@ -24,7 +24,11 @@
  * alarm is pending only while running != NULL. A user-time (VIRT) clock
  * does not advance while its thread is in a system call, so the time
  * until one is due is a lower bound there: alarm may expire early, finds
- * nothing due and is armed again, at least RECHECK_NS later.
+ * nothing due and is armed again, at least RECHECK_NS later (so after an
+ * expiry the next comes RECHECK_NS on at the soonest: a period shorter
+ * than that is stretched, as Linux's tick stretches it to 4 ms). System
+ * time ends when the dispatcher returns (cub_shim_syscall), or in
+ * rt_sigreturn, which resumes the program without returning.
  * Locking: irq_save around everything; switch_hook runs with interrupts
  * disabled (task or irq context), the alarm's expiry in irq context.
  */
@@ -92,7 +96,8 @@ static void alarm_expired(struct cub_timer *t, void *arg)
 	if (!running)
 		return;
 	left = CUB_MIN(cubi_itimer_cpu_due(true, &a), cubi_ptimer_cpu_due(true, &b));
-	arm_alarm(now, left ? RECHECK_NS : 0);	/* nothing was due: early */
+	arm_alarm(now, left ? RECHECK_NS : 0);	/* see the top: at least
+						 * RECHECK_NS on, unless due */
 }
 
 /* The scheduler's switch hook: the CPU goes to thread `owner` (NULL: to

@@ -140,5 +140,7 @@ CUBI_SYS(rt_sigreturn)
 	if (rc)
 		cub_panic("rt_sigreturn: no valid signal frame at 0x%lx (%s)",
 			  (unsigned long)r->rsp - 8, cub_strerror(rc));
+	cubi_cputime_sys(false);	/* back to program code without
+					 * returning through the dispatcher */
 	cubi_shim_resume_full(&ctx);
 }

@@ -165,9 +165,9 @@ static void spin_vs_sleep_body(void)
 	proc1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	main1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	assert_true(sp.thread_ns >= 60 * MS && sp.thread_ns < 1000 * MS * slow);
-	assert_true(sp.via_id_ns >= sp.thread_ns && sp.via_id_ns - sp.thread_ns < 5 * MS * slow);
-	assert_true(sl.thread_ns < 10 * MS * slow);
-	assert_true(main1 - main0 < 10 * MS * slow);
+	assert_true(sp.via_id_ns >= sp.thread_ns && sp.via_id_ns - sp.thread_ns < 20 * MS * slow);
+	assert_true(sl.thread_ns < 30 * MS * slow);	/* about 30 us */
+	assert_true(main1 - main0 < 30 * MS * slow);
 	/* The process's: both threads (gone now) and main, the little
 	 * each did after its last reading aside. */
 	sum = sp.thread_ns + sl.thread_ns + (main1 - main0);
@@ -176,8 +176,8 @@ static void spin_vs_sleep_body(void)
 	/* Its user time is the spin; RUSAGE_THREAD agrees with its clock. */
 	assert_true(sp.user_ns >= 55 * MS);
 	assert_true(sp.user_ns + sp.sys_ns + 2000 >= sp.thread_ns);	/* us truncated */
-	assert_true(sp.user_ns + sp.sys_ns < sp.thread_ns + 5 * MS * slow);
-	assert_true(sp.sys_ns < 5 * MS * slow);
+	assert_true(sp.user_ns + sp.sys_ns < sp.thread_ns + 20 * MS * slow);
+	assert_true(sp.sys_ns < 20 * MS * slow);
 	/* An exited thread's clock is gone. */
 	assert_int_equal(SYS2(SYS_clock_gettime, THREAD_CLOCK(sp.k.tid, SCHED), sp.k.ts),
 			 -CUB_EINVAL);
@@ -293,10 +293,11 @@ static long arm(int id, int64_t value_ns, int64_t every_ns)
 	return SYS4(SYS_timer_settime, id, 0, its, NULL);
 }
 
-/* Each worker arms a 5 ms periodic timer on its own thread clock to
+/* Each worker arms a 20 ms periodic timer on its own thread clock to
  * itself, SIGPROF blocked; sleeps -ms, or spins ms and until the signal
  * comes (1 s at most); records what came and, a spinner, its clock then
- * (self_ns). */
+ * (self_ns). The margins are for a loaded host, whose descheduling of
+ * the test counts as the running thread's time. */
 static void timed(struct kid *k)
 {
 	struct worker *w = (struct worker *)k;
@@ -305,7 +306,7 @@ static void timed(struct kid *k)
 	uint64_t t0 = cub_time_now();
 
 	set_blocked(BIT(SIGPROF));
-	w->timer_rc = id < 0 ? id : (int)arm(id, 5 * MS, 5 * MS);
+	w->timer_rc = id < 0 ? id : (int)arm(id, 20 * MS, 20 * MS);
 	if (w->ms > 0) {
 		w->sig = spin_for(BIT(SIGPROF), &info);
 		w->self_ns = clock_or_bad(CLOCK_THREAD_CPUTIME_ID);
@@ -347,13 +348,13 @@ static void thread_timer_body(void)
 	assert_int_equal(sl.timer_rc, 0);
 	assert_int_equal(sp.sig, SIGPROF);
 	assert_int_equal(sp.code, -2);		/* SI_TIMER */
-	assert_true(sp.self_ns >= 5 * MS);
+	assert_true(sp.self_ns >= 20 * MS);
 	assert_int_equal(sl.sig, -CUB_EAGAIN);
 	/* The process's: due after 20 ms of anyone's CPU, which the spinner
 	 * ran (main waits at most the alarm's delivery, far less). */
 	m0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	assert_int_equal(spin_for(BIT(SIGPROF), &info), SIGPROF);
-	assert_true(clock_ns(CLOCK_THREAD_CPUTIME_ID) - m0 < 15 * MS);
+	assert_true(clock_ns(CLOCK_THREAD_CPUTIME_ID) - m0 < 19 * MS);
 	assert_int_equal(info.code, -2);
 	assert_int_equal(SYS2(SYS_timer_gettime, proc, its), 0);
 	assert_true(its[2] == 0 && its[3] == 0);	/* one-shot, done */
@@ -365,12 +366,12 @@ static void thread_timer_body(void)
 	spawn(&sl.k);
 	other = make_timer(THREAD_CLOCK(sl.k.tid, SCHED), me);
 	assert_true(other >= 0);
-	assert_int_equal(arm(other, 10 * MS, 0), 0);
+	assert_int_equal(arm(other, 30 * MS, 0), 0);
 	spawn(&sp.k);		/* spins 40 ms: not the sleeper's clock */
 	join(&sp.k);
 	assert_int_equal(waitsig(BIT(SIGPROF), &info, 0), -CUB_EAGAIN);
 	assert_int_equal(SYS2(SYS_timer_gettime, other, its), 0);
-	assert_true(its[2] == 0 && its[3] > 9 * MS);	/* it barely moved */
+	assert_true(its[2] == 0 && its[3] > 20 * MS);	/* it barely moved */
 	join(&sl.k);
 	/* Its thread gone, the timer is off, as Linux's. */
 	assert_int_equal(SYS2(SYS_timer_gettime, other, its), 0);
