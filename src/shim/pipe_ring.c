@@ -97,6 +97,11 @@ void cubi_pipe_free(struct pipe *p)
 	cub_free(p);
 }
 
+unsigned cubi_pipe_max_size(void)
+{
+	return PIPE_MAX_CAP;
+}
+
 /* F_SETPIPE_SZ: the capacity changes; the bytes stay where they are
  * unless the block is bigger than the new capacity (a shrink), when
  * they move into ring0 or a block just big enough. */

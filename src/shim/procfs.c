@@ -77,7 +77,7 @@ enum {
 	G_MEMINFO, G_CPUINFO, G_UPTIME, G_LOADAVG, G_VERSION, G_MOUNTS,
 	G_FILESYSTEMS, G_OSRELEASE, G_HOSTNAME, G_OSTYPE, G_PID_MAX,
 	G_OVERCOMMIT, G_CMDLINE, G_ENVIRON, G_COMM, G_STATUS, G_STAT, G_MAPS,
-	G_NET_DEV, G_NET_ROUTE,
+	G_NET_DEV, G_NET_ROUTE, G_PIPE_MAX,
 };
 
 static const struct gen {
@@ -105,6 +105,7 @@ static const struct gen {
 	[G_MAPS] = { "maps", cubi_procfs_maps, 0444 },
 	[G_NET_DEV] = { "dev", cubi_procfs_net_dev, 0444 },
 	[G_NET_ROUTE] = { "route", cubi_procfs_net_route, 0444 },
+	[G_PIPE_MAX] = { "pipe-max-size", cubi_procfs_pipe_max, 0644 },
 };
 
 /* What each directory holds besides subdirectories and links. */
@@ -112,6 +113,7 @@ static const uint8_t root_files[] = { G_MEMINFO, G_CPUINFO, G_UPTIME, G_LOADAVG,
 				      G_VERSION, G_MOUNTS, G_FILESYSTEMS };
 static const uint8_t kernel_files[] = { G_OSRELEASE, G_HOSTNAME, G_OSTYPE, G_PID_MAX };
 static const uint8_t vm_files[] = { G_OVERCOMMIT };
+static const uint8_t fs_files[] = { G_PIPE_MAX };
 static const uint8_t net_files[] = { G_NET_DEV, G_NET_ROUTE };
 static const uint8_t pid_files[] = { G_CMDLINE, G_ENVIRON, G_COMM, G_STATUS,
 				     G_STAT, G_MAPS };
@@ -191,7 +193,7 @@ static struct cubi_rnode *sealed_dir(struct cubi_rnode *n, const struct cubi_rsy
 	return n;
 }
 
-/* /proc/sys/{kernel,vm} in proc. */
+/* /proc/sys/{kernel,vm,fs} in proc. */
 static void make_sys(struct cubi_rnode *proc)
 {
 	struct cubi_rnode *sys = new_dir(proc, "sys", 0555), *d;
@@ -203,6 +205,9 @@ static void make_sys(struct cubi_rnode *proc)
 	sealed_dir(d, &plain);
 	if ((d = new_dir(sys, "vm", 0555)) != NULL)
 		add_files(d, vm_files, CUB_ARRAY_SIZE(vm_files), 0);
+	sealed_dir(d, &plain);
+	if ((d = new_dir(sys, "fs", 0555)) != NULL)
+		add_files(d, fs_files, CUB_ARRAY_SIZE(fs_files), 0);
 	sealed_dir(d, &plain);
 	sealed_dir(sys, &plain);
 }

@@ -2,7 +2,7 @@
  * procfs_gen.c - the system's files in /proc: meminfo (from the frame
  * allocator and the heap), cpuinfo, uptime, loadavg, version, mounts,
  * filesystems, sys/kernel/{osrelease,hostname,ostype,pid_max} and
- * sys/vm/overcommit_memory, in Linux's formats. Each writes its whole
+ * sys/vm/overcommit_memory and sys/fs/pipe-max-size, in Linux's formats. Each writes its whole
  * text when the file is opened (procfs.c); tid is unused here.
  */
 #include <cubrt/arch.h>
@@ -149,4 +149,12 @@ void cubi_procfs_overcommit(struct cubi_pbuf *b, int tid)
 {
 	(void)tid;
 	cubi_pbuf_printf(b, "2\n");
+}
+
+/* F_SETPIPE_SZ's limit (pipe_ring.c), Linux's default: Go's os tests
+ * read this file (TestReadFileProc: a /proc file reads whole). */
+void cubi_procfs_pipe_max(struct cubi_pbuf *b, int tid)
+{
+	(void)tid;
+	cubi_pbuf_printf(b, "%u\n", cubi_pipe_max_size());
 }

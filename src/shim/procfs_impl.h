@@ -37,6 +37,7 @@ void cubi_procfs_hostname(struct cubi_pbuf *b, int tid);
 void cubi_procfs_ostype(struct cubi_pbuf *b, int tid);
 void cubi_procfs_pid_max(struct cubi_pbuf *b, int tid);
 void cubi_procfs_overcommit(struct cubi_pbuf *b, int tid);
+void cubi_procfs_pipe_max(struct cubi_pbuf *b, int tid);
 /* procfs_net.c: /proc/net's files. */
 void cubi_procfs_net_dev(struct cubi_pbuf *b, int tid);
 void cubi_procfs_net_route(struct cubi_pbuf *b, int tid);

@@ -146,6 +146,9 @@ CUBI_SYS(eventfd); CUBI_SYS(eventfd2);
 CUBI_SYS(pipe); CUBI_SYS(pipe2); CUBI_SYS(epoll_create);
 CUBI_SYS(epoll_create1); CUBI_SYS(epoll_ctl); CUBI_SYS(epoll_wait);
 CUBI_SYS(epoll_pwait);
+/* pipe_ring.c: the most F_SETPIPE_SZ grants a pipe, in bytes (what
+ * /proc/sys/fs/pipe-max-size shows). */
+unsigned cubi_pipe_max_size(void);
 /* socket*.c */
 CUBI_SYS(socket); CUBI_SYS(connect); CUBI_SYS(accept); CUBI_SYS(accept4);
 CUBI_SYS(sendto); CUBI_SYS(recvfrom); CUBI_SYS(sendmsg); CUBI_SYS(recvmsg);

@@ -211,9 +211,10 @@ static void tree_body(void)
 		    has_word(l, "status") && has_word(l, "stat") && has_word(l, "maps") &&
 		    has_word(l, "fd") && has_word(l, "task") && has_word(l, "exe") &&
 		    has_word(l, "cwd") && has_word(l, "root"));
-	assert_string_equal(listing("/proc/sys"), ". .. kernel vm");
+	assert_string_equal(listing("/proc/sys"), ". .. kernel vm fs");
 	assert_string_equal(listing("/proc/sys/kernel"), ". .. osrelease hostname ostype pid_max");
 	assert_string_equal(listing("/proc/sys/vm"), ". .. overcommit_memory");
+	assert_string_equal(listing("/proc/sys/fs"), ". .. pipe-max-size");
 	assert_string_equal(link_of("/proc/self"), "1");
 	snprintf(want, sizeof(want), "1/task/%ld", SYS0(SYS_gettid));
 	assert_string_equal(link_of("/proc/thread-self"), want);
@@ -285,6 +286,7 @@ static void system_files_body(void)
 	assert_string_equal(slurp("/proc/sys/kernel/ostype"), "Linux\n");
 	assert_string_equal(slurp("/proc/sys/kernel/pid_max"), "4194304\n");
 	assert_string_equal(slurp("/proc/sys/vm/overcommit_memory"), "2\n");
+	assert_string_equal(slurp("/proc/sys/fs/pipe-max-size"), "1048576\n");
 }
 
 /* /proc/net/dev and /proc/net/route in Linux's formats: lo (no
