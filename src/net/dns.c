@@ -200,15 +200,20 @@ static int check_question(const struct cubi_dns_query *q, const uint8_t *m, size
 	return 0;
 }
 
+static int data_name(const uint8_t *m, const struct rr *r, size_t d, char *out, bool root_ok);
+
 /*
  * Follows the CNAME chain from q->name through the an answers starting
  * at off into res->canonical: 0, or -1 (a malformed record, a chain
  * longer than CUB_DNS_CNAME_MAX). An alias is used whatever the record
- * order; its TTL counts.
+ * order; its TTL counts. An alias that is not a name the caller could
+ * have asked for (data_name: odd bytes, or the root) is skipped like
+ * any unusable record: it would be handed out as res->canonical.
  */
 static int follow_cnames(const uint8_t *m, size_t n, size_t off, unsigned an,
 			 struct cub_dns_result *res)
 {
+	char alias[CUB_DNS_NAME_MAX + 1];
 	unsigned links = 0;
 	bool moved = true;
 	struct rr r;
@@ -218,7 +223,7 @@ static int follow_cnames(const uint8_t *m, size_t n, size_t off, unsigned an,
 
 		moved = false;
 		for (unsigned i = 0; i < an && !moved; i++) {
-			size_t d;
+			int use;
 
 			if (read_rr(m, n, &at, &r))
 				return -1;
@@ -227,10 +232,11 @@ static int follow_cnames(const uint8_t *m, size_t n, size_t off, unsigned an,
 				continue;
 			if (++links > CUB_DNS_CNAME_MAX)
 				return -1;
-			d = r.rdata;
-			if (read_name(m, r.rdata + r.rdlen, &d, res->canonical) ||
-			    d != r.rdata + r.rdlen)
+			if ((use = data_name(m, &r, r.rdata, alias, false)) < 0)
 				return -1;	/* RDLENGTH lies */
+			if (!use)
+				continue;
+			cub_strlcpy(res->canonical, alias, sizeof(res->canonical));
 			res->ttl_s = CUB_MIN(res->ttl_s, r.ttl);
 			moved = true;
 		}
@@ -238,19 +244,25 @@ static int follow_cnames(const uint8_t *m, size_t n, size_t off, unsigned an,
 	return 0;
 }
 
-/* Takes the A records of res->canonical among the an answers at off. */
-static void take_addrs(const uint8_t *m, size_t n, size_t off, unsigned an,
-		       struct cub_dns_result *res)
+/* Takes the A records of res->canonical among the an answers at off:
+ * 0, or -1 when one of them is not 4 bytes long (RFC 1035 3.4.1): such
+ * a reply is malformed, not one whose other addresses may be taken. */
+static int take_addrs(const uint8_t *m, size_t n, size_t off, unsigned an,
+		      struct cub_dns_result *res)
 {
 	struct rr r;
 
 	for (unsigned i = 0; i < an && read_rr(m, n, &off, &r) == 0; i++) {
-		if (r.type != TYPE_A || r.class != CLASS_IN || r.rdlen != 4 ||
-		    cub_strcmp(r.owner, res->canonical) || res->count == CUB_DNS_ADDRS_MAX)
+		if (r.type != TYPE_A || r.class != CLASS_IN || cub_strcmp(r.owner, res->canonical))
+			continue;
+		if (r.rdlen != 4)
+			return -1;
+		if (res->count == CUB_DNS_ADDRS_MAX)
 			continue;
 		res->addr[res->count++] = get32(m + r.rdata);
 		res->ttl_s = CUB_MIN(res->ttl_s, r.ttl);
 	}
+	return 0;
 }
 
 /*
@@ -340,8 +352,7 @@ static int take_answer(struct cubi_dns_query *q, size_t n, size_t off, unsigned 
 		return take_ptr(q, n, off, an);
 	if (q->qtype == TYPE_SRV)
 		return take_srv(q, n, off, an);
-	take_addrs(q->in, n, off, an, q->res);
-	return 0;
+	return take_addrs(q->in, n, off, an, q->res);
 }
 
 /* Is zone the name itself or a suffix of it at a label boundary? */

@@ -7,9 +7,12 @@
  *   host.example.org A     192.0.2.7          (TTL 300; the owner a
  *                    pointer to the CNAME's target)
  * and in the authority section example.org NS ns.example.org. Value
- * bytes: every TTL, the address and the letters of "host" (a change
- * there renames the alias consistently, since the A record's owner
- * points at it: another true answer). Structural mutations: RDLENGTH of
+ * bytes: every record's type, class and TTL, the address and the
+ * letters of "host" (a change there renames the alias consistently,
+ * since the A record's owner points at it: another true answer). A
+ * type is a value: the CNAME's made unknown while a pointer chain made
+ * the A record's owner the question's name is another true answer,
+ * without an alias (seeds 738, 811). Structural mutations: RDLENGTH of
  * any record, the four counts, compression pointers made loops (to
  * themselves), forward, out of the message, or chains of pointers,
  * label lengths with the reserved bits 0x40/0x80, the rcode, TC (the
@@ -55,7 +58,7 @@ static size_t dns_rr(struct reply *r, size_t at, unsigned i, uint16_t owner, uin
 	t_put16(m + at + 2, type);
 	t_put16(m + at + 4, 1);
 	t_put32(m + at + 6, ttl);
-	memset(r->prot + at + 6, 1, 4);
+	memset(r->prot + at + 2, 1, 8);		/* type, class, TTL */
 	D.rdlen[i] = at + 10;
 	t_put16(m + at + 10, (uint32_t)len);
 	memcpy(m + at + 12, data, len);

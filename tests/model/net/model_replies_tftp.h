@@ -8,7 +8,8 @@
  * options with DATA 1; ACK k with DATA k + 1 at the block size the
  * client agreed; a missing file (one in eight) with ERROR 1.
  *
- * Value bytes: a DATA's block number and bytes, an OACK's values. Other
+ * Value bytes: a DATA's block number and bytes, an OACK's values, an
+ * OACK's and an ERROR's opcode. Other
  * mutations a client cannot tell from the truth are kept out: a DATA is
  * cut only inside its header (a cut block would be a shorter file) and
  * gets no appended bytes (a short block's tail would be more file; a
@@ -218,6 +219,7 @@ static void tftp_oack_put(struct reply *r)
 
 	t_put16(r->m, 6);
 	memset(r->prot, 0, sizeof(r->prot));
+	r->prot[0] = r->prot[1] = 1;	/* the opcode: see tftp_error */
 	for (unsigned i = 0; i < TF.nopt; i++) {
 		size_t a = strlen(TF.oname[i]) + 1, b = strlen(TF.oval[i]) + 1;
 
@@ -263,6 +265,10 @@ static void tftp_error(struct reply *r, unsigned code, const char *msg)
 	t_put16(r->m + 2, code);
 	r->n = 4 + strlen(msg) + 1;
 	memcpy(r->m + 4, msg, r->n - 4);
+	/* The opcode is a value: an ERROR 1 flipped into a DATA is block 1
+	 * of a file made of its message, an honest-looking answer (seeds
+	 * 537, 1268). Opcodes change only by the structural mutations. */
+	r->prot[0] = r->prot[1] = 1;
 }
 
 /* The first reply to a read request q[0..n) from port. */

@@ -14,8 +14,10 @@
  * reply ignored and counted (wrong ID, source address or port, not a
  * response, another opcode, another question, names past the end,
  * forward or looping pointers, reserved labels, records past the end, a
- * CNAME loop, a CNAME whose name ends before its data), and 400 randomly spoilt ones; a lost query sent again after CUB_DNS_RETRY_NS with the
- * same ID; no server: -CUB_ETIMEDOUT; literal addresses need no query;
+ * CNAME loop, a CNAME whose name ends before its data, an A record of
+ * 7 bytes), and 400 randomly spoilt ones; an alias with a byte no name
+ * may have skipped; a lost query sent again after CUB_DNS_RETRY_NS with
+ * the same ID; no server: -CUB_ETIMEDOUT; literal addresses need no query;
  * malformed names and arguments -CUB_EINVAL.
  */
 #include <setjmp.h>
@@ -146,6 +148,45 @@ static void test_dns_cname(void **state)
 	run(cname_main);
 }
 
+/* www.example.com CNAME "h\177st.example.com" and that alias's A record:
+ * an alias no caller could ask for is skipped like any unusable name,
+ * so the A record is not the question's (found by model_replies: a
+ * flipped label length made the alias "host\300", handed out as
+ * res.canonical). */
+static void odd_cname_reply(const uint8_t *q, size_t qlen, unsigned nth, struct msg *m)
+{
+	uint8_t rd[8] = { 4, 'h', 0x7f, 's', 't', 0xc0, 16 };
+	size_t alias_at;
+
+	(void)nth;
+	reply_to(m, q, qlen, 0, 1, 2);
+	put_ptr(m, 12);
+	rr_tail(m, 5, 600, rd, 7);
+	alias_at = m->n - 7;
+	put_ptr(m, (unsigned)alias_at);
+	t_put32(rd, CUB_IP4(203, 0, 113, 9));
+	rr_tail(m, 1, 900, rd, 4);
+}
+
+static void *odd_cname_main(void *arg)
+{
+	struct cub_dns_result r;
+
+	(void)arg;
+	start(odd_cname_reply);
+	assert_int_equal(lookup("www.example.com", 2 * SEC, &r), -CUB_ENOENT);
+	assert_int_equal(r.count, 0);
+	assert_int_equal(r.ignored, 0);
+	stop();
+	return NULL;
+}
+
+static void test_dns_odd_cname(void **state)
+{
+	(void)state;
+	run(odd_cname_main);
+}
+
 /* The answers' error codes, one lookup each. */
 static const struct {
 	unsigned rcode, qd, an;
@@ -255,6 +296,14 @@ static unsigned spoil(const uint8_t *q, size_t qlen, unsigned kind, struct msg *
 		rr_tail(m, 5, 1, "\0abcdef", 7);
 		m->b[m->n++] = 0;
 		rr_tail(m, 1, 1, rd, 4);
+		return 0;
+	case 17: /* qname A of 7 bytes (RFC 1035 3.4.1: 4), then a good
+		  * one: found by model_replies (a CNAME's type flipped to
+		  * A), the bad record was skipped and the good one taken */
+		t_put16(m->b + 6, 2);
+		put_ptr(m, 12);
+		rr_tail(m, 1, 1, "hostÀ", 7);
+		rr_a(m, 1, CUB_IP4(192, 0, 2, 99));
 		return 0;
 	default: return 1;
 	}
@@ -484,6 +533,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dns_answer),
 		cmocka_unit_test(test_dns_cname),
+		cmocka_unit_test(test_dns_odd_cname),
 		cmocka_unit_test(test_dns_errors),
 		cmocka_unit_test(test_dns_ignored),
 		cmocka_unit_test(test_dns_fuzz),
