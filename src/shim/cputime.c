@@ -16,7 +16,8 @@
  * moves that time into its counters and the process's. The CPU-time
  * timers ride on this: while a thread runs, one platform timer (`alarm`)
  * is armed for the least CPU time any armed CPU-time timer still needs
- * (cputime.h); it is stopped when the thread stops running.
+ * (cputime.h), or any sleep on a CPU clock (cpusleep.c) still needs; it
+ * is stopped when the thread stops running.
  *
  * Invariants: running != NULL exactly while a hooked coroutine has the
  * CPU, and then it is that coroutine's owner; proc_ns is the sum of every
@@ -70,12 +71,13 @@ static void charge(uint64_t now)
  * CPU-time timer is due (irq off); floor: at least that many ns. */
 static void arm_alarm(uint64_t now, uint64_t floor)
 {
-	bool a = false, b = false;
+	bool a = false, b = false, c = false;
 	uint64_t left = cubi_itimer_cpu_due(false, &a);
 	uint64_t p = cubi_ptimer_cpu_due(false, &b);
+	uint64_t s = cubi_cpusleep_due(false, &c);
 
-	timers_maybe = a || b;
-	left = CUB_MIN(left, p);
+	timers_maybe = a || b || c;
+	left = CUB_MIN(CUB_MIN(left, p), s);
 	if (left == UINT64_MAX)
 		return;
 	left = CUB_MAX(left, floor);
@@ -86,7 +88,7 @@ static void arm_alarm(uint64_t now, uint64_t floor)
  * fires the due timers and arms it for the next. */
 static void alarm_expired(struct cub_timer *t, void *arg)
 {
-	bool a = false, b = false;
+	bool a = false, b = false, c = false;
 	uint64_t now = cub_time_now();
 	uint64_t left;
 
@@ -96,6 +98,7 @@ static void alarm_expired(struct cub_timer *t, void *arg)
 	if (!running)
 		return;
 	left = CUB_MIN(cubi_itimer_cpu_due(true, &a), cubi_ptimer_cpu_due(true, &b));
+	left = CUB_MIN(left, cubi_cpusleep_due(true, &c));
 	arm_alarm(now, left ? RECHECK_NS : 0);	/* see the top: at least
 						 * RECHECK_NS on, unless due */
 }
@@ -142,7 +145,7 @@ void cubi_cputime_exit(struct cubi_thread *t)
 {
 	unsigned long irq = cub_arch_irq_save();
 
-	(void)t;
+	cubi_cpusleep_exit(t->tid);	/* its clock stops for good */
 	switch_hook(NULL);
 	cubi_sched_hook_switches(false);
 	cub_arch_irq_restore(irq);

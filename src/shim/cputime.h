@@ -4,7 +4,7 @@
  * the process's sum, the CPU-time clock ids (clock_gettime, timers), and
  * the one platform timer behind every timer that counts CPU time
  * (itimer.c's ITIMER_VIRTUAL and ITIMER_PROF, ptimer.c's timers on CPU
- * clocks).
+ * clocks, cpusleep.c's sleeps on them).
  *
  * Locking: irq_save (the shim's critical section); functions marked
  * "irq off" expect it held, the others take it.
@@ -68,5 +68,21 @@ int cubi_cputime_running(void);
 void cubi_cputime_rearm(void);
 uint64_t cubi_itimer_cpu_due(bool fire, bool *armed);
 uint64_t cubi_ptimer_cpu_due(bool fire, bool *armed);
+/* cpusleep.c's sleeps answer the same way: with fire, the sleepers whose
+ * clock got there are woken (irq off). */
+uint64_t cubi_cpusleep_due(bool fire, bool *armed);
+
+/*
+ * clock_nanosleep on CPU clock c (cpusleep.c): parks the caller until c
+ * reads ns (abs) or ns more than now; another thread's clock or the
+ * process's, never the caller's own (time.c refuses that). Returns 0
+ * (also at once when c is there already), -CUB_EINVAL (c's thread is
+ * gone) or -CUB_EINTR (a signal with a handler; *left is what c still
+ * lacked). If c's thread exits meanwhile, only a signal ends the sleep,
+ * as on Linux. Contexts: task.
+ */
+long cubi_cpusleep(const struct cubi_cpuclock *c, uint64_t ns, bool abs, uint64_t *left);
+/* Thread tid exits (cputime.c): sleeps on its clock never come due. */
+void cubi_cpusleep_exit(int tid);
 
 #endif

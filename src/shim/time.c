@@ -8,8 +8,9 @@
  * CLOCK_THREAD_CPUTIME_ID and Linux's encoded ids of a process's or
  * thread's clock) read what cputime.c accounts, at 1 ns resolution.
  * Sleeps park the calling coroutine; a sleep on a CPU-time clock is
- * -EINVAL for the caller's own thread clock (as on Linux) and
- * -EOPNOTSUPP for the others (cubrt has no CPU-time sleeps).
+ * -EINVAL for the caller's own thread clock (as on Linux: it cannot
+ * advance while its thread sleeps), and on another thread's or the
+ * process's lasts until that clock gets there (cpusleep.c).
  *
  * clock_settime(CLOCK_REALTIME) and settimeofday set the wall clock (the
  * program is the machine's only user, so it may, as root may on Linux);
@@ -332,6 +333,29 @@ static long wall_sleep(uint64_t until)
 	}
 }
 
+/* A sleep on CPU clock c (cpusleep.c); flags, the request and rem as
+ * clock_nanosleep has them. */
+static long cpu_sleep(const struct cubi_cpuclock *c, uint64_t flags, uintptr_t uts,
+		      uintptr_t urem)
+{
+	bool abs = flags & TIMER_ABSTIME;
+	uint64_t ns, left = 0;
+	long rc;
+
+	if (c->tid && c->tid == cubi_thread_self()->tid)
+		return -CUB_EINVAL;	/* Linux: it cannot advance asleep */
+	if (flags & ~(uint64_t)TIMER_ABSTIME)
+		return -CUB_EINVAL;
+	if ((rc = get_ts(uts, &ns)) != 0)
+		return rc;
+	if (!abs && urem && !cubi_user_writable(urem, sizeof(struct timespec_user)))
+		return -CUB_EFAULT;
+	rc = cubi_cpusleep(c, ns, abs, &left);
+	if (rc == -CUB_EINTR && !abs)
+		put_rem(urem, left);
+	return rc;
+}
+
 CUBI_SYS(clock_nanosleep)
 {
 	struct cubi_cpuclock c;
@@ -340,9 +364,8 @@ CUBI_SYS(clock_nanosleep)
 
 	if (rc < 0)
 		return rc;
-	if (rc > 0)	/* Linux: its own thread's clock cannot advance asleep */
-		return c.tid && c.tid == cubi_thread_self()->tid ? -CUB_EINVAL
-								 : -CUB_EOPNOTSUPP;
+	if (rc > 0)
+		return cpu_sleep(&c, A1(r), A2(r), A3(r));
 	if (!read_clock(A0(r), &now))
 		return -CUB_EINVAL;
 	if (A1(r) & ~(uint64_t)TIMER_ABSTIME)
