@@ -6,7 +6,9 @@
  * timer_create on the thread's CPU clock with SIGEV_THREAD_ID, as Go's
  * profiler arms one per thread, firing in the spinning thread only;
  * ITIMER_PROF silent while the process sleeps; user time again after a
- * signal handler returns; the bad clock ids. One
+ * signal handler returns; clock_nanosleep on a spinner's thread clock
+ * and on the process clock (woken once the clock got there, the
+ * sleeper's own clock still); the bad clock ids. One
  * line per check, then a summary. Timings are loose: TCG is slow and
  * the host may be loaded.
  */
@@ -59,8 +61,11 @@ struct worker {
 	long ms;
 	int timed;
 	volatile int tid, started;
-	long long own_ns;
+	long long own_ns, done_at;	/* its clock, and when (monotonic) */
 	int sig, err;
+	volatile int hold;	/* stays alive (sleeping) while set: a host
+				 * stall past its time must not end it before
+				 * main reads its clock */
 };
 
 static void *work(void *arg)
@@ -87,10 +92,13 @@ static void *work(void *arg)
 	else
 		usleep((useconds_t)(-w->ms * 1000));
 	w->own_ns = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	w->done_at = ns_of(CLOCK_MONOTONIC);
 	w->sig = sigtimedwait(&prof, NULL, &zero);
 	w->err = errno;
 	if (w->timed)
 		timer_delete(t);
+	while (w->hold)
+		usleep(1000);
 	return NULL;
 }
 
@@ -104,9 +112,10 @@ static void start(struct worker *w)
 /* A spinner and a sleeper for 200 ms; each with its thread timer. */
 static void spin_vs_sleep(void)
 {
-	struct worker sp = { .ms = 200, .timed = 1 }, sl = { .ms = -200, .timed = 1 };
+	struct worker sp = { .ms = 200, .timed = 1, .hold = 1 },
+		      sl = { .ms = -200, .timed = 1, .hold = 1 };
 	clockid_t spc, slc, pc;
-	long long sp_ns, sl_ns, p0, p1, m0, m1, spin_then;
+	long long sp_ns, sl_ns, p0, p1, m0, m1, spin_then, read_at;
 	struct rusage ru;
 	struct tms tm;
 
@@ -117,12 +126,14 @@ static void spin_vs_sleep(void)
 	check("pthread_getcpuclockid: both threads' clocks",
 	      pthread_getcpuclockid(sp.th, &spc) == 0 && pthread_getcpuclockid(sl.th, &slc) == 0);
 	usleep(100 * 1000);	/* main parked: both clocks move or not */
+	read_at = ns_of(CLOCK_MONOTONIC);
 	sp_ns = ns_of(spc);
 	sl_ns = ns_of(slc);
 	check("thread clocks: the spinner's grows while main sleeps",
 	      sp_ns >= 50 * MS);
 	check("thread clocks: the sleeper's barely moves", sl_ns >= 0 && sl_ns < 50 * MS);
 	spin_then = sp_ns;
+	sp.hold = sl.hold = 0;
 	pthread_join(sp.th, NULL);
 	pthread_join(sl.th, NULL);
 	m1 = ns_of(CLOCK_THREAD_CPUTIME_ID);
@@ -130,9 +141,12 @@ static void spin_vs_sleep(void)
 	printf("cputime: spinner %lld us, sleeper %lld us, main %lld us, process %lld us\n",
 	       sp.own_ns / 1000, sl.own_ns / 1000, (m1 - m0) / 1000, (p1 - p0) / 1000);
 	/* 200 ms of monotonic time, less what main and the sleeper ran when
-	 * it let them (a system call's return may switch). */
+	 * it let them (a system call's return may switch); and at least what
+	 * main read at 100 ms, unless a loaded host made main's 100 ms sleep
+	 * outlast the spin (then its read came after the spinner's own). */
 	check("thread clocks: the spinner's holds its 200 ms",
-	      sp.own_ns >= 200 * MS - (m1 - m0) - sl.own_ns - 5 * MS && sp.own_ns >= spin_then);
+	      sp.own_ns >= 200 * MS - (m1 - m0) - sl.own_ns - 5 * MS &&
+	      (sp.own_ns >= spin_then || read_at > sp.done_at));
 	check("thread clocks: main's barely moved while it slept and joined",
 	      m1 - m0 < 100 * MS);
 	check("process clock: the sum of its threads' (exited ones kept)",
@@ -251,9 +265,60 @@ static void bad_ids(void)
 	      clock_getcpuclockid(4242, &c) != 0);
 }
 
+/* Spins in user code, with a system call every 20000 rounds (where a
+ * build without preemption switches), until *stop: not for a time, so
+ * that a host that stops QEMU for a while cannot end it early and leave
+ * a sleeper on its clock waiting forever. */
+static void *spin_until(void *arg)
+{
+	volatile int *stop = arg;
+	volatile unsigned n = 0;
+
+	while (!*stop) {
+		for (int i = 0; i < 20000; i++)
+			n++;
+		(void)ns_of(CLOCK_MONOTONIC);
+	}
+	return NULL;
+}
+
+/* clock_nanosleep on a spinner's thread clock (relative) and on the
+ * process clock (absolute): main wakes only once that clock got there,
+ * and its own clock barely moves meanwhile (it is parked, not polling). */
+static void cpu_sleep(void)
+{
+	struct timespec rel = { 0, 30 * MS }, abs;
+	long long s0, s1, m0, m1, target;
+	volatile int stop = 0;
+	pthread_t th;
+	clockid_t spc;
+	int r1, r2;
+
+	pthread_create(&th, NULL, spin_until, (void *)&stop);
+	pthread_getcpuclockid(th, &spc);
+	s0 = ns_of(spc);
+	m0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	r1 = clock_nanosleep(spc, 0, &rel, NULL);
+	s1 = ns_of(spc);
+	m1 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+	check("clock_nanosleep on a thread's CPU clock: woken once it ran 30 ms",
+	      r1 == 0 && s1 - s0 >= 30 * MS);
+	check("clock_nanosleep on a CPU clock: the sleeper's own clock barely moves",
+	      m1 - m0 < 20 * MS);
+	target = ns_of(CLOCK_PROCESS_CPUTIME_ID) + 20 * MS;
+	abs.tv_sec = (time_t)(target / 1000000000ll);
+	abs.tv_nsec = (long)(target % 1000000000ll);
+	r2 = clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, TIMER_ABSTIME, &abs, NULL);
+	check("clock_nanosleep on the process clock, absolute: woken at the time",
+	      r2 == 0 && ns_of(CLOCK_PROCESS_CPUTIME_ID) >= target);
+	stop = 1;
+	pthread_join(th, NULL);
+}
+
 int main(void)
 {
 	spin_vs_sleep();
+	cpu_sleep();
 	itimer_prof();
 	after_handler();
 	bad_ids();
