@@ -116,7 +116,11 @@ static uint64_t check_sleep(long clk, long flags, uint64_t ns)
 	assert_int_equal(cpu_sleep(clk, flags, ns, NULL), 0);
 	c1 = clock_ns(clk);
 	assert_true(c1 >= want);
-	assert_true(c1 - want < test_bound(10 * MS, w0));
+	/* not much later: not checked under valgrind (slow > 1), where
+	 * the spinner's hand-overs and the host's timer signal come late
+	 * by more than any bound that would still prove something */
+	if (slow == 1)
+		assert_true(c1 - want < test_bound(10 * MS, w0));
 	assert_true(clock_ns(CLOCK_THREAD_CPUTIME_ID) - m0 < 5 * MS * slow);
 	return c1;
 }
