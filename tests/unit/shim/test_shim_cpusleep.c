@@ -28,28 +28,13 @@
 #include "sys.h"
 #include "sigtest.h"
 #include "kids.h"
+#include "cpuclock.h"
 #include "../slow.h"
 
-#define CLOCK_PROCESS_CPUTIME_ID 2
-#define CLOCK_THREAD_CPUTIME_ID 3
 #define TIMER_ABSTIME 1
 #define SIGUSR1 10
 #define HANDLER 0x1234000	/* never run on the host: ends waits */
-#define PROC_CLOCK(pid, type) ((long)(int)((~(unsigned)(pid) << 3) | (type)))
-#define THREAD_CLOCK(tid, type) ((long)(int)((~(unsigned)(tid) << 3) | 4 | (type)))
-#define PROF 0
-#define VIRT 1
-#define SCHED 2
-
 static uint64_t slow;
-
-static uint64_t clock_ns(long clk)
-{
-	int64_t ts[2];
-
-	assert_int_equal(SYS2(SYS_clock_gettime, clk, ts), 0);
-	return (uint64_t)(ts[0] * NSEC + ts[1]);
-}
 
 /* clock_nanosleep(clk, flags, ns); rem, if given, gets what it wrote. */
 static long cpu_sleep(long clk, long flags, uint64_t ns, int64_t rem[2])

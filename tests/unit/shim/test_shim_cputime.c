@@ -29,6 +29,7 @@
 #include "sys.h"
 #include "sigtest.h"
 #include "kids.h"
+#include "cpuclock.h"
 #include "../slow.h"
 
 #define SYS_getitimer 36
@@ -40,29 +41,12 @@
 #define SYS_timer_gettime 224
 #define SYS_timer_delete 226
 #define CLOCK_MONOTONIC 1
-#define CLOCK_PROCESS_CPUTIME_ID 2
-#define CLOCK_THREAD_CPUTIME_ID 3
 #define SIGEV_SIGNAL 0
 #define SIGEV_THREAD_ID 4
 #define SIGUSR1 10
 #define SIGVTALRM 26
 #define SIGPROF 27
-/* Linux's encoded ids: (~pid << 3) | type, (~tid << 3) | 4 | type. */
-#define PROC_CLOCK(pid, type) ((int)((~(unsigned)(pid) << 3) | (type)))
-#define THREAD_CLOCK(tid, type) ((int)((~(unsigned)(tid) << 3) | 4 | (type)))
-#define PROF 0
-#define VIRT 1
-#define SCHED 2
-
 static uint64_t slow;
-
-static uint64_t clock_ns(long clk)
-{
-	int64_t ts[2];
-
-	assert_int_equal(SYS2(SYS_clock_gettime, clk, ts), 0);
-	return (uint64_t)(ts[0] * NSEC + ts[1]);
-}
 
 /* clock_gettime for a thread's record, no assertion: ns or ~0. */
 static uint64_t clock_or_bad(long clk)
