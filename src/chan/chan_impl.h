@@ -80,7 +80,7 @@ static inline void cubi_waiter_fire(struct cubi_chan_waiter *w, bool ok)
 	}
 	w->ok = ok;
 	w->done = true;
-	cubi_sched_ready(w->coro);
+	cubi_sched_ready_irqoff(w->coro);	/* callers hold irqs off */
 }
 
 /* Withdraws every case of a select from its channel queues. */

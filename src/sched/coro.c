@@ -249,6 +249,12 @@ CUB_NORETURN void cubi_sched_ready_bad(struct cub_coro *c)
 		  c->wait ? c->wait : "none");
 }
 
+/* Contexts: any; interrupts disabled. */
+void cubi_sched_ready_irqoff(struct cub_coro *c)
+{
+	cubi_ready_locked(c);
+}
+
 /* Contexts: any. */
 void cubi_sched_ready(struct cub_coro *c)
 {

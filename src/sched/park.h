@@ -77,6 +77,10 @@ void cubi_sched_park_irq(const char *what);
  */
 void cubi_sched_ready(struct cub_coro *c);
 
+/* cubi_sched_ready for a caller that has interrupts disabled already
+ * (every waker inside a critical section): no second save and restore. */
+void cubi_sched_ready_irqoff(struct cub_coro *c);
+
 /* Panics with "<api>: blocking call from interrupt context" in irq context. */
 void cubi_sched_assert_can_block(const char *api);
 
