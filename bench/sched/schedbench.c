@@ -2,7 +2,7 @@
  * schedbench - scheduler workloads (issue 4), the peer of schedbench_go.go
  * (same structure; scripts/bench runs Go with GOMAXPROCS=1).
  *
- * usage: schedbench w1|w2|w6|w6mem [N]
+ * usage: schedbench w1|w2|w6|w6page|w6mem [N]
  *   w1     two coroutines yielding to each other, N switches in all
  *          (default 20M)                                 ns per switch
  *   w2     spawn a coroutine running an empty function, wait for it
@@ -11,6 +11,10 @@
  *          by unbuffered channels passes a value from end to end,
  *          10 times, or more for a short chain: at least 1M hops
  *          (a 1,000-coroutine chain fits in the caches)   ns per hop
+ *          Whisperers are CUB_CORO_SMALL with 2 KiB stacks
+ *          (CUB_CORO_STACK_MIN), the size a goroutine starts with.
+ *   w6page the same chain with one-page small stacks (the
+ *          CUB_CORO_SMALL default), for reference         ns per hop
  *   w6mem  the same chain: resident memory added per idle coroutine
  *          (peak RSS growth while all N wait)          bytes per coro
  * Prints `result: <value> <unit>`.
@@ -81,6 +85,7 @@ static void *w2(void *arg)
 static long w6_rounds;
 
 static struct cub_chan *links;	/* n_ops + 1 unbuffered channels */
+static size_t w6_stack = CUB_CORO_STACK_MIN;	/* w6page: 0, the default */
 static long rss_idle_kib;
 
 static void *whisper(void *arg)
@@ -112,7 +117,8 @@ static long peak_rss_kib(void)
 
 static void *w6(void *arg)
 {
-	struct cub_coro_attr small = { .flags = CUB_CORO_SMALL };
+	struct cub_coro_attr small = { .stack_size = w6_stack,
+				       .flags = CUB_CORO_SMALL };
 	long before, v = 0;
 	uint64_t t0;
 
@@ -147,13 +153,16 @@ int main(int argc, char **argv)
 		long n;
 	} w[] = {
 		{ "w1", w1, 20000000 }, { "w2", w2, 10000000 },
-		{ "w6", w6, 100000 }, { "w6mem", w6, 100000 },
+		{ "w6", w6, 100000 }, { "w6page", w6, 100000 },
+		{ "w6mem", w6, 100000 },
 	};
 
 	for (size_t i = 0; argc > 1 && i < sizeof(w) / sizeof(w[0]); i++) {
 		if (strcmp(argv[1], w[i].name))
 			continue;
 		n_ops = argc > 2 ? atol(argv[2]) : w[i].n;
+		if (strcmp(argv[1], "w6page") == 0)
+			w6_stack = 0;
 		if (n_ops < 2 || cub_sched_run(w[i].fn, NULL, NULL))
 			return 1;
 		if (strcmp(argv[1], "w6mem") == 0)
@@ -163,6 +172,6 @@ int main(int argc, char **argv)
 			printf("result: %.2f ns/op\n", result);
 		return 0;
 	}
-	fprintf(stderr, "usage: schedbench w1|w2|w6|w6mem [N]\n");
+	fprintf(stderr, "usage: schedbench w1|w2|w6|w6page|w6mem [N]\n");
 	return 2;
 }
