@@ -68,6 +68,7 @@ struct cub_coro *cubi_sched_take_idle(void)
 		if (!cubi_timer_any() && cubi_sched.irq_waiters == 0 &&
 		    !cubi_irq_can_wake())
 			cubi_sched_deadlock();
+		cubi_coro_release_pending();	/* idle memory goes back */
 		cubi_sched.idling = true;
 		cub_arch_idle();
 		cubi_sched.idling = false;

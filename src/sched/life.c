@@ -102,6 +102,22 @@ static CUBI_ALWAYS_INLINE void spawn_locked(struct cub_coro *c, cub_coro_fn fn,
 		cubi_preempt_kick();
 }
 
+/* A new record and stack; when the allocators have no room, once more
+ * after the records waiting for release went back to them. */
+static struct cub_coro *alloc_record(size_t size, bool small)
+{
+	struct cub_coro *c = cubi_coro_alloc_record(size, small);
+	unsigned long irq;
+	bool freed;
+
+	if (c)
+		return c;
+	irq = cub_arch_irq_save();
+	freed = cubi_coro_release_pending();
+	cub_arch_irq_restore(irq);
+	return freed ? cubi_coro_alloc_record(size, small) : NULL;
+}
+
 /* cub_coro_spawn in general: any attributes, allocating when the record
  * cache has nothing of the class. */
 static CUBI_NOINLINE int spawn_slow(struct cub_coro **out, cub_coro_fn fn,
@@ -124,7 +140,7 @@ static CUBI_NOINLINE int spawn_slow(struct cub_coro **out, cub_coro_fn fn,
 	irq = cub_arch_irq_save();
 	if (CUB_UNLIKELY(!(c = cubi_coro_cached_record(size, small)))) {
 		cub_arch_irq_restore(irq);
-		if (!(c = cubi_coro_alloc_record(size, small)))
+		if (!(c = alloc_record(size, small)))
 			return -CUB_ENOMEM;
 		irq = cub_arch_irq_save();
 	}
@@ -301,6 +317,7 @@ int cub_sched_run(cub_coro_fn fn, void *arg, void **result)
 	if (result)
 		*result = first->result;
 	cubi_coro_release(first);
+	cubi_coro_release_pending();
 	cub_arch_irq_restore(irq);
 	return 0;
 }

@@ -115,6 +115,7 @@ extern struct cubi_sched cubi_sched;
 struct cub_coro *cubi_coro_cached_record(size_t size, bool small);
 struct cub_coro *cubi_coro_alloc_record(size_t size, bool small);
 void cubi_coro_release(struct cub_coro *c);	/* interrupts disabled */
+bool cubi_coro_release_pending(void);		/* interrupts disabled */
 CUB_NORETURN void cubi_coro_canary_failed(struct cub_coro *c);
 
 /* Panics when the small stack of c (no guard page) lost its canary: run
