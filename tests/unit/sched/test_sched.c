@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <cubrt/arch.h>
+#include <cubrt/heap.h>
 #include <cubrt/panic.h>
 #include <cubrt/sched.h>
 #include <cubrt/sync.h>
@@ -390,6 +391,130 @@ static void test_spawn_oom(void **state)
 	run_scenario(&(void *){ (void *)&sched_scenarios[0] });
 }
 
+/* -------------------------------------------- release in batches */
+
+/* 2 KiB small stacks are no record cache's class: every end of such a
+ * coroutine goes to record.c's pending list, released 16 at a time. */
+static const struct cub_coro_attr tiny = {
+	.stack_size = CUB_CORO_STACK_MIN, .flags = CUB_CORO_SMALL };
+static int tiny_ended;
+
+static void *tiny_body(void *arg)
+{
+	(void)arg;
+	tiny_ended++;
+	return NULL;
+}
+
+static size_t heap_in_use(void)
+{
+	struct cub_heap_stats st;
+
+	cub_heap_stats(&st);
+	return st.in_use;
+}
+
+/* Spawns n tiny coroutines and yields until they ended (the caller stays
+ * ready throughout, so the scheduler never idles). */
+static void run_tiny(int n)
+{
+	int goal = tiny_ended + n;
+
+	for (int i = 0; i < n; i++)
+		assert_int_equal(cub_coro_spawn(NULL, tiny_body, NULL, &tiny),
+				 0);
+	while (tiny_ended < goal)
+		cub_coro_yield();
+}
+
+static void *release_main(void *arg)
+{
+	size_t base, one;
+
+	(void)arg;
+	tiny_ended = 0;
+	base = heap_in_use();
+	assert_int_equal(cub_coro_spawn(NULL, tiny_body, NULL, &tiny), 0);
+	one = heap_in_use() - base;	/* a record and its stack */
+	assert_true(one > CUB_CORO_STACK_MIN);
+	while (tiny_ended < 1)
+		cub_coro_yield();
+	/* Ended, but waiting for its batch. */
+	assert_int_equal(heap_in_use() - base, one);
+	/* 41 ends: two batches of 16 went back without any idling. */
+	run_tiny(40);
+	assert_int_equal(heap_in_use() - base, (41 % 16) * one);
+	/* Idling gives back the rest. */
+	assert_int_equal(cub_sleep(1000000), 0);
+	assert_int_equal(heap_in_use(), base);
+	/* And so does the end of cub_sched_run (checked by the caller). */
+	run_tiny(3);
+	assert_int_equal(heap_in_use() - base, 3 * one);
+	return (void *)base;
+}
+
+static void test_release_batches(void **state)
+{
+	void *base;
+
+	(void)state;
+	assert_int_equal(cub_sched_run(release_main, NULL, &base), 0);
+	assert_true(heap_in_use() <= (size_t)base);
+}
+
+/* A heap chain through the blocks themselves, to give them all back. */
+static void *grab_heap(void)
+{
+	void *chain = NULL, *p;
+
+	for (size_t sz = 1u << 20; sz >= 64;) {
+		if ((p = cub_malloc(sz))) {
+			*(void **)p = chain;
+			chain = p;
+		} else {
+			sz /= 2;
+		}
+	}
+	return chain;
+}
+
+static void *pending_oom_main(void *arg)
+{
+	static struct cub_coro *big[1024];
+	void *chain, *next;
+	int n = 0, rc;
+
+	(void)arg;
+	tiny_ended = 0;
+	/* Every frame into 64 MiB stacks (the failing spawn releases what
+	 * waits, nothing yet); 15 ends to wait for a batch from the heap's
+	 * remaining room; then every heap block. */
+	while (n < 1024 && cub_coro_spawn(&big[n], finishes, NULL,
+			&(struct cub_coro_attr){ .stack_size = 64u << 20 }) == 0)
+		n++;
+	run_tiny(15);
+	chain = grab_heap();
+	assert_null(cub_malloc(CUB_CORO_STACK_MIN));
+	/* This spawn fits only once the waiting records went back. */
+	rc = cub_coro_spawn(NULL, tiny_body, NULL, &tiny);
+	for (; chain; chain = next) {
+		next = *(void **)chain;
+		cub_free(chain);
+	}
+	for (int i = 0; i < n; i++)
+		cub_coro_join(big[i], NULL);
+	return (void *)(intptr_t)rc;
+}
+
+static void test_release_pending_on_oom(void **state)
+{
+	void *r;
+
+	(void)state;
+	assert_int_equal(cub_sched_run(pending_oom_main, NULL, &r), 0);
+	assert_int_equal((intptr_t)r, 0);
+}
+
 #define MANY 100000
 
 static struct cub_wg many_started = CUB_WG_INIT(many_started);
@@ -526,6 +651,8 @@ int main(int argc, char **argv)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_outside_coroutine);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_nested_run);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spawn_oom);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_release_batches);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_release_pending_on_oom);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_many);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_preempt);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_preempt_woken);
