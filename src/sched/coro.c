@@ -40,21 +40,26 @@ static int yield_resumed(void)
 
 /*
  * A coroutine parked by cubi_sched_park_tail resumes here. It also
- * prefetches the top line of its stack: the frames a coroutine's end
- * returns through (its function's saved registers and return address,
- * coro_entry's frame) sit there, untouched since it started, and the
- * end comes after some wake-up. A coroutine that ends after a long wait
- * would otherwise take a DRAM miss on its way out: W6's last pass, where
- * 100,000 whisperers end, 193 -> 80 ns a hop (docs/scheduler.md). Its
- * address comes from the record line this path reads anyway (on_resume).
+ * prefetches the top 64 bytes of its stack (one or two lines, as the
+ * top is only 16-byte aligned): the frames a coroutine's end returns
+ * through (coro_entry's, the saved registers and return address of the
+ * function it runs) sit there, untouched since it started, and the end
+ * comes after some wake-up. A coroutine that ends after a long wait
+ * would otherwise take DRAM misses on its way out: W6's last pass, where
+ * 100,000 whisperers end, 190 -> 70-80 ns a hop (docs/scheduler.md).
+ * The address comes from the record line this path reads anyway
+ * (on_resume).
  */
 static int park_tail_resumed(void)
 {
 	struct cub_coro *c = cubi_sched.cur;
+	const char *top;
 	int r;
 
 	cubi_after_switch();
-	__builtin_prefetch((const char *)c->stack.lo + c->stack.size - 64);
+	top = (const char *)c->stack.lo + c->stack.size;
+	__builtin_prefetch(top - 64);
+	__builtin_prefetch(top - 8);
 	c->wait = NULL;
 	r = c->on_resume(c);
 	cub_arch_irq_restore(c->park_irq);
