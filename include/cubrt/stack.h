@@ -68,6 +68,22 @@ void cub_stack_set_name(struct cub_stack *st, const char *name);
  * guard page caught); always true for guarded stacks. Contexts: any. */
 bool cub_stack_check(const struct cub_stack *st);
 
+/*
+ * cub_stack_check for a stack known to be allocated and unguarded
+ * (CUB_STACK_NOGUARD): only the canary's two words, inline, so that a
+ * check at every switch (the scheduler's small stacks) costs no call.
+ * The canary is [lo - 16, lo): CUBI_STACK_CANARY ^ lo and its
+ * complement (stack.c writes it). Contexts: any.
+ */
+#define CUBI_STACK_CANARY 0x5ca1ab1edeadc0deull
+static inline bool cub_stack_canary_intact(const struct cub_stack *st)
+{
+	const uint64_t *w = (const uint64_t *)st->lo - 2;
+	uint64_t v = CUBI_STACK_CANARY ^ (uintptr_t)st->lo;
+
+	return w[0] == v && w[1] == ~v;
+}
+
 /* Bytes of the stack ever used (high-water mark). Contexts: any. */
 size_t cub_stack_used(const struct cub_stack *st);
 

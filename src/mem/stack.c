@@ -31,7 +31,7 @@
 #include "mem_internal.h"
 
 enum { K_NONE, K_GUARD, K_FALLBACK, K_FRAMES, K_HEAP };
-#define CANARY 0x5ca1ab1edeadc0deull
+#define CANARY CUBI_STACK_CANARY	/* <cubrt/stack.h> checks it inline */
 #define BUCKETS 64			/* spans of 1..64 pages are cached */
 #define CACHE_LIMIT ((size_t)16 << 20)	/* bytes kept in the cache */
 #define CANARY_SIZE 16u
@@ -70,11 +70,9 @@ static void canary_write(void *lo)
 	c[1] = ~(CANARY ^ (uintptr_t)lo);
 }
 
-static bool canary_ok(const void *lo)
+static bool canary_ok(const struct cub_stack *st)
 {
-	const uint64_t *c = (const uint64_t *)(const void *)((const char *)lo - CANARY_SIZE);
-
-	return c[0] == (CANARY ^ (uintptr_t)lo) && c[1] == ~(CANARY ^ (uintptr_t)lo);
+	return cub_stack_canary_intact(st);
 }
 
 /*
@@ -305,7 +303,7 @@ bool cub_stack_check(const struct cub_stack *st)
 {
 	if (!st->lo)
 		return false;
-	return st->kind == K_GUARD || canary_ok(st->lo);
+	return st->kind == K_GUARD || canary_ok(st);
 }
 
 bool cub_stack_guarded(const struct cub_stack *st)

@@ -213,30 +213,45 @@ CUBI_ALWAYS_INLINE void cubi_sched_park(const char *what)
 	c->wait = NULL;
 }
 
+/* cubi_sched_park_tail when the run queue was empty (next NULL: idle
+ * until a coroutine is ready) or held prev itself. Out of line, so that
+ * the common path makes no call and needs no frame. */
+static CUBI_NOINLINE int park_tail_rare(struct cub_coro *prev,
+					struct cub_coro *next, unsigned long irq,
+					cubi_resume_fn on_resume)
+{
+	int r;
+
+	if (!next && !(next = cubi_sched_take_idle()))
+		cubi_sched_to_boot(prev);
+	if (next != prev) {
+		cubi_switch_prepare(prev, next);
+		return cub_arch_ctx_switch_then(&prev->ctx, &next->ctx,
+						park_tail_resumed);
+	}
+	prev->state = CUB_CORO_RUNNING;
+	prev->wait = NULL;
+	r = on_resume(prev);
+	cub_arch_irq_restore(irq);
+	return r;
+}
+
 /* Contexts: task; interrupts disabled (restored to irq on return). */
-int cubi_sched_park_tail(const char *what, unsigned long irq,
-			 cubi_resume_fn on_resume)
+int cubi_sched_park_tail_checked(const char *what, unsigned long irq,
+				 cubi_resume_fn on_resume)
 {
 	struct cub_coro *prev = cubi_sched.cur, *next;
+	struct cub_list *n;
 
-	cubi_sched_assert_can_block(what);
 	prev->wait = what;
 	prev->on_resume = on_resume;
 	prev->park_irq = irq;
 	if (prev->state == CUB_CORO_RUNNING)
 		prev->state = CUB_CORO_PARKED;
-	next = cubi_take_next();
-	if (CUB_UNLIKELY(!next))
-		cubi_sched_to_boot(prev);
-	if (CUB_UNLIKELY(next == prev)) {
-		int r;
-
-		prev->state = CUB_CORO_RUNNING;
-		prev->wait = NULL;
-		r = on_resume(prev);
-		cub_arch_irq_restore(irq);
-		return r;
-	}
+	n = cub_list_pop_front(&cubi_sched.runq);
+	next = n ? cub_container_of(n, struct cub_coro, link) : NULL;
+	if (CUB_UNLIKELY(next == NULL || next == prev))
+		return park_tail_rare(prev, next, irq, on_resume);
 	cubi_switch_prepare(prev, next);
 	return cub_arch_ctx_switch_then(&prev->ctx, &next->ctx,
 					park_tail_resumed);

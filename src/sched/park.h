@@ -51,8 +51,21 @@ void cubi_sched_park(const char *what);
  * preconditions as cubi_sched_park.
  */
 typedef int (*cubi_resume_fn)(struct cub_coro *self);
-int cubi_sched_park_tail(const char *what, unsigned long irq,
-			 cubi_resume_fn on_resume);
+
+/* Panics with "<api>: blocking call from interrupt context" in irq context. */
+void cubi_sched_assert_can_block(const char *api);
+
+/* cubi_sched_park_tail for a caller that already passed
+ * cubi_sched_assert_can_block (it had to before its park area). */
+int cubi_sched_park_tail_checked(const char *what, unsigned long irq,
+				 cubi_resume_fn on_resume);
+
+static inline int cubi_sched_park_tail(const char *what, unsigned long irq,
+				       cubi_resume_fn on_resume)
+{
+	cubi_sched_assert_can_block(what);
+	return cubi_sched_park_tail_checked(what, irq, on_resume);
+}
 
 /*
  * The park area of c: CUBI_PARK_AREA bytes, 16-byte aligned, owned by the
@@ -81,7 +94,5 @@ void cubi_sched_ready(struct cub_coro *c);
  * (every waker inside a critical section): no second save and restore. */
 void cubi_sched_ready_irqoff(struct cub_coro *c);
 
-/* Panics with "<api>: blocking call from interrupt context" in irq context. */
-void cubi_sched_assert_can_block(const char *api);
 
 #endif

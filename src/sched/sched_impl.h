@@ -122,7 +122,7 @@ CUB_NORETURN void cubi_coro_canary_failed(struct cub_coro *c);
  * at every switch away from c. Inline: it is on every switch path. */
 static inline void cubi_coro_check_canary(struct cub_coro *c)
 {
-	if (c->small && CUB_UNLIKELY(!cub_stack_check(&c->stack)))
+	if (c->small && CUB_UNLIKELY(!cub_stack_canary_intact(&c->stack)))
 		cubi_coro_canary_failed(c);
 }
 void cubi_coro_default_name(struct cub_coro *c);

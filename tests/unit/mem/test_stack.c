@@ -71,11 +71,19 @@ static void test_noguard(void **state)
 	memset(c.lo, 0x11, c.size);
 	assert_true(cub_stack_check(&a));
 	assert_true(cub_stack_check(&c));
+	assert_true(cub_stack_canary_intact(&a));
+	assert_true(cub_stack_canary_intact(&c));
 	assert_int_equal(cub_stack_used(&c), c.size);
+	((char *)c.lo)[-12] ^= 1;	/* the canary's first word */
+	assert_false(cub_stack_canary_intact(&c));
+	assert_false(cub_stack_check(&c));
+	((char *)c.lo)[-12] ^= 1;
 	((char *)a.lo)[-1] = 0;		/* an overflow past the bottom */
 	((char *)c.lo)[-3] ^= 1;
 	assert_false(cub_stack_check(&a));
 	assert_false(cub_stack_check(&c));
+	assert_false(cub_stack_canary_intact(&a));
+	assert_false(cub_stack_canary_intact(&c));
 	((char *)c.lo)[-3] ^= 1;
 	assert_true(cub_stack_check(&c));
 	cub_stack_free(&a);
