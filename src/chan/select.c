@@ -130,7 +130,7 @@ void cubi_select_fire(struct cubi_chan_waiter *w, bool ok)
 	sel->fired = (int)(cub_container_of(w, struct cub_select_case, w) -
 			   sel->cases);
 	cubi_select_unlink(sel);
-	cubi_sched_ready(w->coro);
+	cubi_sched_ready_irqoff(w->coro);
 }
 
 /* Interrupts disabled; any context. */
@@ -152,7 +152,7 @@ static void select_expired(struct cub_timer *t, void *arg)
 		return;
 	sel->fired = CUBI_SELECT_TIMEOUT;
 	cubi_select_unlink(sel);
-	cubi_sched_ready(sel->coro);
+	cubi_sched_ready_irqoff(sel->coro);
 }
 
 /*

@@ -70,11 +70,6 @@ static void canary_write(void *lo)
 	c[1] = ~(CANARY ^ (uintptr_t)lo);
 }
 
-static bool canary_ok(const struct cub_stack *st)
-{
-	return cub_stack_canary_intact(st);
-}
-
 /*
  * Cache colouring of NOGUARD frame stacks. Page-aligned stacks put their
  * top frames and canaries at the same page offsets, so the switch path's
@@ -303,7 +298,7 @@ bool cub_stack_check(const struct cub_stack *st)
 {
 	if (!st->lo)
 		return false;
-	return st->kind == K_GUARD || canary_ok(st);
+	return st->kind == K_GUARD || cub_stack_canary_intact(st);
 }
 
 bool cub_stack_guarded(const struct cub_stack *st)

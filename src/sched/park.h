@@ -94,5 +94,4 @@ void cubi_sched_ready(struct cub_coro *c);
  * (every waker inside a critical section): no second save and restore. */
 void cubi_sched_ready_irqoff(struct cub_coro *c);
 
-
 #endif

@@ -50,7 +50,7 @@ static inline struct cubi_waiter *cubi_wake_one(struct cub_list *q)
 	if (!n)
 		return NULL;
 	w = cub_container_of(n, struct cubi_waiter, link);
-	cubi_sched_ready(w->coro);
+	cubi_sched_ready_irqoff(w->coro);
 	return w;
 }
 
