@@ -40,15 +40,18 @@ static int yield_resumed(void)
 
 /*
  * A coroutine parked by cubi_sched_park_tail resumes here. It also
- * prefetches the top 64 bytes of its stack (one or two lines, as the
- * top is only 16-byte aligned): the frames a coroutine's end returns
- * through (coro_entry's, the saved registers and return address of the
- * function it runs) sit there, untouched since it started, and the end
- * comes after some wake-up. A coroutine that ends after a long wait
- * would otherwise take DRAM misses on its way out: W6's last pass, where
- * 100,000 whisperers end, 190 -> 70-80 ns a hop (docs/scheduler.md).
- * The address comes from the record line this path reads anyway
- * (on_resume).
+ * prefetches the top 128 bytes of its stack (three prefetches: with the
+ * top only 16-byte aligned, those bytes can touch three lines): the
+ * frames a coroutine's end returns through (coro_entry's, the saved
+ * registers and return address of the function it runs) sit there,
+ * untouched since it started, and the end comes after some wake-up. A
+ * coroutine that ends after a long wait would otherwise take DRAM misses
+ * on its way out: W6's last pass, where 100,000 whisperers end, took 190
+ * ns a hop with none, 70-80 with the top 64 bytes prefetched and, where
+ * the whisperer's saved registers sat below those 64 bytes (the top's
+ * alignment moves with the heap's layout), 130-140; 60-65 with 128
+ * (docs/scheduler.md). The address comes from the record line this path
+ * reads anyway (on_resume).
  */
 static int park_tail_resumed(void)
 {
@@ -58,8 +61,9 @@ static int park_tail_resumed(void)
 
 	cubi_after_switch();
 	top = (const char *)c->stack.lo + c->stack.size;
+	__builtin_prefetch(top - 128);
 	__builtin_prefetch(top - 64);
-	__builtin_prefetch(top - 8);
+	__builtin_prefetch(top - 1);
 	c->wait = NULL;
 	r = c->on_resume(c);
 	cub_arch_irq_restore(c->park_irq);
