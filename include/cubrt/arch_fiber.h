@@ -36,6 +36,17 @@
 #define CUB_ARCH_CTX_EXTRA 0
 #endif
 
+/* Stack bytes a coroutine needs beyond what its program asked for, for
+ * the sanitizer's own code: ASan's runtime runs on the coroutine's stack
+ * (before cub_arch_ctx_jump, its no-return handling went 2.5 KiB deep
+ * from a trivial coroutine's top, past a 2 KiB stack). The scheduler
+ * adds them to stacks it carves itself (src/sched/record.c). */
+#ifdef CUB_ARCH_FIBERS
+#define CUB_ARCH_STACK_EXTRA 4096
+#else
+#define CUB_ARCH_STACK_EXTRA 0
+#endif
+
 #if defined(CUB_ARCH_FIBERS) && !defined(__ASSEMBLER__)
 /*
  * What fiber.c keeps in each struct cub_arch_ctx (after the registers,

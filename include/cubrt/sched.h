@@ -39,7 +39,10 @@ struct cub_coro_attr {
 	size_t stack_size;	/* 0: CUB_CORO_STACK_DEFAULT (or _SMALL with
 				 * CUB_CORO_SMALL); usable bytes, at least
 				 * CUB_CORO_STACK_MIN, at most 64 MiB;
-				 * guarded stacks round up to whole pages */
+				 * guarded stacks round up to whole pages;
+				 * CUB_CORO_SMALL up to about 3 KiB shares
+				 * one heap block with the coroutine's
+				 * record, which sits right above it */
 	unsigned flags;		/* CUB_CORO_* */
 };
 

@@ -36,6 +36,11 @@
 
 #define CUB_STACK_MIN 1024u			/* smaller sizes are rounded up */
 #define CUB_STACK_MAX ((size_t)64 << 20)	/* larger: -CUB_EINVAL */
+#define CUB_STACK_CANARY_SIZE 16u		/* below lo, unguarded stacks */
+/* CUB_STACK_NOGUARD stacks up to this size, canary included, are heap
+ * blocks (not page aligned: the minimum coroutine stack costs 2 KiB, not
+ * a page); larger ones take whole pages. */
+#define CUB_STACK_HEAP_MAX (CUB_PAGE_SIZE * 3 / 4)
 
 struct cub_stack {
 	void *lo;		/* usable [lo, lo + size), 16-byte aligned */
@@ -56,6 +61,19 @@ struct cub_stack {
  */
 int cub_stack_alloc(struct cub_stack *st, size_t size, unsigned flags);
 
+/*
+ * Makes [mem, mem + len) an unguarded stack, as CUB_STACK_NOGUARD: the
+ * canary in its first CUB_STACK_CANARY_SIZE bytes, the usable bytes above
+ * them (len - 16, rounded down to 16), zeroed. For a stack carved from a
+ * larger allocation: the scheduler puts a small coroutine's record right
+ * above its stack, in one heap block. The memory stays the caller's:
+ * cub_stack_free only marks the stack free, and the caller releases the
+ * memory after it. Returns 0, or -CUB_EINVAL when mem is NULL or not
+ * 16-byte aligned, or len is below CUB_STACK_MIN + 16 or above
+ * CUB_STACK_MAX. Contexts: any.
+ */
+int cub_stack_init_in(struct cub_stack *st, void *mem, size_t len);
+
 /* Frees (caches) the stack; st->lo becomes NULL. Freeing a stack that is
  * not allocated panics. Contexts: boot, task. */
 void cub_stack_free(struct cub_stack *st);
@@ -73,7 +91,7 @@ bool cub_stack_check(const struct cub_stack *st);
  * (CUB_STACK_NOGUARD): only the canary's two words, inline, so that a
  * check at every switch (the scheduler's small stacks) costs no call.
  * The canary is [lo - 16, lo): CUBI_STACK_CANARY ^ lo and its
- * complement (stack.c writes it). Contexts: any.
+ * complement (stack.c writes it; CUB_STACK_CANARY_SIZE bytes). Contexts: any.
  */
 #define CUBI_STACK_CANARY 0x5ca1ab1edeadc0deull
 static inline bool cub_stack_canary_intact(const struct cub_stack *st)

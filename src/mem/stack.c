@@ -9,7 +9,9 @@
  *               the slack left in the last page shifts the stack by a
  *               "colour" of 64-byte steps chosen from its address (below);
  *   K_HEAP      NOGUARD up to HEAP_MAX: [canary][usable] from cub_malloc
- *               (heap blocks are not page aligned: no colouring needed).
+ *               (heap blocks are not page aligned: no colouring needed);
+ *   K_USER      [canary][usable] in the caller's memory (cub_stack_init_in):
+ *               freeing it frees nothing.
  * Invariants:
  *  - every non-K_GUARD stack has a 16-byte canary at [lo - 16, lo);
  *  - every live K_GUARD stack is on `live` (for fault reports);
@@ -30,11 +32,11 @@
 #include "../core/fault.h"
 #include "mem_internal.h"
 
-enum { K_NONE, K_GUARD, K_FALLBACK, K_FRAMES, K_HEAP };
+enum { K_NONE, K_GUARD, K_FALLBACK, K_FRAMES, K_HEAP, K_USER };
 #define CANARY CUBI_STACK_CANARY	/* <cubrt/stack.h> checks it inline */
 #define BUCKETS 64			/* spans of 1..64 pages are cached */
 #define CACHE_LIMIT ((size_t)16 << 20)	/* bytes kept in the cache */
-#define CANARY_SIZE 16u
+#define CANARY_SIZE CUB_STACK_CANARY_SIZE
 
 struct cached {
 	struct cub_list node;
@@ -86,7 +88,7 @@ static void canary_write(void *lo)
  * blocks are not page aligned, so they need no colouring. Larger ones
  * take whole pages, whose slack colours them (the small class: 3632
  * bytes, 448 bytes of slack). */
-#define HEAP_MAX (CUB_PAGE_SIZE * 3 / 4)
+#define HEAP_MAX CUB_STACK_HEAP_MAX
 #define COLOUR_MAX 15u
 
 static size_t colour_steps(size_t span, size_t need)
@@ -229,6 +231,23 @@ int cub_stack_alloc(struct cub_stack *st, size_t size, unsigned flags)
 	return 0;
 }
 
+int cub_stack_init_in(struct cub_stack *st, void *mem, size_t len)
+{
+	if (!mem || (uintptr_t)mem % 16 || len < CUB_STACK_MIN + CANARY_SIZE ||
+	    len > CUB_STACK_MAX)
+		return -CUB_EINVAL;
+	st->name = NULL;
+	cub_list_init(&st->live);
+	st->kind = K_USER;
+	st->base = (uintptr_t)mem;
+	st->span = len;
+	st->lo = (char *)mem + CANARY_SIZE;
+	st->size = CUB_ALIGN_DOWN(len - CANARY_SIZE, 16u);
+	cub_memset(st->lo, 0, st->size);
+	canary_write(st->lo);
+	return 0;
+}
+
 /* Returns a guard-type or K_FRAMES stack's frames (not cached). */
 static void release_frames(uintptr_t base, size_t span, unsigned kind)
 {
@@ -250,7 +269,7 @@ void cub_stack_free(struct cub_stack *st)
 			  (void *)st);
 	if (st->kind == K_HEAP) {
 		cub_free((void *)st->base);
-	} else {
+	} else if (st->kind != K_USER) {
 		struct cached *c = (struct cached *)slot_of(st);
 		bool keep;
 

@@ -60,6 +60,11 @@ struct cub_coro {
 					 * switch hook (cubi_sched_hook_switches;
 					 * in what was padding: the layout and
 					 * the hot lines are unchanged) */
+	uint8_t block_skew;		/* a record on top of its stack: bytes
+					 * from its heap block to the stack's
+					 * base (record.c; padding too: a
+					 * pointer here grew the record and
+					 * cost W3 1 ns) */
 	const char *wait;		/* what a parked coroutine waits on */
 	cubi_resume_fn on_resume;	/* cubi_sched_park_tail's, while parked */
 	unsigned long park_irq;		/* irq state to restore at that resume */
@@ -107,9 +112,38 @@ struct cubi_sched {
 	uint64_t loaded_tls;		/* last given to cub_arch_set_tls */
 	uint64_t boot_tls;		/* inherited by spawns at boot */
 	cubi_switch_hook_fn hook;	/* cubi_sched_set_switch_hook's */
+	uintptr_t resumed_last;		/* cubi_resume_stride's: the record */
+	intptr_t resumed_stride;	/* last resumed and its distance from
+					 * the one before */
 };
 
 extern struct cubi_sched cubi_sched;
+
+/*
+ * Resume-order stride prediction, for park_tail_resumed (coro.c).
+ * Coroutines spawned one after another lie at a constant distance in
+ * memory (record.c), and chains, rings and pools of them are often woken
+ * in that order or its reverse: W6's whisperers, the waiters of a wait
+ * group or a broadcast (woken in the order they waited). With many of
+ * them each wake-up's lines are DRAM misses, and leaving them to the
+ * hardware's stride prefetchers made W6 take anywhere from 30 to 80 ns
+ * a hop as the code's layout changed (docs/scheduler.md). When the last
+ * three records resumed were equally spaced, returns the distance from c
+ * to the record CUBI_RESUME_AHEAD resumes further along that line, for
+ * its lines to be prefetched; otherwise 0 (also for a coroutine resumed
+ * twice in a row). Interrupts disabled.
+ */
+#define CUBI_RESUME_AHEAD 6
+static inline intptr_t cubi_resume_stride(struct cubi_sched *s,
+					  const struct cub_coro *c)
+{
+	intptr_t d = (intptr_t)((uintptr_t)c - s->resumed_last);
+	intptr_t o = d == s->resumed_stride ? d * CUBI_RESUME_AHEAD : 0;
+
+	s->resumed_stride = d;
+	s->resumed_last = (uintptr_t)c;
+	return o;
+}
 
 /* record.c: records with stacks (see there). */
 struct cub_coro *cubi_coro_cached_record(size_t size, bool small);

@@ -147,6 +147,44 @@ static void test_errors(void **state)
 	cub_stack_free(&st);
 }
 
+/* cub_stack_init_in: a stack in the caller's memory, its canary at the
+ * bottom; freeing it leaves the memory alone. */
+static void test_init_in(void **state)
+{
+	static _Alignas(64) char mem[4096 + 64];
+	struct cub_stack st;
+
+	(void)state;
+	assert_int_equal(cub_stack_init_in(&st, NULL, 4096), -CUB_EINVAL);
+	assert_int_equal(cub_stack_init_in(&st, mem + 8, 4096), -CUB_EINVAL);
+	assert_int_equal(cub_stack_init_in(&st, mem, CUB_STACK_MIN + 15),
+			 -CUB_EINVAL);
+	assert_int_equal(cub_stack_init_in(&st, mem, CUB_STACK_MAX + 1),
+			 -CUB_EINVAL);
+	memset(mem, 0x5a, sizeof(mem));
+	assert_int_equal(cub_stack_init_in(&st, mem, 2000 + 16 + 8), 0);
+	assert_ptr_equal(st.lo, mem + CUB_STACK_CANARY_SIZE);
+	assert_int_equal(st.size, 2000);	/* rounded down to 16 */
+	assert_int_equal(cub_stack_used(&st), 0);	/* zeroed */
+	assert_false(cub_stack_guarded(&st));
+	assert_true(cub_stack_check(&st));
+	assert_true(cub_stack_canary_intact(&st));
+	((char *)st.lo)[st.size - 104] = 1;	/* a word boundary */
+	assert_int_equal(cub_stack_used(&st), 104);
+	mem[3] ^= 1;				/* an overrun into the canary */
+	assert_false(cub_stack_check(&st));
+	mem[3] ^= 1;
+	assert_true(cub_stack_check(&st));
+	assert_int_equal((unsigned char)mem[2000 + 16 + 8], 0x5a);	/* past len */
+	cub_stack_free(&st);
+	assert_null(st.lo);
+	assert_false(cub_stack_check(&st));
+	assert_int_equal(mem[CUB_STACK_CANARY_SIZE + 1896], 1);
+	assert_int_equal(cub_stack_init_in(&st, mem, CUB_STACK_MIN + 16), 0);
+	assert_int_equal(st.size, CUB_STACK_MIN);
+	cub_stack_free(&st);
+}
+
 static void test_cache_reuse_and_drain(void **state)
 {
 	struct cub_stack a, b, s[20];
@@ -308,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_noguard),
 		cmocka_unit_test(test_colours),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_init_in),
 		cmocka_unit_test(test_cache_reuse_and_drain),
 		cmocka_unit_test(test_overflow_reports),
 		cmocka_unit_test(test_guard_fallback),

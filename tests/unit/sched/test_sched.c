@@ -29,6 +29,7 @@
 #include "scenarios.h"
 #include "sched_hooks.h"
 #include "park.h"
+#include "sched_impl.h"
 
 static void run_scenario(void **state)
 {
@@ -289,6 +290,29 @@ static void *misuse_small_overflow(void *arg)
 	return NULL;
 }
 
+/* A 2 KiB small stack shares a heap block with its record (record.c):
+ * an overrun of about 1 KiB past its bottom is still reported, naming
+ * the coroutine, as its record lies above the stack. */
+static void *embedded_overflow(void *arg)
+{
+	(void)arg;
+	overflow(5 + CUB_ARCH_STACK_EXTRA / 512);	/* ~1 KiB too deep */
+	cub_coro_yield();
+	return NULL;
+}
+
+static void *misuse_embedded_overflow(void *arg)
+{
+	struct cub_coro *c;
+
+	(void)arg;
+	cub_coro_spawn(&c, embedded_overflow, NULL, &(struct cub_coro_attr){
+			       .name = "tiny2k", .stack_size = CUB_CORO_STACK_MIN,
+			       .flags = CUB_CORO_SMALL });
+	cub_coro_join(c, NULL);
+	return NULL;
+}
+
 static void expect_panic(const char *name, const char *msg)
 {
 	struct outcome o;
@@ -308,6 +332,8 @@ static void test_misuse(void **state)
 	expect_panic("irq-block",
 		     "cub_sleep: blocking call from interrupt context");
 	expect_panic("small-overflow", "stack overflow: coroutine tiny");
+	expect_panic("embedded-overflow", "stack overflow: coroutine tiny2k "
+		     "overran its");
 	expect_panic("rdunlock", "cub_rwlock_rdunlock: not read-locked (write-locked)");
 	expect_panic("wrunlock", "cub_rwlock_wrunlock: write lock not held by main");
 	expect_panic("rw-relock", "cub_rwlock_rdlock: main holds the write lock");
@@ -515,6 +541,87 @@ static void test_release_pending_on_oom(void **state)
 	assert_int_equal((intptr_t)r, 0);
 }
 
+/* ---------------------------------- records on top of small stacks */
+
+static uintptr_t embed_self, embed_local;
+static size_t embed_blocks;
+
+static void *embed_body(void *arg)
+{
+	volatile char local = 0;
+
+	(void)arg;
+	embed_self = (uintptr_t)cub_coro_self();
+	embed_local = (uintptr_t)&local;
+	return NULL;
+}
+
+static void *embed_main(void *arg)
+{
+	struct cub_heap_stats before, after;
+	struct cub_coro_info info[4];
+	struct cub_coro *c;
+	size_t n;
+
+	(void)arg;
+	cub_heap_stats(&before);
+	assert_int_equal(cub_coro_spawn(&c, embed_body, NULL, &(struct cub_coro_attr){
+		.name = "embed", .stack_size = CUB_CORO_STACK_MIN,
+		.flags = CUB_CORO_SMALL }), 0);
+	cub_heap_stats(&after);
+	embed_blocks = after.blocks - before.blocks;
+	n = cub_coro_list(info, 4);
+	assert_int_equal(n, 2);
+	if (strcmp(info[0].name, "embed") != 0)
+		info[0] = info[1];
+	assert_string_equal(info[0].name, "embed");
+	assert_true(info[0].stack_size >= CUB_CORO_STACK_MIN);
+	assert_true(info[0].stack_size <
+		    CUB_CORO_STACK_MIN + CUB_ARCH_STACK_EXTRA + 64);
+	assert_int_equal(cub_coro_join(c, NULL), 0);
+	return NULL;
+}
+
+/* One heap block a small 2 KiB coroutine; its record 64-byte aligned
+ * right above the stack it runs on. */
+static void test_record_on_stack(void **state)
+{
+	(void)state;
+	assert_int_equal(cub_sched_run(embed_main, NULL, NULL), 0);
+	assert_int_equal(embed_blocks, 1);
+	assert_int_equal(embed_self % 64, 0);
+	assert_true(embed_local < embed_self);
+	assert_true(embed_self - embed_local < 512);
+}
+
+/* cubi_resume_stride predicts only after two equal distances, and not
+ * for a coroutine resumed twice or for two taking turns. */
+static void test_resume_stride(void **state)
+{
+	struct cubi_sched s = { 0 };
+	char recs[16][512];
+
+	(void)state;
+	cubi_resume_stride(&s, (struct cub_coro *)recs[10]);
+	assert_int_equal(cubi_resume_stride(&s, (struct cub_coro *)recs[9]), 0);
+	assert_int_equal(cubi_resume_stride(&s, (struct cub_coro *)recs[8]),
+			 -512 * CUBI_RESUME_AHEAD);
+	assert_int_equal(cubi_resume_stride(&s, (struct cub_coro *)recs[7]),
+			 -512 * CUBI_RESUME_AHEAD);
+	assert_int_equal(cubi_resume_stride(&s, (struct cub_coro *)recs[12]), 0);
+	assert_int_equal(cubi_resume_stride(&s, (struct cub_coro *)recs[13]), 0);
+	assert_int_equal(cubi_resume_stride(&s, (struct cub_coro *)recs[14]),
+			 512 * CUBI_RESUME_AHEAD);
+	/* Ping-pong: the distances alternate in sign. */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(cubi_resume_stride(&s,
+				(struct cub_coro *)recs[i % 2]), 0);
+	/* The same coroutine again and again: distance 0, no prediction. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(cubi_resume_stride(&s,
+				(struct cub_coro *)recs[5]), 0);
+}
+
 #define MANY 100000
 
 static struct cub_wg many_started = CUB_WG_INIT(many_started);
@@ -608,6 +715,7 @@ static const struct {
 	{ "relock", misuse_relock },
 	{ "irq-block", misuse_irq_block },
 	{ "small-overflow", misuse_small_overflow },
+	{ "embedded-overflow", misuse_embedded_overflow },
 	{ "rdunlock", misuse_rdunlock },
 	{ "wrunlock", misuse_wrunlock },
 	{ "rw-relock", misuse_rw_relock },
@@ -653,6 +761,8 @@ int main(int argc, char **argv)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_spawn_oom);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_release_batches);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_release_pending_on_oom);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_record_on_stack);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_resume_stride);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_many);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_preempt);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_preempt_woken);
