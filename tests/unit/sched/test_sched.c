@@ -271,46 +271,41 @@ __attribute__((noinline, no_sanitize_address)) static void overflow(int depth)
 	buf[1] = buf[0];	/* no tail call: every frame stays live */
 }
 
+/* Recurses arg frames deep on its own stack, then switches away (where
+ * the canary is checked). */
 static void *small_overflow(void *arg)
 {
-	(void)arg;
-	overflow(24);	/* ~12 KiB on a 4 KiB stack */
+	overflow((int)(intptr_t)arg);
 	cub_coro_yield();
+	return NULL;
+}
+
+static void *overflow_in(int depth, const struct cub_coro_attr *attr)
+{
+	struct cub_coro *c;
+
+	cub_coro_spawn(&c, small_overflow, (void *)(intptr_t)depth, attr);
+	cub_coro_join(c, NULL);
 	return NULL;
 }
 
 static void *misuse_small_overflow(void *arg)
 {
-	struct cub_coro *c;
-
 	(void)arg;
-	cub_coro_spawn(&c, small_overflow, NULL, &(struct cub_coro_attr){
-			       .name = "tiny", .flags = CUB_CORO_SMALL });
-	cub_coro_join(c, NULL);
-	return NULL;
+	return overflow_in(24, &(struct cub_coro_attr){	/* ~12 KiB, 4 KiB */
+		.name = "tiny", .flags = CUB_CORO_SMALL });
 }
 
 /* A 2 KiB small stack shares a heap block with its record (record.c):
  * an overrun of about 1 KiB past its bottom is still reported, naming
  * the coroutine, as its record lies above the stack. */
-static void *embedded_overflow(void *arg)
-{
-	(void)arg;
-	overflow(5 + CUB_ARCH_STACK_EXTRA / 512);	/* ~1 KiB too deep */
-	cub_coro_yield();
-	return NULL;
-}
-
 static void *misuse_embedded_overflow(void *arg)
 {
-	struct cub_coro *c;
-
 	(void)arg;
-	cub_coro_spawn(&c, embedded_overflow, NULL, &(struct cub_coro_attr){
-			       .name = "tiny2k", .stack_size = CUB_CORO_STACK_MIN,
-			       .flags = CUB_CORO_SMALL });
-	cub_coro_join(c, NULL);
-	return NULL;
+	return overflow_in(5 + CUB_ARCH_STACK_EXTRA / 512,
+			   &(struct cub_coro_attr){ .name = "tiny2k",
+				.stack_size = CUB_CORO_STACK_MIN,
+				.flags = CUB_CORO_SMALL });
 }
 
 static void expect_panic(const char *name, const char *msg)
