@@ -187,7 +187,9 @@ bool cub_arch_boot_module(unsigned i, const void **base, size_t *len);
  * words stay on the suspended stack (see switch.S for why and the layout).
  * Host builds with AddressSanitizer (CUB_ARCH_FIBERS, arch_fiber.h) add
  * what the host platform tells ASan about the context's stack; nothing
- * outside the platform may touch it.
+ * outside the platform may touch it. There CUB_ARCH_STACK_EXTRA is the
+ * stack a coroutine needs beyond its program's for the sanitizer's own
+ * frames (0 elsewhere).
  */
 struct cub_arch_ctx {
 	uintptr_t sp;
