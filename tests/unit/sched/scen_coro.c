@@ -168,6 +168,9 @@ static void *detached(void *arg)
 	return NULL;
 }
 
+static const struct cub_coro_attr tiny = {
+	.stack_size = CUB_CORO_STACK_MIN, .flags = CUB_CORO_SMALL };
+
 static void *scen_spawn(void *arg)
 {
 	struct cub_coro_attr a = { .name = "named", .flags = CUB_CORO_SMALL };
@@ -191,14 +194,19 @@ static void *scen_spawn(void *arg)
 	CHECK(cub_strncmp(cub_coro_name(c), "coro#", 5) == 0);
 	CHECK(cub_coro_id(c) > cub_coro_id(cub_coro_self()));
 	CHECK(cub_coro_join(c, NULL) == 0);
-	/* Detached coroutines vanish on their own. */
+	/* A 2 KiB small stack: one heap block with its record. */
+	CHECK(cub_coro_spawn(&c, twice, (void *)8, &tiny) == 0);
+	CHECK(cub_coro_join(c, &r) == 0 && r == (void *)16);
+	/* Detached coroutines vanish on their own (the 2 KiB ones go back
+	 * to the heap 16 at a time). */
 	cub_wg_init(&wg);
 	detached_ran = 0;
-	cub_wg_add(&wg, 20);
-	for (int i = 0; i < 20; i++)
-		CHECK(cub_coro_spawn(NULL, detached, &wg, NULL) == 0);
+	cub_wg_add(&wg, 60);
+	for (int i = 0; i < 60; i++)
+		CHECK(cub_coro_spawn(NULL, detached, &wg,
+				     i < 20 ? NULL : &tiny) == 0);
 	cub_wg_wait(&wg);
-	CHECK(detached_ran == 20);
+	CHECK(detached_ran == 60);
 	return NULL;
 }
 
