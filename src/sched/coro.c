@@ -76,9 +76,10 @@ static inline void prefetch_record(uintptr_t rec)
  * (docs/scheduler.md). The address comes from the record line this path
  * reads anyway (on_resume). A coroutine whose record sits on its stack
  * (a small one, record.c) then prefetches the one that resume-order
- * stride prediction expects a few wake-ups later; the others skip the
- * prediction (its few instructions cost a cache-resident ping-pong, W3,
- * about 1 ns).
+ * stride prediction expects a few wake-ups later. The others skip the
+ * prediction: their records and stacks are apart, so what to prefetch
+ * is not known from the record's address, and a ping-pong (W3) would
+ * pay its instructions at every switch for nothing.
  */
 static int park_tail_resumed(void)
 {

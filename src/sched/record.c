@@ -150,9 +150,9 @@ struct cub_coro *cubi_coro_cached_record(size_t size, bool small)
  * blocks laid out one after another keep one alignment and a constant
  * distance. The usable stack is at least size (it gets what rounding
  * leaves; AddressSanitizer builds add CUB_ARCH_STACK_EXTRA for the
- * sanitizer's frames, arch_fiber.h). An overflow runs into the canary, then the heap header and
- * the end of the record below (its cold part), and the canary check at
- * the next switch reports it. */
+ * sanitizer's frames, arch_fiber.h). An overflow runs into the canary,
+ * then the heap header and the end of the record below (its cold part),
+ * and the canary check at the next switch reports it. */
 #define RECORD_SPAN CUB_ALIGN_UP(sizeof(struct cub_coro), 64u)
 #define EMBED_SLACK 48u
 
