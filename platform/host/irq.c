@@ -31,6 +31,7 @@
 #include <ucontext.h>
 
 #include "host_irq.h"
+#include "../../src/sched/sched_hooks.h"
 
 #if __has_include(<valgrind/memcheck.h>)
 #include <valgrind/memcheck.h>
@@ -50,6 +51,29 @@ static void (*deliver)(void);
 static void (*exit_hook)(void);
 
 extern char cubi_host_irq_exit_tramp[];
+extern uint64_t cubi_host_xsave_size;	/* timer.c */
+
+/* Stack the exit hook needs on the interrupted stack, at most: the red
+ * zone, the return address, eleven saved registers, the XSAVE area with
+ * its alignment, and a kilobyte for the hook's frames up to its switch.
+ * With AVX-512 about 4 KiB: more than a small coroutine stack holds. */
+static size_t exit_need(void)
+{
+	return 128 + 8 + 11 * 8 + 64 + cubi_host_xsave_size + 1024;
+}
+
+/* Whether the interrupted stack has room for the exit hook. A small
+ * coroutine stack has not: its exit is skipped (a preemption waits for
+ * a later interrupt, or for the coroutine to park or yield), where
+ * running it would write the XSAVE area below the stack, over the
+ * canary and the memory below (sched_hooks.h: stacks the scheduler does
+ * not know count as roomy). */
+static bool exit_fits(const ucontext_t *uc)
+{
+	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+
+	return cubi_sched_stack_room(sp) >= exit_need();
+}
 
 cubi_host_deliver_fn cubi_host_irq_set_deliver(cubi_host_deliver_fn fn)
 {
@@ -134,7 +158,7 @@ void cubi_host_irq_signal(void *ucontext)
 			deliver();
 		irq_depth--;
 	}
-	if (exit_hook && ucontext)
+	if (exit_hook && ucontext && exit_fits(ucontext))
 		redirect(ucontext);	/* the trampoline turns irq_on back on */
 	else
 		irq_on = 1;

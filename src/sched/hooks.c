@@ -40,6 +40,16 @@ bool cubi_sched_in_program(uintptr_t sp)
 	return c && c->kstack && (sp < lo || sp - lo >= c->stack.size);
 }
 
+size_t cubi_sched_stack_room(uintptr_t sp)
+{
+	const struct cub_coro *c = cubi_sched.cur;
+	uintptr_t lo = c ? (uintptr_t)c->stack.lo : 0;
+
+	if (!c || sp < lo || sp - lo > c->stack.size)
+		return SIZE_MAX;
+	return sp - lo;
+}
+
 void cubi_sched_set_owner(void *owner)
 {
 	cubi_sched.cur->owner = owner;

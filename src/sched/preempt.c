@@ -75,6 +75,10 @@ void cubi_preempt_kick(void)
 void cubi_preempt_tick(uint64_t now)
 {
 	tick_at = 0;
+	/* Decided afresh at every tick: an exit the platform skipped (the
+	 * host's, on a stack without room for it) leaves no preemption for
+	 * whichever coroutine an interrupt finds next. */
+	preempt_pending = false;
 	if (!slice_ns || cub_list_empty(&cubi_sched.runq))
 		return;
 	if (!cubi_sched.idling && cubi_sched.cur &&

@@ -57,6 +57,12 @@ uintptr_t cubi_sched_kstack(void);
  * its coroutine stack: it was running program code there (a Linux
  * thread), as the platform's interrupt exit tells it. Contexts: any. */
 bool cubi_sched_in_program(uintptr_t sp);
+/* Bytes of the running coroutine's stack below sp when sp lies in it;
+ * SIZE_MAX when no coroutine runs or sp lies elsewhere (a stack the
+ * scheduler does not know). For a platform that runs an interrupt exit
+ * on the interrupted stack (the host): it must not on a stack without
+ * room. Contexts: any. */
+size_t cubi_sched_stack_room(uintptr_t sp);
 
 /*
  * One word in the running coroutine's record for the subsystem that runs
